@@ -1,0 +1,1 @@
+"""Human-in-the-loop controls being switched off."""

@@ -1,0 +1,59 @@
+"""approval.sensitive_auto_allowed — a sensitive change went through with no human approving it.
+
+Why: agent gateways decide each tool call: ``auto_allowed`` (the agent's own permission mode or an
+allow-list let it run), ``approved`` (a person said yes), ``allowed_by_rule`` (an access policy, such
+as the IAM policy behind a CloudTrail record), ``denied``. Creating identities, changing permissions or
+network rules and minting keys are the calls a human should see before they run; one that was
+auto-allowed means the human-in-the-loop control was not there when it mattered. The vocabulary is
+``detectors.vocab.sensitive_category`` (IAM/KMS/EC2/S3/Lambda APIs, agent tools such as ``create_user``
+or ``add_collaborator``, and the same operations through ``aws``/``gcloud``/``az``/``kubectl`` CLIs).
+CloudTrail records carry ``allowed_by_rule`` and never fire: the cloud enforced a policy, which is not
+a statement about approval.
+
+Known gaps: gateways that do not report a decision (``unknown``) are not judged; approval given once
+for a whole batch or session is not distinguishable from per-call approval; sensitive operations
+outside the vocabulary (an in-house admin tool) are missed. One alert per session per 10 minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from detectors.base import EventDetector, Signal
+from detectors.context import KeyContext
+from detectors.vocab import sensitive_category
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Decision, Outcome, Severity
+
+WHY = __doc__ or ""
+
+
+class SensitiveAutoAllowed(EventDetector):
+    id: ClassVar[str] = "approval.sensitive_auto_allowed"
+    title: ClassVar[str] = "Sensitive change auto-allowed without human approval"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    mappings: ClassVar[Mappings] = Mappings(
+        owasp_agentic=("ASI03", "ASI09", "T3", "T10"), owasp_nhi=("NHI5",), mitre_attack=("T1098", "T1136")
+    )
+    runbook: ClassVar[str] = (
+        "Review the change with its owner; undo it (delete the key/user, revert the rule) and require approval."
+    )
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    suppress_seconds: ClassVar[float] = 600.0
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        if not isinstance(event, ToolCall) or event.decision != Decision.AUTO_ALLOWED:
+            return ()
+        if event.outcome == Outcome.DENIED:
+            return ()
+        category = sensitive_category(event)
+        if category is None:
+            return ()
+        where = f" on {event.target}" if event.target else ""
+        agent = event.agent_id or ctx.agent_id or "an agent"
+        title = f"{agent} ran {event.action}{where} ({category}) without human approval"
+        details = {"category": category, "action": event.action, "decision": str(event.decision)}
+        return [Signal.of([event], title=title, details=details)]

@@ -1,0 +1,119 @@
+"""The detector API: metadata as typed class attributes, logic in one method per kind.
+
+Four kinds, one per way a detector needs state:
+
+* ``EventDetector.check(event, ctx)`` — looks at one event (with its key's read-only context).
+* ``StatefulDetector.update(state, event, ctx)`` — state comes in and the new state goes out; the
+  engine persists it (in memory for replays, in a faust changelog table in the stream).
+* ``CloseDetector.on_close(ctx)`` — runs once when a key closes (idle timeout or end of input).
+* Sequence and threshold rules (YAML files) are detectors too; see ``detectors.rules``.
+
+Detectors are pure: no I/O, no clock. Time is the events' time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent
+from schemas.types import Maturity, Severity
+
+KeyKind = Literal["session", "agent", "principal", "credential"]
+KEY_KINDS: tuple[KeyKind, ...] = ("session", "agent", "principal", "credential")
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What a detector reports; the engine turns it into a Finding (ids, risk, mappings)."""
+
+    event_ids: tuple[str, ...]
+    first_time: float
+    last_time: float
+    title: str | None = None
+    severity: Severity | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    credential_ids: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+    session_id: str | None = None  # where the key is not a session: the session the evidence is from
+    # Extra weight on the risk score (1.0 = as the severity says), e.g. a blast-radius ratio.
+    risk_factor: float = 1.0
+
+    @classmethod
+    def of(cls, events: Sequence[AnyEvent], **kwargs: Any) -> Signal:
+        """A signal whose evidence is ``events``."""
+        times = [e.event_time.timestamp() for e in events]
+        credentials = tuple(dict.fromkeys(c for e in events if (c := getattr(e, "credential_id", None))))
+        environments = tuple(
+            dict.fromkeys(str(env) for e in events if (env := getattr(e, "environment", None)))
+        )
+        return cls(
+            event_ids=tuple(e.event_id for e in events),
+            first_time=min(times),
+            last_time=max(times),
+            credential_ids=kwargs.pop("credential_ids", credentials),
+            environments=kwargs.pop("environments", environments),
+            session_id=kwargs.pop("session_id", events[-1].session_id),
+            **kwargs,
+        )
+
+
+class Detector:
+    """Metadata shared by every detector. Subclasses set these as class attributes."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]  # why it exists, and its known gaps
+    severity: ClassVar[Severity]
+    maturity: ClassVar[Maturity] = Maturity.STABLE
+    mappings: ClassVar[Mappings] = Mappings()
+    runbook: ClassVar[str]  # what the analyst should do first
+    version: ClassVar[int] = 1
+    key: ClassVar[KeyKind] = "session"
+    # Index hints: the engine only calls the detector for events of these kinds/actions (None = all).
+    kinds: ClassVar[frozenset[str] | None] = None
+    actions: ClassVar[frozenset[str] | None] = None
+    # Seconds during which a second alert of this detector on the same key is suppressed (0 = never).
+    suppress_seconds: ClassVar[float] = 0.0
+    source_file: ClassVar[str] = ""
+    # Where the engine keeps this detector's per-key state; rules add a content hash so that a
+    # reloaded, changed rule starts with fresh state instead of misreading the old one.
+    state_key: ClassVar[str] = ""
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "severity": str(self.severity),
+            "maturity": str(self.maturity),
+            "key": self.key,
+            "version": self.version,
+            "mappings": self.mappings.model_dump(exclude={"schema_version"}),
+            "runbook": self.runbook,
+        }
+
+
+class EventDetector(Detector):
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        raise NotImplementedError
+
+
+class StatefulDetector(Detector):
+    def initial_state(self) -> dict[str, Any]:
+        return {}
+
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        raise NotImplementedError
+
+
+class CloseDetector(Detector):
+    def on_close(self, ctx: KeyContext) -> Iterable[Signal]:
+        raise NotImplementedError
+
+
+# Imported late: KeyContext uses Signal-free types only; kept in its own module for size.
+from detectors.context import KeyContext  # noqa: E402

@@ -1,0 +1,1 @@
+"""Agent behaviour over time: loops and bursts that no single call shows."""

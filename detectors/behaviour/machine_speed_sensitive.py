@@ -1,0 +1,79 @@
+"""behaviour.machine_speed_sensitive — five or more sensitive calls within five seconds.
+
+Why: a person approving or typing sensitive operations does not issue five of them in five seconds;
+an agent running a loop, a script or an attacker's playbook does. At that speed no human in the loop
+can follow, so the speed itself is the signal, whatever the calls are. "Sensitive" is the shared
+vocabulary ``detectors.vocab.is_sensitive``: identity, permission, network and key changes, secret
+reads, destructive calls, audit tampering, public exposure, snapshot sharing, backdoors and money
+movement. Attempts count (denied or failed calls too): machine-speed probing is the same behaviour.
+A threshold written in Python because "sensitive" is that vocabulary, not a list a rule could inline.
+After it fires it stays quiet for a minute, so one burst is one finding.
+
+Known gaps: a burst paced just under the threshold (one call every 1.1 s) is missed; legitimate
+automation that runs through an agent session (terraform applying IAM in bulk from one tool call is
+one event, but an agent provisioning users one call at a time is not) fires; event times come from the
+source, so transcripts without real clocks (synthetic one-second steps) can fire or hide bursts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors.base import Signal, StatefulDetector
+from detectors.context import KeyContext
+from detectors.vocab import is_sensitive
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Severity
+
+WHY = __doc__ or ""
+THRESHOLD = 5
+WINDOW_SECONDS = 5.0
+QUIET_SECONDS = 60.0
+
+
+class MachineSpeedSensitive(StatefulDetector):
+    id: ClassVar[str] = "behaviour.machine_speed_sensitive"
+    title: ClassVar[str] = "Sensitive actions at machine speed"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.MEDIUM
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("T10", "ASI10", "ASI09"), owasp_nhi=("NHI5",))
+    runbook: ClassVar[str] = (
+        "Pause the agent; read the burst's calls in order and revoke the credential if they were not part of its task."
+    )
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def initial_state(self) -> dict[str, Any]:
+        return {"window": [], "quiet_until": None}
+
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        if not isinstance(event, ToolCall) or not is_sensitive(event):
+            return state, ()
+        now = ctx.now
+        if state["quiet_until"] is not None and now < state["quiet_until"]:
+            return state, ()
+        window = [w for w in state["window"] if now - w[0] <= WINDOW_SECONDS]
+        window.append([now, event.event_id, event.action])
+        if len(window) < THRESHOLD:
+            state["window"] = window
+            return state, ()
+        state["window"], state["quiet_until"] = [], now + QUIET_SECONDS
+        actions = Counter(w[2] for w in window).most_common(3)
+        summary = ", ".join(f"{action} x{count}" for action, count in actions)
+        agent = event.agent_id or ctx.agent_id or "an agent"
+        title = f"{agent} made {len(window)} sensitive calls in {now - window[0][0]:.1f}s ({summary})"
+        signal = Signal(
+            event_ids=tuple(w[1] for w in window),
+            first_time=window[0][0],
+            last_time=now,
+            title=title,
+            details={"calls": len(window), "actions": dict(actions)},
+            credential_ids=(event.credential_id,) if event.credential_id else (),
+            environments=(str(event.environment),),
+            session_id=event.session_id,
+        )
+        return state, [signal]

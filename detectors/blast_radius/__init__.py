@@ -1,0 +1,1 @@
+"""Identity blast radius: what a session could reach, weighted by sensitivity."""

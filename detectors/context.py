@@ -1,0 +1,266 @@
+"""What the engine knows about one key (a session, agent, principal or credential) as events arrive.
+
+Every detector reads it; only the engine writes it. It is bounded (sets are capped, with overflow
+counted) and turns into a plain dict for the stream's changelog table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas.events import AnyEvent, CredentialEvent, SessionEvent, ToolCall
+from schemas.types import CredentialAction, Decision, Environment, SessionAction
+
+MAX_SET = 256  # distinct tools / targets / sessions remembered per key
+
+
+def ts(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+@dataclass(slots=True)
+class CredentialInfo:
+    credential_id: str
+    issued_at: float | None = None
+    ttl_seconds: float | None = None
+    expires_at: float | None = None
+    revoked_at: float | None = None
+    first_used: float | None = None
+    last_used: float | None = None
+    uses: int = 0
+    scopes: tuple[str, ...] = ()
+    inherited_from_human: bool = False
+    issuer: str | None = None
+    issued_session: str | None = None
+    subject: str | None = None
+    on_behalf_of: str | None = None
+    issued_event_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CredentialInfo:
+        return cls(**{**data, "scopes": tuple(data.get("scopes", ()))})
+
+
+@dataclass(slots=True)
+class KeyContext:
+    key_kind: str
+    key: str
+    session_id: str | None = None
+    agent_id: str | None = None
+    parent_agent_id: str | None = None
+    principal: str | None = None
+    task: str | None = None
+    task_scope: tuple[str, ...] | None = None
+    permission_mode: str | None = None
+    first_time: float | None = None
+    last_time: float | None = None
+    ended_at: float | None = None
+    now: float = 0.0  # event time of the event being processed
+    event_count: int = 0
+    tool_calls: int = 0
+    tools: set[str] = field(default_factory=set)
+    targets: dict[str, str] = field(default_factory=dict)  # target -> environment
+    overflow: int = 0
+    environments: dict[str, int] = field(default_factory=dict)
+    decisions: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    approvers: set[str] = field(default_factory=set)
+    sessions: set[str] = field(default_factory=set)
+    agents: dict[str, str | None] = field(default_factory=dict)  # agent -> parent agent
+    credentials: dict[str, CredentialInfo] = field(default_factory=dict)
+
+    # -- the engine's writer
+    def observe(self, event: AnyEvent, when: float | None = None) -> None:
+        if when is None:
+            when = event.event_time.timestamp()
+        self.now = when
+        self.event_count += 1
+        if self.first_time is None or when < self.first_time:
+            self.first_time = when
+        if self.last_time is None or when > self.last_time:
+            self.last_time = when
+        if self.session_id is None:
+            self.session_id = event.session_id
+        if self.agent_id is None:
+            self.agent_id = event.agent_id
+        if self.principal is None:
+            self.principal = event.principal
+        if event.parent_agent_id and not self.parent_agent_id and event.agent_id == self.agent_id:
+            self.parent_agent_id = event.parent_agent_id
+        if event.session_id not in self.sessions and len(self.sessions) < MAX_SET:
+            self.sessions.add(event.session_id)
+        if event.agent_id and event.agent_id not in self.agents and len(self.agents) < MAX_SET:
+            self.agents[event.agent_id] = event.parent_agent_id
+        if isinstance(event, ToolCall):
+            self._observe_tool_call(event, when)
+        elif isinstance(event, CredentialEvent):
+            self._observe_credential(event, when)
+        elif isinstance(event, SessionEvent):
+            self._observe_session(event, when)
+
+    def _observe_tool_call(self, event: ToolCall, when: float) -> None:
+        self.tool_calls += 1
+        if event.task and not self.task:
+            self.task = event.task
+        if event.task_scope is not None and self.task_scope is None:
+            self.task_scope = event.task_scope
+        if event.tool not in self.tools and len(self.tools) < MAX_SET:
+            self.tools.add(event.tool)
+        if event.target:
+            if event.target in self.targets or len(self.targets) < MAX_SET:
+                self.targets[event.target] = event.environment.value
+            else:
+                self.overflow += 1
+        env = event.environment.value
+        self.environments[env] = self.environments.get(env, 0) + 1
+        decision = event.decision.value
+        self.decisions[decision] = self.decisions.get(decision, 0) + 1
+        outcome = event.outcome.value
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        if event.approved_by and len(self.approvers) < MAX_SET:
+            self.approvers.add(event.approved_by)
+        if event.credential_id:
+            info = self.credential(event.credential_id)
+            info.uses += 1
+            info.first_used = when if info.first_used is None else min(info.first_used, when)
+            info.last_used = when if info.last_used is None else max(info.last_used, when)
+
+    def _observe_credential(self, event: CredentialEvent, when: float) -> None:
+        info = self.credential(event.credential_id)
+        action = event.action
+        if action in (CredentialAction.ISSUED, CredentialAction.REFRESHED):
+            if action == CredentialAction.ISSUED or info.issued_at is None:
+                info.issued_at = when
+                info.issued_session = event.session_id
+                info.issued_event_id = event.event_id
+            info.ttl_seconds = event.ttl_seconds if event.ttl_seconds is not None else info.ttl_seconds
+            expires = ts(event.expires_at)
+            if expires is None and event.ttl_seconds is not None:
+                expires = when + event.ttl_seconds
+            info.expires_at = expires if expires is not None else info.expires_at
+            info.scopes = event.scopes or info.scopes
+            info.inherited_from_human = info.inherited_from_human or event.inherited_from_human
+            info.issuer = event.issuer or info.issuer
+            info.subject = event.subject or info.subject
+            info.on_behalf_of = event.on_behalf_of or info.on_behalf_of
+        elif action == CredentialAction.USED:
+            info.uses += 1
+            info.first_used = when if info.first_used is None else min(info.first_used, when)
+            info.last_used = when if info.last_used is None else max(info.last_used, when)
+            info.inherited_from_human = info.inherited_from_human or event.inherited_from_human
+            info.scopes = info.scopes or event.scopes
+        elif action == CredentialAction.REVOKED:
+            info.revoked_at = when if info.revoked_at is None else min(info.revoked_at, when)
+        elif action == CredentialAction.EXPIRED:
+            info.expires_at = when if info.expires_at is None else min(info.expires_at, when)
+
+    def _observe_session(self, event: SessionEvent, when: float) -> None:
+        if event.action == SessionAction.START:
+            self.task = event.task or self.task
+            self.task_scope = event.task_scope if event.task_scope is not None else self.task_scope
+        elif event.action == SessionAction.END:
+            self.ended_at = when if self.ended_at is None else max(self.ended_at, when)
+        elif event.action == SessionAction.PERMISSION_MODE:
+            self.permission_mode = event.permission_mode
+
+    def credential(self, credential_id: str) -> CredentialInfo:
+        info = self.credentials.get(credential_id)
+        if info is None:
+            info = CredentialInfo(credential_id)
+            if len(self.credentials) < MAX_SET:
+                self.credentials[credential_id] = info
+            else:
+                self.overflow += 1
+        return info
+
+    # -- helpers detectors use
+    @property
+    def duration_seconds(self) -> float:
+        if self.first_time is None or self.last_time is None:
+            return 0.0
+        end = self.ended_at if self.ended_at is not None else self.last_time
+        return max(0.0, end - self.first_time)
+
+    def reachable_scopes(self) -> set[str]:
+        scopes: set[str] = set()
+        for info in self.credentials.values():
+            scopes.update(info.scopes)
+        return scopes
+
+    def weighted_touched(self) -> float:
+        from schemas.types import ENVIRONMENT_WEIGHT
+
+        return sum(ENVIRONMENT_WEIGHT.get(Environment(env), 0.6) for env in self.targets.values())
+
+    def approved_count(self) -> int:
+        return self.decisions.get(str(Decision.APPROVED), 0)
+
+    # -- serialisation (the stream keeps this in a changelog table)
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key_kind": self.key_kind,
+            "key": self.key,
+            "session_id": self.session_id,
+            "agent_id": self.agent_id,
+            "parent_agent_id": self.parent_agent_id,
+            "principal": self.principal,
+            "task": self.task,
+            "task_scope": list(self.task_scope) if self.task_scope is not None else None,
+            "permission_mode": self.permission_mode,
+            "first_time": self.first_time,
+            "last_time": self.last_time,
+            "ended_at": self.ended_at,
+            "now": self.now,
+            "event_count": self.event_count,
+            "tool_calls": self.tool_calls,
+            "tools": sorted(self.tools),
+            "targets": self.targets,
+            "overflow": self.overflow,
+            "environments": self.environments,
+            "decisions": self.decisions,
+            "outcomes": self.outcomes,
+            "approvers": sorted(self.approvers),
+            "sessions": sorted(self.sessions),
+            "agents": self.agents,
+            "credentials": {k: v.to_dict() for k, v in self.credentials.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KeyContext:
+        scope = data.get("task_scope")
+        return cls(
+            key_kind=data["key_kind"],
+            key=data["key"],
+            session_id=data.get("session_id"),
+            agent_id=data.get("agent_id"),
+            parent_agent_id=data.get("parent_agent_id"),
+            principal=data.get("principal"),
+            task=data.get("task"),
+            task_scope=tuple(scope) if scope is not None else None,
+            permission_mode=data.get("permission_mode"),
+            first_time=data.get("first_time"),
+            last_time=data.get("last_time"),
+            ended_at=data.get("ended_at"),
+            now=data.get("now", 0.0),
+            event_count=data.get("event_count", 0),
+            tool_calls=data.get("tool_calls", 0),
+            tools=set(data.get("tools", ())),
+            targets=dict(data.get("targets", {})),
+            overflow=data.get("overflow", 0),
+            environments=dict(data.get("environments", {})),
+            decisions=dict(data.get("decisions", {})),
+            outcomes=dict(data.get("outcomes", {})),
+            approvers=set(data.get("approvers", ())),
+            sessions=set(data.get("sessions", ())),
+            agents=dict(data.get("agents", {})),
+            credentials={k: CredentialInfo.from_dict(v) for k, v in data.get("credentials", {}).items()},
+        )

@@ -1,0 +1,1 @@
+"""Credential lifetime and scope against the task: inherited, reused, outliving or overreaching it."""

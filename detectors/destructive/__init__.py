@@ -1,0 +1,1 @@
+"""Destructive actions: data, systems or history deleted, dropped, destroyed or overwritten."""

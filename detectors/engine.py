@@ -1,0 +1,413 @@
+"""The detection engine: events in, findings, alerts and chain summaries out, state as values.
+
+The engine holds no state of its own between calls. For each key (a session id, or an agent,
+principal or credential id for detectors that correlate by those) the caller passes the key's
+``KeyState`` in and stores the one that comes back: the embedded runner keeps them in a dict, the
+faust worker in a changelog-backed table. Time is event time; the engine never reads a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from detectors.base import (
+    KEY_KINDS,
+    CloseDetector,
+    Detector,
+    EventDetector,
+    KeyKind,
+    Signal,
+    StatefulDetector,
+)
+from detectors.context import KeyContext, dt
+from detectors.rules import ALLOWED_LATENESS, RuleDetector, SequenceRule
+from schemas.alerts import Alert, ChainSummary, CredentialUse, Finding
+from schemas.events import AnyEvent
+from schemas.ids import finding_id
+from schemas.types import ENVIRONMENT_WEIGHT, SEVERITY_RISK, Environment, Maturity
+
+MAX_ALERTED = 512  # alert ids remembered per key for dedup (sinks upsert by id beyond that)
+
+
+@dataclass
+class EngineSettings:
+    """Engine knobs; the streams settings object fills these from CHAINWATCH_ENGINE__*."""
+
+    allowed_lateness_seconds: float = ALLOWED_LATENESS
+    idle_timeout_seconds: float = 1800.0
+    suppress_seconds: dict[str, float] = field(default_factory=dict)  # per-detector override
+    disabled: frozenset[str] = frozenset()
+
+
+@dataclass
+class KeyState:
+    ctx: KeyContext
+    detectors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    max_time: float | None = None
+    late_events: int = 0
+    alerted: list[str] = field(default_factory=list)
+    last_alert: dict[str, float] = field(default_factory=dict)  # detector id -> event time
+    risk: float = 0.0
+    findings: int = 0
+    alerts: int = 0
+    suppressed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "ctx": self.ctx.to_dict(),
+            "detectors": self.detectors,
+            "max_time": self.max_time,
+            "late_events": self.late_events,
+            "alerted": self.alerted,
+            "last_alert": self.last_alert,
+            "risk": self.risk,
+            "findings": self.findings,
+            "alerts": self.alerts,
+            "suppressed": self.suppressed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KeyState:
+        return cls(
+            ctx=KeyContext.from_dict(data["ctx"]),
+            detectors=data.get("detectors", {}),
+            max_time=data.get("max_time"),
+            late_events=data.get("late_events", 0),
+            alerted=list(data.get("alerted", [])),
+            last_alert=dict(data.get("last_alert", {})),
+            risk=data.get("risk", 0.0),
+            findings=data.get("findings", 0),
+            alerts=data.get("alerts", 0),
+            suppressed=data.get("suppressed", 0),
+        )
+
+
+@dataclass
+class Output:
+    findings: list[Finding] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    chains: list[ChainSummary] = field(default_factory=list)
+    late_events: int = 0
+
+    def extend(self, other: Output) -> None:
+        self.findings.extend(other.findings)
+        self.alerts.extend(other.alerts)
+        self.chains.extend(other.chains)
+        self.late_events += other.late_events
+
+
+_KEY_FIELD = {
+    "session": "session_id",
+    "agent": "agent_id",
+    "principal": "principal",
+    "credential": "credential_id",
+}
+
+
+class Engine:
+    def __init__(self, detectors: Sequence[Detector], settings: EngineSettings | None = None) -> None:
+        self.settings = settings or EngineSettings()
+        self.detectors = [d for d in detectors if d.id not in self.settings.disabled]
+        self.by_id = {d.id: d for d in self.detectors}
+        self.by_slot = {(d.state_key or d.id): d for d in self.detectors}
+        used = {d.key for d in self.detectors} | {"session"}
+        self.scopes: tuple[KeyKind, ...] = tuple(k for k in KEY_KINDS if k in used)
+        self._per_scope: dict[str, list[Detector]] = {
+            s: [d for d in self.detectors if d.key == s] for s in self.scopes
+        }
+        self._close: dict[str, list[Detector]] = {
+            s: [d for d in ds if isinstance(d, CloseDetector | SequenceRule)]
+            for s, ds in self._per_scope.items()
+        }
+        self._index: dict[tuple[str, str, str], tuple[Detector, ...]] = {}
+
+    # -- routing
+    @staticmethod
+    def key_of(scope: str, event: AnyEvent) -> str | None:
+        value = getattr(event, _KEY_FIELD[scope], None)
+        return str(value) if value else None
+
+    def candidates(self, scope: str, event: AnyEvent) -> tuple[Detector, ...]:
+        """Detectors that could match this event, memoised per (scope, kind, action)."""
+        action = str(getattr(event, "action", ""))
+        index_key = (scope, event.kind, action)
+        found = self._index.get(index_key)
+        if found is None:
+            found = tuple(
+                d
+                for d in self._per_scope[scope]
+                if not isinstance(d, CloseDetector)
+                and (d.kinds is None or event.kind in d.kinds)
+                and (d.actions is None or action in d.actions)
+            )
+            self._index[index_key] = found
+        return found
+
+    def new_state(self, scope: str, key: str) -> KeyState:
+        return KeyState(ctx=KeyContext(key_kind=scope, key=key))
+
+    # -- the three entry points
+    def process_key(
+        self, scope: str, key: str, state: KeyState | None, events: Iterable[AnyEvent], *, chain: bool = True
+    ) -> tuple[KeyState, Output]:
+        """Feed one key's events (any order; processed in event-time order)."""
+        state = state or self.new_state(scope, key)
+        out = Output()
+        ordered = sorted(events, key=lambda e: e.event_time)
+        lateness = self.settings.allowed_lateness_seconds
+        ctx = state.ctx
+        for event in ordered:
+            when = event.event_time.timestamp()
+            late = state.max_time is not None and when < state.max_time - lateness
+            if late:
+                state.late_events += 1
+                out.late_events += 1
+            else:
+                state.max_time = when if state.max_time is None else max(state.max_time, when)
+            ctx.observe(event, when)
+            for detector in self.candidates(scope, event):
+                if isinstance(detector, EventDetector):
+                    signals: Iterable[Signal] = detector.check(event, ctx)
+                elif isinstance(detector, StatefulDetector):
+                    if late:
+                        continue  # a late event cannot advance ordered state; it is counted above
+                    slot = detector.state_key or detector.id
+                    current = state.detectors.get(slot)
+                    if current is None:
+                        current = detector.initial_state()
+                    current, signals = detector.update(current, event, ctx)
+                    state.detectors[slot] = current
+                else:
+                    continue
+                for signal in signals:
+                    self._emit(detector, signal, state, out)
+        self._update_risk(state)
+        if chain and scope == "session":
+            out.chains.append(self.chain_summary(state))
+        return state, out
+
+    def advance_key(self, scope: str, key: str, state: KeyState, now: float) -> Output:
+        """Time passed with no event for this key: absence deadlines that are due complete."""
+        out = Output()
+        for detector in self._per_scope[scope]:
+            slot = detector.state_key or detector.id
+            if isinstance(detector, SequenceRule) and slot in state.detectors:
+                for signal in detector.advance(state.detectors[slot], now, state.ctx):
+                    self._emit(detector, signal, state, out)
+        return out
+
+    def close_key(self, scope: str, key: str, state: KeyState) -> Output:
+        """The key is done (idle timeout or end of input): close-time detectors run, absences confirm."""
+        out = Output()
+        ctx = state.ctx
+        for detector in self._close[scope]:
+            if isinstance(detector, SequenceRule):
+                rule_state = state.detectors.get(detector.state_key or detector.id)
+                signals: Iterable[Signal] = detector.close(rule_state, ctx) if rule_state else ()
+            elif isinstance(detector, CloseDetector):
+                signals = detector.on_close(ctx)
+            else:
+                continue
+            for signal in signals:
+                self._emit(detector, signal, state, out)
+        self._update_risk(state)
+        if scope == "session":
+            out.chains.append(self.chain_summary(state, closed=True))
+        return out
+
+    def is_idle(self, state: KeyState, now: float) -> bool:
+        last = state.ctx.last_time
+        return last is not None and now - last >= self.settings.idle_timeout_seconds
+
+    # -- findings to alerts
+    def _emit(self, detector: Detector, signal: Signal, state: KeyState, out: Output) -> None:
+        ctx = state.ctx
+        severity = signal.severity or detector.severity
+        weight = max(
+            (
+                ENVIRONMENT_WEIGHT.get(Environment(e), 0.6)
+                for e in signal.environments
+                if e in Environment._value2member_map_
+            ),
+            default=0.6,
+        )
+        risk = SEVERITY_RISK[severity] * (0.7 + 0.3 * weight) * signal.risk_factor
+        risk += min(10.0, 2.0 * (len(signal.event_ids) - 1))
+        risk = round(max(0.0, min(100.0, risk)), 1)
+        session_id = (
+            ctx.key if ctx.key_kind == "session" else (signal.session_id or ctx.session_id or ctx.key)
+        )
+        ident = finding_id(detector.id, f"{ctx.key_kind}:{ctx.key}", signal.event_ids)
+        details = dict(signal.details)
+        suppressed_by = self._suppression(detector, signal, state, ident)
+        if suppressed_by:
+            details["suppressed_by"] = suppressed_by
+        common: dict[str, Any] = dict(
+            detector_id=detector.id,
+            detector_version=detector.version,
+            key_kind=ctx.key_kind,
+            key=ctx.key,
+            session_id=session_id,
+            agent_id=ctx.agent_id,
+            principal=ctx.principal,
+            severity=severity,
+            risk_score=risk,
+            title=signal.title or detector.title,
+            description=detector.description,
+            event_ids=signal.event_ids,
+            credential_ids=signal.credential_ids,
+            first_seen=dt(signal.first_time),
+            last_seen=dt(signal.last_time),
+            mappings=detector.mappings,
+            runbook=detector.runbook,
+            details=details,
+        )
+        out.findings.append(Finding(finding_id=ident, maturity=detector.maturity, **common))
+        state.findings += 1
+        state.risk = max(state.risk, risk)
+        if detector.maturity == Maturity.EXPERIMENTAL:
+            return
+        if ident in state.alerted:
+            return  # the same chain never alerts twice
+        if suppressed_by:
+            state.suppressed += 1
+            return
+        state.alerted.append(ident)
+        del state.alerted[:-MAX_ALERTED]
+        state.last_alert[detector.id] = signal.last_time
+        state.alerts += 1
+        out.alerts.append(Alert(alert_id=ident, **common))
+
+    def _suppression(self, detector: Detector, signal: Signal, state: KeyState, ident: str) -> str | None:
+        window = self.settings.suppress_seconds.get(detector.id, detector.suppress_seconds)
+        last = state.last_alert.get(detector.id)
+        if (
+            window > 0
+            and last is not None
+            and ident not in state.alerted
+            and signal.last_time - last < window
+        ):
+            return f"{detector.id}: one alert per {state.ctx.key_kind} per {window:g}s"
+        return None
+
+    def _update_risk(self, state: KeyState) -> None:
+        """Progressive risk: a chain heating up raises its key's risk before it completes."""
+        for slot, detector_state in list(state.detectors.items()):
+            detector = self.by_slot.get(slot)
+            if detector is None:
+                del state.detectors[slot]  # a rule that was removed or changed since: drop its old state
+                continue
+            if isinstance(detector, RuleDetector) and detector.maturity != Maturity.EXPERIMENTAL:
+                progress = detector.progress(detector_state)  # type: ignore[attr-defined]
+                if progress > 0:
+                    state.risk = max(state.risk, round(SEVERITY_RISK[detector.severity] * 0.8 * progress, 1))
+
+    # -- chain summaries
+    def chain_summary(self, state: KeyState, *, closed: bool = False) -> ChainSummary:
+        ctx = state.ctx
+        credentials = tuple(
+            CredentialUse(
+                credential_id=info.credential_id,
+                issued_at=dt(info.issued_at),
+                ttl_seconds=info.ttl_seconds,
+                expires_at=dt(info.expires_at),
+                first_used=dt(info.first_used),
+                last_used=dt(info.last_used),
+                revoked_at=dt(info.revoked_at),
+                uses=info.uses,
+                scopes=info.scopes,
+                inherited_from_human=info.inherited_from_human,
+                issuer=info.issuer,
+            )
+            for info in sorted(ctx.credentials.values(), key=lambda i: i.credential_id)
+        )
+        started = dt(ctx.first_time)
+        last = dt(ctx.last_time)
+        assert started is not None and last is not None, "a chain summary needs at least one event"
+        return ChainSummary(
+            session_id=ctx.key,
+            agent_id=ctx.agent_id,
+            parent_agent_id=ctx.parent_agent_id,
+            principal=ctx.principal,
+            task=ctx.task,
+            task_scope=ctx.task_scope,
+            started_at=started,
+            last_event_at=last,
+            ended_at=dt(ctx.ended_at),
+            event_count=ctx.event_count,
+            tool_calls=ctx.tool_calls,
+            distinct_tools=len(ctx.tools),
+            distinct_targets=len(ctx.targets),
+            environments=tuple(sorted(ctx.environments)),
+            decisions=dict(ctx.decisions),
+            outcomes=dict(ctx.outcomes),
+            approvers=tuple(sorted(ctx.approvers)),
+            credentials=credentials,
+            max_risk=state.risk,
+            alert_count=state.alerts,
+            finding_count=state.findings,
+            blast_radius_reachable=len(ctx.reachable_scopes()),
+            blast_radius_touched=len(ctx.targets),
+            blast_radius_weighted=round(ctx.weighted_touched(), 2),
+            closed=closed,
+        )
+
+
+class Runner:
+    """In-memory key states for replays, backtests and detector tests (no Kafka, no DuckDB)."""
+
+    def __init__(self, engine: Engine, *, close_idle: bool = True) -> None:
+        self.engine = engine
+        self.states: dict[tuple[str, str], KeyState] = {}
+        self.close_idle = close_idle
+        self.watermark: float | None = None
+        self.late_events = 0
+        self._since_sweep = 0
+
+    def feed(self, events: Sequence[AnyEvent]) -> Output:
+        out = Output()
+        for scope in self.engine.scopes:
+            groups: dict[str, list[AnyEvent]] = {}
+            for event in events:
+                key = self.engine.key_of(scope, event)
+                if key is not None:
+                    groups.setdefault(key, []).append(event)
+            for key, group in groups.items():
+                state, produced = self.engine.process_key(
+                    scope, key, self.states.get((scope, key)), group, chain=False
+                )
+                self.states[(scope, key)] = state
+                out.extend(produced)
+        for event in events:
+            when = event.event_time.timestamp()
+            self.watermark = when if self.watermark is None else max(self.watermark, when)
+        self.late_events += out.late_events
+        self._since_sweep += len(events)
+        if self.close_idle and self._since_sweep >= 10_000:
+            self._since_sweep = 0
+            out.extend(self.sweep())
+        return out
+
+    def sweep(self) -> Output:
+        """Close keys idle (by event time) for longer than the idle timeout; fire due absences."""
+        out = Output()
+        if self.watermark is None:
+            return out
+        for (scope, key), state in list(self.states.items()):
+            if self.engine.is_idle(state, self.watermark):
+                out.extend(self.engine.close_key(scope, key, state))
+                del self.states[(scope, key)]
+            else:
+                out.extend(self.engine.advance_key(scope, key, state, self.watermark))
+        return out
+
+    def flush(self) -> Output:
+        """End of input: every open key closes."""
+        out = Output()
+        for (scope, key), state in list(self.states.items()):
+            out.extend(self.engine.close_key(scope, key, state))
+        self.states.clear()
+        return out

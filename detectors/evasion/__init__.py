@@ -1,0 +1,1 @@
+"""Defence evasion: audit trails switched off, denials worked around, guardrails left behind."""

@@ -1,0 +1,1 @@
+"""Code execution on compute the agent reaches through the cloud control plane."""

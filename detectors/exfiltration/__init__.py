@@ -1,0 +1,1 @@
+"""Data leaving the session: shared to other accounts, mailed or uploaded after a sensitive read."""

@@ -1,0 +1,1 @@
+"""Access opened to the whole internet: network paths, storage, snapshots, functions."""

@@ -1,0 +1,1 @@
+"""Impact: cloud resources hijacked for someone else's benefit (compute, models)."""

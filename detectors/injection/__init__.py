@@ -1,0 +1,1 @@
+"""Prompt-injection chains: outside content that steers a sensitive action."""

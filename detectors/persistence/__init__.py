@@ -1,0 +1,1 @@
+"""Persistence: identities, keys, trusts and code that leave a way back in."""

@@ -1,0 +1,553 @@
+"""Sequence and threshold rules written as YAML, loaded into detectors.
+
+Matching semantics (see docs/rules.md for the full page):
+
+* A *partial match* remembers which step it waits for, the ids of the events that matched so far and
+  the field values later steps refer to (``$step.path``). Every partial that an event can advance
+  advances (one step per event); nothing is overwritten, unlike EQL's "most recent wins".
+* A new first-step match with the same captured values as a partial still waiting on step 2 is
+  merged into it (the earliest start is kept), so a repeated first step cannot fan out duplicates.
+* Each key holds at most ``max_partials`` partials per rule; the oldest is evicted and counted.
+* ``within`` bounds first step to last step. An ``absent`` last step completes the match when its
+  own ``within`` passes with no matching event (checked on later events of the key, on ``advance``,
+  and when the key closes). ``until`` discards partials whose captures it matches.
+* A completed match fires once; its finding id hashes the rule id, key and matched event ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from detectors.base import Detector, KeyKind, Signal, StatefulDetector
+from detectors.context import KeyContext
+from detectors.expr import Expression, ExpressionError, compile_expression, read_path
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent
+from schemas.types import Maturity, Severity
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_PARTIALS = 32
+MAX_THRESHOLD_EVENTS = 50
+ALLOWED_LATENESS = 300.0
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be loaded: file, line and what is wrong."""
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that remembers the line of every mapping key."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = _LineDict(loader.construct_mapping(node, deep=True))
+    for key_node, _ in node.value:
+        mapping.lines[str(key_node.value)] = key_node.start_mark.line + 1
+    mapping.lines["__self__"] = node.start_mark.line + 1
+    return mapping
+
+
+class _LineDict(dict[str, Any]):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.lines: dict[str, int] = {}
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_duration(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and (match := DURATION.match(value)):
+        return float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+    raise ValueError(f"not a duration: {value!r} (write e.g. 30s, 15m, 1h, 7d)")
+
+
+@dataclass
+class Step:
+    name: str
+    condition: Expression
+    absent: bool = False
+    within: float | None = None
+    capture: tuple[str, ...] = ()  # paths of this step's event that later parts refer to
+
+
+@dataclass
+class RuleSpec:
+    path: str
+    data: dict[str, Any]
+    steps: list[Step] = field(default_factory=list)
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
+_KEY_FIELDS = {
+    "session": "session_id",
+    "agent": "agent_id",
+    "principal": "principal",
+    "credential": "credential_id",
+}
+
+
+class RuleDetector(StatefulDetector):
+    """Base of the detectors built from YAML files; one subclass is created per file."""
+
+    rule_type: ClassVar[str]
+    alert_title: ClassVar[str | None] = None
+    within: ClassVar[float]
+    steps: ClassVar[tuple[Step, ...]]
+    until: ClassVar[Expression | None] = None
+    max_partials: ClassVar[int] = MAX_PARTIALS
+    conditions: ClassVar[tuple[Expression, ...]] = ()
+
+    def render_title(self, captures: dict[str, Any], ctx: KeyContext) -> str | None:
+        template = self.alert_title
+        if not template:
+            return None
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in captures:
+                value = captures[name]  # a field the matched event lacked renders as "?", not "None"
+            else:
+                value = getattr(ctx, name, None) if "." not in name else None
+            return str(value) if value is not None else "?"
+
+        return _PLACEHOLDER.sub(fill, template)
+
+
+class SequenceRule(RuleDetector):
+    rule_type = "sequence"
+
+    def initial_state(self) -> dict[str, Any]:
+        return {"partials": [], "evicted": 0}
+
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        now = ctx.now  # the engine set it to this event's time
+        signals = self._expire(state, now, ctx) if state["partials"] else []
+        partials: list[dict[str, Any]] = state["partials"]
+        survivors: list[dict[str, Any]] = []
+        steps = self.steps
+        for partial in partials:
+            captures = partial["c"]
+            if self.until is not None and self.until.evaluate(event, captures):
+                continue
+            step = steps[partial["s"]]
+            if step.absent:
+                if step.condition.evaluate(event, captures):
+                    continue  # the awaited action happened: no finding
+                survivors.append(partial)
+                continue
+            if now + ALLOWED_LATENESS < partial["t1"] or not step.condition.evaluate(event, captures):
+                survivors.append(partial)
+                continue
+            advanced = self._advance(partial, step, event, now)
+            if advanced["s"] >= len(steps):
+                signals.append(self._signal(advanced, ctx))
+            else:
+                survivors.append(advanced)
+        first = steps[0]
+        if (self.until is None or not self.until.evaluate(event, {})) and first.condition.evaluate(event, {}):
+            fresh = self._advance(
+                {"s": 0, "ids": [], "c": {}, "t0": now, "t1": now, "dl": None}, first, event, now
+            )
+            if fresh["s"] >= len(steps):
+                signals.append(self._signal(fresh, ctx))
+            elif not any(p["s"] == 1 and p["c"] == fresh["c"] for p in survivors):
+                survivors.append(fresh)
+                if len(survivors) > self.max_partials:
+                    survivors.pop(0)
+                    state["evicted"] += 1
+        state["partials"] = survivors
+        return state, signals
+
+    def _advance(self, partial: dict[str, Any], step: Step, event: AnyEvent, now: float) -> dict[str, Any]:
+        captures = dict(partial["c"])
+        for path in step.capture:
+            captures[f"{step.name}.{path}"] = _plain(read_path(event, tuple(path.split("."))))
+        index = partial["s"] + 1
+        deadline = None
+        if index < len(self.steps) and self.steps[index].absent:
+            deadline = now + (self.steps[index].within or self.within)
+        return {
+            "s": index,
+            "ids": [*partial["ids"], event.event_id],
+            "c": captures,
+            "t0": partial["t0"],
+            "t1": now,
+            "dl": deadline,
+        }
+
+    def _expire(self, state: dict[str, Any], now: float, ctx: KeyContext) -> list[Signal]:
+        signals: list[Signal] = []
+        kept = []
+        for partial in state["partials"]:
+            if partial["dl"] is not None and now >= partial["dl"]:
+                signals.append(self._signal(partial, ctx))  # nothing cancelled it in time
+            elif partial["dl"] is None and now - partial["t0"] > self.within:
+                continue  # window passed before the chain completed
+            else:
+                kept.append(partial)
+        state["partials"] = kept
+        return signals
+
+    def advance(self, state: dict[str, Any], now: float, ctx: KeyContext) -> list[Signal]:
+        """Let time pass without an event (a stream timer): absence deadlines may complete."""
+        return self._expire(state, now, ctx)
+
+    def close(self, state: dict[str, Any], ctx: KeyContext) -> list[Signal]:
+        """The key closed: nothing more will arrive, so every pending absence is confirmed."""
+        signals = [self._signal(p, ctx) for p in state["partials"] if p["dl"] is not None]
+        state["partials"] = []
+        return signals
+
+    def progress(self, state: dict[str, Any]) -> float:
+        best = 0
+        for partial in state["partials"]:
+            best = max(best, partial["s"])
+        return best / len(self.steps)
+
+    def _signal(self, partial: dict[str, Any], ctx: KeyContext) -> Signal:
+        captures = partial["c"]
+        return Signal(
+            event_ids=tuple(partial["ids"]),
+            first_time=partial["t0"],
+            last_time=partial["t1"],
+            title=self.render_title(captures, ctx),
+            details={"captures": {k: v for k, v in captures.items() if not k.endswith(_AUTO)}},
+            credential_ids=_collected(captures, ".credential_id"),
+            environments=_collected(captures, ".environment"),
+        )
+
+
+class ThresholdRule(RuleDetector):
+    rule_type = "threshold"
+    count: ClassVar[int] = 1
+    distinct: ClassVar[str | None] = None
+
+    def initial_state(self) -> dict[str, Any]:
+        return {"window": []}
+
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        step = self.steps[0]
+        if not step.condition.evaluate(event, {}):
+            return state, ()
+        now = ctx.now
+        value = None
+        if self.distinct:
+            value = _plain(read_path(event, tuple(self.distinct.split("."))))
+            if value is None:
+                return state, ()
+        window = [entry for entry in state["window"] if now - entry[0] <= self.within]
+        window.append([now, event.event_id, value])
+        if len(window) > 4 * MAX_THRESHOLD_EVENTS:
+            window = window[-4 * MAX_THRESHOLD_EVENTS :]
+        reached = len({e[2] for e in window}) if self.distinct else len(window)
+        if reached >= self.count:
+            state["window"] = []  # start counting afresh: one finding per burst, not per event
+            captures = {
+                f"{step.name}.{p}": _plain(read_path(event, tuple(p.split(".")))) for p in step.capture
+            }
+            ids = tuple(e[1] for e in window)[-MAX_THRESHOLD_EVENTS:]
+            return state, [
+                Signal(
+                    event_ids=ids,
+                    first_time=window[0][0],
+                    last_time=now,
+                    title=self.render_title(captures, ctx),
+                    details={"count": len(window), "distinct": reached},
+                    credential_ids=_collected(captures, ".credential_id"),
+                    environments=_collected(captures, ".environment"),
+                )
+            ]
+        state["window"] = window
+        return state, ()
+
+    def progress(self, state: dict[str, Any]) -> float:
+        window = state["window"]
+        if not window:
+            return 0.0
+        reached = len({e[2] for e in window}) if self.distinct else len(window)
+        return min(1.0, reached / self.count)
+
+
+_AUTO = (".credential_id", ".environment")
+
+
+def _collected(captures: dict[str, Any], suffix: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(v) for k, v in captures.items() if k.endswith(suffix) and v is not None))
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------- loading
+_TOP_LEVEL = {
+    "id",
+    "title",
+    "alert_title",
+    "description",
+    "severity",
+    "maturity",
+    "mappings",
+    "runbook",
+    "version",
+    "by",
+    "type",
+    "within",
+    "steps",
+    "until",
+    "threshold",
+    "max_partials",
+    "suppress",
+    "tags",
+}
+_STEP_KEYS = {"name", "where", "absent", "within"}
+
+
+def load_rule_file(path: Path, expected_id: str | None = None) -> type[RuleDetector]:
+    """Load and validate one rule file; any problem raises RuleError with file and line."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RuleError(name, mark.line + 1 if mark else None, f"not valid YAML: {exc}") from exc
+    if not isinstance(data, _LineDict):
+        raise RuleError(name, 1, "a rule file must be a mapping (id:, title:, steps: …)")
+    rule = build_rule(data, name, expected_id)
+    rule.state_key = f"{rule.id}@{hashlib.sha256(text.encode()).hexdigest()[:10]}"
+    return rule
+
+
+def _line(data: Any, key: str) -> int | None:
+    lines = getattr(data, "lines", {})
+    return lines.get(key) or lines.get("__self__")
+
+
+def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[RuleDetector]:
+    unknown = set(data) - _TOP_LEVEL
+    if unknown:
+        bad = sorted(unknown)[0]
+        raise RuleError(
+            name, _line(data, bad), f"unknown key '{bad}' (allowed: {', '.join(sorted(_TOP_LEVEL))})"
+        )
+    for required in ("id", "title", "description", "severity", "runbook", "mappings"):
+        if not data.get(required):
+            raise RuleError(name, _line(data, "__self__"), f"missing required key '{required}'")
+    rule_id = str(data["id"])
+    if expected_id is not None and rule_id != expected_id:
+        raise RuleError(name, _line(data, "id"), f"id '{rule_id}' must match the file path ('{expected_id}')")
+    try:
+        severity = Severity(data["severity"])
+    except ValueError:
+        raise RuleError(
+            name, _line(data, "severity"), f"severity must be one of {', '.join(s.value for s in Severity)}"
+        ) from None
+    try:
+        maturity = Maturity(data.get("maturity", "stable"))
+    except ValueError:
+        raise RuleError(
+            name, _line(data, "maturity"), f"maturity must be one of {', '.join(m.value for m in Maturity)}"
+        ) from None
+    try:
+        mappings = Mappings(**{k: tuple(v) for k, v in dict(data["mappings"]).items()})
+    except (TypeError, ValueError) as exc:
+        raise RuleError(
+            name,
+            _line(data, "mappings"),
+            f"mappings take owasp_agentic, owasp_nhi, mitre_attack lists: {exc}",
+        ) from None
+    key: KeyKind = data.get("by", "session")
+    if key not in _KEY_FIELDS:
+        raise RuleError(name, _line(data, "by"), f"by must be one of {', '.join(_KEY_FIELDS)}")
+    rule_type = data.get("type", "sequence")
+    try:
+        within = parse_duration(data.get("within", "1h"))
+        suppress = parse_duration(data.get("suppress", 0))
+    except ValueError as exc:
+        raise RuleError(name, _line(data, "within"), str(exc)) from None
+
+    def compile_at(text: Any, container: Any, key_name: str) -> Expression:
+        if not isinstance(text, str):
+            raise RuleError(name, _line(container, key_name), f"'{key_name}' must be a condition string")
+        try:
+            return compile_expression(text)
+        except ExpressionError as exc:
+            raise RuleError(name, _line(container, key_name), f"bad condition: {exc}") from None
+
+    steps: list[Step] = []
+    attrs: dict[str, Any] = {}
+    if rule_type == "sequence":
+        raw_steps = data.get("steps")
+        if not isinstance(raw_steps, list) or not raw_steps:
+            raise RuleError(name, _line(data, "steps"), "a sequence rule needs a non-empty list of steps")
+        for number, raw in enumerate(raw_steps, 1):
+            if not isinstance(raw, dict) or "where" not in raw:
+                raise RuleError(name, _line(data, "steps"), f"step {number} needs a 'where' condition")
+            extra = set(raw) - _STEP_KEYS
+            if extra:
+                raise RuleError(name, _line(raw, sorted(extra)[0]), f"unknown step key '{sorted(extra)[0]}'")
+            step_within = None
+            if "within" in raw:
+                try:
+                    step_within = parse_duration(raw["within"])
+                except ValueError as exc:
+                    raise RuleError(name, _line(raw, "within"), str(exc)) from None
+            steps.append(
+                Step(
+                    str(raw.get("name", f"s{number}")),
+                    compile_at(raw["where"], raw, "where"),
+                    bool(raw.get("absent", False)),
+                    step_within,
+                )
+            )
+        if steps[0].absent:
+            raise RuleError(name, _line(data, "steps"), "the first step cannot be 'absent'")
+        for i, step in enumerate(steps[:-1]):
+            if step.absent:
+                raise RuleError(
+                    name,
+                    _line(data, "steps"),
+                    f"only the last step may be 'absent' (step '{step.name}' is not last)",
+                )
+            _ = i
+    elif rule_type == "threshold":
+        threshold = data.get("threshold")
+        if not isinstance(threshold, dict) or "count" not in threshold:
+            raise RuleError(name, _line(data, "threshold"), "a threshold rule needs threshold: {count: N}")
+        if "where" not in data.get("threshold", {}) and "steps" not in data:
+            pass
+        where = threshold.get("where")
+        steps.append(Step("event", compile_at(where, threshold, "where")))
+        try:
+            within = parse_duration(threshold.get("within", data.get("within", "5m")))
+        except ValueError as exc:
+            raise RuleError(name, _line(threshold, "within"), str(exc)) from None
+        count = threshold["count"]
+        if not isinstance(count, int) or count < 1:
+            raise RuleError(name, _line(threshold, "count"), "count must be a whole number ≥ 1")
+        attrs["count"] = count
+        attrs["distinct"] = threshold.get("distinct")
+    else:
+        raise RuleError(name, _line(data, "type"), "type must be 'sequence' or 'threshold'")
+
+    until = compile_at(data["until"], data, "until") if "until" in data else None
+    names = [s.name for s in steps]
+    if len(set(names)) != len(names):
+        raise RuleError(name, _line(data, "steps"), "step names must be unique")
+    # Which paths of each step's event are referenced later (conditions, until, title)?
+    refs: set[str] = set()
+    for step in steps:
+        refs |= step.condition.refs
+    if until is not None:
+        refs |= until.refs
+    title_template = data.get("alert_title")
+    if title_template:
+        refs |= {
+            p for p in _PLACEHOLDER.findall(str(title_template)) if "." in p and p.split(".")[0] in names
+        }
+    for ref in sorted(refs):
+        step_name, _, path = ref.partition(".")
+        if step_name not in names:
+            raise RuleError(name, _line(data, "steps"), f"reference ${ref} names no step (steps: {names})")
+        for i, step in enumerate(steps):
+            if step.name == step_name:
+                referring_later = any(ref in s.condition.refs for s in steps[: i + 1])
+                if referring_later:
+                    raise RuleError(
+                        name,
+                        _line(data, "steps"),
+                        f"step '{step.name}' refers to ${ref}, which is only known after it",
+                    )
+                step.capture = (*step.capture, path)
+    for step in steps:
+        if not step.absent:
+            step.capture = (*dict.fromkeys((*step.capture, *(a[1:] for a in _AUTO))),)
+    if key != "session":
+        for step in steps:
+            step.condition = _and_key_present(step.condition, _KEY_FIELDS[key])
+
+    conditions = tuple(s.condition for s in steps)
+    kinds, actions = _index_hints([s for s in steps if not s.absent] or steps)
+    attrs.update(
+        id=rule_id,
+        title=str(data["title"]),
+        alert_title=title_template,
+        description=str(data["description"]),
+        severity=severity,
+        maturity=maturity,
+        mappings=mappings,
+        runbook=str(data["runbook"]),
+        version=int(data.get("version", 1)),
+        key=key,
+        within=within,
+        steps=tuple(steps),
+        until=until,
+        max_partials=int(data.get("max_partials", MAX_PARTIALS)),
+        suppress_seconds=suppress,
+        conditions=conditions,
+        kinds=kinds,
+        actions=actions,
+        source_file=name,
+    )
+    # Absent steps and `until` must see every event, so they widen the index.
+    if until is not None or any(s.absent for s in steps):
+        attrs["kinds"], attrs["actions"] = None, None
+    base: type[RuleDetector] = SequenceRule if rule_type == "sequence" else ThresholdRule
+    return type(f"Rule_{rule_id.replace('.', '_')}", (base,), attrs)
+
+
+def _and_key_present(condition: Expression, field_name: str) -> Expression:
+    original = condition.evaluate
+    parts = (field_name,)
+    return Expression(
+        condition.source,
+        lambda e, c: read_path(e, parts) is not None and original(e, c),
+        condition.refs,
+        condition.constraints,
+    )
+
+
+def _index_hints(steps: list[Step]) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """Union of the kinds/actions that any step can match; None where some step is unconstrained."""
+    kinds: set[str] = set()
+    actions: set[str] = set()
+    any_kind = any_action = False
+    for step in steps:
+        constraints = step.condition.constraints
+        if "kind" in constraints:
+            kinds |= constraints["kind"]
+        else:
+            any_kind = True
+        if "action" in constraints:
+            actions |= constraints["action"]
+        else:
+            any_action = True
+    return (None if any_kind else frozenset(kinds)), (None if any_action else frozenset(actions))
+
+
+def is_rule(detector: Detector) -> bool:
+    return isinstance(detector, RuleDetector)

@@ -1,0 +1,1 @@
+"""Intent against action: tool calls outside the session's declared task scope."""

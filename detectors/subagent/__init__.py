@@ -1,0 +1,1 @@
+"""Sub-agents and delegation: a child holding more than its parent."""

@@ -1,0 +1,782 @@
+"""Shared vocabularies of the cloud and action detectors: API names, agent tool names, shell patterns.
+
+Plain constants and small pure functions (no detector classes; the registry never loads this module as
+a detector). Other detectors import these names, so keep them stable: add to a set rather than rename it.
+
+Field conventions read here (see ``streams/simulator.py`` and ``schemas/adapters/cloudtrail.py``):
+AWS calls carry the API name in ``action`` and CloudTrail ``requestParameters`` in ``arguments`` (plus
+``aws_account`` from the CloudTrail adapter); shell calls are ``tool="bash", action="exec"`` with
+``arguments.command``; other agent tools use snake_case names in ``tool``/``action``.
+
+YAML rules cannot import these names; the rules that need a vocabulary keep a short inline list and say
+so (``destructive.mass_deletion``, ``execution.remote_instance_access``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from schemas.events import ToolCall
+from schemas.types import Severity
+
+Reason = tuple[str, Severity]  # what happened, in words, and how bad it is
+
+SHELL_TOOLS = frozenset({"bash", "shell", "sh", "zsh", "terminal", "run_command", "execute_command", "exec"})
+READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Search", "BatchGet", "Query", "Scan")
+_READ_TOOL = re.compile(r"^(get|list|read|lookup|search|view|fetch)(_|$)")
+
+
+def is_read_only(action: str) -> bool:
+    """A cloud read API (``GetObject``, ``DescribeInstances``) or a snake_case read tool (``get_order``)."""
+    return action.startswith(READ_ONLY_PREFIXES) or bool(_READ_TOOL.match(action))
+
+
+def command_of(event: ToolCall) -> str | None:
+    """The shell command of a shell tool call, else None."""
+    if event.tool.lower() not in SHELL_TOOLS and event.action not in ("exec", "run", "shell"):
+        return None
+    command = event.arguments.get("command") or event.arguments.get("cmd")
+    if isinstance(command, list):
+        command = " ".join(str(part) for part in command)
+    return command if isinstance(command, str) and command.strip() else None
+
+
+def shell_segments(command: str) -> Iterator[list[str]]:
+    """Each simple command of a shell line (split on ; && || | and newlines) as argv, ``sudo``/env dropped."""
+    for segment in re.split(r"\|\||&&|[;|\n]", command):
+        try:
+            argv = shlex.split(segment, posix=True)
+        except ValueError:
+            argv = segment.split()
+        while argv and (
+            argv[0] in ("sudo", "nohup", "time", "exec", "command") or re.match(r"^\w+=", argv[0])
+        ):
+            argv = argv[1:]
+        if argv:
+            yield argv
+
+
+def as_json(value: Any) -> Any:
+    """A JSON document given as text (IAM policies in CloudTrail are strings), parsed; else the value."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def walk(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (key, scalar) pair of a nested JSON value; list items keep their parent's key."""
+    if isinstance(value, dict):
+        for child_key, child in value.items():
+            yield from walk(child, str(child_key))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from walk(item, key)
+    else:
+        yield key, value
+
+
+def texts(value: Any) -> list[str]:
+    """A string or a list of strings as a list of non-empty strings."""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if isinstance(v, str | int) and str(v)]
+    return [str(value)] if isinstance(value, str | int) and str(value) else []
+
+
+def account_of(arn: str | None) -> str | None:
+    """The account id of an ARN (``arn:aws:iam::123456789012:user/x`` -> ``123456789012``)."""
+    parts = (arn or "").split(":")
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" and parts[4].isdigit() else None
+
+
+def own_account(event: ToolCall) -> str | None:
+    """The AWS account the call ran in: CloudTrail's recipient account, else the target's or caller's ARN."""
+    account = event.arguments.get("aws_account")
+    if isinstance(account, str) and account.isdigit():
+        return account
+    return account_of(event.target) or account_of(event.principal) or account_of(event.agent_id)
+
+
+# ------------------------------------------------------------------------------------------ destructive
+
+DESTRUCTIVE_API_PREFIXES = ("Delete", "Terminate", "Purge", "Destroy", "Drop", "BatchDelete")
+DESTRUCTIVE_APIS = frozenset({"ScheduleKeyDeletion", "DeregisterImage", "DisableKey"})
+# Deletes that are plumbing, not destruction: queue consumption, session and tag clean-up, service ENIs.
+ROUTINE_DELETES = frozenset(
+    {
+        "DeleteMessage", "DeleteMessageBatch", "TerminateSession", "DeleteSession", "DeleteTags",
+        "DeleteNetworkInterface", "DeleteChangeSet", "DeleteLaunchTemplateVersions", "DeleteAlarms",
+        "DeleteMarker", "DeleteObjectTagging", "DeleteBucketTagging",
+    }
+)  # fmt: skip
+# Deletes that take data or a whole system with them.
+CRITICAL_DESTRUCTIVE_APIS = frozenset(
+    {
+        "DeleteDBInstance", "DeleteDBCluster", "DeleteBucket", "DeleteTable", "DeleteStack", "DeleteVolume",
+        "DeleteBackupVault", "DeleteRecoveryPoint", "DeleteFileSystem", "ScheduleKeyDeletion",
+        "DeleteCluster", "DeleteDBSnapshot", "DeleteDBClusterSnapshot", "DeleteSnapshot", "DeleteGlobalTable",
+        "DeleteRepository", "DeleteKeyspace", "DeleteDatabase", "DeleteReplicationGroup",
+        "DeleteCacheCluster", "DeleteDomain",
+    }
+)  # fmt: skip
+# Deletes of one record or object: destructive, but narrow.
+SINGLE_RECORD_DELETES = frozenset(
+    {"DeleteObject", "DeleteItem", "DeleteRow", "DeleteParameter", "DeleteRecord"}
+)
+DESTRUCTIVE_TOOL = re.compile(r"^(delete|drop|destroy|purge|wipe|truncate|erase|terminate|rm)(_|$)", re.I)
+TEMP_PATH = re.compile(r"(^|/)(tmp|temp|\.?cache|scratch)(/|$)|\.(tmp|temp|part|partial|bak)$", re.I)
+# `rm -r` of these is routine build hygiene, in any environment.
+BUILD_DIRS = re.compile(
+    r"(^|/)(node_modules|__pycache__|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.tox|\.venv|venv|build|dist"
+    r"|target|out|coverage|\.next|\.gradle)/?$"
+)
+# Paths whose recursive removal takes a system or its data with it: roots, and data directories.
+CRITICAL_PATHS = re.compile(
+    r"^(/|/\*|~/?|\$HOME/?|\.\.?/?|/(etc|home|root|usr|var|opt|srv|data|mnt|boot)/?"
+    r"|/(var/lib|data|home|srv)/[^/]+(/[^/]+)?/?)$"
+)
+BASH_DESTRUCTIVE: tuple[tuple[str, re.Pattern[str], Severity], ...] = (
+    (
+        "terraform destroy",
+        re.compile(
+            r"\b(?:terraform|tofu|terragrunt)\b(?:\s+-\S+)*\s+destroy\b"
+            r"|\b(?:terraform|tofu)\b[^;&|\n]*\sapply\b[^;&|\n]*\s-destroy\b|\b(?:pulumi|cdk)\s+destroy\b"
+        ),
+        Severity.CRITICAL,
+    ),
+    (
+        "DROP/TRUNCATE in SQL",
+        re.compile(
+            r"\bDROP\s+(?:TABLE|DATABASE|SCHEMA|COLLECTION)\b|\bTRUNCATE\s+(?:TABLE\s+)?\w|\bdropDatabase\s*\("
+            r"|\bFLUSHALL\b|\bdropdb\s+\w|\bDELETE\s+FROM\s+[\w.\"`]+\s*(?:;|\"|'|$)",
+            re.I,
+        ),
+        Severity.CRITICAL,
+    ),
+    (
+        "disk wipe",
+        re.compile(r"\bmkfs(?:\.\w+)?\s|\bdd\b[^;&|\n]*\bof=/dev/|\bshred\s|\bwipefs\s"),
+        Severity.CRITICAL,
+    ),
+    (
+        "git force-push",
+        re.compile(
+            r"\bgit\b[^;&|\n]*\spush\b[^;&|\n]*(?:\s--force(?:-with-lease)?\b|\s-[a-zA-Z]*f\b|\s\+[\w/.-]+)"
+        ),
+        Severity.HIGH,
+    ),
+    (
+        "kubectl delete",
+        re.compile(r"\bkubectl\b[^;&|\n]*\sdelete\s|\bhelm\s+(?:uninstall|delete)\s"),
+        Severity.HIGH,
+    ),
+    (
+        "cloud CLI delete",
+        re.compile(
+            r"\baws\s+[\w-]+\s+(?:delete|terminate|purge|deregister)-|\baws\s+s3\s+(?:rb|rm)\s"
+            r"|\bgcloud\b[^;&|\n]*\s(?:delete|destroy)\b|\baz\b[^;&|\n]*\sdelete\b"
+        ),
+        Severity.HIGH,
+    ),
+)
+
+
+def recursive_removal(command: str) -> Reason | None:
+    """``rm -r``/``rm -rf``/``find … -delete`` of anything but temp and build directories."""
+    for argv in shell_segments(command):
+        name = argv[0].rsplit("/", 1)[-1]
+        if name == "rm" and any(re.match(r"^-[a-zA-Z]*[rR]", a) or a == "--recursive" for a in argv[1:]):
+            paths = [a for a in argv[1:] if not a.startswith("-")]
+        elif name == "find" and ("-delete" in argv or "rm" in argv):
+            paths = argv[1:2]
+        else:
+            continue
+        risky = [p for p in paths if not (TEMP_PATH.search(p) or BUILD_DIRS.search(p))]
+        if risky or not paths:
+            severity = Severity.CRITICAL if any(CRITICAL_PATHS.match(p) for p in risky) else Severity.HIGH
+            return f"recursive removal of {' '.join(risky) or '?'}", severity
+    return None
+
+
+def destructive_reason(event: ToolCall) -> Reason | None:
+    """Why this call destroys something (and how badly), or None. The outcome is the caller's business."""
+    action = event.action
+    command = command_of(event)
+    if command is not None:
+        found = recursive_removal(command)
+        if found:
+            return found
+        for label, pattern, severity in BASH_DESTRUCTIVE:
+            if pattern.search(command):
+                return label, severity
+        return None
+    if event.tool == "git" and action == "push" and event.arguments.get("force") in (True, "true", "yes"):
+        return "git force-push", Severity.HIGH
+    if action in ROUTINE_DELETES:
+        return None
+    if action in CRITICAL_DESTRUCTIVE_APIS:
+        return action, Severity.CRITICAL
+    if action in SINGLE_RECORD_DELETES:
+        key = str(event.arguments.get("key") or event.target or "")
+        return None if TEMP_PATH.search(key) else (action, Severity.MEDIUM)
+    if action in DESTRUCTIVE_APIS or (action.startswith(DESTRUCTIVE_API_PREFIXES) and action[:1].isupper()):
+        return action, Severity.HIGH
+    if DESTRUCTIVE_TOOL.match(action) or DESTRUCTIVE_TOOL.match(event.tool):
+        return action, Severity.HIGH
+    return None
+
+
+# ------------------------------------------------------------------------------------------ sensitive
+
+IDENTITY_CREATION = frozenset(
+    {
+        "CreateUser", "CreateRole", "CreateLoginProfile", "CreateSAMLProvider", "CreateOpenIDConnectProvider",
+        "CreateTrustAnchor", "GetFederationToken", "create_user", "create_role", "create_service_account",
+        "invite_user",
+    }
+)  # fmt: skip
+POLICY_CHANGE = frozenset(
+    {
+        "AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy", "PutUserPolicy", "PutRolePolicy",
+        "PutGroupPolicy", "CreatePolicy", "CreatePolicyVersion", "SetDefaultPolicyVersion",
+        "UpdateAssumeRolePolicy", "AddUserToGroup", "AddRoleToInstanceProfile", "PutUserPermissionsBoundary",
+        "PutRolePermissionsBoundary", "DeleteUserPermissionsBoundary", "DeleteRolePermissionsBoundary",
+        "UpdateLoginProfile", "PutBucketPolicy", "PutBucketAcl", "DeletePublicAccessBlock",
+        "DeleteBucketPublicAccessBlock", "PutKeyPolicy", "CreateGrant", "AddPermission", "PutResourcePolicy",
+        "SetRepositoryPolicy", "ModifySnapshotAttribute", "ModifyImageAttribute", "ModifyDBSnapshotAttribute",
+        "ModifyDBClusterSnapshotAttribute", "grant_role", "grant_permission", "add_collaborator",
+        "add_member", "set_iam_policy", "update_permissions",
+    }
+)  # fmt: skip
+NETWORK_CHANGE = frozenset(
+    {
+        "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
+        "RevokeSecurityGroupEgress", "ModifySecurityGroupRules", "CreateSecurityGroup",
+        "CreateNetworkAclEntry", "ReplaceNetworkAclEntry", "DeleteNetworkAclEntry", "CreateRoute",
+        "ReplaceRoute", "AttachInternetGateway", "CreateVpcPeeringConnection", "AcceptVpcPeeringConnection",
+        "CreateFunctionUrlConfig", "update_firewall", "open_port", "update_security_group",
+        "add_firewall_rule",
+    }
+)  # fmt: skip
+KEY_CREATION = frozenset(
+    {
+        "CreateAccessKey", "CreateKey", "ImportKeyMaterial", "CreateKeyPair", "ImportKeyPair",
+        "CreateServiceSpecificCredential", "UploadSSHPublicKey", "UploadSigningCertificate", "create_api_key",
+        "create_access_key", "create_token", "create_ssh_key", "add_deploy_key",
+    }
+)  # fmt: skip
+SENSITIVE_CATEGORIES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("identity creation", IDENTITY_CREATION),
+    ("permission change", POLICY_CHANGE),
+    ("network change", NETWORK_CHANGE),
+    ("key creation", KEY_CREATION),
+)
+SENSITIVE_ACTIONS = IDENTITY_CREATION | POLICY_CHANGE | NETWORK_CHANGE | KEY_CREATION
+SENSITIVE_COMMAND = re.compile(
+    r"\baws\s+iam\s+(?:create|attach|put|update|add)-|\baws\s+ec2\s+(?:authorize|revoke)-security-group"
+    r"|\baws\s+kms\s+create-key\b|\baws\s+sts\s+get-federation-token\b|\bkubectl\s+create\s+(?:cluster)?rolebinding\b"
+    r"|\bgcloud\b[^;&|\n]*\sadd-iam-policy-binding\b|\bgcloud\s+iam\s+service-accounts\s+keys\s+create\b"
+    r"|\baz\s+role\s+assignment\s+create\b"
+)
+MONEY_MOVEMENT_TOOLS = frozenset(
+    {"transfer_funds", "send_payment", "wire_transfer", "create_payout", "issue_refund"}
+)
+
+
+def sensitive_category(event: ToolCall) -> str | None:
+    """Identity creation, permission/network change or key creation (API, agent tool or CLI form)."""
+    for label, names in SENSITIVE_CATEGORIES:
+        if event.action in names or event.tool in names:
+            return label
+    command = command_of(event)
+    if command and SENSITIVE_COMMAND.search(command):
+        return "privileged CLI command"
+    return None
+
+
+# ------------------------------------------------------------------------------------------ secrets
+
+SECRET_READ_APIS = frozenset(
+    {
+        "GetSecretValue", "BatchGetSecretValue", "GetParameter", "GetParameters", "GetParametersByPath",
+        "GetPasswordData", "DescribeInstanceAttribute", "get_secret", "read_secret", "get_secret_value",
+        "vault_read",
+    }
+)  # fmt: skip
+BULK_WEIGHT = 5  # secrets a filtered/paged bulk read counts for: the log does not say how many it returned
+SECRET_FILE = re.compile(
+    r"(?:^|[\s/'\"=:])(\.aws/credentials|\.aws/config|\.env(?:\.[\w-]+)?|id_rsa|id_ed25519|id_ecdsa|\.netrc"
+    r"|\.pgpass|\.git-credentials|\.docker/config\.json|\.kube/config|kubeconfig|/etc/shadow|credentials\.json"
+    r"|secrets?\.ya?ml|\.npmrc|\.pypirc|\.vault-token)(?=$|[\s'\";|)])"
+)
+FILE_READERS = frozenset(
+    {
+        "cat", "less", "more", "head", "tail", "bat", "strings", "base64", "xxd", "od", "cp", "scp", "tar",
+        "zip", "grep", "awk", "sed", "source", ".", "curl", "nl", "tac",
+    }
+)  # fmt: skip
+READ_FILE_TOOLS = frozenset({"read_file", "read", "view_file", "open_file", "cat_file", "Read"})
+SECRET_CLI = re.compile(
+    r"\baws\s+secretsmanager\s+(?:get-secret-value|batch-get-secret-value)\b"
+    r"|\baws\s+ssm\s+get-parameters?(?:-by-path)?\b[^;&|\n]*--with-decryption|\bvault\s+(?:kv\s+get|read)\s"
+    r"|\bkubectl\s+get\s+secrets?\b[^;&|\n]*-o\s*(?:yaml|json)|\bgcloud\s+secrets\s+versions\s+access\b"
+    r"|\baz\s+keyvault\s+secret\s+show\b"
+)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def secret_reads(event: ToolCall) -> list[str]:
+    """Identities of the secrets a call reads, attempted or not (empty: not a secret read).
+
+    A filtered or path-wide bulk read counts as ``BULK_WEIGHT`` secrets of its own; parameters count only
+    when read with decryption; ``DescribeInstanceAttribute`` only for ``userData`` (where secrets hide).
+    """
+    args, action = event.arguments, event.action
+    command = command_of(event)
+    if command is not None:
+        keys = []
+        for argv in shell_segments(command):
+            found = (
+                SECRET_FILE.search(" ".join(argv[1:])) if argv[0].rsplit("/", 1)[-1] in FILE_READERS else None
+            )
+            if found:
+                keys.append(f"file:{found.group(1)}")
+        return keys or ([f"cli:{command.strip()[:200]}"] if SECRET_CLI.search(command) else [])
+    if action in READ_FILE_TOOLS or event.tool in READ_FILE_TOOLS:
+        path = str(args.get("path") or args.get("file_path") or event.target or "")
+        return [f"file:{path}"] if SECRET_FILE.search(path) else []
+    if action not in SECRET_READ_APIS:
+        return []
+    bulk = [f"{event.event_id}#bulk{i}" for i in range(BULK_WEIGHT)]
+    if action in ("GetParameter", "GetParameters", "GetParametersByPath"):
+        if not _truthy(args.get("withDecryption")):
+            return []
+        if action == "GetParametersByPath":
+            return bulk
+        return texts(args.get("names") or args.get("name")) or [event.target or event.event_id]
+    if action == "BatchGetSecretValue":
+        return texts(args.get("secretIdList")) or bulk
+    if action == "DescribeInstanceAttribute":
+        return [str(args.get("instanceId") or event.target)] if args.get("attribute") == "userData" else []
+    ident = args.get("secretId") or args.get("instanceId") or args.get("name") or event.target
+    return [str(ident or event.event_id)]
+
+
+# ------------------------------------------------------------------------------------------ audit trail
+
+AUDIT_DISABLE_APIS: dict[str, Reason] = {
+    "StopLogging": ("stopped CloudTrail logging", Severity.CRITICAL),
+    "DeleteTrail": ("deleted a CloudTrail trail", Severity.CRITICAL),
+    "DeleteEventDataStore": ("deleted a CloudTrail Lake event data store", Severity.CRITICAL),
+    "StopEventDataStoreIngestion": ("stopped CloudTrail Lake ingestion", Severity.CRITICAL),
+    "DeleteFlowLogs": ("deleted VPC flow logs", Severity.HIGH),
+    "DeleteResolverQueryLogConfig": ("deleted Route 53 resolver query logging", Severity.HIGH),
+    "DisassociateResolverQueryLogConfig": ("detached Route 53 resolver query logging", Severity.HIGH),
+    "DeleteDetector": ("deleted the GuardDuty detector", Severity.CRITICAL),
+    "DisassociateFromMasterAccount": ("detached GuardDuty from its administrator", Severity.HIGH),
+    "DisassociateFromAdministratorAccount": ("detached GuardDuty from its administrator", Severity.HIGH),
+    "StopMonitoringMembers": ("stopped GuardDuty monitoring of member accounts", Severity.HIGH),
+    "StopConfigurationRecorder": ("stopped the AWS Config recorder", Severity.HIGH),
+    "DeleteConfigurationRecorder": ("deleted the AWS Config recorder", Severity.HIGH),
+    "DeleteDeliveryChannel": ("deleted the AWS Config delivery channel", Severity.HIGH),
+    "DisableSecurityHub": ("disabled Security Hub", Severity.HIGH),
+    "BatchDisableStandards": ("disabled Security Hub standards", Severity.MEDIUM),
+    "DeleteAnalyzer": ("deleted an IAM Access Analyzer", Severity.MEDIUM),
+    "DisableMacie": ("disabled Macie", Severity.MEDIUM),
+}
+AUDIT_LOG_GROUP = re.compile(r"cloudtrail|audit|flow|guardduty|security|waf", re.I)
+BASH_AUDIT_TAMPERING: tuple[tuple[str, re.Pattern[str], Severity], ...] = (
+    ("deleted or disabled the auditd rules", re.compile(r"\bauditctl\s+(?:-D\b|-e\s*0\b)"), Severity.HIGH),
+    (
+        "stopped a logging or audit service",
+        re.compile(
+            r"\b(?:systemctl|service)\s+(?:stop|disable|mask)\s+(?:auditd|rsyslog|syslog-ng|systemd-journald|falco"
+            r"|osqueryd|wazuh-agent|amazon-cloudwatch-agent|datadog-agent)\b|\b(?:auditd|rsyslog|falco)\s+stop\b"
+        ),
+        Severity.HIGH,
+    ),
+    (
+        "cleared the shell history",
+        re.compile(
+            r"\bhistory\s+-c\b|\bunset\s+HISTFILE\b|\bHISTFILE=/dev/null|\bHISTSIZE=0\b|\bset\s+\+o\s+history\b"
+            r"|(?:>|\brm\s+(?:-\w+\s+)*|\bshred\s+(?:-\w+\s+)*|\bln\s+-sf\s+/dev/null\s+)\S*\.(?:bash|zsh)_history"
+        ),
+        Severity.MEDIUM,
+    ),
+    (
+        "erased system logs",
+        re.compile(
+            r"\bjournalctl\b[^;&|\n]*--vacuum-|\btruncate\s+-s\s*0\s+/var/log/|>\s*/var/log/\S+"
+            r"|\brm\s+(?:-\w+\s+)*/var/log/|\bwevtutil\s+cl\b|\bClear-EventLog\b"
+        ),
+        Severity.HIGH,
+    ),
+)
+AUDIT_TOOL = re.compile(
+    r"^(disable|stop|delete|clear|purge)_(audit|logs?|logging|trail|telemetry|monitoring)", re.I
+)
+
+
+def _event_selectors_narrowed(args: dict[str, Any]) -> bool:
+    selectors = args.get("eventSelectors")
+    if isinstance(selectors, list):
+        return not selectors or any(
+            isinstance(s, dict)
+            and (s.get("includeManagementEvents") is False or s.get("readWriteType") == "ReadOnly")
+            for s in selectors
+        )
+    advanced = args.get("advancedEventSelectors")
+    if isinstance(advanced, list):
+        return not any(value == "Management" for _, value in walk(advanced))
+    return False
+
+
+def audit_tampering(event: ToolCall) -> Reason | None:
+    """What audit or security telemetry this call switched off or narrowed, and how badly; else None."""
+    command = command_of(event)
+    if command is not None:
+        for label, pattern, severity in BASH_AUDIT_TAMPERING:
+            if pattern.search(command):
+                return label, severity
+        return None
+    args, action = event.arguments, event.action
+    if action in AUDIT_DISABLE_APIS:
+        return AUDIT_DISABLE_APIS[action]
+    if action == "PutEventSelectors" and _event_selectors_narrowed(args):
+        return (
+            "narrowed CloudTrail event selectors (management or write events no longer logged)",
+            Severity.HIGH,
+        )
+    narrowing = ("isMultiRegionTrail", "includeGlobalServiceEvents", "enableLogFileValidation")
+    if action == "UpdateTrail" and any(args.get(k) is False for k in narrowing):
+        return "narrowed a CloudTrail trail (regions, global events or log validation off)", Severity.HIGH
+    if action == "UpdateDetector" and args.get("enable") is False:
+        return "disabled the GuardDuty detector", Severity.CRITICAL
+    if action in ("CreateFilter", "UpdateFilter") and str(args.get("action", "")).upper() == "ARCHIVE":
+        return "added a GuardDuty filter that auto-archives findings", Severity.MEDIUM
+    if action == "PutBucketLogging" and "LoggingEnabled" not in json.dumps(args, default=str):
+        return "turned off S3 server access logging", Severity.MEDIUM
+    if action == "DeleteLogGroup" and AUDIT_LOG_GROUP.search(
+        str(args.get("logGroupName") or event.target or "")
+    ):
+        return "deleted an audit log group", Severity.HIGH
+    if AUDIT_TOOL.match(action) or AUDIT_TOOL.match(event.tool):
+        return f"ran {action}", Severity.HIGH
+    return None
+
+
+# ------------------------------------------------------------------------------------------ exposure
+
+PUBLIC_GRANTEES = re.compile(r"AllUsers|AuthenticatedUsers|public-read(?:-write)?\b")
+SHARE_APIS = frozenset(
+    {
+        "ModifySnapshotAttribute",
+        "ModifyImageAttribute",
+        "ModifyDBSnapshotAttribute",
+        "ModifyDBClusterSnapshotAttribute",
+    }
+)
+RESOURCE_POLICY_KEYS = ("bucketPolicy", "policy", "policyText", "resourcePolicy", "Policy")
+RESOURCE_POLICY_APIS = frozenset(
+    {
+        "PutBucketPolicy", "PutKeyPolicy", "PutResourcePolicy", "SetRepositoryPolicy", "PutRepositoryPolicy",
+        "PutBackupVaultAccessPolicy", "PutRegistryPolicy", "PutFileSystemPolicy", "PutAccessPointPolicy",
+    }
+)  # fmt: skip
+PUBLIC_COMMAND = re.compile(
+    r"--cidr(?:-ip(?:v6)?)?[ =]\S*/0\b|--source-ranges[ =]\S*0\.0\.0\.0/0|--acl[ =]public-read"
+    r"|\bgsutil\s+(?:iam|acl)\s+ch\b[^;&|\n]*\ballUsers\b|--principal[ =]['\"]?\*"
+)
+# Every API the exposure check can fire on (the exposure detector's index).
+EXPOSURE_APIS = (
+    frozenset(
+        {
+            "AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules", "CreateNetworkAclEntry",
+            "PutBucketAcl", "DeletePublicAccessBlock", "DeleteBucketPublicAccessBlock",
+            "DeleteAccountPublicAccessBlock", "AddPermission", "CreateFunctionUrlConfig",
+        }
+    )
+    | SHARE_APIS
+    | RESOURCE_POLICY_APIS
+)  # fmt: skip
+
+
+def world_cidrs(args: dict[str, Any]) -> list[str]:
+    """CIDR ranges with a /0 prefix (the whole IPv4 or IPv6 space) anywhere in the request."""
+    return [str(v) for k, v in walk(args) if k.lower().startswith("cidr") and str(v).strip().endswith("/0")]
+
+
+def shared_with(event: ToolCall) -> list[str]:
+    """Accounts (or ``all``) a snapshot, AMI or DB snapshot was just shared with; empty if none."""
+    if event.action not in SHARE_APIS:
+        return []
+    args = event.arguments
+    if event.action.startswith("ModifyDB"):
+        return texts(args.get("valuesToAdd"))
+    added: list[str] = []
+    for key in ("createVolumePermission", "launchPermission"):
+        block = args.get(key)
+        if isinstance(block, dict):
+            added += [
+                str(v) for k, v in walk(block.get("add")) if k in ("userId", "group", "organizationArn")
+            ]
+    if str(args.get("operationType", "")).lower() == "add":
+        added += texts(args.get("userIds")) + texts(args.get("userGroups"))
+    return [a for a in added if a]
+
+
+def _statements(document: Any) -> list[dict[str, Any]]:
+    document = as_json(document)
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    return [s for s in statements if isinstance(s, dict)] if isinstance(statements, list) else []
+
+
+def allowed_principals(document: Any) -> list[str]:
+    """Principals an IAM/resource policy lets in (``*``, ARNs, account ids, services): Allow statements."""
+    found: list[str] = []
+    for statement in _statements(document):
+        if statement.get("Effect", "Allow") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        if statement.get("Condition") and principal in ("*", {"AWS": "*"}):
+            continue  # a conditioned wildcard (aws:SourceAccount, aws:PrincipalOrgID …) is not public
+        found += [str(v) for _, v in walk(principal) if v is not None]
+    return found
+
+
+def foreign(principal: str, own: str | None) -> bool:
+    """``*``, or an account id / ARN of another account than ``own`` (any account when ``own`` is unknown)."""
+    account = account_of(principal) or (principal if re.fullmatch(r"\d{12}", principal) else None)
+    return principal == "*" or (account is not None and account != own)
+
+
+def external_principals(document: Any, own: str | None) -> list[str]:
+    """The principals of a policy that are ``*`` or belong to another AWS account than ``own``."""
+    return [p for p in allowed_principals(document) if foreign(p, own)]
+
+
+def policy_allows_everything(document: Any) -> bool:
+    """An Allow statement with Action ``*`` (a session or inline policy that grants everything)."""
+    return any(
+        s.get("Effect", "Allow") == "Allow" and "*" in texts(s.get("Action")) for s in _statements(document)
+    )
+
+
+def public_exposure(event: ToolCall) -> Reason | None:
+    """What this call opened to the whole internet, and how badly; else None."""
+    args, action = event.arguments, event.action
+    what = args.get("groupId") or args.get("bucketName") or args.get("functionName") or event.target or action
+    command = command_of(event)
+    if command is not None:
+        found = PUBLIC_COMMAND.search(command)
+        return (
+            (f"opened access to the world from the shell ({found.group(0)})", Severity.HIGH)
+            if found
+            else None
+        )
+    if action in ("AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules", "CreateNetworkAclEntry"):
+        cidrs = world_cidrs(args)
+        inbound = not (args.get("egress") is True or args.get("ruleAction") == "deny")
+        if cidrs and inbound:
+            ports = (
+                "/".join(sorted({str(v) for k, v in walk(args) if k in ("fromPort", "FromPort")})) or "all"
+            )
+            return f"opened {what} to {cidrs[0]} on port {ports}", Severity.HIGH
+    if "all" in shared_with(event):
+        return f"made {what} public (shared with all AWS accounts)", Severity.CRITICAL
+    if action == "PutBucketAcl" and PUBLIC_GRANTEES.search(json.dumps(args, default=str)):
+        return f"granted public access to bucket {what}", Severity.CRITICAL
+    if action in (
+        "DeletePublicAccessBlock",
+        "DeleteBucketPublicAccessBlock",
+        "DeleteAccountPublicAccessBlock",
+    ):
+        return f"removed the S3 public access block of {what}", Severity.MEDIUM
+    conditioned = any(args.get(k) for k in ("sourceArn", "sourceAccount", "principalOrgID"))
+    if action == "AddPermission" and args.get("principal") == "*" and not conditioned:
+        return f"let anyone invoke Lambda function {what}", Severity.HIGH
+    if action == "CreateFunctionUrlConfig" and str(args.get("authType", "")).upper() == "NONE":
+        return f"gave Lambda function {what} a public URL without authentication", Severity.HIGH
+    if action in RESOURCE_POLICY_APIS and any(
+        "*" in allowed_principals(args.get(key)) for key in RESOURCE_POLICY_KEYS if key in args
+    ):
+        return f"{action} lets any principal (*) into {what}", Severity.HIGH
+    return None
+
+
+# ------------------------------------------------------------------------------------------ exfiltration
+
+SENSITIVE_DATA = re.compile(
+    r"customer|export|pii|personal|payroll|salary|passport|ssn|credit.?card|cardholder|backup|dump"
+    r"|users?\.(?:csv|json|sql)|patients?|medical|invoices?",
+    re.I,
+)
+SNAPSHOT_APIS = frozenset(
+    {
+        "CreateSnapshot", "CreateSnapshots", "CreateDBSnapshot", "CreateDBClusterSnapshot", "CopySnapshot",
+        "CopyDBSnapshot", "CreateImage", "StartExportTask", "CreateBackup",
+    }
+)  # fmt: skip
+DUMP_COMMAND = re.compile(r"\b(?:pg_dump|pg_dumpall|mysqldump|mongodump|mongoexport)\b")
+EXPORT_TOOL = re.compile(r"^(export|dump|download|bulk_read|backup)_", re.I)
+EMAIL_TOOLS = frozenset({"send_email", "send_mail", "email", "reply_email", "forward_email"})
+UPLOAD_TOOLS = re.compile(
+    r"^(http_post|http_put|http_request|upload|upload_file|webhook|send_webhook)$", re.I
+)
+UPLOAD_COMMAND = re.compile(
+    r"\bcurl\b[^;&|\n]*(?:\s-T\s|--upload-file|\s-d\s*@|--data(?:-binary)?\s*@|\s-F\s*\S*=@)"
+    r"|\bwget\b[^;&|\n]*--post-file|\bscp\s[^;&|\n]*\s\S+@?[\w.-]+:|\brsync\s[^;&|\n]*\s[\w.-]+:"
+)
+URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+|\b[\w.-]+@([\w-]+\.[\w.-]+):")
+
+
+def sensitive_read(event: ToolCall) -> str | None:
+    """A read of something worth stealing: a secret, a customer/PII export, a dump, a snapshot or backup."""
+    if secret_reads(event):
+        return "secret"
+    action = event.action
+    if action in SNAPSHOT_APIS:
+        return "snapshot/backup"
+    command = command_of(event)
+    if command is not None:
+        return "database dump" if DUMP_COMMAND.search(command) else None
+    if EXPORT_TOOL.match(action) or EXPORT_TOOL.match(event.tool):
+        return "data export"
+    where = f"{event.target or ''} {event.arguments.get('key') or ''}"
+    if is_read_only(action) and SENSITIVE_DATA.search(where):
+        return "customer data"
+    return None
+
+
+def host_of(value: str) -> str | None:
+    """The host of a URL or ``user@host:`` remote, lower-cased; None when there is none."""
+    if "://" in value:
+        return (urlsplit(value).hostname or "").lower() or None
+    match = URL_IN_TEXT.search(value)
+    return match.group(1).lower() if match and match.group(1) else None
+
+
+def outbound_transfer(event: ToolCall) -> tuple[str, str | None] | None:
+    """(what, destination) when the call sends data out: a snapshot/AMI share (destination: the accounts),
+    a mail with attachments or a large body (the recipient's domain), an upload or POST (the host)."""
+    args = event.arguments
+    shared = shared_with(event)
+    if shared:
+        return f"shared {event.target or event.action} with {', '.join(shared)}", ",".join(shared)
+    if event.action in EMAIL_TOOLS or event.tool in EMAIL_TOOLS:
+        recipient = str(args.get("recipient") or args.get("to") or event.target or "")
+        if args.get("attachments") or len(str(args.get("body") or "")) > 2000:
+            return f"mailed data to {recipient}", recipient.rsplit("@", 1)[-1].lower() or None
+        return None
+    command = command_of(event)
+    if command is not None:
+        if not UPLOAD_COMMAND.search(command):
+            return None
+        found = URL_IN_TEXT.search(command)
+        return f"uploaded data from the shell ({command[:80]})", host_of(found.group(0)) if found else None
+    if UPLOAD_TOOLS.match(event.action) or UPLOAD_TOOLS.match(event.tool):
+        url = str(args.get("url") or event.target or "")
+        if str(args.get("method") or "POST").upper() in ("POST", "PUT", "PATCH"):
+            return f"sent data to {url}", host_of(url)
+    return None
+
+
+# ------------------------------------------------------------------------------------------ persistence
+
+BACKDOOR_APIS = frozenset(
+    {
+        "CreateLoginProfile", "UpdateLoginProfile", "UpdateAssumeRolePolicy", "CreateRole", "CreateAccessKey",
+        "UpdateFunctionCode", "UpdateFunctionConfiguration", "AddPermission", "CreateTrustAnchor",
+        "GetFederationToken", "CreateSAMLProvider", "UpdateSAMLProvider", "CreateOpenIDConnectProvider",
+        "UploadSSHPublicKey",
+    }
+)  # fmt: skip
+AUTHORIZED_KEYS = re.compile(
+    r">>?\s*\S*\.ssh/authorized_keys\b|\btee\s+(?:-a\s+)?\S*\.ssh/authorized_keys\b|\bssh-copy-id\s"
+)
+_CREDENTIAL_FOR_USER = {
+    "CreateLoginProfile": "set a console password for",
+    "UpdateLoginProfile": "reset the console password of",
+    "CreateAccessKey": "minted an access key for",
+    "UploadSSHPublicKey": "added an SSH key to",
+}
+
+
+def _is_caller(event: ToolCall, user: str) -> bool:
+    caller = event.principal or event.agent_id or ""
+    return ":user/" in caller and caller.endswith(f"/{user}")
+
+
+def backdoor_reason(event: ToolCall) -> Reason | None:
+    """How this call leaves a way back in (a password, key, trust, code or federation path), or None.
+
+    Self-service is not a backdoor: a user resetting their own password or minting their own key."""
+    command = command_of(event)
+    if command is not None:
+        return (
+            ("added an SSH key to authorized_keys", Severity.HIGH)
+            if AUTHORIZED_KEYS.search(command)
+            else None
+        )
+    args, action, own = event.arguments, event.action, own_account(event)
+    user, function = str(args.get("userName") or ""), str(args.get("functionName") or event.target or "")
+    if action in _CREDENTIAL_FOR_USER:
+        if not user or _is_caller(event, user):
+            return None
+        return f"{_CREDENTIAL_FOR_USER[action]} IAM user {user}", Severity.HIGH
+    if action in ("UpdateAssumeRolePolicy", "CreateRole"):
+        outside = external_principals(args.get("policyDocument") or args.get("assumeRolePolicyDocument"), own)
+        if not outside:
+            return None
+        severity = Severity.CRITICAL if "*" in outside else Severity.HIGH
+        return f"let {', '.join(outside[:3])} assume role {args.get('roleName') or event.target}", severity
+    if action == "AddPermission" and args.get("functionName"):
+        principal = str(args.get("principal") or "")
+        if not foreign(principal, own):
+            return None
+        return f"let {principal} invoke Lambda function {function}", Severity.HIGH
+    if action == "UpdateFunctionCode":
+        return f"replaced the code of Lambda function {function}", Severity.MEDIUM
+    if action == "UpdateFunctionConfiguration" and args.get("layers"):
+        layers = texts(args.get("layers"))
+        outside_layers = [layer for layer in layers if account_of(layer) not in (None, own)]
+        severity = Severity.HIGH if outside_layers else Severity.MEDIUM
+        return f"attached layer {(outside_layers or layers)[0]} to Lambda function {function}", severity
+    if action == "CreateTrustAnchor":
+        return f"registered IAM Roles Anywhere trust anchor {args.get('name') or event.target}", Severity.HIGH
+    if action == "GetFederationToken" and policy_allows_everything(args.get("policy")):
+        return (
+            f"minted a federation token for {args.get('name')} with an allow-everything policy",
+            Severity.HIGH,
+        )
+    if action in ("CreateSAMLProvider", "UpdateSAMLProvider", "CreateOpenIDConnectProvider"):
+        return f"registered an external identity provider ({action})", Severity.HIGH
+    return None
+
+
+def is_sensitive(event: ToolCall) -> bool:
+    """Any call this vocabulary calls risky: an identity, permission, network or key change, a secret read,
+    a destructive, audit-tampering, exposing, sharing or backdooring call, or money movement."""
+    return bool(
+        event.action in MONEY_MOVEMENT_TOOLS
+        or event.tool in MONEY_MOVEMENT_TOOLS
+        or sensitive_category(event)
+        or secret_reads(event)
+        or destructive_reason(event)
+        or audit_tampering(event)
+        or public_exposure(event)
+        or shared_with(event)
+        or backdoor_reason(event)
+    )

@@ -1,0 +1,46 @@
+"""Source adapters: pure functions from a real format's bytes to events and dead letters.
+
+Each adapter module has ``NAME``, ``looks_like(first_record) -> bool`` and
+``parse(data: bytes, origin: str) -> Iterator[Parsed]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import ModuleType
+
+from schemas.adapters import cloudtrail, native, openai_chat
+from schemas.adapters.base import DeadLetter, Parsed, split_records
+from schemas.errors import UnknownFormat
+
+ADAPTERS: dict[str, ModuleType] = {module.NAME: module for module in (native, openai_chat, cloudtrail)}
+FORMATS = tuple(ADAPTERS)
+
+__all__ = ["ADAPTERS", "FORMATS", "DeadLetter", "Parsed", "detect_format", "parse_bytes"]
+
+
+def detect_format(data: bytes, origin: str = "input") -> str:
+    """Recognise the format from the first readable record."""
+    head = data.lstrip()[:1]
+    if head == b"{" and b'"Records"' in data[:4096]:
+        return cloudtrail.NAME
+    for record in split_records(data, unwrap_key="Records"):
+        if record.error is not None:
+            continue
+        for module in (native, cloudtrail, openai_chat):
+            if module.looks_like(record.value):
+                return str(module.NAME)
+        break
+    raise UnknownFormat(
+        f"{origin}: could not recognise the format from its first record; "
+        f"pass --format with one of: {', '.join(FORMATS)}"
+    )
+
+
+def parse_bytes(data: bytes, origin: str, fmt: str | None = None) -> Iterator[Parsed]:
+    """Events and dead letters of one input, in input order."""
+    name = fmt or detect_format(data, origin)
+    if name not in ADAPTERS:
+        raise UnknownFormat(f"unknown format {name!r}; choose one of: {', '.join(FORMATS)}")
+    parsed: Iterator[Parsed] = ADAPTERS[name].parse(data, origin)
+    return parsed

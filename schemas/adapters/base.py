@@ -1,0 +1,155 @@
+"""What every adapter shares: reading JSON containers, dead letters, and pydantic errors made readable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from schemas.errors import InvalidRecord
+from schemas.events import AnyEvent
+from schemas.redaction import redact_text
+
+MAX_DEAD_LETTER_RAW = 65536  # bytes of the original record kept with a dead letter
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An input that could not become an event, kept with the reason instead of being dropped."""
+
+    origin: str
+    record_no: int | None
+    stage: str
+    reason: str
+    raw: str
+
+    def __post_init__(self) -> None:
+        # Dead letters are stored and forwarded like events: secrets in them are redacted too.
+        object.__setattr__(self, "raw", redact_text(self.raw[:MAX_DEAD_LETTER_RAW]))
+
+    @classmethod
+    def from_error(cls, error: InvalidRecord, raw: Any, stage: str = "parse") -> DeadLetter:
+        return cls(
+            origin=error.origin,
+            record_no=error.record_no,
+            stage=stage,
+            reason=error.describe(),
+            raw=_raw_text(raw),
+        )
+
+
+def _raw_text(raw: Any) -> str:
+    if isinstance(raw, bytes):
+        text = raw.decode("utf-8", "replace")
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        text = orjson.dumps(raw, default=str).decode()
+    return text[:MAX_DEAD_LETTER_RAW]
+
+
+Parsed = AnyEvent | DeadLetter
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record of an input: its position (1-based) and either its value or why it is unreadable."""
+
+    record_no: int
+    value: Any
+    error: str | None = None
+    raw: str = ""
+
+
+def split_records(data: bytes, *, unwrap_key: str | None = None) -> Iterator[RawRecord]:
+    """Records of a JSON array, a JSON object (optionally unwrapping ``unwrap_key``) or JSON lines.
+
+    A whole-document parse is tried first; if it fails the input is read as JSON lines, so one bad
+    line costs one record, not the file.
+    """
+    stripped = data.strip()
+    if not stripped:
+        return
+    if stripped[:1] in (b"[", b"{"):
+        try:
+            document = orjson.loads(stripped)
+        except orjson.JSONDecodeError:
+            document = None
+        else:
+            if isinstance(document, list):
+                yield from (RawRecord(i, item) for i, item in enumerate(document, 1))
+                return
+            if isinstance(document, dict):
+                if unwrap_key and isinstance(document.get(unwrap_key), list):
+                    yield from (RawRecord(i, item) for i, item in enumerate(document[unwrap_key], 1))
+                else:
+                    yield RawRecord(1, document)
+                return
+    for number, line in enumerate(stripped.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            yield RawRecord(number, orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            text = line.decode("utf-8", "replace")
+            yield RawRecord(number, None, error=f"not valid JSON: {exc}", raw=text)
+
+
+def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
+    """The first problem of a pydantic error as (field path, message)."""
+    first = exc.errors()[0]
+    path = ".".join(str(p) for p in first.get("loc", ())) or "(record)"
+    return path, str(first.get("msg", "invalid"))
+
+
+def parse_time(value: Any, *, field: str) -> datetime:
+    """Parse ISO-8601 strings or epoch seconds/milliseconds into an aware UTC datetime."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    if isinstance(value, str) and value:
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise InvalidRecord(
+                f"unreadable time {value!r}", field=field, fix="use ISO-8601, e.g. 2024-08-01T13:33:28Z"
+            ) from exc
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise InvalidRecord("missing or empty time", field=field, fix="give an ISO-8601 timestamp")
+
+
+RecordParser = Callable[[Any, str, int], Iterable[AnyEvent]]
+
+
+def parse_records(records: Iterable[RawRecord], origin: str, parse_one: RecordParser) -> Iterator[Parsed]:
+    """Run ``parse_one`` on each record; anything it cannot read becomes a dead letter, never a crash."""
+    for record in records:
+        if record.error is not None:
+            error = InvalidRecord(record.error, origin=origin, record_no=record.record_no,
+                                  fix="each line must be one JSON value")
+            yield DeadLetter.from_error(error, record.raw)
+            continue
+        try:
+            yield from list(parse_one(record.value, origin, record.record_no))
+        except InvalidRecord as exc:
+            exc.origin = exc.origin or origin
+            exc.record_no = exc.record_no if exc.record_no is not None else record.record_no
+            yield DeadLetter.from_error(exc, record.value)
+        except ValidationError as exc:
+            field, message = describe_validation_error(exc)
+            error = InvalidRecord(message, origin=origin, record_no=record.record_no, field=field,
+                                  fix="see the event contract in docs/contract.md")
+            yield DeadLetter.from_error(error, record.value)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # A record of an unexpected shape (a list where an object belongs, …).
+            error = InvalidRecord(f"unexpected record shape: {exc}", origin=origin,
+                                  record_no=record.record_no, fix="check the record against the format")
+            yield DeadLetter.from_error(error, record.value)

@@ -1,0 +1,32 @@
+"""``native``: JSON lines (or a JSON array) of chainwatch's own event contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from schemas.adapters.base import Parsed, parse_records, split_records
+from schemas.errors import InvalidRecord
+from schemas.events import AnyEvent, event_from_dict
+
+NAME = "native"
+
+
+def looks_like(sample: Any) -> bool:
+    return isinstance(sample, dict) and sample.get("kind") in {"tool_call", "credential", "session"} and (
+        "event_id" in sample
+    )
+
+
+def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
+    if not isinstance(value, dict):
+        raise InvalidRecord(f"expected a JSON object, got {type(value).__name__}",
+                            fix="one event object per line")
+    if value.get("kind") not in {"tool_call", "credential", "session"}:
+        raise InvalidRecord(f"unknown kind {value.get('kind')!r}", field="kind",
+                            fix="kind must be tool_call, credential or session")
+    yield event_from_dict(value)
+
+
+def parse(data: bytes, origin: str) -> Iterator[Parsed]:
+    return parse_records(split_records(data), origin, parse_record)

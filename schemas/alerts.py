@@ -1,0 +1,117 @@
+"""Findings (signals from detectors), alerts (what an analyst sees) and chain summaries."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.types import Identifier, Maturity, RiskScore, Severity, UtcDatetime
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    schema_version: Literal[1] = 1  # == SCHEMA_VERSION
+
+
+class Mappings(_Record):
+    """Framework references: OWASP Agentic AI threats (T#), OWASP NHI Top 10 (NHI#), MITRE ATT&CK."""
+
+    owasp_agentic: tuple[str, ...] = ()
+    owasp_nhi: tuple[str, ...] = ()
+    mitre_attack: tuple[str, ...] = ()
+
+
+class Finding(_Record):
+    """A detector's signal. Experimental detectors stop here; others become alerts."""
+
+    finding_id: Identifier = Field(description="hash(detector id, key, triggering event ids).")
+    detector_id: Identifier
+    detector_version: int = 1
+    maturity: Maturity
+    key_kind: Literal["session", "agent", "principal", "credential"] = "session"
+    key: Identifier = Field(description="The value the detector correlates by (a session id by default).")
+    session_id: Identifier
+    agent_id: Identifier | None = None
+    principal: Identifier | None = None
+    severity: Severity
+    risk_score: RiskScore
+    title: str
+    description: str = ""
+    event_ids: tuple[str, ...] = Field(description="The events that triggered it, in event-time order.")
+    credential_ids: tuple[str, ...] = ()
+    first_seen: UtcDatetime
+    last_seen: UtcDatetime
+    mappings: Mappings = Mappings()
+    runbook: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Alert(_Record):
+    """What a SOC analyst receives: a finding that survived dedup and suppression."""
+
+    alert_id: Identifier = Field(description="Equal to the finding id it came from.")
+    detector_id: Identifier
+    detector_version: int = 1
+    key_kind: str
+    key: Identifier
+    session_id: Identifier
+    agent_id: Identifier | None = None
+    principal: Identifier | None = None
+    severity: Severity
+    risk_score: RiskScore
+    title: str
+    description: str = ""
+    event_ids: tuple[str, ...]
+    credential_ids: tuple[str, ...] = ()
+    first_seen: UtcDatetime
+    last_seen: UtcDatetime
+    mappings: Mappings = Mappings()
+    runbook: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CredentialUse(_Record):
+    """A credential as one session saw it: its lifetime against the session's."""
+
+    credential_id: Identifier
+    issued_at: UtcDatetime | None = None
+    ttl_seconds: float | None = None
+    expires_at: UtcDatetime | None = None
+    first_used: UtcDatetime | None = None
+    last_used: UtcDatetime | None = None
+    revoked_at: UtcDatetime | None = None
+    uses: int = 0
+    scopes: tuple[str, ...] = ()
+    inherited_from_human: bool = False
+    issuer: str | None = None
+
+
+class ChainSummary(_Record):
+    """One row per session: the action chain as the audit trail keeps it."""
+
+    session_id: Identifier
+    agent_id: str | None = None
+    parent_agent_id: str | None = None
+    principal: str | None = None
+    task: str | None = None
+    task_scope: tuple[str, ...] | None = None
+    started_at: UtcDatetime
+    last_event_at: UtcDatetime
+    ended_at: UtcDatetime | None = None
+    event_count: int
+    tool_calls: int
+    distinct_tools: int
+    distinct_targets: int
+    environments: tuple[str, ...] = ()
+    decisions: dict[str, int] = Field(default_factory=dict)
+    outcomes: dict[str, int] = Field(default_factory=dict)
+    approvers: tuple[str, ...] = ()
+    credentials: tuple[CredentialUse, ...] = ()
+    max_risk: float = 0.0
+    alert_count: int = 0
+    finding_count: int = 0
+    blast_radius_reachable: int = Field(default=0, description="Distinct scopes the session's credentials grant.")
+    blast_radius_touched: int = Field(default=0, description="Distinct targets it actually touched.")
+    blast_radius_weighted: float = Field(default=0.0, description="Touched targets weighted by environment.")
+    closed: bool = False

@@ -1,0 +1,151 @@
+"""The event contract: what every adapter produces and every detector reads.
+
+Models are frozen and closed (``extra="forbid"``): chainwatch is their producer. Tolerant parsing
+belongs in the adapters at the edge, never here. Every event carries ``schema_version``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+from schemas.redaction import redact_text, redact_value
+from schemas.types import (
+    CredentialAction,
+    Decision,
+    Environment,
+    Identifier,
+    NonEmptyStr,
+    Outcome,
+    SessionAction,
+    ShortText,
+    UtcDatetime,
+)
+
+# Results and task texts are cut to this many characters: enough to find an injected
+# instruction or an IBAN, small enough that a long web page does not bloat state and storage.
+MAX_TEXT = 4000
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+    schema_version: Literal[1] = 1  # == SCHEMA_VERSION
+    event_id: Identifier = Field(description="The source's own id, or a hash of the source record.")
+    event_time: UtcDatetime = Field(description="When it happened, by the source's clock (UTC).")
+    ingest_time: UtcDatetime | None = Field(default=None, description="When chainwatch read it (UTC).")
+    source: Identifier = Field(description="The adapter that produced the event (native, cloudtrail, …).")
+    session_id: Identifier = Field(description="The agent session (action chain) this event belongs to.")
+    agent_id: Identifier | None = Field(default=None, description="The acting agent.")
+    parent_agent_id: Identifier | None = Field(
+        default=None, description="For a sub-agent: the agent that started it."
+    )
+    principal: Identifier | None = Field(
+        default=None, description="The human or service the agent acts on behalf of."
+    )
+
+
+class ToolCall(_Event):
+    """One tool call by an agent, with its intent, decision, credential and outcome."""
+
+    kind: Literal["tool_call"] = "tool_call"
+    task: ShortText | None = Field(default=None, description="The session's stated task or intent.")
+    task_scope: tuple[str, ...] | None = Field(
+        default=None,
+        description="Resources/tools (glob patterns) the task may touch; none means undeclared.",
+    )
+    tool: NonEmptyStr = Field(description="Tool name (e.g. bash, iam, book_reservation).")
+    action: NonEmptyStr = Field(description="The verb (CreateUser, rm, cancel_reservation).")
+    target: ShortText | None = Field(default=None, description="Target resource: URI, ARN, path.")
+    environment: Environment = Environment.UNKNOWN
+    arguments: dict[str, Any] = Field(default_factory=dict, description="Arguments, secrets redacted.")
+    outcome: Outcome = Outcome.UNKNOWN
+    decision: Decision = Decision.UNKNOWN
+    approved_by: Identifier | None = Field(default=None, description="Who approved, when decision=approved.")
+    credential_id: Identifier | None = Field(default=None, description="The credential the call used.")
+    duration_ms: float | None = Field(default=None, ge=0)
+    untrusted_content: bool = Field(
+        default=False, description="The result carries outside content (web page, email, file, API body)."
+    )
+    result_summary: ShortText | None = Field(default=None, description="Compact result, secrets redacted.")
+
+    @field_validator("arguments", mode="after")
+    @classmethod
+    def _redact_arguments(cls, value: dict[str, Any]) -> dict[str, Any]:
+        redacted: dict[str, Any] = redact_value(value)
+        return redacted
+
+    @field_validator("task", "result_summary", mode="before")
+    @classmethod
+    def _redact_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return redact_text(value[:MAX_TEXT])
+        return value
+
+    @field_validator("target", mode="after")
+    @classmethod
+    def _redact_target(cls, value: str | None) -> str | None:
+        return None if value is None else redact_text(value)
+
+
+class CredentialEvent(_Event):
+    """A credential's lifecycle: issued, used, refreshed, revoked, expired."""
+
+    kind: Literal["credential"] = "credential"
+    credential_id: Identifier
+    action: CredentialAction
+    subject: Identifier | None = Field(default=None, description="Who holds it (normally the agent).")
+    on_behalf_of: Identifier | None = Field(default=None, description="The human it was issued for.")
+    scopes: tuple[str, ...] = Field(default=(), description="What it can reach (scopes, actions, ARNs).")
+    ttl_seconds: float | None = Field(default=None, ge=0)
+    expires_at: UtcDatetime | None = None
+    issuer: Identifier | None = None
+    inherited_from_human: bool = Field(
+        default=False, description="The agent runs on a human's own credential, not a task-scoped one."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_session(cls, data: Any) -> Any:
+        # A credential seen outside any session still needs a chain to belong to.
+        if isinstance(data, dict) and not data.get("session_id") and data.get("credential_id"):
+            return {**data, "session_id": f"credential:{data['credential_id']}"}
+        return data
+
+
+class SessionEvent(_Event):
+    """Session boundaries and mode changes: the stated task, its declared scope, its end."""
+
+    kind: Literal["session"] = "session"
+    action: SessionAction
+    task: ShortText | None = None
+    task_scope: tuple[str, ...] | None = None
+    permission_mode: Identifier | None = Field(
+        default=None, description="For action=permission_mode: the new mode (e.g. bypassPermissions)."
+    )
+
+    @field_validator("task", mode="before")
+    @classmethod
+    def _redact_task(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return redact_text(value[:MAX_TEXT])
+        return value
+
+
+Event = Annotated[ToolCall | CredentialEvent | SessionEvent, Field(discriminator="kind")]
+EVENT_ADAPTER: TypeAdapter[ToolCall | CredentialEvent | SessionEvent] = TypeAdapter(Event)
+EVENT_TYPES = (ToolCall, CredentialEvent, SessionEvent)
+AnyEvent = ToolCall | CredentialEvent | SessionEvent
+
+
+def event_from_dict(data: dict[str, Any]) -> AnyEvent:
+    return EVENT_ADAPTER.validate_python(data)
+
+
+def event_from_json(raw: bytes | str) -> AnyEvent:
+    return EVENT_ADAPTER.validate_json(raw)
+
+
+def event_to_json(event: AnyEvent) -> bytes:
+    return event.model_dump_json(exclude_none=True).encode()

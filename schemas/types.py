@@ -1,0 +1,108 @@
+"""Shared constrained types and enumerations of the contract (one place, used by every model)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+SCHEMA_VERSION = 1
+
+
+def _as_utc(value: datetime) -> datetime:
+    # Naive timestamps are taken as UTC: every source we read writes UTC, and mixing
+    # naive and aware datetimes would make ordering raise deep inside the engine.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+NonEmptyStr = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+ShortText = Annotated[str, StringConstraints(max_length=8192)]
+RiskScore = Annotated[float, Field(ge=0.0, le=100.0)]
+
+
+class Environment(StrEnum):
+    """How sensitive the environment an action touches is; production weighs most."""
+
+    PROD = "prod"
+    STAGING = "staging"
+    DEV = "dev"
+    UNKNOWN = "unknown"
+
+
+ENVIRONMENT_WEIGHT: dict[Environment, float] = {
+    Environment.PROD: 1.0,
+    Environment.UNKNOWN: 0.6,
+    Environment.STAGING: 0.4,
+    Environment.DEV: 0.2,
+}
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    ERROR = "error"
+    DENIED = "denied"
+    UNKNOWN = "unknown"
+
+
+class Decision(StrEnum):
+    """Who let a tool call run: the audit trail keeps intent, decision and credential together."""
+
+    AUTO_ALLOWED = "auto_allowed"
+    ALLOWED_BY_RULE = "allowed_by_rule"
+    APPROVED = "approved"
+    DENIED = "denied"
+    UNKNOWN = "unknown"
+
+
+class CredentialAction(StrEnum):
+    ISSUED = "issued"
+    USED = "used"
+    REFRESHED = "refreshed"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class SessionAction(StrEnum):
+    START = "start"
+    END = "end"
+    PERMISSION_MODE = "permission_mode"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+SEVERITY_RANK: dict[Severity, int] = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+# Base risk of a finding by severity, before environment and blast-radius weighting.
+SEVERITY_RISK: dict[Severity, float] = {
+    Severity.INFO: 5.0,
+    Severity.LOW: 20.0,
+    Severity.MEDIUM: 45.0,
+    Severity.HIGH: 70.0,
+    Severity.CRITICAL: 90.0,
+}
+
+
+class Maturity(StrEnum):
+    """Experimental detectors emit findings only; stable ones raise alerts."""
+
+    EXPERIMENTAL = "experimental"
+    TEST = "test"
+    STABLE = "stable"

@@ -1,0 +1,218 @@
+"""The DuckDB store: DDL from the schemas package, batched Arrow upserts by id, one transaction
+per write. The replay runner and the Kafka loader are its only writers.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from schemas.adapters.base import DeadLetter
+from schemas.alerts import Alert, ChainSummary, Finding
+from schemas.events import AnyEvent, CredentialEvent
+from schemas.ids import stable_hash
+
+TABLES = ("events", "credentials", "chains", "findings", "alerts", "dead_letters")
+PRIMARY_KEYS = {"events": "event_id", "credentials": "event_id", "chains": "session_id",
+                "findings": "finding_id", "alerts": "alert_id", "dead_letters": "dead_letter_id"}
+
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "JSON": pa.string(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+    "VARCHAR[]": pa.list_(pa.string()),
+}
+
+
+def schema_sql() -> str:
+    return (importlib.resources.files("schemas") / "sql" / "schema.sql").read_text(encoding="utf-8")
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value, default=str).decode()
+
+
+def event_row(event: AnyEvent) -> dict[str, Any]:
+    data = event.model_dump(mode="python")
+    data["arguments"] = _json(data.get("arguments"))
+    data["task_scope"] = list(data["task_scope"]) if data.get("task_scope") is not None else None
+    data["action"] = str(data["action"]) if data.get("action") is not None else None
+    return data
+
+
+def credential_row(event: CredentialEvent) -> dict[str, Any]:
+    data = event.model_dump(mode="python")
+    data["scopes"] = list(data["scopes"])
+    return data
+
+
+def chain_row(chain: ChainSummary) -> dict[str, Any]:
+    data = chain.model_dump(mode="json")
+    for name in ("decisions", "outcomes", "credentials"):
+        data[name] = _json(data[name])
+    for name in ("started_at", "last_event_at", "ended_at"):
+        data[name] = getattr(chain, name)
+    return data
+
+
+def finding_row(finding: Finding | Alert) -> dict[str, Any]:
+    data = finding.model_dump(mode="python")
+    data["mappings"] = _json(finding.mappings.model_dump(mode="json", exclude={"schema_version"}))
+    data["details"] = _json(data["details"])
+    data["event_ids"] = list(data["event_ids"])
+    data["credential_ids"] = list(data["credential_ids"])
+    return data
+
+
+def dead_letter_row(letter: DeadLetter, received_at: datetime | None = None) -> dict[str, Any]:
+    return {
+        "dead_letter_id": stable_hash(letter.origin, str(letter.record_no), letter.stage, letter.raw),
+        "origin": letter.origin,
+        "record_no": letter.record_no,
+        "stage": letter.stage,
+        "reason": letter.reason,
+        "raw": letter.raw,
+        "received_at": received_at or datetime.now(UTC),
+    }
+
+
+@dataclass
+class Batch:
+    """Everything one write puts in the database, in one transaction."""
+
+    events: list[AnyEvent] = field(default_factory=list)
+    chains: list[ChainSummary] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.events) + len(self.chains) + len(self.findings) + len(self.alerts) + len(self.dead_letters)
+
+
+class Store:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        if not read_only:
+            self.con.execute(schema_sql())
+        self._schemas = {table: self._arrow_schema(table) for table in TABLES}
+
+    def _arrow_schema(self, table: str) -> pa.Schema:
+        columns = self.con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position", [table]).fetchall()
+        return pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in columns])
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing
+    def write(self, batch: Batch) -> None:
+        """Upsert the whole batch in one transaction (all or nothing)."""
+        tool_events = [event_row(e) for e in batch.events if not isinstance(e, CredentialEvent)]
+        credentials = [credential_row(e) for e in batch.events if isinstance(e, CredentialEvent)]
+        # Later summaries of the same session win inside one batch.
+        chains = {c.session_id: c for c in batch.chains}
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._upsert("events", tool_events)
+            self._upsert("credentials", credentials)
+            self._upsert_chains([chain_row(c) for c in chains.values()])
+            self._upsert("findings", [finding_row(f) for f in batch.findings])
+            self._upsert("alerts", [finding_row(a) for a in batch.alerts])
+            self._upsert("dead_letters", [dead_letter_row(d) for d in batch.dead_letters])
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def _table(self, table: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
+        schema = self._schemas[table]
+        unique = {row[PRIMARY_KEYS[table]]: row for row in rows}  # last one of an id wins
+        columns = {name: [row.get(name) for row in unique.values()] for name in schema.names}
+        return pa.Table.from_pydict(columns, schema=schema)
+
+    def _upsert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        arrow = self._table(table, rows)
+        self.con.register("incoming", arrow)
+        try:
+            self.con.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM incoming")
+        finally:
+            self.con.unregister("incoming")
+
+    def _upsert_chains(self, rows: Sequence[dict[str, Any]]) -> None:
+        """A redelivered older summary must not overwrite a newer one: keep the most advanced."""
+        if not rows:
+            return
+        arrow = self._table("chains", rows)
+        names = [n for n in arrow.schema.names if n != "session_id"]
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names)
+        self.con.register("incoming", arrow)
+        try:
+            self.con.execute(
+                f"INSERT INTO chains SELECT * FROM incoming ON CONFLICT (session_id) DO UPDATE SET {updates} "
+                "WHERE excluded.event_count > chains.event_count "
+                "OR (excluded.event_count = chains.event_count AND (excluded.closed OR NOT chains.closed))"
+            )
+        finally:
+            self.con.unregister("incoming")
+
+    # -- reading
+    def counts(self) -> dict[str, int]:
+        return {t: int(self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}  # type: ignore[index]
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, list(params)).fetchall()
+
+
+def _event_from_row(kind: str, row: dict[str, Any]) -> AnyEvent:
+    from schemas.events import event_from_dict
+
+    data = {k: v for k, v in row.items() if v is not None}
+    if kind == "credential":
+        data["kind"] = "credential"
+    elif "arguments" in data:
+        data["arguments"] = orjson.loads(data["arguments"])
+    if data.get("kind") == "session":
+        for name in ("tool", "target", "environment", "arguments", "outcome", "decision", "untrusted_content"):
+            data.pop(name, None)
+    elif data.get("kind") == "tool_call":
+        data.pop("permission_mode", None)
+    return event_from_dict(data)
+
+
+def load_events(store: Store, since: datetime | None = None) -> list[AnyEvent]:
+    """Rebuild the stored history as events (for backtests), in event-time order."""
+    events: list[AnyEvent] = []
+    where = "WHERE event_time >= ?" if since else ""
+    params = [since] if since else []
+    for table, kind in (("events", "event"), ("credentials", "credential")):
+        cursor = store.con.execute(f"SELECT * FROM {table} {where}", params)
+        names = [d[0] for d in cursor.description]
+        for row in cursor.fetchall():
+            events.append(_event_from_row(kind, dict(zip(names, row, strict=True))))
+    events.sort(key=lambda e: e.event_time)
+    return events
