@@ -145,7 +145,21 @@ INSTRUCTION = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+# Words one of which every INSTRUCTION alternative contains: a cheap substring test on the lower-cased
+# text skips the regular expression for almost all content (a 700-character JSON result: ~1 us vs ~120 us).
+_INSTRUCTION_WORDS = (
+    "ignore", "disregard", "forget", "override", "must", "need to", "required to", "instruction", "system",
+    "developer", "assistant", "you are now", "transfer", "do not", "[inst",
+)  # fmt: skip
+
+
+def looks_instructive(text: str) -> bool:
+    """Whether outside content tries to instruct the agent (``INSTRUCTION``), with a fast pre-check."""
+    lowered = text.lower()
+    return any(word in lowered for word in _INSTRUCTION_WORDS) and INSTRUCTION.search(text) is not None
+
+
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}")
 _URL = re.compile(r"\bhttps?://[^\s\"'<>()\[\]{}]+", re.IGNORECASE)
 _HOST = re.compile(r"\b(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b", re.IGNORECASE)

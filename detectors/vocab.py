@@ -154,7 +154,7 @@ BASH_DESTRUCTIVE: tuple[tuple[str, re.Pattern[str], Severity], ...] = (
     (
         "DROP/TRUNCATE in SQL",
         re.compile(
-            r"\bDROP\s+(?:TABLE|DATABASE|SCHEMA|COLLECTION)\b|\bTRUNCATE\s+(?:TABLE\s+)?\w|\bdropDatabase\s*\("
+            r"\bDROP\s+(?:TABLE|DATABASE|SCHEMA|COLLECTION)\b|\bTRUNCATE\s+(?:TABLE\s+\w|[\w.\"`]+\s*;)|\bdropDatabase\s*\("
             r"|\bFLUSHALL\b|\bdropdb\s+\w|\bDELETE\s+FROM\s+[\w.\"`]+\s*(?:;|\"|'|$)",
             re.I,
         ),
@@ -188,8 +188,15 @@ BASH_DESTRUCTIVE: tuple[tuple[str, re.Pattern[str], Severity], ...] = (
 )
 
 
+_REMOVAL_HINT = re.compile(
+    r"\brm\b[^;&|\n]*\s-(?:-recursive|[a-zA-Z]*[rR])|\bfind\b[^;&|\n]*\s-(?:delete|exec)\b"
+)
+
+
 def recursive_removal(command: str) -> Reason | None:
     """``rm -r``/``rm -rf``/``find … -delete`` of anything but temp and build directories."""
+    if not _REMOVAL_HINT.search(command):
+        return None  # fast path: tokenising every shell command is the expensive part
     for argv in shell_segments(command):
         name = argv[0].rsplit("/", 1)[-1]
         if name == "rm" and any(re.match(r"^-[a-zA-Z]*[rR]", a) or a == "--recursive" for a in argv[1:]):
@@ -345,7 +352,7 @@ def secret_reads(event: ToolCall) -> list[str]:
     command = command_of(event)
     if command is not None:
         keys = []
-        for argv in shell_segments(command):
+        for argv in shell_segments(command) if SECRET_FILE.search(command) else ():
             found = (
                 SECRET_FILE.search(" ".join(argv[1:])) if argv[0].rsplit("/", 1)[-1] in FILE_READERS else None
             )
@@ -409,7 +416,7 @@ BASH_AUDIT_TAMPERING: tuple[tuple[str, re.Pattern[str], Severity], ...] = (
         "cleared the shell history",
         re.compile(
             r"\bhistory\s+-c\b|\bunset\s+HISTFILE\b|\bHISTFILE=/dev/null|\bHISTSIZE=0\b|\bset\s+\+o\s+history\b"
-            r"|(?:>|\brm\s+(?:-\w+\s+)*|\bshred\s+(?:-\w+\s+)*|\bln\s+-sf\s+/dev/null\s+)\S*\.(?:bash|zsh)_history"
+            r"|(?:>\s*|\brm\s+(?:-\w+\s+)*|\bshred\s+(?:-\w+\s+)*|\bln\s+-sf\s+/dev/null\s+)\S*\.(?:bash|zsh)_history"
         ),
         Severity.MEDIUM,
     ),
@@ -577,7 +584,8 @@ def policy_allows_everything(document: Any) -> bool:
 def public_exposure(event: ToolCall) -> Reason | None:
     """What this call opened to the whole internet, and how badly; else None."""
     args, action = event.arguments, event.action
-    what = args.get("groupId") or args.get("bucketName") or args.get("functionName") or event.target or action
+    named = ("groupId", "bucketName", "functionName", "snapshotId", "imageId", "dBSnapshotIdentifier")
+    what = next((str(args[k]) for k in named if args.get(k)), None) or event.target or action
     command = command_of(event)
     if command is not None:
         found = PUBLIC_COMMAND.search(command)
@@ -612,7 +620,7 @@ def public_exposure(event: ToolCall) -> Reason | None:
     if action in RESOURCE_POLICY_APIS and any(
         "*" in allowed_principals(args.get(key)) for key in RESOURCE_POLICY_KEYS if key in args
     ):
-        return f"{action} lets any principal (*) into {what}", Severity.HIGH
+        return f"set a resource policy ({action}) that lets any principal (*) into {what}", Severity.HIGH
     return None
 
 
@@ -645,15 +653,15 @@ URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+|\b[\w.-]+@([\w-]+\.[\w.-]+):")
 def sensitive_read(event: ToolCall) -> str | None:
     """A read of something worth stealing: a secret, a customer/PII export, a dump, a snapshot or backup."""
     if secret_reads(event):
-        return "secret"
+        return "secrets"
     action = event.action
     if action in SNAPSHOT_APIS:
-        return "snapshot/backup"
+        return "a snapshot/backup"
     command = command_of(event)
     if command is not None:
-        return "database dump" if DUMP_COMMAND.search(command) else None
+        return "a database dump" if DUMP_COMMAND.search(command) else None
     if EXPORT_TOOL.match(action) or EXPORT_TOOL.match(event.tool):
-        return "data export"
+        return "a data export"
     where = f"{event.target or ''} {event.arguments.get('key') or ''}"
     if is_read_only(action) and SENSITIVE_DATA.search(where):
         return "customer data"
@@ -689,7 +697,7 @@ def outbound_transfer(event: ToolCall) -> tuple[str, str | None] | None:
     if UPLOAD_TOOLS.match(event.action) or UPLOAD_TOOLS.match(event.tool):
         url = str(args.get("url") or event.target or "")
         if str(args.get("method") or "POST").upper() in ("POST", "PUT", "PATCH"):
-            return f"sent data to {url}", host_of(url)
+            return f"sent data to {url or 'an unknown destination'}", host_of(url)
     return None
 
 
@@ -766,9 +774,15 @@ def backdoor_reason(event: ToolCall) -> Reason | None:
     return None
 
 
+# Read-named calls that are sensitive all the same (secret reads, federation tokens, file-tool reads).
+_SENSITIVE_READS = SECRET_READ_APIS | SENSITIVE_ACTIONS | READ_FILE_TOOLS
+
+
 def is_sensitive(event: ToolCall) -> bool:
     """Any call this vocabulary calls risky: an identity, permission, network or key change, a secret read,
     a destructive, audit-tampering, exposing, sharing or backdooring call, or money movement."""
+    if is_read_only(event.action) and event.action not in _SENSITIVE_READS and command_of(event) is None:
+        return event.tool in READ_FILE_TOOLS and bool(secret_reads(event))  # fast path: plain reads
     return bool(
         event.action in MONEY_MOVEMENT_TOOLS
         or event.tool in MONEY_MOVEMENT_TOOLS

@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from detectors.base import EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.vocab import sensitive_category
+from detectors.vocab import command_of, sensitive_category
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Decision, Outcome, Severity
@@ -39,7 +39,7 @@ class SensitiveAutoAllowed(EventDetector):
         owasp_agentic=("ASI03", "ASI09", "T3", "T10"), owasp_nhi=("NHI5",), mitre_attack=("T1098", "T1136")
     )
     runbook: ClassVar[str] = (
-        "Review the change with its owner; undo it (delete the key/user, revert the rule) and require approval."
+        "Review the change with its owner; undo it (delete the key/user, revert the rule), require approval."
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
     suppress_seconds: ClassVar[float] = 600.0
@@ -52,8 +52,14 @@ class SensitiveAutoAllowed(EventDetector):
         category = sensitive_category(event)
         if category is None:
             return ()
-        where = f" on {event.target}" if event.target else ""
-        agent = event.agent_id or ctx.agent_id or "an agent"
-        title = f"{agent} ran {event.action}{where} ({category}) without human approval"
+        command = command_of(event)
+        did = (
+            f"`{command[:120]}`"
+            if command
+            else event.action + (f" on {event.target}" if event.target else "")
+        )
+        title = (
+            f"{event.agent_id or ctx.agent_id or 'an agent'} ran {did} ({category}) without human approval"
+        )
         details = {"category": category, "action": event.action, "decision": str(event.decision)}
         return [Signal.of([event], title=title, details=details)]

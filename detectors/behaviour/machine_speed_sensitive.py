@@ -41,7 +41,7 @@ class MachineSpeedSensitive(StatefulDetector):
     severity: ClassVar[Severity] = Severity.MEDIUM
     mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("T10", "ASI10", "ASI09"), owasp_nhi=("NHI5",))
     runbook: ClassVar[str] = (
-        "Pause the agent; read the burst's calls in order and revoke the credential if they were not part of its task."
+        "Pause the agent; read the burst's calls in order; revoke the credential if they were not its task."
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
 
@@ -54,22 +54,23 @@ class MachineSpeedSensitive(StatefulDetector):
         if not isinstance(event, ToolCall) or not is_sensitive(event):
             return state, ()
         now = ctx.now
-        if state["quiet_until"] is not None and now < state["quiet_until"]:
+        if now < (state.get("quiet_until") or now):
             return state, ()
-        window = [w for w in state["window"] if now - w[0] <= WINDOW_SECONDS]
+        window = [w for w in state.get("window", []) if abs(now - w[0]) <= WINDOW_SECONDS]
         window.append([now, event.event_id, event.action])
         if len(window) < THRESHOLD:
             state["window"] = window
             return state, ()
         state["window"], state["quiet_until"] = [], now + QUIET_SECONDS
+        first, last = min(w[0] for w in window), max(w[0] for w in window)
         actions = Counter(w[2] for w in window).most_common(3)
         summary = ", ".join(f"{action} x{count}" for action, count in actions)
         agent = event.agent_id or ctx.agent_id or "an agent"
-        title = f"{agent} made {len(window)} sensitive calls in {now - window[0][0]:.1f}s ({summary})"
+        title = f"{agent} made {len(window)} sensitive calls in {last - first:.1f}s ({summary})"
         signal = Signal(
             event_ids=tuple(w[1] for w in window),
-            first_time=window[0][0],
-            last_time=now,
+            first_time=first,
+            last_time=last,
             title=title,
             details={"calls": len(window), "actions": dict(actions)},
             credential_ids=(event.credential_id,) if event.credential_id else (),

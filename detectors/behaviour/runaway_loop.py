@@ -5,7 +5,8 @@ injected "keep retrying") burns money and API quota, hammers the target, and can
 decision into thousands of writes — a cascading failure no single call shows. A call is "the same" when
 its tool, action, target and arguments are equal (compared as sorted-key JSON, hashed when long); it
 fires when one signature is seen ``COUNT`` (20) times within ``WINDOW_SECONDS`` (120 s), then that
-signature's count starts afresh. One alert per ``suppress_seconds`` (10 min) per session.
+signature's count starts afresh. One alert per ``suppress_seconds`` (10 min) per session. A loop of
+reads (``Describe``/``Get``/``List``/``read``… calls) is low severity: it costs quota, not data.
 
 Thresholds: busy benign agents poll. In the simulator (3 seeds x 300 benign sessions) the most repeated
 benign call (cloud-ops ``DescribeInstances`` with the same filter, between other reads and throttling
@@ -13,8 +14,9 @@ retries) peaks at 14 within 120 s (23 within 300 s); tau-bench airline transcrip
 identical call more than 4 times. 20 in two minutes — one identical call every 6 s — is a loop.
 
 Known gaps: a loop that varies an argument (a timestamp, a page counter, a random id) is not the same
-call; slow loops (one call a minute) stay under the window; at most ``MAX_SIGNATURES`` signatures are
-tracked per session (least recently seen dropped).
+call; slow loops (one call a minute) stay under the window; SDK/Terraform "waiters" polling a
+``Describe*`` call every 1-2 s fire (at low severity; Stratus Red Team's CloudTrail warm-ups show
+them); at most ``MAX_SIGNATURES`` signatures are tracked per session (least recently seen dropped).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import orjson
 
 from detectors.base import KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
+from detectors.helpers import READ_VERBS, name_words
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Severity
@@ -66,9 +69,13 @@ class RunawayLoop(StatefulDetector):
         if not isinstance(event, ToolCall):
             return state, ()
         now = ctx.now
-        calls: dict[str, list[list[Any]]] = state.setdefault("calls", {})
+        calls: dict[str, list[list[Any]]] | None = state.get("calls")
+        if calls is None:
+            calls = state["calls"] = {}
         sig = signature(event)
-        recent = [c for c in calls.pop(sig, []) if now - c[0] <= WINDOW_SECONDS]
+        recent = calls.pop(sig, None) or []
+        if recent and now - recent[0][0] > WINDOW_SECONDS:
+            recent = [c for c in recent if now - c[0] <= WINDOW_SECONDS]
         recent.append([now, event.event_id])
         if len(recent) < COUNT:
             calls[sig] = recent  # re-inserted last: the dict's order is least recently seen first
@@ -78,6 +85,7 @@ class RunawayLoop(StatefulDetector):
         span = recent[-1][0] - recent[0][0]
         return state, [
             Signal(
+                severity=Severity.LOW if name_words(event.tool, event.action) & READ_VERBS else None,
                 event_ids=tuple(c[1] for c in recent),
                 first_time=recent[0][0],
                 last_time=now,

@@ -40,8 +40,10 @@ def _human_long_lived(cid: str, info: CredentialInfo | None, event: ToolCall) ->
         return False  # no agent distinct from the human: a person using their own key
     if info is None or info.subject is None:
         return cid.startswith("AKIA") and "@" in event.principal  # an IAM user's key, for a person
-    no_expiry = info.ttl_seconds is None and info.expires_at is None
-    long_lived = no_expiry or (info.ttl_seconds or 0) >= LONG_LIVED_SECONDS
+    lifetime = info.ttl_seconds
+    if lifetime is None and info.expires_at is not None:
+        lifetime = info.expires_at - (info.issued_at or event.event_time.timestamp())
+    long_lived = lifetime is None or lifetime >= LONG_LIVED_SECONDS  # None: no expiry at all
     return (
         long_lived and info.subject != event.agent_id and info.subject in (event.principal, info.on_behalf_of)
     )

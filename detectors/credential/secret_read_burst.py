@@ -47,7 +47,7 @@ class SecretReadBurst(StatefulDetector):
         mitre_attack=("T1555.006", "T1552.001"),
     )
     runbook: ClassVar[str] = (
-        "Revoke the session's credential, then rotate every secret it read (details list them) and check their use."
+        "Revoke the session's credential; rotate every secret it read (listed in details), audit their use."
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
 
@@ -61,10 +61,10 @@ class SecretReadBurst(StatefulDetector):
         if not isinstance(event, ToolCall) or not keys:
             return state, ()
         now = ctx.now
-        if state["quiet_until"] is not None and now < state["quiet_until"]:
+        if now < (state.get("quiet_until") or now):
             return state, ()
         denied = event.outcome == Outcome.DENIED
-        window = [e for e in state["window"] if now - e[0] <= WINDOW_SECONDS]
+        window = [e for e in state.get("window", []) if abs(now - e[0]) <= WINDOW_SECONDS]  # late events too
         window += [
             [now, event.event_id, key, denied, event.credential_id, str(event.environment)] for key in keys
         ]
@@ -73,18 +73,20 @@ class SecretReadBurst(StatefulDetector):
             state["window"] = window[-MAX_ENTRIES:]
             return state, ()
         state["window"], state["quiet_until"] = [], now + WINDOW_SECONDS
+        first, last = min(e[0] for e in window), max(e[0] for e in window)
         all_denied = all(e[3] for e in window)
         verb = "tried to read" if all_denied else "read"
         named = [k for k in distinct if "#bulk" not in k]
         bulk = len(distinct) > len(named)
+        agent = event.agent_id or ctx.agent_id or "an agent"
         title = (
-            f"{event.agent_id or ctx.agent_id or 'an agent'} {verb} {len(distinct)}{'+' if bulk else ''} distinct"
-            f" secrets in {now - window[0][0]:.0f}s{' (all denied)' if all_denied else ''}"
+            f"{agent} {verb} {len(distinct)}{'+' if bulk else ''} distinct secrets"
+            f" in {last - first:.0f}s{' (all denied)' if all_denied else ''}"
         )
         signal = Signal(
             event_ids=tuple(dict.fromkeys(e[1] for e in window))[-50:],
-            first_time=window[0][0],
-            last_time=now,
+            first_time=first,
+            last_time=last,
             title=title,
             severity=Severity.MEDIUM if all_denied else None,
             details={

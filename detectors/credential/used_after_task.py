@@ -44,6 +44,8 @@ class CredentialUsedAfterTask(StatefulDetector):
         "Revoke the credential now, then find who held it after the session ended (runtime, logs, copies)."
     )
     key: ClassVar[KeyKind] = "session"
+    # Session events to see the end (and a resume); tool calls and credential events for the use.
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"session", "tool_call", "credential"})
 
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext

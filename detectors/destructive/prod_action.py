@@ -60,7 +60,13 @@ class DestructiveProdAction(EventDetector):
         what, severity = found
         command = command_of(event)
         did = f"ran `{command[:120]}` ({what})" if command else f"called {event.action}"
+        did += f" ({what})" if not command and what != event.action else ""
         where = f" on {event.target}" if event.target else ""
         title = f"{event.agent_id or ctx.agent_id or 'an agent'} {did}{where} in prod"
-        details = {"reason": what, "action": event.action, "target": event.target, "outcome": str(event.outcome)}
+        details = {
+            "reason": what,
+            "action": event.action,
+            "target": event.target,
+            "outcome": str(event.outcome),
+        }
         return [Signal.of([event], title=title, severity=severity, details=details)]

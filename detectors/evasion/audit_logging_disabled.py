@@ -42,8 +42,8 @@ class AuditLoggingDisabled(EventDetector):
         mitre_attack=("T1562.008", "T1562.001", "T1070.003", "T1070.002"),
     )
     runbook: ClassVar[str] = (
-        "Re-enable the logging now (StartLogging, recreate the trail/flow log), revoke the session's credential,"
-        " then review what it did while blind."
+        "Re-enable logging (StartLogging, recreate the trail or flow log), revoke the session's credential,"
+        " then review what it did while unlogged."
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
     suppress_seconds: ClassVar[float] = 300.0
@@ -57,6 +57,9 @@ class AuditLoggingDisabled(EventDetector):
         what, severity = found
         denied = event.outcome == Outcome.DENIED
         on = f" ({event.target})" if event.target else ""
-        title = f"{event.agent_id or ctx.agent_id or 'an agent'} {'attempted (denied): ' if denied else ''}{what}{on}"
+        attempted = "attempted (denied): " if denied else ""
+        title = f"{event.agent_id or ctx.agent_id or 'an agent'} {attempted}{what}{on}"
         details = {"tampering": what, "action": event.action, "outcome": str(event.outcome)}
-        return [Signal.of([event], title=title, severity=Severity.MEDIUM if denied else severity, details=details)]
+        return [
+            Signal.of([event], title=title, severity=Severity.MEDIUM if denied else severity, details=details)
+        ]

@@ -51,7 +51,14 @@ class CrossAccountShare(EventDetector):
         foreign = [a for a in shared_with(event) if a != "all" and a != own]
         if not foreign:
             return ()
-        what = event.target or event.arguments.get("snapshotId") or event.arguments.get("imageId") or event.action
-        title = f"{event.agent_id or ctx.agent_id or 'an agent'} shared {what} with account {', '.join(foreign)}"
+        what = (
+            event.target
+            or event.arguments.get("snapshotId")
+            or event.arguments.get("imageId")
+            or event.action
+        )
+        title = (
+            f"{event.agent_id or ctx.agent_id or 'an agent'} shared {what} with account {', '.join(foreign)}"
+        )
         details = {"accounts": foreign, "own_account": own, "action": event.action}
         return [Signal.of([event], title=title, details=details)]

@@ -32,7 +32,9 @@ WHY = __doc__ or ""
 WINDOW_SECONDS = 3600.0
 MAX_READS = 16
 DOMAIN = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}", re.I)
-PRIVATE = re.compile(r"(^|\.)(localhost|internal|local|lan|corp|intranet)$|^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)")
+PRIVATE = re.compile(
+    r"(^|\.)(localhost|internal|local|lan|corp|intranet)$|^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)"
+)
 
 
 def outside(destination: str | None, event: ToolCall, ctx: KeyContext) -> bool:
@@ -55,11 +57,13 @@ class ReadThenShare(StatefulDetector):
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.CRITICAL
     mappings: ClassVar[Mappings] = Mappings(
-        owasp_agentic=("ASI02", "ASI01", "T2", "T6"), owasp_nhi=("NHI2",), mitre_attack=("T1567", "T1537", "T1048")
+        owasp_agentic=("ASI02", "ASI01", "T2", "T6"),
+        owasp_nhi=("NHI2",),
+        mitre_attack=("T1567", "T1537", "T1048"),
     )
     runbook: ClassVar[str] = (
-        "Stop the session and revoke its credential; undo the share, contact the destination's owner, and rotate"
-        " any secret that was read."
+        "Stop the session and revoke its credential; undo the share, contact the destination's owner and"
+        " rotate any secret that was read."
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
 
@@ -72,24 +76,29 @@ class ReadThenShare(StatefulDetector):
         if not isinstance(event, ToolCall) or event.outcome == Outcome.DENIED:
             return state, ()
         now = ctx.now
-        reads = [r for r in state["reads"] if now - r[0] <= WINDOW_SECONDS]
+        reads = [r for r in state.get("reads", []) if abs(now - r[0]) <= WINDOW_SECONDS]  # late events too
         label = sensitive_read(event)
         if label:
-            reads.append([now, event.event_id, label, event.target, event.credential_id, str(event.environment)])
-        sent = outbound_transfer(event)
+            reads.append(
+                [now, event.event_id, label, event.target, event.credential_id, str(event.environment)]
+            )
+        before = [r for r in reads if r[0] <= now]  # a read that happened after the send is no cause
+        sent = outbound_transfer(event) if before else None  # nothing read, nothing to pair a send with
         signals = []
-        if sent and reads and outside(sent[1], event, ctx):
-            evidence = reads[-5:]
-            ids = tuple(dict.fromkeys([*(r[1] for r in evidence), event.event_id]))
-            kinds = ", ".join(sorted({r[2] for r in evidence}))
-            agent = event.agent_id or ctx.agent_id or "an agent"
-            signals.append(Signal(
-                event_ids=ids, first_time=evidence[0][0], last_time=now, title=f"{agent} read {kinds}, then {sent[0]}",
-                details={"reads": [{"what": r[2], "target": r[3]} for r in evidence], "sent": sent[0],
-                         "destination": sent[1]},
-                credential_ids=tuple(dict.fromkeys(c for c in [*(r[4] for r in evidence), event.credential_id] if c)),
+        if sent and before and outside(sent[1], event, ctx):
+            evidence = before[-5:]
+            kinds = " and ".join(sorted({r[2] for r in evidence}))
+            credentials = [*(r[4] for r in evidence), event.credential_id]
+            signal = Signal(
+                event_ids=tuple(dict.fromkeys([*(r[1] for r in evidence), event.event_id])),
+                first_time=evidence[0][0],
+                last_time=now,
+                title=f"{event.agent_id or ctx.agent_id or 'an agent'} read {kinds}, then {sent[0]}",
+                details={"reads": [r[2:4] for r in evidence], "sent": sent[0], "destination": sent[1]},
+                credential_ids=tuple(dict.fromkeys(c for c in credentials if c)),
                 environments=tuple(dict.fromkeys([*(r[5] for r in evidence), str(event.environment)])),
                 session_id=event.session_id,
-            ))  # fmt: skip
+            )
+            signals.append(signal)
         state["reads"] = reads[-MAX_READS:]
         return state, signals

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 from detectors.base import KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.helpers import INSTRUCTION, destination_tokens, harvest, sensitive_kind, token_rank
+from detectors.helpers import destination_tokens, harvest, looks_instructive, sensitive_kind, token_rank
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Severity
@@ -66,7 +66,7 @@ class TaintedAction(StatefulDetector):
         tainted: dict[str, list[Any]] | None = state.get("tainted")
         signal = self._check(tainted, state, event, ctx) if tainted else None
         text = event.result_summary
-        if event.untrusted_content and text and INSTRUCTION.search(text):
+        if event.untrusted_content and text and looks_instructive(text):
             tainted = state.setdefault("tainted", {})
             for token in sorted(harvest(text)):
                 tainted.pop(token, None)  # re-inserted last: the newest values survive the cap
