@@ -82,6 +82,12 @@ class Detector:
     # reloaded, changed rule starts with fresh state instead of misreading the old one.
     state_key: ClassVar[str] = ""
 
+    def relevant(self, kind: str, tool: str | None, action: str) -> bool:
+        """Could an event with this kind, tool and action matter to the detector? Evaluated once per
+        distinct triple and memoised by the engine, so a detector can skip whole families of events
+        (``kinds``/``actions`` are the simple form of the same thing)."""
+        return True
+
     def metadata(self) -> dict[str, Any]:
         return {
             "id": self.id,

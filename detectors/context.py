@@ -101,6 +101,12 @@ class KeyContext:
         if event.agent_id and event.agent_id not in self.agents and len(self.agents) < MAX_SET:
             self.agents[event.agent_id] = event.parent_agent_id
         if isinstance(event, ToolCall):
+            if self.key_kind != "session":
+                # Agent/principal/credential keys only need who used which credential when; the
+                # per-tool bookkeeping is the session's (and would double the engine's cost).
+                if event.credential_id:
+                    self._observe_use(event.credential_id, when)
+                return
             self._observe_tool_call(event, when)
         elif isinstance(event, CredentialEvent):
             self._observe_credential(event, when)
@@ -129,10 +135,13 @@ class KeyContext:
         if event.approved_by and len(self.approvers) < MAX_SET:
             self.approvers.add(event.approved_by)
         if event.credential_id:
-            info = self.credential(event.credential_id)
-            info.uses += 1
-            info.first_used = when if info.first_used is None else min(info.first_used, when)
-            info.last_used = when if info.last_used is None else max(info.last_used, when)
+            self._observe_use(event.credential_id, when)
+
+    def _observe_use(self, credential_id: str, when: float) -> None:
+        info = self.credential(credential_id)
+        info.uses += 1
+        info.first_used = when if info.first_used is None else min(info.first_used, when)
+        info.last_used = when if info.last_used is None else max(info.last_used, when)
 
     def _observe_credential(self, event: CredentialEvent, when: float) -> None:
         info = self.credential(event.credential_id)

@@ -37,6 +37,9 @@ class EngineSettings:
 
     allowed_lateness_seconds: float = ALLOWED_LATENESS
     idle_timeout_seconds: float = 1800.0
+    # How long (event time) a closed key's state is kept, so that a credential used hours after its
+    # session went idle is still judged against that session's end and credentials.
+    closed_retention_seconds: float = 86400.0
     suppress_seconds: dict[str, float] = field(default_factory=dict)  # per-detector override
     disabled: frozenset[str] = frozenset()
 
@@ -53,10 +56,12 @@ class KeyState:
     findings: int = 0
     alerts: int = 0
     suppressed: int = 0
+    closed: bool = False  # closed for idleness, kept a while so a late event still sees its history
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "v": 1,
+            "closed": self.closed,
             "ctx": self.ctx.to_dict(),
             "detectors": self.detectors,
             "max_time": self.max_time,
@@ -82,6 +87,7 @@ class KeyState:
             findings=data.get("findings", 0),
             alerts=data.get("alerts", 0),
             suppressed=data.get("suppressed", 0),
+            closed=data.get("closed", False),
         )
 
 
@@ -122,7 +128,7 @@ class Engine:
             s: [d for d in ds if isinstance(d, CloseDetector | SequenceRule)]
             for s, ds in self._per_scope.items()
         }
-        self._index: dict[tuple[str, str, str], tuple[Detector, ...]] = {}
+        self._index: dict[tuple[str, str, str | None, str], tuple[tuple[Detector, bool, str], ...]] = {}
 
     # -- routing
     @staticmethod
@@ -131,18 +137,30 @@ class Engine:
         return str(value) if value else None
 
     def candidates(self, scope: str, event: AnyEvent) -> tuple[Detector, ...]:
-        """Detectors that could match this event, memoised per (scope, kind, action)."""
+        """Detectors that could match this event."""
+        return tuple(d for d, _, _ in self._dispatch(scope, event))
+
+    def _dispatch(self, scope: str, event: AnyEvent) -> tuple[tuple[Detector, bool, str], ...]:
+        """(detector, is stateful, state slot) for each detector that could match this event.
+
+        Memoised per (scope, kind, tool, action): index hints and each detector's ``relevant`` check
+        (for rules: the static part of their conditions) run once per distinct triple, not per event.
+        """
         action = str(getattr(event, "action", ""))
-        index_key = (scope, event.kind, action)
+        tool = getattr(event, "tool", None)
+        index_key = (scope, event.kind, tool, action)
         found = self._index.get(index_key)
         if found is None:
             found = tuple(
-                d
+                (d, isinstance(d, StatefulDetector), d.state_key or d.id)
                 for d in self._per_scope[scope]
-                if not isinstance(d, CloseDetector)
+                if isinstance(d, EventDetector | StatefulDetector)
                 and (d.kinds is None or event.kind in d.kinds)
                 and (d.actions is None or action in d.actions)
+                and d.relevant(event.kind, tool, action)
             )
+            if len(self._index) > 100_000:
+                self._index.clear()  # unbounded tool/action vocabularies must not grow memory forever
             self._index[index_key] = found
         return found
 
@@ -155,6 +173,7 @@ class Engine:
     ) -> tuple[KeyState, Output]:
         """Feed one key's events (any order; processed in event-time order)."""
         state = state or self.new_state(scope, key)
+        state.closed = False  # a late event reopens a key closed for idleness, history intact
         out = Output()
         ordered = sorted(events, key=lambda e: e.event_time)
         lateness = self.settings.allowed_lateness_seconds
@@ -168,20 +187,17 @@ class Engine:
             else:
                 state.max_time = when if state.max_time is None else max(state.max_time, when)
             ctx.observe(event, when)
-            for detector in self.candidates(scope, event):
-                if isinstance(detector, EventDetector):
-                    signals: Iterable[Signal] = detector.check(event, ctx)
-                elif isinstance(detector, StatefulDetector):
+            for detector, stateful, slot in self._dispatch(scope, event):
+                if stateful:
                     if late:
                         continue  # a late event cannot advance ordered state; it is counted above
-                    slot = detector.state_key or detector.id
                     current = state.detectors.get(slot)
                     if current is None:
-                        current = detector.initial_state()
-                    current, signals = detector.update(current, event, ctx)
+                        current = detector.initial_state()  # type: ignore[attr-defined]
+                    current, signals = detector.update(current, event, ctx)  # type: ignore[attr-defined]
                     state.detectors[slot] = current
                 else:
-                    continue
+                    signals = detector.check(event, ctx)  # type: ignore[attr-defined]
                 for signal in signals:
                     self._emit(detector, signal, state, out)
         self._update_risk(state)
@@ -203,6 +219,7 @@ class Engine:
         """The key is done (idle timeout or end of input): close-time detectors run, absences confirm."""
         out = Output()
         ctx = state.ctx
+        state.closed = True
         for detector in self._close[scope]:
             if isinstance(detector, SequenceRule):
                 rule_state = state.detectors.get(detector.state_key or detector.id)
@@ -359,9 +376,12 @@ class Engine:
 class Runner:
     """In-memory key states for replays, backtests and detector tests (no Kafka, no DuckDB)."""
 
+    MAX_CLOSED = 200_000  # closed states kept at most (oldest dropped first)
+
     def __init__(self, engine: Engine, *, close_idle: bool = True) -> None:
         self.engine = engine
         self.states: dict[tuple[str, str], KeyState] = {}
+        self.closed: dict[tuple[str, str], KeyState] = {}  # insertion order = closing order
         self.close_idle = close_idle
         self.watermark: float | None = None
         self.late_events = 0
@@ -369,21 +389,26 @@ class Runner:
 
     def feed(self, events: Sequence[AnyEvent]) -> Output:
         out = Output()
-        for scope in self.engine.scopes:
+        engine = self.engine
+        for scope in engine.scopes:
             groups: dict[str, list[AnyEvent]] = {}
             for event in events:
-                key = self.engine.key_of(scope, event)
+                key = engine.key_of(scope, event)
                 if key is not None:
-                    groups.setdefault(key, []).append(event)
+                    group = groups.get(key)
+                    if group is None:
+                        groups[key] = [event]
+                    else:
+                        group.append(event)
             for key, group in groups.items():
-                state, produced = self.engine.process_key(
-                    scope, key, self.states.get((scope, key)), group, chain=False
-                )
-                self.states[(scope, key)] = state
+                slot = (scope, key)
+                previous = self.states.get(slot) or self.closed.pop(slot, None)
+                state, produced = engine.process_key(scope, key, previous, group, chain=False)
+                self.states[slot] = state
                 out.extend(produced)
-        for event in events:
-            when = event.event_time.timestamp()
-            self.watermark = when if self.watermark is None else max(self.watermark, when)
+        newest = max(event.event_time for event in events).timestamp() if events else None
+        if newest is not None and (self.watermark is None or newest > self.watermark):
+            self.watermark = newest
         self.late_events += out.late_events
         self._since_sweep += len(events)
         if self.close_idle and self._since_sweep >= 10_000:
@@ -396,13 +421,23 @@ class Runner:
         out = Output()
         if self.watermark is None:
             return out
-        for (scope, key), state in list(self.states.items()):
+        for slot, state in list(self.states.items()):
             if self.engine.is_idle(state, self.watermark):
-                out.extend(self.engine.close_key(scope, key, state))
-                del self.states[(scope, key)]
+                out.extend(self.engine.close_key(slot[0], slot[1], state))
+                del self.states[slot]
+                self.closed[slot] = state
             else:
-                out.extend(self.engine.advance_key(scope, key, state, self.watermark))
+                out.extend(self.engine.advance_key(slot[0], slot[1], state, self.watermark))
+        self._forget_closed()
         return out
+
+    def _forget_closed(self) -> None:
+        assert self.watermark is not None
+        horizon = self.watermark - self.engine.settings.closed_retention_seconds
+        for slot, state in list(self.closed.items()):
+            if len(self.closed) <= self.MAX_CLOSED and (state.ctx.last_time or 0) >= horizon:
+                break
+            del self.closed[slot]
 
     def flush(self) -> Output:
         """End of input: every open key closes."""

@@ -102,12 +102,24 @@ class Expression:
     refs: set[str] = field(default_factory=set)
     # Top-level equality constraints (field -> allowed values), used to index rules.
     constraints: dict[str, frozenset[str]] = field(default_factory=dict)
+    # A necessary condition that reads only kind/tool/action: false means the expression cannot be
+    # true for any event with those three values. The engine evaluates it once per distinct triple.
+    prefilter: Compiled | None = None
+
+
+# Fields whose values the engine knows before it looks at an event's other fields.
+STATIC_FIELDS = frozenset({"kind", "tool", "action"})
 
 
 def compile_expression(text: str) -> Expression:
     parser = _Parser(text)
     evaluate, constraints = parser.parse()
-    return Expression(text, evaluate, parser.refs, constraints)
+    terms = parser.term_statics[-len(parser._top_terms) :] if parser._top_terms else []
+    prefilter: Compiled | None = None
+    if terms and any(terms):
+        # Each OR term implies the AND of its static conjuncts; a term without any allows everything.
+        prefilter = _any([_all(t) if t else _constant(True) for t in terms])
+    return Expression(text, evaluate, parser.refs, constraints, prefilter)
 
 
 def read_path(obj: Any, parts: tuple[str, ...]) -> Any:
@@ -200,6 +212,10 @@ class _Parser:
         self.tokens = tokenize(text)
         self.index = 0
         self.refs: set[str] = set()
+        self.paths: list[str] = []  # every field path read, in parse order
+        self.term_statics: list[list[Compiled]] = []  # per OR term: its static conjuncts
+        self._last_static: list[bool] = []
+        self._top_terms: list[Any] = []
 
     # -- token helpers
     def peek(self) -> Token:
@@ -227,6 +243,7 @@ class _Parser:
         if self.peek().kind == "end":
             raise self.fail("empty condition")
         terms = self.parse_or_terms()
+        self._top_terms = terms
         if self.peek().kind != "end":
             raise self.fail("expected 'and', 'or' or the end of the condition")
         if len(terms) == 1:
@@ -254,11 +271,25 @@ class _Parser:
         return _any([_all([fn for fn, _ in conj]) for conj in terms])
 
     def parse_and_terms(self) -> list[tuple[Compiled, Constraint]]:
-        conjuncts = [self.parse_unary()]
+        conjuncts = [self._tracked_unary()]
         while self.is_word("and"):
             self.take()
-            conjuncts.append(self.parse_unary())
+            conjuncts.append(self._tracked_unary())
+        self.term_statics.append([fn for (fn, _), static in zip(conjuncts, self._last_static, strict=True)
+                                  if static])
+        self._last_static = []
         return conjuncts
+
+    def _tracked_unary(self) -> tuple[Compiled, Constraint]:
+        """Parse one conjunct and note whether it reads only fields known before the event arrives."""
+        paths_before, refs_before = len(self.paths), set(self.refs)
+        saved_static = self._last_static
+        self._last_static = []
+        result = self.parse_unary()
+        self._last_static = saved_static
+        paths = self.paths[paths_before:]
+        self._last_static.append(self.refs == refs_before and set(paths) <= STATIC_FIELDS)
+        return result
 
     def parse_unary(self) -> tuple[Compiled, Constraint]:
         if self.is_word("not"):
@@ -361,7 +392,8 @@ class _Parser:
             parts = tuple(token.value.split("."))
             if any(part.startswith("_") for part in parts):
                 raise ExpressionError("field names cannot start with '_'", self.text, token.pos)
-            return (lambda e, c: read_path(e, parts)), token.value
+            self.paths.append(token.value)
+            return _path_reader(parts), token.value
         raise ExpressionError("expected a value, a field or '('", self.text, token.pos)
 
 
@@ -395,13 +427,58 @@ def _unquote_regex(text: str) -> str:
     return body.replace("\\" + quote, quote)
 
 
+def _path_reader(parts: tuple[str, ...]) -> Compiled:
+    """A reader specialised for the common shapes (``action``, ``arguments.userName``): rules run
+    these on every candidate event, so they avoid the generic loop where they can."""
+    if len(parts) == 1:
+        (name,) = parts
+
+        def read_one(e: Any, c: Captures) -> Any:
+            if isinstance(e, dict):
+                return e.get(name)
+            return getattr(e, name, None)
+
+        return read_one
+    if len(parts) == 2:
+        first, second = parts
+
+        def read_two(e: Any, c: Captures) -> Any:
+            outer = e.get(first) if isinstance(e, dict) else getattr(e, first, None)
+            if isinstance(outer, dict):
+                return outer.get(second)
+            return read_path(outer, (second,)) if outer is not None else None
+
+        return read_two
+    return lambda e, c: read_path(e, parts)
+
+
 def _all(parts: list[Compiled]) -> Compiled:
     if len(parts) == 1:
         return parts[0]
-    return lambda e, c: all(p(e, c) for p in parts)
+    if len(parts) == 2:
+        a, b = parts
+        return lambda e, c: bool(a(e, c)) and bool(b(e, c))
+    if len(parts) == 3:
+        a, b, d = parts
+        return lambda e, c: bool(a(e, c)) and bool(b(e, c)) and bool(d(e, c))
+
+    def all_of(e: Any, c: Captures) -> bool:
+        for part in parts:
+            if not part(e, c):
+                return False
+        return True
+
+    return all_of
 
 
 def _any(parts: list[Compiled]) -> Compiled:
     if len(parts) == 1:
         return parts[0]
-    return lambda e, c: any(p(e, c) for p in parts)
+
+    def any_of(e: Any, c: Captures) -> bool:
+        for part in parts:
+            if part(e, c):
+                return True
+        return False
+
+    return any_of

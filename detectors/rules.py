@@ -29,12 +29,14 @@ from detectors.base import Detector, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.expr import Expression, ExpressionError, compile_expression, read_path
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent
+from schemas.events import EVENT_ADAPTER, TRUSTED, AnyEvent
 from schemas.types import Maturity, Severity
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_PARTIALS = 32
+TIE_SECONDS = 1.0  # steps this close in time may arrive in either order
+MAX_RECENT = 16
 MAX_THRESHOLD_EVENTS = 50
 ALLOWED_LATENESS = 300.0
 
@@ -114,6 +116,13 @@ class RuleDetector(StatefulDetector):
     max_partials: ClassVar[int] = MAX_PARTIALS
     conditions: ClassVar[tuple[Expression, ...]] = ()
 
+    def relevant(self, kind: str, tool: str | None, action: str) -> bool:
+        probe = {"kind": kind, "tool": tool, "action": action}
+        checks = [s.condition.prefilter for s in self.steps]
+        if self.until is not None:
+            checks.append(self.until.prefilter)
+        return any(check is None or check(probe, {}) for check in checks)
+
     def render_title(self, captures: dict[str, Any], ctx: KeyContext) -> str | None:
         template = self.alert_title
         if not template:
@@ -157,7 +166,7 @@ class SequenceRule(RuleDetector):
             if now + ALLOWED_LATENESS < partial["t1"] or not step.condition.evaluate(event, captures):
                 survivors.append(partial)
                 continue
-            advanced = self._advance(partial, step, event, now)
+            advanced = self._catch_up(self._advance(partial, step, event, now), state)
             if advanced["s"] >= len(steps):
                 signals.append(self._signal(advanced, ctx))
             else:
@@ -167,15 +176,48 @@ class SequenceRule(RuleDetector):
             fresh = self._advance(
                 {"s": 0, "ids": [], "c": {}, "t0": now, "t1": now, "dl": None}, first, event, now
             )
+            fresh = self._catch_up(fresh, state)
             if fresh["s"] >= len(steps):
                 signals.append(self._signal(fresh, ctx))
-            elif not any(p["s"] == 1 and p["c"] == fresh["c"] for p in survivors):
+            elif not any(p["s"] == fresh["s"] and p["c"] == fresh["c"] for p in survivors):
                 survivors.append(fresh)
                 if len(survivors) > self.max_partials:
                     survivors.pop(0)
                     state["evicted"] += 1
         state["partials"] = survivors
+        if len(steps) > 1:
+            self._remember(state, event, now)
         return state, signals
+
+    # Sources such as CloudTrail stamp whole seconds: a chain's steps often share one timestamp and
+    # arrive in any order. Events of the last TIE_SECONDS are remembered so that a step which
+    # arrived before its predecessor (in the same second) still completes the chain.
+    def _remember(self, state: dict[str, Any], event: AnyEvent, now: float) -> None:
+        recent = [r for r in state.get("recent", ()) if now - r[0] <= TIE_SECONDS]
+        recent.append([now, event.model_dump(mode="json", exclude_none=True)])
+        state["recent"] = recent[-MAX_RECENT:]
+
+    def _catch_up(self, partial: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        recent = state.get("recent")
+        if not recent or partial["s"] >= len(self.steps):
+            return partial
+        used = set(partial["ids"])
+        progressed = True
+        while progressed and partial["s"] < len(self.steps):
+            progressed = False
+            step = self.steps[partial["s"]]
+            if step.absent:
+                break
+            for when, data in recent:
+                if data["event_id"] in used or abs(when - partial["t1"]) > TIE_SECONDS:
+                    continue
+                earlier = EVENT_ADAPTER.validate_python(data, context=TRUSTED)
+                if step.condition.evaluate(earlier, partial["c"]):
+                    partial = self._advance(partial, step, earlier, max(when, partial["t1"]))
+                    used.add(data["event_id"])
+                    progressed = True
+                    break
+        return partial
 
     def _advance(self, partial: dict[str, Any], step: Step, event: AnyEvent, now: float) -> dict[str, Any]:
         captures = dict(partial["c"])
@@ -528,6 +570,7 @@ def _and_key_present(condition: Expression, field_name: str) -> Expression:
         lambda e, c: read_path(e, parts) is not None and original(e, c),
         condition.refs,
         condition.constraints,
+        condition.prefilter,
     )
 
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from schemas.redaction import redact_text, redact_value
 from schemas.types import (
@@ -26,6 +34,15 @@ from schemas.types import (
 # Results and task texts are cut to this many characters: enough to find an injected
 # instruction or an IBAN, small enough that a long web page does not bloat state and storage.
 MAX_TEXT = 4000
+
+
+TRUSTED = {"trusted": True}
+
+
+def _trusted(info: ValidationInfo) -> bool:
+    """Events chainwatch itself serialised (the worker's internal repartition hop) were redacted when
+    they were first built; validating them again must not pay for redaction twice."""
+    return bool(info.context) and bool(info.context.get("trusted"))  # type: ignore[union-attr]
 
 
 class _Event(BaseModel):
@@ -72,21 +89,23 @@ class ToolCall(_Event):
 
     @field_validator("arguments", mode="after")
     @classmethod
-    def _redact_arguments(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _redact_arguments(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if _trusted(info):
+            return value
         redacted: dict[str, Any] = redact_value(value)
         return redacted
 
     @field_validator("task", "result_summary", mode="before")
     @classmethod
-    def _redact_text(cls, value: Any) -> Any:
-        if isinstance(value, str):
+    def _redact_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and not _trusted(info):
             return redact_text(value[:MAX_TEXT])
         return value
 
     @field_validator("target", mode="after")
     @classmethod
-    def _redact_target(cls, value: str | None) -> str | None:
-        return None if value is None else redact_text(value)
+    def _redact_target(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None or _trusted(info) else redact_text(value)
 
 
 class CredentialEvent(_Event):
@@ -127,8 +146,8 @@ class SessionEvent(_Event):
 
     @field_validator("task", mode="before")
     @classmethod
-    def _redact_task(cls, value: Any) -> Any:
-        if isinstance(value, str):
+    def _redact_task(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and not _trusted(info):
             return redact_text(value[:MAX_TEXT])
         return value
 
@@ -145,6 +164,11 @@ def event_from_dict(data: dict[str, Any]) -> AnyEvent:
 
 def event_from_json(raw: bytes | str) -> AnyEvent:
     return EVENT_ADAPTER.validate_json(raw)
+
+
+def trusted_event_from_json(raw: bytes | str) -> AnyEvent:
+    """Only for bytes chainwatch wrote itself from already-redacted events (see ``_trusted``)."""
+    return EVENT_ADAPTER.validate_json(raw, context=TRUSTED)
 
 
 def event_to_json(event: AnyEvent) -> bytes:

@@ -151,13 +151,15 @@ def schema_export(
         console.print(f"wrote {path}")
 
 
-def _register_optional_commands() -> None:
-    from streams import cli_detectors
+def _register_commands() -> None:
+    from streams import cli_detectors, cli_kafka, cli_worker
 
     cli_detectors.register(app)
+    cli_worker.register(app)
+    cli_kafka.register(app)
 
 
-_register_optional_commands()
+_register_commands()
 
 
 def main() -> None:

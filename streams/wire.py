@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from schemas.adapters import ADAPTERS, parse_bytes
 from schemas.adapters.base import DeadLetter, Parsed
 from schemas.errors import ChainwatchError
-from schemas.events import AnyEvent, event_to_json
+from schemas.events import AnyEvent, event_to_json, trusted_event_from_json
 
 FORMAT_HEADER = "chainwatch-format"
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024  # larger values are dead-lettered unread
@@ -41,6 +41,23 @@ def decode_events(value: bytes | None, origin: str, fmt: str | None = None) -> l
     except (ChainwatchError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         return [DeadLetter(origin, None, "parse", f"{type(exc).__name__}: {exc}",
                            value[:65536].decode("utf-8", "replace"))]
+
+
+def decode_internal(value: bytes | None, origin: str) -> list[Parsed]:
+    """Events of a message chainwatch produced itself (the repartition topics): NDJSON of events that
+    were validated and redacted at ingest, so redaction is not run again. Never raises."""
+    if not value:
+        return [DeadLetter(origin, None, "detect", "empty internal message", "")]
+    parsed: list[Parsed] = []
+    for number, line in enumerate(value.split(b"\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            parsed.append(trusted_event_from_json(line))
+        except ValueError as exc:
+            parsed.append(DeadLetter(origin, number, "detect", f"internal message line {number}: {exc}",
+                                     line[:65536].decode("utf-8", "replace")))
+    return parsed
 
 
 def encode_model(model: BaseModel) -> bytes:

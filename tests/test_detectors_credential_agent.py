@@ -349,7 +349,6 @@ def test_rule_regex_escapes_survive_the_condition_parser() -> None:
     assert expression.evaluate(shell, {}) and not expression.evaluate(literal, {})
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a session closed for idleness forgets its end (reported)")
 def test_a_use_after_the_session_was_closed_for_idleness_is_still_seen() -> None:
     events = build_events(
         [

@@ -51,7 +51,8 @@ COVERED: dict[str, tuple[str, ...]] = {
     "aws.lateral-movement.ec2-serial-console-send-ssh-public-key": REMOTE,
     "aws.persistence.iam-backdoor-role": BACKDOOR,
     "aws.persistence.iam-backdoor-user": BACKDOOR,
-    "aws.persistence.iam-create-admin-user": BACKDOOR,
+    "aws.persistence.iam-create-admin-user": (*BACKDOOR, "privilege.escalation_chain"),
+    "aws.initial-access.console-login-without-mfa": ("initial_access.console_login_without_mfa",),
     "aws.persistence.iam-create-backdoor-role": BACKDOOR,
     "aws.persistence.iam-create-user-login-profile": BACKDOOR,
     "aws.persistence.lambda-backdoor-function": (*BACKDOOR, "exposure.public_access"),
@@ -66,10 +67,6 @@ NOT_COVERED: dict[str, str] = {
     "aws.execution.ec2-launch-unusual-instances": (
         "one denied RunInstances of GPU instances (p2.xlarge): the instance type alone is ordinary work for"
         " ML teams, and telling it from cryptomining needs a per-account baseline, not a rule"
-    ),
-    "aws.initial-access.console-login-without-mfa": (
-        "the CloudTrail adapter drops additionalEventData, so MFAUsed is not in the event; a rule is one line"
-        " once the adapter keeps it"
     ),
 }
 

@@ -1,0 +1,1 @@
+"""Initial-access detectors: how an identity got in."""
