@@ -35,7 +35,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -53,8 +53,8 @@ from schemas.adapters.base import DeadLetter
 from schemas.events import AnyEvent, event_to_json
 from schemas.redaction import redact_text
 from streams.settings import Settings
-from streams.topics import topic_specs
-from streams.wire import FORMAT_HEADER, decode_events, encode_dead_letter, encode_model
+from streams.topics import TopicSpec, topic_specs
+from streams.wire import FORMAT_HEADER, decode_events, decode_internal, encode_dead_letter, encode_model
 
 log = logging.getLogger("chainwatch.worker")
 
@@ -87,20 +87,42 @@ def changelog_topic(settings: Settings, scope: str) -> str:
     return f"{settings.worker.app_id}-{table_name(scope)}-changelog"
 
 
-def topic_names(settings: Settings, scopes: Iterable[str]) -> dict[str, str]:
-    """Every topic the worker reads or writes, by role (all created on start when missing)."""
-    t = settings.topics
-    names = {
-        "events": t.events,
-        "dead_letters": t.dead_letters,
-        "findings": t.findings,
-        "alerts": t.alerts,
-        "chains": t.chains,
-    }
+def leader_topic(settings: Settings) -> str:
+    """faust's leader-election topic (one partition; its owner runs the tick timer)."""
+    return f"{settings.worker.app_id}-__assignor-__leader"
+
+
+def internal_topic_specs(settings: Settings, scopes: Iterable[str]) -> list[TopicSpec]:
+    """The worker's own topics, as :func:`streams.topics.topic_specs` describes the public ones."""
+    n = settings.topics.partitions
+    specs = [TopicSpec("leader", leader_topic(settings), 1, {}, "faust leader election (the tick timer)")]
     for scope in scopes:
-        names[f"repartition.{scope}"] = repartition_topic(settings, scope)
-        names[f"changelog.{scope}"] = changelog_topic(settings, scope)
-    return names
+        specs.append(
+            TopicSpec(
+                f"repartition.{scope}",
+                repartition_topic(settings, scope),
+                n,
+                {"cleanup.policy": "delete"},
+                f"events batched by {scope} key, and sweep ticks",
+            )
+        )
+        specs.append(
+            TopicSpec(
+                f"changelog.{scope}",
+                changelog_topic(settings, scope),
+                n,
+                {"cleanup.policy": "compact", "max.message.bytes": str(CHANGELOG_MAX_MESSAGE_BYTES)},
+                f"state of the {scope} table (compacted, never time-retained)",
+            )
+        )
+    return specs
+
+
+def topic_names(settings: Settings, scopes: Iterable[str]) -> dict[str, str]:
+    """Every topic the worker uses, by role (``events``, ``repartition.session``, ``changelog.session``…)."""
+    return {
+        spec.role: spec.name for spec in [*topic_specs(settings), *internal_topic_specs(settings, scopes)]
+    }
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -177,10 +199,11 @@ class Outgoing(NamedTuple):
 
 @dataclass
 class Counts:
-    """What a message did (yielded by the agents) and, summed, what the worker did (``Topology.stats``)."""
+    """What a message did (returned by the handlers) and, summed, what the worker did (``Topology.stats``)."""
 
     messages: int = 0
-    events: int = 0
+    events: int = 0  # events read by the ingest agent
+    scoped_events: int = 0  # events read by the detect agents (once per scope an event has a key for)
     dead_letters: int = 0
     repartitioned: int = 0  # repartition messages sent
     ticks: int = 0
@@ -220,10 +243,6 @@ class _Work:
     state: KeyState | None  # None: the key closed, delete it
     out: Output
     stored: Mapping[str, Any] | None
-
-
-class FatalWorkerError(RuntimeError):
-    """A misconfiguration no message can fix (e.g. partition counts that disagree): the worker stops."""
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -345,7 +364,8 @@ class Topology:
         )
 
     def _topic(self, name: str, config: Mapping[str, Any] | None = None) -> Any:
-        # internal=True: faust creates the topic on start when it is missing, with our partition count.
+        # internal=True: faust also declares the topic on start (run_worker has made them all already,
+        # see streams.worker.prepare_topics); raw codecs: we encode and decode the bytes ourselves.
         return self.app.topic(
             name,
             key_serializer="raw",
@@ -358,9 +378,11 @@ class Topology:
     def _declare_agents(self) -> None:
         app = self.app
 
-        async def ingest(stream: Any) -> AsyncIterator[Counts]:
+        # The agents never yield: faust answers a yielding agent's input that carries a Faust-Ag-ReplyTo
+        # header by producing to the topic the header names, which a hostile producer could abuse.
+        async def ingest(stream: Any) -> None:
             async for event in stream.events():
-                yield await self.handle_ingest(event.message)
+                await self.handle_ingest(event.message)
 
         self.ingest_agent = app.agent(self.events_topic, name="chainwatch.ingest")(ingest)
         self.detect_agents: dict[str, Any] = {}
@@ -394,10 +416,10 @@ class Topology:
         app.on_partitions_revoked.connect(self._on_revoked, weak=False)
         app.on_rebalance_complete.connect(self._on_rebalance_complete, weak=False)
 
-    def _detect_fun(self, scope: str) -> Callable[[Any], AsyncIterator[Counts]]:
-        async def detect(stream: Any) -> AsyncIterator[Counts]:
+    def _detect_fun(self, scope: str) -> Callable[[Any], Awaitable[None]]:
+        async def detect(stream: Any) -> None:
             async for event in stream.events():
-                yield await self.handle_detect(scope, event.message)
+                await self.handle_detect(scope, event.message)
 
         return detect
 
@@ -474,7 +496,7 @@ class Topology:
         counts = Counts(messages=1)
         try:
             await self._ingest(message, counts)
-        except (FatalWorkerError, PartitionsMismatch) as exc:
+        except PartitionsMismatch as exc:  # a misconfiguration no message can fix
             await self._fatal(exc)
         except Exception as exc:
             log.exception(
@@ -566,7 +588,7 @@ class Topology:
                 await self._sweep(scope, message, counts)
             else:
                 await self._detect(scope, message, counts)
-        except (FatalWorkerError, PartitionsMismatch) as exc:
+        except PartitionsMismatch as exc:  # a misconfiguration no message can fix
             await self._fatal(exc)
         except Exception as exc:
             log.exception(
@@ -587,7 +609,7 @@ class Topology:
         partition, offset = int(message.partition), int(message.offset)
         letters: list[DeadLetter] = []
         groups: dict[str, list[AnyEvent]] = {}
-        for item in decode_events(message.value, origin, "native"):
+        for item in decode_internal(message.value, origin):
             if isinstance(item, DeadLetter):
                 letters.append(item)
                 continue
@@ -604,7 +626,7 @@ class Topology:
                 )
                 continue
             groups.setdefault(key, []).append(item)
-            counts.events += 1
+            counts.scoped_events += 1
         source = _source_pos(message)
         table = self.tables[scope]
         live = self._live(scope, partition)
@@ -681,11 +703,18 @@ class Topology:
             if already_applied(stored, partition, offset, None):
                 continue  # a redelivered tick
             state = _load_state(stored)
+            if state.closed:
+                # Closed keys are kept (engine.closed_retention_seconds, wall clock here) so that a
+                # credential used long after its session went idle is still judged against it.
+                if now - meta.seen >= self.engine.settings.closed_retention_seconds:
+                    work.append(_Work(key, None, Output(), stored))
+                continue
             try:
                 if wall_idle or (
                     event_idle and watermark is not None and self.engine.is_idle(state, watermark)
                 ):
-                    work.append(_Work(key, None, self.engine.close_key(scope, key, state), stored))
+                    work.append(_Work(key, state, self.engine.close_key(scope, key, state), stored))
+                    counts.keys_closed += 1
                     continue
                 assert watermark is not None
                 out = self.engine.advance_key(scope, key, state, watermark)
@@ -701,9 +730,8 @@ class Topology:
         await self._publish(work, counts)
         for item in work:
             if item.state is None:
-                del table[item.key]
+                del table[item.key]  # closed and past its retention
                 live.pop(item.key, None)
-                counts.keys_closed += 1
             else:
                 assert item.stored is not None
                 table[item.key] = self._value(

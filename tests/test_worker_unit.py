@@ -94,6 +94,22 @@ class Harness:
         self.topo.send = self._send  # type: ignore[method-assign]
         for scope, table in self.topo.tables.items():
             table.send_changelog = self._changelog(scope)
+        # The agents do not yield, so ``put()`` cannot wait for their result: the handlers report it here.
+        self.results: asyncio.Queue[Counts] = asyncio.Queue()
+        handle_ingest, handle_detect = self.topo.handle_ingest, self.topo.handle_detect
+
+        async def ingest(message: Any) -> Counts:
+            counts = await handle_ingest(message)
+            self.results.put_nowait(counts)
+            return counts
+
+        async def detect(scope: str, message: Any) -> Counts:
+            counts = await handle_detect(scope, message)
+            self.results.put_nowait(counts)
+            return counts
+
+        self.topo.handle_ingest = ingest  # type: ignore[method-assign]
+        self.topo.handle_detect = detect  # type: ignore[method-assign]
 
     async def _send(self, msg: Outgoing) -> Awaitable[Any]:
         self.sent.append(msg)
@@ -128,6 +144,7 @@ class Harness:
 
 
 async def put(
+    h: Harness,
     agent: Any,
     value: bytes,
     *,
@@ -136,13 +153,11 @@ async def put(
     key: bytes | None = None,
     headers: list[tuple[str, bytes]] | None = None,
 ) -> Counts:
-    """Deliver one message to an agent under test and return what the agent yielded for it."""
+    """Deliver one message to an agent under test and return what its handler made of it."""
     if offset is not None:
         agent.sent_offset = offset  # the test context numbers messages itself; a redelivery reuses one
-    before = agent.processed_offset
-    await agent.put(value, key=key, partition=partition, headers=headers)
-    result: Counts = agent.results[before]
-    return result
+    await agent.put(value, key=key, partition=partition, headers=headers, wait=False)
+    return await asyncio.wait_for(h.results.get(), timeout=30)
 
 
 def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -187,7 +202,7 @@ def test_ingest_dead_letters_bad_records_and_sends_one_message_per_target_partit
         ]
         value = encode_events(good[:20]) + b"\n" + b"\n".join(bad) + b"\n" + encode_events(good[20:])
         async with h.topo.ingest_agent.test_context() as agent:
-            counts = await put(agent, value, partition=3, key=b"batch-1")
+            counts = await put(h, agent, value, partition=3, key=b"batch-1")
         assert counts.events == len(good) and counts.dead_letters == 3 and counts.errors == 0
 
         letters = [decode_dead_letter(m.value) for m in h.to(h.names["dead_letters"])]
@@ -218,14 +233,18 @@ def test_ingest_never_crashes_on_hostile_input(engine: Engine) -> None:
     async def scenario() -> None:
         h = Harness(engine)
         async with h.topo.ingest_agent.test_context() as agent:
-            empty = await put(agent, b"")
+            empty = await put(h, agent, b"")
             unknown = await put(
-                agent, encode_events(escalation("s1")), headers=[("chainwatch-format", b"nope")]
+                h, agent, encode_events(escalation("s1")), headers=[("chainwatch-format", b"nope")]
             )
-            nested = await put(agent, b"[" * 100_000 + b"]" * 100_000)
-            after = await put(agent, encode_events(escalation("s2")))
+            nested = await put(h, agent, b"[" * 100_000 + b"]" * 100_000)
+            # faust answers a *yielding* agent's message that names a reply topic: ours must not
+            reply = [("Faust-Ag-ReplyTo", b"somewhere-else"), ("Faust-Ag-CorrelationId", b"1")]
+            replied = await put(h, agent, encode_events(escalation("s3")), headers=reply)
+            after = await put(h, agent, encode_events(escalation("s2")))
         assert (empty.dead_letters, unknown.dead_letters, nested.dead_letters) == (1, 1, 1)
-        assert after.events == 3 and after.errors == 0
+        assert replied.events == 3 and after.events == 3 and after.errors == 0
+        assert "somewhere-else" not in {m.topic for m in h.sent}
         reasons = [decode_dead_letter(m.value).reason for m in h.to(h.names["dead_letters"])]
         assert "empty message" in reasons[0]
         assert "names no adapter" in reasons[1] and "native" in reasons[1]
@@ -240,7 +259,7 @@ def test_detect_sends_the_alert_of_a_completed_escalation_chain(engine: Engine) 
     async def scenario() -> None:
         h = Harness(engine)
         async with h.topo.detect_agents["session"].test_context() as agent:
-            counts = await put(agent, encode_events(escalation("s1")), partition=1, offset=7)
+            counts = await put(h, agent, encode_events(escalation("s1")), partition=1, offset=7)
         assert counts.keys_applied == 1 and counts.alerts >= 1
         alerts = h.alerts()
         assert len(alerts) == 1 and alerts[0]["event_ids"] == ["s1-e0", "s1-e1", "s1-e2"]
@@ -267,10 +286,10 @@ def test_a_redelivered_message_changes_nothing(engine: Engine) -> None:
         h = Harness(engine)
         value = encode_events(escalation("s1"))
         async with h.topo.detect_agents["session"].test_context() as agent:
-            await put(agent, value, partition=1, offset=7)
+            await put(h, agent, value, partition=1, offset=7)
             before = orjson.dumps(h.topo.tables["session"]["s1"])
             h.clear()
-            again = await put(agent, value, partition=1, offset=7)
+            again = await put(h, agent, value, partition=1, offset=7)
         assert again.keys_duplicate == 1 and again.keys_applied == 0
         assert h.sent == [] and h.writes == []
         assert orjson.dumps(h.topo.tables["session"]["s1"]) == before
@@ -286,13 +305,13 @@ def test_a_source_batch_forwarded_twice_is_applied_once(engine: Engine) -> None:
         value = encode_events(escalation("s1", range(2)))
         source = [(SOURCE_HEADER, orjson.dumps({"t": "agent-events", "p": 0, "o": 41, "c": 0}))]
         async with h.topo.detect_agents["session"].test_context() as agent:
-            await put(agent, value, partition=1, offset=3, headers=source)
+            await put(h, agent, value, partition=1, offset=3, headers=source)
             h.clear()
-            again = await put(agent, value, partition=1, offset=9, headers=source)
+            again = await put(h, agent, value, partition=1, offset=9, headers=source)
             assert again.keys_duplicate == 1 and h.writes == []
             third = encode_events(escalation("s1", range(2, 3)))
             later = [(SOURCE_HEADER, orjson.dumps({"t": "agent-events", "p": 0, "o": 42, "c": 0}))]
-            done = await put(agent, third, partition=1, offset=10, headers=later)
+            done = await put(h, agent, third, partition=1, offset=10, headers=later)
         assert done.keys_applied == 1 and len(h.alerts()) == 1
         assert h.topo.tables["session"]["s1"]["state"]["ctx"]["event_count"] == 3
 
@@ -306,13 +325,13 @@ def test_the_table_is_written_once_per_key_per_batch(engine: Engine) -> None:
             call(s, n, "ListUsers", {}, credential=f"cred-{s}") for s in ("a", "b", "c") for n in range(10)
         ]
         async with h.topo.detect_agents["session"].test_context() as agent:
-            counts = await put(agent, encode_events(events), partition=2)
-        assert counts.events == 30 and counts.keys_applied == 3
+            counts = await put(h, agent, encode_events(events), partition=2)
+        assert counts.scoped_events == 30 and counts.keys_applied == 3
         assert sorted(key for _, _, key, _ in h.writes) == ["a", "b", "c"]
         assert {partition for _, partition, _, _ in h.writes} == {2}
         h.clear()
         async with h.topo.detect_agents["credential"].test_context() as agent:
-            await put(agent, encode_events(events), partition=2)
+            await put(h, agent, encode_events(events), partition=2)
         assert sorted(key for _, _, key, _ in h.writes) == ["cred-a", "cred-b", "cred-c"]
 
     run(scenario)
@@ -323,7 +342,7 @@ def test_state_recovered_from_the_json_changelog_continues_the_chain(engine: Eng
         h = Harness(engine)
         table = h.topo.tables["session"]
         async with h.topo.detect_agents["session"].test_context() as agent:
-            await put(agent, encode_events(escalation("s1", range(2))), partition=0, offset=0)
+            await put(h, agent, encode_events(escalation("s1", range(2))), partition=0, offset=0)
             # what a restarted worker holds: the changelog value through the table's JSON codec
             (_, _, _, written) = h.writes[-1]
             serializers = h.topo.app.serializers
@@ -332,7 +351,7 @@ def test_state_recovered_from_the_json_changelog_continues_the_chain(engine: Eng
             table.data["s1"] = serializers.loads_value(None, raw, serializer=table.value_serializer)
             h.topo.live["session"].clear()
             h.clear()
-            await put(agent, encode_events(escalation("s1", range(2, 3))), partition=0, offset=1)
+            await put(h, agent, encode_events(escalation("s1", range(2, 3))), partition=0, offset=1)
         assert len(h.alerts()) == 1
 
     run(scenario)
@@ -353,8 +372,8 @@ def test_an_engine_failure_dead_letters_that_key_and_the_stream_goes_on(
         monkeypatch.setattr(engine, "process_key", flaky)
         events = escalation("bad") + escalation("good")
         async with h.topo.detect_agents["session"].test_context() as agent:
-            counts = await put(agent, encode_events(events), partition=0)
-            after = await put(agent, encode_events([call("good", 9, "ListUsers", {})]), partition=0)
+            counts = await put(h, agent, encode_events(events), partition=0)
+            after = await put(h, agent, encode_events([call("good", 9, "ListUsers", {})]), partition=0)
         assert counts.errors == 1 and counts.keys_applied == 1
         assert [a["session_id"] for a in h.alerts()] == ["good"]
         letters = [decode_dead_letter(m.value) for m in h.to(h.names["dead_letters"])]
@@ -375,21 +394,26 @@ def test_a_tick_closes_sessions_idle_on_the_wall_clock(engine: Engine) -> None:
         h = Harness(engine, session_idle_seconds=60)
         tick = [(CONTROL_HEADER, TICK)]
         async with h.topo.detect_agents["session"].test_context() as agent:
-            await put(agent, encode_events(escalation("old", range(1))), partition=0, offset=0)
+            await put(h, agent, encode_events(escalation("old", range(1))), partition=0, offset=0)
             h.now += 30
-            await put(agent, encode_events(escalation("new", range(1))), partition=0, offset=1)
+            await put(h, agent, encode_events(escalation("new", range(1))), partition=0, offset=1)
             h.now += 40  # "old" has been quiet for 70 s, "new" for 40 s
             h.clear()
-            counts = await put(agent, b'{"at": 0}', partition=0, offset=2, headers=tick)
+            counts = await put(h, agent, b'{"at": 0}', partition=0, offset=2, headers=tick)
             assert counts.ticks == 1 and counts.keys_closed == 1
             chains = [orjson.loads(m.value) for m in h.to(h.names["chains"])]
             assert [(c["session_id"], c["closed"]) for c in chains] == [("old", True)]
-            assert [(key, value) for _, _, key, value in h.writes] == [("old", None)]  # a tombstone
-            assert "old" not in h.topo.tables["session"] and "new" in h.topo.tables["session"]
-            assert set(h.topo.live["session"][0]) == {"new"}
+            # closed, but kept (with its history) until the retention passes
+            assert [key for _, _, key, _ in h.writes] == ["old"]
+            assert h.topo.tables["session"]["old"]["state"]["closed"] is True
             h.clear()
-            again = await put(agent, b'{"at": 0}', partition=0, offset=2, headers=tick)  # redelivered
+            again = await put(h, agent, b'{"at": 0}', partition=0, offset=2, headers=tick)  # redelivered
             assert again.keys_closed == 0 and h.sent == []
+            h.now += engine.settings.closed_retention_seconds
+            later = await put(h, agent, b'{"at": 0}', partition=0, offset=3, headers=tick)
+            assert later.keys_closed == 1  # "new" closes now; "old" is past its retention
+            assert [(key, value) for _, _, key, value in h.writes if value is None] == [("old", None)]
+            assert "old" not in h.topo.tables["session"] and "new" in h.topo.tables["session"]
 
     run(scenario)
 
@@ -399,14 +423,21 @@ def test_a_tick_closes_sessions_idle_in_event_time_and_ticks_reach_every_partiti
         h = Harness(engine)
         idle = engine.settings.idle_timeout_seconds
         async with h.topo.detect_agents["session"].test_context() as agent:
-            await put(agent, encode_events([call("quiet", 0, "ListUsers", {}, at=0)]), partition=1, offset=0)
             await put(
-                agent, encode_events([call("busy", 0, "ListUsers", {}, at=idle + 5)]), partition=1, offset=1
+                h, agent, encode_events([call("quiet", 0, "ListUsers", {}, at=0)]), partition=1, offset=0
+            )
+            await put(
+                h,
+                agent,
+                encode_events([call("busy", 0, "ListUsers", {}, at=idle + 5)]),
+                partition=1,
+                offset=1,
             )
             h.clear()
-            counts = await put(agent, b"{}", partition=1, offset=2, headers=[(CONTROL_HEADER, TICK)])
+            counts = await put(h, agent, b"{}", partition=1, offset=2, headers=[(CONTROL_HEADER, TICK)])
         assert counts.keys_closed == 1
-        assert set(h.topo.tables["session"]) == {"busy"}
+        assert h.topo.tables["session"]["quiet"]["state"]["closed"] is True
+        assert h.topo.tables["session"]["busy"]["state"]["closed"] is False
         h.clear()
         await h.topo.send_ticks()
         ticks = {(m.topic, m.partition) for m in h.sent if dict(m.headers).get(CONTROL_HEADER) == TICK}
@@ -428,7 +459,7 @@ def test_the_live_index_is_rebuilt_from_the_table_after_a_rebalance(engine: Engi
                 action=CredentialAction.ISSUED,
                 ttl_seconds=60,
             )
-            await put(agent, encode_events([issued]), partition=3, offset=0)
+            await put(h, agent, encode_events([issued]), partition=3, offset=0)
             await h.topo._on_revoked(
                 h.topo.app,
                 revoked=[
@@ -438,10 +469,10 @@ def test_the_live_index_is_rebuilt_from_the_table_after_a_rebalance(engine: Engi
             assert h.topo.live["credential"] == {}
             h.now += 30
             # taken over: inactivity counts from now, not from before the rebalance
-            first = await put(agent, b"{}", partition=3, offset=1, headers=[(CONTROL_HEADER, TICK)])
+            first = await put(h, agent, b"{}", partition=3, offset=1, headers=[(CONTROL_HEADER, TICK)])
             h.now += 61
-            second = await put(agent, b"{}", partition=3, offset=2, headers=[(CONTROL_HEADER, TICK)])
-        assert set(h.topo.live["credential"][3]) == set()
+            second = await put(h, agent, b"{}", partition=3, offset=2, headers=[(CONTROL_HEADER, TICK)])
+        assert h.topo.tables["credential"]["cred-9"]["state"]["closed"] is True
         assert (first.keys_closed, second.keys_closed) == (0, 1)
 
     run(scenario)
