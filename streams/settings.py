@@ -57,16 +57,17 @@ class WorkerSettings(BaseModel):
     broker_session_timeout: float = Field(6.0, description="Consumer group session timeout (s).")
     broker_heartbeat_interval: float = Field(1.0, description="Consumer heartbeat interval (s).")
     broker_rebalance_timeout: float = Field(10.0, description="Rebalance timeout (s).")
-    web_enabled: bool = Field(True, description="Serve the worker's web pages (faust's and /chainwatch/stats/); "
-                              "tests that start several workers may turn it off.")
+    web_enabled: bool = Field(
+        True, description="Serve the worker's web pages (faust's and /chainwatch/stats/); tests that "
+        "start several workers may turn it off.")
     log_level: str = Field("info", description="Worker log level (debug, info, warning, error).")
     confirm_outputs: bool = Field(
-        True, description="Wait until a batch's findings, alerts and chains are acknowledged by the broker before its "
-        "session state is saved, so that a crash in between cannot lose them (one broker round trip per "
-        "repartition message; off trades that guarantee for throughput on single-event messages).")
+        True, description="Wait until a batch's findings, alerts and chains are acknowledged by the broker "
+        "before its session state is saved, so that a crash in between cannot lose them (one broker round "
+        "trip per repartition message; off trades that guarantee for throughput on single-event messages).")
     repartition_max_bytes: int = Field(
-        900_000, ge=1024, description="Largest repartition message value: a partition's share of a batch is split "
-        "into several messages above it (the broker's default message limit is 1 MiB).")
+        900_000, ge=1024, description="Largest repartition message value: a partition's share of a batch "
+        "is split into several messages above it (the broker's default message limit is 1 MiB).")
 
 
 class EngineConfig(BaseModel):

@@ -13,13 +13,25 @@ re-reading idempotent (see docs/streaming.md).
 from __future__ import annotations
 
 import logging
+import sys
+import time
+import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
 import faust
 
-from streams.app import create_app
+from schemas.errors import ChainwatchError
+from streams.app import build_topology, internal_topic_specs
 from streams.settings import Settings, load_settings
+from streams.topics import TOPIC_ALREADY_EXISTS, admin_client, create_topics
+
+with warnings.catch_warnings():  # kafka-python 3.0 warns about importlib.resources on import
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from kafka.errors import KafkaError
+
+log = logging.getLogger("chainwatch.worker")
 
 
 def with_overrides(
@@ -61,13 +73,82 @@ def with_overrides(
     )
 
 
+def prepare_topics(settings: Settings, scopes: Iterable[str], timeout: float = 60.0) -> None:
+    """Create every topic the worker uses that is missing, before faust joins the group.
+
+    faust declares its topics itself, but concurrently with subscribing: a topic created in the same start
+    can miss the first assignment (seen: a repartition topic left unassigned for minutes, until the next
+    metadata refresh), and faust never creates topics it only writes to. So they are made here, with
+    kafka-python, and awaited. The public topics as ``chainwatch topics create`` makes them; a public topic
+    that differs is reported but tolerated (the worker does not need their partition counts to agree); a
+    repartition or changelog topic with the wrong partition count stops the worker.
+    """
+    for result in create_topics(settings):
+        if result.status == "created":
+            log.info("created topic %s (%d partitions)", result.spec.name, result.partitions)
+        for problem in result.problems:
+            log.warning("topic %s %s", result.spec.name, problem)
+    specs = internal_topic_specs(settings, scopes)
+    with admin_client(settings) as admin:
+        request = {
+            s.name: {
+                "num_partitions": s.partitions,
+                "replication_factor": settings.topics.replication_factor,
+                "configs": s.configs,
+            }
+            for s in specs
+        }
+        response = admin.create_topics(request, raise_errors=False)
+        for topic in response["topics"]:
+            if topic["error_code"] == 0:
+                log.info("created topic %s", topic["name"])
+            elif topic["error_code"] != TOPIC_ALREADY_EXISTS:
+                raise ChainwatchError(
+                    f"could not create topic {topic['name']!r}: error {topic['error_code']} "
+                    f"{topic.get('error_message') or ''}".strip()
+                )
+        wanted = {s.name: s.partitions for s in specs}
+        deadline = time.monotonic() + timeout
+        while True:  # created topics take a moment to show up in the metadata every client reads
+            found = {
+                t["name"]: len(t["partitions"])
+                for t in admin.describe_topics(list(wanted))
+                if t["error_code"] == 0 and t["partitions"]
+            }
+            if len(found) == len(wanted) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    missing = sorted(set(wanted) - set(found))
+    if missing:
+        raise ChainwatchError(f"topic(s) {', '.join(missing)} did not appear within {timeout:g}s")
+    wrong = {name: (found[name], n) for name, n in wanted.items() if found[name] != n}
+    if wrong:
+        details = "; ".join(
+            f"{name} has {have} partitions, expected {n}" for name, (have, n) in wrong.items()
+        )
+        raise ChainwatchError(
+            f"{details}. The repartition topics and table changelogs must have CHAINWATCH_TOPICS__PARTITIONS "
+            "partitions: set it to the existing count, or use a new CHAINWATCH_WORKER__APP_ID (a fresh state)"
+        )
+
+
 def run_worker(settings: Settings) -> NoReturn:
-    """Run a worker until it is stopped; exits the process (faust's worker owns the event loop)."""
-    settings.worker.data_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings)
+    """Run a worker until it is stopped; exits the process (faust's worker owns the event loop).
+
+    Exit status 2 when the topics cannot be prepared (broker unreachable, partition counts that disagree).
+    """
     level = settings.worker.log_level.upper()
+    logging.basicConfig(level=level, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s")
     logging.getLogger("chainwatch").setLevel(level)
-    worker = faust.Worker(app, loglevel=level, logfile=None, redirect_stdouts=False)
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(level)))  # the admin client
+    settings.worker.data_dir.mkdir(parents=True, exist_ok=True)
+    topology = build_topology(settings)
+    try:
+        prepare_topics(settings, topology.scopes)
+    except (ChainwatchError, KafkaError) as exc:
+        log.critical("chainwatch worker cannot start: %s", exc)
+        sys.exit(2)
+    worker = faust.Worker(topology.app, loglevel=level, logfile=None, redirect_stdouts=False)
     worker.execute_from_commandline()
 
 
