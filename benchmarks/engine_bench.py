@@ -54,8 +54,10 @@ def max_concurrent(events: Sequence[AnyEvent]) -> int:
         t = event.event_time.timestamp()
         span = spans.setdefault(event.session_id, [t, t])
         span[0], span[1] = min(span[0], t), max(span[1], t)
-    edges = sorted([(a, 1) for a, _ in spans.values()] + [(b, -1) for _, b in spans.values()],
-                   key=lambda x: (x[0], -x[1]))
+    edges = sorted(
+        [(a, 1) for a, _ in spans.values()] + [(b, -1) for _, b in spans.values()],
+        key=lambda x: (x[0], -x[1]),
+    )
     live = best = 0
     for _, step in edges:
         live += step
@@ -81,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     t_rule = best_of(args.repeat, lambda: detect(one_rule, parsed))
     t_full = best_of(args.repeat, lambda: detect(full, parsed))
     runner = detect(full, parsed)
-    state_sizes = [len(orjson.dumps(s.to_dict())) for (scope, _), s in runner.states.items() if scope == "session"]
+    state_sizes = [
+        len(orjson.dumps(s.to_dict())) for (scope, _), s in runner.states.items() if scope == "session"
+    ]
 
     floor = n / t_floor
     rows = [
@@ -89,15 +93,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         ("(a) parse + one 3-step sequence rule", n / (t_floor + t_rule), t_floor + t_rule),
         ("(b) parse + full catalog", n / (t_floor + t_full), t_floor + t_full),
     ]
-    print(f"events: {n}, sessions: {len({e.session_id for e in parsed})}, "
-          f"max concurrent sessions: {max_concurrent(parsed)}, detectors in catalog: {len(catalog)}")
+    print(
+        f"events: {n}, sessions: {len({e.session_id for e in parsed})}, "
+        f"max concurrent sessions: {max_concurrent(parsed)}, detectors in catalog: {len(catalog)}"
+    )
     print(f"{'stage':42} {'events/s':>12} {'ratio to floor':>15}")
     for name, rate, _ in rows:
         print(f"{name:42} {rate:12,.0f} {rate / floor:15.2f}")
-    print(f"detection alone: one rule {n / t_rule:,.0f} events/s, full catalog {n / t_full:,.0f} events/s "
-          f"(full/one-rule = {t_rule / t_full:.2f})")
-    print(f"state per open session: mean {statistics.mean(state_sizes):,.0f} bytes, "
-          f"max {max(state_sizes):,} bytes (JSON, {len(state_sizes)} sessions)")
+    print(
+        f"detection alone: one rule {n / t_rule:,.0f} events/s, full catalog {n / t_full:,.0f} events/s "
+        f"(full/one-rule = {t_rule / t_full:.2f})"
+    )
+    print(
+        f"state per open session: mean {statistics.mean(state_sizes):,.0f} bytes, "
+        f"max {max(state_sizes):,} bytes (JSON, {len(state_sizes)} sessions)"
+    )
 
 
 if __name__ == "__main__":

@@ -275,8 +275,9 @@ class _Parser:
         while self.is_word("and"):
             self.take()
             conjuncts.append(self._tracked_unary())
-        self.term_statics.append([fn for (fn, _), static in zip(conjuncts, self._last_static, strict=True)
-                                  if static])
+        self.term_statics.append(
+            [fn for (fn, _), static in zip(conjuncts, self._last_static, strict=True) if static]
+        )
         self._last_static = []
         return conjuncts
 
@@ -304,16 +305,18 @@ class _Parser:
         left_ref = self.refs != refs_at_start
         token = self.peek()
         op: str | None = None
-        if token.kind == "op" and token.value in BINARY:
-            op = self.take().value
-        elif token.kind == "name" and token.value in {
-            "in",
-            "contains",
-            "startswith",
-            "endswith",
-            "glob",
-            "matches",
-        }:
+        if (token.kind == "op" and token.value in BINARY) or (
+            token.kind == "name"
+            and token.value
+            in {
+                "in",
+                "contains",
+                "startswith",
+                "endswith",
+                "glob",
+                "matches",
+            }
+        ):
             op = self.take().value
         elif token.kind == "name" and token.value == "not" and self.tokens[self.index + 1].value == "in":
             self.take()
@@ -463,7 +466,7 @@ def _all(parts: list[Compiled]) -> Compiled:
         return lambda e, c: bool(a(e, c)) and bool(b(e, c)) and bool(d(e, c))
 
     def all_of(e: Any, c: Captures) -> bool:
-        for part in parts:
+        for part in parts:  # noqa: SIM110 (an explicit loop: this runs per event, generators cost more)
             if not part(e, c):
                 return False
         return True
@@ -476,7 +479,7 @@ def _any(parts: list[Compiled]) -> Compiled:
         return parts[0]
 
     def any_of(e: Any, c: Captures) -> bool:
-        for part in parts:
+        for part in parts:  # noqa: SIM110 (an explicit loop: this runs per event, generators cost more)
             if part(e, c):
                 return True
         return False

@@ -373,7 +373,7 @@ def load_rule_file(path: Path, expected_id: str | None = None) -> type[RuleDetec
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RuleError(name, mark.line + 1 if mark else None, f"not valid YAML: {exc}") from exc

@@ -111,7 +111,9 @@ class ChainSummary(_Record):
     max_risk: float = 0.0
     alert_count: int = 0
     finding_count: int = 0
-    blast_radius_reachable: int = Field(default=0, description="Distinct scopes the session's credentials grant.")
+    blast_radius_reachable: int = Field(
+        default=0, description="Distinct scopes the session's credentials grant."
+    )
     blast_radius_touched: int = Field(default=0, description="Distinct targets it actually touched.")
     blast_radius_weighted: float = Field(default=0.0, description="Touched targets weighted by environment.")
     closed: bool = False

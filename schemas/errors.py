@@ -12,8 +12,15 @@ class ChainwatchError(Exception):
 class InvalidRecord(ChainwatchError):
     """A source record that cannot become an event. Terminal: it goes to the dead letters."""
 
-    def __init__(self, reason: str, *, origin: str = "", record_no: int | None = None,
-                 field: str | None = None, fix: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        origin: str = "",
+        record_no: int | None = None,
+        field: str | None = None,
+        fix: str | None = None,
+    ) -> None:
         self.reason = reason
         self.origin = origin
         self.record_no = record_no

@@ -115,8 +115,9 @@ _NEEDS: dict[str, tuple[str, ...]] = {
 }
 # A pattern without an entry above always runs (safe default for a newly added pattern).
 _CHECKED = [(kind, pattern, group, frozenset(_NEEDS.get(kind, ("",)))) for kind, pattern, group in _PATTERNS]
-_LITERALS = re.compile("|".join(sorted({re.escape(x) for needs in _NEEDS.values() for x in needs}, key=len,
-                                       reverse=True)))
+_LITERALS = re.compile(
+    "|".join(sorted({re.escape(x) for needs in _NEEDS.values() for x in needs}, key=len, reverse=True))
+)
 _ALWAYS = any("" in needs for *_, needs in _CHECKED)
 
 

@@ -41,9 +41,15 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 @app.command()
 def run(
     files: Annotated[list[str], typer.Argument(help="Input files (JSON, JSON lines, or '-' for stdin).")],
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}. "
-                                            "Detected from the content when left out.")] = None,
-    db: Annotated[Path | None, typer.Option(help="DuckDB file to write (default: CHAINWATCH_DB_PATH).")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help=f"One of: {', '.join(FORMATS)}. Detected from the content when left out."
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None, typer.Option(help="DuckDB file to write (default: CHAINWATCH_DB_PATH).")
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
     top: Annotated[int, typer.Option(help="How many top alerts to print.")] = 10,
 ) -> None:
@@ -59,11 +65,18 @@ def run(
     show_progress = console.is_terminal and not json_output
     try:
         if show_progress:
-            with Progress(TextColumn("detecting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=console, transient=True) as bar:
+            with Progress(
+                TextColumn("detecting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as bar:
                 task = bar.add_task("events", total=None)
-                report = replay(files, engine, db_path=db_path, fmt=fmt,
-                                progress=lambda n: bar.advance(task, n))
+                report = replay(
+                    files, engine, db_path=db_path, fmt=fmt, progress=lambda n: bar.advance(task, n)
+                )
         else:
             report = replay(files, engine, db_path=db_path, fmt=fmt)
     except (ChainwatchError, FileNotFoundError) as exc:
@@ -78,7 +91,9 @@ def run(
 
 @app.command()
 def simulate(
-    out: Annotated[Path, typer.Option(help="Where to write the native JSON-lines events.")] = Path("simulated.jsonl"),
+    out: Annotated[Path, typer.Option(help="Where to write the native JSON-lines events.")] = Path(
+        "simulated.jsonl"
+    ),
     seed: Annotated[int, typer.Option(help="Same seed, same output.")] = 7,
     sessions: Annotated[int, typer.Option(help="Number of agent sessions.")] = 60,
     attack_ratio: Annotated[float, typer.Option(help="Share of sessions that are attack chains.")] = 0.1,
@@ -91,7 +106,9 @@ def simulate(
     events = sorted((e for s in simulated for e in s.events), key=lambda e: e.event_time)
     write_jsonl(events, out)
     attacks = sum(1 for s in simulated if s.is_attack)
-    console.print(f"wrote {len(events)} events of {len(simulated)} sessions ({attacks} attack chains) to {out}")
+    console.print(
+        f"wrote {len(events)} events of {len(simulated)} sessions ({attacks} attack chains) to {out}"
+    )
 
 
 @app.command()
@@ -101,7 +118,7 @@ def demo(
     sessions: Annotated[int, typer.Option(help="Number of simulated sessions.")] = 120,
     show: Annotated[int, typer.Option(help="How many alerts to print with their chains.")] = 5,
 ) -> None:
-    """Simulate agent sessions, replay them through the catalog into DuckDB, print the alerts with their chains."""
+    """Simulate agent sessions, detect, write DuckDB, print the alerts with their chains."""
     from streams.render import alerts_table, print_alert, print_summary
     from streams.replay import replay
     from streams.simulator import simulate as run_simulation
@@ -113,8 +130,10 @@ def demo(
     db.parent.mkdir(parents=True, exist_ok=True)
     workload = db.parent / "workload.jsonl"
     write_jsonl(events, workload)
-    console.print(f"simulated {len(simulated)} agent sessions ({sum(s.is_attack for s in simulated)} attack chains)"
-                  f" → {workload}")
+    console.print(
+        f"simulated {len(simulated)} agent sessions ({sum(s.is_attack for s in simulated)} attack chains)"
+        f" → {workload}"
+    )
     report = replay([str(workload)], build_engine(load_settings()), db_path=db, fmt="native")
     print_summary(console, report)
     if not report.alerts:
@@ -125,14 +144,28 @@ def demo(
             rows = store.con.execute(
                 "SELECT event_id, event_time, kind, tool, action, target, environment, decision, outcome, "
                 "credential_id FROM events WHERE session_id = ? UNION ALL "
-                "SELECT event_id, event_time, 'credential', 'credential', action, credential_id, NULL, NULL, NULL, "
+                "SELECT event_id, event_time, 'credential', 'credential', action, credential_id, "
+                "NULL, NULL, NULL, "
                 "credential_id FROM credentials WHERE session_id = ? ORDER BY event_time, event_id",
-                [alert.session_id, alert.session_id]).fetchall()
-            names = ["event_id", "event_time", "kind", "tool", "action", "target", "environment", "decision",
-                     "outcome", "credential_id"]
+                [alert.session_id, alert.session_id],
+            ).fetchall()
+            names = [
+                "event_id",
+                "event_time",
+                "kind",
+                "tool",
+                "action",
+                "target",
+                "environment",
+                "decision",
+                "outcome",
+                "credential_id",
+            ]
             print_alert(console, alert, [dict(zip(names, row, strict=True)) for row in rows])
-    console.print(f"\nQuery it: [bold]duckdb {db}[/] — tables events, credentials, chains, findings, alerts, "
-                  "dead_letters (docs/data-model.md)")
+    console.print(
+        f"\nQuery it: [bold]duckdb {db}[/] — tables events, credentials, chains, findings, alerts, "
+        "dead_letters (docs/data-model.md)"
+    )
 
 
 schema_app = typer.Typer(help="The event contract as JSON Schema.", no_args_is_help=True)

@@ -32,15 +32,24 @@ def list_detectors() -> None:
         table.add_column(name, overflow="fold")
     for detector in load_catalog().detectors:
         m = detector.mappings
-        table.add_row(detector.id, detector.title, str(detector.severity), str(detector.maturity),
-                      kind_of(detector), detector.key, " ".join([*m.owasp_agentic, *m.owasp_nhi, *m.mitre_attack]))
+        table.add_row(
+            detector.id,
+            detector.title,
+            str(detector.severity),
+            str(detector.maturity),
+            kind_of(detector),
+            detector.key,
+            " ".join([*m.owasp_agentic, *m.owasp_nhi, *m.mitre_attack]),
+        )
     console.print(table)
 
 
 @detectors_app.command("new")
 def new_detector(
     detector_id: Annotated[str, typer.Argument(help="<family>.<name>, e.g. exfiltration.dns_tunnel")],
-    kind: Annotated[str, typer.Option(help="rule (a YAML sequence rule) or python (a detector class).")] = "rule",
+    kind: Annotated[
+        str, typer.Option(help="rule (a YAML sequence rule) or python (a detector class).")
+    ] = "rule",
     root: Annotated[Path, typer.Option(help="Repository root to write into.")] = Path("."),
 ) -> None:
     """Scaffold a detector and its case file."""
@@ -51,13 +60,16 @@ def new_detector(
         raise typer.Exit(2) from None
     for path in written:
         console.print(f"wrote {path}")
-    console.print("next: fill in the condition and the cases, then `chainwatch detectors test "
-                  f"{detector_id}`")
+    console.print(
+        f"next: fill in the condition and the cases, then `chainwatch detectors test {detector_id}`"
+    )
 
 
 @detectors_app.command("test")
 def test_detectors(
-    ids: Annotated[list[str] | None, typer.Argument(help="Detector ids (default: all with case files).")] = None,
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="Detector ids (default: all with case files).")
+    ] = None,
     cases_dir: Annotated[Path, typer.Option(help="Folder of case files.")] = Path("tests/cases"),
 ) -> None:
     """Run detectors' case files (positive, negative, edge) without Kafka; exit 1 on any failure."""
@@ -79,7 +91,9 @@ def test_detectors(
             except (KeyError, ValueError) as exc:
                 passed, message = False, str(exc)
             failures += not passed
-            table.add_row("[green]pass[/]" if passed else "[bold red]FAIL[/]", case.test_id, case.expect, message)
+            table.add_row(
+                "[green]pass[/]" if passed else "[bold red]FAIL[/]", case.test_id, case.expect, message
+            )
     console.print(table)
     console.print(f"{ran - failures} passed, {failures} failed")
     if ran == 0:
@@ -93,13 +107,17 @@ def test_detectors(
 def backtest(
     detector_id: Annotated[str, typer.Argument(help="The detector to try on history.")],
     db: Annotated[Path, typer.Option(help="DuckDB file with history.")],
-    since: Annotated[datetime | None, typer.Option(help="Only events at or after this time (ISO-8601).")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="Only events at or after this time (ISO-8601).")
+    ] = None,
 ) -> None:
     """Run one detector over the stored history and report the alerts it would have raised."""
     from streams.store import Store, load_events
 
     if not db.is_file():
-        console.print(f"[bold red]error:[/] {db}: no such DuckDB file; run `chainwatch run … --db {db}` first")
+        console.print(
+            f"[bold red]error:[/] {db}: no such DuckDB file; run `chainwatch run … --db {db}` first"
+        )
         raise typer.Exit(2)
     try:
         detector = load_catalog().by_id(detector_id)
@@ -111,8 +129,10 @@ def backtest(
     runner = Runner(Engine([detector]))
     output = runner.feed(events)
     output.extend(runner.flush())
-    console.print(f"{detector_id}: {len(events)} events replayed, {len(output.findings)} findings, "
-                  f"{len(output.alerts)} alerts would have been raised")
+    console.print(
+        f"{detector_id}: {len(events)} events replayed, {len(output.findings)} findings, "
+        f"{len(output.alerts)} alerts would have been raised"
+    )
     per_day = Counter(a.first_seen.date().isoformat() for a in output.alerts)
     per_agent = Counter(a.agent_id or "-" for a in output.alerts)
     for title, counts in (("per day", per_day), ("per agent", per_agent)):
@@ -123,4 +143,7 @@ def backtest(
             table.add_row(name, str(count))
         console.print(table)
     for alert in sorted(output.alerts, key=lambda a: a.first_seen)[:20]:
-        console.print(f"  {alert.first_seen:%Y-%m-%d %H:%M:%S}  {alert.severity!s:8}  {alert.title}  [{alert.session_id}]")
+        console.print(
+            f"  {alert.first_seen:%Y-%m-%d %H:%M:%S}  {alert.severity!s:8}  {alert.title}"
+            f"  [{alert.session_id}]"
+        )

@@ -13,8 +13,13 @@ from rich.text import Text
 from schemas.alerts import Alert
 from streams.replay import ReplayReport
 
-SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan",
-                  "info": "dim"}
+SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
 
 
 def print_summary(console: Console, report: ReplayReport) -> None:
@@ -33,7 +38,10 @@ def print_summary(console: Console, report: ReplayReport) -> None:
         f"[bold]{report.findings}[/] findings, [bold]{len(report.alerts)}[/] alerts"
     )
     if report.alerts:
-        parts = [Text(f"{sev}: {n}", style=SEVERITY_STYLE.get(sev, "")) for sev, n in report.alerts_by_severity().items()]
+        parts = [
+            Text(f"{sev}: {n}", style=SEVERITY_STYLE.get(sev, ""))
+            for sev, n in report.alerts_by_severity().items()
+        ]
         console.print(Text("alerts by severity  ").append(Text("  ").join(parts)))
     if report.db_path:
         console.print(f"written to [bold]{report.db_path}[/]")
@@ -48,8 +56,13 @@ def alerts_table(alerts: Sequence[Alert], title: str = "top alerts") -> Table:
     table.add_column("session", overflow="fold")
     for alert in alerts:
         sev = str(alert.severity)
-        table.add_row(Text(sev, style=SEVERITY_STYLE.get(sev, "")), f"{alert.risk_score:.0f}", alert.detector_id,
-                      alert.title, alert.session_id)
+        table.add_row(
+            Text(sev, style=SEVERITY_STYLE.get(sev, "")),
+            f"{alert.risk_score:.0f}",
+            alert.detector_id,
+            alert.title,
+            alert.session_id,
+        )
     return table
 
 
@@ -64,18 +77,31 @@ def timeline_table(alert: Alert, events: Sequence[dict[str, Any]]) -> Table:
         when = event["event_time"]
         text = when.strftime("%Y-%m-%d %H:%M:%S") if isinstance(when, datetime) else str(when)
         style = "bold" if mark == "▶" else "dim"
-        table.add_row(mark, text, event.get("tool") or event.get("kind") or "", str(event.get("action") or ""),
-                      str(event.get("target") or ""), str(event.get("environment") or ""),
-                      str(event.get("decision") or ""), str(event.get("outcome") or ""),
-                      str(event.get("credential_id") or ""), style=style)
+        table.add_row(
+            mark,
+            text,
+            event.get("tool") or event.get("kind") or "",
+            str(event.get("action") or ""),
+            str(event.get("target") or ""),
+            str(event.get("environment") or ""),
+            str(event.get("decision") or ""),
+            str(event.get("outcome") or ""),
+            str(event.get("credential_id") or ""),
+            style=style,
+        )
     return table
 
 
 def print_alert(console: Console, alert: Alert, events: Sequence[dict[str, Any]]) -> None:
     sev = str(alert.severity)
-    console.rule(Text(f"{sev.upper()}  risk {alert.risk_score:.0f}  {alert.title}", style=SEVERITY_STYLE.get(sev, "")))
-    console.print(f"[bold]detector[/] {alert.detector_id} v{alert.detector_version}   [bold]session[/] {alert.session_id}"
-                  f"   [bold]agent[/] {alert.agent_id or '-'}   [bold]on behalf of[/] {alert.principal or '-'}")
+    console.rule(
+        Text(f"{sev.upper()}  risk {alert.risk_score:.0f}  {alert.title}", style=SEVERITY_STYLE.get(sev, ""))
+    )
+    console.print(
+        f"[bold]detector[/] {alert.detector_id} v{alert.detector_version}"
+        f"   [bold]session[/] {alert.session_id}"
+        f"   [bold]agent[/] {alert.agent_id or '-'}   [bold]on behalf of[/] {alert.principal or '-'}"
+    )
     if alert.credential_ids:
         console.print(f"[bold]credentials[/] {', '.join(alert.credential_ids)}")
     mappings = alert.mappings

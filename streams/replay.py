@@ -67,9 +67,15 @@ class ReplayReport:
             "alerts_by_severity": self.alerts_by_severity(),
             "late_events": self.late_events,
             "top_alerts": [
-                {"alert_id": a.alert_id, "detector_id": a.detector_id, "severity": str(a.severity),
-                 "risk_score": a.risk_score, "title": a.title, "session_id": a.session_id,
-                 "event_ids": list(a.event_ids)}
+                {
+                    "alert_id": a.alert_id,
+                    "detector_id": a.detector_id,
+                    "severity": str(a.severity),
+                    "risk_score": a.risk_score,
+                    "title": a.title,
+                    "session_id": a.session_id,
+                    "event_ids": list(a.event_ids),
+                }
                 for a in self.top_alerts()
             ],
         }
@@ -80,11 +86,15 @@ def read_input(path: str) -> bytes:
         return sys.stdin.buffer.read()
     file = Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f"{path}: no such file; give a path to a JSON / JSON-lines file or '-' for stdin")
+        raise FileNotFoundError(
+            f"{path}: no such file; give a path to a JSON / JSON-lines file or '-' for stdin"
+        )
     return file.read_bytes()
 
 
-def load_inputs(paths: Sequence[str], fmt: str | None) -> tuple[list[AnyEvent], list[DeadLetter], list[InputStats]]:
+def load_inputs(
+    paths: Sequence[str], fmt: str | None
+) -> tuple[list[AnyEvent], list[DeadLetter], list[InputStats]]:
     events: list[AnyEvent] = []
     letters: list[DeadLetter] = []
     stats: list[InputStats] = []
@@ -147,9 +157,17 @@ def run_events(
     return report, output
 
 
-def write_all(db_path: Path, events: Sequence[AnyEvent], letters: Sequence[DeadLetter], output: Output) -> None:
+def write_all(
+    db_path: Path, events: Sequence[AnyEvent], letters: Sequence[DeadLetter], output: Output
+) -> None:
     with Store(db_path) as store:
         for start in range(0, max(len(events), 1), WRITE_BATCH):
             store.write(Batch(events=list(events[start : start + WRITE_BATCH])))
-        store.write(Batch(chains=output.chains, findings=output.findings, alerts=output.alerts,
-                          dead_letters=list(letters)))
+        store.write(
+            Batch(
+                chains=output.chains,
+                findings=output.findings,
+                alerts=output.alerts,
+                dead_letters=list(letters),
+            )
+        )

@@ -20,13 +20,22 @@ class KafkaSettings(BaseModel):
     client_id: str = Field("chainwatch", description="Client id prefix seen in broker logs.")
     request_timeout_seconds: float = Field(30.0, description="Produce/admin request timeout.")
     max_message_bytes: int = Field(
-        1_000_000, ge=1024, description="Byte cap of one batch message `chainwatch produce` sends (stays under "
-        "the broker's default max.message.bytes of 1 MiB, so it also fits topics not created by chainwatch).")
-    loader_group_id: str = Field("chainwatch-loader", description="Consumer group of `chainwatch load`; its "
-                                 "offsets are committed only after the DuckDB transaction commits.")
-    loader_batch_records: int = Field(5000, ge=1, description="Kafka records per DuckDB transaction of the loader.")
+        1_000_000,
+        ge=1024,
+        description="Byte cap of one batch message `chainwatch produce` sends (stays under "
+        "the broker's default max.message.bytes of 1 MiB, so it also fits topics not created by chainwatch).",
+    )
+    loader_group_id: str = Field(
+        "chainwatch-loader",
+        description="Consumer group of `chainwatch load`; its "
+        "offsets are committed only after the DuckDB transaction commits.",
+    )
+    loader_batch_records: int = Field(
+        5000, ge=1, description="Kafka records per DuckDB transaction of the loader."
+    )
     loader_batch_seconds: float = Field(
-        1.0, gt=0, description="Longest time the loader holds records before writing them to DuckDB.")
+        1.0, gt=0, description="Longest time the loader holds records before writing them to DuckDB."
+    )
 
 
 class TopicSettings(BaseModel):
@@ -35,47 +44,71 @@ class TopicSettings(BaseModel):
     findings: str = Field("agent-findings", description="Every finding (signals, incl. experimental).")
     alerts: str = Field("agent-alerts", description="Alerts after dedup and suppression.")
     chains: str = Field("agent-chains", description="Session summaries when a session changes or closes.")
-    partitions: int = Field(4, ge=1, description="Partitions of the source and repartition topics; bounds the "
-                            "number of workers that share the load.")
+    partitions: int = Field(
+        4,
+        ge=1,
+        description="Partitions of the source and repartition topics; bounds the "
+        "number of workers that share the load.",
+    )
     replication_factor: int = Field(1, ge=1, description="Replication of the topics chainwatch creates.")
     events_max_message_bytes: int = Field(
-        16 * 1024 * 1024, description="max.message.bytes of the events topic: above the 8 MiB the worker reads "
-        "(streams.wire.MAX_MESSAGE_BYTES), so an oversized message reaches the dead-letter topic with its reason "
-        "instead of bouncing at the producer.")
+        16 * 1024 * 1024,
+        description="max.message.bytes of the events topic: above the 8 MiB the worker reads "
+        "(streams.wire.MAX_MESSAGE_BYTES), so an oversized message reaches the dead-letter topic "
+        "with its reason "
+        "instead of bouncing at the producer.",
+    )
 
 
 class WorkerSettings(BaseModel):
     app_id: str = Field("chainwatch", description="faust app id: consumer group and table changelog prefix.")
     web_host: str = Field("127.0.0.1", description="Bind address of the worker's web server.")
     web_port: int = Field(6066, description="Port of the worker's web server.")
-    data_dir: Path = Field(Path(".chainwatch-worker"), description="Local table state (rebuilt from changelogs).")
+    data_dir: Path = Field(
+        Path(".chainwatch-worker"), description="Local table state (rebuilt from changelogs)."
+    )
     session_idle_seconds: float = Field(
         1800.0, description="Wall-clock seconds without events after which a session closes."
     )
-    sweep_interval_seconds: float = Field(5.0, description="How often idle sessions and due absences are checked.")
+    sweep_interval_seconds: float = Field(
+        5.0, description="How often idle sessions and due absences are checked."
+    )
     batch_max_events: int = Field(2000, description="Events per batch message the producer sends.")
     broker_session_timeout: float = Field(6.0, description="Consumer group session timeout (s).")
     broker_heartbeat_interval: float = Field(1.0, description="Consumer heartbeat interval (s).")
     broker_rebalance_timeout: float = Field(10.0, description="Rebalance timeout (s).")
     web_enabled: bool = Field(
-        True, description="Serve the worker's web pages (faust's and /chainwatch/stats/); tests that "
-        "start several workers may turn it off.")
+        True,
+        description="Serve the worker's web pages (faust's and /chainwatch/stats/); tests that "
+        "start several workers may turn it off.",
+    )
     log_level: str = Field("info", description="Worker log level (debug, info, warning, error).")
     confirm_outputs: bool = Field(
-        True, description="Wait until a batch's findings, alerts and chains are acknowledged by the broker "
+        True,
+        description="Wait until a batch's findings, alerts and chains are acknowledged by the broker "
         "before its session state is saved, so that a crash in between cannot lose them (one broker round "
-        "trip per repartition message; off trades that guarantee for throughput on single-event messages).")
+        "trip per repartition message; off trades that guarantee for throughput on single-event messages).",
+    )
     repartition_max_bytes: int = Field(
-        900_000, ge=1024, description="Largest repartition message value: a partition's share of a batch "
-        "is split into several messages above it (the broker's default message limit is 1 MiB).")
+        900_000,
+        ge=1024,
+        description="Largest repartition message value: a partition's share of a batch "
+        "is split into several messages above it (the broker's default message limit is 1 MiB).",
+    )
 
 
 class EngineConfig(BaseModel):
     allowed_lateness_seconds: float = Field(300.0, description="Out-of-order tolerance within one key.")
-    idle_timeout_seconds: float = Field(1800.0, description="Event-time idle gap that closes a key in replays.")
+    idle_timeout_seconds: float = Field(
+        1800.0, description="Event-time idle gap that closes a key in replays."
+    )
     disabled: list[str] = Field(default_factory=list, description="Detector ids to leave out.")
-    suppress_seconds: dict[str, float] = Field(default_factory=dict, description="Per-detector alert suppression.")
-    rules_dirs: list[Path] = Field(default_factory=list, description="Extra folders of rule files (hot-reloaded).")
+    suppress_seconds: dict[str, float] = Field(
+        default_factory=dict, description="Per-detector alert suppression."
+    )
+    rules_dirs: list[Path] = Field(
+        default_factory=list, description="Extra folders of rule files (hot-reloaded)."
+    )
 
     def engine_settings(self) -> EngineSettings:
         return EngineSettings(

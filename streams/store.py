@@ -21,8 +21,14 @@ from schemas.events import AnyEvent, CredentialEvent
 from schemas.ids import stable_hash
 
 TABLES = ("events", "credentials", "chains", "findings", "alerts", "dead_letters")
-PRIMARY_KEYS = {"events": "event_id", "credentials": "event_id", "chains": "session_id",
-                "findings": "finding_id", "alerts": "alert_id", "dead_letters": "dead_letter_id"}
+PRIMARY_KEYS = {
+    "events": "event_id",
+    "credentials": "event_id",
+    "chains": "session_id",
+    "findings": "finding_id",
+    "alerts": "alert_id",
+    "dead_letters": "dead_letter_id",
+}
 
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
@@ -99,7 +105,13 @@ class Batch:
     dead_letters: list[DeadLetter] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.events) + len(self.chains) + len(self.findings) + len(self.alerts) + len(self.dead_letters)
+        return (
+            len(self.events)
+            + len(self.chains)
+            + len(self.findings)
+            + len(self.alerts)
+            + len(self.dead_letters)
+        )
 
 
 class Store:
@@ -115,7 +127,9 @@ class Store:
     def _arrow_schema(self, table: str) -> pa.Schema:
         columns = self.con.execute(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position", [table]).fetchall()
+            "ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
         return pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in columns])
 
     def close(self) -> None:
@@ -197,7 +211,15 @@ def _event_from_row(kind: str, row: dict[str, Any]) -> AnyEvent:
     elif "arguments" in data:
         data["arguments"] = orjson.loads(data["arguments"])
     if data.get("kind") == "session":
-        for name in ("tool", "target", "environment", "arguments", "outcome", "decision", "untrusted_content"):
+        for name in (
+            "tool",
+            "target",
+            "environment",
+            "arguments",
+            "outcome",
+            "decision",
+            "untrusted_content",
+        ):
             data.pop(name, None)
     elif data.get("kind") == "tool_call":
         data.pop("permission_mode", None)

@@ -32,15 +32,29 @@ def decode_events(value: bytes | None, origin: str, fmt: str | None = None) -> l
     if value is None or not value.strip():
         return [DeadLetter(origin, None, "parse", "empty message value; send one event or a batch", "")]
     if len(value) > MAX_MESSAGE_BYTES:
-        return [DeadLetter(origin, None, "parse",
-                           f"message of {len(value)} bytes is over the {MAX_MESSAGE_BYTES}-byte limit; "
-                           "split it into smaller batches", value[:4096].decode("utf-8", "replace"))]
+        return [
+            DeadLetter(
+                origin,
+                None,
+                "parse",
+                f"message of {len(value)} bytes is over the {MAX_MESSAGE_BYTES}-byte limit; "
+                "split it into smaller batches",
+                value[:4096].decode("utf-8", "replace"),
+            )
+        ]
     name = fmt if fmt in ADAPTERS else "native"
     try:
         return list(parse_bytes(value, origin, name))
     except (ChainwatchError, ValueError, UnicodeDecodeError, RecursionError) as exc:
-        return [DeadLetter(origin, None, "parse", f"{type(exc).__name__}: {exc}",
-                           value[:65536].decode("utf-8", "replace"))]
+        return [
+            DeadLetter(
+                origin,
+                None,
+                "parse",
+                f"{type(exc).__name__}: {exc}",
+                value[:65536].decode("utf-8", "replace"),
+            )
+        ]
 
 
 def decode_internal(value: bytes | None, origin: str) -> list[Parsed]:
@@ -55,8 +69,15 @@ def decode_internal(value: bytes | None, origin: str) -> list[Parsed]:
         try:
             parsed.append(trusted_event_from_json(line))
         except ValueError as exc:
-            parsed.append(DeadLetter(origin, number, "detect", f"internal message line {number}: {exc}",
-                                     line[:65536].decode("utf-8", "replace")))
+            parsed.append(
+                DeadLetter(
+                    origin,
+                    number,
+                    "detect",
+                    f"internal message line {number}: {exc}",
+                    line[:65536].decode("utf-8", "replace"),
+                )
+            )
     return parsed
 
 
@@ -65,11 +86,23 @@ def encode_model(model: BaseModel) -> bytes:
 
 
 def encode_dead_letter(letter: DeadLetter) -> bytes:
-    return orjson.dumps({"origin": letter.origin, "record_no": letter.record_no, "stage": letter.stage,
-                         "reason": letter.reason, "raw": letter.raw})
+    return orjson.dumps(
+        {
+            "origin": letter.origin,
+            "record_no": letter.record_no,
+            "stage": letter.stage,
+            "reason": letter.reason,
+            "raw": letter.raw,
+        }
+    )
 
 
 def decode_dead_letter(value: bytes) -> DeadLetter:
     data = orjson.loads(value)
-    return DeadLetter(str(data.get("origin", "")), data.get("record_no"), str(data.get("stage", "parse")),
-                      str(data.get("reason", "")), str(data.get("raw", "")))
+    return DeadLetter(
+        str(data.get("origin", "")),
+        data.get("record_no"),
+        str(data.get("stage", "parse")),
+        str(data.get("reason", "")),
+        str(data.get("raw", "")),
+    )

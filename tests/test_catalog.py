@@ -99,7 +99,7 @@ def test_a_duplicate_id_is_an_error(tmp_path: Path) -> None:
     family.mkdir()
     original = CATALOG_ROOT / "privilege" / "escalation_chain.yml"
     (family / "escalation_chain.yml").write_text(original.read_text(encoding="utf-8"), encoding="utf-8")
-    with pytest.raises(DetectorLoadError, match="duplicate detector id 'privilege.escalation_chain'"):
+    with pytest.raises(DetectorLoadError, match=r"duplicate detector id 'privilege\.escalation_chain'"):
         load_catalog([tmp_path])
 
 

@@ -8,8 +8,8 @@ import time
 from typing import Any
 
 import pytest
-
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+
 from tests import kafka_support
 from tests.kafka_support import BROKER_PY, kafka_broker, unique_topic  # kafka_broker is the fixture
 

@@ -1,4 +1,4 @@
-"""The embedded path end to end: files in, DuckDB out; idempotent; bad input dead-lettered; no secret stored."""
+"""The embedded path end to end: files in, DuckDB out; idempotent; bad input kept; no secret stored."""
 
 from __future__ import annotations
 

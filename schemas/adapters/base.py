@@ -133,8 +133,12 @@ def parse_records(records: Iterable[RawRecord], origin: str, parse_one: RecordPa
     """Run ``parse_one`` on each record; anything it cannot read becomes a dead letter, never a crash."""
     for record in records:
         if record.error is not None:
-            error = InvalidRecord(record.error, origin=origin, record_no=record.record_no,
-                                  fix="each line must be one JSON value")
+            error = InvalidRecord(
+                record.error,
+                origin=origin,
+                record_no=record.record_no,
+                fix="each line must be one JSON value",
+            )
             yield DeadLetter.from_error(error, record.raw)
             continue
         try:
@@ -145,11 +149,20 @@ def parse_records(records: Iterable[RawRecord], origin: str, parse_one: RecordPa
             yield DeadLetter.from_error(exc, record.value)
         except ValidationError as exc:
             field, message = describe_validation_error(exc)
-            error = InvalidRecord(message, origin=origin, record_no=record.record_no, field=field,
-                                  fix="see the event contract in docs/contract.md")
+            error = InvalidRecord(
+                message,
+                origin=origin,
+                record_no=record.record_no,
+                field=field,
+                fix="see the event contract in docs/contract.md",
+            )
             yield DeadLetter.from_error(error, record.value)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             # A record of an unexpected shape (a list where an object belongs, …).
-            error = InvalidRecord(f"unexpected record shape: {exc}", origin=origin,
-                                  record_no=record.record_no, fix="check the record against the format")
+            error = InvalidRecord(
+                f"unexpected record shape: {exc}",
+                origin=origin,
+                record_no=record.record_no,
+                fix="check the record against the format",
+            )
             yield DeadLetter.from_error(error, record.value)

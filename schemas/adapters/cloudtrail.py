@@ -581,7 +581,8 @@ def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
         "error_message": value.get("errorMessage"),
         "response": _response_summary(value.get("responseElements")) or None,
         # e.g. {"MFAUsed": "No", "LoginTo": …} on console logins: what the sign-in looked like
-        "additional": value.get("additionalEventData") if isinstance(value.get("additionalEventData"), dict)
+        "additional": value.get("additionalEventData")
+        if isinstance(value.get("additionalEventData"), dict)
         else None,
     }
     for key, item in context.items():

@@ -13,18 +13,24 @@ NAME = "native"
 
 
 def looks_like(sample: Any) -> bool:
-    return isinstance(sample, dict) and sample.get("kind") in {"tool_call", "credential", "session"} and (
-        "event_id" in sample
+    return (
+        isinstance(sample, dict)
+        and sample.get("kind") in {"tool_call", "credential", "session"}
+        and ("event_id" in sample)
     )
 
 
 def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
     if not isinstance(value, dict):
-        raise InvalidRecord(f"expected a JSON object, got {type(value).__name__}",
-                            fix="one event object per line")
+        raise InvalidRecord(
+            f"expected a JSON object, got {type(value).__name__}", fix="one event object per line"
+        )
     if value.get("kind") not in {"tool_call", "credential", "session"}:
-        raise InvalidRecord(f"unknown kind {value.get('kind')!r}", field="kind",
-                            fix="kind must be tool_call, credential or session")
+        raise InvalidRecord(
+            f"unknown kind {value.get('kind')!r}",
+            field="kind",
+            fix="kind must be tool_call, credential or session",
+        )
     yield event_from_dict(value)
 
 
