@@ -24,7 +24,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
+# Piped output (CI logs, `| less`) gets a wide page rather than rich's 80-column default, so the
+# chain timelines stay readable.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 
