@@ -47,7 +47,7 @@ from faust.exceptions import PartitionsMismatch
 from kafka.partitioner.default import murmur2
 
 from detectors.engine import Engine, KeyState, Output
-from detectors.registry import load_catalog
+from detectors.registry import RuleReloader, load_catalog
 from schemas.adapters import ADAPTERS
 from schemas.adapters.base import DeadLetter
 from schemas.events import AnyEvent, event_to_json
@@ -296,7 +296,12 @@ class Topology:
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
-        self.engine = engine or build_engine(settings)
+        # Rule files reload without a restart (checked on every tick); an engine given by a test is fixed.
+        self.reloader = RuleReloader(settings.engine.rules_dirs) if engine is None else None
+        self._reported_errors: list[str] = []
+        self.engine = engine or Engine(
+            self.reloader.catalog.detectors if self.reloader else [], settings.engine.engine_settings()
+        )
         self.scopes: tuple[str, ...] = tuple(self.engine.scopes)
         self.partitions = settings.topics.partitions
         self.clock: Callable[[], float] = time.time
@@ -676,8 +681,29 @@ class Topology:
             counts.dead_letters += len(letters)
             await self.deliver([self._dead_letter(letter, message.key) for letter in letters], confirm=False)
 
+    def reload_rules(self) -> bool:
+        """Pick up changed or new rule files. A broken file is logged and the running set is kept; so
+        is a set that needs a key scope this topology has no topics for (that needs a restart)."""
+        if self.reloader is None or not self.reloader.poll():
+            if self.reloader is not None and self.reloader.last_errors != self._reported_errors:
+                self._reported_errors = list(self.reloader.last_errors)
+                for error in self._reported_errors:
+                    log.error("rule file rejected, the previous rule set keeps running: %s", error)
+            return False
+        fresh = Engine(self.reloader.catalog.detectors, self.settings.engine.engine_settings())
+        if set(fresh.scopes) - set(self.scopes):
+            log.error(
+                "the new rule set needs key scopes %s this worker has no topics for; restart it",
+                sorted(set(fresh.scopes) - set(self.scopes)),
+            )
+            return False
+        self.engine = fresh
+        log.info("rule set reloaded: %d detectors", len(fresh.detectors))
+        return True
+
     async def _sweep(self, scope: str, message: Any, counts: Counts) -> None:
         """A tick: close the partition's idle keys, bring the others' detectors up to the watermark."""
+        self.reload_rules()
         partition, offset = int(message.partition), int(message.offset)
         table = self.tables[scope]
         live = self._live(scope, partition)

@@ -476,3 +476,28 @@ def test_the_live_index_is_rebuilt_from_the_table_after_a_rebalance(engine: Engi
         assert (first.keys_closed, second.keys_closed) == (0, 1)
 
     run(scenario)
+
+
+# ------------------------------------------------------------------------------------------ rule reload
+
+
+def test_rule_files_reload_in_the_worker_and_a_broken_one_keeps_the_running_set(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    from detectors.registry import CATALOG_ROOT
+
+    rules = Path(tmp_path) / "rules"
+    (rules / "custom").mkdir(parents=True)
+    settings = with_overrides(Settings(), web_enabled=False)
+    settings.engine.rules_dirs = [rules]
+    topo = build_topology(settings)
+    before = {d.id for d in topo.engine.detectors}
+    assert topo.reload_rules() is False  # nothing changed
+    text = (CATALOG_ROOT / "privilege" / "escalation_chain.yml").read_text(encoding="utf-8")
+    copy = text.replace("id: privilege.escalation_chain", "id: custom.copied_chain")
+    (rules / "custom" / "copied_chain.yml").write_text(copy, encoding="utf-8")
+    assert topo.reload_rules() is True
+    assert {d.id for d in topo.engine.detectors} == before | {"custom.copied_chain"}
+    (rules / "custom" / "broken.yml").write_text("id: custom.broken\nsteps: [\n", encoding="utf-8")
+    assert topo.reload_rules() is False
+    assert "custom.copied_chain" in {d.id for d in topo.engine.detectors}
