@@ -106,6 +106,21 @@ def compiled_task_scope(
     return tool_regex, {space: re.compile("|".join(parts)) for space, parts in by_space.items()}
 
 
+@functools.lru_cache(maxsize=4096)
+def scope_reasons(patterns: tuple[str, ...], tool: str, target: str | None) -> tuple[str, ...]:
+    """Why a call of ``tool`` on ``target`` is outside a task scope: ``tool`` when tool globs exist and none
+    matches, ``target`` when resource globs exist for the target's namespace and none matches."""
+    tools, resources = compiled_task_scope(patterns)
+    reasons = []
+    if tools is not None and not tools.match(tool):
+        reasons.append("tool")
+    if target and resources:
+        allowed = resources.get(namespace(target))
+        if allowed is not None and not allowed.match(target):
+            reasons.append("target")
+    return tuple(reasons)
+
+
 def split_task_scope(patterns: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Task-scope globs -> (tool patterns without ``tool:``, resource patterns)."""
     tools: list[str] = []

@@ -10,35 +10,70 @@ AWS calls carry the API name in ``action`` and CloudTrail ``requestParameters`` 
 
 YAML rules cannot import these names; the rules that need a vocabulary keep a short inline list and say
 so (``destructive.mass_deletion``, ``execution.remote_instance_access``).
+
+Speed (these run on every tool call): what depends on names only is memoised per (tool, action)
+(``per_name``), what depends on a shell line per line (``per_text``: agents repeat a few commands). The
+``may_*`` predicates say whether a recogniser can fire at all for a tool and action; the recognisers use
+them as fast paths and detectors as their ``relevant`` hook. A new branch keyed on an API name must add
+that name to the set its ``may_*`` predicate reads (``_AUDIT_ARGUMENT_APIS``, ``EXPOSURE_APIS``,
+``BACKDOOR_APIS`` …), or the fast path will hide it.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from schemas.events import ToolCall
 from schemas.types import Severity
 
 Reason = tuple[str, Severity]  # what happened, in words, and how bad it is
+_R = TypeVar("_R")
+MAX_CACHED_TEXT = 512  # longer texts (scripts, heredocs) are classified afresh: the caches stay small
+
+
+def per_text(function: Callable[[str], _R]) -> Callable[[str], _R]:
+    """``function`` (pure, of one string, with an immutable result) memoised: agents repeat the same few
+    shell commands (``pytest -q``, ``git status``) thousands of times. Long texts bypass the cache."""
+    cached = functools.lru_cache(maxsize=2048)(function)
+
+    @functools.wraps(function)
+    def call(text: str) -> _R:
+        return cached(text) if len(text) <= MAX_CACHED_TEXT else function(text)
+
+    return call
+
+
+def per_name(function: Callable[[str, str], _R]) -> Callable[[str, str], _R]:
+    """``function`` (pure, of a tool and an action name) memoised: a few hundred distinct pairs at most."""
+    return functools.lru_cache(maxsize=4096)(function)
+
 
 SHELL_TOOLS = frozenset({"bash", "shell", "sh", "zsh", "terminal", "run_command", "execute_command", "exec"})
 READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Search", "BatchGet", "Query", "Scan")
 _READ_TOOL = re.compile(r"^(get|list|read|lookup|search|view|fetch)(_|$)")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_read_only(action: str) -> bool:
     """A cloud read API (``GetObject``, ``DescribeInstances``) or a snake_case read tool (``get_order``)."""
     return action.startswith(READ_ONLY_PREFIXES) or bool(_READ_TOOL.match(action))
 
 
+@per_name
+def is_shell(tool: str, action: str) -> bool:
+    """Whether calls of this tool and action are shell calls (their ``command`` argument is a shell line)."""
+    return tool.lower() in SHELL_TOOLS or action in ("exec", "run", "shell")
+
+
 def command_of(event: ToolCall) -> str | None:
     """The shell command of a shell tool call, else None."""
-    if event.tool.lower() not in SHELL_TOOLS and event.action not in ("exec", "run", "shell"):
+    if not is_shell(event.tool, event.action):
         return None
     command = event.arguments.get("command") or event.arguments.get("cmd")
     if isinstance(command, list):
@@ -212,18 +247,44 @@ def recursive_removal(command: str) -> Reason | None:
     return None
 
 
+@per_text
+def destructive_command(command: str) -> Reason | None:
+    """Why a shell line destroys something (and how badly), or None."""
+    found = recursive_removal(command)
+    if found:
+        return found
+    for label, pattern, severity in BASH_DESTRUCTIVE:
+        if pattern.search(command):
+            return label, severity
+    return None
+
+
+@per_name
+def may_destroy(tool: str, action: str) -> bool:
+    """Whether ``destructive_reason`` can be anything but None for a call of these names (shell calls:
+    depending on the command; others: on their names, for a force-push or a record delete their arguments)."""
+    if is_shell(tool, action) or (tool == "git" and action == "push"):
+        return True
+    if action in ROUTINE_DELETES:
+        return False
+    return bool(
+        action in CRITICAL_DESTRUCTIVE_APIS
+        or action in SINGLE_RECORD_DELETES
+        or action in DESTRUCTIVE_APIS
+        or (action.startswith(DESTRUCTIVE_API_PREFIXES) and action[:1].isupper())
+        or DESTRUCTIVE_TOOL.match(action)
+        or DESTRUCTIVE_TOOL.match(tool)
+    )
+
+
 def destructive_reason(event: ToolCall) -> Reason | None:
     """Why this call destroys something (and how badly), or None. The outcome is the caller's business."""
     action = event.action
     command = command_of(event)
     if command is not None:
-        found = recursive_removal(command)
-        if found:
-            return found
-        for label, pattern, severity in BASH_DESTRUCTIVE:
-            if pattern.search(command):
-                return label, severity
-        return None
+        return destructive_command(command)
+    if not may_destroy(event.tool, action):
+        return None  # fast path: most calls are not named like a deletion
     if event.tool == "git" and action == "push" and event.arguments.get("force") in (True, "true", "yes"):
         return "git force-push", Severity.HIGH
     if action in ROUTINE_DELETES:
@@ -297,13 +358,27 @@ MONEY_MOVEMENT_TOOLS = frozenset(
 )
 
 
+@per_name
+def category_of(tool: str, action: str) -> str | None:
+    """The sensitive category a tool or action name is in (first of ``SENSITIVE_CATEGORIES``), else None."""
+    for label, names in SENSITIVE_CATEGORIES:
+        if action in names or tool in names:
+            return label
+    return None
+
+
+@per_text
+def privileged_command(command: str) -> bool:
+    return SENSITIVE_COMMAND.search(command) is not None
+
+
 def sensitive_category(event: ToolCall) -> str | None:
     """Identity creation, permission/network change or key creation (API, agent tool or CLI form)."""
-    for label, names in SENSITIVE_CATEGORIES:
-        if event.action in names or event.tool in names:
-            return label
+    label = category_of(event.tool, event.action)
+    if label is not None:
+        return label
     command = command_of(event)
-    if command and SENSITIVE_COMMAND.search(command):
+    if command and privileged_command(command):
         return "privileged CLI command"
     return None
 
@@ -338,8 +413,34 @@ SECRET_CLI = re.compile(
 )
 
 
+_SECRET_NAMES = SECRET_READ_APIS | READ_FILE_TOOLS  # actions that may read a secret without a shell
+
+
 def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+@per_text
+def secret_command(command: str) -> tuple[str, ...]:
+    """Identities of the secrets a shell line reads: credential files given to a reader, secret CLIs."""
+    keys = []
+    for argv in shell_segments(command) if SECRET_FILE.search(command) else ():
+        found = SECRET_FILE.search(" ".join(argv[1:])) if argv[0].rsplit("/", 1)[-1] in FILE_READERS else None
+        if found:
+            keys.append(f"file:{found.group(1)}")
+    return tuple(keys) or ((f"cli:{command.strip()[:200]}",) if SECRET_CLI.search(command) else ())
+
+
+@per_text
+def secret_path(path: str) -> bool:
+    """Whether a path names a credential file (``SECRET_FILE``): file-tool reads repeat the same paths."""
+    return SECRET_FILE.search(path) is not None
+
+
+@per_name
+def may_read_secret(tool: str, action: str) -> bool:
+    """Whether ``secret_reads`` can be non-empty for a call of these names."""
+    return is_shell(tool, action) or action in _SECRET_NAMES or tool in READ_FILE_TOOLS
 
 
 def secret_reads(event: ToolCall) -> list[str]:
@@ -351,17 +452,10 @@ def secret_reads(event: ToolCall) -> list[str]:
     args, action = event.arguments, event.action
     command = command_of(event)
     if command is not None:
-        keys = []
-        for argv in shell_segments(command) if SECRET_FILE.search(command) else ():
-            found = (
-                SECRET_FILE.search(" ".join(argv[1:])) if argv[0].rsplit("/", 1)[-1] in FILE_READERS else None
-            )
-            if found:
-                keys.append(f"file:{found.group(1)}")
-        return keys or ([f"cli:{command.strip()[:200]}"] if SECRET_CLI.search(command) else [])
+        return list(secret_command(command))
     if action in READ_FILE_TOOLS or event.tool in READ_FILE_TOOLS:
         path = str(args.get("path") or args.get("file_path") or event.target or "")
-        return [f"file:{path}"] if SECRET_FILE.search(path) else []
+        return [f"file:{path}"] if secret_path(path) else []
     if action not in SECRET_READ_APIS:
         return []
     bulk = [f"{event.event_id}#bulk{i}" for i in range(BULK_WEIGHT)]
@@ -448,14 +542,43 @@ def _event_selectors_narrowed(args: dict[str, Any]) -> bool:
     return False
 
 
+@per_text
+def audit_command(command: str) -> Reason | None:
+    """What audit trail a shell line switched off or erased, and how badly; else None."""
+    for label, pattern, severity in BASH_AUDIT_TAMPERING:
+        if pattern.search(command):
+            return label, severity
+    return None
+
+
+# APIs whose arguments say whether they narrow the audit trail (every API ``audit_tampering`` tests by name).
+_AUDIT_ARGUMENT_APIS = frozenset(
+    {
+        "PutEventSelectors", "UpdateTrail", "UpdateDetector", "CreateFilter", "UpdateFilter",
+        "PutBucketLogging", "DeleteLogGroup",
+    }
+)  # fmt: skip
+
+
+@per_name
+def may_tamper(tool: str, action: str) -> bool:
+    """Whether ``audit_tampering`` can be anything but None for a call of these names."""
+    return bool(
+        is_shell(tool, action)
+        or action in AUDIT_DISABLE_APIS
+        or action in _AUDIT_ARGUMENT_APIS
+        or AUDIT_TOOL.match(action)
+        or AUDIT_TOOL.match(tool)
+    )
+
+
 def audit_tampering(event: ToolCall) -> Reason | None:
     """What audit or security telemetry this call switched off or narrowed, and how badly; else None."""
     command = command_of(event)
     if command is not None:
-        for label, pattern, severity in BASH_AUDIT_TAMPERING:
-            if pattern.search(command):
-                return label, severity
-        return None
+        return audit_command(command)
+    if not may_tamper(event.tool, event.action):
+        return None  # fast path: no audit API or tool of that name
     args, action = event.arguments, event.action
     if action in AUDIT_DISABLE_APIS:
         return AUDIT_DISABLE_APIS[action]
@@ -581,19 +704,23 @@ def policy_allows_everything(document: Any) -> bool:
     )
 
 
+@per_text
+def public_command(command: str) -> Reason | None:
+    """What a shell line opened to the whole internet; else None."""
+    found = PUBLIC_COMMAND.search(command)
+    return (f"opened access to the world from the shell ({found.group(0)})", Severity.HIGH) if found else None
+
+
 def public_exposure(event: ToolCall) -> Reason | None:
     """What this call opened to the whole internet, and how badly; else None."""
     args, action = event.arguments, event.action
-    named = ("groupId", "bucketName", "functionName", "snapshotId", "imageId", "dBSnapshotIdentifier")
-    what = next((str(args[k]) for k in named if args.get(k)), None) or event.target or action
     command = command_of(event)
     if command is not None:
-        found = PUBLIC_COMMAND.search(command)
-        return (
-            (f"opened access to the world from the shell ({found.group(0)})", Severity.HIGH)
-            if found
-            else None
-        )
+        return public_command(command)
+    if action not in EXPOSURE_APIS:
+        return None  # fast path: every branch below is one of these APIs
+    named = ("groupId", "bucketName", "functionName", "snapshotId", "imageId", "dBSnapshotIdentifier")
+    what = next((str(args[k]) for k in named if args.get(k)), None) or event.target or action
     if action in ("AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules", "CreateNetworkAclEntry"):
         cidrs = world_cidrs(args)
         inbound = not (args.get("egress") is True or args.get("ruleAction") == "deny")
@@ -650,20 +777,55 @@ UPLOAD_COMMAND = re.compile(
 URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+|\b[\w.-]+@([\w-]+\.[\w.-]+):")
 
 
+# A word of every SENSITIVE_DATA alternative: a quick test on lower-cased ASCII text (4-10x faster).
+_SENSITIVE_DATA_HINT = re.compile(
+    r"customer|export|pii|personal|payroll|salary|passport|ssn|credit|cardholder|backup|dump|user|patient"
+    r"|medical|invoice"
+)
+
+
+@per_text
+def customer_data(text: str) -> bool:
+    """Whether a target names customer or personal data (``SENSITIVE_DATA``)."""
+    if text.isascii() and not _SENSITIVE_DATA_HINT.search(text.lower()):
+        return False
+    return SENSITIVE_DATA.search(text) is not None
+
+
+@per_text
+def dump_command(command: str) -> bool:
+    return DUMP_COMMAND.search(command) is not None
+
+
+@per_name
+def read_plan(tool: str, action: str) -> tuple[bool, bool, str | None, bool]:
+    """What ``sensitive_read`` must look at for a call of these names: (a shell call, may read a secret,
+    the label its name alone gives (a snapshot or a data export), a read-only action)."""
+    named = (
+        "a snapshot/backup"
+        if action in SNAPSHOT_APIS
+        else "a data export"
+        if EXPORT_TOOL.match(action) or EXPORT_TOOL.match(tool)
+        else None
+    )
+    return is_shell(tool, action), may_read_secret(tool, action), named, is_read_only(action)
+
+
 def sensitive_read(event: ToolCall) -> str | None:
     """A read of something worth stealing: a secret, a customer/PII export, a dump, a snapshot or backup."""
-    if secret_reads(event):
-        return "secrets"
-    action = event.action
-    if action in SNAPSHOT_APIS:
-        return "a snapshot/backup"
-    command = command_of(event)
+    shell, secret, named, read_only = read_plan(event.tool, event.action)
+    command = command_of(event) if shell else None
     if command is not None:
-        return "a database dump" if DUMP_COMMAND.search(command) else None
-    if EXPORT_TOOL.match(action) or EXPORT_TOOL.match(event.tool):
-        return "a data export"
-    where = f"{event.target or ''} {event.arguments.get('key') or ''}"
-    if is_read_only(action) and SENSITIVE_DATA.search(where):
+        if secret_command(command):
+            return "secrets"
+        if event.action in SNAPSHOT_APIS:
+            return "a snapshot/backup"
+        return "a database dump" if dump_command(command) else None
+    if secret and secret_reads(event):
+        return "secrets"
+    if named is not None:
+        return named
+    if read_only and customer_data(f"{event.target or ''} {event.arguments.get('key') or ''}"):
         return "customer data"
     return None
 
@@ -676,9 +838,33 @@ def host_of(value: str) -> str | None:
     return match.group(1).lower() if match and match.group(1) else None
 
 
+@per_text
+def upload_command(command: str) -> tuple[str, str | None] | None:
+    """(what, host) when a shell line uploads or posts a file, else None."""
+    if not UPLOAD_COMMAND.search(command):
+        return None
+    found = URL_IN_TEXT.search(command)
+    return f"uploaded data from the shell ({command[:80]})", host_of(found.group(0)) if found else None
+
+
+@per_name
+def may_send(tool: str, action: str) -> bool:
+    """Whether ``outbound_transfer`` can be anything but None for a call of these names."""
+    return bool(
+        is_shell(tool, action)
+        or action in SHARE_APIS
+        or action in EMAIL_TOOLS
+        or tool in EMAIL_TOOLS
+        or UPLOAD_TOOLS.match(action)
+        or UPLOAD_TOOLS.match(tool)
+    )
+
+
 def outbound_transfer(event: ToolCall) -> tuple[str, str | None] | None:
     """(what, destination) when the call sends data out: a snapshot/AMI share (destination: the accounts),
     a mail with attachments or a large body (the recipient's domain), an upload or POST (the host)."""
+    if not may_send(event.tool, event.action):
+        return None  # fast path: neither a share, a mail, a shell call nor an upload tool
     args = event.arguments
     shared = shared_with(event)
     if shared:
@@ -690,10 +876,7 @@ def outbound_transfer(event: ToolCall) -> tuple[str, str | None] | None:
         return None
     command = command_of(event)
     if command is not None:
-        if not UPLOAD_COMMAND.search(command):
-            return None
-        found = URL_IN_TEXT.search(command)
-        return f"uploaded data from the shell ({command[:80]})", host_of(found.group(0)) if found else None
+        return upload_command(command)
     if UPLOAD_TOOLS.match(event.action) or UPLOAD_TOOLS.match(event.tool):
         url = str(args.get("url") or event.target or "")
         if str(args.get("method") or "POST").upper() in ("POST", "PUT", "PATCH"):
@@ -722,6 +905,12 @@ _CREDENTIAL_FOR_USER = {
 }
 
 
+@per_text
+def backdoor_command(command: str) -> Reason | None:
+    """A shell line that adds an SSH key to ``authorized_keys``; else None."""
+    return ("added an SSH key to authorized_keys", Severity.HIGH) if AUTHORIZED_KEYS.search(command) else None
+
+
 def _is_caller(event: ToolCall, user: str) -> bool:
     caller = event.principal or event.agent_id or ""
     return ":user/" in caller and caller.endswith(f"/{user}")
@@ -733,11 +922,9 @@ def backdoor_reason(event: ToolCall) -> Reason | None:
     Self-service is not a backdoor: a user resetting their own password or minting their own key."""
     command = command_of(event)
     if command is not None:
-        return (
-            ("added an SSH key to authorized_keys", Severity.HIGH)
-            if AUTHORIZED_KEYS.search(command)
-            else None
-        )
+        return backdoor_command(command)
+    if event.action not in BACKDOOR_APIS:
+        return None  # fast path: every branch below is one of these APIs
     args, action, own = event.arguments, event.action, own_account(event)
     user, function = str(args.get("userName") or ""), str(args.get("functionName") or event.target or "")
     if action in _CREDENTIAL_FOR_USER:
@@ -778,19 +965,59 @@ def backdoor_reason(event: ToolCall) -> Reason | None:
 _SENSITIVE_READS = SECRET_READ_APIS | SENSITIVE_ACTIONS | READ_FILE_TOOLS
 
 
+def _always(event: ToolCall) -> bool:
+    return True
+
+
+@per_name
+def sensitive_checks(tool: str, action: str) -> tuple[Callable[[ToolCall], object], ...]:
+    """The parts of ``is_sensitive`` that can be true for a call of these names that has no shell command,
+    in ``is_sensitive``'s order (``_always`` when the names alone make it sensitive; empty: never)."""
+    if is_read_only(action) and action not in _SENSITIVE_READS:
+        return (secret_reads,) if tool in READ_FILE_TOOLS else ()  # plain reads: only a secret file
+    if action in MONEY_MOVEMENT_TOOLS or tool in MONEY_MOVEMENT_TOOLS or category_of(tool, action):
+        return (_always,)
+    parts = (
+        (secret_reads, may_read_secret(tool, action)),
+        (destructive_reason, may_destroy(tool, action)),
+        (audit_tampering, may_tamper(tool, action)),
+        (public_exposure, action in EXPOSURE_APIS),
+        (shared_with, action in SHARE_APIS),
+        (backdoor_reason, action in BACKDOOR_APIS),
+    )
+    return tuple(check for check, possible in parts if possible)
+
+
+@per_name
+def may_be_sensitive(tool: str, action: str) -> bool:
+    """Whether ``is_sensitive`` can be true for a call of these names (shell calls: by their command)."""
+    return is_shell(tool, action) or bool(sensitive_checks(tool, action))
+
+
+@per_text
+def sensitive_command(command: str) -> bool:
+    """Whether a shell line is privileged, reads a secret, destroys, tampers, exposes or backdoors."""
+    return bool(
+        privileged_command(command)
+        or secret_command(command)
+        or destructive_command(command)
+        or audit_command(command)
+        or public_command(command)
+        or backdoor_command(command)
+    )
+
+
 def is_sensitive(event: ToolCall) -> bool:
     """Any call this vocabulary calls risky: an identity, permission, network or key change, a secret read,
     a destructive, audit-tampering, exposing, sharing or backdooring call, or money movement."""
-    if is_read_only(event.action) and event.action not in _SENSITIVE_READS and command_of(event) is None:
-        return event.tool in READ_FILE_TOOLS and bool(secret_reads(event))  # fast path: plain reads
+    tool, action = event.tool, event.action
+    command = command_of(event)
+    if command is None:
+        return any(check(event) for check in sensitive_checks(tool, action))
     return bool(
-        event.action in MONEY_MOVEMENT_TOOLS
-        or event.tool in MONEY_MOVEMENT_TOOLS
-        or sensitive_category(event)
-        or secret_reads(event)
-        or destructive_reason(event)
-        or audit_tampering(event)
-        or public_exposure(event)
+        action in MONEY_MOVEMENT_TOOLS
+        or tool in MONEY_MOVEMENT_TOOLS
+        or category_of(tool, action)
+        or sensitive_command(command)
         or shared_with(event)
-        or backdoor_reason(event)
     )

@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from detectors.base import EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.vocab import command_of, sensitive_category
+from detectors.vocab import category_of, command_of, is_shell, sensitive_category
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Decision, Outcome, Severity
@@ -43,6 +43,9 @@ class SensitiveAutoAllowed(EventDetector):
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
     suppress_seconds: ClassVar[float] = 600.0
+
+    def relevant(self, kind: str, tool: str | None, action: str) -> bool:
+        return tool is None or is_shell(tool, action) or category_of(tool, action) is not None
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not isinstance(event, ToolCall) or event.decision != Decision.AUTO_ALLOWED:

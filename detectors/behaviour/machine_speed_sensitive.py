@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from detectors.base import Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.vocab import is_sensitive
+from detectors.vocab import is_sensitive, may_be_sensitive
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Severity
@@ -44,6 +44,9 @@ class MachineSpeedSensitive(StatefulDetector):
         "Pause the agent; read the burst's calls in order; revoke the credential if they were not its task."
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def relevant(self, kind: str, tool: str | None, action: str) -> bool:
+        return tool is None or may_be_sensitive(tool, action)  # most calls are plain reads and writes
 
     def initial_state(self) -> dict[str, Any]:
         return {"window": [], "quiet_until": None}

@@ -21,6 +21,7 @@ them); at most ``MAX_SIGNATURES`` signatures are tracked per session (least rece
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -40,12 +41,20 @@ WINDOW_SECONDS = 120.0
 MAX_SIGNATURES = 64
 
 
+@functools.lru_cache(maxsize=2048)
+def digest(payload: bytes) -> str:
+    """A blake2b digest, memoised: repeated calls are what this detector is about."""
+    return hashlib.blake2b(payload, digest_size=12).hexdigest()
+
+
 def signature(event: ToolCall) -> str:
     """The call itself when short (cheaper than hashing), else a blake2b digest of it."""
     payload = orjson.dumps(
         [event.tool, event.action, event.target, event.arguments], default=str, option=orjson.OPT_SORT_KEYS
     )
-    return payload.decode() if len(payload) <= 96 else hashlib.blake2b(payload, digest_size=12).hexdigest()
+    if len(payload) <= 96:
+        return payload.decode()
+    return digest(payload) if len(payload) <= 1024 else hashlib.blake2b(payload, digest_size=12).hexdigest()
 
 
 class RunawayLoop(StatefulDetector):

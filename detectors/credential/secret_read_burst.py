@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from detectors.base import Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.vocab import secret_reads
+from detectors.vocab import may_read_secret, secret_reads
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Outcome, Severity
@@ -50,6 +50,9 @@ class SecretReadBurst(StatefulDetector):
         "Revoke the session's credential; rotate every secret it read (listed in details), audit their use."
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def relevant(self, kind: str, tool: str | None, action: str) -> bool:
+        return tool is None or may_read_secret(tool, action)  # shell calls, file reads, secret APIs
 
     def initial_state(self) -> dict[str, Any]:
         return {"window": [], "quiet_until": None}

@@ -27,7 +27,7 @@ from typing import ClassVar
 
 from detectors.base import EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.vocab import audit_tampering, command_of, destructive_reason
+from detectors.vocab import audit_tampering, command_of, destructive_reason, may_destroy
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Environment, Outcome, Severity
@@ -48,6 +48,9 @@ class DestructiveProdAction(EventDetector):
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
     suppress_seconds: ClassVar[float] = 300.0
+
+    def relevant(self, kind: str, tool: str | None, action: str) -> bool:
+        return tool is None or may_destroy(tool, action)  # shell calls, deletion APIs and tools
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not isinstance(event, ToolCall) or event.environment != Environment.PROD:

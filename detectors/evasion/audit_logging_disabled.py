@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from detectors.base import EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.vocab import audit_tampering
+from detectors.vocab import audit_tampering, may_tamper
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Outcome, Severity
@@ -47,6 +47,9 @@ class AuditLoggingDisabled(EventDetector):
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
     suppress_seconds: ClassVar[float] = 300.0
+
+    def relevant(self, kind: str, tool: str | None, action: str) -> bool:
+        return tool is None or may_tamper(tool, action)  # shell calls, audit APIs and tools
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not isinstance(event, ToolCall):

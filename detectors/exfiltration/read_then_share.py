@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from detectors.base import Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.vocab import SHARE_APIS, outbound_transfer, own_account, sensitive_read
+from detectors.vocab import SHARE_APIS, may_send, outbound_transfer, own_account, sensitive_read
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Outcome, Severity
@@ -75,14 +75,16 @@ class ReadThenShare(StatefulDetector):
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
         if not isinstance(event, ToolCall) or event.outcome == Outcome.DENIED:
             return state, ()
-        now = ctx.now
-        reads = [r for r in state.get("reads", []) if abs(now - r[0]) <= WINDOW_SECONDS]  # late events too
-        label = sensitive_read(event)
+        now, label, reads = ctx.now, sensitive_read(event), state.get("reads")
+        if not label and not reads:
+            return state, ()  # fast path: nothing read, nothing to pair a send with
+        reads = [r for r in reads or () if abs(now - r[0]) <= WINDOW_SECONDS]  # late events too
         if label:
             reads.append(
                 [now, event.event_id, label, event.target, event.credential_id, str(event.environment)]
             )
-        before = [r for r in reads if r[0] <= now]  # a read that happened after the send is no cause
+        sends = reads and may_send(event.tool, event.action)  # most calls cannot send anything
+        before = [r for r in reads if r[0] <= now] if sends else []  # a read after the send is no cause
         sent = outbound_transfer(event) if before else None  # nothing read, nothing to pair a send with
         signals = []
         if sent and before and outside(sent[1], event, ctx):

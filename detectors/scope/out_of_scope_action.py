@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from detectors.base import KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.helpers import compiled_task_scope, namespace
+from detectors.helpers import scope_reasons
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Environment, Maturity, Outcome, Severity
@@ -60,17 +60,11 @@ class OutOfScopeAction(StatefulDetector):
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
         if ctx.task_scope is None or not isinstance(event, ToolCall) or state.get("count", 0) >= MAX_FINDINGS:
             return state, ()
-        tools, resources = compiled_task_scope(ctx.task_scope)
-        reasons = []
-        if tools is not None and not tools.match(event.tool):
-            reasons.append("tool")
         target = event.target
-        if target and resources:
-            allowed = resources.get(namespace(target))
-            if allowed is not None and not allowed.match(target):
-                reasons.append("target")
-        if not reasons:
+        found = scope_reasons(ctx.task_scope, event.tool, target)  # memoised: calls repeat
+        if not found:
             return state, ()
+        reasons = list(found)
         seen: list[str] = state.setdefault("seen", [])
         mark = f"{event.tool}|{event.action}|{target or ''}"
         if mark in seen:

@@ -64,9 +64,11 @@ class SubagentBroaderThanParent(StatefulDetector):
         if cid not in held.get(holder, []) and (holder in held or len(held) < MAX_HELD):
             held[holder] = [*held.get(holder, []), cid][-MAX_HELD:]
         parent = event.parent_agent_id
+        if not parent:
+            return state, ()  # fast path: not a sub-agent
         info = ctx.credentials.get(cid)
         mark = f"{holder}|{cid}"
-        if not parent or info is None or not info.scopes or mark in state.get("done", []):
+        if info is None or not info.scopes or mark in state.get("done", []):
             return state, ()
         parent_cids = held.get(parent, [])
         if cid in parent_cids:
