@@ -105,6 +105,7 @@ class Expression:
     # A necessary condition that reads only kind/tool/action: false means the expression cannot be
     # true for any event with those three values. The engine evaluates it once per distinct triple.
     prefilter: Compiled | None = None
+    paths: frozenset[str] = frozenset()  # every event field the expression reads
 
 
 # Fields whose values the engine knows before it looks at an event's other fields.
@@ -119,7 +120,7 @@ def compile_expression(text: str) -> Expression:
     if terms and any(terms):
         # Each OR term implies the AND of its static conjuncts; a term without any allows everything.
         prefilter = _any([_all(t) if t else _constant(True) for t in terms])
-    return Expression(text, evaluate, parser.refs, constraints, prefilter)
+    return Expression(text, evaluate, parser.refs, constraints, prefilter, frozenset(parser.paths))
 
 
 def read_path(obj: Any, parts: tuple[str, ...]) -> Any:

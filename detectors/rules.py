@@ -29,7 +29,7 @@ from detectors.base import Detector, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.expr import Expression, ExpressionError, compile_expression, read_path
 from schemas.alerts import Mappings
-from schemas.events import EVENT_ADAPTER, TRUSTED, AnyEvent
+from schemas.events import AnyEvent
 from schemas.types import Maturity, Severity
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
@@ -141,6 +141,10 @@ class RuleDetector(StatefulDetector):
 
 class SequenceRule(RuleDetector):
     rule_type = "sequence"
+    # Field paths later steps read or capture (filled in by build_rule), and a per-class memo of
+    # which (kind, tool, action) a later step can match.
+    _later_paths: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    _later_cache: ClassVar[dict[tuple[str, str | None, str], bool]]
 
     def initial_state(self) -> dict[str, Any]:
         return {"partials": [], "evicted": 0}
@@ -192,10 +196,37 @@ class SequenceRule(RuleDetector):
     # Sources such as CloudTrail stamp whole seconds: a chain's steps often share one timestamp and
     # arrive in any order. Events of the last TIE_SECONDS are remembered so that a step which
     # arrived before its predecessor (in the same second) still completes the chain.
+    # Only what a later step can read is kept (a small nested dict), and only for events whose kind,
+    # tool and action a later step can match at all: remembering must stay cheap on every event.
     def _remember(self, state: dict[str, Any], event: AnyEvent, now: float) -> None:
-        recent = [r for r in state.get("recent", ()) if now - r[0] <= TIE_SECONDS]
-        recent.append([now, event.model_dump(mode="json", exclude_none=True)])
-        state["recent"] = recent[-MAX_RECENT:]
+        recent = state.get("recent")
+        if recent and now - recent[0][0] > TIE_SECONDS:
+            recent = [r for r in recent if now - r[0] <= TIE_SECONDS]
+            state["recent"] = recent
+        if not self._may_be_later_step(event):
+            return
+        kept: dict[str, Any] = {"event_id": event.event_id}
+        for parts in self._later_paths:
+            value = read_path(event, parts)
+            if value is not None:
+                _put(kept, parts, _plain(value) if len(parts) > 1 or not isinstance(value, dict) else value)
+        recent = state.setdefault("recent", [])
+        recent.append([now, kept])
+        del recent[:-MAX_RECENT]
+
+    def _may_be_later_step(self, event: AnyEvent) -> bool:
+        key = (event.kind, getattr(event, "tool", None), str(getattr(event, "action", "")))
+        known = self._later_cache.get(key)
+        if known is None:
+            probe = {"kind": key[0], "tool": key[1], "action": key[2]}
+            known = any(
+                s.condition.prefilter is None or s.condition.prefilter(probe, {})
+                for s in self.steps[1:]
+                if not s.absent
+            )
+            if len(self._later_cache) < 10_000:
+                self._later_cache[key] = known
+        return known
 
     def _catch_up(self, partial: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
         recent = state.get("recent")
@@ -211,15 +242,16 @@ class SequenceRule(RuleDetector):
             for when, data in recent:
                 if data["event_id"] in used or abs(when - partial["t1"]) > TIE_SECONDS:
                     continue
-                earlier = EVENT_ADAPTER.validate_python(data, context=TRUSTED)
-                if step.condition.evaluate(earlier, partial["c"]):
-                    partial = self._advance(partial, step, earlier, max(when, partial["t1"]))
+                if step.condition.evaluate(data, partial["c"]):
+                    partial = self._advance(partial, step, data, max(when, partial["t1"]))
                     used.add(data["event_id"])
                     progressed = True
                     break
         return partial
 
-    def _advance(self, partial: dict[str, Any], step: Step, event: AnyEvent, now: float) -> dict[str, Any]:
+    def _advance(
+        self, partial: dict[str, Any], step: Step, event: AnyEvent | dict[str, Any], now: float
+    ) -> dict[str, Any]:
         captures = dict(partial["c"])
         for path in step.capture:
             captures[f"{step.name}.{path}"] = _plain(read_path(event, tuple(path.split("."))))
@@ -229,7 +261,7 @@ class SequenceRule(RuleDetector):
             deadline = now + (self.steps[index].within or self.within)
         return {
             "s": index,
-            "ids": [*partial["ids"], event.event_id],
+            "ids": [*partial["ids"], event["event_id"] if isinstance(event, dict) else event.event_id],
             "c": captures,
             "t0": partial["t0"],
             "t1": now,
@@ -336,6 +368,12 @@ _AUTO = (".credential_id", ".environment")
 
 def _collected(captures: dict[str, Any], suffix: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(v) for k, v in captures.items() if k.endswith(suffix) and v is not None))
+
+
+def _put(target: dict[str, Any], parts: tuple[str, ...], value: Any) -> None:
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
 
 
 def _plain(value: Any) -> Any:
@@ -558,6 +596,13 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
     # Absent steps and `until` must see every event, so they widen the index.
     if until is not None or any(s.absent for s in steps):
         attrs["kinds"], attrs["actions"] = None, None
+    later: set[str] = set()
+    for step in steps[1:]:
+        later |= set(step.condition.paths) | set(step.capture)
+    if key != "session":
+        later.add(_KEY_FIELDS[key])  # the key-presence check wrapped around every condition
+    attrs["_later_paths"] = tuple(tuple(p.split(".")) for p in sorted(later))
+    attrs["_later_cache"] = {}
     base: type[RuleDetector] = SequenceRule if rule_type == "sequence" else ThresholdRule
     return type(f"Rule_{rule_id.replace('.', '_')}", (base,), attrs)
 
