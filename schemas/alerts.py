@@ -22,53 +22,43 @@ class Mappings(_Record):
     mitre_attack: tuple[str, ...] = ()
 
 
-class Finding(_Record):
-    """A detector's signal. Experimental detectors stop here; others become alerts."""
+KeyKind = Literal["session", "agent", "principal", "credential"]
 
-    finding_id: Identifier = Field(description="hash(detector id, key, triggering event ids).")
+
+class _Detection(_Record):
+    """What findings and alerts share: who, what, how bad, the evidence and what to do."""
+
     detector_id: Identifier
     detector_version: int = 1
-    maturity: Maturity
-    key_kind: Literal["session", "agent", "principal", "credential"] = "session"
+    key_kind: KeyKind = "session"
     key: Identifier = Field(description="The value the detector correlates by (a session id by default).")
     session_id: Identifier
     agent_id: Identifier | None = None
     principal: Identifier | None = None
     severity: Severity
     risk_score: RiskScore
-    title: str
+    title: str = Field(description="What happened, in words.")
     description: str = ""
     event_ids: tuple[str, ...] = Field(description="The events that triggered it, in event-time order.")
     credential_ids: tuple[str, ...] = ()
     first_seen: UtcDatetime
     last_seen: UtcDatetime
     mappings: Mappings = Mappings()
-    runbook: str = ""
+    runbook: str = Field(default="", description="What the analyst should check or revoke first.")
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class Alert(_Record):
+class Finding(_Detection):
+    """A detector's signal. Experimental detectors stop here; others become alerts."""
+
+    finding_id: Identifier = Field(description="hash(detector id, key, triggering event ids).")
+    maturity: Maturity
+
+
+class Alert(_Detection):
     """What a SOC analyst receives: a finding that survived dedup and suppression."""
 
     alert_id: Identifier = Field(description="Equal to the finding id it came from.")
-    detector_id: Identifier
-    detector_version: int = 1
-    key_kind: str
-    key: Identifier
-    session_id: Identifier
-    agent_id: Identifier | None = None
-    principal: Identifier | None = None
-    severity: Severity
-    risk_score: RiskScore
-    title: str
-    description: str = ""
-    event_ids: tuple[str, ...]
-    credential_ids: tuple[str, ...] = ()
-    first_seen: UtcDatetime
-    last_seen: UtcDatetime
-    mappings: Mappings = Mappings()
-    runbook: str = ""
-    details: dict[str, Any] = Field(default_factory=dict)
 
 
 class CredentialUse(_Record):
