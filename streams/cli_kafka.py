@@ -137,7 +137,12 @@ def load(
     Offsets are committed only after each DuckDB transaction commits; SIGTERM/SIGINT finish the current
     batch, commit and exit.
     """
+    import faulthandler
+    import signal
+
     from streams.loader import Loader, install_signal_handlers
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: every thread's stack
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr

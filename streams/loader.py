@@ -21,6 +21,7 @@ at-least-once design has to survive. It is for tests only.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -50,7 +51,7 @@ from streams.wire import FORMAT_HEADER, decode_dead_letter, decode_events
 
 with warnings.catch_warnings():  # kafka-python 3.0 warns about importlib.resources on import
     warnings.simplefilter("ignore", DeprecationWarning)
-    from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
+    from kafka import AsyncConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
     from kafka.errors import KafkaError, KafkaTimeoutError
 
 log = logging.getLogger("chainwatch.loader")
@@ -59,6 +60,8 @@ EXIT_AFTER_DB_COMMIT_ENV = "CHAINWATCH_LOADER_EXIT_AFTER_DB_COMMIT"
 EXIT_AFTER_DB_COMMIT_CODE = 3
 ROLES = ("events", "dead_letters", "findings", "alerts", "chains")
 JOIN_GRACE_SECONDS = 60.0  # --until-idle: extra time allowed for the first group join
+STALL_SECONDS = 15.0  # nothing received for this long: check the consumer still makes progress
+POLL_MS = 500
 _RAW_KEPT = 4096
 
 M = TypeVar("M", bound=BaseModel)
@@ -250,6 +253,8 @@ class LoaderStats:
     batches: int = 0
     commit_failures: int = 0
     write_failures: int = 0
+    kafka_errors: int = 0  # polls that failed because the broker was away (retried)
+    reconnects: int = 0  # consumers replaced by the watchdog
     started: float = field(default_factory=time.monotonic)
 
     def to_dict(self) -> dict[str, Any]:
@@ -258,20 +263,37 @@ class LoaderStats:
             "rows": self.rows,
             "batches": self.batches,
             "commit_failures": self.commit_failures,
+            "kafka_errors": self.kafka_errors,
+            "reconnects": self.reconnects,
             "write_failures": self.write_failures,
             "seconds": round(time.monotonic() - self.started, 3),
         }
 
 
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+class _Rebalance(AsyncConsumerRebalanceListener):  # type: ignore[misc]
+    """Store and commit what was read before partitions move.
+
+    kafka-python 3.0 runs rebalance listeners on its IO thread, where the blocking ``commit()`` raises
+    ("Cannot block on net.run() from the IO thread"): this listener is the async kind and awaits the
+    commit future instead.
+    """
+
     def __init__(self, loader: Loader) -> None:
         self.loader = loader
 
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        # Store and commit what was read from them before another member takes them over.
-        self.loader.flush()
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        loader = self.loader
+        loader.write_pending()
+        if not loader._uncommitted:
+            return
+        try:
+            await loader._consumer.commit_async(loader.offsets_to_commit())
+        except Exception as exc:  # the rows are stored; whoever gets the partitions re-reads and upserts
+            loader.stats.commit_failures += 1
+            log.warning("offset commit before the rebalance failed (%r)", exc)
+        loader._uncommitted.clear()
 
-    def on_partitions_assigned(self, assigned: Any) -> None:
+    async def on_partitions_assigned(self, assigned: Any) -> None:
         self.loader.last_activity = time.monotonic()
         self.loader.joined = True
         log.info("assigned %d partitions", len(assigned))
@@ -317,6 +339,8 @@ class Loader:
         self._uncommitted: dict[tuple[str, int], int] = {}
         exit_after = os.environ.get(EXIT_AFTER_DB_COMMIT_ENV, "").strip()
         self._exit_after_commits = int(exit_after) if exit_after else None
+        self._failures = 0  # consecutive failed polls
+        self._last_record = self._last_check = time.monotonic()  # for the watchdog
         self._store: Store | None = None
         self._consumer: Any = None
 
@@ -354,7 +378,7 @@ class Loader:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 max_poll_records=self.batch_records,
-                session_timeout_ms=10_000,  # a crashed loader's partitions move after 10 s, not 45 s
+                session_timeout_ms=6_000,  # broker minimum: a crashed loader blocks its group 6 s, not 45
                 heartbeat_interval_ms=1_000,
                 request_timeout_ms=int(self.settings.kafka.request_timeout_seconds * 1000),
                 allow_auto_create_topics=False,  # (ignored by kafka-python 3.0: see require_topics)
@@ -364,14 +388,66 @@ class Loader:
                 f"could not reach Kafka at {self.bootstrap}: {exc}; start the broker "
                 "(`make kafka-up`) or pass --bootstrap"
             ) from None
+        # Know every topic's partitions before the first join: an assignment computed from metadata that
+        # lacks them is empty, and kafka-python 3.0 did not always rejoin when the metadata came in.
+        for topic in self.roles:
+            consumer.partitions_for_topic(topic)
         consumer.subscribe(topics=list(self.roles), listener=_Rebalance(self))
         return consumer
 
-    def _loop(self) -> None:
+    def _reconnect(self, why: str) -> None:
+        """Store what is pending, drop the consumer and join the group again with a new one."""
+        log.warning("%s: reconnecting with a new consumer", why)
+        self.stats.reconnects += 1
+        self.write_pending()  # (its offsets cannot be committed by a member the group has dropped)
+        with contextlib.suppress(Exception):
+            self._consumer.close(autocommit=False)
+        self._uncommitted.clear()  # the new member re-reads from the committed offsets; upserts absorb it
+        self.joined = False
+        self._consumer = self._connect()
+        self.last_activity = self._last_record = self._last_check = time.monotonic()
+
+    def _watchdog(self, now: float) -> None:
+        """Replace a consumer that has stopped receiving while its partitions still have records.
+
+        kafka-python 3.0 can lose a group join: when ``poll``'s timer runs out while JoinGroup/SyncGroup are
+        in flight and the join completes before the next ``poll``, the result is never applied; the member
+        sends no heartbeats, is expired by the coordinator, and fetches nothing, silently, for good (seen
+        here in about one run in five). A consumer left without partitions for as long is replaced too.
+        """
+        if now - self._last_record < STALL_SECONDS or now - self._last_check < STALL_SECONDS:
+            return
+        self._last_check = now
         consumer = self._consumer
+        assigned = list(consumer.assignment())
+        if not assigned:
+            if self.joined:
+                self._reconnect(f"no partitions assigned for {STALL_SECONDS:.0f}s")
+            return
+        timeout_ms = int(self.settings.kafka.request_timeout_seconds * 1000)
+        try:
+            end = consumer.end_offsets(assigned)
+            behind = [tp for tp in assigned if consumer.position(tp, timeout_ms=timeout_ms) < end.get(tp, 0)]
+        except KafkaError as exc:
+            self._reconnect(f"checking the consumer's progress failed ({exc!r})")
+            return
+        if behind:
+            self._reconnect(
+                f"nothing received for {now - self._last_record:.0f}s while {len(behind)} partitions "
+                "have unread records"
+            )
+
+    def _loop(self) -> None:
         while not self.stop_event.is_set():
             room = max(1, self.batch_records - len(self._pending))
-            polled = consumer.poll(timeout_ms=200, max_records=room)
+            try:
+                polled = self._consumer.poll(timeout_ms=POLL_MS, max_records=room)
+            except KafkaError as exc:
+                if not is_transient(exc):
+                    raise
+                self._back_off(exc)
+                continue
+            self._failures = 0
             now = time.monotonic()
             for records in polled.values():
                 for r in records:
@@ -379,7 +455,7 @@ class Loader:
                         Record(r.topic, r.partition, r.offset, r.value, r.headers or (), r.timestamp)
                     )
             if polled:
-                self.last_activity = now
+                self.last_activity = self._last_record = now
                 if self._pending_since is None:
                     self._pending_since = now
             if self._pending and (
@@ -389,6 +465,8 @@ class Loader:
                 self.flush()
             elif self._uncommitted:
                 self._commit()  # an earlier commit failed: retry it
+            else:
+                self._watchdog(now)
             if self.until_idle is not None and not self._pending:
                 # Before the first assignment, allow for the group join (a crashed loader's old member
                 # holds it up for a session timeout) on top of the idle time.
@@ -397,12 +475,25 @@ class Loader:
                     log.info("no new records for %.1fs: stopping", self.until_idle)
                     break
 
+    def _back_off(self, exc: BaseException) -> None:
+        """The broker is away (restart, network): wait and poll again; the pending records stay."""
+        self._failures += 1
+        self.stats.kafka_errors += 1
+        delay = min(5.0, 0.2 * 2 ** min(self._failures, 5))
+        log.warning("Kafka unavailable (%s: %s); retrying in %.1fs", type(exc).__name__, exc, delay)
+        self.last_activity = time.monotonic()  # an outage is not idleness
+        self.stop_event.wait(delay)
+
     # -- one batch
     def flush(self) -> None:
         """Write the pending records in one transaction, then commit their offsets."""
+        self.write_pending()
+        if self._uncommitted:
+            self._commit()
+
+    def write_pending(self) -> None:
+        """Write the pending records in one DuckDB transaction; their offsets become due for commit."""
         if not self._pending:
-            if self._uncommitted:
-                self._commit()
             return
         assert self._store is not None
         records, self._pending, self._pending_since = self._pending, [], None
@@ -423,15 +514,17 @@ class Loader:
             os._exit(EXIT_AFTER_DB_COMMIT_CODE)
         for key, offset in commit_offsets(records).items():
             self._uncommitted[key] = max(self._uncommitted.get(key, 0), offset)
-        self._commit()
 
-    def _commit(self) -> None:
-        offsets = {
+    def offsets_to_commit(self) -> dict[Any, Any]:
+        return {
             TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
             for (topic, partition), offset in self._uncommitted.items()
         }
+
+    def _commit(self) -> None:
+        offsets = self.offsets_to_commit()
         try:
-            self._consumer.commit(offsets)
+            self._consumer.commit(offsets, timeout_ms=int(self.settings.kafka.request_timeout_seconds * 1000))
         except KafkaError as exc:
             # The rows are stored; the records will come again (after a rebalance or restart) and the
             # upserts make that harmless. Keep the offsets and try again with the next batch.
@@ -441,6 +534,16 @@ class Loader:
                 self._uncommitted.clear()  # the partitions moved: their new owner commits them
             return
         self._uncommitted.clear()
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: the broker or the group coordinator is away or moving, not a bug or a bad record."""
+    return bool(getattr(exc, "retriable", False)) or type(exc).__name__ in {
+        "RebalanceInProgressError",
+        "IllegalGenerationError",
+        "UnknownMemberIdError",
+        "CommitFailedError",
+    }
 
 
 def install_signal_handlers(loader: Loader) -> None:

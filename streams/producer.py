@@ -14,7 +14,8 @@ are kept low):
    several consecutive messages; many small sessions share one. A message's key is the id of its first
    session; all its other sessions hash to the same partition, and it is sent to that partition
    explicitly. Consumers must not assume one session per message.
-4. An event that alone is larger than the byte cap cannot be sent; it is dead-lettered with the reason.
+4. An event that alone is larger than the byte cap (or than the worker's repartition limit, which the
+   worker would dead-letter it for) is not sent; it is dead-lettered here, with the reason.
 
 The grouping works on a window of ``window_events`` events at a time (the whole input when it is
 smaller), so memory stays bounded on large files; a session that spans windows keeps its order because
@@ -48,6 +49,7 @@ with warnings.catch_warnings():  # kafka-python 3.0 warns about importlib.resour
     from kafka.partitioner.default import murmur2
 
 DEFAULT_WINDOW_EVENTS = 100_000
+INGEST_TIME_ROOM = 64  # bytes the worker's ingest_time adds to an event's JSON
 
 
 def partition_for(key: bytes, partitions: int) -> int:
@@ -76,27 +78,30 @@ class _Open:
 class Packer:
     """Groups events by session and packs each partition's sessions into batch messages (pure logic)."""
 
-    def __init__(self, partitions: int, *, max_events: int, max_bytes: int) -> None:
+    def __init__(
+        self, partitions: int, *, max_events: int, max_bytes: int, max_event_bytes: int | None = None
+    ) -> None:
         if partitions < 1 or max_events < 1 or max_bytes < 1:
             raise ValueError("partitions, max_events and max_bytes must be positive")
         self.partitions = partitions
         self.max_events = max_events
         self.max_bytes = max_bytes
+        self.max_event_bytes = min(max_bytes, max_event_bytes or max_bytes)
         self._sessions: dict[str, list[bytes]] = {}  # insertion order = first appearance
         self.pending = 0
 
     def add(self, event: AnyEvent) -> DeadLetter | None:
         """Queue one event; an event too big for any message comes back as a dead letter."""
         line = encode_events([event])
-        if len(line) > self.max_bytes:
+        if len(line) > self.max_event_bytes:
             return DeadLetter(
                 origin=f"produce:{event.session_id}",
                 record_no=None,
                 stage="produce",
                 reason=(
-                    f"event {event.event_id!r} is {len(line)} bytes encoded, over the {self.max_bytes}-byte "
-                    "message cap; shorten its arguments/result or raise CHAINWATCH_KAFKA__MAX_MESSAGE_BYTES "
-                    "(and the topic's max.message.bytes)"
+                    f"event {event.event_id!r} is {len(line)} bytes encoded, over the {self.max_event_bytes}-"
+                    "byte limit of one event (the message cap CHAINWATCH_KAFKA__MAX_MESSAGE_BYTES and the "
+                    "worker's CHAINWATCH_WORKER__REPARTITION_MAX_BYTES); shorten its arguments or result"
                 ),
                 raw=line[:4096].decode("utf-8", "replace"),
             )
@@ -291,7 +296,14 @@ def produce(
 ) -> ProduceReport:
     """Pack and send ``items``; dead letters go to the dead-letter topic. Returns the counts."""
     report = report or ProduceReport()
-    packer = Packer(sink.partitions(), max_events=max_events, max_bytes=sink.settings.kafka.max_message_bytes)
+    settings = sink.settings
+    packer = Packer(
+        sink.partitions(),
+        max_events=max_events,
+        max_bytes=settings.kafka.max_message_bytes,
+        # the worker dead-letters an event over its repartition limit (after adding ingest_time): say so now
+        max_event_bytes=settings.worker.repartition_max_bytes - INGEST_TIME_ROOM,
+    )
     sessions: set[str] = set()
     partitions: set[int] = set()
 

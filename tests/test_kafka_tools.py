@@ -330,6 +330,20 @@ def test_undecodable_output_records_become_load_dead_letters() -> None:
     assert "Alert" in batch.dead_letters[0].reason and "field" in batch.dead_letters[0].reason
 
 
+def test_events_the_worker_dead_letters_are_not_stored_and_ingest_time_is_the_record_time() -> None:
+    good = call("s1", 1)
+    big = call("s1", 2, arguments={"blob": "z" * 5000})
+    value = encode_events([good, big])
+    record = Record("ev", 0, 3, value, (), timestamp=1_767_603_600_123)
+    batch = Batch()
+    add_record(batch, "events", record, max_event_bytes=4000)
+    assert [e.event_id for e in batch.events] == ["s1-1"]  # the worker drops the 5 kB one (over its limit)
+    assert batch.events[0].ingest_time == datetime(2026, 1, 5, 9, 0, 0, 123000, tzinfo=UTC)
+    unknown = Record("ev", 0, 4, value, (("chainwatch-format", b"no-such-format"),))
+    add_record(batch, "events", unknown)
+    assert len(batch.events) == 1  # the worker dead-letters the whole message
+
+
 def test_format_header_is_honoured_on_the_events_topic() -> None:
     trail = orjson.dumps(
         {
@@ -390,6 +404,16 @@ class FakeRecord:
     offset: int
     value: bytes | None
     headers: list[tuple[str, bytes]] = field(default_factory=list)
+    timestamp: int = 1_767_603_600_000
+
+
+def drive(coroutine: Any) -> None:
+    """Run a listener coroutine that awaits only completed futures (as the IO thread would)."""
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    raise AssertionError("the coroutine waited on something unfinished")
 
 
 class FakeConsumer:
@@ -399,6 +423,35 @@ class FakeConsumer:
         self.fail_commits = fail_commits
         self.committed: dict[tuple[str, int], int] = {}
         self.closed = False
+        self.assigned: set[Any] = {("agent-events", 0)}
+        self.subscriptions = 0
+
+    def assignment(self) -> set[Any]:
+        return self.assigned
+
+    def end_offsets(self, partitions: list[Any]) -> dict[Any, int]:
+        return {tp: 0 for tp in partitions}  # nothing unread
+
+    def position(self, tp: Any, timeout_ms: int | None = None) -> int:
+        return 0
+
+    def unsubscribe(self) -> None:
+        self.log.append("unsubscribe")
+
+    def subscribe(self, topics: list[str], listener: Any) -> None:
+        self.subscriptions += 1
+        self.assigned = {("agent-events", 0)}
+        drive(listener.on_partitions_assigned(self.assigned))
+
+    def commit_async(self, offsets: dict[Any, Any]) -> Any:
+        from kafka.future import Future
+
+        self.log.append(
+            "commit_async " + ",".join(f"{tp.topic}/{tp.partition}={o.offset}" for tp, o in offsets.items())
+        )
+        for tp, o in offsets.items():
+            self.committed[(tp.topic, tp.partition)] = o.offset
+        return Future().success(None)
 
     def poll(self, timeout_ms: int, max_records: int) -> dict[Any, list[FakeRecord]]:
         if not self.polls:
@@ -407,7 +460,7 @@ class FakeConsumer:
         self.log.append(f"poll {len(records)}")
         return {("x", 0): records} if records else {}
 
-    def commit(self, offsets: dict[Any, Any]) -> None:
+    def commit(self, offsets: dict[Any, Any], timeout_ms: int | None = None) -> None:
         from kafka.errors import NodeNotReadyError
 
         if self.fail_commits:
@@ -492,7 +545,7 @@ def test_exit_hook_leaves_offsets_uncommitted(tmp_path: Path, monkeypatch: pytes
     def fake_exit(code: int) -> None:
         raise SystemExit(code)
 
-    monkeypatch.setattr(loader_module.os, "_exit", fake_exit)
+    monkeypatch.setattr("os._exit", fake_exit)
     loader = make_loader(tmp_path, consumer, log, until_idle=0.2, batch_records=1)
     with pytest.raises(SystemExit) as exited:
         loader.run()
@@ -531,3 +584,86 @@ def test_until_idle_waits_for_the_first_group_join(tmp_path: Path, monkeypatch: 
     started = time.monotonic()
     loader.run()
     assert time.monotonic() - started >= 0.7
+
+
+def test_a_broker_outage_during_poll_is_waited_out(tmp_path: Path) -> None:
+    from kafka.errors import KafkaConnectionError
+
+    log: list[str] = []
+    consumer = FakeConsumer(log, [[event_record(0, call("s1", 1))], [], [event_record(1, call("s1", 2))]])
+    original_poll = consumer.poll
+    failures = iter([True, True, False, False, False, False])
+
+    def flaky_poll(timeout_ms: int, max_records: int) -> dict[Any, list[FakeRecord]]:
+        if next(failures, False):
+            log.append("poll failed")
+            raise KafkaConnectionError("111 ECONNREFUSED")
+        return original_poll(timeout_ms, max_records)
+
+    consumer.poll = flaky_poll  # type: ignore[method-assign]
+    loader = make_loader(tmp_path, consumer, log, until_idle=0.3, batch_records=1)
+    stats = loader.run()
+    assert stats.kafka_errors == 2
+    assert log[:2] == ["poll failed", "poll failed"]
+    assert consumer.committed == {("agent-events", 0): 2}
+
+
+def test_a_stalled_consumer_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kafka-python 3.0 can lose a group join and then fetch nothing, silently: the watchdog notices that
+    partitions have unread records while nothing arrives, and joins again with a new consumer."""
+    log: list[str] = []
+    stuck = FakeConsumer(log, [[], [], []])
+    stuck.end_offsets = lambda partitions: {tp: 1 for tp in partitions}  # type: ignore[method-assign]
+    stuck.position = lambda tp, timeout_ms=None: 0  # type: ignore[method-assign]
+    fresh = FakeConsumer(log, [[event_record(0, call("s1", 1))]])
+    consumers = iter([stuck, fresh])
+    monkeypatch.setattr(loader_module, "STALL_SECONDS", 0.0)
+    loader = make_loader(tmp_path, stuck, log, until_idle=0.3, batch_records=1)
+
+    def connect() -> FakeConsumer:
+        log.append("connect")
+        loader.joined = True
+        return next(consumers)
+
+    loader._connect = connect  # type: ignore[method-assign]
+    stats = loader.run()
+    assert stats.reconnects == 1 and log.count("connect") == 2 and stuck.closed
+    assert fresh.committed == {("agent-events", 0): 1}
+
+
+def test_a_rebalance_stores_and_commits_the_pending_records_first(tmp_path: Path) -> None:
+    from streams.loader import _Rebalance
+
+    log: list[str] = []
+    consumer = FakeConsumer(log, [[event_record(0, call("s1", 1))]])
+    loader = make_loader(tmp_path, consumer, log, batch_records=100, batch_seconds=60)
+    original_poll = consumer.poll
+
+    def poll_then_rebalance(timeout_ms: int, max_records: int) -> dict[Any, list[FakeRecord]]:
+        result = original_poll(timeout_ms, max_records)
+        if not result:  # the second poll: the group rebalances inside it
+            drive(_Rebalance(loader).on_partitions_revoked({("agent-events", 0)}))
+            loader.stop()
+        return result
+
+    consumer.poll = poll_then_rebalance  # type: ignore[method-assign]
+    loader.run()
+    assert log == ["poll 1", "db commit 1", "commit_async agent-events/0=1"]
+    assert consumer.committed == {("agent-events", 0): 1}
+
+
+def test_register_adds_produce_load_and_topics() -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from streams.cli_kafka import register
+
+    app = typer.Typer()
+    app.command("noop")(lambda: None)  # a second command, as on the real CLI
+    register(app)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--help"]).output
+    assert all(name in listed for name in ("produce", "load", "topics"))
+    assert "create" in runner.invoke(app, ["topics", "--help"]).output
+    wrong = runner.invoke(app, ["produce", "x.jsonl", "--format", "yaml"])
+    assert wrong.exit_code == 2 and "choose one of" in wrong.output

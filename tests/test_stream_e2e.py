@@ -57,6 +57,7 @@ class Proc:
     name: str
     popen: subprocess.Popen[bytes]
     log: Path
+    port: int = 0  # the worker's web port
 
     def output(self, tail: int = 60) -> str:
         try:
@@ -138,7 +139,7 @@ class Pipeline:
     # -- commands
     def cli(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [sys.executable, "-m", "streams.cli_kafka", *args],
+            [sys.executable, "-m", "streams.cli", *args],  # the `chainwatch` command
             cwd=REPO,
             env=self.env,
             capture_output=True,
@@ -168,7 +169,7 @@ class Pipeline:
         return proc
 
     def start_loader(self, *extra: str, env: dict[str, str] | None = None) -> Proc:
-        return self.start("loader", "streams.cli_kafka", "load", "--db", str(self.db), *extra, env=env)
+        return self.start("loader", "streams.cli", "load", "--db", str(self.db), *extra, env=env)
 
     def create_topics(self) -> None:
         self.cli("topics", "create")
@@ -205,6 +206,95 @@ class Pipeline:
         finally:
             admin.close()
 
+    # -- the worker
+    def start_worker(self) -> Proc:
+        """``python -m streams.worker`` (what ``chainwatch worker`` runs) with a web port of its own."""
+        port = _free_port()
+        proc = self.start("worker", "streams.worker", env={"CHAINWATCH_WORKER__WEB_PORT": str(port)})
+        proc.port = port
+        return proc
+
+    def wait_ready(self, worker: Proc, timeout: float = 120) -> dict[str, Any]:
+        """Until the worker has joined its group and owns the events topic's partitions."""
+        events_topic = self.settings.topics.events
+
+        def ready() -> dict[str, Any] | None:
+            if not worker.alive():
+                pytest.fail(f"the worker exited with {worker.popen.returncode}:\n{worker.output()}")
+            stats = worker_stats(worker.port)
+            if stats and stats.get("ready") and stats.get("assigned", {}).get(events_topic):
+                return stats
+            return None
+
+        result: dict[str, Any] = wait_for("the worker to be ready", ready, timeout)
+        return result
+
+    def worker_group(self) -> str:
+        return self.settings.worker.app_id
+
+    def wait_worker_committed(self, timeout: float = 90) -> None:
+        """Until the worker committed everything on the events topic and then on its session repartition
+        topic (the events were applied to its state, which is in the changelog)."""
+        events_topic = self.settings.topics.events
+        group = self.worker_group()
+        wait_for(
+            "the worker to commit the events topic",
+            lambda: covers(self.committed(group, events_topic), self.end_offsets(events_topic)),
+            timeout,
+        )
+        repartition = f"{group}-session-repartition"
+        target = self.end_offsets(repartition)
+        wait_for(
+            "the worker to commit its repartition topic",
+            lambda: covers(self.committed(group, repartition), target),
+            timeout,
+        )
+
+    def read_topic(self, topic: str) -> list[Any]:
+        """Every record of ``topic`` now (no consumer group)."""
+        from kafka import KafkaConsumer
+
+        end = self.end_offsets(topic)
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        try:
+            tps = [TopicPartition(topic, p) for p in end]
+            consumer.assign(tps)
+            consumer.seek_to_beginning(*tps)
+            records: list[Any] = []
+            deadline = time.monotonic() + 60
+            while any(consumer.position(tp) < end[tp.partition] for tp in tps):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"could not read {topic} to its end")
+                for batch in consumer.poll(timeout_ms=500).values():
+                    records.extend(batch)
+            return records
+        finally:
+            consumer.close()
+
+    def closed_sessions(self) -> set[str]:
+        from schemas.alerts import ChainSummary
+
+        chains = [
+            ChainSummary.model_validate_json(r.value)
+            for r in self.read_topic(self.settings.topics.chains)
+            if r.value is not None
+        ]
+        return {c.session_id for c in chains if c.closed}
+
+    def loader_caught_up(self) -> bool:
+        t = self.settings.topics
+        group = self.settings.kafka.loader_group_id
+        return all(
+            covers(self.committed(group, topic), self.end_offsets(topic))
+            for topic in (t.events, t.dead_letters, t.findings, t.alerts, t.chains)
+        )
+
+    def finish_loading(self, loader: Proc, timeout: float = 120) -> None:
+        """Wait until the running loader stored everything, then stop it (SIGTERM) so the database opens."""
+        wait_for("the loader to commit every topic", self.loader_caught_up, timeout, interval=0.5)
+        code = loader.terminate(timeout=60)
+        assert code == 0, loader.output()
+
     def stop_all(self) -> None:
         for proc in reversed(self.procs):
             if proc.alive():
@@ -217,6 +307,42 @@ class Pipeline:
     def counts(self) -> dict[str, int]:
         with Store(self.db, read_only=True) as store:
             return store.counts()
+
+
+def covers(committed: dict[int, int], end: dict[int, int]) -> bool:
+    """A group's committed offsets reach ``end`` on every partition that has messages."""
+    return all(committed.get(p, 0) >= offset for p, offset in end.items() if offset > 0)
+
+
+def worker_stats(port: int) -> dict[str, Any] | None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/chainwatch/stats/", timeout=2) as answer:
+            data: dict[str, Any] = json.loads(answer.read())
+            return data
+    except (OSError, urllib.error.URLError, ValueError):
+        return None
+
+
+def alert_rows(db: Path) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(alert id, severity, evidence event ids) of every alert in a database."""
+    with Store(db, read_only=True) as store:
+        rows = store.query("SELECT alert_id, severity, event_ids FROM alerts ORDER BY alert_id")
+    return [(a, s, tuple(ids)) for a, s, ids in rows]
+
+
+def embedded(events: Sequence[AnyEvent], settings: Settings, db: Path) -> Path:
+    """The embedded path (what ``chainwatch run FILE --db`` does) over the same events."""
+    from streams.app import build_engine
+    from streams.replay import replay
+
+    path = db.with_suffix(".jsonl")
+    write_jsonl(events, path)
+    replay([str(path)], build_engine(settings), db_path=db, fmt="native")
+    return db
 
 
 @contextlib.contextmanager
@@ -352,3 +478,248 @@ def test_loader_sigterm_finishes_the_batch_and_commits(pipeline: Pipeline) -> No
     assert "loaded" in loader.output()
     counts = pipeline.counts()
     assert counts["events"] + counts["credentials"] == len(events)
+
+
+# --------------------------------------------------------------------------- with the faust worker
+
+
+def simulated(seed: int, sessions: int, attack_ratio: float = 0.25) -> tuple[list[Any], list[AnyEvent]]:
+    from streams.simulator import simulate
+
+    runs = simulate(seed=seed, sessions=sessions, attack_ratio=attack_ratio)
+    events = sorted((e for run in runs for e in run.events), key=lambda e: e.event_time)
+    return runs, events
+
+
+def assert_same_as_embedded(pipeline: Pipeline, events: Sequence[AnyEvent], sessions: int) -> None:
+    expected_db = embedded(events, pipeline.settings, pipeline.tmp / "embedded.duckdb")
+    expected = alert_rows(expected_db)
+    assert expected, "the input should raise alerts"
+    got = alert_rows(pipeline.db)
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    assert not missing and not extra, f"missing {missing}\nextra {extra}"
+    counts = pipeline.counts()
+    assert counts["events"] + counts["credentials"] == len(events)
+    with Store(pipeline.db, read_only=True) as store:
+        [(chains, closed, total)] = store.query(
+            "SELECT count(*), count(*) FILTER (WHERE closed), sum(event_count) FROM chains"
+        )
+    assert chains == closed == sessions and total == len(events)
+
+
+@pytest.mark.slow
+def test_produce_worker_load_equals_the_embedded_replay(pipeline: Pipeline) -> None:
+    pipeline.extra_env.update(
+        {"CHAINWATCH_WORKER__SESSION_IDLE_SECONDS": "3", "CHAINWATCH_WORKER__SWEEP_INTERVAL_SECONDS": "1"}
+    )
+    pipeline.create_topics()
+    worker = pipeline.start_worker()
+    pipeline.wait_ready(worker)
+    loader = pipeline.start_loader()
+    runs, events = simulated(seed=21, sessions=60, attack_ratio=0.3)
+    pipeline.produce_events(events)
+    all_sessions = {run.session_id for run in runs}
+    wait_for("every session to close", lambda: pipeline.closed_sessions() >= all_sessions, 120, interval=1)
+    pipeline.finish_loading(loader)
+    assert_same_as_embedded(pipeline, events, len(runs))
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_stream_loses_and_duplicates_no_alert(pipeline: Pipeline) -> None:
+    """kill -9 twice: once right after the first two steps of a privilege-escalation chain were applied
+    and committed (the third step arrives at a new worker, which has only the changelog), once at an
+    arbitrary point while a stream of small messages is being processed."""
+    pipeline.extra_env.update(
+        {"CHAINWATCH_WORKER__SESSION_IDLE_SECONDS": "15", "CHAINWATCH_WORKER__SWEEP_INTERVAL_SECONDS": "1"}
+    )
+    pipeline.create_topics()
+    runs, events = simulated(seed=22, sessions=40)
+    attack = next(run for run in runs if run.scenario == "privilege_escalation")
+    create, grant, key = attack.attack_steps
+    ids = [e.event_id for e in events]
+    cut = ids.index(grant) + 1
+    assert ids.index(create) < cut <= ids.index(key)
+    rest = events[cut:]
+    middle = len(rest) // 2
+
+    first = pipeline.start_worker()
+    pipeline.wait_ready(first)
+    pipeline.produce_events(events[:cut], "steps-1-2")
+    pipeline.wait_worker_committed()
+    first.kill9()
+
+    second = pipeline.start_worker()
+    pipeline.wait_ready(second)
+    pipeline.cli("produce", str(_write(pipeline, rest[:middle], "middle")), "--batch-events", "20")
+    time.sleep(1.0)  # some of those messages are processed, some not yet
+    second.kill9()
+
+    third = pipeline.start_worker()
+    pipeline.wait_ready(third)
+    pipeline.produce_events(rest[middle:], "end")
+    all_sessions = {run.session_id for run in runs}
+    wait_for("every session to close", lambda: pipeline.closed_sessions() >= all_sessions, 180, interval=1)
+    loader = pipeline.start_loader("--until-idle", "3")
+    assert loader.wait(timeout=180) == 0, loader.output()
+    assert_same_as_embedded(pipeline, events, len(runs))
+    escalation = pipeline.query(
+        "SELECT event_ids FROM alerts WHERE detector_id = 'privilege.escalation_chain' "
+        f"AND session_id = '{attack.session_id}'"
+    )
+    assert [tuple(r[0]) for r in escalation] == [(create, grant, key)]
+
+
+@pytest.mark.slow
+def test_broker_restart_mid_stream_loses_nothing(pipeline: Pipeline, kafka_broker: Any) -> None:
+    pipeline.extra_env.update(
+        {"CHAINWATCH_WORKER__SESSION_IDLE_SECONDS": "20", "CHAINWATCH_WORKER__SWEEP_INTERVAL_SECONDS": "1"}
+    )
+    pipeline.create_topics()
+    runs, events = simulated(seed=23, sessions=40)
+    half = len(events) // 2
+    worker = pipeline.start_worker()
+    pipeline.wait_ready(worker)
+    loader = pipeline.start_loader()
+    pipeline.produce_events(events[:half], "first-half")
+    pipeline.wait_worker_committed()
+    try:
+        kafka_broker.restart()
+    finally:
+        if not kafka_broker.is_running:
+            kafka_broker.start()
+    pipeline.produce_events(events[half:], "second-half")
+    all_sessions = {run.session_id for run in runs}
+    wait_for("every session to close", lambda: pipeline.closed_sessions() >= all_sessions, 240, interval=1)
+    assert worker.alive(), f"the worker died with the broker restart:\n{worker.output()}"
+    pipeline.finish_loading(loader, timeout=180)
+    assert_same_as_embedded(pipeline, events, len(runs))
+
+
+def _write(pipeline: Pipeline, events: Sequence[AnyEvent], name: str) -> Path:
+    path = pipeline.tmp / f"{name}.jsonl"
+    write_jsonl(events, path)
+    return path
+
+
+def hostile_messages(valid: Sequence[AnyEvent], partitions: int, seed: int = 5) -> tuple[list[Any], int, int]:
+    """Valid batch messages with thousands of bad ones mixed in.
+
+    Returns ``(messages, dead letters expected, valid events)``; a message is ``(key, value, partition,
+    headers)``. The dead letters each bad message must produce are counted with the decoder the worker
+    uses (``streams.wire.decode_events``), plus the cases the worker rejects beyond it.
+    """
+    import random
+
+    from streams.producer import Packer
+    from streams.wire import MAX_MESSAGE_BYTES, decode_events, encode_events
+
+    rng = random.Random(seed)
+    packer = Packer(partitions, max_events=50, max_bytes=900_000)
+    for event in valid:
+        assert packer.add(event) is None
+    Message = tuple[bytes | None, bytes | None, int | None, list[tuple[str, bytes]]]
+    good: list[Message] = [(m.key, m.value, m.partition, []) for m in packer.drain()]
+    sample = [e.model_dump(mode="json", exclude_none=True) for e in valid[:200]]
+    bad: list[Message] = []
+    letters = 0
+
+    def add(
+        value: bytes | None, expected: int | None = None, headers: list[tuple[str, bytes]] | None = None
+    ) -> None:
+        nonlocal letters
+        if expected is None:
+            parsed = decode_events(value, "count")
+            assert not [p for p in parsed if not hasattr(p, "reason")], "a bad message must hold no event"
+            expected = len(parsed)
+        letters += expected
+        bad.append((f"hostile-{len(bad)}".encode(), value, None, headers or []))
+
+    import orjson
+
+    for i in range(3000):
+        record = dict(rng.choice(sample))
+        kind = i % 10
+        if kind == 0:  # truncated
+            text = orjson.dumps(record)
+            add(text[: rng.randint(1, len(text) - 2)])
+        elif kind == 1:  # not JSON at all
+            add(f"garbage {i} <html>".encode())
+        elif kind == 2:  # wrongly typed
+            add(orjson.dumps({**record, "event_id": rng.randint(0, 10**6)}))
+        elif kind == 3:  # an unknown kind
+            add(orjson.dumps({**record, "kind": "mystery"}))
+        elif kind == 4:  # scalars and arrays of scalars
+            add(rng.choice([b"42", b"[1, 2, 3]", b'"text"', b"null", b"true"]))
+        elif kind == 5:  # empty
+            add(rng.choice([b"", b"   ", None]))
+        elif kind == 6:  # binary junk
+            add(bytes(rng.getrandbits(8) for _ in range(rng.randint(50, 400))))
+        elif kind == 7:  # a required field missing, a bad time
+            broken = {k: v for k, v in record.items() if k != "source"}
+            add(orjson.dumps(rng.choice([broken, {**record, "event_time": "yesterday-ish"}])))
+        elif kind == 8:  # a format header that names no adapter (the worker dead-letters the message)
+            add(orjson.dumps(record), expected=1, headers=[("chainwatch-format", b"yaml")])
+        else:  # an array with a bad element and a bad one with a valid-looking one of another session id
+            add(orjson.dumps([{**record, "event_id": None}, {"kind": "tool_call"}]))
+    # oversized: over the 8 MiB the worker reads (the topic accepts up to 16 MiB)
+    for _ in range(2):
+        add(b"{" + b" " * (MAX_MESSAGE_BYTES + 1024) + b"}", expected=1)
+    # one event over the worker's repartition limit, alone in its message
+    from schemas.events import ToolCall
+
+    first_call = next(e for e in valid if isinstance(e, ToolCall))
+    huge = first_call.model_copy(update={"event_id": "huge-1", "arguments": {"blob": "q" * 950_000}})
+    assert len(encode_events([huge])) > 950_000
+    add(encode_events([huge]), expected=1)
+    # mixed: good messages with a bad line appended
+    for j in range(0, len(good), 7):
+        key, value, partition, headers = good[j]
+        good[j] = (key, (value or b"") + b'\n{"kind": "tool_call", "event_id": "x"', partition, headers)
+        letters += 1
+    # interleave, keeping each partition's valid messages in order
+    messages: list[Any] = []
+    queue = list(good)
+    for message in bad:
+        if queue and rng.random() < len(good) / (len(good) + len(bad)) * 1.5:
+            messages.append(queue.pop(0))
+        messages.append(message)
+    messages.extend(queue)
+    return messages, letters, len(valid)
+
+
+@pytest.mark.slow
+def test_hostile_input_is_dead_lettered_and_every_valid_event_processed(pipeline: Pipeline) -> None:
+    pipeline.extra_env.update(
+        {"CHAINWATCH_WORKER__SESSION_IDLE_SECONDS": "4", "CHAINWATCH_WORKER__SWEEP_INTERVAL_SECONDS": "1"}
+    )
+    pipeline.create_topics()
+    runs, events = simulated(seed=31, sessions=30)
+    messages, expected_letters, valid = hostile_messages(events, pipeline.settings.topics.partitions)
+    worker = pipeline.start_worker()
+    pipeline.wait_ready(worker)
+    loader = pipeline.start_loader()
+    producer = pipeline.raw_producer()
+    try:
+        topic = pipeline.settings.topics.events
+        for key, value, partition, headers in messages:
+            producer.send(topic, key=key, value=value, partition=partition, headers=headers or None)
+        producer.flush(timeout=120)
+    finally:
+        producer.close(timeout=30)
+    all_sessions = {run.session_id for run in runs}
+    wait_for("every session to close", lambda: pipeline.closed_sessions() >= all_sessions, 240, interval=1)
+    assert worker.alive(), worker.output()
+    pipeline.finish_loading(loader, timeout=180)
+    counts = pipeline.counts()
+    assert counts["events"] + counts["credentials"] == valid
+    [(chains, closed, processed)] = pipeline.query(
+        "SELECT count(*), count(*) FILTER (WHERE closed), sum(event_count) FROM chains"
+    )
+    assert chains == closed == len(runs) and processed == valid  # the worker saw every valid event
+    assert counts["dead_letters"] == expected_letters
+    [(no_reason,)] = pipeline.query("SELECT count(*) FROM dead_letters WHERE coalesce(reason, '') = ''")
+    assert no_reason == 0
+    stages = dict(pipeline.query("SELECT stage, count(*) FROM dead_letters GROUP BY stage"))
+    assert stages.get("ingest") == 1  # the event over the repartition limit
+    assert_same_as_embedded(pipeline, events, len(runs))
