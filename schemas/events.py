@@ -105,7 +105,9 @@ class ToolCall(_Event):
     @field_validator("target", mode="after")
     @classmethod
     def _redact_target(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None or _trusted(info) else redact_text(value)
+        if value is None or _trusted(info):
+            return value
+        return redact_text(value)
 
 
 class CredentialEvent(_Event):

@@ -132,3 +132,26 @@ def test_naive_times_are_utc_and_credential_events_get_a_session() -> None:
     )
     assert event.event_time.tzinfo is not None and event.event_time.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     assert event.session_id == "credential:k1"
+
+
+def test_trusted_decoding_skips_redaction_but_keeps_every_field() -> None:
+    from schemas.events import trusted_event_from_json
+
+    event = event_from_dict(
+        {
+            "kind": "tool_call",
+            "event_id": "1",
+            "event_time": "2026-01-01T00:00:00Z",
+            "source": "t",
+            "session_id": "s",
+            "tool": "x",
+            "action": "y",
+            "target": "crm:customers/42",
+            "task": "do it",
+            "result_summary": "ok",
+            "arguments": {"password": "hunter2hunter2"},
+        }
+    )
+    again = trusted_event_from_json(event_to_json(event))
+    assert again == event
+    assert again.target == "crm:customers/42" and again.arguments["password"].startswith("[REDACTED:")
