@@ -60,7 +60,7 @@ EXIT_AFTER_DB_COMMIT_ENV = "CHAINWATCH_LOADER_EXIT_AFTER_DB_COMMIT"
 EXIT_AFTER_DB_COMMIT_CODE = 3
 ROLES = ("events", "dead_letters", "findings", "alerts", "chains")
 JOIN_GRACE_SECONDS = 60.0  # --until-idle: extra time allowed for the first group join
-STALL_SECONDS = 15.0  # nothing received for this long: check the consumer still makes progress
+STALL_SECONDS = 10.0  # nothing received for this long: check the consumer still makes progress
 POLL_MS = 500
 _RAW_KEPT = 4096
 
