@@ -41,6 +41,7 @@ KEYWORDS = {
     "false",
     "null",
 }
+WORD_OPERATORS = frozenset({"in", "contains", "startswith", "endswith", "glob", "matches"})
 FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "lower": lambda v: v.lower() if isinstance(v, str) else v,
     "upper": lambda v: v.upper() if isinstance(v, str) else v,
@@ -307,16 +308,7 @@ class _Parser:
         token = self.peek()
         op: str | None = None
         if (token.kind == "op" and token.value in BINARY) or (
-            token.kind == "name"
-            and token.value
-            in {
-                "in",
-                "contains",
-                "startswith",
-                "endswith",
-                "glob",
-                "matches",
-            }
+            token.kind == "name" and token.value in WORD_OPERATORS
         ):
             op = self.take().value
         elif token.kind == "name" and token.value == "not" and self.tokens[self.index + 1].value == "in":
