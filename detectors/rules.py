@@ -114,7 +114,6 @@ class RuleDetector(StatefulDetector):
     steps: ClassVar[tuple[Step, ...]]
     until: ClassVar[Expression | None] = None
     max_partials: ClassVar[int] = MAX_PARTIALS
-    conditions: ClassVar[tuple[Expression, ...]] = ()
 
     def relevant(self, kind: str, tool: str | None, action: str) -> bool:
         probe = {"kind": kind, "tool": tool, "action": action}
@@ -570,7 +569,6 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
         for step in steps:
             step.condition = _and_key_present(step.condition, _KEY_FIELDS[key])
 
-    conditions = tuple(s.condition for s in steps)
     kinds, actions = _index_hints([s for s in steps if not s.absent] or steps)
     attrs.update(
         id=rule_id,
@@ -588,7 +586,6 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
         until=until,
         max_partials=int(data.get("max_partials", MAX_PARTIALS)),
         suppress_seconds=suppress,
-        conditions=conditions,
         kinds=kinds,
         actions=actions,
         source_file=name,

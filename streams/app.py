@@ -47,12 +47,15 @@ from faust.exceptions import PartitionsMismatch
 from kafka.partitioner.default import murmur2
 
 from detectors.engine import Engine, KeyState, Output
-from detectors.registry import RuleReloader, load_catalog
+from detectors.registry import RuleReloader
 from schemas.adapters import ADAPTERS
 from schemas.adapters.base import DeadLetter
 from schemas.events import AnyEvent, event_to_json
 from schemas.redaction import redact_text
-from streams.settings import Settings
+from streams.settings import (
+    Settings,
+    build_engine,  # noqa: F401  (re-exported: tests and benchmarks use it)
+)
 from streams.topics import TopicSpec, topic_specs
 from streams.wire import FORMAT_HEADER, decode_events, decode_internal, encode_dead_letter, encode_model
 
@@ -123,12 +126,6 @@ def topic_names(settings: Settings, scopes: Iterable[str]) -> dict[str, str]:
     return {
         spec.role: spec.name for spec in [*topic_specs(settings), *internal_topic_specs(settings, scopes)]
     }
-
-
-def build_engine(settings: Settings) -> Engine:
-    """The detection engine, built once per worker (the replay path builds it the same way)."""
-    catalog = load_catalog(settings.engine.rules_dirs)
-    return Engine(catalog.detectors, settings.engine.engine_settings())
 
 
 # ------------------------------------------------------------------------------------------ routing

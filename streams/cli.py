@@ -11,11 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from detectors.engine import Engine
-from detectors.registry import load_catalog
 from schemas.adapters import FORMATS
 from schemas.errors import ChainwatchError
-from streams.settings import Settings, load_settings
+from streams.settings import build_engine, load_settings
 
 app = typer.Typer(
     name="chainwatch",
@@ -28,11 +26,6 @@ app = typer.Typer(
 # chain timelines stay readable.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
-
-
-def build_engine(settings: Settings) -> Engine:
-    catalog = load_catalog(settings.engine.rules_dirs)
-    return Engine(catalog.detectors, settings.engine.engine_settings())
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from detectors.engine import EngineSettings
+from detectors.engine import Engine, EngineSettings
 
 
 class KafkaSettings(BaseModel):
@@ -127,6 +127,14 @@ class Settings(BaseSettings):
     topics: TopicSettings = TopicSettings()
     worker: WorkerSettings = WorkerSettings()
     engine: EngineConfig = EngineConfig()
+
+
+def build_engine(settings: Settings) -> Engine:
+    """The detection engine with every enabled detector, as the replay and the worker build it."""
+    from detectors.registry import load_catalog
+
+    catalog = load_catalog(settings.engine.rules_dirs)
+    return Engine(catalog.detectors, settings.engine.engine_settings())
 
 
 def load_settings() -> Settings:

@@ -113,20 +113,24 @@ class CreateResult:
     problems: list[str] = field(default_factory=list)
 
 
+def creation_request(settings: Settings, specs: list[TopicSpec]) -> dict[str, dict[str, Any]]:
+    """The admin client's create_topics request for these specs (one shape for public and internal topics)."""
+    return {
+        s.name: {
+            "num_partitions": s.partitions,
+            "replication_factor": settings.topics.replication_factor,
+            "configs": s.configs,
+        }
+        for s in specs
+    }
+
+
 def create_topics(settings: Settings, bootstrap: str | None = None) -> list[CreateResult]:
     """Create the missing topics; check (never change) the ones that exist."""
     specs = topic_specs(settings)
     with admin_client(settings, bootstrap) as admin:
-        request = {
-            s.name: {
-                "num_partitions": s.partitions,
-                "replication_factor": settings.topics.replication_factor,
-                "configs": s.configs,
-            }
-            for s in specs
-        }
         try:
-            response = admin.create_topics(request, raise_errors=False)
+            response = admin.create_topics(creation_request(settings, specs), raise_errors=False)
         except KafkaError as exc:
             raise KafkaUnavailable(f"creating topics failed: {exc!r}") from None
         errors = {t["name"]: (t["error_code"], t.get("error_message")) for t in response["topics"]}

@@ -25,7 +25,7 @@ import faust
 from schemas.errors import ChainwatchError
 from streams.app import build_topology, internal_topic_specs
 from streams.settings import Settings, load_settings
-from streams.topics import TOPIC_ALREADY_EXISTS, admin_client, create_topics
+from streams.topics import TOPIC_ALREADY_EXISTS, admin_client, create_topics, creation_request
 
 with warnings.catch_warnings():  # kafka-python 3.0 warns about importlib.resources on import
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -90,15 +90,7 @@ def prepare_topics(settings: Settings, scopes: Iterable[str], timeout: float = 6
             log.warning("topic %s %s", result.spec.name, problem)
     specs = internal_topic_specs(settings, scopes)
     with admin_client(settings) as admin:
-        request = {
-            s.name: {
-                "num_partitions": s.partitions,
-                "replication_factor": settings.topics.replication_factor,
-                "configs": s.configs,
-            }
-            for s in specs
-        }
-        response = admin.create_topics(request, raise_errors=False)
+        response = admin.create_topics(creation_request(settings, specs), raise_errors=False)
         for topic in response["topics"]:
             if topic["error_code"] == 0:
                 log.info("created topic %s", topic["name"])
