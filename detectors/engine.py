@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from detectors.base import (
     KEY_KINDS,
@@ -29,6 +29,14 @@ from schemas.ids import finding_id
 from schemas.types import ENVIRONMENT_WEIGHT, SEVERITY_RISK, Environment, Maturity
 
 MAX_ALERTED = 512  # alert ids remembered per key for dedup (sinks upsert by id beyond that)
+
+
+@runtime_checkable
+class ClosesWithState(Protocol):
+    """A stateful detector with a last word when its key closes, judged on the state it kept (the session
+    model scores a session that closes without an end event)."""
+
+    def on_close_with_state(self, state: dict[str, Any] | None, ctx: KeyContext) -> Iterable[Signal]: ...
 
 
 @dataclass
@@ -125,7 +133,7 @@ class Engine:
             s: [d for d in self.detectors if d.key == s] for s in self.scopes
         }
         self._close: dict[str, list[Detector]] = {
-            s: [d for d in ds if isinstance(d, CloseDetector | SequenceRule)]
+            s: [d for d in ds if isinstance(d, CloseDetector | SequenceRule | ClosesWithState)]
             for s, ds in self._per_scope.items()
         }
         self._index: dict[tuple[str, str, str | None, str], tuple[tuple[Detector, bool, str], ...]] = {}
@@ -226,6 +234,9 @@ class Engine:
                 signals: Iterable[Signal] = detector.close(rule_state, ctx) if rule_state else ()
             elif isinstance(detector, CloseDetector):
                 signals = detector.on_close(ctx)
+            elif isinstance(detector, ClosesWithState):  # after the cheap checks: a protocol test is slow
+                kept = state.detectors.get(detector.state_key or detector.id)
+                signals = detector.on_close_with_state(kept, ctx)
             else:
                 continue
             for signal in signals:
@@ -234,6 +245,16 @@ class Engine:
         if scope == "session":
             out.chains.append(self.chain_summary(state, closed=True))
         return out
+
+    def refresh(self) -> bool:
+        """Detectors that read a file given to them (a model) check it for a newer version; True when one
+        was loaded. Cheap (a stat per file): the worker calls it on every tick, replays per batch."""
+        changed = False
+        for detector in self.detectors:
+            refresh = getattr(detector, "refresh", None)
+            if refresh is not None:
+                changed = bool(refresh()) or changed
+        return changed
 
     def is_idle(self, state: KeyState, now: float) -> bool:
         last = state.ctx.last_time

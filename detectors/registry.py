@@ -24,6 +24,9 @@ ENTRY_POINT_GROUP = "chainwatch.detectors"
 CATALOG_ROOT = Path(__file__).resolve().parent
 _ENGINE_MODULES = {"base", "context", "engine", "expr", "registry", "rules", "cases", "scaffold", "helpers"}
 RULE_SUFFIXES = (".yml", ".yaml")
+# Packages of detectors/ that are not catalog families: the models need a model file, so the engine's
+# builder adds them when one is configured (detectors.models.model_detectors).
+_NOT_FAMILIES = {"models"}
 
 
 class DetectorLoadError(ValueError):
@@ -75,7 +78,7 @@ def load_catalog(
     classes: list[type[Detector]] = []
     errors: list[str] = []
     for info in pkgutil.iter_modules([str(CATALOG_ROOT)]):
-        if info.ispkg and not info.name.startswith("_"):
+        if info.ispkg and not info.name.startswith("_") and info.name not in _NOT_FAMILIES:
             sub = importlib.import_module(f"detectors.{info.name}")
             classes.extend(_family(sub, info.name))
     mtimes: dict[str, float] = {}
