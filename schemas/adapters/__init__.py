@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from types import ModuleType
 
-from schemas.adapters import cloudtrail, native, openai_chat
+from schemas.adapters import cloudtrail, mcp, native, openai_chat, otlp
 from schemas.adapters.base import DeadLetter, Parsed, split_records
 from schemas.errors import UnknownFormat
 
-ADAPTERS: dict[str, ModuleType] = {module.NAME: module for module in (native, openai_chat, cloudtrail)}
+ADAPTERS: dict[str, ModuleType] = {
+    module.NAME: module for module in (native, openai_chat, cloudtrail, otlp, mcp)
+}
 FORMATS = tuple(ADAPTERS)
 
 __all__ = ["ADAPTERS", "FORMATS", "DeadLetter", "Parsed", "detect_format", "parse_bytes"]
@@ -27,7 +29,7 @@ def detect_format(data: bytes, origin: str = "input") -> str:
     for record in split_records(data, unwrap_key="Records"):
         if record.error is not None:
             continue
-        for module in (native, cloudtrail, openai_chat):
+        for module in (native, cloudtrail, openai_chat, otlp, mcp):
             if module.looks_like(record.value):
                 return str(module.NAME)
         break
