@@ -9,7 +9,7 @@ PACKAGES := schemas detectors streams
 LINTED := $(PACKAGES) tests benchmarks
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test check format kafka-jars kafka-up kafka-down bench schema clean
+.PHONY: help install demo test check format kafka-jars kafka-up kafka-down bench schema clean chromium
 
 help: ## Show the targets and what they do
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -29,7 +29,12 @@ demo: install ## Simulate agent sessions, detect, write demo/chainwatch.duckdb a
 kafka-jars: ## Fetch the Apache Kafka jars with Maven into kafka/libs (once)
 	$(PYTHON) kafka/broker.py jars
 
-test: install kafka-jars ## Run the whole test suite (starts its own Kafka broker on 127.0.0.1)
+chromium: ## Install Debian's chromium for the triage-page browser test (when /usr/bin/chromium is missing)
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+		else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
+
+test: install kafka-jars chromium ## Run the whole test suite (starts its own Kafka broker on 127.0.0.1)
 	$(BIN)/python -m pytest
 
 check: install ## ruff format + lint, mypy --strict on the packages, the layering test
@@ -48,8 +53,9 @@ kafka-up: ## Start a local Kafka broker on 127.0.0.1:9092 (data in kafka/.data)
 kafka-down: ## Stop the local Kafka broker
 	$(PYTHON) kafka/broker.py down
 
-bench: install ## Run the engine benchmark (events/s as ratios to the parse floor)
+bench: install ## Run the engine and model benchmarks (events/s as ratios measured in the same run)
 	$(BIN)/python -m benchmarks.engine_bench
+	$(BIN)/python -m benchmarks.model_bench
 
 schema: install ## Re-export the JSON Schema files of the contract
 	$(BIN)/chainwatch schema export --out schemas/jsonschema

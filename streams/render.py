@@ -22,6 +22,35 @@ SEVERITY_STYLE = {
 }
 
 
+# Characters that would act on the analyst's terminal instead of being shown: C0/C1 controls (ESC starts
+# sequences that clear the screen, rewrite lines, set the clipboard via OSC 52), DEL, and the bidi
+# overrides that display text in another order than it is stored. Rich drops some (BEL, CR), not ESC.
+_UNPRINTABLE = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (
+        *range(0x00, 0x20),
+        0x7F,
+        *range(0x80, 0xA0),
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
+
+
+def printable(value: object) -> str:
+    """Audited text (titles, targets, tasks, ids) as it may be written to a terminal: every control
+    character shown as an escape (``\\x1b``), never sent as one."""
+    return str(value).translate(_UNPRINTABLE)
+
+
+def plain(value: object) -> Text:
+    """Audited text (titles, targets, tool names) shown literally: never read as rich markup or emoji, and
+    control characters (terminal escapes) shown escaped, never sent."""
+    return Text("" if value is None else printable(value))
+
+
 def print_summary(console: Console, report: ReplayReport) -> None:
     table = Table(title="chainwatch run", show_header=True, header_style="bold")
     table.add_column("input")
@@ -59,9 +88,9 @@ def alerts_table(alerts: Sequence[Alert], title: str = "top alerts") -> Table:
         table.add_row(
             Text(sev, style=SEVERITY_STYLE.get(sev, "")),
             f"{alert.risk_score:.0f}",
-            alert.detector_id,
-            alert.title,
-            alert.session_id,
+            plain(alert.detector_id),
+            plain(alert.title),
+            plain(alert.session_id),
         )
     return table
 
@@ -77,16 +106,12 @@ def timeline_table(alert: Alert, events: Sequence[dict[str, Any]]) -> Table:
         when = event["event_time"]
         text = when.strftime("%Y-%m-%d %H:%M:%S") if isinstance(when, datetime) else str(when)
         style = "bold" if mark == "▶" else "dim"
+        columns = ("action", "target", "environment", "decision", "outcome", "credential_id")
         table.add_row(
             mark,
             text,
-            event.get("tool") or event.get("kind") or "",
-            str(event.get("action") or ""),
-            str(event.get("target") or ""),
-            str(event.get("environment") or ""),
-            str(event.get("decision") or ""),
-            str(event.get("outcome") or ""),
-            str(event.get("credential_id") or ""),
+            plain(event.get("tool") or event.get("kind")),
+            *(plain(event.get(column)) for column in columns),
             style=style,
         )
     return table
@@ -98,15 +123,22 @@ def print_alert(console: Console, alert: Alert, events: Sequence[dict[str, Any]]
         Text(f"{sev.upper()}  risk {alert.risk_score:.0f}  {alert.title}", style=SEVERITY_STYLE.get(sev, ""))
     )
     console.print(
-        f"[bold]detector[/] {alert.detector_id} v{alert.detector_version}"
-        f"   [bold]session[/] {alert.session_id}"
-        f"   [bold]agent[/] {alert.agent_id or '-'}   [bold]on behalf of[/] {alert.principal or '-'}"
+        Text.assemble(
+            ("detector ", "bold"),
+            f"{alert.detector_id} v{alert.detector_version}",
+            ("   session ", "bold"),
+            alert.session_id,
+            ("   agent ", "bold"),
+            alert.agent_id or "-",
+            ("   on behalf of ", "bold"),
+            alert.principal or "-",
+        )
     )
     if alert.credential_ids:
-        console.print(f"[bold]credentials[/] {', '.join(alert.credential_ids)}")
+        console.print(Text.assemble(("credentials ", "bold"), ", ".join(alert.credential_ids)))
     mappings = alert.mappings
     tags = [*mappings.owasp_agentic, *mappings.owasp_nhi, *mappings.mitre_attack]
     if tags:
-        console.print(f"[bold]mappings[/] {' '.join(tags)}")
+        console.print(Text.assemble(("mappings ", "bold"), " ".join(tags)))
     console.print(timeline_table(alert, events))
-    console.print(f"[bold]what to do[/] {alert.runbook}")
+    console.print(Text.assemble(("what to do ", "bold"), alert.runbook))
