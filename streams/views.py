@@ -1,0 +1,38 @@
+"""The analytic views (schemas/sql/views.sql): one DDL, created over the store's tables or over a Parquet
+export (``streams.export.parquet_views_sql``), so both sources answer a query the same way."""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from pathlib import Path
+
+import duckdb
+
+_VIEW_NAME = re.compile(r"^CREATE OR REPLACE VIEW (\w+) AS", re.MULTILINE)
+
+
+def views_sql() -> str:
+    return (importlib.resources.files("schemas") / "sql" / "views.sql").read_text(encoding="utf-8")
+
+
+def view_names() -> list[str]:
+    """The views the DDL creates, in creation order (helpers first, as they are defined)."""
+    return _VIEW_NAME.findall(views_sql())
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create every view; the tables (or table-named views) they read must exist."""
+    con.execute(views_sql())
+
+
+def refresh_views(db_path: Path) -> None:
+    """(Re)create the views in an existing chainwatch database without going through the store (whose
+    writer would anchor an integrity run): the idempotent table DDL first, so a file written by an older
+    chainwatch gains the columns the views read."""
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute((importlib.resources.files("schemas") / "sql" / "schema.sql").read_text(encoding="utf-8"))
+        create_views(con)
+    finally:
+        con.close()

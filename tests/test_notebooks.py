@@ -1,0 +1,54 @@
+"""The notebooks (notebooks/*.ipynb) carry no stored outputs and run top to bottom against a freshly
+built demo database: a notebook that raises fails the suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from streams.demo_data import NOTEBOOK_DB_ENV, ensure_demo_db
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+EXPECTED = {"alert_triage", "credential_posture", "blast_radius", "anomaly_model"}
+ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def test_every_question_has_a_notebook() -> None:
+    assert {p.stem for p in ALL} >= EXPECTED
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_notebook_is_stored_without_outputs(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {index} has stored outputs: clear them"
+            assert cell.execution_count is None, f"{path.name} cell {index} has an execution count"
+        assert "attachments" not in cell, f"{path.name} cell {index} has attachments"
+
+
+@pytest.fixture(scope="module")
+def notebook_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ensure_demo_db(tmp_path_factory.mktemp("notebooks") / "chainwatch.duckdb")
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_notebook_executes(path: Path, notebook_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(NOTEBOOK_DB_ENV, str(notebook_db))  # the kernel inherits it
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    )
+    client.execute()  # raises CellExecutionError, naming the cell, when any cell raises
+    images = sum(
+        1
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if "image/png" in output.get("data", {})
+    )
+    assert images >= 1, f"{path.name} drew no figure"
