@@ -414,9 +414,16 @@ def load_rule_file(path: Path, expected_id: str | None = None) -> type[RuleDetec
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RuleError(name, mark.line + 1 if mark else None, f"not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise RuleError(name, None, "not valid YAML: nested too deeply") from None
     if not isinstance(data, _LineDict):
         raise RuleError(name, 1, "a rule file must be a mapping (id:, title:, steps: …)")
-    rule = build_rule(data, name, expected_id)
+    try:
+        rule = build_rule(data, name, expected_id)
+    except RuleError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a value of an unexpected type
+        raise RuleError(name, _line(data, "__self__"), f"unexpected value in the rule: {exc}") from None
     rule.state_key = f"{rule.id}@{hashlib.sha256(text.encode()).hexdigest()[:10]}"
     return rule
 

@@ -35,7 +35,8 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -378,6 +379,77 @@ def server_properties(data_dir: Path, port: int, controller_port: int, extra: Ma
     return "\n".join(lines) + "\n"
 
 
+# --------------------------------------------------------------------------- TLS and SASL listeners
+
+SECURE_LISTENERS = ("SSL", "SASL_SSL", "SASL_PLAINTEXT")
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class BrokerTls:
+    """The broker's side of TLS: a PKCS#12 keystore (its key and certificate) and a PEM bundle of the CA
+    it trusts for client certificates. ``client_auth`` makes the ``SSL`` listener require a client
+    certificate (mutual TLS); the ``SASL_SSL`` listener authenticates clients by SASL instead."""
+
+    keystore: Path
+    keystore_password: str
+    truststore: Path
+    client_auth: bool = True
+
+
+def security_properties(
+    ports: Mapping[str, int], tls: BrokerTls | None, sasl_users: Mapping[str, str]
+) -> dict[str, object]:
+    """server.properties entries for the extra listeners in ``ports`` (names from SECURE_LISTENERS).
+
+    The PLAINTEXT listener stays: the readiness check and the broker's own traffic use it. SASL listeners
+    accept SCRAM-SHA-256/512 (users stored in the cluster metadata at format time, see ``_format``) and
+    PLAIN (users listed in the JAAS entry).
+    """
+    unknown = set(ports) - set(SECURE_LISTENERS)
+    if unknown:
+        raise KafkaError(f"unknown listener(s) {sorted(unknown)}; choose from {SECURE_LISTENERS}")
+    if not ports:
+        return {}
+    if tls is None and any(name in ("SSL", "SASL_SSL") for name in ports):
+        raise KafkaError("the SSL and SASL_SSL listeners need tls=BrokerTls(...)")
+    if not sasl_users and any(name.startswith("SASL") for name in ports):
+        raise KafkaError("the SASL listeners need at least one user in sasl_users")
+    extra = ",".join(f"{name}://{HOST}:{port}" for name, port in ports.items())
+    props: dict[str, object] = {
+        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,"
+        + ",".join(f"{name}:{name}" for name in ports),
+    }
+    props["__listeners_suffix"] = extra
+    if tls is not None:
+        props.update(
+            {
+                "ssl.keystore.type": "PKCS12",
+                "ssl.keystore.location": str(tls.keystore),
+                "ssl.keystore.password": tls.keystore_password,
+                "ssl.key.password": tls.keystore_password,
+                "ssl.truststore.type": "PEM",
+                "ssl.truststore.location": str(tls.truststore),
+                "ssl.endpoint.identification.algorithm": "https",
+            }
+        )
+        if tls.client_auth and "SSL" in ports:
+            props["listener.name.ssl.ssl.client.auth"] = "required"
+    if any(name.startswith("SASL") for name in ports):
+        props["sasl.enabled.mechanisms"] = ",".join((*SCRAM_MECHANISMS, "PLAIN"))
+        plain_users = " ".join(f'user_{user}="{password}"' for user, password in sasl_users.items())
+        for name in (n for n in ports if n.startswith("SASL")):
+            prefix = f"listener.name.{name.lower()}"
+            for mechanism in SCRAM_MECHANISMS:
+                props[f"{prefix}.{mechanism.lower()}.sasl.jaas.config"] = (
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+                )
+            props[f"{prefix}.plain.sasl.jaas.config"] = (
+                f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};"
+            )
+    return props
+
+
 # --------------------------------------------------------------------------- the broker
 
 
@@ -412,6 +484,9 @@ class LocalKafka:
         stop_timeout: float = DEFAULT_STOP_TIMEOUT,
         extra_config: Mapping[str, object] | None = None,
         detach: bool = False,
+        secure_listeners: Sequence[str] = (),
+        tls: BrokerTls | None = None,
+        sasl_users: Mapping[str, str] | None = None,
     ) -> None:
         self._owns_data_dir = data_dir is None
         self.data_dir = Path(tempfile.mkdtemp(prefix="chainwatch-kafka-") if data_dir is None else data_dir)
@@ -421,6 +496,10 @@ class LocalKafka:
         self.stop_timeout = stop_timeout
         self.extra_config = dict(extra_config or {})
         self.detach = detach
+        self.secure_listeners = tuple(secure_listeners)
+        self.tls = tls
+        self.sasl_users = dict(sasl_users or {})
+        self.listener_ports: dict[str, int] = {}  # secure listener name -> port, fixed after the first start
         self._requested_port = port
         self._requested_controller_port = controller_port
         self.port: int | None = None
@@ -456,6 +535,14 @@ class LocalKafka:
         if self.port is None:
             raise KafkaError("the broker has no port yet: call start() first")
         return f"{HOST}:{self.port}"
+
+    def bootstrap_for(self, listener: str) -> str:
+        """``'127.0.0.1:PORT'`` of a secure listener (``'SSL'``, ``'SASL_SSL'``, ``'SASL_PLAINTEXT'``)."""
+        if listener == "PLAINTEXT":
+            return self.bootstrap
+        if listener not in self.listener_ports:
+            raise KafkaError(f"the broker has no {listener} listener (started with {self.secure_listeners})")
+        return f"{HOST}:{self.listener_ports[listener]}"
 
     @property
     def is_formatted(self) -> bool:
@@ -519,11 +606,11 @@ class LocalKafka:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._choose_ports()
         assert self.port is not None and self.controller_port is not None
-        for port in (self.port, self.controller_port):
+        for port in (self.port, self.controller_port, *self.listener_ports.values()):
             if not port_is_free(port):
                 raise BrokerStartError(f"port {port} on {HOST} is already in use (pick another port)")
         self.config_file.write_text(
-            server_properties(self.data_dir, self.port, self.controller_port, self.extra_config)
+            server_properties(self.data_dir, self.port, self.controller_port, self._config())
         )
         log4j = self.data_dir / LOG4J_FILE
         log4j.write_text(LOG4J2_PROPERTIES)
@@ -566,6 +653,16 @@ class LocalKafka:
         self._started_once = True
         return self
 
+    def _config(self) -> dict[str, object]:
+        """extra_config over the secure listeners' entries (the listener lists get them appended)."""
+        security = security_properties(self.listener_ports, self.tls, self.sasl_users)
+        suffix = security.pop("__listeners_suffix", None)
+        if suffix:
+            assert self.port is not None and self.controller_port is not None
+            plain = f"PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}"
+            security["listeners"] = security["advertised.listeners"] = f"{plain},{suffix}"
+        return {**security, **self.extra_config}
+
     def _choose_ports(self) -> None:
         if self._started_once:  # restart: the very same ports, so that clients reconnect
             return
@@ -583,6 +680,10 @@ class LocalKafka:
         self.controller_port = cport or next(spare)
         if self.port == self.controller_port:
             raise KafkaError(f"the client and controller ports must differ (both {self.port})")
+        if self.secure_listeners:
+            taken = {self.port, self.controller_port}
+            usable = [p for p in free_ports(len(self.secure_listeners) + 2) if p not in taken]
+            self.listener_ports = dict(zip(self.secure_listeners, usable, strict=False))
 
     def _format(self, java: str, log4j: Path) -> None:
         base = [
@@ -598,6 +699,9 @@ class LocalKafka:
         if not re.fullmatch(r"[A-Za-z0-9_-]{22}", uuid):
             raise BrokerStartError(f"StorageTool random-uuid printed an unexpected cluster id: {uuid!r}")
         fmt = [*base, "format", "--cluster-id", uuid, "--config", str(self.config_file), "--standalone"]
+        for user, password in self.sasl_users.items():  # SCRAM users live in the KRaft metadata
+            for mechanism in SCRAM_MECHANISMS:
+                fmt += ["--add-scram", f"{mechanism}=[name={user},password={password}]"]
         self._run_tool("StorageTool format", fmt)
 
     def _run_tool(self, label: str, cmd: list[str]) -> str:

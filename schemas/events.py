@@ -63,6 +63,25 @@ class _Event(BaseModel):
     )
 
 
+# Deeper arguments are refused (a dead letter): redaction, JSON encoding (orjson stops at 255 levels) and
+# the store all walk them recursively, and no real tool call nests anywhere near this deep.
+MAX_ARGUMENT_DEPTH = 64
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists/dicts in ``value`` nest more than ``limit`` levels (iterative: safe at any depth)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list | tuple) else ()
+        for child in children:
+            if isinstance(child, dict | list | tuple):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
 class ToolCall(_Event):
     """One tool call by an agent, with its intent, decision, credential and outcome."""
 
@@ -90,6 +109,8 @@ class ToolCall(_Event):
     @field_validator("arguments", mode="after")
     @classmethod
     def _redact_arguments(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if _nested_deeper_than(value, MAX_ARGUMENT_DEPTH):  # before any recursive walk (issue 9)
+            raise ValueError(f"arguments are nested deeper than {MAX_ARGUMENT_DEPTH} levels")
         if _trusted(info):
             return value
         redacted: dict[str, Any] = redact_value(value)

@@ -82,11 +82,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
         ),
         -1,
     ),
-    # Command-line credentials: `curl -u user:pass`, `--password pass`.
+    # Command-line credentials: `curl -u user:pass`, `--password pass`, `--password=pass`.
     (
         "cli_password",
         re.compile(
-            r"(?:(?<=\s)|^)(?:(?:-u|--user)\s+[^\s:]+:(\S{4,})|--(?:password|passwd|token)\s+(\S{4,}))"
+            r"(?:(?<=\s)|^)(?:(?:-u|--user)\s+[^\s:]+:(\S{4,})|--(?:password|passwd|token)(?:\s+|=)(\S{4,}))"
         ),
         -1,
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from datetime import UTC, datetime
@@ -1022,3 +1023,12 @@ def test_tau_bench_transcripts() -> None:
     again = events_of(list(parse_bytes(TAU_BENCH.read_bytes(), str(TAU_BENCH))))
     assert [e.event_id for e in again] == [e.event_id for e in events]
     assert again == events
+
+
+@pytest.mark.parametrize("when", [1e20, -1e20, 10**30])
+def test_an_epoch_beyond_any_calendar_is_a_dead_letter_naming_the_field(when: float) -> None:
+    record = {"eventTime": when, "eventName": "GetObject", "eventSource": "s3.amazonaws.com"}
+    data = json.dumps({"Records": [record]}).encode()  # json: orjson refuses integers beyond 64 bits
+    parsed = list(parse_bytes(data, "trail.json", "cloudtrail"))
+    [letter] = [p for p in parsed if isinstance(p, DeadLetter)]
+    assert "eventTime" in letter.reason and "out of range" in letter.reason

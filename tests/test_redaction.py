@@ -372,12 +372,12 @@ def test_redaction_time_grows_linearly_with_text() -> None:
 
     def best(text: str) -> float:
         timings = []
-        for _ in range(3):
+        for _ in range(5):  # best of 5: a busy shared machine only ever adds time
             start = time.perf_counter()
             redact_text(text)
             timings.append(time.perf_counter() - start)
         return min(timings)
 
     for unit in ("a", "ab/+", "x-", "https://a:"):
-        small, large = unit * (4000 // len(unit)), unit * (40000 // len(unit))
+        small, large = unit * (10_000 // len(unit)), unit * (100_000 // len(unit))
         assert best(large) / max(best(small), 1e-6) < 40, unit

@@ -28,8 +28,10 @@ class DeadLetter:
     raw: str
 
     def __post_init__(self) -> None:
-        # Dead letters are stored and forwarded like events: secrets in them are redacted too.
+        # Dead letters are stored and forwarded like events: secrets in them are redacted too (the reason
+        # may quote a value from the record).
         object.__setattr__(self, "raw", redact_text(self.raw[:MAX_DEAD_LETTER_RAW]))
+        object.__setattr__(self, "reason", redact_text(self.reason))
 
     @classmethod
     def from_error(cls, error: InvalidRecord, raw: Any, stage: str = "parse") -> DeadLetter:
@@ -48,7 +50,10 @@ def _raw_text(raw: Any) -> str:
     elif isinstance(raw, str):
         text = raw
     else:
-        text = orjson.dumps(raw, default=str).decode()
+        try:
+            text = orjson.dumps(raw, default=str).decode()
+        except TypeError:  # nested deeper than orjson writes (255 levels): keep the reason, not the record
+            text = f"(a {type(raw).__name__} nested too deeply to keep as text)"
     return text[:MAX_DEAD_LETTER_RAW]
 
 
@@ -113,7 +118,14 @@ def parse_time(value: Any, *, field: str) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, tz=UTC)
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError) as exc:  # beyond year 9999, NaN, or the platform's range
+            raise InvalidRecord(
+                f"time {value!r} is out of range",
+                field=field,
+                fix="give epoch seconds or milliseconds after 1970, or an ISO-8601 timestamp",
+            ) from exc
     if isinstance(value, str) and value:
         text = value.strip().replace("Z", "+00:00")
         try:
@@ -129,17 +141,21 @@ def parse_time(value: Any, *, field: str) -> datetime:
 RecordParser = Callable[[Any, str, int], Iterable[AnyEvent]]
 
 
+def unreadable(record: RawRecord, origin: str) -> InvalidRecord:
+    """The error of a record that is not JSON at all (``record.error`` is set)."""
+    return InvalidRecord(
+        record.error or "unreadable record",
+        origin=origin,
+        record_no=record.record_no,
+        fix="each line must be one JSON value",
+    )
+
+
 def parse_records(records: Iterable[RawRecord], origin: str, parse_one: RecordParser) -> Iterator[Parsed]:
     """Run ``parse_one`` on each record; anything it cannot read becomes a dead letter, never a crash."""
     for record in records:
         if record.error is not None:
-            error = InvalidRecord(
-                record.error,
-                origin=origin,
-                record_no=record.record_no,
-                fix="each line must be one JSON value",
-            )
-            yield DeadLetter.from_error(error, record.raw)
+            yield DeadLetter.from_error(unreadable(record, origin), record.raw)
             continue
         try:
             yield from list(parse_one(record.value, origin, record.record_no))

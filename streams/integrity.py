@@ -1,0 +1,739 @@
+"""A tamper-evident audit trail over the stored events and chain summaries.
+
+Every session's stored events (the ``events`` and ``credentials`` tables) form a hash chain in the order
+chainwatch first wrote them: row *n* carries ``integrity_seq = n``, ``prev_hash`` (row *n-1*'s hash, or the
+session's genesis value) and ``row_hash`` over a canonical serialisation of the whole row. The session's
+``chains`` row hangs off the event it was written after (``integrity_seq`` = that event's sequence number).
+``integrity_heads`` keeps each session's current head, and ``integrity_runs`` anchors a digest of all heads
+when a writer closes (and every :data:`ANCHOR_EVERY_SECONDS` while it writes), each run linked to the one
+before; the same run records are appended to a manifest file beside the database so that a copy kept
+elsewhere can catch a rollback of the whole database.
+
+With ``CHAINWATCH_INTEGRITY_KEY`` (or ``CHAINWATCH_INTEGRITY_KEY_FILE``) every hash is an HMAC-SHA256: someone
+with write access to the database but not the key cannot recompute them. Without a key they are plain
+SHA-256: accidental or careless changes are caught, a deliberate attacker who can write the file and the
+manifest can recompute everything. docs/security.md has the threat model.
+
+Events are immutable facts: a redelivered event id (at-least-once Kafka, a re-run replay) is not written
+again, so the chain is never broken by redelivery and an upsert cannot silently rewrite stored evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import itertools
+import os
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+KEY_ENV = "CHAINWATCH_INTEGRITY_KEY"
+KEY_FILE_ENV = "CHAINWATCH_INTEGRITY_KEY_FILE"
+ANCHOR_EVERY_SECONDS = 60.0
+MANIFEST_SUFFIX = ".integrity.jsonl"
+INTEGRITY_COLUMNS = ("integrity_seq", "prev_hash", "row_hash")
+CHAINED_EVENT_TABLES = ("events", "credentials")  # both hold a session's events; one sequence over both
+CHAINED_TABLES = (*CHAINED_EVENT_TABLES, "chains")
+ID_COLUMNS = {"events": "event_id", "credentials": "event_id", "chains": "session_id"}
+HASH_VERSION = "cw-integrity-v1"
+
+DDL = [
+    f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}"
+    for table in CHAINED_TABLES
+    for column, kind in (("integrity_seq", "BIGINT"), ("prev_hash", "VARCHAR"), ("row_hash", "VARCHAR"))
+] + [
+    """CREATE TABLE IF NOT EXISTS integrity_heads (
+            session_id  VARCHAR PRIMARY KEY,
+            event_seq   BIGINT NOT NULL,      -- sequence number of the session's last stored event (0: none)
+            event_hash  VARCHAR NOT NULL,     -- its row_hash (the genesis value when there is none)
+            chain_hash  VARCHAR,              -- row_hash of the session's chains row, if any
+            head_hash   VARCHAR NOT NULL      -- hash over the three above and the session id
+        )""",
+    """CREATE TABLE IF NOT EXISTS integrity_runs (
+            run_seq       BIGINT PRIMARY KEY, -- 1, 2, ... in the order the anchors were written
+            run_id        VARCHAR NOT NULL,   -- one writer's open..close; several anchors per long run
+            anchored_at   TIMESTAMPTZ NOT NULL,
+            key_id        VARCHAR,            -- fingerprint of the HMAC key, NULL when unkeyed
+            sessions      BIGINT NOT NULL,    -- sessions in integrity_heads at that moment
+            heads_digest  VARCHAR NOT NULL,   -- hash over every session head, in session_id order
+            prev_run_hash VARCHAR NOT NULL,
+            run_hash      VARCHAR NOT NULL,
+            unanchored_before BOOLEAN NOT NULL -- the heads this writer found differed from the last anchor
+        )""",
+]
+
+
+class IntegrityKeyError(ValueError):
+    """The integrity key setting cannot be used (unreadable file, empty value)."""
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+@dataclass(frozen=True)
+class Hasher:
+    """SHA-256, or HMAC-SHA256 when a key is set; ``key_id`` names the key without revealing it."""
+
+    key: bytes | None = None
+
+    @property
+    def key_id(self) -> str | None:
+        if self.key is None:
+            return None
+        return hmac.new(self.key, b"chainwatch integrity key id", hashlib.sha256).hexdigest()[:16]
+
+    def digest(self, *parts: str | bytes) -> str:
+        message = b"\x00".join(p.encode() if isinstance(p, str) else p for p in (HASH_VERSION, *parts))
+        if self.key is None:
+            return hashlib.sha256(message).hexdigest()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+
+    def genesis(self, session_id: str) -> str:
+        return self.digest("genesis", session_id)
+
+    def row_hash(self, table: str, session_id: str, seq: int, prev_hash: str, canonical: bytes) -> str:
+        return self.digest("row", table, session_id, str(seq), prev_hash, canonical)
+
+    def head_hash(self, session_id: str, event_seq: int, event_hash: str, chain_hash: str | None) -> str:
+        return self.digest("head", session_id, str(event_seq), event_hash, chain_hash or "-")
+
+    def run_hash(self, record: Mapping[str, Any]) -> str:
+        hashed = (f for f in RUN_FIELDS if f != "run_hash")  # the hash covers every other field
+        return self.digest("run", *(str(record[f]) for f in hashed))
+
+
+def key_from_env(environ: Mapping[str, str] | None = None) -> bytes | None:
+    """The HMAC key from ``CHAINWATCH_INTEGRITY_KEY`` or the file ``CHAINWATCH_INTEGRITY_KEY_FILE`` names."""
+    env = os.environ if environ is None else environ
+    value = env.get(KEY_ENV)
+    path = env.get(KEY_FILE_ENV)
+    if value is not None and path is not None:
+        raise IntegrityKeyError(f"set only one of {KEY_ENV} and {KEY_FILE_ENV}, not both")
+    if path is not None:
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise IntegrityKeyError(f"{KEY_FILE_ENV}={path} cannot be read: {exc.strerror}") from None
+    if value is None:
+        return None
+    if len(value.strip()) < 16:
+        name = KEY_FILE_ENV if path is not None else KEY_ENV
+        raise IntegrityKeyError(
+            f"{name}: the integrity key must be at least 16 characters (e.g. `openssl rand -hex 32`)"
+        )
+    return value.strip().encode()
+
+
+def _plain(value: Any) -> Any:
+    """One spelling per value, identical for what is written and what DuckDB gives back."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return _plain(value.value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value != value:  # NaN
+        return "NaN"
+    return value
+
+
+_AS_IS = (str, int, float, bool, type(None))
+
+
+def canonical(row: Mapping[str, Any], columns: Sequence[str]) -> bytes:
+    """The row's content as sorted-key JSON over the table's columns (integrity columns left out)."""
+    content = {}
+    for name in columns:
+        if name in INTEGRITY_COLUMNS:
+            continue
+        value = row.get(name)
+        # the common scalars as they are (a float NaN goes through _plain: orjson would write null)
+        content[name] = value if type(value) in _AS_IS and value == value else _plain(value)
+    return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+
+
+# --------------------------------------------------------------------------- the write path
+
+
+@dataclass
+class Head:
+    event_seq: int
+    event_hash: str
+    chain_hash: str | None
+
+
+@dataclass
+class IntegrityWriter:
+    """Adds the integrity columns to a batch's rows and keeps the heads and the run anchors.
+
+    The Store calls :meth:`prepare` inside its write transaction before upserting, then :meth:`finish`
+    after the upserts, and :meth:`close` when it closes.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    db_path: Path
+    hasher: Hasher = field(default_factory=lambda: Hasher(key_from_env()))
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    anchor_every_seconds: float = ANCHOR_EVERY_SECONDS
+    _dirty: bool = False
+    _last_anchor: float = field(default_factory=time.monotonic)
+    _touched: dict[str, Head] = field(default_factory=dict)
+    _pending_manifest: list[dict[str, Any]] = field(default_factory=list)
+    skipped_redeliveries: int = 0
+    # Whether the heads found on opening differ from the last anchor (a crashed writer, or changes made
+    # between runs): recorded in this writer's first anchor, so a later anchor cannot silently bless them.
+    unanchored_before: bool = False
+
+    def __post_init__(self) -> None:
+        last = self.con.execute(
+            "SELECT sessions, heads_digest FROM integrity_runs ORDER BY run_seq DESC LIMIT 1"
+        ).fetchone()
+        now = heads_digest(self.con, self.hasher)
+        self.unanchored_before = (tuple(last) != now) if last else now[0] > 0
+
+    @staticmethod
+    def install(con: duckdb.DuckDBPyConnection) -> None:
+        for statement in DDL:
+            con.execute(statement)
+
+    def _heads(self, sessions: Iterable[str]) -> dict[str, Head]:
+        wanted = sorted(set(sessions))
+        if not wanted:
+            return {}
+        rows = self.con.execute(
+            "SELECT session_id, event_seq, event_hash, chain_hash FROM integrity_heads "
+            "WHERE session_id IN (SELECT unnest(?::VARCHAR[]))",
+            [wanted],
+        ).fetchall()
+        heads = {s: Head(0, self.hasher.genesis(s), None) for s in wanted}
+        for session_id, seq, event_hash, chain_hash in rows:
+            heads[session_id] = Head(int(seq), event_hash, chain_hash)
+        return heads
+
+    def _existing_ids(self, table: str, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        column = ID_COLUMNS[table]
+        rows = self.con.execute(
+            f"SELECT {column} FROM {table} WHERE {column} IN (SELECT unnest(?::VARCHAR[]))", [list(ids)]
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def prepare(
+        self,
+        event_rows: Mapping[str, list[dict[str, Any]]],
+        chain_rows: list[dict[str, Any]],
+        columns: Mapping[str, Sequence[str]],
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Chain the new event rows of each table (in batch order) and hash the chain rows.
+
+        Returns the rows to upsert per table: event rows whose id is already stored are dropped (a
+        redelivery: the stored row and its place in the chain stay as they are).
+        """
+        kept: dict[str, list[dict[str, Any]]] = {}
+        sessions: set[str] = {r["session_id"] for r in chain_rows}
+        for table, rows in event_rows.items():
+            unique: dict[str, dict[str, Any]] = {}
+            for r in rows:  # the first occurrence of an id in the batch is the one written
+                unique.setdefault(r[ID_COLUMNS[table]], r)
+            existing = self._existing_ids(table, list(unique))
+            self.skipped_redeliveries += len(existing) + len(rows) - len(unique)
+            ordered = [r for key, r in unique.items() if key not in existing]
+            kept[table] = ordered
+            sessions.update(r["session_id"] for r in ordered)
+        heads = self._heads(sessions)
+        # One sequence per session over both event tables; events before credentials within a batch.
+        for table in CHAINED_EVENT_TABLES:
+            for row in kept.get(table, []):
+                head = heads[row["session_id"]]
+                seq = head.event_seq + 1
+                row_hash = self.hasher.row_hash(
+                    table, row["session_id"], seq, head.event_hash, canonical(row, columns[table])
+                )
+                row.update(integrity_seq=seq, prev_hash=head.event_hash, row_hash=row_hash)
+                head.event_seq, head.event_hash = seq, row_hash
+        for row in chain_rows:
+            head = heads[row["session_id"]]
+            row.update(integrity_seq=head.event_seq, prev_hash=head.event_hash)
+            row["row_hash"] = self.hasher.row_hash(
+                "chains",
+                row["session_id"],
+                head.event_seq,
+                head.event_hash,
+                canonical(row, columns["chains"]),
+            )
+        self._touched = heads
+        return kept
+
+    def finish(self, now: float) -> None:
+        """After the upserts, in the same transaction: store the new heads, anchor a run when due."""
+        heads, self._touched = self._touched, {}
+        if heads:
+            stored_chains = dict(
+                self.con.execute(
+                    "SELECT session_id, row_hash FROM chains "
+                    "WHERE session_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [sorted(heads)],
+                ).fetchall()
+            )
+            records = []
+            for session_id, head in heads.items():
+                chain_hash = stored_chains.get(session_id)  # the winner of the conditional chains upsert
+                if head.event_seq == 0 and chain_hash is None:
+                    continue
+                records.append(
+                    (
+                        session_id,
+                        head.event_seq,
+                        head.event_hash,
+                        chain_hash,
+                        self.hasher.head_hash(session_id, head.event_seq, head.event_hash, chain_hash),
+                    )
+                )
+            if records:
+                names = ("session_id", "event_seq", "event_hash", "chain_hash", "head_hash")
+                table = pa.table(
+                    {n: [r[i] for r in records] for i, n in enumerate(names)},
+                    schema=pa.schema([(n, pa.int64() if n == "event_seq" else pa.string()) for n in names]),
+                )
+                self.con.register("incoming_heads", table)
+                try:
+                    self.con.execute("INSERT OR REPLACE INTO integrity_heads SELECT * FROM incoming_heads")
+                finally:
+                    self.con.unregister("incoming_heads")
+                self._dirty = True
+        if self._dirty and now - self._last_anchor >= self.anchor_every_seconds:
+            self.anchor()  # a long-running writer (the loader) anchors periodically, not only at close
+            self._last_anchor = now
+
+    def anchor(self) -> dict[str, Any] | None:
+        """Write one ``integrity_runs`` row over the current heads (inside the caller's transaction)."""
+        if not self._dirty:
+            return None
+        sessions, digest = heads_digest(self.con, self.hasher)
+        previous = self.con.execute(
+            "SELECT run_seq, run_hash FROM integrity_runs ORDER BY run_seq DESC LIMIT 1"
+        ).fetchone()
+        record: dict[str, Any] = {
+            "run_seq": (previous[0] + 1) if previous else 1,
+            "run_id": self.run_id,
+            "anchored_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+            "key_id": self.hasher.key_id,
+            "sessions": sessions,
+            "heads_digest": digest,
+            "prev_run_hash": previous[1] if previous else self.hasher.digest("first run"),
+            "unanchored_before": self.unanchored_before,
+        }
+        record["run_hash"] = self.hasher.run_hash(record)
+        self.con.execute(
+            f"INSERT INTO integrity_runs ({', '.join(RUN_FIELDS)}) "
+            f"VALUES ({', '.join('?' for _ in RUN_FIELDS)})",
+            [record[k] for k in RUN_FIELDS],
+        )
+        self._dirty = False
+        self.unanchored_before = False  # reported once, by this writer's first anchor
+        self._pending_manifest.append(record)
+        return record
+
+    def committed(self) -> None:
+        """The transaction that wrote anchors committed: append them to the manifest file."""
+        if not self._pending_manifest:
+            return
+        with open(manifest_path(self.db_path), "ab") as handle:
+            for record in self._pending_manifest:
+                handle.write(orjson.dumps(record) + b"\n")
+        self._pending_manifest.clear()
+
+    def rolled_back(self) -> None:
+        self._pending_manifest.clear()
+        self._touched = {}
+
+    def close(self) -> None:
+        """Anchor what was written since the last anchor (its own small transaction)."""
+        if not self._dirty:
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.anchor()
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            self.rolled_back()
+            raise
+        self.committed()
+
+
+RUN_FIELDS = (
+    "run_seq",
+    "run_id",
+    "anchored_at",
+    "key_id",
+    "sessions",
+    "heads_digest",
+    "prev_run_hash",
+    "run_hash",
+    "unanchored_before",
+)
+
+
+def manifest_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + MANIFEST_SUFFIX)
+
+
+def heads_digest(con: duckdb.DuckDBPyConnection, hasher: Hasher) -> tuple[int, str]:
+    """(number of sessions, one hash over every session's head_hash in session_id order)."""
+    total = hashlib.sha256()
+    count = 0
+    cursor = con.execute("SELECT session_id, head_hash FROM integrity_heads ORDER BY session_id")
+    while chunk := cursor.fetchmany(50_000):
+        for session_id, head_hash in chunk:
+            total.update(f"{session_id}\x00{head_hash}\n".encode())
+            count += 1
+    return count, hasher.digest("heads", str(count), total.hexdigest())
+
+
+# --------------------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of :func:`verify_db`.
+
+    ``kind``: modified | deleted | inserted | reordered (rows), anchor (run records), key (wrong key).
+    """
+
+    kind: str
+    where: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind:<9} {self.where}: {self.detail}"
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+    sessions: int = 0
+    rows: int = 0
+    runs: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, kind: str, where: str, detail: str) -> None:
+        self.problems.append(Problem(kind, where, detail))
+
+
+def _row_where(table: str, row: Mapping[str, Any]) -> str:
+    return f"{table} {ID_COLUMNS[table]}={row.get(ID_COLUMNS[table])!r} session={row.get('session_id')!r}"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _dict_rows(con: duckdb.DuckDBPyConnection, sql: str) -> Iterable[dict[str, Any]]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    while chunk := cursor.fetchmany(20_000):
+        for values in chunk:
+            yield dict(zip(names, values, strict=True))
+
+
+class _SessionCheck:
+    """Walks one session's event rows in sequence order and reports every break of its hash chain."""
+
+    def __init__(self, report: Report, hasher: Hasher, columns: Mapping[str, Sequence[str]]) -> None:
+        self.report, self.hasher, self.columns = report, hasher, columns
+
+    def run(self, session_id: str, rows: list[tuple[str, dict[str, Any]]]) -> dict[int, str]:
+        """Returns {seq: row_hash} of the rows that verified (for the chain row and head checks)."""
+        hashes: dict[int, str] = {}
+
+        def has_hash(tr: tuple[str, dict[str, Any]]) -> bool:
+            return tr[1].get("row_hash") is not None and tr[1].get("integrity_seq") is not None
+
+        for table, row in (tr for tr in rows if not has_hash(tr)):
+            self.report.add(
+                "inserted", _row_where(table, row), "row has no integrity hash (not written by chainwatch)"
+            )
+        tracked = sorted(filter(has_hash, rows), key=lambda tr: int(tr[1]["integrity_seq"]))
+        max_seq = max((int(r["integrity_seq"]) for _t, r in tracked), default=0)
+        expected_seq, expected_prev = 1, self.hasher.genesis(session_id)
+        for table, row in tracked:
+            seq, where = int(row["integrity_seq"]), _row_where(table, row)
+            content = canonical(row, self.columns[table])
+            intact = (
+                self.hasher.row_hash(table, session_id, seq, row["prev_hash"], content) == row["row_hash"]
+            )
+            if not intact:
+                moved = self._original_position(table, session_id, row, content, max_seq)
+                if moved is not None:
+                    self.report.add(
+                        "reordered", where, f"stored at position {seq}, written at position {moved}"
+                    )
+                else:
+                    self.report.add("modified", where, f"content does not match its hash (position {seq})")
+            if seq < expected_seq:
+                self.report.add("inserted", where, f"a second row claims position {seq} of the session")
+                continue
+            if seq > expected_seq:
+                missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}..{seq - 1}"
+                self.report.add(
+                    "deleted", f"session={session_id!r}", f"row(s) at position {missing} are missing"
+                )
+            elif row["prev_hash"] != expected_prev and intact:
+                self.report.add(
+                    "reordered",
+                    where,
+                    f"does not link to the row before it (position {seq}): inserted or moved",
+                )
+            if intact:
+                hashes[seq] = row["row_hash"]
+            expected_seq, expected_prev = seq + 1, row["row_hash"]
+        return hashes
+
+    def _original_position(
+        self, table: str, session_id: str, row: Mapping[str, Any], content: bytes, max_seq: int
+    ) -> int | None:
+        """The position whose hash this unchanged row carries, when someone only moved it (bounded search)."""
+        for candidate in range(1, min(max_seq, 10_000) + 1):
+            if (
+                self.hasher.row_hash(table, session_id, candidate, row["prev_hash"], content)
+                == row["row_hash"]
+            ):
+                return candidate
+        return None
+
+
+def verify_db(db_path: Path, key: bytes | None = None, manifest: Path | None = None) -> Report:
+    """Check every chained row, session head and run anchor of a chainwatch database (opened read-only)."""
+    report = Report()
+    hasher = Hasher(key)
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if not {"integrity_heads", "integrity_runs"} <= tables:
+            report.add(
+                "anchor", str(db_path), "has no integrity tables: not written by a chainwatch with integrity"
+            )
+            return report
+        if not _check_key(con, hasher, report):
+            return report
+        columns = {t: _columns(con, t) for t in CHAINED_TABLES}
+        heads = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "SELECT session_id, event_seq, event_hash, chain_hash, head_hash FROM integrity_heads"
+            ).fetchall()
+        }
+        chains = {r["session_id"]: r for r in _dict_rows(con, "SELECT * FROM chains")}
+        check = _SessionCheck(report, hasher, columns)
+        seen: set[str] = set()
+        # One ordered pass over each event table, merged by session: bounded memory, linear time.
+        for session_id, rows in _sessions(con):
+            report.rows += len(rows)
+            hashes = check.run(session_id, rows)
+            _check_chain_row(report, hasher, columns, session_id, chains.get(session_id), hashes)
+            _check_head(report, hasher, session_id, heads.get(session_id), rows, chains.get(session_id))
+            seen.add(session_id)
+        for session_id in sorted(set(chains) - seen):  # a chain row whose session has no stored event
+            _check_chain_row(report, hasher, columns, session_id, chains[session_id], {})
+            _check_head(report, hasher, session_id, heads.get(session_id), [], chains[session_id])
+            seen.add(session_id)
+        for session_id in sorted(set(heads) - seen):
+            event_seq = heads[session_id][0]
+            report.add(
+                "deleted", f"session={session_id!r}", f"all {event_seq} stored row(s) of the session are gone"
+            )
+        report.sessions = len(seen)
+        _check_runs(con, hasher, report, manifest or manifest_path(db_path))
+    finally:
+        con.close()
+    return report
+
+
+def _sessions(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, list[tuple[str, dict[str, Any]]]]]:
+    """(session id, its rows of every event table), sessions in id order."""
+
+    def tagged(table: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        cursor = con.cursor().execute(f"SELECT * FROM {table} ORDER BY session_id, integrity_seq NULLS LAST")
+        names = [d[0] for d in cursor.description]
+        while chunk := cursor.fetchmany(20_000):
+            for values in chunk:
+                row = dict(zip(names, values, strict=True))
+                yield row["session_id"], table, row
+
+    merged = heapq.merge(*(tagged(t) for t in CHAINED_EVENT_TABLES), key=lambda item: item[0])
+    for session_id, group in itertools.groupby(merged, key=lambda item: item[0]):
+        yield session_id, [(table, row) for _s, table, row in group]
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, hasher: Hasher, report: Report) -> bool:
+    used = {r[0] for r in con.execute("SELECT DISTINCT key_id FROM integrity_runs").fetchall()}
+    if not used or used == {hasher.key_id}:
+        return True
+    wrote = ", ".join(sorted(k or "none" for k in used))
+    report.add(
+        "key",
+        "integrity_runs",
+        f"written with integrity key id {wrote}, verifying with {hasher.key_id or 'no key'}: set "
+        f"{KEY_ENV} (or {KEY_FILE_ENV}) to the key the writer used",
+    )
+    return False
+
+
+def _check_chain_row(
+    report: Report,
+    hasher: Hasher,
+    columns: Mapping[str, Sequence[str]],
+    session_id: str,
+    row: dict[str, Any] | None,
+    event_hashes: Mapping[int, str],
+) -> None:
+    if row is None:
+        return
+    report.rows += 1
+    where = _row_where("chains", row)
+    if row.get("row_hash") is None or row.get("integrity_seq") is None:
+        report.add("inserted", where, "chain row has no integrity hash (not written by chainwatch)")
+        return
+    seq = int(row["integrity_seq"])
+    expected = hasher.row_hash("chains", session_id, seq, row["prev_hash"], canonical(row, columns["chains"]))
+    if expected != row["row_hash"]:
+        report.add("modified", where, "chain summary does not match its hash")
+    elif seq == 0 and row["prev_hash"] != hasher.genesis(session_id):
+        report.add("reordered", where, "chain summary does not link to its session")
+    elif seq > 0 and event_hashes.get(seq) not in (None, row["prev_hash"]):
+        report.add(
+            "reordered", where, f"chain summary does not link to the session's event at position {seq}"
+        )
+
+
+def _check_head(
+    report: Report,
+    hasher: Hasher,
+    session_id: str,
+    head: tuple[Any, ...] | None,
+    rows: list[tuple[str, dict[str, Any]]],
+    chain: dict[str, Any] | None,
+) -> None:
+    where = f"session={session_id!r}"
+    if head is None:
+        report.add("inserted", where, "session has rows but no recorded head (added outside chainwatch)")
+        return
+    event_seq, event_hash, chain_hash, head_hash = int(head[0]), head[1], head[2], head[3]
+    if hasher.head_hash(session_id, event_seq, event_hash, chain_hash) != head_hash:
+        report.add("modified", f"integrity_heads {where}", "head record does not match its hash")
+        return
+    stored_max = max(
+        (int(r["integrity_seq"]) for _t, r in rows if r.get("integrity_seq") is not None), default=0
+    )
+    if stored_max < event_seq:
+        missing = f"{stored_max + 1}" if stored_max + 1 == event_seq else f"{stored_max + 1}..{event_seq}"
+        report.add("deleted", where, f"the session's last row(s), position {missing}, are missing")
+    elif stored_max > event_seq:
+        report.add("inserted", where, f"row(s) after the recorded head (position {event_seq}) were added")
+    else:
+        last = [r for _t, r in rows if r.get("integrity_seq") == event_seq]
+        if event_seq and last and all(r.get("row_hash") != event_hash for r in last):
+            report.add("modified", where, f"the row at the head position {event_seq} is not the one written")
+    if chain_hash is not None and chain is None:
+        report.add("deleted", where, "the session's chain summary row is missing")
+    elif chain is not None and chain.get("row_hash") is not None and chain.get("row_hash") != chain_hash:
+        report.add("modified", f"chains session={session_id!r}", "chain summary is not the one last written")
+
+
+def _check_runs(con: duckdb.DuckDBPyConnection, hasher: Hasher, report: Report, manifest: Path) -> None:
+    runs = [
+        dict(zip(RUN_FIELDS, r, strict=True))
+        for r in con.execute(
+            f"SELECT {', '.join(RUN_FIELDS)} FROM integrity_runs ORDER BY run_seq"
+        ).fetchall()
+    ]
+    report.runs = len(runs)
+    prev = hasher.digest("first run")
+    for expected_seq, run in enumerate(runs, start=1):
+        run["anchored_at"] = _plain(run["anchored_at"])
+        where = f"integrity_runs run_seq={run['run_seq']}"
+        if run["run_seq"] != expected_seq:
+            report.add("deleted", where, f"anchor run(s) before it are missing (expected run {expected_seq})")
+        if run["prev_run_hash"] != prev or hasher.run_hash(run) != run["run_hash"]:
+            report.add(
+                "modified", where, "anchor run does not match its hash or does not link to the run before"
+            )
+        if run["unanchored_before"]:
+            report.add(
+                "anchor",
+                where,
+                "this writer started on session heads that differed from the anchor before it: the previous "
+                "writer stopped uncleanly, or the file was changed between runs",
+            )
+        prev = run["run_hash"]
+    heads_now = heads_digest(con, hasher)
+    if runs and (runs[-1]["sessions"], runs[-1]["heads_digest"]) != heads_now:
+        report.add(
+            "anchor",
+            f"integrity_runs run_seq={runs[-1]['run_seq']}",
+            "session heads changed after the last anchor (rows written after it: an unclean stop of the "
+            "writer, or tampering)",
+        )
+    elif not runs and heads_now[0]:
+        report.add(
+            "anchor",
+            "integrity_runs",
+            "no anchor run for the stored sessions (never closed cleanly, or deleted)",
+        )
+    _check_manifest_file(report, runs, manifest)
+
+
+def _check_manifest_file(report: Report, runs: list[dict[str, Any]], manifest: Path) -> None:
+    """The run records copied beside (or away from) the database must agree with the table."""
+    if not manifest.exists():
+        if runs:
+            report.add(
+                "anchor",
+                str(manifest),
+                "manifest file is missing (keep it with the database, or pass --manifest)",
+            )
+        return
+    recorded: dict[int, dict[str, Any]] = {}
+    for number, line in enumerate(manifest.read_bytes().splitlines(), start=1):
+        try:
+            record = orjson.loads(line)
+            recorded[int(record["run_seq"])] = record
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            report.add("modified", f"{manifest}:{number}", "line is not a run record")
+    in_db = {int(r["run_seq"]): r for r in runs}
+    for run_seq, record in sorted(recorded.items()):
+        run = in_db.get(run_seq)
+        if run is None:
+            report.add(
+                "deleted",
+                f"integrity_runs run_seq={run_seq}",
+                f"recorded in {manifest.name} but not in the database (rolled back?)",
+            )
+        elif record.get("run_hash") != run["run_hash"]:
+            report.add("modified", f"integrity_runs run_seq={run_seq}", f"differs from {manifest.name}")
+    for run_seq in sorted(set(in_db) - set(recorded)):
+        report.add("inserted", f"integrity_runs run_seq={run_seq}", f"not recorded in {manifest.name}")

@@ -1,0 +1,289 @@
+"""Authenticated, encrypted Kafka (streams/kafka_security.py) against a real broker with secure listeners.
+
+One broker for the whole module, started with four listeners: PLAINTEXT (the tests' own monitoring),
+SSL requiring a client certificate (mutual TLS), SASL_SSL and SASL_PLAINTEXT (SCRAM-SHA-256/512 users
+stored in the KRaft metadata at format time, and PLAIN). The CA and certificates are generated here.
+The worker, producer and loader run as the real subprocesses, configured only through the environment.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streams.kafka_security import (
+    KafkaSecurityError,
+    faust_credentials,
+    kafka_python_kwargs,
+    preflight,
+    ssl_context,
+    validate,
+)
+from streams.settings import KafkaSettings
+from streams.simulator import simulate_events
+from tests.kafka_support import broker_module, check_prerequisites_or_skip
+from tests.test_stream_e2e import REPO, Pipeline, simulated, wait_for
+from tests.tls_support import TlsFiles, make_tls_files
+
+USER, PASSWORD = "chainwatch-svc", "s3cret-Scram-Passw0rd"
+
+
+# --------------------------------------------------------------------------- the broker
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def secure_broker(tls: TlsFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    check_prerequisites_or_skip()
+    broker = broker_module.LocalKafka(
+        tmp_path_factory.mktemp("secure-kafka"),
+        heap="512m",
+        secure_listeners=("SSL", "SASL_SSL", "SASL_PLAINTEXT"),
+        tls=broker_module.BrokerTls(tls.broker_keystore, tls.keystore_password, tls.ca, client_auth=True),
+        sasl_users={USER: PASSWORD},
+    )
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def security_env(tls: TlsFiles, protocol: str, mechanism: str = "SCRAM-SHA-512") -> dict[str, str]:
+    env = {"CHAINWATCH_KAFKA__SECURITY_PROTOCOL": protocol}
+    if protocol in ("SSL", "SASL_SSL"):
+        env["CHAINWATCH_KAFKA__SSL_CAFILE"] = str(tls.ca)
+    if protocol == "SSL":
+        env["CHAINWATCH_KAFKA__SSL_CERTFILE"] = str(tls.client_cert)
+        env["CHAINWATCH_KAFKA__SSL_KEYFILE"] = str(tls.client_key)
+    if protocol.startswith("SASL"):
+        env["CHAINWATCH_KAFKA__SASL_MECHANISM"] = mechanism
+        env["CHAINWATCH_KAFKA__SASL_USERNAME"] = USER
+        env["CHAINWATCH_KAFKA__SASL_PASSWORD"] = PASSWORD
+    return env
+
+
+class SecurePipeline(Pipeline):
+    """chainwatch's processes use a secure listener; the test's own offset checks use PLAINTEXT."""
+
+    plain: str = ""
+
+    def _monitor(self) -> Pipeline:
+        return Pipeline(self.plain, self.tmp, tag=self.tag, web_port=self.web_port)
+
+    def committed(self, group: str, topic: str) -> dict[int, int]:
+        return self._monitor().committed(group, topic)
+
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        return self._monitor().end_offsets(topic)
+
+    def read_topic(self, topic: str) -> list[Any]:
+        return self._monitor().read_topic(topic)
+
+
+def secure_pipeline(broker: Any, tmp: Path, listener: str, env: dict[str, str]) -> SecurePipeline:
+    pipe = SecurePipeline(broker.bootstrap_for(listener), tmp, extra_env=env)
+    pipe.plain = broker.bootstrap
+    return pipe
+
+
+# --------------------------------------------------------------------------- settings → clients (no broker)
+
+
+def test_sasl_needs_user_and_password_and_names_the_settings(tmp_path: Path) -> None:
+    with pytest.raises(KafkaSecurityError, match="CHAINWATCH_KAFKA__SASL_USERNAME"):
+        validate(KafkaSettings(security_protocol="SASL_SSL"))
+    with pytest.raises(KafkaSecurityError, match="CHAINWATCH_KAFKA__SASL_PASSWORD"):
+        validate(KafkaSettings(security_protocol="SASL_SSL", sasl_username=USER))
+    with pytest.raises(KafkaSecurityError, match="SECURITY_PROTOCOL=PLAINTEXT"):
+        validate(KafkaSettings(sasl_username=USER, sasl_password=PASSWORD))  # type: ignore[arg-type]
+    with pytest.raises(KafkaSecurityError, match=r"CHAINWATCH_KAFKA__SSL_CAFILE=.*no such file"):
+        validate(KafkaSettings(security_protocol="SSL", ssl_cafile=tmp_path / "missing.pem"))
+    secret = tmp_path / "password"
+    secret.write_text(PASSWORD + "\n")
+    both = KafkaSettings(
+        security_protocol="SASL_PLAINTEXT",
+        sasl_username=USER,
+        sasl_password=PASSWORD,  # type: ignore[arg-type]
+        sasl_password_file=secret,
+    )
+    with pytest.raises(KafkaSecurityError, match="only one of"):
+        validate(both)
+
+
+def test_one_translation_for_kafka_python_and_faust(tls: TlsFiles, tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text(PASSWORD + "\n")
+    settings = KafkaSettings(
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-256",
+        sasl_username=USER,
+        sasl_password_file=secret,
+        ssl_cafile=tls.ca,
+    )
+    context = ssl_context(settings)
+    kwargs = kafka_python_kwargs(settings, context)
+    assert kwargs["security_protocol"] == "SASL_SSL" and kwargs["ssl_context"] is context
+    assert kwargs["sasl_plain_password"] == PASSWORD and kwargs["sasl_mechanism"] == "SCRAM-SHA-256"
+    credentials = faust_credentials(settings, context)
+    assert credentials.protocol.value == "SASL_SSL" and credentials.mechanism.value == "SCRAM-SHA-256"
+    assert credentials.password == PASSWORD and credentials.ssl_context is context
+    assert PASSWORD not in repr(settings) and PASSWORD not in repr(credentials)
+    plain = KafkaSettings(security_protocol="SASL_PLAINTEXT", sasl_username=USER, sasl_password=PASSWORD)  # type: ignore[arg-type]
+    assert faust_credentials(plain).protocol.value == "SASL_PLAINTEXT"
+    ssl_only = KafkaSettings(security_protocol="SSL", ssl_cafile=tls.ca)
+    assert faust_credentials(ssl_only).protocol.value == "SSL"
+    assert faust_credentials(KafkaSettings()) is None
+    assert kafka_python_kwargs(KafkaSettings()) == {"security_protocol": "PLAINTEXT"}
+
+
+def test_no_command_takes_a_secret_on_the_command_line() -> None:
+    for command in (["produce"], ["load"], ["worker"], ["topics", "create"], ["verify"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "streams.cli", *command, "--help"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "password" not in done.stdout.lower() and "--key" not in done.stdout, command
+
+
+# --------------------------------------------------------------------------- the real broker
+
+
+def run_pipeline(pipe: SecurePipeline, seed: int) -> None:
+    """topics create → worker → produce → every session closed → load; DuckDB holds it all."""
+    pipe.extra_env.update(
+        {"CHAINWATCH_WORKER__SESSION_IDLE_SECONDS": "3", "CHAINWATCH_WORKER__SWEEP_INTERVAL_SECONDS": "1"}
+    )
+    try:
+        pipe.create_topics()
+        worker = pipe.start_worker()
+        pipe.wait_ready(worker)
+        loader = pipe.start_loader()
+        runs, events = simulated(seed=seed, sessions=12, attack_ratio=0.3)
+        pipe.produce_events(events)
+        sessions = {run.session_id for run in runs}
+        wait_for("every session to close", lambda: pipe.closed_sessions() >= sessions, 120, interval=1)
+        pipe.finish_loading(loader)
+        counts = pipe.counts()
+        assert counts["events"] + counts["credentials"] == len(events)
+        assert counts["chains"] == len(sessions)
+        assert counts["alerts"] > 0
+    finally:
+        pipe.stop_all()
+
+
+@pytest.mark.kafka
+def test_worker_producer_loader_over_mutual_tls(secure_broker: Any, tls: TlsFiles, tmp_path: Path) -> None:
+    run_pipeline(secure_pipeline(secure_broker, tmp_path, "SSL", security_env(tls, "SSL")), seed=31)
+
+
+@pytest.mark.kafka
+def test_worker_producer_loader_over_sasl_ssl_scram(
+    secure_broker: Any, tls: TlsFiles, tmp_path: Path
+) -> None:
+    env = security_env(tls, "SASL_SSL", "SCRAM-SHA-512")
+    run_pipeline(secure_pipeline(secure_broker, tmp_path, "SASL_SSL", env), seed=32)
+
+
+@pytest.mark.kafka
+@pytest.mark.parametrize("mechanism", ["SCRAM-SHA-256", "PLAIN"])
+def test_producer_and_loader_over_sasl_plaintext(
+    secure_broker: Any, tls: TlsFiles, tmp_path: Path, mechanism: str
+) -> None:
+    pipe = secure_pipeline(
+        secure_broker, tmp_path, "SASL_PLAINTEXT", security_env(tls, "SASL_PLAINTEXT", mechanism)
+    )
+    pipe.create_topics()
+    events = simulate_events(seed=33, sessions=5)
+    pipe.produce_events(events)
+    loader = pipe.start_loader()
+    try:
+        pipe.finish_loading(loader)
+    finally:
+        pipe.stop_all()
+    counts = pipe.counts()
+    assert counts["events"] + counts["credentials"] == len(events)
+
+
+WRONG = {
+    "untrusted CA": ("SSL", {"CHAINWATCH_KAFKA__SSL_CAFILE": "other_ca"}, "CHAINWATCH_KAFKA__SSL_CAFILE"),
+    "no client certificate": (
+        "SSL",
+        {"CHAINWATCH_KAFKA__SSL_CERTFILE": None, "CHAINWATCH_KAFKA__SSL_KEYFILE": None},
+        "CHAINWATCH_KAFKA__SSL_CERTFILE",
+    ),
+    "wrong password": (
+        "SASL_SSL",
+        {"CHAINWATCH_KAFKA__SASL_PASSWORD": "not-it"},
+        "CHAINWATCH_KAFKA__SASL_PASSWORD",
+    ),
+    "unknown user": ("SASL_PLAINTEXT", {"CHAINWATCH_KAFKA__SASL_USERNAME": "mallory"}, "SASL_USERNAME"),
+    "TLS against a plaintext SASL listener": (
+        "SASL_PLAINTEXT",
+        {"CHAINWATCH_KAFKA__SECURITY_PROTOCOL": "SASL_SSL", "CHAINWATCH_KAFKA__SSL_CAFILE": "ca"},
+        "CHAINWATCH_KAFKA__SECURITY_PROTOCOL",
+    ),
+}
+
+
+def wrong_env(tls: TlsFiles, case: str) -> tuple[str, dict[str, str], str]:
+    listener, changes, setting = WRONG[case]
+    env = security_env(tls, listener)
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key)
+        else:
+            env[key] = {"other_ca": str(tls.other_ca), "ca": str(tls.ca)}.get(value, value)
+    return listener, env, setting
+
+
+@pytest.mark.kafka
+@pytest.mark.parametrize("case", list(WRONG))
+def test_wrong_security_settings_fail_fast_naming_the_setting(
+    secure_broker: Any, tls: TlsFiles, tmp_path: Path, case: str
+) -> None:
+    listener, env, setting = wrong_env(tls, case)
+    pipe = secure_pipeline(secure_broker, tmp_path, listener, env)
+    path = tmp_path / "in.jsonl"
+    from streams.simulator import write_jsonl
+
+    write_jsonl(simulate_events(seed=1, sessions=1), path)
+    for args in (["topics", "create"], ["produce", str(path)], ["load", "--db", str(pipe.db)]):
+        began = time.monotonic()
+        done = pipe.cli(*args, timeout=60, check=False)
+        took = time.monotonic() - began
+        assert done.returncode != 0, (args, done.stdout)
+        assert setting in done.stderr, (args, done.stderr)
+        assert took < 20, f"{args} took {took:.0f}s to fail"  # not the clients' 30 s bootstrap timeout
+    worker = pipe.start_worker()
+    code = worker.wait(timeout=60)
+    assert code == 2 and setting in worker.output(), worker.output()
+
+
+@pytest.mark.kafka
+def test_preflight_accepts_every_good_configuration(secure_broker: Any, tls: TlsFiles) -> None:
+    for listener, mechanism in [
+        ("SSL", ""),
+        ("SASL_SSL", "SCRAM-SHA-256"),
+        ("SASL_SSL", "SCRAM-SHA-512"),
+        ("SASL_SSL", "PLAIN"),
+        ("SASL_PLAINTEXT", "SCRAM-SHA-512"),
+    ]:
+        env = security_env(tls, listener, mechanism or "SCRAM-SHA-512")
+        fields = {k.removeprefix("CHAINWATCH_KAFKA__").lower(): v for k, v in env.items()}
+        preflight(KafkaSettings(**fields), secure_broker.bootstrap_for(listener))
