@@ -52,9 +52,11 @@ from schemas.adapters import ADAPTERS
 from schemas.adapters.base import DeadLetter
 from schemas.events import AnyEvent, event_to_json
 from schemas.redaction import redact_text
+from streams.kafka_security import faust_credentials
 from streams.settings import (
     Settings,
     build_engine,  # noqa: F401  (re-exported: tests and benchmarks use it)
+    model_detectors_for,
 )
 from streams.topics import TopicSpec, topic_specs
 from streams.wire import FORMAT_HEADER, decode_events, decode_internal, encode_dead_letter, encode_model
@@ -296,8 +298,11 @@ class Topology:
         # Rule files reload without a restart (checked on every tick); an engine given by a test is fixed.
         self.reloader = RuleReloader(settings.engine.rules_dirs) if engine is None else None
         self._reported_errors: list[str] = []
+        # Model detectors (when a model file is configured) outlive rule reloads: one handle, re-read on ticks
+        self.model_detectors = model_detectors_for(settings) if engine is None else []
         self.engine = engine or Engine(
-            self.reloader.catalog.detectors if self.reloader else [], settings.engine.engine_settings()
+            (self.reloader.catalog.detectors if self.reloader else []) + self.model_detectors,
+            settings.engine.engine_settings(),
         )
         self.scopes: tuple[str, ...] = tuple(self.engine.scopes)
         self.partitions = settings.topics.partitions
@@ -339,6 +344,7 @@ class Topology:
         return faust.App(
             w.app_id,
             broker=brokers,
+            broker_credentials=faust_credentials(s.kafka),  # TLS / SASL (streams/kafka_security.py)
             broker_client_id=s.kafka.client_id,
             autodiscover=False,
             origin="streams.app",
@@ -687,7 +693,9 @@ class Topology:
                 for error in self._reported_errors:
                     log.error("rule file rejected, the previous rule set keeps running: %s", error)
             return False
-        fresh = Engine(self.reloader.catalog.detectors, self.settings.engine.engine_settings())
+        fresh = Engine(
+            self.reloader.catalog.detectors + self.model_detectors, self.settings.engine.engine_settings()
+        )
         if set(fresh.scopes) - set(self.scopes):
             log.error(
                 "the new rule set needs key scopes %s this worker has no topics for; restart it",
@@ -701,6 +709,7 @@ class Topology:
     async def _sweep(self, scope: str, message: Any, counts: Counts) -> None:
         """A tick: close the partition's idle keys, bring the others' detectors up to the watermark."""
         self.reload_rules()
+        self.engine.refresh()  # a new model file is picked up without a restart
         partition, offset = int(message.partition), int(message.offset)
         table = self.tables[scope]
         live = self._live(scope, partition)

@@ -58,6 +58,12 @@ def run(
     engine = build_engine(settings)
     db_path = db or settings.db_path
     show_progress = console.is_terminal and not json_output
+    from streams.delivery.pipeline import AlertPipeline
+
+    try:  # suppression rules and alert delivery (docs/alerts.md); None when neither is configured
+        pipeline = AlertPipeline.from_settings(settings.delivery)
+    except ChainwatchError as exc:
+        raise fail(str(exc)) from None
     try:
         if show_progress:
             with Progress(
@@ -70,12 +76,22 @@ def run(
             ) as bar:
                 task = bar.add_task("events", total=None)
                 report = replay(
-                    files, engine, db_path=db_path, fmt=fmt, progress=lambda n: bar.advance(task, n)
+                    files,
+                    engine,
+                    db_path=db_path,
+                    fmt=fmt,
+                    progress=lambda n: bar.advance(task, n),
+                    pipeline=pipeline,
                 )
         else:
-            report = replay(files, engine, db_path=db_path, fmt=fmt)
+            report = replay(files, engine, db_path=db_path, fmt=fmt, pipeline=pipeline)
     except (ChainwatchError, FileNotFoundError) as exc:
         raise fail(str(exc)) from None
+    finally:
+        if pipeline is not None:
+            from streams.cli_alerts import finish_delivery
+
+            finish_delivery(pipeline, settings.delivery.drain_seconds, err_console)
     if json_output:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
         return
@@ -180,11 +196,24 @@ def schema_export(
 
 
 def _register_commands() -> None:
-    from streams import cli_detectors, cli_kafka, cli_worker
+    from streams import cli_detectors, cli_kafka, cli_verify, cli_worker
 
     cli_detectors.register(app)
     cli_worker.register(app)
     cli_kafka.register(app)
+    from streams import cli_alerts
+
+    cli_alerts.register(app)  # alerts, show, triage, ui (docs/alerts.md)
+    cli_verify.register(app)
+    from streams import cli_db
+
+    cli_db.register(app)  # export --parquet, db views (docs/data-dictionary.md)
+    from streams import cli_receive
+
+    cli_receive.register(app)  # receive: the OTLP/HTTP receiver (docs/telemetry.md)
+    from streams import cli_model
+
+    cli_model.register(app)  # model train/evaluate/show/promote/simulate (docs/models.md)
 
 
 _register_commands()

@@ -151,6 +151,12 @@ def load(
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = load_settings()
     db_path = db or settings.db_path
+    from streams.delivery.pipeline import AlertPipeline
+
+    try:  # suppression rules and alert delivery (docs/alerts.md); None when neither is configured
+        pipeline = AlertPipeline.from_settings(settings.delivery, background=True)
+    except ChainwatchError as exc:
+        raise _fail(str(exc)) from None
     loader = Loader(
         settings,
         db_path,
@@ -159,12 +165,16 @@ def load(
         until_idle=until_idle,
         batch_records=batch_records,
         batch_seconds=batch_seconds,
+        alert_pipeline=pipeline,
     )
     install_signal_handlers(loader)
     try:
         stats = loader.run()
     except ChainwatchError as exc:
         raise _fail(str(exc), 1) from None
+    finally:
+        if pipeline is not None:
+            pipeline.close()
     if json_output:
         typer.echo(json.dumps(stats.to_dict(), indent=2))
     else:

@@ -44,6 +44,8 @@ from schemas.adapters import ADAPTERS
 from schemas.adapters.base import DeadLetter
 from schemas.alerts import Alert, ChainSummary, Finding
 from schemas.events import AnyEvent, event_to_json
+from streams.delivery.pipeline import AlertPipeline
+from streams.kafka_security import kafka_python_kwargs
 from streams.settings import Settings
 from streams.store import Batch, Store
 from streams.topics import KafkaUnavailable, require_topics
@@ -225,7 +227,7 @@ def write_isolating(store: Store, batch: Batch) -> list[DeadLetter]:
         [(Batch(events=[e]), "event", e.event_id) for e in batch.events]
         + [(Batch(chains=[c]), "chain", c.session_id) for c in batch.chains]
         + [(Batch(findings=[f]), "finding", f.finding_id) for f in batch.findings]
-        + [(Batch(alerts=[a]), "alert", a.alert_id) for a in batch.alerts]
+        + [(Batch(alerts=[a], suppressions=batch.suppressions), "alert", a.alert_id) for a in batch.alerts]
         + [(Batch(dead_letters=[d]), "dead letter", d.origin) for d in batch.dead_letters]
     )
     for single, kind, ident in singles:
@@ -313,6 +315,7 @@ class Loader:
         batch_records: int | None = None,
         batch_seconds: float | None = None,
         on_batch: Callable[[Batch], None] | None = None,
+        alert_pipeline: AlertPipeline | None = None,
     ) -> None:
         self.settings = settings
         self.db_path = Path(db_path)
@@ -322,6 +325,7 @@ class Loader:
         self.batch_records = batch_records or settings.kafka.loader_batch_records
         self.batch_seconds = batch_seconds or settings.kafka.loader_batch_seconds
         self.on_batch = on_batch
+        self.alert_pipeline = alert_pipeline  # suppression before the write, delivery spool after it
         t = settings.topics
         self.roles = {
             t.events: "events",
@@ -372,6 +376,7 @@ class Loader:
         require_topics(self.settings, self.bootstrap, list(self.roles))
         try:
             consumer = KafkaConsumer(
+                **kafka_python_kwargs(self.settings.kafka),  # require_topics above ran the security preflight
                 bootstrap_servers=self.bootstrap.split(","),
                 client_id=f"{self.settings.kafka.client_id}-loader",
                 group_id=self.group_id,
@@ -498,7 +503,11 @@ class Loader:
         assert self._store is not None
         records, self._pending, self._pending_since = self._pending, [], None
         batch = build_batch(records, self.roles, self.settings.worker.repartition_max_bytes)
+        if self.alert_pipeline:
+            self.alert_pipeline.before_write(self._store, batch)
         failed = write_isolating(self._store, batch)
+        if self.alert_pipeline:  # spooled before the offsets are committed: at-least-once into the spool
+            self.alert_pipeline.after_write(self._store, batch)
         self.stats.write_failures += len(failed)
         self.stats.batches += 1
         self.stats.rows += len(batch)

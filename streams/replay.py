@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from detectors.engine import Engine, Output, Runner
 from schemas.adapters import detect_format, parse_bytes
@@ -21,6 +21,9 @@ from schemas.alerts import Alert
 from schemas.events import AnyEvent
 from schemas.types import SEVERITY_RANK
 from streams.store import Batch, Store
+
+if TYPE_CHECKING:
+    from streams.delivery.pipeline import AlertPipeline
 
 FEED_BATCH = 5_000
 WRITE_BATCH = 50_000
@@ -124,6 +127,7 @@ def replay(
     db_path: Path | None = None,
     fmt: str | None = None,
     progress: Progress | None = None,
+    pipeline: AlertPipeline | None = None,
 ) -> ReplayReport:
     events, letters, stats = load_inputs(paths, fmt)
     events.sort(key=lambda e: e.event_time)  # stable: ties keep input order
@@ -131,7 +135,7 @@ def replay(
     report.inputs = stats
     report.dead_letters = len(letters)
     if db_path is not None:
-        write_all(db_path, events, letters, output)
+        write_all(db_path, events, letters, output, pipeline)
         report.db_path = str(db_path)
     return report
 
@@ -143,6 +147,7 @@ def run_events(
     output = Output()
     for start in range(0, len(events), FEED_BATCH):
         chunk = events[start : start + FEED_BATCH]
+        engine.refresh()  # a model file replaced during a long replay is used from the next batch on
         output.extend(runner.feed(chunk))
         if progress:
             progress(len(chunk))
@@ -158,16 +163,23 @@ def run_events(
 
 
 def write_all(
-    db_path: Path, events: Sequence[AnyEvent], letters: Sequence[DeadLetter], output: Output
+    db_path: Path,
+    events: Sequence[AnyEvent],
+    letters: Sequence[DeadLetter],
+    output: Output,
+    pipeline: AlertPipeline | None = None,
 ) -> None:
     with Store(db_path) as store:
         for start in range(0, max(len(events), 1), WRITE_BATCH):
             store.write(Batch(events=list(events[start : start + WRITE_BATCH])))
-        store.write(
-            Batch(
-                chains=output.chains,
-                findings=output.findings,
-                alerts=output.alerts,
-                dead_letters=list(letters),
-            )
+        batch = Batch(
+            chains=output.chains,
+            findings=output.findings,
+            alerts=output.alerts,
+            dead_letters=list(letters),
         )
+        if pipeline is not None:  # suppression marks the alerts before they are stored
+            pipeline.before_write(store, batch)
+        store.write(batch)
+        if pipeline is not None:  # the stored alerts go to the delivery spool
+            pipeline.after_write(store, batch)

@@ -8,11 +8,14 @@ the command line.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from detectors.base import Detector
 from detectors.engine import Engine, EngineSettings
+from streams.delivery.config import DeliverySettings
 
 
 class KafkaSettings(BaseModel):
@@ -35,6 +38,28 @@ class KafkaSettings(BaseModel):
     )
     loader_batch_seconds: float = Field(
         1.0, gt=0, description="Longest time the loader holds records before writing them to DuckDB."
+    )
+    # -- authentication and encryption (issue 9; translated for every client by streams/kafka_security.py)
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How clients talk to the brokers; production: SSL or SASL_SSL."
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism of the SASL_* protocols."
+    )
+    sasl_username: str | None = Field(None, description="SASL user name.")
+    sasl_password: SecretStr | None = Field(
+        None, description="SASL password, from the environment only (or use sasl_password_file)."
+    )
+    sasl_password_file: Path | None = Field(
+        None, description="File holding the SASL password (e.g. a mounted secret); trailing newline ignored."
+    )
+    ssl_cafile: Path | None = Field(
+        None, description="PEM bundle of the CA(s) that signed the brokers' certificates (default: system)."
+    )
+    ssl_certfile: Path | None = Field(None, description="PEM client certificate, for brokers requiring mTLS.")
+    ssl_keyfile: Path | None = Field(None, description="PEM private key of ssl_certfile (unencrypted).")
+    ssl_check_hostname: bool = Field(
+        True, description="Check that the broker's certificate names the host connected to (keep on)."
     )
 
 
@@ -109,6 +134,11 @@ class EngineConfig(BaseModel):
     rules_dirs: list[Path] = Field(
         default_factory=list, description="Extra folders of rule files (hot-reloaded)."
     )
+    model_path: Path | None = Field(
+        None,
+        description="Anomaly model file (`chainwatch model train`); loaded lazily, re-read when it "
+        "changes. Unset: no model detectors run (docs/models.md).",
+    )
 
     def engine_settings(self) -> EngineSettings:
         return EngineSettings(
@@ -119,6 +149,28 @@ class EngineConfig(BaseModel):
         )
 
 
+class ReceiverSettings(BaseModel):
+    """``chainwatch receive``, the OTLP/HTTP receiver (docs/telemetry.md)."""
+
+    host: str = Field("127.0.0.1", description="Bind address; only loopback unless you mean to expose it.")
+    port: int = Field(4318, ge=0, le=65535, description="Port (4318 is OTLP/HTTP's default).")
+    token: SecretStr | None = Field(
+        None, description="Bearer token exporters must send (CHAINWATCH_RECEIVER__TOKEN; environment only)."
+    )
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest request body as sent (413 beyond it)."
+    )
+    max_decoded_bytes: int = Field(
+        32 * 1024 * 1024, ge=1024, description="Largest body after gzip decompression (413 beyond it)."
+    )
+    deliver_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Longest wait for Kafka (or the database) to take a request's events before "
+        "answering 503 so the exporter retries (OTLP exporters give up after 10 s by default).",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHAINWATCH_", env_nested_delimiter="__", extra="ignore")
 
@@ -127,6 +179,8 @@ class Settings(BaseSettings):
     topics: TopicSettings = TopicSettings()
     worker: WorkerSettings = WorkerSettings()
     engine: EngineConfig = EngineConfig()
+    delivery: DeliverySettings = DeliverySettings()  # alert sinks, spool, suppression (docs/alerts.md)
+    receiver: ReceiverSettings = ReceiverSettings()  # `chainwatch receive` (docs/telemetry.md)
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -134,7 +188,17 @@ def build_engine(settings: Settings) -> Engine:
     from detectors.registry import load_catalog
 
     catalog = load_catalog(settings.engine.rules_dirs)
-    return Engine(catalog.detectors, settings.engine.engine_settings())
+    return Engine(catalog.detectors + model_detectors_for(settings), settings.engine.engine_settings())
+
+
+def model_detectors_for(settings: Settings) -> list[Detector]:
+    """The anomaly-model detectors when a model file is configured (CHAINWATCH_ENGINE__MODEL_PATH), all
+    reading one lazily loaded, hot-reloaded model file."""
+    if settings.engine.model_path is None:
+        return []
+    from detectors.models import ModelHandle, model_detectors
+
+    return model_detectors(ModelHandle(settings.engine.model_path))
 
 
 def load_settings() -> Settings:

@@ -5,6 +5,7 @@ per write. The replay runner and the Kafka loader are its only writers.
 from __future__ import annotations
 
 import importlib.resources
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,8 @@ from schemas.adapters.base import DeadLetter
 from schemas.alerts import Alert, ChainSummary, Finding
 from schemas.events import AnyEvent, CredentialEvent
 from schemas.ids import stable_hash
+from streams.integrity import IntegrityWriter
+from streams.views import create_views
 
 TABLES = ("events", "credentials", "chains", "findings", "alerts", "dead_letters")
 PRIMARY_KEYS = {
@@ -82,6 +85,12 @@ def finding_row(finding: Finding | Alert) -> dict[str, Any]:
     return data
 
 
+def alert_row(alert: Alert, suppression: tuple[str, str] | None = None) -> dict[str, Any]:
+    data = finding_row(alert)
+    data["suppressed_by"], data["suppression_reason"] = suppression or (None, None)
+    return data
+
+
 def dead_letter_row(letter: DeadLetter, received_at: datetime | None = None) -> dict[str, Any]:
     return {
         "dead_letter_id": stable_hash(letter.origin, str(letter.record_no), letter.stage, letter.raw),
@@ -103,6 +112,8 @@ class Batch:
     findings: list[Finding] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    # alert id -> (rule id, reason) of the suppression rule that matched it (streams/suppression.py)
+    suppressions: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return (
@@ -120,8 +131,12 @@ class Store:
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path), read_only=read_only)
+        self._integrity: IntegrityWriter | None = None
         if not read_only:
             self.con.execute(schema_sql())
+            IntegrityWriter.install(self.con)  # hash-chain columns and tables (streams/integrity.py)
+            self._integrity = IntegrityWriter(self.con, self.path)
+            create_views(self.con)  # analytic views for data teams (schemas/sql/views.sql)
         self._schemas = {table: self._arrow_schema(table) for table in TABLES}
 
     def _arrow_schema(self, table: str) -> pa.Schema:
@@ -133,7 +148,11 @@ class Store:
         return pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in columns])
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            if self._integrity is not None:
+                self._integrity.close()  # anchor this run's session heads
+        finally:
+            self.con.close()
 
     def __enter__(self) -> Store:
         return self
@@ -147,19 +166,30 @@ class Store:
         tool_events = [event_row(e) for e in batch.events if not isinstance(e, CredentialEvent)]
         credentials = [credential_row(e) for e in batch.events if isinstance(e, CredentialEvent)]
         # Later summaries of the same session win inside one batch.
-        chains = {c.session_id: c for c in batch.chains}
+        chains = [chain_row(c) for c in {c.session_id: c for c in batch.chains}.values()]
+        if self._integrity is None:
+            raise ValueError(f"{self.path} was opened read-only; it cannot be written")
         self.con.execute("BEGIN TRANSACTION")
         try:
-            self._upsert("events", tool_events)
-            self._upsert("credentials", credentials)
-            self._upsert_chains([chain_row(c) for c in chains.values()])
+            # Integrity columns; already-stored event ids are dropped (events are immutable once stored).
+            kept = self._integrity.prepare(
+                {"events": tool_events, "credentials": credentials},
+                chains,
+                {t: self._schemas[t].names for t in ("events", "credentials", "chains")},
+            )
+            self._upsert("events", kept["events"])
+            self._upsert("credentials", kept["credentials"])
+            self._upsert_chains(chains)
             self._upsert("findings", [finding_row(f) for f in batch.findings])
-            self._upsert("alerts", [finding_row(a) for a in batch.alerts])
+            self._upsert("alerts", [alert_row(a, batch.suppressions.get(a.alert_id)) for a in batch.alerts])
             self._upsert("dead_letters", [dead_letter_row(d) for d in batch.dead_letters])
+            self._integrity.finish(time.monotonic())
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
+            self._integrity.rolled_back()
             raise
+        self._integrity.committed()
 
     def _table(self, table: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
         schema = self._schemas[table]
@@ -202,10 +232,14 @@ class Store:
         return self.con.execute(sql, list(params)).fetchall()
 
 
+_STORAGE_ONLY_COLUMNS = frozenset({"integrity_seq", "prev_hash", "row_hash"})
+
+
 def _event_from_row(kind: str, row: dict[str, Any]) -> AnyEvent:
     from schemas.events import event_from_dict
 
-    data = {k: v for k, v in row.items() if v is not None}
+    # The integrity columns (streams/integrity.py) belong to the stored row, not to the event.
+    data = {k: v for k, v in row.items() if v is not None and k not in _STORAGE_ONLY_COLUMNS}
     if kind == "credential":
         data["kind"] = "credential"
     elif "arguments" in data:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.errors import ChainwatchError
+from streams.kafka_security import kafka_python_kwargs, preflight
 from streams.settings import Settings
 
 with warnings.catch_warnings():  # kafka-python 3.0 warns about importlib.resources on import
@@ -88,8 +89,10 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 def admin_client(settings: Settings, bootstrap: str | None = None) -> Iterator[Any]:
     """A kafka-python admin client; a broker that cannot be reached becomes :class:`KafkaUnavailable`."""
     servers = bootstrap or settings.kafka.bootstrap_servers
+    preflight(settings.kafka, servers)  # wrong TLS/SASL settings: a clear error now, not a 30 s timeout
     try:
         admin = KafkaAdminClient(
+            **kafka_python_kwargs(settings.kafka),
             bootstrap_servers=servers.split(","),
             client_id=f"{settings.kafka.client_id}-admin",
             request_timeout_ms=int(settings.kafka.request_timeout_seconds * 1000),

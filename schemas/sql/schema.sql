@@ -130,3 +130,17 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     raw            VARCHAR NOT NULL,
     received_at    TIMESTAMPTZ NOT NULL
 );
+
+-- Alert triage (issue 6). A suppressed alert is stored with the rule that suppressed it and is not
+-- delivered; databases created before these columns existed get them here.
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS suppressed_by VARCHAR;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS suppression_reason VARCHAR;
+
+-- Analysts' verdicts: append-only, the latest row of an alert wins (docs/alerts.md).
+CREATE TABLE IF NOT EXISTS verdicts (
+    alert_id    VARCHAR NOT NULL,
+    status      VARCHAR NOT NULL,            -- true-positive | false-positive | benign
+    note        VARCHAR,
+    analyst     VARCHAR,
+    recorded_at TIMESTAMPTZ NOT NULL
+);
