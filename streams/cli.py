@@ -174,8 +174,9 @@ def demo(
             ]
             print_alert(console, alert, [dict(zip(names, row, strict=True)) for row in rows])
     console.print(
-        f"\nQuery it: [bold]duckdb {db}[/] — tables events, credentials, chains, findings, alerts, "
-        "dead_letters (docs/data-model.md)"
+        f"\nQuery it: [bold]duckdb {db}[/] — views audit_trail, blast_radius_sessions, credential_posture, "
+        "detector_health and more (docs/data-dictionary.md); an alert's page: chainwatch show ALERT_ID "
+        f"--db {db}"
     )
 
 
