@@ -262,12 +262,20 @@ def list_alerts(
     return result
 
 
+# The latest verdict of an alert wins; on a tie (same microsecond) the graver status, as detector_health
+# (schemas/sql/views.sql) decides, so a tie never hides a confirmed attack and both agree.
+LATEST_VERDICT_ORDER = (
+    "recorded_at DESC, list_position(['true-positive', 'false-positive', 'benign'], status) NULLS LAST, "
+    "status, analyst NULLS LAST, note NULLS LAST"
+)
+
+
 def _verdict_join(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     if "status" not in _columns(con, "verdicts"):
         return "", "NULL AS verdict"
     return (
-        "LEFT JOIN (SELECT alert_id, arg_max(status, recorded_at) AS status FROM verdicts "
-        "GROUP BY alert_id) v "
+        f"LEFT JOIN (SELECT alert_id, status FROM verdicts QUALIFY row_number() OVER "
+        f"(PARTITION BY alert_id ORDER BY {LATEST_VERDICT_ORDER}) = 1) v "
         "ON v.alert_id = a.alert_id",
         "v.status AS verdict",
     )
@@ -446,7 +454,7 @@ def latest_verdict(con: duckdb.DuckDBPyConnection, alert_id: str) -> Verdict | N
         return None
     row = con.execute(
         "SELECT status, note, analyst, recorded_at FROM verdicts WHERE alert_id = ? "
-        "ORDER BY recorded_at DESC LIMIT 1",
+        f"ORDER BY {LATEST_VERDICT_ORDER} LIMIT 1",
         [alert_id],
     ).fetchone()
     return Verdict(row[0], row[1], row[2], row[3]) if row else None

@@ -19,7 +19,7 @@ from streams.export import (
     parquet_views_sql,
     verify_manifest,
 )
-from streams.views import refresh_views, view_names, views_sql
+from streams.views import ViewsError, refresh_views, view_names, views_sql
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)  # long paths must not be cut mid-word
@@ -92,6 +92,8 @@ def views(
             raise _fail(f"--db {db_path}: no such DuckDB file; give the file `chainwatch run/load` wrote")
         try:
             refresh_views(db_path)
+        except ViewsError as exc:
+            raise _fail(str(exc)) from None
         except duckdb.IOException as exc:
             raise _fail(
                 f"--db {db_path}: cannot open it for writing ({exc}); stop the loader first"

@@ -58,7 +58,8 @@ def _db(path: Path) -> Path:
 
 def read_labels(con: Any, table: str) -> dict[str, bool]:
     """session id -> anomalous, from a table with a ``session_id`` and a ``label`` column (a boolean, 0/1,
-    or text where 'benign', 'normal', '0', 'false' and '' mean benign and anything else anomalous)."""
+    or text where 'benign', 'normal', '0', 'false' and '' mean benign and anything else anomalous). A NULL
+    label is no label: the session is left out of the evaluation, not counted as benign."""
     try:
         cursor = con.execute(f'SELECT session_id, label FROM "{table.replace(chr(34), "")}"')
     except Exception as exc:
@@ -68,6 +69,8 @@ def read_labels(con: Any, table: str) -> dict[str, bool]:
         ) from None
     labels = {}
     for session_id, label in cursor.fetchall():
+        if label is None or session_id is None:
+            continue
         if isinstance(label, str):
             labels[str(session_id)] = label.strip().lower() not in ("benign", "normal", "0", "false", "")
         else:
@@ -105,7 +108,7 @@ def train(
     target_alert_rate: Annotated[
         float, typer.Option(help="Share of ordinary sessions the threshold lets through as findings.")
     ] = 0.01,
-    trees: Annotated[int, typer.Option(help="Trees in the IsolationForest.")] = 200,
+    trees: Annotated[int, typer.Option(min=1, help="Trees in the IsolationForest.")] = 200,
     json_output: Annotated[bool, typer.Option("--json", help="Print the metadata as JSON.")] = False,
 ) -> None:
     """Train the session model and agent baselines from DuckDB history; write a skops model file."""
@@ -118,6 +121,10 @@ def train(
         save_model(model, out)
     except ChainwatchError as exc:
         raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(
+            f"--out {out}: cannot write the model file ({exc.strerror or exc}); give a file path"
+        ) from None
     _print({"model": str(out), **model.metadata}, json_output)
 
 
@@ -172,7 +179,10 @@ def promote(
         raise _fail(str(exc)) from None
     loaded.metadata["maturity"] = "stable"
     loaded.metadata["promoted"] = {"by": by, "at": datetime.now(UTC).isoformat()}
-    save_model(loaded, model)
+    try:
+        save_model(loaded, model)
+    except OSError as exc:
+        raise _fail(f"{model}: cannot write the promoted model ({exc.strerror or exc})") from None
     typer.echo(f"{model}: maturity stable (promoted by {by})")
 
 

@@ -30,15 +30,32 @@ def ensure_demo_db(path: Path = DEMO_DB, *, seed: int = 7, sessions: int = 120) 
     path.parent.mkdir(parents=True, exist_ok=True)
     workload = path.parent / "workload.jsonl"
     write_jsonl(events, workload)
-    replay([str(workload)], build_engine(load_settings()), db_path=path, fmt="native")
+    before = set(path.parent.iterdir())
+    try:
+        replay([str(workload)], build_engine(load_settings()), db_path=path, fmt="native")
+    except BaseException:
+        # An interrupted build (a notebook stopped mid-way) must not leave a half-written database that
+        # every later run would take for the demo: remove what this build created (the file, its WAL and
+        # sidecars), so the next run starts over.
+        for created in set(path.parent.iterdir()) - before:
+            if created.name.startswith(path.name) and created.is_file():
+                created.unlink(missing_ok=True)
+        raise
     return path
 
 
 def connect_notebook_db(default: Path | str = DEMO_DB) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the notebooks' database (``$CHAINWATCH_NOTEBOOK_DB`` or ``default``),
-    built first when missing; a file written before the views existed gets them first."""
-    from streams.views import refresh_views
+    built first when missing; a chainwatch file written before the views existed gets them first. A team
+    database of views over a Parquet export (``chainwatch db views --parquet``) is read as it is."""
+    from streams.views import is_lake_database, refresh_views
 
     path = ensure_demo_db(notebook_db_path(Path(default)))
-    refresh_views(path)
+    probe = duckdb.connect(str(path), read_only=True)
+    try:
+        lake = is_lake_database(probe)
+    finally:
+        probe.close()
+    if not lake:
+        refresh_views(path)
     return duckdb.connect(str(path), read_only=True)

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from schemas.errors import ChainwatchError
 from streams.views import views_sql
 
 MANIFEST = "manifest.json"
@@ -49,9 +50,12 @@ PARTITION_COLUMNS = {
 }
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# A table's name becomes a directory of the export: only names that cannot leave it (no '/', '..', or an
+# absolute path, which DuckDB allows in a quoted identifier) and that every Parquet reader can open.
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class ExportError(Exception):
+class ExportError(ChainwatchError):
     """The export or the lake views cannot be made; the message says which input and what to do."""
 
 
@@ -130,6 +134,11 @@ def _connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _write_table(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> TableExport:
+    if not _TABLE_NAME.match(table):
+        raise ExportError(
+            f"table {table!r}: its name would not stay a plain directory of the export (only letters, "
+            "digits and _ are exported); rename or drop that table in a copy of the database, then export"
+        )
     columns = _columns(con, table)
     part = _partition_column(table, columns)
     select = ", ".join(_quote_ident(n) for n, _ in columns)
@@ -224,7 +233,11 @@ def _replace_dir(staged: Path, out_dir: Path, overwrite: bool) -> None:
     if out_dir.is_dir() and any(out_dir.iterdir()):
         retired = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
         out_dir.rename(retired)
-        staged.rename(out_dir)
+        try:
+            staged.rename(out_dir)
+        except OSError:
+            retired.rename(out_dir)  # put the previous export back: the folder is never left empty
+            raise
         shutil.rmtree(retired)
         return
     if out_dir.is_dir():
@@ -237,12 +250,12 @@ def export_parquet(db_path: Path, out_dir: Path, *, overwrite: bool = False) -> 
     out_dir = out_dir.resolve()
     _check_target(out_dir, overwrite)
     con = _connect_read_only(db_path)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     staged = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(staged, ignore_errors=True)
-    staged.mkdir()
     report = ExportReport(out_dir=out_dir)
     try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(staged, ignore_errors=True)
+        staged.mkdir()
         con.execute("BEGIN TRANSACTION")  # one snapshot for every table
         for table in _base_tables(con):
             report.tables.append(_write_table(con, table, staged / table))
@@ -251,6 +264,12 @@ def export_parquet(db_path: Path, out_dir: Path, *, overwrite: bool = False) -> 
         report.files = len(manifest["files"])
         report.bytes = sum(int(f["bytes"]) for f in manifest["files"])
         _replace_dir(staged, out_dir, overwrite)
+    except (OSError, duckdb.Error) as exc:
+        # a full disk, a folder without write permission: said about the export, not as a traceback
+        raise ExportError(
+            f"--parquet {out_dir}: the export failed ({exc}); nothing was replaced: free space or fix the "
+            "folder's permissions, then export again"
+        ) from None
     finally:
         con.close()
         shutil.rmtree(staged, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Parquet export: hive layout by day, a manifest that catches tampering, and the same view results from
+"""Parquet export: hive layout by day, a manifest that catches changed files, and the same view results from
 the lake as from the DuckDB file (on the hand-checked dataset and on the demo workload)."""
 
 from __future__ import annotations
@@ -187,6 +187,33 @@ def test_export_refuses_to_clobber_and_overwrites_only_an_export(known_db: Path,
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left behind
 
 
+@pytest.mark.parametrize("name", ["../escaped", "/tmp/absolute", "day=2026-01-01/x"])
+def test_a_table_name_cannot_write_outside_the_export(known_db: Path, tmp_path: Path, name: str) -> None:
+    import shutil
+
+    db = Path(shutil.copy(known_db, tmp_path / "hostile.duckdb"))
+    con = duckdb.connect(str(db))
+    quoted = name.replace('"', '""')
+    con.execute(f'CREATE TABLE "{quoted}" (seen TIMESTAMPTZ, secret VARCHAR)')
+    con.execute(f"INSERT INTO \"{quoted}\" VALUES (TIMESTAMPTZ '2026-03-02 10:00:00+00', 'x')")
+    con.close()
+    before = {p.name for p in tmp_path.iterdir()}
+    with pytest.raises(ExportError, match=r"table .*: its name would not stay a plain directory"):
+        export_parquet(db, tmp_path / "out" / "lake")
+    assert not (tmp_path / "escaped").exists() and not Path("/tmp/absolute").exists()
+    assert {p.name for p in tmp_path.iterdir()} - before <= {"out"}
+    assert not (tmp_path / "out" / "lake").exists()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []  # no staging left behind
+
+
+def test_an_unwritable_target_is_an_export_error_not_a_traceback(known_db: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the export's parent folder should be")
+    with pytest.raises(ExportError, match=r"--parquet .*lake: the export failed .*export again"):
+        export_parquet(known_db, blocker / "lake")
+    assert blocker.read_text().startswith("a file")
+
+
 def test_export_names_a_missing_database(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match=r"--db .*nope\.duckdb: no such DuckDB file"):
         export_parquet(tmp_path / "nope.duckdb", tmp_path / "lake")
@@ -242,3 +269,26 @@ def test_export_says_what_to_do_when_a_writer_holds_the_database(known_db: Path,
         writer.kill()
         writer.wait()
     assert not (tmp_path / "lake").exists()
+
+
+def test_a_team_database_of_lake_views_is_read_not_rewritten(
+    lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streams.demo_data import NOTEBOOK_DB_ENV, connect_notebook_db
+
+    team = tmp_path / "team.duckdb"
+    con = duckdb.connect(str(team))
+    create_parquet_views(con, lake)
+    con.close()
+    # The notebooks read it as it is (notebooks/README.md): the store's table DDL must not run on it.
+    monkeypatch.setenv(NOTEBOOK_DB_ENV, str(team))
+    notebook = connect_notebook_db(tmp_path / "unused.duckdb")
+    try:
+        assert notebook.execute("SELECT count(*) FROM audit_trail").fetchone() == (3,)
+    finally:
+        notebook.close()
+    assert not (tmp_path / "unused.duckdb").exists()
+    # `db views --db` is for chainwatch databases: on a lake database it says what to run instead.
+    result = CliRunner().invoke(app, ["db", "views", "--db", str(team)])
+    assert result.exit_code == 2
+    assert "views over a Parquet export" in result.output and "--parquet DIR" in result.output

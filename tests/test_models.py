@@ -12,6 +12,8 @@ import pytest
 
 from detectors.engine import Engine, Runner
 from detectors.models import (
+    FEATURE_NAMES,
+    Baseline,
     ModelFile,
     ModelFileError,
     ModelHandle,
@@ -114,6 +116,69 @@ def test_foreign_files_are_refused_with_the_reason(tmp_path: Path, model: ModelF
         load_model(tmp_path / "missing.skops")
 
 
+TRIPPED: list[str] = []
+
+
+class Tripwire:
+    """Records being rebuilt: a model file holding one must be refused before skops constructs anything."""
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        TRIPPED.append("rebuilt")
+        self.__dict__.update(state)
+
+
+def _with_schema(data: bytes, change: object) -> bytes:
+    """The archive ``data`` with its schema.json edited by ``change(schema)`` (a hand-crafted file)."""
+    import io
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            if info.filename == "schema.json":
+                schema = json.loads(body)
+                change(schema)  # type: ignore[operator]
+                body = json.dumps(schema).encode()
+            target.writestr(info, body)
+    return out.getvalue()
+
+
+def test_types_outside_a_models_own_are_refused_unread(model: ModelFile) -> None:
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    chainwatch = {"format": "chainwatch-model", "format_version": 1, "metadata": "{}", "baseline": "{}"}
+    # A type skops would trust by default (any scikit-learn estimator) is still not a model's.
+    other = sio.dumps({**chainwatch, "estimator": LogisticRegression()})
+    with pytest.raises(ModelFileError, match=r"never contains \(sklearn\.linear_model.*LogisticRegression"):
+        model_from_bytes(other, "other.skops")
+    # A class of our own with a __setstate__: refused before skops rebuilds (and so runs) anything.
+    TRIPPED.clear()
+    hostile = sio.dumps({**chainwatch, "estimator": Tripwire()})
+    with pytest.raises(ModelFileError, match=r"never contains \(tests\.test_models\.Tripwire"):
+        model_from_bytes(hostile, "hostile.skops")
+    assert TRIPPED == []
+
+    # A function node (skops' way to reference os.system & co) behind harmless-looking type names.
+    def disguise(schema: dict[str, object]) -> None:
+        content = schema["content"]
+        assert isinstance(content, dict)
+        content["estimator"] = {
+            "__class__": "str",
+            "__module__": "builtins",
+            "__loader__": "FunctionNode",
+            "content": {"module_path": "os", "function": "system"},
+            "__id__": 1,
+        }
+
+    with pytest.raises(ModelFileError, match="FunctionNode"):
+        model_from_bytes(_with_schema(model.to_bytes(), disguise), "disguised.skops")
+    # The untouched file of a trained model passes the same checks.
+    assert model_from_bytes(model.to_bytes(), "ok.skops").metadata == model.metadata
+
+
 def test_a_model_for_other_features_is_refused(model: ModelFile) -> None:
     changed = ModelFile(model.estimator, model.baseline, {**model.metadata, "features": ["a", "b"]})
     with pytest.raises(ModelFileError, match="built for features"):
@@ -121,6 +186,21 @@ def test_a_model_for_other_features_is_refused(model: ModelFile) -> None:
     older = ModelFile(model.estimator, model.baseline, {**model.metadata, "feature_version": 0})
     with pytest.raises(ModelFileError, match="version 0"):
         model_from_bytes(older.to_bytes(), "old.skops")
+
+
+def test_a_damaged_model_is_refused_not_raised_into_the_worker(model: ModelFile) -> None:
+    import skops.io as sio
+
+    good = {"format": "chainwatch-model", "format_version": 1, "estimator": model.estimator}
+    metadata, baseline = json.dumps(model.metadata), json.dumps(model.baseline.to_dict())
+    for damaged in (
+        {**good, "metadata": metadata, "baseline": "{}"},  # baseline without its agents
+        {**good, "metadata": "{not json", "baseline": baseline},
+        {**good, "metadata": json.dumps({**model.metadata, "threshold": "NaN"}), "baseline": baseline},
+        {"format": "chainwatch-model", "format_version": 1, "metadata": metadata},  # no estimator
+    ):
+        with pytest.raises(ModelFileError, match=r"damaged|not a finite number|not an IsolationForest"):
+            model_from_bytes(sio.dumps(damaged), "damaged.skops")
 
 
 def _stream_features(engine: Engine, events: list[AnyEvent]) -> dict[str, list[float]]:
@@ -153,6 +233,11 @@ def test_stream_and_duckdb_history_give_the_same_features(
     path = save_model(model, tmp_path / "m.skops")
     stream = _stream_features(Engine(model_detectors(ModelHandle(path))), events)
     assert len(batch) > 250
+    # The features vary across these sessions, the baseline-dependent new_* ones included, so the
+    # comparison below covers them (a feature stuck at one value would prove nothing). The simulator gives
+    # every session exactly one credential: credentials_used is the one constant.
+    varied = {name for i, name in enumerate(FEATURE_NAMES) if len({raw[i] for raw in batch.values()}) > 1}
+    assert varied == set(FEATURE_NAMES) - {"credentials_used"}
     assert {k: stream[k] for k in batch} == batch
 
 
@@ -251,6 +336,20 @@ def test_cadence_flags_machine_speed_and_metronome_runs(tmp_path: Path, model: M
     # The simulator's benign traffic keeps human-ish pace: no cadence finding on it.
     benign = Runner(Engine(model_detectors(handle))).feed(list(run.events))
     assert [f for f in benign.findings if f.detector_id == "models.cadence"] == []
+    # Against the agent's own baseline: for an agent whose history always calls every 3 s, the same
+    # metronome is its normal pace (the machine-speed burst is still not).
+    steady = Baseline.from_dict(model.baseline.to_dict())
+    agent_profile, group_profile = steady.profiles(call.agent_id)
+    for profile in (agent_profile, group_profile):
+        assert profile is not None
+        profile.gap_hist = [0] * len(profile.gap_hist)
+        profile.gap_hist[34] = 500  # the 10**0.4-10**0.5 s bin: every gap about 3 s
+    timer = ModelHandle(save_model(ModelFile(model.estimator, steady, model.metadata), tmp_path / "t.skops"))
+    out = Runner(Engine(model_detectors(timer))).feed([*burst, *metronome])
+    patterns = {
+        (f.session_id, f.details["pattern"]) for f in out.findings if f.detector_id == "models.cadence"
+    }
+    assert patterns == {(call.session_id, "burst")}
 
 
 def test_a_new_model_file_is_picked_up_without_a_restart(
@@ -339,6 +438,10 @@ def test_model_commands_train_evaluate_and_refuse(tmp_path: Path) -> None:
         app, ["model", "evaluate", "--db", str(train_db), "--model", str(out), "--labels-table", "nope"]
     )
     assert result.exit_code == 2 and "session_id and label" in result.output
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    result = cli.invoke(app, ["model", "train", "--db", str(train_db), "--out", str(folder), "--trees", "5"])
+    assert result.exit_code == 2 and "--out" in result.output and "give a file path" in result.output
 
 
 def test_labels_tables_and_since_are_read_as_documented() -> None:
@@ -351,7 +454,10 @@ def test_labels_tables_and_since_are_read_as_documented() -> None:
     write_labels(con, {"s1": "coding_task", "s2": "secret_burst"})
     assert read_labels(con, "session_labels") == {"s1": False, "s2": True}
     con.execute("CREATE TABLE mine (session_id VARCHAR, label VARCHAR)")
-    con.execute("INSERT INTO mine VALUES ('a', 'benign'), ('b', 'exfiltration'), ('c', ''), ('d', '1')")
+    con.execute(
+        "INSERT INTO mine VALUES ('a', 'benign'), ('b', 'exfiltration'), ('c', ''), ('d', '1'), ('e', NULL)"
+    )
+    # a NULL label is unlabelled: left out, not counted as a benign session
     assert read_labels(con, "mine") == {"a": False, "b": True, "c": False, "d": True}
     with pytest.raises(ChainwatchError, match="session_id and label"):
         read_labels(con, "missing")

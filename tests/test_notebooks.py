@@ -52,3 +52,24 @@ def test_notebook_executes(path: Path, notebook_db: Path, monkeypatch: pytest.Mo
         if "image/png" in output.get("data", {})
     )
     assert images >= 1, f"{path.name} drew no figure"
+
+
+def test_an_interrupted_demo_build_leaves_no_database_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    import streams.replay
+
+    def interrupted(paths: list[str], engine: object, *, db_path: Path, **_: object) -> None:
+        con = duckdb.connect(str(db_path))  # half a build: a database file, then the user stops it
+        con.execute("CREATE TABLE events (event_id VARCHAR)")
+        con.close()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(streams.replay, "replay", interrupted)
+    target = tmp_path / "demo" / "chainwatch.duckdb"
+    with pytest.raises(KeyboardInterrupt):
+        ensure_demo_db(target, sessions=5)
+    assert not target.exists()  # the next run builds it again instead of reading half a demo
+    assert sorted(p.name for p in target.parent.iterdir()) == ["workload.jsonl"]

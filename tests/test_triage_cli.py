@@ -14,6 +14,7 @@ from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from streams import cli_alerts
+from streams.alert_view import list_alerts
 from streams.cli import app
 from streams.cli_alerts import parse_since
 from streams.settings import Settings
@@ -148,6 +149,28 @@ def test_triage_records_verdicts_latest_wins_and_the_fp_rate_query(
     assert match
     (row,) = con.execute(match.group(1)).fetchall()
     assert row[:4] == ("privilege.escalation_chain", 2, 1, 1) and row[4] == 0.0
+
+
+def test_a_verdict_tie_goes_to_the_graver_status_as_in_detector_health(demo_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "tie.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    with duckdb.connect(str(db)) as con:
+        for status in ("benign", "true-positive", "false-positive"):  # one microsecond, three analysts
+            con.execute(
+                "INSERT INTO verdicts (alert_id, status, note, analyst, recorded_at) "
+                "VALUES (?, ?, 'tie', 'ana', TIMESTAMPTZ '2026-11-29 12:00:00+00')",
+                [KNOWN_ALERT, status],
+            )
+    shown = invoke("show", KNOWN_ALERT, "--db", str(db), "--json")
+    assert json.loads(shown.stdout)["verdict"]["status"] == "true-positive"
+    with duckdb.connect(str(db), read_only=True) as con:
+        listed = {row.alert.alert_id: row.verdict for row in list_alerts(con, detector="privilege.")}
+        assert listed[KNOWN_ALERT] == "true-positive"  # the queue's status column
+        counted = con.execute(
+            "SELECT sum(true_positive), sum(benign) FROM detector_health "
+            "WHERE detector_id = 'privilege.escalation_chain'"
+        ).fetchone()
+    assert counted == (1, 0)
 
 
 def test_audited_text_is_printed_literally_never_as_markup(

@@ -276,8 +276,13 @@ def test_detector_health_counts_suppressions_and_verdicts(con: duckdb.DuckDBPyCo
         1,
     )
     assert never["false_positive_rate"] == 1.0
+    # a2: true-positive and benign recorded in the same instant; the tie goes to the graver verdict
     escalation = found[("privilege.escalation_chain", DAY1)]
-    assert (escalation["true_positive"], escalation["false_positive_rate"]) == (1, 0.0)
+    assert (escalation["true_positive"], escalation["benign"], escalation["false_positive_rate"]) == (
+        1,
+        0,
+        0.0,
+    )
     anomaly = found[("behaviour.anomaly", DAY2)]
     assert (anomaly["findings"], anomaly["alerts"], anomaly["false_positive_rate"]) == (1, 0, None)
 
@@ -289,6 +294,27 @@ def test_ingest_health_counts_late_and_dead_lettered_events(con: duckdb.DuckDBPy
     assert (found[DAY2]["events"], found[DAY2]["late_events"]) == (5, 1)  # s3-late only, not s3-ontime
     assert (found[DAY2]["dead_letters"], found[DAY2]["dead_parse"]) == (1, 1)
     assert (found[DAY3]["events"], found[DAY3]["dead_letters"], found[DAY3]["dead_validate"]) == (0, 1, 1)
+
+
+def test_days_are_utc_days_whatever_the_sessions_time_zone(db: Path) -> None:
+    # UTC+14: 10:00 and 11:00 UTC on 2026-03-02 are already 2026-03-03 there; the views must not follow it.
+    local = duckdb.connect(str(db), read_only=True)
+    local.execute("SET TimeZone = 'Pacific/Kiritimati'")
+    try:
+        activity = [
+            (r[0], r[1]) for r in local.execute("SELECT agent_id, day FROM agent_activity").fetchall()
+        ]
+        health = {r[0] for r in local.execute("SELECT day FROM detector_health").fetchall()}
+        ingest = [r[0] for r in local.execute("SELECT day FROM ingest_health").fetchall()]
+        shifted = local.execute(
+            "SELECT CAST(started_at AS DATE) FROM chains WHERE session_id = 's1'"
+        ).fetchone()
+    finally:
+        local.close()
+    assert shifted == (DAY2,)  # the session's own time zone does move the day: the test can tell
+    assert activity == [("agent-a", DAY1), ("agent-b", DAY2)]
+    assert health == {DAY1, DAY2}
+    assert ingest == [DAY1, DAY2, DAY3]
 
 
 def test_views_keep_their_shape_when_tables_gain_columns(tmp_path: Path) -> None:

@@ -16,7 +16,8 @@ Three sessions over two days (UTC):
 Alerts: ``a1`` never_revoked on s2 (risk 80), ``a2`` escalation on s2 (risk 95), ``a3`` never_revoked on s1
 (risk 40, suppressed by rule ``rule-1``). Findings: one per alert, plus ``f4`` (never_revoked on s1, held
 back by the engine's suppression) and ``f5`` (an experimental detector on s3, 2026-03-03). Verdicts: a1
-true-positive then false-positive (the latest wins), a2 true-positive. Dead letters: a parse failure on
+true-positive then false-positive (the latest wins), a2 true-positive and benign recorded in the same
+instant (a tie: the graver, true-positive, wins). Dead letters: a parse failure on
 2026-03-03 and a validation failure on 2026-03-04.
 """
 
@@ -383,6 +384,7 @@ VERDICTS = [
     ("a1", "true-positive", "looked real", "ana", at(T2, 3600)),
     ("a1", "false-positive", "a test account", "ben", at(T2, 5400)),
     ("a2", "true-positive", None, "ana", at(T2, 3600)),
+    ("a2", "benign", "same instant: a tie", "cem", at(T2, 3600)),  # a tie: the graver verdict wins
 ]
 
 DEAD_LETTERS = [

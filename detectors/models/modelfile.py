@@ -1,15 +1,19 @@
 """The model file: a skops archive (a zip of JSON and numpy arrays, never a pickle) holding the fitted
 estimator, the agents' baseline and the metadata that says what it was built from and for.
 
-Loading checks, in order: the file exists; it is not a pickle; it is a skops archive; it holds no types
-beyond the IsolationForest's own; it is a chainwatch model of a known format version; it was built for the
-features this chainwatch computes. Each refusal says which check failed and what to do.
+Loading checks, in order: the file exists; it is not a pickle; it is a skops archive; every node its
+schema declares is one of the few (loader, type) pairs a chainwatch model is made of (``ALLOWED_NODES``:
+containers, strings, numpy arrays, the IsolationForest, its trees) and skops finds no type beyond those it
+trusts by default and ``TRUSTED_TYPES`` — both before skops builds a single object; it is a chainwatch model
+of a known format version; it was built for the features this chainwatch computes; the estimator really is
+an IsolationForest of extra-trees. Each refusal says which check failed and what to do.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +30,25 @@ FORMAT_VERSION = 1
 TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
 _PICKLE_MAGIC = (b"\x80", b"(", b"c", b"]", b"}")  # protocol 2+ opcode, or the first opcodes of protocol 0/1
 RETRAIN = "retrain it with `chainwatch model train --db PATH --out FILE`"
+# Every (skops loader, module, class) a chainwatch model file holds. skops on its own trusts far more by
+# default (hundreds of scikit-learn estimators, numpy and scipy ufuncs): a model file has no use for any of
+# them, so anything else in the schema is refused before skops builds a single object.
+ALLOWED_NODES = frozenset(
+    {
+        *(("JsonNode", "builtins", c) for c in ("str", "int", "float", "bool", "NoneType")),
+        ("DictNode", "builtins", "dict"),
+        ("ListNode", "builtins", "list"),
+        ("TupleNode", "builtins", "tuple"),
+        ("TypeNode", "builtins", "str"),  # the type of a dict's keys
+        ("NdArrayNode", "numpy", "ndarray"),
+        # numpy scalars and dtypes: plain data; another scikit-learn release may keep an attribute as one
+        *(("NdArrayNode", "numpy", c) for c in ("float64", "float32", "int64", "int32", "bool_", "bool")),
+        ("DTypeNode", "numpy", "dtype"),
+        ("ObjectNode", "sklearn.ensemble._iforest", "IsolationForest"),
+        ("ObjectNode", "sklearn.tree._classes", "ExtraTreeRegressor"),
+        ("TreeNode", "sklearn.tree._tree", "Tree"),
+    }
+)
 
 
 class ModelFileError(ChainwatchError):
@@ -106,6 +129,13 @@ def model_from_bytes(data: bytes, origin: str = "model") -> ModelFile:
         )
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ModelFileError(f"{where}: not a chainwatch model (not a skops archive); {RETRAIN}")
+    foreign = sorted(_declared_nodes(data, where) - ALLOWED_NODES)
+    if foreign:
+        shown = ", ".join(f"{module}.{name} ({loader})" for loader, module, name in foreign[:5])
+        raise ModelFileError(
+            f"{where}: holds types a chainwatch model never contains ({shown}); refused unread. "
+            f"{RETRAIN[0].upper()}{RETRAIN[1:]}"
+        )
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # a zip that is not a skops archive: skops raises whatever it meets first
@@ -131,19 +161,66 @@ def model_from_bytes(data: bytes, origin: str = "model") -> ModelFile:
             f"{where}: model format version {content.get('format_version')!r}, this chainwatch reads "
             f"{FORMAT_VERSION}; {RETRAIN}"
         )
-    metadata = json.loads(content["metadata"])
+    try:
+        metadata = json.loads(content["metadata"])
+        baseline = Baseline.from_dict(json.loads(content["baseline"]))
+        threshold = float(metadata["threshold"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # A worker re-reads this file on a tick: a damaged one must be refused, not raise anything else.
+        raise ModelFileError(
+            f"{where}: the metadata or baseline is damaged ({type(exc).__name__}: {exc}); {RETRAIN}"
+        ) from None
+    if not math.isfinite(threshold):
+        raise ModelFileError(f"{where}: the threshold {threshold} is not a finite number; {RETRAIN}")
     features = tuple(metadata.get("features", ()))
     if features != FEATURE_NAMES or metadata.get("feature_version") != FEATURE_VERSION:
         raise ModelFileError(
             f"{where}: built for features {list(features)} (version {metadata.get('feature_version')}), "
             f"this chainwatch computes {list(FEATURE_NAMES)} (version {FEATURE_VERSION}); {RETRAIN}"
         )
-    estimator = content["estimator"]
-    if type(estimator).__name__ != "IsolationForest" or getattr(estimator, "n_features_in_", None) != len(
-        FEATURE_NAMES
-    ):
+    estimator = content.get("estimator")
+    if not _is_session_forest(estimator):
         raise ModelFileError(
-            f"{where}: the estimator is not an IsolationForest over the {len(FEATURE_NAMES)} "
-            f"session features; {RETRAIN}"
+            f"{where}: the estimator is not an IsolationForest of extra-trees over the "
+            f"{len(FEATURE_NAMES)} session features; {RETRAIN}"
         )
-    return ModelFile(estimator, Baseline.from_dict(json.loads(content["baseline"])), metadata)
+    return ModelFile(estimator, baseline, metadata)
+
+
+def _declared_nodes(data: bytes, where: str) -> set[tuple[str, str, str]]:
+    """(loader, module, class) of every node in the archive's ``schema.json``, read as plain JSON."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(
+            f"{where}: not a chainwatch model (no readable skops schema: {exc}); {RETRAIN}"
+        ) from None
+    found: set[tuple[str, str, str]] = set()
+    pending: list[Any] = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if "__loader__" in node or "__class__" in node:
+                found.add(
+                    (str(node.get("__loader__")), str(node.get("__module__")), str(node.get("__class__")))
+                )
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
+
+
+def _is_session_forest(estimator: Any) -> bool:
+    """The estimator is what the flattened scorer reads: an IsolationForest of extra-trees over the
+    session features (a wrong shape would otherwise fail on the first session scored, not on load)."""
+    from sklearn.ensemble import IsolationForest
+    from sklearn.tree import ExtraTreeRegressor
+
+    return (
+        isinstance(estimator, IsolationForest)
+        and getattr(estimator, "n_features_in_", None) == len(FEATURE_NAMES)
+        and len(getattr(estimator, "estimators_", ())) > 0
+        and all(isinstance(tree, ExtraTreeRegressor) for tree in estimator.estimators_)
+        and len(estimator.estimators_features_) == len(estimator.estimators_)
+    )

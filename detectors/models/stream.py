@@ -293,8 +293,9 @@ class Cadence(ModelDetector, StatefulDetector):
     description = (
         "A run of calls with sub-second gaps far below the agent's own 5th percentile gap, or a run of "
         "gaps so regular (coefficient of variation under 5%) that a script replaying a token is likelier "
-        "than the agent; baselines come from the agent's (or its peer group's) history. Cannot see "
-        "timing across sessions, nor a script that adds jitter."
+        "than the agent, unless the agent's own history keeps one fixed pace; baselines come from the "
+        "agent's (or its peer group's) history. Cannot see timing across sessions, nor a script that "
+        "adds jitter."
     )
     severity = Severity.MEDIUM
     runbook = (
@@ -354,7 +355,13 @@ class Cadence(ModelDetector, StatefulDetector):
                     },
                 )
             )
-        if len(gaps) == RHYTHM_GAPS and "rhythm" not in fired:
+        # A fixed rhythm is only strange for an agent whose own history has more than one pace: an agent
+        # that always calls on a timer (5th and 95th percentile gaps in the same histogram bin) is itself.
+        if (
+            len(gaps) == RHYTHM_GAPS
+            and "rhythm" not in fired
+            and profile.gap_quantile(0.05) != profile.gap_quantile(0.95)
+        ):
             mean = sum(gaps) / RHYTHM_GAPS
             # A coefficient of variation under 5% keeps every gap within sqrt(n) * 5% of the mean: the
             # range test rejects ordinary runs without the standard deviation.

@@ -518,11 +518,16 @@ ORDER BY d.agent_id, d.day;
 -- Per detector per UTC day (of first_seen): findings, alerts, suppressions, analysts' verdicts.
 CREATE OR REPLACE VIEW detector_health AS
 WITH latest_verdicts AS (
-    -- verdicts are append-only: the latest row of an alert is its verdict
+    -- verdicts are append-only: the latest row of an alert is its verdict. Two rows recorded in the same
+    -- microsecond have no latest: the graver status wins (true-positive, then false-positive, then benign),
+    -- so a tie never hides a confirmed attack, and the same data gives the same answer from either source.
     SELECT alert_id, status
     FROM verdicts
     QUALIFY row_number() OVER (
-        PARTITION BY alert_id ORDER BY recorded_at DESC, status, analyst NULLS LAST, note NULLS LAST
+        PARTITION BY alert_id
+        ORDER BY recorded_at DESC,
+            list_position(['true-positive', 'false-positive', 'benign'], status) NULLS LAST, status,
+            analyst NULLS LAST, note NULLS LAST
     ) = 1
 ),
 found AS (
