@@ -258,6 +258,9 @@ class SoakReport:
     dead_letter_records: int = 0
     dead_letters_without_reason: int = 0
     empty_inputs: int = 0  # messages holding no record for their adapter: nothing to process or lose
+    # hostile kind -> messages of it found empty: the expectation comes from the same decoder as the
+    # worker, so an "empty" verdict outside the kinds built to be empty would hide a silent loss
+    empty_kinds: dict[str, int] = field(default_factory=dict)
     unaccounted: list[str] = field(default_factory=list)
     rss_start_mib: float = 0.0
     rss_peak_mib: float = 0.0
@@ -404,6 +407,7 @@ def run_soak(
         for origin, message, expected in zip(origins, stream, expectations, strict=True):
             if expected.empty:
                 report.empty_inputs += 1
+                report.empty_kinds[message.kind] = report.empty_kinds.get(message.kind, 0) + 1
             elif (expected.dead or expected.kept == 0) and origin not in dead_origins:
                 report.unaccounted.append(f"{message.kind} at {origin}: no dead letter")
         if report.worker_events != report.expected_events:

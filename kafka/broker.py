@@ -708,7 +708,8 @@ class LocalKafka:
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
         except subprocess.TimeoutExpired as exc:
-            raise BrokerStartError(f"{label} timed out: {' '.join(cmd)}") from exc
+            shown = " ".join(re.sub(r"password=[^,\]]*", "password=***", part) for part in cmd)
+            raise BrokerStartError(f"{label} timed out: {shown}") from exc  # SCRAM passwords masked
         if proc.returncode != 0:
             output = (proc.stdout + proc.stderr).strip()
             raise BrokerStartError(f"{label} failed (exit {proc.returncode}) for {self.data_dir}:\n{output}")

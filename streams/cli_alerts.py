@@ -65,7 +65,9 @@ def _open(db: Path | None, *, write: bool = False) -> duckdb.DuckDBPyConnection:
         from streams.store import Store
 
         try:
-            return Store(path).con  # applies the DDL: verdicts and the suppression columns exist
+            # applies the DDL (verdicts, the suppression columns); verdicts are not part of the hash-chained
+            # trail, so an analyst needs no integrity key
+            return Store(path, audit_trail=False).con
         except duckdb.IOException as exc:
             raise _fail(
                 f"cannot open {path} for writing ({exc}); another process (the loader?) holds it: "

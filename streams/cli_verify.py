@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import duckdb
 import typer
 
 from streams.integrity import IntegrityKeyError, Problem, Report, key_from_env, verify_db
@@ -66,7 +67,15 @@ def register(app: typer.Typer) -> None:
                 key = key_from_env()
             except IntegrityKeyError as exc:
                 _die(str(exc))
-            report: Report = verify_db(db, key, manifest)
+            try:
+                report: Report = verify_db(db, key, manifest)
+            except duckdb.Error as exc:  # not a DuckDB file, locked by a running writer, or mangled
+                _die(
+                    f"--db {db} cannot be checked ({str(exc).splitlines()[0]}): give a chainwatch DuckDB "
+                    "file; if a worker or loader is writing it, stop it or verify a copy of the file"
+                )
+            except OSError as exc:  # the manifest file (or the database) cannot be read
+                _die(f"{exc.filename or db}: cannot be read ({exc.strerror}); check --db and --manifest")
             problems += report.problems
             summary["db"] = {"sessions": report.sessions, "rows": report.rows, "runs": report.runs}
         if parquet is not None:

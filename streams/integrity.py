@@ -24,6 +24,7 @@ import hashlib
 import heapq
 import hmac
 import itertools
+import math
 import os
 import time
 import uuid
@@ -38,6 +39,8 @@ import duckdb
 import orjson
 import pyarrow as pa
 
+from schemas.errors import ChainwatchError
+
 KEY_ENV = "CHAINWATCH_INTEGRITY_KEY"
 KEY_FILE_ENV = "CHAINWATCH_INTEGRITY_KEY_FILE"
 ANCHOR_EVERY_SECONDS = 60.0
@@ -46,7 +49,7 @@ INTEGRITY_COLUMNS = ("integrity_seq", "prev_hash", "row_hash")
 CHAINED_EVENT_TABLES = ("events", "credentials")  # both hold a session's events; one sequence over both
 CHAINED_TABLES = (*CHAINED_EVENT_TABLES, "chains")
 ID_COLUMNS = {"events": "event_id", "credentials": "event_id", "chains": "session_id"}
-HASH_VERSION = "cw-integrity-v1"
+HASH_VERSION = "cw-integrity-v2"  # v2: length-prefixed parts, NULL columns left out
 
 DDL = [
     f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}"
@@ -74,8 +77,9 @@ DDL = [
 ]
 
 
-class IntegrityKeyError(ValueError):
-    """The integrity key setting cannot be used (unreadable file, empty value)."""
+class IntegrityKeyError(ChainwatchError, ValueError):
+    """The integrity key setting cannot be used (unreadable file, empty value); a ChainwatchError so
+    that `chainwatch run` and `load` stop with its message instead of a traceback."""
 
 
 # --------------------------------------------------------------------------- hashing
@@ -85,7 +89,7 @@ class IntegrityKeyError(ValueError):
 class Hasher:
     """SHA-256, or HMAC-SHA256 when a key is set; ``key_id`` names the key without revealing it."""
 
-    key: bytes | None = None
+    key: bytes | None = field(default=None, repr=False)  # never in a repr, a log line or a traceback
 
     @property
     def key_id(self) -> str | None:
@@ -94,7 +98,12 @@ class Hasher:
         return hmac.new(self.key, b"chainwatch integrity key id", hashlib.sha256).hexdigest()[:16]
 
     def digest(self, *parts: str | bytes) -> str:
-        message = b"\x00".join(p.encode() if isinstance(p, str) else p for p in (HASH_VERSION, *parts))
+        # Each part is length-prefixed: session ids come from agents' input and may hold any character,
+        # so a separator alone could let two different part lists serialise to the same message.
+        message = b"".join(
+            len(data).to_bytes(8, "big") + data
+            for data in (p.encode() if isinstance(p, str) else p for p in (HASH_VERSION, *parts))
+        )
         if self.key is None:
             return hashlib.sha256(message).hexdigest()
         return hmac.new(self.key, message, hashlib.sha256).hexdigest()
@@ -147,8 +156,8 @@ def _plain(value: Any) -> Any:
         return _plain(value.value)
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if isinstance(value, float) and value != value:  # NaN
-        return "NaN"
+    if isinstance(value, float) and not math.isfinite(value):  # orjson would write null for all three
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
     return value
 
 
@@ -156,14 +165,21 @@ _AS_IS = (str, int, float, bool, type(None))
 
 
 def canonical(row: Mapping[str, Any], columns: Sequence[str]) -> bytes:
-    """The row's content as sorted-key JSON over the table's columns (integrity columns left out)."""
+    """The row's content as sorted-key JSON over the table's columns (integrity columns left out).
+
+    NULL columns are left out too, so a column added to the table later (NULL in every older row) does not
+    change the hash of the rows written before it; a value set to or from NULL still changes the content.
+    """
     content = {}
     for name in columns:
         if name in INTEGRITY_COLUMNS:
             continue
         value = row.get(name)
-        # the common scalars as they are (a float NaN goes through _plain: orjson would write null)
-        content[name] = value if type(value) in _AS_IS and value == value else _plain(value)
+        if value is None:
+            continue
+        # the common scalars as they are (NaN and ±infinity go through _plain: orjson would write null)
+        plain = type(value) in _AS_IS and not (type(value) is float and not math.isfinite(value))
+        content[name] = value if plain else _plain(value)
     return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
 
 
@@ -201,10 +217,17 @@ class IntegrityWriter:
 
     def __post_init__(self) -> None:
         last = self.con.execute(
-            "SELECT sessions, heads_digest FROM integrity_runs ORDER BY run_seq DESC LIMIT 1"
+            "SELECT sessions, heads_digest, key_id FROM integrity_runs ORDER BY run_seq DESC LIMIT 1"
         ).fetchone()
+        if last and last[2] != self.hasher.key_id:
+            # Chaining on with another key (or none) would leave a trail no single key can verify.
+            raise IntegrityKeyError(
+                f"{self.db_path} was written with integrity key id {last[2] or 'none (no key)'}, this writer "
+                f"has {self.hasher.key_id or 'no key'}: set {KEY_ENV} (or {KEY_FILE_ENV}) to the key the "
+                "file was written with, or start a new database file to change keys"
+            )
         now = heads_digest(self.con, self.hasher)
-        self.unanchored_before = (tuple(last) != now) if last else now[0] > 0
+        self.unanchored_before = (tuple(last[:2]) != now) if last else now[0] > 0
 
     @staticmethod
     def install(con: duckdb.DuckDBPyConnection) -> None:
@@ -402,7 +425,7 @@ def heads_digest(con: duckdb.DuckDBPyConnection, hasher: Hasher) -> tuple[int, s
     cursor = con.execute("SELECT session_id, head_hash FROM integrity_heads ORDER BY session_id")
     while chunk := cursor.fetchmany(50_000):
         for session_id, head_hash in chunk:
-            total.update(f"{session_id}\x00{head_hash}\n".encode())
+            total.update(orjson.dumps([session_id, head_hash]) + b"\n")  # unambiguous for any session id
             count += 1
     return count, hasher.digest("heads", str(count), total.hexdigest())
 
@@ -463,8 +486,14 @@ def _dict_rows(con: duckdb.DuckDBPyConnection, sql: str) -> Iterable[dict[str, A
 class _SessionCheck:
     """Walks one session's event rows in sequence order and reports every break of its hash chain."""
 
+    # Hash computations the search for moved rows may spend in one verify: mass tampering (every row of
+    # a big session edited) must not turn verify into hours of hashing; past it, rows are "modified".
+    SEARCH_BUDGET = 500_000
+
     def __init__(self, report: Report, hasher: Hasher, columns: Mapping[str, Sequence[str]]) -> None:
         self.report, self.hasher, self.columns = report, hasher, columns
+        self.search_budget = self.SEARCH_BUDGET
+        self.seq_of_hash: dict[str, int] = {}  # row_hash -> stored position, of the session being walked
 
     def run(self, session_id: str, rows: list[tuple[str, dict[str, Any]]]) -> dict[int, str]:
         """Returns {seq: row_hash} of the rows that verified (for the chain row and head checks)."""
@@ -479,6 +508,7 @@ class _SessionCheck:
             )
         tracked = sorted(filter(has_hash, rows), key=lambda tr: int(tr[1]["integrity_seq"]))
         max_seq = max((int(r["integrity_seq"]) for _t, r in tracked), default=0)
+        self.seq_of_hash = {r["row_hash"]: int(r["integrity_seq"]) for _t, r in tracked}
         expected_seq, expected_prev = 1, self.hasher.genesis(session_id)
         for table, row in tracked:
             seq, where = int(row["integrity_seq"]), _row_where(table, row)
@@ -517,7 +547,15 @@ class _SessionCheck:
         self, table: str, session_id: str, row: Mapping[str, Any], content: bytes, max_seq: int
     ) -> int | None:
         """The position whose hash this unchanged row carries, when someone only moved it (bounded search)."""
-        for candidate in range(1, min(max_seq, 10_000) + 1):
+        # First the likely one: right after the row its prev_hash names (where that row is stored now).
+        predecessor = 0 if row["prev_hash"] == self.hasher.genesis(session_id) else None
+        if predecessor is None:
+            predecessor = self.seq_of_hash.get(row["prev_hash"])
+        likely = [predecessor + 1] if predecessor is not None else []
+        for candidate in itertools.chain(likely, range(1, min(max_seq, 10_000) + 1)):
+            if self.search_budget <= 0:
+                return None
+            self.search_budget -= 1
             if (
                 self.hasher.row_hash(table, session_id, candidate, row["prev_hash"], content)
                 == row["row_hash"]
@@ -541,6 +579,15 @@ def verify_db(db_path: Path, key: bytes | None = None, manifest: Path | None = N
         if not _check_key(con, hasher, report):
             return report
         columns = {t: _columns(con, t) for t in CHAINED_TABLES}
+        stripped = [t for t in CHAINED_TABLES if not set(INTEGRITY_COLUMNS) <= set(columns[t])]
+        if stripped:  # a table dropped, or its hash columns removed: nothing of it can be checked
+            for table in stripped:
+                report.add(
+                    "deleted",
+                    table,
+                    "the table or its integrity columns are gone: its rows cannot be checked",
+                )
+            return report
         heads = {
             r[0]: r[1:]
             for r in con.execute(

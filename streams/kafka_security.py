@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,8 @@ def validate(kafka: KafkaSettings) -> None:
             raise KafkaSecurityError(
                 f"{env_name('security_protocol')}={protocol} needs {env_name('sasl_username')}"
             )
+        if kafka.sasl_password_file is not None and not sasl_password(kafka):
+            raise KafkaSecurityError(f"{env_name('sasl_password_file')}={kafka.sasl_password_file} is empty")
         if not sasl_password(kafka):
             raise KafkaSecurityError(
                 f"{env_name('security_protocol')}={protocol} needs {env_name('sasl_password')} "
@@ -122,15 +126,28 @@ def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
     if kafka.ssl_certfile is not None:
         try:
             context.load_cert_chain(
-                str(kafka.ssl_certfile), str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None
+                str(kafka.ssl_certfile),
+                str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None,
+                # without a callback OpenSSL would prompt on the terminal for an encrypted key's
+                # passphrase: a worker under a supervisor would hang there instead of failing
+                password=_no_key_passphrase,
             )
-        except (ssl.SSLError, ValueError) as exc:
+        except (ssl.SSLError, ValueError, _EncryptedKey) as exc:
             raise KafkaSecurityError(
                 f"{env_name('ssl_certfile')}={kafka.ssl_certfile} / "
                 f"{env_name('ssl_keyfile')}={kafka.ssl_keyfile}: "
                 f"not a matching PEM certificate and unencrypted private key ({exc})"
             ) from None
     return context
+
+
+class _EncryptedKey(Exception):
+    def __str__(self) -> str:
+        return "the key is encrypted: chainwatch takes no passphrase, decrypt it into a file only it can read"
+
+
+def _no_key_passphrase() -> bytes:
+    raise _EncryptedKey
 
 
 def kafka_python_kwargs(kafka: KafkaSettings, context: ssl.SSLContext | None = None) -> dict[str, Any]:
@@ -212,19 +229,20 @@ def _check_one(
                 f"{env_name('security_protocol')} matches it"
             ) from None
     try:
-        _api_versions(sock, timeout)
+        deadline = time.monotonic() + timeout  # for the whole exchange: a trickling peer cannot stall it
+        _api_versions(sock, deadline)
         if uses_sasl(kafka):
-            _authenticate(kafka, sock, server, timeout)
+            _authenticate(kafka, sock, server, deadline)
     except ssl.SSLError as exc:
         raise KafkaSecurityError(
             f"the broker at {server} rejected the TLS connection ({exc.reason or exc}): it may require a "
             f"client certificate; set {env_name('ssl_certfile')} and {env_name('ssl_keyfile')}"
         ) from None
-    except (ConnectionError, TimeoutError, OSError) as exc:
+    except (ConnectionError, TimeoutError, OSError, struct.error) as exc:
         raise KafkaSecurityError(
-            f"the broker at {server} closed the connection during the {kafka.security_protocol} handshake "
-            f"({type(exc).__name__}); check that {env_name('security_protocol')} matches the listener at "
-            f"{env_name('bootstrap_servers')}, and for SSL listeners that require mutual TLS set "
+            f"the broker at {server} did not complete the {kafka.security_protocol} handshake "
+            f"({type(exc).__name__}: {exc}); check that {env_name('security_protocol')} matches the "
+            f"listener at {env_name('bootstrap_servers')}, and for SSL listeners that require mutual TLS set "
             f"{env_name('ssl_certfile')} and {env_name('ssl_keyfile')}"
         ) from None
 
@@ -243,29 +261,24 @@ def _certificate_advice(server: str, exc: ssl.SSLCertVerificationError) -> str:
     )
 
 
-def _api_versions(sock: socket.socket, timeout: float) -> None:
+def _api_versions(sock: socket.socket, deadline: float) -> None:
     """One ApiVersions round trip (v0): proves the listener speaks Kafka on this protocol."""
-    import struct
-
-    sock.settimeout(timeout)
     _send(sock, struct.pack(">hhi", 18, 0, 1) + _string("chainwatch-preflight"))
-    _receive(sock)
+    _receive(sock, deadline)
 
 
-def _authenticate(kafka: KafkaSettings, sock: socket.socket, server: str, timeout: float) -> None:
+def _authenticate(kafka: KafkaSettings, sock: socket.socket, server: str, deadline: float) -> None:
     """SaslHandshake then kafka-python's own SASL mechanism over this socket; a failure names the settings."""
-    import struct
-
     mechanism = kafka.sasl_mechanism
     _send(sock, struct.pack(">hhi", 17, 1, 2) + _string("chainwatch-preflight") + _string(mechanism))
-    response = _receive(sock)
+    response = _receive(sock, deadline)
     (error,) = struct.unpack_from(">h", response, 4)
     if error != 0:
         raise KafkaSecurityError(
             f"the broker at {server} does not offer SASL mechanism {mechanism}: set "
             f"{env_name('sasl_mechanism')} to one it enables"
         )
-    exchange = _SaslExchange(sock)
+    exchange = _SaslExchange(sock, deadline)
     try:
         mech = _mechanism(kafka)
         while not mech.is_done():
@@ -292,18 +305,16 @@ class _SaslRejected(Exception):
 class _SaslExchange:
     """SaslAuthenticate v1 requests carrying the mechanism's tokens."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self.sock, self.deadline = sock, deadline
         self.correlation = 3
 
     def round_trip(self, token: bytes) -> bytes:
-        import struct
-
         self.correlation += 1
         body = struct.pack(">hhi", 36, 1, self.correlation) + _string("chainwatch-preflight")
         body += struct.pack(">i", len(token)) + token
         _send(self.sock, body)
-        response = _receive(self.sock)
+        response = _receive(self.sock, self.deadline)
         (error,) = struct.unpack_from(">h", response, 4)
         pos = 6
         (length,) = struct.unpack_from(">h", response, pos)
@@ -331,28 +342,31 @@ def _mechanism(kafka: KafkaSettings) -> Any:
 
 
 def _string(value: str) -> bytes:
-    import struct
-
     data = value.encode()
     return struct.pack(">h", len(data)) + data
 
 
 def _send(sock: socket.socket, body: bytes) -> None:
-    import struct
-
     sock.sendall(struct.pack(">i", len(body)) + body)
 
 
-def _receive(sock: socket.socket) -> bytes:
-    import struct
+def _receive(sock: socket.socket, deadline: float) -> bytes:
+    size = struct.unpack(">i", _exactly(sock, 4, deadline))[0]
+    if not 4 <= size <= _MAX_RESPONSE_BYTES:  # not a Kafka response to these small requests
+        raise ConnectionError(f"the peer sent a {size}-byte frame: not a Kafka response")
+    return _exactly(sock, size, deadline)
 
-    size = struct.unpack(">i", _exactly(sock, 4))[0]
-    return _exactly(sock, size)
+
+_MAX_RESPONSE_BYTES = 1 << 20
 
 
-def _exactly(sock: socket.socket, n: int) -> bytes:
+def _exactly(sock: socket.socket, n: int, deadline: float) -> bytes:
     data = bytearray()
     while len(data) < n:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("no complete answer within the preflight timeout")
+        sock.settimeout(remaining)
         chunk = sock.recv(n - len(data))
         if not chunk:
             raise ConnectionError("connection closed by the broker")

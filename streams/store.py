@@ -126,7 +126,9 @@ class Batch:
 
 
 class Store:
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False, audit_trail: bool = True) -> None:
+        """``audit_trail=False`` opens the file for the triage writers (verdicts only): the DDL is applied,
+        but no trail writer starts, so no integrity key is needed and :meth:`write` is refused."""
         self.path = Path(path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +137,12 @@ class Store:
         if not read_only:
             self.con.execute(schema_sql())
             IntegrityWriter.install(self.con)  # hash-chain columns and tables (streams/integrity.py)
-            self._integrity = IntegrityWriter(self.con, self.path)
+            if audit_trail:
+                try:
+                    self._integrity = IntegrityWriter(self.con, self.path)
+                except BaseException:  # a bad or mismatched integrity key: release the file before failing
+                    self.con.close()
+                    raise
             create_views(self.con)  # analytic views for data teams (schemas/sql/views.sql)
         self._schemas = {table: self._arrow_schema(table) for table in TABLES}
 
@@ -168,7 +175,10 @@ class Store:
         # Later summaries of the same session win inside one batch.
         chains = [chain_row(c) for c in {c.session_id: c for c in batch.chains}.values()]
         if self._integrity is None:
-            raise ValueError(f"{self.path} was opened read-only; it cannot be written")
+            raise ValueError(
+                f"{self.path} was opened read-only or for triage only; events, chains and alerts are "
+                "written through a Store opened with its audit trail"
+            )
         self.con.execute("BEGIN TRANSACTION")
         try:
             # Integrity columns; already-stored event ids are dropped (events are immutable once stored).

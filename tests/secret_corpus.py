@@ -100,7 +100,9 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
             f"postgres://admin:{url_password}@db.internal:5432/orders",
             _needles(url_password),
         ),
-        Secret("private_key", pem, pem, tuple(line for line in pem_body.splitlines()[:3])),
+        Secret(  # every body line and its 14-character windows (the whole value spans newlines)
+            "private_key", pem, pem, tuple(n for line in pem_body.splitlines() for n in _needles(line))
+        ),
         Secret("openai_key", openai, f"OPENAI_API_KEY={openai}", _needles(openai)),
         Secret(
             "slack_token",

@@ -189,8 +189,8 @@ def _mcp_protocol_chatter(value: Any, data: bytes) -> bool:
     (and tools/list once answered) into events and documents that it ignores the rest (docs/telemetry.md);
     a lone request without its response is therefore not an event."""
     message = value.get("message", value) if isinstance(value, dict) else None
-    if not isinstance(message, dict):
-        return False
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        return False  # not a JSON-RPC message at all: the adapter must dead-letter it, not skip it
     method = message.get("method")
     return (isinstance(method, str) and method != "tools/call") or (method is None and "id" not in message)
 

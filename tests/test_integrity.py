@@ -19,7 +19,17 @@ from typer.testing import CliRunner
 from detectors.engine import Engine
 from detectors.registry import load_catalog
 from streams.cli import app
-from streams.integrity import KEY_ENV, Hasher, canonical, manifest_path, verify_db
+from streams.integrity import (
+    KEY_ENV,
+    RUN_FIELDS,
+    Hasher,
+    IntegrityKeyError,
+    _plain,
+    canonical,
+    heads_digest,
+    manifest_path,
+    verify_db,
+)
 from streams.replay import replay
 from streams.simulator import simulate_events, write_jsonl
 from streams.store import Batch, Store
@@ -238,6 +248,11 @@ def _edit_chain(db: Path) -> None:
     )
 
 
+@tampering("the hash columns dropped", "deleted")
+def _drop_hash_columns(db: Path) -> None:
+    sql(db, "ALTER TABLE credentials DROP COLUMN row_hash")
+
+
 @tampering("the anchor runs deleted", "deleted")
 def _delete_runs(db: Path) -> None:
     sql(db, "DELETE FROM integrity_runs")
@@ -258,6 +273,97 @@ def test_verify_reports_each_tampering_and_exits_1(db: Path, name: str) -> None:
     code, out = verify_cli("--db", str(db))
     assert code == 1
     assert expected_kind in out and "problem(s) found" in out
+
+
+def test_adjacent_rows_swapped_are_named_with_their_positions(db: Path) -> None:
+    s = longest_session(db)
+    a, b = event_at(db, s, 2), event_at(db, s, 3)
+    sql(db, "UPDATE events SET integrity_seq = -1 WHERE event_id = ?", [a])
+    sql(db, "UPDATE events SET integrity_seq = 2 WHERE event_id = ?", [b])
+    sql(db, "UPDATE events SET integrity_seq = 3 WHERE event_id = ?", [a])
+    details = {p.detail for p in verify_db(db).problems if p.kind == "reordered" and s in p.where}
+    assert "stored at position 2, written at position 3" in details, details
+    assert "stored at position 3, written at position 2" in details, details
+
+
+def test_a_session_deleted_with_its_head_is_caught_by_the_anchor_and_the_manifest(db: Path) -> None:
+    """The careful intruder removes the session's rows and its head record; without a key they can also
+    recompute the heads digest and the last run record, which only the manifest copy then contradicts."""
+    s = longest_session(db)
+    for table in ("events", "credentials", "chains", "integrity_heads"):
+        sql(db, f"DELETE FROM {table} WHERE session_id = ?", [s])
+    problems = verify_db(db).problems
+    assert any(p.kind == "anchor" and "changed after the last anchor" in p.detail for p in problems), problems
+    # now rewrite the newest anchor to match (possible without a key) ...
+    with duckdb.connect(str(db)) as con:
+        sessions, digest = heads_digest(con, Hasher())
+        cursor = con.execute(f"SELECT {', '.join(RUN_FIELDS)} FROM integrity_runs ORDER BY run_seq DESC")
+        run = dict(zip(RUN_FIELDS, cursor.fetchone() or (), strict=True))
+        run.update(sessions=sessions, heads_digest=digest, anchored_at=_plain(run["anchored_at"]))
+        run["run_hash"] = Hasher().run_hash(run)
+        con.execute(
+            "UPDATE integrity_runs SET sessions = ?, heads_digest = ?, run_hash = ? WHERE run_seq = ?",
+            [sessions, digest, run["run_hash"], run["run_seq"]],
+        )
+    problems = verify_db(db).problems
+    assert not any("changed after the last anchor" in p.detail for p in problems), problems
+    # ... and the manifest file beside (or away from) the database still names the rewritten run
+    assert any(
+        p.kind == "modified" and p.where == f"integrity_runs run_seq={run['run_seq']}" for p in problems
+    ), problems
+
+
+def test_a_column_added_later_keeps_old_rows_verifying_and_its_values_are_covered(db: Path) -> None:
+    sql(db, "ALTER TABLE events ADD COLUMN reviewed_by VARCHAR")
+    assert verify_db(db).ok, [str(p) for p in verify_db(db).problems]
+    s = longest_session(db)
+    event_id = event_at(db, s, 1)
+    sql(db, "UPDATE events SET reviewed_by = 'mallory' WHERE event_id = ?", [event_id])
+    assert ("modified", f"events event_id={event_id!r} session={s!r}") in kinds(db)
+
+
+def test_a_value_set_to_null_is_a_modification(db: Path) -> None:
+    event_id, session = sql(
+        db, "SELECT event_id, session_id FROM events WHERE target IS NOT NULL ORDER BY event_id LIMIT 1"
+    )[0]
+    s = str(session)
+    sql(db, "UPDATE events SET target = NULL WHERE event_id = ?", [event_id])
+    assert ("modified", f"events event_id={event_id!r} session={s!r}") in kinds(db)
+
+
+def test_non_finite_numbers_keep_distinct_canonical_forms() -> None:
+    forms = {canonical({"x": v}, ["x"]) for v in (float("nan"), float("inf"), float("-inf"), 0.0)}
+    assert len(forms) == 4 and canonical({"x": None}, ["x"]) == b"{}"
+
+
+def test_hash_inputs_are_unambiguous_for_any_session_id() -> None:
+    """Session ids come from agents' input: no choice of them may make two different inputs hash equal
+    (with a plain separator, the two row hashes below were computed over the same bytes)."""
+    h = Hasher()
+    assert h.digest("a\x00b") != h.digest("a", "b")
+    assert h.row_hash("events", "s\x001", 2, "p", b"{}") != h.row_hash("events", "s", 1, "2\x00p", b"{}")
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE integrity_heads (session_id VARCHAR, head_hash VARCHAR)")
+        con.execute("INSERT INTO integrity_heads VALUES ('x', 'h1'), ('y', 'h2')")
+        two = heads_digest(con, h)
+        con.execute("DELETE FROM integrity_heads")
+        con.execute("INSERT INTO integrity_heads VALUES ('x\x00h1\ny', 'h2'), ('~', 'h3')")
+        assert heads_digest(con, h)[0] == two[0] and heads_digest(con, h) != two
+
+
+def test_the_key_never_appears_in_a_repr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert KEY not in repr(Hasher(KEY.encode()))
+    monkeypatch.setenv(KEY_ENV, KEY)
+    with Store(tmp_path / "keyed.duckdb") as store:
+        assert store._integrity is not None and store._integrity.hasher.key == KEY.encode()
+        assert KEY not in repr(store._integrity)
+
+
+def test_verify_of_a_file_that_is_not_a_database_exits_2(tmp_path: Path) -> None:
+    bogus = tmp_path / "not.duckdb"
+    bogus.write_bytes(b"this is not a DuckDB file" * 100)
+    code, out = verify_cli("--db", str(bogus))
+    assert code == 2 and "cannot be checked" in out and str(bogus) in out, out
 
 
 def test_swapped_rows_are_named_with_their_positions(db: Path) -> None:
@@ -340,6 +446,36 @@ def test_keyed_trail_resists_recomputation_without_the_key(
     assert code == 1 and "modified" in out
 
 
+def test_a_writer_with_another_key_is_refused_before_it_mixes_the_trail(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file was written without a key: a writer that now has one (or another one) must not chain on,
+    or no single key could verify the trail; nothing is written."""
+    before = sql(db, "SELECT count(*) FROM integrity_runs")
+    monkeypatch.setenv(KEY_ENV, KEY)
+    with pytest.raises(IntegrityKeyError, match=f"{KEY_ENV}.*start a new database file"):
+        Store(db)
+    assert sql(db, "SELECT count(*) FROM integrity_runs") == before
+    monkeypatch.delenv(KEY_ENV)
+    assert verify_db(db).ok
+
+
+def test_an_analyst_records_a_verdict_without_the_trail_key(db: Path) -> None:
+    """Verdicts are not part of the hash-chained trail: triage works whatever key the analyst's shell
+    has, and the trail still verifies; a triage-only store refuses to write trail rows."""
+    (alert_id,) = sql(db, "SELECT alert_id FROM alerts ORDER BY alert_id LIMIT 1")[0]
+    result = CliRunner().invoke(
+        app,
+        ["triage", str(alert_id), "--status", "benign", "--note", "known job", "--db", str(db)],
+        env={KEY_ENV: KEY},  # another key than the trail's (it has none): a trail writer would be refused
+    )
+    assert result.exit_code == 0, result.output
+    assert sql(db, "SELECT status FROM verdicts") == [("benign",)]
+    assert verify_db(db).ok
+    with Store(db, audit_trail=False) as triage_only, pytest.raises(ValueError, match="triage only"):
+        triage_only.write(Batch(dead_letters=[]))
+
+
 def test_verify_json_output_lists_the_problems(db: Path) -> None:
     _edit(db)
     code, out = verify_cli("--db", str(db), "--json")
@@ -353,6 +489,18 @@ def test_a_short_key_is_refused_with_its_setting(db: Path) -> None:
     code, out = verify_cli("--db", str(db), env={KEY_ENV: "short"})
     assert code == 2
     assert KEY_ENV in out and "16 characters" in out
+
+
+def test_a_bad_key_setting_stops_the_writer_with_its_setting_not_a_traceback(
+    workload: Path, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        app, ["run", str(workload), "--db", str(tmp_path / "w.duckdb")], env={KEY_ENV: "short"}
+    )
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert KEY_ENV in said and "16 characters" in said, said
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
 
 
 # --------------------------------------------------------------------------- the Parquet export manifest

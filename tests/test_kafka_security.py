@@ -8,10 +8,14 @@ The worker, producer and loader run as the real subprocesses, configured only th
 
 from __future__ import annotations
 
+import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +123,10 @@ def test_sasl_needs_user_and_password_and_names_the_settings(tmp_path: Path) -> 
     )
     with pytest.raises(KafkaSecurityError, match="only one of"):
         validate(both)
+    empty = tmp_path / "empty-password"
+    empty.write_text("\n")
+    with pytest.raises(KafkaSecurityError, match=r"CHAINWATCH_KAFKA__SASL_PASSWORD_FILE=.*is empty"):
+        validate(KafkaSettings(security_protocol="SASL_SSL", sasl_username=USER, sasl_password_file=empty))
 
 
 def test_one_translation_for_kafka_python_and_faust(tls: TlsFiles, tmp_path: Path) -> None:
@@ -161,6 +169,154 @@ def test_no_command_takes_a_secret_on_the_command_line() -> None:
         assert "password" not in done.stdout.lower() and "--key" not in done.stdout, command
 
 
+@contextmanager
+def tls_server(cert: Path, key: Path) -> Iterator[int]:
+    """A TLS listener on 127.0.0.1 that completes handshakes and then hangs up (not Kafka)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            # the client refusing our certificate (what the test checks) fails the handshake here
+            with conn, suppress(ssl.SSLError, OSError):
+                context.wrap_socket(conn, server_side=True).close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_host_name_checking_is_on_by_default_and_refuses_a_certificate_for_another_host(
+    tls: TlsFiles,
+) -> None:
+    """A certificate from the trusted CA but for another name (what a MITM holding any certificate of
+    that CA presents) is refused unless SSL_CHECK_HOSTNAME is turned off explicitly."""
+    settings = KafkaSettings(security_protocol="SSL", ssl_cafile=tls.ca)
+    assert settings.ssl_check_hostname is True
+    context = ssl_context(settings)
+    assert context is not None and context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
+    assert kafka_python_kwargs(settings, context)["ssl_check_hostname"] is True
+    with tls_server(tls.elsewhere_cert, tls.elsewhere_key) as port:
+        with pytest.raises(KafkaSecurityError, match="CHAINWATCH_KAFKA__SSL_CHECK_HOSTNAME") as refused:
+            preflight(settings, f"127.0.0.1:{port}", timeout=5)
+        assert "does not name that host" in str(refused.value)
+        # Turned off, the same certificate passes the TLS handshake (this server then hangs up: not Kafka).
+        lab = KafkaSettings(security_protocol="SSL", ssl_cafile=tls.ca, ssl_check_hostname=False)
+        with pytest.raises(KafkaSecurityError) as after_handshake:
+            preflight(lab, f"127.0.0.1:{port}", timeout=5)
+        assert "certificate" not in str(after_handshake.value).split("(")[0]
+        assert "connection closed by the broker" in str(after_handshake.value)
+
+
+@contextmanager
+def hostile_peer(reply: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A TCP listener on 127.0.0.1 that answers every connection with ``reply`` (not Kafka)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn, suppress(OSError):
+                reply(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(timeout=40)
+        listener.close()
+
+
+def test_preflight_against_a_hostile_peer_ends_within_its_timeout_with_a_clear_error() -> None:
+    """A peer announcing a 2 GiB frame, or trickling one byte at a time, must not stall the preflight
+    (a per-read socket timeout alone would let a trickle run for ever)."""
+
+    def huge_frame(conn: socket.socket) -> None:
+        conn.recv(1024)
+        conn.sendall(b"\x7f\xff\xff\xff")
+        time.sleep(2)
+
+    def trickle(conn: socket.socket) -> None:
+        conn.recv(1024)
+        conn.sendall(b"\x00\x00\x00\x64")  # a plausible 100-byte answer ...
+        for _ in range(100):  # ... one byte every 0.3 s: 30 s, far past the preflight's 2 s
+            conn.sendall(b"\x00")
+            time.sleep(0.3)
+
+    settings = KafkaSettings(security_protocol="SASL_PLAINTEXT", sasl_username=USER, sasl_password=PASSWORD)  # type: ignore[arg-type]
+    for reply in (huge_frame, trickle):
+        with hostile_peer(reply) as port:
+            began = time.monotonic()
+            with pytest.raises(KafkaSecurityError, match="CHAINWATCH_KAFKA__SECURITY_PROTOCOL"):
+                preflight(settings, f"127.0.0.1:{port}", timeout=2)
+            assert time.monotonic() - began < 6, reply.__name__
+
+
+def test_an_encrypted_client_key_is_refused_without_prompting(tls: TlsFiles) -> None:
+    settings = KafkaSettings(
+        security_protocol="SSL",
+        ssl_cafile=tls.ca,
+        ssl_certfile=tls.client_cert,
+        ssl_keyfile=tls.client_key_encrypted,
+    )
+    done = subprocess.run(  # a terminal prompt would block on stdin; the child must fail by itself
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from streams.kafka_security import ssl_context, KafkaSecurityError\n"
+            "from streams.settings import KafkaSettings\n"
+            "try:\n"
+            "    ssl_context(KafkaSettings.model_validate_json(sys.argv[1]))\n"
+            "except KafkaSecurityError as exc:\n"
+            "    print(exc)\n"
+            "    sys.exit(3)\n",
+            settings.model_dump_json(),
+        ],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 3, (done.stdout, done.stderr)
+    assert "CHAINWATCH_KAFKA__SSL_KEYFILE" in done.stdout and "takes no passphrase" in done.stdout
+
+
+def test_the_password_stays_out_of_reprs_dumps_and_errors(tmp_path: Path) -> None:
+    settings = KafkaSettings(
+        security_protocol="SASL_SSL",
+        sasl_username=USER,
+        sasl_password=PASSWORD,  # type: ignore[arg-type]
+        ssl_cafile=tmp_path / "missing-ca.pem",
+    )
+    assert PASSWORD not in repr(settings) and PASSWORD not in str(settings)
+    assert PASSWORD not in settings.model_dump_json() and PASSWORD not in str(settings.model_dump())
+    with pytest.raises(KafkaSecurityError) as refused:
+        ssl_context(settings)
+    assert PASSWORD not in str(refused.value)
+
+
 # --------------------------------------------------------------------------- the real broker
 
 
@@ -185,6 +341,10 @@ def run_pipeline(pipe: SecurePipeline, seed: int) -> None:
         assert counts["alerts"] > 0
     finally:
         pipe.stop_all()
+    password = pipe.extra_env.get("CHAINWATCH_KAFKA__SASL_PASSWORD")
+    if password:  # the SASL password reaches the clients, never a log line of the worker or the loader
+        logs = "\n".join(p.log.read_text(errors="replace") for p in pipe.procs)
+        assert "chainwatch" in logs.lower() and password not in logs
 
 
 @pytest.mark.kafka
@@ -269,10 +429,12 @@ def test_wrong_security_settings_fail_fast_naming_the_setting(
         took = time.monotonic() - began
         assert done.returncode != 0, (args, done.stdout)
         assert setting in done.stderr, (args, done.stderr)
+        assert PASSWORD not in done.stdout + done.stderr and "not-it" not in done.stdout + done.stderr
         assert took < 20, f"{args} took {took:.0f}s to fail"  # not the clients' 30 s bootstrap timeout
     worker = pipe.start_worker()
     code = worker.wait(timeout=60)
     assert code == 2 and setting in worker.output(), worker.output()
+    assert PASSWORD not in worker.output() and "not-it" not in worker.output()
 
 
 @pytest.mark.kafka

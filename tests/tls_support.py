@@ -23,6 +23,9 @@ class TlsFiles:
     keystore_password: str
     client_cert: Path
     client_key: Path
+    client_key_encrypted: Path  # the same key under a passphrase (chainwatch must refuse it, not prompt)
+    elsewhere_cert: Path  # a server certificate from the same CA naming only elsewhere.invalid
+    elsewhere_key: Path
 
 
 def _name(common_name: str) -> x509.Name:
@@ -95,6 +98,15 @@ def make_tls_files(folder: Path) -> TlsFiles:
     client_key = ec.generate_private_key(ec.SECP256R1())
     client_cert = _issue("chainwatch-client", client_key, issuer, usage=[ExtendedKeyUsageOID.CLIENT_AUTH])
 
+    elsewhere_key = ec.generate_private_key(ec.SECP256R1())
+    elsewhere_cert = _issue(
+        "elsewhere.invalid",
+        elsewhere_key,
+        issuer,
+        sans=[x509.DNSName("elsewhere.invalid")],
+        usage=[ExtendedKeyUsageOID.SERVER_AUTH],
+    )
+
     password = "broker-keystore-pass"
     files = TlsFiles(
         ca=folder / "ca.pem",
@@ -103,6 +115,9 @@ def make_tls_files(folder: Path) -> TlsFiles:
         keystore_password=password,
         client_cert=folder / "client.pem",
         client_key=folder / "client.key",
+        client_key_encrypted=folder / "client-encrypted.key",
+        elsewhere_cert=folder / "elsewhere.pem",
+        elsewhere_key=folder / "elsewhere.key",
     )
     files.ca.write_bytes(_pem(ca_cert))
     files.other_ca.write_bytes(_pem(other_cert))
@@ -122,4 +137,17 @@ def make_tls_files(folder: Path) -> TlsFiles:
         )
     )
     files.client_key.chmod(0o600)
+    files.client_key_encrypted.write_bytes(
+        client_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"client-key-passphrase"),
+        )
+    )
+    files.elsewhere_cert.write_bytes(_pem(elsewhere_cert))
+    files.elsewhere_key.write_bytes(
+        elsewhere_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return files

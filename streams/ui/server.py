@@ -244,9 +244,9 @@ def serve(db_path: Path, *, host: str, port: int, insecure_local: bool, out: Con
         token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
     elif host not in ("127.0.0.1", "::1", "localhost"):
         raise SystemExit(f"--insecure-local only binds to 127.0.0.1 (asked for {host}); drop one of them")
-    store = Store(
-        db_path
-    )  # applies the DDL (the verdicts table); only SELECT and INSERT INTO verdicts follow
+    # applies the DDL (the verdicts table); only SELECT and INSERT INTO verdicts follow, which are not part
+    # of the hash-chained trail: the page needs no integrity key
+    store = Store(db_path, audit_trail=False)
     try:
         asyncio.run(_serve(store.con, db_path, host, port, token, out))
     finally:
