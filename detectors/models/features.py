@@ -70,6 +70,9 @@ _URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<host>[^/?#]*)", re.I)
 
 
 @functools.lru_cache(maxsize=8192)
+@functools.lru_cache(
+    maxsize=65_536
+)  # pure; agents hit the same targets again and again (first_seen per call)
 def target_family(target: str) -> str:
     """A target coarsened to what an agent is "pointed at": the AWS service, account and resource type of
     an ARN, the host of a URL, the domain of an e-mail address, the leading name segments of a path or a
