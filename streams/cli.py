@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemas.adapters import FORMATS
 from schemas.errors import ChainwatchError
+from streams.cli_common import console, err_console, fail
 from streams.settings import build_engine, load_settings
 
 app = typer.Typer(
@@ -22,15 +22,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-# Piped output (CI logs, `| less`) gets a wide page rather than rich's 80-column default, so the
-# chain timelines stay readable.
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
 
 
 @app.command()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
 import sys
 import warnings
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,13 +16,12 @@ from rich.console import Console
 from rich.text import Text
 
 from schemas.errors import ChainwatchError
+from streams.cli_common import console, err_console, fail, parse_since
 from streams.settings import load_settings
 
 if TYPE_CHECKING:
     from streams.delivery.pipeline import AlertPipeline
 
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
 
 VERDICTS = ("true-positive", "false-positive", "benign")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -31,34 +29,10 @@ SEVERITIES = ("info", "low", "medium", "high", "critical")
 DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: CHAINWATCH_DB_PATH).")]
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
-
-
-def parse_since(value: str, now: datetime | None = None) -> datetime:
-    """'24h', '7d', '30m', an ISO date or an ISO datetime (UTC when it has no offset)."""
-    match = re.fullmatch(r"(\d+)\s*([smhd])", value.strip())
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        seconds = amount * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
-        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
-        except ValueError:
-            raise ValueError(
-                f"--since {value!r} is not a time; use e.g. 24h, 7d, 2026-01-05 or 2026-01-05T09:00:00Z"
-            ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _open(db: Path | None, *, write: bool = False) -> duckdb.DuckDBPyConnection:
     path = db or load_settings().db_path
     if not path.is_file():
-        raise _fail(
+        raise fail(
             f"{path}: no such database; pass --db or create one with `chainwatch run` / `chainwatch load`"
         )
     if write:
@@ -69,14 +43,14 @@ def _open(db: Path | None, *, write: bool = False) -> duckdb.DuckDBPyConnection:
             # trail, so an analyst needs no integrity key
             return Store(path, audit_trail=False).con
         except duckdb.IOException as exc:
-            raise _fail(
+            raise fail(
                 f"cannot open {path} for writing ({exc}); another process (the loader?) holds it: "
                 "record the verdict when it is stopped, or on its host"
             ) from None
     try:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as exc:
-        raise _fail(f"cannot open {path}: {exc}") from None
+        raise fail(f"cannot open {path}: {exc}") from None
 
 
 def alerts(
@@ -108,16 +82,16 @@ def alerts(
 ) -> None:
     """List alerts from DuckDB (newest first), or follow the alerts topic live with --follow."""
     if json_output and ocsf:
-        raise _fail("--json and --ocsf are exclusive: choose one output format")
+        raise fail("--json and --ocsf are exclusive: choose one output format")
     if severity is not None and severity not in SEVERITIES:
-        raise _fail(f"--severity {severity!r} is not known; choose one of: {', '.join(SEVERITIES)}")
+        raise fail(f"--severity {severity!r} is not known; choose one of: {', '.join(SEVERITIES)}")
     try:
         since_time = parse_since(since) if since else None
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if follow:
         if ocsf:
-            raise _fail(
+            raise fail(
                 "--follow prints alerts as the topic carries them; --ocsf needs the database (drop --follow)"
             )
         _follow(bootstrap, severity, detector, json_output, from_beginning, max_alerts, idle_seconds)
@@ -183,9 +157,9 @@ def _follow(
         )
         partitions = consumer.partitions_for_topic(topic)
     except KafkaError as exc:
-        raise _fail(f"could not reach Kafka at {servers}: {exc}; start it or pass --bootstrap", 1) from None
+        raise fail(f"could not reach Kafka at {servers}: {exc}; start it or pass --bootstrap", 1) from None
     if not partitions:
-        raise _fail(f"topic {topic!r} does not exist on {servers}; run `chainwatch topics create`", 1)
+        raise fail(f"topic {topic!r} does not exist on {servers}; run `chainwatch topics create`", 1)
     assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
     consumer.assign(assigned)
     if from_beginning:
@@ -285,7 +259,7 @@ def show(
     try:
         view = load_view(con, alert_id)
     except AlertNotFound as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     if json_output or ocsf:
         sys.stdout.write(json.dumps(document(view, "ocsf" if ocsf else "json"), indent=2, default=str) + "\n")
         return
@@ -319,12 +293,12 @@ def triage(
     from streams.alert_view import AlertNotFound
 
     if status not in VERDICTS:
-        raise _fail(f"--status {status!r} is not a verdict; choose one of: {', '.join(VERDICTS)}")
+        raise fail(f"--status {status!r} is not a verdict; choose one of: {', '.join(VERDICTS)}")
     con = _open(db, write=True)
     try:
         full_id = record_verdict(con, alert_id, status, note, analyst or getpass.getuser())
     except AlertNotFound as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     finally:
         con.close()
     console.print(f"recorded [bold]{status}[/] for alert {full_id}")
@@ -347,7 +321,7 @@ def deliver(
     try:
         deliverer = Deliverer(settings)
     except ChainwatchError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
         if retry_rejected:
             console.print(f"queued {deliverer.spool.retry_rejected()} rejected deliveries again")
@@ -412,18 +386,16 @@ def ui(
 
     path = db or load_settings().db_path
     if not path.is_file():
-        raise _fail(f"{path}: no such database; pass --db")
+        raise fail(f"{path}: no such database; pass --db")
     try:
         serve(path, host=host, port=port, insecure_local=insecure_local, out=err_console)
     except duckdb.IOException as exc:  # DuckDB: one process opens a file for writing
-        raise _fail(
+        raise fail(
             f"cannot open {path} ({exc}); another process (`chainwatch load`, `run`, `receive --db`?) "
             "holds it: stop it, or serve a copy of the file"
         ) from None
     except OSError as exc:  # the port is taken, or the address is not this machine's
-        raise _fail(
-            f"cannot listen on {host}:{port} ({exc}); pick another --port (0: any free one)"
-        ) from None
+        raise fail(f"cannot listen on {host}:{port} ({exc}); pick another --port (0: any free one)") from None
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ import duckdb
 import typer
 from rich.console import Console
 
+from streams.cli_common import fail
 from streams.export import (
     ExportError,
     create_parquet_views,
@@ -22,15 +23,9 @@ from streams.export import (
 from streams.views import ViewsError, refresh_views, view_names, views_sql
 
 console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)  # long paths must not be cut mid-word
 db_app = typer.Typer(
     help="The analytic views for data teams (docs/data-dictionary.md).", no_args_is_help=True
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(2)
 
 
 def export(
@@ -50,7 +45,7 @@ def export(
     try:
         report = export_parquet(db_path, parquet, overwrite=overwrite)
     except ExportError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if json_output:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
         return
@@ -89,22 +84,20 @@ def views(
 
         db_path = db or load_settings().db_path
         if not db_path.is_file():
-            raise _fail(f"--db {db_path}: no such DuckDB file; give the file `chainwatch run/load` wrote")
+            raise fail(f"--db {db_path}: no such DuckDB file; give the file `chainwatch run/load` wrote")
         try:
             refresh_views(db_path)
         except ViewsError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         except duckdb.IOException as exc:
-            raise _fail(
-                f"--db {db_path}: cannot open it for writing ({exc}); stop the loader first"
-            ) from None
+            raise fail(f"--db {db_path}: cannot open it for writing ({exc}); stop the loader first") from None
         console.print(f"views in {db_path}: {', '.join(view_names())}")
         return
     if verify:
         problems = verify_manifest(parquet)
         if problems:
             listing = "\n".join(f"  {p}" for p in problems[:20])
-            raise _fail(
+            raise fail(
                 f"--parquet {parquet}: the files differ from manifest.json ({len(problems)} problem(s)):\n"
                 f"{listing}\nre-export, or pass --no-verify to define the views anyway"
             )
@@ -118,7 +111,7 @@ def views(
         finally:
             con.close()
     except ExportError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"views over {parquet.resolve()} in {db}: tables as views, then {', '.join(view_names())}")
 
 

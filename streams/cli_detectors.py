@@ -15,6 +15,7 @@ from detectors.cases import load_cases, run_case
 from detectors.engine import Engine, Runner
 from detectors.registry import kind_of, load_catalog
 from detectors.scaffold import scaffold
+from streams.cli_common import fail
 
 console = Console()
 detectors_app = typer.Typer(help="List, scaffold, test and backtest detectors.", no_args_is_help=True)
@@ -56,8 +57,7 @@ def new_detector(
     try:
         written = scaffold(detector_id, kind, root)
     except ValueError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     for path in written:
         console.print(f"wrote {path}")
     console.print(
@@ -115,15 +115,11 @@ def backtest(
     from streams.store import Store, load_events
 
     if not db.is_file():
-        console.print(
-            f"[bold red]error:[/] {db}: no such DuckDB file; run `chainwatch run … --db {db}` first"
-        )
-        raise typer.Exit(2)
+        raise fail(f"{db}: no such DuckDB file; run `chainwatch run … --db {db}` first")
     try:
         detector = load_catalog().by_id(detector_id)
     except KeyError as exc:
-        console.print(f"[bold red]error:[/] {exc.args[0]}")
-        raise typer.Exit(2) from None
+        raise fail(str(exc.args[0])) from None
     with Store(db, read_only=True) as store:
         events = load_events(store, since)
     runner = Runner(Engine([detector]))

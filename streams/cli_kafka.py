@@ -16,6 +16,7 @@ import typer
 
 from schemas.adapters import FORMATS
 from schemas.errors import ChainwatchError
+from streams.cli_common import fail
 from streams.settings import load_settings
 
 topics_app = typer.Typer(help="Create and inspect the Kafka topics chainwatch uses.", no_args_is_help=True)
@@ -26,11 +27,6 @@ Bootstrap = Annotated[
         "--bootstrap", help="Kafka bootstrap servers (default: CHAINWATCH_KAFKA__BOOTSTRAP_SERVERS)."
     ),
 ]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
@@ -68,11 +64,11 @@ def produce(
 
     settings = load_settings()
     if fmt is not None and fmt not in FORMATS:
-        raise _fail(f"--format {fmt!r} is not known; choose one of: {', '.join(FORMATS)}")
+        raise fail(f"--format {fmt!r} is not known; choose one of: {', '.join(FORMATS)}")
     try:
         report = produce_files(files, settings, fmt=fmt, bootstrap=bootstrap, max_events=batch_events)
     except ChainwatchError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     if json_output:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -156,7 +152,7 @@ def load(
     try:  # suppression rules and alert delivery (docs/alerts.md); None when neither is configured
         pipeline = AlertPipeline.from_settings(settings.delivery, background=True)
     except ChainwatchError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     loader = Loader(
         settings,
         db_path,
@@ -171,7 +167,7 @@ def load(
     try:
         stats = loader.run()
     except ChainwatchError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     finally:
         if pipeline is not None:
             pipeline.close()
@@ -194,7 +190,7 @@ def topics_create(bootstrap: Bootstrap = None) -> None:
     try:
         results = create_topics(settings, bootstrap)
     except ChainwatchError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     problems = 0
     for result in results:
         spec = result.spec
@@ -228,7 +224,7 @@ def topics_describe(
     try:
         infos = describe_topics(settings, bootstrap, extra_topics=topic or (), groups=groups)
     except ChainwatchError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     if json_output:
         typer.echo(json.dumps([i.to_dict(groups) for i in infos], indent=2))
     else:

@@ -16,6 +16,7 @@ import typer
 
 from detectors.models import ModelFile, ModelFileError, evaluate_model, load_model, train_model
 from schemas.errors import ChainwatchError
+from streams.cli_common import fail, parse_since
 
 LABELS_TABLE = "session_labels"
 
@@ -42,12 +43,9 @@ def _since(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ChainwatchError(
-            f"--since {value!r}: not an ISO 8601 date or time; give e.g. 2026-01-05 or 2026-01-05T09:00:00Z"
-        ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+        return parse_since(value)
+    except ValueError as exc:
+        raise ChainwatchError(str(exc)) from None
 
 
 def _db(path: Path) -> Path:
@@ -103,7 +101,10 @@ def _print(data: dict[str, Any], as_json: bool) -> None:
 def train(
     db: Annotated[Path, typer.Option(help="DuckDB file with the history to learn from.")],
     out: Annotated[Path, typer.Option(help="Model file to write.")] = Path("chainwatch-model.skops"),
-    since: Annotated[str | None, typer.Option(help="Only events at or after this ISO 8601 time.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only events at or after this time: 24h, 7d, or an ISO 8601 date or time."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same history and seed, same model.")] = 0,
     target_alert_rate: Annotated[
         float, typer.Option(help="Share of ordinary sessions the threshold lets through as findings.")
@@ -120,9 +121,9 @@ def train(
         model = train_model(events, seed=seed, target_alert_rate=target_alert_rate, n_estimators=trees)
         save_model(model, out)
     except ChainwatchError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(
+        raise fail(
             f"--out {out}: cannot write the model file ({exc.strerror or exc}); give a file path"
         ) from None
     _print({"model": str(out), **model.metadata}, json_output)
@@ -135,7 +136,10 @@ def evaluate(
     labels_table: Annotated[
         str, typer.Option(help="Table with session_id and label columns.")
     ] = LABELS_TABLE,
-    since: Annotated[str | None, typer.Option(help="Only events at or after this ISO 8601 time.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only events at or after this time: 24h, 7d, or an ISO 8601 date or time."),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """ROC AUC, precision and recall at the model's threshold, and the alert rate on benign sessions."""
@@ -148,9 +152,9 @@ def evaluate(
             events = load_events(store, _since(since))
         report = evaluate_model(loaded, events, labels)
     except ChainwatchError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if report.sessions == 0:
-        raise _fail(f"no labelled session of {db} has enough tool calls to score; check {labels_table}")
+        raise fail(f"no labelled session of {db} has enough tool calls to score; check {labels_table}")
     _print({"model": str(model), **report.to_dict()}, json_output)
 
 
@@ -163,7 +167,7 @@ def show(
     try:
         loaded = load_model(model)
     except ChainwatchError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     _print({"model": str(model), **loaded.metadata}, json_output)
 
 
@@ -176,13 +180,13 @@ def promote(
     try:
         loaded = load_model(model)
     except ChainwatchError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     loaded.metadata["maturity"] = "stable"
     loaded.metadata["promoted"] = {"by": by, "at": datetime.now(UTC).isoformat()}
     try:
         save_model(loaded, model)
     except OSError as exc:
-        raise _fail(f"{model}: cannot write the promoted model ({exc.strerror or exc})") from None
+        raise fail(f"{model}: cannot write the promoted model ({exc.strerror or exc})") from None
     typer.echo(f"{model}: maturity stable (promoted by {by})")
 
 
@@ -210,12 +214,6 @@ def simulate_labelled(
     typer.echo(
         f"wrote {len(events)} events of {len(runs)} sessions ({attacks} attacks) and {LABELS_TABLE} to {db}"
     )
-
-
-def _fail(message: str) -> typer.Exit:
-    from streams.cli import fail
-
-    return fail(message)
 
 
 def register(app: typer.Typer) -> None:

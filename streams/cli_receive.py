@@ -10,11 +10,9 @@ from typing import Annotated
 
 import duckdb
 import typer
-from rich.console import Console
 
 from schemas.errors import ChainwatchError
-
-err_console = Console(stderr=True)
+from streams.cli_common import err_console, fail
 
 
 def register(app: typer.Typer) -> None:
@@ -58,18 +56,16 @@ def register(app: typer.Typer) -> None:
         )
         if tokenless and bind_host not in ("127.0.0.1", "::1", "localhost"):
             # no token and a reachable address: anyone on the network could write the audit trail
-            err_console.print(
-                f"[bold red]error:[/] --insecure-local only binds to 127.0.0.1 (asked for {bind_host}); "
+            raise fail(
+                f"--insecure-local only binds to 127.0.0.1 (asked for {bind_host}); "
                 "set CHAINWATCH_RECEIVER__TOKEN to listen on other addresses"
             )
-            raise typer.Exit(2)
         pipeline: AlertPipeline | None = None
         if db:  # with Kafka the loader applies suppression and delivers (docs/alerts.md)
             try:
                 pipeline = AlertPipeline.from_settings(settings.delivery, background=True)
             except ChainwatchError as exc:
-                err_console.print(f"[bold red]error:[/] {exc}")
-                raise typer.Exit(2) from None
+                raise fail(str(exc)) from None
         try:
             sink: Sink = (
                 EmbeddedSink(build_engine(settings), db, pipeline) if db else KafkaSink(settings, bootstrap)
@@ -77,16 +73,14 @@ def register(app: typer.Typer) -> None:
         except duckdb.Error as exc:
             if pipeline is not None:
                 pipeline.close()
-            err_console.print(f"[bold red]error:[/] cannot open {db} ({exc}); is another writer using it?")
-            raise typer.Exit(2) from None
+            raise fail(f"cannot open {db} ({exc}); is another writer using it?") from None
         try:
             receiver = Receiver(sink, settings.receiver, insecure_local=insecure_local)
         except ChainwatchError as exc:
             sink.close()
             if pipeline is not None:
                 pipeline.close()
-            err_console.print(f"[bold red]error:[/] {exc}")
-            raise typer.Exit(2) from None
+            raise fail(str(exc)) from None
         try:
             asyncio.run(_serve(receiver, bind_host, bind_port, db))
         finally:
