@@ -142,11 +142,15 @@ def _follow(
         from kafka import KafkaConsumer, TopicPartition
         from kafka.errors import KafkaError
 
-    from streams.kafka_security import kafka_python_kwargs
+    from streams.kafka_security import kafka_python_kwargs, preflight
 
     settings = load_settings()
     servers = bootstrap or settings.kafka.bootstrap_servers
     topic = settings.topics.alerts
+    try:
+        preflight(settings.kafka, servers)  # wrong TLS/SASL settings: a clear error now, not a 30 s timeout
+    except ChainwatchError as exc:
+        raise fail(str(exc)) from None
     try:
         consumer = KafkaConsumer(
             **kafka_python_kwargs(settings.kafka),  # TLS / SASL as configured for every Kafka client

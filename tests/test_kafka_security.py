@@ -423,7 +423,12 @@ def test_wrong_security_settings_fail_fast_naming_the_setting(
     from streams.simulator import write_jsonl
 
     write_jsonl(simulate_events(seed=1, sessions=1), path)
-    for args in (["topics", "create"], ["produce", str(path)], ["load", "--db", str(pipe.db)]):
+    for args in (
+        ["topics", "create"],
+        ["produce", str(path)],
+        ["load", "--db", str(pipe.db)],
+        ["alerts", "--follow"],
+    ):
         began = time.monotonic()
         done = pipe.cli(*args, timeout=60, check=False)
         took = time.monotonic() - began
