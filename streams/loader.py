@@ -47,7 +47,7 @@ from schemas.events import AnyEvent, event_to_json
 from streams.delivery.pipeline import AlertPipeline
 from streams.kafka_security import kafka_python_kwargs
 from streams.settings import Settings
-from streams.store import Batch, Store
+from streams.store import Batch, Store, write_with_hooks
 from streams.topics import KafkaUnavailable, require_topics
 from streams.wire import FORMAT_HEADER, decode_dead_letter, decode_events
 
@@ -503,11 +503,8 @@ class Loader:
         assert self._store is not None
         records, self._pending, self._pending_since = self._pending, [], None
         batch = build_batch(records, self.roles, self.settings.worker.repartition_max_bytes)
-        if self.alert_pipeline:
-            self.alert_pipeline.before_write(self._store, batch)
-        failed = write_isolating(self._store, batch)
-        if self.alert_pipeline:  # spooled before the offsets are committed: at-least-once into the spool
-            self.alert_pipeline.after_write(self._store, batch)
+        # spooled before the offsets are committed: at-least-once into the spool
+        failed = write_with_hooks(self._store, batch, self.alert_pipeline, write_isolating)
         self.stats.write_failures += len(failed)
         self.stats.batches += 1
         self.stats.rows += len(batch)

@@ -19,7 +19,7 @@ from streams.delivery.pipeline import AlertPipeline
 from streams.producer import INGEST_TIME_ROOM, EventProducer, OutMessage, partition_for
 from streams.receiver import SinkUnavailable
 from streams.settings import Settings
-from streams.store import Batch, Store
+from streams.store import Batch, Store, write_with_hooks
 from streams.wire import encode_events
 
 with warnings.catch_warnings():  # kafka-python 3.0 warns about importlib.resources on import
@@ -162,11 +162,7 @@ class EmbeddedSink:
         return []
 
     def _write(self, batch: Batch) -> None:
-        if self.pipeline is not None:
-            self.pipeline.before_write(self.store, batch)
-        self.store.write(batch)
-        if self.pipeline is not None:  # after the commit: a crash before it leaves nothing to deliver
-            self.pipeline.after_write(self.store, batch)
+        write_with_hooks(self.store, batch, self.pipeline, Store.write)
 
     def close(self) -> None:
         """Close every open session (their chain summaries) and the database."""

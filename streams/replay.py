@@ -20,7 +20,7 @@ from schemas.adapters.base import DeadLetter
 from schemas.alerts import Alert
 from schemas.events import AnyEvent
 from schemas.types import SEVERITY_RANK
-from streams.store import Batch, Store
+from streams.store import Batch, Store, write_with_hooks
 
 if TYPE_CHECKING:
     from streams.delivery.pipeline import AlertPipeline
@@ -178,8 +178,4 @@ def write_all(
             alerts=output.alerts,
             dead_letters=list(letters),
         )
-        if pipeline is not None:  # suppression marks the alerts before they are stored
-            pipeline.before_write(store, batch)
-        store.write(batch)
-        if pipeline is not None:  # the stored alerts go to the delivery spool
-            pipeline.after_write(store, batch)
+        write_with_hooks(store, batch, pipeline, Store.write)

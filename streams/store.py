@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import importlib.resources
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import duckdb
 import orjson
@@ -268,6 +268,30 @@ def _event_from_row(kind: str, row: dict[str, Any]) -> AnyEvent:
     elif data.get("kind") == "tool_call":
         data.pop("permission_mode", None)
     return event_from_dict(data)
+
+
+class AlertHooks(Protocol):
+    """What happens to a batch's alerts around its write (streams/delivery/pipeline.py)."""
+
+    def before_write(self, store: Store, batch: Batch) -> None: ...
+
+    def after_write(self, store: Store, batch: Batch) -> None: ...
+
+
+Written = TypeVar("Written")
+
+
+def write_with_hooks(
+    store: Store, batch: Batch, hooks: AlertHooks | None, write: Callable[[Store, Batch], Written]
+) -> Written:
+    """``write`` the batch as every writer (replay, loader, receiver) does: suppression marks the alerts
+    before they are stored, and only once the write committed do they go to the delivery spool."""
+    if hooks is not None:
+        hooks.before_write(store, batch)
+    written = write(store, batch)
+    if hooks is not None:
+        hooks.after_write(store, batch)
+    return written
 
 
 def load_events(store: Store, since: datetime | None = None) -> list[AnyEvent]:
