@@ -77,10 +77,19 @@ class _Open:
 
 
 class Packer:
-    """Groups events by session and packs each partition's sessions into batch messages (pure logic)."""
+    """Groups events by session and packs each partition's sessions into batch messages (pure logic).
+    ``per_session`` gives every session messages of its own (the OTLP receiver: one message per session of
+    a request); ``origin`` names the sender in the dead letters of events too large for any message."""
 
     def __init__(
-        self, partitions: int, *, max_events: int, max_bytes: int, max_event_bytes: int | None = None
+        self,
+        partitions: int,
+        *,
+        max_events: int,
+        max_bytes: int,
+        max_event_bytes: int | None = None,
+        per_session: bool = False,
+        origin: str = "produce",
     ) -> None:
         if partitions < 1 or max_events < 1 or max_bytes < 1:
             raise ValueError("partitions, max_events and max_bytes must be positive")
@@ -88,6 +97,8 @@ class Packer:
         self.max_events = max_events
         self.max_bytes = max_bytes
         self.max_event_bytes = min(max_bytes, max_event_bytes or max_bytes)
+        self.per_session = per_session
+        self.origin = origin
         self._sessions: dict[str, list[bytes]] = {}  # insertion order = first appearance
         self.pending = 0
 
@@ -96,7 +107,7 @@ class Packer:
         line = encode_events([event])
         if len(line) > self.max_event_bytes:
             return DeadLetter(
-                origin=f"produce:{event.session_id}",
+                origin=f"{self.origin}:{event.session_id}",
                 record_no=None,
                 stage="produce",
                 reason=(
@@ -131,6 +142,8 @@ class Packer:
 
         for session_id, lines in self._sessions.items():
             partition = partition_for(session_id.encode(), self.partitions)
+            if self.per_session:
+                close(partition)
             for line in lines:
                 current = open_.setdefault(partition, _Open())
                 separator = 1 if current.lines else 0

@@ -16,41 +16,14 @@ from schemas.adapters.base import DeadLetter
 from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
 from streams.delivery.pipeline import AlertPipeline
-from streams.producer import INGEST_TIME_ROOM, EventProducer, OutMessage, partition_for
+from streams.producer import INGEST_TIME_ROOM, EventProducer, Packer
 from streams.receiver import SinkUnavailable
 from streams.settings import Settings
 from streams.store import Batch, Store, write_with_hooks
-from streams.wire import encode_events
 
 with warnings.catch_warnings():  # kafka-python 3.0 warns about importlib.resources on import
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka.errors import KafkaError
-
-
-def by_session(events: Sequence[AnyEvent]) -> dict[str, list[AnyEvent]]:
-    """Events grouped by session, input order kept within each."""
-    groups: dict[str, list[AnyEvent]] = {}
-    for event in events:
-        groups.setdefault(event.session_id, []).append(event)
-    return groups
-
-
-def chunks(events: list[AnyEvent], max_events: int, max_bytes: int) -> list[tuple[bytes, int]]:
-    """NDJSON messages of at most ``max_events`` events and ``max_bytes`` bytes (every event fits alone:
-    ``KafkaSink._fit`` dead-letters larger ones first)."""
-    messages: list[tuple[bytes, int]] = []
-    current: list[AnyEvent] = []
-    size = 0
-    for event in events:
-        line = len(encode_events([event])) + 1
-        if current and (len(current) >= max_events or size + line > max_bytes):
-            messages.append((encode_events(current), len(current)))
-            current, size = [], 0
-        current.append(event)
-        size += line
-    if current:
-        messages.append((encode_events(current), len(current)))
-    return messages
 
 
 class KafkaSink:
@@ -80,15 +53,21 @@ class KafkaSink:
             return self._deliver(events, letters)
 
     def _deliver(self, events: Sequence[AnyEvent], letters: Sequence[DeadLetter]) -> list[DeadLetter]:
-        fitting, oversized = self._fit(events)
         try:
             producer, partitions = self._connect()
-            for session_id, group in by_session(fitting).items():
-                key = session_id.encode()
-                partition = partition_for(key, partitions)  # where the key hashes: as `chainwatch produce`
-                limits = (self.settings.worker.batch_max_events, self.settings.kafka.max_message_bytes)
-                for value, count in chunks(group, *limits):
-                    producer.send(OutMessage(partition, key, value, count, (session_id,)))
+            packer = Packer(
+                partitions,  # each session where its key hashes: as `chainwatch produce`
+                max_events=self.settings.worker.batch_max_events,
+                max_bytes=self.settings.kafka.max_message_bytes,
+                # the worker dead-letters an event over its repartition limit: a larger one would also be
+                # refused by the broker on every retry
+                max_event_bytes=self.settings.worker.repartition_max_bytes - INGEST_TIME_ROOM,
+                per_session=True,
+                origin="receiver",
+            )
+            oversized = [letter for event in events if (letter := packer.add(event)) is not None]
+            for message in packer.drain():
+                producer.send(message)
             for letter in [*letters, *oversized]:
                 producer.send_dead_letter(letter)
             producer.flush()
@@ -97,30 +76,6 @@ class KafkaSink:
             where = self.bootstrap or self.settings.kafka.bootstrap_servers
             raise SinkUnavailable(f"Kafka at {where}: {exc}") from None
         return oversized
-
-    def _fit(self, events: Sequence[AnyEvent]) -> tuple[list[AnyEvent], list[DeadLetter]]:
-        """Events that fit one message (and the worker's repartition limit); the others as dead letters,
-        as `chainwatch produce` does: a larger event would be refused by the broker on every retry."""
-        limit = min(
-            self.settings.kafka.max_message_bytes,
-            self.settings.worker.repartition_max_bytes - INGEST_TIME_ROOM,
-        )
-        fitting: list[AnyEvent] = []
-        oversized: list[DeadLetter] = []
-        for event in events:
-            line = encode_events([event])
-            if len(line) <= limit:
-                fitting.append(event)
-                continue
-            reason = (
-                f"event {event.event_id!r} is {len(line)} bytes encoded, over the {limit}-byte limit of one "
-                "event (CHAINWATCH_KAFKA__MAX_MESSAGE_BYTES, CHAINWATCH_WORKER__REPARTITION_MAX_BYTES); "
-                "shorten its arguments or result"
-            )
-            oversized.append(
-                DeadLetter(f"receiver:{event.session_id}", None, "produce", reason, line[:4096].decode())
-            )
-        return fitting, oversized
 
     def close(self) -> None:
         if self._producer is not None:

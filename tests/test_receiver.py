@@ -464,21 +464,31 @@ def test_chainwatch_receive_refuses_to_start_without_a_token(tmp_path: Path) -> 
 
 
 def test_kafka_sink_splits_per_session_and_dead_letters_events_too_large_for_a_message() -> None:
+    """The receiver packs with `chainwatch produce`'s packer, one session per message."""
     from schemas.adapters import parse_bytes
-    from streams.receiver_sinks import KafkaSink, by_session, chunks
-    from streams.settings import Settings
+    from streams.producer import Packer
+
+    def pack(events: list[Any], max_events: int = 2000, max_bytes: int = 1_000_000) -> Packer:
+        packer = Packer(4, max_events=max_events, max_bytes=max_bytes, per_session=True, origin="receiver")
+        assert [packer.add(e) for e in events] == [None] * len(events)
+        return packer
 
     events = [e for e in parse_bytes((FIXTURES / "claude_code_events.json").read_bytes(), "x", "otlp")]
-    groups = by_session(events)
-    assert [len(g) for g in groups.values()] == [1, 7]  # two sessions: two messages
-    (only,) = chunks(groups[events[-1].session_id], 2000, 1_000_000)
-    assert only[1] == 7 and only[0].count(b"\n") == 6
-    assert [count for _, count in chunks(groups[events[-1].session_id], 3, 1_000_000)] == [3, 3, 1]
-    sink = KafkaSink(Settings(kafka={"max_message_bytes": 2048}))  # no connection is made by _fit
+    messages = pack(events).drain()
+    assert sorted(m.events for m in messages) == [1, 7]  # two sessions: two messages
+    assert all(len(m.sessions) == 1 and m.key == m.sessions[0].encode() for m in messages)
+    session = events[-1].session_id
+    (only,) = [m for m in messages if m.sessions == (session,)]
+    assert only.events == 7 and only.value.count(b"\n") == 6
+    same = [e for e in events if e.session_id == session]
+    assert [m.events for m in pack(same, max_events=3).drain()] == [3, 3, 1]
     big = events[-1].model_copy(update={"arguments": {"data": "z" * 5000}})
-    fitting, oversized = sink._fit([events[0], big])
-    assert fitting == [events[0]] and len(oversized) == 1
-    assert "over the 2048-byte limit" in oversized[0].reason and oversized[0].stage == "produce"
+    small = Packer(4, max_events=2000, max_bytes=2048, per_session=True, origin="receiver")
+    assert small.add(events[0]) is None
+    letter = small.add(big)
+    assert letter is not None and small.pending == 1
+    assert "over the 2048-byte limit" in letter.reason and letter.stage == "produce"
+    assert letter.origin == f"receiver:{session}"
 
 
 def test_insecure_local_serves_this_machine_only(serve: Any, tmp_path: Path) -> None:
