@@ -19,7 +19,7 @@ from detectors.engine import Engine, Runner
 from detectors.registry import load_catalog
 from schemas.adapters import parse_bytes
 from schemas.events import AnyEvent, event_to_json
-from streams.simulator import simulate_events
+from streams.simulator.workload import simulate_events
 
 RULE_ID = "privilege.escalation_chain"
 

@@ -1,4 +1,4 @@
-"""Cost of the tamper-evident audit trail (streams/integrity.py), as ratios measured in the same run.
+"""Cost of the tamper-evident audit trail (streams/store/integrity.py), as ratios measured in the same run.
 
 (a) writing: simulated events go through ``Store.write`` in batches; the time spent chaining and hashing
     (``IntegrityWriter.prepare`` + ``finish``) is reported as a share of the whole write.
@@ -19,9 +19,9 @@ from typing import Any
 
 import duckdb
 
-from streams.integrity import CHAINED_TABLES, IntegrityWriter, verify_db
-from streams.simulator import simulate_events
-from streams.store import Batch, Store
+from streams.simulator.workload import simulate_events
+from streams.store.database import Batch, Store
+from streams.store.integrity import CHAINED_TABLES, IntegrityWriter, verify_db
 
 
 def timed(spent: list[float], method: Callable[..., Any]) -> Callable[..., Any]:

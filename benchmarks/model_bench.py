@@ -17,8 +17,8 @@ from benchmarks.engine_bench import best_of, detect
 from detectors.engine import Engine
 from detectors.models import ModelHandle, model_detectors, train_model
 from detectors.registry import load_catalog
-from streams.cli_model import save_model
-from streams.simulator import simulate_events
+from streams.cli.model import save_model
+from streams.simulator.workload import simulate_events
 
 
 def main(argv: Sequence[str] | None = None) -> None:

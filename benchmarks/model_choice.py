@@ -25,7 +25,7 @@ from sklearn.svm import OneClassSVM
 from detectors.models.features import model_inputs
 from detectors.models.forest import CompiledForest
 from detectors.models.training import session_rows
-from streams.simulator import simulate
+from streams.simulator.workload import simulate
 
 ESTIMATORS: dict[str, Callable[[], Any]] = {
     "IsolationForest (200 trees)": lambda: IsolationForest(n_estimators=200, random_state=0),

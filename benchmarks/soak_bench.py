@@ -44,10 +44,10 @@ from benchmarks.stream_bench import PARTITIONS, Pipeline, batch_messages, broker
 from schemas.adapters import FORMATS
 from schemas.adapters.base import DeadLetter
 from schemas.events import event_to_json
-from streams.producer import partition_for
+from streams.kafka.producer import partition_for
+from streams.kafka.wire import FORMAT_HEADER, MAX_MESSAGE_BYTES, decode_dead_letter, decode_events
 from streams.settings import Settings
-from streams.simulator import simulate_events
-from streams.wire import FORMAT_HEADER, MAX_MESSAGE_BYTES, decode_dead_letter, decode_events
+from streams.simulator.workload import simulate_events
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

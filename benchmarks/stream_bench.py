@@ -4,12 +4,12 @@ raw consumer floor measured in the same run, and end-to-end alert latency at a f
 Run: ``python -m benchmarks.stream_bench`` (starts its own broker from kafka/broker.py, or pass
 ``--bootstrap HOST:PORT``). Options: ``--events``, ``--single-events``, ``--rate``, ``--seconds``.
 
-What it measures, all on the same simulated traffic (``streams.simulator``):
+What it measures, all on the same simulated traffic (``streams.simulator.workload``):
 
 - **floor**: a plain aiokafka consumer reading the batch messages and decoding them with
-  ``streams.wire.decode_events`` (the contract decode the worker's ingest does), and, for reference, with
-  ``orjson`` only (no validation);
-- **worker, batch messages**: ``chainwatch produce``-style messages (``streams.producer.Packer``: up to
+  ``streams.kafka.wire.decode_events`` (the contract decode the worker's ingest does), and, for
+  reference, with ``orjson`` only (no validation);
+- **worker, batch messages**: ``chainwatch produce``-style messages (``streams.kafka.producer.Packer``: up to
   ``worker.batch_max_events`` events per message, sessions grouped) through a running worker, from the
   first message sent until the worker's counters (``/chainwatch/stats/``) show every event ingested and
   run through every engine scope;
@@ -52,11 +52,11 @@ from typing import Any
 import orjson
 
 from schemas.events import AnyEvent
-from streams.app import build_engine
-from streams.producer import Packer
+from streams.kafka.producer import Packer
+from streams.kafka.topology import build_engine
+from streams.kafka.wire import decode_events, encode_events
 from streams.settings import Settings
-from streams.simulator import simulate_events
-from streams.wire import decode_events, encode_events
+from streams.simulator.workload import simulate_events
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -139,7 +139,7 @@ class Pipeline:
 
     def create_topics(self) -> None:
         subprocess.run(
-            [sys.executable, "-m", "streams.cli_kafka", "topics", "create"],
+            [sys.executable, "-m", "streams.cli.kafka", "topics", "create"],
             cwd=REPO,
             env=self.env,
             check=True,
@@ -149,7 +149,7 @@ class Pipeline:
     def start_worker(self) -> None:
         log = open(self.workdir / f"worker-{self.tag}.log", "wb")  # noqa: SIM115 (closed with the process)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.worker"],
+            [sys.executable, "-m", "streams.kafka.worker"],
             cwd=REPO,
             env=self.env,
             stdout=log,
@@ -209,7 +209,7 @@ def batch_messages(events: Sequence[AnyEvent], settings: Settings) -> list[Messa
 
 
 def single_messages(events: Sequence[AnyEvent]) -> list[Message]:
-    from streams.producer import partition_for
+    from streams.kafka.producer import partition_for
 
     return [
         (e.session_id.encode(), encode_events([e]), partition_for(e.session_id.encode(), PARTITIONS))

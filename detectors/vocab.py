@@ -3,7 +3,7 @@
 Plain constants and small pure functions (no detector classes; the registry never loads this module as
 a detector). Other detectors import these names, so keep them stable: add to a set rather than rename it.
 
-Field conventions read here (see ``streams/simulator.py`` and ``schemas/adapters/cloudtrail.py``):
+Field conventions read here (see ``streams/simulator/workload.py`` and ``schemas/adapters/cloudtrail.py``):
 AWS calls carry the API name in ``action`` and CloudTrail ``requestParameters`` in ``arguments`` (plus
 ``aws_account`` from the CloudTrail adapter); shell calls are ``tool="bash", action="exec"`` with
 ``arguments.command``; other agent tools use snake_case names in ``tool``/``action``.

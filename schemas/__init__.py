@@ -1,6 +1,6 @@
 """chainwatch contracts: events, findings, alerts, chain summaries; adapters; DuckDB DDL.
 
-Depends on pydantic and the standard library only (the layering test enforces it).
+Depends on pydantic and the standard library only (an import-linter contract in pyproject.toml enforces it).
 """
 
 from schemas.alerts import Alert, ChainSummary, CredentialUse, Finding, Mappings

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streams.replay import replay
+from streams.ingest.replay import replay
 from streams.settings import Settings, build_engine
-from streams.simulator import simulate, write_jsonl
+from streams.simulator.workload import simulate, write_jsonl
 
 
 def seeded_demo_db(folder: Path, seed: int = 7, sessions: int = 120) -> Path:

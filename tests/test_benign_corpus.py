@@ -22,7 +22,7 @@ from detectors.registry import load_catalog
 from schemas.adapters import parse_bytes
 from schemas.alerts import Alert
 from schemas.events import EVENT_TYPES, AnyEvent
-from streams.simulator import simulate
+from streams.simulator.workload import simulate
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

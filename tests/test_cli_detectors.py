@@ -14,8 +14,8 @@ from detectors import registry
 from detectors.cases import load_cases, run_case
 from detectors.registry import load_catalog
 from detectors.rules import load_rule_file
-from streams.cli import app
-from streams.simulator import simulate_events, write_jsonl
+from streams.cli.main import app
+from streams.simulator.workload import simulate_events, write_jsonl
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()

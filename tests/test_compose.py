@@ -8,7 +8,7 @@ from typing import Any
 import typer
 import yaml
 
-from streams.cli import app
+from streams.cli.main import app
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -23,14 +23,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from streams.delivery.config import DeliverySettings
-from streams.delivery.deliverer import Deliverer, DeliveryConfigError
-from streams.delivery.pipeline import AlertPipeline
-from streams.delivery.signing import sign_headers, verify
-from streams.delivery.spool import Spool
-from streams.replay import replay
-from streams.settings import Settings, build_engine
-from streams.simulator import simulate, write_jsonl
+from streams.alerts.delivery.deliverer import Deliverer, DeliveryConfigError
+from streams.alerts.delivery.pipeline import AlertPipeline
+from streams.alerts.delivery.signing import sign_headers, verify
+from streams.alerts.delivery.spool import Spool
+from streams.ingest.replay import replay
+from streams.settings import DeliverySettings, Settings, build_engine
+from streams.simulator.workload import simulate, write_jsonl
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "test-secret-4f1c9a"
@@ -290,7 +289,7 @@ def test_the_spool_survives_a_killed_process(tmp_path: Path) -> None:
     spool_path = tmp_path / "spool.sqlite"
     code = (
         "import os, sys\n"
-        "from streams.delivery.spool import Spool\n"
+        "from streams.alerts.delivery.spool import Spool\n"
         f"s = Spool({str(spool_path)!r})\n"
         "s.enqueue([('soc', f'a{i}', 'high', b'{}') for i in range(200)])\n"
         "os.kill(os.getpid(), 9)\n"
@@ -317,10 +316,10 @@ def test_the_loader_delivers_alerts_from_the_topic_once_even_when_it_reads_them_
     import uuid
     import warnings
 
-    from streams.loader import Loader
-    from streams.producer import produce_files
-    from streams.topics import create_topics
-    from streams.wire import encode_model
+    from streams.kafka.loader import Loader
+    from streams.kafka.producer import produce_files
+    from streams.kafka.topics import create_topics
+    from streams.kafka.wire import encode_model
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -374,8 +373,8 @@ def test_the_loader_delivers_alerts_from_the_topic_once_even_when_it_reads_them_
 
 def test_bodies_are_redacted_before_they_leave() -> None:
     """A secret a detector copied into its details never reaches a webhook or a file."""
-    from streams.alert_view import AlertView
-    from streams.delivery.formats import render
+    from streams.alerts.delivery.formats import render
+    from streams.alerts.view import AlertView
     from tests.test_suppression import make_alert
 
     token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
@@ -460,8 +459,8 @@ def test_the_slack_body_cannot_ping_or_link_and_stays_within_slack_limits() -> N
     rejected in the spool)."""
     from datetime import UTC, datetime
 
-    from streams.alert_view import AlertView, TimelineEvent
-    from streams.delivery.formats import slack_message
+    from streams.alerts.delivery.formats import slack_message
+    from streams.alerts.view import AlertView, TimelineEvent
     from tests.test_suppression import make_alert
 
     alert = make_alert(

@@ -28,7 +28,7 @@ from detectors.injection.tainted_action import MAX_TOKENS, TaintedAction
 from detectors.registry import load_catalog
 from schemas.adapters import parse_bytes
 from schemas.events import EVENT_TYPES, AnyEvent, ToolCall
-from streams.simulator import CUSTOMER_MAILS, DOC_PAGES, simulate
+from streams.simulator.workload import CUSTOMER_MAILS, DOC_PAGES, simulate
 
 CATALOG = load_catalog()
 MINE = [

@@ -13,9 +13,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from streams.cli import app
-from streams.demo_data import ensure_demo_db
-from streams.export import (
+from streams.cli.main import app
+from streams.simulator.demo import ensure_demo_db
+from streams.store.export import (
     MANIFEST,
     ExportError,
     create_parquet_views,
@@ -23,7 +23,7 @@ from streams.export import (
     parquet_views_sql,
     verify_manifest,
 )
-from streams.views import view_names
+from streams.store.views import view_names
 from tests import views_dataset as ds
 
 TABLES = ("events", "credentials", "chains", "findings", "alerts", "dead_letters", "verdicts")
@@ -144,7 +144,7 @@ def test_views_over_the_lake_equal_the_views_over_the_database(
 
 
 def test_a_table_without_rows_keeps_its_columns(tmp_path: Path) -> None:
-    from streams.store import Store
+    from streams.store.database import Store
 
     with Store(tmp_path / "empty.duckdb") as store:
         stored = store.query(
@@ -274,7 +274,7 @@ def test_export_says_what_to_do_when_a_writer_holds_the_database(known_db: Path,
 def test_a_team_database_of_lake_views_is_read_not_rewritten(
     lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from streams.demo_data import NOTEBOOK_DB_ENV, connect_notebook_db
+    from streams.simulator.demo import NOTEBOOK_DB_ENV, connect_notebook_db
 
     team = tmp_path / "team.duckdb"
     con = duckdb.connect(str(team))

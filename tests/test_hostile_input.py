@@ -27,7 +27,7 @@ from schemas.adapters import ADAPTERS, FORMATS
 from schemas.adapters.base import DeadLetter, split_records
 from schemas.errors import ChainwatchError
 from schemas.events import ToolCall, _Event
-from streams.simulator import simulate_events
+from streams.simulator.workload import simulate_events
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"

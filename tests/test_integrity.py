@@ -1,4 +1,4 @@
-"""The tamper-evident audit trail (streams/integrity.py) and `chainwatch verify`, on real DuckDB files.
+"""The tamper-evident audit trail (streams/store/integrity.py) and `chainwatch verify`, on real DuckDB files.
 
 A database is written the way `chainwatch run` writes it (the replay over a simulated workload), then
 changed behind chainwatch's back with plain SQL, the way an intruder with the file would; `chainwatch
@@ -18,8 +18,11 @@ from typer.testing import CliRunner
 
 from detectors.engine import Engine
 from detectors.registry import load_catalog
-from streams.cli import app
-from streams.integrity import (
+from streams.cli.main import app
+from streams.ingest.replay import replay
+from streams.simulator.workload import simulate_events, write_jsonl
+from streams.store.database import Batch, Store
+from streams.store.integrity import (
     KEY_ENV,
     RUN_FIELDS,
     Hasher,
@@ -30,9 +33,6 @@ from streams.integrity import (
     manifest_path,
     verify_db,
 )
-from streams.replay import replay
-from streams.simulator import simulate_events, write_jsonl
-from streams.store import Batch, Store
 
 KEY = "an-integrity-key-for-tests-0123456789"
 
@@ -129,7 +129,7 @@ def test_redelivery_keeps_the_chain_and_cannot_rewrite_a_stored_event(
     before = sql(db, "SELECT event_id, row_hash, target FROM events ORDER BY event_id")
     replay([str(workload)], engine, db_path=db)  # the same input again: every event id is already stored
     with Store(db) as store:  # a redelivered event whose content was changed on the way
-        from streams.store import _event_from_row
+        from streams.store.database import _event_from_row
 
         cursor = store.con.execute("SELECT * FROM events WHERE kind = 'tool_call' LIMIT 1")
         names = [d[0] for d in cursor.description]
@@ -508,7 +508,7 @@ def test_a_bad_key_setting_stops_the_writer_with_its_setting_not_a_traceback(
 
 def test_parquet_export_checks(db: Path, tmp_path: Path) -> None:
     """The real export of a database, then its files changed: `verify --parquet` names each change."""
-    from streams.export import export_parquet
+    from streams.store.export import export_parquet
 
     out = tmp_path / "export"
     export_parquet(db, out)

@@ -1,4 +1,4 @@
-"""Authenticated, encrypted Kafka (streams/kafka_security.py) against a real broker with secure listeners.
+"""Authenticated, encrypted Kafka (streams/kafka/security.py) against a real broker with secure listeners.
 
 One broker for the whole module, started with four listeners: PLAINTEXT (the tests' own monitoring),
 SSL requiring a client certificate (mutual TLS), SASL_SSL and SASL_PLAINTEXT (SCRAM-SHA-256/512 users
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from streams.kafka_security import (
+from streams.kafka.security import (
     KafkaSecurityError,
     faust_credentials,
     kafka_python_kwargs,
@@ -30,7 +30,7 @@ from streams.kafka_security import (
     validate,
 )
 from streams.settings import KafkaSettings
-from streams.simulator import simulate_events
+from streams.simulator.workload import simulate_events
 from tests.kafka_support import broker_module, check_prerequisites_or_skip
 from tests.test_stream_e2e import REPO, Pipeline, simulated, wait_for
 from tests.tls_support import TlsFiles, make_tls_files
@@ -283,7 +283,7 @@ def test_an_encrypted_client_key_is_refused_without_prompting(tls: TlsFiles) -> 
             sys.executable,
             "-c",
             "import sys\n"
-            "from streams.kafka_security import ssl_context, KafkaSecurityError\n"
+            "from streams.kafka.security import ssl_context, KafkaSecurityError\n"
             "from streams.settings import KafkaSettings\n"
             "try:\n"
             "    ssl_context(KafkaSettings.model_validate_json(sys.argv[1]))\n"
@@ -420,7 +420,7 @@ def test_wrong_security_settings_fail_fast_naming_the_setting(
     listener, env, setting = wrong_env(tls, case)
     pipe = secure_pipeline(secure_broker, tmp_path, listener, env)
     path = tmp_path / "in.jsonl"
-    from streams.simulator import write_jsonl
+    from streams.simulator.workload import write_jsonl
 
     write_jsonl(simulate_events(seed=1, sessions=1), path)
     for args in (

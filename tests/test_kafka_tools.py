@@ -17,8 +17,8 @@ from schemas.adapters.base import DeadLetter
 from schemas.alerts import Alert, ChainSummary, Finding
 from schemas.events import AnyEvent, SessionEvent, ToolCall
 from schemas.types import Maturity, SessionAction, Severity
-from streams import loader as loader_module
-from streams.loader import (
+from streams.kafka import loader as loader_module
+from streams.kafka.loader import (
     EXIT_AFTER_DB_COMMIT_ENV,
     Loader,
     Record,
@@ -27,7 +27,7 @@ from streams.loader import (
     commit_offsets,
     write_isolating,
 )
-from streams.producer import (
+from streams.kafka.producer import (
     OutMessage,
     Packer,
     ProduceReport,
@@ -35,10 +35,10 @@ from streams.producer import (
     partition_for,
     produce,
 )
+from streams.kafka.wire import decode_events, encode_dead_letter, encode_events, encode_model
 from streams.settings import Settings
-from streams.simulator import simulate_events
-from streams.store import Batch, Store
-from streams.wire import decode_events, encode_dead_letter, encode_events, encode_model
+from streams.simulator.workload import simulate_events
+from streams.store.database import Batch, Store
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -557,7 +557,7 @@ def test_exit_hook_leaves_offsets_uncommitted(tmp_path: Path, monkeypatch: pytes
 def test_the_database_must_not_be_open_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import duckdb
 
-    from streams.topics import KafkaUnavailable
+    from streams.kafka.topics import KafkaUnavailable
 
     def locked(*_: Any, **__: Any) -> None:
         raise duckdb.IOException("Could not set lock on file")
@@ -632,7 +632,7 @@ def test_a_stalled_consumer_is_replaced(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_a_rebalance_stores_and_commits_the_pending_records_first(tmp_path: Path) -> None:
-    from streams.loader import _Rebalance
+    from streams.kafka.loader import _Rebalance
 
     log: list[str] = []
     consumer = FakeConsumer(log, [[event_record(0, call("s1", 1))]])
@@ -656,7 +656,7 @@ def test_register_adds_produce_load_and_topics() -> None:
     import typer
     from typer.testing import CliRunner
 
-    from streams.cli_kafka import register
+    from streams.cli.kafka import register
 
     app = typer.Typer()
     app.command("noop")(lambda: None)  # a second command, as on the real CLI

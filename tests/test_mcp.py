@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from schemas.adapters import detect_format, parse_bytes
 from schemas.adapters.base import DeadLetter
 from schemas.events import ToolCall
-from streams.replay import replay
+from streams.ingest.replay import replay
 from streams.settings import build_engine, load_settings
-from streams.store import Store
+from streams.store.database import Store
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "mcp"

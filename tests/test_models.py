@@ -30,8 +30,8 @@ from detectors.models.features import target_family
 from detectors.models.training import batch_scores
 from schemas.events import AnyEvent
 from schemas.types import Maturity
-from streams.cli_model import save_model
-from streams.simulator import simulate
+from streams.cli.model import save_model
+from streams.simulator.workload import simulate
 
 TARGET_RATE = 0.1
 
@@ -219,8 +219,8 @@ def test_stream_and_duckdb_history_give_the_same_features(
     model: ModelFile,
     labelled: tuple,  # type: ignore[type-arg]
 ) -> None:
-    from streams.replay import run_events, write_all
-    from streams.store import Store, load_events
+    from streams.ingest.replay import run_events, write_all
+    from streams.store.database import Store, load_events
 
     events = labelled[0]
     _, output = run_events(events, Engine([]))
@@ -396,7 +396,7 @@ def test_settings_add_the_model_detectors(monkeypatch: pytest.MonkeyPatch, tmp_p
 def test_model_commands_train_evaluate_and_refuse(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from streams.cli import app
+    from streams.cli.main import app
 
     cli = CliRunner()
     train_db, test_db, out = tmp_path / "train.duckdb", tmp_path / "test.duckdb", tmp_path / "m.skops"
@@ -448,7 +448,7 @@ def test_labels_tables_and_since_are_read_as_documented() -> None:
     import duckdb
 
     from schemas.errors import ChainwatchError
-    from streams.cli_model import _since, read_labels, write_labels
+    from streams.cli.model import _since, read_labels, write_labels
 
     con = duckdb.connect()
     write_labels(con, {"s1": "coding_task", "s2": "secret_burst"})

@@ -10,11 +10,11 @@ import pytest
 from detectors.engine import Engine, KeyState, Runner
 from detectors.models import ModelFile, ModelHandle, feature_vector, model_detectors, train_model
 from schemas.events import AnyEvent
-from streams.app import CONTROL_HEADER, TICK, build_topology
-from streams.cli_model import save_model
+from streams.cli.model import save_model
+from streams.kafka.topology import CONTROL_HEADER, TICK, build_topology
+from streams.kafka.worker import with_overrides
 from streams.settings import Settings
-from streams.simulator import simulate_events
-from streams.worker import with_overrides
+from streams.simulator.workload import simulate_events
 from tests.test_worker_unit import Harness, put, run
 
 

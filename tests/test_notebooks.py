@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from streams.demo_data import NOTEBOOK_DB_ENV, ensure_demo_db
+from streams.simulator.demo import NOTEBOOK_DB_ENV, ensure_demo_db
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXPECTED = {"alert_triage", "credential_posture", "blast_radius", "anomaly_model"}
@@ -59,7 +59,7 @@ def test_an_interrupted_demo_build_leaves_no_database_behind(
 ) -> None:
     import duckdb
 
-    import streams.replay
+    import streams.ingest.replay
 
     def interrupted(paths: list[str], engine: object, *, db_path: Path, **_: object) -> None:
         con = duckdb.connect(str(db_path))  # half a build: a database file, then the user stops it
@@ -67,7 +67,7 @@ def test_an_interrupted_demo_build_leaves_no_database_behind(
         con.close()
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(streams.replay, "replay", interrupted)
+    monkeypatch.setattr(streams.ingest.replay, "replay", interrupted)
     target = tmp_path / "demo" / "chainwatch.duckdb"
     with pytest.raises(KeyboardInterrupt):
         ensure_demo_db(target, sessions=5)

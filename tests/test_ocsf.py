@@ -18,9 +18,9 @@ import pytest
 from ocsf_json_schema import OcsfJsonSchemaEmbedded, get_ocsf_schema
 from typer.testing import CliRunner
 
-from streams.alert_view import list_alerts, load_view
-from streams.ocsf import CLASS_UID, OCSF_VERSION, to_ocsf
-from streams.replay import replay
+from streams.alerts.ocsf import CLASS_UID, OCSF_VERSION, to_ocsf
+from streams.alerts.view import list_alerts, load_view
+from streams.ingest.replay import replay
 from streams.settings import Settings, build_engine
 
 
@@ -115,7 +115,7 @@ def test_the_validator_rejects_what_ocsf_does_not_allow(
 
 @pytest.mark.shared_data
 def test_cli_ocsf_output_validates(stratus_db: Path, validator: jsonschema.Draft202012Validator) -> None:
-    from streams.cli import app
+    from streams.cli.main import app
 
     result = CliRunner().invoke(app, ["alerts", "--db", str(stratus_db), "--ocsf", "--severity", "critical"])
     assert result.exit_code == 0, result.output
@@ -129,7 +129,7 @@ def test_verdicts_and_suppression_set_the_finding_status(tmp_path: Path) -> None
     """Suppressed / false-positive -> Suppressed, true-positive -> In Progress, none -> New."""
     from datetime import UTC, datetime
 
-    from streams.alert_view import AlertView, Verdict
+    from streams.alerts.view import AlertView, Verdict
     from tests.test_suppression import make_alert
 
     view = AlertView(alert=make_alert())

@@ -27,7 +27,7 @@ from schemas.adapters import detect_format, parse_bytes
 from schemas.adapters.base import DeadLetter
 from schemas.adapters.otlp import any_value, parse_request
 from schemas.events import SessionEvent, ToolCall
-from streams.store import Store
+from streams.store.database import Store
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "otlp"

@@ -39,10 +39,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import SecretStr
 
-from streams.receiver import Receiver, Sink, SinkUnavailable, start
-from streams.receiver_sinks import EmbeddedSink
+from streams.ingest.receiver import Receiver, Sink, SinkUnavailable, start
+from streams.ingest.receiver_sinks import EmbeddedSink
 from streams.settings import ReceiverSettings, build_engine, load_settings
-from streams.store import Store
+from streams.store.database import Store
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "otlp"
@@ -466,7 +466,7 @@ def test_chainwatch_receive_refuses_to_start_without_a_token(tmp_path: Path) -> 
 def test_kafka_sink_splits_per_session_and_dead_letters_events_too_large_for_a_message() -> None:
     """The receiver packs with `chainwatch produce`'s packer, one session per message."""
     from schemas.adapters import parse_bytes
-    from streams.producer import Packer
+    from streams.kafka.producer import Packer
 
     def pack(events: list[Any], max_events: int = 2000, max_bytes: int = 1_000_000) -> Packer:
         packer = Packer(4, max_events=max_events, max_bytes=max_bytes, per_session=True, origin="receiver")

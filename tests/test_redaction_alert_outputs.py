@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from streams.alert_view import load_view
-from streams.delivery.formats import render
+from streams.alerts.delivery.formats import render
+from streams.alerts.view import load_view
 from tests.secret_corpus import leaks, native_records, secret_corpus
 from tests.test_stream_e2e import REPO
 

@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from streams.integrity import manifest_path
+from streams.store.integrity import manifest_path
 from tests.secret_corpus import Secret, broken_lines, leaks, native_records, openai_chat_record, secret_corpus
 from tests.test_stream_e2e import REPO, Pipeline, wait_for
 
@@ -233,7 +233,7 @@ def test_reply_to_header_makes_the_worker_write_nowhere(stream_run: StreamRun) -
 
 def test_no_worker_agent_yields() -> None:
     """faust answers Faust-Ag-ReplyTo only for agents that are async generators; ours are plain coroutines."""
-    from streams.app import build_topology
+    from streams.kafka.topology import build_topology
     from streams.settings import Settings
 
     topology = build_topology(Settings(), engine=None)
@@ -254,7 +254,7 @@ def test_corpus_is_seeded_and_distinct() -> None:
 @pytest.mark.kafka
 def test_the_loader_writes_a_verifiable_audit_trail(stream_run: StreamRun) -> None:
     """The Kafka loader goes through the same Store.write: its database verifies like a replay's."""
-    from streams.integrity import verify_db
+    from streams.store.integrity import verify_db
 
     report = verify_db(stream_run.pipe.db)
     assert report.ok, [str(p) for p in report.problems]

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from schemas.alerts import Alert
 from schemas.types import Severity
-from streams.render import alerts_table, print_alert
+from streams.cli.render import alerts_table, print_alert
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 HOSTILE_TARGET = "arn:aws:secretsmanager:secret:prod/db [bold red]FAKE[/] [link=http://x]y[/link]"

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from detectors.engine import Engine
 from detectors.registry import load_catalog
-from streams.cli import app
-from streams.replay import replay
-from streams.simulator import simulate_events, write_jsonl
+from streams.cli.main import app
+from streams.ingest.replay import replay
+from streams.simulator.workload import simulate_events, write_jsonl
 
 SECRETS = [
     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",

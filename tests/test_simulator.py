@@ -13,7 +13,7 @@ import pytest
 
 from schemas.events import AnyEvent, CredentialEvent, SessionEvent, ToolCall, event_from_json, event_to_json
 from schemas.types import CredentialAction, Decision, Environment, Outcome, SessionAction
-from streams.simulator import (
+from streams.simulator.workload import (
     ATTACK_SCENARIOS,
     BENIGN_SCENARIOS,
     DEFAULT_START,

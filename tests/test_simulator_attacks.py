@@ -14,7 +14,7 @@ import pytest
 from detectors.engine import Engine, Runner
 from detectors.registry import load_catalog
 from schemas.alerts import Alert
-from streams.simulator import ATTACK_SCENARIOS, SimulatedSession, simulate
+from streams.simulator.workload import ATTACK_SCENARIOS, SimulatedSession, simulate
 
 # scenario -> detectors that must each raise an alert in every session of that scenario
 EXPECTED: dict[str, tuple[str, ...]] = {

@@ -24,8 +24,8 @@ import pytest
 
 from schemas.events import AnyEvent
 from streams.settings import Settings
-from streams.simulator import write_jsonl
-from streams.store import Store
+from streams.simulator.workload import write_jsonl
+from streams.store.database import Store
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -208,9 +208,9 @@ class Pipeline:
 
     # -- the worker
     def start_worker(self) -> Proc:
-        """``python -m streams.worker`` (what ``chainwatch worker`` runs) with a web port of its own."""
+        """``python -m streams.kafka.worker`` (what ``chainwatch worker`` runs) with a web port of its own."""
         port = _free_port()
-        proc = self.start("worker", "streams.worker", env={"CHAINWATCH_WORKER__WEB_PORT": str(port)})
+        proc = self.start("worker", "streams.kafka.worker", env={"CHAINWATCH_WORKER__WEB_PORT": str(port)})
         proc.port = port
         return proc
 
@@ -336,8 +336,8 @@ def alert_rows(db: Path) -> list[tuple[str, str, tuple[str, ...]]]:
 
 def embedded(events: Sequence[AnyEvent], settings: Settings, db: Path) -> Path:
     """The embedded path (what ``chainwatch run FILE --db`` does) over the same events."""
-    from streams.app import build_engine
-    from streams.replay import replay
+    from streams.ingest.replay import replay
+    from streams.kafka.topology import build_engine
 
     path = db.with_suffix(".jsonl")
     write_jsonl(events, path)
@@ -403,7 +403,7 @@ def test_topics_create_flags_a_partition_mismatch(pipeline: Pipeline) -> None:
 
 
 def test_produce_without_topics_says_what_to_do(pipeline: Pipeline, tmp_path: Path) -> None:
-    from streams.simulator import simulate_events
+    from streams.simulator.workload import simulate_events
 
     path = tmp_path / "in.jsonl"
     write_jsonl(simulate_events(seed=1, sessions=2), path)
@@ -412,7 +412,7 @@ def test_produce_without_topics_says_what_to_do(pipeline: Pipeline, tmp_path: Pa
 
 
 def test_produce_and_load_store_events_and_dead_letters(pipeline: Pipeline, tmp_path: Path) -> None:
-    from streams.simulator import simulate_events
+    from streams.simulator.workload import simulate_events
 
     pipeline.create_topics()
     events = simulate_events(seed=11, sessions=30)
@@ -439,7 +439,7 @@ def test_loader_killed_between_db_commit_and_offset_commit_loses_and_duplicates_
 ) -> None:
     """The test hook exits the loader right after its first DuckDB commit: the offsets stay where they
     were, the next loader reads the same records again, and the upserts leave one row per id."""
-    from streams.simulator import simulate_events
+    from streams.simulator.workload import simulate_events
 
     pipeline.create_topics()
     events = simulate_events(seed=12, sessions=20)
@@ -461,7 +461,7 @@ def test_loader_killed_between_db_commit_and_offset_commit_loses_and_duplicates_
 
 
 def test_loader_sigterm_finishes_the_batch_and_commits(pipeline: Pipeline) -> None:
-    from streams.simulator import simulate_events
+    from streams.simulator.workload import simulate_events
 
     pipeline.create_topics()
     loader = pipeline.start_loader("--batch-seconds", "0.2")
@@ -484,7 +484,7 @@ def test_loader_sigterm_finishes_the_batch_and_commits(pipeline: Pipeline) -> No
 
 
 def simulated(seed: int, sessions: int, attack_ratio: float = 0.25) -> tuple[list[Any], list[AnyEvent]]:
-    from streams.simulator import simulate
+    from streams.simulator.workload import simulate
 
     runs = simulate(seed=seed, sessions=sessions, attack_ratio=attack_ratio)
     events = sorted((e for run in runs for e in run.events), key=lambda e: e.event_time)
@@ -607,12 +607,12 @@ def hostile_messages(valid: Sequence[AnyEvent], partitions: int, seed: int = 5) 
 
     Returns ``(messages, dead letters expected, valid events)``; a message is ``(key, value, partition,
     headers)``. The dead letters each bad message must produce are counted with the decoder the worker
-    uses (``streams.wire.decode_events``), plus the cases the worker rejects beyond it.
+    uses (``streams.kafka.wire.decode_events``), plus the cases the worker rejects beyond it.
     """
     import random
 
-    from streams.producer import Packer
-    from streams.wire import MAX_MESSAGE_BYTES, decode_events, encode_events
+    from streams.kafka.producer import Packer
+    from streams.kafka.wire import MAX_MESSAGE_BYTES, decode_events, encode_events
 
     rng = random.Random(seed)
     packer = Packer(partitions, max_events=50, max_bytes=900_000)

@@ -11,13 +11,13 @@ import duckdb
 import pytest
 
 from schemas.alerts import Alert
-from streams.alert_view import list_alerts, load_view
-from streams.delivery.pipeline import AlertPipeline
-from streams.replay import replay
+from streams.alerts.delivery.pipeline import AlertPipeline
+from streams.alerts.suppression import SuppressionFileError, SuppressionRule, SuppressionRules
+from streams.alerts.view import list_alerts, load_view
+from streams.ingest.replay import replay
 from streams.settings import Settings, build_engine
-from streams.simulator import simulate, write_jsonl
-from streams.store import Store, schema_sql
-from streams.suppression import SuppressionFileError, SuppressionRule, SuppressionRules
+from streams.simulator.workload import simulate, write_jsonl
+from streams.store.database import Store, schema_sql
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -179,7 +179,7 @@ def test_a_target_rule_never_hides_an_alert_with_a_targetless_step(tmp_path: Pat
     """ "Every triggering target matches" cannot hold for a step without a target (a credential event, a
     bash call): such an alert is stored unsuppressed; the same rule suppresses the all-staging alert."""
     from schemas.events import CredentialEvent, ToolCall
-    from streams.store import Batch
+    from streams.store.database import Batch
 
     def call(event_id: str, target: str | None) -> ToolCall:
         return ToolCall(

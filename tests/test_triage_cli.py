@@ -13,10 +13,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
-from streams import cli_alerts
-from streams.alert_view import list_alerts
-from streams.cli import app
-from streams.cli_alerts import parse_since
+from streams.alerts.view import list_alerts
+from streams.cli import alerts as cli_alerts
+from streams.cli.alerts import parse_since
+from streams.cli.main import app
 from streams.settings import Settings
 from tests.demo_support import seeded_demo_db
 
@@ -200,9 +200,9 @@ def test_follow_tails_the_alerts_topic_live(kafka_broker: object, demo_db: Path,
     import uuid
     import warnings
 
-    from streams.alert_view import list_alerts
-    from streams.topics import create_topics
-    from streams.wire import encode_model
+    from streams.alerts.view import list_alerts
+    from streams.kafka.topics import create_topics
+    from streams.kafka.wire import encode_model
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -294,7 +294,7 @@ def test_a_very_long_session_keeps_every_triggering_step() -> None:
     (the evidence) are never the part that is cut, even when their neighbours do not all fit."""
     from datetime import UTC, datetime, timedelta
 
-    from streams.alert_view import TIMELINE_LIMIT, TimelineEvent, _around_triggers
+    from streams.alerts.view import TIMELINE_LIMIT, TimelineEvent, _around_triggers
 
     start = datetime(2026, 1, 5, tzinfo=UTC)
     events = [

@@ -14,8 +14,8 @@ import pytest
 
 from detectors.rules import ALLOWED_LATENESS
 from schemas.types import ENVIRONMENT_WEIGHT
-from streams.store import Store
-from streams.views import view_names, views_sql
+from streams.store.database import Store
+from streams.store.views import view_names, views_sql
 from tests import views_dataset as ds
 
 DAY1 = date(2026, 3, 2)
@@ -372,7 +372,7 @@ def test_data_dictionary_documents_every_column_of_every_view_and_table(
 
 @pytest.fixture(scope="module")
 def demo_like_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from streams.demo_data import ensure_demo_db
+    from streams.simulator.demo import ensure_demo_db
 
     return ensure_demo_db(tmp_path_factory.mktemp("demo") / "chainwatch.duckdb", sessions=60)
 
@@ -396,7 +396,7 @@ def _only_comments(statement: str) -> bool:
 def test_cli_db_views_recreates_the_views_of_an_existing_database(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from streams.cli import app
+    from streams.cli.main import app
 
     path = ds.build(tmp_path / "cw.duckdb")
     raw = duckdb.connect(str(path))

@@ -1,4 +1,5 @@
-"""The faust agents of streams/app.py without a broker: ``agent.test_context()`` with the sends replaced.
+"""The faust agents of streams/kafka/topology.py without a broker: ``agent.test_context()`` with the sends
+replaced.
 
 Each test builds a fresh app (``build_topology``): faust tables keep their contents for the life of an app.
 Nothing leaves the process: ``Topology.send`` records the messages, and each table's ``send_changelog``
@@ -20,7 +21,7 @@ from kafka.partitioner.default import murmur2
 from detectors.engine import Engine
 from schemas.events import CredentialEvent, ToolCall
 from schemas.types import CredentialAction
-from streams.app import (
+from streams.kafka.topology import (
     CONTROL_HEADER,
     SOURCE_HEADER,
     TICK,
@@ -33,9 +34,9 @@ from streams.app import (
     repartition_topic,
     split_by_partition,
 )
+from streams.kafka.wire import decode_dead_letter, decode_events, encode_events
+from streams.kafka.worker import with_overrides
 from streams.settings import Settings
-from streams.wire import decode_dead_letter, decode_events, encode_events
-from streams.worker import with_overrides
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ESCALATION = [  # tests/cases/privilege/escalation_chain.yml, "user created, made admin and keyed"

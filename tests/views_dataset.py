@@ -39,7 +39,7 @@ from schemas.types import (
     SessionAction,
     Severity,
 )
-from streams.store import Batch, Store, dead_letter_row
+from streams.store.database import Batch, Store, dead_letter_row
 
 T1 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # s1 starts
 T2 = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # s2 starts

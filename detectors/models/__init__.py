@@ -4,7 +4,7 @@ The public API (docs/models.md):
 
 * ``train_model(events, seed=…, target_alert_rate=…) -> ModelFile`` — fit on history.
 * ``load_model(path) -> ModelFile``; ``ModelFile.metadata``, ``.baseline``, ``.score(inputs)``,
-  ``.to_bytes()`` (write them with ``streams.cli_model.save_model``).
+  ``.to_bytes()`` (write them with ``streams.cli.model.save_model``).
 * ``evaluate_model(model, events, labels) -> Evaluation``; ``score_sessions(model, events)``.
 * ``session_rows(events, baseline=None)`` — the batch feature path; ``features.update`` the per-event one.
 * ``explain(raw, baseline, agent_id)`` — the features furthest from the baseline.

@@ -92,7 +92,7 @@ def train_model(
     n_estimators: int = 200,
     max_samples: int = 256,
 ) -> ModelFile:
-    """Fit the session model on history (``events``, e.g. ``streams.store.load_events``).
+    """Fit the session model on history (``events``, e.g. ``streams.store.database.load_events``).
 
     Deterministic: the same events and seed give the same model. The threshold is the anomaly score that
     the top ``target_alert_rate`` share of the training sessions reach (history is assumed mostly benign;

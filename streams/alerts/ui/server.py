@@ -1,0 +1,282 @@
+"""The triage page's HTTP server (aiohttp): static files, a small JSON API, verdicts.
+
+Security: every /api/ request except /api/info needs ``Authorization: Bearer <token>`` (constant-time
+compare) unless the server was started with ``--insecure-local``; the Host header must name the bound
+address (no DNS rebinding); a POST must be JSON and, when the browser says where it comes from
+(``Origin``), come from this page (no cross-site verdicts); request bodies are capped at 16 KiB;
+responses forbid framing and inline scripts; alert data is redacted again before it is served. The
+database connection only ever runs SELECTs and ``INSERT INTO verdicts``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import hmac
+import importlib.resources
+import os
+import secrets
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import duckdb
+from aiohttp import web
+from rich.console import Console
+
+from schemas.redaction import redact_text
+from streams.alerts.delivery.formats import document
+from streams.alerts.view import AlertNotFound, list_alerts, load_view
+from streams.store.database import Store
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_NOTE_CHARS = 2000
+MAX_LIST = 500
+TOKEN_ENV = "CHAINWATCH_UI_TOKEN"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
+
+DB_KEY: web.AppKey[duckdb.DuckDBPyConnection] = web.AppKey("db", duckdb.DuckDBPyConnection)
+TOKEN_KEY: web.AppKey[str | None] = web.AppKey("token", str)
+# Host header values accepted; filled once the port is known (empty set: any host, for 0.0.0.0)
+HOSTS_KEY: web.AppKey[set[str]] = web.AppKey("hosts", set)
+NAME_KEY: web.AppKey[str] = web.AppKey("db_name", str)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _static(name: str) -> bytes:
+    return (importlib.resources.files("streams.alerts.ui") / "static" / name).read_bytes()
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await _guarded(request, handler)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    hosts = request.app[HOSTS_KEY]
+    if hosts and request.host not in hosts:
+        return _error(421, f"unexpected Host {request.host!r}; open the URL the server printed")
+    if request.method not in ("GET", "HEAD"):
+        # Cross-site requests: a page elsewhere can POST a "simple" (form or text/plain) body to
+        # 127.0.0.1 without the browser asking first; with --insecure-local nothing else would stop it
+        # from recording a verdict. JSON bodies need a CORS preflight, which this server never grants.
+        origin = request.headers.get("Origin")
+        # host names only: behind a TLS proxy the page's origin is https://name while this server sees
+        # http and possibly another port; another site (or "null") always has another name
+        if origin is not None and urlsplit(origin).hostname != request.url.host:
+            return _error(403, f"cross-origin request from {origin!r} refused")
+        if request.content_type != "application/json":
+            return _error(415, "send the body as Content-Type: application/json")
+    token = request.app[TOKEN_KEY]
+    if token is not None and request.path.startswith("/api/") and request.path != "/api/info":
+        given = request.headers.get("Authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+            return _error(401, "missing or wrong bearer token")
+    try:
+        return await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, f"request body over {MAX_BODY_BYTES} bytes")
+    except web.HTTPException as exc:
+        return exc
+
+
+async def index(request: web.Request) -> web.Response:
+    return web.Response(body=_static("index.html"), content_type="text/html", charset="utf-8")
+
+
+async def static(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if name not in STATIC:
+        return _error(404, "not found")
+    return web.Response(body=_static(name), content_type=STATIC[name], charset="utf-8")
+
+
+async def info(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"db": request.app[NAME_KEY], "token_required": request.app[TOKEN_KEY] is not None}
+    )
+
+
+def _status(row: Any) -> str:
+    if row.suppressed_by:
+        return "suppressed"
+    return str(row.verdict or "new")
+
+
+async def alerts(request: web.Request) -> web.Response:
+    query = request.query
+    severity = query.get("severity") or None
+    if severity not in (None, "info", "low", "medium", "high", "critical"):
+        return _error(400, f"severity {severity!r} is not known")
+    try:
+        limit = int(query.get("limit", MAX_LIST))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_LIST:
+        return _error(400, f"limit must be a whole number from 1 to {MAX_LIST}")
+    rows = list_alerts(request.app[DB_KEY], min_severity=severity, detector=query.get("detector") or None)
+    status = query.get("status") or None
+    text = (query.get("q") or "").lower()
+    result = []
+    for row in rows:
+        if status and _status(row) != status:
+            continue
+        alert = row.alert
+        haystack = " ".join([alert.title, alert.session_id, alert.agent_id or "", alert.alert_id]).lower()
+        if text and text not in haystack:
+            continue
+        result.append(
+            {
+                "alert_id": alert.alert_id,
+                "last_seen": alert.last_seen.isoformat(),
+                "severity": str(alert.severity),
+                "risk_score": alert.risk_score,
+                "detector_id": alert.detector_id,
+                "title": redact_text(alert.title),
+                "session_id": alert.session_id,
+                "status": _status(row),
+            }
+        )
+        if len(result) >= limit:
+            break
+    return web.json_response({"alerts": result})
+
+
+async def alert(request: web.Request) -> web.Response:
+    try:
+        view = load_view(request.app[DB_KEY], request.match_info["alert_id"])
+    except AlertNotFound as exc:
+        return _error(404, str(exc))
+    return web.json_response(document(view, "json"))  # redacted, as every output of an alert
+
+
+async def verdict(request: web.Request) -> web.Response:
+    from streams.alerts.verdicts import VERDICTS, record_verdict
+
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, "the body must be JSON: {status, note, analyst}")
+    if not isinstance(body, dict):
+        return _error(400, "the body must be a JSON object: {status, note, analyst}")
+    status, note, analyst = body.get("status"), body.get("note") or None, body.get("analyst") or None
+    if status not in VERDICTS:
+        return _error(400, f"status must be one of {', '.join(VERDICTS)}")
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE_CHARS):
+        return _error(400, f"note must be text of at most {MAX_NOTE_CHARS} characters")
+    if analyst is not None and (not isinstance(analyst, str) or len(analyst) > 200):
+        return _error(400, "analyst must be a name of at most 200 characters")
+    con = request.app[DB_KEY]
+    try:
+        full_id = record_verdict(con, request.match_info["alert_id"], status, note, analyst)
+    except AlertNotFound as exc:
+        return _error(404, str(exc))
+    view = load_view(con, full_id)
+    assert view.verdict is not None
+    return web.json_response(
+        {
+            "alert_id": full_id,
+            "verdict": {
+                "status": view.verdict.status,
+                "note": view.verdict.note,
+                "analyst": view.verdict.analyst,
+                "recorded_at": view.verdict.recorded_at.isoformat(),
+            },
+        }
+    )
+
+
+def create_app(
+    con: duckdb.DuckDBPyConnection, *, token: str | None, hosts: set[str], db_name: str
+) -> web.Application:
+    app = web.Application(middlewares=[guard], client_max_size=MAX_BODY_BYTES)
+    app[DB_KEY] = con
+    app[TOKEN_KEY] = token
+    app[HOSTS_KEY] = hosts
+    app[NAME_KEY] = db_name
+    app.router.add_get("/", index)
+    app.router.add_get("/static/{name}", static)
+    app.router.add_get("/api/info", info)
+    app.router.add_get("/api/alerts", alerts)
+    app.router.add_get("/api/alerts/{alert_id}", alert)
+    app.router.add_post("/api/alerts/{alert_id}/verdict", verdict)
+    return app
+
+
+def _allowed_hosts(host: str, port: int) -> set[str]:
+    names = {host}
+    if host in ("127.0.0.1", "::1", "localhost"):
+        names |= {"127.0.0.1", "localhost", "[::1]"}
+    elif host in ("0.0.0.0", "::"):
+        return set()  # any interface: the operator vouches for the network; the token still applies
+    return {f"{n}:{port}" for n in names}
+
+
+def _bound_port(runner: web.AppRunner) -> int:
+    for address in runner.addresses:
+        return int(address[1])
+    raise RuntimeError("the triage page's socket has no address")
+
+
+def serve(db_path: Path, *, host: str, port: int, insecure_local: bool, out: Console) -> None:
+    token: str | None = None
+    if not insecure_local:
+        token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
+    elif host not in ("127.0.0.1", "::1", "localhost"):
+        raise SystemExit(f"--insecure-local only binds to 127.0.0.1 (asked for {host}); drop one of them")
+    # applies the DDL (the verdicts table); only SELECT and INSERT INTO verdicts follow, which are not part
+    # of the hash-chained trail: the page needs no integrity key
+    store = Store(db_path, audit_trail=False)
+    try:
+        asyncio.run(_serve(store.con, db_path, host, port, token, out))
+    finally:
+        store.close()
+
+
+async def _serve(
+    con: duckdb.DuckDBPyConnection, db_path: Path, host: str, port: int, token: str | None, out: Console
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    hosts = {"<port not bound yet>"}  # matches no request until the real names are known
+    app = create_app(con, token=token, hosts=hosts, db_name=db_path.name)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    site_port = port or _bound_port(runner)
+    hosts.clear()
+    hosts.update(_allowed_hosts(host, site_port))
+    url = f"http://{'127.0.0.1' if host in ('127.0.0.1', 'localhost') else host}:{site_port}/"
+    out.print(f"triage page for {db_path} at {url}", highlight=False, soft_wrap=True)
+    if token is None:
+        out.print("no access token (--insecure-local): anyone on this machine can record verdicts")
+    elif os.environ.get(TOKEN_ENV):
+        out.print(f"access token: the value of {TOKEN_ENV}")
+    else:
+        out.print(f"access token: {token}", highlight=False)
+    out.print(f"verdicts are recorded as the analyst named on the page (login: {getpass.getuser()})")
+    out.file.flush()
+    await stop.wait()
+    await runner.cleanup()

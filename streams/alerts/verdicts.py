@@ -1,0 +1,28 @@
+"""Analysts' verdicts on alerts: append-only rows in ``verdicts``, the latest per alert wins.
+
+Shared by ``chainwatch triage`` and the triage page, so both record a verdict the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+
+VERDICTS = ("true-positive", "false-positive", "benign")
+
+
+def record_verdict(
+    con: duckdb.DuckDBPyConnection, alert_id: str, status: str, note: str | None, analyst: str | None
+) -> str:
+    """Append a verdict (the latest per alert wins); returns the full alert id."""
+    from streams.alerts.view import resolve_alert_id
+
+    if status not in VERDICTS:
+        raise ValueError(f"status {status!r} is not a verdict; choose one of: {', '.join(VERDICTS)}")
+    full_id = resolve_alert_id(con, alert_id)
+    con.execute(
+        "INSERT INTO verdicts (alert_id, status, note, analyst, recorded_at) VALUES (?, ?, ?, ?, ?)",
+        [full_id, status, note, analyst, datetime.now(UTC)],
+    )
+    return full_id

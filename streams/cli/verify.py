@@ -1,0 +1,109 @@
+"""``chainwatch verify``: check the tamper-evident audit trail of a database and the Parquet export manifest.
+
+Exit status: 0 everything checks out, 1 something was modified, deleted, inserted or reordered, 2 the
+input could not be read (missing file, bad key setting).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+import typer
+
+from streams.store.integrity import IntegrityKeyError, Problem, Report, key_from_env, verify_db
+
+# The exporter's kinds in the words `verify --db` uses.
+_PARQUET_KINDS = {
+    "missing": "deleted",
+    "unexpected": "inserted",
+    "modified": "modified",
+    "manifest": "modified",
+}
+
+
+def verify_parquet_dir(directory: Path) -> list[Problem]:
+    """Check a Parquet export against its ``manifest.json`` with the exporter's own checker
+    (``streams.store.export.verify_manifest``), so the writer and the checker of the format cannot drift
+    apart."""
+    from streams.store.export import verify_manifest
+
+    return [
+        Problem(_PARQUET_KINDS.get(p.kind, p.kind), f"{directory}/{p.path}", p.detail)
+        for p in verify_manifest(directory)
+    ]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``verify`` command to the ``chainwatch`` command line."""
+
+    @app.command("verify")
+    def verify(
+        db: Annotated[Path | None, typer.Option(help="A chainwatch DuckDB file to check.")] = None,
+        parquet: Annotated[
+            Path | None, typer.Option(help="A Parquet export folder to check against its manifest.json.")
+        ] = None,
+        manifest: Annotated[
+            Path | None,
+            typer.Option(help="The run manifest of --db (default: DB.integrity.jsonl beside it)."),
+        ] = None,
+        json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable result.")] = False,
+    ) -> None:
+        """Report every modified, deleted, inserted or reordered row (exit 1), or confirm the trail (exit 0).
+
+        The HMAC key, when the database was written with one, comes from CHAINWATCH_INTEGRITY_KEY or
+        CHAINWATCH_INTEGRITY_KEY_FILE (never from the command line).
+        """
+        if db is None and parquet is None:
+            _die("give --db PATH and/or --parquet DIR")
+        problems: list[Problem] = []
+        summary: dict[str, Any] = {}
+        if db is not None:
+            if not db.is_file():
+                _die(f"--db {db}: no such file")
+            try:
+                key = key_from_env()
+            except IntegrityKeyError as exc:
+                _die(str(exc))
+            try:
+                report: Report = verify_db(db, key, manifest)
+            except duckdb.Error as exc:  # not a DuckDB file, locked by a running writer, or mangled
+                _die(
+                    f"--db {db} cannot be checked ({str(exc).splitlines()[0]}): give a chainwatch DuckDB "
+                    "file; if a worker or loader is writing it, stop it or verify a copy of the file"
+                )
+            except OSError as exc:  # the manifest file (or the database) cannot be read
+                _die(f"{exc.filename or db}: cannot be read ({exc.strerror}); check --db and --manifest")
+            problems += report.problems
+            summary["db"] = {"sessions": report.sessions, "rows": report.rows, "runs": report.runs}
+        if parquet is not None:
+            if not parquet.is_dir():
+                _die(f"--parquet {parquet}: no such folder")
+            problems += verify_parquet_dir(parquet)
+            summary["parquet"] = str(parquet)
+        if json_output:
+            summary["ok"] = not problems
+            summary["problems"] = [p.__dict__ for p in problems]
+            sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        else:
+            for problem in problems:
+                print(problem)
+            if "db" in summary:
+                d = summary["db"]
+                print(
+                    f"checked {d['rows']} rows of {d['sessions']} sessions "
+                    f"and {d['runs']} anchor runs of {db}"
+                )
+            print(
+                f"{len(problems)} problem(s) found" if problems else "integrity verified: no problems found"
+            )
+        if problems:
+            raise typer.Exit(1)
+
+
+def _die(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(2)

@@ -1,0 +1,61 @@
+"""The demo database the notebooks and the data dictionary's example queries read: the same seeded
+workload and replay as ``chainwatch demo``, built on first use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+DEMO_DB = Path("demo/chainwatch.duckdb")
+NOTEBOOK_DB_ENV = "CHAINWATCH_NOTEBOOK_DB"  # tests point the notebooks at a temporary database with it
+
+
+def notebook_db_path(default: Path = DEMO_DB) -> Path:
+    return Path(os.environ.get(NOTEBOOK_DB_ENV) or default)
+
+
+def ensure_demo_db(path: Path = DEMO_DB, *, seed: int = 7, sessions: int = 120) -> Path:
+    """Return ``path``, first simulating ``sessions`` agent sessions and replaying them into it when the
+    file does not exist yet (the workload is written beside it, as ``chainwatch demo`` does)."""
+    if path.is_file():
+        return path
+    from streams.ingest.replay import replay
+    from streams.settings import build_engine, load_settings
+    from streams.simulator.workload import simulate, write_jsonl
+
+    simulated = simulate(seed=seed, sessions=sessions, attack_ratio=0.1)
+    events = sorted((e for s in simulated for e in s.events), key=lambda e: e.event_time)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workload = path.parent / "workload.jsonl"
+    write_jsonl(events, workload)
+    before = set(path.parent.iterdir())
+    try:
+        replay([str(workload)], build_engine(load_settings()), db_path=path, fmt="native")
+    except BaseException:
+        # An interrupted build (a notebook stopped mid-way) must not leave a half-written database that
+        # every later run would take for the demo: remove what this build created (the file, its WAL and
+        # sidecars), so the next run starts over.
+        for created in set(path.parent.iterdir()) - before:
+            if created.name.startswith(path.name) and created.is_file():
+                created.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def connect_notebook_db(default: Path | str = DEMO_DB) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the notebooks' database (``$CHAINWATCH_NOTEBOOK_DB`` or ``default``),
+    built first when missing; a chainwatch file written before the views existed gets them first. A team
+    database of views over a Parquet export (``chainwatch db views --parquet``) is read as it is."""
+    from streams.store.views import is_lake_database, refresh_views
+
+    path = ensure_demo_db(notebook_db_path(Path(default)))
+    probe = duckdb.connect(str(path), read_only=True)
+    try:
+        lake = is_lake_database(probe)
+    finally:
+        probe.close()
+    if not lake:
+        refresh_views(path)
+    return duckdb.connect(str(path), read_only=True)
