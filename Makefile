@@ -37,11 +37,11 @@ chromium: ## Install Debian's chromium for the triage-page browser test (when /u
 test: install kafka-jars chromium ## Run the whole test suite (starts its own Kafka broker on 127.0.0.1)
 	$(BIN)/python -m pytest
 
-check: install ## ruff format + lint, mypy --strict on the packages, the layering test
+check: install ## ruff format + lint, mypy --strict on the packages, the import contracts (import-linter)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q tests/test_layering.py
+	$(BIN)/lint-imports
 
 format: install ## Apply ruff formatting and safe fixes
 	$(BIN)/ruff format $(LINTED)
