@@ -20,6 +20,7 @@ from pydantic import (
 
 from schemas.redaction import redact_text, redact_value
 from schemas.types import (
+    Capability,
     CredentialAction,
     Decision,
     Environment,
@@ -82,6 +83,34 @@ def _nested_deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
+# Declared descriptions are cut to this many characters: enough to say what a tool does.
+MAX_DESCRIPTION = 2000
+
+
+class ToolDeclaration(BaseModel):
+    """What the tool's provider declares about it, where the source carries it: MCP ``tools/list`` (the
+    description and the ``readOnlyHint``/``destructiveHint``/``idempotentHint``/``openWorldHint``
+    annotations), an OpenAI-style ``tools`` list, OpenTelemetry ``gen_ai.tool.description``. It is evidence
+    for the call's capabilities, weaker than a user's tool manifest and stronger than the tool's name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    description: ShortText | None = Field(default=None, description="The declared description, redacted.")
+    read_only: bool | None = Field(default=None, description="MCP readOnlyHint.")
+    destructive: bool | None = Field(default=None, description="MCP destructiveHint.")
+    idempotent: bool | None = Field(default=None, description="MCP idempotentHint.")
+    open_world: bool | None = Field(default=None, description="MCP openWorldHint (reaches outside).")
+    parameters: tuple[str, ...] = Field(default=(), description="Declared parameter names.")
+    source: Identifier | None = Field(default=None, description="Where it was declared (mcp, openai, otel).")
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _redact_description(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and not _trusted(info):
+            return redact_text(value[:MAX_DESCRIPTION])
+        return value
+
+
 class ToolCall(_Event):
     """One tool call by an agent, with its intent, decision, credential and outcome."""
 
@@ -105,6 +134,14 @@ class ToolCall(_Event):
         default=False, description="The result carries outside content (web page, email, file, API body)."
     )
     result_summary: ShortText | None = Field(default=None, description="Compact result, secrets redacted.")
+    tool_declaration: ToolDeclaration | None = Field(
+        default=None, description="What the tool's provider declares about it (MCP annotations, description)."
+    )
+    capabilities: tuple[Capability, ...] | None = Field(
+        default=None,
+        description="What the call can do (detectors/capabilities/); None until classified, () when"
+        " nothing is known.",
+    )
 
     @field_validator("arguments", mode="after")
     @classmethod

@@ -72,6 +72,26 @@ class SessionAction(StrEnum):
     START = "start"
     END = "end"
     PERMISSION_MODE = "permission_mode"
+    # A later turn of the human the agent works for (the text in ``task``): trusted input that refines
+    # the task, and clears values that untrusted content also brought (detectors/provenance.py).
+    PROMPT = "prompt"
+
+
+class Capability(StrEnum):
+    """What a tool call can do, whatever the tool is called (detectors/capabilities/). Detectors reason
+    about these, never about tool names; a call may have several (a shell line that reads and uploads)."""
+
+    READ = "read"  # reads data or state
+    WRITE = "write"  # creates or changes data or state
+    DELETE = "delete"  # removes data, resources or history
+    EXECUTE = "execute"  # runs code or commands
+    COMMUNICATE = "communicate"  # messages people: e-mail, chat, post, comment, invite
+    EGRESS = "egress"  # sends data out of the system: upload, share, publish, outbound POST
+    FETCH = "fetch"  # an outbound request for outside content (a URL; its query can carry data)
+    FORM_INPUT = "form_input"  # fills or submits a form (browser, web UI)
+    MONEY = "money"  # moves money: pays, transfers, refunds, buys, books
+    IDENTITY = "identity"  # changes identities or permissions: users, roles, groups, keys, ACLs
+    SECRET = "secret"  # reads or handles secrets and credentials
 
 
 class Severity(StrEnum):

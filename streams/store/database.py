@@ -58,6 +58,9 @@ def event_row(event: AnyEvent) -> dict[str, Any]:
     data["arguments"] = _json(data.get("arguments"))
     data["task_scope"] = list(data["task_scope"]) if data.get("task_scope") is not None else None
     data["action"] = str(data["action"]) if data.get("action") is not None else None
+    data["tool_declaration"] = _json(data.get("tool_declaration"))
+    capabilities = data.get("capabilities")
+    data["capabilities"] = [str(c) for c in capabilities] if capabilities is not None else None
     return data
 
 
@@ -252,8 +255,10 @@ def _event_from_row(kind: str, row: dict[str, Any]) -> AnyEvent:
     data = {k: v for k, v in row.items() if v is not None and k not in _STORAGE_ONLY_COLUMNS}
     if kind == "credential":
         data["kind"] = "credential"
-    elif "arguments" in data:
-        data["arguments"] = orjson.loads(data["arguments"])
+    else:
+        for name in ("arguments", "tool_declaration"):
+            if name in data:
+                data[name] = orjson.loads(data[name])
     if data.get("kind") == "session":
         for name in (
             "tool",
@@ -263,6 +268,8 @@ def _event_from_row(kind: str, row: dict[str, Any]) -> AnyEvent:
             "outcome",
             "decision",
             "untrusted_content",
+            "tool_declaration",
+            "capabilities",
         ):
             data.pop(name, None)
     elif data.get("kind") == "tool_call":

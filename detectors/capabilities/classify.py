@@ -1,0 +1,347 @@
+"""One tool call -> what it can do, and why: the evidence in order of strength.
+
+1. the user's tool manifest (overrides everything);
+2. what the tool's provider declares (MCP annotations, the description);
+3. the call itself: the name split into words, a sub-command argument (``command: view``), argument names
+   and value shapes (a URL, an e-mail address, an IBAN, an amount, a path to a key), a shell line read with
+   a shell parser, code read with a code parser, SQL by its first keyword.
+
+Names and arguments are read together: a name's verb says what kind of act it is, the arguments say to
+what (``update_profile`` with a ``password`` argument handles a secret; ``post`` with a ``url`` sends data
+out). A shell or code call is judged by what the line does, not by the tool's name.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from detectors.capabilities import words
+from detectors.capabilities.manifest import Manifest
+from detectors.capabilities.paths import host_of, is_local_host, is_secret_path, urls_in
+from detectors.capabilities.shell import ShellFacts, analyse, analyse_code
+from schemas.events import ToolCall, ToolDeclaration
+from schemas.types import Capability as C
+
+# Argument names, by what they say about the call (compared on their words: ``recipient_email`` ->
+# recipient, email).
+RECIPIENT_KEYS = frozenset(
+    "to cc bcc recipient recipients email emails participants attendees invitees receiver receivers "
+    "addressee phone number channel channels member members guest guests".split()
+)
+MONEY_KEYS = frozenset(
+    "amount amounts price iban swift bic payment payments card currency fund funds balance wallet "
+    "transaction salary fee fees total cost".split()
+)
+SECRET_KEYS = frozenset(
+    "password passwd passphrase secret token apikey key credential credentials otp pin mfa private".split()
+)
+IDENTITY_KEYS = frozenset(
+    "role roles permission permissions access privilege privileges acl group groups admin".split()
+)
+URL_KEYS = frozenset("url urls uri link links href endpoint website webpage page site domain".split())
+CONTENT_KEYS = frozenset("content contents text body data file_text message payload html markdown".split())
+SUBCOMMAND_KEYS = frozenset({"command", "action", "operation", "op", "method", "mode", "verb", "subcommand"})
+SHELL_KEYS = frozenset({"command", "cmd", "script", "commands", "shell", "bash", "line", "cmdline"})
+CODE_KEYS = frozenset({"code", "source", "script", "program", "snippet", "cell"})
+SQL_KEYS = frozenset({"query", "sql", "statement", "statements"})
+PATH_KEYS = frozenset(
+    "path paths file files filename file_path filepath source destination dest target src".split()
+)
+
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
+_EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9 ]{10,32}$")
+_MONEY_VALUE = re.compile(
+    r"^[$€£¥]\s?\d[\d,]*(\.\d+)?$|^\d[\d,]*(\.\d+)?\s?(usd|eur|gbp|dollars?|euros?)$", re.I
+)
+_BARE_HOST = re.compile(r"^(www\.)?[\w-]+(\.[\w-]+)*\.[a-z]{2,}(:\d+)?(/\S*)?$", re.I)
+_CALLS_IN_TEXT = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_SQL = re.compile(
+    r"^\s*(select|with|show|describe|explain|insert|update|merge|upsert|replace|create|alter|"
+    r"delete|drop|truncate|grant|revoke)\b",
+    re.I,
+)
+_SQL_CAPABILITY = {
+    "select": C.READ,
+    "with": C.READ,
+    "show": C.READ,
+    "describe": C.READ,
+    "explain": C.READ,
+    "insert": C.WRITE,
+    "update": C.WRITE,
+    "merge": C.WRITE,
+    "upsert": C.WRITE,
+    "replace": C.WRITE,
+    "create": C.WRITE,
+    "alter": C.WRITE,
+    "delete": C.DELETE,
+    "drop": C.DELETE,
+    "truncate": C.DELETE,
+    "grant": C.IDENTITY,
+    "revoke": C.IDENTITY,
+}
+_HTTP_METHODS = {
+    "GET": C.FETCH,
+    "HEAD": C.FETCH,
+    "OPTIONS": C.FETCH,
+    "POST": C.EGRESS,
+    "PUT": C.EGRESS,
+    "PATCH": C.EGRESS,
+    "DELETE": C.DELETE,
+}
+_CODE_TOOL_WORDS = frozenset(
+    "python ipython jupyter notebook cell code interpreter repl eval javascript js node".split()
+)
+_SHELL_TOOL_WORDS = frozenset(
+    "bash shell terminal console cmd command commands sh zsh powershell exec execute".split()
+)
+_CHANGING = frozenset(
+    {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.MONEY, C.IDENTITY, C.FORM_INPUT}
+)
+
+
+@dataclass
+class Classification:
+    """The capabilities of one call, each with the evidence that gave it (source: why)."""
+
+    evidence: dict[C, str] = field(default_factory=dict)
+    shell: ShellFacts | None = None  # what a shell line or code does in detail (detectors read it)
+    subcommand: bool = False  # an argument (``command: view``) said which operation the call performs
+
+    @property
+    def capabilities(self) -> tuple[C, ...]:
+        return tuple(sorted(self.evidence, key=list(C).index))
+
+    def add(self, capability: C, source: str, why: str) -> None:
+        self.evidence.setdefault(capability, f"{source}: {why}")
+
+
+def _key_words(key: str) -> frozenset[str]:
+    return frozenset(words.split_words(key))
+
+
+def _scalars(value: Any, key: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """(key, scalar) pairs of an argument tree (list items keep their parent's key); bounded."""
+    if depth > 6:
+        return
+    if isinstance(value, dict):
+        for child_key, child in list(value.items())[:64]:
+            yield from _scalars(child, str(child_key), depth + 1)
+    elif isinstance(value, list | tuple):
+        for item in list(value)[:64]:
+            yield from _scalars(item, key, depth + 1)
+    else:
+        yield key, value
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_evidence(tool: str, action: str) -> tuple[tuple[C, str], ...]:
+    found = dict(words.name_capabilities(tool))
+    if action and action != tool:
+        for capability, why in words.name_capabilities(action):
+            found.setdefault(capability, why)
+    return tuple(found.items())
+
+
+@functools.lru_cache(maxsize=4096)
+def _tool_words(tool: str, action: str) -> frozenset[str]:
+    return frozenset(words.split_words(tool)) | frozenset(words.split_words(action))
+
+
+def _declared(result: Classification, declaration: ToolDeclaration, named: bool) -> None:
+    source = f"declared by {declaration.source or 'the provider'}"
+    if declaration.read_only:
+        result.add(C.READ, source, "readOnlyHint")
+    if declaration.destructive:
+        result.add(C.DELETE, source, "destructiveHint")
+    if declaration.open_world and declaration.read_only:
+        result.add(C.FETCH, source, "openWorldHint on a read-only tool")
+    if declaration.description and not named:
+        for capability, why in _description_capabilities(declaration.description):
+            result.add(capability, source, f"description {why}")
+
+
+@functools.lru_cache(maxsize=2048)
+def _description_capabilities(description: str) -> tuple[tuple[C, str], ...]:
+    """The first sentence's main verb (after ``to``/``for``/``that``/``which``, derived forms included)."""
+    sentence = re.split(r"(?<=[.!?])\s", description.strip(), maxsplit=1)[0]
+    tokens = words.split_words(sentence)
+    skip = {
+        "use",
+        "used",
+        "uses",
+        "allow",
+        "allows",
+        "help",
+        "helps",
+        "enable",
+        "enables",
+        "let",
+        "lets",
+        "tool",
+        "designed",
+        "able",
+        "can",
+        "may",
+        "will",
+        "is",
+        "are",
+        "be",
+        "the",
+        "a",
+        "an",
+    }
+    for index, token in enumerate(tokens):
+        if token in skip:
+            continue
+        stem = words.verb_stem(token) or (words.verb_stem(token[:-1]) if token.endswith("s") else None)
+        if stem is None:
+            continue
+        rest = " ".join(tokens[index : index + 6])
+        found = dict(words.name_capabilities(rest.replace(" ", "_")))
+        found.setdefault(next(iter(words.VERB_CAPABILITIES.get(stem, {C.WRITE}))), f"'{token}'")
+        return tuple((c, f"'{' '.join(tokens[index : index + 4])}' ({why})") for c, why in found.items())
+    return ()
+
+
+def _merge_shell(result: Classification, facts: ShellFacts, source: str) -> None:
+    result.shell = facts if result.shell is None else _merged(result.shell, facts)
+    for capability, why in facts.capabilities.items():
+        result.add(capability, source, why)
+
+
+def _merged(first: ShellFacts, second: ShellFacts) -> ShellFacts:
+    combined = ShellFacts()
+    combined.merge(first)
+    combined.merge(second)
+    return combined
+
+
+def _arguments(
+    result: Classification, arguments: dict[str, Any], tool_words: frozenset[str], named: frozenset[C]
+) -> None:
+    changing = bool(named & _CHANGING) or not named
+    shell_tool = bool(tool_words & _SHELL_TOOL_WORDS)
+    code_tool = bool(tool_words & _CODE_TOOL_WORDS)
+    for key, value in _scalars(arguments):
+        kw = _key_words(key)
+        if isinstance(value, bool) or value is None:
+            continue
+        text = str(value).strip()
+        if not text:
+            continue
+        lowered_key = key.lower()
+        if (
+            lowered_key in SUBCOMMAND_KEYS
+            and _IDENT.match(text)
+            and not (shell_tool and lowered_key in SHELL_KEYS and " " in text)
+        ):
+            method = _HTTP_METHODS.get(text.upper())
+            if method is not None:
+                result.subcommand = True
+                result.add(method, "argument", f"{key}={text}")
+                continue
+            sub = words.name_capabilities(text)
+            if sub:
+                result.subcommand = True
+                for capability, why in sub:
+                    result.add(capability, "argument", f"{key}={text} ({why})")
+                continue
+        if isinstance(value, str) and lowered_key in SHELL_KEYS and shell_tool:
+            _merge_shell(result, analyse(text), f"shell `{text[:60]}`")
+            continue
+        if isinstance(value, str) and (lowered_key in CODE_KEYS or lowered_key in SHELL_KEYS) and code_tool:
+            _merge_shell(result, analyse_code(text), "code")
+            continue
+        if isinstance(value, str) and kw & SQL_KEYS and (match := _SQL.match(text)):
+            verb = match.group(1).lower()
+            result.add(_SQL_CAPABILITY[verb], "argument", f"SQL {verb.upper()}")
+            continue
+        if isinstance(value, str) and "(" in text and kw & (CODE_KEYS | {"action", "actions", "steps"}):
+            # a small call language (a browser's goto(…), fill(…), click(…)): read each call's name
+            for name in dict.fromkeys(_CALLS_IN_TEXT.findall(text[:2000])):
+                for capability, why in words.name_capabilities(name):
+                    result.add(capability, "argument", f"{name}() ({why})")
+            for url in urls_in(text[:2000])[:3]:
+                if not is_local_host(host_of(url)):
+                    result.add(C.FETCH, "argument", f"a call reaches {url[:80]}")
+            continue
+        if (
+            isinstance(value, str)
+            and (kw & URL_KEYS or text.startswith(("http://", "https://")))
+            and (urls_in(text) or (kw & URL_KEYS and _BARE_HOST.match(text)))
+        ):
+            url = (urls_in(text) or ["http://" + text])[0]
+            if not is_local_host(host_of(url)):
+                outbound = (named | result.evidence.keys()) & {C.EGRESS, C.COMMUNICATE}
+                result.add(C.EGRESS if outbound else C.FETCH, "argument", f"{key} is a URL ({url[:80]})")
+            continue
+        if (
+            kw & RECIPIENT_KEYS
+            and changing
+            and (
+                _EMAIL.match(text)
+                or kw
+                & {
+                    "recipient",
+                    "recipients",
+                    "to",
+                    "cc",
+                    "bcc",
+                    "participants",
+                    "attendees",
+                    "invitees",
+                    "channel",
+                    "channels",
+                }
+            )
+        ):
+            result.add(C.COMMUNICATE, "argument", f"{key} names a recipient")
+            continue
+        if (kw & MONEY_KEYS or _IBAN.match(text.upper()) or _MONEY_VALUE.match(text)) and changing:
+            result.add(C.MONEY, "argument", f"{key} is a payment detail")
+            continue
+        if (
+            kw & SECRET_KEYS
+            and not kw & {"keyword", "keywords", "key_id", "keys"}
+            and key.lower() not in ("key",)
+        ):
+            result.add(C.SECRET, "argument", f"{key} carries a secret")
+            continue
+        if kw & IDENTITY_KEYS and changing:
+            result.add(C.IDENTITY, "argument", f"{key} sets access")
+            continue
+        if isinstance(value, str) and kw & PATH_KEYS and is_secret_path(text):
+            result.add(C.SECRET, "argument", f"{key} is {text[:80]}, which holds a secret")
+            continue
+
+
+def classify(event: ToolCall, manifest: Manifest | None = None) -> Classification:
+    """What ``event`` can do, with the evidence for each capability."""
+    result = Classification()
+    if manifest is not None and (entry := manifest.lookup(event.tool, event.action)) is not None:
+        for capability in entry.capabilities:
+            result.add(capability, manifest.origin, f"entry '{entry.match}'")
+        return result
+    tool_words = _tool_words(event.tool, event.action)
+    named = _name_evidence(event.tool, event.action)
+    if event.tool_declaration is not None:
+        _declared(result, event.tool_declaration, bool(named))
+    if event.arguments:
+        _arguments(result, event.arguments, tool_words, frozenset(c for c, _ in named))
+    # The name counts unless the call's own line or sub-command already said what it does: ``execute_bash``
+    # running ``ls`` reads (not "executes"), ``str_replace_editor`` with ``command: view`` reads.
+    label = event.tool if event.action == event.tool else f"{event.tool}/{event.action}"
+    if not result.subcommand:
+        for capability, why in named:
+            if not (capability is C.EXECUTE and result.shell is not None):
+                result.add(capability, "name", f"{label}: {why}")
+    return result
+
+
+def capabilities_of(event: ToolCall, manifest: Manifest | None = None) -> tuple[C, ...]:
+    return classify(event, manifest).capabilities

@@ -1,0 +1,100 @@
+"""What a path or an address is: a secret, a system location, a log, a remote destination.
+
+Generic file-system and network conventions (where SSH keys, cloud credentials and logs live on any Unix
+host), never one dataset's paths.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+# Files that hold secrets by convention. ``id_rsa.pub`` and other public halves are not secrets.
+_SECRET_PATH = re.compile(
+    r"""(?ix)
+    (^|/)\.ssh/(id_[a-z0-9_]+|identity)$ | (^|/)id_(rsa|dsa|ecdsa|ed25519)$ |
+    \.(pem|key|p12|pfx|jks|keystore|kdbx|asc|gpg|ppk)$ |
+    (^|/)\.env(\.[a-z0-9_.-]+)?$ | (^|/)[^/]*\.env$ |
+    (^|/)\.aws/(credentials|config)$ | (^|/)\.netrc$ | (^|/)\.pgpass$ | (^|/)\.npmrc$ | (^|/)\.pypirc$ |
+    (^|/)\.git-credentials$ | (^|/)\.docker/config\.json$ | (^|/)\.kube/config$ | (^|/)kubeconfig$ |
+    (^|/)etc/(shadow|gshadow|sudoers)$ | (^|/)\.gnupg/ | (^|/)\.password-store/ |
+    (^|/)\.?[^/.]*(secret|credential|password|passwd|token|api[_-]?key)[^/.]*
+        (\.(txt|json|ya?ml|csv|ini|conf|cfg|env|xml|properties|toml|db|sqlite|bak|key|dat))?$ |
+    (^|/)\.?(vault|keychain|keyring|wallet)[^/]*$ | (^|/)service[-_]?account[^/]*\.json$
+    """
+)
+_PUBLIC_HALF = re.compile(
+    r"\.(pub|crt|cer)$|(^|/)known_hosts$|(^|/)authorized_keys$|(^|/)etc/(passwd|group)$", re.I
+)
+# Top-level system locations: removing or overwriting them breaks the host.
+_SYSTEM_DIRS = frozenset(
+    "bin boot dev etc home lib lib32 lib64 libx32 opt proc root run sbin srv sys usr var snap".split()
+)
+_LOG_PATH = re.compile(
+    r"(^|/)(var/log|logs?|audit|journal)(/|$)|\.log(\.\d+)?(\.gz)?$|(^|/)\.?bash_history$", re.I
+)
+_DEVICE = re.compile(r"^/dev/(sd[a-z]|nvme\d|hd[a-z]|xvd[a-z]|vd[a-z]|mmcblk\d|disk\d|md\d|dm-\d|mapper/)")
+_HOME_DOTFILE = re.compile(r"(^|/)(~|home/[^/]+|root)/\.[^/]+$|^\.(bashrc|profile|zshrc|gitconfig)$")
+
+
+@functools.lru_cache(maxsize=8192)
+def is_secret_path(path: str) -> bool:
+    """A file that by convention holds a secret (private keys, .env, cloud credentials, /etc/shadow)."""
+    path = path.strip().strip("'\"")
+    return bool(path) and not _PUBLIC_HALF.search(path) and bool(_SECRET_PATH.search(path))
+
+
+def _parts(path: str) -> list[str]:
+    return [p for p in path.strip().strip("'\"").split("/") if p not in ("", ".")]
+
+
+@functools.lru_cache(maxsize=8192)
+def is_system_path(path: str) -> bool:
+    """``/``, ``/*``, a top-level system directory (``/etc``, ``/usr/*``, ``/var``) or the whole home."""
+    raw = path.strip().strip("'\"")
+    if not raw.startswith(("/", "~")):
+        return False
+    parts = _parts(raw.lstrip("~"))
+    if raw.startswith("~"):
+        return len(parts) == 0 or parts in (["*"], [".*"], [".??*"], [".[^.]*"])
+    if not parts or parts[0] in ("*", ".*", ".??*", ".[^.]*", ".?*"):
+        return True
+    return parts[0] in _SYSTEM_DIRS and (len(parts) == 1 or (len(parts) == 2 and parts[1] in ("*", ".*")))
+
+
+def is_log_path(path: str) -> bool:
+    return bool(_LOG_PATH.search(path.strip().strip("'\"")))
+
+
+def is_device(path: str) -> bool:
+    return bool(_DEVICE.match(path.strip()))
+
+
+def is_home_dotfile(path: str) -> bool:
+    return bool(_HOME_DOTFILE.search(path.strip()))
+
+
+_URL = re.compile(r"\b(?:https?|ftp|sftp|wss?|s3|gs|ssh|git)://[^\s\"'<>()]+", re.I)
+_SCP_REMOTE = re.compile(r"^(?:[\w.-]+@)?[\w.-]+\.[a-z]{2,}:(?!//)|^[\w.-]+@[\w.-]+:(?!//)", re.I)
+
+
+def urls_in(text: str) -> list[str]:
+    return [u.rstrip(".,;:!?") for u in _URL.findall(text)]
+
+
+def is_remote_spec(arg: str) -> bool:
+    """``user@host:path`` / ``host.example.com:path`` (scp, rsync) or a URL."""
+    return bool(_SCP_REMOTE.match(arg) or _URL.match(arg))
+
+
+def host_of(url: str) -> str | None:
+    rest = url.split("://", 1)[-1]
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1].split(":", 1)[0].lower()
+    return host or None
+
+
+_LOCAL_HOSTS = re.compile(r"^(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[?::1\]?|host\.docker\.internal)$")
+
+
+def is_local_host(host: str | None) -> bool:
+    return host is None or bool(_LOCAL_HOSTS.match(host))

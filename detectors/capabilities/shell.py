@@ -1,0 +1,734 @@
+"""What a shell command line does, read with a real shell parser (bashlex) rather than word lists.
+
+A line is parsed into its simple commands (through ``&&``, ``||``, ``;``, pipes, subshells, loops, command
+substitution, ``bash -c '…'``, ``sudo``/``env``/``timeout``/``xargs`` wrappers) and each program is
+judged by what it is known to do with its arguments: ``rm -rf /var/log`` deletes a log folder, ``curl -F
+file=@~/.ssh/id_rsa https://…`` sends a private key out, ``usermod -aG sudo bob`` changes who is root,
+``python -c "…"`` runs code that is read the same way (:mod:`detectors.capabilities.code`).
+
+The result (:class:`ShellFacts`) says which capabilities the line has, why, and the facts detectors need
+beyond them (paths deleted and sent, destinations, whether a system path or a device is hit, whether the
+line runs as root). Lines bashlex cannot parse fall back to a plain split, which is still far better than
+nothing. Memoised per line: agents repeat the same commands.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import bashlex
+
+from detectors.capabilities.code import code_facts
+from detectors.capabilities.paths import (
+    host_of,
+    is_device,
+    is_home_dotfile,
+    is_local_host,
+    is_log_path,
+    is_remote_spec,
+    is_secret_path,
+    is_system_path,
+    urls_in,
+)
+from schemas.types import Capability as C
+
+MAX_LINE = 20_000  # longer lines are judged on their first characters (a pasted file is not a command)
+MAX_DEPTH = 4  # bash -c inside bash -c …
+
+
+@dataclass
+class ShellFacts:
+    capabilities: dict[C, str] = field(default_factory=dict)  # capability -> why (the first reason)
+    programs: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)  # paths removed or overwritten destructively
+    written: list[str] = field(default_factory=list)
+    read: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)  # local files that leave the host
+    destinations: list[str] = field(default_factory=list)  # URLs and hosts contacted
+    flags: set[str] = field(default_factory=set)  # see FLAGS
+    privileged: bool = False
+
+    def add(self, capability: C, why: str) -> None:
+        self.capabilities.setdefault(capability, why)
+
+    def merge(self, other: ShellFacts) -> None:
+        for capability, why in other.capabilities.items():
+            self.add(capability, why)
+        self.programs += other.programs
+        self.deleted += other.deleted
+        self.written += other.written
+        self.read += other.read
+        self.sent += other.sent
+        self.destinations += other.destinations
+        self.flags |= other.flags
+        self.privileged = self.privileged or other.privileged
+
+
+# What the flags mean (detectors read them; ``chainwatch tools`` prints them).
+FLAGS = {
+    "recursive_delete": "removes a directory tree",
+    "system_path": "acts on a top-level system location (/, /etc, /usr, the whole home …)",
+    "log_path": "acts on logs or shell history",
+    "device_write": "writes to a raw disk device",
+    "firewall_off": "flushes or disables the host firewall or SELinux",
+    "kills_processes": "kills processes",
+    "persistence": "schedules itself to run again (cron, systemd, shell profile)",
+    "world_writable": "makes files writable by everyone",
+    "user_admin": "adds, removes or elevates users and groups",
+    "secret_read": "reads a file that holds a secret",
+    "secret_sent": "sends a secret file out",
+    "env_dump": "prints the environment (which holds tokens)",
+    "remote_code": "runs code fetched from the network",
+    "history_erased": "erases shell history",
+    "force_push": "rewrites remote history",
+    "shutdown": "shuts the host down",
+}
+
+_WRAPPERS = frozenset(
+    "sudo doas nohup time timeout nice ionice stdbuf exec command builtin env xargs unbuffer chronic".split()
+)
+_WRAPPER_VALUE_OPTIONS = {
+    "sudo": {"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U"},
+    "timeout": {"-s", "-k", "--signal", "--kill-after"},
+    "nice": {"-n"},
+    "ionice": {"-c", "-n"},
+    "xargs": {"-I", "-n", "-P", "-d", "-L", "-s", "-E", "-a"},
+    "env": {"-u", "-C"},
+}
+_SHELLS = frozenset("bash sh zsh dash ksh fish ash".split())
+_INTERPRETERS = frozenset(
+    "python python2 python3 node nodejs deno ruby perl php lua Rscript pwsh powershell".split()
+)
+_READERS = frozenset(
+    """cat less more head tail grep egrep fgrep rg ag ack find locate ls ll dir tree stat file wc du df diff
+    cmp sort uniq cut awk gawk jq yq xq strings hexdump xxd od md5sum sha1sum sha256sum sha512sum cksum which
+    whereis type echo printf pwd whoami id groups hostname uname date ps pstree top htop free uptime lsof
+    netstat ss ip ifconfig mount lsblk blkid realpath readlink basename dirname test true false sleep
+    base64 column nl tac rev fold fmt pr tr expand seq yes history man help info apropos pdftotext
+    pdfinfo exiftool identify ffprobe sqlite3 journalctl dmesg last w who getent nproc lscpu env printenv
+    set declare export alias unalias cd pushd popd source wait read let echo clear tput view zcat zgrep bzcat
+    xzcat bat glow""".split()
+)
+_WRITERS = frozenset(
+    """cp mv tee touch mkdir ln install patch rsync_local tar zip unzip gzip gunzip bzip2 bunzip2 xz unxz 7z
+    7za rar unrar sed perl_i convert ffmpeg pandoc sort_o split csplit iconv dos2unix mktemp mkfifo
+    update-alternatives ldconfig locale-gen timedatectl hostnamectl""".split()
+)
+_DELETERS = frozenset("rm rmdir unlink shred wipefs srm".split())
+_KILLERS = frozenset("kill pkill killall skill xkill".split())
+_SHUTDOWN = frozenset("shutdown reboot halt poweroff init telinit".split())
+_USER_ADMIN = frozenset(
+    "useradd adduser usermod userdel deluser groupadd addgroup groupmod groupdel delgroup gpasswd chpasswd "
+    "passwd visudo chage newusers vipw".split()
+)
+_MAILERS = frozenset("mail mailx sendmail mutt msmtp ssmtp swaks".split())
+_PACKAGE = frozenset(
+    "apt apt-get yum dnf zypper apk pacman brew pip pip3 pipx npm npx yarn pnpm gem cargo go".split()
+)
+_RUNNERS = frozenset(
+    "make cmake ninja gradle mvn ant pytest tox nox jest mocha vitest go cargo dotnet java javac gcc g++ cc "
+    "clang rustc tsc webpack vite docker podman kubectl helm terraform ansible ansible-playbook".split()
+)
+_NET_FETCH = frozenset(
+    "curl wget http https httpie aria2c lynx links w3m ping dig nslookup host traceroute".split()
+)
+_NET_SEND = frozenset("nc ncat netcat socat telnet ftp lftp sftp ssh scp rsync".split())
+_CURL_SENDS = re.compile(
+    r"^(-d|--data(-\w+)?|-F|--form(-string)?|-T|--upload-file|--json|-X|--request|--post\S*)$|^--data(-\w+)?="
+)
+_SENDING_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_FIREWALL_OFF = re.compile(
+    r"^(iptables|ip6tables)\b.*\s-(F|X|Z)\b|^(iptables|ip6tables)\b.*-P\s+\w+\s+ACCEPT|^ufw\s+(disable|reset)"
+    r"|^nft\s+flush|^setenforce\s+0|^systemctl\s+(stop|disable|mask)\s+(firewalld|ufw|iptables|nftables|apparmor"
+    r"|auditd|falcon-sensor|osqueryd|wazuh-agent)|^service\s+(firewalld|ufw|iptables|auditd)\s+stop"
+    r"|^auditctl\s+-D|^auditctl\s+-e\s*0"
+)
+
+
+def _basename(program: str) -> str:
+    return posixpath.basename(program)
+
+
+# ------------------------------------------------------------------------------------------------ parsing
+
+
+@dataclass
+class _Simple:
+    argv: list[str]
+    redirects_out: list[str] = field(default_factory=list)
+    redirects_in: list[str] = field(default_factory=list)
+    heredoc: str | None = None
+    piped_in: bool = False
+
+
+def _walk(node: bashlex.ast.node, out: list[_Simple], piped: bool = False) -> None:
+    kind = node.kind
+    if kind == "command":
+        simple = _Simple([], piped_in=piped)
+        for part in node.parts:
+            if part.kind == "word":
+                simple.argv.append(part.word)
+                for child in getattr(part, "parts", []):  # $(…) and <(…) inside a word
+                    if child.kind in ("commandsubstitution", "processsubstitution"):
+                        _walk(child.command, out)
+            elif part.kind == "redirect":
+                target = part.output
+                if getattr(part, "heredoc", None) is not None:
+                    simple.heredoc = part.heredoc.value
+                if hasattr(target, "word"):
+                    (simple.redirects_in if part.type in ("<", "<<<") else simple.redirects_out).append(
+                        target.word
+                    )
+            elif part.kind == "assignment":
+                for child in getattr(part, "parts", []):
+                    if child.kind in ("commandsubstitution", "processsubstitution"):
+                        _walk(child.command, out)
+        if simple.argv or simple.redirects_out:
+            out.append(simple)
+        return
+    if kind == "pipeline":
+        first = True
+        for part in node.parts:
+            if part.kind != "pipe":
+                _walk(part, out, piped=not first)
+                first = False
+        return
+    for part in getattr(node, "parts", None) or getattr(node, "list", None) or []:
+        if isinstance(part, bashlex.ast.node) and part.kind not in ("operator", "reservedword", "pipe"):
+            _walk(part, out, piped)
+    if kind == "function" and getattr(node, "body", None) is not None:
+        _walk(node.body, out)
+
+
+def _split_fallback(line: str) -> list[_Simple]:
+    simples = []
+    for position, segment in enumerate(re.split(r"\|\||&&|[;\n]|\|", line)):
+        try:
+            argv = shlex.split(segment, posix=True)
+        except ValueError:
+            argv = segment.split()
+        outs = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in (">", ">>")]
+        argv = [
+            a
+            for i, a in enumerate(argv)
+            if a not in (">", ">>") and (i == 0 or argv[i - 1] not in (">", ">>"))
+        ]
+        if argv:
+            simples.append(_Simple(argv, outs, piped_in=position > 0))
+    return simples
+
+
+def simple_commands(line: str) -> list[_Simple]:
+    """Every simple command of a line, in order (bashlex, or a plain split where it cannot parse)."""
+    try:
+        parts = bashlex.parse(line)
+    except Exception:  # bashlex raises its own errors and some internal ones on odd input
+        return _split_fallback(line)
+    out: list[_Simple] = []
+    for part in parts:
+        _walk(part, out)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ judging
+
+
+def _unwrap(argv: list[str], facts: ShellFacts) -> list[str]:
+    """Strip ``sudo``, ``env X=1``, ``timeout 5``, ``xargs -n1`` … and leading assignments."""
+    while argv:
+        head = _basename(argv[0])
+        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", argv[0]):
+            argv = argv[1:]
+            continue
+        if head not in _WRAPPERS:
+            break
+        if head in ("sudo", "doas"):
+            facts.privileged = True
+        takes_value = _WRAPPER_VALUE_OPTIONS.get(head, set())
+        rest = argv[1:]
+        while rest and (rest[0].startswith("-") or re.match(r"^[A-Za-z_]\w*=", rest[0])):
+            option = rest.pop(0)
+            if option in takes_value and rest:
+                rest.pop(0)
+        if head == "timeout" and rest and re.match(r"^\d", rest[0]):
+            rest = rest[1:]
+        argv = rest
+    return argv
+
+
+def _operands(argv: list[str]) -> list[str]:
+    return [a for a in argv[1:] if not a.startswith("-")]
+
+
+def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
+    argv = _unwrap(list(simple.argv), facts)
+    for target in simple.redirects_out:
+        _written(target, facts, "a redirection")
+    for source in simple.redirects_in:
+        _read(source, facts, "an input redirection")
+    if not argv:
+        return
+    program = _basename(argv[0])
+    facts.programs.append(program)
+    args = argv[1:]
+    operands = _operands(argv)
+    if program in _SHELLS:
+        if "-c" in args and args.index("-c") + 1 < len(args):
+            facts.merge(analyse(args[args.index("-c") + 1], depth + 1))
+        else:
+            facts.add(C.EXECUTE, f"runs a {program} script")
+            if simple.piped_in and any(p in _NET_FETCH for p in facts.programs):
+                facts.flags.add("remote_code")  # curl … | sh
+        return
+    if program == "su" and "-c" in args and args.index("-c") + 1 < len(args):
+        facts.privileged = True
+        facts.merge(analyse(args[args.index("-c") + 1], depth + 1))
+        return
+    if program in _INTERPRETERS:
+        flag = "-c" if program.startswith(("python", "pwsh", "powershell")) else "-e"
+        if flag in args and args.index(flag) + 1 < len(args):
+            facts.merge(analyse_code(args[args.index(flag) + 1], depth + 1))
+        elif program.startswith("python") and "-m" in args:
+            facts.add(
+                C.EXECUTE,
+                f"runs python -m {args[args.index('-m') + 1] if args.index('-m') + 1 < len(args) else ''}",
+            )
+            if "http.server" in args:
+                facts.add(C.EGRESS, "serves files over HTTP")
+        else:
+            facts.add(C.EXECUTE, f"runs a {program} program")
+            if simple.piped_in and any(p in _NET_FETCH for p in facts.programs):
+                facts.flags.add("remote_code")
+        return
+    line = " ".join([program, *args])
+    if _FIREWALL_OFF.search(line):
+        facts.flags.add("firewall_off")
+        facts.add(C.WRITE, f"{program} turns off a host defence")
+        return
+    if program in _DELETERS:
+        _delete(program, args, operands, facts)
+        return
+    if program in _KILLERS:
+        facts.flags.add("kills_processes")
+        facts.add(C.DELETE, f"{program} kills processes")
+        return
+    if program in _SHUTDOWN:
+        facts.flags.add("shutdown")
+        facts.add(C.DELETE, f"{program} stops the host")
+        return
+    if program in _USER_ADMIN:
+        facts.flags.add("user_admin")
+        facts.add(C.IDENTITY, f"{program} changes users or groups")
+        if program in ("userdel", "deluser", "groupdel", "delgroup"):
+            facts.add(C.DELETE, f"{program} removes an account")
+        if program in ("passwd", "chpasswd"):
+            facts.add(C.SECRET, f"{program} sets a password")
+        return
+    if program in ("chmod", "chown", "chgrp", "setfacl", "chattr"):
+        facts.add(C.IDENTITY, f"{program} changes who may access files")
+        facts.add(C.WRITE, f"{program} changes file attributes")
+        if program == "chmod" and any(
+            re.fullmatch(r"0?[0-7]?7[0-7]7|a\+w|o\+w|\+w|ugo\+rwx|a\+rwx", a) for a in args
+        ):
+            facts.flags.add("world_writable")
+        for path in operands[1:]:
+            if is_system_path(path):
+                facts.flags.add("system_path")
+        return
+    if program in ("dd",):
+        output = next((a[3:] for a in args if a.startswith("of=")), "")
+        input_ = next((a[3:] for a in args if a.startswith("if=")), "")
+        if input_:
+            _read(input_, facts, "dd reads it")
+        if output and is_device(output):
+            facts.flags.add("device_write")
+            facts.add(C.DELETE, "dd overwrites a disk device")
+        elif output:
+            _written(output, facts, "dd writes it")
+        return
+    if program.startswith("mkfs") or program in (
+        "wipefs",
+        "fdisk",
+        "parted",
+        "sgdisk",
+        "hdparm",
+        "blkdiscard",
+    ):
+        facts.flags.add("device_write")
+        facts.add(C.DELETE, f"{program} reformats or erases a disk")
+        return
+    if program in ("truncate",) and ("-s" in args or any(a.startswith("--size") for a in args)):
+        for path in operands:
+            _deleted(path, facts, "truncate empties it")
+        return
+    if program in ("crontab", "at", "batch") or (program == "systemctl" and args[:1] == ["enable"]):
+        facts.flags.add("persistence")
+        facts.add(C.WRITE, f"{program} schedules a program")
+        facts.add(C.EXECUTE, f"{program} schedules a program")
+        if program == "crontab" and "-r" in args:
+            facts.add(C.DELETE, "crontab -r removes every scheduled job")
+        return
+    if program in ("history",) and "-c" in args:
+        facts.flags.add("history_erased")
+        facts.add(C.DELETE, "history -c erases the shell history")
+        return
+    if program in ("env", "printenv", "set", "export", "declare") and not operands:
+        facts.flags.add("env_dump")
+        facts.add(C.SECRET, f"{program} prints the environment")
+        facts.add(C.READ, f"{program} prints the environment")
+        return
+    if program == "git":
+        _git(args, operands, facts)
+        return
+    if program in _NET_FETCH:
+        _fetch_or_send(program, args, facts, simple)
+        return
+    if program in _NET_SEND:
+        _send(program, args, operands, facts, simple)
+        return
+    if program in _MAILERS:
+        facts.add(C.COMMUNICATE, f"{program} sends e-mail")
+        if simple.redirects_in or simple.piped_in:
+            facts.add(C.EGRESS, f"{program} mails data")
+        return
+    if program in ("aws", "gsutil", "gcloud", "az", "rclone", "s3cmd"):
+        _cloud_cli(program, args, operands, facts)
+        return
+    if program in ("find",):
+        if "-delete" in args or ("-exec" in args and any(_basename(a) in _DELETERS for a in args)):
+            for path in operands[:1] or ["."]:
+                _deleted(path, facts, "find deletes what it matches")
+            facts.flags.add("recursive_delete")
+        else:
+            facts.add(C.READ, "find lists files")
+        return
+    if program in ("sed", "perl") and any(a.startswith("-i") for a in args):
+        for path in operands[1:]:
+            _written(path, facts, f"{program} -i edits it")
+        return
+    if program in ("docker", "podman", "kubectl", "helm", "terraform"):
+        _orchestrator(program, args, facts)
+        return
+    if program in _PACKAGE:
+        if any(a in ("install", "add", "i", "update", "upgrade", "get") for a in args):
+            facts.add(C.EXECUTE, f"{program} installs software")
+            facts.add(C.FETCH, f"{program} downloads packages")
+        elif any(a in ("uninstall", "remove", "purge", "autoremove", "rm") for a in args):
+            facts.add(C.DELETE, f"{program} removes software")
+        elif any(a in ("run", "exec", "start", "test") for a in args):
+            facts.add(C.EXECUTE, f"{program} runs a program")
+        else:
+            facts.add(C.READ, f"{program} queries packages")
+        return
+    if program in ("ssh-keygen",):
+        facts.add(C.SECRET, "ssh-keygen makes or reads a key")
+        facts.add(C.WRITE, "ssh-keygen writes a key file")
+        return
+    if program in ("openssl", "gpg", "age"):
+        facts.add(C.SECRET, f"{program} handles keys or encrypted data")
+        for path in operands:
+            if is_secret_path(path):
+                _read(path, facts, f"{program} reads it")
+        return
+    if program in _READERS:
+        facts.add(C.READ, f"{program} reads")
+        for path in operands:
+            if "/" in path or "." in path:
+                _read(path, facts, f"{program} reads it")
+        return
+    if program in _WRITERS:
+        facts.add(C.WRITE, f"{program} writes files")
+        if program in ("cp", "mv", "rsync_local") and operands:
+            for path in operands[:-1]:
+                _read(path, facts, f"{program} copies it")
+            _written(operands[-1], facts, f"{program} writes it")
+            if program == "mv":
+                for path in operands[:-1]:
+                    if is_system_path(path) or is_log_path(path):
+                        _deleted(path, facts, "mv moves it away")
+        elif program in ("tar", "zip", "7z", "7za") and operands:
+            for path in operands:
+                if is_secret_path(path):
+                    _read(path, facts, f"{program} packs it")
+        return
+    if program in _RUNNERS:
+        facts.add(C.EXECUTE, f"{program} builds or runs code")
+        return
+    if program in ("ssh",):
+        _send(program, args, operands, facts, simple)
+        return
+    if program in ("cd", ":", "true", "false", "exit", "return", "shift", "local", "unset", "trap", "umask"):
+        facts.add(C.READ, f"{program} is a shell builtin")
+        return
+    # A program nobody described: it runs. Scripts by path (./x.sh, /opt/y) the same.
+    facts.add(C.EXECUTE, f"runs {program}")
+
+
+def _read(path: str, facts: ShellFacts, why: str) -> None:
+    facts.read.append(path)
+    facts.add(C.READ, why)
+    if is_secret_path(path):
+        facts.flags.add("secret_read")
+        facts.add(C.SECRET, f"{why}: {path} holds a secret")
+
+
+def _written(path: str, facts: ShellFacts, why: str) -> None:
+    if path in ("/dev/null", "/dev/stdout", "/dev/stderr", "&1", "&2", "1", "2") or path.startswith("&"):
+        return
+    if is_device(path):
+        facts.flags.add("device_write")
+        facts.add(C.DELETE, f"{why}: overwrites the disk {path}")
+        return
+    facts.written.append(path)
+    facts.add(C.WRITE, why)
+    if is_system_path(path) or path.startswith(("/etc/", "/boot/", "/usr/", "/bin/", "/sbin/", "/lib")):
+        facts.flags.add("system_path")
+    if is_home_dotfile(path) and re.search(r"(bash|zsh)rc|profile", path):
+        facts.flags.add("persistence")
+    if re.search(r"(^|/)etc/(sudoers|passwd|shadow|group)", path):
+        facts.flags.add("user_admin")
+        facts.add(C.IDENTITY, f"{why}: {path} decides who is who")
+
+
+def _deleted(path: str, facts: ShellFacts, why: str) -> None:
+    facts.deleted.append(path)
+    facts.add(C.DELETE, why)
+    if is_system_path(path):
+        facts.flags.add("system_path")
+    if is_log_path(path):
+        facts.flags.add("log_path")
+    if is_secret_path(path):
+        facts.add(C.SECRET, f"{why}: {path} holds a secret")
+
+
+def _delete(program: str, args: list[str], operands: list[str], facts: ShellFacts) -> None:
+    flags = "".join(a.lstrip("-") for a in args if a.startswith("-") and not a.startswith("--"))
+    if "r" in flags.lower() or "--recursive" in args or program == "rmdir":
+        facts.flags.add("recursive_delete")
+    for path in operands or ["?"]:
+        _deleted(path, facts, f"{program} removes it")
+    if "--no-preserve-root" in args:
+        facts.flags.add("system_path")
+
+
+def _git(args: list[str], operands: list[str], facts: ShellFacts) -> None:
+    sub = next((a for a in args if not a.startswith("-")), "")
+    if sub in ("clone", "fetch", "pull", "ls-remote", "submodule"):
+        facts.add(C.FETCH, f"git {sub} downloads from a remote")
+        facts.add(C.WRITE, f"git {sub} writes the working tree")
+        facts.destinations += [a for a in operands if is_remote_spec(a)]
+    elif sub == "push":
+        facts.add(C.EGRESS, "git push sends commits to a remote")
+        if any(a in ("-f", "--force", "--force-with-lease", "--mirror", "--delete", "-d") for a in args):
+            facts.flags.add("force_push")
+            facts.add(C.DELETE, "git push --force/--delete rewrites remote history")
+    elif sub in ("clean",) and any("f" in a for a in args if a.startswith("-")):
+        facts.add(C.DELETE, "git clean -f deletes untracked files")
+    elif sub == "reset" and "--hard" in args:
+        facts.add(C.DELETE, "git reset --hard discards changes")
+    elif sub in ("rm",):
+        facts.add(C.DELETE, "git rm removes files")
+    elif sub == "branch" and any(a in ("-D", "-d", "--delete") for a in args):
+        facts.add(C.DELETE, "git branch -D deletes a branch")
+    elif sub == "remote" and len(operands) >= 3 and operands[1] in ("add", "set-url"):
+        facts.add(C.WRITE, "git remote add points the repository at another remote")
+        facts.destinations += [a for a in operands[2:] if is_remote_spec(a)]
+    elif sub in (
+        "log",
+        "show",
+        "status",
+        "diff",
+        "branch",
+        "remote",
+        "rev-parse",
+        "blame",
+        "grep",
+        "ls-files",
+        "describe",
+        "tag",
+        "config",
+    ):
+        facts.add(C.READ, f"git {sub} reads the repository")
+        if sub == "config" and len(operands) >= 3:
+            facts.add(C.WRITE, "git config sets an option")
+    else:
+        facts.add(C.WRITE, f"git {sub or ''} changes the repository".replace("  ", " "))
+
+
+def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Simple) -> None:
+    urls = [u for a in args for u in urls_in(a)] or [
+        a for a in args if re.match(r"^[\w.-]+\.[a-z]{2,}(/|$)", a)
+    ]
+    facts.destinations += urls
+    sending = False
+    for index, arg in enumerate(args):
+        if program in ("curl",) and _CURL_SENDS.match(arg):
+            value = args[index + 1] if index + 1 < len(args) else ""
+            if arg in ("-X", "--request"):
+                sending = sending or value.upper() in _SENDING_METHODS
+                continue
+            sending = True
+            payload = arg.split("=", 1)[1] if "=" in arg and arg.startswith("--") else value
+            for path in re.findall(r"@([^\s;,]+)", payload) + (
+                [payload] if arg in ("-T", "--upload-file") else []
+            ):
+                _sent(path, facts, f"{program} uploads it")
+        if program == "wget" and (
+            arg.startswith("--post-") or arg.startswith("--body-") or arg in ("--method=POST", "--method=PUT")
+        ):
+            sending = True
+            if arg.startswith(("--post-file=", "--body-file=")):
+                _sent(arg.split("=", 1)[1], facts, "wget posts it")
+        if program in ("http", "https", "httpie") and index == 0 and arg.upper() in _SENDING_METHODS:
+            sending = True
+        if program in ("http", "https", "httpie") and "=" in arg and "://" not in arg:
+            sending = True
+    remote = [u for u in urls if not is_local_host(host_of(u))]
+    if sending:
+        facts.add(C.EGRESS, f"{program} sends data to {remote[0] if remote else 'a URL'}")
+    else:
+        facts.add(C.FETCH, f"{program} requests {remote[0] if remote else 'a URL'}")
+    if "-o" in args or "-O" in args or "--output" in args:
+        facts.add(C.WRITE, f"{program} saves what it downloads")
+
+
+def _send(program: str, args: list[str], operands: list[str], facts: ShellFacts, simple: _Simple) -> None:
+    if program in ("scp", "rsync", "sftp"):
+        remote_index = [i for i, a in enumerate(operands) if is_remote_spec(a)]
+        if remote_index and remote_index[-1] == len(operands) - 1 and len(operands) >= 2:
+            for path in operands[:-1]:
+                _sent(path, facts, f"{program} copies it to {operands[-1]}")
+            facts.destinations.append(operands[-1])
+            facts.add(C.EGRESS, f"{program} copies files to another host")
+        elif remote_index:
+            facts.destinations.append(operands[remote_index[0]])
+            facts.add(C.FETCH, f"{program} copies files from another host")
+            if operands:
+                _written(operands[-1], facts, f"{program} writes it")
+        else:
+            facts.add(C.WRITE, f"{program} copies files")
+        return
+    if program == "ssh":
+        host = next((a for a in operands), None)
+        if host:
+            facts.destinations.append(host)
+        facts.add(C.EXECUTE, "ssh runs commands on another host")
+        if len(operands) > 1:
+            facts.merge(analyse(" ".join(operands[1:]), MAX_DEPTH))
+        if simple.redirects_in or simple.piped_in:
+            facts.add(C.EGRESS, "ssh sends local data to another host")
+        return
+    # nc / socat / telnet / ftp: a raw connection; with input it sends data
+    values = {args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-e", "-c", "-p", "-s", "-w")}
+    host = next((a for a in operands if not a.isdigit() and a not in values), None)
+    if host:
+        facts.destinations.append(host)
+    if simple.redirects_in or simple.piped_in or "-e" in args or "-c" in args:
+        facts.add(C.EGRESS, f"{program} sends data over a raw connection")
+        for path in simple.redirects_in:
+            _sent(path, facts, f"{program} sends it")
+        if "-e" in args or "-c" in args:
+            facts.flags.add("remote_code")
+            facts.add(C.EXECUTE, f"{program} hands a shell to the network")
+    else:
+        facts.add(C.FETCH, f"{program} opens a network connection")
+
+
+def _sent(path: str, facts: ShellFacts, why: str) -> None:
+    if not path or path == "-":
+        return
+    facts.sent.append(path)
+    facts.add(C.EGRESS, why)
+    if is_secret_path(path):
+        facts.flags.add("secret_sent")
+        facts.flags.add("secret_read")
+        facts.add(C.SECRET, f"{why}: {path} holds a secret")
+
+
+def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellFacts) -> None:
+    words = " ".join(operands).lower()
+    if re.search(r"\b(rm|rb|delete[\w-]*|remove[\w-]*|terminate[\w-]*|destroy)\b", words):
+        facts.add(C.DELETE, f"{program} deletes cloud resources")
+    if re.search(r"\b(cp|sync|mv)\b", words):
+        targets = [a for a in operands if re.match(r"^(s3|gs|az)://", a)]
+        if targets and operands and re.match(r"^(s3|gs|az)://", operands[-1]):
+            facts.add(C.EGRESS, f"{program} copies data into a bucket")
+            for path in operands[:-1]:
+                if not re.match(r"^(s3|gs|az)://", path):
+                    _sent(path, facts, f"{program} uploads it")
+        else:
+            facts.add(C.FETCH, f"{program} copies data out of a bucket")
+    if re.search(r"\b(get-secret-value|get-parameters?|decrypt|get-password-data|secrets)\b", words):
+        facts.add(C.SECRET, f"{program} reads a secret")
+    if re.search(
+        r"\b(create-user|attach-\w*policy|put-\w*policy|create-access-key|add-user-to-group|iam)\b", words
+    ):
+        facts.add(C.IDENTITY, f"{program} changes identities or policies")
+    if re.search(r"\b(describe[\w-]*|list[\w-]*|get[\w-]*|ls)\b", words):
+        facts.add(C.READ, f"{program} reads cloud state")
+    if not facts.capabilities:
+        facts.add(C.WRITE, f"{program} changes cloud resources")
+
+
+def _orchestrator(program: str, args: list[str], facts: ShellFacts) -> None:
+    sub = next((a for a in args if not a.startswith("-")), "")
+    if sub in ("rm", "rmi", "delete", "prune", "destroy", "kill", "down", "uninstall") or "prune" in args:
+        facts.add(C.DELETE, f"{program} {sub} removes containers, volumes or resources")
+    elif sub in ("run", "exec", "apply", "create", "up", "start", "install", "upgrade", "build", "deploy"):
+        facts.add(C.EXECUTE, f"{program} {sub} runs workloads")
+        if "--privileged" in args or any(a.startswith("-v/:/") or a in ("-v", "--volume") for a in args):
+            facts.privileged = facts.privileged or "--privileged" in args
+    elif sub in ("push",):
+        facts.add(C.EGRESS, f"{program} push publishes an image")
+    else:
+        facts.add(C.READ, f"{program} {sub} reads state")
+
+
+@functools.lru_cache(maxsize=4096)
+def _analyse_cached(line: str, depth: int) -> ShellFacts:
+    facts = ShellFacts()
+    if depth > MAX_DEPTH:
+        facts.add(C.EXECUTE, "nested shell")
+        return facts
+    for simple in simple_commands(line[:MAX_LINE]):
+        _judge(simple, facts, depth)
+        if simple.heredoc and simple.redirects_out:
+            # a script written by a heredoc: what it would do is kept as facts, not as what this line does
+            staged = analyse(simple.heredoc, depth + 1)
+            facts.flags |= {f"staged:{flag}" for flag in staged.flags}
+    if facts.privileged:
+        facts.flags.add("privileged")
+    return facts
+
+
+def analyse(line: str, depth: int = 0) -> ShellFacts:
+    """What a shell line does (a fresh copy: callers may merge into it)."""
+    cached = _analyse_cached(line, depth)
+    copy = ShellFacts()
+    copy.merge(cached)
+    return copy
+
+
+def analyse_code(code: str, depth: int = 0) -> ShellFacts:
+    """What a snippet of code does (:mod:`detectors.capabilities.code`), as the same facts a shell line
+    gets, with the shell lines it runs (``os.system("rm -rf /")``) judged here."""
+    capabilities, lines, remote = code_facts(code)
+    facts = ShellFacts()
+    for capability, why in capabilities:
+        facts.add(capability, why)
+    facts.destinations += list(remote)
+    for line in lines:
+        facts.merge(analyse(line, depth + 1))
+    return facts
+
+
+def iter_programs(line: str) -> Iterator[str]:
+    for simple in simple_commands(line):
+        argv = _unwrap(list(simple.argv), ShellFacts())
+        if argv:
+            yield _basename(argv[0])

@@ -1,0 +1,276 @@
+"""Words to capabilities: what a tool's name, an argument's name or a task says it does, in plain English.
+
+The vocabulary is general English (verbs and nouns of software and office work), not any toolkit's or
+benchmark's names: a tool called ``GmailSendEmail``, ``send_email``, ``mail.send`` or ``post-message`` is
+split into words (:func:`split_words`) and the words are looked up here. A name's *verb* decides most (the
+first word that is a known verb: ``get_send_status`` reads, ``BankManagerTransferFunds`` transfers); its
+*nouns* add what the object implies (``money``, ``password``, ``user``) and settle ambiguous verbs
+(``transfer`` moves money only with a money noun or argument; ``post`` sends data to a URL but a message
+to people).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from schemas.types import Capability as C
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_WORD = re.compile(r"[a-z]+")
+
+
+@functools.lru_cache(maxsize=8192)
+def split_words(name: str) -> tuple[str, ...]:
+    """``GmailSendEmail`` / ``send_email`` / ``send-email`` / ``mail.send`` / ``HTTPRequest`` -> words."""
+    return tuple(_WORD.findall(_CAMEL.sub(" ", name).lower()))
+
+
+# -- verbs: the first one in a name decides what the call does --------------------------------------------
+
+READ_VERBS = frozenset(
+    """get gets list lists read reads search searches find query lookup look view show describe check inspect
+    retrieve scan count load peek cat head tail explore analyze analyse summarize summarise calculate compute
+    verify validate preview watch monitor track print display review select fetch see estimate compare
+    measure evaluate convert translate parse extract recognize recognise detect identify classify locate
+    poll status stat ls grep diff inquire ask think reason plan recall note wait sleep finish done
+    complete answer echo provide harvest collect gather capture dump sniff observe audit
+    research study learn understand forecast predict recommend suggest assess diagnose test""".split()
+)
+WRITE_VERBS = frozenset(
+    """create add update edit modify set put write save insert append patch replace rename move copy change
+    configure enable disable install register schedule assign apply commit merge mark tag label star pin
+    import restore reset approve reject close reopen open toggle lock unlock start stop restart reboot
+    deploy make new generate build record log store increase decrease adjust allocate reallocate
+    upgrade downgrade reserve rebook reschedule mute unmute archive unarchive subscribe unsubscribe follow
+    unfollow like accept decline confirm manage handle process fix resolve transfer migrate sync place
+    submit fill type enter click press attach detach hijack modify tamper override alter encrypt decrypt
+    optimize optimise draft compose prepare organize organise plant inject embed""".split()
+)
+DELETE_VERBS = frozenset(
+    """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister
+    cancel clear clean prune shred format unlink rmdir discard empty revoke deactivate disconnect evict
+    expunge nuke obliterate deprovision decommission""".split()
+)
+EXECUTE_VERBS = frozenset(
+    """execute exec run eval invoke spawn launch interpret compile trigger dispatch perform""".split()
+)
+COMMUNICATE_VERBS = frozenset(
+    """send email mail message reply forward comment tweet notify invite sms chat dm announce
+    broadcast contact respond mention ping dial alert greet introduce""".split()
+)
+EGRESS_VERBS = frozenset(
+    """upload share publish export push transmit exfiltrate sendfile beam leak disclose expose release
+    distribute syndicate""".split()
+)
+FETCH_VERBS = frozenset("""navigate browse visit download crawl scrape goto go curl wget http""".split())
+FORM_VERBS = frozenset("""fill type enter submit click press checkout sign""".split())
+MONEY_VERBS = frozenset(
+    """pay wire refund withdraw deposit purchase buy charge remit donate tip sell trade invest book
+    order bill reimburse compensate disburse settle""".split()
+)
+IDENTITY_VERBS = frozenset(
+    """grant revoke authorize deauthorize elevate escalate impersonate assume promote demote enroll
+    unenroll onboard offboard provision chmod chown""".split()
+)
+
+# What a verb means by itself (nouns may add to it or settle it, see :func:`name_capabilities`).
+VERB_CAPABILITIES: dict[str, frozenset[C]] = {}
+for _verbs, _capability in (
+    (READ_VERBS, C.READ),
+    (WRITE_VERBS, C.WRITE),
+    (DELETE_VERBS, C.DELETE),
+    (EXECUTE_VERBS, C.EXECUTE),
+    (COMMUNICATE_VERBS, C.COMMUNICATE),
+    (EGRESS_VERBS, C.EGRESS),
+    (FETCH_VERBS, C.FETCH),
+    (FORM_VERBS, C.FORM_INPUT),
+    (MONEY_VERBS, C.MONEY),
+    (IDENTITY_VERBS, C.IDENTITY),
+):
+    for _verb in _verbs:
+        VERB_CAPABILITIES[_verb] = VERB_CAPABILITIES.get(_verb, frozenset()) | {_capability}
+# Words that are verbs in one name and nouns in another: only the *first* verb of a name counts, so
+# ``book_reservation`` books while ``get_booking`` reads.
+AMBIGUOUS = {
+    # verb: what it means when a money noun or argument is present / what it means otherwise
+    "transfer": (frozenset({C.MONEY}), frozenset({C.WRITE})),
+    "post": (frozenset({C.EGRESS}), frozenset({C.COMMUNICATE})),
+    "order": (frozenset({C.MONEY}), frozenset({C.READ})),
+    "book": (frozenset({C.MONEY, C.WRITE}), frozenset({C.WRITE})),
+    "open": (frozenset({C.FETCH}), frozenset({C.READ})),
+}
+
+# -- nouns: what the object of the call adds ---------------------------------------------------------------
+
+MONEY_NOUNS = frozenset(
+    """money fund funds payment payments payout transaction transactions iban swift bic wire invoice invoices
+    bill bills billing card cards credit debit balance balances bank banking crypto bitcoin
+    btc eth ethereum wallet wallets coin coins stock stocks trade trades portfolio
+    investment investments loan loans mortgage salary payroll price prices amount cash currency dollars
+    euro euros refund refunds purchase purchases reservation booking tickets ticket fare fares subscription
+    donation tip checkout cart order orders""".split()
+)
+# Nouns that make a transfer, post or order about money (a narrower set than MONEY_NOUNS: a "reservation"
+# is money only when booked, not when read).
+MONEY_SETTLING = frozenset(
+    """money fund funds payment payments transaction iban wire card credit debit bank crypto bitcoin btc eth
+    wallet coin stock stocks amount cash currency dollars euro euros refund loan salary payroll""".split()
+)
+SECRET_NOUNS = frozenset(
+    """secret secrets password passwords passwd passphrase credential credentials token tokens apikey
+    key keys privatekey ssh certificate certificates cert certs vault keychain keyring
+    otp mfa totp pin pins seed mnemonic shadow env dotenv kms""".split()
+)
+IDENTITY_NOUNS = frozenset(
+    """user users member members membership group groups role roles permission permissions privilege
+    privileges policy policies access acl acls admin administrator administrators sudo sudoer sudoers owner
+    owners collaborator collaborators guest guests invitation invite invites identity identities account
+    accounts principal principals login profile profiles mfa iam grant grants trust sharing""".split()
+)
+COMMUNICATE_NOUNS = frozenset(
+    """email emails mail mails message messages msg dm chat chats channel channels post posts tweet tweets
+    comment comments reply replies notification notifications sms text call calls inbox conversation
+    conversations thread threads human humans agent agents person people representative support
+    contact contacts recipient recipients newsletter announcement""".split()
+)
+WEB_NOUNS = frozenset(
+    """url urls uri link links webpage webpages website websites web page pages site sites http https
+    browser internet online homepage""".split()
+)
+FILE_NOUNS = frozenset("""file files document documents doc docs folder folders directory drive""".split())
+EXEC_NOUNS = frozenset(
+    """bash shell terminal console command commands cmd script scripts code python ipython jupyter
+    notebook interpreter repl sandbox powershell subprocess process job jobs""".split()
+)
+FORM_NOUNS = frozenset("""form forms field fields button input""".split())
+
+
+# Verbs that are as often the noun of a toolkit's name (``EmergencyDispatchSystemCreateDispatchRequest``,
+# ``record_payment``): a plain verb elsewhere in the name wins over them.
+NOUNISH_VERBS = frozenset(
+    """dispatch order book post record log process handle manage track monitor plan note status chat
+    message mail email comment reply trade bill tip charge deposit alert sign print display lock
+    test audit study""".split()
+)
+
+
+def _known(word: str) -> bool:
+    return word in VERB_CAPABILITIES or word in AMBIGUOUS
+
+
+@functools.lru_cache(maxsize=8192)
+def verb_stem(word: str) -> str | None:
+    """The verb a derived word names (``reallocation`` -> ``reallocate``, ``harvesting`` -> ``harvest``,
+    ``uploader`` -> ``upload``, ``payment`` -> ``pay``, ``transfers`` -> ``transfer``), or None."""
+    if _known(word):
+        return word
+    candidates: list[str] = []
+    if word.endswith("ication"):
+        candidates.append(word[:-7] + "y")
+    if word.endswith("ation"):
+        candidates += [word[:-5] + "ate", word[:-5] + "e", word[:-5]]
+    if word.endswith("ion"):
+        candidates += [word[:-3] + "e", word[:-3]]
+    if word.endswith("ing"):
+        candidates += [word[:-3], word[:-3] + "e", word[:-4]]
+    if word.endswith("ment"):
+        candidates.append(word[:-4])
+    if word.endswith(("er", "or")):
+        candidates += [word[:-2], word[:-1], word[:-2] + "e"]
+    if word.endswith("al"):
+        candidates += [word[:-2], word[:-2] + "e"]
+    if word.endswith("es"):
+        candidates.append(word[:-2])
+    if word.endswith("s"):
+        candidates.append(word[:-1])
+    if word.endswith("ed"):
+        candidates += [word[:-2], word[:-1]]
+    return next((c for c in candidates if len(c) >= 3 and _known(c)), None)
+
+
+def _verb_of(words: tuple[str, ...]) -> tuple[str | None, int]:
+    """The name's verb and its position: the first known verb, unless it is noun-like and a plain verb
+    follows (toolkit-plus-verb names put the toolkit's nouns first)."""
+    first: tuple[str | None, int] = (None, -1)
+    derived: tuple[str | None, int] = (None, -1)
+    for index, word in enumerate(words):
+        if _known(word):
+            if word not in NOUNISH_VERBS:
+                return word, index
+            if first[0] is None:
+                first = (word, index)
+        elif derived[0] is None and (stem := verb_stem(word)) is not None:
+            derived = (stem, index)  # a noun made from a verb: weaker than any verb of the name
+    return first if first[0] is not None else derived
+
+
+@functools.lru_cache(maxsize=8192)
+def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
+    """(capability, why) pairs a tool or action name implies; empty when no word is known."""
+    words = split_words(name)
+    if not words:
+        return ()
+    found: dict[C, str] = {}
+
+    def add(capability: C, why: str) -> None:
+        found.setdefault(capability, why)
+
+    verb, position = _verb_of(words)
+    nouns = frozenset(w for i, w in enumerate(words) if i != position)
+    if verb is not None:
+        if verb in AMBIGUOUS:
+            settled = bool(nouns & MONEY_SETTLING) if verb != "open" else bool(nouns & WEB_NOUNS)
+            if verb == "post":
+                settled = bool(nouns & (WEB_NOUNS | FILE_NOUNS))
+            for capability in AMBIGUOUS[verb][0 if settled else 1]:
+                add(capability, f"verb '{verb}'")
+        for capability in VERB_CAPABILITIES.get(verb, ()):
+            add(capability, f"verb '{verb}'")
+    reads = verb is None or C.READ in found
+    for word in sorted(nouns) if not reads else ():  # nouns made from verbs: ``ScheduleKeyDeletion``
+        stem = verb_stem(word) if word not in VERB_CAPABILITIES else None
+        for capability in VERB_CAPABILITIES.get(stem or "", ()):
+            if capability in (C.DELETE, C.EGRESS, C.MONEY, C.IDENTITY):
+                add(capability, f"noun '{word}'")
+    if nouns & EXEC_NOUNS and verb in ("send", "submit", "start", "trigger", "schedule", "create", "invoke"):
+        add(C.EXECUTE, f"noun '{sorted(nouns & EXEC_NOUNS)[0]}'")
+    if nouns & EXEC_NOUNS and (verb is None or C.EXECUTE in found or verb in ("run", "execute", "exec")):
+        add(C.EXECUTE, f"noun '{sorted(nouns & EXEC_NOUNS)[0]}'")
+    if nouns & WEB_NOUNS and reads:
+        add(C.FETCH, f"noun '{sorted(nouns & WEB_NOUNS)[0]}'")
+    if nouns & SECRET_NOUNS:
+        add(C.SECRET, f"noun '{sorted(nouns & SECRET_NOUNS)[0]}'")
+    if nouns & MONEY_NOUNS and not reads and verb not in ("transfer", "post", "open"):
+        add(C.MONEY, f"noun '{sorted(nouns & MONEY_NOUNS)[0]}' with a changing verb")
+    if nouns & IDENTITY_NOUNS and not reads and (found.keys() & {C.WRITE, C.DELETE, C.COMMUNICATE}):
+        add(C.IDENTITY, f"noun '{sorted(nouns & IDENTITY_NOUNS)[0]}' with a changing verb")
+    if nouns & COMMUNICATE_NOUNS and (C.WRITE in found or C.COMMUNICATE in found) and verb != "transfer":
+        add(C.COMMUNICATE, f"noun '{sorted(nouns & COMMUNICATE_NOUNS)[0]}'")
+    if verb == "transfer" and nouns & COMMUNICATE_NOUNS and C.MONEY not in found:
+        add(C.COMMUNICATE, "a hand-off to a person")
+    if nouns & FORM_NOUNS and not reads:
+        add(C.FORM_INPUT, f"noun '{sorted(nouns & FORM_NOUNS)[0]}'")
+    if verb is None:
+        # A name without a verb names its object: a shell, a browser, a web page, a mailbox.
+        if nouns & EXEC_NOUNS:
+            add(C.EXECUTE, f"noun '{sorted(nouns & EXEC_NOUNS)[0]}'")
+        if nouns & {"browser", "web", "webpage", "website", "http", "url"}:
+            add(C.FETCH, "a web tool")
+        if nouns & FILE_NOUNS and not found:
+            add(C.READ, f"noun '{sorted(nouns & FILE_NOUNS)[0]}'")
+    return tuple(found.items())
+
+
+def capabilities_of_words(words: frozenset[str]) -> dict[C, str]:
+    """What a bag of words (a task, a description) *mentions* doing: every known verb and the nouns that
+    imply an action of their own (``payment``, ``password``). Used for descriptions and tasks, where the
+    grammar is free and there is no single verb."""
+    found: dict[C, str] = {}
+    for word in sorted(words):
+        for capability in VERB_CAPABILITIES.get(word, ()):
+            found.setdefault(capability, f"'{word}'")
+        if word in AMBIGUOUS:
+            for capability in AMBIGUOUS[word][1]:
+                found.setdefault(capability, f"'{word}'")
+    return found
