@@ -1,0 +1,144 @@
+"""What the task asks for: the capabilities a stated task (and the user's later turns) implies.
+
+"What time is my meeting with Sarah?" implies reading; "pay the invoice from ACME" implies moving money;
+"reply to Bob" implies communicating. A call whose capabilities the task does not imply is *off task*:
+alone that is weak (agents legitimately do more than the words say), but after outside content told the
+agent to act, it is what separates an injection from the user's own request. Each implied capability
+keeps the task words that implied it, so an alert can say "the task's words 'what', 'meeting' imply read;
+this call sends money".
+
+The vocabulary is general English of office and software work; reading is always implied.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from detectors.capabilities.words import verb_stem
+from schemas.types import Capability as C
+
+_LEXICON: dict[C, frozenset[str]] = {
+    C.WRITE: frozenset(
+        """create add update edit modify set write save insert append change fix implement refactor build make
+        generate draft prepare compose organize organise rename move copy configure install upgrade schedule
+        book reserve document record log note submit fill apply merge commit resolve close open reopen assign
+        mark label tag rewrite replace patch populate enter register enroll rebook reschedule adjust correct clean tidy migrate restore sort
+        arrange plan setup""".split()
+    ),
+    C.DELETE: frozenset(
+        """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate reset
+        revoke erase discard unsubscribe deactivate free""".split()
+    ),
+    C.EXECUTE: frozenset(
+        """run execute test build compile install deploy debug start launch script implement fix benchmark
+        profile train reproduce automate""".split()
+    ),
+    C.COMMUNICATE: frozenset(
+        """send email mail message reply respond forward notify tell inform ask invite post comment chat
+        contact call announce remind text dm ping meeting meetings share introduce greet thank welcome
+        apologize apologise escalate""".split()
+    ),
+    C.EGRESS: frozenset(
+        """upload share publish export push sync attach backup forward transfer send post deliver
+        distribute""".split()
+    ),
+    C.FETCH: frozenset(
+        """visit open browse website websites webpage page url link download fetch online web internet google
+        site search navigate check clone pull""".split()
+    ),
+    C.FORM_INPUT: frozenset("""fill form forms submit register sign apply enter checkout""".split()),
+    C.MONEY: frozenset(
+        """pay payment payments transfer wire refund purchase buy order book reserve charge invoice invoices bill
+        bills reimburse reimbursement donate tip sell trade invest money fund funds budget rent subscription
+        checkout flight flights ticket tickets reservation hotel""".split()
+    ),
+    C.IDENTITY: frozenset(
+        """grant revoke permission permissions access role roles admin invite onboard offboard user users
+        account accounts member members membership group groups password reset owner collaborator
+        guest""".split()
+    ),
+    C.SECRET: frozenset(
+        """password passwords key keys token tokens credential credentials secret secrets ssh certificate login
+        apikey pin code""".split()
+    ),
+}
+# A word of the lexicon is an instruction when it stands where an imperative does: first in a sentence or
+# clause, or after one of these ("please send", "can you book", "I want to cancel", "find it and upload").
+# Elsewhere it is the task's topic ("the risk of investing", "my unread emails") and implies nothing alone.
+_BEFORE_VERB = frozenset(
+    """please kindly pls you to and then also just now first i we lets let d ll help me can could
+    would will should must need want""".split()
+)
+# Generic verbs take their meaning from their object: "update my password", "cancel the reservation",
+# "add a user". With one of them, the topic words count too.
+_GENERIC = frozenset(
+    """update change set add remove delete cancel handle manage process make modify edit reset fix create
+    do take""".split()
+)
+_WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]")
+_CHANGING = frozenset(
+    {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.MONEY, C.IDENTITY, C.FORM_INPUT}
+)
+
+
+def _lexicon_hits(word: str) -> list[tuple[C, str]]:
+    stem = verb_stem(word) or word
+    hits = []
+    for capability, vocabulary in _LEXICON.items():
+        if word in vocabulary or stem in vocabulary:
+            hits.append((capability, word))
+    return hits
+
+
+@dataclass(frozen=True)
+class Intent:
+    """Capabilities the trusted text implies, each with the words that implied it. ``stated``: whether any
+    task or user turn was seen at all (no task: nothing can be off task)."""
+
+    implied: dict[C, tuple[str, ...]]
+    stated: bool
+
+    def allows(self, capability: C) -> bool:
+        return not self.stated or capability is C.READ or capability in self.implied
+
+    def off_task(self, capabilities: tuple[C, ...] | frozenset[C]) -> list[C]:
+        """Capabilities of a call the task did not ask for (reading never counts)."""
+        return [c for c in capabilities if not self.allows(c)]
+
+    def explain(self) -> str:
+        if not self.stated:
+            return "no task stated"
+        parts = [f"{c.value} ({', '.join(repr(w) for w in words[:3])})" for c, words in self.implied.items()]
+        return "the task implies read" + (", " + ", ".join(parts) if parts else " only")
+
+
+@functools.lru_cache(maxsize=4096)
+def intent_of(text: str) -> Intent:
+    """The intent of the task and user turns joined as one text ("" when none was stated)."""
+    if not text.strip():
+        return Intent({}, False)
+    found: dict[C, list[str]] = {}
+    topics: dict[C, list[str]] = {}
+    generic = False
+    previous = "."
+    for raw in _WORDS_AND_BREAKS.findall(text):
+        if not raw.isalpha():
+            previous = "."
+            continue
+        word = raw.lower()
+        instruction = previous == "." or previous in _BEFORE_VERB
+        for capability, hit in _lexicon_hits(word):
+            (found if instruction else topics).setdefault(capability, []).append(hit)
+        generic = generic or (instruction and word in _GENERIC)
+        previous = word
+    if generic:  # "update my password": the object says what the generic verb changes
+        for capability, hits in topics.items():
+            found.setdefault(capability, []).extend(hits)
+    elif C.FETCH in topics:
+        found.setdefault(C.FETCH, []).extend(topics[C.FETCH])  # "what's on this web page" reads the web
+    if "http://" in text or "https://" in text or "www." in text:
+        found.setdefault(C.FETCH, []).append("a URL")
+    found.pop(C.READ, None)
+    return Intent({c: tuple(dict.fromkeys(w)) for c, w in found.items()}, True)

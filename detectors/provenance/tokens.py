@@ -1,0 +1,168 @@
+"""Values that can be traced: the distinctive strings a text brings into a session and a call carries out.
+
+A destination, payee or object of an action is almost always a *distinctive* string: an e-mail address, a
+URL or host, an IBAN or account number, a wallet address, a file path, an identifier with digits or
+separators (``guest_amy01``, ``credit_card_7815826``), a short proper name given as a whole argument
+(``Alice``). Each is normalised (case, spacing, URL scheme, trailing slashes) so that the same value written
+two ways compares equal, and prefixed by its type. Ordinary words are never tokens: provenance follows
+values, not vocabulary.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+MAX_TOKEN = 96  # characters kept of one token
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"\b(?:https?|ftp|sftp|ssh|git)://[^\s\"'<>()\[\]{}]+", re.I)
+_HOST = re.compile(
+    r"\b(?:www\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b(?::\d{2,5})?(?:/[^\s\"'<>()]*)?",
+    re.I,
+)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
+_DIGITS = re.compile(r"(?<![\w.])\+?\d[\d \-]{4,22}\d(?!\w|\.\d)")
+_WALLET = re.compile(r"\b0x[a-fA-F0-9]{40}\b|\b(?:bc1|[13])[a-km-zA-HJ-NP-Z1-9]{25,62}\b")
+_PATH = re.compile(r"(?:(?<=\s)|^|(?<=[\"'=(]))(?:~|\.{1,2})?/[\w.\-~]+(?:/[\w.\-~*]*)*")
+_IDENT = re.compile(r"\b[A-Za-z0-9][\w\-.]*[\w]\b")
+_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][\w.]{1,30}")
+_TOOLISH = re.compile(r"\b(?:[A-Z][a-z0-9]+){2,}\b|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# File suffixes that look like top-level domains in ``report.py`` / ``notes.md``.
+_FILE_SUFFIXES = frozenset(
+    "py js ts md txt csv json yaml yml xml html htm pdf png jpg jpeg gif svg toml cfg ini sh log zip tar gz "
+    "doc docx xls xlsx ppt pptx exe dll so rs go java rb php c h cpp sql db out err tmp bak lock env pub "
+    "key pem crt conf sqlite parquet ipynb whl".split()
+)
+
+
+def _url_token(url: str) -> str:
+    url = url.rstrip(".,;:!?'\")]")
+    rest = url.split("://", 1)[-1]
+    host, _, path = rest.partition("/")
+    host = host.lower().removeprefix("www.")
+    path = path.rstrip("/")
+    return f"url:{host}/{path}" if path else f"url:{host}"
+
+
+def _host_token(host: str) -> str | None:
+    host = host.lower().split("/", 1)[0].removeprefix("www.")
+    bare = host.split(":", 1)[0]
+    if bare.rsplit(".", 1)[-1] in _FILE_SUFFIXES or (bare.replace(".", "").isdigit() and bare.count(".") != 3):
+        return None
+    return f"host:{bare}"
+
+
+def _id_token(word: str) -> str | None:
+    """Identifiers with digits or inner separators (``ZFA04Y``, ``guest_amy01``, ``INV-2024-118``)."""
+    if len(word) < 5 or len(word) > MAX_TOKEN:
+        return None
+    has_digit = any(ch.isdigit() for ch in word)
+    has_alpha = any(ch.isalpha() for ch in word)
+    inner = any(ch in "_-" for ch in word[1:-1])
+    if (has_digit and has_alpha) or (inner and has_alpha and len(word) >= 6):
+        return "id:" + word.lower()
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def tokens_of(text: str) -> frozenset[str]:
+    """The distinctive values in a free text (a web page, an e-mail, a task)."""
+    found: set[str] = set()
+    spans: list[tuple[int, int]] = []
+    for match in _EMAIL.finditer(text):
+        found.add("email:" + match.group(0).lower())
+        spans.append(match.span())
+    for match in _URL.finditer(text):
+        found.add(_url_token(match.group(0)))
+        host = _host_token(match.group(0).split("://", 1)[1])
+        if host:
+            found.add(host)
+        spans.append(match.span())
+    for match in _HOST.finditer(text):
+        start = match.start()
+        if any(a <= start < b for a, b in spans) or (start and text[start - 1] in "@./\\"):
+            continue
+        host = _host_token(match.group(0))
+        if host:
+            found.add(host)
+            spans.append(match.span())
+            if "/" in match.group(0):
+                found.add(_url_token(match.group(0)))
+    for match in _IBAN.finditer(text):
+        found.add("iban:" + match.group(0).replace(" ", "").upper())
+    for match in _DIGITS.finditer(_IBAN.sub(" ", text)):
+        digits = re.sub(r"[ \-+]", "", match.group(0))
+        if len(digits) >= 6:
+            found.add("num:" + digits)
+    for match in _WALLET.finditer(text):
+        found.add("wallet:" + match.group(0).lower())
+    for match in _PATH.finditer(text):
+        path = match.group(0).rstrip(".,;:")
+        if len(path) > 2 and "//" not in path:
+            found.add("path:" + path[:MAX_TOKEN])
+    for match in _HANDLE.finditer(text):
+        found.add("handle:" + match.group(0)[1:].lower())
+    for match in _IDENT.finditer(text):
+        if any(a <= match.start() < b for a, b in spans):
+            continue  # part of an e-mail address, URL or host already taken whole
+        token = _id_token(match.group(0))
+        if token:
+            found.add(token)
+    return frozenset(found)
+
+
+def tool_names_in(text: str) -> frozenset[str]:
+    """Words that could be a tool's name (``CovertFundReallocation``, ``send_money``), normalised with
+    :func:`tool_key`."""
+    return frozenset(tool_key(m.group(0)) for m in _TOOLISH.finditer(text))
+
+
+def tool_key(name: str) -> str:
+    """A tool name compared without case or separators: ``Send_Money`` == ``sendmoney``."""
+    return re.sub(r"[\W_]+", "", name).lower()
+
+
+_SHORT_NAME = re.compile(r"^[A-Z][a-z][\w'.-]*(?: [A-Z][a-z][\w'.-]*){0,2}$")
+
+
+def value_tokens(value: object) -> frozenset[str]:
+    """The tokens of one argument value: those of its text, and the whole value when it is itself a
+    short proper name (``Alice``, ``Fred Smith``), an identifier or a bare number."""
+    if isinstance(value, bool) or value is None:
+        return frozenset()
+    text = str(value).strip()
+    if not text or len(text) > 20_000:
+        return frozenset()
+    found = set(tokens_of(text))
+    compact = text.replace(" ", "")
+    if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact.upper()) and len(text) <= 42:
+        found.add("iban:" + compact.upper())
+    if re.fullmatch(r"\+?[\d \-]{6,24}", text):
+        found.add("num:" + re.sub(r"[ \-+]", "", text))
+    if _SHORT_NAME.match(text) and len(text) <= 40:
+        found.add("name:" + text.lower())
+    return frozenset(found)
+
+
+def names_in(text: str) -> frozenset[str]:
+    """Capitalised words and pairs (proper names) of a text, as ``name:`` tokens: what a short argument
+    like ``Alice`` is compared against."""
+    found = set()
+    for match in re.finditer(r"\b[A-Z][a-z][\w'-]*(?: [A-Z][a-z][\w'-]*)?", text):
+        found.add("name:" + match.group(0).lower())
+        found.add("name:" + match.group(0).split(" ", 1)[0].lower())
+    return frozenset(found)
+
+
+# Most telling first: the order in which a finding names the values it matched, and which survive a cap.
+_RANK = ("iban:", "wallet:", "email:", "url:", "num:", "host:", "handle:", "id:", "path:", "name:")
+
+
+def rank(token: str) -> int:
+    return next((i for i, prefix in enumerate(_RANK) if token.startswith(prefix)), len(_RANK))
+
+
+def shown(token: str) -> str:
+    """A token as an analyst reads it: the value without its type prefix."""
+    return token.split(":", 1)[1]
