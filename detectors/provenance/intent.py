@@ -21,61 +21,62 @@ from schemas.types import Capability as C
 
 _LEXICON: dict[C, frozenset[str]] = {
     C.WRITE: frozenset(
-        """create add update edit modify set write save insert append change fix implement refactor build make
-        generate draft prepare compose organize organise rename move copy configure install upgrade schedule
-        book reserve document record log note submit fill apply merge commit resolve close open reopen assign
-        mark label tag rewrite replace patch populate enter register enroll rebook reschedule adjust correct clean tidy migrate restore sort
-        arrange plan setup""".split()
+        """create add update edit modify set write save insert append change fix implement refactor
+        build make generate draft prepare compose organize organise rename move copy configure
+        install upgrade schedule book reserve document record log note submit fill apply merge
+        commit resolve close open reopen assign mark label tag rewrite replace patch populate enter
+        register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
+        plan setup""".split()
     ),
     C.DELETE: frozenset(
-        """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate reset
-        revoke erase discard unsubscribe deactivate free""".split()
+        """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
+        reset revoke erase discard unsubscribe deactivate free""".split()
     ),
     C.EXECUTE: frozenset(
-        """run execute test build compile install deploy debug start launch script implement fix benchmark
-        profile train reproduce automate""".split()
+        """run execute test build compile install deploy debug start launch script implement fix
+        benchmark profile train reproduce automate""".split()
     ),
     C.COMMUNICATE: frozenset(
-        """send email mail message reply respond forward notify tell inform ask invite post comment chat
-        contact call announce remind text dm ping meeting meetings share introduce greet thank welcome
-        apologize apologise escalate""".split()
+        """send email mail message reply respond forward notify tell inform ask invite post comment
+        chat contact call announce remind text dm ping meeting meetings share introduce greet thank
+        welcome apologize apologise escalate""".split()
     ),
     C.EGRESS: frozenset(
         """upload share publish export push sync attach backup forward transfer send post deliver
         distribute""".split()
     ),
     C.FETCH: frozenset(
-        """visit open browse website websites webpage page url link download fetch online web internet google
-        site search navigate check clone pull""".split()
+        """visit open browse website websites webpage page url link download fetch online web internet
+        google site search navigate check clone pull""".split()
     ),
     C.FORM_INPUT: frozenset("""fill form forms submit register sign apply enter checkout""".split()),
     C.MONEY: frozenset(
-        """pay payment payments transfer wire refund purchase buy order book reserve charge invoice invoices bill
-        bills reimburse reimbursement donate tip sell trade invest money fund funds budget rent subscription
-        checkout flight flights ticket tickets reservation hotel""".split()
+        """pay payment payments transfer wire refund purchase buy order book reserve charge invoice
+        invoices bill bills reimburse reimbursement donate tip sell trade invest money fund funds
+        budget rent subscription checkout flight flights ticket tickets reservation hotel""".split()
     ),
     C.IDENTITY: frozenset(
-        """grant revoke permission permissions access role roles admin invite onboard offboard user users
-        account accounts member members membership group groups password reset owner collaborator
-        guest""".split()
+        """grant revoke permission permissions access role roles admin invite onboard offboard user
+        users account accounts member members membership group groups password reset owner
+        collaborator guest""".split()
     ),
     C.SECRET: frozenset(
-        """password passwords key keys token tokens credential credentials secret secrets ssh certificate login
-        apikey pin code""".split()
+        """password passwords key keys token tokens credential credentials secret secrets ssh
+        certificate login apikey pin code""".split()
     ),
 }
 # A word of the lexicon is an instruction when it stands where an imperative does: first in a sentence or
 # clause, or after one of these ("please send", "can you book", "I want to cancel", "find it and upload").
 # Elsewhere it is the task's topic ("the risk of investing", "my unread emails") and implies nothing alone.
 _BEFORE_VERB = frozenset(
-    """please kindly pls you to and then also just now first i we lets let d ll help me can could
-    would will should must need want""".split()
+    """please kindly pls you to and then also just now first i we lets let d ll help me can could would
+    will should must need want""".split()
 )
 # Generic verbs take their meaning from their object: "update my password", "cancel the reservation",
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
-    """update change set add remove delete cancel handle manage process make modify edit reset fix create
-    do take""".split()
+    """update change set add remove delete cancel handle manage process make modify edit reset fix
+    create do take""".split()
 )
 _WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]")
 _CHANGING = frozenset(

@@ -48,7 +48,8 @@ def _url_token(url: str) -> str:
 def _host_token(host: str) -> str | None:
     host = host.lower().split("/", 1)[0].removeprefix("www.")
     bare = host.split(":", 1)[0]
-    if bare.rsplit(".", 1)[-1] in _FILE_SUFFIXES or (bare.replace(".", "").isdigit() and bare.count(".") != 3):
+    numeric = bare.replace(".", "").isdigit()
+    if bare.rsplit(".", 1)[-1] in _FILE_SUFFIXES or (numeric and bare.count(".") != 3):
         return None
     return f"host:{bare}"
 
