@@ -8,6 +8,7 @@ A case file mirrors its detector's path: ``tests/cases/<family>/<name>.yml`` for
       - name: user created, made admin, keyed
         expect: alert            # alert | finding | none
         count: 1                 # optional: exact number of findings of this detector
+        severity: high           # optional: the least severity every alert of the detector must have
         tags: [edge]             # optional; every detector needs at least one edge case
         events:                  # event contract fields; defaults fill the rest
           - {action: CreateUser, tool: iam, arguments: {userName: x}, at: 0}
@@ -29,6 +30,7 @@ import yaml
 from detectors.base import Detector
 from detectors.engine import Engine, EngineSettings, Output, Runner
 from schemas.events import AnyEvent, event_from_dict
+from schemas.types import SEVERITY_RANK, Severity
 
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 EXPECTATIONS = ("alert", "finding", "none")
@@ -47,6 +49,7 @@ class Case:
     count: int | None = None
     path: str = ""
     tags: tuple[str, ...] = ()
+    severity: str | None = None
 
     @property
     def test_id(self) -> str:
@@ -99,9 +102,21 @@ def load_cases(path: Path) -> list[Case]:
                 raw.get("count"),
                 str(path),
                 tuple(raw.get("tags", ())),
+                _severity(path, raw),
             )
         )
     return cases
+
+
+def _severity(path: Path, raw: dict[str, Any]) -> str | None:
+    value = raw.get("severity")
+    if value is None:
+        return None
+    if value not in {s.value for s in Severity}:
+        raise CaseFileError(
+            f"{path}: case '{raw.get('name')}' severity must be one of {[s.value for s in Severity]}"
+        )
+    return str(value)
 
 
 def run_case(detector: Detector, case: Case) -> CaseResult:
@@ -119,6 +134,14 @@ def run_case(detector: Detector, case: Case) -> CaseResult:
         problems.append("expected a finding, got none")
     if case.expect == "alert" and not alerts:
         problems.append(f"expected an alert, got none ({len(findings)} finding(s))")
+    if case.severity is not None and alerts:
+        weak = [
+            f"{a.severity}: {a.title}"
+            for a in alerts
+            if SEVERITY_RANK[a.severity] < SEVERITY_RANK[Severity(case.severity)]
+        ]
+        if weak:
+            problems.append(f"expected alerts of at least {case.severity}, got {weak}")
     if case.count is not None and len(findings) != case.count:
         problems.append(f"expected {case.count} finding(s), got {len(findings)}")
     return CaseResult(case, not problems, "; ".join(problems) or "ok", output)

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from detectors.provenance.state import Provenance
 from schemas.events import AnyEvent, CredentialEvent, SessionEvent, ToolCall
 from schemas.types import CredentialAction, Decision, Environment, SessionAction
+
+if TYPE_CHECKING:
+    from detectors.capabilities import Classification
 
 MAX_SET = 256  # distinct tools / targets / sessions remembered per key
 
@@ -77,6 +81,11 @@ class KeyContext:
     sessions: set[str] = field(default_factory=set)
     agents: dict[str, str | None] = field(default_factory=dict)  # agent -> parent agent
     credentials: dict[str, CredentialInfo] = field(default_factory=dict)
+    # Sessions only: where the session's values came from (detectors/provenance/state.py).
+    provenance: Provenance | None = None
+    # The tool call being processed, classified (its capabilities with their evidence and, for shell and
+    # code, what the line does). Set by the engine before the detectors run; not saved.
+    call: Classification | None = None
 
     # -- the engine's writer
     def observe(self, event: AnyEvent, when: float | None = None) -> None:
@@ -241,6 +250,7 @@ class KeyContext:
             "sessions": sorted(self.sessions),
             "agents": self.agents,
             "credentials": {k: v.to_dict() for k, v in self.credentials.items()},
+            **({"provenance": self.provenance.to_dict()} if self.provenance is not None else {}),
         }
 
     @classmethod
@@ -272,4 +282,5 @@ class KeyContext:
             sessions=set(data.get("sessions", ())),
             agents=dict(data.get("agents", {})),
             credentials={k: CredentialInfo.from_dict(v) for k, v in data.get("credentials", {}).items()},
+            provenance=Provenance.from_dict(data["provenance"]) if "provenance" in data else None,
         )

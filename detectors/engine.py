@@ -21,14 +21,27 @@ from detectors.base import (
     Signal,
     StatefulDetector,
 )
+from detectors.capabilities import Classification, Classifier
 from detectors.context import KeyContext, dt
+from detectors.provenance.addressing import Addressing, ContentModel, addressing
+from detectors.provenance.state import Provenance
 from detectors.rules import ALLOWED_LATENESS, RuleDetector, SequenceRule
 from schemas.alerts import Alert, ChainSummary, CredentialUse, Finding
-from schemas.events import AnyEvent
+from schemas.events import AnyEvent, SessionEvent, ToolCall
 from schemas.ids import finding_id
-from schemas.types import ENVIRONMENT_WEIGHT, SEVERITY_RISK, Environment, Maturity
+from schemas.redaction import markers
+from schemas.types import (
+    ENVIRONMENT_WEIGHT,
+    SEVERITY_RISK,
+    Capability,
+    Environment,
+    Maturity,
+    Outcome,
+    SessionAction,
+)
 
 MAX_ALERTED = 512  # alert ids remembered per key for dedup (sinks upsert by id beyond that)
+MAX_CLASSIFIED = 20_000  # classified calls kept so that every key scope reuses one classification
 
 
 @runtime_checkable
@@ -122,8 +135,20 @@ _KEY_FIELD = {
 
 
 class Engine:
-    def __init__(self, detectors: Sequence[Detector], settings: EngineSettings | None = None) -> None:
+    def __init__(
+        self,
+        detectors: Sequence[Detector],
+        settings: EngineSettings | None = None,
+        *,
+        classifier: Classifier | None = None,
+        content_model: ContentModel | None = None,
+    ) -> None:
         self.settings = settings or EngineSettings()
+        # What each call can do (detectors/capabilities/) and how much outside content addresses the agent
+        # (detectors/provenance/addressing.py; the shipped model unless one is given).
+        self.classifier = classifier or Classifier()
+        self.content_model = content_model
+        self._classified: dict[str, Classification] = {}
         self.detectors = [d for d in detectors if d.id not in self.settings.disabled]
         self.by_id = {d.id: d for d in self.detectors}
         self.by_slot = {(d.state_key or d.id): d for d in self.detectors}
@@ -172,6 +197,59 @@ class Engine:
             self._index[index_key] = found
         return found
 
+    # -- capabilities and provenance
+    def classify(self, event: ToolCall) -> Classification:
+        """The call's capabilities with their evidence, computed once per event for every key scope."""
+        found = self._classified.get(event.event_id)
+        if found is None:
+            if len(self._classified) >= MAX_CLASSIFIED:
+                self._classified.clear()
+            found = self._classified[event.event_id] = self.classifier.classify(event)
+        return found
+
+    def enrich(self, events: Iterable[AnyEvent]) -> list[AnyEvent]:
+        """The events with their ``capabilities`` set, as they are stored."""
+        return [
+            event.model_copy(update={"capabilities": self.classify(event).capabilities})
+            if isinstance(event, ToolCall) and event.capabilities is None
+            else event
+            for event in events
+        ]
+
+    def addressing(self, text: str) -> Addressing:
+        return self.content_model.score(text) if self.content_model is not None else addressing(text)
+
+    @staticmethod
+    def _trust(ctx: KeyContext, event: AnyEvent) -> None:
+        """The task and the user's turns are trusted input (before the detectors judge this event)."""
+        if ctx.provenance is None:
+            ctx.provenance = Provenance()
+        if isinstance(event, SessionEvent):
+            if event.action in (SessionAction.START, SessionAction.PROMPT):
+                ctx.provenance.trust(event.task)
+        elif isinstance(event, ToolCall) and event.task and event.task not in ctx.provenance.trusted_text:
+            ctx.provenance.trust(event.task)
+
+    def _absorb(self, ctx: KeyContext, event: ToolCall, when: float) -> None:
+        """After the detectors: what the call's result brought into the session."""
+        provenance = ctx.provenance
+        call = ctx.call
+        if provenance is None or call is None:
+            return
+        text = event.result_summary
+        if text and "[REDACTED:" in text:
+            provenance.saw_secrets(event.event_id, [fp for _, fp in markers(text)])
+        if event.untrusted_content and text:
+            if Capability.READ in call.evidence and provenance.points_at(event.arguments, event.target):
+                provenance.trust(text)  # the file or page the user pointed at: their instructions
+            else:
+                provenance.taint(event.event_id, when, text, self.addressing(text))
+        if Capability.SECRET in call.evidence and event.outcome not in (Outcome.ERROR, Outcome.DENIED):
+            shell = call.shell
+            reads = (shell.read if shell else []) or [event.target or event.tool]
+            if shell is None or "secret_read" in shell.flags or Capability.READ in call.evidence:
+                provenance.read_secret(event.event_id, when, ", ".join(str(r) for r in reads[:3]))
+
     def new_state(self, scope: str, key: str) -> KeyState:
         return KeyState(ctx=KeyContext(key_kind=scope, key=key))
 
@@ -195,6 +273,9 @@ class Engine:
             else:
                 state.max_time = when if state.max_time is None else max(state.max_time, when)
             ctx.observe(event, when)
+            ctx.call = self.classify(event) if isinstance(event, ToolCall) else None
+            if scope == "session":
+                self._trust(ctx, event)
             for detector, stateful, slot in self._dispatch(scope, event):
                 if stateful:
                     if late:
@@ -208,6 +289,9 @@ class Engine:
                     signals = detector.check(event, ctx)  # type: ignore[attr-defined]
                 for signal in signals:
                     self._emit(detector, signal, state, out)
+            if scope == "session" and isinstance(event, ToolCall):
+                self._absorb(ctx, event, when)
+        ctx.call = None
         self._update_risk(state)
         if chain and scope == "session":
             out.chains.append(self.chain_summary(state))

@@ -22,7 +22,9 @@ from detectors.rules import RuleDetector, RuleError, load_rule_file
 
 ENTRY_POINT_GROUP = "chainwatch.detectors"
 CATALOG_ROOT = Path(__file__).resolve().parent
-_ENGINE_MODULES = {"base", "context", "engine", "expr", "registry", "rules", "cases", "scaffold", "helpers"}
+_ENGINE_MODULES = {
+    *("base", "context", "engine", "expr", "registry", "rules", "cases", "scaffold", "helpers", "sinks"),
+}
 RULE_SUFFIXES = (".yml", ".yaml")
 # Packages of detectors/ that are not catalog families: the models need a model file, so the engine's
 # builder adds them when one is configured (detectors.models.model_detectors).

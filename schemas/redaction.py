@@ -188,3 +188,11 @@ def redact_value(value: Any, key: str | None = None) -> Any:
     if isinstance(value, list | tuple):
         return [redact_value(v) for v in value]
     return value
+
+
+def markers(text: str) -> list[tuple[str, str]]:
+    """(kind, fingerprint) of every redaction marker in ``text``: the same secret gets the same fingerprint
+    wherever it was redacted, so a secret read in one place can be recognised where it leaves."""
+    if "[REDACTED:" not in text:
+        return []
+    return [tuple(m.group(0)[10:-1].rsplit(":", 1)) for m in _REDACTED.finditer(text)]  # type: ignore[misc]

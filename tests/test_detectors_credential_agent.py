@@ -24,7 +24,8 @@ from detectors.helpers import (
     sensitive_kind,
     value_tokens,
 )
-from detectors.injection.tainted_action import MAX_TOKENS, TaintedAction
+from detectors.injection.tainted_action import TaintedAction
+from detectors.provenance.state import MAX_TAINTED, Provenance
 from detectors.registry import load_catalog
 from schemas.adapters import parse_bytes
 from schemas.events import EVENT_TYPES, AnyEvent, ToolCall
@@ -132,11 +133,12 @@ def test_destination_tokens_read_only_destination_arguments() -> None:
     assert tokens == {"iban:DE89370400440532013000"}
 
 
-def tainted_state(events: list[AnyEvent]) -> dict[str, object]:
+def provenance_after(events: list[AnyEvent]) -> Provenance:
     runner = Runner(Engine([TaintedAction()]))
     runner.feed(events)
-    state = runner.states[("session", "case-session")]
-    return state.detectors["injection.tainted_action"]
+    provenance = runner.states[("session", "case-session")].ctx.provenance
+    assert provenance is not None
+    return provenance
 
 
 def iban(i: int) -> str:
@@ -152,17 +154,23 @@ def test_taint_state_is_bounded_and_keeps_the_newest_values() -> None:
             "untrusted_content": True,
             "result_summary": text.format(iban(i)),
         }
-        for i in range(3 * MAX_TOKENS)
+        for i in range(3 * MAX_TAINTED)
     ]
-    state = tainted_state(build_events(raw))
-    tainted = state["tainted"]
-    assert isinstance(tainted, dict) and len(tainted) == MAX_TOKENS
-    newest = [f"iban:{iban(i).replace(' ', '')}" for i in range(2 * MAX_TOKENS, 3 * MAX_TOKENS)]
-    assert sorted(tainted) == sorted(newest)
-    orjson.dumps(state)  # a plain value: the stream keeps it in a changelog table
+    provenance = provenance_after(build_events(raw))
+    ibans = [t for t in provenance.tainted if t.startswith("iban:")]
+    assert len(provenance.tainted) <= MAX_TAINTED and ibans
+    # the sources are bounded too, and every remembered value points at a remembered source
+    assert set(provenance.tainted.values()) <= set(provenance.sources)
+    newest = {f"iban:{iban(i).replace(' ', '')}" for i in range(3 * MAX_TAINTED - 5, 3 * MAX_TAINTED)}
+    assert newest <= set(ibans)
+    orjson.dumps(provenance.to_dict())  # a plain value: the stream keeps it in a changelog table
+    assert (
+        Provenance.from_dict(orjson.loads(orjson.dumps(provenance.to_dict()))).to_dict()
+        == provenance.to_dict()
+    )
 
 
-def test_only_instruction_like_untrusted_results_are_harvested() -> None:
+def test_only_untrusted_results_are_harvested() -> None:
     events = build_events(
         [
             {
@@ -178,7 +186,9 @@ def test_only_instruction_like_untrusted_results_are_harvested() -> None:
             },
         ]
     )
-    assert "tainted" not in tainted_state(events)
+    provenance = provenance_after(events)
+    assert "email:x@evil.example" not in provenance.tainted
+    assert "email:y@evil.example" in provenance.tainted
 
 
 def test_a_tainted_value_fires_once_even_when_paid_twice() -> None:

@@ -140,11 +140,14 @@ def _scalars(value: Any, key: str = "", depth: int = 0) -> Iterator[tuple[str, A
 
 @functools.lru_cache(maxsize=4096)
 def _name_evidence(tool: str, action: str) -> tuple[tuple[C, str], ...]:
-    found = dict(words.name_capabilities(tool))
+    """The name's capabilities. Where the action differs from the tool it is the more specific verb
+    (``iam``/``CreateUser``, an OpenHands ``str_replace_editor``/``read``): read first, the tool's words
+    after it as its object."""
     if action and action != tool:
-        for capability, why in words.name_capabilities(action):
-            found.setdefault(capability, why)
-    return tuple(found.items())
+        combined = words.name_capabilities(f"{action}_{tool}")
+        if combined:
+            return combined
+    return words.name_capabilities(tool)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -87,6 +87,7 @@ FLAGS = {
     "history_erased": "erases shell history",
     "force_push": "rewrites remote history",
     "shutdown": "shuts the host down",
+    "privileged": "runs as root (sudo, doas, su)",
 }
 
 _WRAPPERS = frozenset(

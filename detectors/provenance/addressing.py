@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from detectors.capabilities.words import VERB_CAPABILITIES, verb_stem
 from detectors.provenance.tokens import tokens_of
+from schemas.errors import ChainwatchError
 from schemas.types import Capability as C
 
 FEATURE_VERSION = 1
@@ -241,6 +242,10 @@ ALLOWED_TYPES = (
 )
 
 
+class ContentModelError(ChainwatchError):
+    """A content-model file that cannot be used; the message names the file, what is wrong and the fix."""
+
+
 @dataclass(frozen=True)
 class Addressing:
     """A content's score, the window that scored it and the features that weighed most there."""
@@ -312,23 +317,21 @@ def load_content_model(data: bytes, origin: str = MODEL_FILE) -> ContentModel:
 
     from skops.io import get_untrusted_types, loads
 
-    from detectors.models.modelfile import ModelFileError
-
     fix = "retrain it with `python -m benchmarks.content_model --out FILE`"
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             schema = json.loads(archive.read("schema.json"))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise ModelFileError(f"{origin}: not a skops archive ({exc}); {fix}") from None
+        raise ContentModelError(f"{origin}: not a skops archive ({exc}); {fix}") from None
     untrusted = [t for t in get_untrusted_types(data=data) if t not in ALLOWED_TYPES]
     if untrusted:
-        raise ModelFileError(f"{origin}: holds types a content model never has ({untrusted[:3]}); {fix}")
+        raise ContentModelError(f"{origin}: holds types a content model never has ({untrusted[:3]}); {fix}")
     del schema
     bundle = loads(data, trusted=list(ALLOWED_TYPES))
     if not isinstance(bundle, dict) or bundle.get("format") != MODEL_FORMAT:
-        raise ModelFileError(f"{origin}: not a chainwatch content model; {fix}")
+        raise ContentModelError(f"{origin}: not a chainwatch content model; {fix}")
     if bundle.get("feature_version") != FEATURE_VERSION or tuple(bundle.get("features", ())) != FEATURE_NAMES:
-        raise ModelFileError(
+        raise ContentModelError(
             f"{origin}: built for other features (version {bundle.get('feature_version')}); {fix}"
         )
     metadata = bundle.get("metadata")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from detectors.capabilities.words import verb_stem
@@ -39,7 +40,7 @@ _LEXICON: dict[C, frozenset[str]] = {
     C.COMMUNICATE: frozenset(
         """send email mail message reply respond forward notify tell inform ask invite post comment
         chat contact call announce remind text dm ping meeting meetings share introduce greet thank
-        welcome apologize apologise escalate""".split()
+        welcome apologize apologise escalate support inbox customer customers ticket tickets""".split()
     ),
     C.EGRESS: frozenset(
         """upload share publish export push sync attach backup forward transfer send post deliver
@@ -76,7 +77,7 @@ _BEFORE_VERB = frozenset(
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix
-    create do take""".split()
+    create do take work deal operate""".split()
 )
 _WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]")
 _CHANGING = frozenset(
@@ -104,7 +105,7 @@ class Intent:
     def allows(self, capability: C) -> bool:
         return not self.stated or capability is C.READ or capability in self.implied
 
-    def off_task(self, capabilities: tuple[C, ...] | frozenset[C]) -> list[C]:
+    def off_task(self, capabilities: Iterable[C]) -> list[C]:
         """Capabilities of a call the task did not ask for (reading never counts)."""
         return [c for c in capabilities if not self.allows(c)]
 

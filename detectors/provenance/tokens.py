@@ -27,7 +27,22 @@ _WALLET = re.compile(r"\b0x[a-fA-F0-9]{40}\b|\b(?:bc1|[13])[a-km-zA-HJ-NP-Z1-9]{
 _PATH = re.compile(r"(?:(?<=\s)|^|(?<=[\"'=(]))(?:~|\.{1,2})?/[\w.\-~]+(?:/[\w.\-~*]*)*")
 _IDENT = re.compile(r"\b[A-Za-z0-9][\w\-.]*[\w]\b")
 _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][\w.]{1,30}")
-_TOOLISH = re.compile(r"\b(?:[A-Z][a-z0-9]+){2,}\b|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# CamelCase words with at least two capitals and a small letter (``CovertFundReallocation``,
+# ``DNSManagementTool``), and snake_case words (``send_money``).
+_TOOLISH = re.compile(
+    r"\b(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z][A-Za-z0-9]*[A-Z])[A-Za-z][A-Za-z0-9]{3,}\b"
+    r"|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"
+)
+# Top-level domains a host must end in: the common generic ones and every two-letter country code but the
+# few that are everyday file suffixes or code words (``requests.get``, ``self.id``, ``app.py``).
+_GENERIC_TLDS = frozenset(
+    "com net org edu gov mil int info biz name pro io ai app dev cloud tech online site website store "
+    "shop blog news live email link click xyz top club space fun icu vip page host art design agency "
+    "company services solutions digital network systems media global world today center group team work "
+    "jobs bank finance money pay law health care life museum travel studio example test local internal "
+    "corp lan".split()
+)
+_NOT_TLDS = frozenset("py js ts rb sh go rs id md os cc so mo pl pm am is it in at do be".split())
 # File suffixes that look like top-level domains in ``report.py`` / ``notes.md``.
 _FILE_SUFFIXES = frozenset(
     "py js ts md txt csv json yaml yml xml html htm pdf png jpg jpeg gif svg toml cfg ini sh log zip tar gz "
@@ -49,26 +64,33 @@ def _host_token(host: str) -> str | None:
     host = host.lower().split("/", 1)[0].removeprefix("www.")
     bare = host.split(":", 1)[0]
     numeric = bare.replace(".", "").isdigit()
-    if bare.rsplit(".", 1)[-1] in _FILE_SUFFIXES or (numeric and bare.count(".") != 3):
+    if numeric:
+        return f"host:{bare}" if bare.count(".") == 3 else None
+    tld = bare.rsplit(".", 1)[-1]
+    if tld in _FILE_SUFFIXES or not (tld in _GENERIC_TLDS or (len(tld) == 2 and tld not in _NOT_TLDS)):
         return None
     return f"host:{bare}"
 
 
 def _id_token(word: str) -> str | None:
-    """Identifiers with digits or inner separators (``ZFA04Y``, ``guest_amy01``, ``INV-2024-118``)."""
+    """Identifiers of things: letters and digits together (``ZFA04Y``, ``guest_amy01``, ``INV-2024-118``).
+    Words without a digit (``due_date``, ``content-type``) are names of fields, not values."""
     if len(word) < 5 or len(word) > MAX_TOKEN:
         return None
-    has_digit = any(ch.isdigit() for ch in word)
-    has_alpha = any(ch.isalpha() for ch in word)
-    inner = any(ch in "_-" for ch in word[1:-1])
-    if (has_digit and has_alpha) or (inner and has_alpha and len(word) >= 6):
+    if any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word):
         return "id:" + word.lower()
     return None
 
 
+_MARKER = re.compile(r"\[REDACTED:[a-z_]+:[0-9a-f]{12}\]")
+
+
 @functools.lru_cache(maxsize=4096)
 def tokens_of(text: str) -> frozenset[str]:
-    """The distinctive values in a free text (a web page, an e-mail, a task)."""
+    """The distinctive values in a free text (a web page, an e-mail, a task); redaction markers are not
+    values (secrets are followed by their fingerprints elsewhere)."""
+    if "[REDACTED:" in text:
+        text = _MARKER.sub(" ", text)
     found: set[str] = set()
     spans: list[tuple[int, int]] = []
     for match in _EMAIL.finditer(text):
@@ -92,12 +114,14 @@ def tokens_of(text: str) -> frozenset[str]:
                 found.add(_url_token(match.group(0)))
     for match in _IBAN.finditer(text):
         found.add("iban:" + match.group(0).replace(" ", "").upper())
+        spans.append(match.span())
     for match in _DIGITS.finditer(_IBAN.sub(" ", text)):
         digits = re.sub(r"[ \-+]", "", match.group(0))
         if len(digits) >= 6:
             found.add("num:" + digits)
     for match in _WALLET.finditer(text):
         found.add("wallet:" + match.group(0).lower())
+        spans.append(match.span())
     for match in _PATH.finditer(text):
         path = match.group(0).rstrip(".,;:")
         if len(path) > 2 and "//" not in path:
@@ -113,10 +137,26 @@ def tokens_of(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# A single word named as a tool: quoted or in backticks, or next to "tool", "function", "API", "command".
+_NAMED_TOOL = re.compile(
+    "[\"'`\u201c\u2018]([A-Za-z][\\w.-]{2,48})[\"'`\u201d\u2019]"
+    r"|\b(?:tool|function|api|command|plugin|action)\s+(?:named\s+|called\s+)?([A-Za-z][\w.-]{2,48})"
+    r"|\b([A-Za-z][\w.-]{2,48})\s+(?:tool|function|api|command|plugin)\b",
+    re.I,
+)
+_NOT_NAMES = frozenset("the this that your a an any other all these those following same new".split())
+
+
 def tool_names_in(text: str) -> frozenset[str]:
-    """Words that could be a tool's name (``CovertFundReallocation``, ``send_money``), normalised with
-    :func:`tool_key`."""
-    return frozenset(tool_key(m.group(0)) for m in _TOOLISH.finditer(text))
+    """Words that could be a tool's name, normalised with :func:`tool_key`: CamelCase and snake_case words
+    (``CovertFundReallocation``, ``send_money``), and single words named as a tool (``"Quackery"``,
+    ``the Quackery tool``)."""
+    found = {tool_key(m.group(0)) for m in _TOOLISH.finditer(text)}
+    for match in _NAMED_TOOL.finditer(text):
+        word = next(g for g in match.groups() if g)
+        if word.lower() not in _NOT_NAMES:
+            found.add(tool_key(word))
+    return frozenset(found)
 
 
 def tool_key(name: str) -> str:
@@ -139,6 +179,7 @@ def value_tokens(value: object) -> frozenset[str]:
     compact = text.replace(" ", "")
     if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact.upper()) and len(text) <= 42:
         found.add("iban:" + compact.upper())
+        found.discard("id:" + compact.lower())
     if re.fullmatch(r"\+?[\d \-]{6,24}", text):
         found.add("num:" + re.sub(r"[ \-+]", "", text))
     if _SHORT_NAME.match(text) and len(text) <= 40:

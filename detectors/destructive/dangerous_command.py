@@ -1,0 +1,104 @@
+"""destructive.dangerous_command — a shell line or code that wipes, disarms or takes over the host.
+
+Why: the careless agent's worst single call is a command: ``rm -rf`` of a system folder or of the logs,
+``dd``/``mkfs`` on a disk, a firewall flushed, the shell history erased, a user added to the sudoers,
+``chmod -R 777`` on a shared tree, ``curl … | sh``, a netcat shell handed to the network, a job scheduled
+to run forever. These are read from what the line *does* (``detectors/capabilities/shell.py`` parses it
+with a real shell parser, through ``sudo``, pipes, ``bash -c``, ``python -c`` and ``os.system``), not
+from the tool's name or a list of command strings, so ``execute_bash``, ``TerminalExecute`` or an MCP
+``run`` tool are judged alike. Severity by what the line does:
+
+* critical: a disk overwritten or reformatted; a recursive delete of ``/``, a top-level system folder or
+  the whole home;
+* high: a recursive delete of logs or shell history erased (covering tracks); the firewall or SELinux
+  turned off; users or groups changed with root rights; code from the network piped into a shell, or a
+  shell handed to a network peer; the host shut down;
+* medium: everything made world-writable; processes killed; persistence (cron, systemd, shell profiles);
+  a force-push that rewrites remote history.
+
+Known gaps: scripts written to a file and run later are judged when run only by their name (the write
+is recorded as ``staged:`` flags in the evidence); obfuscated lines (base64 decoded into a shell, variables
+holding paths) hide their targets; a command that fails is still reported (the intent was there), one the
+gateway denied is not (nothing ran).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from detectors.base import EventDetector, KeyKind, Signal
+from detectors.capabilities.shell import FLAGS
+from detectors.context import KeyContext
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Decision, Outcome, Severity
+
+WHY = __doc__ or ""
+
+# (flags that must all be present, severity), most severe first; the first rule that holds decides.
+RULES: tuple[tuple[frozenset[str], Severity], ...] = (
+    (frozenset({"device_write"}), Severity.CRITICAL),
+    (frozenset({"recursive_delete", "system_path"}), Severity.CRITICAL),
+    (frozenset({"recursive_delete", "log_path"}), Severity.HIGH),
+    (frozenset({"history_erased"}), Severity.HIGH),
+    (frozenset({"firewall_off"}), Severity.HIGH),
+    (frozenset({"user_admin", "privileged"}), Severity.HIGH),
+    (frozenset({"remote_code"}), Severity.HIGH),
+    (frozenset({"shutdown"}), Severity.HIGH),
+    (frozenset({"world_writable", "system_path"}), Severity.HIGH),
+    (frozenset({"world_writable"}), Severity.MEDIUM),
+    (frozenset({"user_admin"}), Severity.MEDIUM),
+    (frozenset({"kills_processes"}), Severity.MEDIUM),
+    (frozenset({"persistence"}), Severity.MEDIUM),
+    (frozenset({"force_push"}), Severity.MEDIUM),
+)
+
+
+class DangerousCommand(EventDetector):
+    id: ClassVar[str] = "destructive.dangerous_command"
+    title: ClassVar[str] = "Dangerous shell command"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    mappings: ClassVar[Mappings] = Mappings(
+        owasp_agentic=("ASI02", "ASI05", "T3", "T11"),
+        mitre_attack=("T1485", "T1561", "T1070", "T1562.004", "T1059"),
+    )
+    runbook: ClassVar[str] = (
+        "Stop the agent's shell; check what the command changed (files, disks, firewall, accounts, cron) and"
+        " restore from backup; find why the agent ran it (the task, or content it read)."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    suppress_seconds: ClassVar[float] = 60.0
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        call = ctx.call
+        if not isinstance(event, ToolCall) or call is None or call.shell is None:
+            return ()
+        if event.outcome is Outcome.DENIED or event.decision is Decision.DENIED:
+            return ()  # the gateway refused it: nothing ran (denied_then_retried watches the retries)
+        flags = call.shell.flags
+        for needed, severity in RULES:
+            if needed <= flags:
+                shown = sorted(f for f in flags if f in FLAGS)
+                line = str(
+                    event.arguments.get("command") or event.arguments.get("code") or event.target or ""
+                )
+                what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
+                return (
+                    Signal.of(
+                        [event],
+                        title=f"{event.tool}: {what}",
+                        severity=severity,
+                        details={
+                            "flags": shown,
+                            "staged": sorted(f for f in flags if f.startswith("staged:")),
+                            "deleted": call.shell.deleted[:10],
+                            "programs": call.shell.programs[:10],
+                            "command": line[:500],
+                            "privileged": call.shell.privileged,
+                        },
+                    ),
+                )
+        return ()

@@ -1,0 +1,61 @@
+"""exfiltration.secret_flow — a secret the session read leaves it, or is sent to a destination the task
+did not name.
+
+Why: a leaked key does its damage when it leaves, and an agent leaks with two ordinary calls: it reads a
+secret (a private key, ``.env``, cloud credentials, a password file, a secret-manager value), then uploads,
+posts, mails or messages it. chainwatch redacts every secret it sees and marks it with a fingerprint of
+its value (``[REDACTED:<kind>:<fingerprint>]``), so the *same* secret is recognised where it came in (a
+result) and where it leaves (an outbound call's payload: body, message, data, a shell upload or heredoc;
+not the password or token the call authenticates with). Three shapes fire, each critical when the
+destination was planted by outside content:
+
+* a call sends a file that holds a secret by convention (``curl -F f=@~/.ssh/id_rsa``, ``scp .env …``):
+  high when neither the task nor the user named the destination, or when it is a private key (which should
+  not leave at all); medium for another secret file sent where the task said;
+* an outbound call's payload carries a secret the session read earlier (same fingerprint): high, medium
+  when every destination is one the task named;
+* after reading a secret, a call that sends (egress, message, form; not a plain fetch) reaches a
+  destination nobody named: high when the content that brought it instructed the agent, medium otherwise.
+
+Known gaps: a secret re-encoded (base64, split, summarised) before it leaves is only seen by the third
+shape; a secret the redactor does not recognise has no fingerprint; destinations in the task are trusted
+even when the task itself was the attack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from detectors.base import EventDetector, KeyKind, Signal
+from detectors.context import KeyContext
+from detectors.sinks import secret_leak
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Severity
+
+WHY = __doc__ or ""
+
+
+class SecretFlow(EventDetector):
+    id: ClassVar[str] = "exfiltration.secret_flow"
+    title: ClassVar[str] = "Secret sent out of the session"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    mappings: ClassVar[Mappings] = Mappings(
+        owasp_agentic=("ASI01", "ASI03", "T6", "T3"),
+        owasp_nhi=("NHI2", "NHI4"),
+        mitre_attack=("T1552", "T1041"),
+    )
+    runbook: ClassVar[str] = (
+        "Rotate the secret now (it has left); find what the destination did with it, and how the session came"
+        " to send it (the task, or content it read)."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        if not isinstance(event, ToolCall) or ctx.provenance is None or ctx.call is None:
+            return ()
+        found = secret_leak(event, ctx.call, ctx.provenance)
+        return (found,) if found is not None else ()

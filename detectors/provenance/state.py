@@ -1,0 +1,215 @@
+"""Where a session's values came from: the task and the user's turns (trusted), or outside content.
+
+The engine keeps one :class:`Provenance` per session (in the session's context, so it is saved and restored
+with it) and feeds it every event after the detectors have seen it: a task or a user turn *trusts* the
+values it names and widens the intent; a tool result that carries outside content *taints* the values it
+brings, remembering which event brought them and how much that content addressed the agent; reading a
+secret is remembered for the data-flow detector. A read of a file or page the user's own text pointed at
+("the task is in /instruction/task.md") counts as trusted input, not outside content.
+
+Everything is bounded (:data:`MAX_TAINTED`, :data:`MAX_TRUSTED`, :data:`MAX_SOURCES`): a long session keeps
+the most telling values (e-mail addresses, IBANs and URLs before names and paths) and the newest sources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from detectors.capabilities.paths import is_local_host
+from detectors.provenance.addressing import Addressing
+from detectors.provenance.intent import Intent, intent_of
+from detectors.provenance.tokens import names_in, rank, tokens_of, tool_key, tool_names_in, value_tokens
+
+MAX_TAINTED = 160
+MAX_TRUSTED = 256
+MAX_SOURCES = 24
+MAX_TOOL_NAMES = 64
+MAX_SECRET_READS = 16
+MAX_TRUSTED_TEXT = 6000
+MAX_SECRETS_SEEN = 64
+
+# Keys of arguments that hold what a call acts on, or a copy of content it produces (compared whole too).
+_WHOLE_VALUE_KEYS = frozenset(
+    "to cc bcc recipient recipients receiver email emails user username user_id guest guest_ids member "
+    "members channel channels account account_id iban payee beneficiary url uri link address destination "
+    "host domain target name names participants attendees invitees id ids wallet".split()
+)
+
+
+@dataclass(slots=True)
+class Source:
+    """One untrusted result: the event that brought it, when, and how much it addressed the agent."""
+
+    event_id: str
+    time: float
+    score: float
+    reasons: tuple[str, ...] = ()
+    window: str = ""
+
+    def to_list(self) -> list[Any]:
+        return [self.event_id, self.time, self.score, list(self.reasons), self.window]
+
+    @classmethod
+    def from_list(cls, data: list[Any]) -> Source:
+        return cls(str(data[0]), float(data[1]), float(data[2]), tuple(data[3]), str(data[4]))
+
+
+@dataclass(slots=True)
+class Provenance:
+    trusted_text: str = ""
+    trusted: set[str] = field(default_factory=set)
+    tainted: dict[str, str] = field(default_factory=dict)  # token -> event id of the source that brought it
+    tool_names: dict[str, str] = field(default_factory=dict)  # tool key -> event id of the source naming it
+    sources: dict[str, Source] = field(default_factory=dict)  # event id -> source, oldest first
+    secret_reads: list[list[Any]] = field(default_factory=list)  # [event id, time, what]
+    secrets_seen: dict[str, str] = field(default_factory=dict)  # redaction fingerprint -> event id it came in
+    overflow: int = 0
+
+    # -- what detectors read
+    @property
+    def intent(self) -> Intent:
+        return intent_of(self.trusted_text)
+
+    def source(self, event_id: str) -> Source | None:
+        return self.sources.get(event_id)
+
+    def most_addressing(self, since: float | None = None) -> Source | None:
+        """The untrusted source that addressed the agent most (since ``since``, event time)."""
+        candidates = [s for s in self.sources.values() if since is None or s.time >= since]
+        return max(candidates, key=lambda s: (s.score, s.time), default=None)
+
+    def tainted_values(self, arguments: dict[str, Any], target: str | None) -> dict[str, Source]:
+        """Values of a call (its arguments and target) that outside content brought and trusted input did
+        not: token -> the source that brought it. Most telling first."""
+        found: dict[str, Source] = {}
+        for token in sorted(_call_tokens(arguments, target), key=lambda t: (rank(t), t)):
+            event_id = self.tainted.get(token)
+            if event_id is None or self.trusts(token):
+                continue
+            if (source := self.sources.get(event_id)) is not None:
+                found[token] = source
+        return found
+
+    def trusts(self, token: str) -> bool:
+        """Whether trusted input named this value; a URL on a host it named, or on this machine, counts."""
+        if token in self.trusted:
+            return True
+        if not token.startswith(("url:", "host:")):
+            return False
+        host = token.split(":", 1)[1].split("/", 1)[0].split(":", 1)[0]
+        return f"host:{host}" in self.trusted or is_local_host(host)
+
+    def tool_named_by(self, tool: str) -> Source | None:
+        """The untrusted source that named this tool, unless trusted input named it too."""
+        key = tool_key(tool)
+        event_id = self.tool_names.get(key)
+        if event_id is None or key in tool_names_in(self.trusted_text):
+            return None
+        return self.sources.get(event_id)
+
+    # -- what the engine writes
+    def trust(self, text: str | None) -> None:
+        """A task or a user turn: its values are trusted from now on, and it widens the intent."""
+        if not text:
+            return
+        if text not in self.trusted_text:
+            self.trusted_text = (self.trusted_text + "\n" + text)[-MAX_TRUSTED_TEXT:].lstrip("\n")
+        for token in tokens_of(text) | names_in(text):
+            if len(self.trusted) < MAX_TRUSTED:
+                self.trusted.add(token)
+            self.tainted.pop(token, None)
+
+    def points_at(self, arguments: dict[str, Any], target: str | None) -> bool:
+        """Whether a read is of a file or page the trusted text named (the user pointed the agent at it)."""
+        return any(
+            t in self.trusted for t in _call_tokens(arguments, target) if t.startswith(("path:", "url:"))
+        )
+
+    def taint(self, event_id: str, time: float, text: str, addressing: Addressing) -> None:
+        """Outside content arrived: remember its distinctive values and the tools it names."""
+        self.sources[event_id] = Source(
+            event_id, time, addressing.score, addressing.reasons, addressing.window
+        )
+        while len(self.sources) > MAX_SOURCES:
+            oldest = next(iter(self.sources))
+            del self.sources[oldest]
+            self.tainted = {t: e for t, e in self.tainted.items() if e != oldest}
+            self.tool_names = {t: e for t, e in self.tool_names.items() if e != oldest}
+        for token in tokens_of(text) | names_in(text):
+            if token not in self.trusted and not self._kept(self.tainted.get(token), addressing.score):
+                self.tainted.pop(token, None)
+                self.tainted[token] = event_id  # re-inserted last: it survives the cap longest
+        if len(self.tainted) > MAX_TAINTED:
+            keep = sorted(self.tainted, key=lambda t: (rank(t), -list(self.tainted).index(t)))[:MAX_TAINTED]
+            self.overflow += len(self.tainted) - len(keep)
+            kept = set(keep)
+            self.tainted = {t: e for t, e in self.tainted.items() if t in kept}
+        for name in tool_names_in(text):
+            if (len(self.tool_names) < MAX_TOOL_NAMES or name in self.tool_names) and not self._kept(
+                self.tool_names.get(name), addressing.score
+            ):
+                self.tool_names[name] = event_id
+
+    def _kept(self, event_id: str | None, score: float) -> bool:
+        """Whether a value's current source instructed the agent more than a new one that brings it again:
+        the source that counts for a value is the most instructing one."""
+        current = self.sources.get(event_id) if event_id is not None else None
+        return current is not None and current.score > score
+
+    def read_secret(self, event_id: str, time: float, what: str) -> None:
+        self.secret_reads.append([event_id, time, what[:200]])
+        del self.secret_reads[:-MAX_SECRET_READS]
+
+    def saw_secrets(self, event_id: str, fingerprints: list[str]) -> None:
+        """Secrets (by redaction fingerprint) that a result carried into the session."""
+        for fp in fingerprints:
+            self.secrets_seen.setdefault(fp, event_id)
+        while len(self.secrets_seen) > MAX_SECRETS_SEEN:
+            del self.secrets_seen[next(iter(self.secrets_seen))]
+
+    # -- the changelog form
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.trusted_text,
+            "trusted": sorted(self.trusted),
+            "tainted": self.tainted,
+            "tools": self.tool_names,
+            "sources": [s.to_list() for s in self.sources.values()],
+            "secrets": self.secret_reads,
+            "seen": self.secrets_seen,
+            "overflow": self.overflow,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        sources = [Source.from_list(s) for s in data.get("sources", ())]
+        return cls(
+            trusted_text=data.get("text", ""),
+            trusted=set(data.get("trusted", ())),
+            tainted=dict(data.get("tainted", {})),
+            tool_names=dict(data.get("tools", {})),
+            sources={s.event_id: s for s in sources},
+            secret_reads=[list(r) for r in data.get("secrets", ())],
+            secrets_seen=dict(data.get("seen", {})),
+            overflow=int(data.get("overflow", 0)),
+        )
+
+
+def _call_tokens(arguments: dict[str, Any], target: str | None) -> set[str]:
+    tokens: set[str] = set()
+    stack: list[tuple[str, Any, int]] = [(k, v, 0) for k, v in arguments.items()]
+    while stack:
+        key, value, depth = stack.pop()
+        if isinstance(value, dict) and depth < 4:
+            stack.extend((str(k), v, depth + 1) for k, v in list(value.items())[:64])
+        elif isinstance(value, list | tuple) and depth < 4:
+            stack.extend((key, v, depth + 1) for v in list(value)[:64])
+        elif isinstance(value, str | int) and not isinstance(value, bool):
+            found = value_tokens(value)
+            if key.lower() not in _WHOLE_VALUE_KEYS and not key.lower().endswith(("_id", "_ids", "_email")):
+                found = frozenset(t for t in found if not t.startswith("name:"))
+            tokens |= found
+    if target:
+        tokens |= value_tokens(target)
+    return tokens

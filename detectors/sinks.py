@@ -1,0 +1,255 @@
+"""What the provenance detectors share: which capabilities are sinks, how bad each is, what a call sends
+where, and how to say it.
+
+A *sink* is a call that can hurt when someone else chose its values: it moves money, changes who may do
+what, sends data or messages out, deletes, runs code, submits a form, fetches a URL (a URL can carry data
+in its path or query), or writes. Reading is never a sink.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from detectors.base import Signal
+from detectors.capabilities import Classification
+from detectors.capabilities.paths import is_secret_path
+from detectors.provenance.state import Provenance, Source
+from detectors.provenance.tokens import shown, value_tokens
+from schemas.events import ToolCall
+from schemas.redaction import markers
+from schemas.types import Capability as C
+from schemas.types import Severity
+
+# Worst first: the order in which an alert names a call's sinks.
+SINKS: tuple[C, ...] = (
+    C.MONEY,
+    C.IDENTITY,
+    C.EGRESS,
+    C.COMMUNICATE,
+    C.DELETE,
+    C.EXECUTE,
+    C.FORM_INPUT,
+    C.FETCH,
+    C.WRITE,
+)
+GRAVE = frozenset({C.MONEY, C.IDENTITY, C.EGRESS})
+SENDS = frozenset(
+    {C.EGRESS, C.COMMUNICATE, C.FORM_INPUT}
+)  # what hands data to someone  # what cannot be taken back
+OUTBOUND = frozenset({C.EGRESS, C.COMMUNICATE, C.FETCH, C.FORM_INPUT})  # what can carry data out
+
+# How much content must address the agent (the content model's probability) to count as instructing it.
+ADDRESSED = 0.5
+STRONGLY_ADDRESSED = 0.8
+
+# Arguments that authenticate a call rather than carry its payload: a secret there is used, not sent.
+_AUTH_KEYS = frozenset(
+    "auth authorization headers header token password passwd api_key apikey key secret credentials "
+    "credential bearer cookie cookies session user username login".split()
+)
+_DESTINATION_PREFIXES = ("email:", "url:", "host:", "iban:", "num:", "wallet:", "handle:")
+_CODE_ARGUMENTS = frozenset({"command", "cmd", "script", "code", "source", "program", "cell", "commands"})
+# Which planted values matter for which act: where money, data and messages go; whom access is given to;
+# what is deleted. A file one was told about and then uploads is the payload, not the destination.
+_WHERE = ("email:", "url:", "host:", "handle:", "num:", "name:")
+_MATTERS: dict[C, tuple[str, ...]] = {
+    C.MONEY: ("iban:", "num:", "wallet:", "id:", "email:", "name:"),
+    C.IDENTITY: ("id:", "name:", "email:", "handle:"),
+    C.EGRESS: _WHERE,
+    C.COMMUNICATE: _WHERE,
+    C.FETCH: ("url:", "host:"),
+    C.FORM_INPUT: _WHERE,
+    C.DELETE: ("path:", "id:", "url:"),
+}
+
+
+def matters(token: str, sinks: Iterable[C]) -> bool:
+    """Whether a planted value of this type can be what one of these acts is *about*."""
+    return any(token.startswith(_MATTERS.get(sink, ())) for sink in sinks)
+
+
+def with_sources(signal: Signal, sources: list[Source]) -> Signal:
+    """The signal with the events that brought the content in front of its own evidence."""
+    ids = tuple(dict.fromkeys(s.event_id for s in sources))
+    first = min([s.time for s in sources] + [signal.first_time])
+    return replace(signal, event_ids=(*ids, *signal.event_ids), first_time=first)
+
+
+_ROUTINE = re.compile(
+    r"(^|/)(node_modules|__pycache__|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.tox|\.venv|venv|build|dist|target"
+    r"|out|coverage|\.next|\.gradle|tmp|temp|\.?cache|scratch)(/\*?)?/?$|\.(tmp|temp|part|partial|bak|log|pyc|o)$",
+    re.I,
+)
+
+
+def routine_delete(call: Classification) -> bool:
+    """A shell delete of build output, caches and temporary files only: housekeeping, not destruction."""
+    shell = call.shell
+    return bool(shell and shell.deleted) and all(_ROUTINE.search(p.rstrip("/")) for p in shell.deleted)  # type: ignore[union-attr]
+
+
+def signal_from(
+    event: Any, title: str, severity: Severity, details: dict[str, Any], sources: list[Source]
+) -> Signal:
+    """A signal whose evidence is the call and the sources that brought what it acted on."""
+    signal = Signal.of([event], title=title, severity=severity, details=details)
+    return with_sources(signal, sources) if sources else signal
+
+
+def sinks_of(call: Classification) -> list[C]:
+    """The call's sink capabilities, worst first (a routine delete of build output is not a sink)."""
+    found = [c for c in SINKS if c in call.evidence]
+    if C.DELETE in found and routine_delete(call):
+        found.remove(C.DELETE)
+    return found
+
+
+def worst(sinks: list[C]) -> C | None:
+    return sinks[0] if sinks else None
+
+
+def label(capabilities: Iterable[C]) -> str:
+    return ", ".join(c.value.replace("_", " ") for c in capabilities)
+
+
+def escalate(severity: Severity) -> Severity:
+    order = [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+    return order[min(len(order) - 1, order.index(severity) + 1)]
+
+
+def destinations(arguments: dict[str, Any], target: str | None, call: Classification) -> set[str]:
+    """Where a call sends things: the addresses, URLs, hosts and accounts among its values, and the
+    destinations a shell line contacts."""
+    found: set[str] = set()
+    # A shell or code call's destinations are what its line contacts (the parser knows), not every
+    # dotted word of the script.
+    scanned = (
+        {k: v for k, v in arguments.items() if k.lower() not in _CODE_ARGUMENTS} if call.shell else arguments
+    )
+    for value in _scalars(scanned):
+        found |= {t for t in value_tokens(value) if t.startswith(_DESTINATION_PREFIXES)}
+    if target:
+        found |= {t for t in value_tokens(target) if t.startswith(_DESTINATION_PREFIXES)}
+    if call.shell is not None:
+        for destination in call.shell.destinations:
+            found |= {t for t in value_tokens(destination) if t.startswith(_DESTINATION_PREFIXES)}
+    return found
+
+
+_PATH_KEYS = frozenset(
+    "path paths file files filename file_path filepath source src attachment attachments".split()
+)
+_PRIVATE_KEY = re.compile(r"(^|/)id_(rsa|dsa|ecdsa|ed25519)$|\.(pem|key|p12|pfx|ppk)$|(^|/)\.ssh/", re.I)
+
+
+def secret_files_sent(arguments: dict[str, Any], call: Classification) -> list[str]:
+    """Files that hold a secret by convention which the call sends: a shell upload's files, or a path
+    argument of a call that sends (``upload_file(path=".env")``)."""
+    files = [p for p in (call.shell.sent if call.shell else []) if is_secret_path(p)]
+    files += [
+        v
+        for k, v in arguments.items()
+        if isinstance(v, str) and k.lower() in _PATH_KEYS and " " not in v and is_secret_path(v)
+    ]
+    return files
+
+
+def is_private_key(path: str) -> bool:
+    return bool(_PRIVATE_KEY.search(path))
+
+
+def payload_secrets(arguments: dict[str, Any], call: Classification) -> list[tuple[str, str]]:
+    """(kind, fingerprint) of redacted secrets in what a call *sends* (its body, message, data, the data
+    of a shell upload), not in what authenticates it (a password or token argument, ``curl -u``)."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any, int]] = [(k, v, 0) for k, v in arguments.items()]
+    while stack:
+        key, value, depth = stack.pop()
+        lowered = key.lower()
+        if lowered in _AUTH_KEYS or lowered.endswith(("_token", "_password", "_key", "_secret")):
+            continue
+        if isinstance(value, dict) and depth < 4:
+            stack.extend((str(k), v, depth + 1) for k, v in list(value.items())[:64])
+        elif isinstance(value, list | tuple) and depth < 4:
+            stack.extend((key, v, depth + 1) for v in list(value)[:64])
+        elif isinstance(value, str) and "[REDACTED:" in value:
+            if call.shell is not None and lowered in ("command", "cmd", "script", "code"):
+                found += _shell_payload_markers(value)
+            else:
+                found += markers(value)
+    return found
+
+
+_AUTH_OPTIONS = frozenset({"-u", "--user", "-H", "--header", "-p", "--password", "-a", "--auth", "--token"})
+
+
+def _shell_payload_markers(line: str, depth: int = 0) -> list[tuple[str, str]]:
+    """Markers in a shell line's data (``-d``/``--data``/``-F``/a heredoc), not in what authenticates it
+    (``-u``/``-H Authorization``/``--password``, credentials in a URL), through ``bash -c '…'``."""
+    from detectors.capabilities.shell import simple_commands
+
+    found: list[tuple[str, str]] = []
+    for simple in simple_commands(line):
+        argv = simple.argv
+        shell = argv[:1] and argv[0].rsplit("/", 1)[-1] in ("bash", "sh", "zsh", "dash")
+        for index, arg in enumerate(argv):
+            previous = argv[index - 1] if index else ""
+            if shell and previous == "-c" and depth < 3:
+                found += _shell_payload_markers(arg, depth + 1)
+                continue
+            if previous in _AUTH_OPTIONS or arg.startswith(
+                ("-u", "--user=", "--password=", "--header=", "-H")
+            ):
+                continue
+            if "://" in arg and "@" in arg:  # https://user:[REDACTED]@host: the URL authenticates
+                arg = re.sub(r"://[^/@\s]*@", "://", arg)
+            found += markers(arg)
+        if simple.heredoc:
+            found += markers(simple.heredoc)
+    return found
+
+
+def _scalars(value: Any, depth: int = 0) -> list[Any]:
+    if depth > 5:
+        return []
+    if isinstance(value, dict):
+        return [x for v in list(value.values())[:64] for x in _scalars(v, depth + 1)]
+    if isinstance(value, list | tuple):
+        return [x for v in list(value)[:64] for x in _scalars(v, depth + 1)]
+    return [value]
+
+
+def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -> Signal | None:
+    """The three shapes of ``exfiltration.secret_flow`` (see its docstring), or None."""
+    if not OUTBOUND & call.evidence.keys():
+        return None
+    targets = destinations(event.arguments, event.target, call)
+    untrusted = sorted(t for t in targets if not provenance.trusts(t))
+    planted = [s for t, s in provenance.tainted_values(event.arguments, event.target).items() if t in targets]
+    where = ", ".join(shown(t) for t in (untrusted or sorted(targets))[:2]) or "a destination"
+    grave = Severity.CRITICAL if planted else None
+    files = secret_files_sent(event.arguments, call)
+    if files and C.EGRESS in call.evidence:
+        private = any(is_private_key(f) for f in files)
+        severity = grave or (Severity.HIGH if untrusted or private else Severity.MEDIUM)
+        title = f"{event.tool} sent {files[0]}, which holds a secret, to {where}"
+        return signal_from(event, title, severity, {"files": files[:5]}, planted)
+    sent = payload_secrets(event.arguments, call)
+    earlier = [(kind, fp) for kind, fp in sent if fp in provenance.secrets_seen]
+    if earlier:
+        severity = grave or (Severity.HIGH if untrusted else Severity.MEDIUM)
+        kind = earlier[0][0].replace("_", " ")
+        read_in = sorted({provenance.secrets_seen[fp] for _, fp in earlier})
+        details = {"secret_kinds": sorted({k for k, _ in earlier}), "read_in": read_in}
+        title = f"{event.tool} sent a {kind} the session read earlier to {where}"
+        return signal_from(event, title, severity, details, planted)
+    if provenance.secret_reads and untrusted and SENDS & call.evidence.keys():
+        read = provenance.secret_reads[-1]
+        severity = grave or (Severity.HIGH if any(s.score >= ADDRESSED for s in planted) else Severity.MEDIUM)
+        details = {"secret_read": read[2], "secret_read_event": read[0], "untrusted_destinations": untrusted}
+        title = f"{event.tool} reached {where} after the session read {read[2] or 'a secret'}"
+        return signal_from(event, title, severity, details, planted)
+    return None
