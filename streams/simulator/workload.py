@@ -32,35 +32,51 @@ import os
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
 from schemas.events import AnyEvent, CredentialEvent, SessionEvent, ToolCall, event_to_json
-from schemas.types import CredentialAction, Decision, Environment, Outcome, SessionAction
+from schemas.types import Environment
+from streams.simulator.builder import SessionBuilder
+from streams.simulator.vocabulary import (
+    ACCOUNTS,
+    APPROVED,
+    AUTO,
+    BY_RULE,
+    CLOUD_SERVICES,
+    CLOUD_TASKS,
+    CUSTOMER_MAILS,
+    DENIED,
+    DEV,
+    DEVELOPERS,
+    DOC_PAGES,
+    ERROR,
+    FIRST_NAMES,
+    IBANS,
+    LAST_NAMES,
+    MAIL_DOMAINS,
+    OK,
+    PROD,
+    REFUSED,
+    REGION,
+    REPOS,
+    SECRET_KINDS,
+    SECRET_SERVICES,
+    SRES,
+    STAGING,
+    SUPPORT_LEADS,
+    SUPPORT_REPS,
+    _Repo,
+)
 
 SOURCE = "simulator"
 DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
-PROD = Environment.PROD
-STAGING = Environment.STAGING
-DEV = Environment.DEV
-OK = Outcome.SUCCESS
-ERROR = Outcome.ERROR
-DENIED = Outcome.DENIED
-BY_RULE = Decision.ALLOWED_BY_RULE
-AUTO = Decision.AUTO_ALLOWED
-APPROVED = Decision.APPROVED
-REFUSED = Decision.DENIED
-
-REGION = "us-east-1"
-ACCOUNTS = {PROD: "111122223333", STAGING: "444455556666"}
-
 _T = TypeVar("_T")
-_EventKind = Literal["tool_call", "credential", "session"]
 
 
 @dataclass(frozen=True)
@@ -73,298 +89,6 @@ class SimulatedSession:
     events: list[AnyEvent]
     attack_steps: tuple[str, ...] = ()
     """Event ids of the attack's key events (empty for benign sessions)."""
-
-
-# --------------------------------------------------------------------------------------------------------
-# Session builder: a clock in milliseconds from the session's start and a list of event drafts.
-# --------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Credential:
-    ttl_s: float
-    expires_ms: int
-    refreshable: bool
-
-
-@dataclass
-class SessionBuilder:
-    """Writes one session's events against a relative clock; ``simulate`` places it in time afterwards.
-
-    Scenario functions drive it; detector tests can use it to write a specific chain by hand.
-    """
-
-    seed: int
-    n: int
-    rng: random.Random
-    agent_id: str = "agent"
-    principal: str | None = None
-    clock_ms: int = 0
-    drafts: list[tuple[int, _EventKind, str, dict[str, Any]]] = field(default_factory=list)
-    steps: list[str] = field(default_factory=list)
-    end_ms: int | None = None
-    credentials: dict[str, _Credential] = field(default_factory=dict, repr=False)
-
-    @property
-    def session_id(self) -> str:
-        return f"sim-{self.seed}-s{self.n:05d}"
-
-    def _add(self, kind: _EventKind, fields: dict[str, Any]) -> str:
-        event_id = f"sim-{self.seed}-{self.n}-{len(self.drafts)}"
-        self.drafts.append((self.clock_ms, kind, event_id, fields))
-        self.clock_ms += 1  # strictly increasing times within a session
-        return event_id
-
-    def wait(self, low_s: float, high_s: float) -> None:
-        self.clock_ms += int(self.rng.uniform(low_s, high_s) * 1000)
-
-    def mark(self, event_id: str) -> str:
-        """Record ``event_id`` as one of the attack's key events."""
-        self.steps.append(event_id)
-        return event_id
-
-    # -- session boundaries --------------------------------------------------------------------------
-
-    def start(self, task: str, scope: Sequence[str]) -> str:
-        return self._add("session", {"action": SessionAction.START, "task": task, "task_scope": tuple(scope)})
-
-    def permission_mode(self, mode: str) -> str:
-        return self._add("session", {"action": SessionAction.PERMISSION_MODE, "permission_mode": mode})
-
-    def end(self) -> str:
-        self.end_ms = self.clock_ms
-        return self._add("session", {"action": SessionAction.END})
-
-    # -- credentials ---------------------------------------------------------------------------------
-
-    def credential_id(self, prefix: str, k: int = 0) -> str:
-        digest = hashlib.blake2b(f"{self.seed}:{self.n}:{k}:{prefix}".encode(), digest_size=10).hexdigest()
-        if prefix in ("ASIA", "AKIA"):  # AWS access key id shape: 4 letters + 16 upper-case alphanumerics
-            return prefix + digest[:16].upper()
-        return f"{prefix}-{digest[:16]}"
-
-    def issue(
-        self,
-        credential_id: str,
-        *,
-        scopes: Sequence[str],
-        ttl_s: float,
-        issuer: str,
-        inherited_from_human: bool = False,
-        refreshable: bool = True,
-    ) -> str:
-        self.credentials[credential_id] = _Credential(ttl_s, self.clock_ms + int(ttl_s * 1000), refreshable)
-        event_id = self._add(
-            "credential",
-            {
-                "credential_id": credential_id,
-                "action": CredentialAction.ISSUED,
-                "subject": self.agent_id,
-                "on_behalf_of": self.principal,
-                "scopes": tuple(scopes),
-                "ttl_seconds": ttl_s,
-                "_expires_ms": self.clock_ms + int(ttl_s * 1000),
-                "issuer": issuer,
-                "inherited_from_human": inherited_from_human,
-            },
-        )
-        self.clock_ms += self.rng.randint(200, 1500)  # the agent gets the token, then starts working
-        return event_id
-
-    def _lifecycle(self, credential_id: str, action: CredentialAction) -> str:
-        return self._add(
-            "credential", {"credential_id": credential_id, "action": action, "subject": self.agent_id}
-        )
-
-    def revoke(self, credential_id: str) -> str:
-        self.credentials.pop(credential_id, None)
-        return self._lifecycle(credential_id, CredentialAction.REVOKED)
-
-    def expire(self, credential_id: str) -> str:
-        credential = self.credentials.pop(credential_id)
-        self.clock_ms = max(self.clock_ms, credential.expires_ms)
-        return self._lifecycle(credential_id, CredentialAction.EXPIRED)
-
-    def _refresh_due(self) -> None:
-        """The agent runtime renews a credential a minute before it expires, while the session runs."""
-        if self.end_ms is not None:
-            return
-        for credential_id, credential in self.credentials.items():
-            if not credential.refreshable or self.clock_ms < credential.expires_ms - 60_000:
-                continue
-            credential.expires_ms = self.clock_ms + int(credential.ttl_s * 1000)
-            self._add(
-                "credential",
-                {
-                    "credential_id": credential_id,
-                    "action": CredentialAction.REFRESHED,
-                    "subject": self.agent_id,
-                    "on_behalf_of": self.principal,
-                    "ttl_seconds": credential.ttl_s,
-                    "_expires_ms": credential.expires_ms,
-                },
-            )
-
-    # -- tool calls ----------------------------------------------------------------------------------
-
-    def call(
-        self,
-        tool: str,
-        action: str,
-        *,
-        env: Environment,
-        target: str | None = None,
-        args: dict[str, Any] | None = None,
-        outcome: Outcome = OK,
-        decision: Decision = BY_RULE,
-        approved_by: str | None = None,
-        cred: str | None = None,
-        untrusted: bool = False,
-        result: str | None = None,
-        ms: tuple[float, float] = (80.0, 900.0),
-        think_s: tuple[float, float] = (1.0, 8.0),
-    ) -> str:
-        """One tool call; the clock moves on by its duration and a think time."""
-        if self.credentials:
-            self._refresh_due()
-        duration = round(self.rng.uniform(*ms), 1)
-        event_id = self._add(
-            "tool_call",
-            {
-                "tool": tool,
-                "action": action,
-                "target": target,
-                "environment": env,
-                "arguments": args or {},
-                "outcome": outcome,
-                "decision": decision,
-                "approved_by": approved_by,
-                "credential_id": cred,
-                "duration_ms": duration,
-                "untrusted_content": untrusted,
-                "result_summary": result,
-            },
-        )
-        self.clock_ms += int(duration) + int(self.rng.uniform(*think_s) * 1000)
-        return event_id
-
-    def aws(self, action: str, target: str | None, env: Environment, **kw: Any) -> str:
-        return self.call("aws", action, target=target, env=env, **kw)
-
-    def bash(self, command: str, env: Environment, **kw: Any) -> str:
-        return self.call("bash", "exec", env=env, args={"command": command}, **kw)
-
-
-# --------------------------------------------------------------------------------------------------------
-# Vocabularies
-# --------------------------------------------------------------------------------------------------------
-
-DEVELOPERS = ("alice@example.com", "bob@example.com", "carol@example.com", "dan@example.com")
-SRES = ("dave@example.com", "priya@example.com", "tom@example.com", "yuki@example.com")
-SUPPORT_REPS = ("maria@example.com", "li.wei@example.com", "sam@example.com")
-SUPPORT_LEADS = ("kim.lead@example.com", "oscar.lead@example.com")
-
-
-@dataclass(frozen=True)
-class _Repo:
-    name: str
-    test_cmd: str
-    lint_cmd: str
-    files: tuple[str, ...]
-    tasks: tuple[tuple[str, str, str], ...]  # (task, file to change, its test)
-
-
-REPOS = (
-    _Repo(
-        "acme/billing",
-        "pytest -q {test}",
-        "ruff check src tests",
-        ("src/billing/invoice.py", "src/billing/tax.py", "src/billing/currency.py", "pyproject.toml"),
-        (
-            ("fix the failing test in billing/invoice.py", "src/billing/invoice.py", "tests/test_invoice.py"),
-            (
-                "round JPY amounts to whole yen in billing/currency.py",
-                "src/billing/currency.py",
-                "tests/test_currency.py",
-            ),
-            ("add the 2026 EU VAT rates to billing/tax.py", "src/billing/tax.py", "tests/test_tax.py"),
-        ),
-    ),
-    _Repo(
-        "acme/web-frontend",
-        "npm test -- {test}",
-        "npm run lint",
-        ("src/components/Checkout.tsx", "src/components/Cart.tsx", "src/api/client.ts", "package.json"),
-        (
-            (
-                "show a spinner on the checkout button while the payment is pending",
-                "src/components/Checkout.tsx",
-                "src/components/Checkout.test.tsx",
-            ),
-            ("retry cart API calls once on a 503", "src/api/client.ts", "src/api/client.test.ts"),
-        ),
-    ),
-    _Repo(
-        "acme/payments-api",
-        "go test ./internal/... -run {test}",
-        "golangci-lint run",
-        ("internal/ledger/ledger.go", "internal/ledger/reconcile.go", "cmd/server/main.go", "go.mod"),
-        (
-            ("fix the off-by-one in ledger reconciliation", "internal/ledger/reconcile.go", "TestReconcile"),
-            ("log the idempotency key on duplicate payments", "internal/ledger/ledger.go", "TestLedger"),
-        ),
-    ),
-)
-
-DOC_PAGES = (
-    (
-        "https://docs.python.org/3/library/decimal.html",
-        "decimal - Decimal fixed point and floating point arithmetic. quantize() rounds to a fixed exponent.",
-    ),
-    (
-        "https://react.dev/reference/react/useState",
-        "useState is a React Hook that lets you add a state variable to your component.",
-    ),
-    ("https://pkg.go.dev/testing", "Package testing provides support for automated testing of Go packages."),
-    (
-        "https://stackoverflow.com/questions/11227809",
-        "Why is processing a sorted array faster than processing an unsorted array? Branch prediction.",
-    ),
-)
-
-CLOUD_SERVICES = ("checkout-api", "orders-worker", "search", "auth", "payments-worker")
-
-# (task, environment, change action or None) — the change is the one write the task needs.
-CLOUD_TASKS: tuple[tuple[str, Environment, str | None], ...] = (
-    ("investigate elevated 5xx on {svc} in prod", PROD, None),
-    ("scale the {svc} auto scaling group ahead of the January sale", PROD, "UpdateAutoScalingGroup"),
-    ("take pre-maintenance snapshots of the {svc} volumes in staging", STAGING, "CreateSnapshot"),
-    ("archive last week's ALB logs for {svc} to acme-archive", PROD, "PutObject"),
-    ("audit security groups in staging for 0.0.0.0/0 ingress", STAGING, None),
-    ("reboot the unhealthy {svc} instances in staging", STAGING, "RebootInstances"),
-)
-
-FIRST_NAMES = ("Jana", "Luis", "Mei", "Tom", "Aisha", "Noah", "Emma", "Ravi", "Olga", "Kenji")
-LAST_NAMES = ("Novak", "Garcia", "Chen", "Berg", "Khan", "Smith", "Rossi", "Patel", "Ivanova", "Sato")
-MAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "web.de", "proton.me")
-
-CUSTOMER_MAILS = (
-    ("refund", "Hi, my order {order} arrived with a cracked screen. Can I get a refund? Thanks, {name}"),
-    ("refund", "Hello, I was charged twice for order {order}. Please refund the duplicate charge. {name}"),
-    ("tracking", "Where is my package? Order {order} was supposed to arrive on Friday. Best, {name}"),
-    ("address", "Could you send order {order} to my office instead? Regards, {name}"),
-    ("return", "The jacket from order {order} is too small - how do I return it? {name}"),
-)
-
-IBANS = (
-    "DE89 3704 0044 0532 0130 00",
-    "GB33 BUKB 2020 1555 5555 55",
-    "NL91 ABNA 0417 1643 00",
-    "FR76 3000 6000 0112 3456 7890 189",
-)
-
-SECRET_SERVICES = ("payments", "orders", "billing", "checkout", "auth", "crm", "search", "reporting")
-SECRET_KINDS = ("db-credentials", "api-key", "stripe-key", "signing-key", "oauth-client", "smtp-relay")
 
 
 def _pick(rng: random.Random, items: Sequence[_T]) -> _T:
