@@ -40,46 +40,25 @@ class _Repo:
 
 
 REPOS = (
-    _Repo(
-        "acme/billing",
-        "pytest -q {test}",
-        "ruff check src tests",
-        ("src/billing/invoice.py", "src/billing/tax.py", "src/billing/currency.py", "pyproject.toml"),
-        (
+    _Repo("acme/billing", "pytest -q {test}", "ruff check src tests",
+        ("src/billing/invoice.py", "src/billing/tax.py", "src/billing/currency.py", "pyproject.toml"), (
             ("fix the failing test in billing/invoice.py", "src/billing/invoice.py", "tests/test_invoice.py"),
-            (
-                "round JPY amounts to whole yen in billing/currency.py",
-                "src/billing/currency.py",
-                "tests/test_currency.py",
-            ),
+            ("round JPY amounts to whole yen in billing/currency.py", "src/billing/currency.py",
+             "tests/test_currency.py"),
             ("add the 2026 EU VAT rates to billing/tax.py", "src/billing/tax.py", "tests/test_tax.py"),
-        ),
-    ),
-    _Repo(
-        "acme/web-frontend",
-        "npm test -- {test}",
-        "npm run lint",
-        ("src/components/Checkout.tsx", "src/components/Cart.tsx", "src/api/client.ts", "package.json"),
-        (
-            (
-                "show a spinner on the checkout button while the payment is pending",
-                "src/components/Checkout.tsx",
-                "src/components/Checkout.test.tsx",
-            ),
+        )),
+    _Repo("acme/web-frontend", "npm test -- {test}", "npm run lint",
+        ("src/components/Checkout.tsx", "src/components/Cart.tsx", "src/api/client.ts", "package.json"), (
+            ("show a spinner on the checkout button while the payment is pending",
+             "src/components/Checkout.tsx", "src/components/Checkout.test.tsx"),
             ("retry cart API calls once on a 503", "src/api/client.ts", "src/api/client.test.ts"),
-        ),
-    ),
-    _Repo(
-        "acme/payments-api",
-        "go test ./internal/... -run {test}",
-        "golangci-lint run",
-        ("internal/ledger/ledger.go", "internal/ledger/reconcile.go", "cmd/server/main.go", "go.mod"),
-        (
+        )),
+    _Repo("acme/payments-api", "go test ./internal/... -run {test}", "golangci-lint run",
+        ("internal/ledger/ledger.go", "internal/ledger/reconcile.go", "cmd/server/main.go", "go.mod"), (
             ("fix the off-by-one in ledger reconciliation", "internal/ledger/reconcile.go", "TestReconcile"),
             ("log the idempotency key on duplicate payments", "internal/ledger/ledger.go", "TestLedger"),
-        ),
-    ),
-)
+        )),
+)  # fmt: skip
 
 DOC_PAGES = (
     (
