@@ -28,9 +28,10 @@ from schemas.adapters.base import DeadLetter, split_records
 from schemas.errors import ChainwatchError
 from schemas.events import ToolCall, _Event
 from streams.simulator.workload import simulate_events
+from tests.conftest import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+SHARED = SHARED_DATA
 FIXTURES = REPO / "tests" / "fixtures"
 # CI replays a fixed set of examples (a red build is reproducible); local runs explore new ones each time.
 FUZZ = settings(

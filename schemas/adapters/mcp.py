@@ -37,9 +37,9 @@ from schemas.adapters.base import (
     describe_validation_error,
     parse_time,
     split_records,
+    target_of,
     unreadable,
 )
-from schemas.adapters.otlp_claude import target_of
 from schemas.errors import InvalidRecord
 from schemas.events import ToolCall
 from schemas.redaction import redact_text

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from schemas.adapters.base import Parsed, parse_records, parse_time, split_records
+from schemas.adapters.base import Parsed, parse_records, parse_time, split_records, target_of
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent, SessionEvent, ToolCall
 from schemas.types import Decision, Environment, Outcome, SessionAction
@@ -26,37 +26,6 @@ SOURCE = "openai-chat"
 DEFAULT_AGENT = "openai-chat"
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=UTC)
 
-# Argument keys naming what a tool call acts on, in order of preference (first present wins).
-TARGET_KEYS: tuple[str, ...] = (
-    "url",
-    "uri",
-    "path",
-    "file_path",
-    "filepath",
-    "file",
-    "filename",
-    "resource",
-    "resource_id",
-    "arn",
-    "reservation_id",
-    "order_id",
-    "booking_id",
-    "ticket_id",
-    "user_id",
-    "account",
-    "account_id",
-    "recipient",
-    "to",
-    "email",
-    "repo",
-    "repository",
-    "bucket",
-    "table",
-    "database",
-    "host",
-    "hostname",
-    "domain",
-)
 _ENVIRONMENT_ALIASES = {"production": "prod", "development": "dev", "stage": "staging"}
 
 
@@ -117,14 +86,6 @@ def parse_arguments(raw: Any) -> dict[str, Any]:
             return parsed
         return {"_raw": raw}
     return {"_raw": orjson.dumps(raw, default=str).decode()}
-
-
-def _target(arguments: dict[str, Any]) -> str | None:
-    for key in TARGET_KEYS:
-        text = _text(arguments.get(key))
-        if text:
-            return text
-    return None
 
 
 def _looks_like_error(message: dict[str, Any], text: str | None) -> bool:
@@ -299,7 +260,7 @@ def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
                 event_time=at(index),
                 tool=tool,
                 action=tool,
-                target=_target(arguments),
+                target=target_of(arguments),
                 environment=environment,
                 arguments=arguments,
                 outcome=outcome,

@@ -29,8 +29,15 @@ import orjson
 from pydantic import ValidationError
 
 from schemas.adapters import otlp_claude
-from schemas.adapters.base import DeadLetter, Parsed, describe_validation_error, split_records, unreadable
-from schemas.adapters.otlp_claude import environment_of, target_of
+from schemas.adapters.base import (
+    DeadLetter,
+    Parsed,
+    describe_validation_error,
+    split_records,
+    target_of,
+    unreadable,
+)
+from schemas.adapters.otlp_claude import environment_of
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent, SessionEvent, ToolCall
 from schemas.redaction import redact_text
