@@ -67,7 +67,8 @@ def function_declarations(tools: Any) -> dict[str, ToolDeclaration]:
     for spec in tools:
         if not isinstance(spec, Mapping):
             continue
-        inner = spec.get("function") if isinstance(spec.get("function"), Mapping) else spec
+        function = spec.get("function")
+        inner: Mapping[str, Any] = function if isinstance(function, Mapping) else spec
         name = inner.get("name")
         if not isinstance(name, str) or not name.strip():
             continue

@@ -117,21 +117,34 @@ class _Entry:
 
 
 def parse(data: bytes, origin: str) -> Iterator[Parsed]:
+    """The first record decides the shape: an event (every record is an event of one session, named after
+    the input) or a session (every record is a list of events or a ``history`` wrapper)."""
     stem = os.path.splitext(os.path.basename(origin))[0] or origin
     loose: list[_Entry] = []  # events given one per record: together they are one session
+    one_session: bool | None = None
     for record in split_records(data):
         if record.error is not None:
             yield DeadLetter.from_error(unreadable(record, origin), record.raw)
             continue
         value = record.value
-        if isinstance(value, list):
+        wrapped = isinstance(value, dict) and isinstance(value.get("history"), list)
+        if one_session is None:
+            one_session = not (isinstance(value, list) or wrapped)
+        if one_session:
+            loose.append(_Entry(record.record_no, len(loose) + 1, value))
+        elif isinstance(value, list):
             entries = [_Entry(record.record_no, i, e) for i, e in enumerate(value, 1)]
             yield from _session(entries, f"{stem}#{record.record_no}", origin)
-        elif isinstance(value, dict) and isinstance(value.get("history"), list):
+        elif wrapped:
             entries = [_Entry(record.record_no, i, e) for i, e in enumerate(value["history"], 1)]
             yield from _session(entries, _history_session(value, stem, record), origin)
         else:
-            loose.append(_Entry(record.record_no, len(loose) + 1, value))
+            error = InvalidRecord(
+                f"expected a session (a list of OpenHands events, or an object with a history list), got"
+                f" {type(value).__name__}",
+                fix="give one session per line, as the lines before this one",
+            )
+            yield as_dead_letter(error, origin, record.record_no, value)
     if loose:
         yield from _session(loose, stem, origin)
 
@@ -347,7 +360,8 @@ def _outcome(observation: dict[str, Any] | None, text: str | None) -> Outcome:
         return Outcome.DENIED
     if kind == "error":
         return Outcome.ERROR
-    extras = observation.get("extras") if isinstance(observation.get("extras"), dict) else {}
+    found = observation.get("extras")
+    extras: Mapping[str, Any] = found if isinstance(found, dict) else {}
     code = _exit_code(extras)
     if isinstance(code, int) and not isinstance(code, bool):
         # -1: the command did not finish (timed out, or still running and waiting for input)
