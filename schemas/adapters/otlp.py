@@ -39,7 +39,7 @@ from schemas.adapters.base import (
 )
 from schemas.adapters.otlp_claude import environment_of
 from schemas.errors import InvalidRecord
-from schemas.events import AnyEvent, SessionEvent, ToolCall
+from schemas.events import AnyEvent, SessionEvent, ToolCall, ToolDeclaration
 from schemas.redaction import redact_text
 from schemas.types import Outcome, SessionAction
 
@@ -459,9 +459,19 @@ def _tool_call(span: Span, by_id: Mapping[tuple[str, str], Span]) -> list[AnyEve
             duration_ms=duration,
             untrusted_content=span.attrs.get("gen_ai.tool.call.result") is not None,
             result_summary=result,
+            tool_declaration=_declaration(span.attrs),
             **_context(span, by_id),
         )
     ]
+
+
+def _declaration(attrs: Mapping[str, Any]) -> ToolDeclaration | None:
+    """``gen_ai.tool.description`` (GenAI conventions) as the tool's declaration; the conventions define no
+    attributes for MCP annotations, so none are read."""
+    description = attrs.get("gen_ai.tool.description")
+    if not isinstance(description, str) or not description.strip():
+        return None
+    return ToolDeclaration(description=description.strip(), source="otel")
 
 
 def _agent_start(span: Span, by_id: Mapping[tuple[str, str], Span]) -> list[AnyEvent]:
