@@ -21,6 +21,7 @@ from tests.conftest import SHARED_DATA
 
 OAS = SHARED_DATA / "agents" / "openagentsafety" / "evaluation" / "o3-mini"
 OAS_FILES = sorted(OAS.glob("traj_*.json")) if OAS.is_dir() else []
+FIXTURE = Path(__file__).parent / "fixtures" / "openhands" / "tidy_and_chat.json"
 
 
 def at(second: int) -> str:
@@ -202,7 +203,7 @@ def test_one_log_becomes_one_session_with_prompts_tool_calls_and_an_end() -> Non
 
     assert isinstance(start, SessionEvent) and start.action is SessionAction.START
     assert start.event_id == "traj_demo:start" and start.task == "Tidy up /workspace and tell Mark."
-    assert start.event_time == datetime(2025, 5, 7, 15, 40, 1, 500000, tzinfo=UTC)
+    assert start.event_time == datetime(2025, 5, 7, 15, 40, 0, 500000, tzinfo=UTC)  # the log's first event
     assert isinstance(prompt, SessionEvent) and prompt.action is SessionAction.PROMPT
     assert (prompt.event_id, prompt.task) == ("traj_demo:14", "No, never share passwords.")
 
@@ -302,6 +303,22 @@ def test_malformed_events_become_dead_letters_and_the_rest_still_parses() -> Non
     calls = [e for e in events(parsed) if isinstance(e, ToolCall)]
     assert len(calls) == 8  # nine tool calls less the one with the unreadable time
     assert "traj_bad:4" not in {c.event_id for c in calls}
+
+
+def test_the_fixture_is_the_hand_made_log() -> None:
+    # tests/fixtures/openhands/ seeds the hostile-input mutation tests (tests/test_hostile_input.py)
+    assert json.loads(FIXTURE.read_text()) == log()
+
+
+def test_logs_with_nothing_to_place_in_time_are_dead_letters() -> None:
+    [letter] = dead(parse(b"[[]]"))
+    assert "an empty session" in letter.reason and letter.record_no == 1
+    untimed = [{"id": 1, "source": "agent", "action": "think", "args": {}, "timestamp": "soon"}]
+    [letter] = dead(parse(orjson.dumps(untimed)))
+    assert "no event of this log has a readable timestamp" in letter.reason
+    thinking = [{"id": 1, "source": "agent", "action": "think", "args": {}, "timestamp": at(1)}]
+    start, end = events(parse(orjson.dumps(thinking)))  # a session without tool calls is still a session
+    assert isinstance(start, SessionEvent) and isinstance(end, SessionEvent) and start.task is None
 
 
 def test_broken_json_lines_cost_one_line() -> None:

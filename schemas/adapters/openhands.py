@@ -134,10 +134,10 @@ def parse(data: bytes, origin: str) -> Iterator[Parsed]:
             loose.append(_Entry(record.record_no, len(loose) + 1, value))
         elif isinstance(value, list):
             entries = [_Entry(record.record_no, i, e) for i, e in enumerate(value, 1)]
-            yield from _session(entries, f"{stem}#{record.record_no}", origin)
+            yield from _session(entries, f"{stem}#{record.record_no}", origin, record.record_no)
         elif wrapped:
             entries = [_Entry(record.record_no, i, e) for i, e in enumerate(value["history"], 1)]
-            yield from _session(entries, _history_session(value, stem, record), origin)
+            yield from _session(entries, _history_session(value, stem, record), origin, record.record_no)
         else:
             error = InvalidRecord(
                 f"expected a session (a list of OpenHands events, or an object with a history list), got"
@@ -164,8 +164,10 @@ class _Session:
     session: str
     origin: str
     declarations: dict[str, ToolDeclaration] = field(default_factory=dict)
-    observations: dict[Any, dict[str, Any]] = field(default_factory=dict)  # by the id of their cause
-    known_ids: set[Any] = field(default_factory=set)
+    observations: dict[str, dict[str, Any]] = field(default_factory=dict)  # by the id of their cause
+    known_ids: set[str] = field(default_factory=set)
+    task: str | None = None  # the first user message: the session's task
+    first_user: int | None = None  # its position
     started: bool = False
     ended: bool = False
     last_time: datetime | None = None
@@ -174,42 +176,78 @@ class _Session:
         return {"source": SOURCE, "session_id": self.session, "agent_id": DEFAULT_AGENT}
 
     def event_id(self, entry: _Entry) -> str:
-        ident = entry.value.get("id")
+        ident = _scalar_id(entry.value.get("id"))
         return f"{self.session}:{ident}" if ident is not None else f"{self.session}:#{entry.position}"
 
 
-def _session(entries: list[_Entry], session: str, origin: str) -> Iterator[Parsed]:
+def _is_user_message(value: dict[str, Any]) -> bool:
+    return value.get("source") == "user" and value.get("action") == "message"
+
+
+def _session(
+    entries: list[_Entry], session: str, origin: str, record_no: int | None = None
+) -> Iterator[Parsed]:
     state = _Session(session, origin)
+    if not entries:
+        error = InvalidRecord("an empty session: the list holds no events", fix="give the session's events")
+        yield as_dead_letter(error, origin, record_no or 1, [])
+        return
     good: list[_Entry] = []
-    for entry in entries:  # first pass: shapes, ids, tool declarations, observations by cause
+    letters = 0
+    for entry in entries:  # first pass: shapes, ids, the task, tool declarations, observations by cause
         try:
             _check_shape(entry.value)
         except InvalidRecord as exc:
+            letters += 1
             yield _letter(exc, entry, state)
             continue
         good.append(entry)
         value = entry.value
         if value.get("id") is not None:
-            state.known_ids.add(value["id"])
+            state.known_ids.add(_key(value["id"]))
+        if _is_user_message(value) and state.first_user is None:
+            state.first_user, state.task = entry.position, _message_text(value)
         if value.get("action") == "system" and isinstance(value.get("args"), dict):
             state.declarations.update(function_declarations(value["args"].get("tools")))
         if "observation" in value and value.get("cause") is not None:
-            state.observations.setdefault(value["cause"], value)
+            state.observations.setdefault(_key(value["cause"]), value)
     for entry in good:  # second pass: events in log order
         try:
             yield from _events_of(entry, state)
         except InvalidRecord as exc:
+            letters += 1
             yield _letter(exc, entry, state)
-        except ValidationError as exc:
+        except (ValidationError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            letters += 1  # a shape the log format does not have (an id that is an object, …)
             yield as_dead_letter(exc, origin, entry.record_no, entry.value, where=_where(entry))
     if state.started and not state.ended and state.last_time is not None:
         yield SessionEvent(
             **state.common(), event_id=f"{session}:end", event_time=state.last_time, action=SessionAction.END
         )
+    if not state.started and not letters:  # nothing could be placed in time: say so rather than lose it
+        error = InvalidRecord(
+            "no event of this log has a readable timestamp",
+            field="timestamp",
+            fix="give the events as OpenHands writes them, each with its ISO-8601 timestamp",
+        )
+        yield _letter(error, entries[0], state)
+
+
+def _scalar_id(ident: Any) -> str | None:
+    """An event id or cause as text: OpenHands ids are numbers (strings accepted); anything else is no id."""
+    if isinstance(ident, bool) or not isinstance(ident, int | str):
+        return None
+    return str(ident)[:200]
+
+
+def _key(ident: Any) -> str:
+    """An id or cause as a comparable key; a value that is no id never matches another."""
+    text = _scalar_id(ident)
+    return f"{type(ident).__name__}:{text}" if text is not None else f"not-an-id@{id(ident)}"
 
 
 def _where(entry: _Entry) -> str:
-    ident = entry.value.get("id") if isinstance(entry.value, dict) else None
+    ident = _scalar_id(entry.value.get("id")) if isinstance(entry.value, dict) else None
     return f"event #{entry.position}" + (f" (id {ident})" if ident is not None else "")
 
 
@@ -242,71 +280,66 @@ def _time(value: dict[str, Any]) -> datetime:
     return parse_time(value.get("timestamp"), field="timestamp")
 
 
+def _readable_time(value: dict[str, Any]) -> datetime | None:
+    try:
+        return _time(value)
+    except InvalidRecord:
+        return None
+
+
 def _events_of(entry: _Entry, state: _Session) -> Iterator[AnyEvent]:
+    """The events of one OpenHands event: the session start comes with the first one that has a time."""
     value = entry.value
+    when = _readable_time(value)
+    if when is not None:
+        if not state.started:
+            state.started = True
+            yield SessionEvent(
+                **state.common(),
+                event_id=f"{state.session}:start",
+                event_time=when,
+                action=SessionAction.START,
+                task=state.task,
+            )
+        state.last_time = max(state.last_time or when, when)
     if "observation" in value and "action" not in value:
         cause = value.get("cause")
-        if cause is not None and cause not in state.known_ids:
+        if cause is not None and _key(cause) not in state.known_ids:
             raise InvalidRecord(
-                f"observation answers event {cause!r}, which is not in this log",
+                f"observation answers event {_scalar_id(cause) or 'that is no id'}, which is not in this log",
                 field="cause",
                 fix="give the whole event log, with the action this observation answers",
             )
         return  # observations are merged into their action's ToolCall
-    action, source = value["action"], value.get("source")
-    if source == "user" and action == "message":
-        yield from _user_message(entry, state)
-    elif source != "agent" or action in NOT_TOOLS:
+    action = value["action"]
+    if _is_user_message(value):
+        if entry.position != state.first_user:  # the first one is the task, on the session start
+            yield SessionEvent(
+                **state.common(),
+                event_id=state.event_id(entry),
+                event_time=_time(value),
+                action=SessionAction.PROMPT,
+                task=_message_text(value),
+            )
+    elif value.get("source") != "agent" or action in NOT_TOOLS:
         return
     elif action in ENDS:
         if not state.ended:
-            when = _time(value)
-            yield from _start_if_needed(state, when, None)
             state.ended = True
-            state.last_time = when
             yield SessionEvent(
-                **state.common(), event_id=f"{state.session}:end", event_time=when, action=SessionAction.END
+                **state.common(),
+                event_id=f"{state.session}:end",
+                event_time=_time(value),
+                action=SessionAction.END,
             )
     else:
-        when = _time(value)
-        yield from _start_if_needed(state, when, None)
-        state.last_time = max(state.last_time or when, when)
-        yield _tool_call(entry, state, when)
+        yield _tool_call(entry, state, _time(value))
 
 
 def _message_text(value: dict[str, Any]) -> str | None:
     args = value.get("args") or {}
     text = args.get("content") if isinstance(args.get("content"), str) else value.get("message")
     return text if isinstance(text, str) and text.strip() else None
-
-
-def _user_message(entry: _Entry, state: _Session) -> Iterator[AnyEvent]:
-    when = _time(entry.value)
-    text = _message_text(entry.value)
-    state.last_time = max(state.last_time or when, when)
-    if not state.started:
-        yield from _start_if_needed(state, when, text)
-        return
-    yield SessionEvent(
-        **state.common(),
-        event_id=state.event_id(entry),
-        event_time=when,
-        action=SessionAction.PROMPT,
-        task=text,
-    )
-
-
-def _start_if_needed(state: _Session, when: datetime, task: str | None) -> Iterator[AnyEvent]:
-    if state.started:
-        return
-    state.started = True
-    yield SessionEvent(
-        **state.common(),
-        event_id=f"{state.session}:start",
-        event_time=when,
-        action=SessionAction.START,
-        task=task,
-    )
 
 
 # ---------------------------------------------------------------------------------------------- tool calls
@@ -387,7 +420,7 @@ def _duration_ms(action_time: datetime, observation: dict[str, Any] | None) -> f
 def _tool_call(entry: _Entry, state: _Session, when: datetime) -> ToolCall:
     value = entry.value
     tool, arguments = _tool_and_arguments(value)
-    observation = state.observations.get(value.get("id")) if value.get("id") is not None else None
+    observation = state.observations.get(_key(value["id"])) if value.get("id") is not None else None
     text = observation.get("content") if observation is not None else None
     text = text if isinstance(text, str) else (observation.get("message") if observation else None)
     result = text if isinstance(text, str) and text else None

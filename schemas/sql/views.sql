@@ -567,20 +567,8 @@ coverage AS (
     GROUP BY ALL
 ),
 per_detector AS (
-    SELECT
-        detector_id,
-        day,
-        coalesce(f.findings, 0) AS findings,
-        coalesce(f.suppressed_in_engine, 0) AS suppressed_in_engine,
-        coalesce(r.alerts, 0) AS alerts,
-        coalesce(r.suppressed_by_rule, 0) AS suppressed_by_rule,
-        coalesce(r.alerts, 0) - coalesce(r.suppressed_by_rule, 0) AS delivered,
-        coalesce(r.true_positive, 0) AS true_positive,
-        coalesce(r.false_positive, 0) AS false_positive,
-        coalesce(r.benign, 0) AS benign,
-        coalesce(r.unreviewed, 0) AS unreviewed,
-        round(r.false_positive / nullif(r.true_positive + r.false_positive + r.benign, 0), 6)
-            AS false_positive_rate
+    SELECT detector_id, day, f.findings, f.suppressed_in_engine, r.alerts, r.suppressed_by_rule,
+        r.true_positive, r.false_positive, r.benign, r.unreviewed
     FROM found f
     FULL OUTER JOIN raised r USING (detector_id, day)
 )
@@ -593,12 +581,13 @@ SELECT
     coalesce(d.suppressed_in_engine, 0) AS suppressed_in_engine,
     coalesce(d.alerts, 0) AS alerts,
     coalesce(d.suppressed_by_rule, 0) AS suppressed_by_rule,
-    coalesce(d.delivered, 0) AS delivered,
+    coalesce(d.alerts, 0) - coalesce(d.suppressed_by_rule, 0) AS delivered,
     coalesce(d.true_positive, 0) AS true_positive,
     coalesce(d.false_positive, 0) AS false_positive,
     coalesce(d.benign, 0) AS benign,
     coalesce(d.unreviewed, 0) AS unreviewed,
-    d.false_positive_rate,
+    round(d.false_positive / nullif(d.true_positive + d.false_positive + d.benign, 0), 6)
+        AS false_positive_rate,
     coalesce(c.tool_calls, 0) AS tool_calls,
     coalesce(c.calls_without_capability, 0) AS calls_without_capability,
     coalesce(c.calls_not_classified, 0) AS calls_not_classified,
