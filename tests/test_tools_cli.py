@@ -163,3 +163,11 @@ def test_tools_of_replayed_openhands_runs(tmp_path: Path) -> None:
     finally:
         con.close()
     assert stored is not None and sum(e["calls"] for e in entries) == stored[0]
+
+
+def test_a_duckdb_file_that_is_not_chainwatchs_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).close()  # a DuckDB file without chainwatch's tables
+    for args in (("tools",), ("evaluate", "--verdicts")):
+        result = invoke(*args, "--db", str(other))
+        assert result.exit_code == 2 and "not a chainwatch database" in result.stderr, args

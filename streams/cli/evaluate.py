@@ -104,8 +104,8 @@ def evaluate_command(
     try:
         known = file_labels if file_labels is not None else labels_from_verdicts(con)
         result = evaluate(con, known, Severity(min_severity), include_suppressed=include_suppressed)
-    except duckdb.CatalogException as exc:
-        raise fail(f"{db}: not a chainwatch database ({exc}); write one with `chainwatch run`") from None
+    except (duckdb.CatalogException, duckdb.BinderException) as exc:  # no such table, or an older one
+        raise fail(f"not a chainwatch database ({exc}); write one with `chainwatch run`") from None
     finally:
         con.close()
     if json_output:

@@ -84,7 +84,7 @@ def tools_command(
     con = open_db(db)
     try:
         seen = tools_seen(con)
-    except duckdb.CatalogException as exc:
+    except (duckdb.CatalogException, duckdb.BinderException) as exc:  # no such table, or an older one
         raise fail(f"not a chainwatch database ({exc}); write one with `chainwatch run`") from None
     finally:
         con.close()
