@@ -15,9 +15,11 @@ import pytest
 from schemas.adapters import ADAPTERS, DeadLetter, Parsed, cloudtrail, detect_format, openai_chat, parse_bytes
 from schemas.events import MAX_TEXT, CredentialEvent, SessionEvent, ToolCall, event_from_json, event_to_json
 from schemas.ids import record_id
+from schemas.redaction import redact_text
 from schemas.types import CredentialAction, Decision, Environment, Outcome, SessionAction
+from tests.conftest import SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA
 STRATUS = SHARED / "cloudtrail" / "stratus-red-team"
 TAU_BENCH = SHARED / "transcripts" / "tau-bench" / "gpt-4o-airline.json"
 STRATUS_FILES = sorted(STRATUS.glob("*.json")) if STRATUS.is_dir() else []
@@ -964,6 +966,175 @@ def test_chat_shapes_and_detection_agree() -> None:
     assert not openai_chat.looks_like(ASSUME_ROLE)
 
 
+def test_chat_later_user_turns_are_prompts_in_message_order() -> None:
+    item = transcript()
+    item["messages"].insert(4, {"role": "user", "content": "Actually, keep it and just check."})
+    item["messages"].append({"role": "user", "content": [{"type": "text", "text": "Thanks, bye."}]})
+    parsed = events_of(chat(orjson.dumps(item), origin="c.json"))
+    kinds = [(type(e).__name__, getattr(e, "action", None)) for e in parsed]
+    assert kinds == [
+        ("SessionEvent", SessionAction.START),
+        ("ToolCall", "get_reservation"),
+        ("SessionEvent", SessionAction.PROMPT),
+        ("ToolCall", "cancel_reservation"),
+        ("ToolCall", "fetch"),
+        ("SessionEvent", SessionAction.PROMPT),
+        ("SessionEvent", SessionAction.END),
+    ]
+    start, _get, keep, _cancel, _fetch, bye, _end = parsed
+    assert isinstance(start, SessionEvent) and start.task == "Cancel reservation ABC123 please."
+    assert isinstance(keep, SessionEvent) and isinstance(bye, SessionEvent)
+    assert (keep.event_id, keep.task, keep.event_time) == (
+        "c.json#1:prompt@4",
+        "Actually, keep it and just check.",
+        datetime(2024, 1, 1, 0, 0, 4, tzinfo=UTC),
+    )
+    assert bye.task == "Thanks, bye."
+
+
+OPENAI_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_reservation",
+            "description": "Get the details of a reservation.",
+            "parameters": {"type": "object", "properties": {"reservation_id": {"type": "string"}}},
+        },
+    },
+    {"type": "function", "function": {"name": "fetch", "description": "Fetch a URL.", "parameters": None}},
+    {"type": "web_search_preview"},  # a built-in tool without a name: skipped
+]
+
+
+def test_chat_tools_list_declares_each_calls_tool() -> None:
+    calls = [
+        e for e in events_of(chat(orjson.dumps(transcript(tools=OPENAI_TOOLS)))) if isinstance(e, ToolCall)
+    ]
+    get, cancel, fetch = calls
+    assert get.tool_declaration is not None
+    assert get.tool_declaration.description == "Get the details of a reservation."
+    assert (get.tool_declaration.parameters, get.tool_declaration.source) == (("reservation_id",), "openai")
+    assert cancel.tool_declaration is None  # not declared
+    assert fetch.tool_declaration is not None and fetch.tool_declaration.parameters == ()
+    # Anthropic specs (input_schema) and the legacy ``functions`` list are read too
+    anthropic = [
+        {"name": "fetch", "description": "Fetch a page", "input_schema": {"properties": {"url": {}}}}
+    ]
+    calls = [e for e in events_of(chat(orjson.dumps(transcript(tools=anthropic)))) if isinstance(e, ToolCall)]
+    assert calls[2].tool_declaration is not None
+    assert (calls[2].tool_declaration.source, calls[2].tool_declaration.parameters) == ("anthropic", ("url",))
+    legacy = [
+        {"name": "get_reservation", "description": "Look one up", "parameters": {"properties": {"id": {}}}}
+    ]
+    calls = [
+        e for e in events_of(chat(orjson.dumps(transcript(functions=legacy)))) if isinstance(e, ToolCall)
+    ]
+    assert calls[0].tool_declaration is not None and calls[0].tool_declaration.parameters == ("id",)
+
+
+def test_chat_agentdojo_calls_name_the_function_and_give_args_as_a_dict() -> None:
+    send = {
+        "function": "send_money",
+        "args": {"recipient": "DE89370400440532013000", "amount": 100},
+        "id": None,
+    }
+    read = {"function": "read_file", "args": {"file_path": "bill.txt"}, "id": "r1"}
+    item = {
+        "messages": [
+            {"role": "system", "content": "You are a bank assistant."},
+            {"role": "user", "content": "Pay the bill in bill.txt"},
+            {"role": "assistant", "content": None, "tool_calls": [read]},
+            {
+                "role": "tool",
+                "content": "Pay DE89370400440532013000",
+                "tool_call_id": "r1",
+                "tool_call": read,
+                "error": None,
+            },
+            {"role": "assistant", "content": None, "tool_calls": [send]},
+            {
+                "role": "tool",
+                "content": "",
+                "tool_call_id": None,
+                "tool_call": send,
+                "error": "insufficient funds",
+            },
+        ]
+    }
+    first, second = [
+        e for e in events_of(chat(orjson.dumps(item), origin="dojo.json")) if isinstance(e, ToolCall)
+    ]
+    assert (first.tool, first.arguments, first.target) == ("read_file", {"file_path": "bill.txt"}, "bill.txt")
+    assert (first.outcome, first.result_summary) == (Outcome.SUCCESS, "Pay DE89370400440532013000")
+    assert second.tool == "send_money" and second.arguments["amount"] == 100
+    assert second.event_id == "dojo.json#1:4" and second.outcome is Outcome.ERROR
+
+
+def test_chat_anthropic_tool_use_and_tool_result_blocks() -> None:
+    item = {
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "What is on example.org?"}]},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": "Let me look."},
+                    {
+                        "type": "tool_use",
+                        "id": "toolu_1",
+                        "name": "fetch",
+                        "input": {"url": "https://example.org"},
+                    },
+                    {
+                        "type": "tool_use",
+                        "id": "toolu_2",
+                        "name": "fetch",
+                        "input": {"url": "https://bad.example"},
+                    },
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "toolu_1",
+                        "content": [{"type": "text", "text": "Hello"}],
+                    },
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "toolu_2",
+                        "content": "DNS failure",
+                        "is_error": True,
+                    },
+                ],
+            },
+            {"role": "assistant", "content": [{"type": "text", "text": "It says Hello."}]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "x", "content": "late"},
+                    {"type": "text", "text": "Thanks"},
+                ],
+            },
+        ]
+    }
+    parsed = events_of(chat(orjson.dumps(item), origin="claude.json"))
+    start, one, two, thanks, _end = parsed
+    assert isinstance(start, SessionEvent) and start.task == "What is on example.org?"
+    assert isinstance(one, ToolCall) and isinstance(two, ToolCall)
+    assert (one.event_id, one.tool, one.arguments) == (
+        "claude.json#1:toolu_1",
+        "fetch",
+        {"url": "https://example.org"},
+    )
+    assert (one.result_summary, one.outcome, one.untrusted_content) == ("Hello", Outcome.SUCCESS, True)
+    assert (two.result_summary, two.outcome) == ("DNS failure", Outcome.ERROR)
+    # a user message of tool results only is not a turn; text beside a tool result is
+    assert (
+        isinstance(thanks, SessionEvent) and thanks.action is SessionAction.PROMPT and thanks.task == "Thanks"
+    )
+
+
 @pytest.mark.shared_data
 @shared(TAU_BENCH)
 def test_tau_bench_transcripts() -> None:
@@ -1012,6 +1183,11 @@ def test_tau_bench_transcripts() -> None:
     for item, start in zip(raw, starts, strict=True):
         first_user = next(m["content"] for m in item["traj"] if m["role"] == "user")
         assert start.task == first_user
+    # every later user turn is a prompt event, the text cut and redacted like a task
+    prompts = [e for e in events if isinstance(e, SessionEvent) and e.action is SessionAction.PROMPT]
+    later = [m["content"] for item in raw for m in [u for u in item["traj"] if u["role"] == "user"][1:]]
+    assert len(prompts) == len(later) == 1290
+    assert [p.task for p in prompts] == [redact_text(text[:MAX_TEXT]) for text in later]
     targets = Counter(c.target is not None for c in calls)
     assert targets[True] > targets[False]
     assert len({e.event_id for e in events}) == len(events)

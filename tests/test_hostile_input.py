@@ -28,9 +28,10 @@ from schemas.adapters.base import DeadLetter, split_records
 from schemas.errors import ChainwatchError
 from schemas.events import ToolCall, _Event
 from streams.simulator.workload import simulate_events
+from tests.conftest import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+SHARED = SHARED_DATA
 FIXTURES = REPO / "tests" / "fixtures"
 # CI replays a fixed set of examples (a red build is reproducible); local runs explore new ones each time.
 FUZZ = settings(
@@ -198,9 +199,23 @@ def _mcp_protocol_chatter(value: Any, data: bytes) -> bool:
 def _otlp_not_agent_action(value: Any, data: bytes) -> bool:
     """OTLP exports whose spans and log records are not agent actions (chat, embeddings, api_request, other
     programs' logs, empty containers): the otlp adapter skips them by design (docs/telemetry.md)."""
-    return not any(
+    holds_records = any(
+        key in ("spans", "logRecords") and isinstance(child, list) and child for key, child in _items(value)
+    )
+    return not holds_records or not any(
         marker in data for marker in (b"execute_tool", b"tools/call", b"claude_code.", b"invoke_agent")
     )
+
+
+def _items(value: Any) -> Iterator[tuple[str, Any]]:
+    """Every (key, value) of a JSON value, at any depth (iterative: mutated records nest deeply)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        pairs = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        for key, child in pairs:
+            yield str(key), child
+            stack.append(child)
 
 
 # Records an adapter skips on purpose (documented), so zero output for them is not a loss.

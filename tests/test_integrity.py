@@ -129,14 +129,14 @@ def test_redelivery_keeps_the_chain_and_cannot_rewrite_a_stored_event(
     before = sql(db, "SELECT event_id, row_hash, target FROM events ORDER BY event_id")
     replay([str(workload)], engine, db_path=db)  # the same input again: every event id is already stored
     with Store(db) as store:  # a redelivered event whose content was changed on the way
-        from streams.store.database import _event_from_row
+        from streams.store.database import event_from_row
 
         cursor = store.con.execute("SELECT * FROM events WHERE kind = 'tool_call' LIMIT 1")
         names = [d[0] for d in cursor.description]
         row = dict(zip(names, cursor.fetchone() or (), strict=True))
         for column in ("integrity_seq", "prev_hash", "row_hash"):
             row.pop(column)
-        forged = _event_from_row("event", row).model_copy(update={"target": "arn:aws:s3:::innocent"})
+        forged = event_from_row("event", row).model_copy(update={"target": "arn:aws:s3:::innocent"})
         store.write(Batch(events=[forged]))
         assert store._integrity is not None and store._integrity.skipped_redeliveries == 1
     assert sql(db, "SELECT event_id, row_hash, target FROM events ORDER BY event_id") == before

@@ -260,3 +260,38 @@ def test_an_unreadable_response_keeps_its_call(monkeypatch: Any) -> None:
     assert calls == [("delete_file", "success"), ("read_file", "unknown")]
     (letter,) = [o for o in out if isinstance(o, DeadLetter)]
     assert "record 4" in letter.reason and "unexpected content part" in letter.reason
+
+
+def test_a_listing_declares_the_tools_of_later_calls() -> None:
+    events, _ = parsed("tool_definition_changed.jsonl")
+    calls = [e for e in events if e.tool != "mcp"]
+    read, delete, rename = calls[0], calls[1], calls[2]
+    assert read.tool_declaration is not None and delete.tool_declaration is not None
+    assert (read.tool_declaration.read_only, read.tool_declaration.open_world) == (True, False)
+    assert read.tool_declaration.parameters == ("path",) and read.tool_declaration.source == "mcp"
+    assert (delete.tool_declaration.destructive, delete.tool_declaration.read_only) == (True, False)
+    assert delete.tool_declaration.description == "Delete a file under the workspace."
+    assert rename.tool_declaration is None  # not in the listing
+    listings = [e for e in events if e.action == "tools/list"]
+    assert all(e.tool_declaration is None for e in listings)
+
+
+def test_a_call_before_any_listing_or_on_another_server_has_no_declaration(tmp_path: Path) -> None:
+    lines = (FIXTURES / "tool_definition_changed.jsonl").read_text().splitlines()
+    listing_at = next(i for i, line in enumerate(lines) if '"tools/list"' in line)
+    call_at = next(i for i, line in enumerate(lines) if '"tools/call"' in line)
+    moved = [lines[call_at], lines[call_at + 1]] + [
+        line for i, line in enumerate(lines) if i not in (call_at, call_at + 1)
+    ]
+    assert listing_at < call_at
+    items = list(parse_bytes("\n".join(moved).encode(), "moved.jsonl", "mcp"))
+    first = next(i for i in items if isinstance(i, ToolCall) and i.tool != "mcp")
+    assert first.tool == "read_file" and first.tool_declaration is None  # called before the server listed it
+    other = [json.loads(line) for line in lines]
+    for record in other:
+        if record["message"].get("method") == "tools/list" or "tools" in str(
+            record["message"].get("result", "")
+        ):
+            record["server"] = "another"
+    items = list(parse_bytes("\n".join(json.dumps(r) for r in other).encode(), "other.jsonl", "mcp"))
+    assert all(i.tool_declaration is None for i in items if isinstance(i, ToolCall) and i.tool != "mcp")

@@ -384,3 +384,16 @@ def test_dead_letter_reasons_never_quote_a_secret() -> None:
     assert "attribute 6 (dict) has no string key" in letters[0].reason
     for letter in letters:
         assert secret not in letter.reason and secret not in letter.raw
+
+
+def test_a_tool_description_becomes_the_declaration() -> None:
+    spans = json.loads((FIXTURES / "genai_tool_spans.json").read_text())
+    bash_span = spans["resourceSpans"][0]["scopeSpans"][0]["spans"][2]  # execute_tool bash
+    bash_span["attributes"].append(
+        {"key": "gen_ai.tool.description", "value": {"stringValue": "Run a shell command on the host."}}
+    )
+    tools = by_tool([e for e in parse_request(spans, "x") if isinstance(e, ToolCall)])
+    declared = tools["bash"].tool_declaration
+    assert declared is not None
+    assert (declared.description, declared.source) == ("Run a shell command on the host.", "otel")
+    assert tools["read_file"].tool_declaration is None  # no description on that span

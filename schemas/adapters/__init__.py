@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from types import ModuleType
 
-from schemas.adapters import cloudtrail, mcp, native, openai_chat, otlp
+from schemas.adapters import cloudtrail, mcp, native, openai_chat, openhands, otlp
 from schemas.adapters.base import DeadLetter, Parsed, split_records
 from schemas.errors import UnknownFormat
 
 ADAPTERS: dict[str, ModuleType] = {
-    module.NAME: module for module in (native, openai_chat, cloudtrail, otlp, mcp)
+    module.NAME: module for module in (native, openai_chat, openhands, cloudtrail, otlp, mcp)
 }
 FORMATS = tuple(ADAPTERS)
 
@@ -29,7 +29,7 @@ def detect_format(data: bytes, origin: str = "input") -> str:
     for record in split_records(data, unwrap_key="Records"):
         if record.error is not None:
             continue
-        for module in (native, cloudtrail, openai_chat, otlp, mcp):
+        for module in (native, cloudtrail, openai_chat, openhands, otlp, mcp):
             if module.looks_like(record.value):
                 return str(module.NAME)
         break

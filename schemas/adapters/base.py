@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -151,6 +151,41 @@ def unreadable(record: RawRecord, origin: str) -> InvalidRecord:
     )
 
 
+def as_dead_letter(
+    exc: InvalidRecord | ValidationError | TypeError | ValueError | KeyError | AttributeError,
+    origin: str,
+    record_no: int,
+    raw: Any,
+    *,
+    where: str | None = None,
+) -> DeadLetter:
+    """The dead letter of a record an adapter could not read, whatever went wrong; ``where`` names the part
+    of the record at fault (``event #5 (id 12)``) when one record holds many."""
+    if isinstance(exc, InvalidRecord):
+        error = exc
+        error.origin = error.origin or origin
+        error.record_no = error.record_no if error.record_no is not None else record_no
+    elif isinstance(exc, ValidationError):
+        field, message = describe_validation_error(exc)
+        error = InvalidRecord(
+            message,
+            origin=origin,
+            record_no=record_no,
+            field=field,
+            fix="see the event contract in docs/contract.md",
+        )
+    else:  # a record of an unexpected shape (a list where an object belongs, …)
+        error = InvalidRecord(
+            f"unexpected record shape: {exc}",
+            origin=origin,
+            record_no=record_no,
+            fix="check the record against the format",
+        )
+    if where and not error.reason.startswith(where):
+        error.reason = f"{where}: {error.reason}"
+    return DeadLetter.from_error(error, raw)
+
+
 def parse_records(records: Iterable[RawRecord], origin: str, parse_one: RecordParser) -> Iterator[Parsed]:
     """Run ``parse_one`` on each record; anything it cannot read becomes a dead letter, never a crash."""
     for record in records:
@@ -159,26 +194,47 @@ def parse_records(records: Iterable[RawRecord], origin: str, parse_one: RecordPa
             continue
         try:
             yield from list(parse_one(record.value, origin, record.record_no))
-        except InvalidRecord as exc:
-            exc.origin = exc.origin or origin
-            exc.record_no = exc.record_no if exc.record_no is not None else record.record_no
-            yield DeadLetter.from_error(exc, record.value)
-        except ValidationError as exc:
-            field, message = describe_validation_error(exc)
-            error = InvalidRecord(
-                message,
-                origin=origin,
-                record_no=record.record_no,
-                field=field,
-                fix="see the event contract in docs/contract.md",
-            )
-            yield DeadLetter.from_error(error, record.value)
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            # A record of an unexpected shape (a list where an object belongs, …).
-            error = InvalidRecord(
-                f"unexpected record shape: {exc}",
-                origin=origin,
-                record_no=record.record_no,
-                fix="check the record against the format",
-            )
-            yield DeadLetter.from_error(error, record.value)
+        except (InvalidRecord, ValidationError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            yield as_dead_letter(exc, origin, record.record_no, record.value)
+
+
+# Argument keys naming what a tool call acts on, in order of preference (first present wins).
+TARGET_KEYS: tuple[str, ...] = (
+    "url",
+    "uri",
+    "path",
+    "file_path",
+    "filepath",
+    "file",
+    "filename",
+    "resource",
+    "resource_id",
+    "arn",
+    "reservation_id",
+    "order_id",
+    "booking_id",
+    "ticket_id",
+    "user_id",
+    "account",
+    "account_id",
+    "recipient",
+    "to",
+    "email",
+    "repo",
+    "repository",
+    "bucket",
+    "table",
+    "database",
+    "host",
+    "hostname",
+    "domain",
+)
+
+
+def target_of(arguments: Mapping[str, Any]) -> str | None:
+    """The first non-empty scalar under a key that names what a call acts on (top-level keys only)."""
+    for key in TARGET_KEYS:
+        value = arguments.get(key)
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()
+    return None

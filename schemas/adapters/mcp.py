@@ -37,11 +37,12 @@ from schemas.adapters.base import (
     describe_validation_error,
     parse_time,
     split_records,
+    target_of,
     unreadable,
 )
-from schemas.adapters.otlp_claude import target_of
+from schemas.adapters.declarations import mcp_declaration
 from schemas.errors import InvalidRecord
-from schemas.events import ToolCall
+from schemas.events import ToolCall, ToolDeclaration
 from schemas.redaction import redact_text
 from schemas.types import Outcome
 
@@ -51,6 +52,8 @@ TIME_KEYS = ("timestamp", "time", "ts")
 MESSAGE_KEYS = ("message", "msg", "payload")
 SESSION_HEADER = "mcp-session-id"
 MAX_DESCRIPTION = 1000  # characters of a tool description kept in the listing event (the digest covers all)
+# (session, server) -> tool name -> what the server's latest tools/list declared about it
+Declared = dict[tuple[str, str | None], dict[str, ToolDeclaration]]
 
 
 def looks_like(first_record: Any) -> bool:
@@ -132,13 +135,14 @@ def _read(value: Any, record_no: int, default_session: str) -> Logged:
 def parse(data: bytes, origin: str) -> Iterator[Parsed]:
     default_session = f"mcp:{os.path.basename(origin) or origin}"
     pending: dict[tuple[str, str | None, str], Logged] = {}
+    declared: Declared = {}
     for record in split_records(data):
         if record.error is not None:
             yield _letter(unreadable(record, origin), record.raw)
             continue
         try:
             logged = _read(record.value, record.record_no, default_session)
-            yield from _step(logged, pending, origin)
+            yield from _step(logged, pending, origin, declared)
         except InvalidRecord as exc:
             exc.origin = exc.origin or origin
             exc.record_no = exc.record_no if exc.record_no is not None else record.record_no
@@ -152,15 +156,15 @@ def parse(data: bytes, origin: str) -> Iterator[Parsed]:
             )
             yield _letter(error, record.value)
     for logged in pending.values():  # requests never answered: the call happened, its outcome is unknown
-        yield from _unanswered(logged, origin)
+        yield from _unanswered(logged, origin, declared)
 
 
-def _unanswered(logged: Logged, origin: str) -> Iterator[Parsed]:
+def _unanswered(logged: Logged, origin: str, declared: Declared) -> Iterator[Parsed]:
     """A ``tools/call`` whose response never came (or cannot be told apart): outcome unknown."""
     if logged.message.get("method") != "tools/call":
         return
     try:
-        yield _tool_call(logged, None)
+        yield _tool_call(logged, None, declared)
     except (ValidationError, TypeError, ValueError) as exc:  # a dead letter, not a crash (issue 9)
         field, reason = (
             describe_validation_error(exc) if isinstance(exc, ValidationError) else (None, str(exc))
@@ -176,7 +180,10 @@ def _unanswered(logged: Logged, origin: str) -> Iterator[Parsed]:
 
 
 def _step(
-    logged: Logged, pending: dict[tuple[str, str | None, str], Logged], origin: str = ""
+    logged: Logged,
+    pending: dict[tuple[str, str | None, str], Logged],
+    origin: str,
+    declared: Declared,
 ) -> Iterator[Parsed]:
     message = logged.message
     method, ident = message.get("method"), message.get("id")
@@ -203,7 +210,7 @@ def _step(
         # it is emitted with an unknown outcome, and the response goes to the latest request.
         superseded = pending.pop(key, None)
         if superseded is not None:
-            yield from _unanswered(superseded, origin)
+            yield from _unanswered(superseded, origin, declared)
         pending[key] = logged  # every request, so that its response is recognised (initialize, ping, …)
         return
     request = pending.pop(key, None)
@@ -215,15 +222,15 @@ def _step(
         )
     if request.message.get("method") == "tools/call":
         try:
-            call = _tool_call(request, logged)
+            call = _tool_call(request, logged, declared)
         except (TypeError, ValueError, AttributeError, KeyError):
             # the call happened even if its response cannot be read: keep it (outcome unknown), and the
             # response line becomes the dead letter
-            yield from _unanswered(request, origin)
+            yield from _unanswered(request, origin, declared)
             raise
         yield call
     elif request.message.get("method") == "tools/list":
-        yield from _listing(request, logged)
+        yield from _listing(request, logged, declared)
 
 
 def _event_id(request: Logged) -> str:
@@ -244,7 +251,7 @@ def _content_text(result: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _tool_call(request: Logged, response: Logged | None) -> ToolCall:
+def _tool_call(request: Logged, response: Logged | None, declared: Declared) -> ToolCall:
     params = request.message.get("params") or {}
     name = str(params["name"])
     arguments = params.get("arguments")
@@ -273,6 +280,7 @@ def _tool_call(request: Logged, response: Logged | None) -> ToolCall:
         duration_ms=max(duration, 0.0) if duration is not None else None,
         untrusted_content=untrusted,
         result_summary=summary,
+        tool_declaration=declared.get((request.session, request.server), {}).get(name),
     )
 
 
@@ -281,7 +289,7 @@ def _client(logged: Logged) -> str | None:
     return str(client) if client else None
 
 
-def _listing(request: Logged, response: Logged) -> Iterator[ToolCall]:
+def _listing(request: Logged, response: Logged, declared: Declared) -> Iterator[ToolCall]:
     result = response.message.get("result")
     if not isinstance(result, dict) or not isinstance(result.get("tools"), list):
         if isinstance(response.message.get("error"), dict):
@@ -290,6 +298,7 @@ def _listing(request: Logged, response: Logged) -> Iterator[ToolCall]:
             "tools/list result without a tools list", field="message.result.tools", fix="log it whole"
         )
     tools: dict[str, Any] = {}
+    declarations: dict[str, ToolDeclaration] = {}
     for tool in result["tools"]:
         if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
             raise InvalidRecord(
@@ -306,6 +315,10 @@ def _listing(request: Logged, response: Logged) -> Iterator[ToolCall]:
             "annotations_digest": digest(annotations),
             "input_schema_digest": digest(tool.get("inputSchema")),
         }
+        declarations[tool["name"]] = mcp_declaration(tool)
+    # the server's latest listing declares the tools of its later calls in this session (a re-listing
+    # replaces it: what the model was last told is what it acted on)
+    declared[(request.session, request.server)] = declarations
     yield ToolCall(
         event_id=_event_id(request),
         event_time=response.time,

@@ -1,8 +1,11 @@
-"""``openai-chat``: chat transcripts with OpenAI-style tool calls (JSON lines or a JSON array).
+"""``openai-chat``: chat transcripts with tool calls (JSON lines or a JSON array).
 
 Each item is one transcript = one session: its messages in ``messages`` (or ``traj``, as tau-bench
-writes them), optional ``metadata``. It yields a session start (with the task: the first user message),
-one :class:`ToolCall` per assistant tool call with its tool result merged in, and a session end.
+writes them), optional ``tools`` (the declared tools, OpenAI or Anthropic specs) and ``metadata``. It
+yields a session start (with the task: the first user message), a ``prompt`` session event for each later
+user turn, one :class:`ToolCall` per assistant tool call with its tool result merged in, and a session end.
+Calls are read in the shapes toolkits write: OpenAI ``tool_calls``, a plain function name with ``args``
+(AgentDojo), Anthropic ``tool_use`` / ``tool_result`` content blocks, legacy ``function_call``.
 Transcripts carry no clock, so event times are synthetic: a fixed start plus the message index in
 seconds. The field-by-field mapping and the known gaps are in ``docs/adapters.md``.
 """
@@ -16,9 +19,10 @@ from typing import Any
 
 import orjson
 
-from schemas.adapters.base import Parsed, parse_records, parse_time, split_records
+from schemas.adapters.base import Parsed, parse_records, parse_time, split_records, target_of
+from schemas.adapters.declarations import function_declarations
 from schemas.errors import InvalidRecord
-from schemas.events import AnyEvent, SessionEvent, ToolCall
+from schemas.events import AnyEvent, SessionEvent, ToolCall, ToolDeclaration
 from schemas.types import Decision, Environment, Outcome, SessionAction
 
 NAME = "openai-chat"
@@ -26,37 +30,6 @@ SOURCE = "openai-chat"
 DEFAULT_AGENT = "openai-chat"
 DEFAULT_START = datetime(2024, 1, 1, tzinfo=UTC)
 
-# Argument keys naming what a tool call acts on, in order of preference (first present wins).
-TARGET_KEYS: tuple[str, ...] = (
-    "url",
-    "uri",
-    "path",
-    "file_path",
-    "filepath",
-    "file",
-    "filename",
-    "resource",
-    "resource_id",
-    "arn",
-    "reservation_id",
-    "order_id",
-    "booking_id",
-    "ticket_id",
-    "user_id",
-    "account",
-    "account_id",
-    "recipient",
-    "to",
-    "email",
-    "repo",
-    "repository",
-    "bucket",
-    "table",
-    "database",
-    "host",
-    "hostname",
-    "domain",
-)
 _ENVIRONMENT_ALIASES = {"production": "prod", "development": "dev", "stage": "staging"}
 
 
@@ -119,14 +92,6 @@ def parse_arguments(raw: Any) -> dict[str, Any]:
     return {"_raw": orjson.dumps(raw, default=str).decode()}
 
 
-def _target(arguments: dict[str, Any]) -> str | None:
-    for key in TARGET_KEYS:
-        text = _text(arguments.get(key))
-        if text:
-            return text
-    return None
-
-
 def _looks_like_error(message: dict[str, Any], text: str | None) -> bool:
     if message.get("isError") is True or message.get("is_error") is True or message.get("error"):
         return True
@@ -169,27 +134,81 @@ def _task_scope(value: Any) -> tuple[str, ...] | None:
     return None
 
 
-def _calls_of(message: dict[str, Any]) -> list[tuple[str | None, str | None, Any]]:
-    """(id, function name, raw arguments) of an assistant message's tool calls (legacy function_call too)."""
-    calls: list[tuple[str | None, str | None, Any]] = []
+Call = tuple[str | None, str | None, Any]  # (call id, tool name, raw arguments)
+
+
+def _blocks(message: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """Anthropic content blocks of one type (``tool_use``, ``tool_result``) in a message."""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return []
+    return [b for b in content if isinstance(b, dict) and b.get("type") == kind]
+
+
+def _call_of(call: dict[str, Any]) -> Call:
+    """One entry of ``tool_calls``: OpenAI's ``{"function": {"name", "arguments"}}``, or a plain function
+    name with its arguments beside it (``{"function": "send_money", "args": {...}}``, as AgentDojo logs)."""
+    function = call.get("function")
+    if isinstance(function, dict):
+        return (
+            _text(call.get("id")),
+            _text(function.get("name")) or _text(call.get("name")),
+            function.get("arguments", call.get("arguments")),
+        )
+    arguments = next((call[k] for k in ("arguments", "args", "input") if k in call), None)
+    return _text(call.get("id")), _text(function) or _text(call.get("name")), arguments
+
+
+def _calls_of(message: dict[str, Any]) -> list[Call]:
+    """The tool calls of an assistant message: ``tool_calls``, Anthropic ``tool_use`` blocks, legacy
+    ``function_call``."""
+    calls: list[Call] = []
     tool_calls = message.get("tool_calls")
     if isinstance(tool_calls, list):
-        for call in tool_calls:
-            if not isinstance(call, dict):
-                continue
-            function = call.get("function")
-            function = function if isinstance(function, dict) else {}
-            calls.append(
-                (
-                    _text(call.get("id")),
-                    _text(function.get("name")) or _text(call.get("name")),
-                    function.get("arguments", call.get("arguments")),
-                )
-            )
+        calls.extend(_call_of(call) for call in tool_calls if isinstance(call, dict))
+    for block in _blocks(message, "tool_use"):
+        calls.append((_text(block.get("id")), _text(block.get("name")), block.get("input")))
     legacy = message.get("function_call")
     if isinstance(legacy, dict):
         calls.append((None, _text(legacy.get("name")), legacy.get("arguments")))
     return calls
+
+
+def user_text(content: Any) -> str | None:
+    """What the user wrote in a message: its text, without the tool results an Anthropic-style user
+    message carries (those are outside content, not the user's words)."""
+    if isinstance(content, list):
+        parts = [p for p in content if not (isinstance(p, dict) and p.get("type") == "tool_result")]
+        if not parts:
+            return None
+        content = parts
+    return content_text(content)
+
+
+Result = tuple[int, dict[str, Any]]  # (message index, a message-like dict with content and error flags)
+
+
+def _results_of(messages: list[Any]) -> tuple[dict[str, list[Result]], list[Result]]:
+    """Tool results by call id, and those without an id (legacy ``role: function``), in message order."""
+    by_id: dict[str, list[Result]] = {}
+    anonymous: list[Result] = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        if message.get("role") in ("tool", "function"):
+            call_id = _text(message.get("tool_call_id"))
+            (by_id.setdefault(call_id, []) if call_id else anonymous).append((index, message))
+        for block in _blocks(message, "tool_result"):
+            call_id = _text(block.get("tool_use_id"))
+            (by_id.setdefault(call_id, []) if call_id else anonymous).append((index, block))
+    return by_id, anonymous
+
+
+def _declarations(value: dict[str, Any], metadata: dict[str, Any]) -> dict[str, ToolDeclaration]:
+    for specs in (value.get("tools"), value.get("functions"), metadata.get("tools")):
+        if isinstance(specs, list):
+            return function_declarations(specs)
+    return {}
 
 
 # ---------------------------------------------------------------------------------------------- records
@@ -234,10 +253,13 @@ def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
     def at(index: int) -> datetime:
         return start + timedelta(seconds=index)
 
-    task = next(
-        (content_text(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") == "user"),
-        None,
-    )
+    turns = [
+        (index, user_text(m.get("content")))
+        for index, m in enumerate(messages)
+        if isinstance(m, dict) and m.get("role") == "user"
+    ]
+    turns = [(index, text) for index, text in turns if text is not None]
+    task = turns[0][1] if turns else None
     common: dict[str, Any] = {
         "source": SOURCE,
         "session_id": session,
@@ -259,18 +281,22 @@ def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
         task_scope=_task_scope(metadata.get("task_scope")),
     )
 
-    # Tool results by tool_call_id. Ids repeat in real transcripts (tau-bench reuses them), so a call
+    # Tool results by call id. Ids repeat in real transcripts (tau-bench reuses them), so a call
     # takes the first unclaimed result with its id that comes after it; results without an id (legacy
     # role=function) go, in order, to calls without an id.
-    results: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    anonymous: list[tuple[int, dict[str, Any]]] = []
-    for index, message in enumerate(messages):
-        if isinstance(message, dict) and message.get("role") in ("tool", "function"):
-            call_id = _text(message.get("tool_call_id"))
-            (results.setdefault(call_id, []) if call_id else anonymous).append((index, message))
-
+    results, anonymous = _results_of(messages)
+    declared = _declarations(value, metadata)
+    prompts = dict(turns[1:])  # the user's later turns: trusted input that refines the task
     used_ids: set[str] = set()
     for index, message in enumerate(messages):
+        if index in prompts:
+            yield SessionEvent(
+                **common,
+                event_id=f"{session}:prompt@{index}",
+                event_time=at(index),
+                action=SessionAction.PROMPT,
+                task=prompts[index],
+            )
         if not isinstance(message, dict) or message.get("role") != "assistant":
             continue
         for position, (call_id, name, raw_arguments) in enumerate(_calls_of(message)):
@@ -299,7 +325,7 @@ def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
                 event_time=at(index),
                 tool=tool,
                 action=tool,
-                target=_target(arguments),
+                target=target_of(arguments),
                 environment=environment,
                 arguments=arguments,
                 outcome=outcome,
@@ -308,6 +334,7 @@ def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
                 credential_id=credential_id,
                 untrusted_content=result is not None,
                 result_summary=result_text,
+                tool_declaration=declared.get(tool),
             )
 
     yield SessionEvent(

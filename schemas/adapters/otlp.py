@@ -29,10 +29,17 @@ import orjson
 from pydantic import ValidationError
 
 from schemas.adapters import otlp_claude
-from schemas.adapters.base import DeadLetter, Parsed, describe_validation_error, split_records, unreadable
-from schemas.adapters.otlp_claude import environment_of, target_of
+from schemas.adapters.base import (
+    DeadLetter,
+    Parsed,
+    describe_validation_error,
+    split_records,
+    target_of,
+    unreadable,
+)
+from schemas.adapters.otlp_claude import environment_of
 from schemas.errors import InvalidRecord
-from schemas.events import AnyEvent, SessionEvent, ToolCall
+from schemas.events import AnyEvent, SessionEvent, ToolCall, ToolDeclaration
 from schemas.redaction import redact_text
 from schemas.types import Outcome, SessionAction
 
@@ -452,9 +459,19 @@ def _tool_call(span: Span, by_id: Mapping[tuple[str, str], Span]) -> list[AnyEve
             duration_ms=duration,
             untrusted_content=span.attrs.get("gen_ai.tool.call.result") is not None,
             result_summary=result,
+            tool_declaration=_declaration(span.attrs),
             **_context(span, by_id),
         )
     ]
+
+
+def _declaration(attrs: Mapping[str, Any]) -> ToolDeclaration | None:
+    """``gen_ai.tool.description`` (GenAI conventions) as the tool's declaration; the conventions define no
+    attributes for MCP annotations, so none are read."""
+    description = attrs.get("gen_ai.tool.description")
+    if not isinstance(description, str) or not description.strip():
+        return None
+    return ToolDeclaration(description=description.strip(), source="otel")
 
 
 def _agent_start(span: Span, by_id: Mapping[tuple[str, str], Span]) -> list[AnyEvent]:

@@ -25,8 +25,7 @@ from typing import Any
 
 import orjson
 
-from schemas.adapters.base import parse_time
-from schemas.adapters.openai_chat import TARGET_KEYS
+from schemas.adapters.base import parse_time, target_of
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent, SessionEvent, ToolCall
 from schemas.ids import record_id
@@ -208,15 +207,6 @@ def environment_of(*maps: Mapping[str, Any]) -> Environment:
             if isinstance(value, str) and value.strip():
                 return ENVIRONMENTS.get(value.strip().lower(), Environment.UNKNOWN)
     return Environment.UNKNOWN
-
-
-def target_of(arguments: Mapping[str, Any]) -> str | None:
-    """The first non-empty scalar under a key that names what a call acts on (openai-chat's key list)."""
-    for key in TARGET_KEYS:
-        value = arguments.get(key)
-        if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value).strip():
-            return str(value).strip()
-    return None
 
 
 def _tool_result(attrs: Mapping[str, Any], common: dict[str, Any]) -> list[AnyEvent]:

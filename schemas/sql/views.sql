@@ -553,24 +553,49 @@ raised AS (
     FROM alerts a
     LEFT JOIN latest_verdicts v USING (alert_id)
     GROUP BY ALL
+),
+coverage AS (
+    -- Tool calls no detector can reason about: classified, but no capability found (capabilities = []);
+    -- calls stored without classification (capabilities NULL: older rows) are counted apart.
+    SELECT
+        CAST(timezone('UTC', event_time) AS DATE) AS day,
+        count(*) AS tool_calls,
+        count(*) FILTER (WHERE len(capabilities) = 0) AS calls_without_capability,
+        count(*) FILTER (WHERE capabilities IS NULL) AS calls_not_classified
+    FROM events
+    WHERE kind = 'tool_call'
+    GROUP BY ALL
+),
+per_detector AS (
+    SELECT detector_id, day, f.findings, f.suppressed_in_engine, r.alerts, r.suppressed_by_rule,
+        r.true_positive, r.false_positive, r.benign, r.unreviewed
+    FROM found f
+    FULL OUTER JOIN raised r USING (detector_id, day)
 )
+-- A day with tool calls but no detector activity still gets a row (detector_id NULL, counts 0), so the
+-- share of calls without a capability is never hidden by a quiet day.
 SELECT
-    detector_id,
+    d.detector_id,
     day,
-    coalesce(f.findings, 0) AS findings,
-    coalesce(f.suppressed_in_engine, 0) AS suppressed_in_engine,
-    coalesce(r.alerts, 0) AS alerts,
-    coalesce(r.suppressed_by_rule, 0) AS suppressed_by_rule,
-    coalesce(r.alerts, 0) - coalesce(r.suppressed_by_rule, 0) AS delivered,
-    coalesce(r.true_positive, 0) AS true_positive,
-    coalesce(r.false_positive, 0) AS false_positive,
-    coalesce(r.benign, 0) AS benign,
-    coalesce(r.unreviewed, 0) AS unreviewed,
-    round(r.false_positive / nullif(r.true_positive + r.false_positive + r.benign, 0), 6)
-        AS false_positive_rate
-FROM found f
-FULL OUTER JOIN raised r USING (detector_id, day)
-ORDER BY detector_id, day;
+    coalesce(d.findings, 0) AS findings,
+    coalesce(d.suppressed_in_engine, 0) AS suppressed_in_engine,
+    coalesce(d.alerts, 0) AS alerts,
+    coalesce(d.suppressed_by_rule, 0) AS suppressed_by_rule,
+    coalesce(d.alerts, 0) - coalesce(d.suppressed_by_rule, 0) AS delivered,
+    coalesce(d.true_positive, 0) AS true_positive,
+    coalesce(d.false_positive, 0) AS false_positive,
+    coalesce(d.benign, 0) AS benign,
+    coalesce(d.unreviewed, 0) AS unreviewed,
+    round(d.false_positive / nullif(d.true_positive + d.false_positive + d.benign, 0), 6)
+        AS false_positive_rate,
+    coalesce(c.tool_calls, 0) AS tool_calls,
+    coalesce(c.calls_without_capability, 0) AS calls_without_capability,
+    coalesce(c.calls_not_classified, 0) AS calls_not_classified,
+    round(c.calls_without_capability / nullif(c.tool_calls - c.calls_not_classified, 0), 6)
+        AS share_without_capability
+FROM per_detector d
+FULL OUTER JOIN coverage c USING (day)
+ORDER BY d.detector_id NULLS LAST, day;
 
 -- Per UTC day: what came in, what arrived late and what was dead-lettered. An event is late when the
 -- session had already seen (by ingest time) an event more than 300 s newer: the engine's allowed

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from schemas.errors import ChainwatchError
 from streams.alerts.verdicts import VERDICTS, record_verdict
-from streams.cli.common import console, err_console, fail, parse_since
+from streams.cli.common import console, err_console, fail, open_db, parse_since
 from streams.settings import load_settings
 
 if TYPE_CHECKING:
@@ -26,30 +26,6 @@ if TYPE_CHECKING:
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: CHAINWATCH_DB_PATH).")]
-
-
-def _open(db: Path | None, *, write: bool = False) -> duckdb.DuckDBPyConnection:
-    path = db or load_settings().db_path
-    if not path.is_file():
-        raise fail(
-            f"{path}: no such database; pass --db or create one with `chainwatch run` / `chainwatch load`"
-        )
-    if write:
-        from streams.store.database import Store
-
-        try:
-            # applies the DDL (verdicts, the suppression columns); verdicts are not part of the hash-chained
-            # trail, so an analyst needs no integrity key
-            return Store(path, audit_trail=False).con
-        except duckdb.IOException as exc:
-            raise fail(
-                f"cannot open {path} for writing ({exc}); another process (the loader?) holds it: "
-                "record the verdict when it is stopped, or on its host"
-            ) from None
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as exc:
-        raise fail(f"cannot open {path}: {exc}") from None
 
 
 def alerts(
@@ -99,7 +75,7 @@ def alerts(
     from streams.alerts.render import alert_list_table
     from streams.alerts.view import list_alerts, load_view
 
-    con = _open(db)
+    con = open_db(db)
     rows = list_alerts(
         con,
         since=since_time,
@@ -258,7 +234,7 @@ def show(
     from streams.alerts.render import print_alert_page
     from streams.alerts.view import AlertNotFound, load_view
 
-    con = _open(db)
+    con = open_db(db)
     try:
         view = load_view(con, alert_id)
     except AlertNotFound as exc:
@@ -281,7 +257,7 @@ def triage(
 
     if status not in VERDICTS:
         raise fail(f"--status {status!r} is not a verdict; choose one of: {', '.join(VERDICTS)}")
-    con = _open(db, write=True)
+    con = open_db(db, write=True)
     try:
         full_id = record_verdict(con, alert_id, status, note, analyst or getpass.getuser())
     except AlertNotFound as exc:

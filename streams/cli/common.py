@@ -1,15 +1,19 @@
 """What the ``chainwatch`` commands share: one stdout console, one stderr console, one way to fail, one
-way to read ``--since``."""
+way to read ``--since``, one way to open the database."""
 
 from __future__ import annotations
 
 import re
 import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.text import Text
+
+from streams.settings import load_settings
 
 # Piped output (CI logs, `| less`) gets a wide page rather than rich's 80-column default, so the
 # chain timelines stay readable.
@@ -43,3 +47,28 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
                 "(2026-01-05, 2026-01-05T09:00:00Z)"
             ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def open_db(db: Path | None, *, write: bool = False) -> duckdb.DuckDBPyConnection:
+    """The database ``--db`` names (else CHAINWATCH_DB_PATH): read-only, or through the store to write."""
+    path = db or load_settings().db_path
+    if not path.is_file():
+        raise fail(
+            f"{path}: no such database; pass --db or create one with `chainwatch run` / `chainwatch load`"
+        )
+    if write:
+        from streams.store.database import Store
+
+        try:
+            # applies the DDL (verdicts, the suppression columns); verdicts are not part of the hash-chained
+            # trail, so an analyst needs no integrity key
+            return Store(path, audit_trail=False).con
+        except duckdb.IOException as exc:
+            raise fail(
+                f"cannot open {path} for writing ({exc}); another process (the loader?) holds it: "
+                "record the verdict when it is stopped, or on its host"
+            ) from None
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as exc:
+        raise fail(f"cannot open {path}: {exc}") from None

@@ -188,7 +188,7 @@ def schema_export(
 
 
 def _register_commands() -> None:
-    from streams.cli import alerts, db, detectors, kafka, model, receive, verify, worker
+    from streams.cli import alerts, db, detectors, evaluate, kafka, model, receive, tools, verify, worker
 
     detectors.register(app)
     worker.register(app)
@@ -198,6 +198,8 @@ def _register_commands() -> None:
     db.register(app)  # export --parquet, db views (docs/data-dictionary.md)
     receive.register(app)  # receive: the OTLP/HTTP receiver (docs/telemetry.md)
     model.register(app)  # model train/evaluate/show/promote/simulate (docs/models.md)
+    evaluate.register(app)  # evaluate: detection quality on labelled runs (docs/detectors-guide.md)
+    tools.register(app)  # tools: the tools seen, their capabilities and why (docs/detectors-guide.md)
 
 
 _register_commands()

@@ -248,7 +248,8 @@ class Store:
 _STORAGE_ONLY_COLUMNS = frozenset({"integrity_seq", "prev_hash", "row_hash"})
 
 
-def _event_from_row(kind: str, row: dict[str, Any]) -> AnyEvent:
+def event_from_row(kind: str, row: dict[str, Any]) -> AnyEvent:
+    """A stored row (of `events` when kind is "event", of `credentials` when "credential") as its event."""
     from schemas.events import event_from_dict
 
     # The integrity columns (streams/store/integrity.py) belong to the stored row, not to the event.
@@ -310,6 +311,6 @@ def load_events(store: Store, since: datetime | None = None) -> list[AnyEvent]:
         cursor = store.con.execute(f"SELECT * FROM {table} {where}", params)
         names = [d[0] for d in cursor.description]
         for row in cursor.fetchall():
-            events.append(_event_from_row(kind, dict(zip(names, row, strict=True))))
+            events.append(event_from_row(kind, dict(zip(names, row, strict=True))))
     events.sort(key=lambda e: e.event_time)
     return events
