@@ -26,7 +26,7 @@ _ENGINE_MODULES = {"base", "context", "engine", "expr", "registry", "rules", "ca
 RULE_SUFFIXES = (".yml", ".yaml")
 # Packages of detectors/ that are not catalog families: the models need a model file, so the engine's
 # builder adds them when one is configured (detectors.models.model_detectors).
-_NOT_FAMILIES = {"models"}
+_NOT_FAMILIES = {"models", "identity", "sigma"}
 
 
 class DetectorLoadError(ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ import pytest
 from tests.kafka_support import kafka_broker  # noqa: F401  (session fixture: one real broker per run)
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# Beside the main checkout; CHAINWATCH_SHARED_DATA points elsewhere (a git worktree sits one level deeper).
+SHARED_DATA = Path(os.environ.get("CHAINWATCH_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

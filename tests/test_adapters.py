@@ -16,8 +16,9 @@ from schemas.adapters import ADAPTERS, DeadLetter, Parsed, cloudtrail, detect_fo
 from schemas.events import MAX_TEXT, CredentialEvent, SessionEvent, ToolCall, event_from_json, event_to_json
 from schemas.ids import record_id
 from schemas.types import CredentialAction, Decision, Environment, Outcome, SessionAction
+from tests.conftest import SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA
 STRATUS = SHARED / "cloudtrail" / "stratus-red-team"
 TAU_BENCH = SHARED / "transcripts" / "tau-bench" / "gpt-4o-airline.json"
 STRATUS_FILES = sorted(STRATUS.glob("*.json")) if STRATUS.is_dir() else []

@@ -23,9 +23,10 @@ from schemas.adapters import parse_bytes
 from schemas.alerts import Alert
 from schemas.events import EVENT_TYPES, AnyEvent
 from streams.simulator.workload import simulate
+from tests.conftest import SHARED_DATA as CONFTEST_SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+SHARED_DATA = CONFTEST_SHARED_DATA
 TAU_AIRLINE = SHARED_DATA / "transcripts" / "tau-bench" / "gpt-4o-airline.json"
 KNOWN_FP_FILE = Path(__file__).with_name("known_false_positives.yml")
 CORPORA = ("simulator", "tau-bench")

@@ -17,8 +17,9 @@ from detectors.engine import Engine, Output, Runner
 from detectors.registry import Catalog, load_catalog
 from schemas.adapters import DeadLetter, parse_bytes
 from schemas.events import AnyEvent
+from tests.conftest import SHARED_DATA
 
-STRATUS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cloudtrail" / "stratus-red-team"
+STRATUS = SHARED_DATA / "cloudtrail" / "stratus-red-team"
 
 HARVEST = ("credential.secret_read_burst", "behaviour.machine_speed_sensitive")
 AUDIT = ("evasion.audit_logging_disabled",)

@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from detectors.base import EventDetector, Signal
+from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
 from detectors.vocab import SHARE_APIS, own_account, shared_with
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Outcome, Severity
+from schemas.types import IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 
@@ -34,6 +34,7 @@ class CrossAccountShare(EventDetector):
     title: ClassVar[str] = "Snapshot or image shared with another AWS account"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = PRINCIPALS  # every principal but AWS services
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI02", "T2"), owasp_nhi=("NHI6",), mitre_attack=("T1537",)
     )

@@ -31,12 +31,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from detectors.base import KeyKind, Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.helpers import destination_tokens, harvest, looks_instructive, sensitive_kind, token_rank
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Severity
+from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
 MAX_TOKENS = 64
@@ -48,6 +48,8 @@ class TaintedAction(StatefulDetector):
     title: ClassVar[str] = "Sensitive action steered by injected content"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI01", "ASI02", "T6", "T2"), mitre_attack=("T1565", "T1048", "T1657")
     )
