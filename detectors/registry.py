@@ -49,7 +49,9 @@ def _module_detectors(module: ModuleType) -> list[type[Detector]]:
 
 def _rule_files(root: Path) -> Iterable[tuple[Path, str]]:
     for path in sorted(root.rglob("*")):
-        if path.suffix in RULE_SUFFIXES and path.is_file() and "__pycache__" not in path.parts:
+        # data/ folders hold tables that detectors read (detectors/cloud/data/sensitive_apis.yml), not rules
+        skipped = "__pycache__" in path.parts or "data" in path.relative_to(root).parts
+        if path.suffix in RULE_SUFFIXES and path.is_file() and not skipped:
             relative = path.relative_to(root).with_suffix("")
             yield path, ".".join(relative.parts)
 

@@ -104,6 +104,11 @@ SEVERITY_RANK: dict[Severity, int] = {
 
 SEVERITY_BY_RANK: dict[int, Severity] = {rank: severity for severity, rank in SEVERITY_RANK.items()}
 
+
+def lower_severity(severity: Severity, steps: int = 1) -> Severity:
+    """``steps`` ranks lower, never below info."""
+    return SEVERITY_BY_RANK[max(0, SEVERITY_RANK[severity] - steps)]
+
 # Base risk of a finding by severity, before environment and blast-radius weighting.
 SEVERITY_RISK: dict[Severity, float] = {
     Severity.INFO: 5.0,

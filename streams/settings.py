@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from detectors.base import Detector
 from detectors.engine import Engine, EngineSettings
+from detectors.identity import IdentityResolver, load_identities
 
 # The `delivery` block: alert sinks, spool and suppression (docs/alerts.md).
 SeverityName = Literal["info", "low", "medium", "high", "critical"]
@@ -187,6 +188,11 @@ class EngineConfig(BaseModel):
     rules_dirs: list[Path] = Field(
         default_factory=list, description="Extra folders of rule files (hot-reloaded)."
     )
+    identities_file: Path | None = Field(
+        None,
+        description="YAML file saying which principals are agents, people, CI or services (issue 13, "
+        "docs/detectors-guide.md#identity-kinds); unset: the documented heuristics alone decide.",
+    )
     model_path: Path | None = Field(
         None,
         description="Anomaly model file (`chainwatch model train`); loaded lazily, re-read when it "
@@ -241,7 +247,18 @@ def build_engine(settings: Settings) -> Engine:
     from detectors.registry import load_catalog
 
     catalog = load_catalog(settings.engine.rules_dirs)
-    return Engine(catalog.detectors + model_detectors_for(settings), settings.engine.engine_settings())
+    return Engine(
+        catalog.detectors + model_detectors_for(settings),
+        settings.engine.engine_settings(),
+        identities=identity_resolver_for(settings),
+    )
+
+
+def identity_resolver_for(settings: Settings) -> IdentityResolver:
+    """The identities file's rules before the heuristics (CHAINWATCH_ENGINE__IDENTITIES_FILE); a broken file
+    raises IdentityFileError naming the entry and the fix."""
+    path = settings.engine.identities_file
+    return IdentityResolver(load_identities(path) if path is not None else None)
 
 
 def model_detectors_for(settings: Settings) -> list[Detector]:

@@ -55,6 +55,8 @@ class AuditLoggingDisabled(EventDetector):
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not isinstance(event, ToolCall):
             return ()
+        if event.outcome == Outcome.ERROR:
+            return ()  # the call failed for another reason than a denial (no such trail): nothing changed
         found = audit_tampering(event)
         if found is None:
             return ()

@@ -16,6 +16,7 @@ still fires (a copy may already have been made).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -27,6 +28,7 @@ from schemas.events import AnyEvent, ToolCall
 from schemas.types import IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
+ACCOUNT_ID = re.compile(r"\d{12}")
 
 
 class CrossAccountShare(EventDetector):
@@ -46,10 +48,11 @@ class CrossAccountShare(EventDetector):
     actions: ClassVar[frozenset[str] | None] = SHARE_APIS
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        if not isinstance(event, ToolCall) or event.outcome == Outcome.DENIED:
+        if not isinstance(event, ToolCall) or event.outcome in (Outcome.DENIED, Outcome.ERROR):
             return ()
         own = own_account(event)
-        foreign = [a for a in shared_with(event) if a != "all" and a != own]
+        # An account id (12 digits) or an organization/OU ARN; other values are no account (a typo, a test).
+        foreign = [a for a in shared_with(event) if a != own and (ACCOUNT_ID.fullmatch(a) or a.startswith("arn:"))]
         if not foreign:
             return ()
         what = (

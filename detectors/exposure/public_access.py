@@ -47,7 +47,7 @@ class PublicAccess(EventDetector):
     actions: ClassVar[frozenset[str] | None] = EXPOSURE_APIS | {"exec", "run", "shell"}
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        if not isinstance(event, ToolCall) or event.outcome == Outcome.DENIED:
+        if not isinstance(event, ToolCall) or event.outcome in (Outcome.DENIED, Outcome.ERROR):
             return ()
         found = public_exposure(event)
         if found is None:

@@ -7,7 +7,7 @@ from detectors.base import Detector
 from detectors.context import KeyContext
 from detectors.identity.resolver import IdentityResolver, Resolution
 from schemas.events import AnyEvent
-from schemas.types import SEVERITY_BY_RANK, SEVERITY_RANK, IdentityKind, Severity
+from schemas.types import IdentityKind, Severity, lower_severity
 
 
 def identify(resolver: IdentityResolver, ctx: KeyContext, event: AnyEvent) -> None:
@@ -36,7 +36,7 @@ def judged_severity(detector: Detector, kind: str | None, severity: Severity) ->
     kind = kind or IdentityKind.UNKNOWN
     if kind in detector.judges or kind not in detector.judges_unsure:
         return severity, None
-    lowered = SEVERITY_BY_RANK[max(SEVERITY_RANK[Severity.INFO], SEVERITY_RANK[severity] - 1)]
+    lowered = lower_severity(severity)
     return (
         lowered,
         f"judged one severity step lower ({severity} -> {lowered}): the principal's kind is {kind}",
