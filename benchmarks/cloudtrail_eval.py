@@ -68,6 +68,7 @@ def replay_records(records: list[dict[str, Any]], engine: Engine, origin: str) -
 class StratusResult:
     alerts: Score
     per_technique: dict[str, int] = field(default_factory=dict)  # technique -> alerts on its calls
+    by_detector: dict[str, set[str]] = field(default_factory=dict)  # detector -> techniques it alerted on
     off_target: Counter[str] = field(default_factory=Counter)  # detector -> alerts without an attack call
 
 
@@ -96,6 +97,7 @@ def evaluate_stratus(root: Path, make_engine: EngineFactory) -> StratusResult:
         file_score = score(output.alerts, file_labels)
         result.per_technique[path.stem] = file_score.detections_on_positive
         for alert in output.alerts:
+            result.by_detector.setdefault(alert.detector_id, set()).add(path.stem)
             if not any(file_labels.get(record_of(e), Label(False)).positive for e in alert.event_ids):
                 result.off_target[alert.detector_id] += 1
     result.alerts = score(alerts, labels)
@@ -124,7 +126,12 @@ def panther_records(root: Path) -> Iterable[tuple[str, str, bool, Any]]:
             continue
         for n, test in enumerate(rule.get("Tests") or []):
             record_id = f"panther:{path.stem}:{n}"
-            yield record_id, f"{rule.get('RuleID')}: {test.get('Name')}", bool(test["ExpectedResult"]), test.get("Log")
+            yield (
+                record_id,
+                f"{rule.get('RuleID')}: {test.get('Name')}",
+                bool(test["ExpectedResult"]),
+                test.get("Log"),
+            )
 
 
 def _check(finding: Finding | Alert) -> str:
@@ -189,11 +196,30 @@ def engine_factory(identities: Path | None, sigma: Path | None) -> EngineFactory
     if sigma is not None:
         from detectors.sigma import load_sigma_rules
 
-        loaded = load_sigma_rules([sigma])
+        loaded = load_sigma_rules([sigma], taken_ids=[d.id for d in detectors])
         detectors += loaded.detectors
         print(f"sigma: {len(loaded.detectors)} rule(s) loaded, {len(loaded.skipped)} not translatable")
+        for skipped in loaded.skipped:
+            print(f"  not translated: {Path(skipped.path).name}: {skipped.reason}")
     resolver = IdentityResolver(load_identities(identities) if identities else None)
     return lambda: Engine(detectors, identities=resolver)
+
+
+def sigma_report(stratus: StratusResult | None, panther: PantherResult | None) -> None:
+    """Per Sigma rule: the Stratus techniques it alerted on, the Panther records it flagged."""
+    print("## Sigma rules (sigma.*): what fired")
+    ids = sorted(
+        {d for d in (stratus.by_detector if stratus else {}) if d.startswith("sigma.")}
+        | {d.split("/")[0] for d in (panther.flagged_by if panther else {}) if d.startswith("sigma.")}
+        | {d.split("/")[0] for d in (panther.false_by if panther else {}) if d.startswith("sigma.")}
+    )
+    print("| rule | Stratus techniques alerted | Panther should-alert flagged | Panther benign flagged |")
+    print("|---|---|---|---|")
+    for rule in ids:
+        techniques = sorted(stratus.by_detector.get(rule, ())) if stratus else []
+        good = panther.flagged_by.get(rule, 0) if panther else 0
+        bad = panther.false_by.get(rule, 0) if panther else 0
+        print(f"| {rule} | {', '.join(t.split('.', 2)[-1] for t in techniques) or '-'} | {good} | {bad} |")
 
 
 def report(stratus: StratusResult | None, panther: PantherResult | None, *, verbose: bool) -> None:
@@ -201,13 +227,16 @@ def report(stratus: StratusResult | None, panther: PantherResult | None, *, verb
         s = stratus.alerts
         print("## Stratus Red Team (35 techniques)")
         print(f"techniques alerted on their own calls: {s.groups_found}/{len(s.groups)}")
-        print(f"alerts: {s.detections}; holding an attack call: {s.detections_on_positive} ({s.precision:.1%})")
+        print(
+            f"alerts: {s.detections}; holding an attack call: {s.detections_on_positive} ({s.precision:.1%})"
+        )
         missing = sorted(t for t, found in s.groups.items() if not found)
         print(f"techniques without an alert: {', '.join(missing) or 'none'}")
         if stratus.off_target:
-            print("alerts without an attack call, by detector: " + ", ".join(
-                f"{d} {n}" for d, n in stratus.off_target.most_common()
-            ))
+            print(
+                "alerts without an attack call, by detector: "
+                + ", ".join(f"{d} {n}" for d, n in stratus.off_target.most_common())
+            )
     if panther is not None:
         print("## Panther rule tests")
         print("| flagged by | should-alert flagged | benign look-alikes flagged |")
@@ -230,12 +259,20 @@ def report(stratus: StratusResult | None, panther: PantherResult | None, *, verb
             print("benign flagged:")
             for record in f.false_flags:
                 print(f"  - {panther.names[record]}")
-            print("benign flagged, by detector: " + ", ".join(f"{d} {n}" for d, n in panther.false_by.most_common()))
-            print("should-alert flagged, by detector: " + ", ".join(f"{d} {n}" for d, n in panther.flagged_by.most_common()))
+            print(
+                "benign flagged, by detector: "
+                + ", ".join(f"{d} {n}" for d, n in panther.false_by.most_common())
+            )
+            print(
+                "should-alert flagged, by detector: "
+                + ", ".join(f"{d} {n}" for d, n in panther.flagged_by.most_common())
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--shared", type=Path, default=default_shared(), help="the shared data folder")
     parser.add_argument("--identities", type=Path, help="an identities file (default: heuristics only)")
     parser.add_argument("--sigma", type=Path, help="also run the Sigma rules of this folder")
@@ -244,12 +281,17 @@ def main(argv: list[str] | None = None) -> int:
     stratus_root = args.shared / "cloudtrail" / "stratus-red-team"
     panther_root = args.shared / "cloudtrail" / "panther" / "rules"
     if not stratus_root.is_dir() and not panther_root.is_dir():
-        print(f"no CloudTrail corpora under {args.shared} (set --shared or CHAINWATCH_SHARED_DATA)", file=sys.stderr)
+        print(
+            f"no CloudTrail corpora under {args.shared} (set --shared or CHAINWATCH_SHARED_DATA)",
+            file=sys.stderr,
+        )
         return 2
     make_engine = engine_factory(args.identities, args.sigma)
     stratus = evaluate_stratus(stratus_root, make_engine) if stratus_root.is_dir() else None
     panther = evaluate_panther(panther_root, make_engine) if panther_root.is_dir() else None
     report(stratus, panther, verbose=args.verbose)
+    if args.sigma is not None:
+        sigma_report(stratus, panther)
     return 0
 
 

@@ -52,7 +52,9 @@ class CrossAccountShare(EventDetector):
             return ()
         own = own_account(event)
         # An account id (12 digits) or an organization/OU ARN; other values are no account (a typo, a test).
-        foreign = [a for a in shared_with(event) if a != own and (ACCOUNT_ID.fullmatch(a) or a.startswith("arn:"))]
+        foreign = [
+            a for a in shared_with(event) if a != own and (ACCOUNT_ID.fullmatch(a) or a.startswith("arn:"))
+        ]
         if not foreign:
             return ()
         what = (
