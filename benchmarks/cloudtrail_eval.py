@@ -144,7 +144,8 @@ def _check(finding: Finding | Alert) -> str:
 _CANONICAL_KEYS = {
     key.lower(): key
     for key in (
-        "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
+        "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
+        "sourceIPAddress",
         "userAgent", "requestParameters", "responseElements", "additionalEventData", "requestID", "eventID",
         "readOnly", "eventType", "managementEvent", "recipientAccountId", "eventCategory", "errorCode",
         "errorMessage", "resources", "sessionCredentialFromConsole",
@@ -194,7 +195,7 @@ def evaluate_panther(root: Path, make_engine: EngineFactory) -> PantherResult:
 def engine_factory(identities: Path | None, sigma: Path | None) -> EngineFactory:
     detectors: list[Detector] = list(load_catalog().detectors)
     if sigma is not None:
-        from detectors.sigma import load_sigma_rules
+        from detectors.sigma_rules import load_sigma_rules
 
         loaded = load_sigma_rules([sigma], taken_ids=[d.id for d in detectors])
         detectors += loaded.detectors

@@ -26,7 +26,7 @@ _ENGINE_MODULES = {"base", "context", "engine", "expr", "registry", "rules", "ca
 RULE_SUFFIXES = (".yml", ".yaml")
 # Packages of detectors/ that are not catalog families: the models need a model file, so the engine's
 # builder adds them when one is configured (detectors.models.model_detectors).
-_NOT_FAMILIES = {"models", "identity", "sigma"}
+_NOT_FAMILIES = {"models", "identity", "sigma_rules"}
 
 
 class DetectorLoadError(ValueError):
@@ -142,6 +142,9 @@ def _family(package: ModuleType, family: str | None) -> list[type[Detector]]:
 
 
 def kind_of(detector: Detector) -> str:
+    sigma = getattr(detector, "sigma", None)
+    if isinstance(sigma, dict) and sigma:
+        return f"sigma:{getattr(detector, 'correlation_type', 'rule')}"
     if isinstance(detector, RuleDetector):
         return f"rule:{detector.rule_type}"
     for kind, name in ((EventDetector, "event"), (StatefulDetector, "stateful"), (CloseDetector, "on_close")):

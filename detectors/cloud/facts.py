@@ -186,9 +186,9 @@ class CallFacts:
                 stack.extend(item)
             elif isinstance(item, dict):
                 expiration = item.get("Expiration")
-                if str(item.get("Status", "")).lower() == "enabled" and isinstance(expiration, dict):
-                    if _small_number(expiration.get("Days")):
-                        return True
+                enabled = str(item.get("Status", "")).lower() == "enabled"
+                if enabled and isinstance(expiration, dict) and _small_number(expiration.get("Days")):
+                    return True
                 stack.extend(v for v in item.values() if isinstance(v, dict | list))
         return False
 

@@ -11,18 +11,22 @@ as untranslatable.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from detectors.base import KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.sigma.fields import read_field
-from detectors.sigma.matcher import Predicate
+from detectors.sigma_rules.fields import read_field
+from detectors.sigma_rules.matcher import Predicate
 from schemas.events import AnyEvent, ToolCall
 
 MAX_GROUPS = 128
 MAX_ITEMS = 256
-_OPS = {"gte": lambda a, b: a >= b, "gt": lambda a, b: a > b, "eq": lambda a, b: a == b}
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "gte": lambda a, b: a >= b,
+    "gt": lambda a, b: a > b,
+    "eq": lambda a, b: a == b,
+}
 
 
 class SigmaCorrelationDetector(StatefulDetector):
@@ -103,5 +107,6 @@ class SigmaCorrelationDetector(StatefulDetector):
 
 
 def correlation_detector(attrs: dict[str, Any]) -> SigmaCorrelationDetector:
-    cls = type(f"SigmaCorrelation_{attrs['id'].replace('.', '_')}", (SigmaCorrelationDetector,), attrs)
+    name = f"SigmaCorrelation_{attrs['id'].replace('.', '_')}"
+    cls: type[SigmaCorrelationDetector] = type(name, (SigmaCorrelationDetector,), attrs)
     return cls()

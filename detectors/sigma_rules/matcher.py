@@ -1,7 +1,7 @@
 """A Sigma rule's condition compiled to a Python predicate over chainwatch events (no query language).
 
-pySigma parses the rule and applies the field mapping (``detectors.sigma.pipeline``); this module walks the
-resulting condition tree once and builds closures. Semantics: strings match case-insensitively unless the
+pySigma parses the rule and applies the field mapping (``detectors.sigma_rules.pipeline``); this module walks
+the resulting condition tree once and builds closures. Semantics: strings match case-insensitively unless the
 rule says ``|cased``; ``*``/``?`` are wildcards; a list-valued field matches when any element does; an object
 compared with a string is compared as its compact JSON (so ``requestParameters|contains: 'Suspended'`` works);
 ``null`` means the field is absent; ``|re`` searches (unanchored) with the rule's flags; ``|cidr``,
@@ -20,7 +20,6 @@ from typing import Any
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
-    ConditionItem,
     ConditionNOT,
     ConditionOR,
     ConditionValueExpression,
@@ -42,7 +41,7 @@ from sigma.types import (
     SigmaType,
 )
 
-from detectors.sigma.fields import chainwatch_path, read_field
+from detectors.sigma_rules.fields import chainwatch_path, read_field
 from schemas.events import AnyEvent
 
 Predicate = Callable[[AnyEvent], bool]
@@ -173,7 +172,7 @@ def _field_predicate(field: str, value: SigmaType) -> Predicate:
     return predicate
 
 
-Node = ConditionItem | ConditionFieldEqualsValueExpression | ConditionValueExpression | None
+Node = Any  # a pySigma condition tree node (ConditionAND/OR/NOT, field or value expressions)
 
 
 def compile_condition(node: Node) -> Predicate:

@@ -11,7 +11,7 @@ from sigma.rule import SigmaRule, SigmaRuleBase
 
 from detectors.base import EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.sigma.matcher import Predicate, Prefilter
+from detectors.sigma_rules.matcher import Predicate, Prefilter
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Maturity, Severity
@@ -89,5 +89,5 @@ def rule_detector(
     attrs = sigma_metadata(rule, detector_id, path)
     attrs["predicate"] = staticmethod(predicate)
     attrs["prefilter"] = staticmethod(prefilter)
-    cls = type(f"Sigma_{detector_id.replace('.', '_')}", (SigmaRuleDetector,), attrs)
+    cls: type[SigmaRuleDetector] = type(f"Sigma_{detector_id.replace('.', '_')}", (SigmaRuleDetector,), attrs)
     return cls()

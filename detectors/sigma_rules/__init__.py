@@ -4,6 +4,6 @@ stream, in replays and in ``chainwatch detectors backtest`` beside the catalog. 
 translated are reported with the reason. ``docs/sigma.md`` says what translates and what does not.
 Not a detector family: the rules are the user's, loaded from the folders given in the settings."""
 
-from detectors.sigma.loader import SigmaLoad, Skipped, load_sigma_rules
+from detectors.sigma_rules.loader import SigmaLoad, Skipped, load_sigma_rules
 
 __all__ = ["SigmaLoad", "Skipped", "load_sigma_rules"]

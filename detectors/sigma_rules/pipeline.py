@@ -6,20 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sigma.exceptions import SigmaTransformationError
-from sigma.processing.conditions import ExcludeFieldCondition
+from sigma.processing.conditions.fields import ExcludeFieldCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-from sigma.processing.transformations import (
-    DetectionItemFailureTransformation,
+from sigma.processing.transformations.failure import DetectionItemFailureTransformation
+from sigma.processing.transformations.fields import (
     FieldMappingTransformation,
     FieldPrefixMappingTransformation,
 )
 from sigma.rule import SigmaDetectionItem
 
-from detectors.sigma.fields import EXACT, MAPPED_PATTERNS, PREFIXES
+from detectors.sigma_rules.fields import EXACT, MAPPED_PATTERNS, PREFIXES
 
 
 @dataclass
-class UnknownFieldFailure(DetectionItemFailureTransformation):
+class UnknownFieldFailure(DetectionItemFailureTransformation):  # type: ignore[misc]
     """Names the field that has no chainwatch equivalent (pySigma's own failure has a fixed message)."""
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> None:
@@ -35,7 +35,7 @@ class UnknownFieldFailure(DetectionItemFailureTransformation):
 
 
 def cloudtrail_pipeline() -> ProcessingPipeline:
-    """CloudTrail names -> chainwatch paths (``detectors.sigma.fields``), then refuse anything unmapped."""
+    """CloudTrail names -> chainwatch paths (``detectors.sigma_rules.fields``); refuse anything unmapped."""
     known = ", ".join(sorted(EXACT)) + ", " + ", ".join(f"{p}*" for p in PREFIXES)
     return ProcessingPipeline(
         name="chainwatch CloudTrail",

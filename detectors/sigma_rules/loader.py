@@ -14,11 +14,11 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule, SigmaRuleBase
 
 from detectors.base import Detector
-from detectors.sigma.correlation import _OPS, correlation_detector
-from detectors.sigma.fields import chainwatch_path
-from detectors.sigma.matcher import Predicate, Untranslatable, action_prefilter, compile_condition
-from detectors.sigma.pipeline import cloudtrail_pipeline
-from detectors.sigma.rule_detector import rule_detector, sigma_metadata
+from detectors.sigma_rules.correlation import _OPS, correlation_detector
+from detectors.sigma_rules.fields import chainwatch_path
+from detectors.sigma_rules.matcher import Predicate, Untranslatable, action_prefilter, compile_condition
+from detectors.sigma_rules.pipeline import cloudtrail_pipeline
+from detectors.sigma_rules.rule_detector import rule_detector, sigma_metadata
 
 RULE_SUFFIXES = (".yml", ".yaml")
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -70,13 +70,14 @@ def _check_logsource(rule: SigmaRule) -> None:
     source = rule.logsource
     if (source.product or "").lower() != "aws" or (source.service or "cloudtrail").lower() != "cloudtrail":
         raise Untranslatable(
-            f"logsource product={source.product} service={source.service}: chainwatch maps aws/cloudtrail only"
+            f"logsource product={source.product} service={source.service}: "
+            "chainwatch maps aws/cloudtrail only"
         )
 
 
 def load_sigma_rules(dirs: Iterable[Path], taken_ids: Iterable[str] = ()) -> SigmaLoad:
-    """Every Sigma rule file under ``dirs`` (``*.yml``, ``*.yaml``, recursively). Ids are ``sigma.<file name>``
-    (``sigma.<file name>_<n>`` for the n-th rule of a multi-document file)."""
+    """Every Sigma rule file under ``dirs`` (``*.yml``, ``*.yaml``, recursively). Ids are
+    ``sigma.<file name>`` (``sigma.<file name>_<n>`` for the n-th rule of a multi-document file)."""
     result = SigmaLoad()
     parsed: list[_Parsed] = []
     seen = set(taken_ids)
