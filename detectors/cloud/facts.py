@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from detectors import vocab
+from detectors.expr import read_path
 from schemas.events import ToolCall
 
 # Instance families for accelerated computing (GPU, inference, training, FPGA) and bare metal: rare in most
@@ -243,3 +244,27 @@ _CONTEXT_KEYS = frozenset(
         "user_identity",
     }
 )
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+
+
+class CallView:
+    """What a table condition reads: the event's fields, and ``facts``."""
+
+    def __init__(self, event: ToolCall) -> None:
+        self._event = event
+        self.facts = CallFacts(event)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._event, name)
+
+
+def render(template: str, view: CallView) -> str:
+    def value(match: re.Match[str]) -> str:
+        found = read_path(view, tuple(match[1].split(".")))
+        if isinstance(found, list | tuple):
+            return ", ".join(str(v) for v in found) or "-"
+        return "-" if found is None else str(found)
+
+    return _PLACEHOLDER.sub(value, template)

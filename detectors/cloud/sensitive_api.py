@@ -17,43 +17,19 @@ one of your own).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import PRINCIPALS, Signal, StatefulDetector
-from detectors.cloud.facts import CallFacts
+from detectors.cloud.facts import CallView, render
 from detectors.cloud.table import ANY, ApiCheck, index_by_action, load_table
 from detectors.cloud.teardown import CREATE_PREFIXES, cleanup_of, is_create, remember_created
 from detectors.context import KeyContext
-from detectors.expr import read_path
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import IdentityKind, Outcome, Severity, lower_severity
 
 WHY = __doc__ or ""
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
-
-
-class _CallView:
-    """What a condition reads: the event's fields, and ``facts``."""
-
-    def __init__(self, event: ToolCall) -> None:
-        self._event = event
-        self.facts = CallFacts(event)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._event, name)
-
-
-def _render(template: str, view: _CallView) -> str:
-    def value(match: re.Match[str]) -> str:
-        found = read_path(view, tuple(match[1].split(".")))
-        if isinstance(found, list | tuple):
-            return ", ".join(str(v) for v in found) or "-"
-        return "-" if found is None else str(found)
-
-    return _PLACEHOLDER.sub(value, template)
 
 
 class SensitiveApi(StatefulDetector):
@@ -87,7 +63,7 @@ class SensitiveApi(StatefulDetector):
         checks = [c for c in candidates if c.covers(event.tool, event.action)]
         if not checks:
             return state, ()
-        view = _CallView(event)
+        view = CallView(event)
         signals = []
         for check in checks:
             signal = self._judge(check, view, state, ctx)
@@ -96,7 +72,7 @@ class SensitiveApi(StatefulDetector):
         return state, signals
 
     def _judge(
-        self, check: ApiCheck, view: _CallView, state: dict[str, Any], ctx: KeyContext
+        self, check: ApiCheck, view: CallView, state: dict[str, Any], ctx: KeyContext
     ) -> Signal | None:
         event: ToolCall = view._event
         attempt = event.outcome != Outcome.SUCCESS
@@ -123,7 +99,7 @@ class SensitiveApi(StatefulDetector):
                 details["teardown_note"] = "a delete by automation (infrastructure-as-code, CI): a finding"
         return Signal.of(
             [event],
-            title=_render(check.title, view),
+            title=render(check.title, view),
             severity=severity,
             details=details,
             mappings=check.mappings,

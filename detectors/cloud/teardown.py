@@ -22,7 +22,6 @@ from schemas.types import Outcome
 
 MAX_CREATED = 512
 CREATE_PREFIXES = ("Create", "Run", "Put", "Register", "Allocate", "Import", "Copy", "Request")
-DELETE_PREFIXES = (*vocab.DESTRUCTIVE_API_PREFIXES, "Deregister", "Release", "Remove", "Schedule", "Disable")
 _ID_KEY = re.compile(r"(?:Name|Id|Ids|Identifier|Arn|ARN|^name|^key|^bucketName)$")
 _SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")  # Secrets Manager appends six characters to a secret's ARN
 _GENERIC = frozenset({"default", "true", "false", "none", "null", "all"})
@@ -60,6 +59,20 @@ def resource_ids(event: ToolCall) -> set[str]:
                 if isinstance(item, str):
                     found |= _ids_of(item)
     return found
+
+
+_DELETE_API = re.compile(r"^(Delete|Terminate|Purge|Destroy|Drop|BatchDelete)[A-Z]")
+_DELETE_TOOL = re.compile(r"^(delete|drop|destroy|purge|wipe|truncate|erase|terminate)(_|$)", re.I)
+
+
+def is_delete(tool: str, action: str) -> bool:
+    """A delete-like call: an AWS Delete*/Terminate*/Purge*/Destroy*/Drop*/BatchDelete* API (not the routine
+    ones of ``vocab.ROUTINE_DELETES``) or an agent tool named delete_*/drop_*/destroy_*/purge_* …"""
+    return bool(
+        (_DELETE_API.match(action) and action not in vocab.ROUTINE_DELETES)
+        or _DELETE_TOOL.match(action)
+        or _DELETE_TOOL.match(tool)
+    )
 
 
 def is_create(event: AnyEvent) -> bool:
