@@ -61,13 +61,14 @@ def facts_of(event: AnyEvent) -> PrincipalFacts:
     issuer = issuer if isinstance(issuer, dict) else {}
     arn = _text(identity.get("arn")) or (_text(event.agent_id) if event.source in AUDIT_LOG_SOURCES else "")
     role = _text(issuer.get("arn")) if _text(issuer.get("type")) == "Role" else ""
-    session_name = ""
+    session_name, role_name, role_path = "", "", ""
     match = _ASSUMED_ROLE.match(arn) or _FEDERATED.match(arn)
     if match:
         session_name = match["session"]
-        if not role and "role" in match.groupdict():
-            role = _text(event.principal)
-    role_name, role_path = "", ""
+        if "role" in match.groupdict():
+            role_name = match["role"]
+            principal = _text(event.principal)
+            role = role or (principal if ":role/" in principal else "")
     if role:
         resource = role.split(":", 5)[-1]  # role/path/Name
         parts = resource.split("/")
