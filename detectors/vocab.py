@@ -944,7 +944,8 @@ def backdoor_reason(event: ToolCall) -> Reason | None:
         return f"let {principal} invoke Lambda function {function}", Severity.HIGH
     if action == "UpdateFunctionCode":
         return f"replaced the code of Lambda function {function}", Severity.MEDIUM
-    response = args.get("response") if isinstance(args.get("response"), dict) else {}
+    raw_response = args.get("response")
+    response: dict[str, Any] = raw_response if isinstance(raw_response, dict) else {}
     if action == "UpdateFunctionConfiguration" and (args.get("layers") or response.get("layers")):
         # CloudTrail may log the layers only in the response (the adapter keeps their ARNs there)
         layers = texts(args.get("layers")) or texts(response.get("layers"))

@@ -109,6 +109,7 @@ def lower_severity(severity: Severity, steps: int = 1) -> Severity:
     """``steps`` ranks lower, never below info."""
     return SEVERITY_BY_RANK[max(0, SEVERITY_RANK[severity] - steps)]
 
+
 # Base risk of a finding by severity, before environment and blast-radius weighting.
 SEVERITY_RISK: dict[Severity, float] = {
     Severity.INFO: 5.0,
