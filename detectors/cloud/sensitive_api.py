@@ -27,7 +27,7 @@ from detectors.cloud.teardown import CREATE_PREFIXES, cleanup_of, is_create, rem
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import IdentityKind, Outcome, Severity, lower_severity
+from schemas.types import SEVERITY_RANK, IdentityKind, Outcome, Severity, lower_severity
 
 WHY = __doc__ or ""
 
@@ -64,12 +64,15 @@ class SensitiveApi(StatefulDetector):
         if not checks:
             return state, ()
         view = CallView(event)
-        signals = []
-        for check in checks:
-            signal = self._judge(check, view, state, ctx)
-            if signal is not None:
-                signals.append(signal)
-        return state, signals
+        signals = [s for check in checks if (s := self._judge(check, view, state, ctx)) is not None]
+        if len(signals) <= 1:
+            return state, signals
+        # One call, one finding (its id is a hash of detector, key and event): the gravest check speaks,
+        # the others are named in its details.
+        signals.sort(key=lambda s: (s.alert, SEVERITY_RANK[s.severity or Severity.INFO]), reverse=True)
+        first, rest = signals[0], signals[1:]
+        first.details["also_matched"] = [s.details["check"] for s in rest]
+        return state, [first]
 
     def _judge(
         self, check: ApiCheck, view: CallView, state: dict[str, Any], ctx: KeyContext
