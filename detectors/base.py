@@ -19,10 +19,18 @@ from typing import Any, ClassVar, Literal
 
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
-from schemas.types import Maturity, Severity
+from schemas.types import IdentityKind, Maturity, Severity
 
 KeyKind = Literal["session", "agent", "principal", "credential"]
 KEY_KINDS: tuple[KeyKind, ...] = ("session", "agent", "principal", "credential")
+
+# Which identity kinds a detector judges (issue 13). Agent-centric detectors (credential lifetime, task
+# scope, machine speed …) judge agents, and unknown principals one severity step lower; detectors of cloud
+# actions judge every principal but AWS services acting on their own.
+ALL_KINDS: frozenset[IdentityKind] = frozenset(IdentityKind)
+AGENTS: frozenset[IdentityKind] = frozenset({IdentityKind.AGENT})
+UNSURE_AGENTS: frozenset[IdentityKind] = frozenset({IdentityKind.UNKNOWN})
+PRINCIPALS: frozenset[IdentityKind] = ALL_KINDS - {IdentityKind.SERVICE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,10 @@ class Signal:
     session_id: str | None = None  # where the key is not a session: the session the evidence is from
     # Extra weight on the risk score (1.0 = as the severity says), e.g. a blast-radius ratio.
     risk_factor: float = 1.0
+    # Per-signal framework mappings, for detectors that run a table of checks (None: the detector's).
+    mappings: Mappings | None = None
+    # False: a building block, kept as a finding that never becomes an alert on its own.
+    alert: bool = True
 
     @classmethod
     def of(cls, events: Sequence[AnyEvent], **kwargs: Any) -> Signal:
@@ -72,6 +84,9 @@ class Detector:
     runbook: ClassVar[str]  # what the analyst should do first
     version: ClassVar[int] = 1
     key: ClassVar[KeyKind] = "session"
+    # Identity kinds judged at the detector's severity, and kinds judged one severity step lower.
+    judges: ClassVar[frozenset[IdentityKind]] = ALL_KINDS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = frozenset()
     # Index hints: the engine only calls the detector for events of these kinds/actions (None = all).
     kinds: ClassVar[frozenset[str] | None] = None
     actions: ClassVar[frozenset[str] | None] = None
@@ -95,6 +110,8 @@ class Detector:
             "severity": str(self.severity),
             "maturity": str(self.maturity),
             "key": self.key,
+            "judges": sorted(k.value for k in self.judges),
+            "judges_unsure": sorted(k.value for k in self.judges_unsure),
             "version": self.version,
             "mappings": self.mappings.model_dump(exclude={"schema_version"}),
             "runbook": self.runbook,

@@ -62,6 +62,9 @@ class KeyContext:
     agent_id: str | None = None
     parent_agent_id: str | None = None
     principal: str | None = None
+    identity_kind: str | None = None  # agent | human | automation | service | unknown (issue 13)
+    identity_reason: str | None = None
+    identity_from_file: bool = False
     task: str | None = None
     task_scope: tuple[str, ...] | None = None
     permission_mode: str | None = None
@@ -231,6 +234,9 @@ class KeyContext:
             "agent_id": self.agent_id,
             "parent_agent_id": self.parent_agent_id,
             "principal": self.principal,
+            "identity_kind": self.identity_kind,
+            "identity_reason": self.identity_reason,
+            "identity_from_file": self.identity_from_file,
             "task": self.task,
             "task_scope": list(self.task_scope) if self.task_scope is not None else None,
             "permission_mode": self.permission_mode,
@@ -263,6 +269,9 @@ class KeyContext:
             agent_id=data.get("agent_id"),
             parent_agent_id=data.get("parent_agent_id"),
             principal=data.get("principal"),
+            identity_kind=data.get("identity_kind"),
+            identity_reason=data.get("identity_reason"),
+            identity_from_file=data.get("identity_from_file", False),
             task=data.get("task"),
             task_scope=tuple(scope) if scope is not None else None,
             permission_mode=data.get("permission_mode"),

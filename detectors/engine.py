@@ -23,6 +23,8 @@ from detectors.base import (
 )
 from detectors.capabilities import Classification, Classifier
 from detectors.context import KeyContext, dt
+from detectors.identity import DEFAULT_RESOLVER, IdentityResolver
+from detectors.identity.keys import identify, judged_severity, judges
 from detectors.provenance.addressing import Addressing, ContentModel, addressing
 from detectors.provenance.state import Provenance
 from detectors.rules import ALLOWED_LATENESS, RuleDetector, SequenceRule
@@ -139,11 +141,13 @@ class Engine:
         self,
         detectors: Sequence[Detector],
         settings: EngineSettings | None = None,
+        identities: IdentityResolver | None = None,
         *,
         classifier: Classifier | None = None,
         content_model: ContentModel | None = None,
     ) -> None:
         self.settings = settings or EngineSettings()
+        self.identities = identities or DEFAULT_RESOLVER  # who each key's principal is (issue 13)
         # What each call can do (detectors/capabilities/) and how much outside content addresses the agent
         # (detectors/provenance/addressing.py; the shipped model unless one is given).
         self.classifier = classifier or Classifier()
@@ -273,10 +277,13 @@ class Engine:
             else:
                 state.max_time = when if state.max_time is None else max(state.max_time, when)
             ctx.observe(event, when)
+            identify(self.identities, ctx, event)
             ctx.call = self.classify(event) if isinstance(event, ToolCall) else None
             if scope == "session":
                 self._trust(ctx, event)
             for detector, stateful, slot in self._dispatch(scope, event):
+                if not judges(detector, ctx.identity_kind):
+                    continue
                 if stateful:
                     if late:
                         continue  # a late event cannot advance ordered state; it is counted above
@@ -302,7 +309,11 @@ class Engine:
         out = Output()
         for detector in self._per_scope[scope]:
             slot = detector.state_key or detector.id
-            if isinstance(detector, SequenceRule) and slot in state.detectors:
+            if (
+                isinstance(detector, SequenceRule)
+                and slot in state.detectors
+                and judges(detector, state.ctx.identity_kind)
+            ):
                 for signal in detector.advance(state.detectors[slot], now, state.ctx):
                     self._emit(detector, signal, state, out)
         return out
@@ -313,6 +324,8 @@ class Engine:
         ctx = state.ctx
         state.closed = True
         for detector in self._close[scope]:
+            if not judges(detector, ctx.identity_kind):
+                continue
             if isinstance(detector, SequenceRule):
                 rule_state = state.detectors.get(detector.state_key or detector.id)
                 signals: Iterable[Signal] = detector.close(rule_state, ctx) if rule_state else ()
@@ -347,7 +360,7 @@ class Engine:
     # -- findings to alerts
     def _emit(self, detector: Detector, signal: Signal, state: KeyState, out: Output) -> None:
         ctx = state.ctx
-        severity = signal.severity or detector.severity
+        severity, lowered = judged_severity(detector, ctx.identity_kind, signal.severity or detector.severity)
         weight = max(
             (
                 ENVIRONMENT_WEIGHT.get(Environment(e), 0.6)
@@ -364,6 +377,8 @@ class Engine:
         )
         ident = finding_id(detector.id, f"{ctx.key_kind}:{ctx.key}", signal.event_ids)
         details = dict(signal.details)
+        if lowered:
+            details["identity_note"] = lowered
         suppressed_by = self._suppression(detector, signal, state, ident)
         if suppressed_by:
             details["suppressed_by"] = suppressed_by
@@ -375,6 +390,7 @@ class Engine:
             session_id=session_id,
             agent_id=ctx.agent_id,
             principal=ctx.principal,
+            identity_kind=ctx.identity_kind,
             severity=severity,
             risk_score=risk,
             title=signal.title or detector.title,
@@ -383,15 +399,15 @@ class Engine:
             credential_ids=signal.credential_ids,
             first_seen=dt(signal.first_time),
             last_seen=dt(signal.last_time),
-            mappings=detector.mappings,
+            mappings=signal.mappings or detector.mappings,
             runbook=detector.runbook,
             details=details,
         )
         out.findings.append(Finding(finding_id=ident, maturity=detector.maturity, **common))
         state.findings += 1
         state.risk = max(state.risk, risk)
-        if detector.maturity == Maturity.EXPERIMENTAL:
-            return
+        if detector.maturity == Maturity.EXPERIMENTAL or not signal.alert:
+            return  # experimental detectors and building-block signals stay findings
         if ident in state.alerted:
             return  # the same chain never alerts twice
         if suppressed_by:
@@ -454,6 +470,8 @@ class Engine:
             agent_id=ctx.agent_id,
             parent_agent_id=ctx.parent_agent_id,
             principal=ctx.principal,
+            identity_kind=ctx.identity_kind,
+            identity_reason=ctx.identity_reason,
             task=ctx.task,
             task_scope=ctx.task_scope,
             started_at=started,

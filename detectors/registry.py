@@ -28,7 +28,7 @@ _ENGINE_MODULES = {
 RULE_SUFFIXES = (".yml", ".yaml")
 # Packages of detectors/ that are not catalog families: the models need a model file, so the engine's
 # builder adds them when one is configured (detectors.models.model_detectors).
-_NOT_FAMILIES = {"models", "capabilities", "provenance"}
+_NOT_FAMILIES = {"models", "identity", "sigma_rules", "capabilities", "provenance"}
 
 
 class DetectorLoadError(ValueError):
@@ -51,7 +51,9 @@ def _module_detectors(module: ModuleType) -> list[type[Detector]]:
 
 def _rule_files(root: Path) -> Iterable[tuple[Path, str]]:
     for path in sorted(root.rglob("*")):
-        if path.suffix in RULE_SUFFIXES and path.is_file() and "__pycache__" not in path.parts:
+        # data/ folders hold tables that detectors read (detectors/cloud/data/sensitive_apis.yml), not rules
+        skipped = "__pycache__" in path.parts or "data" in path.relative_to(root).parts
+        if path.suffix in RULE_SUFFIXES and path.is_file() and not skipped:
             relative = path.relative_to(root).with_suffix("")
             yield path, ".".join(relative.parts)
 
@@ -142,6 +144,9 @@ def _family(package: ModuleType, family: str | None) -> list[type[Detector]]:
 
 
 def kind_of(detector: Detector) -> str:
+    sigma = getattr(detector, "sigma", None)
+    if isinstance(sigma, dict) and sigma:
+        return f"sigma:{getattr(detector, 'correlation_type', 'rule')}"
     if isinstance(detector, RuleDetector):
         return f"rule:{detector.rule_type}"
     for kind, name in ((EventDetector, "event"), (StatefulDetector, "stateful"), (CloseDetector, "on_close")):

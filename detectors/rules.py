@@ -30,7 +30,7 @@ from detectors.context import KeyContext
 from detectors.expr import Expression, ExpressionError, compile_expression, read_path
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
-from schemas.types import Maturity, Severity
+from schemas.types import IdentityKind, Maturity, Severity
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -382,6 +382,22 @@ def _plain(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------- loading
+def _identity_kinds(name: str, data: dict[str, Any], field: str) -> frozenset[IdentityKind] | None:
+    """``judges: [agent]`` / ``judges_unsure: [unknown]``: the identity kinds a rule judges (issue 13)."""
+    if field not in data:
+        return None
+    values = data[field]
+    allowed = ", ".join(k.value for k in IdentityKind)
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise RuleError(name, _line(data, field), f"{field} must be a list of identity kinds ({allowed})")
+    try:
+        return frozenset(IdentityKind(v) for v in values)
+    except ValueError:
+        raise RuleError(
+            name, _line(data, field), f"{field}: {values} holds a kind not in {allowed}"
+        ) from None
+
+
 _TOP_LEVEL = {
     "id",
     "title",
@@ -401,6 +417,8 @@ _TOP_LEVEL = {
     "max_partials",
     "suppress",
     "tags",
+    "judges",
+    "judges_unsure",
 }
 _STEP_KEYS = {"name", "where", "absent", "within"}
 
@@ -469,6 +487,7 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
     key: KeyKind = data.get("by", "session")
     if key not in _KEY_FIELDS:
         raise RuleError(name, _line(data, "by"), f"by must be one of {', '.join(_KEY_FIELDS)}")
+    judged = {field: _identity_kinds(name, data, field) for field in ("judges", "judges_unsure")}
     rule_type = data.get("type", "sequence")
     try:
         within = parse_duration(data.get("within", "1h"))
@@ -589,6 +608,7 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
         version=int(data.get("version", 1)),
         key=key,
         within=within,
+        **{field: kinds_ for field, kinds_ in judged.items() if kinds_ is not None},
         steps=tuple(steps),
         until=until,
         max_partials=int(data.get("max_partials", MAX_PARTIALS)),

@@ -944,8 +944,11 @@ def backdoor_reason(event: ToolCall) -> Reason | None:
         return f"let {principal} invoke Lambda function {function}", Severity.HIGH
     if action == "UpdateFunctionCode":
         return f"replaced the code of Lambda function {function}", Severity.MEDIUM
-    if action == "UpdateFunctionConfiguration" and args.get("layers"):
-        layers = texts(args.get("layers"))
+    raw_response = args.get("response")
+    response: dict[str, Any] = raw_response if isinstance(raw_response, dict) else {}
+    if action == "UpdateFunctionConfiguration" and (args.get("layers") or response.get("layers")):
+        # CloudTrail may log the layers only in the response (the adapter keeps their ARNs there)
+        layers = texts(args.get("layers")) or texts(response.get("layers"))
         outside_layers = [layer for layer in layers if account_of(layer) not in (None, own)]
         severity = Severity.HIGH if outside_layers else Severity.MEDIUM
         return f"attached layer {(outside_layers or layers)[0]} to Lambda function {function}", severity

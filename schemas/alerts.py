@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.types import Identifier, Maturity, RiskScore, Severity, UtcDatetime
+from schemas.types import Identifier, IdentityKind, Maturity, RiskScore, Severity, UtcDatetime
 
 
 class _Record(BaseModel):
@@ -35,6 +35,9 @@ class _Detection(_Record):
     session_id: Identifier
     agent_id: Identifier | None = None
     principal: Identifier | None = None
+    identity_kind: IdentityKind | None = Field(
+        default=None, description="Who the key's principal is (agent, human, automation, service, unknown)."
+    )
     severity: Severity
     risk_score: RiskScore
     title: str = Field(description="What happened, in words.")
@@ -84,6 +87,12 @@ class ChainSummary(_Record):
     agent_id: str | None = None
     parent_agent_id: str | None = None
     principal: str | None = None
+    identity_kind: IdentityKind | None = Field(
+        default=None, description="Who the principal is (agent, human, automation, service, unknown)."
+    )
+    identity_reason: str | None = Field(
+        default=None, description="Why: the identities-file rule or the heuristic that decided the kind."
+    )
     task: str | None = None
     task_scope: tuple[str, ...] | None = None
     started_at: UtcDatetime

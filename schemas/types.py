@@ -94,6 +94,18 @@ class Capability(StrEnum):
     SECRET = "secret"  # reads or handles secrets and credentials
 
 
+class IdentityKind(StrEnum):
+    """Who a principal is (issue 13): agent-centric detectors judge agents; people, CI and AWS services are
+    judged by the detectors written for them. Resolved from the user's identities file first, then from
+    documented heuristics (docs/detectors-guide.md, "Identity kinds")."""
+
+    AGENT = "agent"
+    HUMAN = "human"
+    AUTOMATION = "automation"  # CI, infrastructure-as-code (Terraform, CloudFormation, CDK, Pulumi)
+    SERVICE = "service"  # an AWS service acting on its own (service principals, AWSServiceRoleFor*)
+    UNKNOWN = "unknown"
+
+
 class Severity(StrEnum):
     INFO = "info"
     LOW = "low"
@@ -109,6 +121,14 @@ SEVERITY_RANK: dict[Severity, int] = {
     Severity.HIGH: 3,
     Severity.CRITICAL: 4,
 }
+
+SEVERITY_BY_RANK: dict[int, Severity] = {rank: severity for severity, rank in SEVERITY_RANK.items()}
+
+
+def lower_severity(severity: Severity, steps: int = 1) -> Severity:
+    """``steps`` ranks lower, never below info."""
+    return SEVERITY_BY_RANK[max(0, SEVERITY_RANK[severity] - steps)]
+
 
 # Base risk of a finding by severity, before environment and blast-radius weighting.
 SEVERITY_RISK: dict[Severity, float] = {

@@ -7,14 +7,22 @@ the command line.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from detectors.base import Detector
 from detectors.engine import Engine, EngineSettings
+from detectors.identity import IdentityResolver, load_identities
+
+if TYPE_CHECKING:
+    from detectors.sigma_rules import SigmaLoad
+
+log = logging.getLogger(__name__)
 
 # The `delivery` block: alert sinks, spool and suppression (docs/alerts.md).
 SeverityName = Literal["info", "low", "medium", "high", "critical"]
@@ -187,6 +195,16 @@ class EngineConfig(BaseModel):
     rules_dirs: list[Path] = Field(
         default_factory=list, description="Extra folders of rule files (hot-reloaded)."
     )
+    sigma_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Folders of Sigma rules (and correlation rules) over CloudTrail, run beside the catalog "
+        "(docs/sigma.md); rules that cannot be translated are reported, not run.",
+    )
+    identities_file: Path | None = Field(
+        None,
+        description="YAML file saying which principals are agents, people, CI or services (issue 13, "
+        "docs/detectors-guide.md#identity-kinds); unset: the documented heuristics alone decide.",
+    )
     model_path: Path | None = Field(
         None,
         description="Anomaly model file (`chainwatch model train`); loaded lazily, re-read when it "
@@ -241,7 +259,30 @@ def build_engine(settings: Settings) -> Engine:
     from detectors.registry import load_catalog
 
     catalog = load_catalog(settings.engine.rules_dirs)
-    return Engine(catalog.detectors + model_detectors_for(settings), settings.engine.engine_settings())
+    sigma = sigma_rules_for(settings, taken_ids=[d.id for d in catalog.detectors])
+    for skipped in sigma.skipped:
+        log.warning("Sigma rule not translated: %s (%s): %s", skipped.path, skipped.title, skipped.reason)
+    return Engine(
+        catalog.detectors + model_detectors_for(settings) + sigma.detectors,
+        settings.engine.engine_settings(),
+        identities=identity_resolver_for(settings),
+    )
+
+
+def sigma_rules_for(settings: Settings, taken_ids: Iterable[str] = ()) -> SigmaLoad:
+    """The Sigma rules of CHAINWATCH_ENGINE__SIGMA_DIRS, translated, and those that could not be, with why."""
+    from detectors.sigma_rules import SigmaLoad, load_sigma_rules  # pySigma loads only when rules are set
+
+    if not settings.engine.sigma_dirs:
+        return SigmaLoad()
+    return load_sigma_rules(settings.engine.sigma_dirs, taken_ids=taken_ids)
+
+
+def identity_resolver_for(settings: Settings) -> IdentityResolver:
+    """The identities file's rules before the heuristics (CHAINWATCH_ENGINE__IDENTITIES_FILE); a broken file
+    raises IdentityFileError naming the entry and the fix."""
+    path = settings.engine.identities_file
+    return IdentityResolver(load_identities(path) if path is not None else None)
 
 
 def model_detectors_for(settings: Settings) -> list[Detector]:

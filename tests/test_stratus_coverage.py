@@ -26,11 +26,14 @@ AUDIT = ("evasion.audit_logging_disabled",)
 REMOTE = ("execution.remote_instance_access",)
 SHARE = ("exfiltration.cross_account_share",)
 BACKDOOR = ("persistence.backdoor_identity",)
+TABLE = (
+    "cloud.sensitive_api"  # the sensitive-API table (admin policy granted, bulk secret reads, GPU launches)
+)
 
 COVERED: dict[str, tuple[str, ...]] = {
     "aws.credential-access.ec2-get-password-data": HARVEST,
     "aws.credential-access.ec2-steal-instance-credentials": REMOTE,
-    "aws.credential-access.secretsmanager-batch-retrieve-secrets": HARVEST,
+    "aws.credential-access.secretsmanager-batch-retrieve-secrets": (*HARVEST, TABLE),
     "aws.credential-access.secretsmanager-retrieve-secrets": HARVEST,
     "aws.credential-access.ssm-retrieve-securestring-parameters": HARVEST,
     "aws.defense-evasion.cloudtrail-delete": AUDIT,
@@ -48,13 +51,14 @@ COVERED: dict[str, tuple[str, ...]] = {
     "aws.exfiltration.ec2-share-ebs-snapshot": SHARE,
     "aws.exfiltration.rds-share-snapshot": SHARE,
     "aws.impact.bedrock-invoke-model": ("impact.bedrock_model_hijack",),
+    "aws.execution.ec2-launch-unusual-instances": (TABLE,),  # a denied GPU launch (issue 13)
     "aws.lateral-movement.ec2-instance-connect": REMOTE,
     "aws.lateral-movement.ec2-serial-console-send-ssh-public-key": REMOTE,
     "aws.persistence.iam-backdoor-role": BACKDOOR,
     "aws.persistence.iam-backdoor-user": BACKDOOR,
-    "aws.persistence.iam-create-admin-user": (*BACKDOOR, "privilege.escalation_chain"),
+    "aws.persistence.iam-create-admin-user": (*BACKDOOR, "privilege.escalation_chain", TABLE),
     "aws.initial-access.console-login-without-mfa": ("initial_access.console_login_without_mfa",),
-    "aws.persistence.iam-create-backdoor-role": BACKDOOR,
+    "aws.persistence.iam-create-backdoor-role": (*BACKDOOR, TABLE),
     "aws.persistence.iam-create-user-login-profile": BACKDOOR,
     "aws.persistence.lambda-backdoor-function": (*BACKDOOR, "exposure.public_access"),
     "aws.persistence.lambda-layer-extension": BACKDOOR,
@@ -64,12 +68,7 @@ COVERED: dict[str, tuple[str, ...]] = {
     "aws.privilege-escalation.iam-update-user-login-profile": BACKDOOR,
 }
 
-NOT_COVERED: dict[str, str] = {
-    "aws.execution.ec2-launch-unusual-instances": (
-        "one denied RunInstances of GPU instances (p2.xlarge): the instance type alone is ordinary work for"
-        " ML teams, and telling it from cryptomining needs a per-account baseline, not a rule"
-    ),
-}
+NOT_COVERED: dict[str, str] = {}
 
 # The detectors this table is about: for them, an alert on a technique not listed for it is a failure.
 CLOUD_DETECTORS = frozenset(d for ids in COVERED.values() for d in ids)

@@ -20,12 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from detectors.base import EventDetector, Signal
+from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, Signal
 from detectors.context import KeyContext
 from detectors.vocab import category_of, command_of, is_shell, sensitive_category
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Decision, Outcome, Severity
+from schemas.types import Decision, IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 
@@ -35,6 +35,8 @@ class SensitiveAutoAllowed(EventDetector):
     title: ClassVar[str] = "Sensitive change auto-allowed without human approval"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI03", "ASI09", "T3", "T10"), owasp_nhi=("NHI5",), mitre_attack=("T1098", "T1136")
     )

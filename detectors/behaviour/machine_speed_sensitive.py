@@ -21,12 +21,12 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from detectors.base import Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.vocab import is_sensitive, may_be_sensitive
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Severity
+from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
 THRESHOLD = 5
@@ -39,6 +39,8 @@ class MachineSpeedSensitive(StatefulDetector):
     title: ClassVar[str] = "Sensitive actions at machine speed"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.MEDIUM
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("T10", "ASI10", "ASI09"), owasp_nhi=("NHI5",))
     runbook: ClassVar[str] = (
         "Pause the agent; read the burst's calls in order; revoke the credential if they were not its task."

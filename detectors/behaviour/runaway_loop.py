@@ -28,12 +28,12 @@ from typing import Any, ClassVar
 
 import orjson
 
-from detectors.base import KeyKind, Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.helpers import READ_VERBS, name_words
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Severity
+from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
 COUNT = 20
@@ -62,6 +62,8 @@ class RunawayLoop(StatefulDetector):
     title: ClassVar[str] = "Agent repeating the same call in a loop"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.MEDIUM
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI08", "ASI10", "T4", "T7"), owasp_nhi=(), mitre_attack=("T1499",)
     )

@@ -24,11 +24,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from detectors.base import CloseDetector, KeyKind, Signal
+from detectors.base import AGENTS, UNSURE_AGENTS, CloseDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from detectors.helpers import is_wildcard, scope_weight
 from schemas.alerts import Mappings
-from schemas.types import ENVIRONMENT_WEIGHT, Environment, Severity
+from schemas.types import ENVIRONMENT_WEIGHT, Environment, IdentityKind, Severity
 
 WHY = __doc__ or ""
 THRESHOLD = 25.0
@@ -39,6 +39,8 @@ class BlastRadiusOverThreshold(CloseDetector):
     title: ClassVar[str] = "Identity blast radius over threshold"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI03", "ASI08", "T3"), owasp_nhi=("NHI5",), mitre_attack=("T1078",)
     )

@@ -25,11 +25,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from detectors.base import KeyKind, Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, CredentialEvent
-from schemas.types import CredentialAction, Severity
+from schemas.types import CredentialAction, IdentityKind, Severity
 
 WHY = __doc__ or ""
 MAX_REPORTED = 32
@@ -41,6 +41,8 @@ class CrossSessionReuse(StatefulDetector):
     title: ClassVar[str] = "Credential reused outside the session it was issued for"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI03", "T3", "T9"), owasp_nhi=("NHI9", "NHI2"), mitre_attack=("T1550", "T1078")
     )

@@ -24,11 +24,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from detectors.base import KeyKind, Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import CredentialInfo, KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, CredentialEvent, SessionEvent, ToolCall
-from schemas.types import CredentialAction, Severity
+from schemas.types import CredentialAction, IdentityKind, Severity
 
 WHY = __doc__ or ""
 LONG_LIVED_SECONDS = 7 * 86400.0
@@ -54,6 +54,8 @@ class InheritedHumanCredential(StatefulDetector):
     title: ClassVar[str] = "Agent acting with a credential inherited from a human"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI03", "T3", "T9"), owasp_nhi=("NHI5", "NHI7"), mitre_attack=("T1078",)
     )

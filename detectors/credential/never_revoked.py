@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from detectors.base import CloseDetector, KeyKind, Signal
+from detectors.base import AGENTS, UNSURE_AGENTS, CloseDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
-from schemas.types import Severity
+from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
 WINDOW_SECONDS = 15 * 60.0
@@ -34,6 +34,8 @@ class CredentialNeverRevoked(CloseDetector):
     title: ClassVar[str] = "Credential not revoked after its session ended"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.MEDIUM
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI03", "T3"), owasp_nhi=("NHI1", "NHI7"), mitre_attack=("T1078",)
     )

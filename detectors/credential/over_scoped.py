@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from detectors.base import CloseDetector, KeyKind, Signal
+from detectors.base import AGENTS, UNSURE_AGENTS, CloseDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from detectors.helpers import is_service_wildcard, is_wildcard, scope_used
 from schemas.alerts import Mappings
-from schemas.types import Severity
+from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
 MANY_SCOPES = 8
@@ -39,6 +39,8 @@ class CredentialOverScoped(CloseDetector):
     title: ClassVar[str] = "Credential scopes far wider than what the session touched"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.MEDIUM
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI03", "T3"), owasp_nhi=("NHI5",), mitre_attack=("T1078",)
     )

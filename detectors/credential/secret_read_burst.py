@@ -23,12 +23,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from detectors.base import Signal, StatefulDetector
+from detectors.base import PRINCIPALS, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.vocab import may_read_secret, secret_reads
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Outcome, Severity
+from schemas.types import IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 THRESHOLD = 8  # distinct secrets
@@ -41,6 +41,7 @@ class SecretReadBurst(StatefulDetector):
     title: ClassVar[str] = "Burst of secret reads"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = PRINCIPALS  # every principal but AWS services
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI03", "T3", "T2"),
         owasp_nhi=("NHI2", "NHI5"),

@@ -21,11 +21,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from detectors.base import KeyKind, Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, CredentialEvent, SessionEvent
-from schemas.types import CredentialAction, Outcome, SessionAction, Severity
+from schemas.types import CredentialAction, IdentityKind, Outcome, SessionAction, Severity
 
 WHY = __doc__ or ""
 GRACE_SECONDS = 60.0
@@ -37,6 +37,8 @@ class CredentialUsedAfterTask(StatefulDetector):
     title: ClassVar[str] = "Credential used after its task ended"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI03", "T3", "T8"), owasp_nhi=("NHI1", "NHI7"), mitre_attack=("T1078", "T1550")
     )

@@ -25,12 +25,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from detectors.base import EventDetector, Signal
+from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
 from detectors.vocab import audit_tampering, command_of, destructive_reason, may_destroy
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Environment, Outcome, Severity
+from schemas.types import Environment, IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 
@@ -40,6 +40,7 @@ class DestructiveProdAction(EventDetector):
     title: ClassVar[str] = "Destructive action in production"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = PRINCIPALS  # every principal but AWS services
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI02", "T2", "ASI08"), owasp_nhi=("NHI5",), mitre_attack=("T1485", "T1490", "T1561")
     )

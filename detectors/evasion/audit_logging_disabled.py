@@ -21,12 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from detectors.base import EventDetector, Signal
+from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
 from detectors.vocab import audit_tampering, may_tamper
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Outcome, Severity
+from schemas.types import IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 
@@ -36,6 +36,7 @@ class AuditLoggingDisabled(EventDetector):
     title: ClassVar[str] = "Audit logging disabled"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = PRINCIPALS  # every principal but AWS services
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("T8", "ASI10", "T13"),
         owasp_nhi=("NHI5",),
@@ -54,6 +55,8 @@ class AuditLoggingDisabled(EventDetector):
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not isinstance(event, ToolCall):
             return ()
+        if event.outcome == Outcome.ERROR:
+            return ()  # the call failed for another reason than a denial (no such trail): nothing changed
         found = audit_tampering(event)
         if found is None:
             return ()

@@ -16,17 +16,19 @@ still fires (a copy may already have been made).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import ClassVar
 
-from detectors.base import EventDetector, Signal
+from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
 from detectors.vocab import SHARE_APIS, own_account, shared_with
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Outcome, Severity
+from schemas.types import IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
+ACCOUNT_ID = re.compile(r"\d{12}")
 
 
 class CrossAccountShare(EventDetector):
@@ -34,6 +36,7 @@ class CrossAccountShare(EventDetector):
     title: ClassVar[str] = "Snapshot or image shared with another AWS account"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = PRINCIPALS  # every principal but AWS services
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI02", "T2"), owasp_nhi=("NHI6",), mitre_attack=("T1537",)
     )
@@ -45,10 +48,13 @@ class CrossAccountShare(EventDetector):
     actions: ClassVar[frozenset[str] | None] = SHARE_APIS
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        if not isinstance(event, ToolCall) or event.outcome == Outcome.DENIED:
+        if not isinstance(event, ToolCall) or event.outcome in (Outcome.DENIED, Outcome.ERROR):
             return ()
         own = own_account(event)
-        foreign = [a for a in shared_with(event) if a != "all" and a != own]
+        # An account id (12 digits) or an organization/OU ARN; other values are no account (a typo, a test).
+        foreign = [
+            a for a in shared_with(event) if a != own and (ACCOUNT_ID.fullmatch(a) or a.startswith("arn:"))
+        ]
         if not foreign:
             return ()
         what = (

@@ -21,12 +21,12 @@ import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from detectors.base import Signal, StatefulDetector
+from detectors.base import PRINCIPALS, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.vocab import SHARE_APIS, may_send, outbound_transfer, own_account, sensitive_read
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Outcome, Severity
+from schemas.types import IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 WINDOW_SECONDS = 3600.0
@@ -56,6 +56,7 @@ class ReadThenShare(StatefulDetector):
     title: ClassVar[str] = "Sensitive read followed by data sent outside"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.CRITICAL
+    judges: ClassVar[frozenset[IdentityKind]] = PRINCIPALS  # every principal but AWS services
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI02", "ASI01", "T2", "T6"),
         owasp_nhi=("NHI2",),

@@ -21,12 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from detectors.base import EventDetector, Signal
+from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
 from detectors.vocab import EXPOSURE_APIS, public_exposure
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Outcome, Severity
+from schemas.types import IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 
@@ -36,6 +36,7 @@ class PublicAccess(EventDetector):
     title: ClassVar[str] = "Resource opened to the internet"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = PRINCIPALS  # every principal but AWS services
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI02", "T2"), owasp_nhi=("NHI6",), mitre_attack=("T1562.007", "T1537", "T1530")
     )
@@ -46,7 +47,7 @@ class PublicAccess(EventDetector):
     actions: ClassVar[frozenset[str] | None] = EXPOSURE_APIS | {"exec", "run", "shell"}
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        if not isinstance(event, ToolCall) or event.outcome == Outcome.DENIED:
+        if not isinstance(event, ToolCall) or event.outcome in (Outcome.DENIED, Outcome.ERROR):
             return ()
         found = public_exposure(event)
         if found is None:

@@ -24,12 +24,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from detectors.base import KeyKind, Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.sinks import GRAVE, STRONGLY_ADDRESSED, label, sinks_of, with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Capability, Severity
+from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 # Off-task acts this detector judges: what an injected instruction is after. Fetching, writing and running
@@ -49,6 +49,8 @@ class OffTaskAction(StatefulDetector):
     title: ClassVar[str] = "Off-task action after content instructed the agent"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # what an agent does with what it read
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI01", "ASI06", "T6", "T7"), mitre_attack=("T1204",)
     )

@@ -31,14 +31,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from detectors.base import KeyKind, Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown
 from detectors.sinks import GRAVE, STRONGLY_ADDRESSED, label, matters, sinks_of, with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability as C
-from schemas.types import Severity
+from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
 MAX_FIRED = 64  # planted values remembered as already reported, per session
@@ -50,6 +50,8 @@ class TaintedAction(StatefulDetector):
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
     version: ClassVar[int] = 2
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI01", "ASI02", "T6", "T2"), mitre_attack=("T1565", "T1048", "T1657")
     )

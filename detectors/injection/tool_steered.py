@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from detectors.base import KeyKind, Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.provenance.tokens import tool_key
 from detectors.sinks import ADDRESSED, label, sinks_of, with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Capability, Severity
+from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 MAX_TOOLS = 128
@@ -36,6 +36,8 @@ class ToolSteered(StatefulDetector):
     title: ClassVar[str] = "Tool chosen by untrusted content"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # what an agent does with what it read
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI01", "ASI02", "T6", "T2"), mitre_attack=("T1204",)
     )

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from detectors.base import Detector, KeyKind, Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, Detector, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.models.baseline import Profile
 from detectors.models.explain import explain, summary
@@ -40,7 +40,7 @@ from detectors.models.modelfile import ModelFile, ModelFileError, load_model
 from detectors.models.training import MIN_TOOL_CALLS
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, CredentialEvent, SessionEvent, ToolCall
-from schemas.types import Maturity, SessionAction, Severity
+from schemas.types import IdentityKind, Maturity, SessionAction, Severity
 
 log = logging.getLogger("chainwatch.models")
 
@@ -103,6 +103,9 @@ class ModelDetector(Detector):
     """What the three model detectors share: the handle, the model's maturity, a refresh hook."""
 
     mappings: ClassVar[Mappings] = Mappings()
+    # Agent behaviour models: they judge agents (and unknown principals one step lower), issue 13.
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
 
     def __init__(self, handle: ModelHandle) -> None:
         self.handle = handle

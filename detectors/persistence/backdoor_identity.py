@@ -23,12 +23,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from detectors.base import EventDetector, Signal
+from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
 from detectors.vocab import BACKDOOR_APIS, backdoor_reason
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Outcome, Severity
+from schemas.types import IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 
@@ -38,6 +38,7 @@ class BackdoorIdentity(EventDetector):
     title: ClassVar[str] = "Backdoor identity, trust or code left behind"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = PRINCIPALS  # every principal but AWS services
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI03", "T3", "T9", "ASI10"),
         owasp_nhi=("NHI1", "NHI7", "NHI5"),

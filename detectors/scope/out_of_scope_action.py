@@ -27,12 +27,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from detectors.base import KeyKind, Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.helpers import scope_reasons
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Environment, Maturity, Outcome, Severity
+from schemas.types import Environment, IdentityKind, Maturity, Outcome, Severity
 
 WHY = __doc__ or ""
 MAX_FINDINGS = 20
@@ -45,6 +45,8 @@ class OutOfScopeAction(StatefulDetector):
     title: ClassVar[str] = "Action outside the session's declared task scope"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.MEDIUM
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     maturity: ClassVar[Maturity] = Maturity.EXPERIMENTAL
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI01", "ASI02", "T6", "T2", "T7"), owasp_nhi=("NHI5",)

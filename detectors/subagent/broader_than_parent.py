@@ -26,12 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from detectors.base import KeyKind, Signal, StatefulDetector
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.helpers import covers, is_wildcard, matches_any, split_scope, split_task_scope
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, CredentialEvent, SessionEvent
-from schemas.types import Severity
+from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
 MAX_HELD = 32
@@ -42,6 +42,8 @@ class SubagentBroaderThanParent(StatefulDetector):
     title: ClassVar[str] = "Sub-agent holds broader access than its parent"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS  # agent-centric (issue 13)
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
     mappings: ClassVar[Mappings] = Mappings(
         owasp_agentic=("ASI03", "ASI07", "T3", "T13"), owasp_nhi=("NHI5",), mitre_attack=("T1078", "T1134")
     )

@@ -339,9 +339,11 @@ def _response_summary(response: Any) -> dict[str, Any]:
     """Identifiers from responseElements (new key id, user ARN, status, expiry); never a secret."""
     summary: dict[str, Any] = {}
 
-    def wanted(key: str) -> bool:
+    def wanted(key: str, value: Any) -> bool:
         if is_secret_key(key) or key in ("requestId", "xmlns"):
             return False
+        if isinstance(value, bool):  # flags such as publiclyAccessible, deletionProtection
+            return True
         return key in ("arn", "status", "expiration", "userName", "roleName", "ConsoleLogin") or key.endswith(
             ("Arn", "ARN", "Id")
         )
@@ -353,12 +355,47 @@ def _response_summary(response: Any) -> dict[str, Any]:
             path = f"{prefix}{key}"
             if isinstance(child, dict) and depth < 2:
                 walk(child, path + ".", depth + 1)
-            elif wanted(str(key)) and _text(child) is not None:
+            elif wanted(str(key), child) and (isinstance(child, bool) or _text(child) is not None):
                 summary[path] = child
+            elif key == "layers" and isinstance(child, list):  # Lambda layers: the code that runs first
+                arns = [
+                    item.get("arn") for item in child if isinstance(item, dict) and _is_arn(item.get("arn"))
+                ]
+                if arns:
+                    summary[path] = arns[:8]
 
     if isinstance(response, dict):
         walk(response, "", 0)
     return summary
+
+
+# userIdentity keys kept on the event (issue 13: identity kinds and Sigma's ``userIdentity.*`` fields); the
+# access key id is the event's credential_id already.
+_IDENTITY_KEYS = ("type", "arn", "principalId", "accountId", "userName", "invokedBy", "identityProvider")
+_ISSUER_KEYS = ("type", "arn", "userName", "principalId", "accountId")
+
+
+def _identity_summary(identity: Any) -> dict[str, Any] | None:
+    """The caller as CloudTrail describes it, without secrets: who, through which role, from where."""
+    if not isinstance(identity, dict):
+        return None
+    summary: dict[str, Any] = {k: identity[k] for k in _IDENTITY_KEYS if _text(identity.get(k)) is not None}
+    if _text(identity.get("sessionCredentialFromConsole")) is not None:
+        summary["sessionCredentialFromConsole"] = str(identity["sessionCredentialFromConsole"]).lower()
+    context = identity.get("sessionContext")
+    if isinstance(context, dict):
+        kept: dict[str, Any] = {}
+        issuer = context.get("sessionIssuer")
+        if isinstance(issuer, dict):
+            kept["sessionIssuer"] = {k: issuer[k] for k in _ISSUER_KEYS if _text(issuer.get(k)) is not None}
+        attributes = context.get("attributes")
+        if isinstance(attributes, dict) and _text(attributes.get("mfaAuthenticated")) is not None:
+            kept["attributes"] = {"mfaAuthenticated": str(attributes["mfaAuthenticated"]).lower()}
+        if _text(context.get("sourceIdentity")) is not None:
+            kept["sourceIdentity"] = context["sourceIdentity"]
+        if kept:
+            summary["sessionContext"] = kept
+    return summary or None
 
 
 def parse_aws_time(value: Any) -> datetime | None:
@@ -580,6 +617,9 @@ def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
         "error_code": value.get("errorCode"),
         "error_message": value.get("errorMessage"),
         "response": _response_summary(value.get("responseElements")) or None,
+        "event_source": event_source,
+        "event_type": value.get("eventType"),
+        "user_identity": _identity_summary(value.get("userIdentity")),
         # e.g. {"MFAUsed": "No", "LoginTo": …} on console logins: what the sign-in looked like
         "additional": value.get("additionalEventData")
         if isinstance(value.get("additionalEventData"), dict)

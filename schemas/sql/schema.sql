@@ -141,6 +141,12 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 ALTER TABLE alerts ADD COLUMN IF NOT EXISTS suppressed_by VARCHAR;
 ALTER TABLE alerts ADD COLUMN IF NOT EXISTS suppression_reason VARCHAR;
 
+-- Identity kinds (issue 13): who each chain's principal is, and the kind an alert was judged as.
+ALTER TABLE chains ADD COLUMN IF NOT EXISTS identity_kind VARCHAR;
+ALTER TABLE chains ADD COLUMN IF NOT EXISTS identity_reason VARCHAR;
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS identity_kind VARCHAR;
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS identity_kind VARCHAR;
+
 -- Analysts' verdicts: append-only, the latest row of an alert wins (docs/alerts.md).
 CREATE TABLE IF NOT EXISTS verdicts (
     alert_id    VARCHAR NOT NULL,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -209,6 +210,20 @@ def lifetimes(view: AlertView, width: int = BAR_WIDTH) -> RenderableType | None:
     return grid
 
 
+def detail_notes(details: dict[str, Any]) -> list[str]:
+    """What an analyst must read before the timeline: why the severity was lowered (identity kind), that
+    a deletion was clean-up, which Sigma rule fired (with its level, author and tags)."""
+    notes = [str(details[k]) for k in ("identity_note", "teardown_note") if details.get(k)]
+    sigma = details.get("sigma")
+    if isinstance(sigma, dict):
+        tags = " ".join(str(t) for t in sigma.get("tags") or ())
+        notes.append(
+            f"Sigma rule {sigma.get('title')} ({sigma.get('id') or 'no id'}), level {sigma.get('level')}, "
+            f"by {sigma.get('author') or 'unknown author'}" + (f", tags {tags}" if tags else "")
+        )
+    return notes
+
+
 def alert_page(view: AlertView) -> RenderableType:
     alert = view.alert
     sev = str(alert.severity)
@@ -234,8 +249,12 @@ def alert_page(view: AlertView) -> RenderableType:
             printable(alert.agent_id or "-"),
             ("   on behalf of ", "bold"),
             printable(alert.principal or "-"),
+            ("   kind ", "bold"),
+            printable(alert.identity_kind or "-"),
         )
     )
+    for note in detail_notes(alert.details):
+        lines.append(Text.assemble(("note ", "bold"), printable(note)))
     if view.task:
         lines.append(Text.assemble(("task ", "bold"), printable(view.task)))
     seen = Text.assemble(

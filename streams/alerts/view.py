@@ -194,8 +194,16 @@ def _suppression_select(con: duckdb.DuckDBPyConnection) -> str:
     return "NULL AS suppressed_by, NULL AS suppression_reason"
 
 
+def _identity_select(con: duckdb.DuckDBPyConnection, prefix: str = "") -> str:
+    """Databases written before identity kinds existed (opened read-only) lack the column."""
+    if "identity_kind" in _columns(con, "alerts"):
+        return f"{prefix}identity_kind"
+    return "NULL AS identity_kind"
+
+
 def alert_from_row(row: dict[str, Any]) -> Alert:
     data = {k: row[k] for k in _ALERT_COLUMNS}
+    data["identity_kind"] = row.get("identity_kind")
     data["mappings"] = Mappings(**orjson.loads(data["mappings"])) if data["mappings"] else Mappings()
     data["details"] = orjson.loads(data["details"]) if data["details"] else {}
     data["description"] = data["description"] or ""
@@ -245,7 +253,10 @@ def list_alerts(
         where.append("a.suppressed_by IS NULL")
     verdict_join, verdict_col = _verdict_join(con)
     columns = ", ".join("a." + c for c in _ALERT_COLUMNS)
-    sql = f"SELECT {columns}, {_suppression_select(con)}, {verdict_col} FROM alerts a {verdict_join}"
+    sql = (
+        f"SELECT {columns}, {_identity_select(con, 'a.')}, {_suppression_select(con)}, {verdict_col} "
+        f"FROM alerts a {verdict_join}"
+    )
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY a.last_seen DESC, a.risk_score DESC, a.alert_id"
@@ -301,7 +312,8 @@ def load_view(con: duckdb.DuckDBPyConnection, alert_id: str) -> AlertView:
     """Assemble the view of one alert (``alert_id``: full id or unique prefix)."""
     full_id = resolve_alert_id(con, alert_id)
     cursor = con.execute(
-        f"SELECT {', '.join(_ALERT_COLUMNS)}, {_suppression_select(con)} FROM alerts WHERE alert_id = ?",
+        f"SELECT {', '.join(_ALERT_COLUMNS)}, {_identity_select(con)}, {_suppression_select(con)} "
+        "FROM alerts WHERE alert_id = ?",
         [full_id],
     )
     names = [d[0] for d in cursor.description]

@@ -5,17 +5,22 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from detectors.base import Detector
 from detectors.cases import load_cases, run_case
 from detectors.engine import Engine, Runner
 from detectors.registry import kind_of, load_catalog
 from detectors.scaffold import scaffold
 from streams.cli.common import fail
+from streams.settings import identity_resolver_for, load_settings
+
+if TYPE_CHECKING:
+    from detectors.sigma_rules import Skipped
 
 console = Console()
 detectors_app = typer.Typer(help="List, scaffold, test and backtest detectors.", no_args_is_help=True)
@@ -25,13 +30,41 @@ def register(app: typer.Typer) -> None:
     app.add_typer(detectors_app, name="detectors")
 
 
+SigmaOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--sigma", help="A folder of Sigma rules (repeatable), beside CHAINWATCH_ENGINE__SIGMA_DIRS."
+    ),
+]
+
+
+def _with_sigma(extra: list[Path] | None) -> tuple[list[Detector], list[Skipped]]:
+    """The catalog, then the Sigma rules of the settings and of ``--sigma`` folders."""
+    from detectors.sigma_rules import load_sigma_rules
+
+    detectors: list[Detector] = list(load_catalog().detectors)
+    dirs = [*load_settings().engine.sigma_dirs, *(extra or [])]
+    if not dirs:
+        return detectors, []
+    loaded = load_sigma_rules(dirs, taken_ids=[d.id for d in detectors])
+    return detectors + loaded.detectors, loaded.skipped
+
+
+def _judged(detector: Detector) -> str:
+    kinds = sorted(k.value for k in detector.judges)
+    unsure = sorted(k.value for k in detector.judges_unsure)
+    return " ".join(kinds) + (f" (lower: {' '.join(unsure)})" if unsure else "")
+
+
 @detectors_app.command("list")
-def list_detectors() -> None:
-    """Every registered detector: id, title, severity, maturity, kind, mappings."""
+def list_detectors(sigma: SigmaOption = None) -> None:
+    """Every registered detector (and the Sigma rules given): id, title, severity, maturity, kind, key, the
+    identity kinds it judges, mappings; then the Sigma rules that could not be translated, with why."""
     table = Table(show_header=True, header_style="bold")
-    for name in ("id", "title", "severity", "maturity", "kind", "key", "mappings"):
+    for name in ("id", "title", "severity", "maturity", "kind", "key", "judges", "mappings"):
         table.add_column(name, overflow="fold")
-    for detector in load_catalog().detectors:
+    detectors, skipped = _with_sigma(sigma)
+    for detector in detectors:
         m = detector.mappings
         table.add_row(
             detector.id,
@@ -40,9 +73,17 @@ def list_detectors() -> None:
             str(detector.maturity),
             kind_of(detector),
             detector.key,
+            _judged(detector),
             " ".join([*m.owasp_agentic, *m.owasp_nhi, *m.mitre_attack]),
         )
     console.print(table)
+    if skipped:
+        untranslated = Table(title="Sigma rules not translated", show_header=True, header_style="bold")
+        for name in ("file", "title", "why"):
+            untranslated.add_column(name, overflow="fold")
+        for item in skipped:
+            untranslated.add_row(item.path, item.title, item.reason)
+        console.print(untranslated)
 
 
 @detectors_app.command("new")
@@ -110,19 +151,23 @@ def backtest(
     since: Annotated[
         datetime | None, typer.Option(help="Only events at or after this time (ISO-8601).")
     ] = None,
+    sigma: SigmaOption = None,
 ) -> None:
-    """Run one detector over the stored history and report the alerts it would have raised."""
+    """Run one detector (a catalog detector or a Sigma rule) over the stored history and report the alerts
+    it would have raised."""
     from streams.store.database import Store, load_events
 
     if not db.is_file():
         raise fail(f"{db}: no such DuckDB file; run `chainwatch run … --db {db}` first")
-    try:
-        detector = load_catalog().by_id(detector_id)
-    except KeyError as exc:
-        raise fail(str(exc.args[0])) from None
+    found = [d for d in _with_sigma(sigma)[0] if d.id == detector_id]
+    if not found:
+        raise fail(
+            f"no detector '{detector_id}'; `chainwatch detectors list` shows the ids (and --sigma DIR rules)"
+        )
+    detector = found[0]
     with Store(db, read_only=True) as store:
         events = load_events(store, since)
-    runner = Runner(Engine([detector]))
+    runner = Runner(Engine([detector], identities=identity_resolver_for(load_settings())))
     output = runner.feed(events)
     output.extend(runner.flush())
     console.print(

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from detectors.identity import IdentityFileError
 from schemas.adapters import FORMATS
 from schemas.errors import ChainwatchError
 from streams.cli.common import console, err_console, fail
@@ -46,7 +47,10 @@ def run(
     settings = load_settings()
     if fmt is not None and fmt not in FORMATS:
         raise fail(f"--format {fmt!r} is not known; choose one of: {', '.join(FORMATS)}")
-    engine = build_engine(settings)
+    try:
+        engine = build_engine(settings)
+    except IdentityFileError as exc:
+        raise fail(str(exc)) from None
     db_path = db or settings.db_path
     show_progress = console.is_terminal and not json_output
     from streams.alerts.delivery.pipeline import AlertPipeline

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from schemas.alerts import Alert
-from streams.alerts.render import SEVERITY_STYLE, plain
+from streams.alerts.render import SEVERITY_STYLE, detail_notes, plain
 from streams.ingest.replay import ReplayReport
 
 
@@ -96,8 +96,12 @@ def print_alert(console: Console, alert: Alert, events: Sequence[dict[str, Any]]
             alert.agent_id or "-",
             ("   on behalf of ", "bold"),
             alert.principal or "-",
+            ("   kind ", "bold"),
+            alert.identity_kind or "-",
         )
     )
+    for note in detail_notes(alert.details):
+        console.print(Text.assemble(("note ", "bold"), note))
     if alert.credential_ids:
         console.print(Text.assemble(("credentials ", "bold"), ", ".join(alert.credential_ids)))
     mappings = alert.mappings

@@ -1,0 +1,300 @@
+"""Labelled CloudTrail evaluation (issue 13): the Stratus Red Team detonations and the Panther rule tests.
+
+Run: ``python -m benchmarks.cloudtrail_eval [--shared DIR] [--identities FILE] [--sigma DIR] [--verbose]``.
+
+* **Stratus** (``cloudtrail/stratus-red-team/``, 35 files, one technique each): every file is replayed alone
+  through the whole catalog. The technique's own calls are the records whose ``userAgent`` starts with
+  ``stratus-red-team_`` — used here to score, never by a detector. A file without such records (the
+  federation-token detonation ran through another tool) is the technique's detonation log as a whole: all
+  its records are its calls. Figures: techniques with an alert holding one of their calls, and the share of
+  all alerts whose evidence holds an attack call (precision).
+* **Panther** (``cloudtrail/panther/rules/``, 464 labelled records): every record is replayed alone, with
+  an id of its own. A record is *flagged* when a finding (building blocks included) or an alert holds it;
+  figures for alerts, for alerts and findings of severity low and above, and for any finding. Fixture gaps
+  are repaired for scoring (``repair_fixture``: a missing eventTime, lower-case keys); records still
+  unreadable (no ``Log``) count as not flagged.
+
+The scoring is ``detectors.evaluation.score`` (labels in, figures out), reusable by other corpora.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from detectors.base import Detector
+from detectors.engine import Engine, Output, Runner
+from detectors.evaluation import Label, Score, record_of, score
+from detectors.identity import IdentityResolver, load_identities
+from detectors.registry import load_catalog
+from schemas.adapters import DeadLetter, parse_bytes
+from schemas.alerts import Alert, Finding
+from schemas.events import AnyEvent
+from schemas.types import Severity
+
+REPO = Path(__file__).resolve().parents[1]
+ATTACK_USER_AGENT = "stratus-red-team_"  # scoring only: marks the attack's own calls in the shared data
+
+EngineFactory = Callable[[], Engine]
+
+
+def default_shared() -> Path:
+    return Path(os.environ.get("CHAINWATCH_SHARED_DATA") or REPO.parent / "shared" / "data")
+
+
+def replay_records(records: list[dict[str, Any]], engine: Engine, origin: str) -> tuple[Output, int]:
+    """CloudTrail records through the engine; returns the output and how many records were dead letters."""
+    parsed = list(parse_bytes(orjson.dumps(records), origin, "cloudtrail"))
+    events: list[AnyEvent] = [p for p in parsed if not isinstance(p, DeadLetter)]
+    runner = Runner(engine)
+    output = runner.feed(events)
+    output.extend(runner.flush())
+    return output, sum(isinstance(p, DeadLetter) for p in parsed)
+
+
+# ---------------------------------------------------------------------------------------------- Stratus
+
+
+@dataclass
+class StratusResult:
+    alerts: Score
+    per_technique: dict[str, int] = field(default_factory=dict)  # technique -> alerts on its calls
+    by_detector: dict[str, set[str]] = field(default_factory=dict)  # detector -> techniques it alerted on
+    off_target: Counter[str] = field(default_factory=Counter)  # detector -> alerts without an attack call
+
+
+def stratus_labels(technique: str, records: list[dict[str, Any]]) -> dict[str, Label]:
+    marked = {
+        str(r["eventID"]) for r in records if str(r.get("userAgent") or "").startswith(ATTACK_USER_AGENT)
+    }
+    everything = not marked  # a detonation log without the marker: every record is the technique's
+    return {
+        str(r["eventID"]): Label(positive=everything or str(r["eventID"]) in marked, group=technique)
+        for r in records
+        if r.get("eventID")
+    }
+
+
+def evaluate_stratus(root: Path, make_engine: EngineFactory) -> StratusResult:
+    alerts = []
+    labels: dict[str, Label] = {}
+    result = StratusResult(alerts=Score())
+    for path in sorted(root.glob("aws.*.json")):
+        records = orjson.loads(path.read_bytes())
+        file_labels = stratus_labels(path.stem, records)
+        labels.update(file_labels)
+        output, _ = replay_records(records, make_engine(), path.name)
+        alerts.extend(output.alerts)
+        file_score = score(output.alerts, file_labels)
+        result.per_technique[path.stem] = file_score.detections_on_positive
+        for alert in output.alerts:
+            result.by_detector.setdefault(alert.detector_id, set()).add(path.stem)
+            if not any(file_labels.get(record_of(e), Label(False)).positive for e in alert.event_ids):
+                result.off_target[alert.detector_id] += 1
+    result.alerts = score(alerts, labels)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- Panther
+
+
+@dataclass
+class PantherResult:
+    findings: Score  # any finding, info building blocks included
+    flags: Score  # an alert, or a finding of severity low or above (the headline figure)
+    alerts: Score
+    unreadable: int = 0
+    flagged_by: Counter[str] = field(default_factory=Counter)  # detector -> should-alert records it flagged
+    false_by: Counter[str] = field(default_factory=Counter)  # detector -> benign records it flagged
+    names: dict[str, str] = field(default_factory=dict)  # record id -> "rule: test name"
+
+
+def panther_records(root: Path) -> Iterable[tuple[str, str, bool, Any]]:
+    """(record id, "rule: test", should alert, the CloudTrail record) for every test of every rule file."""
+    for path in sorted(root.rglob("*.yml")):
+        rule = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(rule, dict):
+            continue
+        for n, test in enumerate(rule.get("Tests") or []):
+            record_id = f"panther:{path.stem}:{n}"
+            yield (
+                record_id,
+                f"{rule.get('RuleID')}: {test.get('Name')}",
+                bool(test["ExpectedResult"]),
+                test.get("Log"),
+            )
+
+
+def _check(finding: Finding | Alert) -> str:
+    check = finding.details.get("check")
+    return f"/{check}" if check else ""
+
+
+# Panther's test records are fixtures, not whole CloudTrail records: some lack eventTime (a required field the
+# adapter rightly refuses) and some spell the top-level keys in lower case. Repaired here, for scoring only.
+_CANONICAL_KEYS = {
+    key.lower(): key
+    for key in (
+        "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
+        "sourceIPAddress",
+        "userAgent", "requestParameters", "responseElements", "additionalEventData", "requestID", "eventID",
+        "readOnly", "eventType", "managementEvent", "recipientAccountId", "eventCategory", "errorCode",
+        "errorMessage", "resources", "sessionCredentialFromConsole",
+    )
+}  # fmt: skip
+FIXTURE_TIME = "2024-01-01T00:00:00Z"
+
+
+def repair_fixture(record: dict[str, Any], record_id: str) -> dict[str, Any]:
+    fixed = {_CANONICAL_KEYS.get(key, key): value for key, value in record.items()}
+    when = fixed.get("eventTime")
+    if not isinstance(when, str) or not when[:4].isdigit():
+        p_time = str(fixed.get("p_event_time") or "")
+        fixed["eventTime"] = p_time.replace(" ", "T")[:19] + "Z" if p_time[:4].isdigit() else FIXTURE_TIME
+    fixed["eventID"] = record_id
+    return fixed
+
+
+def evaluate_panther(root: Path, make_engine: EngineFactory) -> PantherResult:
+    labels: dict[str, Label] = {}
+    findings, flags, alerts = [], [], []
+    result = PantherResult(findings=Score(), flags=Score(), alerts=Score())
+    for record_id, name, expected, log in panther_records(root):
+        labels[record_id] = Label(positive=expected, group=name.split(":")[0])
+        result.names[record_id] = name
+        if not isinstance(log, dict):
+            result.unreadable += 1
+            continue
+        output, dead = replay_records([repair_fixture(log, record_id)], make_engine(), record_id)
+        result.unreadable += dead
+        findings.extend(output.findings)
+        alerts.extend(output.alerts)
+        flagging = [f for f in output.findings if f.severity != Severity.INFO] + list(output.alerts)
+        flags.extend(flagging)
+        for detector in sorted({f"{f.detector_id}{_check(f)}" for f in flagging}):
+            (result.flagged_by if expected else result.false_by)[detector] += 1
+            result.names[record_id] += f" [{detector}]"
+    result.findings = score(findings, labels)
+    result.flags = score(flags, labels)
+    result.alerts = score(alerts, labels)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def engine_factory(identities: Path | None, sigma: Path | None) -> EngineFactory:
+    detectors: list[Detector] = list(load_catalog().detectors)
+    if sigma is not None:
+        from detectors.sigma_rules import load_sigma_rules
+
+        loaded = load_sigma_rules([sigma], taken_ids=[d.id for d in detectors])
+        detectors += loaded.detectors
+        print(f"sigma: {len(loaded.detectors)} rule(s) loaded, {len(loaded.skipped)} not translatable")
+        for skipped in loaded.skipped:
+            print(f"  not translated: {Path(skipped.path).name}: {skipped.reason}")
+    resolver = IdentityResolver(load_identities(identities) if identities else None)
+    return lambda: Engine(detectors, identities=resolver)
+
+
+def sigma_report(stratus: StratusResult | None, panther: PantherResult | None) -> None:
+    """Per Sigma rule: the Stratus techniques it alerted on, the Panther records it flagged."""
+    print("## Sigma rules (sigma.*): what fired")
+    ids = sorted(
+        {d for d in (stratus.by_detector if stratus else {}) if d.startswith("sigma.")}
+        | {d.split("/")[0] for d in (panther.flagged_by if panther else {}) if d.startswith("sigma.")}
+        | {d.split("/")[0] for d in (panther.false_by if panther else {}) if d.startswith("sigma.")}
+    )
+    print("| rule | Stratus techniques alerted | Panther should-alert flagged | Panther benign flagged |")
+    print("|---|---|---|---|")
+    for rule in ids:
+        techniques = sorted(stratus.by_detector.get(rule, ())) if stratus else []
+        good = panther.flagged_by.get(rule, 0) if panther else 0
+        bad = panther.false_by.get(rule, 0) if panther else 0
+        print(f"| {rule} | {', '.join(t.split('.', 2)[-1] for t in techniques) or '-'} | {good} | {bad} |")
+
+
+def report(stratus: StratusResult | None, panther: PantherResult | None, *, verbose: bool) -> None:
+    if stratus is not None:
+        s = stratus.alerts
+        print("## Stratus Red Team (35 techniques)")
+        print(f"techniques alerted on their own calls: {s.groups_found}/{len(s.groups)}")
+        print(
+            f"alerts: {s.detections}; holding an attack call: {s.detections_on_positive} ({s.precision:.1%})"
+        )
+        missing = sorted(t for t, found in s.groups.items() if not found)
+        print(f"techniques without an alert: {', '.join(missing) or 'none'}")
+        if stratus.off_target:
+            print(
+                "alerts without an attack call, by detector: "
+                + ", ".join(f"{d} {n}" for d, n in stratus.off_target.most_common())
+            )
+    if panther is not None:
+        print("## Panther rule tests")
+        print("| flagged by | should-alert flagged | benign look-alikes flagged |")
+        print("|---|---|---|")
+        for label, sc in (
+            ("an alert", panther.alerts),
+            ("an alert or a finding of severity low+", panther.flags),
+            ("any finding (info building blocks too)", panther.findings),
+        ):
+            print(
+                f"| {label} | {sc.positives_flagged}/{sc.positives} ({sc.recall:.1%}) | "
+                f"{sc.negatives_flagged}/{sc.negatives} ({sc.false_positive_rate:.1%}) |"
+            )
+        f = panther.flags
+        print(f"records the adapter could not read: {panther.unreadable}")
+        if verbose:
+            print("missed:")
+            for record in f.missed:
+                print(f"  - {panther.names[record]}")
+            print("benign flagged:")
+            for record in f.false_flags:
+                print(f"  - {panther.names[record]}")
+            print(
+                "benign flagged, by detector: "
+                + ", ".join(f"{d} {n}" for d, n in panther.false_by.most_common())
+            )
+            print(
+                "should-alert flagged, by detector: "
+                + ", ".join(f"{d} {n}" for d, n in panther.flagged_by.most_common())
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shared", type=Path, default=default_shared(), help="the shared data folder")
+    parser.add_argument("--identities", type=Path, help="an identities file (default: heuristics only)")
+    parser.add_argument("--sigma", type=Path, help="also run the Sigma rules of this folder")
+    parser.add_argument("--verbose", action="store_true", help="list missed and falsely flagged records")
+    args = parser.parse_args(argv)
+    stratus_root = args.shared / "cloudtrail" / "stratus-red-team"
+    panther_root = args.shared / "cloudtrail" / "panther" / "rules"
+    if not stratus_root.is_dir() and not panther_root.is_dir():
+        print(
+            f"no CloudTrail corpora under {args.shared} (set --shared or CHAINWATCH_SHARED_DATA)",
+            file=sys.stderr,
+        )
+        return 2
+    make_engine = engine_factory(args.identities, args.sigma)
+    stratus = evaluate_stratus(stratus_root, make_engine) if stratus_root.is_dir() else None
+    panther = evaluate_panther(panther_root, make_engine) if panther_root.is_dir() else None
+    report(stratus, panther, verbose=args.verbose)
+    if args.sigma is not None:
+        sigma_report(stratus, panther)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""The sensitive-API table (``data/sensitive_apis.yml``): loaded once, checked field by field, indexed by
+action. Each entry is data: the calls it covers, the condition that makes them risky (a condition of the
+rule language, ``docs/rules.md``, reading the event and ``facts.*`` from ``detectors.cloud.facts``), its
+severity and tier, its ATT&CK / OWASP mappings and the benign look-alike it must not match."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from detectors.expr import Expression, ExpressionError, compile_expression
+from schemas.alerts import Mappings
+from schemas.types import Severity
+
+TABLE_PATH = Path(__file__).resolve().parent / "data" / "sensitive_apis.yml"
+TIERS = ("alert", "finding")
+ANY = "*"  # calls: ["*"] (every call) or ["iam:*"] (every call of a service)
+ATTEMPTS = ("ignore", "finding", "alert")
+_KEYS = {
+    "id", "calls", "when", "severity", "tier", "attempts", "tactic", "title", "attack", "owasp_agentic",
+    "owasp_nhi", "benign", "owner", "deletes",
+}  # fmt: skip
+_REQUIRED = ("id", "calls", "severity", "tactic", "title", "attack", "benign")
+
+
+class TableError(ValueError):
+    """A table entry that cannot be used; the message names the entry, the field and the fix."""
+
+
+@dataclass(frozen=True)
+class ApiCheck:
+    id: str
+    services: tuple[str | None, ...]  # one per call; None: any service
+    actions: tuple[str, ...]
+    condition: Expression | None
+    severity: Severity
+    tier: str
+    attempts: str
+    tactic: str
+    title: str
+    mappings: Mappings
+    benign: str
+    owner: str | None = None  # a dedicated detector already alerts on it: listed for coverage only
+    deletes: bool = False  # deletes a resource: clean-up of what the same session created weighs far less
+
+    def covers(self, tool: str, action: str) -> bool:
+        return any(
+            a in (action, ANY) and (s is None or s == tool or tool == "aws")
+            for s, a in zip(self.services, self.actions, strict=True)
+        )
+
+
+def _strings(where: str, value: Any) -> tuple[str, ...]:
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise TableError(f"{where}: give a string or a list of strings, got {value!r}")
+    return tuple(values)
+
+
+def _entry(where: str, raw: Any) -> ApiCheck:
+    if not isinstance(raw, dict):
+        raise TableError(f"{where}: each entry is a mapping")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise TableError(f"{where}: unknown key(s) {sorted(unknown)} (allowed: {', '.join(sorted(_KEYS))})")
+    missing = [k for k in _REQUIRED if not raw.get(k)]
+    if missing:
+        raise TableError(f"{where}: missing {', '.join(missing)}")
+    where = f"{where} ({raw['id']})"
+    services: list[str | None] = []
+    actions: list[str] = []
+    for call in _strings(f"{where}.calls", raw["calls"]):
+        service, _, action = call.rpartition(":")
+        services.append(service or None)
+        actions.append(action)
+    try:
+        severity = Severity(raw["severity"])
+    except ValueError:
+        raise TableError(f"{where}.severity: one of {', '.join(s.value for s in Severity)}") from None
+    tier, attempts = raw.get("tier", "alert"), raw.get("attempts", "ignore")
+    if tier not in TIERS:
+        raise TableError(f"{where}.tier: one of {', '.join(TIERS)}")
+    if attempts not in ATTEMPTS:
+        raise TableError(f"{where}.attempts: one of {', '.join(ATTEMPTS)}")
+    condition = None
+    if raw.get("when"):
+        try:
+            condition = compile_expression(str(raw["when"]))
+        except ExpressionError as exc:
+            raise TableError(f"{where}.when: {exc}") from None
+    return ApiCheck(
+        id=str(raw["id"]),
+        services=tuple(services),
+        actions=tuple(actions),
+        condition=condition,
+        severity=severity,
+        tier=tier,
+        attempts=attempts,
+        tactic=str(raw["tactic"]),
+        title=str(raw["title"]),
+        mappings=Mappings(
+            owasp_agentic=_strings(f"{where}.owasp_agentic", raw.get("owasp_agentic") or ["T2"]),
+            owasp_nhi=_strings(f"{where}.owasp_nhi", raw.get("owasp_nhi") or ["NHI5"]),
+            mitre_attack=_strings(f"{where}.attack", raw["attack"]),
+        ),
+        benign=str(raw["benign"]),
+        owner=str(raw["owner"]) if raw.get("owner") else None,
+        deletes=bool(raw.get("deletes", False)),
+    )
+
+
+def load_table(path: Path = TABLE_PATH) -> tuple[ApiCheck, ...]:
+    """Every entry of the table, checked; a bad entry raises TableError naming it."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
+        raise TableError(f"{path}: expected a mapping with a 'checks' list")
+    checks = tuple(_entry(f"{path}: checks[{i}]", raw) for i, raw in enumerate(data["checks"]))
+    seen: set[str] = set()
+    for check in checks:
+        if check.id in seen:
+            raise TableError(f"{path}: duplicate check id {check.id!r}")
+        seen.add(check.id)
+    return checks
+
+
+def index_by_action(checks: tuple[ApiCheck, ...]) -> Mapping[str, tuple[ApiCheck, ...]]:
+    index: dict[str, list[ApiCheck]] = {}
+    for check in checks:
+        for action in dict.fromkeys(check.actions):
+            index.setdefault(action, []).append(check)
+    return {action: tuple(found) for action, found in index.items()}
