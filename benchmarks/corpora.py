@@ -259,7 +259,7 @@ def _with_task(events: list[AnyEvent], task_text: str | None) -> Iterator[AnyEve
 
 
 def openagentsafety(
-    data: Path, work: Path, limit: int | None = None, *, task_from_file: bool = True
+    data: Path, work: Path, limit: int | None = None, *, task_from_file: bool = False
 ) -> Corpus | None:
     """OpenHands runs (o3-mini) in an office setting, read with the product's openhands adapter."""
     root = data / "agents" / "openagentsafety"

@@ -145,7 +145,7 @@ def run(
     hold_out: str | None,
     limit: int | None,
     *,
-    task_from_file: bool = True,
+    task_from_file: bool = False,
     log: Callable[[str], None] = print,
 ) -> list[Measured]:
     with tempfile.TemporaryDirectory(prefix="detection-eval-") as folder:
@@ -237,8 +237,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--oas-task",
         choices=("file", "message"),
-        default="file",
-        help="OpenAgentSafety's task: its task.md (default) or only the first message, which points at it",
+        default="message",
+        help="OpenAgentSafety's task: the first message, which points at task.md (default: what the product "
+        "sees; reading a file the user pointed at is trusted input), or task.md put in as the task",
     )
     parser.add_argument("--write-doc", action="store_true", help=f"write the table into {DOC.name}")
     args = parser.parse_args(argv)

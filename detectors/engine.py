@@ -278,7 +278,11 @@ class Engine:
                 state.max_time = when if state.max_time is None else max(state.max_time, when)
             ctx.observe(event, when)
             identify(self.identities, ctx, event)
-            ctx.call = self.classify(event) if isinstance(event, ToolCall) else None
+            ctx.call = None
+            if isinstance(event, ToolCall):
+                ctx.call = self.classify(event)
+                if event.capabilities is None:  # detectors read them from the event too
+                    event = event.model_copy(update={"capabilities": ctx.call.capabilities})
             if scope == "session":
                 self._trust(ctx, event)
             for detector, stateful, slot in self._dispatch(scope, event):

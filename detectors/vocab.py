@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from schemas.events import ToolCall
-from schemas.types import Severity
+from schemas.types import Capability, Severity
 
 Reason = tuple[str, Severity]  # what happened, in words, and how bad it is
 _R = TypeVar("_R")
@@ -373,14 +373,30 @@ def privileged_command(command: str) -> bool:
 
 
 def sensitive_category(event: ToolCall) -> str | None:
-    """Identity creation, permission/network change or key creation (API, agent tool or CLI form)."""
+    """Identity creation, permission/network change or key creation (API, agent tool or CLI form), or, for
+    a tool of any name, what its capabilities say it does: changing access or moving money."""
     label = category_of(event.tool, event.action)
     if label is not None:
         return label
     command = command_of(event)
     if command and privileged_command(command):
         return "privileged CLI command"
+    capabilities = event.capabilities or ()
+    if Capability.IDENTITY in capabilities and Capability.READ not in capabilities:
+        return "identity or permission change"
+    if Capability.MONEY in capabilities and Capability.READ not in capabilities:
+        return "money movement"
     return None
+
+
+@per_name
+def may_change_access_or_money(tool: str, action: str) -> bool:
+    """Whether a call's name says it changes access or moves money (``sensitive_category``'s capability
+    part can only hold for such names, or for calls whose arguments say so: those are judged per call)."""
+    from detectors.capabilities.words import name_capabilities
+
+    found = {c for c, _ in name_capabilities(f"{action}_{tool}" if action != tool else tool)}
+    return bool(found & {Capability.IDENTITY, Capability.MONEY})
 
 
 # ------------------------------------------------------------------------------------------ secrets

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from detectors.base import Detector
+from detectors.capabilities import Classifier, ManifestError, parse_manifest
 from detectors.engine import Engine, EngineSettings
 from detectors.identity import IdentityResolver, load_identities
 
@@ -210,6 +211,11 @@ class EngineConfig(BaseModel):
         description="Anomaly model file (`chainwatch model train`); loaded lazily, re-read when it "
         "changes. Unset: no model detectors run (docs/models.md).",
     )
+    tool_manifest: Path | None = Field(
+        None,
+        description="YAML file saying what your tools can do (capabilities), overriding every inference "
+        "(docs/detectors-guide.md, 'See what the tools can do'); unset: capabilities are inferred.",
+    )
 
     def engine_settings(self) -> EngineSettings:
         return EngineSettings(
@@ -266,7 +272,25 @@ def build_engine(settings: Settings) -> Engine:
         catalog.detectors + model_detectors_for(settings) + sigma.detectors,
         settings.engine.engine_settings(),
         identities=identity_resolver_for(settings),
+        classifier=classifier_for(settings),
     )
+
+
+def classifier_for(settings: Settings) -> Classifier:
+    """What tool calls can do, with the user's tool manifest first (CHAINWATCH_ENGINE__TOOL_MANIFEST); a
+    missing or broken manifest raises ManifestError naming the file, the entry and the fix."""
+    path = settings.engine.tool_manifest
+    if path is None:
+        return Classifier()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ManifestError(
+            f"CHAINWATCH_ENGINE__TOOL_MANIFEST={path}",
+            f"cannot be read ({exc.strerror})",
+            "point it at a YAML file",
+        ) from None
+    return Classifier(parse_manifest(text, str(path)))
 
 
 def sigma_rules_for(settings: Settings, taken_ids: Iterable[str] = ()) -> SigmaLoad:

@@ -6,13 +6,15 @@ as the IAM policy behind a CloudTrail record), ``denied``. Creating identities, 
 network rules and minting keys are the calls a human should see before they run; one that was
 auto-allowed means the human-in-the-loop control was not there when it mattered. The vocabulary is
 ``detectors.vocab.sensitive_category`` (IAM/KMS/EC2/S3/Lambda APIs, agent tools such as ``create_user``
-or ``add_collaborator``, and the same operations through ``aws``/``gcloud``/``az``/``kubectl`` CLIs).
+or ``add_collaborator``, and the same operations through ``aws``/``gcloud``/``az``/``kubectl`` CLIs), and for
+a tool of any name its capabilities: a call that changes access or moves money (``detectors/capabilities``).
 CloudTrail records carry ``allowed_by_rule`` and never fire: the cloud enforced a policy, which is not
 a statement about approval.
 
 Known gaps: gateways that do not report a decision (``unknown``) are not judged; approval given once
 for a whole batch or session is not distinguishable from per-call approval; sensitive operations
-outside the vocabulary (an in-house admin tool) are missed. One alert per session per 10 minutes.
+whose name and arguments say nothing of access or money (an in-house ``run_job`` tool) are missed unless a
+tool manifest says what they do. One alert per session per 10 minutes.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.vocab import category_of, command_of, is_shell, sensitive_category
+from detectors.vocab import category_of, command_of, is_shell, may_change_access_or_money, sensitive_category
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Decision, IdentityKind, Outcome, Severity
@@ -47,7 +49,12 @@ class SensitiveAutoAllowed(EventDetector):
     suppress_seconds: ClassVar[float] = 600.0
 
     def relevant(self, kind: str, tool: str | None, action: str) -> bool:
-        return tool is None or is_shell(tool, action) or category_of(tool, action) is not None
+        return (
+            tool is None
+            or is_shell(tool, action)
+            or category_of(tool, action) is not None
+            or may_change_access_or_money(tool, action)
+        )
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not isinstance(event, ToolCall) or event.decision != Decision.AUTO_ALLOWED:

@@ -43,7 +43,9 @@ IDENTITY_KEYS = frozenset(
     "role roles permission permissions access privilege privileges acl group groups admin".split()
 )
 URL_KEYS = frozenset("url urls uri link links href endpoint website webpage page site domain".split())
-CONTENT_KEYS = frozenset("content contents text body data file_text message payload html markdown".split())
+CONTENT_KEYS = frozenset(
+    "content contents text body data file_text message payload html markdown json".split()
+)
 SUBCOMMAND_KEYS = frozenset({"command", "action", "operation", "op", "method", "mode", "verb", "subcommand"})
 SHELL_KEYS = frozenset({"command", "cmd", "script", "commands", "shell", "bash", "line", "cmdline"})
 CODE_KEYS = frozenset({"code", "source", "script", "program", "snippet", "cell"})
@@ -280,7 +282,9 @@ def _arguments(
         ):
             url = (urls_in(text) or ["http://" + text])[0]
             if not is_local_host(host_of(url)):
-                outbound = (named | result.evidence.keys()) & {C.EGRESS, C.COMMUNICATE}
+                # a URL the call sends to: the name says so, or the call also carries a body to send
+                carries = changing and any(_key_words(k) & CONTENT_KEYS for k in arguments if k != key)
+                outbound = (named | result.evidence.keys()) & {C.EGRESS, C.COMMUNICATE} or carries
                 result.add(C.EGRESS if outbound else C.FETCH, "argument", f"{key} is a URL ({url[:80]})")
             continue
         if (

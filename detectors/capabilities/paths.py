@@ -30,6 +30,8 @@ _PUBLIC_HALF = re.compile(
 _SYSTEM_DIRS = frozenset(
     "bin boot dev etc home lib lib32 lib64 libx32 opt proc root run sbin srv sys usr var snap".split()
 )
+# The operating system's own folders: everything under them is the system, not a user's data.
+_OS_DIRS = frozenset("bin boot dev etc lib lib32 lib64 libx32 proc sbin sys usr root".split())
 _LOG_PATH = re.compile(
     r"(^|/)(var/log|logs?|audit|journal)(/|$)|\.log(\.\d+)?(\.gz)?$|(^|/)\.?bash_history$", re.I
 )
@@ -59,6 +61,10 @@ def is_system_path(path: str) -> bool:
         return len(parts) == 0 or parts in (["*"], [".*"], [".??*"], [".[^.]*"])
     if not parts or parts[0] in ("*", ".*", ".??*", ".[^.]*", ".?*"):
         return True
+    if parts[0] in _OS_DIRS and parts[:2] != ["usr", "local"]:
+        return True  # anything under the operating system's own folders (/etc/nginx, /usr/lib/x)
+    if parts[:2] == ["usr", "local"]:
+        return len(parts) <= 2 or (len(parts) == 3 and parts[2] in ("*", ".*"))  # locally installed software
     return parts[0] in _SYSTEM_DIRS and (len(parts) == 1 or (len(parts) == 2 and parts[1] in ("*", ".*")))
 
 

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from detectors.capabilities import Manifest, ManifestError, classify, parse_manifest
 from streams.cli.common import console, fail, open_db
+from streams.settings import load_settings
 from streams.store.tools import ToolSeen, tools_seen
 
 
@@ -74,6 +75,7 @@ def tools_command(
 ) -> None:
     """List the tools seen, how often, what each can do (capabilities) and why; unclassified ones marked."""
     manifest = None
+    manifest_file = manifest_file or load_settings().engine.tool_manifest  # CHAINWATCH_ENGINE__TOOL_MANIFEST
     if manifest_file is not None:
         if not manifest_file.is_file():
             raise fail(f"{manifest_file}: no such tool manifest")

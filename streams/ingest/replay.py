@@ -131,6 +131,7 @@ def replay(
 ) -> ReplayReport:
     events, letters, stats = load_inputs(paths, fmt)
     events.sort(key=lambda e: e.event_time)  # stable: ties keep input order
+    events = engine.enrich(events)  # stored with what each call can do (the `capabilities` column)
     report, output = run_events(events, engine, progress=progress)
     report.inputs = stats
     report.dead_letters = len(letters)

@@ -48,7 +48,7 @@ from streams.alerts.delivery.pipeline import AlertPipeline
 from streams.kafka.security import kafka_python_kwargs
 from streams.kafka.topics import KafkaUnavailable, require_topics
 from streams.kafka.wire import FORMAT_HEADER, decode_dead_letter, decode_events
-from streams.settings import Settings
+from streams.settings import Settings, classifier_for
 from streams.store.database import Batch, Store, write_with_hooks
 
 with warnings.catch_warnings():  # kafka-python 3.0 warns about importlib.resources on import
@@ -326,6 +326,8 @@ class Loader:
         self.batch_seconds = batch_seconds or settings.kafka.loader_batch_seconds
         self.on_batch = on_batch
         self.alert_pipeline = alert_pipeline  # suppression before the write, delivery spool after it
+        # what each stored tool call can do, classified as the worker's engine classifies it
+        self.classifier = classifier_for(settings)
         t = settings.topics
         self.roles = {
             t.events: "events",
@@ -503,6 +505,7 @@ class Loader:
         assert self._store is not None
         records, self._pending, self._pending_since = self._pending, [], None
         batch = build_batch(records, self.roles, self.settings.worker.repartition_max_bytes)
+        batch.events = [self.classifier.enrich(e) for e in batch.events]  # the `capabilities` column
         # spooled before the offsets are committed: at-least-once into the spool
         failed = write_with_hooks(self._store, batch, self.alert_pipeline, write_isolating)
         self.stats.write_failures += len(failed)
