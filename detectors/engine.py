@@ -26,6 +26,7 @@ from detectors.context import KeyContext, dt
 from detectors.identity import DEFAULT_RESOLVER, IdentityResolver
 from detectors.identity.keys import identify, judged_severity, judges
 from detectors.provenance.addressing import Addressing, ContentModel, addressing
+from detectors.provenance.scripts import observe as observe_scripts
 from detectors.provenance.state import Provenance
 from detectors.rules import ALLOWED_LATENESS, RuleDetector, SequenceRule
 from schemas.alerts import Alert, ChainSummary, CredentialUse, Finding
@@ -248,6 +249,7 @@ class Engine:
                 provenance.trust(text)  # the file or page the user pointed at: their instructions
             else:
                 provenance.taint(event.event_id, when, text, self.addressing(text))
+        observe_scripts(provenance, event, call)  # what running a script it read or wrote would do
         if Capability.SECRET in call.evidence and event.outcome not in (Outcome.ERROR, Outcome.DENIED):
             shell = call.shell
             reads = (shell.read if shell else []) or [event.target or event.tool]

@@ -80,7 +80,8 @@ def with_sources(signal: Signal, sources: list[Source]) -> Signal:
 
 _ROUTINE = re.compile(
     r"(^|/)(node_modules|__pycache__|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.tox|\.venv|venv|build|dist|target"
-    r"|out|coverage|\.next|\.gradle|tmp|temp|\.?cache|scratch)(/\*?)?/?$|\.(tmp|temp|part|partial|bak|log|pyc|o)$",
+    r"|out|coverage|\.next|\.gradle|tmp|temp|\.?cache|scratch)(/\*?)?/?$|\.(tmp|temp|part|partial|bak|log|pyc|o)$"
+    r"|^/(tmp|var/tmp)/",  # anything under the system's temporary folders
     re.I,
 )
 

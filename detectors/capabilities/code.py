@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+import shlex
 
 from detectors.capabilities.paths import host_of, is_local_host, is_secret_path, urls_in
 from schemas.types import Capability as C
@@ -69,6 +70,7 @@ _CALLS: dict[str, tuple[C, str]] = {
     "read_csv": (C.READ, "reads a file"),
     "read_excel": (C.READ, "reads a file"),
 }
+_DELETE_CALLS = {"rmtree": "rm -rf", "remove": "rm", "unlink": "rm", "rmdir": "rmdir", "removedirs": "rm -rf"}
 _SHELL_CALLS = {
     "os.system",
     "os.popen",
@@ -153,6 +155,11 @@ def _python_capabilities(code: str) -> tuple[tuple[tuple[C, str], ...], tuple[st
                 line = ""
             if line:
                 lines.append(line)
+        if tail1 in _DELETE_CALLS and node.args:
+            target = node.args[0]
+            if isinstance(target, ast.Constant) and isinstance(target.value, str):
+                # judged by the shell reader as the same delete would be: system paths, logs, secrets
+                lines.append(f"{_DELETE_CALLS[tail1]} {shlex.quote(target.value)}")
         if tail1 == "open" and len(node.args) >= 2:
             mode = node.args[1]
             if (

@@ -50,6 +50,7 @@ class ShellFacts:
     read: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)  # local files that leave the host
     destinations: list[str] = field(default_factory=list)  # URLs and hosts contacted
+    executed: list[str] = field(default_factory=list)  # scripts the line runs (``./x.sh``, ``bash x.sh``)
     flags: set[str] = field(default_factory=set)  # see FLAGS
     privileged: bool = False
 
@@ -65,6 +66,7 @@ class ShellFacts:
         self.read += other.read
         self.sent += other.sent
         self.destinations += other.destinations
+        self.executed += other.executed
         self.flags |= other.flags
         self.privileged = self.privileged or other.privileged
 
@@ -283,6 +285,7 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
             facts.merge(analyse(args[args.index("-c") + 1], depth + 1))
         else:
             facts.add(C.EXECUTE, f"runs a {program} script")
+            facts.executed += operands[:1]
             if simple.piped_in and any(p in _NET_FETCH for p in facts.programs):
                 facts.flags.add("remote_code")  # curl … | sh
         return
@@ -303,6 +306,7 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
                 facts.add(C.EGRESS, "serves files over HTTP")
         else:
             facts.add(C.EXECUTE, f"runs a {program} program")
+            facts.executed += [a for a in operands[:1] if not a.startswith("-")]
             if simple.piped_in and any(p in _NET_FETCH for p in facts.programs):
                 facts.flags.add("remote_code")
         return
@@ -468,6 +472,8 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         return
     # A program nobody described: it runs. Scripts by path (./x.sh, /opt/y) the same.
     facts.add(C.EXECUTE, f"runs {program}")
+    if "/" in argv[0] or program.endswith((".sh", ".py", ".bash", ".pl", ".rb")):
+        facts.executed.append(argv[0])
 
 
 def _read(path: str, facts: ShellFacts, why: str) -> None:

@@ -10,16 +10,17 @@ from the tool's name or a list of command strings, so ``execute_bash``, ``Termin
 
 * critical: a disk overwritten or reformatted; a recursive delete of ``/``, a top-level system folder or
   the whole home;
-* high: a recursive delete of logs or shell history erased (covering tracks); the firewall or SELinux
-  turned off; users or groups changed with root rights; code from the network piped into a shell, or a
-  shell handed to a network peer; the host shut down;
+* high: logs deleted recursively or history erased; the firewall or SELinux off; users or groups changed
+  as root; code from the network piped into a shell, or a shell handed to a network peer; a shutdown;
 * medium: everything made world-writable; processes killed; persistence (cron, systemd, shell profiles);
   a force-push that rewrites remote history.
 
-Known gaps: scripts written to a file and run later are judged when run only by their name (the write
-is recorded as ``staged:`` flags in the evidence); obfuscated lines (base64 decoded into a shell, variables
-holding paths) hide their targets; a command that fails is still reported (the intent was there), one the
-gateway denied is not (nothing ran).
+A script run by name (``./cleanup.sh``, ``bash cleanup.sh``, ``python3 wipe.py``) is judged by what its text
+would do when the session read or wrote that file earlier (``detectors/provenance/scripts.py``).
+
+Known gaps: a script the session never read or wrote is judged by its name alone; obfuscated lines (base64
+into a shell, paths in variables) hide their targets; a failed command is still reported (the intent was
+there), one the gateway denied is not (nothing ran).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import ClassVar
 from detectors.base import EventDetector, KeyKind, Signal
 from detectors.capabilities.shell import FLAGS
 from detectors.context import KeyContext
+from detectors.provenance.scripts import scripts_run
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Decision, Outcome, Severity
@@ -78,7 +80,10 @@ class DangerousCommand(EventDetector):
             return ()
         if event.outcome is Outcome.DENIED or event.decision is Decision.DENIED:
             return ()  # the gateway refused it: nothing ran (denied_then_retried watches the retries)
-        flags = call.shell.flags
+        flags = set(call.shell.flags)
+        ran = scripts_run(ctx.provenance, call.shell.executed)
+        for _, _, script_flags in ran:
+            flags |= set(script_flags)
         for needed, severity in RULES:
             if needed <= flags:
                 shown = sorted(f for f in flags if f in FLAGS)
@@ -86,6 +91,8 @@ class DangerousCommand(EventDetector):
                     event.arguments.get("command") or event.arguments.get("code") or event.target or ""
                 )
                 what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
+                if ran and not needed <= call.shell.flags:  # the danger is in a script the session saw
+                    what = f"runs {ran[0][1]}, which {what}"
                 return (
                     Signal.of(
                         [event],
@@ -98,6 +105,7 @@ class DangerousCommand(EventDetector):
                             "programs": call.shell.programs[:10],
                             "command": line[:500],
                             "privileged": call.shell.privileged,
+                            "scripts": [{"event": e, "path": p, "flags": f} for e, p, f in ran],
                         },
                     ),
                 )

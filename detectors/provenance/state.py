@@ -28,6 +28,7 @@ MAX_TOOL_NAMES = 64
 MAX_SECRET_READS = 16
 MAX_TRUSTED_TEXT = 6000
 MAX_SECRETS_SEEN = 64
+MAX_SCRIPTS = 32
 
 # Keys of arguments that hold what a call acts on, or a copy of content it produces (compared whole too).
 _WHOLE_VALUE_KEYS = frozenset(
@@ -64,6 +65,8 @@ class Provenance:
     sources: dict[str, Source] = field(default_factory=dict)  # event id -> source, oldest first
     secret_reads: list[list[Any]] = field(default_factory=list)  # [event id, time, what]
     secrets_seen: dict[str, str] = field(default_factory=dict)  # redaction fingerprint -> event id it came in
+    # scripts the session read or wrote, by file name: [event id, path, what running it would do (flags)]
+    scripts: dict[str, list[Any]] = field(default_factory=dict)
     overflow: int = 0
 
     # -- what detectors read
@@ -161,6 +164,18 @@ class Provenance:
         self.secret_reads.append([event_id, time, what[:200]])
         del self.secret_reads[:-MAX_SECRET_READS]
 
+    def saw_script(self, event_id: str, path: str, flags: list[str]) -> None:
+        """A script the session read or wrote, and what running it would do (shell-reader flags)."""
+        name = path.rstrip("/").rsplit("/", 1)[-1]
+        self.scripts.pop(name, None)
+        self.scripts[name] = [event_id, path[:200], sorted(flags)]
+        while len(self.scripts) > MAX_SCRIPTS:
+            del self.scripts[next(iter(self.scripts))]
+
+    def script(self, path: str) -> list[Any] | None:
+        """What the session knows a script of this path (or file name) would do when run."""
+        return self.scripts.get(path.rstrip("/").rsplit("/", 1)[-1])
+
     def saw_secrets(self, event_id: str, fingerprints: list[str]) -> None:
         """Secrets (by redaction fingerprint) that a result carried into the session."""
         for fp in fingerprints:
@@ -178,6 +193,7 @@ class Provenance:
             "sources": [s.to_list() for s in self.sources.values()],
             "secrets": self.secret_reads,
             "seen": self.secrets_seen,
+            "scripts": self.scripts,
             "overflow": self.overflow,
         }
 
@@ -192,6 +208,7 @@ class Provenance:
             sources={s.event_id: s for s in sources},
             secret_reads=[list(r) for r in data.get("secrets", ())],
             secrets_seen=dict(data.get("seen", {})),
+            scripts={k: list(v) for k, v in data.get("scripts", {}).items()},
             overflow=int(data.get("overflow", 0)),
         )
 

@@ -24,7 +24,7 @@ _HOST = re.compile(
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
 _DIGITS = re.compile(r"(?<![\w.])\+?\d[\d \-]{4,22}\d(?!\w|\.\d)")
 _WALLET = re.compile(r"\b0x[a-fA-F0-9]{40}\b|\b(?:bc1|[13])[a-km-zA-HJ-NP-Z1-9]{25,62}\b")
-_PATH = re.compile(r"(?:(?<=\s)|^|(?<=[\"'=(]))(?:~|\.{1,2})?/[\w.\-~]+(?:/[\w.\-~*]*)*")
+_PATH = re.compile(r"(?:(?<=\s)|^|(?<=[\"'`=(]))(?:~|\.{1,2})?/[\w.\-~]+(?:/[\w.\-~*]*)*")
 _IDENT = re.compile(r"\b[A-Za-z0-9][\w\-.]*[\w]\b")
 _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][\w.]{1,30}")
 # CamelCase words with at least two capitals and a small letter (``CovertFundReallocation``,
