@@ -4,8 +4,9 @@
   ``"<action pattern> <resource pattern>"`` (``s3:GetObject arn:aws:s3:::acme-logs/*``), as the
   simulator and the CloudTrail adapter write them. ``*`` is a wildcard everywhere.
 * Task scopes: glob patterns; ``tool:<name>`` entries allow tools, everything else names resources.
-* Taint: values harvested from untrusted text (IBANs, e-mail addresses, URLs, hostnames, account and
-  wallet numbers), normalised so that the same value written two ways compares equal.
+* Names: a tool or action name split into words (``SendPayment`` -> send, payment) and the read verbs.
+
+Where values came from (taint) is ``detectors/provenance/``; what a call can do, ``detectors/capabilities/``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable
 
 # ---------------------------------------------------------------------------------------------- scopes
 
@@ -143,204 +143,10 @@ def matches_any(value: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(value, p) for p in patterns)
 
 
-# ---------------------------------------------------------------------------------------------- taint
+# ---------------------------------------------------------------------------------------------- names
 
-# Text that tries to instruct the agent rather than inform it.
-INSTRUCTION = re.compile(
-    r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:previous|prior|above|earlier"
-    r"|preceding|original)\s+(?:instructions|prompts?|rules|directions|messages)"
-    r"|\byou\s+(?:must|should|need\s+to|are\s+required\s+to)\s+(?:now|immediately|instead)\b"
-    r"|\bnew\s+instructions?\s*:"
-    r"|\b(?:system\s+prompt|system\s+message|developer\s+message)\b"
-    r"|^\s*(?:system|assistant)\s*:"
-    r"|<\s*/?\s*(?:system|instructions?)\s*>|\[\s*(?:system|inst)\s*\]"
-    r"|\byou\s+are\s+now\s+(?:a|an|in)\b"
-    r"|\btransfer\b[^.\n]{0,80}?\bto\b[^.\n]{0,40}?(?:iban|account|wallet|address|[A-Z]{2}\d{2}\s?[A-Z0-9]{4})"
-    r"|\bdo\s+not\s+(?:tell|mention|inform|notify|alert)\b[^.\n]{0,40}?\b(?:user|customer|anyone|human)",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-# Words one of which every INSTRUCTION alternative contains: a cheap substring test on the lower-cased
-# text skips the regular expression for almost all content (a 700-character JSON result: ~1 us vs ~120 us).
-_INSTRUCTION_WORDS = (
-    "ignore", "disregard", "forget", "override", "must", "need to", "required to", "instruction", "system",
-    "developer", "assistant", "you are now", "transfer", "do not", "[inst",
-)  # fmt: skip
-
-
-def looks_instructive(text: str) -> bool:
-    """Whether outside content tries to instruct the agent (``INSTRUCTION``), with a fast pre-check."""
-    lowered = text.lower()
-    return any(word in lowered for word in _INSTRUCTION_WORDS) and INSTRUCTION.search(text) is not None
-
-
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}")
-_URL = re.compile(r"\bhttps?://[^\s\"'<>()\[\]{}]+", re.IGNORECASE)
-_HOST = re.compile(r"\b(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b", re.IGNORECASE)
-_ACCOUNT = re.compile(r"(?<![\w\-.])\d(?:[ \-]?\d){7,17}(?![\w\-])")
-_WALLET = re.compile(r"\b0x[0-9a-fA-F]{40}\b|\bbc1[a-z0-9]{25,60}\b")
-# Bare "hostnames" that are really file names in prose.
-_FILE_SUFFIXES = frozenset(
-    {
-        "py",
-        "js",
-        "ts",
-        "tsx",
-        "go",
-        "md",
-        "txt",
-        "json",
-        "yaml",
-        "yml",
-        "csv",
-        "log",
-        "gz",
-        "zip",
-        "html",
-        "pdf",
-        "png",
-        "jpg",
-        "toml",
-        "cfg",
-        "ini",
-        "sh",
-        "exe",
-    }
-)
-
-
-def _host_of(url: str) -> str | None:
-    rest = url.split("://", 1)[-1]
-    host = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1].split(":", 1)[0].lower()
-    return host or None
-
-
-def _clean_url(url: str) -> str:
-    url = url.rstrip(".,;:!?")
-    scheme, _, rest = url.partition("://")
-    host, slash, path = rest.partition("/")
-    return f"{scheme.lower()}://{host.lower()}{slash}{path}".rstrip("/")
-
-
-# Most specific first: the order in which a finding names the values it matched.
-TOKEN_ORDER = ("iban:", "wallet:", "acct:", "email:", "url:", "host:")
-
-
-def token_rank(token: str) -> int:
-    return next((i for i, prefix in enumerate(TOKEN_ORDER) if token.startswith(prefix)), len(TOKEN_ORDER))
-
-
-def harvest(text: str) -> set[str]:
-    """Normalised values in ``text`` that could be a payee or a destination, each prefixed by its type
-    (``iban:``, ``email:``, ``url:``, ``host:``, ``acct:``, ``wallet:``)."""
-    found: set[str] = set()
-    for match in _IBAN.finditer(text):
-        found.add("iban:" + match.group(0).replace(" ", "").upper())
-    for match in _EMAIL.finditer(text):
-        found.add("email:" + match.group(0).lower())
-    for match in _URL.finditer(text):
-        url = _clean_url(match.group(0))
-        found.add("url:" + url)
-        host = _host_of(url)
-        if host:
-            found.add("host:" + host)
-    for match in _HOST.finditer(text):
-        host = match.group(0).lower()
-        if (
-            host.rsplit(".", 1)[-1] not in _FILE_SUFFIXES
-            and "@" not in text[max(0, match.start() - 1) : match.start()]
-        ):
-            found.add("host:" + host)
-    for match in _ACCOUNT.finditer(_IBAN.sub(" ", text)):  # an IBAN's digits are not a second account
-        found.add("acct:" + re.sub(r"[ \-]", "", match.group(0)))
-    for match in _WALLET.finditer(text):
-        found.add("wallet:" + match.group(0).lower())
-    return found
-
-
-def value_tokens(value: Any) -> Iterator[str]:
-    """Tokens of one action argument: the same normalisation as :func:`harvest`, applied to a value that
-    *is* a destination (so a bare IBAN, account number or host counts as a whole)."""
-    if isinstance(value, list | tuple):
-        for item in value:
-            yield from value_tokens(item)
-        return
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from value_tokens(item)
-        return
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        return
-    text = str(value).strip()
-    if not text:
-        return
-    tokens = harvest(text)
-    compact = text.replace(" ", "")
-    if _IBAN.fullmatch(compact.upper()):
-        tokens.add("iban:" + compact.upper())
-    if re.fullmatch(r"[\d \-]{8,}", text):
-        tokens.add("acct:" + re.sub(r"[ \-]", "", text))
-    if text.lower().startswith(("iban:", "mailto:")):
-        tokens |= harvest(text.split(":", 1)[1])
-    yield from tokens
-
-
-# ---------------------------------------------------------------------------------- sensitive actions
-
-# Words in a tool or action name (``send_payment``, ``SendPayment``) that move money or data out.
-MONEY_WORDS = frozenset(
-    {"transfer", "transfers", "pay", "payment", "payments", "payout", "wire", "withdraw", "refund", "remit"}
-)
-OUTBOUND_WORDS = frozenset(
-    {
-        "send",
-        "email",
-        "mail",
-        "post",
-        "share",
-        "upload",
-        "delete",
-        "remove",
-        "forward",
-        "publish",
-        "invite",
-        "webhook",
-        "submit",
-    }
-)
 READ_VERBS = frozenset(
     {"read", "get", "list", "fetch", "lookup", "search", "view", "describe", "check", "status"}
-)
-# Arguments that name where an action sends money, data or a message.
-DESTINATION_ARGUMENTS = frozenset(
-    {
-        "iban",
-        "account",
-        "account_number",
-        "account_id",
-        "recipient",
-        "recipients",
-        "to",
-        "cc",
-        "bcc",
-        "email",
-        "url",
-        "uri",
-        "endpoint",
-        "webhook",
-        "address",
-        "destination",
-        "payee",
-        "beneficiary",
-        "host",
-        "hostname",
-        "domain",
-        "wallet",
-    }
-)
-SHELL_POST = re.compile(
-    r"\b(?:curl|wget|http)\b.*(?:-d\b|--data|-F\b|--form|-X\s*(?:POST|PUT)|--post|--upload|-T\b)", re.I
 )
 
 
@@ -349,25 +155,3 @@ def name_words(*names: str) -> set[str]:
     return {
         w for n in names for w in re.findall(r"[a-z]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", n).lower())
     }
-
-
-def sensitive_kind(tool: str, action: str, command: str | None = None) -> str | None:
-    """``money`` for payments and transfers, ``outbound`` for sends/posts/shares/deletes (and a shell
-    ``curl`` that posts data), None for reads and everything else."""
-    words = name_words(tool, action)
-    if words & MONEY_WORDS and not words & READ_VERBS:
-        return "money"
-    if (words & OUTBOUND_WORDS and not words & READ_VERBS) or (command and SHELL_POST.search(command)):
-        return "outbound"
-    return None
-
-
-def destination_tokens(arguments: dict[str, Any], target: str | None, command: str | None = None) -> set[str]:
-    """Normalised tokens of an action's destination arguments, its target and a posting shell command."""
-    values: list[Any] = [v for k, v in arguments.items() if k.lower() in DESTINATION_ARGUMENTS]
-    if target:
-        values.append(target)
-    tokens = set(value_tokens(values))
-    if command and SHELL_POST.search(command):
-        tokens |= harvest(command)
-    return tokens
