@@ -28,88 +28,190 @@ from detectors.provenance.tokens import tokens_of
 from schemas.errors import ChainwatchError
 from schemas.types import Capability as C
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 MAX_TEXT = 8000  # characters of one result read (the contract keeps 4,000)
 MAX_SENTENCES = 200
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n{1,}|(?<=:)\s+(?=[A-Z])")
-_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
-_YOU = frozenset("you your yours yourself yourselves u ur".split())
+# Words: letters of any script (the few non-English lexicon words match too); a hyphenated compound is one
+# word ("User-Agent", "the-agent-company"), and addresses are not words at all (a host named after agents
+# is not an AI being addressed).
+_WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[\w'’]+)*")
+_ADDRESS = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+|\S+@\S+|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:[:/]\S*)?", re.I)
+_YOU = frozenset("you your yours yourself yourselves u ur du dich dir dein deine vous votre vos tu te ton ta tes "
+                 "usted tú você".split())
 _ME = frozenset("i me my mine myself we us our".split())
-_AI = frozenset(
-    "assistant assistants ai model models agent agents chatbot bot bots llm llms gpt chatgpt claude gemini "
-    "copilot system automated automation".split()
+_AI_WORDS = (
+    "assistant assistants ai agent agents chatbot bot bots llm llms gpt chatgpt claude gemini "
+    "copilot autopilot ki ia assistent assistenten asistente assistente agente modèle modelo modello "
+    "sprachmodell"
 )
+_AI = frozenset(_AI_WORDS.split())
 _INSTRUCTION = frozenset(
     "instruction instructions prompt prompts task tasks directive directives command commands rule rules "
-    "guideline guidelines order orders objective objectives goal goals mission role policy protocol".split()
+    "guideline guidelines order orders objective objectives goal goals mission role policy protocol "
+    "anweisung anweisungen aufgabe befehl instructions consigne consignes tâche instrucciones instrucción "
+    "tarea istruzioni istruzione compito instruções instrução tarefa".split()
 )
 _MODAL = frozenset(
-    "must should need needs required require requires mandatory ensure sure never always immediately "
-    "urgent urgently important importantly critical necessary obligated only".split()
+    "must should need needs required require requires mandatory ensure never always immediately urgent "
+    "urgently important importantly obligated obliged strictly comply obey adhere abide mandated müssen musst "
+    "devez debes devi deve".split()
 )
-_OVERRIDE = frozenset("ignore disregard forget override bypass skip instead abandon cancel stop".split())
-_PRIOR = frozenset("previous prior above earlier original old former preceding initial all any".split())
+_OVERRIDE = frozenset(
+    "ignore disregard forget override bypass skip instead abandon cancel stop ignoriere ignoriert vergiss "
+    "ignorez ignore oublie oubliez ignora ignorar olvida olvide dimentica esqueça".split()
+)
+_PRIOR = frozenset(
+    "previous prior above earlier original old former preceding initial all any vorherigen bisherigen "
+    "alle précédentes précédents toutes anteriores todas precedenti tutte".split()
+)
 _SEQUENCE = frozenset("before after first then once next finally prior beforehand afterwards".split())
 _SECRECY = frozenset(
     "secret secretly quietly silently discreet discreetly unnoticed hidden hide covert covertly "
     "confidential without".split()
 )
-_TELL = frozenset("tell mention inform reveal notify alert show let".split())
-_RESPONSE = frozenset("response answer reply output respond summary".split())
-_USER = frozenset("user users human humans customer requester".split())
+_TELL = frozenset("tell mention inform reveal notify alert show let disclose say".split())
 _TOOLISH = frozenset("tool tools function functions api apis plugin plugins call calling invoke".split())
 _LEAD_INS = frozenset(
-    "please kindly now also first then immediately just simply next finally urgently".split()
+    "please kindly now also first then immediately just simply next finally urgently instead additionally "
+    "afterwards subsequently".split()
 )
 _EXTRA_VERBS = frozenset(
     "do go tell give take ignore forget disregard follow remember note ensure include insert use respond "
     "answer output say reply visit make keep put bring let try consider incorporate integrate embed "
-    "append provide explain describe recommend suggest write".split()
+    "append provide explain describe recommend suggest write reveal repeat print state claim pretend act "
+    "behave treat prioritize prioritise switch halt cease bypass proceed continue resume begin stop "
+    "utilize utilise leverage employ adopt click paste prepend call contact forward grant transfer pay "
+    "approve rate rsvp join attend bring preheat mix stir".split()
 )
 _HIGH_IMPACT = frozenset({C.MONEY, C.EGRESS, C.COMMUNICATE, C.DELETE, C.IDENTITY, C.EXECUTE, C.FETCH})
-_MARKUP = re.compile(r"<[A-Za-z/!][^>]{0,40}>|\[[A-Z][A-Z _-]{2,}\]|#{2,}|\*{3,}|-{3,}|={3,}|<!--")
+_AI_NOUN = (
+    r"(?:ai|a\.i\.|assistant|agent|model|llm|language model|chatbot|bot|copilot|gpt|autopilot|"
+    r"ki|ia|assistent|asistente|assistente|agente|modèle|modelo|modello|sprachmodell)s?"
+)
+# An AI addressed: a dedication ("note to the assistant", "for any AI agent"), a condition on being one
+# ("if you are an AI"), an identity assigned to "you", a vocative at the start of a sentence ("Assistant,"),
+# or AI readers described by what they are doing ("models summarizing this page").
+_AI_ADDRESSEE = re.compile(
+    rf"\b(?:to|for|attention|dear|hey|hi|hello|calling|note to|message to|memo to|an|à|für|para|per)\s+"
+    rf"(?:the|any|all|every|each|this|our|my|an?|l'|le|la|der|die|el|il)?\s*(?:\w+\s)?{_AI_NOUN}\b"
+    rf"|\b(?:if|when|whenever|since|as)\s+you(?:'re|’re|\s+are)\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:\w+\s+)?"
+    rf"{_AI_NOUN}\b"
+    rf"|\byou(?:'re|’re|\s+are)\s+(?:now\s+)?(?:an?|the|my|our)\s+(?:\w+\s+)?{_AI_NOUN}\b"
+    rf"|^\W*(?:the\s+)?(?:\w+\s)?{_AI_NOUN}\s*[,:!](?=\s|$)"
+    rf"|\b{_AI_NOUN}\s+(?:that\s+(?:is|are)\s+)?(?:reading|processing|summari[sz]ing|parsing|browsing|"
+    rf"crawling|analy[sz]ing|reviewing|handling|viewing)\b"
+    r"|\b(?:the|any|an?|this)\s+(?:\w+\s)?(?:assistant|agent|ai|llm|chatbot|bot|copilot)s?\s+(?:could|should|"
+    r"would|must|will|shall|needs?\s+to|is\s+(?:asked|required|requested|expected|instructed|kindly))\b",
+    re.I,
+)
+# The agent's own situation: its instructions, its answer, its tools, the user it works for.
+_AGENT_CONTEXT = re.compile(
+    r"\byour\s+(?:\w+\s+)?(?:instructions?|tasks?|prompt|responses?|answers?|repl(?:y|ies)|output|"
+    r"summar(?:y|ies)|tools?|memory|context|guidelines|rules|programming|directives?|objective|"
+    r"mission|role|code|solution|implementation|codebase|reasoning|analysis)\b"
+    # "the user" as a party (followed by a verb, a preposition, a possessive or the end), not "user experience"
+    r"|\b(?:the|your)\s+(?:user|human|requester|operator)(?:'s|’s)"
+    r"|\b(?:the|your)\s+(?:user|human|requester|operator)s?(?=\s*(?:[.,;:!?)]|$)|\s+(?:that|about|to|"
+    r"and|or|is|was|has|had|asked|asks|wants|wanted|requested|requests|said|says|will|would|must|should|need|"
+    r"needs|may|might|can|could|did|does|do|knows?|sees?|gave|provided|approved|already|before|after|in|on|"
+    r"with|for|without|from|never|doesn't|won't)\b)"
+    r"|\b(?:person|one|people|human)\s+you(?:'re|’re|\s+are)\s+(?:working|acting|operating)\s+(?:for|on)\b"
+    r"|\byour\s+(?:new\s+)?(?:job|priority|assignment|purpose|focus)\b"
+    r"|\b(?:system|initial|original|previous|prior|earlier|current)\s+(?:prompt|instructions?|task|request|"
+    r"query|goal|objective)\b"
+    r"|\b(?:this|the)\s+(?:conversation|chat\s+session|dialogue|context\s+window)\b"
+    r"|\bwhen\s+(?:you\s+)?(?:summari[sz]ing|answering|responding|replying|generating|writing)\b",
+    re.I,
+)
+# Role and control markers of chat formats or fake authority headers.
+_ROLE_MARKER = re.compile(
+    r"(?im)^\W{0,4}(?:system|sys|admin|administrator|root|developer|operator|assistant|ai|agent|"
+    r"new\s+instructions?|override|prompt|security\s+team|it\s+department)\s*(?:message|note|notice|"
+    r"update|prompt|override|instruction)?\s*(?::(?=\s|$)|[\]>|])"
+    r"|<\|?/?\s*(?:system|im_start|im_end|endoftext|user|assistant|instructions?|inst|sys)\s*\|?>"
+    r"|\[/?\s*(?:INST|SYS|SYSTEM|ADMIN|ASSISTANT|INSTRUCTIONS?)\s*\]|<<\s*/?SYS\s*>>"
+    r"|#{2,}\s*(?:system|instructions?|new\s+task|task|response)\b"
+    r"|\b(?:BEGIN|END)\s+(?:OF\s+)?(?:SYSTEM|ADMIN|PRIORITY|INSTRUCTIONS?|PROMPT|CONTEXT|INPUT|DOCUMENT)\b"
+)
+_HIDDEN_MARKUP = re.compile(
+    r"<!--|display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0\b|aria-hidden|"
+    r"\balt\s*=|color\s*:\s*(?:#fff\b|#ffffff|white)",
+    re.I,
+)
+# A person addressed: a greeting with a name or a group of people, a sign-off, an @-mention.
+_HUMAN_ADDRESSEE = re.compile(
+    r"^\W*(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|greetings)\s+"
+    r"(?!(?:the|any|all\s+ai|ai|assistant|agent|model|bot|llm)\b)(?:[A-Z][a-z]+|team|all|everyone|folks|"
+    r"colleagues|there|guys|y'all)\b"
+    r"|^\W*(?:thanks|thank you|many thanks|regards|best|cheers|sincerely|kind regards|best regards|"
+    r"warm regards|talk soon)\b[^.!?]{0,30}$"
+    r"|(?<![\w@.])@(?!(?:ai|assistant|agent|bot)\b)[a-z][\w.-]{1,20}\b(?![.@]\w)"
+    r"|\b(?:your|you)\s+(?:\w+\s+)?(?:manager|team|colleagues?|supervisor|coworkers?|family|doctor|"
+    r"teacher|landlord|department|lead|director)\b",
+    re.I | re.M,
+)
+_MARKUP = re.compile(r"<[A-Za-z/!][^>]{0,40}>|\[[A-Z][A-Z _-]{2,}\]|#{2,}|\*{3,}|-{3,}|={3,}")
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\U000e0000-\U000e007f]")
 _DATA_CHARS = frozenset('{}[]":,|=;<>')
+_OUTWARD = ("email:", "url:", "host:", "iban:", "wallet:")
 
-FEATURE_NAMES: tuple[str, ...] = (
-    "second_person",
-    "first_person",
-    "ai_terms",
-    "instruction_terms",
-    "imperative_sentences",
-    "modal_terms",
-    "override_near_prior",
-    "sequence_near_you",
-    "high_impact_imperatives",
-    "destinations",
-    "secrecy",
-    "response_terms",
-    "user_terms",
-    "tool_terms",
-    "you_and_imperative",
-    "markup",
-    "uppercase_words",
-    "invisible_chars",
-    "data_shape",
-    "digits",
-    "questions",
-    "log_length",
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature: how a window's sum is scaled, and the sign its weight may take (+1 addressing
+    evidence, -1 evidence of ordinary content, 0 free)."""
+
+    name: str
+    scale: str  # "word": rate per word; "sentence": share of sentences; "char": rate per character;
+    # "count": capped count
+    sign: int
+    factor: float = 1.0
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("second_person", "word", 1, 10.0),
+    Feature("ai_terms", "word", 1, 10.0),
+    Feature("ai_addressee", "sentence", 1),
+    Feature("instruction_terms", "word", 1, 10.0),
+    Feature("agent_context", "sentence", 1),
+    Feature("imperative_sentences", "sentence", 1),
+    Feature("modal_terms", "word", 1, 10.0),
+    Feature("override_near_prior", "word", 1, 10.0),
+    Feature("sequence_near_you", "word", 1, 10.0),
+    Feature("high_impact_imperatives", "sentence", 1),
+    Feature("destination_in_directive", "count", 1, 2.0),
+    Feature("secrecy", "word", 1, 10.0),
+    Feature("tool_terms", "word", 1, 10.0),
+    Feature("tool_directive", "sentence", 1),
+    Feature("you_and_directive", "sentence", 1),
+    Feature("ai_and_directive", "sentence", 1),
+    Feature("role_marker", "count", 1, 2.0),
+    Feature("hidden_markup", "count", 1, 2.0),
+    Feature("invisible_chars", "char", 1, 20.0),
+    Feature("human_addressee", "sentence", -1),
+    Feature("first_person", "word", -1, 10.0),
+    Feature("data_shape", "char", -1),
+    Feature("markup", "count", -1, 4.0),
+    Feature("questions", "sentence", -1),
 )
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+FEATURE_SIGNS: tuple[int, ...] = tuple(f.sign for f in FEATURES)
 
 
 def _is_verb(word: str) -> bool:
     return word in VERB_CAPABILITIES or word in _EXTRA_VERBS
 
 
-_NEGATIVE_IMPERATIVE = frozenset({"don't", "dont", "never", "do"})
+_NEGATIVE_IMPERATIVE = frozenset({"don't", "dont", "don’t", "never", "do"})
 
 
 def _imperative(words: list[str]) -> str | None:
-    """The verb a sentence starts with (after lead-ins like "please", "now", "first"), or that follows a
-    "please"/"kindly" inside it, if any."""
+    """The verb a sentence starts with (after lead-ins like "please", "now", "first", or a vocative such as
+    "assistant,"), or that follows a "please"/"kindly" inside it, if any."""
     for word in words[:4]:
-        if word in _LEAD_INS:
+        if word in _LEAD_INS or word in _AI:
             continue
         if word in _NEGATIVE_IMPERATIVE:
             return "do"
@@ -138,67 +240,70 @@ def _near(words: list[str], first: frozenset[str], second: frozenset[str], span:
 
 
 def _sentence(text: str) -> _Sentence:
-    raw = _WORD.findall(text)
-    words = [w.lower() for w in raw]
-    n = len(words)
+    prose = _ADDRESS.sub(" ", text) if "." in text or "@" in text else text
+    raw = _WORD.findall(prose)
+    words = [w.lower().replace("’", "'") for w in raw]
     verb = _imperative(words)
     you = sum(w in _YOU for w in words)
+    ai = sum(w in _AI for w in words)
+    modal = sum(w in _MODAL for w in words) + (
+        1 if "don't" in words or ("do" in words and "not" in words) else 0
+    )
+    directive = bool(verb or modal)
+    tools = sum(w in _TOOLISH for w in words)
     verb_capabilities = (
         VERB_CAPABILITIES.get(verb_stem(verb) or verb or "", frozenset()) if verb else frozenset()
     )
-    data_chars = sum(ch in _DATA_CHARS for ch in text)
+    outward = (
+        sum(1 for t in tokens_of(text) if t.startswith(_OUTWARD))
+        if directive and ("@" in text or "." in text)
+        else 0
+    )
+    ai_addressed = 1.0 if _AI_ADDRESSEE.search(prose) else 0.0
     counts = (
         you,
-        sum(w in _ME for w in words),
-        sum(w in _AI for w in words),
+        ai,
+        ai_addressed,
         sum(w in _INSTRUCTION for w in words),
+        1.0 if _AGENT_CONTEXT.search(prose) else 0.0,
         1.0 if verb else 0.0,
-        sum(w in _MODAL for w in words)
-        + (1 if "don't" in words or ("do" in words and "not" in words) else 0),
+        modal,
         _near(words, _OVERRIDE, _PRIOR),
         _near(words, _SEQUENCE, _YOU),
         1.0 if verb_capabilities & _HIGH_IMPACT else 0.0,
-        float(len(tokens_of(text)))
-        if ("@" in text or "." in text or any(ch.isdigit() for ch in text))
-        else 0.0,
+        float(outward),
         sum(w in _SECRECY for w in words) + _near(words, _TELL, frozenset({"not", "don't", "never"}), 2),
-        _near(words, _RESPONSE, _YOU, 2),
-        sum(w in _USER for w in words),
-        sum(w in _TOOLISH for w in words),
-        1.0 if you and (verb or any(w in _MODAL for w in words)) else 0.0,
-        float(len(_MARKUP.findall(text))),
-        float(sum(1 for w in raw if len(w) >= 3 and w.isupper())),
+        tools,
+        1.0 if tools and directive else 0.0,
+        1.0 if you and directive else 0.0,
+        1.0 if (ai or ai_addressed) and directive else 0.0,
+        float(len(_ROLE_MARKER.findall(text))),
+        float(len(_HIDDEN_MARKUP.findall(text))),
         float(len(_INVISIBLE.findall(text))),
-        float(data_chars),
-        float(sum(ch.isdigit() for ch in text)),
+        1.0 if _HUMAN_ADDRESSEE.search(text) else 0.0,
+        sum(w in _ME for w in words),
+        float(sum(ch in _DATA_CHARS for ch in text)),
+        float(len(_MARKUP.findall(text))),
         1.0 if text.rstrip().endswith("?") else 0.0,
-        0.0,
     )
-    return _Sentence(counts, n, len(text))
+    return _Sentence(counts, len(words), len(text))
 
 
-def _window_features(sentences: list[_Sentence], total_chars: int) -> list[float]:
+def _window_features(sentences: list[_Sentence]) -> list[float]:
     words = max(1, sum(s.words for s in sentences))
     chars = max(1, sum(s.chars for s in sentences))
     n = len(sentences)
-    sums = [sum(s.counts[i] for s in sentences) for i in range(len(FEATURE_NAMES))]
-    per_word = {0, 1, 2, 3, 5, 6, 7, 10, 11, 12, 13, 16}
-    per_sentence = {4, 8, 14, 20}
-    per_char = {17, 18, 19}
     out = []
-    for index, value in enumerate(sums):
-        if index in per_word:
-            out.append(min(1.0, 10.0 * value / words))
-        elif index in per_sentence:
+    for index, feature in enumerate(FEATURES):
+        value = sum(s.counts[index] for s in sentences)
+        if feature.scale == "word":
+            out.append(min(1.0, feature.factor * value / words))
+        elif feature.scale == "sentence":
             out.append(value / n)
-        elif index in per_char:
-            out.append(min(1.0, value / chars * (20.0 if index == 17 else 1.0)))
-        elif index == 9:
-            out.append(min(1.0, value / 3.0))
-        elif index == 15:
-            out.append(min(1.0, value / 2.0))
-        else:  # log_length: of the whole content, not the window
-            out.append(math.log10(1 + total_chars) / 4.0)
+        elif feature.scale == "char":
+            out.append(min(1.0, feature.factor * value / chars))
+        else:
+            out.append(min(1.0, value / feature.factor))
     return out
 
 
@@ -214,11 +319,10 @@ def windows(text: str, size: int = 3) -> tuple[tuple[str, tuple[float, ...]], ..
     if not sentences:
         return ()
     parsed = [_sentence(s) for s in sentences]
-    total = min(len(text), MAX_TEXT)
     out = []
     for start in range(len(parsed)):
         end = min(len(parsed), start + size)
-        out.append((" ".join(sentences[start:end]), tuple(_window_features(parsed[start:end], total))))
+        out.append((" ".join(sentences[start:end]), tuple(_window_features(parsed[start:end]))))
         if end == len(parsed):
             break
     return tuple(out)
