@@ -67,11 +67,18 @@ _PRIOR = frozenset(
     "alle précédentes précédents toutes anteriores todas precedenti tutte".split()
 )
 _SEQUENCE = frozenset("before after first then once next finally prior beforehand afterwards".split())
-_SECRECY = frozenset(
-    "secret secretly quietly silently discreet discreetly unnoticed hidden hide covert covertly "
-    "confidential without".split()
+# Secrecy about the act itself (toward the user or anyone watching), not secrets as a topic: "AWS_SECRET",
+# "show hidden files" and "confidential" headers are ordinary content.
+_SECRECY = re.compile(
+    r"\b(?:secretly|quietly|silently|discreetly|covertly|unnoticed|stealthily|"
+    r"without\s+(?:\w+\s+)?(?:telling|notifying|informing|alerting|asking|mentioning|letting|detection|"
+    r"leaving\s+(?:a|any)\s+trace|(?:the\s+)?(?:user|anyone|them)\s+knowing)|"
+    r"(?:do\s+not|don't|don’t|never|no\s+need\s+to)\s+(?:\w+\s+)?(?:tell|mention|inform|reveal|notify|alert|"
+    r"disclose|bring\s+(?:this|it)\s+up|say|explain)|"
+    r"keep\s+(?:this|it|that)\s+(?:\w+\s+)?(?:secret|hidden|confidential|between\s+us|out\s+of)|"
+    r"leave\s+no\s+trace|(?:must|should)\s+not\s+(?:find\s+out|know|notice)|(?:won't|will\s+not)\s+notice)\b",
+    re.I,
 )
-_TELL = frozenset("tell mention inform reveal notify alert show let disclose say".split())
 _TOOLISH = frozenset("tool tools function functions api apis plugin plugins call calling invoke".split())
 _LEAD_INS = frozenset(
     "please kindly now also first then immediately just simply next finally urgently instead additionally "
@@ -119,6 +126,9 @@ _AGENT_CONTEXT = re.compile(
     r"with|for|without|from|never|doesn't|won't)\b)"
     r"|\b(?:person|one|people|human)\s+you(?:'re|’re|\s+are)\s+(?:working|acting|operating)\s+(?:for|on)\b"
     r"|\byour\s+(?:new\s+)?(?:job|priority|assignment|purpose|focus)\b"
+    # what the reader is producing: "the code you write", "the summary you return"
+    r"|\b(?:code|text|answer|output|content|reply|response|summary|solution|program|script|report)\s+(?:that\s+)?"
+    r"you\s+(?:write|develop|produce|generate|return|create|give|provide|draft|compose)\b"
     r"|\b(?:system|initial|original|previous|prior|earlier|current)\s+(?:prompt|instructions?|task|request|"
     r"query|goal|objective)\b"
     r"|\b(?:this|the)\s+(?:conversation|chat\s+session|dialogue|context\s+window)\b"
@@ -239,11 +249,23 @@ def _near(words: list[str], first: frozenset[str], second: frozenset[str], span:
     return hits
 
 
+# What may precede a sentence's first word: space, bullets, numbering, quotes, and leading tags
+# ("<p>", "[system]"); a sentence that then opens with "{" is data, and a first word glued to a quote,
+# colon, "=", "(" or "_" is a key, an assignment or a call ('{"message": ...', 'delete(x)'), not a verb.
+_LEAD = re.compile(r"^(?:\s|<[^>]{0,80}>|\[[^\]]{0,40}\]|[-*•>#\d.)(\'\"`])*")
+_GLUED = re.compile(r"^[^\W\d_][\w'’-]*(?:[\"=(_]|[:.]\S)")
+
+
+def _prose_start(text: str) -> bool:
+    rest = text[_LEAD.match(text).end() :]  # type: ignore[union-attr]  # the pattern matches empty text
+    return not rest.startswith(("{", "}")) and not _GLUED.match(rest)
+
+
 def _sentence(text: str) -> _Sentence:
     prose = _ADDRESS.sub(" ", text) if "." in text or "@" in text else text
     raw = _WORD.findall(prose)
     words = [w.lower().replace("’", "'") for w in raw]
-    verb = _imperative(words)
+    verb = _imperative(words) if _prose_start(text) else None
     you = sum(w in _YOU for w in words)
     ai = sum(w in _AI for w in words)
     modal = sum(w in _MODAL for w in words) + (
@@ -272,7 +294,7 @@ def _sentence(text: str) -> _Sentence:
         _near(words, _SEQUENCE, _YOU),
         1.0 if verb_capabilities & _HIGH_IMPACT else 0.0,
         float(outward),
-        sum(w in _SECRECY for w in words) + _near(words, _TELL, frozenset({"not", "don't", "never"}), 2),
+        float(len(_SECRECY.findall(prose))),
         tools,
         1.0 if tools and directive else 0.0,
         1.0 if you and directive else 0.0,
