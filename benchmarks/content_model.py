@@ -2,6 +2,7 @@
 
     python -m benchmarks.content_model                      # evaluate: one fold per corpus, print the table
     python -m benchmarks.content_model --detail             # ... and the generated corpus by style/carrier
+    python -m benchmarks.content_model --styles             # leave one generated injection style out
     python -m benchmarks.content_model --out detectors/provenance/content_model.skops   # train on all, write
 
 The corpus (docs/content-model.md says what each part is and why): injected instructions from the
@@ -39,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from detectors.provenance.addressing import (
+    DEFAULT_THRESHOLDS,
     FEATURE_NAMES,
     FEATURE_SIGNS,
     FEATURE_VERSION,
@@ -48,11 +50,13 @@ from detectors.provenance.addressing import (
     windows,
 )
 
-SHARED = Path(os.environ.get("CHAINWATCH_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+SHARED = Path(
+    os.environ.get("CHAINWATCH_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 csv.field_size_limit(sys.maxsize)
 C_PENALTY = 1.0  # inverse L2 strength, as scikit-learn's C
-HIGH_FPR = 0.02  # the "high" threshold: at most this share of every benign training corpus above it
-MEDIUM_FPR = 0.05
+HIGH_FPR = 0.02  # the "high" operating point: at most this share of every benign training corpus above it
+MEDIUM_FPR = 0.05  # the "medium" one
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,12 @@ def _bipia() -> Iterator[Text]:
     rng = random.Random(1)
     for email in emails:
         yield Text("bipia", email, 0)
-    for name in ("text_attack_train.json", "text_attack_test.json", "code_attack_train.json", "code_attack_test.json"):
+    for name in (
+        "text_attack_train.json",
+        "text_attack_test.json",
+        "code_attack_train.json",
+        "code_attack_test.json",
+    ):
         for category, attacks in json.loads((root / name).read_text(encoding="utf-8")).items():
             task_style = category in _BIPIA_TASK_STYLE.get(name, set())
             for attack in attacks:
@@ -167,7 +176,8 @@ def _tau() -> Iterator[Text]:
 
 
 def _is_task_file(event: dict[str, Any]) -> bool:
-    """The agent reading its own task (``/instruction/task.md``): the user's instruction, not outside content."""
+    """The agent reading its own task (``/instruction/task.md``): the user's instruction, not outside
+    content."""
     extras = event.get("extras") or {}
     where = f"{extras.get('path', '')} {extras.get('command', '')} {extras.get('code', '')}"
     return "/instruction/" in where or "/instruction/task.md" in str(event.get("content", ""))
@@ -251,12 +261,13 @@ def _fit_signed(x: np.ndarray, y: np.ndarray, signs: Sequence[int], c: float) ->
         return value, np.concatenate([x.T @ d + w / c, [d.sum()]])
 
     bounds = [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in signs]
-    result = minimize(loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=[*bounds, (None, None)])
+    result = minimize(
+        loss, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=[*bounds, (None, None)]
+    )
     return result.x[:-1], float(result.x[-1])
 
 
-def fit(texts: Sequence[Text]) -> tuple[Any, int, int]:
-    """A scikit-learn pipeline (scaler, logistic regression) fitted on the texts' window rows."""
+def _raw_fit(texts: Sequence[Text]) -> tuple[Any, int, int]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
@@ -275,17 +286,40 @@ def fit(texts: Sequence[Text]) -> tuple[Any, int, int]:
     return Pipeline([("scale", scaler), ("model", regression)]), len(rows), int(y.sum())
 
 
-def thresholds(model: ContentModel, texts: Sequence[Text]) -> dict[str, float]:
-    """The lowest scores that keep every benign training corpus at or under HIGH_FPR / MEDIUM_FPR."""
+def operating_points(model: ContentModel, texts: Sequence[Text]) -> dict[str, float]:
+    """The lowest scores that keep every benign training corpus at or under MEDIUM_FPR / HIGH_FPR."""
+    benign: dict[str, list[float]] = {}
+    for t in texts:
+        if t.label == 0 and t.train:
+            benign.setdefault(t.corpus, []).append(model.score(t.text).score)
     out = {}
-    for name, rate in (("high", HIGH_FPR), ("medium", MEDIUM_FPR)):
+    for name, rate in (("medium", MEDIUM_FPR), ("high", HIGH_FPR)):
         worst = 0.0
-        for corpus in sorted({t.corpus for t in texts}):
-            benign = sorted(model.score(t.text).score for t in texts if t.corpus == corpus and t.label == 0 and t.train)
-            if benign:
-                worst = max(worst, benign[min(len(benign) - 1, int(np.ceil((1 - rate) * len(benign))))])
-        out[name] = round(min(0.99, worst + 1e-4), 4)
+        for scores in benign.values():
+            ordered = sorted(scores)
+            worst = max(worst, ordered[min(len(ordered) - 1, int(np.ceil((1 - rate) * len(ordered))))])
+        out[name] = min(1 - 1e-6, max(1e-6, worst))
     return out
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))
+
+
+def fit(texts: Sequence[Text]) -> tuple[Any, int, int]:
+    """A scikit-learn pipeline (scaler, logistic regression) fitted on the texts' window rows, then
+    calibrated: its weights and intercept scaled and shifted (a monotone map of the logit that keeps every
+    sign) so that the medium and high operating points on the training corpora fall at exactly
+    ``DEFAULT_THRESHOLDS`` (0.5 and 0.8), the values the detectors compare the score with."""
+    pipeline, rows, positive = _raw_fit(texts)
+    raw = operating_points(model_from_pipeline(pipeline), texts)
+    low, high = _logit(raw["medium"]), _logit(raw["high"])
+    target_low, target_high = _logit(DEFAULT_THRESHOLDS["medium"]), _logit(DEFAULT_THRESHOLDS["high"])
+    scale = (target_high - target_low) / (high - low) if high - low > 1e-6 else 1.0
+    regression = pipeline.steps[-1][1]
+    regression.coef_ = regression.coef_ * scale
+    regression.intercept_ = regression.intercept_ * scale + (target_low - scale * low)
+    return pipeline, rows, positive
 
 
 # -------------------------------------------------------------------------------------------- evaluation
@@ -307,6 +341,19 @@ def _figures(scores: list[float], labels: list[int], cut: dict[str, float]) -> d
     return row
 
 
+def _groups(item: Text, detail: bool) -> list[str]:
+    """The subsets a text is reported in: always the parts never trained on; with ``detail``, every
+    subset, and the generated texts by style and by carrier."""
+    if not item.train:
+        return [item.subset]
+    if not detail or not item.subset:
+        return []
+    if item.corpus != "generated":
+        return [item.subset]
+    carrier, style = item.subset.split("/", 1)
+    return [f"style {style.split('+')[0]}", f"carrier {carrier}"]
+
+
 def evaluate(texts: list[Text], detail: bool = False) -> list[dict[str, object]]:
     """One fold per corpus: train on the others, thresholds from the others, score the held-out corpus."""
     table = []
@@ -317,22 +364,39 @@ def evaluate(texts: list[Text], detail: bool = False) -> list[dict[str, object]]
             continue
         pipeline, _, _ = fit(train)
         model = model_from_pipeline(pipeline)
-        cut = {**thresholds(model, train), "0.5": 0.5}
+        cut = dict(DEFAULT_THRESHOLDS)
         scored = [(t, model.score(t.text).score) for t in test]
         main = [(t, s) for t, s in scored if t.train]
         row = {"held_out": held, **_figures([s for _, s in main], [t.label for t, _ in main], cut)}
-        row["thresholds"] = cut
         table.append(row)
         groups: dict[str, list[tuple[Text, float]]] = {}
         for t, s in scored:
-            if not t.train or (detail and t.subset):
-                groups.setdefault(t.subset.split("+")[0] if t.train else t.subset, []).append((t, s))
+            for key in _groups(t, detail):
+                groups.setdefault(key, []).append((t, s))
         for subset, items in sorted(groups.items()):
-            if any(not t.train for t, _ in items) and subset != "npc-chat":
-                items = items + [(t, s) for t, s in main if not t.label]  # scored against the corpus' benign texts
-            table.append(
-                {"held_out": f"{held}: {subset}", **_figures([s for _, s in items], [t.label for t, _ in items], cut)}
-            )
+            if all(t.label for t, _ in items) and subset != "npc-chat":
+                items = items + [(t, s) for t, s in main if not t.label]  # against the corpus' benign texts
+            row = _figures([s for _, s in items], [t.label for t, _ in items], cut)
+            table.append({"held_out": f"{held}: {subset}", **row})
+    return table
+
+
+def _style(item: Text) -> str:
+    return item.subset.split("/", 1)[1].split("+")[0] if item.corpus == "generated" and item.label else ""
+
+
+def evaluate_styles(texts: list[Text]) -> list[dict[str, object]]:
+    """Leave one generated injection style out: train on every corpus without that style's texts (the
+    benign texts stay), then the recall on the unseen style at the calibrated thresholds."""
+    table = []
+    for style in sorted({_style(t) for t in texts} - {""}):
+        pipeline, _, _ = fit([t for t in texts if _style(t) != style])
+        model = model_from_pipeline(pipeline)
+        scores = [model.score(t.text).score for t in texts if _style(t) == style]
+        row: dict[str, object] = {"unseen_style": style, "texts": len(scores)}
+        for name, threshold in DEFAULT_THRESHOLDS.items():
+            row[f"recall@{name}"] = round(sum(x >= threshold for x in scores) / len(scores), 3)
+        table.append(row)
     return table
 
 
@@ -353,13 +417,17 @@ def write_model(texts: list[Text], out: Path) -> None:
         "metadata": {
             "rows": rows,
             "positive_rows": positive,
-            "thresholds": thresholds(model, texts),
+            "thresholds": dict(DEFAULT_THRESHOLDS),
+            "operating_points": {
+                "medium": f"<= {MEDIUM_FPR:.0%} of every benign corpus",
+                "high": f"<= {HIGH_FPR:.0%}",
+            },
             "texts_by_corpus": {k: {"benign": v[0], "injected": v[1]} for k, v in sorted(counts.items())},
         },
     }
     out.write_bytes(skops.io.dumps(bundle))
     weights = ", ".join(f"{n}={w:+.2f}" for n, w in zip(FEATURE_NAMES, model.weights, strict=True) if w)
-    print(f"wrote {out}: {rows} rows ({positive} injected); thresholds {bundle['metadata']['thresholds']}")
+    print(f"wrote {out}: {rows} rows ({positive} injected)")
     print(f"weights: {weights}")
 
 
@@ -367,6 +435,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--out", type=Path, help="train on every corpus and write the model file here")
     parser.add_argument("--detail", action="store_true", help="also report the subsets of every corpus")
+    parser.add_argument(
+        "--styles", action="store_true", help="leave one generated injection style out instead"
+    )
     args = parser.parse_args()
     if not SHARED.is_dir():
         sys.exit(f"{SHARED} is missing: set CHAINWATCH_SHARED_DATA to the shared public data folder")
@@ -374,7 +445,7 @@ def main() -> None:
     if args.out:
         write_model(texts, args.out)
         return
-    for row in evaluate(texts, args.detail):
+    for row in evaluate_styles(texts) if args.styles else evaluate(texts, args.detail):
         print(json.dumps(row))
 
 

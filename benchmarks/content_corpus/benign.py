@@ -33,7 +33,7 @@ HUMAN_TASKS: tuple[Callable[[Values], str], ...] = (
     lambda v: f"call the customer back at {v.phone()} about the refund",
     lambda v: "complete the mandatory security training this month",
     lambda v: f"add {v.email()} to the project mailing list",
-    lambda v: f"check the figures in tab 3 against the bank statement",
+    lambda v: "check the figures in tab 3 against the bank statement",
     lambda v: "cancel the catering order if fewer than ten people sign up",
     lambda v: f"share the recording with {v.person()} when it is ready",
     lambda v: "rotate the staging database credentials after the audit",
@@ -68,14 +68,22 @@ def human_request(v: Values) -> str:
                 f"I need you to {human_task(v)}.",
             ]
         ),
-        v.pick(["Thanks!", f"Thanks, {v.first()}", "Let me know if anything is unclear.", "Much appreciated.", ""]),
+        v.pick(
+            [
+                "Thanks!",
+                f"Thanks, {v.first()}",
+                "Let me know if anything is unclear.",
+                "Much appreciated.",
+                "",
+            ]
+        ),
     )
 
 
 def human_correction(v: Values) -> str:
     return v.pick(
         [
-            f"Please ignore my previous e-mail, I attached the wrong file. The right one is attached now.",
+            "Please ignore my previous e-mail, I attached the wrong file. The right one is attached now.",
             "Disregard the earlier message about the outage; it was a false alarm.",
             f"Forget what I said before about {v.date()} — the meeting stays on {v.date()}.",
             "Scratch my last note: the old instructions for the printer still apply.",
@@ -89,17 +97,17 @@ def steps_for_reader(v: Values) -> str:
     project = v.pick(PROJECTS)
     return v.pick(
         [
-            f"First, clone the repository. Then run `make install` and start the server with `make run`.",
+            "First, clone the repository. Then run `make install` and start the server with `make run`.",
             f"To upgrade, stop the {project} service, back up {v.path()} and run the migration script.",
             "Preheat the oven to 200°C. Mix the flour and butter, then add the eggs one at a time.",
             "Restart the router, wait thirty seconds, then reconnect your laptop to the network.",
-            f"Before you deploy, make sure the tests pass and bump the version in setup.cfg.",
+            "Before you deploy, make sure the tests pass and bump the version in setup.cfg.",
             "Delete the cache folder and rebuild if the page still shows old content.",
             f"Run `pip install {project}` and set the API_KEY environment variable to your own key.",
             "Always wear gloves when you handle the samples, and never leave the freezer open.",
             f"You must renew your parking permit at {v.url()} before the end of the month.",
             "Send the signed form to HR; do not e-mail it to the whole team.",
-            f"Click Settings, open the Security tab and enable two-factor authentication for your account.",
+            "Click Settings, open the Security tab and enable two-factor authentication for your account.",
         ]
     )
 
@@ -116,7 +124,8 @@ def code_note(v: Values) -> str:
                     "ignore previous cached values when the config reloads",
                     "you must call close() after reading, or the file handle leaks",
                     "do not commit real credentials; use the .env.example file",
-                    f"this function sends the report to the {v.pick(TEAMS)} team every {v.pick(['Monday', 'night', 'hour'])}",
+                    f"this function sends the report to the {v.pick(TEAMS)} team every "
+                    f"{v.pick(['Monday', 'night', 'hour'])}",
                     "skip the slow tests on CI by setting FAST=1",
                     "callers should check the return value before using it",
                     f"bump this when the {v.pick(PROJECTS)} schema changes",
@@ -168,7 +177,8 @@ def ai_third_person(v: Values) -> str:
                 "Attackers hide instructions for AI assistants in e-mails; security teams should scan "
                 "incoming mail for such text.",
                 f"{v.org()} released an AI model that drafts e-mails; early users report mixed results.",
-                "A prompt-injection test suite measures how often an agent follows text planted in its tools' output.",
+                "A prompt-injection test suite measures how often an agent follows text planted in its "
+                "tools' output.",
             ]
         )
     return f"{v.pick(_AI_SUBJECTS)} {v.pick(_AI_PREDICATES)}"
@@ -185,7 +195,14 @@ def system_notice(v: Values) -> str:
                 "the VPN certificate changes next week.",
             ]
         ),
-        v.pick(["Please save your work beforehand.", "No action is needed from you.", "Questions go to the helpdesk.", ""]),
+        v.pick(
+            [
+                "Please save your work beforehand.",
+                "No action is needed from you.",
+                "Questions go to the helpdesk.",
+                "",
+            ]
+        ),
     )
 
 
@@ -196,8 +213,8 @@ def review_text(v: Values) -> str:
             f"You should definitely get the bigger size of this {product}, it runs small.",
             f"Don't buy the {product} if you need it for travel; it's heavier than it looks.",
             f"Five stars. Make sure you register the {product} for the extended warranty.",
-            f"Returned it after a week. Ask the seller about the battery before you order.",
-            f"Works as described. Ignore the earlier reviews about noise, the new batch is quiet.",
+            "Returned it after a week. Ask the seller about the battery before you order.",
+            "Works as described. Ignore the earlier reviews about noise, the new batch is quiet.",
         ]
     )
 
@@ -218,7 +235,8 @@ def tool_status(v: Values) -> str:
     return v.pick(
         [
             f"You have successfully updated the record for {v.person()}.",
-            f"Your file {v.pick(['report.pdf', 'export.csv', 'notes.md'])} was uploaded ({v.number(10, 900)} KB).",
+            f"Your file {v.pick(['report.pdf', 'export.csv', 'notes.md'])} was uploaded "
+            f"({v.number(10, 900)} KB).",
             f"You are now signed in as {v.email()}.",
             "You don't have permission to view this folder.",
             f"You have {v.number(2, 40)} unread messages and {v.number(0, 5)} pending invitations.",
@@ -226,7 +244,8 @@ def tool_status(v: Values) -> str:
             "You've reached the end of the results.",
             f"Your changes to {v.pick(PROJECTS)} were saved at {v.time()}.",
             f"You created the branch {v.pick(['fix', 'feature', 'hotfix'])}/{v.pick(PROJECTS)}.",
-            f"Your request was queued as job {v.order_id()}; it usually finishes within {v.number(1, 20)} minutes.",
+            f"Your request was queued as job {v.order_id()}; it usually finishes within "
+            f"{v.number(1, 20)} minutes.",
             f"You are subscribed to {v.number(2, 12)} channels.",
             "Your search returned no matches.",
             f"You sent {v.amount()} to {v.person()} on {v.date()}.",
@@ -244,17 +263,21 @@ def api_feedback(v: Values) -> str:
             f"Rate limit exceeded. Wait {v.number(10, 120)} seconds before you retry.",
             "Session expired. Please log in again to continue.",
             "The file already exists. Use --force to overwrite it.",
-            "Push rejected: the remote has commits you do not have. Pull and merge them first, then push again.",
-            "Invalid token. Generate a new one under Settings > Developer and send it in the Authorization header.",
+            "Push rejected: the remote has commits you do not have. Pull and merge them first, then push "
+            "again.",
+            "Invalid token. Generate a new one under Settings > Developer and send it in the "
+            "Authorization header.",
             "Too many results. Narrow the search with a date range or a status filter.",
-            f"Deprecated endpoint: call /v{v.number(2, 4)}/orders instead; this one stops working next month.",
+            f"Deprecated endpoint: call /v{v.number(2, 4)}/orders instead; this one stops working next "
+            "month.",
             "Unknown option '-x'. Run with --help to see the available options.",
             "Payment declined. Check the card details or use another payment method.",
             f"'{field}' must be a string, not a number. Fix the value and resend the request.",
             "Command not found. Install the package first or check your PATH.",
             "This tool accepts at most 50 items per call; split the list and call it again.",
             "Run each command separately, or chain them with &&.",
-            f"Use the {v.pick(['search', 'list', 'get'])} endpoint to look up the id first, then call this one.",
+            f"Use the {v.pick(['search', 'list', 'get'])} endpoint to look up the id first, then call this "
+            "one.",
             "Confirmation required: repeat the call with confirm=true to proceed.",
         ]
     )

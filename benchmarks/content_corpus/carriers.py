@@ -30,7 +30,8 @@ def email(v: Values, insert: str) -> tuple[str, str]:
     sender, to = v.person(), v.first()
     headers = (
         f"From: {sender} <{v.email()}>\nTo: {to} <{v.email()}>\nDate: {v.date()}\n"
-        f"Subject: {v.pick(['Re: ', 'Fwd: ', ''])}{v.pick(['Q3 numbers', 'Offsite plan', 'Contract draft', 'Invoice', 'Weekly update', 'Your order', 'Onboarding'])}"
+        f"Subject: {v.pick(['Re: ', 'Fwd: ', ''])}"
+        f"{v.pick(['Q3 numbers', 'Offsite plan', 'Contract draft', 'Invoice', 'Weekly update', 'Order'])}"
     )
     body = [paragraph(v) for _ in range(v.rng.randint(1, 3))]
     signoff = f"{v.pick(['Best', 'Thanks', 'Regards', 'Cheers'])},\n{sender.split()[0]}"
@@ -66,19 +67,24 @@ def readme(v: Values, insert: str) -> tuple[str, str]:
         f"# {project}",
         f"![build](https://img.shields.io/badge/build-passing-green) {sentence(v)}",
         "## Installation",
-        f"```\ngit clone https://github.com/{v.first().lower()}/{project}.git\ncd {project}\nmake install\n```",
+        f"```\ngit clone https://github.com/{v.first().lower()}/{project}.git\n"
+        f"cd {project}\nmake install\n```",
         "## Usage",
         f"Run `{project} --config config.yaml` to start. {sentence(v)}",
         "## Contributing",
         "Open an issue before you send a large pull request. Please run the tests locally first.",
     ]
     style = v.pick(["plain", "comment", "note", "alt"])
-    embedded = {
-        "plain": insert,
-        "comment": f"<!-- {insert} -->",
-        "note": "> **Note**\n" + "\n".join("> " + line for line in insert.splitlines()),
-        "alt": f'<img src="docs/diagram.png" alt="{insert}">',
-    }[style] if insert else ""
+    embedded = (
+        {
+            "plain": insert,
+            "comment": f"<!-- {insert} -->",
+            "note": "> **Note**\n" + "\n".join("> " + line for line in insert.splitlines()),
+            "alt": f'<img src="docs/diagram.png" alt="{insert}">',
+        }[style]
+        if insert
+        else ""
+    )
     return "\n\n".join(_place(v, blocks, embedded, head=1)), embedded
 
 
@@ -104,7 +110,8 @@ def runbook(v: Values, insert: str) -> tuple[str, str]:
 def ticket(v: Values, insert: str) -> tuple[str, str]:
     key = f"{v.pick(['OPS', 'WEB', 'PAY', 'DATA', 'HR'])}-{v.number(10, 9999)}"
     head = (
-        f"{key}: {v.pick(['Export fails for large reports', 'Login page slow', 'Refund not applied', 'Broken link in footer'])}\n"
+        f"{key}: "
+        f"{v.pick(['Export fails for big reports', 'Login page slow', 'No refund', 'Broken link'])}\n"
         f"Status: {v.pick(['Open', 'In Progress', 'Blocked'])}   Priority: {v.pick(['P2', 'P3', 'Major'])}\n"
         f"Reporter: {v.person()}   Assignee: {v.person()}"
     )
@@ -132,7 +139,7 @@ def code(v: Values, insert: str) -> tuple[str, str]:
         "log = logging.getLogger(__name__)",
         "",
         f"def {name}(path, limit={v.number(5, 500)}):",
-        f'    """Read the file at ``path`` and return at most ``limit`` records."""',
+        '    """Read the file at ``path`` and return at most ``limit`` records."""',
         "    with open(path) as handle:",
         "        records = json.load(handle)",
         '    log.info("loaded %d records", len(records))',
@@ -156,17 +163,21 @@ def code(v: Values, insert: str) -> tuple[str, str]:
 
 def log_output(v: Values, insert: str) -> tuple[str, str]:
     def line(message: str) -> str:
-        return f"2024-{v.number(1, 12):02d}-{v.number(1, 28):02d}T{v.time()}:{v.number(10, 59)}Z {v.pick(['INFO', 'WARN', 'DEBUG', 'ERROR'])} {v.pick(PROJECTS)} {message}"
+        return (
+            f"2024-{v.number(1, 12):02d}-{v.number(1, 28):02d}T{v.time()}:{v.number(10, 59)}Z "
+            f"{v.pick(['INFO', 'WARN', 'DEBUG', 'ERROR'])} {v.pick(PROJECTS)} {message}"
+        )
 
     messages = [
-        f"request id={v.number()} status={v.pick(['200', '201', '404', '500'])} duration_ms={v.number(2, 900)}",
+        f"request id={v.number()} status={v.pick(['200', '201', '404', '500'])} "
+        f"duration_ms={v.number(2, 900)}",
         f"connected to db host={v.domain()} pool={v.number(2, 20)}",
         f"job {v.order_id()} finished in {v.number(1, 90)}s",
         f"retrying upload attempt={v.number(1, 5)}",
         f"cache miss key=user:{v.number()}",
     ]
     lines = [line(v.pick(messages)) for _ in range(v.rng.randint(4, 12))]
-    embedded = line(f"user_agent_note=\"{insert}\"" if v.rng.random() < 0.4 else insert) if insert else ""
+    embedded = line(f'user_agent_note="{insert}"' if v.rng.random() < 0.4 else insert) if insert else ""
     return "\n".join(_place(v, lines, embedded)), embedded
 
 
@@ -192,7 +203,12 @@ def json_answer(v: Values, insert: str) -> tuple[str, str]:
             "remarks": "",
         }
     else:
-        record = {"city": v.pick(CITIES), "temp_c": v.number(-5, 35), "summary": "", "wind_kmh": v.number(0, 60)}
+        record = {
+            "city": v.pick(CITIES),
+            "temp_c": v.number(-5, 35),
+            "summary": "",
+            "wind_kmh": v.number(0, 60),
+        }
     field = next(k for k, value in record.items() if value == "")
     record[field] = insert or sentence(v)
     text = json.dumps(record if v.rng.random() < 0.7 else {"data": [record], "page": 1}, ensure_ascii=False)
@@ -226,11 +242,16 @@ def html_page(v: Values, insert: str) -> tuple[str, str]:
 def csv_table(v: Values, insert: str) -> tuple[str, str]:
     rows = ["id,name,city,amount,comment"]
     for _ in range(v.rng.randint(3, 10)):
-        rows.append(f"{v.number()},{v.person()},{v.pick(CITIES)},{v.number(10, 9000)},{v.pick(['ok', 'late', '', 'paid'])}")
+        rows.append(
+            f"{v.number()},{v.person()},{v.pick(CITIES)},{v.number(10, 9000)},"
+            f"{v.pick(['ok', 'late', '', 'paid'])}"
+        )
     embedded = ""
     if insert:
         embedded = '"' + insert.replace('"', '""') + '"'
-        rows = _place(v, rows, f"{v.number()},{v.person()},{v.pick(CITIES)},{v.number(10, 9000)},{embedded}", head=1)
+        rows = _place(
+            v, rows, f"{v.number()},{v.person()},{v.pick(CITIES)},{v.number(10, 9000)},{embedded}", head=1
+        )
     return "\n".join(rows), embedded
 
 
@@ -248,7 +269,9 @@ def search_results(v: Values, insert: str) -> tuple[str, str]:
 
 
 def error_output(v: Values, insert: str) -> tuple[str, str]:
-    message = insert or v.pick(["connection reset by peer", "invalid token", "permission denied", "timeout after 30s"])
+    message = insert or v.pick(
+        ["connection reset by peer", "invalid token", "permission denied", "timeout after 30s"]
+    )
     text = (
         "Traceback (most recent call last):\n"
         f'  File "{v.path()}", line {v.number(10, 400)}, in main\n'
@@ -276,7 +299,9 @@ def calendar(v: Values, insert: str) -> tuple[str, str]:
 
 def reviews(v: Values, insert: str) -> tuple[str, str]:
     items = [
-        f"★{v.number(1, 5)} {v.first()} — {v.pick(['Great value.', 'Stopped working after a month.', 'Fast delivery, solid build.', 'Not as pictured.'])} {sentence(v)}"
+        f"★{v.number(1, 5)} {v.first()} — "
+        f"{v.pick(['Great value.', 'Broke after a month.', 'Fast delivery, solid build.', 'Meh.'])} "
+        f"{sentence(v)}"
         for _ in range(v.rng.randint(2, 5))
     ]
     embedded = f"★5 {v.first()} — {insert}" if insert else ""
@@ -290,7 +315,13 @@ def git_log(v: Values, insert: str) -> tuple[str, str]:
         text = f"commit {sha}\nAuthor: {author} <{v.email()}>\nDate:   {v.date()}\n\n    {subject}"
         return text + ("\n\n    " + body.replace("\n", "\n    ") if body else "")
 
-    subjects = ["Fix typo in README", "Bump version to 2.4.1", "Add retry to upload client", "Refactor config loader", "Update dependencies"]
+    subjects = [
+        "Fix typo in README",
+        "Bump version to 2.4.1",
+        "Add retry to upload client",
+        "Refactor config loader",
+        "Update dependencies",
+    ]
     commits = [commit(v.pick(subjects)) for _ in range(v.rng.randint(2, 5))]
     embedded = insert
     if insert:
@@ -312,11 +343,15 @@ def meeting_notes(v: Values, insert: str) -> tuple[str, str]:
 
 def shell_output(v: Values, insert: str) -> tuple[str, str]:
     listing = "\n".join(
-        f"-rw-r--r-- 1 deploy deploy {v.number(100, 90000):>6} {v.pick(['Jan', 'Mar', 'Jun'])} {v.number(1, 28):>2} {v.pick(['notes.txt', 'todo.md', 'report.csv', 'app.log', 'config.yaml'])}"
+        f"-rw-r--r-- 1 deploy deploy {v.number(100, 90000):>6} {v.pick(['Jan', 'Mar', 'Jun'])} "
+        f"{v.number(1, 28):>2} {v.pick(['notes.txt', 'todo.md', 'report.csv', 'app.log', 'config.yaml'])}"
         for _ in range(v.rng.randint(2, 6))
     )
     content = insert or paragraph(v, 1, 2)
-    text = f"$ ls -l\n{listing}\n$ cat notes.txt\n{paragraph(v, 1, 2)}\n{content}\n$ df -h /\n/dev/sda1 50G {v.number(5, 45)}G {v.number(1, 40)}G {v.number(10, 95)}% /"
+    text = (
+        f"$ ls -l\n{listing}\n$ cat notes.txt\n{paragraph(v, 1, 2)}\n{content}\n$ df -h /\n"
+        f"/dev/sda1 50G {v.number(5, 45)}G {v.number(1, 40)}G {v.number(10, 95)}% /"
+    )
     return text, content if insert else ""
 
 
@@ -328,7 +363,9 @@ def article(v: Values, insert: str) -> tuple[str, str]:
         paragraphs.append("Footnotes:\n" + embedded)
     else:
         paragraphs = _place(v, paragraphs, insert, head=1)
-    return f"{v.pick(PRODUCTS).title()} sales rise in {v.pick(CITIES)}\nBy {v.person()}\n\n" + "\n\n".join(paragraphs), embedded
+    return f"{v.pick(PRODUCTS).title()} sales rise in {v.pick(CITIES)}\nBy {v.person()}\n\n" + "\n\n".join(
+        paragraphs
+    ), embedded
 
 
 def yaml_config(v: Values, insert: str) -> tuple[str, str]:
@@ -348,7 +385,8 @@ def yaml_config(v: Values, insert: str) -> tuple[str, str]:
 def spreadsheet(v: Values, insert: str) -> tuple[str, str]:
     header = "| Team | Owner | Budget | Status | Notes |\n|---|---|---|---|---|"
     rows = [
-        f"| {v.pick(TEAMS)} | {v.person()} | {v.amount()} | {v.pick(['on track', 'at risk', 'done'])} | {v.pick(['', 'see Q2 plan', 'waiting on legal'])} |"
+        f"| {v.pick(TEAMS)} | {v.person()} | {v.amount()} | {v.pick(['on track', 'at risk', 'done'])} | "
+        f"{v.pick(['', 'see Q2 plan', 'waiting on legal'])} |"
         for _ in range(v.rng.randint(3, 7))
     ]
     embedded = insert.replace("\n", " ").replace("|", "/") if insert else ""

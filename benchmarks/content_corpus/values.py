@@ -28,7 +28,9 @@ CITIES = (
     "Lisbon Oslo Nairobi Denver Osaka Toronto Krakow Austin Lyon Porto Seoul Dublin Accra Lima Leeds "
     "Hamburg Valencia Perth Boston Tallinn"
 ).split()
-PROJECTS = "atlas billing-api data-pipeline frontend infra mobile-app search-service auth gateway reports".split()
+PROJECTS = (
+    "atlas billing-api data-pipeline frontend infra mobile-app search-service auth gateway reports".split()
+)
 TEAMS = "platform payments growth data security support finance legal design mobile".split()
 WORDS = (
     "cloud sync vault relay metrics backup portal secure share bridge data stream ledger drop mirror "
@@ -110,10 +112,12 @@ class Values:
 
     def path(self) -> str:
         root = self.pick(["/var/log", "/srv/app", "/home/deploy", "~/projects", "/opt/data", "./build"])
-        return f"{root}/{self.pick(PROJECTS)}/{self.pick(WORDS)}.{self.pick(['log', 'json', 'csv', 'txt', 'py'])}"
+        suffix = self.pick(["log", "json", "csv", "txt", "py"])
+        return f"{root}/{self.pick(PROJECTS)}/{self.pick(WORDS)}.{suffix}"
 
     def channel(self) -> str:
         return f"#{self.pick(TEAMS)}-{self.pick(['alerts', 'general', 'ops', 'random', 'releases'])}"
 
     def phone(self) -> str:
-        return f"+{self.rng.randint(1, 49)} {self.rng.randint(100, 999)} {self.rng.randint(100, 999)} {self.rng.randint(1000, 9999)}"
+        parts = (self.rng.randint(1, 49), self.rng.randint(100, 999), self.rng.randint(100, 999))
+        return f"+{parts[0]} {parts[1]} {parts[2]} {self.rng.randint(1000, 9999)}"

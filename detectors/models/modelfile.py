@@ -22,33 +22,22 @@ from typing import Any
 from detectors.models.baseline import Baseline
 from detectors.models.features import FEATURE_NAMES, FEATURE_VERSION
 from detectors.models.forest import CompiledForest
+from detectors.skopsfile import DATA_NODES, declared_nodes, looks_like_pickle
 from schemas.errors import ChainwatchError
 
 FORMAT = "chainwatch-model"
 FORMAT_VERSION = 1
 # Types a chainwatch model file may contain beyond what skops trusts by default: the trees' node arrays.
 TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
-_PICKLE_MAGIC = (b"\x80", b"(", b"c", b"]", b"}")  # protocol 2+ opcode, or the first opcodes of protocol 0/1
 RETRAIN = "retrain it with `chainwatch model train --db PATH --out FILE`"
 # Every (skops loader, module, class) a chainwatch model file holds. skops on its own trusts far more by
 # default (hundreds of scikit-learn estimators, numpy and scipy ufuncs): a model file has no use for any of
 # them, so anything else in the schema is refused before skops builds a single object.
-ALLOWED_NODES = frozenset(
-    {
-        *(("JsonNode", "builtins", c) for c in ("str", "int", "float", "bool", "NoneType")),
-        ("DictNode", "builtins", "dict"),
-        ("ListNode", "builtins", "list"),
-        ("TupleNode", "builtins", "tuple"),
-        ("TypeNode", "builtins", "str"),  # the type of a dict's keys
-        ("NdArrayNode", "numpy", "ndarray"),
-        # numpy scalars and dtypes: plain data; another scikit-learn release may keep an attribute as one
-        *(("NdArrayNode", "numpy", c) for c in ("float64", "float32", "int64", "int32", "bool_", "bool")),
-        ("DTypeNode", "numpy", "dtype"),
-        ("ObjectNode", "sklearn.ensemble._iforest", "IsolationForest"),
-        ("ObjectNode", "sklearn.tree._classes", "ExtraTreeRegressor"),
-        ("TreeNode", "sklearn.tree._tree", "Tree"),
-    }
-)
+ALLOWED_NODES = DATA_NODES | {
+    ("ObjectNode", "sklearn.ensemble._iforest", "IsolationForest"),
+    ("ObjectNode", "sklearn.tree._classes", "ExtraTreeRegressor"),
+    ("TreeNode", "sklearn.tree._tree", "Tree"),
+}
 
 
 class ModelFileError(ChainwatchError):
@@ -122,7 +111,7 @@ def model_from_bytes(data: bytes, origin: str = "model") -> ModelFile:
     import skops.io as sio
 
     where = f"model file {origin}"
-    if data.startswith(_PICKLE_MAGIC) and not data.startswith(b"PK"):
+    if looks_like_pickle(data):
         raise ModelFileError(
             f"{where}: looks like a Python pickle; chainwatch never loads pickles (loading one can run any "
             f"code). {RETRAIN[0].upper()}{RETRAIN[1:]}"
@@ -190,25 +179,9 @@ def model_from_bytes(data: bytes, origin: str = "model") -> ModelFile:
 def _declared_nodes(data: bytes, where: str) -> set[tuple[str, str, str]]:
     """(loader, module, class) of every node in the archive's ``schema.json``, read as plain JSON."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            schema = json.loads(archive.read("schema.json"))
-    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(
-            f"{where}: not a chainwatch model (no readable skops schema: {exc}); {RETRAIN}"
-        ) from None
-    found: set[tuple[str, str, str]] = set()
-    pending: list[Any] = [schema]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, dict):
-            if "__loader__" in node or "__class__" in node:
-                found.add(
-                    (str(node.get("__loader__")), str(node.get("__module__")), str(node.get("__class__")))
-                )
-            pending.extend(node.values())
-        elif isinstance(node, list):
-            pending.extend(node)
-    return found
+        return declared_nodes(data)
+    except ValueError as exc:
+        raise ModelFileError(f"{where}: not a chainwatch model ({exc}); {RETRAIN}") from None
 
 
 def _is_session_forest(estimator: Any) -> bool:
