@@ -1,22 +1,18 @@
 """The triage page end to end in a real headless browser (Debian's chromium, driven by Playwright).
 
-`make test` installs chromium (`make chromium`); without it this test skips locally and FAILS under
-CI=true. Playwright never downloads a browser here: it is pointed at /usr/bin/chromium.
+Without Chromium the browser tests skip with a message (and FAIL under CI=true, where `make ci-deps`
+installs it); `make test` never installs it. Playwright never downloads a browser here: it is pointed at
+the system's chromium (tests/ui_support.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,62 +20,9 @@ import duckdb
 import pytest
 
 from tests.demo_support import seeded_demo_db
+from tests.ui_support import REPO, TOKEN, UiServer, browser, start_ui
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-TOKEN = "ui-test-token-7d2e"
 KNOWN_ALERT = "bf3cb0624f95ba86f2161a36d6760b76"  # the simulator's privilege-escalation chain (seed 7)
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} not found: run `make chromium` (apt-get install chromium)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@dataclass
-class UiServer:
-    url: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-    db: Path
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=20)
-
-
-def start_ui(db: Path, tmp: Path, *extra: str, token: str | None = TOKEN) -> UiServer:
-    log = tmp / f"ui-{time.monotonic_ns()}.log"
-    env = {k: v for k, v in os.environ.items() if k != "CHAINWATCH_UI_TOKEN"}
-    if token is not None:
-        env["CHAINWATCH_UI_TOKEN"] = token
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "ui", "--db", str(db), "--port", "0", *extra],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        match = re.search(r"(http://127\.0\.0\.1:\d+/)", log.read_text(errors="replace"))
-        if match:
-            return UiServer(match.group(1), proc, log, db)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    proc.kill()
-    pytest.fail(f"chainwatch ui did not start:\n{log.read_text(errors='replace')}")
 
 
 def http(
@@ -133,50 +76,45 @@ def test_the_api_requires_the_token_caps_bodies_and_checks_the_host(server: UiSe
 
 
 def test_the_page_in_a_real_browser(server: UiServer) -> None:
-    _require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            page = browser.new_page()
-            page.goto(server.url)
-            # Token required: a wrong one is refused, the right one opens the list.
-            expect(page.locator("#login")).to_be_visible()
-            page.fill("#token", "not-the-token")
-            page.fill("#analyst", "ana")
-            page.click("#login-form button[type=submit]")
-            expect(page.locator("#login-error")).to_contain_text("refused")
-            page.fill("#token", TOKEN)
-            page.fill("#analyst", "ana")
-            page.click("#login-form button[type=submit]")
-            rows = page.locator("#alerts tbody tr")
-            expect(rows.first).to_be_visible()
-            total = rows.count()
-            # Filter: critical only.
-            page.select_option("#f-severity", "critical")
-            page.click("#filters button[type=submit]")
-            expect(page.locator("#count")).not_to_have_text(f"{total} alerts")
-            severities = page.locator("#alerts tbody tr td:nth-child(2)").all_inner_texts()
-            assert severities and set(severities) == {"critical"}
-            # Open the known alert: its chain with the three triggering steps.
-            page.fill("#f-text", "backup-automation")
-            page.click("#filters button[type=submit]")
-            expect(rows).to_have_count(1)
-            rows.first.click()
-            expect(page.locator("#d-title")).to_contain_text("created IAM user backup-automation")
-            triggering = page.locator("#timeline tr.trigger td:nth-child(4)")
-            expect(triggering).to_have_text(["CreateUser", "AttachUserPolicy", "CreateAccessKey"])
-            expect(page.locator("#lifetimes")).to_contain_text("revoked 2026-01-05 09:23:54")
-            expect(page.locator("#d-verdict")).to_have_text("none yet")
-            # Record a verdict.
-            page.fill("#v-note", "agent created an admin user; key deleted, credential revoked")
-            page.click("button.verdict[data-status=true-positive]")
-            expect(page.locator("#v-result")).to_have_text("recorded true-positive")
-            expect(page.locator("#d-verdict")).to_contain_text("true-positive by ana")
-            expect(rows.first.locator("td:nth-child(6)")).to_have_text("true-positive")
-        finally:
-            browser.close()
+    with browser() as chromium:
+        page = chromium.new_page()
+        page.goto(server.url)
+        # Token required: a wrong one is refused, the right one opens the list.
+        expect(page.locator("#login")).to_be_visible()
+        page.fill("#token", "not-the-token")
+        page.fill("#analyst", "ana")
+        page.click("#login-form button[type=submit]")
+        expect(page.locator("#login-error")).to_contain_text("refused")
+        page.fill("#token", TOKEN)
+        page.fill("#analyst", "ana")
+        page.click("#login-form button[type=submit]")
+        rows = page.locator("#alerts tbody tr")
+        expect(rows.first).to_be_visible()
+        total = rows.count()
+        # Filter: critical only.
+        page.select_option("#f-severity", "critical")
+        page.click("#filters button[type=submit]")
+        expect(page.locator("#count")).not_to_have_text(f"{total} alerts")
+        severities = page.locator("#alerts tbody tr td:nth-child(2)").all_inner_texts()
+        assert severities and set(severities) == {"critical"}
+        # Open the known alert: its chain with the three triggering steps.
+        page.fill("#f-text", "backup-automation")
+        page.click("#filters button[type=submit]")
+        expect(rows).to_have_count(1)
+        rows.first.click()
+        expect(page.locator("#d-title")).to_contain_text("created IAM user backup-automation")
+        triggering = page.locator("#timeline tr.trigger td:nth-child(4)")
+        expect(triggering).to_have_text(["CreateUser", "AttachUserPolicy", "CreateAccessKey"])
+        expect(page.locator("#lifetimes")).to_contain_text("revoked 2026-01-05 09:23:54")
+        expect(page.locator("#d-verdict")).to_have_text("none yet")
+        # Record a verdict.
+        page.fill("#v-note", "agent created an admin user; key deleted, credential revoked")
+        page.click("button.verdict[data-status=true-positive]")
+        expect(page.locator("#v-result")).to_have_text("recorded true-positive")
+        expect(page.locator("#d-verdict")).to_contain_text("true-positive by ana")
+        expect(rows.first.locator("td:nth-child(6)")).to_have_text("true-positive")
     server.stop()
     con = duckdb.connect(str(server.db), read_only=True)
     rows_db = con.execute("SELECT alert_id, status, note, analyst FROM verdicts").fetchall()
@@ -211,8 +149,7 @@ HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1">'
 
 def test_agent_controlled_text_is_shown_as_text_never_as_html(demo_db: Path, tmp_path: Path) -> None:
     """Titles and targets come from the audited agents: markup in them must reach the page as text."""
-    _require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     db = tmp_path / "cw.duckdb"
     db.write_bytes(demo_db.read_bytes())
@@ -225,26 +162,22 @@ def test_agent_controlled_text_is_shown_as_text_never_as_html(demo_db: Path, tmp
     con.close()
     ui = start_ui(db, tmp_path)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-            try:
-                page = browser.new_page()
-                page.goto(ui.url)
-                page.fill("#token", TOKEN)
-                page.fill("#analyst", "ana")
-                page.click("#login-form button[type=submit]")
-                page.fill("#f-text", "deleted <img")
-                page.click("#filters button[type=submit]")
-                rows = page.locator("#alerts tbody tr")
-                expect(rows).to_have_count(1)
-                expect(rows.first.locator("td:nth-child(5)")).to_have_text(f"deleted {HOSTILE}")
-                rows.first.click()
-                expect(page.locator("#d-title")).to_contain_text(HOSTILE)
-                expect(page.locator("#timeline")).to_contain_text(f"arn:{HOSTILE}")
-                assert page.locator("main img").count() == 0  # no element was made from the text
-                assert page.evaluate("document.body.dataset.pwned") is None
-            finally:
-                browser.close()
+        with browser() as chromium:
+            page = chromium.new_page()
+            page.goto(ui.url)
+            page.fill("#token", TOKEN)
+            page.fill("#analyst", "ana")
+            page.click("#login-form button[type=submit]")
+            page.fill("#f-text", "deleted <img")
+            page.click("#filters button[type=submit]")
+            rows = page.locator("#alerts tbody tr")
+            expect(rows).to_have_count(1)
+            expect(rows.first.locator("td:nth-child(5)")).to_have_text(f"deleted {HOSTILE}")
+            rows.first.click()
+            expect(page.locator("#d-title")).to_contain_text(HOSTILE)
+            expect(page.locator("#timeline")).to_contain_text(f"arn:{HOSTILE}")
+            assert page.locator("main img").count() == 0  # no element was made from the text
+            assert page.evaluate("document.body.dataset.pwned") is None
     finally:
         ui.stop()
 
