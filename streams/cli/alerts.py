@@ -16,7 +16,7 @@ from rich.text import Text
 
 from schemas.errors import ChainwatchError
 from streams.alerts.verdicts import VERDICTS, record_verdict
-from streams.cli.common import console, err_console, fail, parse_since
+from streams.cli.common import console, db_path, err_console, fail, parse_since
 from streams.settings import load_settings
 
 if TYPE_CHECKING:
@@ -29,27 +29,18 @@ DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (defaul
 
 
 def _open(db: Path | None, *, write: bool = False) -> duckdb.DuckDBPyConnection:
-    path = db or load_settings().db_path
-    if not path.is_file():
-        raise fail(
-            f"{path}: no such database; pass --db or create one with `chainwatch run` / `chainwatch load`"
-        )
-    if write:
-        from streams.store.database import Store
+    """Read-only unless ``write`` (a verdict); a missing, unreadable or busy file is a clear error."""
+    from streams.store.access import open_read_only
+    from streams.store.database import Store
 
-        try:
-            # applies the DDL (verdicts, the suppression columns); verdicts are not part of the hash-chained
-            # trail, so an analyst needs no integrity key
-            return Store(path, audit_trail=False).con
-        except duckdb.IOException as exc:
-            raise fail(
-                f"cannot open {path} for writing ({exc}); another process (the loader?) holds it: "
-                "record the verdict when it is stopped, or on its host"
-            ) from None
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as exc:
-        raise fail(f"cannot open {path}: {exc}") from None
+    path = db_path(db)
+    if write:
+        if not path.is_file():
+            open_read_only(path)  # the same "no such database" message as the readers
+        # applies the DDL (verdicts, the suppression columns); verdicts are not part of the hash-chained
+        # trail, so an analyst needs no integrity key
+        return Store(path, audit_trail=False).con
+    return open_read_only(path)
 
 
 def alerts(
@@ -370,17 +361,12 @@ def ui(
     It requires a bearer token, read from CHAINWATCH_UI_TOKEN or generated and printed at start.
     """
     from streams.alerts.ui.server import serve
+    from streams.store.access import open_read_only
 
-    path = db or load_settings().db_path
-    if not path.is_file():
-        raise fail(f"{path}: no such database; pass --db")
+    path = db_path(db)
+    open_read_only(path).close()  # missing, not a database, or held by a writer: say so before serving
     try:
         serve(path, host=host, port=port, insecure_local=insecure_local, out=err_console)
-    except duckdb.IOException as exc:  # DuckDB: one process opens a file for writing
-        raise fail(
-            f"cannot open {path} ({exc}); another process (`chainwatch load`, `run`, `receive --db`?) "
-            "holds it: stop it, or serve a copy of the file"
-        ) from None
     except OSError as exc:  # the port is taken, or the address is not this machine's
         raise fail(f"cannot listen on {host}:{port} ({exc}); pick another --port (0: any free one)") from None
 

@@ -6,16 +6,62 @@ from __future__ import annotations
 import re
 import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
+from rich.table import Table
 from rich.text import Text
 
-# Piped output (CI logs, `| less`) gets a wide page rather than rich's 80-column default, so the
-# chain timelines stay readable.
-console = Console(width=None if sys.stdout.isatty() else 160)
+# Wide enough that no line of a table or a message is ever wrapped; lines are only as long as their text.
+PIPE_WIDTH = 10_000
+
+
+class PipeConsole(Console):
+    """What standard output gets when it is not a terminal (``| grep``, ``> file``, CI logs): plain text,
+    no colour, tables without box lines, and every row on one line, however long, so that a grep for an
+    id finds the whole row."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(width=PIPE_WIDTH, color_system=None, **kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        for item in objects:
+            _unboxed(item)
+        super().print(*objects, **kwargs)
+
+    def rule(self, title: Any = "", *args: Any, **kwargs: Any) -> None:
+        """A heading line instead of a rule across ten thousand columns."""
+        super().print(title)
+
+
+def _unboxed(item: Any) -> None:
+    if isinstance(item, Table):
+        item.box = None
+        item.show_edge = False
+        for column in item.columns:
+            column.overflow = "ignore"
+            column.no_wrap = True
+    elif isinstance(item, Group):
+        for part in item.renderables:
+            _unboxed(part)
+
+
+def stdout_console() -> Console:
+    return Console() if sys.stdout.isatty() else PipeConsole()
+
+
+console = stdout_console()
 # Errors are never wrapped (a path or a setting name must stay whole to be copied).
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def db_path(db: Path | None) -> Path:
+    """``--db`` when given, else the CHAINWATCH_DB_PATH setting (default chainwatch.duckdb)."""
+    from streams.settings import load_settings
+
+    return db if db is not None else load_settings().db_path
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -8,16 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from detectors.cases import load_cases, run_case
 from detectors.engine import Engine, Runner
 from detectors.registry import kind_of, load_catalog
 from detectors.scaffold import scaffold
-from streams.cli.common import fail
+from streams.cli.common import console, fail
 
-console = Console()
 detectors_app = typer.Typer(help="List, scaffold, test and backtest detectors.", no_args_is_help=True)
 
 

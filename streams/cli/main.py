@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from schemas.adapters import FORMATS
 from schemas.errors import ChainwatchError
+from streams.cli import boundary
 from streams.cli.common import console, err_console, fail
 from streams.settings import build_engine, load_settings
 
@@ -22,6 +24,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error instead of its message.")
+    ] = False,
+) -> None:
+    """Audit-log stream processor for AI-agent security: action chains, detections, DuckDB."""
+    boundary.set_debug(debug)
 
 
 @app.command()
@@ -76,7 +88,7 @@ def run(
                 )
         else:
             report = replay(files, engine, db_path=db_path, fmt=fmt, pipeline=pipeline)
-    except (ChainwatchError, FileNotFoundError) as exc:
+    except ChainwatchError as exc:
         raise fail(str(exc)) from None
     finally:
         if pipeline is not None:
@@ -85,10 +97,15 @@ def run(
             finish_delivery(pipeline, settings.delivery.drain_seconds, err_console)
     if json_output:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
-        return
-    print_summary(console, report)
-    if report.alerts:
-        console.print(alerts_table(report.top_alerts(top)))
+    else:
+        print_summary(console, report)
+        if report.alerts:
+            console.print(alerts_table(report.top_alerts(top)))
+    for item in report.inputs:
+        if item.note:
+            err_console.print(Text.assemble(("warning:", "bold yellow"), " ", item.note), highlight=False)
+    if any(item.yielded_nothing for item in report.inputs):
+        raise typer.Exit(1)  # stored as dead letters, but no events: the run did not do what was asked
 
 
 @app.command()
@@ -204,7 +221,7 @@ _register_commands()
 
 
 def main() -> None:
-    app()
+    boundary.run(lambda: app(prog_name="chainwatch"))  # the one error boundary: messages, not tracebacks
 
 
 if __name__ == "__main__":

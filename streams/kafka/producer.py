@@ -27,14 +27,12 @@ retries never duplicate or reorder a partition's messages.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from schemas.adapters import detect_format, parse_bytes
+from schemas.adapters import detect_format, parse_bytes, read_input
 from schemas.adapters.base import DeadLetter
 from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
@@ -201,15 +199,6 @@ class ProduceReport:
             "partitions_used": self.partitions_used,
             "reasons": self.reasons,
         }
-
-
-def read_input(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"{path}: no such file; give a JSON / JSON-lines file or '-' for stdin")
-    return file.read_bytes()
 
 
 def iter_inputs(
