@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from streams.cli.main import app
 from streams.simulator.demo import ensure_demo_db
+from streams.store.access import DatabaseLocked, DatabaseUnavailable
 from streams.store.export import (
     MANIFEST,
     ExportError,
@@ -215,7 +216,7 @@ def test_an_unwritable_target_is_an_export_error_not_a_traceback(known_db: Path,
 
 
 def test_export_names_a_missing_database(tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match=r"--db .*nope\.duckdb: no such DuckDB file"):
+    with pytest.raises(DatabaseUnavailable, match=r".*nope\.duckdb: no such database"):
         export_parquet(tmp_path / "nope.duckdb", tmp_path / "lake")
 
 
@@ -263,7 +264,7 @@ def test_export_says_what_to_do_when_a_writer_holds_the_database(known_db: Path,
     )
     try:
         assert writer.stdout is not None and writer.stdout.readline().strip() == "ok"
-        with pytest.raises(ExportError, match=r"another process .* holds it"):
+        with pytest.raises(DatabaseLocked, match=r"being written by another process \(PID \d+: .*python"):
             export_parquet(Path(held), tmp_path / "lake")
     finally:
         writer.kill()

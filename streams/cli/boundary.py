@@ -8,16 +8,16 @@ input, a setting, a path or the command line (nothing was changed).
 from __future__ import annotations
 
 import errno
-import sys
-from collections.abc import Callable
+from typing import Any
 
+import typer
 from rich.text import Text
+from typer.core import TyperGroup
 
 from schemas.errors import ChainwatchError
 
 MISTAKE = 2
 FAILURE = 1
-INTERRUPTED = 130
 
 _debug = False
 
@@ -40,20 +40,21 @@ def set_debug(enabled: bool) -> None:
     _debug = enabled
 
 
-def run(command: Callable[[], object]) -> None:
-    """Run the command line; turn what escapes it into ``error: …`` on stderr and an exit code."""
-    try:
-        command()
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        sys.exit(INTERRUPTED)
-    except Exception as exc:
-        if _debug:
-            raise
-        code, message = describe(exc)
-        _print_error(message)
-        sys.exit(code)
+class GuardedGroup(TyperGroup):
+    """The root command group: what a command raises is turned into ``error: …`` on stderr and an exit
+    code here, inside click, so the console script and in-process runners (tests) behave the same."""
+
+    # ``ctx`` is click's Context, which typer either re-exports or vendors (typer._click) depending on its
+    # version within our pinned range; neither spelling type-checks against both, hence Any.
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if _debug or isinstance(exc, typer.Exit | typer.Abort) or hasattr(exc, "exit_code"):
+                raise  # --debug; and usage errors, `typer.Exit`, Ctrl-C, which click reports itself
+            code, message = describe(exc)
+            _print_error(message)
+            raise typer.Exit(code) from None
 
 
 def describe(exc: BaseException) -> tuple[int, str]:

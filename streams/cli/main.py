@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=boundary.GuardedGroup,  # the one error boundary: messages, not tracebacks (--debug shows them)
 )
 
 
@@ -221,7 +222,7 @@ _register_commands()
 
 
 def main() -> None:
-    boundary.run(lambda: app(prog_name="chainwatch"))  # the one error boundary: messages, not tracebacks
+    app(prog_name="chainwatch")
 
 
 if __name__ == "__main__":

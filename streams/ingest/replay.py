@@ -123,7 +123,10 @@ def load_inputs(
 
 def _nothing_parsed(path: str, data: bytes, name: str, given: str | None, records: int, reason: str) -> str:
     """Why an input gave only dead letters, and what to try instead."""
-    note = f"{path}: none of its {records} records became a {name} event (all stored as dead letters; last reason: {reason})"
+    note = (
+        f"{path}: none of its {records} records became a {name} event "
+        f"(all stored as dead letters; last reason: {reason})"
+    )
     if given is None:
         return note + "; pass --format if it is another format"
     try:
