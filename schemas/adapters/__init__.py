@@ -20,7 +20,16 @@ ADAPTERS: dict[str, ModuleType] = {
 }
 FORMATS = tuple(ADAPTERS)
 
-__all__ = ["ADAPTERS", "FORMATS", "DeadLetter", "Parsed", "detect_format", "parse_bytes", "read_input"]
+__all__ = [
+    "ADAPTERS",
+    "FORMATS",
+    "DeadLetter",
+    "Parsed",
+    "check_input",
+    "detect_format",
+    "parse_bytes",
+    "read_input",
+]
 
 STDIN = "-"
 
@@ -29,6 +38,14 @@ def read_input(path: str) -> bytes:
     """The bytes of one input: a file, or standard input for '-'."""
     if path == STDIN:
         return sys.stdin.buffer.read()
+    check_input(path)
+    return Path(path).read_bytes()
+
+
+def check_input(path: str) -> None:
+    """Raise :class:`UnreadableInput` unless ``path`` is '-' or an existing file (not a folder)."""
+    if path == STDIN:
+        return
     file = Path(path)
     if file.is_dir():
         raise UnreadableInput(
@@ -38,7 +55,6 @@ def read_input(path: str) -> bytes:
         raise UnreadableInput(
             f"{path}: no such file; give a path to a JSON / JSON-lines file or '-' for stdin"
         )
-    return file.read_bytes()
 
 
 def detect_format(data: bytes, origin: str = "input") -> str:

@@ -132,6 +132,7 @@ def _follow(
         from kafka import KafkaConsumer, TopicPartition
         from kafka.errors import KafkaError
 
+    from streams.kafka.bootstrap import unreachable
     from streams.kafka.security import kafka_python_kwargs, preflight
 
     settings = load_settings()
@@ -151,7 +152,7 @@ def _follow(
         )
         partitions = consumer.partitions_for_topic(topic)
     except KafkaError as exc:
-        raise fail(f"could not reach Kafka at {servers}: {exc}; start it or pass --bootstrap", 1) from None
+        raise fail(unreachable(servers, bootstrap, exc), 1) from None
     if not partitions:
         raise fail(f"topic {topic!r} does not exist on {servers}; run `chainwatch topics create`", 1)
     assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
@@ -296,6 +297,18 @@ def deliver(
     from streams.alerts.render import printable
 
     settings = load_settings().delivery
+    if not settings.spool_path.exists():  # say so, and create no spool file where none is needed
+        if not settings.enabled:
+            sinks = "CHAINWATCH_DELIVERY__WEBHOOKS, CHAINWATCH_DELIVERY__FILES"
+            console.print(
+                f"no delivery sinks are configured ({sinks}) and there is no spool at "
+                f"{settings.spool_path}: nothing to deliver (docs/alerts.md)",
+                highlight=False,
+            )
+            return
+        if status:
+            console.print(f"nothing spooled yet: {settings.spool_path} does not exist", highlight=False)
+            return
     try:
         deliverer = Deliverer(settings)
     except ChainwatchError as exc:

@@ -51,7 +51,13 @@ def new_detector(
     ] = "rule",
     root: Annotated[Path, typer.Option(help="Repository root to write into.")] = Path("."),
 ) -> None:
-    """Scaffold a detector and its case file."""
+    """Scaffold a detector and its case file (in a chainwatch checkout: detectors/ and tests/cases/)."""
+    if not (root / "detectors").is_dir():  # never start a detectors/ tree in whatever folder we are in
+        raise fail(
+            f"{root.resolve()} is not a chainwatch checkout (it has no detectors/ folder): run this in "
+            "the repository's root or pass --root PATH; a rule of your own can also live in any folder "
+            "listed in CHAINWATCH_ENGINE__RULES_DIRS (docs/rules.md)"
+        )
     try:
         written = scaffold(detector_id, kind, root)
     except ValueError as exc:

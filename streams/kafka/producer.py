@@ -32,10 +32,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.adapters import detect_format, parse_bytes, read_input
+from schemas.adapters import check_input, detect_format, parse_bytes, read_input
 from schemas.adapters.base import DeadLetter
 from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
+from streams.kafka.bootstrap import unreachable
 from streams.kafka.security import kafka_python_kwargs, preflight
 from streams.kafka.topics import KafkaUnavailable, require_topics
 from streams.kafka.wire import encode_dead_letter, encode_events
@@ -249,10 +250,7 @@ class EventProducer:
                 allow_auto_create_topics=False,  # (ignored by kafka-python 3.0: see require_topics)
             )
         except KafkaTimeoutError as exc:
-            raise KafkaUnavailable(
-                f"could not reach Kafka at {servers}: {exc}; "
-                "start the broker (`make kafka-up`) or pass --bootstrap"
-            ) from None
+            raise KafkaUnavailable(unreachable(servers, bootstrap, exc)) from None
         self._futures: list[Any] = []
 
     def partitions(self) -> int:
@@ -354,6 +352,8 @@ def produce_files(
     bootstrap: str | None = None,
     max_events: int | None = None,
 ) -> ProduceReport:
+    for path in paths:  # a mistyped file name is reported now, not after waiting for the broker
+        check_input(path)
     report = ProduceReport()
     sink = EventProducer(settings, bootstrap)
     try:
