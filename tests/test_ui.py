@@ -8,6 +8,8 @@ the system's chromium (tests/ui_support.py).
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -19,6 +21,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.db_support import held_for_writing
 from tests.demo_support import seeded_demo_db
 from tests.ui_support import REPO, TOKEN, UiServer, browser, start_ui
 
@@ -209,3 +212,50 @@ def test_no_cross_site_verdicts_even_without_a_token(demo_db: Path, tmp_path: Pa
         ui.stop()
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM verdicts").fetchone() == (1,)
+
+
+def test_the_page_holds_no_lock_the_command_line_needs(demo_db: Path, tmp_path: Path) -> None:
+    """While `chainwatch ui` runs, `alerts`, `show`, `triage` and even `run` use the same file; a verdict
+    holds the write lock only while it is recorded. A writer that holds the file gets a 503 naming it."""
+    db = tmp_path / "cw.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    ui = start_ui(db, tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHAINWATCH_")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "streams.cli", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    try:
+        listed = cli("alerts", "--db", str(db), "--severity", "critical")
+        assert listed.returncode == 0 and KNOWN_ALERT[:12] in listed.stdout, listed.stderr
+        shown = cli("show", KNOWN_ALERT[:8], "--db", str(db))
+        assert shown.returncode == 0 and "backup-automation" in shown.stdout, shown.stderr
+        verdict = json.dumps({"status": "benign", "note": "page", "analyst": "ana"}).encode()
+        assert http(f"{ui.url}api/alerts/{KNOWN_ALERT}/verdict", token=TOKEN, data=verdict)[0] == 200
+        triaged = cli("triage", KNOWN_ALERT, "--status", "true-positive", "--db", str(db), "--analyst", "bo")
+        assert triaged.returncode == 0, triaged.stderr
+        workload = tmp_path / "more.jsonl"
+        shutil.copy(demo_db.parent / "workload.jsonl", workload)
+        ran = cli("run", str(workload), "--db", str(db))
+        assert ran.returncode == 0, ran.stderr
+        status, body = http(f"{ui.url}api/alerts/{KNOWN_ALERT}", token=TOKEN)
+        assert status == 200 and body["verdict"]["status"] == "true-positive"
+        with held_for_writing(db) as holder:
+            status, body = http(ui.url + "api/alerts", token=TOKEN)
+            assert status == 503 and f"PID {holder.pid}" in body["error"], body
+        assert http(ui.url + "api/alerts", token=TOKEN)[0] == 200  # served again once the writer is gone
+    finally:
+        ui.stop()
+    con = duckdb.connect(str(db), read_only=True)
+    assert [r[0] for r in con.execute("SELECT analyst FROM verdicts ORDER BY recorded_at").fetchall()] == [
+        "ana",
+        "bo",
+    ]

@@ -226,6 +226,14 @@ def iter_inputs(
             yield item
 
 
+def _bootstrap_wait(settings: Settings) -> dict[str, int]:
+    """kafka-python waits 30 s for a first broker whatever the request timeout; the request timeout setting
+    (CHAINWATCH_KAFKA__REQUEST_TIMEOUT_SECONDS) bounds that wait too, where the installed version allows."""
+    if "bootstrap_timeout_ms" not in KafkaProducer.DEFAULT_CONFIG:
+        return {}
+    return {"bootstrap_timeout_ms": int(settings.kafka.request_timeout_seconds * 1000)}
+
+
 class EventProducer:
     """kafka-python's idempotent producer, sending batch messages and dead letters."""
 
@@ -248,6 +256,7 @@ class EventProducer:
                 max_request_size=settings.kafka.max_message_bytes + 64 * 1024,
                 request_timeout_ms=int(settings.kafka.request_timeout_seconds * 1000),
                 allow_auto_create_topics=False,  # (ignored by kafka-python 3.0: see require_topics)
+                **_bootstrap_wait(settings),
             )
         except KafkaTimeoutError as exc:
             raise KafkaUnavailable(unreachable(servers, bootstrap, exc)) from None

@@ -194,7 +194,8 @@ def preflight(kafka: KafkaSettings, bootstrap: str | None = None, timeout: float
     A broker that cannot be reached at all is left to the callers' own "could not reach Kafka" handling
     (it is not a security setting). PLAINTEXT does nothing here.
     """
-    check_bootstrap(bootstrap or kafka.bootstrap_servers, bootstrap)  # host:port, before any wait
+    servers_given = bootstrap if bootstrap and bootstrap != kafka.bootstrap_servers else None  # --bootstrap
+    check_bootstrap(bootstrap or kafka.bootstrap_servers, servers_given)  # host:port, before any wait
     if kafka.security_protocol == "PLAINTEXT":
         return
     context = ssl_context(kafka)
