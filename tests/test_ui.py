@@ -23,7 +23,7 @@ import pytest
 
 from tests.db_support import held_for_writing
 from tests.demo_support import seeded_demo_db
-from tests.ui_support import REPO, TOKEN, UiServer, browser, start_ui
+from tests.ui_support import REPO, TOKEN, UiServer, browser, require_chromium, start_ui
 
 KNOWN_ALERT = "bf3cb0624f95ba86f2161a36d6760b76"  # the simulator's privilege-escalation chain (seed 7)
 
@@ -259,3 +259,23 @@ def test_the_page_holds_no_lock_the_command_line_needs(demo_db: Path, tmp_path: 
         "ana",
         "bo",
     ]
+
+
+def test_without_chromium_the_browser_tests_skip_and_ci_fails_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAINWATCH_CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="browser test skipped: no Chromium found"):
+        require_chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true requires it"):
+        require_chromium()
+
+
+def test_make_test_installs_no_system_package() -> None:
+    """`make test` (the README's second command) must not change the machine: no apt-get in what it runs;
+    CI installs Chromium explicitly with `make ci-deps`."""
+    dry = subprocess.run(["make", "-n", "test"], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "apt-get" not in dry.stdout and "sudo" not in dry.stdout, dry.stdout
+    ci = subprocess.run(["make", "-n", "ci-deps"], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "apt-get install -y -q chromium" in ci.stdout
+    assert "make ci-deps" in (REPO / ".ci" / "run").read_text()
