@@ -183,9 +183,9 @@ def demo(
             ]
             print_alert(console, alert, [dict(zip(names, row, strict=True)) for row in rows])
     console.print(
-        f"\nQuery it: [bold]duckdb {db}[/] — views audit_trail, blast_radius_sessions, credential_posture, "
-        "detector_health and more (docs/data-dictionary.md); an alert's page: chainwatch show ALERT_ID "
-        f"--db {db}"
+        f"\nQuery it with DuckDB's Python package: [bold]duckdb.connect('{db}', read_only=True)[/] — views "
+        "audit_trail, blast_radius_sessions, credential_posture, detector_health and more "
+        f"(docs/data-dictionary.md, the notebooks); an alert's page: chainwatch show ALERT_ID --db {db}"
     )
 
 
