@@ -66,6 +66,7 @@ class Mistake:
     code: int
     says: tuple[str, ...]  # fragments of stderr, in order of appearance is not required
     never_says: tuple[str, ...] = ()
+    prints: tuple[str, ...] = ()  # fragments of stdout
     env: dict[str, str] = field(default_factory=dict)
     env_of: Callable[[Workspace], dict[str, str]] | None = None  # variables that name workspace files
     unprivileged: bool = False  # run without CAP_DAC_OVERRIDE (read-only folders also bind root)
@@ -166,7 +167,7 @@ MISTAKES = [
     Mistake(
         "a --format that turns every record into a dead letter",
         lambda ws: ["run", str(ws.workload), "--format", "cloudtrail", "--db", str(ws.root / "x.duckdb")],
-        1,
+        0,  # the dead letters are stored with their reason (a file of bad records is a valid input)
         ("none of its", "became a cloudtrail event", "try --format native"),
     ),
     Mistake(
@@ -221,6 +222,7 @@ MISTAKES = [
         lambda ws: ["deliver", "--status"],
         0,
         (),
+        prints=("no delivery sinks are configured", "CHAINWATCH_DELIVERY__WEBHOOKS", "nothing to deliver"),
         after=_nothing_in(".chainwatch-spool.sqlite"),
     ),
 ]
@@ -283,10 +285,12 @@ def test_a_mistake_gets_an_exit_code_and_a_short_message(mistake: Mistake, works
     assert done.returncode == mistake.code, f"exit {done.returncode}\nstdout: {done.stdout}\nstderr: {err}"
     for fragment in mistake.says:
         assert fragment in err, f"{fragment!r} not in:\n{err}"
+    for fragment in mistake.prints:
+        assert fragment in done.stdout, f"{fragment!r} not in:\n{done.stdout}"
     for fragment in mistake.never_says:
         assert fragment not in err, f"{fragment!r} in:\n{err}"
     lines = [line for line in err.splitlines() if line.strip()]
-    if mistake.code != 0:
+    if mistake.says:
         assert 1 <= len(lines) <= mistake.max_lines, err
         assert lines[0].startswith(("error:", "warning:")), err
     if mistake.after is not None:
