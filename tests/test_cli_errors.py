@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -22,11 +21,11 @@ import duckdb
 import pytest
 
 from streams.simulator.workload import simulate, write_jsonl
+from tests.cli_support import run_chainwatch
 from tests.db_support import held_for_writing
 from tests.demo_support import seeded_demo_db
 
 KNOWN_ALERT = "bf3cb0624f95ba86f2161a36d6760b76"
-CHAINWATCH_ENV = ("CHAINWATCH_",)
 COMMAND_TIMEOUT = 120  # far above any row's real time: a command that waits on a broker fails the row
 
 
@@ -263,16 +262,8 @@ def unprivileged() -> list[str]:
 def chainwatch(
     args: list[str], *, cwd: Path, env: dict[str, str], prefix: Sequence[str] = ()
 ) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(CHAINWATCH_ENV)}
-    return subprocess.run(
-        [*prefix, sys.executable, "-m", "streams.cli", *args],
-        cwd=cwd,
-        env={**clean, "CHAINWATCH_DB_PATH": str(cwd / "chainwatch.duckdb"), **env},
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
+    defaults = {"CHAINWATCH_DB_PATH": str(cwd / "chainwatch.duckdb")}
+    return run_chainwatch(args, cwd=cwd, env={**defaults, **env}, prefix=prefix, timeout=COMMAND_TIMEOUT)
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])

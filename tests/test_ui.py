@@ -8,7 +8,6 @@ the system's chromium (tests/ui_support.py).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -21,9 +20,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.cli_support import run_chainwatch
 from tests.db_support import held_for_writing
 from tests.demo_support import seeded_demo_db
-from tests.ui_support import REPO, TOKEN, UiServer, browser, require_chromium, start_ui
+from tests.ui_support import REPO, TOKEN, UiServer, browser, require_chromium, serving_a_copy, start_ui
 
 KNOWN_ALERT = "bf3cb0624f95ba86f2161a36d6760b76"  # the simulator's privilege-escalation chain (seed 7)
 
@@ -54,13 +54,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def server(demo_db: Path, tmp_path: Path) -> Iterator[UiServer]:
-    db = tmp_path / "cw.duckdb"
-    db.write_bytes(demo_db.read_bytes())
-    ui = start_ui(db, tmp_path)
-    try:
+    with serving_a_copy(demo_db, tmp_path) as ui:
         yield ui
-    finally:
-        ui.stop()
 
 
 def test_the_api_requires_the_token_caps_bodies_and_checks_the_host(server: UiServer) -> None:
@@ -220,18 +215,9 @@ def test_the_page_holds_no_lock_the_command_line_needs(demo_db: Path, tmp_path: 
     db = tmp_path / "cw.duckdb"
     db.write_bytes(demo_db.read_bytes())
     ui = start_ui(db, tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHAINWATCH_")}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "streams.cli", *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return run_chainwatch(args, cwd=tmp_path)
 
     try:
         listed = cli("alerts", "--db", str(db), "--severity", "critical")

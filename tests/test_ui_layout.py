@@ -21,7 +21,7 @@ import pytest
 from streams.ingest.replay import replay
 from streams.settings import Settings, build_engine
 from tests.demo_support import seeded_demo_db
-from tests.ui_support import ARTIFACTS, UiServer, browser, log_in, start_ui
+from tests.ui_support import ARTIFACTS, UiServer, browser, log_in, serving_a_copy
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -149,13 +149,8 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture
 def server(database: Path, tmp_path: Path) -> Iterator[UiServer]:
-    db = tmp_path / database.name
-    db.write_bytes(database.read_bytes())
-    ui = start_ui(db, tmp_path)
-    try:
+    with serving_a_copy(database, tmp_path) as ui:
         yield ui
-    finally:
-        ui.stop()
 
 
 def longest_chain_alert(db: Path) -> str:

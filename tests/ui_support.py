@@ -123,3 +123,15 @@ def start_ui(db: Path, tmp: Path, *extra: str, token: str | None = TOKEN) -> UiS
         time.sleep(0.1)
     proc.kill()
     pytest.fail(f"chainwatch ui did not start:\n{log.read_text(errors='replace')}")
+
+
+@contextmanager
+def serving_a_copy(db: Path, tmp: Path) -> Iterator[UiServer]:
+    """`chainwatch ui` on a copy of ``db`` (tests may record verdicts), stopped when the block ends."""
+    copy = tmp / db.name
+    copy.write_bytes(db.read_bytes())
+    ui = start_ui(copy, tmp)
+    try:
+        yield ui
+    finally:
+        ui.stop()

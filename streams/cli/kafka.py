@@ -60,16 +60,17 @@ def produce(
 
     Records that are not valid events are reported and sent to the dead-letter topic with their reason.
     """
+    from schemas.errors import UnreadableInput
+    from streams.kafka.bootstrap import BootstrapInvalid
     from streams.kafka.producer import produce_files
-    from streams.kafka.topics import KafkaUnavailable
 
     settings = load_settings()
     if fmt is not None and fmt not in FORMATS:
         raise fail(f"--format {fmt!r} is not known; choose one of: {', '.join(FORMATS)}")
     try:
         report = produce_files(files, settings, fmt=fmt, bootstrap=bootstrap, max_events=batch_events)
-    except ChainwatchError as exc:  # a broker that did not answer: 1; a mistake in the command: 2
-        raise fail(str(exc), 1 if isinstance(exc, KafkaUnavailable) else 2) from None
+    except ChainwatchError as exc:  # a mistake in the command line: 2; the broker side failed: 1
+        raise fail(str(exc), 2 if isinstance(exc, UnreadableInput | BootstrapInvalid) else 1) from None
     if json_output:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
