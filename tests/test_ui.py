@@ -23,7 +23,16 @@ import pytest
 from tests.cli_support import run_chainwatch
 from tests.db_support import held_for_writing
 from tests.demo_support import seeded_demo_db
-from tests.ui_support import REPO, TOKEN, UiServer, browser, require_chromium, serving_a_copy, start_ui
+from tests.ui_support import (
+    REPO,
+    TOKEN,
+    UiServer,
+    browser,
+    log_in,
+    require_chromium,
+    serving_a_copy,
+    start_ui,
+)
 
 KNOWN_ALERT = "bf3cb0624f95ba86f2161a36d6760b76"  # the simulator's privilege-escalation chain (seed 7)
 
@@ -265,3 +274,19 @@ def test_make_test_installs_no_system_package() -> None:
     ci = subprocess.run(["make", "-n", "ci-deps"], cwd=REPO, capture_output=True, text=True, check=True)
     assert "apt-get install -y -q chromium" in ci.stdout
     assert "make ci-deps" in (REPO / ".ci" / "run").read_text()
+
+
+def test_the_page_says_which_process_holds_the_database(server: UiServer) -> None:
+    from playwright.sync_api import expect
+
+    with browser() as chromium:
+        page = chromium.new_page()
+        log_in(page, server.url)
+        with held_for_writing(server.db) as holder:
+            page.click("#filters button[type=submit]")
+            expect(page.locator("#app-error")).to_contain_text(
+                f"is being written by another process (PID {holder.pid}"
+            )
+        page.click("#filters button[type=submit]")
+        expect(page.locator("#app-error")).to_have_text("")
+        expect(page.locator("#alerts tbody tr").first).to_be_visible()
