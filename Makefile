@@ -9,7 +9,7 @@ PACKAGES := schemas detectors streams
 LINTED := $(PACKAGES) tests benchmarks
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test check format kafka-jars kafka-up kafka-down bench schema clean chromium
+.PHONY: help install demo test check format kafka-jars kafka-up kafka-down bench schema clean chromium ci-deps
 
 help: ## Show the targets and what they do
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -29,12 +29,17 @@ demo: install ## Simulate agent sessions, detect, write demo/chainwatch.duckdb a
 kafka-jars: ## Fetch the Apache Kafka jars with Maven into kafka/libs (once)
 	$(PYTHON) kafka/broker.py jars
 
-chromium: ## Install Debian's chromium for the triage-page browser test (when /usr/bin/chromium is missing)
+chromium: ## SYSTEM PACKAGES: apt-get install Debian's chromium for the browser tests (asked for, never implied)
 	@test -x /usr/bin/chromium || { \
+		echo "installing Debian's chromium with apt-get (system packages)"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 		else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; }
 
-test: install kafka-jars chromium ## Run the whole test suite (starts its own Kafka broker on 127.0.0.1)
+ci-deps: chromium ## SYSTEM PACKAGES: what CI installs before `make test` (.ci/run calls it)
+
+# Never installs system packages: without Chromium the browser tests skip and say so (under CI=true
+# they fail instead; CI runs `make ci-deps` first). The Kafka jars go into kafka/libs, not the system.
+test: install kafka-jars ## Run the whole test suite (starts its own Kafka broker on 127.0.0.1)
 	$(BIN)/python -m pytest
 
 check: install ## ruff format + lint, mypy --strict on the packages, the import contracts (import-linter)

@@ -42,3 +42,7 @@ class InvalidRecord(ChainwatchError):
 
 class UnknownFormat(ChainwatchError):
     """The input's format was not given and could not be recognised."""
+
+
+class UnreadableInput(ChainwatchError):
+    """An input path that is not a readable file: missing, or a folder."""

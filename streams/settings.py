@@ -7,18 +7,23 @@ the command line.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import typing
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+import pydantic_settings
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from detectors.base import Detector
 from detectors.capabilities import Classifier, ManifestError, parse_manifest
 from detectors.engine import Engine, EngineSettings
 from detectors.identity import IdentityResolver, load_identities
+from schemas.errors import ChainwatchError
 
 if TYPE_CHECKING:
     from detectors.sigma_rules import SigmaLoad
@@ -319,5 +324,79 @@ def model_detectors_for(settings: Settings) -> list[Detector]:
     return model_detectors(ModelHandle(settings.engine.model_path))
 
 
+ENV_PREFIX = "CHAINWATCH_"
+_SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
+
+
+class SettingsInvalid(ChainwatchError):
+    """An environment variable holds a value its setting cannot take; the message names the variable."""
+
+
 def load_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; a wrong value raises :class:`SettingsInvalid` naming the
+    variable (``CHAINWATCH_KAFKA__REQUEST_TIMEOUT_SECONDS``), not pydantic's field path."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsInvalid(_describe_invalid(exc)) from None
+    except pydantic_settings.SettingsError as exc:  # a JSON-valued variable that is not JSON
+        raise SettingsInvalid(_describe_unparsable(exc)) from None
+
+
+def env_variable(loc: tuple[int | str, ...]) -> str:
+    """The variable a field path comes from: ('delivery', 'webhooks', 0, 'url') is set through
+    CHAINWATCH_DELIVERY__WEBHOOKS (a JSON list)."""
+    names: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            break
+        names.append(str(part))
+    return ENV_PREFIX + "__".join(names).upper()
+
+
+def _describe_invalid(exc: ValidationError) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    loc = tuple(first["loc"])
+    variable = env_variable(loc)
+    inner = ".".join(str(p) for p in loc[len(variable.split("__")) :])
+    shown = "" if any(w in variable for w in _SECRET_WORDS) else f"={first.get('input')!r}"
+    where = f" (item {inner}{shown})" if inner else shown
+    more = f"; and {len(errors) - 1} more problem(s)" if len(errors) > 1 else ""
+    return (
+        f"setting {variable}{where}: {first['msg']}; fix the variable's value or unset it "
+        f"(streams/settings.py describes each setting){more}"
+    )
+
+
+def _describe_unparsable(exc: Exception) -> str:
+    """pydantic-settings reads list, dict and nested-model settings as JSON; say which variable is not."""
+    for name, value in sorted(os.environ.items()):
+        parts = name.upper().removeprefix(ENV_PREFIX).lower().split("__")
+        kind = _json_kind(parts) if name.upper().startswith(ENV_PREFIX) else None
+        if kind is None:
+            continue
+        try:
+            json.loads(value)
+        except ValueError as bad:
+            return f"setting {name} must be a JSON {kind} ({bad}); fix the variable's value or unset it"
+    return f"{exc}; check the {ENV_PREFIX}* variables that hold JSON"
+
+
+def _json_kind(parts: list[str]) -> str | None:
+    """'list' or 'object' when the variable for this field path is read as JSON, else None."""
+    model: type[BaseModel] = Settings
+    for i, part in enumerate(parts):
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+        last = i == len(parts) - 1
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if last:
+                return "object"  # a whole block as one JSON object
+            model = annotation
+            continue
+        origin = typing.get_origin(annotation)
+        return {list: "list", dict: "object"}.get(origin) if last and origin else None
+    return None

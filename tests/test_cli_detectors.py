@@ -31,6 +31,7 @@ def test_list_shows_every_detector_with_its_metadata() -> None:
 
 @pytest.mark.parametrize("kind", ["rule", "python"])
 def test_new_scaffolds_a_detector_and_cases_that_load_and_run(tmp_path: Path, kind: str) -> None:
+    (tmp_path / "detectors").mkdir()  # a checkout's root (anywhere else is refused: test_cli_errors.py)
     result = runner.invoke(
         app, ["detectors", "new", "exfiltration.dns_tunnel", "--kind", kind, "--root", str(tmp_path)]
     )

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from streams.cli.main import app
 from streams.simulator.demo import ensure_demo_db
+from streams.store.access import DatabaseLocked, DatabaseUnavailable
 from streams.store.export import (
     MANIFEST,
     ExportError,
@@ -25,6 +26,7 @@ from streams.store.export import (
 )
 from streams.store.views import view_names
 from tests import views_dataset as ds
+from tests.db_support import held_for_writing
 
 TABLES = ("events", "credentials", "chains", "findings", "alerts", "dead_letters", "verdicts")
 
@@ -215,7 +217,7 @@ def test_an_unwritable_target_is_an_export_error_not_a_traceback(known_db: Path,
 
 
 def test_export_names_a_missing_database(tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match=r"--db .*nope\.duckdb: no such DuckDB file"):
+    with pytest.raises(DatabaseUnavailable, match=r".*nope\.duckdb: no such database"):
         export_parquet(tmp_path / "nope.duckdb", tmp_path / "lake")
 
 
@@ -247,27 +249,13 @@ def test_cli_export_then_views_into_a_team_database(known_db: Path, tmp_path: Pa
 
 def test_export_says_what_to_do_when_a_writer_holds_the_database(known_db: Path, tmp_path: Path) -> None:
     import shutil
-    import subprocess
-    import sys
 
-    held = shutil.copy(known_db, tmp_path / "held.duckdb")
-    writer = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys, time; c = duckdb.connect({str(held)!r}); print('ok'); "
-            "sys.stdout.flush(); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert writer.stdout is not None and writer.stdout.readline().strip() == "ok"
-        with pytest.raises(ExportError, match=r"another process .* holds it"):
-            export_parquet(Path(held), tmp_path / "lake")
-    finally:
-        writer.kill()
-        writer.wait()
+    held = Path(shutil.copy(known_db, tmp_path / "held.duckdb"))
+    with (
+        held_for_writing(held),
+        pytest.raises(DatabaseLocked, match=r"being written by another process \(PID \d+: .*python"),
+    ):
+        export_parquet(held, tmp_path / "lake")
     assert not (tmp_path / "lake").exists()
 
 

@@ -1,85 +1,40 @@
 """The triage page end to end in a real headless browser (Debian's chromium, driven by Playwright).
 
-`make test` installs chromium (`make chromium`); without it this test skips locally and FAILS under
-CI=true. Playwright never downloads a browser here: it is pointed at /usr/bin/chromium.
+Without Chromium the browser tests skip with a message (and FAIL under CI=true, where `make ci-deps`
+installs it); `make test` never installs it. Playwright never downloads a browser here: it is pointed at
+the system's chromium (tests/ui_support.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
+import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
+from tests.cli_support import run_chainwatch
+from tests.db_support import held_for_writing
 from tests.demo_support import seeded_demo_db
+from tests.ui_support import (
+    REPO,
+    TOKEN,
+    UiServer,
+    browser,
+    log_in,
+    require_chromium,
+    serving_a_copy,
+    start_ui,
+)
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-TOKEN = "ui-test-token-7d2e"
 KNOWN_ALERT = "bf3cb0624f95ba86f2161a36d6760b76"  # the simulator's privilege-escalation chain (seed 7)
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} not found: run `make chromium` (apt-get install chromium)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@dataclass
-class UiServer:
-    url: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-    db: Path
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=20)
-
-
-def start_ui(db: Path, tmp: Path, *extra: str, token: str | None = TOKEN) -> UiServer:
-    log = tmp / f"ui-{time.monotonic_ns()}.log"
-    env = {k: v for k, v in os.environ.items() if k != "CHAINWATCH_UI_TOKEN"}
-    if token is not None:
-        env["CHAINWATCH_UI_TOKEN"] = token
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "ui", "--db", str(db), "--port", "0", *extra],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        match = re.search(r"(http://127\.0\.0\.1:\d+/)", log.read_text(errors="replace"))
-        if match:
-            return UiServer(match.group(1), proc, log, db)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    proc.kill()
-    pytest.fail(f"chainwatch ui did not start:\n{log.read_text(errors='replace')}")
 
 
 def http(
@@ -108,13 +63,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def server(demo_db: Path, tmp_path: Path) -> Iterator[UiServer]:
-    db = tmp_path / "cw.duckdb"
-    db.write_bytes(demo_db.read_bytes())
-    ui = start_ui(db, tmp_path)
-    try:
+    with serving_a_copy(demo_db, tmp_path) as ui:
         yield ui
-    finally:
-        ui.stop()
 
 
 def test_the_api_requires_the_token_caps_bodies_and_checks_the_host(server: UiServer) -> None:
@@ -133,50 +83,45 @@ def test_the_api_requires_the_token_caps_bodies_and_checks_the_host(server: UiSe
 
 
 def test_the_page_in_a_real_browser(server: UiServer) -> None:
-    _require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            page = browser.new_page()
-            page.goto(server.url)
-            # Token required: a wrong one is refused, the right one opens the list.
-            expect(page.locator("#login")).to_be_visible()
-            page.fill("#token", "not-the-token")
-            page.fill("#analyst", "ana")
-            page.click("#login-form button[type=submit]")
-            expect(page.locator("#login-error")).to_contain_text("refused")
-            page.fill("#token", TOKEN)
-            page.fill("#analyst", "ana")
-            page.click("#login-form button[type=submit]")
-            rows = page.locator("#alerts tbody tr")
-            expect(rows.first).to_be_visible()
-            total = rows.count()
-            # Filter: critical only.
-            page.select_option("#f-severity", "critical")
-            page.click("#filters button[type=submit]")
-            expect(page.locator("#count")).not_to_have_text(f"{total} alerts")
-            severities = page.locator("#alerts tbody tr td:nth-child(2)").all_inner_texts()
-            assert severities and set(severities) == {"critical"}
-            # Open the known alert: its chain with the three triggering steps.
-            page.fill("#f-text", "backup-automation")
-            page.click("#filters button[type=submit]")
-            expect(rows).to_have_count(1)
-            rows.first.click()
-            expect(page.locator("#d-title")).to_contain_text("created IAM user backup-automation")
-            triggering = page.locator("#timeline tr.trigger td:nth-child(4)")
-            expect(triggering).to_have_text(["CreateUser", "AttachUserPolicy", "CreateAccessKey"])
-            expect(page.locator("#lifetimes")).to_contain_text("revoked 2026-01-05 09:23:54")
-            expect(page.locator("#d-verdict")).to_have_text("none yet")
-            # Record a verdict.
-            page.fill("#v-note", "agent created an admin user; key deleted, credential revoked")
-            page.click("button.verdict[data-status=true-positive]")
-            expect(page.locator("#v-result")).to_have_text("recorded true-positive")
-            expect(page.locator("#d-verdict")).to_contain_text("true-positive by ana")
-            expect(rows.first.locator("td:nth-child(6)")).to_have_text("true-positive")
-        finally:
-            browser.close()
+    with browser() as chromium:
+        page = chromium.new_page()
+        page.goto(server.url)
+        # Token required: a wrong one is refused, the right one opens the list.
+        expect(page.locator("#login")).to_be_visible()
+        page.fill("#token", "not-the-token")
+        page.fill("#analyst", "ana")
+        page.click("#login-form button[type=submit]")
+        expect(page.locator("#login-error")).to_contain_text("refused")
+        page.fill("#token", TOKEN)
+        page.fill("#analyst", "ana")
+        page.click("#login-form button[type=submit]")
+        rows = page.locator("#alerts tbody tr")
+        expect(rows.first).to_be_visible()
+        total = rows.count()
+        # Filter: critical only.
+        page.select_option("#f-severity", "critical")
+        page.click("#filters button[type=submit]")
+        expect(page.locator("#count")).not_to_have_text(f"{total} alerts")
+        severities = page.locator("#alerts tbody tr td:nth-child(2)").all_inner_texts()
+        assert severities and set(severities) == {"critical"}
+        # Open the known alert: its chain with the three triggering steps.
+        page.fill("#f-text", "backup-automation")
+        page.click("#filters button[type=submit]")
+        expect(rows).to_have_count(1)
+        rows.first.click()
+        expect(page.locator("#d-title")).to_contain_text("created IAM user backup-automation")
+        triggering = page.locator("#timeline tr.trigger td:nth-child(4)")
+        expect(triggering).to_have_text(["CreateUser", "AttachUserPolicy", "CreateAccessKey"])
+        expect(page.locator("#lifetimes")).to_contain_text("revoked 2026-01-05 09:23:54")
+        expect(page.locator("#d-verdict")).to_have_text("none yet")
+        # Record a verdict.
+        page.fill("#v-note", "agent created an admin user; key deleted, credential revoked")
+        page.click("button.verdict[data-status=true-positive]")
+        expect(page.locator("#v-result")).to_have_text("recorded true-positive")
+        expect(page.locator("#d-verdict")).to_contain_text("true-positive by ana")
+        expect(rows.first.locator("td:nth-child(6)")).to_have_text("true-positive")
     server.stop()
     con = duckdb.connect(str(server.db), read_only=True)
     rows_db = con.execute("SELECT alert_id, status, note, analyst FROM verdicts").fetchall()
@@ -211,8 +156,7 @@ HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1">'
 
 def test_agent_controlled_text_is_shown_as_text_never_as_html(demo_db: Path, tmp_path: Path) -> None:
     """Titles and targets come from the audited agents: markup in them must reach the page as text."""
-    _require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     db = tmp_path / "cw.duckdb"
     db.write_bytes(demo_db.read_bytes())
@@ -225,26 +169,22 @@ def test_agent_controlled_text_is_shown_as_text_never_as_html(demo_db: Path, tmp
     con.close()
     ui = start_ui(db, tmp_path)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-            try:
-                page = browser.new_page()
-                page.goto(ui.url)
-                page.fill("#token", TOKEN)
-                page.fill("#analyst", "ana")
-                page.click("#login-form button[type=submit]")
-                page.fill("#f-text", "deleted <img")
-                page.click("#filters button[type=submit]")
-                rows = page.locator("#alerts tbody tr")
-                expect(rows).to_have_count(1)
-                expect(rows.first.locator("td:nth-child(5)")).to_have_text(f"deleted {HOSTILE}")
-                rows.first.click()
-                expect(page.locator("#d-title")).to_contain_text(HOSTILE)
-                expect(page.locator("#timeline")).to_contain_text(f"arn:{HOSTILE}")
-                assert page.locator("main img").count() == 0  # no element was made from the text
-                assert page.evaluate("document.body.dataset.pwned") is None
-            finally:
-                browser.close()
+        with browser() as chromium:
+            page = chromium.new_page()
+            page.goto(ui.url)
+            page.fill("#token", TOKEN)
+            page.fill("#analyst", "ana")
+            page.click("#login-form button[type=submit]")
+            page.fill("#f-text", "deleted <img")
+            page.click("#filters button[type=submit]")
+            rows = page.locator("#alerts tbody tr")
+            expect(rows).to_have_count(1)
+            expect(rows.first.locator("td:nth-child(5)")).to_have_text(f"deleted {HOSTILE}")
+            rows.first.click()
+            expect(page.locator("#d-title")).to_contain_text(HOSTILE)
+            expect(page.locator("#timeline")).to_contain_text(f"arn:{HOSTILE}")
+            assert page.locator("main img").count() == 0  # no element was made from the text
+            assert page.evaluate("document.body.dataset.pwned") is None
     finally:
         ui.stop()
 
@@ -276,3 +216,77 @@ def test_no_cross_site_verdicts_even_without_a_token(demo_db: Path, tmp_path: Pa
         ui.stop()
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM verdicts").fetchone() == (1,)
+
+
+def test_the_page_holds_no_lock_the_command_line_needs(demo_db: Path, tmp_path: Path) -> None:
+    """While `chainwatch ui` runs, `alerts`, `show`, `triage` and even `run` use the same file; a verdict
+    holds the write lock only while it is recorded. A writer that holds the file gets a 503 naming it."""
+    db = tmp_path / "cw.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    ui = start_ui(db, tmp_path)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_chainwatch(args, cwd=tmp_path)
+
+    try:
+        listed = cli("alerts", "--db", str(db), "--severity", "critical")
+        assert listed.returncode == 0 and KNOWN_ALERT[:12] in listed.stdout, listed.stderr
+        shown = cli("show", KNOWN_ALERT[:8], "--db", str(db))
+        assert shown.returncode == 0 and "backup-automation" in shown.stdout, shown.stderr
+        verdict = json.dumps({"status": "benign", "note": "page", "analyst": "ana"}).encode()
+        assert http(f"{ui.url}api/alerts/{KNOWN_ALERT}/verdict", token=TOKEN, data=verdict)[0] == 200
+        triaged = cli("triage", KNOWN_ALERT, "--status", "true-positive", "--db", str(db), "--analyst", "bo")
+        assert triaged.returncode == 0, triaged.stderr
+        workload = tmp_path / "more.jsonl"
+        shutil.copy(demo_db.parent / "workload.jsonl", workload)
+        ran = cli("run", str(workload), "--db", str(db))
+        assert ran.returncode == 0, ran.stderr
+        status, body = http(f"{ui.url}api/alerts/{KNOWN_ALERT}", token=TOKEN)
+        assert status == 200 and body["verdict"]["status"] == "true-positive"
+        with held_for_writing(db) as holder:
+            status, body = http(ui.url + "api/alerts", token=TOKEN)
+            assert status == 503 and f"PID {holder.pid}" in body["error"], body
+        assert http(ui.url + "api/alerts", token=TOKEN)[0] == 200  # served again once the writer is gone
+    finally:
+        ui.stop()
+    con = duckdb.connect(str(db), read_only=True)
+    assert [r[0] for r in con.execute("SELECT analyst FROM verdicts ORDER BY recorded_at").fetchall()] == [
+        "ana",
+        "bo",
+    ]
+
+
+def test_without_chromium_the_browser_tests_skip_and_ci_fails_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAINWATCH_CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="browser test skipped: no Chromium found"):
+        require_chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true requires it"):
+        require_chromium()
+
+
+def test_make_test_installs_no_system_package() -> None:
+    """`make test` (the README's second command) must not change the machine: no apt-get in what it runs;
+    CI installs Chromium explicitly with `make ci-deps`."""
+    dry = subprocess.run(["make", "-n", "test"], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "apt-get" not in dry.stdout and "sudo" not in dry.stdout, dry.stdout
+    ci = subprocess.run(["make", "-n", "ci-deps"], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "apt-get install -y -q chromium" in ci.stdout
+    assert "make ci-deps" in (REPO / ".ci" / "run").read_text()
+
+
+def test_the_page_says_which_process_holds_the_database(server: UiServer) -> None:
+    from playwright.sync_api import expect
+
+    with browser() as chromium:
+        page = chromium.new_page()
+        log_in(page, server.url)
+        with held_for_writing(server.db) as holder:
+            page.click("#filters button[type=submit]")
+            expect(page.locator("#app-error")).to_contain_text(
+                f"is being written by another process (PID {holder.pid}"
+            )
+        page.click("#filters button[type=submit]")
+        expect(page.locator("#app-error")).to_have_text("")
+        expect(page.locator("#alerts tbody tr").first).to_be_visible()

@@ -6,19 +6,55 @@ Each adapter module has ``NAME``, ``looks_like(first_record) -> bool`` and
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 
 from schemas.adapters import cloudtrail, mcp, native, openai_chat, openhands, otlp
 from schemas.adapters.base import DeadLetter, Parsed, split_records
-from schemas.errors import UnknownFormat
+from schemas.errors import UnknownFormat, UnreadableInput
 
 ADAPTERS: dict[str, ModuleType] = {
     module.NAME: module for module in (native, openai_chat, openhands, cloudtrail, otlp, mcp)
 }
 FORMATS = tuple(ADAPTERS)
 
-__all__ = ["ADAPTERS", "FORMATS", "DeadLetter", "Parsed", "detect_format", "parse_bytes"]
+__all__ = [
+    "ADAPTERS",
+    "FORMATS",
+    "DeadLetter",
+    "Parsed",
+    "check_input",
+    "detect_format",
+    "parse_bytes",
+    "read_input",
+]
+
+STDIN = "-"
+
+
+def read_input(path: str) -> bytes:
+    """The bytes of one input: a file, or standard input for '-'."""
+    if path == STDIN:
+        return sys.stdin.buffer.read()
+    check_input(path)
+    return Path(path).read_bytes()
+
+
+def check_input(path: str) -> None:
+    """Raise :class:`UnreadableInput` unless ``path`` is '-' or an existing file (not a folder)."""
+    if path == STDIN:
+        return
+    file = Path(path)
+    if file.is_dir():
+        raise UnreadableInput(
+            f"{path} is a folder, not a file; give the files in it (e.g. {file / '*.jsonl'}) or '-' for stdin"
+        )
+    if not file.is_file():
+        raise UnreadableInput(
+            f"{path}: no such file; give a path to a JSON / JSON-lines file or '-' for stdin"
+        )
 
 
 def detect_format(data: bytes, origin: str = "input") -> str:

@@ -45,6 +45,9 @@ _ALERT_COLUMNS = (
 )
 
 
+MIN_PREFIX = 6  # characters of an alert id that may stand for the whole id
+
+
 class AlertNotFound(LookupError):
     """No alert (or more than one) matches the id or id prefix the analyst gave."""
 
@@ -293,18 +296,22 @@ def _verdict_join(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
 
 
 def resolve_alert_id(con: duckdb.DuckDBPyConnection, alert_id: str) -> str:
-    """The full id of the alert ``alert_id`` names (a full id, or a unique prefix of 6+ characters)."""
+    """The full id of the alert ``alert_id`` names (a full id, or a unique prefix of MIN_PREFIX+ chars)."""
     exact = con.execute("SELECT alert_id FROM alerts WHERE alert_id = ?", [alert_id]).fetchall()
     if exact:
         return str(exact[0][0])
-    if len(alert_id) >= 6:
-        rows = con.execute(
-            "SELECT alert_id FROM alerts WHERE starts_with(alert_id, ?) LIMIT 3", [alert_id]
-        ).fetchall()
-        if len(rows) == 1:
-            return str(rows[0][0])
-        if len(rows) > 1:
-            raise AlertNotFound(f"alert id prefix {alert_id!r} is ambiguous; give more characters")
+    if len(alert_id) < MIN_PREFIX:
+        raise AlertNotFound(
+            f"no alert {alert_id!r}: an id prefix needs at least {MIN_PREFIX} characters "
+            "(`chainwatch alerts` lists the ids)"
+        )
+    rows = con.execute(
+        "SELECT alert_id FROM alerts WHERE starts_with(alert_id, ?) LIMIT 3", [alert_id]
+    ).fetchall()
+    if len(rows) == 1:
+        return str(rows[0][0])
+    if len(rows) > 1:
+        raise AlertNotFound(f"alert id prefix {alert_id!r} is ambiguous; give more characters")
     raise AlertNotFound(f"no alert {alert_id!r} in this database; list them with `chainwatch alerts`")
 
 

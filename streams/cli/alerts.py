@@ -9,14 +9,13 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from schemas.errors import ChainwatchError
 from streams.alerts.verdicts import VERDICTS, record_verdict
-from streams.cli.common import console, err_console, fail, open_db, parse_since
+from streams.cli.common import console, db_path, err_console, fail, open_db, parse_since
 from streams.settings import load_settings
 
 if TYPE_CHECKING:
@@ -117,6 +116,7 @@ def _follow(
         from kafka import KafkaConsumer, TopicPartition
         from kafka.errors import KafkaError
 
+    from streams.kafka.bootstrap import unreachable
     from streams.kafka.security import kafka_python_kwargs, preflight
 
     settings = load_settings()
@@ -136,7 +136,7 @@ def _follow(
         )
         partitions = consumer.partitions_for_topic(topic)
     except KafkaError as exc:
-        raise fail(f"could not reach Kafka at {servers}: {exc}; start it or pass --bootstrap", 1) from None
+        raise fail(unreachable(servers, bootstrap, exc), 1) from None
     if not partitions:
         raise fail(f"topic {topic!r} does not exist on {servers}; run `chainwatch topics create`", 1)
     assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
@@ -281,6 +281,18 @@ def deliver(
     from streams.alerts.render import printable
 
     settings = load_settings().delivery
+    if not settings.spool_path.exists():  # say so, and create no spool file where none is needed
+        if not settings.enabled:
+            sinks = "CHAINWATCH_DELIVERY__WEBHOOKS, CHAINWATCH_DELIVERY__FILES"
+            console.print(
+                f"no delivery sinks are configured ({sinks}) and there is no spool at "
+                f"{settings.spool_path}: nothing to deliver (docs/alerts.md)",
+                highlight=False,
+            )
+            return
+        if status:
+            console.print(f"nothing spooled yet: {settings.spool_path} does not exist", highlight=False)
+            return
     try:
         deliverer = Deliverer(settings)
     except ChainwatchError as exc:
@@ -346,17 +358,12 @@ def ui(
     It requires a bearer token, read from CHAINWATCH_UI_TOKEN or generated and printed at start.
     """
     from streams.alerts.ui.server import serve
+    from streams.store.access import open_read_only
 
-    path = db or load_settings().db_path
-    if not path.is_file():
-        raise fail(f"{path}: no such database; pass --db")
+    path = db_path(db)
+    open_read_only(path).close()  # missing, not a database, or held by a writer: say so before serving
     try:
         serve(path, host=host, port=port, insecure_local=insecure_local, out=err_console)
-    except duckdb.IOException as exc:  # DuckDB: one process opens a file for writing
-        raise fail(
-            f"cannot open {path} ({exc}); another process (`chainwatch load`, `run`, `receive --db`?) "
-            "holds it: stop it, or serve a copy of the file"
-        ) from None
     except OSError as exc:  # the port is taken, or the address is not this machine's
         raise fail(f"cannot listen on {host}:{port} ({exc}); pick another --port (0: any free one)") from None
 

@@ -7,19 +7,62 @@ import re
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import typer
-from rich.console import Console
+from rich.console import Console, Group
+from rich.table import Table
 from rich.text import Text
 
-from streams.settings import load_settings
+# Wide enough that no line of a table or a message is ever wrapped; lines are only as long as their text.
+PIPE_WIDTH = 10_000
 
-# Piped output (CI logs, `| less`) gets a wide page rather than rich's 80-column default, so the
-# chain timelines stay readable.
-console = Console(width=None if sys.stdout.isatty() else 160)
+
+class PipeConsole(Console):
+    """What standard output gets when it is not a terminal (``| grep``, ``> file``, CI logs): plain text,
+    no colour, tables without box lines, and every row on one line, however long, so that a grep for an
+    id finds the whole row."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(width=PIPE_WIDTH, color_system=None, **kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        for item in objects:
+            _unboxed(item)
+        super().print(*objects, **kwargs)
+
+    def rule(self, title: Any = "", *args: Any, **kwargs: Any) -> None:
+        """A heading line instead of a rule across ten thousand columns."""
+        super().print(title)
+
+
+def _unboxed(item: Any) -> None:
+    if isinstance(item, Table):
+        item.box = None
+        item.show_edge = False
+        for column in item.columns:
+            column.overflow = "ignore"
+            column.no_wrap = True
+    elif isinstance(item, Group):
+        for part in item.renderables:
+            _unboxed(part)
+
+
+def stdout_console() -> Console:
+    return Console() if sys.stdout.isatty() else PipeConsole()
+
+
+console = stdout_console()
 # Errors are never wrapped (a path or a setting name must stay whole to be copied).
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def db_path(db: Path | None) -> Path:
+    """``--db`` when given, else the CHAINWATCH_DB_PATH setting (default chainwatch.duckdb)."""
+    from streams.settings import load_settings
+
+    return db if db is not None else load_settings().db_path
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -50,25 +93,16 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
 
 
 def open_db(db: Path | None, *, write: bool = False) -> duckdb.DuckDBPyConnection:
-    """The database ``--db`` names (else CHAINWATCH_DB_PATH): read-only, or through the store to write."""
-    path = db or load_settings().db_path
-    if not path.is_file():
-        raise fail(
-            f"{path}: no such database; pass --db or create one with `chainwatch run` / `chainwatch load`"
-        )
-    if write:
-        from streams.store.database import Store
+    """The database ``--db`` names (else CHAINWATCH_DB_PATH): read-only unless ``write`` (a verdict); a
+    missing, unreadable or busy file is a clear error (``streams/store/access.py``)."""
+    from streams.store.access import open_read_only
+    from streams.store.database import Store
 
-        try:
-            # applies the DDL (verdicts, the suppression columns); verdicts are not part of the hash-chained
-            # trail, so an analyst needs no integrity key
-            return Store(path, audit_trail=False).con
-        except duckdb.IOException as exc:
-            raise fail(
-                f"cannot open {path} for writing ({exc}); another process (the loader?) holds it: "
-                "record the verdict when it is stopped, or on its host"
-            ) from None
-    try:
-        return duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as exc:
-        raise fail(f"cannot open {path}: {exc}") from None
+    path = db_path(db)
+    if write:
+        if not path.is_file():
+            open_read_only(path)  # the same "no such database" message as the readers
+        # applies the DDL (verdicts, the suppression columns); verdicts are not part of the hash-chained
+        # trail, so an analyst needs no integrity key
+        return Store(path, audit_trail=False).con
+    return open_read_only(path)

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import duckdb
 import typer
-from rich.console import Console
 
-from streams.cli.common import fail
+from streams.cli.common import console, fail
+from streams.store.access import connect
 from streams.store.export import (
     ExportError,
     create_parquet_views,
@@ -22,7 +21,6 @@ from streams.store.export import (
 )
 from streams.store.views import ViewsError, refresh_views, view_names, views_sql
 
-console = Console(soft_wrap=True)
 db_app = typer.Typer(
     help="The analytic views for data teams (docs/data-dictionary.md).", no_args_is_help=True
 )
@@ -89,8 +87,6 @@ def views(
             refresh_views(db_path)
         except ViewsError as exc:
             raise fail(str(exc)) from None
-        except duckdb.IOException as exc:
-            raise fail(f"--db {db_path}: cannot open it for writing ({exc}); stop the loader first") from None
         console.print(f"views in {db_path}: {', '.join(view_names())}")
         return
     if verify:
@@ -105,7 +101,7 @@ def views(
         if sql or db is None:
             sys.stdout.write(parquet_views_sql(parquet))
             return
-        con = duckdb.connect(str(db))
+        con = connect(db, read_only=False)
         try:
             create_parquet_views(con, parquet)
         finally:

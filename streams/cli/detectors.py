@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from detectors.base import Detector
@@ -16,13 +15,12 @@ from detectors.cases import load_cases, run_case
 from detectors.engine import Engine, Runner
 from detectors.registry import kind_of, load_catalog
 from detectors.scaffold import scaffold
-from streams.cli.common import fail
+from streams.cli.common import console, fail
 from streams.settings import identity_resolver_for, load_settings
 
 if TYPE_CHECKING:
     from detectors.sigma_rules import Skipped
 
-console = Console()
 detectors_app = typer.Typer(help="List, scaffold, test and backtest detectors.", no_args_is_help=True)
 
 
@@ -94,7 +92,13 @@ def new_detector(
     ] = "rule",
     root: Annotated[Path, typer.Option(help="Repository root to write into.")] = Path("."),
 ) -> None:
-    """Scaffold a detector and its case file."""
+    """Scaffold a detector and its case file (in a chainwatch checkout: detectors/ and tests/cases/)."""
+    if not (root / "detectors").is_dir():  # never start a detectors/ tree in whatever folder we are in
+        raise fail(
+            f"{root.resolve()} is not a chainwatch checkout (it has no detectors/ folder): run this in "
+            "the repository's root or pass --root PATH; a rule of your own can also live in any folder "
+            "listed in CHAINWATCH_ENGINE__RULES_DIRS (docs/rules.md)"
+        )
     try:
         written = scaffold(detector_id, kind, root)
     except ValueError as exc:

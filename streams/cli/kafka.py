@@ -60,6 +60,8 @@ def produce(
 
     Records that are not valid events are reported and sent to the dead-letter topic with their reason.
     """
+    from schemas.errors import UnreadableInput
+    from streams.kafka.bootstrap import BootstrapInvalid
     from streams.kafka.producer import produce_files
 
     settings = load_settings()
@@ -67,8 +69,8 @@ def produce(
         raise fail(f"--format {fmt!r} is not known; choose one of: {', '.join(FORMATS)}")
     try:
         report = produce_files(files, settings, fmt=fmt, bootstrap=bootstrap, max_events=batch_events)
-    except ChainwatchError as exc:
-        raise fail(str(exc), 1) from None
+    except ChainwatchError as exc:  # a mistake in the command line: 2; the broker side failed: 1
+        raise fail(str(exc), 2 if isinstance(exc, UnreadableInput | BootstrapInvalid) else 1) from None
     if json_output:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:

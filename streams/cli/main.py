@@ -9,10 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from detectors.identity import IdentityFileError
 from schemas.adapters import FORMATS
 from schemas.errors import ChainwatchError
+from streams.cli import boundary
 from streams.cli.common import console, err_console, fail
 from streams.settings import build_engine, load_settings
 
@@ -22,7 +24,18 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=boundary.GuardedGroup,  # the one error boundary: messages, not tracebacks (--debug shows them)
 )
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error instead of its message.")
+    ] = False,
+) -> None:
+    """Audit-log stream processor for AI-agent security: action chains, detections, DuckDB."""
+    boundary.set_debug(debug)
 
 
 @app.command()
@@ -80,7 +93,7 @@ def run(
                 )
         else:
             report = replay(files, engine, db_path=db_path, fmt=fmt, pipeline=pipeline)
-    except (ChainwatchError, FileNotFoundError) as exc:
+    except ChainwatchError as exc:
         raise fail(str(exc)) from None
     finally:
         if pipeline is not None:
@@ -89,10 +102,15 @@ def run(
             finish_delivery(pipeline, settings.delivery.drain_seconds, err_console)
     if json_output:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
-        return
-    print_summary(console, report)
-    if report.alerts:
-        console.print(alerts_table(report.top_alerts(top)))
+    else:
+        print_summary(console, report)
+        if report.alerts:
+            console.print(alerts_table(report.top_alerts(top)))
+    # Said, not failed: a file of bad records is a legitimate input (its dead letters are stored), but a
+    # wrong --format must not pass in silence.
+    for item in report.inputs:
+        if item.note:
+            err_console.print(Text.assemble(("warning:", "bold yellow"), " ", item.note), highlight=False)
 
 
 @app.command()
@@ -169,9 +187,9 @@ def demo(
             ]
             print_alert(console, alert, [dict(zip(names, row, strict=True)) for row in rows])
     console.print(
-        f"\nQuery it: [bold]duckdb {db}[/] — views audit_trail, blast_radius_sessions, credential_posture, "
-        "detector_health and more (docs/data-dictionary.md); an alert's page: chainwatch show ALERT_ID "
-        f"--db {db}"
+        f"\nQuery it with DuckDB's Python package: [bold]duckdb.connect('{db}', read_only=True)[/] — views "
+        "audit_trail, blast_radius_sessions, credential_posture, detector_health and more "
+        f"(docs/data-dictionary.md, the notebooks); an alert's page: chainwatch show ALERT_ID --db {db}"
     )
 
 
@@ -210,7 +228,7 @@ _register_commands()
 
 
 def main() -> None:
-    app()
+    app(prog_name="chainwatch")
 
 
 if __name__ == "__main__":

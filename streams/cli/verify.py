@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import duckdb
 import typer
 
+from streams.store.access import DatabaseUnavailable
 from streams.store.integrity import IntegrityKeyError, Problem, Report, key_from_env, verify_db
 
 # The exporter's kinds in the words `verify --db` uses.
@@ -70,7 +71,9 @@ def register(app: typer.Typer) -> None:
                 _die(str(exc))
             try:
                 report: Report = verify_db(db, key, manifest)
-            except duckdb.Error as exc:  # not a DuckDB file, locked by a running writer, or mangled
+            except DatabaseUnavailable as exc:  # not a DuckDB file, or held by a running writer
+                _die(f"--db {db} cannot be checked: {exc}")
+            except duckdb.Error as exc:  # mangled
                 _die(
                     f"--db {db} cannot be checked ({str(exc).splitlines()[0]}): give a chainwatch DuckDB "
                     "file; if a worker or loader is writing it, stop it or verify a copy of the file"

@@ -7,7 +7,6 @@ batched upserts: replaying the same input twice leaves the same rows.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from detectors.engine import Engine, Output, Runner
-from schemas.adapters import detect_format, parse_bytes
+from schemas.adapters import detect_format, parse_bytes, read_input
 from schemas.adapters.base import DeadLetter
 from schemas.alerts import Alert
+from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
 from schemas.types import SEVERITY_RANK
 from streams.store.database import Batch, Store, write_with_hooks
@@ -38,6 +38,13 @@ class InputStats:
     events: int = 0
     dead_letters: int = 0
     sessions: int = 0
+    # what the user should know about this input (empty; every record dead-lettered), or None
+    note: str | None = None
+
+    @property
+    def yielded_nothing(self) -> bool:
+        """Records came in and none became an event: most likely the wrong --format."""
+        return self.dead_letters > 0 and self.events == 0
 
 
 @dataclass
@@ -84,17 +91,6 @@ class ReplayReport:
         }
 
 
-def read_input(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(
-            f"{path}: no such file; give a path to a JSON / JSON-lines file or '-' for stdin"
-        )
-    return file.read_bytes()
-
-
 def load_inputs(
     paths: Sequence[str], fmt: str | None
 ) -> tuple[list[AnyEvent], list[DeadLetter], list[InputStats]]:
@@ -104,6 +100,9 @@ def load_inputs(
     for path in paths:
         data = read_input(path)
         origin = "stdin" if path == "-" else Path(path).name
+        if not data.strip():  # nothing to recognise or replay; the other inputs go on
+            stats.append(InputStats(origin=origin, format="-", note=f"{path} is empty: nothing read from it"))
+            continue
         name = fmt or detect_format(data, origin)
         stat = InputStats(origin=origin, format=name)
         sessions: set[str] = set()
@@ -116,8 +115,27 @@ def load_inputs(
                 sessions.add(item.session_id)
                 stat.events += 1
         stat.sessions = len(sessions)
+        if stat.yielded_nothing:
+            stat.note = _nothing_parsed(path, data, name, fmt, stat.dead_letters, letters[-1].reason)
         stats.append(stat)
     return events, letters, stats
+
+
+def _nothing_parsed(path: str, data: bytes, name: str, given: str | None, records: int, reason: str) -> str:
+    """Why an input gave only dead letters, and what to try instead."""
+    note = (
+        f"{path}: none of its {records} records became a {name} event "
+        f"(all stored as dead letters; last reason: {reason})"
+    )
+    if given is None:
+        return note + "; pass --format if it is another format"
+    try:
+        detected = detect_format(data, path)
+    except ChainwatchError:
+        return note + f"; check --format {given} (its format is not recognised either)"
+    if detected == given:
+        return note
+    return note + f"; it looks like {detected}: try --format {detected} or leave --format out"
 
 
 def replay(
@@ -132,12 +150,17 @@ def replay(
     events, letters, stats = load_inputs(paths, fmt)
     events.sort(key=lambda e: e.event_time)  # stable: ties keep input order
     events = engine.enrich(events)  # stored with what each call can do (the `capabilities` column)
-    report, output = run_events(events, engine, progress=progress)
+    if db_path is None:
+        report, _ = run_events(events, engine, progress=progress)
+    else:
+        # Opened before detection: a file another process holds, or a folder that is not writable, is
+        # reported now rather than after all the detection work (and nothing is written then).
+        with Store(db_path) as store:
+            report, output = run_events(events, engine, progress=progress)
+            write_into(store, events, letters, output, pipeline)
+        report.db_path = str(db_path)
     report.inputs = stats
     report.dead_letters = len(letters)
-    if db_path is not None:
-        write_all(db_path, events, letters, output, pipeline)
-        report.db_path = str(db_path)
     return report
 
 
@@ -171,12 +194,22 @@ def write_all(
     pipeline: AlertPipeline | None = None,
 ) -> None:
     with Store(db_path) as store:
-        for start in range(0, max(len(events), 1), WRITE_BATCH):
-            store.write(Batch(events=list(events[start : start + WRITE_BATCH])))
-        batch = Batch(
-            chains=output.chains,
-            findings=output.findings,
-            alerts=output.alerts,
-            dead_letters=list(letters),
-        )
-        write_with_hooks(store, batch, pipeline, Store.write)
+        write_into(store, events, letters, output, pipeline)
+
+
+def write_into(
+    store: Store,
+    events: Sequence[AnyEvent],
+    letters: Sequence[DeadLetter],
+    output: Output,
+    pipeline: AlertPipeline | None = None,
+) -> None:
+    for start in range(0, max(len(events), 1), WRITE_BATCH):
+        store.write(Batch(events=list(events[start : start + WRITE_BATCH])))
+    batch = Batch(
+        chains=output.chains,
+        findings=output.findings,
+        alerts=output.alerts,
+        dead_letters=list(letters),
+    )
+    write_with_hooks(store, batch, pipeline, Store.write)

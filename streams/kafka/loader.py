@@ -45,6 +45,7 @@ from schemas.adapters.base import DeadLetter
 from schemas.alerts import Alert, ChainSummary, Finding
 from schemas.events import AnyEvent, event_to_json
 from streams.alerts.delivery.pipeline import AlertPipeline
+from streams.kafka.bootstrap import unreachable
 from streams.kafka.security import kafka_python_kwargs
 from streams.kafka.topics import KafkaUnavailable, require_topics
 from streams.kafka.wire import FORMAT_HEADER, decode_dead_letter, decode_events
@@ -320,6 +321,7 @@ class Loader:
         self.settings = settings
         self.db_path = Path(db_path)
         self.bootstrap = bootstrap or settings.kafka.bootstrap_servers
+        self.given_bootstrap = bootstrap  # None: from the settings (named in errors)
         self.group_id = group_id or settings.kafka.loader_group_id
         self.until_idle = until_idle
         self.batch_records = batch_records or settings.kafka.loader_batch_records
@@ -391,10 +393,7 @@ class Loader:
                 allow_auto_create_topics=False,  # (ignored by kafka-python 3.0: see require_topics)
             )
         except KafkaTimeoutError as exc:
-            raise KafkaUnavailable(
-                f"could not reach Kafka at {self.bootstrap}: {exc}; start the broker "
-                "(`make kafka-up`) or pass --bootstrap"
-            ) from None
+            raise KafkaUnavailable(unreachable(self.bootstrap, self.given_bootstrap, exc)) from None
         # Know every topic's partitions before the first join: an assignment computed from metadata that
         # lacks them is empty, and kafka-python 3.0 did not always rejoin when the metadata came in.
         for topic in self.roles:

@@ -27,17 +27,16 @@ retries never duplicate or reorder a partition's messages.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from schemas.adapters import detect_format, parse_bytes
+from schemas.adapters import check_input, detect_format, parse_bytes, read_input
 from schemas.adapters.base import DeadLetter
 from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
+from streams.kafka.bootstrap import unreachable
 from streams.kafka.security import kafka_python_kwargs, preflight
 from streams.kafka.topics import KafkaUnavailable, require_topics
 from streams.kafka.wire import encode_dead_letter, encode_events
@@ -203,15 +202,6 @@ class ProduceReport:
         }
 
 
-def read_input(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"{path}: no such file; give a JSON / JSON-lines file or '-' for stdin")
-    return file.read_bytes()
-
-
 def iter_inputs(
     paths: Sequence[str], fmt: str | None, report: ProduceReport
 ) -> Iterator[AnyEvent | DeadLetter]:
@@ -236,6 +226,14 @@ def iter_inputs(
             yield item
 
 
+def _bootstrap_wait(settings: Settings) -> dict[str, int]:
+    """kafka-python waits 30 s for a first broker whatever the request timeout; the request timeout setting
+    (CHAINWATCH_KAFKA__REQUEST_TIMEOUT_SECONDS) bounds that wait too, where the installed version allows."""
+    if "bootstrap_timeout_ms" not in KafkaProducer.DEFAULT_CONFIG:
+        return {}
+    return {"bootstrap_timeout_ms": int(settings.kafka.request_timeout_seconds * 1000)}
+
+
 class EventProducer:
     """kafka-python's idempotent producer, sending batch messages and dead letters."""
 
@@ -258,12 +256,10 @@ class EventProducer:
                 max_request_size=settings.kafka.max_message_bytes + 64 * 1024,
                 request_timeout_ms=int(settings.kafka.request_timeout_seconds * 1000),
                 allow_auto_create_topics=False,  # (ignored by kafka-python 3.0: see require_topics)
+                **_bootstrap_wait(settings),
             )
         except KafkaTimeoutError as exc:
-            raise KafkaUnavailable(
-                f"could not reach Kafka at {servers}: {exc}; "
-                "start the broker (`make kafka-up`) or pass --bootstrap"
-            ) from None
+            raise KafkaUnavailable(unreachable(servers, bootstrap, exc)) from None
         self._futures: list[Any] = []
 
     def partitions(self) -> int:
@@ -365,6 +361,8 @@ def produce_files(
     bootstrap: str | None = None,
     max_events: int | None = None,
 ) -> ProduceReport:
+    for path in paths:  # a mistyped file name is reported now, not after waiting for the broker
+        check_input(path)
     report = ProduceReport()
     sink = EventProducer(settings, bootstrap)
     try:

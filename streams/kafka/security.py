@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.errors import ChainwatchError
+from streams.kafka.bootstrap import check_bootstrap
 from streams.settings import KafkaSettings
 
 with warnings.catch_warnings():  # kafka-python 3.0 warns about importlib.resources on import
@@ -193,6 +194,8 @@ def preflight(kafka: KafkaSettings, bootstrap: str | None = None, timeout: float
     A broker that cannot be reached at all is left to the callers' own "could not reach Kafka" handling
     (it is not a security setting). PLAINTEXT does nothing here.
     """
+    servers_given = bootstrap if bootstrap and bootstrap != kafka.bootstrap_servers else None  # --bootstrap
+    check_bootstrap(bootstrap or kafka.bootstrap_servers, servers_given)  # host:port, before any wait
     if kafka.security_protocol == "PLAINTEXT":
         return
     context = ssl_context(kafka)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.errors import ChainwatchError
+from streams.kafka.bootstrap import unreachable
 from streams.kafka.security import kafka_python_kwargs, preflight
 from streams.settings import Settings
 
@@ -98,10 +99,7 @@ def admin_client(settings: Settings, bootstrap: str | None = None) -> Iterator[A
             request_timeout_ms=int(settings.kafka.request_timeout_seconds * 1000),
         )
     except KafkaTimeoutError as exc:
-        raise KafkaUnavailable(
-            f"could not reach Kafka at {servers}: {exc}; "
-            "start the broker (`make kafka-up`) or pass --bootstrap"
-        ) from None
+        raise KafkaUnavailable(unreachable(servers, bootstrap, exc)) from None
     try:
         yield admin
     finally:

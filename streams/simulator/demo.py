@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from streams.store.access import open_read_only
+
 DEMO_DB = Path("demo/chainwatch.duckdb")
 NOTEBOOK_DB_ENV = "CHAINWATCH_NOTEBOOK_DB"  # tests point the notebooks at a temporary database with it
 
@@ -51,11 +53,11 @@ def connect_notebook_db(default: Path | str = DEMO_DB) -> duckdb.DuckDBPyConnect
     from streams.store.views import is_lake_database, refresh_views
 
     path = ensure_demo_db(notebook_db_path(Path(default)))
-    probe = duckdb.connect(str(path), read_only=True)
+    probe = open_read_only(path)
     try:
         lake = is_lake_database(probe)
     finally:
         probe.close()
     if not lake:
         refresh_views(path)
-    return duckdb.connect(str(path), read_only=True)
+    return open_read_only(path)

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-import duckdb
 import orjson
 import pyarrow as pa
 
@@ -20,6 +19,7 @@ from schemas.adapters.base import DeadLetter
 from schemas.alerts import Alert, ChainSummary, Finding
 from schemas.events import AnyEvent, CredentialEvent
 from schemas.ids import stable_hash
+from streams.store.access import connect
 from streams.store.integrity import IntegrityWriter
 from streams.store.views import create_views
 
@@ -133,9 +133,8 @@ class Store:
         """``audit_trail=False`` opens the file for the triage writers (verdicts only): the DDL is applied,
         but no trail writer starts, so no integrity key is needed and :meth:`write` is refused."""
         self.path = Path(path)
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        # missing file, no permission, another process holding it: a DatabaseUnavailable saying so
+        self.con = connect(self.path, read_only=read_only)
         self._integrity: IntegrityWriter | None = None
         if not read_only:
             self.con.execute(schema_sql())

@@ -30,6 +30,7 @@ from typing import Any, Literal
 import duckdb
 
 from schemas.errors import ChainwatchError
+from streams.store.access import open_read_only
 from streams.store.views import views_sql
 
 MANIFEST = "manifest.json"
@@ -122,15 +123,7 @@ def _partition_column(table: str, columns: list[tuple[str, str]]) -> str | None:
 
 
 def _connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
-    if not db_path.is_file():
-        raise ExportError(f"--db {db_path}: no such DuckDB file; give the file `chainwatch run/load` wrote")
-    try:
-        return duckdb.connect(str(db_path), read_only=True)
-    except duckdb.IOException as exc:
-        raise ExportError(
-            f"--db {db_path}: cannot open it read-only ({exc}); another process (the loader?) holds it "
-            "for writing: stop it, or export from a copy of the file"
-        ) from None
+    return open_read_only(db_path)  # missing or held by a writer: a DatabaseUnavailable saying so
 
 
 def _write_table(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> TableExport:

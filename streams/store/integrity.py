@@ -40,6 +40,7 @@ import orjson
 import pyarrow as pa
 
 from schemas.errors import ChainwatchError
+from streams.store.access import open_read_only
 
 KEY_ENV = "CHAINWATCH_INTEGRITY_KEY"
 KEY_FILE_ENV = "CHAINWATCH_INTEGRITY_KEY_FILE"
@@ -568,7 +569,7 @@ def verify_db(db_path: Path, key: bytes | None = None, manifest: Path | None = N
     """Check every chained row, session head and run anchor of a chainwatch database (opened read-only)."""
     report = Report()
     hasher = Hasher(key)
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = open_read_only(db_path)
     try:
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if not {"integrity_heads", "integrity_runs"} <= tables:

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from schemas.errors import ChainwatchError
+from streams.store.access import connect
 
 _VIEW_NAME = re.compile(r"^CREATE OR REPLACE VIEW (\w+) AS", re.MULTILINE)
 
@@ -46,7 +47,7 @@ def refresh_views(db_path: Path) -> None:
     """(Re)create the views in an existing chainwatch database without going through the store (whose
     writer would anchor an integrity run): the idempotent table DDL first, so a file written by an older
     chainwatch gains the columns the views read."""
-    con = duckdb.connect(str(db_path))
+    con = connect(db_path, read_only=False)
     try:
         if is_lake_database(con):
             raise ViewsError(

@@ -5,7 +5,11 @@ compare) unless the server was started with ``--insecure-local``; the Host heade
 address (no DNS rebinding); a POST must be JSON and, when the browser says where it comes from
 (``Origin``), come from this page (no cross-site verdicts); request bodies are capped at 16 KiB;
 responses forbid framing and inline scripts; alert data is redacted again before it is served. The
-database connection only ever runs SELECTs and ``INSERT INTO verdicts``.
+database connections only ever run SELECTs and ``INSERT INTO verdicts``.
+
+The page holds no lock on the database between requests: each request opens the file for as long as it
+needs it (read-only, or for writing to record a verdict), so ``chainwatch alerts``, ``show`` and even
+``run`` work beside it. While another process writes the file, a request answers 503 naming it.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ import importlib.resources
 import os
 import secrets
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import duckdb
@@ -29,6 +34,7 @@ from rich.console import Console
 from schemas.redaction import redact_text
 from streams.alerts.delivery.formats import document
 from streams.alerts.view import AlertNotFound, list_alerts, load_view
+from streams.store.access import DatabaseUnavailable, connect
 from streams.store.database import Store
 
 MAX_BODY_BYTES = 16 * 1024
@@ -46,13 +52,37 @@ SECURITY_HEADERS = {
 }
 STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
 
-DB_KEY: web.AppKey[duckdb.DuckDBPyConnection] = web.AppKey("db", duckdb.DuckDBPyConnection)
+DB_KEY: web.AppKey[Path] = web.AppKey("db", Path)  # the database file, opened per request
+LOCK_WAIT_SECONDS = 3.0  # a `chainwatch alerts` or a verdict holds the file for milliseconds
 TOKEN_KEY: web.AppKey[str | None] = web.AppKey("token", str)
 # Host header values accepted; filled once the port is known (empty set: any host, for 0.0.0.0)
 HOSTS_KEY: web.AppKey[set[str]] = web.AppKey("hosts", set)
 NAME_KEY: web.AppKey[str] = web.AppKey("db_name", str)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Result = TypeVar("Result")
+
+
+@contextmanager
+def _database(path: Path, *, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=not write, wait_seconds=LOCK_WAIT_SECONDS)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+async def _with_database(
+    request: web.Request, work: Callable[[duckdb.DuckDBPyConnection], Result], *, write: bool = False
+) -> Result:
+    """Run ``work`` on a connection opened for this request only, in a thread (opening may wait for
+    another process's lock); the file is released before the response is sent."""
+
+    def opened() -> Result:
+        with _database(request.app[DB_KEY], write=write) as con:
+            return work(con)
+
+    return await asyncio.to_thread(opened)
 
 
 def _static(name: str) -> bytes:
@@ -134,7 +164,13 @@ async def alerts(request: web.Request) -> web.Response:
         limit = 0
     if not 1 <= limit <= MAX_LIST:
         return _error(400, f"limit must be a whole number from 1 to {MAX_LIST}")
-    rows = list_alerts(request.app[DB_KEY], min_severity=severity, detector=query.get("detector") or None)
+    try:
+        rows = await _with_database(
+            request,
+            lambda con: list_alerts(con, min_severity=severity, detector=query.get("detector") or None),
+        )
+    except DatabaseUnavailable as exc:
+        return _error(503, str(exc))
     status = query.get("status") or None
     text = (query.get("q") or "").lower()
     result = []
@@ -164,9 +200,11 @@ async def alerts(request: web.Request) -> web.Response:
 
 async def alert(request: web.Request) -> web.Response:
     try:
-        view = load_view(request.app[DB_KEY], request.match_info["alert_id"])
+        view = await _with_database(request, lambda con: load_view(con, request.match_info["alert_id"]))
     except AlertNotFound as exc:
         return _error(404, str(exc))
+    except DatabaseUnavailable as exc:
+        return _error(503, str(exc))
     return web.json_response(document(view, "json"))  # redacted, as every output of an alert
 
 
@@ -186,12 +224,17 @@ async def verdict(request: web.Request) -> web.Response:
         return _error(400, f"note must be text of at most {MAX_NOTE_CHARS} characters")
     if analyst is not None and (not isinstance(analyst, str) or len(analyst) > 200):
         return _error(400, "analyst must be a name of at most 200 characters")
-    con = request.app[DB_KEY]
-    try:
+
+    def record(con: duckdb.DuckDBPyConnection) -> Any:
         full_id = record_verdict(con, request.match_info["alert_id"], status, note, analyst)
+        return full_id, load_view(con, full_id)
+
+    try:  # the write lock is held for this one verdict, not between verdicts
+        full_id, view = await _with_database(request, record, write=True)
     except AlertNotFound as exc:
         return _error(404, str(exc))
-    view = load_view(con, full_id)
+    except DatabaseUnavailable as exc:
+        return _error(503, str(exc))
     assert view.verdict is not None
     return web.json_response(
         {
@@ -206,11 +249,9 @@ async def verdict(request: web.Request) -> web.Response:
     )
 
 
-def create_app(
-    con: duckdb.DuckDBPyConnection, *, token: str | None, hosts: set[str], db_name: str
-) -> web.Application:
+def create_app(db_path: Path, *, token: str | None, hosts: set[str], db_name: str) -> web.Application:
     app = web.Application(middlewares=[guard], client_max_size=MAX_BODY_BYTES)
-    app[DB_KEY] = con
+    app[DB_KEY] = db_path
     app[TOKEN_KEY] = token
     app[HOSTS_KEY] = hosts
     app[NAME_KEY] = db_name
@@ -244,24 +285,19 @@ def serve(db_path: Path, *, host: str, port: int, insecure_local: bool, out: Con
         token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
     elif host not in ("127.0.0.1", "::1", "localhost"):
         raise SystemExit(f"--insecure-local only binds to 127.0.0.1 (asked for {host}); drop one of them")
-    # applies the DDL (the verdicts table); only SELECT and INSERT INTO verdicts follow, which are not part
-    # of the hash-chained trail: the page needs no integrity key
-    store = Store(db_path, audit_trail=False)
-    try:
-        asyncio.run(_serve(store.con, db_path, host, port, token, out))
-    finally:
-        store.close()
+    # applies the DDL (the verdicts table) once, then lets go of the file; only SELECT and INSERT INTO
+    # verdicts follow, which are not part of the hash-chained trail: the page needs no integrity key
+    Store(db_path, audit_trail=False).close()
+    asyncio.run(_serve(db_path, host, port, token, out))
 
 
-async def _serve(
-    con: duckdb.DuckDBPyConnection, db_path: Path, host: str, port: int, token: str | None, out: Console
-) -> None:
+async def _serve(db_path: Path, host: str, port: int, token: str | None, out: Console) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     hosts = {"<port not bound yet>"}  # matches no request until the real names are known
-    app = create_app(con, token=token, hosts=hosts, db_name=db_path.name)
+    app = create_app(db_path, token=token, hosts=hosts, db_name=db_path.name)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

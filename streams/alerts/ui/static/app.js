@@ -42,6 +42,11 @@ async function start() {
   await loadAlerts();
 }
 
+// A request that failed (the database held by another process: 503 naming it) is said on the page.
+function showError(err) {
+  if (err && err.message !== "unauthorized") document.getElementById("app-error").textContent = err.message;
+}
+
 function when(iso) { return iso ? iso.replace("T", " ").slice(0, 19) : "-"; }
 
 async function loadAlerts() {
@@ -51,6 +56,7 @@ async function loadAlerts() {
     if (value) params.set(key, value);
   }
   const data = await api("/api/alerts?" + params.toString());
+  document.getElementById("app-error").textContent = "";
   const body = document.querySelector("#alerts tbody");
   body.replaceChildren();
   for (const row of data.alerts) {
@@ -59,7 +65,7 @@ async function loadAlerts() {
     tr.append(el("td", when(row.last_seen)));
     const sev = el("td"); sev.append(el("span", row.severity, "sev-" + row.severity)); tr.append(sev);
     tr.append(el("td", Math.round(row.risk_score)), el("td", row.detector_id), el("td", row.title), el("td", row.status));
-    tr.addEventListener("click", () => openAlert(row.alert_id));
+    tr.addEventListener("click", () => openAlert(row.alert_id).catch(showError));
     body.append(tr);
   }
   document.getElementById("count").textContent = data.alerts.length + " alerts";
@@ -170,11 +176,11 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     document.getElementById("login").hidden = true;
     document.getElementById("app").hidden = false;
-    await loadAlerts();
+    await loadAlerts().catch(showError);
   });
-  document.getElementById("filters").addEventListener("submit", (event) => { event.preventDefault(); loadAlerts(); });
+  document.getElementById("filters").addEventListener("submit", (event) => { event.preventDefault(); loadAlerts().catch(showError); });
   for (const button of document.querySelectorAll("button.verdict")) {
     button.addEventListener("click", () => recordVerdict(button.dataset.status));
   }
-  start();
+  start().catch(showError);
 });
