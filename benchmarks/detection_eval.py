@@ -65,20 +65,36 @@ def folds(corpora: Sequence[Corpus], hold_out: str | None = None) -> list[Fold]:
     ]
 
 
+# The content model's corpora that come from each labelled agent corpus: a fold that holds out an agent
+# corpus trains its content model without that corpus's texts (benchmarks/content_model.py).
+CONTENT_CORPUS = {"asb": "asb", "openagentsafety": "openhands", "tau-bench": "tau-bench"}
+
+
 def train_fold_model(fold: Fold, work: Path) -> FoldModel:
-    """HOOK (issue 18, the content model): train this fold's model on ``fold.training`` — never on
-    ``fold.held_out`` — write it under ``work`` and return its path. The training corpora's inputs are
-    replayable files (``Corpus.inputs``), their labels and slices beside them. None: nothing to train yet,
-    the fold runs the shipped catalog."""
-    return None
+    """This fold's content model, trained on every text of ``benchmarks.content_model`` except those of the
+    held-out corpus (its injections and its benign tool output alike), written under ``work``. The
+    thresholds the detectors use are fixed (0.5, 0.8); the model is calibrated to them on its own training
+    texts, so the held-out corpus never tunes anything."""
+    from benchmarks.content_model import load_corpus, write_model
+
+    held = CONTENT_CORPUS.get(fold.held_out.name)
+    if held is None:
+        return None
+    texts = [t for t in load_corpus() if t.corpus != held]
+    out = work / f"content-model-without-{held}.skops"
+    write_model(texts, out)
+    return out
 
 
 def fold_engine(model: FoldModel) -> Engine:
-    """The engine a fold measures with: the full catalog as ``chainwatch run`` builds it, plus (HOOK) the
-    fold's own model once :func:`train_fold_model` returns one."""
+    """The engine a fold measures with: the full catalog as ``chainwatch run`` builds it, with the fold's
+    own content model when it trained one (else the shipped model)."""
+    engine = build_engine(load_settings())
     if model is not None:
-        raise NotImplementedError("a fold model was trained but fold_engine does not load it yet")
-    return build_engine(load_settings())
+        from detectors.provenance.addressing import load_content_model
+
+        engine.content_model = load_content_model(model.read_bytes(), str(model))
+    return engine
 
 
 # ------------------------------------------------------------------------------------------------ measuring
