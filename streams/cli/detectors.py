@@ -13,9 +13,11 @@ from rich.table import Table
 
 from detectors.cases import load_cases, run_case
 from detectors.engine import Engine, Runner
-from detectors.registry import kind_of, load_catalog
+from detectors.registry import Catalog, kind_of, load_catalog
 from detectors.scaffold import scaffold
+from schemas.errors import ChainwatchError
 from streams.cli.common import fail
+from streams.settings import load_settings
 
 console = Console()
 detectors_app = typer.Typer(help="List, scaffold, test and backtest detectors.", no_args_is_help=True)
@@ -25,13 +27,22 @@ def register(app: typer.Typer) -> None:
     app.add_typer(detectors_app, name="detectors")
 
 
+def _catalog() -> Catalog:
+    """The catalog the engine would run: the built-in detectors plus CHAINWATCH_ENGINE__RULES_DIRS; a
+    broken rule file stops the command with its file, line and fix."""
+    try:
+        return load_catalog(load_settings().engine.rules_dirs)
+    except ChainwatchError as exc:
+        raise fail(str(exc)) from None
+
+
 @detectors_app.command("list")
 def list_detectors() -> None:
     """Every registered detector: id, title, severity, maturity, kind, mappings."""
     table = Table(show_header=True, header_style="bold")
     for name in ("id", "title", "severity", "maturity", "kind", "key", "mappings"):
         table.add_column(name, overflow="fold")
-    for detector in load_catalog().detectors:
+    for detector in _catalog().detectors:
         m = detector.mappings
         table.add_row(
             detector.id,
@@ -73,7 +84,7 @@ def test_detectors(
     cases_dir: Annotated[Path, typer.Option(help="Folder of case files.")] = Path("tests/cases"),
 ) -> None:
     """Run detectors' case files (positive, negative, edge) without Kafka; exit 1 on any failure."""
-    catalog = load_catalog()
+    catalog = _catalog()
     files = sorted(cases_dir.rglob("*.yml"))
     failures = 0
     ran = 0
@@ -117,7 +128,7 @@ def backtest(
     if not db.is_file():
         raise fail(f"{db}: no such DuckDB file; run `chainwatch run … --db {db}` first")
     try:
-        detector = load_catalog().by_id(detector_id)
+        detector = _catalog().by_id(detector_id)
     except KeyError as exc:
         raise fail(str(exc.args[0])) from None
     with Store(db, read_only=True) as store:

@@ -46,7 +46,10 @@ def run(
     settings = load_settings()
     if fmt is not None and fmt not in FORMATS:
         raise fail(f"--format {fmt!r} is not known; choose one of: {', '.join(FORMATS)}")
-    engine = build_engine(settings)
+    try:  # a broken rule file (RuleError) stops the run before any input is read
+        engine = build_engine(settings)
+    except ChainwatchError as exc:
+        raise fail(str(exc)) from None
     db_path = db or settings.db_path
     show_progress = console.is_terminal and not json_output
     from streams.alerts.delivery.pipeline import AlertPipeline
