@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent
 from schemas.redaction import redact_text
+from schemas.types import TIME_RANGE, as_contract_time, epoch_to_datetime
 
 MAX_DEAD_LETTER_RAW = 65536  # bytes of the original record kept with a dead letter
 
@@ -113,28 +114,25 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
 
 
 def parse_time(value: Any, *, field: str) -> datetime:
-    """Parse ISO-8601 strings or epoch seconds/milliseconds into an aware UTC datetime."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 1e11 else value
-        try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
-        except (OverflowError, OSError, ValueError) as exc:  # beyond year 9999, NaN, or the platform's range
-            raise InvalidRecord(
-                f"time {value!r} is out of range",
-                field=field,
-                fix="give epoch seconds or milliseconds after 1970, or an ISO-8601 timestamp",
-            ) from exc
-    if isinstance(value, str) and value:
-        text = value.strip().replace("Z", "+00:00")
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise InvalidRecord(
-                f"unreadable time {value!r}", field=field, fix="use ISO-8601, e.g. 2024-08-01T13:33:28Z"
-            ) from exc
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    """ISO-8601 strings or epoch numbers (unit by magnitude: ``schemas.types.EPOCH_UNITS``) as an aware UTC
+    datetime inside the contract's range; anything else is an InvalidRecord naming the field."""
+    fix = f"give an ISO-8601 timestamp (or epoch seconds/milliseconds) from {TIME_RANGE}"
+    try:
+        if isinstance(value, datetime):
+            return as_contract_time(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return epoch_to_datetime(float(value))
+        if isinstance(value, str) and value:
+            text = value.strip().replace("Z", "+00:00")
+            try:
+                parsed = datetime.fromisoformat(text)
+            except ValueError as exc:
+                raise InvalidRecord(
+                    f"unreadable time {value!r}", field=field, fix="use ISO-8601, e.g. 2024-08-01T13:33:28Z"
+                ) from exc
+            return as_contract_time(parsed)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidRecord(str(exc), field=field, fix=fix) from None
     raise InvalidRecord("missing or empty time", field=field, fix="give an ISO-8601 timestamp")
 
 
@@ -171,6 +169,14 @@ def parse_records(records: Iterable[RawRecord], origin: str, parse_one: RecordPa
                 record_no=record.record_no,
                 field=field,
                 fix="see the event contract in docs/contract.md",
+            )
+            yield DeadLetter.from_error(error, record.value)
+        except ArithmeticError as exc:  # a time or number beyond what Python represents (OverflowError)
+            error = InvalidRecord(
+                f"value out of range: {exc}",
+                origin=origin,
+                record_no=record.record_no,
+                fix=f"times must lie from {TIME_RANGE}",
             )
             yield DeadLetter.from_error(error, record.value)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -34,7 +34,7 @@ from schemas.adapters.otlp_claude import environment_of, target_of
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent, SessionEvent, ToolCall
 from schemas.redaction import redact_text
-from schemas.types import Outcome, SessionAction
+from schemas.types import Outcome, SessionAction, epoch_to_datetime
 
 NAME = "otlp"
 SOURCE = "otlp"
@@ -166,8 +166,8 @@ def nanos_time(value: Any, *, field: str) -> datetime:
     if nanos <= 0:
         raise InvalidRecord("missing or zero time", field=field, fix="set the span/record time")
     try:
-        return datetime.fromtimestamp(nanos / 1e9, tz=UTC)
-    except (OverflowError, OSError, ValueError):  # beyond what a datetime holds (year 9999)
+        return epoch_to_datetime(nanos, per_second=1e9)  # OTLP says nanoseconds: the unit is explicit
+    except (OverflowError, ValueError):  # beyond the contract's time range
         raise InvalidRecord(
             f"time {value!r} is out of range",
             field=field,
