@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.redaction import redact_text, redact_value
+from schemas.redaction import may_hold_secret, redact_text, redact_value
 from schemas.types import (
     CredentialAction,
     Decision,
@@ -45,8 +45,51 @@ def _trusted(info: ValidationInfo) -> bool:
     return bool(info.context) and bool(info.context.get("trusted"))  # type: ignore[union-attr]
 
 
+# Short text fields that are not free text but still come from the agent's input: a token used as a tool
+# name, a principal or a credential id would otherwise be stored raw (issue 15). Checked together in one
+# cheap scan; redacted one by one only when the scan finds a hint. event_id is left alone (it is the
+# event's identity: the source's own id or a hash).
+_REDACTED_SHORT_FIELDS = (
+    "session_id",
+    "agent_id",
+    "parent_agent_id",
+    "principal",
+    "tool",
+    "action",
+    "approved_by",
+    "credential_id",
+    "subject",
+    "on_behalf_of",
+    "issuer",
+    "permission_mode",
+)
+_REDACTED_LIST_FIELDS = ("task_scope", "scopes")
+
+
 class _Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _redact_short_fields(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or _trusted(info):
+            return data
+        texts = [v for k in _REDACTED_SHORT_FIELDS if isinstance(v := data.get(k), str)]
+        for name in _REDACTED_LIST_FIELDS:
+            values = data.get(name)
+            if isinstance(values, list | tuple):
+                texts.extend(v for v in values if isinstance(v, str))
+        if not texts or not may_hold_secret("\n".join(texts)):
+            return data
+        redacted = dict(data)
+        for name in _REDACTED_SHORT_FIELDS:
+            if isinstance(value := data.get(name), str):
+                redacted[name] = redact_text(value)
+        for name in _REDACTED_LIST_FIELDS:
+            values = data.get(name)
+            if isinstance(values, list | tuple):
+                redacted[name] = [redact_text(v) if isinstance(v, str) else v for v in values]
+        return redacted
 
     schema_version: Literal[1] = 1  # == SCHEMA_VERSION
     event_id: Identifier = Field(description="The source's own id, or a hash of the source record.")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent
-from schemas.redaction import redact_text
+from schemas.redaction import redact_text, redact_value
 from schemas.types import TIME_RANGE, as_contract_time, epoch_to_datetime
 
 MAX_DEAD_LETTER_RAW = 65536  # bytes of the original record kept with a dead letter
@@ -41,8 +41,19 @@ class DeadLetter:
             record_no=error.record_no,
             stage=stage,
             reason=error.describe(),
-            raw=_raw_text(raw),
+            raw=_raw_text(_redacted_record(raw)),
         )
+
+
+def _redacted_record(raw: Any) -> Any:
+    """A parsed record redacted like an event (key names, name/value pairs) before it becomes text: the
+    text pass in ``__post_init__`` alone would keep ``{"pwd": "…"}``."""
+    if isinstance(raw, dict | list):
+        try:
+            return redact_value(raw)
+        except RecursionError:  # nested deeper than Python recurses: _raw_text keeps only the reason
+            return raw
+    return raw
 
 
 def _raw_text(raw: Any) -> str:

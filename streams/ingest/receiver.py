@@ -287,7 +287,9 @@ class Receiver:
         self.counters.bad_requests += 1
         self.counters.reasons = [*self.counters.reasons[-9:], reason]
         log.warning("400: %s", reason)
-        raw = body[:4096].hex() if content_type == PROTOBUF else body[:65536].decode("utf-8", "replace")
+        # Not hex: protobuf keeps strings as UTF-8 runs, and the dead letter's redaction must see them
+        # (a token inside an undecodable body was stored whole as hex). Other bytes become \xNN escapes.
+        raw = body[:65536].decode("utf-8", "backslashreplace")
         letter = DeadLetter("receiver", None, "receive", f"undecodable {content_type} body: {reason}", raw)
         with contextlib.suppress(SinkUnavailable):  # the 400 stands: resending the body cannot fix it
             await self._deliver([], [letter])
