@@ -40,6 +40,7 @@ from schemas.adapters.base import (
     unreadable,
 )
 from schemas.adapters.otlp_claude import target_of
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import InvalidRecord
 from schemas.events import ToolCall
 from schemas.redaction import redact_text
@@ -129,10 +130,10 @@ def _read(value: Any, record_no: int, default_session: str) -> Logged:
     )
 
 
-def parse(data: bytes, origin: str) -> Iterator[Parsed]:
+def parse(data: bytes, origin: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[Parsed]:
     default_session = f"mcp:{os.path.basename(origin) or origin}"
     pending: dict[tuple[str, str | None, str], Logged] = {}
-    for record in split_records(data):
+    for record in split_records(data, max_record_bytes=max_record_bytes):
         if record.error is not None:
             yield _letter(unreadable(record, origin), record.raw)
             continue

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from schemas.adapters import otlp_claude
 from schemas.adapters.base import DeadLetter, Parsed, describe_validation_error, split_records, unreadable
 from schemas.adapters.otlp_claude import environment_of, target_of
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent, SessionEvent, ToolCall
 from schemas.redaction import redact_text
@@ -55,8 +56,8 @@ def looks_like(first_record: Any) -> bool:
     )
 
 
-def parse(data: bytes, origin: str) -> Iterator[Parsed]:
-    for record in split_records(data):
+def parse(data: bytes, origin: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[Parsed]:
+    for record in split_records(data, max_record_bytes=max_record_bytes):
         if record.error is not None:
             yield DeadLetter.from_error(unreadable(record, origin), record.raw)
             continue

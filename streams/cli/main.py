@@ -76,9 +76,17 @@ def run(
                     fmt=fmt,
                     progress=lambda n: bar.advance(task, n),
                     pipeline=pipeline,
+                    max_record_bytes=settings.max_record_bytes,
                 )
         else:
-            report = replay(files, engine, db_path=db_path, fmt=fmt, pipeline=pipeline)
+            report = replay(
+                files,
+                engine,
+                db_path=db_path,
+                fmt=fmt,
+                pipeline=pipeline,
+                max_record_bytes=settings.max_record_bytes,
+            )
     except (ChainwatchError, FileNotFoundError) as exc:
         raise fail(str(exc)) from None
     finally:
