@@ -17,34 +17,22 @@ Run: ``make bench`` or ``python -m benchmarks.redaction_bench [--sessions N] [--
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib.util
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from benchmarks.engine_bench import best_of
 from schemas import redaction as current
 from schemas.events import AnyEvent, ToolCall, event_to_json, trusted_event_from_json
 from streams.simulator.workload import simulate_events
 
 HOSTILE_UNITS = ("eyJ-", "password=", "https://a:", "Bearer ")
 HOSTILE_BYTES = 32 * 1024
-
-
-def best_of(repeat: int, work: Callable[[], object]) -> float:
-    """Fastest of ``repeat`` runs: the least disturbed by other load on a shared machine."""
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def baseline_module(ref: str) -> ModuleType:

@@ -269,20 +269,16 @@ def parse_records(records: Iterable[RawRecord], origin: str, parse_one: RecordPa
                 fix="see the event contract in docs/contract.md",
             )
             yield DeadLetter.from_error(error, record.value)
-        except ArithmeticError as exc:  # a time or number beyond what Python represents (OverflowError)
+        except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+            # A record of an unexpected shape (a list where an object belongs, …), or a time or number
+            # beyond what Python represents (OverflowError): one record, never the whole input.
+            out_of_range = isinstance(exc, ArithmeticError)
             error = InvalidRecord(
-                f"value out of range: {exc}",
+                f"{'value out of range' if out_of_range else 'unexpected record shape'}: {exc}",
                 origin=origin,
                 record_no=record.record_no,
-                fix=f"times must lie from {TIME_RANGE}",
-            )
-            yield DeadLetter.from_error(error, record.value)
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            # A record of an unexpected shape (a list where an object belongs, …).
-            error = InvalidRecord(
-                f"unexpected record shape: {exc}",
-                origin=origin,
-                record_no=record.record_no,
-                fix="check the record against the format",
+                fix=f"times must lie from {TIME_RANGE}"
+                if out_of_range
+                else "check the record against the format",
             )
             yield DeadLetter.from_error(error, record.value)
