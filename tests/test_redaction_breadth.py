@@ -235,7 +235,17 @@ def test_a_forged_marker_does_not_shield_a_secret(forged: str) -> None:
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(
-    "unit", ["eyJ-", "eyJabcdefgh.", "Bearer ", "password=", "https://a:", "AKIA" + "A" * 16 + " ", "ghp_"]
+    "unit",
+    [
+        "eyJ-",
+        "eyJabcdefgh.",
+        "Bearer ",
+        "password=",
+        "https://a:",
+        "AKIA" + "A" * 16 + " ",
+        "ghp_",
+        "https://[REDACTED:a:000000000000]:hunter2@h ",  # every match cuts into a marker
+    ],
 )
 def test_hostile_text_costs_linear_time(unit: str) -> None:
     """A ratio inside one run (not a timed test): 8x the text must cost about 8x, not 64x. Before, 256 KB
@@ -243,7 +253,7 @@ def test_hostile_text_costs_linear_time(unit: str) -> None:
 
     def best(text: str) -> float:
         timings = []
-        for _ in range(3):
+        for _ in range(5):  # best of 5: a busy shared machine only ever adds time
             start = time.perf_counter()
             redact_text(text)
             timings.append(time.perf_counter() - start)
