@@ -365,3 +365,26 @@ def test_random_rules_load_as_rule_errors_or_fire_without_leaking(
         return
     for finding in fire(rule, [{"action": "A", "target": "aaa"}, {"action": "B"}]):
         assert SENTINEL not in finding.model_dump_json()
+
+
+def test_the_worker_stops_on_a_broken_rule_file_with_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before: build_topology ran outside the worker's start-up guard, so a RuleError was a traceback."""
+    from streams.kafka.worker import run_worker
+    from streams.settings import Settings
+
+    rules = tmp_path / "rules" / "custom"
+    rules.mkdir(parents=True)
+    (rules / "missing_key.yml").write_text(BROKEN_RULES["missing_key"], encoding="utf-8")
+    settings = Settings()
+    settings = settings.model_copy(
+        update={
+            "engine": settings.engine.model_copy(update={"rules_dirs": [tmp_path / "rules"]}),
+            "worker": settings.worker.model_copy(update={"data_dir": tmp_path / "worker"}),
+        }
+    )
+    with pytest.raises(SystemExit) as stopped:
+        run_worker(settings)
+    assert stopped.value.code == 2
+    assert "missing_key.yml" in caplog.text and "missing required key" in caplog.text

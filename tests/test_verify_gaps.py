@@ -147,3 +147,12 @@ def test_a_wiped_trail_fails_against_the_anchor(
     missing = tmp_path / "nowhere.jsonl"
     code, output = verify_cli("--db", str(wiped), "--anchor", str(missing), env={KEY_ENV: KEY})
     assert code == 1 and "anchor file is missing" in output
+
+
+def test_a_mangled_run_record_is_a_finding_not_a_crash(db: Path) -> None:
+    recreate_without_key_constraint(db, "integrity_runs")
+    sql(db, "ALTER TABLE integrity_runs ALTER run_seq SET DATA TYPE VARCHAR")
+    sql(db, "INSERT INTO integrity_runs SELECT * REPLACE ('one' AS run_seq) FROM forged_copy")
+    sql(db, "DROP TABLE forged_copy")
+    code, output = verify_cli("--db", str(db))
+    assert code == 1 and "cannot be read" in output and "Traceback" not in output, output
