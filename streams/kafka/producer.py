@@ -36,6 +36,7 @@ from typing import Any
 
 from schemas.adapters import detect_format, parse_bytes
 from schemas.adapters.base import DeadLetter
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
 from streams.kafka.security import kafka_python_kwargs, preflight
@@ -213,7 +214,10 @@ def read_input(path: str) -> bytes:
 
 
 def iter_inputs(
-    paths: Sequence[str], fmt: str | None, report: ProduceReport
+    paths: Sequence[str],
+    fmt: str | None,
+    report: ProduceReport,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> Iterator[AnyEvent | DeadLetter]:
     """Events and dead letters of every input; an unreadable or unknown input is noted in the report."""
     for path in paths:
@@ -223,7 +227,7 @@ def iter_inputs(
         try:
             data = read_input(path)
             entry.format = fmt or detect_format(data, origin)
-            parsed = parse_bytes(data, origin, entry.format)
+            parsed = parse_bytes(data, origin, entry.format, max_record_bytes=max_record_bytes)
         except (ChainwatchError, OSError) as exc:
             entry.error = str(exc)
             continue
@@ -369,7 +373,7 @@ def produce_files(
     sink = EventProducer(settings, bootstrap)
     try:
         produce(
-            iter_inputs(paths, fmt, report),
+            iter_inputs(paths, fmt, report, settings.max_record_bytes),
             sink,
             max_events=max_events or settings.worker.batch_max_events,
             report=report,
