@@ -192,6 +192,9 @@ _ALL = re2.Set.SearchSet(_RE2_OPTIONS)
 for _, _pattern in _SPECS:
     _ALL.Add(_pattern)
 _BASE64_INDEX = _ALL.Add(_BASE64_RUN_PATTERN)
+# Any line (a key or a text of a JSON value) that ends in a secret's name: redact_value's fast path asks
+# for it in the same pass; it never makes redact_text run anything.
+_NAME_INDEX = _ALL.Add("(?im)" + _SECRET_KEY_NAMES.pattern)
 _ALL.Compile()
 
 
@@ -203,15 +206,33 @@ def _marker(kind: str, secret: str) -> str:
     return f"[REDACTED:{kind}:{fingerprint(secret)}]"
 
 
-def _matching(text: str) -> list[int]:
-    """Indexes of the patterns that match somewhere in ``text`` (ascending: the order they run in)."""
+def _matching(text: str, *, names: bool = False) -> list[int]:
+    """Indexes of the patterns that match somewhere in ``text`` (ascending: the order they run in), with
+    _NAME_INDEX only when ``names`` asks for it."""
     matches: Any = _ALL.Match(text)  # a list of indexes, or None (the stubs say bool)
-    return sorted(matches or ())
+    found = sorted(matches or ())
+    if not names and found and found[-1] == _NAME_INDEX:
+        found.pop()
+    return found
 
 
 def may_hold_secret(text: str) -> bool:
     """Cheap pre-check: False means :func:`redact_text` would return ``text`` unchanged."""
     return len(text) >= 8 and bool(_matching(text))
+
+
+def may_need_redaction(text: str, *, names: bool) -> bool:
+    """False: neither :func:`redact_text` on any line of ``text`` nor, with ``names`` (``text`` holds the
+    keys and texts of a JSON value, as :func:`texts_of` lists them), :func:`redact_value` would change
+    anything. One pass of the RE2 set over ``text``."""
+    found = set(_matching(text, names=names))
+    if names and _NAME_INDEX in found:
+        return True
+    if len(text) < 8 or not found:  # redact_text leaves texts under 8 characters alone
+        return False
+    if found == {_BASE64_INDEX}:  # a path or an id often looks like base64: only a wrapped secret counts
+        return any(_wraps_secret(m.group(0)) for m in _BASE64_RUN.finditer(text))
+    return True
 
 
 def _run_patterns(text: str, found: list[int]) -> str:
@@ -236,7 +257,7 @@ def redact_text(text: str) -> str:
             break
         before = text
         text = _run_patterns(text, found)
-        if found[-1] == _BASE64_INDEX:
+        if _BASE64_INDEX in found:
             text = _redact_base64(text)
         if text == before:
             break
@@ -308,10 +329,7 @@ def _redact_base64(text: str) -> str:
     done = 0
     for match in _BASE64_RUN.finditer(text):
         run = match.group(0)
-        if len(run) > _MAX_B64_CANDIDATE or run.islower() or run.isupper() or run.isdigit():
-            continue
-        decoded = _decode_base64(run)
-        if decoded is None or not may_hold_secret(decoded) or _decoded_secrets(decoded) == decoded:
+        if not _wraps_secret(run):
             continue
         pieces.append(text[done : match.start()])
         pieces.append(_marker("base64_secret", run))
@@ -320,6 +338,15 @@ def _redact_base64(text: str) -> str:
         return text
     pieces.append(text[done:])
     return "".join(pieces)
+
+
+def _wraps_secret(run: str) -> bool:
+    """Whether a base64 run decodes to text holding a secret (mixed case and digits: hex digests, paths
+    and words are skipped undecoded)."""
+    if len(run) > _MAX_B64_CANDIDATE or run.islower() or run.isupper() or run.isdigit():
+        return False
+    decoded = _decode_base64(run)
+    return decoded is not None and may_hold_secret(decoded) and _decoded_secrets(decoded) != decoded
 
 
 def _decode_base64(run: str) -> str | None:
@@ -384,11 +411,7 @@ def _pair_name(value: dict[str, Any]) -> str | None:
     return str(name)
 
 
-# Any line (a key or a text of a value) that ends in a secret's name: the fast path's key-name check.
-_SECRET_NAME_LINE = re2.compile("(?im)" + _SECRET_KEY_NAMES.pattern, _RE2_OPTIONS)
-
-
-def _texts_of(value: Any) -> list[str]:
+def texts_of(value: Any) -> list[str]:
     """Every key and text inside a JSON-like value (iterative: safe at any depth)."""
     texts: list[str] = []
     stack = [value]
@@ -407,12 +430,14 @@ def _texts_of(value: Any) -> list[str]:
 def redact_value(value: Any, key: str | None = None) -> Any:
     """Redact a JSON-like value recursively; values under secret-named keys are redacted whole, and so
     are the values of name/value pairs and header pairs whose name is a secret's."""
-    if key is None and isinstance(value, dict | list):
-        # The common case, cheaply: one scan over all keys and texts together finds no hint, no base64
-        # run and no secret's name, so nothing inside can change.
-        joined = "\n".join(_texts_of(value))
-        if not _SECRET_NAME_LINE.search(joined) and not may_hold_secret(joined):
-            return value
+    # The common case, cheaply: one scan over all keys and texts together finds no hint, no base64 run
+    # and no secret's name, so nothing inside can change.
+    if (
+        key is None
+        and isinstance(value, dict | list)
+        and not may_need_redaction("\n".join(texts_of(value)), names=True)
+    ):
+        return value
     return _redact(value, key)
 
 
