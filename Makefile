@@ -58,9 +58,10 @@ kafka-up: ## Start a local Kafka broker on 127.0.0.1:9092 (data in kafka/.data)
 kafka-down: ## Stop the local Kafka broker
 	$(PYTHON) kafka/broker.py down
 
-bench: install ## Run the engine and model benchmarks (events/s as ratios measured in the same run)
+bench: install ## Run the engine, model and redaction benchmarks (ratios and side by side, measured in the same run)
 	$(BIN)/python -m benchmarks.engine_bench
 	$(BIN)/python -m benchmarks.model_bench
+	$(BIN)/python -m benchmarks.redaction_bench --against $$(git merge-base HEAD main 2>/dev/null || echo HEAD)
 
 schema: install ## Re-export the JSON Schema files of the contract
 	$(BIN)/chainwatch schema export --out schemas/jsonschema

@@ -14,6 +14,12 @@ Grammar (informal)::
 A path reads event fields (``arguments.userName``, ``environment``); a missing field is ``null``.
 ``$name.path`` reads a value captured from the event that matched step ``name`` of the same rule.
 ``matches`` takes a regular expression literal, compiled at load time; ``glob`` is shell-style.
+
+The language is a sandbox (docs/security.md): rule files come from shared packs, so a path may only
+name a field of the event contract and then keys or list positions inside it (never a Python attribute,
+so ``__class__.__init__.__globals__`` cannot reach the process environment); nesting and size are bounded
+(no ``RecursionError`` on a 5,000-deep condition); ``matches`` runs in RE2, whose time is linear in the
+text, so no pattern can hang the engine (backreferences and look-arounds are refused at load time).
 """
 
 from __future__ import annotations
@@ -24,8 +30,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import re2
+from pydantic import BaseModel
+
+from schemas.events import EVENT_TYPES
+
 Captures = Mapping[str, Any]
 Compiled = Callable[[Any, Captures], Any]
+
+# The first part of every path: the public fields of the event contract, nothing else.
+CONTRACT_FIELDS = frozenset(name for model in EVENT_TYPES for name in model.model_fields)
+MAX_CONDITION_CHARS = 20_000  # far above any real rule; bounds tokenizing and compiling
+MAX_NESTING = 32  # parentheses, lists, function calls and 'not' around one value
+MAX_PATH_PARTS = 16
+MAX_REGEX_CHARS = 2_000
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.max_mem = 8 << 20  # a pattern whose automaton needs more is refused at load time
 
 KEYWORDS = {
     "and",
@@ -78,6 +98,13 @@ class Token:
 
 
 def tokenize(text: str) -> list[Token]:
+    if len(text) > MAX_CONDITION_CHARS:
+        raise ExpressionError(
+            f"condition of {len(text)} characters is over the {MAX_CONDITION_CHARS}-character limit; "
+            "split it into steps or simpler conditions",
+            text[:60],
+            0,
+        )
     tokens: list[Token] = []
     pos = 0
     while pos < len(text):
@@ -125,18 +152,38 @@ def compile_expression(text: str) -> Expression:
 
 
 def read_path(obj: Any, parts: tuple[str, ...]) -> Any:
-    """Walk attributes of models and keys of dicts; a missing step yields None."""
+    """Walk declared fields of contract models, keys of dicts and positions of lists; anything else
+    (a missing step, a Python attribute, a private name) yields None."""
     for part in parts:
         if obj is None:
             return None
         if isinstance(obj, dict):
             obj = obj.get(part)
-        elif isinstance(obj, list | tuple) and part.isdigit():
+        elif isinstance(obj, list | tuple):
+            if not part.isdigit():
+                return None
             index = int(part)
             obj = obj[index] if index < len(obj) else None
+        elif isinstance(obj, BaseModel) and part in type(obj).model_fields:
+            obj = getattr(obj, part)
         else:
-            obj = getattr(obj, part, None)
+            return None
     return obj
+
+
+def check_path(path: str) -> str | None:
+    """Why ``path`` may not be read by a rule (None: it may): a contract field, then keys/positions."""
+    parts = path.split(".")
+    if len(parts) > MAX_PATH_PARTS:
+        return f"field path '{path}' has more than {MAX_PATH_PARTS} parts"
+    if any(not part or part.startswith("_") for part in parts):
+        return f"field names cannot start with '_' ('{path}'): rules read only the event contract"
+    if parts[0] not in CONTRACT_FIELDS:
+        return (
+            f"unknown field '{parts[0]}' in '{path}'; a path starts with an event field: "
+            f"{', '.join(sorted(CONTRACT_FIELDS))}"
+        )
+    return None
 
 
 def _safe_compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
@@ -218,6 +265,15 @@ class _Parser:
         self.term_statics: list[list[Compiled]] = []  # per OR term: its static conjuncts
         self._last_static: list[bool] = []
         self._top_terms: list[Any] = []
+        self.depth = 0
+
+    def deeper(self, token: Token) -> None:
+        """One more level of nesting; too many is an error, never a RecursionError."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ExpressionError(
+                f"nested more than {MAX_NESTING} levels deep; flatten the condition", self.text, token.pos
+            )
 
     # -- token helpers
     def peek(self) -> Token:
@@ -296,8 +352,9 @@ class _Parser:
 
     def parse_unary(self) -> tuple[Compiled, Constraint]:
         if self.is_word("not"):
-            self.take()
+            self.deeper(self.take())
             inner, _ = self.parse_unary()
+            self.depth -= 1
             return (lambda e, c: not inner(e, c)), None
         return self.parse_compare()
 
@@ -323,10 +380,7 @@ class _Parser:
                 raise ExpressionError(
                     "'matches' needs a quoted regular expression", self.text, pattern_token.pos
                 )
-            try:
-                regex = re.compile(_unquote_regex(pattern_token.value))
-            except re.error as exc:
-                raise ExpressionError(f"bad regular expression: {exc}", self.text, pattern_token.pos) from exc
+            regex = _compile_regex(_unquote_regex(pattern_token.value), self.text, pattern_token.pos)
             return (lambda e, c: isinstance(v := left(e, c), str) and regex.search(v) is not None), None
         right_start = self.peek()
         refs_before = set(self.refs)
@@ -345,7 +399,10 @@ class _Parser:
     def parse_operand(self) -> tuple[Compiled, str | None]:
         token = self.take()
         if token.kind == "num":
-            number: float | int = float(token.value) if "." in token.value else int(token.value)
+            try:
+                number: float | int = float(token.value) if "." in token.value else int(token.value)
+            except ValueError:  # Python refuses to convert integers of more than 4,300 digits
+                raise ExpressionError("number too long", self.text, token.pos) from None
             return (lambda e, c: number), None
         if token.kind == "str":
             text = _unquote(token.value)
@@ -354,9 +411,36 @@ class _Parser:
             name = token.value[1:]
             if "." not in name:
                 raise ExpressionError("a step reference needs a field: $step.field", self.text, token.pos)
+            problem = check_path(name.partition(".")[2])
+            if problem:
+                raise ExpressionError(problem, self.text, token.pos)
             self.refs.add(name)
             return (lambda e, c: c.get(name)), None
-        if token.kind == "op" and token.value == "[":
+        if (token.kind == "op" and token.value in ("[", "(")) or (
+            token.kind == "name" and token.value in FUNCTIONS and self.peek().value == "("
+        ):
+            self.deeper(token)
+            try:
+                return self._parse_nested(token)
+            finally:
+                self.depth -= 1
+        if token.kind == "name":
+            if token.value in ("true", "false"):
+                return _constant(token.value == "true"), None
+            if token.value == "null":
+                return _constant(None), None
+            if token.value in KEYWORDS:
+                raise ExpressionError(f"'{token.value}' cannot start a value", self.text, token.pos)
+            problem = check_path(token.value)
+            if problem:
+                raise ExpressionError(problem, self.text, token.pos)
+            self.paths.append(token.value)
+            return _path_reader(tuple(token.value.split("."))), token.value
+        raise ExpressionError("expected a value, a field or '('", self.text, token.pos)
+
+    def _parse_nested(self, token: Token) -> tuple[Compiled, str | None]:
+        """A list, a parenthesised condition or a function call (one nesting level)."""
+        if token.value == "[":
             items: list[Compiled] = []
             if not (self.peek().kind == "op" and self.peek().value == "]"):
                 items.append(self.parse_operand()[0])
@@ -368,29 +452,30 @@ class _Parser:
                 values = frozenset(i(None, {}) for i in items)
                 return _constant(values), None
             return (lambda e, c: [i(e, c) for i in items]), None
-        if token.kind == "op" and token.value == "(":
+        if token.value == "(":
             inner = self.parse_expr()
             self.expect_op(")")
             return inner, None
-        if token.kind == "name":
-            if token.value in ("true", "false"):
-                return _constant(token.value == "true"), None
-            if token.value == "null":
-                return _constant(None), None
-            if token.value in KEYWORDS:
-                raise ExpressionError(f"'{token.value}' cannot start a value", self.text, token.pos)
-            if token.value in FUNCTIONS and self.peek().kind == "op" and self.peek().value == "(":
-                self.take()
-                argument, _ = self.parse_operand()
-                self.expect_op(")")
-                function = FUNCTIONS[token.value]
-                return (lambda e, c: function(argument(e, c))), None
-            parts = tuple(token.value.split("."))
-            if any(part.startswith("_") for part in parts):
-                raise ExpressionError("field names cannot start with '_'", self.text, token.pos)
-            self.paths.append(token.value)
-            return _path_reader(parts), token.value
-        raise ExpressionError("expected a value, a field or '('", self.text, token.pos)
+        self.take()  # the '(' after a function name
+        argument, _ = self.parse_operand()
+        self.expect_op(")")
+        function = FUNCTIONS[token.value]
+        return (lambda e, c: function(argument(e, c))), None
+
+
+def _compile_regex(pattern: str, text: str, position: int) -> Any:
+    """A ``matches`` pattern in RE2: matching time linear in the text, whatever the pattern."""
+    if len(pattern) > MAX_REGEX_CHARS:
+        raise ExpressionError(f"regular expression over {MAX_REGEX_CHARS} characters", text, position)
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        raise ExpressionError(
+            f"bad regular expression ({exc}); RE2 syntax is Python's without backreferences and "
+            "look-arounds: rewrite the pattern without them",
+            text,
+            position,
+        ) from None
 
 
 def _constant(value: Any) -> Compiled:

@@ -19,6 +19,7 @@ from types import ModuleType
 
 from detectors.base import CloseDetector, Detector, EventDetector, StatefulDetector
 from detectors.rules import RuleDetector, RuleError, load_rule_file
+from schemas.errors import ChainwatchError
 
 ENTRY_POINT_GROUP = "chainwatch.detectors"
 CATALOG_ROOT = Path(__file__).resolve().parent
@@ -31,7 +32,7 @@ RULE_SUFFIXES = (".yml", ".yaml")
 _NOT_FAMILIES = {"models", "identity", "sigma_rules", "capabilities", "provenance"}
 
 
-class DetectorLoadError(ValueError):
+class DetectorLoadError(ChainwatchError, ValueError):
     """A detector that cannot be registered (bad id, duplicate, broken rule)."""
 
 

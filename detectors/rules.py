@@ -27,8 +27,9 @@ import yaml
 
 from detectors.base import Detector, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.expr import Expression, ExpressionError, compile_expression, read_path
+from detectors.expr import Expression, ExpressionError, check_path, compile_expression, read_path
 from schemas.alerts import Mappings
+from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
 from schemas.types import IdentityKind, Maturity, Severity
 
@@ -41,12 +42,20 @@ MAX_THRESHOLD_EVENTS = 50
 ALLOWED_LATENESS = 300.0
 
 
-class RuleError(ValueError):
-    """A rule file that cannot be loaded: file, line and what is wrong."""
+MAX_RULE_FILE_BYTES = 1 << 20  # a rule file is a page of YAML; a bigger one is refused unread
+MAX_TITLE_VALUE_CHARS = 200  # one placeholder's share of an alert title
+# Placeholders of alert_title without a step name: what the engine knows about the key, nothing else.
+TITLE_CONTEXT_FIELDS = frozenset(
+    {"key", "key_kind", "session_id", "agent_id", "parent_agent_id", "principal", "task", "permission_mode"}
+)
 
-    def __init__(self, path: str, line: int | None, message: str) -> None:
+
+class RuleError(ChainwatchError, ValueError):
+    """A rule file that cannot be loaded: file, line, what is wrong and (when known) the fix."""
+
+    def __init__(self, path: str, line: int | None, message: str, fix: str | None = None) -> None:
         where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{where}: {message}" + (f"; fix: {fix}" if fix else ""))
         self.path = path
         self.line = line
 
@@ -128,12 +137,19 @@ class RuleDetector(StatefulDetector):
             return None
 
         def fill(match: re.Match[str]) -> str:
+            # Placeholders were checked at load time (a step's contract field, or one of
+            # TITLE_CONTEXT_FIELDS); the lookups below stay confined to those even if they were not.
             name = match.group(1)
             if name in captures:
                 value = captures[name]  # a field the matched event lacked renders as "?", not "None"
+            elif name in TITLE_CONTEXT_FIELDS:
+                value = getattr(ctx, name, None)
             else:
-                value = getattr(ctx, name, None) if "." not in name else None
-            return str(value) if value is not None else "?"
+                value = None
+            if value is None:
+                return "?"
+            text = str(_plain(value))
+            return text if len(text) <= MAX_TITLE_VALUE_CHARS else text[: MAX_TITLE_VALUE_CHARS - 1] + "…"
 
         return _PLACEHOLDER.sub(fill, template)
 
@@ -427,6 +443,10 @@ def load_rule_file(path: Path, expected_id: str | None = None) -> type[RuleDetec
     """Load and validate one rule file; any problem raises RuleError with file and line."""
     name = str(path)
     try:
+        if path.stat().st_size > MAX_RULE_FILE_BYTES:
+            raise RuleError(
+                name, None, f"file is over {MAX_RULE_FILE_BYTES} bytes", "a rule file holds one rule"
+            )
         text = path.read_text(encoding="utf-8")
         data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
@@ -434,14 +454,23 @@ def load_rule_file(path: Path, expected_id: str | None = None) -> type[RuleDetec
         raise RuleError(name, mark.line + 1 if mark else None, f"not valid YAML: {exc}") from exc
     except RecursionError:
         raise RuleError(name, None, "not valid YAML: nested too deeply") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(name, None, f"cannot be read: {exc}", "save the file as UTF-8 text") from None
     if not isinstance(data, _LineDict):
         raise RuleError(name, 1, "a rule file must be a mapping (id:, title:, steps: …)")
     try:
         rule = build_rule(data, name, expected_id)
     except RuleError:
         raise
-    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a value of an unexpected type
-        raise RuleError(name, _line(data, "__self__"), f"unexpected value in the rule: {exc}") from None
+    except RecursionError:
+        raise RuleError(name, _line(data, "__self__"), "nested too deeply", "flatten the rule") from None
+    except Exception as exc:  # the loader is the boundary: a rule from a shared pack is untrusted input
+        raise RuleError(
+            name,
+            _line(data, "__self__"),
+            f"unexpected value in the rule: {type(exc).__name__}: {exc}",
+            "compare the rule with docs/rules.md",
+        ) from None
     rule.state_key = f"{rule.id}@{hashlib.sha256(text.encode()).hexdigest()[:10]}"
     return rule
 
@@ -460,7 +489,12 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
         )
     for required in ("id", "title", "description", "severity", "runbook", "mappings"):
         if not data.get(required):
-            raise RuleError(name, _line(data, "__self__"), f"missing required key '{required}'")
+            raise RuleError(
+                name,
+                _line(data, "__self__"),
+                f"missing required key '{required}'",
+                f"add '{required}:' (docs/rules.md lists every key)",
+            )
     rule_id = str(data["id"])
     if expected_id is not None and rule_id != expected_id:
         raise RuleError(name, _line(data, "id"), f"id '{rule_id}' must match the file path ('{expected_id}')")
@@ -531,20 +565,17 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
             )
         if steps[0].absent:
             raise RuleError(name, _line(data, "steps"), "the first step cannot be 'absent'")
-        for i, step in enumerate(steps[:-1]):
+        for step in steps[:-1]:
             if step.absent:
                 raise RuleError(
                     name,
                     _line(data, "steps"),
                     f"only the last step may be 'absent' (step '{step.name}' is not last)",
                 )
-            _ = i
     elif rule_type == "threshold":
         threshold = data.get("threshold")
         if not isinstance(threshold, dict) or "count" not in threshold:
             raise RuleError(name, _line(data, "threshold"), "a threshold rule needs threshold: {count: N}")
-        if "where" not in data.get("threshold", {}) and "steps" not in data:
-            pass
         where = threshold.get("where")
         steps.append(Step("event", compile_at(where, threshold, "where")))
         try:
@@ -555,7 +586,11 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
         if not isinstance(count, int) or count < 1:
             raise RuleError(name, _line(threshold, "count"), "count must be a whole number ≥ 1")
         attrs["count"] = count
-        attrs["distinct"] = threshold.get("distinct")
+        distinct = threshold.get("distinct")
+        if distinct is not None and (not isinstance(distinct, str) or check_path(distinct)):
+            problem = check_path(distinct) if isinstance(distinct, str) else "must be a field path"
+            raise RuleError(name, _line(threshold, "distinct"), f"distinct: {problem}")
+        attrs["distinct"] = distinct
     else:
         raise RuleError(name, _line(data, "type"), "type must be 'sequence' or 'threshold'")
 
@@ -570,10 +605,20 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
     if until is not None:
         refs |= until.refs
     title_template = data.get("alert_title")
-    if title_template:
-        refs |= {
-            p for p in _PLACEHOLDER.findall(str(title_template)) if "." in p and p.split(".")[0] in names
-        }
+    if title_template is not None and not isinstance(title_template, str):
+        raise RuleError(name, _line(data, "alert_title"), "alert_title must be text")
+    for placeholder in _PLACEHOLDER.findall(title_template or ""):
+        problem = _placeholder_problem(placeholder, names)
+        if problem:
+            raise RuleError(
+                name,
+                _line(data, "alert_title"),
+                f"alert_title placeholder {{{placeholder}}}: {problem}",
+                "use {step.field} (a field of the event a step matched) or one of "
+                + ", ".join("{" + f + "}" for f in sorted(TITLE_CONTEXT_FIELDS)),
+            )
+        if "." in placeholder:
+            refs.add(placeholder)
     for ref in sorted(refs):
         step_name, _, path = ref.partition(".")
         if step_name not in names:
@@ -629,6 +674,15 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
     attrs["_later_cache"] = {}
     base: type[RuleDetector] = SequenceRule if rule_type == "sequence" else ThresholdRule
     return type(f"Rule_{rule_id.replace('.', '_')}", (base,), attrs)
+
+
+def _placeholder_problem(placeholder: str, step_names: list[str]) -> str | None:
+    if "." not in placeholder:
+        return None if placeholder in TITLE_CONTEXT_FIELDS else "not a field the engine knows about the key"
+    step_name, _, path = placeholder.partition(".")
+    if step_name not in step_names:
+        return f"'{step_name}' names no step (steps: {', '.join(step_names)})"
+    return check_path(path)
 
 
 def _and_key_present(condition: Expression, field_name: str) -> Expression:

@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.redaction import redact_text, redact_value
+from schemas.redaction import may_need_redaction, redact_text, redact_value, texts_of
 from schemas.types import (
     Capability,
     CredentialAction,
@@ -46,8 +46,70 @@ def _trusted(info: ValidationInfo) -> bool:
     return bool(info.context) and bool(info.context.get("trusted"))  # type: ignore[union-attr]
 
 
+# Every text an event takes from the agent's input is redacted (issue 15): the free text, the arguments,
+# and the short fields, where a token used as a tool name, a principal or a credential id would otherwise be
+# stored raw. event_id is left alone (the event's identity: the source's own id or a hash).
+_REDACTED_SHORT_FIELDS = (
+    "session_id",
+    "agent_id",
+    "parent_agent_id",
+    "principal",
+    "tool",
+    "action",
+    "approved_by",
+    "credential_id",
+    "subject",
+    "on_behalf_of",
+    "issuer",
+    "permission_mode",
+    "target",
+)
+_REDACTED_LIST_FIELDS = ("task_scope", "scopes")
+_CUT_FIELDS = ("task", "result_summary")  # cut to MAX_TEXT, then redacted
+
+
+def _redacted_input(data: dict[str, Any]) -> dict[str, Any]:
+    """The record with its free text cut and every secret in it redacted. One pre-scan over all of its
+    texts together (an RE2 set, ``schemas.redaction.may_need_redaction``) decides whether anything needs a
+    closer look: most events need none, and then no field is scanned again."""
+    arguments = data.get("arguments")
+    if isinstance(arguments, dict) and _nested_deeper_than(arguments, MAX_ARGUMENT_DEPTH):
+        raise ValueError(f"arguments are nested deeper than {MAX_ARGUMENT_DEPTH} levels")  # before any walk
+    cut = {k: v[:MAX_TEXT] for k in _CUT_FIELDS if isinstance(v := data.get(k), str) and len(v) > MAX_TEXT}
+    if cut:
+        data = {**data, **cut}
+    texts = [v for k in (*_REDACTED_SHORT_FIELDS, *_CUT_FIELDS) if isinstance(v := data.get(k), str)]
+    for name in _REDACTED_LIST_FIELDS:
+        values = data.get(name)
+        if isinstance(values, list | tuple):
+            texts.extend(v for v in values if isinstance(v, str))
+    has_arguments = isinstance(arguments, dict) and bool(arguments)
+    if has_arguments:
+        texts.extend(texts_of(arguments))
+    if not texts or not may_need_redaction("\n".join(texts), names=has_arguments):
+        return data
+    redacted = dict(data)
+    for name in (*_REDACTED_SHORT_FIELDS, *_CUT_FIELDS):
+        if isinstance(value := data.get(name), str):
+            redacted[name] = redact_text(value)
+    for name in _REDACTED_LIST_FIELDS:
+        values = data.get(name)
+        if isinstance(values, list | tuple):
+            redacted[name] = [redact_text(v) if isinstance(v, str) else v for v in values]
+    if has_arguments:
+        redacted["arguments"] = redact_value(arguments)
+    return redacted
+
+
 class _Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _redact_agent_input(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or _trusted(info):
+            return data
+        return _redacted_input(data)
 
     schema_version: Literal[1] = 1  # == SCHEMA_VERSION
     event_id: Identifier = Field(description="The source's own id, or a hash of the source record.")
@@ -143,30 +205,6 @@ class ToolCall(_Event):
         " nothing is known.",
     )
 
-    @field_validator("arguments", mode="after")
-    @classmethod
-    def _redact_arguments(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        if _nested_deeper_than(value, MAX_ARGUMENT_DEPTH):  # before any recursive walk (issue 9)
-            raise ValueError(f"arguments are nested deeper than {MAX_ARGUMENT_DEPTH} levels")
-        if _trusted(info):
-            return value
-        redacted: dict[str, Any] = redact_value(value)
-        return redacted
-
-    @field_validator("task", "result_summary", mode="before")
-    @classmethod
-    def _redact_text(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str) and not _trusted(info):
-            return redact_text(value[:MAX_TEXT])
-        return value
-
-    @field_validator("target", mode="after")
-    @classmethod
-    def _redact_target(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or _trusted(info):
-            return value
-        return redact_text(value)
-
 
 class CredentialEvent(_Event):
     """A credential's lifecycle: issued, used, refreshed, revoked, expired."""
@@ -203,13 +241,6 @@ class SessionEvent(_Event):
     permission_mode: Identifier | None = Field(
         default=None, description="For action=permission_mode: the new mode (e.g. bypassPermissions)."
     )
-
-    @field_validator("task", mode="before")
-    @classmethod
-    def _redact_task(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str) and not _trusted(info):
-            return redact_text(value[:MAX_TEXT])
-        return value
 
 
 Event = Annotated[ToolCall | CredentialEvent | SessionEvent, Field(discriminator="kind")]

@@ -5,120 +5,197 @@ digits of SHA-256 over the secret, so analysts can see that two events used the 
 seeing it. AWS access key *ids* (AKIA…/ASIA…) are identifiers, not secrets — AWS prints them in
 CloudTrail and the console, and an analyst needs one to revoke it — so they are kept; the secret
 access key and session token beside them are redacted.
+
+Cost and safety (issue 15, docs/security.md):
+
+- **linear**: every pattern runs in RE2, whose matching time is linear in the text whatever the input
+  (Python's backtracking engine took ~20 s on 256 KB of repeated JWT-like prefixes);
+- **pre-scanned**: one pass of an RE2 set over a text says which patterns match anywhere in it, and only
+  those run, so ordinary arguments cost a few microseconds (and a JSON value none: see ``redact_value``);
+- **bounded**: a text longer than :data:`MAX_VALUE_CHARS` is cut to it before scanning;
+- **markers cannot be forged**: a match is left alone only when its secret part *is* a marker; a marker
+  glued to a real secret no longer shields it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import bisect
 import hashlib
 import re
 from typing import Any
 
+import re2
+
+MAX_VALUE_CHARS = 256 * 1024  # per text value; past it the value is cut (and marked) before scanning
+_MAX_ROUNDS = 4
+_MAX_B64_CANDIDATE = 8192  # longer base64 runs are data (files, images), not wrapped tokens
+
 # Dictionary keys whose values are secrets whatever they look like.
 _SECRET_KEY_NAMES = re.compile(
-    r"(pass(word|wd|phrase)?|secret|token|api[_-]?key|apikey|private[_-]?key|authorization|"
-    r"secret[_-]?(access[_-]?)?key|"
-    r"client[_-]?secret|credential|session[_-]?token|access[_-]?token|refresh[_-]?token|cookie)$",
+    r"(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|private[_-]?key|authorization|"
+    r"secret[_-]?(access[_-]?)?key|account[_-]?key|shared[_-]?access[_-]?key|"
+    r"client[_-]?secret|credentials?|session[_-]?token|access[_-]?token|refresh[_-]?token|cookie|"
+    r"x-api-key|x-auth-token|private-token|signature|(^|[_-])auth|"
+    r"api[_-]?keys|secrets|passwords|private[_-]?keys|access[_-]?tokens|auth[_-]?tokens)$",
     re.IGNORECASE,
 )
 # Keys that contain a secret-ish word but hold identifiers, not secrets.
 _NOT_SECRET_KEY_NAMES = re.compile(
-    r"(access[_-]?key[_-]?id|token[_-]?type|secret[_-]?(id|name|arn)|credential[_-]?(id|type|source)|"
+    r"(access[_-]?key[_-]?id|token[_-]?type|secret[_-]?(id|name|arn)|credentials?[_-]?(id|type|source|arn)|"
     r"tokens?_?(count|used|usage)|max[_-]?tokens|password[_-]?(last[_-]?used|reset[_-]?required)|"
     r"(next|page|continuation|client|idempotency)[_-]?token)$",
     re.IGNORECASE,
 )
+# Keys of a {name, value} pair (Kubernetes env, AWS tags and parameters, HTTP header lists).
+_PAIR_NAME_KEYS = ("name", "key", "header", "parametername", "field")
+_PAIR_VALUE_KEYS = ("value", "val", "parametervalue", "secretstring")
 
-# (kind, pattern, group holding the secret; -1: whichever alternative group matched).
-# Order matters: wider shapes first.
-_PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
+_SEP = r"[\s\"'=]"  # what may stand before a command-line program name
+_TAIL = r"[^\n|;&]*?"  # the rest of one shell command, up to its flag
+
+# (kind, RE2 pattern). The secret is group 1 when the pattern has groups (the first that matched, for
+# alternatives), else the whole match. Order matters: wider shapes first.
+_SPECS: list[tuple[str, str]] = [
     (
         "private_key",
-        re.compile(
-            r"-----BEGIN (?:[A-Z0-9 ]+ )?PRIVATE KEY-----[\s\S]*?"
-            r"(?:-----END (?:[A-Z0-9 ]+ )?PRIVATE KEY-----|$)"
-        ),
-        0,
+        r"-----BEGIN (?:[A-Z0-9 ]+ )?PRIVATE KEY-----[\s\S]*?(?:-----END (?:[A-Z0-9 ]+ )?PRIVA"
+        r"TE KEY-----|$)",
     ),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), 0),
-    ("bearer", re.compile(r"(?i)\b(?:bearer|token)\s+([A-Za-z0-9._~+/=-]{16,})"), 1),
+    ("private_key", r"\bAGE-SECRET-KEY-1[0-9A-Z]{50,}"),
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    # Authorization headers: everything after the scheme (Basic, Bearer, ApiKey, Digest, AWS4 …).
+    ("basic_auth", r"(?i)\bauthorization[\"']?\s*[:=]\s*[\"']?basic\s+([A-Za-z0-9+/=]{8,})"),
+    ("bearer", r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{6,})"),
+    ("bearer", r"(?i)\btoken\s+([A-Za-z0-9._~+/=-]{16,})"),
     (
-        "basic_auth",
-        re.compile(r"(?i)\bauthorization[\"']?\s*[:=]\s*[\"']?basic\s+([A-Za-z0-9+/=]{8,})"),
-        1,
+        "authorization",
+        r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|token|apikey|api-ke"
+        r"y|digest|negotiate|ntlm|sso-key|key|aws4-hmac-sha256)\s+)?([^\s\"']{4,})",
     ),
+    (
+        "secret_header",
+        r"(?i)(?:^|[^\w-])(?:x-api-key|x-auth-token|x-access-token|private-token|x-[a-z0-9-]*("
+        r"?:token|secret|api-key|apikey|password))[\"']?\s*:\s*[\"']?([^\s\"'\r\n][^\"'\r\n]{2"
+        r",})",
+    ),
+    # The whole header value; each `name=value` in it is redacted on its own (_COOKIE_VALUE).
+    ("cookie", r"(?i)\b(?:set-)?cookie[\"']?\s*:\s*[\"']?([^\"'\r\n]{3,})"),
     # Greedy up to the last "@" before the host, so a password containing "@" is not half kept.
-    # The scheme is anchored and bounded: an unbounded one made long words quadratic.
+    ("url_password", r"(?:^|[^a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s:/@]+:([^\s/]+)@"),
     (
-        "url_password",
-        re.compile(r"(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s:/@]+:([^\s/]+)@"),
-        1,
+        "url_secret",
+        r"(?i)[?&;](?:sig|signature|x-amz-signature|x-amz-security-token|x-goog-signature|x-go"
+        r"og-credential|token|access_token|id_token|refresh_token|api_key|apikey|key|client_se"
+        r"cret|password|passwd|pwd|secret|auth|code)=([^&\s#\"'<>]{4,})",
+    ),
+    ("webhook_url", r"(?i)\bhooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9/_-]{16,})"),
+    ("webhook_url", r"(?i)\bdiscord(?:app)?\.com/api/webhooks/[0-9]+/([A-Za-z0-9_-]{20,})"),
+    (
+        "connection_string",
+        r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature|SharedSecretValue)\s*=\s*("
+        r"[^;\"'\s]{4,})",
     ),
     (
         "aws_secret_access_key",
-        re.compile(
-            r"(?i)(?:aws_?secret_?access_?key|secret_?access_?key|secretkey)[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})"
-        ),
-        1,
+        r"(?i)(?:aws_?secret_?access_?key|secret_?access_?key|secretkey)[\"']?\s*[:= ]\s*[\"']"
+        r"?([A-Za-z0-9/+=]{40})",
     ),
     # A key id followed by its unlabelled secret (CSV exports, `aws configure` echo, …).
     (
         "aws_secret_access_key",
-        re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b[\s,;:|\"'=]{1,6}([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"),
-        1,
+        r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b[\s,;:|\"'=]{1,6}([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|"
+        r"$)",
     ),
-    ("aws_session_token", re.compile(r"\b(?:IQoJ|FwoG|FQoG)[A-Za-z0-9/+=]{40,}"), 0),
-    ("openai_key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"), 0),
-    ("github_token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"), 0),
-    ("slack_token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), 0),
-    ("google_api_key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), 0),
-    ("stripe_key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"), 0),
+    ("aws_session_token", r"\b(?:IQoJ|FwoG|FQoG)[A-Za-z0-9/+=]{40,}"),
+    ("openai_key", r"\bsk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
+    ("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
+    (
+        "gitlab_token",
+        r"\b(?:glpat|gldt|glrt|glcbt|glptt|glft|glimt|glagent|glsoat|gloas)-[A-Za-z0-9_-]{20,}",
+    ),
+    ("slack_token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}"),
+    ("slack_token", r"\bxapp-[0-9]+-[A-Za-z0-9-]{10,}"),
+    ("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}"),
+    ("google_oauth", r"\b(?:ya29\.[0-9A-Za-z_-]{20,}|GOCSPX-[A-Za-z0-9_-]{20,})"),
+    ("stripe_key", r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"),
+    ("stripe_webhook_secret", r"\bwhsec_[A-Za-z0-9+/=]{24,}"),
+    ("huggingface_token", r"\b(?:hf_[A-Za-z0-9]{30,}|api_org_[A-Za-z0-9]{30,})"),
+    ("npm_token", r"\bnpm_[A-Za-z0-9]{36,}"),
+    ("pypi_token", r"\bpypi-AgE[A-Za-z0-9_-]{50,}"),
+    ("sendgrid_key", r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),
+    ("vault_token", r"\bhv[sbr]\.[A-Za-z0-9_-]{20,}"),
+    ("mailgun_key", r"\bkey-[0-9a-zA-Z]{32}\b"),
+    ("shopify_token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
+    ("digitalocean_token", r"\bdo[por]_v1_[a-f0-9]{64}"),
+    ("databricks_token", r"\bdapi[a-f0-9]{32}"),
+    ("atlassian_token", r"\bATATT3[A-Za-z0-9_=-]{100,}"),
+    ("doppler_token", r"\bdp\.(?:st|ct|sa|scim|audit|pt)\.[A-Za-z0-9_.-]{40,}"),
+    ("postman_key", r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}"),
+    ("grafana_token", r"\b(?:glsa|glc)_[A-Za-z0-9_=+/-]{32,}"),
+    ("linear_key", r"\blin_api_[A-Za-z0-9]{40}"),
+    ("notion_token", r"\b(?:secret_[A-Za-z0-9]{43}|ntn_[A-Za-z0-9]{40,})"),
+    ("groq_key", r"\bgsk_[A-Za-z0-9]{48,}"),
+    ("replicate_token", r"\br8_[A-Za-z0-9]{37,}"),
+    ("telegram_bot_token", r"\b[0-9]{8,10}:AA[A-Za-z0-9_-]{33}"),
+    ("square_token", r"\b(?:EAAA[A-Za-z0-9_-]{60}|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,})"),
     (
         "password_assignment",
-        # `password=x`, `"password": "x y"`, `DB_PASSWORD: x`, `"access_token": "x"` — but not an
-        # ARN's `:secret:name` (hence nothing word-like, ':' or '/' right before the key).
-        re.compile(
-            r"(?i)(?<![\w:/-])[\w-]{0,64}?(?:password|passwd|pwd|secret|api[_-]?key|token)(?:[_-]?(?:access[_-]?)?key)?[\"']?\s*[:=]\s*"
-            r"(?:[\"']([^\"'\n]{4,})|([^\s\"',;&]{4,}))"
-        ),
-        -1,
+        r"(?i)(?:^|[^\w:/-])[\w-]{0,64}?(?:password|passwd|passphrase|pwd|secret|api[_-]?key|t"
+        r"oken|credentials?|signature|auth)(?:[_-]?(?:access[_-]?)?key)?[\"']?\s*[:=]\s*(?:[\""
+        r"']([^\"'\n]{3,})|([^\s\"',;&]{3,}))",
     ),
-    # Command-line credentials: `curl -u user:pass`, `--password pass`, `--password=pass`.
+    # `password=x`, `"password": "x y"`, `DB_PASSWORD: x`, `"access_token": "x"` — but not an
+    # ARN's `:secret:name` (hence nothing word-like, ':' or '/' right before the key).
+    # Command-line credentials.
+    ("cli_password", r"(?:^|\s)(?:-u\s*|--user(?:\s+|=))[^\s:\"']+:([^\s\"']{3,})"),
     (
         "cli_password",
-        re.compile(
-            r"(?:(?<=\s)|^)(?:(?:-u|--user)\s+[^\s:]+:(\S{4,})|--(?:password|passwd|token)(?:\s+|=)(\S{4,}))"
-        ),
-        -1,
+        r"(?:^|\s)--(?:password|passwd|pass|token|secret|api-key|apikey|access-token|auth-toke"
+        r"n|client-secret|private-key)(?:\s+|=)([^\s\"']{3,}|\"[^\"]{3,}\"|'[^']{3,}')",
+    ),
+    (
+        "cli_password",
+        r"(?i:\b(?:mysql|mysqldump|mysqladmin|mysqlsh|mariadb|mariadb-dump))\b[^\n|;&]*?\s-p(["
+        r"^\s\"'-][^\s\"']*)",
+    ),
+    ("cli_password", r"\bsshpass\b[^\n|;&]*?\s-p\s*([^\s\"']+)"),
+    (
+        "cli_password",
+        r"\b(?:docker|podman|nerdctl|buildah|skopeo|helm|oras)\b[^\n|;&]*?\blogin\b[^\n|;&]*?\s"
+        r"-p\s+([^\s\"']+)",
+    ),
+    ("cli_password", r"\bredis-cli\b[^\n|;&]*?\s-a\s+([^\s\"']+)"),
+    ("cli_password", r"(?:^|[\s\"'=])pass:([^\s\"']+)"),
+    ("cli_password", r"\bopenssl\b[^\n|;&]*?\s-k\s+([^\s\"']+)"),
+    ("cli_password", r"\b(?:zip|unzip|zipcloak)\b[^\n|;&]*?\s-P\s*([^\s\"']+)"),
+    ("cli_password", r"\b(?:7z|7za|7zr|rar|unrar)\b[^\n|;&]*?\s-p([^\s\"']+)"),
+    ("cli_password", r"\bssh-keygen\b[^\n|;&]*?\s-[PN]\s*([^\s\"']{3,})"),
+    (
+        "cli_password",
+        r"(?i)\baws\s+configure\s+set\s+(?:[\w.-]*\.)?(?:aws_secret_access_key|aws_session_tok"
+        r"en)\s+([^\s\"']+)",
     ),
 ]
 
-_MAX_ROUNDS = 4
-_REDACTED = re.compile(r"\[REDACTED:[a-z_]+:[0-9a-f]{12}\]")
-
-# The literals (lower case) one of which each pattern needs: a pattern runs only on text that
-# contains one of them, so ordinary arguments cost a few substring checks instead of regex scans.
-_NEEDS: dict[str, tuple[str, ...]] = {
-    "private_key": ("private key",),
-    "jwt": ("eyj",),
-    "bearer": ("bearer", "token"),
-    "url_password": ("@",),
-    "aws_secret_access_key": ("secret", "akia", "asia"),
-    "basic_auth": ("authorization",),
-    "cli_password": ("-u", "--user", "--pass", "--token"),
-    "aws_session_token": ("iqoj", "fwog", "fqog"),
-    "openai_key": ("sk-",),
-    "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-    "slack_token": ("xox",),
-    "google_api_key": ("aiza",),
-    "stripe_key": ("sk_", "rk_"),
-    "password_assignment": ("pass", "pwd", "secret", "api", "token"),
-}
-# A pattern without an entry above always runs (safe default for a newly added pattern).
-_CHECKED = [(kind, pattern, group, frozenset(_NEEDS.get(kind, ("",)))) for kind, pattern, group in _PATTERNS]
-_LITERALS = re.compile(
-    "|".join(sorted({re.escape(x) for needs in _NEEDS.values() for x in needs}, key=len, reverse=True))
-)
-_ALWAYS = any("" in needs for *_, needs in _CHECKED)
+_REDACTED = re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]")
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.max_mem = 32 << 20
+_COMPILED = [(kind, re2.compile(pattern, _RE2_OPTIONS)) for kind, pattern in _SPECS]
+# Base64 that may wrap a token: long, and mixing cases and digits (hex digests and words do not).
+_BASE64_RUN_PATTERN = r"[A-Za-z0-9+/_-]{32,}={0,2}"
+_BASE64_RUN = re2.compile(_BASE64_RUN_PATTERN)
+# Every pattern (and the base64 run) in one RE2 set: one linear pass over a text says which patterns
+# match anywhere in it, so only those run (most texts match none). This is the hint pre-scan, exact.
+_ALL = re2.Set.SearchSet(_RE2_OPTIONS)
+for _, _pattern in _SPECS:
+    _ALL.Add(_pattern)
+_BASE64_INDEX = _ALL.Add(_BASE64_RUN_PATTERN)
+# Any line (a key or a text of a JSON value) that ends in a secret's name: redact_value's fast path asks
+# for it in the same pass; it never makes redact_text run anything.
+_NAME_INDEX = _ALL.Add("(?im)" + _SECRET_KEY_NAMES.pattern)
+_ALL.Compile()
 
 
 def fingerprint(secret: str) -> str:
@@ -129,64 +206,264 @@ def _marker(kind: str, secret: str) -> str:
     return f"[REDACTED:{kind}:{fingerprint(secret)}]"
 
 
+def _matching(text: str, *, names: bool = False) -> list[int]:
+    """Indexes of the patterns that match somewhere in ``text`` (ascending: the order they run in), with
+    _NAME_INDEX only when ``names`` asks for it."""
+    matches: Any = _ALL.Match(text)  # a list of indexes, or None (the stubs say bool)
+    found = sorted(matches or ())
+    if not names and found and found[-1] == _NAME_INDEX:
+        found.pop()
+    return found
+
+
+def may_hold_secret(text: str) -> bool:
+    """Cheap pre-check: False means :func:`redact_text` would return ``text`` unchanged."""
+    return len(text) >= 8 and bool(_matching(text))
+
+
+def may_need_redaction(text: str, *, names: bool) -> bool:
+    """False: neither :func:`redact_text` on any line of ``text`` nor, with ``names`` (``text`` holds the
+    keys and texts of a JSON value, as :func:`texts_of` lists them), :func:`redact_value` would change
+    anything. One pass of the RE2 set over ``text``."""
+    found = set(_matching(text, names=names))
+    if names and _NAME_INDEX in found:
+        return True
+    if len(text) < 8 or not found:  # redact_text leaves texts under 8 characters alone
+        return False
+    if found == {_BASE64_INDEX}:  # a path or an id often looks like base64: only a wrapped secret counts
+        return any(_wraps_secret(m.group(0)) for m in _BASE64_RUN.finditer(text))
+    return True
+
+
+def _run_patterns(text: str, found: list[int]) -> str:
+    for index in found:
+        if index < len(_COMPILED):
+            kind, pattern = _COMPILED[index]
+            text = _sub(text, kind, pattern)
+    return text
+
+
 def redact_text(text: str) -> str:
     """Replace every secret-shaped substring of ``text`` by its marker."""
     if len(text) < 8:
         return text
+    if len(text) > MAX_VALUE_CHARS:
+        text = text[:MAX_VALUE_CHARS] + f"…[cut: {len(text) - MAX_VALUE_CHARS} more characters]"
     # Until nothing changes: a marker can open a new match (``xAKIA…`` becomes ``]AKIA…``, now at a
     # word boundary), and redacting twice must change nothing. Each round only removes secrets.
     for _ in range(_MAX_ROUNDS):
+        found = _matching(text)
+        if not found:
+            break
         before = text
-        present = set(_LITERALS.findall(text.lower()))
-        if not present and not _ALWAYS:
-            return text
-        present.add("")
-        for kind, pattern, group, needs in _CHECKED:
-            if not needs.isdisjoint(present):
-                text = _sub(text, kind, pattern, group)
+        text = _run_patterns(text, found)
+        if _BASE64_INDEX in found:
+            text = _redact_base64(text)
         if text == before:
             break
     return text
 
 
-def _sub(text: str, kind: str, pattern: re.Pattern[str], group: int) -> str:
-    # A match that touches an existing marker is left alone: redacting part of a marker (a URL
-    # password pattern reading "[REDACTED:github_token:…]" as user:password) would not be idempotent.
-    markers = [m.span() for m in _REDACTED.finditer(text)] if "[REDACTED:" in text else []
-
-    def replace(match: re.Match[str]) -> str:
-        index = (match.lastindex or 0) if group < 0 else group
-        secret = match.group(index)
-        if not secret or _REDACTED.fullmatch(secret) or secret.startswith("[REDACTED:"):
-            return match.group(0)
+def _secret_span(match: Any) -> tuple[int, int]:
+    for index in range(1, (match.re.groups or 0) + 1):
         start, end = match.span(index)
-        if any(m_start < end and start < m_end for m_start, m_end in markers):
-            return match.group(0)
-        offset = match.start(0)
-        whole = match.group(0)
-        return whole[: start - offset] + _marker(kind, secret) + whole[end - offset :]
+        if start >= 0:
+            return int(start), int(end)
+    start, end = match.span(0)
+    return int(start), int(end)
 
-    return pattern.sub(replace, text)
+
+_COOKIE_VALUE = re.compile(r"(=\s*)([^;\s]+)")
+
+
+def _cookie_values(header: str) -> str:
+    """``a=1; session=…`` with each value redacted on its own (a value that is a marker stays)."""
+
+    def one(match: re.Match[str]) -> str:
+        value = match.group(2)
+        return match.group(0) if _REDACTED.fullmatch(value) else match.group(1) + _marker("cookie", value)
+
+    return _COOKIE_VALUE.sub(one, header)
+
+
+def _widened(start: int, end: int, starts: list[int], ends: list[int]) -> tuple[int, int]:
+    """``start..end`` grown to cover every marker it cuts into (markers are sorted and never overlap, so
+    the ones it touches sit just before the first marker starting at or after ``end``: a bisection)."""
+    index = bisect.bisect_left(starts, end) - 1
+    while index >= 0 and ends[index] > start:
+        start, end = min(start, starts[index]), max(end, ends[index])
+        index -= 1
+    return start, end
+
+
+def _sub(text: str, kind: str, pattern: Any) -> str:
+    spans = [m.span() for m in _REDACTED.finditer(text)] if "[REDACTED:" in text else []
+    starts, ends = [s for s, _ in spans], [e for _, e in spans]
+    pieces: list[str] = []
+    done = 0
+    for match in pattern.finditer(text):
+        start, end = _secret_span(match)
+        # A secret part that cuts into a marker (a URL pattern reading "[REDACTED:github_token:…]" as
+        # user:password) is widened to the whole marker; if what remains *is* one marker, it is already
+        # redacted (idempotence). A marker glued to more text shields nothing: the whole part is redacted.
+        if spans:
+            start, end = _widened(start, end, starts, ends)
+        secret = text[start:end]
+        if start < done or not secret or _REDACTED.fullmatch(secret):
+            continue
+        replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
+        if replacement == secret:
+            continue
+        pieces.append(text[done:start])
+        pieces.append(replacement)
+        done = end
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _redact_base64(text: str) -> str:
+    """A token wrapped in base64 (``Z2hwX…``, a dockerconfig ``auth``) is redacted whole."""
+    pieces: list[str] = []
+    done = 0
+    for match in _BASE64_RUN.finditer(text):
+        run = match.group(0)
+        if not _wraps_secret(run):
+            continue
+        pieces.append(text[done : match.start()])
+        pieces.append(_marker("base64_secret", run))
+        done = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _wraps_secret(run: str) -> bool:
+    """Whether a base64 run decodes to text holding a secret (mixed case and digits: hex digests, paths
+    and words are skipped undecoded)."""
+    if len(run) > _MAX_B64_CANDIDATE or run.islower() or run.isupper() or run.isdigit():
+        return False
+    decoded = _decode_base64(run)
+    return decoded is not None and may_hold_secret(decoded) and _decoded_secrets(decoded) != decoded
+
+
+def _decode_base64(run: str) -> str | None:
+    data = run.rstrip("=")
+    data += "=" * (-len(data) % 4)
+    try:
+        raw = base64.urlsafe_b64decode(data) if ("-" in run or "_" in run) else base64.b64decode(data)
+        decoded = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in decoded)
+    return decoded if decoded and printable >= 0.9 * len(decoded) else None
+
+
+def _decoded_secrets(decoded: str) -> str:
+    """The decoded text redacted by the patterns alone (no further base64 layer: bounded work)."""
+    return _run_patterns(decoded, _matching(decoded))
 
 
 def is_secret_key(name: str) -> bool:
     return bool(_SECRET_KEY_NAMES.search(name)) and not _NOT_SECRET_KEY_NAMES.search(name)
 
 
-def redact_value(value: Any, key: str | None = None) -> Any:
-    """Redact a JSON-like value recursively; values under secret-named keys are redacted whole."""
-    if key is not None and is_secret_key(key) and isinstance(value, str | int | float) and value != "":
+# Inside a dict held by a secret-named key (``"credentials": {...}``), entries that describe the secret
+# rather than being it keep their value (an analyst needs the key id and the expiry to revoke it).
+_SECRET_METADATA_KEYS = re.compile(
+    r"(expir\w*|type|kind|user(_?name)?|id|arn|region|created\w*|issued\w*|scope|provider)$", re.IGNORECASE
+)
+
+
+# A dict (or list of dicts) under these names describes credentials (ids, state, TTL: chainwatch's own alert
+# view; AWS STS responses), so its entries are judged by their own names (sessionToken, secretAccessKey are
+# redacted, accessKeyId kept); a plain value under them is still redacted whole.
+_DESCRIPTIVE_KEYS = re.compile(r"(^|[_-])credentials?$", re.IGNORECASE)
+
+
+def _redact_all(value: Any) -> Any:
+    """Every scalar inside a value held by a secret-named key (a list of keys, a dict of parts)."""
+    if isinstance(value, dict):
+        return {
+            redact_text(str(k)): redact_value(v)
+            if _NOT_SECRET_KEY_NAMES.search(str(k)) or _SECRET_METADATA_KEYS.fullmatch(str(k))
+            else _redact_all(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact_all(v) for v in value]
+    if isinstance(value, str | int | float) and not isinstance(value, bool) and value != "":
         text = str(value)
-        if _REDACTED.fullmatch(text):
-            return text
-        return _marker("named_secret", text)
+        return text if _REDACTED.fullmatch(text) else _marker("named_secret", text)
+    return value
+
+
+def _pair_name(value: dict[str, Any]) -> str | None:
+    """The name of a {name: …, value: …} pair (``{"name": "DB_PASSWORD", "value": "…"}``), if any."""
+    if len(value) > 6:
+        return None
+    lowered = {str(k).lower(): v for k, v in value.items()}
+    name = next((lowered[k] for k in _PAIR_NAME_KEYS if isinstance(lowered.get(k), str)), None)
+    if name is None or not any(k in lowered for k in _PAIR_VALUE_KEYS):
+        return None
+    return str(name)
+
+
+def texts_of(value: Any) -> list[str]:
+    """Every key and text inside a JSON-like value (iterative: safe at any depth)."""
+    texts: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, dict):
+            texts.extend(str(k) for k in item)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return texts
+
+
+def redact_value(value: Any, key: str | None = None) -> Any:
+    """Redact a JSON-like value recursively; values under secret-named keys are redacted whole, and so
+    are the values of name/value pairs and header pairs whose name is a secret's."""
+    # The common case, cheaply: one scan over all keys and texts together finds no hint, no base64 run
+    # and no secret's name, so nothing inside can change.
+    if (
+        key is None
+        and isinstance(value, dict | list)
+        and not may_need_redaction("\n".join(texts_of(value)), names=True)
+    ):
+        return value
+    return _redact(value, key)
+
+
+def _redact(value: Any, key: str | None = None) -> Any:
+    if key is not None and is_secret_key(key):
+        if _DESCRIPTIVE_KEYS.search(key):
+            if isinstance(value, dict):
+                return {redact_text(str(k)): _redact(v, str(k)) for k, v in value.items()}
+            if isinstance(value, list | tuple):
+                return [_redact(v, key) for v in value]
+        return _redact_all(value)
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
+        name = _pair_name(value)
+        if name is not None and is_secret_key(name):
+            return {
+                redact_text(str(k)): _redact_all(v) if str(k).lower() in _PAIR_VALUE_KEYS else _redact(v)
+                for k, v in value.items()
+            }
         # Keys are redacted too: a token can be a map key (``{"ghp_…": "alice"}``).
-        return {redact_text(str(k)): redact_value(v, str(k)) for k, v in value.items()}
+        return {redact_text(str(k)): _redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redact_value(v) for v in value]
+        if len(value) == 2 and isinstance(value[0], str) and is_secret_key(value[0]):
+            return [value[0], _redact_all(value[1])]  # a header as a [name, value] pair
+        return [_redact(v) for v in value]
     return value
 
 

@@ -2,24 +2,73 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+import re
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 SCHEMA_VERSION = 1
 
+# Every time in the contract lies in this range (UTC): epoch numbers start in 1970 by definition and no
+# agent acted before it; the end is the last instant a datetime holds (9999-12-31 is a common "never
+# expires"). Anything outside is a dead letter with its reason, never an OverflowError that stops a run.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime.max.replace(tzinfo=UTC)
+TIME_RANGE = f"{EARLIEST_TIME:%Y-%m-%d} to {LATEST_TIME:%Y-%m-%d} UTC"
+# Epoch numbers carry no unit; it is read from the magnitude, one documented rule for every input:
+# below 1e11 seconds (to year 5138), below 1e14 milliseconds, below 1e17 microseconds, else nanoseconds.
+_RANGE_SECONDS = (LATEST_TIME - EARLIEST_TIME).total_seconds()
+EPOCH_UNITS = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6), (math.inf, 1e9))
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
-def _as_utc(value: datetime) -> datetime:
+
+def epoch_to_datetime(value: float, per_second: float | None = None) -> datetime:
+    """An epoch number as UTC: in units of ``1/per_second`` s when the format says (OTLP: nanoseconds,
+    1e9), else seconds, milliseconds, microseconds or nanoseconds by magnitude (EPOCH_UNITS)."""
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"epoch time {value!r} is out of range (before 1970; supported: {TIME_RANGE})")
+    divisor = per_second or next(d for limit, d in EPOCH_UNITS if value < limit)
+    seconds = value / divisor
+    if seconds > _RANGE_SECONDS:
+        raise ValueError(f"epoch time {value!r} is out of range (supported: {TIME_RANGE})")
+    return _in_range(EARLIEST_TIME + timedelta(seconds=seconds))
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST_TIME <= value <= LATEST_TIME:
+        raise ValueError(f"time {value.isoformat()} is out of range (supported: {TIME_RANGE})")
+    return value
+
+
+def _epoch(value: Any) -> Any:
+    # Numbers (and numeric strings) follow EPOCH_UNITS, not pydantic's own rule (which reads a negative
+    # number as milliseconds and knows no micro- or nanoseconds).
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        value = float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return epoch_to_datetime(float(value))
+        except OverflowError:
+            raise ValueError(f"epoch time {value!r} is out of range (supported: {TIME_RANGE})") from None
+    return value
+
+
+def as_contract_time(value: datetime) -> datetime:
+    """``value`` in UTC inside the contract's range, or ValueError saying why not."""
     # Naive timestamps are taken as UTC: every source we read writes UTC, and mixing
     # naive and aware datetimes would make ordering raise deep inside the engine.
     if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+        return _in_range(value.replace(tzinfo=UTC))
+    try:
+        return _in_range(value.astimezone(UTC))
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is in year 10000 in UTC
+        raise ValueError(f"time {value.isoformat()} is out of range (supported: {TIME_RANGE})") from None
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+UtcDatetime = Annotated[datetime, BeforeValidator(_epoch), AfterValidator(as_contract_time)]
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 ShortText = Annotated[str, StringConstraints(max_length=8192)]

@@ -23,6 +23,7 @@ from detectors.base import Detector
 from detectors.capabilities import Classifier, ManifestError, parse_manifest
 from detectors.engine import Engine, EngineSettings
 from detectors.identity import IdentityResolver, load_identities
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import ChainwatchError
 
 if TYPE_CHECKING:
@@ -251,12 +252,27 @@ class ReceiverSettings(BaseModel):
         description="Longest wait for Kafka (or the database) to take a request's events before "
         "answering 503 so the exporter retries (OTLP exporters give up after 10 s by default).",
     )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A connection must deliver a complete request header within this time after it opens "
+        "or after its previous response; otherwise (a slow or idle client) it is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, description="Longest time to receive a request body once its header arrived (408 beyond)."
+    )
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHAINWATCH_", env_nested_delimiter="__", extra="ignore")
 
     db_path: Path = Field(Path("chainwatch.duckdb"), description="The DuckDB file (one writer at a time).")
+    max_record_bytes: int = Field(
+        DEFAULT_MAX_RECORD_BYTES,
+        ge=1024,
+        description="Largest input record (one JSON line, array item or event) `run`, the worker and the "
+        "receiver accept; a bigger one is a dead letter with the reason (CHAINWATCH_MAX_RECORD_BYTES).",
+    )
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicSettings = TopicSettings()
     worker: WorkerSettings = WorkerSettings()

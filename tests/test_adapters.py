@@ -1201,7 +1201,7 @@ def test_tau_bench_transcripts() -> None:
     assert again == events
 
 
-@pytest.mark.parametrize("when", [1e20, -1e20, 10**30])
+@pytest.mark.parametrize("when", [1e22, -1e20, -1, 10**30])
 def test_an_epoch_beyond_any_calendar_is_a_dead_letter_naming_the_field(when: float) -> None:
     record = {"eventTime": when, "eventName": "GetObject", "eventSource": "s3.amazonaws.com"}
     data = json.dumps({"Records": [record]}).encode()  # json: orjson refuses integers beyond 64 bits

@@ -340,6 +340,21 @@ def test_malformed_bodies_are_answered_400_and_counted(serve: Any) -> None:
     assert status == 415
 
 
+def test_an_undecodable_protobuf_body_is_stored_redacted(serve: Any) -> None:
+    """Before (issue 15): the body was kept as hex, so the token inside it reached the dead letters."""
+    sink = MemorySink()
+    served = serve(sink)
+    token = "ghp_" + "Zq7" * 12
+    body = b"\x0a\xff\xff\xff\x12\x2a" + f"Authorization: Bearer {token}".encode() + b"\xff"
+    status, _, _ = post(
+        f"{served.url}/v1/traces", body, "application/x-protobuf", {"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert status == 400
+    [letter] = sink.letters
+    assert token not in letter.raw and token.encode().hex() not in letter.raw
+    assert "[REDACTED:" in letter.raw
+
+
 def test_a_bearer_token_is_required(serve: Any) -> None:
     sink = MemorySink()
     served = serve(sink)

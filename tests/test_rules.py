@@ -231,12 +231,12 @@ def test_threshold_ignores_repeats_of_one_value_and_slow_reads(tmp_path: Path) -
         ("colour: red\nsteps:\n  - where: action == 'A'\n", 7, "unknown key 'colour'"),
         ("steps:\n  - name: a\n    where: action ==\n", 9, "bad condition"),
         (
-            "steps:\n  - name: a\n    where: action == 'A'\n  - name: b\n    where: user == $zz.user\n",
+            "steps:\n  - name: a\n    where: action == 'A'\n  - name: b\n    where: target == $zz.target\n",
             7,
-            r"reference \$zz.user names no step",
+            r"reference \$zz.target names no step",
         ),
         (
-            "steps:\n  - name: a\n    where: user == $b.user\n  - name: b\n    where: action == 'B'\n",
+            "steps:\n  - name: a\n    where: target == $b.target\n  - name: b\n    where: action == 'B'\n",
             7,
             "only known after it",
         ),

@@ -1,7 +1,8 @@
 """Source adapters: pure functions from a real format's bytes to events and dead letters.
 
 Each adapter module has ``NAME``, ``looks_like(first_record) -> bool`` and
-``parse(data: bytes, origin: str) -> Iterator[Parsed]``.
+``parse(data: bytes, origin: str, *, max_record_bytes: int) -> Iterator[Parsed]``; records are read with
+``base.split_records``, which enforces the record size cap and refuses repeated JSON keys.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from types import ModuleType
 
 from schemas.adapters import cloudtrail, mcp, native, openai_chat, openhands, otlp
 from schemas.adapters.base import DeadLetter, Parsed, split_records
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import UnknownFormat, UnreadableInput
 
 ADAPTERS: dict[str, ModuleType] = {
@@ -75,10 +77,13 @@ def detect_format(data: bytes, origin: str = "input") -> str:
     )
 
 
-def parse_bytes(data: bytes, origin: str, fmt: str | None = None) -> Iterator[Parsed]:
-    """Events and dead letters of one input, in input order."""
+def parse_bytes(
+    data: bytes, origin: str, fmt: str | None = None, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[Parsed]:
+    """Events and dead letters of one input, in input order; a record over ``max_record_bytes`` or with a
+    repeated JSON key is a dead letter (``schemas/adapters/records.py``)."""
     name = fmt or detect_format(data, origin)
     if name not in ADAPTERS:
         raise UnknownFormat(f"unknown format {name!r}; choose one of: {', '.join(FORMATS)}")
-    parsed: Iterator[Parsed] = ADAPTERS[name].parse(data, origin)
+    parsed: Iterator[Parsed] = ADAPTERS[name].parse(data, origin, max_record_bytes=max_record_bytes)
     return parsed

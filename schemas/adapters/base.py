@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
+from schemas.adapters.records import (
+    DEFAULT_MAX_RECORD_BYTES,
+    DUPLICATE_KEY_FIX,
+    RECORD_LIMIT_FIX,
+    duplicate_reason,
+    first_repeated,
+    may_repeat_keys,
+    oversize_reason,
+    own_repeated,
+    repeated_keys,
+)
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent
-from schemas.redaction import redact_text
+from schemas.redaction import redact_text, redact_value
+from schemas.types import TIME_RANGE, as_contract_time, epoch_to_datetime
 
 MAX_DEAD_LETTER_RAW = 65536  # bytes of the original record kept with a dead letter
 
@@ -40,8 +52,19 @@ class DeadLetter:
             record_no=error.record_no,
             stage=stage,
             reason=error.describe(),
-            raw=_raw_text(raw),
+            raw=_raw_text(_redacted_record(raw)),
         )
+
+
+def _redacted_record(raw: Any) -> Any:
+    """A parsed record redacted like an event (key names, name/value pairs) before it becomes text: the
+    text pass in ``__post_init__`` alone would keep ``{"pwd": "…"}``."""
+    if isinstance(raw, dict | list):
+        try:
+            return redact_value(raw)
+        except RecursionError:  # nested deeper than Python recurses: _raw_text keeps only the reason
+            return raw
+    return raw
 
 
 def _raw_text(raw: Any) -> str:
@@ -68,13 +91,17 @@ class RawRecord:
     value: Any
     error: str | None = None
     raw: str = ""
+    fix: str | None = None  # for a refused record: what to do (default: "each line must be one JSON value")
 
 
-def split_records(data: bytes, *, unwrap_key: str | None = None) -> Iterator[RawRecord]:
+def split_records(
+    data: bytes, *, unwrap_key: str | None = None, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[RawRecord]:
     """Records of a JSON array, a JSON object (optionally unwrapping ``unwrap_key``) or JSON lines.
 
     A whole-document parse is tried first; if it fails the input is read as JSON lines, so one bad
-    line costs one record, not the file.
+    line costs one record, not the file. A record over ``max_record_bytes`` (serialised) or with a
+    repeated key in any of its objects comes out as an unreadable record with the reason.
     """
     stripped = data.strip()
     if not stripped:
@@ -85,24 +112,96 @@ def split_records(data: bytes, *, unwrap_key: str | None = None) -> Iterator[Raw
         except orjson.JSONDecodeError:
             document = None
         else:
-            if isinstance(document, list):
-                yield from (RawRecord(i, item) for i, item in enumerate(document, 1))
-                return
-            if isinstance(document, dict):
-                if unwrap_key and isinstance(document.get(unwrap_key), list):
-                    yield from (RawRecord(i, item) for i, item in enumerate(document[unwrap_key], 1))
-                else:
-                    yield RawRecord(1, document)
+            if isinstance(document, list | dict):
+                yield from _document_records(stripped, document, unwrap_key, max_record_bytes)
                 return
     for number, line in enumerate(stripped.splitlines(), 1):
         line = line.strip()
         if not line:
             continue
+        if len(line) > max_record_bytes:
+            yield _oversized(number, line, len(line), max_record_bytes)
+            continue
         try:
-            yield RawRecord(number, orjson.loads(line))
+            value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             text = line.decode("utf-8", "replace")
             yield RawRecord(number, None, error=f"not valid JSON: {exc}", raw=text)
+            continue
+        problem = _repeated_key_problem(line, value) if may_repeat_keys(line, value) else None
+        if problem is not None:
+            yield RawRecord(number, None, error=problem, raw=_redacted_raw(value), fix=DUPLICATE_KEY_FIX)
+        else:
+            yield RawRecord(number, value)
+
+
+def _document_records(
+    raw: bytes, document: list[Any] | dict[str, Any], unwrap_key: str | None, limit: int
+) -> Iterator[RawRecord]:
+    unwrap: str | None = None
+    if isinstance(document, dict) and unwrap_key and isinstance(document.get(unwrap_key), list):
+        unwrap = unwrap_key
+    items: list[Any] = document if isinstance(document, list) else document[unwrap] if unwrap else [document]
+    problems: list[str | None] = [None] * len(items)
+    if may_repeat_keys(raw, document):
+        problems = _repeated_keys_per_item(raw, unwrap, len(items))
+    whole_small = len(raw) <= limit
+    for number, (item, problem) in enumerate(zip(items, problems, strict=True), 1):
+        if problem is not None:
+            yield RawRecord(number, None, error=problem, raw=_redacted_raw(item), fix=DUPLICATE_KEY_FIX)
+            continue
+        if not whole_small:
+            size = _serialised_size(item)
+            if size > limit:
+                yield _oversized(number, item, size, limit)
+                continue
+        yield RawRecord(number, item)
+
+
+def _repeated_keys_per_item(raw: bytes, unwrap_key: str | None, count: int) -> list[str | None]:
+    """Slow path: which records of a document hold a repeated key (all of them if the document's own
+    wrapper object repeats one, or it cannot be checked)."""
+    slow = repeated_keys(raw)
+    if isinstance(slow, str):
+        return [slow] * count
+    if slow is None:
+        return [None] * count
+    (document,) = slow
+    wrapper_key = own_repeated(document) if not isinstance(document, list) and unwrap_key else None
+    if wrapper_key is not None:
+        return [duplicate_reason(wrapper_key)] * count
+    checked = document if isinstance(document, list) else document[unwrap_key] if unwrap_key else [document]
+    problems: list[str | None] = []
+    for item in checked[:count]:
+        key = first_repeated(item)
+        problems.append(duplicate_reason(key) if key is not None else None)
+    return problems + [None] * (count - len(problems))
+
+
+def _repeated_key_problem(raw: bytes, value: Any) -> str | None:
+    slow = repeated_keys(raw)
+    if isinstance(slow, str):
+        return slow
+    if slow is None:
+        return None
+    key = first_repeated(slow[0])
+    return duplicate_reason(key) if key is not None else None
+
+
+def _serialised_size(item: Any) -> int:
+    try:
+        return len(orjson.dumps(item))
+    except orjson.JSONEncodeError:  # deeper than orjson writes: the contract refuses it anyway
+        return 0
+
+
+def _oversized(number: int, item: Any, size: int, limit: int) -> RawRecord:
+    head = item[:4096].decode("utf-8", "replace") if isinstance(item, bytes) else _raw_text(item)[:4096]
+    return RawRecord(number, None, error=oversize_reason(size, limit), raw=head, fix=RECORD_LIMIT_FIX)
+
+
+def _redacted_raw(item: Any) -> str:
+    return _raw_text(_redacted_record(item))
 
 
 def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
@@ -113,28 +212,25 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
 
 
 def parse_time(value: Any, *, field: str) -> datetime:
-    """Parse ISO-8601 strings or epoch seconds/milliseconds into an aware UTC datetime."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 1e11 else value
-        try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
-        except (OverflowError, OSError, ValueError) as exc:  # beyond year 9999, NaN, or the platform's range
-            raise InvalidRecord(
-                f"time {value!r} is out of range",
-                field=field,
-                fix="give epoch seconds or milliseconds after 1970, or an ISO-8601 timestamp",
-            ) from exc
-    if isinstance(value, str) and value:
-        text = value.strip().replace("Z", "+00:00")
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise InvalidRecord(
-                f"unreadable time {value!r}", field=field, fix="use ISO-8601, e.g. 2024-08-01T13:33:28Z"
-            ) from exc
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    """ISO-8601 strings or epoch numbers (unit by magnitude: ``schemas.types.EPOCH_UNITS``) as an aware UTC
+    datetime inside the contract's range; anything else is an InvalidRecord naming the field."""
+    fix = f"give an ISO-8601 timestamp (or epoch seconds/milliseconds) from {TIME_RANGE}"
+    try:
+        if isinstance(value, datetime):
+            return as_contract_time(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return epoch_to_datetime(float(value))
+        if isinstance(value, str) and value:
+            text = value.strip().replace("Z", "+00:00")
+            try:
+                parsed = datetime.fromisoformat(text)
+            except ValueError as exc:
+                raise InvalidRecord(
+                    f"unreadable time {value!r}", field=field, fix="use ISO-8601, e.g. 2024-08-01T13:33:28Z"
+                ) from exc
+            return as_contract_time(parsed)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidRecord(str(exc), field=field, fix=fix) from None
     raise InvalidRecord("missing or empty time", field=field, fix="give an ISO-8601 timestamp")
 
 
@@ -142,17 +238,23 @@ RecordParser = Callable[[Any, str, int], Iterable[AnyEvent]]
 
 
 def unreadable(record: RawRecord, origin: str) -> InvalidRecord:
-    """The error of a record that is not JSON at all (``record.error`` is set)."""
+    """The error of a record that is not JSON at all, or was refused (``record.error`` is set)."""
     return InvalidRecord(
         record.error or "unreadable record",
         origin=origin,
         record_no=record.record_no,
-        fix="each line must be one JSON value",
+        fix=record.fix or "each line must be one JSON value",
     )
 
 
 def as_dead_letter(
-    exc: InvalidRecord | ValidationError | TypeError | ValueError | KeyError | AttributeError,
+    exc: InvalidRecord
+    | ValidationError
+    | TypeError
+    | ValueError
+    | KeyError
+    | AttributeError
+    | ArithmeticError,
     origin: str,
     record_no: int,
     raw: Any,
@@ -174,12 +276,17 @@ def as_dead_letter(
             field=field,
             fix="see the event contract in docs/contract.md",
         )
-    else:  # a record of an unexpected shape (a list where an object belongs, …)
+    else:
+        # A record of an unexpected shape (a list where an object belongs, …), or a time or number beyond
+        # what Python represents (OverflowError): one record, never the whole input.
+        out_of_range = isinstance(exc, ArithmeticError)
         error = InvalidRecord(
-            f"unexpected record shape: {exc}",
+            f"{'value out of range' if out_of_range else 'unexpected record shape'}: {exc}",
             origin=origin,
             record_no=record_no,
-            fix="check the record against the format",
+            fix=f"times must lie from {TIME_RANGE}"
+            if out_of_range
+            else "check the record against the format",
         )
     if where and not error.reason.startswith(where):
         error.reason = f"{where}: {error.reason}"
@@ -194,7 +301,15 @@ def parse_records(records: Iterable[RawRecord], origin: str, parse_one: RecordPa
             continue
         try:
             yield from list(parse_one(record.value, origin, record.record_no))
-        except (InvalidRecord, ValidationError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        except (
+            InvalidRecord,
+            ValidationError,
+            TypeError,
+            ValueError,
+            KeyError,
+            AttributeError,
+            ArithmeticError,
+        ) as exc:
             yield as_dead_letter(exc, origin, record.record_no, record.value)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from schemas.adapters.base import Parsed, parse_records, parse_time, split_records
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent, CredentialEvent, ToolCall
 from schemas.ids import record_id
@@ -57,8 +58,9 @@ def looks_like(first_record: Any) -> bool:
     return "eventSource" in first_record and "eventName" in first_record
 
 
-def parse(data: bytes, origin: str) -> Iterator[Parsed]:
-    return parse_records(split_records(data, unwrap_key="Records"), origin, parse_record)
+def parse(data: bytes, origin: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[Parsed]:
+    records = split_records(data, unwrap_key="Records", max_record_bytes=max_record_bytes)
+    return parse_records(records, origin, parse_record)
 
 
 # ---------------------------------------------------------------------------------------------- identity

@@ -41,6 +41,7 @@ from schemas.adapters.base import (
     unreadable,
 )
 from schemas.adapters.declarations import mcp_declaration
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import InvalidRecord
 from schemas.events import ToolCall, ToolDeclaration
 from schemas.redaction import redact_text
@@ -132,11 +133,11 @@ def _read(value: Any, record_no: int, default_session: str) -> Logged:
     )
 
 
-def parse(data: bytes, origin: str) -> Iterator[Parsed]:
+def parse(data: bytes, origin: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[Parsed]:
     default_session = f"mcp:{os.path.basename(origin) or origin}"
     pending: dict[tuple[str, str | None, str], Logged] = {}
     declared: Declared = {}
-    for record in split_records(data):
+    for record in split_records(data, max_record_bytes=max_record_bytes):
         if record.error is not None:
             yield _letter(unreadable(record, origin), record.raw)
             continue

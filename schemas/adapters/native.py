@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from schemas.adapters.base import Parsed, parse_records, split_records
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent, event_from_dict
 
@@ -34,5 +35,5 @@ def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
     yield event_from_dict(value)
 
 
-def parse(data: bytes, origin: str) -> Iterator[Parsed]:
-    return parse_records(split_records(data), origin, parse_record)
+def parse(data: bytes, origin: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[Parsed]:
+    return parse_records(split_records(data, max_record_bytes=max_record_bytes), origin, parse_record)

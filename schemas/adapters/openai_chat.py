@@ -21,6 +21,7 @@ import orjson
 
 from schemas.adapters.base import Parsed, parse_records, parse_time, split_records, target_of
 from schemas.adapters.declarations import function_declarations
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent, SessionEvent, ToolCall, ToolDeclaration
 from schemas.types import Decision, Environment, Outcome, SessionAction
@@ -39,8 +40,8 @@ def looks_like(first_record: Any) -> bool:
     )
 
 
-def parse(data: bytes, origin: str) -> Iterator[Parsed]:
-    return parse_records(split_records(data), origin, parse_record)
+def parse(data: bytes, origin: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[Parsed]:
+    return parse_records(split_records(data, max_record_bytes=max_record_bytes), origin, parse_record)
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -40,6 +40,7 @@ from schemas.adapters.base import (
 )
 from schemas.adapters.declarations import function_declarations
 from schemas.adapters.openai_chat import parse_arguments
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent, SessionEvent, ToolCall, ToolDeclaration
 from schemas.types import Outcome, SessionAction
@@ -116,13 +117,13 @@ class _Entry:
     value: Any
 
 
-def parse(data: bytes, origin: str) -> Iterator[Parsed]:
+def parse(data: bytes, origin: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[Parsed]:
     """The first record decides the shape: an event (every record is an event of one session, named after
     the input) or a session (every record is a list of events or a ``history`` wrapper)."""
     stem = os.path.splitext(os.path.basename(origin))[0] or origin
     loose: list[_Entry] = []  # events given one per record: together they are one session
     one_session: bool | None = None
-    for record in split_records(data):
+    for record in split_records(data, max_record_bytes=max_record_bytes):
         if record.error is not None:
             yield DeadLetter.from_error(unreadable(record, origin), record.raw)
             continue

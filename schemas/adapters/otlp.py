@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -38,10 +38,11 @@ from schemas.adapters.base import (
     unreadable,
 )
 from schemas.adapters.otlp_claude import environment_of
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent, SessionEvent, ToolCall, ToolDeclaration
 from schemas.redaction import redact_text
-from schemas.types import Outcome, SessionAction
+from schemas.types import Outcome, SessionAction, epoch_to_datetime
 
 NAME = "otlp"
 SOURCE = "otlp"
@@ -62,8 +63,8 @@ def looks_like(first_record: Any) -> bool:
     )
 
 
-def parse(data: bytes, origin: str) -> Iterator[Parsed]:
-    for record in split_records(data):
+def parse(data: bytes, origin: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[Parsed]:
+    for record in split_records(data, max_record_bytes=max_record_bytes):
         if record.error is not None:
             yield DeadLetter.from_error(unreadable(record, origin), record.raw)
             continue
@@ -173,8 +174,8 @@ def nanos_time(value: Any, *, field: str) -> datetime:
     if nanos <= 0:
         raise InvalidRecord("missing or zero time", field=field, fix="set the span/record time")
     try:
-        return datetime.fromtimestamp(nanos / 1e9, tz=UTC)
-    except (OverflowError, OSError, ValueError):  # beyond what a datetime holds (year 9999)
+        return epoch_to_datetime(nanos, per_second=1e9)  # OTLP says nanoseconds: the unit is explicit
+    except (OverflowError, ValueError):  # beyond the contract's time range
         raise InvalidRecord(
             f"time {value!r} is out of range",
             field=field,

@@ -374,3 +374,6 @@ def register(app: typer.Typer) -> None:
     app.command("triage")(triage)
     app.command("deliver")(deliver)
     app.command("ui")(ui)
+    from streams.cli import analysts  # the page's per-analyst tokens: chainwatch analysts issue/revoke/list
+
+    analysts.register(app)

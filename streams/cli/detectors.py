@@ -13,8 +13,9 @@ from rich.table import Table
 from detectors.base import Detector
 from detectors.cases import load_cases, run_case
 from detectors.engine import Engine, Runner
-from detectors.registry import kind_of, load_catalog
+from detectors.registry import Catalog, kind_of, load_catalog
 from detectors.scaffold import scaffold
+from schemas.errors import ChainwatchError
 from streams.cli.common import console, fail
 from streams.settings import identity_resolver_for, load_settings
 
@@ -36,11 +37,21 @@ SigmaOption = Annotated[
 ]
 
 
+def _catalog() -> Catalog:
+    """The catalog the engine would run: the built-in detectors plus CHAINWATCH_ENGINE__RULES_DIRS; a
+    broken rule file stops the command with its file, line and fix."""
+    try:
+        return load_catalog(load_settings().engine.rules_dirs)
+    except ChainwatchError as exc:
+        raise fail(str(exc)) from None
+
+
 def _with_sigma(extra: list[Path] | None) -> tuple[list[Detector], list[Skipped]]:
-    """The catalog, then the Sigma rules of the settings and of ``--sigma`` folders."""
+    """The catalog (with CHAINWATCH_ENGINE__RULES_DIRS), then the Sigma rules of the settings and of
+    ``--sigma`` folders."""
     from detectors.sigma_rules import load_sigma_rules
 
-    detectors: list[Detector] = list(load_catalog().detectors)
+    detectors: list[Detector] = list(_catalog().detectors)
     dirs = [*load_settings().engine.sigma_dirs, *(extra or [])]
     if not dirs:
         return detectors, []
@@ -118,7 +129,7 @@ def test_detectors(
     cases_dir: Annotated[Path, typer.Option(help="Folder of case files.")] = Path("tests/cases"),
 ) -> None:
     """Run detectors' case files (positive, negative, edge) without Kafka; exit 1 on any failure."""
-    catalog = load_catalog()
+    catalog = _catalog()
     files = sorted(cases_dir.rglob("*.yml"))
     failures = 0
     ran = 0

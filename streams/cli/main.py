@@ -11,7 +11,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from detectors.identity import IdentityFileError
 from schemas.adapters import FORMATS
 from schemas.errors import ChainwatchError
 from streams.cli import boundary
@@ -60,9 +59,9 @@ def run(
     settings = load_settings()
     if fmt is not None and fmt not in FORMATS:
         raise fail(f"--format {fmt!r} is not known; choose one of: {', '.join(FORMATS)}")
-    try:
+    try:  # a broken rule file (RuleError) or identities file stops the run before any input is read
         engine = build_engine(settings)
-    except IdentityFileError as exc:
+    except ChainwatchError as exc:
         raise fail(str(exc)) from None
     db_path = db or settings.db_path
     show_progress = console.is_terminal and not json_output
@@ -90,9 +89,17 @@ def run(
                     fmt=fmt,
                     progress=lambda n: bar.advance(task, n),
                     pipeline=pipeline,
+                    max_record_bytes=settings.max_record_bytes,
                 )
         else:
-            report = replay(files, engine, db_path=db_path, fmt=fmt, pipeline=pipeline)
+            report = replay(
+                files,
+                engine,
+                db_path=db_path,
+                fmt=fmt,
+                pipeline=pipeline,
+                max_record_bytes=settings.max_record_bytes,
+            )
     except ChainwatchError as exc:
         raise fail(str(exc)) from None
     finally:

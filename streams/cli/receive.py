@@ -75,7 +75,12 @@ def register(app: typer.Typer) -> None:
                 pipeline.close()
             raise fail(f"cannot open {db} ({exc}); is another writer using it?") from None
         try:
-            receiver = Receiver(sink, settings.receiver, insecure_local=insecure_local)
+            receiver = Receiver(
+                sink,
+                settings.receiver,
+                insecure_local=insecure_local,
+                max_record_bytes=settings.max_record_bytes,
+            )
         except ChainwatchError as exc:
             sink.close()
             if pipeline is not None:

@@ -15,7 +15,15 @@ import duckdb
 import typer
 
 from streams.store.access import DatabaseUnavailable
-from streams.store.integrity import IntegrityKeyError, Problem, Report, key_from_env, verify_db
+from streams.store.integrity import (
+    ANCHOR_ENV,
+    IntegrityKeyError,
+    Problem,
+    Report,
+    anchor_path_from_env,
+    key_from_env,
+    verify_db,
+)
 
 # The exporter's kinds in the words `verify --db` uses.
 _PARQUET_KINDS = {
@@ -51,6 +59,13 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(help="The run manifest of --db (default: DB.integrity.jsonl beside it)."),
         ] = None,
+        anchor: Annotated[
+            Path | None,
+            typer.Option(
+                help=f"The append-only copy of the run records kept away from the database (default: "
+                f"{ANCHOR_ENV}); a wiped or rolled-back trail cannot match it."
+            ),
+        ] = None,
         json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable result.")] = False,
     ) -> None:
         """Report every modified, deleted, inserted or reordered row (exit 1), or confirm the trail (exit 0).
@@ -69,8 +84,9 @@ def register(app: typer.Typer) -> None:
                 key = key_from_env()
             except IntegrityKeyError as exc:
                 _die(str(exc))
+            anchor = anchor or anchor_path_from_env()
             try:
-                report: Report = verify_db(db, key, manifest)
+                report: Report = verify_db(db, key, manifest, anchor)
             except DatabaseUnavailable as exc:  # not a DuckDB file, or held by a running writer
                 _die(f"--db {db} cannot be checked: {exc}")
             except duckdb.Error as exc:  # mangled
@@ -100,6 +116,11 @@ def register(app: typer.Typer) -> None:
                     f"checked {d['rows']} rows of {d['sessions']} sessions "
                     f"and {d['runs']} anchor runs of {db}"
                 )
+                if anchor is None:
+                    print(
+                        f"note: no anchor outside the database (--anchor / {ANCHOR_ENV}): a wiped trail "
+                        "cannot be told from a new one (docs/security.md)"
+                    )
             print(
                 f"{len(problems)} problem(s) found" if problems else "integrity verified: no problems found"
             )

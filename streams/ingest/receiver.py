@@ -35,8 +35,17 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from schemas.adapters.base import DeadLetter, Parsed
 from schemas.adapters.otlp import parse_request
+from schemas.adapters.records import (
+    DEFAULT_MAX_RECORD_BYTES,
+    RECORD_LIMIT_FIX,
+    duplicate_reason,
+    first_repeated,
+    may_repeat_keys,
+    oversize_reason,
+    repeated_keys,
+)
 from schemas.errors import ChainwatchError
-from schemas.events import AnyEvent
+from schemas.events import AnyEvent, event_to_json
 from streams.settings import ReceiverSettings
 
 log = logging.getLogger("chainwatch.receiver")
@@ -119,9 +128,15 @@ def decode_body(body: bytes, content_type: str, encoding: str, signal: Signal, m
             raise BadRequest(f"body is not a protobuf {signal.request.__name__}: {exc}") from None
         return json_format.MessageToDict(message)
     try:
-        return orjson.loads(body)
+        document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"body is not JSON: {exc}") from None
+    if may_repeat_keys(body, document):  # readers disagree on which value of a repeated key counts
+        slow = repeated_keys(body)
+        key = slow if isinstance(slow, str) else first_repeated(slow[0]) if slow else None
+        if key is not None:
+            raise BadRequest(slow if isinstance(slow, str) else duplicate_reason(key))
+    return document
 
 
 def _gunzip(body: bytes, limit: int) -> bytes:
@@ -166,7 +181,14 @@ def encode_response(signal: Signal, rejected: int, message: str, content_type: s
 class Receiver:
     """The aiohttp application; one instance per ``chainwatch receive``."""
 
-    def __init__(self, sink: Sink, settings: ReceiverSettings, *, insecure_local: bool = False) -> None:
+    def __init__(
+        self,
+        sink: Sink,
+        settings: ReceiverSettings,
+        *,
+        insecure_local: bool = False,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    ) -> None:
         token = settings.token.get_secret_value() if settings.token else ""
         if not token and not insecure_local:
             raise ChainwatchError(
@@ -176,6 +198,7 @@ class Receiver:
             )
         self.sink = sink
         self.settings = settings
+        self.max_record_bytes = max_record_bytes
         self.token = token
         self.counters = Counters()
         self._lock = asyncio.Lock()  # one delivery at a time: DuckDB has one writer, Kafka keeps order
@@ -222,9 +245,16 @@ class Receiver:
         if request.content_length is not None and request.content_length > self.settings.max_body_bytes:
             return self._too_large(f"body of {request.content_length} bytes", answer_type)
         try:
-            body = await request.read()
+            body = await asyncio.wait_for(request.read(), self.settings.body_timeout_seconds)
         except web.HTTPRequestEntityTooLarge:
             return self._too_large("body", answer_type)
+        except TimeoutError:
+            return _error(
+                408,
+                f"body not received within {self.settings.body_timeout_seconds:g} s "
+                "(CHAINWATCH_RECEIVER__BODY_TIMEOUT_SECONDS)",
+                content_type=answer_type,
+            )
         encoding = request.headers.get("Content-Encoding", "").strip().lower()
         try:
             document = decode_body(body, content_type, encoding, signal, self.settings.max_decoded_bytes)
@@ -241,8 +271,7 @@ class Receiver:
             return await self._bad_request(f"{shape} must be a list", body, content_type)
         # A request with neither list is an empty export (unknown fields are ignored, as the spec asks).
         parsed: list[Parsed] = list(parse_request(document, f"receiver{signal.path}", None)) if shape else []
-        events = [p for p in parsed if not isinstance(p, DeadLetter)]
-        letters = [p for p in parsed if isinstance(p, DeadLetter)]
+        events, letters = self._within_record_limit(parsed)
         try:
             letters += await self._deliver(events, letters)
         except SinkUnavailable as exc:
@@ -275,6 +304,29 @@ class Receiver:
             except TimeoutError:
                 raise SinkUnavailable(f"no answer within {timeout:g} s") from None
 
+    def _within_record_limit(self, parsed: list[Parsed]) -> tuple[list[AnyEvent], list[DeadLetter]]:
+        """Events over CHAINWATCH_MAX_RECORD_BYTES (serialised) are dead letters, as in run and the worker."""
+        events: list[AnyEvent] = []
+        letters: list[DeadLetter] = []
+        for item in parsed:
+            if isinstance(item, DeadLetter):
+                letters.append(item)
+                continue
+            size = len(event_to_json(item))
+            if size > self.max_record_bytes:
+                letters.append(
+                    DeadLetter(
+                        item.source,
+                        None,
+                        "receive",
+                        f"{oversize_reason(size, self.max_record_bytes)}; fix: {RECORD_LIMIT_FIX}",
+                        f"(event {item.event_id} of session {item.session_id}, {size} bytes, not kept)",
+                    )
+                )
+            else:
+                events.append(item)
+        return events, letters
+
     def _too_large(self, what: str, answer_type: str) -> web.Response:
         self.counters.too_large += 1
         return _error(
@@ -287,7 +339,9 @@ class Receiver:
         self.counters.bad_requests += 1
         self.counters.reasons = [*self.counters.reasons[-9:], reason]
         log.warning("400: %s", reason)
-        raw = body[:4096].hex() if content_type == PROTOBUF else body[:65536].decode("utf-8", "replace")
+        # Not hex: protobuf keeps strings as UTF-8 runs, and the dead letter's redaction must see them
+        # (a token inside an undecodable body was stored whole as hex). Other bytes become \xNN escapes.
+        raw = body[:65536].decode("utf-8", "backslashreplace")
         letter = DeadLetter("receiver", None, "receive", f"undecodable {content_type} body: {reason}", raw)
         with contextlib.suppress(SinkUnavailable):  # the 400 stands: resending the body cannot fix it
             await self._deliver([], [letter])
@@ -309,7 +363,14 @@ def _error(
 async def start(receiver: Receiver, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Serve ``receiver`` on host:port (0 picks a free port); returns the runner and the bound port."""
     # auto_decompress off: the body is inflated here, with the decoded-size cap (a gzip bomb is a 413)
-    runner = web.AppRunner(receiver.app, access_log=None, auto_decompress=False)
+    # keepalive_timeout: aiohttp closes a connection that has not delivered a complete request header this
+    # long after it opened or after its previous response (slow-header and idle clients alike)
+    runner = web.AppRunner(
+        receiver.app,
+        access_log=None,
+        auto_decompress=False,
+        keepalive_timeout=receiver.settings.header_timeout_seconds,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

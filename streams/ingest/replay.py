@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from detectors.engine import Engine, Output, Runner
 from schemas.adapters import detect_format, parse_bytes, read_input
 from schemas.adapters.base import DeadLetter
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.alerts import Alert
 from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
@@ -92,7 +93,7 @@ class ReplayReport:
 
 
 def load_inputs(
-    paths: Sequence[str], fmt: str | None
+    paths: Sequence[str], fmt: str | None, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 ) -> tuple[list[AnyEvent], list[DeadLetter], list[InputStats]]:
     events: list[AnyEvent] = []
     letters: list[DeadLetter] = []
@@ -106,7 +107,7 @@ def load_inputs(
         name = fmt or detect_format(data, origin)
         stat = InputStats(origin=origin, format=name)
         sessions: set[str] = set()
-        for item in parse_bytes(data, origin, name):
+        for item in parse_bytes(data, origin, name, max_record_bytes=max_record_bytes):
             if isinstance(item, DeadLetter):
                 letters.append(item)
                 stat.dead_letters += 1
@@ -146,8 +147,9 @@ def replay(
     fmt: str | None = None,
     progress: Progress | None = None,
     pipeline: AlertPipeline | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> ReplayReport:
-    events, letters, stats = load_inputs(paths, fmt)
+    events, letters, stats = load_inputs(paths, fmt, max_record_bytes)
     events.sort(key=lambda e: e.event_time)  # stable: ties keep input order
     events = engine.enrich(events)  # stored with what each call can do (the `capabilities` column)
     if db_path is None:

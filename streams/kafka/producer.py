@@ -34,6 +34,7 @@ from typing import Any
 
 from schemas.adapters import check_input, detect_format, parse_bytes, read_input
 from schemas.adapters.base import DeadLetter
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
 from streams.kafka.bootstrap import unreachable
@@ -203,7 +204,10 @@ class ProduceReport:
 
 
 def iter_inputs(
-    paths: Sequence[str], fmt: str | None, report: ProduceReport
+    paths: Sequence[str],
+    fmt: str | None,
+    report: ProduceReport,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> Iterator[AnyEvent | DeadLetter]:
     """Events and dead letters of every input; an unreadable or unknown input is noted in the report."""
     for path in paths:
@@ -213,7 +217,7 @@ def iter_inputs(
         try:
             data = read_input(path)
             entry.format = fmt or detect_format(data, origin)
-            parsed = parse_bytes(data, origin, entry.format)
+            parsed = parse_bytes(data, origin, entry.format, max_record_bytes=max_record_bytes)
         except (ChainwatchError, OSError) as exc:
             entry.error = str(exc)
             continue
@@ -367,7 +371,7 @@ def produce_files(
     sink = EventProducer(settings, bootstrap)
     try:
         produce(
-            iter_inputs(paths, fmt, report),
+            iter_inputs(paths, fmt, report, settings.max_record_bytes),
             sink,
             max_events=max_events or settings.worker.batch_max_events,
             report=report,

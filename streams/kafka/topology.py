@@ -534,7 +534,7 @@ class Topology:
                 )
             ]
         else:
-            parsed = decode_events(value, origin, fmt)
+            parsed = decode_events(value, origin, fmt, self.settings.max_record_bytes)
         letters: list[DeadLetter] = []
         events: list[AnyEvent] = []
         now = None

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from schemas.adapters import ADAPTERS, parse_bytes
 from schemas.adapters.base import DeadLetter, Parsed
+from schemas.adapters.records import DEFAULT_MAX_RECORD_BYTES
 from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent, event_to_json, trusted_event_from_json
 
@@ -27,8 +28,11 @@ def encode_events(events: Sequence[AnyEvent]) -> bytes:
     return b"\n".join(event_to_json(e) for e in events)
 
 
-def decode_events(value: bytes | None, origin: str, fmt: str | None = None) -> list[Parsed]:
-    """Events and dead letters of one message; never raises on bad input."""
+def decode_events(
+    value: bytes | None, origin: str, fmt: str | None = None, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> list[Parsed]:
+    """Events and dead letters of one message; never raises on bad input. A record over
+    ``max_record_bytes`` or with a repeated JSON key is a dead letter, the rest of the message goes on."""
     if value is None or not value.strip():
         return [DeadLetter(origin, None, "parse", "empty message value; send one event or a batch", "")]
     if len(value) > MAX_MESSAGE_BYTES:
@@ -44,7 +48,7 @@ def decode_events(value: bytes | None, origin: str, fmt: str | None = None) -> l
         ]
     name = fmt if fmt in ADAPTERS else "native"
     try:
-        return list(parse_bytes(value, origin, name))
+        return list(parse_bytes(value, origin, name, max_record_bytes=max_record_bytes))
     except (ChainwatchError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         return [
             DeadLetter(

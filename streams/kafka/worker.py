@@ -127,15 +127,16 @@ def prepare_topics(settings: Settings, scopes: Iterable[str], timeout: float = 6
 def run_worker(settings: Settings) -> NoReturn:
     """Run a worker until it is stopped; exits the process (faust's worker owns the event loop).
 
-    Exit status 2 when the topics cannot be prepared (broker unreachable, partition counts that disagree).
+    Exit status 2 when a rule file is broken or the topics cannot be prepared (broker unreachable, partition
+    counts that disagree).
     """
     level = settings.worker.log_level.upper()
     logging.basicConfig(level=level, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s")
     logging.getLogger("chainwatch").setLevel(level)
     logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(level)))  # the admin client
     settings.worker.data_dir.mkdir(parents=True, exist_ok=True)
-    topology = build_topology(settings)
     try:
+        topology = build_topology(settings)  # a broken rule file is a RuleError: one line, exit 2
         prepare_topics(settings, topology.scopes)
     except (ChainwatchError, KafkaError) as exc:
         log.critical("chainwatch worker cannot start: %s", exc)

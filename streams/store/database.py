@@ -192,9 +192,15 @@ class Store:
             self._upsert("events", kept["events"])
             self._upsert("credentials", kept["credentials"])
             self._upsert_chains(chains)
-            self._upsert("findings", [finding_row(f) for f in batch.findings])
-            self._upsert("alerts", [alert_row(a, batch.suppressions.get(a.alert_id)) for a in batch.alerts])
-            self._upsert("dead_letters", [dead_letter_row(d) for d in batch.dead_letters])
+            derived = {
+                "findings": [finding_row(f) for f in batch.findings],
+                "alerts": [alert_row(a, batch.suppressions.get(a.alert_id)) for a in batch.alerts],
+                "dead_letters": [dead_letter_row(d) for d in batch.dead_letters],
+            }
+            for table, rows in derived.items():
+                unique = list({row[PRIMARY_KEYS[table]]: row for row in rows}.values())  # last one wins
+                self._integrity.seal(table, unique, self._schemas[table].names)  # row_hash, table sums
+                self._upsert(table, unique)
             self._integrity.finish(time.monotonic())
             self.con.execute("COMMIT")
         except BaseException:

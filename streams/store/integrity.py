@@ -51,20 +51,28 @@ CHAINED_EVENT_TABLES = ("events", "credentials")  # both hold a session's events
 CHAINED_TABLES = (*CHAINED_EVENT_TABLES, "chains")
 ID_COLUMNS = {"events": "event_id", "credentials": "event_id", "chains": "session_id"}
 HASH_VERSION = "cw-integrity-v2"  # v2: length-prefixed parts, NULL columns left out
+ANCHOR_ENV = "CHAINWATCH_INTEGRITY_ANCHOR"  # an append-only file away from the database (docs/security.md)
+# Tables whose rows are derived results rather than a session's events: no order to chain, so each row
+# carries a hash of its content and the table a running sum of those hashes (a multiset digest): a row
+# edited, added or removed changes one or the other, and the anchors cover the sums.
+SEALED_TABLES = {"findings": "finding_id", "alerts": "alert_id", "dead_letters": "dead_letter_id"}
+_DIGEST_MODULUS = 1 << 256
 
-DDL = [
-    f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}"
-    for table in CHAINED_TABLES
-    for column, kind in (("integrity_seq", "BIGINT"), ("prev_hash", "VARCHAR"), ("row_hash", "VARCHAR"))
-] + [
-    """CREATE TABLE IF NOT EXISTS integrity_heads (
+DDL = (
+    [
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}"
+        for table in CHAINED_TABLES
+        for column, kind in (("integrity_seq", "BIGINT"), ("prev_hash", "VARCHAR"), ("row_hash", "VARCHAR"))
+    ]
+    + [
+        """CREATE TABLE IF NOT EXISTS integrity_heads (
             session_id  VARCHAR PRIMARY KEY,
             event_seq   BIGINT NOT NULL,      -- sequence number of the session's last stored event (0: none)
             event_hash  VARCHAR NOT NULL,     -- its row_hash (the genesis value when there is none)
             chain_hash  VARCHAR,              -- row_hash of the session's chains row, if any
             head_hash   VARCHAR NOT NULL      -- hash over the three above and the session id
         )""",
-    """CREATE TABLE IF NOT EXISTS integrity_runs (
+        """CREATE TABLE IF NOT EXISTS integrity_runs (
             run_seq       BIGINT PRIMARY KEY, -- 1, 2, ... in the order the anchors were written
             run_id        VARCHAR NOT NULL,   -- one writer's open..close; several anchors per long run
             anchored_at   TIMESTAMPTZ NOT NULL,
@@ -75,7 +83,15 @@ DDL = [
             run_hash      VARCHAR NOT NULL,
             unanchored_before BOOLEAN NOT NULL -- the heads this writer found differed from the last anchor
         )""",
-]
+        """CREATE TABLE IF NOT EXISTS integrity_tables (
+            table_name  VARCHAR PRIMARY KEY,  -- one of SEALED_TABLES
+            row_count   BIGINT NOT NULL,
+            digest      VARCHAR NOT NULL,     -- sum of the rows' row_hash values mod 2^256, as hex
+            table_hash  VARCHAR NOT NULL      -- hash over the three above
+        )""",
+    ]
+    + [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS row_hash VARCHAR" for table in SEALED_TABLES]
+)
 
 
 class IntegrityKeyError(ChainwatchError, ValueError):
@@ -117,6 +133,12 @@ class Hasher:
 
     def head_hash(self, session_id: str, event_seq: int, event_hash: str, chain_hash: str | None) -> str:
         return self.digest("head", session_id, str(event_seq), event_hash, chain_hash or "-")
+
+    def sealed_row_hash(self, table: str, canonical: bytes) -> str:
+        return self.digest("sealed", table, canonical)
+
+    def table_hash(self, table: str, row_count: int, digest: str) -> str:
+        return self.digest("table", table, str(row_count), digest)
 
     def run_hash(self, record: Mapping[str, Any]) -> str:
         hashed = (f for f in RUN_FIELDS if f != "run_hash")  # the hash covers every other field
@@ -215,6 +237,8 @@ class IntegrityWriter:
     # Whether the heads found on opening differ from the last anchor (a crashed writer, or changes made
     # between runs): recorded in this writer's first anchor, so a later anchor cannot silently bless them.
     unanchored_before: bool = False
+    _sealed: dict[str, tuple[int, int]] = field(default_factory=dict)  # table -> (rows, digest sum)
+    _sealed_touched: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         last = self.con.execute(
@@ -229,6 +253,68 @@ class IntegrityWriter:
             )
         now = heads_digest(self.con, self.hasher)
         self.unanchored_before = (tuple(last[:2]) != now) if last else now[0] > 0
+        self._load_sealed()
+        missing = [t for t in SEALED_TABLES if t not in self._sealed]
+        if missing:  # a file from before these tables were sealed: hash what they hold, once
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                for table in missing:
+                    self._seal_existing(table)
+                self._store_sealed()
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            self._dirty = True  # the next anchor covers the new sums
+
+    def _load_sealed(self) -> None:
+        rows = self.con.execute("SELECT table_name, row_count, digest FROM integrity_tables").fetchall()
+        self._sealed = {name: (int(count), int(digest, 16)) for name, count, digest in rows}
+        self._sealed_touched = set()
+
+    def _seal_existing(self, table: str) -> None:
+        columns = _columns(self.con, table)
+        key = SEALED_TABLES[table]
+        count, total, updates = 0, 0, []
+        for row in _dict_rows(self.con, f"SELECT * FROM {table}"):
+            row_hash = self.hasher.sealed_row_hash(table, canonical(row, columns))
+            updates.append((row_hash, row[key]))
+            count, total = count + 1, total + int(row_hash, 16)
+        if updates:
+            self.con.executemany(f"UPDATE {table} SET row_hash = ? WHERE {key} = ?", updates)
+        self._sealed[table] = (count, total % _DIGEST_MODULUS)
+        self._sealed_touched.add(table)
+
+    def seal(self, table: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+        """Hash the rows about to be upserted into a sealed table (one per id) and update its digest: the
+        rows they replace leave the sum, the new ones enter it. Inside the Store's write transaction."""
+        if not rows:
+            return
+        key = SEALED_TABLES[table]
+        count, total = self._sealed.get(table, (0, 0))
+        replaced = self.con.execute(
+            f"SELECT row_hash FROM {table} WHERE {key} IN (SELECT unnest(?::VARCHAR[]))",
+            [[r[key] for r in rows]],
+        ).fetchall()
+        for (old_hash,) in replaced:
+            count -= 1
+            total -= _hash_number(old_hash)
+        for row in rows:
+            row["row_hash"] = self.hasher.sealed_row_hash(table, canonical(row, columns))
+            count += 1
+            total += int(row["row_hash"], 16)
+        self._sealed[table] = (count, total % _DIGEST_MODULUS)
+        self._sealed_touched.add(table)
+
+    def _store_sealed(self) -> None:
+        for table in sorted(self._sealed_touched):
+            count, total = self._sealed[table]
+            digest = f"{total:064x}"
+            self.con.execute(
+                "INSERT OR REPLACE INTO integrity_tables VALUES (?, ?, ?, ?)",
+                [table, count, digest, self.hasher.table_hash(table, count, digest)],
+            )
+        self._sealed_touched = set()
 
     @staticmethod
     def install(con: duckdb.DuckDBPyConnection) -> None:
@@ -306,6 +392,9 @@ class IntegrityWriter:
 
     def finish(self, now: float) -> None:
         """After the upserts, in the same transaction: store the new heads, anchor a run when due."""
+        if self._sealed_touched:
+            self._store_sealed()
+            self._dirty = True
         heads, self._touched = self._touched, {}
         if heads:
             stored_chains = dict(
@@ -378,14 +467,21 @@ class IntegrityWriter:
         """The transaction that wrote anchors committed: append them to the manifest file."""
         if not self._pending_manifest:
             return
+        lines = b"".join(orjson.dumps(record) + b"\n" for record in self._pending_manifest)
         with open(manifest_path(self.db_path), "ab") as handle:
-            for record in self._pending_manifest:
-                handle.write(orjson.dumps(record) + b"\n")
+            handle.write(lines)
+        anchor = anchor_path_from_env()
+        if anchor is not None:  # the copy an intruder on the database host cannot rewrite (docs/security.md)
+            with open(anchor, "ab") as handle:
+                handle.write(lines)
+                handle.flush()
+                os.fsync(handle.fileno())
         self._pending_manifest.clear()
 
     def rolled_back(self) -> None:
         self._pending_manifest.clear()
         self._touched = {}
+        self._load_sealed()  # the sums in memory included the rolled-back rows
 
     def close(self) -> None:
         """Anchor what was written since the last anchor (its own small transaction)."""
@@ -419,6 +515,20 @@ def manifest_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + MANIFEST_SUFFIX)
 
 
+def anchor_path_from_env(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The external anchor file (``CHAINWATCH_INTEGRITY_ANCHOR``): every run record is appended there too."""
+    value = (os.environ if environ is None else environ).get(ANCHOR_ENV)
+    return Path(value) if value else None
+
+
+def _hash_number(value: Any) -> int:
+    """A stored row_hash as a number for the digest sum; a missing or mangled one counts as 0."""
+    try:
+        return int(str(value), 16) if value is not None else 0
+    except ValueError:
+        return 0
+
+
 def heads_digest(con: duckdb.DuckDBPyConnection, hasher: Hasher) -> tuple[int, str]:
     """(number of sessions, one hash over every session's head_hash in session_id order)."""
     total = hashlib.sha256()
@@ -428,6 +538,16 @@ def heads_digest(con: duckdb.DuckDBPyConnection, hasher: Hasher) -> tuple[int, s
         for session_id, head_hash in chunk:
             total.update(orjson.dumps([session_id, head_hash]) + b"\n")  # unambiguous for any session id
             count += 1
+    # The sealed tables' sums too (absent in files from before they were sealed: their digest is unchanged).
+    sealed = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'integrity_tables'"
+    ).fetchone()
+    if not sealed or not sealed[0]:
+        return count, hasher.digest("heads", str(count), total.hexdigest())
+    for name, table_hash in con.execute(
+        "SELECT table_name, table_hash FROM integrity_tables ORDER BY table_name"
+    ).fetchall():
+        total.update(orjson.dumps(["table", name, table_hash]) + b"\n")
     return count, hasher.digest("heads", str(count), total.hexdigest())
 
 
@@ -565,8 +685,12 @@ class _SessionCheck:
         return None
 
 
-def verify_db(db_path: Path, key: bytes | None = None, manifest: Path | None = None) -> Report:
-    """Check every chained row, session head and run anchor of a chainwatch database (opened read-only)."""
+def verify_db(
+    db_path: Path, key: bytes | None = None, manifest: Path | None = None, anchor: Path | None = None
+) -> Report:
+    """Check every chained row, session head, sealed table and run anchor of a chainwatch database (opened
+    read-only); ``anchor``: the external append-only copy of the run records, which a wiped or rolled-back
+    database cannot match."""
     report = Report()
     hasher = Hasher(key)
     con = open_read_only(db_path)
@@ -589,25 +713,25 @@ def verify_db(db_path: Path, key: bytes | None = None, manifest: Path | None = N
                     "the table or its integrity columns are gone: its rows cannot be checked",
                 )
             return report
+        _check_null_keys(con, report)
         heads = {
             r[0]: r[1:]
             for r in con.execute(
-                "SELECT session_id, event_seq, event_hash, chain_hash, head_hash FROM integrity_heads"
+                "SELECT session_id, event_seq, event_hash, chain_hash, head_hash FROM integrity_heads "
+                "WHERE session_id IS NOT NULL"
             ).fetchall()
         }
-        chains = {r["session_id"]: r for r in _dict_rows(con, "SELECT * FROM chains")}
+        chains = _chain_rows(con, heads, report)
         check = _SessionCheck(report, hasher, columns)
         seen: set[str] = set()
         # One ordered pass over each event table, merged by session: bounded memory, linear time.
+        session_check = _GuardedSessionCheck(report, hasher, columns, check, heads)
         for session_id, rows in _sessions(con):
             report.rows += len(rows)
-            hashes = check.run(session_id, rows)
-            _check_chain_row(report, hasher, columns, session_id, chains.get(session_id), hashes)
-            _check_head(report, hasher, session_id, heads.get(session_id), rows, chains.get(session_id))
+            session_check(session_id, rows, chains.get(session_id))
             seen.add(session_id)
         for session_id in sorted(set(chains) - seen):  # a chain row whose session has no stored event
-            _check_chain_row(report, hasher, columns, session_id, chains[session_id], {})
-            _check_head(report, hasher, session_id, heads.get(session_id), [], chains[session_id])
+            session_check(session_id, [], chains[session_id])
             seen.add(session_id)
         for session_id in sorted(set(heads) - seen):
             event_seq = heads[session_id][0]
@@ -615,17 +739,138 @@ def verify_db(db_path: Path, key: bytes | None = None, manifest: Path | None = N
                 "deleted", f"session={session_id!r}", f"all {event_seq} stored row(s) of the session are gone"
             )
         report.sessions = len(seen)
-        _check_runs(con, hasher, report, manifest or manifest_path(db_path))
+        try:  # hand-edited run or digest records (a text where a number belongs): a finding, not a crash
+            _check_sealed_tables(con, hasher, report, tables)
+            _check_runs(con, hasher, report, manifest or manifest_path(db_path), anchor)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            report.add(
+                "modified", "integrity_runs", f"integrity records cannot be read ({type(exc).__name__})"
+            )
     finally:
         con.close()
     return report
 
 
+@dataclass
+class _GuardedSessionCheck:
+    """One session's rows, chain row and head. Verify never crashes on what it reads: a value of the wrong
+    type in a hand-edited row (text where a position belongs, NULL in a NOT NULL column of a recreated
+    table) is itself a finding."""
+
+    report: Report
+    hasher: Hasher
+    columns: Mapping[str, Sequence[str]]
+    check: _SessionCheck
+    heads: Mapping[str, tuple[Any, ...]]
+
+    def __call__(
+        self, session_id: str, rows: list[tuple[str, dict[str, Any]]], chain: dict[str, Any] | None
+    ) -> None:
+        try:
+            hashes = self.check.run(session_id, rows) if rows else {}
+            _check_chain_row(self.report, self.hasher, self.columns, session_id, chain, hashes)
+            _check_head(self.report, self.hasher, session_id, self.heads.get(session_id), rows, chain)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            self.report.add(
+                "modified",
+                f"session={session_id!r}",
+                f"integrity values cannot be read ({type(exc).__name__})",
+            )
+
+
+def _check_null_keys(con: duckdb.DuckDBPyConnection, report: Report) -> None:
+    """Rows whose session (or id) is NULL belong to no chain: chainwatch never writes them."""
+    for table in CHAINED_TABLES:
+        id_column = ID_COLUMNS[table]
+        (count,) = con.execute(
+            f"SELECT count(*) FROM {table} WHERE session_id IS NULL OR {id_column} IS NULL"
+        ).fetchone() or (0,)
+        if count:
+            report.add(
+                "inserted",
+                table,
+                f"{count} row(s) with a NULL session_id or {id_column} (not written by chainwatch)",
+            )
+
+
+def _chain_rows(
+    con: duckdb.DuckDBPyConnection, heads: Mapping[str, tuple[Any, ...]], report: Report
+) -> dict[str, dict[str, Any]]:
+    """One chain row per session. A second row for a session (possible once the key constraint is dropped)
+    is reported; the row kept for the checks is the one the session's head names, else the first."""
+    by_session: dict[str, list[dict[str, Any]]] = {}
+    for row in _dict_rows(con, "SELECT * FROM chains WHERE session_id IS NOT NULL"):
+        by_session.setdefault(row["session_id"], []).append(row)
+    chosen: dict[str, dict[str, Any]] = {}
+    for session_id, rows in by_session.items():
+        head = heads.get(session_id)
+        named = head[2] if head else None
+        keep = next((r for r in rows if named is not None and r.get("row_hash") == named), rows[0])
+        chosen[session_id] = keep
+        for extra in rows:
+            if extra is not keep:
+                report.rows += 1
+                report.add(
+                    "inserted",
+                    _row_where("chains", extra),
+                    "a second chain row for the session (forged summary)",
+                )
+    return chosen
+
+
+def _check_sealed_tables(
+    con: duckdb.DuckDBPyConnection, hasher: Hasher, report: Report, tables: set[str]
+) -> None:
+    """Every row of findings, alerts and dead_letters against its hash, and each table against its sum."""
+    if "integrity_tables" not in tables:
+        return
+    sums = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT table_name, row_count, digest, table_hash FROM integrity_tables"
+        ).fetchall()
+    }
+    for table, id_column in SEALED_TABLES.items():
+        if table not in sums:
+            continue  # no writer since these tables were sealed: nothing to compare with
+        row_count, digest, table_hash = sums[table]
+        where = f"integrity_tables table={table!r}"
+        if hasher.table_hash(table, int(row_count), str(digest)) != table_hash:
+            report.add("modified", where, "the table's digest record does not match its hash")
+            continue
+        columns = _columns(con, table)
+        if "row_hash" not in columns:
+            report.add(
+                "deleted", table, "the table or its row_hash column is gone: its rows cannot be checked"
+            )
+            continue
+        count, total = 0, 0
+        for row in _dict_rows(con, f"SELECT * FROM {table}"):
+            report.rows += 1
+            row_where = f"{table} {id_column}={row.get(id_column)!r}"
+            stored = row.get("row_hash")
+            if stored is None:
+                report.add("inserted", row_where, "row has no integrity hash (not written by chainwatch)")
+                continue
+            if hasher.sealed_row_hash(table, canonical(row, columns)) != stored:
+                report.add("modified", row_where, "content does not match its hash")
+            count, total = count + 1, total + _hash_number(stored)
+        if count != int(row_count):
+            kind = "deleted" if count < int(row_count) else "inserted"
+            report.add(kind, table, f"{count} row(s) stored, {row_count} written by chainwatch")
+        elif f"{total % _DIGEST_MODULUS:064x}" != digest:
+            report.add("modified", table, "the rows are not the ones chainwatch wrote (rows replaced)")
+
+
 def _sessions(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, list[tuple[str, dict[str, Any]]]]]:
-    """(session id, its rows of every event table), sessions in id order."""
+    """(session id, its rows of every event table), sessions in id order; rows without a session are
+    reported by _check_null_keys."""
 
     def tagged(table: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        cursor = con.cursor().execute(f"SELECT * FROM {table} ORDER BY session_id, integrity_seq NULLS LAST")
+        cursor = con.cursor().execute(
+            f"SELECT * FROM {table} WHERE session_id IS NOT NULL "
+            "ORDER BY session_id, integrity_seq NULLS LAST"
+        )
         names = [d[0] for d in cursor.description]
         while chunk := cursor.fetchmany(20_000):
             for values in chunk:
@@ -712,7 +957,9 @@ def _check_head(
         report.add("modified", f"chains session={session_id!r}", "chain summary is not the one last written")
 
 
-def _check_runs(con: duckdb.DuckDBPyConnection, hasher: Hasher, report: Report, manifest: Path) -> None:
+def _check_runs(
+    con: duckdb.DuckDBPyConnection, hasher: Hasher, report: Report, manifest: Path, anchor: Path | None = None
+) -> None:
     runs = [
         dict(zip(RUN_FIELDS, r, strict=True))
         for r in con.execute(
@@ -753,6 +1000,15 @@ def _check_runs(con: duckdb.DuckDBPyConnection, hasher: Hasher, report: Report, 
             "no anchor run for the stored sessions (never closed cleanly, or deleted)",
         )
     _check_manifest_file(report, runs, manifest)
+    if anchor is not None:
+        if not anchor.exists():
+            report.add(
+                "anchor", str(anchor), "the anchor file is missing: it must exist once a writer has run"
+            )
+        elif not anchor.read_bytes().strip():
+            report.add("anchor", str(anchor), "the anchor file is empty: no writer has recorded a run in it")
+        elif anchor.resolve() != manifest.resolve():
+            _check_manifest_file(report, runs, anchor)
 
 
 def _check_manifest_file(report: Report, runs: list[dict[str, Any]], manifest: Path) -> None:

@@ -1,9 +1,12 @@
 """The triage page's HTTP server (aiohttp): static files, a small JSON API, verdicts.
 
 Security: every /api/ request except /api/info needs ``Authorization: Bearer <token>`` (constant-time
-compare) unless the server was started with ``--insecure-local``; the Host header must name the bound
-address (no DNS rebinding); a POST must be JSON and, when the browser says where it comes from
-(``Origin``), come from this page (no cross-site verdicts); request bodies are capped at 16 KiB;
+compare) unless the server was started with ``--insecure-local``; with ``CHAINWATCH_UI_ANALYSTS_FILE`` each
+analyst has a token of their own and a verdict is recorded under the name the token belongs to
+(``streams/alerts/ui/analysts.py``); the Host header must name the bound address (no DNS rebinding); a POST
+must be JSON and, when the browser says where it comes from (``Origin``), come from this page — host and
+port (no cross-site verdicts, not even from another port of the same host); request bodies are capped at
+16 KiB; a connection that sends no complete request header within 15 s is closed;
 responses forbid framing and inline scripts; alert data is redacted again before it is served. The
 database connections only ever run SELECTs and ``INSERT INTO verdicts``.
 
@@ -33,6 +36,7 @@ from rich.console import Console
 
 from schemas.redaction import redact_text
 from streams.alerts.delivery.formats import document
+from streams.alerts.ui.analysts import ANALYSTS_FILE_ENV, AnalystTokens
 from streams.alerts.view import AlertNotFound, list_alerts, load_view
 from streams.store.access import DatabaseUnavailable, connect
 from streams.store.database import Store
@@ -55,6 +59,8 @@ STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
 DB_KEY: web.AppKey[Path] = web.AppKey("db", Path)  # the database file, opened per request
 LOCK_WAIT_SECONDS = 3.0  # a `chainwatch alerts` or a verdict holds the file for milliseconds
 TOKEN_KEY: web.AppKey[str | None] = web.AppKey("token", str)
+ANALYSTS_KEY: web.AppKey[AnalystTokens | None] = web.AppKey("analysts", AnalystTokens)
+HEADER_TIMEOUT_SECONDS = 15.0
 # Host header values accepted; filled once the port is known (empty set: any host, for 0.0.0.0)
 HOSTS_KEY: web.AppKey[set[str]] = web.AppKey("hosts", set)
 NAME_KEY: web.AppKey[str] = web.AppKey("db_name", str)
@@ -110,17 +116,21 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         # 127.0.0.1 without the browser asking first; with --insecure-local nothing else would stop it
         # from recording a verdict. JSON bodies need a CORS preflight, which this server never grants.
         origin = request.headers.get("Origin")
-        # host names only: behind a TLS proxy the page's origin is https://name while this server sees
-        # http and possibly another port; another site (or "null") always has another name
-        if origin is not None and urlsplit(origin).hostname != request.url.host:
+        if origin is not None and not same_origin(origin, request.host):
             return _error(403, f"cross-origin request from {origin!r} refused")
         if request.content_type != "application/json":
             return _error(415, "send the body as Content-Type: application/json")
-    token = request.app[TOKEN_KEY]
-    if token is not None and request.path.startswith("/api/") and request.path != "/api/info":
+    if request.path.startswith("/api/") and request.path != "/api/info":
         given = request.headers.get("Authorization", "")
         scheme, _, value = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+        value = value.strip() if scheme.lower() == "bearer" else ""
+        analysts, token = request.app[ANALYSTS_KEY], request.app[TOKEN_KEY]
+        if analysts is not None:
+            analyst = analysts.who(value) if value else None
+            if analyst is None:
+                return _error(401, "missing, wrong or revoked analyst token")
+            request[ANALYST] = analyst
+        elif token is not None and not hmac.compare_digest(value.encode(), token.encode()):
             return _error(401, "missing or wrong bearer token")
     try:
         return await handler(request)
@@ -128,6 +138,24 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         return _error(413, f"request body over {MAX_BODY_BYTES} bytes")
     except web.HTTPException as exc:
         return exc
+
+
+# The analyst the request's token belongs to (per-analyst tokens only).
+ANALYST: web.RequestKey[str] = web.RequestKey("analyst", str)
+
+
+def same_origin(origin: str, host: str) -> bool:
+    """The page's Origin names the host *and port* the request was sent to. A Host without a port is the
+    default port of the Origin's scheme, so a TLS proxy in front (https://name, Host: name) still matches;
+    another site, "null" or another port of the same host does not."""
+    parts = urlsplit(origin)
+    try:
+        origin_port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        target = urlsplit(f"//{host}")
+        host_port = target.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # a port that is not a number
+        return False
+    return parts.hostname is not None and parts.hostname == target.hostname and origin_port == host_port
 
 
 async def index(request: web.Request) -> web.Response:
@@ -224,6 +252,10 @@ async def verdict(request: web.Request) -> web.Response:
         return _error(400, f"note must be text of at most {MAX_NOTE_CHARS} characters")
     if analyst is not None and (not isinstance(analyst, str) or len(analyst) > 200):
         return _error(400, "analyst must be a name of at most 200 characters")
+    if ANALYST in request:  # per-analyst tokens: the token says who, not the page
+        if analyst is not None and analyst != request[ANALYST]:
+            return _error(403, f"this token belongs to {request[ANALYST]!r}; a verdict is recorded under it")
+        analyst = request[ANALYST]
 
     def record(con: duckdb.DuckDBPyConnection) -> Any:
         full_id = record_verdict(con, request.match_info["alert_id"], status, note, analyst)
@@ -249,10 +281,18 @@ async def verdict(request: web.Request) -> web.Response:
     )
 
 
-def create_app(db_path: Path, *, token: str | None, hosts: set[str], db_name: str) -> web.Application:
+def create_app(
+    db_path: Path,
+    *,
+    token: str | None,
+    hosts: set[str],
+    db_name: str,
+    analysts: AnalystTokens | None = None,
+) -> web.Application:
     app = web.Application(middlewares=[guard], client_max_size=MAX_BODY_BYTES)
     app[DB_KEY] = db_path
     app[TOKEN_KEY] = token
+    app[ANALYSTS_KEY] = analysts
     app[HOSTS_KEY] = hosts
     app[NAME_KEY] = db_name
     app.router.add_get("/", index)
@@ -281,24 +321,37 @@ def _bound_port(runner: web.AppRunner) -> int:
 
 def serve(db_path: Path, *, host: str, port: int, insecure_local: bool, out: Console) -> None:
     token: str | None = None
-    if not insecure_local:
+    analysts_file = os.environ.get(ANALYSTS_FILE_ENV)
+    analysts = AnalystTokens(Path(analysts_file)) if analysts_file and not insecure_local else None
+    if analysts is not None:
+        analysts.who("")  # read the file now: a malformed one stops the start, naming the line
+    elif not insecure_local:
         token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
     elif host not in ("127.0.0.1", "::1", "localhost"):
         raise SystemExit(f"--insecure-local only binds to 127.0.0.1 (asked for {host}); drop one of them")
     # applies the DDL (the verdicts table) once, then lets go of the file; only SELECT and INSERT INTO
     # verdicts follow, which are not part of the hash-chained trail: the page needs no integrity key
     Store(db_path, audit_trail=False).close()
-    asyncio.run(_serve(db_path, host, port, token, out))
+    asyncio.run(_serve(db_path, host, port, token, out, analysts))
 
 
-async def _serve(db_path: Path, host: str, port: int, token: str | None, out: Console) -> None:
+async def _serve(
+    db_path: Path,
+    host: str,
+    port: int,
+    token: str | None,
+    out: Console,
+    analysts: AnalystTokens | None = None,
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     hosts = {"<port not bound yet>"}  # matches no request until the real names are known
-    app = create_app(db_path, token=token, hosts=hosts, db_name=db_path.name)
-    runner = web.AppRunner(app, access_log=None)
+    app = create_app(db_path, token=token, hosts=hosts, db_name=db_path.name, analysts=analysts)
+    # keepalive_timeout: a connection without a complete request header this long after it opened (or after
+    # its previous response) is closed: slow or idle clients cannot hold connections open
+    runner = web.AppRunner(app, access_log=None, keepalive_timeout=HEADER_TIMEOUT_SECONDS)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     site_port = port or _bound_port(runner)
@@ -306,13 +359,22 @@ async def _serve(db_path: Path, host: str, port: int, token: str | None, out: Co
     hosts.update(_allowed_hosts(host, site_port))
     url = f"http://{'127.0.0.1' if host in ('127.0.0.1', 'localhost') else host}:{site_port}/"
     out.print(f"triage page for {db_path} at {url}", highlight=False, soft_wrap=True)
-    if token is None:
+    if analysts is not None:
+        out.print(
+            f"per-analyst tokens from {analysts.path}: each verdict is recorded under its token's analyst"
+        )
+    elif token is None:
         out.print("no access token (--insecure-local): anyone on this machine can record verdicts")
     elif os.environ.get(TOKEN_ENV):
         out.print(f"access token: the value of {TOKEN_ENV}")
     else:
         out.print(f"access token: {token}", highlight=False)
-    out.print(f"verdicts are recorded as the analyst named on the page (login: {getpass.getuser()})")
+    if analysts is None:
+        out.print(
+            "verdicts are recorded as the analyst named on the page, unverified "
+            f"(login: {getpass.getuser()}); set {ANALYSTS_FILE_ENV} to tie each verdict to an analyst's "
+            "own token"
+        )
     out.file.flush()
     await stop.wait()
     await runner.cleanup()
