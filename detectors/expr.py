@@ -140,8 +140,10 @@ class Expression:
 STATIC_FIELDS = frozenset({"kind", "tool", "action"})
 
 
-def compile_expression(text: str) -> Expression:
-    parser = _Parser(text)
+def compile_expression(text: str, roots: frozenset[str] = CONTRACT_FIELDS) -> Expression:
+    """``roots``: the names a path may start with (the event contract's fields; a caller that evaluates on
+    a view of its own, such as the sensitive-API table's ``facts``, names its extra roots)."""
+    parser = _Parser(text, roots)
     evaluate, constraints = parser.parse()
     terms = parser.term_statics[-len(parser._top_terms) :] if parser._top_terms else []
     prefilter: Compiled | None = None
@@ -152,12 +154,13 @@ def compile_expression(text: str) -> Expression:
 
 
 def read_path(obj: Any, parts: tuple[str, ...]) -> Any:
-    """Walk declared fields of contract models, keys of dicts and positions of lists; anything else
-    (a missing step, a Python attribute, a private name) yields None."""
+    """Walk declared fields of contract models, keys of mappings (dicts, and the read-only views detectors
+    build for their own conditions) and positions of lists; anything else (a missing step, a Python
+    attribute, a private name) yields None."""
     for part in parts:
         if obj is None:
             return None
-        if isinstance(obj, dict):
+        if isinstance(obj, Mapping):
             obj = obj.get(part)
         elif isinstance(obj, list | tuple):
             if not part.isdigit():
@@ -171,17 +174,17 @@ def read_path(obj: Any, parts: tuple[str, ...]) -> Any:
     return obj
 
 
-def check_path(path: str) -> str | None:
+def check_path(path: str, roots: frozenset[str] = CONTRACT_FIELDS) -> str | None:
     """Why ``path`` may not be read by a rule (None: it may): a contract field, then keys/positions."""
     parts = path.split(".")
     if len(parts) > MAX_PATH_PARTS:
         return f"field path '{path}' has more than {MAX_PATH_PARTS} parts"
     if any(not part or part.startswith("_") for part in parts):
         return f"field names cannot start with '_' ('{path}'): rules read only the event contract"
-    if parts[0] not in CONTRACT_FIELDS:
+    if parts[0] not in roots:
         return (
             f"unknown field '{parts[0]}' in '{path}'; a path starts with an event field: "
-            f"{', '.join(sorted(CONTRACT_FIELDS))}"
+            f"{', '.join(sorted(roots))}"
         )
     return None
 
@@ -256,8 +259,9 @@ BINARY: dict[str, Callable[[Any, Any], bool]] = {
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, roots: frozenset[str] = CONTRACT_FIELDS) -> None:
         self.text = text
+        self.roots = roots
         self.tokens = tokenize(text)
         self.index = 0
         self.refs: set[str] = set()
@@ -431,7 +435,7 @@ class _Parser:
                 return _constant(None), None
             if token.value in KEYWORDS:
                 raise ExpressionError(f"'{token.value}' cannot start a value", self.text, token.pos)
-            problem = check_path(token.value)
+            problem = check_path(token.value, self.roots)
             if problem:
                 raise ExpressionError(problem, self.text, token.pos)
             self.paths.append(token.value)

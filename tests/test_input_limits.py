@@ -82,7 +82,7 @@ def test_the_worker_dead_letters_a_record_over_the_cap_not_its_message() -> None
     async def scenario() -> None:
         h = Harness(Engine([]))
         good = [call("sess-1", n, "ListUsers", {}) for n in range(2)]
-        big = json.dumps(native("big", arguments={"blob": "x" * 1_100_000})).encode()  # the 1 MiB default
+        big = json.dumps(native("big", arguments={"blob": "x" * 4_300_000})).encode()  # the 4 MiB default
         value = encode_events(good[:1]) + b"\n" + big + b"\n" + encode_events(good[1:])
         async with h.topo.ingest_agent.test_context() as agent:
             counts = await put(h, agent, value, partition=0, key=b"batch")

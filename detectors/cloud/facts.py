@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -33,12 +34,24 @@ def _text(value: Any) -> str:
     return str(value).strip() if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
 
 
-class CallFacts:
-    """Lazily computed facts of one tool call (see the module docstring)."""
+class CallFacts(Mapping[str, Any]):
+    """Lazily computed facts of one tool call (see the module docstring). A read-only mapping of the
+    fact names to their values: that is all the rule language's sandboxed path reader may read."""
 
     def __init__(self, event: ToolCall) -> None:
         self.event = event
         self.args = event.arguments
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in FACT_NAMES:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(FACT_NAMES))
+
+    def __len__(self) -> int:
+        return len(FACT_NAMES)
 
     # -- who
     @cached_property
@@ -249,8 +262,9 @@ _CONTEXT_KEYS = frozenset(
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 
 
-class CallView:
-    """What a table condition reads: the event's fields, and ``facts``."""
+class CallView(Mapping[str, Any]):
+    """What a table condition reads: the event's contract fields, and ``facts`` (a read-only mapping, so
+    the rule language's sandboxed path reader can read it and nothing else)."""
 
     def __init__(self, event: ToolCall) -> None:
         self._event = event
@@ -258,6 +272,19 @@ class CallView:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._event, name)
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "facts":
+            return self.facts
+        if name in type(self._event).model_fields:
+            return getattr(self._event, name)
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("facts", *type(self._event).model_fields))
+
+    def __len__(self) -> int:
+        return 1 + len(type(self._event).model_fields)
 
 
 def render(template: str, view: CallView) -> str:
@@ -268,3 +295,11 @@ def render(template: str, view: CallView) -> str:
         return "-" if found is None else str(found)
 
     return _PLACEHOLDER.sub(value, template)
+
+
+# The facts a condition may read: the public computed properties of CallFacts.
+FACT_NAMES = frozenset(
+    name
+    for name, value in vars(CallFacts).items()
+    if isinstance(value, cached_property) and not name.startswith("_")
+)

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from detectors.expr import Expression, ExpressionError, compile_expression
+from detectors.expr import CONTRACT_FIELDS, Expression, ExpressionError, compile_expression
 from schemas.alerts import Mappings
 from schemas.types import Severity
 
@@ -89,7 +89,7 @@ def _entry(where: str, raw: Any) -> ApiCheck:
     condition = None
     if raw.get("when"):
         try:
-            condition = compile_expression(str(raw["when"]))
+            condition = compile_expression(str(raw["when"]), CONTRACT_FIELDS | {"facts"})
         except ExpressionError as exc:
             raise TableError(f"{where}.when: {exc}") from None
     return ApiCheck(

@@ -18,7 +18,10 @@ from typing import Any
 
 import orjson
 
-DEFAULT_MAX_RECORD_BYTES = 1024 * 1024  # CHAINWATCH_MAX_RECORD_BYTES; the Kafka default message size
+# CHAINWATCH_MAX_RECORD_BYTES. 4 MiB: real agent logs carry single events well over 1 MiB (an OpenHands
+# browser observation with its screenshot), and the receiver's body cap is the same; far below what would
+# strain memory (the cap exists against 50 MB records, issue 15).
+DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024
 RECORD_LIMIT_FIX = "split the record or raise CHAINWATCH_MAX_RECORD_BYTES"
 DUPLICATE_KEY_FIX = "send each key once per object"
 # A colon escaped as \u003a in the input is a plain ':' once serialised: count those too.
