@@ -128,6 +128,11 @@ class ToolCall(_Event):
     outcome: Outcome = Outcome.UNKNOWN
     decision: Decision = Decision.UNKNOWN
     approved_by: Identifier | None = Field(default=None, description="Who approved, when decision=approved.")
+    decision_reason: ShortText | None = Field(
+        default=None,
+        description="Why the gateway decided as it did, in one line (chainwatch guard: the policy rule and"
+        " the detectors that spoke), secrets redacted.",
+    )
     credential_id: Identifier | None = Field(default=None, description="The credential the call used.")
     duration_ms: float | None = Field(default=None, ge=0)
     untrusted_content: bool = Field(
@@ -153,7 +158,7 @@ class ToolCall(_Event):
         redacted: dict[str, Any] = redact_value(value)
         return redacted
 
-    @field_validator("task", "result_summary", mode="before")
+    @field_validator("task", "result_summary", "decision_reason", mode="before")
     @classmethod
     def _redact_text(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str) and not _trusted(info):
