@@ -61,6 +61,7 @@ def build(settings: Settings, options: ServeOptions) -> tuple[Guard, AlertPipeli
         dry_run=options.dry_run or guard_settings.dry_run,
         pending_seconds=guard_settings.pending_seconds,
     )
+    guard.warm_up()
     since = datetime.now(UTC) - timedelta(hours=guard_settings.restore_hours)
     if isinstance(trail, DuckDBTrail):
         restored = guard.restore(trail.store, since)
