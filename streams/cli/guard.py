@@ -61,6 +61,11 @@ def serve(
     bind = host or settings.guard.host
     if bind not in ("127.0.0.1", "::1", "localhost"):
         raise fail(f"the guard serves this machine only; --host {bind} is not a loopback address")
+    if not insecure_local and not (settings.guard.token and settings.guard.token.get_secret_value()):
+        raise fail(
+            "the guard needs a bearer token: set CHAINWATCH_GUARD__TOKEN (the hook and the MCP proxy send it "
+            "from the same variable), or start it with --insecure-local (this machine only)"
+        )
     try:
         guard, pipeline = build(settings, options)
     except (ChainwatchError, IdentityFileError) as exc:
