@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 import orjson
 
 from schemas.adapters.declarations import mcp_declaration
-from schemas.adapters.mcp import MAX_DESCRIPTION, digest
+from schemas.adapters.mcp import content_text, listed_tool
 from streams.guard.client import ClientConfig, GuardClient, Unavailable
 
 SOURCE = "mcp-proxy"
@@ -194,15 +194,7 @@ class Proxy:
         for tool in result["tools"]:
             if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
                 continue
-            annotations = tool.get("annotations") if isinstance(tool.get("annotations"), dict) else {}
-            description = str(tool.get("description") or "")
-            tools[tool["name"]] = {
-                "description": description[:MAX_DESCRIPTION],
-                "annotations": annotations,
-                "description_digest": digest(description),
-                "annotations_digest": digest(annotations),
-                "input_schema_digest": digest(tool.get("inputSchema")),
-            }
+            tools[tool["name"]] = listed_tool(tool)
             declaration = mcp_declaration(tool)
             self.declared[tool["name"]] = declaration.model_dump(mode="json", exclude_none=True)
         self.report(
@@ -241,24 +233,10 @@ def _executed(call: dict[str, Any], response: dict[str, Any], duration_ms: float
         )
     elif isinstance(result, dict):
         executed["outcome"] = "error" if result.get("isError") is True else "success"
-        text = _content_text(result)
+        text = content_text(result)
         if text:
             executed.update(result_summary=text[:4000], untrusted_content=True)
     return executed
-
-
-def _content_text(result: dict[str, Any]) -> str | None:
-    content = result.get("content")
-    parts = [
-        str(part["text"])
-        for part in (content if isinstance(content, list) else [])
-        if isinstance(part, dict) and part.get("type") == "text" and part.get("text") is not None
-    ]
-    if parts:
-        return "\n".join(parts)
-    if result.get("structuredContent") is not None:
-        return orjson.dumps(result["structuredContent"], default=str).decode()
-    return None
 
 
 def _parse(line: bytes) -> Any:
