@@ -37,11 +37,6 @@ class Verdict:
     alerts: tuple[Alert, ...] = field(default=(), repr=False)
     dry_run: bool = False
 
-    @property
-    def recorded_decision(self) -> Decision:
-        """The contract's ``decision`` of a call the guard answered with this verdict (before any report)."""
-        return Decision.DENIED if self.decision == "deny" else Decision.ALLOWED_BY_RULE
-
     def to_dict(self) -> dict[str, Any]:
         """The HTTP answer of ``POST /v1/decide``."""
         return {

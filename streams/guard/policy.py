@@ -89,7 +89,7 @@ class Spoken:
 
     finding: Finding
     decision: Answer
-    rule: str
+    rule: str  # the label of the rule that decided it; "" when the policy's default did
 
 
 @dataclass(frozen=True)
