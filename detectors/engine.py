@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+import orjson
+
 from detectors.base import (
     KEY_KINDS,
     CloseDetector,
@@ -97,6 +99,10 @@ class KeyState:
             "alerts": self.alerts,
             "suppressed": self.suppressed,
         }
+
+    def copy(self) -> KeyState:
+        """A deep copy that shares nothing with this state (detectors mutate their state in place)."""
+        return KeyState.from_dict(orjson.loads(orjson.dumps(self.to_dict())))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> KeyState:
@@ -309,6 +315,15 @@ class Engine:
         if chain and scope == "session":
             out.chains.append(self.chain_summary(state))
         return state, out
+
+    def predict(self, scope: str, key: str, state: KeyState | None, event: AnyEvent) -> Output:
+        """What the detectors would report if ``event`` happened now, without changing ``state``.
+
+        ``process_key`` runs on a copy of the key's state, which is then dropped: the guard asks this
+        before a tool call runs (streams/guard/), and feeds the call for real only once it was executed."""
+        trial = state.copy() if state is not None else None
+        _, out = self.process_key(scope, key, trial, (event,), chain=False)
+        return out
 
     def advance_key(self, scope: str, key: str, state: KeyState, now: float) -> Output:
         """Time passed with no event for this key: absence deadlines that are due complete."""

@@ -65,7 +65,7 @@ _REDACTED_SHORT_FIELDS = (
     "target",
 )
 _REDACTED_LIST_FIELDS = ("task_scope", "scopes")
-_CUT_FIELDS = ("task", "result_summary")  # cut to MAX_TEXT, then redacted
+_CUT_FIELDS = ("task", "result_summary", "decision_reason")  # cut to MAX_TEXT, then redacted
 
 
 def _redacted_input(data: dict[str, Any]) -> dict[str, Any]:
@@ -190,6 +190,11 @@ class ToolCall(_Event):
     outcome: Outcome = Outcome.UNKNOWN
     decision: Decision = Decision.UNKNOWN
     approved_by: Identifier | None = Field(default=None, description="Who approved, when decision=approved.")
+    decision_reason: ShortText | None = Field(
+        default=None,
+        description="Why the gateway decided as it did, in one line (chainwatch guard: the policy rule and"
+        " the detectors that spoke), secrets redacted.",
+    )
     credential_id: Identifier | None = Field(default=None, description="The credential the call used.")
     duration_ms: float | None = Field(default=None, ge=0)
     untrusted_content: bool = Field(

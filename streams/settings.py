@@ -263,6 +263,56 @@ class ReceiverSettings(BaseModel):
     )
 
 
+class GuardSettings(BaseModel):
+    """``chainwatch guard``: decisions before a tool call runs (docs/guard.md). The service reads the
+    ``host``/``port``/``policy_file``/``restore_hours``/``pending_seconds`` fields; the hook and the MCP proxy
+    read ``url``, ``token``, ``timeout_seconds``, ``on_unavailable``, ``spool_path`` and the call defaults."""
+
+    host: str = Field("127.0.0.1", description="Bind address of `chainwatch guard serve`; loopback only.")
+    port: int = Field(4320, ge=0, le=65535, description="Port of `chainwatch guard serve`.")
+    url: str = Field(
+        "http://127.0.0.1:4320", pattern=r"^https?://", description="Where the hook and the MCP proxy ask."
+    )
+    token: SecretStr | None = Field(
+        None,
+        description="Bearer token the service requires and its clients send (CHAINWATCH_GUARD__TOKEN; "
+        "environment only).",
+    )
+    policy_file: Path | None = Field(
+        None, description="YAML policy: which findings deny, ask or allow (docs/guard.md); unset: defaults."
+    )
+    dry_run: bool = Field(False, description="Decide and record, but always answer allow (only logs).")
+    timeout_seconds: float = Field(
+        2.0, gt=0, le=60, description="Hard limit of one hook or proxy question, connection included."
+    )
+    on_unavailable: Literal["allow", "ask", "deny"] = Field(
+        "ask",
+        description="The answer when the service is down or late: allow (fail open), deny (fail closed), "
+        "ask (leave it to the human).",
+    )
+    spool_path: Path = Field(
+        default_factory=lambda: Path.home() / ".chainwatch" / "guard-spool.sqlite",
+        description="Where the hook and the proxy keep what the service could not take yet (sent later); "
+        "in the home folder, as the hook runs in the project being edited.",
+    )
+    restore_hours: float = Field(
+        24.0, ge=0, description="On start, sessions active this recently are rebuilt from the database."
+    )
+    pending_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="How long an allowed or asked call waits for its report before it is recorded as "
+        "decided with an unknown outcome.",
+    )
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest request body (413 beyond it).")
+    agent_id: str | None = Field(None, description="Agent id the hook and proxy put on calls.")
+    principal: str | None = Field(None, description="Who the agent acts for (default: the OS user).")
+    credential_id: str | None = Field(None, description="The credential the agent runs with, if known.")
+    environment: Literal["prod", "staging", "dev", "unknown"] = Field(
+        "unknown", description="How sensitive what the agent touches is; policy rules match on it."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHAINWATCH_", env_nested_delimiter="__", extra="ignore")
 
@@ -279,6 +329,7 @@ class Settings(BaseSettings):
     engine: EngineConfig = EngineConfig()
     delivery: DeliverySettings = DeliverySettings()  # alert sinks, spool, suppression (docs/alerts.md)
     receiver: ReceiverSettings = ReceiverSettings()  # `chainwatch receive` (docs/telemetry.md)
+    guard: GuardSettings = GuardSettings()  # `chainwatch guard` (docs/guard.md)
 
 
 def build_engine(settings: Settings) -> Engine:

@@ -247,14 +247,14 @@ def test_an_unreadable_response_keeps_its_call(monkeypatch: Any) -> None:
         ),
         _line(4, {"id": 2, "result": {"content": [{"type": "text", "text": "boom"}]}}),
     ]
-    real = mcp._content_text
+    real = mcp.content_text
 
     def fails_on_boom(result: Any) -> Any:
         if "boom" in json.dumps(result):
             raise TypeError("unexpected content part")
         return real(result)
 
-    monkeypatch.setattr(mcp, "_content_text", fails_on_boom)
+    monkeypatch.setattr(mcp, "content_text", fails_on_boom)
     out = list(parse_bytes("\n".join(lines).encode(), "resp.jsonl", "mcp"))
     calls = sorted((o.tool, o.outcome) for o in out if isinstance(o, ToolCall))
     assert calls == [("delete_file", "success"), ("read_file", "unknown")]

@@ -238,7 +238,8 @@ def _event_id(request: Logged) -> str:
     return f"{SOURCE}:{request.session}:{request.message.get('id')}@{request.record_no}"
 
 
-def _content_text(result: Mapping[str, Any]) -> str | None:
+def content_text(result: Mapping[str, Any]) -> str | None:
+    """A ``tools/call`` result as text: its text content blocks, else its structured content as JSON."""
     content = result.get("content")
     parts = [
         str(part.get("text"))
@@ -265,7 +266,7 @@ def _tool_call(request: Logged, response: Logged | None, declared: Declared) -> 
             summary = f"JSON-RPC error {error.get('code')}: {error.get('message')}"
         elif isinstance(result, dict):
             outcome = Outcome.ERROR if result.get("isError") is True else Outcome.SUCCESS
-            summary, untrusted = _content_text(result), True
+            summary, untrusted = content_text(result), True
     duration = (response.time - request.time).total_seconds() * 1000 if response else None
     return ToolCall(
         event_id=_event_id(request),
@@ -283,6 +284,20 @@ def _tool_call(request: Logged, response: Logged | None, declared: Declared) -> 
         result_summary=summary,
         tool_declaration=declared.get((request.session, request.server), {}).get(name),
     )
+
+
+def listed_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
+    """One tool of a ``tools/list`` answer as the listing event keeps it: its description (cut), annotations,
+    and digests of description, annotations and input schema (for ``injection.mcp_tool_changed``)."""
+    description = tool.get("description") or ""
+    annotations = tool.get("annotations") if isinstance(tool.get("annotations"), dict) else {}
+    return {
+        "description": str(description)[:MAX_DESCRIPTION],
+        "annotations": annotations,
+        "description_digest": digest(description),
+        "annotations_digest": digest(annotations),
+        "input_schema_digest": digest(tool.get("inputSchema")),
+    }
 
 
 def _client(logged: Logged) -> str | None:
@@ -307,15 +322,7 @@ def _listing(request: Logged, response: Logged, declared: Declared) -> Iterator[
                 field="message.result.tools.name",
                 fix="log the listing unmodified",
             )
-        description = tool.get("description") or ""
-        annotations = tool.get("annotations") if isinstance(tool.get("annotations"), dict) else {}
-        tools[tool["name"]] = {
-            "description": str(description)[:MAX_DESCRIPTION],
-            "annotations": annotations,
-            "description_digest": digest(description),
-            "annotations_digest": digest(annotations),
-            "input_schema_digest": digest(tool.get("inputSchema")),
-        }
+        tools[tool["name"]] = listed_tool(tool)
         declarations[tool["name"]] = mcp_declaration(tool)
     # the server's latest listing declares the tools of its later calls in this session (a re-listing
     # replaces it: what the model was last told is what it acted on)

@@ -28,11 +28,13 @@ CREATE TABLE IF NOT EXISTS events (
     result_summary    VARCHAR,
     permission_mode   VARCHAR,
     tool_declaration  JSON,                  -- what the tool's provider declares (MCP annotations, description)
-    capabilities      VARCHAR[]              -- what the call can do: read, write, delete, execute, ...
+    capabilities      VARCHAR[],             -- what the call can do: read, write, delete, execute, ...
+    decision_reason   VARCHAR                -- why the gateway decided so (chainwatch guard's one-line reason)
 );
 -- Databases written before a column existed get it (NULL in older rows, which keeps their hashes).
 ALTER TABLE events ADD COLUMN IF NOT EXISTS tool_declaration JSON;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS capabilities VARCHAR[];
+ALTER TABLE events ADD COLUMN IF NOT EXISTS decision_reason VARCHAR;
 
 CREATE TABLE IF NOT EXISTS credentials (
     event_id             VARCHAR PRIMARY KEY,

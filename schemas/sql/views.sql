@@ -141,7 +141,8 @@ WITH calls AS (
         list(
             {'event_time': event_time, 'event_id': event_id, 'tool': tool, 'action': action,
              'target': target, 'environment': environment, 'decision': decision,
-             'approved_by': approved_by, 'outcome': outcome, 'credential_id': credential_id}
+             'approved_by': approved_by, 'outcome': outcome, 'credential_id': credential_id,
+             'reason': decision_reason}
             ORDER BY event_time, event_id
         ) AS decisions
     FROM events

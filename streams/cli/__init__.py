@@ -8,6 +8,13 @@ from __future__ import annotations
 
 
 def main() -> None:
+    import sys
+
+    if sys.argv[1:3] == ["guard", "hook"] and not {"--help", "-h"} & set(sys.argv[3:]):
+        # Claude Code runs the hook on every tool call: skip the command tree (a second of imports).
+        from streams.guard.claude_hook import main as hook
+
+        sys.exit(hook(sys.argv[3:]))
     # Imported here so that `import streams.cli.common` does not build the whole command tree.
     from streams.cli.main import main as run
 

@@ -217,7 +217,19 @@ def schema_export(
 
 
 def _register_commands() -> None:
-    from streams.cli import alerts, db, detectors, evaluate, kafka, model, receive, tools, verify, worker
+    from streams.cli import (
+        alerts,
+        db,
+        detectors,
+        evaluate,
+        guard,
+        kafka,
+        model,
+        receive,
+        tools,
+        verify,
+        worker,
+    )
 
     detectors.register(app)
     worker.register(app)
@@ -229,6 +241,7 @@ def _register_commands() -> None:
     model.register(app)  # model train/evaluate/show/promote/simulate (docs/models.md)
     evaluate.register(app)  # evaluate: detection quality on labelled runs (docs/detectors-guide.md)
     tools.register(app)  # tools: the tools seen, their capabilities and why (docs/detectors-guide.md)
+    guard.register(app)  # guard serve/hook/mcp/flush: decide before a tool call runs (docs/guard.md)
 
 
 _register_commands()
