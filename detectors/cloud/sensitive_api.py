@@ -6,8 +6,8 @@ account — were missed when they fit no sequence or threshold. ``data/sensitive
 calls, the condition that makes each risky (``facts.*`` from ``detectors.cloud.facts``), severity, tier
 (alert, or a building-block finding), ATT&CK / OWASP mappings and the benign look-alike it must not match.
 Entries with an ``owner`` are covered by a dedicated detector and stay quiet here (one call, one alert).
-Denied or failed calls are judged only where the entry says so (``attempts``), one severity step lower.
-Each entry judges the principal kinds it names (``judges``; by default every kind but AWS services).
+Denied or failed calls are judged only where the entry says so (``attempts``), one step lower; an unknown
+outcome counts as done. Each entry judges the kinds it names (``judges``; default: all but AWS services).
 A delete of what the same session created (``detectors.cloud.teardown``) is clean-up: an info finding that
 says so; a delete by automation (infrastructure-as-code, CI) is one step lower and a finding.
 
@@ -80,7 +80,7 @@ class SensitiveApi(StatefulDetector):
         self, check: ApiCheck, view: CallView, state: dict[str, Any], ctx: KeyContext
     ) -> Signal | None:
         event: ToolCall = view._event
-        attempt = event.outcome != Outcome.SUCCESS
+        attempt = event.outcome in (Outcome.DENIED, Outcome.ERROR)  # unknown: it may have happened
         if attempt and check.attempts == "ignore":
             return None
         if check.condition is not None and not check.condition.evaluate(view, {}):
