@@ -12,10 +12,13 @@ The vocabulary is general English of office and software work; reading is always
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import orjson
 
 from detectors.capabilities.words import verb_stem
 from schemas.types import Capability as C
@@ -144,3 +147,108 @@ def intent_of(text: str) -> Intent:
         found.setdefault(C.FETCH, []).append("a URL")
     found.pop(C.READ, None)
     return Intent({c: tuple(dict.fromkeys(w)) for c, w in found.items()}, True)
+
+
+# -- what outside content asks for ----------------------------------------------------------------------
+
+# Words after which a verb is a request to the reader: "please send", "you must delete", "could you pay",
+# "make sure to forward", and the start of a sentence or clause (the imperative).
+_REQUEST_LEAD = frozenset("please kindly pls also then now first immediately just urgently".split())
+_REQUEST_AFTER_TWO = frozenset(
+    {("you", "must"), ("you", "should"), ("need", "to"), ("have", "to"), ("can", "you"), ("could", "you"),
+     ("would", "you"), ("will", "you"), ("sure", "to"), ("remember", "to"), ("forget", "to"), ("you", "to")}
+)  # fmt: skip
+_REQUESTABLE = frozenset(
+    {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.FETCH, C.FORM_INPUT, C.MONEY, C.IDENTITY}
+)
+_MONEY_OBJECTS = frozenset(
+    "money fund funds payment amount balance account accounts usd eur dollars portfolio investment "
+    "stocks".split()
+)
+_ACCESS_OBJECTS = frozenset(
+    "access permission permissions role roles admin administrator owner guest".split()
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def requests_of(text: str) -> frozenset[C]:
+    """What outside content asks its reader to *do*: the changing capabilities of the verbs that stand
+    where a request does (the start of a sentence, after "please", "you must", "could you", "remember
+    to" …) and take an object. "Please grant access to guest_7" asks for an identity change; "Dana will
+    send the report", "the refund was sent" and a record's ``"status": "transfer"`` ask for nothing.
+    Only prose counts: a JSON or Python-literal result is read through its string values, not its keys.
+    Used to tell whether content asked for the very act an agent then did (detectors/injection/),
+    whether or not it addressed an AI."""
+    found: set[C] = set()
+    for prose in _prose_of(text[:8000]):
+        for clause in _CLAUSE_BREAKS.split(prose):
+            found |= _requests_in_clause(_WORD.findall(clause))
+    return frozenset(found)
+
+
+_CLAUSE_BREAKS = re.compile(r"[.!?;\n]+|:\s")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*")
+_MIN_WORDS_AFTER_VERB = 2  # "send the report", "transfer $500 to Bob"; not "Transfer successful"
+
+
+def _requests_in_clause(words: list[str]) -> set[C]:
+    from detectors.capabilities.words import VERB_CAPABILITIES
+
+    requested: set[C] = set()
+    lowered = [w.lower() for w in words]
+    for i, word in enumerate(lowered):
+        if len(lowered) - i - 1 < _MIN_WORDS_AFTER_VERB or not word.isalpha():
+            continue
+        previous = lowered[i - 1] if i else ""
+        before = lowered[i - 2] if i > 1 else ""
+        if i and previous not in _REQUEST_LEAD and (before, previous) not in _REQUEST_AFTER_TWO:
+            continue
+        # a request is made with the bare verb ("send", "pay"), never "payment" or "sent"
+        requested |= set(VERB_CAPABILITIES.get(word, ())) & _REQUESTABLE
+        if word == "transfer":
+            requested.add(C.MONEY)
+    return _settled(requested, lowered)
+
+
+def _prose_of(text: str) -> list[str]:
+    """The prose inside a result: the string values of a JSON or Python-literal document, or the text."""
+    head = text.lstrip()[:1]
+    if head not in ("{", "["):
+        return [text]
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        try:
+            document = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            return [text]
+    strings: list[str] = []
+    _collect_strings(document, strings, 0)
+    return strings
+
+
+def _collect_strings(value: object, into: list[str], depth: int) -> None:
+    if depth > 32 or len(into) > 2000:
+        return
+    if isinstance(value, str):
+        if " " in value:
+            into.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_strings(item, into, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_strings(item, into, depth + 1)
+
+
+def _settled(requested: set[C], sentence: list[str]) -> set[C]:
+    """A generic request takes its meaning from its object: "grant/give/add … access" changes access,
+    "transfer/move … funds" moves money."""
+    if not requested:
+        return requested
+    words = set(sentence)
+    if words & _ACCESS_OBJECTS:
+        requested = requested | {C.IDENTITY}
+    if words & _MONEY_OBJECTS and requested & {C.WRITE, C.MONEY}:
+        requested = requested | {C.MONEY}
+    return requested
