@@ -76,7 +76,7 @@ def parse_as_of(value: str) -> AsOf:
         except ValueError:
             raise LakeError(
                 f"--as-of {value!r} is neither a snapshot number nor a time; give e.g. 42, "
-                "2026-01-05T14:05:00Z or 2026-01-05 (`chainwatch snapshots --lake …` lists them)"
+                "2026-01-05T14:05:00Z or 2026-01-05 (`chainwatch db snapshots --lake …` lists them)"
             ) from None
     return AsOf(time=parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
 
@@ -254,7 +254,7 @@ def explain_lake(lake: Lake, exc: BaseException) -> LakeError:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if "No snapshot found" in text:
         return LakeError(
-            f"{lake}: {text.split('Error: ', 1)[-1]}; list the snapshots with `chainwatch snapshots --lake …`"
+            f"{lake}: {text.split('Error: ', 1)[-1]}; list the snapshots with `chainwatch db snapshots --lake …`"
         )
     if lake.is_postgres and ("connect" in text.lower() or "connection" in text.lower()):
         return LakeError(f"{lake}: cannot reach the PostgreSQL catalog ({text}); check the conninfo")
