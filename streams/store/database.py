@@ -24,7 +24,7 @@ from schemas.alerts import Alert, ChainSummary, Finding
 from schemas.events import AnyEvent, CredentialEvent
 from schemas.ids import stable_hash
 from streams.store import lake as lakes
-from streams.store.access import StoreTarget, connect
+from streams.store.access import StoreTarget, connect, rollback
 from streams.store.backend import DUCKDB_FILE, DUCKLAKE, Backend
 from streams.store.integrity import DDL as INTEGRITY_DDL
 from streams.store.integrity import IntegrityWriter
@@ -136,11 +136,6 @@ class Batch:
 
 
 class Store:
-    # A lake write that lost a race with another writer (DuckLake's own retries could not rebase it) is done
-    # again from the batch on the new snapshot; it is all or nothing, so nothing is lost or doubled.
-    CONFLICT_RETRIES = 20
-    CONFLICT_BACKOFF_SECONDS = 0.05
-
     def __init__(
         self, target: StoreTarget | str, *, read_only: bool = False, audit_trail: bool = True
     ) -> None:
@@ -198,19 +193,13 @@ class Store:
 
     # -- writing
     def write(self, batch: Batch) -> None:
-        """Upsert the whole batch in one transaction (all or nothing); on a lake, a transaction that
-        conflicts with another writer's commit is done again on the new snapshot."""
+        """Upsert the whole batch in one transaction (all or nothing); on a lake, a transaction that lost a
+        race with another writer's commit is done again from the batch on the new snapshot (all or nothing:
+        nothing is lost or doubled)."""
         if self.backend is DUCKDB_FILE:
             self._write_once(batch)
-            return
-        for attempt in range(self.CONFLICT_RETRIES + 1):
-            try:
-                self._write_once(batch)
-                return
-            except Exception as exc:
-                if not lakes.is_conflict(exc) or attempt == self.CONFLICT_RETRIES:
-                    raise
-                time.sleep(self.CONFLICT_BACKOFF_SECONDS * (attempt + 1))
+        else:
+            lakes.retrying(lambda: self._write_once(batch))
 
     def _write_once(self, batch: Batch) -> None:
         tool_events = [event_row(e) for e in batch.events if not isinstance(e, CredentialEvent)]
@@ -247,7 +236,7 @@ class Store:
             self._integrity.finish(time.monotonic())
             self.con.execute("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            rollback(self.con)
             self._integrity.rolled_back()
             raise
         self._integrity.committed()

@@ -40,7 +40,7 @@ import orjson
 import pyarrow as pa
 
 from schemas.errors import ChainwatchError
-from streams.store.access import StoreTarget, cursor, open_read_only
+from streams.store.access import StoreTarget, cursor, open_read_only, rollback
 from streams.store.backend import DUCKDB_FILE
 
 KEY_ENV = "CHAINWATCH_INTEGRITY_KEY"
@@ -266,7 +266,7 @@ class IntegrityWriter:
                 self._store_sealed()
                 self.con.execute("COMMIT")
             except BaseException:
-                self.con.execute("ROLLBACK")
+                rollback(self.con)
                 raise
             self._dirty = True  # the next anchor covers the new sums
 
@@ -505,7 +505,7 @@ class IntegrityWriter:
             self.anchor()
             self.con.execute("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            rollback(self.con)
             self.rolled_back()
             raise
         self.committed()

@@ -22,13 +22,18 @@ import importlib.metadata
 import importlib.util
 import re
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from schemas.errors import ChainwatchError
+
+Result = TypeVar("Result")
 
 LAKE_SETTING = "--lake (or CHAINWATCH_LAKE)"
 ALIAS = "chainwatch"  # the name the lake is attached under in chainwatch's own connections
@@ -254,7 +259,8 @@ def explain_lake(lake: Lake, exc: BaseException) -> LakeError:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if "No snapshot found" in text:
         return LakeError(
-            f"{lake}: {text.split('Error: ', 1)[-1]}; list the snapshots with `chainwatch db snapshots --lake …`"
+            f"{lake}: {text.split('Error: ', 1)[-1]}; list the snapshots with "
+            "`chainwatch db snapshots --lake …`"
         )
     if lake.is_postgres and ("connect" in text.lower() or "connection" in text.lower()):
         return LakeError(f"{lake}: cannot reach the PostgreSQL catalog ({text}); check the conninfo")
@@ -293,12 +299,27 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, statements: list[str]) -> bool
 
 
 def is_conflict(exc: BaseException) -> bool:
-    """Another writer committed a change that conflicts with this transaction (DuckLake retried and gave up):
-    the whole write may be done again on the new snapshot."""
+    """Another writer committed first and this transaction cannot simply follow it: a change that conflicts
+    (DuckLake retried and gave up), or a SQLite catalog whose read snapshot went stale under another
+    writer's commit ("database is locked" at once, whatever the busy timeout). Done again on the new
+    snapshot, the whole write goes through."""
     text = str(exc)
-    return isinstance(exc, duckdb.Error) and (
-        "Transaction conflict" in text or "Failed to commit DuckLake transaction" in text
+    return isinstance(exc, duckdb.Error) and any(
+        sign in text
+        for sign in ("Transaction conflict", "Failed to commit DuckLake transaction", "database is locked")
     )
+
+
+def retrying(work: Callable[[], Result], *, attempts: int = 20, backoff_seconds: float = 0.05) -> Result:
+    """``work()`` (one whole transaction), done again while it loses a race to another lake writer."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except duckdb.Error as exc:
+            if not is_conflict(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(backoff_seconds * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def snapshots(con: duckdb.DuckDBPyConnection) -> list[tuple[int, datetime, dict[str, list[str]], str | None]]:
