@@ -356,3 +356,21 @@ def test_a_past_snapshot_is_read_only(lake: Lake) -> None:
     Store(lake).close()
     with pytest.raises(DatabaseUnavailable, match="can only be read"):
         Store(lake.at(AsOf(version=1)))
+
+
+def test_db_attach_prints_what_a_data_team_runs_in_its_own_duckdb(
+    engine: Engine, events: list[AnyEvent], lake: Lake, tmp_path: Path
+) -> None:
+    replay_into(lake, events, engine, tmp_path)
+    done = cli(tmp_path, "db", "attach", "--lake", lake.catalog, "--alias", "cw")
+    assert done.returncode == 0, done.stderr
+    statements = [s for s in done.stdout.split(";\n") if s.strip()]
+    assert any(s.startswith("LOAD '") and "duckdb_extension_ducklake" in s for s in statements)
+    assert "(READ_ONLY)" in statements[-2] and statements[-1] == "USE cw"
+    own = duckdb.connect()  # no chainwatch code from here on: plain DuckDB and the printed SQL
+    for statement in statements:
+        own.execute(statement)
+    [(sessions,)] = own.execute("SELECT count(*) FROM audit_trail").fetchall()
+    assert sessions == 24
+    with pytest.raises(duckdb.Error, match="read-only"):
+        own.execute("DELETE FROM alerts")

@@ -136,6 +136,27 @@ def snapshots(
         console.print(f"{number:>7}  {when:%Y-%m-%d %H:%M:%S.%f%z}  {changed}", highlight=False)
 
 
+@db_app.command("attach")
+def attach(
+    lake: LakeOption = None,
+    as_of: AsOfOption = None,
+    alias: Annotated[str, typer.Option(help="The name to attach the lake under.")] = "chainwatch",
+) -> None:
+    """Print the SQL that attaches the lake read-only in your own DuckDB (the same DuckDB version, with the
+    extension packages chainwatch pins): a notebook or BI tool reads it while the loader writes."""
+    from streams.store.lake import Lake, LakeError, reader_statements
+
+    target = store_target(None, lake, as_of=as_of)
+    if not isinstance(target, Lake):
+        raise fail("give the lake with --lake CATALOG (or CHAINWATCH_LAKE); a DuckDB file is opened as it is")
+    if not alias.isidentifier():
+        raise fail(f"--alias {alias!r}: use a plain name (letters, digits, _)")
+    try:
+        sys.stdout.write("".join(f"{statement};\n" for statement in reader_statements(target, alias)))
+    except LakeError as exc:
+        raise fail(str(exc)) from None
+
+
 def register(app: typer.Typer) -> None:
     app.command("export")(export)
     app.add_typer(db_app, name="db")

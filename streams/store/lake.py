@@ -209,26 +209,18 @@ def open_lake(lake: Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     if lake.as_of is not None and not read_only:
         raise LakeError(f"{lake}: a past snapshot can only be read; drop --as-of to write")
     creating = sqlite is not None and not sqlite.exists()
-    if sqlite is not None and not read_only:
+    if sqlite is not None and creating and not read_only:
         _prepare_sqlite_catalog(sqlite)
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
         for name in lake.extensions:
             load_extension(con, name)
-        options = []
-        if read_only:
-            options.append("READ_ONLY")
         data_path = lake.data_path or (lake.default_data_path if creating else None)
         if data_path is not None and not read_only:
             data_path.mkdir(parents=True, exist_ok=True)
-            options.append(f"DATA_PATH {_literal(str(data_path.resolve()) + '/')}")
-        if lake.as_of is not None and lake.as_of.version is not None:
-            options.append(f"SNAPSHOT_VERSION {lake.as_of.version}")
-        elif lake.as_of is not None and lake.as_of.time is not None:
-            options.append(f"SNAPSHOT_TIME {_literal(lake.as_of.time.isoformat())}")
-        clause = f" ({', '.join(options)})" if options else ""
+        attach = attach_sql(lake, read_only=read_only, data_path=None if read_only else data_path)
         try:
-            con.execute(f"ATTACH {_literal(lake.uri)} AS {ALIAS}{clause}")
+            con.execute(attach)
         except duckdb.Error as exc:
             raise explain_lake(lake, exc) from None
         con.execute(f"USE {ALIAS}")
@@ -238,9 +230,42 @@ def open_lake(lake: Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def attach_sql(
+    lake: Lake, *, read_only: bool = True, alias: str = ALIAS, data_path: Path | None = None
+) -> str:
+    """The ``ATTACH`` statement of ``lake`` (at ``lake.as_of`` when set)."""
+    options = ["READ_ONLY"] if read_only else []
+    if data_path is not None:
+        options.append(f"DATA_PATH {_literal(str(data_path.resolve()) + '/')}")
+    if lake.as_of is not None and lake.as_of.version is not None:
+        options.append(f"SNAPSHOT_VERSION {lake.as_of.version}")
+    elif lake.as_of is not None and lake.as_of.time is not None:
+        options.append(f"SNAPSHOT_TIME {_literal(lake.as_of.time.isoformat())}")
+    clause = f" ({', '.join(options)})" if options else ""
+    return f"ATTACH {_literal(lake.uri)} AS {alias}{clause}"
+
+
+def reader_statements(lake: Lake, alias: str = ALIAS) -> list[str]:
+    """What a data team runs in its own DuckDB (the same version, with the extension packages installed)
+    to read the lake beside the loader: load the extensions from their packages, attach read-only, use
+    it. ``chainwatch db attach`` prints them; the notebooks run them."""
+    probe = duckdb.connect()
+    try:
+        built_in = {
+            r[0]
+            for r in probe.execute("SELECT extension_name FROM duckdb_extensions() WHERE loaded").fetchall()
+        }
+    finally:
+        probe.close()
+    loads = [f"LOAD {_literal(str(extension_file(n)))}" for n in lake.extensions if n not in built_in]
+    return [*loads, attach_sql(lake, alias=alias), f"USE {alias}"]
+
+
 def _prepare_sqlite_catalog(path: Path) -> None:
-    """Create the catalog's folder and switch the SQLite file to WAL journaling (a property of the file):
-    with the default rollback journal every reader waits while the loader commits."""
+    """Create the catalog file in WAL journaling (a property of the file, kept from then on): with the
+    default rollback journal every reader waits while the loader commits. Only when it is created: this
+    is Python's own SQLite, and a second SQLite library closing the file in a process where DuckDB's has
+    it open drops that one's POSIX locks (SQLite's "multiple copies of SQLite in one process" hazard)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(str(path), timeout=30)
