@@ -221,8 +221,8 @@ class Store:
                 chains,
                 {t: self._schemas[t].names for t in ("events", "credentials", "chains")},
             )
-            self._upsert("events", kept["events"])
-            self._upsert("credentials", kept["credentials"])
+            self._upsert("events", kept["events"], new_ids=True)
+            self._upsert("credentials", kept["credentials"], new_ids=True)
             self._upsert_chains(chains)
             derived = {
                 "findings": [finding_row(f) for f in batch.findings],
@@ -247,13 +247,18 @@ class Store:
         columns = {name: [row.get(name) for row in unique.values()] for name in schema.names}
         return pa.Table.from_pydict(columns, schema=schema)
 
-    def _upsert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+    def _upsert(self, table: str, rows: Sequence[dict[str, Any]], *, new_ids: bool = False) -> None:
+        """``new_ids``: no row's id is stored yet (the integrity writer dropped the stored ones), so a lake
+        appends them instead of merging (a MERGE scans the table for the ids)."""
         if not rows:
             return
         arrow = self._table(table, rows)
         self.con.register("incoming", arrow)
         try:
-            self.con.execute(self.backend.upsert(table, PRIMARY_KEYS[table], "incoming"))
+            if new_ids and not self.backend.key_constraints:
+                self.con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
+            else:
+                self.con.execute(self.backend.upsert(table, PRIMARY_KEYS[table], "incoming"))
         finally:
             self.con.unregister("incoming")
 
