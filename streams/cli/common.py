@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -135,17 +135,15 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
         amount, unit = int(match.group(1)), match.group(2)
         seconds = amount * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
         return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+    from streams.store.lake import parse_utc_time
+
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_utc_time(value)
     except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
-        except ValueError:
-            raise ValueError(
-                f"--since {value!r} is not a time; use e.g. 24h, 7d, or an ISO 8601 date or time "
-                "(2026-01-05, 2026-01-05T09:00:00Z)"
-            ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        raise ValueError(
+            f"--since {value!r} is not a time; use e.g. 24h, 7d, or an ISO 8601 date or time "
+            "(2026-01-05, 2026-01-05T09:00:00Z)"
+        ) from None
 
 
 def open_db(target: StoreTarget | Path | None, *, write: bool = False) -> duckdb.DuckDBPyConnection:

@@ -68,22 +68,26 @@ class AsOf:
         return f"snapshot {self.version}" if self.version is not None else f"{self.time:%Y-%m-%d %H:%M:%S%z}"
 
 
+def parse_utc_time(text: str) -> datetime:
+    """An ISO 8601 date or datetime (``Z`` allowed), UTC when it has no offset; ValueError otherwise."""
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        parsed = datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def parse_as_of(value: str) -> AsOf:
     """``--as-of``: a snapshot number (``42``) or a time (ISO 8601 date or datetime, UTC without offset)."""
-    text = value.strip()
-    if text.isdigit():
-        return AsOf(version=int(text))
+    if value.strip().isdigit():
+        return AsOf(version=int(value.strip()))
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return AsOf(time=parse_utc_time(value))
     except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
-        except ValueError:
-            raise LakeError(
-                f"--as-of {value!r} is neither a snapshot number nor a time; give e.g. 42, "
-                "2026-01-05T14:05:00Z or 2026-01-05 (`chainwatch db snapshots --lake …` lists them)"
-            ) from None
-    return AsOf(time=parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+        raise LakeError(
+            f"--as-of {value!r} is neither a snapshot number nor a time; give e.g. 42, "
+            "2026-01-05T14:05:00Z or 2026-01-05 (`chainwatch db snapshots --lake …` lists them)"
+        ) from None
 
 
 @dataclass(frozen=True)
