@@ -21,6 +21,7 @@ from schemas.alerts import Alert
 from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
 from schemas.types import SEVERITY_RANK
+from streams.store.access import StoreTarget
 from streams.store.database import Batch, Store, write_with_hooks
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def replay(
     paths: Sequence[str],
     engine: Engine,
     *,
-    db_path: Path | None = None,
+    db_path: StoreTarget | None = None,
     fmt: str | None = None,
     progress: Progress | None = None,
     pipeline: AlertPipeline | None = None,
@@ -189,7 +190,7 @@ def run_events(
 
 
 def write_all(
-    db_path: Path,
+    db_path: StoreTarget,
     events: Sequence[AnyEvent],
     letters: Sequence[DeadLetter],
     output: Output,
