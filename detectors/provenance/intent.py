@@ -167,6 +167,11 @@ _POINTERS = frozenset(
     "in on at from specified listed described given mentioned sent written there inside contained".split()
 )
 _DELEGATION_REACH = 6  # words from the verb to the object, and from the object to where it is
+# "Handle the customer ticket #5120", "resolve issue 42": the request is the object itself, no pointer needed
+_CASE_VERBS = frozenset("handle resolve process address fix answer solve action".split())
+_CASE_OBJECTS = frozenset(
+    "ticket tickets issue issues request requests inquiry inquiries complaint complaints case cases".split()
+)
 
 
 def delegation_in(text: str) -> tuple[str, ...]:
@@ -174,6 +179,10 @@ def delegation_in(text: str) -> tuple[str, ...]:
     for clause in _CLAUSE_BREAKS.split(text):
         words = [w.lower() for w in _WORD.findall(clause)]
         for i, word in enumerate(words):
+            if word in _CASE_VERBS:
+                case = next((w for w in words[i + 1 : i + 1 + _DELEGATION_REACH] if w in _CASE_OBJECTS), None)
+                if case is not None:
+                    return (word, case)
             if word not in _DELEGATING_VERBS:
                 continue
             for j in range(i + 1, min(i + 1 + _DELEGATION_REACH, len(words))):
@@ -218,7 +227,8 @@ def requests_of(text: str) -> frozenset[C]:
     found: set[C] = set()
     for prose in _prose_of(text[:8000]):
         for clause in _CLAUSE_BREAKS.split(prose):
-            found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
+            if _reads_as_prose(clause):
+                found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
     return frozenset(found)
 
 
@@ -229,6 +239,26 @@ _WORD_OR_COMMA = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*|,")
 # the request stands where a sentence would start
 _INTRODUCTION_WORDS = 6
 _MIN_WORDS_AFTER_VERB = 2  # "send the report", "transfer $500 to Bob"; not "Transfer successful"
+
+
+_NUMBER_RUN = re.compile(r"\d+")
+_LETTER_RUN = re.compile(r"[A-Za-z]{2,}")
+_COMMENT_MARKS = ("#", "//")  # a code comment says what the code does
+_IMPORT_LINE = re.compile(r"\s*(import\s+[\w.]+(\s*,\s*[\w.]+)*\s*$|from\s+[\w.]+\s+import\s)")
+_CODE_MARKS = frozenset("{}[]()<>=_|&#*\\`~^+@")  # not $ or %: prose names sums and shares
+
+
+def _reads_as_prose(clause: str) -> bool:
+    """Whether a line reads as words to a person, not code, a shell line, a log or a table row: a request
+    is written in prose ("os.remove(path)  # delete it", "pkill -f server.py && python3 …" and
+    "Sarah, 08:52, 17:38" are not requests)."""
+    if clause.lstrip().startswith(_COMMENT_MARKS) or _IMPORT_LINE.match(clause):  # code, not a request
+        return False
+    letters = sum(ch.isalpha() for ch in clause)
+    marks = sum(ch in _CODE_MARKS for ch in clause)
+    numbers = len(_NUMBER_RUN.findall(clause))
+    words = len(_LETTER_RUN.findall(clause))
+    return letters >= 10 and marks * 20 <= letters and numbers * 2 <= words + 1
 
 
 def _requests_in_clause(tokens: list[str]) -> set[C]:
