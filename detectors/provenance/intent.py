@@ -207,9 +207,18 @@ _REQUESTABLE = frozenset(
     {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.FETCH, C.FORM_INPUT, C.MONEY, C.IDENTITY}
 )
 _MONEY_OBJECTS = frozenset(
-    "money fund funds payment amount balance account accounts usd eur dollars portfolio investment "
-    "stocks".split()
+    "money fund funds payment payments amount balance account accounts usd eur dollars portfolio investment "
+    "stocks transaction transactions transfer transfers wire refund payout".split()
 )
+_COORDINATORS = frozenset({"and", "or"})
+# what an object starts with: a verb before one is used as a verb ("post them", "email the list")
+_OBJECT_STARTS = frozenset(
+    "the a an my your our their his her its this that these those them it me us him all every each any "
+    "some".split()
+)
+_LIGHT_VERBS = frozenset("initiate make schedule arrange process execute issue complete set".split())
+# verbs whose request meaning the tool vocabulary leaves open ("post" is also an HTTP method)
+_REQUEST_ONLY_VERBS: dict[str, set[C]] = {"post": {C.COMMUNICATE, C.EGRESS}}
 _ACCESS_OBJECTS = frozenset(
     "access permission permissions role roles admin administrator owner guest".split()
 )
@@ -241,7 +250,7 @@ _INTRODUCTION_WORDS = 6
 _MIN_WORDS_AFTER_VERB = 2  # "send the report", "transfer $500 to Bob"; not "Transfer successful"
 
 
-_NUMBER_RUN = re.compile(r"\d+")
+_NUMBER_RUN = re.compile(r"\d+(?:[-/:.]\d+)*")  # one figure: 123-1234-1234, 17:38, 2024-03-02
 _LETTER_RUN = re.compile(r"[A-Za-z]{2,}")
 _COMMENT_MARKS = ("#", "//")  # a code comment says what the code does
 _IMPORT_LINE = re.compile(r"\s*(import\s+[\w.]+(\s*,\s*[\w.]+)*\s*$|from\s+[\w.]+\s+import\s)")
@@ -272,15 +281,23 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
             lowered.append(token.lower())
         elif len(lowered) <= _INTRODUCTION_WORDS:
             starts.add(len(lowered))
+    opened = False  # a verb with an object stood where a request does: the clause is an imperative
     for i, word in enumerate(lowered):
         if len(lowered) - i - 1 < _MIN_WORDS_AFTER_VERB or not word.isalpha():
             continue
         previous = lowered[i - 1] if i else ""
         before = lowered[i - 2] if i > 1 else ""
-        if i not in starts and previous not in _REQUEST_LEAD and (before, previous) not in _REQUEST_AFTER_TWO:
+        takes_object = lowered[i + 1] in _OBJECT_STARTS
+        at_request = i in starts or previous in _REQUEST_LEAD or (before, previous) in _REQUEST_AFTER_TWO
+        # "retrieve my saved cards and email them to …": the second verb of an imperative asks too
+        if not at_request and not (opened and previous in _COORDINATORS and takes_object):
             continue
         # a request is made with the bare verb ("send", "pay"), never "payment" or "sent"
-        requested |= set(VERB_CAPABILITIES.get(word, ())) & _REQUESTABLE
+        verb = set(VERB_CAPABILITIES.get(word, ())) | _REQUEST_ONLY_VERBS.get(word, set())
+        if word in _LIGHT_VERBS:  # "initiate a payment", "arrange a transfer": the object says what
+            verb |= _settled({C.WRITE}, lowered[i + 1 : i + 5]) - {C.WRITE}
+        opened = opened or bool(verb) or takes_object
+        requested |= verb & _REQUESTABLE
         if word == "transfer":
             requested.add(C.MONEY)
         if word == "invite":  # inviting someone into a workspace, team or repository grants membership
