@@ -17,6 +17,7 @@ What DuckLake does not have, and how the store does without it: no PRIMARY KEY o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -38,6 +39,12 @@ Result = TypeVar("Result")
 LAKE_SETTING = "--lake (or CHAINWATCH_LAKE)"
 ALIAS = "chainwatch"  # the name the lake is attached under in chainwatch's own connections
 SCHEMA_MARKER = "chainwatch_schema"  # one row per DDL version applied (see ensure_schema)
+TURN_TABLE = "chainwatch_turns"  # one row that writers update to take turns (see take_turn)
+# Created with the DDL (in its one transaction, so once); a second row would do no harm: a turn updates all.
+_TURN_DDL = [
+    f"CREATE TABLE IF NOT EXISTS {TURN_TABLE} (turns BIGINT NOT NULL)",
+    f"INSERT INTO {TURN_TABLE} SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {TURN_TABLE})",
+]
 POSTGRES_PREFIXES = ("postgres:", "postgresql:")
 # extension -> the PyPI package that ships its signed binary for this DuckDB version
 EXTENSION_PACKAGES = {
@@ -308,7 +315,9 @@ def lake_ddl(sql: str) -> str:
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, statements: list[str]) -> bool:
     """Apply the DDL once per version of it: every DDL statement is a new snapshot in a lake, and two
-    loaders replacing the same view at once conflict. Returns whether it ran."""
+    loaders replacing the same view at once conflict (the one that loses is done again by
+    :func:`retrying`, and then finds the DDL applied). Returns whether it ran."""
+    statements = [*statements, *_TURN_DDL]
     digest = hashlib.sha256("\n;\n".join(statements).encode()).hexdigest()
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {SCHEMA_MARKER} (ddl_hash VARCHAR NOT NULL, applied_at TIMESTAMPTZ)"
@@ -322,9 +331,21 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, statements: list[str]) -> bool
         con.execute(f"INSERT INTO {SCHEMA_MARKER} VALUES (?, ?)", [digest, datetime.now(UTC)])
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.TransactionException):  # a failed COMMIT has already ended it
+            con.execute("ROLLBACK")
         raise
     return True
+
+
+def take_turn(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the open transaction conflict with every other one that takes a turn before it commits.
+
+    DuckLake lets two transactions that only insert into a table commit side by side (two integrity anchors
+    reading the same last run would both take its next number), while two that update one table conflict
+    at commit, the rows they touch notwithstanding. So every transaction that must follow the others one at
+    a time updates the one row of ``chainwatch_turns``; the one that commits second fails and is done again
+    on the new snapshot by :func:`retrying`."""
+    con.execute(f"UPDATE {TURN_TABLE} SET turns = turns + 1")
 
 
 def is_conflict(exc: BaseException) -> bool:
