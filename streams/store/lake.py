@@ -230,15 +230,30 @@ def open_lake(lake: Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         if data_path is not None and not read_only:
             data_path.mkdir(parents=True, exist_ok=True)
         attach = attach_sql(lake, read_only=read_only, data_path=None if read_only else data_path)
-        try:
-            con.execute(attach)
-        except duckdb.Error as exc:
-            raise explain_lake(lake, exc) from None
+        _attach(con, lake, attach)
         con.execute(f"USE {ALIAS}")
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _attach(con: duckdb.DuckDBPyConnection, lake: Lake, attach: str, attempts: int = 10) -> None:
+    """ATTACH the lake. Two writers creating a new PostgreSQL-catalogued lake at once (two loaders started
+    together) both try to create DuckLake's catalog tables, and the one that comes second fails on them;
+    attaching again, it finds the catalog the first one created."""
+    for attempt in range(attempts):
+        try:
+            con.execute(attach)
+            return
+        except duckdb.Error as exc:
+            text = str(exc)
+            racing = "Failed to initialize DuckLake" in text and any(
+                sign in text for sign in ("duplicate key value", "already exists")
+            )
+            if not racing or attempt == attempts - 1:
+                raise explain_lake(lake, exc) from None
+            time.sleep(0.1 * (attempt + 1))
 
 
 def attach_sql(
