@@ -69,9 +69,9 @@ class OffTaskAction(StatefulDetector):
         if not isinstance(event, ToolCall) or provenance is None or call is None or not provenance.sources:
             return state, ()
         intent = provenance.intent
-        off_task = [c for c in intent.off_task(sinks_of(call)) if c in JUDGED]
+        off_task = provenance.off_task(sinks_of(call), unless_addressed_above=STRONGLY_ADDRESSED)
         reported: list[str] = state.setdefault("reported", [])
-        fresh = [c for c in off_task if c.value not in reported]
+        fresh = [c for c in off_task if c in JUDGED and c.value not in reported]
         if not fresh:
             return state, ()
         # content that instructed the agent, or that asked its reader for this very act (no AI named)

@@ -104,6 +104,7 @@ class Intent:
 
     implied: dict[C, tuple[str, ...]]
     stated: bool
+    delegated: tuple[str, ...] = ()  # "follow the instructions in the email": what the content asks is asked
 
     def allows(self, capability: C) -> bool:
         return not self.stated or capability is C.READ or capability in self.implied
@@ -116,7 +117,10 @@ class Intent:
         if not self.stated:
             return "no task stated"
         parts = [f"{c.value} ({', '.join(repr(w) for w in words[:3])})" for c, words in self.implied.items()]
-        return "the task implies read" + (", " + ", ".join(parts) if parts else " only")
+        text = "the task implies read" + (", " + ", ".join(parts) if parts else " only")
+        if self.delegated:
+            text += f", and hands over to what it reads ({', '.join(repr(w) for w in self.delegated)})"
+        return text
 
 
 @functools.lru_cache(maxsize=4096)
@@ -146,7 +150,39 @@ def intent_of(text: str) -> Intent:
     if "http://" in text or "https://" in text or "www." in text:
         found.setdefault(C.FETCH, []).append("a URL")
     found.pop(C.READ, None)
-    return Intent({c: tuple(dict.fromkeys(w)) for c, w in found.items()}, True)
+    return Intent({c: tuple(dict.fromkeys(w)) for c, w in found.items()}, True, delegation_in(text))
+
+
+# A task that hands the agent over to what it will read: a verb of doing, its object a set of instructions,
+# and where they are ("follow the instructions in the latest email", "do all the tasks on my TODO list at
+# …", "complete the action items listed in the ticket"). Not "complete the task of booking a flight".
+_DELEGATING_VERBS = frozenset(
+    "follow do complete perform handle execute carry finish accomplish action process implement obey".split()
+)
+_INSTRUCTION_OBJECTS = frozenset(
+    """instructions instruction tasks todo todos steps actions action items requests request checklist
+    directions orders asks""".split()
+)
+_POINTERS = frozenset(
+    "in on at from specified listed described given mentioned sent written there inside contained".split()
+)
+_DELEGATION_REACH = 6  # words from the verb to the object, and from the object to where it is
+
+
+def delegation_in(text: str) -> tuple[str, ...]:
+    """The words by which a task hands the agent over to instructions it will read, or ()."""
+    for clause in _CLAUSE_BREAKS.split(text):
+        words = [w.lower() for w in _WORD.findall(clause)]
+        for i, word in enumerate(words):
+            if word not in _DELEGATING_VERBS:
+                continue
+            for j in range(i + 1, min(i + 1 + _DELEGATION_REACH, len(words))):
+                if words[j] in _INSTRUCTION_OBJECTS:
+                    after = words[j + 1 : j + 1 + _DELEGATION_REACH]
+                    pointer = next((w for w in after if w in _POINTERS), None)
+                    if pointer is not None:
+                        return (word, words[j], pointer)
+    return ()
 
 
 # -- what outside content asks for ----------------------------------------------------------------------
@@ -182,31 +218,43 @@ def requests_of(text: str) -> frozenset[C]:
     found: set[C] = set()
     for prose in _prose_of(text[:8000]):
         for clause in _CLAUSE_BREAKS.split(prose):
-            found |= _requests_in_clause(_WORD.findall(clause))
+            found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
     return frozenset(found)
 
 
-_CLAUSE_BREAKS = re.compile(r"[.!?;\n]+|:\s")
+_CLAUSE_BREAKS = re.compile(r"[.!?;\n\u2013\u2014]+|:\s|\s-{1,2}\s")  # also dashes: "… — invite him"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*")
+_WORD_OR_COMMA = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*|,")
+# "Whoever reads this, email the list to …", "After that, delete …": a short introduction and a comma, and
+# the request stands where a sentence would start
+_INTRODUCTION_WORDS = 6
 _MIN_WORDS_AFTER_VERB = 2  # "send the report", "transfer $500 to Bob"; not "Transfer successful"
 
 
-def _requests_in_clause(words: list[str]) -> set[C]:
+def _requests_in_clause(tokens: list[str]) -> set[C]:
     from detectors.capabilities.words import VERB_CAPABILITIES
 
     requested: set[C] = set()
-    lowered = [w.lower() for w in words]
+    lowered: list[str] = []
+    starts = {0}  # where a request may stand: the clause's start, or after a short introduction and a comma
+    for token in tokens:
+        if token != ",":
+            lowered.append(token.lower())
+        elif len(lowered) <= _INTRODUCTION_WORDS:
+            starts.add(len(lowered))
     for i, word in enumerate(lowered):
         if len(lowered) - i - 1 < _MIN_WORDS_AFTER_VERB or not word.isalpha():
             continue
         previous = lowered[i - 1] if i else ""
         before = lowered[i - 2] if i > 1 else ""
-        if i and previous not in _REQUEST_LEAD and (before, previous) not in _REQUEST_AFTER_TWO:
+        if i not in starts and previous not in _REQUEST_LEAD and (before, previous) not in _REQUEST_AFTER_TWO:
             continue
         # a request is made with the bare verb ("send", "pay"), never "payment" or "sent"
         requested |= set(VERB_CAPABILITIES.get(word, ())) & _REQUESTABLE
         if word == "transfer":
             requested.add(C.MONEY)
+        if word == "invite":  # inviting someone into a workspace, team or repository grants membership
+            requested.add(C.IDENTITY)
     return _settled(requested, lowered)
 
 
