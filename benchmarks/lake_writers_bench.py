@@ -27,11 +27,9 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.lake_bench import loader_batches
-from detectors.engine import Engine, Output, Runner
-from detectors.registry import load_catalog
+from benchmarks.lake_bench import detected_workload, loader_batches
+from detectors.engine import Output
 from schemas.events import AnyEvent
-from streams.simulator.workload import simulate_events
 from streams.store.database import Batch
 from streams.store.integrity import verify_db
 from streams.store.lake import Lake
@@ -124,10 +122,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
-    events = sorted(simulate_events(seed=17, sessions=args.sessions), key=lambda e: e.event_time)
-    runner = Runner(Engine(load_catalog().detectors))
-    output = runner.feed(events)
-    output.extend(runner.flush())
+    events, output = detected_workload(seed=17, sessions=args.sessions)
     with tempfile.TemporaryDirectory() as folder, running_postgres() as server:
         tmp = Path(folder)
         layouts = {"one": split_by_session(events, output, 1, args.batch)}

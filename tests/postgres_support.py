@@ -90,9 +90,12 @@ class LocalPostgres:
         return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
     def _run(self, *args: str) -> str:
-        done = subprocess.run(
-            args, capture_output=True, text=True, timeout=120, check=False, **self._as_server_user()
-        )
+        try:
+            done = subprocess.run(
+                args, capture_output=True, text=True, timeout=120, check=False, **self._as_server_user()
+            )
+        except (OSError, subprocess.SubprocessError) as exc:  # cannot be executed here, or hung
+            raise PostgresUnavailable(f"{Path(args[0]).name} could not run: {exc}") from None
         if done.returncode != 0:
             said = (done.stderr or done.stdout).strip()[-800:]
             raise PostgresUnavailable(f"{Path(args[0]).name} exited {done.returncode}: {said}")
@@ -109,7 +112,7 @@ class LocalPostgres:
             os.chown(self.root, self.run_as, pwd.getpwuid(self.run_as).pw_gid)
         try:
             self._run(str(self.binaries / "postgres"), "--version")
-        except (OSError, PostgresUnavailable) as exc:
+        except PostgresUnavailable as exc:
             who = UNPRIVILEGED_USER if self.run_as is not None else "this user"
             raise PostgresUnavailable(
                 f"the PostgreSQL server binary {self.binaries / 'postgres'} cannot be run by {who}: {exc}"

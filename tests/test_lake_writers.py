@@ -21,28 +21,16 @@ from typing import Any
 
 import pytest
 
-from benchmarks.lake_bench import loader_batches
-from detectors.engine import Engine, Runner
-from detectors.registry import load_catalog
+from benchmarks.lake_bench import detected_workload, loader_batches
 from schemas.adapters.base import DeadLetter
-from streams.simulator.workload import simulate_events
 from streams.store import integrity
-from streams.store.access import open_read_only
-from streams.store.database import Batch, Store
+from streams.store.database import PRIMARY_KEYS, TABLES, Batch, Store
 from streams.store.integrity import verify_db
 from streams.store.lake import Lake, open_lake
 from tests.postgres_support import LocalPostgres
+from tests.test_lake import rows
 
 REPO = Path(__file__).resolve().parents[1]
-TABLES = ("events", "credentials", "chains", "findings", "alerts", "dead_letters")
-KEYS = {
-    "events": "event_id",
-    "credentials": "event_id",
-    "chains": "session_id",
-    "findings": "finding_id",
-    "alerts": "alert_id",
-    "dead_letters": "dead_letter_id",
-}
 # What may differ between two stores holding the same rows: the order events were chained in (which
 # writer came first), and when a dead letter was (last) received.
 NOT_COMPARED = {
@@ -61,24 +49,11 @@ def pg_lake(postgres_server: LocalPostgres, tmp_path: Path) -> Lake:
 
 def workload_batches(seed: int, sessions: int, size: int) -> list[Batch]:
     """A detected workload cut as the loader receives it, with a dead letter in every batch."""
-    events = sorted(
-        simulate_events(seed=seed, sessions=sessions, attack_ratio=0.3), key=lambda e: e.event_time
-    )
-    runner = Runner(Engine(load_catalog().detectors))
-    output = runner.feed(events)
-    output.extend(runner.flush())
+    events, output = detected_workload(seed=seed, sessions=sessions, attack_ratio=0.3)
     batches = loader_batches(events, output, size)
     for number, batch in enumerate(batches):
         batch.dead_letters.append(DeadLetter(f"agent-events/0@{number}", number, "decode", "not JSON", "{x"))
     return batches
-
-
-def rows(target: Path | Lake, sql: str) -> list[tuple[Any, ...]]:
-    con = open_read_only(target)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def assert_same_rows(lake: Lake, expected: Path) -> None:
@@ -88,7 +63,9 @@ def assert_same_rows(lake: Lake, expected: Path) -> None:
         ordered = f"SELECT *{excluded} FROM {table} ORDER BY ALL"
         stored = rows(lake, ordered)
         assert stored == rows(expected, ordered), table
-        [(total, distinct)] = rows(lake, f"SELECT count(*), count(DISTINCT {KEYS[table]}) FROM {table}")
+        [(total, distinct)] = rows(
+            lake, f"SELECT count(*), count(DISTINCT {PRIMARY_KEYS[table]}) FROM {table}"
+        )
         assert total == distinct, f"{table}: {total - distinct} id(s) stored twice"
 
 
@@ -238,6 +215,15 @@ def test_writers_starting_together_on_a_new_postgres_lake_all_open_it(pg_lake: L
 # --------------------------------------------------------------------------- the trail with several writers
 
 
+def writing_unanchored(lake: Lake, batch: Batch) -> Store:
+    """A writer that has written ``batch`` and anchors nothing more until it closes."""
+    store = Store(lake)
+    assert store._integrity is not None
+    store._integrity.anchor_every_seconds = 10**9
+    store.write(batch)
+    return store
+
+
 @pytest.fixture
 def small_batches() -> list[Batch]:
     return workload_batches(seed=29, sessions=12, size=150)
@@ -288,10 +274,7 @@ def test_two_anchors_committed_at_the_same_instant_take_two_numbers(
 def test_a_writer_starting_beside_a_running_one_leaves_a_clean_trail(
     pg_lake: Lake, small_batches: list[Batch]
 ) -> None:
-    running = Store(pg_lake)
-    assert running._integrity is not None
-    running._integrity.anchor_every_seconds = 10**9  # its writes stay unanchored until it closes
-    running.write(small_batches[0])
+    running = writing_unanchored(pg_lake, small_batches[0])
     with Store(pg_lake) as beside:  # finds heads the last anchor does not cover: the running writer's
         beside.write(small_batches[1])
         running.write(small_batches[2])
@@ -305,10 +288,8 @@ def test_a_writer_starting_beside_a_running_one_leaves_a_clean_trail(
 def test_a_writer_that_stopped_uncleanly_beside_another_is_still_reported(
     pg_lake: Lake, small_batches: list[Batch]
 ) -> None:
-    crashed = Store(pg_lake)
+    crashed = writing_unanchored(pg_lake, small_batches[0])
     assert crashed._integrity is not None
-    crashed._integrity.anchor_every_seconds = 10**9
-    crashed.write(small_batches[0])
     crashed_run = crashed._integrity.run_id
     crashed._integrity = None  # no closing anchor, as after a SIGKILL
     crashed.close()

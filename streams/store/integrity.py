@@ -299,8 +299,8 @@ class IntegrityWriter:
         """On a lake, in one transaction: whether the heads differ from the last anchor, the sealed tables'
         sums if the lake has none yet, and an ``open`` run over the heads as found. The runs before it
         then say which writers were open when this one started (see :func:`_check_runs`)."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+
+        def record() -> None:
             last = self._last_run()
             now = heads_digest(self.con, self.hasher)
             self.unanchored_before = (tuple(last[:2]) != now) if last else now[0] > 0
@@ -309,12 +309,8 @@ class IntegrityWriter:
                 self._seal_existing(table)
             self._store_sealed()
             self.anchor(OPEN)
-            self.con.execute("COMMIT")
-        except BaseException:
-            rollback(self.con)
-            self.rolled_back()
-            raise
-        self.committed()
+
+        self._anchoring(record)
 
     def reload(self) -> None:
         """Re-read what other writers may have changed since (the sealed tables' sums): a lake has several
@@ -561,9 +557,14 @@ class IntegrityWriter:
             self._anchor_alone(None)
 
     def _anchor_alone(self, event: str | None) -> None:
+        self._anchoring(lambda: self.anchor(event))
+
+    def _anchoring(self, work: Callable[[], object]) -> None:
+        """``work`` (which anchors) in a transaction of its own: committed, then its runs go to the
+        manifest; or rolled back, and the sums in memory with it."""
         self.con.execute("BEGIN TRANSACTION")
         try:
-            self.anchor(event)
+            work()
             self.con.execute("COMMIT")
         except BaseException:
             rollback(self.con)
