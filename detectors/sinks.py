@@ -86,6 +86,15 @@ _ROUTINE = re.compile(
 )
 
 
+def run_as_asked(provenance: Provenance | None, event: ToolCall) -> bool:
+    """The task asked to install or run something and no content that addressed the agent brought what
+    the call runs (an installer piped into a shell because the user said "install Rust")."""
+    if provenance is None or C.EXECUTE not in provenance.intent.implied:
+        return False
+    planted = provenance.tainted_values(event.arguments, event.target)
+    return all(source.score < ADDRESSED for source in planted.values())
+
+
 def routine_delete(call: Classification) -> bool:
     """A shell delete of build output, caches and temporary files only: housekeeping, not destruction."""
     shell = call.shell
