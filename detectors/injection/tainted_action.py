@@ -78,7 +78,9 @@ class TaintedAction(StatefulDetector):
             return state, ()
         intent = provenance.intent
         grave = [c for c in sinks if c in GRAVE]
-        off_task = intent.off_task(sinks) if intent.stated else grave  # no task: nobody asked for it
+        off_task = (  # no task: nobody asked for it
+            provenance.off_task(sinks, unless_addressed_above=STRONGLY_ADDRESSED) if intent.stated else grave
+        )
         source = max(hits.values(), key=lambda s: (s.score, s.time))
         # the content instructed the agent, or it asked its reader for this very act the task did not ask for
         asked = [s for s in hits.values() if s.asked_for(off_task)]

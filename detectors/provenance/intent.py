@@ -104,6 +104,7 @@ class Intent:
 
     implied: dict[C, tuple[str, ...]]
     stated: bool
+    delegated: tuple[str, ...] = ()  # "follow the instructions in the email": what the content asks is asked
 
     def allows(self, capability: C) -> bool:
         return not self.stated or capability is C.READ or capability in self.implied
@@ -116,7 +117,10 @@ class Intent:
         if not self.stated:
             return "no task stated"
         parts = [f"{c.value} ({', '.join(repr(w) for w in words[:3])})" for c, words in self.implied.items()]
-        return "the task implies read" + (", " + ", ".join(parts) if parts else " only")
+        text = "the task implies read" + (", " + ", ".join(parts) if parts else " only")
+        if self.delegated:
+            text += f", and hands over to what it reads ({', '.join(repr(w) for w in self.delegated)})"
+        return text
 
 
 @functools.lru_cache(maxsize=4096)
@@ -146,7 +150,48 @@ def intent_of(text: str) -> Intent:
     if "http://" in text or "https://" in text or "www." in text:
         found.setdefault(C.FETCH, []).append("a URL")
     found.pop(C.READ, None)
-    return Intent({c: tuple(dict.fromkeys(w)) for c, w in found.items()}, True)
+    return Intent({c: tuple(dict.fromkeys(w)) for c, w in found.items()}, True, delegation_in(text))
+
+
+# A task that hands the agent over to what it will read: a verb of doing, its object a set of instructions,
+# and where they are ("follow the instructions in the latest email", "do all the tasks on my TODO list at
+# …", "complete the action items listed in the ticket"). Not "complete the task of booking a flight".
+_DELEGATING_VERBS = frozenset(
+    "follow do complete perform handle execute carry finish accomplish action process implement obey".split()
+)
+_INSTRUCTION_OBJECTS = frozenset(
+    """instructions instruction tasks todo todos steps actions action items requests request checklist
+    directions orders asks""".split()
+)
+_POINTERS = frozenset(
+    "in on at from specified listed described given mentioned sent written there inside contained".split()
+)
+_DELEGATION_REACH = 6  # words from the verb to the object, and from the object to where it is
+# "Handle the customer ticket #5120", "resolve issue 42": the request is the object itself, no pointer needed
+_CASE_VERBS = frozenset("handle resolve process address fix answer solve action".split())
+_CASE_OBJECTS = frozenset(
+    "ticket tickets issue issues request requests inquiry inquiries complaint complaints case cases".split()
+)
+
+
+def delegation_in(text: str) -> tuple[str, ...]:
+    """The words by which a task hands the agent over to instructions it will read, or ()."""
+    for clause in _CLAUSE_BREAKS.split(text):
+        words = [w.lower() for w in _WORD.findall(clause)]
+        for i, word in enumerate(words):
+            if word in _CASE_VERBS:
+                case = next((w for w in words[i + 1 : i + 1 + _DELEGATION_REACH] if w in _CASE_OBJECTS), None)
+                if case is not None:
+                    return (word, case)
+            if word not in _DELEGATING_VERBS:
+                continue
+            for j in range(i + 1, min(i + 1 + _DELEGATION_REACH, len(words))):
+                if words[j] in _INSTRUCTION_OBJECTS:
+                    after = words[j + 1 : j + 1 + _DELEGATION_REACH]
+                    pointer = next((w for w in after if w in _POINTERS), None)
+                    if pointer is not None:
+                        return (word, words[j], pointer)
+    return ()
 
 
 # -- what outside content asks for ----------------------------------------------------------------------
@@ -162,9 +207,18 @@ _REQUESTABLE = frozenset(
     {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.FETCH, C.FORM_INPUT, C.MONEY, C.IDENTITY}
 )
 _MONEY_OBJECTS = frozenset(
-    "money fund funds payment amount balance account accounts usd eur dollars portfolio investment "
-    "stocks".split()
+    "money fund funds payment payments amount balance account accounts usd eur dollars portfolio investment "
+    "stocks transaction transactions transfer transfers wire refund payout".split()
 )
+_COORDINATORS = frozenset({"and", "or"})
+# what an object starts with: a verb before one is used as a verb ("post them", "email the list")
+_OBJECT_STARTS = frozenset(
+    "the a an my your our their his her its this that these those them it me us him all every each any "
+    "some".split()
+)
+_LIGHT_VERBS = frozenset("initiate make schedule arrange process execute issue complete set".split())
+# verbs whose request meaning the tool vocabulary leaves open ("post" is also an HTTP method)
+_REQUEST_ONLY_VERBS: dict[str, set[C]] = {"post": {C.COMMUNICATE, C.EGRESS}}
 _ACCESS_OBJECTS = frozenset(
     "access permission permissions role roles admin administrator owner guest".split()
 )
@@ -182,31 +236,72 @@ def requests_of(text: str) -> frozenset[C]:
     found: set[C] = set()
     for prose in _prose_of(text[:8000]):
         for clause in _CLAUSE_BREAKS.split(prose):
-            found |= _requests_in_clause(_WORD.findall(clause))
+            if _reads_as_prose(clause):
+                found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
     return frozenset(found)
 
 
-_CLAUSE_BREAKS = re.compile(r"[.!?;\n]+|:\s")
+_CLAUSE_BREAKS = re.compile(r"[.!?;\n\u2013\u2014]+|:\s|\s-{1,2}\s")  # also dashes: "… — invite him"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*")
+_WORD_OR_COMMA = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*|,")
+# "Whoever reads this, email the list to …", "After that, delete …": a short introduction and a comma, and
+# the request stands where a sentence would start
+_INTRODUCTION_WORDS = 6
 _MIN_WORDS_AFTER_VERB = 2  # "send the report", "transfer $500 to Bob"; not "Transfer successful"
 
 
-def _requests_in_clause(words: list[str]) -> set[C]:
+_NUMBER_RUN = re.compile(r"\d+(?:[-/:.]\d+)*")  # one figure: 123-1234-1234, 17:38, 2024-03-02
+_LETTER_RUN = re.compile(r"[A-Za-z]{2,}")
+_COMMENT_MARKS = ("#", "//")  # a code comment says what the code does
+_IMPORT_LINE = re.compile(r"\s*(import\s+[\w.]+(\s*,\s*[\w.]+)*\s*$|from\s+[\w.]+\s+import\s)")
+_CODE_MARKS = frozenset("{}[]()<>=_|&#*\\`~^+@")  # not $ or %: prose names sums and shares
+
+
+def _reads_as_prose(clause: str) -> bool:
+    """Whether a line reads as words to a person, not code, a shell line, a log or a table row: a request
+    is written in prose ("os.remove(path)  # delete it", "pkill -f server.py && python3 …" and
+    "Sarah, 08:52, 17:38" are not requests)."""
+    if clause.lstrip().startswith(_COMMENT_MARKS) or _IMPORT_LINE.match(clause):  # code, not a request
+        return False
+    letters = sum(ch.isalpha() for ch in clause)
+    marks = sum(ch in _CODE_MARKS for ch in clause)
+    numbers = len(_NUMBER_RUN.findall(clause))
+    words = len(_LETTER_RUN.findall(clause))
+    return letters >= 10 and marks * 20 <= letters and numbers * 2 <= words + 1
+
+
+def _requests_in_clause(tokens: list[str]) -> set[C]:
     from detectors.capabilities.words import VERB_CAPABILITIES
 
     requested: set[C] = set()
-    lowered = [w.lower() for w in words]
+    lowered: list[str] = []
+    starts = {0}  # where a request may stand: the clause's start, or after a short introduction and a comma
+    for token in tokens:
+        if token != ",":
+            lowered.append(token.lower())
+        elif len(lowered) <= _INTRODUCTION_WORDS:
+            starts.add(len(lowered))
+    opened = False  # a verb with an object stood where a request does: the clause is an imperative
     for i, word in enumerate(lowered):
         if len(lowered) - i - 1 < _MIN_WORDS_AFTER_VERB or not word.isalpha():
             continue
         previous = lowered[i - 1] if i else ""
         before = lowered[i - 2] if i > 1 else ""
-        if i and previous not in _REQUEST_LEAD and (before, previous) not in _REQUEST_AFTER_TWO:
+        takes_object = lowered[i + 1] in _OBJECT_STARTS
+        at_request = i in starts or previous in _REQUEST_LEAD or (before, previous) in _REQUEST_AFTER_TWO
+        # "retrieve my saved cards and email them to …": the second verb of an imperative asks too
+        if not at_request and not (opened and previous in _COORDINATORS and takes_object):
             continue
         # a request is made with the bare verb ("send", "pay"), never "payment" or "sent"
-        requested |= set(VERB_CAPABILITIES.get(word, ())) & _REQUESTABLE
+        verb = set(VERB_CAPABILITIES.get(word, ())) | _REQUEST_ONLY_VERBS.get(word, set())
+        if word in _LIGHT_VERBS:  # "initiate a payment", "arrange a transfer": the object says what
+            verb |= _settled({C.WRITE}, lowered[i + 1 : i + 5]) - {C.WRITE}
+        opened = opened or bool(verb) or takes_object
+        requested |= verb & _REQUESTABLE
         if word == "transfer":
             requested.add(C.MONEY)
+        if word == "invite":  # inviting someone into a workspace, team or repository grants membership
+            requested.add(C.IDENTITY)
     return _settled(requested, lowered)
 
 

@@ -82,6 +82,20 @@ class Provenance:
     def intent(self) -> Intent:
         return intent_of(self.trusted_text)
 
+    def off_task(self, capabilities: Iterable[C], *, unless_addressed_above: float = 1.0) -> list[C]:
+        """Capabilities of a call the task did not ask for. When the task hands the agent over to what it
+        reads ("follow the instructions in the latest e-mail"), what that content asked its reader for is
+        asked too — but not what content addressing the agent as an AI (score at or above
+        ``unless_addressed_above``) asked: a to-do list is written for a person."""
+        intent = self.intent
+        off = intent.off_task(capabilities)
+        if off and intent.delegated:
+            asked = {
+                r for s in self.sources.values() if s.score < unless_addressed_above for r in s.requested
+            }
+            off = [c for c in off if c.value not in asked]
+        return off
+
     def source(self, event_id: str) -> Source | None:
         return self.sources.get(event_id)
 
