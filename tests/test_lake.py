@@ -252,14 +252,16 @@ def test_a_verdict_beside_a_loader_with_unanchored_rows_is_sealed_and_the_trail_
     engine: Engine, events: list[AnyEvent], lake: Lake, tmp_path: Path
 ) -> None:
     """The common case on a lake: the loader has committed batches its next anchor will cover. The verdict
-    leaves the anchoring to it (an anchor of its own would record the loader's rows as "unanchored heads",
-    reported for good); once the loader anchors, the trail verifies and the verdict is sealed in it."""
+    is a writer of its own: its opening records that it started on heads the last anchor does not cover,
+    beside the running loader, and its closing anchors the verdict; once the loader anchors again, the
+    trail verifies and the verdict is sealed in it."""
     with second_writer("before-anchor", engine, events, lake, tmp_path) as (holder, _first):
         alert_id = rows(lake, "SELECT min(alert_id) FROM alerts")[0][0]
         runs = rows(lake, "SELECT count(*) FROM integrity_runs")[0][0]
         verdict = cli(tmp_path, "triage", alert_id, "--status", "benign", "--lake", lake.catalog)
         assert verdict.returncode == 0, verdict.stderr
-        assert rows(lake, "SELECT count(*) FROM integrity_runs")[0][0] == runs  # left to the loader
+        added = f"SELECT run_event, unanchored_before FROM integrity_runs WHERE run_seq > {runs} ORDER BY 1"
+        assert rows(lake, added) == [("close", False), ("open", True)]  # the verdict's own runs
         assert holder.stdin is not None and holder.stdout is not None
         holder.stdin.write("go\n")
         holder.stdin.flush()

@@ -1,23 +1,27 @@
 """Rows appended to a sealed table by a writer other than the Store: the analysts' verdicts.
 
 `chainwatch triage` and the triage page record one verdict at a time, on a DuckDB file between the
-loader's runs or on a lake while a loader writes it. Each verdict is sealed like a finding or an alert
+loader's runs or on a lake while loaders write it. Each verdict is sealed like a finding or an alert
 (``streams/store/integrity.py``): one small transaction inserts the row with its ``row_hash`` and moves
 the table's sum in ``integrity_tables``, with the integrity key when one is configured — so the triage
 writers need the key the trail was written with, and are refused (nothing written) without it.
 
-The sum is covered by the next anchor. The verdict's transaction anchors it itself only when the trail it
-found was anchored up to that moment. Otherwise another writer has rows in flight (a loader between its
-periodic anchors) whose own next anchor covers the verdict too — or the last writer stopped uncleanly,
-which the next trail writer records anyway: anchoring there would record "unanchored heads" that verify
-reports for good, and a verdict recorded beside a running loader must leave a trail that verifies.
+How the new sum gets anchored depends on the store:
+
+- On a DuckDB file the verdict's transaction anchors it itself when the trail it found was anchored up to
+  that moment. Otherwise the last writer stopped uncleanly, which the next trail writer records anyway
+  (anchoring here would only repeat that finding).
+- On a lake the verdict is a writer like a loader: it records its opening and its closing as runs
+  (``run_event``). Opened beside a loader whose latest batches are not anchored yet, its opening says so,
+  and ``verify`` accepts that once the loader has anchored again; its closing run anchors the verdict.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +33,32 @@ from streams.store.integrity import IntegrityKeyError, IntegrityWriter, heads_di
 from streams.store.lake import Lake, retrying
 
 
-def sealing_writer(con: duckdb.DuckDBPyConnection, target: StoreTarget) -> IntegrityWriter:
+@contextmanager
+def sealing_writer(con: duckdb.DuckDBPyConnection, target: StoreTarget) -> Iterator[IntegrityWriter]:
     """A trail writer for appends on ``con``: refused (IntegrityKeyError) when the key setting differs
-    from the trail's; a file from before a table was sealed is sealed now, and anchored when it can be."""
+    from the trail's. On a file, tables from before they were sealed are sealed now (and anchored when the
+    trail was anchored); on a lake the writer's opening and, on leaving, its closing are recorded."""
     backend = DUCKLAKE if isinstance(target, Lake) else DUCKDB_FILE
     trail = target if isinstance(target, Path) else target.trail_path
     try:
-        writer = IntegrityWriter(con, trail, upsert=backend.upsert)
+        writer = IntegrityWriter(con, trail, backend=backend)
     except IntegrityKeyError as exc:
         raise IntegrityKeyError(f"nothing was recorded: {exc}") from None
-    writer.anchor_every_seconds = math.inf  # an append anchors only as decided below, never "when due"
-    if not writer.unanchored_before:
+    writer.anchor_every_seconds = math.inf  # an append anchors only as decided here, never "when due"
+    if not backend.several_writers and not writer.unanchored_before:
         writer.close()  # anchors the sums it just sealed, if any (its own transaction); else nothing
-    return writer
+    try:
+        yield writer
+    finally:
+        if backend.several_writers:
+            writer.close()  # the closing run, which anchors what this writer added
+
+
+def check_sealing_key(con: duckdb.DuckDBPyConnection, target: StoreTarget) -> None:
+    """Refuse (IntegrityKeyError, nothing written) a key setting that could not seal a verdict in this
+    trail: what a triage writer checks when it starts. On a lake it is a writer's opening and closing."""
+    with sealing_writer(con, target):
+        return
 
 
 def append_sealed(
@@ -51,28 +68,28 @@ def append_sealed(
     in one transaction of its own; on a lake it is done again when it loses a race to another writer."""
 
     def once() -> None:
-        writer = sealing_writer(con, target)
-        values = dict(row)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            writer.reload()  # the sums as this transaction sees them (another writer may have moved them)
-            anchored = _anchored(con, writer)
-            writer.seal(table, [values], list(values))
-            names = list(values)
-            con.execute(
-                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-                [values[n] for n in names],
-            )
-            writer.finish(time.monotonic())  # stores the table's new sum
-            if anchored:
-                writer.unanchored_before = False  # checked just now, inside this transaction
-                writer.anchor()
-            con.execute("COMMIT")
-        except BaseException:
-            rollback(con)
-            writer.rolled_back()
-            raise
-        writer.committed()  # the anchor's line in the manifest (and the external anchor file)
+        with sealing_writer(con, target) as writer:
+            values = dict(row)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                writer.reload()  # the sums as this transaction sees them (another writer may have moved them)
+                anchor_now = not writer.backend.several_writers and _anchored(con, writer)
+                writer.seal(table, [values], list(values))
+                names = list(values)
+                con.execute(
+                    f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+                    [values[n] for n in names],
+                )
+                writer.finish(time.monotonic())  # stores the table's new sum
+                if anchor_now:
+                    writer.unanchored_before = False  # checked just now, inside this transaction
+                    writer.anchor()
+                con.execute("COMMIT")
+            except BaseException:
+                rollback(con)
+                writer.rolled_back()
+                raise
+            writer.committed()  # the anchor's line in the manifest (and the external anchor file)
 
     retrying(once)
 

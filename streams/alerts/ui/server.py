@@ -43,7 +43,7 @@ from streams.alerts.delivery.formats import document
 from streams.alerts.ui.analysts import ANALYSTS_FILE_ENV, AnalystTokens
 from streams.alerts.view import AlertNotFound, list_alerts, load_view
 from streams.store.access import DatabaseUnavailable, StoreTarget, connect, cursor
-from streams.store.appends import sealing_writer
+from streams.store.appends import check_sealing_key
 from streams.store.database import Store
 from streams.store.integrity import IntegrityKeyError
 from streams.store.lake import Lake
@@ -355,7 +355,7 @@ def serve(db_path: StoreTarget, *, host: str, port: int, insecure_local: bool, o
     # verdicts follow. A verdict is sealed with the trail's integrity key: a key setting that differs from
     # the trail's stops the page here, not at the first verdict (streams/store/appends.py)
     with Store(db_path, audit_trail=False) as store:
-        sealing_writer(store.con, db_path)
+        check_sealing_key(store.con, db_path)
     asyncio.run(_serve(db_path, host, port, token, out, analysts))
 
 
