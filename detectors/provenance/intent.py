@@ -80,7 +80,7 @@ _BEFORE_VERB = frozenset(
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix
-    create do take work deal operate""".split()
+    create do take work deal operate answer""".split()
 )
 _WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]")
 _CHANGING = frozenset(
@@ -210,6 +210,7 @@ _MONEY_OBJECTS = frozenset(
     "money fund funds payment payments amount balance account accounts usd eur dollars portfolio investment "
     "stocks transaction transactions transfer transfers wire refund payout".split()
 )
+_SENT_MONEY = frozenset("money funds payment dollars usd eur gbp rent crypto bitcoin btc eth".split())
 _COORDINATORS = frozenset({"and", "or"})
 # what an object starts with: a verb before one is used as a verb ("post them", "email the list")
 _OBJECT_STARTS = frozenset(
@@ -345,5 +346,9 @@ def _settled(requested: set[C], sentence: list[str]) -> set[C]:
     if words & _ACCESS_OBJECTS:
         requested = requested | {C.IDENTITY}
     if words & _MONEY_OBJECTS and requested & {C.WRITE, C.MONEY}:
+        requested = requested | {C.MONEY}
+    # "send $500 to …", "send the rent to my new account": what is sent is money
+    sums = words & _SENT_MONEY or any(w[:1] in "$€£" and w[1:2].isdigit() for w in words)
+    if sums and requested & {C.COMMUNICATE, C.EGRESS}:
         requested = requested | {C.MONEY}
     return requested
