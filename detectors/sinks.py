@@ -250,7 +250,8 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
     sent = payload_secrets(event.arguments, call)
     earlier = [(kind, fp) for kind, fp in sent if fp in provenance.secrets_seen]
     if earlier:
-        severity = grave or (Severity.HIGH if untrusted else Severity.MEDIUM)
+        # medium only when it went where the task said; a post or a comment with no named reader is public
+        severity = grave or (Severity.HIGH if untrusted or not targets else Severity.MEDIUM)
         kind = earlier[0][0].replace("_", " ")
         read_in = sorted({provenance.secrets_seen[fp] for _, fp in earlier})
         details = {"secret_kinds": sorted({k for k, _ in earlier}), "read_in": read_in}
