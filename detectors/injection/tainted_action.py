@@ -18,14 +18,14 @@ is one the task did not imply (``detectors/provenance/intent.py``) or moves mone
 data out (content that instructs the agent and chooses *where money goes* is an attack even when the task
 is about payments); or the content *asked its reader for this very act* ("please grant access to
 guest_7", ``intent.requests_of``), the task did not, and the agent did it with the content's value — an
-injection that never mentions an AI. Critical when money or access moves off the task, high otherwise;
-the details name the planted values, the source, its score and why, and which task words implied what.
+injection that never mentions an AI; or a message carries a link the content asked to spread ("DM every
+member this link"), even in a message the task asked for. Critical when money or access moves off the
+task, high otherwise; the details name the planted values, the source and its score, and the task's intent.
 
-Known gaps: values paraphrased, split or computed from the content are not matched; a destination the
-user also typed is trusted even if the content planted it first; results are cut at 4,000 characters; each
-planted value is reported once per session; instructions without a value ("delete all files") are for
-``injection.off_task_action``; a planted value for a lesser act the task asked for (a reply, a fetch) is not
-reported; content that plants a payee without instructing the agent scores low and is not reported.
+Known gaps: paraphrased, split or computed values; a destination the user also typed is trusted; results
+are cut at 4,000 characters; one report per planted value per session; instructions without a value are
+``injection.off_task_action``'s; other planted values for a lesser act the task asked for (a reply, a
+fetch) are not reported; content that plants a payee without instructing the agent scores low.
 """
 
 from __future__ import annotations
@@ -84,12 +84,14 @@ class TaintedAction(StatefulDetector):
         source = max(hits.values(), key=lambda s: (s.score, s.time))
         # the content instructed the agent, or it asked its reader for this very act the task did not ask for
         asked = [s for s in hits.values() if s.asked_for(off_task)]
+        if not asked and C.COMMUNICATE in sinks:  # a planted link spread as asked ("DM everyone this link")
+            asked = [s for t, s in hits.items() if t[:4] in ("url:", "host") and s.asked_for([C.COMMUNICATE])]
         if not asked and (source.score < STRONGLY_ADDRESSED or not (off_task or grave)):
             return state, ()
         source = asked[0] if asked and source.score < STRONGLY_ADDRESSED else source
         state["fired"] = [*fired, *hits][-MAX_FIRED:]  # a second payment to the same IBAN: the same attack
         severity = Severity.CRITICAL if set(off_task) & {C.MONEY, C.IDENTITY} else Severity.HIGH
-        act = label(off_task or grave) + (", off the task" if off_task else "")
+        act = label(off_task or grave or sinks) + (", off the task" if off_task else "")
         values = ", ".join(shown(t) for t in list(hits)[:4])
         details = {
             "tainted_values": list(hits),
