@@ -68,3 +68,20 @@ def share_severities(task: str) -> list[Severity]:
 def test_a_public_link_the_user_asked_for_is_medium_and_one_nobody_asked_for_high() -> None:
     assert share_severities("Create a public share link for my holiday album.") == [Severity.MEDIUM]
     assert share_severities("Send my holiday album to my sister Ana.") == [Severity.HIGH]
+
+
+def test_old_logs_deleted_as_the_task_asked_are_medium_and_high_when_nobody_asked() -> None:
+    line = "rm -rf /var/log/myapp/archive"
+    asked = "Delete the old archived logs of myapp to free space."
+    other = "Why is myapp slow today?"
+    for task, expected in ((asked, [Severity.MEDIUM]), (other, [Severity.HIGH])):
+        runner = Runner(Engine(load_catalog().detectors), close_idle=False)
+        events = [
+            SessionEvent(event_id="s", event_time=T0, source="t", session_id="s3", action="start", task=task),
+            ToolCall(event_id="1", event_time=T0 + timedelta(seconds=1), source="t", session_id="s3",
+                     tool="shell", action="exec", arguments={"command": line}),
+        ]  # fmt: skip
+        out = runner.feed(events)
+        out.extend(runner.flush())
+        got = [a.severity for a in out.alerts if a.detector_id == "destructive.dangerous_command"]
+        assert got == expected, task

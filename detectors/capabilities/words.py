@@ -206,6 +206,14 @@ def _verb_of(words: tuple[str, ...]) -> tuple[str | None, int]:
     return first if first[0] is not None else derived
 
 
+_HTTP_WORDS = frozenset({"http", "https", "rest", "webhook"})
+_HTTP_METHOD_WORDS = {
+    "post": C.EGRESS,
+    "put": C.EGRESS,
+    "patch": C.EGRESS,
+    "delete": C.DELETE,
+    "get": C.FETCH,
+}
 # what a "send" moves when it is money itself (an invoice or a payment reminder is still a message)
 _MONEY_PAYLOADS = frozenset(
     "money funds fund payment payments transaction transactions crypto bitcoin btc eth cash coins "
@@ -224,6 +232,9 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
     def add(capability: C, why: str) -> None:
         found.setdefault(capability, why)
 
+    method = next((w for w in words if w in _HTTP_METHOD_WORDS), None)
+    if method is not None and _HTTP_WORDS & set(words):  # ``http_post``, ``HttpDelete``: the method decides
+        return ((_HTTP_METHOD_WORDS[method], f"HTTP method '{method}'"),)
     verb, position = _verb_of(words)
     nouns = frozenset(w for i, w in enumerate(words) if i != position)
     if verb is not None:

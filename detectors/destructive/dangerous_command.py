@@ -10,18 +10,18 @@ from the tool's name or a list of command strings, so ``execute_bash``, ``Termin
 
 * critical: a disk overwritten or reformatted; a recursive delete of ``/``, a top-level system folder or
   the whole home;
-* high: logs deleted recursively or history erased; the firewall or SELinux off; users or groups changed
-  as root; code from the network piped into a shell (medium when the task asked to install or run
-  something and no instructing content brought the URL), or a shell handed to a network peer; a shutdown;
+* high: logs deleted recursively (medium when the task asked to delete) or history erased; the firewall
+  or SELinux off; users or groups changed as root; code from the network piped into a shell (medium when
+  the task asked to install or run something and no instructing content brought the URL), or a shell
+  handed to a network peer; a shutdown;
 * medium: everything made world-writable; processes killed; persistence (cron, systemd, shell profiles);
   a force-push that rewrites remote history.
 
-A script run by name (``./cleanup.sh``, ``bash cleanup.sh``, ``python3 wipe.py``) is judged by what its text
-would do when the session read or wrote that file earlier (``detectors/provenance/scripts.py``).
+A script run by name (``./cleanup.sh``, ``python3 wipe.py``) is judged by what its text would do when the
+session read or wrote it earlier (``detectors/provenance/scripts.py``).
 
-Known gaps: a script the session never read or wrote is judged by its name alone; obfuscated lines (base64
-into a shell, paths in variables) hide their targets; a failed command is still reported (the intent was
-there), one the gateway denied is not (nothing ran).
+Known gaps: a script the session never saw is judged by its name; obfuscated lines (base64 into a shell,
+paths in variables) hide their targets; failed commands are reported, ones the gateway denied are not.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from detectors.provenance.scripts import scripts_run
 from detectors.sinks import run_as_asked
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
+from schemas.types import Capability as C
 from schemas.types import Decision, Outcome, Severity
 
 WHY = __doc__ or ""
@@ -59,7 +60,7 @@ RULES: tuple[tuple[frozenset[str], Severity], ...] = (
 )
 
 
-REMOTE_CODE = frozenset({"remote_code"})
+REMOTE_CODE, LOG_DELETE = frozenset({"remote_code"}), frozenset({"recursive_delete", "log_path"})
 
 
 class DangerousCommand(EventDetector):
@@ -95,6 +96,8 @@ class DangerousCommand(EventDetector):
         needed, severity = rule
         if needed == REMOTE_CODE and run_as_asked(ctx.provenance, event):
             severity = Severity.MEDIUM
+        elif needed == LOG_DELETE and ctx.provenance and C.DELETE in ctx.provenance.intent.implied:
+            severity = Severity.MEDIUM  # "delete the logs older than 30 days": a clean-up the task asked for
         line = str(event.arguments.get("command") or event.arguments.get("code") or event.target or "")
         what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
         if ran and not needed <= call.shell.flags:  # the danger is in a script the session saw

@@ -193,7 +193,8 @@ def names_in(text: str) -> frozenset[str]:
     """Capitalised words and pairs (proper names) of a text, as ``name:`` tokens: what a short argument
     like ``Alice`` is compared against."""
     found = set()
-    for match in re.finditer(r"\b[A-Z][a-z][\w'-]*(?: [A-Z][a-z][\w'-]*)?", text):
+    # a name ends in a letter or digit: "O'Brien" keeps its apostrophe, "'Helen Park'" loses its quotes
+    for match in re.finditer(r"\b[A-Z][a-z](?:[\w'-]*\w)?(?: [A-Z][a-z](?:[\w'-]*\w)?)?", text):
         found.add("name:" + match.group(0).lower())
         found.add("name:" + match.group(0).split(" ", 1)[0].lower())
     return frozenset(found)

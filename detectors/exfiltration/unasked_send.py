@@ -1,0 +1,102 @@
+"""exfiltration.unasked_send — data the session read was sent somewhere nobody named, by a send the task
+never asked for.
+
+Why: the agent that leaks without any injection does it in plain sight: it reads customer rows, salaries
+or a patient record, then posts them to a paste site, mails them to a personal address or fills them into
+a third-party form — destinations the user never gave, for a send the task never implied ("summarise the
+churned customers" asks for no send at all). This follows the data rather than the words: the call can
+send (egress, a message, a form; ``detectors/capabilities/``), the task and the user's turns imply no such
+act (``detectors/provenance/intent.py``), its destination (the URL, address, channel or host it names) is
+not one trusted input named, and its payload carries values that earlier tool results brought into the
+session (``ctx.provenance``: e-mail addresses, phone and account numbers, identifiers, names) — two or
+more of them. High. When the destination itself was planted by content that instructed the agent, the
+alert is ``injection.tainted_action``'s (critical for money and access) and this one stays quiet.
+
+Known gaps: data paraphrased or summarised before it leaves carries no values (a summary of a memo); a
+send with no destination argument (a hand-off to a human agent, a post to the current channel) is not
+judged; a task that asks for a send ("mail the report to …") covers every send of its kind; DNS and
+git-remote channels are not sends here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.context import KeyContext
+from detectors.provenance.tokens import shown, value_tokens
+from detectors.sinks import ADDRESSED, with_sources
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Capability, IdentityKind, Outcome, Severity
+
+WHY = __doc__ or ""
+SENDS = frozenset({Capability.EGRESS, Capability.COMMUNICATE, Capability.FORM_INPUT})
+# arguments that say where a call sends: the rest is what it sends
+WHERE = frozenset(
+    "url uri endpoint to cc bcc recipient recipients receiver channel destination host webhook address "
+    "email target remote server domain".split()
+)
+MIN_VALUES = 2
+
+
+def destination_tokens(arguments: dict[str, Any], target: str | None) -> set[str]:
+    found = {t for k, v in arguments.items() if k.lower() in WHERE for t in _tokens(v)}
+    return found | (set(value_tokens(target)) if target else set())
+
+
+def _tokens(value: Any) -> set[str]:
+    values = value if isinstance(value, list) else [value]
+    return {t for v in values if isinstance(v, str) for t in value_tokens(v)}
+
+
+class UnaskedSend(EventDetector):
+    id: ClassVar[str] = "exfiltration.unasked_send"
+    title: ClassVar[str] = "Data read in the session sent where nobody asked"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(
+        owasp_agentic=("ASI02", "ASI06", "T2", "T6"), mitre_attack=("T1567", "T1048", "T1041")
+    )
+    runbook: ClassVar[str] = (
+        "Find what was sent and to whom (the payload values name the records); ask the destination to delete"
+        " it, notify the data owner, and narrow the agent's send tools to the destinations its tasks need."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        provenance, call = ctx.provenance, ctx.call
+        if not isinstance(event, ToolCall) or provenance is None or call is None or not provenance.tainted:
+            return ()
+        sends = [c for c in SENDS if c in call.evidence]
+        if not sends or Capability.MONEY in call.evidence:  # a payment is the money detectors' to judge
+            return ()
+        if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not provenance.intent.stated:
+            return ()
+        if not provenance.off_task(sends):
+            return ()  # the task asked for a send of this kind
+        where = destination_tokens(event.arguments, event.target)
+        if not where or any(provenance.trusts(t) for t in where):
+            return ()  # a hand-off with no destination (to a human agent, this chat), or one the user named
+        planted = provenance.tainted_values(event.arguments, event.target)
+        if any(planted[t].score >= ADDRESSED for t in where if t in planted):
+            return ()  # content that instructed the agent chose the destination: injection.tainted_action
+        carried = {t: s for t, s in planted.items() if t not in where}
+        if len(carried) < MIN_VALUES:
+            return ()
+        to = ", ".join(shown(t) for t in sorted(where)[:2])
+        values = ", ".join(shown(t) for t in list(carried)[:4])
+        details = {
+            "carried_values": list(carried)[:16],
+            "destinations": sorted(where)[:8],
+            "off_task": [c.value for c in provenance.off_task(sends)],
+            "intent": provenance.intent.explain(),
+            "source_events": sorted({s.event_id for s in carried.values()})[:8],
+        }
+        title = f"{event.tool} sent {values} read earlier to {to}, a send the task did not ask for"
+        signal = Signal.of([event], title=title, details=details)
+        return (with_sources(signal, list(carried.values())),)
