@@ -419,7 +419,7 @@ def _repeat_key(partial: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _repeat_of(partial: dict[str, Any], other: dict[str, Any]) -> bool:
-    return (
+    return bool(
         partial["s"] == other["s"] and partial["c"] == other["c"] and partial["ids"][1:] == other["ids"][1:]
     )
 
