@@ -173,6 +173,11 @@ class Engine:
             for s, ds in self._per_scope.items()
         }
         self._index: dict[tuple[str, str, str | None, str], tuple[tuple[Detector, bool, str], ...]] = {}
+        # the same, narrowed to the detectors that judge an identity kind: what process_key walks
+        self._judged: dict[
+            tuple[str, str, str | None, str, str | None], tuple[tuple[Detector, bool, str], ...]
+        ]
+        self._judged = {}
 
     # -- routing
     @staticmethod
@@ -206,6 +211,19 @@ class Engine:
             if len(self._index) > 100_000:
                 self._index.clear()  # unbounded tool/action vocabularies must not grow memory forever
             self._index[index_key] = found
+        return found
+
+    def _judging(
+        self, scope: str, event: AnyEvent, kind: str | None
+    ) -> tuple[tuple[Detector, bool, str], ...]:
+        """``_dispatch`` without the detectors that do not judge keys of this identity kind (memoised)."""
+        memo_key = (scope, event.kind, getattr(event, "tool", None), str(getattr(event, "action", "")), kind)
+        found = self._judged.get(memo_key)
+        if found is None:
+            found = tuple(entry for entry in self._dispatch(scope, event) if judges(entry[0], kind))
+            if len(self._judged) > 100_000:
+                self._judged.clear()
+            self._judged[memo_key] = found
         return found
 
     # -- capabilities and provenance
@@ -293,9 +311,7 @@ class Engine:
                     event = event.model_copy(update={"capabilities": ctx.call.capabilities})
             if scope == "session":
                 self._trust(ctx, event)
-            for detector, stateful, slot in self._dispatch(scope, event):
-                if not judges(detector, ctx.identity_kind):
-                    continue
+            for detector, stateful, slot in self._judging(scope, event, ctx.identity_kind):
                 if stateful:
                     if late:
                         continue  # a late event cannot advance ordered state; it is counted above
