@@ -53,19 +53,22 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, default=str).decode()
 
 
+# Rows of events are read straight from the model's fields (``__dict__``: the validated values, no copy of
+# the tree as model_dump makes); only the values a column stores in another shape are converted.
 def event_row(event: AnyEvent) -> dict[str, Any]:
-    data = event.model_dump(mode="python")
+    data = dict(event.__dict__)
     data["arguments"] = _json(data.get("arguments"))
     data["task_scope"] = list(data["task_scope"]) if data.get("task_scope") is not None else None
     data["action"] = str(data["action"]) if data.get("action") is not None else None
-    data["tool_declaration"] = _json(data.get("tool_declaration"))
+    declaration = data.get("tool_declaration")
+    data["tool_declaration"] = _json(declaration.model_dump()) if declaration is not None else None
     capabilities = data.get("capabilities")
     data["capabilities"] = [str(c) for c in capabilities] if capabilities is not None else None
     return data
 
 
 def credential_row(event: CredentialEvent) -> dict[str, Any]:
-    data = event.model_dump(mode="python")
+    data = dict(event.__dict__)
     data["scopes"] = list(data["scopes"])
     return data
 
