@@ -152,7 +152,11 @@ class Engine:
         *,
         classifier: Classifier | None = None,
         content_model: ContentModel | None = None,
+        context_work: bool | None = None,
     ) -> None:
+        """``context_work``: classify calls and keep provenance — None: when a loaded detector needs it
+        (``Detector.needs``); False: never (detectors that need it see ``ctx.call``/``ctx.provenance`` as
+        None and stay quiet: the benchmark's measure of what this work costs)."""
         self.settings = settings or EngineSettings()
         self.identities = identities or DEFAULT_RESOLVER  # who each key's principal is (issue 13)
         # What each call can do (detectors/capabilities/) and how much outside content addresses the agent
@@ -173,6 +177,9 @@ class Engine:
             for s, ds in self._per_scope.items()
         }
         self._index: dict[tuple[str, str, str | None, str], tuple[tuple[Detector, bool, str], ...]] = {}
+        needed = frozenset().union(*(d.needs for d in self.detectors)) if context_work is not False else ()
+        self.tracks_provenance = "provenance" in needed
+        self.classifies = self.tracks_provenance or "capabilities" in needed  # provenance reads the class too
         # the same, narrowed to the detectors that judge an identity kind: what process_key walks
         self._judged: dict[
             tuple[str, str, str | None, str, str | None], tuple[tuple[Detector, bool, str], ...]
@@ -294,6 +301,8 @@ class Engine:
         ordered = sorted(events, key=lambda e: e.event_time)
         lateness = self.settings.allowed_lateness_seconds
         ctx = state.ctx
+        classifies = self.classifies
+        provenance = self.tracks_provenance and scope == "session"
         for event in ordered:
             when = event.event_time.timestamp()
             late = state.max_time is not None and when < state.max_time - lateness
@@ -305,11 +314,11 @@ class Engine:
             ctx.observe(event, when)
             identify(self.identities, ctx, event)
             ctx.call = None
-            if isinstance(event, ToolCall):
+            if classifies and isinstance(event, ToolCall):
                 ctx.call = self.classify(event)
                 if event.capabilities is None:  # detectors read them from the event too
                     event = event.model_copy(update={"capabilities": ctx.call.capabilities})
-            if scope == "session":
+            if provenance:
                 self._trust(ctx, event)
             for detector, stateful, slot in self._judging(scope, event, ctx.identity_kind):
                 if stateful:
@@ -324,7 +333,7 @@ class Engine:
                     signals = detector.check(event, ctx)  # type: ignore[attr-defined]
                 for signal in signals:
                     self._emit(detector, signal, state, out)
-            if scope == "session" and isinstance(event, ToolCall):
+            if provenance and isinstance(event, ToolCall):
                 self._absorb(ctx, event, when)
         ctx.call = None
         self._update_risk(state)

@@ -715,6 +715,17 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
         later |= set(step.condition.paths) | set(step.capture)
     if key != "session":
         later.add(_KEY_FIELDS[key])  # the key-presence check wrapped around every condition
+    # A rule reads only its events' fields: classification is needed where one of them is `capabilities`.
+    read: set[str] = set()
+    for step in steps:
+        read |= set(step.condition.paths) | set(step.capture)
+    if until is not None:
+        read |= set(until.paths)
+    if distinct := attrs.get("distinct"):
+        read.add(distinct)
+    attrs["needs"] = (
+        frozenset({"capabilities"}) if any(p.split(".")[0] == "capabilities" for p in read) else frozenset()
+    )
     attrs["_later_paths"] = tuple(tuple(p.split(".")) for p in sorted(later))
     attrs["_later_cache"] = {}
     base: type[RuleDetector] = SequenceRule if rule_type == "sequence" else ThresholdRule

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from detectors.base import PRINCIPALS, Signal, StatefulDetector
 from detectors.cloud.facts import CallView, render
-from detectors.cloud.table import ANY, ApiCheck, index_by_action, load_table
+from detectors.cloud.table import ANY, ApiCheck, CallIndex, index_by_action, load_table
 from detectors.cloud.teardown import CREATE_PREFIXES, cleanup_of, is_create, remember_created
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
@@ -48,29 +48,7 @@ class SensitiveApi(StatefulDetector):
     def __init__(self) -> None:
         self.checks = load_table()
         self.by_action = index_by_action(tuple(c for c in self.checks if c.owner is None))
-        self._covering: dict[tuple[str, str], tuple[ApiCheck, ...]] = {}
-
-    def _checks_for(self, tool: str, action: str) -> tuple[ApiCheck, ...]:
-        """The checks that cover a (service, call) pair and whose condition's static part (kind, tool,
-        action) it passes; memoised, so a call only meets the conditions that can hold for it."""
-        key = (tool, action)
-        found = self._covering.get(key)
-        if found is None:
-            probe = {"kind": "tool_call", "tool": tool, "action": action}
-            found = tuple(
-                check
-                for check in (*self.by_action.get(action, ()), *self.by_action.get(ANY, ()))
-                if check.covers(tool, action)
-                and (
-                    check.condition is None
-                    or check.condition.prefilter is None
-                    or check.condition.prefilter(probe, {})
-                )
-            )
-            if len(self._covering) > 50_000:
-                self._covering.clear()  # an unbounded vocabulary of calls must not grow memory forever
-            self._covering[key] = found
-        return found
+        self.for_call = CallIndex(self.by_action)
 
     def relevant(self, kind: str, tool: str | None, action: str) -> bool:
         return ANY in self.by_action or action in self.by_action or action.startswith(CREATE_PREFIXES)
@@ -82,7 +60,7 @@ class SensitiveApi(StatefulDetector):
             return state, ()
         if is_create(event):
             remember_created(state, event)
-        checks = self._checks_for(event.tool, event.action)
+        checks = self.for_call(event.tool, event.action)
         if not checks:
             return state, ()
         view = CallView(event)
