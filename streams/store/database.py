@@ -192,8 +192,9 @@ class Store:
                 chains,
                 {t: self._schemas[t].names for t in ("events", "credentials", "chains")},
             )
-            self._upsert("events", kept["events"])
-            self._upsert("credentials", kept["credentials"])
+            # New ids only (prepare dropped stored ones and repeats): inserted without an upsert's lookups.
+            self._insert("events", kept["events"])
+            self._insert("credentials", kept["credentials"])
             self._upsert_chains(chains)
             derived = {
                 "findings": [finding_row(f) for f in batch.findings],
@@ -212,19 +213,26 @@ class Store:
             raise
         self._integrity.committed()
 
-    def _table(self, table: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
-        schema = self._schemas[table]
-        unique = {row[PRIMARY_KEYS[table]]: row for row in rows}  # last one of an id wins
-        columns = {name: [row.get(name) for row in unique.values()] for name in schema.names}
-        return pa.Table.from_pydict(columns, schema=schema)
+    def _table(self, table: str, rows: Sequence[dict[str, Any]], *, unique: bool = False) -> pa.Table:
+        """``rows`` as Arrow, converted row by row in C++ (``from_pylist``: missing keys are NULL); the last
+        row of an id wins unless the caller says they are ``unique`` already."""
+        if not unique:
+            rows = list({row[PRIMARY_KEYS[table]]: row for row in rows}.values())
+        return pa.Table.from_pylist(rows, schema=self._schemas[table])
 
     def _upsert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        self._load(table, rows, "INSERT OR REPLACE")
+
+    def _insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        self._load(table, rows, "INSERT", unique=True)
+
+    def _load(self, table: str, rows: Sequence[dict[str, Any]], verb: str, *, unique: bool = False) -> None:
         if not rows:
             return
-        arrow = self._table(table, rows)
+        arrow = self._table(table, rows, unique=unique)
         self.con.register("incoming", arrow)
         try:
-            self.con.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM incoming")
+            self.con.execute(f"{verb} INTO {table} SELECT * FROM incoming")
         finally:
             self.con.unregister("incoming")
 

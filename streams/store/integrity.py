@@ -52,6 +52,7 @@ CHAINED_EVENT_TABLES = ("events", "credentials")  # both hold a session's events
 CHAINED_TABLES = (*CHAINED_EVENT_TABLES, "chains")
 ID_COLUMNS = {"events": "event_id", "credentials": "event_id", "chains": "session_id"}
 HASH_VERSION = "cw-integrity-v2"  # v2: length-prefixed parts, NULL columns left out
+_VERSION_PART = len(HASH_VERSION.encode()).to_bytes(8, "big") + HASH_VERSION.encode()
 ANCHOR_ENV = "CHAINWATCH_INTEGRITY_ANCHOR"  # an append-only file away from the database (docs/security.md)
 # Tables whose rows are derived results rather than a session's events: no order to chain, so each row
 # carries a hash of its content and the table a running sum of those hashes (a multiset digest): a row
@@ -117,14 +118,26 @@ class Hasher:
 
     def digest(self, *parts: str | bytes) -> str:
         # Each part is length-prefixed: session ids come from agents' input and may hold any character,
-        # so a separator alone could let two different part lists serialise to the same message.
-        message = b"".join(
-            len(data).to_bytes(8, "big") + data
-            for data in (p.encode() if isinstance(p, str) else p for p in (HASH_VERSION, *parts))
-        )
+        # so a separator alone could let two different part lists serialise to the same message. The parts
+        # are fed to the hash one by one (the same message, without building it).
         if self.key is None:
-            return hashlib.sha256(message).hexdigest()
-        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+            state: Any = hashlib.sha256(_VERSION_PART)
+        else:
+            state = self._keyed().copy()
+        for part in parts:
+            data = part.encode() if isinstance(part, str) else part
+            state.update(len(data).to_bytes(8, "big"))
+            state.update(data)
+        return str(state.hexdigest())
+
+    def _keyed(self) -> hmac.HMAC:
+        """The HMAC state after the version part, built once and copied per digest."""
+        base: hmac.HMAC | None = self.__dict__.get("_hmac_base")
+        if base is None:
+            assert self.key is not None
+            base = hmac.new(self.key, _VERSION_PART, hashlib.sha256)
+            object.__setattr__(self, "_hmac_base", base)  # a cache on a frozen dataclass
+        return base
 
     def genesis(self, session_id: str) -> str:
         return self.digest("genesis", session_id)
