@@ -47,6 +47,9 @@ from schemas.types import (
 
 MAX_ALERTED = 512  # alert ids remembered per key for dedup (sinks upsert by id beyond that)
 MAX_CLASSIFIED = 20_000  # classified calls kept so that every key scope reuses one classification
+MAX_ENRICHED = (
+    4_096  # calls kept with their capabilities set (one feed's worth), for the key scopes after the first
+)
 
 
 @runtime_checkable
@@ -164,6 +167,7 @@ class Engine:
         self.classifier = classifier or Classifier()
         self.content_model = content_model
         self._classified: dict[str, Classification] = {}
+        self._enriched_calls: dict[str, tuple[ToolCall, ToolCall]] = {}  # event id -> (as given, enriched)
         self.detectors = [d for d in detectors if d.id not in self.settings.disabled]
         self.by_id = {d.id: d for d in self.detectors}
         self.by_slot = {(d.state_key or d.id): d for d in self.detectors}
@@ -246,11 +250,21 @@ class Engine:
     def enrich(self, events: Iterable[AnyEvent]) -> list[AnyEvent]:
         """The events with their ``capabilities`` set, as they are stored."""
         return [
-            event.model_copy(update={"capabilities": self.classify(event).capabilities})
+            self._enriched(event, self.classify(event))
             if isinstance(event, ToolCall) and event.capabilities is None
             else event
             for event in events
         ]
+
+    def _enriched(self, event: ToolCall, call: Classification) -> ToolCall:
+        """The call with its capabilities set: one copy per event, shared by every key scope."""
+        found = self._enriched_calls.get(event.event_id)
+        if found is None or found[0] is not event:
+            if len(self._enriched_calls) >= MAX_ENRICHED:
+                self._enriched_calls.clear()
+            found = (event, event.model_copy(update={"capabilities": call.capabilities}))
+            self._enriched_calls[event.event_id] = found
+        return found[1]
 
     def addressing(self, text: str) -> Addressing:
         return self.content_model.score(text) if self.content_model is not None else addressing(text)
@@ -317,7 +331,7 @@ class Engine:
             if classifies and isinstance(event, ToolCall):
                 ctx.call = self.classify(event)
                 if event.capabilities is None:  # detectors read them from the event too
-                    event = event.model_copy(update={"capabilities": ctx.call.capabilities})
+                    event = self._enriched(event, ctx.call)
             if provenance:
                 self._trust(ctx, event)
             for detector, stateful, slot in self._judging(scope, event, ctx.identity_kind):
