@@ -61,12 +61,20 @@ def segments_file(path: Path, segments: int, sessions: int) -> int:
     return count
 
 
+def peak_rss() -> float:
+    """This process's peak resident memory in MiB (its own, whatever the process it was started from)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child_peak_rss(path: Path, db: Path) -> float:
     """Peak RSS (MiB) of a fresh process replaying ``path`` into ``db``."""
+    # VmHWM, not getrusage: Linux carries ru_maxrss across exec, so a child would report its parent's peak.
     code = (
-        "import resource, sys; from pathlib import Path; from benchmarks.replay_bench import run_replay; "
-        "run_replay(Path(sys.argv[1]), Path(sys.argv[2])); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        "import sys; from pathlib import Path; from benchmarks.replay_bench import run_replay, peak_rss; "
+        "run_replay(Path(sys.argv[1]), Path(sys.argv[2])); print(peak_rss())"
     )
     done = subprocess.run([sys.executable, "-c", code, str(path), str(db)], check=True, capture_output=True)
     return float(done.stdout.decode().strip().splitlines()[-1])
@@ -113,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(
             f"split of `chainwatch run`: parse {t_floor / t_full:.0%}, detection {detection:.0%}, "
             f"DuckDB write {write:.0%}; "
-            f"peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
+            f"peak RSS of this process {peak_rss():,.0f} MiB (it holds the generated workload too)"
         )
         if args.rss:
             rss_table(work, args.rss, args.sessions)

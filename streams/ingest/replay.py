@@ -38,10 +38,10 @@ if TYPE_CHECKING:
     from streams.alerts.delivery.pipeline import AlertPipeline
 
 FEED_BATCH = 5_000
-WRITE_BATCH = 50_000
+WRITE_BATCH = 20_000  # events per database transaction (and held until written)
 READ_BLOCK = 8 << 20  # bytes of a JSON-lines input parsed at a time
-SORTED_WHOLE = 100_000  # the reorder buffer holds at least this many events before any leaves: exact sort
-REORDER_CAP = 400_000  # ... and at most this many (the oldest leave first): the bound on its memory
+SORTED_WHOLE = 50_000  # the reorder buffer holds at least this many events before any leaves: exact sort
+REORDER_CAP = 200_000  # ... and at most this many (the oldest leave first): the bound on its memory
 GC_GEN0 = 50_000  # allocations between young collections during a replay (Python's default: 700)
 
 Progress = Callable[[int], None]
