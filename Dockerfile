@@ -5,6 +5,6 @@ COPY pyproject.toml README.md ./
 COPY schemas ./schemas
 COPY detectors ./detectors
 COPY streams ./streams
-RUN pip install --no-cache-dir . && useradd --create-home chainwatch && mkdir -p /data && chown chainwatch /data
+RUN pip install --no-cache-dir . && useradd --create-home chainwatch && mkdir -p /data /lake && chown chainwatch /data /lake
 USER chainwatch
 ENTRYPOINT ["chainwatch"]

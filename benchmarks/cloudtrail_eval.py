@@ -12,7 +12,10 @@ Run: ``python -m benchmarks.cloudtrail_eval [--shared DIR] [--identities FILE] [
   an id of its own. A record is *flagged* when a finding (building blocks included) or an alert holds it;
   figures for alerts, for alerts and findings of severity low and above, and for any finding. Fixture gaps
   are repaired for scoring (``repair_fixture``: a missing eventTime, lower-case keys); records still
-  unreadable (no ``Log``) count as not flagged.
+  unreadable (no ``Log``) count as not flagged. A Panther label belongs to one rule, so every record
+  chainwatch scores otherwise is classified in ``panther_notes.yml`` (principle, state, unreadable, with the
+  reason); the figures are given as counted and *explained* (without the records chainwatch disagrees with
+  on principle). A note that no longer matches what chainwatch does is reported as stale.
 
 The scoring is ``detectors.evaluation.score`` (labels in, figures out), reusable by other corpora.
 """
@@ -116,6 +119,58 @@ class PantherResult:
     flagged_by: Counter[str] = field(default_factory=Counter)  # detector -> should-alert records it flagged
     false_by: Counter[str] = field(default_factory=Counter)  # detector -> benign records it flagged
     names: dict[str, str] = field(default_factory=dict)  # record id -> "rule: test name"
+    labels: dict[str, Label] = field(default_factory=dict)
+    explained: dict[str, Score] = field(default_factory=dict)  # row -> score without the principle records
+    notes: dict[str, Note] = field(default_factory=dict)
+    stale: list[str] = field(default_factory=list)  # notes that no longer match what chainwatch does
+    unclassified: list[str] = field(default_factory=list)  # misses and false flags without a note
+
+    def rows(self) -> tuple[tuple[str, Score, Score], ...]:
+        """(row, as counted, explained), the headline row (any finding) last."""
+        return (
+            ("an alert", self.alerts, self.explained["alerts"]),
+            ("an alert or a finding of severity low+", self.flags, self.explained["flags"]),
+            ("any finding (info building blocks too)", self.findings, self.explained["findings"]),
+        )
+
+
+NOTES_PATH = Path(__file__).with_name("panther_notes.yml")
+NOTE_CATEGORIES = ("principle", "state", "unreadable")
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    category: str  # principle | state | unreadable (panther_notes.yml says what each means)
+    why: str
+
+
+def load_notes(path: Path = NOTES_PATH) -> dict[str, Note]:
+    """record id -> its note; a record noted twice or an unknown category is an error naming it."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    unknown = set(data) - set(NOTE_CATEGORIES)
+    if unknown:
+        raise ValueError(f"{path}: unknown categories {sorted(unknown)} (use {', '.join(NOTE_CATEGORIES)})")
+    notes: dict[str, Note] = {}
+    for category in NOTE_CATEGORIES:
+        for group in data.get(category) or []:
+            why = " ".join(str(group["why"]).split())
+            for record in group["records"]:
+                if record in notes:
+                    raise ValueError(f"{path}: {record} is noted twice")
+                notes[record] = Note(category, why)
+    return notes
+
+
+def check_notes(result: PantherResult) -> None:
+    """Stale notes (the record is now scored as labelled, or does not exist) and unclassified records, by
+    the headline row (any finding)."""
+    wrong = set(result.findings.missed) | set(result.findings.false_flags)
+    result.stale = sorted(
+        f"{record}: no such record" if record not in result.labels else f"{record}: now scored as labelled"
+        for record in result.notes
+        if record not in wrong
+    )
+    result.unclassified = sorted(wrong - result.notes.keys())
 
 
 def panther_records(root: Path) -> Iterable[tuple[str, str, bool, Any]]:
@@ -164,10 +219,13 @@ def repair_fixture(record: dict[str, Any], record_id: str) -> dict[str, Any]:
     return fixed
 
 
-def evaluate_panther(root: Path, make_engine: EngineFactory) -> PantherResult:
+def evaluate_panther(
+    root: Path, make_engine: EngineFactory, notes: dict[str, Note] | None = None
+) -> PantherResult:
     labels: dict[str, Label] = {}
     findings, flags, alerts = [], [], []
     result = PantherResult(findings=Score(), flags=Score(), alerts=Score())
+    result.notes = load_notes() if notes is None else notes
     for record_id, name, expected, log in panther_records(root):
         labels[record_id] = Label(positive=expected, group=name.split(":")[0])
         result.names[record_id] = name
@@ -183,9 +241,18 @@ def evaluate_panther(root: Path, make_engine: EngineFactory) -> PantherResult:
         for detector in sorted({f"{f.detector_id}{_check(f)}" for f in flagging}):
             (result.flagged_by if expected else result.false_by)[detector] += 1
             result.names[record_id] += f" [{detector}]"
+    result.labels = labels
     result.findings = score(findings, labels)
     result.flags = score(flags, labels)
     result.alerts = score(alerts, labels)
+    principle = {r for r, note in result.notes.items() if note.category == "principle"}
+    kept = {r: label for r, label in labels.items() if r not in principle}
+    result.explained = {
+        "findings": score(findings, kept),
+        "flags": score(flags, kept),
+        "alerts": score(alerts, kept),
+    }
+    check_notes(result)
     return result
 
 
@@ -239,35 +306,41 @@ def report(stratus: StratusResult | None, panther: PantherResult | None, *, verb
                 + ", ".join(f"{d} {n}" for d, n in stratus.off_target.most_common())
             )
     if panther is not None:
-        print("## Panther rule tests")
-        print("| flagged by | should-alert flagged | benign look-alikes flagged |")
-        print("|---|---|---|")
-        for label, sc in (
-            ("an alert", panther.alerts),
-            ("an alert or a finding of severity low+", panther.flags),
-            ("any finding (info building blocks too)", panther.findings),
-        ):
-            print(
-                f"| {label} | {sc.positives_flagged}/{sc.positives} ({sc.recall:.1%}) | "
-                f"{sc.negatives_flagged}/{sc.negatives} ({sc.false_positive_rate:.1%}) |"
-            )
-        f = panther.flags
-        print(f"records the adapter could not read: {panther.unreadable}")
-        if verbose:
-            print("missed:")
-            for record in f.missed:
-                print(f"  - {panther.names[record]}")
-            print("benign flagged:")
-            for record in f.false_flags:
-                print(f"  - {panther.names[record]}")
-            print(
-                "benign flagged, by detector: "
-                + ", ".join(f"{d} {n}" for d, n in panther.false_by.most_common())
-            )
-            print(
-                "should-alert flagged, by detector: "
-                + ", ".join(f"{d} {n}" for d, n in panther.flagged_by.most_common())
-            )
+        panther_report(panther, verbose=verbose)
+
+
+def _figures(sc: Score) -> str:
+    return (
+        f"{sc.positives_flagged}/{sc.positives} ({sc.recall:.1%}) | "
+        f"{sc.negatives_flagged}/{sc.negatives} ({sc.false_positive_rate:.1%})"
+    )
+
+
+def panther_report(panther: PantherResult, *, verbose: bool) -> None:
+    print("## Panther rule tests")
+    print("| flagged by | should-alert flagged | benign flagged | explained: should-alert | benign |")
+    print("|---|---|---|---|---|")
+    for label, counted, explained in panther.rows():
+        print(f"| {label} | {_figures(counted)} | {_figures(explained)} |")
+    by_category = Counter(note.category for note in panther.notes.values())
+    print(
+        "explained = without the records chainwatch disagrees with on principle; notes (panther_notes.yml): "
+        + ", ".join(f"{c} {by_category[c]}" for c in NOTE_CATEGORIES)
+    )
+    print(f"records the adapter could not read: {panther.unreadable}")
+    for title, records in (("stale notes", panther.stale), ("unclassified", panther.unclassified)):
+        if records:
+            print(f"{title}: " + ", ".join(records))
+    if verbose:
+        f = panther.findings
+        for title, records in (("missed", f.missed), ("benign flagged", f.false_flags)):
+            print(f"{title} (any finding):")
+            for record in records:
+                note = panther.notes.get(record)
+                why = f" — {note.category}: {note.why}" if note else " — UNCLASSIFIED"
+                print(f"  - {panther.names[record]}{why}")
+        for title, counts in (("benign", panther.false_by), ("should-alert", panther.flagged_by)):
+            print(f"{title} flagged, by detector: " + ", ".join(f"{d} {n}" for d, n in counts.most_common()))
 
 
 def main(argv: list[str] | None = None) -> int:

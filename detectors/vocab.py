@@ -588,6 +588,13 @@ def may_tamper(tool: str, action: str) -> bool:
     )
 
 
+def _bucket_logging_off(args: dict[str, Any]) -> bool:
+    """A PutBucketLogging whose logging status has no LoggingEnabled target. A record that does not show
+    the status at all says nothing about what the call set."""
+    status = next((v for k, v in args.items() if k.lower() == "bucketloggingstatus"), None)
+    return status is not None and "LoggingEnabled" not in json.dumps(status, default=str)
+
+
 def audit_tampering(event: ToolCall) -> Reason | None:
     """What audit or security telemetry this call switched off or narrowed, and how badly; else None."""
     command = command_of(event)
@@ -610,7 +617,7 @@ def audit_tampering(event: ToolCall) -> Reason | None:
         return "disabled the GuardDuty detector", Severity.CRITICAL
     if action in ("CreateFilter", "UpdateFilter") and str(args.get("action", "")).upper() == "ARCHIVE":
         return "added a GuardDuty filter that auto-archives findings", Severity.MEDIUM
-    if action == "PutBucketLogging" and "LoggingEnabled" not in json.dumps(args, default=str):
+    if action == "PutBucketLogging" and _bucket_logging_off(args):
         return "turned off S3 server access logging", Severity.MEDIUM
     if action == "DeleteLogGroup" and AUDIT_LOG_GROUP.search(
         str(args.get("logGroupName") or event.target or "")
@@ -689,6 +696,27 @@ def _statements(document: Any) -> list[dict[str, Any]]:
     return [s for s in statements if isinstance(s, dict)] if isinstance(statements, list) else []
 
 
+# Condition keys that narrow *who* may use a wildcard principal (an organisation, an account, a source
+# resource, a network). Other keys (sts:ExternalId, aws:SecureTransport, aws:MultiFactorAuthPresent, dates)
+# leave ``*`` open to any AWS account: an external id is no secret, and anyone can sign in with MFA.
+_NARROWING_CONDITION_KEY = re.compile(
+    r"^(?:aws:(?:Principal(?:OrgID|OrgPaths|Account|Arn|IsAWSService)|Source(?:Account|Arn|OrgID|OrgPaths"
+    r"|Owner|Vpce?|Ip)|userid|username|CalledVia(?:First|Last)?|ViaAWSService)|kms:(?:CallerAccount|ViaService)"
+    r"|(?:sns|sqs|s3|lambda):\w*(?:SourceArn|SourceAccount|Principal)\w*)$",
+    re.IGNORECASE,
+)
+
+
+def _narrowed(condition: Any) -> bool:
+    """Whether a statement's Condition holds its wildcard principal to someone (see above)."""
+    if not isinstance(condition, dict):
+        return False
+    return any(
+        isinstance(keys, dict) and any(_NARROWING_CONDITION_KEY.match(str(k)) for k in keys)
+        for keys in condition.values()
+    )
+
+
 def allowed_principals(document: Any) -> list[str]:
     """Principals an IAM/resource policy lets in (``*``, ARNs, account ids, services): Allow statements."""
     found: list[str] = []
@@ -696,8 +724,8 @@ def allowed_principals(document: Any) -> list[str]:
         if statement.get("Effect", "Allow") != "Allow":
             continue
         principal = statement.get("Principal")
-        if statement.get("Condition") and principal in ("*", {"AWS": "*"}):
-            continue  # a conditioned wildcard (aws:SourceAccount, aws:PrincipalOrgID …) is not public
+        if principal in ("*", {"AWS": "*"}) and _narrowed(statement.get("Condition")):
+            continue  # a wildcard held to an org, account, source or network is not public
         found += [str(v) for _, v in walk(principal) if v is not None]
     return found
 

@@ -143,13 +143,13 @@ _SPECS: list[tuple[str, str]] = [
     (
         "password_assignment",
         r"(?i)(?:^|[^\w:/-])[\w-]{0,64}?(?:password|passwd|passphrase|pwd|secret|api[_-]?key|t"
-        r"oken|credentials?|signature|auth)(?:[_-]?(?:access[_-]?)?key)?[\"']?\s*[:=]\s*(?:[\""
+        r"oken|credentials?|signature|auth)(?:[_-]?(?:access[_-]?)?key)?[\"'\]]?\s*[:=]\s*(?:[\""
         r"']([^\"'\n]{3,})|([^\s\"',;&]{3,}))",
     ),
     # `password=x`, `"password": "x y"`, `DB_PASSWORD: x`, `"access_token": "x"` — but not an
     # ARN's `:secret:name` (hence nothing word-like, ':' or '/' right before the key).
     # Command-line credentials.
-    ("cli_password", r"(?:^|\s)(?:-u\s*|--user(?:\s+|=))[^\s:\"']+:([^\s\"']{3,})"),
+    ("cli_password", r"(?:^|\s)(?:-u\s*|--user(?:\s+|=))[\"']?[^\s:\"']+:([^\s\"']{3,})"),
     (
         "cli_password",
         r"(?:^|\s)--(?:password|passwd|pass|token|secret|api-key|apikey|access-token|auth-toke"

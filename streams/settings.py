@@ -317,6 +317,17 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHAINWATCH_", env_nested_delimiter="__", extra="ignore")
 
     db_path: Path = Field(Path("chainwatch.duckdb"), description="The DuckDB file (one writer at a time).")
+    lake: str | None = Field(
+        None,
+        description="A DuckLake instead of the DuckDB file (docs/lake.md): its catalog, a SQLite file path "
+        "or postgres:CONNINFO; readers never wait for the loader, past snapshots stay queryable. `--db` "
+        "still names a file.",
+    )
+    lake_data: Path | None = Field(
+        None,
+        description="The lake's data folder (Parquet files); needed to create a lake, default "
+        "CATALOG.files/ beside a SQLite catalog.",
+    )
     max_record_bytes: int = Field(
         DEFAULT_MAX_RECORD_BYTES,
         ge=1024,

@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from schemas.adapters import ADAPTERS, DeadLetter, Parsed, cloudtrail, detect_format, openai_chat, parse_bytes
+from schemas.adapters.cloudtrail import CONTEXT_KEYS
 from schemas.events import MAX_TEXT, CredentialEvent, SessionEvent, ToolCall, event_from_json, event_to_json
 from schemas.ids import record_id
 from schemas.redaction import redact_text
@@ -416,6 +417,50 @@ def test_cloudtrail_console_login_failure_is_denied() -> None:
     login = rec("ConsoleLogin", "signin.amazonaws.com", responseElements={"ConsoleLogin": "Failure"})
     (call,) = events_of(ct(orjson.dumps([login])))
     assert call.outcome is Outcome.DENIED
+
+
+@pytest.mark.parametrize("name", ["PasswordUpdated", "ExternalIdPDirectoryLogin", "SwitchRole"])
+def test_cloudtrail_failed_sign_in_events_are_denied(name: str) -> None:
+    """Sign-in events report failure in responseElements, not errorCode."""
+    failed = rec(name, "signin.amazonaws.com", responseElements={name: "Failure"})
+    worked = rec(name, "signin.amazonaws.com", responseElements={name: "Success"})
+    calls = events_of(ct(orjson.dumps([failed, worked])))
+    assert [c.outcome for c in calls] == [Outcome.DENIED, Outcome.SUCCESS]
+
+
+def test_cloudtrail_keeps_resource_owners_and_snapshot_type() -> None:
+    copy = rec(
+        "CopyObject",
+        "s3.amazonaws.com",
+        resources=[
+            {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::out", "accountId": "999999999999"},
+            {"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::out/db.csv"},
+            "not a resource",
+        ],
+    )
+    snapshot = rec("CreateDBSnapshot", "rds.amazonaws.com", responseElements={"snapshotType": "manual"})
+    (copied, snapped) = events_of(ct(orjson.dumps([copy, snapshot])))
+    assert copied.arguments["aws_resources"] == [
+        {"type": "AWS::S3::Bucket", "arn": "arn:aws:s3:::out", "accountId": "999999999999"},
+        {"type": "AWS::S3::Object", "arn": "arn:aws:s3:::out/db.csv"},
+    ]
+    assert snapped.arguments["response"]["snapshotType"] == "manual"
+
+
+def test_cloudtrail_context_keys_are_the_documented_list() -> None:
+    """Readers that want the request alone drop CONTEXT_KEYS: every key the adapter adds must be in it."""
+    full = rec(
+        "ConsoleLogin",
+        "signin.amazonaws.com",
+        errorCode="Failed",
+        errorMessage="no",
+        responseElements={"ConsoleLogin": "Failure"},
+        additionalEventData={"MFAUsed": "No"},
+        resources=[{"ARN": "arn:aws:iam::123456789012:user/alice"}],
+        eventType="AwsConsoleSignIn",
+    )
+    (call,) = events_of(ct(orjson.dumps([full])))
+    assert set(call.arguments) == CONTEXT_KEYS
 
 
 def test_cloudtrail_malformed_records_become_dead_letters() -> None:

@@ -41,8 +41,12 @@ def test_compose_has_the_topology_with_health_checks_and_a_named_volume() -> Non
     services = data["services"]
     assert {"kafka", "topics", "worker", "loader"} <= set(services)
     assert "healthcheck" in services["kafka"] and "healthcheck" in services["worker"]
-    assert "chainwatch-db" in data["volumes"]
-    assert any(v.startswith("chainwatch-db:") for v in services["loader"]["volumes"])
+    assert "lake" in data["volumes"]
+    for reader_or_writer in ("loader", "ui"):  # the page reads the lake the loader writes
+        assert any(v.startswith("lake:/lake") for v in services[reader_or_writer]["volumes"])
+    assert services["loader"]["command"][:3] == ["load", "--lake", "/lake/catalog.sqlite"]
+    assert services["ui"]["command"][:3] == ["ui", "--lake", "/lake/catalog.sqlite"]
+    assert services["receiver"]["command"][0] == "receive"
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
 
 
@@ -69,11 +73,12 @@ def test_the_resolver_rejects_unknown_commands_and_options() -> None:
 
 
 def test_compose_settings_are_real_settings_fields() -> None:
+    from streams.alerts.ui.server import TOKEN_ENV
     from streams.settings import Settings
 
     for name, service in compose()["services"].items():
         for key in service.get("environment") or {}:
-            if not key.startswith("CHAINWATCH_"):
+            if not key.startswith("CHAINWATCH_") or key == TOKEN_ENV:  # the page reads its token itself
                 continue
             path = key.removeprefix("CHAINWATCH_").lower().split("__")
             model: Any = Settings

@@ -111,8 +111,8 @@ def test_claude_code_session_through_the_hook(tmp_path: Path) -> None:
         assert row["task"] == TASK and row["credential_id"] == "cred-alice-bank-7"
     with duckdb.connect(str(served.db), read_only=True) as con:
         blocked = con.execute(
-            "SELECT detector_id, severity FROM alerts WHERE session_id = ? AND details->>'guard' IS NOT NULL "
-            "ORDER BY detector_id",
+            "SELECT detector_id, severity FROM alerts "
+            "WHERE session_id = ? AND (details->>'guard') IS NOT NULL ORDER BY detector_id",
             [session],
         ).fetchall()
         audit = con.execute(

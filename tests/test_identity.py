@@ -82,6 +82,12 @@ ROLE = "arn:aws:sts::111122223333:assumed-role/{role}/{session}"
             IdentityKind.HUMAN,
         ),
         (call(arn="arn:aws:iam::111122223333:user/ci-bot", identity_type="IAMUser"), IdentityKind.UNKNOWN),
+        (
+            call(
+                arn="aws-unknown:111122223333", identity_type="", arguments={"event_type": "AwsServiceEvent"}
+            ),
+            IdentityKind.SERVICE,
+        ),
     ],
     ids=[
         "native",
@@ -94,6 +100,7 @@ ROLE = "arn:aws:sts::111122223333:assumed-role/{role}/{session}"
         "console",
         "sso",
         "iam-user-sdk",
+        "aws-service-event",
     ],
 )
 def test_heuristics(event: ToolCall, kind: IdentityKind) -> None:

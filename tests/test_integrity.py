@@ -378,7 +378,8 @@ def test_hash_inputs_are_unambiguous_for_any_session_id() -> None:
         con.execute("INSERT INTO integrity_heads VALUES ('x', 'h1'), ('y', 'h2')")
         two = heads_digest(con, h)
         con.execute("DELETE FROM integrity_heads")
-        con.execute("INSERT INTO integrity_heads VALUES ('x\x00h1\ny', 'h2'), ('~', 'h3')")
+        # as parameters: DuckDB 1.5's parser takes no NUL inside a literal of the query text
+        con.executemany("INSERT INTO integrity_heads VALUES (?, ?)", [["x\x00h1\ny", "h2"], ["~", "h3"]])
         assert heads_digest(con, h)[0] == two[0] and heads_digest(con, h) != two
 
 

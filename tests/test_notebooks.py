@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from streams.simulator.demo import NOTEBOOK_DB_ENV, ensure_demo_db
+from streams.simulator.demo import NOTEBOOK_DB_ENV, NOTEBOOK_LAKE_ENV, ensure_demo_db
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXPECTED = {"alert_triage", "credential_posture", "blast_radius", "anomaly_model"}
@@ -36,9 +36,35 @@ def notebook_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return ensure_demo_db(tmp_path_factory.mktemp("notebooks") / "chainwatch.duckdb")
 
 
+@pytest.fixture(scope="module")
+def notebook_lake(tmp_path_factory: pytest.TempPathFactory, notebook_db: Path) -> str:
+    """The same demo history in a DuckLake (what `chainwatch load --lake` writes)."""
+    from streams.ingest.replay import replay
+    from streams.settings import build_engine, load_settings
+    from streams.store.lake import Lake
+
+    lake = Lake(str(tmp_path_factory.mktemp("notebook-lake") / "catalog.sqlite"))
+    workload = notebook_db.parent / "workload.jsonl"
+    replay([str(workload)], build_engine(load_settings()), db_path=lake, fmt="native")
+    return lake.catalog
+
+
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
 def test_notebook_executes(path: Path, notebook_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(NOTEBOOK_DB_ENV, str(notebook_db))  # the kernel inherits it
+    execute(path)
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_notebook_executes_on_the_lake(
+    path: Path, notebook_lake: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data team's notebook on the live lake: its own DuckDB, the lake attached read-only."""
+    monkeypatch.setenv(NOTEBOOK_LAKE_ENV, notebook_lake)
+    execute(path)
+
+
+def execute(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}

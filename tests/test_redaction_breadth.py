@@ -53,6 +53,13 @@ TEXT_SHAPES: list[tuple[str, str, str]] = [
     ("curl -u", pw(), "curl -u deploy:{} https://ci.example.com/api"),
     ("curl --user=", pw(), "curl --user=deploy:{} https://ci.example.com/api"),
     ("curl -uuser:pass", pw(), "curl -sS -uadmin:{} http://localhost:9200"),
+    ("curl -u quoted", pw(), 'curl -u "deploy:{}" https://ci.example.com/api'),
+    ("curl --user quoted", pw(), "curl -X POST https://git.example.org/api --user 'root:{}' -F name=x"),
+    (
+        "form field user[password]=",
+        pw(),
+        'curl -d "user[login]=root" -d "user[password]={}" https://git.example.org/users/sign_in',
+    ),
     ("openssl pass:", pw(), "openssl enc -aes-256-cbc -in a -out b -pass pass:{}"),
     ("openssl -passin", pw(), "openssl pkcs12 -in c.p12 -passin pass:{} -nodes"),
     ("openssl -k", pw(), "openssl enc -d -aes256 -k {} -in x.enc"),
@@ -248,10 +255,10 @@ def test_a_forged_marker_does_not_shield_a_secret(forged: str) -> None:
     ],
 )
 def test_hostile_text_costs_linear_time(unit: str) -> None:
-    """A ratio inside one run (not a timed test): 8x the text must cost about 8x, not 64x. Before, 256 KB
-    of repeated 'eyJ-' took ~20 s."""
-    small, large = unit * (32_768 // len(unit)), unit * (262_144 // len(unit))
-    assert best_redaction_time(large) / max(best_redaction_time(small), 1e-5) < 24, unit
+    """A ratio inside one run (not a timed test): 16x the text must cost about 16x, not 256x (quadratic).
+    The bound leaves room for a busy machine (4x linear). Before, 256 KB of repeated 'eyJ-' took ~20 s."""
+    small, large = unit * (16_384 // len(unit)), unit * (262_144 // len(unit))
+    assert best_redaction_time(large) / max(best_redaction_time(small), 1e-5) < 64, unit
 
 
 def test_oversized_values_are_cut_before_scanning() -> None:

@@ -40,10 +40,10 @@ COVERED: dict[str, tuple[str, ...]] = {
     "aws.defense-evasion.cloudtrail-event-selectors": AUDIT,
     "aws.defense-evasion.cloudtrail-stop": AUDIT,
     "aws.defense-evasion.dns-delete-logs": AUDIT,
-    "aws.defense-evasion.organizations-leave": ("evasion.leave_organization",),
+    "aws.defense-evasion.organizations-leave": (TABLE,),  # leave_organization (a denied attempt)
     "aws.defense-evasion.vpc-remove-flow-logs": AUDIT,
     "aws.discovery.ec2-download-user-data": HARVEST,
-    "aws.execution.ec2-user-data": ("execution.instance_user_data_modified",),
+    "aws.execution.ec2-user-data": (TABLE,),  # user_data_modified
     "aws.execution.ssm-send-command": REMOTE,
     "aws.execution.ssm-start-session": REMOTE,
     "aws.exfiltration.ec2-security-group-open-port-22-ingress": ("exposure.public_access",),
@@ -57,7 +57,7 @@ COVERED: dict[str, tuple[str, ...]] = {
     "aws.persistence.iam-backdoor-role": BACKDOOR,
     "aws.persistence.iam-backdoor-user": BACKDOOR,
     "aws.persistence.iam-create-admin-user": (*BACKDOOR, "privilege.escalation_chain", TABLE),
-    "aws.initial-access.console-login-without-mfa": ("initial_access.console_login_without_mfa",),
+    "aws.initial-access.console-login-without-mfa": (TABLE,),  # console_login_without_mfa
     "aws.persistence.iam-create-backdoor-role": (*BACKDOOR, TABLE),
     "aws.persistence.iam-create-user-login-profile": BACKDOOR,
     "aws.persistence.lambda-backdoor-function": (*BACKDOOR, "exposure.public_access"),

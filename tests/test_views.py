@@ -353,6 +353,8 @@ def _sections(markdown: str) -> dict[str, str]:
 
 
 def _sql_blocks(markdown: str) -> list[str]:
+    # "```sql lake" blocks attach a lake (their paths are placeholders); tests/test_lake.py runs what
+    # `chainwatch db attach` prints instead
     return re.findall(r"^```sql\n(.*?)^```", markdown, flags=re.MULTILINE | re.DOTALL)
 
 

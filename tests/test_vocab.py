@@ -124,3 +124,39 @@ def test_bucket_acl_grants() -> None:
 def test_shell_uploads_name_their_destination(command: str, host: str) -> None:
     sent = vocab.outbound_transfer(call(command=command))
     assert sent is not None and sent[1] == host
+
+
+def _wildcard(condition: dict[str, Any] | None) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+    if condition is not None:
+        statement["Condition"] = condition
+    return {"Statement": [statement]}
+
+
+@pytest.mark.parametrize(
+    ("condition", "open_to_anyone"),
+    [
+        (None, True),
+        ({"StringEquals": {"sts:ExternalId": "12345"}}, True),  # an external id is no secret
+        ({"Bool": {"aws:MultiFactorAuthPresent": "true"}}, True),  # anyone can sign in with MFA
+        ({"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}, False),
+        ({"StringEquals": {"aws:SourceAccount": "111122223333"}}, False),
+        ({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, False),
+        ({"StringEquals": {"kms:CallerAccount": "111122223333", "kms:ViaService": "s3.x"}}, False),
+    ],
+    ids=["none", "external-id", "mfa", "org", "source-account", "source-ip", "kms-caller"],
+)
+def test_a_wildcard_principal_is_public_unless_its_condition_narrows_who(
+    condition: dict[str, Any] | None, open_to_anyone: bool
+) -> None:
+    assert ("*" in vocab.allowed_principals(_wildcard(condition))) is open_to_anyone
+
+
+def test_bucket_logging_is_off_only_when_the_record_shows_the_status() -> None:
+    def tampering(**arguments: Any) -> object:
+        return vocab.audit_tampering(call("PutBucketLogging", "s3", bucketName="b", **arguments))
+
+    assert tampering(BucketLoggingStatus={}) is not None
+    assert tampering(bucketLoggingStatus={"loggingEnabled": None}) is not None
+    assert tampering(BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "logs"}}) is None
+    assert tampering() is None

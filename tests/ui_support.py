@@ -100,14 +100,18 @@ class UiServer:
                 self.proc.wait(timeout=20)
 
 
-def start_ui(db: Path, tmp: Path, *extra: str, token: str | None = TOKEN) -> UiServer:
+def start_ui(
+    db: Path, tmp: Path, *extra: str, token: str | None = TOKEN, lake: str | None = None
+) -> UiServer:
+    """`chainwatch ui --db DB` (or `--lake CATALOG` when ``lake`` is given) on a free port."""
     log = tmp / f"ui-{time.monotonic_ns()}.log"
+    store = ["--lake", lake] if lake is not None else ["--db", str(db)]
     env = {k: v for k, v in os.environ.items() if k != "CHAINWATCH_UI_TOKEN"}
     if token is not None:
         env["CHAINWATCH_UI_TOKEN"] = token
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "ui", "--db", str(db), "--port", "0", *extra],
+            [sys.executable, "-m", "streams.cli", "ui", *store, "--port", "0", *extra],
             cwd=REPO,
             env=env,
             stdout=out,

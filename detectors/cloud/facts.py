@@ -17,6 +17,7 @@ from typing import Any
 
 from detectors import vocab
 from detectors.expr import read_path
+from schemas.adapters.cloudtrail import CONTEXT_KEYS
 from schemas.events import ToolCall
 
 # Instance families for accelerated computing (GPU, inference, training, FPGA) and bare metal: rare in most
@@ -183,12 +184,52 @@ class CallFacts(Mapping[str, Any]):
 
     @cached_property
     def policy_public(self) -> bool:
-        """A resource policy anywhere in the request (SQS/SNS attributes, domain access policies …) whose
-        Allow statement lets ``*`` in without a condition."""
-        for key, value in vocab.walk(self.args):
+        """A resource policy anywhere in the request (SQS/SNS attributes, domain access policies …, as a
+        JSON string or an object) whose Allow statement lets ``*`` in, not held to an org, account or
+        network by a condition."""
+        for key, value in _entries(self.args):
             if key.lower() in _POLICY_KEYS and value and "*" in vocab.allowed_principals(value):
                 return True
         return False
+
+    # -- whose: accounts other than the one the call ran in
+    @cached_property
+    def caller_from_other_account(self) -> bool:
+        """The caller belongs to another AWS account than the one whose trail recorded the call (a
+        cross-account principal reading or changing this account's resources)."""
+        identity = self.args.get("user_identity")
+        caller = _text(identity.get("accountId")) if isinstance(identity, dict) else ""
+        own = self.own_account or ""
+        return bool(_ACCOUNT_ID.fullmatch(caller) and _ACCOUNT_ID.fullmatch(own) and caller != own)
+
+    @cached_property
+    def resource_accounts_outside(self) -> list[str]:
+        """Accounts other than the own one that own a resource the call touched (CloudTrail's
+        ``resources``: the other bucket of a CopyObject, the KMS key that encrypted it)."""
+        own = self.own_account
+        found = [
+            _text(item.get("accountId"))
+            for item in self.args.get("aws_resources") or []
+            if isinstance(item, dict)
+        ]
+        return sorted({a for a in found if _ACCOUNT_ID.fullmatch(a) and own and a != own})
+
+    @cached_property
+    def kms_key_outside(self) -> str:
+        """The ARN of the KMS key an S3 write encrypts with, when another account owns it: objects only
+        that account can decrypt (the S3 ransomware pattern)."""
+        for key in _SSE_KMS_KEYS:
+            arn = _text(self.args.get(key))
+            account = vocab.account_of(arn) if arn.startswith("arn:") else None
+            if account and self.own_account and account != self.own_account:
+                return arn
+        return ""
+
+    @cached_property
+    def customer_key_encryption(self) -> bool:
+        """An S3 write encrypted with a key the caller supplies and AWS never keeps (SSE-C): whoever holds
+        the key alone can read the object again."""
+        return any(_text(self.args.get(key)) for key in _SSE_C_KEYS)
 
     @cached_property
     def short_expiration(self) -> bool:
@@ -228,9 +269,32 @@ class CallFacts(Mapping[str, Any]):
 
 
 SHORT_EXPIRY_DAYS = 3
+_ACCOUNT_ID = re.compile(r"\d{12}")
+# S3 request parameters naming the SSE-KMS key, and those of a customer-provided key (SSE-C).
+_SSE_KMS_KEYS = ("x-amz-server-side-encryption-aws-kms-key-id", "SSEKMSKeyId")
+_SSE_C_KEYS = (
+    "x-amz-server-side-encryption-customer-algorithm",
+    "x-amz-copy-source-server-side-encryption-customer-algorithm",
+    "SSECustomerAlgorithm",
+)
 _POLICY_KEYS = frozenset({"policy", "accesspolicies", "policytext", "resourcepolicy", "bucketpolicy"})
 # Services an instance's own agents call with the instance role (SSM agent, EC2 messages).
 _INSTANCE_AGENT_SERVICES = frozenset({"ssm", "ssmmessages", "ec2messages"})
+
+
+def _entries(value: Any) -> Iterator[tuple[str, Any]]:
+    """Every (key, value) of a nested JSON value, containers included (``vocab.walk`` yields scalars only:
+    a policy given as an object, not a JSON string, would be missed)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                yield str(key), child
+                if isinstance(child, dict | list):
+                    stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(child for child in item if isinstance(child, dict | list))
 
 
 def _small_number(value: Any) -> bool:
@@ -241,22 +305,7 @@ def _small_number(value: Any) -> bool:
 
 
 # Keys the cloudtrail adapter adds beside requestParameters (docs/adapters.md).
-_CONTEXT_KEYS = frozenset(
-    {
-        "aws_region",
-        "aws_account",
-        "source_ip",
-        "user_agent",
-        "read_only",
-        "error_code",
-        "error_message",
-        "response",
-        "additional",
-        "event_source",
-        "event_type",
-        "user_identity",
-    }
-)
+_CONTEXT_KEYS = CONTEXT_KEYS
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")

@@ -6,7 +6,8 @@ account — were missed when they fit no sequence or threshold. ``data/sensitive
 calls, the condition that makes each risky (``facts.*`` from ``detectors.cloud.facts``), severity, tier
 (alert, or a building-block finding), ATT&CK / OWASP mappings and the benign look-alike it must not match.
 Entries with an ``owner`` are covered by a dedicated detector and stay quiet here (one call, one alert).
-Denied or failed calls are judged only where the entry says so (``attempts``), one severity step lower.
+Denied or failed calls are judged only where the entry says so (``attempts``), one step lower; an unknown
+outcome counts as done. Each entry judges the kinds it names (``judges``; default: all but AWS services).
 A delete of what the same session created (``detectors.cloud.teardown``) is clean-up: an info finding that
 says so; a delete by automation (infrastructure-as-code, CI) is one step lower and a finding.
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from detectors.base import PRINCIPALS, Signal, StatefulDetector
+from detectors.base import ALL_KINDS, Signal, StatefulDetector
 from detectors.cloud.facts import CallView, render
 from detectors.cloud.table import ANY, ApiCheck, CallIndex, index_by_action, load_table
 from detectors.cloud.teardown import CREATE_PREFIXES, cleanup_of, is_create, remember_created
@@ -37,7 +38,7 @@ class SensitiveApi(StatefulDetector):
     title: ClassVar[str] = "High-signal AWS API call"
     description: ClassVar[str] = WHY
     severity: ClassVar[Severity] = Severity.MEDIUM
-    judges: ClassVar[frozenset[IdentityKind]] = PRINCIPALS  # every principal but AWS services
+    judges: ClassVar[frozenset[IdentityKind]] = ALL_KINDS  # each check names whom it judges
     mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("T2", "ASI02"), owasp_nhi=("NHI5",))
     runbook: ClassVar[str] = (
         "Read the check's id and benign look-alike in the details; confirm with the principal's owner that "
@@ -60,7 +61,8 @@ class SensitiveApi(StatefulDetector):
             return state, ()
         if is_create(event):
             remember_created(state, event)
-        checks = self.for_call(event.tool, event.action)
+        kind = IdentityKind(ctx.identity_kind or IdentityKind.UNKNOWN)
+        checks = self.for_call(kind, event.tool, event.action)
         if not checks:
             return state, ()
         view = CallView(event)
@@ -78,7 +80,7 @@ class SensitiveApi(StatefulDetector):
         self, check: ApiCheck, view: CallView, state: dict[str, Any], ctx: KeyContext
     ) -> Signal | None:
         event: ToolCall = view._event
-        attempt = event.outcome != Outcome.SUCCESS
+        attempt = event.outcome in (Outcome.DENIED, Outcome.ERROR)  # unknown: it may have happened
         if attempt and check.attempts == "ignore":
             return None
         if check.condition is not None and not check.condition.evaluate(view, {}):

@@ -14,15 +14,17 @@ import yaml
 
 from detectors.expr import CONTRACT_FIELDS, Expression, ExpressionError, compile_expression
 from schemas.alerts import Mappings
-from schemas.types import Severity
+from schemas.types import IdentityKind, Severity
 
 TABLE_PATH = Path(__file__).resolve().parent / "data" / "sensitive_apis.yml"
 TIERS = ("alert", "finding")
+# Whom a check judges by default: every principal but AWS services acting on their own.
+DEFAULT_JUDGES = frozenset(IdentityKind) - {IdentityKind.SERVICE}
 ANY = "*"  # calls: ["*"] (every call) or ["iam:*"] (every call of a service)
 ATTEMPTS = ("ignore", "finding", "alert")
 _KEYS = {
     "id", "calls", "when", "severity", "tier", "attempts", "tactic", "title", "attack", "owasp_agentic",
-    "owasp_nhi", "benign", "owner", "deletes",
+    "owasp_nhi", "benign", "owner", "deletes", "judges",
 }  # fmt: skip
 _REQUIRED = ("id", "calls", "severity", "tactic", "title", "attack", "benign")
 
@@ -46,6 +48,7 @@ class ApiCheck:
     benign: str
     owner: str | None = None  # a dedicated detector already alerts on it: listed for coverage only
     deletes: bool = False  # deletes a resource: clean-up of what the same session created weighs far less
+    judges: frozenset[IdentityKind] = DEFAULT_JUDGES  # the principal kinds the check applies to
 
     def covers(self, tool: str, action: str) -> bool:
         return any(
@@ -59,6 +62,13 @@ def _strings(where: str, value: Any) -> tuple[str, ...]:
     if not values or not all(isinstance(v, str) and v for v in values):
         raise TableError(f"{where}: give a string or a list of strings, got {value!r}")
     return tuple(values)
+
+
+def _kinds(where: str, value: Any) -> frozenset[IdentityKind]:
+    try:
+        return frozenset(IdentityKind(v) for v in _strings(where, value))
+    except ValueError:
+        raise TableError(f"{where}: kinds among {', '.join(k.value for k in IdentityKind)}") from None
 
 
 def _entry(where: str, raw: Any) -> ApiCheck:
@@ -110,6 +120,7 @@ def _entry(where: str, raw: Any) -> ApiCheck:
         benign=str(raw["benign"]),
         owner=str(raw["owner"]) if raw.get("owner") else None,
         deletes=bool(raw.get("deletes", False)),
+        judges=_kinds(f"{where}.judges", raw["judges"]) if "judges" in raw else DEFAULT_JUDGES,
     )
 
 
@@ -136,23 +147,24 @@ def index_by_action(checks: tuple[ApiCheck, ...]) -> Mapping[str, tuple[ApiCheck
 
 
 class CallIndex:
-    """The checks that cover a (service, call) pair and whose condition's static part (kind, tool, action)
-    it passes, memoised: a call only meets the conditions that can hold for it."""
+    """The checks that judge a principal kind, cover a (service, call) pair and whose condition's static part
+    (kind, tool, action) it passes, memoised: a call only meets the conditions that can hold for it."""
 
     MAX_PAIRS = 50_000  # an unbounded vocabulary of calls must not grow memory forever
 
     def __init__(self, by_action: Mapping[str, tuple[ApiCheck, ...]]) -> None:
         self.by_action = by_action
-        self._memo: dict[tuple[str, str], tuple[ApiCheck, ...]] = {}
+        self._memo: dict[tuple[IdentityKind, str, str], tuple[ApiCheck, ...]] = {}
 
-    def __call__(self, tool: str, action: str) -> tuple[ApiCheck, ...]:
-        found = self._memo.get((tool, action))
+    def __call__(self, judged: IdentityKind, tool: str, action: str) -> tuple[ApiCheck, ...]:
+        found = self._memo.get((judged, tool, action))
         if found is None:
             probe = {"kind": "tool_call", "tool": tool, "action": action}
             found = tuple(
                 check
                 for check in (*self.by_action.get(action, ()), *self.by_action.get(ANY, ()))
-                if check.covers(tool, action)
+                if judged in check.judges
+                and check.covers(tool, action)
                 and (
                     check.condition is None
                     or check.condition.prefilter is None
@@ -161,5 +173,5 @@ class CallIndex:
             )
             if len(self._memo) >= self.MAX_PAIRS:
                 self._memo.clear()
-            self._memo[(tool, action)] = found
+            self._memo[(judged, tool, action)] = found
         return found

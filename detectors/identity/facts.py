@@ -36,6 +36,7 @@ class PrincipalFacts:
     identity_type: str = ""
     invoked_by: str = ""
     event_source: str = ""
+    event_type: str = ""  # CloudTrail's eventType: AwsServiceEvent is AWS acting, not a principal's call
     principal: str = ""
     agent_id: str = ""
     from_console: bool = False
@@ -87,6 +88,7 @@ def facts_of(event: AnyEvent) -> PrincipalFacts:
         identity_type=_text(identity.get("type")),
         invoked_by=_text(identity.get("invokedBy")),
         event_source=_text(arguments.get("event_source")),
+        event_type=_text(arguments.get("event_type")),
         principal=_text(event.principal),
         agent_id=_text(event.agent_id),
         from_console=_text(identity.get("sessionCredentialFromConsole")) == "true",

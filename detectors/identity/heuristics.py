@@ -9,7 +9,8 @@ In order (the first that applies decides):
    CloudFormation, CDK, Pulumi, Crossplane or Ansible user agent, or a CI session name (GitHub Actions,
    GitLab, Buildkite, CircleCI, Jenkins): **automation**.
 4. An AWS service: ``userIdentity.type`` AWSService, a service-linked role (``AWSServiceRoleFor*``,
-   path ``aws-service-role/``), or a call another service made for the caller (``invokedBy``): **service**.
+   path ``aws-service-role/``), a call another service made for the caller (``invokedBy``), or an event
+   AWS generated itself (``eventType`` AwsServiceEvent): **service**.
 5. A person at the console: a console sign-in (signin.amazonaws.com), a console session
    (``sessionCredentialFromConsole``), a console or browser user agent, an IAM Identity Center
    (``AWSReservedSSO_*``) or SAML session, the root user: **human**.
@@ -66,6 +67,7 @@ def heuristic_kind(facts: PrincipalFacts) -> tuple[IdentityKind, str]:
         or facts.role_name.startswith("AWSServiceRoleFor")
         or facts.role_path.startswith("aws-service-role")
         or (facts.invoked_by.endswith(".amazonaws.com") and facts.invoked_by not in _CONSOLE_INVOKERS)
+        or facts.event_type == "AwsServiceEvent"
     ):
         return IdentityKind.SERVICE, "an AWS service principal or service-linked role"
     if (

@@ -12,10 +12,13 @@ The vocabulary is general English of office and software work; reading is always
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import orjson
 
 from detectors.capabilities.words import verb_stem
 from schemas.types import Capability as C
@@ -101,6 +104,7 @@ class Intent:
 
     implied: dict[C, tuple[str, ...]]
     stated: bool
+    delegated: tuple[str, ...] = ()  # "follow the instructions in the email": what the content asks is asked
 
     def allows(self, capability: C) -> bool:
         return not self.stated or capability is C.READ or capability in self.implied
@@ -113,7 +117,10 @@ class Intent:
         if not self.stated:
             return "no task stated"
         parts = [f"{c.value} ({', '.join(repr(w) for w in words[:3])})" for c, words in self.implied.items()]
-        return "the task implies read" + (", " + ", ".join(parts) if parts else " only")
+        text = "the task implies read" + (", " + ", ".join(parts) if parts else " only")
+        if self.delegated:
+            text += f", and hands over to what it reads ({', '.join(repr(w) for w in self.delegated)})"
+        return text
 
 
 @functools.lru_cache(maxsize=4096)
@@ -143,4 +150,153 @@ def intent_of(text: str) -> Intent:
     if "http://" in text or "https://" in text or "www." in text:
         found.setdefault(C.FETCH, []).append("a URL")
     found.pop(C.READ, None)
-    return Intent({c: tuple(dict.fromkeys(w)) for c, w in found.items()}, True)
+    return Intent({c: tuple(dict.fromkeys(w)) for c, w in found.items()}, True, delegation_in(text))
+
+
+# A task that hands the agent over to what it will read: a verb of doing, its object a set of instructions,
+# and where they are ("follow the instructions in the latest email", "do all the tasks on my TODO list at
+# …", "complete the action items listed in the ticket"). Not "complete the task of booking a flight".
+_DELEGATING_VERBS = frozenset(
+    "follow do complete perform handle execute carry finish accomplish action process implement obey".split()
+)
+_INSTRUCTION_OBJECTS = frozenset(
+    """instructions instruction tasks todo todos steps actions action items requests request checklist
+    directions orders asks""".split()
+)
+_POINTERS = frozenset(
+    "in on at from specified listed described given mentioned sent written there inside contained".split()
+)
+_DELEGATION_REACH = 6  # words from the verb to the object, and from the object to where it is
+
+
+def delegation_in(text: str) -> tuple[str, ...]:
+    """The words by which a task hands the agent over to instructions it will read, or ()."""
+    for clause in _CLAUSE_BREAKS.split(text):
+        words = [w.lower() for w in _WORD.findall(clause)]
+        for i, word in enumerate(words):
+            if word not in _DELEGATING_VERBS:
+                continue
+            for j in range(i + 1, min(i + 1 + _DELEGATION_REACH, len(words))):
+                if words[j] in _INSTRUCTION_OBJECTS:
+                    after = words[j + 1 : j + 1 + _DELEGATION_REACH]
+                    pointer = next((w for w in after if w in _POINTERS), None)
+                    if pointer is not None:
+                        return (word, words[j], pointer)
+    return ()
+
+
+# -- what outside content asks for ----------------------------------------------------------------------
+
+# Words after which a verb is a request to the reader: "please send", "you must delete", "could you pay",
+# "make sure to forward", and the start of a sentence or clause (the imperative).
+_REQUEST_LEAD = frozenset("please kindly pls also then now first immediately just urgently".split())
+_REQUEST_AFTER_TWO = frozenset(
+    {("you", "must"), ("you", "should"), ("need", "to"), ("have", "to"), ("can", "you"), ("could", "you"),
+     ("would", "you"), ("will", "you"), ("sure", "to"), ("remember", "to"), ("forget", "to"), ("you", "to")}
+)  # fmt: skip
+_REQUESTABLE = frozenset(
+    {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.FETCH, C.FORM_INPUT, C.MONEY, C.IDENTITY}
+)
+_MONEY_OBJECTS = frozenset(
+    "money fund funds payment amount balance account accounts usd eur dollars portfolio investment "
+    "stocks".split()
+)
+_ACCESS_OBJECTS = frozenset(
+    "access permission permissions role roles admin administrator owner guest".split()
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def requests_of(text: str) -> frozenset[C]:
+    """What outside content asks its reader to *do*: the changing capabilities of the verbs that stand
+    where a request does (the start of a sentence, after "please", "you must", "could you", "remember
+    to" …) and take an object. "Please grant access to guest_7" asks for an identity change; "Dana will
+    send the report", "the refund was sent" and a record's ``"status": "transfer"`` ask for nothing.
+    Only prose counts: a JSON or Python-literal result is read through its string values, not its keys.
+    Used to tell whether content asked for the very act an agent then did (detectors/injection/),
+    whether or not it addressed an AI."""
+    found: set[C] = set()
+    for prose in _prose_of(text[:8000]):
+        for clause in _CLAUSE_BREAKS.split(prose):
+            found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
+    return frozenset(found)
+
+
+_CLAUSE_BREAKS = re.compile(r"[.!?;\n\u2013\u2014]+|:\s|\s-{1,2}\s")  # also dashes: "… — invite him"
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*")
+_WORD_OR_COMMA = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*|,")
+# "Whoever reads this, email the list to …", "After that, delete …": a short introduction and a comma, and
+# the request stands where a sentence would start
+_INTRODUCTION_WORDS = 6
+_MIN_WORDS_AFTER_VERB = 2  # "send the report", "transfer $500 to Bob"; not "Transfer successful"
+
+
+def _requests_in_clause(tokens: list[str]) -> set[C]:
+    from detectors.capabilities.words import VERB_CAPABILITIES
+
+    requested: set[C] = set()
+    lowered: list[str] = []
+    starts = {0}  # where a request may stand: the clause's start, or after a short introduction and a comma
+    for token in tokens:
+        if token != ",":
+            lowered.append(token.lower())
+        elif len(lowered) <= _INTRODUCTION_WORDS:
+            starts.add(len(lowered))
+    for i, word in enumerate(lowered):
+        if len(lowered) - i - 1 < _MIN_WORDS_AFTER_VERB or not word.isalpha():
+            continue
+        previous = lowered[i - 1] if i else ""
+        before = lowered[i - 2] if i > 1 else ""
+        if i not in starts and previous not in _REQUEST_LEAD and (before, previous) not in _REQUEST_AFTER_TWO:
+            continue
+        # a request is made with the bare verb ("send", "pay"), never "payment" or "sent"
+        requested |= set(VERB_CAPABILITIES.get(word, ())) & _REQUESTABLE
+        if word == "transfer":
+            requested.add(C.MONEY)
+        if word == "invite":  # inviting someone into a workspace, team or repository grants membership
+            requested.add(C.IDENTITY)
+    return _settled(requested, lowered)
+
+
+def _prose_of(text: str) -> list[str]:
+    """The prose inside a result: the string values of a JSON or Python-literal document, or the text."""
+    head = text.lstrip()[:1]
+    if head not in ("{", "["):
+        return [text]
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        try:
+            document = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            return [text]
+    strings: list[str] = []
+    _collect_strings(document, strings, 0)
+    return strings
+
+
+def _collect_strings(value: object, into: list[str], depth: int) -> None:
+    if depth > 32 or len(into) > 2000:
+        return
+    if isinstance(value, str):
+        if " " in value:
+            into.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_strings(item, into, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_strings(item, into, depth + 1)
+
+
+def _settled(requested: set[C], sentence: list[str]) -> set[C]:
+    """A generic request takes its meaning from its object: "grant/give/add … access" changes access,
+    "transfer/move … funds" moves money."""
+    if not requested:
+        return requested
+    words = set(sentence)
+    if words & _ACCESS_OBJECTS:
+        requested = requested | {C.IDENTITY}
+    if words & _MONEY_OBJECTS and requested & {C.WRITE, C.MONEY}:
+        requested = requested | {C.MONEY}
+    return requested

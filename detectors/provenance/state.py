@@ -13,13 +13,15 @@ the most telling values (e-mail addresses, IBANs and URLs before names and paths
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from detectors.capabilities.paths import is_local_host
 from detectors.provenance.addressing import Addressing
-from detectors.provenance.intent import Intent, intent_of
+from detectors.provenance.intent import Intent, intent_of, requests_of
 from detectors.provenance.tokens import names_in, rank, tokens_of, tool_key, tool_names_in, value_tokens
+from schemas.types import Capability as C
 
 MAX_TAINTED = 160
 MAX_TRUSTED = 256
@@ -47,13 +49,19 @@ class Source:
     score: float
     reasons: tuple[str, ...] = ()
     window: str = ""
+    requested: tuple[str, ...] = ()  # capabilities the content asked its reader to use (intent.requests_of)
+
+    def asked_for(self, capabilities: Iterable[C]) -> list[C]:
+        """Which of these capabilities the content itself asked for."""
+        return [c for c in capabilities if c.value in self.requested]
 
     def to_list(self) -> list[Any]:
-        return [self.event_id, self.time, self.score, list(self.reasons), self.window]
+        return [self.event_id, self.time, self.score, list(self.reasons), self.window, list(self.requested)]
 
     @classmethod
     def from_list(cls, data: list[Any]) -> Source:
-        return cls(str(data[0]), float(data[1]), float(data[2]), tuple(data[3]), str(data[4]))
+        requested = tuple(data[5]) if len(data) > 5 else ()
+        return cls(str(data[0]), float(data[1]), float(data[2]), tuple(data[3]), str(data[4]), requested)
 
 
 @dataclass(slots=True)
@@ -73,6 +81,20 @@ class Provenance:
     @property
     def intent(self) -> Intent:
         return intent_of(self.trusted_text)
+
+    def off_task(self, capabilities: Iterable[C], *, unless_addressed_above: float = 1.0) -> list[C]:
+        """Capabilities of a call the task did not ask for. When the task hands the agent over to what it
+        reads ("follow the instructions in the latest e-mail"), what that content asked its reader for is
+        asked too — but not what content addressing the agent as an AI (score at or above
+        ``unless_addressed_above``) asked: a to-do list is written for a person."""
+        intent = self.intent
+        off = intent.off_task(capabilities)
+        if off and intent.delegated:
+            asked = {
+                r for s in self.sources.values() if s.score < unless_addressed_above for r in s.requested
+            }
+            off = [c for c in off if c.value not in asked]
+        return off
 
     def source(self, event_id: str) -> Source | None:
         return self.sources.get(event_id)
@@ -134,9 +156,11 @@ class Provenance:
         )
 
     def taint(self, event_id: str, time: float, text: str, addressing: Addressing) -> None:
-        """Outside content arrived: remember its distinctive values and the tools it names."""
+        """Outside content arrived: remember its distinctive values, the tools it names, how much it
+        addressed the agent and which acts it asked its reader for."""
+        requested = tuple(sorted(c.value for c in requests_of(text)))
         self.sources[event_id] = Source(
-            event_id, time, addressing.score, addressing.reasons, addressing.window
+            event_id, time, addressing.score, addressing.reasons, addressing.window, requested
         )
         while len(self.sources) > MAX_SOURCES:
             oldest = next(iter(self.sources))

@@ -55,13 +55,13 @@ def _url_token(url: str) -> str:
     url = url.rstrip(".,;:!?'\")]")
     rest = url.split("://", 1)[-1]
     host, _, path = rest.partition("/")
-    host = host.lower().removeprefix("www.")
+    host = host.rsplit("@", 1)[-1].lower().removeprefix("www.")  # user:password@ is not the host
     path = path.rstrip("/")
     return f"url:{host}/{path}" if path else f"url:{host}"
 
 
 def _host_token(host: str) -> str | None:
-    host = host.lower().split("/", 1)[0].removeprefix("www.")
+    host = host.lower().split("/", 1)[0].rsplit("@", 1)[-1].removeprefix("www.")
     bare = host.split(":", 1)[0]
     numeric = bare.replace(".", "").isdigit()
     if numeric:
@@ -90,7 +90,7 @@ def tokens_of(text: str) -> frozenset[str]:
     """The distinctive values in a free text (a web page, an e-mail, a task); redaction markers are not
     values (secrets are followed by their fingerprints elsewhere)."""
     if "[REDACTED:" in text:
-        text = _MARKER.sub(" ", text)
+        text = _MARKER.sub("REDACTED:", text)  # one word, so that user:secret@host stays one URL
     found: set[str] = set()
     spans: list[tuple[int, int]] = []
     for match in _EMAIL.finditer(text):
@@ -127,7 +127,8 @@ def tokens_of(text: str) -> frozenset[str]:
         if len(path) > 2 and "//" not in path:
             found.add("path:" + path[:MAX_TOKEN])
     for match in _HANDLE.finditer(text):
-        found.add("handle:" + match.group(0)[1:].lower())
+        if not any(a <= match.start() < b for a, b in spans):  # not the user@ part of a URL or address
+            found.add("handle:" + match.group(0)[1:].lower())
     for match in _IDENT.finditer(text):
         if any(a <= match.start() < b for a, b in spans):
             continue  # part of an e-mail address, URL or host already taken whole

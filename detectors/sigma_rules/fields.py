@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas.adapters.cloudtrail import CONTEXT_KEYS as CLOUDTRAIL_CONTEXT_KEYS
 from schemas.events import AnyEvent
 
 # Whole-field mappings: CloudTrail name -> chainwatch path.
@@ -40,12 +41,7 @@ PREFIXES: dict[str, str] = {
     "additionalEventData.": "arguments.additional.",
 }
 # Keys the adapter adds beside requestParameters: not part of ``requestParameters`` as a whole.
-CONTEXT_KEYS = frozenset(
-    {
-        "aws_region", "aws_account", "source_ip", "user_agent", "read_only", "error_code", "error_message",
-        "response", "additional", "event_source", "event_type", "user_identity",
-    }
-)  # fmt: skip
+CONTEXT_KEYS = CLOUDTRAIL_CONTEXT_KEYS
 # Everything the pipeline lets through (after mapping): the chainwatch paths above.
 MAPPED_PATTERNS = [f"^{p.replace('.', '[.]')}$" for p in EXACT.values()] + [
     f"^{p.replace('.', '[.]')}.+" for p in PREFIXES.values()

@@ -331,10 +331,38 @@ def _outcome(record: dict[str, Any]) -> Outcome:
         if "AccessDenied" in code or "Unauthorized" in code:
             return Outcome.DENIED
         return Outcome.ERROR
+    # Sign-in events (ConsoleLogin, PasswordUpdated, ExternalIdPDirectoryLogin, SwitchRole, …) carry no
+    # errorCode when they fail: the response says ``{"<eventName>": "Failure"}``.
     response = record.get("responseElements")
-    if isinstance(response, dict) and response.get("ConsoleLogin") == "Failure":
+    if isinstance(response, dict) and response.get(str(record.get("eventName"))) == "Failure":
         return Outcome.DENIED
     return Outcome.SUCCESS
+
+
+# Response keys kept beside identifiers: states and types that say what the call did (``snapshotType``
+# tells a manual RDS snapshot from an automated one).
+_RESPONSE_KEYS = frozenset(
+    {"arn", "status", "expiration", "userName", "roleName", "ConsoleLogin", "snapshotType"}
+)
+
+
+def _resource_summary(resources: Any) -> list[dict[str, str]] | None:
+    """CloudTrail's ``resources`` list (type, ARN, owning account): who owns what a data event touched,
+    e.g. the two buckets of a CopyObject or the KMS key of another account. At most 16 entries."""
+    if not isinstance(resources, list):
+        return None
+    kept: list[dict[str, str]] = []
+    for resource in resources[:_MAX_RESPONSE_FIELDS]:
+        if not isinstance(resource, dict):
+            continue
+        item = {
+            name: text
+            for name, key in (("type", "type"), ("arn", "ARN"), ("arn", "arn"), ("accountId", "accountId"))
+            if (text := _text(resource.get(key))) is not None
+        }
+        if item:
+            kept.append(item)
+    return kept or None
 
 
 def _response_summary(response: Any) -> dict[str, Any]:
@@ -346,9 +374,7 @@ def _response_summary(response: Any) -> dict[str, Any]:
             return False
         if isinstance(value, bool):  # flags such as publiclyAccessible, deletionProtection
             return True
-        return key in ("arn", "status", "expiration", "userName", "roleName", "ConsoleLogin") or key.endswith(
-            ("Arn", "ARN", "Id")
-        )
+        return key in _RESPONSE_KEYS or key.endswith(("Arn", "ARN", "Id"))
 
     def walk(value: dict[str, Any], prefix: str, depth: int) -> None:
         for key, child in value.items():
@@ -571,6 +597,15 @@ def _credential_events(
 
 # ---------------------------------------------------------------------------------------------- records
 
+# Keys the adapter adds to ``arguments`` beside ``requestParameters`` (never overwriting one); readers that
+# want the request alone (Sigma's ``requestParameters``, the table's ``facts.request_text``) drop these.
+CONTEXT_KEYS = frozenset(
+    {
+        "aws_region", "aws_account", "source_ip", "user_agent", "read_only", "error_code", "error_message",
+        "response", "event_source", "event_type", "user_identity", "aws_resources", "additional",
+    }
+)  # fmt: skip
+
 
 def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
     """One CloudTrail record -> a ToolCall, plus a CredentialEvent for credential-minting/revoking calls."""
@@ -622,6 +657,7 @@ def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
         "event_source": event_source,
         "event_type": value.get("eventType"),
         "user_identity": _identity_summary(value.get("userIdentity")),
+        "aws_resources": _resource_summary(value.get("resources")),
         # e.g. {"MFAUsed": "No", "LoginTo": …} on console logins: what the sign-in looked like
         "additional": value.get("additionalEventData")
         if isinstance(value.get("additionalEventData"), dict)

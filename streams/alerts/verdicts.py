@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from streams.store.lake import retrying
+
 VERDICTS = ("true-positive", "false-positive", "benign")
 
 
@@ -21,8 +23,13 @@ def record_verdict(
     if status not in VERDICTS:
         raise ValueError(f"status {status!r} is not a verdict; choose one of: {', '.join(VERDICTS)}")
     full_id = resolve_alert_id(con, alert_id)
-    con.execute(
-        "INSERT INTO verdicts (alert_id, status, note, analyst, recorded_at) VALUES (?, ?, ?, ?, ?)",
-        [full_id, status, note, analyst, datetime.now(UTC)],
+    recorded = [full_id, status, note, analyst, datetime.now(UTC)]
+    # One small transaction of its own; on a lake it never waits for the loader, and is done again in the
+    # rare case it commits in the same instant as the loader (streams/store/lake.py).
+    retrying(
+        lambda: con.execute(
+            "INSERT INTO verdicts (alert_id, status, note, analyst, recorded_at) VALUES (?, ?, ?, ?, ?)",
+            recorded,
+        )
     )
     return full_id

@@ -6,7 +6,6 @@ import getpass
 import json
 import sys
 import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -15,7 +14,17 @@ from rich.text import Text
 
 from schemas.errors import ChainwatchError
 from streams.alerts.verdicts import VERDICTS, record_verdict
-from streams.cli.common import console, db_path, err_console, fail, open_db, parse_since
+from streams.cli.common import (
+    AsOfOption,
+    DbOption,
+    LakeOption,
+    console,
+    err_console,
+    fail,
+    open_db,
+    parse_since,
+    store_target,
+)
 from streams.settings import load_settings
 
 if TYPE_CHECKING:
@@ -24,11 +33,11 @@ if TYPE_CHECKING:
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
-DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: CHAINWATCH_DB_PATH).")]
-
 
 def alerts(
     db: DbOption = None,
+    lake: LakeOption = None,
+    as_of: AsOfOption = None,
     since: Annotated[
         str | None, typer.Option(help="Only alerts last seen after: 24h, 7d, or an ISO time.")
     ] = None,
@@ -74,7 +83,7 @@ def alerts(
     from streams.alerts.render import alert_list_table
     from streams.alerts.view import list_alerts, load_view
 
-    con = open_db(db)
+    con = open_db(store_target(db, lake, as_of=as_of))
     rows = list_alerts(
         con,
         since=since_time,
@@ -226,6 +235,8 @@ def _alerts_of(value: bytes | None, model: Any) -> list[Any]:
 def show(
     alert_id: Annotated[str, typer.Argument(help="Alert id (a unique prefix of 6+ characters is enough).")],
     db: DbOption = None,
+    lake: LakeOption = None,
+    as_of: AsOfOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="The alert view as JSON.")] = False,
     ocsf: Annotated[bool, typer.Option("--ocsf", help="The OCSF 1.8.0 Detection Finding.")] = False,
 ) -> None:
@@ -234,7 +245,7 @@ def show(
     from streams.alerts.render import print_alert_page
     from streams.alerts.view import AlertNotFound, load_view
 
-    con = open_db(db)
+    con = open_db(store_target(db, lake, as_of=as_of))
     try:
         view = load_view(con, alert_id)
     except AlertNotFound as exc:
@@ -251,13 +262,14 @@ def triage(
     note: Annotated[str | None, typer.Option(help="Why: what you checked, what you found.")] = None,
     analyst: Annotated[str | None, typer.Option(help="Who decided (default: your login name).")] = None,
     db: DbOption = None,
+    lake: LakeOption = None,
 ) -> None:
     """Record an analyst's verdict on an alert (append-only; the latest one counts)."""
     from streams.alerts.view import AlertNotFound
 
     if status not in VERDICTS:
         raise fail(f"--status {status!r} is not a verdict; choose one of: {', '.join(VERDICTS)}")
-    con = open_db(db, write=True)
+    con = open_db(store_target(db, lake), write=True)
     try:
         full_id = record_verdict(con, alert_id, status, note, analyst or getpass.getuser())
     except AlertNotFound as exc:
@@ -344,6 +356,7 @@ def finish_delivery(pipeline: AlertPipeline, seconds: float, out: Console) -> No
 
 def ui(
     db: DbOption = None,
+    lake: LakeOption = None,
     host: Annotated[
         str, typer.Option(help="Bind address (keep 127.0.0.1 unless behind a proxy).")
     ] = "127.0.0.1",
@@ -360,7 +373,7 @@ def ui(
     from streams.alerts.ui.server import serve
     from streams.store.access import open_read_only
 
-    path = db_path(db)
+    path = store_target(db, lake)
     open_read_only(path).close()  # missing, not a database, or held by a writer: say so before serving
     try:
         serve(path, host=host, port=port, insecure_local=insecure_local, out=err_console)

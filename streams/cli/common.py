@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import duckdb
 import typer
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from streams.store.access import StoreTarget
 
 # Wide enough that no line of a table or a message is ever wrapped; lines are only as long as their text.
 PIPE_WIDTH = 10_000
@@ -65,6 +68,59 @@ def db_path(db: Path | None) -> Path:
     return db if db is not None else load_settings().db_path
 
 
+# The store options every command that opens the store shares (docs/lake.md).
+DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: CHAINWATCH_DB_PATH).")]
+LakeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lake",
+        help="A DuckLake instead of the DuckDB file: its catalog, a SQLite file or postgres:CONNINFO "
+        "(default: CHAINWATCH_LAKE). Readers never wait for the loader writing it.",
+    ),
+]
+LakeDataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--lake-data",
+        help="The lake's data folder, to create it (default: CHAINWATCH_LAKE_DATA, else CATALOG.files/).",
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Read the lake as it was: a snapshot number or a time (ISO 8601, UTC without offset); "
+        "`chainwatch db snapshots` lists them.",
+    ),
+]
+
+
+def store_target(
+    db: Path | None, lake: str | None = None, lake_data: Path | None = None, as_of: str | None = None
+) -> StoreTarget:
+    """The store a command opens: ``--db`` names a DuckDB file, ``--lake`` a DuckLake; without either the
+    CHAINWATCH_LAKE setting when set, else CHAINWATCH_DB_PATH. ``--as-of`` needs a lake."""
+    from streams.settings import load_settings
+    from streams.store.lake import Lake, LakeError, parse_as_of
+
+    if db is not None and lake is not None:
+        raise fail("--db and --lake name two different stores; give one of them")
+    settings = load_settings()
+    catalog = lake if lake is not None else (settings.lake if db is None else None)
+    if catalog is None:
+        if as_of is not None:
+            raise fail(
+                f"--as-of {as_of}: a DuckDB file keeps no past snapshots; time travel reads a lake "
+                "(--lake CATALOG, docs/lake.md)"
+            )
+        return db if db is not None else settings.db_path
+    try:
+        when = parse_as_of(as_of) if as_of is not None else None
+    except LakeError as exc:
+        raise fail(str(exc)) from None
+    return Lake(catalog, lake_data or settings.lake_data, when)
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``error: message`` to stderr and return the exit to raise. The message is shown literally:
     it often quotes user input (paths, values), which must not be read as rich markup."""
@@ -79,28 +135,26 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
         amount, unit = int(match.group(1)), match.group(2)
         seconds = amount * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
         return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+    from streams.store.lake import parse_utc_time
+
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_utc_time(value)
     except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
-        except ValueError:
-            raise ValueError(
-                f"--since {value!r} is not a time; use e.g. 24h, 7d, or an ISO 8601 date or time "
-                "(2026-01-05, 2026-01-05T09:00:00Z)"
-            ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        raise ValueError(
+            f"--since {value!r} is not a time; use e.g. 24h, 7d, or an ISO 8601 date or time "
+            "(2026-01-05, 2026-01-05T09:00:00Z)"
+        ) from None
 
 
-def open_db(db: Path | None, *, write: bool = False) -> duckdb.DuckDBPyConnection:
-    """The database ``--db`` names (else CHAINWATCH_DB_PATH): read-only unless ``write`` (a verdict); a
-    missing, unreadable or busy file is a clear error (``streams/store/access.py``)."""
+def open_db(target: StoreTarget | Path | None, *, write: bool = False) -> duckdb.DuckDBPyConnection:
+    """The store ``target`` names (a file or a lake; None: CHAINWATCH_DB_PATH): read-only unless ``write``
+    (a verdict); a missing, unreadable or busy file is a clear error (``streams/store/access.py``)."""
     from streams.store.access import open_read_only
     from streams.store.database import Store
 
-    path = db_path(db)
+    path = store_target(None) if target is None else target
     if write:
-        if not path.is_file():
+        if isinstance(path, Path) and not path.is_file():
             open_read_only(path)  # the same "no such database" message as the readers
         # applies the DDL (verdicts, the suppression columns); verdicts are not part of the hash-chained
         # trail, so an analyst needs no integrity key

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from streams.cli.common import console, fail
+from streams.cli.common import AsOfOption, LakeOption, console, fail, store_target
 from streams.store.access import connect
 from streams.store.export import (
     ExportError,
@@ -33,13 +33,13 @@ def export(
     db: Annotated[
         Path | None, typer.Option(help="DuckDB file to export (default: CHAINWATCH_DB_PATH).")
     ] = None,
+    lake: LakeOption = None,
+    as_of: AsOfOption = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a previous export in the same directory.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
 ) -> None:
     """Write every table as Parquet partitioned by UTC day (hive layout) with a manifest of file hashes."""
-    from streams.settings import load_settings
-
-    db_path = db or load_settings().db_path
+    db_path = store_target(db, lake, as_of=as_of)
     try:
         report = export_parquet(db_path, parquet, overwrite=overwrite)
     except ExportError as exc:
@@ -109,6 +109,52 @@ def views(
     except ExportError as exc:
         raise fail(str(exc)) from None
     console.print(f"views over {parquet.resolve()} in {db}: tables as views, then {', '.join(view_names())}")
+
+
+@db_app.command("snapshots")
+def snapshots(
+    lake: LakeOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per snapshot.")] = False,
+) -> None:
+    """The lake's committed snapshots (number, time, what changed): what `--as-of` can go back to."""
+    from streams.store.lake import Lake, snapshots
+
+    target = store_target(None, lake)
+    if not isinstance(target, Lake):
+        raise fail("a DuckDB file keeps no snapshots; give the lake with --lake CATALOG (or CHAINWATCH_LAKE)")
+    con = connect(target, read_only=True)
+    try:
+        listed = snapshots(con)
+    finally:
+        con.close()
+    for number, when, changes, message in listed:
+        if json_output:
+            record = {"snapshot": number, "time": when.isoformat(), "changes": changes, "message": message}
+            sys.stdout.write(json.dumps(record) + "\n")
+            continue
+        changed = "; ".join(f"{kind} {', '.join(map(str, items))}" for kind, items in changes.items())
+        console.print(f"{number:>7}  {when:%Y-%m-%d %H:%M:%S.%f%z}  {changed}", highlight=False)
+
+
+@db_app.command("attach")
+def attach(
+    lake: LakeOption = None,
+    as_of: AsOfOption = None,
+    alias: Annotated[str, typer.Option(help="The name to attach the lake under.")] = "chainwatch",
+) -> None:
+    """Print the SQL that attaches the lake read-only in your own DuckDB (the same DuckDB version, with the
+    extension packages chainwatch pins): a notebook or BI tool reads it while the loader writes."""
+    from streams.store.lake import Lake, LakeError, reader_statements
+
+    target = store_target(None, lake, as_of=as_of)
+    if not isinstance(target, Lake):
+        raise fail("give the lake with --lake CATALOG (or CHAINWATCH_LAKE); a DuckDB file is opened as it is")
+    if not alias.isidentifier():
+        raise fail(f"--alias {alias!r}: use a plain name (letters, digits, _)")
+    try:
+        sys.stdout.write("".join(f"{statement};\n" for statement in reader_statements(target, alias)))
+    except LakeError as exc:
+        raise fail(str(exc)) from None
 
 
 def register(app: typer.Typer) -> None:

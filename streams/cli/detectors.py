@@ -16,7 +16,7 @@ from detectors.engine import Engine, Runner
 from detectors.registry import Catalog, kind_of, load_catalog
 from detectors.scaffold import scaffold
 from schemas.errors import ChainwatchError
-from streams.cli.common import console, fail
+from streams.cli.common import LakeOption, console, fail, store_target
 from streams.settings import identity_resolver_for, load_settings
 
 if TYPE_CHECKING:
@@ -162,7 +162,8 @@ def test_detectors(
 @detectors_app.command("backtest")
 def backtest(
     detector_id: Annotated[str, typer.Argument(help="The detector to try on history.")],
-    db: Annotated[Path, typer.Option(help="DuckDB file with history.")],
+    db: Annotated[Path | None, typer.Option(help="DuckDB file with history (or give --lake).")] = None,
+    lake: LakeOption = None,
     since: Annotated[
         datetime | None, typer.Option(help="Only events at or after this time (ISO-8601).")
     ] = None,
@@ -172,7 +173,10 @@ def backtest(
     it would have raised."""
     from streams.store.database import Store, load_events
 
-    if not db.is_file():
+    if db is None and lake is None:
+        raise fail("give the history to replay: --db FILE or --lake CATALOG")
+    history = store_target(db, lake)
+    if isinstance(history, Path) and not history.is_file():
         raise fail(f"{db}: no such DuckDB file; run `chainwatch run … --db {db}` first")
     found = [d for d in _with_sigma(sigma)[0] if d.id == detector_id]
     if not found:
@@ -180,7 +184,7 @@ def backtest(
             f"no detector '{detector_id}'; `chainwatch detectors list` shows the ids (and --sigma DIR rules)"
         )
     detector = found[0]
-    with Store(db, read_only=True) as store:
+    with Store(history, read_only=True) as store:
         events = load_events(store, since)
     runner = Runner(Engine([detector], identities=identity_resolver_for(load_settings())))
     output = runner.feed(events)

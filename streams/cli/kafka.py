@@ -16,7 +16,7 @@ import typer
 
 from schemas.adapters import FORMATS
 from schemas.errors import ChainwatchError
-from streams.cli.common import fail
+from streams.cli.common import LakeDataOption, LakeOption, fail, store_target
 from streams.settings import load_settings
 
 topics_app = typer.Typer(help="Create and inspect the Kafka topics chainwatch uses.", no_args_is_help=True)
@@ -102,6 +102,8 @@ def load(
     db: Annotated[
         Path | None, typer.Option(help="DuckDB file to write (default: CHAINWATCH_DB_PATH).")
     ] = None,
+    lake: LakeOption = None,
+    lake_data: LakeDataOption = None,
     bootstrap: Bootstrap = None,
     group: Annotated[
         str | None, typer.Option(help="Consumer group (default: CHAINWATCH_KAFKA__LOADER_GROUP_ID).")
@@ -130,7 +132,8 @@ def load(
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the counts as JSON at exit.")] = False,
 ) -> None:
-    """Store events, dead letters, findings, alerts and chains from Kafka in DuckDB.
+    """Store events, dead letters, findings, alerts and chains from Kafka in DuckDB (a file, or a lake that
+    everyone reads while the loader writes: --lake).
 
     Offsets are committed only after each DuckDB transaction commits; SIGTERM/SIGINT finish the current
     batch, commit and exit.
@@ -148,7 +151,7 @@ def load(
     for noisy in ("kafka", "kafka.coordinator", "kafka.conn"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = load_settings()
-    db_path = db or settings.db_path
+    db_path = store_target(db, lake, lake_data)
     from streams.alerts.delivery.pipeline import AlertPipeline
 
     try:  # suppression rules and alert delivery (docs/alerts.md); None when neither is configured

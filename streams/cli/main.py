@@ -14,7 +14,7 @@ from rich.text import Text
 from schemas.adapters import FORMATS
 from schemas.errors import ChainwatchError
 from streams.cli import boundary
-from streams.cli.common import console, err_console, fail
+from streams.cli.common import LakeDataOption, LakeOption, console, err_console, fail, store_target
 from streams.settings import build_engine, load_settings
 
 app = typer.Typer(
@@ -49,6 +49,8 @@ def run(
     db: Annotated[
         Path | None, typer.Option(help="DuckDB file to write (default: CHAINWATCH_DB_PATH).")
     ] = None,
+    lake: LakeOption = None,
+    lake_data: LakeDataOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
     top: Annotated[int, typer.Option(help="How many top alerts to print.")] = 10,
 ) -> None:
@@ -63,7 +65,7 @@ def run(
         engine = build_engine(settings)
     except ChainwatchError as exc:
         raise fail(str(exc)) from None
-    db_path = db or settings.db_path
+    db_path = store_target(db, lake, lake_data)
     show_progress = console.is_terminal and not json_output
     from streams.alerts.delivery.pipeline import AlertPipeline
 

@@ -16,7 +16,8 @@ import typer
 
 from detectors.models import ModelFile, ModelFileError, evaluate_model, load_model, train_model
 from schemas.errors import ChainwatchError
-from streams.cli.common import fail, parse_since
+from streams.cli.common import LakeOption, fail, parse_since, store_target
+from streams.store.access import StoreTarget
 
 LABELS_TABLE = "session_labels"
 
@@ -46,6 +47,14 @@ def _since(value: str | None) -> datetime | None:
         return parse_since(value)
     except ValueError as exc:
         raise ChainwatchError(str(exc)) from None
+
+
+def _history(db: Path | None, lake: str | None) -> StoreTarget:
+    """The history a model learns from: ``--db`` or ``--lake`` (read while the loader writes it)."""
+    if db is None and lake is None:
+        raise ChainwatchError("give the history to learn from: --db FILE or --lake CATALOG")
+    target = store_target(db, lake)
+    return _db(target) if isinstance(target, Path) else target
 
 
 def _db(path: Path) -> Path:
@@ -99,7 +108,10 @@ def _print(data: dict[str, Any], as_json: bool) -> None:
 
 @model_app.command("train")
 def train(
-    db: Annotated[Path, typer.Option(help="DuckDB file with the history to learn from.")],
+    db: Annotated[
+        Path | None, typer.Option(help="DuckDB file with the history to learn from (or give --lake).")
+    ] = None,
+    lake: LakeOption = None,
     out: Annotated[Path, typer.Option(help="Model file to write.")] = Path("chainwatch-model.skops"),
     since: Annotated[
         str | None,
@@ -116,7 +128,7 @@ def train(
     from streams.store.database import Store, load_events
 
     try:
-        with Store(_db(db), read_only=True) as store:
+        with Store(_history(db, lake), read_only=True) as store:
             events = load_events(store, _since(since))
         model = train_model(events, seed=seed, target_alert_rate=target_alert_rate, n_estimators=trees)
         save_model(model, out)

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import duckdb
 import typer
 
-from streams.store.access import DatabaseUnavailable
+from streams.cli.common import AsOfOption, LakeDataOption
+from streams.store.access import DatabaseUnavailable, StoreTarget
 from streams.store.integrity import (
     ANCHOR_ENV,
     IntegrityKeyError,
@@ -24,6 +25,7 @@ from streams.store.integrity import (
     key_from_env,
     verify_db,
 )
+from streams.store.lake import Lake, LakeError, parse_as_of
 
 # The exporter's kinds in the words `verify --db` uses.
 _PARQUET_KINDS = {
@@ -52,12 +54,20 @@ def register(app: typer.Typer) -> None:
     @app.command("verify")
     def verify(
         db: Annotated[Path | None, typer.Option(help="A chainwatch DuckDB file to check.")] = None,
+        lake: Annotated[
+            str | None, typer.Option(help="A chainwatch DuckLake to check: its catalog (docs/lake.md).")
+        ] = None,
+        lake_data: LakeDataOption = None,
+        as_of: AsOfOption = None,
         parquet: Annotated[
             Path | None, typer.Option(help="A Parquet export folder to check against its manifest.json.")
         ] = None,
         manifest: Annotated[
             Path | None,
-            typer.Option(help="The run manifest of --db (default: DB.integrity.jsonl beside it)."),
+            typer.Option(
+                help="The run manifest of --db (default: DB.integrity.jsonl beside it) or --lake "
+                "(CATALOG.integrity.jsonl beside a SQLite catalog, DATA/chainwatch.integrity.jsonl)."
+            ),
         ] = None,
         anchor: Annotated[
             Path | None,
@@ -73,12 +83,22 @@ def register(app: typer.Typer) -> None:
         The HMAC key, when the database was written with one, comes from CHAINWATCH_INTEGRITY_KEY or
         CHAINWATCH_INTEGRITY_KEY_FILE (never from the command line).
         """
-        if db is None and parquet is None:
-            _die("give --db PATH and/or --parquet DIR")
+        if db is None and lake is None and parquet is None:
+            _die("give --db PATH (or --lake CATALOG) and/or --parquet DIR")
+        if db is not None and lake is not None:
+            _die("--db and --lake name two different stores; check one at a time")
+        if as_of is not None and lake is None:
+            _die(f"--as-of {as_of}: only a lake keeps past snapshots; give --lake CATALOG")
         problems: list[Problem] = []
         summary: dict[str, Any] = {}
-        if db is not None:
-            if not db.is_file():
+        target: StoreTarget | None = db
+        if lake is not None:
+            try:
+                target = Lake(lake, lake_data, parse_as_of(as_of) if as_of else None)
+            except LakeError as exc:
+                _die(str(exc))
+        if target is not None:
+            if isinstance(target, Path) and not target.is_file():
                 _die(f"--db {db}: no such file")
             try:
                 key = key_from_env()
@@ -86,16 +106,19 @@ def register(app: typer.Typer) -> None:
                 _die(str(exc))
             anchor = anchor or anchor_path_from_env()
             try:
-                report: Report = verify_db(db, key, manifest, anchor)
-            except DatabaseUnavailable as exc:  # not a DuckDB file, or held by a running writer
-                _die(f"--db {db} cannot be checked: {exc}")
+                report: Report = verify_db(target, key, manifest, anchor)
+            except (DatabaseUnavailable, LakeError) as exc:  # not a DuckDB file, or held by a writer
+                _die(f"{_named(target)} cannot be checked: {exc}")
             except duckdb.Error as exc:  # mangled
                 _die(
-                    f"--db {db} cannot be checked ({str(exc).splitlines()[0]}): give a chainwatch DuckDB "
-                    "file; if a worker or loader is writing it, stop it or verify a copy of the file"
+                    f"{_named(target)} cannot be checked ({str(exc).splitlines()[0]}): give a chainwatch "
+                    "DuckDB file; if a worker or loader is writing it, stop it or verify a copy of the file"
                 )
             except OSError as exc:  # the manifest file (or the database) cannot be read
-                _die(f"{exc.filename or db}: cannot be read ({exc.strerror}); check --db and --manifest")
+                _die(
+                    f"{exc.filename or target}: cannot be read ({exc.strerror}); check "
+                    f"{'--lake' if lake else '--db'} and --manifest"
+                )
             problems += report.problems
             summary["db"] = {"sessions": report.sessions, "rows": report.rows, "runs": report.runs}
         if parquet is not None:
@@ -114,7 +137,7 @@ def register(app: typer.Typer) -> None:
                 d = summary["db"]
                 print(
                     f"checked {d['rows']} rows of {d['sessions']} sessions "
-                    f"and {d['runs']} anchor runs of {db}"
+                    f"and {d['runs']} anchor runs of {target}"
                 )
                 if anchor is None:
                     print(
@@ -126,6 +149,10 @@ def register(app: typer.Typer) -> None:
             )
         if problems:
             raise typer.Exit(1)
+
+
+def _named(target: StoreTarget) -> str:
+    return f"--db {target}" if isinstance(target, Path) else str(target)
 
 
 def _die(message: str) -> None:

@@ -32,6 +32,7 @@ from schemas.alerts import Alert
 from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
 from schemas.types import SEVERITY_RANK
+from streams.store.access import StoreTarget
 from streams.store.database import Batch, Store, write_with_hooks
 
 if TYPE_CHECKING:
@@ -236,7 +237,7 @@ def replay(
     paths: Sequence[str],
     engine: Engine,
     *,
-    db_path: Path | None = None,
+    db_path: StoreTarget | None = None,
     fmt: str | None = None,
     progress: Progress | None = None,
     pipeline: AlertPipeline | None = None,
@@ -412,7 +413,7 @@ def run_events(
 
 
 def write_all(
-    db_path: Path,
+    db_path: StoreTarget,
     events: Sequence[AnyEvent],
     letters: Sequence[DeadLetter],
     output: Output,

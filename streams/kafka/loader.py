@@ -50,6 +50,7 @@ from streams.kafka.security import kafka_python_kwargs
 from streams.kafka.topics import KafkaUnavailable, require_topics
 from streams.kafka.wire import FORMAT_HEADER, decode_dead_letter, decode_events
 from streams.settings import Settings, classifier_for
+from streams.store.access import StoreTarget
 from streams.store.database import Batch, Store, write_with_hooks
 
 with warnings.catch_warnings():  # kafka-python 3.0 warns about importlib.resources on import
@@ -308,7 +309,7 @@ class Loader:
     def __init__(
         self,
         settings: Settings,
-        db_path: Path | str,
+        db_path: StoreTarget | str,
         *,
         bootstrap: str | None = None,
         group_id: str | None = None,
@@ -319,7 +320,7 @@ class Loader:
         alert_pipeline: AlertPipeline | None = None,
     ) -> None:
         self.settings = settings
-        self.db_path = Path(db_path)
+        self.db_path: StoreTarget = Path(db_path) if isinstance(db_path, str) else db_path  # file or lake
         self.bootstrap = bootstrap or settings.kafka.bootstrap_servers
         self.given_bootstrap = bootstrap  # None: from the settings (named in errors)
         self.group_id = group_id or settings.kafka.loader_group_id

@@ -8,14 +8,30 @@ from pathlib import Path
 
 import duckdb
 
-from streams.store.access import open_read_only
+from streams.store.access import StoreTarget, open_read_only
+from streams.store.lake import Lake, reader_statements
 
 DEMO_DB = Path("demo/chainwatch.duckdb")
 NOTEBOOK_DB_ENV = "CHAINWATCH_NOTEBOOK_DB"  # tests point the notebooks at a temporary database with it
+NOTEBOOK_LAKE_ENV = "CHAINWATCH_NOTEBOOK_LAKE"  # or at a lake's catalog: read live, beside the loader
 
 
-def notebook_db_path(default: Path = DEMO_DB) -> Path:
+def notebook_db_path(default: Path = DEMO_DB) -> StoreTarget:
+    """``$CHAINWATCH_NOTEBOOK_LAKE`` (a lake's catalog) when set, else ``$CHAINWATCH_NOTEBOOK_DB`` or
+    ``default`` (a DuckDB file)."""
+    catalog = os.environ.get(NOTEBOOK_LAKE_ENV)
+    if catalog:
+        return Lake(catalog)
     return Path(os.environ.get(NOTEBOOK_DB_ENV) or default)
+
+
+def attach_lake(catalog: str) -> duckdb.DuckDBPyConnection:
+    """A plain DuckDB connection with the lake attached read-only, made with the statements a data team
+    runs in its own DuckDB (``chainwatch db attach --lake CATALOG`` prints them)."""
+    con = duckdb.connect()
+    for statement in reader_statements(Lake(catalog)):
+        con.execute(statement)
+    return con
 
 
 def ensure_demo_db(path: Path = DEMO_DB, *, seed: int = 7, sessions: int = 120) -> Path:
@@ -52,7 +68,10 @@ def connect_notebook_db(default: Path | str = DEMO_DB) -> duckdb.DuckDBPyConnect
     database of views over a Parquet export (``chainwatch db views --parquet``) is read as it is."""
     from streams.store.views import is_lake_database, refresh_views
 
-    path = ensure_demo_db(notebook_db_path(Path(default)))
+    target = notebook_db_path(Path(default))
+    if isinstance(target, Lake):  # the live lake: the loader keeps its views up to date
+        return attach_lake(target.catalog)
+    path = ensure_demo_db(target)
     probe = open_read_only(path)
     try:
         lake = is_lake_database(probe)

@@ -3,8 +3,9 @@
 DuckDB lets one process write a file, or any number of processes read it, never both at once. So the
 tools that only read (``alerts``, ``show``, ``backtest``, the triage page between verdicts) open it
 read-only and only for as long as they need it, and a writer that finds the file taken says which
-process holds it instead of showing DuckDB's lock error. Every opening goes through :func:`connect`, so a
-second storage backend (DuckLake) has one place to add its own.
+process holds it instead of showing DuckDB's lock error. Every opening goes through :func:`connect`, for
+either backend: a DuckDB file (a ``Path``) or a DuckLake (a :class:`~streams.store.lake.Lake`), where
+readers never wait for the writer and the lock explanations do not apply.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from pathlib import Path
 import duckdb
 
 from schemas.errors import ChainwatchError
+from streams.store.lake import Lake, LakeError, open_lake
 
 DB_SETTING = "--db (or CHAINWATCH_DB_PATH)"
 LOCK_WAIT_SECONDS = 1.0  # a verdict or a short read holds the file for milliseconds: wait that out
 _LOCK_HELD = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
 _RETRY_EVERY = 0.05
+
+StoreTarget = Path | Lake  # where the store lives: a DuckDB file, or a DuckLake
 
 
 class DatabaseUnavailable(ChainwatchError):
@@ -37,16 +41,25 @@ class DatabaseLocked(DatabaseUnavailable):
         self.holder = holder
 
 
-def open_read_only(path: Path, *, wait_seconds: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+def open_read_only(
+    target: StoreTarget, *, wait_seconds: float = LOCK_WAIT_SECONDS
+) -> duckdb.DuckDBPyConnection:
     """A read-only connection (never takes the write lock); clear errors when it cannot be had."""
-    return connect(path, read_only=True, wait_seconds=wait_seconds)
+    return connect(target, read_only=True, wait_seconds=wait_seconds)
 
 
 def connect(
-    path: Path, *, read_only: bool, wait_seconds: float = LOCK_WAIT_SECONDS
+    target: StoreTarget, *, read_only: bool, wait_seconds: float = LOCK_WAIT_SECONDS
 ) -> duckdb.DuckDBPyConnection:
-    """Open ``path``; a lock held by another process is waited on for up to ``wait_seconds``, then
-    every failure becomes a :class:`DatabaseUnavailable` that names the file, the cause and the fix."""
+    """Open the DuckDB file or the lake ``target`` names. A file's lock held by another process is waited
+    on for up to ``wait_seconds``, then every failure becomes a :class:`DatabaseUnavailable` that names the
+    file, the cause and the fix; a lake never waits for its writer (its failures are a ``LakeError``)."""
+    if isinstance(target, Lake):
+        try:
+            return open_lake(target, read_only=read_only)
+        except LakeError as exc:
+            raise DatabaseUnavailable(str(exc)) from None
+    path = target
     if read_only and not path.exists():
         raise DatabaseUnavailable(
             f"{path}: no such database; give the file `chainwatch run` or `chainwatch load` wrote "
@@ -65,6 +78,26 @@ def connect(
         if not isinstance(problem, DatabaseLocked) or time.monotonic() >= deadline:
             raise problem
         time.sleep(_RETRY_EVERY)
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second cursor on ``con`` that reads the same database: a new cursor starts in DuckDB's default
+    catalog, which for a lake connection is the empty in-memory one, not the lake."""
+    found = con.execute("SELECT current_database()").fetchone()
+    other = con.cursor()
+    if found is not None:
+        other.execute('USE "' + str(found[0]).replace('"', '""') + '"')
+    return other
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if any: a COMMIT that failed (a lake writer that lost a race) has
+    already ended it, and a second error here would hide the first."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException as exc:
+        if "no transaction is active" not in str(exc):
+            raise
 
 
 def _make_parent(path: Path) -> None:

@@ -1,5 +1,9 @@
 """The DuckDB store: DDL from the schemas package, batched Arrow upserts by id, one transaction
 per write. The replay runner and the Kafka loader are its only writers.
+
+Two backends behind the one class: a DuckDB file (the embedded default) or a DuckLake (``--lake``, for the
+streaming loader, read by everyone while it writes): same tables, views, upserts by id and integrity chain;
+``streams/store/backend.py`` holds the SQL that differs, ``streams/store/lake.py`` the lake's connection.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ from schemas.adapters.base import DeadLetter
 from schemas.alerts import Alert, ChainSummary, Finding
 from schemas.events import AnyEvent, CredentialEvent
 from schemas.ids import stable_hash
-from streams.store.access import connect
+from streams.store import lake as lakes
+from streams.store.access import StoreTarget, connect, rollback
+from streams.store.backend import DUCKDB_FILE, DUCKLAKE, Backend
+from streams.store.integrity import DDL as INTEGRITY_DDL
 from streams.store.integrity import IntegrityWriter
-from streams.store.views import create_views
+from streams.store.views import create_views, views_sql
 
 TABLES = ("events", "credentials", "chains", "findings", "alerts", "dead_letters")
 PRIMARY_KEYS = {
@@ -132,29 +139,44 @@ class Batch:
 
 
 class Store:
-    def __init__(self, path: Path | str, *, read_only: bool = False, audit_trail: bool = True) -> None:
-        """``audit_trail=False`` opens the file for the triage writers (verdicts only): the DDL is applied,
-        but no trail writer starts, so no integrity key is needed and :meth:`write` is refused."""
-        self.path = Path(path)
+    def __init__(
+        self, target: StoreTarget | str, *, read_only: bool = False, audit_trail: bool = True
+    ) -> None:
+        """``target``: a DuckDB file, or a :class:`~streams.store.lake.Lake`. ``audit_trail=False`` opens it
+        for the triage writers (verdicts only): the DDL is applied, but no trail writer starts, so no
+        integrity key is needed and :meth:`write` is refused."""
+        self.target: StoreTarget = Path(target) if isinstance(target, str) else target
+        self.backend: Backend = DUCKLAKE if isinstance(self.target, lakes.Lake) else DUCKDB_FILE
         # missing file, no permission, another process holding it: a DatabaseUnavailable saying so
-        self.con = connect(self.path, read_only=read_only)
+        self.con = connect(self.target, read_only=read_only)
         self._integrity: IntegrityWriter | None = None
         if not read_only:
-            self.con.execute(schema_sql())
-            IntegrityWriter.install(self.con)  # hash-chain columns and tables (streams/store/integrity.py)
-            if audit_trail:
-                try:
-                    self._integrity = IntegrityWriter(self.con, self.path)
-                except BaseException:  # a bad or mismatched integrity key: release the file before failing
-                    self.con.close()
-                    raise
-            create_views(self.con)  # analytic views for data teams (schemas/sql/views.sql)
+            try:
+                self._apply_ddl()
+                if audit_trail:  # a bad or mismatched integrity key fails here: the file is released below
+                    self._integrity = IntegrityWriter(self.con, self.path, upsert=self.backend.upsert)
+            except BaseException:
+                self.con.close()
+                raise
         self._schemas = {table: self._arrow_schema(table) for table in TABLES}
+
+    @property
+    def path(self) -> Path:
+        """The DuckDB file, or the file the lake's integrity manifest is named after."""
+        return self.target if isinstance(self.target, Path) else self.target.trail_path
+
+    def _apply_ddl(self) -> None:
+        if isinstance(self.target, lakes.Lake):  # once per DDL version: each statement is a lake snapshot
+            lakes.ensure_schema(self.con, [schema_sql(), *INTEGRITY_DDL, views_sql()])
+            return
+        self.con.execute(schema_sql())
+        IntegrityWriter.install(self.con)  # hash-chain columns and tables (streams/store/integrity.py)
+        create_views(self.con)  # analytic views for data teams (schemas/sql/views.sql)
 
     def _arrow_schema(self, table: str) -> pa.Schema:
         columns = self.con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position",
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? AND table_catalog = current_database() ORDER BY ordinal_position",
             [table],
         ).fetchall()
         return pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in columns])
@@ -174,25 +196,36 @@ class Store:
 
     # -- writing
     def write(self, batch: Batch) -> None:
-        """Upsert the whole batch in one transaction (all or nothing)."""
+        """Upsert the whole batch in one transaction (all or nothing); on a lake, a transaction that lost a
+        race with another writer's commit is done again from the batch on the new snapshot (all or nothing:
+        nothing is lost or doubled)."""
+        if self.backend is DUCKDB_FILE:
+            self._write_once(batch)
+        else:
+            lakes.retrying(lambda: self._write_once(batch))
+
+    def _write_once(self, batch: Batch) -> None:
         tool_events = [event_row(e) for e in batch.events if not isinstance(e, CredentialEvent)]
         credentials = [credential_row(e) for e in batch.events if isinstance(e, CredentialEvent)]
         # Later summaries of the same session win inside one batch.
         chains = [chain_row(c) for c in {c.session_id: c for c in batch.chains}.values()]
         if self._integrity is None:
             raise ValueError(
-                f"{self.path} was opened read-only or for triage only; events, chains and alerts are "
+                f"{self.target} was opened read-only or for triage only; events, chains and alerts are "
                 "written through a Store opened with its audit trail"
             )
         self.con.execute("BEGIN TRANSACTION")
         try:
+            if self.backend is DUCKLAKE:  # other loaders may have moved the sealed tables' sums since
+                self._integrity.reload()
             # Integrity columns; already-stored event ids are dropped (events are immutable once stored).
             kept = self._integrity.prepare(
                 {"events": tool_events, "credentials": credentials},
                 chains,
                 {t: self._schemas[t].names for t in ("events", "credentials", "chains")},
             )
-            # New ids only (prepare dropped stored ones and repeats): inserted without an upsert's lookups.
+            # New ids only (prepare dropped stored ones and repeats): inserted without an upsert's lookups
+            # (on a lake, appended instead of merged: a MERGE scans the table for the ids).
             self._insert("events", kept["events"])
             self._insert("credentials", kept["credentials"])
             self._upsert_chains(chains)
@@ -208,7 +241,7 @@ class Store:
             self._integrity.finish(time.monotonic())
             self.con.execute("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            rollback(self.con)
             self._integrity.rolled_back()
             raise
         self._integrity.committed()
@@ -221,37 +254,28 @@ class Store:
         return pa.Table.from_pylist(rows, schema=self._schemas[table])
 
     def _upsert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
-        self._load(table, rows, "INSERT OR REPLACE")
+        self._load(table, rows, self.backend.upsert(table, PRIMARY_KEYS[table], "incoming"))
 
     def _insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
-        self._load(table, rows, "INSERT", unique=True)
+        """``rows`` have new, distinct ids (the integrity writer dropped stored ones and repeats)."""
+        self._load(table, rows, f"INSERT INTO {table} SELECT * FROM incoming", unique=True)
 
-    def _load(self, table: str, rows: Sequence[dict[str, Any]], verb: str, *, unique: bool = False) -> None:
+    def _load(self, table: str, rows: Sequence[dict[str, Any]], sql: str, *, unique: bool = False) -> None:
         if not rows:
             return
         arrow = self._table(table, rows, unique=unique)
         self.con.register("incoming", arrow)
         try:
-            self.con.execute(f"{verb} INTO {table} SELECT * FROM incoming")
+            self.con.execute(sql)
         finally:
             self.con.unregister("incoming")
 
     def _upsert_chains(self, rows: Sequence[dict[str, Any]]) -> None:
         """A redelivered older summary must not overwrite a newer one: keep the most advanced."""
-        if not rows:
-            return
-        arrow = self._table("chains", rows)
-        names = [n for n in arrow.schema.names if n != "session_id"]
-        updates = ", ".join(f"{n} = excluded.{n}" for n in names)
-        self.con.register("incoming", arrow)
-        try:
-            self.con.execute(
-                f"INSERT INTO chains SELECT * FROM incoming ON CONFLICT (session_id) DO UPDATE SET {updates} "
-                "WHERE excluded.event_count > chains.event_count "
-                "OR (excluded.event_count = chains.event_count AND (excluded.closed OR NOT chains.closed))"
-            )
-        finally:
-            self.con.unregister("incoming")
+        columns = self._schemas["chains"].names
+        self._load(
+            "chains", rows, self.backend.upsert("chains", "session_id", "incoming", columns, _more_advanced)
+        )
 
     # -- reading
     def counts(self) -> dict[str, int]:
@@ -259,6 +283,13 @@ class Store:
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, list(params)).fetchall()
+
+
+def _more_advanced(new: str, stored: str) -> str:
+    return (
+        f"{new}.event_count > {stored}.event_count "
+        f"OR ({new}.event_count = {stored}.event_count AND ({new}.closed OR NOT {stored}.closed))"
+    )
 
 
 _STORAGE_ONLY_COLUMNS = frozenset({"integrity_seq", "prev_hash", "row_hash"})

@@ -30,7 +30,8 @@ from typing import Any, Literal
 import duckdb
 
 from schemas.errors import ChainwatchError
-from streams.store.access import open_read_only
+from streams.store.access import StoreTarget, open_read_only
+from streams.store.lake import SCHEMA_MARKER
 from streams.store.views import views_sql
 
 MANIFEST = "manifest.json"
@@ -95,7 +96,8 @@ def _quote_literal(text: str) -> str:
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+        "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = ? "
+        "ORDER BY ordinal_position",
         [table],
     ).fetchall()
     return [(str(name), str(kind)) for name, kind in rows]
@@ -103,10 +105,10 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
 
 def _base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+        "AND table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
     ).fetchall()
-    return [str(r[0]) for r in rows]
+    return [str(r[0]) for r in rows if r[0] != SCHEMA_MARKER]  # a lake's DDL version is no data
 
 
 def _partition_column(table: str, columns: list[tuple[str, str]]) -> str | None:
@@ -122,7 +124,7 @@ def _partition_column(table: str, columns: list[tuple[str, str]]) -> str | None:
     return next((n for n, kind in columns if kind == "TIMESTAMP WITH TIME ZONE"), None)
 
 
-def _connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
+def _connect_read_only(db_path: StoreTarget) -> duckdb.DuckDBPyConnection:
     return open_read_only(db_path)  # missing or held by a writer: a DatabaseUnavailable saying so
 
 
@@ -238,8 +240,8 @@ def _replace_dir(staged: Path, out_dir: Path, overwrite: bool) -> None:
     staged.rename(out_dir)
 
 
-def export_parquet(db_path: Path, out_dir: Path, *, overwrite: bool = False) -> ExportReport:
-    """Write every table of the DuckDB file as day-partitioned Parquet plus ``manifest.json``."""
+def export_parquet(db_path: StoreTarget, out_dir: Path, *, overwrite: bool = False) -> ExportReport:
+    """Write every table of the DuckDB file (or lake) as day-partitioned Parquet plus ``manifest.json``."""
     out_dir = out_dir.resolve()
     _check_target(out_dir, overwrite)
     con = _connect_read_only(db_path)

@@ -28,7 +28,7 @@ import math
 import os
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
@@ -41,7 +41,8 @@ import orjson
 import pyarrow as pa
 
 from schemas.errors import ChainwatchError
-from streams.store.access import open_read_only
+from streams.store.access import StoreTarget, cursor, open_read_only, rollback
+from streams.store.backend import DUCKDB_FILE
 
 KEY_ENV = "CHAINWATCH_INTEGRITY_KEY"
 KEY_FILE_ENV = "CHAINWATCH_INTEGRITY_KEY_FILE"
@@ -271,6 +272,8 @@ class IntegrityWriter:
     con: duckdb.DuckDBPyConnection
     db_path: Path
     hasher: Hasher = field(default_factory=lambda: Hasher(key_from_env()))
+    # SQL that upserts a relation by id: the store's backend decides (streams/store/backend.py)
+    upsert: Callable[[str, str, str], str] = DUCKDB_FILE.upsert
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     anchor_every_seconds: float = ANCHOR_EVERY_SECONDS
     _dirty: bool = False
@@ -307,9 +310,14 @@ class IntegrityWriter:
                 self._store_sealed()
                 self.con.execute("COMMIT")
             except BaseException:
-                self.con.execute("ROLLBACK")
+                rollback(self.con)
                 raise
             self._dirty = True  # the next anchor covers the new sums
+
+    def reload(self) -> None:
+        """Re-read what other writers may have changed since (the sealed tables' sums): a lake has several
+        writers, so the Store calls this at the start of each of its transactions there."""
+        self._load_sealed()
 
     def _load_sealed(self) -> None:
         rows = self.con.execute("SELECT table_name, row_count, digest FROM integrity_tables").fetchall()
@@ -355,7 +363,12 @@ class IntegrityWriter:
             count, total = self._sealed[table]
             digest = f"{total:064x}"
             self.con.execute(
-                "INSERT OR REPLACE INTO integrity_tables VALUES (?, ?, ?, ?)",
+                self.upsert(
+                    "integrity_tables",
+                    "table_name",
+                    "(SELECT ?::VARCHAR AS table_name, ?::BIGINT AS row_count, ?::VARCHAR AS digest, "
+                    "?::VARCHAR AS table_hash)",
+                ),
                 [table, count, digest, self.hasher.table_hash(table, count, digest)],
             )
         self._sealed_touched = set()
@@ -470,7 +483,7 @@ class IntegrityWriter:
                 )
                 self.con.register("incoming_heads", table)
                 try:
-                    self.con.execute("INSERT OR REPLACE INTO integrity_heads SELECT * FROM incoming_heads")
+                    self.con.execute(self.upsert("integrity_heads", "session_id", "incoming_heads"))
                 finally:
                     self.con.unregister("incoming_heads")
                 self._dirty = True
@@ -536,7 +549,7 @@ class IntegrityWriter:
             self.anchor()
             self.con.execute("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            rollback(self.con)
             self.rolled_back()
             raise
         self.committed()
@@ -730,13 +743,17 @@ class _SessionCheck:
 
 
 def verify_db(
-    db_path: Path, key: bytes | None = None, manifest: Path | None = None, anchor: Path | None = None
+    db_path: StoreTarget, key: bytes | None = None, manifest: Path | None = None, anchor: Path | None = None
 ) -> Report:
-    """Check every chained row, session head, sealed table and run anchor of a chainwatch database (opened
-    read-only); ``anchor``: the external append-only copy of the run records, which a wiped or rolled-back
-    database cannot match."""
+    """Check every chained row, session head, sealed table and run anchor of a chainwatch database or lake
+    (opened read-only); ``anchor``: the external append-only copy of the run records, which a wiped or
+    rolled-back database cannot match. A lake opened at a past snapshot (``--as-of``) is checked as it was
+    then: run records written after it are not expected in it, and the rows it holds after its last anchor
+    are checked by their hash chain alone."""
     report = Report()
     hasher = Hasher(key)
+    past = not isinstance(db_path, Path) and db_path.as_of is not None
+    trail = db_path if isinstance(db_path, Path) else db_path.trail_path
     con = open_read_only(db_path)
     try:
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
@@ -785,7 +802,7 @@ def verify_db(
         report.sessions = len(seen)
         try:  # hand-edited run or digest records (a text where a number belongs): a finding, not a crash
             _check_sealed_tables(con, hasher, report, tables)
-            _check_runs(con, hasher, report, manifest or manifest_path(db_path), anchor)
+            _check_runs(con, hasher, report, manifest or manifest_path(trail), anchor, past=past)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             report.add(
                 "modified", "integrity_runs", f"integrity records cannot be read ({type(exc).__name__})"
@@ -911,12 +928,12 @@ def _sessions(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, list[tuple[
     reported by _check_null_keys."""
 
     def tagged(table: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        cursor = con.cursor().execute(
+        rows = cursor(con).execute(
             f"SELECT * FROM {table} WHERE session_id IS NOT NULL "
             "ORDER BY session_id, integrity_seq NULLS LAST"
         )
-        names = [d[0] for d in cursor.description]
-        while chunk := cursor.fetchmany(20_000):
+        names = [d[0] for d in rows.description]
+        while chunk := rows.fetchmany(20_000):
             for values in chunk:
                 row = dict(zip(names, values, strict=True))
                 yield row["session_id"], table, row
@@ -1002,7 +1019,13 @@ def _check_head(
 
 
 def _check_runs(
-    con: duckdb.DuckDBPyConnection, hasher: Hasher, report: Report, manifest: Path, anchor: Path | None = None
+    con: duckdb.DuckDBPyConnection,
+    hasher: Hasher,
+    report: Report,
+    manifest: Path,
+    anchor: Path | None = None,
+    *,
+    past: bool = False,
 ) -> None:
     runs = [
         dict(zip(RUN_FIELDS, r, strict=True))
@@ -1030,7 +1053,9 @@ def _check_runs(
             )
         prev = run["run_hash"]
     heads_now = heads_digest(con, hasher)
-    if runs and (runs[-1]["sessions"], runs[-1]["heads_digest"]) != heads_now:
+    if past:  # a snapshot taken while a writer ran: rows after its last anchor are normal there
+        pass
+    elif runs and (runs[-1]["sessions"], runs[-1]["heads_digest"]) != heads_now:
         report.add(
             "anchor",
             f"integrity_runs run_seq={runs[-1]['run_seq']}",
@@ -1043,7 +1068,7 @@ def _check_runs(
             "integrity_runs",
             "no anchor run for the stored sessions (never closed cleanly, or deleted)",
         )
-    _check_manifest_file(report, runs, manifest)
+    _check_manifest_file(report, runs, manifest, past=past)
     if anchor is not None:
         if not anchor.exists():
             report.add(
@@ -1052,11 +1077,14 @@ def _check_runs(
         elif not anchor.read_bytes().strip():
             report.add("anchor", str(anchor), "the anchor file is empty: no writer has recorded a run in it")
         elif anchor.resolve() != manifest.resolve():
-            _check_manifest_file(report, runs, anchor)
+            _check_manifest_file(report, runs, anchor, past=past)
 
 
-def _check_manifest_file(report: Report, runs: list[dict[str, Any]], manifest: Path) -> None:
-    """The run records copied beside (or away from) the database must agree with the table."""
+def _check_manifest_file(
+    report: Report, runs: list[dict[str, Any]], manifest: Path, *, past: bool = False
+) -> None:
+    """The run records copied beside (or away from) the database must agree with the table (at a past
+    snapshot: the records up to its last run; the later ones were written after it)."""
     if not manifest.exists():
         if runs:
             report.add(
@@ -1073,6 +1101,9 @@ def _check_manifest_file(report: Report, runs: list[dict[str, Any]], manifest: P
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             report.add("modified", f"{manifest}:{number}", "line is not a run record")
     in_db = {int(r["run_seq"]): r for r in runs}
+    if past:
+        last = max(in_db, default=0)
+        recorded = {seq: record for seq, record in recorded.items() if seq <= last}
     for run_seq, record in sorted(recorded.items()):
         run = in_db.get(run_seq)
         if run is None:

@@ -12,7 +12,9 @@ database connections only ever run SELECTs and ``INSERT INTO verdicts``.
 
 The page holds no lock on the database between requests: each request opens the file for as long as it
 needs it (read-only, or for writing to record a verdict), so ``chainwatch alerts``, ``show`` and even
-``run`` work beside it. While another process writes the file, a request answers 503 naming it.
+``run`` work beside it. While another process writes the file, a request answers 503 naming it. On a lake
+(``--lake``) there is no lock to hold: the lake is attached once (read-only, and for verdicts) and each
+request reads the last committed snapshot through a cursor of its own, while the loader writes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import secrets
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -38,8 +41,9 @@ from schemas.redaction import redact_text
 from streams.alerts.delivery.formats import document
 from streams.alerts.ui.analysts import ANALYSTS_FILE_ENV, AnalystTokens
 from streams.alerts.view import AlertNotFound, list_alerts, load_view
-from streams.store.access import DatabaseUnavailable, connect
+from streams.store.access import DatabaseUnavailable, StoreTarget, connect, cursor
 from streams.store.database import Store
+from streams.store.lake import Lake
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_NOTE_CHARS = 2000
@@ -56,7 +60,7 @@ SECURITY_HEADERS = {
 }
 STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
 
-DB_KEY: web.AppKey[Path] = web.AppKey("db", Path)  # the database file, opened per request
+DB_KEY: web.AppKey[StoreTarget] = web.AppKey("db")  # the database file (opened per request) or lake
 LOCK_WAIT_SECONDS = 3.0  # a `chainwatch alerts` or a verdict holds the file for milliseconds
 TOKEN_KEY: web.AppKey[str | None] = web.AppKey("token", str)
 ANALYSTS_KEY: web.AppKey[AnalystTokens | None] = web.AppKey("analysts", AnalystTokens)
@@ -69,9 +73,19 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Result = TypeVar("Result")
 
 
+@lru_cache(maxsize=4)
+def _attached(lake: Lake, write: bool) -> duckdb.DuckDBPyConnection:
+    """The lake attached once per mode: attaching loads the extensions (a few hundred ms), and a lake
+    connection holds no lock between its transactions, so keeping it costs the loader nothing."""
+    return connect(lake, read_only=not write)
+
+
 @contextmanager
-def _database(path: Path, *, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(path, read_only=not write, wait_seconds=LOCK_WAIT_SECONDS)
+def _database(target: StoreTarget, *, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    if isinstance(target, Lake):
+        con = cursor(_attached(target, write))
+    else:
+        con = connect(target, read_only=not write, wait_seconds=LOCK_WAIT_SECONDS)
     try:
         yield con
     finally:
@@ -282,7 +296,7 @@ async def verdict(request: web.Request) -> web.Response:
 
 
 def create_app(
-    db_path: Path,
+    db_path: StoreTarget,
     *,
     token: str | None,
     hosts: set[str],
@@ -313,13 +327,17 @@ def _allowed_hosts(host: str, port: int) -> set[str]:
     return {f"{n}:{port}" for n in names}
 
 
+def _name(target: StoreTarget) -> str:
+    return target.name if isinstance(target, Path) else str(target)
+
+
 def _bound_port(runner: web.AppRunner) -> int:
     for address in runner.addresses:
         return int(address[1])
     raise RuntimeError("the triage page's socket has no address")
 
 
-def serve(db_path: Path, *, host: str, port: int, insecure_local: bool, out: Console) -> None:
+def serve(db_path: StoreTarget, *, host: str, port: int, insecure_local: bool, out: Console) -> None:
     token: str | None = None
     analysts_file = os.environ.get(ANALYSTS_FILE_ENV)
     analysts = AnalystTokens(Path(analysts_file)) if analysts_file and not insecure_local else None
@@ -336,7 +354,7 @@ def serve(db_path: Path, *, host: str, port: int, insecure_local: bool, out: Con
 
 
 async def _serve(
-    db_path: Path,
+    db_path: StoreTarget,
     host: str,
     port: int,
     token: str | None,
@@ -348,7 +366,7 @@ async def _serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     hosts = {"<port not bound yet>"}  # matches no request until the real names are known
-    app = create_app(db_path, token=token, hosts=hosts, db_name=db_path.name, analysts=analysts)
+    app = create_app(db_path, token=token, hosts=hosts, db_name=_name(db_path), analysts=analysts)
     # keepalive_timeout: a connection without a complete request header this long after it opened (or after
     # its previous response) is closed: slow or idle clients cannot hold connections open
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=HEADER_TIMEOUT_SECONDS)

@@ -1,1 +1,0 @@
-"""Initial-access detectors: how an identity got in."""
