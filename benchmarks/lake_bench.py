@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from detectors.engine import Engine, Output, Runner
 from detectors.registry import load_catalog
@@ -27,6 +27,15 @@ from streams.store.integrity import verify_db
 from streams.store.lake import Lake
 
 T = TypeVar("T")
+
+
+def detected_workload(seed: int, sessions: int, **options: Any) -> tuple[list[AnyEvent], Output]:
+    """A simulated workload in time order and what the detectors made of it (chains, findings, alerts)."""
+    events = sorted(simulate_events(seed=seed, sessions=sessions, **options), key=lambda e: e.event_time)
+    runner = Runner(Engine(load_catalog().detectors))
+    output = runner.feed(events)
+    output.extend(runner.flush())
+    return events, output
 
 
 def loader_batches(events: Sequence[AnyEvent], output: Output, size: int) -> list[Batch]:
@@ -64,10 +73,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
-    events = sorted(simulate_events(seed=17, sessions=args.sessions), key=lambda e: e.event_time)
-    runner = Runner(Engine(load_catalog().detectors))
-    output = runner.feed(events)
-    output.extend(runner.flush())
+    events, output = detected_workload(seed=17, sessions=args.sessions)
     batches = loader_batches(events, output, args.batch)
     rows = sum(len(b) for b in batches)
     best = {"file": float("inf"), "lake": float("inf")}

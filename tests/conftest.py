@@ -1,4 +1,5 @@
-"""Shared test fixtures: the real Kafka broker, the shared public data folder, small event builders."""
+"""Shared test fixtures: the real Kafka broker and PostgreSQL server, the shared public data folder, small
+event builders."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.kafka_support import kafka_broker  # noqa: F401  (session fixture: one real broker per run)
+from tests.postgres_support import postgres_server  # noqa: F401  (session fixture: one PostgreSQL per run)
 
 REPO = Path(__file__).resolve().parents[1]
 # ../shared/data beside the checkout; CHAINWATCH_SHARED_DATA points elsewhere (a git worktree lives one level

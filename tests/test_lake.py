@@ -90,7 +90,8 @@ def test_the_lake_holds_what_the_file_holds_and_its_trail_verifies(
     assert rows(lake, "SELECT count(*) FROM alerts")[0][0] > 0
     report = verify_db(lake)
     assert report.ok, report.problems
-    assert report.sessions == 24 and report.runs == 1
+    assert report.sessions == 24 and report.runs == 2  # a lake writer records its opening and closing
+    assert rows(lake, "SELECT run_event FROM integrity_runs ORDER BY run_seq") == [("open",), ("close",)]
     # the manifest beside the SQLite catalog, as beside a DuckDB file
     assert (tmp_path / "lake" / "catalog.sqlite.integrity.jsonl").is_file()
     assert (tmp_path / "lake" / "catalog.sqlite.files").is_dir()  # the data files' default folder

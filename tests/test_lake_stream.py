@@ -1,7 +1,9 @@
 """Query while it streams (issue 17), against the real broker: produce → worker → `chainwatch load --lake`,
 and while that loader runs, `chainwatch alerts` and `show`, the triage page in a real browser and a notebook
 read the lake; once the loader has caught up (still running), every one of them shows what the embedded
-replay of the same events stores.
+replay of the same events stores. Then the write side scaled out: two loaders of one consumer group, each
+with part of the partitions, writing one lake whose catalog is a real PostgreSQL server (started by the
+suite, tests/postgres_support.py), store what the embedded replay stores, nothing lost or doubled.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from streams.simulator.demo import NOTEBOOK_LAKE_ENV
 from streams.store.access import open_read_only
 from streams.store.integrity import verify_db
 from streams.store.lake import Lake
+from tests.postgres_support import LocalPostgres
 from tests.test_stream_e2e import Pipeline, alert_rows, embedded, simulated, wait_for
 from tests.ui_support import browser, log_in, start_ui
 
@@ -138,3 +141,70 @@ def test_alerts_show_the_page_and_a_notebook_read_the_lake_while_the_loader_writ
     assert verdicts == [("benign", "ana")]
     report = verify_db(lake)
     assert report.ok, report.problems
+
+
+def test_two_loaders_of_one_group_write_one_lake_on_postgres_and_lose_or_double_nothing(
+    pipeline: Pipeline, postgres_server: LocalPostgres
+) -> None:
+    lake = Lake("postgres:" + postgres_server.new_database(), pipeline.tmp / "lake-data")
+    pipeline.create_topics()
+    worker = pipeline.start_worker()
+    pipeline.wait_ready(worker)
+    lake_args = ("--lake", lake.catalog, "--lake-data", str(lake.data_path), "--json")
+    loaders = [pipeline.start("loader", "streams.cli", "load", *lake_args) for _ in range(2)]
+    runs, events = simulated(seed=31, sessions=40, attack_ratio=0.3)
+    sessions = sorted({run.session_id for run in runs})
+    pipeline.produce_events(events, "all")
+    producer = pipeline.raw_producer()
+    try:  # not events at all: the worker dead-letters each, one of the loaders stores it
+        for number in range(3):
+            producer.send(pipeline.settings.topics.events, f"not json {number}".encode())
+        producer.flush()
+    finally:
+        producer.close()
+    deadline = time.monotonic() + 240
+    while not pipeline.loader_caught_up() or pipeline.closed_sessions() < set(sessions):
+        assert time.monotonic() < deadline, "the pipeline did not finish:\n" + "\n".join(
+            loader.output() for loader in loaders
+        )
+        for loader in loaders:
+            assert loader.alive(), loader.output()
+        time.sleep(0.5)
+    wait_for("the loaders to store every topic", pipeline.loader_caught_up, 120, interval=0.5)
+    stored = []
+    for loader in loaders:
+        assert loader.terminate(timeout=60) == 0, loader.output()
+        lines = loader.log.read_text().splitlines()  # log lines, then the counts (--json) at exit
+        start = max(n for n, line in enumerate(lines) if line == "{")
+        stats = json.loads("\n".join(lines[start : lines.index("}", start) + 1]))
+        stored.append(sum(stats["records"].values()))
+    assert all(stored), f"each loader should have stored records of its partitions: {stored}"
+
+    expected_db = embedded(events, pipeline.settings, pipeline.tmp / "embedded.duckdb")
+    assert alert_rows(lake) == alert_rows(expected_db)  # type: ignore[arg-type]
+    con = open_read_only(lake)
+    expected = open_read_only(expected_db)
+    try:
+        for table, key in (
+            ("events", "event_id"),
+            ("credentials", "event_id"),
+            ("chains", "session_id"),
+            ("findings", "finding_id"),
+            ("alerts", "alert_id"),
+            ("dead_letters", "dead_letter_id"),
+        ):
+            [(total, distinct)] = con.execute(
+                f"SELECT count(*), count(DISTINCT {key}) FROM {table}"
+            ).fetchall()
+            assert total == distinct, f"{table}: {total - distinct} row(s) stored twice"
+            if table != "dead_letters":  # the replay read no bad record
+                ids = f"SELECT {key} FROM {table} ORDER BY 1"
+                assert con.execute(ids).fetchall() == expected.execute(ids).fetchall(), table
+        assert con.execute("SELECT count(*) FROM dead_letters").fetchall() == [(3,)]
+        chains = "SELECT session_id, event_count, closed FROM chains ORDER BY 1"
+        assert con.execute(chains).fetchall() == expected.execute(chains).fetchall()
+    finally:
+        con.close()
+        expected.close()
+    done = pipeline.cli("verify", "--lake", lake.catalog, "--lake-data", str(lake.data_path), check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

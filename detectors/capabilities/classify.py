@@ -293,6 +293,7 @@ def _arguments(
         if (
             kw & RECIPIENT_KEYS
             and changing
+            and not _IBAN.match(text.upper())  # a payee's account: the payment check below says money
             and (
                 _EMAIL.match(text)
                 or kw

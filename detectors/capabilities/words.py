@@ -205,6 +205,13 @@ def _verb_of(words: tuple[str, ...]) -> tuple[str | None, int]:
     return first if first[0] is not None else derived
 
 
+# what a "send" moves when it is money itself (an invoice or a payment reminder is still a message)
+_MONEY_PAYLOADS = frozenset(
+    "money funds fund payment payments transaction transactions crypto bitcoin btc eth cash coins "
+    "tokens wire transfer".split()
+)
+
+
 @functools.lru_cache(maxsize=8192)
 def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
     """(capability, why) pairs a tool or action name implies; empty when no word is known."""
@@ -247,6 +254,10 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         add(C.IDENTITY, f"noun '{sorted(nouns & IDENTITY_NOUNS)[0]}' with a changing verb")
     if nouns & COMMUNICATE_NOUNS and (C.WRITE in found or C.COMMUNICATE in found) and verb != "transfer":
         add(C.COMMUNICATE, f"noun '{sorted(nouns & COMMUNICATE_NOUNS)[0]}'")
+    if verb == "send" and words[-1] in _MONEY_PAYLOADS and C.MONEY in found:
+        found.pop(
+            C.COMMUNICATE, None
+        )  # ``send_money``, ``SendTransaction``: the payload is money, no message
     if verb == "transfer" and nouns & COMMUNICATE_NOUNS and C.MONEY not in found:
         add(C.COMMUNICATE, "a hand-off to a person")
     if nouns & FORM_NOUNS and not reads:

@@ -80,7 +80,7 @@ _BEFORE_VERB = frozenset(
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix
-    create do take work deal operate""".split()
+    create do take work deal operate answer""".split()
 )
 _WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]")
 _CHANGING = frozenset(
@@ -167,6 +167,11 @@ _POINTERS = frozenset(
     "in on at from specified listed described given mentioned sent written there inside contained".split()
 )
 _DELEGATION_REACH = 6  # words from the verb to the object, and from the object to where it is
+# "Handle the customer ticket #5120", "resolve issue 42": the request is the object itself, no pointer needed
+_CASE_VERBS = frozenset("handle resolve process address fix answer solve action".split())
+_CASE_OBJECTS = frozenset(
+    "ticket tickets issue issues request requests inquiry inquiries complaint complaints case cases".split()
+)
 
 
 def delegation_in(text: str) -> tuple[str, ...]:
@@ -174,6 +179,10 @@ def delegation_in(text: str) -> tuple[str, ...]:
     for clause in _CLAUSE_BREAKS.split(text):
         words = [w.lower() for w in _WORD.findall(clause)]
         for i, word in enumerate(words):
+            if word in _CASE_VERBS:
+                case = next((w for w in words[i + 1 : i + 1 + _DELEGATION_REACH] if w in _CASE_OBJECTS), None)
+                if case is not None:
+                    return (word, case)
             if word not in _DELEGATING_VERBS:
                 continue
             for j in range(i + 1, min(i + 1 + _DELEGATION_REACH, len(words))):
@@ -198,9 +207,19 @@ _REQUESTABLE = frozenset(
     {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.FETCH, C.FORM_INPUT, C.MONEY, C.IDENTITY}
 )
 _MONEY_OBJECTS = frozenset(
-    "money fund funds payment amount balance account accounts usd eur dollars portfolio investment "
-    "stocks".split()
+    "money fund funds payment payments amount balance account accounts usd eur dollars portfolio investment "
+    "stocks transaction transactions transfer transfers wire refund payout".split()
 )
+_SENT_MONEY = frozenset("money funds payment dollars usd eur gbp rent crypto bitcoin btc eth".split())
+_COORDINATORS = frozenset({"and", "or"})
+# what an object starts with: a verb before one is used as a verb ("post them", "email the list")
+_OBJECT_STARTS = frozenset(
+    "the a an my your our their his her its this that these those them it me us him all every each any "
+    "some".split()
+)
+_LIGHT_VERBS = frozenset("initiate make schedule arrange process execute issue complete set".split())
+# verbs whose request meaning the tool vocabulary leaves open ("post" is also an HTTP method)
+_REQUEST_ONLY_VERBS: dict[str, set[C]] = {"post": {C.COMMUNICATE, C.EGRESS}}
 _ACCESS_OBJECTS = frozenset(
     "access permission permissions role roles admin administrator owner guest".split()
 )
@@ -218,7 +237,8 @@ def requests_of(text: str) -> frozenset[C]:
     found: set[C] = set()
     for prose in _prose_of(text[:8000]):
         for clause in _CLAUSE_BREAKS.split(prose):
-            found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
+            if _reads_as_prose(clause):
+                found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
     return frozenset(found)
 
 
@@ -229,6 +249,26 @@ _WORD_OR_COMMA = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*|,")
 # the request stands where a sentence would start
 _INTRODUCTION_WORDS = 6
 _MIN_WORDS_AFTER_VERB = 2  # "send the report", "transfer $500 to Bob"; not "Transfer successful"
+
+
+_NUMBER_RUN = re.compile(r"\d+(?:[-/:.]\d+)*")  # one figure: 123-1234-1234, 17:38, 2024-03-02
+_LETTER_RUN = re.compile(r"[A-Za-z]{2,}")
+_COMMENT_MARKS = ("#", "//")  # a code comment says what the code does
+_IMPORT_LINE = re.compile(r"\s*(import\s+[\w.]+(\s*,\s*[\w.]+)*\s*$|from\s+[\w.]+\s+import\s)")
+_CODE_MARKS = frozenset("{}[]()<>=_|&#*\\`~^+@")  # not $ or %: prose names sums and shares
+
+
+def _reads_as_prose(clause: str) -> bool:
+    """Whether a line reads as words to a person, not code, a shell line, a log or a table row: a request
+    is written in prose ("os.remove(path)  # delete it", "pkill -f server.py && python3 …" and
+    "Sarah, 08:52, 17:38" are not requests)."""
+    if clause.lstrip().startswith(_COMMENT_MARKS) or _IMPORT_LINE.match(clause):  # code, not a request
+        return False
+    letters = sum(ch.isalpha() for ch in clause)
+    marks = sum(ch in _CODE_MARKS for ch in clause)
+    numbers = len(_NUMBER_RUN.findall(clause))
+    words = len(_LETTER_RUN.findall(clause))
+    return letters >= 10 and marks * 20 <= letters and numbers * 2 <= words + 1
 
 
 def _requests_in_clause(tokens: list[str]) -> set[C]:
@@ -242,15 +282,23 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
             lowered.append(token.lower())
         elif len(lowered) <= _INTRODUCTION_WORDS:
             starts.add(len(lowered))
+    opened = False  # a verb with an object stood where a request does: the clause is an imperative
     for i, word in enumerate(lowered):
         if len(lowered) - i - 1 < _MIN_WORDS_AFTER_VERB or not word.isalpha():
             continue
         previous = lowered[i - 1] if i else ""
         before = lowered[i - 2] if i > 1 else ""
-        if i not in starts and previous not in _REQUEST_LEAD and (before, previous) not in _REQUEST_AFTER_TWO:
+        takes_object = lowered[i + 1] in _OBJECT_STARTS
+        at_request = i in starts or previous in _REQUEST_LEAD or (before, previous) in _REQUEST_AFTER_TWO
+        # "retrieve my saved cards and email them to …": the second verb of an imperative asks too
+        if not at_request and not (opened and previous in _COORDINATORS and takes_object):
             continue
         # a request is made with the bare verb ("send", "pay"), never "payment" or "sent"
-        requested |= set(VERB_CAPABILITIES.get(word, ())) & _REQUESTABLE
+        verb = set(VERB_CAPABILITIES.get(word, ())) | _REQUEST_ONLY_VERBS.get(word, set())
+        if word in _LIGHT_VERBS:  # "initiate a payment", "arrange a transfer": the object says what
+            verb |= _settled({C.WRITE}, lowered[i + 1 : i + 5]) - {C.WRITE}
+        opened = opened or bool(verb) or takes_object
+        requested |= verb & _REQUESTABLE
         if word == "transfer":
             requested.add(C.MONEY)
         if word == "invite":  # inviting someone into a workspace, team or repository grants membership
@@ -298,5 +346,9 @@ def _settled(requested: set[C], sentence: list[str]) -> set[C]:
     if words & _ACCESS_OBJECTS:
         requested = requested | {C.IDENTITY}
     if words & _MONEY_OBJECTS and requested & {C.WRITE, C.MONEY}:
+        requested = requested | {C.MONEY}
+    # "send $500 to …", "send the rent to my new account": what is sent is money
+    sums = words & _SENT_MONEY or any(w[:1] in "$€£" and w[1:2].isdigit() for w in words)
+    if sums and requested & {C.COMMUNICATE, C.EGRESS}:
         requested = requested | {C.MONEY}
     return requested

@@ -1,9 +1,14 @@
-"""What differs between the store's two backends, in one place: how a row is upserted by id.
+"""What differs between the store's two backends, in one place: how a row is upserted by id, and whether
+several processes may write the store at once.
 
 The DuckDB file has PRIMARY KEY constraints, so ``INSERT OR REPLACE`` (and ``ON CONFLICT … DO UPDATE``
 where an update is conditional) is both correct and the fastest way. A DuckLake has no key constraints:
 the same upsert is a ``MERGE INTO`` on the id column. Everything else (tables, views, the integrity chain,
 the queries) is the same SQL on both.
+
+A DuckDB file has one writing process; a lake may have several (loaders sharing a PostgreSQL catalog):
+there the integrity trail records when each writer opens and closes, and serialises its anchors
+(streams/store/integrity.py).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ UpdateWhen = Callable[[str, str], str]
 class Backend:
     name: str  # "duckdb" (a file) or "ducklake"
     key_constraints: bool  # PRIMARY KEY enforced: INSERT OR REPLACE works
+    several_writers: bool = False  # other processes may commit between two of this one's transactions
 
     def upsert(
         self,
@@ -47,4 +53,4 @@ class Backend:
 
 
 DUCKDB_FILE = Backend("duckdb", key_constraints=True)
-DUCKLAKE = Backend("ducklake", key_constraints=False)
+DUCKLAKE = Backend("ducklake", key_constraints=False, several_writers=True)

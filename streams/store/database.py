@@ -154,7 +154,7 @@ class Store:
             try:
                 self._apply_ddl()
                 if audit_trail:  # a bad or mismatched integrity key fails here: the file is released below
-                    self._integrity = IntegrityWriter(self.con, self.path, upsert=self.backend.upsert)
+                    self._integrity = IntegrityWriter(self.con, self.path, backend=self.backend)
             except BaseException:
                 self.con.close()
                 raise
@@ -167,7 +167,8 @@ class Store:
 
     def _apply_ddl(self) -> None:
         if isinstance(self.target, lakes.Lake):  # once per DDL version: each statement is a lake snapshot
-            lakes.ensure_schema(self.con, [schema_sql(), *INTEGRITY_DDL, views_sql()])
+            statements = [schema_sql(), *INTEGRITY_DDL, views_sql()]
+            lakes.retrying(lambda: lakes.ensure_schema(self.con, statements))  # two loaders starting at once
             return
         self.con.execute(schema_sql())
         IntegrityWriter.install(self.con)  # hash-chain columns and tables (streams/store/integrity.py)

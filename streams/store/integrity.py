@@ -9,6 +9,13 @@ when a writer closes (and every :data:`ANCHOR_EVERY_SECONDS` while it writes), e
 before; the same run records are appended to a manifest file beside the database so that a copy kept
 elsewhere can catch a rollback of the whole database.
 
+A lake may have several writers at once (loaders sharing a PostgreSQL catalog). There each writer also
+records its opening and its closing as runs (``run_event``), and every anchor takes the writers' turn
+(``streams.store.lake.take_turn``), so that two anchors never take the same ``run_seq``. A writer that opens
+on heads the last anchor does not cover is then told apart from one that opens beside a running writer
+whose latest writes are not anchored yet: the runs before it say which writers were open, and ``verify``
+accepts the difference once each of those has anchored again (it would have anchored the same heads).
+
 With ``CHAINWATCH_INTEGRITY_KEY`` (or ``CHAINWATCH_INTEGRITY_KEY_FILE``) every hash is an HMAC-SHA256: someone
 with write access to the database but not the key cannot recompute them. Without a key they are plain
 SHA-256: accidental or careless changes are caught, a deliberate attacker who can write the file and the
@@ -42,7 +49,8 @@ import pyarrow as pa
 
 from schemas.errors import ChainwatchError
 from streams.store.access import StoreTarget, cursor, open_read_only, rollback
-from streams.store.backend import DUCKDB_FILE
+from streams.store.backend import DUCKDB_FILE, Backend
+from streams.store.lake import retrying, take_turn
 
 KEY_ENV = "CHAINWATCH_INTEGRITY_KEY"
 KEY_FILE_ENV = "CHAINWATCH_INTEGRITY_KEY_FILE"
@@ -86,6 +94,8 @@ DDL = (
             run_hash      VARCHAR NOT NULL,
             unanchored_before BOOLEAN NOT NULL -- the heads this writer found differed from the last anchor
         )""",
+        # On a lake: open (a writer started), anchor (periodic) or close; NULL in a DuckDB file's runs.
+        "ALTER TABLE integrity_runs ADD COLUMN IF NOT EXISTS run_event VARCHAR",
         """CREATE TABLE IF NOT EXISTS integrity_tables (
             table_name  VARCHAR PRIMARY KEY,  -- one of SEALED_TABLES
             row_count   BIGINT NOT NULL,
@@ -156,8 +166,11 @@ class Hasher:
         return self.digest("table", table, str(row_count), digest)
 
     def run_hash(self, record: Mapping[str, Any]) -> str:
-        hashed = (f for f in RUN_FIELDS if f != "run_hash")  # the hash covers every other field
-        return self.digest("run", *(str(record[f]) for f in hashed))
+        hashed = [str(record[f]) for f in RUN_FIELDS if f != "run_hash"]  # the hash covers every other field
+        event = record.get(RUN_EVENT)
+        if event is not None:  # only lake runs have one: a DuckDB file's run hashes stay as they were
+            hashed += ["event", str(event)]
+        return self.digest("run", *hashed)
 
 
 def key_from_env(environ: Mapping[str, str] | None = None) -> bytes | None:
@@ -272,8 +285,9 @@ class IntegrityWriter:
     con: duckdb.DuckDBPyConnection
     db_path: Path
     hasher: Hasher = field(default_factory=lambda: Hasher(key_from_env()))
-    # SQL that upserts a relation by id: the store's backend decides (streams/store/backend.py)
-    upsert: Callable[[str, str, str], str] = DUCKDB_FILE.upsert
+    # How rows are upserted by id, and whether other writers may commit beside this one
+    # (streams/store/backend.py)
+    backend: Backend = DUCKDB_FILE
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     anchor_every_seconds: float = ANCHOR_EVERY_SECONDS
     _dirty: bool = False
@@ -282,15 +296,14 @@ class IntegrityWriter:
     _pending_manifest: list[dict[str, Any]] = field(default_factory=list)
     skipped_redeliveries: int = 0
     # Whether the heads found on opening differ from the last anchor (a crashed writer, or changes made
-    # between runs): recorded in this writer's first anchor, so a later anchor cannot silently bless them.
+    # between runs, or on a lake a writer running beside it): recorded in this writer's first anchor, so
+    # a later anchor cannot silently bless them.
     unanchored_before: bool = False
     _sealed: dict[str, tuple[int, int]] = field(default_factory=dict)  # table -> (rows, digest sum)
     _sealed_touched: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        last = self.con.execute(
-            "SELECT sessions, heads_digest, key_id FROM integrity_runs ORDER BY run_seq DESC LIMIT 1"
-        ).fetchone()
+        last = self._last_run()
         if last and last[2] != self.hasher.key_id:
             # Chaining on with another key (or none) would leave a trail no single key can verify.
             raise IntegrityKeyError(
@@ -298,6 +311,9 @@ class IntegrityWriter:
                 f"has {self.hasher.key_id or 'no key'}: set {KEY_ENV} (or {KEY_FILE_ENV}) to the key the "
                 "file was written with, or start a new database file to change keys"
             )
+        if self.backend.several_writers:
+            retrying(self._record_opening)
+            return
         now = heads_digest(self.con, self.hasher)
         self.unanchored_before = (tuple(last[:2]) != now) if last else now[0] > 0
         self._load_sealed()
@@ -313,6 +329,32 @@ class IntegrityWriter:
                 rollback(self.con)
                 raise
             self._dirty = True  # the next anchor covers the new sums
+
+    @property
+    def upsert(self) -> Callable[[str, str, str], str]:
+        return self.backend.upsert
+
+    def _last_run(self) -> tuple[Any, ...] | None:
+        return self.con.execute(
+            "SELECT sessions, heads_digest, key_id FROM integrity_runs ORDER BY run_seq DESC LIMIT 1"
+        ).fetchone()
+
+    def _record_opening(self) -> None:
+        """On a lake, in one transaction: whether the heads differ from the last anchor, the sealed tables'
+        sums if the lake has none yet, and an ``open`` run over the heads as found. The runs before it
+        then say which writers were open when this one started (see :func:`_check_runs`)."""
+
+        def record() -> None:
+            last = self._last_run()
+            now = heads_digest(self.con, self.hasher)
+            self.unanchored_before = (tuple(last[:2]) != now) if last else now[0] > 0
+            self._load_sealed()
+            for table in [t for t in SEALED_TABLES if t not in self._sealed]:  # a new lake
+                self._seal_existing(table)
+            self._store_sealed()
+            self.anchor(OPEN)
+
+        self._anchoring(record)
 
     def reload(self) -> None:
         """Re-read what other writers may have changed since (the sealed tables' sums): a lake has several
@@ -488,13 +530,20 @@ class IntegrityWriter:
                     self.con.unregister("incoming_heads")
                 self._dirty = True
         if self._dirty and now - self._last_anchor >= self.anchor_every_seconds:
-            self.anchor()  # a long-running writer (the loader) anchors periodically, not only at close
+            # a long-running writer (the loader) anchors periodically, not only at close
+            self.anchor(ANCHOR if self.backend.several_writers else None)
             self._last_anchor = now
 
-    def anchor(self) -> dict[str, Any] | None:
-        """Write one ``integrity_runs`` row over the current heads (inside the caller's transaction)."""
-        if not self._dirty:
+    def anchor(self, event: str | None = None) -> dict[str, Any] | None:
+        """Write one ``integrity_runs`` row over the current heads (inside the caller's transaction): when
+        something was written since the last one, or always for a lake writer's ``event`` (open, anchor,
+        close). On a lake the anchor takes the writers' turn first: another writer's anchor committed
+        meanwhile makes this transaction fail at commit, to be done again after it (never two runs with
+        the same number, or two runs linked to the same one)."""
+        if not self._dirty and event is None:
             return None
+        if self.backend.several_writers:
+            take_turn(self.con)
         sessions, digest = heads_digest(self.con, self.hasher)
         previous = self.con.execute(
             "SELECT run_seq, run_hash FROM integrity_runs ORDER BY run_seq DESC LIMIT 1"
@@ -509,21 +558,24 @@ class IntegrityWriter:
             "prev_run_hash": previous[1] if previous else self.hasher.digest("first run"),
             "unanchored_before": self.unanchored_before,
         }
+        if event is not None:
+            record[RUN_EVENT] = event
         record["run_hash"] = self.hasher.run_hash(record)
+        names = [*RUN_FIELDS, *([RUN_EVENT] if event is not None else [])]
         self.con.execute(
-            f"INSERT INTO integrity_runs ({', '.join(RUN_FIELDS)}) "
-            f"VALUES ({', '.join('?' for _ in RUN_FIELDS)})",
-            [record[k] for k in RUN_FIELDS],
+            f"INSERT INTO integrity_runs ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+            [record[k] for k in names],
         )
-        self._dirty = False
-        self.unanchored_before = False  # reported once, by this writer's first anchor
         self._pending_manifest.append(record)
         return record
 
     def committed(self) -> None:
-        """The transaction that wrote anchors committed: append them to the manifest file."""
+        """The transaction that wrote anchors committed: append them to the manifest file. Only now is
+        what they cover anchored (a transaction rolled back, or lost to another writer, anchored nothing)."""
         if not self._pending_manifest:
             return
+        self._dirty = False
+        self.unanchored_before = False  # reported once, by this writer's first anchor
         lines = b"".join(orjson.dumps(record) + b"\n" for record in self._pending_manifest)
         with open(manifest_path(self.db_path), "ab") as handle:
             handle.write(lines)
@@ -541,12 +593,22 @@ class IntegrityWriter:
         self._load_sealed()  # the sums in memory included the rolled-back rows
 
     def close(self) -> None:
-        """Anchor what was written since the last anchor (its own small transaction)."""
-        if not self._dirty:
-            return
+        """Anchor what was written since the last anchor (its own small transaction); a lake writer always
+        records its closing, done again while it loses the race to another writer's anchor."""
+        if self.backend.several_writers:
+            retrying(lambda: self._anchor_alone(CLOSE))
+        elif self._dirty:
+            self._anchor_alone(None)
+
+    def _anchor_alone(self, event: str | None) -> None:
+        self._anchoring(lambda: self.anchor(event))
+
+    def _anchoring(self, work: Callable[[], object]) -> None:
+        """``work`` (which anchors) in a transaction of its own: committed, then its runs go to the
+        manifest; or rolled back, and the sums in memory with it."""
         self.con.execute("BEGIN TRANSACTION")
         try:
-            self.anchor()
+            work()
             self.con.execute("COMMIT")
         except BaseException:
             rollback(self.con)
@@ -566,6 +628,8 @@ RUN_FIELDS = (
     "run_hash",
     "unanchored_before",
 )
+RUN_EVENT = "run_event"  # a lake writer's runs only (see the module docstring)
+OPEN, ANCHOR, CLOSE = "open", "anchor", "close"
 
 
 def manifest_path(db_path: Path) -> Path:
@@ -1027,14 +1091,15 @@ def _check_runs(
     *,
     past: bool = False,
 ) -> None:
+    # run_event: a lake writer's runs; a DuckDB file from before it has no such column
+    names = [*RUN_FIELDS, *([RUN_EVENT] if RUN_EVENT in _columns(con, "integrity_runs") else [])]
     runs = [
-        dict(zip(RUN_FIELDS, r, strict=True))
-        for r in con.execute(
-            f"SELECT {', '.join(RUN_FIELDS)} FROM integrity_runs ORDER BY run_seq"
-        ).fetchall()
+        dict(zip(names, r, strict=True))
+        for r in con.execute(f"SELECT {', '.join(names)} FROM integrity_runs ORDER BY run_seq").fetchall()
     ]
     report.runs = len(runs)
     prev = hasher.digest("first run")
+    open_writers: set[str] = set()  # lake writers that recorded their opening and not yet their closing
     for expected_seq, run in enumerate(runs, start=1):
         run["anchored_at"] = _plain(run["anchored_at"])
         where = f"integrity_runs run_seq={run['run_seq']}"
@@ -1045,12 +1110,11 @@ def _check_runs(
                 "modified", where, "anchor run does not match its hash or does not link to the run before"
             )
         if run["unanchored_before"]:
-            report.add(
-                "anchor",
-                where,
-                "this writer started on session heads that differed from the anchor before it: the previous "
-                "writer stopped uncleanly, or the file was changed between runs",
-            )
+            _check_unanchored_start(report, where, runs, expected_seq - 1, open_writers, past=past)
+        if run.get(RUN_EVENT) == OPEN:
+            open_writers.add(run["run_id"])
+        elif run.get(RUN_EVENT) == CLOSE:
+            open_writers.discard(run["run_id"])
         prev = run["run_hash"]
     heads_now = heads_digest(con, hasher)
     if past:  # a snapshot taken while a writer ran: rows after its last anchor are normal there
@@ -1078,6 +1142,40 @@ def _check_runs(
             report.add("anchor", str(anchor), "the anchor file is empty: no writer has recorded a run in it")
         elif anchor.resolve() != manifest.resolve():
             _check_manifest_file(report, runs, anchor, past=past)
+
+
+def _check_unanchored_start(
+    report: Report,
+    where: str,
+    runs: Sequence[Mapping[str, Any]],
+    index: int,
+    open_writers: set[str],
+    *,
+    past: bool,
+) -> None:
+    """A writer started on heads the last anchor did not cover. Alone, that is an unclean stop before it or
+    a change made between runs. On a lake, beside writers that were open then (their latest writes not
+    anchored yet), it is expected, as long as each of them anchored again afterwards: that anchor covers
+    the same heads. One that never did stopped uncleanly (or still runs: verify again once it stops)."""
+    run = runs[index]
+    beside = open_writers - {run["run_id"]} if run.get(RUN_EVENT) == OPEN else set()
+    if not beside:
+        report.add(
+            "anchor",
+            where,
+            "this writer started on session heads that differed from the anchor before it: the previous "
+            "writer stopped uncleanly, or the file was changed between runs",
+        )
+        return
+    silent = beside - {later["run_id"] for later in runs[index + 1 :]}
+    if silent and not past:  # at a past snapshot, their later anchors are not in it yet
+        report.add(
+            "anchor",
+            where,
+            "this writer started on session heads that differed from the last anchor while writer(s) "
+            f"{', '.join(sorted(silent))} were running, and they recorded no anchor after that: they "
+            "stopped uncleanly, or still run (verify again once they have stopped)",
+        )
 
 
 def _check_manifest_file(

@@ -17,6 +17,7 @@ What DuckLake does not have, and how the store does without it: no PRIMARY KEY o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -38,6 +39,12 @@ Result = TypeVar("Result")
 LAKE_SETTING = "--lake (or CHAINWATCH_LAKE)"
 ALIAS = "chainwatch"  # the name the lake is attached under in chainwatch's own connections
 SCHEMA_MARKER = "chainwatch_schema"  # one row per DDL version applied (see ensure_schema)
+TURN_TABLE = "chainwatch_turns"  # one row that writers update to take turns (see take_turn)
+# Created with the DDL (in its one transaction, so once); a second row would do no harm: a turn updates all.
+_TURN_DDL = [
+    f"CREATE TABLE IF NOT EXISTS {TURN_TABLE} (turns BIGINT NOT NULL)",
+    f"INSERT INTO {TURN_TABLE} SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {TURN_TABLE})",
+]
 POSTGRES_PREFIXES = ("postgres:", "postgresql:")
 # extension -> the PyPI package that ships its signed binary for this DuckDB version
 EXTENSION_PACKAGES = {
@@ -223,15 +230,30 @@ def open_lake(lake: Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         if data_path is not None and not read_only:
             data_path.mkdir(parents=True, exist_ok=True)
         attach = attach_sql(lake, read_only=read_only, data_path=None if read_only else data_path)
-        try:
-            con.execute(attach)
-        except duckdb.Error as exc:
-            raise explain_lake(lake, exc) from None
+        _attach(con, lake, attach)
         con.execute(f"USE {ALIAS}")
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _attach(con: duckdb.DuckDBPyConnection, lake: Lake, attach: str, attempts: int = 10) -> None:
+    """ATTACH the lake. Two writers creating a new PostgreSQL-catalogued lake at once (two loaders started
+    together) both try to create DuckLake's catalog tables, and the one that comes second fails on them;
+    attaching again, it finds the catalog the first one created."""
+    for attempt in range(attempts):
+        try:
+            con.execute(attach)
+            return
+        except duckdb.Error as exc:
+            text = str(exc)
+            racing = "Failed to initialize DuckLake" in text and any(
+                sign in text for sign in ("duplicate key value", "already exists")
+            )
+            if not racing or attempt == attempts - 1:
+                raise explain_lake(lake, exc) from None
+            time.sleep(0.1 * (attempt + 1))
 
 
 def attach_sql(
@@ -308,7 +330,9 @@ def lake_ddl(sql: str) -> str:
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, statements: list[str]) -> bool:
     """Apply the DDL once per version of it: every DDL statement is a new snapshot in a lake, and two
-    loaders replacing the same view at once conflict. Returns whether it ran."""
+    loaders replacing the same view at once conflict (the one that loses is done again by
+    :func:`retrying`, and then finds the DDL applied). Returns whether it ran."""
+    statements = [*statements, *_TURN_DDL]
     digest = hashlib.sha256("\n;\n".join(statements).encode()).hexdigest()
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {SCHEMA_MARKER} (ddl_hash VARCHAR NOT NULL, applied_at TIMESTAMPTZ)"
@@ -322,9 +346,21 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, statements: list[str]) -> bool
         con.execute(f"INSERT INTO {SCHEMA_MARKER} VALUES (?, ?)", [digest, datetime.now(UTC)])
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.TransactionException):  # a failed COMMIT has already ended it
+            con.execute("ROLLBACK")
         raise
     return True
+
+
+def take_turn(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the open transaction conflict with every other one that takes a turn before it commits.
+
+    DuckLake lets two transactions that only insert into a table commit side by side (two integrity anchors
+    reading the same last run would both take its next number), while two that update one table conflict
+    at commit, the rows they touch notwithstanding. So every transaction that must follow the others one at
+    a time updates the one row of ``chainwatch_turns``; the one that commits second fails and is done again
+    on the new snapshot by :func:`retrying`."""
+    con.execute(f"UPDATE {TURN_TABLE} SET turns = turns + 1")
 
 
 def is_conflict(exc: BaseException) -> bool:
