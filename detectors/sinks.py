@@ -86,6 +86,15 @@ _ROUTINE = re.compile(
 )
 
 
+def run_as_asked(provenance: Provenance | None, event: ToolCall) -> bool:
+    """The task asked to install or run something and no content that addressed the agent brought what
+    the call runs (an installer piped into a shell because the user said "install Rust")."""
+    if provenance is None or C.EXECUTE not in provenance.intent.implied:
+        return False
+    planted = provenance.tainted_values(event.arguments, event.target)
+    return all(source.score < ADDRESSED for source in planted.values())
+
+
 def routine_delete(call: Classification) -> bool:
     """A shell delete of build output, caches and temporary files only: housekeeping, not destruction."""
     shell = call.shell
@@ -241,7 +250,8 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
     sent = payload_secrets(event.arguments, call)
     earlier = [(kind, fp) for kind, fp in sent if fp in provenance.secrets_seen]
     if earlier:
-        severity = grave or (Severity.HIGH if untrusted else Severity.MEDIUM)
+        # medium only when it went where the task said; a post or a comment with no named reader is public
+        severity = grave or (Severity.HIGH if untrusted or not targets else Severity.MEDIUM)
         kind = earlier[0][0].replace("_", " ")
         read_in = sorted({provenance.secrets_seen[fp] for _, fp in earlier})
         details = {"secret_kinds": sorted({k for k, _ in earlier}), "read_in": read_in}

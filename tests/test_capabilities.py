@@ -62,6 +62,10 @@ def call(
         ),
         ("settle_invoice", {"iban": "DE02 1203 0000 0000 2020 51", "amount": "€ 120"}, {C.MONEY}, set()),
         ("update_profile", {"password": "x"}, {C.SECRET}, set()),
+        ("send_money", {"recipient": "GB29NWBK60161331926819", "amount": 10}, {C.MONEY}, {C.COMMUNICATE}),
+        ("WalletSendCrypto", {"to_address": "0xabc", "amount": 1}, {C.MONEY}, set()),
+        ("send_payment_reminder", {"to": "bob@example.org"}, {C.COMMUNICATE}, set()),
+        ("HomeHubControlDevice", {"device_id": "alarm", "action": "disarm"}, {C.WRITE}, set()),
     ],
 )
 def test_names_and_arguments_in_any_toolkit_style(

@@ -170,9 +170,9 @@ def test_the_table_names_every_detector_and_the_unlabelled(small_db: Path, tmp_p
 
 def test_verdicts_label_the_reviewed_sessions(small_db: Path) -> None:
     with Store(small_db, audit_trail=False) as store:
-        record_verdict(store.con, "a1", "true-positive", None, "ana")
-        record_verdict(store.con, "a3", "false-positive", "test data", "ana")
-        record_verdict(store.con, "a5", "benign", None, "ana")
+        record_verdict(store.con, "a1", "true-positive", None, "ana", target=store.target)
+        record_verdict(store.con, "a3", "false-positive", "test data", "ana", target=store.target)
+        record_verdict(store.con, "a5", "benign", None, "ana", target=store.target)
     figures = json.loads(invoke("evaluate", "--db", str(small_db), "--verdicts", "--json").stdout)
     assert (figures["positives"], figures["negatives"], figures["unlabelled"]) == (1, 2, 3)
     assert figures["detectors"]["injection.x"]["precision"] == 0.5  # atk-1 confirmed, ok-1 a false positive

@@ -492,17 +492,20 @@ def test_a_writer_with_another_key_is_refused_before_it_mixes_the_trail(
     assert verify_db(db).ok
 
 
-def test_an_analyst_records_a_verdict_without_the_trail_key(db: Path) -> None:
-    """Verdicts are not part of the hash-chained trail: triage works whatever key the analyst's shell
-    has, and the trail still verifies; a triage-only store refuses to write trail rows."""
+def test_a_verdict_is_sealed_with_the_trail_key_and_refused_with_another(db: Path) -> None:
+    """Verdicts are sealed in the trail: an analyst whose shell has another key than the trail's (here it
+    has none) is refused before anything is written; with the trail's key (none) the verdict is recorded,
+    anchored, and the trail verifies. A triage-only store still refuses to write trail rows."""
     (alert_id,) = sql(db, "SELECT alert_id FROM alerts ORDER BY alert_id LIMIT 1")[0]
-    result = CliRunner().invoke(
-        app,
-        ["triage", str(alert_id), "--status", "benign", "--note", "known job", "--db", str(db)],
-        env={KEY_ENV: KEY},  # another key than the trail's (it has none): a trail writer would be refused
-    )
+    runs = sql(db, "SELECT count(*) FROM integrity_runs")[0][0]
+    args = ["triage", str(alert_id), "--status", "benign", "--note", "known job", "--db", str(db)]
+    refused = CliRunner().invoke(app, args, env={KEY_ENV: KEY})
+    assert refused.exit_code == 2 and KEY_ENV in " ".join(refused.output.split()), refused.output
+    assert sql(db, "SELECT count(*) FROM verdicts") == [(0,)]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert sql(db, "SELECT status FROM verdicts") == [("benign",)]
+    assert sql(db, "SELECT count(*) FROM integrity_runs")[0][0] == runs + 1  # the verdict's own anchor
     assert verify_db(db).ok
     with Store(db, audit_trail=False) as triage_only, pytest.raises(ValueError, match="triage only"):
         triage_only.write(Batch(dead_letters=[]))

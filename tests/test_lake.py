@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -154,18 +155,55 @@ HOLDER = textwrap.dedent(
     from streams.store import integrity
     from streams.store.lake import Lake
 
-    finish = integrity.IntegrityWriter.finish
+    finish, close = integrity.IntegrityWriter.finish, integrity.IntegrityWriter.close
 
     def held(self, now):  # inside the Store's write transaction, after every upsert: wait for the test
         finish(self, now)
         print("holding", flush=True)
         sys.stdin.readline()
 
-    integrity.IntegrityWriter.finish = held
+    def held_before_anchor(self):  # every batch committed, the closing anchor not yet written
+        print("holding", flush=True)
+        sys.stdin.readline()
+        close(self)
+
+    if sys.argv[3] == "inside-transaction":
+        integrity.IntegrityWriter.finish = held
+    else:
+        integrity.IntegrityWriter.close = held_before_anchor
     replay([sys.argv[2]], build_engine(load_settings()), db_path=Lake(sys.argv[1]), fmt="native")
     print("committed", flush=True)
     """
 )
+
+
+@contextmanager
+def second_writer(
+    where: str, engine: Engine, events: list[AnyEvent], lake: Lake, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[str], list[AnyEvent]]]:
+    """The lake holds the first half of the sessions; another process writing the second half holds
+    ``where`` ("inside-transaction": every row upserted, not committed; "before-anchor": every batch
+    committed, the closing anchor not written) until the test lets it go."""
+    sessions = sorted({e.session_id for e in events})
+    first = [e for e in events if e.session_id in sessions[: len(sessions) // 2]]
+    second = [e for e in events if e.session_id not in sessions[: len(sessions) // 2]]
+    replay_into(lake, first, engine, tmp_path)
+    path = tmp_path / "second.jsonl"
+    write_jsonl(second, path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, lake.catalog, str(path), where],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        yield holder, first
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.wait(timeout=30)
 
 
 @pytest.fixture
@@ -174,26 +212,8 @@ def writer_mid_transaction(
 ) -> Iterator[tuple[Lake, subprocess.Popen[str], list[AnyEvent]]]:
     """The lake holds the first half of the sessions; another process is inside the transaction that
     writes the second half (every row upserted, not committed) until the test lets it go."""
-    sessions = sorted({e.session_id for e in events})
-    first = [e for e in events if e.session_id in sessions[: len(sessions) // 2]]
-    second = [e for e in events if e.session_id not in sessions[: len(sessions) // 2]]
-    replay_into(lake, first, engine, tmp_path)
-    path = tmp_path / "second.jsonl"
-    write_jsonl(second, path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, lake.catalog, str(path)],
-        cwd=REPO,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    with second_writer("inside-transaction", engine, events, lake, tmp_path) as (holder, first):
         yield lake, holder, first
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-        holder.wait(timeout=30)
 
 
 def test_readers_and_a_verdict_go_through_while_the_loader_is_inside_a_transaction(
@@ -226,6 +246,34 @@ def test_readers_and_a_verdict_go_through_while_the_loader_is_inside_a_transacti
     assert after == 24  # the loader's commit went through after the verdict's (no conflict)
     assert rows(lake, "SELECT alert_id, status FROM verdicts") == [(expected[0], "benign")]
     assert verify_db(lake).ok
+
+
+def test_a_verdict_beside_a_loader_with_unanchored_rows_is_sealed_and_the_trail_verifies(
+    engine: Engine, events: list[AnyEvent], lake: Lake, tmp_path: Path
+) -> None:
+    """The common case on a lake: the loader has committed batches its next anchor will cover. The verdict
+    is a writer of its own: its opening records that it started on heads the last anchor does not cover,
+    beside the running loader, and its closing anchors the verdict; once the loader anchors again, the
+    trail verifies and the verdict is sealed in it."""
+    with second_writer("before-anchor", engine, events, lake, tmp_path) as (holder, _first):
+        alert_id = rows(lake, "SELECT min(alert_id) FROM alerts")[0][0]
+        runs = rows(lake, "SELECT count(*) FROM integrity_runs")[0][0]
+        verdict = cli(tmp_path, "triage", alert_id, "--status", "benign", "--lake", lake.catalog)
+        assert verdict.returncode == 0, verdict.stderr
+        added = f"SELECT run_event, unanchored_before FROM integrity_runs WHERE run_seq > {runs} ORDER BY 1"
+        assert rows(lake, added) == [("close", False), ("open", True)]  # the verdict's own runs
+        assert holder.stdin is not None and holder.stdout is not None
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "committed" and holder.wait(timeout=60) == 0
+    report = verify_db(lake)
+    assert report.ok, [str(p) for p in report.problems]
+    assert rows(lake, "SELECT status, row_hash IS NOT NULL FROM verdicts") == [("benign", True)]
+    con = open_lake(lake, read_only=False)
+    con.execute("UPDATE verdicts SET status = 'true-positive'")
+    con.close()
+    problems = [str(p) for p in verify_db(lake).problems]
+    assert any(p.startswith("modified") and "verdicts" in p for p in problems), problems
 
 
 def test_a_duckdb_file_being_written_still_says_who_holds_it(tmp_path: Path) -> None:

@@ -172,6 +172,8 @@ def test_databases_from_before_suppression_get_the_columns(tmp_path: Path) -> No
             "note",
             "analyst",
             "recorded_at",
+            "verdict_id",  # a verdict is sealed in the audit trail (docs/security.md)
+            "row_hash",
         }
 
 

@@ -45,7 +45,8 @@ WRITE_VERBS = frozenset(
     upgrade downgrade reserve rebook reschedule mute unmute archive unarchive subscribe unsubscribe follow
     unfollow like accept decline confirm manage handle process fix resolve transfer migrate sync place
     submit fill type enter click press attach detach hijack modify tamper override alter encrypt decrypt
-    optimize optimise draft compose prepare organize organise plant inject embed""".split()
+    optimize optimise draft compose prepare organize organise plant inject embed control arm disarm
+    activate switch operate""".split()
 )
 DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister

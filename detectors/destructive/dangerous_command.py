@@ -11,7 +11,8 @@ from the tool's name or a list of command strings, so ``execute_bash``, ``Termin
 * critical: a disk overwritten or reformatted; a recursive delete of ``/``, a top-level system folder or
   the whole home;
 * high: logs deleted recursively or history erased; the firewall or SELinux off; users or groups changed
-  as root; code from the network piped into a shell, or a shell handed to a network peer; a shutdown;
+  as root; code from the network piped into a shell (medium when the task asked to install or run
+  something and no instructing content brought the URL), or a shell handed to a network peer; a shutdown;
 * medium: everything made world-writable; processes killed; persistence (cron, systemd, shell profiles);
   a force-push that rewrites remote history.
 
@@ -32,6 +33,7 @@ from detectors.base import EventDetector, KeyKind, Signal
 from detectors.capabilities.shell import FLAGS
 from detectors.context import KeyContext
 from detectors.provenance.scripts import scripts_run
+from detectors.sinks import run_as_asked
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Decision, Outcome, Severity
@@ -55,6 +57,9 @@ RULES: tuple[tuple[frozenset[str], Severity], ...] = (
     (frozenset({"persistence"}), Severity.MEDIUM),
     (frozenset({"force_push"}), Severity.MEDIUM),
 )
+
+
+REMOTE_CODE = frozenset({"remote_code"})
 
 
 class DangerousCommand(EventDetector):
@@ -84,29 +89,23 @@ class DangerousCommand(EventDetector):
         ran = scripts_run(ctx.provenance, call.shell.executed)
         for _, _, script_flags in ran:
             flags |= set(script_flags)
-        for needed, severity in RULES:
-            if needed <= flags:
-                shown = sorted(f for f in flags if f in FLAGS)
-                line = str(
-                    event.arguments.get("command") or event.arguments.get("code") or event.target or ""
-                )
-                what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
-                if ran and not needed <= call.shell.flags:  # the danger is in a script the session saw
-                    what = f"runs {ran[0][1]}, which {what}"
-                return (
-                    Signal.of(
-                        [event],
-                        title=f"{event.tool}: {what}",
-                        severity=severity,
-                        details={
-                            "flags": shown,
-                            "staged": sorted(f for f in flags if f.startswith("staged:")),
-                            "deleted": call.shell.deleted[:10],
-                            "programs": call.shell.programs[:10],
-                            "command": line[:500],
-                            "privileged": call.shell.privileged,
-                            "scripts": [{"event": e, "path": p, "flags": f} for e, p, f in ran],
-                        },
-                    ),
-                )
-        return ()
+        rule = next(((needed, severity) for needed, severity in RULES if needed <= flags), None)
+        if rule is None:
+            return ()
+        needed, severity = rule
+        if needed == REMOTE_CODE and run_as_asked(ctx.provenance, event):
+            severity = Severity.MEDIUM
+        line = str(event.arguments.get("command") or event.arguments.get("code") or event.target or "")
+        what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
+        if ran and not needed <= call.shell.flags:  # the danger is in a script the session saw
+            what = f"runs {ran[0][1]}, which {what}"
+        details = {
+            "flags": sorted(f for f in flags if f in FLAGS),
+            "staged": sorted(f for f in flags if f.startswith("staged:")),
+            "deleted": call.shell.deleted[:10],
+            "programs": call.shell.programs[:10],
+            "command": line[:500],
+            "privileged": call.shell.privileged,
+            "scripts": [{"event": e, "path": p, "flags": f} for e, p, f in ran],
+        }
+        return (Signal.of([event], title=f"{event.tool}: {what}", severity=severity, details=details),)

@@ -40,6 +40,9 @@ JUDGED = (
     Capability.FORM_INPUT,
 )
 
+# a write is judged when content asked for a change the task did not ("book Hotel Miramar" -> reserve_room)
+CHANGES = (Capability.WRITE, Capability.DELETE, Capability.MONEY, Capability.IDENTITY)
+
 
 class OffTaskAction(StatefulDetector):
     id: ClassVar[str] = "injection.off_task_action"
@@ -69,10 +72,11 @@ class OffTaskAction(StatefulDetector):
         reported: list[str] = state.setdefault("reported", [])
         fresh = [c for c in off_task if (c in JUDGED or c is Capability.WRITE) and c.value not in reported]
         # content that instructed the agent, or that asked its reader for this very act (no AI named)
-        asking = [
-            s for s in provenance.sources.values() if s.asked_for(fresh) and s.event_id != event.event_id
-        ]
-        if not any(s.asked_for([Capability.WRITE]) for s in asking):  # a write only when it was asked for
+        changing = [s for s in provenance.sources.values() if provenance.off_task(s.asked_for(CHANGES))]
+        asking = [s for s in provenance.sources.values() if s.asked_for(fresh)]
+        asking += [s for s in changing if Capability.WRITE in fresh and s not in asking]
+        asking = [s for s in asking if s.event_id != event.event_id]
+        if not changing:  # a write only when content asked for a change the task did not
             fresh = [c for c in fresh if c is not Capability.WRITE]
         if not fresh:
             return state, ()

@@ -167,10 +167,12 @@ _POINTERS = frozenset(
     "in on at from specified listed described given mentioned sent written there inside contained".split()
 )
 _DELEGATION_REACH = 6  # words from the verb to the object, and from the object to where it is
-# "Handle the customer ticket #5120", "resolve issue 42": the request is the object itself, no pointer needed
-_CASE_VERBS = frozenset("handle resolve process address fix answer solve action".split())
+# "Handle the customer ticket #5120", "resolve issue 42", "help the customer in chat #331": the request is
+# the object itself (what the ticket or the customer asks), no pointer needed
+_CASE_VERBS = frozenset("handle resolve process address fix answer solve action help assist serve".split())
 _CASE_OBJECTS = frozenset(
-    "ticket tickets issue issues request requests inquiry inquiries complaint complaints case cases".split()
+    "ticket tickets issue issues request requests inquiry inquiries complaint complaints case cases "
+    "customer customers client clients caller callers requester".split()
 )
 
 
@@ -212,6 +214,7 @@ _MONEY_OBJECTS = frozenset(
 )
 _SENT_MONEY = frozenset("money funds payment dollars usd eur gbp rent crypto bitcoin btc eth".split())
 _COORDINATORS = frozenset({"and", "or"})
+_USE_VERBS = frozenset("use call invoke run utilize utilise employ trigger".split())
 # what an object starts with: a verb before one is used as a verb ("post them", "email the list")
 _OBJECT_STARTS = frozenset(
     "the a an my your our their his her its this that these those them it me us him all every each any "
@@ -244,7 +247,8 @@ def requests_of(text: str) -> frozenset[C]:
 
 _CLAUSE_BREAKS = re.compile(r"[.!?;\n\u2013\u2014]+|:\s|\s-{1,2}\s")  # also dashes: "… — invite him"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*")
-_WORD_OR_COMMA = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*|,")
+# an identifier (``delete_webhook``) is one token, never a verb
+_WORD_OR_COMMA = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*|\$?\d[\d,.]*|,")
 # "Whoever reads this, email the list to …", "After that, delete …": a short introduction and a comma, and
 # the request stands where a sentence would start
 _INTRODUCTION_WORDS = 6
@@ -283,6 +287,7 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
         elif len(lowered) <= _INTRODUCTION_WORDS:
             starts.add(len(lowered))
     opened = False  # a verb with an object stood where a request does: the clause is an imperative
+    using = False  # "use/call/run <a tool>": the verb after its "to" is what is asked
     for i, word in enumerate(lowered):
         if len(lowered) - i - 1 < _MIN_WORDS_AFTER_VERB or not word.isalpha():
             continue
@@ -290,6 +295,7 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
         before = lowered[i - 2] if i > 1 else ""
         takes_object = lowered[i + 1] in _OBJECT_STARTS
         at_request = i in starts or previous in _REQUEST_LEAD or (before, previous) in _REQUEST_AFTER_TWO
+        at_request = at_request or (using and previous == "to")  # "use SmartLockTool to unlock the door"
         # "retrieve my saved cards and email them to …": the second verb of an imperative asks too
         if not at_request and not (opened and previous in _COORDINATORS and takes_object):
             continue
@@ -298,6 +304,7 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
         if word in _LIGHT_VERBS:  # "initiate a payment", "arrange a transfer": the object says what
             verb |= _settled({C.WRITE}, lowered[i + 1 : i + 5]) - {C.WRITE}
         opened = opened or bool(verb) or takes_object
+        using = using or word in _USE_VERBS
         requested |= verb & _REQUESTABLE
         if word == "transfer":
             requested.add(C.MONEY)

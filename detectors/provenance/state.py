@@ -13,6 +13,9 @@ the most telling values (e-mail addresses, IBANs and URLs before names and paths
 
 from __future__ import annotations
 
+import functools
+import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +41,38 @@ _WHOLE_VALUE_KEYS = frozenset(
     "members channel channels account account_id iban payee beneficiary url uri link address destination "
     "host domain target name names participants attendees invitees id ids wallet".split()
 )
+
+
+_SECOND_LEVEL = frozenset("co com org net ac gov edu ne or go".split())  # example.co.uk, example.com.au
+_NAME_WORD = re.compile(r"[A-Za-z0-9]+")
+_SENTENCES = re.compile(r"[.!?\n]+\s*")
+
+
+def _organisation_of(host: str) -> str:
+    """The label a site's owner chose: ``news.dailydeals.com`` -> ``dailydeals``, ``shop.acme.co.uk`` ->
+    ``acme``; hyphens kept, so ``secure-login-update.com`` names no organisation a user would type."""
+    labels = host.lower().split(".")
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return labels[-3]
+    return labels[-2] if len(labels) >= 2 else ""
+
+
+@functools.lru_cache(maxsize=256)
+def _names_in(text: str) -> frozenset[str]:
+    """The proper names a text gives, as a host would spell them: capitalised words not opening a sentence,
+    CamelCase and acronyms (``DailyDeals``, ``Acme``, ``IKEA``), and two of them run together ("Daily
+    Deals"). Common words do not count: a page on ``emails.example`` is not trusted because the task said
+    "emails"."""
+    names: set[str] = set()
+    for sentence in _SENTENCES.split(text):
+        words = _NAME_WORD.findall(sentence)
+        proper = [
+            w.lower() if (i > 0 and w[0].isupper()) or any(c.isupper() for c in w[1:]) else ""
+            for i, w in enumerate(words)
+        ]
+        names.update(p for p in proper if p)
+        names.update(a + b for a, b in itertools.pairwise(proper) if a and b)
+    return frozenset(names)
 
 
 @dataclass(slots=True)
@@ -127,7 +162,11 @@ class Provenance:
         if not token.startswith(("url:", "host:")):
             return False
         host = token.split(":", 1)[1].split("/", 1)[0].split(":", 1)[0]
-        return f"host:{host}" in self.trusted or is_local_host(host)
+        if f"host:{host}" in self.trusted or is_local_host(host):
+            return True
+        # a site of an organisation the user named: "unsubscribe me from DailyDeals" -> dailydeals.com
+        organisation = _organisation_of(host)
+        return len(organisation) >= 4 and organisation in _names_in(self.trusted_text)
 
     def tool_named_by(self, tool: str) -> Source | None:
         """The untrusted source that named this tool, unless trusted input named it too."""

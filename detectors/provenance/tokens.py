@@ -32,6 +32,7 @@ _HANDLE = re.compile(r"(?<![\w@])@[A-Za-z][\w.]{1,30}")
 _TOOLISH = re.compile(
     r"\b(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z][A-Za-z0-9]*[A-Z])[A-Za-z][A-Za-z0-9]{3,}\b"
     r"|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"
+    r"|\b[a-z][a-z0-9_-]*\.[a-z][a-z0-9_]*[a-z0-9]\b(?!\.\w)"  # an MCP server's tool: weather.feedback
 )
 # Top-level domains a host must end in: the common generic ones and every two-letter country code but the
 # few that are everyday file suffixes or code words (``requests.get``, ``self.id``, ``app.py``).

@@ -157,3 +157,6 @@ CREATE TABLE IF NOT EXISTS verdicts (
     analyst     VARCHAR,
     recorded_at TIMESTAMPTZ NOT NULL
 );
+-- Each verdict's own id, so that it can be sealed in the audit trail (streams/store/integrity.py); rows of
+-- files from before it get one when the trail first seals the table.
+ALTER TABLE verdicts ADD COLUMN IF NOT EXISTS verdict_id VARCHAR;

@@ -255,6 +255,8 @@ def alert_page(view: AlertView) -> RenderableType:
     )
     for note in detail_notes(alert.details):
         lines.append(Text.assemble(("note ", "bold"), printable(note)))
+    if view.integrity_warning:
+        lines.append(Text.assemble(("INTEGRITY ", "bold red"), printable(view.integrity_warning)))
     if view.task:
         lines.append(Text.assemble(("task ", "bold"), printable(view.task)))
     seen = Text.assemble(

@@ -19,6 +19,7 @@ import orjson
 
 from schemas.alerts import Alert, Mappings
 from schemas.types import SEVERITY_RANK
+from streams.alerts.chain_summary import vouched_chain
 
 TIMELINE_LIMIT = 500  # events shown around the triggering ones for a very long session
 
@@ -151,6 +152,9 @@ class AlertView:
     suppressed_by: str | None = None
     suppression_reason: str | None = None
     verdict: Verdict | None = None
+    # Set when the session's chain summary is not plainly the one the audit trail vouches for (a second
+    # row for the session, or none that matches the trail's head): what the analyst must not take on trust.
+    integrity_warning: str | None = None
 
     @property
     def triggering_events(self) -> tuple[TimelineEvent, ...]:
@@ -171,6 +175,7 @@ class AlertView:
             "blast_radius": self.blast_radius,
             "suppressed_by": self.suppressed_by,
             "suppression_reason": self.suppression_reason,
+            "integrity_warning": self.integrity_warning,
             "verdict": None
             if self.verdict is None
             else {
@@ -338,13 +343,9 @@ def build_view(
     reason: str | None = None,
 ) -> AlertView:
     """The view of ``alert`` from whatever the store holds about its session and credentials."""
-    chain = con.execute(
-        "SELECT task, task_scope, started_at, ended_at, blast_radius_reachable, blast_radius_touched, "
-        "blast_radius_weighted FROM chains WHERE session_id = ?",
-        [alert.session_id],
-    ).fetchone()
+    chain, integrity_warning = vouched_chain(con, alert.session_id)
     events = _timeline(con, alert)
-    task = chain[0] if chain else None
+    task = chain["task"] if chain else None
     if task is None:
         task = next(
             iter(
@@ -358,22 +359,27 @@ def build_view(
             None,
         )
     blast = (
-        {"reachable": float(chain[4]), "touched": float(chain[5]), "weighted": float(chain[6])}
+        {
+            "reachable": float(chain["blast_radius_reachable"]),
+            "touched": float(chain["blast_radius_touched"]),
+            "weighted": float(chain["blast_radius_weighted"]),
+        }
         if chain
         else {}
     )
     return AlertView(
         alert=alert,
         task=task,
-        task_scope=tuple(chain[1] or ()) if chain else (),
-        session_started=chain[2] if chain else (events[0].time if events else None),
-        session_ended=chain[3] if chain else None,
+        task_scope=tuple(chain["task_scope"] or ()) if chain else (),
+        session_started=chain["started_at"] if chain else (events[0].time if events else None),
+        session_ended=chain["ended_at"] if chain else None,
         events=tuple(events),
         credentials=tuple(_credentials(con, alert, events)),
         blast_radius=blast,
         suppressed_by=suppressed_by,
         suppression_reason=reason,
         verdict=latest_verdict(con, alert.alert_id),
+        integrity_warning=integrity_warning,
     )
 
 

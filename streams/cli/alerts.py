@@ -269,9 +269,10 @@ def triage(
 
     if status not in VERDICTS:
         raise fail(f"--status {status!r} is not a verdict; choose one of: {', '.join(VERDICTS)}")
-    con = open_db(store_target(db, lake), write=True)
+    target = store_target(db, lake)
+    con = open_db(target, write=True)
     try:
-        full_id = record_verdict(con, alert_id, status, note, analyst or getpass.getuser())
+        full_id = record_verdict(con, alert_id, status, note, analyst or getpass.getuser(), target=target)
     except AlertNotFound as exc:
         raise fail(str(exc), 1) from None
     finally:

@@ -156,7 +156,7 @@ def open_db(target: StoreTarget | Path | None, *, write: bool = False) -> duckdb
     if write:
         if isinstance(path, Path) and not path.is_file():
             open_read_only(path)  # the same "no such database" message as the readers
-        # applies the DDL (verdicts, the suppression columns); verdicts are not part of the hash-chained
-        # trail, so an analyst needs no integrity key
+        # applies the DDL (verdicts, the suppression columns); no trail writer starts here: a verdict is
+        # sealed by one of its own (streams/store/appends.py), which needs the trail's integrity key
         return Store(path, audit_trail=False).con
     return open_read_only(path)

@@ -66,7 +66,18 @@ ANCHOR_ENV = "CHAINWATCH_INTEGRITY_ANCHOR"  # an append-only file away from the 
 # Tables whose rows are derived results rather than a session's events: no order to chain, so each row
 # carries a hash of its content and the table a running sum of those hashes (a multiset digest): a row
 # edited, added or removed changes one or the other, and the anchors cover the sums.
-SEALED_TABLES = {"findings": "finding_id", "alerts": "alert_id", "dead_letters": "dead_letter_id"}
+SEALED_TABLES = {
+    "findings": "finding_id",
+    "alerts": "alert_id",
+    "dead_letters": "dead_letter_id",
+    "verdicts": "verdict_id",  # appended one at a time by the triage writers (streams/store/appends.py)
+}
+# Sealed tables whose rows had no id before they were sealed: the SQL that gives each such row one, once,
+# when a file from before is sealed (the table has no other column to update a row by).
+IDS_FOR_OLD_ROWS = {
+    "verdicts": "'old-' || sha256(concat_ws(chr(31), alert_id, status, coalesce(note, ''), "
+    "coalesce(analyst, ''), epoch_us(recorded_at)::VARCHAR))",
+}
 _DIGEST_MODULUS = 1 << 256
 
 DDL = (
@@ -369,6 +380,8 @@ class IntegrityWriter:
     def _seal_existing(self, table: str) -> None:
         columns = _columns(self.con, table)
         key = SEALED_TABLES[table]
+        if table in IDS_FOR_OLD_ROWS:
+            self.con.execute(f"UPDATE {table} SET {key} = {IDS_FOR_OLD_ROWS[table]} WHERE {key} IS NULL")
         count, total, updates = 0, 0, []
         for row in _dict_rows(self.con, f"SELECT * FROM {table}"):
             row_hash = self.hasher.sealed_row_hash(table, canonical(row, columns))

@@ -8,7 +8,8 @@ must be JSON and, when the browser says where it comes from (``Origin``), come f
 port (no cross-site verdicts, not even from another port of the same host); request bodies are capped at
 16 KiB; a connection that sends no complete request header within 15 s is closed;
 responses forbid framing and inline scripts; alert data is redacted again before it is served. The
-database connections only ever run SELECTs and ``INSERT INTO verdicts``.
+database connections only ever run SELECTs and record verdicts (sealed in the audit trail with the
+integrity key, ``streams/store/appends.py``).
 
 The page holds no lock on the database between requests: each request opens the file for as long as it
 needs it (read-only, or for writing to record a verdict), so ``chainwatch alerts``, ``show`` and even
@@ -42,7 +43,9 @@ from streams.alerts.delivery.formats import document
 from streams.alerts.ui.analysts import ANALYSTS_FILE_ENV, AnalystTokens
 from streams.alerts.view import AlertNotFound, list_alerts, load_view
 from streams.store.access import DatabaseUnavailable, StoreTarget, connect, cursor
+from streams.store.appends import check_sealing_key
 from streams.store.database import Store
+from streams.store.integrity import IntegrityKeyError
 from streams.store.lake import Lake
 
 MAX_BODY_BYTES = 16 * 1024
@@ -272,14 +275,15 @@ async def verdict(request: web.Request) -> web.Response:
         analyst = request[ANALYST]
 
     def record(con: duckdb.DuckDBPyConnection) -> Any:
-        full_id = record_verdict(con, request.match_info["alert_id"], status, note, analyst)
+        target = request.app[DB_KEY]
+        full_id = record_verdict(con, request.match_info["alert_id"], status, note, analyst, target=target)
         return full_id, load_view(con, full_id)
 
     try:  # the write lock is held for this one verdict, not between verdicts
         full_id, view = await _with_database(request, record, write=True)
     except AlertNotFound as exc:
         return _error(404, str(exc))
-    except DatabaseUnavailable as exc:
+    except (DatabaseUnavailable, IntegrityKeyError) as exc:  # a trail re-keyed since the page started
         return _error(503, str(exc))
     assert view.verdict is not None
     return web.json_response(
@@ -347,9 +351,11 @@ def serve(db_path: StoreTarget, *, host: str, port: int, insecure_local: bool, o
         token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
     elif host not in ("127.0.0.1", "::1", "localhost"):
         raise SystemExit(f"--insecure-local only binds to 127.0.0.1 (asked for {host}); drop one of them")
-    # applies the DDL (the verdicts table) once, then lets go of the file; only SELECT and INSERT INTO
-    # verdicts follow, which are not part of the hash-chained trail: the page needs no integrity key
-    Store(db_path, audit_trail=False).close()
+    # applies the DDL (the verdicts table) once, then lets go of the file; only SELECTs and the sealed
+    # verdicts follow. A verdict is sealed with the trail's integrity key: a key setting that differs from
+    # the trail's stops the page here, not at the first verdict (streams/store/appends.py)
+    with Store(db_path, audit_trail=False) as store:
+        check_sealing_key(store.con, db_path)
     asyncio.run(_serve(db_path, host, port, token, out, analysts))
 
 

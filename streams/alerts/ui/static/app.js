@@ -86,6 +86,7 @@ async function openAlert(alertId) {
   add("session", a.session_id);
   add("agent", a.agent_id);
   add("on behalf of", a.principal);
+  add("integrity", view.integrity_warning);
   add("task", view.task);
   add("first / last seen", when(a.first_seen) + " / " + when(a.last_seen));
   if (view.blast_radius && view.blast_radius.reachable !== undefined) {

@@ -1,0 +1,91 @@
+"""exposure.open_to_everyone — an agent's tool call gave access to everyone, or made a private item public.
+
+Why: the quickest way for an agent to "let Priya see the dashboard" or "send the tax file to my
+accountant" is the widest one: a policy attached to principal ``*``, a document shared with "anyone with
+the link", a repository or a calendar made public. What the call does is in its arguments, whatever the
+toolkit calls it: a call that can change access, share or write (``detectors/capabilities/``) whose
+access-setting argument (principal, grantee, audience, visibility, access level, sharing, members …) is
+a wildcard or a name for everybody (``*``, ``everyone``, ``anyone``, ``public``, ``allUsers``,
+``anyoneWithLink``). High, medium when the task itself asked for it wide ("a public link for the album");
+the alert names the argument. Denied or failed calls do not fire. AWS API
+calls read from CloudTrail are ``exposure.public_access``'s (bucket ACLs, snapshots, ``/0`` ingress).
+
+Known gaps: a wider group that is not everybody ("all employees", a whole domain); access given through
+a link the call only returns (the link shared later is a message, see ``injection.tainted_action``); a
+public setting spelled as a boolean with another name (``is_private: false``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.context import KeyContext
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Capability, IdentityKind, Outcome, Severity
+
+WHY = __doc__ or ""
+# argument names that say who gets access, or how far an item is shared
+ACCESS_KEY = re.compile(
+    r"principal|grantee|audience|visibility|access|sharing|share_?with|shared_?with|permission|members?$|"
+    r"privacy|allow",
+    re.I,
+)
+EVERYONE = re.compile(
+    r"^(\*|everyone|anyone|public|all_?users|world|anyone_?with_?(the_?)?link|public[-_ ]?read(_?write)?|"
+    r"all_?authenticated_?users|anonymous)$",
+    re.I,
+)
+ASKED_PUBLIC = re.compile(r"\b(public(ly)?|everyone|anyone|world)\b", re.I)  # the user asked for it wide
+CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.EGRESS, Capability.WRITE})
+
+
+def everyone_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
+    """The first access-setting argument whose value is everybody (``principal='*'``)."""
+    for key, value in arguments.items():
+        if isinstance(value, dict) and depth < 3:
+            found = everyone_in(value, depth + 1)
+            if found:
+                return f"{key}.{found}"
+        values = value if isinstance(value, list) else [value]
+        if ACCESS_KEY.search(str(key)) and any(
+            isinstance(v, str) and EVERYONE.match(v.strip()) for v in values
+        ):
+            return f"{key}={values[0]}" if len(values) == 1 else f"{key} includes everybody"
+    return None
+
+
+class OpenToEveryone(EventDetector):
+    id: ClassVar[str] = "exposure.open_to_everyone"
+    title: ClassVar[str] = "Access given to everyone"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(
+        owasp_agentic=("ASI02", "ASI03", "T2", "T3"), mitre_attack=("T1098",)
+    )
+    runbook: ClassVar[str] = (
+        "Take the access back now (remove the wildcard grant, unshare or make the item private), check who"
+        " reached it meanwhile, and give the access the task needed to the one person who needed it."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        call = ctx.call
+        if not isinstance(event, ToolCall) or call is None or event.source == "cloudtrail":
+            return ()
+        if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not CHANGES_ACCESS & call.evidence.keys():
+            return ()
+        found = everyone_in(event.arguments)
+        if found is None:
+            return ()
+        asked = ctx.provenance is not None and ASKED_PUBLIC.search(ctx.provenance.trusted_text) is not None
+        details = {"argument": found, "capabilities": sorted(c.value for c in call.evidence), "asked": asked}
+        title = f"{event.tool} gave access to everyone ({found})" + (", as the task asked" if asked else "")
+        severity = Severity.MEDIUM if asked else Severity.HIGH
+        return (Signal.of([event], title=title, severity=severity, details=details),)
