@@ -96,6 +96,10 @@ class Detector:
     # Where the engine keeps this detector's per-key state; rules add a content hash so that a
     # reloaded, changed rule starts with fresh state instead of misreading the old one.
     state_key: ClassVar[str] = ""
+    # What the detector reads beyond the event and its key's bookkeeping: "capabilities" (``ctx.call``, the
+    # call classified, and ``event.capabilities``) and "provenance" (``ctx.provenance``). The engine does that
+    # work only when a loaded detector needs it; a Python detector is assumed to need both unless it says.
+    needs: ClassVar[frozenset[str]] = frozenset({"capabilities", "provenance"})
 
     def relevant(self, kind: str, tool: str | None, action: str) -> bool:
         """Could an event with this kind, tool and action matter to the detector? Evaluated once per

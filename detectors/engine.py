@@ -47,6 +47,9 @@ from schemas.types import (
 
 MAX_ALERTED = 512  # alert ids remembered per key for dedup (sinks upsert by id beyond that)
 MAX_CLASSIFIED = 20_000  # classified calls kept so that every key scope reuses one classification
+MAX_ENRICHED = (
+    4_096  # calls kept with their capabilities set (one feed's worth), for the key scopes after the first
+)
 
 
 @runtime_checkable
@@ -152,7 +155,11 @@ class Engine:
         *,
         classifier: Classifier | None = None,
         content_model: ContentModel | None = None,
+        context_work: bool | None = None,
     ) -> None:
+        """``context_work``: classify calls and keep provenance — None: when a loaded detector needs it
+        (``Detector.needs``); False: never (detectors that need it see ``ctx.call``/``ctx.provenance`` as
+        None and stay quiet: the benchmark's measure of what this work costs)."""
         self.settings = settings or EngineSettings()
         self.identities = identities or DEFAULT_RESOLVER  # who each key's principal is (issue 13)
         # What each call can do (detectors/capabilities/) and how much outside content addresses the agent
@@ -160,6 +167,7 @@ class Engine:
         self.classifier = classifier or Classifier()
         self.content_model = content_model
         self._classified: dict[str, Classification] = {}
+        self._enriched_calls: dict[str, tuple[ToolCall, ToolCall]] = {}  # event id -> (as given, enriched)
         self.detectors = [d for d in detectors if d.id not in self.settings.disabled]
         self.by_id = {d.id: d for d in self.detectors}
         self.by_slot = {(d.state_key or d.id): d for d in self.detectors}
@@ -173,6 +181,14 @@ class Engine:
             for s, ds in self._per_scope.items()
         }
         self._index: dict[tuple[str, str, str | None, str], tuple[tuple[Detector, bool, str], ...]] = {}
+        needed = frozenset().union(*(d.needs for d in self.detectors)) if context_work is not False else ()
+        self.tracks_provenance = "provenance" in needed
+        self.classifies = self.tracks_provenance or "capabilities" in needed  # provenance reads the class too
+        # the same, narrowed to the detectors that judge an identity kind: what process_key walks
+        self._judged: dict[
+            tuple[str, str, str | None, str, str | None], tuple[tuple[Detector, bool, str], ...]
+        ]
+        self._judged = {}
 
     # -- routing
     @staticmethod
@@ -208,6 +224,19 @@ class Engine:
             self._index[index_key] = found
         return found
 
+    def _judging(
+        self, scope: str, event: AnyEvent, kind: str | None
+    ) -> tuple[tuple[Detector, bool, str], ...]:
+        """``_dispatch`` without the detectors that do not judge keys of this identity kind (memoised)."""
+        memo_key = (scope, event.kind, getattr(event, "tool", None), str(getattr(event, "action", "")), kind)
+        found = self._judged.get(memo_key)
+        if found is None:
+            found = tuple(entry for entry in self._dispatch(scope, event) if judges(entry[0], kind))
+            if len(self._judged) > 100_000:
+                self._judged.clear()
+            self._judged[memo_key] = found
+        return found
+
     # -- capabilities and provenance
     def classify(self, event: ToolCall) -> Classification:
         """The call's capabilities with their evidence, computed once per event for every key scope."""
@@ -221,11 +250,21 @@ class Engine:
     def enrich(self, events: Iterable[AnyEvent]) -> list[AnyEvent]:
         """The events with their ``capabilities`` set, as they are stored."""
         return [
-            event.model_copy(update={"capabilities": self.classify(event).capabilities})
+            self._enriched(event, self.classify(event))
             if isinstance(event, ToolCall) and event.capabilities is None
             else event
             for event in events
         ]
+
+    def _enriched(self, event: ToolCall, call: Classification) -> ToolCall:
+        """The call with its capabilities set: one copy per event, shared by every key scope."""
+        found = self._enriched_calls.get(event.event_id)
+        if found is None or found[0] is not event:
+            if len(self._enriched_calls) >= MAX_ENRICHED:
+                self._enriched_calls.clear()
+            found = (event, event.model_copy(update={"capabilities": call.capabilities}))
+            self._enriched_calls[event.event_id] = found
+        return found[1]
 
     def addressing(self, text: str) -> Addressing:
         return self.content_model.score(text) if self.content_model is not None else addressing(text)
@@ -276,6 +315,8 @@ class Engine:
         ordered = sorted(events, key=lambda e: e.event_time)
         lateness = self.settings.allowed_lateness_seconds
         ctx = state.ctx
+        classifies = self.classifies
+        provenance = self.tracks_provenance and scope == "session"
         for event in ordered:
             when = event.event_time.timestamp()
             late = state.max_time is not None and when < state.max_time - lateness
@@ -287,15 +328,13 @@ class Engine:
             ctx.observe(event, when)
             identify(self.identities, ctx, event)
             ctx.call = None
-            if isinstance(event, ToolCall):
+            if classifies and isinstance(event, ToolCall):
                 ctx.call = self.classify(event)
                 if event.capabilities is None:  # detectors read them from the event too
-                    event = event.model_copy(update={"capabilities": ctx.call.capabilities})
-            if scope == "session":
+                    event = self._enriched(event, ctx.call)
+            if provenance:
                 self._trust(ctx, event)
-            for detector, stateful, slot in self._dispatch(scope, event):
-                if not judges(detector, ctx.identity_kind):
-                    continue
+            for detector, stateful, slot in self._judging(scope, event, ctx.identity_kind):
                 if stateful:
                     if late:
                         continue  # a late event cannot advance ordered state; it is counted above
@@ -308,7 +347,7 @@ class Engine:
                     signals = detector.check(event, ctx)  # type: ignore[attr-defined]
                 for signal in signals:
                     self._emit(detector, signal, state, out)
-            if scope == "session" and isinstance(event, ToolCall):
+            if provenance and isinstance(event, ToolCall):
                 self._absorb(ctx, event, when)
         ctx.call = None
         self._update_risk(state)

@@ -5,8 +5,12 @@ Matching semantics (see docs/rules.md for the full page):
 * A *partial match* remembers which step it waits for, the ids of the events that matched so far and
   the field values later steps refer to (``$step.path``). Every partial that an event can advance
   advances (one step per event); nothing is overwritten, unlike EQL's "most recent wins".
-* A new first-step match with the same captured values as a partial still waiting on step 2 is
-  merged into it (the earliest start is kept), so a repeated first step cannot fan out duplicates.
+* A repeated first step (the same captured values again) starts a partial of its own, so each start
+  can complete within its own ``within``: merged into the earliest start, a later start whose chain fits
+  its window was lost once the earliest start's window ran out. Partials that differ only in their start
+  ("repeats") advance together and fire once, as the earliest start still in its window; at most
+  ``max_repeats`` of them are kept per key (the earliest and the newest always stay, the second oldest is
+  dropped and counted in ``repeats_dropped``).
 * Each key holds at most ``max_partials`` partials per rule; the oldest is evicted and counted.
 * ``within`` bounds first step to last step. An ``absent`` last step completes the match when its
   own ``within`` passes with no matching event (checked on later events of the key, on ``advance``,
@@ -36,6 +40,7 @@ from schemas.types import IdentityKind, Maturity, Severity
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_PARTIALS = 32
+MAX_REPEATS = 4  # partials per key that differ only in their start (a repeated first step)
 TIE_SECONDS = 1.0  # steps this close in time may arrive in either order
 MAX_RECENT = 16
 MAX_THRESHOLD_EVENTS = 50
@@ -123,6 +128,7 @@ class RuleDetector(StatefulDetector):
     steps: ClassVar[tuple[Step, ...]]
     until: ClassVar[Expression | None] = None
     max_partials: ClassVar[int] = MAX_PARTIALS
+    max_repeats: ClassVar[int] = MAX_REPEATS
 
     def relevant(self, kind: str, tool: str | None, action: str) -> bool:
         probe = {"kind": kind, "tool": tool, "action": action}
@@ -162,7 +168,7 @@ class SequenceRule(RuleDetector):
     _later_cache: ClassVar[dict[tuple[str, str | None, str], bool]]
 
     def initial_state(self) -> dict[str, Any]:
-        return {"partials": [], "evicted": 0}
+        return {"partials": [], "evicted": 0, "repeats_dropped": 0}
 
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
@@ -171,6 +177,7 @@ class SequenceRule(RuleDetector):
         signals = self._expire(state, now, ctx) if state["partials"] else []
         partials: list[dict[str, Any]] = state["partials"]
         survivors: list[dict[str, Any]] = []
+        completed: list[dict[str, Any]] = []
         steps = self.steps
         for partial in partials:
             captures = partial["c"]
@@ -187,7 +194,7 @@ class SequenceRule(RuleDetector):
                 continue
             advanced = self._catch_up(self._advance(partial, step, event, now), state)
             if advanced["s"] >= len(steps):
-                signals.append(self._signal(advanced, ctx))
+                completed.append(advanced)
             else:
                 survivors.append(advanced)
         first = steps[0]
@@ -197,16 +204,41 @@ class SequenceRule(RuleDetector):
             )
             fresh = self._catch_up(fresh, state)
             if fresh["s"] >= len(steps):
-                signals.append(self._signal(fresh, ctx))
-            elif not any(p["s"] == fresh["s"] and p["c"] == fresh["c"] for p in survivors):
+                completed.append(fresh)
+            elif not any(p["ids"][0] == event.event_id for p in survivors):  # a redelivered start: once
                 survivors.append(fresh)
+                self._bound_repeats(survivors, fresh, state)
                 if len(survivors) > self.max_partials:
                     survivors.pop(0)
                     state["evicted"] += 1
+        if completed:
+            signals.extend(self._fire(completed, ctx))
         state["partials"] = survivors
         if len(steps) > 1:
             self._remember(state, event, now)
         return state, signals
+
+    def _bound_repeats(
+        self, survivors: list[dict[str, Any]], fresh: dict[str, Any], state: dict[str, Any]
+    ) -> None:
+        """At most ``max_repeats`` partials that differ only in their start. The earliest start stays (the
+        evidence a chain reports while it is in its window) and so does the newest (the most time left:
+        keeping it means no chain that fits a window is lost); the second oldest goes first."""
+        group = [p for p in survivors if _repeat_of(p, fresh)]
+        for dropped in group[1 : 1 + max(0, len(group) - self.max_repeats)]:
+            survivors.remove(dropped)
+            state["repeats_dropped"] = state.get("repeats_dropped", 0) + 1
+
+    def _fire(self, completed: list[dict[str, Any]], ctx: KeyContext) -> list[Signal]:
+        """One signal per completed chain: repeats completed by the same events fire once, as the
+        earliest start among them (the one a merged partial used to report)."""
+        chosen: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for partial in completed:
+            group = _repeat_key(partial)
+            best = chosen.get(group)
+            if best is None or partial["t0"] < best["t0"]:
+                chosen[group] = partial
+        return [self._signal(p, ctx) for p in chosen.values()]
 
     # Sources such as CloudTrail stamp whole seconds: a chain's steps often share one timestamp and
     # arrive in any order. Events of the last TIE_SECONDS are remembered so that a step which
@@ -284,17 +316,17 @@ class SequenceRule(RuleDetector):
         }
 
     def _expire(self, state: dict[str, Any], now: float, ctx: KeyContext) -> list[Signal]:
-        signals: list[Signal] = []
+        due: list[dict[str, Any]] = []
         kept = []
         for partial in state["partials"]:
             if partial["dl"] is not None and now >= partial["dl"]:
-                signals.append(self._signal(partial, ctx))  # nothing cancelled it in time
+                due.append(partial)  # nothing cancelled it in time
             elif partial["dl"] is None and now - partial["t0"] > self.within:
                 continue  # window passed before the chain completed
             else:
                 kept.append(partial)
         state["partials"] = kept
-        return signals
+        return self._fire(due, ctx) if due else []
 
     def advance(self, state: dict[str, Any], now: float, ctx: KeyContext) -> list[Signal]:
         """Let time pass without an event (a stream timer): absence deadlines may complete."""
@@ -302,7 +334,7 @@ class SequenceRule(RuleDetector):
 
     def close(self, state: dict[str, Any], ctx: KeyContext) -> list[Signal]:
         """The key closed: nothing more will arrive, so every pending absence is confirmed."""
-        signals = [self._signal(p, ctx) for p in state["partials"] if p["dl"] is not None]
+        signals = self._fire([p for p in state["partials"] if p["dl"] is not None], ctx)
         state["partials"] = []
         return signals
 
@@ -381,6 +413,17 @@ class ThresholdRule(RuleDetector):
 _AUTO = (".credential_id", ".environment")
 
 
+def _repeat_key(partial: dict[str, Any]) -> tuple[Any, ...]:
+    """What partials that differ only in their start share: the step, the captures, the later events."""
+    return (partial["s"], tuple(partial["ids"][1:]), tuple(sorted(partial["c"].items())))
+
+
+def _repeat_of(partial: dict[str, Any], other: dict[str, Any]) -> bool:
+    return bool(
+        partial["s"] == other["s"] and partial["c"] == other["c"] and partial["ids"][1:] == other["ids"][1:]
+    )
+
+
 def _collected(captures: dict[str, Any], suffix: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(v) for k, v in captures.items() if k.endswith(suffix) and v is not None))
 
@@ -431,6 +474,7 @@ _TOP_LEVEL = {
     "until",
     "threshold",
     "max_partials",
+    "max_repeats",
     "suppress",
     "tags",
     "judges",
@@ -657,6 +701,7 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
         steps=tuple(steps),
         until=until,
         max_partials=int(data.get("max_partials", MAX_PARTIALS)),
+        max_repeats=max(2, int(data.get("max_repeats", MAX_REPEATS))),
         suppress_seconds=suppress,
         kinds=kinds,
         actions=actions,
@@ -670,6 +715,17 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
         later |= set(step.condition.paths) | set(step.capture)
     if key != "session":
         later.add(_KEY_FIELDS[key])  # the key-presence check wrapped around every condition
+    # A rule reads only its events' fields: classification is needed where one of them is `capabilities`.
+    read: set[str] = set()
+    for step in steps:
+        read |= set(step.condition.paths) | set(step.capture)
+    if until is not None:
+        read |= set(until.paths)
+    if distinct := attrs.get("distinct"):
+        read.add(distinct)
+    attrs["needs"] = (
+        frozenset({"capabilities"}) if any(p.split(".")[0] == "capabilities" for p in read) else frozenset()
+    )
     attrs["_later_paths"] = tuple(tuple(p.split(".")) for p in sorted(later))
     attrs["_later_cache"] = {}
     base: type[RuleDetector] = SequenceRule if rule_type == "sequence" else ThresholdRule

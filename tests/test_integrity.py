@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -18,15 +19,18 @@ from typer.testing import CliRunner
 
 from detectors.engine import Engine
 from detectors.registry import load_catalog
+from schemas.types import Severity
 from streams.cli.main import app
 from streams.ingest.replay import replay
 from streams.simulator.workload import simulate_events, write_jsonl
 from streams.store.database import Batch, Store
 from streams.store.integrity import (
+    INTEGRITY_COLUMNS,
     KEY_ENV,
     RUN_FIELDS,
     Hasher,
     IntegrityKeyError,
+    _canonical_by_value,
     _plain,
     canonical,
     heads_digest,
@@ -329,6 +333,33 @@ def test_a_value_set_to_null_is_a_modification(db: Path) -> None:
     s = str(session)
     sql(db, "UPDATE events SET target = NULL WHERE event_id = ?", [event_id])
     assert ("modified", f"events event_id={event_id!r} session={s!r}") in kinds(db)
+
+
+def test_the_one_call_encoding_spells_every_stored_row_as_the_value_by_value_path(db: Path) -> None:
+    """canonical() writes a row with one orjson call; the hashes of rows written before must still verify, so
+    its bytes are those of the value-by-value spelling for every row of every table, and for the values
+    orjson would spell otherwise (non-finite floats, datetimes in other zones or inside a mapping)."""
+    checked = 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        for table in ("events", "credentials", "chains", "findings", "alerts", "dead_letters"):
+            cursor = con.execute(f"SELECT * FROM {table}")
+            names = [d[0] for d in cursor.description]
+            for values in cursor.fetchall():
+                row = dict(zip(names, values, strict=True))
+                content = {n: v for n in names if (v := row[n]) is not None and n not in INTEGRITY_COLUMNS}
+                assert canonical(row, names) == _canonical_by_value(content)
+                checked += 1
+    assert checked > 500
+    two_hours = timezone(timedelta(hours=2))
+    for row in (
+        {"x": float("nan"), "y": [1.0, float("inf")]},
+        {"x": datetime(2024, 1, 1, 12, tzinfo=two_hours), "y": datetime(2024, 1, 1), "z": date(2024, 1, 1)},
+        {"x": {"when": datetime(2024, 1, 1, tzinfo=UTC)}, "y": (Severity.HIGH, "a")},
+        {"x": "null", "y": [None, 1], "z": time(12, 30)},
+    ):
+        assert canonical(row, list(row)) == _canonical_by_value(
+            {k: v for k, v in row.items() if v is not None}
+        )
 
 
 def test_non_finite_numbers_keep_distinct_canonical_forms() -> None:

@@ -82,6 +82,54 @@ def test_a_repeated_first_step_with_the_same_binding_is_merged(tmp_path: Path) -
     assert [a.event_ids for a in out.alerts] == [("case-0", "case-2", "case-3")]
 
 
+@pytest.mark.parametrize(
+    ("b_at", "c_at"),
+    [
+        # The first A's window (1h) has run out when B arrives; the second A's has not. Merged into the
+        # first start, the chain A(3000) -> B -> C was never reported.
+        (3700, 3800),
+        # B arrives inside both windows, C only inside the second one's: the second start completes, once.
+        (3300, 3700),
+    ],
+)
+def test_a_later_repeated_start_completes_within_its_own_window(tmp_path: Path, b_at: int, c_at: int) -> None:
+    rule = make_rule(tmp_path, CHAIN)
+    out = run(
+        rule,
+        [
+            {"action": "A", "arguments": {"user": "x"}, "at": 0},
+            {"action": "A", "arguments": {"user": "x"}, "at": 3000},
+            {"action": "B", "arguments": {"user": "x"}, "at": b_at},
+            {"action": "C", "arguments": {"user": "x"}, "at": c_at},
+        ],
+    )
+    assert [a.event_ids for a in out.alerts] == [("case-1", "case-2", "case-3")]
+
+
+def test_repeated_starts_are_bounded_per_key_and_counted(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, CHAIN)
+    engine = Engine([rule()])
+    starts = [{"action": "A", "arguments": {"user": "x"}, "at": i} for i in range(20)]
+    other = {"action": "A", "arguments": {"user": "y"}, "at": 25}
+    state, _ = engine.process_key("session", "case-session", None, build_events([*starts, other]))
+    rule_state = state.detectors[rule.state_key]
+    kept = [p for p in rule_state["partials"] if p["c"]["a.arguments.user"] == "x"]
+    assert len(kept) == rule.max_repeats
+    assert rule_state["repeats_dropped"] == 20 - rule.max_repeats
+    assert rule_state["evicted"] == 0  # a burst of one start never evicts another chain
+    # the earliest start (the evidence) and the newest (the most time left) stay
+    assert [p["ids"][0] for p in kept] == ["case-0", "case-17", "case-18", "case-19"]
+    # ... and the chain completes once, from the earliest start.
+    later = build_events(
+        [
+            {"action": "B", "arguments": {"user": "x"}, "at": 30, "event_id": "b"},
+            {"action": "C", "arguments": {"user": "x"}, "at": 40, "event_id": "c"},
+        ]
+    )
+    _, out = engine.process_key("session", "case-session", state, later)
+    assert [a.event_ids for a in out.alerts] == [("case-0", "b", "c")]
+
+
 def test_the_window_bounds_first_to_last_step(tmp_path: Path) -> None:
     rule = make_rule(tmp_path, CHAIN)
     out = run(

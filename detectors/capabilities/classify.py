@@ -106,6 +106,9 @@ _CHANGING = frozenset(
 )
 
 
+_ORDER = {capability: index for index, capability in enumerate(C)}  # the enum's order, looked up once
+
+
 @dataclass
 class Classification:
     """The capabilities of one call, each with the evidence that gave it (source: why)."""
@@ -116,7 +119,7 @@ class Classification:
 
     @property
     def capabilities(self) -> tuple[C, ...]:
-        return tuple(sorted(self.evidence, key=list(C).index))
+        return tuple(sorted(self.evidence, key=_ORDER.__getitem__))
 
     def add(self, capability: C, source: str, why: str) -> None:
         self.evidence.setdefault(capability, f"{source}: {why}")

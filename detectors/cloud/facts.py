@@ -311,6 +311,11 @@ _CONTEXT_KEYS = CONTEXT_KEYS
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 
 
+# Read once: the models' field table is slow to reach per call. A CallView only ever wraps a ToolCall.
+_FIELD_NAMES = tuple(ToolCall.model_fields)
+_FIELDS = frozenset(_FIELD_NAMES)
+
+
 class CallView(Mapping[str, Any]):
     """What a table condition reads: the event's contract fields, and ``facts`` (a read-only mapping, so
     the rule language's sandboxed path reader can read it and nothing else)."""
@@ -325,15 +330,15 @@ class CallView(Mapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         if name == "facts":
             return self.facts
-        if name in type(self._event).model_fields:
+        if name in _FIELDS:
             return getattr(self._event, name)
         raise KeyError(name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(("facts", *type(self._event).model_fields))
+        return iter(("facts", *_FIELD_NAMES))
 
     def __len__(self) -> int:
-        return 1 + len(type(self._event).model_fields)
+        return 1 + len(_FIELD_NAMES)
 
 
 def render(template: str, view: CallView) -> str:

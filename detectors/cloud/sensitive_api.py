@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from detectors.base import ALL_KINDS, Signal, StatefulDetector
 from detectors.cloud.facts import CallView, render
-from detectors.cloud.table import ANY, ApiCheck, index_by_action, load_table
+from detectors.cloud.table import ANY, ApiCheck, CallIndex, index_by_action, load_table
 from detectors.cloud.teardown import CREATE_PREFIXES, cleanup_of, is_create, remember_created
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
@@ -49,6 +49,7 @@ class SensitiveApi(StatefulDetector):
     def __init__(self) -> None:
         self.checks = load_table()
         self.by_action = index_by_action(tuple(c for c in self.checks if c.owner is None))
+        self.for_call = CallIndex(self.by_action)
 
     def relevant(self, kind: str, tool: str | None, action: str) -> bool:
         return ANY in self.by_action or action in self.by_action or action.startswith(CREATE_PREFIXES)
@@ -60,9 +61,8 @@ class SensitiveApi(StatefulDetector):
             return state, ()
         if is_create(event):
             remember_created(state, event)
-        candidates = (*self.by_action.get(event.action, ()), *self.by_action.get(ANY, ()))
         kind = IdentityKind(ctx.identity_kind or IdentityKind.UNKNOWN)
-        checks = [c for c in candidates if kind in c.judges and c.covers(event.tool, event.action)]
+        checks = self.for_call(kind, event.tool, event.action)
         if not checks:
             return state, ()
         view = CallView(event)

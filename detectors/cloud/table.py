@@ -144,3 +144,34 @@ def index_by_action(checks: tuple[ApiCheck, ...]) -> Mapping[str, tuple[ApiCheck
         for action in dict.fromkeys(check.actions):
             index.setdefault(action, []).append(check)
     return {action: tuple(found) for action, found in index.items()}
+
+
+class CallIndex:
+    """The checks that judge a principal kind, cover a (service, call) pair and whose condition's static part
+    (kind, tool, action) it passes, memoised: a call only meets the conditions that can hold for it."""
+
+    MAX_PAIRS = 50_000  # an unbounded vocabulary of calls must not grow memory forever
+
+    def __init__(self, by_action: Mapping[str, tuple[ApiCheck, ...]]) -> None:
+        self.by_action = by_action
+        self._memo: dict[tuple[IdentityKind, str, str], tuple[ApiCheck, ...]] = {}
+
+    def __call__(self, judged: IdentityKind, tool: str, action: str) -> tuple[ApiCheck, ...]:
+        found = self._memo.get((judged, tool, action))
+        if found is None:
+            probe = {"kind": "tool_call", "tool": tool, "action": action}
+            found = tuple(
+                check
+                for check in (*self.by_action.get(action, ()), *self.by_action.get(ANY, ()))
+                if judged in check.judges
+                and check.covers(tool, action)
+                and (
+                    check.condition is None
+                    or check.condition.prefilter is None
+                    or check.condition.prefilter(probe, {})
+                )
+            )
+            if len(self._memo) >= self.MAX_PAIRS:
+                self._memo.clear()
+            self._memo[(judged, tool, action)] = found
+        return found

@@ -71,6 +71,8 @@ class TaintedAction(StatefulDetector):
         if not isinstance(event, ToolCall) or provenance is None or call is None or not provenance.tainted:
             return state, ()
         sinks = [c for c in sinks_of(call) if c not in (C.EXECUTE, C.WRITE)]
+        if not sinks:
+            return state, ()  # no value can matter to a call without a sink: skip tokenising it
         fired = state.get("fired", [])
         planted = provenance.tainted_values(event.arguments, event.target)
         hits = {t: s for t, s in planted.items() if matters(t, sinks) and t not in fired}

@@ -143,11 +143,15 @@ class Provenance:
         """Values of a call (its arguments and target) that outside content brought and trusted input did
         not: token -> the source that brought it. Most telling first."""
         found: dict[str, Source] = {}
-        for token in sorted(_call_tokens(arguments, target), key=lambda t: (rank(t), t)):
-            event_id = self.tainted.get(token)
-            if event_id is None or self.trusts(token):
+        tainted = self.tainted
+        if not tainted:
+            return found
+        # Only the call's tokens that some source brought are ranked (the same order as ranking all).
+        hits = [t for t in _call_tokens(arguments, target) if t in tainted]
+        for token in sorted(hits, key=lambda t: (rank(t), t)):
+            if self.trusts(token):
                 continue
-            if (source := self.sources.get(event_id)) is not None:
+            if (source := self.sources.get(tainted[token])) is not None:
                 found[token] = source
         return found
 
@@ -276,7 +280,21 @@ class Provenance:
         )
 
 
-def _call_tokens(arguments: dict[str, Any], target: str | None) -> set[str]:
+# The tokens of the call being processed: several detectors and the engine ask for the same call's in turn.
+_last_call: list[Any] = [None, None, frozenset()]  # [arguments (the very object), target, tokens]
+
+
+def _call_tokens(arguments: dict[str, Any], target: str | None) -> frozenset[str]:
+    last = _last_call
+    if last[0] is arguments and last[1] == target:
+        tokens: frozenset[str] = last[2]
+        return tokens
+    tokens = frozenset(_tokens_of_call(arguments, target))
+    last[0], last[1], last[2] = arguments, target, tokens
+    return tokens
+
+
+def _tokens_of_call(arguments: dict[str, Any], target: str | None) -> set[str]:
     tokens: set[str] = set()
     stack: list[tuple[str, Any, int]] = [(k, v, 0) for k, v in arguments.items()]
     while stack:

@@ -86,7 +86,7 @@ def _id_token(word: str) -> str | None:
 _MARKER = re.compile(r"\[REDACTED:[a-z_]+:[0-9a-f]{12}\]")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)
 def tokens_of(text: str) -> frozenset[str]:
     """The distinctive values in a free text (a web page, an e-mail, a task); redaction markers are not
     values (secrets are followed by their fingerprints elsewhere)."""
@@ -174,7 +174,12 @@ def value_tokens(value: object) -> frozenset[str]:
     short proper name (``Alice``, ``Fred Smith``), an identifier or a bare number."""
     if isinstance(value, bool) or value is None:
         return frozenset()
-    text = str(value).strip()
+    return _text_value_tokens(str(value).strip())
+
+
+@functools.lru_cache(maxsize=16384)
+def _text_value_tokens(text: str) -> frozenset[str]:
+    """:func:`value_tokens` of a value's text (the same argument values recur call after call)."""
     if not text or len(text) > 20_000:
         return frozenset()
     found = set(tokens_of(text))

@@ -67,6 +67,7 @@ class SigmaRuleDetector(EventDetector):
     """Base of the classes the loader builds, one per translated Sigma rule."""
 
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    needs: ClassVar[frozenset[str]] = frozenset()  # a Sigma rule reads the CloudTrail record's fields only
     sigma: ClassVar[dict[str, Any]] = {}
     predicate: ClassVar[Predicate]
     prefilter: ClassVar[Prefilter]

@@ -21,14 +21,19 @@ ADAPTERS: dict[str, ModuleType] = {
     module.NAME: module for module in (native, openai_chat, openhands, cloudtrail, otlp, mcp)
 }
 FORMATS = tuple(ADAPTERS)
+# Formats whose records are independent JSON lines: a big input can be parsed block by block
+# (``parse_block``) instead of read whole. The others are documents, or (MCP) pair lines with each other.
+LINE_FORMATS = frozenset({native.NAME})
 
 __all__ = [
     "ADAPTERS",
     "FORMATS",
+    "LINE_FORMATS",
     "DeadLetter",
     "Parsed",
     "check_input",
     "detect_format",
+    "parse_block",
     "parse_bytes",
     "read_input",
 ]
@@ -86,4 +91,22 @@ def parse_bytes(
     if name not in ADAPTERS:
         raise UnknownFormat(f"unknown format {name!r}; choose one of: {', '.join(FORMATS)}")
     parsed: Iterator[Parsed] = ADAPTERS[name].parse(data, origin, max_record_bytes=max_record_bytes)
+    return parsed
+
+
+def parse_block(
+    data: bytes,
+    origin: str,
+    fmt: str,
+    *,
+    first_record: int,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> Iterator[Parsed]:
+    """Events and dead letters of a block of whole lines cut from a bigger input of a line format
+    (:data:`LINE_FORMATS`), whose first line is record ``first_record`` of that input."""
+    if fmt not in LINE_FORMATS:
+        raise UnknownFormat(f"{fmt!r} is not read block by block; one of: {', '.join(sorted(LINE_FORMATS))}")
+    parsed: Iterator[Parsed] = native.parse(
+        data, origin, max_record_bytes=max_record_bytes, first_record=first_record
+    )
     return parsed

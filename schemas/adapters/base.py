@@ -95,16 +95,26 @@ class RawRecord:
 
 
 def split_records(
-    data: bytes, *, unwrap_key: str | None = None, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    data: bytes,
+    *,
+    unwrap_key: str | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    first_record: int | None = None,
 ) -> Iterator[RawRecord]:
     """Records of a JSON array, a JSON object (optionally unwrapping ``unwrap_key``) or JSON lines.
 
     A whole-document parse is tried first; if it fails the input is read as JSON lines, so one bad
     line costs one record, not the file. A record over ``max_record_bytes`` (serialised) or with a
     repeated key in any of its objects comes out as an unreadable record with the reason.
+
+    ``first_record``: ``data`` is a block of JSON lines from inside a larger input (a replay reads big
+    inputs block by block) whose first line is that record of the input; no document parse is tried.
     """
     stripped = data.strip()
     if not stripped:
+        return
+    if first_record is not None:
+        yield from _line_records(stripped, first_record, max_record_bytes)
         return
     if stripped[:1] in (b"[", b"{"):
         try:
@@ -115,7 +125,11 @@ def split_records(
             if isinstance(document, list | dict):
                 yield from _document_records(stripped, document, unwrap_key, max_record_bytes)
                 return
-    for number, line in enumerate(stripped.splitlines(), 1):
+    yield from _line_records(stripped, 1, max_record_bytes)
+
+
+def _line_records(stripped: bytes, first: int, max_record_bytes: int) -> Iterator[RawRecord]:
+    for number, line in enumerate(stripped.splitlines(), first):
         line = line.strip()
         if not line:
             continue

@@ -35,5 +35,13 @@ def parse_record(value: Any, origin: str, record_no: int) -> Iterator[AnyEvent]:
     yield event_from_dict(value)
 
 
-def parse(data: bytes, origin: str, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[Parsed]:
-    return parse_records(split_records(data, max_record_bytes=max_record_bytes), origin, parse_record)
+def parse(
+    data: bytes,
+    origin: str,
+    *,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    first_record: int | None = None,
+) -> Iterator[Parsed]:
+    """``first_record``: ``data`` is a block of lines of a bigger input, starting at that record."""
+    records = split_records(data, max_record_bytes=max_record_bytes, first_record=first_record)
+    return parse_records(records, origin, parse_record)

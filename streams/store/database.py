@@ -60,19 +60,22 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, default=str).decode()
 
 
+# Rows of events are read straight from the model's fields (``__dict__``: the validated values, no copy of
+# the tree as model_dump makes); only the values a column stores in another shape are converted.
 def event_row(event: AnyEvent) -> dict[str, Any]:
-    data = event.model_dump(mode="python")
+    data = dict(event.__dict__)
     data["arguments"] = _json(data.get("arguments"))
     data["task_scope"] = list(data["task_scope"]) if data.get("task_scope") is not None else None
     data["action"] = str(data["action"]) if data.get("action") is not None else None
-    data["tool_declaration"] = _json(data.get("tool_declaration"))
+    declaration = data.get("tool_declaration")
+    data["tool_declaration"] = _json(declaration.model_dump()) if declaration is not None else None
     capabilities = data.get("capabilities")
     data["capabilities"] = [str(c) for c in capabilities] if capabilities is not None else None
     return data
 
 
 def credential_row(event: CredentialEvent) -> dict[str, Any]:
-    data = event.model_dump(mode="python")
+    data = dict(event.__dict__)
     data["scopes"] = list(data["scopes"])
     return data
 
@@ -222,8 +225,10 @@ class Store:
                 chains,
                 {t: self._schemas[t].names for t in ("events", "credentials", "chains")},
             )
-            self._upsert("events", kept["events"], new_ids=True)
-            self._upsert("credentials", kept["credentials"], new_ids=True)
+            # New ids only (prepare dropped stored ones and repeats): inserted without an upsert's lookups
+            # (on a lake, appended instead of merged: a MERGE scans the table for the ids).
+            self._insert("events", kept["events"])
+            self._insert("credentials", kept["credentials"])
             self._upsert_chains(chains)
             derived = {
                 "findings": [finding_row(f) for f in batch.findings],
@@ -242,39 +247,36 @@ class Store:
             raise
         self._integrity.committed()
 
-    def _table(self, table: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
-        schema = self._schemas[table]
-        unique = {row[PRIMARY_KEYS[table]]: row for row in rows}  # last one of an id wins
-        columns = {name: [row.get(name) for row in unique.values()] for name in schema.names}
-        return pa.Table.from_pydict(columns, schema=schema)
+    def _table(self, table: str, rows: Sequence[dict[str, Any]], *, unique: bool = False) -> pa.Table:
+        """``rows`` as Arrow, converted row by row in C++ (``from_pylist``: missing keys are NULL); the last
+        row of an id wins unless the caller says they are ``unique`` already."""
+        if not unique:
+            rows = list({row[PRIMARY_KEYS[table]]: row for row in rows}.values())
+        return pa.Table.from_pylist(rows, schema=self._schemas[table])
 
-    def _upsert(self, table: str, rows: Sequence[dict[str, Any]], *, new_ids: bool = False) -> None:
-        """``new_ids``: no row's id is stored yet (the integrity writer dropped the stored ones), so a lake
-        appends them instead of merging (a MERGE scans the table for the ids)."""
+    def _upsert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        self._load(table, rows, self.backend.upsert(table, PRIMARY_KEYS[table], "incoming"))
+
+    def _insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """``rows`` have new, distinct ids (the integrity writer dropped stored ones and repeats)."""
+        self._load(table, rows, f"INSERT INTO {table} SELECT * FROM incoming", unique=True)
+
+    def _load(self, table: str, rows: Sequence[dict[str, Any]], sql: str, *, unique: bool = False) -> None:
         if not rows:
             return
-        arrow = self._table(table, rows)
+        arrow = self._table(table, rows, unique=unique)
         self.con.register("incoming", arrow)
         try:
-            if new_ids and not self.backend.key_constraints:
-                self.con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
-            else:
-                self.con.execute(self.backend.upsert(table, PRIMARY_KEYS[table], "incoming"))
+            self.con.execute(sql)
         finally:
             self.con.unregister("incoming")
 
     def _upsert_chains(self, rows: Sequence[dict[str, Any]]) -> None:
         """A redelivered older summary must not overwrite a newer one: keep the most advanced."""
-        if not rows:
-            return
-        arrow = self._table("chains", rows)
-        self.con.register("incoming", arrow)
-        try:
-            self.con.execute(
-                self.backend.upsert("chains", "session_id", "incoming", arrow.schema.names, _more_advanced)
-            )
-        finally:
-            self.con.unregister("incoming")
+        columns = self._schemas["chains"].names
+        self._load(
+            "chains", rows, self.backend.upsert("chains", "session_id", "incoming", columns, _more_advanced)
+        )
 
     # -- reading
     def counts(self) -> dict[str, int]:

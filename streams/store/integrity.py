@@ -37,7 +37,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ CHAINED_EVENT_TABLES = ("events", "credentials")  # both hold a session's events
 CHAINED_TABLES = (*CHAINED_EVENT_TABLES, "chains")
 ID_COLUMNS = {"events": "event_id", "credentials": "event_id", "chains": "session_id"}
 HASH_VERSION = "cw-integrity-v2"  # v2: length-prefixed parts, NULL columns left out
+_VERSION_PART = len(HASH_VERSION.encode()).to_bytes(8, "big") + HASH_VERSION.encode()
 ANCHOR_ENV = "CHAINWATCH_INTEGRITY_ANCHOR"  # an append-only file away from the database (docs/security.md)
 # Tables whose rows are derived results rather than a session's events: no order to chain, so each row
 # carries a hash of its content and the table a running sum of those hashes (a multiset digest): a row
@@ -138,14 +140,26 @@ class Hasher:
 
     def digest(self, *parts: str | bytes) -> str:
         # Each part is length-prefixed: session ids come from agents' input and may hold any character,
-        # so a separator alone could let two different part lists serialise to the same message.
-        message = b"".join(
-            len(data).to_bytes(8, "big") + data
-            for data in (p.encode() if isinstance(p, str) else p for p in (HASH_VERSION, *parts))
-        )
+        # so a separator alone could let two different part lists serialise to the same message. The parts
+        # are fed to the hash one by one (the same message, without building it).
         if self.key is None:
-            return hashlib.sha256(message).hexdigest()
-        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+            state: Any = hashlib.sha256(_VERSION_PART)
+        else:
+            state = self._keyed().copy()
+        for part in parts:
+            data = part.encode() if isinstance(part, str) else part
+            state.update(len(data).to_bytes(8, "big"))
+            state.update(data)
+        return str(state.hexdigest())
+
+    def _keyed(self) -> hmac.HMAC:
+        """The HMAC state after the version part, built once and copied per digest."""
+        base: hmac.HMAC | None = self.__dict__.get("_hmac_base")
+        if base is None:
+            assert self.key is not None
+            base = hmac.new(self.key, _VERSION_PART, hashlib.sha256)
+            object.__setattr__(self, "_hmac_base", base)  # a cache on a frozen dataclass
+        return base
 
     def genesis(self, session_id: str) -> str:
         return self.digest("genesis", session_id)
@@ -217,18 +231,48 @@ def canonical(row: Mapping[str, Any], columns: Sequence[str]) -> bytes:
 
     NULL columns are left out too, so a column added to the table later (NULL in every older row) does not
     change the hash of the rows written before it; a value set to or from NULL still changes the content.
+
+    One encoding, written by orjson in one call: datetimes (passed through to :func:`_spelled`) in UTC with
+    microseconds, enums as their values, tuples as lists. What orjson would spell differently from
+    :func:`_plain` (a non-finite float, written as null; a datetime inside a mapping) takes the
+    value-by-value path, which gives the same bytes.
     """
-    content = {}
-    for name in columns:
-        if name in INTEGRITY_COLUMNS:
-            continue
-        value = row.get(name)
-        if value is None:
-            continue
+    content = {
+        name: value
+        for name in columns
+        if (value := row.get(name)) is not None and name not in INTEGRITY_COLUMNS
+    }
+    if dict not in map(type, content.values()):
+        try:
+            encoded = orjson.dumps(content, option=_CANONICAL, default=_spelled)
+        except TypeError:
+            encoded = b""  # a type orjson does not write: the value-by-value path says which
+        if encoded and b"null" not in encoded:  # no NaN/±infinity turned into null
+            return encoded
+    return _canonical_by_value(content)
+
+
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+_NO_OFFSET = timedelta(0)
+
+
+def _spelled(value: Any) -> Any:
+    if isinstance(value, datetime) and value.utcoffset() == _NO_OFFSET:
+        return value.isoformat(timespec="microseconds")  # already UTC: _plain's spelling, without converting
+    if isinstance(value, datetime | date):
+        return _plain(value)
+    if isinstance(value, time_of_day):
+        return value.isoformat()  # how orjson itself writes a time
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _canonical_by_value(content: Mapping[str, Any]) -> bytes:
+    plain_content = {}
+    for name, value in content.items():
         # the common scalars as they are (NaN and ±infinity go through _plain: orjson would write null)
         plain = type(value) in _AS_IS and not (type(value) is float and not math.isfinite(value))
-        content[name] = value if plain else _plain(value)
-    return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+        plain_content[name] = value if plain else _plain(value)
+    return orjson.dumps(plain_content, option=orjson.OPT_SORT_KEYS)
 
 
 # --------------------------------------------------------------------------- the write path
