@@ -9,7 +9,7 @@ in its path or query), or writes. Reading is never a sink.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -64,6 +64,26 @@ _MATTERS: dict[C, tuple[str, ...]] = {
     C.FORM_INPUT: _WHERE,
     C.DELETE: ("path:", "id:", "url:"),
 }
+
+
+# what content asks for when it asks for a change (a write, a delete, money, access)
+CHANGES = (C.WRITE, C.DELETE, C.MONEY, C.IDENTITY)
+
+
+def asking_sources(
+    provenance: Provenance, hits: dict[str, Source], sinks: Sequence[C], off_task: Sequence[C]
+) -> list[Source]:
+    """The sources of a call's planted values that asked their reader for it: for this very act the task did
+    not ask for, for another change the task did not ask for (a "forward" set up as a filter), or — in a
+    message — to spread the link they planted ("DM everyone this link")."""
+    asked = [
+        s
+        for s in hits.values()
+        if s.asked_for(off_task) or (off_task and provenance.off_task(s.asked_for(CHANGES)))
+    ]
+    if not asked and C.COMMUNICATE in sinks:
+        asked = [s for t, s in hits.items() if t[:4] in ("url:", "host") and s.asked_for([C.COMMUNICATE])]
+    return asked
 
 
 def matters(token: str, sinks: Iterable[C]) -> bool:
@@ -234,7 +254,8 @@ def _scalars(value: Any, depth: int = 0) -> list[Any]:
 
 def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -> Signal | None:
     """The three shapes of ``exfiltration.secret_flow`` (see its docstring), or None."""
-    if not OUTBOUND & call.evidence.keys():
+    # a tool nothing is known of (another MCP server's ``report_telemetry``) may send what it is given
+    if call.evidence and not OUTBOUND & call.evidence.keys():
         return None
     targets = destinations(event.arguments, event.target, call)
     untrusted = sorted(t for t in targets if not provenance.trusts(t))

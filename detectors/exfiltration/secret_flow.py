@@ -12,7 +12,8 @@ destination was planted by outside content:
 * a call sends a file that holds a secret by convention (``curl -F f=@~/.ssh/id_rsa``, ``scp .env …``):
   high when neither the task nor the user named the destination, or when it is a private key (which should
   not leave at all); medium for another secret file sent where the task said;
-* an outbound call's payload carries a secret the session read earlier (same fingerprint): high, medium
+* an outbound call's payload (or that of a tool nothing is known of, which may send what it is given)
+  carries a secret the session read earlier (same fingerprint): high, medium
   when it has destinations and every one is one the task named (a post or a comment names no reader);
 * after reading a secret, a call that sends (egress, message, form; not a plain fetch) reaches a
   destination nobody named: high when the content that brought it instructed the agent, medium otherwise.

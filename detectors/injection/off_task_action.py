@@ -10,9 +10,8 @@ the first call of each off-task capability after such content, no planted value 
 moves money, changes access, sends data out, messages someone, deletes (not routine build output) or writes
 what the content asked to be written ("set the thermostat to 35"); medium when it submits a form.
 
-Known gaps: a vaguely stated task ("help me with my account") implies little, so more is off task; a broad
-one ("do whatever the ticket says") implies much, so injected acts can look on task; content that instructs
-without the second person or imperative mood scores low; one report per off-task capability per session.
+Known gaps: vague tasks imply little (more is off task), broad ones much ("do whatever the ticket says");
+one report per off-task capability per session.
 """
 
 from __future__ import annotations
@@ -22,7 +21,8 @@ from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.sinks import GRAVE, STRONGLY_ADDRESSED, label, sinks_of, with_sources
+from detectors.provenance.state import Provenance, Source
+from detectors.sinks import CHANGES, GRAVE, STRONGLY_ADDRESSED, label, sinks_of, with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
@@ -31,17 +31,15 @@ WHY = __doc__ or ""
 # Off-task acts this detector judges: what an injected instruction is after. Fetching, writing and running
 # code off task are too common in real work to report on instruction alone (a write is judged when the
 # content asked for it).
-JUDGED = (
-    Capability.MONEY,
-    Capability.IDENTITY,
-    Capability.EGRESS,
-    Capability.COMMUNICATE,
-    Capability.DELETE,
-    Capability.FORM_INPUT,
-)
+JUDGED = (Capability.MONEY, Capability.IDENTITY, Capability.EGRESS, Capability.COMMUNICATE, Capability.DELETE,
+          Capability.FORM_INPUT)  # fmt: skip
 
-# a write is judged when content asked for a change the task did not ("book Hotel Miramar" -> reserve_room)
-CHANGES = (Capability.WRITE, Capability.DELETE, Capability.MONEY, Capability.IDENTITY)
+
+def _asked_change(provenance: Provenance, source: Source, planted: set[str]) -> bool:
+    return any(
+        c is Capability.WRITE or source.event_id in planted
+        for c in provenance.off_task(source.asked_for(CHANGES))
+    )
 
 
 class OffTaskAction(StatefulDetector):
@@ -71,12 +69,14 @@ class OffTaskAction(StatefulDetector):
         off_task = provenance.off_task(sinks_of(call), unless_addressed_above=STRONGLY_ADDRESSED)
         reported: list[str] = state.setdefault("reported", [])
         fresh = [c for c in off_task if (c in JUDGED or c is Capability.WRITE) and c.value not in reported]
-        # content that instructed the agent, or that asked its reader for this very act (no AI named)
-        changing = [s for s in provenance.sources.values() if provenance.off_task(s.asked_for(CHANGES))]
+        # content that instructed the agent or asked for this very act; a write, when content asked for one
+        # or for another change and planted a value of this call ("book Hotel Miramar" -> reserve_room)
+        planted = {s.event_id for s in provenance.tainted_values(event.arguments, event.target).values()}
+        changing = [s for s in provenance.sources.values() if _asked_change(provenance, s, planted)]
         asking = [s for s in provenance.sources.values() if s.asked_for(fresh)]
         asking += [s for s in changing if Capability.WRITE in fresh and s not in asking]
         asking = [s for s in asking if s.event_id != event.event_id]
-        if not changing:  # a write only when content asked for a change the task did not
+        if not changing:
             fresh = [c for c in fresh if c is not Capability.WRITE]
         if not fresh:
             return state, ()

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown
-from detectors.sinks import GRAVE, STRONGLY_ADDRESSED, label, matters, sinks_of, with_sources
+from detectors.sinks import GRAVE, STRONGLY_ADDRESSED, asking_sources, label, matters, sinks_of, with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability as C
@@ -84,10 +84,7 @@ class TaintedAction(StatefulDetector):
             provenance.off_task(sinks, unless_addressed_above=STRONGLY_ADDRESSED) if intent.stated else grave
         )
         source = max(hits.values(), key=lambda s: (s.score, s.time))
-        # the content instructed the agent, or it asked its reader for this very act the task did not ask for
-        asked = [s for s in hits.values() if s.asked_for(off_task)]
-        if not asked and C.COMMUNICATE in sinks:  # a planted link spread as asked ("DM everyone this link")
-            asked = [s for t, s in hits.items() if t[:4] in ("url:", "host") and s.asked_for([C.COMMUNICATE])]
+        asked = asking_sources(provenance, hits, sinks, off_task)  # or the content instructed the agent
         if not asked and (source.score < STRONGLY_ADDRESSED or not (off_task or grave)):
             return state, ()
         source = asked[0] if asked and source.score < STRONGLY_ADDRESSED else source

@@ -214,6 +214,11 @@ _MONEY_OBJECTS = frozenset(
 )
 _SENT_MONEY = frozenset("money funds payment dollars usd eur gbp rent crypto bitcoin btc eth".split())
 _COORDINATORS = frozenset({"and", "or"})
+_GRAVER_THAN_WRITE = frozenset({C.MONEY, C.IDENTITY, C.DELETE, C.COMMUNICATE, C.EGRESS})
+_OBLIGED = frozenset("must should shall".split())
+_READER_ROLES = frozenset(
+    "assistant assistants agent agents ai bot model copilot reader recipient whoever".split()
+)
 _USE_VERBS = frozenset("use call invoke run utilize utilise employ trigger".split())
 # what an object starts with: a verb before one is used as a verb ("post them", "email the list")
 _OBJECT_STARTS = frozenset(
@@ -245,7 +250,9 @@ def requests_of(text: str) -> frozenset[C]:
     return frozenset(found)
 
 
-_CLAUSE_BREAKS = re.compile(r"[.!?;\n\u2013\u2014]+|:\s|\s-{1,2}\s")  # also dashes: "… — invite him"
+_CLAUSE_BREAKS = re.compile(
+    r"[.!?;]+(?=\s|$)|[\n\u2013\u2014]+|:\s|\s-{1,2}\s"
+)  # dashes too; not 0.5, a.b@c.io
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*|\$?\d[\d,.]*")
 # an identifier (``delete_webhook``) is one token, never a verb
 _WORD_OR_COMMA = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*|\$?\d[\d,.]*|,")
@@ -255,7 +262,9 @@ _INTRODUCTION_WORDS = 6
 _MIN_WORDS_AFTER_VERB = 2  # "send the report", "transfer $500 to Bob"; not "Transfer successful"
 
 
-_NUMBER_RUN = re.compile(r"\d+(?:[-/:.]\d+)*")  # one figure: 123-1234-1234, 17:38, 2024-03-02
+_NUMBER_RUN = re.compile(
+    r"(?<![A-Za-z0-9])\d+(?:[-/:.]\d+)*(?![A-Za-z0-9])"
+)  # one figure: 123-1234-1234, 17:38, 2024-03-02
 _LETTER_RUN = re.compile(r"[A-Za-z]{2,}")
 _COMMENT_MARKS = ("#", "//")  # a code comment says what the code does
 _IMPORT_LINE = re.compile(r"\s*(import\s+[\w.]+(\s*,\s*[\w.]+)*\s*$|from\s+[\w.]+\s+import\s)")
@@ -296,6 +305,10 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
         takes_object = lowered[i + 1] in _OBJECT_STARTS
         at_request = i in starts or previous in _REQUEST_LEAD or (before, previous) in _REQUEST_AFTER_TWO
         at_request = at_request or (using and previous == "to")  # "use SmartLockTool to unlock the door"
+        # "the assistant managing this calendar must add …": an obligation put on whoever reads it
+        at_request = at_request or (
+            previous in _OBLIGED and bool(_READER_ROLES & set(lowered[max(0, i - 6) : i]))
+        )
         # "retrieve my saved cards and email them to …": the second verb of an imperative asks too
         if not at_request and not (opened and previous in _COORDINATORS and takes_object):
             continue
@@ -303,13 +316,15 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
         verb = set(VERB_CAPABILITIES.get(word, ())) | _REQUEST_ONLY_VERBS.get(word, set())
         if word in _LIGHT_VERBS:  # "initiate a payment", "arrange a transfer": the object says what
             verb |= _settled({C.WRITE}, lowered[i + 1 : i + 5]) - {C.WRITE}
+        if word == "transfer":
+            verb.add(C.MONEY)
+        if word == "invite":  # inviting someone into a workspace, team or repository grants membership
+            verb.add(C.IDENTITY)
+        if verb & _GRAVER_THAN_WRITE:  # "transfer 4,800 EUR" asks to move money, not for a plain write
+            verb.discard(C.WRITE)
         opened = opened or bool(verb) or takes_object
         using = using or word in _USE_VERBS
         requested |= verb & _REQUESTABLE
-        if word == "transfer":
-            requested.add(C.MONEY)
-        if word == "invite":  # inviting someone into a workspace, team or repository grants membership
-            requested.add(C.IDENTITY)
     return _settled(requested, lowered)
 
 
