@@ -253,7 +253,7 @@ def _scalars(value: Any, depth: int = 0) -> list[Any]:
 
 
 def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -> Signal | None:
-    """The three shapes of ``exfiltration.secret_flow`` (see its docstring), or None."""
+    """The four shapes of ``exfiltration.secret_flow`` (see its docstring), or None."""
     # a tool nothing is known of (another MCP server's ``report_telemetry``) may send what it is given
     if call.evidence and not OUTBOUND & call.evidence.keys():
         return None
@@ -278,6 +278,11 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         details = {"secret_kinds": sorted({k for k, _ in earlier}), "read_in": read_in}
         title = f"{event.tool} sent a {kind} the session read earlier to {where}"
         return signal_from(event, title, severity, details, planted)
+    sent = [(kind, fp) for kind, fp in sent if fp not in provenance.trusted_text]  # not one the user gave
+    if sent and SENDS & call.evidence.keys():  # a credential typed into a message or a post in clear
+        severity = grave or (Severity.MEDIUM if C.SECRET in provenance.intent.implied else Severity.HIGH)
+        title = f"{event.tool} sent a {sent[0][0].replace('_', ' ')} in clear to {where}"
+        return signal_from(event, title, severity, {"secret_kinds": sorted({k for k, _ in sent})}, planted)
     if provenance.secret_reads and untrusted and SENDS & call.evidence.keys():
         read = provenance.secret_reads[-1]
         severity = grave or (Severity.HIGH if any(s.score >= ADDRESSED for s in planted) else Severity.MEDIUM)

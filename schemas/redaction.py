@@ -146,6 +146,11 @@ _SPECS: list[tuple[str, str]] = [
         r"oken|credentials?|signature|auth)(?:[_-]?(?:access[_-]?)?key)?[\"'\]]?\s*[:=]\s*(?:[\""
         r"']([^\"'\n]{3,})|([^\s\"',;&]{3,}))",
     ),
+    # `pass: Xk9$mP2!qR` in a chat line: a short key, so only a value with a digit or symbol inside
+    (
+        "password_assignment",
+        r"(?i)(?:^|[^\w:/-])pass\s*[:=]\s*([^\s\"',;&]{2,}[0-9!@#$%^*+=?~][^\s\"',;&]{2,})",
+    ),
     # `password=x`, `"password": "x y"`, `DB_PASSWORD: x`, `"access_token": "x"` — but not an
     # ARN's `:secret:name` (hence nothing word-like, ':' or '/' right before the key).
     # Command-line credentials.

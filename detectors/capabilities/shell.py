@@ -88,10 +88,12 @@ FLAGS = {
     "remote_code": "runs code fetched from the network",
     "history_erased": "erases shell history",
     "force_push": "rewrites remote history",
+    "infra_destroy": "destroys the infrastructure a stack manages (terraform/tofu/pulumi destroy)",
     "shutdown": "shuts the host down",
     "privileged": "runs as root (sudo, doas, su)",
 }
 
+_STACK_TOOLS = frozenset({"terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf"})
 _WRAPPERS = frozenset(
     "sudo doas nohup time timeout nice ionice stdbuf exec command builtin env xargs unbuffer chronic".split()
 )
@@ -325,6 +327,10 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     if program in _SHUTDOWN:
         facts.flags.add("shutdown")
         facts.add(C.DELETE, f"{program} stops the host")
+        return
+    if program in _STACK_TOOLS and "destroy" in args[:3]:
+        facts.flags.add("infra_destroy")
+        facts.add(C.DELETE, f"{program} destroy deletes every resource of the stack")
         return
     if program in _USER_ADMIN:
         facts.flags.add("user_admin")

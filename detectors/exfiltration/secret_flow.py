@@ -6,7 +6,7 @@ secret (a private key, ``.env``, cloud credentials, a password file, a secret-ma
 posts, mails or messages it. chainwatch redacts every secret it sees and marks it with a fingerprint of
 its value (``[REDACTED:<kind>:<fingerprint>]``), so the *same* secret is recognised where it came in (a
 result) and where it leaves (an outbound call's payload: body, message, data, a shell upload or heredoc;
-not the password or token the call authenticates with). Three shapes fire, each critical when the
+not the password or token the call authenticates with). Four shapes fire, each critical when the
 destination was planted by outside content:
 
 * a call sends a file that holds a secret by convention (``curl -F f=@~/.ssh/id_rsa``, ``scp .env …``):
@@ -15,6 +15,8 @@ destination was planted by outside content:
 * an outbound call's payload (or that of a tool nothing is known of, which may send what it is given)
   carries a secret the session read earlier (same fingerprint): high, medium
   when it has destinations and every one is one the task named (a post or a comment names no reader);
+* a message, post or form carries a credential in clear that the session never read (a password typed
+  into a chat): high, medium when the task itself was about secrets ("send Bob the new wifi password");
 * after reading a secret, a call that sends (egress, message, form; not a plain fetch) reaches a
   destination nobody named: high when the content that brought it instructed the agent, medium otherwise.
 

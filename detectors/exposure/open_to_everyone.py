@@ -44,16 +44,18 @@ CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.EGRESS, Capability.W
 
 
 def everyone_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
-    """The first access-setting argument whose value is everybody (``principal='*'``)."""
+    """The first access-setting argument whose value is everybody (``principal='*'``), looking into nested
+    settings and policy statements; a statement held by a ``Condition`` is not everybody."""
+    if "Condition" in arguments or "condition" in arguments:
+        return None
     for key, value in arguments.items():
-        if isinstance(value, dict) and depth < 3:
-            found = everyone_in(value, depth + 1)
-            if found:
-                return f"{key}.{found}"
         values = value if isinstance(value, list) else [value]
-        if ACCESS_KEY.search(str(key)) and any(
-            isinstance(v, str) and EVERYONE.match(v.strip()) for v in values
-        ):
+        for item in values:
+            if isinstance(item, dict) and depth < 4 and (found := everyone_in(item, depth + 1)):
+                return f"{key}.{found}"
+        # a sharing permission says who in ``type`` beside its ``role`` (``{"type": "anyone", "role": …}``)
+        access = ACCESS_KEY.search(str(key)) or (str(key).lower() == "type" and "role" in arguments)
+        if access and any(isinstance(v, str) and EVERYONE.match(v.strip()) for v in values):
             return f"{key}={values[0]}" if len(values) == 1 else f"{key} includes everybody"
     return None
 
