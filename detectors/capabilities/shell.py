@@ -88,6 +88,7 @@ FLAGS = {
     "remote_code": "runs code fetched from the network",
     "history_erased": "erases shell history",
     "force_push": "rewrites remote history",
+    "default_branch": "acts on the default branch (main, master)",
     "infra_destroy": "destroys the infrastructure a stack manages (terraform/tofu/pulumi destroy)",
     "shutdown": "shuts the host down",
     "privileged": "runs as root (sudo, doas, su)",
@@ -540,6 +541,8 @@ def _git(args: list[str], operands: list[str], facts: ShellFacts) -> None:
         if any(a in ("-f", "--force", "--force-with-lease", "--mirror", "--delete", "-d") for a in args):
             facts.flags.add("force_push")
             facts.add(C.DELETE, "git push --force/--delete rewrites remote history")
+            if any(a.rsplit(":", 1)[-1].removeprefix("+") in ("main", "master") for a in operands):
+                facts.flags.add("default_branch")
     elif sub in ("clean",) and any("f" in a for a in args if a.startswith("-")):
         facts.add(C.DELETE, "git clean -f deletes untracked files")
     elif sub == "reset" and "--hard" in args:

@@ -14,10 +14,9 @@ from the tool's name or a list of command strings, so ``execute_bash``, ``Termin
   the task asked to install or run something and no instructing content brought the URL), or a shell
   handed to a network peer; a shutdown; a whole stack destroyed (``terraform destroy``);
 * medium: everything made world-writable; processes killed; persistence (cron, systemd, shell profiles);
-  a force-push that rewrites remote history.
+  a force-push that rewrites remote history (high on ``main``/``master``).
 
-A script run by name (``./cleanup.sh``, ``python3 wipe.py``) is judged by what its text would do when the
-session read or wrote it earlier (``detectors/provenance/scripts.py``).
+A script run by name (``./cleanup.sh``) is judged by what its text does if the session read or wrote it.
 
 Known gaps: a script the session never saw is judged by its name; obfuscated lines (base64 into a shell,
 paths in variables) hide their targets; failed commands are reported, ones the gateway denied are not.
@@ -51,6 +50,7 @@ RULES: tuple[tuple[frozenset[str], Severity], ...] = (
     (frozenset({"remote_code"}), Severity.HIGH),
     (frozenset({"shutdown"}), Severity.HIGH),
     (frozenset({"infra_destroy"}), Severity.HIGH),
+    (frozenset({"force_push", "default_branch"}), Severity.HIGH),
     (frozenset({"world_writable", "system_path"}), Severity.HIGH),
     (frozenset({"world_writable"}), Severity.MEDIUM),
     (frozenset({"user_admin"}), Severity.MEDIUM),
