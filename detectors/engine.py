@@ -288,7 +288,11 @@ class Engine:
             return
         text = event.result_summary
         if text and "[REDACTED:" in text:
-            provenance.saw_secrets(event.event_id, [fp for _, fp in markers(text)])
+            found = markers(text)
+            provenance.saw_secrets(event.event_id, [fp for _, fp in found])
+            if found and Capability.READ in call.evidence and Capability.SECRET not in call.evidence:
+                # a file or record that turned out to hold a secret (``keys.py`` with a signing key)
+                provenance.read_secret(event.event_id, when, f"{event.target or event.tool} ({found[0][0]})")
         if event.untrusted_content and text:
             if Capability.READ in call.evidence and provenance.points_at(event.arguments, event.target):
                 provenance.trust(text)  # the file or page the user pointed at: their instructions

@@ -285,7 +285,10 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         return signal_from(event, title, severity, {"secret_kinds": sorted({k for k, _ in sent})}, planted)
     if provenance.secret_reads and untrusted and SENDS & call.evidence.keys():
         read = provenance.secret_reads[-1]
-        severity = grave or (Severity.HIGH if any(s.score >= ADDRESSED for s in planted) else Severity.MEDIUM)
+        # high when instructing content chose where, or when the task asked for no send at all
+        off_task = provenance.intent.stated and provenance.off_task(SENDS & call.evidence.keys())
+        high = off_task or any(s.score >= ADDRESSED for s in planted)
+        severity = grave or (Severity.HIGH if high else Severity.MEDIUM)
         details = {"secret_read": read[2], "secret_read_event": read[0], "untrusted_destinations": untrusted}
         title = f"{event.tool} reached {where} after the session read {read[2] or 'a secret'}"
         return signal_from(event, title, severity, details, planted)

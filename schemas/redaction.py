@@ -143,7 +143,7 @@ _SPECS: list[tuple[str, str]] = [
     (
         "password_assignment",
         r"(?i)(?:^|[^\w:/-])[\w-]{0,64}?(?:password|passwd|passphrase|pwd|secret|api[_-]?key|t"
-        r"oken|credentials?|signature|auth)(?:[_-]?(?:access[_-]?)?key)?[\"'\]]?\s*[:=]\s*(?:[\""
+        r"oken|credentials?|signature|auth|signing[_-]?key|[_-]pw)(?:[_-]?(?:access[_-]?)?key)?[\"'\]]?\s*[:=]\s*(?:[\""
         r"']([^\"'\n]{3,})|([^\s\"',;&]{3,}))",
     ),
     # `pass: Xk9$mP2!qR` in a chat line: a short key, so only a value with a digit or symbol inside

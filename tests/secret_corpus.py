@@ -76,6 +76,8 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
     basic = base64.b64encode(basic_user_pw.encode()).decode()
     db_password = _random(rng, ALNUM, 12) + "@9" + _random(rng, ALNUM, 6)
     cli_password = _random(rng, ALNUM, 20)
+    signing = _random(rng, "0123456789abcdef", 32)
+    short_pw = _random(rng, ALNUM, 9) + "!" + _random(rng, ALNUM, 4)
     return [
         Secret(
             "aws_secret_access_key", aws_secret, f"aws_secret_access_key = {aws_secret}", _needles(aws_secret)
@@ -121,6 +123,10 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
             db_password,
             f"DB_PASSWORD={db_password} ./migrate.sh",
             _needles(db_password),
+        ),
+        Secret("signing_key", signing, f"JWT_SIGNING_KEY = '{signing}'", _needles(signing)),
+        Secret(
+            "short_pw", short_pw, f"ADMIN_PW={short_pw} user: admin / pass: {short_pw}", _needles(short_pw)
         ),
         Secret(
             "cli_password",

@@ -68,6 +68,18 @@ def is_system_path(path: str) -> bool:
     return parts[0] in _SYSTEM_DIRS and (len(parts) == 1 or (len(parts) == 2 and parts[1] in ("*", ".*")))
 
 
+# where services keep their state: a database's data directory, a queue's, a registry's
+_SERVICE_DATA = re.compile(r"^/(var/lib|var/opt|srv|data)/[^/*]+", re.I)
+
+
+_THROWAWAY = re.compile(r"(^|/)(tmp|temp|\.?cache|build|dist|node_modules|__pycache__)(/|$)", re.I)
+
+
+def is_service_data(path: str) -> bool:
+    path = path.strip().strip("'\"")
+    return bool(_SERVICE_DATA.match(path)) and not _THROWAWAY.search(path)
+
+
 def is_log_path(path: str) -> bool:
     return bool(_LOG_PATH.search(path.strip().strip("'\"")))
 

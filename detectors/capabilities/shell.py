@@ -32,6 +32,7 @@ from detectors.capabilities.paths import (
     is_log_path,
     is_remote_spec,
     is_secret_path,
+    is_service_data,
     is_system_path,
     urls_in,
 )
@@ -76,6 +77,7 @@ FLAGS = {
     "recursive_delete": "removes a directory tree",
     "system_path": "acts on a top-level system location (/, /etc, /usr, the whole home …)",
     "log_path": "acts on logs or shell history",
+    "service_data": "acts on where a service keeps its data (/var/lib/<service>, /srv/…, /data/…)",
     "device_write": "writes to a raw disk device",
     "firewall_off": "flushes or disables the host firewall or SELinux",
     "kills_processes": "kills processes",
@@ -516,6 +518,8 @@ def _deleted(path: str, facts: ShellFacts, why: str) -> None:
         facts.flags.add("system_path")
     if is_log_path(path):
         facts.flags.add("log_path")
+    elif is_service_data(path):
+        facts.flags.add("service_data")
     if is_secret_path(path):
         facts.add(C.SECRET, f"{why}: {path} holds a secret")
 

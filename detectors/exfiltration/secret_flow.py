@@ -18,7 +18,8 @@ destination was planted by outside content:
 * a message, post or form carries a credential in clear that the session never read (a password typed
   into a chat): high, medium when the task itself was about secrets ("send Bob the new wifi password");
 * after reading a secret, a call that sends (egress, message, form; not a plain fetch) reaches a
-  destination nobody named: high when the content that brought it instructed the agent, medium otherwise.
+  destination nobody named: high when the content that brought it instructed the agent or the task asked
+  for no such send, medium otherwise.
 
 Known gaps: a secret re-encoded (base64, split, summarised) before it leaves is only seen by the third
 shape; a secret the redactor does not recognise has no fingerprint; destinations in the task are trusted
