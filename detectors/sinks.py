@@ -70,17 +70,18 @@ _MATTERS: dict[C, tuple[str, ...]] = {
 CHANGES = (C.WRITE, C.DELETE, C.MONEY, C.IDENTITY)
 
 
+def asked_changes(provenance: Provenance, source: Source) -> list[C]:
+    """The changes (write, delete, money, access) a source asked its reader for that the task did not."""
+    return provenance.off_task(source.asked_for(CHANGES))
+
+
 def asking_sources(
     provenance: Provenance, hits: dict[str, Source], sinks: Sequence[C], off_task: Sequence[C]
 ) -> list[Source]:
     """The sources of a call's planted values that asked their reader for it: for this very act the task did
     not ask for, for another change the task did not ask for (a "forward" set up as a filter), or — in a
     message — to spread the link they planted ("DM everyone this link")."""
-    asked = [
-        s
-        for s in hits.values()
-        if s.asked_for(off_task) or (off_task and provenance.off_task(s.asked_for(CHANGES)))
-    ]
+    asked = [s for s in hits.values() if s.asked_for(off_task) or (off_task and asked_changes(provenance, s))]
     if not asked and C.COMMUNICATE in sinks:
         asked = [s for t, s in hits.items() if t[:4] in ("url:", "host") and s.asked_for([C.COMMUNICATE])]
     return asked

@@ -87,15 +87,6 @@ _SQL_CAPABILITY = {
     "grant": C.IDENTITY,
     "revoke": C.IDENTITY,
 }
-_HTTP_METHODS = {
-    "GET": C.FETCH,
-    "HEAD": C.FETCH,
-    "OPTIONS": C.FETCH,
-    "POST": C.EGRESS,
-    "PUT": C.EGRESS,
-    "PATCH": C.EGRESS,
-    "DELETE": C.DELETE,
-}
 _CODE_TOOL_WORDS = frozenset(
     "python ipython jupyter notebook cell code interpreter repl eval javascript js node".split()
 )
@@ -249,7 +240,7 @@ def _arguments(
             and _IDENT.match(text)
             and not (shell_tool and lowered_key in SHELL_KEYS and " " in text)
         ):
-            method = _HTTP_METHODS.get(text.upper())
+            method = words.HTTP_METHODS.get(text.lower())
             if method is not None:
                 result.subcommand = True
                 result.add(method, "argument", f"{key}={text}")

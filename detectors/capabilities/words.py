@@ -207,12 +207,15 @@ def _verb_of(words: tuple[str, ...]) -> tuple[str | None, int]:
 
 
 _HTTP_WORDS = frozenset({"http", "https", "rest", "webhook"})
-_HTTP_METHOD_WORDS = {
+# what an HTTP method does, for a ``method`` argument and for names like ``http_post``
+HTTP_METHODS = {
+    "get": C.FETCH,
+    "head": C.FETCH,
+    "options": C.FETCH,
     "post": C.EGRESS,
     "put": C.EGRESS,
     "patch": C.EGRESS,
     "delete": C.DELETE,
-    "get": C.FETCH,
 }
 # what a "send" moves when it is money itself (an invoice or a payment reminder is still a message)
 _MONEY_PAYLOADS = frozenset(
@@ -232,9 +235,9 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
     def add(capability: C, why: str) -> None:
         found.setdefault(capability, why)
 
-    method = next((w for w in words if w in _HTTP_METHOD_WORDS), None)
+    method = next((w for w in words if w in HTTP_METHODS), None)
     if method is not None and _HTTP_WORDS & set(words):  # ``http_post``, ``HttpDelete``: the method decides
-        return ((_HTTP_METHOD_WORDS[method], f"HTTP method '{method}'"),)
+        return ((HTTP_METHODS[method], f"HTTP method '{method}'"),)
     verb, position = _verb_of(words)
     nouns = frozenset(w for i, w in enumerate(words) if i != position)
     if verb is not None:

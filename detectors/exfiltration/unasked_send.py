@@ -26,13 +26,12 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown, value_tokens
-from detectors.sinks import ADDRESSED, with_sources
+from detectors.sinks import ADDRESSED, SENDS, with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
-SENDS = frozenset({Capability.EGRESS, Capability.COMMUNICATE, Capability.FORM_INPUT})
 # arguments that say where a call sends: the rest is what it sends
 WHERE = frozenset(
     "url uri endpoint to cc bcc recipient recipients receiver channel destination host webhook address "
@@ -77,7 +76,8 @@ class UnaskedSend(EventDetector):
             return ()
         if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not provenance.intent.stated:
             return ()
-        if not provenance.off_task(sends):
+        off_task = provenance.off_task(sends)
+        if not off_task:
             return ()  # the task asked for a send of this kind
         where = destination_tokens(event.arguments, event.target)
         if not where or any(provenance.trusts(t) for t in where):
@@ -93,7 +93,7 @@ class UnaskedSend(EventDetector):
         details = {
             "carried_values": list(carried)[:16],
             "destinations": sorted(where)[:8],
-            "off_task": [c.value for c in provenance.off_task(sends)],
+            "off_task": [c.value for c in off_task],
             "intent": provenance.intent.explain(),
             "source_events": sorted({s.event_id for s in carried.values()})[:8],
         }

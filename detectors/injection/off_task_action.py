@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.provenance.state import Provenance, Source
-from detectors.sinks import CHANGES, GRAVE, STRONGLY_ADDRESSED, label, sinks_of, with_sources
+from detectors.provenance.state import Source
+from detectors.sinks import GRAVE, STRONGLY_ADDRESSED, asked_changes, label, sinks_of, with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
@@ -33,13 +33,6 @@ WHY = __doc__ or ""
 # content asked for it).
 JUDGED = (Capability.MONEY, Capability.IDENTITY, Capability.EGRESS, Capability.COMMUNICATE, Capability.DELETE,
           Capability.FORM_INPUT)  # fmt: skip
-
-
-def _asked_change(provenance: Provenance, source: Source, planted: set[str]) -> bool:
-    return any(
-        c is Capability.WRITE or source.event_id in planted
-        for c in provenance.off_task(source.asked_for(CHANGES))
-    )
 
 
 class OffTaskAction(StatefulDetector):
@@ -71,15 +64,20 @@ class OffTaskAction(StatefulDetector):
         fresh = [c for c in off_task if (c in JUDGED or c is Capability.WRITE) and c.value not in reported]
         # content that instructed the agent or asked for this very act; a write, when content asked for one
         # or for another change and planted a value of this call ("book Hotel Miramar" -> reserve_room)
-        planted = {s.event_id for s in provenance.tainted_values(event.arguments, event.target).values()}
-        changing = [s for s in provenance.sources.values() if _asked_change(provenance, s, planted)]
-        asking = [s for s in provenance.sources.values() if s.asked_for(fresh)]
-        asking += [s for s in changing if Capability.WRITE in fresh and s not in asking]
-        asking = [s for s in asking if s.event_id != event.event_id]
-        if not changing:
-            fresh = [c for c in fresh if c is not Capability.WRITE]
+        changing: list[Source] = []
+        if Capability.WRITE in fresh:  # the taint lookup only for a write, not on every call
+            planted = {s.event_id for s in provenance.tainted_values(event.arguments, event.target).values()}
+            changing = [
+                s
+                for s in provenance.sources.values()
+                if any(c is Capability.WRITE or s.event_id in planted for c in asked_changes(provenance, s))
+            ]
+            fresh = fresh if changing else [c for c in fresh if c is not Capability.WRITE]
         if not fresh:
             return state, ()
+        asking = [s for s in provenance.sources.values() if s.asked_for(fresh)]
+        asking += [s for s in changing if s not in asking]
+        asking = [s for s in asking if s.event_id != event.event_id]
         source = provenance.most_addressing()
         if source is None or source.score < STRONGLY_ADDRESSED or source.event_id == event.event_id:
             source = asking[-1] if asking else None

@@ -58,7 +58,7 @@ def _organisation_of(host: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _names_in(text: str) -> frozenset[str]:
+def _proper_names(text: str) -> frozenset[str]:
     """The proper names a text gives, as a host would spell them: capitalised words not opening a sentence,
     CamelCase and acronyms (``DailyDeals``, ``Acme``, ``IKEA``), and two of them run together ("Daily
     Deals"). Common words do not count: a page on ``emails.example`` is not trusted because the task said
@@ -166,7 +166,7 @@ class Provenance:
             return True
         # a site of an organisation the user named: "unsubscribe me from DailyDeals" -> dailydeals.com
         organisation = _organisation_of(host)
-        return len(organisation) >= 4 and organisation in _names_in(self.trusted_text)
+        return len(organisation) >= 4 and organisation in _proper_names(self.trusted_text)
 
     def tool_named_by(self, tool: str) -> Source | None:
         """The untrusted source that named this tool, unless trusted input named it too."""
