@@ -15,7 +15,8 @@ from typing import Any
 
 from detectors.base import Signal
 from detectors.capabilities import Classification
-from detectors.capabilities.paths import is_secret_path
+from detectors.capabilities.paths import is_log_path, is_secret_path
+from detectors.capabilities.words import split_words
 from detectors.provenance.state import Provenance, Source
 from detectors.provenance.tokens import shown, value_tokens
 from schemas.events import ToolCall
@@ -243,6 +244,24 @@ def _shell_payload_markers(line: str, depth: int = 0) -> list[tuple[str, str]]:
     return found
 
 
+def _how(call: Classification, where: str) -> tuple[str, str]:
+    return ("sent", f"to {where}") if OUTBOUND & call.evidence.keys() else ("wrote", "into a log")
+
+
+_LOG_WORDS = frozenset({"log", "logs", "logger", "logging", "syslog", "journal"})
+
+
+def writes_log(event: ToolCall, call: Classification) -> bool:
+    """A call that writes a log line: a logging tool (``log_event``, ``Logger.info``) or a write to a log
+    file."""
+    if C.WRITE not in call.evidence:
+        return False
+    if _LOG_WORDS & set(split_words(event.tool)):
+        return True
+    paths = [v for k, v in event.arguments.items() if isinstance(v, str) and k.lower() in _PATH_KEYS]
+    return any(is_log_path(p) for p in paths + (call.shell.written if call.shell else []))
+
+
 def _scalars(value: Any, depth: int = 0) -> list[Any]:
     if depth > 5:
         return []
@@ -256,12 +275,15 @@ def _scalars(value: Any, depth: int = 0) -> list[Any]:
 def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -> Signal | None:
     """The four shapes of ``exfiltration.secret_flow`` (see its docstring), or None."""
     # a tool nothing is known of (another MCP server's ``report_telemetry``) may send what it is given
-    if call.evidence and not OUTBOUND & call.evidence.keys():
+    if call.evidence and not OUTBOUND & call.evidence.keys() and not writes_log(event, call):
         return None
     targets = destinations(event.arguments, event.target, call)
     untrusted = sorted(t for t in targets if not provenance.trusts(t))
     planted = [s for t, s in provenance.tainted_values(event.arguments, event.target).items() if t in targets]
-    where = ", ".join(shown(t) for t in (untrusted or sorted(targets))[:2]) or "a destination"
+    where = (
+        ", ".join(list(dict.fromkeys(shown(t) for t in (untrusted or sorted(targets))))[:2])
+        or "a destination"
+    )
     grave = Severity.CRITICAL if planted else None
     files = secret_files_sent(event.arguments, call)
     if files and C.EGRESS in call.evidence:
@@ -277,12 +299,15 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         kind = earlier[0][0].replace("_", " ")
         read_in = sorted({provenance.secrets_seen[fp] for _, fp in earlier})
         details = {"secret_kinds": sorted({k for k, _ in earlier}), "read_in": read_in}
-        title = f"{event.tool} sent a {kind} the session read earlier to {where}"
+        verb, place = _how(call, where)
+        title = f"{event.tool} {verb} a {kind} the session read earlier {place}"
         return signal_from(event, title, severity, details, planted)
     sent = [(kind, fp) for kind, fp in sent if fp not in provenance.trusted_text]  # not one the user gave
-    if sent and SENDS & call.evidence.keys():  # a credential typed into a message or a post in clear
+    if sent and (SENDS & call.evidence.keys() or writes_log(event, call)):  # a credential in clear in a
+        # message, a post or a log line (logs are kept, shipped and read by many: CWE-532)
         severity = grave or (Severity.MEDIUM if C.SECRET in provenance.intent.implied else Severity.HIGH)
-        title = f"{event.tool} sent a {sent[0][0].replace('_', ' ')} in clear to {where}"
+        verb, place = _how(call, where)
+        title = f"{event.tool} {verb} a {sent[0][0].replace('_', ' ')} in clear {place}"
         return signal_from(event, title, severity, {"secret_kinds": sorted({k for k, _ in sent})}, planted)
     if provenance.secret_reads and untrusted and SENDS & call.evidence.keys():
         read = provenance.secret_reads[-1]

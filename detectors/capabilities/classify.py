@@ -22,7 +22,7 @@ from typing import Any
 
 from detectors.capabilities import words
 from detectors.capabilities.manifest import Manifest
-from detectors.capabilities.paths import host_of, is_local_host, is_secret_path, urls_in
+from detectors.capabilities.paths import data_in_host, host_of, is_local_host, is_secret_path, urls_in
 from detectors.capabilities.shell import ShellFacts, analyse, analyse_code
 from schemas.events import ToolCall, ToolDeclaration
 from schemas.types import Capability as C
@@ -281,6 +281,8 @@ def _arguments(
                 carries = changing and any(_key_words(k) & CONTENT_KEYS for k in arguments if k != key)
                 outbound = (named | result.evidence.keys()) & {C.EGRESS, C.COMMUNICATE} or carries
                 result.add(C.EGRESS if outbound else C.FETCH, "argument", f"{key} is a URL ({url[:80]})")
+                if not outbound and (smuggled := data_in_host(url)):
+                    result.add(C.EGRESS, "argument", f"{key}: {smuggled}")
             continue
         if (
             kw & RECIPIENT_KEYS

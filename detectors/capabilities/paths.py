@@ -6,8 +6,11 @@ host), never one dataset's paths.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import re
+from collections.abc import Iterator
 
 # Files that hold secrets by convention. ``id_rsa.pub`` and other public halves are not secrets.
 _SECRET_PATH = re.compile(
@@ -116,3 +119,55 @@ _LOCAL_HOSTS = re.compile(r"^(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[?::1\]?|
 
 def is_local_host(host: str | None) -> bool:
     return host is None or bool(_LOCAL_HOSTS.match(host))
+
+
+# A DNS label long enough to carry data. Names people choose are short words; a CDN's or a load balancer's
+# generated label is lower case (DNS ignores case, so nothing that names a host needs capitals).
+_DATA_LABEL = 16
+
+
+def data_in_host(url: str) -> str | None:
+    """What a URL's or bare host name's labels carry when they smuggle data out (exfiltration over DNS,
+    MITRE ATT&CK T1048.003 / T1071.004): a label that decodes (base64, base32, hex) to readable text, or a
+    long label mixing capitals, small letters and digits. None for ordinary host names."""
+    rest = url.split("://", 1)[-1]
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
+    if host.startswith("[REDACTED:") or ".[REDACTED:" in host:
+        return "the host name carries a secret (redacted here)"
+    host = host.split(":", 1)[0]
+    for label in host.split(".")[:-2]:  # the registered domain itself is whatever its owner chose
+        if len(label) < _DATA_LABEL:
+            continue
+        text = _decoded_text(label)
+        if text is not None:
+            return f"the host name carries encoded text ({text[:40]!r})"
+        if (
+            any(c.isupper() for c in label)
+            and any(c.islower() for c in label)
+            and any(c.isdigit() for c in label)
+        ):
+            return f"the host name carries a mixed-case token ({label[:24]}…)"
+    return None
+
+
+def _decoded_text(label: str) -> str | None:
+    """The label decoded as hex, base32 or base64 (URL-safe too) when the result is readable text."""
+    for raw in _decodings(label):
+        if len(raw) >= 10 and all(32 <= b < 127 for b in raw) and re.search(rb"[A-Za-z]{3}", raw):
+            return raw.decode("ascii")
+    return None
+
+
+def _decodings(label: str) -> Iterator[bytes]:
+    if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", label):
+        yield bytes.fromhex(label)
+    for decode, padded in (
+        (base64.b32decode, label.upper() + "=" * (-len(label) % 8)),
+        (base64.urlsafe_b64decode, label + "=" * (-len(label) % 4)),
+    ):
+        if decode is base64.b32decode and not re.fullmatch(r"[A-Za-z2-7]+", label):
+            continue
+        try:
+            yield decode(padded)
+        except (binascii.Error, ValueError):
+            continue

@@ -25,6 +25,7 @@ import bashlex
 
 from detectors.capabilities.code import code_facts
 from detectors.capabilities.paths import (
+    data_in_host,
     host_of,
     is_device,
     is_home_dotfile,
@@ -580,10 +581,12 @@ def _git(args: list[str], operands: list[str], facts: ShellFacts) -> None:
         facts.add(C.WRITE, f"git {sub or ''} changes the repository".replace("  ", " "))
 
 
+# a host name, possibly with a redacted secret for a label (``[REDACTED:…].collector.example``)
+_BARE_HOST = re.compile(r"^(?:\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]\.)?[\w.-]+\.[a-z]{2,}(/|$)")
+
+
 def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Simple) -> None:
-    urls = [u for a in args for u in urls_in(a)] or [
-        a for a in args if re.match(r"^[\w.-]+\.[a-z]{2,}(/|$)", a)
-    ]
+    urls = [u for a in args for u in urls_in(a)] or [a for a in args if _BARE_HOST.match(a)]
     facts.destinations += urls
     sending = False
     for index, arg in enumerate(args):
@@ -609,7 +612,10 @@ def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Si
         if program in ("http", "https", "httpie") and "=" in arg and "://" not in arg:
             sending = True
     remote = [u for u in urls if not is_local_host(host_of(u))]
-    if sending:
+    smuggled = next((why for u in remote if (why := data_in_host(u))), None)
+    if smuggled:  # a lookup or request whose host name is the payload
+        facts.add(C.EGRESS, f"{program} sends data in a host name: {smuggled}")
+    elif sending:
         facts.add(C.EGRESS, f"{program} sends data to {remote[0] if remote else 'a URL'}")
     else:
         facts.add(C.FETCH, f"{program} requests {remote[0] if remote else 'a URL'}")

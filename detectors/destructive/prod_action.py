@@ -11,7 +11,11 @@ Routine deletes are not destructive: queue messages consumed, sessions and tags 
 S3 object under a temp path, ``rm -rf`` of build and cache directories. A denied call did nothing and
 does not fire; a call that errored may have half-happened and does.
 
-Known gaps: only ``environment == "prod"`` fires. Events whose environment is ``unknown`` — every
+Production is the event's ``environment``, or — when the source does not say — an argument that names
+it (``database: production``, ``env: prod``, ``cluster: payments-prod``). A database tool's SQL argument
+(``db.execute(sql="DROP TABLE users")``) is read like a shell line's SQL.
+
+Known gaps: only production fires. Events whose environment is ``unknown`` — every
 CloudTrail record, since an AWS account does not say which environment it is — are not judged: map
 accounts to environments upstream to cover them. Destruction by overwrite (``PutObject`` over data,
 ``UPDATE`` without WHERE, ``terraform apply`` that replaces resources) and obfuscated shell
@@ -22,17 +26,40 @@ DeleteFlowLogs, …) is left to ``evasion.audit_logging_disabled`` so that one c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.vocab import audit_tampering, command_of, destructive_reason, may_destroy
+from detectors.vocab import Reason, audit_tampering, command_of, destructive_command, destructive_reason
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Environment, IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
+_ENV_KEYS = re.compile(
+    r"^(env|environment|stage|tier|database|db|db_?name|cluster|namespace|context|profile|workspace)$", re.I
+)
+_PRODUCTION = re.compile(r"(^|[-_.:/@])(prod|production|prd)([-_.:/]|$)", re.I)
+_SQL_KEYS = frozenset({"sql", "query", "statement", "statements"})
+
+
+def _in_production(event: ToolCall) -> bool:
+    if event.environment is not None and event.environment != Environment.UNKNOWN:
+        return event.environment == Environment.PROD
+    return any(
+        isinstance(v, str) and _ENV_KEYS.match(k) and _PRODUCTION.search(v.strip())
+        for k, v in event.arguments.items()
+    )
+
+
+def _sql_reason(event: ToolCall) -> Reason | None:
+    """A database tool's SQL argument read like a shell line's (``DROP TABLE``, ``DELETE`` without WHERE)."""
+    for key, value in event.arguments.items():
+        if key.lower() in _SQL_KEYS and isinstance(value, str) and (found := destructive_command(value)):
+            return found
+    return None
 
 
 class DestructiveProdAction(EventDetector):
@@ -50,16 +77,11 @@ class DestructiveProdAction(EventDetector):
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
     suppress_seconds: ClassVar[float] = 300.0
 
-    def relevant(self, kind: str, tool: str | None, action: str) -> bool:
-        return tool is None or may_destroy(tool, action)  # shell calls, deletion APIs and tools
-
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        if not isinstance(event, ToolCall) or event.environment != Environment.PROD:
+        if not isinstance(event, ToolCall) or event.outcome == Outcome.DENIED:
             return ()
-        if event.outcome == Outcome.DENIED:
-            return ()
-        found = destructive_reason(event)
-        if found is None or audit_tampering(event):
+        found = destructive_reason(event) or _sql_reason(event)
+        if found is None or not _in_production(event) or audit_tampering(event):
             return ()  # deleting a trail or flow log is evasion.audit_logging_disabled's alert
         what, severity = found
         command = command_of(event)

@@ -15,15 +15,20 @@ destination was planted by outside content:
 * an outbound call's payload (or that of a tool nothing is known of, which may send what it is given)
   carries a secret the session read earlier (same fingerprint): high, medium
   when it has destinations and every one is one the task named (a post or a comment names no reader);
-* a message, post or form carries a credential in clear that the session never read (a password typed
-  into a chat): high, medium when the task itself was about secrets ("send Bob the new wifi password");
+* a message, post, form or log line carries a credential in clear that the session never read (a password
+  typed into a chat, a live key in a debug log): high, medium when the task itself was about secrets
+  ("send Bob the new wifi password");
 * after reading a secret, a call that sends (egress, message, form; not a plain fetch) reaches a
   destination nobody named: high when the content that brought it instructed the agent or the task asked
   for no such send, medium otherwise.
 
-Known gaps: a secret re-encoded (base64, split, summarised) before it leaves is only seen by the third
-shape; a secret the redactor does not recognise has no fingerprint; destinations in the task are trusted
-even when the task itself was the attack.
+A lookup or request whose host name carries data (a base64, base32 or hex label that decodes to text, a
+secret the redactor caught there: exfiltration over DNS) is a send, so the second and fourth shapes see it;
+a secret base64-encoded keeps the fingerprint of the secret inside.
+
+Known gaps: a secret split, encrypted or summarised before it leaves is only seen by the fourth shape; a
+secret the redactor does not recognise has no fingerprint; destinations in the task are trusted even when
+the task itself was the attack.
 """
 
 from __future__ import annotations

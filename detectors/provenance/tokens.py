@@ -83,7 +83,8 @@ def _id_token(word: str) -> str | None:
     return None
 
 
-_MARKER = re.compile(r"\[REDACTED:[a-z_]+:[0-9a-f]{12}\]")
+_MARKER = re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\](?!\.)")
+_MARKER_LABEL = re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\](?=\.)")  # a secret as a host label
 
 
 @functools.lru_cache(maxsize=16384)
@@ -92,6 +93,7 @@ def tokens_of(text: str) -> frozenset[str]:
     values (secrets are followed by their fingerprints elsewhere)."""
     if "[REDACTED:" in text:
         text = _MARKER.sub("REDACTED:", text)  # one word, so that user:secret@host stays one URL
+        text = _MARKER_LABEL.sub("redacted", text)  # and <secret>.host.example stays one host
     found: set[str] = set()
     spans: list[tuple[int, int]] = []
     for match in _EMAIL.finditer(text):

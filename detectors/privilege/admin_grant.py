@@ -1,0 +1,109 @@
+"""privilege.admin_grant — an agent's tool call gave someone administrator rights.
+
+Why: asked to "give the intern read access to the logs bucket", the shortest path for an agent is the
+widest grant: ``AdministratorAccess`` attached to the user, ``roles/owner`` on the project, the Azure
+``Owner`` role, ``cluster-admin`` bound, the repository's ``admin`` permission, a policy allowing action
+``*`` on resource ``*``. The grant works, the task is done, and the account can now do anything. What the
+call grants is in its arguments, whatever the toolkit calls it: a call that changes access or writes
+(``detectors/capabilities/``) whose arguments name an administrator-level grant — a cloud's documented
+full-access roles and policies anywhere in the arguments, or, under an argument that sets a role, a
+permission, a group or an access level, a name for "everything" (``admin``, ``administrator``,
+``owner``, ``superuser``, ``root``, ``sudo``/``wheel``, ``Domain Admins``). High; medium when the task
+itself asked for administrator or full rights ("make Dana an admin"). Denied or failed calls do not fire.
+Shell lines (``usermod -aG sudo``) are ``destructive.dangerous_command``'s; AWS calls read from CloudTrail
+are the sensitive-API table's.
+
+Known gaps: a custom role whose name says nothing and whose permissions are elsewhere; several narrower
+grants that add up to administrator; a grant of write access wider than asked but short of administrator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.context import KeyContext
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Capability, IdentityKind, Outcome, Severity
+
+WHY = __doc__ or ""
+# Full-access grants as the clouds and Kubernetes name them (their documentation), wherever they appear.
+DOCUMENTED_ADMIN = re.compile(
+    r"(^|[/:\s\"'])(AdministratorAccess|IAMFullAccess|PowerUserAccess)\b|\broles/(owner|editor|"
+    r"iam\.securityAdmin|resourcemanager\.organizationAdmin)\b|\bcluster-admin\b|"
+    r"^(Owner|User Access Administrator|Global Administrator|Privileged Role Administrator)$"
+)
+# Under an argument that sets a role, permission, group or access level: a name for "everything".
+GRANT_KEY = re.compile(r"role|permission|group|access|level|privilege|policy|scope|membership", re.I)
+EVERYTHING = re.compile(
+    r"^(admin|admins|administrators?|owner|owners|super_?user|super[-_ ]?admin|root|sudo|sudoers|wheel|"
+    r"domain admins|enterprise admins|full[-_ ]?(access|control)|all)$",
+    re.I,
+)
+ASKED_ADMIN = re.compile(
+    r"\b(admin\w*|administrator\w*|owner|full (access|control|rights)|superuser|root)\b", re.I
+)
+CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.WRITE})
+
+
+def admin_grant_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
+    """The first argument that grants administrator rights, looking into nested settings and statements."""
+    if _allows_everything(arguments):
+        return "a statement allowing action * on resource *"
+    for key, value in arguments.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and depth < 4 and (found := admin_grant_in(item, depth + 1)):
+                return f"{key}.{found}"
+            if not isinstance(item, str):
+                continue
+            text = item.strip()
+            if DOCUMENTED_ADMIN.search(text) or (GRANT_KEY.search(str(key)) and EVERYTHING.match(text)):
+                return f"{key}={text[:80]}"
+    return None
+
+
+def _allows_everything(statement: dict[str, Any]) -> bool:
+    action = statement.get("Action", statement.get("action"))
+    resource = statement.get("Resource", statement.get("resource"))
+    effect = str(statement.get("Effect", statement.get("effect", "Allow")))
+    return effect.lower() == "allow" and _is_star(action) and _is_star(resource)
+
+
+def _is_star(value: Any) -> bool:
+    return value == "*" or (isinstance(value, list) and "*" in value)
+
+
+class AdminGrant(EventDetector):
+    id: ClassVar[str] = "privilege.admin_grant"
+    title: ClassVar[str] = "Administrator rights granted"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI03", "T3"), mitre_attack=("T1098", "T1078"))
+    runbook: ClassVar[str] = (
+        "Remove the grant now, check what the grantee did with it meanwhile (their calls since the grant),"
+        " and give the access the task needed, scoped to the resource it named."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        call = ctx.call
+        if not isinstance(event, ToolCall) or call is None or event.source == "cloudtrail" or call.shell:
+            return ()
+        if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not CHANGES_ACCESS & call.evidence.keys():
+            return ()
+        found = admin_grant_in(event.arguments)
+        if found is None:
+            return ()
+        asked = ctx.provenance is not None and ASKED_ADMIN.search(ctx.provenance.trusted_text) is not None
+        details = {"argument": found, "capabilities": sorted(c.value for c in call.evidence), "asked": asked}
+        title = f"{event.tool} granted administrator rights ({found})" + (
+            ", as the task asked" if asked else ""
+        )
+        severity = Severity.MEDIUM if asked else Severity.HIGH
+        return (Signal.of([event], title=title, severity=severity, details=details),)
