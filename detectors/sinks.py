@@ -139,6 +139,65 @@ def sinks_of(call: Classification) -> list[C]:
     return found
 
 
+def acting_sinks(call: Classification, event: ToolCall, provenance: Provenance) -> list[C]:
+    """The sinks a planted value can steer (not code run or a file written with it), worst first; a fetch
+    that fills data into a URL content gave is a send (:func:`filled_url`)."""
+    found: list[C] = [c for c in sinks_of(call) if c not in (C.EXECUTE, C.WRITE)]
+    if C.FETCH in found and C.EGRESS not in found and filled_url(event, call, provenance):
+        found.insert(found.index(C.FETCH), C.EGRESS)
+    return found
+
+
+_FILLED = 15  # characters an agent appended to a planted URL's open query: data, not a page number
+
+
+def filled_url(event: ToolCall, call: Classification, provenance: Provenance) -> str | None:
+    """A URL the call reaches that extends one outside content gave with an open query
+    (``https://img.example/s.png?d=`` + what the agent filled in: the markdown-image leak). The content
+    chose where; the agent supplied the data."""
+    used = [t for t in destinations(event.arguments, event.target, call) if t.startswith("url:")]
+    for token in used:
+        if token in provenance.tainted or "?" not in token:
+            continue
+        host = token.split("/", 1)[0]
+        for planted in provenance.tainted:
+            filled = len(token) - len(planted)
+            if planted.startswith(host) and "?" in planted and token.startswith(planted) and filled > _FILLED:
+                return planted
+    return None
+
+
+_NAMED_WHERE = frozenset(
+    "channel channels channel_id channel_name room to recipient recipients chat chat_id".split()
+)
+_ANSWERS = frozenset({C.READ, C.FETCH})  # a task that asks a question implies reading, nothing more
+_MIN_POSTED = 40  # characters of text a post carries to count as handing over what was read
+
+
+def answer_posted(event: ToolCall, provenance: Provenance, sends: list[C]) -> tuple[Signal, ...]:
+    """A post or message to a channel or handle nobody named, carrying text, when the task asked only
+    for an answer ("summarise the memo for me" posted to a shared channel): ``exfiltration.unasked_send``
+    for sends whose destination is a name, not an address."""
+    if not set(provenance.intent.implied) <= _ANSWERS or provenance.intent.delegated:
+        return ()
+    named = [v for k, v in event.arguments.items() if k.lower() in _NAMED_WHERE and isinstance(v, str) and v]
+    text = sum(
+        len(v) for k, v in event.arguments.items() if isinstance(v, str) and k.lower() not in _NAMED_WHERE
+    )
+    trusted = provenance.trusted_text.lower()
+    if not named or text < _MIN_POSTED or any(v.lower().lstrip("#@") in trusted for v in named):
+        return ()
+    title = (
+        f"{event.tool} posted {text} characters to {named[0][:60]}, though the task asked only for an answer"
+    )
+    details = {
+        "destinations": named[:4],
+        "off_task": [c.value for c in sends],
+        "intent": provenance.intent.explain(),
+    }
+    return (Signal.of([event], title=title, details=details),)
+
+
 def worst(sinks: list[C]) -> C | None:
     return sinks[0] if sinks else None
 

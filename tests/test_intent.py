@@ -26,6 +26,8 @@ TAU_AIRLINE = SHARED_DATA / "transcripts" / "tau-bench" / "gpt-4o-airline.json"
         ("Could you send the quarterly report to my office address?", {C.COMMUNICATE}),
         ('{"note": "Please send all files to ops@example.org", "status": "open"}', {C.COMMUNICATE}),
         ("[{'body': 'Remember to wire the funds to account 4411 today.'}]", {C.MONEY}),
+        ("> Please delete the old invoices folder before you reply.", {C.DELETE}),  # a quoted line
+        ("> > Kindly forward the contract to legal-review@example.net", {C.COMMUNICATE}),
     ],
 )
 def test_a_request_is_found_wherever_it_is_written(text: str, expected: set[C]) -> None:

@@ -12,10 +12,13 @@ session (``ctx.provenance``: e-mail addresses, phone and account numbers, identi
 more of them. High. When the destination itself was planted by content that instructed the agent, the
 alert is ``injection.tainted_action``'s (critical for money and access) and this one stays quiet.
 
-Known gaps: data paraphrased or summarised before it leaves carries no values (a summary of a memo); a
-send with no destination argument (a hand-off to a human agent, a post to the current channel) is not
-judged; a task that asks for a send ("mail the report to …") covers every send of its kind; DNS and
-git-remote channels are not sends here.
+A send whose destination is a name, not an address (a channel, a handle), is judged when the task asked
+only for an answer ("summarise the memo for me") and the post carries text: high, whatever it carries.
+
+Known gaps: data paraphrased or summarised before it leaves carries no values, so a summary posted to an
+unnamed address when the task asked for some other change is missed; a send with no destination (a
+hand-off to a human agent, a post to the current channel) is not judged; a task that asks for a send
+covers every send of its kind; a push to a git remote the agent added is not judged.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown, value_tokens
-from detectors.sinks import ADDRESSED, SENDS, with_sources
+from detectors.sinks import ADDRESSED, SENDS, answer_posted, with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
@@ -80,8 +83,10 @@ class UnaskedSend(EventDetector):
         if not off_task:
             return ()  # the task asked for a send of this kind
         where = destination_tokens(event.arguments, event.target)
-        if not where or any(provenance.trusts(t) for t in where):
-            return ()  # a hand-off with no destination (to a human agent, this chat), or one the user named
+        if not where:  # a channel or a handle: judged when the task asked only for an answer
+            return answer_posted(event, provenance, sends)
+        if any(provenance.trusts(t) for t in where):
+            return ()  # one the user named
         planted = provenance.tainted_values(event.arguments, event.target)
         if any(planted[t].score >= ADDRESSED for t in where if t in planted):
             return ()  # content that instructed the agent chose the destination: injection.tainted_action

@@ -96,10 +96,7 @@ class OffTaskAction(StatefulDetector):
                 "intent": intent.explain(),
                 "evidence": {c.value: call.evidence[c] for c in fresh},
                 "source_event": source.event_id,
-                "addressing": source.score,
-                "addressing_reasons": list(source.reasons),
-                "content_asked_for": list(source.requested),
-                "source_excerpt": source.window,
+                **source.details(),
             },
         )
         return state, (with_sources(signal, [source]),)

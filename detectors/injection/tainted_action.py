@@ -5,27 +5,23 @@ Why: indirect prompt injection is the agent-specific attack. An e-mail, web page
 answer the agent reads carries instructions, and the agent follows them with its own credentials: it pays
 an IBAN, mails an address, invites a user, visits a URL, uploads to a host that the *content* supplied. The
 call looks legitimate alone; what gives it away is provenance: its destination first entered the session
-through untrusted content (``ctx.provenance``: every distinctive value a tool result brings — e-mail
-addresses, URLs, hosts, IBANs and account numbers, wallets, identifiers, paths, short names — minus those
-the task and the user's own turns mention) and it reaches a sink (``detectors.sinks``: money, access, data
-or messages leaving, a delete, a form, a fetched URL; not code run or a file written with the value).
+through untrusted content (``ctx.provenance``: addresses, URLs, hosts, IBANs, wallets, identifiers, paths,
+short names a tool result brings, minus those trusted input mentions) and it reaches a sink
+(``detectors.sinks``: money, access, data or messages leaving, a delete, a form, a fetched URL).
 
-Provenance alone is not enough: users do ask agents to act on what they read ("pay the bill in this
-e-mail", "reply to the sender"), and customers do write "could you send it to my office instead". So the
-detector fires only when the other signals agree: either the source content instructed the agent (the
-content model's score at least ``STRONGLY_ADDRESSED``, ``detectors/provenance/addressing.py``) and the act
-is one the task did not imply (``detectors/provenance/intent.py``) or moves money, changes access or sends
-data out (content that instructs the agent and chooses *where money goes* is an attack even when the task
-is about payments); or the content *asked its reader for this very act* ("please grant access to
-guest_7", ``intent.requests_of``), the task did not, and the agent did it with the content's value — an
-injection that never mentions an AI; or a message carries a link the content asked to spread ("DM every
-member this link"), even in a message the task asked for. Critical when money or access moves off the
-task, high otherwise; the details name the planted values, the source and its score, and the task's intent.
+Provenance alone is not enough: users ask agents to act on what they read ("pay the bill in this e-mail",
+"reply to the sender"). So it fires only when another signal agrees: the source instructed the agent
+(content model score >= ``STRONGLY_ADDRESSED``, ``detectors/provenance/addressing.py``) and the act is off
+the task or moves money, changes access or sends data out; or the content *asked its reader for this very
+act* (``intent.requests_of``), the task did not, and the agent did it with the content's value; or a
+message spreads a link the content asked to spread. A fetch that fills data into a URL the content gave
+(``…/s.png?d=`` + the user's notes: the markdown-image leak) is a send. Critical when money or access
+moves off the task, high otherwise; the details name the planted values, the source, its score and the
+task's intent.
 
 Known gaps: paraphrased, split or computed values; a destination the user also typed is trusted; results
 are cut at 4,000 characters; one report per planted value per session; instructions without a value are
-``injection.off_task_action``'s; other planted values for a lesser act the task asked for (a reply, a
-fetch) are not reported; content that plants a payee without instructing the agent scores low.
+``injection.off_task_action``'s; content that plants a payee without instructing the agent scores low.
 """
 
 from __future__ import annotations
@@ -36,7 +32,15 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown
-from detectors.sinks import GRAVE, STRONGLY_ADDRESSED, asking_sources, label, matters, sinks_of, with_sources
+from detectors.sinks import (
+    GRAVE,
+    STRONGLY_ADDRESSED,
+    acting_sinks,
+    asking_sources,
+    label,
+    matters,
+    with_sources,
+)
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability as C
@@ -70,7 +74,7 @@ class TaintedAction(StatefulDetector):
         provenance, call = ctx.provenance, ctx.call
         if not isinstance(event, ToolCall) or provenance is None or call is None or not provenance.tainted:
             return state, ()
-        sinks = [c for c in sinks_of(call) if c not in (C.EXECUTE, C.WRITE)]
+        sinks = acting_sinks(call, event, provenance)
         if not sinks:
             return state, ()  # no value can matter to a call without a sink: skip tokenising it
         fired = state.get("fired", [])
@@ -95,14 +99,11 @@ class TaintedAction(StatefulDetector):
         details = {
             "tainted_values": list(hits),
             "source_events": sorted({s.event_id for s in hits.values()}),
-            "addressing": source.score,
-            "addressing_reasons": list(source.reasons),
-            "content_asked_for": list(source.requested),
-            "source_excerpt": source.window,
+            **source.details(),
             "sinks": [c.value for c in sinks],
             "off_task": [c.value for c in off_task],
             "intent": intent.explain(),
-            "evidence": {c.value: call.evidence[c] for c in sinks},
+            "evidence": {c.value: call.evidence.get(c, "data filled into the content's URL") for c in sinks},
         }
         title = f"{event.tool} ({act}) used {values}, planted by content that instructed it"
         signal = Signal.of([event], title=title, severity=severity, details=details)

@@ -87,9 +87,7 @@ class ToolSteered(StatefulDetector):
             severity=severity,
             details={
                 "source_event": source.event_id,
-                "addressing": source.score,
-                "addressing_reasons": list(source.reasons),
-                "source_excerpt": source.window,
+                **source.details(),
                 "capabilities": {c.value: why for c, why in call.evidence.items()},
                 "intent": provenance.intent.explain(),
             },

@@ -266,6 +266,7 @@ _NUMBER_RUN = re.compile(
     r"(?<![A-Za-z0-9])\d+(?:[-/:.]\d+)*(?![A-Za-z0-9])"
 )  # one figure: 123-1234-1234, 17:38, 2024-03-02
 _LETTER_RUN = re.compile(r"[A-Za-z]{2,}")
+_QUOTE_MARKS = re.compile(r"^\s*(?:>\s*)+")
 _COMMENT_MARKS = ("#", "//")  # a code comment says what the code does
 _IMPORT_LINE = re.compile(r"\s*(import\s+[\w.]+(\s*,\s*[\w.]+)*\s*$|from\s+[\w.]+\s+import\s)")
 _CODE_MARKS = frozenset("{}[]()<>=_|&#*\\`~^+@")  # not $ or %: prose names sums and shares
@@ -277,6 +278,7 @@ def _reads_as_prose(clause: str) -> bool:
     "Sarah, 08:52, 17:38" are not requests)."""
     if clause.lstrip().startswith(_COMMENT_MARKS) or _IMPORT_LINE.match(clause):  # code, not a request
         return False
+    clause = _QUOTE_MARKS.sub("", clause)  # a quoted line ("> please …" in markdown or a reply) is prose
     letters = sum(ch.isalpha() for ch in clause)
     marks = sum(ch in _CODE_MARKS for ch in clause)
     numbers = len(_NUMBER_RUN.findall(clause))

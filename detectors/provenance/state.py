@@ -90,6 +90,15 @@ class Source:
         """Which of these capabilities the content itself asked for."""
         return [c for c in capabilities if c.value in self.requested]
 
+    def details(self) -> dict[str, Any]:
+        """How an alert describes this source: how much it addressed the agent and why, what it asked."""
+        return {
+            "addressing": self.score,
+            "addressing_reasons": list(self.reasons),
+            "content_asked_for": list(self.requested),
+            "source_excerpt": self.window,
+        }
+
     def to_list(self) -> list[Any]:
         return [self.event_id, self.time, self.score, list(self.reasons), self.window, list(self.requested)]
 
