@@ -1,0 +1,81 @@
+"""destructive.delete_everything — a delete whose selector matches everything.
+
+Why: asked to "delete the spam from yesterday", an agent that cannot get its filter right may fall back on
+the widest one: ``email_delete(query="*", permanent=true)``, ``files.delete(pattern="**")``,
+``records.purge(filter="all")``. One call, every item gone. What the call deletes is in its arguments,
+whatever the toolkit calls it: a call that can delete (``detectors/capabilities/``; shell lines are
+``destructive.dangerous_command``'s) whose selecting argument — a query, filter, pattern, glob, selector,
+match, ids or scope — is a wildcard or a word for everything (``*``, ``**``, ``%``, ``.*``, ``all``,
+``everything``). High; medium when the task itself asked for everything ("empty the trash", "delete all
+my drafts"). Denied or failed calls do not fire.
+
+Known gaps: a selector that is wide without being a wildcard (``before:2030``, ``size>0``); many narrow
+deletes that add up to everything (``destructive.mass_deletion`` counts those).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.context import KeyContext
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Capability, IdentityKind, Outcome, Severity
+
+WHY = __doc__ or ""
+SELECTOR_KEY = re.compile(
+    r"^(q|query|filter|filters|pattern|glob|selector|match|matching|where|ids?|scope|search)$", re.I
+)
+EVERYTHING = re.compile(r"^\s*(\*+|\*\*/\*|%|\.\*|all|everything|any)\s*$", re.I)
+ASKED_ALL = re.compile(r"\b(all|every\w*|empty|purge|wipe|clear (out|everything)|entire)\b", re.I)
+
+
+def selects_everything(arguments: dict[str, Any]) -> str | None:
+    """The selecting argument that matches everything (``query='*'``), or None."""
+    for key, value in arguments.items():
+        values = value if isinstance(value, list) else [value]
+        if SELECTOR_KEY.match(str(key)) and any(isinstance(v, str) and EVERYTHING.match(v) for v in values):
+            return f"{key}={values[0]!r}"
+    return None
+
+
+class DeleteEverything(EventDetector):
+    id: ClassVar[str] = "destructive.delete_everything"
+    title: ClassVar[str] = "Delete that selects everything"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI02", "T2", "ASI08"), mitre_attack=("T1485",))
+    runbook: ClassVar[str] = (
+        "Restore from the service's trash, retention or backups now (permanent deletes first); then narrow"
+        " the agent's delete tool so a wildcard selector needs a human's approval."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        call = ctx.call
+        if not isinstance(event, ToolCall) or call is None or call.shell is not None:
+            return ()
+        if Capability.DELETE not in call.evidence or event.outcome in (Outcome.DENIED, Outcome.ERROR):
+            return ()
+        found = selects_everything(event.arguments)
+        if found is None:
+            return ()
+        asked = ctx.provenance is not None and ASKED_ALL.search(ctx.provenance.trusted_text) is not None
+        permanent = any(
+            str(k).lower() in ("permanent", "permanently", "hard", "force") and v is True
+            for k, v in event.arguments.items()
+        )
+        details = {"argument": found, "permanent": permanent, "asked": asked}
+        title = f"{event.tool} deleted with {found}" + (", permanently" if permanent else "")
+        title += ", as the task asked for everything" if asked else ""
+        return (
+            Signal.of(
+                [event], title=title, severity=Severity.MEDIUM if asked else Severity.HIGH, details=details
+            ),
+        )
