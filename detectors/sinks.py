@@ -170,15 +170,37 @@ def filled_url(event: ToolCall, call: Classification, provenance: Provenance) ->
 _NAMED_WHERE = frozenset(
     "channel channels channel_id channel_name room to recipient recipients chat chat_id".split()
 )
-_ANSWERS = frozenset({C.READ, C.FETCH})  # a task that asks a question implies reading, nothing more
+_ANSWERS = frozenset({C.READ, C.FETCH})
+_ANSWER_ONLY_ACTS = frozenset(
+    {C.MONEY, C.IDENTITY, C.EGRESS, C.COMMUNICATE, C.DELETE}
+)  # a task that asks a question implies reading, nothing more
 _MIN_POSTED = 40  # characters of text a post carries to count as handing over what was read
+
+
+def answer_only(provenance: Provenance) -> bool:
+    """The task asked a question (reading, perhaps the web) and handed the agent over to nothing it reads."""
+    intent = provenance.intent
+    return intent.stated and not intent.delegated and set(intent.implied) <= _ANSWERS
+
+
+def answered_with(
+    provenance: Provenance, event: ToolCall, call: Classification, acts: Sequence[C]
+) -> Source | None:
+    """In a task that asked only for an answer, the latest source that planted a value an API call's grave
+    acts (money, access, a send, a message, a delete) are about: where it sends, whom it grants, what it
+    deletes. None otherwise (shell lines: coding work deletes the paths its own output names)."""
+    if call.shell is not None or not answer_only(provenance) or not set(acts) & _ANSWER_ONLY_ACTS:
+        return None
+    planted = provenance.tainted_values(event.arguments, event.target)
+    sources = [s for t, s in planted.items() if matters(t, acts) and s.event_id != event.event_id]
+    return max(sources, key=lambda s: s.time, default=None)
 
 
 def answer_posted(event: ToolCall, provenance: Provenance, sends: list[C]) -> tuple[Signal, ...]:
     """A post or message to a channel or handle nobody named, carrying text, when the task asked only
     for an answer ("summarise the memo for me" posted to a shared channel): ``exfiltration.unasked_send``
     for sends whose destination is a name, not an address."""
-    if not set(provenance.intent.implied) <= _ANSWERS or provenance.intent.delegated:
+    if not answer_only(provenance):
         return ()
     named = [v for k, v in event.arguments.items() if k.lower() in _NAMED_WHERE and isinstance(v, str) and v]
     text = sum(

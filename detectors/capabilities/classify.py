@@ -63,30 +63,6 @@ _MONEY_VALUE = re.compile(
 )
 _BARE_HOST = re.compile(r"^(www\.)?[\w-]+(\.[\w-]+)*\.[a-z]{2,}(:\d+)?(/\S*)?$", re.I)
 _CALLS_IN_TEXT = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
-_SQL = re.compile(
-    r"^\s*(select|with|show|describe|explain|insert|update|merge|upsert|replace|create|alter|"
-    r"delete|drop|truncate|grant|revoke)\b",
-    re.I,
-)
-_SQL_CAPABILITY = {
-    "select": C.READ,
-    "with": C.READ,
-    "show": C.READ,
-    "describe": C.READ,
-    "explain": C.READ,
-    "insert": C.WRITE,
-    "update": C.WRITE,
-    "merge": C.WRITE,
-    "upsert": C.WRITE,
-    "replace": C.WRITE,
-    "create": C.WRITE,
-    "alter": C.WRITE,
-    "delete": C.DELETE,
-    "drop": C.DELETE,
-    "truncate": C.DELETE,
-    "grant": C.IDENTITY,
-    "revoke": C.IDENTITY,
-}
 _CODE_TOOL_WORDS = frozenset(
     "python ipython jupyter notebook cell code interpreter repl eval javascript js node".split()
 )
@@ -257,9 +233,8 @@ def _arguments(
         if isinstance(value, str) and (lowered_key in CODE_KEYS or lowered_key in SHELL_KEYS) and code_tool:
             _merge_shell(result, analyse_code(text), "code")
             continue
-        if isinstance(value, str) and kw & SQL_KEYS and (match := _SQL.match(text)):
-            verb = match.group(1).lower()
-            result.add(_SQL_CAPABILITY[verb], "argument", f"SQL {verb.upper()}")
+        if isinstance(value, str) and kw & SQL_KEYS and (sql := words.sql_capability(text)):
+            result.add(sql[0], "argument", f"SQL {sql[1]}")
             continue
         if isinstance(value, str) and "(" in text and kw & (CODE_KEYS | {"action", "actions", "steps"}):
             # a small call language (a browser's goto(…), fill(…), click(…)): read each call's name
@@ -352,7 +327,8 @@ def classify(event: ToolCall, manifest: Manifest | None = None) -> Classificatio
 
 # command-line programs that agent runtimes wrap as a tool of the same name with an argument list
 _CLI_PROGRAMS = frozenset(
-    "git kubectl terraform tofu pulumi docker helm aws gcloud az rm curl wget ssh scp rsync psql".split()
+    "git kubectl terraform tofu pulumi docker helm aws gcloud az rm curl wget ssh scp rsync psql mysql "
+    "sqlite3 gh glab vault doppler infisical op".split()
 )
 _ARGV_KEYS = ("args", "argv", "arguments")
 

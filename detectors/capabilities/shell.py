@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import bashlex
 
+from detectors.capabilities import words
 from detectors.capabilities.code import code_facts
 from detectors.capabilities.paths import (
     data_in_host,
@@ -400,6 +401,13 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     if program == "git":
         _git(args, operands, facts)
         return
+    if program in _SQL_CLIENTS and (sql := _sql_of(program, args, operands)):
+        facts.add(sql[0], f"{program} runs SQL {sql[1]}")
+        return
+    if (stored := _secret_store(program, operands)) is not None:
+        facts.add(C.SECRET, f"{program} {stored} a secret store")
+        facts.add(C.WRITE if stored == "writes to" else C.READ, f"{program} {stored} a secret store")
+        return
     if program in _NET_FETCH:
         _fetch_or_send(program, args, facts, simple)
         return
@@ -674,6 +682,43 @@ def _sent(path: str, facts: ShellFacts, why: str) -> None:
         facts.flags.add("secret_sent")
         facts.flags.add("secret_read")
         facts.add(C.SECRET, f"{why}: {path} holds a secret")
+
+
+_SQL_CLIENTS = frozenset({"psql", "mysql", "mariadb", "sqlite3", "sqlcmd", "clickhouse-client", "duckdb"})
+_SQL_OPTIONS = frozenset({"-c", "--command", "-e", "--execute", "-Q", "--query", "-q"})
+
+
+def _sql_of(program: str, args: list[str], operands: list[str]) -> tuple[C, str] | None:
+    """What the statement a database client runs does (``psql -c "DROP TABLE …"``, ``sqlite3 db.sqlite
+    "DELETE …"``)."""
+    statements = [args[i + 1] for i, a in enumerate(args[:-1]) if a in _SQL_OPTIONS]
+    statements += [a.split("=", 1)[1] for a in args if a.startswith(("--command=", "--execute=", "--query="))]
+    if program in ("sqlite3", "duckdb") and len(operands) > 1:
+        statements.append(operands[-1])
+    found = [sql for text in statements if (sql := words.sql_capability(text))]
+    graver = [f for f in found if f[0] is not C.READ]
+    return next(iter(graver or found), None)
+
+
+# Secret stores' command lines (program, subcommand words): setting a CI secret, a vault entry, a cloud
+# secret is where a key belongs, not a leak; reading one is a secret read.
+_SECRET_STORE_WRITES = re.compile(
+    r"^(gh secret set|glab variable (set|create|update)|vault (kv (put|patch)|write)|doppler secrets set"
+    r"|infisical secrets set|aws secretsmanager (put-secret-value|create-secret|update-secret)"
+    r"|aws ssm put-parameter|gcloud secrets (create|versions add)|az keyvault secret set"
+    r"|kubectl create secret|op item (create|edit))\b"
+)
+_SECRET_STORE_READS = re.compile(
+    r"^(gh secret list|vault (kv get|read)|doppler secrets( get)?|infisical secrets( get)?"
+    r"|gcloud secrets versions access|az keyvault secret show|op (read|item get))\b"
+)
+
+
+def _secret_store(program: str, operands: list[str]) -> str | None:
+    line = " ".join([program, *operands[:3]])
+    if _SECRET_STORE_WRITES.match(line):
+        return "writes to"
+    return "reads from" if _SECRET_STORE_READS.match(line) else None
 
 
 def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellFacts) -> None:

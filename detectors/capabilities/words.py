@@ -300,3 +300,39 @@ def capabilities_of_words(words: frozenset[str]) -> dict[C, str]:
             for capability in AMBIGUOUS[word][1]:
                 found.setdefault(capability, f"'{word}'")
     return found
+
+
+# What an SQL statement does, by its first word.
+_SQL = re.compile(
+    r"^\s*(select|with|show|describe|explain|insert|update|merge|upsert|replace|create|alter|"
+    r"delete|drop|truncate|grant|revoke)\b",
+    re.I,
+)
+_SQL_CAPABILITY = {
+    "select": C.READ,
+    "with": C.READ,
+    "show": C.READ,
+    "describe": C.READ,
+    "explain": C.READ,
+    "insert": C.WRITE,
+    "update": C.WRITE,
+    "merge": C.WRITE,
+    "upsert": C.WRITE,
+    "replace": C.WRITE,
+    "create": C.WRITE,
+    "alter": C.WRITE,
+    "delete": C.DELETE,
+    "drop": C.DELETE,
+    "truncate": C.DELETE,
+    "grant": C.IDENTITY,
+    "revoke": C.IDENTITY,
+}
+
+
+def sql_capability(text: str) -> tuple[C, str] | None:
+    """What an SQL statement does, by its first word, with the word (``DROP``), or None."""
+    match = _SQL.match(text)
+    if match is None:
+        return None
+    verb = match.group(1).lower()
+    return _SQL_CAPABILITY[verb], verb.upper()

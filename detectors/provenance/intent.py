@@ -38,10 +38,11 @@ _LEXICON: dict[C, frozenset[str]] = {
     ),
     C.EXECUTE: frozenset(
         """run execute test build compile install deploy debug start launch script implement fix
-        benchmark profile train reproduce automate""".split()
+        benchmark profile train reproduce automate restart reboot redeploy rerun retry""".split()
     ),
     C.COMMUNICATE: frozenset(
-        """send email mail message reply respond forward notify tell inform ask invite post comment
+        """send email mail message reply respond forward notify tell inform ask invite post comment accept
+        decline rsvp
         chat contact call announce remind text dm ping meeting meetings share introduce greet thank
         welcome apologize apologise escalate support inbox customer customers ticket tickets""".split()
     ),
@@ -80,7 +81,7 @@ _BEFORE_VERB = frozenset(
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix
-    create do take work deal operate answer""".split()
+    create do take work deal operate answer schedule issue initiate arrange approve""".split()
 )
 _WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]")
 _CHANGING = frozenset(

@@ -23,7 +23,16 @@ from typing import Any
 from detectors.capabilities.paths import is_local_host
 from detectors.provenance.addressing import Addressing
 from detectors.provenance.intent import Intent, intent_of, requests_of
-from detectors.provenance.tokens import names_in, rank, tokens_of, tool_key, tool_names_in, value_tokens
+from detectors.provenance.tokens import (
+    amount_token,
+    amounts_in,
+    names_in,
+    rank,
+    tokens_of,
+    tool_key,
+    tool_names_in,
+    value_tokens,
+)
 from schemas.types import Capability as C
 
 MAX_TAINTED = 160
@@ -215,7 +224,8 @@ class Provenance:
             del self.sources[oldest]
             self.tainted = {t: e for t, e in self.tainted.items() if e != oldest}
             self.tool_names = {t: e for t, e in self.tool_names.items() if e != oldest}
-        for token in tokens_of(text) | names_in(text):
+        amounts = {amount_token(a) for a in amounts_in(text[:4000])[:16]}  # sums it names, for money acts
+        for token in tokens_of(text) | names_in(text) | amounts:
             if token not in self.trusted and not self._kept(self.tainted.get(token), addressing.score):
                 self.tainted.pop(token, None)
                 self.tainted[token] = event_id  # re-inserted last: it survives the cap longest

@@ -163,6 +163,29 @@ def tool_names_in(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+_CURRENCY = r"(?:usd|eur|gbp|chf|jpy|inr|eth|btc|usdc|usdt|sol|dollars?|euros?|pounds?|bucks)"
+_AMOUNT = re.compile(
+    rf"[$€£¥]\s?(\d[\d,]*(?:\.\d+)?)\s?(k\b)?|\b(\d[\d,]*(?:\.\d+)?)\s?(k\b)?\s?{_CURRENCY}\b", re.I
+)
+
+
+def amounts_in(text: str) -> list[float]:
+    """Sums of money a text states with a currency (``$1,200``, ``0.1 ETH``, ``5k EUR``, ``42,50 €`` is
+    not read: a decimal comma is ambiguous)."""
+    found = []
+    for match in _AMOUNT.finditer(text):
+        number, thousands = (
+            (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        )
+        value = float(number.replace(",", ""))
+        found.append(value * 1000 if thousands else value)
+    return found
+
+
+def amount_token(value: float) -> str:
+    return f"amt:{value:g}"
+
+
 def tool_key(name: str) -> str:
     """A tool name compared without case or separators: ``Send_Money`` == ``sendmoney``."""
     return re.sub(r"[\W_]+", "", name).lower()
