@@ -196,24 +196,53 @@ def answered_with(
     return max(sources, key=lambda s: s.time, default=None)
 
 
-def answer_posted(event: ToolCall, provenance: Provenance, sends: list[C]) -> tuple[Signal, ...]:
-    """A post or message to a channel or handle nobody named, carrying text, when the task asked only
-    for an answer ("summarise the memo for me" posted to a shared channel): ``exfiltration.unasked_send``
-    for sends whose destination is a name, not an address."""
-    if not answer_only(provenance):
-        return ()
-    named = [v for k, v in event.arguments.items() if k.lower() in _NAMED_WHERE and isinstance(v, str) and v]
-    text = sum(
-        len(v) for k, v in event.arguments.items() if isinstance(v, str) and k.lower() not in _NAMED_WHERE
-    )
+def shell_destinations(call: Classification) -> set[str]:
+    """Where a command line sends: the tokens of the hosts and URLs it contacts, else the destinations as
+    written (``s3://bucket/key``, ``user@host:path``)."""
+    if call.shell is None:
+        return set()
+    found: set[str] = set()
+    for destination in call.shell.destinations[:8]:
+        found |= {t for t in value_tokens(destination) if t.startswith(_DESTINATION_PREFIXES)} or {
+            f"name:{destination[:MAX_NAMED]}"
+        }
+    return found
+
+
+MAX_NAMED = 80
+_URL_KEYS = frozenset({"url", "uri", "endpoint", "webhook", "host"})
+
+
+def handed_over(
+    event: ToolCall, call: Classification, provenance: Provenance, where: set[str], sends: list[C]
+) -> tuple[Signal, ...]:
+    """A send when the task asked for no send at all ("summarise the memo for me") or a command line's
+    upload the task did not ask for, to a destination nobody named — an address, a channel or handle, a
+    bucket — carrying text, files or attachments: ``exfiltration.unasked_send``'s second shape."""
+    named = {
+        f"name:{v[:MAX_NAMED]}"
+        for k, v in event.arguments.items()
+        if k.lower() in _NAMED_WHERE and isinstance(v, str) and v
+    }
     trusted = provenance.trusted_text.lower()
-    if not named or text < _MIN_POSTED or any(v.lower().lstrip("#@") in trusted for v in named):
-        return ()
-    title = (
-        f"{event.tool} posted {text} characters to {named[0][:60]}, though the task asked only for an answer"
+    where = {
+        t for t in where | named if not provenance.trusts(t) and shown(t).lstrip("#@").lower() not in trusted
+    }
+    payload = {k: v for k, v in event.arguments.items() if k.lower() not in _NAMED_WHERE | _URL_KEYS}
+    text = sum(len(v) for v in _scalars(payload) if isinstance(v, str))
+    files = list(call.shell.sent) if call.shell else []
+    attached = any(
+        k.lower() in _PATH_KEYS or k.lower().startswith("attach") for k, v in event.arguments.items() if v
     )
+    if not where or not (files or attached or (text >= _MIN_POSTED and call.shell is None) or call.shell):
+        return ()
+    why = "the task asked only for an answer" if answer_only(provenance) else "the task asked for no upload"
+    what = f"{files[0]}" if files else ("attachments" if attached else f"{text} characters")
+    to = ", ".join(sorted(shown(t) for t in where)[:2])
+    title = f"{event.tool} sent {what} to {to}, though {why}"
     details = {
-        "destinations": named[:4],
+        "destinations": sorted(where)[:8],
+        "files": files[:8],
         "off_task": [c.value for c in sends],
         "intent": provenance.intent.explain(),
     }

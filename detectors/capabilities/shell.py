@@ -404,6 +404,15 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     if program in _SQL_CLIENTS and (sql := _sql_of(program, args, operands)):
         facts.add(sql[0], f"{program} runs SQL {sql[1]}")
         return
+    if program == "gh" and operands[:2] == ["gist", "create"]:  # files published as a gist
+        valued = {"-d", "--desc", "-f", "--filename"}
+        for path in [a for i, a in enumerate(args) if not a.startswith("-") and args[i - 1] not in valued][
+            2:
+        ]:
+            _sent(path, facts, "gh gist create publishes it")
+        facts.destinations.append("https://gist.github.com")
+        facts.add(C.EGRESS, "gh gist create publishes files" + (" publicly" if "--public" in args else ""))
+        return
     if (stored := _secret_store(program, operands)) is not None:
         facts.add(C.SECRET, f"{program} {stored} a secret store")
         facts.add(C.WRITE if stored == "writes to" else C.READ, f"{program} {stored} a secret store")
@@ -593,6 +602,10 @@ def _git(args: list[str], operands: list[str], facts: ShellFacts) -> None:
 _BARE_HOST = re.compile(r"^(?:\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]\.)?[\w.-]+\.[a-z]{2,}(/|$)")
 
 
+# a host name whose first label is a command's output (``$(…)``, backticks); not a variable (``$SVC.svc``)
+_COMPUTED_LABEL = re.compile(r"^(?:\$\(.*\)|`.*`)\.([\w-]+(?:\.[\w-]+)*\.[a-z]{2,})/?$", re.S)
+
+
 def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Simple) -> None:
     urls = [u for a in args for u in urls_in(a)] or [a for a in args if _BARE_HOST.match(a)]
     facts.destinations += urls
@@ -619,8 +632,13 @@ def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Si
             sending = True
         if program in ("http", "https", "httpie") and "=" in arg and "://" not in arg:
             sending = True
+    computed = [m for a in args if (m := _COMPUTED_LABEL.match(a))]  # $(…).collector.example
+    urls += [m.group(1) for m in computed]
+    facts.destinations += [m.group(1) for m in computed]
     remote = [u for u in urls if not is_local_host(host_of(u))]
     smuggled = next((why for u in remote if (why := data_in_host(u))), None)
+    if computed:
+        smuggled = f"a command's output as a label of {computed[0].group(1)}"
     if smuggled:  # a lookup or request whose host name is the payload
         facts.add(C.EGRESS, f"{program} sends data in a host name: {smuggled}")
     elif sending:

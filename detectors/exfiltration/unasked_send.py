@@ -12,8 +12,10 @@ session (``ctx.provenance``: e-mail addresses, phone and account numbers, identi
 more of them. High. When the destination itself was planted by content that instructed the agent, the
 alert is ``injection.tainted_action``'s (critical for money and access) and this one stays quiet.
 
-A send whose destination is a name, not an address (a channel, a handle), is judged when the task asked
-only for an answer ("summarise the memo for me") and the post carries text: high, whatever it carries.
+Second shape, whatever the payload carries: the task asked for no send at all ("summarise the memo for
+me", "what were my wages?") or a command line uploads what the task did not ask to upload (``curl -F
+file=@data.parquet``, ``aws s3 sync`` to another bucket, ``gh gist create``), to a destination nobody
+named — an address, a channel or handle, a bucket — with text, files or attachments: high.
 
 Known gaps: data paraphrased or summarised before it leaves carries no values, so a summary posted to an
 unnamed address when the task asked for some other change is missed; a send with no destination (a
@@ -29,7 +31,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown, value_tokens
-from detectors.sinks import ADDRESSED, SENDS, answer_posted, with_sources
+from detectors.sinks import ADDRESSED, SENDS, answer_only, handed_over, shell_destinations, with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
@@ -72,7 +74,7 @@ class UnaskedSend(EventDetector):
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         provenance, call = ctx.provenance, ctx.call
-        if not isinstance(event, ToolCall) or provenance is None or call is None or not provenance.tainted:
+        if not isinstance(event, ToolCall) or provenance is None or call is None:
             return ()
         sends = [c for c in SENDS if c in call.evidence]
         if not sends or Capability.MONEY in call.evidence:  # a payment is the money detectors' to judge
@@ -82,14 +84,17 @@ class UnaskedSend(EventDetector):
         off_task = provenance.off_task(sends)
         if not off_task:
             return ()  # the task asked for a send of this kind
-        where = destination_tokens(event.arguments, event.target)
-        if not where:  # a channel or a handle: judged when the task asked only for an answer
-            return answer_posted(event, provenance, sends)
+        where = destination_tokens(event.arguments, event.target) | shell_destinations(call)
         if any(provenance.trusts(t) for t in where):
             return ()  # one the user named
         planted = provenance.tainted_values(event.arguments, event.target)
         if any(planted[t].score >= ADDRESSED for t in where if t in planted):
             return ()  # content that instructed the agent chose the destination: injection.tainted_action
+        no_send_asked = answer_only(provenance) or (call.shell is not None and Capability.EGRESS in off_task)
+        if no_send_asked and (found := handed_over(event, call, provenance, where, sends)):
+            return found  # the task asked for no send at all, or a command line uploaded unasked
+        if not where:
+            return ()  # a hand-off with no destination (to a human agent, this chat)
         carried = {t: s for t, s in planted.items() if t not in where}
         if len(carried) < MIN_VALUES:
             return ()
