@@ -29,8 +29,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from detectors.capabilities.words import CLI_PROGRAMS, argv_line
 from schemas.events import ToolCall
-from schemas.types import Capability, Severity
+from schemas.types import Capability, Environment, Severity
 
 Reason = tuple[str, Severity]  # what happened, in words, and how bad it is
 _R = TypeVar("_R")
@@ -67,14 +68,18 @@ def is_read_only(action: str) -> bool:
 
 @per_name
 def is_shell(tool: str, action: str) -> bool:
-    """Whether calls of this tool and action are shell calls (their ``command`` argument is a shell line)."""
-    return tool.lower() in SHELL_TOOLS or action in ("exec", "run", "shell")
+    """Whether calls of this tool and action are shell calls (their ``command`` argument is a shell line,
+    or the tool is a program run with an argument list: ``aws`` with ``args: [cloudtrail, stop-logging]``)."""
+    return tool.lower() in SHELL_TOOLS or action in ("exec", "run", "shell") or tool.lower() in CLI_PROGRAMS
 
 
 def command_of(event: ToolCall) -> str | None:
-    """The shell command of a shell tool call, else None."""
+    """The shell command of a shell tool call (or the command line of a program-named tool with an
+    argument list), else None."""
     if not is_shell(event.tool, event.action):
         return None
+    if (line := argv_line(event.tool, event.arguments)) is not None:
+        return line
     command = event.arguments.get("command") or event.arguments.get("cmd")
     if isinstance(command, list):
         command = " ".join(str(part) for part in command)
@@ -560,11 +565,28 @@ def _event_selectors_narrowed(args: dict[str, Any]) -> bool:
 
 @per_text
 def audit_command(command: str) -> Reason | None:
-    """What audit trail a shell line switched off or erased, and how badly; else None."""
+    """What audit trail a shell line switched off or erased, and how badly; else None. An AWS CLI call is
+    its API (``aws cloudtrail stop-logging`` is ``StopLogging``)."""
     for label, pattern, severity in BASH_AUDIT_TAMPERING:
         if pattern.search(command):
             return label, severity
+    for api in aws_cli_apis(command):
+        if api in AUDIT_DISABLE_APIS:
+            return AUDIT_DISABLE_APIS[api]
     return None
+
+
+_AWS_CLI = re.compile(
+    r"(?:^|[\s;&|(])aws\s+(?:--?[\w-]+(?:[ =][^\s-][^\s]*)?\s+)*([a-z0-9-]+)\s+([a-z0-9-]+)"
+)
+
+
+def aws_cli_apis(command: str) -> list[str]:
+    """The AWS APIs a shell line calls through the AWS CLI: ``aws ec2 delete-snapshot`` -> ``DeleteSnapshot``
+    (the CLI's operation names are the APIs' in kebab case)."""
+    if "aws" not in command:
+        return []
+    return ["".join(part.capitalize() for part in m.group(2).split("-")) for m in _AWS_CLI.finditer(command)]
 
 
 # APIs whose arguments say whether they narrow the audit trail (every API ``audit_tampering`` tests by name).
@@ -1068,3 +1090,40 @@ def is_sensitive(event: ToolCall) -> bool:
         or sensitive_command(command)
         or shared_with(event)
     )
+
+
+# ------------------------------------------------------------------------------------------ environments
+
+_ENV_KEYS = re.compile(
+    r"^(env|environment|stage|tier|database|db|db_?name|cluster|namespace|context|profile|workspace|host)$",
+    re.I,
+)
+_PRODUCTION = re.compile(r"(^|[-_.:/@])(prod|production|prd)([-_.:/]|$)", re.I)
+# where a command line says which environment it acts on: a context, profile, workspace, cluster or
+# namespace option, or a host or connection string with a production label
+_PRODUCTION_IN_LINE = re.compile(
+    r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project)[= ]|\s-n\s)"
+    r"\S*\b(?:prod|production|prd)\b|[@/]\S*\b(?:prod|production|prd)\b[\w.-]*\.[a-z]{2,}"
+    r"|\bworkspace select (?:prod|production)\b",
+    re.I,
+)
+
+
+def production_named(event: ToolCall) -> str | None:
+    """What says a call acts on production when its source does not: an argument that names it
+    (``database: production``, ``env: prod``), or its command line (``--context prod-us``,
+    ``postgres://app@prod-db.example.com``)."""
+    for key, value in event.arguments.items():
+        if isinstance(value, str) and _ENV_KEYS.match(key) and _PRODUCTION.search(value.strip()):
+            return f"{key}={value[:60]}"
+    command = command_of(event)
+    if command and (match := _PRODUCTION_IN_LINE.search(command)):
+        return match.group(0).strip().rsplit("@", 1)[-1].lstrip("/")[:80]  # a host, not its credentials
+    return None
+
+
+def in_production(event: ToolCall) -> bool:
+    """The event's environment, or — when the source does not say — :func:`production_named`."""
+    if event.environment is not None and event.environment != Environment.UNKNOWN:
+        return event.environment == Environment.PROD
+    return production_named(event) is not None

@@ -139,3 +139,30 @@ def test_a_task_that_hands_the_agent_over_to_what_it_reads(task: str) -> None:
 )
 def test_a_task_that_keeps_its_own_words(task: str) -> None:
     assert not intent_of(task).delegated
+
+
+@pytest.mark.parametrize(
+    ("task", "expected"),
+    [
+        ("Show me what Terraform would change. Don't apply anything yet.", {"apply"}),
+        ("Draft a reply to Lena but do not send it.", {"send"}),
+        ("Tidy the release branch without deleting any tags.", {"delete"}),
+        ("Never push to main.", {"push"}),
+    ],
+)
+def test_a_task_that_rules_an_act_out_forbids_its_verb(task: str, expected: set[str]) -> None:
+    assert {verb for _, verb in intent_of(task).forbidden} == expected
+    assert not any(expected & set(words) for words in intent_of(task).implied.values())
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "I was wondering why cancellations don't refund to a gift card anymore?",  # a statement
+        "Can you help me without the reservation ID?",  # a noun after the negation
+        "Deploy the hotfix and don't forget to email the on-call team.",  # not a verb of the lexicon
+        "I don't have my booking code with me.",
+    ],
+)
+def test_a_negation_that_gives_no_order_forbids_nothing(task: str) -> None:
+    assert intent_of(task).forbidden == ()

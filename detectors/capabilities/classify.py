@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import re
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -312,7 +311,9 @@ def classify(event: ToolCall, manifest: Manifest | None = None) -> Classificatio
     if event.tool_declaration is not None:
         _declared(result, event.tool_declaration, bool(named))
     if event.arguments:
-        if (line := _argv_line(event.tool, event.arguments)) is not None:  # ``git`` with ``args: [push, …]``
+        if (
+            line := words.argv_line(event.tool, event.arguments)
+        ) is not None:  # ``git`` with ``args: [push, …]``
             _merge_shell(result, analyse(line), f"argv `{line[:60]}`")
         _arguments(result, event.arguments, tool_words, frozenset(c for c, _ in named))
     # The name counts unless the call's own line or sub-command already said what it does: ``execute_bash``
@@ -323,25 +324,6 @@ def classify(event: ToolCall, manifest: Manifest | None = None) -> Classificatio
             if not (capability is C.EXECUTE and result.shell is not None):
                 result.add(capability, "name", f"{label}: {why}")
     return result
-
-
-# command-line programs that agent runtimes wrap as a tool of the same name with an argument list
-_CLI_PROGRAMS = frozenset(
-    "git kubectl terraform tofu pulumi docker helm aws gcloud az rm curl wget ssh scp rsync psql mysql "
-    "sqlite3 gh glab vault doppler infisical op".split()
-)
-_ARGV_KEYS = ("args", "argv", "arguments")
-
-
-def _argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
-    """The command line a program-named tool runs with its argument list, or None."""
-    program = tool.lower()
-    if program not in _CLI_PROGRAMS:
-        return None
-    argv = next((arguments[k] for k in _ARGV_KEYS if isinstance(arguments.get(k), list)), None)
-    if not argv or not all(isinstance(a, str) for a in argv):
-        return None
-    return shlex.join([program, *argv])
 
 
 def capabilities_of(event: ToolCall, manifest: Manifest | None = None) -> tuple[C, ...]:

@@ -452,7 +452,7 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
             facts.add(C.FETCH, f"{program} downloads packages")
         elif any(a in ("uninstall", "remove", "purge", "autoremove", "rm") for a in args):
             facts.add(C.DELETE, f"{program} removes software")
-        elif any(a in ("run", "exec", "start", "test") for a in args):
+        elif program == "npx" or any(a in ("run", "exec", "start", "test", "dlx") for a in args):
             facts.add(C.EXECUTE, f"{program} runs a program")
         else:
             facts.add(C.READ, f"{program} queries packages")
@@ -764,6 +764,13 @@ def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellF
         facts.add(C.WRITE, f"{program} changes cloud resources")
 
 
+_ORCHESTRATOR_READS = frozenset(
+    """get describe logs log top ls ps inspect images image version explain diff history status events info
+    api-resources api-versions cluster-info auth whoami stats port-forward template lint search show list
+    plan output validate fmt providers workspace graph state config view show-plan""".split()
+)
+
+
 def _orchestrator(program: str, args: list[str], facts: ShellFacts) -> None:
     sub = next((a for a in args if not a.startswith("-")), "")
     if sub in ("rm", "rmi", "delete", "prune", "destroy", "kill", "down", "uninstall") or "prune" in args:
@@ -774,8 +781,10 @@ def _orchestrator(program: str, args: list[str], facts: ShellFacts) -> None:
             facts.privileged = facts.privileged or "--privileged" in args
     elif sub in ("push",):
         facts.add(C.EGRESS, f"{program} push publishes an image")
-    else:
+    elif sub in _ORCHESTRATOR_READS or not sub:
         facts.add(C.READ, f"{program} {sub} reads state")
+    else:  # rollout restart, scale, patch, set image, drain, stop …: the cluster changes
+        facts.add(C.WRITE, f"{program} {sub} changes running workloads")
 
 
 @functools.lru_cache(maxsize=4096)

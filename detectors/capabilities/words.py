@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import re
+import shlex
+from typing import Any
 
 from schemas.types import Capability as C
 
@@ -46,7 +48,7 @@ WRITE_VERBS = frozenset(
     unfollow like accept decline confirm manage handle process fix resolve transfer migrate sync place
     submit fill type enter click press attach detach hijack modify tamper override alter encrypt decrypt
     optimize optimise draft compose prepare organize organise plant inject embed control arm disarm
-    activate switch operate""".split()
+    activate switch operate rotate regenerate renew reissue""".split()
 )
 DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister
@@ -336,3 +338,22 @@ def sql_capability(text: str) -> tuple[C, str] | None:
         return None
     verb = match.group(1).lower()
     return _SQL_CAPABILITY[verb], verb.upper()
+
+
+# command-line programs that agent runtimes wrap as a tool of the same name with an argument list
+CLI_PROGRAMS = frozenset(
+    "git kubectl terraform tofu pulumi docker helm aws gcloud az rm curl wget ssh scp rsync psql mysql "
+    "sqlite3 gh glab vault doppler infisical op".split()
+)
+_ARGV_KEYS = ("args", "argv", "arguments")
+
+
+def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
+    """The command line a program-named tool runs with its argument list, or None."""
+    program = tool.lower()
+    if program not in CLI_PROGRAMS:
+        return None
+    argv = next((arguments[k] for k in _ARGV_KEYS if isinstance(arguments.get(k), list)), None)
+    if not argv or not all(isinstance(a, str) for a in argv):
+        return None
+    return shlex.join([program, *argv])

@@ -26,32 +26,25 @@ DeleteFlowLogs, …) is left to ``evasion.audit_logging_disabled`` so that one c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.vocab import Reason, audit_tampering, command_of, destructive_command, destructive_reason
+from detectors.vocab import (
+    Reason,
+    audit_tampering,
+    command_of,
+    destructive_command,
+    destructive_reason,
+    in_production,
+)
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Environment, IdentityKind, Outcome, Severity
+from schemas.types import IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
-_ENV_KEYS = re.compile(
-    r"^(env|environment|stage|tier|database|db|db_?name|cluster|namespace|context|profile|workspace)$", re.I
-)
-_PRODUCTION = re.compile(r"(^|[-_.:/@])(prod|production|prd)([-_.:/]|$)", re.I)
 _SQL_KEYS = frozenset({"sql", "query", "statement", "statements"})
-
-
-def _in_production(event: ToolCall) -> bool:
-    if event.environment is not None and event.environment != Environment.UNKNOWN:
-        return event.environment == Environment.PROD
-    return any(
-        isinstance(v, str) and _ENV_KEYS.match(k) and _PRODUCTION.search(v.strip())
-        for k, v in event.arguments.items()
-    )
 
 
 def _sql_reason(event: ToolCall) -> Reason | None:
@@ -81,7 +74,7 @@ class DestructiveProdAction(EventDetector):
         if not isinstance(event, ToolCall) or event.outcome == Outcome.DENIED:
             return ()
         found = destructive_reason(event) or _sql_reason(event)
-        if found is None or not _in_production(event) or audit_tampering(event):
+        if found is None or not in_production(event) or audit_tampering(event):
             return ()  # deleting a trail or flow log is evasion.audit_logging_disabled's alert
         what, severity = found
         command = command_of(event)

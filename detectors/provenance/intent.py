@@ -89,6 +89,11 @@ _CHANGING = frozenset(
 )
 
 
+def lexicon_of(capability: C) -> frozenset[str]:
+    """The words by which a task asks for this capability."""
+    return _LEXICON.get(capability, frozenset())
+
+
 def _lexicon_hits(word: str) -> list[tuple[C, str]]:
     stem = verb_stem(word) or word
     hits = []
@@ -106,6 +111,9 @@ class Intent:
     implied: dict[C, tuple[str, ...]]
     stated: bool
     delegated: tuple[str, ...] = ()  # "follow the instructions in the email": what the content asks is asked
+    forbidden: tuple[
+        tuple[C, str], ...
+    ] = ()  # "don't apply anything yet": (capability, verb) the task rules out
 
     def allows(self, capability: C) -> bool:
         return not self.stated or capability is C.READ or capability in self.implied
@@ -151,7 +159,49 @@ def intent_of(text: str) -> Intent:
     if "http://" in text or "https://" in text or "www." in text:
         found.setdefault(C.FETCH, []).append("a URL")
     found.pop(C.READ, None)
-    return Intent({c: tuple(dict.fromkeys(w)) for c, w in found.items()}, True, delegation_in(text))
+    forbidden = forbidden_in(text)
+    ruled_out = {verb for _, verb in forbidden}  # "don't apply anything": 'apply' implies nothing
+    implied = {c: tuple(w for w in dict.fromkeys(words) if w not in ruled_out) for c, words in found.items()}
+    implied = {c: words for c, words in implied.items() if words}
+    return Intent(implied, True, delegation_in(text), forbidden)
+
+
+# "Don't apply anything yet", "do not delete the backups", "never push to main", "without sending it": a
+# verb the task rules out, a few words after the negation.
+_NEGATIONS = re.compile(
+    r"\b(?:don'?t|do not|never|without|must not|mustn'?t|should not|shouldn'?t|avoid)\s+", re.I
+)
+_NEGATION_REACH = 3
+_CLAUSE_LEADS = frozenset("but and please just then so also you".split())
+
+
+def _commands(before: str, negation: str) -> bool:
+    """Whether a negation gives an order: "without" always; "don't", "never" … at the start of a sentence
+    or clause, or after "but", "and", "please", "you"."""
+    if negation.lower().startswith("without"):
+        return True
+    head = before.rstrip()
+    if not head or head[-1] in ".,;:!?\n-(\u2014":
+        return True
+    return head.rsplit(None, 1)[-1].lower() in _CLAUSE_LEADS
+
+
+_FILLERS = frozenset("anything any yet the it this that them ever really actually just all a to".split())
+
+
+def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
+    """(capability, verb) pairs the task forbids: the first lexicon verb within a few words of a negation."""
+    found: list[tuple[C, str]] = []
+    for match in _NEGATIONS.finditer(text):
+        if not _commands(text[: match.start()], match.group(0)):
+            continue  # "cancellations don't refund", "I don't have it": a statement, not a limit
+        after = [w.lower() for w in re.findall(r"[A-Za-z]+", text[match.end() : match.end() + 60])]
+        verb = next((w for w in after[:_NEGATION_REACH] if w not in _FILLERS), "")
+        stem = verb_stem(verb)
+        if stem != verb and not (verb.endswith("ing") and stem):  # a verb ("send", "deleting"), not a noun
+            continue
+        found += [(c, stem or verb) for c, _ in _lexicon_hits(verb) if c in _CHANGING]
+    return tuple(dict.fromkeys(found))
 
 
 # A task that hands the agent over to what it will read: a verb of doing, its object a set of instructions,

@@ -1,0 +1,90 @@
+"""scope.forbidden_action — the agent did what the task said not to do.
+
+Why: users fence an agent in with a negation: "show me what Terraform would change — don't apply anything
+yet", "draft a reply but do not send it", "clean up the branch without deleting the tags". An agent that
+applies, sends or deletes anyway has ignored the one explicit limit it was given, whatever it read. The
+task's negations are read by ``detectors/provenance/intent.py`` (``forbidden_in``: the verb right after
+"don't", "do not", "never", "without", "must not", "avoid"); a call breaks one when the forbidden verb is
+what it does — the verb is in its name or its command line (``terraform apply``, ``send_email``,
+``git push``) and the call changes something — or, for the grave acts (deleting, moving money, changing
+access, sending a message or data), when the call has that capability whatever its name. High. Denied
+or failed calls do not fire.
+
+Known gaps: negations the lexicon has no verb for ("don't touch prod"); limits stated as conditions
+("only if the tests pass"); a user's later turn that lifts the limit still counts as the limit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.words import split_words, verb_stem
+from detectors.context import KeyContext
+from detectors.provenance.intent import lexicon_of
+from detectors.vocab import command_of
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Capability, IdentityKind, Outcome, Severity
+
+WHY = __doc__ or ""
+# acts grave enough that the capability alone breaks the limit, whatever the call is named
+GRAVE = frozenset(
+    {Capability.DELETE, Capability.MONEY, Capability.IDENTITY, Capability.COMMUNICATE, Capability.EGRESS}
+)
+# grave acts named every which way (remove, purge, drop; pay, transfer): the capability alone breaks the limit
+SILENT = frozenset({Capability.DELETE, Capability.MONEY, Capability.IDENTITY})
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def call_verbs(event: ToolCall, command: str | None) -> set[str]:
+    """The words of a call's name and of its command line, as verbs where they are derived words."""
+    words = set(split_words(event.tool)) | set(split_words(event.action))
+    if command:
+        words |= {w.lower() for w in _WORD.findall(command[:2000])}
+    return words | {stem for w in words if (stem := verb_stem(w))}
+
+
+def _breaks(
+    capability: Capability, verb: str, verbs: set[str], changes: set[Capability], has: Iterable[Capability]
+) -> bool:
+    """The call does the forbidden verb (or, for a grave act, a word of the same kind: ``post`` for "don't
+    send"), changing something; or it deletes, moves money or changes access when the task forbade that."""
+    if changes and (verb in verbs or (capability in GRAVE and verbs & lexicon_of(capability))):
+        return True
+    return capability in SILENT and capability in has
+
+
+class ForbiddenAction(EventDetector):
+    id: ClassVar[str] = "scope.forbidden_action"
+    title: ClassVar[str] = "Action the task ruled out"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI01", "ASI09", "T6", "T10"))
+    runbook: ClassVar[str] = (
+        "Reverse what the call did if it can be (roll back the apply, recall the message, restore the"
+        " deletion), then check why the agent ignored the limit: a misread task, or content that overrode it."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        call, provenance = ctx.call, ctx.provenance
+        if not isinstance(event, ToolCall) or call is None or provenance is None:
+            return ()
+        forbidden = provenance.intent.forbidden
+        if not forbidden or event.outcome in (Outcome.DENIED, Outcome.ERROR):
+            return ()
+        verbs = call_verbs(event, command_of(event))
+        changes = set(call.evidence) - {Capability.READ, Capability.FETCH, Capability.SECRET}
+        broken = [(c, v) for c, v in forbidden if _breaks(c, v, verbs, changes, call.evidence.keys())]
+        if not broken:
+            return ()
+        verb = broken[0][1]
+        details = {"forbidden": [f"{c.value} ({v!r})" for c, v in forbidden], "capabilities": sorted(changes)}
+        title = f"{event.tool} did what the task ruled out ({verb!r})"
+        return (Signal.of([event], title=title, details=details),)

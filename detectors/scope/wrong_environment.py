@@ -1,0 +1,72 @@
+"""scope.wrong_environment — the task named staging (or dev, test, a sandbox); the call changed production.
+
+Why: "restart the crash-looping pod in staging", "test the migration on staging": the agent picks the
+wrong kubeconfig context, the wrong ``.env`` line, the wrong workspace, and the change lands in production.
+Nothing about the call is unusual except where it runs. When the task and the user's turns name a
+non-production environment (staging, stage, dev, development, QA, UAT, sandbox) and never
+production, a call that changes something (``detectors/capabilities/``: a write, delete, run, access
+change, payment or send) and names production — the event's ``environment``, an argument
+(``env: prod``, ``database: production``) or its command line (``--context prod-us``,
+``postgres://…@prod-db…``, ``terraform workspace select prod``; ``detectors.vocab.production_named``) —
+is reported: high. Denied or failed calls do not fire.
+
+Known gaps: production named only by an alias nobody can read as such (``eu-1``, a cluster ARN); reads of
+production (often legitimate) are not judged; a task that names both environments is not judged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.context import KeyContext
+from detectors.vocab import production_named
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Capability, Environment, IdentityKind, Outcome, Severity
+
+WHY = __doc__ or ""
+# environments a task names ("test" is left out: it is also a verb, "test the migration")
+NAMED_ENVIRONMENT = re.compile(r"\b(staging|stage|dev|development|qa|uat|sandbox)\b", re.I)
+PRODUCTION = re.compile(r"\b(prod|production|prd|live)\b", re.I)
+CHANGES = frozenset(
+    {
+        Capability.WRITE, Capability.DELETE, Capability.EXECUTE, Capability.IDENTITY, Capability.MONEY,
+        Capability.EGRESS,
+    }
+)  # fmt: skip
+
+
+class WrongEnvironment(EventDetector):
+    id: ClassVar[str] = "scope.wrong_environment"
+    title: ClassVar[str] = "Production changed when the task named another environment"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI02", "ASI08", "T2"), mitre_attack=("T1485",))
+    runbook: ClassVar[str] = (
+        "Check what the call changed in production and roll it back; then pin the agent's credentials and"
+        " contexts to the environment its task names (a staging kubeconfig, a staging-only database user)."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        call, provenance = ctx.call, ctx.provenance
+        if not isinstance(event, ToolCall) or call is None or provenance is None:
+            return ()
+        if not CHANGES & call.evidence.keys() or event.outcome in (Outcome.DENIED, Outcome.ERROR):
+            return ()
+        task = provenance.trusted_text
+        named = NAMED_ENVIRONMENT.search(task)
+        if named is None or PRODUCTION.search(task):
+            return ()
+        where = "environment=prod" if event.environment == Environment.PROD else production_named(event)
+        if where is None:
+            return ()
+        details = {"task_environment": named.group(0), "production": where}
+        title = f"{event.tool} changed production ({where}) though the task named {named.group(0)}"
+        return (Signal.of([event], title=title, details=details),)
