@@ -354,8 +354,10 @@ def _shell_payload_markers(line: str, depth: int = 0) -> list[tuple[str, str]]:
     return found
 
 
-def _how(call: Classification, where: str) -> tuple[str, str]:
-    return ("sent", f"to {where}") if OUTBOUND & call.evidence.keys() else ("wrote", "into a log")
+def _how(event: ToolCall, call: Classification, where: str) -> tuple[str, str]:
+    if OUTBOUND & call.evidence.keys():
+        return "sent", f"to {where}"
+    return ("wrote", "into a log") if writes_log(event, call) else ("passed", "as an argument, to its server")
 
 
 _LOG_WORDS = frozenset({"log", "logs", "logger", "logging", "syslog", "journal"})
@@ -385,7 +387,10 @@ def _scalars(value: Any, depth: int = 0) -> list[Any]:
 def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -> Signal | None:
     """The four shapes of ``exfiltration.secret_flow`` (see its docstring), or None."""
     # a tool nothing is known of (another MCP server's ``report_telemetry``) may send what it is given
-    if call.evidence and not OUTBOUND & call.evidence.keys() and not writes_log(event, call):
+    # a tool nothing is known of, or an API call that only reads (a secret in its arguments goes to the
+    # server behind it: "pass the key in auth_context"), may send what it is given; local work does not
+    reads_only = call.shell is None and call.evidence.keys() <= {C.READ, C.FETCH, C.SECRET}
+    if not reads_only and not OUTBOUND & call.evidence.keys() and not writes_log(event, call):
         return None
     targets = destinations(event.arguments, event.target, call)
     untrusted = sorted(t for t in targets if not provenance.trusts(t))
@@ -409,14 +414,14 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         kind = earlier[0][0].replace("_", " ")
         read_in = sorted({provenance.secrets_seen[fp] for _, fp in earlier})
         details = {"secret_kinds": sorted({k for k, _ in earlier}), "read_in": read_in}
-        verb, place = _how(call, where)
+        verb, place = _how(event, call, where)
         title = f"{event.tool} {verb} a {kind} the session read earlier {place}"
         return signal_from(event, title, severity, details, planted)
     sent = [(kind, fp) for kind, fp in sent if fp not in provenance.trusted_text]  # not one the user gave
     if sent and (SENDS & call.evidence.keys() or writes_log(event, call)):  # a credential in clear in a
         # message, a post or a log line (logs are kept, shipped and read by many: CWE-532)
         severity = grave or (Severity.MEDIUM if C.SECRET in provenance.intent.implied else Severity.HIGH)
-        verb, place = _how(call, where)
+        verb, place = _how(event, call, where)
         title = f"{event.tool} {verb} a {sent[0][0].replace('_', ' ')} in clear {place}"
         return signal_from(event, title, severity, {"secret_kinds": sorted({k for k, _ in sent})}, planted)
     if provenance.secret_reads and untrusted and SENDS & call.evidence.keys():

@@ -89,7 +89,7 @@ FLAGS = {
     "secret_read": "reads a file that holds a secret",
     "secret_sent": "sends a secret file out",
     "env_dump": "prints the environment (which holds tokens)",
-    "remote_code": "runs code fetched from the network",
+    "remote_code": "runs code nobody reviewed: fetched from the network or decoded first (base64, hex)",
     "history_erased": "erases shell history",
     "force_push": "rewrites remote history",
     "default_branch": "acts on the default branch (main, master)",
@@ -137,6 +137,7 @@ _USER_ADMIN = frozenset(
     "passwd visudo chage newusers vipw".split()
 )
 _MAILERS = frozenset("mail mailx sendmail mutt msmtp ssmtp swaks".split())
+_DECODERS = frozenset({"base64", "base32", "xxd", "uudecode", "openssl"})  # … | sh: the code is encoded
 _PACKAGE = frozenset(
     "apt apt-get yum dnf zypper apk pacman brew pip pip3 pipx npm npx yarn pnpm gem cargo go".split()
 )
@@ -295,6 +296,8 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
             facts.executed += operands[:1]
             if simple.piped_in and any(p in _NET_FETCH for p in facts.programs):
                 facts.flags.add("remote_code")  # curl … | sh
+            if simple.piped_in and _DECODERS & set(facts.programs):
+                facts.flags.add("remote_code")  # echo <base64> | base64 -d | sh: code nobody can read
         return
     if program == "su" and "-c" in args and args.index("-c") + 1 < len(args):
         facts.privileged = True
@@ -315,6 +318,8 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
             facts.add(C.EXECUTE, f"runs a {program} program")
             facts.executed += [a for a in operands[:1] if not a.startswith("-")]
             if simple.piped_in and any(p in _NET_FETCH for p in facts.programs):
+                facts.flags.add("remote_code")
+            if simple.piped_in and _DECODERS & set(facts.programs):
                 facts.flags.add("remote_code")
         return
     line = " ".join([program, *args])

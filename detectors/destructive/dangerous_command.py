@@ -11,14 +11,13 @@ through ``sudo``, pipes, ``bash -c``, ``python -c``), not the tool's name, so ``
 * high: logs (medium when the task asked to delete) or a service's data (``/var/lib/postgresql``) deleted
   recursively; history erased; the firewall or SELinux off; users or groups changed as root; code from the
   network piped into a shell (medium when the task asked to install or run something and no instructing
-  content brought the URL), or a shell handed to a network peer; a shutdown; a stack destroyed;
+  content brought the URL) or decoded into one (``echo <base64> | base64 -d | sh``), or a shell handed to
+  a network peer; a shutdown; a stack destroyed;
 * medium: everything made world-writable; processes killed; persistence (cron, systemd, shell profiles);
   a force-push that rewrites remote history (high on ``main``/``master``).
 
-A script run by name (``./cleanup.sh``) is judged by what its text does if the session read or wrote it.
-
-Known gaps: a script the session never saw is judged by its name; obfuscated lines (base64 into a shell,
-paths in variables) hide their targets; failed commands are reported, ones the gateway denied are not.
+A script run by name is judged by its text if the session read or wrote it. Known gaps: other scripts,
+decoded code and paths in variables stay hidden; failed commands are reported, denied ones are not.
 """
 
 from __future__ import annotations
