@@ -17,6 +17,7 @@ from detectors.base import Signal
 from detectors.capabilities import Classification
 from detectors.capabilities.paths import is_log_path, is_secret_path
 from detectors.capabilities.words import split_words
+from detectors.provenance.intent import Intent
 from detectors.provenance.state import Provenance, Source
 from detectors.provenance.tokens import shown, value_tokens
 from schemas.events import ToolCall
@@ -88,8 +89,12 @@ def asking_sources(
     return asked
 
 
-def matters(token: str, sinks: Iterable[C]) -> bool:
-    """Whether a planted value of this type can be what one of these acts is *about*."""
+def matters(token: str, sinks: Iterable[C], intent: Intent | None = None) -> bool:
+    """Whether a planted value of this type can be what one of these acts is *about*. A payment the task
+    asked for is about the order or invoice a customer's ticket names (``id:``); only where the money goes
+    (an account, a wallet, an address, a payee) can steer it."""
+    if intent is not None and token.startswith("id:") and intent.stated and intent.allows(C.MONEY):
+        sinks = [c for c in sinks if c is not C.MONEY]
     return any(token.startswith(_MATTERS.get(sink, ())) for sink in sinks)
 
 

@@ -79,7 +79,7 @@ class TaintedAction(StatefulDetector):
             return state, ()  # no value can matter to a call without a sink: skip tokenising it
         fired = state.get("fired", [])
         planted = provenance.tainted_values(event.arguments, event.target)
-        hits = {t: s for t, s in planted.items() if matters(t, sinks) and t not in fired}
+        hits = {t: s for t, s in planted.items() if matters(t, sinks, provenance.intent) and t not in fired}
         if not hits:
             return state, ()
         intent = provenance.intent
