@@ -218,6 +218,13 @@ MAX_NAMED = 80
 _URL_KEYS = frozenset({"url", "uri", "endpoint", "webhook", "host"})
 
 
+def _named_in(destination: str, trusted: str) -> bool:
+    """Whether the user's words name this destination, or the bucket or host it is in."""
+    value = destination.lstrip("#@").lower()
+    root = re.match(r"^[a-z0-9]+://[^/]+", value)
+    return value in trusted or (root is not None and root.group(0) in trusted)
+
+
 def handed_over(
     event: ToolCall, call: Classification, provenance: Provenance, where: set[str], sends: list[C]
 ) -> tuple[Signal, ...]:
@@ -230,9 +237,7 @@ def handed_over(
         if k.lower() in _NAMED_WHERE and isinstance(v, str) and v
     }
     trusted = provenance.trusted_text.lower()
-    where = {
-        t for t in where | named if not provenance.trusts(t) and shown(t).lstrip("#@").lower() not in trusted
-    }
+    where = {t for t in where | named if not provenance.trusts(t) and not _named_in(shown(t), trusted)}
     payload = {k: v for k, v in event.arguments.items() if k.lower() not in _NAMED_WHERE | _URL_KEYS}
     text = sum(len(v) for v in _scalars(payload) if isinstance(v, str))
     files = list(call.shell.sent) if call.shell else []
@@ -362,15 +367,21 @@ def _shell_payload_markers(line: str, depth: int = 0) -> list[tuple[str, str]]:
 def _how(event: ToolCall, call: Classification, where: str) -> tuple[str, str]:
     if OUTBOUND & call.evidence.keys():
         return "sent", f"to {where}"
-    return ("wrote", "into a log") if writes_log(event, call) else ("passed", "as an argument, to its server")
+    if writes_log(event, call):
+        return "wrote", "into a log or shared record"
+    return "passed", "as an argument, to its server"
 
 
-_LOG_WORDS = frozenset({"log", "logs", "logger", "logging", "syslog", "journal"})
+# what many people read and keep: logs, and shared records (an issue, a ticket, a comment, a wiki page)
+_LOG_WORDS = frozenset(
+    "log logs logger logging syslog journal issue issues ticket tickets comment comments wiki page pages "
+    "gist paste snippet discussion".split()
+)
 
 
 def writes_log(event: ToolCall, call: Classification) -> bool:
-    """A call that writes a log line: a logging tool (``log_event``, ``Logger.info``) or a write to a log
-    file."""
+    """A call that writes where many read and keep it: a log line (``log_event``, ``Logger.info``, a write to
+    a log file) or a shared record (``jira.create_issue``, ``add_comment``, a wiki page)."""
     if C.WRITE not in call.evidence:
         return False
     if _LOG_WORDS & set(split_words(event.tool)):
@@ -404,7 +415,7 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         ", ".join(list(dict.fromkeys(shown(t) for t in (untrusted or sorted(targets))))[:2])
         or "a destination"
     )
-    grave = Severity.CRITICAL if planted else None
+    grave = Severity.CRITICAL if planted and OUTBOUND & call.evidence.keys() else None
     files = secret_files_sent(event.arguments, call)
     if files and C.EGRESS in call.evidence:
         private = any(is_private_key(f) for f in files)

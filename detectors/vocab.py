@@ -670,7 +670,10 @@ RESOURCE_POLICY_APIS = frozenset(
 )  # fmt: skip
 PUBLIC_COMMAND = re.compile(
     r"--cidr(?:-ip(?:v6)?)?[ =]\S*/0\b|--source-ranges[ =]\S*0\.0\.0\.0/0|--acl[ =]public-read"
-    r"|\bgsutil\s+(?:iam|acl)\s+ch\b[^;&|\n]*\ballUsers\b|--principal[ =]['\"]?\*"
+    r"|\bgsutil\s+(?:iam|acl)\s+ch\b[^;&|\n]*\b(?i:allUsers)\b|--principal[ =]['\"]?\*"
+    # Azure: an NSG rule from anywhere, storage opened to anonymous reads
+    r"|--source-address-prefix(?:es)?[ =]['\"]?(?:\*|0\.0\.0\.0/0|Internet|Any)(?:['\"]|\s|$)"
+    r"|--allow-blob-public-access[ =]true|--public-access[ =](?:blob|container)\b"
 )
 # Every API the exposure check can fire on (the exposure detector's index).
 EXPOSURE_APIS = (

@@ -303,6 +303,18 @@ def _widened(start: int, end: int, starts: list[int], ends: list[int]) -> tuple[
     return start, end
 
 
+_MASK = re.compile(r"\*{3,}|•{3,}|x{6,}|X{6,}|\[redacted\]|<redacted>|\(redacted\)", re.I)
+_SECRET_RUN = re.compile(r"(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{8,}")
+
+
+def _masked(secret: str) -> bool:
+    """A value someone already masked (``sk_live_51Lr****``, ``Bearer ****[redacted]``): what is left
+    around the mask holds no run of eight letters and digits, so nothing secret remains to hide."""
+    if not _MASK.search(secret):
+        return False
+    return _SECRET_RUN.search(_MASK.sub(" ", secret)) is None
+
+
 def _sub(text: str, kind: str, pattern: Any) -> str:
     spans = [m.span() for m in _REDACTED.finditer(text)] if "[REDACTED:" in text else []
     starts, ends = [s for s, _ in spans], [e for _, e in spans]
@@ -316,7 +328,7 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
         if spans:
             start, end = _widened(start, end, starts, ends)
         secret = text[start:end]
-        if start < done or not secret or _REDACTED.fullmatch(secret):
+        if start < done or not secret or _REDACTED.fullmatch(secret) or _masked(text[start : end + 16]):
             continue
         replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
         if replacement == secret:

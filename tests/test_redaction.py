@@ -383,3 +383,27 @@ def test_redaction_time_grows_linearly_with_text() -> None:
     for unit in ("a", "ab/+", "x-", "https://a:"):
         small, large = unit * (10_000 // len(unit)), unit * (100_000 // len(unit))
         assert best_redaction_time(large) / max(best_redaction_time(small), 1e-6) < 40, unit
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "request headers: {Authorization: Bearer sk_live_****[redacted], Stripe-Version: 2023-10-16}",
+        "Authorization: Bearer ****",
+        "DB_PASSWORD=xxxxxxxx",
+        "api_key: sk-proj-•••••• (masked)",
+    ],
+)
+def test_a_value_someone_already_masked_is_left_as_written(text: str) -> None:
+    assert redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Authorization: Bearer sk_live_51Lr8QwXy3Tz9KpVn2Bm6Hc0Ja ****",  # a mask after it hides nothing
+        "password: Pa55***w0rdXYZ12",  # stars inside a real password
+    ],
+)
+def test_a_secret_next_to_a_mask_is_still_redacted(text: str) -> None:
+    assert "[REDACTED:" in redact_text(text)

@@ -322,6 +322,9 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
             if simple.piped_in and _DECODERS & set(facts.programs):
                 facts.flags.add("remote_code")
         return
+    if _CMDLET.match(program) or program.lower() in _PS_ALIASES:
+        _powershell(program, args, operands, facts)
+        return
     line = " ".join([program, *args])
     if _FIREWALL_OFF.search(line):
         facts.flags.add("firewall_off")
@@ -532,6 +535,58 @@ def _written(path: str, facts: ShellFacts, why: str) -> None:
     if re.search(r"(^|/)etc/(sudoers|passwd|shadow|group)", path):
         facts.flags.add("user_admin")
         facts.add(C.IDENTITY, f"{why}: {path} decides who is who")
+
+
+# PowerShell cmdlets are Verb-Noun; the approved verbs say what a cmdlet does (Microsoft's list of
+# approved verbs), so unknown cmdlets are read by their verb.
+_CMDLET = re.compile(r"^[A-Z][a-z]+-[A-Z][A-Za-z]+$")
+_PS_ALIASES = {
+    "iwr": "invoke-webrequest",
+    "irm": "invoke-restmethod",
+    "ri": "remove-item",
+    "del": "remove-item",
+}
+_PS_VERBS: dict[str, C] = {
+    **dict.fromkeys(
+        "get select find test measure search compare resolve read show format wait".split(), C.READ
+    ),
+    **dict.fromkeys(
+        "set new add out copy move rename compress expand export write import update enable disable "
+        "register save edit".split(),
+        C.WRITE,
+    ),
+    **dict.fromkeys("remove clear uninstall unregister stop".split(), C.DELETE),
+    **dict.fromkeys("invoke start install".split(), C.EXECUTE),
+    "send": C.COMMUNICATE,
+}
+
+
+def _powershell(program: str, args: list[str], operands: list[str], facts: ShellFacts) -> None:
+    name = _PS_ALIASES.get(program.lower(), program.lower())
+    verb = name.split("-", 1)[0]
+    if name in ("invoke-webrequest", "invoke-restmethod"):
+        urls = [u for a in args for u in urls_in(a)]
+        facts.destinations += urls[:3]
+        method = next((args[i + 1] for i, a in enumerate(args[:-1]) if a.lower() == "-method"), "get")
+        sends = method.lower() in ("post", "put", "patch") or any(
+            a.lower() in ("-infile", "-form") for a in args
+        )
+        facts.add(
+            C.EGRESS if sends else C.FETCH,
+            f"{program} {'sends data to' if sends else 'requests'} {urls[0] if urls else 'a URL'}",
+        )
+        return
+    capability = _PS_VERBS.get(verb, C.EXECUTE)
+    if name == "remove-item":
+        for path in [a for a in operands if not a.startswith("$")][:8]:
+            _deleted(path.rstrip(","), facts, f"{program} removes it")
+        if any(a.lower() == "-recurse" for a in args):
+            facts.flags.add("recursive_delete")
+        return
+    facts.add(
+        capability,
+        f"{program} ({verb}) {capability.value}s" if capability is not C.READ else f"{program} reads",
+    )
 
 
 def _deleted(path: str, facts: ShellFacts, why: str) -> None:
@@ -749,10 +804,12 @@ def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellF
     if re.search(r"\b(rm|rb|delete[\w-]*|remove[\w-]*|terminate[\w-]*|destroy)\b", words):
         facts.add(C.DELETE, f"{program} deletes cloud resources")
     if re.search(r"\b(cp|sync|mv)\b", words):
-        targets = [a for a in operands if re.match(r"^(s3|gs|az)://", a)]
-        if targets and operands and re.match(r"^(s3|gs|az)://", operands[-1]):
+        # the destination is the last location; option values (``--profile x``) may follow it
+        places = [a for a in operands if re.match(r"^(s3|gs|az)://", a) or "/" in a or "." in a]
+        if places and re.match(r"^(s3|gs|az)://", places[-1]) and len(places) >= 2:
             facts.add(C.EGRESS, f"{program} copies data into a bucket")
-            for path in operands[:-1]:
+            facts.destinations.append(places[-1])
+            for path in places[:-1]:
                 if not re.match(r"^(s3|gs|az)://", path):
                     _sent(path, facts, f"{program} uploads it")
         else:
@@ -760,7 +817,10 @@ def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellF
     if re.search(r"\b(get-secret-value|get-parameters?|decrypt|get-password-data|secrets)\b", words):
         facts.add(C.SECRET, f"{program} reads a secret")
     if re.search(
-        r"\b(create-user|attach-\w*policy|put-\w*policy|create-access-key|add-user-to-group|iam)\b", words
+        r"\b((attach|put|detach)-[\w-]*policy|create-(user|role|group|access-key|login-profile|policy[\w-]*)"
+        r"|add-user-to-group|update-assume-role-policy|add-iam-policy-binding|set-iam-policy)\b"
+        r"|\brole assignment create\b",
+        words,
     ):
         facts.add(C.IDENTITY, f"{program} changes identities or policies")
     if re.search(r"\b(describe[\w-]*|list[\w-]*|get[\w-]*|ls)\b", words):

@@ -1,20 +1,15 @@
 """privilege.admin_grant — an agent's tool call gave someone administrator rights.
 
-Why: asked to "give the intern read access to the logs bucket", the shortest path for an agent is the
-widest grant: ``AdministratorAccess`` attached to the user, ``roles/owner`` on the project, the Azure
-``Owner`` role, ``cluster-admin`` bound, the repository's ``admin`` permission, a policy allowing action
-``*`` on resource ``*``. The grant works, the task is done, and the account can now do anything. What the
-call grants is in its arguments, whatever the toolkit calls it: a call that changes access or writes
-(``detectors/capabilities/``) whose arguments name an administrator-level grant — a cloud's documented
-full-access roles and policies anywhere in the arguments, or, under an argument that sets a role, a
-permission, a group or an access level, a name for "everything" (``admin``, ``administrator``,
-``owner``, ``superuser``, ``root``, ``sudo``/``wheel``, ``Domain Admins``). High; medium when the task
-itself asked for administrator or full rights ("make Dana an admin"). Denied or failed calls do not fire.
-Shell lines (``usermod -aG sudo``) are ``destructive.dangerous_command``'s; AWS calls read from CloudTrail
-are the sensitive-API table's.
+Why: asked to "give the intern read access to the logs bucket", the shortest path is the widest grant:
+``AdministratorAccess`` on the user, ``roles/owner``, Azure ``Owner``, ``cluster-admin``, a repository's
+``admin`` permission, a policy allowing ``*`` on ``*``. What a call grants is in its arguments, whatever
+the toolkit: a call that changes access or writes (``detectors/capabilities/``) naming a cloud's
+documented full-access roles or policies anywhere (a CLI line's too, JSON policy documents included), or,
+under a role, permission, group or access-level argument, a name for everything (``admin``, ``owner``,
+``root``, ``sudo``/``wheel``, ``Domain Admins``). High; medium when the task asked for administrator or
+full rights. Denied or failed calls do not fire; ``usermod -aG sudo`` is ``dangerous_command``'s.
 
-Known gaps: a custom role whose name says nothing and whose permissions are elsewhere; several narrower
-grants that add up to administrator; a grant of write access wider than asked but short of administrator.
+Known gaps: custom roles whose names say nothing; narrower grants that add up to administrator.
 """
 
 from __future__ import annotations
@@ -22,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
+
+import orjson
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
@@ -60,9 +57,19 @@ def admin_grant_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
             if not isinstance(item, str):
                 continue
             text = item.strip()
+            if text.startswith("{") and depth < 4 and (found := admin_grant_in(_document(text), depth + 1)):
+                return f"{key}.{found}"  # a policy document given as JSON text (``--policy-document '{…}'``)
             if DOCUMENTED_ADMIN.search(text) or (GRANT_KEY.search(str(key)) and EVERYTHING.match(text)):
                 return f"{key}={text[:80]}"
     return None
+
+
+def _document(text: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _allows_everything(statement: dict[str, Any]) -> bool:
@@ -93,7 +100,7 @@ class AdminGrant(EventDetector):
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         call = ctx.call
-        if not isinstance(event, ToolCall) or call is None or event.source == "cloudtrail" or call.shell:
+        if not isinstance(event, ToolCall) or call is None or event.source == "cloudtrail":
             return ()
         if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not CHANGES_ACCESS & call.evidence.keys():
             return ()

@@ -83,6 +83,7 @@ _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix
     create do take work deal operate answer schedule issue initiate arrange approve""".split()
 )
+_ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
 _WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]")
 _CHANGING = frozenset(
     {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.MONEY, C.IDENTITY, C.FORM_INPUT}
@@ -146,6 +147,10 @@ def intent_of(text: str) -> Intent:
             previous = "."
             continue
         word = raw.lower()
+        if previous in _ANSWERING and word in ("me", "us"):  # "tell me", "show us": the answer, no message
+            for hits in (found.get(C.COMMUNICATE, []), topics.get(C.COMMUNICATE, [])):
+                if previous in hits:
+                    hits.remove(previous)
         instruction = previous == "." or previous in _BEFORE_VERB
         for capability, hit in _lexicon_hits(word):
             (found if instruction else topics).setdefault(capability, []).append(hit)
