@@ -208,6 +208,10 @@ def shell_destinations(call: Classification) -> set[str]:
         return set()
     found: set[str] = set()
     for destination in call.shell.destinations[:8]:
+        bucket = re.match(r"^(?!https?://)[a-z0-9]+://[^/\s]+", destination)
+        if bucket:  # s3://bucket/2024-05-20/: the bucket is where it goes (not a date read as a number)
+            found.add(f"name:{bucket.group(0).lower()}")
+            continue
         found |= {t for t in value_tokens(destination) if t.startswith(_DESTINATION_PREFIXES)} or {
             f"name:{destination[:MAX_NAMED]}"
         }
@@ -247,7 +251,9 @@ def handed_over(
     if not where or not (files or attached or (text >= _MIN_POSTED and call.shell is None) or call.shell):
         return ()
     why = "the task asked only for an answer" if answer_only(provenance) else "the task asked for no upload"
-    what = f"{files[0]}" if files else ("attachments" if attached else f"{text} characters")
+    what = (
+        files[0] if files else "attachments" if attached else "data" if call.shell else f"{text} characters"
+    )
     to = ", ".join(sorted(shown(t) for t in where)[:2])
     title = f"{event.tool} sent {what} to {to}, though {why}"
     details = {

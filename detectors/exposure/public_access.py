@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.vocab import EXPOSURE_APIS, public_exposure
+from detectors.vocab import EXPOSURE_APIS, is_shell, public_exposure
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import IdentityKind, Outcome, Severity
@@ -44,7 +44,10 @@ class PublicAccess(EventDetector):
         "Revert the rule/ACL/share now (revoke the ingress, remove 'all' or '*'), then check who reached it."
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
-    actions: ClassVar[frozenset[str] | None] = EXPOSURE_APIS | {"exec", "run", "shell"}
+
+    def relevant(self, kind: str, tool: str | None, action: str) -> bool:
+        # exposure APIs, and shell or CLI tools of any name (``terminal``, ``az`` with an argument list)
+        return tool is None or action in EXPOSURE_APIS or is_shell(tool, action)
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not isinstance(event, ToolCall) or event.outcome in (Outcome.DENIED, Outcome.ERROR):
