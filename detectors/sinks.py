@@ -408,12 +408,13 @@ def _scalars(value: Any, depth: int = 0) -> list[Any]:
 
 def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -> Signal | None:
     """The four shapes of ``exfiltration.secret_flow`` (see its docstring), or None."""
-    # a tool nothing is known of (another MCP server's ``report_telemetry``) may send what it is given
-    # a tool nothing is known of, or an API call that only reads (a secret in its arguments goes to the
-    # server behind it: "pass the key in auth_context"), may send what it is given; local work does not
-    reads_only = call.shell is None and call.evidence.keys() <= {C.READ, C.FETCH, C.SECRET}
-    if not reads_only and not OUTBOUND & call.evidence.keys() and not writes_log(event, call):
-        return None
+    if not OUTBOUND & call.evidence.keys():
+        # a log line or a shared record, a tool nothing is known of, or an API call that only reads (a secret
+        # in its arguments goes to the server behind it: "pass the key in auth_context") may carry a secret
+        # away; local work does not. Only a secret in the arguments can matter then: look for one first.
+        reads_only = call.shell is None and call.evidence.keys() <= {C.READ, C.FETCH, C.SECRET}
+        if not (reads_only or writes_log(event, call)) or not payload_secrets(event.arguments, call):
+            return None
     targets = destinations(event.arguments, event.target, call)
     untrusted = sorted(t for t in targets if not provenance.trusts(t))
     planted = [s for t, s in provenance.tainted_values(event.arguments, event.target).items() if t in targets]
