@@ -15,7 +15,7 @@ from typing import Any
 
 from detectors.base import Signal
 from detectors.capabilities import Classification
-from detectors.capabilities.paths import is_log_path, is_secret_path
+from detectors.capabilities.paths import is_internal_host, is_log_path, is_secret_path
 from detectors.capabilities.words import split_words
 from detectors.provenance.intent import Intent
 from detectors.provenance.state import Provenance, Source
@@ -53,6 +53,12 @@ _AUTH_KEYS = frozenset(
     "credential bearer cookie cookies session user username login".split()
 )
 _DESTINATION_PREFIXES = ("email:", "url:", "host:", "iban:", "num:", "wallet:", "handle:")
+# a credential that is itself a URL (a webhook, a signed link): calling it is using it, not sending it
+_CALLED_URL = re.compile(r"url|webhook|signed|presign", re.I)
+_URL_ARGUMENTS = frozenset("url uri endpoint webhook webhook_url href link".split())
+_RECIPIENT_ARGUMENTS = frozenset(
+    "to cc bcc recipient recipients channel channel_id chat_id phone phone_number email_address".split()
+)
 _CODE_ARGUMENTS = frozenset({"command", "cmd", "script", "code", "source", "program", "cell", "commands"})
 # Which planted values matter for which act: where money, data and messages go; whom access is given to;
 # what is deleted. A file one was told about and then uploads is the payload, not the destination.
@@ -185,7 +191,7 @@ _MIN_POSTED = 40  # characters of text a post carries to count as handing over w
 def answer_only(provenance: Provenance) -> bool:
     """The task asked a question (reading, perhaps the web) and handed the agent over to nothing it reads."""
     intent = provenance.intent
-    return intent.stated and not intent.delegated and set(intent.implied) <= _ANSWERS
+    return intent.stated and intent.asks and not intent.delegated and set(intent.implied) <= _ANSWERS
 
 
 def answered_with(
@@ -222,11 +228,19 @@ MAX_NAMED = 80
 _URL_KEYS = frozenset({"url", "uri", "endpoint", "webhook", "host"})
 
 
+def internal(token: str) -> bool:
+    """A URL or host token inside the organisation's own network."""
+    return token.startswith(("url:", "host:")) and is_internal_host(shown(token).split("/", 1)[0])
+
+
 def _named_in(destination: str, trusted: str) -> bool:
     """Whether the user's words name this destination, or the bucket or host it is in."""
     value = destination.lstrip("#@").lower()
-    root = re.match(r"^[a-z0-9]+://[^/]+", value)
-    return value in trusted or (root is not None and root.group(0) in trusted)
+    root = re.match(r"^[a-z0-9]+://([^/]+)", value)  # the bucket, named with its scheme or without
+    return value in trusted or (
+        root is not None
+        and (root.group(0) in trusted or re.search(rf"\b{re.escape(root.group(1))}\b", trusted) is not None)
+    )
 
 
 def handed_over(
@@ -248,7 +262,9 @@ def handed_over(
     attached = any(
         k.lower() in _PATH_KEYS or k.lower().startswith("attach") for k, v in event.arguments.items() if v
     )
-    if not where or not (files or attached or (text >= _MIN_POSTED and call.shell is None) or call.shell):
+    # a command line hands over files or a bucket's data (``ssh host 'sh -s' < x.sh`` runs; it uploads none)
+    bucket = any(t.startswith("name:") and "://" in t for t in where)
+    if not where or not (files or attached or bucket or (text >= _MIN_POSTED and call.shell is None)):
         return ()
     why = "the task asked only for an answer" if answer_only(provenance) else "the task asked for no upload"
     what = (
@@ -287,6 +303,9 @@ def destinations(arguments: dict[str, Any], target: str | None, call: Classifica
     scanned = (
         {k: v for k, v in arguments.items() if k.lower() not in _CODE_ARGUMENTS} if call.shell else arguments
     )
+    # a message goes to its recipients: a link in its body is what it carries, not where it goes
+    recipients = {k: v for k, v in scanned.items() if k.lower() in _RECIPIENT_ARGUMENTS}
+    scanned = recipients or scanned
     for value in _scalars(scanned):
         found |= {t for t in value_tokens(value) if t.startswith(_DESTINATION_PREFIXES)}
     if target:
@@ -336,6 +355,8 @@ def payload_secrets(arguments: dict[str, Any], call: Classification) -> list[tup
         elif isinstance(value, str) and "[REDACTED:" in value:
             if call.shell is not None and lowered in ("command", "cmd", "script", "code"):
                 found += _shell_payload_markers(value)
+            elif lowered in _URL_ARGUMENTS:  # the URL the call reaches: a webhook or signed URL is used
+                found += [m for m in markers(value) if not _CALLED_URL.search(m[0])]
             else:
                 found += markers(value)
     return found
@@ -364,7 +385,7 @@ def _shell_payload_markers(line: str, depth: int = 0) -> list[tuple[str, str]]:
                 continue
             if "://" in arg and "@" in arg:  # https://user:[REDACTED]@host: the URL authenticates
                 arg = re.sub(r"://[^/@\s]*@", "://", arg)
-            found += markers(arg)
+            found += [m for m in markers(arg) if not ("://" in arg and _CALLED_URL.search(m[0]))]
         if simple.heredoc:
             found += markers(simple.heredoc)
     return found
@@ -416,7 +437,8 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         if not (reads_only or writes_log(event, call)) or not payload_secrets(event.arguments, call):
             return None
     targets = destinations(event.arguments, event.target, call)
-    untrusted = sorted(t for t in targets if not provenance.trusts(t))
+    # a send that stays inside the organisation's network (a cluster service, a private address) leaks nothing
+    untrusted = sorted(t for t in targets if not provenance.trusts(t) and not internal(t))
     planted = [s for t, s in provenance.tainted_values(event.arguments, event.target).items() if t in targets]
     where = (
         ", ".join(list(dict.fromkeys(shown(t) for t in (untrusted or sorted(targets))))[:2])
@@ -447,8 +469,12 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         verb, place = _how(event, call, where)
         title = f"{event.tool} {verb} a {sent[0][0].replace('_', ' ')} in clear {place}"
         return signal_from(event, title, severity, {"secret_kinds": sorted({k for k, _ in sent})}, planted)
-    if provenance.secret_reads and untrusted and SENDS & call.evidence.keys():
-        read = provenance.secret_reads[-1]
+    # the secret read in this very line and sent on by it (``kubectl get secret … | curl --data @- …``)
+    same_line = call.shell is not None and "secret_read" in call.shell.flags and C.EGRESS in call.evidence
+    # a webhook or signed URL read is not a secret that calling it leaks: it is how it is called
+    reads = [r for r in provenance.secret_reads if not _CALLED_URL.search(str(r[2]))]
+    if (reads or same_line) and untrusted and SENDS & call.evidence.keys():
+        read: list[Any] = reads[-1] if reads else [event.event_id, 0, "a secret"]
         # high when instructing content chose where, or when the task asked for no send at all
         off_task = provenance.intent.stated and provenance.off_task(SENDS & call.evidence.keys())
         high = off_task or any(s.score >= ADDRESSED for s in planted)

@@ -75,7 +75,11 @@ def is_system_path(path: str) -> bool:
 _SERVICE_DATA = re.compile(r"^/(var/lib|var/opt|srv|data)/[^/*]+", re.I)
 
 
-_THROWAWAY = re.compile(r"(^|/)(tmp|temp|\.?cache|build|dist|node_modules|__pycache__)(/|$)", re.I)
+_THROWAWAY = re.compile(
+    r"(^|/)(tmp|temp|\.?cache|build|dist|node_modules|__pycache__|\.gradle|target|\.next|coverage|\.tox"
+    r"|\.pytest_cache)(/|$)",
+    re.I,
+)
 
 
 def is_service_data(path: str) -> bool:
@@ -119,6 +123,19 @@ _LOCAL_HOSTS = re.compile(r"^(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[?::1\]?|
 
 def is_local_host(host: str | None) -> bool:
     return host is None or bool(_LOCAL_HOSTS.match(host))
+
+
+# A host inside the organisation's own network: a private address, a cluster service, an internal zone.
+_INTERNAL_HOST = re.compile(
+    r"^(10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+)$"
+    r"|\.(svc|svc\.cluster\.local|cluster\.local|internal|local|lan|corp|intranet|home\.arpa)$",
+    re.I,
+)
+
+
+def is_internal_host(host: str | None) -> bool:
+    """Whether data sent to this host stays inside the organisation's own network."""
+    return is_local_host(host) or bool(host and _INTERNAL_HOST.search(host.split(":", 1)[0]))
 
 
 # A DNS label long enough to carry data. Names people choose are short words; a CDN's or a load balancer's

@@ -293,7 +293,7 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
             facts.merge(analyse(args[args.index("-c") + 1], depth + 1))
         else:
             facts.add(C.EXECUTE, f"runs a {program} script")
-            facts.executed += operands[:1]
+            facts.executed += operands[:1] or simple.redirects_in[:1]  # ``bash -s < setup.sh`` runs setup.sh
             if simple.piped_in and any(p in _NET_FETCH for p in facts.programs):
                 facts.flags.add("remote_code")  # curl … | sh
             if simple.piped_in and _DECODERS & set(facts.programs):
@@ -441,7 +441,12 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         return
     if program in ("find",):
         if "-delete" in args or ("-exec" in args and any(_basename(a) in _DELETERS for a in args)):
-            for path in operands[:1] or ["."]:
+            # what it deletes is what its name patterns match under the root (``-name build`` under /srv/ci)
+            root = (operands[:1] or ["."])[0].rstrip("/") or "/"
+            names = [
+                args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-name", "-iname", "-path", "-ipath")
+            ]
+            for path in [f"{root}/{n.lstrip('/')}" for n in names] or [root]:
                 _deleted(path, facts, "find deletes what it matches")
             facts.flags.add("recursive_delete")
         else:
@@ -535,6 +540,9 @@ def _written(path: str, facts: ShellFacts, why: str) -> None:
     if re.search(r"(^|/)etc/(sudoers|passwd|shadow|group)", path):
         facts.flags.add("user_admin")
         facts.add(C.IDENTITY, f"{why}: {path} decides who is who")
+    if re.search(r"(^|/)\.ssh/authorized_keys2?$", path):  # a key that logs in as this user from now on
+        facts.flags.add("persistence")
+        facts.add(C.IDENTITY, f"{why}: {path} lets a key log in")
 
 
 # PowerShell cmdlets are Verb-Noun; the approved verbs say what a cmdlet does (Microsoft's list of
@@ -571,6 +579,8 @@ def _powershell(program: str, args: list[str], operands: list[str], facts: Shell
         sends = method.lower() in ("post", "put", "patch") or any(
             a.lower() in ("-infile", "-form") for a in args
         )
+        for found in re.findall(r"(?i)-InFile\s+(\S+)|Get-Item\s+([^\s;})]+)", " ".join(args)):
+            _sent(next(p for p in found if p), facts, f"{program} uploads it")
         facts.add(
             C.EGRESS if sends else C.FETCH,
             f"{program} {'sends data to' if sends else 'requests'} {urls[0] if urls else 'a URL'}",
@@ -732,7 +742,10 @@ def _send(program: str, args: list[str], operands: list[str], facts: ShellFacts,
         facts.add(C.EXECUTE, "ssh runs commands on another host")
         if len(operands) > 1:
             facts.merge(analyse(" ".join(operands[1:]), MAX_DEPTH))
-        if simple.redirects_in or simple.piped_in:
+        remote = " ".join(operands[1:])
+        if simple.redirects_in and re.search(r"\b(ba|z|da)?sh\b", remote):
+            facts.executed += simple.redirects_in[:1]  # ``ssh host 'bash -s' < setup.sh`` runs setup.sh there
+        elif simple.redirects_in or simple.piped_in:
             facts.add(C.EGRESS, "ssh sends local data to another host")
         return
     # nc / socat / telnet / ftp: a raw connection; with input it sends data
@@ -752,7 +765,11 @@ def _send(program: str, args: list[str], operands: list[str], facts: ShellFacts,
 
 
 def _sent(path: str, facts: ShellFacts, why: str) -> None:
-    if not path or path == "-":
+    if not path:
+        return
+    if path == "-":  # what the pipe brings: another command's output leaves (``… | curl --data @- …``)
+        facts.sent.append("<piped output>")
+        facts.add(C.EGRESS, why)
         return
     facts.sent.append(path)
     facts.add(C.EGRESS, why)
@@ -836,8 +853,26 @@ _ORCHESTRATOR_READS = frozenset(
 )
 
 
+# options of docker, kubectl, helm and terraform that take a value (``-n orders logs``: the subcommand is
+# ``logs``, not ``orders``)
+_VALUED_OPTIONS = frozenset(
+    "-n --namespace --context --kubeconfig --cluster --user -c --chdir -H --host -l --selector -o --output "
+    "--profile --region --log-level --kube-context --repo".split()
+)
+
+
 def _orchestrator(program: str, args: list[str], facts: ShellFacts) -> None:
-    sub = next((a for a in args if not a.startswith("-")), "")
+    sub = next(
+        (
+            a
+            for i, a in enumerate(args)
+            if not a.startswith("-") and (i == 0 or args[i - 1] not in _VALUED_OPTIONS)
+        ),
+        "",
+    )
+    if sub == "get" and any(a in ("secret", "secrets") or a.startswith("secret/") for a in args):
+        facts.flags.add("secret_read")
+        facts.add(C.SECRET, f"{program} get secret reads a secret")
     if sub in ("rm", "rmi", "delete", "prune", "destroy", "kill", "down", "uninstall") or "prune" in args:
         facts.add(C.DELETE, f"{program} {sub} removes containers, volumes or resources")
     elif sub in ("run", "exec", "apply", "create", "up", "start", "install", "upgrade", "build", "deploy"):

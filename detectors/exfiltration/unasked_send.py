@@ -3,24 +3,20 @@ never asked for.
 
 Why: the agent that leaks without any injection does it in plain sight: it reads customer rows, salaries
 or a patient record, then posts them to a paste site, mails them to a personal address or fills them into
-a third-party form — destinations the user never gave, for a send the task never implied ("summarise the
-churned customers" asks for no send at all). This follows the data rather than the words: the call can
-send (egress, a message, a form; ``detectors/capabilities/``), the task and the user's turns imply no such
-act (``detectors/provenance/intent.py``), its destination (the URL, address, channel or host it names) is
-not one trusted input named, and its payload carries values that earlier tool results brought into the
-session (``ctx.provenance``: e-mail addresses, phone and account numbers, identifiers, names) — two or
-more of them. High. When the destination itself was planted by content that instructed the agent, the
-alert is ``injection.tainted_action``'s (critical for money and access) and this one stays quiet.
+a third-party form. This follows the data rather than the words: the call can send (egress, a message, a
+form; ``detectors/capabilities/``), the task implies no such act (``detectors/provenance/intent.py``), its
+destination is not one trusted input named nor inside the organisation's network, and its payload carries
+two or more values earlier tool results brought (addresses, numbers, identifiers, names). High. When the
+destination was planted by instructing content, the alert is ``injection.tainted_action``'s.
 
 Second shape, whatever the payload carries: the task asked for no send at all ("summarise the memo for
-me", "what were my wages?") or a command line uploads what the task did not ask to upload (``curl -F
-file=@data.parquet``, ``aws s3 sync`` to another bucket, ``gh gist create``), to a destination nobody
-named — an address, a channel or handle, a bucket — with text, files or attachments: high.
+me", "what were my wages?") or a command line uploads files or a bucket's data the task did not ask to
+upload (``curl -F file=@data.parquet``, ``aws s3 sync`` to another bucket, ``gh gist create``), to a
+destination nobody named — an address, a channel or handle, a bucket — with text, files or attachments.
 
-Known gaps: data paraphrased or summarised before it leaves carries no values, so a summary posted to an
-unnamed address when the task asked for some other change is missed; a send with no destination (a
-hand-off to a human agent, a post to the current channel) is not judged; a task that asks for a send
-covers every send of its kind; a push to a git remote the agent added is not judged.
+Known gaps: summaries carry no values (seen only in the second shape); sends with no destination (a
+hand-off to a human agent) are not judged; a task that asks for a send covers every send of its kind; a
+push to a git remote the agent added.
 """
 
 from __future__ import annotations
@@ -31,7 +27,15 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown, value_tokens
-from detectors.sinks import ADDRESSED, SENDS, answer_only, handed_over, shell_destinations, with_sources
+from detectors.sinks import (
+    ADDRESSED,
+    SENDS,
+    answer_only,
+    handed_over,
+    internal,
+    shell_destinations,
+    with_sources,
+)
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
@@ -46,13 +50,10 @@ MIN_VALUES = 2
 
 
 def destination_tokens(arguments: dict[str, Any], target: str | None) -> set[str]:
-    found = {t for k, v in arguments.items() if k.lower() in WHERE for t in _tokens(v)}
-    return found | (set(value_tokens(target)) if target else set())
-
-
-def _tokens(value: Any) -> set[str]:
-    values = value if isinstance(value, list) else [value]
-    return {t for v in values if isinstance(v, str) for t in value_tokens(v)}
+    values = [
+        x for k, v in arguments.items() if k.lower() in WHERE for x in (v if isinstance(v, list) else [v])
+    ]
+    return {t for v in [*values, target] if isinstance(v, str) for t in value_tokens(v)}
 
 
 class UnaskedSend(EventDetector):
@@ -85,8 +86,8 @@ class UnaskedSend(EventDetector):
         if not off_task:
             return ()  # the task asked for a send of this kind
         where = destination_tokens(event.arguments, event.target) | shell_destinations(call)
-        if any(provenance.trusts(t) for t in where):
-            return ()  # one the user named
+        if any(provenance.trusts(t) or internal(t) for t in where):
+            return ()  # one the user named, or inside the organisation's network
         planted = provenance.tainted_values(event.arguments, event.target)
         if any(planted[t].score >= ADDRESSED for t in where if t in planted):
             return ()  # content that instructed the agent chose the destination: injection.tainted_action
@@ -95,8 +96,7 @@ class UnaskedSend(EventDetector):
             return found  # the task asked for no send at all, or a command line uploaded unasked
         if not where:
             return ()  # a hand-off with no destination (to a human agent, this chat)
-        carried = {t: s for t, s in planted.items() if t not in where}
-        if len(carried) < MIN_VALUES:
+        if len(carried := {t: s for t, s in planted.items() if t not in where}) < MIN_VALUES:
             return ()
         to = ", ".join(shown(t) for t in sorted(where)[:2])
         values = ", ".join(shown(t) for t in list(carried)[:4])

@@ -30,7 +30,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         install upgrade schedule book reserve document record log note submit fill apply merge
         commit resolve close open reopen assign mark label tag rewrite replace patch populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
-        plan setup""".split()
+        plan setup handle triage host""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
@@ -112,9 +112,11 @@ class Intent:
     implied: dict[C, tuple[str, ...]]
     stated: bool
     delegated: tuple[str, ...] = ()  # "follow the instructions in the email": what the content asks is asked
-    forbidden: tuple[
-        tuple[C, str], ...
-    ] = ()  # "don't apply anything yet": (capability, verb) the task rules out
+    # "don't apply anything yet": (capability, verb) pairs the task rules out
+    forbidden: tuple[tuple[C, str], ...] = ()
+    asks: bool = (
+        False  # the task asks for an answer: a question, or a request that starts "summarise", "find" …
+    )
 
     def allows(self, capability: C) -> bool:
         return not self.stated or capability is C.READ or capability in self.implied
@@ -168,7 +170,27 @@ def intent_of(text: str) -> Intent:
     ruled_out = {verb for _, verb in forbidden}  # "don't apply anything": 'apply' implies nothing
     implied = {c: tuple(w for w in dict.fromkeys(words) if w not in ruled_out) for c, words in found.items()}
     implied = {c: words for c, words in implied.items() if words}
-    return Intent(implied, True, delegation_in(text), forbidden)
+    return Intent(implied, True, delegation_in(text), forbidden, asks_for_answer(text))
+
+
+# How a request for an answer starts (after "please", "can you" …): a question word, or a verb of finding
+# out and reporting. "Host the site on the bucket" is not one, whatever the lexicon knows of "host".
+_ANSWER_LEADS = frozenset(
+    """what how why when which who whose where is are does do did was were has have summarise summarize
+    summary find check list show tell explain look review read give get count compare analyse analyze
+    describe report research search investigate figure identify see whats""".split()
+)
+_POLITE = frozenset("please pls kindly can could would you hey hi i we need want to quickly just".split())
+
+
+def asks_for_answer(text: str) -> bool:
+    """Whether the task asks for an answer: it holds a question mark, or its first word (after politeness)
+    asks to find out or report."""
+    if "?" in text:
+        return True
+    words = [w.lower() for w in re.findall(r"[A-Za-z']+", text[:200])]
+    first = next((w for w in words if w not in _POLITE), "")
+    return first in _ANSWER_LEADS
 
 
 # "Don't apply anything yet", "do not delete the backups", "never push to main", "without sending it": a
