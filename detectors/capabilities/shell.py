@@ -158,6 +158,10 @@ _FIREWALL_OFF = re.compile(
     r"|^nft\s+flush|^setenforce\s+0|^systemctl\s+(stop|disable|mask)\s+(firewalld|ufw|iptables|nftables|apparmor"
     r"|auditd|falcon-sensor|osqueryd|wazuh-agent)|^service\s+(firewalld|ufw|iptables|auditd)\s+stop"
     r"|^auditctl\s+-D|^auditctl\s+-e\s*0"
+    # Windows: the firewall profiles off, Defender's protections off
+    r"|^Set-NetFirewallProfile\b.*-Enabled\s+\$?False|^netsh\s+advfirewall\s+set\s+\w+\s+state\s+off"
+    r"|^Set-MpPreference\b.*-Disable\w+\s+\$?(true|1)",
+    re.I,
 )
 
 
@@ -323,6 +327,10 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
                 facts.flags.add("remote_code")
         return
     if _CMDLET.match(program) or program.lower() in _PS_ALIASES:
+        if _FIREWALL_OFF.search(" ".join([program, *args])):
+            facts.flags.add("firewall_off")
+            facts.add(C.WRITE, f"{program} turns off a host defence")
+            return
         _powershell(program, args, operands, facts)
         return
     line = " ".join([program, *args])
@@ -411,6 +419,18 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         return
     if program in _SQL_CLIENTS and (sql := _sql_of(program, args, operands)):
         facts.add(sql[0], f"{program} runs SQL {sql[1]}")
+        return
+    if program == "gh" and operands[:2] == ["repo", "create"] and "--push" in args:  # the repository leaves
+        facts.sent.append("<the repository>")
+        facts.destinations.append(f"https://github.com/{operands[2] if len(operands) > 2 else ''}")
+        facts.add(
+            C.EGRESS,
+            "gh repo create --push publishes the repository" + (" publicly" if "--public" in args else ""),
+        )
+        return
+    if program in ("huggingface-cli", "hf") and operands[:1] == ["upload"] and len(operands) >= 3:
+        _sent(operands[2], facts, f"{program} upload publishes it")
+        facts.destinations.append(f"https://huggingface.co/{operands[1]}")
         return
     if program == "gh" and operands[:2] == ["gist", "create"]:  # files published as a gist
         valued = {"-d", "--desc", "-f", "--filename"}
@@ -587,6 +607,14 @@ def _powershell(program: str, args: list[str], operands: list[str], facts: Shell
         )
         return
     capability = _PS_VERBS.get(verb, C.EXECUTE)
+    unc = [a for a in operands if a.startswith("\\")]
+    if name in ("copy-item", "move-item") and unc:  # to a network share: \\host\share
+        found = re.match(r"\\+(\d+\.\d+\.\d+\.\d+|[\w.-]+)", unc[-1])
+        host = found.group(1) if found else "a network share"
+        facts.destinations.append(f"smb://{host}")
+        for path in [a for a in operands if a not in unc][:4]:
+            _sent(path, facts, f"{program} copies it to a network share")
+        return
     if name == "remove-item":
         for path in [a for a in operands if not a.startswith("$")][:8]:
             _deleted(path.rstrip(","), facts, f"{program} removes it")
@@ -870,6 +898,9 @@ def _orchestrator(program: str, args: list[str], facts: ShellFacts) -> None:
         ),
         "",
     )
+    if sub == "create" and any(a in ("rolebinding", "clusterrolebinding") for a in args):
+        facts.add(C.IDENTITY, f"{program} create a role binding grants a role")
+        return
     if sub == "get" and any(a in ("secret", "secrets") or a.startswith("secret/") for a in args):
         facts.flags.add("secret_read")
         facts.add(C.SECRET, f"{program} get secret reads a secret")

@@ -64,7 +64,7 @@ COMMUNICATE_VERBS = frozenset(
 )
 EGRESS_VERBS = frozenset(
     """upload share publish export push transmit exfiltrate sendfile beam leak disclose expose release
-    distribute syndicate""".split()
+    distribute syndicate forward""".split()
 )
 FETCH_VERBS = frozenset("""navigate browse visit download crawl scrape goto go curl wget http""".split())
 FORM_VERBS = frozenset("""fill type enter submit click press checkout sign""".split())

@@ -254,8 +254,18 @@ _CASE_OBJECTS = frozenset(
 )
 
 
+# "do what she asks", "follow whatever the email says", "handle what the ticket requests"
+_DO_WHAT_IT_SAYS = re.compile(
+    r"\b(do|follow|handle|complete|action)\s+(what|whatever)\s+(?:(?:she|he|they|it|the|my|our|this|that)\s+)?"
+    r"(?:\w+\s+)?(asks?|says?|requests?|wants?|needs?|tells?|instructs?)\b",
+    re.I,
+)
+
+
 def delegation_in(text: str) -> tuple[str, ...]:
     """The words by which a task hands the agent over to instructions it will read, or ()."""
+    if match := _DO_WHAT_IT_SAYS.search(text):
+        return (match.group(1).lower(), match.group(3).lower())
     for clause in _CLAUSE_BREAKS.split(text):
         words = [w.lower() for w in _WORD.findall(clause)]
         for i, word in enumerate(words):
