@@ -169,7 +169,8 @@ def test_a_negation_that_gives_no_order_forbids_nothing(task: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "task", ["Read the email from my boss and do what she asks.", "Open the ticket and follow whatever it says."]
+    "task",
+    ["Read the email from my boss and do what she asks.", "Open the ticket and follow whatever it says."],
 )
 def test_a_task_that_says_do_what_the_content_asks_hands_over(task: str) -> None:
     assert intent_of(task).delegated
