@@ -194,7 +194,7 @@ BASH_DESTRUCTIVE: tuple[tuple[str, re.Pattern[str], Severity], ...] = (
     (
         "DROP/TRUNCATE in SQL",
         re.compile(
-            r"\bDROP\s+(?:TABLE|DATABASE|SCHEMA|COLLECTION)\b|\bTRUNCATE\s+(?:TABLE\s+\w|[\w.\"`]+\s*;)|\bdropDatabase\s*\("
+            r"\bDROP\s+(?:TABLE|DATABASE|SCHEMA|COLLECTION)\b|\bTRUNCATE\s+(?:TABLE\s+[\w\"`\[]|[\w.\"`]+\s*;)|\bdropDatabase\s*\("
             r"|\bFLUSHALL\b|\bdropdb\s+\w|\bDELETE\s+FROM\s+[\w.\"`]+\s*(?:;|\"|'|$)",
             re.I,
         ),
@@ -1107,7 +1107,9 @@ _PRODUCTION = re.compile(r"(^|[-_.:/@])(prod|production|prd)([-_.:/]|$)", re.I)
 _PRODUCTION_IN_LINE = re.compile(
     r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project)[= ]|\s-n\s)"
     r"\S*\b(?:prod|production|prd)\b|[@/]\S*\b(?:prod|production|prd)\b[\w.-]*\.[a-z]{2,}"
-    r"|\bworkspace select (?:prod|production)\b",
+    r"|\bworkspace select (?:prod|production)\b"
+    # a project or dataset named for production (``acme-prod.analytics``)
+    r"|[`'\"\s]([a-z0-9]+-)+(?:prod|production)[.:`]",
     re.I,
 )
 

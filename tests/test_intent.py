@@ -174,3 +174,14 @@ def test_a_negation_that_gives_no_order_forbids_nothing(task: str) -> None:
 )
 def test_a_task_that_says_do_what_the_content_asks_hands_over(task: str) -> None:
     assert intent_of(task).delegated
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "Could you move me to economy without changing any flights or passengers?",
+        "Change my reservation to business without changing the dates?",
+    ],
+)
+def test_a_limit_on_changing_one_thing_is_not_a_limit_on_every_change(task: str) -> None:
+    assert not any(verb == "change" for _, verb in intent_of(task).forbidden)

@@ -807,7 +807,9 @@ def _sent(path: str, facts: ShellFacts, why: str) -> None:
         facts.add(C.SECRET, f"{why}: {path} holds a secret")
 
 
-_SQL_CLIENTS = frozenset({"psql", "mysql", "mariadb", "sqlite3", "sqlcmd", "clickhouse-client", "duckdb"})
+_SQL_CLIENTS = frozenset(
+    {"psql", "mysql", "mariadb", "sqlite3", "sqlcmd", "clickhouse-client", "duckdb", "bq", "snowsql"}
+)
 _SQL_OPTIONS = frozenset({"-c", "--command", "-e", "--execute", "-Q", "--query", "-q"})
 
 
@@ -816,7 +818,9 @@ def _sql_of(program: str, args: list[str], operands: list[str]) -> tuple[C, str]
     "DELETE …"``)."""
     statements = [args[i + 1] for i, a in enumerate(args[:-1]) if a in _SQL_OPTIONS]
     statements += [a.split("=", 1)[1] for a in args if a.startswith(("--command=", "--execute=", "--query="))]
-    if program in ("sqlite3", "duckdb") and len(operands) > 1:
+    if (program in ("sqlite3", "duckdb") and len(operands) > 1) or (
+        program == "bq" and operands[:1] == ["query"]
+    ):
         statements.append(operands[-1])
     found = [sql for text in statements if (sql := words.sql_capability(text))]
     graver = [f for f in found if f[0] is not C.READ]

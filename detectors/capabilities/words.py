@@ -343,7 +343,7 @@ def sql_capability(text: str) -> tuple[C, str] | None:
 # command-line programs that agent runtimes wrap as a tool of the same name with an argument list
 CLI_PROGRAMS = frozenset(
     "git kubectl terraform tofu pulumi docker helm aws gcloud az rm curl wget ssh scp rsync psql mysql "
-    "sqlite3 gh glab vault doppler infisical op".split()
+    "sqlite3 gh glab vault doppler infisical op bq snowsql gsutil ansible ansible-playbook mlflow".split()
 )
 _ARGV_KEYS = ("args", "argv", "arguments")
 

@@ -213,6 +213,9 @@ def _commands(before: str, negation: str) -> bool:
     return head.rsplit(None, 1)[-1].lower() in _CLAUSE_LEADS
 
 
+# "don't change anything": a limit on every change, unless an object narrows it ("changing the dates")
+GENERIC_CHANGES = frozenset({"change", "modify", "alter", "touch", "edit", "update"})
+_WHOLE = frozenset("anything everything yet nothing stuff".split())
 _FILLERS = frozenset("anything any yet the it this that them ever really actually just all a to".split())
 
 
@@ -227,6 +230,9 @@ def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
         stem = verb_stem(verb)
         if stem != verb and not (verb.endswith("ing") and stem):  # a verb ("send", "deleting"), not a noun
             continue
+        rest = after[after.index(verb) + 1 :] if verb in after else []
+        if (stem or verb) in GENERIC_CHANGES and rest and rest[0] not in _WHOLE:
+            continue  # "without changing the dates" limits the dates, which no verb can say; not every change
         found += [(c, stem or verb) for c, _ in _lexicon_hits(verb) if c in _CHANGING]
     return tuple(dict.fromkeys(found))
 

@@ -7,7 +7,8 @@ task's negations are read by ``detectors/provenance/intent.py`` (``forbidden_in`
 "don't", "do not", "never", "without", "must not", "avoid"); a call breaks one when the forbidden verb is
 what it does — the verb is in its name or its command line (``terraform apply``, ``send_email``,
 ``git push``) and the call changes something — or, for the grave acts (deleting, moving money, changing
-access, sending a message or data), when the call has that capability whatever its name. High. Denied
+access, sending a message or data), when the call has that capability whatever its name. "Don't change
+anything (yet)" is broken by any change the task did not itself ask for. High. Denied
 or failed calls do not fire.
 
 Known gaps: negations the lexicon has no verb for ("don't touch prod"); limits stated as conditions
@@ -23,7 +24,7 @@ from typing import ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.words import split_words, verb_stem
 from detectors.context import KeyContext
-from detectors.provenance.intent import lexicon_of
+from detectors.provenance.intent import GENERIC_CHANGES, Intent, lexicon_of
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -48,13 +49,16 @@ def call_verbs(event: ToolCall, command: str | None) -> set[str]:
 
 
 def _breaks(
-    capability: Capability, verb: str, verbs: set[str], changes: set[Capability], has: Iterable[Capability]
+    capability: Capability, verb: str, verbs: set[str], changes: set[Capability], intent: Intent
 ) -> bool:
     """The call does the forbidden verb (or, for a grave act, a word of the same kind: ``post`` for "don't
-    send"), changing something; or it deletes, moves money or changes access when the task forbade that."""
+    send"), changing something; it deletes, moves money or changes access when the task forbade that; or,
+    under "don't change anything", it makes a change the task did not itself ask for."""
+    if verb in GENERIC_CHANGES:
+        return bool(changes - set(intent.implied))
     if changes and (verb in verbs or (capability in GRAVE and verbs & lexicon_of(capability))):
         return True
-    return capability in SILENT and capability in has
+    return capability in SILENT and capability in changes
 
 
 class ForbiddenAction(EventDetector):
@@ -81,7 +85,7 @@ class ForbiddenAction(EventDetector):
             return ()
         verbs = call_verbs(event, command_of(event))
         changes = set(call.evidence) - {Capability.READ, Capability.FETCH, Capability.SECRET}
-        broken = [(c, v) for c, v in forbidden if _breaks(c, v, verbs, changes, call.evidence.keys())]
+        broken = [(c, v) for c, v in forbidden if _breaks(c, v, verbs, changes, provenance.intent)]
         if not broken:
             return ()
         verb = broken[0][1]
