@@ -26,6 +26,8 @@ _PATH_KEYS = ("path", "file", "file_path", "filepath", "filename", "target")
 
 def _script_text(path: str, text: str) -> tuple[str, bool] | None:
     """The script's text and whether it is Python, if ``path``/``text`` look like a script."""
+    if not path.endswith(SCRIPT_SUFFIXES) and "#!" not in text:
+        return None  # neither a script's name nor a shebang (numbering lines cannot make one)
     body = _LINE_NUMBERS.sub("", text)
     first = body.lstrip()[:80]
     python = path.endswith(".py") or (first.startswith("#!") and "python" in first.split("\n", 1)[0])
@@ -40,9 +42,12 @@ def _path_of(arguments: dict[str, Any]) -> str | None:
 
 def observe(provenance: Provenance, event: ToolCall, call: Classification) -> None:
     """Remember what a script the call read or wrote would do, when it would do anything notable."""
+    evidence = call.evidence
+    if C.WRITE not in evidence and (C.READ not in evidence or not event.result_summary):
+        return  # neither writes nor read anything: no script's text to remember
     path = _path_of(event.arguments)
     text: str | None = None
-    if C.WRITE in call.evidence:
+    if C.WRITE in evidence:
         text = next((v for k in _CONTENT_KEYS if isinstance(v := event.arguments.get(k), str) and v), None)
     if text is None and C.READ in call.evidence and event.result_summary:
         shell_reads = call.shell.read if call.shell else []

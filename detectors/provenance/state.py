@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from detectors.capabilities.paths import is_local_host
+from detectors.memo import by_arguments
 from detectors.provenance.addressing import Addressing
 from detectors.provenance.intent import Intent, intent_of, requests_of
 from detectors.provenance.tokens import names_in, rank, tokens_of, tool_key, tool_names_in, value_tokens
@@ -211,7 +212,9 @@ class Provenance:
                 self.tainted.pop(token, None)
                 self.tainted[token] = event_id  # re-inserted last: it survives the cap longest
         if len(self.tainted) > MAX_TAINTED:
-            keep = sorted(self.tainted, key=lambda t: (rank(t), -list(self.tainted).index(t)))[:MAX_TAINTED]
+            # most telling first, newest first among equals (tokens in insertion order, newest last)
+            ordered = sorted(enumerate(self.tainted), key=lambda it: (rank(it[1]), -it[0]))
+            keep = [t for _, t in ordered[:MAX_TAINTED]]
             self.overflow += len(self.tainted) - len(keep)
             kept = set(keep)
             self.tainted = {t: e for t, e in self.tainted.items() if t in kept}
@@ -289,12 +292,13 @@ def _call_tokens(arguments: dict[str, Any], target: str | None) -> frozenset[str
     if last[0] is arguments and last[1] == target:
         tokens: frozenset[str] = last[2]
         return tokens
-    tokens = frozenset(_tokens_of_call(arguments, target))
+    tokens = _tokens_of_call(arguments, target)
     last[0], last[1], last[2] = arguments, target, tokens
     return tokens
 
 
-def _tokens_of_call(arguments: dict[str, Any], target: str | None) -> set[str]:
+@by_arguments  # the same calls recur: tokenised once per distinct (arguments, target)
+def _tokens_of_call(arguments: dict[str, Any], target: str | None) -> frozenset[str]:
     tokens: set[str] = set()
     stack: list[tuple[str, Any, int]] = [(k, v, 0) for k, v in arguments.items()]
     while stack:
@@ -310,4 +314,4 @@ def _tokens_of_call(arguments: dict[str, Any], target: str | None) -> set[str]:
             tokens |= found
     if target:
         tokens |= value_tokens(target)
-    return tokens
+    return frozenset(tokens)
