@@ -270,6 +270,7 @@ for _index, _words in enumerate((_YOU, _AI, _MODAL, _TOOLISH, _INSTRUCTION, _ME)
 _DESTINATION = re.compile("|".join(f"(?:{p.pattern})" for p in (_EMAIL, _URL, _HOST, _IBAN, _WALLET)), re.I)
 
 
+@functools.lru_cache(maxsize=8192)  # the same sentences recur from text to text (signatures, templates)
 def _sentence(text: str) -> _Sentence:
     prose = _ADDRESS.sub(" ", text) if "." in text or "@" in text else text
     words = [w.lower() for w in _WORD.findall(prose)]
