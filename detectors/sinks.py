@@ -16,6 +16,7 @@ from typing import Any
 from detectors.base import Signal
 from detectors.capabilities import Classification
 from detectors.capabilities.paths import is_secret_path
+from detectors.memo import by_arguments
 from detectors.provenance.state import Provenance, Source
 from detectors.provenance.tokens import shown, value_tokens
 from schemas.events import ToolCall
@@ -151,23 +152,32 @@ def escalate(severity: Severity) -> Severity:
     return order[min(len(order) - 1, order.index(severity) + 1)]
 
 
-def destinations(arguments: dict[str, Any], target: str | None, call: Classification) -> set[str]:
+def destinations(arguments: dict[str, Any], target: str | None, call: Classification) -> frozenset[str]:
     """Where a call sends things: the addresses, URLs, hosts and accounts among its values, and the
     destinations a shell line contacts."""
+    shell = call.shell
+    return _destinations(arguments, target, tuple(shell.destinations) if shell is not None else None)
+
+
+@by_arguments  # the same calls recur: computed once per distinct call
+def _destinations(
+    arguments: dict[str, Any], target: str | None, contacted: tuple[str, ...] | None
+) -> frozenset[str]:
     found: set[str] = set()
     # A shell or code call's destinations are what its line contacts (the parser knows), not every
     # dotted word of the script.
     scanned = (
-        {k: v for k, v in arguments.items() if k.lower() not in _CODE_ARGUMENTS} if call.shell else arguments
+        {k: v for k, v in arguments.items() if k.lower() not in _CODE_ARGUMENTS}
+        if contacted is not None
+        else arguments
     )
     for value in _scalars(scanned):
         found |= {t for t in value_tokens(value) if t.startswith(_DESTINATION_PREFIXES)}
     if target:
         found |= {t for t in value_tokens(target) if t.startswith(_DESTINATION_PREFIXES)}
-    if call.shell is not None:
-        for destination in call.shell.destinations:
-            found |= {t for t in value_tokens(destination) if t.startswith(_DESTINATION_PREFIXES)}
-    return found
+    for destination in contacted or ():
+        found |= {t for t in value_tokens(destination) if t.startswith(_DESTINATION_PREFIXES)}
+    return frozenset(found)
 
 
 _PATH_KEYS = frozenset(

@@ -37,7 +37,11 @@ def _script_text(path: str, text: str) -> tuple[str, bool] | None:
 
 
 def _path_of(arguments: dict[str, Any]) -> str | None:
-    return next((str(v) for k in _PATH_KEYS if isinstance(v := arguments.get(k), str) and v), None)
+    for key in _PATH_KEYS:
+        value = arguments.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def observe(provenance: Provenance, event: ToolCall, call: Classification) -> None:

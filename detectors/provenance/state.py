@@ -89,7 +89,9 @@ class Source:
 
     def asked_for(self, capabilities: Iterable[C]) -> list[C]:
         """Which of these capabilities the content itself asked for."""
-        return [c for c in capabilities if c.value in self.requested]
+        requested = self.requested
+        # a capability is a StrEnum: it equals its value, so it is looked up among the values directly
+        return [c for c in capabilities if c in requested] if requested else []
 
     def to_list(self) -> list[Any]:
         return [self.event_id, self.time, self.score, list(self.reasons), self.window, list(self.requested)]

@@ -180,7 +180,10 @@ def tool_names_in(text: str) -> frozenset[str]:
 
 def tool_key(name: str) -> str:
     """A tool name compared without case or separators: ``Send_Money`` == ``sendmoney``."""
-    return re.sub(r"[\W_]+", "", name).lower()
+    return _SEPARATORS.sub("", name).lower()
+
+
+_SEPARATORS = re.compile(r"[\W_]+")
 
 
 _SHORT_NAME = re.compile(r"^[A-Z][a-z][\w'.-]*(?: [A-Z][a-z][\w'.-]*){0,2}$")
