@@ -270,16 +270,17 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         return None
     targets = destinations(event.arguments, event.target, call)
     untrusted = sorted(t for t in targets if not provenance.trusts(t))
+    files, sent = secret_files_sent(event.arguments, call), payload_secrets(event.arguments, call)
+    if not files and not sent and not (provenance.secret_reads and untrusted):
+        return None  # none of the four shapes can hold (the taint lookup below is skipped)
     planted = [s for t, s in provenance.tainted_values(event.arguments, event.target).items() if t in targets]
     where = ", ".join(shown(t) for t in (untrusted or sorted(targets))[:2]) or "a destination"
     grave = Severity.CRITICAL if planted else None
-    files = secret_files_sent(event.arguments, call)
     if files and C.EGRESS in call.evidence:
         private = any(is_private_key(f) for f in files)
         severity = grave or (Severity.HIGH if untrusted or private else Severity.MEDIUM)
         title = f"{event.tool} sent {files[0]}, which holds a secret, to {where}"
         return signal_from(event, title, severity, {"files": files[:5]}, planted)
-    sent = payload_secrets(event.arguments, call)
     earlier = [(kind, fp) for kind, fp in sent if fp in provenance.secrets_seen]
     if earlier:
         # medium only when it went where the task said; a post or a comment with no named reader is public

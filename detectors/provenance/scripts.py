@@ -47,16 +47,18 @@ def _path_of(arguments: dict[str, Any]) -> str | None:
 def observe(provenance: Provenance, event: ToolCall, call: Classification) -> None:
     """Remember what a script the call read or wrote would do, when it would do anything notable."""
     evidence = call.evidence
-    if C.WRITE not in evidence and (C.READ not in evidence or not event.result_summary):
-        return  # neither writes nor read anything: no script's text to remember
-    path = _path_of(event.arguments)
+    arguments = event.arguments
     text: str | None = None
     if C.WRITE in evidence:
-        text = next((v for k in _CONTENT_KEYS if isinstance(v := event.arguments.get(k), str) and v), None)
-    if text is None and C.READ in call.evidence and event.result_summary:
+        text = next((v for k in _CONTENT_KEYS if isinstance(v := arguments.get(k), str) and v), None)
+    if text is not None:
+        path = _path_of(arguments)
+    elif C.READ in evidence and event.result_summary:
         shell_reads = call.shell.read if call.shell else []
-        path = path or next((p for p in shell_reads if p.endswith(SCRIPT_SUFFIXES)), None)
+        path = _path_of(arguments) or next((p for p in shell_reads if p.endswith(SCRIPT_SUFFIXES)), None)
         text = event.result_summary
+    else:
+        return  # neither wrote nor read a text: no script to remember
     if not path or not text:
         return
     script = _script_text(path, text)

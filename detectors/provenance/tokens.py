@@ -186,6 +186,8 @@ def tool_key(name: str) -> str:
 _SEPARATORS = re.compile(r"[\W_]+")
 
 
+_WHOLE_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
+_WHOLE_NUMBER = re.compile(r"\+?[\d \-]{6,24}")
 _SHORT_NAME = re.compile(r"^[A-Z][a-z][\w'.-]*(?: [A-Z][a-z][\w'.-]*){0,2}$")
 
 
@@ -204,10 +206,10 @@ def _text_value_tokens(text: str) -> frozenset[str]:
         return frozenset()
     found = set(tokens_of(text))
     compact = text.replace(" ", "")
-    if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact.upper()) and len(text) <= 42:
+    if _WHOLE_IBAN.fullmatch(compact.upper()) and len(text) <= 42:
         found.add("iban:" + compact.upper())
         found.discard("id:" + compact.lower())
-    if re.fullmatch(r"\+?[\d \-]{6,24}", text):
+    if _WHOLE_NUMBER.fullmatch(text):
         found.add("num:" + re.sub(r"[ \-+]", "", text))
     if _SHORT_NAME.match(text) and len(text) <= 40:
         found.add("name:" + text.lower())
