@@ -18,7 +18,7 @@ from detectors.capabilities import Classifier, classify
 from detectors.capabilities.classify import classify_shared
 from detectors.memo import MAX_KEY, by_arguments
 from detectors.provenance.constructions import split_sentences, window_matrix
-from schemas.events import ToolCall
+from tests.test_capabilities import call
 
 
 def _counting() -> tuple[list[Any], Any]:
@@ -68,18 +68,6 @@ def test_cache_clear_empties_the_memo() -> None:
     assert len(calls) == 2
 
 
-def _call(tool: str, **arguments: Any) -> ToolCall:
-    return ToolCall(
-        event_id="e1",
-        event_time="2026-01-01T00:00:00Z",
-        source="test",
-        session_id="s1",
-        tool=tool,
-        action=tool,
-        arguments=arguments,
-    )
-
-
 @pytest.mark.parametrize(
     ("tool", "arguments"),
     [
@@ -90,9 +78,9 @@ def _call(tool: str, **arguments: Any) -> ToolCall:
     ],
 )
 def test_a_shared_classification_is_the_one_classify_gives(tool: str, arguments: dict[str, Any]) -> None:
-    first, again = classify_shared(_call(tool, **arguments)), Classifier().classify(_call(tool, **arguments))
+    first, again = classify_shared(call(tool, **arguments)), Classifier().classify(call(tool, **arguments))
     assert again is first  # computed once for the same call
-    fresh = classify(_call(tool, **arguments))
+    fresh = classify(call(tool, **arguments))
     assert (first.evidence, first.shell, first.subcommand) == (fresh.evidence, fresh.shell, fresh.subcommand)
 
 
