@@ -577,6 +577,8 @@ class Runner:
     def feed(self, events: Sequence[AnyEvent]) -> Output:
         out = Output()
         engine = self.engine
+        if engine.classifies:
+            events = engine.enrich(events)  # each call classified and copied once, not once per key scope
         for scope in engine.scopes:
             groups: dict[str, list[AnyEvent]] = {}
             for event in events:

@@ -17,6 +17,7 @@ from detectors.base import Signal
 from detectors.capabilities import Classification
 from detectors.capabilities.paths import is_internal_host, is_log_path, is_secret_path
 from detectors.capabilities.words import split_words
+from detectors.memo import by_arguments
 from detectors.provenance.intent import Intent
 from detectors.provenance.state import Provenance, Source
 from detectors.provenance.tokens import shown, value_tokens
@@ -294,14 +295,24 @@ def escalate(severity: Severity) -> Severity:
     return order[min(len(order) - 1, order.index(severity) + 1)]
 
 
-def destinations(arguments: dict[str, Any], target: str | None, call: Classification) -> set[str]:
+def destinations(arguments: dict[str, Any], target: str | None, call: Classification) -> frozenset[str]:
     """Where a call sends things: the addresses, URLs, hosts and accounts among its values, and the
     destinations a shell line contacts."""
+    shell = call.shell
+    return _destinations(arguments, target, tuple(shell.destinations) if shell is not None else None)
+
+
+@by_arguments  # the same calls recur: computed once per distinct call
+def _destinations(
+    arguments: dict[str, Any], target: str | None, contacted: tuple[str, ...] | None
+) -> frozenset[str]:
     found: set[str] = set()
     # A shell or code call's destinations are what its line contacts (the parser knows), not every
     # dotted word of the script.
     scanned = (
-        {k: v for k, v in arguments.items() if k.lower() not in _CODE_ARGUMENTS} if call.shell else arguments
+        {k: v for k, v in arguments.items() if k.lower() not in _CODE_ARGUMENTS}
+        if contacted is not None
+        else arguments
     )
     # a message goes to its recipients: a link in its body is what it carries, not where it goes
     recipients = {k: v for k, v in scanned.items() if k.lower() in _RECIPIENT_ARGUMENTS}
@@ -310,10 +321,9 @@ def destinations(arguments: dict[str, Any], target: str | None, call: Classifica
         found |= {t for t in value_tokens(value) if t.startswith(_DESTINATION_PREFIXES)}
     if target:
         found |= {t for t in value_tokens(target) if t.startswith(_DESTINATION_PREFIXES)}
-    if call.shell is not None:
-        for destination in call.shell.destinations:
-            found |= {t for t in value_tokens(destination) if t.startswith(_DESTINATION_PREFIXES)}
-    return found
+    for destination in contacted or ():
+        found |= {t for t in value_tokens(destination) if t.startswith(_DESTINATION_PREFIXES)}
+    return frozenset(found)
 
 
 _PATH_KEYS = frozenset(
@@ -439,19 +449,22 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
     targets = destinations(event.arguments, event.target, call)
     # a send that stays inside the organisation's network (a cluster service, a private address) leaks nothing
     untrusted = sorted(t for t in targets if not provenance.trusts(t) and not internal(t))
+    files, sent = secret_files_sent(event.arguments, call), payload_secrets(event.arguments, call)
+    # the secret read in this very line and sent on by it (``kubectl get secret … | curl --data @- …``)
+    same_line = call.shell is not None and "secret_read" in call.shell.flags and C.EGRESS in call.evidence
+    if not files and not sent and not ((provenance.secret_reads or same_line) and untrusted):
+        return None  # none of the four shapes can hold (the taint lookup below is skipped)
     planted = [s for t, s in provenance.tainted_values(event.arguments, event.target).items() if t in targets]
     where = (
         ", ".join(list(dict.fromkeys(shown(t) for t in (untrusted or sorted(targets))))[:2])
         or "a destination"
     )
     grave = Severity.CRITICAL if planted and OUTBOUND & call.evidence.keys() else None
-    files = secret_files_sent(event.arguments, call)
     if files and C.EGRESS in call.evidence:
         private = any(is_private_key(f) for f in files)
         severity = grave or (Severity.HIGH if untrusted or private else Severity.MEDIUM)
         title = f"{event.tool} sent {files[0]}, which holds a secret, to {where}"
         return signal_from(event, title, severity, {"files": files[:5]}, planted)
-    sent = payload_secrets(event.arguments, call)
     earlier = [(kind, fp) for kind, fp in sent if fp in provenance.secrets_seen]
     if earlier:
         # medium only when it went where the task said; a post or a comment with no named reader is public
@@ -469,8 +482,6 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         verb, place = _how(event, call, where)
         title = f"{event.tool} {verb} a {sent[0][0].replace('_', ' ')} in clear {place}"
         return signal_from(event, title, severity, {"secret_kinds": sorted({k for k, _ in sent})}, planted)
-    # the secret read in this very line and sent on by it (``kubectl get secret … | curl --data @- …``)
-    same_line = call.shell is not None and "secret_read" in call.shell.flags and C.EGRESS in call.evidence
     # a webhook or signed URL read is not a secret that calling it leaks: it is how it is called
     reads = [r for r in provenance.secret_reads if not _CALLED_URL.search(str(r[2]))]
     if (reads or same_line) and untrusted and SENDS & call.evidence.keys():

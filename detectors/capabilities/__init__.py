@@ -11,7 +11,7 @@ prints them.
 
 from __future__ import annotations
 
-from detectors.capabilities.classify import Classification, classify
+from detectors.capabilities.classify import Classification, classify, classify_shared
 from detectors.capabilities.manifest import Manifest, ManifestError, parse_manifest
 from schemas.events import AnyEvent, ToolCall
 
@@ -25,10 +25,11 @@ class Classifier:
         self.manifest = manifest
 
     def classify(self, event: ToolCall) -> Classification:
-        return classify(event, self.manifest)
+        """The call's classification (shared by the calls of the same shape: read it, never change it)."""
+        return classify_shared(event, self.manifest)
 
     def enrich(self, event: AnyEvent) -> AnyEvent:
         """The event with its ``capabilities`` set (tool calls not yet classified; anything else as is)."""
         if not isinstance(event, ToolCall) or event.capabilities is not None:
             return event
-        return event.model_copy(update={"capabilities": classify(event, self.manifest).capabilities})
+        return event.model_copy(update={"capabilities": self.classify(event).capabilities})

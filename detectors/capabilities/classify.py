@@ -23,6 +23,7 @@ from detectors.capabilities import words
 from detectors.capabilities.manifest import Manifest
 from detectors.capabilities.paths import data_in_host, host_of, is_local_host, is_secret_path, urls_in
 from detectors.capabilities.shell import ShellFacts, analyse, analyse_code
+from detectors.memo import by_arguments
 from schemas.events import ToolCall, ToolDeclaration
 from schemas.types import Capability as C
 
@@ -301,29 +302,46 @@ def _arguments(
 
 def classify(event: ToolCall, manifest: Manifest | None = None) -> Classification:
     """What ``event`` can do, with the evidence for each capability."""
+    return _classify(event.arguments, event.tool, event.action, event.tool_declaration, manifest)
+
+
+def classify_shared(event: ToolCall, manifest: Manifest | None = None) -> Classification:
+    """:func:`classify`, computed once per distinct call (arguments, tool, action, declaration): agents
+    repeat their calls. The result is shared by the events that make the call: read it, never change it."""
+    return _classify_shared(event.arguments, event.tool, event.action, event.tool_declaration, manifest)
+
+
+def _classify(
+    arguments: dict[str, Any],
+    tool: str,
+    action: str,
+    declaration: ToolDeclaration | None,
+    manifest: Manifest | None,
+) -> Classification:
     result = Classification()
-    if manifest is not None and (entry := manifest.lookup(event.tool, event.action)) is not None:
+    if manifest is not None and (entry := manifest.lookup(tool, action)) is not None:
         for capability in entry.capabilities:
             result.add(capability, manifest.origin, f"entry '{entry.match}'")
         return result
-    tool_words = _tool_words(event.tool, event.action)
-    named = _name_evidence(event.tool, event.action)
-    if event.tool_declaration is not None:
-        _declared(result, event.tool_declaration, bool(named))
-    if event.arguments:
-        if (
-            line := words.argv_line(event.tool, event.arguments)
-        ) is not None:  # ``git`` with ``args: [push, …]``
+    tool_words = _tool_words(tool, action)
+    named = _name_evidence(tool, action)
+    if declaration is not None:
+        _declared(result, declaration, bool(named))
+    if arguments:
+        if (line := words.argv_line(tool, arguments)) is not None:  # ``git`` with ``args: [push, …]``
             _merge_shell(result, analyse(line), f"argv `{line[:60]}`")
-        _arguments(result, event.arguments, tool_words, frozenset(c for c, _ in named))
+        _arguments(result, arguments, tool_words, frozenset(c for c, _ in named))
     # The name counts unless the call's own line or sub-command already said what it does: ``execute_bash``
     # running ``ls`` reads (not "executes"), ``str_replace_editor`` with ``command: view`` reads.
-    label = event.tool if event.action == event.tool else f"{event.tool}/{event.action}"
+    label = tool if action == tool else f"{tool}/{action}"
     if not result.subcommand:
         for capability, why in named:
             if not (capability is C.EXECUTE and result.shell is not None):
                 result.add(capability, "name", f"{label}: {why}")
     return result
+
+
+_classify_shared = by_arguments(_classify)
 
 
 def capabilities_of(event: ToolCall, manifest: Manifest | None = None) -> tuple[C, ...]:

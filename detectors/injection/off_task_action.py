@@ -60,18 +60,18 @@ class OffTaskAction(StatefulDetector):
         off_task = provenance.off_task(sinks.sinks_of(call), unless_addressed_above=sinks.STRONGLY_ADDRESSED)
         reported: list[str] = state.setdefault("reported", [])
         fresh = [c for c in off_task if (c in JUDGED or c is Capability.WRITE) and c.value not in reported]
-        # content that instructed the agent or asked for this very act; a write, when content asked for one
-        # or for another change and planted a value of this call ("book Hotel Miramar" -> reserve_room)
+        # a write counts when content asked for one, or for another change and planted a value of this call
         changing: list[Source] = []
-        if Capability.WRITE in fresh:  # the taint lookup only for a write, not on every call
-            planted = {s.event_id for s in provenance.tainted_values(event.arguments, event.target).values()}
-            changing = [
-                s
-                for s in provenance.sources.values()
-                if any(
-                    c is Capability.WRITE or s.event_id in planted for c in sinks.asked_changes(provenance, s)
-                )
+        if Capability.WRITE in fresh:  # the taint lookup only for a write, and only if a source asked
+            asked_by = [
+                (s, a) for s in provenance.sources.values() if (a := sinks.asked_changes(provenance, s))
             ]
+            planted = (
+                {s.event_id for s in provenance.tainted_values(event.arguments, event.target).values()}
+                if any(Capability.WRITE not in a for _, a in asked_by)
+                else set()
+            )
+            changing = [s for s, a in asked_by if Capability.WRITE in a or s.event_id in planted]
             fresh = fresh if changing else [c for c in fresh if c is not Capability.WRITE]
         if not fresh:
             return state, ()

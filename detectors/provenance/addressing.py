@@ -125,15 +125,16 @@ class ContentModel:
         if not found.sentences:
             return Addressing(0.0, "", ())
         logits = found.matrix @ self._coefficients
-        best = int(np.argmax(logits))
+        best = int(logits.argmax())
         logit = float(logits[best]) + self._bias
         probability = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
         row = found.matrix[best].tolist()
         parts = [
             w * (x - m) / s for w, x, m, s in zip(self.weights, row, self.means, self.scales, strict=True)
         ]
-        ranked = sorted(zip(parts, FEATURE_NAMES, strict=True), reverse=True)
-        reasons = tuple(name.replace("_", " ") for part, name in ranked[:3] if part > 0.25)
+        # the three strongest features above 0.25 (those at most 0.25 all rank below them)
+        ranked = sorted(((p, n) for p, n in zip(parts, FEATURE_NAMES, strict=True) if p > 0.25), reverse=True)
+        reasons = tuple(name.replace("_", " ") for _, name in ranked[:3])
         return Addressing(round(probability, 4), found.text(best)[:300], reasons)
 
 

@@ -270,6 +270,7 @@ for _index, _words in enumerate((_YOU, _AI, _MODAL, _TOOLISH, _INSTRUCTION, _ME)
 _DESTINATION = re.compile("|".join(f"(?:{p.pattern})" for p in (_EMAIL, _URL, _HOST, _IBAN, _WALLET)), re.I)
 
 
+@functools.lru_cache(maxsize=8192)  # the same sentences recur from text to text (signatures, templates)
 def _sentence(text: str) -> _Sentence:
     prose = _ADDRESS.sub(" ", text) if "." in text or "@" in text else text
     words = [w.lower() for w in _WORD.findall(prose)]
@@ -351,6 +352,8 @@ def window_matrix(text: str, size: int = 3) -> Windows:
         return Windows((), (), (), np.zeros((0, len(FEATURES))))
     parsed = [_sentence(s) for s in sentences]
     n = len(parsed)
+    if n <= size:  # one window, the whole text (most results): the same arithmetic without numpy's overhead
+        return Windows(sentences, (0,), (n,), _one_window(parsed))
     starts = np.arange(max(1, n - size + 1))
     ends = np.minimum(starts + size, n)
     counts = np.zeros((n + 1, len(FEATURES) + 2))
@@ -376,6 +379,34 @@ def window_matrix(text: str, size: int = 3) -> Windows:
     )
     matrix.setflags(write=False)
     return Windows(sentences, tuple(starts.tolist()), tuple(ends.tolist()), matrix)
+
+
+_SCALES = tuple((f.scale, f.factor) for f in FEATURES)
+
+
+def _one_window(parsed: list[_Sentence]) -> np.ndarray:
+    """The feature row of a window of all of ``parsed``, as :func:`window_matrix` computes it for a longer
+    text, operation for operation (the counts are whole numbers, so their sums are exact either way)."""
+    values = [0.0] * len(FEATURES)
+    words = chars = 0.0
+    for sentence in parsed:
+        values = [v + c for v, c in zip(values, sentence.counts, strict=True)]
+        words += sentence.words
+        chars += sentence.chars
+    words, chars, count = max(1.0, words), max(1.0, chars), float(len(parsed))
+    row = [
+        min(1.0, factor * v / words)
+        if scale == "word"
+        else v / count
+        if scale == "sentence"
+        else min(1.0, factor * v / chars)
+        if scale == "char"
+        else min(1.0, v / factor)
+        for v, (scale, factor) in zip(values, _SCALES, strict=True)
+    ]
+    matrix = np.array([row])
+    matrix.setflags(write=False)
+    return matrix
 
 
 def windows(text: str, size: int = 3) -> tuple[tuple[str, tuple[float, ...]], ...]:

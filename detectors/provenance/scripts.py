@@ -26,6 +26,8 @@ _PATH_KEYS = ("path", "file", "file_path", "filepath", "filename", "target")
 
 def _script_text(path: str, text: str) -> tuple[str, bool] | None:
     """The script's text and whether it is Python, if ``path``/``text`` look like a script."""
+    if not path.endswith(SCRIPT_SUFFIXES) and "#!" not in text:
+        return None  # neither a script's name nor a shebang (numbering lines cannot make one)
     body = _LINE_NUMBERS.sub("", text)
     first = body.lstrip()[:80]
     python = path.endswith(".py") or (first.startswith("#!") and "python" in first.split("\n", 1)[0])
@@ -35,19 +37,28 @@ def _script_text(path: str, text: str) -> tuple[str, bool] | None:
 
 
 def _path_of(arguments: dict[str, Any]) -> str | None:
-    return next((str(v) for k in _PATH_KEYS if isinstance(v := arguments.get(k), str) and v), None)
+    for key in _PATH_KEYS:
+        value = arguments.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def observe(provenance: Provenance, event: ToolCall, call: Classification) -> None:
     """Remember what a script the call read or wrote would do, when it would do anything notable."""
-    path = _path_of(event.arguments)
+    evidence = call.evidence
+    arguments = event.arguments
     text: str | None = None
-    if C.WRITE in call.evidence:
-        text = next((v for k in _CONTENT_KEYS if isinstance(v := event.arguments.get(k), str) and v), None)
-    if text is None and C.READ in call.evidence and event.result_summary:
+    if C.WRITE in evidence:
+        text = next((v for k in _CONTENT_KEYS if isinstance(v := arguments.get(k), str) and v), None)
+    if text is not None:
+        path = _path_of(arguments)
+    elif C.READ in evidence and event.result_summary:
         shell_reads = call.shell.read if call.shell else []
-        path = path or next((p for p in shell_reads if p.endswith(SCRIPT_SUFFIXES)), None)
+        path = _path_of(arguments) or next((p for p in shell_reads if p.endswith(SCRIPT_SUFFIXES)), None)
         text = event.result_summary
+    else:
+        return  # neither wrote nor read a text: no script to remember
     if not path or not text:
         return
     script = _script_text(path, text)

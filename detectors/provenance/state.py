@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from detectors.capabilities.paths import is_local_host
+from detectors.memo import by_arguments
 from detectors.provenance.addressing import Addressing
 from detectors.provenance.intent import Intent, intent_of, requests_of
 from detectors.provenance.tokens import (
@@ -97,7 +98,9 @@ class Source:
 
     def asked_for(self, capabilities: Iterable[C]) -> list[C]:
         """Which of these capabilities the content itself asked for."""
-        return [c for c in capabilities if c.value in self.requested]
+        requested = self.requested
+        # a capability is a StrEnum: it equals its value, so it is looked up among the values directly
+        return [c for c in capabilities if c in requested] if requested else []
 
     def details(self) -> dict[str, Any]:
         """How an alert describes this source: how much it addressed the agent and why, what it asked."""
@@ -230,7 +233,9 @@ class Provenance:
                 self.tainted.pop(token, None)
                 self.tainted[token] = event_id  # re-inserted last: it survives the cap longest
         if len(self.tainted) > MAX_TAINTED:
-            keep = sorted(self.tainted, key=lambda t: (rank(t), -list(self.tainted).index(t)))[:MAX_TAINTED]
+            # most telling first, newest first among equals (tokens in insertion order, newest last)
+            ordered = sorted(enumerate(self.tainted), key=lambda it: (rank(it[1]), -it[0]))
+            keep = [t for _, t in ordered[:MAX_TAINTED]]
             self.overflow += len(self.tainted) - len(keep)
             kept = set(keep)
             self.tainted = {t: e for t, e in self.tainted.items() if t in kept}
@@ -308,12 +313,13 @@ def _call_tokens(arguments: dict[str, Any], target: str | None) -> frozenset[str
     if last[0] is arguments and last[1] == target:
         tokens: frozenset[str] = last[2]
         return tokens
-    tokens = frozenset(_tokens_of_call(arguments, target))
+    tokens = _tokens_of_call(arguments, target)
     last[0], last[1], last[2] = arguments, target, tokens
     return tokens
 
 
-def _tokens_of_call(arguments: dict[str, Any], target: str | None) -> set[str]:
+@by_arguments  # the same calls recur: tokenised once per distinct (arguments, target)
+def _tokens_of_call(arguments: dict[str, Any], target: str | None) -> frozenset[str]:
     tokens: set[str] = set()
     stack: list[tuple[str, Any, int]] = [(k, v, 0) for k, v in arguments.items()]
     while stack:
@@ -329,4 +335,4 @@ def _tokens_of_call(arguments: dict[str, Any], target: str | None) -> set[str]:
             tokens |= found
     if target:
         tokens |= value_tokens(target)
-    return tokens
+    return frozenset(tokens)

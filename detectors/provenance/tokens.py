@@ -76,8 +76,8 @@ def _host_token(host: str) -> str | None:
 def _id_token(word: str) -> str | None:
     """Identifiers of things: letters and digits together (``ZFA04Y``, ``guest_amy01``, ``INV-2024-118``).
     Words without a digit (``due_date``, ``content-type``) are names of fields, not values."""
-    if len(word) < 5 or len(word) > MAX_TOKEN:
-        return None
+    if len(word) < 5 or len(word) > MAX_TOKEN or word.isalpha():
+        return None  # (a word of letters only holds no digit)
     if any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word):
         return "id:" + word.lower()
     return None
@@ -85,6 +85,7 @@ def _id_token(word: str) -> str | None:
 
 _MARKER = re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\](?!\.)")
 _MARKER_LABEL = re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\](?=\.)")  # a secret as a host label
+_DIGIT = re.compile(r"\d")  # what the IBAN, number and wallet patterns all need
 
 
 @functools.lru_cache(maxsize=16384)
@@ -96,49 +97,64 @@ def tokens_of(text: str) -> frozenset[str]:
         text = _MARKER_LABEL.sub("redacted", text)  # and <secret>.host.example stays one host
     found: set[str] = set()
     spans: list[tuple[int, int]] = []
-    for match in _EMAIL.finditer(text):
-        found.add("email:" + match.group(0).lower())
-        spans.append(match.span())
-    for match in _URL.finditer(text):
-        found.add(_url_token(match.group(0)))
-        host = _host_token(match.group(0).split("://", 1)[1])
-        if host:
-            found.add(host)
-        spans.append(match.span())
-    for match in _HOST.finditer(text):
-        start = match.start()
-        if any(a <= start < b for a, b in spans) or (start and text[start - 1] in "@./\\"):
-            continue
-        host = _host_token(match.group(0))
-        if host:
-            found.add(host)
+    # Each scan runs only where its pattern can match at all (an address needs "@", a URL "://", a host
+    # ".", a path "/", account numbers, IBANs and wallets a digit): most values are plain words.
+    at = "@" in text
+    digit = _DIGIT.search(text) is not None
+    if at:
+        for match in _EMAIL.finditer(text):
+            found.add("email:" + match.group(0).lower())
             spans.append(match.span())
-            if "/" in match.group(0):
-                found.add(_url_token(match.group(0)))
-    for match in _IBAN.finditer(text):
-        found.add("iban:" + match.group(0).replace(" ", "").upper())
-        spans.append(match.span())
-    for match in _DIGITS.finditer(_IBAN.sub(" ", text)):
-        digits = re.sub(r"[ \-+]", "", match.group(0))
-        if len(digits) >= 6:
-            found.add("num:" + digits)
-    for match in _WALLET.finditer(text):
-        found.add("wallet:" + match.group(0).lower())
-        spans.append(match.span())
-    for match in _PATH.finditer(text):
-        path = match.group(0).rstrip(".,;:")
-        if len(path) > 2 and "//" not in path:
-            found.add("path:" + path[:MAX_TOKEN])
-    for match in _HANDLE.finditer(text):
-        if not any(a <= match.start() < b for a, b in spans):  # not the user@ part of a URL or address
-            found.add("handle:" + match.group(0)[1:].lower())
-    for match in _IDENT.finditer(text):
-        if any(a <= match.start() < b for a, b in spans):
-            continue  # part of an e-mail address, URL or host already taken whole
-        token = _id_token(match.group(0))
-        if token:
-            found.add(token)
+    if "://" in text:
+        for match in _URL.finditer(text):
+            found.add(_url_token(match.group(0)))
+            host = _host_token(match.group(0).split("://", 1)[1])
+            if host:
+                found.add(host)
+            spans.append(match.span())
+    if "." in text:
+        for match in _HOST.finditer(text):
+            start = match.start()
+            if _inside(start, spans) or (start and text[start - 1] in "@./\\"):
+                continue
+            host = _host_token(match.group(0))
+            if host:
+                found.add(host)
+                spans.append(match.span())
+                if "/" in match.group(0):
+                    found.add(_url_token(match.group(0)))
+    if digit:
+        for match in _IBAN.finditer(text):
+            found.add("iban:" + match.group(0).replace(" ", "").upper())
+            spans.append(match.span())
+        for match in _DIGITS.finditer(_IBAN.sub(" ", text)):
+            digits = re.sub(r"[ \-+]", "", match.group(0))
+            if len(digits) >= 6:
+                found.add("num:" + digits)
+        for match in _WALLET.finditer(text):
+            found.add("wallet:" + match.group(0).lower())
+            spans.append(match.span())
+    if "/" in text:
+        for match in _PATH.finditer(text):
+            path = match.group(0).rstrip(".,;:")
+            if len(path) > 2 and "//" not in path:
+                found.add("path:" + path[:MAX_TOKEN])
+    if at:
+        for match in _HANDLE.finditer(text):
+            if not _inside(match.start(), spans):  # not the user@ part of a URL or address
+                found.add("handle:" + match.group(0)[1:].lower())
+    if digit or not text.isascii():  # an identifier holds a digit (``str.isdigit``: any script's)
+        for match in _IDENT.finditer(text):
+            if _inside(match.start(), spans):
+                continue  # part of an e-mail address, URL or host already taken whole
+            token = _id_token(match.group(0))
+            if token:
+                found.add(token)
     return frozenset(found)
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return bool(spans) and any(a <= position < b for a, b in spans)
 
 
 # A single word named as a tool: quoted or in backticks, or next to "tool", "function", "API", "command".
@@ -151,6 +167,7 @@ _NAMED_TOOL = re.compile(
 _NOT_NAMES = frozenset("the this that your a an any other all these those following same new".split())
 
 
+@functools.lru_cache(maxsize=4096)  # asked again of the same texts: each result, the session's trusted text
 def tool_names_in(text: str) -> frozenset[str]:
     """Words that could be a tool's name, normalised with :func:`tool_key`: CamelCase and snake_case words
     (``CovertFundReallocation``, ``send_money``), and single words named as a tool (``"Quackery"``,
@@ -188,9 +205,14 @@ def amount_token(value: float) -> str:
 
 def tool_key(name: str) -> str:
     """A tool name compared without case or separators: ``Send_Money`` == ``sendmoney``."""
-    return re.sub(r"[\W_]+", "", name).lower()
+    return _SEPARATORS.sub("", name).lower()
 
 
+_SEPARATORS = re.compile(r"[\W_]+")
+
+
+_WHOLE_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
+_WHOLE_NUMBER = re.compile(r"\+?[\d \-]{6,24}")
 _SHORT_NAME = re.compile(r"^[A-Z][a-z][\w'.-]*(?: [A-Z][a-z][\w'.-]*){0,2}$")
 
 
@@ -209,16 +231,17 @@ def _text_value_tokens(text: str) -> frozenset[str]:
         return frozenset()
     found = set(tokens_of(text))
     compact = text.replace(" ", "")
-    if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact.upper()) and len(text) <= 42:
+    if _WHOLE_IBAN.fullmatch(compact.upper()) and len(text) <= 42:
         found.add("iban:" + compact.upper())
         found.discard("id:" + compact.lower())
-    if re.fullmatch(r"\+?[\d \-]{6,24}", text):
+    if _WHOLE_NUMBER.fullmatch(text):
         found.add("num:" + re.sub(r"[ \-+]", "", text))
     if _SHORT_NAME.match(text) and len(text) <= 40:
         found.add("name:" + text.lower())
     return frozenset(found)
 
 
+@functools.lru_cache(maxsize=4096)
 def names_in(text: str) -> frozenset[str]:
     """Capitalised words and pairs (proper names) of a text, as ``name:`` tokens: what a short argument
     like ``Alice`` is compared against."""
