@@ -263,16 +263,16 @@ def test_three_workers_on_six_partitions_equal_one_replay(pipe: Pipeline) -> Non
 
 
 def test_worker_killed_and_another_added_mid_stream_lose_and_duplicate_nothing(pipe: Pipeline) -> None:
-    # Wall-clock idleness longer than the takeover (6 s session timeout + recovery), so no session closes
-    # for want of events that wait behind a dead worker's partitions.
+    # Wall-clock idleness longer than a takeover (6 s session timeout, rebalance, recovery). The whole
+    # stream is produced at once: a pause in the input longer than that would close sessions as it should
+    # (no events for the idle time), which a replay of the same events never sees.
     group_pipeline(pipe, idle_seconds=15)
     runs, events = simulated(seed=42, sessions=SESSIONS, attack_ratio=0.3)
-    half = len(events) // 2
     workers = start_workers(pipe, 3)
     wait_shared(pipe, workers)
     victim = workers[0]
-    # Small messages: the first half takes the group a while, so the kill lands in the middle of it.
-    pipe.cli("produce", str(write_events(pipe, events[:half], "first")), "--batch-events", "10")
+    # Small messages: the stream takes the group a while, so the kill lands in the middle of it.
+    pipe.cli("produce", str(write_events(pipe, events, "all")), "--batch-events", "10")
 
     def victim_busy() -> dict[str, Any] | None:
         stats = worker_stats(victim.port)
@@ -283,9 +283,8 @@ def test_worker_killed_and_another_added_mid_stream_lose_and_duplicate_nothing(p
         (worker_stats(w.port) or {"counts": {"events": 0}})["counts"]["events"] for w in workers if w.alive()
     )
     victim.kill9()
-    assert ingested < half, "the group finished the first half before the kill: make the stream longer"
-    added = pipe.start_worker()  # joins while the survivors are still on the first half
-    pipe.cli("produce", str(write_events(pipe, events[half:], "second")), "--batch-events", "10")
+    added = pipe.start_worker()  # joins while the survivors are still on the stream
+    assert ingested < len(events) // 2, "the group was past half the stream at the kill: make it longer"
     survivors = [*workers[1:], added]
     wait_shared(pipe, survivors)
     wait_all_closed(pipe, {run.session_id for run in runs}, timeout=300)

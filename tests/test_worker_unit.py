@@ -497,6 +497,42 @@ def test_a_tick_closes_sessions_idle_in_event_time_and_ticks_reach_every_partiti
     run(scenario)
 
 
+def test_a_session_whose_run_of_messages_is_being_read_is_not_closed_in_event_time(engine: Engine) -> None:
+    """`chainwatch produce` packs a partition's sessions one after the other: the watermark comes from the
+    sessions packed before, so a session in the middle of its run looks idle in event time. A tick between
+    two of its messages must not close it (its close-time detectors would fire with half its events)."""
+
+    async def scenario() -> None:
+        h = Harness(engine)
+        idle = engine.settings.idle_timeout_seconds
+        tick = [(CONTROL_HEADER, TICK)]
+        async with h.topo.detect_agents["session"].test_context() as agent:
+            early = encode_events([call("packed-first", 0, "ListUsers", {}, at=idle + 5)])
+            await put(h, agent, early, partition=2, offset=0)
+            await put(
+                h, agent, encode_events([call("later", 0, "ListUsers", {}, at=0)]), partition=2, offset=1
+            )
+            between = await put(h, agent, b"{}", partition=2, offset=2, headers=tick)
+            assert between.keys_closed == 0  # "later" is in the middle of its run
+            await put(
+                h, agent, encode_events([call("later", 1, "ListUsers", {}, at=10)]), partition=2, offset=3
+            )
+            await put(
+                h,
+                agent,
+                encode_events([call("next", 0, "ListUsers", {}, at=idle + 15)]),
+                partition=2,
+                offset=4,
+            )
+            h.clear()
+            after = await put(h, agent, b"{}", partition=2, offset=5, headers=tick)
+        assert after.keys_closed == 1  # the stream moved on: now "later" is idle in event time
+        [chain] = [orjson.loads(m.value) for m in h.to(h.names["chains"])]
+        assert (chain["session_id"], chain["event_count"], chain["closed"]) == ("later", 2, True)
+
+    run(scenario)
+
+
 def test_the_live_index_is_rebuilt_from_the_table_after_a_rebalance(engine: Engine) -> None:
     async def scenario() -> None:
         h = Harness(engine, session_idle_seconds=60)

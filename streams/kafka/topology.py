@@ -344,6 +344,11 @@ class Topology:
         # events (a backlog being read, a takeover catching up), the key's own events may be in that
         # backlog, and event time (the watermark) decides, as in a replay.
         self.partition_seen: dict[str, dict[int, float]] = {s: {} for s in self.scopes}
+        # ... and the keys of its latest events message. `chainwatch produce` packs a partition's sessions one
+        # after the other, so the watermark is the newest time of the sessions packed before: a session whose
+        # run of messages is still being read looks idle in event time to a tick that falls between two of
+        # them. A key of the latest message is in such a run and is never closed for event-time idleness.
+        self.latest_keys: dict[str, dict[int, set[str]]] = {s: {} for s in self.scopes}
         # The last offset an agent was handed per partition, to notice messages faust never hands over.
         self.positions = Positions()
         self._declare_agents()
@@ -705,6 +710,7 @@ class Topology:
             self.watermarks[scope][partition] = watermark
         if groups:
             self.partition_seen[scope][partition] = now
+            self.latest_keys[scope][partition] = set(groups)
         if letters:
             counts.dead_letters += len(letters)
             await self.deliver([self._dead_letter(letter, message.key) for letter in letters], confirm=False)
@@ -786,6 +792,7 @@ class Topology:
         now = self.clock()
         watermark = self.watermarks[scope].get(partition)
         partition_seen = self.partition_seen[scope].get(partition, -math.inf)
+        in_run = self.latest_keys[scope].get(partition, set())
         idle_wall = self.settings.worker.session_idle_seconds
         idle_event = self.engine.settings.idle_timeout_seconds
         work: list[_Work] = []
@@ -795,6 +802,7 @@ class Topology:
                 watermark is not None
                 and meta.last_time is not None
                 and watermark - meta.last_time >= idle_event
+                and key not in in_run
             )
             behind = watermark is not None and meta.advanced_to < watermark
             if not (wall_idle or event_idle or behind):
@@ -930,6 +938,7 @@ class Topology:
                     self.live[scope].pop(tp.partition, None)
                     self.watermarks[scope].pop(tp.partition, None)
                     self.partition_seen[scope].pop(tp.partition, None)
+                    self.latest_keys[scope].pop(tp.partition, None)
             self.positions.forget(tp.topic, tp.partition)
 
     async def _on_rebalance_complete(self, sender: Any, **kwargs: Any) -> None:
