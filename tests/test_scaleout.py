@@ -15,7 +15,7 @@ data folder; helpers come from ``tests/test_stream_e2e.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from schemas.alerts import Alert, ChainSummary, Finding
 from schemas.events import AnyEvent
 from streams.simulator.workload import write_jsonl
 from streams.store.database import Batch, Store
-from tests.test_stream_e2e import Pipeline, Proc, simulated, wait_for, worker_stats
+from tests.test_stream_e2e import Pipeline, Proc, pipeline, simulated, wait_for, worker_stats  # noqa: F401
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -195,16 +195,6 @@ def wait_shared(pipe: Pipeline, workers: Sequence[Proc], timeout: float = 180) -
     return result
 
 
-@pytest.fixture
-def pipe(kafka_broker: Any, tmp_path: Path) -> Iterator[Pipeline]:
-    """This test's topics, group and processes (stopped by PID at the end)."""
-    pipeline = Pipeline(kafka_broker.bootstrap, tmp_path)
-    try:
-        yield pipeline
-    finally:
-        pipeline.stop_all()
-
-
 def group_pipeline(pipe: Pipeline, idle_seconds: int) -> Pipeline:
     pipe.extra_env.update(
         {
@@ -245,8 +235,8 @@ def write_events(pipe: Pipeline, events: Sequence[AnyEvent], name: str) -> Path:
 # --------------------------------------------------------------------------- tests
 
 
-def test_three_workers_on_six_partitions_equal_one_replay(pipe: Pipeline) -> None:
-    group_pipeline(pipe, idle_seconds=4)
+def test_three_workers_on_six_partitions_equal_one_replay(pipeline: Pipeline) -> None:  # noqa: F811
+    pipe = group_pipeline(pipeline, idle_seconds=4)
     runs, events = simulated(seed=41, sessions=SESSIONS, attack_ratio=0.3)
     workers = start_workers(pipe, 3)
     owned = wait_shared(pipe, workers)
@@ -262,11 +252,11 @@ def test_three_workers_on_six_partitions_equal_one_replay(pipe: Pipeline) -> Non
     assert all(n > 0 for n in applied), applied
 
 
-def test_worker_killed_and_another_added_mid_stream_lose_and_duplicate_nothing(pipe: Pipeline) -> None:
+def test_worker_killed_and_another_added_mid_stream_lose_and_duplicate_nothing(pipeline: Pipeline) -> None:  # noqa: F811
     # Wall-clock idleness longer than a takeover (6 s session timeout, rebalance, recovery). The whole
     # stream is produced at once: a pause in the input longer than that would close sessions as it should
     # (no events for the idle time), which a replay of the same events never sees.
-    group_pipeline(pipe, idle_seconds=15)
+    pipe = group_pipeline(pipeline, idle_seconds=15)
     runs, events = simulated(seed=42, sessions=SESSIONS, attack_ratio=0.3)
     workers = start_workers(pipe, 3)
     wait_shared(pipe, workers)
