@@ -80,16 +80,23 @@ def _broker_module() -> ModuleType:
 
 
 @contextlib.contextmanager
-def broker(bootstrap: str | None) -> Iterator[str]:
+def broker_process(bootstrap: str | None) -> Iterator[tuple[str, int | None]]:
+    """``(bootstrap, broker PID)``: the given broker (PID unknown) or a local one started for the run."""
     if bootstrap:
-        yield bootstrap
+        yield bootstrap, None
         return
     local = _broker_module().LocalKafka(port=0)
     local.start()
     try:
-        yield str(local.bootstrap)
+        yield str(local.bootstrap), local.pid
     finally:
         local.close()
+
+
+@contextlib.contextmanager
+def broker(bootstrap: str | None) -> Iterator[str]:
+    with broker_process(bootstrap) as (address, _):
+        yield address
 
 
 def free_port() -> int:
@@ -107,7 +114,8 @@ class Pipeline:
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
-    proc: subprocess.Popen[bytes] | None = None
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
 
     @property
     def env(self) -> dict[str, str]:
@@ -147,43 +155,91 @@ class Pipeline:
         )
 
     def start_worker(self) -> None:
-        log = open(self.workdir / f"worker-{self.tag}.log", "wb")  # noqa: SIM115 (closed with the process)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.kafka.worker"],
-            cwd=REPO,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 120
+        self.start_workers(1)
+
+    def start_workers(self, count: int) -> None:
+        """Start ``count`` workers of the same group (each its own web port and data folder) and wait until
+        every one is ready and the events topic's partitions are split among all of them."""
+        for _ in range(count):
+            number = len(self.procs)
+            port = self.port if number == 0 else free_port()
+            log = open(self.workdir / f"worker-{self.tag}-{number}.log", "wb")  # noqa: SIM115 (closed with the process)
+            env = {
+                **self.env,
+                "CHAINWATCH_WORKER__WEB_PORT": str(port),
+                "CHAINWATCH_WORKER__DATA_DIR": str(self.workdir / f"worker-{self.tag}-{number}"),
+            }
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "streams.kafka.worker"],
+                    cwd=REPO,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+            self.ports.append(port)
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the worker exited; see {log.name}")
-            stats = self.stats()
-            if stats and stats.get("ready") and stats.get("assigned", {}).get(self.events_topic):
+            if any(proc.poll() is not None for proc in self.procs):
+                raise RuntimeError(f"a worker exited; see the logs in {self.workdir}")
+            if self._shared():
                 return
             time.sleep(0.2)
-        raise RuntimeError("the worker did not become ready within 120 s")
+        raise RuntimeError("the workers did not become ready within 180 s")
+
+    def _shared(self) -> bool:
+        owned: list[list[int]] = []
+        for port in self.ports:
+            stats = worker_stats(port)
+            if not stats or not stats.get("ready"):
+                return False
+            owned.append(stats.get("assigned", {}).get(self.events_topic, []))
+        return all(owned) and sorted(p for parts in owned for p in parts) == list(range(PARTITIONS))
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        return self.procs[0] if self.procs else None
+
+    @property
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self.procs]
 
     def stats(self) -> dict[str, Any] | None:
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{self.port}/chainwatch/stats/", timeout=2
-            ) as answer:
-                data: dict[str, Any] = json.loads(answer.read())
-                return data
-        except (OSError, ValueError):
-            return None
+        """The first worker's ``/chainwatch/stats/``."""
+        return worker_stats(self.port)
+
+    def counts(self) -> dict[str, int] | None:
+        """The workers' counters summed, or None while one does not answer."""
+        total: dict[str, int] = {}
+        for port in self.ports:
+            stats = worker_stats(port)
+            if not stats:
+                return None
+            for name, value in stats["counts"].items():
+                total[name] = total.get(name, 0) + value
+        return total
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
             try:
-                self.proc.wait(timeout=60)
+                proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=30)
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
+
+
+def worker_stats(port: int) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/chainwatch/stats/", timeout=2) as answer:
+            data: dict[str, Any] = json.loads(answer.read())
+            return data
+    except (OSError, ValueError):
+        return None
 
 
 def producer(bootstrap: str) -> Any:
@@ -304,22 +360,28 @@ def measure_worker(
     events: Sequence[AnyEvent],
     messages: Sequence[Message],
     extra_env: dict[str, str] | None = None,
+    *,
+    workers: int = 1,
+    broker_pid: int | None = None,
 ) -> dict[str, float]:
-    """Events/s of a ready worker from the first message sent until every event went through it."""
+    """Events/s of ``workers`` ready workers of one group, from the first message sent until their summed
+    counters show every event went through them; with the CPU each side used meanwhile (in cores)."""
     pipe = Pipeline(bootstrap, workdir, extra_env=extra_env or {})
     pipe.create_topics()
-    pipe.start_worker()
+    pipe.start_workers(workers)
     target = expected_work(events)
     try:
         result: dict[str, float] = {}
         done = threading.Event()
+        cpu_at_start = CpuSample.take(pipe.pids, broker_pid)
 
         def watch() -> None:
             while not done.is_set():
-                stats = pipe.stats()
-                if stats and finished(stats["counts"], target):
+                counts = pipe.counts()
+                if counts and finished(counts, target):
                     result["end"] = time.perf_counter()
-                    result["errors"] = stats["counts"]["errors"]
+                    result["errors"] = counts["errors"]
+                    result.update(CpuSample.take(pipe.pids, broker_pid).cores_since(cpu_at_start))
                     done.set()
                     return
                 time.sleep(0.02)
@@ -329,15 +391,69 @@ def measure_worker(
         started = send_all(bootstrap, pipe.events_topic, messages)
         if not done.wait(timeout=1800):
             raise RuntimeError("the worker did not finish within 30 minutes")
-        seconds = result["end"] - started
+        seconds = result.pop("end") - started
         return {
             "events_per_s": len(events) / seconds,
             "seconds": seconds,
             "messages": len(messages),
-            "errors": result["errors"],
+            **result,
         }
     finally:
         pipe.stop()
+
+
+@dataclass
+class CpuSample:
+    """CPU seconds used so far by the workers, the broker and the whole machine (Linux ``/proc``)."""
+
+    at: float
+    workers: float
+    broker: float
+    machine_busy: float
+
+    @classmethod
+    def take(cls, worker_pids: Sequence[int], broker_pid: int | None) -> CpuSample:
+        return cls(
+            time.monotonic(),
+            sum(process_cpu(pid) for pid in worker_pids),
+            process_cpu(broker_pid) if broker_pid else 0.0,
+            machine_busy_cpu(),
+        )
+
+    def cores_since(self, start: CpuSample) -> dict[str, float]:
+        """Average cores used between two samples: workers, broker, everything else on the machine."""
+        wall = max(self.at - start.at, 1e-9)
+        workers = (self.workers - start.workers) / wall
+        broker = (self.broker - start.broker) / wall
+        busy = (self.machine_busy - start.machine_busy) / wall
+        return {
+            "cores_workers": workers,
+            "cores_broker": broker,
+            "cores_other": max(0.0, busy - workers - broker),
+            "cores_machine": busy,
+        }
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (0 when it is gone or /proc is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14 and 15 of stat)
+
+
+def machine_busy_cpu() -> float:
+    """CPU seconds every core spent not idle since boot (the first line of /proc/stat)."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    return (sum(values[:8]) - idle) / _TICK
 
 
 def measure_latency(

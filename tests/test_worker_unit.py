@@ -16,11 +16,13 @@ from typing import Any
 
 import orjson
 import pytest
+from faust.types import TP, Message
 from kafka.partitioner.default import murmur2
 
 from detectors.engine import Engine
 from schemas.events import CredentialEvent, ToolCall
 from schemas.types import CredentialAction
+from streams.kafka.skipped import Hole, Positions
 from streams.kafka.topology import (
     CONTROL_HEADER,
     SOURCE_HEADER,
@@ -93,6 +95,10 @@ class Harness:
         self.now = T0.timestamp() + 3600
         self.topo.clock = lambda: self.now
         self.topo.send = self._send  # type: ignore[method-assign]
+        # The broker's copy of messages faust might skip: (topic, partition, offset) -> faust Message
+        self.broker: dict[tuple[str, int, int], Message] = {}
+        self.holes: list[Hole] = []
+        self.topo.read_offsets = self._read_offsets  # type: ignore[method-assign]
         for scope, table in self.topo.tables.items():
             table.send_changelog = self._changelog(scope)
         # The agents do not yield, so ``put()`` cannot wait for their result: the handlers report it here.
@@ -118,6 +124,11 @@ class Harness:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         fut.set_result(None)
         return fut
+
+    def _read_offsets(self, hole: Hole) -> list[Message]:
+        self.holes.append(hole)
+        offsets = range(hole.first, hole.last + 1)
+        return [m for o in offsets if (m := self.broker.get((hole.topic, hole.partition, o))) is not None]
 
     def _changelog(self, scope: str) -> Callable[..., Any]:
         def send_changelog(partition: int, key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
@@ -397,24 +408,63 @@ def test_a_tick_closes_sessions_idle_on_the_wall_clock(engine: Engine) -> None:
         async with h.topo.detect_agents["session"].test_context() as agent:
             await put(h, agent, encode_events(escalation("old", range(1))), partition=0, offset=0)
             h.now += 30
-            await put(h, agent, encode_events(escalation("new", range(1))), partition=0, offset=1)
-            h.now += 40  # "old" has been quiet for 70 s, "new" for 40 s
+            await put(h, agent, encode_events(escalation("new", range(1))), partition=1, offset=0)
+            h.now += 40  # partition 0 ("old") has been quiet for 70 s, partition 1 ("new") for 40 s
             h.clear()
-            counts = await put(h, agent, b'{"at": 0}', partition=0, offset=2, headers=tick)
+            counts = await put(h, agent, b'{"at": 0}', partition=0, offset=1, headers=tick)
             assert counts.ticks == 1 and counts.keys_closed == 1
+            quiet = await put(h, agent, b'{"at": 0}', partition=1, offset=1, headers=tick)
+            assert quiet.keys_closed == 0
             chains = [orjson.loads(m.value) for m in h.to(h.names["chains"])]
             assert [(c["session_id"], c["closed"]) for c in chains] == [("old", True)]
             # closed, but kept (with its history) until the retention passes
             assert [key for _, _, key, _ in h.writes] == ["old"]
             assert h.topo.tables["session"]["old"]["state"]["closed"] is True
             h.clear()
-            again = await put(h, agent, b'{"at": 0}', partition=0, offset=2, headers=tick)  # redelivered
+            again = await put(h, agent, b'{"at": 0}', partition=0, offset=1, headers=tick)  # redelivered
             assert again.keys_closed == 0 and h.sent == []
             h.now += engine.settings.closed_retention_seconds
-            later = await put(h, agent, b'{"at": 0}', partition=0, offset=3, headers=tick)
-            assert later.keys_closed == 1  # "new" closes now; "old" is past its retention
+            later = await put(h, agent, b'{"at": 0}', partition=0, offset=2, headers=tick)
+            assert later.keys_closed == 0  # "old" is past its retention: deleted, not closed again
             assert [(key, value) for _, _, key, value in h.writes if value is None] == [("old", None)]
             assert "old" not in h.topo.tables["session"] and "new" in h.topo.tables["session"]
+            last = await put(h, agent, b'{"at": 0}', partition=1, offset=2, headers=tick)
+            assert last.keys_closed == 1  # "new" closes now
+
+    run(scenario)
+
+
+def test_a_key_is_not_closed_on_the_wall_clock_while_its_partition_still_receives_events(
+    engine: Engine,
+) -> None:
+    """A backlog (a worker catching up after a crash or a takeover): the partition keeps receiving other
+    keys' events for longer than the idle time, and the quiet key's next events may be further back in
+    it. Closing it then would run the close-time detectors too early and cut its chains in two; only
+    event time (the partition's watermark) may close it while the partition is busy."""
+
+    async def scenario() -> None:
+        h = Harness(engine, session_idle_seconds=60)
+        tick = [(CONTROL_HEADER, TICK)]
+        async with h.topo.detect_agents["session"].test_context() as agent:
+            await put(h, agent, encode_events([call("quiet", 0, "ListUsers", {}, at=0)]), offset=0)
+            for n in range(1, 5):
+                h.now += 20  # 80 s of wall clock in all, the partition never quiet for 60 s
+                batch = [call("busy", n, "ListUsers", {}, at=10 * n)]
+                await put(h, agent, encode_events(batch), offset=n)
+            h.clear()
+            counts = await put(h, agent, b'{"at": 0}', offset=5, headers=tick)
+            assert counts.keys_closed == 0
+            assert h.topo.tables["session"]["quiet"]["state"]["closed"] is False
+            await put(h, agent, encode_events([call("quiet", 1, "ListUsers", {}, at=45)]), offset=6)
+            h.now += 61  # now the partition has been quiet for longer than the idle time
+            h.clear()
+            closing = await put(h, agent, b'{"at": 0}', offset=7, headers=tick)
+        assert closing.keys_closed == 2
+        chains = [orjson.loads(m.value) for m in h.to(h.names["chains"])]
+        assert sorted((c["session_id"], c["event_count"], c["closed"]) for c in chains) == [
+            ("busy", 4, True),
+            ("quiet", 2, True),
+        ]
 
     run(scenario)
 
@@ -447,6 +497,42 @@ def test_a_tick_closes_sessions_idle_in_event_time_and_ticks_reach_every_partiti
     run(scenario)
 
 
+def test_a_session_whose_run_of_messages_is_being_read_is_not_closed_in_event_time(engine: Engine) -> None:
+    """`chainwatch produce` packs a partition's sessions one after the other: the watermark comes from the
+    sessions packed before, so a session in the middle of its run looks idle in event time. A tick between
+    two of its messages must not close it (its close-time detectors would fire with half its events)."""
+
+    async def scenario() -> None:
+        h = Harness(engine)
+        idle = engine.settings.idle_timeout_seconds
+        tick = [(CONTROL_HEADER, TICK)]
+        async with h.topo.detect_agents["session"].test_context() as agent:
+            early = encode_events([call("packed-first", 0, "ListUsers", {}, at=idle + 5)])
+            await put(h, agent, early, partition=2, offset=0)
+            await put(
+                h, agent, encode_events([call("later", 0, "ListUsers", {}, at=0)]), partition=2, offset=1
+            )
+            between = await put(h, agent, b"{}", partition=2, offset=2, headers=tick)
+            assert between.keys_closed == 0  # "later" is in the middle of its run
+            await put(
+                h, agent, encode_events([call("later", 1, "ListUsers", {}, at=10)]), partition=2, offset=3
+            )
+            await put(
+                h,
+                agent,
+                encode_events([call("next", 0, "ListUsers", {}, at=idle + 15)]),
+                partition=2,
+                offset=4,
+            )
+            h.clear()
+            after = await put(h, agent, b"{}", partition=2, offset=5, headers=tick)
+        assert after.keys_closed == 1  # the stream moved on: now "later" is idle in event time
+        [chain] = [orjson.loads(m.value) for m in h.to(h.names["chains"])]
+        assert (chain["session_id"], chain["event_count"], chain["closed"]) == ("later", 2, True)
+
+    run(scenario)
+
+
 def test_the_live_index_is_rebuilt_from_the_table_after_a_rebalance(engine: Engine) -> None:
     async def scenario() -> None:
         h = Harness(engine, session_idle_seconds=60)
@@ -475,6 +561,42 @@ def test_the_live_index_is_rebuilt_from_the_table_after_a_rebalance(engine: Engi
             second = await put(h, agent, b"{}", partition=3, offset=2, headers=[(CONTROL_HEADER, TICK)])
         assert h.topo.tables["credential"]["cred-9"]["state"]["closed"] is True
         assert (first.keys_closed, second.keys_closed) == (0, 1)
+
+    run(scenario)
+
+
+# ------------------------------------------------------------------------------------------ skipped offsets
+
+
+def test_positions_find_the_offsets_never_handed_over() -> None:
+    positions = Positions()
+    assert positions.advance("ev", 0, 7, committed=5) == Hole("ev", 0, 5, 6)  # first after an assignment
+    assert positions.advance("ev", 0, 8, committed=5) is None
+    assert positions.advance("ev", 0, 8, committed=5) is None  # a redelivery is no hole
+    assert positions.advance("ev", 0, 4, committed=5) is None  # nor a re-read from the committed offset
+    assert positions.advance("ev", 0, 12, committed=5) == Hole("ev", 0, 9, 11)
+    assert positions.advance("ev", 1, 3, committed=None) is None  # nothing committed yet: no reference
+    positions.forget("ev", 0)
+    assert positions.advance("ev", 0, 30, committed=30) is None
+
+
+def test_messages_faust_skipped_are_read_back_and_handled_first(engine: Engine) -> None:
+    """faust hands over offsets 0 and 2 of a repartition partition but never 1 (upstream #596): the worker
+    reads offset 1 back from the broker and applies it before 2, so the escalation chain completes."""
+
+    async def scenario() -> None:
+        h = Harness(engine)
+        topic = repartition_topic(h.topo.settings, "session")
+        create, grant, key = (encode_events([step]) for step in escalation("s1"))
+        h.broker[(topic, 1, 1)] = Message(topic, 1, 1, 0.0, 0, [], None, grant, None, tp=TP(topic, 1))
+        async with h.topo.detect_agents["session"].test_context() as agent:
+            await put(h, agent, create, partition=1, offset=0)
+            await put(h, agent, key, partition=1, offset=2)
+        assert h.holes == [Hole(topic, 1, 1, 1)]
+        assert (h.topo.stats.skipped_offsets, h.topo.stats.recovered_offsets) == (1, 1)
+        [alert] = h.alerts()
+        assert alert["event_ids"] == ["s1-e0", "s1-e1", "s1-e2"]
+        assert h.topo.tables["session"]["s1"]["o"] == 2  # offset 1 applied first, then 2
 
     run(scenario)
 

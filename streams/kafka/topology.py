@@ -32,6 +32,7 @@ never by faust's own ``faust -A module:app`` command line, which is what a modul
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -53,6 +54,7 @@ from schemas.adapters.base import DeadLetter
 from schemas.events import AnyEvent, event_to_json
 from schemas.redaction import redact_text
 from streams.kafka.security import faust_credentials
+from streams.kafka.skipped import Hole, Positions, read_offsets
 from streams.kafka.topics import TopicSpec, topic_specs
 from streams.kafka.wire import FORMAT_HEADER, decode_events, decode_internal, encode_dead_letter, encode_model
 from streams.settings import (
@@ -215,6 +217,8 @@ class Counts:
     chains: int = 0
     late_events: int = 0
     errors: int = 0  # unexpected failures, each also dead-lettered and logged
+    skipped_offsets: int = 0  # input offsets faust never handed to an agent (streams/kafka/skipped.py) ...
+    recovered_offsets: int = 0  # ... and of those, the ones read back from the broker and handled
 
     def add(self, other: Counts) -> None:
         for f in fields(self):
@@ -335,6 +339,18 @@ class Topology:
         # and the event-time watermark (the latest event time seen on that partition).
         self.live: dict[str, dict[int, dict[str, KeyMeta]]] = {s: {} for s in self.scopes}
         self.watermarks: dict[str, dict[int, float]] = {s: {} for s in self.scopes}
+        # ... and the wall clock of the partition's last events (or of when this worker took it over). A key
+        # is idle on the wall clock only once its whole partition is: while the partition still receives
+        # events (a backlog being read, a takeover catching up), the key's own events may be in that
+        # backlog, and event time (the watermark) decides, as in a replay.
+        self.partition_seen: dict[str, dict[int, float]] = {s: {} for s in self.scopes}
+        # ... and the keys of its latest events message. `chainwatch produce` packs a partition's sessions one
+        # after the other, so the watermark is the newest time of the sessions packed before: a session whose
+        # run of messages is still being read looks idle in event time to a tick that falls between two of
+        # them. A key of the latest message is in such a run and is never closed for event-time idleness.
+        self.latest_keys: dict[str, dict[int, set[str]]] = {s: {} for s in self.scopes}
+        # The last offset an agent was handed per partition, to notice messages faust never hands over.
+        self.positions = Positions()
         self._declare_agents()
 
     # -- declaration
@@ -501,6 +517,10 @@ class Topology:
     # -- ingest
     async def handle_ingest(self, message: Any) -> Counts:
         """Parse one message of the events topic and forward its events; never raises."""
+        await self.catch_up(message, self._handle_ingest)
+        return await self._handle_ingest(message)
+
+    async def _handle_ingest(self, message: Any) -> Counts:
         counts = Counts(messages=1)
         try:
             await self._ingest(message, counts)
@@ -589,6 +609,14 @@ class Topology:
     # -- detect
     async def handle_detect(self, scope: str, message: Any) -> Counts:
         """Apply one repartition message (events or a tick) to the scope's keys; never raises."""
+
+        async def handle(one: Any) -> Counts:
+            return await self._handle_detect(scope, one)
+
+        await self.catch_up(message, handle)
+        return await handle(message)
+
+    async def _handle_detect(self, scope: str, message: Any) -> Counts:
         counts = Counts(messages=1)
         try:
             if header(message, CONTROL_HEADER) == TICK:
@@ -680,9 +708,57 @@ class Topology:
             counts.keys_applied += 1
         if watermark > -math.inf:
             self.watermarks[scope][partition] = watermark
+        if groups:
+            self.partition_seen[scope][partition] = now
+            self.latest_keys[scope][partition] = set(groups)
         if letters:
             counts.dead_letters += len(letters)
             await self.deliver([self._dead_letter(letter, message.key) for letter in letters], confirm=False)
+
+    async def catch_up(self, message: Any, handle: Callable[[Any], Awaitable[Counts]]) -> None:
+        """Before ``message``: handle, in order, the messages of its partition that faust never handed to an
+        agent (streams/kafka/skipped.py), read back from the broker, and ack them so commits move on."""
+        topic, partition = str(message.topic), int(message.partition)
+        hole = self.positions.advance(
+            topic, partition, int(message.offset), self._committed(topic, partition)
+        )
+        if hole is None:
+            return
+        self.stats.skipped_offsets += hole.size
+        try:
+            missed = await asyncio.to_thread(self.read_offsets, hole)
+        except Exception:
+            log.exception(
+                "%s[%d]: could not read back offsets %d..%d", topic, partition, hole.first, hole.last
+            )
+            missed = []
+        log.warning(
+            "%s[%d]: offsets %d..%d were never handed to the worker (faust, upstream #596); %d read back "
+            "from the broker and handled before offset %d",
+            topic,
+            partition,
+            hole.first,
+            hole.last,
+            len(missed),
+            message.offset,
+        )
+        for record in missed:
+            await handle(record)
+            self.stats.recovered_offsets += 1
+            with contextlib.suppress(Exception):  # faust's bookkeeping; a failure only delays commits
+                self.app.consumer.ack(record)
+
+    def read_offsets(self, hole: Hole) -> list[Any]:
+        """The records of ``hole`` from the broker (blocking). Replaced in unit tests."""
+        return read_offsets(self.settings, hole)
+
+    def _committed(self, topic: str, partition: int) -> int | None:
+        """The group's committed offset of a partition as faust's consumer last saw it (None if unknown)."""
+        try:
+            committed = self.app.consumer._committed_offset.get((topic, partition))
+        except Exception:  # no consumer (unit tests): the check then starts at the first message
+            return None
+        return committed if isinstance(committed, int) else None
 
     def reload_rules(self) -> bool:
         """Pick up changed or new rule files. A broken file is logged and the running set is kept; so
@@ -715,15 +791,18 @@ class Topology:
         live = self._live(scope, partition)
         now = self.clock()
         watermark = self.watermarks[scope].get(partition)
+        partition_seen = self.partition_seen[scope].get(partition, -math.inf)
+        in_run = self.latest_keys[scope].get(partition, set())
         idle_wall = self.settings.worker.session_idle_seconds
         idle_event = self.engine.settings.idle_timeout_seconds
         work: list[_Work] = []
         for key, meta in list(live.items()):
-            wall_idle = now - meta.seen >= idle_wall
+            wall_idle = now - max(meta.seen, partition_seen) >= idle_wall
             event_idle = (
                 watermark is not None
                 and meta.last_time is not None
                 and watermark - meta.last_time >= idle_event
+                and key not in in_run
             )
             behind = watermark is not None and meta.advanced_to < watermark
             if not (wall_idle or event_idle or behind):
@@ -806,6 +885,7 @@ class Topology:
             return index
         index = self.live[scope][partition] = {}
         now = self.clock()
+        self.partition_seen[scope][partition] = now
         watermark = self.watermarks[scope].get(partition, -math.inf)
         for key, value in self.tables[scope].items():
             if not isinstance(value, Mapping) or value.get("p") != partition:
@@ -857,6 +937,9 @@ class Topology:
                 if tp.topic == topic.get_topic_name():
                     self.live[scope].pop(tp.partition, None)
                     self.watermarks[scope].pop(tp.partition, None)
+                    self.partition_seen[scope].pop(tp.partition, None)
+                    self.latest_keys[scope].pop(tp.partition, None)
+            self.positions.forget(tp.topic, tp.partition)
 
     async def _on_rebalance_complete(self, sender: Any, **kwargs: Any) -> None:
         self.ready = True
