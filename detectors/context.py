@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from detectors.provenance.state import Provenance
 from schemas.events import AnyEvent, CredentialEvent, SessionEvent, ToolCall
-from schemas.types import CredentialAction, Decision, Environment, SessionAction
+from schemas.types import Capability, CredentialAction, Decision, Environment, Outcome, SessionAction
 
 if TYPE_CHECKING:
     from detectors.capabilities import Classification
 
 MAX_SET = 256  # distinct tools / targets / sessions remembered per key
+_DID_NOTHING = frozenset({Outcome.DENIED, Outcome.ERROR})
 
 
 def ts(value: datetime | None) -> float | None:
@@ -89,6 +90,15 @@ class KeyContext:
     # The tool call being processed, classified (its capabilities with their evidence and, for shell and
     # code, what the line does). Set by the engine before the detectors run; not saved.
     call: Classification | None = None
+
+    def acted(
+        self, event: AnyEvent, capabilities: frozenset[Capability] | None = None
+    ) -> TypeGuard[ToolCall]:
+        """Whether the event is a tool call that ran (not denied, not failed), classified, with one of these
+        capabilities (any when None): the common first test of the detectors that judge what a call did."""
+        if not isinstance(event, ToolCall) or self.call is None or event.outcome in _DID_NOTHING:
+            return False
+        return capabilities is None or bool(capabilities & self.call.evidence.keys())
 
     # -- the engine's writer
     def observe(self, event: AnyEvent, when: float | None = None) -> None:

@@ -22,10 +22,11 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent, ToolCall
-from schemas.types import Capability, IdentityKind, Outcome, Severity
+from schemas.events import AnyEvent
+from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
+DELETES = frozenset({Capability.DELETE})
 SELECTOR_KEY = re.compile(
     r"^(q|query|filter|filters|pattern|glob|selector|match|matching|where|ids?|scope|search)$", re.I
 )
@@ -58,10 +59,7 @@ class DeleteEverything(EventDetector):
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        call = ctx.call
-        if not isinstance(event, ToolCall) or call is None or call.shell is not None:
-            return ()
-        if Capability.DELETE not in call.evidence or event.outcome in (Outcome.DENIED, Outcome.ERROR):
+        if not ctx.acted(event, DELETES) or ctx.call is None or ctx.call.shell is not None:
             return ()
         found = selects_everything(event.arguments)
         if found is None:

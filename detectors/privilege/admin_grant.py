@@ -23,8 +23,8 @@ import orjson
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent, ToolCall
-from schemas.types import Capability, IdentityKind, Outcome, Severity
+from schemas.events import AnyEvent
+from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 # Full-access grants as the clouds and Kubernetes name them (their documentation), wherever they appear.
@@ -99,11 +99,9 @@ class AdminGrant(EventDetector):
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        if not ctx.acted(event, CHANGES_ACCESS) or ctx.call is None or event.source == "cloudtrail":
+            return ()
         call = ctx.call
-        if not isinstance(event, ToolCall) or call is None or event.source == "cloudtrail":
-            return ()
-        if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not CHANGES_ACCESS & call.evidence.keys():
-            return ()
         found = admin_grant_in(event.arguments)
         if found is None:
             return ()

@@ -28,11 +28,12 @@ from detectors.provenance.state import Provenance, Source
 from detectors.provenance.tokens import amount_token, amounts_in
 from detectors.sinks import STRONGLY_ADDRESSED, with_sources
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent, ToolCall
-from schemas.types import Capability, IdentityKind, Outcome, Severity
+from schemas.events import AnyEvent
+from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 FACTOR = 1.5
+MONEY = frozenset({Capability.MONEY})
 AMOUNT_KEY = re.compile(r"amount|value|sum|total|price|quantity_?ether|ether$", re.I)
 
 
@@ -83,10 +84,8 @@ class AmountBeyondTask(EventDetector):
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        call, provenance = ctx.call, ctx.provenance
-        if not isinstance(event, ToolCall) or call is None or provenance is None:
-            return ()
-        if Capability.MONEY not in call.evidence or event.outcome in (Outcome.DENIED, Outcome.ERROR):
+        provenance = ctx.provenance
+        if not ctx.acted(event, MONEY) or provenance is None:
             return ()
         stated = amounts_in(provenance.trusted_text)
         amounts = call_amounts(event.arguments)

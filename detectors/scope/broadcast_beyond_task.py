@@ -22,8 +22,8 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent, ToolCall
-from schemas.types import Capability, IdentityKind, Outcome, Severity
+from schemas.events import AnyEvent
+from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 AUDIENCE_KEY = re.compile(
@@ -69,16 +69,9 @@ class BroadcastBeyondTask(EventDetector):
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        call = ctx.call
-        if (
-            not isinstance(event, ToolCall)
-            or call is None
-            or not (SENDS | {Capability.WRITE}) & call.evidence.keys()
-        ):
+        if not ctx.acted(event, SENDS | {Capability.WRITE}) or ctx.call is None:
             return ()
-        if event.outcome in (Outcome.DENIED, Outcome.ERROR):
-            return ()
-        found = everybody_in(event.arguments, bool(SENDS & call.evidence.keys()))
+        found = everybody_in(event.arguments, bool(SENDS & ctx.call.evidence.keys()))
         if found is None:
             return ()
         asked = ctx.provenance is not None and ASKED_ALL.search(ctx.provenance.trusted_text) is not None

@@ -28,7 +28,7 @@ from detectors.provenance.intent import GENERIC_CHANGES, Intent, lexicon_of
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import Capability, IdentityKind, Outcome, Severity
+from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 # acts grave enough that the capability alone breaks the limit, whatever the call is named
@@ -78,10 +78,9 @@ class ForbiddenAction(EventDetector):
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         call, provenance = ctx.call, ctx.provenance
-        if not isinstance(event, ToolCall) or call is None or provenance is None:
+        if not ctx.acted(event) or call is None or provenance is None:
             return ()
-        forbidden = provenance.intent.forbidden
-        if not forbidden or event.outcome in (Outcome.DENIED, Outcome.ERROR):
+        if not (forbidden := provenance.intent.forbidden):
             return ()
         verbs = call_verbs(event, command_of(event))
         changes = set(call.evidence) - {Capability.READ, Capability.FETCH, Capability.SECRET}

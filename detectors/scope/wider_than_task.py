@@ -23,8 +23,8 @@ from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from detectors.provenance.tokens import tokens_of
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent, ToolCall
-from schemas.types import Capability, IdentityKind, Outcome, Severity
+from schemas.events import AnyEvent
+from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 CHANGES = frozenset(
@@ -66,10 +66,8 @@ class WiderThanTask(EventDetector):
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        call, provenance = ctx.call, ctx.provenance
-        if not isinstance(event, ToolCall) or call is None or provenance is None:
-            return ()
-        if not CHANGES & call.evidence.keys() or event.outcome in (Outcome.DENIED, Outcome.ERROR):
+        provenance = ctx.provenance
+        if not ctx.acted(event, CHANGES) or provenance is None:
             return ()
         named = [
             t.split(":", 1)[1] for t in tokens_of(provenance.trusted_text) if t.startswith(("id:", "num:"))

@@ -24,8 +24,8 @@ from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from detectors.vocab import production_named
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent, ToolCall
-from schemas.types import Capability, Environment, IdentityKind, Outcome, Severity
+from schemas.events import AnyEvent
+from schemas.types import Capability, Environment, IdentityKind, Severity
 
 WHY = __doc__ or ""
 # environments a task names ("test" is left out: it is also a verb, "test the migration")
@@ -55,10 +55,8 @@ class WrongEnvironment(EventDetector):
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        call, provenance = ctx.call, ctx.provenance
-        if not isinstance(event, ToolCall) or call is None or provenance is None:
-            return ()
-        if not CHANGES & call.evidence.keys() or event.outcome in (Outcome.DENIED, Outcome.ERROR):
+        provenance = ctx.provenance
+        if not ctx.acted(event, CHANGES) or provenance is None:
             return ()
         task = provenance.trusted_text
         named = NAMED_ENVIRONMENT.search(task)
