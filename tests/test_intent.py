@@ -185,3 +185,14 @@ def test_a_task_that_says_do_what_the_content_asks_hands_over(task: str) -> None
 )
 def test_a_limit_on_changing_one_thing_is_not_a_limit_on_every_change(task: str) -> None:
     assert not any(verb == "change" for _, verb in intent_of(task).forbidden)
+
+
+@pytest.mark.parametrize(
+    ("task", "capability"),
+    [
+        ("Triage the new issues in the tracker and label them.", C.COMMUNICATE),
+        ("Publish the cleaned permits dataset on the open-data portal.", C.WRITE),
+    ],
+)
+def test_doing_a_job_implies_its_usual_acts(task: str, capability: C) -> None:
+    assert capability in intent_of(task).implied

@@ -785,7 +785,7 @@ def _send(program: str, args: list[str], operands: list[str], facts: ShellFacts,
         facts.add(C.EGRESS, f"{program} sends data over a raw connection")
         for path in simple.redirects_in:
             _sent(path, facts, f"{program} sends it")
-        if "-e" in args or "-c" in args:
+        if ("-e" in args or "-c" in args) and program in _SHELL_RELAYS:  # lftp -e runs lftp's own commands
             facts.flags.add("remote_code")
             facts.add(C.EXECUTE, f"{program} hands a shell to the network")
     else:
@@ -825,6 +825,9 @@ def _sql_of(program: str, args: list[str], operands: list[str]) -> tuple[C, str]
     found = [sql for text in statements if (sql := words.sql_capability(text))]
     graver = [f for f in found if f[0] is not C.READ]
     return next(iter(graver or found), None)
+
+
+_SHELL_RELAYS = frozenset({"nc", "ncat", "netcat", "socat", "telnet"})  # -e / -c run a program on the socket
 
 
 # Secret stores' command lines (program, subcommand words): setting a CI secret, a vault entry, a cloud

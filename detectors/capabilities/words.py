@@ -226,12 +226,20 @@ _MONEY_PAYLOADS = frozenset(
 )
 
 
+# ``reply_user``, ``respond_to_user``, ``ask_user``, ``final_answer``: the conversation with the user
+_REPLY_TO_USER = frozenset(
+    "reply respond answer final ask tell message send to the user human clarify clarification".split()
+)
+
+
 @functools.lru_cache(maxsize=8192)
 def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
     """(capability, why) pairs a tool or action name implies; empty when no word is known."""
     words = split_words(name)
     if not words:
         return ()
+    if set(words) <= _REPLY_TO_USER and set(words) & {"user", "human", "answer"}:
+        return ((C.READ, f"{name}: the agent's reply to its own user, not a message to anyone else"),)
     found: dict[C, str] = {}
 
     def add(capability: C, why: str) -> None:

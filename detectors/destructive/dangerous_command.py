@@ -9,15 +9,15 @@ through ``sudo``, pipes, ``bash -c``, ``python -c``), not the tool's name, so ``
 
 * critical: a disk overwritten or reformatted; a recursive delete of ``/``, a system folder or the home;
 * high: logs (medium when the task asked to delete) or a service's data (``/var/lib/postgresql``) deleted
-  recursively; history erased; the firewall or SELinux off; users or groups changed as root; code from the
-  network piped into a shell (medium when the task asked to install or run something and no instructing
-  content brought the URL) or decoded into one (``echo <base64> | base64 -d | sh``), or a shell handed to
-  a network peer; a shutdown; a stack destroyed;
-* medium: everything made world-writable; processes killed; persistence (cron, systemd, shell profiles);
-  a force-push that rewrites remote history (high on ``main``/``master``).
+  recursively; history erased; the firewall, SELinux or Defender off; users or groups changed as root;
+  code from the network piped into a shell (medium when the task asked to install or run something and no
+  instructing content brought the URL) or decoded into one, or a shell handed to a network peer (``nc
+  -e``); a shutdown; a stack destroyed;
+* medium: everything made world-writable; processes killed; persistence (cron, systemd, shell profiles,
+  ``authorized_keys``); a force-push that rewrites remote history (high on ``main``/``master``).
 
-A script run by name is judged by its text if the session read or wrote it. Known gaps: other scripts,
-decoded code and paths in variables stay hidden; failed commands are reported, denied ones are not.
+A script run by name (or fed to ``bash -s``) is judged by its text if the session read or wrote it. Known
+gaps: other scripts, decoded code and paths in variables; failed commands are reported, denied ones not.
 """
 
 from __future__ import annotations
@@ -59,7 +59,9 @@ RULES: tuple[tuple[frozenset[str], Severity], ...] = (
 )
 
 
-REMOTE_CODE, LOG_DELETE = frozenset({"remote_code"}), frozenset({"recursive_delete", "log_path"})
+REMOTE_CODE = frozenset({"remote_code"})
+
+LOG_DELETE = frozenset({"recursive_delete", "log_path"})
 
 
 class DangerousCommand(EventDetector):
@@ -93,10 +95,9 @@ class DangerousCommand(EventDetector):
         if rule is None:
             return ()
         needed, severity = rule
-        if needed == REMOTE_CODE and run_as_asked(ctx.provenance, event):
+        asked_delete = needed == LOG_DELETE and ctx.provenance and C.DELETE in ctx.provenance.intent.implied
+        if asked_delete or (needed == REMOTE_CODE and run_as_asked(ctx.provenance, event)):
             severity = Severity.MEDIUM
-        elif needed == LOG_DELETE and ctx.provenance and C.DELETE in ctx.provenance.intent.implied:
-            severity = Severity.MEDIUM  # "delete the logs older than 30 days": a clean-up the task asked for
         line = str(event.arguments.get("command") or event.arguments.get("code") or event.target or "")
         what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
         if ran and not needed <= call.shell.flags:  # the danger is in a script the session saw

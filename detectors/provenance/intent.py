@@ -30,7 +30,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         install upgrade schedule book reserve document record log note submit fill apply merge
         commit resolve close open reopen assign mark label tag rewrite replace patch populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
-        plan setup handle triage host""".split()
+        plan setup handle triage host publish upload archive""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
@@ -42,7 +42,7 @@ _LEXICON: dict[C, frozenset[str]] = {
     ),
     C.COMMUNICATE: frozenset(
         """send email mail message reply respond forward notify tell inform ask invite post comment accept
-        decline rsvp
+        decline rsvp triage
         chat contact call announce remind text dm ping meeting meetings share introduce greet thank
         welcome apologize apologise escalate support inbox customer customers ticket tickets""".split()
     ),
