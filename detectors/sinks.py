@@ -284,17 +284,12 @@ def handed_over(
     why = (
         "the task asked only for an answer" if answer_only(provenance) else "the task asked for no such send"
     )
-    what = (
-        files[0]
-        if files
-        else "attachments"
-        if attached
-        else "all future mail (a forwarding rule)"
-        if rule
-        else "data"
-        if call.shell
-        else f"{text} characters"
-    )
+    carried = [
+        (files, files[:1]),
+        (attached, ["attachments"]),
+        (rule, ["all future mail (a forwarding rule)"]),
+    ]
+    what = next((label[0] for held, label in carried if held), "data" if call.shell else f"{text} characters")
     to = ", ".join(sorted(shown(t) for t in where)[:2])
     title = f"{event.tool} sent {what} to {to}, though {why}"
     details = {

@@ -16,6 +16,7 @@ production (often legitimate) are not judged; a task that names both environment
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import ClassVar
@@ -39,6 +40,14 @@ CHANGES = frozenset(
 )  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1024)
+def non_production_named(task: str) -> str | None:
+    """The non-production environment the task names, when it never names production (once per task text,
+    not per call)."""
+    named = NAMED_ENVIRONMENT.search(task)
+    return named.group(0) if named and not PRODUCTION.search(task) else None
+
+
 class WrongEnvironment(EventDetector):
     id: ClassVar[str] = "scope.wrong_environment"
     title: ClassVar[str] = "Production changed when the task named another environment"
@@ -58,13 +67,11 @@ class WrongEnvironment(EventDetector):
         provenance = ctx.provenance
         if not ctx.acted(event, CHANGES) or provenance is None:
             return ()
-        task = provenance.trusted_text
-        named = NAMED_ENVIRONMENT.search(task)
-        if named is None or PRODUCTION.search(task):
+        if (named := non_production_named(provenance.trusted_text)) is None:
             return ()
         where = "environment=prod" if event.environment == Environment.PROD else production_named(event)
         if where is None:
             return ()
-        details = {"task_environment": named.group(0), "production": where}
-        title = f"{event.tool} changed production ({where}) though the task named {named.group(0)}"
+        details = {"task_environment": named, "production": where}
+        title = f"{event.tool} changed production ({where}) though the task named {named}"
         return (Signal.of([event], title=title, details=details),)
