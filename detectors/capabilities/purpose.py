@@ -11,7 +11,8 @@ import re
 from detectors.capabilities.words import split_words
 
 CONCEALMENT = re.compile(
-    r"\b(without (being )?(detect\w*|notic\w*|a trace|trac\w*|trigger\w* (any )?(alerts?|alarms?)|"
+    r"\b((with|ensuring) no detection|without (being )?(detect\w*|notic\w*|a trace|trac\w*|"
+    r"trigger\w* (any )?(alerts?|alarms?)|"
     r"alert\w* (anyone|the user|security)|(the )?(user|owner|admin\w*|victim)'?s? (knowledge|consent))|"
     r"undetect\w*|(avoid|evad|escap)\w* (detection|monitoring|logging|audit\w*)|covert\w*|stealth\w*|"
     r"secretly|quietly|surreptitious\w*|cover\w* (their|its|the) tracks)\b",
@@ -31,12 +32,14 @@ PROTECTIVE = re.compile(
 )
 HARMFUL_NAME_WORDS = frozenset(
     "sabotage tampering tamper exfiltration exfiltrate exfil backdoor hijack hijacking keylogger ransomware"
-    " spoof spoofing phishing forgery theft steal stealer breach impersonation embezzlement extortion".split()
+    " spoof spoofing phishing forgery theft steal stealer breach impersonation embezzlement extortion fraud"
+    " bribery espionage leak covert".split()
 )
 PROTECTIVE_NAME_WORDS = frozenset(
     "detection detector detect monitor guard protection protect prevention prevent notification notify report"
     " alert simulation simulator simulate simulated scanner scan test tester training anti check audit"
-    " checker response awareness defense defence shield".split()
+    " checker response awareness defense defence shield review screening screen investigation flag case"
+    " score risk analysis".split()
 )
 
 
