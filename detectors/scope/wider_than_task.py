@@ -6,8 +6,10 @@ act is the one the user asked for, on far more than the one object they named, a
 widest act of the session. When the task and the user's turns name specific objects (identifiers with
 digits: a serial, an order, a host, a ticket), a call that changes something (``detectors/capabilities/``:
 deletes, moves money, writes, runs, changes access) and selects many — an argument whose value is ``all``
-or ``*``, or a group, segment, query or filter argument — without any of those identifiers anywhere in
-its arguments is reported: high. Denied or failed calls do not fire.
+or ``*``, or a group, segment, query or filter argument, or the group option of a command line that
+deletes, writes or changes access (``--all``, ``--partition=…``, ``--selector``, ``--state=…``) —
+without any of those identifiers anywhere in its arguments is reported: high. Denied or failed calls
+do not fire.
 
 Known gaps: a selector that names the object by another key (an internal id looked up from the serial is
 seen only if the lookup's result named it too); several single calls that add up to a group.
@@ -22,6 +24,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
 from detectors.provenance.tokens import tokens_of
+from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
@@ -30,17 +33,26 @@ WHY = __doc__ or ""
 CHANGES = frozenset(
     {Capability.DELETE, Capability.MONEY, Capability.WRITE, Capability.EXECUTE, Capability.IDENTITY}
 )
+LINE_CHANGES = CHANGES - {Capability.EXECUTE}
 GROUP_KEY = re.compile(r"^(group|groups|segment|segments|query|filter|filters|sysparm_query|where)$", re.I)
 EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
+# command-line options that select by a group rather than by the object (``scancel --partition=gpu``,
+# ``kubectl delete pods --all``), read only where the line changes more than it runs
+GROUP_OPTION = re.compile(
+    r"(?:^|\s)(--all(?:-namespaces)?|--(?:partition|selector|state|user|field-selector|filter|where|query|"
+    r"label|group|tag)[= ]\S+)(?=\s|$)"
+)
 
 
 def _plain(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def selects_many(arguments: dict[str, Any]) -> str | None:
+def selects_many(arguments: dict[str, Any], line: str | None = None) -> str | None:
     """The argument that selects a group or everything (``group=Ward-4B``, ``charges='all'``, ``--limit
-    all`` in an argument list), or None."""
+    all`` in an argument list, a command line's ``--partition=gpu``), or None."""
+    if line and (option := GROUP_OPTION.search(line)):
+        return option.group(1)[:60]
     for key, value in arguments.items():
         values = value if isinstance(value, list) else [value]
         if any(isinstance(v, str) and EVERYTHING.match(v) for v in values):
@@ -72,7 +84,9 @@ class WiderThanTask(EventDetector):
         named = [
             t.split(":", 1)[1] for t in tokens_of(provenance.trusted_text) if t.startswith(("id:", "num:"))
         ]
-        selector = selects_many(event.arguments) if named else None
+        changes_more = bool(ctx.call is not None and ctx.call.evidence.keys() & LINE_CHANGES)
+        line = command_of(event) if changes_more else None
+        selector = selects_many(event.arguments, line) if named else None
         if selector is None:
             return ()
         text = _plain(repr(event.arguments))

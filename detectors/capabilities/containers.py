@@ -1,0 +1,102 @@
+"""Which whole containers a call removes or empties — a namespace, a database, a schema, a table's every
+row, a bucket, a project, a repository — read from SQL, from the command lines of the documented CLIs, and
+from tool names made of a delete verb and a container noun (``scope.container_beyond_task``). Also which
+containers a call creates, so that removing one's own scratch table is cleanup."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from detectors.capabilities.words import split_words
+
+# (kind, pattern with a named group ``name``) over SQL and command lines, as the tools document them.
+_REMOVES = (
+    ("database", r"\bdrop\s+(database|keyspace)\s+(if\s+exists\s+)?(?P<name>[\w.\"`-]+)"),
+    ("schema", r"\bdrop\s+schema\s+(if\s+exists\s+)?(?P<name>[\w.\"`-]+)"),
+    ("table", r"\bdrop\s+table\s+(if\s+exists\s+)?(?P<name>[\w.\"`-]+)"),
+    ("table", r"\btruncate\s+(table\s+)?(?P<name>[\w\"`][\w.\"`-]*)"),  # not coreutils' ``truncate -s``
+    ("table", r"\bdelete\s+from\s+(?P<name>[\w.\"`-]+)\s*(;|$|\"|'|where\s+(1\s*=\s*1|true)\b)"),
+    ("database", r"\b(dropdb|mysqladmin\s+(-\S+\s+)*drop)\s+(-\S+\s+)*(?P<name>[\w.-]+)"),
+    ("database", r"\bredis-cli\b.*\b(?P<name>flushall|flushdb)\b"),
+    ("database", r"\bdropDatabase\(\)(?P<name>)"),
+    ("namespace", r"\bkubectl\b.*\bdelete\s+(namespaces?|ns)\s+(?P<name>[\w.-]+)"),
+    ("bucket", r"\baws\s+s3\s+rb\s+s3://(?P<name>[\w.-]+)"),
+    ("bucket", r"\baws\s+s3\s+rm\s+s3://(?P<name>[\w.-]+)/?\s+(.*\s)?--recursive"),
+    ("bucket", r"\bgsutil\s+(-m\s+)?rm\s+-r\w*\s+gs://(?P<name>[\w.-]+)/?(\s|$)"),
+    (
+        "bucket",
+        r"\bgcloud\s+storage\s+(rm\s+(-r|--recursive)\s+gs://|buckets\s+delete\s+gs://)(?P<name>[\w.-]+)",
+    ),
+    ("project", r"\bgcloud\s+projects\s+delete\s+(?P<name>[\w.-]+)"),
+    ("resource group", r"\baz\s+group\s+delete\s+(.*\s)?(--name|-n)\s+(?P<name>[\w.-]+)"),
+    ("repository", r"\bgh\s+repo\s+delete\s+(?P<name>[\w./-]+)"),
+    (
+        "database",
+        r"\baws\s+rds\s+delete-db-(instance|cluster)\s+(.*\s)?--db-\w+-identifier\s+(?P<name>[\w.-]+)",
+    ),
+    ("table", r"\baws\s+dynamodb\s+delete-table\s+(.*\s)?--table-name\s+(?P<name>[\w.-]+)"),
+)
+REMOVES = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _REMOVES)
+CREATES = re.compile(
+    r"\bcreate\s+(temp\w*\s+|unlogged\s+)?(table|database|schema)\s+(if\s+not\s+exists\s+)?(?P<name>[\w.\"`-]+)|"
+    r"\bkubectl\b.*\bcreate\s+(namespace|ns)\s+(?P<ns>[\w.-]+)|\baws\s+s3\s+mb\s+s3://(?P<bucket>[\w.-]+)",
+    re.I,
+)
+# container nouns in tool names and ``kind`` arguments, with the words a task would use for them
+KINDS = {
+    "namespace": ("namespace", "namespaces", "ns"),
+    "database": ("database", "databases", "db", "keyspace"),
+    "schema": ("schema", "schemas"),
+    "table": ("table", "tables", "collection", "collections"),
+    "bucket": ("bucket", "buckets"),
+    "project": ("project", "projects"),
+    "repository": ("repository", "repositories", "repo", "repos"),
+    "cluster": ("cluster", "clusters"),
+    "workspace": ("workspace", "workspaces"),
+    "resource group": ("resourcegroup", "group"),
+}
+_NOUN_KIND = {noun: kind for kind, nouns in KINDS.items() for noun in nouns if noun != "group"}
+_REMOVE_VERBS = frozenset(
+    {"delete", "drop", "destroy", "purge", "truncate", "flush", "remove", "wipe", "empty"}
+)
+_KIND_KEYS = ("kind", "resource_type", "type", "resource")
+_NAME_KEYS = ("name", "namespace", "database", "db", "table", "bucket", "project", "repo", "repository", "id")
+
+
+def removed_containers(tool: str, arguments: dict[str, Any], texts: list[str]) -> Iterator[tuple[str, str]]:
+    """(kind, name) of every whole container the call removes or empties."""
+    for text in texts:
+        for kind, pattern in REMOVES:
+            for match in pattern.finditer(text):
+                yield kind, match.group("name").strip('"`').lower()
+    nouns = _object_of_removal(split_words(tool))
+    nouns += [
+        str(arguments[k]).lower() for k in _KIND_KEYS if str(arguments.get(k, "")).lower() in _NOUN_KIND
+    ]
+    if nouns:
+        name = next((str(arguments[k]) for k in _NAME_KEYS if isinstance(arguments.get(k), str)), "")
+        yield _NOUN_KIND[nouns[0]], name.lower()
+
+
+def _object_of_removal(words: tuple[str, ...]) -> list[str]:
+    """The container a name removes: the noun right after a delete verb that ends the name
+    (``delete_namespace``, ``DropTable``) or right before one that does (``repos.delete``); not
+    ``delete_branch_protection`` nor ``delete_table_rows``, whose objects are inside the container."""
+    for i, word in enumerate(words):
+        if word not in _REMOVE_VERBS:
+            continue
+        if i == len(words) - 2 and words[i + 1] in _NOUN_KIND:
+            return [words[i + 1]]
+        if i == len(words) - 1 and i > 0 and words[i - 1] in _NOUN_KIND:
+            return [words[i - 1]]
+    return []
+
+
+def created_containers(texts: list[str]) -> set[str]:
+    return {
+        (match.group("name") or match.group("ns") or match.group("bucket")).strip('"`').lower()
+        for text in texts
+        for match in CREATES.finditer(text)
+    }

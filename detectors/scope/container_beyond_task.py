@@ -1,0 +1,84 @@
+"""scope.container_beyond_task — a whole namespace, database, table or bucket removed when the task asked
+about things inside it.
+
+Why: "clean up the failed pods in staging" ends as ``kubectl delete namespace payments``; "remove the test
+account" as ``TRUNCATE … CASCADE``; "delete last month's exports" as ``aws s3 rb --force``. The user asked
+for items; the agent removed their container, and everything else in it. A call that deletes
+(``detectors/capabilities/``) and removes or empties a whole container (``detectors/capabilities/
+containers.py``: SQL ``DROP``/``TRUNCATE``/``DELETE`` without ``WHERE``, the documented CLIs' delete
+commands, tools named for deleting a namespace, database, table, bucket, project or repository) is
+reported when the task and the user's turns never mention that kind of container nor its name: high.
+Containers the session itself created (a scratch table, a test namespace) are cleanup and do not fire;
+denied or failed calls do not fire.
+
+Known gaps: containers with other names (a Helm release, a Terraform workspace); a ``DELETE`` whose
+``WHERE`` is wide without being empty (``scope.wider_than_task`` reads selectors); SQL inside files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.containers import KINDS, created_containers, removed_containers
+from detectors.context import KeyContext
+from detectors.vocab import command_of
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Capability, IdentityKind, Severity
+
+WHY = __doc__ or ""
+DELETES = frozenset({Capability.DELETE})
+MAX_CREATED = 64
+_STATEMENT_KEY = re.compile(r"^(sql|query|statement|statements|script|command|cmd)$", re.I)
+
+
+def _texts(event: ToolCall) -> list[str]:
+    texts = [line] if (line := command_of(event)) else []
+    texts += [v for k, v in event.arguments.items() if isinstance(v, str) and _STATEMENT_KEY.match(str(k))]
+    return texts
+
+
+def _mentioned(kind: str, name: str, task: str) -> bool:
+    words = set(re.findall(r"[a-z0-9_]+", task.lower()))
+    return bool(words & set(KINDS.get(kind, (kind,)))) or (
+        len(name) > 2 and name.split(".")[-1] in task.lower()
+    )
+
+
+class ContainerBeyondTask(StatefulDetector):
+    id: ClassVar[str] = "scope.container_beyond_task"
+    title: ClassVar[str] = "Whole container removed when the task asked about items in it"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI02", "T2", "ASI08"), mitre_attack=("T1485",))
+    runbook: ClassVar[str] = (
+        "Restore the container from backups or the platform's retention now (databases and buckets first),"
+        " list what else lived in it, and require a human's approval for container-level deletes."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        if not ctx.acted(event):
+            return state, ()
+        texts = _texts(event)
+        if created := created_containers(texts):
+            state["created"] = sorted({*state.get("created", ()), *created})[:MAX_CREATED]
+        if not ctx.acted(event, DELETES) or ctx.provenance is None:
+            return state, ()
+        task = ctx.provenance.trusted_text
+        own = set(state.get("created", ()))
+        for kind, name in removed_containers(event.tool, event.arguments, texts):
+            if name in own or _mentioned(kind, name, task):
+                continue
+            title = f"{event.tool} removed the whole {kind} {name!r}; the task never mentioned a {kind}"
+            details = {"kind": kind, "name": name}
+            return state, (Signal.of([event], title=title, details=details),)
+        return state, ()
