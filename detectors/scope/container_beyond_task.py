@@ -7,7 +7,9 @@ for items; the agent removed their container, and everything else in it. A call 
 (``detectors/capabilities/``) and removes or empties a whole container (``detectors/capabilities/
 containers.py``: SQL ``DROP``/``TRUNCATE``/``DELETE`` without ``WHERE``, the documented CLIs' delete
 commands, tools named for deleting a namespace, database, table, bucket, project or repository) is
-reported when the task and the user's turns never mention that kind of container nor its name: high.
+reported unless the task or the user's turns speak of that kind of container as their object ("drop the
+events_old table", "truncate EVENTS_STG"; "the pods in the payments namespace" names where the items
+are): high.
 Containers the session itself created (a scratch table, a test namespace) are cleanup and do not fire;
 denied or failed calls do not fire.
 
@@ -32,6 +34,10 @@ from schemas.types import Capability, IdentityKind, Severity
 WHY = __doc__ or ""
 DELETES = frozenset({Capability.DELETE})
 MAX_CREATED = 64
+REMOVAL = frozenset(
+    {"drop", "delete", "remove", "truncate", "empty", "wipe", "clear", "purge", "destroy", "down"}
+)
+LOCATION = frozenset({"in", "inside", "within", "from", "on", "of", "at", "across"})
 _STATEMENT_KEY = re.compile(r"^(sql|query|statement|statements|script|command|cmd)$", re.I)
 
 
@@ -41,11 +47,21 @@ def _texts(event: ToolCall) -> list[str]:
     return texts
 
 
-def _mentioned(kind: str, name: str, task: str) -> bool:
-    words = set(re.findall(r"[a-z0-9_]+", task.lower()))
-    return bool(words & set(KINDS.get(kind, (kind,)))) or (
-        len(name) > 2 and name.split(".")[-1] in task.lower()
-    )
+def _asked_for(kind: str, name: str, task: str) -> bool:
+    """The task speaks of a container of this kind, or of this one by name after a removal verb, as its
+    object ("drop the events_old table", "truncate EVENTS_STG"), not as where the items are ("the pods in
+    the payments namespace", "from the cms db")."""
+    words = re.findall(r"[a-z0-9_.-]+", task.lower())
+    nouns = set(KINDS.get(kind, (kind,)))
+    short = name.split(".")[-1]
+    short = short if re.search(r"[_\d-]", short) else ""  # "articles" names the items as well as the table
+    for i, word in enumerate(words):
+        before = set(words[max(0, i - 3) : i])
+        if (word in nouns and not LOCATION & before) or (
+            short and word.split(".")[-1] == short and REMOVAL & before
+        ):
+            return True
+    return False
 
 
 class ContainerBeyondTask(StatefulDetector):
@@ -76,7 +92,7 @@ class ContainerBeyondTask(StatefulDetector):
         task = ctx.provenance.trusted_text
         own = set(state.get("created", ()))
         for kind, name in removed_containers(event.tool, event.arguments, texts):
-            if name in own or _mentioned(kind, name, task):
+            if name in own or _asked_for(kind, name, task):
                 continue
             title = f"{event.tool} removed the whole {kind} {name!r}; the task never mentioned a {kind}"
             details = {"kind": kind, "name": name}
