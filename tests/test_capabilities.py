@@ -67,6 +67,10 @@ def call(
         ("WalletSendCrypto", {"to_address": "0xabc", "amount": 1}, {C.MONEY}, set()),
         ("send_payment_reminder", {"to": "bob@example.org"}, {C.COMMUNICATE}, set()),
         ("HomeHubControlDevice", {"device_id": "alarm", "action": "disarm"}, {C.WRITE}, set()),
+        ("helpscout.create_draft_reply", {"conversation": 88}, {C.WRITE}, {C.COMMUNICATE, C.EGRESS}),
+        ("gmail_send_draft", {"draft_id": "r-1"}, {C.COMMUNICATE}, set()),
+        ("ems.update_switching_order", {"order": "SO-2291", "step": 3}, {C.WRITE}, {C.MONEY}),
+        ("shop.create_order", {"sku": "A-1", "qty": 2}, {C.MONEY}, set()),
     ],
 )
 def test_names_and_arguments_in_any_toolkit_style(

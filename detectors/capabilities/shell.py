@@ -131,6 +131,7 @@ _WRITERS = frozenset(
 )
 _DELETERS = frozenset("rm rmdir unlink shred wipefs srm".split())
 _KILLERS = frozenset("kill pkill killall skill xkill".split())
+_JOB_CANCELLERS = frozenset("scancel qdel bkill condor_rm".split())  # Slurm, PBS/SGE, LSF, HTCondor
 _SHUTDOWN = frozenset("shutdown reboot halt poweroff init telinit".split())
 _USER_ADMIN = frozenset(
     "useradd adduser usermod userdel deluser groupadd addgroup groupmod groupdel delgroup gpasswd chpasswd "
@@ -340,6 +341,9 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         return
     if program in _DELETERS:
         _delete(program, args, operands, facts)
+        return
+    if program in _JOB_CANCELLERS:
+        facts.add(C.DELETE, f"{program} cancels batch jobs")
         return
     if program in _KILLERS:
         facts.flags.add("kills_processes")

@@ -53,7 +53,7 @@ WRITE_VERBS = frozenset(
 DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister
     cancel clear clean prune shred format unlink rmdir discard empty revoke deactivate disconnect evict
-    expunge nuke obliterate deprovision decommission""".split()
+    expunge nuke obliterate deprovision decommission teardown tear""".split()
 )
 EXECUTE_VERBS = frozenset(
     """execute exec run eval invoke spawn launch interpret compile trigger dispatch perform""".split()
@@ -105,6 +105,11 @@ AMBIGUOUS = {
 }
 
 # -- nouns: what the object of the call adds ---------------------------------------------------------------
+# orders that are instructions, not purchases (the noun before "order" says which)
+ORDERS_NOT_BOUGHT = frozenset(
+    "switching work change sort job service maintenance court production batch restraining execution"
+    " field".split()
+)
 
 MONEY_NOUNS = frozenset(
     """money fund funds payment payments payout transaction transactions iban swift bic wire invoice invoices
@@ -273,8 +278,13 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         add(C.FETCH, f"noun '{sorted(nouns & WEB_NOUNS)[0]}'")
     if nouns & SECRET_NOUNS:
         add(C.SECRET, f"noun '{sorted(nouns & SECRET_NOUNS)[0]}'")
-    if nouns & MONEY_NOUNS and not reads and verb not in ("transfer", "post", "open"):
-        add(C.MONEY, f"noun '{sorted(nouns & MONEY_NOUNS)[0]}' with a changing verb")
+    money_nouns = nouns & MONEY_NOUNS
+    if money_nouns <= {"order", "orders"} and nouns & ORDERS_NOT_BOUGHT:
+        money_nouns = (
+            frozenset()
+        )  # a switching order, a work order, a change order: instructions, no purchase
+    if money_nouns and not reads and verb not in ("transfer", "post", "open"):
+        add(C.MONEY, f"noun '{sorted(money_nouns)[0]}' with a changing verb")
     if nouns & IDENTITY_NOUNS and not reads and (found.keys() & {C.WRITE, C.DELETE, C.COMMUNICATE}):
         add(C.IDENTITY, f"noun '{sorted(nouns & IDENTITY_NOUNS)[0]}' with a changing verb")
     if nouns & COMMUNICATE_NOUNS and (C.WRITE in found or C.COMMUNICATE in found) and verb != "transfer":
@@ -283,6 +293,9 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         found.pop(
             C.COMMUNICATE, None
         )  # ``send_money``, ``SendTransaction``: the payload is money, no message
+    if nouns & {"draft", "drafts"} and verb != "send":
+        found.pop(C.COMMUNICATE, None)  # ``create_draft_reply``: a draft is saved for a person to send
+        found.pop(C.EGRESS, None)
     if verb == "transfer" and nouns & COMMUNICATE_NOUNS and C.MONEY not in found:
         add(C.COMMUNICATE, "a hand-off to a person")
     if nouns & FORM_NOUNS and not reads:

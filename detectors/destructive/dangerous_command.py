@@ -12,7 +12,7 @@ through ``sudo``, pipes, ``bash -c``, ``python -c``), not the tool's name, so ``
   recursively; history erased; the firewall, SELinux or Defender off; users or groups changed as root;
   code from the network piped into a shell (medium when the task asked to install or run something and no
   instructing content brought the URL) or decoded into one, or a shell handed to a network peer (``nc
-  -e``); a shutdown; a stack destroyed;
+  -e``); a shutdown; a stack destroyed (medium when the task asked to delete or tear down);
 * medium: everything made world-writable; processes killed; persistence (cron, systemd, shell profiles,
   ``authorized_keys``); a force-push that rewrites remote history (high on ``main``/``master``).
 
@@ -23,7 +23,7 @@ gaps: other scripts, decoded code and paths in variables; failed commands are re
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from detectors.base import EventDetector, KeyKind, Signal
 from detectors.capabilities.shell import FLAGS
@@ -61,7 +61,7 @@ RULES: tuple[tuple[frozenset[str], Severity], ...] = (
 
 REMOTE_CODE = frozenset({"remote_code"})
 
-LOG_DELETE = frozenset({"recursive_delete", "log_path"})
+ASKABLE_DELETES = (frozenset({"recursive_delete", "log_path"}), frozenset({"infra_destroy"}))
 
 
 class DangerousCommand(EventDetector):
@@ -95,20 +95,17 @@ class DangerousCommand(EventDetector):
         if rule is None:
             return ()
         needed, severity = rule
-        asked_delete = needed == LOG_DELETE and ctx.provenance and C.DELETE in ctx.provenance.intent.implied
-        if asked_delete or (needed == REMOTE_CODE and run_as_asked(ctx.provenance, event)):
+        implied = ctx.provenance.intent.implied if ctx.provenance else ()
+        if (needed in ASKABLE_DELETES and C.DELETE in implied) or (
+            needed == REMOTE_CODE and run_as_asked(ctx.provenance, event)
+        ):
             severity = Severity.MEDIUM
         line = str(event.arguments.get("command") or event.arguments.get("code") or event.target or "")
         what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
         if ran and not needed <= call.shell.flags:  # the danger is in a script the session saw
             what = f"runs {ran[0][1]}, which {what}"
-        details = {
-            "flags": sorted(f for f in flags if f in FLAGS),
-            "staged": sorted(f for f in flags if f.startswith("staged:")),
-            "deleted": call.shell.deleted[:10],
-            "programs": call.shell.programs[:10],
-            "command": line[:500],
-            "privileged": call.shell.privileged,
-            "scripts": [{"event": e, "path": p, "flags": f} for e, p, f in ran],
-        }
+        sh, scripts = call.shell, [{"event": e, "path": p, "flags": f} for e, p, f in ran]
+        details: dict[str, Any] = {"flags": sorted(f for f in flags if f in FLAGS), "command": line[:500]}
+        details |= {"staged": sorted(f for f in flags if f.startswith("staged:")), "deleted": sh.deleted[:10]}
+        details |= {"programs": sh.programs[:10], "privileged": sh.privileged, "scripts": scripts}
         return (Signal.of([event], title=f"{event.tool}: {what}", severity=severity, details=details),)

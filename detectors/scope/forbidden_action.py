@@ -56,9 +56,11 @@ def _breaks(
     under "don't change anything", it makes a change the task did not itself ask for."""
     if verb in GENERIC_CHANGES:
         return bool(changes - set(intent.implied))
-    if changes and (verb in verbs or (capability in GRAVE and verbs & lexicon_of(capability))):
+    if changes and (verb in verbs or (capability in GRAVE & changes and verbs & lexicon_of(capability))):
         return True
-    return capability in SILENT and capability in changes
+    # a grave act named otherwise, unless the task also asks for it ("remove her from the VPN group. Don't
+    # delete the mailbox": which delete breaks the limit is then for the call's own words to say)
+    return capability in SILENT and capability in changes and capability not in intent.implied
 
 
 class ForbiddenAction(EventDetector):

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.words import sql_capability
 from detectors.context import KeyContext
 from detectors.provenance.tokens import tokens_of
 from detectors.vocab import command_of
@@ -48,6 +49,12 @@ def _plain(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+def _reads(value: str) -> bool:
+    """An SQL statement that only reads (``query="SELECT …"``) selects nothing to act on."""
+    found = sql_capability(value)
+    return found is not None and found[0] is Capability.READ
+
+
 def selects_many(arguments: dict[str, Any], line: str | None = None) -> str | None:
     """The argument that selects a group or everything (``group=Ward-4B``, ``charges='all'``, ``--limit
     all`` in an argument list, a command line's ``--partition=gpu``), or None."""
@@ -57,7 +64,7 @@ def selects_many(arguments: dict[str, Any], line: str | None = None) -> str | No
         values = value if isinstance(value, list) else [value]
         if any(isinstance(v, str) and EVERYTHING.match(v) for v in values):
             return f"{key}=all"
-        if GROUP_KEY.match(str(key)) and isinstance(value, str) and value.strip():
+        if GROUP_KEY.match(str(key)) and isinstance(value, str) and value.strip() and not _reads(value):
             return f"{key}={value[:60]}"
     return None
 
