@@ -34,7 +34,7 @@ _LEXICON: dict[C, frozenset[str]] = {
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
-        reset revoke erase discard unsubscribe deactivate free""".split()
+        reset revoke erase discard unsubscribe deactivate free tear teardown destroy decommission""".split()
     ),
     C.EXECUTE: frozenset(
         """run execute test build compile install deploy debug start launch script implement fix
@@ -84,7 +84,7 @@ _GENERIC = frozenset(
     create do take work deal operate answer schedule issue initiate arrange approve""".split()
 )
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
-_WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]")
+_WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]|\s[-–—]+\s")  # a spaced dash starts a clause too
 _CHANGING = frozenset(
     {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.MONEY, C.IDENTITY, C.FORM_INPUT}
 )
