@@ -10,7 +10,9 @@ Run: ``python -m benchmarks.cloudtrail_eval [--shared DIR] [--identities FILE] [
   all alerts whose evidence holds an attack call (precision).
 * **Panther** (``cloudtrail/panther/rules/``, 464 labelled records): every record is replayed alone, with
   an id of its own. A record is *flagged* when a finding (building blocks included) or an alert holds it;
-  figures for alerts, for alerts and findings of severity low and above, and for any finding. Fixture gaps
+  figures for alerts, for alerts and findings of severity low and above, for any finding, and at the
+  Panther rule's own severity (a record of a rule Panther rates Info counts when any finding holds it — a
+  signal, not an alert, on both sides; every other record needs an alert or a low+ finding). Fixture gaps
   are repaired for scoring (``repair_fixture``: a missing eventTime, lower-case keys); records still
   unreadable (no ``Log``) count as not flagged. A Panther label belongs to one rule, so every record
   chainwatch scores otherwise is classified in ``panther_notes.yml`` (principle, state, unreadable, with the
@@ -115,6 +117,7 @@ class PantherResult:
     findings: Score  # any finding, info building blocks included
     flags: Score  # an alert, or a finding of severity low or above (the headline figure)
     alerts: Score
+    matched: Score = field(default_factory=Score)  # at the Panther rule's own severity (see the docstring)
     unreadable: int = 0
     flagged_by: Counter[str] = field(default_factory=Counter)  # detector -> should-alert records it flagged
     false_by: Counter[str] = field(default_factory=Counter)  # detector -> benign records it flagged
@@ -130,6 +133,11 @@ class PantherResult:
         return (
             ("an alert", self.alerts, self.explained["alerts"]),
             ("an alert or a finding of severity low+", self.flags, self.explained["flags"]),
+            (
+                "at the Panther rule's severity (Info rules: any finding)",
+                self.matched,
+                self.explained["matched"],
+            ),
             ("any finding (info building blocks too)", self.findings, self.explained["findings"]),
         )
 
@@ -173,8 +181,9 @@ def check_notes(result: PantherResult) -> None:
     result.unclassified = sorted(wrong - result.notes.keys())
 
 
-def panther_records(root: Path) -> Iterable[tuple[str, str, bool, Any]]:
-    """(record id, "rule: test", should alert, the CloudTrail record) for every test of every rule file."""
+def panther_records(root: Path) -> Iterable[tuple[str, str, bool, Any, str]]:
+    """(record id, "rule: test", should alert, the CloudTrail record, the rule's severity) for every test of
+    every rule file."""
     for path in sorted(root.rglob("*.yml")):
         rule = yaml.safe_load(path.read_text(encoding="utf-8"))
         if not isinstance(rule, dict):
@@ -186,6 +195,7 @@ def panther_records(root: Path) -> Iterable[tuple[str, str, bool, Any]]:
                 f"{rule.get('RuleID')}: {test.get('Name')}",
                 bool(test["ExpectedResult"]),
                 test.get("Log"),
+                str(rule.get("Severity") or ""),
             )
 
 
@@ -223,10 +233,10 @@ def evaluate_panther(
     root: Path, make_engine: EngineFactory, notes: dict[str, Note] | None = None
 ) -> PantherResult:
     labels: dict[str, Label] = {}
-    findings, flags, alerts = [], [], []
+    findings, flags, alerts, matched = [], [], [], []
     result = PantherResult(findings=Score(), flags=Score(), alerts=Score())
     result.notes = load_notes() if notes is None else notes
-    for record_id, name, expected, log in panther_records(root):
+    for record_id, name, expected, log, rule_severity in panther_records(root):
         labels[record_id] = Label(positive=expected, group=name.split(":")[0])
         result.names[record_id] = name
         if not isinstance(log, dict):
@@ -238,6 +248,7 @@ def evaluate_panther(
         alerts.extend(output.alerts)
         flagging = [f for f in output.findings if f.severity != Severity.INFO] + list(output.alerts)
         flags.extend(flagging)
+        matched.extend(list(output.findings) + list(output.alerts) if rule_severity == "Info" else flagging)
         for detector in sorted({f"{f.detector_id}{_check(f)}" for f in flagging}):
             (result.flagged_by if expected else result.false_by)[detector] += 1
             result.names[record_id] += f" [{detector}]"
@@ -245,12 +256,14 @@ def evaluate_panther(
     result.findings = score(findings, labels)
     result.flags = score(flags, labels)
     result.alerts = score(alerts, labels)
+    result.matched = score(matched, labels)
     principle = {r for r, note in result.notes.items() if note.category == "principle"}
     kept = {r: label for r, label in labels.items() if r not in principle}
     result.explained = {
         "findings": score(findings, kept),
         "flags": score(flags, kept),
         "alerts": score(alerts, kept),
+        "matched": score(matched, kept),
     }
     check_notes(result)
     return result
