@@ -75,6 +75,7 @@ class StratusResult:
     per_technique: dict[str, int] = field(default_factory=dict)  # technique -> alerts on its calls
     by_detector: dict[str, set[str]] = field(default_factory=dict)  # detector -> techniques it alerted on
     off_target: Counter[str] = field(default_factory=Counter)  # detector -> alerts without an attack call
+    findings: Score = field(default_factory=Score)  # findings of severity low+, alerts' or not (noise check)
 
 
 def stratus_labels(technique: str, records: list[dict[str, Any]]) -> dict[str, Label]:
@@ -90,7 +91,7 @@ def stratus_labels(technique: str, records: list[dict[str, Any]]) -> dict[str, L
 
 
 def evaluate_stratus(root: Path, make_engine: EngineFactory) -> StratusResult:
-    alerts = []
+    alerts, findings = [], []
     labels: dict[str, Label] = {}
     result = StratusResult(alerts=Score())
     for path in sorted(root.glob("aws.*.json")):
@@ -99,6 +100,7 @@ def evaluate_stratus(root: Path, make_engine: EngineFactory) -> StratusResult:
         labels.update(file_labels)
         output, _ = replay_records(records, make_engine(), path.name)
         alerts.extend(output.alerts)
+        findings.extend(f for f in output.findings if f.severity != Severity.INFO)
         file_score = score(output.alerts, file_labels)
         result.per_technique[path.stem] = file_score.detections_on_positive
         for alert in output.alerts:
@@ -106,6 +108,7 @@ def evaluate_stratus(root: Path, make_engine: EngineFactory) -> StratusResult:
             if not any(file_labels.get(record_of(e), Label(False)).positive for e in alert.event_ids):
                 result.off_target[alert.detector_id] += 1
     result.alerts = score(alerts, labels)
+    result.findings = score(findings, labels)
     return result
 
 
@@ -282,8 +285,9 @@ def engine_factory(identities: Path | None, sigma: Path | None) -> EngineFactory
         print(f"sigma: {len(loaded.detectors)} rule(s) loaded, {len(loaded.skipped)} not translatable")
         for skipped in loaded.skipped:
             print(f"  not translated: {Path(skipped.path).name}: {skipped.reason}")
-    resolver = IdentityResolver(load_identities(identities) if identities else None)
-    return lambda: Engine(detectors, identities=resolver)
+    loaded = load_identities(identities) if identities else None
+    # a resolver per replay: it remembers session tags, and every file or record is replayed alone
+    return lambda: Engine(detectors, identities=IdentityResolver(loaded))
 
 
 def sigma_report(stratus: StratusResult | None, panther: PantherResult | None) -> None:
@@ -313,6 +317,11 @@ def report(stratus: StratusResult | None, panther: PantherResult | None, *, verb
         )
         missing = sorted(t for t, found in s.groups.items() if not found)
         print(f"techniques without an alert: {', '.join(missing) or 'none'}")
+        f = stratus.findings
+        print(
+            f"findings of severity low+: {f.detections}; holding an attack call: {f.detections_on_positive}"
+            f" ({f.precision:.1%})"
+        )
         if stratus.off_target:
             print(
                 "alerts without an attack call, by detector: "

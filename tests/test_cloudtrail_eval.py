@@ -88,6 +88,8 @@ def test_stratus_every_technique_alerted_and_alerts_hold_attack_calls() -> None:
     result = evaluate_stratus(STRATUS, engine_factory(None, None))
     assert result.alerts.groups_found == 35, sorted(t for t, f in result.alerts.groups.items() if not f)
     assert result.alerts.precision >= 0.70
+    # the noise check on a corpus the Panther work was not tuned on: low+ findings land on attack calls
+    assert result.findings.precision >= 0.95 and result.findings.detections >= 148
 
 
 @pytest.mark.shared_data
