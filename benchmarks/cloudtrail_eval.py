@@ -10,7 +10,9 @@ Run: ``python -m benchmarks.cloudtrail_eval [--shared DIR] [--identities FILE] [
   all alerts whose evidence holds an attack call (precision).
 * **Panther** (``cloudtrail/panther/rules/``, 464 labelled records): every record is replayed alone, with
   an id of its own. A record is *flagged* when a finding (building blocks included) or an alert holds it;
-  figures for alerts, for alerts and findings of severity low and above, and for any finding. Fixture gaps
+  figures for alerts, for alerts and findings of severity low and above, for any finding, and at the
+  Panther rule's own severity (a record of a rule Panther rates Info counts when any finding holds it — a
+  signal, not an alert, on both sides; every other record needs an alert or a low+ finding). Fixture gaps
   are repaired for scoring (``repair_fixture``: a missing eventTime, lower-case keys); records still
   unreadable (no ``Log``) count as not flagged. A Panther label belongs to one rule, so every record
   chainwatch scores otherwise is classified in ``panther_notes.yml`` (principle, state, unreadable, with the
@@ -73,6 +75,7 @@ class StratusResult:
     per_technique: dict[str, int] = field(default_factory=dict)  # technique -> alerts on its calls
     by_detector: dict[str, set[str]] = field(default_factory=dict)  # detector -> techniques it alerted on
     off_target: Counter[str] = field(default_factory=Counter)  # detector -> alerts without an attack call
+    findings: Score = field(default_factory=Score)  # findings of severity low+, alerts' or not (noise check)
 
 
 def stratus_labels(technique: str, records: list[dict[str, Any]]) -> dict[str, Label]:
@@ -88,7 +91,7 @@ def stratus_labels(technique: str, records: list[dict[str, Any]]) -> dict[str, L
 
 
 def evaluate_stratus(root: Path, make_engine: EngineFactory) -> StratusResult:
-    alerts = []
+    alerts, findings = [], []
     labels: dict[str, Label] = {}
     result = StratusResult(alerts=Score())
     for path in sorted(root.glob("aws.*.json")):
@@ -97,6 +100,7 @@ def evaluate_stratus(root: Path, make_engine: EngineFactory) -> StratusResult:
         labels.update(file_labels)
         output, _ = replay_records(records, make_engine(), path.name)
         alerts.extend(output.alerts)
+        findings.extend(f for f in output.findings if f.severity != Severity.INFO)
         file_score = score(output.alerts, file_labels)
         result.per_technique[path.stem] = file_score.detections_on_positive
         for alert in output.alerts:
@@ -104,6 +108,7 @@ def evaluate_stratus(root: Path, make_engine: EngineFactory) -> StratusResult:
             if not any(file_labels.get(record_of(e), Label(False)).positive for e in alert.event_ids):
                 result.off_target[alert.detector_id] += 1
     result.alerts = score(alerts, labels)
+    result.findings = score(findings, labels)
     return result
 
 
@@ -115,6 +120,7 @@ class PantherResult:
     findings: Score  # any finding, info building blocks included
     flags: Score  # an alert, or a finding of severity low or above (the headline figure)
     alerts: Score
+    matched: Score = field(default_factory=Score)  # at the Panther rule's own severity (see the docstring)
     unreadable: int = 0
     flagged_by: Counter[str] = field(default_factory=Counter)  # detector -> should-alert records it flagged
     false_by: Counter[str] = field(default_factory=Counter)  # detector -> benign records it flagged
@@ -130,6 +136,11 @@ class PantherResult:
         return (
             ("an alert", self.alerts, self.explained["alerts"]),
             ("an alert or a finding of severity low+", self.flags, self.explained["flags"]),
+            (
+                "at the Panther rule's severity (Info rules: any finding)",
+                self.matched,
+                self.explained["matched"],
+            ),
             ("any finding (info building blocks too)", self.findings, self.explained["findings"]),
         )
 
@@ -173,8 +184,9 @@ def check_notes(result: PantherResult) -> None:
     result.unclassified = sorted(wrong - result.notes.keys())
 
 
-def panther_records(root: Path) -> Iterable[tuple[str, str, bool, Any]]:
-    """(record id, "rule: test", should alert, the CloudTrail record) for every test of every rule file."""
+def panther_records(root: Path) -> Iterable[tuple[str, str, bool, Any, str]]:
+    """(record id, "rule: test", should alert, the CloudTrail record, the rule's severity) for every test of
+    every rule file."""
     for path in sorted(root.rglob("*.yml")):
         rule = yaml.safe_load(path.read_text(encoding="utf-8"))
         if not isinstance(rule, dict):
@@ -186,6 +198,7 @@ def panther_records(root: Path) -> Iterable[tuple[str, str, bool, Any]]:
                 f"{rule.get('RuleID')}: {test.get('Name')}",
                 bool(test["ExpectedResult"]),
                 test.get("Log"),
+                str(rule.get("Severity") or ""),
             )
 
 
@@ -223,10 +236,10 @@ def evaluate_panther(
     root: Path, make_engine: EngineFactory, notes: dict[str, Note] | None = None
 ) -> PantherResult:
     labels: dict[str, Label] = {}
-    findings, flags, alerts = [], [], []
+    findings, flags, alerts, matched = [], [], [], []
     result = PantherResult(findings=Score(), flags=Score(), alerts=Score())
     result.notes = load_notes() if notes is None else notes
-    for record_id, name, expected, log in panther_records(root):
+    for record_id, name, expected, log, rule_severity in panther_records(root):
         labels[record_id] = Label(positive=expected, group=name.split(":")[0])
         result.names[record_id] = name
         if not isinstance(log, dict):
@@ -238,6 +251,7 @@ def evaluate_panther(
         alerts.extend(output.alerts)
         flagging = [f for f in output.findings if f.severity != Severity.INFO] + list(output.alerts)
         flags.extend(flagging)
+        matched.extend(list(output.findings) + list(output.alerts) if rule_severity == "Info" else flagging)
         for detector in sorted({f"{f.detector_id}{_check(f)}" for f in flagging}):
             (result.flagged_by if expected else result.false_by)[detector] += 1
             result.names[record_id] += f" [{detector}]"
@@ -245,12 +259,14 @@ def evaluate_panther(
     result.findings = score(findings, labels)
     result.flags = score(flags, labels)
     result.alerts = score(alerts, labels)
+    result.matched = score(matched, labels)
     principle = {r for r, note in result.notes.items() if note.category == "principle"}
     kept = {r: label for r, label in labels.items() if r not in principle}
     result.explained = {
         "findings": score(findings, kept),
         "flags": score(flags, kept),
         "alerts": score(alerts, kept),
+        "matched": score(matched, kept),
     }
     check_notes(result)
     return result
@@ -269,8 +285,9 @@ def engine_factory(identities: Path | None, sigma: Path | None) -> EngineFactory
         print(f"sigma: {len(loaded.detectors)} rule(s) loaded, {len(loaded.skipped)} not translatable")
         for skipped in loaded.skipped:
             print(f"  not translated: {Path(skipped.path).name}: {skipped.reason}")
-    resolver = IdentityResolver(load_identities(identities) if identities else None)
-    return lambda: Engine(detectors, identities=resolver)
+    loaded = load_identities(identities) if identities else None
+    # a resolver per replay: it remembers session tags, and every file or record is replayed alone
+    return lambda: Engine(detectors, identities=IdentityResolver(loaded))
 
 
 def sigma_report(stratus: StratusResult | None, panther: PantherResult | None) -> None:
@@ -300,6 +317,11 @@ def report(stratus: StratusResult | None, panther: PantherResult | None, *, verb
         )
         missing = sorted(t for t, found in s.groups.items() if not found)
         print(f"techniques without an alert: {', '.join(missing) or 'none'}")
+        f = stratus.findings
+        print(
+            f"findings of severity low+: {f.detections}; holding an attack call: {f.detections_on_positive}"
+            f" ({f.precision:.1%})"
+        )
         if stratus.off_target:
             print(
                 "alerts without an attack call, by detector: "

@@ -25,7 +25,7 @@ from detectors.base import (
 )
 from detectors.capabilities import Classification, Classifier
 from detectors.context import KeyContext, dt
-from detectors.identity import DEFAULT_RESOLVER, IdentityResolver
+from detectors.identity import IdentityResolver
 from detectors.identity.keys import identify, judged_severity, judges
 from detectors.provenance.addressing import Addressing, ContentModel, addressing
 from detectors.provenance.scripts import observe as observe_scripts
@@ -161,7 +161,8 @@ class Engine:
         (``Detector.needs``); False: never (detectors that need it see ``ctx.call``/``ctx.provenance`` as
         None and stay quiet: the benchmark's measure of what this work costs)."""
         self.settings = settings or EngineSettings()
-        self.identities = identities or DEFAULT_RESOLVER  # who each key's principal is (issue 13)
+        # who each key's principal is (issue 13); an engine of its own: it remembers session tags
+        self.identities = identities or IdentityResolver()
         # What each call can do (detectors/capabilities/) and how much outside content addresses the agent
         # (detectors/provenance/addressing.py; the shipped model unless one is given).
         self.classifier = classifier or Classifier()

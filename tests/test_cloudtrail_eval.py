@@ -19,10 +19,12 @@ from benchmarks.cloudtrail_eval import (
     load_notes,
 )
 from detectors.cloud.table import TABLE_PATH, TableError, load_table
+from detectors.engine import Engine, Runner
 from detectors.evaluation import Label, Score, score
 from detectors.registry import load_catalog
 from schemas.alerts import Alert
-from schemas.types import Severity
+from schemas.events import ToolCall
+from schemas.types import Outcome, Severity
 from tests.conftest import SHARED_DATA
 
 
@@ -86,6 +88,8 @@ def test_stratus_every_technique_alerted_and_alerts_hold_attack_calls() -> None:
     result = evaluate_stratus(STRATUS, engine_factory(None, None))
     assert result.alerts.groups_found == 35, sorted(t for t, f in result.alerts.groups.items() if not f)
     assert result.alerts.precision >= 0.70
+    # the noise check on a corpus the Panther work was not tuned on: low+ findings land on attack calls
+    assert result.findings.precision >= 0.95 and result.findings.detections >= 148
 
 
 @pytest.mark.shared_data
@@ -100,6 +104,10 @@ def test_panther_figures_do_not_regress_and_every_difference_is_classified() -> 
     assert result.findings.recall >= 0.89  # as counted: 189/212
     assert result.explained["findings"].recall >= 0.94  # 189/200
     assert result.flags.false_positive_rate <= 0.10  # 25/252
+    assert result.flags.recall >= 0.75  # 161/212: credential probes, users made by hand, scripted recon
+    assert result.explained["flags"].recall >= 0.80  # 161/200
+    assert result.explained["matched"].recall >= 0.90  # 182/200 at Panther's own severity
+    assert result.explained["matched"].false_positive_rate <= 0.01  # 1/205
     assert result.alerts.false_positive_rate <= 0.09  # 22/252
     assert result.explained["findings"].false_positive_rate <= 0.02  # 2/205: state notes only
 
@@ -123,3 +131,99 @@ def test_a_note_that_no_longer_holds_is_stale() -> None:
     check_notes(result)
     assert result.stale == ["c: now scored as labelled", "gone: no such record"]
     assert result.unclassified == ["b"]
+
+
+# ---- kinds and attempts in the table (issue 13): each graded condition, and the look-alike it must not raise
+
+
+def _graded(
+    action: str,
+    *,
+    tool: str,
+    user_agent: str,
+    outcome: Outcome = Outcome.SUCCESS,
+    arguments: dict[str, object] | None = None,
+) -> list[tuple[str, Severity, bool]]:
+    """(check, severity, alert) of the sensitive-API findings on one CloudTrail call by the principal that
+    user agent marks (console: a person; Terraform: automation; a plain SDK: unknown)."""
+    event = ToolCall(
+        event_id="t1",
+        event_time=datetime(2026, 1, 1, tzinfo=UTC),
+        source="cloudtrail",
+        session_id="s",
+        agent_id="arn:aws:sts::111122223333:assumed-role/ops/s",
+        tool=tool,
+        action=action,
+        outcome=outcome,
+        arguments={"user_agent": user_agent, "user_identity": {"type": "AssumedRole"}, **(arguments or {})},
+    )
+    runner = Runner(Engine([load_catalog().by_id("cloud.sensitive_api")]))
+    out = runner.feed([event])
+    out.extend(runner.flush())
+    alerted = {e for a in out.alerts for e in a.event_ids}
+    return [(str(f.details["check"]), f.severity, "t1" in alerted) for f in out.findings]
+
+
+SCRIPT, CONSOLE, TERRAFORM = "aws-cli/2.15 Python/3.11", "console.amazonaws.com", "Terraform/1.7 hashicorp"
+
+
+@pytest.mark.parametrize(
+    ("action", "tool", "user_agent", "expected"),
+    [
+        ("CreateUser", "iam", CONSOLE, ("user_created", Severity.LOW)),  # made by hand
+        ("CreateUser", "iam", SCRIPT, ("user_created", Severity.LOW)),
+        ("CreateUser", "iam", TERRAFORM, ("user_created", Severity.INFO)),  # the code that manages it
+        ("CreateRole", "iam", CONSOLE, ("role_created", Severity.LOW)),
+        ("CreateRole", "iam", TERRAFORM, ("role_created", Severity.INFO)),
+        ("GetSendQuota", "ses", SCRIPT, ("mail_recon", Severity.LOW)),  # SES abuse's first step
+        ("GetSendQuota", "ses", CONSOLE, ("mail_recon", Severity.INFO)),  # the SES console page
+        ("GetAlternateContact", "account", SCRIPT, ("account_recon", Severity.LOW)),
+        ("GetAlternateContact", "account", CONSOLE, ("account_recon", Severity.INFO)),
+        ("GetAccountPasswordPolicy", "iam", TERRAFORM, ("account_recon", Severity.INFO)),
+    ],
+)
+def test_a_check_weighs_the_principal_kind(
+    action: str, tool: str, user_agent: str, expected: tuple[str, Severity]
+) -> None:
+    assert [(c, s) for c, s, _ in _graded(action, tool=tool, user_agent=user_agent)] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("action", "tool", "arguments", "expected"),
+    [
+        ("GetSecretValue", "secretsmanager", {}, ("secret_read", Severity.LOW)),
+        ("GetParameter", "ssm", {"withDecryption": True}, ("secure_parameter_read", Severity.LOW)),
+        (
+            "DescribeInstanceAttribute",
+            "ec2",
+            {"attribute": "userData"},
+            ("instance_user_data_read", Severity.LOW),
+        ),
+        ("GetPasswordData", "ec2", {}, ("instance_password_read", Severity.MEDIUM)),
+    ],
+)
+def test_a_denied_credential_read_is_as_severe_as_a_read_and_never_an_alert(
+    action: str, tool: str, arguments: dict[str, object], expected: tuple[str, Severity]
+) -> None:
+    denied = _graded(action, tool=tool, user_agent=SCRIPT, outcome=Outcome.DENIED, arguments=arguments)
+    assert [(c, s) for c, s, _ in denied] == [expected]
+    assert not any(alert for _, _, alert in denied)
+
+
+def test_other_denied_attempts_stay_one_step_lower() -> None:
+    """The look-alike of the probe rule: a denied bulk read (attempts: finding) is one step lower."""
+    assert _graded(
+        "BatchGetSecretValue", tool="secretsmanager", user_agent=SCRIPT, outcome=Outcome.DENIED
+    ) == [("secrets_read_in_bulk", Severity.LOW, False)]
+    plain = _graded("GetParameter", tool="ssm", user_agent=SCRIPT, outcome=Outcome.DENIED)  # no decryption
+    assert plain == [("denied_recon", Severity.INFO, False)]  # a denied read of a plain value: discovery
+
+
+def test_a_bad_severity_by_kind_names_itself(tmp_path: Path) -> None:
+    path = tmp_path / "t.yml"
+    path.write_text(
+        "checks:\n  - {id: x, calls: [Foo], severity: low, severity_by_kind: {robot: info}, tactic: t,"
+        " title: t, attack: [T1], benign: b}\n"
+    )
+    with pytest.raises(TableError, match=r"checks\[0\] \(x\)\.severity_by_kind\.robot: kinds among"):
+        load_table(path)

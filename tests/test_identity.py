@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from detectors.engine import Engine, Runner
 from detectors.identity import IdentityFileError, IdentityResolver, Resolution, load_identities
 from detectors.registry import load_catalog
+from schemas.adapters import DeadLetter, parse_bytes
 from schemas.events import AnyEvent, CredentialEvent, ToolCall
 from schemas.types import CredentialAction, IdentityKind, Outcome, Severity
 
@@ -215,3 +217,146 @@ def test_unknown_principals_are_judged_one_step_lower_and_say_so() -> None:
     assert alert.identity_kind is IdentityKind.UNKNOWN
     assert alert.severity is Severity.MEDIUM  # HIGH, one step lower
     assert "one severity step lower" in alert.details["identity_note"]
+
+
+# ---- STS session tags (detectors/identity/session_tags.py): real CloudTrail records through the adapter
+
+ACCOUNT = "111122223333"
+
+
+def _assume(
+    n: int, caller: str, caller_key: str, role: str, session: str, new_key: str, **request: Any
+) -> dict[str, Any]:
+    """A CloudTrail AssumeRole record: ``caller`` (an assumed-role ARN) makes the session ``role/session``."""
+    return {
+        "eventVersion": "1.08",
+        "eventTime": f"2026-01-01T00:0{n}:00Z",
+        "eventSource": "sts.amazonaws.com",
+        "eventName": "AssumeRole",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "10.0.0.1",
+        "userAgent": "Boto3/1.34 Python/3.12",
+        "eventID": f"assume-{n}",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": caller,
+            "accountId": ACCOUNT,
+            "accessKeyId": caller_key,
+        },
+        "requestParameters": {
+            "roleArn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
+            "roleSessionName": session,
+            **request,
+        },
+        "responseElements": {
+            "credentials": {"accessKeyId": new_key, "expiration": "Jan 1, 2026, 1:00:00 AM"},
+            "assumedRoleUser": {
+                "arn": ROLE.format(role=role, session=session),
+                "assumedRoleId": f"AROA:{session}",
+            },
+        },
+    }
+
+
+def _list_buckets(n: int, role: str, session: str, key: str) -> dict[str, Any]:
+    return {
+        "eventVersion": "1.08",
+        "eventTime": f"2026-01-01T00:0{n}:30Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "ListBuckets",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "10.0.0.1",
+        "userAgent": "Boto3/1.34 Python/3.12",
+        "eventID": f"list-{n}",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": ROLE.format(role=role, session=session),
+            "accountId": ACCOUNT,
+            "accessKeyId": key,
+        },
+    }
+
+
+def _kinds(records: list[dict[str, Any]], resolver: IdentityResolver | None = None) -> dict[str, str]:
+    """Session ARN -> the kind its chain settled on, after a replay of the records through the adapter."""
+    events = [
+        e for e in parse_bytes(orjson.dumps(records), "tags", "cloudtrail") if not isinstance(e, DeadLetter)
+    ]
+    runner = Runner(Engine([load_catalog().by_id("cloud.sensitive_api")], identities=resolver))
+    out = runner.feed(events)
+    out.extend(runner.flush())
+    return {c.session_id: str(c.identity_kind) for c in out.chains}
+
+
+APP = ROLE.format(role="app-runtime", session="i-0abc")
+
+
+def test_an_agent_session_tag_makes_the_sessions_calls_an_agent_and_untagged_sessions_stay_unknown() -> None:
+    tagged = [
+        _assume(0, APP, "ASIAAPP", "ops", "task-1700", "ASIATASK", tags=[{"key": "agent", "value": "true"}]),
+        _list_buckets(1, "ops", "task-1700", "ASIATASK"),
+    ]
+    assert _kinds(tagged)[ROLE.format(role="ops", session="task-1700")] == "agent"
+    untagged = [
+        _assume(0, APP, "ASIAAPP", "ops", "task-1700", "ASIATASK"),
+        _list_buckets(1, "ops", "task-1700", "ASIATASK"),
+    ]
+    assert _kinds(untagged)[ROLE.format(role="ops", session="task-1700")] == "unknown"
+    not_an_agent = [
+        _assume(0, APP, "ASIAAPP", "ops", "task-1700", "ASIATASK", tags=[{"Key": "agent", "Value": "false"}]),
+        _list_buckets(1, "ops", "task-1700", "ASIATASK"),
+    ]
+    assert _kinds(not_an_agent)[ROLE.format(role="ops", session="task-1700")] == "unknown"
+
+
+def test_transitive_session_tags_follow_a_role_chain_and_others_do_not(tmp_path: Path) -> None:
+    path = tmp_path / "identities.yml"
+    path.write_text("identities:\n  - {kind: automation, name: batch team, match: {tags: {team: batch}}}\n")
+    records = [
+        _assume(
+            0,
+            APP,
+            "ASIAAPP",
+            "ops",
+            "first",
+            "ASIA1",
+            transitiveTagKeys=["agent"],
+            tags=[{"key": "agent", "value": "yes"}, {"key": "team", "value": "batch"}],
+        ),
+        _assume(1, ROLE.format(role="ops", session="first"), "ASIA1", "data", "second", "ASIA2"),
+        _list_buckets(2, "data", "second", "ASIA2"),
+        _assume(3, APP, "ASIAAPP", "ops", "third", "ASIA3", tags=[{"key": "team", "value": "batch"}]),
+        _list_buckets(4, "ops", "third", "ASIA3"),
+    ]
+    kinds = _kinds(records, IdentityResolver(load_identities(path)))
+    assert kinds[ROLE.format(role="data", session="second")] == "agent"  # the transitive agent tag
+    assert kinds[ROLE.format(role="ops", session="third")] == "automation"  # the file's rule on a session tag
+
+
+def test_a_denied_assume_role_teaches_no_tags_and_a_retag_replaces_the_old_one() -> None:
+    denied = _assume(0, APP, "ASIAAPP", "ops", "s", "ASIAX", tags=[{"key": "agent", "value": "true"}])
+    denied["errorCode"] = "AccessDenied"
+    del denied["responseElements"]
+    assert (
+        _kinds([denied, _list_buckets(1, "ops", "s", "ASIAX")])[ROLE.format(role="ops", session="s")]
+        == "unknown"
+    )
+    again = [
+        _assume(0, APP, "ASIAAPP", "ops", "s", "ASIAOLD", tags=[{"key": "agent", "value": "true"}]),
+        _assume(1, APP, "ASIAAPP", "ops", "s", "ASIANEW"),  # the same session name, now without tags
+        _list_buckets(2, "ops", "s", "ASIANEW"),
+    ]
+    resolver = IdentityResolver()
+    _kinds(again, resolver)
+    session_call = ToolCall(
+        event_id="x",
+        event_time=T0,
+        source="cloudtrail",
+        session_id="x",
+        agent_id=ROLE.format(role="ops", session="s"),
+        tool="s3",
+        action="ListBuckets",
+        credential_id="ASIANEW",
+        arguments={"user_identity": {"type": "AssumedRole"}},
+    )
+    assert resolver.resolve(session_call).kind is IdentityKind.UNKNOWN

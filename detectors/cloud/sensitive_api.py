@@ -6,8 +6,9 @@ account — were missed when they fit no sequence or threshold. ``data/sensitive
 calls, the condition that makes each risky (``facts.*`` from ``detectors.cloud.facts``), severity, tier
 (alert, or a building-block finding), ATT&CK / OWASP mappings and the benign look-alike it must not match.
 Entries with an ``owner`` are covered by a dedicated detector and stay quiet here (one call, one alert).
-Denied or failed calls are judged only where the entry says so (``attempts``), one step lower; an unknown
-outcome counts as done. Each entry judges the kinds it names (``judges``; default: all but AWS services).
+Denied or failed calls are judged only where the entry says so (``attempts``), one step lower (credential
+reads: as severe — the denial is the probe); an unknown outcome counts as done. Each entry judges the kinds
+it names (``judges``; default: all but AWS services), some at a severity of their own (``severity_by_kind``).
 A delete of what the same session created (``detectors.cloud.teardown``) is clean-up: an info finding that
 says so; a delete by automation (infrastructure-as-code, CI) is one step lower and a finding.
 
@@ -85,14 +86,9 @@ class SensitiveApi(StatefulDetector):
             return None
         if check.condition is not None and not check.condition.evaluate(view, {}):
             return None
-        severity, alert = check.severity, check.tier == "alert"
-        details: dict[str, Any] = {
-            "check": check.id,
-            "tactic": check.tactic,
-            "benign_look_alike": check.benign,
-        }
+        kind = IdentityKind(ctx.identity_kind or IdentityKind.UNKNOWN)
+        severity, alert, details = check.grade(kind, attempt)
         if attempt:
-            severity, alert = lower_severity(severity), alert and check.attempts == "alert"
             details["attempt"] = f"the call did not succeed ({event.outcome})"
         if check.deletes:
             cleaned = cleanup_of(state, event)

@@ -14,17 +14,20 @@ import yaml
 
 from detectors.expr import CONTRACT_FIELDS, Expression, ExpressionError, compile_expression
 from schemas.alerts import Mappings
-from schemas.types import IdentityKind, Severity
+from schemas.types import IdentityKind, Severity, lower_severity
 
 TABLE_PATH = Path(__file__).resolve().parent / "data" / "sensitive_apis.yml"
 TIERS = ("alert", "finding")
 # Whom a check judges by default: every principal but AWS services acting on their own.
 DEFAULT_JUDGES = frozenset(IdentityKind) - {IdentityKind.SERVICE}
 ANY = "*"  # calls: ["*"] (every call) or ["iam:*"] (every call of a service)
-ATTEMPTS = ("ignore", "finding", "alert")
+# ignore: a denied or failed call is not judged; finding / alert: judged one step lower, as a finding or
+# still an alert; probe: judged as severe as a success, as a finding (reaching for a credential the caller
+# may not read is the probe a stolen key makes; an application reading its own secret is allowed).
+ATTEMPTS = ("ignore", "finding", "alert", "probe")
 _KEYS = {
-    "id", "calls", "when", "severity", "tier", "attempts", "tactic", "title", "attack", "owasp_agentic",
-    "owasp_nhi", "benign", "owner", "deletes", "judges",
+    "id", "calls", "when", "severity", "severity_by_kind", "tier", "attempts", "tactic", "title", "attack",
+    "owasp_agentic", "owasp_nhi", "benign", "owner", "deletes", "judges",
 }  # fmt: skip
 _REQUIRED = ("id", "calls", "severity", "tactic", "title", "attack", "benign")
 
@@ -49,6 +52,21 @@ class ApiCheck:
     owner: str | None = None  # a dedicated detector already alerts on it: listed for coverage only
     deletes: bool = False  # deletes a resource: clean-up of what the same session created weighs far less
     judges: frozenset[IdentityKind] = DEFAULT_JUDGES  # the principal kinds the check applies to
+    # the severity for some kinds (a console page or infrastructure code reading or making it weighs less)
+    severity_by_kind: tuple[tuple[IdentityKind, Severity], ...] = ()
+
+    def grade(self, kind: IdentityKind, attempt: bool) -> tuple[Severity, bool, dict[str, Any]]:
+        """Severity, alert or not, and the finding's details for one call by a principal of this kind: the
+        kind's own severity where the entry gives one; a denied or failed call as ``attempts`` says."""
+        severity = dict(self.severity_by_kind).get(kind, self.severity)
+        details: dict[str, Any] = {"check": self.id, "tactic": self.tactic, "benign_look_alike": self.benign}
+        if severity != self.severity:
+            details["kind_note"] = f"{severity} for a principal of kind {kind} ({self.severity} otherwise)"
+        alert = self.tier == "alert"
+        if attempt:
+            alert = alert and self.attempts == "alert"
+            severity = severity if self.attempts == "probe" else lower_severity(severity)
+        return severity, alert, details
 
     def covers(self, tool: str, action: str) -> bool:
         return any(
@@ -71,6 +89,22 @@ def _kinds(where: str, value: Any) -> frozenset[IdentityKind]:
         raise TableError(f"{where}: kinds among {', '.join(k.value for k in IdentityKind)}") from None
 
 
+def _severity(where: str, value: Any) -> Severity:
+    try:
+        return Severity(value)
+    except ValueError:
+        raise TableError(f"{where}: one of {', '.join(s.value for s in Severity)}") from None
+
+
+def _severity_by_kind(where: str, value: Any) -> tuple[tuple[IdentityKind, Severity], ...]:
+    if not isinstance(value, dict) or not value:
+        raise TableError(f"{where}: give a mapping of kind to severity, e.g. {{human: info}}")
+    return tuple(
+        (next(iter(_kinds(f"{where}.{kind}", kind))), _severity(f"{where}.{kind}", severity))
+        for kind, severity in value.items()
+    )
+
+
 def _entry(where: str, raw: Any) -> ApiCheck:
     if not isinstance(raw, dict):
         raise TableError(f"{where}: each entry is a mapping")
@@ -87,10 +121,7 @@ def _entry(where: str, raw: Any) -> ApiCheck:
         service, _, action = call.rpartition(":")
         services.append(service or None)
         actions.append(action)
-    try:
-        severity = Severity(raw["severity"])
-    except ValueError:
-        raise TableError(f"{where}.severity: one of {', '.join(s.value for s in Severity)}") from None
+    severity = _severity(f"{where}.severity", raw["severity"])
     tier, attempts = raw.get("tier", "alert"), raw.get("attempts", "ignore")
     if tier not in TIERS:
         raise TableError(f"{where}.tier: one of {', '.join(TIERS)}")
@@ -121,6 +152,9 @@ def _entry(where: str, raw: Any) -> ApiCheck:
         owner=str(raw["owner"]) if raw.get("owner") else None,
         deletes=bool(raw.get("deletes", False)),
         judges=_kinds(f"{where}.judges", raw["judges"]) if "judges" in raw else DEFAULT_JUDGES,
+        severity_by_kind=_severity_by_kind(f"{where}.severity_by_kind", raw["severity_by_kind"])
+        if "severity_by_kind" in raw
+        else (),
     )
 
 

@@ -3,8 +3,10 @@
 In order (the first that applies decides):
 
 1. Not an audit log (native, OTLP, MCP, transcripts): **agent**, by construction.
-2. An agent runtime's marks: a user agent naming an agent framework, or a role session name / source
-   identity that is an ``agent`` word (``agent-42``, ``support_agent``, ``bedrock-agent-…``): **agent**.
+2. An agent runtime's marks: a user agent naming an agent framework, a role session name / source
+   identity that is an ``agent`` word (``agent-42``, ``support_agent``, ``bedrock-agent-…``), or a
+   principal or STS session tag ``agent`` set to true / yes / 1 (``detectors.identity.session_tags``):
+   **agent**.
 3. CloudFormation acting for a stack (``invokedBy`` cloudformation), or a Terraform / OpenTofu,
    CloudFormation, CDK, Pulumi, Crossplane or Ansible user agent, or a CI session name (GitHub Actions,
    GitLab, Buildkite, CircleCI, Jenkins): **automation**.
@@ -42,6 +44,7 @@ _CI_SESSION = re.compile(r"github|gitlab|buildkite|circleci|jenkins|codebuild|co
 _CONSOLE_USER_AGENT = re.compile(
     r"^(?:\[?mozilla/|console\.(?:[a-z0-9-]+\.)?amazonaws\.com|signin\.amazonaws\.com)", re.IGNORECASE
 )
+_TRUE_TAG = frozenset({"true", "yes", "1"})
 _HUMAN_IDENTITY_TYPES = frozenset({"Root", "SAMLUser", "IdentityCenterUser"})
 # invokedBy values that mean "a person did it through the console", not "a service acted".
 _CONSOLE_INVOKERS = frozenset({"signin.amazonaws.com", "console.amazonaws.com"})
@@ -53,6 +56,9 @@ def heuristic_kind(facts: PrincipalFacts) -> tuple[IdentityKind, str]:
         return IdentityKind.AGENT, f"agent telemetry ({facts.source}): an agent by construction"
     if _AGENT_USER_AGENT.search(facts.user_agent):
         return IdentityKind.AGENT, "user agent names an agent framework"
+    for key, value in facts.tags:
+        if key.lower() == "agent" and value.strip().lower() in _TRUE_TAG:
+            return IdentityKind.AGENT, f"principal or session tag {key}={value}"
     for label, value in (("session name", facts.session_name), ("source identity", facts.source_identity)):
         if value and _AGENT_WORD.search(value):
             return IdentityKind.AGENT, f"{label} '{value}' names an agent"

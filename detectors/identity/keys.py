@@ -11,7 +11,9 @@ from schemas.types import IdentityKind, Severity, lower_severity
 
 
 def identify(resolver: IdentityResolver, ctx: KeyContext, event: AnyEvent) -> None:
-    """Settle the key's kind with this event (skipped once the kind can no longer change)."""
+    """Settle the key's kind with this event (skipped once the kind can no longer change); a call that
+    makes a tagged session is remembered first, whatever this key's kind."""
+    resolver.learn(event)
     if ctx.identity_from_file or ctx.identity_kind == IdentityKind.AGENT:
         return
     current = (

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from detectors.identity.facts import PrincipalFacts, facts_of
 from detectors.identity.heuristics import heuristic_kind
 from detectors.identity.identities_file import IdentitiesFile
+from detectors.identity.session_tags import SessionTagMemory
 from schemas.events import AnyEvent
 from schemas.types import IdentityKind
 
@@ -20,14 +21,24 @@ class Resolution:
 
 
 class IdentityResolver:
-    """Resolves events to kinds. Pure and memoised: the same principal facts give the same kind."""
+    """Resolves events to kinds. Memoised: the same principal facts give the same kind; the only memory is
+    the session tags STS gave each session (``learn``), added to the facts of the session's calls."""
 
     def __init__(self, identities: IdentitiesFile | None = None) -> None:
         self.identities = identities
+        self.session_tags = SessionTagMemory()
         self._resolve_facts = lru_cache(maxsize=4096)(self._uncached)
 
+    def learn(self, event: AnyEvent) -> None:
+        """Remember the session tags of a call that makes a session (AssumeRole and kin)."""
+        self.session_tags.learn(event)
+
     def resolve(self, event: AnyEvent) -> Resolution:
-        return self._resolve_facts(facts_of(event))
+        facts = facts_of(event)
+        tagged = self.session_tags.of(event)
+        if tagged is not None:
+            facts = replace(facts, tags=tuple(sorted((dict(tagged.tags) | dict(facts.tags)).items())))
+        return self._resolve_facts(facts)
 
     def _uncached(self, facts: PrincipalFacts) -> Resolution:
         if self.identities is not None:
