@@ -54,6 +54,7 @@ class ShellFacts:
     sent: list[str] = field(default_factory=list)  # local files that leave the host
     destinations: list[str] = field(default_factory=list)  # URLs and hosts contacted
     executed: list[str] = field(default_factory=list)  # scripts the line runs (``./x.sh``, ``bash x.sh``)
+    added: list[str] = field(default_factory=list)  # ``git add``ed paths: a later ``git push`` sends them
     flags: set[str] = field(default_factory=set)  # see FLAGS
     privileged: bool = False
 
@@ -70,6 +71,7 @@ class ShellFacts:
         self.sent += other.sent
         self.destinations += other.destinations
         self.executed += other.executed
+        self.added += other.added
         self.flags |= other.flags
         self.privileged = self.privileged or other.privileged
 
@@ -662,11 +664,17 @@ def _git(args: list[str], operands: list[str], facts: ShellFacts) -> None:
         facts.destinations += [a for a in operands if is_remote_spec(a)]
     elif sub == "push":
         facts.add(C.EGRESS, "git push sends commits to a remote")
+        for path in facts.added:  # ``cp ~/.npmrc . && git add .npmrc && git commit … && git push``
+            if is_secret_path(path):  # other files pushed are the repository's business
+                _sent(path, facts, "git push sends it, added to a commit")
         if any(a in ("-f", "--force", "--force-with-lease", "--mirror", "--delete", "-d") for a in args):
             facts.flags.add("force_push")
             facts.add(C.DELETE, "git push --force/--delete rewrites remote history")
             if any(a.rsplit(":", 1)[-1].removeprefix("+") in ("main", "master") for a in operands):
                 facts.flags.add("default_branch")
+    elif sub == "add":
+        facts.add(C.WRITE, "git add stages changes")
+        facts.added += [a for a in operands[1:] if a not in (".", "-A")]
     elif sub in ("clean",) and any("f" in a for a in args if a.startswith("-")):
         facts.add(C.DELETE, "git clean -f deletes untracked files")
     elif sub == "reset" and "--hard" in args:

@@ -10,8 +10,9 @@ not the password or token the call authenticates with). Four shapes fire, each c
 destination was planted by outside content:
 
 * a call sends a file that holds a secret by convention (``curl -F f=@~/.ssh/id_rsa``, ``scp .env …``):
-  high when neither the task nor the user named the destination, or when it is a private key (which should
-  not leave at all); medium for another secret file sent where the task said;
+  high when neither the task nor the user named the destination (or there is none to name: a ``git push`` of a
+  commit that added ``.npmrc``), or when it is a private key (which should not leave at all); medium for
+  another secret file sent where the task said;
 * an outbound call's payload (or that of a tool nothing is known of, or of an API call that only reads:
   either may send what it is given to its server)
   carries a secret the session read earlier (same fingerprint): high, medium

@@ -85,6 +85,7 @@ class UnaskedSend(EventDetector):
             return ()  # content that instructed the agent chose the destination: injection.tainted_action
         no_send_asked = (
             sinks.answer_only(provenance)
+            or not provenance.intent.implied.keys() & sinks.SENDS  # no message, upload or share asked at all
             or sinks.forwards(event)
             or (call.shell is not None and Capability.EGRESS in off_task)
         )

@@ -84,7 +84,7 @@ _GENERIC = frozenset(
     create do take work deal operate answer schedule issue initiate arrange approve""".split()
 )
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
-_WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]|\s[-–—]+\s")  # a spaced dash starts a clause too
+_WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]|\s[-\u2013\u2014]+\s")  # a spaced dash: a clause
 _CHANGING = frozenset(
     {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.MONEY, C.IDENTITY, C.FORM_INPUT}
 )
