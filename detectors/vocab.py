@@ -773,11 +773,49 @@ def policy_allows_everything(document: Any) -> bool:
     )
 
 
+# CLI commands that set a resource policy (``aws s3api put-bucket-policy --policy '{…}'``) or lift a public
+# access block (``put-public-access-block`` with ``Block…=false``)
+_POLICY_COMMAND = re.compile(
+    r"\b(put-bucket-policy|set-repository-policy|put-resource-policy|put-key-policy|add-permission)\b"
+)
+_BLOCK_LIFTED = re.compile(
+    r"\bput-public-access-block\b.*\b(BlockPublic\w*|RestrictPublicBuckets)[\"']?\s*[=:]\s*false", re.I
+)
+
+
 @per_text
 def public_command(command: str) -> Reason | None:
     """What a shell line opened to the whole internet; else None."""
     found = PUBLIC_COMMAND.search(command)
-    return (f"opened access to the world from the shell ({found.group(0)})", Severity.HIGH) if found else None
+    if found:
+        return f"opened access to the world from the shell ({found.group(0)})", Severity.HIGH
+    if (policy := _POLICY_COMMAND.search(command)) and "*" in command:
+        document = _option_value(command, "--policy")
+        if document is not None and "*" in allowed_principals(document):
+            return (
+                f"set a resource policy from the shell ({policy.group(1)}) that lets anyone (*) in",
+                Severity.HIGH,
+            )
+    if _BLOCK_LIFTED.search(command):
+        return (
+            "lifted an S3 public access block from the shell (put-public-access-block … false)",
+            Severity.MEDIUM,
+        )
+    return None
+
+
+def _option_value(command: str, option: str) -> str | None:
+    """The value of a command-line option (``--policy '{…}'`` or ``--policy={…}``), or None."""
+    try:
+        argv = shlex.split(command[:20000])
+    except ValueError:
+        return None
+    for i, arg in enumerate(argv):
+        if arg == option and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(option + "="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def public_exposure(event: ToolCall) -> Reason | None:

@@ -7,7 +7,8 @@ whole IPv4 or IPv6 space, whatever the address before the slash), snapshots/AMIs
 with ``all``, public bucket ACLs, removed S3 public access blocks, Lambda permissions for principal
 ``*`` without a source condition, unauthenticated function URLs, resource policies (bucket, KMS key,
 secret, ECR, backup vault, EFS) that allow ``*`` without a condition, and the same from the shell
-(``--cidr 0.0.0.0/0``, ``--acl public-read``, ``gsutil … allUsers``). Denied calls do not fire.
+(``--cidr 0.0.0.0/0``, ``--acl public-read``, ``gsutil … allUsers``, a ``put-bucket-policy`` that lets ``*``
+in, a lifted public access block). Medium when the task asked for it to be public. Denied calls do not fire.
 
 Known gaps: exposure through an internet-facing load balancer, API Gateway or CloudFront in front of a
 private resource; a ``/1`` pair of rules that together cover everything; public access granted by a
@@ -18,6 +19,7 @@ private even when the condition is meaningless. Sharing with one named account i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -29,6 +31,7 @@ from schemas.events import AnyEvent, ToolCall
 from schemas.types import IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
+ASKED_PUBLIC = re.compile(r"\b(public(ly)?|anyone|everyone|the (whole )?(world|internet))\b", re.I)
 
 
 class PublicAccess(EventDetector):
@@ -56,6 +59,10 @@ class PublicAccess(EventDetector):
         if found is None:
             return ()
         what, severity = found
-        title = f"{event.agent_id or ctx.agent_id or 'an agent'} {what}"
-        details = {"exposure": what, "action": event.action, "target": event.target}
+        asked = ctx.provenance is not None and ASKED_PUBLIC.search(ctx.provenance.trusted_text) is not None
+        severity = Severity.MEDIUM if asked else severity  # "host the site on the bucket as a public website"
+        title = f"{event.agent_id or ctx.agent_id or 'an agent'} {what}" + (
+            ", as the task asked" if asked else ""
+        )
+        details = {"exposure": what, "action": event.action, "target": event.target, "asked": asked}
         return [Signal.of([event], title=title, severity=severity, details=details)]

@@ -1,0 +1,79 @@
+"""Which safeguard a call switches off — alarms and monitors, MFA and conditional access, safety interlocks,
+backups, antivirus and firewalls, approval gates — read from the call's own words: its name, its argument
+keys and values, its command line (``evasion.safeguard_disabled``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from detectors.capabilities.words import split_words
+
+# what protects: the nouns of alarms, access checks, safety systems, backups, defences and gates
+SAFEGUARDS = frozenset(
+    """alarm alarms alert alerts alerting monitor monitors monitoring mfa 2fa multifactor conditional
+    interlock
+    interlocks guard safety protection protections backup backups snapshot snapshots antivirus defender
+    firewall firewalld ufw audit auditd auditing retention versioning encryption lockout approval approvals
+    gate gates review reviews signing scanning scanner waf edr siem detection detections watchdog
+    estop esd sis""".split()
+)
+# verbs that only ever switch alerting or a safeguard off (no object needed)
+SILENCERS = frozenset(
+    "inhibit inhibited mute muted silence silenced snooze snoozed suppress suppressed".split()
+)
+# verbs that switch off whatever safeguard they are said of
+OFF_WORDS = frozenset("disable disabled bypass bypassed override skip deactivate pause stop mask off".split())
+_STATE_KEYS = frozenset("state status enabled enable active mode".split())
+_OFF_VALUES = frozenset({"disabled", "off", "inactive", "false", "paused", "bypass", "bypassed"})
+_UNIT_OFF = re.compile(r"\bsystemctl\s+(?:--now\s+)?(disable|stop|mask)\b(?P<units>[^;&|\n]*)")
+_MAX_WORDS = 400
+
+
+def _words_of(value: Any, out: list[str], depth: int = 0) -> None:
+    if len(out) > _MAX_WORDS or depth > 4:
+        return
+    if isinstance(value, dict):
+        for key, child in value.items():
+            out.extend(split_words(str(key)))
+            _words_of(child, out, depth + 1)
+    elif isinstance(value, list | tuple):
+        for item in value[:32]:
+            _words_of(item, out, depth + 1)
+    elif isinstance(value, str):
+        out.extend(split_words(value[:300]))
+
+
+def _turned_off(arguments: dict[str, Any]) -> bool:
+    """A state-like argument set to off (``state: disabled``, ``enabled: false``)."""
+    for key, value in arguments.items():
+        if set(split_words(str(key))) & _STATE_KEYS and (value is False or str(value).lower() in _OFF_VALUES):
+            return True
+    return False
+
+
+def _set_back_on(arguments: dict[str, Any]) -> bool:
+    """``value: false`` on a bypass flag takes the bypass away: the safeguard comes back."""
+    return any(v is False or str(v).lower() in ("false", "0", "off") for v in arguments.values())
+
+
+def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | None) -> str | None:
+    """What the call says it switches off, or None."""
+    name = set(split_words(tool))
+    words: list[str] = []
+    _words_of(arguments, words)
+    said = set(words) | name
+    guards = sorted(said & SAFEGUARDS)
+    if name & SILENCERS or (set(words) & SILENCERS and not _set_back_on(arguments)):
+        return f"silences {guards[0] if guards else 'alerting'}"
+    if guards and name & OFF_WORDS:
+        return f"{sorted(name & OFF_WORDS)[0]}s {guards[0]}"
+    if guards and _turned_off(arguments):
+        return f"turns {guards[0]} off"
+    if guards and set(words) & OFF_WORDS and not _set_back_on(arguments):
+        return f"sets {sorted(set(words) & OFF_WORDS)[0]} on {guards[0]}"
+    for match in _UNIT_OFF.finditer(command or ""):
+        units = set(split_words(match.group("units")))
+        if units & SAFEGUARDS:
+            return f"systemctl {match.group(1)} {sorted(units & SAFEGUARDS)[0]}"
+    return None

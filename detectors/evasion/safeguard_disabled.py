@@ -1,0 +1,70 @@
+"""evasion.safeguard_disabled — a call switched off a safeguard: alarms, monitors, MFA, a safety interlock,
+backups, antivirus, an approval gate.
+
+Why: asked to stop a nuisance alarm, get a doctor past MFA or make a failing deploy go through, the
+shortest path is to turn the protection off: inhibit every alarm point of a substation, disable the
+tenant's MFA policy, force a press's guard-interlock bypass, mute every monitor, disable the backup timer,
+pass ``skip_change_gate: true``. The call says what it does in its own words (``detectors/capabilities/
+safeguards.py``): a verb that only silences (inhibit, mute, silence, snooze, suppress), or a safeguard's
+name (alarm, monitor, mfa, interlock, backup, firewall, approval gate …) with a verb or a state that
+switches it off (disable, bypass, skip, override, ``state: disabled``, ``enabled: false``), or
+``systemctl disable/stop/mask`` of such a unit. High; medium when the task itself asked to switch
+something off ("mute the disk alerts for two hours"). Denied or failed calls do not fire.
+
+Known gaps: safeguards named otherwise (a vendor's product name, a register address on a PLC); a
+threshold raised until it never fires; turning a safeguard off by deleting its configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.safeguards import safeguard_switched_off
+from detectors.context import KeyContext
+from detectors.vocab import command_of
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent
+from schemas.types import Capability, IdentityKind, Severity
+
+WHY = __doc__ or ""
+CHANGES = frozenset(
+    {Capability.WRITE, Capability.DELETE, Capability.EXECUTE, Capability.IDENTITY, Capability.FORM_INPUT}
+)
+ASKED_OFF = re.compile(
+    r"\b(disable|mute|silence|snooze|suppress|inhibit|bypass|skip|turn(ed)? off|switch off|pause|stop)\b",
+    re.I,
+)
+
+
+class SafeguardDisabled(EventDetector):
+    id: ClassVar[str] = "evasion.safeguard_disabled"
+    title: ClassVar[str] = "Safeguard switched off"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI02", "T2", "ASI08"), mitre_attack=("T1562",))
+    runbook: ClassVar[str] = (
+        "Switch the safeguard back on now (re-enable the policy, lift the inhibit or bypass, restart the"
+        " timer), check what happened while it was off, and fix the cause the agent was working around."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        if not ctx.acted(event, CHANGES) or event.source == "cloudtrail":
+            return ()
+        found = safeguard_switched_off(event.tool, event.arguments, command_of(event))
+        if found is None:
+            return ()
+        asked = ctx.provenance is not None and ASKED_OFF.search(ctx.provenance.trusted_text) is not None
+        title = f"{event.tool} {found}" + (", as the task asked to switch something off" if asked else "")
+        details = {"switched_off": found, "asked": asked}
+        return (
+            Signal.of(
+                [event], title=title, severity=Severity.MEDIUM if asked else Severity.HIGH, details=details
+            ),
+        )
