@@ -107,11 +107,17 @@ _AI_ADDRESSEE = re.compile(
     rf"|\b{_AI_NOUN}\s+(?:that\s+(?:is|are)\s+)?(?:reading|processing|summari[sz]ing|parsing|browsing|"
     rf"crawling|analy[sz]ing|reviewing|handling|viewing)\b"
     r"|\b(?:the|any|an?|this)\s+(?:\w+\s)?(?:assistant|agent|ai|llm|chatbot|bot|copilot)s?\s+(?:could|should|"
-    r"would|must|will|shall|needs?\s+to|is\s+(?:asked|required|requested|expected|instructed|kindly))\b",
+    r"would|must|will|shall|needs?\s+to|is\s+(?:asked|required|requested|expected|instructed|kindly))\b"
+    # automation addressed as a class: "automated resolvers must also grant …"
+    r"|\b(?:automated|automatic|autonomous)\s+(?:\w+\s+)?(?:resolvers?|agents?|assistants?|systems?|processors?|"
+    r"handlers?|workers?|tools?|bots?|reviewers?)\s+(?:must|should|shall|need\s+to|are\s+(?:asked|required|"
+    r"expected|instructed))\b",
     re.I,
 )
 # Every match of _AI_ADDRESSEE holds one of these letter runs: a cheap test before the costly pattern.
-_AI_HINT = re.compile(r"ai|a\.i\.|assist|asist|agent|model|modèle|llm|bot|copilot|gpt|autopilot|ki|ia", re.I)
+_AI_HINT = re.compile(
+    r"ai|a\.i\.|assist|asist|agent|model|modèle|llm|bot|copilot|gpt|autopilot|ki|ia|automat|autonom", re.I
+)
 # The agent's own situation: its instructions, its answer, its tools, the user it works for.
 _AGENT_CONTEXT = re.compile(
     r"\byour\s+(?:\w+\s+)?(?:instructions?|tasks?|prompt|responses?|answers?|repl(?:y|ies)|output|"
@@ -142,6 +148,8 @@ _ROLE_MARKER = re.compile(
     r"update|prompt|override|instruction)?\s*(?::(?=\s|$)|[\]>|])"
     r"|<\|?/?\s*(?:system|im_start|im_end|endoftext|user|assistant|instructions?|inst|sys)\s*\|?>"
     r"|\[/?\s*(?:INST|SYS|SYSTEM|ADMIN|ASSISTANT|INSTRUCTIONS?)\s*\]|<<\s*/?SYS\s*>>"
+    # a bracketed authority header inside the text: "[SYSTEM NOTICE from Epic Security Admin]"
+    r"|\[\s*(?:SYSTEM|ADMIN)\s+(?:NOTICE|MESSAGE|NOTE|UPDATE|ALERT|INSTRUCTIONS?|DIRECTIVE)\b[^\]\n]{0,80}\]"
     r"|#{2,}\s*(?:system|instructions?|new\s+task|task|response)\b"
     r"|\b(?:BEGIN|END)\s+(?:OF\s+)?(?:SYSTEM|ADMIN|PRIORITY|INSTRUCTIONS?|PROMPT|CONTEXT|INPUT|DOCUMENT)\b"
 )
