@@ -70,7 +70,13 @@ def is_read_only(action: str) -> bool:
 def is_shell(tool: str, action: str) -> bool:
     """Whether calls of this tool and action are shell calls (their ``command`` argument is a shell line,
     or the tool is a program run with an argument list: ``aws`` with ``args: [cloudtrail, stop-logging]``)."""
-    return tool.lower() in SHELL_TOOLS or action in ("exec", "run", "shell") or tool.lower() in CLI_PROGRAMS
+    lowered = tool.lower()
+    return (
+        lowered in SHELL_TOOLS
+        or action in ("exec", "run", "shell")
+        or lowered in CLI_PROGRAMS
+        or lowered.endswith(("_cli", "-cli", ".cli"))  # ``op_cli``, ``aws_cli``: a program's command line
+    )
 
 
 def command_of(event: ToolCall) -> str | None:

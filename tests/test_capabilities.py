@@ -71,6 +71,25 @@ def call(
         ("gmail_send_draft", {"draft_id": "r-1"}, {C.COMMUNICATE}, set()),
         ("ems.update_switching_order", {"order": "SO-2291", "step": 3}, {C.WRITE}, {C.MONEY}),
         ("shop.create_order", {"sku": "A-1", "qty": 2}, {C.MONEY}, set()),
+        (
+            "op_cli",
+            {"command": "op vault user grant --vault Prod-Root --user a@b.example"},
+            {C.IDENTITY},
+            set(),
+        ),
+        (
+            "aws_cli",
+            {"command": "aws secretsmanager put-secret-value --secret-id x --secret-string y"},
+            {C.SECRET},
+            set(),
+        ),
+        ("bash", {"command": "sudo scancel --partition=gpu --state=PENDING"}, {C.DELETE}, set()),
+        (
+            "python",
+            {"code": "from huggingface_hub import HfApi\nHfApi().upload_file(path_or_fileobj='d.parquet')"},
+            {C.EGRESS},
+            set(),
+        ),
     ],
 )
 def test_names_and_arguments_in_any_toolkit_style(

@@ -67,7 +67,7 @@ _CODE_TOOL_WORDS = frozenset(
     "python ipython jupyter notebook cell code interpreter repl eval javascript js node".split()
 )
 _SHELL_TOOL_WORDS = frozenset(
-    "bash shell terminal console cmd command commands sh zsh powershell pwsh exec execute run".split()
+    "bash shell terminal console cmd command commands sh zsh powershell pwsh exec execute run cli".split()
 )
 _CHANGING = frozenset(
     {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.MONEY, C.IDENTITY, C.FORM_INPUT}

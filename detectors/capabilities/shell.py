@@ -447,6 +447,9 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         facts.destinations.append("https://gist.github.com")
         facts.add(C.EGRESS, "gh gist create publishes files" + (" publicly" if "--public" in args else ""))
         return
+    if _VAULT_ACCESS.match(" ".join([program, *operands[:3]])):
+        facts.add(C.IDENTITY, f"{program} changes who may open a vault")
+        return
     if (stored := _secret_store(program, operands)) is not None:
         facts.add(C.SECRET, f"{program} {stored} a secret store")
         facts.add(C.WRITE if stored == "writes to" else C.READ, f"{program} {stored} a secret store")
@@ -853,6 +856,13 @@ _SECRET_STORE_WRITES = re.compile(
 _SECRET_STORE_READS = re.compile(
     r"^(gh secret list|vault (kv get|read)|doppler secrets( get)?|infisical secrets( get)?"
     r"|gcloud secrets versions access|az keyvault secret show|op (read|item get))\b"
+)
+
+
+# password-manager CLIs that give or take vault access (1Password ``op``, Bitwarden ``bw``)
+_VAULT_ACCESS = re.compile(
+    r"^(op (vault (user|group) (grant|revoke)|user (provision|confirm|delete|suspend|reactivate)|group user "
+    r"(grant|revoke))|bw (confirm|move) )"
 )
 
 
