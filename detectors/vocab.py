@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from detectors.capabilities.words import CLI_PROGRAMS, argv_line
+from detectors.capabilities.words import CLI_PROGRAMS, argv_line, split_words
 from schemas.events import ToolCall
 from schemas.types import Capability, Environment, Severity
 
@@ -66,6 +66,9 @@ def is_read_only(action: str) -> bool:
     return action.startswith(READ_ONLY_PREFIXES) or bool(_READ_TOOL.match(action))
 
 
+_SHELL_NAME_WORDS = frozenset("bash shell terminal console cmd sh zsh powershell pwsh exec execute".split())
+
+
 @per_name
 def is_shell(tool: str, action: str) -> bool:
     """Whether calls of this tool and action are shell calls (their ``command`` argument is a shell line,
@@ -76,6 +79,7 @@ def is_shell(tool: str, action: str) -> bool:
         or action in ("exec", "run", "shell")
         or lowered in CLI_PROGRAMS
         or lowered.endswith(("_cli", "-cli", ".cli"))  # ``op_cli``, ``aws_cli``: a program's command line
+        or bool(_SHELL_NAME_WORDS & set(split_words(tool)))  # ``run_shell``, ``ssh_exec``
     )
 
 
@@ -1152,6 +1156,8 @@ _PRODUCTION_IN_LINE = re.compile(
     r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project)[= ]|\s-n\s)"
     r"\S*\b(?:prod|production|prd)\b|[@/]\S*\b(?:prod|production|prd)\b[\w.-]*\.[a-z]{2,}"
     r"|\bworkspace select (?:prod|production)\b"
+    # an environment variable named for production (``DATABASE_URL=$PROD_DATABASE_URL``)
+    r"|\$\{?(?:[a-z0-9]+_)*(?:prod|production|prd)(?:_[a-z0-9]+)*\}?(?![\w])"
     # a project or dataset named for production (``acme-prod.analytics``)
     r"|[`'\"\s]([a-z0-9]+-)+(?:prod|production)[.:`]",
     re.I,

@@ -148,6 +148,13 @@ _RUNNERS = frozenset(
     "make cmake ninja gradle mvn ant pytest tox nox jest mocha vitest go cargo dotnet java javac gcc g++ cc "
     "clang rustc tsc webpack vite docker podman kubectl helm terraform ansible ansible-playbook".split()
 )
+# schema migration tools: they change a database, whatever the migrations say
+_MIGRATES = re.compile(
+    r"\b(alembic (upgrade|downgrade|stamp)|flyway (migrate|clean|repair|undo)"
+    r"|liquibase (update|rollback|drop-all)|prisma migrate (deploy|reset|dev)|knex migrate"
+    r"|sequelize db:migrate|(rails|rake) db:(migrate|rollback|drop|reset)|manage\.py (migrate|flush)"
+    r"|dbmate (up|down|migrate|drop)|goose \S+ (up|down|reset))\b"
+)
 _NET_FETCH = frozenset(
     "curl wget http https httpie aria2c lynx links w3m ping dig nslookup host traceroute".split()
 )
@@ -295,6 +302,10 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     facts.programs.append(program)
     args = argv[1:]
     operands = _operands(argv)
+    if _MIGRATES.search(" ".join(argv[:6])):
+        facts.add(C.WRITE, "applies database migrations")
+        facts.add(C.EXECUTE, f"{program} runs migration code")
+        return
     if program in _SHELLS:
         if "-c" in args and args.index("-c") + 1 < len(args):
             facts.merge(analyse(args[args.index("-c") + 1], depth + 1))
