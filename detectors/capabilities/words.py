@@ -298,6 +298,13 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         found.pop(C.EGRESS, None)
     if verb == "transfer" and nouns & COMMUNICATE_NOUNS and C.MONEY not in found:
         add(C.COMMUNICATE, "a hand-off to a person")
+    if verb == "select" and nouns & {
+        "option",
+        "options",
+        "dropdown",
+    }:  # ``browser.select_option`` fills a form
+        found.pop(C.READ, None)
+        add(C.FORM_INPUT, "a choice made in a form")
     if nouns & FORM_NOUNS and not reads:
         add(C.FORM_INPUT, f"noun '{sorted(nouns & FORM_NOUNS)[0]}'")
     if verb is None:
