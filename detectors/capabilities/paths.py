@@ -87,6 +87,17 @@ def is_service_data(path: str) -> bool:
     return bool(_SERVICE_DATA.match(path)) and not _THROWAWAY.search(path)
 
 
+# records an audit or an investigation needs, wherever kept: ``security_logs.txt``, ``audit_trail.csv``
+_AUDIT_EVIDENCE = re.compile(
+    r"(^|[/_.-])(security|audit|access|auth|compliance|sox)[_.-]?(logs?|trail|records?|events?)([_.-]|$)",
+    re.I,
+)
+
+
+def is_audit_evidence(path: str) -> bool:
+    return bool(_AUDIT_EVIDENCE.search(path.strip().strip("'\"").rsplit("/", 1)[-1]))
+
+
 def is_log_path(path: str) -> bool:
     return bool(_LOG_PATH.search(path.strip().strip("'\"")))
 

@@ -28,6 +28,7 @@ from detectors.capabilities.code import code_facts
 from detectors.capabilities.paths import (
     data_in_host,
     host_of,
+    is_audit_evidence,
     is_device,
     is_home_dotfile,
     is_local_host,
@@ -81,6 +82,7 @@ FLAGS = {
     "recursive_delete": "removes a directory tree",
     "system_path": "acts on a top-level system location (/, /etc, /usr, the whole home …)",
     "log_path": "acts on logs or shell history",
+    "audit_evidence": "removes security or audit records (security_logs.txt, audit_trail.csv, access.log)",
     "service_data": "acts on where a service keeps its data (/var/lib/<service>, /srv/…, /data/…)",
     "device_write": "writes to a raw disk device",
     "firewall_off": "flushes or disables the host firewall or SELinux",
@@ -652,6 +654,8 @@ def _deleted(path: str, facts: ShellFacts, why: str) -> None:
     facts.add(C.DELETE, why)
     if is_system_path(path):
         facts.flags.add("system_path")
+    if is_audit_evidence(path):
+        facts.flags.add("audit_evidence")
     if is_log_path(path):
         facts.flags.add("log_path")
     elif is_service_data(path):
