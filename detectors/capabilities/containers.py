@@ -22,6 +22,8 @@ _REMOVES = (
     ("database", r"\bredis-cli\b.*\b(?P<name>flushall|flushdb)\b"),
     ("database", r"\bdropDatabase\(\)(?P<name>)"),
     ("namespace", r"\bkubectl\b.*\bdelete\s+(namespaces?|ns)\s+(?P<name>[\w.-]+)"),
+    # a directory emptied: ``rm -rf /workspace/*`` (judged only where the task named the directory)
+    ("directory", r"\brm\s+(-\w+\s+)*-\w*[rR]\w*\s+(-\S+\s+)*(?P<name>[\w.~/-]*[\w.~-])/\*(?=\s|;|&|\||$)"),
     ("bucket", r"\baws\s+s3\s+rb\s+s3://(?P<name>[\w.-]+)"),
     ("bucket", r"\baws\s+s3\s+rm\s+s3://(?P<name>[\w.-]+)/?\s+(.*\s)?--recursive"),
     ("bucket", r"\bgsutil\s+(-m\s+)?rm\s+-r\w*\s+gs://(?P<name>[\w.-]+)/?(\s|$)"),
@@ -56,6 +58,7 @@ KINDS = {
     "cluster": ("cluster", "clusters"),
     "workspace": ("workspace", "workspaces"),
     "resource group": ("resourcegroup", "group"),
+    "directory": ("directory", "directories", "folder", "folders", "dir"),
 }
 _NOUN_KIND = {noun: kind for kind, nouns in KINDS.items() for noun in nouns if noun != "group"}
 _REMOVE_VERBS = frozenset(
