@@ -244,6 +244,26 @@ def _named_in(destination: str, trusted: str) -> bool:
     )
 
 
+# writes that only file what was read (``gmail_modify_labels`` moving a phishing mail to "Suspicious")
+_ORGANISING = frozenset(
+    "label labels tag tags flag flags star archive categorize categorise folder pin spam".split()
+)
+
+
+def tidies(event: ToolCall) -> bool:
+    """A write that labels, flags or files an item: the reader tidying, not acting on what it read."""
+    return bool(_ORGANISING & set(split_words(event.tool)))
+
+
+def person_named(token: str, trusted_text: str) -> bool:
+    """A chat handle whose first part is a name the user wrote with a capital (``@sarah.chen``, "Sarah")."""
+    kind, _, value = token.partition(":")
+    if kind not in ("handle", "name") or "@" in value.lstrip("@") or "://" in value:
+        return False
+    first = re.split(r"[._-]", value.lstrip("#@"), maxsplit=1)[0]
+    return len(first) >= 3 and re.search(rf"\b{re.escape(first.capitalize())}\b", trusted_text) is not None
+
+
 def forwards(event: ToolCall) -> bool:
     """A call that sets up forwarding (``updateAutoForwarding``, ``forwardingAddresses.create``, a mail rule
     with a ``forward_to``): a standing channel out, MITRE ATT&CK T1114.003."""
@@ -269,7 +289,13 @@ def handed_over(
         if k.lower() in _NAMED_WHERE and isinstance(v, str) and v
     }
     trusted = provenance.trusted_text.lower()
-    where = {t for t in where | named if not provenance.trusts(t) and not _named_in(shown(t), trusted)}
+    where = {
+        t
+        for t in where | named
+        if not provenance.trusts(t)
+        and not _named_in(shown(t), trusted)
+        and not person_named(t, provenance.trusted_text)
+    }
     payload = {k: v for k, v in event.arguments.items() if k.lower() not in _NAMED_WHERE | _URL_KEYS}
     text = sum(len(v) for v in _scalars(payload) if isinstance(v, str))
     files = list(call.shell.sent) if call.shell else []

@@ -331,6 +331,8 @@ def _classify(
         if (line := words.argv_line(tool, arguments)) is not None:  # ``git`` with ``args: [push, …]``
             _merge_shell(result, analyse(line), f"argv `{line[:60]}`")
         _arguments(result, arguments, tool_words, frozenset(c for c, _ in named))
+        if tool_words & _CLICKS and not result.evidence:
+            _clicked(result, arguments)
     # The name counts unless the call's own line or sub-command already said what it does: ``execute_bash``
     # running ``ls`` reads (not "executes"), ``str_replace_editor`` with ``command: view`` reads.
     label = tool if action == tool else f"{tool}/{action}"
@@ -342,6 +344,35 @@ def _classify(
 
 
 _classify_shared = by_arguments(_classify)
+
+_CLICKS = frozenset({"click", "tap", "press"})
+# the label of what a click hits: ``aria-label='Delete'``, ``:has-text('Place order')``, ``#buy-now-button``
+_LABEL_IN_SELECTOR = re.compile(
+    r"(?:aria-label|title|value|has-text|text|name)\s*[=(]\s*['\"]([^'\"]{1,60})['\"]", re.I
+)
+_LABEL_KEYS = ("text", "label", "element", "button", "name", "target")
+_CONFIRMATIONS = frozenset({"ok", "okay", "yes", "confirm", "continue", "proceed", "got it", "done"})
+
+
+def _clicked(result: Classification, arguments: dict[str, Any]) -> None:
+    """A click does what the control it hits says: "Delete" deletes, "Send" sends, "Buy now" buys; a
+    control without a known verb (``OK``, a checkbox) leaves the click a generic form input."""
+    selector = str(arguments.get("selector") or arguments.get("ref") or "")
+    labels = [m.group(1) for m in _LABEL_IN_SELECTOR.finditer(selector)]
+    labels += [str(arguments[k]) for k in _LABEL_KEYS if isinstance(arguments.get(k), str)]
+    labels += re.findall(r"[#.]([A-Za-z][\w-]{2,40})", selector)  # an id or class named for its act
+    for label in labels:
+        if label.strip().lower() in _CONFIRMATIONS:  # the act was the click that opened the dialog
+            result.subcommand = True
+            result.add(
+                C.READ, "argument", f"clicked {label.strip()!r}: confirms what the previous click asked"
+            )
+            return
+        if found := words.name_capabilities(label.strip().replace(" ", "_")):
+            result.subcommand = True
+            for capability, why in found:
+                result.add(capability, "argument", f"clicked {label.strip()[:40]!r} ({why})")
+            return
 
 
 def capabilities_of(event: ToolCall, manifest: Manifest | None = None) -> tuple[C, ...]:

@@ -78,8 +78,11 @@ class UnaskedSend(EventDetector):
         if not off_task:
             return ()  # the task asked for a send of this kind
         where = destination_tokens(event.arguments, event.target) | sinks.shell_destinations(call)
-        if any(provenance.trusts(t) or sinks.internal(t) for t in where):
-            return ()  # one the user named, or inside the organisation's network
+        if any(
+            provenance.trusts(t) or sinks.internal(t) or sinks.person_named(t, provenance.trusted_text)
+            for t in where
+        ):
+            return ()  # one the user named ("Sarah" for ``@sarah.chen``), or inside the organisation
         planted = provenance.tainted_values(event.arguments, event.target)
         if any(planted[t].score >= sinks.ADDRESSED for t in where if t in planted):
             return ()  # content that instructed the agent chose the destination: injection.tainted_action

@@ -39,7 +39,8 @@ EVERYONE = re.compile(
     r"all_?authenticated_?users|anonymous)$",
     re.I,
 )
-ASKED_PUBLIC = re.compile(r"\b(public(ly)?|everyone|anyone|world)\b", re.I)  # the user asked for it wide
+# the user asked for it wide, or for a link to hand on ("give me a view-only link to send my roommate")
+ASKED_PUBLIC = re.compile(r"\b(public(ly)?|everyone|anyone|world|link)\b", re.I)
 CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.EGRESS, Capability.WRITE})
 
 

@@ -30,7 +30,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         install upgrade schedule book reserve document record log note submit fill apply merge
         commit resolve close open reopen assign mark label tag rewrite replace patch populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
-        plan setup handle triage host publish upload archive""".split()
+        plan setup handle triage host publish upload archive file""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate

@@ -40,8 +40,8 @@ EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
 # command-line options that select by a group rather than by the object (``scancel --partition=gpu``,
 # ``kubectl delete pods --all``), read only where the line changes more than it runs
 GROUP_OPTION = re.compile(
-    r"(?:^|\s)(--all(?:-namespaces)?|--(?:partition|selector|state|user|field-selector|filter|where|query|"
-    r"label|group|tag)[= ]\S+)(?=\s|$)"
+    r"(?:^|\s)(--all(?:-namespaces)?|--(?:partition|selector|state|user|field-selector|label|group|tag)"
+    r"[= ]\S+)(?=\s|$)"
 )
 
 
