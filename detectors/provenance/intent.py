@@ -184,13 +184,15 @@ _POLITE = frozenset("please pls kindly can could would you hey hi i we need want
 
 
 def asks_for_answer(text: str) -> bool:
-    """Whether the task asks for an answer: it holds a question mark, or its first word (after politeness)
-    asks to find out or report."""
+    """Whether the task asks for an answer: it holds a question mark, or a sentence's first word (after
+    politeness) asks to find out or report ("Our users can't sign in. Research the fix and tell me …")."""
     if "?" in text:
         return True
-    words = [w.lower() for w in re.findall(r"[A-Za-z']+", text[:200])]
-    first = next((w for w in words if w not in _POLITE), "")
-    return first in _ANSWER_LEADS
+    for sentence in re.split(r"[.!;\n]+", text[:600]):
+        words = [w.lower() for w in re.findall(r"[A-Za-z']+", sentence)]
+        if next((w for w in words if w not in _POLITE), "") in _ANSWER_LEADS:
+            return True
+    return False
 
 
 # "Don't apply anything yet", "do not delete the backups", "never push to main", "without sending it": a
@@ -233,7 +235,10 @@ def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
         rest = after[after.index(verb) + 1 :] if verb in after else []
         if (stem or verb) in GENERIC_CHANGES and rest and rest[0] not in _WHOLE:
             continue  # "without changing the dates" limits the dates, which no verb can say; not every change
-        found += [(c, stem or verb) for c, _ in _lexicon_hits(verb) if c in _CHANGING]
+        # "don't change anything else": the task's own changes stay allowed; "don't change anything": none is
+        scoped = (stem or verb) in GENERIC_CHANGES and bool({"else", "other", "more"} & set(rest[:3]))
+        word = f"{stem or verb} else" if scoped else stem or verb
+        found += [(c, word) for c, _ in _lexicon_hits(verb) if c in _CHANGING]
     return tuple(dict.fromkeys(found))
 
 
