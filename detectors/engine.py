@@ -8,6 +8,7 @@ faust worker in a changelog-backed table. Time is event time; the engine never r
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -247,7 +248,10 @@ class Engine:
         found = self._classified.get(event.event_id)
         if found is None:
             if len(self._classified) >= MAX_CLASSIFIED:
-                self._classified.clear()
+                # the older half is forgotten, not all: the feed being processed keeps its calls, which
+                # every key scope asks for again (clearing all made them classified twice)
+                for stale in list(itertools.islice(self._classified, MAX_CLASSIFIED // 2)):
+                    del self._classified[stale]
             found = self._classified[event.event_id] = self.classifier.classify(event)
         return found
 
