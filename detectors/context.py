@@ -98,7 +98,7 @@ class KeyContext:
         capabilities (any when None): the common first test of the detectors that judge what a call did."""
         if not isinstance(event, ToolCall) or self.call is None or event.outcome in _DID_NOTHING:
             return False
-        return capabilities is None or bool(capabilities & self.call.evidence.keys())
+        return capabilities is None or not capabilities.isdisjoint(self.call.evidence)
 
     # -- the engine's writer
     def observe(self, event: AnyEvent, when: float | None = None) -> None:

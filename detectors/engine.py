@@ -8,6 +8,7 @@ faust worker in a changelog-backed table. Time is event time; the engine never r
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -169,6 +170,10 @@ class Engine:
         self.content_model = content_model
         self._classified: dict[str, Classification] = {}
         self._enriched_calls: dict[str, tuple[ToolCall, ToolCall]] = {}  # event id -> (as given, enriched)
+        # id of a classification -> (it, its capabilities in order): calls of one shape share one
+        # classification, so its capabilities are sorted once, not once per event (the object is kept so
+        # that its id cannot be reused while the entry lives)
+        self._capabilities: dict[int, tuple[Classification, tuple[Capability, ...]]] = {}
         self.detectors = [d for d in detectors if d.id not in self.settings.disabled]
         self.by_id = {d.id: d for d in self.detectors}
         self.by_slot = {(d.state_key or d.id): d for d in self.detectors}
@@ -244,14 +249,18 @@ class Engine:
         found = self._classified.get(event.event_id)
         if found is None:
             if len(self._classified) >= MAX_CLASSIFIED:
-                self._classified.clear()
+                # the older half is forgotten, not all: the feed being processed keeps its calls, which
+                # every key scope asks for again (clearing all made them classified twice)
+                for stale in list(itertools.islice(self._classified, MAX_CLASSIFIED // 2)):
+                    del self._classified[stale]
             found = self._classified[event.event_id] = self.classifier.classify(event)
         return found
 
     def enrich(self, events: Iterable[AnyEvent]) -> list[AnyEvent]:
-        """The events with their ``capabilities`` set, as they are stored."""
+        """The events with their ``capabilities`` set, as they are stored. (Each copy is made here, not
+        remembered: the key scopes that follow receive these copies, so nothing would ask for it again.)"""
         return [
-            self._enriched(event, self.classify(event))
+            self._with_capabilities(event, self.classify(event))
             if isinstance(event, ToolCall) and event.capabilities is None
             else event
             for event in events
@@ -263,23 +272,35 @@ class Engine:
         if found is None or found[0] is not event:
             if len(self._enriched_calls) >= MAX_ENRICHED:
                 self._enriched_calls.clear()
-            found = (event, event.model_copy(update={"capabilities": call.capabilities}))
+            found = (event, self._with_capabilities(event, call))
             self._enriched_calls[event.event_id] = found
         return found[1]
+
+    def _with_capabilities(self, event: ToolCall, call: Classification) -> ToolCall:
+        """A copy of the call with its capabilities set, sorted once per shared classification."""
+        kept = self._capabilities.get(id(call))
+        if kept is None or kept[0] is not call:
+            if len(self._capabilities) >= MAX_CLASSIFIED:
+                self._capabilities.clear()
+            kept = self._capabilities[id(call)] = (call, call.capabilities)
+        return event.model_copy(update={"capabilities": kept[1]})
 
     def addressing(self, text: str) -> Addressing:
         return self.content_model.score(text) if self.content_model is not None else addressing(text)
 
     @staticmethod
-    def _trust(ctx: KeyContext, event: AnyEvent) -> None:
-        """The task and the user's turns are trusted input (before the detectors judge this event)."""
-        if ctx.provenance is None:
-            ctx.provenance = Provenance()
-        if isinstance(event, SessionEvent):
-            if event.action in (SessionAction.START, SessionAction.PROMPT):
-                ctx.provenance.trust(event.task)
-        elif isinstance(event, ToolCall) and event.task and event.task not in ctx.provenance.trusted_text:
-            ctx.provenance.trust(event.task)
+    def _trust(ctx: KeyContext, event: AnyEvent, tool_call: ToolCall | None) -> None:
+        """The task and the user's turns are trusted input (before the detectors judge this event);
+        ``tool_call`` is the event when it is one (the caller has asked already)."""
+        provenance = ctx.provenance
+        if provenance is None:
+            provenance = ctx.provenance = Provenance()
+        if tool_call is not None:
+            task = tool_call.task
+            if task and task not in provenance.trusted_text:
+                provenance.trust(task)
+        elif isinstance(event, SessionEvent) and event.action in (SessionAction.START, SessionAction.PROMPT):
+            provenance.trust(event.task)
 
     def _absorb(self, ctx: KeyContext, event: ToolCall, when: float) -> None:
         """After the detectors: what the call's result brought into the session."""
@@ -333,12 +354,13 @@ class Engine:
             ctx.observe(event, when)
             identify(self.identities, ctx, event)
             ctx.call = None
-            if classifies and isinstance(event, ToolCall):
-                ctx.call = self.classify(event)
-                if event.capabilities is None:  # detectors read them from the event too
-                    event = self._enriched(event, ctx.call)
+            tool_call = event if isinstance(event, ToolCall) else None  # asked once per event
+            if classifies and tool_call is not None:
+                ctx.call = self.classify(tool_call)
+                if tool_call.capabilities is None:  # detectors read them from the event too
+                    event = tool_call = self._enriched(tool_call, ctx.call)
             if provenance:
-                self._trust(ctx, event)
+                self._trust(ctx, event, tool_call)
             for detector, stateful, slot in self._judging(scope, event, ctx.identity_kind):
                 if stateful:
                     if late:
@@ -352,8 +374,8 @@ class Engine:
                     signals = detector.check(event, ctx)  # type: ignore[attr-defined]
                 for signal in signals:
                     self._emit(detector, signal, state, out)
-            if provenance and isinstance(event, ToolCall):
-                self._absorb(ctx, event, when)
+            if provenance and tool_call is not None:
+                self._absorb(ctx, tool_call, when)
         ctx.call = None
         self._update_risk(state)
         if chain and scope == "session":

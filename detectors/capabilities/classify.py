@@ -93,6 +93,7 @@ class Classification:
         self.evidence.setdefault(capability, f"{source}: {why}")
 
 
+@functools.lru_cache(maxsize=4096)  # argument names recur call after call
 def _key_words(key: str) -> frozenset[str]:
     return frozenset(words.split_words(key))
 

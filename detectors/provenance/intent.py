@@ -378,8 +378,8 @@ def _reads_as_prose(clause: str) -> bool:
     if clause.lstrip().startswith(_COMMENT_MARKS) or _IMPORT_LINE.match(clause):  # code, not a request
         return False
     clause = _QUOTE_MARKS.sub("", clause)  # a quoted line ("> please …" in markdown or a reply) is prose
-    letters = sum(ch.isalpha() for ch in clause)
-    marks = sum(ch in _CODE_MARKS for ch in clause)
+    letters = sum(map(str.isalpha, clause))  # (counted by map: no Python step per character)
+    marks = sum(map(_CODE_MARKS.__contains__, clause))
     numbers = len(_NUMBER_RUN.findall(clause))
     words = len(_LETTER_RUN.findall(clause))
     return letters >= 10 and marks * 20 <= letters and numbers * 2 <= words + 1

@@ -211,6 +211,8 @@ class Provenance:
 
     def points_at(self, arguments: dict[str, Any], target: str | None) -> bool:
         """Whether a read is of a file or page the trusted text named (the user pointed the agent at it)."""
+        if not any(t.startswith(("path:", "url:")) for t in self.trusted):
+            return False  # trusted input named no file or page: no need to tokenise the call
         return any(
             t in self.trusted for t in _call_tokens(arguments, target) if t.startswith(("path:", "url:"))
         )

@@ -124,14 +124,16 @@ def tokens_of(text: str) -> frozenset[str]:
                 if "/" in match.group(0):
                     found.add(_url_token(match.group(0)))
     if digit:
-        for match in _IBAN.finditer(text):
+        ibans = False  # (an IBAN is at least 12 characters, a number 6, a wallet 26: shorter texts skip them)
+        for match in _IBAN.finditer(text) if len(text) >= 12 else ():
             found.add("iban:" + match.group(0).replace(" ", "").upper())
             spans.append(match.span())
-        for match in _DIGITS.finditer(_IBAN.sub(" ", text)):
+            ibans = True
+        for match in _DIGITS.finditer(_IBAN.sub(" ", text) if ibans else text) if len(text) >= 6 else ():
             digits = re.sub(r"[ \-+]", "", match.group(0))
             if len(digits) >= 6:
                 found.add("num:" + digits)
-        for match in _WALLET.finditer(text):
+        for match in _WALLET.finditer(text) if len(text) >= 26 else ():
             found.add("wallet:" + match.group(0).lower())
             spans.append(match.span())
     if "/" in text:
@@ -145,9 +147,12 @@ def tokens_of(text: str) -> frozenset[str]:
                 found.add("handle:" + match.group(0)[1:].lower())
     if digit or not text.isascii():  # an identifier holds a digit (``str.isdigit``: any script's)
         for match in _IDENT.finditer(text):
+            word = match.group(0)
+            if len(word) < 5 or word.isalpha():
+                continue  # no identifier (``_id_token``'s first test, before the costlier ones)
             if _inside(match.start(), spans):
                 continue  # part of an e-mail address, URL or host already taken whole
-            token = _id_token(match.group(0))
+            token = _id_token(word)
             if token:
                 found.add(token)
     return frozenset(found)
