@@ -69,7 +69,7 @@ class UnaskedSend(EventDetector):
         provenance, call = ctx.provenance, ctx.call
         if not isinstance(event, ToolCall) or provenance is None or call is None:
             return ()
-        sends = [c for c in sinks.SENDS if c in call.evidence]
+        sends = [c for c in sinks.SINKS if c in sinks.SENDS and c in call.evidence]  # a stable order
         if not sends or Capability.MONEY in call.evidence:  # a payment is the money detectors' to judge
             return ()
         if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not provenance.intent.stated:
