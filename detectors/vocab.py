@@ -684,6 +684,8 @@ PUBLIC_COMMAND = re.compile(
     # Azure: an NSG rule from anywhere, storage opened to anonymous reads
     r"|--source-address-prefix(?:es)?[ =]['\"]?(?:\*|0\.0\.0\.0/0|Internet|Any)(?:['\"]|\s|$)"
     r"|--allow-blob-public-access[ =]true|--public-access[ =](?:blob|container)\b"
+    # a repository published (``gh repo create … --public``, ``gh repo edit --visibility public``)
+    r"|\bgh\s+repo\s+(?:create|edit)\b[^;&|\n]*--(?:public|visibility[ =]public)\b"
 )
 # Every API the exposure check can fire on (the exposure detector's index).
 EXPOSURE_APIS = (

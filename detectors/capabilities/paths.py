@@ -16,6 +16,7 @@ from collections.abc import Iterator
 _SECRET_PATH = re.compile(
     r"""(?ix)
     (^|/)\.ssh/(id_[a-z0-9_]+|identity)$ | (^|/)id_(rsa|dsa|ecdsa|ed25519)$ |
+    (^|/)\.ssh/[^/]*(rsa|dsa|ecdsa|ed25519|_key|deploy)[^/]*$ |
     \.(pem|key|p12|pfx|jks|keystore|kdbx|asc|gpg|ppk)$ |
     (^|/)\.env(\.[a-z0-9_.-]+)?$ | (^|/)[^/]*\.env$ |
     (^|/)\.aws/(credentials|config)$ | (^|/)\.netrc$ | (^|/)\.pgpass$ | (^|/)\.npmrc$ | (^|/)\.pypirc$ |

@@ -304,6 +304,12 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     facts.programs.append(program)
     args = argv[1:]
     operands = _operands(argv)
+    joined = " ".join(argv)
+    if _WEBHOOK.search(joined) and (
+        urls := urls_in(joined)
+    ):  # a standing channel out, like a forwarding rule
+        facts.add(C.EGRESS, f"{program} registers a webhook: events will be sent to {urls[0][:60]}")
+        facts.destinations += urls[:4]
     if _MIGRATES.search(" ".join(argv[:6])):
         facts.add(C.WRITE, "applies database migrations")
         facts.add(C.EXECUTE, f"{program} runs migration code")
@@ -459,6 +465,9 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
             _sent(path, facts, "gh gist create publishes it")
         facts.destinations.append("https://gist.github.com")
         facts.add(C.EGRESS, "gh gist create publishes files" + (" publicly" if "--public" in args else ""))
+        return
+    if program == "gh" and operands[:1] == ["api"] and len(operands) >= 2:
+        _gh_api(args, operands[1:], facts)
         return
     if _VAULT_ACCESS.match(" ".join([program, *operands[:3]])):
         facts.add(C.IDENTITY, f"{program} changes who may open a vault")
@@ -874,6 +883,40 @@ _SECRET_STORE_READS = re.compile(
 )
 
 
+# a command that registers a webhook or subscription (``stripe webhook_endpoints create --url …``,
+# ``aws sns subscribe --notification-endpoint …``)
+_WEBHOOK = re.compile(
+    r"\b(webhooks?|webhook_endpoints|hooks|subscriptions?|notification-endpoint)\b.*\b(create|add|register|"
+    r"subscribe|put|update)\b|\b(create|add|register|subscribe)\b.*\b(webhooks?|webhook_endpoints|hooks)\b"
+    r"|\bsns subscribe\b",
+    re.I,
+)
+# GitHub REST paths that change who may do what (collaborators, teams, keys, branch protection)
+_GH_ACCESS = re.compile(
+    r"/(collaborators|members|memberships|teams|permissions|keys|invitations|protection|rulesets|admins)\b"
+)
+
+
+def _gh_api(args: list[str], operands: list[str], facts: ShellFacts) -> None:
+    """``gh api`` by its method and path: ``-X PUT repos/o/r/collaborators/u -f permission=admin`` changes
+    access; a hook registered sends events out; a GET reads."""
+    methods = [args[i + 1].upper() for i, a in enumerate(args[:-1]) if a in ("-X", "--method")]
+    fields = any(a in ("-f", "-F", "--field", "--raw-field", "--input") for a in args)
+    method = methods[0] if methods else ("POST" if fields else "GET")
+    path = next((o for o in operands if o.upper() not in methods and "=" not in o), "")
+    if method == "GET":
+        facts.add(C.READ, f"gh api GET {path[:60]} reads")
+    elif method == "DELETE":
+        facts.add(C.DELETE, f"gh api DELETE {path[:60]} deletes")
+    elif _GH_ACCESS.search(path):
+        facts.add(C.IDENTITY, f"gh api {method} {path[:60]} changes access")
+    elif path.rstrip("/").endswith("/hooks"):
+        facts.add(C.EGRESS, f"gh api {method} {path[:60]} registers a webhook")
+        facts.destinations += urls_in(" ".join(args))[:4]
+    else:
+        facts.add(C.WRITE, f"gh api {method} {path[:60]} changes the repository")
+
+
 # password-manager CLIs that give or take vault access (1Password ``op``, Bitwarden ``bw``)
 _VAULT_ACCESS = re.compile(
     r"^(op (vault (user|group) (grant|revoke)|user (provision|confirm|delete|suspend|reactivate)|group user "
@@ -892,14 +935,16 @@ def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellF
     words = " ".join(operands).lower()
     if re.search(r"\b(rm|rb|delete[\w-]*|remove[\w-]*|terminate[\w-]*|destroy)\b", words):
         facts.add(C.DELETE, f"{program} deletes cloud resources")
-    if re.search(r"\b(cp|sync|mv)\b", words):
-        # the destination is the last location; option values (``--profile x``) may follow it
-        places = [a for a in operands if re.match(r"^(s3|gs|az)://", a) or "/" in a or "." in a]
-        if places and re.match(r"^(s3|gs|az)://", places[-1]) and len(places) >= 2:
+    if re.search(r"\b(cp|sync|mv|copy|copyto|move|moveto)\b", words):
+        # the destination is the last location; option values (``--profile x``) may follow it; rclone names
+        # its remotes ``name:path`` (``rclone copy data.csv dropbox-personal:backup``)
+        cloud = r"^(s3|gs|az)://" if program != "rclone" else r"^(s3|gs|az)://|^[\w.-]+:(?!//)"
+        places = [a for a in operands if re.match(cloud, a) or "/" in a or "." in a]
+        if places and re.match(cloud, places[-1]) and len(places) >= 2:
             facts.add(C.EGRESS, f"{program} copies data into a bucket")
             facts.destinations.append(places[-1])
             for path in places[:-1]:
-                if not re.match(r"^(s3|gs|az)://", path):
+                if not re.match(cloud, path):
                     _sent(path, facts, f"{program} uploads it")
         else:
             facts.add(C.FETCH, f"{program} copies data out of a bucket")

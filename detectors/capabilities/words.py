@@ -159,7 +159,7 @@ FORM_NOUNS = frozenset("""form forms field fields button input""".split())
 NOUNISH_VERBS = frozenset(
     """dispatch order book post record log process handle manage track monitor plan note status chat
     message mail email comment reply trade bill tip charge deposit alert sign print display lock
-    test audit study""".split()
+    test audit study http https""".split()
 )
 
 
