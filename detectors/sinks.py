@@ -203,10 +203,15 @@ _ANSWER_ONLY_ACTS = frozenset(
 _MIN_POSTED = 40  # characters of text a post carries to count as handing over what was read
 
 
+_HELP_WITH = re.compile(r"\b(help|assist|sort)\s+(me|us|with|out)\b|\bhelp\s+\w+\s+with\b", re.I)
+
+
 def answer_only(provenance: Provenance) -> bool:
     """The task asked a question (reading, perhaps the web) and handed the agent over to nothing it reads."""
     intent = provenance.intent
-    return intent.stated and intent.asks and not intent.delegated and set(intent.implied) <= _ANSWERS
+    if not (intent.stated and intent.asks and not intent.delegated and set(intent.implied) <= _ANSWERS):
+        return False
+    return _HELP_WITH.search(provenance.trusted_text) is None  # "can you help me with that?" asks for service
 
 
 def answered_with(

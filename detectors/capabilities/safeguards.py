@@ -16,7 +16,7 @@ SAFEGUARDS = frozenset(
     interlocks guard safety protection protections backup backups snapshot snapshots antivirus defender
     firewall firewalld ufw audit auditd auditing retention versioning encryption lockout approval approvals
     gate gates review reviews signing scanning scanner waf edr siem detection detections watchdog
-    estop esd sis""".split()
+    estop esd sis fire smoke sprinkler detector detectors facp""".split()
 )
 # verbs that only ever switch alerting or a safeguard off (no object needed)
 SILENCERS = frozenset(
@@ -24,6 +24,9 @@ SILENCERS = frozenset(
 )
 # verbs that switch off whatever safeguard they are said of
 OFF_WORDS = frozenset("disable disabled bypass bypassed override skip deactivate pause stop mask off".split())
+# protections that removing switches off (not backups or snapshots: deleting old ones is routine cleanup)
+REMOVERS = frozenset("delete remove drop".split())
+REMOVABLE = SAFEGUARDS - frozenset("backup backups snapshot snapshots alert alerts review reviews".split())
 _STATE_KEYS = frozenset("state status enabled enable active mode".split())
 _OFF_VALUES = frozenset({"disabled", "off", "inactive", "false", "paused", "bypass", "bypassed"})
 _UNIT_OFF = re.compile(r"\bsystemctl\s+(?:--now\s+)?(disable|stop|mask)\b(?P<units>[^;&|\n]*)")
@@ -68,6 +71,8 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         return f"silences {guards[0] if guards else 'alerting'}"
     if guards and name & OFF_WORDS:
         return f"{sorted(name & OFF_WORDS)[0]}s {guards[0]}"
+    if name & REMOVERS and (removed := sorted(name & REMOVABLE)):  # ``delete_branch_protection``
+        return f"removes {removed[0]}"
     if guards and _turned_off(arguments):
         return f"turns {guards[0]} off"
     if guards and set(words) & OFF_WORDS and not _set_back_on(arguments):

@@ -311,6 +311,8 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         facts.add(C.EGRESS, f"{program} registers a webhook: events will be sent to {urls[0][:60]}")
         facts.destinations += urls[:4]
     if _MIGRATES.search(" ".join(argv[:6])):
+        if re.search(r"\b(reset|drop|drop-all|flush|clean)\b", " ".join(argv[:6])):
+            facts.add(C.DELETE, f"{program} resets the database: every table dropped and rebuilt")
         facts.add(C.WRITE, "applies database migrations")
         facts.add(C.EXECUTE, f"{program} runs migration code")
         return

@@ -48,7 +48,8 @@ WRITE_VERBS = frozenset(
     unfollow like accept decline confirm manage handle process fix resolve transfer migrate sync place
     submit fill type enter click press attach detach hijack modify tamper override alter encrypt decrypt
     optimize optimise draft compose prepare organize organise plant inject embed control arm disarm
-    activate switch operate rotate regenerate renew reissue""".split()
+    activate switch operate rotate regenerate renew reissue scale resize silence inhibit suppress snooze
+    bypass""".split()
 )
 DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister
@@ -378,7 +379,7 @@ _ARGV_KEYS = ("args", "argv", "arguments")
 
 def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
     """The command line a program-named tool runs with its argument list, or None."""
-    program = tool.lower()
+    program = re.sub(r"[_.-]cli$", "", tool.lower())  # ``aws_cli`` runs ``aws``
     if program not in CLI_PROGRAMS:
         return None
     argv = next((arguments[k] for k in _ARGV_KEYS if isinstance(arguments.get(k), list)), None)

@@ -7,9 +7,10 @@ tenant's MFA policy, force a press's guard-interlock bypass, mute every monitor,
 pass ``skip_change_gate: true``. The call says what it does in its own words (``detectors/capabilities/
 safeguards.py``): a verb that only silences (inhibit, mute, silence, snooze, suppress), or a safeguard's
 name (alarm, monitor, mfa, interlock, backup, firewall, approval gate …) with a verb or a state that
-switches it off (disable, bypass, skip, override, ``state: disabled``, ``enabled: false``), or
-``systemctl disable/stop/mask`` of such a unit. High; medium when the task itself asked to switch
-something off ("mute the disk alerts for two hours"). Denied or failed calls do not fire.
+switches it off (disable, bypass, skip, override, ``state: disabled``, ``enabled: false``), a protection
+deleted (``delete_branch_protection``), or ``systemctl disable/stop/mask`` of such a unit. High; medium
+when the task asked to switch something off ("mute the disk alerts for two hours"), except fire and
+machine safety (smoke detection, interlocks), which stay high. Denied or failed calls do not fire.
 
 Known gaps: safeguards named otherwise (a vendor's product name, a register address on a PLC); a
 threshold raised until it never fires; turning a safeguard off by deleting its configuration.
@@ -32,6 +33,9 @@ from schemas.types import Capability, IdentityKind, Severity
 WHY = __doc__ or ""
 CHANGES = frozenset(
     {Capability.WRITE, Capability.DELETE, Capability.EXECUTE, Capability.IDENTITY, Capability.FORM_INPUT}
+)
+LIFE_SAFETY = frozenset(
+    "fire smoke sprinkler detector detectors facp interlock guard safety estop esd sis".split()
 )
 ASKED_OFF = re.compile(
     r"\b(disable|mute|silence|snooze|suppress|inhibit|bypass|skip|turn(ed)? off|switch off|pause|stop)\b",
@@ -61,6 +65,7 @@ class SafeguardDisabled(EventDetector):
         if found is None:
             return ()
         asked = ctx.provenance is not None and ASKED_OFF.search(ctx.provenance.trusted_text) is not None
+        asked = asked and not LIFE_SAFETY & set(found.split())  # fire and machine safety: high, asked or not
         title = f"{event.tool} {found}" + (", as the task asked to switch something off" if asked else "")
         details = {"switched_off": found, "asked": asked}
         return (

@@ -180,6 +180,9 @@ _ANSWER_LEADS = frozenset(
     summary find check list show tell explain look review read give get count compare analyse analyze
     describe report research search investigate figure identify see whats""".split()
 )
+_QUESTION_WORDS = frozenset(
+    "what how why when which who whose where is are does do did was were has have whats".split()
+)
 _POLITE = frozenset("please pls kindly can could would you hey hi i we need want to quickly just".split())
 
 
@@ -189,9 +192,12 @@ def asks_for_answer(text: str) -> bool:
     if "?" in text:
         return True
     for sentence in re.split(r"[.!;\n]+", text[:600]):
-        words = [w.lower() for w in re.findall(r"[A-Za-z']+", sentence)]
-        if next((w for w in words if w not in _POLITE), "") in _ANSWER_LEADS:
-            return True
+        for number, clause in enumerate(sentence.split(",")):  # "…, just figure out why and tell me"
+            words = [w.lower() for w in re.findall(r"[A-Za-z']+", clause)]
+            lead = next((w for w in words if w not in _POLITE), "")
+            # after a comma only a verb leads ("which makes it worse" is no request)
+            if lead in _ANSWER_LEADS and (number == 0 or lead not in _QUESTION_WORDS):
+                return True
     return False
 
 
