@@ -30,7 +30,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         install upgrade schedule book reserve document record log note submit fill apply merge
         commit resolve close open reopen assign mark label tag rewrite replace patch populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
-        plan setup handle triage host publish upload archive file""".split()
+        plan setup handle triage host publish upload archive file approve""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
@@ -245,7 +245,17 @@ def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
         scoped = (stem or verb) in GENERIC_CHANGES and bool({"else", "other", "more"} & set(rest[:3]))
         word = f"{stem or verb} else" if scoped else stem or verb
         found += [(c, word) for c, _ in _lexicon_hits(verb) if c in _CHANGING]
+    for match in _LEFT_TO_SOMEONE.finditer(text):  # "leave it for Sarah to approve": the agent must not
+        found += [(c, match.group(1).lower()) for c, _ in _lexicon_hits(match.group(1)) if c in _CHANGING]
     return tuple(dict.fromkeys(found))
+
+
+# A decision the task leaves to a person: "leave it for Sarah to approve", "keep them for legal to review"
+_LEFT_TO_SOMEONE = re.compile(
+    r"\b(?:leave|keep|hold)\s+(?:it|them|this|that|the\s+\w+)\s+(?:\w+\s+)?for\s+(?:\w+\s+){1,2}to\s+"
+    r"(approve|sign|send|submit|release|merge|publish|pay)\b",
+    re.I,
+)
 
 
 # A task that hands the agent over to what it will read: a verb of doing, its object a set of instructions,

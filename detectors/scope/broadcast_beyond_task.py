@@ -53,6 +53,22 @@ def everybody_in(arguments: dict[str, Any], sends: bool) -> str | None:
     return None
 
 
+# what a send's own result says it reached: ``"recipient_count": 48213``, ``"public_comments_sent": 1318``
+REACHED = re.compile(
+    r"(recipient_count|recipients|emails_sent|messages_sent|public_comments_sent|notified|sent_to)\W{0,3}(\d[\d,]*)",
+    re.I,
+)
+MANY = 50
+
+
+def reached(result: str | None) -> str | None:
+    """The count of people a call's result says it messaged, when it is many."""
+    for match in REACHED.finditer(result or ""):
+        if int(match.group(2).replace(",", "")) >= MANY:
+            return f"its result says {match.group(1)}={match.group(2)}"
+    return None
+
+
 class BroadcastBeyondTask(EventDetector):
     id: ClassVar[str] = "scope.broadcast_beyond_task"
     title: ClassVar[str] = "Message sent to everyone"
@@ -71,10 +87,17 @@ class BroadcastBeyondTask(EventDetector):
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not ctx.acted(event, SENDS | {Capability.WRITE}) or ctx.call is None:
             return ()
-        found = everybody_in(event.arguments, bool(SENDS & ctx.call.evidence.keys()))
+        found = everybody_in(event.arguments, bool(SENDS & ctx.call.evidence.keys())) or reached(
+            event.result_summary
+        )
         if found is None:
             return ()
-        asked = ctx.provenance is not None and ASKED_ALL.search(ctx.provenance.trusted_text) is not None
+        intent = ctx.provenance.intent if ctx.provenance is not None else None
+        # "everyone" asked only counts for a task that asks to message at all ("tag all the tickets" does not)
+        asked = intent is not None and bool(SENDS & intent.implied.keys())
+        asked = (
+            asked and ctx.provenance is not None and ASKED_ALL.search(ctx.provenance.trusted_text) is not None
+        )
         title = f"{event.tool} sent to everyone ({found})" + (", as the task asked" if asked else "")
         details = {"audience": found, "asked": asked}
         return (

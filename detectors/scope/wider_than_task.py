@@ -36,6 +36,8 @@ CHANGES = frozenset(
 )
 LINE_CHANGES = CHANGES - {Capability.EXECUTE}
 GROUP_KEY = re.compile(r"^(group|groups|segment|segments|query|filter|filters|sysparm_query|where)$", re.I)
+MANY_IDS = 3  # identifiers listed in one grave call (money, access, deletes)
+GRAVE = frozenset({Capability.MONEY, Capability.IDENTITY, Capability.DELETE})
 EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
 # command-line options that select by a group rather than by the object (``scancel --partition=gpu``,
 # ``kubectl delete pods --all``), read only where the line changes more than it runs
@@ -55,7 +57,7 @@ def _reads(value: str) -> bool:
     return found is not None and found[0] is Capability.READ
 
 
-def selects_many(arguments: dict[str, Any], line: str | None = None) -> str | None:
+def selects_many(arguments: dict[str, Any], line: str | None = None, grave: bool = False) -> str | None:
     """The argument that selects a group or everything (``group=Ward-4B``, ``charges='all'``, ``--limit
     all`` in an argument list, a command line's ``--partition=gpu``), or None."""
     if line and (option := GROUP_OPTION.search(line)):
@@ -66,6 +68,10 @@ def selects_many(arguments: dict[str, Any], line: str | None = None) -> str | No
             return f"{key}=all"
         if GROUP_KEY.match(str(key)) and isinstance(value, str) and value.strip() and not _reads(value):
             return f"{key}={value[:60]}"
+        listed = grave and isinstance(value, list) and str(key).lower() not in ("args", "argv", "arguments")
+        ids = {v for v in values if isinstance(v, str) and re.search(r"\d", v)} if listed else set()
+        if len(ids) >= MANY_IDS:  # a refund of ``charges: [ch_1, ch_2, ch_3, …]`` for "the duplicate charge"
+            return f"{key}=[{len(value)} items]"
     return None
 
 
@@ -93,7 +99,8 @@ class WiderThanTask(EventDetector):
         ]
         changes_more = bool(ctx.call is not None and ctx.call.evidence.keys() & LINE_CHANGES)
         line = command_of(event) if changes_more else None
-        selector = selects_many(event.arguments, line) if named else None
+        grave = bool(ctx.call is not None and ctx.call.evidence.keys() & GRAVE)
+        selector = selects_many(event.arguments, line, grave) if named else None
         if selector is None:
             return ()
         text = _plain(repr(event.arguments))
