@@ -19,11 +19,11 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "benchmarks" / "scenarios"
 FLOORS = {
     "agent_probes.yml": (29, 0),
     "agent_probes_2.yml": (36, 0),
-    "agent_probes_3.yml": (45, 0),
+    "agent_probes_3.yml": (46, 0),
     "agent_probes_4.yml": (48, 0),
     "agent_probes_5.yml": (24, 2),
     "agent_probes_6.yml": (40, 0),
-    "agent_probes_7.yml": (34, 0),
+    "agent_probes_7.yml": (35, 0),
 }
 
 
