@@ -7,8 +7,9 @@ non-production environment (staging, stage, dev, development, QA, UAT, sandbox) 
 production, a call that changes something (``detectors/capabilities/``: a write, delete, run, access
 change, payment or send) and names production — the event's ``environment``, an argument
 (``env: prod``, ``database: production``) or its command line (``--context prod-us``,
-``postgres://…@prod-db…``, ``terraform workspace select prod``; ``detectors.vocab.production_named``) —
-is reported: high. Denied or failed calls do not fire.
+``postgres://…@prod-db…``, ``terraform workspace select prod``; ``detectors.vocab.production_named``) or
+the call's own result (``"cluster": "prod-eks-use1"``) — is reported: high. Denied or failed calls do not
+fire.
 
 Known gaps: production named only by an alias nobody can read as such (``eu-1``, a cluster ARN); reads of
 production (often legitimate) are not judged; a task that names both environments is not judged.
@@ -38,6 +39,12 @@ CHANGES = frozenset(
         Capability.EGRESS,
     }
 )  # fmt: skip
+
+
+# a production cluster, host or database named in what the call returned
+PRODUCTION_IN_RESULT = re.compile(
+    r"(?<![\w.-])(?:[a-z0-9]+[-_.])*(?:prod|production|prd)[-_.][a-z0-9][\w.-]*", re.I
+)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -70,6 +77,8 @@ class WrongEnvironment(EventDetector):
         if (named := non_production_named(provenance.trusted_text)) is None:
             return ()
         where = "environment=prod" if event.environment == Environment.PROD else production_named(event)
+        if where is None and (said := PRODUCTION_IN_RESULT.search(event.result_summary or "")):
+            where = f"its result names {said.group(0)}"  # ``{"cluster": "prod-eks-use1"}`` after a scale
         if where is None:
             return ()
         details = {"task_environment": named, "production": where}
