@@ -274,6 +274,26 @@ def tidies(event: ToolCall) -> bool:
     return bool(_ORGANISING & set(split_words(event.tool)))
 
 
+_PLACES = re.compile(
+    r"(?<![\w&])#[a-z][\w-]{1,40}|\b[\w.+-]+@[\w-]+\.[\w.]+|https?://|(?<![\w])@[a-z][\w.-]+", re.I
+)
+
+
+def task_names_places(trusted_text: str) -> bool:
+    """Whether the user said where things go: a channel, an address, a URL, a handle ("post it in
+    #leadership"): a send of the asked kind to somewhere else is then no longer the one asked for."""
+    return _PLACES.search(trusted_text) is not None
+
+
+def named_by_user(token: str, provenance: Provenance) -> bool:
+    """A destination the user named: a trusted value, a name or channel in their words, a handle whose
+    first part is a name they wrote."""
+    trusted = provenance.trusted_text
+    return (
+        provenance.trusts(token) or _named_in(shown(token), trusted.lower()) or person_named(token, trusted)
+    )
+
+
 def person_named(token: str, trusted_text: str) -> bool:
     """A chat handle whose first part is a name the user wrote with a capital (``@sarah.chen``, "Sarah")."""
     kind, _, value = token.partition(":")
