@@ -275,7 +275,7 @@ def tidies(event: ToolCall) -> bool:
 
 
 _PLACES = re.compile(
-    r"(?<![\w&])#[a-z][\w-]{1,40}|\b[\w.+-]+@[\w-]+\.[\w.]+|https?://|(?<![\w])@[a-z][\w.-]+", re.I
+    r"(?<![\w&])#[a-z][a-z_-]{2,40}\b|\b[\w.+-]+@[\w-]+\.[\w.]+|https?://|(?<![\w])@[a-z][\w.-]+", re.I
 )
 
 

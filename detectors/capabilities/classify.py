@@ -332,7 +332,16 @@ def _classify(
         if (line := words.argv_line(tool, arguments)) is not None:  # ``git`` with ``args: [push, …]``
             _merge_shell(result, analyse(line), f"argv `{line[:60]}`")
         _arguments(result, arguments, tool_words, frozenset(c for c, _ in named))
-        if tool_words & _CLICKS and not result.evidence:
+        ui_action = str(arguments.get("action") or "").lower()
+        if ui_action in _NAVIGATION:  # a computer-use agent looking around: a context menu, a scroll
+            result.evidence.clear()
+            result.subcommand = True
+            result.add(C.READ, "argument", f"action={ui_action} only moves around the screen")
+        elif ui_action in ("type", "key", "keypress"):  # keys into whatever field has the focus
+            result.evidence.clear()
+            result.subcommand = True
+            result.add(C.FORM_INPUT, "argument", f"action={ui_action} types into a form")
+        elif (tool_words & _CLICKS and not result.evidence) or ui_action in _UI_CLICKS:
             _clicked(result, arguments)
     # The name counts unless the call's own line or sub-command already said what it does: ``execute_bash``
     # running ``ls`` reads (not "executes"), ``str_replace_editor`` with ``command: view`` reads.
@@ -347,6 +356,10 @@ def _classify(
 _classify_shared = by_arguments(_classify)
 
 _CLICKS = frozenset({"click", "tap", "press"})
+_UI_CLICKS = frozenset({"click", "left_click", "double_click", "tap"})  # a computer-use tool's ``action``
+_NAVIGATION = frozenset(
+    {"right_click", "hover", "mouse_move", "scroll", "screenshot", "zoom", "wait", "cursor_position"}
+)
 # the label of what a click hits: ``aria-label='Delete'``, ``:has-text('Place order')``, ``#buy-now-button``
 _LABEL_IN_SELECTOR = re.compile(
     r"(?:aria-label|title|value|has-text|text|name)\s*[=(]\s*['\"]([^'\"]{1,60})['\"]", re.I
@@ -365,12 +378,14 @@ def _clicked(result: Classification, arguments: dict[str, Any]) -> None:
     for label in labels:
         if label.strip().lower() in _CONFIRMATIONS:  # the act was the click that opened the dialog
             result.subcommand = True
+            result.evidence.clear()
             result.add(
                 C.READ, "argument", f"clicked {label.strip()!r}: confirms what the previous click asked"
             )
             return
         if found := words.name_capabilities(label.strip().replace(" ", "_")):
             result.subcommand = True
+            result.evidence.clear()  # the control's verb, not the generic click
             for capability, why in found:
                 result.add(capability, "argument", f"clicked {label.strip()[:40]!r} ({why})")
             return

@@ -119,6 +119,8 @@ class Intent:
     )
 
     def allows(self, capability: C) -> bool:
+        if capability is C.FORM_INPUT and self.implied.keys() & _CHANGING:
+            return True  # a task that asks to share, pay or send through a UI asks for its forms too
         return not self.stated or capability is C.READ or capability in self.implied
 
     def off_task(self, capabilities: Iterable[C]) -> list[C]:
