@@ -508,7 +508,7 @@ def _how(event: ToolCall, call: Classification, where: str) -> tuple[str, str]:
 # what many people read and keep: logs, and shared records (an issue, a ticket, a comment, a wiki page)
 _LOG_WORDS = frozenset(
     "log logs logger logging syslog journal issue issues ticket tickets comment comments wiki page pages "
-    "gist paste snippet discussion".split()
+    "gist paste snippet discussion incident incidents statuspage status announcement release releases".split()
 )
 
 

@@ -66,6 +66,7 @@ _CALLS_IN_TEXT = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _CODE_TOOL_WORDS = frozenset(
     "python ipython jupyter notebook cell code interpreter repl eval javascript js node".split()
 )
+_SQL_TOOLS = frozenset("psql mysql sqlite3 sqlcmd duckdb snowsql bq sql mariadb clickhouse".split())
 _SHELL_TOOL_WORDS = frozenset(
     "bash shell terminal console cmd command commands sh zsh powershell pwsh exec execute run cli".split()
 )
@@ -234,7 +235,8 @@ def _arguments(
         if isinstance(value, str) and (lowered_key in CODE_KEYS or lowered_key in SHELL_KEYS) and code_tool:
             _merge_shell(result, analyse_code(text), "code")
             continue
-        if isinstance(value, str) and kw & SQL_KEYS and (sql := words.sql_capability(text)):
+        sql_key = kw & SQL_KEYS or (lowered_key in ("command", "cmd", "c", "e") and tool_words & _SQL_TOOLS)
+        if isinstance(value, str) and sql_key and (sql := words.sql_capability(text)):
             result.add(sql[0], "argument", f"SQL {sql[1]}")
             continue
         if isinstance(value, str) and "(" in text and kw & (CODE_KEYS | {"action", "actions", "steps"}):

@@ -16,7 +16,7 @@ SAFEGUARDS = frozenset(
     interlocks guard safety protection protections backup backups snapshot snapshots antivirus defender
     firewall firewalld ufw audit auditd auditing retention versioning encryption lockout approval approvals
     gate gates review reviews signing scanning scanner waf edr siem detection detections watchdog
-    estop esd sis fire smoke sprinkler detector detectors facp""".split()
+    estop esd sis fire smoke sprinkler detector detectors facp prevention""".split()
 )
 # verbs that only ever switch alerting or a safeguard off (no object needed)
 SILENCERS = frozenset(

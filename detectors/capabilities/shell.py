@@ -135,6 +135,7 @@ _WRITERS = frozenset(
 )
 _DELETERS = frozenset("rm rmdir unlink shred wipefs srm".split())
 _KILLERS = frozenset("kill pkill killall skill xkill".split())
+_SAYS_DELETE = frozenset("--delete --drop --purge --remove --destroy delete del drop purge destroy".split())
 _JOB_CANCELLERS = frozenset("scancel qdel bkill condor_rm".split())  # Slurm, PBS/SGE, LSF, HTCondor
 _SHUTDOWN = frozenset("shutdown reboot halt poweroff init telinit".split())
 _USER_ADMIN = frozenset(
@@ -563,8 +564,14 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     if program in ("cd", ":", "true", "false", "exit", "return", "shift", "local", "unset", "trap", "umask"):
         facts.add(C.READ, f"{program} is a shell builtin")
         return
-    # A program nobody described: it runs. Scripts by path (./x.sh, /opt/y) the same.
+    # A program nobody described: it runs. Scripts by path (./x.sh, /opt/y) the same. One that says it
+    # deletes (``kafka-topics.sh --delete``, ``etcdctl del``) deletes too.
     facts.add(C.EXECUTE, f"runs {program}")
+    if _SAYS_DELETE & set(args[:6]) or (operands[1:2] and operands[1] in _SAYS_DELETE):
+        facts.add(
+            C.DELETE,
+            f"{program} deletes (it says so: {sorted(_SAYS_DELETE & {*args[:6], *operands[1:2]})[0]})",
+        )
     if "/" in argv[0] or program.endswith((".sh", ".py", ".bash", ".pl", ".rb")):
         facts.executed.append(argv[0])
 

@@ -294,6 +294,10 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         found.pop(
             C.COMMUNICATE, None
         )  # ``send_money``, ``SendTransaction``: the payload is money, no message
+    if (
+        nouns & {"gist", "gists", "paste", "pastebin"} and C.WRITE in found
+    ):  # ``github__create_gist``: publishes
+        add(C.EGRESS, f"noun '{sorted(nouns & {'gist', 'gists', 'paste', 'pastebin'})[0]}': published")
     if nouns & {"draft", "drafts"} and verb != "send":
         found.pop(C.COMMUNICATE, None)  # ``create_draft_reply``: a draft is saved for a person to send
         found.pop(C.EGRESS, None)
@@ -366,7 +370,12 @@ def sql_capability(text: str) -> tuple[C, str] | None:
     if match is None:
         return None
     verb = match.group(1).lower()
+    if verb in ("alter", "create") and _SQL_IDENTITY.match(text):  # ``ALTER ROLE app WITH SUPERUSER``
+        return C.IDENTITY, f"{verb.upper()} ROLE"
     return _SQL_CAPABILITY[verb], verb.upper()
+
+
+_SQL_IDENTITY = re.compile(r"^\s*(alter|create)\s+(role|user|group|login)\b", re.I)
 
 
 # command-line programs that agent runtimes wrap as a tool of the same name with an argument list

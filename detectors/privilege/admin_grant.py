@@ -32,6 +32,7 @@ DOCUMENTED_ADMIN = re.compile(
     r"(^|[/:\s\"'])(AdministratorAccess|IAMFullAccess|PowerUserAccess)\b|\broles/(owner|editor|"
     r"iam\.securityAdmin|resourcemanager\.organizationAdmin)\b|\bcluster-admin\b|"
     r"^(Owner|User Access Administrator|Global Administrator|Privileged Role Administrator)$"
+    r"|(?i:\b(ALTER|CREATE)\s+(ROLE|USER)\b.*\bSUPERUSER\b|\bGRANT\s+ALL\s+PRIVILEGES\b)"  # SQL
 )
 # Under an argument that sets a role, permission, group or access level: a name for "everything".
 GRANT_KEY = re.compile(r"role|permission|group|access|level|privilege|policy|scope|membership", re.I)
