@@ -42,14 +42,14 @@ def common(**extra: Any) -> dict[str, Any]:
     }
 
 
-def start() -> AnyEvent:
+def start(task: str = TASK) -> AnyEvent:
     session = {k: v for k, v in common().items() if k != "credential_id"}
     return read_event(
         {
             **session,
             "kind": "session",
             "action": "start",
-            "task": TASK,
+            "task": task,
             "event_id": "start",
             "event_time": at(0),
         }
@@ -150,7 +150,9 @@ def test_the_injected_payment_is_denied_recorded_and_never_fed(guard: Guard, tmp
 
 
 def test_without_the_injection_the_same_payment_passes(guard: Guard) -> None:
-    settle(guard, [start()])
+    # the user asked for this payment: no injection planted the account, so nothing stands in its way (a
+    # payment in a task that only asked for a summary is itself off task: scope.acted_on_a_question)
+    settle(guard, [start(f"Pay 4,800 EUR to {PLANTED_IBAN} for the March invoice.")])
     verdict, _ = guard.decide(payment())
     assert verdict.decision == "allow", verdict.reason
 

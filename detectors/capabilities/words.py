@@ -37,7 +37,7 @@ READ_VERBS = frozenset(
     measure evaluate convert translate parse extract recognize recognise detect identify classify locate
     poll status stat ls grep diff inquire ask think reason plan recall note wait sleep finish done
     complete answer echo provide harvest collect gather capture dump sniff observe audit
-    research study learn understand forecast predict recommend suggest assess diagnose test""".split()
+    research study learn understand forecast predict recommend suggest assess diagnose test filter""".split()
 )
 WRITE_VERBS = frozenset(
     """create add update edit modify set put write save insert append patch replace rename move copy change
