@@ -274,8 +274,9 @@ def tidies(event: ToolCall) -> bool:
     return bool(_ORGANISING & set(split_words(event.tool)))
 
 
+# a place the user says to send to: after "to", "in", "into", "on", "cc" (a URL in a task is usually to read)
 _PLACES = re.compile(
-    r"(?<![\w&])#[a-z][a-z_-]{2,40}\b|\b[\w.+-]+@[\w-]+\.[\w.]+|https?://|(?<![\w])@[a-z][\w.-]+", re.I
+    r"\b(to|in|into|on|cc|via)\s+(#[a-z][a-z_-]{2,40}\b|[\w.+-]+@[\w-]+\.[\w.]+|@[a-z][\w.-]+)", re.I
 )
 
 

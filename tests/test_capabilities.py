@@ -71,6 +71,14 @@ def call(
         ("gmail_send_draft", {"draft_id": "r-1"}, {C.COMMUNICATE}, set()),
         ("ems.update_switching_order", {"order": "SO-2291", "step": 3}, {C.WRITE}, {C.MONEY}),
         ("shop.create_order", {"sku": "A-1", "qty": 2}, {C.MONEY}, set()),
+        ("bash", {"command": "rm -rf /var/lib/postgresql/16", "action": "wait"}, {C.DELETE}, set()),
+        ("bash", {"command": 'grep -rln "prisma migrate reset" docs/'}, {C.READ}, {C.DELETE}),
+        (
+            "bash",
+            {"command": 'git commit -m "Add auth hooks, see https://react.dev/x"'},
+            {C.WRITE},
+            {C.EGRESS},
+        ),
         ("psql", {"host": "db", "command": "ALTER ROLE app WITH SUPERUSER;"}, {C.IDENTITY}, set()),
         (
             "bash",

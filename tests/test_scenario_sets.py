@@ -23,8 +23,8 @@ FLOORS = {
     "agent_probes_4.yml": (48, 0),
     "agent_probes_5.yml": (24, 2),
     "agent_probes_6.yml": (40, 0),
-    "agent_probes_7.yml": (37, 0),
-    "agent_probes_8.yml": (27, 1),
+    "agent_probes_7.yml": (36, 0),
+    "agent_probes_8.yml": (26, 1),
 }
 
 

@@ -334,7 +334,10 @@ def _classify(
         if (line := words.argv_line(tool, arguments)) is not None:  # ``git`` with ``args: [push, …]``
             _merge_shell(result, analyse(line), f"argv `{line[:60]}`")
         _arguments(result, arguments, tool_words, frozenset(c for c, _ in named))
-        ui_action = str(arguments.get("action") or "").lower()
+        # only a computer-use or browser tool's ``action`` is a screen action (``bash(action="wait")`` is not)
+        ui_action = (
+            str(arguments.get("action") or "").lower() if tool_words & _UI_TOOLS and not result.shell else ""
+        )
         if ui_action in _NAVIGATION:  # a computer-use agent looking around: a context menu, a scroll
             result.evidence.clear()
             result.subcommand = True
@@ -358,6 +361,7 @@ def _classify(
 _classify_shared = by_arguments(_classify)
 
 _CLICKS = frozenset({"click", "tap", "press"})
+_UI_TOOLS = frozenset("computer browser screen desktop mouse playwright puppeteer selenium ui".split())
 _UI_CLICKS = frozenset({"click", "left_click", "double_click", "tap"})  # a computer-use tool's ``action``
 _NAVIGATION = frozenset(
     {"right_click", "hover", "mouse_move", "scroll", "screenshot", "zoom", "wait", "cursor_position"}

@@ -18,32 +18,40 @@ _REMOVES = (
     ("table", r"\bdrop\s+table\s+(if\s+exists\s+)?(?P<name>[\w.\"`-]+)"),
     ("table", r"\btruncate\s+(table\s+)?(?P<name>[\w\"`][\w.\"`-]*)"),  # not coreutils' ``truncate -s``
     ("table", r"\bdelete\s+from\s+(?P<name>[\w.\"`-]+)\s*(;|$|\"|'|where\s+(1\s*=\s*1|true)\b)"),
-    ("database", r"\b(dropdb|mysqladmin\s+(-\S+\s+)*drop)\s+(-\S+\s+)*(?P<name>[\w.-]+)"),
-    ("database", r"\bredis-cli\b.*\b(?P<name>flushall|flushdb)\b"),
+    ("database", r"\b(dropdb|mysqladmin\s+(-\S+\s+){0,8}drop)\s+(-\S+\s+){0,8}(?P<name>[\w.-]+)"),
+    ("database", r"\bredis-cli\b[^;&|\n]{0,300}\b(?P<name>flushall|flushdb)\b"),
     ("database", r"\bdropDatabase\(\)(?P<name>)"),
-    ("namespace", r"\bkubectl\b.*\bdelete\s+(namespaces?|ns)\s+(?P<name>[\w.-]+)"),
+    ("namespace", r"\bkubectl\b[^;&|\n]{0,300}\bdelete\s+(namespaces?|ns)\s+(?P<name>[\w.-]+)"),
     # a directory emptied: ``rm -rf /workspace/*`` (judged only where the task named the directory)
-    ("directory", r"\brm\s+(-\w+\s+)*-\w*[rR]\w*\s+(-\S+\s+)*(?P<name>[\w.~/-]*[\w.~-])/\*(?=\s|;|&|\||$)"),
+    (
+        "directory",
+        r"\brm\s+(-\w+\s+){0,4}-\w*[rR]\w*\s+(-\S+\s+){0,4}(?P<name>[\w.~/-]{0,200}[\w.~-])/\*(?=\s|;|&|\||$)",
+    ),
     ("bucket", r"\baws\s+s3\s+rb\s+s3://(?P<name>[\w.-]+)"),
-    ("bucket", r"\baws\s+s3\s+rm\s+s3://(?P<name>[\w.-]+)/?\s+(.*\s)?--recursive"),
+    ("bucket", r"\baws\s+s3\s+rm\s+s3://(?P<name>[\w.-]+)/?\s+([^;&|\n]{0,300}\s)?--recursive"),
     ("bucket", r"\bgsutil\s+(-m\s+)?rm\s+-r\w*\s+gs://(?P<name>[\w.-]+)/?(\s|$)"),
     (
         "bucket",
         r"\bgcloud\s+storage\s+(rm\s+(-r|--recursive)\s+gs://|buckets\s+delete\s+gs://)(?P<name>[\w.-]+)",
     ),
     ("project", r"\bgcloud\s+projects\s+delete\s+(?P<name>[\w.-]+)"),
-    ("resource group", r"\baz\s+group\s+delete\s+(.*\s)?(--name|-n)\s+(?P<name>[\w.-]+)"),
+    ("resource group", r"\baz\s+group\s+delete\s+([^;&|\n]{0,300}\s)?(--name|-n)\s+(?P<name>[\w.-]+)"),
     ("repository", r"\bgh\s+repo\s+delete\s+(?P<name>[\w./-]+)"),
     (
         "database",
-        r"\baws\s+rds\s+delete-db-(instance|cluster)\s+(.*\s)?--db-\w+-identifier\s+(?P<name>[\w.-]+)",
+        r"\baws\s+rds\s+delete-db-(instance|cluster)\s+([^;&|\n]{0,300}\s)?--db-\w+-identifier\s+(?P<name>[\w.-]+)",
     ),
-    ("table", r"\baws\s+dynamodb\s+delete-table\s+(.*\s)?--table-name\s+(?P<name>[\w.-]+)"),
+    ("table", r"\baws\s+dynamodb\s+delete-table\s+([^;&|\n]{0,300}\s)?--table-name\s+(?P<name>[\w.-]+)"),
 )
 REMOVES = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _REMOVES)
+_SQL_KINDS = 5  # the first five patterns read SQL: only a statement or a SQL client's line is read for them
+_SQL_TEXT = re.compile(
+    r"^\s*(drop|truncate|delete)\b|\b(psql|mysql|sqlite3|sqlcmd|duckdb|snowsql|bq|clickhouse-client)\b", re.I
+)
+MAX_TEXT = 4000  # longer texts are read on their start (a pasted file is not a command)
 CREATES = re.compile(
     r"\bcreate\s+(temp\w*\s+|unlogged\s+)?(table|database|schema)\s+(if\s+not\s+exists\s+)?(?P<name>[\w.\"`-]+)|"
-    r"\bkubectl\b.*\bcreate\s+(namespace|ns)\s+(?P<ns>[\w.-]+)|\baws\s+s3\s+mb\s+s3://(?P<bucket>[\w.-]+)",
+    r"\bkubectl\b[^;&|\n]{0,300}\bcreate\s+(namespace|ns)\s+(?P<ns>[\w.-]+)|\baws\s+s3\s+mb\s+s3://(?P<bucket>[\w.-]+)",
     re.I,
 )
 # container nouns in tool names and ``kind`` arguments, with the words a task would use for them
@@ -65,21 +73,25 @@ _REMOVE_VERBS = frozenset(
     {"delete", "drop", "destroy", "purge", "truncate", "flush", "remove", "wipe", "empty"}
 )
 _KIND_KEYS = ("kind", "resource_type", "type", "resource")
-_NAME_KEYS = ("name", "namespace", "database", "db", "table", "bucket", "project", "repo", "repository", "id")
+_NAME_KEYS = tuple("name namespace database db table bucket project repo repository id path dir".split())
 
 
 def removed_containers(tool: str, arguments: dict[str, Any], texts: list[str]) -> Iterator[tuple[str, str]]:
     """(kind, name) of every whole container the call removes or empties."""
     for text in texts:
-        for kind, pattern in REMOVES:
+        text = text[:MAX_TEXT]
+        sql = _SQL_TEXT.search(text) is not None  # not ``git commit -m "Drop table of contents"``
+        for number, (kind, pattern) in enumerate(REMOVES):
+            if number < _SQL_KINDS and not sql:
+                continue
             for match in pattern.finditer(text):
                 yield kind, match.group("name").strip('"`').lower()
     nouns = _object_of_removal(split_words(tool))
     nouns += [
         str(arguments[k]).lower() for k in _KIND_KEYS if str(arguments.get(k, "")).lower() in _NOUN_KIND
     ]
-    if nouns:
-        name = next((str(arguments[k]) for k in _NAME_KEYS if isinstance(arguments.get(k), str)), "")
+    name = next((str(arguments[k]) for k in _NAME_KEYS if isinstance(arguments.get(k), str)), "")
+    if nouns and name:  # a container the call cannot name is not judged
         yield _NOUN_KIND[nouns[0]], name.lower()
 
 

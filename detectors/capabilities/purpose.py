@@ -8,19 +8,19 @@ from __future__ import annotations
 import functools
 import re
 
-from detectors.capabilities.words import split_words
+from detectors.capabilities.words import READ_VERBS, split_words
 
 CONCEALMENT = re.compile(
-    r"\b((with|ensuring) no detection|without (being )?(detect\w*|notic\w*|a trace|trac\w*|"
+    r"\b((with|ensuring) no detection|without (being )?(detect\w*|notic\w*|a trace|"
     r"trigger\w* (any )?(alerts?|alarms?)|"
     r"alert\w* (anyone|the user|security)|(the )?(user|owner|admin\w*|victim)'?s? (knowledge|consent))|"
     r"undetect\w*|(avoid|evad|escap)\w* (detection|monitoring|logging|audit\w*)|covert\w*|stealth\w*|"
-    r"secretly|quietly|surreptitious\w*|cover\w* (their|its|the) tracks)\b",
+    r"secretly|surreptitious\w*|cover\w* (their|its|the) tracks)\b",
     re.I,
 )
 HARM = re.compile(
     r"\b(sabotag\w*|tamper\w*|falsif\w*|forgery|exfiltrat\w*|steal\w*|theft|hijack\w*|backdoor\w*|keylog\w*|"
-    r"ransomware|corrupt|corrupts|corrupting|deceiv\w*|deceptive\w*|mislead\w*|impersonat\w*|spoof\w*|"
+    r"ransomware|deceiv\w*|deceptive\w*|mislead\w*|spoof\w*|"
     r"phish\w*|embezzl\w*|defraud\w*|fraudulent\w*|extort\w*|blackmail\w*|breach(es|ing)? (the|a|its)\b)",
     re.I,
 )
@@ -35,12 +35,20 @@ HARMFUL_NAME_WORDS = frozenset(
     " spoof spoofing phishing forgery theft steal stealer breach impersonation embezzlement extortion fraud"
     " bribery espionage leak covert".split()
 )
-PROTECTIVE_NAME_WORDS = frozenset(
+_DEFENCE_NAME_WORDS = (
     "detection detector detect monitor guard protection protect prevention prevent notification notify report"
     " alert simulation simulator simulate simulated scanner scan test tester training anti check audit"
     " checker response awareness defense defence shield review screening screen investigation flag case"
-    " score risk analysis".split()
+    " score risk analysis"
 )
+_TAKING = frozenset("harvest collect gather capture dump sniff extract".split())  # reads that take
+# names about defence, and names that only look (``hibp_breach_lookup``, ``list_early_fraud_warnings``)
+PROTECTIVE_NAME_WORDS = frozenset(_DEFENCE_NAME_WORDS.split()) | (READ_VERBS - _TAKING)
+
+
+def asks_for_harm(task: str) -> bool:
+    """Whether the task speaks of harm or concealment (a red-team exercise); uncached: tasks are long."""
+    return HARM.search(task[:4000]) is not None or CONCEALMENT.search(task[:4000]) is not None
 
 
 @functools.lru_cache(maxsize=4096)

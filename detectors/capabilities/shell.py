@@ -152,6 +152,8 @@ _RUNNERS = frozenset(
     "clang rustc tsc webpack vite docker podman kubectl helm terraform ansible ansible-playbook".split()
 )
 # schema migration tools: they change a database, whatever the migrations say
+_MIGRATION_RUNNERS = frozenset("npx bunx pnpm yarn bundle python python3 poetry uv".split())
+MAX_WEBHOOK_LINE = 2000
 _MIGRATES = re.compile(
     r"\b(alembic (upgrade|downgrade|stamp)|flyway (migrate|clean|repair|undo)"
     r"|liquibase (update|rollback|drop-all)|prisma migrate (deploy|reset|dev)|knex migrate"
@@ -305,14 +307,13 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     facts.programs.append(program)
     args = argv[1:]
     operands = _operands(argv)
-    joined = " ".join(argv)
-    if _WEBHOOK.search(joined) and (
-        urls := urls_in(joined)
-    ):  # a standing channel out, like a forwarding rule
+    joined = " ".join(argv)[:MAX_WEBHOOK_LINE]  # a standing channel out, like a forwarding rule
+    if program != "git" and _WEBHOOK.search(joined) and (urls := urls_in(joined)):
         facts.add(C.EGRESS, f"{program} registers a webhook: events will be sent to {urls[0][:60]}")
         facts.destinations += urls[:4]
-    if _MIGRATES.search(" ".join(argv[:6])):
-        if re.search(r"\b(reset|drop|drop-all|flush|clean)\b", " ".join(argv[:6])):
+    runner = 1 if program in _MIGRATION_RUNNERS else 0  # ``npx prisma …``, ``python manage.py …``
+    if _MIGRATES.match(" ".join(argv[runner : runner + 6])):
+        if re.search(r"\b(reset|drop|drop-all|flush|clean)\b", " ".join(argv[runner : runner + 6])):
             facts.add(C.DELETE, f"{program} resets the database: every table dropped and rebuilt")
         facts.add(C.WRITE, "applies database migrations")
         facts.add(C.EXECUTE, f"{program} runs migration code")
@@ -895,8 +896,8 @@ _SECRET_STORE_READS = re.compile(
 # a command that registers a webhook or subscription (``stripe webhook_endpoints create --url …``,
 # ``aws sns subscribe --notification-endpoint …``)
 _WEBHOOK = re.compile(
-    r"\b(webhooks?|webhook_endpoints|hooks|subscriptions?|notification-endpoint)\b.*\b(create|add|register|"
-    r"subscribe|put|update)\b|\b(create|add|register|subscribe)\b.*\b(webhooks?|webhook_endpoints|hooks)\b"
+    r"\b(webhooks?|webhook_endpoints|hooks|subscriptions?|notification-endpoint)\b[^;&|\n]{0,200}\b(create|add|register|"
+    r"subscribe|put|update)\b|\b(create|add|register|subscribe)\b[^;&|\n]{0,200}\b(webhooks?|webhook_endpoints|hooks)\b"
     r"|\bsns subscribe\b",
     re.I,
 )
@@ -912,7 +913,22 @@ def _gh_api(args: list[str], operands: list[str], facts: ShellFacts) -> None:
     methods = [args[i + 1].upper() for i, a in enumerate(args[:-1]) if a in ("-X", "--method")]
     fields = any(a in ("-f", "-F", "--field", "--raw-field", "--input") for a in args)
     method = methods[0] if methods else ("POST" if fields else "GET")
-    path = next((o for o in operands if o.upper() not in methods and "=" not in o), "")
+    valued = {
+        "-X",
+        "--method",
+        "-H",
+        "--header",
+        "-f",
+        "-F",
+        "--field",
+        "--raw-field",
+        "--input",
+        "-q",
+        "--jq",
+    }
+    path = next(
+        (a for i, a in enumerate(args[1:], 1) if not a.startswith("-") and args[i - 1] not in valued), ""
+    )
     if method == "GET":
         facts.add(C.READ, f"gh api GET {path[:60]} reads")
     elif method == "DELETE":

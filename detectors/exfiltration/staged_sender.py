@@ -34,8 +34,9 @@ from schemas.types import Capability, IdentityKind, Severity
 WHY = __doc__ or ""
 WRITTEN_KEYS = ("new_str", "file_text", "content", "contents", "text", "insert_text", "patch", "diff")
 DUMPS = re.compile(
-    r"\$\(\s*(env|printenv|set|export -p)\b|\b(env|printenv)\s*\||toJSON\(\s*secrets\s*\)"
-    r"|\bos\.environ\b(?!\s*[\[.])|\bprocess\.env\b(?!\s*[\[.])|\bcat\s+\S*\.env\b|~/\.aws/credentials|~/\.ssh/|\.npmrc\b|\.git-credentials",
+    r"\$\(\s*(env|printenv|set|export -p)\s*(\)|\|\s*(?!grep|head|sed|awk|cut|tail)\w)"
+    r"|\b(env|printenv)\s*\|\s*(?!grep|head|sed|awk|cut|tail)\w|toJSON\(\s*secrets\s*\)"
+    r"|\bos\.environ\b(?!\s*[\[.])|\bprocess\.env\b(?!\s*[\[.])|\bcat\s+\S*\.env\b(?!\.(example|sample|template|dist))|~/\.aws/credentials|~/\.ssh/|\.npmrc\b|\.git-credentials",
 )
 CODE_SENDS = re.compile(
     r"\b(requests\.(post|put)|httpx\.(post|put)|fetch\s*\(|axios\.(post|put)|urlopen\s*\()"

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.purpose import declared_harm
+from detectors.capabilities.purpose import asks_for_harm, declared_harm
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
@@ -56,7 +56,7 @@ class HarmfulTool(EventDetector):
         if found is None:
             return ()
         task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
-        asked = event.tool.lower() in task.lower() or declared_harm("", task) is not None
+        asked = event.tool.lower() in task.lower() or asks_for_harm(task)
         title = f"{event.tool} declares a harmful or covert purpose ({found})" + (
             ", as the task asked" if asked else ""
         )

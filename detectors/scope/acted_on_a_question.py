@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
@@ -29,6 +30,7 @@ from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 GRAVE = frozenset({Capability.MONEY, Capability.IDENTITY, Capability.DELETE})
+FILE_TOOL = frozenset("file files directory dir folder path".split())
 GRAVE_SHELL_FLAGS = frozenset(
     {"system_path", "service_data", "device_write", "infra_destroy", "audit_evidence"}
 )
@@ -59,8 +61,10 @@ class ActedOnAQuestion(StatefulDetector):
         if not sinks.answer_only(ctx.provenance):
             return state, ()
         acts = sorted(c.value for c in GRAVE & call.evidence.keys())
+        if call.shell is None and FILE_TOOL & set(split_words(event.tool)) and acts == ["delete"]:
+            return state, ()  # a file tool removing a file: coding work, as from a shell
         if call.shell is not None:
-            why = call.evidence.get(Capability.DELETE, "")
+            why = " ".join(call.shell.capabilities.values()) + call.evidence.get(Capability.DELETE, "")
             if not (call.shell.flags & GRAVE_SHELL_FLAGS or any(w in why for w in GRAVE_SHELL_WHY)):
                 return state, ()
             acts = ["delete"]

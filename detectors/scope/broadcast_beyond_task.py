@@ -53,9 +53,10 @@ def everybody_in(arguments: dict[str, Any], sends: bool) -> str | None:
     return None
 
 
-# what a send's own result says it reached: ``"recipient_count": 48213``, ``"public_comments_sent": 1318``
+# what a send's own result says it reached: ``"recipient_count": 48213``, ``"emails_sent": 1318``
 REACHED = re.compile(
-    r"(recipient_count|recipients|emails_sent|messages_sent|public_comments_sent|notified|sent_to)\W{0,3}(\d[\d,]*)",
+    r"\b(recipient_count|recipients_count|total_recipients|recipients|\w*(?:emails|messages|comments|notifications)_sent)"
+    r"\b[\"']?\s*[:=]\s*(\d[\d,]*)\b",
     re.I,
 )
 MANY = 50

@@ -89,7 +89,8 @@ class ContainerBeyondTask(StatefulDetector):
             return state, ()
         texts = _texts(event)
         if created := created_containers(texts):
-            state["created"] = sorted({*state.get("created", ()), *created})[:MAX_CREATED]
+            kept = [c for c in state.get("created", ()) if c not in created]
+            state["created"] = [*kept, *sorted(created)][-MAX_CREATED:]  # the newest are kept
         if not ctx.acted(event, DELETES) or ctx.provenance is None:
             return state, ()
         task = ctx.provenance.trusted_text

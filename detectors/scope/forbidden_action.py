@@ -32,6 +32,7 @@ from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 # acts grave enough that the capability alone breaks the limit, whatever the call is named
+ANSWERS = frozenset({Capability.READ, Capability.FETCH})  # a task that asks only to be told
 GRAVE = frozenset(
     {Capability.DELETE, Capability.MONEY, Capability.IDENTITY, Capability.COMMUNICATE, Capability.EGRESS}
 )
@@ -54,7 +55,7 @@ def _breaks(
     """The call does the forbidden verb (or, for a grave act, a word of the same kind: ``post`` for "don't
     send"), changing something; it deletes, moves money or changes access when the task forbade that; or,
     under "don't change anything", it makes a change the task did not itself ask for."""
-    if verb in GENERIC_CHANGES and intent.asks:
+    if verb in GENERIC_CHANGES and intent.asks and set(intent.implied) <= ANSWERS:
         return bool(changes)  # "research the fix and tell me, don't change anything yet": every change
     if verb in GENERIC_CHANGES or verb.endswith(" else"):
         return bool(changes - set(intent.implied))  # "prepare the checklist, but don't change anything else"

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
@@ -29,7 +30,7 @@ FACTOR = 2.0
 ORDERS = frozenset({Capability.MONEY, Capability.WRITE, Capability.FORM_INPUT})
 FIELD_KEYS = ("selector", "field", "name", "element", "target")
 QUANTITY_KEY = re.compile(
-    r"^(qty|quantity|quantities|count|units|unit_count|seats|licen[cs]es|licen[cs]e_count|tickets|pieces|"
+    r"^(qty|quantity|quantities|count|units|unit_count|seats|licen[cs]es|licen[cs]e_count|pieces|"
     r"num_\w+|number_of_\w+)$",
     re.I,
 )
@@ -48,7 +49,9 @@ def quantities(value: Any, key: str = "", depth: int = 0) -> Iterator[tuple[str,
         return
     if isinstance(value, dict):
         field = next((str(value[k]) for k in FIELD_KEYS if isinstance(value.get(k), str)), "")
-        if "value" in value and re.search(r"qty|quantity|count", field, re.I):  # a form's quantity box
+        if "value" in value and {"qty", "quantity", "count"} & set(
+            split_words(field)
+        ):  # a form's quantity box
             yield from quantities(value["value"], "quantity", depth + 1)
         for child_key, child in list(value.items())[:64]:
             yield from quantities(child, str(child_key), depth + 1)

@@ -36,14 +36,16 @@ CHANGES = frozenset(
 )
 LINE_CHANGES = CHANGES - {Capability.EXECUTE}
 GROUP_KEY = re.compile(r"^(group|groups|segment|segments|query|filter|filters|sysparm_query|where)$", re.I)
+IDENTIFIER = re.compile(r"^(?=[^/\s]*\d)[\w-]{3,64}$")  # ``ch_3OxK2a``, ``C-20411``; not paths or files
 MANY_IDS = 3  # identifiers listed in one grave call (money, access, deletes)
 GRAVE = frozenset({Capability.MONEY, Capability.IDENTITY, Capability.DELETE})
 EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
 # command-line options that select by a group rather than by the object (``scancel --partition=gpu``,
 # ``kubectl delete pods --all``), read only where the line changes more than it runs
 GROUP_OPTION = re.compile(
-    r"(?:^|\s)(--all(?:-namespaces)?|--(?:partition|selector|state|user|field-selector|label|group|tag)"
-    r"[= ]\S+)(?=\s|$)"
+    r"(?:^|\s)(--all-namespaces|--(?:partition|selector|state|field-selector|label)[= ]\S+)(?=\s|$)"
+    # ``--all`` of the programs where it means every object (not ``git add --all``)
+    r"|\b(?:kubectl|oc|helm|scancel|qdel|docker)\b[^;&|\n]{0,200}\s(--all)(?=\s|$)"
 )
 
 
@@ -60,8 +62,8 @@ def _reads(value: str) -> bool:
 def selects_many(arguments: dict[str, Any], line: str | None = None, grave: bool = False) -> str | None:
     """The argument that selects a group or everything (``group=Ward-4B``, ``charges='all'``, ``--limit
     all`` in an argument list, a command line's ``--partition=gpu``), or None."""
-    if line and (option := GROUP_OPTION.search(line)):
-        return option.group(1)[:60]
+    if line and (option := GROUP_OPTION.search(line[:4000])):
+        return (option.group(1) or option.group(2))[:60]
     for key, value in arguments.items():
         values = value if isinstance(value, list) else [value]
         if any(isinstance(v, str) and EVERYTHING.match(v) for v in values):
@@ -69,7 +71,7 @@ def selects_many(arguments: dict[str, Any], line: str | None = None, grave: bool
         if GROUP_KEY.match(str(key)) and isinstance(value, str) and value.strip() and not _reads(value):
             return f"{key}={value[:60]}"
         listed = grave and isinstance(value, list) and str(key).lower() not in ("args", "argv", "arguments")
-        ids = {v for v in values if isinstance(v, str) and re.search(r"\d", v)} if listed else set()
+        ids = {v for v in values if isinstance(v, str) and IDENTIFIER.match(v)} if listed else set()
         if len(ids) >= MANY_IDS:  # a refund of ``charges: [ch_1, ch_2, ch_3, …]`` for "the duplicate charge"
             return f"{key}=[{len(value)} items]"
     return None
