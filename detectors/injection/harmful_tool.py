@@ -4,7 +4,7 @@ Why: an agent picks tools by what their providers declare (an MCP server's ``too
 ``tools`` list). A rogue or poisoned tool can sit in that list under an innocent name, and the model may
 choose it while planning, before any injected content arrives: nothing it read steered it, so the
 provenance detectors have nothing to trace. What such tools often cannot hide is their purpose: a
-description that says the tool works "without detection", "quietly", "covertly", or that it sabotages,
+description that says the tool works "without detection", "secretly", "covertly", or that it sabotages,
 tampers, exfiltrates, steals, hijacks, spoofs or deceives; a name made of such a word (``…Sabotage``,
 ``…Tampering``, ``…Backdoor``). The words are general English for harm and concealment (the vocabulary of
 ATT&CK's tactics), never a benchmark's tool names. A harm word in a sentence about defence ("prevent
