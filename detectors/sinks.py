@@ -41,6 +41,7 @@ SINKS: tuple[C, ...] = (
     C.WRITE,
 )
 GRAVE = frozenset({C.MONEY, C.IDENTITY, C.EGRESS})
+IRREVERSIBLE = frozenset({C.MONEY, C.IDENTITY, C.DELETE})  # acts no later call takes back
 SENDS = frozenset(
     {C.EGRESS, C.COMMUNICATE, C.FORM_INPUT}
 )  # what hands data to someone  # what cannot be taken back
@@ -196,7 +197,7 @@ def filled_url(event: ToolCall, call: Classification, provenance: Provenance) ->
 _NAMED_WHERE = frozenset(
     "channel channels channel_id channel_name room to recipient recipients chat chat_id".split()
 )
-_ANSWERS = frozenset({C.READ, C.FETCH})
+ANSWERS = frozenset({C.READ, C.FETCH})  # what a task that asks only to be told implies
 _ANSWER_ONLY_ACTS = frozenset(
     {C.MONEY, C.IDENTITY, C.EGRESS, C.COMMUNICATE, C.DELETE}
 )  # a task that asks a question implies reading, nothing more
@@ -209,7 +210,7 @@ _HELP_WITH = re.compile(r"\b(help|assist|sort)\s+(me|us|with|out)\b|\bhelp\s+\w+
 def answer_only(provenance: Provenance) -> bool:
     """The task asked a question (reading, perhaps the web) and handed the agent over to nothing it reads."""
     intent = provenance.intent
-    if not (intent.stated and intent.asks and not intent.delegated and set(intent.implied) <= _ANSWERS):
+    if not (intent.stated and intent.asks and not intent.delegated and set(intent.implied) <= ANSWERS):
         return False
     return _HELP_WITH.search(provenance.trusted_text) is None  # "can you help me with that?" asks for service
 

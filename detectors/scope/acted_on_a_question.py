@@ -29,7 +29,7 @@ from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
-GRAVE = frozenset({Capability.MONEY, Capability.IDENTITY, Capability.DELETE})
+GRAVE = sinks.IRREVERSIBLE
 FILE_TOOL = frozenset("file files directory dir folder path".split())
 GRAVE_SHELL_FLAGS = frozenset(
     {"system_path", "service_data", "device_write", "infra_destroy", "audit_evidence"}

@@ -25,6 +25,7 @@ from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.words import split_words, verb_stem
 from detectors.context import KeyContext
 from detectors.provenance.intent import GENERIC_CHANGES, Intent, lexicon_of
+from detectors.sinks import ANSWERS, IRREVERSIBLE
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -32,12 +33,11 @@ from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 # acts grave enough that the capability alone breaks the limit, whatever the call is named
-ANSWERS = frozenset({Capability.READ, Capability.FETCH})  # a task that asks only to be told
 GRAVE = frozenset(
     {Capability.DELETE, Capability.MONEY, Capability.IDENTITY, Capability.COMMUNICATE, Capability.EGRESS}
 )
 # grave acts named every which way (remove, purge, drop; pay, transfer): the capability alone breaks the limit
-SILENT = frozenset({Capability.DELETE, Capability.MONEY, Capability.IDENTITY})
+SILENT = IRREVERSIBLE
 _WORD = re.compile(r"[A-Za-z]+")
 
 

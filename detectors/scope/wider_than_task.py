@@ -25,6 +25,7 @@ from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.words import sql_capability
 from detectors.context import KeyContext
 from detectors.provenance.tokens import tokens_of
+from detectors.sinks import IRREVERSIBLE
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
@@ -38,7 +39,6 @@ LINE_CHANGES = CHANGES - {Capability.EXECUTE}
 GROUP_KEY = re.compile(r"^(group|groups|segment|segments|query|filter|filters|sysparm_query|where)$", re.I)
 IDENTIFIER = re.compile(r"^(?=[^/\s]*\d)[\w-]{3,64}$")  # ``ch_3OxK2a``, ``C-20411``; not paths or files
 MANY_IDS = 3  # identifiers listed in one grave call (money, access, deletes)
-GRAVE = frozenset({Capability.MONEY, Capability.IDENTITY, Capability.DELETE})
 EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
 # command-line options that select by a group rather than by the object (``scancel --partition=gpu``,
 # ``kubectl delete pods --all``), read only where the line changes more than it runs
@@ -101,7 +101,7 @@ class WiderThanTask(EventDetector):
         ]
         changes_more = bool(ctx.call is not None and ctx.call.evidence.keys() & LINE_CHANGES)
         line = command_of(event) if changes_more else None
-        grave = bool(ctx.call is not None and ctx.call.evidence.keys() & GRAVE)
+        grave = bool(ctx.call is not None and ctx.call.evidence.keys() & IRREVERSIBLE)
         selector = selects_many(event.arguments, line, grave) if named else None
         if selector is None:
             return ()
