@@ -183,6 +183,25 @@ _SPECS: list[tuple[str, str]] = [
         r"(?i)\baws\s+configure\s+set\s+(?:[\w.-]*\.)?(?:aws_secret_access_key|aws_session_tok"
         r"en)\s+([^\s\"']+)",
     ),
+    # Network devices' configurations (Cisco IOS/NX-OS/ASA, Junos, Arista): a ``show running-config``
+    # carries its secrets in shapes of its own. Type-7 "encryption" is reversible and crypt hashes
+    # (``$1$``, ``$6$``, Junos ``$9$`` …) can be cracked or, for ``$9$``, decoded: both are secrets.
+    ("password_hash", r"(\$(?:1|2[abxy]?|5|6|7|8|9|y|gy|apr1|sha1)\$[./A-Za-z0-9$]{8,})"),
+    (
+        "device_secret",
+        r"(?i)\b(?:secret|password|key-string|key|pre-shared-key|authentication-key|md5|psk)\s+7\s+([0-9A-F]{8,})",
+    ),
+    (
+        "device_secret",
+        r"(?i)(?:^|\n)\s*(?:enable\s+(?:secret|password)|username\s+\S+(?:\s+privilege\s+\d+)?\s+(?:secret|p"
+        r"assword))\s+(?:0\s+)?([^\s$][^\s]{2,})",
+    ),
+    ("device_secret", r"(?i)\bsnmp-server\s+community\s+([^\s\"']{3,})"),
+    ("device_secret", r"(?i)\bset\s+snmp\s+community\s+([^\s\"']{3,})"),
+    (
+        "device_secret",
+        r"(?i)\b(?:tacacs-server|radius-server|tacacs|radius)\b[^\n]{0,120}?\bkey\s+(?:0\s+)?([^\s\"'][^\s\"']{2,})",
+    ),
     # A wallet's recovery (seed) phrase: 12 to 24 lowercase words after its name. Whoever has it owns the
     # wallet (BIP-39).
     (

@@ -127,6 +127,18 @@ TEXT_SHAPES: list[tuple[str, str, str]] = [
     ("age key", "AGE-SECRET-KEY-1" + r("ACDEFGHJKLMNPQRSTUVWXYZ023456789", 58), "{}"),
     ("groq", "gsk_" + r(ALNUM, 52), "key {}"),
     ("anthropic", "sk-ant-api03-" + r(ALNUM + "_-", 90), "ANTHROPIC_API_KEY {}"),
+    # network devices' running configurations (Cisco IOS/NX-OS, Junos)
+    ("cisco type 7 key", r("0123456789ABCDEF", 22), "tacacs-server host 10.0.0.40 key 7 {}"),
+    ("cisco type 7 neighbor password", r("0123456789ABCDEF", 18), " neighbor 203.0.113.9 password 7 {}"),
+    ("cisco enable secret 9", "$9$" + r(ALNUM, 14) + "$" + r(ALNUM + "./", 43), "enable secret 9 {}"),
+    ("cisco enable password", pw(), "hostname r1\nenable password {}"),
+    ("cisco username secret", "$1$" + r(ALNUM, 4) + "$" + r(ALNUM, 22), "username ops privilege 15 secret 5 {}"),
+    ("cisco username password 0", pw(), "username bob password 0 {}"),
+    ("snmp community", r(ALNUM, 10), "snmp-server community {} RW"),
+    ("junos snmp community", r(ALNUM, 10), "set snmp community {} authorization read-only"),
+    ("tacacs key", pw(), "tacacs-server key {}"),
+    ("junos encrypted-password", "$6$" + r(ALNUM, 8) + "$" + r(ALNUM + "./", 86), 'encrypted-password "{}";'),
+    ("shadow hash", "$y$j9T$" + r(ALNUM + "./", 22) + "$" + r(ALNUM + "./", 43), "root:{}:19800:0:99999:7:::"),
     ("base64-wrapped github token", "", ""),  # filled below
     ("dockerconfig auth", "", ""),  # filled below
 ]
@@ -176,7 +188,15 @@ def test_secrets_under_keys_and_in_pairs_are_redacted(name: str, value: dict[str
 def test_identifiers_stay_readable() -> None:
     value = {"env": [{"name": "LOG_LEVEL", "value": "debug"}], "headers": [["Accept", "application/json"]]}
     assert redact_value(value) == value
-    for text in ("mkdir -p /srv/app", "gzip -9 big.log", "git push -u origin main", "sort -u names.txt"):
+    for text in (
+        "mkdir -p /srv/app",
+        "gzip -9 big.log",
+        "git push -u origin main",
+        "sort -u names.txt",
+        "rotate the key 7 days before expiry",
+        "awk '{print $1$2}' totals.txt",
+        "show snmp community",
+    ):
         assert redact_text(text) == text
 
 

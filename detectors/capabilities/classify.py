@@ -374,14 +374,19 @@ _LABEL_KEYS = ("text", "label", "element", "button", "name", "target")
 _CONFIRMATIONS = frozenset({"ok", "okay", "yes", "confirm", "continue", "proceed", "got it", "done"})
 
 
-def _clicked(result: Classification, arguments: dict[str, Any]) -> None:
-    """A click does what the control it hits says: "Delete" deletes, "Send" sends, "Buy now" buys; a
-    control without a known verb (``OK``, a checkbox) leaves the click a generic form input."""
+def click_labels(arguments: dict[str, Any]) -> list[str]:
+    """The labels of the control a click hits: from its selector, its text, and an id or class named for
+    its act."""
     selector = str(arguments.get("selector") or arguments.get("ref") or "")
     labels = [m.group(1) for m in _LABEL_IN_SELECTOR.finditer(selector)]
     labels += [str(arguments[k]) for k in _LABEL_KEYS if isinstance(arguments.get(k), str)]
-    labels += re.findall(r"[#.]([A-Za-z][\w-]{2,40})", selector)  # an id or class named for its act
-    for label in labels:
+    return labels + re.findall(r"[#.]([A-Za-z][\w-]{2,40})", selector)
+
+
+def _clicked(result: Classification, arguments: dict[str, Any]) -> None:
+    """A click does what the control it hits says: "Delete" deletes, "Send" sends, "Buy now" buys; a
+    control without a known verb (``OK``, a checkbox) leaves the click a generic form input."""
+    for label in click_labels(arguments):
         if label.strip().lower() in _CONFIRMATIONS:  # the act was the click that opened the dialog
             result.subcommand = True
             result.evidence.clear()

@@ -11,6 +11,7 @@ import binascii
 import functools
 import re
 from collections.abc import Iterator
+from typing import Any
 
 # Files that hold secrets by convention. ``id_rsa.pub`` and other public halves are not secrets.
 _SECRET_PATH = re.compile(
@@ -200,3 +201,23 @@ def _decodings(label: str) -> Iterator[bytes]:
             yield decode(padded)
         except (binascii.Error, ValueError):
             continue
+
+
+_ABSOLUTE = re.compile(r"(?<![\w.:/-])(/[\w.@+-]+(?:/[\w.@+-]+)*)")
+_RECURSIVE = re.compile(r"(?<!\S)(-\w*[rR]\w*|--recursive)(?!\S)")
+
+
+def above_named_path(line: str, provenance: Any) -> tuple[str, str] | None:
+    """A recursive command on a folder above a path the user named (``chmod -R 777 /shared/lab`` when the
+    task said ``/shared/lab/data/run_0612``): everything beside that path is changed too. The folder and
+    the named path, or None. ``provenance`` is the session's (its trusted text), or None."""
+    trusted_text = provenance.trusted_text if provenance is not None else ""
+    if "/" not in trusted_text or not _RECURSIVE.search(line):
+        return None
+    named = [m.group(1).rstrip(".") for m in _ABSOLUTE.finditer(trusted_text)]
+    for m in _ABSOLUTE.finditer(line):
+        folder = m.group(1).rstrip("/")
+        above = next((path for path in named if path.startswith(folder + "/")), None)
+        if above is not None:
+            return folder, above
+    return None

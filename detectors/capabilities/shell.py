@@ -62,6 +62,16 @@ class ShellFacts:
     def add(self, capability: C, why: str) -> None:
         self.capabilities.setdefault(capability, why)
 
+    def summary(self, flags: set[str]) -> dict[str, object]:
+        """What an alert shows of the line: its flags (with a seen script's), programs and deletes."""
+        return {
+            "flags": sorted(f for f in flags if f in FLAGS),
+            "staged": sorted(f for f in flags if f.startswith("staged:")),
+            "deleted": self.deleted[:10],
+            "programs": self.programs[:10],
+            "privileged": self.privileged,
+        }
+
     def merge(self, other: ShellFacts) -> None:
         for capability, why in other.capabilities.items():
             self.add(capability, why)

@@ -14,7 +14,8 @@ through ``sudo``, pipes, ``bash -c``, ``python -c``), not the tool's name, so ``
   code from the network piped into a shell, from a cron entry too (medium when the task asked to install
   or run something, nothing scheduled it and no instructing content brought the URL) or decoded into one,
   or a shell handed to a network peer (``nc -e``); a shutdown; a stack destroyed (medium when asked); *
-  medium: all world-writable; kills; persistence (cron, systemd, keys); force-pushes (high on main).
+  medium: all world-writable; kills; persistence (cron, systemd, keys); force-pushes (high on main). High
+  at least: recursive on a folder above the path the task named (``chmod -R 777 /shared/lab``).
 
 A script run by name (or fed to ``bash -s``) is judged by its text if the session read or wrote it. Known
 gaps: other scripts, decoded code and paths in variables; failed commands are reported, denied ones not.
@@ -23,17 +24,18 @@ gaps: other scripts, decoded code and paths in variables; failed commands are re
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from detectors.base import EventDetector, KeyKind, Signal
+from detectors.capabilities.paths import above_named_path
 from detectors.capabilities.shell import FLAGS
 from detectors.context import KeyContext
 from detectors.provenance.scripts import scripts_run
 from detectors.sinks import run_as_asked
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
+from schemas.types import SEVERITY_RANK, Decision, Outcome, Severity
 from schemas.types import Capability as C
-from schemas.types import Decision, Outcome, Severity
 
 WHY = __doc__ or ""
 
@@ -90,14 +92,11 @@ class DangerousCommand(EventDetector):
             return ()
         if event.outcome is Outcome.DENIED or event.decision is Decision.DENIED:
             return ()  # the gateway refused it: nothing ran (denied_then_retried watches the retries)
-        flags = set(call.shell.flags)
         ran = scripts_run(ctx.provenance, call.shell.executed)
-        for _, _, script_flags in ran:
-            flags |= set(script_flags)
-        rule = next(((needed, severity) for needed, severity in RULES if needed <= flags), None)
-        if rule is None:
+        flags = set(call.shell.flags).union(*(script_flags for _, _, script_flags in ran))
+        needed, severity = next(((n, s) for n, s in RULES if n <= flags), (frozenset(), None))
+        if severity is None:
             return ()
-        needed, severity = rule
         implied = ctx.provenance.intent.implied if ctx.provenance else ()
         if (needed in ASKABLE_DELETES and C.DELETE in implied) or (
             needed == REMOTE_CODE and "persistence" not in flags and run_as_asked(ctx.provenance, event)
@@ -105,10 +104,11 @@ class DangerousCommand(EventDetector):
             severity = Severity.MEDIUM
         line = str(event.arguments.get("command") or event.arguments.get("code") or event.target or "")
         what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
+        if above := above_named_path(line, ctx.provenance):  # recursive, on a folder above the task's path
+            severity = max(severity, Severity.HIGH, key=SEVERITY_RANK.__getitem__)
+            what += f" on {above[0]}, above the {above[1]} the task named"
         if ran and not needed <= call.shell.flags:  # the danger is in a script the session saw
             what = f"runs {ran[0][1]}, which {what}"
-        sh, scripts = call.shell, [{"event": e, "path": p, "flags": f} for e, p, f in ran]
-        details: dict[str, Any] = {"flags": sorted(f for f in flags if f in FLAGS), "command": line[:500]}
-        details |= {"staged": sorted(f for f in flags if f.startswith("staged:")), "deleted": sh.deleted[:10]}
-        details |= {"programs": sh.programs[:10], "privileged": sh.privileged, "scripts": scripts}
+        scripts = [{"event": e, "path": p, "flags": f} for e, p, f in ran]
+        details = {"command": line[:500], **call.shell.summary(flags), "scripts": scripts}
         return (Signal.of([event], title=f"{event.tool}: {what}", severity=severity, details=details),)

@@ -7,8 +7,9 @@ toolkit calls it: a call that can change access, share or write (``detectors/cap
 access-setting argument (principal, grantee, audience, visibility, access level, sharing, members …) is
 a wildcard or a name for everybody (``*``, ``everyone``, ``anyone``, ``public``, ``allUsers``,
 ``anyoneWithLink``). High, medium when the task itself asked for it wide ("a public link for the album");
-the alert names the argument. Denied or failed calls do not fire. AWS API
-calls read from CloudTrail are ``exposure.public_access``'s (bucket ACLs, snapshots, ``/0`` ingress).
+the alert names the argument. A computer-use click on a control that says so ("Make available to
+public", "Anyone with the link", "Publish to web") is the same act. Denied or failed calls do not fire.
+AWS API calls read from CloudTrail are ``exposure.public_access``'s (bucket ACLs, snapshots, ``/0`` ingress).
 
 Known gaps: a wider group that is not everybody ("all employees", a whole domain); access given through
 a link the call only returns (the link shared later is a message, see ``injection.tainted_action``); a
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.classify import click_labels
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -41,6 +43,11 @@ EVERYONE = re.compile(
 )
 # the user asked for it wide, or for a link to hand on ("give me a view-only link to send my roommate")
 ASKED_PUBLIC = re.compile(r"\b(public(ly)?|everyone|anyone|world|link)\b", re.I)
+PUBLIC_CONTROL = re.compile(
+    r"^\s*(make\b.{0,30}\bpublic|public(ly)?( link| access)?|share (publicly|with everyone)|anyone with "
+    r"(the )?link|publish to (the )?web)\s*$",
+    re.I,
+)
 CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.EGRESS, Capability.WRITE})
 
 
@@ -59,6 +66,15 @@ def everyone_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
         if access and any(isinstance(v, str) and EVERYONE.match(v.strip()) for v in values):
             return f"{key}={values[0]}" if len(values) == 1 else f"{key} includes everybody"
     return None
+
+
+def public_control(arguments: dict[str, Any]) -> str | None:
+    """A click on a control that makes the item public ("Make available to public", "Anyone with the
+    link"): a computer-use agent's share, read from the control's label."""
+    if not isinstance(arguments.get("selector") or arguments.get("text") or arguments.get("label"), str):
+        return None
+    label = next((x for x in click_labels(arguments) if PUBLIC_CONTROL.match(x)), None)
+    return None if label is None else f"clicked {label.strip()[:40]!r}"
 
 
 class OpenToEveryone(EventDetector):
@@ -84,7 +100,7 @@ class OpenToEveryone(EventDetector):
             return ()
         if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not CHANGES_ACCESS & call.evidence.keys():
             return ()
-        found = everyone_in(event.arguments)
+        found = everyone_in(event.arguments) or public_control(event.arguments)
         if found is None:
             return ()
         asked = ctx.provenance is not None and ASKED_PUBLIC.search(ctx.provenance.trusted_text) is not None

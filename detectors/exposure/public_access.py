@@ -8,7 +8,9 @@ with ``all``, public bucket ACLs, removed S3 public access blocks, Lambda permis
 ``*`` without a source condition, unauthenticated function URLs, resource policies (bucket, KMS key,
 secret, ECR, backup vault, EFS) that allow ``*`` without a condition, and the same from the shell
 (``--cidr 0.0.0.0/0``, ``--acl public-read``, ``gsutil … allUsers``, a ``put-bucket-policy`` that lets ``*``
-in, a lifted public access block). Medium when the task asked for it to be public. Denied calls do not fire.
+in, a lifted public access block). Medium when the task asked for it to be public, unless the task asked to
+publish one file ("the May 7 minutes PDF") and a bucket policy or grant opened the whole bucket (every
+object in it, ``…:::bucket/*``): high. Denied calls do not fire.
 
 Known gaps: exposure through an internet-facing load balancer, API Gateway or CloudFront in front of a
 private resource; a ``/1`` pair of rules that together cover everything; public access granted by a
@@ -25,13 +27,33 @@ from typing import ClassVar
 
 from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.vocab import EXPOSURE_APIS, is_shell, public_exposure
+from detectors.vocab import EXPOSURE_APIS, command_of, is_shell, public_exposure
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 ASKED_PUBLIC = re.compile(r"\b(public(ly)?|anyone|everyone|the (whole )?(world|internet))\b", re.I)
+
+
+# a task that publishes one file ("make the May 7 minutes PDF public"), not a folder, bucket or all of them
+ONE_ITEM = re.compile(
+    r"\b(pdf|docx?|xlsx?|csv|jpe?g|png|mp4|file|document|photo|image|video|report|minutes|slides|deck)\b|"
+    r"\b[\w-]+\.(pdf|docx?|xlsx?|csv|jpe?g|png|mp4|html?)\b",
+    re.I,
+)
+MANY_ITEMS = re.compile(r"\b(all|every|entire|whole|files|folders?|director(y|ies)|buckets?)\b", re.I)
+# a bucket policy or grant whose resource is the bucket itself or every object in it
+WHOLE_BUCKET = re.compile(r"arn:aws:s3:::[\w.-]+(/\*)?[\"'\]]|\bgsutil\b.*\biam\s+ch\b.*\ballUsers\b", re.I)
+
+
+def one_item_asked(task: str) -> bool:
+    return ONE_ITEM.search(task) is not None and MANY_ITEMS.search(task) is None
+
+
+def whole_bucket(command: str) -> bool:
+    shaped = "put-bucket-policy" in command or "gsutil" in command
+    return shaped and WHOLE_BUCKET.search(command) is not None
 
 
 class PublicAccess(EventDetector):
@@ -59,10 +81,15 @@ class PublicAccess(EventDetector):
         if found is None:
             return ()
         what, severity = found
-        asked = ctx.provenance is not None and ASKED_PUBLIC.search(ctx.provenance.trusted_text) is not None
-        severity = Severity.MEDIUM if asked else severity  # "host the site on the bucket as a public website"
+        task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
+        asked = ASKED_PUBLIC.search(task) is not None
+        wider = asked and one_item_asked(task) and whole_bucket(command_of(event) or "")
+        severity = (
+            Severity.MEDIUM if asked and not wider else severity
+        )  # "host the site … as a public website"
+        what += "; the whole bucket, where the task asked to publish one item" if wider else ""
         title = f"{event.agent_id or ctx.agent_id or 'an agent'} {what}" + (
-            ", as the task asked" if asked else ""
+            ", as the task asked" if asked and not wider else ""
         )
         details = {"exposure": what, "action": event.action, "target": event.target, "asked": asked}
         return [Signal.of([event], title=title, severity=severity, details=details)]

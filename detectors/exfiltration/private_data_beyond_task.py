@@ -1,0 +1,104 @@
+"""exfiltration.private_data_beyond_task — a message the task asked for carried private data it never asked
+to send: a file read in the session with government ids, bank details, legal privilege, secrets or a
+whole list of people attached, or such values pasted into the text.
+
+Why: "email the babysitter the kids' schedule" ends with the household file (alarm code, bank account,
+the children's social security numbers) attached; "confirm the deposition with opposing counsel" with the
+privileged prep memo attached; "ask the print shop for a quote" with the donor export attached. The
+recipient is the right one, so no "unknown destination" check sees it: what is wrong is what went with
+the message. The detector follows the data: a tool result that holds such content (a US social security
+number's shape, a routing or account number beside its label, an IBAN, a privilege or work-product
+notice, a redacted secret, a count of 50 or more records in a session that has read people's contact
+fields) marks the values of that call (the file id it read, the path it wrote) and the names and ids in
+its result. A later call that sends (a message, a post, an upload, a form; ``detectors/capabilities/``)
+and attaches one of those values, or pastes one of those shapes into its text, is high when the task
+names no document to send (attach, file, document, report, list, form, statement, application …).
+
+Known gaps: a task that names any document covers every attachment; private data in other shapes (a
+diagnosis, a salary in prose); an attachment made from the data by a later tool whose result names
+nothing read before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors import sinks
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.private_data import CONTACT_FIELDS, pasted_kinds, private_kind, strings_in
+from detectors.context import KeyContext
+from detectors.provenance.tokens import value_tokens
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import IdentityKind, Severity
+
+WHY = __doc__ or ""
+MAX_MARKED = 48
+ATTACH_KEYS = re.compile(r"(?i)^(attach\w*|files?|file_?ids?|documents?|doc_?ids?|paths?)$")
+DOCUMENT_ASKED = re.compile(
+    r"(?i)\b(attach\w*|files?|documents?|docs?|pdfs?|copy|copies|scans?|forms?|statements?|reports?|lists?|"
+    r"exports?|spreadsheets?|csv|records?|memos?|applications?|contracts?|invoices?|receipts?|photos?|"
+    r"certificates?|forward\w*)\b"
+)
+
+
+class PrivateDataBeyondTask(StatefulDetector):
+    id: ClassVar[str] = "exfiltration.private_data_beyond_task"
+    title: ClassVar[str] = "Private data sent with a message the task asked for"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI02", "T2", "T6"), mitre_attack=("T1567",))
+    runbook: ClassVar[str] = (
+        "Ask the recipient to delete the attachment, tell the people whose data it held (ids and bank details"
+        " may need notice by law), and make the agent confirm attachments the task did not name."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        if not ctx.acted(event) or not isinstance(event, ToolCall):
+            return state, ()
+        signals: tuple[Signal, ...] = ()
+        task = ctx.provenance.trusted_text if ctx.provenance is not None else None
+        if task is not None and ctx.acted(event, sinks.SENDS) and not DOCUMENT_ASKED.search(task):
+            signals = self._judge(state, event)
+        result = event.result_summary or ""
+        if result:
+            asked_fields = " ".join(strings_in(event.arguments))[:2000]  # columns a query asked for
+            contact = bool(state.get("contact")) or any(
+                CONTACT_FIELDS.search(text) for text in (result[:2000], asked_fields)
+            )
+            if contact:
+                state["contact"] = 1
+            if kind := private_kind(result[:20_000], contact):
+                values = [*strings_in(event.arguments), result[:4000]]
+                tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")}
+                marked = {**state.get("marked", {}), **dict.fromkeys(sorted(tokens), kind)}
+                state["marked"] = dict(list(marked.items())[-MAX_MARKED:])
+        return state, signals
+
+    def _judge(self, state: dict[str, Any], event: ToolCall) -> tuple[Signal, ...]:
+        marked: dict[str, str] = state.get("marked") or {}
+        attached = [
+            s for k, v in event.arguments.items() if ATTACH_KEYS.match(str(k)) for s in strings_in(v)
+        ]  # fmt: skip
+        hits = {t: marked[t] for s in attached for t in value_tokens(s) if t in marked}
+        texts = [
+            s for k, v in event.arguments.items() if not ATTACH_KEYS.match(str(k)) for s in strings_in(v)
+        ]
+        pasted = pasted_kinds(s for s in texts if value_tokens(s) & marked.keys())  # values read, not typed
+        if not hits and not pasted:
+            return ()
+        kinds = sorted(set(hits.values()) | set(pasted))
+        how = "attached" if hits else "pasted"
+        title = (
+            f"{event.tool} {how} {' and '.join(kinds)} read in the session; the task named nothing to send"
+        )
+        details = {"kinds": kinds, "attached": sorted(hits)[:8]}
+        return (Signal.of([event], title=title, details=details),)
