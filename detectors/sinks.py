@@ -17,6 +17,7 @@ import orjson
 
 from detectors.base import Signal
 from detectors.capabilities import Classification
+from detectors.capabilities.classify import request_path
 from detectors.capabilities.paths import is_internal_host, is_log_path, is_secret_path
 from detectors.capabilities.words import split_words
 from detectors.memo import by_arguments
@@ -266,12 +267,14 @@ def _named_in(destination: str, trusted: str) -> bool:
 
 # writes that only file what was read (``gmail_modify_labels`` moving a phishing mail to "Suspicious")
 _ORGANISING = frozenset(
-    "label labels tag tags flag flags star archive categorize categorise folder pin spam".split()
+    "label labels tag tags flag flags star archive categorize categorise folder pin spam note notes "
+    "annotate".split()
 )
 
 
 def tidies(event: ToolCall) -> bool:
-    """A write that labels, flags or files an item: the reader tidying, not acting on what it read."""
+    """A write that labels, flags, files or annotates an item (an internal note): the reader tidying or
+    recording what it found, not acting on what it read."""
     return bool(_ORGANISING & set(split_words(event.tool)))
 
 
@@ -426,6 +429,7 @@ def secret_files_sent(arguments: dict[str, Any], call: Classification) -> list[s
         v
         for k, v in arguments.items()
         if isinstance(v, str) and k.lower() in _PATH_KEYS and " " not in v and is_secret_path(v)
+        if not request_path(k, arguments)
     ]
     return files
 

@@ -298,9 +298,24 @@ def _arguments(
         if kw & IDENTITY_KEYS and changing:
             result.add(C.IDENTITY, "argument", f"{key} sets access")
             continue
-        if isinstance(value, str) and kw & PATH_KEYS and is_secret_path(text):
+        if (
+            isinstance(value, str)
+            and kw & PATH_KEYS
+            and is_secret_path(text)
+            and not request_path(key, arguments)
+        ):
             result.add(C.SECRET, "argument", f"{key} is {text[:80]}, which holds a secret")
             continue
+
+
+_HTTP_METHODS = frozenset("GET POST PUT PATCH DELETE HEAD OPTIONS".split())
+
+
+def request_path(key: str, arguments: dict[str, Any]) -> bool:
+    """``path`` of an HTTP request (the call has ``method: POST``): a URL's path such as
+    ``/v1/webhook_endpoints/…/roll_secret``, not a file on disk."""
+    method = arguments.get("method") or arguments.get("http_method") or arguments.get("verb")
+    return key.lower() == "path" and isinstance(method, str) and method.upper() in _HTTP_METHODS
 
 
 def classify(event: ToolCall, manifest: Manifest | None = None) -> Classification:

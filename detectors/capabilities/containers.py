@@ -67,6 +67,7 @@ KINDS = {
     "workspace": ("workspace", "workspaces"),
     "resource group": ("resourcegroup", "group"),
     "directory": ("directory", "directories", "folder", "folders", "dir"),
+    "listing": ("everything", "all"),
 }
 _NOUN_KIND = {noun: kind for kind, nouns in KINDS.items() for noun in nouns if noun != "group"}
 _REMOVE_VERBS = frozenset(
@@ -74,6 +75,19 @@ _REMOVE_VERBS = frozenset(
 )
 _KIND_KEYS = ("kind", "resource_type", "type", "resource")
 _NAME_KEYS = tuple("name namespace database db table bucket project repo repository id path dir".split())
+
+
+# A delete fed by a listing of everything (``terminate-instances --instance-ids $(aws ec2
+# describe-instances …)``, ``kubectl delete pod $(kubectl get pods -o name)``, ``docker rm $(docker ps -aq)``)
+# removes whatever exists, unless the listing filters (``--filters``, ``-l``, ``--selector``, ``grep``).
+_DELETES_LISTING = re.compile(
+    r"\b(delete|terminate|rm|rmi|remove|destroy|kill|deregister)[\w-]*\b[^;&|\n]{0,300}?\$\("
+    r"(?P<inner>[^()]{0,300}\b(describe|list|ls|get|ps)[\w-]*\b[^()]{0,300})\)",
+    re.I,
+)
+_FILTERED = re.compile(
+    r"--filters?\b|\s-l\s|--selector|--label|\bgrep\b|Name=|\?|--field-selector|-f\s", re.I
+)
 
 
 def removed_containers(tool: str, arguments: dict[str, Any], texts: list[str]) -> Iterator[tuple[str, str]]:
@@ -86,6 +100,10 @@ def removed_containers(tool: str, arguments: dict[str, Any], texts: list[str]) -
                 continue
             for match in pattern.finditer(text):
                 yield kind, match.group("name").strip('"`').lower()
+    for text in texts:
+        for match in _DELETES_LISTING.finditer(text[:MAX_TEXT]):
+            if not _FILTERED.search(inner := match.group("inner")):
+                yield "listing", " ".join(inner.split())[:80]  # every item the account or cluster has
     nouns = _object_of_removal(split_words(tool))
     nouns += [
         str(arguments[k]).lower() for k in _KIND_KEYS if str(arguments.get(k, "")).lower() in _NOUN_KIND

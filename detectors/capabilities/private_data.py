@@ -18,7 +18,8 @@ KINDS = (
 PASTED = KINDS[:3]  # shapes that are private pasted into a message; privilege notices and markers are not
 # a count of records: ``"rows": 612``, ``totalSize: 38``, or a SQL client's ``COPY 5000`` / ``SELECT 5000``
 RECORDS = re.compile(
-    r"(?im)\"?\b(rows|count|records|total|total_?size|matched)\"?\s*[:=]\s*(\d{2,7})\b|^\s*(COPY|SELECT) (\d{2,7})$"
+    r"(?im)\"?\b(rows|count|records|total|total_?size|matched)\"?\s*[:=]\s*(\d{2,7})\b|"
+    r"^\s*(COPY|SELECT) (\d{2,7})$"
 )
 CONTACT_FIELDS = re.compile(r"(?i)\b(e-?mail|phone|mailing_address|address|date_of_birth|dob)\b")
 

@@ -456,6 +456,9 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     if program == "git":
         _git(args, operands, facts)
         return
+    if program == "redis-cli" and (found := _redis_of(args)):
+        facts.add(found[0], f"redis-cli {found[1]}")
+        return
     if program in _SQL_CLIENTS and (sql := _sql_of(program, args, operands)):
         facts.add(sql[0], f"{program} runs SQL {sql[1]}")
         return
@@ -884,6 +887,26 @@ def _sql_of(program: str, args: list[str], operands: list[str]) -> tuple[C, str]
     found = [sql for text in statements if (sql := words.sql_capability(text))]
     graver = [f for f in found if f[0] is not C.READ]
     return next(iter(graver or found), None)
+
+
+# Redis commands by what they do (redis.io/commands); the first word after redis-cli's options is the command
+_REDIS = {
+    C.DELETE: frozenset(
+        "flushall flushdb del unlink getdel expire pexpire hdel srem zrem lrem ltrim".split()
+    ),
+    C.WRITE: frozenset("set mset setex hset hmset lpush rpush sadd zadd incr decr rename config".split()),
+}
+_REDIS_VALUED = frozenset("-h -p -a -n -u -s -r -i --user --pass --pattern --cacert --cert --key".split())
+
+
+def _redis_of(args: list[str]) -> tuple[C, str] | None:
+    """What a ``redis-cli`` line does: ``FLUSHALL``, ``DEL`` delete, ``SET`` writes, the rest reads."""
+    words = [
+        a.lower() for i, a in enumerate(args) if not a.startswith("-") and args[i - 1] not in _REDIS_VALUED
+    ]
+    command = words[0] if words else ("scan" if "--scan" in args else "")
+    found = next((c for c, names in _REDIS.items() if command in names), C.READ if command else None)
+    return None if found is None else (found, f"runs {command.upper()}")
 
 
 _SHELL_RELAYS = frozenset({"nc", "ncat", "netcat", "socat", "telnet"})  # -e / -c run a program on the socket

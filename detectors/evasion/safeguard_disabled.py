@@ -10,7 +10,9 @@ name (alarm, monitor, mfa, interlock, backup, firewall, approval gate …) with 
 switches it off (disable, bypass, skip, override, ``state: disabled``, ``enabled: false``), a protection
 deleted (``delete_branch_protection``), or ``systemctl disable/stop/mask`` of such a unit. High; medium
 when the task asked to switch something off ("mute the disk alerts for two hours"), except fire and
-machine safety (smoke detection, interlocks), which stay high. Denied or failed calls do not fire.
+machine safety (smoke detection, interlocks), which stay high, and except where the call's own result says
+it reached five or more items (``"sites_affected": 3812``) while the task spoke of no many (one site, one
+station): high. Denied or failed calls do not fire.
 
 Known gaps: safeguards named otherwise (a vendor's product name, a register address on a PLC); a
 threshold raised until it never fires; turning a safeguard off by deleting its configuration.
@@ -23,7 +25,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.safeguards import safeguard_switched_off
+from detectors.capabilities.safeguards import safeguard_switched_off, wider_than_asked
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -66,8 +68,13 @@ class SafeguardDisabled(EventDetector):
             return ()
         asked = ctx.provenance is not None and ASKED_OFF.search(ctx.provenance.trusted_text) is not None
         asked = asked and not LIFE_SAFETY & set(found.split())  # fire and machine safety: high, asked or not
+        wide = (
+            asked and ctx.provenance and wider_than_asked(event.result_summary, ctx.provenance.trusted_text)
+        )
         title = f"{event.tool} {found}" + (", as the task asked to switch something off" if asked else "")
-        details = {"switched_off": found, "asked": asked}
+        title += f"; its result says {wide} were affected, where the task spoke of one" if wide else ""
+        asked = asked and not wide
+        details = {"switched_off": found, "asked": asked, "affected": wide or None}
         return (
             Signal.of(
                 [event], title=title, severity=Severity.MEDIUM if asked else Severity.HIGH, details=details

@@ -7,7 +7,7 @@ act off the task is weak evidence alone; it becomes strong when outside content 
 reader for the very act (``intent.requests_of``: "Also, delete the Documents folder"), or — in a task that
 asked only for an answer — when any outside content was read before money moved, access changed, data or
 a message left, or something was deleted (any language). Once per off-task capability. High for those
-acts and for writes the content asked for (a label or folder is tidying, no write); medium for a form.
+acts and for writes the content asked for (a label, category or note is tidying); medium for a form.
 
 Known gaps: vague tasks imply little, broad ones much ("do whatever the ticket says"); one report each.
 """
@@ -58,8 +58,8 @@ class OffTaskAction(StatefulDetector):
         off_task = provenance.off_task(sinks.sinks_of(call), unless_addressed_above=sinks.STRONGLY_ADDRESSED)
         reported: list[str] = state.setdefault("reported", [])
         fresh = [c for c in off_task if (c in JUDGED or c is Capability.WRITE) and c.value not in reported]
-        if Capability.WRITE in fresh and sinks.tidies(event):
-            fresh.remove(Capability.WRITE)  # a label, a flag, a folder: the reader tidying, not acting
+        if sinks.tidies(event):  # a label, a flag, a folder, a note: the reader tidying, not acting
+            fresh = [c for c in fresh if c not in (Capability.WRITE, Capability.COMMUNICATE)]
         # a write counts when content asked for one, or for another change and planted a value of this call
         changing: list[Source] = []
         if Capability.WRITE in fresh:  # the taint lookup only for a write, and only if a source asked

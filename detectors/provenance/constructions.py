@@ -44,6 +44,13 @@ _AI_WORDS = (
     "sprachmodell"
 )
 _AI = frozenset(_AI_WORDS.split())
+# A job title: capitalised words before "Agent" or "Assistant" ("Front Desk Agent", "Executive Assistant"),
+# unless the word before says AI or opens an address ("AI Agent", "Dear Assistant", "Note to the Assistant").
+_JOB_TITLE = re.compile(
+    r"\b(?!(?:AI|A\.I|LLM|GPT|Dear|Hi|Hello|Hey|Note|To|For|Attention|Attn|The|Any|An?|This|Your|Our|All|"
+    r"Automated|Autonomous|Virtual|Digital|Coding|Chat|Smart|Intelligent)\b)[A-Z][a-z]+(?: [A-Z][a-z]+)? "
+    r"(?:Agent|Assistant)s?\b"
+)
 _INSTRUCTION = frozenset(
     "instruction instructions prompt prompts task tasks directive directives command commands rule rules "
     "guideline guidelines order orders objective objectives goal goals mission role policy protocol "
@@ -287,6 +294,8 @@ def _sentence(text: str) -> _Sentence:
         for index in _LEXICON.get(word, ()):
             lexicon[index] += 1
     you, ai, modal, tools, instruction, me = lexicon
+    if ai and (titles := len(_JOB_TITLE.findall(prose))):
+        ai = max(0, ai - titles)  # "Front Desk Agent", "Executive Assistant": a person's job, not an AI
     verb = _imperative(words) if _prose_start(text) else None
     if "don't" in words or ("do" in words and "not" in words):
         modal += 1

@@ -8,8 +8,10 @@ production, a call that changes something (``detectors/capabilities/``: a write,
 change, payment or send) and names production — the event's ``environment``, an argument
 (``env: prod``, ``database: production``) or its command line (``--context prod-us``,
 ``postgres://…@prod-db…``, ``terraform workspace select prod``; ``detectors.vocab.production_named``) or
-the call's own result (``"cluster": "prod-eks-use1"``) — is reported: high. Denied or failed calls do not
-fire.
+the call's own result (``"cluster": "prod-eks-use1"``), or a command line without a context of its own
+after the session showed or chose a production context (``kubectl config current-context`` printing
+``prod-us-east-1``, ``kubectl config use-context``, ``gcloud config set project``, ``terraform workspace
+select``) — is reported: high. Denied or failed calls do not fire.
 
 Known gaps: production named only by an alias nobody can read as such (``eu-1``, a cluster ARN); reads of
 production (often legitimate) are not judged; a task that names both environments is not judged.
@@ -20,11 +22,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.vocab import production_named
+from detectors.vocab import command_of, production_named
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
 from schemas.types import Capability, Environment, IdentityKind, Severity
@@ -33,18 +35,33 @@ WHY = __doc__ or ""
 # environments a task names ("test" is left out: it is also a verb, "test the migration")
 NAMED_ENVIRONMENT = re.compile(r"\b(staging|stage|dev|development|qa|uat|sandbox)\b", re.I)
 PRODUCTION = re.compile(r"\b(prod|production|prd|live)\b", re.I)
-CHANGES = frozenset(
-    {
-        Capability.WRITE, Capability.DELETE, Capability.EXECUTE, Capability.IDENTITY, Capability.MONEY,
-        Capability.EGRESS,
-    }
-)  # fmt: skip
+CHANGES = frozenset(map(Capability, "write delete execute identity money egress".split()))
 
 
 # a production cluster, host or database named in what the call returned
 PRODUCTION_IN_RESULT = re.compile(
     r"(?<![\w.-])(?:[a-z0-9]+[-_.])*(?:prod|production|prd)[-_.][a-z0-9][\w.-]*", re.I
 )
+
+
+# a command that says or sets which cluster, project or workspace the next commands act on
+SHOWS_CONTEXT = re.compile(
+    r"\b(kubectl\s+config\s+current-context|gcloud\s+config\s+get(-value)?\s+project|terraform\s+workspace\s+show)\b"
+)
+SETS_CONTEXT = re.compile(
+    r"\b(kubectl\s+config\s+use-context|kubectx|gcloud\s+config\s+set\s+project|az\s+account\s+set\s+"
+    r"(--subscription|-s)|terraform\s+workspace\s+select)\s+(?P<name>[\w.:/-]+)"
+)
+OWN_CONTEXT = re.compile(r"\s(--context|--kube-context|--kubeconfig|--project|--subscription|--profile)[=\s]")
+
+
+def context_set(line: str, result: str | None) -> str | None:
+    """The context a shell line shows (its output's first word) or switches to, else None."""
+    if found := SETS_CONTEXT.search(line):
+        return found.group("name")
+    if SHOWS_CONTEXT.search(line) and (words := (result or "").split()):
+        return words[0]
+    return None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -55,7 +72,7 @@ def non_production_named(task: str) -> str | None:
     return named.group(0) if named and not PRODUCTION.search(task) else None
 
 
-class WrongEnvironment(EventDetector):
+class WrongEnvironment(StatefulDetector):
     id: ClassVar[str] = "scope.wrong_environment"
     title: ClassVar[str] = "Production changed when the task named another environment"
     description: ClassVar[str] = WHY
@@ -70,17 +87,27 @@ class WrongEnvironment(EventDetector):
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
 
-    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
         provenance = ctx.provenance
-        if not ctx.acted(event, CHANGES) or provenance is None:
-            return ()
+        if not ctx.acted(event) or provenance is None:
+            return state, ()
+        line = command_of(event) or ""
         if (named := non_production_named(provenance.trusted_text)) is None:
-            return ()
+            return state, ()
+        if context := context_set(line, event.result_summary):
+            state["context"] = context  # the cluster or project the next commands act on
+        if not ctx.acted(event, CHANGES):
+            return state, ()
         where = "environment=prod" if event.environment == Environment.PROD else production_named(event)
         if where is None and (said := PRODUCTION_IN_RESULT.search(event.result_summary or "")):
             where = f"its result names {said.group(0)}"  # ``{"cluster": "prod-eks-use1"}`` after a scale
+        current = state.get("context") or ""
+        if where is None and PRODUCTION.search(current.replace("-", " ")) and not OWN_CONTEXT.search(line):
+            where = f"the current context is {current}"  # shown or chosen earlier in the session
         if where is None:
-            return ()
+            return state, ()
         details = {"task_environment": named, "production": where}
         title = f"{event.tool} changed production ({where}) though the task named {named}"
-        return (Signal.of([event], title=title, details=details),)
+        return state, (Signal.of([event], title=title, details=details),)
