@@ -1,0 +1,99 @@
+"""injection.planted_control_channel — an account's recovery, forwarding, payout or callback channel was set
+to a value that outside content brought into the session and the user never gave.
+
+Why: the channels that control an account or its money are few: the recovery e-mail and phone, the mail
+forwarding address, the payout or vendor bank account, an OAuth redirect URI, a webhook URL. Whoever sets
+them owns what follows: password resets, mail, payments, tokens. Business e-mail compromise and account
+takeover through an agent both end in one such call whose value came from what the agent read (an invoice's
+"remittance update", a ticket's "verification step", a tool answer that "requires a linked recovery
+contact"), and the content need not address the agent at all: a planted payee is enough. A call that
+changes something (``detectors/capabilities/``) and sets an argument named for such a channel
+(``recovery_email``, ``forwarding_address``, ``routing_number``, ``account_number``, ``iban``,
+``redirect_uris``, ``webhook_url`` …, or ``email``/``phone`` of a tool named for recovery, security or
+forwarding) to a value that an untrusted result brought and no trusted input named
+(``Provenance.tainted_values``) is high; critical when that content addressed the agent; medium when the
+task itself asked to change such a channel ("update Acme's bank details from their letter").
+
+Known gaps: a value typed by the agent from a paraphrase; channels with other names (a "billing contact",
+a delegate); values the user also pasted into the task are trusted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.words import split_words
+from detectors.context import KeyContext
+from detectors.provenance.tokens import shown
+from detectors.sinks import CHANGES as CHANGING
+from detectors.sinks import STRONGLY_ADDRESSED
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent
+from schemas.types import IdentityKind, Severity
+
+WHY = __doc__ or ""
+CHANGES = frozenset(CHANGING)
+CHANNEL_WORDS = frozenset(
+    "recovery backup forward forwarding redirect redirects callback webhook webhooks routing iban bic swift "
+    "payout remittance mfa 2fa otp".split()
+)
+BANK_KEY = re.compile(r"(?i)^(bank_?)?account_?(number|no)$|^bank_?account$|^sort_?code$|^aba$")
+CHANNEL_TOOL = frozenset("recovery security forwarding forward mfa payout bank".split())
+CONTACT_KEY = frozenset("email phone address mobile".split())
+PAYING = frozenset("pay pays payment payments transfer payout payouts refund charge wire send issue".split())
+BANKING = frozenset("routing iban bic swift payout remittance bank".split())
+ASKED = re.compile(
+    r"(?i)\b(recovery|forward\w*|redirect|callback|webhook|bank|routing|account (number|details)|payout|"
+    r"remittance|iban|payment details|deposit)\b"
+)
+
+
+def channel_keys(tool: str, keys: Iterable[str]) -> list[str]:
+    """The arguments that set a channel. A payment's payee (``PayeeIBAN`` of ``IssuePayment``) sets none:
+    paying someone is the money detectors' to judge."""
+    tool_words = set(split_words(tool))
+    named, paying = bool(CHANNEL_TOOL & tool_words), bool(PAYING & tool_words)
+    found = []
+    for key in keys:
+        words = set(split_words(key))
+        bank = bool(BANK_KEY.match(key) or BANKING & words)
+        if (bank and not paying) or (CHANNEL_WORDS & words and not bank) or (named and CONTACT_KEY & words):
+            found.append(key)
+    return found
+
+
+class PlantedControlChannel(EventDetector):
+    id: ClassVar[str] = "injection.planted_control_channel"
+    title: ClassVar[str] = "Recovery, forwarding or payout channel set to a value outside content planted"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(
+        owasp_agentic=("ASI01", "ASI02", "T6"), mitre_attack=("T1098", "T1114.003", "T1657")
+    )
+    runbook: ClassVar[str] = (
+        "Put the channel back to its previous value now, hold payments to the new account, confirm any change"
+        " with its owner through a known contact, and find the content that supplied the value."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        provenance = ctx.provenance
+        if not ctx.acted(event, CHANGES) or provenance is None or not provenance.sources:
+            return ()
+        keys = channel_keys(event.tool, event.arguments)
+        planted = provenance.tainted_values({k: event.arguments[k] for k in keys}, None) if keys else {}
+        if not planted:
+            return ()
+        token, source = next(iter(planted.items()))
+        asked = ASKED.search(provenance.trusted_text) is not None
+        severity = Severity.CRITICAL if source.score >= STRONGLY_ADDRESSED else Severity.HIGH
+        severity = Severity.MEDIUM if asked else severity
+        title = f"{event.tool} set {', '.join(keys[:3])} to {shown(token)}, which outside content supplied"
+        details = {"channel_arguments": keys[:8], "planted": list(planted)[:8], "asked": asked}
+        return (Signal.of([event], title=title, severity=severity, details={**details, **source.details()}),)
