@@ -224,6 +224,8 @@ def _arguments(
                 result.add(method, "argument", f"{key}={text}")
                 continue
             sub = words.name_capabilities(text)
+            if sub and lowered_key == "mode" and changing and named and {c for c, _ in sub} <= {C.READ}:
+                sub = ()  # ``update_rule(mode="monitor")``: a setting the change makes, not a read
             if sub:
                 result.subcommand = True
                 for capability, why in sub:

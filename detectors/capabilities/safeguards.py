@@ -36,6 +36,27 @@ _MAX_SETTING = 60  # longer strings (a comment, a message body, code) are prose:
 _FLAG_KEYS = frozenset("value enabled enable bypass inhibit inhibited mute muted active on state".split())
 
 
+# what blocks or enforces (a mail gateway's rule, a WAF policy, SELinux), and the modes in which it only
+# watches: set to one of them, it lets through what it used to stop
+ENFORCERS = frozenset(
+    "rule rules policy policies waf filter filters blocking block gateway firewall dlp ips guardrail "
+    "guardrails enforcement selinux apparmor".split()
+)
+_MODE_KEYS = frozenset("mode enforcement action enforcement_mode".split())
+_NOT_ENFORCING = frozenset(
+    "monitor monitoring audit log detect detection permissive count dryrun report alert allow".split()
+)
+
+
+def _not_enforcing(arguments: dict[str, Any]) -> str | None:
+    """A mode-like argument set to a watching-only mode (``mode: monitor``, ``enforcement: permissive``)."""
+    for key, value in arguments.items():
+        words = split_words(str(value)) if isinstance(value, str) and len(value) <= 30 else ()
+        if str(key).lower() in _MODE_KEYS and words and set(words) <= _NOT_ENFORCING | {"only", "mode"}:
+            return str(value)
+    return None
+
+
 def _words_of(value: Any, out: list[str], depth: int = 0) -> None:
     if len(out) > _MAX_WORDS or depth > 4:
         return
@@ -83,6 +104,8 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         return f"turns {guards[0]} off"
     if guards and set(words) & OFF_WORDS and not _set_back_on(arguments):
         return f"sets {sorted(set(words) & OFF_WORDS)[0]} on {guards[0]}"
+    if (mode := _not_enforcing(arguments)) and said & ENFORCERS:  # a blocking rule left only watching
+        return f"sets {sorted(said & ENFORCERS)[0]} to {mode} (it no longer blocks)"
     for match in _UNIT_OFF.finditer(command or ""):
         units = set(split_words(match.group("units")))
         if units & SAFEGUARDS:
