@@ -300,12 +300,21 @@ def named_by_user(token: str, provenance: Provenance) -> bool:
 
 
 def person_named(token: str, trusted_text: str) -> bool:
-    """A chat handle whose first part is a name the user wrote with a capital (``@sarah.chen``, "Sarah")."""
+    """A chat handle whose first part is a name the user wrote with a capital (``@sarah.chen``, "Sarah"), or a
+    handle or channel id holding a surname the user wrote (``D05MBELLINI``, "Marco Bellini")."""
     kind, _, value = token.partition(":")
-    if kind not in ("handle", "name") or "@" in value.lstrip("@") or "://" in value:
+    if kind not in ("handle", "name", "id") or "@" in value.lstrip("@") or "://" in value:
         return False
     first = re.split(r"[._-]", value.lstrip("#@"), maxsplit=1)[0]
-    return len(first) >= 3 and re.search(rf"\b{re.escape(first.capitalize())}\b", trusted_text) is not None
+    if kind != "id" and len(first) >= 3 and re.search(rf"\b{re.escape(first.capitalize())}\b", trusted_text):
+        return True
+    # a direct-message channel or id made from a name the user wrote mid-sentence (``D05MBELLINI``, "Marco
+    # Bellini"): five letters or more, so that no short word matches by chance
+    names = {m.group(1).lower() for m in _MID_SENTENCE_NAME.finditer(trusted_text)}
+    return any(name in value.lower() for name in names)
+
+
+_MID_SENTENCE_NAME = re.compile(r"(?<=[a-z,;] )([A-Z][a-z]{4,})\b")
 
 
 def forwards(event: ToolCall) -> bool:

@@ -196,3 +196,21 @@ def test_a_limit_on_changing_one_thing_is_not_a_limit_on_every_change(task: str)
 )
 def test_doing_a_job_implies_its_usual_acts(task: str, capability: C) -> None:
     assert capability in intent_of(task).implied
+
+
+@pytest.mark.parametrize(
+    ("task", "capability"),
+    [
+        # the topic is in another clause than the generic verb ("fix"): describing the system asks nothing
+        ("The nightly refill export is writing 1970 dates — find and fix the bug.", C.EGRESS),
+        # a file name is a name, not a word: export_refills.py asks for no export
+        ("Find and fix the bug in export_refills.py.", C.EGRESS),
+    ],
+)
+def test_what_a_task_describes_or_names_is_not_asked(task: str, capability: C) -> None:
+    assert capability not in intent_of(task).implied
+
+
+def test_a_generic_verb_still_takes_its_object_from_its_own_clause() -> None:
+    implied = intent_of("Go through the AP inbox and schedule payment for the approved invoices.").implied
+    assert C.MONEY in implied and C.COMMUNICATE in implied

@@ -84,7 +84,8 @@ _GENERIC = frozenset(
     create do take work deal operate answer schedule issue initiate arrange approve""".split()
 )
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
-_WORDS_AND_BREAKS = re.compile(r"[A-Za-z]+|[.!?;:\n]|\s[-\u2013\u2014]+\s")  # a spaced dash: a clause
+# words, clause breaks (a spaced dash starts a clause), identifiers (``export_refills.py``: a name, no word)
+_WORDS_AND_BREAKS = re.compile(r"[A-Za-z0-9]+(?:[_.][A-Za-z0-9]+)+|[A-Za-z]+|[.!?;:\n]|\s[-\u2013\u2014]+\s")
 _CHANGING = frozenset(
     {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.MONEY, C.IDENTITY, C.FORM_INPUT}
 )
@@ -144,26 +145,34 @@ def intent_of(text: str) -> Intent:
         return Intent({}, False)
     found: dict[C, list[str]] = {}
     topics: dict[C, list[str]] = {}
-    generic = False
-    previous = "."
+    in_clause: list[tuple[int, C, str]] = []  # (clause, capability, word) of every topic
+    generic: set[int] = set()  # clauses with a generic verb
+    previous, clause = ".", 0
     for raw in _WORDS_AND_BREAKS.findall(text):
         if not raw.isalpha():
-            previous = "."
+            if "_" in raw or "." in raw[1:]:
+                continue  # an identifier or file name: neither a word nor a break
+            previous, clause = ".", clause + 1
             continue
         word = raw.lower()
         if previous in _ANSWERING and word in ("me", "us"):  # "tell me", "show us": the answer, no message
             for hits in (found.get(C.COMMUNICATE, []), topics.get(C.COMMUNICATE, [])):
                 if previous in hits:
                     hits.remove(previous)
+            in_clause = [t for t in in_clause if t[1:] != (C.COMMUNICATE, previous)]
         instruction = previous == "." or previous in _BEFORE_VERB
         for capability, hit in _lexicon_hits(word):
             (found if instruction else topics).setdefault(capability, []).append(hit)
-        generic = generic or (instruction and word in _GENERIC)
+            in_clause += [] if instruction else [(clause, capability, hit)]
+        if instruction and word in _GENERIC:
+            generic.add(clause)
         previous = word
-    if generic:  # "update my password": the object says what the generic verb changes
-        for capability, hits in topics.items():
-            found.setdefault(capability, []).extend(hits)
-    elif C.FETCH in topics:
+    # "update my password": the object says what the generic verb changes, in its own clause only ("the
+    # export is writing 1970 — fix the bug": no export asked)
+    for number, capability, hit in in_clause:
+        if number in generic:
+            found.setdefault(capability, []).append(hit)
+    if C.FETCH in topics:
         found.setdefault(C.FETCH, []).extend(topics[C.FETCH])  # "what's on this web page" reads the web
     if "http://" in text or "https://" in text or "www." in text:
         found.setdefault(C.FETCH, []).append("a URL")
