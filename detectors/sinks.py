@@ -400,6 +400,10 @@ def destinations(arguments: dict[str, Any], target: str | None, call: Classifica
     return _destinations(arguments, target, tuple(shell.destinations) if shell is not None else None)
 
 
+_MAX_NUMBER_TEXT = 32  # longer texts with spaces are prose: what they name is not where the call sends
+_NAMED_IN_PROSE = ("num:", "host:", "url:")
+
+
 @by_arguments  # the same calls recur: computed once per distinct call
 def _destinations(
     arguments: dict[str, Any], target: str | None, contacted: tuple[str, ...] | None
@@ -416,7 +420,11 @@ def _destinations(
     recipients = {k: v for k, v in scanned.items() if k.lower() in _RECIPIENT_ARGUMENTS}
     scanned = recipients or scanned
     for value in _scalars(scanned):
-        found |= {t for t in value_tokens(value) if t.startswith(_DESTINATION_PREFIXES)}
+        # prose (a ticket's description, a form's text) names hosts, dates and versions; the call sends to
+        # none of them: where it goes is in its short arguments (``url``, ``channel``). An address may be.
+        prose = not recipients and isinstance(value, str) and len(value) > _MAX_NUMBER_TEXT and " " in value
+        tokens = [t for t in value_tokens(value) if t.startswith(_DESTINATION_PREFIXES)]
+        found.update(t for t in tokens if not (prose and t.startswith(_NAMED_IN_PROSE)))
     if target:
         found |= {t for t in value_tokens(target) if t.startswith(_DESTINATION_PREFIXES)}
     for destination in contacted or ():

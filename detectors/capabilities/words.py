@@ -141,7 +141,8 @@ COMMUNICATE_NOUNS = frozenset(
     """email emails mail mails message messages msg dm chat chats channel channels post posts tweet tweets
     comment comments reply replies notification notifications sms text call calls inbox conversation
     conversations thread threads human humans agent agents person people representative support
-    contact contacts recipient recipients newsletter announcement""".split()
+    contact contacts recipient recipients newsletter announcement issue issues discussion
+    discussions""".split()
 )
 WEB_NOUNS = frozenset(
     """url urls uri link links webpage webpages website websites web page pages site sites http https
