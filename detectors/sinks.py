@@ -354,7 +354,7 @@ def handed_over(
     files = list(call.shell.sent) if call.shell else []
     attached = any(
         k.lower() in _PATH_KEYS or k.lower().startswith("attach") for k, v in event.arguments.items() if v
-    )
+    ) or uploads_file(event)
     # a command line hands over files or a bucket's data (``ssh host 'sh -s' < x.sh`` runs; it uploads none)
     bucket = any(t.startswith("name:") and "://" in t for t in where)
     rule = forwards(event)  # a forwarding rule hands over every message still to come
@@ -378,6 +378,17 @@ def handed_over(
         "intent": provenance.intent.explain(),
     }
     return (Signal.of([event], title=title, details=details),)
+
+
+def uploads_file(event: ToolCall) -> bool:
+    """A call that carries a local file by its path (``body_file``, ``upload_path``, ``file``): an upload."""
+    return any(
+        isinstance(v, str)
+        and ("/" in v or "." in v)
+        and " " not in v
+        and {"file", "path"} & set(split_words(k))
+        for k, v in event.arguments.items()
+    )
 
 
 def worst(sinks: list[C]) -> C | None:

@@ -214,3 +214,8 @@ def test_what_a_task_describes_or_names_is_not_asked(task: str, capability: C) -
 def test_a_generic_verb_still_takes_its_object_from_its_own_clause() -> None:
     implied = intent_of("Go through the AP inbox and schedule payment for the approved invoices.").implied
     assert C.MONEY in implied and C.COMMUNICATE in implied
+
+
+def test_send_me_is_a_message_to_the_user_not_an_upload() -> None:
+    implied = intent_of("Draft a thank-you note for the donors and send me the draft to review.").implied
+    assert C.COMMUNICATE in implied and C.EGRESS not in implied

@@ -10,8 +10,8 @@ two or more values earlier tool results brought (addresses, numbers, identifiers
 destination was planted by instructing content, the alert is ``injection.tainted_action``'s.
 
 Second shape, whatever the payload carries: the task asked for no send at all ("summarise the memo for
-me", "what were my wages?") or a command line uploads files or a bucket's data the task did not ask to
-upload (``curl -F file=@data.parquet``, ``aws s3 sync`` to another bucket, ``gh gist create``), to a
+me", "what were my wages?") or a command line or a file argument uploads what the task did not ask to
+upload (``curl -F file=@data.parquet``, ``aws s3 sync``, ``gh gist create``, ``body_file: /tmp/x.csv``), to a
 destination nobody named — an address, a channel or handle, a bucket — with text, files or attachments.
 
 When the task named where its sends go ("five bullets I can post in #leadership"), a send of that kind
@@ -91,7 +91,7 @@ class UnaskedSend(EventDetector):
             or not provenance.intent.implied.keys() & sinks.SENDS  # no message, upload or share asked at all
             or not off_task  # a send of the asked kind, to a place other than the ones the task named
             or sinks.forwards(event)
-            or (call.shell is not None and Capability.EGRESS in off_task)
+            or (Capability.EGRESS in off_task and (call.shell is not None or sinks.uploads_file(event)))
         )
         if no_send_asked and (found := sinks.handed_over(event, call, provenance, where, sends)):
             return found  # the task asked for no send at all, or a command line uploaded unasked

@@ -84,6 +84,7 @@ _GENERIC = frozenset(
     create do take work deal operate answer schedule issue initiate arrange approve""".split()
 )
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
+_TO_THE_USER = frozenset({"send", "forward", "mail", "email"})  # … me: delivered to the user, not uploaded
 # words, clause breaks (a spaced dash starts a clause), identifiers (``export_refills.py``: a name, no word)
 _WORDS_AND_BREAKS = re.compile(r"[A-Za-z0-9]+(?:[_.][A-Za-z0-9]+)+|[A-Za-z]+|[.!?;:\n]|\s[-\u2013\u2014]+\s")
 _CHANGING = frozenset(
@@ -160,6 +161,11 @@ def intent_of(text: str) -> Intent:
                 if previous in hits:
                     hits.remove(previous)
             in_clause = [t for t in in_clause if t[1:] != (C.COMMUNICATE, previous)]
+        if previous in _TO_THE_USER and word in ("me", "us"):  # "send me the draft": a message to the user,
+            for hits in (found.get(C.EGRESS, []), topics.get(C.EGRESS, [])):  # no upload or share asked
+                if previous in hits:
+                    hits.remove(previous)
+            in_clause = [t for t in in_clause if t[1:] != (C.EGRESS, previous)]
         instruction = previous == "." or previous in _BEFORE_VERB
         for capability, hit in _lexicon_hits(word):
             (found if instruction else topics).setdefault(capability, []).append(hit)
