@@ -31,7 +31,14 @@ import yaml
 
 from detectors.base import Detector, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.expr import Expression, ExpressionError, check_path, compile_expression, read_path
+from detectors.expr import (
+    Expression,
+    ExpressionError,
+    check_path,
+    compile_expression,
+    compile_regex,
+    read_path,
+)
 from schemas.alerts import Mappings
 from schemas.errors import ChainwatchError
 from schemas.events import AnyEvent
@@ -129,6 +136,15 @@ class RuleDetector(StatefulDetector):
     until: ClassVar[Expression | None] = None
     max_partials: ClassVar[int] = MAX_PARTIALS
     max_repeats: ClassVar[int] = MAX_REPEATS
+    when_asked: ClassVar[tuple[Any, Severity] | None] = None  # (RE2 pattern over the task, severity)
+
+    def asked_severity(self, ctx: KeyContext) -> Severity | None:
+        """The severity ``when_asked`` gives when the session's task asks for what the rule sees ("rotate
+        the key"): a rule cannot read intent, so its author says what asking looks like."""
+        if self.when_asked is None or not ctx.task:
+            return None
+        pattern, severity = self.when_asked
+        return severity if pattern.search(ctx.task) else None
 
     def relevant(self, kind: str, tool: str | None, action: str) -> bool:
         probe = {"kind": kind, "tool": tool, "action": action}
@@ -354,6 +370,7 @@ class SequenceRule(RuleDetector):
             details={"captures": {k: v for k, v in captures.items() if not k.endswith(_AUTO)}},
             credential_ids=_collected(captures, ".credential_id"),
             environments=_collected(captures, ".environment"),
+            severity=self.asked_severity(ctx),
         )
 
 
@@ -397,6 +414,7 @@ class ThresholdRule(RuleDetector):
                     details={"count": len(window), "distinct": reached},
                     credential_ids=_collected(captures, ".credential_id"),
                     environments=_collected(captures, ".environment"),
+                    severity=self.asked_severity(ctx),
                 )
             ]
         state["window"] = window
@@ -458,6 +476,7 @@ def _identity_kinds(name: str, data: dict[str, Any], field: str) -> frozenset[Id
 
 
 _TOP_LEVEL = {
+    "when_asked",
     "id",
     "title",
     "alert_title",
@@ -522,6 +541,23 @@ def load_rule_file(path: Path, expected_id: str | None = None) -> type[RuleDetec
 def _line(data: Any, key: str) -> int | None:
     lines = getattr(data, "lines", {})
     return lines.get(key) or lines.get("__self__")
+
+
+def _when_asked(data: _LineDict, name: str) -> tuple[Any, Severity] | None:
+    """``when_asked: {task: <RE2 pattern>, severity: medium}``: the severity when the task asks for it."""
+    spec = data.get("when_asked")
+    if spec is None:
+        return None
+    line = _line(data, "when_asked")
+    if not isinstance(spec, dict) or set(spec) != {"task", "severity"}:
+        raise RuleError(name, line, "when_asked must have exactly 'task' (a pattern) and 'severity'")
+    try:
+        return compile_regex(str(spec["task"])), Severity(spec["severity"])
+    except ExpressionError as exc:
+        raise RuleError(name, line, f"when_asked.task: {exc}") from None
+    except ValueError:
+        allowed = ", ".join(s.value for s in Severity)
+        raise RuleError(name, line, f"when_asked.severity must be one of {allowed}") from None
 
 
 def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[RuleDetector]:
@@ -684,6 +720,7 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
         for step in steps:
             step.condition = _and_key_present(step.condition, _KEY_FIELDS[key])
 
+    when_asked = _when_asked(data, name)
     kinds, actions = _index_hints([s for s in steps if not s.absent] or steps)
     attrs.update(
         id=rule_id,
@@ -706,6 +743,7 @@ def build_rule(data: _LineDict, name: str, expected_id: str | None) -> type[Rule
         kinds=kinds,
         actions=actions,
         source_file=name,
+        when_asked=when_asked,
     )
     # Absent steps and `until` must see every event, so they widen the index.
     if until is not None or any(s.absent for s in steps):

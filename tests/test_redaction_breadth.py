@@ -132,13 +132,21 @@ TEXT_SHAPES: list[tuple[str, str, str]] = [
     ("cisco type 7 neighbor password", r("0123456789ABCDEF", 18), " neighbor 203.0.113.9 password 7 {}"),
     ("cisco enable secret 9", "$9$" + r(ALNUM, 14) + "$" + r(ALNUM + "./", 43), "enable secret 9 {}"),
     ("cisco enable password", pw(), "hostname r1\nenable password {}"),
-    ("cisco username secret", "$1$" + r(ALNUM, 4) + "$" + r(ALNUM, 22), "username ops privilege 15 secret 5 {}"),
+    (
+        "cisco username secret",
+        "$1$" + r(ALNUM, 4) + "$" + r(ALNUM, 22),
+        "username ops privilege 15 secret 5 {}",
+    ),
     ("cisco username password 0", pw(), "username bob password 0 {}"),
     ("snmp community", r(ALNUM, 10), "snmp-server community {} RW"),
     ("junos snmp community", r(ALNUM, 10), "set snmp community {} authorization read-only"),
     ("tacacs key", pw(), "tacacs-server key {}"),
     ("junos encrypted-password", "$6$" + r(ALNUM, 8) + "$" + r(ALNUM + "./", 86), 'encrypted-password "{}";'),
-    ("shadow hash", "$y$j9T$" + r(ALNUM + "./", 22) + "$" + r(ALNUM + "./", 43), "root:{}:19800:0:99999:7:::"),
+    (
+        "shadow hash",
+        "$y$j9T$" + r(ALNUM + "./", 22) + "$" + r(ALNUM + "./", 43),
+        "root:{}:19800:0:99999:7:::",
+    ),
     ("base64-wrapped github token", "", ""),  # filled below
     ("dockerconfig auth", "", ""),  # filled below
 ]

@@ -312,3 +312,35 @@ def test_missing_metadata_is_rejected(tmp_path: Path) -> None:
     path.write_text("id: x.y\nsteps:\n  - where: action == 'A'\n", encoding="utf-8")
     with pytest.raises(RuleError, match="missing required key 'title'"):
         load_rule_file(path)
+
+
+WHEN_ASKED = """\
+when_asked: {task: '(?i)rotat', severity: medium}
+steps:
+  - name: key
+    where: action == "CreateAccessKey"
+"""
+
+
+def test_when_asked_lowers_the_severity_only_when_the_task_asks(tmp_path: Path) -> None:
+    rule = make_rule(tmp_path, WHEN_ASKED)
+    asked = [
+        {"kind": "session", "action": "start", "task": "Rotate the CI key"},
+        {"action": "CreateAccessKey"},
+    ]
+    unasked = [{"kind": "session", "action": "start", "task": "Fix the build"}, {"action": "CreateAccessKey"}]
+    assert [a.severity for a in run(rule, asked).alerts] == ["medium"]
+    assert [a.severity for a in run(rule, unasked).alerts] == ["high"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("when_asked: {task: 'a(?=b)', severity: medium}\n", "when_asked.task: bad regular expression"),
+        ("when_asked: {task: rotate, severity: loud}\n", "when_asked.severity must be one of"),
+        ("when_asked: {task: rotate}\n", "exactly 'task'"),
+    ],
+)
+def test_a_broken_when_asked_is_a_load_error(tmp_path: Path, spec: str, message: str) -> None:
+    with pytest.raises(RuleError, match=message):
+        make_rule(tmp_path, spec + "steps:\n  - where: action == 'A'\n")
