@@ -1155,7 +1155,7 @@ _PRODUCTION = re.compile(r"(^|[-_.:/@])(prod|production|prd)([-_.:/]|$)", re.I)
 # where a command line says which environment it acts on: a context, profile, workspace, cluster or
 # namespace option, or a host or connection string with a production label
 _PRODUCTION_IN_LINE = re.compile(
-    r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project)[= ]|\s-n\s)"
+    r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project|host)[= ]|\s-[nh]\s)"
     r"\S*\b(?:prod|production|prd)\b|[@/]\S*\b(?:prod|production|prd)\b[\w.-]*\.[a-z]{2,}"
     r"|\bworkspace select (?:prod|production)\b"
     # an environment variable named for production (``DATABASE_URL=$PROD_DATABASE_URL``)

@@ -27,6 +27,11 @@ _REMOVES = (
         "directory",
         r"\brm\s+(-\w+\s+){0,4}-\w*[rR]\w*\s+(-\S+\s+){0,4}(?P<name>[\w.~/-]{0,200}[\w.~-])/\*(?=\s|;|&|\||$)",
     ),
+    (
+        "topic",
+        r"\bkafka-topics(\.sh)?\b[^;&|\n]{0,300}--delete\b[^;&|\n]{0,300}--topic[\s=]+(?P<name>[\w.-]+)",
+    ),
+    ("topic", r"\brpk\s+topic\s+delete\s+(?P<name>[\w.-]+)"),
     ("bucket", r"\baws\s+s3\s+rb\s+s3://(?P<name>[\w.-]+)"),
     ("bucket", r"\baws\s+s3\s+rm\s+s3://(?P<name>[\w.-]+)/?\s+([^;&|\n]{0,300}\s)?--recursive"),
     ("bucket", r"\bgsutil\s+(-m\s+)?rm\s+-r\w*\s+gs://(?P<name>[\w.-]+)/?(\s|$)"),
@@ -68,6 +73,7 @@ KINDS = {
     "resource group": ("resourcegroup", "group"),
     "directory": ("directory", "directories", "folder", "folders", "dir"),
     "listing": ("everything", "all"),
+    "topic": ("topic", "topics", "stream", "streams"),
 }
 _NOUN_KIND = {noun: kind for kind, nouns in KINDS.items() for noun in nouns if noun != "group"}
 _REMOVE_VERBS = frozenset(

@@ -373,9 +373,16 @@ def sql_capability(text: str) -> tuple[C, str] | None:
     verb = match.group(1).lower()
     if verb in ("alter", "create") and _SQL_IDENTITY.match(text):  # ``ALTER ROLE app WITH SUPERUSER``
         return C.IDENTITY, f"{verb.upper()} ROLE"
+    if verb == "select" and (acting := _SQL_ACTING.search(text[:4000])):  # a SELECT that acts
+        return C.DELETE, acting.group(1).lower()
     return _SQL_CAPABILITY[verb], verb.upper()
 
 
+# server functions a SELECT calls to act (PostgreSQL): end sessions, drop a replication slot, remove a file
+_SQL_ACTING = re.compile(
+    r"\b(pg_terminate_backend|pg_cancel_backend|pg_drop_replication_slot|pg_file_unlink|pg_promote)\s*\(",
+    re.I,
+)
 _SQL_IDENTITY = re.compile(r"^\s*(alter|create)\s+(role|user|group|login)\b", re.I)
 
 

@@ -3,7 +3,7 @@
 Why: "restart the crash-looping pod in staging", "test the migration on staging": the agent picks the
 wrong kubeconfig context, the wrong ``.env`` line, the wrong workspace, and the change lands in production.
 Nothing about the call is unusual except where it runs. When the task and the user's turns name a
-non-production environment (staging, stage, dev, development, QA, UAT, sandbox) and never
+non-production environment (staging, stage, dev, development, QA, UAT, sandbox, scratch) and never
 production, a call that changes something (``detectors/capabilities/``: a write, delete, run, access
 change, payment or send) and names production — the event's ``environment``, an argument
 (``env: prod``, ``database: production``) or its command line (``--context prod-us``,
@@ -33,7 +33,7 @@ from schemas.types import Capability, Environment, IdentityKind, Severity
 
 WHY = __doc__ or ""
 # environments a task names ("test" is left out: it is also a verb, "test the migration")
-NAMED_ENVIRONMENT = re.compile(r"\b(staging|stage|dev|development|qa|uat|sandbox)\b", re.I)
+NAMED_ENVIRONMENT = re.compile(r"\b(staging|stage|dev|development|qa|uat|sandbox|scratch)\b", re.I)
 PRODUCTION = re.compile(r"\b(prod|production|prd|live)\b", re.I)
 CHANGES = frozenset(map(Capability, "write delete execute identity money egress".split()))
 
