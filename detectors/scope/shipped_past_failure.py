@@ -1,0 +1,88 @@
+"""scope.shipped_past_failure — the session's own checks said red, and the agent released, deployed,
+merged or published anyway.
+
+Why: release checklists and pipelines put a test run or a check before the act that reaches users. An agent
+told to "ship it today" that sees 14 failing payment tests, or a failed pipeline, and then submits the
+build with ``skip_tests:true``, merges the pull request or applies the plan has turned a gate into a
+formality. The detector follows the session's results: the latest one that reports checks (``14
+failures``, ``Tests failed``, ``FAILED``, ``BUILD FAILURE``, ``"conclusion": "failure"``; or passing:
+``0 failures``, ``All tests passed``, ``"conclusion": "success"``) sets the state, and a call that releases
+— by its name (release, deploy, publish, promote, merge, submit for review, rollout) or its command line
+(``fastlane release|deliver``, ``gh pr merge``, ``helm upgrade``, ``kubectl rollout|apply``, ``npm
+publish``, ``twine upload``, ``terraform apply``, a push to main or master) — while the latest checks
+failed is reported: high. Not when the task itself says to go ahead despite failures ("even if the tests
+fail", "skip the tests").
+
+Known gaps: checks read by a human elsewhere; failures reported in other words (a red badge, an exit code
+only); a failure fixed by a later run that printed nothing this detector reads as passing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.words import split_words
+from detectors.context import KeyContext
+from detectors.vocab import command_of
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent
+from schemas.types import IdentityKind, Severity
+
+WHY = __doc__ or ""
+# failing checks, as test runners and CI print them (upper-case FAILED: a runner's per-test mark)
+FAILED = re.compile(
+    r"(?i:\b([1-9]\d* (failures|failed|failing)|tests? failed|build fail(ed|ure)|checks? failed|pipeline "
+    r"failed)\b|\"(conclusion|status|state)\"\s*:\s*\"(failure|failed)\")|\bFAILED\b"
+)
+PASSED = re.compile(
+    r"(?i)\b(0 failures|all (\d+ )?tests passed|tests? (passed|succeeded)|build successful)\b"
+    r"|\"(conclusion|status|state)\"\s*:\s*\"(success|passed)\""
+)
+RELEASE_WORDS = frozenset("release deploy publish promote merge rollout ship deliver submit".split())
+RELEASE_LINE = re.compile(
+    r"\bfastlane\s+(release|deliver|appstore|supply)\b|\bgh\s+pr\s+merge\b|\bhelm\s+(upgrade|install)\b"
+    r"|\bkubectl\s+(rollout|apply)\b|\b(npm|yarn|pnpm)\s+publish\b|\btwine\s+upload\b|\bterraform\s+apply\b"
+    r"|\bgit\s+push\b[^;&|\n]*\b(main|master|prod|production|release)\b|\beas\s+submit\b"
+)
+GO_AHEAD = re.compile(r"(?i)\b(even if|regardless|despite|skip(ping)? (the )?tests|ignore (the )?fail)", re.I)
+
+
+class ShippedPastFailure(StatefulDetector):
+    id: ClassVar[str] = "scope.shipped_past_failure"
+    title: ClassVar[str] = "Released, deployed or merged after the session's checks failed"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI02", "ASI08", "T2"), mitre_attack=("T1562",))
+    runbook: ClassVar[str] = (
+        "Halt the rollout (pull the build from review, roll back the deploy, revert the merge), look at the"
+        " failing checks, and make the release step refuse to run while they are red."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        if not ctx.acted(event):
+            return state, ()
+        line = command_of(event) or ""
+        releases = bool(RELEASE_WORDS & set(split_words(event.tool))) or RELEASE_LINE.search(line) is not None
+        signals: tuple[Signal, ...] = ()
+        failed_in = state.get("failed")
+        task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
+        if releases and failed_in and not GO_AHEAD.search(task):
+            title = f"{event.tool} released after the session's checks failed ({failed_in[1]})"
+            details = {"failed_check_event": failed_in[0], "failure": failed_in[1]}
+            signals = (Signal.of([event], title=title, details=details),)
+            state.pop("failed")
+        result = (event.result_summary or "")[-4000:]  # a test run's verdict is at its end
+        if (failed := FAILED.search(result)) and not releases:
+            state["failed"] = [event.event_id, failed.group(0)[:60]]
+        elif PASSED.search(result):
+            state.pop("failed", None)
+        return state, signals
