@@ -221,3 +221,16 @@ def above_named_path(line: str, provenance: Any) -> tuple[str, str] | None:
         if above is not None:
             return folder, above
     return None
+
+
+# package managers' configuration files: where packages come from, and where the registry token is sent
+_REGISTRY_FILE = re.compile(
+    r"(^|/)(\.npmrc|\.yarnrc(\.yml)?|pip\.conf|pip\.ini|\.pypirc|settings\.xml|\.gemrc|nuget\.config|"
+    r"\.cargo/config(\.toml)?|\.condarc)$"
+)
+
+
+def registry_config(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a write to a package manager's config file (``path: .npmrc``), else nothing."""
+    written = any(isinstance(v, str) and _REGISTRY_FILE.search(v) for v in arguments.values())
+    return dict(arguments) if written else {}

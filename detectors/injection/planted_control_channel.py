@@ -11,7 +11,9 @@ changes something (``detectors/capabilities/``) and sets an argument named for s
 (``recovery_email``, ``forwarding_address``, ``routing_number``, ``account_number``, ``iban``,
 ``redirect_uris``, ``webhook_url`` …, or ``email``/``phone`` of a tool named for recovery, security or
 forwarding) to a value that an untrusted result brought and no trusted input named
-(``Provenance.tainted_values``) is high; critical when that content addressed the agent; medium when the
+(``Provenance.tainted_values``), or writes a package manager's config (``.npmrc``, ``pip.conf``,
+``settings.xml`` …: where packages come from and where its token goes) with a URL or host that content
+addressing the agent brought, is high; critical when that content addressed the agent; medium when the
 task itself asked to change such a channel ("update Acme's bank details from their letter").
 
 Known gaps: a value typed by the agent from a paraphrase; channels with other names (a "billing contact",
@@ -25,11 +27,12 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.paths import registry_config
 from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown
+from detectors.sinks import ADDRESSED, STRONGLY_ADDRESSED
 from detectors.sinks import CHANGES as CHANGING
-from detectors.sinks import STRONGLY_ADDRESSED
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
 from schemas.types import IdentityKind, Severity
@@ -45,6 +48,8 @@ CHANNEL_TOOL = frozenset("recovery security forwarding forward mfa payout bank".
 CONTACT_KEY = frozenset("email phone address mobile".split())
 PAYING = frozenset("pay pays payment payments transfer payout payouts refund charge wire send issue".split())
 BANKING = frozenset("routing iban bic swift payout remittance bank".split())
+
+
 ASKED = re.compile(
     r"(?i)\b(recovery|forward\w*|redirect|callback|webhook|bank|routing|account (number|details)|payout|"
     r"remittance|iban|payment details|deposit)\b"
@@ -86,14 +91,17 @@ class PlantedControlChannel(EventDetector):
         provenance = ctx.provenance
         if not ctx.acted(event, CHANGES) or provenance is None or not provenance.sources:
             return ()
-        keys = channel_keys(event.tool, event.arguments)
-        planted = provenance.tainted_values({k: event.arguments[k] for k in keys}, None) if keys else {}
+        keys, config = channel_keys(event.tool, event.arguments), registry_config(event.arguments)
+        planted = provenance.tainted_values({k: event.arguments[k] for k in keys} or config, None)
+        if config and not keys:  # a registry in a config file: only hosts that instructing content brought
+            planted = {t: s for t, s in planted.items() if t[:4] in ("url:", "host") and s.score >= ADDRESSED}
         if not planted:
             return ()
         token, source = next(iter(planted.items()))
         asked = ASKED.search(provenance.trusted_text) is not None
         severity = Severity.CRITICAL if source.score >= STRONGLY_ADDRESSED else Severity.HIGH
         severity = Severity.MEDIUM if asked else severity
-        title = f"{event.tool} set {', '.join(keys[:3])} to {shown(token)}, which outside content supplied"
+        what = ", ".join(keys[:3]) or "its package registry"
+        title = f"{event.tool} set {what} to {shown(token)}, which outside content supplied"
         details = {"channel_arguments": keys[:8], "planted": list(planted)[:8], "asked": asked}
         return (Signal.of([event], title=title, severity=severity, details={**details, **source.details()}),)
