@@ -128,8 +128,29 @@ class EventDetector(Detector):
 
 
 class StatefulDetector(Detector):
+    # Lists in the state whose entries begin with an event time and that ``update`` filters to the window
+    # (keeps an entry only while ``now - entry[0]`` is at most the window) before any other use of them:
+    # the engine drops the entries that no later event can keep, so they are not saved (issue 14: state per
+    # open session). Name in the state -> window in seconds.
+    windows: ClassVar[dict[str, float]] = {}
+    # Keys of the state holding an event time before which the detector ignores events (``now < value``, a
+    # quiet period after an alert): the engine sets one to None once no later event can be before it.
+    deadlines: ClassVar[tuple[str, ...]] = ()
+
     def initial_state(self) -> dict[str, Any]:
         return {}
+
+    def compact(self, state: dict[str, Any], horizon: float) -> None:
+        """Drop in place what no later event can read. ``horizon`` is the earliest event time that a later
+        event reaching this detector can have: the key's newest event time less the allowed lateness."""
+        for name, seconds in self.windows.items():
+            entries = state.get(name)
+            if entries and any(horizon - e[0] > seconds for e in entries):
+                state[name] = [e for e in entries if horizon - e[0] <= seconds]
+        for name in self.deadlines:
+            until = state.get(name)
+            if until is not None and horizon >= until:
+                state[name] = None
 
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext

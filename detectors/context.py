@@ -47,12 +47,51 @@ class CredentialInfo:
     on_behalf_of: str | None = None
     issued_event_id: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+    def to_dict(self, implied: dict[str, str | None] | None = None) -> dict[str, Any]:
+        """The saved form: short names, a field left out when it holds its default, the id left out (it is
+        the key of the context's ``credentials``), and so are the issuing session, subject and principal on
+        whose behalf when they are what ``implied`` says (the key, its agent and principal)."""
+        out = {
+            short: value for name, short in _CREDENTIAL_FIELDS if (value := getattr(self, name)) is not None
+        }
+        if self.uses:
+            out["n"] = self.uses
+        if self.inherited_from_human:
+            out["ih"] = True
+        if self.scopes:
+            out["sc"] = list(self.scopes)
+        for name, short in _IMPLIED_FIELDS:
+            if (value := getattr(self, name)) != (implied or {}).get(name):
+                out[short] = value
+        return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CredentialInfo:
-        return cls(**{**data, "scopes": tuple(data.get("scopes", ()))})
+    def from_dict(
+        cls, data: dict[str, Any], credential_id: str = "", implied: dict[str, str | None] | None = None
+    ) -> CredentialInfo:
+        if "credential_id" in data:  # the first saved form (state version 1): every field by its name
+            return cls(**{**data, "scopes": tuple(data.get("scopes", ()))})
+        info = cls(credential_id, uses=data.get("n", 0), scopes=tuple(data.get("sc", ())))
+        info.inherited_from_human = data.get("ih", False)
+        for name, short in _CREDENTIAL_FIELDS:
+            if short in data:
+                setattr(info, name, data[short])
+        for name, short in _IMPLIED_FIELDS:
+            setattr(info, name, data[short] if short in data else (implied or {}).get(name))
+        return info
+
+
+_CREDENTIAL_FIELDS = (
+    ("issued_at", "iss"),
+    ("ttl_seconds", "ttl"),
+    ("expires_at", "exp"),
+    ("revoked_at", "rev"),
+    ("first_used", "fu"),
+    ("last_used", "lu"),
+    ("issuer", "by"),
+    ("issued_event_id", "ie"),
+)
+_IMPLIED_FIELDS = (("issued_session", "is"), ("subject", "sub"), ("on_behalf_of", "obo"))
 
 
 @dataclass(slots=True)
@@ -236,41 +275,97 @@ class KeyContext:
         return self.decisions.get(str(Decision.APPROVED), 0)
 
     # -- serialisation (the stream keeps this in a changelog table)
+    # The saved form is compact (issue 14: state per open session ≤ 2 KB): short names, a field left out when
+    # it holds its default or what the rest implies (a session key's session id is its key; ``now`` is the
+    # last event's time), each target's environment once for all when they share it. docs/streaming.md
+    # lists the names. ``from_dict`` reads this form and the first one (every field by its name).
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "key_kind": self.key_kind,
-            "key": self.key,
-            "session_id": self.session_id,
-            "agent_id": self.agent_id,
-            "parent_agent_id": self.parent_agent_id,
-            "principal": self.principal,
-            "identity_kind": self.identity_kind,
-            "identity_reason": self.identity_reason,
-            "identity_from_file": self.identity_from_file,
-            "task": self.task,
-            "task_scope": list(self.task_scope) if self.task_scope is not None else None,
-            "permission_mode": self.permission_mode,
-            "first_time": self.first_time,
-            "last_time": self.last_time,
-            "ended_at": self.ended_at,
-            "now": self.now,
-            "event_count": self.event_count,
-            "tool_calls": self.tool_calls,
-            "tools": sorted(self.tools),
-            "targets": self.targets,
-            "overflow": self.overflow,
-            "environments": self.environments,
-            "decisions": self.decisions,
-            "outcomes": self.outcomes,
-            "approvers": sorted(self.approvers),
-            "sessions": sorted(self.sessions),
-            "agents": self.agents,
-            "credentials": {k: v.to_dict() for k, v in self.credentials.items()},
-            **({"provenance": self.provenance.to_dict()} if self.provenance is not None else {}),
-        }
+        out: dict[str, Any] = {"kk": self.key_kind, "k": self.key}
+        if self.session_id != self._derived_session_id():
+            out["sid"] = self.session_id
+        for name, short in _OPTIONAL_FIELDS:
+            if (value := getattr(self, name)) is not None:
+                out[short] = value
+        if self.identity_from_file:
+            out["if"] = True
+        if self.task_scope is not None:
+            out["scope"] = list(self.task_scope)
+        if self.now != self._derived_now():
+            out["now"] = self.now
+        for name, short in _COUNTS:
+            if value := getattr(self, name):
+                out[short] = value
+        if self.tools:
+            out["tools"] = sorted(self.tools)
+        if self.targets:
+            out["tg"] = _folded(self.targets)
+            environments = set(self.targets.values())
+            out["te"] = environments.pop() if len(environments) == 1 else list(self.targets.values())
+        if self.approvers:
+            out["appr"] = sorted(self.approvers)
+        if self.sessions != self._derived_sessions():
+            out["sess"] = sorted(self.sessions)
+        if self.agents != self._derived_agents():
+            out["agents"] = self.agents
+        if self.credentials:
+            implied = self._implied_by_credentials()
+            out["creds"] = {k: v.to_dict(implied) for k, v in self.credentials.items()}
+        if self.provenance is not None:
+            out["prov"] = self.provenance.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> KeyContext:
+        if "key_kind" in data:
+            return cls._from_first_form(data)
+        scope = data.get("scope")
+        ctx = cls(key_kind=data["kk"], key=data["k"], task_scope=tuple(scope) if scope is not None else None)
+        for name, short in _OPTIONAL_FIELDS:
+            if short in data:
+                setattr(ctx, name, data[short])
+        for name, short in _COUNTS:
+            if short in data:
+                value = data[short]
+                setattr(ctx, name, dict(value) if isinstance(value, dict) else value)  # shares nothing
+        ctx.session_id = data["sid"] if "sid" in data else ctx._derived_session_id()
+        ctx.identity_from_file = data.get("if", False)
+        ctx.now = data["now"] if "now" in data else ctx._derived_now()
+        ctx.tools = set(data.get("tools", ()))
+        targets, environments = _unfolded(data.get("tg", [[]])), data.get("te")
+        if isinstance(environments, str):
+            ctx.targets = dict.fromkeys(targets, environments)
+        else:
+            ctx.targets = dict(zip(targets, environments or (), strict=True))
+        ctx.approvers = set(data.get("appr", ()))
+        ctx.sessions = set(data["sess"]) if "sess" in data else ctx._derived_sessions()
+        ctx.agents = dict(data["agents"]) if "agents" in data else ctx._derived_agents()
+        implied = ctx._implied_by_credentials()
+        ctx.credentials = {
+            k: CredentialInfo.from_dict(v, k, implied) for k, v in data.get("creds", {}).items()
+        }
+        ctx.provenance = Provenance.from_dict(data["prov"]) if "prov" in data else None
+        return ctx
+
+    # What the saved form leaves out because the rest implies it (an explicit value overrides it).
+    def _derived_session_id(self) -> str | None:
+        return self.key if self.key_kind == "session" else None
+
+    def _derived_now(self) -> float:
+        return self.last_time if self.last_time is not None else 0.0
+
+    def _derived_sessions(self) -> set[str]:
+        return {self.key} if self.key_kind == "session" and self.event_count else set()
+
+    def _derived_agents(self) -> dict[str, str | None]:
+        return {self.agent_id: self.parent_agent_id} if self.agent_id else {}
+
+    def _implied_by_credentials(self) -> dict[str, str | None]:
+        """A credential's usual issuing session, subject and principal on whose behalf: the key's own."""
+        return {"issued_session": self.key, "subject": self.agent_id, "on_behalf_of": self.principal}
+
+    @classmethod
+    def _from_first_form(cls, data: dict[str, Any]) -> KeyContext:
+        """State version 1 (before issue 14's compact form): every field by its full name."""
         scope = data.get("task_scope")
         return cls(
             key_kind=data["key_kind"],
@@ -303,3 +398,49 @@ class KeyContext:
             credentials={k: CredentialInfo.from_dict(v) for k, v in data.get("credentials", {}).items()},
             provenance=Provenance.from_dict(data["provenance"]) if "provenance" in data else None,
         )
+
+
+# Saved-form names of the context's fields: those whose default is None, then the counters (default 0 or {}).
+_OPTIONAL_FIELDS = (
+    ("agent_id", "a"),
+    ("parent_agent_id", "pa"),
+    ("principal", "p"),
+    ("identity_kind", "ik"),
+    ("identity_reason", "ir"),
+    ("task", "task"),
+    ("permission_mode", "pm"),
+    ("first_time", "t0"),
+    ("last_time", "t1"),
+    ("ended_at", "end"),
+)
+_COUNTS = (
+    ("event_count", "n"),
+    ("tool_calls", "calls"),
+    ("overflow", "over"),
+    ("environments", "envs"),
+    ("decisions", "dec"),
+    ("outcomes", "out"),
+)
+
+
+def _folded(targets: dict[str, str]) -> list[Any]:
+    """Targets in order, each folder written once: ``[folders, "i|name", ...]`` where ``i`` is the index of
+    the target's folder (empty: none); a session's targets share a few folders (repo paths, mailboxes)."""
+    folders: dict[str, int] = {}
+    names: list[str] = []
+    for target in targets:
+        folder, slash, name = target.rpartition("/")
+        if slash:
+            names.append(f"{folders.setdefault(folder + slash, len(folders))}|{name}")
+        else:
+            names.append(f"|{target}")
+    return [list(folders), *names]
+
+
+def _unfolded(data: list[Any]) -> list[str]:
+    folders, names = data[0], data[1:]
+    targets = []
+    for entry in names:
+        index, _, name = entry.partition("|")
+        targets.append(folders[int(index)] + name if index else name)
+    return targets

@@ -88,21 +88,21 @@ class KeyState:
     suppressed: int = 0
     closed: bool = False  # closed for idleness, kept a while so a late event still sees its history
 
+    # The saved form (version 2, compact for issue 14): a field is left out when it holds its default, and
+    # ``max_time`` when it equals the context's last event time (it does unless no event was seen).
+    # docs/streaming.md lists the names; version 1 (every field by its full name) is still read.
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "v": 1,
-            "closed": self.closed,
-            "ctx": self.ctx.to_dict(),
-            "detectors": self.detectors,
-            "max_time": self.max_time,
-            "late_events": self.late_events,
-            "alerted": self.alerted,
-            "last_alert": self.last_alert,
-            "risk": self.risk,
-            "findings": self.findings,
-            "alerts": self.alerts,
-            "suppressed": self.suppressed,
-        }
+        data: dict[str, Any] = {"v": STATE_FORM, "ctx": self.ctx.to_dict()}
+        if self.closed:
+            data["closed"] = True
+        if self.detectors:
+            data["det"] = self.detectors
+        if self.max_time != self.ctx.last_time:
+            data["mt"] = self.max_time
+        for name, short in _KEY_STATE_FIELDS:
+            if value := getattr(self, name):
+                data[short] = value
+        return data
 
     def copy(self) -> KeyState:
         """A deep copy that shares nothing with this state (detectors mutate their state in place)."""
@@ -110,6 +110,23 @@ class KeyState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> KeyState:
+        if data.get("v", 1) == 1:
+            return cls._from_first_form(data)
+        ctx = KeyContext.from_dict(data["ctx"])
+        state = cls(
+            ctx=ctx,
+            detectors=data.get("det", {}),
+            max_time=data.get("mt", ctx.last_time),
+            closed=data.get("closed", False),
+        )
+        for name, short in _KEY_STATE_FIELDS:
+            if short in data:
+                value = data[short]
+                setattr(state, name, type(value)(value))  # lists and dicts copied: shares nothing
+        return state
+
+    @classmethod
+    def _from_first_form(cls, data: dict[str, Any]) -> KeyState:
         return cls(
             ctx=KeyContext.from_dict(data["ctx"]),
             detectors=data.get("detectors", {}),
@@ -123,6 +140,18 @@ class KeyState:
             suppressed=data.get("suppressed", 0),
             closed=data.get("closed", False),
         )
+
+
+STATE_FORM = 2  # version of KeyState.to_dict()'s form
+_KEY_STATE_FIELDS = (
+    ("late_events", "late"),
+    ("alerted", "alerted"),
+    ("last_alert", "last_alert"),
+    ("risk", "risk"),
+    ("findings", "findings"),
+    ("alerts", "alerts"),
+    ("suppressed", "suppressed"),
+)
 
 
 @dataclass
@@ -187,6 +216,13 @@ class Engine:
             for s, ds in self._per_scope.items()
         }
         self._index: dict[tuple[str, str, str | None, str], tuple[tuple[Detector, bool, str], ...]] = {}
+        # Each stateful detector's initial state, to compare with (a detector with a last word on its state
+        # at close is told whether it kept any, so its slot is never dropped).
+        self._initial: dict[str, dict[str, Any]] = {
+            slot: d.initial_state()
+            for slot, d in self.by_slot.items()
+            if isinstance(d, StatefulDetector) and not isinstance(d, ClosesWithState)
+        }
         needed = frozenset().union(*(d.needs for d in self.detectors)) if context_work is not False else ()
         self.tracks_provenance = "provenance" in needed
         self.classifies = self.tracks_provenance or "capabilities" in needed  # provenance reads the class too
@@ -519,7 +555,11 @@ class Engine:
         return None
 
     def _update_risk(self, state: KeyState) -> None:
-        """Progressive risk: a chain heating up raises its key's risk before it completes."""
+        """Progressive risk: a chain heating up raises its key's risk before it completes. Then each
+        detector's state is compacted (issue 14): what no later event can read is dropped, and a state back
+        at its initial value is not kept (the next event starts from ``initial_state()``, equal to it)."""
+        lateness = self.settings.allowed_lateness_seconds
+        horizon = None if state.max_time is None else state.max_time - lateness  # the same sum as ``late``
         for slot, detector_state in list(state.detectors.items()):
             detector = self.by_slot.get(slot)
             if detector is None:
@@ -529,6 +569,10 @@ class Engine:
                 progress = detector.progress(detector_state)  # type: ignore[attr-defined]
                 if progress > 0:
                     state.risk = max(state.risk, round(SEVERITY_RISK[detector.severity] * 0.8 * progress, 1))
+            if horizon is not None and isinstance(detector, StatefulDetector):
+                detector.compact(detector_state, horizon)
+            if detector_state == self._initial.get(slot):
+                del state.detectors[slot]
 
     # -- chain summaries
     def chain_summary(self, state: KeyState, *, closed: bool = False) -> ChainSummary:

@@ -354,6 +354,18 @@ class SequenceRule(RuleDetector):
         state["partials"] = []
         return signals
 
+    def compact(self, state: dict[str, Any], horizon: float) -> None:
+        """Partials whose window passed (``_expire`` drops them first thing on the key's next event) and the
+        remembered events once all of them are older than a tie (``_remember`` would drop them all)."""
+        partials = state["partials"]
+        if any(p["dl"] is None and horizon - p["t0"] > self.within for p in partials):
+            state["partials"] = [
+                p for p in partials if p["dl"] is not None or horizon - p["t0"] <= self.within
+            ]
+        recent = state.get("recent")
+        if recent is not None and all(horizon - r[0] > TIE_SECONDS for r in recent):
+            del state["recent"]
+
     def progress(self, state: dict[str, Any]) -> float:
         best = 0
         for partial in state["partials"]:
@@ -419,6 +431,12 @@ class ThresholdRule(RuleDetector):
             ]
         state["window"] = window
         return state, ()
+
+    def compact(self, state: dict[str, Any], horizon: float) -> None:
+        """Entries out of the window for any later event (``update`` filters them out before counting)."""
+        window = state["window"]
+        if any(horizon - e[0] > self.within for e in window):
+            state["window"] = [e for e in window if horizon - e[0] <= self.within]
 
     def progress(self, state: dict[str, Any]) -> float:
         window = state["window"]

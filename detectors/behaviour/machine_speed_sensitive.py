@@ -46,6 +46,8 @@ class MachineSpeedSensitive(StatefulDetector):
         "Pause the agent; read the burst's calls in order; revoke the credential if they were not its task."
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    windows: ClassVar[dict[str, float]] = {"window": WINDOW_SECONDS}  # what the engine may drop (issue 14)
+    deadlines: ClassVar[tuple[str, ...]] = ("quiet_until",)
 
     def relevant(self, kind: str, tool: str | None, action: str) -> bool:
         return tool is None or may_be_sensitive(tool, action)  # most calls are plain reads and writes

@@ -3,7 +3,7 @@
 Why: an agent stuck in a loop (a tool error it cannot read, a planner that never sees its goal met, an
 injected "keep retrying") burns money and API quota, hammers the target, and can turn one bad
 decision into thousands of writes — a cascading failure no single call shows. A call is "the same" when
-its tool, action, target and arguments are equal (compared as sorted-key JSON, hashed when long); it
+its tool, action, target and arguments are equal (a 64-bit digest of them as sorted-key JSON); it
 fires when one signature is seen ``COUNT`` (20) times within ``WINDOW_SECONDS`` (120 s), then that
 signature's count starts afresh. One alert per ``suppress_seconds`` (10 min) per session. A loop of
 reads (``Describe``/``Get``/``List``/``read``… calls) is low severity: it costs quota, not data.
@@ -21,6 +21,7 @@ them); at most ``MAX_SIGNATURES`` signatures are tracked per session (least rece
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 from collections.abc import Iterable
@@ -43,18 +44,14 @@ MAX_SIGNATURES = 64
 
 @functools.lru_cache(maxsize=2048)
 def digest(payload: bytes) -> str:
-    """A blake2b digest, memoised: repeated calls are what this detector is about."""
-    return hashlib.blake2b(payload, digest_size=12).hexdigest()
+    """64 bits of blake2b in 11 characters (a key of the saved state), memoised: loops repeat calls."""
+    return base64.urlsafe_b64encode(hashlib.blake2b(payload, digest_size=8).digest()).decode()[:11]
 
 
 def signature(event: ToolCall) -> str:
-    """The call itself when short (cheaper than hashing), else a blake2b digest of it."""
-    payload = orjson.dumps(
-        [event.tool, event.action, event.target, event.arguments], default=str, option=orjson.OPT_SORT_KEYS
-    )
-    if len(payload) <= 96:
-        return payload.decode()
-    return digest(payload) if len(payload) <= 1024 else hashlib.blake2b(payload, digest_size=12).hexdigest()
+    call = [event.tool, event.action, event.target, event.arguments]
+    payload = orjson.dumps(call, default=str, option=orjson.OPT_SORT_KEYS)
+    return digest(payload) if len(payload) <= 1024 else digest.__wrapped__(payload)
 
 
 class RunawayLoop(StatefulDetector):
@@ -73,6 +70,12 @@ class RunawayLoop(StatefulDetector):
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
     suppress_seconds: ClassVar[float] = 600.0
+
+    def compact(self, state: dict[str, Any], horizon: float) -> None:
+        """A signature whose calls no later event can keep stays in its place (least recently seen), empty."""
+        for recent in (state.get("calls") or {}).values():
+            if recent and all(horizon - c[0] > WINDOW_SECONDS for c in recent):
+                recent.clear()
 
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext

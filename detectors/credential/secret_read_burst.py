@@ -51,6 +51,8 @@ class SecretReadBurst(StatefulDetector):
         "Revoke the session's credential; rotate every secret it read (listed in details), audit their use."
     )
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    windows: ClassVar[dict[str, float]] = {"window": WINDOW_SECONDS}  # what the engine may drop (issue 14)
+    deadlines: ClassVar[tuple[str, ...]] = ("quiet_until",)
 
     def relevant(self, kind: str, tool: str | None, action: str) -> bool:
         return tool is None or may_read_secret(tool, action)  # shell calls, file reads, secret APIs

@@ -112,12 +112,18 @@ class Source:
         }
 
     def to_list(self) -> list[Any]:
-        return [self.event_id, self.time, self.score, list(self.reasons), self.window, list(self.requested)]
+        """The saved form: a list, without its trailing empty parts (reasons, excerpt, what it asked for)."""
+        data = [self.event_id, self.time, self.score, list(self.reasons), self.window, list(self.requested)]
+        while len(data) > 3 and not data[-1]:
+            data.pop()
+        return data
 
     @classmethod
     def from_list(cls, data: list[Any]) -> Source:
+        reasons = tuple(data[3]) if len(data) > 3 else ()
+        window = str(data[4]) if len(data) > 4 else ""
         requested = tuple(data[5]) if len(data) > 5 else ()
-        return cls(str(data[0]), float(data[1]), float(data[2]), tuple(data[3]), str(data[4]), requested)
+        return cls(str(data[0]), float(data[1]), float(data[2]), reasons, window, requested)
 
 
 @dataclass(slots=True)
@@ -277,33 +283,62 @@ class Provenance:
             del self.secrets_seen[next(iter(self.secrets_seen))]
 
     # -- the changelog form
+    # Compact (issue 14): empty parts are left out, and a value's source is saved as its place in ``sources``
+    # (every tainted value and tool name points at a kept source) rather than as its event id again.
     def to_dict(self) -> dict[str, Any]:
-        return {
+        place = {event_id: i for i, event_id in enumerate(self.sources)}
+        data: dict[str, Any] = {
             "text": self.trusted_text,
             "trusted": sorted(self.trusted),
-            "tainted": self.tainted,
-            "tools": self.tool_names,
-            "sources": [s.to_list() for s in self.sources.values()],
+            "tainted": {t: place.get(e, e) for t, e in self.tainted.items()},
+            "tools": {t: place.get(e, e) for t, e in self.tool_names.items()},
+            "sources": _sources_saved(self.sources.values()),
             "secrets": self.secret_reads,
             "seen": self.secrets_seen,
             "scripts": self.scripts,
             "overflow": self.overflow,
         }
+        return {k: v for k, v in data.items() if v}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Provenance:
-        sources = [Source.from_list(s) for s in data.get("sources", ())]
+        sources: list[Source] = []
+        for saved in data.get("sources", ()):
+            if len(saved) > 4 and isinstance(saved[4], int):  # the excerpt of an earlier source, by its place
+                saved = [*saved[:4], sources[saved[4]].window, *saved[5:]]
+            sources.append(Source.from_list(saved))
+
+        def source_of(value: str | int) -> str:
+            return sources[value].event_id if isinstance(value, int) else value
+
         return cls(
             trusted_text=data.get("text", ""),
             trusted=set(data.get("trusted", ())),
-            tainted=dict(data.get("tainted", {})),
-            tool_names=dict(data.get("tools", {})),
+            tainted={t: source_of(e) for t, e in data.get("tainted", {}).items()},
+            tool_names={t: source_of(e) for t, e in data.get("tools", {}).items()},
             sources={s.event_id: s for s in sources},
             secret_reads=[list(r) for r in data.get("secrets", ())],
             secrets_seen=dict(data.get("seen", {})),
             scripts={k: list(v) for k, v in data.get("scripts", {}).items()},
             overflow=int(data.get("overflow", 0)),
         )
+
+
+def _sources_saved(sources: Iterable[Source]) -> list[list[Any]]:
+    """Each source as a list; an excerpt that an earlier source has too (the same page read again) is saved
+    as that source's place."""
+    saved: list[list[Any]] = []
+    first: dict[str, int] = {}
+    for i, source in enumerate(sources):
+        data = source.to_list()
+        if len(data) > 4 and source.window:
+            earlier = first.get(source.window)
+            if earlier is None:
+                first[source.window] = i
+            else:
+                data[4] = earlier
+        saved.append(data)
+    return saved
 
 
 # The tokens of the call being processed: several detectors and the engine ask for the same call's in turn.
