@@ -17,7 +17,7 @@ SAFEGUARDS = frozenset(
     firewall firewalld ufw audit auditd auditing retention versioning encryption lockout approval approvals
     gate gates review reviews signing scanning scanner waf edr siem detection detections watchdog
     estop esd sis fire smoke sprinkler detector detectors facp prevention alertmanager alertname pagerduty
-    opsgenie datadog""".split()
+    opsgenie datadog security factor""".split()
 )
 # verbs that only ever switch alerting or a safeguard off (no object needed)
 SILENCERS = frozenset(
@@ -71,12 +71,22 @@ def _words_of(value: Any, out: list[str], depth: int = 0) -> None:
         out.extend(split_words(value))  # a setting's value (``Maint_Bypass_GuardInterlock``), not free text
 
 
-def _turned_off(arguments: dict[str, Any]) -> bool:
-    """A state-like argument set to off (``state: disabled``, ``enabled: false``)."""
+def _turned_off(arguments: dict[str, Any], depth: int = 0) -> bool:
+    """A state-like argument set to off (``state: disabled``, ``enabled: false``, ``security_level:
+    essentially_off``), or a requirement dropped (``requireFactor: false``, ``enforce_mfa: false``), at any
+    depth of nested settings (a ruleset's rules)."""
     for key, value in arguments.items():
-        if set(split_words(str(key))) & _STATE_KEYS and (value is False or str(value).lower() in _OFF_VALUES):
+        words = set(split_words(str(key)))
+        off = value is False or str(value).lower() in _OFF_VALUES or "off" in split_words(str(value))[-1:]
+        if off and not isinstance(value, dict | list) and words & (_STATE_KEYS | _REQUIRING | SAFEGUARDS):
+            return True
+        children = value if isinstance(value, list) else [value]
+        if depth < 3 and any(isinstance(c, dict) and _turned_off(c, depth + 1) for c in children[:32]):
             return True
     return False
+
+
+_REQUIRING = frozenset("require required requires enforce enforced enforcement level".split())
 
 
 def _set_back_on(arguments: dict[str, Any]) -> bool:

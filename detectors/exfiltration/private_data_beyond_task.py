@@ -21,13 +21,20 @@ nothing read before.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
-from detectors.capabilities.private_data import CONTACT_FIELDS, pasted_kinds, private_kind, strings_in
+from detectors.capabilities.private_data import (
+    ATTACH_KEYS,
+    CONTACT_FIELDS,
+    DOCUMENT_ASKED,
+    columns_in,
+    pasted_kinds,
+    private_kind,
+    strings_in,
+)
 from detectors.context import KeyContext
 from detectors.provenance.tokens import value_tokens
 from schemas.alerts import Mappings
@@ -35,13 +42,8 @@ from schemas.events import AnyEvent, ToolCall
 from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
-MAX_MARKED = 48
-ATTACH_KEYS = re.compile(r"(?i)^(attach\w*|files?|file_?ids?|documents?|doc_?ids?|paths?)$")
-DOCUMENT_ASKED = re.compile(
-    r"(?i)\b(attach\w*|files?|documents?|docs?|pdfs?|copy|copies|scans?|forms?|statements?|reports?|lists?|"
-    r"exports?|spreadsheets?|csv|records?|memos?|applications?|contracts?|invoices?|receipts?|photos?|"
-    r"certificates?|forward\w*)\b"
-)
+MAX_MARKED = 64
+MIN_SHARED = 3  # marked values a call repeats (a query's columns in code): what it writes holds the data
 
 
 class PrivateDataBeyondTask(StatefulDetector):
@@ -76,10 +78,14 @@ class PrivateDataBeyondTask(StatefulDetector):
             )
             if contact:
                 state["contact"] = 1
-            if kind := private_kind(result[:20_000], contact):
-                values = [*strings_in(event.arguments), result[:4000]]
-                tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")}
-                marked = {**state.get("marked", {}), **dict.fromkeys(sorted(tokens), kind)}
+            kind = private_kind(result[:20_000], contact)
+            values = [*strings_in(event.arguments), result[:4000] if kind else ""]
+            tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")}
+            tokens |= columns_in(values)
+            marked = state.get("marked") or {}
+            derived = [marked[t] for t in tokens if t in marked]
+            if kind := kind or (derived[0] if len(derived) >= MIN_SHARED else None):  # code that re-reads it
+                marked = {**marked, **dict.fromkeys(sorted(tokens), kind)}
                 state["marked"] = dict(list(marked.items())[-MAX_MARKED:])
         return state, signals
 

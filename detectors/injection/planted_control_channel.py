@@ -47,6 +47,7 @@ BANK_KEY = re.compile(r"(?i)^(bank_?)?account_?(number|no)$|^bank_?account$|^sor
 CHANNEL_TOOL = frozenset("recovery security forwarding forward mfa payout bank".split())
 CONTACT_KEY = frozenset("email phone address mobile".split())
 PAYING = frozenset("pay pays payment payments transfer payout payouts refund charge wire send issue".split())
+SETTING = frozenset("update set change edit modify add register replace save details settings method".split())
 BANKING = frozenset("routing iban bic swift payout remittance bank".split())
 
 
@@ -58,9 +59,9 @@ ASKED = re.compile(
 
 def channel_keys(tool: str, keys: Iterable[str]) -> list[str]:
     """The arguments that set a channel. A payment's payee (``PayeeIBAN`` of ``IssuePayment``) sets none:
-    paying someone is the money detectors' to judge."""
+    paying someone is the money detectors' to judge; ``update_payment_details`` sets one."""
     tool_words = set(split_words(tool))
-    named, paying = bool(CHANNEL_TOOL & tool_words), bool(PAYING & tool_words)
+    named, paying = bool(CHANNEL_TOOL & tool_words), bool(PAYING & tool_words and not SETTING & tool_words)
     found = []
     for key in keys:
         words = set(split_words(key))

@@ -17,12 +17,11 @@ seen only if the lookup's result named it too); several single calls that add up
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.words import sql_capability
+from detectors.capabilities.selection import plain, selects_many
 from detectors.context import KeyContext
 from detectors.provenance.tokens import tokens_of
 from detectors.sinks import IRREVERSIBLE
@@ -36,45 +35,6 @@ CHANGES = frozenset(
     {Capability.DELETE, Capability.MONEY, Capability.WRITE, Capability.EXECUTE, Capability.IDENTITY}
 )
 LINE_CHANGES = CHANGES - {Capability.EXECUTE}
-GROUP_KEY = re.compile(r"^(group|groups|segment|segments|query|filter|filters|sysparm_query|where)$", re.I)
-IDENTIFIER = re.compile(r"^(?=[^/\s]*\d)[\w-]{3,64}$")  # ``ch_3OxK2a``, ``C-20411``; not paths or files
-MANY_IDS = 3  # identifiers listed in one grave call (money, access, deletes)
-EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
-# command-line options that select by a group rather than by the object (``scancel --partition=gpu``,
-# ``kubectl delete pods --all``), read only where the line changes more than it runs
-GROUP_OPTION = re.compile(
-    r"(?:^|\s)(--all-namespaces|--(?:partition|selector|state|field-selector|label)[= ]\S+)(?=\s|$)"
-    # ``--all`` of the programs where it means every object (not ``git add --all``)
-    r"|\b(?:kubectl|oc|helm|scancel|qdel|docker)\b[^;&|\n]{0,200}\s(--all)(?=\s|$)"
-)
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
-def _reads(value: str) -> bool:
-    """An SQL statement that only reads (``query="SELECT …"``) selects nothing to act on."""
-    found = sql_capability(value)
-    return found is not None and found[0] is Capability.READ
-
-
-def selects_many(arguments: dict[str, Any], line: str | None = None, grave: bool = False) -> str | None:
-    """The argument that selects a group or everything (``group=Ward-4B``, ``charges='all'``, ``--limit
-    all`` in an argument list, a command line's ``--partition=gpu``), or None."""
-    if line and (option := GROUP_OPTION.search(line[:4000])):
-        return (option.group(1) or option.group(2))[:60]
-    for key, value in arguments.items():
-        values = value if isinstance(value, list) else [value]
-        if any(isinstance(v, str) and EVERYTHING.match(v) for v in values):
-            return f"{key}=all"
-        if GROUP_KEY.match(str(key)) and isinstance(value, str) and value.strip() and not _reads(value):
-            return f"{key}={value[:60]}"
-        listed = grave and isinstance(value, list) and str(key).lower() not in ("args", "argv", "arguments")
-        ids = {v for v in values if isinstance(v, str) and IDENTIFIER.match(v)} if listed else set()
-        if len(ids) >= MANY_IDS:  # a refund of ``charges: [ch_1, ch_2, ch_3, …]`` for "the duplicate charge"
-            return f"{key}=[{len(value)} items]"
-    return None
 
 
 class WiderThanTask(EventDetector):
@@ -102,11 +62,13 @@ class WiderThanTask(EventDetector):
         changes_more = bool(ctx.call is not None and ctx.call.evidence.keys() & LINE_CHANGES)
         line = command_of(event) if changes_more else None
         grave = bool(ctx.call is not None and ctx.call.evidence.keys() & IRREVERSIBLE)
-        selector = selects_many(event.arguments, line, grave) if named else None
-        if selector is None:
+        found = selects_many(event.arguments, line, grave) if named else None
+        if found is None:
             return ()
-        text = _plain(repr(event.arguments))
-        if any(_plain(n) in text for n in named):
+        selector, listed = found
+        # a list of ids must itself hold the object ("eu-west-1" beside it is where, not what)
+        text = plain(repr(event.arguments.get(listed) if listed else event.arguments))
+        if any(plain(n) in text for n in named):
             return ()  # the call still names the object the task did
         details = {"selector": selector, "named_in_task": named[:5]}
         title = f"{event.tool} acted on {selector} though the task named {named[0]}"

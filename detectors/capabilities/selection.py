@@ -1,0 +1,70 @@
+"""Which argument of a call selects a group rather than one object: ``all`` or ``*``, a group, segment,
+query or structured filter, an SQL UPDATE or DELETE (its WHERE), a command line's group option, or a long
+list of ids in a grave call (``scope.wider_than_task``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from detectors.capabilities.words import sql_capability
+from schemas.types import Capability
+
+GROUP_KEY = re.compile(r"^(group|groups|segment|segments|query|filter|filters|sysparm_query|where)$", re.I)
+IDENTIFIER = re.compile(r"^(?=[^/\s]*\d)[\w-]{3,64}$")  # ``ch_3OxK2a``, ``C-20411``; not paths or files
+SQL_KEY = re.compile(r"^(sql|query|statement)$", re.I)
+ROWS = (Capability.WRITE, Capability.DELETE)
+MANY_IDS = 3  # identifiers listed in one grave call (money, access, deletes)
+EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
+# command-line options that select by a group rather than by the object (``scancel --partition=gpu``,
+# ``kubectl delete pods --all``), read only where the line changes more than it runs
+GROUP_OPTION = re.compile(
+    r"(?:^|\s)(--all-namespaces|--(?:partition|selector|state|field-selector|label)[= ]\S+)(?=\s|$)"
+    # ``--all`` of the programs where it means every object (not ``git add --all``)
+    r"|\b(?:kubectl|oc|helm|scancel|qdel|docker)\b[^;&|\n]{0,200}\s(--all)(?=\s|$)"
+)
+
+
+def plain(text: str) -> str:
+    """Letters and digits only, lower case: how an id is compared wherever it is written."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _reads(value: str) -> bool:
+    """An SQL statement that only reads (``query="SELECT …"``) selects nothing to act on."""
+    found = sql_capability(value)
+    return found is not None and found[0] is Capability.READ
+
+
+def selects_many(
+    arguments: dict[str, Any], line: str | None = None, grave: bool = False
+) -> tuple[str, str | None] | None:
+    """The argument that selects a group or everything (``group=Ward-4B``, ``charges='all'``, ``--limit
+    all`` in an argument list, a command line's ``--partition=gpu``, an UPDATE's WHERE), and the argument
+    when it is a list of ids (which must hold the object itself); or None."""
+    if line and (option := GROUP_OPTION.search(line[:4000])):
+        return (option.group(1) or option.group(2))[:60], None
+    for key, value in arguments.items():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and EVERYTHING.match(v) for v in values):
+            return f"{key}=all", None
+        if (
+            GROUP_KEY.match(str(key))
+            and value
+            and (isinstance(value, dict) or (isinstance(value, str) and not _reads(value)))
+        ):
+            return (
+                f"{key}={str(value)[:60]}",
+                None,
+            )  # a query string or a structured filter (``{city: denver}``)
+        if (
+            SQL_KEY.match(str(key))
+            and isinstance(value, str)
+            and (sql_capability(value) or (None,))[0] in ROWS
+        ):
+            return f"{key}: {value[:60]}", None  # an UPDATE or DELETE: its WHERE selects the rows
+        listed = grave and isinstance(value, list) and str(key).lower() not in ("args", "argv", "arguments")
+        ids = {v for v in values if isinstance(v, str) and IDENTIFIER.match(v)} if listed else set()
+        if len(ids) >= MANY_IDS:  # a refund of ``charges: [ch_1, ch_2, ch_3, …]`` for "the duplicate charge"
+            return f"{key}=[{len(value)} items]", str(key)
+    return None
