@@ -358,6 +358,8 @@ def handed_over(
     # a command line hands over files or a bucket's data (``ssh host 'sh -s' < x.sh`` runs; it uploads none)
     bucket = any(t.startswith("name:") and "://" in t for t in where)
     rule = forwards(event)  # a forwarding rule hands over every message still to come
+    if not where and sends_the_draft(event, provenance):
+        return (Signal.of([event], title=f"{event.tool} sent the draft the task asked to leave for review"),)
     if not where or not (files or attached or bucket or rule or (text >= _MIN_POSTED and call.shell is None)):
         return ()
     why = (
@@ -378,6 +380,12 @@ def handed_over(
         "intent": provenance.intent.explain(),
     }
     return (Signal.of([event], title=title, details=details),)
+
+
+def sends_the_draft(event: ToolCall, provenance: Provenance) -> bool:
+    """``send_draft(draft_id=…)`` when the task asked for a draft and no send ("leave it in my drafts")."""
+    drafted = "draft" in provenance.intent.implied.get(C.WRITE, ())
+    return drafted and {"send", "draft"} <= set(split_words(event.tool))
 
 
 def uploads_file(event: ToolCall) -> bool:

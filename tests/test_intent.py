@@ -219,3 +219,8 @@ def test_a_generic_verb_still_takes_its_object_from_its_own_clause() -> None:
 def test_send_me_is_a_message_to_the_user_not_an_upload() -> None:
     implied = intent_of("Draft a thank-you note for the donors and send me the draft to review.").implied
     assert C.COMMUNICATE in implied and C.EGRESS not in implied
+
+
+def test_a_verb_after_a_comma_with_its_object_is_asked() -> None:
+    assert C.DELETE in intent_of("PR 412 is merged, tear down its preview environment.").implied
+    assert C.MONEY not in intent_of("Thanks, the invoice arrived.").implied

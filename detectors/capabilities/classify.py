@@ -267,6 +267,8 @@ def _arguments(
         if (
             kw & RECIPIENT_KEYS
             and changing
+            and not kw & _NOT_RECIPIENT  # ``in_reply_to_uid`` names a message, not whom it goes to
+            and not tool_words & _DRAFTS  # a draft is saved for the user to send: a write
             and not _IBAN.match(text.upper())  # a payee's account: the payment check below says money
             and (
                 _EMAIL.match(text)
@@ -311,6 +313,8 @@ def _arguments(
 
 
 _HTTP_METHODS = frozenset("GET POST PUT PATCH DELETE HEAD OPTIONS".split())
+_NOT_RECIPIENT = frozenset({"id", "ids", "uid", "uids", "reply", "thread"})
+_DRAFTS = frozenset({"draft", "drafts"})
 
 
 def request_path(key: str, arguments: dict[str, Any]) -> bool:

@@ -86,7 +86,11 @@ _GENERIC = frozenset(
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
 _TO_THE_USER = frozenset({"send", "forward", "mail", "email"})  # … me: delivered to the user, not uploaded
 # words, clause breaks (a spaced dash starts a clause), identifiers (``export_refills.py``: a name, no word)
-_WORDS_AND_BREAKS = re.compile(r"[A-Za-z0-9]+(?:[_.][A-Za-z0-9]+)+|[A-Za-z]+|[.!?;:\n]|\s[-\u2013\u2014]+\s")
+_WORDS_AND_BREAKS = re.compile(r"[A-Za-z0-9]+(?:[_.][A-Za-z0-9]+)+|[A-Za-z]+|[.!?;:\n,]|\s[-\u2013\u2014]+\s")
+# what follows an imperative verb at the start of a clause after a comma ("…, tear down its preview")
+_CLAUSE_OBJECT = frozenset(
+    "the its their his her my our your this that these those it them down up off out all a an".split()
+)
 _CHANGING = frozenset(
     {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.MONEY, C.IDENTITY, C.FORM_INPUT}
 )
@@ -149,7 +153,12 @@ def intent_of(text: str) -> Intent:
     in_clause: list[tuple[int, C, str]] = []  # (clause, capability, word) of every topic
     generic: set[int] = set()  # clauses with a generic verb
     previous, clause = ".", 0
-    for raw in _WORDS_AND_BREAKS.findall(text):
+    pieces = _WORDS_AND_BREAKS.findall(text)
+    for index, raw in enumerate(pieces):
+        if raw == ",":  # "PR #412 is merged, tear down its preview": a verb and its object start a clause
+            following = pieces[index + 2].lower() if index + 2 < len(pieces) else ""
+            previous = "." if following in _CLAUSE_OBJECT else previous
+            continue
         if not raw.isalpha():
             if "_" in raw or "." in raw[1:]:
                 continue  # an identifier or file name: neither a word nor a break
