@@ -128,11 +128,17 @@ _ROUTINE = re.compile(
 
 def run_as_asked(provenance: Provenance | None, event: ToolCall) -> bool:
     """The task asked to install or run something and no content that addressed the agent brought what
-    the call runs (an installer piped into a shell because the user said "install Rust")."""
+    the call runs (an installer piped into a shell because the user said "install Rust"), nor any outside
+    content a bare IP address to run from."""
     if provenance is None or C.EXECUTE not in provenance.intent.implied:
         return False
     planted = provenance.tainted_values(event.arguments, event.target)
+    if any(_RAW_IP_URL.match(token) for token in planted):
+        return False  # code from a bare address that outside content named: no installer is served so
     return all(source.score < ADDRESSED for source in planted.values())
+
+
+_RAW_IP_URL = re.compile(r"^(url|host):(\d{1,3}\.){3}\d{1,3}([:/]|$)")
 
 
 def routine_delete(call: Classification) -> bool:

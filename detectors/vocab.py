@@ -1148,7 +1148,8 @@ def is_sensitive(event: ToolCall) -> bool:
 # ------------------------------------------------------------------------------------------ environments
 
 _ENV_KEYS = re.compile(
-    r"^(env|environment|stage|tier|database|db|db_?name|cluster|namespace|context|profile|workspace|host)$",
+    r"^(env|environment|stage|tier|database|db|db_?name|cluster|namespace|context|profile|workspace|host|"
+    r"connection|connection_?string|dsn|uri)$",
     re.I,
 )
 _PRODUCTION = re.compile(r"(^|[-_.:/@])(prod|production|prd)([-_.:/]|$)", re.I)

@@ -20,6 +20,11 @@ _REMOVES = (
     ("table", r"\bdelete\s+from\s+(?P<name>[\w.\"`-]+)\s*(;|$|\"|'|where\s+(1\s*=\s*1|true)\b)"),
     ("database", r"\b(dropdb|mysqladmin\s+(-\S+\s+){0,8}drop)\s+(-\S+\s+){0,8}(?P<name>[\w.-]+)"),
     ("database", r"\bredis-cli\b[^;&|\n]{0,300}\b(?P<name>flushall|flushdb)\b"),
+    # a MongoDB collection emptied or dropped: ``db.sessions.deleteMany({})``, ``db.sessions.drop()``
+    (
+        "table",
+        r"\bdb\.(?P<name>[\w$-]+)\.(deleteMany|remove)\(\s*\{\s*\}\s*\)|\bdb\.(?P<coll>[\w$-]+)\.drop\(\s*\)",
+    ),
     ("database", r"\bdropDatabase\(\)(?P<name>)"),
     ("namespace", r"\bkubectl\b[^;&|\n]{0,300}\bdelete\s+(namespaces?|ns)\s+(?P<name>[\w.-]+)"),
     # a directory emptied: ``rm -rf /workspace/*`` (judged only where the task named the directory)
@@ -105,7 +110,12 @@ def removed_containers(tool: str, arguments: dict[str, Any], texts: list[str]) -
             if number < _SQL_KINDS and not sql:
                 continue
             for match in pattern.finditer(text):
-                yield kind, match.group("name").strip('"`').lower()
+                name = (
+                    match.group("name")
+                    if "coll" not in pattern.groupindex
+                    else match.group("name") or match.group("coll")
+                )
+                yield kind, name.strip('"`').lower()
     for text in texts:
         for match in _DELETES_LISTING.finditer(text[:MAX_TEXT]):
             if not _FILTERED.search(inner := match.group("inner")):

@@ -524,6 +524,11 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         for path in operands[1:]:
             _written(path, facts, f"{program} -i edits it")
         return
+    if program in ("docker", "podman", "kubectl", "oc") and "exec" in args[:3] and "--" in args:
+        # ``kubectl exec pod -- sh -c '…'``: the command runs in the container; judge it as a line
+        facts.merge(_analyse_cached(shlex.join(args[args.index("--") + 1 :]), depth + 1))
+        facts.add(C.EXECUTE, f"{program} exec runs a command in a container")
+        return
     if program in ("docker", "podman", "kubectl", "helm", "terraform"):
         _orchestrator(program, args, facts)
         return
@@ -577,6 +582,11 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         return
     if program in ("cd", ":", "true", "false", "exit", "return", "shift", "local", "unset", "trap", "umask"):
         facts.add(C.READ, f"{program} is a shell builtin")
+        return
+    if (
+        mongo := _MONGO.match(" ".join(argv))
+    ) is not None:  # a MongoDB shell statement, ``db.x.deleteMany({})``
+        facts.add(_MONGO_METHODS.get(mongo.group(1).lower(), C.READ), f"MongoDB {mongo.group(1)}")
         return
     # A program nobody described: it runs. Scripts by path (./x.sh, /opt/y) the same. One that says it
     # deletes (``kafka-topics.sh --delete``, ``etcdctl del``) deletes too.
@@ -908,6 +918,18 @@ def _redis_of(args: list[str]) -> tuple[C, str] | None:
     found = next((c for c, names in _REDIS.items() if command in names), C.READ if command else None)
     return None if found is None else (found, f"runs {command.upper()}")
 
+
+# MongoDB shell methods by what they do (mongosh): ``db.sessions.deleteMany({})`` deletes
+_MONGO = re.compile(r"^\s*db(?:\.[\w$-]+)?\.(\w+)\s*\(")
+_MONGO_METHODS = {
+    **dict.fromkeys(
+        ("deletemany", "deleteone", "remove", "drop", "dropdatabase", "findoneanddelete"), C.DELETE
+    ),
+    **dict.fromkeys(
+        ("insertone", "insertmany", "updateone", "updatemany", "replaceone", "renamecollection"), C.WRITE
+    ),
+    **dict.fromkeys(("createuser", "grantrolestouser", "updateuser", "dropuser"), C.IDENTITY),
+}
 
 _SHELL_RELAYS = frozenset({"nc", "ncat", "netcat", "socat", "telnet"})  # -e / -c run a program on the socket
 

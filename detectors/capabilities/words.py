@@ -392,14 +392,16 @@ CLI_PROGRAMS = frozenset(
     "sqlite3 gh glab vault doppler infisical op bq snowsql gsutil ansible ansible-playbook mlflow".split()
 )
 _ARGV_KEYS = ("args", "argv", "arguments")
+_RUNNER_WORDS = frozenset("run exec execute command cmd shell terminal subprocess spawn".split())
 
 
 def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
     """The command line a program-named tool runs with its argument list, or None."""
     program = re.sub(r"[_.-]cli$", "", tool.lower())  # ``aws_cli`` runs ``aws``
-    if program not in CLI_PROGRAMS:
+    runner = program not in CLI_PROGRAMS and bool(_RUNNER_WORDS & set(split_words(tool)))
+    if program not in CLI_PROGRAMS and not runner:
         return None
     argv = next((arguments[k] for k in _ARGV_KEYS if isinstance(arguments.get(k), list)), None)
     if not argv or not all(isinstance(a, str) for a in argv):
         return None
-    return shlex.join([program, *argv])
+    return shlex.join(argv if runner else [program, *argv])  # ``run_command(args=[curl, …])`` runs curl
