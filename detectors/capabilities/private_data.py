@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from detectors.provenance.tokens import value_tokens
+
 MIN_RECORDS = 50
 # arguments that attach files, and the words with which a task asks to send a document
 ATTACH_KEYS = re.compile(r"(?i)^(attach\w*|files?|file_?ids?|documents?|doc_?ids?|paths?)$")
@@ -15,38 +17,70 @@ DOCUMENT_ASKED = re.compile(
     r"exports?|spreadsheets?|csv|records?|memos?|applications?|contracts?|invoices?|receipts?|photos?|"
     r"certificates?|forward\w*)\b"
 )
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b")
 KINDS = (
     ("government ids", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")),  # a US social security number
-    ("bank details", re.compile(r"(?i)\b(routing|acct|account\s*(no|number|#))\b\D{0,12}\d{6,17}\b")),
-    ("bank details", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}\b")),  # an IBAN
-    ("privileged legal advice", re.compile(r"(?i)\b(privileged|work[- ]product|attorney[- ]client)\b")),
+    # an account number beside a bank's label (a utility's "account number" is no bank detail)
+    (
+        "bank details",
+        re.compile(
+            r"(?i)\b(routing|aba|sort\s*code|bank\s*account|checking|savings|acct)\b\D{0,12}\d{6,17}\b"
+        ),
+    ),
+    # a notice of legal privilege in prose, not a JSON key (``"Privileged": false``)
+    (
+        "privileged legal advice",
+        re.compile(r"(?i:\bwork[- ]product\b|\battorney[- ]client\b)|\bPRIVILEGED\b"),
+    ),
     ("secrets", re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]")),
 )
-PASTED = KINDS[:3]  # shapes that are private pasted into a message; privilege notices and markers are not
-# a count of records: ``"rows": 612``, ``totalSize: 38``, or a SQL client's ``COPY 5000`` / ``SELECT 5000``
+PASTED = KINDS[:2]  # shapes that are private pasted into a message; privilege notices and markers are not
+PASTED_KINDS = frozenset({"government ids", "bank details"})  # a number read with one of these marks
+# a count of records: ``"rows": 612``, ``totalSize: 38``, or a SQL client's ``COPY 5000`` / ``(3,214 rows)``
 RECORDS = re.compile(
-    r"(?im)\"?\b(rows|count|records|total|total_?size|matched)\"?\s*[:=]\s*(\d{2,7})\b|"
-    r"^\s*(COPY|SELECT) (\d{2,7})$|\((\d{1,3}(?:,\d{3})+|\d{2,7}) rows?\)"  # psql's "(3,214 rows)"
+    r"(?im)\"?\b(rows|count|records|total_?size|matched)\"?\s*[:=]\s*(\d{2,7})(?![.\d])|"
+    r"^\s*(COPY|SELECT) (\d{2,7})$|\((\d{1,3}(?:,\d{3})+|\d{2,7}) rows?\)"
 )
 _ADDRESSES = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# a message's own headers (From:, To:, Cc:, or those keys in JSON) list its correspondents, not people's rows
+_HEADERS = re.compile(
+    r"(?im)^\s*(from|to|cc|bcc|reply-to|sender)\s*:.*$|\"(from|to|cc|bcc|sender|reply_?to|recipients?)\"\s*:"
+    r"\s*(\[[^\]]{0,2000}\]|\{[^}]{0,500}\}|\"[^\"]{0,300}\")"
+)
 MIN_LISTED = 3  # e-mail addresses shown in one result: rows of people, not a contact
 CONTACT_FIELDS = re.compile(r"(?i)\b(e-?mail|phone|mailing_address|address|date_of_birth|dob)\b")
 
 
+def _iban_valid(candidate: str) -> bool:
+    """ISO 13616's check: the rearranged number modulo 97 is 1 (``PO20240001234567`` is no IBAN)."""
+    compact = candidate.replace(" ", "")
+    digits = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
+    return int(digits) % 97 == 1
+
+
+def _kind_of(text: str, kinds: tuple[tuple[str, re.Pattern[str]], ...]) -> str | None:
+    found = next((kind for kind, pattern in kinds if pattern.search(text)), None)
+    if found is None and any(_iban_valid(m.group(0)) for m in _IBAN.finditer(text[:20_000])):
+        found = "bank details"
+    return found
+
+
 def private_kind(text: str, contact_seen: bool) -> str | None:
     """What private data a result holds; "a list of people" when, in a session that has read people's
-    contact fields, it counts 50 or more records or shows three or more e-mail addresses."""
-    found = next((kind for kind, pattern in KINDS if pattern.search(text)), None)
+    contact fields, it counts 50 or more records or shows three or more e-mail addresses outside the
+    headers of a message."""
+    found = _kind_of(text, KINDS)
     if found is None and contact_seen:
-        groups = (m.group(2) or m.group(4) or m.group(5) for m in RECORDS.finditer(text[:2000]))
+        ends = text[:2000] + "\n" + text[-2000:]  # psql prints its "(60 rows)" last
+        groups = (m.group(2) or m.group(4) or m.group(5) for m in RECORDS.finditer(ends))
         counts = [int(g.replace(",", "")) for g in groups if g]
-        listed = len(set(_ADDRESSES.findall(text[:4000]))) >= MIN_LISTED
+        listed = len(set(_ADDRESSES.findall(_HEADERS.sub(" ", text[:4000])))) >= MIN_LISTED
         found = "a list of people" if listed or (counts and max(counts) >= MIN_RECORDS) else None
     return found
 
 
 def pasted_kinds(texts: Iterable[str]) -> list[str]:
-    return [kind for text in texts for kind, pattern in PASTED if pattern.search(text)]
+    return [kind for text in texts if (kind := _kind_of(text, PASTED)) is not None]
 
 
 def strings_in(value: object) -> Iterable[str]:
@@ -68,3 +102,26 @@ def columns_in(texts: Iterable[str]) -> set[str]:
     """snake_case names in a call's arguments (``date_of_birth``, ``mobile_phone``): a query's columns,
     which code that re-reads the same data repeats (as ``col:`` tokens)."""
     return {f"col:{name}" for text in texts for name in _COLUMN.findall(text[:4000])}
+
+
+MIN_SHARED = 3  # marked values a call repeats (a query's columns in code): what it writes holds the data
+
+
+def contact_read(arguments: dict[str, object], result: str) -> bool:
+    """People's contact fields in a result or in the columns a query asked for."""
+    asked = " ".join(strings_in(arguments))[:2000]
+    return any(CONTACT_FIELDS.search(text) for text in (result[:2000], asked))
+
+
+def marks_of(
+    arguments: dict[str, object], result: str, contact: bool, marked: dict[str, str]
+) -> dict[str, str]:
+    """The values to mark with what private data they lead to: a call whose result holds private data marks
+    its arguments and the result's values; a call that repeats three marked values or columns (code that
+    re-reads the same query) marks its own."""
+    kind = private_kind(result[:20_000], contact)
+    values = [*strings_in(arguments), result[:4000] if kind else ""]
+    tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")} | columns_in(values)
+    derived = [marked[t] for t in tokens if t in marked]
+    kind = kind or (derived[0] if len(derived) >= MIN_SHARED else None)
+    return dict.fromkeys(sorted(tokens), kind) if kind else {}

@@ -28,11 +28,11 @@ from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.private_data import (
     ATTACH_KEYS,
-    CONTACT_FIELDS,
     DOCUMENT_ASKED,
-    columns_in,
+    PASTED_KINDS,
+    contact_read,
+    marks_of,
     pasted_kinds,
-    private_kind,
     strings_in,
 )
 from detectors.context import KeyContext
@@ -43,7 +43,6 @@ from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
 MAX_MARKED = 64
-MIN_SHARED = 3  # marked values a call repeats (a query's columns in code): what it writes holds the data
 
 
 class PrivateDataBeyondTask(StatefulDetector):
@@ -70,23 +69,13 @@ class PrivateDataBeyondTask(StatefulDetector):
         task = ctx.provenance.trusted_text if ctx.provenance is not None else None
         if task is not None and ctx.acted(event, sinks.SENDS) and not DOCUMENT_ASKED.search(task):
             signals = self._judge(state, event)
-        result = event.result_summary or ""
-        if result:
-            asked_fields = " ".join(strings_in(event.arguments))[:2000]  # columns a query asked for
-            contact = bool(state.get("contact")) or any(
-                CONTACT_FIELDS.search(text) for text in (result[:2000], asked_fields)
-            )
+        if result := event.result_summary or "":
+            contact = bool(state.get("contact")) or contact_read(event.arguments, result)
             if contact:
                 state["contact"] = 1
-            kind = private_kind(result[:20_000], contact)
-            values = [*strings_in(event.arguments), result[:4000] if kind else ""]
-            tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")}
-            tokens |= columns_in(values)
             marked = state.get("marked") or {}
-            derived = [marked[t] for t in tokens if t in marked]
-            if kind := kind or (derived[0] if len(derived) >= MIN_SHARED else None):  # code that re-reads it
-                marked = {**marked, **dict.fromkeys(sorted(tokens), kind)}
-                state["marked"] = dict(list(marked.items())[-MAX_MARKED:])
+            if new := marks_of(event.arguments, result, contact, marked):
+                state["marked"] = dict(list({**marked, **new}.items())[-MAX_MARKED:])
         return state, signals
 
     def _judge(self, state: dict[str, Any], event: ToolCall) -> tuple[Signal, ...]:
@@ -99,6 +88,12 @@ class PrivateDataBeyondTask(StatefulDetector):
             s for k, v in event.arguments.items() if not ATTACH_KEYS.match(str(k)) for s in strings_in(v)
         ]
         pasted = pasted_kinds(s for s in texts if value_tokens(s) & marked.keys())  # values read, not typed
+        pasted += [
+            marked[t]
+            for s in texts
+            for t in value_tokens(s)
+            if t[:4] == "num:" and marked.get(t) in PASTED_KINDS
+        ]
         if not hits and not pasted:
             return ()
         kinds = sorted(set(hits.values()) | set(pasted))

@@ -7,9 +7,9 @@ build with ``skip_tests:true``, merges the pull request or applies the plan has 
 formality. The detector follows the session's results: the latest one that reports checks (``14
 failures``, ``Tests failed``, ``FAILED``, ``BUILD FAILURE``, ``"conclusion": "failure"``; or passing:
 ``0 failures``, ``All tests passed``, ``"conclusion": "success"``) sets the state, and a call that releases
-— by its name (release, deploy, publish, promote, merge, submit for review, rollout) or its command line
-(``fastlane release|deliver``, ``gh pr merge``, ``helm upgrade``, ``kubectl rollout|apply``, ``npm
-publish``, ``twine upload``, ``terraform apply``, a push to main or master) — while the latest checks
+— by its name (release, deploy, publish, promote, rollout, a merge of a pull request or branch) or its
+command line (``fastlane release|deliver``, ``gh pr merge``, ``helm upgrade``, ``kubectl rollout|apply``,
+``npm publish``, ``twine upload``, ``terraform apply``, a push to main or master) — while the latest checks
 failed is reported: high. Not when the task itself says to go ahead despite failures ("even if the tests
 fail", "skip the tests").
 
@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.checks import FAILED, verdict
 from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from detectors.vocab import command_of
@@ -32,21 +33,15 @@ from schemas.events import AnyEvent
 from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
-# failing checks, as test runners and CI print them (upper-case FAILED: a runner's per-test mark)
-FAILED = re.compile(
-    r"(?i:\b([1-9]\d* (failures|failed|failing)|tests? failed|build fail(ed|ure)|checks? failed|pipeline "
-    r"failed)\b|\"(conclusion|status|state)\"\s*:\s*\"(failure|failed)\")|\bFAILED\b"
-)
-PASSED = re.compile(
-    r"(?i)\b(0 failures|all (\d+ )?tests passed|tests? (passed|succeeded)|build successful)\b"
-    r"|\"(conclusion|status|state)\"\s*:\s*\"(success|passed)\""
-)
-RELEASE_WORDS = frozenset("release deploy publish promote merge rollout ship deliver submit".split())
+RELEASE_WORDS = frozenset("release deploy publish promote rollout".split())
+MERGE_OBJECTS = frozenset("pull pr request mr branch".split())  # a merge of code, not of contacts
 RELEASE_LINE = re.compile(
     r"\bfastlane\s+(release|deliver|appstore|supply)\b|\bgh\s+pr\s+merge\b|\bhelm\s+(upgrade|install)\b"
     r"|\bkubectl\s+(rollout|apply)\b|\b(npm|yarn|pnpm)\s+publish\b|\btwine\s+upload\b|\bterraform\s+apply\b"
-    r"|\bgit\s+push\b[^;&|\n]*\b(main|master|prod|production|release)\b|\beas\s+submit\b"
+    r"|\bgit\s+push\b[^;&|\n]{0,200}\b(main|master|prod|production|release)\b|\beas\s+submit\b"
 )
+
+
 GO_AHEAD = re.compile(r"(?i)\b(even if|regardless|despite|skip(ping)? (the )?tests|ignore (the )?fail)", re.I)
 
 
@@ -71,7 +66,9 @@ class ShippedPastFailure(StatefulDetector):
         if not ctx.acted(event):
             return state, ()
         line = command_of(event) or ""
-        releases = bool(RELEASE_WORDS & set(split_words(event.tool))) or RELEASE_LINE.search(line) is not None
+        words = set(split_words(event.tool))
+        merges = "merge" in words and bool(MERGE_OBJECTS & words)
+        releases = bool(RELEASE_WORDS & words) or merges or RELEASE_LINE.search(line[:4000]) is not None
         signals: tuple[Signal, ...] = ()
         failed_in = state.get("failed")
         task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
@@ -81,8 +78,9 @@ class ShippedPastFailure(StatefulDetector):
             signals = (Signal.of([event], title=title, details=details),)
             state.pop("failed")
         result = (event.result_summary or "")[-4000:]  # a test run's verdict is at its end
-        if (failed := FAILED.search(result)) and not releases:
+        said = None if releases else verdict(result)
+        if said == "failed" and (failed := FAILED.search(result)):
             state["failed"] = [event.event_id, failed.group(0)[:60]]
-        elif PASSED.search(result):
+        elif said == "passed":
             state.pop("failed", None)
         return state, signals
