@@ -17,7 +17,7 @@ SAFEGUARDS = frozenset(
     firewall firewalld ufw audit auditd auditing retention versioning encryption lockout approval approvals
     gate gates review reviews signing scanning scanner waf edr siem detection detections watchdog
     estop esd sis fire smoke sprinkler detector detectors facp prevention alertmanager alertname pagerduty
-    opsgenie datadog security factor""".split()
+    opsgenie datadog""".split()
 )
 # verbs that only ever switch alerting or a safeguard off (no object needed)
 SILENCERS = frozenset(
@@ -42,17 +42,20 @@ ENFORCERS = frozenset(
     "rule rules policy policies waf filter filters blocking block gateway firewall dlp ips guardrail "
     "guardrails enforcement selinux apparmor".split()
 )
-_MODE_KEYS = frozenset("mode enforcement action enforcement_mode".split())
+_MODE_KEYS = frozenset({"mode", "enforcement", "enforcement_mode", "enforcementmode"})
 _NOT_ENFORCING = frozenset(
-    "monitor monitoring audit log detect detection permissive count dryrun report alert allow".split()
+    "monitor monitoring audit detect detection permissive dryrun dry run count".split()
 )
+_ONLY_WATCHING = frozenset({"log", "alert", "report", "only", "mode"})  # "log only", "report-only"
 
 
 def _not_enforcing(arguments: dict[str, Any]) -> str | None:
-    """A mode-like argument set to a watching-only mode (``mode: monitor``, ``enforcement: permissive``)."""
+    """A mode argument set to a watching-only mode (``mode: monitor``, ``enforcement: permissive``,
+    ``mode: log_only``); ``action: allow`` of a firewall rule is the rule's verdict, not its mode."""
     for key, value in arguments.items():
-        words = split_words(str(value)) if isinstance(value, str) and len(value) <= 30 else ()
-        if str(key).lower() in _MODE_KEYS and words and set(words) <= _NOT_ENFORCING | {"only", "mode"}:
+        words = set(split_words(str(value))) if isinstance(value, str) and len(value) <= 30 else set()
+        watching = words <= _NOT_ENFORCING | {"only", "mode"} or ("only" in words and words <= _ONLY_WATCHING)
+        if str(key).lower() in _MODE_KEYS and words and watching:
             return str(value)
     return None
 
@@ -71,22 +74,35 @@ def _words_of(value: Any, out: list[str], depth: int = 0) -> None:
         out.extend(split_words(value))  # a setting's value (``Maint_Bypass_GuardInterlock``), not free text
 
 
-def _turned_off(arguments: dict[str, Any], depth: int = 0) -> bool:
-    """A state-like argument set to off (``state: disabled``, ``enabled: false``, ``security_level:
-    essentially_off``), or a requirement dropped (``requireFactor: false``, ``enforce_mfa: false``), at any
-    depth of nested settings (a ruleset's rules)."""
+def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
+    """A state-like argument set to off (``state: disabled``, ``enabled: false``: "" — the call's other words
+    say what), a requirement of a named safeguard dropped (``requireFactor: false``, ``enforce_mfa: false``:
+    that safeguard), or a security level set to off (``security_level: essentially_off``), at any depth of
+    nested settings (a ruleset's rules); else None."""
+    named = next(
+        (arguments[k] for k in ("setting", "name", "key", "id") if isinstance(arguments.get(k), str)), ""
+    )
+    if named and "value" in arguments:  # a {setting: security_level, value: essentially_off} pair
+        arguments = {**arguments, named: arguments["value"]}
     for key, value in arguments.items():
         words = set(split_words(str(key)))
-        off = value is False or str(value).lower() in _OFF_VALUES or "off" in split_words(str(value))[-1:]
-        if off and not isinstance(value, dict | list) and words & (_STATE_KEYS | _REQUIRING | SAFEGUARDS):
-            return True
+        off = value is False or str(value).lower() in _OFF_VALUES
+        if not isinstance(value, dict | list):
+            if off and words & _STATE_KEYS:
+                return ""
+            if value is False and words & _REQUIRING and (required := words & _REQUIRED):
+                return sorted(required)[0]
+            if {"security", "level"} <= words and "off" in split_words(str(value)):
+                return "security level"
         children = value if isinstance(value, list) else [value]
-        if depth < 3 and any(isinstance(c, dict) and _turned_off(c, depth + 1) for c in children[:32]):
-            return True
-    return False
+        for child in children[:32]:
+            if depth < 3 and isinstance(child, dict) and (found := _turned_off(child, depth + 1)) is not None:
+                return found
+    return None
 
 
-_REQUIRING = frozenset("require required requires enforce enforced enforcement level".split())
+_REQUIRING = frozenset("require required requires enforce enforced enforcement".split())
+_REQUIRED = SAFEGUARDS | frozenset("factor mfa 2fa signing signed approval review tls ssl".split())
 
 
 def _set_back_on(arguments: dict[str, Any]) -> bool:
@@ -110,8 +126,8 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         return f"{sorted(name & OFF_WORDS)[0]}s {guards[0]}"
     if name & REMOVERS and (removed := sorted(name & REMOVABLE)):  # ``delete_branch_protection``
         return f"removes {removed[0]}"
-    if guards and _turned_off(arguments):
-        return f"turns {guards[0]} off"
+    if (off := _turned_off(arguments)) is not None and (off or guards):
+        return f"turns {off or guards[0]} off"
     if guards and set(words) & OFF_WORDS and not _set_back_on(arguments):
         return f"sets {sorted(set(words) & OFF_WORDS)[0]} on {guards[0]}"
     if (mode := _not_enforcing(arguments)) and said & ENFORCERS:  # a blocking rule left only watching
