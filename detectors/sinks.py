@@ -316,10 +316,15 @@ def person_named(token: str, trusted_text: str) -> bool:
         return True
     # a direct-message channel or id made from a name the user wrote mid-sentence (``D05MBELLINI``, "Marco
     # Bellini"): five letters or more, so that no short word matches by chance
-    names = {m.group(1).lower() for m in _MID_SENTENCE_NAME.finditer(trusted_text)}
-    return any(name in value.lower() for name in names)
+    names = {m.group(1).lower() for m in _MID_SENTENCE_NAME.finditer(trusted_text)} - _CALENDAR
+    letters = re.sub(r"[^a-z]", "", value.lower())
+    return any(letters.endswith(name) for name in names)  # ``D05MBELLINI``: an initial, then the surname
 
 
+_CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april june july "
+    "august september october november december".split()
+)
 _MID_SENTENCE_NAME = re.compile(r"(?<=[a-z,;] )([A-Z][a-z]{4,})\b")
 
 
@@ -390,7 +395,8 @@ def handed_over(
 
 def sends_the_draft(event: ToolCall, provenance: Provenance) -> bool:
     """``send_draft(draft_id=…)`` when the task asked for a draft and no send ("leave it in my drafts")."""
-    drafted = "draft" in provenance.intent.implied.get(C.WRITE, ())
+    implied = provenance.intent.implied
+    drafted = "draft" in implied.get(C.WRITE, ()) and C.COMMUNICATE not in implied  # "… then send it" asks
     return drafted and {"send", "draft"} <= set(split_words(event.tool))
 
 

@@ -1149,14 +1149,17 @@ def is_sensitive(event: ToolCall) -> bool:
 
 _ENV_KEYS = re.compile(
     r"^(env|environment|stage|tier|database|db|db_?name|cluster|namespace|context|profile|workspace|host|"
-    r"connection|connection_?string|dsn|uri)$",
+    r"connection|connection_?string|dsn)$",
     re.I,
 )
 _PRODUCTION = re.compile(r"(^|[-_.:/@])(prod|production|prd)([-_.:/]|$)", re.I)
 # where a command line says which environment it acts on: a context, profile, workspace, cluster or
 # namespace option, or a host or connection string with a production label
 _PRODUCTION_IN_LINE = re.compile(
-    r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project|host)[= ]|\s-[nh]\s)"
+    r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project|host)[= ]|\s-n\s"
+    # ``-h`` is a host only to database clients (``du -h``, ``df -h`` are sizes)
+    r"|\b(?:psql|pg_dump|pg_dumpall|pg_restore|mysql|mysqldump|redis-cli|mongo|mongosh|clickhouse-client)\b"
+    r"[^;&|\n]{0,200}?\s-h\s?)"
     r"\S*\b(?:prod|production|prd)\b|[@/]\S*\b(?:prod|production|prd)\b[\w.-]*\.[a-z]{2,}"
     r"|\bworkspace select (?:prod|production)\b"
     # an environment variable named for production (``DATABASE_URL=$PROD_DATABASE_URL``)

@@ -186,7 +186,15 @@ _SPECS: list[tuple[str, str]] = [
     # Network devices' configurations (Cisco IOS/NX-OS/ASA, Junos, Arista): a ``show running-config``
     # carries its secrets in shapes of its own. Type-7 "encryption" is reversible and crypt hashes
     # (``$1$``, ``$6$``, Junos ``$9$`` …) can be cracked or, for ``$9$``, decoded: both are secrets.
-    ("password_hash", r"(\$(?:1|2[abxy]?|5|6|7|8|9|y|gy|apr1|sha1)\$[./A-Za-z0-9$]{8,})"),
+    # ``$id$salt$hash`` (``$1$HOME/bin`` or awk's ``$1$2`` is none); Junos' quoted ``$9$`` secrets
+    (
+        "password_hash",
+        r"(\$(?:1|2[abxy]?|5|6|7|8|9|y|gy|apr1|sha1)\$[./A-Za-z0-9]{1,64}\$[./A-Za-z0-9]{8,}[./A-Za-z0-9$]*)",
+    ),
+    (
+        "password_hash",
+        r"(?i)\b(?:secret|encrypted-password|authentication-key|pre-shared-key)\s+\"(\$9\$[^\"\s]{6,})\"",
+    ),
     (
         "device_secret",
         r"(?i)\b(?:secret|password|key-string|key|pre-shared-key|authentication-key|md5|psk)\s+7\s+([0-9A-F]{8,})",
@@ -194,13 +202,13 @@ _SPECS: list[tuple[str, str]] = [
     (
         "device_secret",
         r"(?i)(?:^|\n)\s*(?:enable\s+(?:secret|password)|username\s+\S+(?:\s+privilege\s+\d+)?\s+(?:secret|p"
-        r"assword))\s+(?:0\s+)?([^\s$][^\s]{2,})",
+        r"assword))\s+(?:0\s+)?([^\s$]*[\d!@#%^&*+=?~][^\s]*)",  # a password has a digit or a symbol
     ),
     ("device_secret", r"(?i)\bsnmp-server\s+community\s+([^\s\"']{3,})"),
     ("device_secret", r"(?i)\bset\s+snmp\s+community\s+([^\s\"']{3,})"),
     (
         "device_secret",
-        r"(?i)\b(?:tacacs-server|radius-server|tacacs|radius)\b[^\n]{0,120}?\bkey\s+(?:0\s+)?([^\s\"'][^\s\"']{2,})",
+        r"(?im)^\s*(?:tacacs-server|radius-server)\b[^\n]{0,120}?\bkey\s+(?:0\s+)?([^\s\"'][^\s\"']{2,})",
     ),
     # A wallet's recovery (seed) phrase: 12 to 24 lowercase words after its name. Whoever has it owns the
     # wallet (BIP-39).

@@ -131,6 +131,7 @@ TEXT_SHAPES: list[tuple[str, str, str]] = [
     ("cisco type 7 key", r("0123456789ABCDEF", 22), "tacacs-server host 10.0.0.40 key 7 {}"),
     ("cisco type 7 neighbor password", r("0123456789ABCDEF", 18), " neighbor 203.0.113.9 password 7 {}"),
     ("cisco enable secret 9", "$9$" + r(ALNUM, 14) + "$" + r(ALNUM + "./", 43), "enable secret 9 {}"),
+    ("junos $9$ secret", "$9$" + r(ALNUM, 20), 'authentication-key "{}";'),
     ("cisco enable password", pw(), "hostname r1\nenable password {}"),
     (
         "cisco username secret",
@@ -204,6 +205,10 @@ def test_identifiers_stay_readable() -> None:
         "rotate the key 7 days before expiry",
         "awk '{print $1$2}' totals.txt",
         "show snmp community",
+        "Username and password are required",
+        "10-mile radius, key stores open late",
+        "awk '{print $1$2$3$4$5$6$7$8}' totals.txt",
+        "echo $1$HOME/bin/tool",
     ):
         assert redact_text(text) == text
 

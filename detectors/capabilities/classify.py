@@ -267,7 +267,7 @@ def _arguments(
         if (
             kw & RECIPIENT_KEYS
             and changing
-            and not kw & _NOT_RECIPIENT  # ``in_reply_to_uid`` names a message, not whom it goes to
+            and not _NOT_RECIPIENT.search(key)  # ``in_reply_to_uid`` names a message, not whom it goes to
             and not tool_words & _DRAFTS  # a draft is saved for the user to send: a write
             and not _IBAN.match(text.upper())  # a payee's account: the payment check below says money
             and (
@@ -313,7 +313,7 @@ def _arguments(
 
 
 _HTTP_METHODS = frozenset("GET POST PUT PATCH DELETE HEAD OPTIONS".split())
-_NOT_RECIPIENT = frozenset({"id", "ids", "uid", "uids", "reply", "thread"})
+_NOT_RECIPIENT = re.compile(r"(?i)^in_?reply_?to|message_?id$|thread_?id$")
 _DRAFTS = frozenset({"draft", "drafts"})
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from detectors.provenance.tokens import value_tokens
-
 MIN_RECORDS = 50
 # arguments that attach files, and the words with which a task asks to send a document
 ATTACH_KEYS = re.compile(r"(?i)^(attach\w*|files?|file_?ids?|documents?|doc_?ids?|paths?)$")
@@ -104,24 +102,7 @@ def columns_in(texts: Iterable[str]) -> set[str]:
     return {f"col:{name}" for text in texts for name in _COLUMN.findall(text[:4000])}
 
 
-MIN_SHARED = 3  # marked values a call repeats (a query's columns in code): what it writes holds the data
-
-
 def contact_read(arguments: dict[str, object], result: str) -> bool:
     """People's contact fields in a result or in the columns a query asked for."""
     asked = " ".join(strings_in(arguments))[:2000]
     return any(CONTACT_FIELDS.search(text) for text in (result[:2000], asked))
-
-
-def marks_of(
-    arguments: dict[str, object], result: str, contact: bool, marked: dict[str, str]
-) -> dict[str, str]:
-    """The values to mark with what private data they lead to: a call whose result holds private data marks
-    its arguments and the result's values; a call that repeats three marked values or columns (code that
-    re-reads the same query) marks its own."""
-    kind = private_kind(result[:20_000], contact)
-    values = [*strings_in(arguments), result[:4000] if kind else ""]
-    tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")} | columns_in(values)
-    derived = [marked[t] for t in tokens if t in marked]
-    kind = kind or (derived[0] if len(derived) >= MIN_SHARED else None)
-    return dict.fromkeys(sorted(tokens), kind) if kind else {}

@@ -36,6 +36,21 @@ def _reads(value: str) -> bool:
     return found is not None and found[0] is Capability.READ
 
 
+# one row by its key: ``WHERE id = 9912``, ``{pk: 771203}`` — the object, looked up first, not a group
+_ONE_ROW = re.compile(
+    r"(?is)\bwhere\s+[\w.]*(id|pk|key|number|no)\s*=\s*'?[\w-]+'?\s*(;|limit\b|returning\b|$)"
+)
+_KEY_NAME = re.compile(r"(?i)(^|_)(id|pk|key|number|no|uuid)$")
+
+
+def _one_object(value: object) -> bool:
+    if isinstance(value, dict):
+        return len(value) == 1 and all(
+            _KEY_NAME.search(str(k)) and isinstance(v, str | int) for k, v in value.items()
+        )
+    return isinstance(value, str) and (_reads(value) or _ONE_ROW.search(value[:4000]) is not None)
+
+
 def selects_many(
     arguments: dict[str, Any], line: str | None = None, grave: bool = False
 ) -> tuple[str, str | None] | None:
@@ -48,21 +63,11 @@ def selects_many(
         values = value if isinstance(value, list) else [value]
         if any(isinstance(v, str) and EVERYTHING.match(v) for v in values):
             return f"{key}=all", None
-        if (
-            GROUP_KEY.match(str(key))
-            and value
-            and (isinstance(value, dict) or (isinstance(value, str) and not _reads(value)))
-        ):
-            return (
-                f"{key}={str(value)[:60]}",
-                None,
-            )  # a query string or a structured filter (``{city: denver}``)
-        if (
-            SQL_KEY.match(str(key))
-            and isinstance(value, str)
-            and (sql_capability(value) or (None,))[0] in ROWS
-        ):
-            return f"{key}: {value[:60]}", None  # an UPDATE or DELETE: its WHERE selects the rows
+        if GROUP_KEY.match(str(key)) and value and not _one_object(value):
+            return f"{key}={str(value)[:60]}", None  # a query string or a structured filter (``{city: x}``)
+        sql = SQL_KEY.match(str(key)) and isinstance(value, str) and not _one_object(value)
+        if sql and (sql_capability(str(value)) or (None,))[0] in ROWS:
+            return f"{key}: {str(value)[:60]}", None  # an UPDATE or DELETE: its WHERE selects the rows
         listed = grave and isinstance(value, list) and str(key).lower() not in ("args", "argv", "arguments")
         ids = {v for v in values if isinstance(v, str) and IDENTIFIER.match(v)} if listed else set()
         if len(ids) >= MANY_IDS:  # a refund of ``charges: [ch_1, ch_2, ch_3, …]`` for "the duplicate charge"

@@ -524,9 +524,9 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         for path in operands[1:]:
             _written(path, facts, f"{program} -i edits it")
         return
-    if program in ("docker", "podman", "kubectl", "oc") and "exec" in args[:3] and "--" in args:
-        # ``kubectl exec pod -- sh -c '…'``: the command runs in the container; judge it as a line
-        facts.merge(_analyse_cached(shlex.join(args[args.index("--") + 1 :]), depth + 1))
+    if (inner := _exec_command(program, args)) is not None:
+        # ``kubectl exec pod -- sh -c '…'``, ``docker exec web rm -rf /data``: judged as a line of its own
+        facts.merge(_analyse_cached(shlex.join(inner), depth + 1))
         facts.add(C.EXECUTE, f"{program} exec runs a command in a container")
         return
     if program in ("docker", "podman", "kubectl", "helm", "terraform"):
@@ -583,10 +583,8 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     if program in ("cd", ":", "true", "false", "exit", "return", "shift", "local", "unset", "trap", "umask"):
         facts.add(C.READ, f"{program} is a shell builtin")
         return
-    if (
-        mongo := _MONGO.match(" ".join(argv))
-    ) is not None:  # a MongoDB shell statement, ``db.x.deleteMany({})``
-        facts.add(_MONGO_METHODS.get(mongo.group(1).lower(), C.READ), f"MongoDB {mongo.group(1)}")
+    if _MONGO.match(statement := " ".join(argv)):  # a MongoDB shell statement, ``db.x.deleteMany({})``
+        facts.add(*_mongo_of(statement))
         return
     # A program nobody described: it runs. Scripts by path (./x.sh, /opt/y) the same. One that says it
     # deletes (``kafka-topics.sh --delete``, ``etcdctl del``) deletes too.
@@ -902,34 +900,81 @@ def _sql_of(program: str, args: list[str], operands: list[str]) -> tuple[C, str]
 # Redis commands by what they do (redis.io/commands); the first word after redis-cli's options is the command
 _REDIS = {
     C.DELETE: frozenset(
-        "flushall flushdb del unlink getdel expire pexpire hdel srem zrem lrem ltrim".split()
+        "flushall flushdb del unlink getdel expire pexpire hdel srem zrem lrem ltrim zremrangebyscore "
+        "zremrangebyrank shutdown".split()
     ),
     C.WRITE: frozenset("set mset setex hset hmset lpush rpush sadd zadd incr decr rename config".split()),
+    C.IDENTITY: frozenset({"acl"}),
+    C.READ: frozenset(
+        "get mget hget hgetall hkeys keys scan sscan hscan zscan exists ttl pttl type info dbsize ping "
+        "llen lrange smembers scard zrange zcard strlen memory slowlog client".split()
+    ),
 }
 _REDIS_VALUED = frozenset("-h -p -a -n -u -s -r -i --user --pass --pattern --cacert --cert --key".split())
 
 
 def _redis_of(args: list[str]) -> tuple[C, str] | None:
-    """What a ``redis-cli`` line does: ``FLUSHALL``, ``DEL`` delete, ``SET`` writes, the rest reads."""
+    """What a ``redis-cli`` line does: ``FLUSHALL``, ``DEL`` delete, ``SET`` writes, ``GET`` reads; any
+    other command (``EVAL``, ``REPLICAOF``, ``MIGRATE``) runs."""
     words = [
-        a.lower() for i, a in enumerate(args) if not a.startswith("-") and args[i - 1] not in _REDIS_VALUED
+        a.lower()
+        for i, a in enumerate(args)
+        if not a.startswith("-") and (i == 0 or args[i - 1] not in _REDIS_VALUED)
     ]
     command = words[0] if words else ("scan" if "--scan" in args else "")
-    found = next((c for c, names in _REDIS.items() if command in names), C.READ if command else None)
+    found = next((c for c, names in _REDIS.items() if command in names), C.EXECUTE if command else None)
     return None if found is None else (found, f"runs {command.upper()}")
 
 
-# MongoDB shell methods by what they do (mongosh): ``db.sessions.deleteMany({})`` deletes
-_MONGO = re.compile(r"^\s*db(?:\.[\w$-]+)?\.(\w+)\s*\(")
+# MongoDB shell statements (mongosh): the first method of the chain that acts decides
+_MONGO = re.compile(r"^\s*db\b")
+_MONGO_CALL = re.compile(r"\.(\w+)\s*\(|\{\s*(drop\w*|delete|update|insert)\s*:")
 _MONGO_METHODS = {
     **dict.fromkeys(
-        ("deletemany", "deleteone", "remove", "drop", "dropdatabase", "findoneanddelete"), C.DELETE
+        "deletemany deleteone remove drop dropdatabase findoneanddelete delete dropindexes".split(), C.DELETE
     ),
     **dict.fromkeys(
-        ("insertone", "insertmany", "updateone", "updatemany", "replaceone", "renamecollection"), C.WRITE
+        "insertone insertmany updateone updatemany replaceone renamecollection bulkwrite findoneandupdate "
+        "findoneandreplace update insert".split(),
+        C.WRITE,
     ),
-    **dict.fromkeys(("createuser", "grantrolestouser", "updateuser", "dropuser"), C.IDENTITY),
+    **dict.fromkeys("createuser grantrolestouser updateuser dropuser".split(), C.IDENTITY),
 }
+_MONGO_READS = frozenset(
+    "find findone countdocuments count aggregate distinct stats getcollection getsiblingdb "
+    "getcollectionnames explain limit sort toarray pretty".split()
+)
+
+
+def _mongo_of(statement: str) -> tuple[C, str]:
+    """What a MongoDB shell statement does: the first acting method, reads when every method reads, and
+    runs otherwise (``db.runCommand({…})``, ``db.eval(…)``)."""
+    calls = [(m.group(1) or m.group(2)).lower() for m in _MONGO_CALL.finditer(statement[:4000])]
+    acting = next((_MONGO_METHODS[c] for c in calls if c in _MONGO_METHODS), None)
+    found = acting or (C.READ if calls and set(calls) <= _MONGO_READS else C.EXECUTE)
+    return found, f"MongoDB {', '.join(calls[:3]) or 'statement'}"
+
+
+_EXEC_VALUED = frozenset("-e --env -u --user -w --workdir -c --container -n --namespace --context".split())
+
+
+def _exec_command(program: str, args: list[str]) -> list[str] | None:
+    """The command of ``kubectl … exec POD -- CMD`` or ``docker exec [opts] CONTAINER CMD``, else None."""
+    if program in ("kubectl", "oc") and "exec" in args and "--" in args:
+        return args[args.index("--") + 1 :] or None
+    if program not in ("docker", "podman") or "exec" not in args[:2]:
+        return None
+    rest, skip, container = args[args.index("exec") + 1 :], False, None
+    for i, arg in enumerate(rest):
+        if skip or arg.startswith("-"):
+            skip = not skip and arg in _EXEC_VALUED
+            continue
+        if container is None:
+            container = arg
+            continue
+        return rest[i:]
+    return None
+
 
 _SHELL_RELAYS = frozenset({"nc", "ncat", "netcat", "socat", "telnet"})  # -e / -c run a program on the socket
 

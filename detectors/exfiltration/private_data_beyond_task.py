@@ -31,11 +31,11 @@ from detectors.capabilities.private_data import (
     DOCUMENT_ASKED,
     PASTED_KINDS,
     contact_read,
-    marks_of,
     pasted_kinds,
     strings_in,
 )
 from detectors.context import KeyContext
+from detectors.provenance.private_marks import marks_of
 from detectors.provenance.tokens import value_tokens
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall

@@ -44,7 +44,10 @@ ONE_ITEM = re.compile(
 )
 MANY_ITEMS = re.compile(r"\b(all|every|entire|whole|files|folders?|director(y|ies)|buckets?)\b", re.I)
 # a bucket policy or grant whose resource is the bucket itself or every object in it
-WHOLE_BUCKET = re.compile(r"arn:aws:s3:::[\w.-]+(/\*)?[\"'\]]|\bgsutil\b.*\biam\s+ch\b.*\ballUsers\b", re.I)
+WHOLE_BUCKET = re.compile(
+    r"arn:aws:s3:::[\w.-]+(/\*)?[\"'\]]|\bgsutil\b[^;&|\n]{0,300}\biam\s+ch\b[^;&|\n]{0,300}\ballUsers\b",
+    re.I,
+)
 
 
 def one_item_asked(task: str) -> bool:
@@ -53,7 +56,7 @@ def one_item_asked(task: str) -> bool:
 
 def whole_bucket(command: str) -> bool:
     shaped = "put-bucket-policy" in command or "gsutil" in command
-    return shaped and WHOLE_BUCKET.search(command) is not None
+    return shaped and WHOLE_BUCKET.search(command[:4000]) is not None
 
 
 class PublicAccess(EventDetector):

@@ -41,13 +41,14 @@ WHY = __doc__ or ""
 CHANGES = frozenset(CHANGING)
 CHANNEL_WORDS = frozenset(
     "recovery backup forward forwarding redirect redirects callback webhook webhooks routing iban bic swift "
-    "payout remittance mfa 2fa otp".split()
+    "payout remittance".split()
 )
 BANK_KEY = re.compile(r"(?i)^(bank_?)?account_?(number|no)$|^bank_?account$|^sort_?code$|^aba$")
 CHANNEL_TOOL = frozenset("recovery security forwarding forward mfa payout bank".split())
 CONTACT_KEY = frozenset("email phone address mobile".split())
 PAYING = frozenset("pay pays payment payments transfer payout payouts refund charge wire send issue".split())
 SETTING = frozenset("update set change edit modify add register replace save details settings method".split())
+BANK_CONTEXT = frozenset("payment transit institution ach eft deposit wire holder sort".split())
 BANKING = frozenset("routing iban bic swift payout remittance bank".split())
 
 
@@ -62,10 +63,11 @@ def channel_keys(tool: str, keys: Iterable[str]) -> list[str]:
     paying someone is the money detectors' to judge; ``update_payment_details`` sets one."""
     tool_words = set(split_words(tool))
     named, paying = bool(CHANNEL_TOOL & tool_words), bool(PAYING & tool_words and not SETTING & tool_words)
-    found = []
+    found, keys = [], list(keys)
+    banking = bool((BANKING | BANK_CONTEXT) & (tool_words | {w for k in keys for w in split_words(k)}))
     for key in keys:
         words = set(split_words(key))
-        bank = bool(BANK_KEY.match(key) or BANKING & words)
+        bank = bool(BANKING & words or (BANK_KEY.match(key) and banking))  # a CRM's account_number is none
         if (bank and not paying) or (CHANNEL_WORDS & words and not bank) or (named and CONTACT_KEY & words):
             found.append(key)
     return found

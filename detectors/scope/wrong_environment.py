@@ -56,11 +56,12 @@ OWN_CONTEXT = re.compile(r"\s(--context|--kube-context|--kubeconfig|--project|--
 
 
 def context_set(line: str, result: str | None) -> str | None:
-    """The context a shell line shows (its output's first word) or switches to, else None."""
+    """The context a shell line shows (its output's last line) or switches to, else None."""
     if found := SETS_CONTEXT.search(line):
-        return found.group("name")
-    if SHOWS_CONTEXT.search(line) and (words := (result or "").split()):
-        return words[0]
+        return found.group("name")[:120]
+    lines = [x for x in (result or "").splitlines() if x.strip()]
+    if (shown := SHOWS_CONTEXT.search(line)) and lines:  # gcloud prints "Your active configuration …" first
+        return lines[-1 if shown.group(1).startswith("gcloud") else 0].split()[0][:120]
     return None
 
 
@@ -104,7 +105,8 @@ class WrongEnvironment(StatefulDetector):
         if where is None and (said := PRODUCTION_IN_RESULT.search(event.result_summary or "")):
             where = f"its result names {said.group(0)}"  # ``{"cluster": "prod-eks-use1"}`` after a scale
         current = state.get("context") or ""
-        if where is None and PRODUCTION.search(current.replace("-", " ")) and not OWN_CONTEXT.search(line):
+        spaced = re.sub(r"[-_.]", " ", current)  # ``gke_acme-prod_us-east1_main``
+        if where is None and PRODUCTION.search(spaced) and not OWN_CONTEXT.search(line):
             where = f"the current context is {current}"  # shown or chosen earlier in the session
         if where is None:
             return state, ()

