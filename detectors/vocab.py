@@ -218,7 +218,8 @@ BASH_DESTRUCTIVE: tuple[tuple[str, re.Pattern[str], Severity], ...] = (
     (
         "git force-push",
         re.compile(
-            r"\bgit\b[^;&|\n]*\spush\b[^;&|\n]*(?:\s--force(?:-with-lease)?\b|\s-[a-zA-Z]*f\b|\s\+[\w/.-]+)"
+            # bounded: ``git`` and ``push`` repeated thousands of times no longer backtrack for minutes
+            r"\bgit(?:\s+[^\s;&|]+){0,4}?\s+push\b[^;&|\n]{0,300}?(?:\s--force(?:-with-lease)?\b|\s-[a-zA-Z]*f\b|\s\+[\w/.-]+)"
         ),
         Severity.HIGH,
     ),
@@ -262,6 +263,9 @@ def recursive_removal(command: str) -> Reason | None:
     return None
 
 
+MAX_DESTRUCTIVE_TEXT = 8000  # a longer line is read on its start (a pasted file is not a command)
+
+
 @per_text
 def destructive_command(command: str) -> Reason | None:
     """Why a shell line destroys something (and how badly), or None."""
@@ -269,7 +273,7 @@ def destructive_command(command: str) -> Reason | None:
     if found:
         return found
     for label, pattern, severity in BASH_DESTRUCTIVE:
-        if pattern.search(command):
+        if pattern.search(command[:MAX_DESTRUCTIVE_TEXT]):
             return label, severity
     return None
 

