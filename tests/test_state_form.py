@@ -148,10 +148,21 @@ def test_the_form_leaves_out_defaults_and_implied_values() -> None:
     assert all(v != Engine(CATALOG)._initial.get(k) for k, v in saved.get("det", {}).items())
 
 
+NEWER_THAN_FIXTURE = frozenset(
+    {
+        "exfiltration.private_data_beyond_task",
+        "injection.planted_control_channel",
+        "scope.shipped_past_failure",
+        "scope.wrong_environment",
+    }
+)
+
+
 def test_the_first_form_is_still_read_and_the_session_resumes() -> None:
     """A worker upgraded mid-session reads the state its predecessor saved (version 1, main before issue
     14) and carries on as if it had never stopped."""
-    engine = Engine(CATALOG)
+    # the catalog the fixture was saved with: detectors added or made stateful since have no state in it
+    engine = Engine([d for d in CATALOG if d.id not in NEWER_THAN_FIXTURE])
     events = session_events()
     old = KeyState.from_dict(orjson.loads(FIXTURE.read_bytes()))
     state, _ = engine.process_key("session", "case-session", None, events[:HALF])
