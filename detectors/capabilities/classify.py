@@ -99,16 +99,16 @@ def _key_words(key: str) -> frozenset[str]:
     return frozenset(words.split_words(key))
 
 
-def _scalars(value: Any, key: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
+def scalars(value: Any, key: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
     """(key, scalar) pairs of an argument tree (list items keep their parent's key); bounded."""
     if depth > 6:
         return
     if isinstance(value, dict):
         for child_key, child in list(value.items())[:64]:
-            yield from _scalars(child, str(child_key), depth + 1)
+            yield from scalars(child, str(child_key), depth + 1)
     elif isinstance(value, list | tuple):
         for item in list(value)[:64]:
-            yield from _scalars(item, key, depth + 1)
+            yield from scalars(item, key, depth + 1)
     else:
         yield key, value
 
@@ -205,7 +205,7 @@ def _arguments(
     changing = bool(named & _CHANGING) or not named
     shell_tool = bool(tool_words & _SHELL_TOOL_WORDS)
     code_tool = bool(tool_words & _CODE_TOOL_WORDS)
-    for key, value in _scalars(arguments):
+    for key, value in scalars(arguments):
         kw = _key_words(key)
         if isinstance(value, bool) or value is None:
             continue

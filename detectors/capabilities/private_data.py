@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from detectors.capabilities.classify import scalars
+
 MIN_RECORDS = 50
 # arguments that attach files, and the words with which a task asks to send a document
 ATTACH_KEYS = re.compile(r"(?i)^(attach\w*|files?|file_?ids?|documents?|doc_?ids?|paths?)$")
@@ -82,15 +84,8 @@ def pasted_kinds(texts: Iterable[str]) -> list[str]:
 
 
 def strings_in(value: object) -> Iterable[str]:
-    """Every string in an argument value, nested lists and maps included."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from strings_in(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings_in(item)
+    """Every string in an argument value, nested lists and maps included (the classifier's bounded walk)."""
+    return (text for _, text in scalars(value) if isinstance(text, str))
 
 
 _COLUMN = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]*[a-z0-9]\b")

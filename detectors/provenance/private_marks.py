@@ -17,6 +17,8 @@ def marks_of(
     its arguments and the result's values; a call that repeats three marked values or columns (code that
     re-reads the same query) marks its own."""
     kind = private_kind(result[:20_000], contact)
+    if kind is None and not marked:
+        return {}  # most calls: nothing private read yet, and nothing this call could derive from
     values = [*strings_in(arguments), result[:4000] if kind else ""]
     tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")} | columns_in(values)
     derived = [marked[t] for t in tokens if t in marked]
