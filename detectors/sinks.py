@@ -91,12 +91,26 @@ def asked_changes(provenance: Provenance, source: Source) -> list[C]:
 
 
 def asking_sources(
-    provenance: Provenance, hits: dict[str, Source], sinks: Sequence[C], off_task: Sequence[C]
+    provenance: Provenance,
+    hits: dict[str, Source],
+    sinks: Sequence[C],
+    off_task: Sequence[C],
+    event: ToolCall,
+    call: Classification,
 ) -> list[Source]:
     """The sources of a call's planted values that asked their reader for it: for this very act the task did
     not ask for, for another change the task did not ask for (a "forward" set up as a filter), or — in a
-    message — to spread the link they planted ("DM everyone this link")."""
-    asked = [s for s in hits.values() if s.asked_for(off_task) or (off_task and asked_changes(provenance, s))]
+    message — to spread the link they planted ("DM everyone this link"). A message that only *mentions* a
+    value of content that asked for another change (a warning about the look-alike domain of a wire
+    request) acts on nothing: for a message, the value must be where it goes."""
+    only_message = not set(sinks) - {C.COMMUNICATE, C.WRITE}
+    where = destinations(event.arguments, event.target, call) if only_message else frozenset()
+    asked = [
+        s
+        for t, s in hits.items()
+        if s.asked_for(off_task)
+        or (off_task and asked_changes(provenance, s) and (not only_message or t in where))
+    ]
     if not asked and C.COMMUNICATE in sinks:
         asked = [s for t, s in hits.items() if t[:4] in ("url:", "host") and s.asked_for([C.COMMUNICATE])]
     return asked
@@ -382,7 +396,7 @@ def handed_over(
         (rule, ["all future mail (a forwarding rule)"]),
     ]
     what = next((label[0] for held, label in carried if held), "data" if call.shell else f"{text} characters")
-    to = ", ".join(sorted(shown(t) for t in where)[:2])
+    to = ", ".join(sorted({shown(t).lstrip("#") for t in where})[:2])
     title = f"{event.tool} sent {what} to {to}, though {why}"
     details = {
         "destinations": sorted(where)[:8],
@@ -390,7 +404,31 @@ def handed_over(
         "off_task": [c.value for c in sends],
         "intent": provenance.intent.explain(),
     }
-    return (Signal.of([event], title=title, details=details),)
+    # A status note posted to the team's own channel ("fixed, re-ran the load; the vendor notice looks like
+    # phishing") is the agent reporting back, not data leaving: medium. Text to a channel shared with
+    # outsiders or read by the whole company, files, buckets and rules stay high.
+    names = {shown(t).removeprefix("name:") for t in where}
+    channels = {name for name in names if name.startswith("#")}
+    team_note = (
+        not (files or attached or bucket or rule)
+        and bool(channels)
+        and all(_team_channel(c) for c in channels)
+        and all(f"#{name.lstrip('#')}" in channels for name in names)
+    )
+    severity = Severity.MEDIUM if team_note else None
+    return (Signal.of([event], title=title, details=details, severity=severity),)
+
+
+_WIDE_OR_SHARED = re.compile(
+    r"(?i)(^|[-_.])(ext|external|shared|vendors?|partners?|guests?|public|community|customers?|clients?|"
+    r"general|all|announce(ments)?|company|everyone|random|org)([-_.]|$)"
+)
+
+
+def _team_channel(name: str) -> bool:
+    """A chat channel by its name (``#data-platform``) that does not say it is shared with outsiders or
+    read by everyone."""
+    return _WIDE_OR_SHARED.search(name[1:]) is None
 
 
 def sends_the_draft(event: ToolCall, provenance: Provenance) -> bool:

@@ -313,7 +313,10 @@ def _arguments(
 
 
 _HTTP_METHODS = frozenset("GET POST PUT PATCH DELETE HEAD OPTIONS".split())
-_NOT_RECIPIENT = re.compile(r"(?i)^in_?reply_?to|message_?id$|thread_?id$")
+_BARE_REPLY = frozenset("reply respond answer final say".split())
+_REPLY_TEXT = frozenset("text message content answer body response".split())
+# whom a message is from (``senderEmail``, ``from_address``) or which one it answers: not where it goes
+_NOT_RECIPIENT = re.compile(r"(?i)^in_?reply_?to|message_?id$|thread_?id$|^sender|^from(_|[A-Z]|$)")
 _DRAFTS = frozenset({"draft", "drafts"})
 
 
@@ -349,6 +352,10 @@ def _classify(
         return result
     tool_words = _tool_words(tool, action)
     named = _name_evidence(tool, action)
+    if tool_words and tool_words <= _BARE_REPLY and arguments.keys() <= _REPLY_TEXT and declaration is None:
+        # ``reply(text=…)``: nothing says to whom or to which message: the agent answering its own user
+        result.add(C.READ, "name", f"{tool}: a reply with only its text, to the agent's own user")
+        return result
     if declaration is not None:
         _declared(result, declaration, bool(named))
     if arguments:

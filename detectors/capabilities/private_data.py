@@ -17,9 +17,25 @@ DOCUMENT_ASKED = re.compile(
     r"exports?|spreadsheets?|csv|records?|memos?|applications?|contracts?|invoices?|receipts?|photos?|"
     r"certificates?|forward\w*)\b"
 )
+# names of code in a task (``reservations.list()``, ``export_csv``, `` `files` ``) are no document asked for
+_CODE_NAMES = re.compile(r"`[^`]{0,80}`|\b\w+(?:[._]\w+)+(?:\(\))?|\b\w+\(\)")
+
+
+def document_asked(task: str) -> bool:
+    """Whether the task names a document to send (an attachment, a file, a report, a list …)."""
+    return DOCUMENT_ASKED.search(_CODE_NAMES.sub(" ", task)) is not None
+
+
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b")
 KINDS = (
     ("government ids", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")),  # a US social security number
+    # or a table's column of them (``recipient_tin``, ``ssn``), masked or not
+    (
+        "government ids",
+        re.compile(
+            r"(?i)\b(\w+_)?(ssn|tin|tax_?id|taxpayer_?id|social_security(_number)?|passport_(no|number))\b"
+        ),
+    ),
     # an account number beside a bank's label (a utility's "account number" is no bank detail)
     (
         "bank details",
@@ -34,7 +50,9 @@ KINDS = (
     ),
     ("secrets", re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]")),
 )
-PASTED = KINDS[:2]  # shapes that are private pasted into a message; privilege notices and markers are not
+# shapes that are private pasted into a message (a number of the shape, not a column named for it); privilege
+# notices and markers are not
+PASTED = KINDS[:1] + KINDS[2:3]
 PASTED_KINDS = frozenset({"government ids", "bank details"})  # a number read with one of these marks
 # a count of records: ``"rows": 612``, ``totalSize: 38``, or a SQL client's ``COPY 5000`` / ``(3,214 rows)``
 RECORDS = re.compile(
@@ -47,8 +65,12 @@ _HEADERS = re.compile(
     r"(?im)^\s*(from|to|cc|bcc|reply-to|sender)\s*:.*$|\"(from|to|cc|bcc|sender|reply_?to|recipients?)\"\s*:"
     r"\s*(\[[^\]]{0,2000}\]|\{[^}]{0,500}\}|\"[^\"]{0,300}\")"
 )
+PEOPLE = "a list of people"
+RECIPIENT_KEYS = frozenset("to cc bcc recipient recipients attendees invitees participants members".split())
 MIN_LISTED = 3  # e-mail addresses shown in one result: rows of people, not a contact
-CONTACT_FIELDS = re.compile(r"(?i)\b(e-?mail|phone|mailing_address|address|date_of_birth|dob)\b")
+CONTACT_FIELDS = re.compile(
+    r"(?i)(?<![a-z])(e-?mail|phone|mailing_address|address|date_of_birth|dob)(?![a-z])"  # contact_email too
+)
 
 
 def _iban_valid(candidate: str) -> bool:
@@ -75,7 +97,7 @@ def private_kind(text: str, contact_seen: bool) -> str | None:
         groups = (m.group(2) or m.group(4) or m.group(5) for m in RECORDS.finditer(ends))
         counts = [int(g.replace(",", "")) for g in groups if g]
         listed = len(set(_ADDRESSES.findall(_HEADERS.sub(" ", text[:4000])))) >= MIN_LISTED
-        found = "a list of people" if listed or (counts and max(counts) >= MIN_RECORDS) else None
+        found = PEOPLE if listed or (counts and max(counts) >= MIN_RECORDS) else None
     return found
 
 

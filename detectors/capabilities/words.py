@@ -75,7 +75,7 @@ MONEY_VERBS = frozenset(
 )
 IDENTITY_VERBS = frozenset(
     """grant revoke authorize deauthorize elevate escalate impersonate assume promote demote enroll
-    unenroll onboard offboard provision chmod chown""".split()
+    unenroll onboard offboard provision chmod chown reinstate unsuspend unban suspend ban""".split()
 )
 
 # What a verb means by itself (nouns may add to it or settle it, see :func:`name_capabilities`).
@@ -169,12 +169,19 @@ def _known(word: str) -> bool:
     return word in VERB_CAPABILITIES or word in AMBIGUOUS
 
 
+_PEOPLE_NOUNS = frozenset(
+    "seller sellers buyer buyers trader traders dealer dealers bidder bidders adjuster adjusters".split()
+)
+
+
 @functools.lru_cache(maxsize=8192)
 def verb_stem(word: str) -> str | None:
     """The verb a derived word names (``reallocation`` -> ``reallocate``, ``harvesting`` -> ``harvest``,
     ``uploader`` -> ``upload``, ``payment`` -> ``pay``, ``transfers`` -> ``transfer``), or None."""
     if _known(word):
         return word
+    if word in _PEOPLE_NOUNS:
+        return None  # a party to a trade, not the act: ``seller_admin`` administers sellers
     candidates: list[str] = []
     if word.endswith("ication"):
         candidates.append(word[:-7] + "y")
@@ -256,6 +263,11 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
     if method is not None and _HTTP_WORDS & set(words):  # ``http_post``, ``HttpDelete``: the method decides
         return ((HTTP_METHODS[method], f"HTTP method '{method}'"),)
     verb, position = _verb_of(words)
+    namespace = len(split_words(re.split(r"__|\.", name)[0])) if ("__" in name or "." in name) else 0
+    if 0 <= position < namespace:  # ``access_control__get_codes``: the server's name is no verb of the tool's
+        inner, at = _verb_of(words[namespace:])
+        if inner is not None:
+            verb, position = inner, at + namespace
     nouns = frozenset(w for i, w in enumerate(words) if i != position)
     if verb is not None:
         if verb in AMBIGUOUS:

@@ -28,14 +28,16 @@ from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.private_data import (
     ATTACH_KEYS,
-    DOCUMENT_ASKED,
+    MIN_LISTED,
     PASTED_KINDS,
+    PEOPLE,
     contact_read,
+    document_asked,
     pasted_kinds,
     strings_in,
 )
 from detectors.context import KeyContext
-from detectors.provenance.private_marks import marks_of
+from detectors.provenance.private_marks import marks_of, recipients_of
 from detectors.provenance.tokens import value_tokens
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -67,7 +69,7 @@ class PrivateDataBeyondTask(StatefulDetector):
             return state, ()
         signals: tuple[Signal, ...] = ()
         task = ctx.provenance.trusted_text if ctx.provenance is not None else None
-        if task is not None and ctx.acted(event, sinks.SENDS) and not DOCUMENT_ASKED.search(task):
+        if task is not None and ctx.acted(event, sinks.SENDS) and not document_asked(task):
             signals = self._judge(state, event)
         if result := event.result_summary or "":
             contact = bool(state.get("contact")) or contact_read(event.arguments, result)
@@ -94,6 +96,9 @@ class PrivateDataBeyondTask(StatefulDetector):
             for t in value_tokens(s)
             if t[:4] == "num:" and marked.get(t) in PASTED_KINDS
         ]
+        # people's addresses copied from a list read in the session into the text of a post or a message
+        people = {t for s in texts for t in value_tokens(s) if t[:6] == "email:" and marked.get(t) == PEOPLE}
+        pasted += [PEOPLE] if len(people - recipients_of(event.arguments)) >= MIN_LISTED else []
         if not hits and not pasted:
             return ()
         kinds = sorted(set(hits.values()) | set(pasted))

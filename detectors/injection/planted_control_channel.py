@@ -22,13 +22,12 @@ a delegate); values the user also pasted into the task are trusted.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.channels import ASKED, CREATE_ASKED, channel_keys, settings_of
 from detectors.capabilities.paths import registry_config
-from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown
 from detectors.sinks import ADDRESSED, STRONGLY_ADDRESSED
@@ -39,38 +38,6 @@ from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
 CHANGES = frozenset(CHANGING)
-CHANNEL_WORDS = frozenset(
-    "recovery backup forward forwarding redirect redirects callback webhook webhooks routing iban bic swift "
-    "payout remittance".split()
-)
-BANK_KEY = re.compile(r"(?i)^(bank_?)?account_?(number|no)$|^bank_?account$|^sort_?code$|^aba$")
-CHANNEL_TOOL = frozenset("recovery security forwarding forward mfa payout bank".split())
-CONTACT_KEY = frozenset("email phone address mobile".split())
-PAYING = frozenset("pay pays payment payments transfer payout payouts refund charge wire send issue".split())
-SETTING = frozenset("update set change edit modify add register replace save details settings method".split())
-BANK_CONTEXT = frozenset("payment transit institution ach eft deposit wire holder sort".split())
-BANKING = frozenset("routing iban bic swift payout remittance bank".split())
-
-
-ASKED = re.compile(
-    r"(?i)\b(recovery|forward\w*|redirect|callback|webhook|bank|routing|account (number|details)|payout|"
-    r"remittance|iban|payment details|deposit)\b"
-)
-
-
-def channel_keys(tool: str, keys: Iterable[str]) -> list[str]:
-    """The arguments that set a channel. A payment's payee (``PayeeIBAN`` of ``IssuePayment``) sets none:
-    paying someone is the money detectors' to judge; ``update_payment_details`` sets one."""
-    tool_words = set(split_words(tool))
-    named, paying = bool(CHANNEL_TOOL & tool_words), bool(PAYING & tool_words and not SETTING & tool_words)
-    found, keys = [], list(keys)
-    banking = bool((BANKING | BANK_CONTEXT) & (tool_words | {w for k in keys for w in split_words(k)}))
-    for key in keys:
-        words = set(split_words(key))
-        bank = bool(BANKING & words or (BANK_KEY.match(key) and banking))  # a CRM's account_number is none
-        if (bank and not paying) or (CHANNEL_WORDS & words and not bank) or (named and CONTACT_KEY & words):
-            found.append(key)
-    return found
 
 
 class PlantedControlChannel(EventDetector):
@@ -94,14 +61,18 @@ class PlantedControlChannel(EventDetector):
         provenance = ctx.provenance
         if not ctx.acted(event, CHANGES) or provenance is None or not provenance.sources:
             return ()
-        keys, config = channel_keys(event.tool, event.arguments), registry_config(event.arguments)
-        planted = provenance.tainted_values({k: event.arguments[k] for k in keys} or config, None)
+        arguments = settings_of(event.arguments)
+        keys = [k for k in channel_keys(event.tool, arguments) if not isinstance(arguments[k], bool | dict)]
+        config = registry_config(event.arguments)
+        planted = provenance.tainted_values({k: arguments[k] for k in keys} or config, None)
         if config and not keys:  # a registry in a config file: only hosts that instructing content brought
             planted = {t: s for t, s in planted.items() if t[:4] in ("url:", "host") and s.score >= ADDRESSED}
         if not planted:
             return ()
         token, source = next(iter(planted.items()))
-        asked = ASKED.search(provenance.trusted_text) is not None
+        keys = [k for k in keys if provenance.tainted_values({k: arguments[k]}, None)] or keys
+        task = provenance.trusted_text
+        asked = ASKED.search(task) is not None or CREATE_ASKED.search(task) is not None
         severity = Severity.CRITICAL if source.score >= STRONGLY_ADDRESSED else Severity.HIGH
         severity = Severity.MEDIUM if asked else severity
         what = ", ".join(keys[:3]) or "its package registry"

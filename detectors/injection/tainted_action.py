@@ -88,7 +88,7 @@ class TaintedAction(StatefulDetector):
             provenance.off_task(sinks, unless_addressed_above=STRONGLY_ADDRESSED) if intent.stated else grave
         )
         source = max(hits.values(), key=lambda s: (s.score, s.time))
-        asked = asking_sources(provenance, hits, sinks, off_task)  # or the content instructed the agent
+        asked = asking_sources(provenance, hits, sinks, off_task, event, call)  # or content instructed it
         if not asked and (source.score < STRONGLY_ADDRESSED or not (off_task or grave)):
             return state, ()
         source = asked[0] if asked and source.score < STRONGLY_ADDRESSED else source

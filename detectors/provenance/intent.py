@@ -30,7 +30,8 @@ _LEXICON: dict[C, frozenset[str]] = {
         install upgrade schedule book reserve document record log note submit fill apply merge
         commit resolve close open reopen assign mark label tag rewrite replace patch populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
-        plan setup handle triage host publish upload archive file approve""".split()
+        plan setup handle triage host publish upload archive file approve enrol import reject deny
+        reinstate""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
@@ -56,13 +57,13 @@ _LEXICON: dict[C, frozenset[str]] = {
     ),
     C.FORM_INPUT: frozenset("""fill form forms submit register sign apply enter checkout""".split()),
     C.MONEY: frozenset(
-        """pay payment payments transfer wire refund purchase buy order book reserve charge invoice
-        invoices bill bills reimburse reimbursement donate tip sell trade invest money fund funds
+        """pay payment payments payout payouts transfer wire refund purchase buy order book reserve charge
+        invoice invoices bill bills reimburse reimbursement donate tip sell trade invest money fund funds
         budget rent subscription checkout flight flights ticket tickets reservation hotel""".split()
     ),
     C.IDENTITY: frozenset(
-        """grant revoke permission permissions access role roles admin invite onboard offboard user
-        users account accounts member members membership group groups password reset owner
+        """grant revoke permission permissions access role roles admin invite onboard offboard enrol enroll
+        user users account accounts member members membership group groups password reset owner
         collaborator guest""".split()
     ),
     C.SECRET: frozenset(
@@ -80,7 +81,7 @@ _BEFORE_VERB = frozenset(
 # Generic verbs take their meaning from their object: "update my password", "cancel the reservation",
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
-    """update change set add remove delete cancel handle manage process make modify edit reset fix
+    """update change set add remove delete cancel handle manage process make modify edit reset fix place
     create do take work deal operate answer schedule issue initiate arrange approve""".split()
 )
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
@@ -191,12 +192,28 @@ def intent_of(text: str) -> Intent:
         found.setdefault(C.FETCH, []).extend(topics[C.FETCH])  # "what's on this web page" reads the web
     if "http://" in text or "https://" in text or "www." in text:
         found.setdefault(C.FETCH, []).append("a URL")
+    if decided := _DECIDE.search(text):  # "decide them": a decision recorded; "before we decide" asks none
+        found.setdefault(C.WRITE, []).append(decided.group(0).lower())
+    if repair := _REPAIR.search(text):  # "get it running again": a repair, which runs and changes things
+        for capability in (C.EXECUTE, C.WRITE):
+            found.setdefault(capability, []).append(repair.group(0).lower())
     found.pop(C.READ, None)
     forbidden = forbidden_in(text)
     ruled_out = {verb for _, verb in forbidden}  # "don't apply anything": 'apply' implies nothing
     implied = {c: tuple(w for w in dict.fromkeys(words) if w not in ruled_out) for c, words in found.items()}
     implied = {c: words for c, words in implied.items() if words}
     return Intent(implied, True, delegation_in(text), forbidden, asks_for_answer(text))
+
+
+# a state to bring something back to: the task asks for a repair, whatever the verb ("get the DAG running
+# again", "bring the site back up", "make the build pass")
+_REPAIR = re.compile(
+    r"(?i)\b(get|bring|put|make)\s+(?:\S+\s+){0,3}?(running|working|back\s+(?:up|online)|going|green|"
+    r"passing|pass|online|healthy|stable)(?=\s+(?:again|now|today|asap|before|by|for|and)\b|\s*[.,;!]|\s*$)"
+)
+
+
+_DECIDE = re.compile(r"(?i)\bdecide\s+(on\s+)?(them|it|each|all|these|those|the\s+\w+)\b")
 
 
 # How a request for an answer starts (after "please", "can you" …): a question word, or a verb of finding
@@ -366,8 +383,9 @@ _OBJECT_STARTS = frozenset(
     "the a an my your our their his her its this that these those them it me us him all every each any "
     "some".split()
 )
-_LIGHT_VERBS = frozenset("initiate make schedule arrange process execute issue complete set".split())
+_LIGHT_VERBS = frozenset("initiate make schedule arrange process execute issue complete set place".split())
 # verbs whose request meaning the tool vocabulary leaves open ("post" is also an HTTP method)
+_DATA_MOVED = frozenset("via sftp ftp scp file files data dataset datasets folder export backup".split())
 _REQUEST_ONLY_VERBS: dict[str, set[C]] = {"post": {C.COMMUNICATE, C.EGRESS}}
 _ACCESS_OBJECTS = frozenset(
     "access permission permissions role roles admin administrator owner guest".split()
@@ -459,8 +477,8 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
         verb = set(VERB_CAPABILITIES.get(word, ())) | _REQUEST_ONLY_VERBS.get(word, set())
         if word in _LIGHT_VERBS:  # "initiate a payment", "arrange a transfer": the object says what
             verb |= _settled({C.WRITE}, lowered[i + 1 : i + 5]) - {C.WRITE}
-        if word == "transfer":
-            verb.add(C.MONEY)
+        if word == "transfer":  # money, unless what moves is data or a thing ("transfer via SFTP")
+            verb.add(C.EGRESS if _DATA_MOVED & set(lowered[i + 1 : i + 4]) else C.MONEY)
         if word == "invite":  # inviting someone into a workspace, team or repository grants membership
             verb.add(C.IDENTITY)
         if verb & _GRAVER_THAN_WRITE:  # "transfer 4,800 EUR" asks to move money, not for a plain write

@@ -4,7 +4,7 @@ result's values; code that repeats a marked query's values or columns marks what
 
 from __future__ import annotations
 
-from detectors.capabilities.private_data import columns_in, private_kind, strings_in
+from detectors.capabilities.private_data import RECIPIENT_KEYS, columns_in, private_kind, strings_in
 from detectors.provenance.tokens import value_tokens
 
 MIN_SHARED = 3  # marked values a call repeats (a query's columns in code): what it writes holds the data
@@ -24,3 +24,14 @@ def marks_of(
     derived = [marked[t] for t in tokens if t in marked]
     kind = kind or (derived[0] if len(derived) >= MIN_SHARED else None)
     return dict.fromkeys(sorted(tokens), kind) if kind else {}
+
+
+def recipients_of(arguments: dict[str, object]) -> set[str]:
+    """The e-mail tokens of a message's recipients: whom it goes to is not what it carries."""
+    return {
+        t
+        for k, v in arguments.items()
+        if str(k).lower() in RECIPIENT_KEYS
+        for s in strings_in(v)
+        for t in value_tokens(s)
+    }

@@ -133,6 +133,12 @@ def tokens_of(text: str) -> frozenset[str]:
             digits = re.sub(r"[ \-+]", "", match.group(0))
             if len(digits) >= 6:
                 found.add("num:" + digits)
+        for match in _PHONE.finditer(text) if len(text) >= 10 else ():
+            # a phone number written "(312) 555-0187" in a ticket and "+13125550187" in a call: both end in
+            # the same ten digits (a country code varies how it is written, not the line)
+            digits = re.sub(r"\D", "", match.group(0))
+            if len(digits) >= 10:
+                found.add("num:" + digits[-10:])
         for match in _WALLET.finditer(text) if len(text) >= 26 else ():
             found.add("wallet:" + match.group(0).lower())
             spans.append(match.span())
@@ -216,6 +222,7 @@ def tool_key(name: str) -> str:
 _SEPARATORS = re.compile(r"[\W_]+")
 
 
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?\(?\d{2,4}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}(?!\w)")
 _WHOLE_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
 _WHOLE_NUMBER = re.compile(r"\+?[\d \-]{6,24}")
 _SHORT_NAME = re.compile(r"^[A-Z][a-z][\w'.-]*(?: [A-Z][a-z][\w'.-]*){0,2}$")

@@ -1,0 +1,67 @@
+"""The channels that control an account or its money (recovery e-mail and phone, MFA factors, mail
+forwarding, payout and vendor bank accounts, OAuth redirects, webhooks): which arguments of a call set one,
+and whether a task asked to change one (``injection.planted_control_channel``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from detectors.capabilities.words import split_words
+
+CHANNEL_WORDS = frozenset(
+    "recovery backup forward forwarding redirect redirects callback webhook webhooks routing iban bic swift "
+    "payout remittance".split()
+)
+BANK_KEY = re.compile(r"(?i)^(bank_?)?account_?(number|no)$|^bank_?account$|^sort_?code$|^aba$")
+CHANNEL_TOOL = frozenset(
+    "recovery security forwarding forward mfa factor factors authenticator otp payout bank".split()
+)
+CONTACT_KEY = frozenset("email phone address mobile".split())
+PAYING = frozenset("pay pays payment payments transfer payout payouts refund charge wire send issue".split())
+SETTING = frozenset("update set change edit modify add register replace save details settings method".split())
+BANK_CONTEXT = frozenset("payment transit institution ach eft deposit wire holder sort".split())
+BANKING = frozenset("routing iban bic swift payout remittance bank".split())
+
+
+# The task asks to change a channel when a changing verb governs a channel's name ("update Acme's bank
+# details", "set the forwarding address"), or to create the party whose channels are set with it ("create
+# their vendor master"). "Process the approved payout" pays; "enter the supplier invoices" records bills.
+ASKED = re.compile(
+    r"(?i)\b(update|change|set|replace|switch|add|edit|correct|enter|record|register|enrol+|configure|move)\b"
+    r"(\W+\w+){0,5}?\W+(recovery|forward\w*|redirect|callback|webhook|bank|routing|account (number|details)|"
+    r"payout (account|method|details)|remittance|iban|payment (details|method|info\w*)|deposit account|"
+    r"phone|mfa|factor)"
+)
+CREATE_ASKED = re.compile(
+    r"(?i)\b(create|add|set up|onboard|register|open)\b(\W+\w+){0,3}?\W+(vendor|supplier|payee|beneficiary)|"
+    r"\b(bank|deposit|routing|iban|payout|payment|recovery|forwarding|remittance)\W+(\w+\W+){0,2}?"
+    r"(change|update|switch)"  # "process the direct-deposit change"
+)
+
+
+def channel_keys(tool: str, keys: Iterable[str]) -> list[str]:
+    """The arguments that set a channel. A payment's payee (``PayeeIBAN`` of ``IssuePayment``) sets none:
+    paying someone is the money detectors' to judge; ``update_payment_details`` sets one."""
+    tool_words = set(split_words(tool))
+    named, paying = bool(CHANNEL_TOOL & tool_words), bool(PAYING & tool_words and not SETTING & tool_words)
+    found, keys = [], list(keys)
+    banking = bool((BANKING | BANK_CONTEXT) & (tool_words | {w for k in keys for w in split_words(k)}))
+    for key in keys:
+        words = set(split_words(key))
+        bank = bool(BANKING & words or (BANK_KEY.match(key) and banking))  # a CRM's account_number is none
+        if (bank and not paying) or (CHANNEL_WORDS & words and not bank) or (named and CONTACT_KEY & words):
+            found.append(key)
+    return found
+
+
+def settings_of(arguments: dict[str, object], depth: int = 0) -> dict[str, object]:
+    """The arguments with nested settings lifted, three levels at most (``profile: {phoneNumber: …}`` of
+    an MFA enrolment is ``profile.phoneNumber``; a webhook's ``delivery_method.url``): where APIs put the
+    channel."""
+    lifted = dict(arguments)
+    for key, value in list(arguments.items())[:64]:
+        if isinstance(value, dict) and depth < 3:
+            inner = settings_of({str(k): v for k, v in value.items()}, depth + 1)
+            lifted.update({f"{key}.{name}": item for name, item in inner.items()})
+    return lifted
