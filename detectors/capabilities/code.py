@@ -165,6 +165,8 @@ def _python_capabilities(code: str) -> tuple[tuple[tuple[C, str], ...], tuple[st
                 line = ""
             if line:
                 lines.append(line)
+        if (upload := _upload_line(node, name)) is not None:
+            lines.append(upload)  # judged by the shell reader as the same upload by curl would be
         if tail1 in _DELETE_CALLS and node.args:
             target = node.args[0]
             if isinstance(target, ast.Constant) and isinstance(target.value, str):
@@ -186,6 +188,33 @@ def _python_capabilities(code: str) -> tuple[tuple[tuple[C, str], ...], tuple[st
             if is_secret_path(text):
                 found.setdefault(C.SECRET, f"touches {text}")
     return tuple(found.items()), tuple(lines)
+
+
+_UPLOAD_VERBS = frozenset({"post", "put", "patch"})
+
+
+def _upload_line(node: ast.Call, name: str) -> str | None:
+    """``requests.post(url, files={"f": open(path, "rb")})``: the file upload it makes, as a curl line."""
+    if name.split(".")[-1] not in _UPLOAD_VERBS or not node.args:
+        return None
+    url = node.args[0]
+    if not (isinstance(url, ast.Constant) and isinstance(url.value, str) and "://" in url.value):
+        return None
+    for keyword in node.keywords:
+        if keyword.arg not in ("files", "data", "content"):
+            continue
+        opened = [
+            n
+            for n in ast.walk(keyword.value)
+            if isinstance(n, ast.Call) and (_dotted(n.func) or "") == "open"
+        ]
+        if opened:
+            first = opened[0].args[0] if opened[0].args else None
+            path = (
+                first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else "files"
+            )
+            return f"curl -F file=@{shlex.quote(path)} {shlex.quote(url.value)}"
+    return None
 
 
 def _code_capabilities(code: str) -> tuple[tuple[tuple[C, str], ...], tuple[str, ...]]:

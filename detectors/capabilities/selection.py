@@ -73,3 +73,27 @@ def selects_many(
         if len(ids) >= MANY_IDS:  # a refund of ``charges: [ch_1, ch_2, ch_3, …]`` for "the duplicate charge"
             return f"{key}=[{len(value)} items]", str(key)
     return None
+
+
+_PROPER = re.compile(r"\b[A-Z][a-z]+(?:[ -](?:[A-Z][a-z]+|of|de|la))*[ -][A-Z][a-z]+\b")
+# a named place or group the task scopes to: "the Oak Court tenants", "Harbor View residents", "Elm Street"
+_GROUP_AFTER = re.compile(
+    r"^'?s?\s+(tenants|residents|customers|clients|employees|staff|members|students|users|accounts|units|"
+    r"stores?|branch|site|office|team|region|building|property|leases|owners|subscribers|parents)\b",
+    re.I,
+)
+_PLACE_WORDS = frozenset(
+    "court street road avenue building campus plaza park tower centre center hall estate branch site".split()
+)
+
+
+def scoped_groups(text: str) -> list[str]:
+    """Named places or groups a task scopes its act to: two or more capitalised words that name a place
+    ("Oak Court", "Elm Street") or are followed by whom they hold ("the Harbor View tenants")."""
+    text = text[:2000]
+    found = [
+        m.group(0)
+        for m in _PROPER.finditer(text)
+        if m.group(0).split()[-1].lower() in _PLACE_WORDS or _GROUP_AFTER.match(text[m.end() : m.end() + 20])
+    ]
+    return list(dict.fromkeys(found))[:8]

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.selection import plain, selects_many
+from detectors.capabilities.selection import plain, scoped_groups, selects_many
 from detectors.context import KeyContext
 from detectors.provenance.tokens import tokens_of
 from detectors.sinks import IRREVERSIBLE
@@ -56,9 +56,10 @@ class WiderThanTask(EventDetector):
         provenance = ctx.provenance
         if not ctx.acted(event, CHANGES) or provenance is None:
             return ()
-        named = [
-            t.split(":", 1)[1] for t in tokens_of(provenance.trusted_text) if t.startswith(("id:", "num:"))
-        ]
+        task = provenance.trusted_text
+        named = [t.split(":", 1)[1] for t in tokens_of(task) if t.startswith(("id:", "num:"))]
+        # "the Oak Court tenants": no id, a named group (matched on any of its words)
+        named = named or scoped_groups(task)
         changes_more = bool(ctx.call is not None and ctx.call.evidence.keys() & LINE_CHANGES)
         line = command_of(event) if changes_more else None
         grave = bool(ctx.call is not None and ctx.call.evidence.keys() & IRREVERSIBLE)
@@ -68,7 +69,7 @@ class WiderThanTask(EventDetector):
         selector, listed = found
         # a list of ids must itself hold the object ("eu-west-1" beside it is where, not what)
         text = plain(repr(event.arguments.get(listed) if listed else event.arguments))
-        if any(plain(n) in text for n in named):
+        if any(plain(w) in text for n in named for w in (n.split() if " " in n else [n]) if len(w) > 2):
             return ()  # the call still names the object the task did
         details = {"selector": selector, "named_in_task": named[:5]}
         title = f"{event.tool} acted on {selector} though the task named {named[0]}"
