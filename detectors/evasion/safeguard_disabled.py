@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.safeguards import safeguard_switched_off, wider_than_asked
+from detectors.capabilities.safeguards import safeguard_switched_off, wider_than_asked, wildcard_scope
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -33,8 +33,10 @@ from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
+# (an API call that POSTs a downtime or a setting is read as egress: it changes the service all the same)
 CHANGES = frozenset(
     {Capability.WRITE, Capability.DELETE, Capability.EXECUTE, Capability.IDENTITY, Capability.FORM_INPUT}
+    | {Capability.EGRESS}
 )
 LIFE_SAFETY = frozenset(
     "fire smoke sprinkler detector detectors facp interlock guard safety estop esd sis".split()
@@ -71,6 +73,7 @@ class SafeguardDisabled(EventDetector):
         wide = (
             asked and ctx.provenance and wider_than_asked(event.result_summary, ctx.provenance.trusted_text)
         )
+        wide = wide or (asked and wildcard_scope(event.arguments) and "every one (*)")
         title = f"{event.tool} {found}" + (", as the task asked to switch something off" if asked else "")
         title += f"; its result says {wide} were affected, where the task spoke of one" if wide else ""
         asked = asked and not wide
