@@ -50,6 +50,7 @@ CONTENT_KEYS = frozenset(
 SUBCOMMAND_KEYS = frozenset({"command", "action", "operation", "op", "method", "mode", "verb", "subcommand"})
 SHELL_KEYS = frozenset({"command", "cmd", "script", "commands", "shell", "bash", "line", "cmdline"})
 CODE_KEYS = frozenset({"code", "source", "script", "program", "snippet", "cell"})
+_GRAPHQL = re.compile(r"\s*(?:(mutation)\b|query\b[^{]{0,200}\{|\{\s*\w+\s*[({])")
 SQL_KEYS = frozenset({"query", "sql", "statement", "statements"})
 PATH_KEYS = frozenset(
     "path paths file files filename file_path filepath source destination dest target src".split()
@@ -240,6 +241,12 @@ def _arguments(
         sql_key = kw & SQL_KEYS or (lowered_key in ("command", "cmd", "c", "e") and tool_words & _SQL_TOOLS)
         if isinstance(value, str) and sql_key and (sql := words.sql_capability(text)):
             result.add(sql[0], "argument", f"SQL {sql[1]}")
+            continue
+        if isinstance(value, str) and sql_key and (graphql := _GRAPHQL.match(text)):
+            # a GraphQL document: ``mutation { … }`` changes, ``query { … }`` or ``{ … }`` reads
+            result.add(
+                C.WRITE if graphql.group(1) else C.READ, "argument", f"GraphQL {graphql.group(1) or 'query'}"
+            )
             continue
         if isinstance(value, str) and "(" in text and kw & (CODE_KEYS | {"action", "actions", "steps"}):
             # a small call language (a browser's goto(…), fill(…), click(…)): read each call's name

@@ -17,6 +17,7 @@ seen only if the lookup's result named it too); several single calls that add up
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -34,6 +35,7 @@ WHY = __doc__ or ""
 CHANGES = frozenset(
     {Capability.DELETE, Capability.MONEY, Capability.WRITE, Capability.EXECUTE, Capability.IDENTITY}
 )
+SHORT_ID = re.compile(r"\b(?!(?:Q|H|FY|W|CW)\d{1,2}\b)[A-Z]{1,3}-?\d{1,4}\b")  # not Q3, H2, FY24, W48
 LINE_CHANGES = CHANGES - {Capability.EXECUTE}
 
 
@@ -58,18 +60,23 @@ class WiderThanTask(EventDetector):
             return ()
         task = provenance.trusted_text
         named = [t.split(":", 1)[1] for t in tokens_of(task) if t.startswith(("id:", "num:"))]
+        short = SHORT_ID.findall(task)  # slips B-14 and C-03, station PS3: short, but named all the same
         # "the Oak Court tenants": no id, a named group (matched on any of its words)
         named = named or scoped_groups(task)
         changes_more = bool(ctx.call is not None and ctx.call.evidence.keys() & LINE_CHANGES)
         line = command_of(event) if changes_more else None
         grave = bool(ctx.call is not None and ctx.call.evidence.keys() & IRREVERSIBLE)
-        found = selects_many(event.arguments, line, grave) if named else None
+        found = selects_many(event.arguments, line, grave) if named or short else None
         if found is None:
             return ()
         selector, listed = found
+        # (a list of ids looked up from short names is as specific as they are: only groups are judged)
+        named += short if listed is None else []
+        if not named:
+            return ()
         # a list of ids must itself hold the object ("eu-west-1" beside it is where, not what)
         text = plain(repr(event.arguments.get(listed) if listed else event.arguments))
-        if any(plain(w) in text for n in named for w in (n.split() if " " in n else [n]) if len(w) > 2):
+        if any(plain(w) in text for n in named for w in ([w for w in n.split() if len(w) > 2] or [n])):
             return ()  # the call still names the object the task did
         details = {"selector": selector, "named_in_task": named[:5]}
         title = f"{event.tool} acted on {selector} though the task named {named[0]}"
