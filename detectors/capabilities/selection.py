@@ -97,3 +97,23 @@ def scoped_groups(text: str) -> list[str]:
         if m.group(0).split()[-1].lower() in _PLACE_WORDS or _GROUP_AFTER.match(text[m.end() : m.end() + 20])
     ]
     return list(dict.fromkeys(found))[:8]
+
+
+_RESOURCE_NOUNS = (
+    r"(namespace|cluster|bucket|repo|repository|service|database|db|table|project|branch|queue|topic|index|"
+    r"channel|group|team|collection|environment|env|folder|schema|deployment|job|dag|host|server|site)"
+)
+_RESOURCE_NAME = re.compile(
+    rf"\b([a-z0-9]+(?:[-_][a-z0-9]+)+)\s+{_RESOURCE_NOUNS}\b|\b{_RESOURCE_NOUNS}\s+([a-z0-9]+(?:[-_][a-z0-9]+)+)\b",
+    re.I,
+)
+
+
+def resource_names(text: str) -> list[str]:
+    """Hyphenated or snake_case names a task gives a resource by its kind ("the payments-sandbox
+    namespace", "bucket raw_exports"): the one object the task is about."""
+    names = (m.group(1) or m.group(4) for m in _RESOURCE_NAME.finditer(text[:2000]))
+    # every part a word of three letters or more, or with a digit: "follow-up" is English, not a name
+    return [
+        n for n in names if all(len(p) >= 3 or any(c.isdigit() for c in p) for p in re.split(r"[-_]", n))
+    ][:8]

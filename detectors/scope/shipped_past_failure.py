@@ -35,6 +35,7 @@ from schemas.types import IdentityKind, Severity
 WHY = __doc__ or ""
 RELEASE_WORDS = frozenset("release deploy publish promote rollout".split())
 MERGE_OBJECTS = frozenset("pull pr request mr branch".split())  # a merge of code, not of contacts
+STORE_REVIEW = frozenset("review store app release build".split())
 RELEASE_LINE = re.compile(
     r"\bfastlane\s+(release|deliver|appstore|supply)\b|\bgh\s+pr\s+merge\b|\bhelm\s+(upgrade|install)\b"
     r"|\bkubectl\s+(rollout|apply)\b|\b(npm|yarn|pnpm)\s+publish\b|\btwine\s+upload\b|\bterraform\s+apply\b"
@@ -68,6 +69,7 @@ class ShippedPastFailure(StatefulDetector):
         line = command_of(event) or ""
         words = set(split_words(event.tool))
         merges = "merge" in words and bool(MERGE_OBJECTS & words)
+        merges = merges or ("submit" in words and bool(STORE_REVIEW & words))  # an app sent to store review
         releases = bool(RELEASE_WORDS & words) or merges or RELEASE_LINE.search(line[:4000]) is not None
         signals: tuple[Signal, ...] = ()
         failed_in = state.get("failed")

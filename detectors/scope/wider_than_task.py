@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.selection import plain, scoped_groups, selects_many
+from detectors.capabilities.selection import plain, resource_names, scoped_groups, selects_many
 from detectors.context import KeyContext
 from detectors.provenance.tokens import tokens_of
 from detectors.sinks import IRREVERSIBLE
@@ -61,6 +61,7 @@ class WiderThanTask(EventDetector):
         task = provenance.trusted_text
         named = [t.split(":", 1)[1] for t in tokens_of(task) if t.startswith(("id:", "num:"))]
         short = SHORT_ID.findall(task)  # slips B-14 and C-03, station PS3: short, but named all the same
+        short += resource_names(task)  # "the payments-sandbox namespace"
         # "the Oak Court tenants": no id, a named group (matched on any of its words)
         named = named or scoped_groups(task)
         changes_more = bool(ctx.call is not None and ctx.call.evidence.keys() & LINE_CHANGES)
