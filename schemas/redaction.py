@@ -341,6 +341,10 @@ _MASK = re.compile(r"\*{3,}|•{3,}|x{6,}|X{6,}|\[redacted\]|<redacted>|\(redact
 _SECRET_RUN = re.compile(r"(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{8,}")
 
 
+# a shell reference as a whole value: a command substitution, or an environment variable named in capitals
+_SHELL_REFERENCE = re.compile(r"\$\(|\$\{[A-Za-z_][A-Za-z0-9_]*\}?$|\$[A-Z_][A-Z0-9_]*$")
+
+
 def _masked(secret: str) -> bool:
     """A value someone already masked (``sk_live_51Lr****``, ``Bearer ****[redacted]``): what is left
     around the mask holds no run of eight letters and digits, so nothing secret remains to hide."""
@@ -364,6 +368,8 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
         secret = text[start:end]
         if start < done or not secret or _REDACTED.fullmatch(secret) or _masked(text[start : end + 16]):
             continue
+        if kind == "password_assignment" and _SHELL_REFERENCE.match(secret):
+            continue  # ``TOKEN=$(cat f)``, ``${NPM_TOKEN}``, ``$NPM_TOKEN``: where a secret is, not the secret
         replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
         if replacement == secret:
             continue

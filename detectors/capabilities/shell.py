@@ -162,6 +162,7 @@ _RUNNERS = frozenset(
     "clang rustc tsc webpack vite docker podman kubectl helm terraform ansible ansible-playbook".split()
 )
 # schema migration tools: they change a database, whatever the migrations say
+_PINNED_PACKAGE = re.compile(r"^(@[\w.-]+/)?[\w.-]+@(latest|next|\d[\w.-]*)$")
 _MIGRATION_RUNNERS = frozenset("npx bunx pnpm yarn bundle python python3 poetry uv".split())
 MAX_WEBHOOK_LINE = 2000
 _MIGRATES = re.compile(
@@ -540,6 +541,11 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
             facts.add(C.DELETE, f"{program} removes software")
         elif program == "npx" or any(a in ("run", "exec", "start", "test", "dlx") for a in args):
             facts.add(C.EXECUTE, f"{program} runs a program")
+            if program in ("npx", "pnpm", "yarn", "pipx") and (
+                {"--yes", "-y", "dlx"} & set(args) or any(_PINNED_PACKAGE.match(a) for a in args[:3])
+            ):  # ``npx --yes tool@latest``: a package fetched from the registry and run at once
+                facts.flags.add("remote_code")
+                facts.add(C.FETCH, f"{program} downloads the package it runs")
         else:
             facts.add(C.READ, f"{program} queries packages")
         return
