@@ -1,0 +1,35 @@
+"""How grave a shell line is by what it does: the flags of ``detectors/capabilities/shell.py`` that must
+hold together, and the severity each combination earns (``destructive.dangerous_command``)."""
+
+from __future__ import annotations
+
+from schemas.types import Severity
+
+# (flags that must all be present, severity), most severe first; the first rule that holds decides.
+RULES: tuple[tuple[frozenset[str], Severity], ...] = (
+    (frozenset({"device_write"}), Severity.CRITICAL),
+    (frozenset({"recursive_delete", "system_path"}), Severity.CRITICAL),
+    (frozenset({"recursive_delete", "log_path"}), Severity.HIGH),
+    (frozenset({"audit_evidence"}), Severity.HIGH),
+    (frozenset({"recursive_delete", "service_data"}), Severity.HIGH),
+    (frozenset({"history_erased"}), Severity.HIGH),
+    (frozenset({"firewall_off"}), Severity.HIGH),
+    (frozenset({"user_admin", "privileged"}), Severity.HIGH),
+    (frozenset({"remote_code"}), Severity.HIGH),
+    (frozenset({"shutdown"}), Severity.HIGH),
+    (frozenset({"infra_destroy"}), Severity.HIGH),
+    (frozenset({"force_push", "default_branch"}), Severity.HIGH),
+    (frozenset({"world_writable", "system_path"}), Severity.HIGH),
+    (frozenset({"world_writable"}), Severity.MEDIUM),
+    (frozenset({"user_admin"}), Severity.MEDIUM),
+    (frozenset({"kills_processes"}), Severity.MEDIUM),
+    (frozenset({"persistence"}), Severity.MEDIUM),
+    (frozenset({"force_push"}), Severity.MEDIUM),
+)
+
+
+REMOTE_CODE = frozenset({"remote_code"})
+
+ASKABLE_DELETES = tuple(
+    map(frozenset, (("recursive_delete", "log_path"), ("infra_destroy",), ("audit_evidence",)))
+)
