@@ -49,6 +49,14 @@ KINDS = (
         re.compile(r"(?i:\bwork[- ]product\b|\battorney[- ]client\b)|\bPRIVILEGED\b"),
     ),
     ("secrets", re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]")),
+    # a table's columns of health or child-safeguarding records (``medical_notes``, ``safeguarding_notes``)
+    (
+        "health or safeguarding records",
+        re.compile(
+            r"(?i)\b(medical|health|diagnosis|medication|safeguarding|disability|treatment|psych)_"
+            r"(notes|conditions?|history|info|records?|flags?|status|details|plan)\b"
+        ),
+    ),
 )
 # shapes that are private pasted into a message (a number of the shape, not a column named for it); privilege
 # notices and markers are not
@@ -57,7 +65,8 @@ PASTED_KINDS = frozenset({"government ids", "bank details"})  # a number read wi
 # a count of records: ``"rows": 612``, ``totalSize: 38``, or a SQL client's ``COPY 5000`` / ``(3,214 rows)``
 RECORDS = re.compile(
     r"(?im)\"?\b(rows|count|records|total_?size|matched)\"?\s*[:=]\s*(\d{2,7})(?![.\d])|"
-    r"^\s*(COPY|SELECT) (\d{2,7})$|\((\d{1,3}(?:,\d{3})+|\d{2,7}) rows?\)"
+    # … or pandas' shape, (2318, 11)
+    r"^\s*(COPY|SELECT) (\d{2,7})$|\((\d{1,3}(?:,\d{3})+|\d{2,7})(?: rows?|, \d{1,4})\)"
 )
 _ADDRESSES = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # a message's own headers (From:, To:, Cc:, or those keys in JSON) list its correspondents, not people's rows
@@ -123,3 +132,22 @@ def contact_read(arguments: dict[str, object], result: str) -> bool:
     """People's contact fields in a result or in the columns a query asked for."""
     asked = " ".join(strings_in(arguments))[:2000]
     return any(CONTACT_FIELDS.search(text) for text in (result[:2000], asked))
+
+
+_CODE_KEYS = frozenset("code script source program cell".split())
+_WRITES_FILE = re.compile(
+    r"""\.(?:to_csv|to_excel|to_parquet|to_json|write_text|write_bytes|save)\(\s*['"]([^'"]{1,200})['"]|"""
+    r"""(?:ExcelWriter|open)\(\s*['"]([^'"]{1,200})['"]\s*(?:,\s*['"][wax]b?\+?['"])?"""
+)
+
+
+def files_code_writes(arguments: dict[str, object]) -> list[str]:
+    """The paths a code call writes with a literal name (``df.to_csv("/tmp/x.csv")``, ``open(p, "w")``)."""
+    found: list[str] = []
+    for key, value in arguments.items():
+        if str(key).lower() in _CODE_KEYS and isinstance(value, str):
+            for match in _WRITES_FILE.finditer(value[:20_000]):
+                path = match.group(1) or match.group(2)
+                if match.group(1) or re.search(r"ExcelWriter|,\s*['\"][wax]", match.group(0)):
+                    found.append(path)
+    return found[:8]

@@ -4,7 +4,14 @@ result's values; code that repeats a marked query's values or columns marks what
 
 from __future__ import annotations
 
-from detectors.capabilities.private_data import RECIPIENT_KEYS, columns_in, private_kind, strings_in
+from detectors.capabilities.private_data import (
+    PEOPLE,
+    RECIPIENT_KEYS,
+    columns_in,
+    files_code_writes,
+    private_kind,
+    strings_in,
+)
 from detectors.provenance.tokens import value_tokens
 
 MIN_SHARED = 3  # marked values a call repeats (a query's columns in code): what it writes holds the data
@@ -23,6 +30,10 @@ def marks_of(
     tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")} | columns_in(values)
     derived = [marked[t] for t in tokens if t in marked]
     kind = kind or (derived[0] if len(derived) >= MIN_SHARED else None)
+    if kind is None and PEOPLE in marked.values() and (written := files_code_writes(arguments)):
+        # code run after people's records were read, writing a file (``df.to_csv("/tmp/q3_detail.csv")``):
+        # the session's data is in the interpreter, so the file may hold it
+        return dict.fromkeys(sorted(t for path in written for t in value_tokens(path)), PEOPLE)
     return dict.fromkeys(sorted(tokens), kind) if kind else {}
 
 
