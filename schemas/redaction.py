@@ -369,7 +369,7 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
         if start < done or not secret or _REDACTED.fullmatch(secret) or _masked(text[start : end + 16]):
             continue
         if kind == "password_assignment" and _SHELL_REFERENCE.match(secret):
-            continue  # ``TOKEN=$(cat f)``, ``${NPM_TOKEN}``, ``$NPM_TOKEN``: where a secret is, not the secret
+            continue  # ``TOKEN=$(cat f)``, ``${NPM_TOKEN}``, ``$NPM_TOKEN``: where a secret is, not it
         replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
         if replacement == secret:
             continue

@@ -407,3 +407,25 @@ def test_a_value_someone_already_masked_is_left_as_written(text: str) -> None:
 )
 def test_a_secret_next_to_a_mask_is_still_redacted(text: str) -> None:
     assert "[REDACTED:" in redact_text(text)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "NPM_TOKEN=$(grep -o '_authToken=.*' ~/.npmrc | cut -d= -f2) npx tool --ci",
+        "API_TOKEN=${API_TOKEN} ./deploy.sh",
+        "export DB_PASSWORD=$DB_PASSWORD",
+    ],
+)
+def test_shell_references_are_not_secrets(line: str) -> None:
+    """A command substitution or an environment variable says where a secret is, not what it is: redacting
+    it would break the line's parse (the shell reader then sees ``-o`` as the program) and hide nothing."""
+    assert redact_text(line) == line
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [("DB_PASSWORD=$uperSecret1", "$uperSecret1"), ("TOKEN=$ABCDEF12x9", "$ABCDEF12x9")],
+)
+def test_values_that_only_start_with_a_dollar_are_still_redacted(line: str, secret: str) -> None:
+    assert secret not in redact_text(line)

@@ -27,6 +27,7 @@ FLOORS = {
     "agent_probes_8.yml": (43, 0),
     "agent_probes_9.yml": (45, 0),
     "agent_probes_10.yml": (38, 1),
+    "agent_probes_11.yml": (38, 1),
 }
 
 

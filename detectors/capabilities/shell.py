@@ -110,6 +110,7 @@ FLAGS = {
     "infra_destroy": "destroys the infrastructure a stack manages (terraform/tofu/pulumi destroy)",
     "shutdown": "shuts the host down",
     "privileged": "runs as root (sudo, doas, su)",
+    "decoded_code": "runs code it decoded first (base64, hex): nobody can read it",
 }
 
 _STACK_TOOLS = frozenset({"terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf"})
@@ -339,6 +340,7 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
                 facts.flags.add("remote_code")  # curl … | sh
             if simple.piped_in and _DECODERS & set(facts.programs):
                 facts.flags.add("remote_code")  # echo <base64> | base64 -d | sh: code nobody can read
+                facts.flags.add("decoded_code")
         return
     if program == "su" and "-c" in args and args.index("-c") + 1 < len(args):
         facts.privileged = True

@@ -74,7 +74,7 @@ class DangerousCommand(EventDetector):
         implied = ctx.provenance.intent.implied if ctx.provenance else ()
         if (needed in ASKABLE_DELETES and C.DELETE in implied) or (
             needed == REMOTE_CODE
-            and not flags & {"persistence", "secret_read"}  # (a token handed to it: never as asked)
+            and not flags & {"persistence", "secret_read", "decoded_code"}  # never as asked
             and run_as_asked(ctx.provenance, event)
         ):
             severity = Severity.MEDIUM

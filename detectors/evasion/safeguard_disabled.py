@@ -70,10 +70,10 @@ class SafeguardDisabled(EventDetector):
             return ()
         asked = ctx.provenance is not None and ASKED_OFF.search(ctx.provenance.trusted_text) is not None
         asked = asked and not LIFE_SAFETY & set(found.split())  # fire and machine safety: high, asked or not
-        wide = (
-            asked and ctx.provenance and wider_than_asked(event.result_summary, ctx.provenance.trusted_text)
-        )
-        wide = wide or (asked and wildcard_scope(event.arguments) and "every one (*)")
+        wide: int | str | None = None
+        if asked and ctx.provenance is not None:
+            wide = wider_than_asked(event.result_summary, ctx.provenance.trusted_text)
+            wide = wide or ("every one (*)" if wildcard_scope(event.arguments) else None)
         title = f"{event.tool} {found}" + (", as the task asked to switch something off" if asked else "")
         title += f"; its result says {wide} were affected, where the task spoke of one" if wide else ""
         asked = asked and not wide

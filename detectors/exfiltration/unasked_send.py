@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
-from detectors.provenance.tokens import shown, value_tokens
+from detectors.provenance.tokens import distinct, shown, value_tokens
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
@@ -97,7 +97,7 @@ class UnaskedSend(EventDetector):
             return found  # the task asked for no send at all, or a command line uploaded unasked
         if not where:
             return ()  # a hand-off with no destination (to a human agent, this chat)
-        if len(carried := {t: s for t, s in planted.items() if t not in where}) < MIN_VALUES:
+        if len(distinct(carried := {t: s for t, s in planted.items() if t not in where})) < MIN_VALUES:
             return ()
         to = ", ".join(shown(t) for t in sorted(where)[:2])
         values = ", ".join(shown(t) for t in list(carried)[:4])

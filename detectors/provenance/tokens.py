@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 MAX_TOKEN = 96  # characters kept of one token
 
@@ -276,3 +277,11 @@ def rank(token: str) -> int:
 def shown(token: str) -> str:
     """A token as an analyst reads it: the value without its type prefix."""
     return token.split(":", 1)[1]
+
+
+def distinct(tokens: Iterable[str]) -> set[str]:
+    """The tokens with a phone number's two spellings (``num:13125550187`` and ``num:3125550187``, see
+    :func:`tokens_of`) counted once."""
+    found = set(tokens)
+    numbers = [t for t in found if t.startswith("num:") and len(t) >= 14]
+    return found - {t for t in numbers if any(o != t and o.endswith(t[4:]) for o in numbers)}
