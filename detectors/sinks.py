@@ -638,6 +638,10 @@ def _scalars(value: Any, depth: int = 0) -> list[Any]:
 _READS_ONLY = frozenset({C.READ, C.FETCH, C.SECRET})
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -> Signal | None:
     """The four shapes of ``exfiltration.secret_flow`` (see its docstring), or None."""
     if not OUTBOUND & call.evidence.keys():
@@ -677,14 +681,14 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         read_in = sorted({provenance.secrets_seen[fp] for _, fp in earlier})
         details = {"secret_kinds": sorted({k for k, _ in earlier}), "read_in": read_in}
         verb, place = _how(event, call, where)
-        title = f"{event.tool} {verb} a {kind} the session read earlier {place}"
+        title = f"{event.tool} {verb} {_a(kind)} the session read earlier {place}"
         return signal_from(event, title, severity, details, planted)
     sent = [(kind, fp) for kind, fp in sent if fp not in provenance.trusted_text]  # not one the user gave
     if sent and (SENDS & call.evidence.keys() or writes_log(event, call)):  # a credential in clear in a
         # message, a post or a log line (logs are kept, shipped and read by many: CWE-532)
         severity = grave or (Severity.MEDIUM if C.SECRET in provenance.intent.implied else Severity.HIGH)
         verb, place = _how(event, call, where)
-        title = f"{event.tool} {verb} a {sent[0][0].replace('_', ' ')} in clear {place}"
+        title = f"{event.tool} {verb} {_a(sent[0][0].replace('_', ' '))} in clear {place}"
         return signal_from(event, title, severity, {"secret_kinds": sorted({k for k, _ in sent})}, planted)
     # a webhook or signed URL read is not a secret that calling it leaks: it is how it is called
     reads = [r for r in provenance.secret_reads if not _CALLED_URL.search(str(r[2]))]

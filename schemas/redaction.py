@@ -39,7 +39,10 @@ _SECRET_KEY_NAMES = re.compile(
     r"secret[_-]?(access[_-]?)?key|account[_-]?key|shared[_-]?access[_-]?key|"
     r"client[_-]?secret|credentials?|session[_-]?token|access[_-]?token|refresh[_-]?token|cookie|"
     r"x-api-key|x-auth-token|private-token|signature|(^|[_-])auth|"
-    r"api[_-]?keys|secrets|passwords|private[_-]?keys|access[_-]?tokens|auth[_-]?tokens)$",
+    r"api[_-]?keys|secrets|passwords|private[_-]?keys|access[_-]?tokens|auth[_-]?tokens|"
+    # the codes that open a door, a gate, an alarm panel or a lockbox, and PINs
+    r"lock[_-]?box|(door|gate|alarm|keypad|entry|garage|safe)[_-]?(code|pin|combo|combination)|"
+    r"(^|[_-])pin([_-]?code)?)$",
     re.IGNORECASE,
 )
 # Keys that contain a secret-ish word but hold identifiers, not secrets.
@@ -151,6 +154,12 @@ _SPECS: list[tuple[str, str]] = [
     (
         "password_assignment",
         r"(?i)(?:^|[^\w:/-])pass\s*[:=]\s*([^\s\"',;&]{2,}[0-9!@#$%^*+=?~][^\s\"',;&]{2,})",
+    ),
+    # a door, gate, alarm or lockbox code in prose: "lockbox 7316", "gate code: 4482#", "alarm code is 1234"
+    (
+        "access_code",
+        r"(?i)(?:\b|_)(?:lock ?box|keypad|(?:door|gate|alarm|entry|garage|safe)[\s_]*(?:code|pin|combo|combination))"
+        r"[\"']?(?:\s+is)?\s*[:=#-]?\s*[\"']?#?([0-9]{3,8}[#*]?)\b",
     ),
     # `password=x`, `"password": "x y"`, `DB_PASSWORD: x`, `"access_token": "x"` — but not an
     # ARN's `:secret:name` (hence nothing word-like, ':' or '/' right before the key).

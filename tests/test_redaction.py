@@ -429,3 +429,28 @@ def test_shell_references_are_not_secrets(line: str) -> None:
 )
 def test_values_that_only_start_with_a_dollar_are_still_redacted(line: str, secret: str) -> None:
     assert secret not in redact_text(line)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Unit 4B: lockbox 7316, side gate by the bins", "7316"),
+        ('{"unit_lockbox": "7316", "last_rotated": "2024-09-30"}', "7316"),
+        ("the alarm code is 1234, the gate code: 4482", "4482"),
+        ("keypad 90210 at the back door", "90210"),
+    ],
+)
+def test_door_gate_alarm_and_lockbox_codes_are_secrets(text: str, code: str) -> None:
+    """They open a building: texted to the wrong number they are a key handed over."""
+    assert code not in redact_text(text)
+
+
+@pytest.mark.parametrize("text", ["door 4 is open", "the access 2024 report", "Lockbox code for 4B please"])
+def test_doors_and_numbers_that_are_no_codes_stay(text: str) -> None:
+    assert redact_text(text) == text
+
+
+def test_access_codes_under_their_names_are_redacted() -> None:
+    redacted = redact_value({"door_code": "2211", "pin": "0000", "spinner": "on", "side": "east"})
+    assert redacted["door_code"] != "2211" and redacted["pin"] != "0000"
+    assert redacted["spinner"] == "on" and redacted["side"] == "east"
