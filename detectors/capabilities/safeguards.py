@@ -17,9 +17,9 @@ SAFEGUARDS = frozenset(
     firewall firewalld ufw audit auditd auditing retention versioning encryption lockout approval approvals
     gate gates review reviews signing scanning scanner waf edr siem detection detections watchdog
     estop esd sis fire smoke sprinkler detector detectors facp prevention alertmanager alertname pagerduty
-    opsgenie datadog""".split()
+    opsgenie datadog fraud antifraud radar""".split()
 )
-_PRODUCTS = frozenset("alertmanager pagerduty opsgenie datadog defender".split())
+_PRODUCTS = frozenset("alertmanager pagerduty opsgenie datadog defender radar".split())
 # verbs that only ever switch alerting or a safeguard off (no object needed)
 SILENCERS = frozenset(
     """inhibit inhibited inhibits mute muted mutes silence silenced silences snooze snoozed snoozes suppress
