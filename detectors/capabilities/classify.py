@@ -63,7 +63,7 @@ _MONEY_VALUE = re.compile(
     r"^[$€£¥]\s?\d[\d,]*(\.\d+)?$|^\d[\d,]*(\.\d+)?\s?(usd|eur|gbp|dollars?|euros?)$", re.I
 )
 _BARE_HOST = re.compile(r"^(www\.)?[\w-]+(\.[\w-]+)*\.[a-z]{2,}(:\d+)?(/\S*)?$", re.I)
-_CALLS_IN_TEXT = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_CALLS_IN_TEXT = re.compile(r"\b((?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*)\s*\(")  # ``Refund.create(``
 _CODE_TOOL_WORDS = frozenset(
     "python ipython jupyter notebook cell code interpreter repl eval javascript js node".split()
 )

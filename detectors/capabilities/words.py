@@ -264,6 +264,7 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         return ((HTTP_METHODS[method], f"HTTP method '{method}'"),)
     verb, position = _verb_of(words)
     namespace = len(split_words(re.split(r"__|\.", name)[0])) if ("__" in name or "." in name) else 0
+    namespace = namespace if "__" in name or namespace >= 2 else 0  # ``Refund.create``: a type, not a server
     if 0 <= position < namespace:  # ``access_control__get_codes``: the server's name is no verb of the tool's
         inner, at = _verb_of(words[namespace:])
         if inner is not None:
