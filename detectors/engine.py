@@ -335,6 +335,7 @@ class Engine:
             task = tool_call.task
             if task and task not in provenance.trusted_text:
                 provenance.trust(task)
+            provenance.trust_own_address(tool_call.arguments)
         elif isinstance(event, SessionEvent) and event.action in (SessionAction.START, SessionAction.PROMPT):
             provenance.trust(event.task)
 
@@ -357,7 +358,13 @@ class Engine:
             else:
                 provenance.taint(event.event_id, when, text, self.addressing(text))
         observe_scripts(provenance, event, call)  # what running a script it read or wrote would do
-        if Capability.SECRET in call.evidence and event.outcome not in (Outcome.ERROR, Outcome.DENIED):
+        secret = call.evidence.get(Capability.SECRET, "")
+        # a token the call authenticates with (``access_token carries a secret``) is used, not read
+        if (
+            secret
+            and "carries a secret" not in secret
+            and event.outcome not in (Outcome.ERROR, Outcome.DENIED)
+        ):
             shell = call.shell
             reads = (shell.read if shell else []) or [event.target or event.tool]
             if shell is None or "secret_read" in shell.flags or Capability.READ in call.evidence:

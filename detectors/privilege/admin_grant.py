@@ -16,72 +16,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, ClassVar
-
-import orjson
+from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.grants import admin_grant_in
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
-# Full-access grants as the clouds and Kubernetes name them (their documentation), wherever they appear.
-DOCUMENTED_ADMIN = re.compile(
-    r"(^|[/:\s\"'])(AdministratorAccess|IAMFullAccess|PowerUserAccess)\b|\broles/(owner|editor|"
-    r"iam\.securityAdmin|resourcemanager\.organizationAdmin)\b|\bcluster-admin\b|"
-    r"^(Owner|User Access Administrator|Global Administrator|Privileged Role Administrator)$"
-    r"|(?i:\b(ALTER|CREATE)\s+(ROLE|USER)\b.*\bSUPERUSER\b|\bGRANT\s+ALL\s+PRIVILEGES\b)"  # SQL
-)
-# Under an argument that sets a role, permission, group or access level: a name for "everything".
-GRANT_KEY = re.compile(r"role|permission|group|access|level|privilege|policy|scope|membership", re.I)
-EVERYTHING = re.compile(
-    r"^(admin|admins|administrators?|owner|owners|super_?user|super[-_ ]?admin|root|sudo|sudoers|wheel|"
-    r"domain admins|enterprise admins|full[-_ ]?(access|control)|all)$",
-    re.I,
-)
 ASKED_ADMIN = re.compile(
     r"\b(admin\w*|administrator\w*|owner|full (access|control|rights)|superuser|root)\b", re.I
 )
 CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.WRITE})
-
-
-def admin_grant_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
-    """The first argument that grants administrator rights, looking into nested settings and statements."""
-    if _allows_everything(arguments):
-        return "a statement allowing action * on resource *"
-    for key, value in arguments.items():
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, dict) and depth < 4 and (found := admin_grant_in(item, depth + 1)):
-                return f"{key}.{found}"
-            if not isinstance(item, str):
-                continue
-            text = item.strip()
-            if text.startswith("{") and depth < 4 and (found := admin_grant_in(_document(text), depth + 1)):
-                return f"{key}.{found}"  # a policy document given as JSON text (``--policy-document '{…}'``)
-            if DOCUMENTED_ADMIN.search(text) or (GRANT_KEY.search(str(key)) and EVERYTHING.match(text)):
-                return f"{key}={text[:80]}"
-    return None
-
-
-def _document(text: str) -> dict[str, Any]:
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _allows_everything(statement: dict[str, Any]) -> bool:
-    action = statement.get("Action", statement.get("action"))
-    resource = statement.get("Resource", statement.get("resource"))
-    effect = str(statement.get("Effect", statement.get("effect", "Allow")))
-    return effect.lower() == "allow" and _is_star(action) and _is_star(resource)
-
-
-def _is_star(value: Any) -> bool:
-    return value == "*" or (isinstance(value, list) and "*" in value)
 
 
 class AdminGrant(EventDetector):

@@ -81,7 +81,7 @@ _BEFORE_VERB = frozenset(
 # Generic verbs take their meaning from their object: "update my password", "cancel the reservation",
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
-    """update change set add remove delete cancel handle manage process make modify edit reset fix place
+    """update change set add remove delete cancel handle manage process make modify edit reset fix place put
     create do take work deal operate answer schedule issue initiate arrange approve""".split()
 )
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user

@@ -58,6 +58,15 @@ _NAME_WORD = re.compile(r"[A-Za-z0-9]+")
 _SENTENCES = re.compile(r"[.!?\n]+\s*")
 
 
+_OWN_ADDRESS_KEYS = frozenset(
+    "mailbox from from_address sender sender_email senderemail".split()  # not ``user``: whom a grant names
+)
+_PUBLIC_MAIL = frozenset(
+    "gmail googlemail outlook hotmail live msn yahoo icloud me mac proton protonmail gmx web aol mail yandex "
+    "zoho fastmail hey tutanota qq 163 naver".split()
+)
+
+
 def _organisation_of(host: str) -> str:
     """The label a site's owner chose: ``news.dailydeals.com`` -> ``dailydeals``, ``shop.acme.co.uk`` ->
     ``acme``; hyphens kept, so ``secure-login-update.com`` names no organisation a user would type."""
@@ -186,6 +195,8 @@ class Provenance:
         """Whether trusted input named this value; a URL on a host it named, or on this machine, counts."""
         if token in self.trusted:
             return True
+        if token.startswith("email:"):  # an address at a host the user named, or at the session's own
+            token = "host:" + token.rsplit("@", 1)[-1]
         if not token.startswith(("url:", "host:")):
             return False
         host = token.split(":", 1)[1].split("/", 1)[0].split(":", 1)[0]
@@ -214,6 +225,20 @@ class Provenance:
             if len(self.trusted) < MAX_TRUSTED:
                 self.trusted.add(token)
             self.tainted.pop(token, None)
+
+    def trust_own_address(self, arguments: dict[str, Any]) -> None:
+        """The mailbox the agent reads or sends as (``mailbox``, ``from``, ``sender`` of its own calls):
+        its organisation's domain is the session's own, so a note to a colleague there goes nowhere outside.
+        A public mail provider's domain is nobody's organisation."""
+        for key, value in arguments.items():
+            if str(key).lower() in _OWN_ADDRESS_KEYS and isinstance(value, str) and "@" in value:
+                domain = value.rsplit("@", 1)[-1].strip().lower().rstrip(">")
+                if (
+                    "." in domain
+                    and _organisation_of(domain) not in _PUBLIC_MAIL
+                    and len(self.trusted) < MAX_TRUSTED
+                ):
+                    self.trusted.add(f"host:{domain}")
 
     def points_at(self, arguments: dict[str, Any], target: str | None) -> bool:
         """Whether a read is of a file or page the trusted text named (the user pointed the agent at it)."""

@@ -1,0 +1,74 @@
+"""What a call grants: administrator rights named by the clouds' documented roles, by a name for
+"everything" under a role, permission or group argument, by a role whose own name says it administers, or
+by a policy statement allowing ``*`` on ``*`` (``privilege.admin_grant``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from detectors.capabilities.words import split_words
+
+# Full-access grants as the clouds and Kubernetes name them (their documentation), wherever they appear.
+DOCUMENTED_ADMIN = re.compile(
+    r"(^|[/:\s\"'])(AdministratorAccess|IAMFullAccess|PowerUserAccess)\b|\broles/(owner|editor|"
+    r"iam\.securityAdmin|resourcemanager\.organizationAdmin)\b|\bcluster-admin\b|"
+    r"^(Owner|User Access Administrator|Global Administrator|Privileged Role Administrator)$"
+    r"|(?i:\b(ALTER|CREATE)\s+(ROLE|USER)\b.*\bSUPERUSER\b|\bGRANT\s+ALL\s+PRIVILEGES\b)"  # SQL
+)
+# Under an argument that sets a role, permission, group or access level: a name for "everything".
+GRANT_KEY = re.compile(r"role|permission|group|access|level|privilege|policy|scope|membership", re.I)
+EVERYTHING = re.compile(
+    r"^(admin|admins|administrators?|owner|owners|super_?user|super[-_ ]?admin|root|sudo|sudoers|wheel|"
+    r"domain admins|enterprise admins|full[-_ ]?(access|control)|all)$",
+    re.I,
+)
+# arguments that hand roles out (``roles: [rol_OrgAdmin]``), not the role a call runs as (``role: X_ADMIN``)
+ASSIGNING_KEY = re.compile(r"(?i)^(roles|groups|role_?ids|add_?roles?|assign\w*|new_?roles?|grant\w*)$")
+ADMIN_WORDS = frozenset("admin admins administrator administrators owner superuser superadmin".split())
+
+
+def admin_grant_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
+    """The first argument that grants administrator rights, looking into nested settings and statements."""
+    if _allows_everything(arguments):
+        return "a statement allowing action * on resource *"
+    for key, value in arguments.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and depth < 4 and (found := admin_grant_in(item, depth + 1)):
+                return f"{key}.{found}"
+            if not isinstance(item, str):
+                continue
+            text = item.strip()
+            if text.startswith("{") and depth < 4 and (found := admin_grant_in(_document(text), depth + 1)):
+                return f"{key}.{found}"  # a policy document given as JSON text (``--policy-document '{…}'``)
+            granting = GRANT_KEY.search(str(key)) is not None
+            named_admin = ASSIGNING_KEY.match(str(key)) is not None and admin_role(text)
+            if DOCUMENTED_ADMIN.search(text) or (granting and EVERYTHING.match(text)) or named_admin:
+                return f"{key}={text[:80]}"
+    return None
+
+
+def admin_role(text: str) -> bool:
+    """A role whose own name says it administers (``rol_OrgAdmin``, "Space Admin", ``workspace-owner``)."""
+    return len(text) <= 60 and bool(ADMIN_WORDS & set(split_words(text)))
+
+
+def _document(text: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _allows_everything(statement: dict[str, Any]) -> bool:
+    action = statement.get("Action", statement.get("action"))
+    resource = statement.get("Resource", statement.get("resource"))
+    effect = str(statement.get("Effect", statement.get("effect", "Allow")))
+    return effect.lower() == "allow" and _is_star(action) and _is_star(resource)
+
+
+def _is_star(value: Any) -> bool:
+    return value == "*" or (isinstance(value, list) and "*" in value)
