@@ -158,7 +158,8 @@ _SPECS: list[tuple[str, str]] = [
     # a door, gate, alarm or lockbox code in prose: "lockbox 7316", "gate code: 4482#", "alarm code is 1234"
     (
         "access_code",
-        r"(?i)(?:\b|_)(?:lock ?box|keypad|(?:door|gate|alarm|entry|garage|safe)[\s_]*(?:code|pin|combo|combination))"
+        r"(?i)(?:\b|_)(?:lock ?box|keypad|"
+        r"(?:door|gate|alarm|entry|garage|safe)[\s_]*(?:code|pin|combo|combination))"
         r"[\"']?(?:\s+is)?\s*[:=#-]?\s*[\"']?#?([0-9]{3,8}[#*]?)\b",
     ),
     # `password=x`, `"password": "x y"`, `DB_PASSWORD: x`, `"access_token": "x"` — but not an
