@@ -90,6 +90,18 @@ def asked_changes(provenance: Provenance, source: Source) -> list[C]:
     return provenance.off_task(source.asked_for(CHANGES))
 
 
+def asking_for_write(provenance: Provenance, event: ToolCall) -> list[Source]:
+    """The sources that asked their reader for a write, or for another change while planting a value this
+    call uses (the taint lookup only when some source asked for a change other than a write)."""
+    asked_by = [(s, a) for s in provenance.sources.values() if (a := asked_changes(provenance, s))]
+    planted = (
+        {s.event_id for s in provenance.tainted_values(event.arguments, event.target).values()}
+        if any(C.WRITE not in a for _, a in asked_by)
+        else set()
+    )
+    return [s for s, a in asked_by if C.WRITE in a or s.event_id in planted]
+
+
 def asking_sources(
     provenance: Provenance,
     hits: dict[str, Source],
@@ -298,14 +310,41 @@ def _named_in(destination: str, trusted: str) -> bool:
 # writes that only file what was read (``gmail_modify_labels`` moving a phishing mail to "Suspicious")
 _ORGANISING = frozenset(
     "label labels tag tags flag flags star archive categorize categorise folder pin spam note notes "
-    "annotate".split()
+    "annotate draft drafts".split()
 )
 
 
 def tidies(event: ToolCall) -> bool:
-    """A write that labels, flags, files or annotates an item (an internal note): the reader tidying or
-    recording what it found, not acting on what it read."""
-    return bool(_ORGANISING & set(split_words(event.tool)))
+    """A write that labels, flags, files or annotates an item (an internal note), or saves a draft for the
+    user to read: the reader tidying or recording what it found, not acting on what it read."""
+    words = set(split_words(event.tool))
+    return bool(_ORGANISING & words) and "send" not in words  # ``send_draft`` sends
+
+
+def saves_draft(event: ToolCall) -> bool:
+    """``mail_draft``, ``gmail__create_draft``: a message saved for the user to send, not sent."""
+    words = set(split_words(event.tool))
+    return bool(words & {"draft", "drafts"}) and "send" not in words
+
+
+def incidental_write(provenance: Provenance, call: Classification, done: Sequence[str]) -> bool:
+    """A write that is part of the act the task asked for (the payment record the one payment asked for
+    creates: not a second money act, ``done`` lists the acts already made), or that only saves a temporary
+    file: no change of its own."""
+    asked = provenance.intent.implied.keys() & call.evidence.keys() & ASKED_ACTS
+    return (bool(asked) and not {c.value for c in asked} & set(done)) or scratch_write(call)
+
+
+ASKED_ACTS = frozenset({C.MONEY, C.IDENTITY, C.COMMUNICATE, C.EGRESS, C.DELETE})
+
+
+def scratch_write(call: Classification) -> bool:
+    """A command line whose only writes are to temporary files (``curl … -o /tmp/setup.sh`` to read it)."""
+    shell = call.shell
+    return bool(shell and shell.written) and all(_TEMP_PATH.match(p) for p in shell.written)  # type: ignore[union-attr]
+
+
+_TEMP_PATH = re.compile(r"^(/tmp/|/var/tmp/|\$TMPDIR/|/dev/null$)")
 
 
 # a place the user says to send to: after "to", "in", "into", "on", "cc" (a URL in a task is usually to read)

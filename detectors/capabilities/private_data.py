@@ -22,8 +22,17 @@ _CODE_NAMES = re.compile(r"`[^`]{0,80}`|\b\w+(?:[._]\w+)+(?:\(\))?|\b\w+\(\)")
 
 
 def document_asked(task: str) -> bool:
-    """Whether the task names a document to send (an attachment, a file, a report, a list …)."""
-    return DOCUMENT_ASKED.search(_CODE_NAMES.sub(" ", task)) is not None
+    """Whether the task names a document to send (an attachment, a file, a report, a list …) — not when what
+    it asks for is numbers about the data ("the February totals for the county's report", "the member
+    count"): a file of the records is then more than asked."""
+    text = _CODE_NAMES.sub(" ", task)
+    return DOCUMENT_ASKED.search(text) is not None and AGGREGATES_ASKED.search(text) is None
+
+
+AGGREGATES_ASKED = re.compile(
+    r"(?i)\b(totals?|counts?|figures|aggregates?|statistics|stats|how many|headcount|sums?|averages?|"
+    r"(the|our|its|their) (\w+ )?numbers)\b"
+)
 
 
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b")
@@ -66,6 +75,7 @@ PASTED_KINDS = frozenset({"government ids", "bank details"})  # a number read wi
 RECORDS = re.compile(
     r"(?im)\"?\b(rows|count|records|total_?size|matched)\"?\s*[:=]\s*(\d{2,7})(?![.\d])|"
     # … or pandas' shape, (2318, 11)
+    r"\b(\d{2,7}) (?:rows|records|results) (?:returned|found|selected|exported|matched)\b|"
     r"^\s*(COPY|SELECT) (\d{2,7})$|\((\d{1,3}(?:,\d{3})+|\d{2,7})(?: rows?|, \d{1,4})\)"
 )
 _ADDRESSES = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -103,7 +113,7 @@ def private_kind(text: str, contact_seen: bool) -> str | None:
     found = _kind_of(text, KINDS)
     if found is None and contact_seen:
         ends = text[:2000] + "\n" + text[-2000:]  # psql prints its "(60 rows)" last
-        groups = (m.group(2) or m.group(4) or m.group(5) for m in RECORDS.finditer(ends))
+        groups = (m.group(2) or m.group(3) or m.group(5) or m.group(6) for m in RECORDS.finditer(ends))
         counts = [int(g.replace(",", "")) for g in groups if g]
         listed = len(set(_ADDRESSES.findall(_HEADERS.sub(" ", text[:4000])))) >= MIN_LISTED
         found = PEOPLE if listed or (counts and max(counts) >= MIN_RECORDS) else None

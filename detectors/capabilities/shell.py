@@ -823,6 +823,9 @@ def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Si
         facts.add(C.FETCH, f"{program} requests {remote[0] if remote else 'a URL'}")
     if "-o" in args or "-O" in args or "--output" in args:
         facts.add(C.WRITE, f"{program} saves what it downloads")
+        at = next(i for i, a in enumerate(args) if a in ("-o", "-O", "--output"))
+        if at + 1 < len(args) and not args[at + 1].startswith("-"):
+            facts.written.append(args[at + 1])  # (curl's -O takes no name: it keeps the URL's)
 
 
 def _send(program: str, args: list[str], operands: list[str], facts: ShellFacts, simple: _Simple) -> None:

@@ -73,8 +73,8 @@ class UnaskedSend(EventDetector):
         if not isinstance(event, ToolCall) or provenance is None or call is None:
             return ()
         sends = [c for c in sinks.SINKS if c in sinks.SENDS and c in call.evidence]  # a stable order
-        if not sends or Capability.MONEY in call.evidence:  # a payment is the money detectors' to judge
-            return ()
+        if not sends or Capability.MONEY in call.evidence or sinks.saves_draft(event):
+            return ()  # a payment is the money detectors' to judge; a draft waits for the user to send it
         if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not provenance.intent.stated:
             return ()
         off_task = provenance.off_task(sends)
