@@ -27,6 +27,9 @@ EVERYTHING = re.compile(
 )
 # arguments that hand roles out (``roles: [rol_OrgAdmin]``), not the role a call runs as (``role: X_ADMIN``)
 ASSIGNING_KEY = re.compile(r"(?i)^(roles|groups|role_?ids|add_?roles?|assign\w*|new_?roles?|grant\w*)$")
+ALL_ACCESS_FLAG = re.compile(
+    r"(?i)^(access_?all|all_?access|full_?access|is_?admin|admin|super_?user|is_?owner)$"
+)
 ADMIN_WORDS = frozenset("admin admins administrator administrators owner superuser superadmin".split())
 
 
@@ -38,6 +41,8 @@ def admin_grant_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict) and depth < 4 and (found := admin_grant_in(item, depth + 1)):
                 return f"{key}.{found}"
+            if item is True and ALL_ACCESS_FLAG.match(str(key)):
+                return f"{key}=true"  # ``accessAll: true``, ``is_admin: true``
             if not isinstance(item, str):
                 continue
             text = item.strip()

@@ -31,7 +31,12 @@ OFF_WORDS = frozenset("disable disabled bypass bypassed override skip deactivate
 REMOVERS = frozenset("delete remove drop".split())
 REMOVABLE = SAFEGUARDS - frozenset("backup backups snapshot snapshots alert alerts review reviews".split())
 _STATE_KEYS = frozenset("state status enabled enable active mode".split())
-_OFF_VALUES = frozenset({"disabled", "off", "inactive", "false", "paused", "bypass", "bypassed"})
+_OFF_VALUES = frozenset({"disabled", "off", "inactive", "false", "paused", "bypass", "bypassed", "suspended"})
+# a command line's setting of a safeguard to off: ``put-bucket-versioning … Status=Suspended``
+_LINE_OFF = re.compile(
+    r"(?i)\b[a-z-]*(versioning|logging|encryption|mfa|protection|backups?|monitoring|alerting|audit)[a-z-]*\b"
+    r"[^;&|\n]{0,120}?\b(?:Status|State|Enabled|Mode)=(?:Suspended|Disabled|False|Off)\b"
+)
 _UNIT_OFF = re.compile(r"\bsystemctl\s+(?:--now\s+)?(disable|stop|mask)\b(?P<units>[^;&|\n]*)")
 _MAX_WORDS = 400
 _MAX_SETTING = 60  # longer strings (a comment, a message body, code) are prose: their words switch nothing
@@ -134,6 +139,8 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         return f"sets {sorted(set(words) & OFF_WORDS)[0]} on {guards[0]}"
     if (mode := _not_enforcing(arguments)) and said & ENFORCERS:  # a blocking rule left only watching
         return f"sets {sorted(said & ENFORCERS)[0]} to {mode} (it no longer blocks)"
+    if command and (line_off := _LINE_OFF.search(command[:4000])):
+        return f"turns {line_off.group(1).lower()} off"
     for match in _UNIT_OFF.finditer(command or ""):
         units = set(split_words(match.group("units")))
         if units & SAFEGUARDS:

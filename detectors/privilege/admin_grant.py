@@ -29,7 +29,9 @@ WHY = __doc__ or ""
 ASKED_ADMIN = re.compile(
     r"\b(admin\w*|administrator\w*|owner|full (access|control|rights)|superuser|root)\b", re.I
 )
-CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.WRITE})
+CHANGES_ACCESS = frozenset(
+    {Capability.IDENTITY, Capability.WRITE, Capability.EGRESS}
+)  # (an API PUT is egress)
 
 
 class AdminGrant(EventDetector):
