@@ -4,10 +4,12 @@ government ids, bank details, legal privilege, secrets the redactor caught, a li
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
 from detectors.capabilities.classify import scalars
+from detectors.memo import by_arguments
 
 MIN_RECORDS = 50
 # arguments that attach files, and the words with which a task asks to send a document
@@ -58,6 +60,7 @@ def _iban_valid(candidate: str) -> bool:
     return int(digits) % 97 == 1
 
 
+@functools.lru_cache(maxsize=4096)  # the same results and arguments recur call after call
 def _kind_of(text: str, kinds: tuple[tuple[str, re.Pattern[str]], ...]) -> str | None:
     found = next((kind for kind, pattern in kinds if pattern.search(text)), None)
     if found is None and any(_iban_valid(m.group(0)) for m in _IBAN.finditer(text[:20_000])):
@@ -65,6 +68,7 @@ def _kind_of(text: str, kinds: tuple[tuple[str, re.Pattern[str]], ...]) -> str |
     return found
 
 
+@functools.lru_cache(maxsize=4096)  # asked of every result of a session: the same results recur
 def private_kind(text: str, contact_seen: bool) -> str | None:
     """What private data a result holds; "a list of people" when, in a session that has read people's
     contact fields, it counts 50 or more records or shows three or more e-mail addresses outside the
@@ -99,5 +103,14 @@ def columns_in(texts: Iterable[str]) -> set[str]:
 
 def contact_read(arguments: dict[str, object], result: str) -> bool:
     """People's contact fields in a result or in the columns a query asked for."""
-    asked = " ".join(strings_in(arguments))[:2000]
-    return any(CONTACT_FIELDS.search(text) for text in (result[:2000], asked))
+    return _names_contact_fields(result[:2000]) or _asks_contact_fields(arguments)
+
+
+@functools.lru_cache(maxsize=4096)  # asked of every result until one names them: the same results recur
+def _names_contact_fields(text: str) -> bool:
+    return CONTACT_FIELDS.search(text) is not None
+
+
+@by_arguments
+def _asks_contact_fields(arguments: dict[str, object]) -> bool:
+    return CONTACT_FIELDS.search(" ".join(strings_in(arguments))[:2000]) is not None
