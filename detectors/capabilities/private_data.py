@@ -8,8 +8,8 @@ import functools
 import re
 from collections.abc import Iterable
 
-from detectors.capabilities.classify import scalars
-from detectors.memo import by_arguments
+from detectors.capabilities.classify import Classification, scalars
+from schemas.events import ToolCall
 
 MIN_RECORDS = 50
 # arguments that attach files, and the words with which a task asks to send a document
@@ -101,9 +101,12 @@ def columns_in(texts: Iterable[str]) -> set[str]:
     return {f"col:{name}" for text in texts for name in _COLUMN.findall(text[:4000])}
 
 
-def contact_read(arguments: dict[str, object], result: str) -> bool:
-    """People's contact fields in a result or in the columns a query asked for."""
-    return _names_contact_fields(result[:2000]) or _asks_contact_fields(arguments)
+def contact_read(event: ToolCall, call: Classification) -> bool:
+    """People's contact fields in the call's result or in the columns its query asked for (``call``: its
+    classification, which keeps the arguments' answer for the calls of the same shape)."""
+    return _names_contact_fields((event.result_summary or "")[:2000]) or call.derived(
+        _asks_contact_fields, event
+    )
 
 
 @functools.lru_cache(maxsize=4096)  # asked of every result until one names them: the same results recur
@@ -111,6 +114,5 @@ def _names_contact_fields(text: str) -> bool:
     return CONTACT_FIELDS.search(text) is not None
 
 
-@by_arguments
-def _asks_contact_fields(arguments: dict[str, object]) -> bool:
-    return CONTACT_FIELDS.search(" ".join(strings_in(arguments))[:2000]) is not None
+def _asks_contact_fields(event: ToolCall) -> bool:
+    return CONTACT_FIELDS.search(" ".join(strings_in(event.arguments))[:2000]) is not None

@@ -63,14 +63,14 @@ class PrivateDataBeyondTask(StatefulDetector):
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
-        if not ctx.acted(event) or not isinstance(event, ToolCall):
+        if not ctx.acted(event) or ctx.call is None:
             return state, ()
         signals: tuple[Signal, ...] = ()
         task = ctx.provenance.trusted_text if ctx.provenance is not None else None
         if task is not None and ctx.acted(event, sinks.SENDS) and not DOCUMENT_ASKED.search(task):
             signals = self._judge(state, event)
         if result := event.result_summary or "":
-            contact = bool(state.get("contact")) or contact_read(event.arguments, result)
+            contact = bool(state.get("contact")) or contact_read(event, ctx.call)
             if contact:
                 state["contact"] = 1
             marked = state.get("marked") or {}
