@@ -111,8 +111,19 @@ def contact_read(event: ToolCall, call: Classification) -> bool:
 
 @functools.lru_cache(maxsize=4096)  # asked of every result until one names them: the same results recur
 def _names_contact_fields(text: str) -> bool:
+    return _contact_fields_in(text)
+
+
+def _contact_fields_in(text: str) -> bool:
+    # Most texts name none: in ASCII text (where ignoring case is lower-casing) a match needs one of these
+    # words, which ``in`` finds far faster than the pattern (a tenth of the time on a 2,000-character result).
+    if text.isascii() and not any(word in text.lower() for word in _CONTACT_WORDS):
+        return False
     return CONTACT_FIELDS.search(text) is not None
 
 
+_CONTACT_WORDS = ("mail", "phone", "address", "date_of_birth", "dob")  # in every match of CONTACT_FIELDS
+
+
 def _asks_contact_fields(event: ToolCall) -> bool:
-    return CONTACT_FIELDS.search(" ".join(strings_in(event.arguments))[:2000]) is not None
+    return _contact_fields_in(" ".join(strings_in(event.arguments))[:2000])
