@@ -66,7 +66,8 @@ class PrivateDataBeyondTask(StatefulDetector):
         if not ctx.acted(event) or ctx.call is None:
             return state, ()
         signals: tuple[Signal, ...] = ()
-        task = ctx.provenance.trusted_text if ctx.provenance is not None else None
+        # (nothing marked, as in most sessions: nothing a message attaches or pastes can be; not read)
+        task = ctx.provenance.trusted_text if ctx.provenance is not None and state.get("marked") else None
         if task is not None and ctx.acted(event, sinks.SENDS) and not DOCUMENT_ASKED.search(task):
             signals = self._judge(state, event)
         if result := event.result_summary or "":
