@@ -319,7 +319,7 @@ class Engine:
             if len(self._capabilities) >= MAX_CLASSIFIED:
                 self._capabilities.clear()
             kept = self._capabilities[id(call)] = (call, call.capabilities)
-        return event.model_copy(update={"capabilities": kept[1]})
+        return event.with_capabilities(kept[1])
 
     def addressing(self, text: str) -> Addressing:
         return self.content_model.score(text) if self.content_model is not None else addressing(text)

@@ -210,6 +210,23 @@ class ToolCall(_Event):
         " nothing is known.",
     )
 
+    def with_capabilities(self, capabilities: tuple[Capability, ...]) -> ToolCall:
+        """This call with ``capabilities`` set: what ``model_copy(update={"capabilities": …})`` gives (a
+        shallow copy, the field marked as set, nothing validated), made directly: the engine makes one per
+        call it classifies, and pydantic's generic copy was a tenth of the cost of classifying."""
+        copied = object.__new__(type(self))
+        values = self.__dict__.copy()
+        values["capabilities"] = capabilities
+        _set_attribute(copied, "__dict__", values)
+        _set_attribute(copied, "__pydantic_extra__", None)  # extra="forbid": never any
+        _set_attribute(copied, "__pydantic_fields_set__", self.__pydantic_fields_set__ | _CAPABILITIES_SET)
+        _set_attribute(copied, "__pydantic_private__", None)  # it has no private attributes (a test checks)
+        return copied
+
+
+_set_attribute = object.__setattr__  # how pydantic itself fills a frozen model's copy
+_CAPABILITIES_SET = frozenset({"capabilities"})
+
 
 class CredentialEvent(_Event):
     """A credential's lifecycle: issued, used, refreshed, revoked, expired."""

@@ -20,7 +20,7 @@ from schemas.events import (
     event_to_json,
 )
 from schemas.jsonschema_export import json_schemas, render
-from schemas.types import CredentialAction, Decision, Environment, Outcome, SessionAction
+from schemas.types import Capability, CredentialAction, Decision, Environment, Outcome, SessionAction
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas" / "jsonschema"
 
@@ -98,6 +98,29 @@ def test_events_round_trip_through_bytes(event: ToolCall | CredentialEvent | Ses
     again = event_from_json(event_to_json(event))
     assert again == event
     assert event_from_json(event_to_json(again)) == again  # redaction is idempotent
+
+
+@settings(max_examples=60, deadline=None)
+@given(tool_calls, st.lists(st.sampled_from(Capability), max_size=4).map(tuple))
+def test_with_capabilities_is_model_copy_with_the_field_set(
+    event: ToolCall, capabilities: tuple[Capability, ...]
+) -> None:
+    """The engine's direct copy is pydantic's ``model_copy(update=…)``: same fields, same fields set, no
+    extra or private parts, frozen, the original untouched."""
+    expected = event.model_copy(update={"capabilities": capabilities})
+    copied = event.with_capabilities(capabilities)
+    assert type(copied) is ToolCall and copied == expected
+    assert copied.__dict__ == expected.__dict__ and copied.__dict__ is not event.__dict__
+    assert copied.model_fields_set == expected.model_fields_set
+    assert (copied.__pydantic_extra__, copied.__pydantic_private__) == (
+        expected.__pydantic_extra__,
+        expected.__pydantic_private__,
+    )
+    assert event_to_json(copied) == event_to_json(expected)
+    assert event.capabilities is None and "capabilities" not in event.model_fields_set
+    assert not ToolCall.__private_attributes__  # the copy would have to carry them
+    with pytest.raises(ValidationError):
+        copied.tool = "z"  # type: ignore[misc]
 
 
 def test_models_are_frozen_and_closed() -> None:

@@ -16,13 +16,23 @@ from typing import Any
 import numpy as np
 import pytest
 
+from benchmarks.engine_bench import cold_caches
 from detectors.capabilities import Classifier, classify
+from detectors.capabilities.checks import verdict
 from detectors.capabilities.classify import Classification, classify_shared
+from detectors.capabilities.private_data import (
+    CONTACT_FIELDS,
+    _contact_fields_in,
+    _kind_of,
+    _names_contact_fields,
+    private_kind,
+)
 from detectors.memo import MAX_KEY, by_arguments
 from detectors.provenance.constructions import split_sentences, window_matrix
 from detectors.provenance.state import Provenance
 from detectors.provenance.tokens import tokens_of
 from detectors.sinks import SINKS, payload_secrets, sinks_of
+from schemas.events import ToolCall
 from tests.test_capabilities import call
 
 
@@ -150,3 +160,50 @@ def test_a_read_the_user_pointed_at_is_told_without_and_with_paths_in_trusted_in
     provenance.trust("Then follow https://docs.example/guide")
     assert provenance.points_at({"url": "https://docs.example/guide"}, None)
     assert not provenance.points_at({"url": "https://other.example/page"}, None)
+
+
+def test_a_fact_derived_from_a_call_is_computed_once_per_shape_and_only_for_that_shape() -> None:
+    computed: list[ToolCall] = []
+
+    def line(event: ToolCall) -> str:
+        computed.append(event)
+        return f"{event.tool} {event.arguments}"
+
+    first, again = call("bash", command="ls /srv"), call("bash", command="ls /srv")
+    shared = classify_shared(first)
+    assert classify_shared(again) is shared  # calls of one shape share their classification
+    assert shared.derived(line, first) == shared.derived(line, again) == line(first)
+    assert computed == [first, first]  # once for both calls (the last entry is the direct call above)
+    # a classification reached for another call (by event id) never gives that call's fact
+    other_arguments, other_tool = call("bash", command="rm -rf /srv"), call("sh", command="ls /srv")
+    assert shared.derived(line, other_arguments) == line(other_arguments)
+    assert shared.derived(line, other_tool) == line(other_tool)
+    assert Classification() == Classification()  # the kept facts are no part of what it is
+    assert "_derived" not in repr(shared)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no personal fields here, only order totals",
+        "name, Email, phone_number",
+        "columns: date_of_birth, dob",
+        "MAILING_ADDRESS",
+        "the addre\u017fs book",  # a long s, which re's IGNORECASE reads as "s": the pattern decides
+        "\u212aelvin: no contact field",
+        "e-mail me",
+        "emails",  # no word boundary after "email": no field
+    ],
+)
+def test_the_contact_field_shortcut_answers_what_the_pattern_answers(text: str) -> None:
+    assert _contact_fields_in(text) == (CONTACT_FIELDS.search(text) is not None)
+
+
+def test_the_benchmarks_cold_caches_empties_the_new_text_memos() -> None:
+    private_kind("routing 123456789", False)
+    verdict("3 failed, 2 passed")
+    _names_contact_fields("email")
+    memos = (private_kind, verdict, _names_contact_fields, _kind_of)
+    assert all(m.cache_info().currsize for m in memos)
+    cold_caches()
+    assert not any(m.cache_info().currsize for m in memos)

@@ -32,4 +32,4 @@ class Classifier:
         """The event with its ``capabilities`` set (tool calls not yet classified; anything else as is)."""
         if not isinstance(event, ToolCall) or event.capabilities is not None:
             return event
-        return event.model_copy(update={"capabilities": self.classify(event).capabilities})
+        return event.with_capabilities(self.classify(event).capabilities)

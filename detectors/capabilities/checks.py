@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 # failing checks, as test runners and CI print them (upper-case FAILED: a runner's per-test mark)
@@ -28,6 +29,7 @@ def _line(text: str, at: int) -> str:  # "1 failed, 41 passed": a summary line w
     return text[text.rfind("\n", 0, at) + 1 : (text.find("\n", at) + 1 or len(text) + 1) - 1]
 
 
+@functools.lru_cache(maxsize=4096)  # asked of every result of a session: the same outputs recur
 def verdict(result: str) -> str | None:
     """ "failed" or "passed" by whichever a check run's output says last (a re-run after a fix passes)."""
     if not CHECKS.search(result):

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from detectors.capabilities import words
 from detectors.capabilities.manifest import Manifest
@@ -82,6 +82,7 @@ _CHANGING = frozenset(
 )
 
 
+T = TypeVar("T")
 _ORDER = {capability: index for index, capability in enumerate(C)}  # the enum's order, looked up once
 
 
@@ -92,6 +93,10 @@ class Classification:
     evidence: dict[C, str] = field(default_factory=dict)
     shell: ShellFacts | None = None  # what a shell line or code does in detail (detectors read it)
     subcommand: bool = False  # an argument (``command: view``) said which operation the call performs
+    # what detectors derived from the calls that share this classification (see ``derived``)
+    _derived: dict[Callable[[ToolCall], Any], tuple[str, str, dict[str, Any], Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def capabilities(self) -> tuple[C, ...]:
@@ -99,6 +104,25 @@ class Classification:
 
     def add(self, capability: C, source: str, why: str) -> None:
         self.evidence.setdefault(capability, f"{source}: {why}")
+
+    def derived(self, compute: Callable[[ToolCall], T], event: ToolCall) -> T:
+        """``compute(event)`` for a function of the call's tool, action and arguments only (never its
+        target, result or outcome), kept here: the calls of one shape share their classification, so
+        several detectors asking of one call, and the calls that repeat it, compute it once. Kept with the
+        tool, action and arguments it was computed for and given only for equal ones (a classification
+        reached by event id could be another call's)."""
+        kept = self._derived.get(compute)
+        if (
+            kept is not None
+            and kept[0] == event.tool
+            and kept[1] == event.action
+            and (kept[2] is event.arguments or kept[2] == event.arguments)
+        ):
+            value: T = kept[3]
+            return value
+        value = compute(event)
+        self._derived[compute] = (event.tool, event.action, event.arguments, value)
+        return value
 
 
 @functools.lru_cache(maxsize=4096)  # argument names recur call after call

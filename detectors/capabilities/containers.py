@@ -6,7 +6,7 @@ containers a call creates, so that removing one's own scratch table is cleanup."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from detectors.capabilities.words import split_words
@@ -101,7 +101,9 @@ _FILTERED = re.compile(
 )
 
 
-def removed_containers(tool: str, arguments: dict[str, Any], texts: list[str]) -> Iterator[tuple[str, str]]:
+def removed_containers(
+    tool: str, arguments: dict[str, Any], texts: Sequence[str]
+) -> Iterator[tuple[str, str]]:
     """(kind, name) of every whole container the call removes or empties."""
     for text in texts:
         text = text[:MAX_TEXT]
@@ -143,7 +145,7 @@ def _object_of_removal(words: tuple[str, ...]) -> list[str]:
     return []
 
 
-def created_containers(texts: list[str]) -> set[str]:
+def created_containers(texts: Sequence[str]) -> set[str]:
     return {
         (match.group("name") or match.group("ns") or match.group("bucket")).strip('"`').lower()
         for text in texts

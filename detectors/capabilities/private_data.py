@@ -4,10 +4,12 @@ government ids, bank details, legal privilege, secrets the redactor caught, a li
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
-from detectors.capabilities.classify import scalars
+from detectors.capabilities.classify import Classification, scalars
+from schemas.events import ToolCall
 
 MIN_RECORDS = 50
 # arguments that attach files, and the words with which a task asks to send a document
@@ -99,6 +101,7 @@ def _iban_valid(candidate: str) -> bool:
     return int(digits) % 97 == 1
 
 
+@functools.lru_cache(maxsize=4096)  # the same results and arguments recur call after call
 def _kind_of(text: str, kinds: tuple[tuple[str, re.Pattern[str]], ...]) -> str | None:
     found = next((kind for kind, pattern in kinds if pattern.search(text)), None)
     if found is None and any(_iban_valid(m.group(0)) for m in _IBAN.finditer(text[:20_000])):
@@ -106,6 +109,7 @@ def _kind_of(text: str, kinds: tuple[tuple[str, re.Pattern[str]], ...]) -> str |
     return found
 
 
+@functools.lru_cache(maxsize=4096)  # asked of every result of a session: the same results recur
 def private_kind(text: str, contact_seen: bool) -> str | None:
     """What private data a result holds; "a list of people" when, in a session that has read people's
     contact fields, it counts 50 or more records or shows three or more e-mail addresses outside the
@@ -138,10 +142,32 @@ def columns_in(texts: Iterable[str]) -> set[str]:
     return {f"col:{name}" for text in texts for name in _COLUMN.findall(text[:4000])}
 
 
-def contact_read(arguments: dict[str, object], result: str) -> bool:
-    """People's contact fields in a result or in the columns a query asked for."""
-    asked = " ".join(strings_in(arguments))[:2000]
-    return any(CONTACT_FIELDS.search(text) for text in (result[:2000], asked))
+def contact_read(event: ToolCall, call: Classification) -> bool:
+    """People's contact fields in the call's result or in the columns its query asked for (``call``: its
+    classification, which keeps the arguments' answer for the calls of the same shape)."""
+    return _names_contact_fields((event.result_summary or "")[:2000]) or call.derived(
+        _asks_contact_fields, event
+    )
+
+
+@functools.lru_cache(maxsize=4096)  # asked of every result until one names them: the same results recur
+def _names_contact_fields(text: str) -> bool:
+    return _contact_fields_in(text)
+
+
+def _contact_fields_in(text: str) -> bool:
+    # Most texts name none: in ASCII text (where ignoring case is lower-casing) a match needs one of these
+    # words, which ``in`` finds far faster than the pattern (a tenth of the time on a 2,000-character result).
+    if text.isascii() and not any(word in text.lower() for word in _CONTACT_WORDS):
+        return False
+    return CONTACT_FIELDS.search(text) is not None
+
+
+_CONTACT_WORDS = ("mail", "phone", "address", "date_of_birth", "dob")  # in every match of CONTACT_FIELDS
+
+
+def _asks_contact_fields(event: ToolCall) -> bool:
+    return _contact_fields_in(" ".join(strings_in(event.arguments))[:2000])
 
 
 _CODE_KEYS = frozenset("code script source program cell".split())

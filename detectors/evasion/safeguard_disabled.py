@@ -29,7 +29,7 @@ from detectors.capabilities.safeguards import safeguard_switched_off, wider_than
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent
+from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
@@ -45,6 +45,10 @@ ASKED_OFF = re.compile(
     r"\b(disable|mute|silence|snooze|suppress|inhibit|bypass|skip|turn(ed)? off|switch off|pause|stop)\b",
     re.I,
 )
+
+
+def _switched_off(event: ToolCall) -> str | None:
+    return safeguard_switched_off(event.tool, event.arguments, command_of(event))
 
 
 class SafeguardDisabled(EventDetector):
@@ -63,9 +67,9 @@ class SafeguardDisabled(EventDetector):
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        if not ctx.acted(event, CHANGES) or event.source == "cloudtrail":
+        if not ctx.acted(event, CHANGES) or event.source == "cloudtrail" or ctx.call is None:
             return ()
-        found = safeguard_switched_off(event.tool, event.arguments, command_of(event))
+        found = ctx.call.derived(_switched_off, event)  # once per shape of call: agents repeat theirs
         if found is None:
             return ()
         asked = ctx.provenance is not None and ASKED_OFF.search(ctx.provenance.trusted_text) is not None

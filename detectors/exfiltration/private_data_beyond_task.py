@@ -65,14 +65,15 @@ class PrivateDataBeyondTask(StatefulDetector):
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
-        if not ctx.acted(event) or not isinstance(event, ToolCall):
+        if not ctx.acted(event) or ctx.call is None:
             return state, ()
         signals: tuple[Signal, ...] = ()
-        task = ctx.provenance.trusted_text if ctx.provenance is not None else None
+        # (nothing marked, as in most sessions: nothing a message attaches or pastes can be; not read)
+        task = ctx.provenance.trusted_text if ctx.provenance is not None and state.get("marked") else None
         if task is not None and ctx.acted(event, sinks.SENDS) and not document_asked(task):
             signals = self._judge(state, event)
         if result := event.result_summary or "":
-            contact = bool(state.get("contact")) or contact_read(event.arguments, result)
+            contact = bool(state.get("contact")) or contact_read(event, ctx.call)
             if contact:
                 state["contact"] = 1
             marked = state.get("marked") or {}
@@ -90,12 +91,8 @@ class PrivateDataBeyondTask(StatefulDetector):
             s for k, v in event.arguments.items() if not ATTACH_KEYS.match(str(k)) for s in strings_in(v)
         ]
         pasted = pasted_kinds(s for s in texts if value_tokens(s) & marked.keys())  # values read, not typed
-        pasted += [
-            marked[t]
-            for s in texts
-            for t in value_tokens(s)
-            if t[:4] == "num:" and marked.get(t) in PASTED_KINDS
-        ]
+        numbers = [t for s in texts for t in value_tokens(s) if t[:4] == "num:"]  # read with such a mark
+        pasted += [marked[t] for t in numbers if marked.get(t) in PASTED_KINDS]
         # people's addresses copied from a list read in the session into the text of a post or a message
         people = {t for s in texts for t in value_tokens(s) if t[:6] == "email:" and marked.get(t) == PEOPLE}
         pasted += [PEOPLE] if len(people - recipients_of(event.arguments)) >= MIN_LISTED else []

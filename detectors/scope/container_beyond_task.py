@@ -44,10 +44,11 @@ LOCATION = frozenset({"in", "inside", "within", "from", "on", "of", "at", "acros
 _STATEMENT_KEY = re.compile(r"^(sql|query|statement|statements|script|command|cmd)$", re.I)
 
 
-def _texts(event: ToolCall) -> list[str]:
+def _texts(event: ToolCall) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The call's command line and statements, and the containers they create."""
     texts = [line] if (line := command_of(event)) else []
     texts += [v for k, v in event.arguments.items() if isinstance(v, str) and _STATEMENT_KEY.match(str(k))]
-    return texts
+    return tuple(texts), frozenset(created_containers(texts))
 
 
 def _asked_for(kind: str, name: str, task: str) -> bool:
@@ -87,10 +88,10 @@ class ContainerBeyondTask(StatefulDetector):
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
-        if not ctx.acted(event):
+        if not ctx.acted(event) or ctx.call is None:
             return state, ()
-        texts = _texts(event)
-        if created := created_containers(texts):
+        texts, created = ctx.call.derived(_texts, event)  # once per shape of call: agents repeat theirs
+        if created:
             kept = [c for c in state.get("created", ()) if c not in created]
             state["created"] = [*kept, *sorted(created)][-MAX_CREATED:]  # the newest are kept
         if not ctx.acted(event, DELETES) or ctx.provenance is None:

@@ -29,7 +29,7 @@ from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent
+from schemas.events import AnyEvent, ToolCall
 from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
@@ -44,6 +44,15 @@ RELEASE_LINE = re.compile(
 
 
 GO_AHEAD = re.compile(r"(?i)\b(even if|regardless|despite|skip(ping)? (the )?tests|ignore (the )?fail)", re.I)
+
+
+def _releases(event: ToolCall) -> bool:
+    """Whether the call releases, deploys, merges or publishes (by its name or its command line)."""
+    words = set(split_words(event.tool))
+    merges = "merge" in words and bool(MERGE_OBJECTS & words)
+    merges = merges or ("submit" in words and bool(STORE_REVIEW & words))  # an app sent to store review
+    line = command_of(event) or ""
+    return bool(RELEASE_WORDS & words) or merges or RELEASE_LINE.search(line[:4000]) is not None
 
 
 class ShippedPastFailure(StatefulDetector):
@@ -64,13 +73,9 @@ class ShippedPastFailure(StatefulDetector):
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
-        if not ctx.acted(event):
+        if not ctx.acted(event) or ctx.call is None:
             return state, ()
-        line = command_of(event) or ""
-        words = set(split_words(event.tool))
-        merges = "merge" in words and bool(MERGE_OBJECTS & words)
-        merges = merges or ("submit" in words and bool(STORE_REVIEW & words))  # an app sent to store review
-        releases = bool(RELEASE_WORDS & words) or merges or RELEASE_LINE.search(line[:4000]) is not None
+        releases = ctx.call.derived(_releases, event)  # once per shape of call: agents repeat theirs
         signals: tuple[Signal, ...] = ()
         failed_in = state.get("failed")
         task = ctx.provenance.trusted_text if ctx.provenance is not None else ""

@@ -94,9 +94,9 @@ class WrongEnvironment(StatefulDetector):
         provenance = ctx.provenance
         if not ctx.acted(event) or provenance is None:
             return state, ()
-        line = command_of(event) or ""
         if (named := non_production_named(provenance.trusted_text)) is None:
             return state, ()
+        line = command_of(event) or ""
         if context := context_set(line, event.result_summary):
             state["context"] = context  # the cluster or project the next commands act on
         if not ctx.acted(event, CHANGES):

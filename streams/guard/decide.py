@@ -82,7 +82,7 @@ def decide(
     """Judge ``call`` as if it ran now against the live state ``state_of(scope, key)`` returns."""
     call = proposal(call)
     classification = engine.classify(call)
-    call = call.model_copy(update={"capabilities": classification.capabilities})
+    call = call.with_capabilities(classification.capabilities)
     findings: list[Finding] = []
     alerts: list[Alert] = []
     for scope in engine.scopes:
