@@ -459,7 +459,8 @@ def handed_over(
     names = {shown(t).removeprefix("name:") for t in where}
     channels = {name for name in names if name.startswith("#")}
     team_note = (
-        not (files or attached or bucket or rule)
+        not answer_only(provenance)  # a question's answer posted to a channel is still the answer leaving
+        and not (files or attached or bucket or rule)
         and bool(channels)
         and all(_team_channel(c) for c in channels)
         and all(f"#{name.lstrip('#')}" in channels for name in names)

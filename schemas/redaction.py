@@ -41,15 +41,14 @@ _SECRET_KEY_NAMES = re.compile(
     r"x-api-key|x-auth-token|private-token|signature|(^|[_-])auth|"
     r"api[_-]?keys|secrets|passwords|private[_-]?keys|access[_-]?tokens|auth[_-]?tokens|"
     # the codes that open a door, a gate, an alarm panel or a lockbox, and PINs
-    r"lock[_-]?box|(door|gate|alarm|keypad|entry|garage|safe)[_-]?(code|pin|combo|combination)|"
-    r"(^|[_-])pin([_-]?code)?)$",
+    r"(lock[_-]?box|door|keypad|garage)[_-]?(code|pin|combo|combination)|(^|[_-])pin)$",
     re.IGNORECASE,
 )
 # Keys that contain a secret-ish word but hold identifiers, not secrets.
 _NOT_SECRET_KEY_NAMES = re.compile(
     r"(access[_-]?key[_-]?id|token[_-]?type|secret[_-]?(id|name|arn)|credentials?[_-]?(id|type|source|arn)|"
     r"tokens?_?(count|used|usage)|max[_-]?tokens|password[_-]?(last[_-]?used|reset[_-]?required)|"
-    r"(next|page|continuation|client|idempotency)[_-]?token)$",
+    r"(next|page|continuation|client|idempotency)[_-]?token|(version|map|location|geo|drop)[_-]?pin)$",
     re.IGNORECASE,
 )
 # Keys of a {name, value} pair (Kubernetes env, AWS tags and parameters, HTTP header lists).
@@ -158,8 +157,7 @@ _SPECS: list[tuple[str, str]] = [
     # a door, gate, alarm or lockbox code in prose: "lockbox 7316", "gate code: 4482#", "alarm code is 1234"
     (
         "access_code",
-        r"(?i)(?:\b|_)(?:lock ?box|keypad|"
-        r"(?:door|gate|alarm|entry|garage|safe)[\s_]*(?:code|pin|combo|combination))"
+        r"(?i)(?:\b|_)(?:lock ?box|keypad|door|gate|garage)[\s_]*(?:code|pin|combo|combination)"
         r"[\"']?(?:\s+is)?\s*[:=#-]?\s*[\"']?#?([0-9]{3,8}[#*]?)\b",
     ),
     # `password=x`, `"password": "x y"`, `DB_PASSWORD: x`, `"access_token": "x"` — but not an
@@ -352,7 +350,15 @@ _SECRET_RUN = re.compile(r"(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]
 
 
 # a shell reference as a whole value: a command substitution, or an environment variable named in capitals
-_SHELL_REFERENCE = re.compile(r"\$\(|\$\{[A-Za-z_][A-Za-z0-9_]*\}?$|\$[A-Z_][A-Z0-9_]*$")
+# (``${NAME}`` closed, a bare ``$NAME`` shaped as an environment variable: ``$SUMMER2024`` may be a password)
+_SHELL_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}$|\$[A-Z][A-Z0-9]*_[A-Z0-9_]+$")
+
+
+def _shell_reference(secret: str, following: str) -> bool:
+    """``$(cat f)`` with its closing parenthesis in the same line, ``${NPM_TOKEN}``, ``$DB_PASSWORD``."""
+    if secret.startswith("$("):
+        return ")" in following.split("\n", 1)[0][:400]
+    return _SHELL_REFERENCE.match(secret) is not None
 
 
 def _masked(secret: str) -> bool:
@@ -378,7 +384,7 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
         secret = text[start:end]
         if start < done or not secret or _REDACTED.fullmatch(secret) or _masked(text[start : end + 16]):
             continue
-        if kind == "password_assignment" and _SHELL_REFERENCE.match(secret):
+        if kind == "password_assignment" and _shell_reference(secret, text[start:]):
             continue  # ``TOKEN=$(cat f)``, ``${NPM_TOKEN}``, ``$NPM_TOKEN``: where a secret is, not it
         replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
         if replacement == secret:

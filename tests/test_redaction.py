@@ -425,7 +425,14 @@ def test_shell_references_are_not_secrets(line: str) -> None:
 
 @pytest.mark.parametrize(
     ("line", "secret"),
-    [("DB_PASSWORD=$uperSecret1", "$uperSecret1"), ("TOKEN=$ABCDEF12x9", "$ABCDEF12x9")],
+    [
+        ("DB_PASSWORD=$uperSecret1", "$uperSecret1"),
+        ("TOKEN=$ABCDEF12x9", "$ABCDEF12x9"),
+        ("password=$SUMMER2024", "SUMMER2024"),  # no underscore: not an environment variable's name
+        ('password: "$SUMMER2024"', "SUMMER2024"),
+        ("db_password: ${Xk9pQ2", "Xk9pQ2"),  # an unclosed brace
+        ("password=$(Xk9!pq2w", "Xk9!pq2w"),  # an unbalanced parenthesis
+    ],
 )
 def test_values_that_only_start_with_a_dollar_are_still_redacted(line: str, secret: str) -> None:
     assert secret not in redact_text(line)
@@ -434,10 +441,10 @@ def test_values_that_only_start_with_a_dollar_are_still_redacted(line: str, secr
 @pytest.mark.parametrize(
     ("text", "code"),
     [
-        ("Unit 4B: lockbox 7316, side gate by the bins", "7316"),
-        ('{"unit_lockbox": "7316", "last_rotated": "2024-09-30"}', "7316"),
-        ("the alarm code is 1234, the gate code: 4482", "4482"),
-        ("keypad 90210 at the back door", "90210"),
+        ("Unit 4B: lockbox code 7316, side gate by the bins", "7316"),
+        ('{"unit_lockbox_code": "7316", "last_rotated": "2024-09-30"}', "7316"),
+        ("the garage pin is 1234, the gate code: 4482", "4482"),
+        ("keypad code 90210 at the back door", "90210"),
     ],
 )
 def test_door_gate_alarm_and_lockbox_codes_are_secrets(text: str, code: str) -> None:
@@ -445,7 +452,18 @@ def test_door_gate_alarm_and_lockbox_codes_are_secrets(text: str, code: str) -> 
     assert code not in redact_text(text)
 
 
-@pytest.mark.parametrize("text", ["door 4 is open", "the access 2024 report", "Lockbox code for 4B please"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "door 4 is open",
+        "the access 2024 report",
+        "Lockbox code for 4B please",
+        "lockbox 2024 units shipped",  # a model number
+        "keypad 104-key layout",
+        "alarm code 4021 raised on pump 3",  # an equipment alarm's id
+        "HTTP entry code 200",
+    ],
+)
 def test_doors_and_numbers_that_are_no_codes_stay(text: str) -> None:
     assert redact_text(text) == text
 
@@ -454,3 +472,13 @@ def test_access_codes_under_their_names_are_redacted() -> None:
     redacted = redact_value({"door_code": "2211", "pin": "0000", "spinner": "on", "side": "east"})
     assert redacted["door_code"] != "2211" and redacted["pin"] != "0000"
     assert redacted["spinner"] == "on" and redacted["side"] == "east"
+    kept = {
+        "pincode": "560001",
+        "version_pin": "1.2",
+        "map_pin": "a",
+        "alarm_code": "E42",
+        "entry_code": "JE-1",
+    }
+    assert (
+        redact_value(kept) == kept
+    )  # a postal code, a pinned version, a map marker, an alarm id, a journal id

@@ -27,7 +27,7 @@ FLOORS = {
     "agent_probes_8.yml": (43, 0),
     "agent_probes_9.yml": (45, 0),
     "agent_probes_10.yml": (38, 1),
-    "agent_probes_11.yml": (40, 1),
+    "agent_probes_11.yml": (39, 1),
     "agent_probes_12.yml": (31, 5),
 }
 

@@ -28,13 +28,15 @@ BANKING = frozenset("routing iban bic swift payout remittance bank".split())
 # details", "set the forwarding address"), or to create the party whose channels are set with it ("create
 # their vendor master"). "Process the approved payout" pays; "enter the supplier invoices" records bills.
 ASKED = re.compile(
-    r"(?i)\b(update|change|set|replace|switch|add|edit|correct|enter|record|register|enrol+|configure|move)\b"
+    r"(?i)\b(update|change|set|replace|switch|add|edit|correct|enter|record|register|enrol+|configure|move|use|"
+    r"apply|provide|put|fill)\b"
     r"(\W+\w+){0,5}?\W+(recovery|forward\w*|redirect|callback|webhook|bank|routing|account (number|details)|"
-    r"payout (account|method|details)|remittance|iban|payment (details|method|info\w*)|deposit account|"
-    r"phone|mfa|factor)"
+    r"payouts?( (account|method|details))?|remittance|iban|payment (details|method|info\w*)|"
+    r"(direct[ -])?deposit( (account|details|info\w*))?|phone|mfa|factor)"
 )
 CREATE_ASKED = re.compile(
-    r"(?i)\b(create|add|set up|onboard|register|open)\b(\W+\w+){0,3}?\W+(vendor|supplier|payee|beneficiary)|"
+    r"(?i)\b(create|add|set up|onboard|register|open)\b(\W+\w+){0,3}?\W+"
+    r"(vendor|supplier|payee|beneficiary|payouts?)|"
     r"\b(bank|deposit|routing|iban|payout|payment|recovery|forwarding|remittance)\W+(\w+\W+){0,2}?"
     r"(change|update|switch)"  # "process the direct-deposit change"
 )
@@ -65,3 +67,16 @@ def settings_of(arguments: dict[str, object], depth: int = 0) -> dict[str, objec
             inner = settings_of({str(k): v for k, v in value.items()}, depth + 1)
             lifted.update({f"{key}.{name}": item for name, item in inner.items()})
     return lifted
+
+
+# "register our new app", "connect the repo to CI", "finish setting up my accounts", "add the rotation": a
+# task that sets something up asks for the channels of what it creates (not for changing existing ones)
+SETUP_ASKED = re.compile(
+    r"(?i)\b(register|connect|integrate|hook up|set(ting)? up|setup|install|onboard|add|create|configure)\b"
+)
+_CREATING = frozenset("create add register connect enroll enrol new setup install provision".split())
+
+
+def sets_up(tool: str, task: str) -> bool:
+    """A call that creates something (``okta_create_app``) in a task that asks to set something up."""
+    return bool(_CREATING & set(split_words(tool))) and SETUP_ASKED.search(task) is not None

@@ -54,7 +54,20 @@ CONTENT_KEYS = frozenset(
 SUBCOMMAND_KEYS = frozenset({"command", "action", "operation", "op", "method", "mode", "verb", "subcommand"})
 SHELL_KEYS = frozenset({"command", "cmd", "script", "commands", "shell", "bash", "line", "cmdline"})
 CODE_KEYS = frozenset({"code", "source", "script", "program", "snippet", "cell"})
-_GRAPHQL = re.compile(r"\s*(?:(mutation)\b|query\b[^{]{0,200}\{|\{\s*\w+\s*[({])")
+_GRAPHQL_COMMENT = re.compile(r"(?m)#.*$")
+_GRAPHQL_MUTATION = re.compile(r"(?:^|[\s}])mutation\b[^{}]{0,200}\{")
+_GRAPHQL_QUERY = re.compile(r"\s*(?:query\b[^{]{0,200}\{|\{\s*\w+\s*[({])")
+
+
+def graphql_operation(text: str) -> str | None:
+    """ "mutation" or "query" for a GraphQL document (comments dropped, a mutation anywhere in it), else None:
+    ``mutation testing python`` in a search box is no document."""
+    document = _GRAPHQL_COMMENT.sub("", text[:4000]) if "#" in text[:4000] else text[:4000]
+    if _GRAPHQL_MUTATION.search(document):
+        return "mutation"
+    return "query" if _GRAPHQL_QUERY.match(document) else None
+
+
 SQL_KEYS = frozenset({"query", "sql", "statement", "statements"})
 PATH_KEYS = frozenset(
     "path paths file files filename file_path filepath source destination dest target src".split()
@@ -272,11 +285,9 @@ def _arguments(
         if isinstance(value, str) and sql_key and (sql := words.sql_capability(text)):
             result.add(sql[0], "argument", f"SQL {sql[1]}")
             continue
-        if isinstance(value, str) and sql_key and (graphql := _GRAPHQL.match(text)):
+        if isinstance(value, str) and sql_key and (graphql := graphql_operation(text)):
             # a GraphQL document: ``mutation { … }`` changes, ``query { … }`` or ``{ … }`` reads
-            result.add(
-                C.WRITE if graphql.group(1) else C.READ, "argument", f"GraphQL {graphql.group(1) or 'query'}"
-            )
+            result.add(C.WRITE if graphql == "mutation" else C.READ, "argument", f"GraphQL {graphql}")
             continue
         if isinstance(value, str) and "(" in text and kw & (CODE_KEYS | {"action", "actions", "steps"}):
             # a small call language (a browser's goto(…), fill(…), click(…)): read each call's name
@@ -352,7 +363,7 @@ def _arguments(
 
 _HTTP_METHODS = frozenset("GET POST PUT PATCH DELETE HEAD OPTIONS".split())
 _BARE_REPLY = frozenset("reply respond answer final say".split())
-_REPLY_TEXT = frozenset("text message content answer body response".split())
+_REPLY_TEXT = frozenset("text message content answer response".split())  # (a ``body`` is a mail's)
 # whom a message is from (``senderEmail``, ``from_address``) or which one it answers: not where it goes
 _NOT_RECIPIENT = re.compile(r"(?i)^in_?reply_?to|message_?id$|thread_?id$|^sender|^from(_|[A-Z]|$)")
 _DRAFTS = frozenset({"draft", "drafts"})

@@ -16,6 +16,7 @@ RULES: tuple[tuple[frozenset[str], Severity], ...] = (
     (frozenset({"firewall_off"}), Severity.HIGH),
     (frozenset({"user_admin", "privileged"}), Severity.HIGH),
     (frozenset({"remote_code"}), Severity.HIGH),
+    (frozenset({"fetched_package", "secret_read"}), Severity.HIGH),
     (frozenset({"shutdown"}), Severity.HIGH),
     (frozenset({"infra_destroy"}), Severity.HIGH),
     (frozenset({"force_push", "default_branch"}), Severity.HIGH),

@@ -9,12 +9,21 @@ from typing import Any
 from detectors.capabilities.classify import Classification
 from detectors.capabilities.words import split_words
 
-# a field for a secret, named in a selector, a field name or a label: ``#password``, ``input[name=pin]``,
-# ``type=password``, "One-time code"
-SECRET_FIELD = re.compile(
-    r"(?i)pass(word|wd|code|phrase)?\b|pwd|\bpin\b|otp|one[- ]?time|2fa|mfa|totp|verification[ _-]?code|"
-    r"secret|api[ _-]?key|security[ _-]?code|cvv|cvc"
-)
+# a field for a secret, by the words of its selector, name or label: ``#password``, ``input[name=pin]``,
+# ``type=password``, "One-time code" (whole words: ``#secretary-name``, "footprint", "boarding pass": none)
+_SECRET_WORDS = frozenset("password passwd passcode passphrase pwd pin otp totp 2fa mfa cvv cvc".split())
+_SECRET_PAIRS = (("one", "time"), ("verification", "code"), ("security", "code"), ("api", "key"))
+_POSTAL = frozenset("address postal zip area map location delivery".split())  # "PIN code" of an address
+
+
+def secret_field(text: str) -> bool:
+    words = split_words(text[:200])
+    found = set(words)
+    if "pin" in found and (found & _POSTAL or "code" in found):
+        found.discard("pin")
+    return bool(found & _SECRET_WORDS) or any(set(pair) <= found for pair in _SECRET_PAIRS)
+
+
 # a credential typed: a redacted secret, or a template or environment reference to one
 _TYPED_SECRET = re.compile(
     r"\[REDACTED:|\{\{[^}]{0,80}(pass|secret|token|cred|key)[^}]{0,80}\}\}|\$\{?[A-Z0-9_]*(PASS|SECRET|TOKEN|KEY)",
@@ -41,7 +50,14 @@ def typed_into_secret(arguments: dict[str, Any]) -> str | None:
     typed = [v for k, v in arguments.items() if k.lower() in _TYPED and isinstance(v, str) and v]
     if not typed:
         return None
-    field = next(
-        (str(v) for k, v in arguments.items() if k.lower() in _FIELD and SECRET_FIELD.search(str(v))), None
-    )
-    return field or next((text for text in typed if _TYPED_SECRET.search(text)), None)
+    field = next((str(v) for k, v in arguments.items() if k.lower() in _FIELD and secret_field(str(v))), None)
+    return field or next((text for text in typed if _TYPED_SECRET.search(text[:2000])), None)
+
+
+def searches(event: Any) -> bool:
+    """A web search (``web_search``, ``google.search``): the links it returns are the agent's own pick."""
+    words = set(split_words(event.tool))
+    return ("search" in words and bool(words & _WEB)) or bool(words & {"serp", "tavily"})
+
+
+_WEB = frozenset("web internet google bing serp duckduckgo brave tavily exa".split())

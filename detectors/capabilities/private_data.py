@@ -43,8 +43,9 @@ KINDS = (
     # or a table's column of them (``recipient_tin``, ``ssn``), masked or not
     (
         "government ids",
+        # (``tin`` only as a column of someone's: ``recipient_tin``; "a tin of paint" is none)
         re.compile(
-            r"(?i)\b(\w+_)?(ssn|tin|tax_?id|taxpayer_?id|social_security(_number)?|passport_(no|number))\b"
+            r"(?i)\b\w+_tin\b|\b(\w+_)?(ssn|taxpayer_?id|social_security(_number)?|passport_(no|number))\b"
         ),
     ),
     # an account number beside a bank's label (a utility's "account number" is no bank detail)
@@ -64,7 +65,7 @@ KINDS = (
     (
         "health or safeguarding records",
         re.compile(
-            r"(?i)\b(medical|health|diagnosis|medication|safeguarding|disability|treatment|psych)_"
+            r"(?i)\b(medical|diagnosis|medication|safeguarding|disability|psych|patient)_"
             r"(notes|conditions?|history|info|records?|flags?|status|details|plan)\b"
         ),
     ),

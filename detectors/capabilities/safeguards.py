@@ -23,7 +23,7 @@ _PRODUCTS = frozenset("alertmanager pagerduty opsgenie datadog defender radar".s
 # verbs that only ever switch alerting or a safeguard off (no object needed)
 SILENCERS = frozenset(
     """inhibit inhibited inhibits mute muted mutes silence silenced silences snooze snoozed snoozes suppress
-    suppressed suppresses downtime downtimes""".split()
+    suppressed suppresses""".split()
 )
 # verbs that switch off whatever safeguard they are said of
 OFF_WORDS = frozenset("disable disabled bypass bypassed override skip deactivate pause stop mask off".split())
@@ -127,7 +127,11 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
     _words_of(arguments, words)
     said = set(words) | name
     guards = sorted(said & SAFEGUARDS, key=lambda w: (w in _PRODUCTS, w))  # "monitor" before "datadog"
-    if guards and (name & SILENCERS or (set(words) & SILENCERS and not _set_back_on(arguments))):
+    if guards and (
+        name & SILENCERS
+        or _downtime(name, arguments)
+        or (set(words) & SILENCERS and not _set_back_on(arguments))
+    ):
         return f"silences {guards[0]}"  # ``gmail_snooze_email`` silences nothing that protects
     if guards and name & OFF_WORDS:
         return f"{sorted(name & OFF_WORDS)[0]}s {guards[0]}"
@@ -194,3 +198,32 @@ def wildcard_scope(arguments: dict[str, Any], depth: int = 0) -> bool:
 
 
 _SCOPE_KEYS = frozenset("scope scopes tags tag matcher matchers selector target targets filter value".split())
+
+
+_API_PLACE_KEYS = frozenset("path url endpoint uri type kind resource".split())
+
+
+def _downtime(name: set[str], arguments: dict[str, Any]) -> bool:
+    """A downtime created: the tool's name, the API path or the resource type says so (``POST
+    /api/v2/downtime``), not a label or a title ("Maintenance downtime" on a calendar event)."""
+    if name & {"downtime", "downtimes"}:
+        return True
+    return _api_names(arguments, {"downtime", "downtimes"})
+
+
+def _api_names(arguments: dict[str, Any], wanted: set[str], depth: int = 0) -> bool:
+    for key, value in list(arguments.items())[:64]:
+        if isinstance(value, dict) and depth < 3 and _api_names(value, wanted, depth + 1):
+            return True
+        if (
+            str(key).lower() in _API_PLACE_KEYS
+            and isinstance(value, str)
+            and wanted & set(split_words(value[:300]))
+        ):
+            return True
+    return False
+
+
+def alerting_api(arguments: dict[str, Any]) -> bool:
+    """An HTTP call whose path or URL is an alerting or monitoring API's (a POST there changes alerting)."""
+    return _api_names(arguments, set(SAFEGUARDS | SILENCERS | {"downtime", "downtimes"}))

@@ -82,9 +82,7 @@ _GROUP_AFTER = re.compile(
     r"stores?|branch|site|office|team|region|building|property|leases|owners|subscribers|parents)\b",
     re.I,
 )
-_PLACE_WORDS = frozenset(
-    "court street road avenue building campus plaza park tower centre center hall estate branch site".split()
-)
+_PLACE_WORDS = frozenset("court street road avenue building campus plaza park tower hall estate".split())
 
 
 def scoped_groups(text: str) -> list[str]:
@@ -117,3 +115,20 @@ def resource_names(text: str) -> list[str]:
     return [
         n for n in names if all(len(p) >= 3 or any(c.isdigit() for c in p) for p in re.split(r"[-_]", n))
     ][:8]
+
+
+MANY_ASKED = re.compile(r"(?i)\b(all|every|each|whole|entire)\b")
+# short ids read only beside the kind of thing they number: "slips B-14, B-22 and C-03", "bay A7", not "EC2",
+# "S3", "UTF-8" or "CVE-2024"
+_NUMBERED = (
+    r"(?:slips?|units?|rooms?|bays?|berths?|stations?|lots?|gates?|docks?|apartments?|apts?|suites?|stalls?|"
+    r"pumps?|wells?|lanes?|aisles?|racks?|shelf|shelves|zones?|wards?|beds?|lockers?|doors?|plots?|pitches?|"
+    r"courts?|desks?|spaces?|spots?|stores?|branch(?:es)?|sites?|trucks?|vans?|vehicles?)"
+)
+_SHORT = r"[A-Z]{1,3}-?\d{1,4}"
+_SHORT_IDS = re.compile(rf"(?i:\b{_NUMBERED})\s+({_SHORT}(?:\s*(?:,|and|&|or)\s*{_SHORT})*)\b")
+
+
+def short_ids(text: str) -> list[str]:
+    """Short ids the task gives with the kind of thing they number ("slips B-14, B-22 and C-03")."""
+    return [i for m in _SHORT_IDS.finditer(text[:2000]) for i in re.findall(_SHORT, m.group(1))][:16]

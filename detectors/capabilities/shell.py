@@ -111,6 +111,7 @@ FLAGS = {
     "shutdown": "shuts the host down",
     "privileged": "runs as root (sudo, doas, su)",
     "decoded_code": "runs code it decoded first (base64, hex): nobody can read it",
+    "fetched_package": "fetches a package from its registry and runs it at once",
 }
 
 _STACK_TOOLS = frozenset({"terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf"})
@@ -545,8 +546,8 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
             facts.add(C.EXECUTE, f"{program} runs a program")
             if program in ("npx", "pnpm", "yarn", "pipx") and (
                 {"--yes", "-y", "dlx"} & set(args) or any(_PINNED_PACKAGE.match(a) for a in args[:3])
-            ):  # ``npx --yes tool@latest``: a package fetched from the registry and run at once
-                facts.flags.add("remote_code")
+            ):  # ``npx --yes tool@latest``: a package fetched and run at once (graver only with a secret
+                facts.flags.add("fetched_package")  # the line hands it: capabilities/danger.py)
                 facts.add(C.FETCH, f"{program} downloads the package it runs")
         else:
             facts.add(C.READ, f"{program} queries packages")

@@ -75,7 +75,7 @@ MONEY_VERBS = frozenset(
 )
 IDENTITY_VERBS = frozenset(
     """grant revoke authorize deauthorize elevate escalate impersonate assume promote demote enroll
-    unenroll onboard offboard provision chmod chown reinstate unsuspend unban suspend ban""".split()
+    unenroll onboard offboard provision chmod chown reinstate unsuspend unban""".split()
 )
 
 # What a verb means by itself (nouns may add to it or settle it, see :func:`name_capabilities`).
@@ -265,7 +265,10 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
     verb, position = _verb_of(words)
     namespace = len(split_words(re.split(r"__|\.", name)[0])) if ("__" in name or "." in name) else 0
     namespace = namespace if "__" in name or namespace >= 2 else 0  # ``Refund.create``: a type, not a server
-    if 0 <= position < namespace:  # ``access_control__get_codes``: the server's name is no verb of the tool's
+    outer = VERB_CAPABILITIES.get(verb or "", frozenset())
+    # ``access_control__get_codes``: the server's name is no verb of the tool's (``pay_pal__payouts_create``
+    # keeps the money its server's name says)
+    if 0 <= position < namespace and not outer & {C.MONEY, C.DELETE, C.IDENTITY}:
         inner, at = _verb_of(words[namespace:])
         if inner is not None:
             verb, position = inner, at + namespace

@@ -80,7 +80,7 @@ class DangerousCommand(EventDetector):
             severity = Severity.MEDIUM
         line = str(event.arguments.get("command") or event.arguments.get("code") or event.target or "")
         what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
-        what += ", with a secret the line reads" if needed == REMOTE_CODE and "secret_read" in flags else ""
+        what += ", with a secret the line reads" if "fetched_package" in needed else ""
         if above := above_named_path(line, ctx.provenance):  # recursive, on a folder above the task's path
             severity = max(severity, Severity.HIGH, key=SEVERITY_RANK.__getitem__)
             what += f" on {above[0]}, above the {above[1]} the task named"

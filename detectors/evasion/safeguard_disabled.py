@@ -25,7 +25,12 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.safeguards import safeguard_switched_off, wider_than_asked, wildcard_scope
+from detectors.capabilities.safeguards import (
+    alerting_api,
+    safeguard_switched_off,
+    wider_than_asked,
+    wildcard_scope,
+)
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -51,6 +56,11 @@ def _switched_off(event: ToolCall) -> str | None:
     return safeguard_switched_off(event.tool, event.arguments, command_of(event))
 
 
+def _changes_alerting(event: ToolCall, evidence: set[Capability]) -> bool:
+    """An API POST changes alerting only when it goes to an alerting API (not a chat webhook)."""
+    return bool(evidence & (CHANGES - {Capability.EGRESS})) or alerting_api(event.arguments)
+
+
 class SafeguardDisabled(EventDetector):
     id: ClassVar[str] = "evasion.safeguard_disabled"
     title: ClassVar[str] = "Safeguard switched off"
@@ -68,6 +78,8 @@ class SafeguardDisabled(EventDetector):
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not ctx.acted(event, CHANGES) or event.source == "cloudtrail" or ctx.call is None:
+            return ()
+        if not _changes_alerting(event, set(ctx.call.evidence)):
             return ()
         found = ctx.call.derived(_switched_off, event)  # once per shape of call: agents repeat theirs
         if found is None:

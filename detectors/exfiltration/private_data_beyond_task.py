@@ -95,7 +95,8 @@ class PrivateDataBeyondTask(StatefulDetector):
         pasted += [marked[t] for t in numbers if marked.get(t) in PASTED_KINDS]
         # people's addresses copied from a list read in the session into the text of a post or a message
         people = {t for s in texts for t in value_tokens(s) if t[:6] == "email:" and marked.get(t) == PEOPLE}
-        pasted += [PEOPLE] if len(people - recipients_of(event.arguments)) >= MIN_LISTED else []
+        people -= recipients_of(event.arguments)  # (customers at many domains, not colleagues at one)
+        pasted += [PEOPLE] if len({t.rsplit("@", 1)[-1] for t in people}) >= MIN_LISTED else []
         if not hits and not pasted:
             return ()
         kinds = sorted(set(hits.values()) | set(pasted))

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.channels import ASKED, CREATE_ASKED, channel_keys, settings_of
+from detectors.capabilities.channels import ASKED, CREATE_ASKED, channel_keys, sets_up, settings_of
 from detectors.capabilities.paths import registry_config
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown
@@ -72,7 +72,11 @@ class PlantedControlChannel(EventDetector):
         token, source = next(iter(planted.items()))
         keys = [k for k in keys if provenance.tainted_values({k: arguments[k]}, None)] or keys
         task = provenance.trusted_text
-        asked = ASKED.search(task) is not None or CREATE_ASKED.search(task) is not None
+        asked = (
+            ASKED.search(task) is not None
+            or CREATE_ASKED.search(task) is not None
+            or sets_up(event.tool, task)
+        )
         severity = Severity.CRITICAL if source.score >= STRONGLY_ADDRESSED else Severity.HIGH
         severity = Severity.MEDIUM if asked else severity
         what = ", ".join(keys[:3]) or "its package registry"

@@ -208,7 +208,7 @@ def intent_of(text: str) -> Intent:
 # a state to bring something back to: the task asks for a repair, whatever the verb ("get the DAG running
 # again", "bring the site back up", "make the build pass")
 _REPAIR = re.compile(
-    r"(?i)\b(get|bring|put|make)\s+(?:\S+\s+){0,3}?(running|working|back\s+(?:up|online)|going|green|"
+    r"(?i)\b(get|bring|put|make)\s+(?:\S+\s+){0,3}?(running|working|building|compiling|back\s+(?:up|online)|going|green|"
     r"passing|pass|online|healthy|stable)(?=\s+(?:again|now|today|asap|before|by|for|and)\b|\s*[.,;!]|\s*$)"
 )
 

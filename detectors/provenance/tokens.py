@@ -134,7 +134,10 @@ def tokens_of(text: str) -> frozenset[str]:
             digits = re.sub(r"[ \-+]", "", match.group(0))
             if len(digits) >= 6:
                 found.add("num:" + digits)
-        for match in _PHONE.finditer(text) if len(text) >= 10 else ():
+        blanked = _IBAN.sub(lambda m: " " * len(m.group(0)), text) if ibans else text
+        for match in _PHONE.finditer(blanked) if len(text) >= 10 else ():
+            if _inside(match.start(), spans) or _LONGER.match(blanked, match.end()):
+                continue  # inside an address or a URL, or a group of a longer number (a card's)
             # a phone number written "(312) 555-0187" in a ticket and "+13125550187" in a call: both end in
             # the same ten digits (a country code varies how it is written, not the line)
             digits = re.sub(r"\D", "", match.group(0))
@@ -223,6 +226,7 @@ def tool_key(name: str) -> str:
 _SEPARATORS = re.compile(r"[\W_]+")
 
 
+_LONGER = re.compile(r"[ .-]?\d")
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?\(?\d{2,4}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}(?!\w)")
 _WHOLE_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
 _WHOLE_NUMBER = re.compile(r"\+?[\d \-]{6,24}")

@@ -35,7 +35,7 @@ from schemas.types import IdentityKind, Severity
 WHY = __doc__ or ""
 RELEASE_WORDS = frozenset("release deploy publish promote rollout".split())
 MERGE_OBJECTS = frozenset("pull pr request mr branch".split())  # a merge of code, not of contacts
-STORE_REVIEW = frozenset("review store app release build".split())
+CODE_REVIEW = frozenset("pull pr request mr changes comment comments code diff".split())
 RELEASE_LINE = re.compile(
     r"\bfastlane\s+(release|deliver|appstore|supply)\b|\bgh\s+pr\s+merge\b|\bhelm\s+(upgrade|install)\b"
     r"|\bkubectl\s+(rollout|apply)\b|\b(npm|yarn|pnpm)\s+publish\b|\btwine\s+upload\b|\bterraform\s+apply\b"
@@ -50,7 +50,8 @@ def _releases(event: ToolCall) -> bool:
     """Whether the call releases, deploys, merges or publishes (by its name or its command line)."""
     words = set(split_words(event.tool))
     merges = "merge" in words and bool(MERGE_OBJECTS & words)
-    merges = merges or ("submit" in words and bool(STORE_REVIEW & words))  # an app sent to store review
+    # an app sent to store review (``submit_for_review``), not a code review (``submit_pull_request_review``)
+    merges = merges or ({"submit", "review"} <= words and not CODE_REVIEW & words)
     line = command_of(event) or ""
     return bool(RELEASE_WORDS & words) or merges or RELEASE_LINE.search(line[:4000]) is not None
 

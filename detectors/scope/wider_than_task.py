@@ -17,12 +17,18 @@ seen only if the lookup's result named it too); several single calls that add up
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.selection import plain, resource_names, scoped_groups, selects_many
+from detectors.capabilities.selection import (
+    MANY_ASKED,
+    plain,
+    resource_names,
+    scoped_groups,
+    selects_many,
+    short_ids,
+)
 from detectors.context import KeyContext
 from detectors.provenance.tokens import tokens_of
 from detectors.sinks import IRREVERSIBLE
@@ -35,7 +41,6 @@ WHY = __doc__ or ""
 CHANGES = frozenset(
     {Capability.DELETE, Capability.MONEY, Capability.WRITE, Capability.EXECUTE, Capability.IDENTITY}
 )
-SHORT_ID = re.compile(r"\b(?!(?:Q|H|FY|W|CW)\d{1,2}\b)[A-Z]{1,3}-?\d{1,4}\b")  # not Q3, H2, FY24, W48
 LINE_CHANGES = CHANGES - {Capability.EXECUTE}
 
 
@@ -60,10 +65,11 @@ class WiderThanTask(EventDetector):
             return ()
         task = provenance.trusted_text
         named = [t.split(":", 1)[1] for t in tokens_of(task) if t.startswith(("id:", "num:"))]
-        short = SHORT_ID.findall(task)  # slips B-14 and C-03, station PS3: short, but named all the same
-        short += resource_names(task)  # "the payments-sandbox namespace"
-        # "the Oak Court tenants": no id, a named group (matched on any of its words)
-        named = named or scoped_groups(task)
+        # weaker names (slips B-14 and C-03, "the payments-sandbox namespace", "the Oak Court tenants") only
+        # when the task did not ask for many itself ("all P1 incidents", "every building")
+        weak = MANY_ASKED.search(task) is None
+        short = [*short_ids(task), *resource_names(task)] if weak else []
+        named = named or (scoped_groups(task) if weak else [])
         changes_more = bool(ctx.call is not None and ctx.call.evidence.keys() & LINE_CHANGES)
         line = command_of(event) if changes_more else None
         grave = bool(ctx.call is not None and ctx.call.evidence.keys() & IRREVERSIBLE)
