@@ -148,10 +148,14 @@ def test_the_form_leaves_out_defaults_and_implied_values() -> None:
     assert all(v != Engine(CATALOG)._initial.get(k) for k, v in saved.get("det", {}).items())
 
 
+# detectors added, made stateful or given more state since the fixture was saved (off_task_action now keeps
+# the asked acts already made): they start afresh after an upgrade
 NEWER_THAN_FIXTURE = frozenset(
     {
         "exfiltration.private_data_beyond_task",
         "injection.planted_control_channel",
+        "injection.credential_on_planted_page",
+        "injection.off_task_action",
         "scope.shipped_past_failure",
         "scope.wrong_environment",
     }
@@ -173,7 +177,8 @@ def test_the_first_form_is_still_read_and_the_session_resumes() -> None:
     # but no longer matched (a loop spanning the upgrade starts counting afresh)
     # (and the first form kept slots at their initial state, which the engine now drops)
     runaway, initial = RunawayLoop.id, engine._initial
-    assert {k: v for k, v in old.detectors.items() if k != runaway and v != initial.get(k)} == {
+    dropped = {runaway, *NEWER_THAN_FIXTURE}  # (off_task_action's slot of the first form is read, not run)
+    assert {k: v for k, v in old.detectors.items() if k not in dropped and v != initial.get(k)} == {
         k: v for k, v in state.detectors.items() if k != runaway
     }
     (old, resumed), (new, straight) = (

@@ -136,8 +136,11 @@ def tokens_of(text: str) -> frozenset[str]:
                 found.add("num:" + digits)
         blanked = _IBAN.sub(lambda m: " " * len(m.group(0)), text) if ibans else text
         for match in _PHONE.finditer(blanked) if len(text) >= 10 else ():
+            written = match.group(0)
             if _inside(match.start(), spans) or _LONGER.match(blanked, match.end()):
                 continue  # inside an address or a URL, or a group of a longer number (a card's)
+            if written.isdigit():
+                continue  # digits alone (an AWS account, an order number) are a number, read as such above
             # a phone number written "(312) 555-0187" in a ticket and "+13125550187" in a call: both end in
             # the same ten digits (a country code varies how it is written, not the line)
             digits = re.sub(r"\D", "", match.group(0))
