@@ -85,7 +85,20 @@ def is_shell(tool: str, action: str) -> bool:
 
 def command_of(event: ToolCall) -> str | None:
     """The shell command of a shell tool call (or the command line of a program-named tool with an
-    argument list), else None."""
+    argument list), else None. About five detectors ask it of each call in turn: the last answer is kept
+    for the event it was asked of (held by reference, so the identity test cannot mistake another event)."""
+    asked, answer = _LAST_COMMAND[0]
+    if asked is event:
+        return answer
+    found = _command_of(event)
+    _LAST_COMMAND[0] = (event, found)
+    return found
+
+
+_LAST_COMMAND: list[tuple[ToolCall | None, str | None]] = [(None, None)]
+
+
+def _command_of(event: ToolCall) -> str | None:
     if not is_shell(event.tool, event.action):
         return None
     if (line := argv_line(event.tool, event.arguments)) is not None:
