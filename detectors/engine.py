@@ -25,6 +25,7 @@ from detectors.base import (
     StatefulDetector,
 )
 from detectors.capabilities import Classification, Classifier
+from detectors.capabilities.classify import CARRIES_SECRET
 from detectors.context import KeyContext, dt
 from detectors.identity import IdentityResolver
 from detectors.identity.keys import identify, judged_severity, judges
@@ -360,11 +361,7 @@ class Engine:
         observe_scripts(provenance, event, call)  # what running a script it read or wrote would do
         secret = call.evidence.get(Capability.SECRET, "")
         # a token the call authenticates with (``access_token carries a secret``) is used, not read
-        if (
-            secret
-            and "carries a secret" not in secret
-            and event.outcome not in (Outcome.ERROR, Outcome.DENIED)
-        ):
+        if secret and CARRIES_SECRET not in secret and event.outcome not in (Outcome.ERROR, Outcome.DENIED):
             shell = call.shell
             reads = (shell.read if shell else []) or [event.target or event.tool]
             if shell is None or "secret_read" in shell.flags or Capability.READ in call.evidence:

@@ -152,26 +152,19 @@ _ROUTINE = re.compile(
 )
 
 
-def run_as_asked(provenance: Provenance | None, event: ToolCall) -> bool:
+def run_as_asked(provenance: Provenance | None, event: ToolCall, *, privileged: bool = False) -> bool:
     """The task asked to install or run something and no content that addressed the agent brought what
     the call runs (an installer piped into a shell because the user said "install Rust"), nor any outside
-    content a bare IP address to run from."""
+    content a bare IP address to run from, nor — for a line that runs as root (``privileged``: the shell
+    reader's flag) — any outside content the URL at all."""
     if provenance is None or C.EXECUTE not in provenance.intent.implied:
         return False
     planted = provenance.tainted_values(event.arguments, event.target)
     if any(_RAW_IP_URL.match(token) for token in planted):
         return False  # code from a bare address that outside content named: no installer is served so
-    if planted and call_is_privileged(event):
+    if planted and privileged:
         return False  # a README's installer run as root: whoever serves that host owns the machine
     return all(source.score < ADDRESSED for source in planted.values())
-
-
-def call_is_privileged(event: ToolCall) -> bool:
-    line = str(event.arguments.get("command") or event.arguments.get("cmd") or "")
-    return _ROOT.search(line[:4000]) is not None
-
-
-_ROOT = re.compile(r"\|\s*(sudo|doas)\b[^|;&]*\b(ba|z|da)?sh\b")
 
 
 _RAW_IP_URL = re.compile(r"^(url|host):(\d{1,3}\.){3}\d{1,3}([:/]|$)")

@@ -41,6 +41,7 @@ _SECRET_KEY_KINDS = frozenset(
     "api access secret private signing encryption ssh master client auth license deploy service account "
     "app webhook stripe".split()
 )
+CARRIES_SECRET = "carries a secret"  # an argument the call authenticates with: used, not read (engine)
 SECRET_KEYS = frozenset(
     "password passwd passphrase secret token apikey key credential credentials otp pin mfa private".split()
 )
@@ -346,7 +347,7 @@ def _arguments(
             and key.lower() not in ("key",)
             and (kw & SECRET_KEYS != {"key"} or kw & _SECRET_KEY_KINDS)  # ``issue_key`` names an issue
         ):
-            result.add(C.SECRET, "argument", f"{key} carries a secret")
+            result.add(C.SECRET, "argument", f"{key} {CARRIES_SECRET}")
             continue
         if kw & IDENTITY_KEYS and changing:
             result.add(C.IDENTITY, "argument", f"{key} sets access")

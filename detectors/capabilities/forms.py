@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from detectors.capabilities.classify import Classification
 from detectors.capabilities.words import split_words
 
 # a field for a secret, by the words of its selector, name or label: ``#password``, ``input[name=pin]``,
@@ -32,7 +31,7 @@ _TYPED_SECRET = re.compile(
 _NAVIGATING = frozenset("navigate goto go open visit browse load url page".split())
 
 
-def page_url(event: Any, call: Classification) -> str | None:
+def page_url(event: Any) -> str | None:
     """The URL a browser navigation goes to (``browser_navigate(url=…)``, ``page.goto``), else None."""
     if not _NAVIGATING & set(split_words(event.tool)):
         return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from detectors.capabilities.classify import scalars
 from detectors.capabilities.words import split_words
 
 # what protects: the nouns of alarms, access checks, safety systems, backups, defences and gates
@@ -179,22 +180,13 @@ def wider_than_asked(result: str | None, task: str) -> int | None:
     return count if count >= WIDE and _MANY_ASKED.search(task) is None else None
 
 
-def wildcard_scope(arguments: dict[str, Any], depth: int = 0) -> bool:
+def wildcard_scope(arguments: dict[str, Any]) -> bool:
     """A scope, tag, matcher or selector set to everything (``scope: "*"``, ``monitor_tags: ["*"]``): a
     silence or a change that reaches every monitor, host or rule there is."""
-    for key, value in list(arguments.items())[:64]:
-        if isinstance(value, dict) and depth < 4 and wildcard_scope(value, depth + 1):
-            return True
-        items = value if isinstance(value, list) else [value]
-        if any(
-            isinstance(item, dict) and depth < 4 and wildcard_scope(item, depth + 1) for item in items[:32]
-        ):
-            return True
-        if set(split_words(str(key))) & _SCOPE_KEYS and any(
-            str(item).strip() in ("*", "all") for item in items
-        ):
-            return True
-    return False
+    return any(
+        str(value).strip() in ("*", "all") and bool(set(split_words(key)) & _SCOPE_KEYS)
+        for key, value in scalars(arguments)
+    )
 
 
 _SCOPE_KEYS = frozenset("scope scopes tags tag matcher matchers selector target targets filter value".split())
@@ -211,17 +203,13 @@ def _downtime(name: set[str], arguments: dict[str, Any]) -> bool:
     return _api_names(arguments, {"downtime", "downtimes"})
 
 
-def _api_names(arguments: dict[str, Any], wanted: set[str], depth: int = 0) -> bool:
-    for key, value in list(arguments.items())[:64]:
-        if isinstance(value, dict) and depth < 3 and _api_names(value, wanted, depth + 1):
-            return True
-        if (
-            str(key).lower() in _API_PLACE_KEYS
-            and isinstance(value, str)
-            and wanted & set(split_words(value[:300]))
-        ):
-            return True
-    return False
+def _api_names(arguments: dict[str, Any], wanted: set[str]) -> bool:
+    return any(
+        key.lower() in _API_PLACE_KEYS
+        and isinstance(value, str)
+        and bool(wanted & set(split_words(value[:300])))
+        for key, value in scalars(arguments)
+    )
 
 
 def alerting_api(arguments: dict[str, Any]) -> bool:

@@ -75,7 +75,7 @@ class DangerousCommand(EventDetector):
         if (needed in ASKABLE_DELETES and C.DELETE in implied) or (
             needed == REMOTE_CODE
             and not flags & {"persistence", "secret_read", "decoded_code"}  # never as asked
-            and run_as_asked(ctx.provenance, event)
+            and run_as_asked(ctx.provenance, event, privileged="privileged" in flags)
         ):
             severity = Severity.MEDIUM
         line = str(event.arguments.get("command") or event.arguments.get("code") or event.target or "")

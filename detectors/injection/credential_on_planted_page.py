@@ -58,7 +58,7 @@ class CredentialOnPlantedPage(StatefulDetector):
             return state, ()
         if searches(event):
             state["searches"] = [*state.get("searches", ()), event.event_id][-8:]
-        if (url := page_url(event, call)) is not None:  # a navigation: the page the next inputs go to
+        if (url := page_url(event)) is not None:  # a navigation: the page the next inputs go to
             # a link a web search returned is one the agent chose; one a message or a page gave is planted
             planted = provenance.tainted_values({"url": url}, None)
             given = [s for s in planted.values() if s.event_id not in state.get("searches", ())]
