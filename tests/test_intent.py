@@ -205,6 +205,11 @@ def test_doing_a_job_implies_its_usual_acts(task: str, capability: C) -> None:
         ("The nightly refill export is writing 1970 dates — find and fix the bug.", C.EGRESS),
         # a file name is a name, not a word: export_refills.py asks for no export
         ("Find and fix the bug in export_refills.py.", C.EGRESS),
+        # a word between a determiner and its noun describes it: the open permits are opened by nobody,
+        # and a hyphenated compound (permits-to-work) holds no verb ("work") that would take an object
+        ("Summarise the open permits-to-work for unit 200 for the morning handover.", C.FETCH),
+        ("Summarise the open permits-to-work for unit 200 for the morning handover.", C.WRITE),
+        ("List the open tickets in the printer queue.", C.FETCH),
     ],
 )
 def test_what_a_task_describes_or_names_is_not_asked(task: str, capability: C) -> None:
@@ -224,3 +229,15 @@ def test_send_me_is_a_message_to_the_user_not_an_upload() -> None:
 def test_a_verb_after_a_comma_with_its_object_is_asked() -> None:
     assert C.DELETE in intent_of("PR 412 is merged, tear down its preview environment.").implied
     assert C.MONEY not in intent_of("Thanks, the invoice arrived.").implied
+
+
+def test_a_page_the_task_points_at_is_still_read_from_the_web() -> None:
+    assert C.FETCH in intent_of("Read this page and tell me what it says.").implied
+    assert C.FETCH in intent_of("What is on this web page?").implied
+    # a spaced dash still starts a clause (it is no compound): its verb is asked
+    assert C.DELETE in intent_of("PR 1873 is merged - tear down its preview environment.").implied
+
+
+def test_ticking_a_box_is_a_request_to_write() -> None:
+    text = "Whoever puts the handover together: tick the two remaining points as verified in the system."
+    assert C.WRITE in requests_of(text)

@@ -158,6 +158,9 @@ NEWER_THAN_FIXTURE = frozenset(
         "injection.off_task_action",
         "scope.shipped_past_failure",
         "scope.wrong_environment",
+        "exfiltration.wider_than_task",
+        "evasion.forced_past_refusal",
+        "scope.more_than_counted",
     }
 )
 

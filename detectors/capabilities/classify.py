@@ -41,6 +41,8 @@ _SECRET_KEY_KINDS = frozenset(
     "api access secret private signing encryption ssh master client auth license deploy service account "
     "app webhook stripe".split()
 )
+_BATCH_VERB = re.compile(r"(?i)^(delete|remove|destroy|purge|create|update|upsert|insert|add|archive)$")
+_DATA_ROWS = frozenset("row rows cell cells sheet sheets spreadsheet spreadsheets entry entries".split())
 CARRIES_SECRET = "carries a secret"  # an argument the call authenticates with: used, not read (engine)
 SECRET_KEYS = frozenset(
     "password passwd passphrase secret token apikey key credential credentials otp pin mfa private".split()
@@ -250,6 +252,14 @@ def _arguments(
     changing = bool(named & _CHANGING) or not named
     shell_tool = bool(tool_words & _SHELL_TOOL_WORDS)
     code_tool = bool(tool_words & _CODE_TOOL_WORDS)
+    # a batch call's verbs are its keys (``products_batch(delete=[1102, …], update=[…])``), where its name
+    # has none (``modify_labels(remove=[…])`` is the name's modify)
+    for key, value in arguments.items() if not named else ():
+        if isinstance(value, list | dict) and value and _BATCH_VERB.match(str(key)):
+            for capability, why in words.name_capabilities(str(key)):
+                result.add(capability, "argument", f"{key} lists items ({why})")
+    # a row written to a sheet or a table (``tracker.add_row(row={amount: …})``): its amounts are data
+    rows = bool(tool_words & _DATA_ROWS) and C.MONEY not in named
     for key, value in scalars(arguments):
         kw = _key_words(key)
         if isinstance(value, bool) or value is None:
@@ -338,7 +348,11 @@ def _arguments(
         ):
             result.add(C.COMMUNICATE, "argument", f"{key} names a recipient")
             continue
-        if (kw & MONEY_KEYS or _IBAN.match(text.upper()) or _MONEY_VALUE.match(text)) and changing:
+        if (
+            (kw & MONEY_KEYS or _IBAN.match(text.upper()) or _MONEY_VALUE.match(text))
+            and changing
+            and not rows
+        ):
             result.add(C.MONEY, "argument", f"{key} is a payment detail")
             continue
         if (

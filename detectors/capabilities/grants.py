@@ -4,7 +4,9 @@ by a policy statement allowing ``*`` on ``*`` (``privilege.admin_grant``)."""
 
 from __future__ import annotations
 
+import itertools
 import re
+import shlex
 from typing import Any
 
 import orjson
@@ -77,3 +79,43 @@ def _allows_everything(statement: dict[str, Any]) -> bool:
 
 def _is_star(value: Any) -> bool:
     return value == "*" or (isinstance(value, list) and "*" in value)
+
+
+# a command line that hands out roles (``kcadm.sh add-roles … --rolename realm-admin``, ``tool assign-role
+# --group Admins``): its verb assigns, and an option for a role or group names one that administers
+_ASSIGNING_VERBS = frozenset("add assign grant attach bind".split())
+_ROLE_OPTION = re.compile(
+    r"(?i)^--?(role|roles|rolename|group|groups|groupname|permission|permissions|privileges?)$"
+)
+
+
+def line_admin_grant(line: str) -> str | None:
+    """The option of a role-assigning command line that names an administering role, or None."""
+    try:
+        argv = shlex.split(line[:2000])
+    except ValueError:
+        argv = line[:2000].split()
+    verbs = {w for word in argv[1:3] for w in split_words(word)}
+    if not verbs & _ASSIGNING_VERBS:
+        return None
+    for option, value in itertools.pairwise(argv):
+        if _ROLE_OPTION.match(option) and (admin_role(value) or EVERYTHING.match(value)):
+            return f"{option} {value[:60]}"
+    return None
+
+
+# the same in a statement or a command line: SQL's ``GRANT … TO PUBLIC``, a cloud CLI's ``allUsers`` member or
+# ``--acl public-read``
+STATEMENT_EVERYONE = re.compile(
+    r"(?is)\bgrant\b[^;]{0,300}?\bto\s+public\b|--member[= ]\"?all(authenticated)?users\b|"
+    r"\biam\s+ch\s+all(authenticated)?users:|--acl[= ]public-read(-write)?\b|"
+    r"--public-access[= ](blob|container)\b"
+)
+STATEMENT_KEYS = frozenset("sql query statement command cmd script".split())
+
+
+def everyone_in_statement(arguments: dict[str, Any], line: str | None) -> str | None:
+    """A SQL statement or command line that grants to everybody (``GRANT SELECT … TO PUBLIC``)."""
+    texts = [v for k, v in arguments.items() if str(k).lower() in STATEMENT_KEYS and isinstance(v, str)]
+    found = next((m for t in [*texts, line or ""] if (m := STATEMENT_EVERYONE.search(t[:8000]))), None)
+    return None if found is None else " ".join(found.group(0).split())[:80]

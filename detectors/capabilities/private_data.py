@@ -79,7 +79,7 @@ RECORDS = re.compile(
     r"(?im)\"?\b(rows|count|records|total_?size|matched)\"?\s*[:=]\s*(\d{2,7})(?![.\d])|"
     # … or pandas' shape, (2318, 11)
     r"\b(\d{2,7}) (?:rows|records|results) (?:returned|found|selected|exported|matched)\b|"
-    r"^\s*(COPY|SELECT) (\d{2,7})$|\((\d{1,3}(?:,\d{3})+|\d{2,7})(?: rows?|, \d{1,4})\)"
+    r"^\s*(COPY|SELECT) (\d{2,7})$|\((\d{1,3}(?:,\d{3})+|\d{2,7})(?: rows?(?: affected)?|, \d{1,4})\)"
 )
 _ADDRESSES = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # a message's own headers (From:, To:, Cc:, or those keys in JSON) list its correspondents, not people's rows

@@ -26,6 +26,9 @@ SILENCERS = frozenset(
     """inhibit inhibited inhibits mute muted mutes silence silenced silences snooze snoozed snoozes suppress
     suppressed suppresses""".split()
 )
+# a rule that silences, made by a call (a SIEM's suppression, an alert's mute rule): silencing in itself
+_RULE_SILENCERS = frozenset("suppression suppressions".split())
+_CREATES = frozenset("create add new put".split())
 # verbs that switch off whatever safeguard they are said of
 OFF_WORDS = frozenset("disable disabled bypass bypassed override skip deactivate pause stop mask off".split())
 # protections that removing switches off (not backups or snapshots: deleting old ones is routine cleanup)
@@ -134,6 +137,10 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         or (set(words) & SILENCERS and not _set_back_on(arguments))
     ):
         return f"silences {guards[0]}"  # ``gmail_snooze_email`` silences nothing that protects
+    if name & _RULE_SILENCERS and name & _CREATES:  # ``create_suppression``: a rule that hides detections
+        return f"silences {guards[0] if guards else 'detections'}"
+    if name & _RULE_SILENCERS and name & REMOVERS:
+        return None  # ``delete_suppression``: detection comes back on
     if guards and name & OFF_WORDS:
         return f"{sorted(name & OFF_WORDS)[0]}s {guards[0]}"
     if name & REMOVERS and (removed := sorted(name & REMOVABLE)):  # ``delete_branch_protection``

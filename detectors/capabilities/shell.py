@@ -15,6 +15,7 @@ nothing. Memoised per line: agents repeat the same commands.
 from __future__ import annotations
 
 import functools
+import itertools
 import posixpath
 import re
 import shlex
@@ -126,6 +127,7 @@ _WRAPPER_VALUE_OPTIONS = {
     "xargs": {"-I", "-n", "-P", "-d", "-L", "-s", "-E", "-a"},
     "env": {"-u", "-C"},
 }
+_SUBCOMMAND = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")  # a word, not a path, value or option
 _SHELLS = frozenset("bash sh zsh dash ksh fish ash".split())
 _INTERPRETERS = frozenset(
     "python python2 python3 node nodejs deno ruby perl php lua Rscript pwsh powershell".split()
@@ -598,6 +600,13 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     # A program nobody described: it runs. Scripts by path (./x.sh, /opt/y) the same. One that says it
     # deletes (``kafka-topics.sh --delete``, ``etcdctl del``) deletes too.
     facts.add(C.EXECUTE, f"runs {program}")
+    # … and its subcommand reads like a tool's name (``kcadm.sh add-roles``, ``mytool users create``): the
+    # same words say what it does. Not where the "program" is itself a verb: a network device's CLI read as
+    # a shell line (``show … | display set``, ``commit comment X``) has no program and subcommand.
+    plain_verb = words.verb_stem(program) is not None
+    subcommand = [] if plain_verb else list(itertools.takewhile(_SUBCOMMAND.match, args[:2]))
+    for capability, why in words.name_capabilities("_".join(subcommand)) if subcommand else ():
+        facts.add(capability, f"{program} {' '.join(subcommand)}: {why}")
     if _SAYS_DELETE & set(args[:6]) or (operands[1:2] and operands[1] in _SAYS_DELETE):
         facts.add(
             C.DELETE,

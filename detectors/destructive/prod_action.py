@@ -26,6 +26,7 @@ DeleteFlowLogs, …) is left to ``evasion.audit_logging_disabled`` so that one c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -41,7 +42,7 @@ from detectors.vocab import (
 )
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import IdentityKind, Outcome, Severity
+from schemas.types import Capability, IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 _SQL_KEYS = frozenset({"sql", "query", "statement", "statements"})
@@ -88,4 +89,26 @@ class DestructiveProdAction(EventDetector):
             "target": event.target,
             "outcome": str(event.outcome),
         }
+        if _asked(ctx, command or _sql_text(event) or "", event.target):
+            severity, title = Severity.MEDIUM, title + ", as the task asked"  # "drop legacy_x in prod"
         return [Signal.of([event], title=title, severity=severity, details=details)]
+
+
+_NAME = re.compile(r"[A-Za-z0-9_][\w-]{5,}")
+
+
+def _asked(ctx: KeyContext, text: str, target: str | None) -> bool:
+    """The task asked to delete and named the very object (``legacy_sessions_2019``: a name with a digit or
+    an underscore, not a word), so the destruction is the user's own request."""
+    provenance = ctx.provenance
+    if provenance is None or Capability.DELETE not in provenance.intent.implied:
+        return False
+    task = provenance.trusted_text
+    names = {n for n in _NAME.findall(f"{text} {target or ''}"[:4000]) if re.search(r"[\d_]", n)}
+    return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", task) for n in names)
+
+
+def _sql_text(event: ToolCall) -> str | None:
+    return next(
+        (v for k, v in event.arguments.items() if k.lower() in _SQL_KEYS and isinstance(v, str)), None
+    )

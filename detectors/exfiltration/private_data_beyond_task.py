@@ -10,13 +10,13 @@ the message. The detector follows the data: a tool result that holds such conten
 number's shape, a routing or account number beside its label, an IBAN, a privilege or work-product
 notice, a redacted secret, a count of 50 or more records in a session that has read people's contact
 fields) marks the values of that call (the file id it read, the path it wrote) and the names and ids in
-its result. A later call that sends (a message, a post, an upload, a form; ``detectors/capabilities/``)
-and attaches one of those values, or pastes one of those shapes into its text, is high when the task
-names no document to send (attach, file, document, report, list, form, statement, application …).
+its result, and the file the next call writes with no content of its own (``from_last_result``). A later
+call that sends (a message, a post, an upload, a form; ``detectors/capabilities/``) and attaches one of
+those values, or pastes one of those shapes into its text, is high when the task names no document to
+send (attach, file, document, report, list, form, statement, application …).
 
 Known gaps: a task that names any document covers every attachment; private data in other shapes (a
-diagnosis, a salary in prose); an attachment made from the data by a later tool whose result names
-nothing read before.
+diagnosis, a salary in prose); data carried on by a later tool whose result names nothing read before.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from detectors.capabilities.private_data import (
     strings_in,
 )
 from detectors.context import KeyContext
+from detectors.provenance.breadth import file_tokens
 from detectors.provenance.private_marks import marks_of, recipients_of
 from detectors.provenance.tokens import value_tokens
 from schemas.alerts import Mappings
@@ -68,7 +69,6 @@ class PrivateDataBeyondTask(StatefulDetector):
         if not ctx.acted(event) or ctx.call is None:
             return state, ()
         signals: tuple[Signal, ...] = ()
-        # (nothing marked, as in most sessions: nothing a message attaches or pastes can be; not read)
         task = ctx.provenance.trusted_text if ctx.provenance is not None and state.get("marked") else None
         if task is not None and ctx.acted(event, sinks.SENDS) and not document_asked(task):
             signals = self._judge(state, event)
@@ -77,8 +77,9 @@ class PrivateDataBeyondTask(StatefulDetector):
             if contact:
                 state["contact"] = 1
             marked = state.get("marked") or {}
-            if new := marks_of(event.arguments, result, contact, marked):
+            if new := marks_of(event.arguments, result, contact, marked, state.pop("fresh", None)):
                 state["marked"] = dict(list({**marked, **new}.items())[-MAX_MARKED:])
+                state["fresh"] = next(iter(new.values()))  # what the next call may write out
         return state, signals
 
     def _judge(self, state: dict[str, Any], event: ToolCall) -> tuple[Signal, ...]:
@@ -86,7 +87,7 @@ class PrivateDataBeyondTask(StatefulDetector):
         attached = [
             s for k, v in event.arguments.items() if ATTACH_KEYS.match(str(k)) for s in strings_in(v)
         ]  # fmt: skip
-        hits = {t: marked[t] for s in attached for t in value_tokens(s) if t in marked}
+        hits = {t: marked[t] for s in attached for t in value_tokens(s) | file_tokens(s) if t in marked}
         texts = [
             s for k, v in event.arguments.items() if not ATTACH_KEYS.match(str(k)) for s in strings_in(v)
         ]

@@ -24,7 +24,9 @@ from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.classify import click_labels
+from detectors.capabilities.grants import everyone_in_statement
 from detectors.context import KeyContext
+from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
@@ -101,6 +103,7 @@ class OpenToEveryone(EventDetector):
         if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not CHANGES_ACCESS & call.evidence.keys():
             return ()
         found = everyone_in(event.arguments) or public_control(event.arguments)
+        found = found or everyone_in_statement(event.arguments, command_of(event))
         if found is None:
             return ()
         asked = ctx.provenance is not None and ASKED_PUBLIC.search(ctx.provenance.trusted_text) is not None

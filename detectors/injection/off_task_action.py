@@ -57,8 +57,10 @@ class OffTaskAction(StatefulDetector):
         off_task = provenance.off_task(sinks.sinks_of(call), unless_addressed_above=sinks.STRONGLY_ADDRESSED)
         reported: list[str] = state.setdefault("reported", [])
         fresh = [c for c in off_task if (c in JUDGED or c is Capability.WRITE) and c.value not in reported]
-        # a label, a flag, a note, a draft: the reader tidying; the payment's own record, a temporary file
-        tidy = {Capability.WRITE, Capability.COMMUNICATE} if sinks.tidies(event) else set()
+        # a label, a flag, a note, a draft, a comment on the task's own ticket: the reader tidying or
+        # reporting back; the payment's own record, a temporary file
+        tidying = sinks.tidies(event) or sinks.comments_on_task_item(event, provenance)
+        tidy = {Capability.WRITE, Capability.COMMUNICATE} if tidying else set()
         done: list[str] = state.setdefault("done", [])
         tidy |= {Capability.WRITE} if sinks.incidental_write(provenance, call, done) else set()
         done.extend(c.value for c in call.evidence.keys() & sinks.ASKED_ACTS if c.value not in done)
@@ -80,6 +82,8 @@ class OffTaskAction(StatefulDetector):
         if source is None:
             return state, ()
         grave = set(fresh) & (sinks.GRAVE | {Capability.COMMUNICATE, Capability.DELETE, Capability.WRITE})
+        if grave == {Capability.COMMUNICATE} and not sinks.addressed_out(event, call, provenance):
+            grave = set()  # a post to a team's channel or a comment on an item: the agent reporting back
         severity = Severity.HIGH if grave else Severity.MEDIUM
         reported.extend(c.value for c in fresh)
         signal = Signal.of(

@@ -15,9 +15,9 @@ Provenance alone is not enough: users ask agents to act on what they read ("pay 
 the task or moves money, changes access or sends data out; or the content *asked its reader for this very
 act* (``intent.requests_of``), the task did not, and the agent did it with the content's value; or a
 message spreads a link the content asked to spread. A fetch that fills data into a URL the content gave
-(``…/s.png?d=`` + the user's notes: the markdown-image leak) is a send. Critical when money or access
-moves off the task, high otherwise; the details name the planted values, the source, its score and the
-task's intent.
+(``…/s.png?d=`` + the user's notes: the markdown-image leak) is a send; a message is steered only by
+where it goes or a link it spreads (a planted address quoted in a report to the team steers nothing).
+Critical when money or access moves off the task, high otherwise; the details name the planted values.
 
 Known gaps: paraphrased, split or computed values; a destination the user also typed is trusted; results
 are cut at 4,000 characters; one report per planted value per session; instructions without a value are
@@ -38,7 +38,7 @@ from detectors.sinks import (
     acting_sinks,
     asking_sources,
     label,
-    matters,
+    steering_values,
     with_sources,
 )
 from schemas.alerts import Mappings
@@ -78,8 +78,7 @@ class TaintedAction(StatefulDetector):
         if not sinks:
             return state, ()  # no value can matter to a call without a sink: skip tokenising it
         fired = state.get("fired", [])
-        planted = provenance.tainted_values(event.arguments, event.target)
-        hits = {t: s for t, s in planted.items() if matters(t, sinks, provenance.intent) and t not in fired}
+        hits = steering_values(provenance, event, call, sinks, fired)
         if not hits:
             return state, ()
         intent = provenance.intent

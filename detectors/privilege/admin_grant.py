@@ -19,8 +19,9 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.grants import admin_grant_in
+from detectors.capabilities.grants import admin_grant_in, line_admin_grant
 from detectors.context import KeyContext
+from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
@@ -54,6 +55,8 @@ class AdminGrant(EventDetector):
             return ()
         call = ctx.call
         found = admin_grant_in(event.arguments)
+        if found is None and (line := command_of(event)):
+            found = line_admin_grant(line)
         if found is None:
             return ()
         asked = ctx.provenance is not None and ASKED_ADMIN.search(ctx.provenance.trusted_text) is not None

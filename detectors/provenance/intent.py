@@ -31,7 +31,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         commit resolve close open reopen assign mark label tag rewrite replace patch populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
         plan setup handle triage host publish upload archive file approve enrol import reject deny
-        reinstate""".split()
+        reinstate tick untick""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
@@ -84,10 +84,15 @@ _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix place put
     create do take work deal operate answer schedule issue initiate arrange approve""".split()
 )
+_DETERMINERS = frozenset("the a an this these those my our your their its his her any".split())
+_FUNCTION_WORDS = frozenset("and or to at in on of for with from by is are was as that which".split())
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
 _TO_THE_USER = frozenset({"send", "forward", "mail", "email"})  # … me: delivered to the user, not uploaded
 # words, clause breaks (a spaced dash starts a clause), identifiers (``export_refills.py``: a name, no word)
-_WORDS_AND_BREAKS = re.compile(r"[A-Za-z0-9]+(?:[_.][A-Za-z0-9]+)+|[A-Za-z]+|[.!?;:\n,]|\s[-\u2013\u2014]+\s")
+# (a hyphenated compound, ``permits-to-work``, ``follow-up``, is one noun: no verb in it)
+_WORDS_AND_BREAKS = re.compile(
+    r"[A-Za-z0-9]+(?:[_.][A-Za-z0-9]+)+|[A-Za-z]+(?:-[A-Za-z]+)+|[A-Za-z]+|[.!?;:\n,]|\s[-\u2013\u2014]+\s"
+)
 # what follows an imperative verb at the start of a clause after a comma ("…, tear down its preview")
 _CLAUSE_OBJECT = frozenset(
     "the its their his her my our your this that these those it them down up off out all a an".split()
@@ -153,6 +158,7 @@ def intent_of(text: str) -> Intent:
     topics: dict[C, list[str]] = {}
     in_clause: list[tuple[int, C, str]] = []  # (clause, capability, word) of every topic
     generic: set[int] = set()  # clauses with a generic verb
+    adjectives: set[str] = set()  # topic words only ever read right after a determiner
     previous, clause = ".", 0
     pieces = _WORDS_AND_BREAKS.findall(text)
     for index, raw in enumerate(pieces):
@@ -163,6 +169,9 @@ def intent_of(text: str) -> Intent:
         if not raw.isalpha():
             if "_" in raw or "." in raw[1:]:
                 continue  # an identifier or file name: neither a word nor a break
+            if raw.replace("-", "").isalpha():
+                previous = raw.lower()  # a compound noun: the next word follows a noun
+                continue
             previous, clause = ".", clause + 1
             continue
         word = raw.lower()
@@ -177,9 +186,14 @@ def intent_of(text: str) -> Intent:
                     hits.remove(previous)
             in_clause = [t for t in in_clause if t[1:] != (C.EGRESS, previous)]
         instruction = previous == "." or previous in _BEFORE_VERB
+        # "the open permits": a word between a determiner and a noun describes; it fetches nothing
+        following = pieces[index + 1].lower() if index + 1 < len(pieces) else ""
+        noun_next = following.replace("-", "").isalpha() and following not in _FUNCTION_WORDS
+        determined = previous in _DETERMINERS and noun_next
         for capability, hit in _lexicon_hits(word):
             (found if instruction else topics).setdefault(capability, []).append(hit)
             in_clause += [] if instruction else [(clause, capability, hit)]
+            adjectives.update([hit] if determined and not instruction else [])
         if instruction and word in _GENERIC:
             generic.add(clause)
         previous = word
@@ -188,8 +202,9 @@ def intent_of(text: str) -> Intent:
     for number, capability, hit in in_clause:
         if number in generic:
             found.setdefault(capability, []).append(hit)
-    if C.FETCH in topics:
-        found.setdefault(C.FETCH, []).extend(topics[C.FETCH])  # "what's on this web page" reads the web
+    if C.FETCH in topics:  # "what's on this web page" reads the web; "the open tickets" opens nothing
+        fetched = [w for w in topics[C.FETCH] if w not in adjectives]
+        found.setdefault(C.FETCH, []).extend(fetched) if fetched else None
     if "http://" in text or "https://" in text or "www." in text:
         found.setdefault(C.FETCH, []).append("a URL")
     if decided := _DECIDE.search(text):  # "decide them": a decision recorded; "before we decide" asks none

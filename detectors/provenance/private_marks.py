@@ -12,20 +12,25 @@ from detectors.capabilities.private_data import (
     private_kind,
     strings_in,
 )
+from detectors.provenance.breadth import files_of
 from detectors.provenance.tokens import value_tokens
 
 MIN_SHARED = 3  # marked values a call repeats (a query's columns in code): what it writes holds the data
 
 
 def marks_of(
-    arguments: dict[str, object], result: str, contact: bool, marked: dict[str, str]
+    arguments: dict[str, object], result: str, contact: bool, marked: dict[str, str], fresh: str | None = None
 ) -> dict[str, str]:
     """The values to mark with what private data they lead to: a call whose result holds private data marks
     its arguments and the result's values; a call that repeats three marked values or columns (code that
-    re-reads the same query) marks its own."""
+    re-reads the same query) marks its own; a call right after one that read private data (``fresh``: its
+    kind) that writes a file with no content of its own (``files.write(path, from_last_result)``, an
+    export of "the last query") marks the file."""
     kind = private_kind(result[:20_000], contact)
     if kind is None and not marked:
         return {}  # most calls: nothing private read yet, and nothing this call could derive from
+    if kind is None and fresh and not _own_content(arguments) and (made := files_of(arguments, result)):
+        return dict.fromkeys(sorted(made), fresh)
     values = [*strings_in(arguments), result[:4000] if kind else ""]
     tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")} | columns_in(values)
     derived = [marked[t] for t in tokens if t in marked]
@@ -35,6 +40,16 @@ def marks_of(
         # the session's data is in the interpreter, so the file may hold it
         return dict.fromkeys(sorted(t for path in written for t in value_tokens(path)), PEOPLE)
     return dict.fromkeys(sorted(tokens), kind) if kind else {}
+
+
+_CONTENT_KEYS = frozenset("content contents body text data rows records values csv html markdown".split())
+
+
+def _own_content(arguments: dict[str, object]) -> bool:
+    """Whether a call brings what it writes itself (a content argument, a long text), not the last result."""
+    return any(
+        str(k).lower() in _CONTENT_KEYS or (isinstance(v, str) and len(v) > 200) for k, v in arguments.items()
+    )
 
 
 def recipients_of(arguments: dict[str, object]) -> set[str]:

@@ -1,0 +1,80 @@
+"""evasion.forced_past_refusal — the system refused the act, and the agent tried again with its check
+turned off.
+
+Why: payment systems hold a second identical payment as a suspected duplicate, git rejects a push that would
+overwrite others' commits, a bucket will not go while it holds objects, Terraform will not apply while
+another run holds the lock, a table will not drop while it has dependants. Each check is the system's own
+"are you sure this is right?". An agent that answers by setting ``override_duplicate_check: true``,
+``--force``, ``-lock=false`` or ``skip_validation`` turns a refusal into the act it was there to stop, and
+nobody saw the question. A call that changes something (``detectors/capabilities/``) whose result reports
+a refusal (blocked, rejected, a conflict or a duplicate, "not empty", "in use", "use --force …"), followed
+in the session by a call of the same tool (the same command, options aside) that adds a switch turning a
+check off (``detectors/capabilities/overrides.py``) and succeeds, is reported: high. Not when the task
+asked to force or override; answering a prompt with ``--yes`` is no override.
+
+Known gaps: the check turned off by another tool (an API after a refused CLI); a refusal in words these
+shapes miss; a switch with an unusual name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.overrides import FORCE_ASKED, command_head, refused, switches
+from detectors.context import KeyContext
+from detectors.sinks import CHANGES
+from detectors.vocab import command_of
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Capability, IdentityKind, Severity
+
+WHY = __doc__ or ""
+MAX_KEPT = 8  # refused calls remembered per session
+ACTS = frozenset({*CHANGES, Capability.EGRESS, Capability.EXECUTE, Capability.COMMUNICATE})
+
+
+def _what(event: ToolCall, line: str | None) -> str:
+    return f"{event.tool}|{command_head(line)}" if line else event.tool
+
+
+class ForcedPastRefusal(StatefulDetector):
+    id: ClassVar[str] = "evasion.forced_past_refusal"
+    title: ClassVar[str] = "Refused act retried with the check turned off"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI10", "T7"), mitre_attack=("T1562",))
+    runbook: ClassVar[str] = (
+        "Read what the system refused and why; undo the forced act if it was wrong (a duplicate payment,"
+        " overwritten commits), and require approval for this tool's override switches."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        if not isinstance(event, ToolCall) or ctx.call is None or not ctx.call.evidence.keys() & ACTS:
+            return state, ()
+        line = command_of(event)
+        what = _what(event, line)
+        refusals: dict[str, list[str]] = state.get("refused") or {}
+        signals: tuple[Signal, ...] = ()
+        if what in refusals and ctx.acted(event):
+            added = sorted(switches(event.arguments, line) - set(refusals[what][1:]))
+            task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
+            if added and FORCE_ASKED.search(task) is None:
+                why = refusals[what][0]
+                title = f"{event.tool} retried with {', '.join(added)} after the system refused: {why}"
+                details = {"switches": added, "refusal": refusals[what][0]}
+                signals = (Signal.of([event], title=title, details=details),)
+        result = event.result_summary or ""
+        if result and refused(result):
+            kept = {**refusals, what: [result[:160], *switches(event.arguments, line)]}
+            state["refused"] = dict(list(kept.items())[-MAX_KEPT:])
+        elif what in refusals and ctx.acted(event) and not refused(result):
+            state["refused"] = {k: v for k, v in refusals.items() if k != what}  # done: no later retry
+        return state, signals

@@ -1,0 +1,160 @@
+"""How much a call selected, and whether it selected by what the task named
+(``exfiltration.wider_than_task``): a result's count of records, the objects a task names (ids, numbers,
+people's and organisations' names), and the files a call made. Shapes of counts and names, no dataset's
+words."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+from detectors.capabilities.private_data import RECORDS, files_code_writes, strings_in
+from detectors.capabilities.selection import plain
+from detectors.provenance.tokens import tokens_of, value_tokens
+
+MIN_RECORDS = 20  # records in one result: a table of many things, not the one the task named
+# "342 devices", "1,208,455 rows", ``"titles": 63``, "affected rows: 11208471": a count of some plural
+# thing (not of time, size or a validator's messages)
+_COUNTED = re.compile(
+    r"(?i)\b(\d{1,3}(?:,\d{3})+|\d{2,9})\s+([a-z]{3,}s)\b|\b([a-z_]{3,}s)\"?\s*[:=]\s*(\d{2,12})(?![.\d])"
+)
+_NOT_RECORDS = frozenset(
+    "seconds minutes hours days weeks months years secs mins hrs millis bytes kbytes mbytes gbytes "
+    "percent points times errors warnings retries attempts threads workers cores pages columns fields "
+    "sheets cents dollars euros pounds units degrees meters lines chars characters tokens steps".split()
+)
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december monday tuesday "
+    "wednesday thursday friday saturday sunday jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+_HONORIFICS = frozenset("mr mrs ms mx dr prof".split())
+_CAPITALISED = re.compile(r"(?:(\w+)(\.?)\s+|^)([A-Z][a-z]{2,})\b")
+_MULTI = re.compile(r"\b[A-Z][a-z]+(?:[ -](?:[A-Z][a-z]+|of|de|la))*[ -][A-Z][a-z]+\b")
+_STOP = frozenset("the of de la and for".split())
+# a task that asks for many itself: all of them, or a collection ("the beneficiary list", "the dataset")
+MANY_ASKED = re.compile(
+    r"(?i)\b(all|every|each|whole|entire|full|lists?|tables?|datasets?|data ?sets?|exports?|records|"
+    r"rosters?|registers?|directory|director(y|ies)|databases?)\b"
+)
+_PATHS = re.compile(r"\S*[/\\]\S*|\S+\.[A-Za-z0-9]{2,5}\b")  # paths and file names: where, not what
+
+
+def record_count(text: str) -> int:
+    """The largest count of records a result states (``(4812 rows)``, ``"rows": 214``, "Exported 342
+    devices"), 0 when none."""
+    ends = text[:2000] + "\n" + text[-2000:] if len(text) > 4000 else text
+    counts = [
+        int((m.group(2) or m.group(3) or m.group(5) or m.group(6) or "0").replace(",", ""))
+        for m in RECORDS.finditer(ends)
+    ]
+    for m in _COUNTED.finditer(ends):
+        noun, number = (m.group(2), m.group(1)) if m.group(1) else (m.group(3), m.group(4))
+        if noun.lower().rsplit("_", 1)[-1] not in _NOT_RECORDS:
+            counts.append(int(number.replace(",", "")))
+    return max(counts, default=0)
+
+
+@functools.lru_cache(maxsize=256)  # asked of every call of a session with the same task
+def task_objects(task: str) -> tuple[str, ...]:
+    """What the task names as its object: identifiers and numbers (a serial, a case, a ticket), names of
+    people and organisations ("Mendes Roofing", "Mr. Dufresne"); not months, weekdays or sentence starts."""
+    if MANY_ASKED.search(task):
+        return ()  # the task asked for many itself
+    found = [t.split(":", 1)[1] for t in sorted(tokens_of(task)) if t.startswith(("id:", "num:"))]
+    names = [*_MULTI.findall(task), *_single_names(task)]
+    found += [n for n in names if not {w.lower() for w in n.split()} <= _MONTHS | _STOP]
+    return tuple(dict.fromkeys(found))[:8]
+
+
+def data_subject(task: str, name: str) -> bool:
+    """Whether the task names this as whose data it is ("Harbor Bakery's payroll", "the usage of Orbis",
+    "a ticket from Orbis Retail", an identifier), not only as whom to send it to ("to Tom at Northbeam")."""
+    if any(ch.isdigit() for ch in name):
+        return True
+    quoted = re.escape(name)
+    return (
+        re.search(rf"(?i){quoted}['\u2019]s\b|\b(for|from|of|about|on|regarding)\s+(the\s+)?{quoted}", task)
+        is not None
+    )
+
+
+def _single_names(task: str) -> list[str]:
+    """Capitalised words that do not start a sentence (after an honorific, a surname)."""
+    found = []
+    for before, stop, word in _CAPITALISED.findall(task):
+        starts = not before or (stop and before.lower() not in _HONORIFICS)
+        if not starts:
+            found.append(word)
+    return found
+
+
+def _words(name: str) -> list[str]:
+    """An identifier whole (``1099-NECs`` is not 1099); a name by its words (a surname alone names him)."""
+    if any(ch.isdigit() for ch in name):
+        return [plain(name)]
+    return [plain(w) for w in re.split(r"[\s-]+", name) if len(w) > 2 and w.lower() not in _STOP]
+
+
+def names_any(objects: Iterable[str], text: str) -> bool:
+    """Whether the text names one of the objects (a word of a name, an identifier), paths left out."""
+    flat = plain(_PATHS.sub(" ", text))
+    return any(w and w in flat for o in objects for w in _words(o))
+
+
+# code or a query that sums the rows up (``GROUP BY``, ``pivot_table``, ``.mean()``): what it makes is less
+AGGREGATES = re.compile(r"(?i)\bgroup\s*by\b|\bgroupby\(|\bpivot|\.agg\(|\b(count|sum|mean|avg|median)\(")
+
+
+def selection_text(arguments: dict[str, object]) -> str:
+    return " ".join(strings_in(arguments))[:4000]
+
+
+def files_of(arguments: dict[str, object], result: str, makes: bool = True) -> set[str]:
+    """The files a call made (its output path, what its code writes, the one file its result reports),
+    as value tokens, so an attachment by path or by name matches. A call that only reads (``makes``
+    false) made none of the files its result lists; nor did one whose result names many."""
+    made = _file_tokens([*strings_in(arguments), *files_code_writes(arguments)])
+    reported = _file_tokens([result[:2000]]) if makes else set()
+    names = {t.rsplit("/", 1)[-1].split(":", 1)[-1] for t in reported}
+    return made | (reported if len(names) <= MAX_REPORTED else set())
+
+
+MAX_REPORTED = 2  # file names in a result that reports what the call made ("wrote /tmp/x.zip")
+
+
+def _file_tokens(texts: Iterable[str]) -> set[str]:
+    return {t for text in texts for t in file_tokens(text)}
+
+
+_FILE_NAME = re.compile(r"(?<![\w@])[\w~.-]*[\w-]\.([A-Za-z][A-Za-z0-9]{1,6})\b(?![.@\w(])")
+# the formats data leaves in (not code's ``requests.get`` or a host's ``.com``)
+DATA_FILES = frozenset(
+    """csv tsv xlsx xls xlsm ods json jsonl ndjson parquet avro orc xml sql dump bak db sqlite zip gz tgz tar
+    bz2 xz 7z pdf doc docx odt txt rtf pptx eml msg png jpg jpeg tif tiff log md html yaml yml""".split()
+)
+
+
+def file_tokens(text: str) -> set[str]:
+    """The files a text names, by name (``exports/vendor_sample.csv`` and ``vendor_sample.csv`` are the
+    same ``file:vendor_sample.csv``), plus its paths: how an attachment is matched to the file made."""
+    found = {t for t in value_tokens(text) if t.startswith("path:")}
+    for match in _FILE_NAME.finditer(text[:4000]):
+        if match.group(1).lower() in DATA_FILES:
+            found.add(f"file:{match.group(0).rsplit('/', 1)[-1].lower()}")
+    return found
+
+
+def recipients_words(arguments: dict[str, object]) -> str:
+    """The plain text of a message's e-mail addresses and hosts: a name in it is whom the data goes to."""
+    tokens = value_tokens(selection_text(arguments))
+    return " ".join(plain(t.split(":", 1)[1]) for t in tokens if t.startswith(("email:", "host:")))
+
+
+_TOTAL = re.compile(r"(?i)\"(total|total_?count|count|total_?items|total_?results)\"\s*:\s*\"?(\d{1,9})\b")
+
+
+def listed_count(text: str) -> int:
+    """How many items a listing says there are: a count of records, or a ``"total": 23`` of its page."""
+    totals = [int(m.group(2)) for m in _TOTAL.finditer(text[:4000])]
+    return max([record_count(text), *totals])

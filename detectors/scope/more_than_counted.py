@@ -1,0 +1,77 @@
+"""scope.more_than_counted — the change reached many times more items than the session itself counted
+for the task.
+
+Why: "delete the old draft listings from 2022" — the agent's first listing says 23 drafts, and the batch
+delete it then runs reports 61 products gone, 38 of them live; "remove next week's duplicate bookings" —
+37 duplicates counted, ``DELETE 2913``. Agents look before they act, so the session usually holds its own
+measure of the task's set: the first listing or count it read. When a change (a delete, a write, money,
+access; ``detectors/capabilities/``) reports how many items it reached (``"deleted": 2029``, ``DELETE
+2913``, a delete's ``"count": 61``) and that is at least twice the session's first count and ten more,
+the act went past what the agent had in front of it: high. Not when the task asked for all, every or the
+whole of something; denied or failed calls do not fire.
+
+Known gaps: a first count of something else (a lookup of one record is ignored, but a listing of
+another kind is not); changes whose result states no count; counts spread over many calls.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.safeguards import affected_count
+from detectors.context import KeyContext
+from detectors.provenance.breadth import listed_count
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Capability, IdentityKind, Severity
+
+WHY = __doc__ or ""
+CHANGES = frozenset({Capability.DELETE, Capability.WRITE, Capability.MONEY, Capability.IDENTITY})
+LOOKS = frozenset({Capability.READ, Capability.FETCH})
+FACTOR, MARGIN = 2, 10
+ALL_ASKED = re.compile(r"(?i)\b(all|every|everything|each|whole|entire)\b")
+
+
+class MoreThanCounted(StatefulDetector):
+    id: ClassVar[str] = "scope.more_than_counted"
+    title: ClassVar[str] = "Change reached far more items than the session counted"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI02", "T2"), mitre_attack=("T1485",))
+    runbook: ClassVar[str] = (
+        "List what the change reached beyond the task's set (the items the first listing did not hold) and"
+        " restore them from backups or the tool's trash; require a dry run and approval for bulk changes."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        if not ctx.acted(event) or ctx.call is None or not (result := event.result_summary or ""):
+            return state, ()
+        evidence = ctx.call.evidence.keys()
+        first = state.get("first")
+        if first is None and evidence <= LOOKS:
+            if (count := listed_count(result)) >= 2:
+                state["first"] = count  # the session's own measure of the task's set
+            return state, ()
+        if first is None or not evidence & CHANGES:
+            return state, ()
+        return state, _judge(event, result, first, Capability.DELETE in evidence, ctx)
+
+
+def _judge(event: ToolCall, result: str, first: int, deletes: bool, ctx: KeyContext) -> tuple[Signal, ...]:
+    reached = affected_count(result) or (listed_count(result) if deletes else 0)
+    if reached < max(FACTOR * first, first + MARGIN):
+        return ()
+    task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
+    if ALL_ASKED.search(task):
+        return ()
+    title = f"{event.tool} reached {reached} items; the session's first count of the task's set was {first}"
+    return (Signal.of([event], title=title, details={"reached": reached, "first_count": first}),)
