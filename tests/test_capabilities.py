@@ -15,7 +15,8 @@ import duckdb
 import pytest
 
 from detectors.capabilities import Classifier, ManifestError, classify, parse_manifest
-from detectors.capabilities.paths import data_in_host
+from detectors.capabilities.paths import data_in_host, is_secret_path
+from detectors.capabilities.safeguards import affected_count
 from detectors.capabilities.shell import analyse
 from schemas.events import ToolCall
 from schemas.types import Capability as C
@@ -406,3 +407,32 @@ def test_a_network_device_cli_read_as_a_shell_line_has_no_subcommands() -> None:
     # ``show … | display set``: "display" is a verb, not a program whose subcommand "set" writes
     line = "show configuration security policies | display set | match deny"
     assert C.WRITE not in set(analyse(line).capabilities)
+
+
+@pytest.mark.parametrize(
+    ("path", "secret"),
+    [
+        ("/etc/pki/api/fullchain.pem", False),  # a certificate chain is what servers hand every client
+        ("certs/server-cert.pem", False),
+        ("ca-bundle.pem", False),
+        ("/etc/pki/api/privkey.pem", True),
+        ("local.pem", True),  # "ca" inside a word is no certificate authority
+        ("/srv/api.pfx", True),
+    ],
+)
+def test_certificates_in_pem_are_public_keys_are_not(path: str, secret: bool) -> None:
+    assert is_secret_path(path) is secret
+
+
+@pytest.mark.parametrize(
+    ("result", "count"),
+    [
+        ('{"sites_affected": 3812}', 3812),
+        ("UPDATE 40", 40),
+        ("updated 1318", 1318),  # a script's own report
+        ("Deleted 2,029 images", 2029),
+        ("we updated the runbook", 0),
+    ],
+)
+def test_what_a_change_says_it_reached(result: str, count: int) -> None:
+    assert affected_count(result) == count

@@ -29,7 +29,11 @@ _SECRET_PATH = re.compile(
     """
 )
 _PUBLIC_HALF = re.compile(
-    r"\.(pub|crt|cer)$|(^|/)known_hosts$|(^|/)authorized_keys$|(^|/)etc/(passwd|group)$", re.I
+    r"\.(pub|crt|cer)$|(^|/)known_hosts$|(^|/)authorized_keys$|(^|/)etc/(passwd|group)$"
+    # a certificate or its chain in PEM is public (``fullchain.pem``, ``ca-bundle.pem``): it is what
+    # servers hand every client
+    r"|(^|/)([^/]*[._-])?(cert|certificate|chain|fullchain|ca|bundle)([._-][^/]*)?\.pem$",
+    re.I,
 )
 # Top-level system locations: removing or overwriting them breaks the host.
 _SYSTEM_DIRS = frozenset(

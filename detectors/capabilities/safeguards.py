@@ -165,6 +165,8 @@ _AFFECTED = re.compile(
     r"(?im)\"?\b(\w*_?affected|updated|deleted|removed|disabled|terminated|modified|changed|muted|suppressed|"
     r"matched\w*)"
     r"(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
+    # … or a script's own report: "updated 1318", "deleted 2,029 images"
+    r"|^\s*(?:updated|deleted|removed|closed|cancel+ed|disabled)\s+(?P<k>\d{1,3}(?:,\d{3})+|\d{1,9})\b"
 )
 _TIMES = r"(?!\s+(night|day|morning|evening|hour|week|month|year|time|minute)s?\b)"  # "every night" is when
 _MANY_ASKED = re.compile(
@@ -176,7 +178,8 @@ WIDE = 5
 
 def affected_count(result: str | None) -> int:
     """The largest count of items a change's own result says it reached (0 when it says none)."""
-    found = [int(m.group("n") or m.group("m")) for m in _AFFECTED.finditer((result or "")[:4000])]
+    matches = _AFFECTED.finditer((result or "")[:4000])
+    found = [int((m.group("n") or m.group("m") or m.group("k")).replace(",", "")) for m in matches]
     return max(found, default=0)
 
 
