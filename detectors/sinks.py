@@ -492,8 +492,14 @@ def handed_over(
     # A status note posted to the team's own channel ("fixed, re-ran the load; the vendor notice looks like
     # phishing") is the agent reporting back, not data leaving: medium. Text to a channel shared with
     # outsiders or read by the whole company, files, buckets and rules stay high.
-    names = {shown(t).removeprefix("name:") for t in where}
-    channels = {name for name in names if name.startswith("#")}
+    names = {shown(t).removeprefix("name:").lower() for t in where}
+    channels = {
+        name for name in names if name.startswith("#")
+    } | {  # a channel argument names one, "#" or not
+        f"#{v.lstrip('#').lower()}"
+        for k, v in event.arguments.items()
+        if k.lower() in _CHANNEL_KEYS and isinstance(v, str)
+    }
     team_note = (
         not answer_only(provenance)  # a question's answer posted to a channel is still the answer leaving
         and not (files or attached or bucket or rule)
@@ -509,6 +515,9 @@ _WIDE_OR_SHARED = re.compile(
     r"(?i)(^|[-_.])(ext|external|shared|vendors?|partners?|guests?|public|community|customers?|clients?|"
     r"general|all|announce(ments)?|company|everyone|random|org)([-_.]|$)"
 )
+
+
+_CHANNEL_KEYS = frozenset("channel channel_name channel_id room".split())
 
 
 def _team_channel(name: str) -> bool:

@@ -241,3 +241,25 @@ def test_a_page_the_task_points_at_is_still_read_from_the_web() -> None:
 def test_ticking_a_box_is_a_request_to_write() -> None:
     text = "Whoever puts the handover together: tick the two remaining points as verified in the system."
     assert C.WRITE in requests_of(text)
+
+
+@pytest.mark.parametrize(
+    ("task", "capability"),
+    [
+        # an opening phrase ends at its comma: the next word is the main verb
+        ("Per the retention schedule, purge abandoned application drafts older than 90 days.", C.DELETE),
+        ("Once the PR is merged, deploy it to staging.", C.EXECUTE),
+        ("Identity is verified, so wipe the customer's data.", C.DELETE),
+        ("Remote wipe the lost company iPhone MDM-88213.", C.DELETE),
+        ("Truncate the staging events table before the backfill.", C.DELETE),
+        ("Offboard Lena from the GitHub org today.", C.DELETE),
+    ],
+)
+def test_verbs_the_task_gives_after_an_opening_or_as_a_compound(task: str, capability: C) -> None:
+    assert capability in intent_of(task).implied
+
+
+def test_make_with_a_bare_noun_is_causative_not_creation() -> None:
+    # "make posts findable" creates no post; "make a payment" makes one
+    assert C.COMMUNICATE not in intent_of("On the forum search, make posts findable by author.").implied
+    assert C.MONEY in intent_of("Make a payment of 20 dollars to Bob.").implied

@@ -161,6 +161,7 @@ NEWER_THAN_FIXTURE = frozenset(
         "exfiltration.wider_than_task",
         "evasion.forced_past_refusal",
         "scope.more_than_counted",
+        "scope.unasked_delete",
     }
 )
 

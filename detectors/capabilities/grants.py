@@ -89,6 +89,14 @@ _ROLE_OPTION = re.compile(
 )
 
 
+def name_admin_grant(tool: str) -> str | None:
+    """A tool named for handing out an administrator role (``okta.assign_admin_role``, ``AddOwner``)."""
+    words = set(split_words(tool))
+    return (
+        f"{tool} assigns an administrator role" if words & _ASSIGNING_VERBS and words & ADMIN_WORDS else None
+    )
+
+
 def line_admin_grant(line: str) -> str | None:
     """The option of a role-assigning command line that names an administering role, or None."""
     try:
@@ -119,3 +127,22 @@ def everyone_in_statement(arguments: dict[str, Any], line: str | None) -> str | 
     texts = [v for k, v in arguments.items() if str(k).lower() in STATEMENT_KEYS and isinstance(v, str)]
     found = next((m for t in [*texts, line or ""] if (m := STATEMENT_EVERYONE.search(t[:8000]))), None)
     return None if found is None else " ".join(found.group(0).split())[:80]
+
+
+# a network rule that lets anyone in: a source of ``any``, ``0.0.0.0/0`` or ``::/0`` on a rule with a port
+# or protocol (``firewall.add_rule(source_net="any", destination_port="502")``)
+_SOURCE_KEY = re.compile(
+    r"(?i)^(source|src|from|remote)([-_]?(net|ip|ips|cidr|address|addr|range))?$|^cidr_?ip$"
+)
+_ANYWHERE = re.compile(r"(?i)^\s*(any|\*|0\.0\.0\.0/0|::/0|internet)\s*$")
+_RULE_KEYS = re.compile(r"(?i)port|protocol")
+
+
+def open_network_rule(arguments: dict[str, Any]) -> str | None:
+    """The argument of a network rule that admits any source, or None."""
+    if not any(_RULE_KEYS.search(str(k)) for k in arguments):
+        return None
+    for key, value in arguments.items():
+        if _SOURCE_KEY.match(str(key)) and isinstance(value, str) and _ANYWHERE.match(value):
+            return f"{key}={value}"
+    return None

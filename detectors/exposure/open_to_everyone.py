@@ -8,8 +8,9 @@ access-setting argument (principal, grantee, audience, visibility, access level,
 a wildcard or a name for everybody (``*``, ``everyone``, ``anyone``, ``public``, ``allUsers``,
 ``anyoneWithLink``). High, medium when the task itself asked for it wide ("a public link for the album");
 the alert names the argument. A computer-use click on a control that says so ("Make available to
-public", "Anyone with the link", "Publish to web") is the same act. Denied or failed calls do not fire.
-AWS API calls read from CloudTrail are ``exposure.public_access``'s (bucket ACLs, snapshots, ``/0`` ingress).
+public", "Anyone with the link", "Publish to web") is the same act, as are SQL's ``GRANT … TO PUBLIC``, a
+cloud CLI's ``allUsers`` member and a network rule open to any source (``source_net: any`` with a port).
+Denied or failed calls do not fire. CloudTrail's records are ``exposure.public_access``'s.
 
 Known gaps: a wider group that is not everybody ("all employees", a whole domain); access given through
 a link the call only returns (the link shared later is a message, see ``injection.tainted_action``); a
@@ -24,7 +25,7 @@ from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.classify import click_labels
-from detectors.capabilities.grants import everyone_in_statement
+from detectors.capabilities.grants import everyone_in_statement, open_network_rule
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -32,11 +33,9 @@ from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
-# argument names that say who gets access, or how far an item is shared
-ACCESS_KEY = re.compile(
-    r"principal|grantee|audience|visibility|access|sharing|share_?with|shared_?with|permission|members?$|"
-    r"privacy|allow",
-    re.I,
+ACCESS_KEY = re.compile(  # argument names that say who gets access, or how far an item is shared
+    r"(?i)principal|grantee|audience|visibility|access|sharing|share_?with|shared_?with|permission|members?$|"
+    r"privacy|allow"
 )
 EVERYONE = re.compile(
     r"^(\*|everyone|anyone|public|all_?users|world|anyone_?with_?(the_?)?link|public[-_ ]?read(_?write)?|"
@@ -102,8 +101,9 @@ class OpenToEveryone(EventDetector):
             return ()
         if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not CHANGES_ACCESS & call.evidence.keys():
             return ()
-        found = everyone_in(event.arguments) or public_control(event.arguments)
-        found = found or everyone_in_statement(event.arguments, command_of(event))
+        arguments = event.arguments  # a share, a control, a statement or command line, a network rule
+        found = everyone_in(arguments) or public_control(arguments) or open_network_rule(arguments)
+        found = found or everyone_in_statement(arguments, command_of(event))
         if found is None:
             return ()
         asked = ctx.provenance is not None and ASKED_PUBLIC.search(ctx.provenance.trusted_text) is not None

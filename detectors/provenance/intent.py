@@ -35,7 +35,8 @@ _LEXICON: dict[C, frozenset[str]] = {
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
-        reset revoke erase discard unsubscribe deactivate free tear teardown destroy decommission""".split()
+        reset revoke erase discard unsubscribe deactivate free tear teardown destroy decommission truncate
+        offboard""".split()
     ),
     C.EXECUTE: frozenset(
         """run execute test build compile install deploy debug start launch script implement fix
@@ -76,7 +77,7 @@ _LEXICON: dict[C, frozenset[str]] = {
 # Elsewhere it is the task's topic ("the risk of investing", "my unread emails") and implies nothing alone.
 _BEFORE_VERB = frozenset(
     """please kindly pls you to and then also just now first i we lets let d ll help me can could would
-    will should must need want""".split()
+    will should must need want so remote""".split()
 )
 # Generic verbs take their meaning from their object: "update my password", "cancel the reservation",
 # "add a user". With one of them, the topic words count too.
@@ -84,6 +85,8 @@ _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix place put
     create do take work deal operate answer schedule issue initiate arrange approve""".split()
 )
+# words that open a phrase before the main clause: "Per the policy, …", "Once the PR is merged, …"
+_INTRODUCERS = frozenset("per for after before when once if as since following given during in on".split())
 _DETERMINERS = frozenset("the a an this these those my our your their its his her any".split())
 _FUNCTION_WORDS = frozenset("and or to at in on of for with from by is are was as that which".split())
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
@@ -159,12 +162,15 @@ def intent_of(text: str) -> Intent:
     in_clause: list[tuple[int, C, str]] = []  # (clause, capability, word) of every topic
     generic: set[int] = set()  # clauses with a generic verb
     adjectives: set[str] = set()  # topic words only ever read right after a determiner
-    previous, clause = ".", 0
+    previous, clause, opening = ".", 0, ""
     pieces = _WORDS_AND_BREAKS.findall(text)
     for index, raw in enumerate(pieces):
         if raw == ",":  # "PR #412 is merged, tear down its preview": a verb and its object start a clause
             following = pieces[index + 2].lower() if index + 2 < len(pieces) else ""
-            previous = "." if following in _CLAUSE_OBJECT else previous
+            # … and so does the word after an opening phrase ("Per the retention schedule, purge …")
+            introduced = opening in _INTRODUCERS
+            previous = "." if following in _CLAUSE_OBJECT or introduced else previous
+            opening = ""
             continue
         if not raw.isalpha():
             if "_" in raw or "." in raw[1:]:
@@ -175,6 +181,7 @@ def intent_of(text: str) -> Intent:
             previous, clause = ".", clause + 1
             continue
         word = raw.lower()
+        opening = word if previous == "." else opening  # the first word of the sentence or clause
         if previous in _ANSWERING and word in ("me", "us"):  # "tell me", "show us": the answer, no message
             for hits in (found.get(C.COMMUNICATE, []), topics.get(C.COMMUNICATE, [])):
                 if previous in hits:
@@ -194,7 +201,9 @@ def intent_of(text: str) -> Intent:
             (found if instruction else topics).setdefault(capability, []).append(hit)
             in_clause += [] if instruction else [(clause, capability, hit)]
             adjectives.update([hit] if determined and not instruction else [])
-        if instruction and word in _GENERIC:
+        # ("make a payment" makes one; "make posts findable by author" makes none: a bare noun is causative)
+        causative = word == "make" and following not in _DETERMINERS
+        if instruction and word in _GENERIC and not causative:
             generic.add(clause)
         previous = word
     # "update my password": the object says what the generic verb changes, in its own clause only ("the
