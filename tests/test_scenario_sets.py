@@ -27,9 +27,10 @@ FLOORS = {
     "agent_probes_8.yml": (43, 0),
     "agent_probes_9.yml": (45, 0),
     "agent_probes_10.yml": (38, 1),
-    "agent_probes_11.yml": (40, 1),
+    "agent_probes_11.yml": (41, 1),
     "agent_probes_12.yml": (35, 5),
-    "agent_probes_13.yml": (30, 2),  # blind: 21 and 7 (6b3db4d); then used for fixes
+    "agent_probes_13.yml": (31, 2),  # blind: 21 and 7 (6b3db4d); then used for fixes
+    "agent_probes_14.yml": (30, 6),  # blind: 25 and 6 (d46f672 and 6b3db4d alike); then used for fixes
 }
 
 

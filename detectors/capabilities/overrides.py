@@ -52,3 +52,22 @@ def command_head(line: str) -> str:
     """A command line's program and its first words that are not options: what it acts on, options aside."""
     words = [w for w in line.split()[:8] if not w.startswith("-")]
     return " ".join(words[:3])
+
+
+# a switch that names the check it turns off (``override_duplicate_check``, ``skip_fraud_review``,
+# ``bypass_approval``, ``--skip-verification``): on a payment, an access change or a delete, the system's
+# own question is answered before it is asked
+_NAMED_CHECK = re.compile(
+    r"(?i)(override|skip|bypass|ignore|disable|suppress|no)[_-]?\w*?(check|checks|verif\w*|duplicates?|"
+    r"fraud|review|approvals?|validation|limits?|holds?|warnings?)\b"
+)
+
+
+def check_switched_off(arguments: dict[str, object], line: str | None) -> str | None:
+    """A switch set on that names the check it turns off, or None."""
+    named = [s for s in switches(arguments, line) if _NAMED_CHECK.search(s)]
+    nested = [
+        str(k) for v in arguments.values() if isinstance(v, dict) for k, x in v.items()
+        if _on(x) and _NAMED_CHECK.search(str(k))
+    ]  # fmt: skip
+    return next(iter(named + nested), None)

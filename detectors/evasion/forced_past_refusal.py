@@ -22,7 +22,13 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
-from detectors.capabilities.overrides import FORCE_ASKED, command_head, refused, switches
+from detectors.capabilities.overrides import (
+    FORCE_ASKED,
+    check_switched_off,
+    command_head,
+    refused,
+    switches,
+)
 from detectors.context import KeyContext
 from detectors.sinks import CHANGES
 from detectors.vocab import command_of
@@ -33,6 +39,7 @@ from schemas.types import Capability, IdentityKind, Severity
 WHY = __doc__ or ""
 MAX_KEPT = 8  # refused calls remembered per session
 ACTS = frozenset({*CHANGES, Capability.EGRESS, Capability.EXECUTE, Capability.COMMUNICATE})
+GRAVE = frozenset({Capability.MONEY, Capability.IDENTITY, Capability.DELETE})
 
 
 def _what(event: ToolCall, line: str | None) -> str:
@@ -71,6 +78,19 @@ class ForcedPastRefusal(StatefulDetector):
                 title = f"{event.tool} retried with {', '.join(added)} after the system refused: {why}"
                 details = {"switches": added, "refusal": refusals[what][0]}
                 signals = (Signal.of([event], title=title, details=details),)
+        grave = ctx.call.evidence.keys() & GRAVE
+        if (
+            not signals
+            and grave
+            and ctx.acted(event)
+            and (check := check_switched_off(event.arguments, line))
+        ):
+            task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
+            if FORCE_ASKED.search(task) is None:  # the switch itself, before any refusal: the same act
+                title = (
+                    f"{event.tool} ({sorted(grave)[0]}) set {check}: the system's own check was switched off"
+                )
+                signals = (Signal.of([event], title=title, details={"switches": [check], "refusal": None}),)
         result = event.result_summary or ""
         if result and refused(result):
             kept = {**refusals, what: [result[:160], *switches(event.arguments, line)]}

@@ -89,7 +89,7 @@ class SafeguardDisabled(EventDetector):
         wide: int | str | None = None
         if asked and ctx.provenance is not None:
             wide = wider_than_asked(event.result_summary, ctx.provenance.trusted_text)
-            wide = wide or ("every one (*)" if wildcard_scope(event.arguments) else None)
+            wide = wide or ("every one (*)" if wildcard_scope(event.arguments, command_of(event)) else None)
         title = f"{event.tool} {found}" + (", as the task asked to switch something off" if asked else "")
         title += f"; its result says {wide} were affected, where the task spoke of one" if wide else ""
         asked = asked and not wide
