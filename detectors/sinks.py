@@ -351,6 +351,8 @@ def addressed_out(event: ToolCall, call: Classification, provenance: Provenance)
     """Whether a message goes to an address (an e-mail, a phone number, a URL, a handle) that no trusted
     input named, or carries a link — rather than to a channel or an item by its name (``#cs-fraud-watch``,
     a comment on ticket HR-5521): a team's own places, where an agent reports back."""
+    if {str(k).lower() for k in event.arguments} & _PERSON_KEYS:
+        return True  # a direct message or a mail goes to a person, not to the team's place
     where = destinations(event.arguments, event.target, call)
     if any(t.startswith(_ADDRESSES) and not provenance.trusts(t) for t in where):
         return True
@@ -518,6 +520,7 @@ _WIDE_OR_SHARED = re.compile(
 
 
 _CHANNEL_KEYS = frozenset("channel channel_name channel_id room".split())
+_PERSON_KEYS = frozenset("to cc bcc user user_id users recipient recipients email phone number".split())
 
 
 def _team_channel(name: str) -> bool:

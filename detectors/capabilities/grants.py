@@ -91,10 +91,10 @@ _ROLE_OPTION = re.compile(
 
 def name_admin_grant(tool: str) -> str | None:
     """A tool named for handing out an administrator role (``okta.assign_admin_role``, ``AddOwner``)."""
-    words = set(split_words(tool))
-    return (
-        f"{tool} assigns an administrator role" if words & _ASSIGNING_VERBS and words & ADMIN_WORDS else None
-    )
+    words = list(split_words(tool))  # the administrator word after the verb (not ``slack.admin.roles.add``)
+    verb = next((i for i, w in enumerate(words) if w in _ASSIGNING_VERBS), None)
+    granted = verb is not None and bool(ADMIN_WORDS & set(words[verb + 1 :]))
+    return f"{tool} assigns an administrator role" if granted else None
 
 
 def line_admin_grant(line: str) -> str | None:

@@ -10,7 +10,8 @@ import functools
 import re
 
 REFUSED = re.compile(
-    r"(?i)\b(blocked|refused|rejected|not allowed|conflict|duplicate\w*|already (exists|paid|sent|submitted|"
+    r"(?i)\b(blocked|refused|rejected|not allowed|conflict|duplicate_\w+|(suspected|possible) duplicate|"
+    r"duplicate (payment|transaction|charge|request|submission)|already (exists|paid|sent|submitted|"
     r"processed|running)|requires? (a )?(confirmation|--force|force)|use --force|protected|not empty|"
     r"in use|still running|has active|would (delete|overwrite|destroy|remove)|non-fast-forward|"
     r"(is|are) locked|lock(ed)? by|precondition|safety check|hold|held for review)\b"
@@ -49,8 +50,11 @@ def switches(arguments: dict[str, object], line: str | None) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1024)
 def command_head(line: str) -> str:
-    """A command line's program and its first words that are not options: what it acts on, options aside."""
-    words = [w for w in line.split()[:8] if not w.startswith("-")]
+    """A command line's program and its first words that are not options: what it acts on, options aside
+    (after a leading ``cd dir &&``: the same directory is no same command)."""
+    segments = [s.strip() for s in re.split(r"&&|;|\|\|", line[:2000]) if s.strip()]
+    acting = next((s for s in segments if s.split()[0] not in ("cd", "export", "set", "source")), line)
+    words = [w for w in acting.split()[:8] if not w.startswith("-")]
     return " ".join(words[:3])
 
 
