@@ -18,7 +18,13 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.redaction import may_need_redaction, redact_text, redact_value, texts_of
+from schemas.redaction import (
+    line_may_need_redaction,
+    may_need_redaction,
+    redact_text,
+    redact_value,
+    texts_of,
+)
 from schemas.types import (
     Capability,
     CredentialAction,
@@ -42,7 +48,8 @@ TRUSTED = {"trusted": True}
 
 def _trusted(info: ValidationInfo) -> bool:
     """Events chainwatch itself serialised (the worker's internal repartition hop) were redacted when
-    they were first built; validating them again must not pay for redaction twice."""
+    they were first built; validating them again must not pay for redaction twice. Records that
+    :func:`event_from_line` proved to need none skip it too."""
     return bool(info.context) and bool(info.context.get("trusted"))  # type: ignore[union-attr]
 
 
@@ -273,6 +280,29 @@ AnyEvent = ToolCall | CredentialEvent | SessionEvent
 
 def event_from_dict(data: dict[str, Any]) -> AnyEvent:
     return EVENT_ADAPTER.validate_python(data)
+
+
+def event_from_line(value: dict[str, Any], line: bytes) -> AnyEvent:
+    """The event of the record ``value`` that orjson read from the JSON text ``line``: what
+    :func:`event_from_dict` gives, the same event or the same error, cheaper for the common record whose
+    raw text proves that the redaction step would change nothing. Its strings are then neither gathered nor
+    scanned again, so it is validated as a trusted record."""
+    if _needs_redaction_step(value, line):
+        return EVENT_ADAPTER.validate_python(value)
+    return EVENT_ADAPTER.validate_python(value, context=TRUSTED)
+
+
+def _needs_redaction_step(value: dict[str, Any], line: bytes) -> bool:
+    """Whether the model's redaction step (``_redacted_input``, the description's) could change or refuse
+    ``value``: a text to cut (none fits in a shorter line), arguments too deep (no deeper than the brackets
+    the line holds), a session id built from the credential id (``CredentialEvent._default_session``), or
+    a string that may need redacting (one RE2 pass over the raw line: ``line_may_need_redaction``)."""
+    if len(line) > MAX_TEXT or (len(line) > MAX_DESCRIPTION and "tool_declaration" in value):
+        return True
+    if line.count(b"{") + line.count(b"[") > MAX_ARGUMENT_DEPTH or not value.get("session_id"):
+        return True
+    arguments = value.get("arguments")
+    return line_may_need_redaction(line, names=isinstance(arguments, dict) and bool(arguments))
 
 
 def event_from_json(raw: bytes | str) -> AnyEvent:
