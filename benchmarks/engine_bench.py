@@ -20,7 +20,7 @@ import orjson
 
 from detectors.engine import Engine, Runner
 from detectors.registry import load_catalog
-from schemas.adapters import parse_bytes
+from schemas.adapters import DeadLetter, parse_bytes
 from schemas.events import AnyEvent, event_to_json
 from streams.ingest.replay import quiet_gc
 from streams.simulator.workload import simulate_events
@@ -55,7 +55,7 @@ def best_of(repeat: int, work: Callable[[], object]) -> float:
 
 
 def parse(data: bytes) -> list[AnyEvent]:
-    events = [e for e in parse_bytes(data, "bench", "native") if not hasattr(e, "reason")]
+    events = [e for e in parse_bytes(data, "bench", "native") if not isinstance(e, DeadLetter)]
     events.sort(key=lambda e: e.event_time)
     return events  # type: ignore[return-value]
 

@@ -21,9 +21,9 @@ def looks_like(sample: Any) -> bool:
     )
 
 
-def parse_record(value: Any, origin: str, record_no: int, line: bytes | None = None) -> Iterator[AnyEvent]:
+def parse_record(value: Any, origin: str, record_no: int, line: bytes | None = None) -> tuple[AnyEvent]:
     """``line``: the JSON line ``value`` was read from, if it was one (``event_from_line``: redaction's
-    pre-scan runs once on its raw text)."""
+    pre-scan runs once on its raw text). A tuple, not a generator: one is made per record."""
     if not isinstance(value, dict):
         raise InvalidRecord(
             f"expected a JSON object, got {type(value).__name__}", fix="one event object per line"
@@ -34,10 +34,10 @@ def parse_record(value: Any, origin: str, record_no: int, line: bytes | None = N
             field="kind",
             fix="kind must be tool_call, credential or session",
         )
-    yield event_from_dict(value) if line is None else event_from_line(value, line)
+    return (event_from_dict(value) if line is None else event_from_line(value, line),)
 
 
-def _events_of(record: RawRecord) -> Iterator[AnyEvent]:
+def _events_of(record: RawRecord) -> tuple[AnyEvent]:
     return parse_record(record.value, "", record.record_no, record.line)
 
 
