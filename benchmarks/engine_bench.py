@@ -29,10 +29,11 @@ RULE_ID = "privilege.escalation_chain"
 
 
 def cold_caches() -> None:
-    """Empty every memo of the detection code (classifications, tokens, content-model scores …): each run
-    starts as a new process would, so a repeat does not measure texts and calls it has already seen."""
+    """Empty every memo of the detection and parsing code (classifications, tokens, content-model scores,
+    base64 runs …): each run starts as a new process would, so a repeat does not measure texts and calls
+    it has already seen."""
     for name, module in list(sys.modules.items()):
-        if name.startswith("detectors.") and module is not None:
+        if name.startswith(("detectors.", "schemas.")) and module is not None:
             for value in list(vars(module).values()):
                 for candidate in (value, *vars(value).values()) if isinstance(value, type) else (value,):
                     clear = getattr(candidate, "cache_clear", None)
