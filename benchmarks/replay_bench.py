@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.engine_bench import best_of
-from schemas.adapters import parse_bytes
+from schemas.adapters import DeadLetter, parse_bytes
 from streams.ingest.replay import replay
 from streams.settings import Settings, build_engine
 from streams.simulator.workload import simulate_events, write_jsonl
@@ -30,7 +30,7 @@ START = datetime(2026, 1, 5, tzinfo=UTC)
 
 def parse_floor(path: Path) -> int:
     return sum(
-        1 for item in parse_bytes(path.read_bytes(), path.name, "native") if not hasattr(item, "reason")
+        1 for item in parse_bytes(path.read_bytes(), path.name, "native") if not isinstance(item, DeadLetter)
     )
 
 

@@ -51,6 +51,7 @@ from typing import Any
 
 import orjson
 
+from schemas.adapters import DeadLetter
 from schemas.events import AnyEvent
 from streams.kafka.producer import Packer
 from streams.kafka.topology import build_engine
@@ -327,7 +328,9 @@ def measure_floor(bootstrap: str, messages: Sequence[Message], events: int) -> d
                         seen += 1
                         if decode == "contract":
                             decoded += sum(
-                                1 for p in decode_events(record.value, "floor") if not hasattr(p, "reason")
+                                1
+                                for p in decode_events(record.value, "floor")
+                                if not isinstance(p, DeadLetter)
                             )
                         else:
                             decoded += sum(1 for line in record.value.split(b"\n") if orjson.loads(line))

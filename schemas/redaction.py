@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -234,6 +235,7 @@ _COMPILED = [(kind, re2.compile(pattern, _RE2_OPTIONS)) for kind, pattern in _SP
 # Base64 that may wrap a token: long, and mixing cases and digits (hex digests and words do not).
 _BASE64_RUN_PATTERN = r"[A-Za-z0-9+/_-]{32,}={0,2}"
 _BASE64_RUN = re2.compile(_BASE64_RUN_PATTERN)
+_BASE64_RUN_IN_BYTES = re2.compile(_BASE64_RUN_PATTERN.encode())  # the same runs: they are ASCII
 _URL_PIECE = re.compile(r"[^/]{32,}={0,2}")
 # Every pattern (and the base64 run) in one RE2 set: one linear pass over a text says which patterns
 # match anywhere in it, so only those run (most texts match none). This is the hint pre-scan, exact.
@@ -282,6 +284,35 @@ def may_need_redaction(text: str, *, names: bool) -> bool:
     if found == {_BASE64_INDEX}:  # a path or an id often looks like base64: only a wrapped secret counts
         return next(_wrapped_secrets(text), None) is not None
     return True
+
+
+def line_may_need_redaction(line: bytes, *, names: bool) -> bool:
+    """False: no string of the JSON text ``line`` (a key or a value) would be changed by :func:`redact_text`
+    and, with ``names`` (the name of a key or of a pair matters: ``line`` holds a value for
+    :func:`redact_value`), no value in it by :func:`redact_value`. Decided on the raw text, without decoding
+    it: one pass of the RE2 set, as :func:`may_need_redaction` makes over the decoded texts.
+
+    Why the raw text is enough: JSON text without a backslash has no escapes, so each of its strings is
+    the very run of characters between two quotes. With every quote made a newline, each string stands on
+    a line of its own, as in the texts joined by newlines that :func:`may_need_redaction` scans, and a
+    pattern matching inside one string matches there too: what a pattern asks of the characters around a
+    secret (``\\b``, ``(?:^|\\s)``, ``[^\\w:/-]``, the multiline ``^`` and ``$``, a base64 run's end) a
+    newline gives. The rest of the text (colons, commas, brackets, numbers) can only make more patterns
+    match: a needless full pass, never a missed secret. Text with a backslash is always a yes.
+    """
+    if b"\\" in line:
+        return True
+    text = line.replace(b'"', b"\n")
+    matches: Any = _ALL.Match(text)  # a list of indexes, or None
+    if not matches:
+        return False
+    found = set(matches)
+    if not names:
+        found.discard(_NAME_INDEX)
+    if found == {_BASE64_INDEX}:
+        runs = _BASE64_RUN_IN_BYTES.finditer(text)  # scanned as bytes: no decoding, no offsets to convert
+        return any(_secret_in_run(run.group(0).decode("ascii")) is not None for run in runs)
+    return bool(found)
 
 
 def _run_patterns(text: str, found: list[int]) -> str:
@@ -417,16 +448,32 @@ def _redact_base64(text: str) -> str:
 
 
 def _wrapped_secrets(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of base64 runs that decode to a secret: a whole run, or a piece of one between a URL's
-    slashes (``https://<base64>.host/``, ``/a/<base64>/x``)."""
+    """Spans of base64 runs that decode to a secret (see :func:`_secret_in_run`)."""
     for match in _BASE64_RUN.finditer(text):
-        spans = [(match.start(), match.end())]
-        if "/" in match.group(0):
-            base = match.start()
-            spans += [(base + m.start(), base + m.end()) for m in _URL_PIECE.finditer(match.group(0))]
-        found = next((span for span in spans if _wraps_secret(text[span[0] : span[1]])), None)
+        found = _secret_in_run(match.group(0))
         if found is not None:
-            yield found
+            yield match.start() + found[0], match.start() + found[1]
+
+
+def _secret_in_run(run: str) -> tuple[int, int] | None:
+    """Where in one base64 run (a whole match of ``_BASE64_RUN``) a secret is wrapped: the whole run, or
+    the first piece of it between a URL's slashes (``https://<base64>.host/``, ``/a/<base64>/x``)."""
+    if len(run) > _CACHED_RUN_CHARS:
+        return _find_secret_in_run(run)
+    return _cached_secret_in_run(run)
+
+
+def _find_secret_in_run(run: str) -> tuple[int, int] | None:
+    spans = [(0, len(run))]
+    if "/" in run:
+        spans += [m.span() for m in _URL_PIECE.finditer(run)]
+    return next((span for span in spans if _wraps_secret(run[span[0] : span[1]])), None)
+
+
+# The same runs come back again and again (a repository's paths, ids): their answer is kept, for runs short
+# enough that the cache stays small (4,096 of at most 512 characters: about 2 MB).
+_CACHED_RUN_CHARS = 512
+_cached_secret_in_run = functools.lru_cache(maxsize=4096)(_find_secret_in_run)
 
 
 def _wraps_secret(run: str) -> bool:

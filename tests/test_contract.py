@@ -178,3 +178,35 @@ def test_trusted_decoding_skips_redaction_but_keeps_every_field() -> None:
     again = trusted_event_from_json(event_to_json(event))
     assert again == event
     assert again.target == "crm:customers/42" and again.arguments["password"].startswith("[REDACTED:")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"kind": "tool_call", "event_id": "1"',  # not JSON
+        b'{"kind": "tool_call", "event_id": "1", "event_time": "2026-01-01T00:00:00Z"}',  # fields missing
+        b'{"kind": "moon"}',
+        b"[1, 2]",
+        b'{"kind": "tool_call", "arguments": {"n": 123456789012345678901234567890}}',  # past 64 bits
+    ],
+)
+def test_trusted_decoding_fails_with_the_error_of_json_mode(line: bytes) -> None:
+    """Internal lines are read by orjson first (cheaper); what fails gives pydantic's JSON-mode error."""
+    from schemas.events import EVENT_ADAPTER, TRUSTED, trusted_event_from_json
+
+    with pytest.raises(ValueError) as fast:
+        trusted_event_from_json(line)
+    with pytest.raises(ValueError) as json_mode:
+        EVENT_ADAPTER.validate_json(line, context=TRUSTED)
+    assert str(fast.value) == str(json_mode.value)
+
+
+def test_trusted_decoding_gives_what_json_mode_gives_on_the_simulators_events() -> None:
+    from schemas.events import EVENT_ADAPTER, TRUSTED, trusted_event_from_json
+    from streams.simulator.workload import simulate_events
+
+    for event in simulate_events(seed=5, sessions=20):
+        line = event_to_json(event)
+        again, json_mode = trusted_event_from_json(line), EVENT_ADAPTER.validate_json(line, context=TRUSTED)
+        assert again == json_mode == event
+        assert again.model_fields_set == json_mode.model_fields_set and event_to_json(again) == line

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from pydantic import ValidationError
@@ -83,15 +83,16 @@ def _raw_text(raw: Any) -> str:
 Parsed = AnyEvent | DeadLetter
 
 
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    """One record of an input: its position (1-based) and either its value or why it is unreadable."""
+class RawRecord(NamedTuple):
+    """One record of an input: its position (1-based) and either its value or why it is unreadable. (A named
+    tuple, not a frozen dataclass: one is made per record, and a frozen dataclass is three times the cost.)"""
 
     record_no: int
     value: Any
     error: str | None = None
     raw: str = ""
     fix: str | None = None  # for a refused record: what to do (default: "each line must be one JSON value")
+    line: bytes | None = None  # a record read from one JSON line: that line's text (its value's source)
 
 
 def split_records(
@@ -146,7 +147,7 @@ def _line_records(stripped: bytes, first: int, max_record_bytes: int) -> Iterato
         if problem is not None:
             yield RawRecord(number, None, error=problem, raw=_redacted_raw(value), fix=DUPLICATE_KEY_FIX)
         else:
-            yield RawRecord(number, value)
+            yield RawRecord(number, value, line=line)
 
 
 def _document_records(
@@ -309,12 +310,19 @@ def as_dead_letter(
 
 def parse_records(records: Iterable[RawRecord], origin: str, parse_one: RecordParser) -> Iterator[Parsed]:
     """Run ``parse_one`` on each record; anything it cannot read becomes a dead letter, never a crash."""
+    return read_records(records, origin, lambda record: parse_one(record.value, origin, record.record_no))
+
+
+def read_records(
+    records: Iterable[RawRecord], origin: str, read: Callable[[RawRecord], Iterable[AnyEvent]]
+) -> Iterator[Parsed]:
+    """:func:`parse_records` for a reader of whole records (one that needs more than the value: its line)."""
     for record in records:
         if record.error is not None:
             yield DeadLetter.from_error(unreadable(record, origin), record.raw)
             continue
         try:
-            yield from list(parse_one(record.value, origin, record.record_no))
+            yield from list(read(record))
         except (
             InvalidRecord,
             ValidationError,
