@@ -110,6 +110,20 @@ def lexicon_of(capability: C) -> frozenset[str]:
     return _LEXICON.get(capability, frozenset())
 
 
+@functools.lru_cache(maxsize=1024)
+def mentions(text: str, capability: C) -> str | None:
+    """A word of the text that speaks of this capability in any form ("canceling", "the cancellation",
+    "deletion": a word of the lexicon, its final e dropped, starting it), as an instruction or not; else
+    None. For a check that needs only to know whether the user spoke of such an act at all."""
+    stems = _STEMS.get(capability, ())
+    return next(
+        (w for w in _WORD.findall(text.lower()) if w in lexicon_of(capability) or w.startswith(stems)), None
+    )
+
+
+_STEMS = {c: tuple(s for w in words if len(s := w.removesuffix("e")) >= 4) for c, words in _LEXICON.items()}
+
+
 def _lexicon_hits(word: str) -> list[tuple[C, str]]:
     stem = verb_stem(word) or word
     hits = []

@@ -5,12 +5,16 @@ Why: "archive the old Falcon space" ends with three spaces deleted; "bump the pa
 the global limit deleted; "refund the duplicate charge" with the subscription cancelled. A delete is the
 act users most need to have asked for: it is irreversible, and an agent reaches for it to make a problem
 go away. When the task is stated and implies no delete (``detectors/provenance/intent.py``: no delete,
-remove, clean, cancel, wipe, purge, drop, offboard … among its instructions), and does not hand the agent
-over to what it reads, a call that deletes by its own name or arguments (``delete_space``, ``bulk_cancel``,
+remove, clean, cancel, wipe, purge, drop, offboard … among its instructions, nor does the user speak of
+one in any form: "canceling", "the cancellation", "deletion"), and does not hand the agent over to what it
+reads, a call that deletes by its own name or arguments (``delete_space``, ``bulk_cancel``,
 ``method: DELETE``, ``command: EraseDevice``; ``detectors/capabilities/``) is reported: high, once per
 session. Shell lines and code are left to the shell and container readers (coding work deletes its own
 files), as are deletes that lose nothing (a disconnect, a cleared task or cache, a stop); denied or
 failed calls do not fire.
+
+Undoing what the session itself made (a booking made earlier in the session, cancelled to make it again
+another way: its id was in the result of a call that created or booked) loses nobody's data.
 
 Known gaps: a task whose words for the delete the intent reader lacks ("sunset the old space"); deletes
 inside an act the task asked for (a rebooking that cancels the old booking is reported).
@@ -23,12 +27,28 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
+from detectors.provenance.intent import mentions
+from detectors.provenance.tokens import value_tokens
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
+CREATES = frozenset("create book add new make insert open reserve order place".split())
+MAX_MADE = 16
+
+
+_ID_FIELD = re.compile(r'"(?:\w*_)?id"\s*:\s*"([^"]{3,64})"', re.I)  # ``"reservation_id": "HATHAU"``
+
+
+def _ids(text: str) -> set[str]:
+    """The identifiers a text holds: id fields of a JSON result, and values with digits or separators."""
+    ids = {t for t in value_tokens(text[:2000]) if t.startswith(("id:", "num:"))}
+    return ids | {f"id:{m.lower()}" for m in _ID_FIELD.findall(text[:2000])}
+
+
 # the evidence of a destroying delete: its verb (not disconnect, clear, stop or close), an HTTP DELETE, SQL's
 DESTROYS = re.compile(
     r"verb '(delete|remove|destroy|drop|purge|wipe|erase|cancel|terminate|truncate|prune|decommission|"
@@ -55,7 +75,11 @@ class UnaskedDelete(StatefulDetector):
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
         call, provenance = ctx.call, ctx.provenance
-        if state.get("fired") or not ctx.acted(event, frozenset({Capability.DELETE})) or call is None:
+        if state.get("fired") or not ctx.acted(event) or call is None:
+            return state, ()
+        if Capability.DELETE not in call.evidence:
+            if CREATES & set(split_words(event.tool)) and (made := _ids(event.result_summary or "")):
+                state["made"] = [*state.get("made", []), *made][-MAX_MADE:]  # what the session itself made
             return state, ()
         why = call.evidence[Capability.DELETE]
         if call.shell is not None or provenance is None or not DESTROYS.search(why):
@@ -63,6 +87,11 @@ class UnaskedDelete(StatefulDetector):
         intent = provenance.intent
         if not intent.stated or intent.delegated or Capability.DELETE in intent.implied:
             return state, ()
+        if mentions(provenance.trusted_text, Capability.DELETE):
+            return state, ()  # the user spoke of such an act in any form ("start with canceling two …")
+        named = {f"id:{str(v).lower()}" for v in event.arguments.values() if isinstance(v, str | int)}
+        if set(state.get("made", [])) & (named | _ids(" ".join(str(v) for v in event.arguments.values()))):
+            return state, ()  # undoing what the session made itself (a booking re-made another way)
         state["fired"] = 1
         title = f"{event.tool} deleted ({why}); the task asked for no delete: {intent.explain()}"
         return state, (
