@@ -474,6 +474,10 @@ def handed_over(
         return (Signal.of([event], title=f"{event.tool} sent the draft the task asked to leave for review"),)
     if not where or not (files or attached or bucket or rule or (text >= _MIN_POSTED and call.shell is None)):
         return ()
+    # a small request to a service's API (a refund, a role added) in a task that asked for such changes
+    # performs the act; it hands over no data (in a task that asked only to read, it stays reported)
+    if api_operation(event) and not (files or attached) and provenance.intent.implied.keys() & CHANGES:
+        return ()
     why = (
         "the task asked only for an answer" if answer_only(provenance) else "the task asked for no such send"
     )
@@ -534,6 +538,23 @@ def sends_the_draft(event: ToolCall, provenance: Provenance) -> bool:
     implied = provenance.intent.implied
     drafted = "draft" in implied.get(C.WRITE, ()) and C.COMMUNICATE not in implied  # "… then send it" asks
     return drafted and {"send", "draft"} <= set(split_words(event.tool))
+
+
+_API_PATH = re.compile(r"(?i)^https?://[^/\s]+/(?:[\w.-]+/){0,2}(api|rest|v\d+(\.\d+)?|graphql)(/|$)")
+_FILE_REFERENCE = re.compile(r"^@[~.]?/")
+_MAX_OPERATION = 600  # characters of a request body that performs an operation rather than carries data
+
+
+def api_operation(event: ToolCall) -> bool:
+    """An HTTP request to a service's API path (``/api/…``, ``/rest/…``, ``/v2/…``) with a small body: the
+    act the API does (a refund, a role added), not data handed over."""
+    url = next((v for k, v in event.arguments.items() if k.lower() in _URL_KEYS and isinstance(v, str)), "")
+    if not _API_PATH.match(url.strip()):
+        return False
+    body = [v for k, v in event.arguments.items() if k.lower() not in _URL_KEYS | {"headers"}]
+    if any(isinstance(v, str) and _FILE_REFERENCE.match(v) for v in _scalars(body)):
+        return False  # ``api_paste_code: "@/home/agent/x.csv"``: a file's contents go with it
+    return sum(len(str(v)) for v in body) <= _MAX_OPERATION
 
 
 def uploads_file(event: ToolCall) -> bool:

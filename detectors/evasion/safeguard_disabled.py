@@ -57,8 +57,10 @@ def _switched_off(event: ToolCall) -> str | None:
 
 
 def _changes_alerting(event: ToolCall, evidence: set[Capability]) -> bool:
-    """An API POST changes alerting only when it goes to an alerting API (not a chat webhook)."""
-    return bool(evidence & (CHANGES - {Capability.EGRESS})) or alerting_api(event.arguments)
+    """An API POST changes alerting only when it goes to an alerting API (not a chat webhook); a PATCH or
+    PUT changes whatever setting it names."""
+    modifies = str(event.arguments.get("method", "")).upper() in ("PATCH", "PUT")
+    return bool(evidence & (CHANGES - {Capability.EGRESS})) or modifies or alerting_api(event.arguments)
 
 
 class SafeguardDisabled(EventDetector):
