@@ -114,7 +114,9 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
 
 
 _REQUIRING = frozenset("require required requires enforce enforced enforcement".split())
-_REQUIRED = SAFEGUARDS | frozenset("factor mfa 2fa signing signed approval review tls ssl schedule door lock".split())
+_REQUIRED = SAFEGUARDS | frozenset(
+    "factor mfa 2fa signing signed approval review tls ssl schedule door lock".split()
+)
 
 
 def _set_back_on(arguments: dict[str, Any]) -> bool:
