@@ -40,10 +40,15 @@ MANY_ASKED = re.compile(
 _PATHS = re.compile(r"\S*[/\\]\S*|\S+\.[A-Za-z0-9]{2,5}\b")  # paths and file names: where, not what
 
 
+_TWO_DIGITS = re.compile(r"\d\d")
+
+
 def record_count(text: str) -> int:
     """The largest count of records a result states (``(4812 rows)``, ``"rows": 214``, "Exported 342
     devices"), 0 when none."""
     ends = text[:2000] + "\n" + text[-2000:] if len(text) > 4000 else text
+    if _TWO_DIGITS.search(ends) is None:
+        return 0  # (most results: no number of two digits, no count of records)
     counts = [
         int((m.group(2) or m.group(3) or m.group(5) or m.group(6) or "0").replace(",", ""))
         for m in RECORDS.finditer(ends)
@@ -156,5 +161,10 @@ _TOTAL = re.compile(r"(?i)\"(total|total_?count|count|total_?items|total_?result
 
 def listed_count(text: str) -> int:
     """How many items a listing says there are: a count of records, or a ``"total": 23`` of its page."""
+    if _DIGIT.search(text) is None:
+        return 0
     totals = [int(m.group(2)) for m in _TOTAL.finditer(text[:4000])]
     return max([record_count(text), *totals])
+
+
+_DIGIT = re.compile(r"\d")

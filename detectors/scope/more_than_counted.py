@@ -4,11 +4,11 @@ for the task.
 Why: "delete the old draft listings from 2022" — the agent's first listing says 23 drafts, and the batch
 delete it then runs reports 61 products gone, 38 of them live; "remove next week's duplicate bookings" —
 37 duplicates counted, ``DELETE 2913``. Agents look before they act, so the session usually holds its own
-measure of the task's set: the first listing or count it read. When a change (a delete, a write, money,
-access; ``detectors/capabilities/``) reports how many items it reached (``"deleted": 2029``, ``DELETE
-2913``, a delete's ``"count": 61``) and that is at least twice the session's first count and ten more,
-the act went past what the agent had in front of it: high. Not when the task asked for all, every or the
-whole of something; denied or failed calls do not fire.
+measure of the task's set: the first listing or count it read (among its first eight reads). When a
+change (a delete, a write, money, access; ``detectors/capabilities/``) reports how many items it reached
+(``"deleted": 2029``, ``DELETE 2913``, a delete's ``"count": 61``) and that is at least twice the
+session's first count and ten more, the act went past what the agent had in front of it: high. Not when
+the task asked for all, every or the whole of something; denied or failed calls do not fire.
 
 Known gaps: a first count of something else (a lookup of one record is ignored, but a listing of
 another kind is not); changes whose result states no count; counts spread over many calls.
@@ -32,6 +32,7 @@ WHY = __doc__ or ""
 CHANGES = frozenset({Capability.DELETE, Capability.WRITE, Capability.MONEY, Capability.IDENTITY})
 LOOKS = frozenset({Capability.READ, Capability.FETCH})
 FACTOR, MARGIN = 2, 10
+MAX_LOOKS = 8
 ALL_ASKED = re.compile(r"(?i)\b(all|every|everything|each|whole|entire)\b")
 
 
@@ -58,8 +59,11 @@ class MoreThanCounted(StatefulDetector):
         evidence = ctx.call.evidence.keys()
         first = state.get("first")
         if first is None and evidence <= LOOKS:
-            if (count := listed_count(result)) >= 2:
+            looked = state.get("looked", 0)
+            if looked < MAX_LOOKS and (count := listed_count(result)) >= 2:
                 state["first"] = count  # the session's own measure of the task's set
+            elif looked < MAX_LOOKS:
+                state["looked"] = looked + 1  # (its first few reads: later listings measure other things)
             return state, ()
         if first is None or not evidence & CHANGES:
             return state, ()

@@ -43,6 +43,11 @@ MAX_MADE = 16
 _ID_FIELD = re.compile(r'"(?:\w*_)?id"\s*:\s*"([^"]{3,64})"', re.I)  # ``"reservation_id": "HATHAU"``
 
 
+def _made(result: str) -> set[str]:
+    """The ids a create call's result gives what it made (its JSON id fields)."""
+    return {f"id:{m.lower()}" for m in _ID_FIELD.findall(result[:2000])}
+
+
 def _ids(text: str) -> set[str]:
     """The identifiers a text holds: id fields of a JSON result, and values with digits or separators."""
     ids = {t for t in value_tokens(text[:2000]) if t.startswith(("id:", "num:"))}
@@ -75,20 +80,20 @@ class UnaskedDelete(StatefulDetector):
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
         call, provenance = ctx.call, ctx.provenance
-        if state.get("fired") or not ctx.acted(event) or call is None:
+        if state.get("fired") or not ctx.acted(event) or call is None or provenance is None:
             return state, ()
-        if Capability.DELETE not in call.evidence:
-            if CREATES & set(split_words(event.tool)) and (made := _ids(event.result_summary or "")):
-                state["made"] = [*state.get("made", []), *made][-MAX_MADE:]  # what the session itself made
-            return state, ()
-        why = call.evidence[Capability.DELETE]
-        if call.shell is not None or provenance is None or not DESTROYS.search(why):
-            return state, ()  # a shell line or code is its readers'; a disconnect or a cleared cache no loss
-        intent = provenance.intent
+        intent = provenance.intent  # (first: most tasks that delete say so, and nothing else is read)
         if not intent.stated or intent.delegated or Capability.DELETE in intent.implied:
             return state, ()
         if mentions(provenance.trusted_text, Capability.DELETE):
             return state, ()  # the user spoke of such an act in any form ("start with canceling two …")
+        if Capability.DELETE not in call.evidence:
+            if CREATES & set(split_words(event.tool)) and (made := _made(event.result_summary or "")):
+                state["made"] = [*state.get("made", []), *made][-MAX_MADE:]  # what the session itself made
+            return state, ()
+        why = call.evidence[Capability.DELETE]
+        if call.shell is not None or not DESTROYS.search(why):
+            return state, ()  # a shell line or code is its readers'; a disconnect or a cleared cache no loss
         named = {f"id:{str(v).lower()}" for v in event.arguments.values() if isinstance(v, str | int)}
         if set(state.get("made", [])) & (named | _ids(" ".join(str(v) for v in event.arguments.values()))):
             return state, ()  # undoing what the session made itself (a booking re-made another way)
