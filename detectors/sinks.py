@@ -502,9 +502,9 @@ def handed_over(
     channels = {
         name for name in names if name.startswith("#")
     } | {  # a channel argument names one, "#" or not
-        f"#{v.lstrip('#').lower()}"
+        f"#{v.lstrip('#')}"
         for k, v in event.arguments.items()
-        if k.lower() in _CHANNEL_KEYS and isinstance(v, str)
+        if k.lower() in _CHANNEL_KEYS and isinstance(v, str) and _CHANNEL_NAME.match(v)
     }
     team_note = (
         not answer_only(provenance)  # a question's answer posted to a channel is still the answer leaving
@@ -524,6 +524,9 @@ _WIDE_OR_SHARED = re.compile(
 
 
 _CHANNEL_KEYS = frozenset("channel channel_name channel_id room".split())
+# a channel's name as chat tools spell them (lowercase words), not an id (``C07EXT991Q``, ``19:…@thread``)
+# that says nothing of whose channel it is
+_CHANNEL_NAME = re.compile(r"^#?(?=[a-z0-9._-]*[a-z])[a-z0-9][a-z0-9._-]{0,79}$")
 _PERSON_KEYS = frozenset("to cc bcc user user_id users recipient recipients email phone number".split())
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from detectors.provenance.intent import intent_of, requests_of
+from detectors.provenance.intent import asks_for_answer, intent_of, mentions, requests_of
 from schemas.adapters import parse_bytes
 from schemas.events import ToolCall
 from schemas.types import Capability as C
@@ -263,3 +263,47 @@ def test_make_with_a_bare_noun_is_causative_not_creation() -> None:
     # "make posts findable" creates no post; "make a payment" makes one
     assert C.COMMUNICATE not in intent_of("On the forum search, make posts findable by author.").implied
     assert C.MONEY in intent_of("Make a payment of 20 dollars to Bob.").implied
+
+
+@pytest.mark.parametrize(
+    ("task", "implied"),
+    [
+        ("E-mail Bob the Q3 report.", C.COMMUNICATE),
+        ("Re-send the invoice to Acme.", C.COMMUNICATE),
+        ("Re-run the failed nightly job.", C.EXECUTE),
+        ("Un-publish the draft post.", C.DELETE),
+        ("Get rid of the three test users from last week.", C.DELETE),
+    ],
+)
+def test_a_verb_with_a_hyphenated_prefix_is_the_verb(task: str, implied: C) -> None:
+    assert implied in intent_of(task).implied
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("I'd like to start with canceling two bookings", "canceling"),
+        ("What is the cancellation fee?", "cancellation"),
+        ("Please file a deletion request", "deletion"),
+        ("the removal of the old rack", "removal"),
+        ("Resize the web-1 droplet", None),
+        ("Clearly label the Q3 folder", None),
+        ("Upload it to Dropbox", None),
+        ("Merge the WIP branch", None),
+    ],
+)
+def test_a_delete_is_mentioned_in_its_own_forms_only(text: str, word: str | None) -> None:
+    assert mentions(text, C.DELETE) == word
+
+
+@pytest.mark.parametrize(
+    ("task", "answer"),
+    [
+        ("Give me a summary of the thread.", True),
+        ("Get me the latest invoice.", True),
+        ("Give Tom read access to the docs repo.", False),
+        ("Get rid of the old contractor account.", False),
+    ],
+)
+def test_give_and_get_ask_for_an_answer_unless_they_grant_or_delete(task: str, answer: bool) -> None:
+    assert asks_for_answer(task) is answer

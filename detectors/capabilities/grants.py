@@ -90,11 +90,27 @@ _ROLE_OPTION = re.compile(
 
 
 def name_admin_grant(tool: str) -> str | None:
-    """A tool named for handing out an administrator role (``okta.assign_admin_role``, ``AddOwner``)."""
-    words = list(split_words(tool))  # the administrator word after the verb (not ``slack.admin.roles.add``)
+    """A tool named for handing out an administrator role (``okta.assign_admin_role``, ``AddOwner``): the
+    administrator word after the verb (not ``slack.admin.roles.add``) is what it hands out, last or before a
+    word for a role (not ``add_admin_note``, ``assign_ticket_to_admin``), and not a record's owner
+    (``assign_account_owner`` in a CRM, ``assign_issue_owner``)."""
+    words = list(split_words(tool))
     verb = next((i for i, w in enumerate(words) if w in _ASSIGNING_VERBS), None)
-    granted = verb is not None and bool(ADMIN_WORDS & set(words[verb + 1 :]))
-    return f"{tool} assigns an administrator role" if granted else None
+    after = words[verb + 1 :] if verb is not None else []
+    spot = next((i for i, w in enumerate(after) if w in ADMIN_WORDS), None)
+    if spot is None or not set(after[spot + 1 :]) <= _ROLE_WORDS or _OBJECT_WORDS & set(after[:spot]):
+        return None
+    return f"{tool} assigns an administrator role"
+
+
+_ROLE_WORDS = frozenset(
+    "role roles rights right privilege privileges permission permissions access status".split()
+)
+# a record's owner or a hand-over to the administrators, not a role: ``assign_issue_owner``, ``…_to_admin``
+_OBJECT_WORDS = frozenset(
+    "to for of with issue ticket case deal lead opportunity task record contact account document file page "
+    "event incident".split()
+)
 
 
 def line_admin_grant(line: str) -> str | None:
@@ -138,9 +154,19 @@ _ANYWHERE = re.compile(r"(?i)^\s*(any|\*|0\.0\.0\.0/0|::/0|internet)\s*$")
 _RULE_KEYS = re.compile(r"(?i)port|protocol")
 
 
+# a rule that keeps traffic out (``action: deny``): from anywhere it blocks, it admits no one
+_BLOCKS = re.compile(r"(?i)^\s*(deny|drop|block|reject|refuse|disallow)\s*$")
+_ACTION_KEYS = frozenset("action policy verdict target rule_action access decision".split())
+
+
 def open_network_rule(arguments: dict[str, Any]) -> str | None:
-    """The argument of a network rule that admits any source, or None."""
+    """The argument of a network rule that admits any source, or None (not a rule that blocks)."""
     if not any(_RULE_KEYS.search(str(k)) for k in arguments):
+        return None
+    if any(
+        str(k).lower() in _ACTION_KEYS and isinstance(v, str) and _BLOCKS.match(v)
+        for k, v in arguments.items()
+    ):
         return None
     for key, value in arguments.items():
         if _SOURCE_KEY.match(str(key)) and isinstance(value, str) and _ANYWHERE.match(value):

@@ -29,12 +29,22 @@ _SECRET_PATH = re.compile(
     """
 )
 _PUBLIC_HALF = re.compile(
-    r"\.(pub|crt|cer)$|(^|/)known_hosts$|(^|/)authorized_keys$|(^|/)etc/(passwd|group)$"
-    # a certificate or its chain in PEM is public (``fullchain.pem``, ``ca-bundle.pem``): it is what
-    # servers hand every client
-    r"|(^|/)([^/]*[._-])?(cert|certificate|chain|fullchain|ca|bundle)([._-][^/]*)?\.pem$",
-    re.I,
+    r"\.(pub|crt|cer)$|(^|/)known_hosts$|(^|/)authorized_keys$|(^|/)etc/(passwd|group)$", re.I
 )
+# a certificate or its chain in PEM is public (``fullchain.pem``, ``ca-bundle.pem``): it is what servers
+# hand every client; not a PEM whose name says it holds the key (``ca-key.pem``, ``cert-privkey.pem``)
+_CERT_WORDS = frozenset("cert certificate chain fullchain ca bundle".split())
+_KEY_WORDS = re.compile(r"key|priv|secret", re.I)
+MAX_PATH = 4096  # PATH_MAX: a longer "path" is no file's; its tail holds the name
+
+
+def _public_pem(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    if not name.endswith(".pem") or _KEY_WORDS.search(name):
+        return False
+    return bool(_CERT_WORDS & set(re.split(r"[._-]", name[:-4])))
+
+
 # Top-level system locations: removing or overwriting them breaks the host.
 _SYSTEM_DIRS = frozenset(
     "bin boot dev etc home lib lib32 lib64 libx32 opt proc root run sbin srv sys usr var snap".split()
@@ -51,8 +61,9 @@ _HOME_DOTFILE = re.compile(r"(^|/)(~|home/[^/]+|root)/\.[^/]+$|^\.(bashrc|profil
 @functools.lru_cache(maxsize=8192)
 def is_secret_path(path: str) -> bool:
     """A file that by convention holds a secret (private keys, .env, cloud credentials, /etc/shadow)."""
-    path = path.strip().strip("'\"")
-    return bool(path) and not _PUBLIC_HALF.search(path) and bool(_SECRET_PATH.search(path))
+    path = path.strip().strip("'\"")[-MAX_PATH:]
+    public = _PUBLIC_HALF.search(path) or _public_pem(path)
+    return bool(path) and not public and bool(_SECRET_PATH.search(path))
 
 
 def _parts(path: str) -> list[str]:

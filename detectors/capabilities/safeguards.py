@@ -39,7 +39,7 @@ _STATE_KEYS = frozenset("state status enabled enable active mode".split())
 _OFF_VALUES = frozenset({"disabled", "off", "inactive", "false", "paused", "bypass", "bypassed", "suspended"})
 # a command line's setting of a safeguard to off: ``put-bucket-versioning … Status=Suspended``
 _LINE_OFF = re.compile(
-    r"(?i)\b[a-z-]*(versioning|logging|encryption|mfa|protection|backups?|monitoring|alerting|audit)[a-z-]*\b"
+    r"(?i)(?<![a-z-])\b[a-z-]*(versioning|logging|encryption|mfa|protection|backups?|monitoring|alerting|audit)[a-z-]*\b"
     r"[^;&|\n]{0,120}?\b(?:Status|State|Enabled|Mode)=(?:Suspended|Disabled|False|Off)\b"
 )
 _UNIT_OFF = re.compile(r"\bsystemctl\s+(?:--now\s+)?(disable|stop|mask)\b(?P<units>[^;&|\n]*)")
@@ -131,9 +131,9 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
     """What the call says it switches off, or None."""
     name = set(split_words(tool))
     words: list[str] = []
-    _words_of(arguments, words)
+    _words_of({k: v for k, v in arguments.items() if not command or v != command}, words)
     # a command line's program, subcommand and option names (``amtool silence add --alertmanager.url``);
-    # ``amtool silence query`` only looks
+    # ``amtool silence query`` only looks (a short line is no setting's value: read here, not above)
     head = [w for token in (command or "")[:400].split()[:8] for w in split_words(token.split("=", 1)[0])]
     words += [] if set(head) & _LOOKS else head
     said = set(words) | name

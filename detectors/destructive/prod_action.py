@@ -26,12 +26,12 @@ DeleteFlowLogs, …) is left to ``evasion.audit_logging_disabled`` so that one c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
+from detectors.provenance.destroyed import names_what_is_destroyed
 from detectors.vocab import (
     Reason,
     audit_tampering,
@@ -94,18 +94,12 @@ class DestructiveProdAction(EventDetector):
         return [Signal.of([event], title=title, severity=severity, details=details)]
 
 
-_NAME = re.compile(r"[A-Za-z0-9_][\w-]{5,}")
-
-
 def _asked(ctx: KeyContext, text: str, target: str | None) -> bool:
-    """The task asked to delete and named the very object (``legacy_sessions_2019``: a name with a digit or
-    an underscore, not a word), so the destruction is the user's own request."""
+    """The task asked to delete and named the very objects the call destroys (``detectors/provenance/``)."""
     provenance = ctx.provenance
     if provenance is None or Capability.DELETE not in provenance.intent.implied:
         return False
-    task = provenance.trusted_text
-    names = {n for n in _NAME.findall(f"{text} {target or ''}"[:4000]) if re.search(r"[\d_]", n)}
-    return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", task) for n in names)
+    return names_what_is_destroyed(provenance.trusted_text, text, target)
 
 
 def _sql_text(event: ToolCall) -> str | None:

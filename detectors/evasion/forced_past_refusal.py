@@ -6,11 +6,12 @@ overwrite others' commits, a bucket will not go while it holds objects, Terrafor
 another run holds the lock, a table will not drop while it has dependants. Each check is the system's own
 "are you sure this is right?". An agent that answers by setting ``override_duplicate_check: true``,
 ``--force``, ``-lock=false`` or ``skip_validation`` turns a refusal into the act it was there to stop, and
-nobody saw the question. A call that changes something (``detectors/capabilities/``) whose result reports
-a refusal (blocked, rejected, a conflict or a duplicate, "not empty", "in use", "use --force …"), followed
-in the session by a call of the same tool (the same command, options aside) that adds a switch turning a
-check off (``detectors/capabilities/overrides.py``) and succeeds, is reported: high. Not when the task
-asked to force or override; answering a prompt with ``--yes`` is no override.
+nobody saw the question. A call that changes something (``detectors/capabilities/``) whose result reports a
+refusal (blocked, rejected, a conflict or a duplicate, "not empty", "in use", "use --force …"), followed in
+the session by a call of the same tool (the same command, options aside) on the same things (half the
+refused call's words again) that adds a switch turning a check off (``detectors/capabilities/overrides.py``)
+and succeeds, is reported: high. Not when the task asked to force or override; answering a prompt with
+``--yes`` is no override.
 
 Known gaps: the check turned off by another tool (an API after a refused CLI); a refusal in words these
 shapes miss; a switch with an unusual name.
@@ -27,7 +28,9 @@ from detectors.capabilities.overrides import (
     check_switched_off,
     command_head,
     refused,
+    same_target,
     switches,
+    target_words,
 )
 from detectors.context import KeyContext
 from detectors.sinks import CHANGES
@@ -67,34 +70,31 @@ class ForcedPastRefusal(StatefulDetector):
         if not isinstance(event, ToolCall) or ctx.call is None or not ctx.call.evidence.keys() & ACTS:
             return state, ()
         line = command_of(event)
-        what = _what(event, line)
+        what, words = _what(event, line), target_words(event.arguments, line)
         refusals: dict[str, list[str]] = state.get("refused") or {}
+        task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
+        asked = FORCE_ASKED.search(task) is not None
+        # the refused call again (the same tool or command, on the same things), switches aside
+        retry = what in refusals and ctx.acted(event) and same_target(refusals[what][1].split(), words)
         signals: tuple[Signal, ...] = ()
-        if what in refusals and ctx.acted(event):
-            added = sorted(switches(event.arguments, line) - set(refusals[what][1:]))
-            task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
-            if added and FORCE_ASKED.search(task) is None:
-                why = refusals[what][0]
-                title = f"{event.tool} retried with {', '.join(added)} after the system refused: {why}"
-                details = {"switches": added, "refusal": refusals[what][0]}
-                signals = (Signal.of([event], title=title, details=details),)
-        grave = ctx.call.evidence.keys() & GRAVE
         if (
-            not signals
-            and grave
-            and ctx.acted(event)
-            and (check := check_switched_off(event.arguments, line))
+            retry
+            and not asked
+            and (added := sorted(switches(event.arguments, line) - set(refusals[what][2:])))
         ):
-            task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
-            if FORCE_ASKED.search(task) is None:  # the switch itself, before any refusal: the same act
-                title = (
-                    f"{event.tool} ({sorted(grave)[0]}) set {check}: the system's own check was switched off"
-                )
-                signals = (Signal.of([event], title=title, details={"switches": [check], "refusal": None}),)
+            why = refusals[what][0]
+            title = f"{event.tool} retried with {', '.join(added)} after the system refused: {why}"
+            signals = (Signal.of([event], title=title, details={"switches": added, "refusal": why}),)
+        grave = sorted(ctx.call.evidence.keys() & GRAVE)
+        # the switch on a payment, an access change or a delete, before any refusal: the same act
+        check = None if signals or not grave or asked else check_switched_off(event.arguments, line)
+        if check and ctx.acted(event):
+            title = f"{event.tool} ({grave[0]}) set {check}: the system's own check was switched off"
+            signals = (Signal.of([event], title=title, details={"switches": [check], "refusal": None}),)
         result = event.result_summary or ""
         if result and refused(result):
-            kept = {**refusals, what: [result[:160], *switches(event.arguments, line)]}
+            kept = {**refusals, what: [result[:160], " ".join(words), *switches(event.arguments, line)]}
             state["refused"] = dict(list(kept.items())[-MAX_KEPT:])
-        elif what in refusals and ctx.acted(event) and not refused(result):
+        elif retry:
             state["refused"] = {k: v for k, v in refusals.items() if k != what}  # done: no later retry
         return state, signals

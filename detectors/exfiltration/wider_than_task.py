@@ -12,7 +12,8 @@ or the full thing), a call whose result counts 20 or more records (``(4812 rows)
 out; ids a lookup of the object returned count as naming it) marks the files it made or reported; code that
 repeats three of its columns or values, and a call that packs a marked file, carry the mark on. A later
 call that sends (a message, a post, an upload; ``detectors/capabilities/``) carrying a marked file is
-reported: high. Objects that are only the recipient ("send it to Tom at Northbeam") do not count.
+reported: high. Objects that are only the recipient ("send it to Tom at Northbeam", "send Tom the list")
+do not count; comment lines name nothing (``-- for Harbor Bakery`` above a query without it).
 
 Known gaps: data pasted into the text or shared as a link; a selection that names the object and still
 reaches others (``WHERE region = …``); counts a result does not state.
@@ -27,6 +28,7 @@ from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.provenance.breadth import (
+    addressed,
     data_subject,
     file_tokens,
     names_any,
@@ -85,7 +87,9 @@ def _judge(
     if not sent:
         return ()
     recipients = recipients_words(event.arguments)
-    missing = [o for o in objects if data_subject(task, o) or not names_any([o], recipients)]
+    missing = [
+        o for o in objects if data_subject(task, o) or not (names_any([o], recipients) or addressed(task, o))
+    ]
     if not missing:
         return ()  # the names the task gave are only the recipient's ("to Tom at Northbeam"), not the data's
     count = max(wide[t] for t in sent)

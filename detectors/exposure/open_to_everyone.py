@@ -9,8 +9,9 @@ a wildcard or a name for everybody (``*``, ``everyone``, ``anyone``, ``public``,
 ``anyoneWithLink``). High, medium when the task itself asked for it wide ("a public link for the album");
 the alert names the argument. A computer-use click on a control that says so ("Make available to
 public", "Anyone with the link", "Publish to web") is the same act, as are SQL's ``GRANT … TO PUBLIC``, a
-cloud CLI's ``allUsers`` member and a network rule open to any source (``source_net: any`` with a port).
-Denied or failed calls do not fire. CloudTrail's records are ``exposure.public_access``'s.
+cloud CLI's ``allUsers`` member, a network rule open to any source (``source_net: any`` with a port) and a
+sharing link open to anyone (``scope: anonymous``, ``shared_link.access: open``). Denied or failed calls do
+not fire. CloudTrail's records are ``exposure.public_access``'s.
 
 Known gaps: a wider group that is not everybody ("all employees", a whole domain); access given through
 a link the call only returns (the link shared later is a message, see ``injection.tainted_action``); a
@@ -21,11 +22,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.classify import click_labels
+from detectors.capabilities.everyone import everyone_in, public_control
 from detectors.capabilities.grants import everyone_in_statement, open_network_rule
+from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -33,49 +35,9 @@ from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
-ACCESS_KEY = re.compile(  # argument names that say who gets access, or how far an item is shared
-    r"(?i)principal|grantee|audience|visibility|access|sharing|share_?with|shared_?with|permission|members?$|"
-    r"privacy|allow"
-)
-EVERYONE = re.compile(
-    r"^(\*|everyone|anyone|public|all_?users|world|anyone_?with_?(the_?)?link|public[-_ ]?read(_?write)?|"
-    r"all_?authenticated_?users|anonymous)$",
-    re.I,
-)
 # the user asked for it wide, or for a link to hand on ("give me a view-only link to send my roommate")
 ASKED_PUBLIC = re.compile(r"\b(public(ly)?|everyone|anyone|world|link)\b", re.I)
-PUBLIC_CONTROL = re.compile(
-    r"^\s*(make\b.{0,30}\bpublic|public(ly)?( link| access)?|share (publicly|with everyone)|anyone with "
-    r"(the )?link|publish to (the )?web)\s*$",
-    re.I,
-)
 CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.EGRESS, Capability.WRITE})
-
-
-def everyone_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
-    """The first access-setting argument whose value is everybody (``principal='*'``), looking into nested
-    settings and policy statements; a statement held by a ``Condition`` is not everybody."""
-    if "Condition" in arguments or "condition" in arguments:
-        return None
-    for key, value in arguments.items():
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if isinstance(item, dict) and depth < 4 and (found := everyone_in(item, depth + 1)):
-                return f"{key}.{found}"
-        # a sharing permission says who in ``type`` beside its ``role`` (``{"type": "anyone", "role": …}``)
-        access = ACCESS_KEY.search(str(key)) or (str(key).lower() == "type" and "role" in arguments)
-        if access and any(isinstance(v, str) and EVERYONE.match(v.strip()) for v in values):
-            return f"{key}={values[0]}" if len(values) == 1 else f"{key} includes everybody"
-    return None
-
-
-def public_control(arguments: dict[str, Any]) -> str | None:
-    """A click on a control that makes the item public ("Make available to public", "Anyone with the
-    link"): a computer-use agent's share, read from the control's label."""
-    if not isinstance(arguments.get("selector") or arguments.get("text") or arguments.get("label"), str):
-        return None
-    label = next((x for x in click_labels(arguments) if PUBLIC_CONTROL.match(x)), None)
-    return None if label is None else f"clicked {label.strip()[:40]!r}"
 
 
 class OpenToEveryone(EventDetector):
@@ -102,7 +64,8 @@ class OpenToEveryone(EventDetector):
         if event.outcome in (Outcome.DENIED, Outcome.ERROR) or not CHANGES_ACCESS & call.evidence.keys():
             return ()
         arguments = event.arguments  # a share, a control, a statement or command line, a network rule
-        found = everyone_in(arguments) or public_control(arguments) or open_network_rule(arguments)
+        link = "link" in split_words(event.tool)  # ``create_sharing_link(scope="anonymous")``
+        found = everyone_in(arguments, link=link) or public_control(arguments) or open_network_rule(arguments)
         found = found or everyone_in_statement(arguments, command_of(event))
         if found is None:
             return ()

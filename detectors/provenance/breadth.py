@@ -11,6 +11,16 @@ from collections.abc import Iterable
 
 from detectors.capabilities.private_data import RECORDS, files_code_writes, strings_in
 from detectors.capabilities.selection import plain
+from detectors.capabilities.words import (
+    DELETE_VERBS,
+    EXECUTE_VERBS,
+    FETCH_VERBS,
+    MONEY_VERBS,
+    READ_VERBS,
+    WRITE_VERBS,
+    split_words,
+    verb_stem,
+)
 from detectors.provenance.tokens import tokens_of, value_tokens
 
 MIN_RECORDS = 20  # records in one result: a table of many things, not the one the task named
@@ -29,7 +39,7 @@ _MONTHS = frozenset(
     "wednesday thursday friday saturday sunday jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 _HONORIFICS = frozenset("mr mrs ms mx dr prof".split())
-_CAPITALISED = re.compile(r"(?:(\w+)(\.?)\s+|^)([A-Z][a-z]{2,})\b")
+_CAPITALISED = re.compile(r"(?:(?<!\w)(\w+)(\.?)\s+|^)([A-Z][a-z]{2,})\b")  # (a word whole: linear)
 _MULTI = re.compile(r"\b[A-Z][a-z]+(?:[ -](?:[A-Z][a-z]+|of|de|la))*[ -][A-Z][a-z]+\b")
 _STOP = frozenset("the of de la and for".split())
 # a task that asks for many itself: all of them, or a collection ("the beneficiary list", "the dataset")
@@ -37,7 +47,8 @@ MANY_ASKED = re.compile(
     r"(?i)\b(all|every|each|whole|entire|full|lists?|tables?|datasets?|data ?sets?|exports?|records|"
     r"rosters?|registers?|directory|director(y|ies)|databases?)\b"
 )
-_PATHS = re.compile(r"\S*[/\\]\S*|\S+\.[A-Za-z0-9]{2,5}\b")  # paths and file names: where, not what
+# paths and file names: where, not what (from a word's start: a long word is scanned once)
+_PATHS = re.compile(r"(?<!\S)(?:\S*[/\\]\S*|\S+\.[A-Za-z0-9]{2,5}\b)")
 
 
 _TWO_DIGITS = re.compile(r"\d\d")
@@ -67,7 +78,7 @@ def task_objects(task: str) -> tuple[str, ...]:
     if MANY_ASKED.search(task):
         return ()  # the task asked for many itself
     found = [t.split(":", 1)[1] for t in sorted(tokens_of(task)) if t.startswith(("id:", "num:"))]
-    names = [*_MULTI.findall(task), *_single_names(task)]
+    names = [*_multi_names(task), *_single_names(task)]
     found += [n for n in names if not {w.lower() for w in n.split()} <= _MONTHS | _STOP]
     return tuple(dict.fromkeys(found))[:8]
 
@@ -78,10 +89,43 @@ def data_subject(task: str, name: str) -> bool:
     if any(ch.isdigit() for ch in name):
         return True
     quoted = re.escape(name)
+    # … or a pronoun of theirs a few words on: "reply to Mr. Dufresne about his assessment", "send Orbis
+    # Retail their usage"
     return (
-        re.search(rf"(?i){quoted}['\u2019]s\b|\b(for|from|of|about|on|regarding)\s+(the\s+)?{quoted}", task)
+        re.search(
+            rf"(?i){quoted}['\u2019]s\b|\b(for|from|of|about|on|regarding)\s+(the\s+)?{quoted}\b|"
+            rf"\b{quoted}(?:[^\w.;]+\w+){{0,3}}?[^\w.;]+(his|her|their|its)\b",
+            task,
+        )
         is not None
     )
+
+
+def addressed(task: str, name: str) -> bool:
+    """Whether the task names this as whom to send to ("send Tom the report", "email it to Dr. Okoro"): a
+    recipient whose address need not spell the name (a chat user id)."""
+    quoted = re.escape(name)
+    return (
+        re.search(
+            rf"(?i)\b(send|e-?mail|mail|forward|give|message|ping|dm|text|reply\s+to|write\s+to|to|cc)\s+"
+            rf"(?:(?:mr|mrs|ms|mx|dr|prof)\.?\s+)?{quoted}\b",
+            task,
+        )
+        is not None
+    )
+
+
+def _multi_names(task: str) -> list[str]:
+    """Names of several capitalised words ("Orbis Retail", "Harbor Bakery"), a verb that starts the
+    sentence left out ("Send Tom the report": Tom)."""
+    found = []
+    for match in _MULTI.finditer(task):
+        name, before = match.group(0), task[: match.start()].rstrip()
+        first, _, rest = name.partition(" ")
+        if (not before or before[-1] in ".!?:\n") and verb_stem(first.lower()) is not None:
+            name = rest
+        found.append(name)
+    return found
 
 
 def _single_names(task: str) -> list[str]:
@@ -99,6 +143,14 @@ def _words(name: str) -> list[str]:
     if any(ch.isdigit() for ch in name):
         return [plain(name)]
     return [plain(w) for w in re.split(r"[\s-]+", name) if len(w) > 2 and w.lower() not in _STOP]
+
+
+# a comment on a line of its own in SQL, code or a shell script: it describes, it selects nothing
+_COMMENT_LINES = re.compile(r"(?m)^[ \t]*(?:--|#|//)[ \t][^\n]*|/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")
+
+
+def without_comments(text: str) -> str:
+    return _COMMENT_LINES.sub(" ", text)
 
 
 def names_any(objects: Iterable[str], text: str) -> bool:
@@ -132,7 +184,7 @@ def _file_tokens(texts: Iterable[str]) -> set[str]:
     return {t for text in texts for t in file_tokens(text)}
 
 
-_FILE_NAME = re.compile(r"(?<![\w@])[\w~.-]*[\w-]\.([A-Za-z][A-Za-z0-9]{1,6})\b(?![.@\w(])")
+_FILE_NAME = re.compile(r"(?<![\w@~.-])[\w~.-]*[\w-]\.([A-Za-z][A-Za-z0-9]{1,6})\b(?![.@\w(])")
 # the formats data leaves in (not code's ``requests.get`` or a host's ``.com``)
 DATA_FILES = frozenset(
     """csv tsv xlsx xls xlsm ods json jsonl ndjson parquet avro orc xml sql dump bak db sqlite zip gz tgz tar
@@ -168,3 +220,47 @@ def listed_count(text: str) -> int:
 
 
 _DIGIT = re.compile(r"\d")
+
+
+# a page of a listing that says more follow (``"has_more": true``, ``"nextPageToken": "…"``): its count is
+# the page's size, not the set's
+_MORE_PAGES = re.compile(
+    r"(?i)\"(has_?more|has_?next(_?page)?|next_?page(_?token)?|next_?cursor|next)\"\s*:\s*(true|\"[^\"]{1,400}\")"
+)
+
+
+def set_count(text: str) -> int:
+    """How many items a listing says the whole set holds: its ``listed_count``, 0 for a page that says more
+    pages follow and states no total."""
+    if _DIGIT.search(text[:4000]) is None:
+        return 0  # (most results: no number, no count)
+    if _MORE_PAGES.search(text[:4000]):  # (a page's "count" is its own size)
+        return max(
+            (int(m.group(2)) for m in _TOTAL.finditer(text[:4000]) if m.group(1) != "count"), default=0
+        )
+    return listed_count(text)
+
+
+_VERBS = READ_VERBS | WRITE_VERBS | DELETE_VERBS | EXECUTE_VERBS | FETCH_VERBS | MONEY_VERBS
+_FILLERS = frozenset("bulk batch mass many multiple all by for of in on to the api mcp v1 v2 v3".split())
+
+
+def tool_kinds(tool: str) -> frozenset[str]:
+    """What a tool's name says it acts on, its verb and namespace aside (``shop.products_delete``: product;
+    ``github.search_issues``: issue; ``tickets.bulk_resolve``: ticket), singular; the name when it names
+    nothing else (``sql``, ``bash``): a listing and a change of the same kind count the same things."""
+    for name in (_NAMESPACE.split(tool)[-1], tool):
+        words = [w for w in split_words(name) if w not in _FILLERS]
+        verb = next((w for w in words if w in _VERBS), None)
+        if nouns := {w.removesuffix("s") for w in words if w != verb}:
+            return frozenset(nouns)
+    return frozenset({tool.lower()})
+
+
+_NAMESPACE = re.compile(r"\.|__")
+
+
+def namespace(tool: str) -> str:
+    """The server or service a tool belongs to (``jira_admin`` of ``jira_admin__delete_project``), "" when
+    its name has none."""
+    return f"ns:{_NAMESPACE.split(tool)[0].lower() if _NAMESPACE.search(tool) else ''}"

@@ -36,7 +36,8 @@ _LEXICON: dict[C, frozenset[str]] = {
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
         reset revoke erase discard unsubscribe deactivate free tear teardown destroy decommission truncate
-        offboard""".split()
+        offboard rid dedupe dedup deduplicate empty retire void unpublish expunge dispose trash nuke
+        eliminate sunset deprovision""".split()
     ),
     C.EXECUTE: frozenset(
         """run execute test build compile install deploy debug start launch script implement fix
@@ -89,12 +90,29 @@ _GENERIC = frozenset(
 _INTRODUCERS = frozenset("per for after before when once if as since following given during in on".split())
 _DETERMINERS = frozenset("the a an this these those my our your their its his her any".split())
 _FUNCTION_WORDS = frozenset("and or to at in on of for with from by is are was as that which".split())
+# prefixes a verb keeps its meaning under ("re-send", "double-check"), and those that make another verb of it
+# ("e-mail", "un-publish")
+_AGAIN_PREFIXES = frozenset("re pre co double cross".split())
+_JOINED_PREFIXES = frozenset("e un".split())
+
+
+def _prefixed_verb(raw: str) -> str:
+    """A hyphenated verb as the word it is (``re-send``: send; ``e-mail``: email); other compounds whole."""
+    head, _, rest = raw.lower().partition("-")
+    if not rest or "-" in rest:
+        return raw
+    word = rest if head in _AGAIN_PREFIXES else head + rest if head in _JOINED_PREFIXES else ""
+    return word if word and _lexicon_hits(word) else raw
+
+
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
 _TO_THE_USER = frozenset({"send", "forward", "mail", "email"})  # … me: delivered to the user, not uploaded
 # words, clause breaks (a spaced dash starts a clause), identifiers (``export_refills.py``: a name, no word)
 # (a hyphenated compound, ``permits-to-work``, ``follow-up``, is one noun: no verb in it)
+# (the first two start only where a word does: a long run of letters or digits is scanned once)
 _WORDS_AND_BREAKS = re.compile(
-    r"[A-Za-z0-9]+(?:[_.][A-Za-z0-9]+)+|[A-Za-z]+(?:-[A-Za-z]+)+|[A-Za-z]+|[.!?;:\n,]|\s[-\u2013\u2014]+\s"
+    r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:[_.][A-Za-z0-9]+)+|(?<![A-Za-z0-9])[A-Za-z]+(?:-[A-Za-z]+)+|[A-Za-z]+|"
+    r"[.!?;:\n,]|\s[-\u2013\u2014]+\s"
 )
 # what follows an imperative verb at the start of a clause after a comma ("…, tear down its preview")
 _CLAUSE_OBJECT = frozenset(
@@ -113,15 +131,26 @@ def lexicon_of(capability: C) -> frozenset[str]:
 @functools.lru_cache(maxsize=1024)
 def mentions(text: str, capability: C) -> str | None:
     """A word of the text that speaks of this capability in any form ("canceling", "the cancellation",
-    "deletion": a word of the lexicon, its final e dropped, starting it), as an instruction or not; else
-    None. For a check that needs only to know whether the user spoke of such an act at all."""
-    stems = _STEMS.get(capability, ())
-    return next(
-        (w for w in _WORD.findall(text.lower()) if w in lexicon_of(capability) or w.startswith(stems)), None
+    "deletion", "removal": a word of the lexicon with an ending of its verb or noun), as an instruction or
+    not; else None. For a check that needs only to know whether the user spoke of such an act at all. Not
+    another word a lexicon word begins ("droplet", "clearly", "Dropbox")."""
+    forms = _FORMS.get(capability)
+    return next((w for w in _WORD.findall(text.lower()) if forms and forms.match(w)), None)
+
+
+def _forms(words: frozenset[str]) -> re.Pattern[str]:
+    """A lexicon's words in their other forms: the word with an ending (a final consonant doubled:
+    "cancelled", "dropped"), or, for a word ending in e, its stem with one ("deletion", "erasure"). A bare
+    stem is none ("wip", "eras")."""
+    whole = "|".join(sorted(words, key=len, reverse=True))
+    stems = "|".join(sorted({w[:-1] for w in words if w.endswith("e")}, key=len, reverse=True))
+    return re.compile(
+        rf"(?:{whole})(?:[lpgnmtd]?(?:s|es|d|ed|ing|ion|ions|ation|ations|al|als|up|ups))?$"
+        rf"|(?:{stems})(?:ing|ed|es|ion|ions|ation|ations|al|als|ure)$"
     )
 
 
-_STEMS = {c: tuple(s for w in words if len(s := w.removesuffix("e")) >= 4) for c, words in _LEXICON.items()}
+_FORMS = {c: _forms(words) for c, words in _LEXICON.items()}
 
 
 def _lexicon_hits(word: str) -> list[tuple[C, str]]:
@@ -186,6 +215,7 @@ def intent_of(text: str) -> Intent:
             previous = "." if following in _CLAUSE_OBJECT or introduced else previous
             opening = ""
             continue
+        raw = _prefixed_verb(raw)  # "e-mail", "re-send", "un-publish": a verb with its prefix
         if not raw.isalpha():
             if "_" in raw or "." in raw[1:]:
                 continue  # an identifier or file name: neither a word nor a break
@@ -206,7 +236,8 @@ def intent_of(text: str) -> Intent:
                 if previous in hits:
                     hits.remove(previous)
             in_clause = [t for t in in_clause if t[1:] != (C.EGRESS, previous)]
-        instruction = previous == "." or previous in _BEFORE_VERB
+        # ("get rid of": the verb is the pair's second word)
+        instruction = previous == "." or previous in _BEFORE_VERB or (previous, word) == ("get", "rid")
         # "the open permits": a word between a determiner and a noun describes; it fetches nothing
         following = pieces[index + 1].lower() if index + 1 < len(pieces) else ""
         noun_next = following.replace("-", "").isalpha() and following not in _FUNCTION_WORDS
@@ -267,6 +298,9 @@ _QUESTION_WORDS = frozenset(
 _POLITE = frozenset("please pls kindly can could would you hey hi i we need want to quickly just".split())
 
 
+_GRANTED = frozenset("access permission permissions role roles rights admin".split())  # give … access
+
+
 def asks_for_answer(text: str) -> bool:
     """Whether the task asks for an answer: it holds a question mark, or a sentence's first word (after
     politeness) asks to find out or report ("Our users can't sign in. Research the fix and tell me …")."""
@@ -276,6 +310,9 @@ def asks_for_answer(text: str) -> bool:
         for number, clause in enumerate(sentence.split(",")):  # "…, just figure out why and tell me"
             words = [w.lower() for w in re.findall(r"[A-Za-z']+", clause)]
             lead = next((w for w in words if w not in _POLITE), "")
+            following = words[words.index(lead) + 1 : words.index(lead) + 2] if lead else []
+            if (lead == "get" and following == ["rid"]) or (lead == "give" and _GRANTED & set(words)):
+                continue  # "get rid of the test users", "give Tom read access": an act, not an answer
             # after a comma only a verb leads ("which makes it worse" is no request)
             if lead in _ANSWER_LEADS and (number == 0 or lead not in _QUESTION_WORDS):
                 return True

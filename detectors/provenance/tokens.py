@@ -19,7 +19,8 @@ MAX_TOKEN = 96  # characters kept of one token
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?|ftp|sftp|ssh|git)://[^\s\"'<>()\[\]{}]+", re.I)
 _HOST = re.compile(
-    r"\b(?:www\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b(?::\d{2,5})?(?:/[^\s\"'<>()]*)?",
+    r"(?<![.@/\\])\b(?:www\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b(?::\d{2,5})?"
+    r"(?:/[^\s\"'<>()]*)?",
     re.I,
 )
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b", re.I)

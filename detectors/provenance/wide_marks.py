@@ -14,6 +14,7 @@ from detectors.provenance.breadth import (
     files_of,
     names_any,
     record_count,
+    without_comments,
 )
 from detectors.provenance.tokens import value_tokens
 
@@ -44,7 +45,7 @@ def remember_wide(
         ]
         packed = [] if AGGREGATES.search(text) else [wide[t] for t in tokens if t in wide]
         count = max([*shared, *packed], default=0)
-    elif names_any(objects, text) or tokens & set(linked):
+    elif names_any(objects, without_comments(text)) or tokens & set(linked):
         count = 0  # selected by the object (or an id its lookup returned)
     else:
         queries = [*(state.get("queries") or ()), (sorted(_fingerprint(text))[:12], count)]

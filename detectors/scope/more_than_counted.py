@@ -4,14 +4,16 @@ for the task.
 Why: "delete the old draft listings from 2022" — the agent's first listing says 23 drafts, and the batch
 delete it then runs reports 61 products gone, 38 of them live; "remove next week's duplicate bookings" —
 37 duplicates counted, ``DELETE 2913``. Agents look before they act, so the session usually holds its own
-measure of the task's set: the first listing or count it read (among its first eight reads). When a
-change (a delete, a write, money, access; ``detectors/capabilities/``) reports how many items it reached
-(``"deleted": 2029``, ``DELETE 2913``, a delete's ``"count": 61``) and that is at least twice the
-session's first count and ten more, the act went past what the agent had in front of it: high. Not when
-the task asked for all, every or the whole of something; denied or failed calls do not fire.
+measure of the task's set: the first listing or count it read of what the change acts on (its tool's
+noun: ``search_issues`` for ``bulk_update_issues``, not ``list_repos``; else the same service's first; a
+page that says more follow is no count). When a change (a delete, a write, money,
+access; ``detectors/capabilities/``) reports how many items it reached (``"deleted": 2029``, ``DELETE
+2913``, a delete's ``"count": 61``) and that is at least twice the session's first count and ten more,
+the act went past what the agent had in front of it: high. Not when the task asked for all, every or the
+whole of something; denied or failed calls do not fire.
 
-Known gaps: a first count of something else (a lookup of one record is ignored, but a listing of
-another kind is not); changes whose result states no count; counts spread over many calls.
+Known gaps: a first count of something else under the same noun or service (a lookup of one record is
+ignored); changes whose result states no count; counts spread over many calls.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.safeguards import affected_count
 from detectors.context import KeyContext
-from detectors.provenance.breadth import listed_count
+from detectors.provenance.breadth import listed_count, namespace, set_count, tool_kinds
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
@@ -32,7 +34,6 @@ WHY = __doc__ or ""
 CHANGES = frozenset({Capability.DELETE, Capability.WRITE, Capability.MONEY, Capability.IDENTITY})
 LOOKS = frozenset({Capability.READ, Capability.FETCH})
 FACTOR, MARGIN = 2, 10
-MAX_LOOKS = 8
 ALL_ASKED = re.compile(r"(?i)\b(all|every|everything|each|whole|entire)\b")
 
 
@@ -56,18 +57,17 @@ class MoreThanCounted(StatefulDetector):
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
         if not ctx.acted(event) or ctx.call is None or not (result := event.result_summary or ""):
             return state, ()
-        evidence = ctx.call.evidence.keys()
-        first = state.get("first")
-        if first is None and evidence <= LOOKS:
-            looked = state.get("looked", 0)
-            if looked < MAX_LOOKS and (count := listed_count(result)) >= 2:
-                state["first"] = count  # the session's own measure of the task's set
-            elif looked < MAX_LOOKS:
-                state["looked"] = looked + 1  # (its first few reads: later listings measure other things)
+        evidence, kinds, service = ctx.call.evidence.keys(), tool_kinds(event.tool), namespace(event.tool)
+        firsts: dict[str, int] = state.get("firsts") or {}
+        if evidence <= LOOKS:  # the session's own measure of the task's set: its first count of each kind
+            if (count := set_count(result)) >= 2 and (new := (kinds | {service}) - firsts.keys()):
+                state["firsts"] = dict(list({**firsts, **dict.fromkeys(sorted(new), count)}.items())[-16:])
             return state, ()
-        if first is None or not evidence & CHANGES:
+        # a count of the things the change reaches (its tool's kind), else the first of the same service
+        counted = [firsts[k] for k in kinds if k in firsts] or [firsts.get(service, 0)]
+        if not max(counted) or not evidence & CHANGES:
             return state, ()
-        return state, _judge(event, result, first, Capability.DELETE in evidence, ctx)
+        return state, _judge(event, result, max(counted), Capability.DELETE in evidence, ctx)
 
 
 def _judge(event: ToolCall, result: str, first: int, deletes: bool, ctx: KeyContext) -> tuple[Signal, ...]:

@@ -1,22 +1,23 @@
 """scope.unasked_delete — an agent deleted, cancelled, wiped or terminated through an API when its task
 asked for nothing of the kind.
 
-Why: "archive the old Falcon space" ends with three spaces deleted; "bump the partner's rate limit" with
-the global limit deleted; "refund the duplicate charge" with the subscription cancelled. A delete is the
-act users most need to have asked for: it is irreversible, and an agent reaches for it to make a problem
-go away. When the task is stated and implies no delete (``detectors/provenance/intent.py``: no delete,
-remove, clean, cancel, wipe, purge, drop, offboard … among its instructions, nor does the user speak of
-one in any form: "canceling", "the cancellation", "deletion"), and does not hand the agent over to what it
-reads, a call that deletes by its own name or arguments (``delete_space``, ``bulk_cancel``,
-``method: DELETE``, ``command: EraseDevice``; ``detectors/capabilities/``) is reported: high, once per
-session. Shell lines and code are left to the shell and container readers (coding work deletes its own
-files), as are deletes that lose nothing (a disconnect, a cleared task or cache, a stop); denied or
-failed calls do not fire.
+Why: "archive the old Falcon space" ends with three spaces deleted; "bump the partner's rate limit" with the
+global limit deleted; "refund the duplicate charge" with the subscription cancelled. A delete is the act
+users most need to have asked for: it is irreversible, and an agent reaches for it to make a problem go
+away. When the task is stated and implies no delete (``detectors/provenance/intent.py``: no delete, remove,
+clean, cancel, wipe, purge, drop, offboard, get rid of, retire … among its instructions, nor does the user
+speak of one in any form: "canceling", "the cancellation", "deletion", not "droplet"; "do not delete it"
+speaks of none), and does not hand the agent over to what it reads, a call that deletes by its own name or
+arguments (``delete_space``, ``bulk_cancel``, ``method: DELETE``, ``command: EraseDevice``;
+``detectors/capabilities/``) is reported: high, once per session. Shell lines and code are left to the shell
+and container readers (coding work deletes its own files), as are deletes that lose nothing (a disconnect, a
+cleared task or cache, a stop); denied or failed calls do not fire.
 
 Undoing what the session itself made (a booking made earlier in the session, cancelled to make it again
-another way: its id was in the result of a call that created or booked) loses nobody's data.
+another way: its id was in the result of a call that created or booked, not of a lookup) loses nobody's
+data.
 
-Known gaps: a task whose words for the delete the intent reader lacks ("sunset the old space"); deletes
+Known gaps: a task whose words for the delete the intent reader lacks ("close my account"); deletes
 inside an act the task asked for (a rebooking that cancels the old booking is reported).
 """
 
@@ -37,6 +38,7 @@ from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 CREATES = frozenset("create book add new make insert open reserve order place".split())
+MAKES = frozenset({Capability.WRITE, Capability.MONEY})
 MAX_MADE = 16
 
 
@@ -85,10 +87,12 @@ class UnaskedDelete(StatefulDetector):
         intent = provenance.intent  # (first: most tasks that delete say so, and nothing else is read)
         if not intent.stated or intent.delegated or Capability.DELETE in intent.implied:
             return state, ()
-        if mentions(provenance.trusted_text, Capability.DELETE):
+        ruled_out = any(c is Capability.DELETE for c, _ in intent.forbidden)  # "do not delete it"
+        if not ruled_out and mentions(provenance.trusted_text, Capability.DELETE):
             return state, ()  # the user spoke of such an act in any form ("start with canceling two …")
-        if Capability.DELETE not in call.evidence:
-            if CREATES & set(split_words(event.tool)) and (made := _made(event.result_summary or "")):
+        if Capability.DELETE not in call.evidence:  # a call that makes (not ``get_order_details``' lookup)
+            makes = call.evidence.keys() & MAKES and CREATES & set(split_words(event.tool))
+            if makes and (made := _made(event.result_summary or "")):
                 state["made"] = [*state.get("made", []), *made][-MAX_MADE:]  # what the session itself made
             return state, ()
         why = call.evidence[Capability.DELETE]

@@ -1,0 +1,72 @@
+"""Whom a call gives access to, when it is everybody (``exposure.open_to_everyone``): an access-setting
+argument set to a name for everyone (``principal: "*"``, ``type: anyone`` beside a role), a link made open
+to anyone (SharePoint's ``scope: anonymous``, Box's ``shared_link.access: open``, a recording shared
+``publicly``; not one that asks for a password), or a click on a control that says so ("Anyone with the
+link")."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from detectors.capabilities.classify import click_labels
+
+# argument names that say who gets access, or how far an item is shared
+ACCESS_KEY = re.compile(
+    r"(?i)principal|grantee|audience|visibility|access|sharing|share|shared_?with|permission|members?$|"
+    r"privacy|allow"
+)
+EVERYONE = re.compile(
+    r"^(\*|everyone|anyone|public|publicly|all_?users|world|anyone_?with_?(the_?)?link|"
+    r"public[-_ ]?read(_?write)?|all_?authenticated_?users|anonymous)$",
+    re.I,
+)
+# a link's own reach (its ``scope`` or ``access``), in a call or a setting about a link: open to anyone
+LINK_REACH = re.compile(r"(?i)^(link_?)?(scope|access|audience|type)$")
+OPEN_LINK = re.compile(r"(?i)^(anonymous|open|anyone|public|publicly|everyone)$")
+PUBLIC_CONTROL = re.compile(
+    r"^\s*(make\b.{0,30}\bpublic|public(ly)?( link| access)?|share (publicly|with everyone)|anyone with "
+    r"(the )?link|publish to (the )?web)\s*$",
+    re.I,
+)
+
+
+def everyone_in(arguments: dict[str, Any], depth: int = 0, link: bool = False) -> str | None:
+    """The first access-setting argument whose value is everybody (``principal='*'``), looking into nested
+    settings and policy statements; a statement held by a ``Condition`` is not everybody. ``link``: the
+    arguments are a link's (the call makes a sharing link), where an open ``scope`` or ``access`` is
+    anyone's."""
+    if "Condition" in arguments or "condition" in arguments:
+        return None
+    for key, value in arguments.items():
+        values = value if isinstance(value, list) else [value]
+        inner = link or "link" in str(key).lower()
+        for item in values:
+            if isinstance(item, dict) and depth < 4 and (found := everyone_in(item, depth + 1, inner)):
+                return f"{key}.{found}"
+        strings = [v.strip() for v in values if isinstance(v, str)]
+        # a sharing permission says who in ``type`` beside its ``role`` (``{"type": "anyone", "role": …}``)
+        access = ACCESS_KEY.search(str(key)) or (str(key).lower() == "type" and "role" in arguments)
+        open_link = link and LINK_REACH.match(str(key)) and not _locked(arguments)
+        if (access and any(EVERYONE.match(v) for v in strings)) or (
+            open_link and any(OPEN_LINK.match(v) for v in strings)
+        ):
+            return f"{key}={values[0]}" if len(values) == 1 else f"{key} includes everybody"
+    return None
+
+
+def _locked(arguments: dict[str, Any]) -> bool:
+    """A link that asks for a password (``"password": "…"`` beside its access): open only to whom it is
+    given."""
+    return any(
+        str(k).lower() in ("password", "passcode", "passphrase") and bool(v) for k, v in arguments.items()
+    )
+
+
+def public_control(arguments: dict[str, Any]) -> str | None:
+    """A click on a control that makes the item public ("Make available to public", "Anyone with the
+    link"): a computer-use agent's share, read from the control's label."""
+    if not isinstance(arguments.get("selector") or arguments.get("text") or arguments.get("label"), str):
+        return None
+    label = next((x for x in click_labels(arguments) if PUBLIC_CONTROL.match(x)), None)
+    return None if label is None else f"clicked {label.strip()[:40]!r}"

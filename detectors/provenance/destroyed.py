@@ -1,0 +1,39 @@
+"""Whether a task named the objects a destructive call destroys (``destructive.prod_action``): "drop
+legacy_events_2019 in prod" asks for ``DROP TABLE public.legacy_events_2019``, not for ``DROP TABLE
+legacy_events_2019, events`` nor ``DROP SCHEMA`` of the table's schema."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+_NAME = re.compile(r"[A-Za-z0-9_][\w-]{5,}")
+# what a SQL statement destroys: every object it lists (``DROP TABLE a, b``)
+_SQL_OBJECTS = re.compile(
+    r"(?i)\b(?:drop\s+(?:table|view|schema|database|index|materialized\s+view)(?:\s+if\s+exists)?|"
+    r"truncate(?:\s+table)?|delete\s+from)\s+((?:[\w.\"`-]+\s*,\s*)*[\w.\"`-]+)"
+)
+
+
+def names_what_is_destroyed(task: str, text: str, target: str | None) -> bool:
+    """Whether the task names the very object a destructive call destroys (``legacy_sessions_2019``: a name
+    with a digit or an underscore, not a word); in SQL, every object the statement destroys (not ``DROP
+    TABLE legacy_2019, events``; nor the schema of a named table)."""
+    if objects := [o for m in _SQL_OBJECTS.finditer(text[:4000]) for o in m.group(1).split(",")]:
+        return all(_named(o.strip().replace('"', "").replace("`", ""), task) for o in objects)
+    names = {n for n in _NAME.findall(f"{text} {target or ''}"[:4000]) if re.search(r"[\d_]", n)}
+    return any(_named(n, task) for n in names)
+
+
+def _named(name: str, task: str) -> bool:
+    """Whether the task names this object whole, or the end of its dotted name (``public.legacy_x``:
+    legacy_x) where that is a name with a digit or an underscore."""
+    parts = name.split(".")[-3:]  # (database.schema.table at most)
+    ends = [".".join(parts[i:]) for i in range(len(parts))]
+    return any(re.search(r"[\d_]", end) and end in _names_in(task) for end in ends)
+
+
+@functools.lru_cache(maxsize=64)
+def _names_in(task: str) -> frozenset[str]:
+    """The task's words and dotted names whole (``legacy_2019.sessions`` is not ``legacy_2019``)."""
+    return frozenset(word.strip(".") for word in re.split(r"[^\w.-]+", task))
