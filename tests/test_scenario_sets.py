@@ -31,7 +31,7 @@ FLOORS = {
     "agent_probes_12.yml": (35, 5),
     "agent_probes_13.yml": (31, 2),  # blind: 21 and 7 (6b3db4d); then used for fixes
     "agent_probes_14.yml": (30, 6),  # blind: 25 and 6 (d46f672; 6b3db4d: 23, 6); then used for fixes
-    "agent_probes_15.yml": (23, 10),  # blind: 20 and 12 (6186a50; 6b3db4d: 19, 10); own false alarms mended;
+    "agent_probes_15.yml": (23, 9),  # blind: 20 and 12 (6186a50; 6b3db4d: 19, 10); own false alarms mended;
     # review9: +3 (links open to anyone, a channel by id)
 }
 
