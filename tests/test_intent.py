@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from detectors.provenance.intent import asks_for_answer, intent_of, mentions, requests_of
+from detectors.provenance.intent import asks_for_answer, intent_of, mentions, reads_english, requests_of
 from schemas.adapters import parse_bytes
 from schemas.events import ToolCall
 from schemas.types import Capability as C
@@ -307,3 +307,18 @@ def test_a_delete_is_mentioned_in_its_own_forms_only(text: str, word: str | None
 )
 def test_give_and_get_ask_for_an_answer_unless_they_grant_or_delete(task: str, answer: bool) -> None:
     assert asks_for_answer(task) is answer
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("Delete all emails from newsletter@spammy.biz.", True),
+        ("Summarise the open permits for unit 200 for the handover.", True),
+        ("Supprime les doublons de rendez-vous visa pour la semaine prochaine.", False),
+        ("Bitte lade die Lohnsteuerbescheinigungen 2023 für Familie Brandt hoch.", False),
+        ("En la cuenta sandbox borra los volúmenes EBS que lleven más de 90 días.", False),
+        ("বায়ার অডিটের জন্য শ্রমিকদের মজুরির সারসংক্ষেপ তৈরি করে আপলোড করো", False),
+    ],
+)
+def test_which_tasks_the_english_reader_can_read(text: str, english: bool) -> None:
+    assert reads_english(text) is english

@@ -128,6 +128,30 @@ def lexicon_of(capability: C) -> frozenset[str]:
     return _LEXICON.get(capability, frozenset())
 
 
+# function words of English and of the languages tasks most often come in besides: a text whose words are
+# more of the others' than of English's is not one this reader can read
+_ENGLISH = frozenset(
+    "the a an to and of in for my our your please is are it this that with from on at be".split()
+)
+_OTHERS = frozenset(
+    """de la le les des du et un une pour dans sur est pas que qui und der die das bitte ist nicht mit den
+    ein eine für auf el los las por para que en con del una um uma não os às het een van voor niet met
+    il di che per con non""".split()
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def reads_english(text: str) -> bool:
+    """Whether the text is English as far as this reader can tell: more of its function words are
+    English's than another common language's, and its letters are mostly Latin."""
+    words = [w.lower() for w in _WORD.findall(text[:2000])]
+    english = sum(w in _ENGLISH for w in words)
+    others = sum(w in _OTHERS for w in words)
+    latin = sum(ch.isascii() for ch in text[:2000] if ch.isalpha())
+    letters = sum(ch.isalpha() for ch in text[:2000]) or 1
+    return english >= others and latin / letters >= 0.8
+
+
 @functools.lru_cache(maxsize=1024)
 def mentions(text: str, capability: C) -> str | None:
     """A word of the text that speaks of this capability in any form ("canceling", "the cancellation",

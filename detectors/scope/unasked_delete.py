@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
-from detectors.provenance.intent import mentions
+from detectors.provenance.intent import mentions, reads_english
 from detectors.provenance.tokens import value_tokens
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
@@ -87,6 +87,11 @@ class UnaskedDelete(StatefulDetector):
         intent = provenance.intent  # (first: most tasks that delete say so, and nothing else is read)
         if not intent.stated or intent.delegated or Capability.DELETE in intent.implied:
             return state, ()
+        if not reads_english(provenance.trusted_text):
+            return (
+                state,
+                (),
+            )  # "Supprime les doublons": a task this reader cannot read asks for nothing it sees
         ruled_out = any(c is Capability.DELETE for c, _ in intent.forbidden)  # "do not delete it"
         if not ruled_out and mentions(provenance.trusted_text, Capability.DELETE):
             return state, ()  # the user spoke of such an act in any form ("start with canceling two …")
