@@ -18,7 +18,8 @@ another way: its id was in the result of a call that created or booked, not of a
 data.
 
 Known gaps: a task whose words for the delete the intent reader lacks ("close my account"); deletes
-inside an act the task asked for (a rebooking that cancels the old booking is reported).
+inside an act the task asked for (a rebooking that cancels the old booking is reported); tasks in a
+language the English reader cannot read (``intent.reads_english``) are not judged at all.
 """
 
 from __future__ import annotations
