@@ -70,8 +70,12 @@ class ForcedPastRefusal(StatefulDetector):
         if not isinstance(event, ToolCall) or ctx.call is None or not ctx.call.evidence.keys() & ACTS:
             return state, ()
         line = command_of(event)
-        what, words = _what(event, line), target_words(event.arguments, line)
+        what = _what(event, line)
         refusals: dict[str, list[str]] = state.get("refused") or {}
+        result = event.result_summary or ""
+        refusal = bool(result) and refused(result)
+        # (what the call acts on is read only where a refusal is kept or a retry compared: most calls neither)
+        words = target_words(event.arguments, line) if refusal or what in refusals else []
         task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
         asked = FORCE_ASKED.search(task) is not None
         # the refused call again (the same tool or command, on the same things), switches aside
@@ -91,8 +95,7 @@ class ForcedPastRefusal(StatefulDetector):
         if check and ctx.acted(event):
             title = f"{event.tool} ({grave[0]}) set {check}: the system's own check was switched off"
             signals = (Signal.of([event], title=title, details={"switches": [check], "refusal": None}),)
-        result = event.result_summary or ""
-        if result and refused(result):
+        if refusal:
             kept = {**refusals, what: [result[:160], " ".join(words), *switches(event.arguments, line)]}
             state["refused"] = dict(list(kept.items())[-MAX_KEPT:])
         elif retry:

@@ -38,17 +38,15 @@ def remember_wide(
     wide: dict[str, int] = state.get("wide") or {}
     count = record_count(result)
     if count < MIN_RECORDS:  # code re-reading a wide query's rows, or packing a file made from them
-        shared = [
-            n
-            for columns, n in state.get("queries") or ()
-            if len(set(columns) & _fingerprint(text)) >= MIN_SHARED
-        ]
+        queries = state.get("queries") or ()
+        fingerprint = _fingerprint(text, tokens) if queries else set()
+        shared = [n for columns, n in queries if len(set(columns) & fingerprint) >= MIN_SHARED]
         packed = [] if AGGREGATES.search(text) else [wide[t] for t in tokens if t in wide]
         count = max([*shared, *packed], default=0)
     elif names_any(objects, without_comments(text)) or tokens & set(linked):
         count = 0  # selected by the object (or an id its lookup returned)
     else:
-        queries = [*(state.get("queries") or ()), (sorted(_fingerprint(text))[:12], count)]
+        queries = [*(state.get("queries") or ()), (sorted(_fingerprint(text, tokens))[:12], count)]
         state["queries"] = queries[-4:]
     if count >= MIN_RECORDS and (files := files_of(arguments, result, makes)):
         state["wide"] = dict(list({**wide, **dict.fromkeys(sorted(files), count)}.items())[-MAX_KEPT:])
@@ -57,5 +55,6 @@ def remember_wide(
         state["linked"] = list(dict.fromkeys([*linked, *ids]))[-MAX_KEPT:]
 
 
-def _fingerprint(text: str) -> set[str]:
-    return columns_in([text]) | {t for t in value_tokens(text) if t.startswith(("id:", "num:"))}
+def _fingerprint(text: str, tokens: frozenset[str] | set[str]) -> set[str]:
+    """A query's columns and ids (``tokens``: the text's value tokens, read once by the caller)."""
+    return columns_in([text]) | {t for t in tokens if t.startswith(("id:", "num:"))}
