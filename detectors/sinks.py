@@ -22,6 +22,7 @@ from detectors.capabilities.paths import is_internal_host, is_log_path, is_secre
 from detectors.capabilities.words import split_words
 from detectors.memo import by_arguments
 from detectors.provenance.intent import Intent
+from detectors.provenance.languages import fold
 from detectors.provenance.state import Provenance, Source
 from detectors.provenance.tokens import shown, value_tokens
 from schemas.events import ToolCall
@@ -303,13 +304,14 @@ def _named_in(destination: str, trusted: str) -> bool:
 # writes that only file what was read (``gmail_modify_labels`` moving a phishing mail to "Suspicious")
 _ORGANISING = frozenset(
     "label labels tag tags flag flags star archive categorize categorise folder pin spam note notes "
-    "annotate draft drafts".split()
+    "annotate draft drafts task tasks todo todos reminder reminders".split()
 )
 
 
 def tidies(event: ToolCall) -> bool:
-    """A write that labels, flags, files or annotates an item (an internal note), or saves a draft for the
-    user to read: the reader tidying or recording what it found, not acting on what it read."""
+    """A write that labels, flags, files or annotates an item (an internal note), saves a draft for the
+    user to read, or opens a to-do for a colleague ("HOLD: check the new bank details"): the reader tidying
+    or recording what it found, not acting on what it read."""
     words = set(split_words(event.tool))
     return bool(_ORGANISING & words) and "send" not in words  # ``send_draft`` sends
 
@@ -402,8 +404,23 @@ def named_by_user(token: str, provenance: Provenance) -> bool:
     first part is a name they wrote."""
     trusted = provenance.trusted_text
     return (
-        provenance.trusts(token) or _named_in(shown(token), trusted.lower()) or person_named(token, trusted)
+        provenance.trusts(token)
+        or _named_in(shown(token), trusted.lower())
+        or person_named(token, trusted)
+        or mailbox_of_named_person(token, trusted)
     )
+
+
+def mailbox_of_named_person(token: str, trusted_text: str) -> bool:
+    """An address whose mailbox is a full name the user wrote (``lucia.ferreira@…`` when the task says
+    "Refund Lucía Ferreira's deposit"): the person the task is about. Two name parts of three letters or
+    more, both in the user's words (accents aside), so that no lone first name matches by chance."""
+    kind, _, value = token.partition(":")
+    if kind != "email":
+        return False
+    parts = [p for p in re.split(r"[._-]", value.split("@", 1)[0]) if len(p) >= 3 and p.isalpha()]
+    words = set(re.findall(r"\w+", fold(trusted_text)))
+    return len(parts) >= 2 and all(p in words for p in parts)
 
 
 def person_named(token: str, trusted_text: str) -> bool:

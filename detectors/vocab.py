@@ -1197,7 +1197,19 @@ def production_named(event: ToolCall) -> str | None:
     command = command_of(event)
     if command and (match := _PRODUCTION_IN_LINE.search(command)):
         return match.group(0).strip().rsplit("@", 1)[-1].lstrip("/")[:80]  # a host, not its credentials
+    for value in event.arguments.values():  # a REST path: ``…/environments/production/strategies``
+        if isinstance(value, str) and (match := _PRODUCTION_IN_PATH.search(value[:500])):
+            return match.group(0)
     return None
+
+
+# an API path whose segment is the environment (``/environments/production/``, ``/env/prod/deploy``,
+# ``?environment=production``); a word inside a name (``product``, ``prod-notes.md``) is none
+_PRODUCTION_IN_PATH = re.compile(
+    r"^https?://[^\s?#]*/(?:environments?|envs?|stages?|tiers?)/(?:prod|production|prd)(?=[/?#]|$)"
+    r"|^https?://\S*[?&](?:env|environment|stage)=(?:prod|production|prd)(?=[&#]|$)",
+    re.I,
+)
 
 
 def in_production(event: ToolCall) -> bool:

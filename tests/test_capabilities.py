@@ -436,3 +436,45 @@ def test_certificates_in_pem_are_public_keys_are_not(path: str, secret: bool) ->
 )
 def test_what_a_change_says_it_reached(result: str, count: int) -> None:
     assert affected_count(result) == count
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected", "absent"),
+    [
+        (
+            {"method": "POST", "url": "https://api.pay.example/v2/payments/tr_WDqYK6vllg/refunds"},
+            C.MONEY,
+            None,
+        ),
+        (
+            {"method": "POST", "url": "https://api.pay.example/v1/payouts", "body": {"amount": 10}},
+            C.MONEY,
+            None,
+        ),
+        (
+            {"method": "POST", "path": "/v1/orgs/acme/invitations", "body": {"email": "x@y.z"}},
+            C.IDENTITY,
+            None,
+        ),
+        (
+            {"method": "POST", "url": "https://chat.example/api/channels/c1/messages", "body": {"t": 1}},
+            C.COMMUNICATE,
+            None,
+        ),
+        # a query sent as a body reads; a GET of refunds lists them
+        (
+            {"method": "POST", "url": "https://search.example:9200/logs/_search", "body": {"q": 1}},
+            None,
+            C.WRITE,
+        ),
+        ({"method": "GET", "url": "https://api.pay.example/v1/refunds"}, None, C.MONEY),
+    ],
+)
+def test_a_generic_http_request_is_read_by_its_path(
+    arguments: dict[str, object], expected: C | None, absent: C | None
+) -> None:
+    found = classify(call("http_request", **arguments)).evidence
+    if expected is not None:
+        assert expected in found, found
+    if absent is not None:
+        assert absent not in found, found

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from detectors.capabilities import words
 from detectors.capabilities.manifest import Manifest
 from detectors.capabilities.paths import data_in_host, host_of, is_local_host, is_secret_path, urls_in
+from detectors.capabilities.rest import path_capabilities
 from detectors.capabilities.shell import ShellFacts, analyse, analyse_code
 from detectors.memo import by_arguments
 from schemas.events import ToolCall, ToolDeclaration
@@ -320,6 +321,8 @@ def _arguments(
                 carries = changing and any(_key_words(k) & CONTENT_KEYS for k in arguments if k != key)
                 outbound = (named | result.evidence.keys()) & {C.EGRESS, C.COMMUNICATE} or carries
                 result.add(C.EGRESS if outbound else C.FETCH, "argument", f"{key} is a URL ({url[:80]})")
+                for capability, why in path_capabilities(url, _method_of(arguments)):
+                    result.add(capability, "argument", why)  # ``POST …/refunds``: what the request makes
                 if not outbound and (smuggled := data_in_host(url)):
                     result.add(C.EGRESS, "argument", f"{key}: {smuggled}")
             continue
@@ -366,12 +369,11 @@ def _arguments(
         if kw & IDENTITY_KEYS and changing:
             result.add(C.IDENTITY, "argument", f"{key} sets access")
             continue
-        if (
-            isinstance(value, str)
-            and kw & PATH_KEYS
-            and is_secret_path(text)
-            and not request_path(key, arguments)
-        ):
+        if isinstance(value, str) and request_path(key, arguments):
+            for capability, why in path_capabilities(text, _method_of(arguments)):
+                result.add(capability, "argument", why)
+            continue
+        if isinstance(value, str) and kw & PATH_KEYS and is_secret_path(text):
             result.add(C.SECRET, "argument", f"{key} is {text[:80]}, which holds a secret")
             continue
 
@@ -384,11 +386,16 @@ _NOT_RECIPIENT = re.compile(r"(?i)^in_?reply_?to|message_?id$|thread_?id$|^sende
 _DRAFTS = frozenset({"draft", "drafts"})
 
 
+def _method_of(arguments: dict[str, Any]) -> str:
+    """The HTTP method a request's arguments name ("" when none)."""
+    method = arguments.get("method") or arguments.get("http_method") or arguments.get("verb")
+    return method if isinstance(method, str) else ""
+
+
 def request_path(key: str, arguments: dict[str, Any]) -> bool:
     """``path`` of an HTTP request (the call has ``method: POST``): a URL's path such as
     ``/v1/webhook_endpoints/…/roll_secret``, not a file on disk."""
-    method = arguments.get("method") or arguments.get("http_method") or arguments.get("verb")
-    return key.lower() == "path" and isinstance(method, str) and method.upper() in _HTTP_METHODS
+    return key.lower() == "path" and _method_of(arguments).upper() in _HTTP_METHODS
 
 
 def classify(event: ToolCall, manifest: Manifest | None = None) -> Classification:

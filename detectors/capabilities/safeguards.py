@@ -103,7 +103,7 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
             if off and words & _STATE_KEYS:
                 return ""
             if value is False and words & _REQUIRING and (required := words & _REQUIRED):
-                return sorted(required)[0]
+                return _SHOWN.get(sorted(required)[0], sorted(required)[0])
             if {"security", "level"} <= words and "off" in split_words(str(value)):
                 return "security level"
         children = value if isinstance(value, list) else [value]
@@ -114,8 +114,10 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
 
 
 _REQUIRING = frozenset("require required requires enforce enforced enforcement".split())
+_SHOWN = {"sv": "2-step verification"}
+# (``enforce2Sv``: Google's 2-step verification, its digit split off; ``require_verification``)
 _REQUIRED = SAFEGUARDS | frozenset(
-    "factor mfa 2fa signing signed approval review tls ssl schedule door lock".split()
+    "factor mfa 2fa sv verification signing signed approval review tls ssl schedule door lock".split()
 )
 
 
@@ -169,8 +171,9 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
 
 # what a change's own result says it reached: ``"sites_affected": 3812``, ``"updated": 9``, ``UPDATE 40``
 _AFFECTED = re.compile(
-    r"(?im)\"?\b(\w*_?affected|updated|deleted|removed|disabled|terminated|modified|changed|muted|suppressed|"
-    r"matched\w*)"
+    # (a share's ``"items_inherited": 412``: what a folder's share reached)
+    r"(?im)\"?\b(\w*_?affected|\w*_?inherited|shared|updated|deleted|removed|disabled|terminated|modified|"
+    r"changed|muted|suppressed|matched\w*)"
     r"(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
     # … or a script's own report: "updated 1318", "deleted 2,029 images"
     r"|^\s*(?:updated|deleted|removed|closed|cancel+ed|disabled)\s+(?P<k>\d{1,3}(?:,\d{3})+|\d{1,9})\b"

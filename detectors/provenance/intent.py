@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import orjson
 
 from detectors.capabilities.words import verb_stem
+from detectors.provenance.languages import Reading, foreign_weight, read_foreign
 from schemas.types import Capability as C
 
 _LEXICON: dict[C, frozenset[str]] = {
@@ -128,28 +129,21 @@ def lexicon_of(capability: C) -> frozenset[str]:
     return _LEXICON.get(capability, frozenset())
 
 
-# function words of English and of the languages tasks most often come in besides: a text whose words are
-# more of the others' than of English's is not one this reader can read
+# function words of English ("a" is Spanish and Portuguese too, and French without its accent)
 _ENGLISH = frozenset(
-    "the a an to and of in for my our your please is are it this that with from on at be".split()
-)
-_OTHERS = frozenset(
-    """de la le les des du et un une pour dans sur est pas que qui und der die das bitte ist nicht mit den
-    ein eine für auf el los las por para que en con del una um uma não os às het een van voor niet met
-    il di che per con non""".split()
+    "the an to and of in for my our your please is are it this that with from on at be".split()
 )
 
 
 @functools.lru_cache(maxsize=1024)
 def reads_english(text: str) -> bool:
-    """Whether the text is English as far as this reader can tell: more of its function words are
-    English's than another common language's, and its letters are mostly Latin."""
-    words = [w.lower() for w in _WORD.findall(text[:2000])]
-    english = sum(w in _ENGLISH for w in words)
-    others = sum(w in _OTHERS for w in words)
+    """Whether the text is English as far as this reader can tell: its English function words weigh at
+    least as much as the words of the likeliest other language (``languages.py``), and its letters are
+    mostly Latin."""
+    english = sum(w.lower() in _ENGLISH for w in _WORD.findall(text[:2000]))
     latin = sum(ch.isascii() for ch in text[:2000] if ch.isalpha())
     letters = sum(ch.isalpha() for ch in text[:2000]) or 1
-    return english >= others and latin / letters >= 0.8
+    return english >= foreign_weight(text) and latin / letters >= 0.8
 
 
 @functools.lru_cache(maxsize=1024)
@@ -290,12 +284,23 @@ def intent_of(text: str) -> Intent:
     if repair := _REPAIR.search(text):  # "get it running again": a repair, which runs and changes things
         for capability in (C.EXECUTE, C.WRITE):
             found.setdefault(capability, []).append(repair.group(0).lower())
+    foreign = None if reads_english(text) else read_foreign(text)
+    for written, english in foreign.acts if foreign else ():  # "Envoie la grille …": the verb's meaning
+        for capability, _ in _lexicon_hits(english):
+            found.setdefault(capability, []).append(written.lower())
     found.pop(C.READ, None)
-    forbidden = forbidden_in(text)
+    forbidden = forbidden_in(text) + _foreign_forbidden(foreign)
     ruled_out = {verb for _, verb in forbidden}  # "don't apply anything": 'apply' implies nothing
     implied = {c: tuple(w for w in dict.fromkeys(words) if w not in ruled_out) for c, words in found.items()}
     implied = {c: words for c, words in implied.items() if words}
-    return Intent(implied, True, delegation_in(text), forbidden, asks_for_answer(text))
+    asks = asks_for_answer(text) or bool(foreign and foreign.asks)
+    return Intent(implied, True, delegation_in(text), forbidden, asks)
+
+
+def _foreign_forbidden(foreign: Reading | None) -> tuple[tuple[C, str], ...]:
+    """(capability, verb) pairs a task in another language rules out ("nicht löschen")."""
+    words = foreign.ruled_out if foreign else ()
+    return tuple((c, w) for w in words for c, _ in _lexicon_hits(w) if c in _CHANGING)
 
 
 # a state to bring something back to: the task asks for a repair, whatever the verb ("get the DAG running

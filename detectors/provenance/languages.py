@@ -1,0 +1,171 @@
+"""Tasks in other languages: which acts a French, German, Spanish, Portuguese, Italian or Dutch task asks for.
+
+The intent reader (``intent.py``) reads English grammar: an imperative first in a clause, a generic verb
+and its object. A task in another language ("Envoie la grille tarifaire à Mme Chan", "Bitte lade die
+Bescheinigungen hoch") read that way implies nothing but reading, so the user's own request looks off task.
+This reader finds the language by its words (a word several languages share counts less), then the verbs
+of that language's table (``data/languages.yml``, data a detection engineer can extend), each read as the
+English lexicon word that means the same; it also tells whether the task asks for an answer and which
+verbs it rules out ("nicht löschen", "no borres"). Coarser than the English reader on purpose: in German
+and Dutch a verb implies its act wherever it stands (the infinitive comes last); in the Romance languages,
+whose imperative is also the third person ("supprime": delete!, or it deletes), an infinitive counts
+anywhere and another form only first in a clause; forms that are common nouns too count only there.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+TABLE = Path(__file__).with_name("data") / "languages.yml"
+# words, and the breaks that start a clause; letters of any script, apostrophes split ("l'agence")
+_WORDS_AND_BREAKS = re.compile(r"[^\W\d_]+|[.!?;:\n,()]")
+_BREAKS = frozenset(".!?;:\n,()")
+# pronouns Spanish and Italian join to a verb ("envíala", "bórralo", "mandaglielo"), longest first
+_CLITICS = ("selos", "selas", "glielo", "gliela", "selo", "sela", "melo", "mela", "telo", "noslo", "los",
+            "las", "les", "nos", "gli", "lo", "la", "le", "me", "te", "se", "li", "ne")  # fmt: skip
+_NEGATION_REACH = 3  # words from a negation to the verb it rules out ("ne supprime pas", "no lo borres")
+
+
+def fold(word: str) -> str:
+    """A word without case or accents ("Lösche" -> "losche"), as the table is keyed."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class Language:
+    name: str
+    function: frozenset[str]
+    verbs: dict[str, str]  # form -> English lexicon word, wherever it stands
+    leading: dict[str, str]  # form -> English word, first in a clause only
+    answers: frozenset[str]
+    polite: frozenset[str]
+    negations: frozenset[str]
+    joins: frozenset[str]
+    # endings of the infinitives of a language whose imperative is also its third person ("supprime",
+    # "borra"): there only an infinitive implies its act anywhere; empty: every form does (German, Dutch)
+    infinitives: tuple[str, ...]
+
+    def words(self) -> frozenset[str]:
+        """Every word the table knows of this language: the evidence that a text is in it."""
+        return self.function | self.verbs.keys() | self.leading.keys() | self.answers
+
+
+def _forms(table: dict[str, list[str]] | None) -> dict[str, str]:
+    return {fold(form): english for english, forms in (table or {}).items() for form in forms}
+
+
+@functools.cache
+def languages() -> tuple[Language, ...]:
+    """The table, loaded once."""
+    raw = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
+    return tuple(
+        Language(
+            name,
+            frozenset(fold(w) for w in spec.get("function", [])),
+            _forms(spec.get("verbs")),
+            _forms(spec.get("leading")),
+            frozenset(fold(w) for w in spec.get("answers", [])),
+            frozenset(fold(w) for w in spec.get("polite", [])),
+            frozenset(fold(w) for w in spec.get("negations", [])),
+            frozenset(fold(w) for w in spec.get("joins", [])),
+            tuple(spec.get("infinitives", [])),
+        )
+        for name, spec in raw.items()
+    )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a task in another language asks: (word as written, English word) for every act, whether it
+    asks for an answer, and the English words of the acts it rules out."""
+
+    language: str
+    acts: tuple[tuple[str, str], ...] = ()
+    asks: bool = False
+    ruled_out: tuple[str, ...] = ()
+
+
+def _verb(word: str, table: dict[str, str]) -> str | None:
+    """The English word of a form, or of the form without a joined pronoun ("envíala": envía)."""
+    if word in table:
+        return table[word]
+    for clitic in _CLITICS:
+        if word.endswith(clitic) and len(word) - len(clitic) >= 4 and word[: -len(clitic)] in table:
+            return table[word[: -len(clitic)]]
+    return None
+
+
+@functools.cache
+def _weights() -> dict[str, dict[str, float]]:
+    """Per language, how much each of its words says the text is in it: a word of several languages
+    ("la", "que", "de") says less."""
+    shared: dict[str, int] = {}
+    for language in languages():
+        for word in language.words():
+            shared[word] = shared.get(word, 0) + 1
+    return {lang.name: {w: 1 / shared[w] for w in lang.words()} for lang in languages()}
+
+
+def foreign_weight(text: str) -> float:
+    """How much of the text is words of the table's likeliest language (0 when none appear)."""
+    pieces = [fold(p) for p in _WORDS_AND_BREAKS.findall(text[:2000]) if p not in _BREAKS]
+    return max(_scores(pieces), key=_weight)[0] if pieces else 0.0
+
+
+def _language_of(pieces: list[str]) -> Language | None:
+    """The table's language whose words weigh most in the text; None when none of them appear."""
+    best, language = max(_scores(pieces), key=_weight)
+    return language if best > 0 else None
+
+
+def _weight(scored: tuple[float, Language]) -> float:
+    return scored[0]
+
+
+def _scores(pieces: list[str]) -> list[tuple[float, Language]]:
+    weights = _weights()
+    return [
+        # (a verb with a joined pronoun, "mándale", is as much the language's as the verb)
+        (sum(weights[lang.name].get(p, 1.0 if _verb(p, lang.verbs) else 0.0) for p in pieces), lang)
+        for lang in languages()
+    ]
+
+
+@functools.lru_cache(maxsize=1024)
+def read_foreign(text: str) -> Reading | None:
+    """The reading of a task in one of the table's languages; None when no language's function words
+    appear at all."""
+    pieces = [p if p in _BREAKS else fold(p) for p in _WORDS_AND_BREAKS.findall(text[:2000])]
+    original = _WORDS_AND_BREAKS.findall(text[:2000])
+    language = _language_of(pieces)
+    if language is None:
+        return None
+    acts: list[tuple[str, str]] = []
+    ruled_out: list[str] = []
+    asks, leading, since_negation = False, True, _NEGATION_REACH + 1
+    for word, written in zip(pieces, original, strict=True):
+        if word in _BREAKS:
+            leading, since_negation = True, _NEGATION_REACH + 1
+            continue
+        english = _verb(word, language.verbs)
+        if english and since_negation <= _NEGATION_REACH:
+            ruled_out.append(english)  # "ne supprime pas", "no borres", "nicht löschen"
+            english = None
+        if english and not leading and language.infinitives and not word.endswith(language.infinitives):
+            english = None  # "le script supprime les fichiers": a statement, not an imperative
+        english = english or (_verb(word, language.leading) if leading else None)
+        if english:
+            acts.append((written, english))
+        asks = asks or (leading and word in language.answers)
+        since_negation = 1 if word in language.negations else since_negation + 1
+        leading = (
+            leading and (word in language.polite or word in language.negations)
+        ) or word in language.joins
+    return Reading(language.name, tuple(acts), asks, tuple(dict.fromkeys(ruled_out)))
