@@ -220,6 +220,48 @@ def test_other_denied_attempts_stay_one_step_lower() -> None:
     assert plain == [("denied_recon", Severity.INFO, False)]  # a denied read of a plain value: discovery
 
 
+FAILED_SIGN_IN = {"response": {"ConsoleLogin": "Failure"}, "user_identity": {"type": "IAMUser", "userName": "anaya"}}
+
+
+@pytest.mark.parametrize(
+    ("additional", "error_message", "expected"),
+    [
+        ({"MFAUsed": "Yes"}, "Failed authentication", ("console_mfa_failed", Severity.MEDIUM)),
+        ({"MFAUsed": "No"}, "Failed authentication", ("console_login_failed", Severity.INFO)),  # wrong password
+        ({"MFAUsed": "Yes"}, None, ("console_login_failed", Severity.INFO)),  # no authentication error said
+    ],
+)
+def test_a_sign_in_that_fails_at_the_mfa_step_is_a_finding_a_wrong_password_a_building_block(
+    additional: dict[str, str], error_message: str | None, expected: tuple[str, Severity]
+) -> None:
+    """MFAUsed "Yes" on a failed sign-in with an authentication error: the password passed, the second
+    factor did not (someone holds the password). A wrong password never reaches the MFA step."""
+    arguments = {**FAILED_SIGN_IN, "additional": additional, "error_message": error_message}
+    graded = _graded("ConsoleLogin", tool="signin", user_agent="Mozilla/5.0", outcome=Outcome.DENIED,
+                     arguments=arguments)  # fmt: skip
+    assert [(c, s) for c, s, _ in graded] == [expected]
+    assert not any(alert for _, _, alert in graded)
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ({"snapshotType": "manual", "encrypted": False}, [("db_snapshot_unencrypted", Severity.LOW)]),
+        ({"snapshotType": "manual", "encrypted": True}, [("db_snapshot_created", Severity.INFO)]),
+        ({"snapshotType": "manual"}, [("db_snapshot_created", Severity.INFO)]),  # the response says nothing
+        ({"snapshotType": "automated", "encrypted": False}, []),
+    ],
+)
+def test_an_unencrypted_manual_snapshot_is_low_whoever_takes_it(
+    response: dict[str, object], expected: list[tuple[str, Severity]]
+) -> None:
+    """An unencrypted snapshot can be shared with any account or made public by one attribute change; AWS
+    never lets an encrypted one be public. Infrastructure code taking it is no excuse: the copy is the risk."""
+    for user_agent in (SCRIPT, TERRAFORM):
+        graded = _graded("CreateDBSnapshot", tool="rds", user_agent=user_agent, arguments={"response": response})
+        assert [(c, s) for c, s, _ in graded] == expected
+
+
 def test_a_bad_severity_by_kind_names_itself(tmp_path: Path) -> None:
     path = tmp_path / "t.yml"
     path.write_text(
