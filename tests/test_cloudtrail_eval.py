@@ -105,9 +105,10 @@ def test_panther_figures_do_not_regress_and_every_difference_is_classified() -> 
     assert result.findings.recall >= 0.89  # as counted: 189/212
     assert result.explained["findings"].recall >= 0.94  # 189/200
     assert result.flags.false_positive_rate <= 0.10  # 25/252
-    assert result.flags.recall >= 0.75  # 161/212: credential probes, users made by hand, scripted recon
-    assert result.explained["flags"].recall >= 0.80  # 161/200
-    assert result.explained["matched"].recall >= 0.90  # 182/200 at Panther's own severity
+    # 164/212 (161 before an MFA-step failure and unencrypted manual DB snapshots became low+ findings)
+    assert result.flags.recall >= 0.77
+    assert result.explained["flags"].recall >= 0.82  # 164/200
+    assert result.explained["matched"].recall >= 0.92  # 185/200 at Panther's own severity
     assert result.explained["matched"].false_positive_rate <= 0.01  # 1/205
     assert result.alerts.false_positive_rate <= 0.09  # 22/252
     assert result.explained["findings"].false_positive_rate <= 0.02  # 2/205: state notes only
@@ -132,6 +133,24 @@ def test_a_note_that_no_longer_holds_is_stale() -> None:
     check_notes(result)
     assert result.stale == ["c: now scored as labelled", "gone: no such record"]
     assert result.unclassified == ["b"]
+
+
+def test_a_should_alert_record_held_by_an_info_finding_only_needs_a_building_block_note() -> None:
+    """``a`` is held by nothing, ``i`` and ``j`` by an info finding only, ``f`` by a low+ finding: the low+
+    misses ``i`` and ``j`` need a building_block note; such a note on ``f`` or ``a`` is stale."""
+    result = PantherResult(findings=Score(missed=["a"]), flags=Score(missed=["a", "i", "j"]), alerts=Score())
+    result.labels = {r: Label(True) for r in ("a", "i", "j", "f")}
+    result.notes = {
+        "a": Note("building_block", "w"),
+        "i": Note("building_block", "x"),
+        "f": Note("building_block", "y"),
+    }
+    check_notes(result)
+    assert result.stale == [
+        "a: no longer held by an info building block only",
+        "f: no longer held by an info building block only",
+    ]
+    assert result.unclassified == ["a", "j"]  # a: missed by every finding, with no principle/state note
 
 
 # ---- kinds and attempts in the table (issue 13): each graded condition, and the look-alike it must not raise
