@@ -239,15 +239,19 @@ def test_other_denied_attempts_stay_one_step_lower() -> None:
     assert plain == [("denied_recon", Severity.INFO, False)]  # a denied read of a plain value: discovery
 
 
-FAILED_SIGN_IN = {"response": {"ConsoleLogin": "Failure"}, "user_identity": {"type": "IAMUser", "userName": "anaya"}}
+FAILED_SIGN_IN = {
+    "response": {"ConsoleLogin": "Failure"},
+    "user_identity": {"type": "IAMUser", "userName": "anaya"},
+}
 
 
 @pytest.mark.parametrize(
     ("additional", "error_message", "expected"),
     [
         ({"MFAUsed": "Yes"}, "Failed authentication", ("console_mfa_failed", Severity.MEDIUM)),
-        ({"MFAUsed": "No"}, "Failed authentication", ("console_login_failed", Severity.INFO)),  # wrong password
-        ({"MFAUsed": "Yes"}, None, ("console_login_failed", Severity.INFO)),  # no authentication error said
+        # a wrong password; then a failure that records no authentication error
+        ({"MFAUsed": "No"}, "Failed authentication", ("console_login_failed", Severity.INFO)),
+        ({"MFAUsed": "Yes"}, None, ("console_login_failed", Severity.INFO)),
     ],
 )
 def test_a_sign_in_that_fails_at_the_mfa_step_is_a_finding_a_wrong_password_a_building_block(
@@ -275,9 +279,12 @@ def test_an_unencrypted_manual_snapshot_is_low_whoever_takes_it(
     response: dict[str, object], expected: list[tuple[str, Severity]]
 ) -> None:
     """An unencrypted snapshot can be shared with any account or made public by one attribute change; AWS
-    never lets an encrypted one be public. Infrastructure code taking it is no excuse: the copy is the risk."""
+    never lets an encrypted one be public. Infrastructure code taking it is no excuse: the copy is the
+    risk."""
     for user_agent in (SCRIPT, TERRAFORM):
-        graded = _graded("CreateDBSnapshot", tool="rds", user_agent=user_agent, arguments={"response": response})
+        graded = _graded(
+            "CreateDBSnapshot", tool="rds", user_agent=user_agent, arguments={"response": response}
+        )
         assert [(c, s) for c, s, _ in graded] == expected
 
 
