@@ -9,6 +9,7 @@ A case file mirrors its detector's path: ``tests/cases/<family>/<name>.yml`` for
         expect: alert            # alert | finding | none
         count: 1                 # optional: exact number of findings of this detector
         severity: high           # optional: the least severity every alert of the detector must have
+                                 # (expect: finding — every finding: a building block is info)
         tags: [edge]             # optional; every detector needs at least one edge case
         events:                  # event contract fields; defaults fill the rest
           - {action: CreateUser, tool: iam, arguments: {userName: x}, at: 0}
@@ -29,6 +30,7 @@ import yaml
 
 from detectors.base import Detector
 from detectors.engine import Engine, EngineSettings, Output, Runner
+from schemas.alerts import Alert, Finding
 from schemas.events import AnyEvent, event_from_dict
 from schemas.types import SEVERITY_RANK, Severity
 
@@ -134,14 +136,18 @@ def run_case(detector: Detector, case: Case) -> CaseResult:
         problems.append("expected a finding, got none")
     if case.expect == "alert" and not alerts:
         problems.append(f"expected an alert, got none ({len(findings)} finding(s))")
-    if case.severity is not None and alerts:
+    # expect: finding grades the findings (a check may be a building block at info or a finding of its
+    # own at low+); otherwise the alerts
+    graded: list[Finding | Alert] = list(findings) if case.expect == "finding" else list(alerts)
+    if case.severity is not None and graded:
         weak = [
             f"{a.severity}: {a.title}"
-            for a in alerts
+            for a in graded
             if SEVERITY_RANK[a.severity] < SEVERITY_RANK[Severity(case.severity)]
         ]
         if weak:
-            problems.append(f"expected alerts of at least {case.severity}, got {weak}")
+            kind = "findings" if case.expect == "finding" else "alerts"
+            problems.append(f"expected {kind} of at least {case.severity}, got {weak}")
     if case.count is not None and len(findings) != case.count:
         problems.append(f"expected {case.count} finding(s), got {len(findings)}")
     return CaseResult(case, not problems, "; ".join(problems) or "ok", output)

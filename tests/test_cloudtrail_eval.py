@@ -105,9 +105,10 @@ def test_panther_figures_do_not_regress_and_every_difference_is_classified() -> 
     assert result.findings.recall >= 0.89  # as counted: 189/212
     assert result.explained["findings"].recall >= 0.94  # 189/200
     assert result.flags.false_positive_rate <= 0.10  # 25/252
-    assert result.flags.recall >= 0.75  # 161/212: credential probes, users made by hand, scripted recon
-    assert result.explained["flags"].recall >= 0.80  # 161/200
-    assert result.explained["matched"].recall >= 0.90  # 182/200 at Panther's own severity
+    # 164/212 (161 before an MFA-step failure and unencrypted manual DB snapshots became low+ findings)
+    assert result.flags.recall >= 0.77
+    assert result.explained["flags"].recall >= 0.82  # 164/200
+    assert result.explained["matched"].recall >= 0.92  # 185/200 at Panther's own severity
     assert result.explained["matched"].false_positive_rate <= 0.01  # 1/205
     assert result.alerts.false_positive_rate <= 0.09  # 22/252
     assert result.explained["findings"].false_positive_rate <= 0.02  # 2/205: state notes only
@@ -132,6 +133,24 @@ def test_a_note_that_no_longer_holds_is_stale() -> None:
     check_notes(result)
     assert result.stale == ["c: now scored as labelled", "gone: no such record"]
     assert result.unclassified == ["b"]
+
+
+def test_a_should_alert_record_held_by_an_info_finding_only_needs_a_building_block_note() -> None:
+    """``a`` is held by nothing, ``i`` and ``j`` by an info finding only, ``f`` by a low+ finding: the low+
+    misses ``i`` and ``j`` need a building_block note; such a note on ``f`` or ``a`` is stale."""
+    result = PantherResult(findings=Score(missed=["a"]), flags=Score(missed=["a", "i", "j"]), alerts=Score())
+    result.labels = {r: Label(True) for r in ("a", "i", "j", "f")}
+    result.notes = {
+        "a": Note("building_block", "w"),
+        "i": Note("building_block", "x"),
+        "f": Note("building_block", "y"),
+    }
+    check_notes(result)
+    assert result.stale == [
+        "a: no longer held by an info building block only",
+        "f: no longer held by an info building block only",
+    ]
+    assert result.unclassified == ["a", "j"]  # a: missed by every finding, with no principle/state note
 
 
 # ---- kinds and attempts in the table (issue 13): each graded condition, and the look-alike it must not raise
@@ -218,6 +237,55 @@ def test_other_denied_attempts_stay_one_step_lower() -> None:
     ) == [("secrets_read_in_bulk", Severity.LOW, False)]
     plain = _graded("GetParameter", tool="ssm", user_agent=SCRIPT, outcome=Outcome.DENIED)  # no decryption
     assert plain == [("denied_recon", Severity.INFO, False)]  # a denied read of a plain value: discovery
+
+
+FAILED_SIGN_IN = {
+    "response": {"ConsoleLogin": "Failure"},
+    "user_identity": {"type": "IAMUser", "userName": "anaya"},
+}
+
+
+@pytest.mark.parametrize(
+    ("additional", "error_message", "expected"),
+    [
+        ({"MFAUsed": "Yes"}, "Failed authentication", ("console_mfa_failed", Severity.MEDIUM)),
+        # a wrong password; then a failure that records no authentication error
+        ({"MFAUsed": "No"}, "Failed authentication", ("console_login_failed", Severity.INFO)),
+        ({"MFAUsed": "Yes"}, None, ("console_login_failed", Severity.INFO)),
+    ],
+)
+def test_a_sign_in_that_fails_at_the_mfa_step_is_a_finding_a_wrong_password_a_building_block(
+    additional: dict[str, str], error_message: str | None, expected: tuple[str, Severity]
+) -> None:
+    """MFAUsed "Yes" on a failed sign-in with an authentication error: the password passed, the second
+    factor did not (someone holds the password). A wrong password never reaches the MFA step."""
+    arguments = {**FAILED_SIGN_IN, "additional": additional, "error_message": error_message}
+    graded = _graded("ConsoleLogin", tool="signin", user_agent="Mozilla/5.0", outcome=Outcome.DENIED,
+                     arguments=arguments)  # fmt: skip
+    assert [(c, s) for c, s, _ in graded] == [expected]
+    assert not any(alert for _, _, alert in graded)
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ({"snapshotType": "manual", "encrypted": False}, [("db_snapshot_unencrypted", Severity.LOW)]),
+        ({"snapshotType": "manual", "encrypted": True}, [("db_snapshot_created", Severity.INFO)]),
+        ({"snapshotType": "manual"}, [("db_snapshot_created", Severity.INFO)]),  # the response says nothing
+        ({"snapshotType": "automated", "encrypted": False}, []),
+    ],
+)
+def test_an_unencrypted_manual_snapshot_is_low_whoever_takes_it(
+    response: dict[str, object], expected: list[tuple[str, Severity]]
+) -> None:
+    """An unencrypted snapshot can be shared with any account or made public by one attribute change; AWS
+    never lets an encrypted one be public. Infrastructure code taking it is no excuse: the copy is the
+    risk."""
+    for user_agent in (SCRIPT, TERRAFORM):
+        graded = _graded(
+            "CreateDBSnapshot", tool="rds", user_agent=user_agent, arguments={"response": response}
+        )
+        assert [(c, s) for c, s, _ in graded] == expected
 
 
 def test_a_bad_severity_by_kind_names_itself(tmp_path: Path) -> None:
