@@ -478,3 +478,11 @@ def test_a_generic_http_request_is_read_by_its_path(
         assert expected in found, found
     if absent is not None:
         assert absent not in found, found
+
+
+def test_a_support_ticket_is_no_fare_but_a_bought_ticket_is() -> None:
+    closed = classify(
+        call("freshdesk.tickets.bulk_update", filter_query="x", properties={"status": 5})
+    ).evidence
+    assert C.MONEY not in closed and C.WRITE in closed
+    assert C.MONEY in classify(call("book_tickets", event_id="ev1", quantity=2)).evidence

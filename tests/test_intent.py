@@ -322,3 +322,10 @@ def test_give_and_get_ask_for_an_answer_unless_they_grant_or_delete(task: str, a
 )
 def test_which_tasks_the_english_reader_can_read(text: str, english: bool) -> None:
     assert reads_english(text) is english
+
+
+def test_dealing_with_a_request_hands_over_but_a_deal_does_not() -> None:
+    assert intent_of("Deal with the cancellation request from the Okafor family in the inbox.").delegated
+    assert not intent_of(
+        "We closed the deal with the customer last week; summarise the call notes."
+    ).delegated

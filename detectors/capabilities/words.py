@@ -120,6 +120,8 @@ MONEY_NOUNS = frozenset(
     euro euros refund refunds purchase purchases reservation booking tickets ticket fare fares subscription
     donation tip checkout cart order orders""".split()
 )
+# verbs that buy, sell or give back a ticket (a fare, a seat); any other act on a ticket is a support ticket's
+_TICKET_SELLING = frozenset("buy book purchase order sell reserve refund cancel issue exchange void".split())
 # Nouns that make a transfer, post or order about money (a narrower set than MONEY_NOUNS: a "reservation"
 # is money only when booked, not when read).
 MONEY_SETTLING = frozenset(
@@ -301,6 +303,8 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         money_nouns = (
             frozenset()
         )  # a switching order, a work order, a change order: instructions, no purchase
+    if money_nouns <= {"ticket", "tickets"} and verb not in _TICKET_SELLING:
+        money_nouns = frozenset()  # ``tickets.bulk_update``, ``close_ticket``: a support ticket, no fare
     if money_nouns and not reads and verb not in ("transfer", "post", "open"):
         add(C.MONEY, f"noun '{sorted(money_nouns)[0]}' with a changing verb")
     if nouns & IDENTITY_NOUNS and not reads and (found.keys() & {C.WRITE, C.DELETE, C.COMMUNICATE}):

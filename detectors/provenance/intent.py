@@ -421,7 +421,9 @@ _POINTERS = frozenset(
 _DELEGATION_REACH = 6  # words from the verb to the object, and from the object to where it is
 # "Handle the customer ticket #5120", "resolve issue 42", "help the customer in chat #331": the request is
 # the object itself (what the ticket or the customer asks), no pointer needed
-_CASE_VERBS = frozenset("handle resolve process address fix answer solve action help assist serve".split())
+_CASE_VERBS = frozenset(
+    "handle resolve process address fix answer solve action help assist serve deal".split()
+)
 _CASE_OBJECTS = frozenset(
     "ticket tickets issue issues request requests inquiry inquiries complaint complaints case cases "
     "customer customers client clients caller callers requester".split()
@@ -443,7 +445,11 @@ def delegation_in(text: str) -> tuple[str, ...]:
     for clause in _CLAUSE_BREAKS.split(text):
         words = [w.lower() for w in _WORD.findall(clause)]
         for i, word in enumerate(words):
-            if word in _CASE_VERBS:
+            # ("deal with the request" asks; "we closed the deal with the customer" names a deal)
+            leads = word != "deal" or (
+                (i == 0 or words[i - 1] in _POLITE) and words[i + 1 : i + 2] == ["with"]
+            )
+            if word in _CASE_VERBS and leads:
                 case = next((w for w in words[i + 1 : i + 1 + _DELEGATION_REACH] if w in _CASE_OBJECTS), None)
                 if case is not None:
                     return (word, case)
