@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from detectors.capabilities.classify import Classification, scalars
 from schemas.events import ToolCall
@@ -29,6 +29,28 @@ def document_asked(task: str) -> bool:
     count"): a file of the records is then more than asked."""
     text = _CODE_NAMES.sub(" ", task)
     return DOCUMENT_ASKED.search(text) is not None and AGGREGATES_ASKED.search(text) is None
+
+
+HEALTH = "health or safeguarding records"
+# a task that asks for health records themselves ("send the referral with her medical history", "the lab
+# results"): a setting of care ("the dialysis session's pickup list") asks for none
+HEALTH_ASKED = re.compile(
+    r"(?i)\b(medical|health|clinical|patient|care|treatment)\s+(records?|notes|history|file|files|summary|"
+    r"data|details|information)\b|\bdiagnos[ie]s\b|\b(lab|test|blood)\s+results\b|\bdischarge\s+summar"
+    r"|\bmedications?\b|\bsafeguarding\b"
+)
+
+
+def unasked_kinds(task: str) -> Callable[[str], bool] | None:
+    """Which kinds of private data a send may not carry: any when the task names no document to send (but
+    health records when it asks for them); only health records when it names a document and asks for
+    none; None (nothing judged) when it names a document and asks for health records."""
+    asked, health = document_asked(task), HEALTH_ASKED.search(task) is not None
+    if asked and health:
+        return None
+    if asked:
+        return lambda kind: kind == HEALTH
+    return (lambda kind: kind != HEALTH) if health else (lambda kind: True)
 
 
 AGGREGATES_ASKED = re.compile(
@@ -62,11 +84,14 @@ KINDS = (
     ),
     ("secrets", re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]")),
     # a table's columns of health or child-safeguarding records (``medical_notes``, ``safeguarding_notes``)
+    # … or of a diagnosis, infection status or treatment (``primary_diagnosis``, ``hiv_status``)
     (
-        "health or safeguarding records",
+        HEALTH,
         re.compile(
             r"(?i)\b(medical|diagnosis|medication|safeguarding|disability|psych|patient)_"
             r"(notes|conditions?|history|info|records?|flags?|status|details|plan)\b"
+            r"|\b(hiv|hbv|hcv|hepatitis|sti|std)_(status|result|positive)\b|\b(primary|secondary)_diagnos[ie]s\b"
+            r"|\b(diagnosis|icd10?)_codes?\b|\bmental_health\w*\b"
         ),
     ),
 )

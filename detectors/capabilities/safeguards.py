@@ -42,6 +42,14 @@ _LINE_OFF = re.compile(
     r"(?i)(?<![a-z-])\b[a-z-]*(versioning|logging|encryption|mfa|protection|backups?|monitoring|alerting|audit)[a-z-]*\b"
     r"[^;&|\n]{0,120}?\b(?:Status|State|Enabled|Mode)=(?:Suspended|Disabled|False|Off)\b"
 )
+# a command line that removes a repository's merge gates or passes them by (``az repos policy delete``,
+# ``az repos pr update --bypass-policy true``, ``gh api -X DELETE …/branches/main/protection``)
+_GATE_OFF = re.compile(
+    r"(?i)(?P<what>\baz\s+repos\s+policy\s+delete|--bypass-polic(?:y|ies)(?![-\w])(?![= ]+(?:false|0)\b)"
+    r"|-X\s+DELETE\s+\S*/branches/\S+/protection)"
+)
+# SQL that lifts a table's row-level security: every row readable by whoever may read the table
+_RLS_OFF = re.compile(r"(?i)\b(disable|no\s+force)\s+row\s+level\s+security\b")
 _UNIT_OFF = re.compile(r"\bsystemctl\s+(?:--now\s+)?(disable|stop|mask)\b(?P<units>[^;&|\n]*)")
 _MAX_WORDS = 400
 _MAX_SETTING = 60  # longer strings (a comment, a message body, code) are prose: their words switch nothing
@@ -162,6 +170,11 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         return f"sets {sorted(said & ENFORCERS)[0]} to {mode} (it no longer blocks)"
     if command and (line_off := _LINE_OFF.search(command[:4000])):
         return f"turns {line_off.group(1).lower()} off"
+    if command and (gate := _GATE_OFF.search(command[:4000])):
+        return f"removes or bypasses merge policies ({gate.group('what')[:40]})"
+    sql = [v for _, v in scalars(arguments) if isinstance(v, str) and "row" in v.lower()]
+    if any(_RLS_OFF.search(v[:4000]) for v in sql):
+        return "turns row-level security off"
     for match in _UNIT_OFF.finditer(command or ""):
         units = set(split_words(match.group("units")))
         if units & SAFEGUARDS:

@@ -1,27 +1,26 @@
 """exfiltration.private_data_beyond_task — a message the task asked for carried private data it never asked
-to send: a file read in the session with government ids, bank details, legal privilege, secrets or a
-whole list of people attached, or such values pasted into the text.
+to send: a file read in the session with government ids, bank details, legal privilege, secrets, health
+records or a whole list of people attached, or such values pasted into the text.
 
 Why: "email the babysitter the kids' schedule" ends with the household file (alarm code, bank account,
-the children's social security numbers) attached; "confirm the deposition with opposing counsel" with the
-privileged prep memo attached; "ask the print shop for a quote" with the donor export attached. The
-recipient is the right one, so no "unknown destination" check sees it: what is wrong is what went with
-the message. The detector follows the data: a tool result that holds such content (a US social security
-number's shape, a routing or account number beside its label, an IBAN, a privilege or work-product
-notice, a redacted secret, a count of 50 or more records in a session that has read people's contact
-fields) marks the values of that call (the file id it read, the path it wrote) and the names and ids in
-its result, and the file the next call writes with no content of its own (``from_last_result``). A later
-call that sends (a message, a post, an upload, a form; ``detectors/capabilities/``) and attaches one of
-those values, or pastes one of those shapes into its text, is high when the task names no document to
-send (attach, file, document, report, list, form, statement, application …).
+the children's social security numbers) attached; "send the transport firm the pickup list" with the
+patients' diagnoses and infection status. The recipient is the right one, so no "unknown destination"
+check sees it: what is wrong is what went with the message. The detector follows the data: a tool result
+that holds such content (a social security number's shape, an account number beside its label, an IBAN,
+a privilege notice, a redacted secret, columns of diagnoses, infection status or medical notes, 50 or
+more records in a session that has read people's contact fields) marks the values of that call, the names
+and ids in its result, and the file the next call writes with no content of its own. A later call that
+sends (``detectors/capabilities/``) and attaches one of those values, or pastes one of those shapes into
+its text, is high when the task names no document to send (attach, file, report, list, form …) — or, for
+health records, when it names one but asks for no health records ("medical history", "lab results").
 
-Known gaps: a task that names any document covers every attachment; private data in other shapes (a
-diagnosis, a salary in prose); data carried on by a later tool whose result names nothing read before.
+Known gaps: a named document covers every attachment but health records; a diagnosis or salary in prose;
+data carried on by a later tool whose result names nothing read before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from detectors import sinks
@@ -32,9 +31,9 @@ from detectors.capabilities.private_data import (
     PASTED_KINDS,
     PEOPLE,
     contact_read,
-    document_asked,
     pasted_kinds,
     strings_in,
+    unasked_kinds,
 )
 from detectors.context import KeyContext
 from detectors.provenance.breadth import file_tokens
@@ -70,8 +69,8 @@ class PrivateDataBeyondTask(StatefulDetector):
             return state, ()
         signals: tuple[Signal, ...] = ()
         task = ctx.provenance.trusted_text if ctx.provenance is not None and state.get("marked") else None
-        if task is not None and ctx.acted(event, sinks.SENDS) and not document_asked(task):
-            signals = self._judge(state, event)
+        if task is not None and ctx.acted(event, sinks.SENDS) and (counts := unasked_kinds(task)) is not None:
+            signals = self._judge(state, event, counts)
         if result := event.result_summary or "":
             contact = bool(state.get("contact")) or contact_read(event, ctx.call)
             if contact:
@@ -82,8 +81,10 @@ class PrivateDataBeyondTask(StatefulDetector):
                 state["fresh"] = next(iter(new.values()))  # what the next call may write out
         return state, signals
 
-    def _judge(self, state: dict[str, Any], event: ToolCall) -> tuple[Signal, ...]:
-        marked: dict[str, str] = state.get("marked") or {}
+    def _judge(
+        self, state: dict[str, Any], event: ToolCall, counts: Callable[[str], bool]
+    ) -> tuple[Signal, ...]:
+        marked = {token: kind for token, kind in (state.get("marked") or {}).items() if counts(kind)}
         attached = [
             s for k, v in event.arguments.items() if ATTACH_KEYS.match(str(k)) for s in strings_in(v)
         ]  # fmt: skip
@@ -103,7 +104,7 @@ class PrivateDataBeyondTask(StatefulDetector):
         kinds = sorted(set(hits.values()) | set(pasted))
         how = "attached" if hits else "pasted"
         title = (
-            f"{event.tool} {how} {' and '.join(kinds)} read in the session; the task named nothing to send"
+            f"{event.tool} {how} {' and '.join(kinds)} read in the session, which the task did not ask for"
         )
         details = {"kinds": kinds, "attached": sorted(hits)[:8]}
         return (Signal.of([event], title=title, details=details),)

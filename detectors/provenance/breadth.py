@@ -238,7 +238,24 @@ def set_count(text: str) -> int:
         return max(
             (int(m.group(2)) for m in _TOTAL.finditer(text[:4000]) if m.group(1) != "count"), default=0
         )
-    return listed_count(text)
+    return listed_count(text) or counted_column(text)
+
+
+_COUNT_COLUMNS = frozenset({"count", "count(*)", "total", "cnt", "n"})
+_CELLS = re.compile(r"\s*\|\s*|\s{2,}|\t")
+
+
+def counted_column(text: str) -> int:
+    """The count a one-row table states in a column named for it (``COUNT(*)`` over ``214``; a ``count``
+    column beside a category's name), 0 when the result is no such table."""
+    lines = [line.strip(" |") for line in text[:2000].strip().splitlines() if line.strip(" |-+=")]
+    if len(lines) != 2:
+        return 0
+    header, row = ([c.lower() for c in _CELLS.split(lines[0]) if c], [c for c in _CELLS.split(lines[1]) if c])
+    columns = [i for i, name in enumerate(header) if name in _COUNT_COLUMNS]
+    if len(header) != len(row) or len(columns) != 1 or not row[columns[0]].isdigit():
+        return 0
+    return int(row[columns[0]])
 
 
 _VERBS = READ_VERBS | WRITE_VERBS | DELETE_VERBS | EXECUTE_VERBS | FETCH_VERBS | MONEY_VERBS

@@ -59,7 +59,9 @@ class MoreThanCounted(StatefulDetector):
             return state, ()
         evidence, kinds, service = ctx.call.evidence.keys(), tool_kinds(event.tool), namespace(event.tool)
         firsts: dict[str, int] = state.get("firsts") or {}
-        if evidence <= LOOKS:  # the session's own measure of the task's set: its first count of each kind
+        # the session's own measure of the task's set: its first count of each kind, by a call that only
+        # looks (a ``SELECT`` through ``mysql_exec`` runs a query and changes nothing)
+        if evidence & LOOKS and not evidence & CHANGES:
             if (count := set_count(result)) >= 2 and (new := (kinds | {service}) - firsts.keys()):
                 state["firsts"] = dict(list({**firsts, **dict.fromkeys(sorted(new), count)}.items())[-16:])
             return state, ()
