@@ -162,6 +162,7 @@ NEWER_THAN_FIXTURE = frozenset(
         "evasion.forced_past_refusal",
         "scope.more_than_counted",
         "scope.unasked_delete",
+        "injection.changed_payee",
     }
 )
 

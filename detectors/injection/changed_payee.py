@@ -1,0 +1,100 @@
+"""injection.changed_payee — money sent to an account that outside content supplied, when the session's
+own records named another destination for it.
+
+Why: business e-mail compromise needs no instructions aimed at an AI: an invoice "with our new bank
+details", a guest who asks for the refund "by bank transfer instead, my card was cancelled", a note in a
+payroll sheet that every worker's wage goes to the team leader's account. The content only supplies an
+account; the agent pays it. ``injection.tainted_action`` wants the content to instruct the agent or the
+act to be off the task, and paying is often the task. What gives it away is the session itself: the
+vendor record, the booking or the original payment it read holds another destination (an account, an
+IBAN, the card it was paid with; ``detectors/provenance/payees.py``). A call that moves money
+(``detectors/capabilities/``) to an account number or IBAN that untrusted content brought and trusted
+input never named, after another result of the session stated a different destination, is reported:
+high. Once per planted account; denied or failed calls do not fire.
+
+Known gaps: a record read only after the payment; a destination on record stated without a label (a bare
+number); a change the user verified by phone but did not type (the alert is then a prompt to check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.context import KeyContext
+from detectors.provenance.payees import destinations_in, payee_of
+from detectors.sinks import with_sources
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent, ToolCall
+from schemas.types import Capability, IdentityKind, Severity
+
+WHY = __doc__ or ""
+MAX_RECORDED = 32  # destinations on record remembered per session
+
+
+class ChangedPayee(StatefulDetector):
+    id: ClassVar[str] = "injection.changed_payee"
+    title: ClassVar[str] = "Money sent to an account content supplied, not the one on record"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI01", "T6"), mitre_attack=("T1657", "T1565"))
+    runbook: ClassVar[str] = (
+        "Ask the bank to recall the payment now; confirm the payee's details through a contact on record"
+        " (not one the message gave), restore the record, and hold payments to changed details for approval."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        provenance = ctx.provenance
+        if not isinstance(event, ToolCall) or provenance is None:
+            return state, ()
+        signals: tuple[Signal, ...] = ()
+        on_record: dict[str, str] = state.get("on_record") or {}
+        if on_record and ctx.acted(event, frozenset({Capability.MONEY})):
+            signals = self._judge(state, event, ctx, on_record)
+        if stated := destinations_in(event.result_summary or ""):
+            fresh = {d: event.event_id for d in stated if d not in on_record}
+            state["on_record"] = dict(list({**on_record, **fresh}.items())[-MAX_RECORDED:])
+        return state, signals
+
+    def _judge(
+        self, state: dict[str, Any], event: ToolCall, ctx: KeyContext, on_record: dict[str, str]
+    ) -> tuple[Signal, ...]:
+        assert ctx.provenance is not None
+        planted = ctx.provenance.tainted_values(event.arguments, event.target)
+        reported: list[str] = state.setdefault("reported", [])
+        # an account the content stated as one (a phone number is none; a record that stated it first makes
+        # it the one on record), while another result stated a different destination
+        changed = {
+            account: source
+            for token, source in planted.items()
+            if (account := payee_of(token)) is not None
+            and on_record.get(account) == source.event_id
+            and account not in reported
+        }
+        elsewhere = {
+            a: sorted(d for d, e in on_record.items() if e != s.event_id)[:3] for a, s in changed.items()
+        }
+        account = next((a for a, others in elsewhere.items() if others), None)
+        if account is None:
+            return ()
+        source, others = changed[account], elsewhere[account]
+        reported.append(account)
+        signal = Signal.of(
+            [event],
+            title=f"{event.tool} paid {account}, an account outside content supplied; the session's records"
+            f" named {', '.join(others)}",
+            details={
+                "account": account,
+                "on_record": others,
+                "source_event": source.event_id,
+                **source.details(),
+            },
+        )
+        return (with_sources(signal, [source]),)

@@ -1,0 +1,43 @@
+"""Where money goes, as a tool result states it: the accounts, IBANs and cards a record holds for a party
+(``injection.changed_payee``). Shapes, not any one bank's or dataset's words."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+# an account number beside its label (``"account_number": "63819204"``, "account 19384726", ``iban``);
+# a card by its last four (``card ****2231``, "ending in 4411")
+_ACCOUNT = re.compile(
+    r"(?i)\b(?:account|acct|iban|bank_?account|account_?(?:number|no)|routing|bsb|clabe|payee_?account)"
+    r"[\"']?\s*[:=]?\s*[\"']?(?:no\.?|number|#)?\s*[\"']?"
+    r"([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![a-z])|\d[\d -]{5,22}\d)"
+)
+_CARD = re.compile(r"(?i)(?:\*{2,}\s?|x{3,}\s?|\bending(?:\s+in)?\s+)(\d{4})\b")
+MIN_ACCOUNT_DIGITS = 7  # a sort code (6 digits) or a short reference is no account
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[\s-]", "", value).upper()
+
+
+@functools.lru_cache(maxsize=4096)  # asked of every result: the same results recur
+def destinations_in(text: str) -> frozenset[str]:
+    """The payment destinations a result states: account numbers and IBANs (compact, upper case) and
+    ``card:NNNN`` for a card's last four; empty for most results."""
+    head = text[:4000]
+    if not any(ch.isdigit() for ch in head):
+        return frozenset()
+    found = {_compact(m.group(1)) for m in _ACCOUNT.finditer(head)}
+    found = {f for f in found if sum(ch.isdigit() for ch in f) >= MIN_ACCOUNT_DIGITS}
+    return frozenset(found | {f"card:{m.group(1)}" for m in _CARD.finditer(head)})
+
+
+def payee_of(token: str) -> str | None:
+    """The account a value token names (``num:19384726``, ``iban:DE89…``), or None (a sort code, a sum)."""
+    kind, _, value = token.partition(":")
+    if kind == "iban":
+        return value.upper()
+    if kind == "num" and value.isdigit() and len(value) >= MIN_ACCOUNT_DIGITS:
+        return value
+    return None
