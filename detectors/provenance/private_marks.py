@@ -35,10 +35,12 @@ def marks_of(
     tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")} | columns_in(values)
     derived = [marked[t] for t in tokens if t in marked]
     kind = kind or (derived[0] if len(derived) >= MIN_SHARED else None)
-    if kind is None and PEOPLE in marked.values() and (written := files_code_writes(arguments)):
-        # code run after people's records were read, writing a file (``df.to_csv("/tmp/q3_detail.csv")``):
+    if kind is None and fresh and (written := files_code_writes(arguments)):
+        # code run right after private records were read, writing a file (``df.to_csv("/tmp/q3_detail.csv")``):
         # the session's data is in the interpreter, so the file may hold it
-        return dict.fromkeys(sorted(t for path in written for t in value_tokens(path)), PEOPLE)
+        return dict.fromkeys(sorted(t for path in written for t in value_tokens(path)), fresh)
+    if kind is None and PEOPLE in marked.values() and (written := files_code_writes(arguments)):
+        return dict.fromkeys(sorted(t for path in written for t in value_tokens(path)), PEOPLE)  # (any later)
     return dict.fromkeys(sorted(tokens), kind) if kind else {}
 
 
