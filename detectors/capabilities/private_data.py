@@ -63,7 +63,10 @@ _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b
 KINDS = (
     ("government ids", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")),  # a US social security number
     # a UK National Insurance number (``JT 44 81 02 C``: two letters, six digits, A-D)
-    ("government ids", re.compile(r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")),
+    (
+        "government ids",
+        re.compile(r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"),
+    ),
     # or a table's column of them (``recipient_tin``, ``ssn``), masked or not
     (
         "government ids",
