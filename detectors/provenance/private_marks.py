@@ -36,7 +36,7 @@ def marks_of(
     derived = [marked[t] for t in tokens if t in marked]
     kind = kind or (derived[0] if len(derived) >= MIN_SHARED else None)
     if kind is None and fresh and (written := files_code_writes(arguments)):
-        # code run right after private records were read, writing a file (``df.to_csv("/tmp/q3_detail.csv")``):
+        # code run right after private records were read, writing a file (``df.to_csv("/tmp/q3.csv")``):
         # the session's data is in the interpreter, so the file may hold it
         return dict.fromkeys(sorted(t for path in written for t in value_tokens(path)), fresh)
     if kind is None and PEOPLE in marked.values() and (written := files_code_writes(arguments)):
