@@ -838,7 +838,26 @@ def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Si
             facts.written.append(args[at + 1])  # (curl's -O takes no name: it keeps the URL's)
 
 
+# rsync options that delete: files in the destination the source lacks, or the source files once copied
+_RSYNC_DELETES = ("--delete", "--del", "--remove-source-files")
+_DELETING = re.compile(r"(?m)^deleting \S|\((\d[\d,]*) more deletions\)")
+
+
+def mirror_deletions(output: str | None) -> int:
+    """How many files a mirror's output says it deleted (rsync -v prints ``deleting path`` for each)."""
+    found = _DELETING.findall((output or "")[:20_000])
+    return sum(int(n.replace(",", "")) if n else 1 for n in found)
+
+
 def _send(program: str, args: list[str], operands: list[str], facts: ShellFacts, simple: _Simple) -> None:
+    if program == "rsync" and len(operands) >= 2 and any(a.startswith(_RSYNC_DELETES) for a in args):
+        # ``rsync -a --delete new/ /mnt/shared/``: a mirror, which removes what the destination holds beyond
+        # the source (the whole shared drive, when the source is one new folder)
+        removes_source = "--remove-source-files" in args
+        for path in operands[:-1] if removes_source else operands[-1:]:
+            _deleted(
+                path, facts, "rsync removes the source files" if removes_source else "rsync --delete mirrors"
+            )
     if program in ("scp", "rsync", "sftp"):
         remote_index = [i for i, a in enumerate(operands) if is_remote_spec(a)]
         if remote_index and remote_index[-1] == len(operands) - 1 and len(operands) >= 2:
