@@ -200,10 +200,14 @@ class Engine:
         self.content_model = content_model
         self._classified: dict[str, Classification] = {}
         self._enriched_calls: dict[str, tuple[ToolCall, ToolCall]] = {}  # event id -> (as given, enriched)
-        # id of a classification -> (it, its capabilities in order): calls of one shape share one
-        # classification, so its capabilities are sorted once, not once per event (the object is kept so
-        # that its id cannot be reused while the entry lives)
-        self._capabilities: dict[int, tuple[Classification, tuple[Capability, ...]]] = {}
+        # id of a classification -> (it, its capabilities in order, the number of that set of capabilities):
+        # calls of one shape share one classification, so its capabilities are sorted once, not once per
+        # event (the object is kept so that its id cannot be reused while the entry lives)
+        self._capabilities: dict[int, tuple[Classification, tuple[Capability, ...], int]] = {}
+        self._capability_sets: dict[tuple[Capability, ...], int] = {}  # each set seen -> its number
+        # (id of a dispatch tuple, number of a set of capabilities) -> (the tuple, its detectors that a call
+        # with those capabilities can reach): see ``Detector.call_capabilities``
+        self._reachable: dict[tuple[int, int], tuple[Any, tuple[tuple[Detector, bool, str], ...]]] = {}
         self.detectors = [d for d in detectors if d.id not in self.settings.disabled]
         self.by_id = {d.id: d for d in self.detectors}
         self.by_slot = {(d.state_key or d.id): d for d in self.detectors}
@@ -225,6 +229,7 @@ class Engine:
             if isinstance(d, StatefulDetector) and not isinstance(d, ClosesWithState)
         }
         needed = frozenset().union(*(d.needs for d in self.detectors)) if context_work is not False else ()
+        self._gates = any(d.call_capabilities is not None for d in self.detectors)
         self.tracks_provenance = "provenance" in needed
         self.classifies = self.tracks_provenance or "capabilities" in needed  # provenance reads the class too
         # the same, narrowed to the detectors that judge an identity kind: what process_key walks
@@ -315,12 +320,38 @@ class Engine:
 
     def _with_capabilities(self, event: ToolCall, call: Classification) -> ToolCall:
         """A copy of the call with its capabilities set, sorted once per shared classification."""
+        return event.with_capabilities(self._capabilities_of(call)[1])
+
+    def _capabilities_of(self, call: Classification) -> tuple[Classification, tuple[Capability, ...], int]:
+        """(the classification, its capabilities in order, the number of that set): once each."""
         kept = self._capabilities.get(id(call))
         if kept is None or kept[0] is not call:
             if len(self._capabilities) >= MAX_CLASSIFIED:
                 self._capabilities.clear()
-            kept = self._capabilities[id(call)] = (call, call.capabilities)
-        return event.with_capabilities(kept[1])
+            capabilities = call.capabilities
+            number = self._capability_sets.setdefault(capabilities, len(self._capability_sets))
+            kept = self._capabilities[id(call)] = (call, capabilities, number)
+        return kept
+
+    def _reaching(
+        self, entries: tuple[tuple[Detector, bool, str], ...], call: Classification
+    ) -> tuple[tuple[Detector, bool, str], ...]:
+        """``entries`` (from ``_judging``) without the detectors whose ``call_capabilities`` the classified
+        call has none of; memoised per dispatch tuple and set of capabilities (there are few of each)."""
+        _, capabilities, number = self._capabilities_of(call)
+        memo_key = (id(entries), number)
+        found = self._reachable.get(memo_key)
+        if found is None or found[0] is not entries:
+            wanted = frozenset(capabilities)
+            reached = tuple(
+                entry
+                for entry in entries
+                if (gate := entry[0].call_capabilities) is None or not gate.isdisjoint(wanted)
+            )
+            if len(self._reachable) > 100_000:
+                self._reachable.clear()
+            found = self._reachable[memo_key] = (entries, reached)
+        return found[1]
 
     def addressing(self, text: str) -> Addressing:
         return self.content_model.score(text) if self.content_model is not None else addressing(text)
@@ -401,7 +432,10 @@ class Engine:
                     event = tool_call = self._enriched(tool_call, ctx.call)
             if provenance:
                 self._trust(ctx, event, tool_call)
-            for detector, stateful, slot in self._judging(scope, event, ctx.identity_kind):
+            entries = self._judging(scope, event, ctx.identity_kind)
+            if ctx.call is not None and self._gates:  # (a detector not reached would have ignored the call)
+                entries = self._reaching(entries, ctx.call)
+            for detector, stateful, slot in entries:
                 if stateful:
                     if late:
                         continue  # a late event cannot advance ordered state; it is counted above
