@@ -205,9 +205,6 @@ class Engine:
         # event (the object is kept so that its id cannot be reused while the entry lives)
         self._capabilities: dict[int, tuple[Classification, tuple[Capability, ...], int]] = {}
         self._capability_sets: dict[tuple[Capability, ...], int] = {}  # each set seen -> its number
-        # (id of a dispatch tuple, number of a set of capabilities) -> (the tuple, its detectors that a call
-        # with those capabilities can reach): see ``Detector.call_capabilities``
-        self._reachable: dict[tuple[int, int], tuple[Any, tuple[tuple[Detector, bool, str], ...]]] = {}
         self.detectors = [d for d in detectors if d.id not in self.settings.disabled]
         self.by_id = {d.id: d for d in self.detectors}
         self.by_slot = {(d.state_key or d.id): d for d in self.detectors}
@@ -232,9 +229,10 @@ class Engine:
         self._gates = any(d.call_capabilities is not None for d in self.detectors)
         self.tracks_provenance = "provenance" in needed
         self.classifies = self.tracks_provenance or "capabilities" in needed  # provenance reads the class too
-        # the same, narrowed to the detectors that judge an identity kind: what process_key walks
+        # the same, narrowed to the detectors that judge an identity kind and can use a call with a set of
+        # capabilities (its number, -1 for events that are not classified calls): what process_key walks
         self._judged: dict[
-            tuple[str, str, str | None, str, str | None], tuple[tuple[Detector, bool, str], ...]
+            tuple[str, str, str | None, str, str | None, int], tuple[tuple[Detector, bool, str], ...]
         ]
         self._judged = {}
 
@@ -273,13 +271,29 @@ class Engine:
         return found
 
     def _judging(
-        self, scope: str, event: AnyEvent, kind: str | None
+        self, scope: str, event: AnyEvent, kind: str | None, call: Classification | None = None
     ) -> tuple[tuple[Detector, bool, str], ...]:
-        """``_dispatch`` without the detectors that do not judge keys of this identity kind (memoised)."""
-        memo_key = (scope, event.kind, getattr(event, "tool", None), str(getattr(event, "action", "")), kind)
+        """``_dispatch`` without the detectors that do not judge keys of this identity kind, nor, for a
+        classified call, those whose ``call_capabilities`` it has none of (a detector left out would have
+        ignored the call). Memoised: there are few identity kinds and few sets of capabilities."""
+        number = self._capabilities_of(call)[2] if call is not None and self._gates else -1
+        memo_key = (
+            scope,
+            event.kind,
+            getattr(event, "tool", None),
+            str(getattr(event, "action", "")),
+            kind,
+            number,
+        )
         found = self._judged.get(memo_key)
         if found is None:
-            found = tuple(entry for entry in self._dispatch(scope, event) if judges(entry[0], kind))
+            has = frozenset(self._capabilities_of(call)[1]) if call is not None and number >= 0 else None
+            found = tuple(
+                entry
+                for entry in self._dispatch(scope, event)
+                if judges(entry[0], kind)
+                and (has is None or (gate := entry[0].call_capabilities) is None or not gate.isdisjoint(has))
+            )
             if len(self._judged) > 100_000:
                 self._judged.clear()
             self._judged[memo_key] = found
@@ -332,26 +346,6 @@ class Engine:
             number = self._capability_sets.setdefault(capabilities, len(self._capability_sets))
             kept = self._capabilities[id(call)] = (call, capabilities, number)
         return kept
-
-    def _reaching(
-        self, entries: tuple[tuple[Detector, bool, str], ...], call: Classification
-    ) -> tuple[tuple[Detector, bool, str], ...]:
-        """``entries`` (from ``_judging``) without the detectors whose ``call_capabilities`` the classified
-        call has none of; memoised per dispatch tuple and set of capabilities (there are few of each)."""
-        _, capabilities, number = self._capabilities_of(call)
-        memo_key = (id(entries), number)
-        found = self._reachable.get(memo_key)
-        if found is None or found[0] is not entries:
-            wanted = frozenset(capabilities)
-            reached = tuple(
-                entry
-                for entry in entries
-                if (gate := entry[0].call_capabilities) is None or not gate.isdisjoint(wanted)
-            )
-            if len(self._reachable) > 100_000:
-                self._reachable.clear()
-            found = self._reachable[memo_key] = (entries, reached)
-        return found[1]
 
     def addressing(self, text: str) -> Addressing:
         return self.content_model.score(text) if self.content_model is not None else addressing(text)
@@ -432,10 +426,7 @@ class Engine:
                     event = tool_call = self._enriched(tool_call, ctx.call)
             if provenance:
                 self._trust(ctx, event, tool_call)
-            entries = self._judging(scope, event, ctx.identity_kind)
-            if ctx.call is not None and self._gates:  # (a detector not reached would have ignored the call)
-                entries = self._reaching(entries, ctx.call)
-            for detector, stateful, slot in entries:
+            for detector, stateful, slot in self._judging(scope, event, ctx.identity_kind, ctx.call):
                 if stateful:
                     if late:
                         continue  # a late event cannot advance ordered state; it is counted above
