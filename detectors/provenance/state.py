@@ -240,7 +240,8 @@ class Provenance:
         its organisation's domain is the session's own, so a note to a colleague there goes nowhere outside.
         A public mail provider's domain is nobody's organisation."""
         for key, value in arguments.items():
-            if str(key).lower() in _OWN_ADDRESS_KEYS and isinstance(value, str) and "@" in value:
+            # (the value's test first: it fails for nearly every argument, and is the cheaper)
+            if isinstance(value, str) and "@" in value and str(key).lower() in _OWN_ADDRESS_KEYS:
                 domain = value.rsplit("@", 1)[-1].strip().lower().rstrip(">")
                 if (
                     "." in domain
