@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal
 
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
-from schemas.types import IdentityKind, Maturity, Severity
+from schemas.types import Capability, IdentityKind, Maturity, Severity
 
 KeyKind = Literal["session", "agent", "principal", "credential"]
 KEY_KINDS: tuple[KeyKind, ...] = ("session", "agent", "principal", "credential")
@@ -90,6 +90,11 @@ class Detector:
     # Index hints: the engine only calls the detector for events of these kinds/actions (None = all).
     kinds: ClassVar[frozenset[str] | None] = None
     actions: ClassVar[frozenset[str] | None] = None
+    # Index hint on what a call can do: where calls are classified, the engine calls the detector for a tool
+    # call only when ``ctx.call`` has one of these capabilities (None = any call). Declare it only where the
+    # detector ignores every other call (its first test is ``ctx.acted(event, these)`` or the like): most
+    # calls only read, and a detector that judges changes need not be asked of them (issue 14).
+    call_capabilities: ClassVar[frozenset[Capability] | None] = None
     # Seconds during which a second alert of this detector on the same key is suppressed (0 = never).
     suppress_seconds: ClassVar[float] = 0.0
     source_file: ClassVar[str] = ""

@@ -200,10 +200,11 @@ class Engine:
         self.content_model = content_model
         self._classified: dict[str, Classification] = {}
         self._enriched_calls: dict[str, tuple[ToolCall, ToolCall]] = {}  # event id -> (as given, enriched)
-        # id of a classification -> (it, its capabilities in order): calls of one shape share one
-        # classification, so its capabilities are sorted once, not once per event (the object is kept so
-        # that its id cannot be reused while the entry lives)
-        self._capabilities: dict[int, tuple[Classification, tuple[Capability, ...]]] = {}
+        # id of a classification -> (it, its capabilities in order, the number of that set of capabilities):
+        # calls of one shape share one classification, so its capabilities are sorted once, not once per
+        # event (the object is kept so that its id cannot be reused while the entry lives)
+        self._capabilities: dict[int, tuple[Classification, tuple[Capability, ...], int]] = {}
+        self._capability_sets: dict[tuple[Capability, ...], int] = {}  # each set seen -> its number
         self.detectors = [d for d in detectors if d.id not in self.settings.disabled]
         self.by_id = {d.id: d for d in self.detectors}
         self.by_slot = {(d.state_key or d.id): d for d in self.detectors}
@@ -225,11 +226,13 @@ class Engine:
             if isinstance(d, StatefulDetector) and not isinstance(d, ClosesWithState)
         }
         needed = frozenset().union(*(d.needs for d in self.detectors)) if context_work is not False else ()
+        self._gates = any(d.call_capabilities is not None for d in self.detectors)
         self.tracks_provenance = "provenance" in needed
         self.classifies = self.tracks_provenance or "capabilities" in needed  # provenance reads the class too
-        # the same, narrowed to the detectors that judge an identity kind: what process_key walks
+        # the same, narrowed to the detectors that judge an identity kind and can use a call with a set of
+        # capabilities (its number, -1 for events that are not classified calls): what process_key walks
         self._judged: dict[
-            tuple[str, str, str | None, str, str | None], tuple[tuple[Detector, bool, str], ...]
+            tuple[str, str, str | None, str, str | None, int], tuple[tuple[Detector, bool, str], ...]
         ]
         self._judged = {}
 
@@ -268,13 +271,29 @@ class Engine:
         return found
 
     def _judging(
-        self, scope: str, event: AnyEvent, kind: str | None
+        self, scope: str, event: AnyEvent, kind: str | None, call: Classification | None = None
     ) -> tuple[tuple[Detector, bool, str], ...]:
-        """``_dispatch`` without the detectors that do not judge keys of this identity kind (memoised)."""
-        memo_key = (scope, event.kind, getattr(event, "tool", None), str(getattr(event, "action", "")), kind)
+        """``_dispatch`` without the detectors that do not judge keys of this identity kind, nor, for a
+        classified call, those whose ``call_capabilities`` it has none of (a detector left out would have
+        ignored the call). Memoised: there are few identity kinds and few sets of capabilities."""
+        number = self._capabilities_of(call)[2] if call is not None and self._gates else -1
+        memo_key = (
+            scope,
+            event.kind,
+            getattr(event, "tool", None),
+            str(getattr(event, "action", "")),
+            kind,
+            number,
+        )
         found = self._judged.get(memo_key)
         if found is None:
-            found = tuple(entry for entry in self._dispatch(scope, event) if judges(entry[0], kind))
+            has = frozenset(self._capabilities_of(call)[1]) if call is not None and number >= 0 else None
+            found = tuple(
+                entry
+                for entry in self._dispatch(scope, event)
+                if judges(entry[0], kind)
+                and (has is None or (gate := entry[0].call_capabilities) is None or not gate.isdisjoint(has))
+            )
             if len(self._judged) > 100_000:
                 self._judged.clear()
             self._judged[memo_key] = found
@@ -315,12 +334,18 @@ class Engine:
 
     def _with_capabilities(self, event: ToolCall, call: Classification) -> ToolCall:
         """A copy of the call with its capabilities set, sorted once per shared classification."""
+        return event.with_capabilities(self._capabilities_of(call)[1])
+
+    def _capabilities_of(self, call: Classification) -> tuple[Classification, tuple[Capability, ...], int]:
+        """(the classification, its capabilities in order, the number of that set): once each."""
         kept = self._capabilities.get(id(call))
         if kept is None or kept[0] is not call:
             if len(self._capabilities) >= MAX_CLASSIFIED:
                 self._capabilities.clear()
-            kept = self._capabilities[id(call)] = (call, call.capabilities)
-        return event.with_capabilities(kept[1])
+            capabilities = call.capabilities
+            number = self._capability_sets.setdefault(capabilities, len(self._capability_sets))
+            kept = self._capabilities[id(call)] = (call, capabilities, number)
+        return kept
 
     def addressing(self, text: str) -> Addressing:
         return self.content_model.score(text) if self.content_model is not None else addressing(text)
@@ -401,7 +426,7 @@ class Engine:
                     event = tool_call = self._enriched(tool_call, ctx.call)
             if provenance:
                 self._trust(ctx, event, tool_call)
-            for detector, stateful, slot in self._judging(scope, event, ctx.identity_kind):
+            for detector, stateful, slot in self._judging(scope, event, ctx.identity_kind, ctx.call):
                 if stateful:
                     if late:
                         continue  # a late event cannot advance ordered state; it is counted above

@@ -3,6 +3,7 @@ goes to a secret field, and which typed text is a credential (``injection.creden
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -33,10 +34,15 @@ _NAVIGATING = frozenset("navigate goto go open visit browse load url page".split
 
 def page_url(event: Any) -> str | None:
     """The URL a browser navigation goes to (``browser_navigate(url=…)``, ``page.goto``), else None."""
-    if not _NAVIGATING & set(split_words(event.tool)):
+    if not _navigates(event.tool):
         return None
     url = next((v for k, v in event.arguments.items() if k.lower() in ("url", "uri", "href", "link")), None)
     return url if isinstance(url, str) and "://" in url else None
+
+
+@functools.lru_cache(maxsize=1024)  # asked of every call: a session uses a handful of tools
+def _navigates(tool: str) -> bool:
+    return bool(_NAVIGATING & set(split_words(tool)))
 
 
 _TYPED = frozenset("text value input keys content typed".split())
@@ -55,7 +61,12 @@ def typed_into_secret(arguments: dict[str, Any]) -> str | None:
 
 def searches(event: Any) -> bool:
     """A web search (``web_search``, ``google.search``): the links it returns are the agent's own pick."""
-    words = set(split_words(event.tool))
+    return _searches(event.tool)
+
+
+@functools.lru_cache(maxsize=1024)  # asked of every call: a session uses a handful of tools
+def _searches(tool: str) -> bool:
+    words = set(split_words(tool))
     return ("search" in words and bool(words & _WEB)) or bool(words & {"serp", "tavily"})
 
 

@@ -43,6 +43,7 @@ _COURTESY = re.compile(r"(?i)notif|e?mails?\b|cache")
 FORCE_ASKED = re.compile(r"(?i)\b(force|override|anyway|regardless|even if|bypass|skip (the )?check)")
 
 
+@functools.lru_cache(maxsize=4096)  # asked of every result of an acting call: the same results recur
 def refused(result: str) -> bool:
     return REFUSED.search(_SAYS_NONE.sub(" ", result[:1500])) is not None
 

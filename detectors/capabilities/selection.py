@@ -4,6 +4,7 @@ list of ids in a grave call (``scope.wider_than_task``)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -88,13 +89,18 @@ _PLACE_WORDS = frozenset("court street road avenue building campus plaza park to
 def scoped_groups(text: str) -> list[str]:
     """Named places or groups a task scopes its act to: two or more capitalised words that name a place
     ("Oak Court", "Elm Street") or are followed by whom they hold ("the Harbor View tenants")."""
+    return list(_scoped_groups(text))  # a new list: callers extend it
+
+
+@functools.lru_cache(maxsize=256)  # asked of the session's task at every change it makes
+def _scoped_groups(text: str) -> tuple[str, ...]:
     text = text[:2000]
     found = [
         m.group(0)
         for m in _PROPER.finditer(text)
         if m.group(0).split()[-1].lower() in _PLACE_WORDS or _GROUP_AFTER.match(text[m.end() : m.end() + 20])
     ]
-    return list(dict.fromkeys(found))[:8]
+    return tuple(dict.fromkeys(found))[:8]
 
 
 _RESOURCE_NOUNS = (
@@ -110,11 +116,16 @@ _RESOURCE_NAME = re.compile(
 def resource_names(text: str) -> list[str]:
     """Hyphenated or snake_case names a task gives a resource by its kind ("the payments-sandbox
     namespace", "bucket raw_exports"): the one object the task is about."""
+    return list(_resource_names(text))
+
+
+@functools.lru_cache(maxsize=256)  # asked of the session's task at every change it makes
+def _resource_names(text: str) -> tuple[str, ...]:
     names = (m.group(1) or m.group(4) for m in _RESOURCE_NAME.finditer(text[:2000]))
     # every part a word of three letters or more, or with a digit: "follow-up" is English, not a name
-    return [
+    return tuple(
         n for n in names if all(len(p) >= 3 or any(c.isdigit() for c in p) for p in re.split(r"[-_]", n))
-    ][:8]
+    )[:8]
 
 
 MANY_ASKED = re.compile(r"(?i)\b(all|every|each|whole|entire)\b")
@@ -131,4 +142,9 @@ _SHORT_IDS = re.compile(rf"(?i:\b{_NUMBERED})\s+({_SHORT}(?:\s*(?:,|and|&|or)\s*
 
 def short_ids(text: str) -> list[str]:
     """Short ids the task gives with the kind of thing they number ("slips B-14, B-22 and C-03")."""
-    return [i for m in _SHORT_IDS.finditer(text[:2000]) for i in re.findall(_SHORT, m.group(1))][:16]
+    return list(_short_ids(text))
+
+
+@functools.lru_cache(maxsize=256)  # asked of the session's task at every change it makes
+def _short_ids(text: str) -> tuple[str, ...]:
+    return tuple(i for m in _SHORT_IDS.finditer(text[:2000]) for i in re.findall(_SHORT, m.group(1)))[:16]

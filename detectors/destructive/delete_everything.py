@@ -57,6 +57,7 @@ class DeleteEverything(EventDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities: ClassVar[frozenset[Capability] | None] = DELETES  # (its first test)
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not ctx.acted(event, DELETES) or ctx.call is None or ctx.call.shell is not None:

@@ -63,6 +63,7 @@ class ForcedPastRefusal(StatefulDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities: ClassVar[frozenset[Capability] | None] = ACTS  # (its first test)
 
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext

@@ -73,6 +73,7 @@ class StagedSender(EventDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities: ClassVar[frozenset[Capability] | None] = frozenset({Capability.WRITE})
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not ctx.acted(event, frozenset({Capability.WRITE})):

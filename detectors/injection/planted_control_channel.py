@@ -56,6 +56,7 @@ class PlantedControlChannel(EventDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities = CHANGES  # (its first test)
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         provenance = ctx.provenance

@@ -67,6 +67,7 @@ class TaintedAction(StatefulDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities: ClassVar[frozenset[C] | None] = frozenset(C) - {C.READ, C.WRITE, C.EXECUTE, C.SECRET}
 
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext

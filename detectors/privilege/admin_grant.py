@@ -49,6 +49,7 @@ class AdminGrant(EventDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities: ClassVar[frozenset[Capability] | None] = CHANGES_ACCESS  # (its first test)
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not ctx.acted(event, CHANGES_ACCESS) or ctx.call is None or event.source == "cloudtrail":

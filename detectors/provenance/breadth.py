@@ -229,6 +229,7 @@ _MORE_PAGES = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # asked of every result that ran: the same results recur
 def set_count(text: str) -> int:
     """How many items a listing says the whole set holds: its ``listed_count``, 0 for a page that says more
     pages follow and states no total."""
@@ -262,6 +263,7 @@ _VERBS = READ_VERBS | WRITE_VERBS | DELETE_VERBS | EXECUTE_VERBS | FETCH_VERBS |
 _FILLERS = frozenset("bulk batch mass many multiple all by for of in on to the api mcp v1 v2 v3".split())
 
 
+@functools.lru_cache(maxsize=1024)  # asked of every call: a session uses a handful of tools
 def tool_kinds(tool: str) -> frozenset[str]:
     """What a tool's name says it acts on, its verb and namespace aside (``shop.products_delete``: product;
     ``github.search_issues``: issue; ``tickets.bulk_resolve``: ticket), singular; the name when it names
@@ -277,6 +279,7 @@ def tool_kinds(tool: str) -> frozenset[str]:
 _NAMESPACE = re.compile(r"\.|__")
 
 
+@functools.lru_cache(maxsize=1024)
 def namespace(tool: str) -> str:
     """The server or service a tool belongs to (``jira_admin`` of ``jira_admin__delete_project``), "" when
     its name has none."""

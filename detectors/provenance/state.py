@@ -147,6 +147,10 @@ class Provenance:
     # scripts the session read or wrote, by file name: [event id, path, what running it would do (flags)]
     scripts: dict[str, list[Any]] = field(default_factory=dict)
     overflow: int = 0
+    # The last answer of ``tainted_values``: [arguments (the very object, kept), target, answer]. Several
+    # detectors ask it of the same call in turn; what it reads changes only between calls (``trust``,
+    # ``trust_own_address`` and ``taint`` empty it). Not saved.
+    _asked: list[Any] | None = field(default=None, repr=False, compare=False)
 
     # -- what detectors read
     @property
@@ -178,6 +182,9 @@ class Provenance:
     def tainted_values(self, arguments: dict[str, Any], target: str | None) -> dict[str, Source]:
         """Values of a call (its arguments and target) that outside content brought and trusted input did
         not: token -> the source that brought it. Most telling first."""
+        asked = self._asked
+        if asked is not None and asked[0] is arguments and asked[1] == target:
+            return dict(asked[2])  # a copy: callers may change theirs
         found: dict[str, Source] = {}
         tainted = self.tainted
         if not tainted:
@@ -189,7 +196,8 @@ class Provenance:
                 continue
             if (source := self.sources.get(tainted[token])) is not None:
                 found[token] = source
-        return found
+        self._asked = [arguments, target, found]
+        return dict(found)
 
     def trusts(self, token: str) -> bool:
         """Whether trusted input named this value; a URL on a host it named, or on this machine, counts."""
@@ -219,6 +227,7 @@ class Provenance:
         """A task or a user turn: its values are trusted from now on, and it widens the intent."""
         if not text:
             return
+        self._asked = None
         if text not in self.trusted_text:
             self.trusted_text = (self.trusted_text + "\n" + text)[-MAX_TRUSTED_TEXT:].lstrip("\n")
         for token in tokens_of(text) | names_in(text):
@@ -231,7 +240,8 @@ class Provenance:
         its organisation's domain is the session's own, so a note to a colleague there goes nowhere outside.
         A public mail provider's domain is nobody's organisation."""
         for key, value in arguments.items():
-            if str(key).lower() in _OWN_ADDRESS_KEYS and isinstance(value, str) and "@" in value:
+            # (the value's test first: it fails for nearly every argument, and is the cheaper)
+            if isinstance(value, str) and "@" in value and str(key).lower() in _OWN_ADDRESS_KEYS:
                 domain = value.rsplit("@", 1)[-1].strip().lower().rstrip(">")
                 if (
                     "." in domain
@@ -239,6 +249,7 @@ class Provenance:
                     and len(self.trusted) < MAX_TRUSTED
                 ):
                     self.trusted.add(f"host:{domain}")
+                    self._asked = None
 
     def points_at(self, arguments: dict[str, Any], target: str | None) -> bool:
         """Whether a read is of a file or page the trusted text named (the user pointed the agent at it)."""
@@ -251,6 +262,7 @@ class Provenance:
     def taint(self, event_id: str, time: float, text: str, addressing: Addressing) -> None:
         """Outside content arrived: remember its distinctive values, the tools it names, how much it
         addressed the agent and which acts it asked its reader for."""
+        self._asked = None
         requested = tuple(sorted(c.value for c in requests_of(text)))
         self.sources[event_id] = Source(
             event_id, time, addressing.score, addressing.reasons, addressing.window, requested

@@ -51,6 +51,7 @@ class ActedOnAQuestion(StatefulDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities: ClassVar[frozenset[Capability] | None] = GRAVE  # (its first test)
 
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext

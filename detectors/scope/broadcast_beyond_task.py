@@ -84,6 +84,7 @@ class BroadcastBeyondTask(EventDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities: ClassVar[frozenset[Capability] | None] = SENDS | {Capability.WRITE}  # (its first test)
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not ctx.acted(event, SENDS | {Capability.WRITE}) or ctx.call is None:

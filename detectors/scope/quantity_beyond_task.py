@@ -79,6 +79,7 @@ class QuantityBeyondTask(EventDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities: ClassVar[frozenset[Capability] | None] = ORDERS  # (its first test)
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not ctx.acted(event, ORDERS) or ctx.provenance is None:

@@ -80,6 +80,7 @@ class UnaskedDelete(StatefulDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities: ClassVar[frozenset[Capability] | None] = MAKES | {Capability.DELETE}  # (what it reads)
 
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext

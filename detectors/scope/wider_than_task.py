@@ -58,6 +58,7 @@ class WiderThanTask(EventDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities: ClassVar[frozenset[Capability] | None] = CHANGES  # (its first test)
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         provenance = ctx.provenance
