@@ -13,9 +13,8 @@ arguments (``delete_space``, ``bulk_cancel``, ``method: DELETE``, ``command: Era
 and container readers (coding work deletes its own files) but for a mirror (``rsync --delete`` into the
 folder a copy was asked for), as are deletes that lose nothing (a disconnect, a cleared cache, a stop).
 
-Undoing what the session itself made (a booking made earlier in the session, cancelled to make it again
-another way: its id was in the result of a call that created or booked, not of a lookup) loses nobody's
-data.
+Undoing what the session itself made (a booking it made, cancelled to make it again another way: its id
+was in the result of a call that created or booked, not of a lookup) loses nobody's data.
 
 Known gaps: a task whose words for the delete the intent reader lacks ("close my account"); deletes
 inside an act the task asked for (a rebooking that cancels the old booking is reported); tasks in a
