@@ -22,6 +22,9 @@ PAYING = frozenset("pay pays payment payments transfer payout payouts refund cha
 SETTING = frozenset("update set change edit modify add register replace save details settings method".split())
 BANK_CONTEXT = frozenset("payment transit institution ach eft deposit wire holder sort".split())
 BANKING = frozenset("routing iban bic swift payout remittance bank".split())
+# where an account's invoices and statements go (``billing_email``, ``invoice_address``): redirected, the
+# invoices (with the bank details to pay) go to whoever set it
+BILLING = frozenset("billing invoice invoices invoicing payable payables remittance statements".split())
 
 
 # The task asks to change a channel when a changing verb governs a channel's name ("update Acme's bank
@@ -32,7 +35,8 @@ ASKED = re.compile(
     r"apply|provide|put|fill)\b"
     r"(\W+\w+){0,5}?\W+(recovery|forward\w*|redirect|callback|webhook|bank|routing|account (number|details)|"
     r"payouts?( (account|method|details))?|remittance|iban|payment (details|method|info\w*)|"
-    r"(direct[ -])?deposit( (account|details|info\w*))?|phone|mfa|factor)"
+    r"(direct[ -])?deposit( (account|details|info\w*))?|phone|mfa|factor|"
+    r"(billing|invoic\w+) (e-?mail|address|contact))"
 )
 CREATE_ASKED = re.compile(
     r"(?i)\b(create|add|set up|onboard|register|open)\b(\W+\w+){0,3}?\W+"
@@ -52,7 +56,9 @@ def channel_keys(tool: str, keys: Iterable[str]) -> list[str]:
     for key in keys:
         words = set(split_words(key))
         bank = bool(BANKING & words or (BANK_KEY.match(key) and banking))  # a CRM's account_number is none
-        if (bank and not paying) or (CHANNEL_WORDS & words and not bank) or (named and CONTACT_KEY & words):
+        billing = bool(BILLING & words and CONTACT_KEY & words)
+        contact = (named or billing) and bool(CONTACT_KEY & words)
+        if (bank and not paying) or (CHANNEL_WORDS & words and not bank) or contact:
             found.append(key)
     return found
 

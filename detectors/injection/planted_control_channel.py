@@ -9,15 +9,15 @@ takeover through an agent both end in one such call whose value came from what t
 contact"), and the content need not address the agent at all: a planted payee is enough. A call that
 changes something (``detectors/capabilities/``) and sets an argument named for such a channel
 (``recovery_email``, ``forwarding_address``, ``routing_number``, ``account_number``, ``iban``,
-``redirect_uris``, ``webhook_url`` …, or ``email``/``phone`` of a tool named for recovery, security or
-forwarding) to a value that an untrusted result brought and no trusted input named
+``redirect_uris``, ``webhook_url``, ``billing_email`` …, or ``email``/``phone`` of a tool named for
+recovery, security or forwarding) to a value that an untrusted result brought and no trusted input named
 (``Provenance.tainted_values``), or writes a package manager's config (``.npmrc``, ``pip.conf``,
 ``settings.xml`` …: where packages come from and where its token goes) with a URL or host that content
 addressing the agent brought, is high; critical when that content addressed the agent; medium when the
 task itself asked to change such a channel ("update Acme's bank details from their letter").
 
-Known gaps: a value typed by the agent from a paraphrase; channels with other names (a "billing contact",
-a delegate); values the user also pasted into the task are trusted.
+Known gaps: a value typed by the agent from a paraphrase; channels with other names (a delegate); values
+the user also pasted into the task are trusted.
 """
 
 from __future__ import annotations
