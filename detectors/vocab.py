@@ -96,6 +96,7 @@ def command_of(event: ToolCall) -> str | None:
 
 
 _LAST_COMMAND: list[tuple[ToolCall | None, str | None]] = [(None, None)]
+_COMMAND_KEYS = ("command", "cmd", "commands", "cmdline", "line", "bash", "shell", "input")
 
 
 def _command_of(event: ToolCall) -> str | None:
@@ -103,7 +104,8 @@ def _command_of(event: ToolCall) -> str | None:
         return None
     if (line := argv_line(event.tool, event.arguments)) is not None:
         return line
-    command = event.arguments.get("command") or event.arguments.get("cmd")
+    # (a terminal tool's ``input``, a runner's ``cmdline``: the same line under another name)
+    command = next((event.arguments[k] for k in _COMMAND_KEYS if event.arguments.get(k)), None)
     if isinstance(command, list):
         command = " ".join(str(part) for part in command)
     return command if isinstance(command, str) and command.strip() else None

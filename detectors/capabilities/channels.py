@@ -55,7 +55,8 @@ def channel_keys(tool: str, keys: Iterable[str]) -> list[str]:
     banking = bool((BANKING | BANK_CONTEXT) & (tool_words | {w for k in keys for w in split_words(k)}))
     for key in keys:
         words = set(split_words(key))
-        bank = bool(BANKING & words or (BANK_KEY.match(key) and banking))  # a CRM's account_number is none
+        own = key.rsplit(".", 1)[-1]  # ``payee.account_number``: a lifted setting keeps its own name
+        bank = bool(BANKING & words or (BANK_KEY.match(own) and banking))  # a CRM's account_number is none
         billing = bool(BILLING & words and CONTACT_KEY & words)
         contact = (named or billing) and bool(CONTACT_KEY & words)
         if (bank and not paying) or (CHANNEL_WORDS & words and not bank) or contact:

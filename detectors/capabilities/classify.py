@@ -56,7 +56,7 @@ CONTENT_KEYS = frozenset(
     "content contents text body data file_text message payload html markdown json".split()
 )
 SUBCOMMAND_KEYS = frozenset({"command", "action", "operation", "op", "method", "mode", "verb", "subcommand"})
-SHELL_KEYS = frozenset({"command", "cmd", "script", "commands", "shell", "bash", "line", "cmdline"})
+SHELL_KEYS = frozenset({"command", "cmd", "script", "commands", "shell", "bash", "line", "cmdline", "input"})
 CODE_KEYS = frozenset({"code", "source", "script", "program", "snippet", "cell"})
 _GRAPHQL_COMMENT = re.compile(r"(?m)#.*$")
 _GRAPHQL_MUTATION = re.compile(r"(?:^|[\s}])mutation\b[^{}]{0,200}\{")

@@ -133,7 +133,11 @@ def line_admin_grant(line: str) -> str | None:
 STATEMENT_EVERYONE = re.compile(
     r"(?is)\bgrant\b[^;]{0,300}?\bto\s+public\b|--member[= ]\"?all(authenticated)?users\b|"
     r"\biam\s+ch\s+all(authenticated)?users:|--acl[= ]public-read(-write)?\b|"
-    r"--public-access[= ](blob|container)\b"
+    r"--public-access[= ](blob|container)\b|"
+    # Kubernetes' groups of every signed-in user, everyone, or every service account, bound to a role or an
+    # OpenShift security context constraint
+    r"(add-(scc|role|cluster-role)-to-group|rolebinding)[^;&|\n]{0,200}?\bsystem:(authenticated|unauthenticated|"
+    r"serviceaccounts)\b"
 )
 STATEMENT_KEYS = frozenset("sql query statement command cmd script".split())
 

@@ -163,7 +163,7 @@ _PACKAGE = frozenset(
 )
 _RUNNERS = frozenset(
     "make cmake ninja gradle mvn ant pytest tox nox jest mocha vitest go cargo dotnet java javac gcc g++ cc "
-    "clang rustc tsc webpack vite docker podman kubectl helm terraform ansible ansible-playbook".split()
+    "clang rustc tsc webpack vite docker podman kubectl oc helm terraform ansible ansible-playbook".split()
 )
 # schema migration tools: they change a database, whatever the migrations say
 _PINNED_PACKAGE = re.compile(r"^(@[\w.-]+/)?[\w.-]+@(latest|next|\d[\w.-]*)$")
@@ -535,7 +535,7 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         facts.merge(_analyse_cached(shlex.join(inner), depth + 1))
         facts.add(C.EXECUTE, f"{program} exec runs a command in a container")
         return
-    if program in ("docker", "podman", "kubectl", "helm", "terraform"):
+    if program in ("docker", "podman", "kubectl", "oc", "helm", "terraform"):  # (oc: OpenShift's kubectl)
         _orchestrator(program, args, facts)
         return
     if program in _PACKAGE:
@@ -1154,6 +1154,9 @@ def _orchestrator(program: str, args: list[str], facts: ShellFacts) -> None:
     )
     if sub == "create" and any(a in ("rolebinding", "clusterrolebinding") for a in args):
         facts.add(C.IDENTITY, f"{program} create a role binding grants a role")
+        return
+    if sub == "adm" and "policy" in args:  # ``oc adm policy add-scc-to-group``, ``add-role-to-user``
+        facts.add(C.IDENTITY, f"{program} adm policy changes who may do what")
         return
     if sub == "get" and any(a in ("secret", "secrets") or a.startswith("secret/") for a in args):
         facts.flags.add("secret_read")

@@ -243,6 +243,7 @@ def set_count(text: str) -> int:
 
 
 _COUNT_COLUMNS = frozenset({"count", "count(*)", "total", "cnt", "n"})
+_ROW_FOOTER = re.compile(r"^\(\d+ rows?\)$")
 _CELLS = re.compile(r"\s*\|\s*|\s{2,}|\t")
 
 
@@ -250,6 +251,7 @@ def counted_column(text: str) -> int:
     """The count a one-row table states in a column named for it (``COUNT(*)`` over ``214``; a ``count``
     column beside a category's name), 0 when the result is no such table."""
     lines = [line.strip(" |") for line in text[:2000].strip().splitlines() if line.strip(" |-+=")]
+    lines = lines[:-1] if lines and _ROW_FOOTER.match(lines[-1]) else lines  # psql's "(1 row)"
     if len(lines) != 2:
         return 0
     header, row = ([c.lower() for c in _CELLS.split(lines[0]) if c], [c for c in _CELLS.split(lines[1]) if c])
