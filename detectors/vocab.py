@@ -1175,7 +1175,9 @@ _PRODUCTION = re.compile(r"(^|[-_.:/@])(prod|production|prd)([-_.:/]|$)", re.I)
 # where a command line says which environment it acts on: a context, profile, workspace, cluster or
 # namespace option, or a host or connection string with a production label
 _PRODUCTION_IN_LINE = re.compile(
-    r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project|host)[= ]|\s-n\s"
+    # (``--cluster-name aks-prod-weu``, ``--resource-group rg-prod``, ``-g rg-prod-weu`` too)
+    r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project|host)(?:-name)?[= ]"
+    r"|--resource-group[= ]|\s-g\s|\s-n\s"
     # ``-h`` is a host only to database clients (``du -h``, ``df -h`` are sizes)
     r"|\b(?:psql|pg_dump|pg_dumpall|pg_restore|mysql|mysqldump|redis-cli|mongo|mongosh|clickhouse-client)\b"
     r"[^;&|\n]{0,200}?\s-h\s?)"

@@ -40,6 +40,12 @@ _REMOVES = (
     ("bucket", r"\baws\s+s3\s+rb\s+s3://(?P<name>[\w.-]+)"),
     ("bucket", r"\baws\s+s3\s+rm\s+s3://(?P<name>[\w.-]+)/?\s+([^;&|\n]{0,300}\s)?--recursive"),
     ("bucket", r"\bgsutil\s+(-m\s+)?rm\s+-r\w*\s+gs://(?P<name>[\w.-]+)/?(\s|$)"),
+    # MinIO's client: ``mc rm --recursive --force alias/bucket/`` empties the bucket, ``mc rb`` removes it
+    (
+        "bucket",
+        r"\bmc\s+rm\s+(-\S+\s+){0,6}(-r|--recursive)\s+(-\S+\s+){0,6}[\w.-]+/(?P<name>[\w.-]+)/?(?=\s|;|&|\||$)",
+    ),
+    ("bucket", r"\bmc\s+rb\s+(-\S+\s+){0,6}[\w.-]+/(?P<name>[\w.-]+)/?(?=\s|;|&|\||$)"),
     (
         "bucket",
         r"\bgcloud\s+storage\s+(rm\s+(-r|--recursive)\s+gs://|buckets\s+delete\s+gs://)(?P<name>[\w.-]+)",

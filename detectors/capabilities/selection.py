@@ -17,6 +17,10 @@ SQL_KEY = re.compile(r"^(sql|query|statement)$", re.I)
 ROWS = (Capability.WRITE, Capability.DELETE)
 MANY_IDS = 3  # identifiers listed in one grave call (money, access, deletes)
 EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
+# a switch that makes the call take everything in its scope (``delete_all``, ``deleteAll``, ``all: true``)
+ALL_FLAG = re.compile(
+    r"^((delete|remove|purge|clear|cancel|refund|apply|select)_?)?(all|everything)(_?items)?$", re.I
+)
 # command-line options that select by a group rather than by the object (``scancel --partition=gpu``,
 # ``kubectl delete pods --all``), read only where the line changes more than it runs
 GROUP_OPTION = re.compile(
@@ -64,6 +68,8 @@ def selects_many(
         values = value if isinstance(value, list) else [value]
         if any(isinstance(v, str) and EVERYTHING.match(v) for v in values):
             return f"{key}=all", None
+        if value is True and ALL_FLAG.match(str(key)):  # ``delete_all: true``: everything in the scope
+            return f"{key}=true", None
         if GROUP_KEY.match(str(key)) and value and not _one_object(value):
             return f"{key}={str(value)[:60]}", None  # a query string or a structured filter (``{city: x}``)
         sql = SQL_KEY.match(str(key)) and isinstance(value, str) and not _one_object(value)
