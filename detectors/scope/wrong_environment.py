@@ -25,6 +25,13 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.environments import (
+    OWN_CONTEXT,
+    PRODUCTION_IN_RESULT,
+    context_set,
+    production_names_in,
+    uses_production_name,
+)
 from detectors.context import KeyContext
 from detectors.vocab import command_of, production_named
 from schemas.alerts import Mappings
@@ -36,33 +43,17 @@ WHY = __doc__ or ""
 NAMED_ENVIRONMENT = re.compile(r"\b(staging|stage|dev|development|qa|uat|sandbox|scratch)\b", re.I)
 PRODUCTION = re.compile(r"\b(prod|production|prd|live)\b", re.I)
 CHANGES = frozenset(map(Capability, "write delete execute identity money egress".split()))
+MAX_NAMES = 16  # production resources and variables learned from results, per session
 
 
-# a production cluster, host or database named in what the call returned
-PRODUCTION_IN_RESULT = re.compile(
-    r"(?<![\w.-])(?:[a-z0-9]+[-_.])*(?:prod|production|prd)[-_.][a-z0-9][\w.-]*", re.I
-)
-
-
-# a command that says or sets which cluster, project or workspace the next commands act on
-SHOWS_CONTEXT = re.compile(
-    r"\b(kubectl\s+config\s+current-context|gcloud\s+config\s+get(-value)?\s+project|terraform\s+workspace\s+show)\b"
-)
-SETS_CONTEXT = re.compile(
-    r"\b(kubectl\s+config\s+use-context|kubectx|gcloud\s+config\s+set\s+project|az\s+account\s+set\s+"
-    r"(--subscription|-s)|terraform\s+workspace\s+select)\s+(?P<name>[\w.:/-]+)"
-)
-OWN_CONTEXT = re.compile(r"\s(--context|--kube-context|--kubeconfig|--project|--subscription|--profile)[=\s]")
-
-
-def context_set(line: str, result: str | None) -> str | None:
-    """The context a shell line shows (its output's last line) or switches to, else None."""
-    if found := SETS_CONTEXT.search(line):
-        return found.group("name")[:120]
-    lines = [x for x in (result or "").splitlines() if x.strip()]
-    if (shown := SHOWS_CONTEXT.search(line)) and lines:  # gcloud prints "Your active configuration …" first
-        return lines[-1 if shown.group(1).startswith("gcloud") else 0].split()[0][:120]
-    return None
+def _only_reads(evidence: dict[Capability, str]) -> bool:
+    """A query that only reads, through a tool named for running (``execute_sql`` with a ``SELECT``)."""
+    runs = evidence.get(Capability.EXECUTE, "")
+    return (
+        Capability.READ in evidence
+        and runs.startswith("name:")
+        and evidence.keys() & CHANGES == {Capability.EXECUTE}
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -99,7 +90,9 @@ class WrongEnvironment(StatefulDetector):
         line = command_of(event) or ""
         if context := context_set(line, event.result_summary):
             state["context"] = context  # the cluster or project the next commands act on
-        if not ctx.acted(event, CHANGES):
+        if learned := production_names_in(event.result_summary or ""):  # a listing's or an env file's
+            state["prod_names"] = sorted({*state.get("prod_names", ()), *learned})[-MAX_NAMES:]
+        if not ctx.acted(event, CHANGES) or _only_reads(ctx.call.evidence if ctx.call else {}):
             return state, ()
         where = "environment=prod" if event.environment == Environment.PROD else production_named(event)
         if where is None and (said := PRODUCTION_IN_RESULT.search(event.result_summary or "")):
@@ -108,6 +101,10 @@ class WrongEnvironment(StatefulDetector):
         spaced = re.sub(r"[-_.]", " ", current)  # ``gke_acme-prod_us-east1_main``
         if where is None and PRODUCTION.search(spaced) and not OWN_CONTEXT.search(line):
             where = f"the current context is {current}"  # shown or chosen earlier in the session
+        if where is None and (
+            used := uses_production_name(event.arguments, line, state.get("prod_names", ()))
+        ):
+            where = f"{used}, which the session read as production"
         if where is None:
             return state, ()
         details = {"task_environment": named, "production": where}

@@ -1,0 +1,73 @@
+"""Which environment a call acts on, as a session shows it: the cluster or project a command line shows or
+switches to, a production host in a result, and the resources and variables a result says are production
+(``scope.wrong_environment``)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any
+
+# a production cluster, host or database named in what the call returned
+PRODUCTION_IN_RESULT = re.compile(
+    r"(?<![\w.-])(?:[a-z0-9]+[-_.])*(?:prod|production|prd)[-_.][a-z0-9][\w.-]*", re.I
+)
+
+
+# a command that says or sets which cluster, project or workspace the next commands act on
+SHOWS_CONTEXT = re.compile(
+    r"\b(kubectl\s+config\s+current-context|gcloud\s+config\s+get(-value)?\s+project|terraform\s+workspace\s+show)\b"
+)
+SETS_CONTEXT = re.compile(
+    r"\b(kubectl\s+config\s+use-context|kubectx|gcloud\s+config\s+set\s+project|az\s+account\s+set\s+"
+    r"(--subscription|-s)|terraform\s+workspace\s+select)\s+(?P<name>[\w.:/-]+)"
+)
+OWN_CONTEXT = re.compile(r"\s(--context|--kube-context|--kubeconfig|--project|--subscription|--profile)[=\s]")
+
+
+def context_set(line: str, result: str | None) -> str | None:
+    """The context a shell line shows (its output's last line) or switches to, else None."""
+    if found := SETS_CONTEXT.search(line):
+        return found.group("name")[:120]
+    lines = [x for x in (result or "").splitlines() if x.strip()]
+    if (shown := SHOWS_CONTEXT.search(line)) and lines:  # gcloud prints "Your active configuration …" first
+        return lines[-1 if shown.group(1).startswith("gcloud") else 0].split()[0][:120]
+    return None
+
+
+# what a result says is production: a resource listed with a production environment (``{"name":
+# "billing-db", "environmentId": "evm-prod"}``), or an environment file's variable whose value is a
+# production host (``DATABASE_URL=postgres://app@db-prod-1…``)
+_LISTED = re.compile(
+    r'"name"\s*:\s*"(?P<name>[\w.-]{2,80})"[^{}]{0,300}?"(?:environment|environmentId|env|stage|tier)"\s*:\s*'
+    r'"[\w-]*\b(?:prod|production|prd)\b[\w-]*"',
+    re.I,
+)
+_VARIABLE = re.compile(
+    r"(?m)(?:^|\s|\d:)(?P<name>[A-Z][A-Z0-9_]{2,60})=\S*(?<![\w])(?:prod|production|prd)(?![a-z])"
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def production_names_in(result: str) -> frozenset[str]:
+    """Resources and variables a result shows as production (most results: none)."""
+    text = result[:8000]
+    if not re.search(r"(?i)prod|prd", text):
+        return frozenset()
+    return frozenset(m.group("name") for pattern in (_LISTED, _VARIABLE) for m in pattern.finditer(text))
+
+
+def uses_production_name(arguments: dict[str, Any], line: str, names: Iterable[str]) -> str | None:
+    """The production resource or variable a call acts on: an argument equal to a resource's name, or a
+    command line that uses the variable without setting it to another value (``DATABASE_URL=$(grep
+    DATABASE_URL .env …)`` uses the file's; ``DATABASE_URL=$STAGING_URL`` does not)."""
+    values = {str(v) for v in arguments.values() if isinstance(v, str | int)}
+    for name in names:
+        if name in values:
+            return name
+        if line and re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", line):
+            set_to = re.search(rf"(?<![\w]){re.escape(name)}=(\S+)", line)
+            if set_to is None or set_to.group(1).startswith("$(grep"):
+                return name
+    return None
