@@ -491,9 +491,11 @@ def handed_over(
         return (Signal.of([event], title=f"{event.tool} sent the draft the task asked to leave for review"),)
     if not where or not (files or attached or bucket or rule or (text >= _MIN_POSTED and call.shell is None)):
         return ()
-    # a small request to a service's API (a refund, a role added) in a task that asked for such changes
-    # performs the act; it hands over no data (in a task that asked only to read, it stays reported)
-    if api_operation(event) and not (files or attached) and provenance.intent.implied.keys() & CHANGES:
+    # a small request to a service's API (a refund, a role added, a job run) in a task that asked for such
+    # changes performs the act; so does an update of an item the session read from the same service (the
+    # page it was asked to edit): no data handed over (in a task that asked only to read, it stays reported)
+    asked = provenance.intent.implied.keys() & {*CHANGES, C.EXECUTE}
+    if (api_operation(event) or updates_item(event, provenance)) and not (files or attached) and asked:
         return ()
     why = (
         "the task asked only for an answer" if answer_only(provenance) else "the task asked for no such send"
@@ -575,6 +577,23 @@ def api_operation(event: ToolCall) -> bool:
     if any(isinstance(v, str) and _FILE_REFERENCE.match(v) for v in _scalars(body)):
         return False  # ``api_paste_code: "@/home/agent/x.csv"``: a file's contents go with it
     return sum(len(str(v)) for v in body) <= _MAX_OPERATION
+
+
+def updates_item(event: ToolCall, provenance: Provenance) -> bool:
+    """A ``PUT``/``PATCH``/``POST`` to a service's API path that ends with an item's id (``POST
+    …/wp/v2/pages/112``) in a task that asked for a write: the item is changed where it lives (REST's
+    update of an existing item); nothing goes to a new place."""
+    url = next((v for k, v in event.arguments.items() if k.lower() in _URL_KEYS and isinstance(v, str)), "")
+    method = str(event.arguments.get("method") or "").upper()
+    return (
+        method in ("PUT", "PATCH", "POST")
+        and C.WRITE in provenance.intent.implied
+        and _API_PATH.match(url.strip()) is not None
+        and _ITEM_PATH.match(url.strip()) is not None
+    )
+
+
+_ITEM_PATH = re.compile(r"(?i)^https?://[^/\s]+/(?:[\w.-]+/){1,6}\d{1,12}/?$")
 
 
 def uploads_file(event: ToolCall) -> bool:
