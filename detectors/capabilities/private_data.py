@@ -17,7 +17,12 @@ ATTACH_KEYS = re.compile(r"(?i)^(attach\w*|files?|file_?ids?|documents?|doc_?ids
 DOCUMENT_ASKED = re.compile(
     r"(?i)\b(attach\w*|files?|documents?|docs?|pdfs?|copy|copies|scans?|forms?|statements?|reports?|lists?|"
     r"exports?|spreadsheets?|csv|records?|memos?|applications?|contracts?|invoices?|receipts?|photos?|"
-    r"certificates?|forward\w*)\b"
+    r"certificates?|forward\w*|"
+    # … and the same nouns in the languages tasks most often come in besides (``provenance/languages.py``)
+    r"listas?|listes?|listen|lijst(en)?|fichiers?|ficheros?|ficheiros?|archivos?|arquivos?|documentos?|"
+    r"dokumente?|dateien?|datei|informes?|rapports?|relat[oó]rios?|berichte?|adjuntos?|anexos?|anh[aä]nge?|"
+    r"allegat[oi]|bijlagen?|facturas?|factures?|rechnungen?|fatture?|contratos?|contrats?|vertr[aä]ge?|"
+    r"formularios?|formulaires?|formulare?|exportaci[oó]n|exporta[cç][aã]o)\b"
 )
 # names of code in a task (``reservations.list()``, ``export_csv``, `` `files` ``) are no document asked for
 _CODE_NAMES = re.compile(r"`[^`]{0,80}`|\b\w+(?:[._]\w+)+(?:\(\))?|\b\w+\(\)")
