@@ -329,3 +329,19 @@ def test_dealing_with_a_request_hands_over_but_a_deal_does_not() -> None:
     assert not intent_of(
         "We closed the deal with the customer last week; summarise the call notes."
     ).delegated
+
+
+@pytest.mark.parametrize(
+    ("task", "capability"),
+    [
+        ("Get her latest audiogram to the Auricon repair centre for RMA-778544.", C.EGRESS),
+        ("Take the signed contract to Priya before noon.", C.COMMUNICATE),
+        ("Run the seller payments for Tuesday's sale.", C.MONEY),
+    ],
+)
+def test_a_delivery_or_a_run_implies_what_it_moves(task: str, capability: C) -> None:
+    assert capability in intent_of(task).implied
+
+
+def test_getting_a_build_to_pass_delivers_nothing() -> None:
+    assert C.EGRESS not in intent_of("Get the build to pass again.").implied

@@ -85,7 +85,7 @@ _BEFORE_VERB = frozenset(
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix place put
-    create do take work deal operate answer schedule issue initiate arrange approve""".split()
+    create do take work deal operate answer schedule issue initiate arrange approve run""".split()
 )
 # words that open a phrase before the main clause: "Per the policy, …", "Once the PR is merged, …"
 _INTRODUCERS = frozenset("per for after before when once if as since following given during in on".split())
@@ -281,6 +281,9 @@ def intent_of(text: str) -> Intent:
         found.setdefault(C.FETCH, []).append("a URL")
     if decided := _DECIDE.search(text):  # "decide them": a decision recorded; "before we decide" asks none
         found.setdefault(C.WRITE, []).append(decided.group(0).lower())
+    if deliver := _DELIVER.search(text):  # "get her audiogram to the Auricon repair centre": a delivery
+        for capability in (C.EGRESS, C.COMMUNICATE):
+            found.setdefault(capability, []).append(f"{deliver.group(1).lower()} … to")
     if repair := _REPAIR.search(text):  # "get it running again": a repair, which runs and changes things
         for capability in (C.EXECUTE, C.WRITE):
             found.setdefault(capability, []).append(repair.group(0).lower())
@@ -309,6 +312,11 @@ _REPAIR = re.compile(
     r"(?i)\b(get|bring|put|make)\s+(?:\S+\s+){0,3}?(running|working|building|compiling|back\s+(?:up|online)|going|green|"
     r"passing|pass|online|healthy|stable)(?=\s+(?:again|now|today|asap|before|by|for|and)\b|\s*[.,;!]|\s*$)"
 )
+
+
+# "get the signed copy to Priya", "take the report to the Board": something delivered to a named party (a
+# capital after "to"; "get the build to pass" delivers nothing)
+_DELIVER = re.compile(r"\b([Gg]et|[Bb]ring|[Tt]ake)\s+(?:[\w'-]+\s+){1,6}?to\s+(?:the\s+|our\s+|my\s+)?[A-Z]")
 
 
 _DECIDE = re.compile(r"(?i)\bdecide\s+(on\s+)?(them|it|each|all|these|those|the\s+\w+)\b")
