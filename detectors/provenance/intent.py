@@ -221,7 +221,7 @@ def intent_of(text: str) -> Intent:
     found: dict[C, list[str]] = {}
     topics: dict[C, list[str]] = {}
     in_clause: list[tuple[int, C, str]] = []  # (clause, capability, word) of every topic
-    generic: set[int] = set()  # clauses with a generic verb
+    generic: dict[int, str] = {}  # clauses with a generic verb, and the verb
     adjectives: set[str] = set()  # topic words only ever read right after a determiner
     previous, clause, opening = ".", 0, ""
     pieces = _WORDS_AND_BREAKS.findall(text)
@@ -267,12 +267,13 @@ def intent_of(text: str) -> Intent:
         # ("make a payment" makes one; "make posts findable by author" makes none: a bare noun is causative)
         causative = word == "make" and following not in _DETERMINERS
         if instruction and word in _GENERIC and not causative:
-            generic.add(clause)
+            generic[clause] = word
         previous = word
     # "update my password": the object says what the generic verb changes, in its own clause only ("the
     # export is writing 1970 — fix the bug": no export asked)
     for number, capability, hit in in_clause:
-        if number in generic:
+        # ("run the payments" pays; "re-run the export job" runs the job, it asks for no export)
+        if number in generic and (generic[number] != "run" or capability is C.MONEY):
             found.setdefault(capability, []).append(hit)
     if C.FETCH in topics:  # "what's on this web page" reads the web; "the open tickets" opens nothing
         fetched = [w for w in topics[C.FETCH] if w not in adjectives]
