@@ -278,6 +278,8 @@ def _arguments(
             if method is not None:
                 result.subcommand = True
                 result.add(method, "argument", f"{key}={text}")
+                if text.lower() in ("put", "patch"):  # it replaces or changes the resource it names
+                    result.add(C.WRITE, "argument", f"{key}={text} changes the resource")
                 continue
             sub = words.name_capabilities(text)
             if sub and lowered_key == "mode" and changing and named and {c for c, _ in sub} <= {C.READ}:

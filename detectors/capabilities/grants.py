@@ -134,6 +134,8 @@ STATEMENT_EVERYONE = re.compile(
     r"(?is)\bgrant\b[^;]{0,300}?\bto\s+public\b|--member[= ]\"?all(authenticated)?users\b|"
     r"\biam\s+ch\s+all(authenticated)?users:|--acl[= ]public-read(-write)?\b|"
     r"--public-access[= ](blob|container)\b|"
+    # MinIO's anonymous access on a bucket (``mc anonymous set download alias/b``, ``mc policy set public``)
+    r"\bmc\s+(anonymous|policy)\s+set\s+(download|upload|public)\b|"
     # Kubernetes' groups of every signed-in user, everyone, or every service account, bound to a role or an
     # OpenShift security context constraint
     r"(add-(scc|role|cluster-role)-to-group|rolebinding)[^;&|\n]{0,200}?\bsystem:(authenticated|unauthenticated|"

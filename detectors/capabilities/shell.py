@@ -98,7 +98,7 @@ FLAGS = {
     "device_write": "writes to a raw disk device",
     "firewall_off": "flushes or disables the host firewall or SELinux",
     "kills_processes": "kills processes",
-    "persistence": "schedules itself to run again (cron, systemd, shell profile)",
+    "persistence": "persists: runs again or logs in again later (cron, systemd, shell profile, a login key)",
     "world_writable": "makes files writable by everyone",
     "user_admin": "adds, removes or elevates users and groups",
     "secret_read": "reads a file that holds a secret",
@@ -580,6 +580,11 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
                 for path in operands[:-1]:
                     if is_system_path(path) or is_log_path(path):
                         _deleted(path, facts, "mv moves it away")
+        elif (
+            program == "tee" and operands
+        ):  # ``… | sudo tee -a ~/.ssh/authorized_keys``: its files are written
+            for path in operands:
+                _written(path, facts, "tee writes it")
         elif program in ("tar", "zip", "7z", "7za") and operands:
             for path in operands:
                 if is_secret_path(path):
@@ -841,6 +846,15 @@ def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Si
 # rsync options that delete: files in the destination the source lacks, or the source files once copied
 _RSYNC_DELETES = ("--delete", "--del", "--remove-source-files")
 _DELETING = re.compile(r"(?m)^deleting \S|\((\d[\d,]*) more deletions\)")
+
+
+def login_keys_written(shell: ShellFacts | None) -> bool:
+    """Whether a shell line writes a file of keys that log in (``~/.ssh/authorized_keys``): the channel a
+    planted key takes over."""
+    return shell is not None and any(_LOGIN_KEYS.search(path) for path in shell.written)
+
+
+_LOGIN_KEYS = re.compile(r"(^|/)\.ssh/authorized_keys2?$")
 
 
 def mirror_deletions(output: str | None) -> int:

@@ -409,7 +409,7 @@ _SQL_IDENTITY = re.compile(r"^\s*(alter|create)\s+(role|user|group|login)\b", re
 # command-line programs that agent runtimes wrap as a tool of the same name with an argument list
 CLI_PROGRAMS = frozenset(
     "git kubectl oc terraform tofu pulumi docker helm aws gcloud az rm curl wget ssh scp rsync psql mysql "
-    "sqlite3 gh glab vault doppler infisical op bq snowsql gsutil ansible ansible-playbook mlflow".split()
+    "sqlite3 gh glab vault doppler infisical op bq snowsql gsutil ansible ansible-playbook mlflow mc".split()
 )
 _ARGV_KEYS = ("args", "argv", "arguments")
 _RUNNER_WORDS = frozenset("run exec execute command cmd shell terminal subprocess spawn".split())

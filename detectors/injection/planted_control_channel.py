@@ -28,6 +28,7 @@ from typing import ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.channels import ASKED, CREATE_ASKED, channel_keys, sets_up, settings_of
 from detectors.capabilities.paths import registry_config
+from detectors.capabilities.shell import login_keys_written
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown
 from detectors.sinks import ADDRESSED, STRONGLY_ADDRESSED
@@ -38,6 +39,7 @@ from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
 CHANGES = frozenset(CHANGING)
+KEY = 40  # a public key's base64 body, not a short id
 
 
 class PlantedControlChannel(EventDetector):
@@ -68,10 +70,18 @@ class PlantedControlChannel(EventDetector):
         planted = provenance.tainted_values({k: arguments[k] for k in keys} or config, None)
         if config and not keys:  # a registry in a config file: only hosts that instructing content brought
             planted = {t: s for t, s in planted.items() if t[:4] in ("url:", "host") and s.score >= ADDRESSED}
+        if not keys and not config and login_keys_written(ctx.call.shell if ctx.call else None):
+            found = provenance.tainted_values(event.arguments, None)  # a key a login accepts from now on
+            keys, planted = (
+                ["authorized_keys"],
+                {t: s for t, s in found.items() if t[:3] == "id:" and len(t) > KEY},
+            )
         if not planted:
             return ()
         token, source = next(iter(planted.items()))
-        keys = [k for k in keys if provenance.tainted_values({k: arguments[k]}, None)] or keys
+        keys = [
+            k for k in keys if k in arguments and provenance.tainted_values({k: arguments[k]}, None)
+        ] or keys
         task = provenance.trusted_text
         asked = (
             ASKED.search(task) is not None
