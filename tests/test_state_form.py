@@ -163,6 +163,7 @@ NEWER_THAN_FIXTURE = frozenset(
         "scope.more_than_counted",
         "scope.unasked_delete",
         "injection.changed_payee",
+        "exfiltration.published_about_people",
     }
 )
 
