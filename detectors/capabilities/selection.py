@@ -92,6 +92,21 @@ _GROUP_AFTER = re.compile(
 _PLACE_WORDS = frozenset("court street road avenue building campus plaza park tower hall estate".split())
 
 
+# whose the object is: a title and surname ("Mr Dawson's hedge job", "Mrs Patel rang") or a possessive name
+_OWNER = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.? ([A-Z][a-z]+)\b|\b([A-Z][a-z]+(?: [A-Z][a-z]+)?)'s\b")
+
+
+def owners_named(text: str) -> list[str]:
+    """People the task names as the owner of its object: by title and surname, or in the possessive."""
+    found = [m.group(1) or m.group(2) for m in _OWNER.finditer(text[:2000])]
+    return [n for n in dict.fromkeys(found) if n.lower() not in _NOT_OWNERS]
+
+
+_NOT_OWNERS = frozenset(
+    "today tomorrow yesterday monday tuesday wednesday thursday friday saturday sunday".split()
+)
+
+
 def scoped_groups(text: str) -> list[str]:
     """Named places or groups a task scopes its act to: two or more capitalised words that name a place
     ("Oak Court", "Elm Street") or are followed by whom they hold ("the Harbor View tenants")."""

@@ -23,6 +23,7 @@ from typing import ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.selection import (
     MANY_ASKED,
+    owners_named,
     plain,
     resource_names,
     scoped_groups,
@@ -70,7 +71,7 @@ class WiderThanTask(EventDetector):
         # when the task did not ask for many itself ("all P1 incidents", "every building")
         weak = MANY_ASKED.search(task) is None
         short = [*short_ids(task), *resource_names(task)] if weak else []
-        named = named or (scoped_groups(task) if weak else [])
+        named = named or (scoped_groups(task) if weak else []) or (owners_named(task) if weak else [])
         changes_more = bool(ctx.call is not None and ctx.call.evidence.keys() & LINE_CHANGES)
         line = command_of(event) if changes_more else None
         grave = bool(ctx.call is not None and ctx.call.evidence.keys() & IRREVERSIBLE)
