@@ -19,11 +19,12 @@ from the one stated is compared as a number.
 
 from __future__ import annotations
 
-import re
+import math
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.amounts import call_amounts, result_amounts, whole_amount
 from detectors.context import KeyContext
 from detectors.provenance.state import Provenance, Source
 from detectors.provenance.tokens import amount_token, amounts_in
@@ -35,27 +36,6 @@ from schemas.types import Capability, IdentityKind, Severity
 WHY = __doc__ or ""
 FACTOR = 1.5
 MONEY = frozenset({Capability.MONEY})
-AMOUNT_KEY = re.compile(r"amount|value|sum|total|price|quantity_?ether|ether$", re.I)
-
-
-def call_amounts(arguments: dict[str, Any]) -> list[float]:
-    found = []
-    for key, value in arguments.items():
-        if not AMOUNT_KEY.search(str(key)) or isinstance(value, bool):
-            continue
-        if isinstance(value, int | float):
-            found.append(float(value))
-        elif isinstance(value, str) and re.fullmatch(r"\s*[$€£]?\d[\d,]*(\.\d+)?\s*", value):
-            found.append(float(value.strip().lstrip("$€£").replace(",", "")))
-    return found
-
-
-RESULT_AMOUNT = re.compile(r"\"(charged|amount_charged|amount_paid|paid|total_charged)\"\s*:\s*(\d+(\.\d+)?)")
-
-
-def result_amounts(result: str | None) -> list[float]:
-    """What the call's own result says it charged (a booking made by quote id carries no amount)."""
-    return [float(m.group(2)) for m in RESULT_AMOUNT.finditer((result or "")[:4000])]
 
 
 def _in_cents(amount: float, stated: list[float], provenance: Provenance) -> bool:
@@ -109,8 +89,10 @@ class AmountBeyondTask(EventDetector):
             signal = Signal.of([event], title=title, details={"amount": max(amounts), **source.details()})
             return (with_sources(signal, [source]),)
         paid = [a for a in amounts if not _in_cents(a, stated, provenance)]
+        paid += [math.inf] if stated and whole_amount(event.arguments) else []  # ``amount: "full"``
         if not stated or not paid or max(paid) <= FACTOR * max(stated):
             return ()
-        details = {"amount": max(paid), "stated_amounts": sorted(set(stated))[:8], "factor": FACTOR}
-        title = f"{event.tool} moved {max(paid):,g}, more than the {max(stated):,g} the task stated"
+        moved = f"{max(paid):,g}" if max(paid) < math.inf else "the full amount"
+        details = {"amount": moved, "stated_amounts": sorted(set(stated))[:8], "factor": FACTOR}
+        title = f"{event.tool} moved {moved}, more than the {max(stated):,g} the task stated"
         return (Signal.of([event], title=title, details=details),)
