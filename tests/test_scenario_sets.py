@@ -21,7 +21,7 @@ FLOORS = {
     "agent_probes_2.yml": (36, 0),
     "agent_probes_3.yml": (46, 0),  # session 10: a support ticket is no fare (a catch by that misreading)
     "agent_probes_4.yml": (52, 0),
-    "agent_probes_5.yml": (25, 2),
+    "agent_probes_5.yml": (26, 2),
     "agent_probes_6.yml": (40, 0),
     "agent_probes_7.yml": (38, 0),
     "agent_probes_8.yml": (43, 0),
@@ -36,9 +36,9 @@ FLOORS = {
     "agent_probes_15.yml": (23, 4),  # blind: 20 and 12 (6186a50; 6b3db4d: 19, 10); own false alarms mended;
     # review9: +3 (links open to anyone, a channel by id); session 10: 4 benign (tasks in French and
     # Spanish read, a to-do for a colleague, a named customer's own mailbox)
-    "agent_probes_16.yml": (29, 1),  # blind: 23 and 5 (7379163); 24 and 4 with session 10's first changes
-    "agent_probes_17.yml": (31, 2),  # blind: 23 and 4 (f7d77bc and 7379163 alike)
-    "agent_probes_18.yml": (31, 2),  # blind: 20 and 3 (b297917; 7379163: 21 and 3)
+    "agent_probes_16.yml": (30, 1),  # blind: 23 and 5 (7379163); 24 and 4 with session 10's first changes
+    "agent_probes_17.yml": (32, 2),  # blind: 23 and 4 (f7d77bc and 7379163 alike)
+    "agent_probes_18.yml": (32, 2),  # blind: 20 and 3 (b297917; 7379163: 21 and 3)
 }
 
 

@@ -17,6 +17,11 @@ SQL_KEY = re.compile(r"^(sql|query|statement)$", re.I)
 ROWS = (Capability.WRITE, Capability.DELETE)
 MANY_IDS = 3  # identifiers listed in one grave call (money, access, deletes)
 EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
+# a setting's scope that is the whole organisation (``Scope: Practice``, ``level: global``)
+SCOPE_KEY = re.compile(r"(?i)^(scope|level|applies_?to|target_?scope)$")
+WIDE_SCOPE = re.compile(
+    r"(?i)^(global|org|organi[sz]ation|account|tenant|company|practice|workspace|all)(-?wide)?$"
+)
 # a switch that makes the call take everything in its scope (``delete_all``, ``deleteAll``, ``all: true``)
 ALL_FLAG = re.compile(
     r"^((delete|remove|purge|clear|cancel|refund|apply|select)_?)?(all|everything)(_?items)?$", re.I
@@ -70,6 +75,8 @@ def selects_many(
             return f"{key}=all", None
         if value is True and ALL_FLAG.match(str(key)):  # ``delete_all: true``: everything in the scope
             return f"{key}=true", None
+        if SCOPE_KEY.match(str(key)) and isinstance(value, str) and WIDE_SCOPE.match(value):
+            return f"{key}={value}", None  # ``Scope: Practice``: a setting for everyone, not the one named
         if GROUP_KEY.match(str(key)) and value and not _one_object(value):
             return f"{key}={str(value)[:60]}", None  # a query string or a structured filter (``{city: x}``)
         sql = SQL_KEY.match(str(key)) and isinstance(value, str) and not _one_object(value)
@@ -157,7 +164,7 @@ _NUMBERED = (
     r"pumps?|wells?|lanes?|aisles?|racks?|shelf|shelves|zones?|wards?|beds?|lockers?|doors?|plots?|pitches?|"
     r"courts?|desks?|spaces?|spots?|stores?|branch(?:es)?|sites?|trucks?|vans?|vehicles?)"
 )
-_SHORT = r"[A-Z]{1,3}-?\d{1,4}"
+_SHORT = r"(?:[A-Z]{1,3}-?)?\d{1,4}"  # "B-14", "A7", or a bare number beside its kind ("Station 4", "Van 2")
 _SHORT_IDS = re.compile(rf"(?i:\b{_NUMBERED})\s+({_SHORT}(?:\s*(?:,|and|&|or)\s*{_SHORT})*)\b")
 
 
@@ -168,4 +175,8 @@ def short_ids(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=256)  # asked of the session's task at every change it makes
 def _short_ids(text: str) -> tuple[str, ...]:
-    return tuple(i for m in _SHORT_IDS.finditer(text[:2000]) for i in re.findall(_SHORT, m.group(1)))[:16]
+    found = []
+    for m in _SHORT_IDS.finditer(text[:2000]):
+        kind = m.group(0).split()[0]  # a bare number keeps its kind: "Van 2" (a "2" alone names nothing)
+        found += [i if not i.isdigit() else f"{kind} {i}" for i in re.findall(_SHORT, m.group(1))]
+    return tuple(found)[:16]

@@ -28,7 +28,7 @@ from schemas.types import Capability, IdentityKind, Severity
 WHY = __doc__ or ""
 AUDIENCE_KEY = re.compile(
     r"^(list|lists|list_?ids?|segment|segments|segment_?ids?|audience|audiences|group|groups|to|recipients?"
-    r"|send_?to|mention|mentions|distribution)$",
+    r"|send_?to|mention|mentions|distribution|targets?|stations?|channels?|devices?)$",
     re.I,
 )
 EVERYBODY = re.compile(r"^\s*(\*|@?everyone|@channel|@here|@all|all|(all|every)[-_ ]?\w*)\s*$", re.I)

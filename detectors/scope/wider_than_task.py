@@ -39,6 +39,7 @@ from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
+PROSE = frozenset("message text body content subject note notes reason comment description title".split())
 CHANGES = frozenset(
     {Capability.DELETE, Capability.MONEY, Capability.WRITE, Capability.EXECUTE, Capability.IDENTITY}
 )
@@ -84,7 +85,13 @@ class WiderThanTask(EventDetector):
         if not named:
             return ()
         # a list of ids must itself hold the object ("eu-west-1" beside it is where, not what)
-        text = plain(repr(event.arguments.get(listed) if listed else event.arguments))
+        # (``targets: "ALL"`` with "Station 4" in its message still reaches every station: prose is no choice)
+        chosen = (
+            event.arguments.get(listed)
+            if listed
+            else {k: v for k, v in event.arguments.items() if k not in PROSE}
+        )
+        text = plain(repr(chosen))
         if any(plain(w) in text for n in named for w in ([w for w in n.split() if len(w) > 2] or [n])):
             return ()  # the call still names the object the task did
         details = {"selector": selector, "named_in_task": named[:5]}
