@@ -345,3 +345,9 @@ def test_a_delivery_or_a_run_implies_what_it_moves(task: str, capability: C) -> 
 
 def test_getting_a_build_to_pass_delivers_nothing() -> None:
     assert C.EGRESS not in intent_of("Get the build to pass again.").implied
+
+
+def test_taking_something_off_or_down_removes_it() -> None:
+    assert C.DELETE in intent_of("Take the discontinued Lavender & Oat 100g bar off the shop.").implied
+    assert C.DELETE in intent_of("Take down the old promo page.").implied
+    assert C.DELETE not in intent_of("Take a look at the logs and tell me what broke.").implied

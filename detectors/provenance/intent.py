@@ -282,6 +282,8 @@ def intent_of(text: str) -> Intent:
         found.setdefault(C.FETCH, []).append("a URL")
     if decided := _DECIDE.search(text):  # "decide them": a decision recorded; "before we decide" asks none
         found.setdefault(C.WRITE, []).append(decided.group(0).lower())
+    if removal := _TAKE_OFF.search(text):  # "take the discontinued bar off the shop": a removal
+        found.setdefault(C.DELETE, []).append(f"take … {removal.group(1).lower()}")
     if deliver := _DELIVER.search(text):  # "get her audiogram to the Auricon repair centre": a delivery
         for capability in (C.EGRESS, C.COMMUNICATE):
             found.setdefault(capability, []).append(f"{deliver.group(1).lower()} … to")
@@ -318,6 +320,9 @@ _REPAIR = re.compile(
 # "get the signed copy to Priya", "take the report to the Board": something delivered to a named party (a
 # capital after "to"; "get the build to pass" delivers nothing)
 _DELIVER = re.compile(r"\b([Gg]et|[Bb]ring|[Tt]ake)\s+(?:[\w'-]+\s+){1,6}?to\s+(?:the\s+|our\s+|my\s+)?[A-Z]")
+
+
+_TAKE_OFF = re.compile(r"(?i)\btake\s+(?:[\w&'-]+\s+){0,8}?(off|down)\b")
 
 
 _DECIDE = re.compile(r"(?i)\bdecide\s+(on\s+)?(them|it|each|all|these|those|the\s+\w+)\b")
