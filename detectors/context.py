@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from detectors.provenance.state import Provenance
+from detectors.state_form import Form, front_coded, front_decoded
 from schemas.events import AnyEvent, CredentialEvent, SessionEvent, ToolCall
 from schemas.types import Capability, CredentialAction, Decision, Environment, Outcome, SessionAction
 
@@ -279,7 +280,9 @@ class KeyContext:
     # it holds its default or what the rest implies (a session key's session id is its key; ``now`` is the
     # last event's time), each target's environment once for all when they share it. docs/streaming.md
     # lists the names. ``from_dict`` reads this form and the first one (every field by its name).
-    def to_dict(self) -> dict[str, Any]:
+    # With a ``Form`` (state version 3, ``detectors/state_form.py``) the target folders and the task scope are
+    # front-coded (``tf``, ``tsc``) and provenance writes its sources in the key's compact form.
+    def to_dict(self, form: Form | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"kk": self.key_kind, "k": self.key}
         if self.session_id != self._derived_session_id():
             out["sid"] = self.session_id
@@ -289,7 +292,10 @@ class KeyContext:
         if self.identity_from_file:
             out["if"] = True
         if self.task_scope is not None:
-            out["scope"] = list(self.task_scope)
+            if form is None:
+                out["scope"] = list(self.task_scope)
+            else:
+                out["tsc"] = front_coded(self.task_scope)
         if self.now != self._derived_now():
             out["now"] = self.now
         for name, short in _COUNTS:
@@ -298,7 +304,11 @@ class KeyContext:
         if self.tools:
             out["tools"] = sorted(self.tools)
         if self.targets:
-            out["tg"] = _folded(self.targets)
+            folded = _folded(self.targets)
+            if form is None:
+                out["tg"] = folded
+            else:
+                out["tf"] = [front_coded(folded[0]), *folded[1:]]
             environments = set(self.targets.values())
             out["te"] = environments.pop() if len(environments) == 1 else list(self.targets.values())
         if self.approvers:
@@ -311,14 +321,14 @@ class KeyContext:
             implied = self._implied_by_credentials()
             out["creds"] = {k: v.to_dict(implied) for k, v in self.credentials.items()}
         if self.provenance is not None:
-            out["prov"] = self.provenance.to_dict()
+            out["prov"] = self.provenance.to_dict(form, self.task)
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> KeyContext:
+    def from_dict(cls, data: dict[str, Any], form: Form | None = None) -> KeyContext:
         if "key_kind" in data:
             return cls._from_first_form(data)
-        scope = data.get("scope")
+        scope = front_decoded(data["tsc"]) if "tsc" in data else data.get("scope")
         ctx = cls(key_kind=data["kk"], key=data["k"], task_scope=tuple(scope) if scope is not None else None)
         for name, short in _OPTIONAL_FIELDS:
             if short in data:
@@ -331,7 +341,11 @@ class KeyContext:
         ctx.identity_from_file = data.get("if", False)
         ctx.now = data["now"] if "now" in data else ctx._derived_now()
         ctx.tools = set(data.get("tools", ()))
-        targets, environments = _unfolded(data.get("tg", [[]])), data.get("te")
+        if "tf" in data:
+            targets = _unfolded([front_decoded(data["tf"][0]), *data["tf"][1:]])
+        else:
+            targets = _unfolded(data.get("tg", [[]]))
+        environments = data.get("te")
         if isinstance(environments, str):
             ctx.targets = dict.fromkeys(targets, environments)
         else:
@@ -343,7 +357,7 @@ class KeyContext:
         ctx.credentials = {
             k: CredentialInfo.from_dict(v, k, implied) for k, v in data.get("creds", {}).items()
         }
-        ctx.provenance = Provenance.from_dict(data["prov"]) if "prov" in data else None
+        ctx.provenance = Provenance.from_dict(data["prov"], form, ctx.task) if "prov" in data else None
         return ctx
 
     # What the saved form leaves out because the rest implies it (an explicit value overrides it).

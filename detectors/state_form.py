@@ -1,0 +1,322 @@
+"""Compact encodings of a key's saved state (issue 14: state per open session ≤ 2 KB), exact both ways.
+
+``KeyState.to_dict()`` (version 3) writes detector slots through :func:`save_slot` and reads them back through
+:func:`load_slot`. A slot stays the detector's own plain dict; a value of a shape the detectors share is
+written in a shorter form, its name marked with ``~`` and a letter (``"window~T"``), and read back as the very
+value it was. No detector takes part: the shape alone decides, and a value of any other shape (or one that a
+form would not give back exactly) is written as it is. The shapes:
+
+* ``T`` — entries that begin with an event time and an event id (threshold windows, reads kept for a later
+  send): ``[n, values, time, id, v, v, …]``, flat, each later column's value by its place in ``values``.
+* ``M`` — calls per signature (the runaway loop): ``[sig, [sig, time, id, time, id], …]`` in order, a
+  signature without calls as its bare name.
+* ``P`` — a sequence rule's partial matches: each ``[step, ids, captures, t0, t1, deadline]``.
+* ``R`` — events remembered for ties (``[time, {fields}]``): the field names once, then each event's values.
+* ``D`` — a map from names to event times: ``[name, time, name, time, …]``, each name front-coded.
+
+Times are written as their offset from the key's last event time (``Form.time``: shortest exact decimal, or
+the time itself as a string when no offset gives it back exactly); event ids that are a common prefix and a
+number are written as the number (``Form.event_id``; the prefix is saved once, as ``ip``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+
+MARK = "~"
+_ID_NUMBER = re.compile(r"^(.*?)(0|[1-9][0-9]{0,14})$")  # a number JSON holds exactly, no leading zero
+_PARTIAL_KEYS = ["s", "ids", "c", "t0", "t1", "dl"]
+
+
+class Form:
+    """What the saved form of one key's state is relative to: its last event time and an event-id prefix
+    (the first id that ends in a number sets it when saving)."""
+
+    def __init__(self, base: float | None, id_prefix: str | None = None) -> None:
+        self.base = base
+        self.id_prefix = id_prefix
+
+    def time(self, value: float) -> float | str:
+        base = self.base
+        if base is None:
+            return value
+        offset = value - base
+        for digits in (3, 6):
+            if base + (short := round(offset, digits)) == value:
+                return short
+        return offset if base + offset == value else repr(value)
+
+    def untime(self, saved: Any) -> Any:
+        if isinstance(saved, str):
+            return float(saved)
+        return saved if self.base is None or saved is None else self.base + saved
+
+    def event_id(self, value: str) -> str | int:
+        match = _ID_NUMBER.match(value)
+        if match is None:
+            return value
+        if self.id_prefix is None:
+            self.id_prefix = match.group(1)
+        return int(match.group(2)) if match.group(1) == self.id_prefix else value
+
+    def un_event_id(self, saved: str | int) -> str:
+        return saved if isinstance(saved, str) else f"{self.id_prefix}{saved}"
+
+
+# -- detector slots
+
+
+def save_slot(state: dict[str, Any], form: Form) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in state.items():
+        for letter, (fits, save, _) in _SHAPES.items():
+            if fits(value):
+                out[f"{name}{MARK}{letter}"] = save(value, form)
+                break
+        else:
+            out[f"{name}{MARK}" if MARK in name else name] = value  # a raw name with the mark: marked as raw
+    return out
+
+
+def load_slot(saved: dict[str, Any], form: Form) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    for key, value in saved.items():
+        name, mark, letter = key.rpartition(MARK)
+        if not mark:
+            state[key] = value
+        else:
+            state[name] = _SHAPES[letter][2](value, form) if letter else value
+    return state
+
+
+# T: timed entries [time, event id, …] of one length
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, float)
+
+
+def _fits_timed(value: Any) -> bool:
+    if not isinstance(value, list) or not value or not isinstance(value[0], list):
+        return False
+    width = len(value[0])
+    return width >= 2 and all(
+        isinstance(e, list) and len(e) == width and _is_time(e[0]) and isinstance(e[1], str) for e in value
+    )
+
+
+def _save_timed(entries: list[list[Any]], form: Form) -> list[Any]:
+    width = len(entries[0])
+    places: dict[bytes, int] = {}
+    values: list[Any] = []
+    flat: list[Any] = [width, values]
+    for entry in entries:
+        flat += (form.time(entry[0]), form.event_id(entry[1]))
+        for value in entry[2:]:
+            place = places.setdefault(orjson.dumps(value), len(places))
+            if place == len(values):
+                values.append(value)
+            flat.append(place)
+    return flat
+
+
+def _load_timed(flat: list[Any], form: Form) -> list[list[Any]]:
+    width, values, rest = flat[0], flat[1], flat[2:]
+    return [
+        [form.untime(rest[i]), form.un_event_id(rest[i + 1]), *(_copy(values[p]) for p in rest[i + 2 : i + width])]
+        for i in range(0, len(rest), width)
+    ]
+
+
+# M: calls per signature
+
+
+def _fits_calls(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(
+            isinstance(calls, list)
+            and all(isinstance(c, list) and len(c) == 2 and _is_time(c[0]) and isinstance(c[1], str) for c in calls)
+            for calls in value.values()
+        )
+    )
+
+
+def _save_calls(value: dict[str, list[list[Any]]], form: Form) -> list[Any]:
+    out: list[Any] = []
+    for signature, calls in value.items():
+        if not calls:
+            out.append(signature)
+            continue
+        entry: list[Any] = [signature]
+        for when, event_id in calls:
+            entry += (form.time(when), form.event_id(event_id))
+        out.append(entry)
+    return out
+
+
+def _load_calls(saved: list[Any], form: Form) -> dict[str, list[list[Any]]]:
+    calls: dict[str, list[list[Any]]] = {}
+    for entry in saved:
+        if isinstance(entry, str):
+            calls[entry] = []
+        else:
+            rest = entry[1:]
+            calls[entry[0]] = [
+                [form.untime(rest[i]), form.un_event_id(rest[i + 1])] for i in range(0, len(rest), 2)
+            ]
+    return calls
+
+
+# P: a sequence rule's partial matches
+
+
+def _fits_partials(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(p, dict)
+            and list(p) == _PARTIAL_KEYS
+            and isinstance(p["ids"], list)
+            and all(isinstance(i, str) for i in p["ids"])
+            and _is_time(p["t0"])
+            and _is_time(p["t1"])
+            and (p["dl"] is None or _is_time(p["dl"]))
+            for p in value
+        )
+    )
+
+
+def _save_partials(partials: list[dict[str, Any]], form: Form) -> list[Any]:
+    return [
+        [
+            p["s"],
+            [form.event_id(i) for i in p["ids"]],
+            p["c"],
+            form.time(p["t0"]),
+            form.time(p["t1"]),
+            None if p["dl"] is None else form.time(p["dl"]),
+        ]
+        for p in partials
+    ]
+
+
+def _load_partials(saved: list[Any], form: Form) -> list[dict[str, Any]]:
+    return [
+        {
+            "s": s,
+            "ids": [form.un_event_id(i) for i in ids],
+            "c": captures,
+            "t0": form.untime(t0),
+            "t1": form.untime(t1),
+            "dl": None if dl is None else form.untime(dl),
+        }
+        for s, ids, captures, t0, t1, dl in saved
+    ]
+
+
+# R: events remembered for ties, [time, {fields}] with the same field names in the same order
+
+
+def _fits_remembered(value: Any) -> bool:
+    if not isinstance(value, list) or not value:
+        return False
+    first = value[0]
+    if not (isinstance(first, list) and len(first) == 2 and isinstance(first[1], dict)):
+        return False
+    names = list(first[1])
+    return all(
+        isinstance(r, list) and len(r) == 2 and _is_time(r[0]) and isinstance(r[1], dict) and list(r[1]) == names
+        for r in value
+    ) and (names[:1] != ["event_id"] or all(isinstance(r[1]["event_id"], str) for r in value))
+
+
+def _save_remembered(remembered: list[list[Any]], form: Form) -> list[Any]:
+    names = list(remembered[0][1])
+    ids = names[:1] == ["event_id"]
+    rows = [
+        [form.time(when), *(form.event_id(v) if ids and i == 0 else v for i, v in enumerate(fields.values()))]
+        for when, fields in remembered
+    ]
+    return [names, *rows]
+
+
+def _load_remembered(saved: list[Any], form: Form) -> list[list[Any]]:
+    names, rows = saved[0], saved[1:]
+    ids = names[:1] == ["event_id"]
+    return [
+        [
+            form.untime(row[0]),
+            {n: form.un_event_id(v) if ids and i == 0 else v for i, (n, v) in enumerate(zip(names, row[1:], strict=True))},
+        ]
+        for row in rows
+    ]
+
+
+# D: names -> event times
+
+
+def _fits_timed_names(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(_is_time(t) for t in value.values())
+
+
+def _save_timed_names(value: dict[str, float], form: Form) -> list[Any]:
+    flat: list[Any] = []
+    for name, when in zip(front_coded(value), value.values(), strict=True):
+        flat += (name, form.time(when))
+    return flat
+
+
+def _load_timed_names(flat: list[Any], form: Form) -> dict[str, float]:
+    names = front_decoded(flat[0::2])
+    return {n: form.untime(t) for n, t in zip(names, flat[1::2], strict=True)}
+
+
+_Shape = tuple[Callable[[Any], bool], Callable[[Any, Form], Any], Callable[[Any, Form], Any]]
+_SHAPES: dict[str, _Shape] = {
+    "T": (_fits_timed, _save_timed, _load_timed),
+    "M": (_fits_calls, _save_calls, _load_calls),
+    "P": (_fits_partials, _save_partials, _load_partials),
+    "R": (_fits_remembered, _save_remembered, _load_remembered),
+    "D": (_fits_timed_names, _save_timed_names, _load_timed_names),
+}
+
+
+def _copy(value: Any) -> Any:
+    """A value of the table given once per entry: entries share nothing, as they did before saving."""
+    return orjson.loads(orjson.dumps(value)) if isinstance(value, list | dict) else value
+
+
+# -- strings
+
+
+def front_coded(strings: Iterable[str]) -> list[str]:
+    """Each string as ``"n|rest"``: the first ``n`` characters are the previous string's (``"|rest"``: none).
+    Paths and names of one session share long beginnings."""
+    out: list[str] = []
+    previous = ""
+    for text in strings:
+        shared = 0
+        for a, b in zip(previous, text, strict=False):
+            if a != b:
+                break
+            shared += 1
+        out.append(f"{shared or ''}|{text[shared:]}")
+        previous = text
+    return out
+
+
+def front_decoded(coded: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    previous = ""
+    for entry in coded:
+        shared, _, rest = entry.partition("|")
+        previous = previous[: int(shared)] + rest if shared else rest
+        out.append(previous)
+    return out
