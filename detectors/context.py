@@ -281,7 +281,7 @@ class KeyContext:
     # last event's time), each target's environment once for all when they share it. docs/streaming.md
     # lists the names. ``from_dict`` reads this form and the first one (every field by its name).
     # With a ``Form`` (state version 3, ``detectors/state_form.py``) the target folders and the task scope are
-    # front-coded (``tf``, ``tsc``) and provenance writes its sources in the key's compact form.
+    # front-coded (``tgt``, ``tsc``) and provenance writes its sources in the key's compact form.
     def to_dict(self, form: Form | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"kk": self.key_kind, "k": self.key}
         if self.session_id != self._derived_session_id():
@@ -304,11 +304,10 @@ class KeyContext:
         if self.tools:
             out["tools"] = sorted(self.tools)
         if self.targets:
-            folded = _folded(self.targets)
             if form is None:
-                out["tg"] = folded
+                out["tg"] = _folded(self.targets)
             else:
-                out["tf"] = [front_coded(folded[0]), *folded[1:]]
+                out["tgt"] = front_coded(self.targets)
             environments = set(self.targets.values())
             out["te"] = environments.pop() if len(environments) == 1 else list(self.targets.values())
         if self.approvers:
@@ -341,8 +340,8 @@ class KeyContext:
         ctx.identity_from_file = data.get("if", False)
         ctx.now = data["now"] if "now" in data else ctx._derived_now()
         ctx.tools = set(data.get("tools", ()))
-        if "tf" in data:
-            targets = _unfolded([front_decoded(data["tf"][0]), *data["tf"][1:]])
+        if "tgt" in data:
+            targets = front_decoded(data["tgt"])
         else:
             targets = _unfolded(data.get("tg", [[]]))
         environments = data.get("te")

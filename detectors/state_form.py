@@ -40,20 +40,22 @@ class Form:
         self.base = base
         self.id_prefix = id_prefix
 
-    def time(self, value: float) -> float | str:
-        base = self.base
+    def time(self, value: float, base: float | None = None) -> float | str:
+        """``value`` as its offset from ``base`` (default: the key's last event time)."""
+        base = self.base if base is None else base
         if base is None:
             return value
         offset = value - base
-        for digits in (3, 6):
+        for digits in range(3, 10):  # the shortest decimal that adds back to the very value
             if base + (short := round(offset, digits)) == value:
                 return short
         return offset if base + offset == value else repr(value)
 
-    def untime(self, saved: Any) -> Any:
+    def untime(self, saved: Any, base: float | None = None) -> Any:
+        base = self.base if base is None else base
         if isinstance(saved, str):
             return float(saved)
-        return saved if self.base is None or saved is None else self.base + saved
+        return saved if base is None or saved is None else base + saved
 
     def event_id(self, value: str) -> str | int:
         match = _ID_NUMBER.match(value)
@@ -65,6 +67,32 @@ class Form:
 
     def un_event_id(self, saved: str | int) -> str:
         return saved if isinstance(saved, str) else f"{self.id_prefix}{saved}"
+
+
+class Chain:
+    """A run of (time, event id) written one after the other: each time as its offset from the time before
+    (the first from the key's last event time), each id number as its difference from the number before."""
+
+    def __init__(self, form: Form) -> None:
+        self.form = form
+        self.last_time: float | None = None
+        self.last_number = 0
+
+    def put(self, when: float, event_id: str) -> tuple[float | str, str | int]:
+        saved_time = self.form.time(when, self.last_time)
+        self.last_time = when
+        saved_id = self.form.event_id(event_id)
+        if isinstance(saved_id, int):
+            saved_id, self.last_number = saved_id - self.last_number, saved_id
+        return saved_time, saved_id
+
+    def get(self, saved_time: Any, saved_id: str | int) -> tuple[float, str]:
+        when = self.form.untime(saved_time, self.last_time)
+        self.last_time = when
+        if isinstance(saved_id, int):
+            self.last_number += saved_id
+            return when, self.form.un_event_id(self.last_number)
+        return when, saved_id
 
 
 # -- detector slots
@@ -114,8 +142,9 @@ def _save_timed(entries: list[list[Any]], form: Form) -> list[Any]:
     places: dict[bytes, int] = {}
     values: list[Any] = []
     flat: list[Any] = [width, values]
+    chain = Chain(form)
     for entry in entries:
-        flat += (form.time(entry[0]), form.event_id(entry[1]))
+        flat += chain.put(entry[0], entry[1])
         for value in entry[2:]:
             place = places.setdefault(orjson.dumps(value), len(places))
             if place == len(values):
@@ -126,8 +155,9 @@ def _save_timed(entries: list[list[Any]], form: Form) -> list[Any]:
 
 def _load_timed(flat: list[Any], form: Form) -> list[list[Any]]:
     width, values, rest = flat[0], flat[1], flat[2:]
+    chain = Chain(form)
     return [
-        [form.untime(rest[i]), form.un_event_id(rest[i + 1]), *(_copy(values[p]) for p in rest[i + 2 : i + width])]
+        [*chain.get(rest[i], rest[i + 1]), *(_copy(values[p]) for p in rest[i + 2 : i + width])]
         for i in range(0, len(rest), width)
     ]
 
@@ -149,27 +179,27 @@ def _fits_calls(value: Any) -> bool:
 
 def _save_calls(value: dict[str, list[list[Any]]], form: Form) -> list[Any]:
     out: list[Any] = []
+    chain = Chain(form)
     for signature, calls in value.items():
         if not calls:
             out.append(signature)
             continue
         entry: list[Any] = [signature]
         for when, event_id in calls:
-            entry += (form.time(when), form.event_id(event_id))
+            entry += chain.put(when, event_id)
         out.append(entry)
     return out
 
 
 def _load_calls(saved: list[Any], form: Form) -> dict[str, list[list[Any]]]:
     calls: dict[str, list[list[Any]]] = {}
+    chain = Chain(form)
     for entry in saved:
         if isinstance(entry, str):
             calls[entry] = []
         else:
             rest = entry[1:]
-            calls[entry[0]] = [
-                [form.untime(rest[i]), form.un_event_id(rest[i + 1])] for i in range(0, len(rest), 2)
-            ]
+            calls[entry[0]] = [list(chain.get(rest[i], rest[i + 1])) for i in range(0, len(rest), 2)]
     return calls
 
 
@@ -296,27 +326,41 @@ def _copy(value: Any) -> Any:
 # -- strings
 
 
-def front_coded(strings: Iterable[str]) -> list[str]:
-    """Each string as ``"n|rest"``: the first ``n`` characters are the previous string's (``"|rest"``: none).
-    Paths and names of one session share long beginnings."""
+def front_coded(strings: Iterable[str], reach: int = 8) -> list[str]:
+    """Each string as ``"n|rest"``: its first ``n`` characters are the previous string's, or ``"j,n|rest"``:
+    the string ``j`` places back's (the one of the last ``reach`` sharing the longest beginning; ``"|rest"``:
+    none). Paths and names of one session share long beginnings, often with a string a few places back."""
     out: list[str] = []
-    previous = ""
+    seen: list[str] = []
     for text in strings:
-        shared = 0
-        for a, b in zip(previous, text, strict=False):
-            if a != b:
-                break
-            shared += 1
-        out.append(f"{shared or ''}|{text[shared:]}")
-        previous = text
+        shared, back = 0, 1
+        for j in range(1, min(reach, len(seen)) + 1):
+            if (n := _shared_length(seen[-j], text)) > shared:
+                shared, back = n, j
+        if shared < 2:
+            out.append(f"|{text}")
+        else:
+            out.append(f"{shared}|{text[shared:]}" if back == 1 else f"{back},{shared}|{text[shared:]}")
+        seen.append(text)
     return out
 
 
 def front_decoded(coded: Iterable[str]) -> list[str]:
     out: list[str] = []
-    previous = ""
     for entry in coded:
-        shared, _, rest = entry.partition("|")
-        previous = previous[: int(shared)] + rest if shared else rest
-        out.append(previous)
+        head, _, rest = entry.partition("|")
+        if not head:
+            out.append(rest)
+            continue
+        back, _, shared = head.rpartition(",")
+        out.append(out[-int(back or 1)][: int(shared)] + rest)
     return out
+
+
+def _shared_length(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n

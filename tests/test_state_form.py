@@ -137,7 +137,8 @@ def test_the_form_leaves_out_defaults_and_implied_values() -> None:
     ctx = saved["ctx"]
     assert saved["v"] == 3 and "mt" not in saved and "closed" not in saved and "late" not in saved
     assert not {"sid", "sess", "agents", "now", "pa", "over", "tg", "scope"} & set(ctx)
-    assert ctx["tf"][0] == ["|mailbox:support/inbox/", "|crm:orders/"] and ctx["te"] == "unknown"
+    assert ctx["tgt"] == ["|mailbox:support/inbox/msg-1", "4|to:mallory@evil.example", "|crm:orders/ORD-1"]
+    assert ctx["te"] == "unknown"
     assert ctx["tsc"] == ["|crm:orders/*", "|tool:read_email", "5|issue_refund", "6|am"]
     # issued in this session, for no principal (the implied ones), with no subject (the agent is implied)
     assert set(ctx["creds"]["cred-1"]) >= {"iss", "ttl", "n", "sc"} and ctx["creds"]["cred-1"]["sub"] is None

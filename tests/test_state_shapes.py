@@ -93,6 +93,9 @@ def test_event_ids_are_numbers_after_the_first_ids_prefix_and_strings_otherwise(
 
 
 def test_front_coding_gives_back_every_list_in_order() -> None:
-    for strings in ([], ["a"], ["repo:x/src/a.ts", "repo:x/src/b.ts", "repo:x/", "", "a|b", "12|c"]):
+    for strings in ([], ["a"], ["repo:x/src/a.ts", "repo:x/src/b.ts", "repo:x/", "", "a|b", "12|c", "2,1|x"]):
         assert front_decoded(orjson.loads(orjson.dumps(front_coded(strings)))) == strings
-    assert front_coded(["repo:x/src/a.ts", "repo:x/src/b.ts"]) == ["|repo:x/src/a.ts", "11|b.ts"]
+    # the previous string's beginning, or that of one a few places back when it shares more
+    assert front_coded(["repo:x/src/a.ts", "repo:x/src/b.ts", "crm:o/1", "repo:x/src/c.ts"]) == [
+        "|repo:x/src/a.ts", "11|b.ts", "|crm:o/1", "2,11|c.ts"
+    ]

@@ -24,7 +24,7 @@ from detectors.capabilities.paths import is_local_host
 from detectors.memo import by_arguments
 from detectors.provenance.addressing import Addressing
 from detectors.provenance.intent import Intent, intent_of, requests_of
-from detectors.state_form import Form
+from detectors.state_form import Chain, Form
 from detectors.provenance.tokens import (
     amount_token,
     amounts_in,
@@ -329,8 +329,9 @@ class Provenance:
         place = {event_id: i for i, event_id in enumerate(self.sources)}
         sources = _sources_saved(self.sources.values())
         if form is not None:
+            chain = Chain(form)
             for saved in sources:
-                saved[0], saved[1] = form.event_id(saved[0]), form.time(saved[1])
+                saved[1], saved[0] = chain.put(saved[1], saved[0])
         text: str | int = 0 if form is not None and task and self.trusted_text == task else self.trusted_text
         data: dict[str, Any] = {
             "text": text,
@@ -349,9 +350,11 @@ class Provenance:
     def from_dict(cls, data: dict[str, Any], form: Form | None = None, task: str | None = None) -> Provenance:
         sources: list[Source] = []
         coded = data.get("src")
+        chain = Chain(form) if form is not None else None
         for saved in data.get("sources", ()) if coded is None else coded:
-            if coded is not None and form is not None:
-                saved = [form.un_event_id(saved[0]), form.untime(saved[1]), *saved[2:]]
+            if coded is not None and chain is not None:
+                when, event_id = chain.get(saved[1], saved[0])
+                saved = [event_id, when, *saved[2:]]
             if len(saved) > 4 and isinstance(saved[4], int):  # the excerpt of an earlier source, by its place
                 saved = [*saved[:4], sources[saved[4]].window, *saved[5:]]
             sources.append(Source.from_list(saved))
