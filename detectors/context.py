@@ -48,13 +48,19 @@ class CredentialInfo:
     on_behalf_of: str | None = None
     issued_event_id: str | None = None
 
-    def to_dict(self, implied: dict[str, str | None] | None = None) -> dict[str, Any]:
+    def to_dict(self, implied: dict[str, str | None] | None = None, form: Form | None = None) -> dict[str, Any]:
         """The saved form: short names, a field left out when it holds its default, the id left out (it is
         the key of the context's ``credentials``), and so are the issuing session, subject and principal on
-        whose behalf when they are what ``implied`` says (the key, its agent and principal)."""
+        whose behalf when they are what ``implied`` says (the key, its agent and principal). With a ``form``
+        (state version 3) its times and issuing event id are written relative to the key."""
         out = {
             short: value for name, short in _CREDENTIAL_FIELDS if (value := getattr(self, name)) is not None
         }
+        if form is not None:
+            for short in _CREDENTIAL_TIMES & out.keys():
+                out[short] = form.time(out[short])
+            if "ie" in out:
+                out["ie"] = form.event_id(out["ie"])
         if self.uses:
             out["n"] = self.uses
         if self.inherited_from_human:
@@ -68,7 +74,11 @@ class CredentialInfo:
 
     @classmethod
     def from_dict(
-        cls, data: dict[str, Any], credential_id: str = "", implied: dict[str, str | None] | None = None
+        cls,
+        data: dict[str, Any],
+        credential_id: str = "",
+        implied: dict[str, str | None] | None = None,
+        form: Form | None = None,
     ) -> CredentialInfo:
         if "credential_id" in data:  # the first saved form (state version 1): every field by its name
             return cls(**{**data, "scopes": tuple(data.get("scopes", ()))})
@@ -76,7 +86,12 @@ class CredentialInfo:
         info.inherited_from_human = data.get("ih", False)
         for name, short in _CREDENTIAL_FIELDS:
             if short in data:
-                setattr(info, name, data[short])
+                value = data[short]
+                if form is not None and short in _CREDENTIAL_TIMES:
+                    value = form.untime(value)
+                elif form is not None and short == "ie":
+                    value = form.un_event_id(value)
+                setattr(info, name, value)
         for name, short in _IMPLIED_FIELDS:
             setattr(info, name, data[short] if short in data else (implied or {}).get(name))
         return info
@@ -92,6 +107,7 @@ _CREDENTIAL_FIELDS = (
     ("issuer", "by"),
     ("issued_event_id", "ie"),
 )
+_CREDENTIAL_TIMES = frozenset({"iss", "exp", "rev", "fu", "lu"})
 _IMPLIED_FIELDS = (("issued_session", "is"), ("subject", "sub"), ("on_behalf_of", "obo"))
 
 
@@ -318,7 +334,7 @@ class KeyContext:
             out["agents"] = self.agents
         if self.credentials:
             implied = self._implied_by_credentials()
-            out["creds"] = {k: v.to_dict(implied) for k, v in self.credentials.items()}
+            out["creds"] = {k: v.to_dict(implied, form) for k, v in self.credentials.items()}
         if self.provenance is not None:
             out["prov"] = self.provenance.to_dict(form, self.task)
         return out
@@ -354,10 +370,15 @@ class KeyContext:
         ctx.agents = dict(data["agents"]) if "agents" in data else ctx._derived_agents()
         implied = ctx._implied_by_credentials()
         ctx.credentials = {
-            k: CredentialInfo.from_dict(v, k, implied) for k, v in data.get("creds", {}).items()
+            k: CredentialInfo.from_dict(v, k, implied, form) for k, v in data.get("creds", {}).items()
         }
         ctx.provenance = Provenance.from_dict(data["prov"], form, ctx.task) if "prov" in data else None
         return ctx
+
+    def known_strings(self) -> list[str]:
+        """What detectors often copy from events and the context holds already: the saved form of their
+        states writes these by place (``detectors/state_form.py``)."""
+        return [*self.targets, *self.credentials]
 
     # What the saved form leaves out because the rest implies it (an explicit value overrides it).
     def _derived_session_id(self) -> str | None:

@@ -95,7 +95,7 @@ class KeyState:
     # event ids and the shapes detectors share are written relative to the key (``detectors/state_form.py``).
     # docs/streaming.md lists the names; versions 1 (every field by its full name) and 2 are still read.
     def to_dict(self) -> dict[str, Any]:
-        form = Form(self.ctx.last_time)
+        form = Form(self.ctx.last_time, known=self.ctx.known_strings())
         data: dict[str, Any] = {"v": STATE_FORM, "ctx": self.ctx.to_dict(form)}
         if self.closed:
             data["closed"] = True
@@ -121,6 +121,8 @@ class KeyState:
             return cls._from_first_form(data)
         form = Form(data["ctx"].get("t1"), data.get("ip")) if version >= 3 else None
         ctx = KeyContext.from_dict(data["ctx"], form)
+        if form is not None:
+            form = Form(form.base, form.id_prefix, ctx.known_strings())
         detectors = data.get("det", {})
         state = cls(
             ctx=ctx,

@@ -22,7 +22,7 @@ number are written as the number (``Form.event_id``; the prefix is saved once, a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -36,9 +36,13 @@ class Form:
     """What the saved form of one key's state is relative to: its last event time and an event-id prefix
     (the first id that ends in a number sets it when saving)."""
 
-    def __init__(self, base: float | None, id_prefix: str | None = None) -> None:
+    def __init__(self, base: float | None, id_prefix: str | None = None, known: Sequence[str] = ()) -> None:
         self.base = base
         self.id_prefix = id_prefix
+        self.known = known  # strings the key's context holds (targets, credential ids), in its order
+        self._place: dict[str, int] = {}
+        for place, text in enumerate(known):
+            self._place.setdefault(text, place)
 
     def time(self, value: float, base: float | None = None) -> float | str:
         """``value`` as its offset from ``base`` (default: the key's last event time)."""
@@ -67,6 +71,20 @@ class Form:
 
     def un_event_id(self, saved: str | int) -> str:
         return saved if isinstance(saved, str) else f"{self.id_prefix}{saved}"
+
+    def value(self, value: Any) -> Any:
+        """A value a detector copied from an event: a string the context holds as ``[its place]``, a list
+        wrapped in one (so that the two cannot be confused), anything else as it is."""
+        if isinstance(value, str):
+            place = self._place.get(value)
+            return value if place is None else [place]
+        return [value] if isinstance(value, list) else value
+
+    def unvalue(self, saved: Any) -> Any:
+        if isinstance(saved, list):
+            inner = saved[0]
+            return inner if isinstance(inner, list) else self.known[inner]
+        return saved
 
 
 class Chain:
@@ -148,7 +166,7 @@ def _save_timed(entries: list[list[Any]], form: Form) -> list[Any]:
         for value in entry[2:]:
             place = places.setdefault(orjson.dumps(value), len(places))
             if place == len(values):
-                values.append(value)
+                values.append(form.value(value))
             flat.append(place)
     return flat
 
@@ -157,7 +175,7 @@ def _load_timed(flat: list[Any], form: Form) -> list[list[Any]]:
     width, values, rest = flat[0], flat[1], flat[2:]
     chain = Chain(form)
     return [
-        [*chain.get(rest[i], rest[i + 1]), *(_copy(values[p]) for p in rest[i + 2 : i + width])]
+        [*chain.get(rest[i], rest[i + 1]), *(_copy(form.unvalue(values[p])) for p in rest[i + 2 : i + width])]
         for i in range(0, len(rest), width)
     ]
 
@@ -213,6 +231,7 @@ def _fits_partials(value: Any) -> bool:
         and all(
             isinstance(p, dict)
             and list(p) == _PARTIAL_KEYS
+            and isinstance(p["c"], dict)
             and isinstance(p["ids"], list)
             and all(isinstance(i, str) for i in p["ids"])
             and _is_time(p["t0"])
@@ -228,7 +247,7 @@ def _save_partials(partials: list[dict[str, Any]], form: Form) -> list[Any]:
         [
             p["s"],
             [form.event_id(i) for i in p["ids"]],
-            p["c"],
+            {name: form.value(v) for name, v in p["c"].items()},
             form.time(p["t0"]),
             form.time(p["t1"]),
             None if p["dl"] is None else form.time(p["dl"]),
@@ -242,7 +261,7 @@ def _load_partials(saved: list[Any], form: Form) -> list[dict[str, Any]]:
         {
             "s": s,
             "ids": [form.un_event_id(i) for i in ids],
-            "c": captures,
+            "c": {name: form.unvalue(v) for name, v in captures.items()},
             "t0": form.untime(t0),
             "t1": form.untime(t1),
             "dl": None if dl is None else form.untime(dl),
@@ -269,24 +288,26 @@ def _fits_remembered(value: Any) -> bool:
 
 def _save_remembered(remembered: list[list[Any]], form: Form) -> list[Any]:
     names = list(remembered[0][1])
-    ids = names[:1] == ["event_id"]
-    rows = [
-        [form.time(when), *(form.event_id(v) if ids and i == 0 else v for i, v in enumerate(fields.values()))]
-        for when, fields in remembered
-    ]
+    ids = names[:1] == ["event_id"]  # the first field an event id: written as one
+    rows = []
+    for when, fields in remembered:
+        values = [form.value(v) for v in fields.values()]
+        if ids:
+            values[0] = form.event_id(fields["event_id"])
+        rows.append([form.time(when), *values])
     return [names, *rows]
 
 
 def _load_remembered(saved: list[Any], form: Form) -> list[list[Any]]:
     names, rows = saved[0], saved[1:]
     ids = names[:1] == ["event_id"]
-    return [
-        [
-            form.untime(row[0]),
-            {n: form.un_event_id(v) if ids and i == 0 else v for i, (n, v) in enumerate(zip(names, row[1:], strict=True))},
-        ]
-        for row in rows
-    ]
+    remembered = []
+    for row in rows:
+        values = [form.unvalue(v) for v in row[1:]]
+        if ids:
+            values[0] = form.un_event_id(row[1])
+        remembered.append([form.untime(row[0]), dict(zip(names, values, strict=True))])
+    return remembered
 
 
 # D: names -> event times
