@@ -378,7 +378,7 @@ class KeyContext:
     def known_strings(self) -> list[str]:
         """What detectors often copy from events and the context holds already: the saved form of their
         states writes these by place (``detectors/state_form.py``)."""
-        return [*self.targets, *self.credentials]
+        return [*self.targets, *self.credentials, *(s for s in (self.agent_id, self.principal) if s)]
 
     # What the saved form leaves out because the rest implies it (an explicit value overrides it).
     def _derived_session_id(self) -> str | None:

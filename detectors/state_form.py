@@ -13,6 +13,11 @@ form would not give back exactly) is written as it is. The shapes:
 * ``P`` — a sequence rule's partial matches: each ``[step, ids, captures, t0, t1, deadline]``.
 * ``R`` — events remembered for ties (``[time, {fields}]``): the field names once, then each event's values.
 * ``D`` — a map from names to event times: ``[name, time, name, time, …]``, each name front-coded.
+* ``H`` — a map from names to lists of names: ``[name, [names], …]``.
+
+Strings that detectors copy from events and the context holds already (targets, credential ids, the key's
+agent and principal) are written by their place there (``Form.value``) in ``T``'s values, ``P``'s captures,
+``R``'s fields and ``H``.
 
 Times are written as their offset from the key's last event time (``Form.time``: shortest exact decimal, or
 the time itself as a string when no offset gives it back exactly); event ids that are a common prefix and a
@@ -329,6 +334,28 @@ def _load_timed_names(flat: list[Any], form: Form) -> dict[str, float]:
     return {n: form.untime(t) for n, t in zip(names, flat[1::2], strict=True)}
 
 
+# H: names -> lists of names (what each agent held, what each refusal said)
+
+
+def _fits_names_lists(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values())
+    )
+
+
+def _save_names_lists(value: dict[str, list[str]], form: Form) -> list[Any]:
+    flat: list[Any] = []
+    for name, names in value.items():
+        flat += (form.value(name), [form.value(x) for x in names])
+    return flat
+
+
+def _load_names_lists(flat: list[Any], form: Form) -> dict[str, list[str]]:
+    return {form.unvalue(flat[i]): [form.unvalue(x) for x in flat[i + 1]] for i in range(0, len(flat), 2)}
+
+
 _Shape = tuple[Callable[[Any], bool], Callable[[Any, Form], Any], Callable[[Any, Form], Any]]
 _SHAPES: dict[str, _Shape] = {
     "T": (_fits_timed, _save_timed, _load_timed),
@@ -336,6 +363,7 @@ _SHAPES: dict[str, _Shape] = {
     "P": (_fits_partials, _save_partials, _load_partials),
     "R": (_fits_remembered, _save_remembered, _load_remembered),
     "D": (_fits_timed_names, _save_timed_names, _load_timed_names),
+    "H": (_fits_names_lists, _save_names_lists, _load_names_lists),
 }
 
 

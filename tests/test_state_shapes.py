@@ -31,7 +31,14 @@ SLOTS: dict[str, dict[str, Any]] = {
                    [BASE, {"event_id": "sim-11-127-211", "action": "push", "arguments": {}}]],
     },
     "created": {"created": {"arn:aws:s3:::b/logs/2025/12/24.gz": BASE - 80.0, "arn:aws:s3:::b/logs/2025/12/25.gz": BASE}},
-    "other": {"held": {"agent": ["cred-1"]}, "count": 3, "page": None, "odd~T": [1, 2], "n~": "raw"},
+    "held": {"held": {"agent-1": ["cred-1", "cred-9"]}, "refused": {"git": ["blocked by policy", "main"]}},
+    "known": {  # strings the context holds, by place; lists that could pass for a place stay themselves
+        "window": [[BASE - 1.0, "e-1", "crm:customers/a", [0], ["x"]], [BASE, "e-2", "cred-1", [], None]],
+        "partials": [{"s": 1, "ids": ["e-1"], "c": {"d.target": "crm:customers/a", "d.list": [1], "d.n": 1},
+                      "t0": BASE, "t1": BASE, "dl": None}],
+        "recent": [[BASE, {"event_id": "e-3", "credential_id": "cred-1", "arguments": [[2]]}]],
+    },
+    "other": {"count": 3, "page": None, "odd~T": [1, 2], "n~": "raw", "mixed": {"a": ["x"], "b": "y"}},
     "near_misses": {  # a shape's look-alikes that it must leave alone
         "window": [[1, "e-1"]],  # an int time
         "calls": {"s": [[BASE, 7]]},  # an id that is no string
@@ -41,15 +48,18 @@ SLOTS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+KNOWN = ["crm:customers/a", "cred-1", "agent-1"]  # what the key's context holds: targets, credentials, agent
+
+
 def round_trip(state: dict[str, Any], form: Form) -> tuple[dict[str, Any], dict[str, Any]]:
     saved = orjson.loads(orjson.dumps(save_slot(state, form)))
-    return saved, load_slot(saved, Form(form.base, form.id_prefix))
+    return saved, load_slot(saved, Form(form.base, form.id_prefix, form.known))
 
 
 @pytest.mark.parametrize("name", sorted(SLOTS))
 def test_every_slot_comes_back_exactly(name: str) -> None:
     state = SLOTS[name]
-    saved, restored = round_trip(state, Form(BASE))
+    saved, restored = round_trip(state, Form(BASE, known=KNOWN))
     assert restored == state
     assert orjson.dumps(restored) == orjson.dumps(state)  # types and orders too (1.0 stays 1.0)
     if name != "near_misses" and name != "other":
@@ -62,6 +72,15 @@ def test_look_alikes_and_marked_names_are_written_as_they_are() -> None:
     assert saved == {k: v for k, v in SLOTS["near_misses"].items()}
     saved, _ = round_trip(SLOTS["other"], Form(BASE))
     assert saved["odd~T~"] == [1, 2] and saved["n~~"] == "raw"
+
+
+def test_strings_the_context_holds_are_written_by_place() -> None:
+    saved, _ = round_trip(SLOTS["known"], Form(BASE, known=KNOWN))
+    assert saved["window~T"][1] == [[0], [[0]], [["x"]], [1], [[]], None]
+    assert saved["partials~P"][0][2] == {"d.target": [0], "d.list": [[1]], "d.n": 1}
+    assert saved["recent~R"][1][1:] == [3, [1], [[[2]]]]
+    saved, _ = round_trip(SLOTS["held"], Form(BASE, known=KNOWN))
+    assert saved["held~H"] == [[2], [[1], "cred-9"]]
 
 
 def test_entries_read_back_share_no_value() -> None:
