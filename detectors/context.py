@@ -48,7 +48,9 @@ class CredentialInfo:
     on_behalf_of: str | None = None
     issued_event_id: str | None = None
 
-    def to_dict(self, implied: dict[str, str | None] | None = None, form: Form | None = None) -> dict[str, Any]:
+    def to_dict(
+        self, implied: dict[str, str | None] | None = None, form: Form | None = None
+    ) -> dict[str, Any]:
         """The saved form: short names, a field left out when it holds its default, the id left out (it is
         the key of the context's ``credentials``), and so are the issuing session, subject and principal on
         whose behalf when they are what ``implied`` says (the key, its agent and principal). With a ``form``
@@ -356,10 +358,7 @@ class KeyContext:
         ctx.identity_from_file = data.get("if", False)
         ctx.now = data["now"] if "now" in data else ctx._derived_now()
         ctx.tools = set(data.get("tools", ()))
-        if "tgt" in data:
-            targets = front_decoded(data["tgt"])
-        else:
-            targets = _unfolded(data.get("tg", [[]]))
+        targets = front_decoded(data["tgt"]) if "tgt" in data else _unfolded(data.get("tg", [[]]))
         environments = data.get("te")
         if isinstance(environments, str):
             ctx.targets = dict.fromkeys(targets, environments)

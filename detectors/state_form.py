@@ -194,7 +194,10 @@ def _fits_calls(value: Any) -> bool:
         and bool(value)
         and all(
             isinstance(calls, list)
-            and all(isinstance(c, list) and len(c) == 2 and _is_time(c[0]) and isinstance(c[1], str) for c in calls)
+            and all(
+                isinstance(c, list) and len(c) == 2 and _is_time(c[0]) and isinstance(c[1], str)
+                for c in calls
+            )
             for calls in value.values()
         )
     )
@@ -286,7 +289,11 @@ def _fits_remembered(value: Any) -> bool:
         return False
     names = list(first[1])
     return all(
-        isinstance(r, list) and len(r) == 2 and _is_time(r[0]) and isinstance(r[1], dict) and list(r[1]) == names
+        isinstance(r, list)
+        and len(r) == 2
+        and _is_time(r[0])
+        and isinstance(r[1], dict)
+        and list(r[1]) == names
         for r in value
     ) and (names[:1] != ["event_id"] or all(isinstance(r[1]["event_id"], str) for r in value))
 

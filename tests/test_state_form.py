@@ -198,8 +198,8 @@ def test_the_first_form_is_still_read_and_the_session_resumes() -> None:
 
 
 def test_the_second_form_is_still_read_and_the_session_resumes() -> None:
-    """A worker upgraded mid-session reads version 2 (saved by main before the relative form, same events) into
-    the very state the current engine has, and resumes with the same outputs."""
+    """A worker upgraded mid-session reads version 2 (saved by main before the relative form, same events)
+    into the very state the current engine has, and resumes with the same outputs."""
     engine = Engine(CATALOG)
     events = session_events()
     old = KeyState.from_dict(orjson.loads(FIXTURE_V2.read_bytes()))

@@ -12,7 +12,8 @@ import pytest
 from detectors.state_form import Form, front_coded, front_decoded, load_slot, save_slot
 
 BASE = 1767606302.442
-TIMED = [[BASE - 412.106, "sim-11-127-158", "DescribeInstances"], [BASE - 3.5, "sim-11-127-159", "ListBuckets"],
+TIMED = [[BASE - 412.106, "sim-11-127-158", "DescribeInstances"],
+         [BASE - 3.5, "sim-11-127-159", "ListBuckets"],
          [BASE - 1.25, "sim-11-127-160", "DescribeInstances"]]  # fmt: skip
 SLOTS: dict[str, dict[str, Any]] = {
     "threshold": {"window": TIMED},
@@ -30,7 +31,8 @@ SLOTS: dict[str, dict[str, Any]] = {
         "recent": [[BASE - 0.5, {"event_id": "sim-11-127-210", "action": "push", "arguments": {"a": None}}],
                    [BASE, {"event_id": "sim-11-127-211", "action": "push", "arguments": {}}]],
     },
-    "created": {"created": {"arn:aws:s3:::b/logs/2025/12/24.gz": BASE - 80.0, "arn:aws:s3:::b/logs/2025/12/25.gz": BASE}},
+    "created": {"created": {"arn:aws:s3:::b/logs/2025/12/24.gz": BASE - 80.0,
+                            "arn:aws:s3:::b/logs/2025/12/25.gz": BASE}},
     "held": {"held": {"agent-1": ["cred-1", "cred-9"]}, "refused": {"git": ["blocked by policy", "main"]}},
     "known": {  # strings the context holds, by place; lists that could pass for a place stay themselves
         "window": [[BASE - 1.0, "e-1", "crm:customers/a", [0], ["x"]], [BASE, "e-2", "cred-1", [], None]],
@@ -101,7 +103,10 @@ def test_times_are_offsets_when_exact_and_themselves_otherwise() -> None:
 def test_event_ids_are_numbers_after_the_first_ids_prefix_and_strings_otherwise() -> None:
     form = Form(BASE)
     assert [form.event_id(i) for i in ("sim-11-127-158", "sim-11-127-0", "sim-11-127-007", "evt-abc")] == [
-        158, 0, "sim-11-127-007", "evt-abc"
+        158,
+        0,
+        "sim-11-127-007",
+        "evt-abc",
     ]
     assert form.id_prefix == "sim-11-127-"
     assert [form.un_event_id(s) for s in (158, 0, "sim-11-127-007")] == ["sim-11-127-158", "sim-11-127-0",
@@ -116,5 +121,8 @@ def test_front_coding_gives_back_every_list_in_order() -> None:
         assert front_decoded(orjson.loads(orjson.dumps(front_coded(strings)))) == strings
     # the previous string's beginning, or that of one a few places back when it shares more
     assert front_coded(["repo:x/src/a.ts", "repo:x/src/b.ts", "crm:o/1", "repo:x/src/c.ts"]) == [
-        "|repo:x/src/a.ts", "11|b.ts", "|crm:o/1", "2,11|c.ts"
+        "|repo:x/src/a.ts",
+        "11|b.ts",
+        "|crm:o/1",
+        "2,11|c.ts",
     ]

@@ -24,7 +24,6 @@ from detectors.capabilities.paths import is_local_host
 from detectors.memo import by_arguments
 from detectors.provenance.addressing import Addressing
 from detectors.provenance.intent import Intent, intent_of, requests_of
-from detectors.state_form import Chain, Form
 from detectors.provenance.tokens import (
     amount_token,
     amounts_in,
@@ -35,6 +34,7 @@ from detectors.provenance.tokens import (
     tool_names_in,
     value_tokens,
 )
+from detectors.state_form import Chain, Form
 from schemas.types import Capability as C
 
 MAX_TAINTED = 160
