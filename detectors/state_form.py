@@ -151,6 +151,15 @@ def _is_time(value: Any) -> bool:
     return isinstance(value, float)
 
 
+def _each(value: Any, kind: type, test: Callable[[Any], bool]) -> bool:
+    """Whether ``value`` is a non-empty list or dict (``kind``) whose every item (a dict's every value)
+    passes ``test``."""
+    if not isinstance(value, kind) or not value:
+        return False
+    items: Iterable[Any] = value.values() if isinstance(value, dict) else value
+    return all(map(test, items))
+
+
 def _fits_timed(value: Any) -> bool:
     if not isinstance(value, list) or not value or not isinstance(value[0], list):
         return False
@@ -189,18 +198,11 @@ def _load_timed(flat: list[Any], form: Form) -> list[list[Any]]:
 
 
 def _fits_calls(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and bool(value)
-        and all(
-            isinstance(calls, list)
-            and all(
-                isinstance(c, list) and len(c) == 2 and _is_time(c[0]) and isinstance(c[1], str)
-                for c in calls
-            )
-            for calls in value.values()
-        )
-    )
+    return _each(value, dict, lambda calls: isinstance(calls, list) and all(map(_is_call, calls)))
+
+
+def _is_call(call: Any) -> bool:
+    return isinstance(call, list) and len(call) == 2 and _is_time(call[0]) and isinstance(call[1], str)
 
 
 def _save_calls(value: dict[str, list[list[Any]]], form: Form) -> list[Any]:
@@ -233,20 +235,19 @@ def _load_calls(saved: list[Any], form: Form) -> dict[str, list[list[Any]]]:
 
 
 def _fits_partials(value: Any) -> bool:
+    return _each(value, list, _is_partial)
+
+
+def _is_partial(p: Any) -> bool:
     return (
-        isinstance(value, list)
-        and bool(value)
-        and all(
-            isinstance(p, dict)
-            and list(p) == _PARTIAL_KEYS
-            and isinstance(p["c"], dict)
-            and isinstance(p["ids"], list)
-            and all(isinstance(i, str) for i in p["ids"])
-            and _is_time(p["t0"])
-            and _is_time(p["t1"])
-            and (p["dl"] is None or _is_time(p["dl"]))
-            for p in value
-        )
+        isinstance(p, dict)
+        and list(p) == _PARTIAL_KEYS
+        and isinstance(p["c"], dict)
+        and isinstance(p["ids"], list)
+        and all(isinstance(i, str) for i in p["ids"])
+        and _is_time(p["t0"])
+        and _is_time(p["t1"])
+        and (p["dl"] is None or _is_time(p["dl"]))
     )
 
 
@@ -326,7 +327,7 @@ def _load_remembered(saved: list[Any], form: Form) -> list[list[Any]]:
 
 
 def _fits_timed_names(value: Any) -> bool:
-    return isinstance(value, dict) and bool(value) and all(_is_time(t) for t in value.values())
+    return _each(value, dict, _is_time)
 
 
 def _save_timed_names(value: dict[str, float], form: Form) -> list[Any]:
@@ -345,11 +346,7 @@ def _load_timed_names(flat: list[Any], form: Form) -> dict[str, float]:
 
 
 def _fits_names_lists(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and bool(value)
-        and all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values())
-    )
+    return _each(value, dict, lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v))
 
 
 def _save_names_lists(value: dict[str, list[str]], form: Form) -> list[Any]:
