@@ -154,10 +154,9 @@ def _is_time(value: Any) -> bool:
 def _each(value: Any, kind: type, test: Callable[[Any], bool]) -> bool:
     """Whether ``value`` is a non-empty list or dict (``kind``) whose every item (a dict's every value)
     passes ``test``."""
-    if not isinstance(value, kind) or not value:
-        return False
-    items: Iterable[Any] = value.values() if isinstance(value, dict) else value
-    return all(map(test, items))
+    if isinstance(value, dict):
+        return kind is dict and bool(value) and all(map(test, value.values()))
+    return kind is list and isinstance(value, list) and bool(value) and all(map(test, value))
 
 
 def _fits_timed(value: Any) -> bool:
