@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from detectors.provenance.state import Provenance
-from detectors.state_form import Form, front_coded, front_decoded
+from detectors.state_form import Form, front_coded, front_coded_tuple, front_decoded
 from schemas.events import AnyEvent, CredentialEvent, SessionEvent, ToolCall
 from schemas.types import Capability, CredentialAction, Decision, Environment, Outcome, SessionAction
 
@@ -148,6 +148,10 @@ class KeyContext:
     # The tool call being processed, classified (its capabilities with their evidence and, for shell and
     # code, what the line does). Set by the engine before the detectors run; not saved.
     call: Classification | None = None
+    # The saved form's front-coded targets so far (targets are only ever added): each save codes the new ones.
+    coded_targets: tuple[list[str], list[str]] = field(
+        default_factory=lambda: ([], []), compare=False, repr=False
+    )
 
     def acted(
         self, event: AnyEvent, capabilities: frozenset[Capability] | None = None
@@ -313,7 +317,7 @@ class KeyContext:
             if form is None:
                 out["scope"] = list(self.task_scope)
             else:
-                out["tsc"] = front_coded(self.task_scope)
+                out["tsc"] = list(front_coded_tuple(self.task_scope))
         if self.now != self._derived_now():
             out["now"] = self.now
         for name, short in _COUNTS:
@@ -325,7 +329,7 @@ class KeyContext:
             if form is None:
                 out["tg"] = _folded(self.targets)
             else:
-                out["tgt"] = front_coded(self.targets)
+                out["tgt"] = self._front_coded_targets()
             environments = set(self.targets.values())
             out["te"] = environments.pop() if len(environments) == 1 else list(self.targets.values())
         if self.approvers:
@@ -359,6 +363,8 @@ class KeyContext:
         ctx.now = data["now"] if "now" in data else ctx._derived_now()
         ctx.tools = set(data.get("tools", ()))
         targets = front_decoded(data["tgt"]) if "tgt" in data else _unfolded(data.get("tg", [[]]))
+        if "tgt" in data:
+            ctx.coded_targets = (targets, list(data["tgt"]))
         environments = data.get("te")
         if isinstance(environments, str):
             ctx.targets = dict.fromkeys(targets, environments)
@@ -373,6 +379,16 @@ class KeyContext:
         }
         ctx.provenance = Provenance.from_dict(data["prov"], form, ctx.task) if "prov" in data else None
         return ctx
+
+    def _front_coded_targets(self) -> list[str]:
+        names = list(self.targets)
+        done, coded = self.coded_targets
+        if names[: len(done)] != done:  # not grown from what was coded (replaced): code it all
+            done, coded = [], []
+        if len(done) < len(names):
+            coded = coded + front_coded(names, start=len(done))
+            self.coded_targets = (names, coded)
+        return list(coded)
 
     def known_strings(self) -> list[str]:
         """What detectors often copy from events and the context holds already: the saved form of their

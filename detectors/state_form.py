@@ -26,6 +26,7 @@ number are written as the number (``Form.event_id``; the prefix is saved once, a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -67,12 +68,17 @@ class Form:
         return saved if base is None or saved is None else base + saved
 
     def event_id(self, value: str) -> str | int:
+        prefix = self.id_prefix
+        if prefix is not None and value.startswith(prefix):  # the usual case, without the pattern
+            number = value[len(prefix) :]
+            if _is_number(number):
+                return int(number)
         match = _ID_NUMBER.match(value)
         if match is None:
             return value
-        if self.id_prefix is None:
-            self.id_prefix = match.group(1)
-        return int(match.group(2)) if match.group(1) == self.id_prefix else value
+        if prefix is None:
+            self.id_prefix = prefix = match.group(1)
+        return int(match.group(2)) if match.group(1) == prefix else value
 
     def un_event_id(self, saved: str | int) -> str:
         return saved if isinstance(saved, str) else f"{self.id_prefix}{saved}"
@@ -90,6 +96,11 @@ class Form:
             inner = saved[0]
             return inner if isinstance(inner, list) else self.known[inner]
         return saved
+
+
+def _is_number(text: str) -> bool:
+    """Digits that JSON holds as an integer and give the very text back: no leading zero, 15 at most."""
+    return text.isdecimal() and text.isascii() and len(text) <= 15 and (text == "0" or text[0] != "0")
 
 
 class Chain:
@@ -331,7 +342,7 @@ def _fits_timed_names(value: Any) -> bool:
 
 def _save_timed_names(value: dict[str, float], form: Form) -> list[Any]:
     flat: list[Any] = []
-    for name, when in zip(front_coded(value), value.values(), strict=True):
+    for name, when in zip(front_coded(list(value)), value.values(), strict=True):
         flat += (name, form.time(when))
     return flat
 
@@ -378,23 +389,30 @@ def _copy(value: Any) -> Any:
 # -- strings
 
 
-def front_coded(strings: Iterable[str], reach: int = 8) -> list[str]:
-    """Each string as ``"n|rest"``: its first ``n`` characters are the previous string's, or ``"j,n|rest"``:
-    the string ``j`` places back's (the one of the last ``reach`` sharing the longest beginning; ``"|rest"``:
-    none). Paths and names of one session share long beginnings, often with a string a few places back."""
+def front_coded(strings: Sequence[str], reach: int = 8, start: int = 0) -> list[str]:
+    """Each string from ``start`` on as ``"n|rest"``: its first ``n`` characters are the previous string's,
+    or ``"j,n|rest"``: the string ``j`` places back's (the one of the last ``reach`` sharing the longest
+    beginning; ``"|rest"``: none). Paths and names of one session share long beginnings, often with a string
+    a few places back. A string's code depends on those before it only: a list that grows is coded anew from
+    where it grew (``start``)."""
     out: list[str] = []
-    seen: list[str] = []
-    for text in strings:
+    for i in range(start, len(strings)):
+        text = strings[i]
         shared, back = 0, 1
-        for j in range(1, min(reach, len(seen)) + 1):
-            if (n := _shared_length(seen[-j], text)) > shared:
+        for j in range(1, min(reach, i) + 1):
+            if (n := _shared_length(strings[i - j], text)) > shared:
                 shared, back = n, j
         if shared < 2:
             out.append(f"|{text}")
         else:
             out.append(f"{shared}|{text[shared:]}" if back == 1 else f"{back},{shared}|{text[shared:]}")
-        seen.append(text)
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def front_coded_tuple(strings: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`front_coded` of a tuple many keys share (a task scope), memoised."""
+    return tuple(front_coded(strings))
 
 
 def front_decoded(coded: Iterable[str]) -> list[str]:
@@ -410,9 +428,14 @@ def front_decoded(coded: Iterable[str]) -> list[str]:
 
 
 def _shared_length(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+    """Length of the beginning two strings share: a binary search over slices (compared in C), not a walk."""
+    if a[:1] != b[:1]:
+        return 0
+    low, high = 1, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low

@@ -24,6 +24,7 @@ from detectors.provenance.addressing import Addressing
 from detectors.provenance.state import Provenance
 from detectors.registry import load_catalog
 from detectors.rules import TIE_SECONDS, SequenceRule, ThresholdRule
+from detectors.state_form import Form, front_coded
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
 from schemas.types import Severity
@@ -387,3 +388,19 @@ def test_windows_and_quiet_periods_a_detector_declares_are_dropped_when_out_of_r
     assert state == {name: [[100.0, "b", "x"]], quiet: None}
     detector.compact(state, 100.5 + seconds)
     assert state == detector.initial_state()
+
+
+def test_targets_coded_as_they_grow_are_coded_as_all_at_once() -> None:
+    """The context codes only the targets added since its last save (or since it was read back)."""
+    names = [f"repo:x/src/{i}.ts" if i % 3 else f"crm:orders/{i}" for i in range(30)]
+    ctx = KeyContext("session", "s")
+    for name in names[:20]:
+        ctx.targets[name] = "dev"
+        ctx.to_dict(Form(None))
+    restored = KeyContext.from_dict(orjson.loads(orjson.dumps(ctx.to_dict(Form(None)))), Form(None))
+    for context in (ctx, restored):
+        for name in names[20:]:
+            context.targets[name] = "dev"
+        assert context.to_dict(Form(None))["tgt"] == front_coded(names)
+    ctx.targets = dict.fromkeys(reversed(names), "dev")  # replaced, not grown: coded afresh
+    assert ctx.to_dict(Form(None))["tgt"] == front_coded(names[::-1])
