@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from detectors.provenance.state import Provenance
+from detectors.state_form import Form, front_coded, front_coded_tuple, front_decoded
 from schemas.events import AnyEvent, CredentialEvent, SessionEvent, ToolCall
 from schemas.types import Capability, CredentialAction, Decision, Environment, Outcome, SessionAction
 
@@ -47,13 +48,21 @@ class CredentialInfo:
     on_behalf_of: str | None = None
     issued_event_id: str | None = None
 
-    def to_dict(self, implied: dict[str, str | None] | None = None) -> dict[str, Any]:
+    def to_dict(
+        self, implied: dict[str, str | None] | None = None, form: Form | None = None
+    ) -> dict[str, Any]:
         """The saved form: short names, a field left out when it holds its default, the id left out (it is
         the key of the context's ``credentials``), and so are the issuing session, subject and principal on
-        whose behalf when they are what ``implied`` says (the key, its agent and principal)."""
+        whose behalf when they are what ``implied`` says (the key, its agent and principal). With a ``form``
+        (state version 3) its times and issuing event id are written relative to the key."""
         out = {
             short: value for name, short in _CREDENTIAL_FIELDS if (value := getattr(self, name)) is not None
         }
+        if form is not None:
+            for short in _CREDENTIAL_TIMES & out.keys():
+                out[short] = form.time(out[short])
+            if "ie" in out:
+                out["ie"] = form.event_id(out["ie"])
         if self.uses:
             out["n"] = self.uses
         if self.inherited_from_human:
@@ -67,7 +76,11 @@ class CredentialInfo:
 
     @classmethod
     def from_dict(
-        cls, data: dict[str, Any], credential_id: str = "", implied: dict[str, str | None] | None = None
+        cls,
+        data: dict[str, Any],
+        credential_id: str = "",
+        implied: dict[str, str | None] | None = None,
+        form: Form | None = None,
     ) -> CredentialInfo:
         if "credential_id" in data:  # the first saved form (state version 1): every field by its name
             return cls(**{**data, "scopes": tuple(data.get("scopes", ()))})
@@ -75,7 +88,12 @@ class CredentialInfo:
         info.inherited_from_human = data.get("ih", False)
         for name, short in _CREDENTIAL_FIELDS:
             if short in data:
-                setattr(info, name, data[short])
+                value = data[short]
+                if form is not None and short in _CREDENTIAL_TIMES:
+                    value = form.untime(value)
+                elif form is not None and short == "ie":
+                    value = form.un_event_id(value)
+                setattr(info, name, value)
         for name, short in _IMPLIED_FIELDS:
             setattr(info, name, data[short] if short in data else (implied or {}).get(name))
         return info
@@ -91,6 +109,7 @@ _CREDENTIAL_FIELDS = (
     ("issuer", "by"),
     ("issued_event_id", "ie"),
 )
+_CREDENTIAL_TIMES = frozenset({"iss", "exp", "rev", "fu", "lu"})
 _IMPLIED_FIELDS = (("issued_session", "is"), ("subject", "sub"), ("on_behalf_of", "obo"))
 
 
@@ -129,6 +148,10 @@ class KeyContext:
     # The tool call being processed, classified (its capabilities with their evidence and, for shell and
     # code, what the line does). Set by the engine before the detectors run; not saved.
     call: Classification | None = None
+    # The saved form's front-coded targets so far (targets are only ever added): each save codes the new ones.
+    coded_targets: tuple[list[str], list[str]] = field(
+        default_factory=lambda: ([], []), compare=False, repr=False
+    )
 
     def acted(
         self, event: AnyEvent, capabilities: frozenset[Capability] | None = None
@@ -279,7 +302,9 @@ class KeyContext:
     # it holds its default or what the rest implies (a session key's session id is its key; ``now`` is the
     # last event's time), each target's environment once for all when they share it. docs/streaming.md
     # lists the names. ``from_dict`` reads this form and the first one (every field by its name).
-    def to_dict(self) -> dict[str, Any]:
+    # With a ``Form`` (state version 3, ``detectors/state_form.py``) the target folders and the task scope are
+    # front-coded (``tgt``, ``tsc``) and provenance writes its sources in the key's compact form.
+    def to_dict(self, form: Form | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"kk": self.key_kind, "k": self.key}
         if self.session_id != self._derived_session_id():
             out["sid"] = self.session_id
@@ -289,7 +314,10 @@ class KeyContext:
         if self.identity_from_file:
             out["if"] = True
         if self.task_scope is not None:
-            out["scope"] = list(self.task_scope)
+            if form is None:
+                out["scope"] = list(self.task_scope)
+            else:
+                out["tsc"] = list(front_coded_tuple(self.task_scope))
         if self.now != self._derived_now():
             out["now"] = self.now
         for name, short in _COUNTS:
@@ -298,7 +326,10 @@ class KeyContext:
         if self.tools:
             out["tools"] = sorted(self.tools)
         if self.targets:
-            out["tg"] = _folded(self.targets)
+            if form is None:
+                out["tg"] = _folded(self.targets)
+            else:
+                out["tgt"] = self._front_coded_targets()
             environments = set(self.targets.values())
             out["te"] = environments.pop() if len(environments) == 1 else list(self.targets.values())
         if self.approvers:
@@ -309,16 +340,16 @@ class KeyContext:
             out["agents"] = self.agents
         if self.credentials:
             implied = self._implied_by_credentials()
-            out["creds"] = {k: v.to_dict(implied) for k, v in self.credentials.items()}
+            out["creds"] = {k: v.to_dict(implied, form) for k, v in self.credentials.items()}
         if self.provenance is not None:
-            out["prov"] = self.provenance.to_dict()
+            out["prov"] = self.provenance.to_dict(form, self.task)
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> KeyContext:
+    def from_dict(cls, data: dict[str, Any], form: Form | None = None) -> KeyContext:
         if "key_kind" in data:
             return cls._from_first_form(data)
-        scope = data.get("scope")
+        scope = front_decoded(data["tsc"]) if "tsc" in data else data.get("scope")
         ctx = cls(key_kind=data["kk"], key=data["k"], task_scope=tuple(scope) if scope is not None else None)
         for name, short in _OPTIONAL_FIELDS:
             if short in data:
@@ -331,7 +362,10 @@ class KeyContext:
         ctx.identity_from_file = data.get("if", False)
         ctx.now = data["now"] if "now" in data else ctx._derived_now()
         ctx.tools = set(data.get("tools", ()))
-        targets, environments = _unfolded(data.get("tg", [[]])), data.get("te")
+        targets = front_decoded(data["tgt"]) if "tgt" in data else _unfolded(data.get("tg", [[]]))
+        if "tgt" in data:
+            ctx.coded_targets = (targets, list(data["tgt"]))
+        environments = data.get("te")
         if isinstance(environments, str):
             ctx.targets = dict.fromkeys(targets, environments)
         else:
@@ -341,10 +375,25 @@ class KeyContext:
         ctx.agents = dict(data["agents"]) if "agents" in data else ctx._derived_agents()
         implied = ctx._implied_by_credentials()
         ctx.credentials = {
-            k: CredentialInfo.from_dict(v, k, implied) for k, v in data.get("creds", {}).items()
+            k: CredentialInfo.from_dict(v, k, implied, form) for k, v in data.get("creds", {}).items()
         }
-        ctx.provenance = Provenance.from_dict(data["prov"]) if "prov" in data else None
+        ctx.provenance = Provenance.from_dict(data["prov"], form, ctx.task) if "prov" in data else None
         return ctx
+
+    def _front_coded_targets(self) -> list[str]:
+        names = list(self.targets)
+        done, coded = self.coded_targets
+        if names[: len(done)] != done:  # not grown from what was coded (replaced): code it all
+            done, coded = [], []
+        if len(done) < len(names):
+            coded = coded + front_coded(names, start=len(done))
+            self.coded_targets = (names, coded)
+        return list(coded)
+
+    def known_strings(self) -> list[str]:
+        """What detectors often copy from events and the context holds already: the saved form of their
+        states writes these by place (``detectors/state_form.py``)."""
+        return [*self.targets, *self.credentials, *(s for s in (self.agent_id, self.principal) if s)]
 
     # What the saved form leaves out because the rest implies it (an explicit value overrides it).
     def _derived_session_id(self) -> str | None:

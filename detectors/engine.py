@@ -33,6 +33,7 @@ from detectors.provenance.addressing import Addressing, ContentModel, addressing
 from detectors.provenance.scripts import observe as observe_scripts
 from detectors.provenance.state import Provenance
 from detectors.rules import ALLOWED_LATENESS, RuleDetector, SequenceRule
+from detectors.state_form import Form, load_slot, save_slot
 from schemas.alerts import Alert, ChainSummary, CredentialUse, Finding
 from schemas.events import AnyEvent, SessionEvent, ToolCall
 from schemas.ids import finding_id
@@ -89,20 +90,24 @@ class KeyState:
     suppressed: int = 0
     closed: bool = False  # closed for idleness, kept a while so a late event still sees its history
 
-    # The saved form (version 2, compact for issue 14): a field is left out when it holds its default, and
-    # ``max_time`` when it equals the context's last event time (it does unless no event was seen).
-    # docs/streaming.md lists the names; version 1 (every field by its full name) is still read.
+    # The saved form (version 3, compact for issue 14): a field is left out when it holds its default, and
+    # ``max_time`` when it equals the context's last event time (it does unless no event was seen); times,
+    # event ids and the shapes detectors share are written relative to the key (``detectors/state_form.py``).
+    # docs/streaming.md lists the names; versions 1 (every field by its full name) and 2 are still read.
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"v": STATE_FORM, "ctx": self.ctx.to_dict()}
+        form = Form(self.ctx.last_time, known=self.ctx.known_strings())
+        data: dict[str, Any] = {"v": STATE_FORM, "ctx": self.ctx.to_dict(form)}
         if self.closed:
             data["closed"] = True
         if self.detectors:
-            data["det"] = self.detectors
+            data["det"] = {slot: save_slot(state, form) for slot, state in self.detectors.items()}
         if self.max_time != self.ctx.last_time:
             data["mt"] = self.max_time
         for name, short in _KEY_STATE_FIELDS:
             if value := getattr(self, name):
                 data[short] = value
+        if form.id_prefix is not None:
+            data["ip"] = form.id_prefix
         return data
 
     def copy(self) -> KeyState:
@@ -111,12 +116,17 @@ class KeyState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> KeyState:
-        if data.get("v", 1) == 1:
+        version = data.get("v", 1)
+        if version == 1:
             return cls._from_first_form(data)
-        ctx = KeyContext.from_dict(data["ctx"])
+        form = Form(data["ctx"].get("t1"), data.get("ip")) if version >= 3 else None
+        ctx = KeyContext.from_dict(data["ctx"], form)
+        if form is not None:
+            form = Form(form.base, form.id_prefix, ctx.known_strings())
+        detectors = data.get("det", {})
         state = cls(
             ctx=ctx,
-            detectors=data.get("det", {}),
+            detectors=detectors if form is None else {k: load_slot(v, form) for k, v in detectors.items()},
             max_time=data.get("mt", ctx.last_time),
             closed=data.get("closed", False),
         )
@@ -143,7 +153,7 @@ class KeyState:
         )
 
 
-STATE_FORM = 2  # version of KeyState.to_dict()'s form
+STATE_FORM = 3  # version of KeyState.to_dict()'s form
 _KEY_STATE_FIELDS = (
     ("late_events", "late"),
     ("alerted", "alerted"),

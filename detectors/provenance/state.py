@@ -34,6 +34,7 @@ from detectors.provenance.tokens import (
     tool_names_in,
     value_tokens,
 )
+from detectors.state_form import Chain, Form
 from schemas.types import Capability as C
 
 MAX_TAINTED = 160
@@ -322,25 +323,38 @@ class Provenance:
     # -- the changelog form
     # Compact (issue 14): empty parts are left out, and a value's source is saved as its place in ``sources``
     # (every tainted value and tool name points at a kept source) rather than as its event id again.
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, form: Form | None = None, task: str | None = None) -> dict[str, Any]:
+        """``form`` (state version 3): sources under ``src`` with their event ids and times in the key's
+        compact form (``detectors/state_form.py``), and the trusted text as ``0`` when it is the ``task``."""
         place = {event_id: i for i, event_id in enumerate(self.sources)}
+        sources = _sources_saved(self.sources.values())
+        if form is not None:
+            chain = Chain(form)
+            for saved in sources:
+                saved[1], saved[0] = chain.put(saved[1], saved[0])
+        text: str | int = 0 if form is not None and task and self.trusted_text == task else self.trusted_text
         data: dict[str, Any] = {
-            "text": self.trusted_text,
+            "text": text,
             "trusted": sorted(self.trusted),
             "tainted": {t: place.get(e, e) for t, e in self.tainted.items()},
             "tools": {t: place.get(e, e) for t, e in self.tool_names.items()},
-            "sources": _sources_saved(self.sources.values()),
+            "sources" if form is None else "src": sources,
             "secrets": self.secret_reads,
             "seen": self.secrets_seen,
             "scripts": self.scripts,
             "overflow": self.overflow,
         }
-        return {k: v for k, v in data.items() if v}
+        return {k: v for k, v in data.items() if v or (k == "text" and v == 0)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+    def from_dict(cls, data: dict[str, Any], form: Form | None = None, task: str | None = None) -> Provenance:
         sources: list[Source] = []
-        for saved in data.get("sources", ()):
+        coded = data.get("src")
+        chain = Chain(form) if form is not None else None
+        for saved in data.get("sources", ()) if coded is None else coded:
+            if coded is not None and chain is not None:
+                when, event_id = chain.get(saved[1], saved[0])
+                saved = [event_id, when, *saved[2:]]
             if len(saved) > 4 and isinstance(saved[4], int):  # the excerpt of an earlier source, by its place
                 saved = [*saved[:4], sources[saved[4]].window, *saved[5:]]
             sources.append(Source.from_list(saved))
@@ -348,8 +362,9 @@ class Provenance:
         def source_of(value: str | int) -> str:
             return sources[value].event_id if isinstance(value, int) else value
 
+        text = data.get("text", "")
         return cls(
-            trusted_text=data.get("text", ""),
+            trusted_text=(task or "") if text == 0 else text,
             trusted=set(data.get("trusted", ())),
             tainted={t: source_of(e) for t, e in data.get("tainted", {}).items()},
             tool_names={t: source_of(e) for t, e in data.get("tools", {}).items()},
