@@ -59,7 +59,10 @@ def admin_grant_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
 
 def admin_role(text: str) -> bool:
     """A role whose own name says it administers (``rol_OrgAdmin``, "Space Admin", ``workspace-owner``)."""
-    return len(text) <= 60 and bool(ADMIN_WORDS & set(split_words(text)))
+    words = set(split_words(text))  # (a read-only administrator, ``READ_ONLY_ADMIN``, changes nothing)
+    return (
+        len(text) <= 60 and bool(ADMIN_WORDS & words) and not words & {"read", "readonly", "viewer", "view"}
+    )
 
 
 def _document(text: str) -> dict[str, Any]:
@@ -83,7 +86,7 @@ def _is_star(value: Any) -> bool:
 
 # a command line that hands out roles (``kcadm.sh add-roles … --rolename realm-admin``, ``tool assign-role
 # --group Admins``): its verb assigns, and an option for a role or group names one that administers
-_ASSIGNING_VERBS = frozenset("add assign grant attach bind".split())
+_ASSIGNING_VERBS = frozenset("add assign grant attach bind make promote elevate".split())
 _ROLE_OPTION = re.compile(
     r"(?i)^--?(role|roles|rolename|group|groups|groupname|permission|permissions|privileges?)$"
 )
@@ -111,6 +114,21 @@ _OBJECT_WORDS = frozenset(
     "to for of with issue ticket case deal lead opportunity task record contact account document file page "
     "event incident".split()
 )
+
+
+def role_tool_grant(tool: str, arguments: dict[str, Any]) -> str | None:
+    """A tool named for assigning roles (``okta.roles.assign``, ``assign_role``) given an administrator role
+    by its type or name (``type: APP_ADMIN``, ``roleName: "Super Admin"``)."""
+    words = set(split_words(tool))
+    if not ({"role", "roles"} & words and _ASSIGNING_VERBS & words):
+        return None
+    for key, value in arguments.items():
+        if isinstance(value, str) and _ROLE_NAME_KEY.match(str(key)) and admin_role(value):
+            return f"{key}={value[:60]}"
+    return None
+
+
+_ROLE_NAME_KEY = re.compile(r"(?i)^(type|name|role_?(type|name|id)?|label)$")
 
 
 def line_admin_grant(line: str) -> str | None:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.grants import admin_grant_in, line_admin_grant, name_admin_grant
+from detectors.capabilities.grants import admin_grant_in, line_admin_grant, name_admin_grant, role_tool_grant
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -55,7 +55,11 @@ class AdminGrant(EventDetector):
         if not ctx.acted(event, CHANGES_ACCESS) or ctx.call is None or event.source == "cloudtrail":
             return ()
         call = ctx.call
-        found = admin_grant_in(event.arguments) or name_admin_grant(event.tool)
+        found = (
+            admin_grant_in(event.arguments)
+            or name_admin_grant(event.tool)
+            or role_tool_grant(event.tool, event.arguments)
+        )
         if found is None and (line := command_of(event)):
             found = line_admin_grant(line)
         if found is None:

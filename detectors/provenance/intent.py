@@ -85,7 +85,7 @@ _BEFORE_VERB = frozenset(
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix place put
-    create do take work deal operate answer schedule issue initiate arrange approve run""".split()
+    create do take work deal operate answer schedule issue initiate arrange approve run give""".split()
 )
 # words that open a phrase before the main clause: "Per the policy, …", "Once the PR is merged, …"
 _INTRODUCERS = frozenset("per for after before when once if as since following given during in on".split())
@@ -266,6 +266,7 @@ def intent_of(text: str) -> Intent:
             adjectives.update([hit] if determined and not instruction else [])
         # ("make a payment" makes one; "make posts findable by author" makes none: a bare noun is causative)
         causative = word == "make" and following not in _DETERMINERS
+        causative = causative or (word == "give" and following in ("me", "us"))  # "give me a list": an answer
         if instruction and word in _GENERIC and not causative:
             generic[clause] = word
         previous = word
