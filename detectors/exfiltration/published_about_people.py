@@ -34,6 +34,12 @@ WHY = __doc__ or ""
 MAX_NAMES = 64  # people's names remembered from results, per session
 SENDS = frozenset({Capability.COMMUNICATE, Capability.EGRESS, Capability.WRITE})
 FULL_NAME = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?) ((?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
+# words of a capitalised pair that names a place, an event or a body ("Victoria Park", "Summer Fair"): nobody
+NOT_PEOPLE = frozenset(
+    "park street road lane avenue square library hall centre center court fair festival market day week "
+    "school college university hospital church club team group office house station council bank desk "
+    "services service regards summer winter spring autumn central north south east west new annual".split()
+)
 SENSITIVE = re.compile(
     r"(?i)\b(fractur\w*|injur\w*|chest pain|cardiac|heart attack|stroke|seizure|epilep\w*|diabet\w*|cancer|"
     r"pregnan\w*|miscarr\w*|hiv|hepatitis|mental health|suicid\w*|overdos\w*|intoxicated|drunk|vomit\w*|"
@@ -100,7 +106,8 @@ class PublishedAboutPeople(StatefulDetector):
                 }
                 signals = (Signal.of([event], title=title, details=details),)
         if result := (event.result_summary or "")[:8000]:
-            found = [" ".join(m.groups()) for m in FULL_NAME.finditer(result)]
+            pairs = (m.groups() for m in FULL_NAME.finditer(result))
+            found = [" ".join(p) for p in pairs if not {w.lower() for w in p} & NOT_PEOPLE]
             if fresh := [n for n in dict.fromkeys(found) if n not in names]:
                 state["names"] = [*names, *fresh][-MAX_NAMES:]
         return state, signals
