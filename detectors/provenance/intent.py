@@ -319,11 +319,19 @@ _REPAIR = re.compile(
 
 
 # "get the signed copy to Priya", "take the report to the Board": something delivered to a named party (a
-# capital after "to"; "get the build to pass" delivers nothing)
-_DELIVER = re.compile(r"\b([Gg]et|[Bb]ring|[Tt]ake)\s+(?:[\w'-]+\s+){1,6}?to\s+(?:the\s+|our\s+|my\s+)?[A-Z]")
+# capital after "to"; "get the build to pass" delivers nothing, nor does an upgrade: "bring the service up
+# to Python 3.12", "take the database to PostgreSQL 16": a name with a version)
+_DELIVER = re.compile(
+    r"\b([Gg]et|[Bb]ring|[Tt]ake)\s+(?:[\w'-]+\s+){1,6}?(?<!\bup\s)to\s+(?:the\s+|our\s+|my\s+)?"
+    r"[A-Z](?![\w.-]*\s+v?\d)"
+)
 
 
-_TAKE_OFF = re.compile(r"(?i)\btake\s+(?:[\w&'-]+\s+){0,8}?(off|down)\b")
+# ("take a look at why it went down", "take note …": no removal; nor past a clause: "… and write down")
+_TAKE_OFF = re.compile(
+    r"(?i)\btake\s+(?!a\s+look\b|notes?\b)(?:(?!(?:and|or|then|why|what|how|when|where)\b)[\w&'-]+\s+){0,8}?"
+    r"(off|down)\b"
+)
 
 
 _DECIDE = re.compile(r"(?i)\bdecide\s+(on\s+)?(them|it|each|all|these|those|the\s+\w+)\b")
