@@ -48,6 +48,7 @@ class Language:
     polite: frozenset[str]
     negations: frozenset[str]
     joins: frozenset[str]
+    particles: frozenset[str]  # a separated prefix that makes its clause's verb another ("lade … herunter")
     # endings of the infinitives of a language whose imperative is also its third person ("supprime",
     # "borra"): there only an infinitive implies its act anywhere; empty: every form does (German, Dutch)
     infinitives: tuple[str, ...]
@@ -75,6 +76,7 @@ def languages() -> tuple[Language, ...]:
             frozenset(fold(w) for w in spec.get("polite", [])),
             frozenset(fold(w) for w in spec.get("negations", [])),
             frozenset(fold(w) for w in spec.get("joins", [])),
+            frozenset(fold(w) for w in spec.get("particles", [])),
             tuple(spec.get("infinitives", [])),
         )
         for name, spec in raw.items()
@@ -149,12 +151,16 @@ def read_foreign(text: str) -> Reading | None:
         return None
     acts: list[tuple[str, str]] = []
     ruled_out: list[str] = []
-    asks, leading, since_negation = False, True, _NEGATION_REACH + 1
+    asks, leading, since_negation, clause_acts = False, True, _NEGATION_REACH + 1, 0
     for word, written in zip(pieces, original, strict=True):
         if word in _BREAKS:
-            leading, since_negation = True, _NEGATION_REACH + 1
+            leading, since_negation, clause_acts = True, _NEGATION_REACH + 1, len(acts)
             continue
         english = _verb(word, language.verbs)
+        if english and not leading and written[:1].isupper() and not written.isupper():
+            english = None  # a capital inside a clause is a noun or a name ("prüfe die Zahlen": numbers)
+        if word in language.particles and len(acts) > clause_acts:
+            acts.pop()  # "lade den Bericht herunter": a download, not the upload "lade" began
         if english and since_negation <= _NEGATION_REACH:
             ruled_out.append(english)  # "ne supprime pas", "no borres", "nicht löschen"
             english = None
