@@ -66,7 +66,8 @@ def uses_production_name(arguments: dict[str, Any], line: str, names: Iterable[s
     for name in names:
         if name in values:
             return name
-        if line and re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", line):
+        # (whole: "billing-db" is not in "billing-db-staging")
+        if line and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", line):
             set_to = re.search(rf"(?<![\w]){re.escape(name)}=(\S+)", line)
             if set_to is None or set_to.group(1).startswith("$(grep"):
                 return name
