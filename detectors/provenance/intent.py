@@ -272,9 +272,11 @@ def intent_of(text: str) -> Intent:
         previous = word
     # "update my password": the object says what the generic verb changes, in its own clause only ("the
     # export is writing 1970 — fix the bug": no export asked)
+    # ("run the payments" pays; "re-run the export job" runs the job, it asks for no export; "run the
+    # billing tests" runs tests: money only as the object's last word)
+    heads = {w.lower() for w in _HEAD.findall(text)} if "run" in generic.values() else set()
     for number, capability, hit in in_clause:
-        # ("run the payments" pays; "re-run the export job" runs the job, it asks for no export)
-        if number in generic and (generic[number] != "run" or capability is C.MONEY):
+        if number in generic and (generic[number] != "run" or (capability is C.MONEY and hit in heads)):
             found.setdefault(capability, []).append(hit)
     if C.FETCH in topics:  # "what's on this web page" reads the web; "the open tickets" opens nothing
         fetched = [w for w in topics[C.FETCH] if w not in adjectives]
@@ -328,6 +330,10 @@ _DELIVER = re.compile(
 
 
 # ("take a look at why it went down", "take note …": no removal; nor past a clause: "… and write down")
+# a noun phrase's last word: before a break, a preposition or the end ("run the seller payments for …")
+_HEAD = re.compile(r"(?i)\b(\w+)(?=\s*(?:[.,;:!?)]|$)|\s+(?:for|on|to|from|in|at|by|of|and|through|via|now|today)\b)")
+
+
 _TAKE_OFF = re.compile(
     r"(?i)\btake\s+(?!a\s+look\b|notes?\b)(?:(?!(?:and|or|then|why|what|how|when|where)\b)[\w&'-]+\s+){0,8}?"
     r"(off|down)\b"
