@@ -34,8 +34,7 @@ WHY = __doc__ or ""
 MAX_NAMES = 64  # people's names remembered from results, per session
 SENDS = frozenset({Capability.COMMUNICATE, Capability.EGRESS, Capability.WRITE})
 FULL_NAME = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?) ((?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
-# words of a capitalised pair that names a place, an event or a body ("Victoria Park", "Summer Fair"): nobody
-NOT_PEOPLE = frozenset(
+NOT_PEOPLE = frozenset(  # words of a pair that names a place, an event or a body ("Victoria Park"): nobody
     "park street road lane avenue square library hall centre center court fair festival market day week "
     "school college university hospital church club team group office house station council bank desk "
     "services service regards summer winter spring autumn central north south east west new annual".split()
@@ -48,15 +47,15 @@ SENSITIVE = re.compile(
 )
 SOCIAL = frozenset("facebook twitter tweet linkedin instagram mastodon threads tiktok youtube".split())
 POSTING = frozenset("post posts publish tweet create status share reply".split())
+PRIVATE = frozenset("dm dms direct messenger conversation conversations inbox private".split())
 PUBLIC_VALUE = re.compile(r"(?i)^(public|everyone|published|anyone)$")
 
 
 def posts_publicly(event: ToolCall) -> bool:
     """A post to a social page or account, a reply to a public review, or an argument that makes it public."""
     words = set(split_words(event.tool))
-    if (words & SOCIAL and words & POSTING) or (
-        {"review", "reviews"} & words and {"reply", "respond"} & words
-    ):
+    public = words & SOCIAL and words & POSTING and not words & PRIVATE  # a DM goes to one person
+    if public or ({"review", "reviews"} & words and {"reply", "respond"} & words):
         return True
     return event.arguments.get("published") is True or any(
         str(k).lower() in ("visibility", "privacy", "audience")
