@@ -111,9 +111,9 @@ def owners_named(text: str) -> list[str]:
 
 # days and months own reports, not objects; "Let's", "Here's", "It's" are contractions ('s: us, is)
 _NOT_OWNERS = frozenset(
-    "today tomorrow yesterday monday tuesday wednesday thursday friday saturday sunday january february march "
-    "april may june july august september october november december let here there that what who where it "
-    "he she this everyone everybody someone nobody nothing".split()
+    "today tomorrow yesterday monday tuesday wednesday thursday friday saturday sunday january february "
+    "march april may june july august september october november december let here there that what who "
+    "where it he she this everyone everybody someone nobody nothing".split()
 )
 
 

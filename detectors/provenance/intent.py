@@ -331,7 +331,9 @@ _DELIVER = re.compile(
 
 # ("take a look at why it went down", "take note …": no removal; nor past a clause: "… and write down")
 # a noun phrase's last word: before a break, a preposition or the end ("run the seller payments for …")
-_HEAD = re.compile(r"(?i)\b(\w+)(?=\s*(?:[.,;:!?)]|$)|\s+(?:for|on|to|from|in|at|by|of|and|through|via|now|today)\b)")
+_HEAD = re.compile(
+    r"(?i)\b(\w+)(?=\s*(?:[.,;:!?)]|$)|\s+(?:for|on|to|from|in|at|by|of|and|through|via|now|today)\b)"
+)
 
 
 _TAKE_OFF = re.compile(
