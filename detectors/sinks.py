@@ -585,7 +585,11 @@ def answers_back(event: ToolCall, provenance: Provenance) -> bool:
     """A message that answers where the session was spoken to: a reply in an existing thread (``thread_ts``,
     ``in_reply_to``: no new destination), or a direct message (a Slack ``D…`` channel) when the task asked
     to be told ("leave it and tell me"). Whatever it carries is the first shape's to judge."""
-    threaded = any(k.lower() in _THREAD_KEYS and v for k, v in event.arguments.items())
+    # (an e-mail's ``reply_to`` holding an address is a header saying where answers go, not a thread)
+    threaded = any(
+        k.lower() in _THREAD_KEYS and v and not (k.lower() == "reply_to" and "@" in str(v))
+        for k, v in event.arguments.items()
+    )
     texts = [text for text in _scalars(event.arguments) if isinstance(text, str)]
     if threaded and not any(markers(t) or _KEY_LIKE.search(t) for t in texts):
         return True  # (a secret or key pasted into the thread is handed over all the same)
