@@ -91,7 +91,7 @@ class WiderThanTask(EventDetector):
             if listed
             else {k: v for k, v in event.arguments.items() if k not in PROSE}
         )
-        text = plain(repr(chosen))
+        text = plain(repr(chosen) + event.tool)  # ("Slack's retention": the tool is Slack's own)
         if any(plain(w) in text for n in named for w in ([w for w in n.split() if len(w) > 2] or [n])):
             return ()  # the call still names the object the task did
         details = {"selector": selector, "named_in_task": named[:5]}
