@@ -225,3 +225,19 @@ def files_code_writes(arguments: dict[str, object]) -> list[str]:
                 if match.group(1) or re.search(r"ExcelWriter|,\s*['\"][wax]", match.group(0)):
                     found.append(path)
     return found[:8]
+
+
+FULL_NAME = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?) ((?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
+NOT_PEOPLE = frozenset(  # words of a pair that names a place, an event or a body ("Victoria Park"): nobody
+    "park street road lane avenue square library hall centre center court fair festival market day week "
+    "school college university hospital church club team group office house station council bank desk "
+    "services service regards summer winter spring autumn central north south east west new annual".split()
+)
+
+
+@functools.lru_cache(maxsize=4096)  # asked of every result of a session: the same results recur
+def people_named_in(text: str) -> tuple[str, ...]:
+    """People's full names in a text ("Margaret Ellwood"), in order, each once; not a place, an event or a
+    body ("Victoria Park", "Summer Fair", "Central Library")."""
+    pairs = (m.groups() for m in FULL_NAME.finditer(text))
+    return tuple(dict.fromkeys(" ".join(p) for p in pairs if not {w.lower() for w in p} & NOT_PEOPLE))

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
-from detectors.capabilities.private_data import strings_in
+from detectors.capabilities.private_data import people_named_in, strings_in
 from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
@@ -33,12 +33,6 @@ from schemas.types import Capability, IdentityKind, Severity
 WHY = __doc__ or ""
 MAX_NAMES = 64  # people's names remembered from results, per session
 SENDS = frozenset({Capability.COMMUNICATE, Capability.EGRESS, Capability.WRITE})
-FULL_NAME = re.compile(r"\b([A-Z][a-z]+(?:-[A-Z][a-z]+)?) ((?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
-NOT_PEOPLE = frozenset(  # words of a pair that names a place, an event or a body ("Victoria Park"): nobody
-    "park street road lane avenue square library hall centre center court fair festival market day week "
-    "school college university hospital church club team group office house station council bank desk "
-    "services service regards summer winter spring autumn central north south east west new annual".split()
-)
 SENSITIVE = re.compile(
     r"(?i)\b(fractur\w*|injur\w*|chest pain|cardiac|heart attack|stroke|seizure|epilep\w*|diabet\w*|cancer|"
     r"pregnan\w*|miscarr\w*|hiv|hepatitis|mental health|suicid\w*|overdos\w*|intoxicated|drunk|vomit\w*|"
@@ -104,9 +98,7 @@ class PublishedAboutPeople(StatefulDetector):
                     "sensitive": sorted({m.lower() for m in SENSITIVE.findall(text)}),
                 }
                 signals = (Signal.of([event], title=title, details=details),)
-        if result := (event.result_summary or "")[:8000]:
-            pairs = (m.groups() for m in FULL_NAME.finditer(result))
-            found = [" ".join(p) for p in pairs if not {w.lower() for w in p} & NOT_PEOPLE]
-            if fresh := [n for n in dict.fromkeys(found) if n not in names]:
-                state["names"] = [*names, *fresh][-MAX_NAMES:]
+        result = (event.result_summary or "")[:8000]
+        if result and (fresh := [n for n in people_named_in(result) if n not in names]):
+            state["names"] = [*names, *fresh][-MAX_NAMES:]
         return state, signals

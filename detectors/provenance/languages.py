@@ -144,8 +144,8 @@ def _scores(pieces: list[str]) -> list[tuple[float, Language]]:
 def read_foreign(text: str) -> Reading | None:
     """The reading of a task in one of the table's languages; None when no language's function words
     appear at all."""
-    pieces = [p if p in _BREAKS else fold(p) for p in _WORDS_AND_BREAKS.findall(text[:2000])]
     original = _WORDS_AND_BREAKS.findall(text[:2000])
+    pieces = [p if p in _BREAKS else fold(p) for p in original]
     language = _language_of(pieces)
     if language is None:
         return None
