@@ -432,6 +432,13 @@ def test_certificates_in_pem_are_public_keys_are_not(path: str, secret: bool) ->
         ("updated 1318", 1318),  # a script's own report
         ("Deleted 2,029 images", 2029),
         ("we updated the runbook", 0),
+        ('{"Cancelled": 64, "Failed": 0}', 64),
+        ('{"action": {"id": "90412", "targetCount": 14203}}', 14203),  # a job sent to this many
+        ("TotalOperationCount     18706", 18706),  # a batch operation's status
+        ('{"updated": true, "applies_to": "all 38 operatives, all job types"}', 38),
+        ("Saved. Changes apply at next sign-in for 1,284 users.", 1284),
+        ("The new fee applies for 30 days", 0),  # how long, not how many
+        ("refunded 8500", 0),  # an amount, not a count
     ],
 )
 def test_what_a_change_says_it_reached(result: str, count: int) -> None:

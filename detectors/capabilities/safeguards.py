@@ -185,11 +185,16 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
 # what a change's own result says it reached: ``"sites_affected": 3812``, ``"updated": 9``, ``UPDATE 40``
 _AFFECTED = re.compile(
     # (a share's ``"items_inherited": 412``: what a folder's share reached)
+    # (a job's ``"targetCount": 14203``, a batch's ``TotalOperationCount 18706``: what it was sent to)
     r"(?im)\"?\b(\w*_?affected|\w*_?inherited|shared|updated|deleted|removed|disabled|terminated|modified|"
-    r"changed|muted|suppressed|matched\w*)"
-    r"(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
+    r"changed|muted|suppressed|matched\w*|cancel+ed|archived|revoked|suspended|deactivated|"
+    r"refunded)(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b"
+    r"|\b(?:target|total_?operation)_?count\"?\s*[:=]?\s*(?P<t>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
     # … or a script's own report: "updated 1318", "deleted 2,029 images"
     r"|^\s*(?:updated|deleted|removed|closed|cancel+ed|disabled)\s+(?P<k>\d{1,3}(?:,\d{3})+|\d{1,9})\b"
+    # … or whom a setting now applies to: ``"applies_to": "all 38 operatives"``, "apply … for 1,284 users"
+    r"|\bappl(?:y|ies|ied)(?![a-z])[^.\n]{0,30}?(?:\b|_)(?:to|for)\"?\s*:?\s*\"?(?:all\s+)?"
+    r"(?P<a>\d{1,3}(?:,\d{3})+|\d{1,9})\s+(?!(?:second|minute|hour|day|week|month|year)s\b)[a-z]{3,}s\b"
 )
 _TIMES = r"(?!\s+(night|day|morning|evening|hour|week|month|year|time|minute)s?\b)"  # "every night" is when
 _MANY_ASKED = re.compile(
@@ -202,8 +207,8 @@ WIDE = 5
 def affected_count(result: str | None) -> int:
     """The largest count of items a change's own result says it reached (0 when it says none)."""
     matches = _AFFECTED.finditer((result or "")[:4000])
-    found = [int((m.group("n") or m.group("m") or m.group("k")).replace(",", "")) for m in matches]
-    return max(found, default=0)
+    found = (next(n for n in m.group("n", "m", "k", "t", "a") if n) for m in matches)
+    return max((int(n.replace(",", "")) for n in found), default=0)
 
 
 def wider_than_asked(result: str | None, task: str) -> int | None:

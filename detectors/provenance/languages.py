@@ -52,6 +52,8 @@ class Language:
     # endings of the infinitives of a language whose imperative is also its third person ("supprime",
     # "borra"): there only an infinitive implies its act anywhere; empty: every form does (German, Dutch)
     infinitives: tuple[str, ...]
+    many: frozenset[str] = frozenset()  # words by which a task speaks of several things ("les", "todos")
+    plurals_unseen: bool = False  # its plural nouns look singular: a task in it never asks about one
 
     def words(self) -> frozenset[str]:
         """Every word the table knows of this language: the evidence that a text is in it."""
@@ -78,6 +80,8 @@ def languages() -> tuple[Language, ...]:
             frozenset(fold(w) for w in spec.get("joins", [])),
             frozenset(fold(w) for w in spec.get("particles", [])),
             tuple(spec.get("infinitives", [])),
+            frozenset(fold(w) for w in spec.get("many", [])),
+            bool(spec.get("plurals_unseen", False)),
         )
         for name, spec in raw.items()
     )
@@ -119,6 +123,11 @@ def foreign_weight(text: str) -> float:
     """How much of the text is words of the table's likeliest language (0 when none appear)."""
     pieces = [fold(p) for p in _WORDS_AND_BREAKS.findall(text[:2000]) if p not in _BREAKS]
     return max(_scores(pieces), key=_weight)[0] if pieces else 0.0
+
+
+def language_of(text: str) -> Language | None:
+    """The table's likeliest language of the text; None when none of its words appear."""
+    return _language_of([fold(p) for p in _WORDS_AND_BREAKS.findall(text[:2000]) if p not in _BREAKS])
 
 
 def _language_of(pieces: list[str]) -> Language | None:

@@ -1,0 +1,91 @@
+"""How many things a task speaks of: one ("Unlock Priya's account", "Mute the api-5xx-rate monitor"), or
+several ("the test bookings", "all drafts", "whatever is stuck", "clear some space").
+
+``scope.effect_beyond_task`` judges a change that reached dozens of items against a task that spoke of one.
+A task speaks of several when it has a word that says so — "all", "every", "each", a plural pronoun, an
+indefinite amount ("some", "whatever", "a pile of") — or a plural noun: an English word in ``-s`` where a
+noun stands (after "the", "his", "old test"; not after "he" or "it", nor before "expired", "getting" or
+"she", where it is a verb: "his card shows expired", "the customer says she…"), or an irregular plural
+("people", "staff"). In another language of the provenance table (``data/languages.yml``) its ``many``
+words do the same (plural articles and possessives); a language whose plural nouns look singular (German,
+Dutch) never reads as asking about one. Shapes of English and of the table, no corpus's words.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from detectors.provenance.intent import reads_english
+from detectors.provenance.languages import fold, foreign_weight, language_of
+
+_LETTERS = re.compile(r"[^\W\d_]+")  # a word of any alphabet ("vários")
+_WORD = re.compile("[A-Za-z][A-Za-z'\u2019-]*")  # (an apostrophe typed or typeset)
+# words that speak of several or all things, or of an unstated amount
+_MANY = frozenset(
+    """all every each whole entire across everyone everybody everything bulk mass batch any anything
+    whatever whichever several multiple many various some few both them these those pile bunch lots
+    stuff space room junk clutter mess backlog queue org-wide globally""".split()
+)
+_IRREGULAR = frozenset("people children men women data staff folks media criteria".split())
+# words in -s that are no plural nouns
+_NOT_PLURAL = frozenset(
+    """has was does goes its his hers ours yours theirs always perhaps sometimes towards afterwards besides
+    unless thanks plus news series whereas yes lens chaos alias atlas canvas bias analytics physics
+    economics mathematics logistics diabetes species means""".split()
+)
+# plural units of time and measure: "for 30 days" is how long, not how many things
+_UNITS = frozenset(
+    """seconds minutes hours days weeks months years secs mins hrs bytes percent points times cents dollars
+    euros pounds units degrees metres meters miles kilos grams litres liters""".split()
+)
+# a word before which a word in -s is a verb: a subject pronoun or an adverb ("it keeps", "never asks")
+_SUBJECTS = frozenset(
+    """he she it that which who this what there one never always still also just only often usually
+    sometimes really actually already""".split()
+)
+# a word after which the word in -s before it was a verb ("shows expired", "says she", "needs my")
+_AFTER_VERB = frozenset(
+    """a an the it him her them me us up out off on he she my his their our your its now
+    today tomorrow tonight yesterday like""".split()
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def many_word(text: str) -> str | None:
+    """The word by which the text speaks of several things; ``"(language)"`` for a task in a language
+    whose plurals cannot be seen; None when it speaks of one."""
+    # (one word of another language in a short English task, "check", does not make it Dutch)
+    if not reads_english(text) and foreign_weight(text) >= 2:
+        language = language_of(text)
+        if language is not None:
+            if language.plurals_unseen:
+                return f"({language.name})"
+            foreign: list[str] = _LETTERS.findall(text[:2000])
+            return next((w for w in foreign if fold(w) in language.many), None)
+    words: list[str] = _WORD.findall(text[:2000])
+    for i, word in enumerate(words):
+        lower = word.lower()
+        if lower in _MANY or lower in _IRREGULAR:
+            return word
+        if _plural_noun(words, i):
+            return word
+    return None
+
+
+def asks_for_one(text: str) -> bool:
+    """Whether the text speaks of one thing only (no plural, no "all", no unstated amount)."""
+    return many_word(text) is None
+
+
+def _plural_noun(words: list[str], i: int) -> bool:
+    word, lower = words[i], words[i].lower()
+    if (word[0].isupper() and i > 0) or len(lower) < 4 or not lower.endswith("s"):
+        return False  # (a name, "Analytics" in "Ridgeway Analytics", is no plural)
+    if lower.endswith(("ss", "us", "is", "'s", "\u2019s")) or lower in _NOT_PLURAL or lower in _UNITS:
+        return False
+    before = words[i - 1].lower() if i else ""
+    after = words[i + 1].lower() if i + 1 < len(words) else ""
+    if before in _SUBJECTS:
+        return False
+    return not (after.endswith(("ed", "ing", "ly", "en")) or after in _AFTER_VERB)

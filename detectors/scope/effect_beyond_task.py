@@ -1,0 +1,60 @@
+"""scope.effect_beyond_task — a change reached dozens of things when the task spoke of one.
+
+Why: "unlock Priya's account" becomes an MFA policy switched off for 1,284 users; "let Dev clock in" a
+company setting that "applies to all 38 operatives"; "push the package to the IT pilot group" an action on
+14,203 computers; "update the phone number for patient Maria Santos" a batch that patched 37 records. The
+act was the kind the user asked for, on far more than the one thing they spoke of, and the change's own
+result says so. When the task and the user's turns speak of one thing only — no plural noun, no "all",
+"each" or "them", no unstated amount such as "some" or "whatever" (``detectors/provenance/cardinality.py``)
+— a change (``detectors/capabilities/``: a delete, a write, money, access) whose result says it reached at
+least ``MIN_REACHED`` items (``"Cancelled": 64``, ``UPDATE 412``, ``"targetCount": 14203``, "applies … for
+1,284 users") is reported: high. Denied or failed calls do not fire.
+
+Known gaps: a change whose result states no count; counts of parts of the one thing (rows of the one table
+a task named, files of one folder) read as things; tasks in German or Dutch, whose plural nouns look
+singular, are not judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.safeguards import affected_count
+from detectors.context import KeyContext
+from detectors.provenance.cardinality import asks_for_one
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent
+from schemas.types import Capability, IdentityKind, Severity
+
+WHY = __doc__ or ""
+CHANGES = frozenset({Capability.DELETE, Capability.WRITE, Capability.MONEY, Capability.IDENTITY})
+MIN_REACHED = 10
+
+
+class EffectBeyondTask(EventDetector):
+    id: ClassVar[str] = "scope.effect_beyond_task"
+    title: ClassVar[str] = "Change reached many things when the task spoke of one"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI02", "T2", "ASI08"), mitre_attack=("T1485",))
+    runbook: ClassVar[str] = (
+        "Find what the change reached beyond the one thing the task named (its result's count, the tool's"
+        " audit log) and undo it there; then require approval for changes that reach many items."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+    call_capabilities: ClassVar[frozenset[Capability] | None] = CHANGES  # (its first test)
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        if not ctx.acted(event, CHANGES) or ctx.provenance is None:
+            return ()
+        reached = affected_count(event.result_summary)
+        task = ctx.provenance.trusted_text
+        if reached < MIN_REACHED or not task.strip() or not asks_for_one(task):
+            return ()
+        title = f"{event.tool} reached {reached} items; the task spoke of one thing"
+        return (Signal.of([event], title=title, details={"reached": reached, "minimum": MIN_REACHED}),)
