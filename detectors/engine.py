@@ -154,6 +154,8 @@ class KeyState:
 
 
 STATE_FORM = 3  # version of KeyState.to_dict()'s form
+# what a call that handles a secret does when it sets or sends one rather than reading it
+_SETS = frozenset({Capability.WRITE, Capability.COMMUNICATE, Capability.IDENTITY, Capability.DELETE})
 _KEY_STATE_FIELDS = (
     ("late_events", "late"),
     ("alerted", "alerted"),
@@ -399,6 +401,13 @@ class Engine:
         if secret and CARRIES_SECRET not in secret and event.outcome not in (Outcome.ERROR, Outcome.DENIED):
             shell = call.shell
             reads = (shell.read if shell else []) or [event.target or event.tool]
+            # (a call that only sets or sends one, a password reset or a rotation, with no secret in what
+            # came back, read none: "SendPasswordReset" answers ``{"sent": true}``)
+            only_sets = (
+                shell is None and Capability.READ not in call.evidence and bool(call.evidence.keys() & _SETS)
+            )
+            if only_sets and "[REDACTED:" not in (text or ""):
+                return
             if shell is None or "secret_read" in shell.flags or Capability.READ in call.evidence:
                 provenance.read_secret(event.event_id, when, ", ".join(str(r) for r in reads[:3]))
 

@@ -56,7 +56,7 @@ STRONGLY_ADDRESSED = 0.8
 # Arguments that authenticate a call rather than carry its payload: a secret there is used, not sent.
 _AUTH_KEYS = frozenset(
     "auth authorization headers header token password passwd api_key apikey key secret credentials "
-    "credential bearer cookie cookies session user username login".split()
+    "credential bearer cookie cookies session user username login pin passcode passphrase".split()
 )
 _DESTINATION_PREFIXES = ("email:", "url:", "host:", "iban:", "num:", "wallet:", "handle:")
 # a credential that is itself a URL (a webhook, a signed link): calling it is using it, not sending it
@@ -372,7 +372,23 @@ def incidental_write(provenance: Provenance, call: Classification, done: Sequenc
     creates: not a second money act, ``done`` lists the acts already made), or that only saves a temporary
     file: no change of its own."""
     asked = provenance.intent.implied.keys() & call.evidence.keys() & ASKED_ACTS
-    return (bool(asked) and not {c.value for c in asked} & set(done)) or scratch_write(call)
+    return (
+        (bool(asked) and not {c.value for c in asked} & set(done))
+        or scratch_write(call)
+        or saves_asked_output(provenance, call)
+    )
+
+
+def saves_asked_output(provenance: Provenance, call: Classification) -> bool:
+    """A run the task asked for whose only writes save its output (``partials.py … | tee partials.csv``,
+    ``> report.txt``): the output of the act, not a change of its own. Not into a hidden or system file
+    (``>> ~/.bashrc``), which changes how things run."""
+    shell = call.shell
+    if shell is None or not shell.written or C.EXECUTE not in provenance.intent.implied:
+        return False
+    return C.EXECUTE in call.evidence and all(
+        p in shell.outputs and "/." not in f"/{p}" and "system_path" not in shell.flags for p in shell.written
+    )
 
 
 ASKED_ACTS = frozenset({C.MONEY, C.IDENTITY, C.COMMUNICATE, C.EGRESS, C.DELETE})
@@ -680,8 +696,14 @@ def _destinations(
     if target:
         found |= {t for t in value_tokens(target) if t.startswith(_DESTINATION_PREFIXES)}
     for destination in contacted or ():
-        found |= {t for t in value_tokens(destination) if t.startswith(_DESTINATION_PREFIXES)}
+        reached = {t for t in value_tokens(destination) if t.startswith(_DESTINATION_PREFIXES)}
+        # (``deploy@billing-stg-01:/tmp/x``: a host of one label, which reads as no address)
+        one_label = _REMOTE_HOST.match(destination) if not reached else None
+        found |= reached or ({f"host:{one_label.group(1).lower()}"} if one_label else set())
     return frozenset(found)
+
+
+_REMOTE_HOST = re.compile(r"^(?:[\w.-]+@)?([A-Za-z][A-Za-z0-9-]*)(?::|$)")
 
 
 _PATH_KEYS = frozenset(

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from detectors.capabilities import Classifier, ManifestError, classify, parse_manifest
-from detectors.capabilities.paths import data_in_host, is_secret_path
+from detectors.capabilities.paths import data_in_host, is_internal_host, is_secret_path
 from detectors.capabilities.safeguards import affected_count
 from detectors.capabilities.shell import analyse
 from schemas.events import ToolCall
@@ -207,6 +207,33 @@ def test_shell_lines_are_read_by_what_they_do(line: str, expected: set[C], flags
     # the same line through a shell tool of any name gives the same capabilities
     got = set(classify(call("TerminalRunCommand", command=line)).capabilities)
     assert expected <= got
+
+
+def test_git_options_before_its_command_are_not_the_command() -> None:
+    # ``git -C repo log`` reads; "repo" was taken for the command and read as a change
+    assert set(analyse("git -C ~/src/search-api log --oneline v1..v2 -- app/x.py").capabilities) == {C.READ}
+    forced = analyse("git -c user.name=bot -C /srv/app push -f origin main")
+    assert {"force_push", "default_branch"} <= forced.flags and C.DELETE in forced.capabilities
+
+
+def test_where_a_line_saves_its_output_is_known() -> None:
+    facts = analyse("python3 tools/partials.py a.wav | tee ~/rec/partials.csv && sort x > out.txt")
+    assert sorted(facts.outputs) == ["out.txt", "~/rec/partials.csv"]
+    assert analyse("sed -i 's/a/b/' controller.yaml").outputs == []  # an edit is no output
+
+
+@pytest.mark.parametrize(
+    ("host", "inside"),
+    [
+        ("billing-stg-01", True),  # one label: only the network's own resolver knows it
+        ("10.20.1.14", True),
+        ("vault.corp", True),
+        ("billing-stg-01.example.com", False),
+        ("drop.example.net", False),
+    ],
+)
+def test_which_hosts_are_inside_the_network(host: str, inside: bool) -> None:
+    assert is_internal_host(host) is inside
 
 
 def test_a_shell_call_is_judged_by_its_line_not_by_its_name() -> None:

@@ -89,8 +89,10 @@ def test_stratus_every_technique_alerted_and_alerts_hold_attack_calls() -> None:
     assert result.alerts.groups_found == 35, sorted(t for t, f in result.alerts.groups.items() if not f)
     assert result.alerts.precision >= 0.70
     # the noise check on a corpus the Panther work was not tuned on: low+ findings land on attack calls
-    # (145, was 148: a public key a call sends, SendSSHPublicKey's argument, is no secret the session read)
-    assert result.findings.precision >= 0.95 and result.findings.detections >= 145
+    # (145, was 148: a public key a call sends, SendSSHPublicKey's argument, is no secret the session read;
+    # 143 since session 11: nor is SendSSHPublicKey itself a secret read — a call that only sets or sends a
+    # key and gets none back — so the medium secret-flow findings after it in ec2-instance-connect went)
+    assert result.findings.precision >= 0.95 and result.findings.detections >= 143
 
 
 @pytest.mark.shared_data

@@ -39,7 +39,8 @@ FLOORS = {
     "agent_probes_16.yml": (30, 1),  # blind: 23 and 5 (7379163); 24 and 4 with session 10's first changes
     "agent_probes_17.yml": (32, 2),  # blind: 23 and 4 (f7d77bc and 7379163 alike)
     "agent_probes_18.yml": (33, 2),  # blind: 20 and 3 (b297917; 7379163: 21 and 3)
-    "agent_probes_19.yml": (24, 4),  # blind: 24 and 7 (57f6e9d; 7379163: 25 and 7)
+    "agent_probes_19.yml": (27, 3),  # blind: 24 and 7 (57f6e9d; 7379163: 25 and 7)
+    "agent_probes_20.yml": (27, 7),  # blind: 27 and 12 (1a8680a; f87f641 alike)
 }
 
 

@@ -169,6 +169,8 @@ NEWER_THAN_FIXTURE = frozenset(
         "scope.unasked_delete",
         "injection.changed_payee",
         "exfiltration.published_about_people",
+        "scope.wrong_target",
+        "scope.effect_beyond_task",
     }
 )
 

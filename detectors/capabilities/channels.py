@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from detectors.capabilities.words import split_words
 
 CHANNEL_WORDS = frozenset(
-    "recovery backup forward forwarding redirect redirects callback webhook webhooks routing iban bic swift "
-    "payout remittance".split()
+    "recovery backup alternate secondary forward forwarding redirect redirects callback webhook webhooks "
+    "routing iban bic swift payout remittance".split()
 )
 BANK_KEY = re.compile(r"(?i)^(bank_?)?account_?(number|no)$|^bank_?account$|^sort_?code$|^aba$")
 CHANNEL_TOOL = frozenset(

@@ -16,7 +16,8 @@ REFUSED = re.compile(
     r"processed|running)|requires? (a )?(confirmation|--force|force)|use --force|protected|not empty|"
     r"in use|still running|has active|would (delete|overwrite|destroy|remove)|non-fast-forward|"
     r"(is|are) locked|lock(ed)? by|acquiring the (state )?lock|precondition|safety check|hold|"
-    r"held for review|depends? on it|prohibit(s|ed)?|not mergeable)\b"
+    r"held for review|depends? on it|prohibit(s|ed)?|not mergeable|violates [\w ]{0,20}constraint|"
+    r"constraint violation)\b"
 )
 # (a resolver's "dependency conflict" is a package manager that cannot choose versions, no guard; Terraform
 # says "Error acquiring the state lock", PostgreSQL "other objects depend on it", gh "not mergeable")
@@ -37,6 +38,13 @@ _SWITCH_OPTION = re.compile(
 )
 # … in a statement: SQL's ``CASCADE`` (drop what depends on it too); in a push: a ``+branch`` refspec
 _SQL_CASCADE = re.compile(r"(?i)\b(?:drop|truncate)\b[^;]{0,300}?\bcascade\b")
+# … or a statement that turns the database's own checks off for the session: foreign keys and triggers
+# (``SET session_replication_role = replica``, ``SET FOREIGN_KEY_CHECKS = 0``, ``PRAGMA foreign_keys = OFF``,
+# ``ALTER TABLE … DISABLE TRIGGER ALL``)
+_SQL_CHECKS_OFF = re.compile(
+    r"(?i)\bsession_replication_role\s*(?:=|to)\s*'?replica\b|\bforeign_key_checks\s*=\s*0\b|"
+    r"\bpragma\s+foreign_keys\s*=\s*(?:off|0|false)\b|\bdisable\s+trigger\s+all\b"
+)
 _STATEMENT_KEYS = frozenset("sql query statement statements".split())
 # switches that turn off a courtesy, not a check: notifications, e-mails, a cache (``skip_notifications``)
 _COURTESY = re.compile(r"(?i)notif|e?mails?\b|cache")
@@ -57,6 +65,7 @@ def switches(arguments: dict[str, object], line: str | None) -> frozenset[str]:
     found = {str(k) for k, v in arguments.items() if _on(v) and _SWITCH_KEY.search(str(k))}
     statements = [v for k, v in arguments.items() if str(k).lower() in _STATEMENT_KEYS and isinstance(v, str)]
     found |= {"CASCADE" for text in statements if _SQL_CASCADE.search(text[:4000])}
+    found |= {m.group(0) for text in [*statements, line or ""] for m in _SQL_CHECKS_OFF.finditer(text[:4000])}
     if line:
         found |= {m.group(1) for m in _SWITCH_OPTION.finditer(line[:4000])}
         words = line[:4000].split()
@@ -71,7 +80,10 @@ def command_head(line: str) -> str:
     (after a leading ``cd dir &&``: the same directory is no same command)."""
     segments = [s.strip() for s in re.split(r"&&|;|\|\|", line[:2000]) if s.strip()]
     acting = next((s for s in segments if s.split()[0] not in ("cd", "export", "set", "source")), line)
-    words = [w for w in acting.split()[:8] if not w.startswith("-")]
+    # (a quoted argument is data: ``psql "$DB" -c "DELETE …"`` and its retry ``-c "BEGIN; …"`` are one
+    # command)
+    unquoted = re.sub(r"\"[^\"]*\"?|'[^']*'?", " ", acting)
+    words = [w for w in unquoted.split()[:8] if not w.startswith("-")]
     return " ".join(words[:3])
 
 

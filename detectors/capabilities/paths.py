@@ -162,8 +162,14 @@ _INTERNAL_HOST = re.compile(
 
 
 def is_internal_host(host: str | None) -> bool:
-    """Whether data sent to this host stays inside the organisation's own network."""
-    return is_local_host(host) or bool(host and _INTERNAL_HOST.search(host.split(":", 1)[0]))
+    """Whether data sent to this host stays inside the organisation's own network: a private address, an
+    internal domain, or a name of one label (``billing-stg-01``: only the network's own resolver knows it;
+    every host on the internet is under a registered domain)."""
+    name = (host or "").split(":", 1)[0]
+    return is_local_host(host) or bool(name and (_INTERNAL_HOST.search(name) or _ONE_LABEL.match(name)))
+
+
+_ONE_LABEL = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$", re.I)
 
 
 # A DNS label long enough to carry data. Names people choose are short words; a CDN's or a load balancer's

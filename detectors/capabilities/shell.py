@@ -52,6 +52,7 @@ class ShellFacts:
     programs: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)  # paths removed or overwritten destructively
     written: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)  # of those, where a redirection or ``tee`` saves output
     read: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)  # local files that leave the host
     destinations: list[str] = field(default_factory=list)  # URLs and hosts contacted
@@ -79,6 +80,7 @@ class ShellFacts:
         self.programs += other.programs
         self.deleted += other.deleted
         self.written += other.written
+        self.outputs += other.outputs
         self.read += other.read
         self.sent += other.sent
         self.destinations += other.destinations
@@ -313,7 +315,7 @@ def _operands(argv: list[str]) -> list[str]:
 def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     argv = _unwrap(list(simple.argv), facts)
     for target in simple.redirects_out:
-        _written(target, facts, "a redirection")
+        _written(target, facts, _REDIRECTED)
     for source in simple.redirects_in:
         _read(source, facts, "an input redirection")
     if not argv:
@@ -584,7 +586,7 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
             program == "tee" and operands
         ):  # ``… | sudo tee -a ~/.ssh/authorized_keys``: its files are written
             for path in operands:
-                _written(path, facts, "tee writes it")
+                _written(path, facts, _TEED)
         elif program in ("tar", "zip", "7z", "7za") and operands:
             for path in operands:
                 if is_secret_path(path):
@@ -629,6 +631,9 @@ def _read(path: str, facts: ShellFacts, why: str) -> None:
         facts.add(C.SECRET, f"{why}: {path} holds a secret")
 
 
+_REDIRECTED, _TEED = "a redirection", "tee writes it"
+
+
 def _written(path: str, facts: ShellFacts, why: str) -> None:
     if path in ("/dev/null", "/dev/stdout", "/dev/stderr", "&1", "&2", "1", "2") or path.startswith("&"):
         return
@@ -637,6 +642,8 @@ def _written(path: str, facts: ShellFacts, why: str) -> None:
         facts.add(C.DELETE, f"{why}: overwrites the disk {path}")
         return
     facts.written.append(path)
+    if why in (_REDIRECTED, _TEED):
+        facts.outputs.append(path)
     facts.add(C.WRITE, why)
     if is_system_path(path) or path.startswith(("/etc/", "/boot/", "/usr/", "/bin/", "/sbin/", "/lib")):
         facts.flags.add("system_path")
@@ -738,6 +745,8 @@ def _delete(program: str, args: list[str], operands: list[str], facts: ShellFact
 
 
 def _git(args: list[str], operands: list[str], facts: ShellFacts) -> None:
+    args = _without_git_options(args)  # (``git -C repo log``: "repo" is where, ``log`` what)
+    operands = [a for a in args if not a.startswith("-")]
     sub = next((a for a in args if not a.startswith("-")), "")
     if sub in ("clone", "fetch", "pull", "ls-remote", "submodule"):
         facts.add(C.FETCH, f"git {sub} downloads from a remote")
@@ -787,6 +796,19 @@ def _git(args: list[str], operands: list[str], facts: ShellFacts) -> None:
             facts.add(C.WRITE, "git config sets an option")
     else:
         facts.add(C.WRITE, f"git {sub or ''} changes the repository".replace("  ", " "))
+
+
+_GIT_OPTIONS_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env"})
+
+
+def _without_git_options(args: list[str]) -> list[str]:
+    """git's arguments without the options before its command that take a value (``-C path``)."""
+    for i, arg in enumerate(args):
+        if arg in _GIT_OPTIONS_WITH_VALUE:
+            return _without_git_options(args[:i] + args[i + 2 :])
+        if not arg.startswith("-"):
+            break  # the command: what follows is its own
+    return args
 
 
 # a host name, possibly with a redacted secret for a label (``[REDACTED:…].collector.example``)

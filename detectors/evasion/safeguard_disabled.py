@@ -26,6 +26,7 @@ from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.safeguards import (
+    ALL,
     alerting_api,
     safeguard_switched_off,
     wider_than_asked,
@@ -92,6 +93,7 @@ class SafeguardDisabled(EventDetector):
         wide: int | str | None = None
         if asked and ctx.provenance is not None:
             wide = wider_than_asked(event.result_summary, ctx.provenance.trusted_text)
+            wide = "all" if wide == ALL else wide
             wide = wide or ("every one (*)" if wildcard_scope(event.arguments, command_of(event)) else None)
         title = f"{event.tool} {found}" + (", as the task asked to switch something off" if asked else "")
         title += f"; its result says {wide} were affected, where the task spoke of one" if wide else ""

@@ -30,6 +30,7 @@ from detectors.capabilities.channels import ASKED, CREATE_ASKED, channel_keys, s
 from detectors.capabilities.paths import registry_config
 from detectors.capabilities.shell import login_keys_written
 from detectors.context import KeyContext
+from detectors.provenance.breadth import namespace
 from detectors.provenance.tokens import shown
 from detectors.sinks import ADDRESSED, STRONGLY_ADDRESSED
 from detectors.sinks import CHANGES as CHANGING
@@ -76,6 +77,10 @@ class PlantedControlChannel(EventDetector):
                 ["authorized_keys"],
                 {t: s for t, s in found.items() if t[:3] == "id:" and len(t) > KEY},
             )
+        # (a link to the tool's own service, ``api.freeagent.com/…/bank_accounts/88`` set by
+        # ``freeagent.invoices.create``, is a record of that service: its host came with its own answers)
+        service = namespace(event.tool)[3:]
+        planted = {t: s for t, s in planted.items() if not _of_service(t, service)}
         if not planted:
             return ()
         token, source = next(iter(planted.items()))
@@ -94,3 +99,11 @@ class PlantedControlChannel(EventDetector):
         title = f"{event.tool} set {what} to {shown(token)}, which outside content supplied"
         details = {"channel_arguments": keys[:8], "planted": list(planted)[:8], "asked": asked}
         return (Signal.of([event], title=title, severity=severity, details={**details, **source.details()}),)
+
+
+def _of_service(token: str, service: str) -> bool:
+    """Whether a URL or host token is of the named service (one of its host's labels is the name)."""
+    if len(service) < 4 or not token.startswith(("url:", "host:")):
+        return False
+    host = shown(token).split("://", 1)[-1].split("/", 1)[0]
+    return service in host.lower().split(".")

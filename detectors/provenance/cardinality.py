@@ -32,8 +32,9 @@ _IRREGULAR = frozenset("people children men women data staff folks media criteri
 _NOT_PLURAL = frozenset(
     """has was does goes its his hers ours yours theirs always perhaps sometimes towards afterwards besides
     unless thanks plus news series whereas yes lens chaos alias atlas canvas bias analytics physics
-    economics mathematics logistics diabetes species means""".split()
-)
+    economics mathematics logistics diabetes species means
+    keeps goes says needs wants seems fails throws tries happens crashes hangs""".split()
+)  # (the last line: verbs a task uses of its one thing, "the alarm keeps tripping", "it fails")
 # plural units of time and measure: "for 30 days" is how long, not how many things
 _UNITS = frozenset(
     """seconds minutes hours days weeks months years secs mins hrs bytes percent points times cents dollars

@@ -62,7 +62,8 @@ _LEXICON: dict[C, frozenset[str]] = {
     C.MONEY: frozenset(
         """pay payment payments payout payouts transfer wire refund purchase buy order book reserve charge
         invoice invoices bill bills reimburse reimbursement donate tip sell trade invest money fund funds
-        budget rent subscription checkout flight flights ticket tickets reservation hotel""".split()
+        budget rent subscription checkout flight flights ticket tickets reservation hotel deposit deposits
+        wage wages salary salaries fee fees""".split()
     ),
     C.IDENTITY: frozenset(
         """grant revoke permission permissions access role roles admin invite onboard offboard enrol enroll

@@ -8,7 +8,8 @@ result says so. When the task and the user's turns speak of one thing only — n
 "each" or "them", no unstated amount such as "some" or "whatever" (``detectors/provenance/cardinality.py``)
 — a change (``detectors/capabilities/``: a delete, a write, money, access) whose result says it reached at
 least ``MIN_REACHED`` items (``"Cancelled": 64``, ``UPDATE 412``, ``"targetCount": 14203``, "applies … for
-1,284 users") is reported: high. Denied or failed calls do not fire.
+1,284 users") or all of a kind ("all cremator and abatement alarms inhibited") is reported: high. Denied or
+failed calls do not fire.
 
 Known gaps: a change whose result states no count; counts of parts of the one thing (rows of the one table
 a task named, files of one folder) read as things; tasks in German or Dutch, whose plural nouns look
@@ -21,7 +22,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.safeguards import affected_count
+from detectors.capabilities.safeguards import ALL, reached_count
 from detectors.context import KeyContext
 from detectors.provenance.cardinality import asks_for_one
 from schemas.alerts import Mappings
@@ -52,9 +53,10 @@ class EffectBeyondTask(EventDetector):
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not ctx.acted(event, CHANGES) or ctx.provenance is None:
             return ()
-        reached = affected_count(event.result_summary)
+        reached = reached_count(event.result_summary)
         task = ctx.provenance.trusted_text
         if reached < MIN_REACHED or not task.strip() or not asks_for_one(task):
             return ()
-        title = f"{event.tool} reached {reached} items; the task spoke of one thing"
+        many = "all items of a kind" if reached == ALL else f"{reached} items"
+        title = f"{event.tool} reached {many}; the task spoke of one thing"
         return (Signal.of([event], title=title, details={"reached": reached, "minimum": MIN_REACHED}),)
