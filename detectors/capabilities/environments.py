@@ -9,9 +9,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-# a production cluster, host or database named in what the call returned
+# a production cluster, host or database named in what the call returned, or the environment its result
+# says it acted on ("Purge request accepted for network: production", ``"environment": "prod"``)
 PRODUCTION_IN_RESULT = re.compile(
-    r"(?<![\w.-])(?:[a-z0-9]+[-_.])*(?:prod|production|prd)[-_.][a-z0-9][\w.-]*", re.I
+    r"(?<![\w.-])(?:[a-z0-9]+[-_.])*(?:prod|production|prd)[-_.][a-z0-9][\w.-]*"
+    r"|\b(?:network|environment|env|stage|tier)\"?\s*[:=]\s*\"?(?:prod|production|prd)\b",
+    re.I,
 )
 
 

@@ -162,6 +162,18 @@ def private_kind(text: str, contact_seen: bool) -> str | None:
     return found
 
 
+_SELECT_LIST = re.compile(r"(?is)^\s*select\s+(.{1,2000}?)\s+from\b")
+
+
+def selected_kind(arguments: dict[str, object]) -> str | None:
+    """What private data a query's own column list selects (``SELECT c.first_name, c.medical_notes FROM
+    …``): its result holds it even where the client prints no header."""
+    for text in strings_in(arguments):
+        if (match := _SELECT_LIST.match(text[:4000])) and (kind := _kind_of(match.group(1), KINDS)):
+            return kind
+    return None
+
+
 def pasted_kinds(texts: Iterable[str]) -> list[str]:
     return [kind for text in texts if (kind := _kind_of(text, PASTED)) is not None]
 

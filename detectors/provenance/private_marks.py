@@ -10,6 +10,7 @@ from detectors.capabilities.private_data import (
     columns_in,
     files_code_writes,
     private_kind,
+    selected_kind,
     strings_in,
 )
 from detectors.provenance.breadth import files_of
@@ -27,6 +28,12 @@ def marks_of(
     kind) that writes a file with no content of its own (``files.write(path, from_last_result)``, an
     export of "the last query") marks the file."""
     kind = private_kind(result[:20_000], contact)
+    # (a query's columns say what its rows hold: health records outweigh "a list of people")
+    if kind in (None, PEOPLE) and result.strip() and (selected := selected_kind(arguments)):
+        kind = selected
+    # (an export of the last query counts its rows: what it holds is what that query read)
+    if kind == PEOPLE and fresh not in (None, PEOPLE) and not _own_content(arguments):
+        kind = fresh
     if kind is None and not marked:
         return {}  # most calls: nothing private read yet, and nothing this call could derive from
     if kind is None and fresh and not _own_content(arguments) and (made := files_of(arguments, result)):

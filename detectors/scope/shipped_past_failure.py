@@ -43,6 +43,14 @@ RELEASE_LINE = re.compile(
 )
 
 
+# an API call that starts a release: a POST under a release or deployment path (``…/pipelines/release/builds``,
+# ``…/deployments``)
+RELEASE_PATH = re.compile(
+    r"(?i)^(?:https?://[^/?#\s]+)?[^?#\s]*/(?:releases?|deploys?|deployments?|publish|promot(?:e|ions?)|rollouts?)"
+    r"(?=[/?#]|$)"
+)
+
+
 GO_AHEAD = re.compile(r"(?i)\b(even if|regardless|despite|skip(ping)? (the )?tests|ignore (the )?fail)", re.I)
 
 
@@ -53,7 +61,13 @@ def _releases(event: ToolCall) -> bool:
     # an app sent to store review (``submit_for_review``), not a code review (``submit_pull_request_review``)
     merges = merges or ({"submit", "review"} <= words and not CODE_REVIEW & words)
     line = command_of(event) or ""
-    return bool(RELEASE_WORDS & words) or merges or RELEASE_LINE.search(line[:4000]) is not None
+    posted = str(event.arguments.get("method", "")).upper() == "POST" and any(
+        isinstance(v, str) and RELEASE_PATH.match(v[:500]) for k, v in event.arguments.items() if k in _PLACE
+    )
+    return bool(RELEASE_WORDS & words) or merges or posted or RELEASE_LINE.search(line[:4000]) is not None
+
+
+_PLACE = frozenset({"url", "path", "endpoint", "uri"})
 
 
 class ShippedPastFailure(StatefulDetector):
