@@ -43,8 +43,8 @@ RELEASE_LINE = re.compile(
 )
 
 
-# an API call that starts a release: a POST under a release or deployment path (``…/pipelines/release/builds``,
-# ``…/deployments``)
+# an API call that starts a release: a POST under a release or deployment path
+# (``…/pipelines/release/builds``, ``…/deployments``)
 RELEASE_PATH = re.compile(
     r"(?i)^(?:https?://[^/?#\s]+)?[^?#\s]*/(?:releases?|deploys?|deployments?|publish|promot(?:e|ions?)|rollouts?)"
     r"(?=[/?#]|$)"
