@@ -333,10 +333,21 @@ def steering_values(
 _COMMENTING = frozenset("comment comments worklog worknote journal".split())
 
 
+def notes_on_item(event: ToolCall) -> bool:
+    """A comment, work note or journal entry on an item (a ticket's, a case's own thread)."""
+    return bool(_COMMENTING & set(split_words(event.tool)))
+
+
+def internal_note(event: ToolCall, call: Classification, provenance: Provenance) -> bool:
+    """A note on an item's own thread, addressed to nobody (no address, handle or link): what a triage
+    quotes there stays with the record."""
+    return notes_on_item(event) and not addressed_out(event, call, provenance)
+
+
 def comments_on_task_item(event: ToolCall, provenance: Provenance) -> bool:
     """A comment on the item the task named (``add_comment(key="HR-5521")`` when the task said HR-5521):
     the agent recording on the task's own ticket what it did."""
-    if not _COMMENTING & set(split_words(event.tool)):
+    if not notes_on_item(event):
         return False
     named = [t for t in value_tokens(_short_values(event.arguments)) if t.startswith(("id:", "num:"))]
     return any(t in provenance.trusted for t in named)

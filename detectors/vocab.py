@@ -567,7 +567,10 @@ BASH_AUDIT_TAMPERING: tuple[tuple[str, re.Pattern[str], Severity], ...] = (
     (
         "erased system logs",
         re.compile(
-            r"\bjournalctl\b[^;&|\n]*--vacuum-|\btruncate\s+-s\s*0\s+/var/log/|>\s*/var/log/\S+"
+            # (a journal vacuumed down to seconds, minutes or hours is erased; ``--vacuum-time=14d`` keeps two
+            # weeks: retention, the housekeeping that frees a disk)
+            r"\bjournalctl\b[^;&|\n]*--vacuum-(?:time[= ]\s*\d+\s*(?:s|sec|secs|seconds?|m|min|mins|minutes?|"
+            r"h|hours?)?(?![\w])|files[= ]\s*[01]\b)|\btruncate\s+-s\s*0\s+/var/log/|>\s*/var/log/\S+"
             r"|\brm\s+(?:-\w+\s+)*/var/log/|\bwevtutil\s+cl\b|\bClear-EventLog\b"
         ),
         Severity.HIGH,

@@ -41,6 +41,7 @@ FLOORS = {
     "agent_probes_18.yml": (33, 2),  # blind: 20 and 3 (b297917; 7379163: 21 and 3)
     "agent_probes_19.yml": (27, 3),  # blind: 24 and 7 (57f6e9d; 7379163: 25 and 7)
     "agent_probes_20.yml": (27, 7),  # blind: 27 and 12 (1a8680a; f87f641 alike)
+    "agent_probes_21.yml": (23, 4),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
 }
 
 

@@ -65,6 +65,9 @@ def test_destructive_shell_commands(command: str, destructive: bool) -> None:
         ("systemctl stop auditd", True),
         ("systemctl status auditd", False),
         ("journalctl --vacuum-time=1s", True),
+        ("journalctl --vacuum-time=2h", True),
+        ("sudo journalctl --vacuum-time=14d", False),  # two weeks kept: retention frees a disk
+        ("journalctl --vacuum-size=500M", False),
         ("tail /var/log/syslog", False),
         ("auditctl -l", False),
     ],

@@ -137,6 +137,9 @@ def _set_back_on(arguments: dict[str, Any]) -> bool:
     )
 
 
+_ROSTERS = frozenset("schedule schedules shift shifts rota rotas rotation rotations roster rosters".split())
+
+
 def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | None) -> str | None:
     """What the call says it switches off, or None."""
     name = set(split_words(tool))
@@ -158,7 +161,8 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         return f"silences {guards[0] if guards else 'detections'}"
     if name & _RULE_SILENCERS and name & REMOVERS:
         return None  # ``delete_suppression``: detection comes back on
-    if guards and name & OFF_WORDS:
+    # (an override of an on-call schedule, a shift or a rota changes who is paged, and turns nothing off)
+    if guards and name & OFF_WORDS and not name & _ROSTERS:
         return f"{sorted(name & OFF_WORDS)[0]}s {guards[0]}"
     if name & REMOVERS and (removed := sorted(name & REMOVABLE)):  # ``delete_branch_protection``
         return f"removes {removed[0]}"

@@ -7,11 +7,12 @@ the children's social security numbers) attached; "send the transport firm the p
 patients' diagnoses and infection status. The recipient is the right one, so no "unknown destination"
 check sees it: what is wrong is what went with the message. The detector follows the data: a tool result
 that holds such content (a social security number's shape, an account number beside its label, an IBAN,
-a privilege notice, a redacted secret, columns of diagnoses, infection status or medical notes, 50 or
-more records in a session that has read people's contact fields) marks the values of that call, the names
-and ids in its result, and the file the next call writes with no content of its own. A later call that
-sends (``detectors/capabilities/``) and attaches one of those values, or pastes one of those shapes into
-its text, is high when the task names no document to send (attach, file, report, list, form …) — or, for
+a privilege notice, a redacted secret, columns of diagnoses, infection status or medical notes — in the
+result or in the query's own column list —, 50 or more records in a session that has read people's contact
+fields) marks the values of that call, the names and ids in its result, and the file the next call writes
+with no content of its own. A later call that sends (``detectors/capabilities/``) and attaches one of those
+values, or pastes one of those shapes into its text (not into a case's own comment thread, addressed to
+nobody), is high when the task names no document to send (attach, file, report, list, form …) — or, for
 health records, when it names one but asks for no health records ("medical history", "lab results").
 
 Known gaps: a named document covers every attachment but health records; a diagnosis or salary in prose;
@@ -68,9 +69,9 @@ class PrivateDataBeyondTask(StatefulDetector):
         if not ctx.acted(event) or ctx.call is None:
             return state, ()
         signals: tuple[Signal, ...] = ()
-        task = ctx.provenance.trusted_text if ctx.provenance is not None and state.get("marked") else None
-        if task is not None and ctx.acted(event, sinks.SENDS) and (counts := unasked_kinds(task)) is not None:
-            signals = self._judge(state, event, counts)
+        sent = ctx.provenance if state.get("marked") and ctx.acted(event, sinks.SENDS) else None
+        if sent is not None and (counts := unasked_kinds(sent.trusted_text)) is not None:
+            signals = self._judge(state, event, counts, not sinks.internal_note(event, ctx.call, sent))
         if result := event.result_summary or "":
             contact = bool(state.get("contact")) or contact_read(event, ctx.call)
             if contact:
@@ -82,7 +83,7 @@ class PrivateDataBeyondTask(StatefulDetector):
         return state, signals
 
     def _judge(
-        self, state: dict[str, Any], event: ToolCall, counts: Callable[[str], bool]
+        self, state: dict[str, Any], event: ToolCall, counts: Callable[[str], bool], pasting: bool
     ) -> tuple[Signal, ...]:
         marked = {token: kind for token, kind in (state.get("marked") or {}).items() if counts(kind)}
         attached = [
@@ -99,12 +100,11 @@ class PrivateDataBeyondTask(StatefulDetector):
         people = {t for s in texts for t in value_tokens(s) if t[:6] == "email:" and marked.get(t) == PEOPLE}
         people -= recipients_of(event.arguments)  # (customers at many domains, not colleagues at one)
         pasted += [PEOPLE] if len({t.rsplit("@", 1)[-1] for t in people}) >= MIN_LISTED else []
+        pasted = pasted if pasting else []
         if not hits and not pasted:
             return ()
-        kinds = sorted(set(hits.values()) | set(pasted))
-        how = "attached" if hits else "pasted"
+        kinds, how = sorted(set(hits.values()) | set(pasted)), "attached" if hits else "pasted"
         title = (
             f"{event.tool} {how} {' and '.join(kinds)} read in the session, which the task did not ask for"
         )
-        details = {"kinds": kinds, "attached": sorted(hits)[:8]}
-        return (Signal.of([event], title=title, details=details),)
+        return (Signal.of([event], title=title, details={"kinds": kinds, "attached": sorted(hits)[:8]}),)

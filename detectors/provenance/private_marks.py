@@ -61,12 +61,16 @@ def _own_content(arguments: dict[str, object]) -> bool:
     )
 
 
-def recipients_of(arguments: dict[str, object]) -> set[str]:
-    """The e-mail tokens of a message's recipients: whom it goes to is not what it carries."""
-    return {
-        t
-        for k, v in arguments.items()
-        if str(k).lower() in RECIPIENT_KEYS
-        for s in strings_in(v)
-        for t in value_tokens(s)
-    }
+def recipients_of(arguments: dict[str, object], depth: int = 0) -> set[str]:
+    """The e-mail tokens of a message's recipients, nested ones too (a batch of messages, each with its own
+    ``to``: a mail merge): whom it goes to is not what it carries."""
+    found: set[str] = set()
+    for k, v in list(arguments.items())[:64]:
+        if str(k).lower() in RECIPIENT_KEYS:
+            found |= {t for s in strings_in(v) for t in value_tokens(s)}
+        elif depth < 3 and isinstance(v, dict):
+            found |= recipients_of(v, depth + 1)
+        elif depth < 3 and isinstance(v, list):
+            for item in v[:256]:
+                found |= recipients_of(item, depth + 1) if isinstance(item, dict) else set()
+    return found
