@@ -55,7 +55,10 @@ def per_name(function: Callable[[str, str], _R]) -> Callable[[str, str], _R]:
     return functools.lru_cache(maxsize=4096)(function)
 
 
-SHELL_TOOLS = frozenset({"bash", "shell", "sh", "zsh", "terminal", "run_command", "execute_command", "exec"})
+# (a tool named ``ssh`` runs its ``command`` on the host it is given: a shell line all the same)
+SHELL_TOOLS = frozenset(
+    {"bash", "shell", "sh", "zsh", "terminal", "run_command", "execute_command", "exec", "ssh"}
+)
 READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Search", "BatchGet", "Query", "Scan")
 _READ_TOOL = re.compile(r"^(get|list|read|lookup|search|view|fetch)(_|$)")
 
@@ -1179,7 +1182,9 @@ _PRODUCTION = re.compile(r"(^|[-_.:/@])(prod|production|prd)([-_.:/]|$)", re.I)
 # namespace option, or a host or connection string with a production label
 _PRODUCTION_IN_LINE = re.compile(
     # (``--cluster-name aks-prod-weu``, ``--resource-group rg-prod``, ``-g rg-prod-weu`` too)
-    r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project|host)(?:-name)?[= ]"
+    # (``--id net-production`` of a stack, ``--destination-environment Production`` of a promotion)
+    r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project|host|id|"
+    r"(?:destination|target|to)-environment)(?:-name)?[= ]"
     r"|--resource-group[= ]|\s-g\s|\s-n\s"
     # ``-h`` is a host only to database clients (``du -h``, ``df -h`` are sizes)
     r"|\b(?:psql|pg_dump|pg_dumpall|pg_restore|mysql|mysqldump|redis-cli|mongo|mongosh|clickhouse-client)\b"

@@ -209,6 +209,30 @@ def test_shell_lines_are_read_by_what_they_do(line: str, expected: set[C], flags
     assert expected <= got
 
 
+@pytest.mark.parametrize(
+    ("line", "expected", "volumes"),
+    [
+        ("docker system prune -a --volumes -f", C.DELETE, True),
+        ("docker compose -f /opt/app/docker-compose.yml down -v", C.DELETE, True),
+        ("docker volume rm app_pgdata", C.DELETE, True),
+        ("kubectl delete pvc data-postgres-0 -n db", C.DELETE, True),
+        ("docker image prune -a -f", C.DELETE, False),  # images come back from the registry
+        ("docker volume ls", C.READ, False),  # the group's own command says what it does
+        ("docker compose -f /opt/app/docker-compose.yml ps", C.READ, False),
+        ("docker system df", C.READ, False),
+    ],
+)
+def test_docker_and_kubectl_volumes_are_a_services_data(line: str, expected: C, volumes: bool) -> None:
+    facts = analyse(line)
+    assert expected in facts.capabilities, (line, facts.capabilities)
+    assert ("volumes_removed" in facts.flags) is volumes
+
+
+def test_a_tool_named_ssh_runs_its_command_as_a_shell_line() -> None:
+    got = classify(call("ssh", host="vps.example.org", command="docker volume rm app_pgdata"))
+    assert got.shell is not None and "volumes_removed" in got.shell.flags
+
+
 def test_git_options_before_its_command_are_not_the_command() -> None:
     # ``git -C repo log`` reads; "repo" was taken for the command and read as a change
     assert set(analyse("git -C ~/src/search-api log --oneline v1..v2 -- app/x.py").capabilities) == {C.READ}

@@ -91,8 +91,9 @@ _CODE_TOOL_WORDS = frozenset(
     "python ipython jupyter notebook cell code interpreter repl eval javascript js node".split()
 )
 _SQL_TOOLS = frozenset("psql mysql sqlite3 sqlcmd duckdb snowsql bq sql mariadb clickhouse".split())
+# (``ssh`` too: a tool so named runs its ``command`` on the host it is given)
 _SHELL_TOOL_WORDS = frozenset(
-    "bash shell terminal console cmd command commands sh zsh powershell pwsh exec execute run cli".split()
+    "bash shell terminal console cmd command commands sh zsh powershell pwsh exec execute run cli ssh".split()
 )
 _CHANGING = frozenset(
     {C.WRITE, C.DELETE, C.EXECUTE, C.COMMUNICATE, C.EGRESS, C.MONEY, C.IDENTITY, C.FORM_INPUT}

@@ -12,6 +12,7 @@ RULES: tuple[tuple[frozenset[str], Severity], ...] = (
     (frozenset({"recursive_delete", "log_path"}), Severity.HIGH),
     (frozenset({"audit_evidence"}), Severity.HIGH),
     (frozenset({"recursive_delete", "service_data"}), Severity.HIGH),
+    (frozenset({"volumes_removed"}), Severity.HIGH),
     (frozenset({"history_erased"}), Severity.HIGH),
     (frozenset({"firewall_off"}), Severity.HIGH),
     (frozenset({"user_admin", "privileged"}), Severity.HIGH),
@@ -32,5 +33,8 @@ RULES: tuple[tuple[frozenset[str], Severity], ...] = (
 REMOTE_CODE = frozenset({"remote_code"})
 
 ASKABLE_DELETES = tuple(
-    map(frozenset, (("recursive_delete", "log_path"), ("infra_destroy",), ("audit_evidence",)))
+    map(
+        frozenset,
+        (("recursive_delete", "log_path"), ("infra_destroy",), ("audit_evidence",), ("volumes_removed",)),
+    )
 )

@@ -29,7 +29,9 @@ ALL_FLAG = re.compile(
 # command-line options that select by a group rather than by the object (``scancel --partition=gpu``,
 # ``kubectl delete pods --all``), read only where the line changes more than it runs
 GROUP_OPTION = re.compile(
-    r"(?:^|\s)(--all-namespaces|--(?:partition|selector|state|field-selector|label)[= ]\S+)(?=\s|$)"
+    # (``tctl lock --role=developer``: everyone who holds the role, ``--group``, ``--team`` alike)
+    r"(?:^|\s)(--all-namespaces|--(?:partition|selector|state|field-selector|label|role|group|team)[= ]\S+)"
+    r"(?=\s|$)"
     # ``--all`` of the programs where it means every object (not ``git add --all``)
     r"|\b(?:kubectl|oc|helm|scancel|qdel|docker)\b[^;&|\n]{0,200}\s(--all)(?=\s|$)"
 )

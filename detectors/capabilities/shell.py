@@ -97,6 +97,7 @@ FLAGS = {
     "log_path": "acts on logs or shell history",
     "audit_evidence": "removes security or audit records (security_logs.txt, audit_trail.csv, access.log)",
     "service_data": "acts on where a service keeps its data (/var/lib/<service>, /srv/…, /data/…)",
+    "volumes_removed": "removes a service's data volumes (docker volume rm, prune --volumes, down -v, a pvc)",
     "device_write": "writes to a raw disk device",
     "firewall_off": "flushes or disables the host firewall or SELinux",
     "kills_processes": "kills processes",
@@ -1167,7 +1168,7 @@ def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellF
 _ORCHESTRATOR_READS = frozenset(
     """get describe logs log top ls ps inspect images image version explain diff history status events info
     api-resources api-versions cluster-info auth whoami stats port-forward template lint search show list
-    plan output validate fmt providers workspace graph state config view show-plan""".split()
+    plan output validate fmt providers workspace graph state config view show-plan df""".split()
 )
 
 
@@ -1197,6 +1198,22 @@ def _orchestrator(program: str, args: list[str], facts: ShellFacts) -> None:
     if sub == "get" and any(a in ("secret", "secrets") or a.startswith("secret/") for a in args):
         facts.flags.add("secret_read")
         facts.add(C.SECRET, f"{program} get secret reads a secret")
+    if _removes_volumes(sub, args):  # a service's stored data, not its containers
+        facts.flags.add("volumes_removed")
+        facts.add(C.DELETE, f"{program} {sub} removes data volumes")
+        return
+    if program in ("docker", "podman") and sub in _DOCKER_GROUPS:
+        # ``docker volume ls``, ``docker compose ps``: the group's own command says what it does
+        rest = args[args.index(sub) + 1 :]
+        valued = _VALUED_OPTIONS | {"-f", "--file", "-p", "--project-name", "--env-file", "--profile"}
+        sub = next(
+            (
+                a
+                for i, a in enumerate(rest)
+                if not a.startswith("-") and (i == 0 or rest[i - 1] not in valued)
+            ),
+            "",
+        )
     if sub in ("rm", "rmi", "delete", "prune", "destroy", "kill", "down", "uninstall") or "prune" in args:
         facts.add(C.DELETE, f"{program} {sub} removes containers, volumes or resources")
     elif sub in ("run", "exec", "apply", "create", "up", "start", "install", "upgrade", "build", "deploy"):
@@ -1209,6 +1226,26 @@ def _orchestrator(program: str, args: list[str], facts: ShellFacts) -> None:
         facts.add(C.READ, f"{program} {sub} reads state")
     else:  # rollout restart, scale, patch, set image, drain, stop …: the cluster changes
         facts.add(C.WRITE, f"{program} {sub} changes running workloads")
+
+
+_DOCKER_GROUPS = frozenset(
+    "volume image container network system compose builder buildx node service stack plugin context".split()
+)
+
+
+_VOLUME_KINDS = frozenset(
+    "pvc pvcs persistentvolumeclaim persistentvolumeclaims pv pvs persistentvolume".split()
+)
+
+
+def _removes_volumes(sub: str, args: list[str]) -> bool:
+    """``docker system prune --volumes``, ``docker volume rm|prune``, ``docker compose down -v``, ``kubectl
+    delete pvc …``: the stored data of a service removed with its containers."""
+    if sub == "volume":
+        return any(a in ("rm", "remove", "prune") for a in args)
+    if sub == "compose" or sub == "system":
+        return ("down" in args or "prune" in args) and any(a in ("-v", "--volumes") for a in args)
+    return sub == "delete" and any(a.split("/", 1)[0].lower() in _VOLUME_KINDS for a in args)
 
 
 @functools.lru_cache(maxsize=4096)
