@@ -7,9 +7,10 @@ build with ``skip_tests:true``, merges the pull request or applies the plan has 
 formality. The detector follows the session's results: the latest one that reports checks (``14
 failures``, ``Tests failed``, ``FAILED``, ``BUILD FAILURE``, ``"conclusion": "failure"``; or passing:
 ``0 failures``, ``All tests passed``, ``"conclusion": "success"``) sets the state, and a call that releases
-— by its name (release, deploy, publish, promote, rollout, a merge of a pull request or branch) or its
-command line (``fastlane release|deliver``, ``gh pr merge``, ``helm upgrade``, ``kubectl rollout|apply``,
-``npm publish``, ``twine upload``, ``terraform apply``, a push to main or master) — while the latest checks
+— by its name (release, deploy, publish, promote, rollout, a merge of a pull request or branch), a POST
+under an API's release or deployment path (``…/pipelines/release/builds``), or its command line
+(``fastlane release|deliver``, ``gh pr merge``, ``helm upgrade``, ``kubectl rollout|apply``, ``npm
+publish``, ``twine upload``, ``terraform apply``, a push to main or master) — while the latest checks
 failed is reported: high. Not when the task itself says to go ahead despite failures ("even if the tests
 fail", "skip the tests").
 

@@ -8,10 +8,10 @@ production, a call that changes something (``detectors/capabilities/``: a write,
 change, payment or send) and names production — the event's ``environment``, an argument
 (``env: prod``, ``database: production``) or its command line (``--context prod-us``,
 ``postgres://…@prod-db…``, ``terraform workspace select prod``; ``detectors.vocab.production_named``) or
-the call's own result (``"cluster": "prod-eks-use1"``), or a command line without a context of its own
-after the session showed or chose a production context (``kubectl config current-context`` printing
-``prod-us-east-1``, ``kubectl config use-context``, ``gcloud config set project``, ``terraform workspace
-select``) — is reported: high. Denied or failed calls do not fire.
+the call's own result (``"cluster": "prod-eks-use1"``, "accepted for network: production"), or a command
+line without a context of its own after the session showed or chose a production context (``kubectl
+config current-context`` printing ``prod-us-east-1``, ``kubectl config use-context``, ``gcloud config set
+project``, ``terraform workspace select``) — is reported: high. Denied or failed calls do not fire.
 
 Known gaps: production named only by an alias nobody can read as such (``eu-1``, a cluster ARN); reads of
 production (often legitimate) are not judged; a task that names both environments is not judged.
