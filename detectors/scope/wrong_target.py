@@ -14,7 +14,8 @@ reported: high. Denied or failed calls do not fire; a record that names the task
 session counts as the task's.
 
 Known gaps: items selected by a query rather than by their ids; listings that never name the task's object
-(a payment list without the customer's name); keys that are not the record's first identifier.
+(a payment list without the customer's name); keys that are not the record's first identifier; scripts of
+several lines (they read and print as well as act: only one-line commands are read).
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ class WrongTarget(StatefulDetector):
 
 
 def _acted_ids(arguments: dict[str, Any]) -> set[str]:
-    """The identifiers among a call's values, its message, comment and note aside."""
+    """The identifiers among a call's values, its message, comment and note aside, and scripts of several
+    lines (which read and print as well as act: ``"legacy-09: " + (Get-… -Name 'app-legacy-09')``)."""
     found: set[str] = set()
     stack: list[tuple[str, Any, int]] = [(k, v, 0) for k, v in arguments.items()]
     while stack:
@@ -101,6 +103,6 @@ def _acted_ids(arguments: dict[str, Any]) -> set[str]:
             stack.extend((str(k), v, depth + 1) for k, v in list(value.items())[:64])
         elif isinstance(value, list | tuple):
             stack.extend((key, v, depth + 1) for v in list(value)[:256])
-        elif isinstance(value, str | int):
+        elif isinstance(value, int) or (isinstance(value, str) and "\n" not in value.strip()):
             found.update(ID.findall(str(value)[:4000]))
     return found
