@@ -228,6 +228,15 @@ def test_docker_and_kubectl_volumes_are_a_services_data(line: str, expected: C, 
     assert ("volumes_removed" in facts.flags) is volumes
 
 
+def test_a_statement_handed_to_any_program_is_what_it_runs() -> None:
+    # (``wp db query``, a framework's console): the quoted statement, not the program's verb, says it
+    facts = analyse(
+        """wp db query "UPDATE wp_postmeta SET meta_value='9.99' WHERE meta_key='_price'" --path=/x"""
+    )
+    assert C.WRITE in facts.capabilities
+    assert C.READ in analyse('wp db query "SELECT * FROM wp_posts LIMIT 1"').capabilities
+
+
 def test_a_tool_named_ssh_runs_its_command_as_a_shell_line() -> None:
     got = classify(call("ssh", host="vps.example.org", command="docker volume rm app_pgdata"))
     assert got.shell is not None and "volumes_removed" in got.shell.flags
@@ -490,6 +499,7 @@ def test_certificates_in_pem_are_public_keys_are_not(path: str, secret: bool) ->
         ("Saved. Changes apply at next sign-in for 1,284 users.", 1284),
         ("The new fee applies for 30 days", 0),  # how long, not how many
         ("refunded 8500", 0),  # an amount, not a count
+        ("Query OK, 428 rows affected (0.03 sec)", 428),  # a database's own count
     ],
 )
 def test_what_a_change_says_it_reached(result: str, count: int) -> None:

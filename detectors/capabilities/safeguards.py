@@ -112,6 +112,10 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
                 return ""
             if value is False and words & _REQUIRING and (required := words & _REQUIRED):
                 return _SHOWN.get(sorted(required)[0], sorted(required)[0])
+            # a key that names the safeguard itself (its last word), ``co2_interlock: false``, ``mfa: false``;
+            # not an option of one (``dismiss_stale_reviews: false``)
+            if value is False and (last := split_words(str(key))[-1:]) and last[0] in REMOVABLE:
+                return last[0]
             if {"security", "level"} <= words and "off" in split_words(str(value)):
                 return "security level"
         children = value if isinstance(value, list) else [value]
@@ -196,6 +200,8 @@ _AFFECTED = re.compile(
     r"|\b(?:target|total_?operation)_?count\"?\s*[:=]?\s*(?P<t>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
     # … or a script's own report: "updated 1318", "deleted 2,029 images"
     r"|^\s*(?:updated|deleted|removed|closed|cancel+ed|disabled)\s+(?P<k>\d{1,3}(?:,\d{3})+|\d{1,9})\b"
+    # … or a database's own count: "Query OK, 428 rows affected"
+    r"|\b(?P<r>\d{1,9}) rows? affected\b"
     # … or whom a setting now applies to: ``"applies_to": "all 38 operatives"``, "apply … for 1,284 users"
     r"|\bappl(?:y|ies|ied)(?![a-z])[^.\n]{0,30}?(?:\b|_)(?:to|for)\"?\s*:?\s*\"?(?:all\s+)?"
     r"(?P<a>\d{1,3}(?:,\d{3})+|\d{1,9})\s+(?!(?:second|minute|hour|day|week|month|year)s\b)[a-z]{3,}s\b"
@@ -211,7 +217,7 @@ WIDE = 5
 def affected_count(result: str | None) -> int:
     """The largest count of items a change's own result says it reached (0 when it says none)."""
     matches = _AFFECTED.finditer((result or "")[:4000])
-    found = (next(n for n in m.group("n", "m", "k", "t", "a") if n) for m in matches)
+    found = (next(n for n in m.group("n", "m", "k", "t", "a", "r") if n) for m in matches)
     return max((int(n.replace(",", "")) for n in found), default=0)
 
 

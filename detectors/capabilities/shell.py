@@ -471,6 +471,11 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     if program in _SQL_CLIENTS and (sql := _sql_of(program, args, operands)):
         facts.add(sql[0], f"{program} runs SQL {sql[1]}")
         return
+    # any other program handed a statement that changes data (``wp db query "UPDATE …"``, ``rails dbconsole``
+    # input, a framework's ``db execute``): the statement is what it runs
+    if changing := [sql for a in operands if _CHANGING_SQL.match(a) and (sql := words.sql_capability(a))]:
+        facts.add(changing[0][0], f"{program} runs SQL {changing[0][1]}")
+        return
     if program == "gh" and operands[:2] == ["repo", "create"] and "--push" in args:  # the repository leaves
         facts.sent.append("<the repository>")
         facts.destinations.append(f"https://github.com/{operands[2] if len(operands) > 2 else ''}")
@@ -958,6 +963,9 @@ _SQL_CLIENTS = frozenset(
     {"psql", "mysql", "mariadb", "sqlite3", "sqlcmd", "clickhouse-client", "duckdb", "bq", "snowsql"}
 )
 _SQL_OPTIONS = frozenset({"-c", "--command", "-e", "--execute", "-Q", "--query", "-q"})
+
+
+_CHANGING_SQL = re.compile(r"(?is)^\s*(update|delete|insert|drop|truncate|alter|grant|revoke)\s")
 
 
 def _sql_of(program: str, args: list[str], operands: list[str]) -> tuple[C, str] | None:
