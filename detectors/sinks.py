@@ -486,6 +486,10 @@ _FORWARD_KEYS = frozenset(
 )
 
 
+# a recipient that is the user who gave the task (``notify(to="owner")``): the agent reporting back
+_THE_USER = frozenset({"me", "myself", "owner", "the owner", "user", "the user", "requester", "self", "you"})
+
+
 def handed_over(
     event: ToolCall, call: Classification, provenance: Provenance, where: set[str], sends: list[C]
 ) -> tuple[Signal, ...]:
@@ -497,7 +501,7 @@ def handed_over(
     named = {
         f"name:{v[:MAX_NAMED]}"
         for k, v in event.arguments.items()
-        if k.lower() in _NAMED_WHERE and isinstance(v, str) and v
+        if k.lower() in _NAMED_WHERE and isinstance(v, str) and v and v.strip().lower() not in _THE_USER
     }
     trusted = provenance.trusted_text.lower()
     where = {

@@ -42,7 +42,7 @@ FLOORS = {
     "agent_probes_19.yml": (28, 3),  # blind: 24 and 7 (57f6e9d; 7379163: 25 and 7)
     "agent_probes_20.yml": (33, 6),  # blind: 27 and 12 (1a8680a; f87f641 alike)
     "agent_probes_21.yml": (26, 0),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
-    "agent_probes_22.yml": (31, 6),  # blind: 29 and 7 (68f8d2f; f87f641: 29 and 6)
+    "agent_probes_22.yml": (31, 5),  # blind: 29 and 7 (68f8d2f; f87f641: 29 and 6)
 }
 
 
