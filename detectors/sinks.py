@@ -18,7 +18,7 @@ import orjson
 from detectors.base import Signal
 from detectors.capabilities import Classification
 from detectors.capabilities.classify import request_path
-from detectors.capabilities.paths import is_internal_host, is_log_path, is_secret_path
+from detectors.capabilities.paths import LOGIN_URL, is_internal_host, is_log_path, is_secret_path
 from detectors.capabilities.words import split_words
 from detectors.memo import by_arguments
 from detectors.provenance.intent import Intent
@@ -784,6 +784,12 @@ def _may_carry_marker(arguments: dict[str, Any]) -> bool:
 _AUTH_OPTIONS = frozenset({"-u", "--user", "-H", "--header", "-p", "--password", "-a", "--auth", "--token"})
 
 
+_LOGIN_URL = re.compile(
+    r"(?i)^\w+://[^\s?#]*/(?:login|log-in|signin|sign-in|session|sessions|auth|authenticate)(?:[/?#.]|$)"
+)
+_PASSWORD_FIELD = re.compile(r"(?i)\b(?:password|passwd|pass|pwd)=\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]")
+
+
 def _shell_payload_markers(line: str, depth: int = 0) -> list[tuple[str, str]]:
     """Markers in a shell line's data (``-d``/``--data``/``-F``/a heredoc), not in what authenticates it
     (``-u``/``-H Authorization``/``--password``, credentials in a URL), through ``bash -c '…'``."""
@@ -793,6 +799,9 @@ def _shell_payload_markers(line: str, depth: int = 0) -> list[tuple[str, str]]:
     for simple in simple_commands(line):
         argv = simple.argv
         shell = argv[:1] and argv[0].rsplit("/", 1)[-1] in ("bash", "sh", "zsh", "dash")
+        # a sign-in form posted to the host's own login page (``--post-data 'user=admin&password=…'
+        # …/index.php/login``): the password authenticates there, it is no payload
+        signs_in = any(LOGIN_URL.search(a) for a in argv if "://" in a)
         for index, arg in enumerate(argv):
             previous = argv[index - 1] if index else ""
             if shell and previous == "-c" and depth < 3:
@@ -804,6 +813,8 @@ def _shell_payload_markers(line: str, depth: int = 0) -> list[tuple[str, str]]:
                 continue
             if "://" in arg and "@" in arg:  # https://user:[REDACTED]@host: the URL authenticates
                 arg = re.sub(r"://[^/@\s]*@", "://", arg)
+            if signs_in:
+                arg = _PASSWORD_FIELD.sub("", arg)
             found += [m for m in markers(arg) if not ("://" in arg and _CALLED_URL.search(m[0]))]
         if simple.heredoc:
             found += markers(simple.heredoc)

@@ -161,6 +161,12 @@ _INTERNAL_HOST = re.compile(
 )
 
 
+# a sign-in page (``…/index.php/login``, ``/api/session``, ``/auth``): what is posted there authenticates
+LOGIN_URL = re.compile(
+    r"(?i)^\w+://[^\s?#]*/(?:login|log-in|signin|sign-in|session|sessions|auth|authenticate)(?:[/?#.]|$)"
+)
+
+
 def is_internal_host(host: str | None) -> bool:
     """Whether data sent to this host stays inside the organisation's own network: a private address, an
     internal domain, or a name of one label (``billing-stg-01``: only the network's own resolver knows it;

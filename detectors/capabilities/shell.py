@@ -27,6 +27,7 @@ import bashlex
 from detectors.capabilities import words
 from detectors.capabilities.code import code_facts
 from detectors.capabilities.paths import (
+    LOGIN_URL,
     data_in_host,
     host_of,
     is_audit_evidence,
@@ -828,7 +829,7 @@ _COMPUTED_LABEL = re.compile(r"^(?:\$\(.*\)|`.*`)\.([\w-]+(?:\.[\w-]+)*\.[a-z]{2
 def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Simple) -> None:
     urls = [u for a in args for u in urls_in(a)] or [a for a in args if _BARE_HOST.match(a)]
     facts.destinations += urls
-    sending = False
+    sending, sent_before = False, len(facts.sent)
     for index, arg in enumerate(args):
         if program in ("curl",) and _CURL_SENDS.match(arg):
             value = args[index + 1] if index + 1 < len(args) else ""
@@ -860,6 +861,8 @@ def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Si
         smuggled = f"a command's output as a label of {computed[0].group(1)}"
     if smuggled:  # a lookup or request whose host name is the payload
         facts.add(C.EGRESS, f"{program} sends data in a host name: {smuggled}")
+    elif sending and urls and all(LOGIN_URL.search(u) for u in urls) and sent_before == len(facts.sent):
+        facts.add(C.FETCH, f"{program} signs in at {urls[0][:80]}")  # a login form's fields authenticate
     elif sending:
         facts.add(C.EGRESS, f"{program} sends data to {remote[0] if remote else 'a URL'}")
     else:
