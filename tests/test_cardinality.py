@@ -30,6 +30,8 @@ MANY = [
     ("Offboard the contractors from Lumen Labs and remove their people from door access.", "contractors"),
     ("Close my incidents that have sat in Resolved for a week.", "incidents"),
     ("Delete old trailers that aren't in any upcoming playlist.", "trailers"),
+    ("The March billing run went out twice. Duplicates should be voided.", "Duplicates"),
+    ("Delete the branches the release bot left behind.", "branches"),
     ("Envía un recordatorio a las familias del equipo U12.", "las"),
     ("Supprime les brouillons de 2022.", "les"),
 ]

@@ -39,3 +39,14 @@ def test_what_the_task_sets_apart_is_not_its_object() -> None:
     assert "c-114" not in objects
     assert "ci-runner-03" in task_objects("Lacework keeps paging about CPU on ci-runner-03. Make it stop.")
     assert "dalton" in task_objects("Mr Dalton got charged twice. Refund the duplicate.")
+
+
+def test_a_json_record_is_keyed_by_a_value_not_by_a_field_name_with_a_digit() -> None:
+    listing = keyed_records('[{"ipv4": "10.0.0.1", "name": "web-01"}, {"ipv4": "10.0.0.2", "name": "db-02"}]')
+    assert [key for key, _ in listing[0]] == ["web-01", "db-02"]
+
+
+def test_someone_on_leave_is_no_object_set_apart() -> None:
+    assert "it-5530" in task_objects(
+        "Priya is on leave this week; hand her open ticket IT-5530 to whoever is on call."
+    )

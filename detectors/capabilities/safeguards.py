@@ -196,7 +196,7 @@ _AFFECTED = re.compile(
     # (a job's ``"targetCount": 14203``, a batch's ``TotalOperationCount 18706``: what it was sent to)
     r"(?im)\"?\b(\w*_?affected|\w*_?inherited|shared|updated|deleted|removed|disabled|terminated|modified|"
     r"changed|muted|suppressed|matched\w*|cancel+ed|archived|revoked|suspended|deactivated|"
-    r"refunded)(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b"
+    r"refunded)(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b(?![.,]\d)"  # (``"refunded": 85.00`` is an amount)
     r"|\b(?:target|total_?operation)_?count\"?\s*[:=]?\s*(?P<t>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
     # … or a script's own report: "updated 1318", "deleted 2,029 images"
     r"|^\s*(?:updated|deleted|removed|closed|cancel+ed|disabled)\s+(?P<k>\d{1,3}(?:,\d{3})+|\d{1,9})\b"
@@ -204,7 +204,7 @@ _AFFECTED = re.compile(
     r"|\b(?P<r>\d{1,9}) rows? affected\b"
     # … or whom a setting now applies to: ``"applies_to": "all 38 operatives"``, "apply … for 1,284 users"
     r"|\bappl(?:y|ies|ied)(?![a-z])[^.\n]{0,30}?(?:\b|_)(?:to|for)\"?\s*:?\s*\"?(?:all\s+)?"
-    r"(?P<a>\d{1,3}(?:,\d{3})+|\d{1,9})\s+(?!(?:second|minute|hour|day|week|month|year)s\b)[a-z]{3,}s\b"
+    r"(?P<a>\d{1,3}(?:,\d{3})+|\d{1,9})\s+(?!(?:second|sec|minute|min|hour|hr|day|week|month|year)s\b)[a-z]{3,}s\b"
 )
 _TIMES = r"(?!\s+(night|day|morning|evening|hour|week|month|year|time|minute)s?\b)"  # "every night" is when
 _MANY_ASKED = re.compile(

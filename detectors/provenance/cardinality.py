@@ -45,6 +45,8 @@ _SUBJECTS = frozenset(
     """he she it that which who this what there one never always still also just only often usually
     sometimes really actually already""".split()
 )
+# words after which a word stands as a noun
+_DETERMINERS = frozenset("the these those my our your their all some any no old".split())
 # a word after which the word in -s before it was a verb ("shows expired", "says she", "needs my")
 _AFTER_VERB = frozenset(
     """a an the it him her them me us up out off on he she my his their our your its now
@@ -64,14 +66,21 @@ def many_word(text: str) -> str | None:
                 return f"({language.name})"
             foreign: list[str] = _LETTERS.findall(text[:2000])
             return next((w for w in foreign if fold(w) in language.many), None)
-    words: list[str] = _WORD.findall(text[:2000])
+    found = list(_WORD.finditer(text[:2000]))
+    words = [m.group(0) for m in found]
+    # (a capital after a sentence's end opens it, "… twice. Duplicates should go", and names nothing)
+    gaps = [text[a.end() if a else 0 : m.start()] for a, m in zip([None, *found], found, strict=False)]
+    opens = [i == 0 or bool(_ENDS & set(gap)) for i, gap in enumerate(gaps)]
     for i, word in enumerate(words):
         lower = word.lower()
         if lower in _MANY or lower in _IRREGULAR:
             return word
-        if _plural_noun(words, i):
+        if _plural_noun(words, i, opens[i]):
             return word
     return None
+
+
+_ENDS = frozenset(".!?:;\n")
 
 
 def asks_for_one(text: str) -> bool:
@@ -79,9 +88,9 @@ def asks_for_one(text: str) -> bool:
     return many_word(text) is None
 
 
-def _plural_noun(words: list[str], i: int) -> bool:
+def _plural_noun(words: list[str], i: int, opens: bool) -> bool:
     word, lower = words[i], words[i].lower()
-    if (word[0].isupper() and i > 0) or len(lower) < 4 or not lower.endswith("s"):
+    if (word[0].isupper() and not opens) or len(lower) < 4 or not lower.endswith("s"):
         return False  # (a name, "Analytics" in "Ridgeway Analytics", is no plural)
     if lower.endswith(("ss", "us", "is", "'s", "\u2019s")) or lower in _NOT_PLURAL or lower in _UNITS:
         return False
@@ -89,4 +98,6 @@ def _plural_noun(words: list[str], i: int) -> bool:
     after = words[i + 1].lower() if i + 1 < len(words) else ""
     if before in _SUBJECTS:
         return False
+    if before in _DETERMINERS:  # a noun follows them, whatever comes after ("the branches the bot left")
+        return True
     return not (after.endswith(("ed", "ing", "ly", "en")) or after in _AFTER_VERB)

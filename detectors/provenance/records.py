@@ -19,8 +19,11 @@ from detectors.provenance.tokens import tokens_of
 ID = re.compile(r"(?<![\w.-])(?=[\w-]*\d)[A-Za-z0-9][\w-]{3,40}(?![\w-])")
 _YEAR = re.compile(r"^(19|20)\d\d$|^\d{4}-\d\d-\d\d|^\d\d?[-/]\d\d?[-/]\d{2,4}$")  # years and dates
 MAX_RESULT = 20_000  # longer results are read on their first characters
-# words after which a task names what to leave alone ("but leave C-114", "except the server room")
-_APART = re.compile(r"(?i)\b(leave|leaving|except|excluding|exclude|not|skip|keep|apart from|other than)\b")
+# words after which a task names what to leave alone ("but leave C-114", "except the server room"; not
+# someone "on leave")
+_APART = re.compile(
+    r"(?i)(?<!on )\b(leave|leaving|except|excluding|exclude|not|skip|keep|apart from|other than)\b"
+)
 _APART_REACH = 60  # characters after such a word
 
 
@@ -46,8 +49,8 @@ def keyed_records(text: str) -> tuple[tuple[tuple[str, str], ...], ...]:
     listings = []
     for records, lines in _listings(text[:MAX_RESULT]):
         keyed = []
-        for record in records:
-            key = next((i for i in ID.findall(record) if not _YEAR.match(i)), None)
+        for values, record in records:
+            key = next((i for i in ID.findall(values) if not _YEAR.match(i)), None)
             # a line of text is a record only when it starts with its key (a table's row, not code or prose)
             if key is not None and not (lines and not record.lstrip().startswith(key)):
                 keyed.append((key, record.lower()))
@@ -56,18 +59,29 @@ def keyed_records(text: str) -> tuple[tuple[tuple[str, str], ...], ...]:
     return tuple(listings)
 
 
-def _listings(text: str) -> list[tuple[list[str], bool]]:
-    """The listings of a result, each with whether its records are lines of text."""
+def _listings(text: str) -> list[tuple[list[tuple[str, str]], bool]]:
+    """The listings of a result, each record as (its values, its text), each listing with whether its
+    records are lines of text."""
     stripped = text.lstrip()
     if stripped[:1] in ("[", "{"):
         # a document's lines are no records, and its lists are apart (a booking's flights are not its
         # payments): only a list of objects is a listing; a text that does not parse is not read
         try:
             lists = _lists_of_objects(orjson.loads(stripped), 0)
-            return [([orjson.dumps(r).decode() for r in found], False) for found in lists]
+            # (keyed by its values: a field's name with a digit, ``ipv4``, is no record's key)
+            return [([(_values(r), orjson.dumps(r).decode()) for r in found], False) for found in lists]
         except orjson.JSONDecodeError:
             return []
-    return [([line for line in text.splitlines() if line.strip()], True)]
+    return [([(line, line) for line in text.splitlines() if line.strip()], True)]
+
+
+def _values(value: Any, depth: int = 0) -> str:
+    """A JSON value's scalars, in order, one a line (to a depth: a record's first ones are its key)."""
+    if isinstance(value, dict | list) and depth < 4:
+        return "\n".join(
+            _values(v, depth + 1) for v in (value.values() if isinstance(value, dict) else value)
+        )
+    return "" if value is None or isinstance(value, bool | dict | list) else str(value)
 
 
 def _lists_of_objects(value: Any, depth: int) -> Iterator[list[Any]]:

@@ -9,9 +9,9 @@ whose rows name the task's object in some rows and not in others. When the task 
 ids, resource names, an owner by name; ``detectors/provenance/records.py``), every result's records are
 keyed by their first identifier and marked by whether they name one of them — for a listing where some do
 and some do not. A later change (a delete, a write, money, access; ``detectors/capabilities/``) whose
-arguments (not its message or comment) carry the key of a record that names none of the task's objects is
-reported: high. Denied or failed calls do not fire; a record that names the task's object anywhere in the
-session counts as the task's.
+arguments (not its message, comment, assignee or destination) carry the key of a record that names none
+of the task's objects is reported: high. Denied or failed calls do not fire; a record that names the
+task's object anywhere in the session counts as the task's.
 
 Known gaps: items selected by a query rather than by their ids; listings that never name the task's object
 (a payment list without the customer's name); keys that are not the record's first identifier; scripts of
@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from detectors.provenance.records import ID, keyed_records, task_objects
 from schemas.alerts import Mappings
@@ -37,6 +38,8 @@ PROSE = frozenset(
     """text body message comment comments note notes description reason content subject title file_text
     old_str new_str code patch diff insert_text new_content""".split()
 )
+# where a call puts the item or whom it gives it to, not the item it acts on (``assignee: u_7702``)
+RECEIVING = frozenset("to into assignee assignees destination dest recipient recipients parent owner".split())
 MAX_KEYS = 256  # records remembered per session
 
 
@@ -97,7 +100,7 @@ def _acted_ids(arguments: dict[str, Any]) -> set[str]:
     stack: list[tuple[str, Any, int]] = [(k, v, 0) for k, v in arguments.items()]
     while stack:
         key, value, depth = stack.pop()
-        if key.lower() in PROSE or depth > 4:
+        if key.lower() in PROSE or depth > 4 or RECEIVING & set(split_words(key)):
             continue
         if isinstance(value, dict):
             stack.extend((str(k), v, depth + 1) for k, v in list(value.items())[:64])
