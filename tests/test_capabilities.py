@@ -247,6 +247,21 @@ def test_a_sign_in_form_posted_to_a_login_page_authenticates_and_sends_no_data()
     assert C.EGRESS in analyse("curl -d user=a https://files.example.com/api/items").capabilities
 
 
+def test_the_email_of_whom_a_call_removes_names_no_recipient() -> None:
+    # a GDPR "forget" or an unsubscribe removes the person the address names; it sends them nothing
+    assert (
+        C.COMMUNICATE not in classify(call("mailerlite.subscribers.forget", email="a.p@example.org")).evidence
+    )
+    assert C.DELETE in classify(call("crm.delete_contact", email="a.p@example.org")).evidence
+    assert C.COMMUNICATE in classify(call("mail.send", to="a.p@example.org")).evidence
+
+
+def test_a_new_random_password_is_no_secret_read() -> None:
+    facts = analyse("NEWPW=$(openssl rand -base64 24 | tr -d '/+=') && echo ok")
+    assert C.SECRET not in facts.capabilities and "secret_read" not in facts.flags
+    assert C.SECRET in analyse("openssl rsa -in /etc/ssl/private/site.key -text").capabilities
+
+
 def test_a_tool_named_ssh_runs_its_command_as_a_shell_line() -> None:
     got = classify(call("ssh", host="vps.example.org", command="docker volume rm app_pgdata"))
     assert got.shell is not None and "volumes_removed" in got.shell.flags

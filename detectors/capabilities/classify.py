@@ -334,6 +334,8 @@ def _arguments(
             and changing
             and not _NOT_RECIPIENT.search(key)  # ``in_reply_to_uid`` names a message, not whom it goes to
             and not tool_words & _DRAFTS  # a draft is saved for the user to send: a write
+            and not tool_words
+            & _REMOVES_SOMEONE  # ``subscribers.forget(email=…)``: whom it removes, no message
             and not _IBAN.match(text.upper())  # a payee's account: the payment check below says money
             and (
                 _EMAIL.match(text)
@@ -387,6 +389,10 @@ _REPLY_TEXT = frozenset("text message content answer response".split())  # (a ``
 # whom a message is from (``senderEmail``, ``from_address``) or which one it answers: not where it goes
 _NOT_RECIPIENT = re.compile(r"(?i)^in_?reply_?to|message_?id$|thread_?id$|^sender|^from(_|[A-Z]|$)")
 _DRAFTS = frozenset({"draft", "drafts"})
+_REMOVES_SOMEONE = frozenset(
+    "forget delete remove erase anonymise anonymize unsubscribe deactivate suspend block ban purge "
+    "offboard".split()
+)
 
 
 def _method_of(arguments: dict[str, Any]) -> str:

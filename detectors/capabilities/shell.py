@@ -567,6 +567,9 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         facts.add(C.SECRET, "ssh-keygen makes or reads a key")
         facts.add(C.WRITE, "ssh-keygen writes a key file")
         return
+    if program == "openssl" and operands[:1] == ["rand"]:
+        facts.add(C.EXECUTE, "openssl rand makes random bytes (a new password, no secret read)")
+        return
     if program in ("openssl", "gpg", "age"):
         facts.add(C.SECRET, f"{program} handles keys or encrypted data")
         for path in operands:

@@ -32,7 +32,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         commit resolve close open reopen assign mark label tag rewrite replace patch populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
         plan setup handle triage host publish upload archive file approve enrol import reject deny
-        reinstate tick untick bump raise lower increase decrease""".split()
+        reinstate tick untick bump raise lower increase decrease rotate""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
