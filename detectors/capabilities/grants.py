@@ -28,7 +28,8 @@ EVERYTHING = re.compile(
     re.I,
 )
 # arguments that hand roles out (``roles: [rol_OrgAdmin]``), not the role a call runs as (``role: X_ADMIN``)
-ASSIGNING_KEY = re.compile(r"(?i)^(roles|groups|role_?ids|add_?roles?|assign\w*|new_?roles?|grant\w*)$")
+# (not ``assignee``: the person a task or ticket goes to, "owner" there is whose it is, no role)
+ASSIGNING_KEY = re.compile(r"(?i)^(roles|groups|role_?ids|add_?roles?|assign(?!ee)\w*|new_?roles?|grant\w*)$")
 ALL_ACCESS_FLAG = re.compile(
     r"(?i)^(access_?all|all_?access|full_?access|is_?admin|admin|super_?user|is_?owner)$"
 )
