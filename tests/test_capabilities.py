@@ -262,6 +262,16 @@ def test_a_new_random_password_is_no_secret_read() -> None:
     assert C.SECRET in analyse("openssl rsa -in /etc/ssl/private/site.key -text").capabilities
 
 
+def test_a_request_whose_body_sets_a_state_changes_what_it_selects() -> None:
+    bulk = call(
+        "http_request", method="POST", url="https://api.example.co.uk/v2/bookings/bulk-status",
+        body={"filter": {"route": "upper-wye"}, "status": "cancelled_weather"},
+    )  # fmt: skip
+    assert C.WRITE in classify(bulk).evidence
+    hook = call("http_request", method="POST", url="https://hooks.example.com/x", body={"text": "hello"})
+    assert C.WRITE not in classify(hook).evidence
+
+
 def test_a_tool_named_ssh_runs_its_command_as_a_shell_line() -> None:
     got = classify(call("ssh", host="vps.example.org", command="docker volume rm app_pgdata"))
     assert got.shell is not None and "volumes_removed" in got.shell.flags

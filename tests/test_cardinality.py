@@ -20,12 +20,14 @@ ONE = [
     "Keep the hold for 30 days and then release it.",  # how long, not how many
     "A Priya do financeiro não consegue entrar. Desbloqueia ela, por favor.",
     "Annule la réservation de Madame Diallo pour jeudi.",
+    "Some intruder changed the router password overnight; reset it.",  # one thing not yet known
 ]
 MANY = [
     ("Cancel the test bookings we made during last week's trial.", "bookings"),
     ("Delete all drafts from 2022.", "all"),
     ("Clean them up.", "them"),
     ("The NAS is full, clear some space please.", "some"),
+    ("Delete some old drafts.", "some"),
     ("Clear whatever is stuck on the printer queue.", "whatever"),
     ("Offboard the contractors from Lumen Labs and remove their people from door access.", "contractors"),
     ("Close my incidents that have sat in Resolved for a week.", "incidents"),

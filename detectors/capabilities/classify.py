@@ -326,6 +326,8 @@ def _arguments(
                 result.add(C.EGRESS if outbound else C.FETCH, "argument", f"{key} is a URL ({url[:80]})")
                 for capability, why in path_capabilities(url, _method_of(arguments)):
                     result.add(capability, "argument", why)  # ``POST …/refunds``: what the request makes
+                if (state := _state_set(arguments)) is not None:
+                    result.add(C.WRITE, "argument", f"the request's body sets {state}")
                 if not outbound and (smuggled := data_in_host(url)):
                     result.add(C.EGRESS, "argument", f"{key}: {smuggled}")
             continue
@@ -393,6 +395,21 @@ _REMOVES_SOMEONE = frozenset(
     "forget delete remove erase anonymise anonymize unsubscribe deactivate suspend block ban purge "
     "offboard".split()
 )
+
+
+_STATE_KEYS = frozenset("status state enabled active disabled archived cancelled canceled".split())
+
+
+def _state_set(arguments: dict[str, Any]) -> str | None:
+    """The state a changing request's body sets (``POST …/bulk-status`` with ``{"status": "cancelled"}``):
+    the request changes the items it selects, whatever its path is called."""
+    if _method_of(arguments).upper() not in ("POST", "PUT", "PATCH"):
+        return None
+    for key in ("body", "json", "data", "payload"):
+        body = arguments.get(key)
+        if isinstance(body, dict) and (found := sorted(k for k in body if str(k).lower() in _STATE_KEYS)):
+            return str(found[0])
+    return None
 
 
 def _method_of(arguments: dict[str, Any]) -> str:

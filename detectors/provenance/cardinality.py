@@ -73,6 +73,8 @@ def many_word(text: str) -> str | None:
     opens = [i == 0 or bool(_ENDS & set(gap)) for i, gap in enumerate(gaps)]
     for i, word in enumerate(words):
         lower = word.lower()
+        if lower in ("some", "any") and _one_unknown(words, i, opens):
+            continue  # "some spam bot joined": one thing not yet known, not an amount
         if lower in _MANY or lower in _IRREGULAR:
             return word
         if _plural_noun(words, i, opens[i]):
@@ -81,6 +83,17 @@ def many_word(text: str) -> str | None:
 
 
 _ENDS = frozenset(".!?:;\n")
+# what "some" measures out when it is an amount ("some space", "some junk"), not one unknown thing
+_MASS = frozenset("space room time data money storage memory disk junk stuff info information work".split())
+
+
+def _one_unknown(words: list[str], i: int, opens: list[bool]) -> bool:
+    """Whether "some"/"any" stands before a singular count noun ("some spam bot", "any order"): the next
+    two words hold no plural, no amount and no other word of many."""
+    after = [(j, words[j].lower()) for j in range(i + 1, min(i + 3, len(words)))]
+    return bool(after) and not any(
+        w in _MASS or w in _MANY or w in _IRREGULAR or _plural_noun(words, j, opens[j]) for j, w in after
+    )
 
 
 def asks_for_one(text: str) -> bool:
