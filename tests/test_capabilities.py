@@ -272,6 +272,13 @@ def test_a_request_whose_body_sets_a_state_changes_what_it_selects() -> None:
     assert C.WRITE not in classify(hook).evidence
 
 
+def test_a_tool_named_for_an_unknown_program_runs_its_argument_list() -> None:
+    restore = classify(call("velero", args=["restore", "create", "x", "--from-backup", "nightly"]))
+    assert restore.shell is not None and C.WRITE in restore.evidence
+    # a tool named for what it does is no program: its words say it
+    assert classify(call("search", args=["quarterly", "report"])).shell is None
+
+
 def test_a_tool_named_ssh_runs_its_command_as_a_shell_line() -> None:
     got = classify(call("ssh", host="vps.example.org", command="docker volume rm app_pgdata"))
     assert got.shell is not None and "volumes_removed" in got.shell.flags

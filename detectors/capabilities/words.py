@@ -412,6 +412,7 @@ CLI_PROGRAMS = frozenset(
     "sqlite3 gh glab vault doppler infisical op bq snowsql gsutil ansible ansible-playbook mlflow mc".split()
 )
 _ARGV_KEYS = ("args", "argv", "arguments")
+_PROGRAM_NAME = re.compile(r"[a-z][a-z0-9-]{1,24}")
 _RUNNER_WORDS = frozenset("run exec execute command cmd shell terminal subprocess spawn".split())
 
 
@@ -419,7 +420,10 @@ def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
     """The command line a program-named tool runs with its argument list, or None."""
     program = re.sub(r"[_.-]cli$", "", tool.lower())  # ``aws_cli`` runs ``aws``
     runner = program not in CLI_PROGRAMS and bool(_RUNNER_WORDS & set(split_words(tool)))
-    if program not in CLI_PROGRAMS and not runner:
+    # a tool that is one word no vocabulary knows (``velero``, ``spacectl``), given an argument list: the
+    # program of that name (a word of the vocabulary, ``search``, is a tool named for what it does)
+    unknown = _PROGRAM_NAME.fullmatch(program) is not None and not name_capabilities(program)
+    if program not in CLI_PROGRAMS and not runner and not unknown:
         return None
     argv = next((arguments[k] for k in _ARGV_KEYS if isinstance(arguments.get(k), list)), None)
     if not argv or not all(isinstance(a, str) for a in argv):
