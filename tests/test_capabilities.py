@@ -279,6 +279,14 @@ def test_a_tool_named_for_an_unknown_program_runs_its_argument_list() -> None:
     assert classify(call("search", args=["quarterly", "report"])).shell is None
 
 
+def test_an_http_delete_from_a_command_line_deletes() -> None:
+    assert (
+        C.DELETE in analyse("curl -s -X DELETE https://forge.example.dev/api/v1/repos/sandbox/x").capabilities
+    )
+    assert C.DELETE in analyse("wget --method=DELETE https://forge.example.dev/api/v1/repos/x").capabilities
+    assert C.DELETE not in analyse("curl -s https://forge.example.dev/api/v1/repos").capabilities
+
+
 def test_a_tool_named_ssh_runs_its_command_as_a_shell_line() -> None:
     got = classify(call("ssh", host="vps.example.org", command="docker volume rm app_pgdata"))
     assert got.shell is not None and "volumes_removed" in got.shell.flags

@@ -838,6 +838,10 @@ def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Si
             value = args[index + 1] if index + 1 < len(args) else ""
             if arg in ("-X", "--request"):
                 sending = sending or value.upper() in _SENDING_METHODS
+                if (
+                    value.upper() == "DELETE"
+                ):  # the resource at the URL removed (``curl -X DELETE …/repos/x``)
+                    facts.add(C.DELETE, f"{program} -X DELETE removes what the URL names")
                 continue
             sending = True
             payload = arg.split("=", 1)[1] if "=" in arg and arg.startswith("--") else value
@@ -845,6 +849,10 @@ def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Si
                 [payload] if arg in ("-T", "--upload-file") else []
             ):
                 _sent(path, facts, f"{program} uploads it")
+        if program == "wget" and arg.upper() == "--METHOD=DELETE":
+            facts.add(C.DELETE, "wget --method=DELETE removes what the URL names")
+        if program in ("http", "https", "httpie") and index == 0 and arg.upper() == "DELETE":
+            facts.add(C.DELETE, f"{program} DELETE removes what the URL names")
         if program == "wget" and (
             arg.startswith("--post-") or arg.startswith("--body-") or arg in ("--method=POST", "--method=PUT")
         ):
