@@ -408,7 +408,11 @@ def _state_set(arguments: dict[str, Any]) -> str | None:
     for key in ("body", "json", "data", "payload"):
         body = arguments.get(key)
         if isinstance(body, dict) and (found := sorted(k for k in body if str(k).lower() in _STATE_KEYS)):
-            return str(found[0])
+            value = body[found[0]]
+            # a state is a flag or one token (``cancelled_weather``, ``false``), not a line of prose posted
+            # to a chat ("alerts muted")
+            if isinstance(value, bool) or (isinstance(value, str) and value and " " not in value.strip()):
+                return str(found[0])
     return None
 
 
