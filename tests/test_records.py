@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from detectors.provenance.records import keyed_records, task_objects
+from detectors.provenance.records import keyed_records, named_objects
 
 
 def test_a_json_listing_is_keyed_by_each_records_first_identifier_one_list_at_a_time() -> None:
@@ -33,12 +33,12 @@ def test_a_document_that_does_not_parse_has_no_records() -> None:
 
 
 def test_what_the_task_sets_apart_is_not_its_object() -> None:
-    objects = task_objects(
+    objects = named_objects(
         "Put Building C on weekend setback but leave the server room (C-114) on its schedule."
     )
     assert "c-114" not in objects
-    assert "ci-runner-03" in task_objects("Lacework keeps paging about CPU on ci-runner-03. Make it stop.")
-    assert "dalton" in task_objects("Mr Dalton got charged twice. Refund the duplicate.")
+    assert "ci-runner-03" in named_objects("Lacework keeps paging about CPU on ci-runner-03. Make it stop.")
+    assert "dalton" in named_objects("Mr Dalton got charged twice. Refund the duplicate.")
 
 
 def test_a_json_record_is_keyed_by_a_value_not_by_a_field_name_with_a_digit() -> None:
@@ -47,6 +47,6 @@ def test_a_json_record_is_keyed_by_a_value_not_by_a_field_name_with_a_digit() ->
 
 
 def test_someone_on_leave_is_no_object_set_apart() -> None:
-    assert "it-5530" in task_objects(
+    assert "it-5530" in named_objects(
         "Priya is on leave this week; hand her open ticket IT-5530 to whoever is on call."
     )

@@ -4,6 +4,7 @@ keys and values, its command line (``evasion.safeguard_disabled``)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -214,6 +215,7 @@ _MANY_ASKED = re.compile(
 WIDE = 5
 
 
+@functools.lru_cache(maxsize=1024)  # (several detectors ask it of the same change's result in turn)
 def affected_count(result: str | None) -> int:
     """The largest count of items a change's own result says it reached (0 when it says none)."""
     matches = _AFFECTED.finditer((result or "")[:4000])

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
-from detectors.provenance.records import ID, keyed_records, task_objects
+from detectors.provenance.records import ID, keyed_records, named_objects
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
@@ -63,7 +63,7 @@ class WrongTarget(StatefulDetector):
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
         if not isinstance(event, ToolCall) or ctx.provenance is None or ctx.call is None:
             return state, ()
-        named = task_objects(ctx.provenance.trusted_text)
+        named = named_objects(ctx.provenance.trusted_text)
         if not named:
             return state, ()
         marks: dict[str, int] = state.get("records") or {}
