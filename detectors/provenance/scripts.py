@@ -44,32 +44,40 @@ def _path_of(arguments: dict[str, Any]) -> str | None:
     return None
 
 
-def observe(provenance: Provenance, event: ToolCall, call: Classification) -> None:
-    """Remember what a script the call read or wrote would do, when it would do anything notable."""
+def script_facts(event: ToolCall, call: Classification) -> tuple[str, list[str], bool] | None:
+    """(path, flags, written) of a script the call wrote (``written``) or read: what running it would do
+    (the reader's flags), when the reader noticed anything."""
     evidence = call.evidence
     arguments = event.arguments
     text: str | None = None
     if C.WRITE in evidence:
         text = next((v for k in _CONTENT_KEYS if isinstance(v := arguments.get(k), str) and v), None)
-    if text is not None:
+    written = text is not None
+    if written:
         path = _path_of(arguments)
     elif C.READ in evidence and event.result_summary:
         shell_reads = call.shell.read if call.shell else []
         path = _path_of(arguments) or next((p for p in shell_reads if p.endswith(SCRIPT_SUFFIXES)), None)
         text = event.result_summary
     else:
-        return  # neither wrote nor read a text: no script to remember
+        return None  # neither wrote nor read a text: no script to remember
     if not path or not text:
-        return
+        return None
     script = _script_text(path, text)
     if script is None:
-        return
+        return None
     body, python = script
     facts = analyse_code(body) if python else analyse(body)
-    if facts.flags:
-        provenance.saw_script(
-            event.event_id, path, sorted(f for f in facts.flags if not f.startswith("staged:"))
-        )
+    if not facts.flags:
+        return None
+    return path, sorted(f for f in facts.flags if not f.startswith("staged:")), written
+
+
+def observe(provenance: Provenance, event: ToolCall, call: Classification) -> None:
+    """Remember what a script the call read or wrote would do, when it would do anything notable."""
+    found = script_facts(event, call)
+    if found is not None:
+        provenance.saw_script(event.event_id, found[0], found[1])
 
 
 def scripts_run(provenance: Provenance | None, executed: list[str]) -> list[tuple[str, str, list[str]]]:
