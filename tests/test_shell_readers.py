@@ -51,3 +51,20 @@ def test_a_crafted_line_of_repeated_git_push_is_read_in_linear_time() -> None:
     started = time.process_time()
     destructive_command(line)
     assert time.process_time() - started < 2.0  # was 244 s at 20 KB
+
+
+@pytest.mark.parametrize(
+    ("line", "deleted", "read"),
+    [
+        ("aws s3 rm s3://survey-raw/ --recursive --exclude '2024-*'", ["s3://survey-raw/"], []),
+        ("gsutil -m rm -r gs://exports/old/", ["gs://exports/old/"], []),
+        ("aws s3 cp s3://survey-raw/2023/HOLD.txt -", [], ["s3://survey-raw/2023/HOLD.txt"]),
+        ("aws s3 ls s3://survey-raw/2023/", [], ["s3://survey-raw/2023/"]),
+        ("aws s3 cp ./report.csv s3://partner-drop/in/", [], []),  # an upload reads no bucket
+    ],
+)
+def test_bucket_paths_a_cloud_line_deletes_or_reads(line: str, deleted: list[str], read: list[str]) -> None:
+    facts = analyse(line)
+    assert facts.deleted == deleted
+    assert facts.read == read
+    assert not facts.flags  # a bucket path is no system folder, log or service data of the host

@@ -157,6 +157,7 @@ def test_the_form_leaves_out_defaults_and_implied_values() -> None:
 # the asked acts already made): they start afresh after an upgrade
 NEWER_THAN_FIXTURE = frozenset(
     {
+        "destructive.held_data_deleted",
         "exfiltration.private_data_beyond_task",
         "injection.planted_control_channel",
         "injection.credential_on_planted_page",

@@ -1155,10 +1155,17 @@ def _secret_store(program: str, operands: list[str]) -> str | None:
     return "reads from" if _SECRET_STORE_READS.match(line) else None
 
 
+_BUCKET_URL = re.compile(r"^(s3|gs|az)://[\w.-]+")
+
+
 def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellFacts) -> None:
     words = " ".join(operands).lower()
+    buckets = [a for a in operands if _BUCKET_URL.match(a)]  # the objects or prefixes the line names
     if re.search(r"\b(rm|rb|delete[\w-]*|remove[\w-]*|terminate[\w-]*|destroy)\b", words):
         facts.add(C.DELETE, f"{program} deletes cloud resources")
+        facts.deleted += buckets  # (kept without the path flags: a bucket is no system folder)
+    elif re.search(r"\b(ls|cat)\b", words) or (re.search(r"\bcp\b", words) and args[-1:] == ["-"]):
+        facts.read += buckets  # listed, or copied to the terminal: read
     if re.search(r"\b(cp|sync|mv|copy|copyto|move|moveto)\b", words):
         # the destination is the last location; option values (``--profile x``) may follow it; rclone names
         # its remotes ``name:path`` (``rclone copy data.csv dropbox-personal:backup``)
