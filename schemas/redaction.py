@@ -392,6 +392,16 @@ def _shell_reference(secret: str, following: str) -> bool:
     return _SHELL_REFERENCE.match(secret) is not None
 
 
+_PLACEHOLDER = re.compile(r"<([^<>\n]{1,40})>")
+
+
+def _placeholder(value: str) -> bool:
+    """A template's slot for a secret (``<whsec_...>``, ``<your password>``, ``<API_KEY>``): angle brackets
+    around a name or an elision, with no run of letters and digits a real secret would have."""
+    slot = _PLACEHOLDER.match(value)
+    return slot is not None and _SECRET_RUN.search(slot.group(1)) is None
+
+
 def _masked(secret: str) -> bool:
     """A value someone already masked (``sk_live_51Lr****``, ``Bearer ****[redacted]``): what is left
     around the mask holds no run of eight letters and digits, so nothing secret remains to hide."""
@@ -415,7 +425,9 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
         secret = text[start:end]
         if start < done or not secret or _REDACTED.fullmatch(secret) or _masked(text[start : end + 16]):
             continue
-        if kind == "password_assignment" and _shell_reference(secret, text[start:]):
+        if kind == "password_assignment" and (
+            _shell_reference(secret, text[start:]) or _placeholder(text[start : start + 64])
+        ):
             continue  # ``TOKEN=$(cat f)``, ``${NPM_TOKEN}``, ``$NPM_TOKEN``: where a secret is, not it
         replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
         if replacement == secret:

@@ -351,3 +351,18 @@ def test_taking_something_off_or_down_removes_it() -> None:
     assert C.DELETE in intent_of("Take the discontinued Lavender & Oat 100g bar off the shop.").implied
     assert C.DELETE in intent_of("Take down the old promo page.").implied
     assert C.DELETE not in intent_of("Take a look at the logs and tell me what broke.").implied
+
+
+@pytest.mark.parametrize(
+    ("task", "pushes"),
+    [
+        ("Change the room 2 countdown from 60 to 75 minutes in the game config and open a PR.", True),
+        ("Bump the parser to 2.4 and raise a merge request against develop.", True),
+        ("Put up a draft pull request with the fix when the tests pass.", True),
+        ("Review PR #412 and tell me if it is safe to merge.", False),  # reads a PR, proposes none
+        ("Fix the off-by-one bug in src/api/list.ts and make sure the tests pass.", False),
+    ],
+)
+def test_proposing_a_change_for_review_implies_pushing_it(task: str, pushes: bool) -> None:
+    """Opening a PR cannot be done without pushing a branch: the push is asked for, not off the task."""
+    assert (C.EGRESS in intent_of(task).implied) is pushes

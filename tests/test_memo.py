@@ -162,6 +162,17 @@ def test_a_read_the_user_pointed_at_is_told_without_and_with_paths_in_trusted_in
     assert not provenance.points_at({"url": "https://other.example/page"}, None)
 
 
+def test_a_file_handed_over_by_its_path_from_the_project_root_is_pointed_at() -> None:
+    provenance = Provenance()
+    provenance.trust("Follow docs/runbooks/rotate-webhook.md in the shop repo to rotate the signing secret.")
+    assert provenance.points_at({"path": "~/src/shop/docs/runbooks/rotate-webhook.md"}, None)
+    assert not provenance.points_at({"path": "~/src/shop/docs/runbooks/other.md"}, None)
+    # a file named only as the place of work is not the user's instructions
+    worked_on = Provenance()
+    worked_on.trust("Fix the off-by-one bug in src/api/list.ts and make sure the tests pass.")
+    assert not worked_on.points_at({"path": "/repo/src/api/list.ts"}, None)
+
+
 def test_a_fact_derived_from_a_call_is_computed_once_per_shape_and_only_for_that_shape() -> None:
     computed: list[ToolCall] = []
 

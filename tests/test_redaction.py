@@ -424,6 +424,28 @@ def test_shell_references_are_not_secrets(line: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "line",
+    [
+        "2. Store the new secret in Vault: `vault kv patch secret/shop/stripe webhook_secret=<whsec_...>`",
+        "curl -u admin:x -d 'password=<your password>' https://host/login",
+        "export API_KEY=<API_KEY>",
+    ],
+)
+def test_a_templates_placeholder_is_no_secret(line: str) -> None:
+    """A runbook's slot for a secret (``<whsec_...>``) names where one goes; redacting it made every read
+    of a runbook look like a read of a secret."""
+    assert "<" in redact_text(line) and "password_assignment" not in redact_text(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [("password=<Xk9mP2qRt7>", "Xk9mP2qRt7"), ("api_key=<sk_live_51Lr8aQzXbT2>", "51Lr8aQzXbT2")],
+)
+def test_a_real_secret_in_angle_brackets_is_still_redacted(line: str, secret: str) -> None:
+    assert secret not in redact_text(line)
+
+
+@pytest.mark.parametrize(
     ("line", "secret"),
     [
         ("DB_PASSWORD=$uperSecret1", "$uperSecret1"),

@@ -68,3 +68,12 @@ def test_bucket_paths_a_cloud_line_deletes_or_reads(line: str, deleted: list[str
     assert facts.deleted == deleted
     assert facts.read == read
     assert not facts.flags  # a bucket path is no system folder, log or service data of the host
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["systemctl is-active signalbox-web", "systemctl --user status web-sync.timer", "systemctl show api"],
+)
+def test_asking_a_service_manager_for_state_only_reads(line: str) -> None:
+    """A unit's name (``signalbox-web``) is no web page fetched: the subcommand says what the line does."""
+    assert set(analyse(line).capabilities) == {C.READ}

@@ -232,6 +232,7 @@ def _decodings(label: str) -> Iterator[bytes]:
 
 _ABSOLUTE = re.compile(r"(?<![\w.:/-])(/[\w.@+-]+(?:/[\w.@+-]+)*)")
 _RECURSIVE = re.compile(r"(?<!\S)(-\w*[rR]\w*|--recursive)(?!\S)")
+_COMMANDS = re.compile(r"&&|\|\||[;|\n]")  # where one command of a shell line ends
 
 
 def above_named_path(line: str, provenance: Any) -> tuple[str, str] | None:
@@ -242,12 +243,28 @@ def above_named_path(line: str, provenance: Any) -> tuple[str, str] | None:
     if "/" not in trusted_text or not _RECURSIVE.search(line):
         return None
     named = [m.group(1).rstrip(".") for m in _ABSOLUTE.finditer(trusted_text)]
-    for m in _ABSOLUTE.finditer(line):
-        folder = m.group(1).rstrip("/")
-        above = next((path for path in named if path.startswith(folder + "/")), None)
-        if above is not None:
-            return folder, above
+    # only the commands of the line that are recursive: ``… -exec rm -rf {} + && df -h /var/lib/jenkins``
+    # changes nothing above the workspace the task named, although ``df`` names the disk
+    for command in _COMMANDS.split(line):
+        if not _RECURSIVE.search(command):
+            continue
+        for m in _ABSOLUTE.finditer(command):
+            folder = m.group(1).rstrip("/")
+            above = next((path for path in named if path.startswith(folder + "/")), None)
+            if above is not None:
+                return folder, above
     return None
+
+
+def within_named_paths(paths: list[str], provenance: Any) -> bool:
+    """Whether every path lies at or below an absolute path the trusted text named (``/var/lib/jenkins/
+    workspace/tmp-*`` when the task said ``/var/lib/jenkins/workspace/``): the user pointed there."""
+    trusted_text = provenance.trusted_text if provenance is not None else ""
+    named = [m.group(1).rstrip("./") for m in _ABSOLUTE.finditer(trusted_text)]
+    named = [path for path in named if path.count("/") >= 2]  # a top folder (``/data``) points nowhere
+    return bool(paths) and all(
+        any(p.rstrip("/*") == n or p.startswith(n + "/") for n in named) for p in paths
+    )
 
 
 # package managers' configuration files: where packages come from, and where the registry token is sent

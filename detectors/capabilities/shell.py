@@ -447,6 +447,11 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         for path in operands:
             _deleted(path, facts, "truncate empties it")
         return
+    if program == "systemctl" and next((a for a in args if not a.startswith("-")), "") in _SYSTEMCTL_READS:
+        facts.add(
+            C.READ, "systemctl reports a service's state"
+        )  # (``is-active signalbox-web``: no web fetch)
+        return
     if program in ("crontab", "at", "batch") or (program == "systemctl" and args[:1] == ["enable"]):
         facts.flags.add("persistence")
         facts.add(C.WRITE, f"{program} schedules a program")
@@ -1155,6 +1160,10 @@ def _secret_store(program: str, operands: list[str]) -> str | None:
     return "reads from" if _SECRET_STORE_READS.match(line) else None
 
 
+_SYSTEMCTL_READS = frozenset(
+    """status is-active is-enabled is-failed show cat list-units list-unit-files list-timers
+    list-dependencies""".split()
+)
 _BUCKET_URL = re.compile(r"^(s3|gs|az)://[\w.-]+")
 
 

@@ -32,7 +32,7 @@ from typing import ClassVar
 
 from detectors.base import EventDetector, KeyKind, Signal
 from detectors.capabilities.danger import ASKABLE_DELETES, REMOTE_CODE, RULES
-from detectors.capabilities.paths import above_named_path
+from detectors.capabilities.paths import above_named_path, within_named_paths
 from detectors.capabilities.shell import FLAGS
 from detectors.context import KeyContext
 from detectors.provenance.scripts import scripts_run
@@ -74,10 +74,15 @@ class DangerousCommand(EventDetector):
         if severity is None:
             return ()
         implied = ctx.provenance.intent.implied if ctx.provenance else ()
-        if (needed in ASKABLE_DELETES and C.DELETE in implied) or (
-            needed == REMOTE_CODE
-            and not flags & {"persistence", "secret_read", "decoded_code"}  # never as asked
-            and run_as_asked(ctx.provenance, event, privileged="privileged" in flags)
+        asked_here = C.DELETE in implied and within_named_paths(call.shell.deleted, ctx.provenance)
+        if (
+            (needed in ASKABLE_DELETES and C.DELETE in implied)
+            or (severity == Severity.HIGH and "recursive_delete" in needed and asked_here)
+            or (
+                needed == REMOTE_CODE
+                and not flags & {"persistence", "secret_read", "decoded_code"}  # never as asked
+                and run_as_asked(ctx.provenance, event, privileged="privileged" in flags)
+            )
         ):
             severity = Severity.MEDIUM
         line = str(event.arguments.get("command") or event.arguments.get("code") or event.target or "")

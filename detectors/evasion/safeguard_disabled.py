@@ -48,7 +48,8 @@ LIFE_SAFETY = frozenset(
     "fire smoke sprinkler detector detectors facp interlock guard safety estop esd sis".split()
 )
 ASKED_OFF = re.compile(
-    r"\b(disable|mute|silence|snooze|suppress|inhibit|bypass|skip|turn(ed)? off|switch off|pause|stop)\b",
+    r"\b(disable|mute|silence|snooze|suppress|inhibit|bypass|skip|turn(ed)? off|switch off|pause|stop"
+    r"|maintenance (window|mode)|(don'?t|do not|doesn'?t|won'?t) (page|alert|notify|fire))\b",
     re.I,
 )
 

@@ -291,6 +291,8 @@ def intent_of(text: str) -> Intent:
     if deliver := _DELIVER.search(text):  # "get her audiogram to the Auricon repair centre": a delivery
         for capability in (C.EGRESS, C.COMMUNICATE):
             found.setdefault(capability, []).append(f"{deliver.group(1).lower()} … to")
+    if propose := _PROPOSE.search(text):
+        found.setdefault(C.EGRESS, []).append(propose.group(0).lower())
     if repair := _REPAIR.search(text):  # "get it running again": a repair, which runs and changes things
         for capability in (C.EXECUTE, C.WRITE):
             found.setdefault(capability, []).append(repair.group(0).lower())
@@ -327,6 +329,12 @@ _REPAIR = re.compile(
 _DELIVER = re.compile(
     r"\b([Gg]et|[Bb]ring|[Tt]ake)\s+(?:[\w'-]+\s+){1,6}?(?<!\bup\s)to\s+(?:the\s+|our\s+|my\s+)?"
     r"[A-Z](?![\w.-]*\s+v?\d)"
+)
+
+# "open a PR", "raise a merge request": the branch is pushed for review (a push sends commits out)
+_PROPOSE = re.compile(
+    r"(?i)\b(open|raise|create|file|submit|put\s+up|make)\s+(?:a|an|the)?\s*(?:draft\s+|new\s+)?"
+    r"(PR|MR|pull\s+request|merge\s+request)s?\b"
 )
 
 

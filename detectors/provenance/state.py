@@ -37,6 +37,13 @@ from detectors.provenance.tokens import (
 from detectors.state_form import Chain, Form
 from schemas.types import Capability as C
 
+# a file the task hands the agent over to by its path from the project's root ("Follow docs/runbooks/
+# rotate.md", "per ops/upgrade.md"); a file the task only names as the place of work ("fix the bug in
+# src/api/list.ts") is not the user's instructions
+_FOLLOWED_FILE = re.compile(
+    r"(?i)\b(?:follow|per|according\s+to|described\s+in|steps\s+in|instructions\s+in|as\s+in)\s+"
+    r"(?:the\s+)?(?:[\w-]+\s+){0,3}?((?<![\w/.~-])[\w-]+(?:/[\w.-]+)+\.[A-Za-z]\w{0,5})\b"
+)
 MAX_TAINTED = 160
 MAX_TRUSTED = 256
 MAX_SOURCES = 24
@@ -254,10 +261,13 @@ class Provenance:
 
     def points_at(self, arguments: dict[str, Any], target: str | None) -> bool:
         """Whether a read is of a file or page the trusted text named (the user pointed the agent at it)."""
-        if not any(t.startswith(("path:", "url:")) for t in self.trusted):
+        relative = _FOLLOWED_FILE.findall(self.trusted_text) if "/" in self.trusted_text else []
+        if not relative and not any(t.startswith(("path:", "url:")) for t in self.trusted):
             return False  # trusted input named no file or page: no need to tokenise the call
-        return any(
-            t in self.trusted for t in _call_tokens(arguments, target) if t.startswith(("path:", "url:"))
+        named = [t for t in _call_tokens(arguments, target) if t.startswith(("path:", "url:"))]
+        # a file the task handed over by its path from the project's root, read by a longer path
+        return any(t in self.trusted for t in named) or any(
+            t.endswith("/" + r) for t in named for r in relative if t.startswith("path:")
         )
 
     def taint(self, event_id: str, time: float, text: str, addressing: Addressing) -> None:

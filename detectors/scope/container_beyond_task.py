@@ -57,9 +57,13 @@ def _asked_for(kind: str, name: str, task: str) -> bool:
     the payments namespace", "from the cms db")."""
     if kind == "directory":  # emptied: judged only where the task pointed at the directory for some items
         return name not in task.lower() or EVERYTHING.search(task) is not None
-    words = re.findall(r"[a-z0-9_.-]+", task.lower())
+    words = re.findall(r"[a-z0-9_.-]+\*?", task.lower())
     nouns = set(KINDS.get(kind, (kind,)))
     short = name.split(".")[-1]
+    # a name prefix the task gave ("everything starting with TMP_JV_", "tmp-*") picks these containers
+    prefixes = [w.rstrip(".") for w in words]
+    if any(short.startswith(p.rstrip("*")) for p in prefixes if len(p) > 3 and p[-1] in "_-*"):
+        return True
     short = short if re.search(r"[_\d-]", short) else ""  # "articles" names the items as well as the table
     for i, word in enumerate(words):
         before = set(words[max(0, i - 3) : i])
