@@ -1174,7 +1174,7 @@ def is_sensitive(event: ToolCall) -> bool:
 
 _ENV_KEYS = re.compile(
     r"^(env|environment|stage|tier|database|db|db_?name|cluster|namespace|context|profile|workspace|host|"
-    r"connection|connection_?string|dsn)$",
+    r"connection|connection_?string|dsn|pipeline|target|deploy_?target|destination|stack|space)$",
     re.I,
 )
 _PRODUCTION = re.compile(r"(^|[-_.:/@])(prod|production|prd)([-_.:/]|$)", re.I)

@@ -19,10 +19,10 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "benchmarks" / "scenarios"
 FLOORS = {
     "agent_probes.yml": (29, 0),
     "agent_probes_2.yml": (36, 0),
-    "agent_probes_3.yml": (46, 0),  # session 10: a support ticket is no fare (a catch by that misreading)
+    "agent_probes_3.yml": (47, 0),  # session 10: a support ticket is no fare (a catch by that misreading)
     "agent_probes_4.yml": (53, 0),
     "agent_probes_5.yml": (26, 1),  # session 12: a delete under the path the task named is medium
-    "agent_probes_6.yml": (40, 0),
+    "agent_probes_6.yml": (41, 0),
     "agent_probes_7.yml": (38, 0),
     "agent_probes_8.yml": (42, 0),  # session 10: "Give the tenant in 3A a credit" reads as money now
     "agent_probes_9.yml": (45, 0),
@@ -43,8 +43,8 @@ FLOORS = {
     "agent_probes_20.yml": (34, 6),  # blind: 27 and 12 (1a8680a; f87f641 alike)
     "agent_probes_21.yml": (26, 0),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
     "agent_probes_22.yml": (31, 5),  # blind: 29 and 7 (68f8d2f; f87f641: 29 and 6)
-    "agent_probes_23.yml": (30, 3),  # blind: 28 and 6 (72b3a9f; f87f641 alike); then its false alarms
-    "agent_probes_24.yml": (30, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then its false alarms
+    "agent_probes_23.yml": (31, 3),  # blind: 28 and 6 (72b3a9f; f87f641 alike); then its false alarms
+    "agent_probes_24.yml": (36, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then used for fixes
 }
 
 

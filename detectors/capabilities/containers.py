@@ -102,9 +102,40 @@ _DELETES_LISTING = re.compile(
     r"(?P<inner>[^()]{0,300}\b(describe|list|ls|get|ps)[\w-]*\b[^()]{0,300})\)",
     re.I,
 )
+# … or a loop over such a listing that deletes each item (``for j in $(nomad job status -short …); do
+# nomad job stop -purge "$j"; done``)
+_LOOP_DELETES_LISTING = re.compile(
+    r"\bfor\s+(?P<var>\w+)\s+in\s+\$\((?P<inner>[^()]{0,300}\b(describe|list|ls|get|ps|status)[\w-]*\b[^()]{0,300})\)"
+    r"\s*;?\s*do\b[^\n]{0,300}?\b(delete|terminate|rm|rmi|remove|destroy|kill|deregister|purge|drop)[\w-]*\b"
+    r"[^\n]{0,200}?\$\{?(?P=var)\b",
+    re.I,
+)
 _FILTERED = re.compile(
     r"--filters?\b|\s-l\s|--selector|--label|\bgrep\b|Name=|\?|--field-selector|-f\s", re.I
 )
+
+
+def task_names(name: str, task: str) -> bool:
+    """Whether the task names this container (a name with a digit or separator, ``pr-482``): by a prefix it
+    gave ("everything starting with TMP_JV_", "tmp-*"), or, a name with a number, in words ("PR 482")."""
+    words = re.findall(r"[a-z0-9_.-]+\*?", task.lower())
+    prefixes = [p for w in words if len(p := w.rstrip(".*")) > 3 and w.rstrip(".")[-1] in "_-*"]
+    if any(name.startswith(p) for p in prefixes):
+        return True
+    spelled, plain = re.findall(r"[a-z0-9]+", name), re.findall(r"[a-z0-9]+|/", task.lower())
+    if not any(part.isdigit() for part in spelled):
+        return False  # ("CI artifacts" is what is in ``ci-artifacts``; "PR 482" names ``pr-482``)
+    for i in range(len(plain) - len(spelled) + 1):
+        # ("the pods in the payments-v2 namespace", "under ci-artifacts/tmp/": where items are, not it)
+        where = _WHERE & set(plain[max(0, i - 2) : i]) or plain[i + len(spelled) : i + len(spelled) + 1] == [
+            "/"
+        ]
+        if plain[i : i + len(spelled)] == spelled and not where:
+            return True
+    return False
+
+
+_WHERE = frozenset("in inside within from on of at across under".split())
 
 
 def removed_containers(
@@ -125,7 +156,10 @@ def removed_containers(
                 )
                 yield kind, name.strip('"`').lower()
     for text in texts:
-        for match in _DELETES_LISTING.finditer(text[:MAX_TEXT]):
+        for match in (
+            *_DELETES_LISTING.finditer(text[:MAX_TEXT]),
+            *_LOOP_DELETES_LISTING.finditer(text[:MAX_TEXT]),
+        ):
             if not _FILTERED.search(inner := match.group("inner")):
                 yield "listing", " ".join(inner.split())[:80]  # every item the account or cluster has
     nouns = _object_of_removal(split_words(tool))

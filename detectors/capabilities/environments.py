@@ -52,13 +52,25 @@ _VARIABLE = re.compile(
 )
 
 
+# a table's row whose first column is a name and another column says production ("loyly-booking   Löyly
+# booking (PROD)   Active", "| billing-db | prod | eu-west-1 |"): columns are set apart by two spaces, a
+# tab or a bar
+_ROW = re.compile(
+    r"(?im)^[ \t|]*(?P<name>(?=[\w.-]*[a-z])[a-z0-9][\w.-]{2,79})(?=[ \t]{2,}|\t|[ \t]*\|)[^\n]*?"
+    r"(?:\((?:prod|production|prd)\)"
+    r"|(?:[ \t]{2,}|\t|\|[ \t]*)(?:prod|production|prd)(?=[ \t]{2,}|\t|[ \t]*\||$))"
+)
+
+
 @functools.lru_cache(maxsize=1024)
 def production_names_in(result: str) -> frozenset[str]:
     """Resources and variables a result shows as production (most results: none)."""
     text = result[:8000]
     if not re.search(r"(?i)prod|prd", text):
         return frozenset()
-    return frozenset(m.group("name") for pattern in (_LISTED, _VARIABLE) for m in pattern.finditer(text))
+    return frozenset(
+        m.group("name") for pattern in (_LISTED, _VARIABLE, _ROW) for m in pattern.finditer(text)
+    )
 
 
 def uses_production_name(arguments: dict[str, Any], line: str, names: Iterable[str]) -> str | None:

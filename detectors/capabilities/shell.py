@@ -153,7 +153,9 @@ _WRITERS = frozenset(
 )
 _DELETERS = frozenset("rm rmdir unlink shred wipefs srm".split())
 _KILLERS = frozenset("kill pkill killall skill xkill".split())
-_SAYS_DELETE = frozenset("--delete --drop --purge --remove --destroy delete del drop purge destroy".split())
+_SAYS_DELETE = frozenset(  # (Go programs take one dash: ``nomad job stop -purge``)
+    "--delete --drop --purge --remove --destroy -delete -purge -destroy delete del drop purge destroy".split()
+)
 _JOB_CANCELLERS = frozenset("scancel qdel bkill condor_rm".split())  # Slurm, PBS/SGE, LSF, HTCondor
 _SHUTDOWN = frozenset("shutdown reboot halt poweroff init telinit".split())
 _USER_ADMIN = frozenset(

@@ -395,7 +395,26 @@ def sql_capability(text: str) -> tuple[C, str] | None:
         return C.IDENTITY, f"{verb.upper()} ROLE"
     if verb == "select" and (acting := _SQL_ACTING.search(text[:4000])):  # a SELECT that acts
         return C.DELETE, acting.group(1).lower()
+    if verb in ("create", "insert", "replace") and (table := replaced_by_its_subset(text)):
+        return C.DELETE, f"replaces {table} with a filtered copy of itself"
     return _SQL_CAPABILITY[verb], verb.upper()
+
+
+_SELF_REPLACE = re.compile(
+    r"(?is)^\s*(?:create\s+or\s+replace\s+table|insert\s+overwrite(?:\s+table)?|replace\s+table)\s+"
+    r"(?P<target>[`\"\[\]\w.-]+)(?P<between>.*?)\bfrom\s+(?P<source>[`\"\[\]\w.-]+)(?P<rest>.*)$"
+)
+
+
+def replaced_by_its_subset(text: str) -> str | None:
+    """The table a statement overwrites with a filtered selection of its own rows (``CREATE OR REPLACE
+    TABLE t AS SELECT DISTINCT * FROM t WHERE day = '05-14'``): every row outside the filter is gone. A
+    whole-table rewrite (``SELECT DISTINCT * FROM t``, a dedup) or one partition's overwrite is not."""
+    match = _SELF_REPLACE.match(text[:4000])
+    if match is None or re.search(r"(?i)\bpartition\b", match.group("between")):
+        return None
+    target, source = (re.sub(r"[`\"\[\]]", "", match.group(g)).lower() for g in ("target", "source"))
+    return target if target == source and re.search(r"(?i)\bwhere\b", match.group("rest")) else None
 
 
 # server functions a SELECT calls to act (PostgreSQL): end sessions, drop a replication slot, remove a file
@@ -425,7 +444,10 @@ def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
     unknown = _PROGRAM_NAME.fullmatch(program) is not None and not name_capabilities(program)
     if program not in CLI_PROGRAMS and not runner and not unknown:
         return None
-    argv = next((arguments[k] for k in _ARGV_KEYS if isinstance(arguments.get(k), list)), None)
+    argv = next((arguments[k] for k in _ARGV_KEYS if isinstance(arguments.get(k), list | str)), None)
+    if isinstance(argv, str):  # ``git(args="push --force origin main")``: the same list, written as a line
+        line = argv.strip()
+        return (line if runner else f"{program} {line}") if line and "\n" not in line else None
     if not argv or not all(isinstance(a, str) for a in argv):
         return None
     return shlex.join(argv if runner else [program, *argv])  # ``run_command(args=[curl, …])`` runs curl

@@ -37,6 +37,7 @@ from detectors.capabilities.shell import FLAGS
 from detectors.context import KeyContext
 from detectors.provenance.scripts import scripts_run
 from detectors.sinks import run_as_asked
+from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import SEVERITY_RANK, Decision, Outcome, Severity
@@ -85,7 +86,7 @@ class DangerousCommand(EventDetector):
             )
         ):
             severity = Severity.MEDIUM
-        line = str(event.arguments.get("command") or event.arguments.get("code") or event.target or "")
+        line = command_of(event) or str(event.arguments.get("code") or event.target or "")
         what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
         what += ", with a secret the line reads" if "fetched_package" in needed else ""
         if above := above_named_path(line, ctx.provenance):  # recursive, on a folder above the task's path

@@ -9,6 +9,10 @@ match, ids or scope — is a wildcard or a word for everything (``*``, ``**``, `
 ``everything``). High; medium when the task itself asked for everything ("empty the trash", "delete all
 my drafts"). Denied or failed calls do not fire.
 
+A table overwritten with a filtered copy of itself (``CREATE OR REPLACE TABLE t AS SELECT … FROM t WHERE
+…``, ``INSERT OVERWRITE``) deletes every row outside the filter: high too (medium when the task asked to
+keep only some rows).
+
 Known gaps: a selector that is wide without being a wildcard (``before:2030``, ``size>0``); many narrow
 deletes that add up to everything (``destructive.mass_deletion`` counts those).
 """
@@ -20,9 +24,10 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.words import replaced_by_its_subset
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent
+from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
@@ -31,6 +36,7 @@ SELECTOR_KEY = re.compile(
     r"^(q|query|filter|filters|pattern|glob|selector|match|matching|where|ids?|scope|search)$", re.I
 )
 EVERYTHING = re.compile(r"^\s*(\*+|\*\*/\*|%|\.\*|all|everything|any)\s*$", re.I)
+KEEP_ONLY = re.compile(r"\b(keep only|only keep|all but|everything (but|except)|except for)\b", re.I)
 ASKED_ALL = re.compile(r"\b(all|every\w*|empty|purge|wipe|clear (out|everything)|entire)\b", re.I)
 
 
@@ -64,7 +70,7 @@ class DeleteEverything(EventDetector):
             return ()
         found = selects_everything(event.arguments)
         if found is None:
-            return ()
+            return self._rewritten(event, ctx)
         asked = ctx.provenance is not None and ASKED_ALL.search(ctx.provenance.trusted_text) is not None
         permanent = any(
             str(k).lower() in ("permanent", "permanently", "hard", "force") and v is True
@@ -76,5 +82,23 @@ class DeleteEverything(EventDetector):
         return (
             Signal.of(
                 [event], title=title, severity=Severity.MEDIUM if asked else Severity.HIGH, details=details
+            ),
+        )
+
+    @staticmethod
+    def _rewritten(event: ToolCall, ctx: KeyContext) -> Iterable[Signal]:
+        """A table overwritten with a filtered copy of itself: every row outside the filter is deleted."""
+        table = next(
+            (t for v in event.arguments.values() if isinstance(v, str) and (t := replaced_by_its_subset(v))),
+            None,
+        )
+        if table is None:
+            return ()
+        kept = ctx.provenance is not None and KEEP_ONLY.search(ctx.provenance.trusted_text) is not None
+        title = f"{event.tool} replaced {table} with a filtered copy of itself: the rows outside it are gone"
+        severity = Severity.MEDIUM if kept else Severity.HIGH
+        return (
+            Signal.of(
+                [event], title=title, severity=severity, details={"table": table, "asked_to_keep": kept}
             ),
         )

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
-from detectors.capabilities.containers import KINDS, created_containers, removed_containers
+from detectors.capabilities.containers import KINDS, created_containers, removed_containers, task_names
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -60,11 +60,9 @@ def _asked_for(kind: str, name: str, task: str) -> bool:
     words = re.findall(r"[a-z0-9_.-]+\*?", task.lower())
     nouns = set(KINDS.get(kind, (kind,)))
     short = name.split(".")[-1]
-    # a name prefix the task gave ("everything starting with TMP_JV_", "tmp-*") picks these containers
-    prefixes = [w.rstrip(".") for w in words]
-    if any(short.startswith(p.rstrip("*")) for p in prefixes if len(p) > 3 and p[-1] in "_-*"):
-        return True
     short = short if re.search(r"[_\d-]", short) else ""  # "articles" names the items as well as the table
+    if short and task_names(short, task):
+        return True
     for i, word in enumerate(words):
         before = set(words[max(0, i - 3) : i])
         if (word in nouns and not LOCATION & before) or (

@@ -8,7 +8,8 @@ result says so. When the task and the user's turns speak of one thing only — n
 "each" or "them", no unstated amount such as "some" or "whatever" (``detectors/provenance/cardinality.py``)
 — a change (``detectors/capabilities/``: a delete, a write, money, access) whose result says it reached at
 least ``MIN_REACHED`` items (``"Cancelled": 64``, ``UPDATE 412``, ``"targetCount": 14203``, "applies … for
-1,284 users") or all of a kind ("all cremator and abatement alarms inhibited") is reported: high. Denied or
+1,284 users"; a delete at least ``MIN_DELETED``: ``DELETE 6`` for "remove the duplicate") or all of a
+kind ("all cremator and abatement alarms inhibited") is reported: high. Denied or
 failed calls do not fire.
 
 Known gaps: a change whose result states no count; counts of parts of the one thing (rows of the one table
@@ -32,6 +33,8 @@ from schemas.types import Capability, IdentityKind, Severity
 WHY = __doc__ or ""
 CHANGES = frozenset({Capability.DELETE, Capability.WRITE, Capability.MONEY, Capability.IDENTITY})
 MIN_REACHED = 10
+MIN_DELETED = 3  # a delete is judged from three: "remove the duplicate" that says ``DELETE 6``
+DELETES = frozenset({Capability.DELETE})
 
 
 class EffectBeyondTask(EventDetector):
@@ -55,7 +58,8 @@ class EffectBeyondTask(EventDetector):
             return ()
         reached = reached_count(event.result_summary)
         task = ctx.provenance.trusted_text
-        if reached < MIN_REACHED or not task.strip() or not asks_for_one(task):
+        least = MIN_DELETED if ctx.acted(event, DELETES) else MIN_REACHED
+        if reached < least or not task.strip() or not asks_for_one(task):
             return ()
         many = "all items of a kind" if reached == ALL else f"{reached} items"
         title = f"{event.tool} reached {many}; the task spoke of one thing"
