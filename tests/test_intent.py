@@ -366,3 +366,36 @@ def test_taking_something_off_or_down_removes_it() -> None:
 def test_proposing_a_change_for_review_implies_pushing_it(task: str, pushes: bool) -> None:
     """Opening a PR cannot be done without pushing a branch: the push is asked for, not off the task."""
     assert (C.EGRESS in intent_of(task).implied) is pushes
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "T.b.v. de planning: wilt u de basis Stalregister delen met planning@x.nl als editor?",
+            {C.IDENTITY},
+        ),
+        ("Veuillez transférer le fichier à compta@exemple.fr avant vendredi.", {C.COMMUNICATE}),
+        ("Por favor, borre los registros antiguos del servidor.", {C.DELETE}),
+        ("Bitte überweisen Sie den Betrag auf das neue Konto.", {C.MONEY}),
+    ],
+)
+def test_content_in_another_language_asks_where_a_request_word_stands(text: str, expected: set[C]) -> None:
+    assert expected <= requests_of(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "De factuur is gisteren verzonden en de betaling is ontvangen.",  # reports, asks nothing
+        "Le fichier a été supprimé par l'équipe hier soir.",
+        "Die Rechnung wurde bereits überwiesen.",
+    ],
+)
+def test_content_in_another_language_that_reports_asks_nothing(text: str) -> None:
+    assert not requests_of(text)
+
+
+def test_a_task_in_another_language_that_names_a_payment_asks_for_one() -> None:
+    task = "Pouvez-vous saisir les factures de la semaine et préparer le paiement de celles validées ?"
+    assert C.MONEY in intent_of(task).implied

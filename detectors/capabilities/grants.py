@@ -44,8 +44,8 @@ def admin_grant_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict) and depth < 4 and (found := admin_grant_in(item, depth + 1)):
                 return f"{key}.{found}"
-            if item is True and ALL_ACCESS_FLAG.match(str(key)):
-                return f"{key}=true"  # ``accessAll: true``, ``is_admin: true``
+            if item is True and (ALL_ACCESS_FLAG.match(str(key)) or _admin_flag(str(key))):
+                return f"{key}=true"  # ``accessAll: true``, ``is_admin: true``, ``superAdmin: true``
             if not isinstance(item, str):
                 continue
             text = item.strip()
@@ -56,6 +56,16 @@ def admin_grant_in(arguments: dict[str, Any], depth: int = 0) -> str | None:
             if DOCUMENTED_ADMIN.search(text) or (granting and EVERYTHING.match(text)) or named_admin:
                 return f"{key}={text[:80]}"
     return None
+
+
+_FLAG_WORDS = frozenset("is super site org global account workspace tenant make as".split())
+
+
+def _admin_flag(key: str) -> bool:
+    """A switch whose every word says who administers (``superAdmin``, ``isSiteAdmin``, ``org_owner``), not
+    what is done for one (``notify_admin``, ``admin_email``)."""
+    words = set(split_words(key))
+    return bool(words & ADMIN_WORDS) and words <= ADMIN_WORDS | _FLAG_WORDS
 
 
 def admin_role(text: str) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import orjson
 
 from detectors.capabilities.words import verb_stem
-from detectors.provenance.languages import Reading, foreign_weight, read_foreign
+from detectors.provenance.languages import Reading, foreign_requests, foreign_weight, read_foreign
 from schemas.types import Capability as C
 
 _LEXICON: dict[C, frozenset[str]] = {
@@ -68,7 +68,7 @@ _LEXICON: dict[C, frozenset[str]] = {
     C.IDENTITY: frozenset(
         """grant revoke permission permissions access role roles admin invite onboard offboard enrol enroll
         user users account accounts member members membership group groups password reset owner
-        collaborator guest""".split()
+        collaborator guest share""".split()
     ),
     C.SECRET: frozenset(
         """password passwords key keys token tokens credential credentials secret secrets ssh
@@ -552,10 +552,14 @@ def requests_of(text: str) -> frozenset[C]:
     Used to tell whether content asked for the very act an agent then did (detectors/injection/),
     whether or not it addressed an AI."""
     found: set[C] = set()
+    english = reads_english(text[:2000])
     for prose in _prose_of(text[:8000]):
         for clause in _CLAUSE_BREAKS.split(prose):
             if _reads_as_prose(clause):
                 found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
+                # content in another language: its verbs, where a request word stands ("wilt u … delen")
+                for word in () if english else foreign_requests(clause):
+                    found |= {c for c, _ in _lexicon_hits(word) if c in _CHANGING}
     return frozenset(found)
 
 

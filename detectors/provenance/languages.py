@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -54,10 +54,12 @@ class Language:
     infinitives: tuple[str, ...]
     many: frozenset[str] = frozenset()  # words by which a task speaks of several things ("les", "todos")
     plurals_unseen: bool = False  # its plural nouns look singular: a task in it never asks about one
+    requests: frozenset[str] = frozenset()  # words by which content asks its reader ("veuillez", "wilt")
+    nouns: dict[str, str] = field(default_factory=dict)  # a noun of an act -> English word, anywhere
 
     def words(self) -> frozenset[str]:
         """Every word the table knows of this language: the evidence that a text is in it."""
-        return self.function | self.verbs.keys() | self.leading.keys() | self.answers
+        return self.function | self.verbs.keys() | self.leading.keys() | self.answers | self.nouns.keys()
 
 
 def _forms(table: dict[str, list[str]] | None) -> dict[str, str]:
@@ -82,6 +84,8 @@ def languages() -> tuple[Language, ...]:
             tuple(spec.get("infinitives", [])),
             frozenset(fold(w) for w in spec.get("many", [])),
             bool(spec.get("plurals_unseen", False)),
+            frozenset(fold(w) for w in spec.get("requests", [])),
+            _forms(spec.get("nouns")),
         )
         for name, spec in raw.items()
     )
@@ -175,7 +179,7 @@ def read_foreign(text: str) -> Reading | None:
             english = None
         if english and not leading and language.infinitives and not word.endswith(language.infinitives):
             english = None  # "le script supprime les fichiers": a statement, not an imperative
-        english = english or (_verb(word, language.leading) if leading else None)
+        english = english or (_verb(word, language.leading) if leading else None) or language.nouns.get(word)
         if english:
             acts.append((written, english))
         asks = asks or (leading and word in language.answers)
@@ -184,3 +188,15 @@ def read_foreign(text: str) -> Reading | None:
             leading and (word in language.polite or word in language.negations)
         ) or word in language.joins
     return Reading(language.name, tuple(acts), asks, tuple(dict.fromkeys(ruled_out)))
+
+
+def foreign_requests(clause: str) -> tuple[str, ...]:
+    """The English words of the acts a clause of outside content in another language asks its reader for
+    ("wilt u de basis delen met …": share): read as a task is, but only where the clause holds one of its
+    language's request words, since content that describes acts ("de factuur is verzonden") asks none."""
+    reading = read_foreign(clause)
+    if reading is None or not reading.acts:
+        return ()
+    language = next(lang for lang in languages() if lang.name == reading.language)
+    words = {fold(w) for w in _WORDS_AND_BREAKS.findall(clause[:2000])}
+    return tuple(english for _, english in reading.acts) if words & language.requests else ()
