@@ -161,6 +161,17 @@ _SPECS: list[tuple[str, str]] = [
         r"(?i)(?:\b|_)(?:lock ?box|keypad|door|gate|garage)[\s_]*(?:code|pin|combo|combination)"
         r"[\"']?(?:\s+is)?\s*[:=#-]?\s*[\"']?#?([0-9]{3,8}[#*]?)\b",
     ),
+    # … a key safe's code a few words on in the same sentence ("Key safe by the bin store, code 5190"),
+    # and a code that says whose it is ("user code 2846", "master code", "disarm code"; not an equipment
+    # alarm's "alarm code 4021")
+    (
+        "access_code",
+        r"(?i)\b(?:key ?safe|keysafe|lock ?box)\b[^.\n]{0,48}?\bcode\b\s*[:=#-]?\s*#?([0-9]{4,8})\b",
+    ),
+    (
+        "access_code",
+        r"(?i)\b(?:user|master|disarm|access|entry)\s+(?:code|pin)\b(?:\s+is)?\s*[:=#-]?\s*#?([0-9]{4,8})\b",
+    ),
     # `password=x`, `"password": "x y"`, `DB_PASSWORD: x`, `"access_token": "x"` — but not an
     # ARN's `:secret:name` (hence nothing word-like, ':' or '/' right before the key).
     # Command-line credentials.

@@ -467,6 +467,9 @@ def test_values_that_only_start_with_a_dollar_are_still_redacted(line: str, secr
         ('{"unit_lockbox_code": "7316", "last_rotated": "2024-09-30"}', "7316"),
         ("the garage pin is 1234, the gate code: 4482", "4482"),
         ("keypad code 90210 at the back door", "90210"),
+        ("Key safe by the bin store, code 5190.", "5190"),
+        ("Intruder alarm Texecom, panel in the hall cupboard, user code 2846 then #", "2846"),
+        ("the master code is 771903", "771903"),
     ],
 )
 def test_door_gate_alarm_and_lockbox_codes_are_secrets(text: str, code: str) -> None:
@@ -483,6 +486,8 @@ def test_door_gate_alarm_and_lockbox_codes_are_secrets(text: str, code: str) -> 
         "lockbox 2024 units shipped",  # a model number
         "keypad 104-key layout",
         "alarm code 4021 raised on pump 3",  # an equipment alarm's id
+        "The alarm was triggered at 0300, error code 4021 on the panel",
+        "Key safe installed in 2019; see the code list",
         "HTTP entry code 200",
     ],
 )
