@@ -476,9 +476,48 @@ _MID_SENTENCE_NAME = re.compile(r"(?<=[a-z,;] )([A-Z][a-z]{4,})\b")
 def forwards(event: ToolCall) -> bool:
     """A call that sets up forwarding (``updateAutoForwarding``, ``forwardingAddresses.create``, a mail rule
     with a ``forward_to``): a standing channel out, MITRE ATT&CK T1114.003."""
-    return "forwarding" in event.tool.lower() or any(
-        re.sub(r"[\W_]", "", k.lower()) in _FORWARD_KEYS for k in event.arguments
+    return (
+        "forwarding" in event.tool.lower()
+        or any(re.sub(r"[\W_]", "", k.lower()) in _FORWARD_KEYS for k in event.arguments)
+        # a mail route's action (``forward('https://relay.example/inbound')``, Mailgun and the like)
+        or any(isinstance(v, str) and _FORWARD_ACTION.search(v) for v in _scalars(event.arguments))
     )
+
+
+# arguments that say where a call sends: the rest is what it sends
+SEND_WHERE = frozenset(
+    "url uri endpoint to cc bcc recipient recipients receiver channel destination host webhook address "
+    "email target remote server domain emailaddress email_address forwardingemail forward_to".split()
+)
+
+
+def send_destinations(event: ToolCall, call: Classification) -> set[str]:
+    """Where a send goes: a mail route's forward target (the destination that matters, not the service's
+    API the call goes through), else the arguments that name a place and the command line's hosts."""
+    if forwarded := forward_targets(event):
+        return forwarded
+    values = [x for k, v in event.arguments.items() if k.lower() in SEND_WHERE for x in _listed(v)]
+    places = {t for v in [*values, event.target] if isinstance(v, str) for t in value_tokens(v)}
+    return places | shell_destinations(call)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+_FORWARD_ACTION = re.compile(r"\bforward\s*\(\s*['\"]([^'\"]+)['\"]")
+
+
+def forward_targets(event: ToolCall) -> set[str]:
+    """Where a mail route forwards (``forward('https://relay.example/inbound')``): the destination that
+    matters, not the mail service's API the call goes through."""
+    found = [
+        m.group(1)
+        for v in _scalars(event.arguments)
+        if isinstance(v, str)
+        for m in _FORWARD_ACTION.finditer(v)
+    ]
+    return {t for target in found for t in value_tokens(target)}
 
 
 _FORWARD_KEYS = frozenset(
@@ -528,7 +567,11 @@ def handed_over(
     # changes performs the act; so does an update of an item the session read from the same service (the
     # page it was asked to edit): no data handed over (in a task that asked only to read, it stays reported)
     asked = provenance.intent.implied.keys() & {*CHANGES, C.EXECUTE}
-    if (api_operation(event) or updates_item(event, provenance)) and not (files or attached) and asked:
+    if (
+        (api_operation(event) or updates_item(event, provenance))
+        and not (files or attached or rule)
+        and asked
+    ):
         return ()
     why = (
         "the task asked only for an answer" if answer_only(provenance) else "the task asked for no such send"

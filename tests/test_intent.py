@@ -399,3 +399,15 @@ def test_content_in_another_language_that_reports_asks_nothing(text: str) -> Non
 def test_a_task_in_another_language_that_names_a_payment_asks_for_one() -> None:
     task = "Pouvez-vous saisir les factures de la semaine et préparer le paiement de celles validées ?"
     assert C.MONEY in intent_of(task).implied
+
+
+@pytest.mark.parametrize(
+    ("task", "sends"),
+    [
+        ("The certificate emails we send to families are bouncing. Can you check the mail logs?", False),
+        ("Can we send Bob the Q3 report?", True),
+        ("Shall I email the agenda to the board?", True),
+    ],
+)
+def test_what_we_do_describes_and_what_we_may_do_asks(task: str, sends: bool) -> None:
+    assert (C.COMMUNICATE in intent_of(task).implied) is sends

@@ -25,30 +25,18 @@ push to a git remote the agent added.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
-from detectors.provenance.tokens import distinct, shown, value_tokens
+from detectors.provenance.tokens import distinct, shown
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
-# arguments that say where a call sends: the rest is what it sends
-WHERE = frozenset(
-    "url uri endpoint to cc bcc recipient recipients receiver channel destination host webhook address "
-    "email target remote server domain emailaddress email_address forwardingemail forward_to".split()
-)
 MIN_VALUES = 2
-
-
-def destination_tokens(arguments: dict[str, Any], target: str | None) -> set[str]:
-    values = [
-        x for k, v in arguments.items() if k.lower() in WHERE for x in (v if isinstance(v, list) else [v])
-    ]
-    return {t for v in [*values, target] if isinstance(v, str) for t in value_tokens(v)}
 
 
 class UnaskedSend(EventDetector):
@@ -80,7 +68,7 @@ class UnaskedSend(EventDetector):
         off_task = provenance.off_task(sends)
         if not off_task and not sinks.task_names_places(provenance.trusted_text):
             return ()  # the task asked for a send of this kind and left where to the agent
-        where = destination_tokens(event.arguments, event.target) | sinks.shell_destinations(call)
+        where = sinks.send_destinations(event, call)
         if any(sinks.named_by_user(t, provenance) or sinks.internal(t) for t in where):
             return ()  # one the user named ("Sarah" for ``@sarah.chen``), or inside the organisation
         planted = provenance.tainted_values(event.arguments, event.target)

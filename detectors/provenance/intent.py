@@ -79,9 +79,10 @@ _LEXICON: dict[C, frozenset[str]] = {
 # clause, or after one of these ("please send", "can you book", "I want to cancel", "find it and upload").
 # Elsewhere it is the task's topic ("the risk of investing", "my unread emails") and implies nothing alone.
 _BEFORE_VERB = frozenset(
-    """please kindly pls you to and then also just now first i we lets let d ll help me can could would
+    """please kindly pls you to and then also just now first lets let d ll help me can could would
     will should must need want so remote""".split()
 )
+_ASKING_US = frozenset("can could should shall may might must let lets".split())
 # Generic verbs take their meaning from their object: "update my password", "cancel the reservation",
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
@@ -256,7 +257,11 @@ def intent_of(text: str) -> Intent:
                     hits.remove(previous)
             in_clause = [t for t in in_clause if t[1:] != (C.EGRESS, previous)]
         # ("get rid of": the verb is the pair's second word)
-        instruction = previous == "." or previous in _BEFORE_VERB or (previous, word) == ("get", "rid")
+        # ("can we send …", "shall I book …" ask; "the emails we send", "what I paid" describe)
+        asked_of_us = previous in ("i", "we") and index >= 2 and pieces[index - 2].lower() in _ASKING_US
+        instruction = (
+            previous == "." or previous in _BEFORE_VERB or asked_of_us or (previous, word) == ("get", "rid")
+        )
         # "the open permits": a word between a determiner and a noun describes; it fetches nothing
         following = pieces[index + 1].lower() if index + 1 < len(pieces) else ""
         noun_next = following.replace("-", "").isalpha() and following not in _FUNCTION_WORDS
