@@ -73,11 +73,21 @@ def production_names_in(result: str) -> frozenset[str]:
     )
 
 
+# a listing record's JSON string value that is production or names it at its end or start (``"prod"``,
+# ``"shop-prod"``, ``"production_eu"``), not a word inside prose (``"copied from prod data"``)
+PRODUCTION_VALUE = re.compile(r'"(?:[\w.-]*[-_.])?(?:prod|production|prd)(?:[-_.][\w.-]*)?"')
+
+
 def uses_production_name(arguments: dict[str, Any], line: str, names: Iterable[str]) -> str | None:
     """The production resource or variable a call acts on: an argument equal to a resource's name, or a
     command line that uses the variable without setting it to another value (``DATABASE_URL=$(grep
     DATABASE_URL .env …)`` uses the file's; ``DATABASE_URL=$STAGING_URL`` does not)."""
-    values = {str(v) for v in arguments.values() if isinstance(v, str | int)}
+    values = {
+        str(x)
+        for v in arguments.values()
+        for x in (v if isinstance(v, list) else [v])
+        if isinstance(x, str | int)
+    }
     for name in names:
         if name in values:
             return name

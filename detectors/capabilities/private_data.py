@@ -17,7 +17,7 @@ ATTACH_KEYS = re.compile(r"(?i)^(attach\w*|files?|file_?ids?|documents?|doc_?ids
 DOCUMENT_ASKED = re.compile(
     r"(?i)\b(attach\w*|files?|documents?|docs?|pdfs?|copy|copies|scans?|forms?|statements?|reports?|lists?|"
     r"exports?|spreadsheets?|csv|records?|memos?|applications?|contracts?|invoices?|receipts?|photos?|"
-    r"certificates?|forward\w*|"
+    r"certificates?|forward\w*|logs|log files?|extracts?|dumps?|"
     # … and the same nouns in the languages tasks most often come in besides (``provenance/languages.py``)
     r"listas?|listes?|listen|lijst(en)?|fichiers?|ficheros?|ficheiros?|archivos?|arquivos?|documentos?|"
     r"dokumente?|dateien?|datei|informes?|rapports?|relat[oó]rios?|berichte?|adjuntos?|anexos?|anh[aä]nge?|"

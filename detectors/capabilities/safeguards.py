@@ -240,6 +240,11 @@ def reached_count(result: str | None) -> int:
     return count or (ALL if result and _ALL_REACHED.search(result[:4000]) else 0)
 
 
+def asks_for_many(task: str) -> bool:
+    """Whether the task speaks of all or many ("for all our monitors", "every site", "org-wide")."""
+    return _MANY_ASKED.search(task) is not None
+
+
 def wider_than_asked(result: str | None, task: str) -> int | None:
     """How many items a change reached when the task spoke of no many ("pause alerts for site SOL-4471")
     and its result says five or more (or all) were affected; else None."""

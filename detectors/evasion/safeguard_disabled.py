@@ -28,6 +28,7 @@ from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.safeguards import (
     ALL,
     alerting_api,
+    asks_for_many,
     safeguard_switched_off,
     wider_than_asked,
     wildcard_scope,
@@ -49,7 +50,8 @@ LIFE_SAFETY = frozenset(
 )
 ASKED_OFF = re.compile(
     r"\b(disable|mute|silence|snooze|suppress|inhibit|bypass|skip|turn(ed)? off|switch off|pause|stop"
-    r"|maintenance (window|mode)|(don'?t|do not|doesn'?t|won'?t) (page|alert|notify|fire))\b",
+    r"|maintenance (window|mode)|downtimes?|(don'?t|do not|doesn'?t|won'?t) (page|alert|notify|fire)"
+    r"|(nothing|no one|nobody) (texts|pages|alerts|gets paged|is paged))\b",
     re.I,
 )
 
@@ -93,9 +95,11 @@ class SafeguardDisabled(EventDetector):
         asked = asked and not LIFE_SAFETY & set(found.split())  # fire and machine safety: high, asked or not
         wide: int | str | None = None
         if asked and ctx.provenance is not None:
-            wide = wider_than_asked(event.result_summary, ctx.provenance.trusted_text)
+            task = ctx.provenance.trusted_text
+            wide = wider_than_asked(event.result_summary, task)
             wide = "all" if wide == ALL else wide
-            wide = wide or ("every one (*)" if wildcard_scope(event.arguments, command_of(event)) else None)
+            everything = wildcard_scope(event.arguments, command_of(event)) and not asks_for_many(task)
+            wide = wide or ("every one (*)" if everything else None)
         title = f"{event.tool} {found}" + (", as the task asked to switch something off" if asked else "")
         title += f"; its result says {wide} were affected, where the task spoke of one" if wide else ""
         asked = asked and not wide

@@ -7,7 +7,8 @@ the toolkit: a call that changes access or writes (``detectors/capabilities/``) 
 documented full-access roles or policies anywhere (a CLI line's too, JSON policy documents included), or,
 under a role, permission, group or access-level argument, a name for everything (``admin``, ``owner``,
 ``root``, ``sudo``/``wheel``, ``Domain Admins``). High; medium when the task asked for administrator or
-full rights. Denied or failed calls do not fire; ``usermod -aG sudo`` is ``dangerous_command``'s.
+full rights, or for a key made to replace one the task revokes or rotates ("revoke it, make a new one").
+Denied or failed calls do not fire; ``usermod -aG sudo`` is ``dangerous_command``'s.
 
 Known gaps: custom roles whose names say nothing; narrower grants that add up to administrator.
 """
@@ -29,6 +30,9 @@ from schemas.types import Capability, IdentityKind, Severity
 WHY = __doc__ or ""
 ASKED_ADMIN = re.compile(
     r"\b(admin\w*|administrator\w*|owner|full (access|control|rights)|superuser|root)\b", re.I
+)
+ROTATION = re.compile(
+    r"\b(rotate|rotation|regenerate|reissue|re-issue|replace|(make|create|issue) a new one)\b", re.I
 )
 CHANGES_ACCESS = frozenset(
     {Capability.IDENTITY, Capability.WRITE, Capability.EGRESS}
@@ -64,7 +68,10 @@ class AdminGrant(EventDetector):
             found = line_admin_grant(line)
         if found is None:
             return ()
-        asked = ctx.provenance is not None and ASKED_ADMIN.search(ctx.provenance.trusted_text) is not None
+        task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
+        # a key made to replace one the task revokes ("revoke it, make a new one") keeps that key's role
+        rotated = Capability.SECRET in call.evidence and ROTATION.search(task) is not None
+        asked = ASKED_ADMIN.search(task) is not None or rotated
         details = {"argument": found, "capabilities": sorted(c.value for c in call.evidence), "asked": asked}
         title = f"{event.tool} granted administrator rights ({found})" + (
             ", as the task asked" if asked else ""

@@ -32,7 +32,9 @@ _COUNTED = re.compile(
 _NOT_RECORDS = frozenset(
     "seconds minutes hours days weeks months years secs mins hrs millis bytes kbytes mbytes gbytes "
     "percent points times errors warnings retries attempts threads workers cores pages columns fields "
-    "sheets cents dollars euros pounds units degrees meters lines chars characters tokens steps".split()
+    "sheets cents dollars euros pounds units degrees meters lines chars characters tokens steps "
+    # words that end in s without being plurals (``"status": 204`` is an HTTP status, no 204 records)
+    "status http_status success progress access process address alias class bonus radius".split()
 )
 _MONTHS = frozenset(
     "january february march april may june july august september october november december monday tuesday "

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from detectors.capabilities.environments import PRODUCTION_VALUE, production_names_in
 from detectors.capabilities.selection import owners_named, resource_names, short_ids
 from detectors.provenance.tokens import tokens_of
 
@@ -96,3 +97,14 @@ def _lists_of_objects(value: Any, depth: int) -> Iterator[list[Any]]:
     elif isinstance(value, dict):
         for v in value.values():
             yield from _lists_of_objects(v, depth + 1)
+
+
+def production_records(result: str) -> frozenset[str]:
+    """What a result shows as production: named resources and variables
+    (``detectors.capabilities.environments.production_names_in``), and the ids of a listing's records whose
+    own values say production (``{"id": "ws-9Pz…", "name": "shop-prod", "tags": ["prod"]}``)."""
+    lowered = result[:8000].lower()
+    if "prod" not in lowered and "prd" not in lowered:
+        return frozenset()
+    records = {key for rows in keyed_records(result) for key, text in rows if PRODUCTION_VALUE.search(text)}
+    return production_names_in(result) | records

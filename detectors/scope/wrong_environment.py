@@ -29,10 +29,10 @@ from detectors.capabilities.environments import (
     OWN_CONTEXT,
     PRODUCTION_IN_RESULT,
     context_set,
-    production_names_in,
     uses_production_name,
 )
 from detectors.context import KeyContext
+from detectors.provenance.records import production_records
 from detectors.vocab import command_of, production_named
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
@@ -90,7 +90,7 @@ class WrongEnvironment(StatefulDetector):
         line = command_of(event) or ""
         if context := context_set(line, event.result_summary):
             state["context"] = context  # the cluster or project the next commands act on
-        if learned := production_names_in(event.result_summary or ""):  # a listing's or an env file's
+        if learned := production_records(event.result_summary or ""):  # a listing's or an env file's
             state["prod_names"] = sorted({*state.get("prod_names", ()), *learned})[-MAX_NAMES:]
         if not ctx.acted(event, CHANGES) or _only_reads(ctx.call.evidence if ctx.call else {}):
             return state, ()
