@@ -408,7 +408,10 @@ class Engine:
             )
             if only_sets and "[REDACTED:" not in (text or ""):
                 return
-            if shell is None or "secret_read" in shell.flags or Capability.READ in call.evidence:
+            # (a line that writes a secret, ``cd app && flyctl secrets set KEY=…``, reads none: its ``cd`` is
+            # no read of the secret)
+            line_reads = Capability.READ in call.evidence and Capability.WRITE not in call.evidence
+            if shell is None or "secret_read" in shell.flags or line_reads:
                 provenance.read_secret(event.event_id, when, ", ".join(str(r) for r in reads[:3]))
 
     def new_state(self, scope: str, key: str) -> KeyState:
