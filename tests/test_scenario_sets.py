@@ -1,4 +1,4 @@
-"""The scripted agent sessions (``benchmarks/scenarios``; sets 3 to 10 were written blind, then used for
+"""The scripted agent sessions (``benchmarks/scenarios``; sets 3 to 26 were written blind, then used for
 development) keep the figures ``docs/detection-quality.md`` gives for them: a change that loses a caught
 risky session or flags another benign one fails here, and the docs' table must be updated with it."""
 

@@ -57,6 +57,7 @@ class HeldDataDeleted(StatefulDetector):
         if held and Capability.DELETE in call.evidence and event.outcome not in _DONE_NOT:
             signals = self._judge(state, held, event, ctx)
         if mark := marks_in(event.result_summary or ""):
+            held = state.get("held") or []  # (as ``_judge`` left it: a reported path is not held again)
             read = (call.shell.read if call.shell else []) or paths_in(event.arguments)
             fresh = [[path, event.event_id, mark] for path in read if path not in {h[0] for h in held}]
             if fresh:

@@ -40,7 +40,8 @@ def marks_in(text: str) -> str | None:
     """The first hold mark in ``text`` (folded), if any."""
     if not text:
         return None
-    folded = fold(text[:20_000])
+    text = text[:20_000]
+    folded = text.lower() if text.isascii() else fold(text)  # (most results: ASCII, nothing to fold)
     for found in _pattern().finditer(folded):
         if not _OFF.match(folded, found.end()):  # ``"legal_hold": false`` marks nothing
             return found.group(0)
