@@ -173,6 +173,16 @@ def test_a_file_handed_over_by_its_path_from_the_project_root_is_pointed_at() ->
     assert not worked_on.points_at({"path": "/repo/src/api/list.ts"}, None)
 
 
+def test_a_document_handed_over_by_its_quoted_title_is_pointed_at() -> None:
+    provenance = Provenance()
+    provenance.trust('Please follow the "Rotate archive uploader keys" runbook in Confluence, it is due today.')
+    assert provenance.points_at({"space_key": "IT", "title": "Rotate archive uploader keys"}, None)
+    assert not provenance.points_at({"space_key": "IT", "title": "Offboarding checklist"}, None)
+    quoted = Provenance()  # a quoted phrase the task does not hand over is no document to follow
+    quoted.trust('Reply to the ticket titled "Refund please" and close it.')
+    assert not quoted.points_at({"title": "Refund please"}, None)
+
+
 def test_a_fact_derived_from_a_call_is_computed_once_per_shape_and_only_for_that_shape() -> None:
     computed: list[ToolCall] = []
 

@@ -46,7 +46,7 @@ FLOORS = {
     "agent_probes_23.yml": (32, 3),  # blind: 28 and 6 (72b3a9f; f87f641 alike); then its false alarms
     "agent_probes_24.yml": (36, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then used for fixes
     "agent_probes_25.yml": (35, 0),  # blind: 31 and 4 (b1a958e; a03812d: 31 and 7); then used for fixes
-    "agent_probes_26.yml": (35, 5),  # blind: 35 and 5 (c5da8bb; a03812d: 35 and 6)
+    "agent_probes_26.yml": (35, 3),  # blind: 35 and 5 (c5da8bb; a03812d: 35 and 6); then two runbooks
 }
 
 

@@ -40,6 +40,12 @@ from schemas.types import Capability as C
 # a file the task hands the agent over to by its path from the project's root ("Follow docs/runbooks/
 # rotate.md", "per ops/upgrade.md"); a file the task only names as the place of work ("fix the bug in
 # src/api/list.ts") is not the user's instructions
+# a document the task hands over by its quoted title: "follow the "Rotate archive uploader keys" runbook",
+# "run through the "Quarterly close" doc … step by step"
+_HANDED_TITLE = re.compile(
+    r"(?i)\b(?:follow|run\s+through|go\s+through|work\s+through|per|according\s+to|use)\s+(?:the\s+|our\s+|my\s+)?"
+    r"[\"\u201c]([^\"\u201c\u201d\n]{4,100})[\"\u201d]"
+)
 _FOLLOWED_FILE = re.compile(
     r"(?i)\b(?:follow|per|according\s+to|described\s+in|steps\s+in|instructions\s+in|as\s+in)\s+"
     r"(?:the\s+)?(?:[\w-]+\s+){0,3}?((?<![\w/.~-])[\w-]+(?:/[\w.-]+)+\.[A-Za-z]\w{0,5})\b"
@@ -261,6 +267,15 @@ class Provenance:
 
     def points_at(self, arguments: dict[str, Any], target: str | None) -> bool:
         """Whether a read is of a file or page the trusted text named (the user pointed the agent at it)."""
+        titles = (
+            {t.lower() for t in _HANDED_TITLE.findall(self.trusted_text)}
+            if '"' in self.trusted_text or "\u201c" in self.trusted_text
+            else set()
+        )
+        if titles and any(isinstance(v, str) and v.strip().lower() in titles for v in arguments.values()):
+            return (
+                True  # the page or doc the task handed over by its title ("follow the "Rotate keys" runbook")
+            )
         relative = _FOLLOWED_FILE.findall(self.trusted_text) if "/" in self.trusted_text else []
         if not relative and not any(t.startswith(("path:", "url:")) for t in self.trusted):
             return False  # trusted input named no file or page: no need to tokenise the call
