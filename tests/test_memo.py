@@ -175,7 +175,9 @@ def test_a_file_handed_over_by_its_path_from_the_project_root_is_pointed_at() ->
 
 def test_a_document_handed_over_by_its_quoted_title_is_pointed_at() -> None:
     provenance = Provenance()
-    provenance.trust('Please follow the "Rotate archive uploader keys" runbook in Confluence, it is due today.')
+    provenance.trust(
+        'Please follow the "Rotate archive uploader keys" runbook in Confluence, it is due today.'
+    )
     assert provenance.points_at({"space_key": "IT", "title": "Rotate archive uploader keys"}, None)
     assert not provenance.points_at({"space_key": "IT", "title": "Offboarding checklist"}, None)
     quoted = Provenance()  # a quoted phrase the task does not hand over is no document to follow
