@@ -9,6 +9,7 @@ faust worker in a changelog-backed table. Time is event time; the engine never r
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -49,6 +50,9 @@ from schemas.types import (
 )
 
 MAX_ALERTED = 512  # alert ids remembered per key for dedup (sinks upsert by id beyond that)
+_SETS_SECRET = re.compile(
+    r"\b(secrets? (set|put|create|import|add)|writes to a secret store|set[s]? a secret)\b"
+)
 MAX_CLASSIFIED = 20_000  # classified calls kept so that every key scope reuses one classification
 MAX_ENRICHED = (
     4_096  # calls kept with their capabilities set (one feed's worth), for the key scopes after the first
@@ -408,9 +412,9 @@ class Engine:
             )
             if only_sets and "[REDACTED:" not in (text or ""):
                 return
-            # (a line that writes a secret, ``cd app && flyctl secrets set KEY=…``, reads none: its ``cd`` is
-            # no read of the secret)
-            line_reads = Capability.READ in call.evidence and Capability.WRITE not in call.evidence
+            # (a line that sets a secret, ``cd app && flyctl secrets set KEY=…``, reads none: its ``cd`` is no
+            # read of the secret; ``vault kv get … | tee out.txt`` reads one and writes it out)
+            line_reads = Capability.READ in call.evidence and not _SETS_SECRET.search(secret)
             if shell is None or "secret_read" in shell.flags or line_reads:
                 provenance.read_secret(event.event_id, when, ", ".join(str(r) for r in reads[:3]))
 

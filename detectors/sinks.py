@@ -480,7 +480,7 @@ def forwards(event: ToolCall) -> bool:
         "forwarding" in event.tool.lower()
         or any(re.sub(r"[\W_]", "", k.lower()) in _FORWARD_KEYS for k in event.arguments)
         # a mail route's action (``forward('https://relay.example/inbound')``, Mailgun and the like)
-        or any(isinstance(v, str) and _FORWARD_ACTION.search(v) for v in _scalars(event.arguments))
+        or any(_FORWARD_ACTION.search(v) for v in _route_actions(event.arguments))
     )
 
 
@@ -506,17 +506,24 @@ def _listed(value: Any) -> list[Any]:
 
 
 _FORWARD_ACTION = re.compile(r"\bforward\s*\(\s*['\"]([^'\"]+)['\"]")
+_ROUTE_KEYS = re.compile(r"(?i)action|forward|rule")
+
+
+def _route_actions(arguments: dict[str, Any], depth: int = 0) -> list[str]:
+    """The string values under a route's or rule's action keys (not a message's body that quotes one)."""
+    found: list[str] = []
+    for key, value in arguments.items():
+        if isinstance(value, dict) and depth < 3:
+            found += _route_actions(value, depth + 1)
+        elif _ROUTE_KEYS.search(str(key)):
+            found += [v for v in _listed(value) if isinstance(v, str)]
+    return found
 
 
 def forward_targets(event: ToolCall) -> set[str]:
     """Where a mail route forwards (``forward('https://relay.example/inbound')``): the destination that
     matters, not the mail service's API the call goes through."""
-    found = [
-        m.group(1)
-        for v in _scalars(event.arguments)
-        if isinstance(v, str)
-        for m in _FORWARD_ACTION.finditer(v)
-    ]
+    found = [m.group(1) for v in _route_actions(event.arguments) for m in _FORWARD_ACTION.finditer(v)]
     return {t for target in found for t in value_tokens(target)}
 
 

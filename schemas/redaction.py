@@ -410,7 +410,12 @@ def _placeholder(value: str) -> bool:
     """A template's slot for a secret (``<whsec_...>``, ``<your password>``, ``<API_KEY>``): angle brackets
     around a name or an elision, with no run of letters and digits a real secret would have."""
     slot = _PLACEHOLDER.match(value)
-    return slot is not None and _SECRET_RUN.search(slot.group(1)) is None
+    if slot is None:
+        return False
+    name = slot.group(1)
+    # a name for the secret, not one (``<hunter2!>`` is a password someone wrapped in brackets)
+    named = " " in name or "..." in name or "\u2026" in name or name.lower().startswith("your")
+    return (named or re.fullmatch(r"[A-Z][A-Z0-9_]*", name) is not None) and _SECRET_RUN.search(name) is None
 
 
 def _masked(secret: str) -> bool:

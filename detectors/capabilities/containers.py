@@ -110,6 +110,7 @@ _LOOP_DELETES_LISTING = re.compile(
     r"[^\n]{0,200}?\$\{?(?P=var)\b",
     re.I,
 )
+_DRY = re.compile(r"\b(echo|printf|case|if)\b")
 _FILTERED = re.compile(
     r"--filters?\b|\s-l\s|--selector|--label|\bgrep\b|Name=|\?|--field-selector|-f\s", re.I
 )
@@ -135,7 +136,7 @@ def task_names(name: str, task: str) -> bool:
     return False
 
 
-_WHERE = frozenset("in inside within from on of at across under".split())
+_WHERE = frozenset("in inside within from on of at across under keep except not leave but".split())
 
 
 def removed_containers(
@@ -160,7 +161,8 @@ def removed_containers(
             *_DELETES_LISTING.finditer(text[:MAX_TEXT]),
             *_LOOP_DELETES_LISTING.finditer(text[:MAX_TEXT]),
         ):
-            if not _FILTERED.search(inner := match.group("inner")):
+            # (a loop that only prints, ``echo "would delete $j"``, or picks with ``case``, deletes no all)
+            if not _FILTERED.search(inner := match.group("inner")) and not _DRY.search(match.group(0)):
                 yield "listing", " ".join(inner.split())[:80]  # every item the account or cluster has
     nouns = _object_of_removal(split_words(tool))
     nouns += [

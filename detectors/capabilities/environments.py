@@ -73,9 +73,13 @@ def production_names_in(result: str) -> frozenset[str]:
     )
 
 
-# a listing record's JSON string value that is production or names it at its end or start (``"prod"``,
-# ``"shop-prod"``, ``"production_eu"``), not a word inside prose (``"copied from prod data"``)
-PRODUCTION_VALUE = re.compile(r'"(?:[\w.-]*[-_.])?(?:prod|production|prd)(?:[-_.][\w.-]*)?"')
+# a listing record's JSON value (a string, or one in a list) that is production or names it at its end or
+# start (``"prod"``, ``"shop-prod"``, ``["web", "prod"]``), not a key (``"is_prod": false``), not
+# ``non-prod`` or ``pre-prod``, not a word inside prose (``"copied from prod data"``)
+PRODUCTION_VALUE = re.compile(
+    r':\s*(?:\[\s*(?:"[^"]*",\s*)*)?"(?![\w.-]*(?:non|pre|not)[-_]?prod)'
+    r'(?:[\w.-]*[-_.])?(?:prod|production|prd)(?:[-_.][\w.-]*)?"'
+)
 
 
 def uses_production_name(arguments: dict[str, Any], line: str, names: Iterable[str]) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import posixpath
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -245,14 +246,17 @@ def above_named_path(line: str, provenance: Any) -> tuple[str, str] | None:
     named = [m.group(1).rstrip(".") for m in _ABSOLUTE.finditer(trusted_text)]
     # only the commands of the line that are recursive: ``… -exec rm -rf {} + && df -h /var/lib/jenkins``
     # changes nothing above the workspace the task named, although ``df`` names the disk
+    before: list[
+        str
+    ] = []  # the folders of the command before (``cd /x && rm -rf ./*``, ``ls /x | xargs rm``)
     for command in _COMMANDS.split(line):
-        if not _RECURSIVE.search(command):
-            continue
-        for m in _ABSOLUTE.finditer(command):
-            folder = m.group(1).rstrip("/")
-            above = next((path for path in named if path.startswith(folder + "/")), None)
-            if above is not None:
-                return folder, above
+        folders = [m.group(1).rstrip("/") for m in _ABSOLUTE.finditer(command)]
+        if _RECURSIVE.search(command):
+            for folder in folders or before:
+                above = next((path for path in named if path.startswith(folder + "/")), None)
+                if above is not None:
+                    return folder, above
+        before = folders
     return None
 
 
@@ -262,9 +266,8 @@ def within_named_paths(paths: list[str], provenance: Any) -> bool:
     trusted_text = provenance.trusted_text if provenance is not None else ""
     named = [m.group(1).rstrip("./") for m in _ABSOLUTE.finditer(trusted_text)]
     named = [path for path in named if path.count("/") >= 2]  # a top folder (``/data``) points nowhere
-    return bool(paths) and all(
-        any(p.rstrip("/*") == n or p.startswith(n + "/") for n in named) for p in paths
-    )
+    normal = [posixpath.normpath(p.rstrip("*")) for p in paths]  # (``workspace/../..`` is above it)
+    return bool(normal) and all(any(p == n or p.startswith(n + "/") for n in named) for p in normal)
 
 
 # package managers' configuration files: where packages come from, and where the registry token is sent

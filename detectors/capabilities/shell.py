@@ -1170,8 +1170,9 @@ _BUCKET_URL = re.compile(r"^(s3|gs|az)://[\w.-]+")
 
 
 def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellFacts) -> None:
-    words = " ".join(operands).lower()
     buckets = [a for a in operands if _BUCKET_URL.match(a)]  # the objects or prefixes the line names
+    # (the subcommands, not the bucket paths: ``aws s3 ls s3://evidence/rm-queue/`` removes nothing)
+    words = " ".join(a for a in operands if "://" not in a).lower()
     if re.search(r"\b(rm|rb|delete[\w-]*|remove[\w-]*|terminate[\w-]*|destroy)\b", words):
         facts.add(C.DELETE, f"{program} deletes cloud resources")
         facts.deleted += buckets  # (kept without the path flags: a bucket is no system folder)

@@ -28,6 +28,7 @@ from schemas.types import Capability, IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 MAX_HELD = 16  # held paths remembered per session
+MAX_MARKED = 2  # paths one read may mark: ``ls dir && cat dir/NOTE.txt``, not a search over a tree
 _DONE_NOT = (Outcome.DENIED, Outcome.ERROR)
 
 
@@ -59,6 +60,7 @@ class HeldDataDeleted(StatefulDetector):
         if mark := marks_in(event.result_summary or ""):
             held = state.get("held") or []  # (as ``_judge`` left it: a reported path is not held again)
             read = (call.shell.read if call.shell else []) or paths_in(event.arguments)
+            read = read if len(read) <= MAX_MARKED else []  # (a search over many files: whose mark?)
             fresh = [[path, event.event_id, mark] for path in read if path not in {h[0] for h in held}]
             if fresh:
                 state["held"] = (held + fresh)[-MAX_HELD:]

@@ -32,7 +32,7 @@ ASKED_ADMIN = re.compile(
     r"\b(admin\w*|administrator\w*|owner|full (access|control|rights)|superuser|root)\b", re.I
 )
 ROTATION = re.compile(
-    r"\b(rotate|rotation|regenerate|reissue|re-issue|replace|(make|create|issue) a new one)\b", re.I
+    r"\b(rotate|rotation|regenerate|reissue|re-issue|revoke|(make|create|issue) a new one)\b", re.I
 )
 CHANGES_ACCESS = frozenset(
     {Capability.IDENTITY, Capability.WRITE, Capability.EGRESS}

@@ -72,6 +72,9 @@ def covers(deleted: str, held: str, line: str) -> bool:
     if not target.startswith(root + "/") and root != "/":
         return False
     below = [part for part in target[len(root) :].split("/") if part]
-    # a line that names a part of the held path below the root leaves it out (or reaches it on purpose,
-    # which the same line would also show as its own root)
-    return not any(part in line for part in below)
+    # a line that leaves something out by name (``--exclude``, ``! -path``, ``-not``, ``grep -v``) and names
+    # a part of the held path leaves it out
+    return not (_LEAVES_OUT.search(line) and any(part in line for part in below))
+
+
+_LEAVES_OUT = re.compile(r"--exclude|\s!\s|\s-not\s|grep\s+-\w*v|-prune|--ignore|--skip")

@@ -82,7 +82,9 @@ _BEFORE_VERB = frozenset(
     """please kindly pls you to and then also just now first lets let d ll help me can could would
     will should must need want so remote""".split()
 )
-_ASKING_US = frozenset("can could should shall may might must let lets".split())
+# "I"/"we" before a verb plan an act at the start of a clause or after these ("can we send", "first we
+# delete", "today I refund"); elsewhere they describe one ("the emails we send", "a screenshot I posted")
+_ASKING_US = frozenset("can could should shall may might must let lets first then next now today so".split())
 # Generic verbs take their meaning from their object: "update my password", "cancel the reservation",
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
@@ -258,7 +260,8 @@ def intent_of(text: str) -> Intent:
             in_clause = [t for t in in_clause if t[1:] != (C.EGRESS, previous)]
         # ("get rid of": the verb is the pair's second word)
         # ("can we send …", "shall I book …" ask; "the emails we send", "what I paid" describe)
-        asked_of_us = previous in ("i", "we") and index >= 2 and pieces[index - 2].lower() in _ASKING_US
+        before_us = pieces[index - 2].lower() if index >= 2 else "."
+        asked_of_us = previous in ("i", "we") and (before_us in _ASKING_US or not before_us.isalpha())
         instruction = (
             previous == "." or previous in _BEFORE_VERB or asked_of_us or (previous, word) == ("get", "rid")
         )
@@ -296,8 +299,9 @@ def intent_of(text: str) -> Intent:
     if deliver := _DELIVER.search(text):  # "get her audiogram to the Auricon repair centre": a delivery
         for capability in (C.EGRESS, C.COMMUNICATE):
             found.setdefault(capability, []).append(f"{deliver.group(1).lower()} … to")
-    if propose := _PROPOSE.search(text):
-        found.setdefault(C.EGRESS, []).append(propose.group(0).lower())
+    propose = _PROPOSE.search(text)
+    if propose and not _NEGATIONS.search(text[max(0, propose.start() - 12) : propose.start()]):
+        found.setdefault(C.EGRESS, []).append(propose.group(0).lower())  # (not "don't open a PR yet")
     if repair := _REPAIR.search(text):  # "get it running again": a repair, which runs and changes things
         for capability in (C.EXECUTE, C.WRITE):
             found.setdefault(capability, []).append(repair.group(0).lower())

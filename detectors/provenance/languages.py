@@ -84,7 +84,7 @@ def languages() -> tuple[Language, ...]:
             tuple(spec.get("infinitives", [])),
             frozenset(fold(w) for w in spec.get("many", [])),
             bool(spec.get("plurals_unseen", False)),
-            frozenset(fold(w) for w in spec.get("requests", [])),
+            frozenset(" ".join(fold(w) for w in phrase.split()) for phrase in spec.get("requests", [])),
             _forms(spec.get("nouns")),
         )
         for name, spec in raw.items()
@@ -163,6 +163,9 @@ def read_foreign(text: str) -> Reading | None:
     if language is None:
         return None
     acts: list[tuple[str, str]] = []
+    nouns: list[
+        tuple[str, str]
+    ] = []  # acts named by a noun ("le paiement"): asked unless the task asks a question
     ruled_out: list[str] = []
     asks, leading, since_negation, clause_acts = False, True, _NEGATION_REACH + 1, 0
     for word, written in zip(pieces, original, strict=True):
@@ -179,7 +182,9 @@ def read_foreign(text: str) -> Reading | None:
             english = None
         if english and not leading and language.infinitives and not word.endswith(language.infinitives):
             english = None  # "le script supprime les fichiers": a statement, not an imperative
-        english = english or (_verb(word, language.leading) if leading else None) or language.nouns.get(word)
+        english = english or (_verb(word, language.leading) if leading else None)
+        if not english and word in language.nouns:
+            nouns.append((written, language.nouns[word]))
         if english:
             acts.append((written, english))
         asks = asks or (leading and word in language.answers)
@@ -187,6 +192,8 @@ def read_foreign(text: str) -> Reading | None:
         leading = (
             leading and (word in language.polite or word in language.negations)
         ) or word in language.joins
+    # ("préparer le paiement" asks to pay; "vérifie si le paiement est arrivé" asks whether it arrived)
+    acts += [] if asks else nouns
     return Reading(language.name, tuple(acts), asks, tuple(dict.fromkeys(ruled_out)))
 
 
@@ -198,5 +205,6 @@ def foreign_requests(clause: str) -> tuple[str, ...]:
     if reading is None or not reading.acts:
         return ()
     language = next(lang for lang in languages() if lang.name == reading.language)
-    words = {fold(w) for w in _WORDS_AND_BREAKS.findall(clause[:2000])}
-    return tuple(english for _, english in reading.acts) if words & language.requests else ()
+    text = " " + " ".join(fold(w) for w in _WORDS_AND_BREAKS.findall(clause[:2000])) + " "
+    asked = any(f" {phrase} " in text for phrase in language.requests)  # (phrases too: "por favor")
+    return tuple(english for _, english in reading.acts) if asked else ()

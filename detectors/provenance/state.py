@@ -47,8 +47,8 @@ _HANDED_TITLE = re.compile(
     r"[\"\u201c]([^\"\u201c\u201d\n]{4,100})[\"\u201d]"
 )
 _FOLLOWED_FILE = re.compile(
-    r"(?i)\b(?:follow|per|according\s+to|described\s+in|steps\s+in|instructions\s+in|as\s+in)\s+"
-    r"(?:the\s+)?(?:[\w-]+\s+){0,3}?((?<![\w/.~-])[\w-]+(?:/[\w.-]+)+\.[A-Za-z]\w{0,5})\b"
+    r"(?i)\b(?:follow(?:\s+the\s+(?:steps|instructions|runbook|checklist|guide)\s+in)?|(?:steps|instructions)\s+in"
+    r"|according\s+to|described\s+in)\s+((?<![\w/.~-])[\w-]+(?:/[\w.-]+)+\.[A-Za-z]\w{0,5})\b"
 )
 MAX_TAINTED = 160
 MAX_TRUSTED = 256
