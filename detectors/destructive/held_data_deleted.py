@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.provenance.holds import covers, marks_in, paths_in
+from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
@@ -71,7 +72,7 @@ class HeldDataDeleted(StatefulDetector):
     ) -> tuple[Signal, ...]:
         shell = ctx.call.shell if ctx.call else None
         deleted = shell.deleted if shell else paths_in(event.arguments)
-        line = str(event.arguments.get("command") or event.arguments.get("cmd") or event.arguments)
+        line = command_of(event) or str(event.arguments)
         hit = next(((d, h) for h in held for d in deleted if covers(d, h[0], line)), None)
         if hit is None:
             return ()

@@ -22,19 +22,13 @@ from detectors.base import EventDetector, KeyKind, Signal
 from detectors.capabilities.danger import ASKABLE_DELETES, RULES
 from detectors.capabilities.shell import FLAGS
 from detectors.context import KeyContext
-from detectors.provenance.scripts import script_facts
+from detectors.provenance.scripts import written_script
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability as C
-from schemas.types import Severity
+from schemas.types import Severity, lower_severity
 
 WHY = __doc__ or ""
-LOWER = {
-    Severity.CRITICAL: Severity.HIGH,
-    Severity.HIGH: Severity.MEDIUM,
-    Severity.MEDIUM: Severity.LOW,
-    Severity.LOW: Severity.INFO,
-}
 
 
 class PlantedCommand(EventDetector):
@@ -58,17 +52,17 @@ class PlantedCommand(EventDetector):
         call = ctx.call
         if not isinstance(event, ToolCall) or call is None or C.WRITE not in call.evidence:
             return ()
-        found = script_facts(event, call)
-        if found is None or not found[2]:
+        found = call.derived(written_script, event)  # (read once: the provenance remembers the same)
+        if found is None:
             return ()  # no script written, or the reader saw nothing in it
         path, flags = found[0], set(found[1])
         needed, run_severity = next(((n, s) for n, s in RULES if n <= flags), (frozenset(), None))
         if run_severity is None:
             return ()
-        severity = LOWER[run_severity]
+        severity = lower_severity(run_severity)
         implied = ctx.provenance.intent.implied if ctx.provenance else ()
         if needed in ASKABLE_DELETES and C.DELETE in implied:
-            severity = LOWER[severity]
+            severity = lower_severity(severity)
         what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
         title = f"{event.tool} wrote {path}, which {what}"
         details = {"path": path, "flags": sorted(flags), "when run": str(run_severity)}

@@ -10,23 +10,18 @@ it) without the line leaving it out by name (``--exclude``, ``grep -v``, ``! -pa
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from detectors.provenance.languages import fold
+
 TABLE = Path(__file__).with_name("data") / "holds.yml"
 _PATHLIKE = re.compile(r"^(?:/|~/|[a-z][a-z0-9+.-]{1,9}://[\w.-]+|[A-Za-z]:\\)")
 _OFF = re.compile(r"[\"']?\s*[:=]\s*[\"']?(?:false|no|none|null|off|0)\b")
 PATH_KEYS_DEPTH = 2  # how deep argument mappings are searched for paths
-
-
-def fold(text: str) -> str:
-    """Lower case without accents ("Löschen" -> "loschen")."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @cache

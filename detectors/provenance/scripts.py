@@ -44,25 +44,25 @@ def _path_of(arguments: dict[str, Any]) -> str | None:
     return None
 
 
-def script_facts(event: ToolCall, call: Classification) -> tuple[str, list[str], bool] | None:
-    """(path, flags, written) of a script the call wrote (``written``) or read: what running it would do
-    (the reader's flags), when the reader noticed anything."""
-    evidence = call.evidence
-    arguments = event.arguments
-    text: str | None = None
-    if C.WRITE in evidence:
-        text = next((v for k in _CONTENT_KEYS if isinstance(v := arguments.get(k), str) and v), None)
-    written = text is not None
-    if written:
-        path = _path_of(arguments)
-    elif C.READ in evidence and event.result_summary:
-        shell_reads = call.shell.read if call.shell else []
-        path = _path_of(arguments) or next((p for p in shell_reads if p.endswith(SCRIPT_SUFFIXES)), None)
-        text = event.result_summary
-    else:
-        return None  # neither wrote nor read a text: no script to remember
-    if not path or not text:
-        return None
+def _written_text(arguments: dict[str, Any]) -> str | None:
+    return next((v for k in _CONTENT_KEYS if isinstance(v := arguments.get(k), str) and v), None)
+
+
+def written_script(event: ToolCall) -> tuple[str, list[str]] | None:
+    """(path, flags) of the script a write puts down, when the reader noticed anything in it. A function of
+    the call's arguments only: the write's classification keeps it (``Classification.derived``), so the
+    detectors that judge it and the provenance that remembers it read the text once."""
+    text, path = _written_text(event.arguments), _path_of(event.arguments)
+    return _facts(path, text) if path and text else None
+
+
+def _read_script(event: ToolCall, call: Classification) -> tuple[str, list[str]] | None:
+    shell_reads = call.shell.read if call.shell else []
+    path = _path_of(event.arguments) or next((p for p in shell_reads if p.endswith(SCRIPT_SUFFIXES)), None)
+    return _facts(path, event.result_summary) if path and event.result_summary else None
+
+
+def _facts(path: str, text: str) -> tuple[str, list[str]] | None:
     script = _script_text(path, text)
     if script is None:
         return None
@@ -70,14 +70,19 @@ def script_facts(event: ToolCall, call: Classification) -> tuple[str, list[str],
     facts = analyse_code(body) if python else analyse(body)
     if not facts.flags:
         return None
-    return path, sorted(f for f in facts.flags if not f.startswith("staged:")), written
+    return path, sorted(f for f in facts.flags if not f.startswith("staged:"))
 
 
 def observe(provenance: Provenance, event: ToolCall, call: Classification) -> None:
     """Remember what a script the call read or wrote would do, when it would do anything notable."""
-    found = script_facts(event, call)
+    if C.WRITE in call.evidence and _written_text(event.arguments) is not None:
+        found = call.derived(written_script, event)
+    elif C.READ in call.evidence and event.result_summary:
+        found = _read_script(event, call)
+    else:
+        return  # neither wrote nor read a text: no script to remember
     if found is not None:
-        provenance.saw_script(event.event_id, found[0], found[1])
+        provenance.saw_script(event.event_id, *found)
 
 
 def scripts_run(provenance: Provenance | None, executed: list[str]) -> list[tuple[str, str, list[str]]]:
