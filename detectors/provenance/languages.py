@@ -32,6 +32,7 @@ _CLITICS = ("selos", "selas", "glielo", "gliela", "selo", "sela", "melo", "mela"
 _NEGATION_REACH = 3  # words from a negation to the verb it rules out ("ne supprime pas", "no lo borres")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # texts repeat their words: each is folded once
 def fold(word: str) -> str:
     """A word without case or accents ("Lösche" -> "losche"), as the table is keyed."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
@@ -145,12 +146,23 @@ def _weight(scored: tuple[float, Language]) -> float:
 
 
 def _scores(pieces: list[str]) -> list[tuple[float, Language]]:
+    if not pieces:
+        return [(0, lang) for lang in languages()]
+    # one column of weights per language, summed in the text's order (the same sums, word by word)
+    columns = zip(*(_word_weights(p) for p in pieces), strict=True)
+    return [(sum(column), lang) for column, lang in zip(columns, languages(), strict=True)]
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a word's weights are looked up once, not once per text
+def _word_weights(word: str) -> tuple[float, ...]:
+    """How much one folded word says a text is in each of the table's languages, in the table's order."""
     weights = _weights()
-    return [
+    row = []
+    for lang in languages():
+        weight = weights[lang.name].get(word)
         # (a verb with a joined pronoun, "mándale", is as much the language's as the verb)
-        (sum(weights[lang.name].get(p, 1.0 if _verb(p, lang.verbs) else 0.0) for p in pieces), lang)
-        for lang in languages()
-    ]
+        row.append(weight if weight is not None else 1.0 if _verb(word, lang.verbs) else 0.0)
+    return tuple(row)
 
 
 @functools.lru_cache(maxsize=1024)
