@@ -19,7 +19,7 @@ SAFEGUARDS = frozenset(
     firewall firewalld ufw audit auditd auditing retention versioning encryption lockout approval approvals
     gate gates review reviews signing scanning scanner waf edr siem detection detections watchdog
     estop esd sis fire smoke sprinkler detector detectors facp prevention alertmanager alertname pagerduty
-    opsgenie datadog fraud antifraud radar""".split()
+    opsgenie datadog fraud antifraud radar validation""".split()
 )
 _PRODUCTS = frozenset("alertmanager pagerduty opsgenie datadog defender radar".split())
 # verbs that only ever switch alerting or a safeguard off (no object needed)
@@ -107,7 +107,7 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
         arguments = {**arguments, named: arguments["value"]}
     for key, value in arguments.items():
         words = set(split_words(str(key)))
-        off = value is False or str(value).lower() in _OFF_VALUES
+        off = value is False or str(value).lower() in _OFF_VALUES or _passes_through(value)
         if not isinstance(value, dict | list):
             if off and words & _STATE_KEYS:
                 return ""
@@ -117,6 +117,8 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
             # not an option of one (``dismiss_stale_reviews: false``)
             if value is False and (last := split_words(str(key))[-1:]) and last[0] in REMOVABLE:
                 return last[0]
+            if value is False and last and last[0] in _GUARDED:  # ``bruteForceProtected: false``
+                return " ".join([*split_words(str(key))[:-1], "protection"])
             if {"security", "level"} <= words and "off" in split_words(str(value)):
                 return "security level"
         children = value if isinstance(value, list) else [value]
@@ -127,6 +129,17 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
 
 
 _REQUIRING = frozenset("require required requires enforce enforced enforcement".split())
+_GUARDED = frozenset("protected enforced".split())  # a key saying a thing is guarded: false unguards it
+
+
+def _passes_through(value: Any) -> bool:
+    """A mode that lets everything through unchecked (``open_pass_through``, ``passthrough``)."""
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    words = set(split_words(value))
+    return "passthrough" in words or {"pass", "through"} <= words
+
+
 _SHOWN = {"sv": "2-step verification"}
 # (``enforce2Sv``: Google's 2-step verification, its digit split off; ``require_verification``)
 _REQUIRED = SAFEGUARDS | frozenset(
@@ -195,9 +208,12 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
 _AFFECTED = re.compile(
     # (a share's ``"items_inherited": 412``: what a folder's share reached)
     # (a job's ``"targetCount": 14203``, a batch's ``TotalOperationCount 18706``: what it was sent to)
-    r"(?im)\"?\b(\w*_?affected|\w*_?inherited|shared|updated|deleted|removed|disabled|terminated|modified|"
-    r"changed|muted|suppressed|matched\w*|cancel+ed|archived|revoked|suspended|deactivated|"
-    r"refunded)(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b(?![.,]\d)"  # (``"refunded": 85.00`` is an amount)
+    # (what was changed may come first, ``"lifts_updated": 6``; not when, ``"last_updated"``; and things a
+    # change made, ``"refunds_created": 1321``, ``"emails_queued": 1284``, each one reached)
+    r"(?im)\"?\b(\w*_?affected|\w*_?inherited|(?:(?!(?:last|date|time|when)_)[a-z]+_)?(?:shared|updated|deleted|"
+    r"removed|disabled|terminated|modified|changed|muted|suppressed|matched\w*|cancel+ed|archived|revoked|"
+    r"suspended|deactivated|refunded)|[a-z]+s_(?:created|issued|queued|submitted))"
+    r"(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b(?![.,]\d)"  # (``"refunded": 85.00`` is an amount)
     r"|\b(?:target|total_?operation)_?count\"?\s*[:=]?\s*(?P<t>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
     # … or a script's own report: "updated 1318", "deleted 2,029 images"
     r"|^\s*(?:updated|deleted|removed|closed|cancel+ed|disabled)\s+(?P<k>\d{1,3}(?:,\d{3})+|\d{1,9})\b"

@@ -185,3 +185,19 @@ def _short_ids(text: str) -> tuple[str, ...]:
         kind = m.group(0).split()[0]  # a bare number keeps its kind: "Van 2" (a "2" alone names nothing)
         found += [i if not i.isdigit() else f"{kind} {i}" for i in re.findall(_SHORT, m.group(1))]
     return tuple(found)[:16]
+
+
+# the values an SQL statement's WHERE compares with: quoted strings and bare numbers
+_WHERE = re.compile(r"(?is)\bwhere\b(.{1,400})")
+_LITERAL = re.compile(r"'([^']{1,60})'|(?<![\w.])(\d{1,12})(?![\w.])")
+
+
+def where_named_by(arguments: dict[str, Any], task: str) -> bool:
+    """Whether an SQL statement's WHERE compares only with values the task itself gives (``WHERE cycle =
+    2018`` for "the records of cycle 2018"): the rows the task chose, however many they are."""
+    for key, value in arguments.items():
+        if SQL_KEY.match(str(key)) and isinstance(value, str) and (where := _WHERE.search(value[:4000])):
+            literals = [a or b for a, b in _LITERAL.findall(where.group(1).split(";")[0])]
+            words = set(re.findall(r"[\w.-]+", task.lower()))
+            return bool(literals) and all(v.lower() in words for v in literals)
+    return False

@@ -364,6 +364,7 @@ _SQL = re.compile(
     r"delete|drop|truncate|grant|revoke)\b",
     re.I,
 )
+_TRANSACTION = re.compile(r"(?i)\s*(?:begin(?:\s+(?:transaction|work))?|start\s+transaction)\s*;")
 _SQL_CAPABILITY = {
     "select": C.READ,
     "with": C.READ,
@@ -387,6 +388,8 @@ _SQL_CAPABILITY = {
 
 def sql_capability(text: str) -> tuple[C, str] | None:
     """What an SQL statement does, by its first word, with the word (``DROP``), or None."""
+    if opened := _TRANSACTION.match(text):  # ``BEGIN; UPDATE …; COMMIT;``: the statement it holds
+        text = text[opened.end() :]
     match = _SQL.match(text)
     if match is None:
         return None

@@ -68,10 +68,10 @@ class PrivateDataBeyondTask(StatefulDetector):
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
         if not ctx.acted(event) or ctx.call is None:
             return state, ()
-        signals: tuple[Signal, ...] = ()
         sent = ctx.provenance if state.get("marked") and ctx.acted(event, sinks.SENDS) else None
-        if sent is not None and (counts := unasked_kinds(sent.trusted_text)) is not None:
-            signals = self._judge(state, event, counts, not sinks.internal_note(event, ctx.call, sent))
+        counts = unasked_kinds(sent.trusted_text, sinks.sends_asked(sent)) if sent is not None else None
+        pasting = sent is not None and not sinks.internal_note(event, ctx.call, sent)
+        signals = self._judge(state, event, counts, pasting) if counts is not None else ()
         if result := event.result_summary or "":
             contact = bool(state.get("contact")) or contact_read(event, ctx.call)
             if contact:

@@ -262,7 +262,10 @@ def intent_of(text: str) -> Intent:
         # ("can we send …", "shall I book …" ask; "the emails we send", "what I paid" describe)
         before_us = pieces[index - 2].lower() if index >= 2 else "."
         asked_of_us = previous in ("i", "we") and (before_us in _ASKING_US or not before_us.isalpha())
-        instruction = (
+        # ("… so I can triage", "so that we could file it": the purpose, the user's own act, asks nothing)
+        purpose = previous in ("can", "could") and before_us in ("i", "we") and index >= 3
+        purpose = purpose and pieces[index - 3].lower() in ("so", "that")
+        instruction = not purpose and (
             previous == "." or previous in _BEFORE_VERB or asked_of_us or (previous, word) == ("get", "rid")
         )
         # "the open permits": a word between a determiner and a noun describes; it fetches nothing
@@ -546,6 +549,7 @@ _LIGHT_VERBS = frozenset("initiate make schedule arrange process execute issue c
 # verbs whose request meaning the tool vocabulary leaves open ("post" is also an HTTP method)
 _DATA_MOVED = frozenset("via sftp ftp scp file files data dataset datasets folder export backup".split())
 _REQUEST_ONLY_VERBS: dict[str, set[C]] = {"post": {C.COMMUNICATE, C.EGRESS}}
+_GIVING = frozenset("give assign hand".split())  # … someone a role: an access change, however far the role
 _ACCESS_OBJECTS = frozenset(
     "access permission permissions role roles admin administrator owner guest".split()
 )
@@ -588,6 +592,7 @@ _NUMBER_RUN = re.compile(
     r"(?<![A-Za-z0-9])\d+(?:[-/:.]\d+)*(?![A-Za-z0-9])"
 )  # one figure: 123-1234-1234, 17:38, 2024-03-02
 _LETTER_RUN = re.compile(r"[A-Za-z]{2,}")
+_CSV_COMMAS = re.compile(r"(?<=[^\d\s,]),(?=[^\d\s,])")  # between words, no space: a table's field break
 _QUOTE_MARKS = re.compile(r"^\s*(?:>\s*)+")
 _COMMENT_MARKS = ("#", "//")  # a code comment says what the code does
 _IMPORT_LINE = re.compile(r"\s*(import\s+[\w.]+(\s*,\s*[\w.]+)*\s*$|from\s+[\w.]+\s+import\s)")
@@ -599,6 +604,8 @@ def _reads_as_prose(clause: str) -> bool:
     is written in prose ("os.remove(path)  # delete it", "pkill -f server.py && python3 …" and
     "Sarah, 08:52, 17:38" are not requests)."""
     if clause.lstrip().startswith(_COMMENT_MARKS) or _IMPORT_LINE.match(clause):  # code, not a request
+        return False
+    if len(_CSV_COMMAS.findall(clause)) >= 3:  # a CSV header or row ("identity/LineItemId,bill/Payer…")
         return False
     clause = _QUOTE_MARKS.sub("", clause)  # a quoted line ("> please …" in markdown or a reply) is prose
     letters = sum(map(str.isalpha, clause))  # (counted by map: no Python step per character)
@@ -643,6 +650,8 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
         if word == "transfer":  # money, unless what moves is data or a thing ("transfer via SFTP")
             verb.add(C.EGRESS if _DATA_MOVED & set(lowered[i + 1 : i + 4]) else C.MONEY)
         if word == "invite":  # inviting someone into a workspace, team or repository grants membership
+            verb.add(C.IDENTITY)
+        if word in _GIVING and _ACCESS_OBJECTS & set(lowered[i + 1 : i + 12]):  # "give user X the admin role"
             verb.add(C.IDENTITY)
         if verb & _GRAVER_THAN_WRITE:  # "transfer 4,800 EUR" asks to move money, not for a plain write
             verb.discard(C.WRITE)

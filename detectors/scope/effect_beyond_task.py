@@ -19,6 +19,7 @@ singular, are not judged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -59,8 +60,13 @@ class EffectBeyondTask(EventDetector):
         reached = reached_count(event.result_summary)
         task = ctx.provenance.trusted_text
         least = MIN_DELETED if ctx.acted(event, DELETES) else MIN_REACHED
-        if reached < least or not task.strip() or not asks_for_one(task):
+        if reached < least or not task.strip() or not asks_for_one(task) or _stated(reached, task):
             return ()
         many = "all items of a kind" if reached == ALL else f"{reached} items"
         title = f"{event.tool} reached {many}; the task spoke of one thing"
         return (Signal.of([event], title=title, details={"reached": reached, "minimum": MIN_REACHED}),)
+
+
+def _stated(reached: int, task: str) -> bool:
+    """The task gave the count itself ("18 forfaits de día"), in words a plural reader may miss."""
+    return re.search(rf"(?<![\w.,]){reached}(?![\w]|[.,]\d)", task) is not None

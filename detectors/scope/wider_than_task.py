@@ -29,6 +29,7 @@ from detectors.capabilities.selection import (
     scoped_groups,
     selects_many,
     short_ids,
+    where_named_by,
 )
 from detectors.context import KeyContext
 from detectors.provenance.tokens import tokens_of
@@ -77,7 +78,7 @@ class WiderThanTask(EventDetector):
         line = command_of(event) if changes_more else None
         grave = bool(ctx.call is not None and ctx.call.evidence.keys() & IRREVERSIBLE)
         found = selects_many(event.arguments, line, grave) if named or short else None
-        if found is None:
+        if found is None or where_named_by(event.arguments, task):
             return ()
         selector, listed = found
         # (a list of ids looked up from short names is as specific as they are: only groups are judged)
