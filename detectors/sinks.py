@@ -319,6 +319,19 @@ _ORGANISING = frozenset(
 )
 
 
+_DOCUMENTS = frozenset("page pages doc docs document documents notebook".split())
+_MAKES = frozenset("create new add make".split())
+
+
+def records_for_user(event: ToolCall, provenance: Provenance) -> bool:
+    """A write that tidies (``tidies``), a comment on the task's own item, or a new page or document made
+    to hold the answer a task asked for ("summarise the overnight messages" -> ``onenote_create_page``)."""
+    if tidies(event) or comments_on_task_item(event, provenance):
+        return True
+    words = set(split_words(event.tool))
+    return provenance.intent.asks and bool(words & _DOCUMENTS) and bool(words & _MAKES)
+
+
 def tidies(event: ToolCall) -> bool:
     """A write that labels, flags, files or annotates an item (an internal note), saves a draft for the
     user to read, or opens a to-do for a colleague ("HOLD: check the new bank details"): the reader tidying

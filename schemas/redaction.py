@@ -230,6 +230,13 @@ _SPECS: list[tuple[str, str]] = [
         "device_secret",
         r"(?im)^\s*(?:tacacs-server|radius-server)\b[^\n]{0,120}?\bkey\s+(?:0\s+)?([^\s\"'][^\s\"']{2,})",
     ),
+    # Raw key material in a key file or a config: 32 to 128 hex digits under a key's name (``"key":
+    # "9f1c…"`` of an AES-256 key, ``aes_key = …``, ``hmac_key: …``); not a public key or a key's id
+    (
+        "symmetric_key",
+        r"(?i)\b(?:(?:private|secret|aes|encryption|signing|master|hmac|shared|wrapping|data|session|cipher)"
+        r"[_-]?)?key[\"']?\s*[:=]\s*[\"']?([0-9a-f]{32,128})\b",
+    ),
     # A wallet's recovery (seed) phrase: 12 to 24 lowercase words after its name. Whoever has it owns the
     # wallet (BIP-39).
     (
@@ -426,6 +433,16 @@ def _masked(secret: str) -> bool:
     return _SECRET_RUN.search(_MASK.sub(" ", secret)) is None
 
 
+_KEY = re.compile(r"[A-Za-z_][\w.-]*:")
+
+
+def _next_key(secret: str, before: str, after: str) -> bool:
+    """The "value" is the next key of a YAML block, on its own line (``tc_auth:\n  mode: bypass``): a
+    section, no secret."""
+    on_next_line = before.rstrip(" \t").endswith("\n")
+    return on_next_line and after in ("", " ", "\t", "\n", "\r") and _KEY.fullmatch(secret) is not None
+
+
 def _sub(text: str, kind: str, pattern: Any) -> str:
     spans = [m.span() for m in _REDACTED.finditer(text)] if "[REDACTED:" in text else []
     starts, ends = [s for s, _ in spans], [e for _, e in spans]
@@ -442,7 +459,9 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
         if start < done or not secret or _REDACTED.fullmatch(secret) or _masked(text[start : end + 16]):
             continue
         if kind == "password_assignment" and (
-            _shell_reference(secret, text[start:]) or _placeholder(text[start : start + 64])
+            _shell_reference(secret, text[start:])
+            or _placeholder(text[start : start + 64])
+            or _next_key(secret, text[max(0, start - 80) : start], text[end : end + 1])
         ):
             continue  # ``TOKEN=$(cat f)``, ``${NPM_TOKEN}``, ``$NPM_TOKEN``: where a secret is, not it
         replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)

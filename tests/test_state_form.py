@@ -167,6 +167,7 @@ NEWER_THAN_FIXTURE = frozenset(
         "exfiltration.wider_than_task",
         "evasion.forced_past_refusal",
         "scope.more_than_counted",
+        "scope.repeated_beyond_one",
         "scope.unasked_delete",
         "injection.changed_payee",
         "exfiltration.published_about_people",

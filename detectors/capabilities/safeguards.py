@@ -8,6 +8,8 @@ import functools
 import re
 from typing import Any
 
+import yaml
+
 from detectors.capabilities.classify import scalars
 from detectors.capabilities.words import split_words
 
@@ -201,6 +203,38 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         units = set(split_words(match.group("units")))
         if units & SAFEGUARDS:
             return f"systemctl {match.group(1)} {sorted(units & SAFEGUARDS)[0]}"
+    texts = [v for k, v in arguments.items() if isinstance(v, str) and str(k).lower() in _CONFIG_KEYS]
+    return next((found for text in texts if (found := _config_off(text)) is not None), None)
+
+
+# a settings file written whole: its content argument
+_CONFIG_KEYS = frozenset(
+    "content contents data body text yaml config configuration file_text new_str".split()
+)
+_CONFIG_GUARDS = SAFEGUARDS | frozenset("auth authentication authorization tls ssl verification".split())
+
+
+def _config_off(text: str) -> str | None:
+    """A YAML or JSON settings file written with a safeguard's section set to off (``tc_auth: {mode:
+    bypass}``, ``tls: {enabled: false}``)."""
+    if len(text) > 8000 or ":" not in text or "\n" not in text.strip():
+        return None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    return _section_off(document) if isinstance(document, dict) else None
+
+
+def _section_off(document: dict[Any, Any], depth: int = 0) -> str | None:
+    for key, value in list(document.items())[:64]:
+        if not isinstance(value, dict) or depth > 3:
+            continue
+        flat = {k: v for k, v in value.items() if not isinstance(v, dict | list)}
+        if set(split_words(str(key))) & _CONFIG_GUARDS and _turned_off(flat) is not None:
+            return f"sets {key} off in a settings file"
+        if (found := _section_off(value, depth + 1)) is not None:
+            return found
     return None
 
 

@@ -184,7 +184,17 @@ def _short_ids(text: str) -> tuple[str, ...]:
     for m in _SHORT_IDS.finditer(text[:2000]):
         kind = m.group(0).split()[0]  # a bare number keeps its kind: "Van 2" (a "2" alone names nothing)
         found += [i if not i.isdigit() else f"{kind} {i}" for i in re.findall(_SHORT, m.group(1))]
+    found += _RECORD_IDS.findall(text[:2000])
     return tuple(found)[:16]
+
+
+# a record the task names by its number beside its kind ("Order 55120", "member 5521", "booking #8841"): the
+# number alone is distinctive enough to look for in the call
+_RECORD_IDS = re.compile(
+    r"(?i:\b(?:order|member|customer|account|ticket|invoice|booking|reservation|case|employee|patient|client|"
+    r"policy|claim|job|listing|shipment|contract|incident|backer|donor|tenant|student|patron|subscriber)s?)"
+    r"\s+(?:no\.?\s*|number\s+)?#?(\d{3,9})\b"
+)
 
 
 # the values an SQL statement's WHERE compares with: quoted strings and bare numbers

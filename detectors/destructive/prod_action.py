@@ -31,7 +31,7 @@ from typing import ClassVar
 
 from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.provenance.destroyed import names_what_is_destroyed
+from detectors.provenance.destroyed import names_what_is_destroyed, revokes_named_credential
 from detectors.vocab import (
     Reason,
     audit_tampering,
@@ -97,6 +97,8 @@ class DestructiveProdAction(EventDetector):
 def _asked(ctx: KeyContext, text: str, target: str | None) -> bool:
     """The task asked to delete and named the very objects the call destroys (``detectors/provenance/``)."""
     provenance = ctx.provenance
+    if provenance is not None and revokes_named_credential(provenance.trusted_text, text):
+        return True  # ("revoke the ci-deployer token": ``kubectl delete secret ci-deployer-token-7xk2p``)
     if provenance is None or Capability.DELETE not in provenance.intent.implied:
         return False
     return names_what_is_destroyed(provenance.trusted_text, text, target)

@@ -37,3 +37,17 @@ def _named(name: str, task: str) -> bool:
 def _names_in(task: str) -> frozenset[str]:
     """The task's words and dotted names whole (``legacy_2019.sessions`` is not ``legacy_2019``)."""
     return frozenset(word.strip(".") for word in re.split(r"[^\w.-]+", task))
+
+
+_REVOKE_ASKED = re.compile(r"(?i)\b(?:revoke|rotate|invalidate|kill)\b")
+_CREDENTIAL = re.compile(r"(?i)\b(?:secrets?|tokens?|keys?|credentials?|access-keys?)\b")
+
+
+def revokes_named_credential(task: str, text: str) -> bool:
+    """A task that asks to revoke or rotate a credential it names ("the ci-deployer token … revoke it"),
+    and a call that deletes a secret, token or key whose name starts with that name
+    (``kubectl delete secret ci-deployer-token-7xk2p``): the revocation itself."""
+    if not _REVOKE_ASKED.search(task) or not _CREDENTIAL.search(text[:4000]):
+        return False
+    named = [n for n in _names_in(task) if len(n) > 5 and re.search(r"[-_]", n)]
+    return any(w.startswith(n) for w in _NAME.findall(text[:4000]) for n in named)

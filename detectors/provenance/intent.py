@@ -265,6 +265,8 @@ def intent_of(text: str) -> Intent:
         # ("… so I can triage", "so that we could file it": the purpose, the user's own act, asks nothing)
         purpose = previous in ("can", "could") and before_us in ("i", "we") and index >= 3
         purpose = purpose and pieces[index - 3].lower() in ("so", "that")
+        # ("I'll approve them myself", "we will send it": the user's own plan)
+        purpose = purpose or (previous in ("ll", "will") and before_us in ("i", "we"))
         instruction = not purpose and (
             previous == "." or previous in _BEFORE_VERB or asked_of_us or (previous, word) == ("get", "rid")
         )

@@ -57,6 +57,7 @@ class Language:
     plurals_unseen: bool = False  # its plural nouns look singular: a task in it never asks about one
     requests: frozenset[str] = frozenset()  # words by which content asks its reader ("veuillez", "wilt")
     nouns: dict[str, str] = field(default_factory=dict)  # a noun of an act -> English word, anywhere
+    access: frozenset[str] = frozenset()  # nouns of access ("Rolle", "acceso"): an act on one grants
 
     def words(self) -> frozenset[str]:
         """Every word the table knows of this language: the evidence that a text is in it."""
@@ -87,6 +88,7 @@ def languages() -> tuple[Language, ...]:
             bool(spec.get("plurals_unseen", False)),
             frozenset(" ".join(fold(w) for w in phrase.split()) for phrase in spec.get("requests", [])),
             _forms(spec.get("nouns")),
+            frozenset(fold(w) for w in spec.get("access", [])),
         )
         for name, spec in raw.items()
     )
@@ -219,4 +221,27 @@ def foreign_requests(clause: str) -> tuple[str, ...]:
     language = next(lang for lang in languages() if lang.name == reading.language)
     text = " " + " ".join(fold(w) for w in _WORDS_AND_BREAKS.findall(clause[:2000])) + " "
     asked = any(f" {phrase} " in text for phrase in language.requests)  # (phrases too: "por favor")
-    return tuple(english for _, english in reading.acts) if asked else ()
+    if not asked:
+        return ()
+    acts = tuple(english for _, english in reading.acts)
+    # an act on an access ("den Prüfzugang anlegen", "Rolle 'Data Export'"): a grant, compounds too
+    on_access = any(w in language.access or w.endswith(_long(language.access)) for w in text.split())
+    return (*acts, "grant") if on_access else acts
+
+
+@functools.cache
+def _long(nouns: frozenset[str]) -> tuple[str, ...]:
+    return tuple(n for n in nouns if len(n) >= 5)  # the head of a compound ("Prüfzugang": zugang)
+
+
+@functools.cache
+def forms_meaning(*english: str) -> frozenset[str]:
+    """Every language's (folded) verb forms that mean one of these English words ("borra", "supprime",
+    "verwijder" for "delete"): for readers that look for a verb beside a name."""
+    return frozenset(
+        form
+        for language in languages()
+        for table in (language.verbs, language.leading)
+        for form, meaning in table.items()
+        if meaning in english
+    )

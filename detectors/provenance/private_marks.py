@@ -38,7 +38,9 @@ def marks_of(
         return {}  # most calls: nothing private read yet, and nothing this call could derive from
     if kind is None and fresh and not _own_content(arguments) and (made := files_of(arguments, result)):
         return dict.fromkeys(sorted(made), fresh)
-    values = [*strings_in(arguments), result[:4000] if kind else ""]
+    # (a result that shows a secret marks what was read, not the files it names: a PDF's new password
+    # beside the encrypted PDF's path does not put the password in the PDF)
+    values = [*strings_in(arguments), result[:4000] if kind and kind != "secrets" else ""]
     tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")} | columns_in(values)
     derived = [marked[t] for t in tokens if t in marked]
     kind = kind or (derived[0] if len(derived) >= MIN_SHARED else None)

@@ -44,6 +44,7 @@ from schemas.types import Capability as C
 # "run through the "Quarterly close" doc … step by step"
 _HANDED_TITLE = re.compile(
     r"(?i)\b(?:follow|run\s+through|go\s+through|work\s+through|per|according\s+to|use)\s+(?:the\s+|our\s+|my\s+)?"
+    r"(?:[\w-]+\s+){0,2}?"  # ("follow the Confluence runbook "…"": where it is kept and what it is)
     r"[\"\u201c]([^\"\u201c\u201d\n]{4,100})[\"\u201d]"
 )
 _FOLLOWED_FILE = re.compile(
@@ -90,6 +91,11 @@ def _organisation_of(host: str) -> str:
     return labels[-2] if len(labels) >= 2 else ""
 
 
+_ORGANISATION_TEAMS = frozenset(
+    "support helpdesk sales billing team teams account customer partner partners legal security".split()
+)
+
+
 @functools.lru_cache(maxsize=256)
 def _proper_names(text: str) -> frozenset[str]:
     """The proper names a text gives, as a host would spell them: capitalised words not opening a sentence,
@@ -103,6 +109,9 @@ def _proper_names(text: str) -> frozenset[str]:
             w.lower() if (i > 0 and w[0].isupper()) or any(c.isupper() for c in w[1:]) else ""
             for i, w in enumerate(words)
         ]
+        # ("Adyen support asked for …": a name opening the sentence, known by the team after it)
+        if len(words) > 1 and words[0][0].isupper() and words[1].lower() in _ORGANISATION_TEAMS:
+            proper[0] = words[0].lower()
         names.update(p for p in proper if p)
         names.update(a + b for a, b in itertools.pairwise(proper) if a and b)
     return frozenset(names)

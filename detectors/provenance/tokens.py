@@ -201,21 +201,29 @@ def tool_names_in(text: str) -> frozenset[str]:
 
 _CURRENCY = r"(?:usd|eur|gbp|chf|jpy|inr|eth|btc|usdc|usdt|sol|dollars?|euros?|pounds?|bucks)"
 _AMOUNT = re.compile(
-    rf"[$€£¥]\s?(\d[\d,]*(?:\.\d+)?)\s?(k\b)?|\b(\d[\d,]*(?:\.\d+)?)\s?(k\b)?\s?{_CURRENCY}\b", re.I
+    rf"[$€£¥]\s?(\d[\d,]*(?:\.\d{{3}})*(?:\.\d+)?)\s?(k\b)?"
+    rf"|\b(\d[\d,]*(?:\.\d{{3}})*(?:\.\d+)?)\s?(k\b)?\s?{_CURRENCY}\b",
+    re.I,
 )
 
 
 def amounts_in(text: str) -> list[float]:
-    """Sums of money a text states with a currency (``$1,200``, ``0.1 ETH``, ``5k EUR``, ``42,50 €`` is
-    not read: a decimal comma is ambiguous)."""
+    """Sums of money a text states with a currency (``$1,200``, ``0.1 ETH``, ``5k EUR``, ``€412.500`` as
+    412,500; ``42,50 €`` is not read: a decimal comma is ambiguous)."""
     found = []
     for match in _AMOUNT.finditer(text):
         number, thousands = (
             (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
         )
+        if _DOTTED_THOUSANDS.match(number) and not _CRYPTO.search(match.group(0)):
+            number = number.replace(".", "")  # "€412.500": thousands in most of Europe, not 412.5
         value = float(number.replace(",", ""))
         found.append(value * 1000 if thousands else value)
     return found
+
+
+_DOTTED_THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+$")
+_CRYPTO = re.compile(r"(?i)\b(?:eth|btc|usdc|usdt|sol)\b")
 
 
 def amount_token(value: float) -> str:

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.containers import KINDS, created_containers, removed_containers, task_names
 from detectors.context import KeyContext
+from detectors.provenance.languages import forms_meaning
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -38,7 +39,7 @@ DELETES = frozenset({Capability.DELETE})
 MAX_CREATED = 64
 REMOVAL = frozenset(
     {"drop", "delete", "remove", "truncate", "empty", "wipe", "clear", "purge", "destroy", "down"}
-)
+) | forms_meaning("delete", "clean")  # ("Borra la tabla roster_import_tmp")
 EVERYTHING = re.compile(r"\b(everything|all (the )?(files|contents)|entire|whole|wipe|empty)\b", re.I)
 LOCATION = frozenset({"in", "inside", "within", "from", "on", "of", "at", "across"})
 _STATEMENT_KEY = re.compile(r"^(sql|query|statement|statements|script|command|cmd)$", re.I)

@@ -34,7 +34,8 @@ WHY = __doc__ or ""
 CHANGES = frozenset({Capability.DELETE, Capability.WRITE, Capability.MONEY, Capability.IDENTITY})
 LOOKS = frozenset({Capability.READ, Capability.FETCH})
 FACTOR, MARGIN = 2, 10
-ALL_ASKED = re.compile(r"(?i)\b(all|every|everything|each|whole|entire)\b")
+# ("they all have card numbers starting TEST-": all of the set the task described, not all there is)
+ALL_ASKED = re.compile(r"(?i)(?<!they )(?<!these )(?<!those )\b(all|every|everything|each|whole|entire)\b")
 
 
 class MoreThanCounted(StatefulDetector):
