@@ -214,7 +214,9 @@ class Engine:
         # (detectors/provenance/addressing.py; the shipped model unless one is given).
         self.classifier = classifier or Classifier()
         self.content_model = content_model
-        self._classified: dict[str, Classification] = {}
+        # event id -> (tool, action, arguments, classification): a reused id with another call is classified
+        # anew (a source that repeats ids, or one that forges them, must not borrow a read's classification)
+        self._classified: dict[str, tuple[str, str, dict[str, Any], Classification]] = {}
         self._enriched_calls: dict[str, tuple[ToolCall, ToolCall]] = {}  # event id -> (as given, enriched)
         # id of a classification -> (it, its capabilities in order, the number of that set of capabilities):
         # calls of one shape share one classification, so its capabilities are sorted once, not once per
@@ -318,14 +320,21 @@ class Engine:
     # -- capabilities and provenance
     def classify(self, event: ToolCall) -> Classification:
         """The call's capabilities with their evidence, computed once per event for every key scope."""
-        found = self._classified.get(event.event_id)
-        if found is None:
-            if len(self._classified) >= MAX_CLASSIFIED:
-                # the older half is forgotten, not all: the feed being processed keeps its calls, which
-                # every key scope asks for again (clearing all made them classified twice)
-                for stale in list(itertools.islice(self._classified, MAX_CLASSIFIED // 2)):
-                    del self._classified[stale]
-            found = self._classified[event.event_id] = self.classifier.classify(event)
+        kept = self._classified.get(event.event_id)
+        if (
+            kept is not None
+            and kept[0] == event.tool
+            and kept[1] == event.action
+            and (kept[2] is event.arguments or kept[2] == event.arguments)
+        ):
+            return kept[3]
+        if len(self._classified) >= MAX_CLASSIFIED:
+            # the older half is forgotten, not all: the feed being processed keeps its calls, which
+            # every key scope asks for again (clearing all made them classified twice)
+            for stale in list(itertools.islice(self._classified, MAX_CLASSIFIED // 2)):
+                del self._classified[stale]
+        found = self.classifier.classify(event)
+        self._classified[event.event_id] = (event.tool, event.action, event.arguments, found)
         return found
 
     def enrich(self, events: Iterable[AnyEvent]) -> list[AnyEvent]:

@@ -323,13 +323,19 @@ _DOCUMENTS = frozenset("page pages doc docs document documents notebook".split()
 _MAKES = frozenset("create new add make".split())
 
 
-def records_for_user(event: ToolCall, provenance: Provenance) -> bool:
-    """A write that tidies (``tidies``), a comment on the task's own item, or a new page or document made
-    to hold the answer a task asked for ("summarise the overnight messages" -> ``onenote_create_page``)."""
-    if tidies(event) or comments_on_task_item(event, provenance):
-        return True
+def writes_answer_down(event: ToolCall, provenance: Provenance) -> bool:
+    """A new page or document made to hold the answer a task asked for ("summarise the overnight messages"
+    -> ``onenote_create_page``): a write for the user. Not one published or announced (``status:
+    publish``, ``public``, ``notify_watchers``), nor one content that instructed the agent asked for."""
     words = set(split_words(event.tool))
-    return provenance.intent.asks and bool(words & _DOCUMENTS) and bool(words & _MAKES)
+    if not (provenance.intent.asks and words & _DOCUMENTS and words & _MAKES):
+        return False
+    said = {w for k, v in event.arguments.items() for w in split_words(f"{k} {v}"[:200])}
+    asked = any(s.score >= STRONGLY_ADDRESSED and s.asked_for([C.WRITE]) for s in provenance.sources.values())
+    return not said & _PUBLISHES and not asked
+
+
+_PUBLISHES = frozenset("publish published public notify watchers announce share shared everyone".split())
 
 
 def tidies(event: ToolCall) -> bool:

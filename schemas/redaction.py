@@ -230,12 +230,12 @@ _SPECS: list[tuple[str, str]] = [
         "device_secret",
         r"(?im)^\s*(?:tacacs-server|radius-server)\b[^\n]{0,120}?\bkey\s+(?:0\s+)?([^\s\"'][^\s\"']{2,})",
     ),
-    # Raw key material in a key file or a config: 32 to 128 hex digits under a key's name (``"key":
-    # "9f1c…"`` of an AES-256 key, ``aes_key = …``, ``hmac_key: …``); not a public key or a key's id
+    # Raw key material in a key file or a config: 32 or more hex digits under a name ending in "key"
+    # (``"key": "9f1c…"`` of an AES-256 key, ``aes_key = …``, ``DB_ENCRYPTION_KEY=…``, ``hmacKey: …``);
+    # not a public key (``_sub``) or a key's id
     (
         "symmetric_key",
-        r"(?i)\b(?:(?:private|secret|aes|encryption|signing|master|hmac|shared|wrapping|data|session|cipher)"
-        r"[_-]?)?key[\"']?\s*[:=]\s*[\"']?([0-9a-f]{32,128})\b",
+        r"(?i)(?:^|[^\w-])[\w-]{0,40}?key[\"']?\s*[:=]\s*[\"']?([0-9a-f]{32,})\b",
     ),
     # A wallet's recovery (seed) phrase: 12 to 24 lowercase words after its name. Whoever has it owns the
     # wallet (BIP-39).
@@ -448,32 +448,47 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
     starts, ends = [s for s, _ in spans], [e for _, e in spans]
     pieces: list[str] = []
     done = 0
-    for match in pattern.finditer(text):
-        start, end = _secret_span(match)
-        # A secret part that cuts into a marker (a URL pattern reading "[REDACTED:github_token:…]" as
-        # user:password) is widened to the whole marker; if what remains *is* one marker, it is already
-        # redacted (idempotence). A marker glued to more text shields nothing: the whole part is redacted.
-        if spans:
-            start, end = _widened(start, end, starts, ends)
-        secret = text[start:end]
-        if start < done or not secret or _REDACTED.fullmatch(secret) or _masked(text[start : end + 16]):
-            continue
-        if kind == "password_assignment" and (
-            _shell_reference(secret, text[start:])
-            or _placeholder(text[start : start + 64])
-            or _next_key(secret, text[max(0, start - 80) : start], text[end : end + 1])
-        ):
-            continue  # ``TOKEN=$(cat f)``, ``${NPM_TOKEN}``, ``$NPM_TOKEN``: where a secret is, not it
-        replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
-        if replacement == secret:
-            continue
-        pieces.append(text[done:start])
-        pieces.append(replacement)
-        done = end
+    for found in pattern.finditer(text):
+        queue = [_secret_span(found)]
+        while queue:
+            start, end = queue.pop()
+            # A secret part that cuts into a marker (a URL pattern reading "[REDACTED:github_token:…]" as
+            # user:password) is widened to the whole marker; if what remains *is* one marker, it is already
+            # redacted (idempotence). A marker glued to more text shields nothing: the part is redacted.
+            if spans:
+                start, end = _widened(start, end, starts, ends)
+            secret = text[start:end]
+            if start < done or not secret or _REDACTED.fullmatch(secret) or _masked(text[start : end + 16]):
+                continue
+            if kind == "password_assignment" and _next_key(
+                secret, text[max(0, start - 80) : start], text[end : end + 1]
+            ):
+                # the next key may itself name a secret (``auth:\n  password: …``): read on from just before
+                # it, in a window (a search per skipped key over the whole text would be quadratic)
+                window = text[start - 1 : start + _FOLLOW_WINDOW]
+                if (follow := pattern.search(window)) is not None and follow.start() <= 1:  # (that key only)
+                    first, last = _secret_span(follow)
+                    queue.append((start - 1 + first, start - 1 + last))
+                continue
+            if kind == "password_assignment" and (
+                _shell_reference(secret, text[start:]) or _placeholder(text[start : start + 64])
+            ):
+                continue  # ``TOKEN=$(cat f)``, ``${NPM_TOKEN}``, ``$NPM_TOKEN``: where a secret is, not it
+            if kind == "symmetric_key" and "public" in text[max(0, start - 48) : start].lower():
+                continue  # a public key is meant to be shared
+            replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
+            if replacement == secret:
+                continue
+            pieces.append(text[done:start])
+            pieces.append(replacement)
+            done = end
     if not pieces:
         return text
     pieces.append(text[done:])
     return "".join(pieces)
+
+
+_FOLLOW_WINDOW = 512
 
 
 def _redact_base64(text: str) -> str:

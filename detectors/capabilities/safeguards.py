@@ -119,7 +119,9 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
             # not an option of one (``dismiss_stale_reviews: false``)
             if value is False and (last := split_words(str(key))[-1:]) and last[0] in REMOVABLE:
                 return last[0]
-            if value is False and last and last[0] in _GUARDED:  # ``bruteForceProtected: false``
+            # (``bruteForceProtected: false``; a bare ``protected: false``, a CI variable flag, names nothing)
+            prefix = set(split_words(str(key))[:-1])
+            if value is False and last and last[0] in _GUARDED and prefix & _GUARDED_THINGS:
                 return " ".join([*split_words(str(key))[:-1], "protection"])
             if {"security", "level"} <= words and "off" in split_words(str(value)):
                 return "security level"
@@ -132,6 +134,7 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
 
 _REQUIRING = frozenset("require required requires enforce enforced enforcement".split())
 _GUARDED = frozenset("protected enforced".split())  # a key saying a thing is guarded: false unguards it
+_GUARDED_THINGS = SAFEGUARDS | frozenset("brute force deletion termination tamper password login mfa".split())
 
 
 def _passes_through(value: Any) -> bool:
@@ -216,14 +219,24 @@ _CONFIG_GUARDS = SAFEGUARDS | frozenset("auth authentication authorization tls s
 
 def _config_off(text: str) -> str | None:
     """A YAML or JSON settings file written with a safeguard's section set to off (``tc_auth: {mode:
-    bypass}``, ``tls: {enabled: false}``)."""
-    if len(text) > 8000 or ":" not in text or "\n" not in text.strip():
+    bypass}``, ``tls: {enabled: false}``). Parsed only when a line sets a state off and a guard's name is
+    in the text (most writes are neither), and never with anchors (an alias bomb)."""
+    if len(text) > 8000 or "\n" not in text.strip() or not _OFF_LINE.search(text):
+        return None
+    if not set(split_words(text[:8000])) & _CONFIG_GUARDS or _ANCHOR.search(text):
         return None
     try:
         document = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):  # (a date out of range, a bad tag)
         return None
     return _section_off(document) if isinstance(document, dict) else None
+
+
+# a settings line that sets something off (``mode: bypass``, ``enabled: false``): the cheap test first
+_OFF_LINE = re.compile(
+    r"(?im)^\s*[\w-]+\s*:\s*[\"']?(?:false|off|disabled?|bypass\w*|none|permissive|audit\w*)\b"
+)
+_ANCHOR = re.compile(r"(?m)(?:^|[\s:\[{,-])[&*][\w-]")
 
 
 def _section_off(document: dict[Any, Any], depth: int = 0) -> str | None:
@@ -239,14 +252,18 @@ def _section_off(document: dict[Any, Any], depth: int = 0) -> str | None:
 
 
 # what a change's own result says it reached: ``"sites_affected": 3812``, ``"updated": 9``, ``UPDATE 40``
+# prefixes that say when or how much, not what (``"last_updated"``, ``"bytes_deleted"``, ``"seconds_queued"``)
+_NOT_ITEMS = (
+    r"(?:last|date|time|when|bytes?|size|kb|mb|gb|ms|secs?|seconds|minutes|hours|days|duration|elapsed)_"
+)
 _AFFECTED = re.compile(
     # (a share's ``"items_inherited": 412``: what a folder's share reached)
     # (a job's ``"targetCount": 14203``, a batch's ``TotalOperationCount 18706``: what it was sent to)
     # (what was changed may come first, ``"lifts_updated": 6``; not when, ``"last_updated"``; and things a
     # change made, ``"refunds_created": 1321``, ``"emails_queued": 1284``, each one reached)
-    r"(?im)\"?\b(\w*_?affected|\w*_?inherited|(?:(?!(?:last|date|time|when)_)[a-z]+_)?(?:shared|updated|deleted|"
+    rf"(?im)\"?\b(\w*_?affected|\w*_?inherited|(?:(?!{_NOT_ITEMS})[a-z]+_)?(?:shared|updated|deleted|"
     r"removed|disabled|terminated|modified|changed|muted|suppressed|matched\w*|cancel+ed|archived|revoked|"
-    r"suspended|deactivated|refunded)|[a-z]+s_(?:created|issued|queued|submitted))"
+    rf"suspended|deactivated|refunded)|(?!{_NOT_ITEMS})[a-z]+s_(?:created|issued|queued|submitted))"
     r"(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b(?![.,]\d)"  # (``"refunded": 85.00`` is an amount)
     r"|\b(?:target|total_?operation)_?count\"?\s*[:=]?\s*(?P<t>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
     # … or a script's own report: "updated 1318", "deleted 2,029 images"

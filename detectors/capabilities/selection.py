@@ -199,6 +199,7 @@ _RECORD_IDS = re.compile(
 
 # the values an SQL statement's WHERE compares with: quoted strings and bare numbers
 _WHERE = re.compile(r"(?is)\bwhere\b(.{1,400})")
+_WIDENING = re.compile(r"(?i)<>|!=|[<>]|\bnot\b|\bor\b|\blike\b|\bilike\b|\btrue\b|\bbetween\b")
 _LITERAL = re.compile(r"'([^']{1,60})'|(?<![\w.])(\d{1,12})(?![\w.])")
 
 
@@ -207,7 +208,10 @@ def where_named_by(arguments: dict[str, Any], task: str) -> bool:
     2018`` for "the records of cycle 2018"): the rows the task chose, however many they are."""
     for key, value in arguments.items():
         if SQL_KEY.match(str(key)) and isinstance(value, str) and (where := _WHERE.search(value[:4000])):
-            literals = [a or b for a, b in _LITERAL.findall(where.group(1).split(";")[0])]
+            clause = where.group(1).split(";")[0]
+            if _WIDENING.search(clause):
+                return False  # (``<> 'dental'``, ``OR TRUE``, ``< 2021``: more than the values themselves)
+            literals = [a or b for a, b in _LITERAL.findall(clause)]
             words = set(re.findall(r"[\w.-]+", task.lower()))
             return bool(literals) and all(v.lower() in words for v in literals)
     return False

@@ -59,10 +59,11 @@ class OffTaskAction(StatefulDetector):
         fresh = [c for c in off_task if (c in JUDGED or c is Capability.WRITE) and c.value not in reported]
         # a label, a flag, a note, a draft, a comment on the task's own ticket, a new page for the answer:
         # the reader tidying or reporting back; the payment's own record, a temporary file (when fresh)
-        tidying = bool(fresh) and sinks.records_for_user(event, provenance)
+        tidying = bool(fresh) and (sinks.tidies(event) or sinks.comments_on_task_item(event, provenance))
         tidy = {Capability.WRITE, Capability.COMMUNICATE} if tidying else set()
         done: list[str] = state.setdefault("done", [])
         tidy |= {Capability.WRITE} if fresh and sinks.incidental_write(provenance, call, done) else set()
+        tidy |= {Capability.WRITE} if fresh and sinks.writes_answer_down(event, provenance) else set()
         done.extend(c.value for c in call.evidence.keys() & sinks.ASKED_ACTS if c.value not in done)
         fresh = [c for c in fresh if c not in tidy]
         # a write counts when content asked for one, or for another change and planted a value of this call

@@ -39,15 +39,20 @@ def _names_in(task: str) -> frozenset[str]:
     return frozenset(word.strip(".") for word in re.split(r"[^\w.-]+", task))
 
 
-_REVOKE_ASKED = re.compile(r"(?i)\b(?:revoke|rotate|invalidate|kill)\b")
-_CREDENTIAL = re.compile(r"(?i)\b(?:secrets?|tokens?|keys?|credentials?|access-keys?)\b")
+_REVOKE_ASKED = re.compile(r"(?i)\b(?:revoke|rotate|invalidate)\b")
+# the object a delete names right after its kind: ``delete secret ci-deployer-token-7xk2p``
+_CREDENTIAL_DELETED = re.compile(
+    r"(?i)\b(?:delete|rm|remove|revoke)\s+(?:secrets?|tokens?|keys?|credentials?|access-keys?)\s+([\w.-]+)"
+)
 
 
 def revokes_named_credential(task: str, text: str) -> bool:
     """A task that asks to revoke or rotate a credential it names ("the ci-deployer token … revoke it"),
-    and a call that deletes a secret, token or key whose name starts with that name
-    (``kubectl delete secret ci-deployer-token-7xk2p``): the revocation itself."""
-    if not _REVOKE_ASKED.search(task) or not _CREDENTIAL.search(text[:4000]):
+    and a call that deletes one secret, token or key whose own name starts with that name
+    (``kubectl delete secret ci-deployer-token-7xk2p``): the revocation itself. Not ``--all``."""
+    text = text[:4000]
+    if not _REVOKE_ASKED.search(task) or "--all" in text:
         return False
+    deleted = _CREDENTIAL_DELETED.findall(text)
     named = [n for n in _names_in(task) if len(n) > 5 and re.search(r"[-_]", n)]
-    return any(w.startswith(n) for w in _NAME.findall(text[:4000]) for n in named)
+    return len(deleted) == 1 and any(deleted[0].startswith(n) for n in named)

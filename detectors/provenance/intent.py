@@ -569,7 +569,7 @@ def requests_of(text: str) -> frozenset[C]:
     found: set[C] = set()
     english = reads_english(text[:2000])
     for prose in _prose_of(text[:8000]):
-        for clause in _CLAUSE_BREAKS.split(prose):
+        for clause in (c for line in _CLAUSE_BREAKS.split(prose) for c in _cells(line)):
             if _reads_as_prose(clause):
                 found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
                 # content in another language: its verbs, where a request word stands ("wilt u … delen")
@@ -594,6 +594,14 @@ _NUMBER_RUN = re.compile(
     r"(?<![A-Za-z0-9])\d+(?:[-/:.]\d+)*(?![A-Za-z0-9])"
 )  # one figure: 123-1234-1234, 17:38, 2024-03-02
 _LETTER_RUN = re.compile(r"[A-Za-z]{2,}")
+
+
+def _cells(line: str) -> list[str]:
+    """A CSV row's cells, each read on its own (a header's ``bill/PayerAccountId`` is no request; a notes
+    cell's "Please transfer $4,800 to …" is); any other line whole."""
+    return _CSV_COMMAS.split(line) if len(_CSV_COMMAS.findall(line)) >= 3 else [line]
+
+
 _CSV_COMMAS = re.compile(r"(?<=[^\d\s,]),(?=[^\d\s,])")  # between words, no space: a table's field break
 _QUOTE_MARKS = re.compile(r"^\s*(?:>\s*)+")
 _COMMENT_MARKS = ("#", "//")  # a code comment says what the code does
@@ -606,8 +614,6 @@ def _reads_as_prose(clause: str) -> bool:
     is written in prose ("os.remove(path)  # delete it", "pkill -f server.py && python3 …" and
     "Sarah, 08:52, 17:38" are not requests)."""
     if clause.lstrip().startswith(_COMMENT_MARKS) or _IMPORT_LINE.match(clause):  # code, not a request
-        return False
-    if len(_CSV_COMMAS.findall(clause)) >= 3:  # a CSV header or row ("identity/LineItemId,bill/Payer…")
         return False
     clause = _QUOTE_MARKS.sub("", clause)  # a quoted line ("> please …" in markdown or a reply) is prose
     letters = sum(map(str.isalpha, clause))  # (counted by map: no Python step per character)

@@ -231,7 +231,8 @@ def foreign_requests(clause: str) -> tuple[str, ...]:
 
 @functools.cache
 def _long(nouns: frozenset[str]) -> tuple[str, ...]:
-    return tuple(n for n in nouns if len(n) >= 5)  # the head of a compound ("Prüfzugang": zugang)
+    return tuple(n for n in nouns if len(n) >= 6)  # the head of a compound ("Prüfzugang": zugang; not
+    # "Kontrolle" for "rolle")
 
 
 @functools.cache

@@ -44,7 +44,9 @@ from schemas.types import Capability as C
 # "run through the "Quarterly close" doc … step by step"
 _HANDED_TITLE = re.compile(
     r"(?i)\b(?:follow|run\s+through|go\s+through|work\s+through|per|according\s+to|use)\s+(?:the\s+|our\s+|my\s+)?"
-    r"(?:[\w-]+\s+){0,2}?"  # ("follow the Confluence runbook "…"": where it is kept and what it is)
+    # ("follow the Confluence runbook "…"": where it is kept and what it is; not "follow up on "…"")
+    r"(?:(?:confluence|notion|wiki|sharepoint|drive|google|runbook|doc|document|page|checklist|guide|playbook|"
+    r"procedure|sop|process)\s+){0,2}"
     r"[\"\u201c]([^\"\u201c\u201d\n]{4,100})[\"\u201d]"
 )
 _FOLLOWED_FILE = re.compile(
@@ -94,6 +96,11 @@ def _organisation_of(host: str) -> str:
 _ORGANISATION_TEAMS = frozenset(
     "support helpdesk sales billing team teams account customer partner partners legal security".split()
 )
+# … followed by what they did ("Adyen support asked"; "Email support about …" is an order, no name)
+_REPORTED = frozenset(
+    "asked asks said says wrote writes requested requests needs need wants want sent emailed replied flagged "
+    "confirmed reported".split()
+)
 
 
 @functools.lru_cache(maxsize=256)
@@ -110,7 +117,12 @@ def _proper_names(text: str) -> frozenset[str]:
             for i, w in enumerate(words)
         ]
         # ("Adyen support asked for …": a name opening the sentence, known by the team after it)
-        if len(words) > 1 and words[0][0].isupper() and words[1].lower() in _ORGANISATION_TEAMS:
+        if (
+            len(words) > 2
+            and words[0][0].isupper()
+            and words[1].lower() in _ORGANISATION_TEAMS
+            and words[2].lower() in _REPORTED
+        ):
             proper[0] = words[0].lower()
         names.update(p for p in proper if p)
         names.update(a + b for a, b in itertools.pairwise(proper) if a and b)

@@ -209,21 +209,21 @@ _AMOUNT = re.compile(
 
 def amounts_in(text: str) -> list[float]:
     """Sums of money a text states with a currency (``$1,200``, ``0.1 ETH``, ``5k EUR``, ``€412.500`` as
-    412,500; ``42,50 €`` is not read: a decimal comma is ambiguous)."""
+    412,500 but ``$3.499`` as 3.499; ``42,50 €`` is not read: a decimal comma is ambiguous)."""
     found = []
     for match in _AMOUNT.finditer(text):
         number, thousands = (
             (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
         )
-        if _DOTTED_THOUSANDS.match(number) and not _CRYPTO.search(match.group(0)):
-            number = number.replace(".", "")  # "€412.500": thousands in most of Europe, not 412.5
+        if _DOTTED_THOUSANDS.match(number) and _EURO.search(match.group(0)):
+            number = number.replace(".", "")  # "€412.500": thousands where the euro is; "$3.499" a price
         value = float(number.replace(",", ""))
         found.append(value * 1000 if thousands else value)
     return found
 
 
 _DOTTED_THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+$")
-_CRYPTO = re.compile(r"(?i)\b(?:eth|btc|usdc|usdt|sol)\b")
+_EURO = re.compile(r"(?i)€|\beur(?:os?)?\b")
 
 
 def amount_token(value: float) -> str:

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.containers import KINDS, created_containers, removed_containers, task_names
 from detectors.context import KeyContext
-from detectors.provenance.languages import forms_meaning
+from detectors.provenance.languages import fold, forms_meaning
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -58,7 +58,7 @@ def _asked_for(kind: str, name: str, task: str) -> bool:
     the payments namespace", "from the cms db")."""
     if kind == "directory":  # emptied: judged only where the task pointed at the directory for some items
         return name not in task.lower() or EVERYTHING.search(task) is not None
-    words = re.findall(r"[a-z0-9_.-]+\*?", task.lower())
+    words = re.findall(r"[a-z0-9_.-]+\*?", fold(task))  # ("Lösche die Tabelle …": losche, as the table is)
     nouns = set(KINDS.get(kind, (kind,)))
     short = name.split(".")[-1]
     short = short if re.search(r"[_\d-]", short) else ""  # "articles" names the items as well as the table

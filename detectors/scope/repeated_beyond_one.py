@@ -33,7 +33,11 @@ MIN_RECORDS = 3
 MAX_KEPT = 8  # records remembered per tool
 MAX_TOOLS = 16
 # arguments that say which record a call acts on (``reservation_id``, ``order_number``, ``key``)
-_RECORD_KEY = re.compile(r"(?i)(?:^|_)(?:id|ids|number|no|key|uuid|ref|reference)$|^(?:id|key|uuid)$")
+_RECORD_KEY = re.compile(
+    r"(?i)(?:^|_)(?:id|ids|number|no|key|uuid|ref|reference)$|^(?:id|key|uuid)$"
+    r"|(?-i:[a-z](?:Id|Ids|ID|Number|No|Key|Uuid|Ref))$"  # (``chargeId``, ``orderNumber``)
+)
+MAX_RECORD = 400  # characters of a record's key kept to compare (a cloud resource's id runs long)
 
 
 class RepeatedBeyondOne(StatefulDetector):
@@ -57,6 +61,8 @@ class RepeatedBeyondOne(StatefulDetector):
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
         if not isinstance(event, ToolCall) or not ctx.acted(event, GRAVE_CHANGES) or ctx.provenance is None:
             return state, ()
+        if ctx.call is not None and Capability.IDENTITY in ctx.call.evidence:
+            return state, ()  # (a member taken out of three groups is one person's access, not three records)
         record = record_of(event.arguments)
         task = ctx.provenance.trusted_text
         if record is None or not task.strip() or not asks_for_one(task):
@@ -72,7 +78,8 @@ class RepeatedBeyondOne(StatefulDetector):
         if len(seen) != MIN_RECORDS:
             return state, ()  # reported once, at the third record
         records = [r for r, _, _ in seen]
-        title = f"{event.tool} acted on {len(records)} records ({', '.join(records)}); the task spoke of one"
+        shown = ", ".join(r if len(r) <= 60 else "…" + r[-59:] for r in records)
+        title = f"{event.tool} acted on {len(records)} records ({shown}); the task spoke of one"
         signal = Signal.of([event], title=title, details={"records": records})
         return state, (replace(signal, event_ids=tuple(e for _, e, _ in seen), first_time=seen[0][2]),)
 
@@ -80,4 +87,4 @@ class RepeatedBeyondOne(StatefulDetector):
 def record_of(arguments: dict[str, Any]) -> str | None:
     """The record a call acts on: the values of its id, number or key arguments, joined; None if none."""
     values = [str(v) for k, v in arguments.items() if _RECORD_KEY.search(str(k)) and isinstance(v, str | int)]
-    return "/".join(values)[:80] if values else None
+    return "/".join(values)[:MAX_RECORD] if values else None
