@@ -32,7 +32,12 @@ AUDIENCE_KEY = re.compile(
     re.I,
 )
 EVERYBODY = re.compile(r"^\s*(\*|@?everyone|@channel|@here|@all|all|(all|every)[-_ ]?\w*)\s*$", re.I)
-ASKED_ALL = re.compile(r"\b(all|every\w*|newsletter|broadcast|announce\w*|whole (list|team|company))\b", re.I)
+ASKED_ALL = re.compile(
+    r"\b(all|every\w*|newsletter|broadcast|announce\w*|whole (list|team|company)"
+    # … in the languages tasks most often come in besides ("alle ouders", "todos los socios", "à tous")
+    r"|alle|allen|iedereen|tous|toutes|todos|todas|tutti|tutte)\b",
+    re.I,
+)
 CAMPAIGN_KEY = re.compile(
     r"^(list|lists|list_?ids?|segment|segments|segment_?ids?|audience|audiences)$", re.I
 )
