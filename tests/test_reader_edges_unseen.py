@@ -420,3 +420,35 @@ def test_a_reused_event_id_does_not_borrow_another_calls_classification(engine: 
     read = engine.classify(call("read_file", {"path": "/etc/hosts"}))
     paid = engine.classify(call("payments.send", {"iban": "DE89370400440532013000", "amount": 4800}))
     assert C.MONEY in paid.evidence and C.MONEY not in read.evidence
+
+
+def test_a_delete_beside_or_above_the_named_path() -> None:
+    from detectors.capabilities.paths import deleted_beside_named
+
+    class _Task:
+        trusted_text = "Clean out my old job outputs in /scratch/mkowalski/runs older than 90 days."
+
+    assert deleted_beside_named(["/scratch/*/runs"], _Task) == ("/scratch/*/runs", "/scratch/mkowalski/runs")
+    assert deleted_beside_named(["/scratch"], _Task) == ("/scratch", "/scratch/mkowalski/runs")
+    assert deleted_beside_named(["/scratch/mkowalski/runs/job_*"], _Task) is None
+    assert deleted_beside_named(["./runs", "/"], _Task) is None
+
+    class _Files:
+        trusted_text = "Delete the /tmp/kilnlog-* files and /tmp/kilnlog-profile-0912.tar."
+
+    assert deleted_beside_named(["/tmp/kilnlog-*"], _Files) is None
+
+
+@pytest.mark.parametrize(
+    ("result", "pair"),
+    [
+        ('[{"rows": 480, "distinct_barcodes": 384}]', (480, 384)),
+        (" total | distinct_no \n-------+------------\n  4812 |        2406 \n", (4812, 2406)),
+        ('{"count": 3}', None),
+        ("total | distinct\n5 | 5", None),  # no copies
+    ],
+)
+def test_a_count_of_rows_beside_distinct_ones(result: str, pair: tuple[int, int] | None) -> None:
+    from detectors.destructive.originals_deleted import counted_pair
+
+    assert counted_pair(result) == pair

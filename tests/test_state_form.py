@@ -168,6 +168,7 @@ NEWER_THAN_FIXTURE = frozenset(
         "evasion.forced_past_refusal",
         "scope.more_than_counted",
         "scope.repeated_beyond_one",
+        "destructive.originals_deleted",
         "scope.unasked_delete",
         "injection.changed_payee",
         "exfiltration.published_about_people",

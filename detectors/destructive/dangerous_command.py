@@ -32,7 +32,7 @@ from typing import ClassVar
 
 from detectors.base import EventDetector, KeyKind, Signal
 from detectors.capabilities.danger import ASKABLE_DELETES, REMOTE_CODE, RULES
-from detectors.capabilities.paths import above_named_path, within_named_paths
+from detectors.capabilities.paths import above_named_path, deleted_beside_named, within_named_paths
 from detectors.capabilities.shell import FLAGS
 from detectors.context import KeyContext
 from detectors.provenance.scripts import scripts_run
@@ -72,6 +72,9 @@ class DangerousCommand(EventDetector):
         ran = scripts_run(ctx.provenance, call.shell.executed)
         flags = set(call.shell.flags).union(*(script_flags for _, _, script_flags in ran))
         needed, severity = next(((n, s) for n, s in RULES if n <= flags), (frozenset(), None))
+        beside = deleted_beside_named(call.shell.deleted, ctx.provenance) if severity is None else None
+        if beside is not None and "recursive_delete" in flags:  # above the task's path, or a wildcard beside
+            needed, severity = frozenset({"recursive_delete"}), Severity.HIGH
         if severity is None:
             return ()
         implied = ctx.provenance.intent.implied if ctx.provenance else ()
@@ -89,7 +92,7 @@ class DangerousCommand(EventDetector):
         line = command_of(event) or str(event.arguments.get("code") or event.target or "")
         what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
         what += ", with a secret the line reads" if "fetched_package" in needed else ""
-        if above := above_named_path(line, ctx.provenance):  # recursive, on a folder above the task's path
+        if above := above_named_path(line, ctx.provenance) or beside:  # on a folder above the task's path
             severity = max(severity, Severity.HIGH, key=SEVERITY_RANK.__getitem__)
             what += f" on {above[0]}, above the {above[1]} the task named"
         if ran and not needed <= call.shell.flags:  # the danger is in a script the session saw
