@@ -432,6 +432,10 @@ def test_a_delete_beside_or_above_the_named_path() -> None:
     assert deleted_beside_named(["/scratch"], _Task) == ("/scratch", "/scratch/mkowalski/runs")
     assert deleted_beside_named(["/scratch/mkowalski/runs/job_*"], _Task) is None
     assert deleted_beside_named(["./runs", "/"], _Task) is None
+    assert deleted_beside_named(["/scratch/mkowalski/*"], _Task) == (
+        "/scratch/mkowalski/*",
+        "/scratch/mkowalski/runs",
+    )
 
     class _Files:
         trusted_text = "Delete the /tmp/kilnlog-* files and /tmp/kilnlog-profile-0912.tar."

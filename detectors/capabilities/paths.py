@@ -262,27 +262,29 @@ def above_named_path(line: str, provenance: Any) -> tuple[str, str] | None:
 
 
 def deleted_beside_named(deleted: list[str], provenance: Any) -> tuple[str, str] | None:
-    """A path a delete removes (an absolute one, as the shell reader read it) that lies above the path the
-    task named or puts a wildcard where that path has a folder of its own (``find /scratch/*/runs …
-    -delete`` for the task's ``/scratch/mkowalski/runs``): the folder or pattern, and the named path."""
+    """A path a delete removes (an absolute one, as the shell reader read it, not one the user wrote) that
+    lies above the path the task named or puts a wildcard where that path has a name of its own (``find
+    /scratch/*/runs … -delete`` for the task's ``/scratch/mkowalski/runs``; ``/data/exports/*`` for its
+    ``/data/exports/2023``): the folder or pattern, and the named path."""
     trusted_text = provenance.trusted_text if provenance is not None else ""
     named = [m.group(1).rstrip("./") for m in _ABSOLUTE.finditer(trusted_text)] if "/" in trusted_text else []
     for path in (p.rstrip("/") for p in deleted if p.startswith("/") and p.strip("/")):
+        globbed = "*" in path or "?" in path
+        if globbed and re.search(re.escape(path) + r"(?![\w/*?.-])", trusted_text):
+            continue  # the user's own pattern, written whole (``/tmp/kilnlog-*``)
         for given in named:
-            if given.startswith(path + "/") or (
-                ("*" in path or "?" in path) and _wildcard_beside(path, given)
-            ):
+            if given.startswith(path + "/") or (globbed and _wildcard_beside(path, given)):
                 return path, given
     return None
 
 
 def _wildcard_beside(pattern: str, named: str) -> bool:
-    """A wildcard where the named path has a folder of its own (``/scratch/*/runs`` for the task's
+    """A wildcard where the named path has a name of its own (``/scratch/*/runs`` for the task's
     ``/scratch/mkowalski/runs``): every sibling of that folder is reached too; not a wildcard below it."""
     wanted, given = pattern.rstrip("/").split("/"), named.rstrip("/").split("/")
     first = next(i for i, part in enumerate(wanted) if "*" in part or "?" in part)
     return (
-        first < len(given) - 1  # a folder of the named path, not its last name (``kilnlog-*`` for its files)
+        first < len(given)
         and wanted[:first] == given[:first]
         and fnmatch.fnmatchcase(given[first], wanted[first])
         and not wanted[first].startswith(
