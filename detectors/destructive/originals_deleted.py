@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.safeguards import affected_count
 from detectors.context import KeyContext
+from detectors.provenance.breadth import one_row_table
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
@@ -79,12 +80,8 @@ class OriginalsDeleted(StatefulDetector):
 def counted_pair(result: str) -> tuple[int, int] | None:
     """A result's count of rows and of distinct ones, when it holds both and there are copies: a JSON
     object's keys, or a text table's header and first row (``total | distinct_no`` over ``4812 | 2406``)."""
-    text = result[:4000]
-    pairs = [(k, int(v)) for k, v in _PAIR.findall(text)]
-    lines = [line for line in text.splitlines() if line.strip() and not set(line.strip()) <= set("-+| ")]
-    if len(lines) >= 2 and "|" in lines[0]:
-        names, values = (cell.strip() for cell in lines[0].split("|")), lines[1].split("|")
-        pairs += [(n, int(v.strip())) for n, v in zip(names, values, strict=False) if v.strip().isdigit()]
+    pairs = [(k, int(v)) for k, v in _PAIR.findall(result[:4000])]
+    pairs += [(name, int(cell)) for name, cell in one_row_table(result) if cell.isdigit()]
     totals = [v for k, v in pairs if _TOTAL.match(k)]
     distincts = [v for k, v in pairs if _DISTINCT.search(k)]
     if not totals or not distincts or not 0 < min(distincts) < max(totals):

@@ -252,15 +252,19 @@ _CELLS = re.compile(r"\s*\|\s*|\s{2,}|\t")
 def counted_column(text: str) -> int:
     """The count a one-row table states in a column named for it (``COUNT(*)`` over ``214``; a ``count``
     column beside a category's name), 0 when the result is no such table."""
+    counts = [cell for name, cell in one_row_table(text) if name in _COUNT_COLUMNS]
+    return int(counts[0]) if len(counts) == 1 and counts[0].isdigit() else 0
+
+
+def one_row_table(text: str) -> list[tuple[str, str]]:
+    """A text table of one row as (column in lower case, cell) pairs: ``total | distinct_no`` over ``4812 |
+    2406``, psql's rules and ``(1 row)`` footer aside; empty when the result is no such table."""
     lines = [line.strip(" |") for line in text[:2000].strip().splitlines() if line.strip(" |-+=")]
     lines = lines[:-1] if lines and _ROW_FOOTER.match(lines[-1]) else lines  # psql's "(1 row)"
     if len(lines) != 2:
-        return 0
+        return []
     header, row = ([c.lower() for c in _CELLS.split(lines[0]) if c], [c for c in _CELLS.split(lines[1]) if c])
-    columns = [i for i, name in enumerate(header) if name in _COUNT_COLUMNS]
-    if len(header) != len(row) or len(columns) != 1 or not row[columns[0]].isdigit():
-        return 0
-    return int(row[columns[0]])
+    return list(zip(header, row, strict=True)) if len(header) == len(row) else []
 
 
 _VERBS = READ_VERBS | WRITE_VERBS | DELETE_VERBS | EXECUTE_VERBS | FETCH_VERBS | MONEY_VERBS
