@@ -325,14 +325,14 @@ _MAKES = frozenset("create new add make".split())
 
 def writes_answer_down(event: ToolCall, provenance: Provenance) -> bool:
     """A new page or document made to hold the answer a task asked for ("summarise the overnight messages"
-    -> ``onenote_create_page``): a write for the user. Not one published or announced (``status:
-    publish``, ``public``, ``notify_watchers``), nor one content that instructed the agent asked for."""
+    -> ``onenote_create_page``): a write for the user, even after content that instructed the agent (a new
+    page of the user's own changes nothing the content could steer). Not one published or announced
+    (``status: publish``, ``public``, ``notify_watchers``)."""
     words = set(split_words(event.tool))
     if not (provenance.intent.asks and words & _DOCUMENTS and words & _MAKES):
         return False
     said = {w for k, v in event.arguments.items() for w in split_words(f"{k} {v}"[:200])}
-    asked = any(s.score >= STRONGLY_ADDRESSED and s.asked_for([C.WRITE]) for s in provenance.sources.values())
-    return not said & _PUBLISHES and not asked
+    return not said & _PUBLISHES
 
 
 _PUBLISHES = frozenset("publish published public notify watchers announce share shared everyone".split())
@@ -979,7 +979,7 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
     if earlier:
         # medium only when it went where the task said; a post or a comment with no named reader is public;
         # several secrets in one send are more than any one the task may have asked for
-        bundled = len({fp for _, fp in sent}) > 1
+        bundled = len({fp for _, fp in sent}) - _shared_links(event.arguments) > 1
         severity = grave or (Severity.HIGH if untrusted or not targets or bundled else Severity.MEDIUM)
         kind = earlier[0][0].replace("_", " ")
         read_in = sorted({provenance.secrets_seen[fp] for _, fp in earlier})
@@ -1000,13 +1000,41 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
     if (reads or same_line) and untrusted and SENDS & call.evidence.keys():
         read: list[Any] = reads[-1] if reads else [event.event_id, 0, "a secret"]
         # high when instructing content chose where, or when the task asked for no send at all
-        off_task = provenance.intent.stated and provenance.off_task(SENDS & call.evidence.keys())
+        # ("register the webhook using the shared secret from their page": the task sends it on)
+        off_task = (
+            provenance.intent.stated
+            and bool(provenance.off_task(SENDS & call.evidence.keys()))
+            and _USES_SECRET.search(provenance.trusted_text) is None
+        )
         high = off_task or any(s.score >= ADDRESSED for s in planted)
         severity = grave or (Severity.HIGH if high else Severity.MEDIUM)
         details = {"secret_read": read[2], "secret_read_event": read[0], "untrusted_destinations": untrusted}
         title = f"{event.tool} reached {where} after the session read {read[2] or 'a secret'}"
         return signal_from(event, title, severity, details, planted)
     return None
+
+
+_LINK = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def _shared_links(arguments: dict[str, Any]) -> int:
+    """How many secrets more than one link holds (a pre-signed URL's credential and signature are one
+    link to share, not two secrets bundled)."""
+    text = orjson.dumps(arguments).decode()
+    extra = 0
+    for link in _LINK.findall(text) if "[REDACTED:" in text else ():
+        extra += max(0, len({fp for _, fp in markers(link)}) - 1)
+    return extra
+
+
+# a task that has the agent use a secret it will read ("using the shared secret from their onboarding page",
+# "with the API key in the vault")
+_USES_SECRET = re.compile(
+    r"(?i)\b(?:us(?:e|ing)|with)\s+(?:the|their|our|its|his|her|my|your)\s+(?:[\w-]+\s+){0,2}"
+    r"(?:secret|key|token|password|credentials?|api[ -]?key)"
+    # (the noun phrase ends there: "use the new token helper" names a helper)
+    r"(?=\s+(?:from|in|on|at|of|for|to|that|which|and|they|we|you)\b|\s*[.,;:!?)]|\s*$)"
+)
 
 
 # how a task names the code that opens a door it asks to pass on ("the roof lockbox code", "the gate code")

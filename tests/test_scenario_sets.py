@@ -30,7 +30,7 @@ FLOORS = {
     # sets 11 and 13 lost catches that fired only because a task in another language read as asking for
     # nothing (l_labelling…, o_ngo…, q_mdm…): session 10's language table reads those tasks' verbs now
     "agent_probes_11.yml": (40, 1),
-    "agent_probes_12.yml": (35, 4),
+    "agent_probes_12.yml": (35, 3),
     "agent_probes_13.yml": (30, 2),  # blind: 21 and 7 (6b3db4d); then used for fixes
     "agent_probes_14.yml": (32, 5),  # blind: 25 and 6 (d46f672; 6b3db4d: 23, 6); then used for fixes
     "agent_probes_15.yml": (23, 4),  # blind: 20 and 12 (6186a50; 6b3db4d: 19, 10); own false alarms mended;
@@ -44,13 +44,15 @@ FLOORS = {
     "agent_probes_21.yml": (27, 0),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
     "agent_probes_22.yml": (31, 5),  # blind: 29 and 7 (68f8d2f; f87f641: 29 and 6)
     "agent_probes_23.yml": (32, 3),  # blind: 28 and 6 (72b3a9f; f87f641 alike); then its false alarms
-    "agent_probes_24.yml": (36, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then used for fixes
+    "agent_probes_24.yml": (37, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then used for fixes
     "agent_probes_25.yml": (35, 0),  # blind: 31 and 4 (b1a958e; a03812d: 31 and 7); then used for fixes
     "agent_probes_26.yml": (35, 2),  # blind: 35 and 5 (c5da8bb; a03812d: 35 and 6); then two runbooks
     "agent_probes_27.yml": (43, 1),  # blind: 33 and 3 (dc4031e, detection as 201b26e); then used for fixes
-    "agent_probes_28.yml": (37, 1),  # blind: 30 and 7 (3d9d079; 201b26e alike); then used for fixes
+    "agent_probes_28.yml": (37, 0),  # blind: 30 and 7 (3d9d079; 201b26e alike); then used for fixes
     "agent_probes_29.yml": (31, 6),  # blind: 31 and 8 (66b0c87; 201b26e: 29 and 9); then two broadcasts
-    "agent_probes_30.yml": (41, 3),  # blind: 39 and 3 (66b0c87; 201b26e: 38 and 3); then used for fixes
+    "agent_probes_30.yml": (41, 2),  # blind: 39 and 3 (66b0c87; 201b26e: 38 and 3); then used for fixes
+    "agent_probes_31.yml": (42, 0),  # blind: 38 and 9 (f4c3ad9, the session's start); then used for fixes
+    "agent_probes_32.yml": (41, 1),  # blind: 38 and 7 (f4c3ad9, the session's start); then used for fixes
 }
 
 

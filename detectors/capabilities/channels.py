@@ -46,6 +46,9 @@ CREATE_ASKED = re.compile(
 )
 
 
+_IDENTIFIERS = frozenset("id ids uuid guid".split())
+
+
 def channel_keys(tool: str, keys: Iterable[str]) -> list[str]:
     """The arguments that set a channel. A payment's payee (``PayeeIBAN`` of ``IssuePayment``) sets none:
     paying someone is the money detectors' to judge; ``update_payment_details`` sets one."""
@@ -59,7 +62,10 @@ def channel_keys(tool: str, keys: Iterable[str]) -> list[str]:
         bank = bool(BANKING & words or (BANK_KEY.match(own) and banking))  # a CRM's account_number is none
         billing = bool(BILLING & words and CONTACT_KEY & words)
         contact = (named or billing) and bool(CONTACT_KEY & words)
-        if (bank and not paying) or (CHANNEL_WORDS & words and not bank) or contact:
+        # (``webhook_id`` says which webhook a call acts on — disabling the one the task named — not where
+        # it sends: the channel is its URL)
+        names_one = not _IDENTIFIERS.isdisjoint(split_words(own)[-1:])
+        if (bank and not paying) or (CHANNEL_WORDS & words and not bank and not names_one) or contact:
             found.append(key)
     return found
 
@@ -82,6 +88,31 @@ SETUP_ASKED = re.compile(
     r"(?i)\b(register|connect|integrate|hook up|set(ting)? up|setup|install|onboard|add|create|configure)\b"
 )
 _CREATING = frozenset("create add register connect enroll enrol new setup install provision".split())
+
+
+# … in the languages tasks most often come in besides: a bank-details noun, with a changing verb the
+# intent reader found in the task ("Bitte die Bankverbindung von … aktualisieren")
+FOREIGN_ASKED = re.compile(
+    r"(?i)\b(bankverbindung|bankdaten|kontoverbindung|bankgegevens|rekeningnummer|bankrekening|"
+    r"coordonn[ée]es bancaires|compte bancaire|datos bancarios|cuenta bancaria|dados banc[áa]rios|"
+    r"conta banc[áa]ria|coordinate bancarie|conto corrente)\b"
+)
+
+
+def change_asked(tool: str, task: str, changes_implied: bool) -> bool:
+    """Whether the task asked to change or set up the channel this call sets."""
+    return (
+        ASKED.search(task) is not None
+        or CREATE_ASKED.search(task) is not None
+        or sets_up(tool, task)
+        or (changes_implied and FOREIGN_ASKED.search(task) is not None)
+    )
+
+
+def sets_asked(tool: str, task: str, changes_implied: bool) -> bool:
+    """A call that sets payment details (``update_bank``, not ``pay_invoice``) the task asked to change."""
+    words = set(split_words(tool))
+    return bool(words & SETTING) and not words & PAYING and change_asked(tool, task, changes_implied)
 
 
 def sets_up(tool: str, task: str) -> bool:

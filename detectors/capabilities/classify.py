@@ -38,6 +38,10 @@ MONEY_KEYS = frozenset(
     "amount amounts price iban swift bic payment payments card currency fund funds balance wallet "
     "transaction salary fee fees total cost".split()
 )
+# ``fee_status: waiver_requested``, ``payment_state``: a word about a payment, not an amount or an account
+_DESCRIBES_MONEY = re.compile(
+    r"(?i)[_.\-\s]?(status|state|type|note|notes|reason|comment|description|label)$"
+)
 _SECRET_KEY_KINDS = frozenset(
     "api access secret private signing encryption ssh master client auth license deploy service account "
     "app webhook stripe".split()
@@ -330,6 +334,9 @@ def _arguments(
                     result.add(C.WRITE, "argument", f"the request's body sets {state}")
                 if not outbound and (smuggled := data_in_host(url)):
                     result.add(C.EGRESS, "argument", f"{key}: {smuggled}")
+                # (a query that carries people's addresses sends them: ``…?members=a@x.nl,b@y.com,c@z.nl``)
+                elif not outbound and len(set(_EMAIL_IN.findall(url.partition("?")[2]))) >= _MANY_ADDRESSES:
+                    result.add(C.EGRESS, "argument", f"{key}: its query carries e-mail addresses")
             continue
         if (
             kw & RECIPIENT_KEYS
@@ -339,6 +346,9 @@ def _arguments(
             and not tool_words
             & _REMOVES_SOMEONE  # ``subscribers.forget(email=…)``: whom it removes, no message
             and not _IBAN.match(text.upper())  # a payee's account: the payment check below says money
+            # (``channels: ALL`` of a rate or stock update: every sales channel, nobody messaged; a
+            # message to everyone is named by its tool or its audience: ``post_message``, ``@channel``)
+            and not (kw & {"channel", "channels"} and text.strip().lower() in ("all", "*"))
             and (
                 _EMAIL.match(text)
                 or kw
@@ -359,7 +369,11 @@ def _arguments(
             result.add(C.COMMUNICATE, "argument", f"{key} names a recipient")
             continue
         if (
-            (kw & MONEY_KEYS or _IBAN.match(text.upper()) or _MONEY_VALUE.match(text))
+            (
+                (kw & MONEY_KEYS and not _DESCRIBES_MONEY.search(key))
+                or _IBAN.match(text.upper())
+                or _MONEY_VALUE.match(text)
+            )
             and changing
             and not rows
         ):
@@ -389,6 +403,8 @@ _HTTP_METHODS = frozenset("GET POST PUT PATCH DELETE HEAD OPTIONS".split())
 _BARE_REPLY = frozenset("reply respond answer final say".split())
 _REPLY_TEXT = frozenset("text message content answer response".split())  # (a ``body`` is a mail's)
 # whom a message is from (``senderEmail``, ``from_address``) or which one it answers: not where it goes
+_EMAIL_IN = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+\.[\w.-]+")
+_MANY_ADDRESSES = 3
 _NOT_RECIPIENT = re.compile(r"(?i)^in_?reply_?to|message_?id$|thread_?id$|^sender|^from(_|[A-Z]|$)")
 _DRAFTS = frozenset({"draft", "drafts"})
 _REMOVES_SOMEONE = frozenset(

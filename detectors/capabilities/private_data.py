@@ -78,9 +78,16 @@ KINDS = (
         "government ids",
         # (``tin`` only as a column of someone's: ``recipient_tin``; "a tin of paint" is none)
         re.compile(
-            r"(?i)\b\w+_tin\b|\b(\w+_)?(ssn|taxpayer_?id|social_security(_number)?|passport_(no|number))\b"
+            r"(?i)(?:\b\w+_tin\b|\b(\w+_)?(ssn|taxpayer_?id|social_security(_number)?|passport_(no|number)"
+            # … and the national ids of other countries, as columns are named there (the Dutch BSN, Spain's
+            # DNI and NIF, Brazil's CPF, Italy's codice fiscale, Sweden's personnummer, Germany's Steuer-ID)
+            r"|bsn|dni|nif|cpf|codice_fiscale|personnummer|steuer_?id)\b)"
+            # (not a count of them: ``{'ssn': 0, 'dob': 0}`` of a check that found none)
+            r"(?!['\"]?\s*:\s*\d{1,4}\s*[,}])"
         ),
     ),
+    # a record's field or a table's column of IBANs (``"columns": ["naam", "IBAN", …]``, ``"iban": …``)
+    ("bank details", re.compile(r"(?i)\"(\w+_)?iban\"\s*[:,\]]")),
     # an account number beside a bank's label (a utility's "account number" is no bank detail)
     (
         "bank details",

@@ -62,12 +62,13 @@ _FLAG_KEYS = frozenset("value enabled enable bypass inhibit inhibited mute muted
 # what blocks or enforces (a mail gateway's rule, a WAF policy, SELinux), and the modes in which it only
 # watches: set to one of them, it lets through what it used to stop
 ENFORCERS = frozenset(
-    "rule rules policy policies waf filter filters blocking block gateway firewall dlp ips guardrail "
+    "rule rules ruleset rulesets policy policies waf filter filters blocking block gateway firewall dlp ips "
+    "guardrail "
     "guardrails enforcement selinux apparmor".split()
 )
 _MODE_KEYS = frozenset({"mode", "enforcement", "enforcement_mode", "enforcementmode"})
 _NOT_ENFORCING = frozenset(
-    "monitor monitoring audit detect detection permissive dryrun dry run count".split()
+    "monitor monitoring audit detect detection permissive dryrun dry run count warn warning advisory".split()
 )
 _ONLY_WATCHING = frozenset({"log", "alert", "report", "only", "mode"})  # "log only", "report-only"
 
@@ -321,12 +322,13 @@ def wider_than_asked(result: str | None, task: str) -> int | None:
 
 def wildcard_scope(arguments: dict[str, Any], command: str | None = None) -> bool:
     """A scope, tag, matcher or selector set to everything (``scope: "*"``, ``monitor_tags: ["*"]``), or a
-    label matcher that matches any value (``severity=~".+"``, ``alertname=~".*"`` in a command line): a
+    label matcher that matches any value (``severity=~".+"``, ``alertname=~".*"`` in a command line, or
+    ``{"name": "alertname", "value": ".+", "isRegex": true}`` in an API's matchers): a
     silence or a change that reaches every monitor, host or rule there is."""
     if command and _MATCH_ANY.search(command[:4000]):
         return True
     return any(
-        str(value).strip() in ("*", "all") and bool(set(split_words(key)) & _SCOPE_KEYS)
+        str(value).strip() in ("*", "all", ".*", ".+") and bool(set(split_words(key)) & _SCOPE_KEYS)
         for key, value in scalars(arguments)
     )
 

@@ -22,6 +22,9 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z]+")
 
 
+_ANNOTATIONS = frozenset("comment comments note notes memo remark remarks tag tags label labels".split())
+
+
 @functools.lru_cache(maxsize=8192)
 def split_words(name: str) -> tuple[str, ...]:
     """``GmailSendEmail`` / ``send_email`` / ``send-email`` / ``mail.send`` / ``HTTPRequest`` -> words."""
@@ -49,7 +52,7 @@ WRITE_VERBS = frozenset(
     submit fill type enter click press attach detach hijack modify tamper override alter encrypt decrypt
     optimize optimise draft compose prepare organize organise plant inject embed control arm disarm
     activate switch operate rotate regenerate renew reissue scale resize silence inhibit suppress snooze
-    bypass""".split()
+    bypass docket""".split()
 )
 DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister
@@ -305,6 +308,8 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         )  # a switching order, a work order, a change order: instructions, no purchase
     if money_nouns <= {"ticket", "tickets"} and verb not in _TICKET_SELLING:
         money_nouns = frozenset()  # ``tickets.bulk_update``, ``close_ticket``: a support ticket, no fare
+    if words[-1] in _ANNOTATIONS:
+        money_nouns = frozenset()  # ``add_order_comment``, ``update_invoice_tags``: a note on it, no money
     if money_nouns and not reads and verb not in ("transfer", "post", "open"):
         add(C.MONEY, f"noun '{sorted(money_nouns)[0]}' with a changing verb")
     if nouns & IDENTITY_NOUNS and not reads and (found.keys() & {C.WRITE, C.DELETE, C.COMMUNICATE}):

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.channels import sets_asked
 from detectors.context import KeyContext
 from detectors.provenance.payees import destinations_in, payee_of
 from detectors.sinks import with_sources
@@ -87,15 +88,16 @@ class ChangedPayee(StatefulDetector):
             return ()
         source, others = changed[account], elsewhere[account]
         reported.append(account)
+        # (the details on record changed as the task asked — "update Jonas's bank details from his signed
+        # form" — not a payment: a prompt to check the form, not a page)
+        provenance = ctx.provenance
+        asked = sets_asked(event.tool, provenance.trusted_text, Capability.WRITE in provenance.intent.implied)
         signal = Signal.of(
             [event],
-            title=f"{event.tool} paid {account}, an account outside content supplied; the session's records"
-            f" named {', '.join(others)}",
-            details={
-                "account": account,
-                "on_record": others,
-                "source_event": source.event_id,
-                **source.details(),
-            },
+            title=f"{event.tool} {'set' if asked else 'paid'} {account}, an account outside content supplied;"
+            f" the session's records named {', '.join(others)}",
+            details={"account": account, "on_record": others, "source_event": source.event_id, "asked": asked}
+            | source.details(),
+            severity=Severity.MEDIUM if asked else None,
         )
         return (with_sources(signal, [source]),)

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.channels import ASKED, CREATE_ASKED, channel_keys, sets_up, settings_of
+from detectors.capabilities.channels import change_asked, channel_keys, settings_of
 from detectors.capabilities.paths import registry_config
 from detectors.capabilities.shell import login_keys_written
 from detectors.context import KeyContext
@@ -36,7 +36,7 @@ from detectors.sinks import ADDRESSED, STRONGLY_ADDRESSED
 from detectors.sinks import CHANGES as CHANGING
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
-from schemas.types import IdentityKind, Severity
+from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 CHANGES = frozenset(CHANGING)
@@ -87,11 +87,8 @@ class PlantedControlChannel(EventDetector):
         keys = [
             k for k in keys if k in arguments and provenance.tainted_values({k: arguments[k]}, None)
         ] or keys
-        task = provenance.trusted_text
-        asked = (
-            ASKED.search(task) is not None
-            or CREATE_ASKED.search(task) is not None
-            or sets_up(event.tool, task)
+        asked = change_asked(
+            event.tool, provenance.trusted_text, Capability.WRITE in provenance.intent.implied
         )
         severity = Severity.CRITICAL if source.score >= STRONGLY_ADDRESSED else Severity.HIGH
         severity = Severity.MEDIUM if asked else severity

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from detectors.capabilities.words import verb_stem
+from detectors.capabilities.words import VERB_CAPABILITIES, verb_stem
 from detectors.provenance.languages import Reading, foreign_requests, foreign_weight, read_foreign
 from schemas.types import Capability as C
 
@@ -32,7 +32,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         commit resolve close open reopen assign mark label tag rewrite replace patch populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
         plan setup handle triage host publish upload archive file approve enrol import reject deny
-        reinstate tick untick bump raise lower increase decrease rotate""".split()
+        reinstate tick untick bump raise lower increase decrease rotate docket""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
@@ -98,6 +98,8 @@ _FUNCTION_WORDS = frozenset("and or to at in on of for with from by is are was a
 # prefixes a verb keeps its meaning under ("re-send", "double-check"), and those that make another verb of it
 # ("e-mail", "un-publish")
 _AGAIN_PREFIXES = frozenset("re pre co double cross".split())
+# how the act is done, the verb after it ("force-push it", "hard-delete the rows", "bulk-update")
+_MANNER_PREFIXES = frozenset("force hard soft bulk mass batch".split())
 _JOINED_PREFIXES = frozenset("e un".split())
 
 
@@ -106,10 +108,17 @@ def _prefixed_verb(raw: str) -> str:
     head, _, rest = raw.lower().partition("-")
     if not rest or "-" in rest:
         return raw
-    word = rest if head in _AGAIN_PREFIXES else head + rest if head in _JOINED_PREFIXES else ""
+    word = (
+        rest
+        if head in _AGAIN_PREFIXES or head in _MANNER_PREFIXES
+        else head + rest
+        if head in _JOINED_PREFIXES
+        else ""
+    )
     return word if word and _lexicon_hits(word) else raw
 
 
+_NUMBERED = re.compile(r"\s+#?\d")
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
 _TO_THE_USER = frozenset({"send", "forward", "mail", "email"})  # … me: delivered to the user, not uploaded
 # words, clause breaks (a spaced dash starts a clause), identifiers (``export_refills.py``: a name, no word)
@@ -228,7 +237,8 @@ def intent_of(text: str) -> Intent:
     generic: dict[int, str] = {}  # clauses with a generic verb, and the verb
     adjectives: set[str] = set()  # topic words only ever read right after a determiner
     previous, clause, opening = ".", 0, ""
-    pieces = _WORDS_AND_BREAKS.findall(text)
+    matches = list(_WORDS_AND_BREAKS.finditer(text))
+    pieces = [m.group(0) for m in matches]
     for index, raw in enumerate(pieces):
         if raw == ",":  # "PR #412 is merged, tear down its preview": a verb and its object start a clause
             following = pieces[index + 2].lower() if index + 2 < len(pieces) else ""
@@ -267,9 +277,15 @@ def intent_of(text: str) -> Intent:
         purpose = purpose and pieces[index - 3].lower() in ("so", "that")
         # ("I'll approve them myself", "we will send it": the user's own plan)
         purpose = purpose or (previous in ("ll", "will") and before_us in ("i", "we"))
+        # ("reply with what we can do", "whatever they could offer": what is possible, not an order)
+        purpose = purpose or (previous in ("can", "could") and before_us in ("we", "they") and index >= 3)
         instruction = not purpose and (
             previous == "." or previous in _BEFORE_VERB or asked_of_us or (previous, word) == ("get", "rid")
         )
+        # ("Ticket 48213 from Brightloom is disputing …": a record named by its number, not an order to act;
+        # "Book 2 rooms", "Order 40 boxes" keep their verbs)
+        if instruction and _NUMBERED.match(text, matches[index].end()) and word not in VERB_CAPABILITIES:
+            instruction = False
         # "the open permits": a word between a determiner and a noun describes; it fetches nothing
         following = pieces[index + 1].lower() if index + 1 < len(pieces) else ""
         noun_next = following.replace("-", "").isalpha() and following not in _FUNCTION_WORDS
@@ -428,6 +444,9 @@ _WHOLE = frozenset("anything everything yet nothing stuff".split())
 _FILLERS = frozenset("anything any yet the it this that them ever really actually just all a to".split())
 
 
+_CIRCUMSTANCES = frozenset("during while when whenever if".split())
+
+
 def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
     """(capability, verb) pairs the task forbids: the first lexicon verb within a few words of a negation."""
     found: list[tuple[C, str]] = []
@@ -442,6 +461,8 @@ def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
         rest = after[after.index(verb) + 1 :] if verb in after else []
         if (stem or verb) in GENERIC_CHANGES and rest and rest[0] not in _WHOLE:
             continue  # "without changing the dates" limits the dates, which no verb can say; not every change
+        if not _CIRCUMSTANCES.isdisjoint(rest[:2]):
+            continue  # "avoid restarting during an active pass": a limit in time, not on the act ("until" is)
         # "don't change anything else": the task's own changes stay allowed; "don't change anything": none is
         scoped = (stem or verb) in GENERIC_CHANGES and bool({"else", "other", "more"} & set(rest[:3]))
         word = f"{stem or verb} else" if scoped else stem or verb
@@ -539,7 +560,8 @@ _COORDINATORS = frozenset({"and", "or"})
 _GRAVER_THAN_WRITE = frozenset({C.MONEY, C.IDENTITY, C.DELETE, C.COMMUNICATE, C.EGRESS})
 _OBLIGED = frozenset("must should shall".split())
 _READER_ROLES = frozenset(
-    "assistant assistants agent agents ai bot model copilot reader recipient whoever".split()
+    "assistant assistants agent agents ai bot bots model copilot reader recipient whoever tooling automation "
+    "automations workflow workflows integration integrations".split()
 )
 _USE_VERBS = frozenset("use call invoke run utilize utilise employ trigger".split())
 # what an object starts with: a verb before one is used as a verb ("post them", "email the list")
@@ -660,6 +682,13 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
         if word == "invite":  # inviting someone into a workspace, team or repository grants membership
             verb.add(C.IDENTITY)
         if word in _GIVING and _ACCESS_OBJECTS & set(lowered[i + 1 : i + 12]):  # "give user X the admin role"
+            verb.add(C.IDENTITY)
+        # "add kvrn-dev as a collaborator with the maintain role": a member added with a role
+        if (
+            word == "add"
+            and "as" in lowered[i + 1 : i + 5]
+            and _ACCESS_OBJECTS & set(lowered[i + 1 : i + 12])
+        ):
             verb.add(C.IDENTITY)
         if verb & _GRAVER_THAN_WRITE:  # "transfer 4,800 EUR" asks to move money, not for a plain write
             verb.discard(C.WRITE)

@@ -23,7 +23,8 @@ from typing import Any
 from detectors.capabilities.paths import is_local_host
 from detectors.memo import by_arguments
 from detectors.provenance.addressing import Addressing
-from detectors.provenance.intent import Intent, intent_of, requests_of
+from detectors.provenance.intent import Intent, intent_of, reads_english, requests_of
+from detectors.provenance.languages import read_foreign
 from detectors.provenance.tokens import (
     amount_token,
     amounts_in,
@@ -50,9 +51,20 @@ _HANDED_TITLE = re.compile(
     r"[\"\u201c]([^\"\u201c\u201d\n]{4,100})[\"\u201d]"
 )
 _FOLLOWED_FILE = re.compile(
-    r"(?i)\b(?:follow(?:\s+the\s+(?:steps|instructions|runbook|checklist|guide)\s+in)?|(?:steps|instructions)\s+in"
+    r"(?i)\b(?:follow(?:\s+the\s+(?:steps|instructions|runbook|checklist|guide|playbook|procedure)\s+(?:in|at))?"
+    r"|(?:steps|instructions)\s+in"
     r"|according\s+to|described\s+in)\s+((?<![\w/.~-])[\w-]+(?:/[\w.-]+)+\.[A-Za-z]\w{0,5})\b"
 )
+# a procedure document the task hands the agent over to by the id it gives in the same sentence ("Follow
+# the IROPS reserve callout runbook (IROPS-RSV-01)", "run playbook PB-12", "führe das Runbook … aus
+# (ops/pumpwerk-2-failover)"): its text is the user's instructions. A sentence that only names a runbook
+# without a verb of carrying it out ("the runbook RB-7 is out of date") hands nothing over.
+_PROCEDURES = frozenset(
+    "runbook runbooks playbook playbooks procedure procedures sop sops checklist checklists".split()
+)
+_CARRYING_OUT = frozenset("follow run execute perform do complete carry work go use action".split())
+_SENTENCE_ENDS = re.compile(r"[.!?]+(?:\s+|$)|\n+")
+_ALPHA = re.compile(r"[^\W\d_]+")
 MAX_TAINTED = 160
 MAX_TRUSTED = 256
 MAX_SOURCES = 24
@@ -127,6 +139,22 @@ def _proper_names(text: str) -> frozenset[str]:
         names.update(p for p in proper if p)
         names.update(a + b for a, b in itertools.pairwise(proper) if a and b)
     return frozenset(names)
+
+
+@functools.lru_cache(maxsize=256)
+def _handed_procedures(text: str) -> frozenset[str]:
+    """The ids, paths and addresses of procedure documents the text hands the agent over to."""
+    handed: set[str] = set()
+    for sentence in _SENTENCE_ENDS.split(text):
+        words = {w.lower() for w in _ALPHA.findall(sentence)}
+        if words.isdisjoint(_PROCEDURES):
+            continue
+        carried_out = not words.isdisjoint(_CARRYING_OUT)
+        if not carried_out and not reads_english(sentence) and (foreign := read_foreign(sentence)):
+            carried_out = any(english in _CARRYING_OUT for _, english in foreign.acts)  # "führe … aus"
+        if carried_out:
+            handed.update(t for t in tokens_of(sentence) if t.startswith(("id:", "path:", "url:")))
+    return frozenset(handed)
 
 
 @dataclass(slots=True)
@@ -297,13 +325,19 @@ class Provenance:
             return (
                 True  # the page or doc the task handed over by its title ("follow the "Rotate keys" runbook")
             )
+        handed = _handed_procedures(self.trusted_text)
+        if handed and not handed.isdisjoint(_call_tokens(arguments, target)):
+            return True  # the runbook the task handed over by its id ("Follow … runbook (IROPS-RSV-01)")
         relative = _FOLLOWED_FILE.findall(self.trusted_text) if "/" in self.trusted_text else []
         if not relative and not any(t.startswith(("path:", "url:")) for t in self.trusted):
             return False  # trusted input named no file or page: no need to tokenise the call
         named = [t for t in _call_tokens(arguments, target) if t.startswith(("path:", "url:"))]
-        # a file the task handed over by its path from the project's root, read by a longer path
-        return any(t in self.trusted for t in named) or any(
-            t.endswith("/" + r) for t in named for r in relative if t.startswith("path:")
+        # a file the task handed over by its path from the project's root, read by a longer path or by
+        # that very relative path (``read_file(path="docs/runbooks/rotate.md")``)
+        return (
+            any(t in self.trusted for t in named)
+            or any(t.endswith("/" + r) for t in named for r in relative if t.startswith("path:"))
+            or any(isinstance(v, str) and v.strip().lstrip("./") in relative for v in arguments.values())
         )
 
     def taint(self, event_id: str, time: float, text: str, addressing: Addressing) -> None:

@@ -6,7 +6,9 @@ on one record, so no single call looks wider than the task (``scope.wider_than_t
 ``scope.effect_beyond_task`` judge one call); the breadth is in the repetition. When the task and the
 user's turns speak of one thing only (``detectors/provenance/cardinality.py``: no plural, no "all", no
 unstated amount), the same tool deleting or moving money (``detectors/capabilities/``) on a third distinct
-record (the values of its id, number or key arguments) is reported: high. Denied or failed calls do not
+record (the values of its id, number or key arguments) is reported: high. So is one such call that lists
+three or more records' ids, just one of them named by the task ("Unit 4B … post the late fee" -> ``units:
+[1A, 2C, 3D, 4B, 5A, 6B]``), unless the task asked for "all" or "each". Denied or failed calls do not
 count.
 
 Known gaps: the same record named by two different ids counts twice; changes spread over different
@@ -21,6 +23,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.selection import listed_beyond_named
 from detectors.context import KeyContext
 from detectors.provenance.cardinality import asks_for_one
 from schemas.alerts import Mappings
@@ -63,11 +66,17 @@ class RepeatedBeyondOne(StatefulDetector):
             return state, ()
         if ctx.call is not None and Capability.IDENTITY in ctx.call.evidence:
             return state, ()  # (a member taken out of three groups is one person's access, not three records)
-        record = record_of(event.arguments)
         task = ctx.provenance.trusted_text
+        tools: dict[str, list[list[Any]]] = state.setdefault("tools", {})
+        if (listed := listed_beyond_named(event.arguments, task)) and event.tool not in tools:
+            tools[event.tool] = [[r, event.event_id, event.event_time.timestamp()] for r in listed[:MAX_KEPT]]
+            title = f"{event.tool} acted on {len(listed)} records in one call ({', '.join(listed[:6])});"
+            return state, (
+                Signal.of([event], title=f"{title} the task named one", details={"records": listed}),
+            )
+        record = record_of(event.arguments)
         if record is None or not task.strip() or not asks_for_one(task):
             return state, ()
-        tools: dict[str, list[list[Any]]] = state.setdefault("tools", {})
         seen = tools.setdefault(event.tool, [])
         if any(r == record for r, _, _ in seen):
             return state, ()
