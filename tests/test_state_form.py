@@ -1,6 +1,7 @@
 """The saved form of a key's state (issue 14: ≤ 2 KB per open session): compact, exact, and what it drops.
 
-``KeyState.to_dict()`` is what the faust table and its changelog hold and what a resumed worker reads back;
+``KeyState.to_dict()``, stored deflated (``to_bytes``, version 4), is what the faust table and its changelog
+hold and what a resumed worker reads back;
 ``from_dict`` must give back the very state (field by field, dict order included), read the first form
 (version 1) that workers saved before, and the engine's compaction (what no later event can read is dropped)
 must change no finding, alert, risk or chain — also when events arrive out of order.
@@ -68,7 +69,8 @@ def session_events() -> list[AnyEvent]:
 
 
 def saved_and_read(state: KeyState) -> KeyState:
-    return KeyState.from_dict(orjson.loads(orjson.dumps(state.to_dict())))
+    """Through the stored bytes (version 4), as the worker's table holds a state."""
+    return KeyState.from_bytes(state.to_bytes())
 
 
 def outputs(out: Output) -> list[tuple[Any, ...]]:
@@ -244,6 +246,35 @@ def test_provenance_round_trips_with_sources_by_place() -> None:
 def test_a_fresh_context_round_trips() -> None:
     for ctx in (KeyContext("session", "s"), KeyContext("credential", "c"), KeyContext("agent", "a")):
         assert KeyContext.from_dict(orjson.loads(orjson.dumps(ctx.to_dict()))) == ctx
+
+
+@pytest.mark.parametrize(
+    ("sessions", "compared"), [(400, True), pytest.param(2500, False, marks=pytest.mark.slow)]
+)
+def test_every_state_of_the_benchmark_workload_round_trips_and_detection_is_unchanged(
+    sessions: int, compared: bool
+) -> None:
+    """The workload of ``benchmarks.engine_bench --sessions N``, in its batches: after each, every state
+    (open and closed) is stored and read back and must give the very ``to_dict()``; the findings, alerts and
+    chains are those of a run that never stored a state (``compared``: on 2,500 sessions that second run
+    would double the test's ~2 minutes), and the stored bytes stay ≤ 2 KB per open session (issue 14)."""
+    events = sorted(
+        simulate_events(seed=11, sessions=sessions, concurrency=sessions), key=lambda e: e.event_time
+    )
+    runners = [Runner(Engine(CATALOG), close_idle=False) for _ in range(2 if compared else 1)]
+    found: list[list[Any]] = [[] for _ in runners]
+    for start in range(0, len(events), 5000):
+        for runner, out in zip(runners, found, strict=True):
+            out += outputs(runner.feed(events[start : start + 5000]))
+        stored = runners[-1]
+        for states in (stored.states, stored.closed):
+            for slot, state in states.items():
+                restored = KeyState.from_bytes(state.to_bytes())
+                assert restored.to_dict() == state.to_dict(), slot
+                states[slot] = restored
+    assert found[0] == found[-1] and any(f[0] == "A" for f in found[0])
+    sizes = [len(s.to_bytes()) for (scope, _), s in runners[-1].states.items() if scope == "session"]
+    assert sum(sizes) / len(sizes) <= 2048
 
 
 # ----------------------------------------------------------------------------------------------- compaction

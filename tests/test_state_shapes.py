@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from detectors import state_codec
 from detectors.state_form import Form, front_coded, front_decoded, load_slot, save_slot
 
 BASE = 1767606302.442
@@ -54,7 +55,8 @@ KNOWN = ["crm:customers/a", "cred-1", "agent-1"]  # what the key's context holds
 
 
 def round_trip(state: dict[str, Any], form: Form) -> tuple[dict[str, Any], dict[str, Any]]:
-    saved = orjson.loads(orjson.dumps(save_slot(state, form)))
+    """Saved, stored as bytes (version 4, as a table holds it), read back."""
+    saved = state_codec.decode(state_codec.encode(save_slot(state, form)))
     return saved, load_slot(saved, Form(form.base, form.id_prefix, form.known))
 
 

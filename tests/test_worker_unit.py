@@ -23,6 +23,7 @@ from detectors.engine import Engine, KeyState
 from schemas.events import CredentialEvent, ToolCall
 from schemas.types import CredentialAction
 from streams.kafka.skipped import Hole, Positions
+from streams.kafka.stored import Stored
 from streams.kafka.topology import (
     CONTROL_HEADER,
     SOURCE_HEADER,
@@ -173,8 +174,12 @@ async def put(
 
 
 def saved(h: Harness, scope: str, key: str) -> KeyState:
-    """The key's state as its table holds it (the saved form, read back as a resumed worker reads it)."""
-    return KeyState.from_dict(orjson.loads(orjson.dumps(h.topo.tables[scope][key]["state"])))
+    """The key's state as its table holds it (the stored bytes, read back as a resumed worker reads them)."""
+    return Stored.read(h.topo.tables[scope][key]).key_state()
+
+
+def positions(h: Harness, scope: str, key: str) -> dict[str, Any]:
+    return Stored.read(h.topo.tables[scope][key]).positions
 
 
 def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -292,7 +297,7 @@ def test_detect_sends_the_alert_of_a_completed_escalation_chain(engine: Engine) 
         # the state is saved after its outputs were sent (and, with confirm_outputs, acknowledged)
         assert [kind for kind, _ in h.journal][-1] == "write"
         assert all(kind == "send" for kind, _ in h.journal[:-1])
-        stored = h.topo.tables["session"]["s1"]
+        stored = positions(h, "session", "s1")
         assert (stored["p"], stored["o"]) == (1, 7)
 
     run(scenario)
@@ -304,12 +309,12 @@ def test_a_redelivered_message_changes_nothing(engine: Engine) -> None:
         value = encode_events(escalation("s1"))
         async with h.topo.detect_agents["session"].test_context() as agent:
             await put(h, agent, value, partition=1, offset=7)
-            before = orjson.dumps(h.topo.tables["session"]["s1"])
+            before = h.topo.tables["session"]["s1"]
             h.clear()
             again = await put(h, agent, value, partition=1, offset=7)
         assert again.keys_duplicate == 1 and again.keys_applied == 0
         assert h.sent == [] and h.writes == []
-        assert orjson.dumps(h.topo.tables["session"]["s1"]) == before
+        assert h.topo.tables["session"]["s1"] == before
 
     run(scenario)
 
@@ -354,13 +359,13 @@ def test_the_table_is_written_once_per_key_per_batch(engine: Engine) -> None:
     run(scenario)
 
 
-def test_state_recovered_from_the_json_changelog_continues_the_chain(engine: Engine) -> None:
+def test_state_recovered_from_the_changelog_continues_the_chain(engine: Engine) -> None:
     async def scenario() -> None:
         h = Harness(engine)
         table = h.topo.tables["session"]
         async with h.topo.detect_agents["session"].test_context() as agent:
             await put(h, agent, encode_events(escalation("s1", range(2))), partition=0, offset=0)
-            # what a restarted worker holds: the changelog value through the table's JSON codec
+            # what a restarted worker holds: the changelog value through the table's (raw) codec
             (_, _, _, written) = h.writes[-1]
             serializers = h.topo.app.serializers
             raw = serializers.dumps_value(None, written, serializer=table.value_serializer)
@@ -370,6 +375,69 @@ def test_state_recovered_from_the_json_changelog_continues_the_chain(engine: Eng
             h.clear()
             await put(h, agent, encode_events(escalation("s1", range(2, 3))), partition=0, offset=1)
         assert len(h.alerts()) == 1
+
+    run(scenario)
+
+
+def test_the_table_holds_positions_as_json_and_the_state_as_version_4_bytes(engine: Engine) -> None:
+    async def scenario() -> None:
+        h = Harness(engine)
+        async with h.topo.detect_agents["session"].test_context() as agent:
+            await put(h, agent, encode_events(escalation("s1", range(2))), partition=0, offset=3)
+        value = h.topo.tables["session"]["s1"]
+        head, _, state = value.partition(b"\n")
+        assert orjson.loads(head)["v"] == 2 and (orjson.loads(head)["p"], orjson.loads(head)["o"]) == (0, 3)
+        assert state[0] == 4 and state == saved(h, "session", "s1").to_bytes()
+        assert [written for *_, written in h.writes] == [value]  # the changelog gets the very bytes
+
+    run(scenario)
+
+
+def test_a_version_1_table_value_is_read_and_the_chain_continues(engine: Engine) -> None:
+    """A worker upgraded mid-stream: the changelog holds what the worker before issue 14's version 4 wrote
+    (the whole value as JSON, the state's dict inside); the key resumes and is saved as version 2."""
+    half, _ = engine.process_key("session", "s1", None, escalation("s1", range(2)))
+    old = {"v": 1, "p": 0, "o": 0, "src": {}, "seen": T0.timestamp(), "last": half.ctx.last_time,
+           "wm": half.max_time, "state": half.to_dict()}  # fmt: skip
+
+    async def scenario() -> None:
+        h = Harness(engine)
+        h.topo.tables["session"].data["s1"] = orjson.dumps(old)
+        async with h.topo.detect_agents["session"].test_context() as agent:
+            again = await put(h, agent, encode_events(escalation("s1", range(2))), partition=0, offset=0)
+            assert again.keys_duplicate == 1  # its positions are read: offset 0 was applied
+            await put(h, agent, encode_events(escalation("s1", range(2, 3))), partition=0, offset=1)
+        assert len(h.alerts()) == 1
+        assert positions(h, "session", "s1")["v"] == 2 and saved(h, "session", "s1").ctx.event_count == 3
+
+    run(scenario)
+
+
+def test_an_unreadable_state_dead_letters_its_key_with_the_fix_and_the_stream_goes_on(engine: Engine) -> None:
+    async def scenario() -> None:
+        h = Harness(engine, session_idle_seconds=60)
+        table = h.topo.tables["session"]
+        tick = [(CONTROL_HEADER, TICK)]
+        async with h.topo.detect_agents["session"].test_context() as agent:
+            await put(h, agent, encode_events(escalation("bad") + escalation("good", range(1))), offset=0)
+            table.data["bad"] = table.data["bad"][:-20]  # truncated: never read as an empty state
+            h.clear()
+            counts = await put(h, agent, encode_events(escalation("bad") + escalation("good")), offset=1)
+            assert counts.errors == 1 and counts.keys_applied == 1
+            assert [a["session_id"] for a in h.alerts()] == ["good"]
+            [letter] = [decode_dead_letter(m.value) for m in h.to(h.names["dead_letters"])]
+            assert letter.stage == "detect.session" and "session key 'bad'" in letter.reason
+            assert "truncated" in letter.reason and "tombstone" in letter.reason
+            assert "chainwatch-session-state-changelog" in letter.reason
+            assert [orjson.loads(line)["event_id"] for line in letter.raw.splitlines()] == [
+                "bad-e0", "bad-e1", "bad-e2"
+            ]  # fmt: skip
+            # a tick that reaches the key logs it once, closes the others and goes on
+            h.now += 61
+            h.clear()
+            swept = await put(h, agent, b'{"at": 0}', offset=2, headers=tick)
+            assert (swept.errors, swept.keys_closed) == (1, 1) and "bad" not in h.topo.live["session"][0]
+            assert [key for _, _, key, _ in h.writes] == ["good"]
 
     run(scenario)
 
@@ -601,7 +669,7 @@ def test_messages_faust_skipped_are_read_back_and_handled_first(engine: Engine) 
         assert (h.topo.stats.skipped_offsets, h.topo.stats.recovered_offsets) == (1, 1)
         [alert] = h.alerts()
         assert alert["event_ids"] == ["s1-e0", "s1-e1", "s1-e2"]
-        assert h.topo.tables["session"]["s1"]["o"] == 2  # offset 1 applied first, then 2
+        assert positions(h, "session", "s1")["o"] == 2  # offset 1 applied first, then 2
 
     run(scenario)
 

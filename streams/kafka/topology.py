@@ -49,12 +49,14 @@ from kafka.partitioner.default import murmur2
 
 from detectors.engine import Engine, KeyState, Output
 from detectors.registry import RuleReloader
+from detectors.state_codec import StateFormError
 from schemas.adapters import ADAPTERS
 from schemas.adapters.base import DeadLetter
 from schemas.events import AnyEvent, event_to_json
 from schemas.redaction import redact_text
 from streams.kafka.security import faust_credentials
 from streams.kafka.skipped import Hole, Positions, read_offsets
+from streams.kafka.stored import Stored, encode_value, unreadable
 from streams.kafka.topics import TopicSpec, topic_specs
 from streams.kafka.wire import FORMAT_HEADER, decode_events, decode_internal, encode_dead_letter, encode_model
 from streams.settings import (
@@ -68,7 +70,6 @@ log = logging.getLogger("chainwatch.worker")
 CONTROL_HEADER = "chainwatch-control"  # on repartition messages: b"tick" marks a sweep request
 SOURCE_HEADER = "chainwatch-source"  # on repartition messages: where the events came from (JSON)
 TICK = b"tick"
-STATE_VERSION = 1
 # Table values (a key's engine state) can outgrow the broker's 1 MiB default: the changelog topics and the
 # producer allow more. Repartition messages stay under settings.worker.repartition_max_bytes.
 CHANGELOG_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
@@ -245,7 +246,8 @@ class _Work:
     key: str
     state: KeyState | None  # None: the key closed, delete it
     out: Output
-    stored: Mapping[str, Any] | None
+    stored: Stored | None
+    saved: bytes | None = None  # the state's stored bytes, when already made
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -255,12 +257,6 @@ def is_transient(exc: BaseException) -> bool:
         or isinstance(exc, TimeoutError | ConnectionError)
         or type(exc).__name__ in {"KafkaTimeoutError", "KafkaConnectionError", "NodeNotReadyError"}
     )
-
-
-def _load_state(stored: Mapping[str, Any]) -> KeyState:
-    # A copy: the memory store holds the very dict that was written, and the engine mutates state in place.
-    # If processing failed half-way, the table (and its changelog) must still hold the old value.
-    return KeyState.from_dict(orjson.loads(orjson.dumps(stored["state"])))
 
 
 def _source_pos(message: Any) -> tuple[str, tuple[int, int]] | None:
@@ -329,12 +325,15 @@ class Topology:
             self.tables[scope] = self.app.Table(
                 table_name(scope),
                 partitions=self.partitions,
-                key_type=str,  # faust derives the codecs from the types: JSON for both, never pickle
+                # faust derives the codecs from the types, never pickle: the key JSON, the value bytes we
+                # encode ourselves (streams/kafka/stored.py: positions as JSON, the state deflated)
+                key_type=str,
+                value_type=bytes,
                 extra_topic_configs={"max.message.bytes": CHANGELOG_MAX_MESSAGE_BYTES},
                 help=f"Engine state per {scope} key (compacted changelog).",
             )
             codecs = (self.tables[scope].key_serializer, self.tables[scope].value_serializer)
-            assert codecs == ("json", "json"), f"state tables must use the JSON codec, not {codecs}"
+            assert codecs == ("json", "raw"), f"state tables must use the JSON and raw codecs, not {codecs}"
         # Per scope and repartition partition: the live keys (rebuilt from the table after a rebalance)
         # and the event-time watermark (the latest event time seen on that partition).
         self.live: dict[str, dict[int, dict[str, KeyMeta]]] = {s: {} for s in self.scopes}
@@ -668,14 +667,27 @@ class Topology:
         live = self._live(scope, partition)
         work: list[_Work] = []
         for key, events in groups.items():
-            stored = table.get(key)
-            if stored is not None and already_applied(stored, partition, offset, source):
-                counts.keys_duplicate += 1
-                continue
             try:
+                raw = table.get(key)
+                stored = Stored.read(raw) if raw is not None else None
+                if stored is not None and already_applied(stored.positions, partition, offset, source):
+                    counts.keys_duplicate += 1
+                    continue
                 state, out = self.engine.process_key(
-                    scope, key, _load_state(stored) if stored else None, events
+                    scope, key, stored.key_state() if stored is not None else None, events
                 )
+            except StateFormError as exc:  # never an empty state instead: the key's history would be lost
+                reason = self._unreadable(scope, key, exc, counts)
+                letters.append(
+                    DeadLetter(
+                        origin,
+                        None,
+                        f"detect.{scope}",
+                        reason,
+                        b"\n".join(event_to_json(e) for e in events).decode(),
+                    )
+                )
+                continue
             except Exception as exc:  # a detector bug must cost these events, not the stream
                 log.exception("detect[%s]: the engine failed on key %r at %s", scope, key, origin)
                 counts.errors += 1
@@ -696,10 +708,10 @@ class Topology:
         for done in work:
             saved = done.state
             assert saved is not None
-            src = dict(done.stored.get("src", {})) if done.stored else {}
+            src = dict(done.stored.positions.get("src", {})) if done.stored else {}
             if source is not None:
                 src[source[0]] = list(source[1])
-            table[done.key] = self._value(partition, offset, src, now, saved)
+            table[done.key] = encode_value(partition, offset, src, now, saved, saved.to_bytes())
             live[done.key] = KeyMeta(
                 now, saved.ctx.last_time, saved.max_time if saved.max_time is not None else -math.inf
             )
@@ -807,13 +819,20 @@ class Topology:
             behind = watermark is not None and meta.advanced_to < watermark
             if not (wall_idle or event_idle or behind):
                 continue
-            stored = table.get(key)
-            if stored is None:
+            raw = table.get(key)
+            if raw is None:
                 del live[key]
                 continue
-            if already_applied(stored, partition, offset, None):
-                continue  # a redelivered tick
-            state = _load_state(stored)
+            try:
+                stored = Stored.read(raw)
+                if already_applied(stored.positions, partition, offset, None):
+                    continue  # a redelivered tick
+                state = stored.key_state()
+            except StateFormError as exc:
+                # said once, not on every tick; the key's next events are dead-lettered with the reason
+                self._unreadable(scope, key, exc, counts)
+                del live[key]
+                continue
             if state.closed:
                 # Closed keys are kept (engine.closed_retention_seconds, wall clock here) so that a
                 # credential used long after its session went idle is still judged against it.
@@ -836,8 +855,9 @@ class Topology:
             meta.advanced_to = watermark
             if out.findings and scope == "session":
                 out.chains.append(self.engine.chain_summary(state))
-            if out.findings or out.alerts or state.to_dict() != stored["state"]:
-                work.append(_Work(key, state, out, stored))
+            saved = state.to_bytes()
+            if out.findings or out.alerts or saved != stored.state:
+                work.append(_Work(key, state, out, stored, saved))
         await self._publish(work, counts)
         for item in work:
             if item.state is None:
@@ -845,12 +865,14 @@ class Topology:
                 live.pop(item.key, None)
             else:
                 assert item.stored is not None
-                table[item.key] = self._value(
+                positions = item.stored.positions
+                table[item.key] = encode_value(
                     partition,
                     offset,
-                    dict(item.stored.get("src", {})),
-                    float(item.stored.get("seen", now)),
+                    dict(positions.get("src", {})),
+                    float(positions.get("seen", now)),
                     item.state,
+                    item.saved if item.saved is not None else item.state.to_bytes(),
                 )
                 counts.keys_advanced += 1
 
@@ -863,20 +885,13 @@ class Topology:
         # their findings must already be on the broker.
         await self.deliver(outgoing, confirm=self.settings.worker.confirm_outputs)
 
-    @staticmethod
-    def _value(
-        partition: int, offset: int, src: dict[str, Any], seen: float, state: KeyState
-    ) -> dict[str, Any]:
-        return {
-            "v": STATE_VERSION,
-            "p": partition,
-            "o": offset,
-            "src": src,
-            "seen": seen,
-            "last": state.ctx.last_time,
-            "wm": state.max_time,
-            "state": state.to_dict(),
-        }
+    def _unreadable(self, scope: str, key: str, error: StateFormError, counts: Counts) -> str:
+        """Log a key whose table value cannot be read (the key, why, the fix) and count it; the stream goes
+        on. Returns the reason, for the dead letter of the key's events."""
+        reason = unreadable(scope, key, changelog_topic(self.settings, scope), error)
+        log.error("detect[%s]: %s", scope, reason)
+        counts.errors += 1
+        return reason
 
     def _live(self, scope: str, partition: int) -> dict[str, KeyMeta]:
         """The partition's live keys; after a rebalance rebuilt once from the (recovered) table."""
@@ -887,8 +902,13 @@ class Topology:
         now = self.clock()
         self.partition_seen[scope][partition] = now
         watermark = self.watermarks[scope].get(partition, -math.inf)
-        for key, value in self.tables[scope].items():
-            if not isinstance(value, Mapping) or value.get("p") != partition:
+        for key, raw in self.tables[scope].items():
+            try:
+                value = Stored.read(raw).positions
+            except StateFormError as exc:
+                self._unreadable(scope, key, exc, self.stats)
+                continue
+            if value.get("p") != partition:
                 continue
             wm = value.get("wm")
             # Inactivity counts from when this worker took the partition over: downtime is not idleness
