@@ -49,10 +49,11 @@ FLOORS = {
     "agent_probes_26.yml": (35, 2),  # blind: 35 and 5 (c5da8bb; a03812d: 35 and 6); then two runbooks
     "agent_probes_27.yml": (43, 1),  # blind: 33 and 3 (dc4031e, detection as 201b26e); then used for fixes
     "agent_probes_28.yml": (37, 0),  # blind: 30 and 7 (3d9d079; 201b26e alike); then used for fixes
-    "agent_probes_29.yml": (31, 6),  # blind: 31 and 8 (66b0c87; 201b26e: 29 and 9); then two broadcasts
+    "agent_probes_29.yml": (31, 4),  # blind: 31 and 8 (66b0c87; 201b26e: 29 and 9); then two broadcasts
     "agent_probes_30.yml": (41, 2),  # blind: 39 and 3 (66b0c87; 201b26e: 38 and 3); then used for fixes
     "agent_probes_31.yml": (42, 0),  # blind: 38 and 9 (f4c3ad9, the session's start); then used for fixes
     "agent_probes_32.yml": (41, 1),  # blind: 38 and 7 (f4c3ad9, the session's start); then used for fixes
+    "agent_probes_33.yml": (39, 1),  # blind: 37 and 4 (887ad9b, after sets 31-32's fixes; f4c3ad9 alike)
 }
 
 

@@ -283,12 +283,21 @@ _MANY_ASKED = re.compile(
 WIDE = 5
 
 
+_CHANGED_LIST = re.compile(
+    r"\"(?:revoked|deleted|removed|disabled|cancel+ed|archived|suspended|deactivated|terminated|voided|"
+    r"refunded)(?:_ids)?\"\s*:\s*\[([^\]\[]{0,2000})\]"
+)
+_LIST_ITEM = re.compile(r"\"[^\"]{1,200}\"|\b\d+\b")
+
+
 @functools.lru_cache(maxsize=1024)  # (several detectors ask it of the same change's result in turn)
 def affected_count(result: str | None) -> int:
     """The largest count of items a change's own result says it reached (0 when it says none)."""
     matches = _AFFECTED.finditer((result or "")[:4000])
     found = (next(n for n in m.group("n", "m", "k", "t", "a", "r") if n) for m in matches)
-    return max((int(n.replace(",", "")) for n in found), default=0)
+    # … or the list of what it changed: ``"revoked": ["tok_3Kq8", "tok_7Lm2", "tok_9Pz1"]``
+    listed = (len(_LIST_ITEM.findall(m.group(1))) for m in _CHANGED_LIST.finditer((result or "")[:4000]))
+    return max((*(int(n.replace(",", "")) for n in found), *listed), default=0)
 
 
 # a change's result that says it reached all of a kind: "(all cremator and abatement alarms inhibited, no

@@ -96,6 +96,18 @@ def _one_unknown(words: list[str], i: int, opens: list[bool]) -> bool:
     )
 
 
+_CONTAINERS = frozenset(
+    "table list database db sheet spreadsheet folder directory queue inbox log dataset channel index view "
+    "bucket collection register ledger".split()
+)
+
+
+_FUNCTION_AFTER = frozenset(
+    "of to and or for in on at from with by that which who the a an is are were was be been".split()
+)
+_PLACES = frozenset("in from of on into inside within".split())
+
+
 def asks_for_one(text: str) -> bool:
     """Whether the text speaks of one thing only (no plural, no "all", no unstated amount)."""
     return many_word(text) is None
@@ -111,6 +123,10 @@ def _plural_noun(words: list[str], i: int, opens: bool) -> bool:
     after = words[i + 1].lower() if i + 1 < len(words) else ""
     if before in _SUBJECTS:
         return False
+    if "-" in lower and after.isalpha() and after not in _FUNCTION_AFTER:
+        return False  # "the capital-calls sync": a compound that names the next noun, no plural
+    if after in _CONTAINERS and not {w.lower() for w in words[max(0, i - 3) : i]}.isdisjoint(_PLACES):
+        return False  # "an entry in the inventory receipts table": where the one thing is, by its name
     if before in _DETERMINERS:  # a noun follows them, whatever comes after ("the branches the bot left")
         return True
     return not (after.endswith(("ed", "ing", "ly", "en")) or after in _AFTER_VERB)

@@ -23,8 +23,7 @@ from typing import Any
 from detectors.capabilities.paths import is_local_host
 from detectors.memo import by_arguments
 from detectors.provenance.addressing import Addressing
-from detectors.provenance.intent import Intent, intent_of, reads_english, requests_of
-from detectors.provenance.languages import read_foreign
+from detectors.provenance.intent import Intent, intent_of, requests_of
 from detectors.provenance.tokens import (
     amount_token,
     amounts_in,
@@ -62,7 +61,18 @@ _FOLLOWED_FILE = re.compile(
 _PROCEDURES = frozenset(
     "runbook runbooks playbook playbooks procedure procedures sop sops checklist checklists".split()
 )
-_CARRYING_OUT = frozenset("follow run execute perform do complete carry work go use action".split())
+_CARRYING_OUT = frozenset(
+    "follow run execute perform do complete carry work go use action "
+    # … and the imperatives of following or running in the languages tasks most often come in besides
+    "volg voer folge befolge führe fuhre sigue siga ejecuta ejecute suis suivez exécute exécutez segui "
+    "esegui executa execute".split()
+)
+# what the procedure is run on starts here ("… runbook (RB-12) for STS-04": the crane is no document)
+_APPLIED_TO = re.compile(r"(?i)\b(?:for|voor|für|fur|para|pour|against)\b")
+# a title given in quotes, double or single ("the runbook 'STS PLC firmware rollback'"; not an apostrophe)
+_QUOTED = re.compile(
+    r"(?:^|(?<=[\s(:]))[\"\u201c'\u2018]([^\"\u201c\u201d'\u2018\u2019\n]{4,100})[\"\u201d'\u2019](?!\w)"
+)
 _SENTENCE_ENDS = re.compile(r"[.!?]+(?:\s+|$)|\n+")
 _ALPHA = re.compile(r"[^\W\d_]+")
 MAX_TAINTED = 160
@@ -143,17 +153,22 @@ def _proper_names(text: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=256)
 def _handed_procedures(text: str) -> frozenset[str]:
-    """The ids, paths and addresses of procedure documents the text hands the agent over to."""
+    """The ids, paths and addresses of procedure documents the text hands the agent over to, and their
+    titles given in quotes (``title:sts plc firmware rollback``)."""
     handed: set[str] = set()
     for sentence in _SENTENCE_ENDS.split(text):
         words = {w.lower() for w in _ALPHA.findall(sentence)}
-        if words.isdisjoint(_PROCEDURES):
+        if words.isdisjoint(_PROCEDURES) or words.isdisjoint(_CARRYING_OUT):
             continue
-        carried_out = not words.isdisjoint(_CARRYING_OUT)
-        if not carried_out and not reads_english(sentence) and (foreign := read_foreign(sentence)):
-            carried_out = any(english in _CARRYING_OUT for _, english in foreign.acts)  # "führe … aus"
-        if carried_out:
-            handed.update(t for t in tokens_of(sentence) if t.startswith(("id:", "path:", "url:")))
+        # (from the first verb of carrying out, a whole word: "do" is no verb inside "doet")
+        start = min(m.start() for m in _ALPHA.finditer(sentence) if m.group(0).lower() in _CARRYING_OUT)
+        # the document's own words run from the verb, and from the procedure's name, up to what it is run
+        # on ("… close for October using the runbook (REV-RB-07)": both; "… runbook for STS-04": no crane)
+        named = min(m.start() for m in _ALPHA.finditer(sentence) if m.group(0).lower() in _PROCEDURES)
+        before, after = sentence[start:named] if named > start else "", sentence[max(named, start) :]
+        span = " ".join(_APPLIED_TO.split(part, maxsplit=1)[0] for part in (before, after))
+        handed.update(t for t in tokens_of(span) if t.startswith(("id:", "path:", "url:")))
+        handed.update(f"title:{title.strip().lower()}" for title in _QUOTED.findall(span))
     return frozenset(handed)
 
 
@@ -326,7 +341,8 @@ class Provenance:
                 True  # the page or doc the task handed over by its title ("follow the "Rotate keys" runbook")
             )
         handed = _handed_procedures(self.trusted_text)
-        if handed and not handed.isdisjoint(_call_tokens(arguments, target)):
+        titles_read = {f"title:{v.strip().lower()}" for v in arguments.values() if isinstance(v, str)}
+        if handed and not handed.isdisjoint(_call_tokens(arguments, target) | titles_read):
             return True  # the runbook the task handed over by its id ("Follow … runbook (IROPS-RSV-01)")
         relative = _FOLLOWED_FILE.findall(self.trusted_text) if "/" in self.trusted_text else []
         if not relative and not any(t.startswith(("path:", "url:")) for t in self.trusted):
