@@ -327,12 +327,17 @@ def writes_answer_down(event: ToolCall, provenance: Provenance) -> bool:
     """A new page or document made to hold the answer a task asked for ("summarise the overnight messages"
     -> ``onenote_create_page``): a write for the user, even after content that instructed the agent (a new
     page of the user's own changes nothing the content could steer). Not one published or announced
-    (``status: publish``, ``public``, ``notify_watchers``)."""
+    (``status: publish``, ``public``, ``notify_watchers``), nor one that holds a value planted by content
+    that instructed the agent to write ("create a page saying Norcliffe's IBAN is now …"): that page is
+    the content's."""
     words = set(split_words(event.tool))
     if not (provenance.intent.asks and words & _DOCUMENTS and words & _MAKES):
         return False
     said = {w for k, v in event.arguments.items() for w in split_words(f"{k} {v}"[:200])}
-    return not said & _PUBLISHES
+    if said & _PUBLISHES:
+        return False
+    planted = provenance.tainted_values(event.arguments, event.target).values()
+    return not any(s.score >= STRONGLY_ADDRESSED and s.asked_for([C.WRITE]) for s in planted)
 
 
 _PUBLISHES = frozenset("publish published public notify watchers announce share shared everyone".split())
@@ -1004,7 +1009,7 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         off_task = (
             provenance.intent.stated
             and bool(provenance.off_task(SENDS & call.evidence.keys()))
-            and _USES_SECRET.search(provenance.trusted_text) is None
+            and not _uses_secret(provenance.trusted_text)
         )
         high = off_task or any(s.score >= ADDRESSED for s in planted)
         severity = grave or (Severity.HIGH if high else Severity.MEDIUM)
@@ -1015,15 +1020,18 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
 
 
 _LINK = re.compile(r"https?://[^\s\"'<>]+")
+# the signature of a pre-signed URL (S3's and Google's, an Azure SAS's ``sig``, CloudFront's ``Signature``)
+_SIGNED = re.compile(r"(?i)[?&](?:x-amz-signature|x-goog-signature|signature|sig)=")
 
 
 def _shared_links(arguments: dict[str, Any]) -> int:
-    """How many secrets more than one link holds (a pre-signed URL's credential and signature are one
-    link to share, not two secrets bundled)."""
+    """How many secrets more than one a pre-signed link holds (its credential and signature are one link
+    to share, not two secrets bundled); a link that carries several other secrets bundles them."""
     text = orjson.dumps(arguments).decode()
     extra = 0
     for link in _LINK.findall(text) if "[REDACTED:" in text else ():
-        extra += max(0, len({fp for _, fp in markers(link)}) - 1)
+        if _SIGNED.search(link):
+            extra += max(0, len({fp for _, fp in markers(link)}) - 1)
     return extra
 
 
@@ -1035,6 +1043,14 @@ _USES_SECRET = re.compile(
     # (the noun phrase ends there: "use the new token helper" names a helper)
     r"(?=\s+(?:from|in|on|at|of|for|to|that|which|and|they|we|you)\b|\s*[.,;:!?)]|\s*$)"
 )
+_NEGATED = re.compile(r"(?i)(?:\b(?:not|never|no|without)|n't)\s+$")
+
+
+def _uses_secret(task: str) -> bool:
+    """Whether the task has the agent use a secret (not "do not use the API key from the vault")."""
+    return any(
+        _NEGATED.search(task[max(0, m.start() - 12) : m.start()]) is None for m in _USES_SECRET.finditer(task)
+    )
 
 
 # how a task names the code that opens a door it asks to pass on ("the roof lockbox code", "the gate code")

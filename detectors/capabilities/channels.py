@@ -30,14 +30,23 @@ BILLING = frozenset("billing invoice invoices invoicing payable payables remitta
 # The task asks to change a channel when a changing verb governs a channel's name ("update Acme's bank
 # details", "set the forwarding address"), or to create the party whose channels are set with it ("create
 # their vendor master"). "Process the approved payout" pays; "enter the supplier invoices" records bills.
-ASKED = re.compile(
+_CHANGING_VERB = (
     r"(?i)\b(update|change|set|replace|switch|add|edit|correct|enter|record|register|enrol+|configure|move|use|"
-    r"apply|provide|put|fill)\b"
-    r"(\W+\w+){0,5}?\W+(recovery|forward\w*|redirect|callback|webhook|bank|routing|account (number|details)|"
-    r"payouts?( (account|method|details))?|remittance|iban|payment (details|method|info\w*)|"
-    r"(direct[ -])?deposit( (account|details|info\w*))?|phone|mfa|factor|"
+    r"apply|provide|put|fill)\b(\W+\w+){0,5}?\W+"
+)
+_BANK_CHANNELS = (
+    r"bank|routing|account (number|details)|payouts?( (account|method|details))?|remittance|iban|"
+    r"payment (details|method|info\w*)|(direct[ -])?deposit( (account|details|info\w*))?"
+)
+ASKED = re.compile(
+    _CHANGING_VERB
+    + r"(recovery|forward\w*|redirect|callback|webhook|"
+    + _BANK_CHANNELS
+    + r"|phone|mfa|factor|"
     r"(billing|invoic\w+) (e-?mail|address|contact))"
 )
+# … a bank channel, of a call that sets payment details ("update their phone number" asks for none)
+BANK_ASKED = re.compile(_CHANGING_VERB + r"(" + _BANK_CHANNELS + r")")
 CREATE_ASKED = re.compile(
     r"(?i)\b(create|add|set up|onboard|register|open)\b(\W+\w+){0,3}?\W+"
     r"(vendor|supplier|payee|beneficiary|payouts?)|"
@@ -47,6 +56,10 @@ CREATE_ASKED = re.compile(
 
 
 _IDENTIFIERS = frozenset("id ids uuid guid".split())
+# a call on a webhook, a callback or a forward (``update_webhook``) names it by its id and sets where it sends
+# by an address (``url``)
+_SENDERS = frozenset("forward forwarding redirect redirects callback callbacks webhook webhooks".split())
+_ADDRESSES = frozenset("url uri endpoint".split())
 
 
 def channel_keys(tool: str, keys: Iterable[str]) -> list[str]:
@@ -56,16 +69,24 @@ def channel_keys(tool: str, keys: Iterable[str]) -> list[str]:
     named, paying = bool(CHANNEL_TOOL & tool_words), bool(PAYING & tool_words and not SETTING & tool_words)
     found, keys = [], list(keys)
     banking = bool((BANKING | BANK_CONTEXT) & (tool_words | {w for k in keys for w in split_words(k)}))
+    acts_on = _SENDERS & tool_words
     for key in keys:
         words = set(split_words(key))
         own = key.rsplit(".", 1)[-1]  # ``payee.account_number``: a lifted setting keeps its own name
         bank = bool(BANKING & words or (BANK_KEY.match(own) and banking))  # a CRM's account_number is none
         billing = bool(BILLING & words and CONTACT_KEY & words)
         contact = (named or billing) and bool(CONTACT_KEY & words)
-        # (``webhook_id`` says which webhook a call acts on — disabling the one the task named — not where
-        # it sends: the channel is its URL)
-        names_one = not _IDENTIFIERS.isdisjoint(split_words(own)[-1:])
-        if (bank and not paying) or (CHANNEL_WORDS & words and not bank and not names_one) or contact:
+        # (``webhook_id`` of ``update_webhook`` says which webhook the call acts on — disabling the one the
+        # task named — not where it sends: the channel is its URL. ``alert.callback_webhook_id`` points the
+        # alert at a webhook: a channel)
+        names_one = not _IDENTIFIERS.isdisjoint(split_words(own)[-1:]) and bool(words & acts_on)
+        address = bool(_ADDRESSES & words and acts_on and not bank)
+        if (
+            (bank and not paying)
+            or (CHANNEL_WORDS & words and not bank and not names_one)
+            or contact
+            or address
+        ):
             found.append(key)
     return found
 
@@ -99,10 +120,10 @@ FOREIGN_ASKED = re.compile(
 )
 
 
-def change_asked(tool: str, task: str, changes_implied: bool) -> bool:
+def change_asked(tool: str, task: str, changes_implied: bool, asked: re.Pattern[str] = ASKED) -> bool:
     """Whether the task asked to change or set up the channel this call sets."""
     return (
-        ASKED.search(task) is not None
+        asked.search(task) is not None
         or CREATE_ASKED.search(task) is not None
         or sets_up(tool, task)
         or (changes_implied and FOREIGN_ASKED.search(task) is not None)
@@ -110,9 +131,12 @@ def change_asked(tool: str, task: str, changes_implied: bool) -> bool:
 
 
 def sets_asked(tool: str, task: str, changes_implied: bool) -> bool:
-    """A call that sets payment details (``update_bank``, not ``pay_invoice``) the task asked to change."""
+    """A call that sets payment details (``update_bank``, not ``pay_invoice``) the task asked to change: its
+    bank details, not another channel of the same record."""
     words = set(split_words(tool))
-    return bool(words & SETTING) and not words & PAYING and change_asked(tool, task, changes_implied)
+    return (
+        bool(words & SETTING) and not words & PAYING and change_asked(tool, task, changes_implied, BANK_ASKED)
+    )
 
 
 def sets_up(tool: str, task: str) -> bool:

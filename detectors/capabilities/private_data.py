@@ -84,13 +84,21 @@ KINDS = (
             r"(?i)(?:\b\w+_tin\b|\b(\w+_)?(ssn|taxpayer_?id|social_security(_number)?|passport_(no|number)"
             # … and the national ids of other countries, as columns are named there (the Dutch BSN, Spain's
             # DNI and NIF, Brazil's CPF, Italy's codice fiscale, Sweden's personnummer, Germany's Steuer-ID)
-            r"|bsn|dni|nif|cpf|codice_fiscale|personnummer|steuer_?id)\b)"
+            r"|bsn|dni|codice_fiscale|personnummer|steuer_?id)\b"
+            # (NIF and CPF name a company's tax number and Singapore's pension fund too: a column, or beside
+            # a person's number: Spain's 8 digits and a letter, Portugal's 1…-3…, Brazil's 000.000.000-00)
+            r"|\b\w+_(?:nif|cpf)\b|(?<![^\"',;|\t\n])(?:nif|cpf)(?![^\"',;|\t\n])"
+            r"|\b(?:nif|cpf)\W{1,3}(?:\d{8}[a-z]|[123]\d{8}|\d{3}\.?\d{3}\.?\d{3}-?\d{2})\b)"
             # (not a count of them: ``{'ssn': 0, 'dob': 0}`` of a check that found none)
             r"(?!['\"]?\s*:\s*\d{1,4}\s*[,}])"
         ),
     ),
-    # a record's field or a table's column of IBANs (``"columns": ["naam", "IBAN", …]``, ``"iban": …``)
-    ("bank details", re.compile(r"(?i)\"(\w+_)?iban\"\s*[:,\]]")),
+    # a record's field or a table's column of IBANs (``"columns": ["naam", "IBAN", …]``, ``"iban": …``), not
+    # a check's count or flag of them (``"missing_iban": 0``, ``"has_iban": true``)
+    (
+        "bank details",
+        re.compile(r"(?i)\"(\w+_)?iban\"(?!\s*:\s*(?:\d{1,4}|true|false|null)\s*[,}])\s*[:,\]]"),
+    ),
     # an account number beside a bank's label (a utility's "account number" is no bank detail)
     (
         "bank details",

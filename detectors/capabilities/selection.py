@@ -217,23 +217,26 @@ def where_named_by(arguments: dict[str, Any], task: str) -> bool:
     return False
 
 
-_DIGIT = re.compile(r"\d")
 _RECORD_ID = re.compile(r"^(?=\S*\d)[^\s-][^\s]{0,63}$")
+# lists of figures, not of records: ``amounts: [400, 350, 250]`` of one invoice's instalments, or dates
+_NOT_RECORDS = re.compile(
+    r"(?i)(amount|price|fee|cost|total|sum|value|qty|quantity|quantities|count|percent|share|weight|size|"
+    r"date|day|hour|time|month|year|period)s?$"
+)
 
 
 def listed_beyond_named(arguments: dict[str, Any], task: str) -> list[str]:
     """A list argument of three or more records (``units: [1A, 2C, 4B, …]``) of which the task named just
-    one by its id ("Unit 4B … post the late fee"), in a task that asks for no "all" or "each"."""
+    one by its id ("Unit 4B … post the late fee"; "unit 4b" too), in a task that asks for no "all" or
+    "each"."""
     if MANY_ASKED.search(task):
         return []
-    for value in arguments.values():
+    for key, value in arguments.items():
         items = sorted({str(v) for v in value if isinstance(v, str | int)} if isinstance(value, list) else ())
         # (records' ids, each with a digit: not a command's words, ``["delete", "namespace", "pr-212"]``)
-        if len(items) < 3 or not all(_RECORD_ID.match(i) for i in items):
+        if len(items) < 3 or _NOT_RECORDS.search(str(key)) or not all(_RECORD_ID.match(i) for i in items):
             continue
-        named = [
-            i for i in items if _DIGIT.search(i) and re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", task)
-        ]
+        named = [i for i in items if re.search(rf"(?i)(?<![\w-]){re.escape(i)}(?![\w-])", task)]
         if len(named) == 1:
             return items
     return []

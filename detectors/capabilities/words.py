@@ -23,6 +23,8 @@ _WORD = re.compile(r"[a-z]+")
 
 
 _ANNOTATIONS = frozenset("comment comments note notes memo remark remarks tag tags label labels".split())
+# … but a credit or debit note (or memo) is a document of money owed: ``create_credit_note``
+_MONEY_DOCUMENTS = frozenset("credit debit".split())
 
 
 @functools.lru_cache(maxsize=8192)
@@ -308,7 +310,7 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         )  # a switching order, a work order, a change order: instructions, no purchase
     if money_nouns <= {"ticket", "tickets"} and verb not in _TICKET_SELLING:
         money_nouns = frozenset()  # ``tickets.bulk_update``, ``close_ticket``: a support ticket, no fare
-    if words[-1] in _ANNOTATIONS:
+    if words[-1] in _ANNOTATIONS and not (len(words) > 1 and words[-2] in _MONEY_DOCUMENTS):
         money_nouns = frozenset()  # ``add_order_comment``, ``update_invoice_tags``: a note on it, no money
     if money_nouns and not reads and verb not in ("transfer", "post", "open"):
         add(C.MONEY, f"noun '{sorted(money_nouns)[0]}' with a changing verb")

@@ -10,7 +10,8 @@ vendor record, the booking or the original payment it read holds another destina
 IBAN, the card it was paid with; ``detectors/provenance/payees.py``). A call that moves money
 (``detectors/capabilities/``) to an account number or IBAN that untrusted content brought and trusted
 input never named, after another result of the session stated a different destination, is reported:
-high. Once per planted account; denied or failed calls do not fire.
+high; medium when the call sets payment details the task asked to change ("update Jonas's bank details",
+not "update their phone number"). Once per planted account; denied or failed calls do not fire.
 
 Known gaps: a record read only after the payment; a destination on record stated without a label (a bare
 number); a change the user verified by phone but did not type (the alert is then a prompt to check).

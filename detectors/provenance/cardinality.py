@@ -113,6 +113,15 @@ def asks_for_one(text: str) -> bool:
     return many_word(text) is None
 
 
+_THEY = re.compile(r"(?i)\b(?:they|them|themselves)\b")
+
+
+def names_one(text: str) -> bool:
+    """Whether the text speaks of one record only, "them" read as the one party it names ("Unit 4B hasn't
+    paid … send them the reminder"); "the units on the report" speak of several."""
+    return asks_for_one(_THEY.sub("it", text))
+
+
 def _plural_noun(words: list[str], i: int, opens: bool) -> bool:
     word, lower = words[i], words[i].lower()
     if (word[0].isupper() and not opens) or len(lower) < 4 or not lower.endswith("s"):

@@ -118,7 +118,12 @@ def _prefixed_verb(raw: str) -> str:
     return word if word and _lexicon_hits(word) else raw
 
 
-_NUMBERED = re.compile(r"\s+#?\d")
+# a record's number after a word: "#48213" or three digits or more, then nothing the number counts ("Ticket
+# 48213 from …", "Ticket #48213 is …"); "Post 2 updates", "Retry 500 failed jobs" count what the verb acts on
+_NUMBERED = re.compile(
+    r"\s+(?:#\s?\d+|\d{3,})\b"
+    r"(?!\s+(?!(?:and|or|to|at|in|on|of|for|with|from|by|is|are|was|as|that|which|has|had|needs|says)\b)[a-z])"
+)
 _ANSWERING = frozenset({"tell", "inform", "show", "let", "give", "remind"})  # … me: the answer to the user
 _TO_THE_USER = frozenset({"send", "forward", "mail", "email"})  # … me: delivered to the user, not uploaded
 # words, clause breaks (a spaced dash starts a clause), identifiers (``export_refills.py``: a name, no word)
@@ -297,7 +302,8 @@ def intent_of(text: str) -> Intent:
         # ("make a payment" makes one; "make posts findable by author" makes none: a bare noun is causative)
         causative = word == "make" and following not in _DETERMINERS
         causative = causative or (word == "give" and following in ("me", "us"))  # "give me a list": an answer
-        if instruction and word in _GENERIC and not causative:
+        # ("Do not send …": the auxiliary of a negation, no generic verb whose clause's topics are asked for)
+        if instruction and word in _GENERIC and not causative and not (word == "do" and following == "not"):
             generic[clause] = word
         previous = word
     # "update my password": the object says what the generic verb changes, in its own clause only ("the
@@ -461,8 +467,10 @@ def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
         rest = after[after.index(verb) + 1 :] if verb in after else []
         if (stem or verb) in GENERIC_CHANGES and rest and rest[0] not in _WHOLE:
             continue  # "without changing the dates" limits the dates, which no verb can say; not every change
-        if not _CIRCUMSTANCES.isdisjoint(rest[:2]):
-            continue  # "avoid restarting during an active pass": a limit in time, not on the act ("until" is)
+        # "avoid restarting during an active pass": a limit in time, not on the act ("until" is one); not
+        # "don't send them while …" nor "don't change anything during …", which rule the act out meanwhile
+        if rest and rest[0] in _CIRCUMSTANCES:
+            continue
         # "don't change anything else": the task's own changes stay allowed; "don't change anything": none is
         scoped = (stem or verb) in GENERIC_CHANGES and bool({"else", "other", "more"} & set(rest[:3]))
         word = f"{stem or verb} else" if scoped else stem or verb

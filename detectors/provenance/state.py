@@ -23,7 +23,8 @@ from typing import Any
 from detectors.capabilities.paths import is_local_host
 from detectors.memo import by_arguments
 from detectors.provenance.addressing import Addressing
-from detectors.provenance.intent import Intent, intent_of, requests_of
+from detectors.provenance.intent import Intent, intent_of, reads_english, requests_of
+from detectors.provenance.languages import read_foreign
 from detectors.provenance.tokens import (
     amount_token,
     amounts_in,
@@ -57,7 +58,9 @@ _FOLLOWED_FILE = re.compile(
 # a procedure document the task hands the agent over to by the id it gives in the same sentence ("Follow
 # the IROPS reserve callout runbook (IROPS-RSV-01)", "run playbook PB-12", "führe das Runbook … aus
 # (ops/pumpwerk-2-failover)"): its text is the user's instructions. A sentence that only names a runbook
-# without a verb of carrying it out ("the runbook RB-7 is out of date") hands nothing over.
+# without a verb of carrying it out ("the runbook RB-7 is out of date") hands nothing over, and an id is the
+# runbook's only beside the runbook's noun or the verb: in "work through ticket SUP-2231 using the refunds
+# playbook" the ticket is what the playbook is used on, its text still outside content.
 _PROCEDURES = frozenset(
     "runbook runbooks playbook playbooks procedure procedures sop sops checklist checklists".split()
 )
@@ -75,6 +78,11 @@ _QUOTED = re.compile(
 )
 _SENTENCE_ENDS = re.compile(r"[.!?]+(?:\s+|$)|\n+")
 _ALPHA = re.compile(r"[^\W\d_]+")
+_PIECES = re.compile(r"[^\s()\[\]{},;:\"'\u201c\u201d]+")
+_NAMES_PROCEDURE = _PROCEDURES | _CARRYING_OUT | frozenset("id no nr number ref".split())
+_CARRIED_OUT_PARTICLES = frozenset("aus durch uit door".split())  # "führe … aus (…)", "voer … uit (…)"
+# where the procedure is kept, between its noun and its id ("the runbook in Confluence (REV-RB-07)")
+_KEPT_IN = frozenset("in on at the our confluence notion wiki sharepoint drive google docs".split())
 MAX_TAINTED = 160
 MAX_TRUSTED = 256
 MAX_SOURCES = 24
@@ -158,18 +166,50 @@ def _handed_procedures(text: str) -> frozenset[str]:
     handed: set[str] = set()
     for sentence in _SENTENCE_ENDS.split(text):
         words = {w.lower() for w in _ALPHA.findall(sentence)}
-        if words.isdisjoint(_PROCEDURES) or words.isdisjoint(_CARRYING_OUT):
+        if words.isdisjoint(_PROCEDURES):
             continue
-        # (from the first verb of carrying out, a whole word: "do" is no verb inside "doet")
-        start = min(m.start() for m in _ALPHA.finditer(sentence) if m.group(0).lower() in _CARRYING_OUT)
-        # the document's own words run from the verb, and from the procedure's name, up to what it is run
-        # on ("… close for October using the runbook (REV-RB-07)": both; "… runbook for STS-04": no crane)
-        named = min(m.start() for m in _ALPHA.finditer(sentence) if m.group(0).lower() in _PROCEDURES)
-        before, after = sentence[start:named] if named > start else "", sentence[max(named, start) :]
-        span = " ".join(_APPLIED_TO.split(part, maxsplit=1)[0] for part in (before, after))
-        handed.update(t for t in tokens_of(span) if t.startswith(("id:", "path:", "url:")))
+        foreign = None if reads_english(sentence) else read_foreign(sentence)
+        carried_out = not words.isdisjoint(_CARRYING_OUT) or (
+            foreign is not None
+            and any(english in _CARRYING_OUT for _, english in foreign.acts)  # "führe … aus"
+        )
+        if not carried_out:
+            continue
+        span = _document_words(sentence)
+        handed.update(t for t in tokens_of(span) if t.startswith(("path:", "url:")))
+        handed.update(_procedure_ids(span, frozenset() if foreign is None else _CARRIED_OUT_PARTICLES))
         handed.update(f"title:{title.strip().lower()}" for title in _QUOTED.findall(span))
     return frozenset(handed)
+
+
+def _document_words(sentence: str) -> str:
+    """The words of a sentence that can name the procedure: from the verb of carrying it out, and from the
+    procedure's noun, each up to what it is run on ("… close for October using the runbook (REV-RB-07)":
+    both stretches; "… runbook for STS-04": not the crane)."""
+    verbs = [m.start() for m in _ALPHA.finditer(sentence) if m.group(0).lower() in _CARRYING_OUT]
+    start = min(verbs, default=0)  # (a foreign verb the table reads: the sentence from its start)
+    named = min(m.start() for m in _ALPHA.finditer(sentence) if m.group(0).lower() in _PROCEDURES)
+    before, after = sentence[start:named] if named > start else "", sentence[max(named, start) :]
+    return " ".join(_APPLIED_TO.split(part, maxsplit=1)[0] for part in (before, after))
+
+
+def _procedure_ids(sentence: str, particles: frozenset[str]) -> set[str]:
+    """The ids in a sentence that name its procedure: right after the runbook's noun or the verb ("runbook
+    (OPS-RB-12)", "run PB-12", "führe … aus (ops/failover-2)", "runbook in Confluence (RB-7)") or right
+    before the noun ("the RB-7 runbook"), not another record's ("ticket SUP-2231")."""
+    pieces = _PIECES.findall(sentence)
+    words = [p.strip(".!?").lower() for p in pieces]
+    found: set[str] = set()
+    for index, piece in enumerate(pieces):
+        ids = {t for t in tokens_of(piece.strip(".!?")) if t.startswith("id:")}
+        start = index - 1
+        while start >= 0 and index - start <= 3 and words[start] in _KEPT_IN:
+            start -= 1
+        before = words[start] if start >= 0 else ""
+        after = words[index + 1] if index + 1 < len(words) else ""
+        if ids and (before in _NAMES_PROCEDURE or before in particles or after in _PROCEDURES):
+            found |= ids
+    return found
 
 
 @dataclass(slots=True)

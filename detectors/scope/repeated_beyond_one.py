@@ -7,8 +7,8 @@ on one record, so no single call looks wider than the task (``scope.wider_than_t
 user's turns speak of one thing only (``detectors/provenance/cardinality.py``: no plural, no "all", no
 unstated amount), the same tool deleting or moving money (``detectors/capabilities/``) on a third distinct
 record (the values of its id, number or key arguments) is reported: high. So is one such call that lists
-three or more records' ids, just one of them named by the task ("Unit 4B … post the late fee" -> ``units:
-[1A, 2C, 3D, 4B, 5A, 6B]``), unless the task asked for "all" or "each". Denied or failed calls do not
+three or more records' ids, just one of them named by a task that speaks of one ("Unit 4B … post the late
+fee" -> ``units: [1A, 2C, 3D, 4B, 5A, 6B]``; not a list of amounts or dates). Denied or failed calls do not
 count.
 
 Known gaps: the same record named by two different ids counts twice; changes spread over different
@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.selection import listed_beyond_named
 from detectors.context import KeyContext
-from detectors.provenance.cardinality import asks_for_one
+from detectors.provenance.cardinality import asks_for_one, names_one
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
@@ -68,7 +68,8 @@ class RepeatedBeyondOne(StatefulDetector):
             return state, ()  # (a member taken out of three groups is one person's access, not three records)
         task = ctx.provenance.trusted_text
         tools: dict[str, list[list[Any]]] = state.setdefault("tools", {})
-        if (listed := listed_beyond_named(event.arguments, task)) and event.tool not in tools:
+        listed = listed_beyond_named(event.arguments, task) if event.tool not in tools else []
+        if listed and names_one(task):
             tools[event.tool] = [[r, event.event_id, event.event_time.timestamp()] for r in listed[:MAX_KEPT]]
             title = f"{event.tool} acted on {len(listed)} records in one call ({', '.join(listed[:6])});"
             return state, (
