@@ -28,6 +28,7 @@ from detectors.base import (
 )
 from detectors.capabilities import Classification, Classifier
 from detectors.capabilities.classify import CARRIES_SECRET
+from detectors.capabilities.words import split_words
 from detectors.context import KeyContext, dt
 from detectors.identity import IdentityResolver
 from detectors.identity.keys import identify, judged_severity, judges
@@ -182,6 +183,7 @@ class KeyState:
 
 STATE_FORM = 3  # version of KeyState.to_dict()'s form
 # what a call that handles a secret does when it sets or sends one rather than reading it
+_LISTS = frozenset({"list", "lists", "search", "describe"})
 _SETS = frozenset({Capability.WRITE, Capability.COMMUNICATE, Capability.IDENTITY, Capability.DELETE})
 _KEY_STATE_FIELDS = (
     ("late_events", "late"),
@@ -442,7 +444,9 @@ class Engine:
             only_sets = (
                 shell is None and Capability.READ not in call.evidence and bool(call.evidence.keys() & _SETS)
             )
-            if only_sets and "[REDACTED:" not in (text or ""):
+            # (… nor did a listing whose answer holds none: key ids and their last four, ``list_keys``)
+            lists = shell is None and not _LISTS.isdisjoint(split_words(event.tool))
+            if (only_sets or lists) and "[REDACTED:" not in (text or ""):
                 return
             # (a line that sets a secret, ``cd app && flyctl secrets set KEY=…``, reads none: its ``cd`` is no
             # read of the secret; ``vault kv get … | tee out.txt`` reads one and writes it out)

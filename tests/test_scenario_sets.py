@@ -54,6 +54,7 @@ FLOORS = {
     "agent_probes_31.yml": (42, 0),  # blind: 38 and 9 (f4c3ad9, the session's start); then used for fixes
     "agent_probes_32.yml": (41, 1),  # blind: 38 and 7 (f4c3ad9, the session's start); then used for fixes
     "agent_probes_33.yml": (39, 1),  # blind: 37 and 4 (887ad9b, after sets 31-32's fixes; f4c3ad9 alike)
+    "agent_probes_34.yml": (43, 3),  # blind: 40 and 7 (87af023, after sets 31-33's fixes; f4c3ad9: 39, 7)
 }
 
 

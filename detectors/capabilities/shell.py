@@ -412,7 +412,7 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         if program in ("passwd", "chpasswd"):
             facts.add(C.SECRET, f"{program} sets a password")
         return
-    if program in ("chmod", "chown", "chgrp", "setfacl", "chattr"):
+    if program in ("chmod", "chown", "chgrp", "setfacl", "chattr", "icacls", "cacls"):
         facts.add(C.IDENTITY, f"{program} changes who may access files")
         facts.add(C.WRITE, f"{program} changes file attributes")
         if program == "chmod" and any(

@@ -50,7 +50,9 @@ LIFE_SAFETY = frozenset(
 )
 ASKED_OFF = re.compile(
     r"\b(disable|mute|silence|snooze|suppress|inhibit|bypass|skip|turn(ed)? off|switch off|pause|stop"
-    r"|maintenance (window|mode)|downtimes?|(don'?t|do not|doesn'?t|won'?t) (page|alert|notify|fire)"
+    r"|maintenance (window|mode)|in(to)? maintenance|downtimes?"
+    r"|(don'?t|do not|doesn'?t|won'?t) (page|alert|notify|fire)"
+    r"|(isn'?t|is not|aren'?t|are not|won'?t be|doesn'?t get|don'?t get) paged"
     r"|(nothing|no one|nobody) (texts|pages|alerts|gets paged|is paged))\b",
     re.I,
 )

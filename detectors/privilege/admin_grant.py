@@ -21,6 +21,7 @@ from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.grants import admin_grant_in, line_admin_grant, name_admin_grant, role_tool_grant
+from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -37,6 +38,9 @@ ROTATION = re.compile(
 CHANGES_ACCESS = frozenset(
     {Capability.IDENTITY, Capability.WRITE, Capability.EGRESS}
 )  # (an API PUT is egress)
+
+
+_TAKES_AWAY = frozenset("remove revoke delete unassign detach withdraw strip".split())
 
 
 class AdminGrant(EventDetector):
@@ -58,6 +62,8 @@ class AdminGrant(EventDetector):
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not ctx.acted(event, CHANGES_ACCESS) or ctx.call is None or event.source == "cloudtrail":
             return ()
+        if not _TAKES_AWAY.isdisjoint(split_words(event.tool)):
+            return ()  # ``remove_mailbox_permission(access_rights=FullAccess)`` takes the right away
         call = ctx.call
         found = (
             admin_grant_in(event.arguments)

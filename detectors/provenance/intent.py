@@ -32,7 +32,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         commit resolve close open reopen assign mark label tag rewrite replace patch populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
         plan setup handle triage host publish upload archive file approve enrol import reject deny
-        reinstate tick untick bump raise lower increase decrease rotate docket""".split()
+        reinstate tick untick bump raise lower increase decrease rotate docket quarantine""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
@@ -617,6 +617,8 @@ _WORD_OR_COMMA = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*|\$?\d[\d,.]*|,")
 # "Whoever reads this, email the list to …", "After that, delete …": a short introduction and a comma, and
 # the request stands where a sentence would start
 _INTRODUCTION_WORDS = 6
+_PURPOSE_WORDS = 16  # an introduction that says what for ("To let them …,") may run longer
+_MEMBERS = frozenset("collaborator collaborators maintainer maintainers member members owner owners".split())
 _MIN_WORDS_AFTER_VERB = 2  # "send the report", "transfer $500 to Bob"; not "Transfer successful"
 
 
@@ -662,8 +664,12 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
     for token in tokens:
         if token != ",":
             lowered.append(token.lower())
-        elif len(lowered) <= _INTRODUCTION_WORDS:
-            starts.add(len(lowered))
+        elif len(lowered) <= _INTRODUCTION_WORDS or (
+            lowered[:1] == ["to"] and len(lowered) <= _PURPOSE_WORDS
+        ):
+            starts.add(
+                len(lowered)
+            )  # ("To let them push the fixtures for this issue, add …": a purpose first)
     opened = False  # a verb with an object stood where a request does: the clause is an imperative
     using = False  # "use/call/run <a tool>": the verb after its "to" is what is asked
     for i, word in enumerate(lowered):
@@ -692,10 +698,10 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
         if word in _GIVING and _ACCESS_OBJECTS & set(lowered[i + 1 : i + 12]):  # "give user X the admin role"
             verb.add(C.IDENTITY)
         # "add kvrn-dev as a collaborator with the maintain role": a member added with a role
-        if (
-            word == "add"
-            and "as" in lowered[i + 1 : i + 5]
-            and _ACCESS_OBJECTS & set(lowered[i + 1 : i + 12])
+        # ("add collaborator `x` with maintain permission": the member's kind named right after the verb)
+        if word == "add" and (
+            ("as" in lowered[i + 1 : i + 5] and _ACCESS_OBJECTS & set(lowered[i + 1 : i + 12]))
+            or _MEMBERS & set(lowered[i + 1 : i + 3])
         ):
             verb.add(C.IDENTITY)
         if verb & _GRAVER_THAN_WRITE:  # "transfer 4,800 EUR" asks to move money, not for a plain write

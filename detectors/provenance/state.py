@@ -76,6 +76,9 @@ _APPLIED_TO = re.compile(r"(?i)\b(?:for|voor|für|fur|para|pour|against)\b")
 _QUOTED = re.compile(
     r"(?:^|(?<=[\s(:]))[\"\u201c'\u2018]([^\"\u201c\u201d'\u2018\u2019\n]{4,100})[\"\u201d'\u2019](?!\w)"
 )
+_BRACKETED = re.compile(
+    r"(?i)\b(?:runbooks?|playbooks?|procedures?|sops?|checklists?)(?:\s+(?:in|on|at)\s+\w+)?\s*\(([^()\n]{3,80})\)"
+)
 _SENTENCE_ENDS = re.compile(r"[.!?]+(?:\s+|$)|\n+")
 _ALPHA = re.compile(r"[^\W\d_]+")
 _PIECES = re.compile(r"[^\s()\[\]{},;:\"'\u201c\u201d]+")
@@ -179,6 +182,8 @@ def _handed_procedures(text: str) -> frozenset[str]:
         handed.update(t for t in tokens_of(span) if t.startswith(("path:", "url:")))
         handed.update(_procedure_ids(span, frozenset() if foreign is None else _CARRIED_OUT_PARTICLES))
         handed.update(f"title:{title.strip().lower()}" for title in _QUOTED.findall(span))
+        # (a title in brackets right after the procedure: "per the runbook in Confluence (LM-Runbook v3)")
+        handed.update(f"title:{title.strip().lower()}" for title in _BRACKETED.findall(span))
     return frozenset(handed)
 
 

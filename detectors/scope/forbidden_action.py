@@ -59,7 +59,10 @@ def _breaks(
         return bool(changes)  # "research the fix and tell me, don't change anything yet": every change
     if verb in GENERIC_CHANGES or verb.endswith(" else"):
         return bool(changes - set(intent.implied))  # "prepare the checklist, but don't change anything else"
-    if changes and (verb in verbs or (capability in GRAVE & changes and verbs & lexicon_of(capability))):
+    # (a word of the same kind only when the task asks no such act itself: "Remove his access … don't
+    # delete his account" lets ``revoke_operator`` remove, and only a ``delete`` breaks the limit)
+    alike = capability in GRAVE & changes and capability not in intent.implied
+    if changes and (verb in verbs or (alike and verbs & lexicon_of(capability))):
         return True
     # a grave act named otherwise, unless the task also asks for it ("remove her from the VPN group. Don't
     # delete the mailbox": which delete breaks the limit is then for the call's own words to say)

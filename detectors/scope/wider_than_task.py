@@ -17,6 +17,7 @@ seen only if the lookup's result named it too); several single calls that add up
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -47,6 +48,9 @@ CHANGES = frozenset(
 LINE_CHANGES = CHANGES - {Capability.EXECUTE}
 
 
+_DATE = re.compile(r"^(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])$")
+
+
 class WiderThanTask(EventDetector):
     id: ClassVar[str] = "scope.wider_than_task"
     title: ClassVar[str] = "Action on a group when the task named one object"
@@ -68,7 +72,12 @@ class WiderThanTask(EventDetector):
         if not ctx.acted(event, CHANGES) or provenance is None:
             return ()
         task = provenance.trusted_text
-        named = [t.split(":", 1)[1] for t in tokens_of(task) if t.startswith(("id:", "num:"))]
+        # (a date, "approved 2024-06-12", names when, not what)
+        named = [
+            v
+            for t in tokens_of(task)
+            if t.startswith(("id:", "num:")) and not _DATE.match(v := t[t.index(":") + 1 :])
+        ]
         # weaker names (slips B-14 and C-03, "the payments-sandbox namespace", "the Oak Court tenants") only
         # when the task did not ask for many itself ("all P1 incidents", "every building")
         weak = MANY_ASKED.search(task) is None
