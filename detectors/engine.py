@@ -184,6 +184,14 @@ class KeyState:
 STATE_FORM = 3  # version of KeyState.to_dict()'s form
 # what a call that handles a secret does when it sets or sends one rather than reading it
 _LISTS = frozenset({"list", "lists", "search", "describe"})
+_REVEALS = re.compile(
+    r"(?i)(decrypt|reveal|unmask|plain_?text|(with|include|show)_?(values?|secrets?|data))\w*\"\s*:\s*true"
+)
+_VALUES = re.compile(
+    r"(?i)[\"'](values?|val|data|plain_?text|secret_?(string|value|binary)|decrypted\w*|current|content|"
+    r"passwords?|secrets?|tokens?|credentials?)[\"']\s*:\s*[\"'{\[]"
+)
+_ENV_LINE = re.compile(r"(?m)^\s*(export\s+)?[A-Z][A-Z0-9_]{2,}\s*[=:]\s*\S")
 _SETS = frozenset({Capability.WRITE, Capability.COMMUNICATE, Capability.IDENTITY, Capability.DELETE})
 _KEY_STATE_FIELDS = (
     ("late_events", "late"),
@@ -445,7 +453,14 @@ class Engine:
                 shell is None and Capability.READ not in call.evidence and bool(call.evidence.keys() & _SETS)
             )
             # (… nor did a listing whose answer holds none: key ids and their last four, ``list_keys``)
-            lists = shell is None and not _LISTS.isdisjoint(split_words(event.tool))
+            # (not one asked to decrypt, nor one whose answer holds values: ``"value": …``, ``KEY=…``)
+            lists = (
+                shell is None
+                and not _LISTS.isdisjoint(split_words(event.tool))
+                and not _REVEALS.search(orjson.dumps(event.arguments).decode())
+                and not _VALUES.search(text or "")
+                and not _ENV_LINE.search(text or "")
+            )
             if (only_sets or lists) and "[REDACTED:" not in (text or ""):
                 return
             # (a line that sets a secret, ``cd app && flyctl secrets set KEY=…``, reads none: its ``cd`` is no

@@ -165,9 +165,12 @@ STATEMENT_EVERYONE = re.compile(
     r"--public-access[= ](blob|container)\b|"
     # Windows: a folder's ACL or a share granted to Everyone or every signed-in user (``icacls … /grant
     # "Everyone:(OI)(CI)F"``, ``New-SmbShare … -FullAccess Everyone``)
-    r"\b(?:i?c)?acls\b[^;&|\n]{0,300}?/grant(?::r)?\s+[\"']?"
+    # (after other principals too: ``/grant OPS\\jo:R Everyone:F``, ``-FullAccess "OPS\\ops","Everyone"``;
+    # Grant-SmbShareAccess names its principal ``-AccountName``)
+    r"\b(?:i?c)?acls\b[^;&|\n]{0,300}?/grant(?::r)?\s+(?:[\"']?[^\s\"';&|/]+:\S*\s+){0,5}[\"']?"
     r"(everyone|\*s-1-1-0|authenticated users|\*s-1-5-11):|"
-    r"\b(new-smbshare|grant-smbshareaccess)\b[^;\n]{0,300}?-(full|change|read)?access(name)?\s+[\"']?everyone\b|"
+    r"\b(new-smbshare|grant-smbshareaccess)\b[^;\n]{0,300}?-((full|change|read)?access|accountname)\s+"
+    r"(?:[\"']?[^\s\"',;]+[\"']?\s*,\s*){0,5}[\"']?everyone\b|"
     # MinIO's anonymous access on a bucket (``mc anonymous set download alias/b``, ``mc policy set public``)
     r"\bmc\s+(anonymous|policy)\s+set\s+(download|upload|public)\b|"
     # Kubernetes' groups of every signed-in user, everyone, or every service account, bound to a role or an

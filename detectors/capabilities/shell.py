@@ -695,6 +695,7 @@ _PS_VERBS: dict[str, C] = {
     **dict.fromkeys("remove clear uninstall unregister stop".split(), C.DELETE),
     **dict.fromkeys("invoke start install".split(), C.EXECUTE),
     "send": C.COMMUNICATE,
+    **dict.fromkeys("grant revoke".split(), C.IDENTITY),  # Grant-SmbShareAccess, Revoke-SmbShareAccess
 }
 
 

@@ -38,6 +38,9 @@ GRAVE = frozenset(
 )
 # grave acts named every which way (remove, purge, drop; pay, transfer): the capability alone breaks the limit
 SILENT = IRREVERSIBLE
+_UNGRANTS = frozenset({"revoke", "unassign", "detach", "unlink", "unshare", "withdraw", "offboard"})
+_REMOVE = frozenset({"remove"})
+_RIGHTS = frozenset("permission permissions access right rights role roles member membership grant".split())
 _WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -59,10 +62,15 @@ def _breaks(
         return bool(changes)  # "research the fix and tell me, don't change anything yet": every change
     if verb in GENERIC_CHANGES or verb.endswith(" else"):
         return bool(changes - set(intent.implied))  # "prepare the checklist, but don't change anything else"
-    # (a word of the same kind only when the task asks no such act itself: "Remove his access … don't
-    # delete his account" lets ``revoke_operator`` remove, and only a ``delete`` breaks the limit)
-    alike = capability in GRAVE & changes and capability not in intent.implied
-    if changes and (verb in verbs or (alike and verbs & lexicon_of(capability))):
+    # (a word of the same kind, unless it only takes away a right the task itself asks to remove: "Remove his
+    # access … don't delete his account" lets ``revoke_operator`` through, never ``purge_user`` nor a send)
+    like = verbs & lexicon_of(capability)
+    ungrants = (
+        capability == Capability.DELETE and capability in intent.implied and like <= _UNGRANTS | _REMOVE
+    )
+    ungrants = ungrants and (like <= _UNGRANTS or bool(verbs & _RIGHTS))  # ``remove_mailbox_permission``
+    alike = capability in GRAVE & changes and not ungrants
+    if changes and (verb in verbs or (alike and like)):
         return True
     # a grave act named otherwise, unless the task also asks for it ("remove her from the VPN group. Don't
     # delete the mailbox": which delete breaks the limit is then for the call's own words to say)
