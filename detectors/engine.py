@@ -182,7 +182,8 @@ class KeyState:
 
 
 STATE_FORM = 3  # version of KeyState.to_dict()'s form
-# what a call that handles a secret does when it sets or sends one rather than reading it
+# a listing of secrets (key ids, names, last four) reads none, unless asked to reveal them or its answer holds
+# values (a ``"value"`` field, ``KEY=…`` lines)
 _LISTS = frozenset({"list", "lists", "search", "describe"})
 _REVEALS = re.compile(
     r"(?i)(decrypt|reveal|unmask|plain_?text|(with|include|show)_?(values?|secrets?|data))\w*\"\s*:\s*true"
@@ -192,6 +193,7 @@ _VALUES = re.compile(
     r"passwords?|secrets?|tokens?|credentials?)[\"']\s*:\s*[\"'{\[]"
 )
 _ENV_LINE = re.compile(r"(?m)^\s*(export\s+)?[A-Z][A-Z0-9_]{2,}\s*[=:]\s*\S")
+# what a call that handles a secret does when it sets or sends one rather than reading it
 _SETS = frozenset({Capability.WRITE, Capability.COMMUNICATE, Capability.IDENTITY, Capability.DELETE})
 _KEY_STATE_FIELDS = (
     ("late_events", "late"),

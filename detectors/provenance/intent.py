@@ -656,8 +656,6 @@ def _reads_as_prose(clause: str) -> bool:
 
 
 def _requests_in_clause(tokens: list[str]) -> set[C]:
-    from detectors.capabilities.words import VERB_CAPABILITIES
-
     requested: set[C] = set()
     lowered: list[str] = []
     starts = {0}  # where a request may stand: the clause's start, or after a short introduction and a comma
