@@ -662,12 +662,11 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
     for token in tokens:
         if token != ",":
             lowered.append(token.lower())
+        # ("To let them push the fixtures for this issue, add …": a purpose first may run longer)
         elif len(lowered) <= _INTRODUCTION_WORDS or (
             lowered[:1] == ["to"] and len(lowered) <= _PURPOSE_WORDS
         ):
-            starts.add(
-                len(lowered)
-            )  # ("To let them push the fixtures for this issue, add …": a purpose first)
+            starts.add(len(lowered))
     opened = False  # a verb with an object stood where a request does: the clause is an imperative
     using = False  # "use/call/run <a tool>": the verb after its "to" is what is asked
     for i, word in enumerate(lowered):

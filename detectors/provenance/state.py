@@ -164,9 +164,12 @@ def _proper_names(text: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=256)
 def _handed_procedures(text: str) -> frozenset[str]:
-    """The ids, paths and addresses of procedure documents the text hands the agent over to, and their
-    titles given in quotes (``title:sts plc firmware rollback``)."""
-    handed: set[str] = set()
+    """The ids, paths and addresses of procedure documents the text hands the agent over to, and the titles
+    of documents it hands over (``title:sts plc firmware rollback``); cached per trusted text."""
+    # (a title after a verb of handing over, whatever the document: "per "Quarterly close"", "follow the
+    # Confluence runbook "…"")
+    quoted = '"' in text or "\u201c" in text
+    handed = {f"title:{t.lower()}" for t in _HANDED_TITLE.findall(text)} if quoted else set()
     for sentence in _SENTENCE_ENDS.split(text):
         words = {w.lower() for w in _ALPHA.findall(sentence)}
         if words.isdisjoint(_PROCEDURES):
@@ -376,19 +379,12 @@ class Provenance:
 
     def points_at(self, arguments: dict[str, Any], target: str | None) -> bool:
         """Whether a read is of a file or page the trusted text named (the user pointed the agent at it)."""
-        titles = (
-            {t.lower() for t in _HANDED_TITLE.findall(self.trusted_text)}
-            if '"' in self.trusted_text or "\u201c" in self.trusted_text
-            else set()
-        )
-        if titles and any(isinstance(v, str) and v.strip().lower() in titles for v in arguments.values()):
-            return (
-                True  # the page or doc the task handed over by its title ("follow the "Rotate keys" runbook")
-            )
+        # the page or doc the task handed over by its title ("follow the "Rotate keys" runbook"), or a runbook
+        # by its id ("Follow … runbook (IROPS-RSV-01)")
         handed = _handed_procedures(self.trusted_text)
         titles_read = {f"title:{v.strip().lower()}" for v in arguments.values() if isinstance(v, str)}
         if handed and not handed.isdisjoint(_call_tokens(arguments, target) | titles_read):
-            return True  # the runbook the task handed over by its id ("Follow … runbook (IROPS-RSV-01)")
+            return True
         relative = _FOLLOWED_FILE.findall(self.trusted_text) if "/" in self.trusted_text else []
         if not relative and not any(t.startswith(("path:", "url:")) for t in self.trusted):
             return False  # trusted input named no file or page: no need to tokenise the call
