@@ -62,7 +62,9 @@ class ChangedPayee(StatefulDetector):
             signals = self._judge(state, event, ctx, on_record)
         if stated := destinations_in(event.result_summary or ""):
             # (a record that restates what content stated first makes it the one on record, not planted)
-            fresh = {d: event.event_id for d in stated if d not in on_record or not event.untrusted_content}
+            fresh = {
+                d: event.event_id for d in sorted(stated) if d not in on_record or not event.untrusted_content
+            }
             state["on_record"] = dict(list({**on_record, **fresh}.items())[-MAX_RECORDED:])
         return state, signals
 

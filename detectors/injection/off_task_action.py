@@ -64,7 +64,7 @@ class OffTaskAction(StatefulDetector):
         done: list[str] = state.setdefault("done", [])
         tidy |= {Capability.WRITE} if fresh and sinks.incidental_write(provenance, call, done) else set()
         tidy |= {Capability.WRITE} if fresh and sinks.writes_answer_down(event, provenance) else set()
-        done.extend(c.value for c in call.evidence.keys() & sinks.ASKED_ACTS if c.value not in done)
+        done.extend(sorted(c.value for c in call.evidence.keys() & sinks.ASKED_ACTS if c.value not in done))
         fresh = [c for c in fresh if c not in tidy]
         # a write counts when content asked for one, or for another change and planted a value of this call
         changing = sinks.asking_for_write(provenance, event) if Capability.WRITE in fresh else []

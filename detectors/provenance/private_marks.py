@@ -42,7 +42,9 @@ def marks_of(
     # beside the encrypted PDF's path does not put the password in the PDF)
     values = [*strings_in(arguments), result[:4000] if kind and kind != "secrets" else ""]
     tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")} | columns_in(values)
-    derived = [marked[t] for t in tokens if t in marked]
+    derived = [
+        marked[t] for t in sorted(tokens) if t in marked
+    ]  # sorted: the first kind, whatever the hash seed
     kind = kind or (derived[0] if len(derived) >= MIN_SHARED else None)
     if kind is None and fresh and (written := files_code_writes(arguments)):
         # code run right after private records were read, writing a file (``df.to_csv("/tmp/q3.csv")``):

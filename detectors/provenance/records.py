@@ -33,7 +33,7 @@ def named_objects(task: str) -> tuple[str, ...]:
     """The task's objects by name, in lower case, as a listing's record would spell them: ids and numbers
     with their kind, short ids, resource names, owners by name; not those after "leave", "except", "not" …
     (narrower than ``breadth.task_objects``, which takes any capitalised name and gives up on "all")."""
-    names = [t.split(":", 1)[1] for t in tokens_of(task) if t.startswith(("id:", "num:"))]
+    names = [t.split(":", 1)[1] for t in sorted(tokens_of(task)) if t.startswith(("id:", "num:"))]
     names += [*short_ids(task), *resource_names(task), *owners_named(task)]
     apart = [m.end() for m in _APART.finditer(task)]
     lowered = task.lower()

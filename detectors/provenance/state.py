@@ -356,7 +356,7 @@ class Provenance:
         self._asked = None
         if text not in self.trusted_text:
             self.trusted_text = (self.trusted_text + "\n" + text)[-MAX_TRUSTED_TEXT:].lstrip("\n")
-        for token in tokens_of(text) | names_in(text):
+        for token in sorted(tokens_of(text) | names_in(text)):  # sorted: which fit under the cap
             if len(self.trusted) < MAX_TRUSTED:
                 self.trusted.add(token)
             self.tainted.pop(token, None)
@@ -411,7 +411,8 @@ class Provenance:
             self.tainted = {t: e for t, e in self.tainted.items() if e != oldest}
             self.tool_names = {t: e for t, e in self.tool_names.items() if e != oldest}
         amounts = {amount_token(a) for a in amounts_in(text[:4000])[:16]}  # sums it names, for money acts
-        for token in tokens_of(text) | names_in(text) | amounts:
+        # sorted: a set's order follows the hash seed, and the cap below keeps the newest of equals
+        for token in sorted(tokens_of(text) | names_in(text) | amounts):
             if token not in self.trusted and not self._kept(self.tainted.get(token), addressing.score):
                 self.tainted.pop(token, None)
                 self.tainted[token] = event_id  # re-inserted last: it survives the cap longest
@@ -422,7 +423,7 @@ class Provenance:
             self.overflow += len(self.tainted) - len(keep)
             kept = set(keep)
             self.tainted = {t: e for t, e in self.tainted.items() if t in kept}
-        for name in tool_names_in(text):
+        for name in sorted(tool_names_in(text)):
             if (len(self.tool_names) < MAX_TOOL_NAMES or name in self.tool_names) and not self._kept(
                 self.tool_names.get(name), addressing.score
             ):

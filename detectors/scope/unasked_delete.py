@@ -47,9 +47,9 @@ MIRROR_LOSS = 10  # files a mirror reports deleting before its deletes count
 _ID_FIELD = re.compile(r'"(?:\w*_)?id"\s*:\s*"([^"]{3,64})"', re.I)  # ``"reservation_id": "HATHAU"``
 
 
-def _made(result: str) -> set[str]:
-    """The ids a create call's result gives what it made (its JSON id fields)."""
-    return {f"id:{m.lower()}" for m in _ID_FIELD.findall(result[:2000])}
+def _made(result: str) -> list[str]:
+    """The ids a create call's result gives what it made (its JSON id fields; sorted, for the cap)."""
+    return sorted({f"id:{m.lower()}" for m in _ID_FIELD.findall(result[:2000])})
 
 
 def _ids(text: str) -> set[str]:

@@ -75,7 +75,7 @@ class WiderThanTask(EventDetector):
         # (a date, "approved 2024-06-12", names when, not what)
         named = [
             v
-            for t in tokens_of(task)
+            for t in sorted(tokens_of(task))
             if t.startswith(("id:", "num:")) and not _DATE.match(v := t[t.index(":") + 1 :])
         ]
         # weaker names (slips B-14 and C-03, "the payments-sandbox namespace", "the Oak Court tenants") only
