@@ -28,6 +28,7 @@ from detectors.base import (
 )
 from detectors.capabilities import Classification, Classifier
 from detectors.capabilities.classify import CARRIES_SECRET
+from detectors.capabilities.shell import listing_only
 from detectors.capabilities.words import split_words
 from detectors.context import KeyContext, dt
 from detectors.identity import IdentityResolver
@@ -43,6 +44,7 @@ from schemas.ids import finding_id
 from schemas.redaction import markers
 from schemas.types import (
     ENVIRONMENT_WEIGHT,
+    SEVERITY_RANK,
     SEVERITY_RISK,
     Capability,
     Environment,
@@ -90,6 +92,8 @@ class KeyState:
     late_events: int = 0
     alerted: list[str] = field(default_factory=list)
     last_alert: dict[str, float] = field(default_factory=dict)  # detector id -> event time
+    # detector id -> the severity rank of its last alert, when above low: a graver one is never suppressed
+    last_rank: dict[str, int] = field(default_factory=dict)
     risk: float = 0.0
     findings: int = 0
     alerts: int = 0
@@ -199,6 +203,7 @@ _KEY_STATE_FIELDS = (
     ("late_events", "late"),
     ("alerted", "alerted"),
     ("last_alert", "last_alert"),
+    ("last_rank", "last_rank"),
     ("risk", "risk"),
     ("findings", "findings"),
     ("alerts", "alerts"),
@@ -439,8 +444,15 @@ class Engine:
                 # a file or record that turned out to hold a secret (``keys.py`` with a signing key)
                 provenance.read_secret(event.event_id, when, f"{event.target or event.tool} ({found[0][0]})")
         if event.untrusted_content and text:
-            if Capability.READ in call.evidence and provenance.points_at(event.arguments, event.target):
-                provenance.trust(text)  # the file or page the user pointed at: their instructions
+            # the file or page the user pointed at: their instructions; a listing of the folder they named
+            # (``ls``, ``find``, ``du``) is what is in it, not more of their words
+            lists = call.shell is not None and listing_only(call.shell.programs)
+            if (
+                Capability.READ in call.evidence
+                and not lists
+                and provenance.points_at(event.arguments, event.target)
+            ):
+                provenance.trust(text)
             else:
                 provenance.taint(event.event_id, when, text, self.addressing(text))
         observe_scripts(provenance, event, call)  # what running a script it read or wrote would do
@@ -610,7 +622,7 @@ class Engine:
         details = dict(signal.details)
         if lowered:
             details["identity_note"] = lowered
-        suppressed_by = self._suppression(detector, signal, state, ident)
+        suppressed_by = self._suppression(detector, signal, state, ident, SEVERITY_RANK[severity])
         if suppressed_by:
             details["suppressed_by"] = suppressed_by
         common: dict[str, Any] = dict(
@@ -647,10 +659,18 @@ class Engine:
         state.alerted.append(ident)
         del state.alerted[:-MAX_ALERTED]
         state.last_alert[detector.id] = signal.last_time
+        if SEVERITY_RANK[severity] > 1:  # (low or less: the default, not stored)
+            state.last_rank[detector.id] = SEVERITY_RANK[severity]
+        else:
+            state.last_rank.pop(detector.id, None)
         state.alerts += 1
         out.alerts.append(Alert(alert_id=ident, **common))
 
-    def _suppression(self, detector: Detector, signal: Signal, state: KeyState, ident: str) -> str | None:
+    def _suppression(
+        self, detector: Detector, signal: Signal, state: KeyState, ident: str, rank: int
+    ) -> str | None:
+        """Why this alert is held back: one per detector and key per window, unless it is graver than the
+        last one it held back for (a medium ``rm -rf`` of the folder asked for, then a high one elsewhere)."""
         window = self.settings.suppress_seconds.get(detector.id, detector.suppress_seconds)
         last = state.last_alert.get(detector.id)
         if (
@@ -658,6 +678,7 @@ class Engine:
             and last is not None
             and ident not in state.alerted
             and signal.last_time - last < window
+            and rank <= state.last_rank.get(detector.id, 1)
         ):
             return f"{detector.id}: one alert per {state.ctx.key_kind} per {window:g}s"
         return None

@@ -61,6 +61,9 @@ _AUTH_KEYS = frozenset(
 _DESTINATION_PREFIXES = ("email:", "url:", "host:", "iban:", "num:", "wallet:", "handle:")
 # a credential that is itself a URL (a webhook, a signed link): calling it is using it, not sending it
 _CALLED_URL = re.compile(r"url|webhook|signed|presign", re.I)
+_QUERY_KEY_MARKER = re.compile(r"[?&;]([\w.-]+)=\[REDACTED:url_secret:([0-9a-f]{12})\]")
+# the parameters of a signed link or a one-time link (``X-Amz-Signature``, ``sig``, ``token``, ``code``)
+_SIGNING = re.compile(r"^(sig|signature|x-amz-[\w-]+|x-goog-[\w-]+|token|code|auth|otp|nonce)$", re.I)
 _URL_ARGUMENTS = frozenset("url uri endpoint webhook webhook_url href link".split())
 _RECIPIENT_ARGUMENTS = frozenset(
     "to cc bcc recipient recipients channel channel_id chat_id phone phone_number email_address".split()
@@ -849,8 +852,10 @@ def payload_secrets(arguments: dict[str, Any], call: Classification) -> list[tup
         elif isinstance(value, str) and "[REDACTED:" in value:
             if call.shell is not None and lowered in ("command", "cmd", "script", "code"):
                 found += _shell_payload_markers(value)
-            elif lowered in _URL_ARGUMENTS:  # the URL the call reaches: a webhook or signed URL is used
+            elif lowered in _URL_ARGUMENTS:  # the URL the call reaches: a webhook or signed URL is used; a
+                # key put in its query (``?crm_key=…``) goes to that host
                 found += [m for m in markers(value) if not _CALLED_URL.search(m[0])]
+                found += [(k, fp) for k, fp in _QUERY_KEY_MARKER.findall(value) if not _SIGNING.search(k)]
             else:
                 found += markers(value)
     return found

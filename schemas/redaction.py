@@ -76,7 +76,7 @@ _SPECS: list[tuple[str, str]] = [
     (
         "authorization",
         r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|token|apikey|api-ke"
-        r"y|digest|negotiate|ntlm|sso-key|key|aws4-hmac-sha256)\s+)?([^\s\"']{4,})",
+        r"y|digest|negotiate|ntlm|sso-key|key|aws4-hmac-sha256|basic)\s+)?([^\s\"']{4,})",
     ),
     (
         "secret_header",
@@ -90,9 +90,9 @@ _SPECS: list[tuple[str, str]] = [
     ("url_password", r"(?:^|[^a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s:/@]+:([^\s/]+)@"),
     (
         "url_secret",
-        r"(?i)[?&;](?:sig|signature|x-amz-signature|x-amz-security-token|x-goog-signature|x-go"
-        r"og-credential|token|access_token|id_token|refresh_token|api_key|apikey|key|client_se"
-        r"cret|password|passwd|pwd|secret|auth|code)=([^&\s#\"'<>]{4,})",
+        # any parameter named for a secret (``crm_key``, ``authToken``, ``x-amz-signature``), not ``monkey``
+        r"(?i)[?&;](?:sig|auth|code|[\w.-]*(?:signature|token|secret|password|passwd|pwd|credential)|(?:"
+        r"[\w.-]*[_.-])?(?:api|access|secret|private|auth|client)?key)=([^&\s#\"'<>]{4,})",
     ),
     ("webhook_url", r"(?i)\bhooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9/_-]{16,})"),
     ("webhook_url", r"(?i)\bdiscord(?:app)?\.com/api/webhooks/[0-9]+/([A-Za-z0-9_-]{20,})"),
@@ -474,6 +474,10 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
                 _shell_reference(secret, text[start:]) or _placeholder(text[start : start + 64])
             ):
                 continue  # ``TOKEN=$(cat f)``, ``${NPM_TOKEN}``, ``$NPM_TOKEN``: where a secret is, not it
+            if kind == "authorization" and secret.lower() in _AUTH_SCHEMES:
+                continue  # the scheme alone, a pattern after it (``s/(Authorization: Basic )[A-Z…]+/…/``)
+            if kind in _LABELLED and _PATTERN_SYNTAX.match(secret):
+                continue  # a pattern where the value would be (``grep 'X-Api-Token: [^<]'``): no secret
             if kind == "symmetric_key" and "public" in text[max(0, start - 48) : start].lower():
                 continue  # a public key is meant to be shared
             replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
@@ -489,6 +493,10 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
 
 
 _FOLLOW_WINDOW = 512
+_LABELLED = frozenset({"authorization", "secret_header", "password_assignment"})
+# a regular expression's class or group where a labelled value starts (``[^& ]+``, ``[A-Za-z0-9]+``, ``)``)
+_PATTERN_SYNTAX = re.compile(r"\)?(\[\^|\[[A-Za-z0-9]-[A-Za-z0-9])")
+_AUTH_SCHEMES = frozenset("basic bearer token digest negotiate ntlm apikey key".split())
 
 
 def _redact_base64(text: str) -> str:

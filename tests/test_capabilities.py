@@ -17,7 +17,7 @@ import pytest
 from detectors.capabilities import Classifier, ManifestError, classify, parse_manifest
 from detectors.capabilities.paths import data_in_host, is_internal_host, is_secret_path
 from detectors.capabilities.safeguards import affected_count
-from detectors.capabilities.shell import analyse
+from detectors.capabilities.shell import analyse, listing_only
 from schemas.events import ToolCall
 from schemas.types import Capability as C
 from tests.conftest import SHARED_DATA
@@ -604,3 +604,16 @@ def test_a_support_ticket_is_no_fare_but_a_bought_ticket_is() -> None:
     ).evidence
     assert C.MONEY not in closed and C.WRITE in closed
     assert C.MONEY in classify(call("book_tickets", event_id="ev1", quantity=2)).evidence
+
+
+def test_sed_writes_only_in_place_and_a_listing_is_told_from_a_read() -> None:
+    # ``… | sed 's/:[^@]*@/:****@/'`` prints its edit; ``-i``, ``-i.bak``, ``-Ei`` and ``--in-place`` write
+    assert set(analyse("grep DSN ~/.pgenv | sed -E 's/:[^:@]+@/:****@/'").capabilities) == {C.READ}
+    for line in ("sed -i 's/a/b/' app.conf", "sed -i.bak s/a/b/ app.conf", "sed -Ei s/a/b/ app.conf"):
+        assert C.WRITE in analyse(line).capabilities, line
+    assert C.WRITE in analyse("sed --in-place s/a/b/ app.conf").capabilities
+    assert C.WRITE in analyse("sed s/a/b/ app.conf > out.conf").capabilities  # the redirection writes
+    assert listing_only(analyse("du -sh /data/x && ls -lt /data/x | tail -n 5").programs)
+    assert listing_only(analyse("find /data/x -maxdepth 1 -mtime +90 | sort | head -n 3").programs)
+    assert not listing_only(analyse("cat /data/x/README.md | head").programs)  # a file's text: read
+    assert not listing_only(analyse("head -50 notes.md").programs)

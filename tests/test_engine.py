@@ -79,6 +79,35 @@ def test_suppression_window_keeps_the_finding_and_records_why() -> None:
     assert [f.event_ids for f in suppressed] == [("case-1",)]
 
 
+class EscalatingDelete(QuietDelete):
+    """Medium, except a delete of a target named ``grave…``, which is high."""
+
+    id: ClassVar[str] = "test.escalating_delete"
+
+    def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
+        grave = isinstance(event, ToolCall) and (event.target or "").startswith("grave")
+        yield Signal.of([event], severity=Severity.HIGH if grave else None)
+
+
+def test_a_graver_alert_is_never_held_back_by_the_window_and_the_rank_is_kept_in_the_state() -> None:
+    events = build_events(
+        [
+            {"action": "Delete", "target": t, "at": at}
+            for t, at in [("a", 0), ("grave1", 10), ("b", 20), ("grave2", 30)]
+        ]
+    )
+    engine = Engine([EscalatingDelete()])
+    state, out = engine.process_key("session", "case-session", None, events[:2])
+    # the medium alerts; the high 10 s later escalates through the window
+    assert [(a.event_ids, a.severity) for a in out.alerts] == [(("case-0",), "medium"), (("case-1",), "high")]
+    assert state.last_rank == {"test.escalating_delete": 3}
+    restored = KeyState.from_bytes(state.to_bytes())  # the rank survives a save (a worker's restart)
+    _, out = engine.process_key("session", "case-session", restored, events[2:])
+    # a medium and a high after a high, both within the window: held back (the finding is kept)
+    assert out.alerts == [] and all("suppressed_by" in f.details for f in out.findings)
+    assert len(out.findings) == 2
+
+
 def test_suppression_is_configurable_per_detector() -> None:
     settings = EngineSettings(suppress_seconds={"test.delete_seen": 1000.0})
     out = Runner(Engine([DeleteSeen()], settings)).feed(deletes([0, 30, 90]))

@@ -509,3 +509,20 @@ def test_access_codes_under_their_names_are_redacted() -> None:
     assert (
         redact_value(kept) == kept
     )  # a postal code, a pinned version, a map marker, an alarm id, a journal id
+
+
+def test_a_search_pattern_where_a_secret_would_stand_is_kept_and_a_key_in_a_query_is_not() -> None:
+    # a masking command keeps its patterns readable: no secret follows the labels
+    line = (
+        "sed -E 's/(Authorization: Basic )[A-Za-z0-9+/=]+/\\1<REDACTED>/;"
+        " s/(password=)[^& ]+/\\1<REDACTED>/' a > b && grep -c -E 'X-Api-Token: [^<]' b"
+    )
+    assert redact_text(line) == line
+    # a value after the same labels is still hidden, and so is a key in any query parameter named for one
+    assert "s3cr3tvalue99" not in redact_text("Authorization: s3cr3tvalue99 and password=s3cr3tvalue99")
+    url = "https://reports.example/api?agent=a@b.example&crm_key=zq_7Hd2KsL9xWq4VbN1mR8tYc3P&authToken=abcd1234efgh"
+    redacted = redact_text(url)
+    assert "zq_7Hd2KsL9xWq4VbN1mR8tYc3P" not in redacted and "abcd1234efgh" not in redacted
+    assert redact_text("https://shop.example/?monkey=banana&zipcode=94403&max_tokens=100") == (
+        "https://shop.example/?monkey=banana&zipcode=94403&max_tokens=100"
+    )

@@ -9,6 +9,7 @@ must change no finding, alert, risk or chain — also when events arrive out of 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 from typing import Any, ClassVar
@@ -78,6 +79,13 @@ def outputs(out: Output) -> list[tuple[Any, ...]]:
     found += [("A", a.alert_id, a.detector_id, a.severity, a.risk_score, a.event_ids) for a in out.alerts]
     found += [("C", c.model_dump_json()) for c in out.chains]
     return found
+
+
+def as_of_fixture(state: KeyState) -> KeyState:
+    """``state`` without the KeyState fields added after the fixtures were written (``last_rank``, session
+    15): a state saved before them reads them as empty, which at worst lets one graver alert of a detector
+    through its suppression window."""
+    return dataclasses.replace(state, last_rank={})
 
 
 def assert_same_state(restored: KeyState, original: KeyState) -> None:
@@ -213,7 +221,11 @@ def test_the_second_form_is_still_read_and_the_session_resumes() -> None:
     events = session_events()
     old = KeyState.from_dict(orjson.loads(FIXTURE_V2.read_bytes()))
     state, _ = engine.process_key("session", "case-session", None, events[:HALF])
-    assert old == state and old.to_dict() == state.to_dict()  # (a set's order varies from run to run)
+    assert (
+        old.last_rank == {}
+        and old == as_of_fixture(state)
+        and old.to_dict() == as_of_fixture(state).to_dict()
+    )
     assert len(orjson.dumps(state.to_dict())) < len(orjson.dumps(orjson.loads(FIXTURE_V2.read_bytes())))
     (_, resumed), (_, straight) = (
         engine.process_key("session", "case-session", s, events[HALF:]) for s in (old, state)

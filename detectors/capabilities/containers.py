@@ -75,7 +75,7 @@ KINDS = {
     "namespace": ("namespace", "namespaces", "ns"),
     "database": ("database", "databases", "db", "keyspace"),
     "schema": ("schema", "schemas"),
-    "table": ("table", "tables", "collection", "collections"),
+    "table": ("table", "tables", "collection", "collections", *"tabel tabelle tabla tabela tabella".split()),
     "bucket": ("bucket", "buckets"),
     "project": ("project", "projects"),
     "repository": ("repository", "repositories", "repo", "repos"),

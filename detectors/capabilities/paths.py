@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from schemas.types import Capability
+
 # Files that hold secrets by convention. ``id_rsa.pub`` and other public halves are not secrets.
 _SECRET_PATH = re.compile(
     r"""(?ix)
@@ -275,6 +277,37 @@ def deleted_beside_named(deleted: list[str], provenance: Any) -> tuple[str, str]
         for given in named:
             if given.startswith(path + "/") or (globbed and _wildcard_beside(path, given)):
                 return path, given
+    return None
+
+
+_NAMED_PATH = re.compile(r"(?<![\w.:/~-])(~?/[\w.@+-]+(?:/[\w.@+-]+)+)")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_HOME = re.compile(r"^(/home/[^/]+|/Users/[^/]+|/root)(?=/|$)")  # a home folder, as ``~``
+_TEMPORARY = re.compile(r"(^|/)(tmp|temp|scratch|\.?cache|_tmp|\.tmp)(/|$)", re.I)
+
+
+def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str] | None:
+    """A path a delete removes outside every path the task named (``rm -rf ~/app/backups`` when the task
+    said "clear the cache in ~/app/cache/thumbs"; ``find /srv/projects -name '*.bak' -delete`` for its
+    ``/srv/projects/2024/_tmp``): the user said where to delete, and this is elsewhere. Temporary folders
+    (tmp, cache, scratch) and relative paths are left out. Only the paths of a sentence that asks for the
+    delete count ("Complete the task in /instruction/task.md" names a file to read, not where to delete).
+    The path and the first named one, or None."""
+    trusted_text = provenance.trusted_text if provenance is not None else ""
+    if "/" not in trusted_text:
+        return None
+    verbs = [w.lower() for w in provenance.intent.implied.get(Capability.DELETE, ())]
+    asking = [s for s in _SENTENCE.split(trusted_text) if "/" in s and any(v in s.lower() for v in verbs)]
+    named = [_HOME.sub("~", p.rstrip("./")) for s in asking for p in _NAMED_PATH.findall(s)]
+    if not named:
+        return None
+    for path in deleted:
+        folder = posixpath.dirname(path) if any(c in path.rsplit("/", 1)[-1] for c in "*?[") else path
+        folder = _HOME.sub("~", posixpath.normpath(folder)) if folder.startswith(("/", "~/")) else ""
+        if not folder or _TEMPORARY.search(folder) or (folder.count("/") < 2 and not folder.startswith("~")):
+            continue  # (``/data``, ``/tmp/x``: a top folder or a scratch place)
+        if not any(folder == n or folder.startswith(n + "/") for n in named):
+            return path, named[0]
     return None
 
 

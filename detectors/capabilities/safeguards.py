@@ -371,3 +371,18 @@ def _api_names(arguments: dict[str, Any], wanted: set[str]) -> bool:
 def alerting_api(arguments: dict[str, Any]) -> bool:
     """An HTTP call whose path or URL is an alerting or monitoring API's (a POST there changes alerting)."""
     return _api_names(arguments, set(SAFEGUARDS | SILENCERS | {"downtime", "downtimes"}))
+
+
+# a task that asks to switch something off ("mute the disk alerts for two hours"), in English and in the
+# languages the intent reader knows ("die Alarme stummschalten", "silencia las alarmas")
+ASKED_OFF = re.compile(
+    r"\b(disable|mute|silence|snooze|suppress|inhibit|bypass|skip|turn(ed)? off|switch off|pause|stop"
+    r"|maintenance (window|mode)|in(to)? maintenance|downtimes?"
+    r"|(don'?t|do not|doesn'?t|won'?t) (page|alert|notify|fire)"
+    r"|(isn'?t|is not|aren'?t|are not|won'?t be|doesn'?t get|don'?t get) paged"
+    r"|(nothing|no one|nobody) (texts|pages|alerts|gets paged|is paged)"
+    r"|stumm ?schalten|stummgeschaltet|deaktivier\w*|abschalten|ausschalten|wartungs(fenster|modus)"
+    r"|dempen|uitschakelen|uitzetten|onderhoudsmodus|sourdine|désactive\w*|desactiva\w*|silencia\w*"
+    r"|desativa\w*|silencie\w*|disattiva\w*|silenzia\w*)\b",
+    re.I,
+)

@@ -151,6 +151,18 @@ _WRITERS = frozenset(
     7za rar unrar sed perl_i convert ffmpeg pandoc sort_o split csplit iconv dos2unix mktemp mkfifo
     update-alternatives ldconfig locale-gen timedatectl hostnamectl""".split()
 )
+# programs that list folders and files without printing what files hold, and the filters of their output
+_LISTERS = frozenset("ls ll dir tree find locate du df stat file realpath readlink basename dirname".split())
+_FILTERS = frozenset("wc sort head tail grep uniq cut awk tr column nl".split())
+
+
+def listing_only(programs: list[str]) -> bool:
+    """A line that lists folders (``ls -lt /data/x | head``, ``find … | wc -l``) and reads no file."""
+    return (
+        bool(programs) and not _LISTERS.isdisjoint(programs) and _LISTERS.union(_FILTERS).issuperset(programs)
+    )
+
+
 _DELETERS = frozenset("rm rmdir unlink shred wipefs srm".split())
 _KILLERS = frozenset("kill pkill killall skill xkill".split())
 _SAYS_DELETE = frozenset(  # (Go programs take one dash: ``nomad job stop -purge``)
@@ -542,9 +554,13 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         else:
             facts.add(C.READ, "find lists files")
         return
-    if program in ("sed", "perl") and any(a.startswith("-i") for a in args):
+    in_place = any(a == "--in-place" or (a[:1] == "-" and a[1:2] != "-" and "i" in a[1:]) for a in args)
+    if program in ("sed", "perl") and in_place:  # ``-i``, ``-i.bak``, ``-Ei``
         for path in operands[1:]:
             _written(path, facts, f"{program} -i edits it")
+        return
+    if program == "sed":  # without -i it prints its edit (``… | sed 's/:[^@]*@/:****@/'``)
+        facts.add(C.READ, "sed filters text")
         return
     if (inner := _exec_command(program, args)) is not None:
         # ``kubectl exec pod -- sh -c '…'``, ``docker exec web rm -rf /data``: judged as a line of its own

@@ -31,8 +31,8 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import EventDetector, KeyKind, Signal
+from detectors.capabilities import paths
 from detectors.capabilities.danger import ASKABLE_DELETES, REMOTE_CODE, RULES
-from detectors.capabilities.paths import above_named_path, deleted_beside_named, within_named_paths
 from detectors.capabilities.shell import FLAGS
 from detectors.context import KeyContext
 from detectors.provenance.scripts import scripts_run
@@ -72,15 +72,17 @@ class DangerousCommand(EventDetector):
         ran = scripts_run(ctx.provenance, call.shell.executed)
         flags = set(call.shell.flags).union(*(script_flags for _, _, script_flags in ran))
         needed, severity = next(((n, s) for n, s in RULES if n <= flags), (frozenset(), None))
-        beside = deleted_beside_named(call.shell.deleted, ctx.provenance) if severity is None else None
+        implied = ctx.provenance.intent.implied if ctx.provenance else ()
+        deleted, provenance = call.shell.deleted, ctx.provenance  # (outside: the task said where to delete)
+        outside = paths.deleted_outside_named(deleted, provenance) if C.DELETE in implied else None
+        beside = (paths.deleted_beside_named(deleted, provenance) if severity is None else None) or outside
         if beside is not None and "recursive_delete" in flags:  # above the task's path, or a wildcard beside
-            needed, severity = frozenset({"recursive_delete"}), Severity.HIGH
+            needed, severity = needed or frozenset({"recursive_delete"}), Severity.HIGH
         if severity is None:
             return ()
-        implied = ctx.provenance.intent.implied if ctx.provenance else ()
-        asked_here = C.DELETE in implied and within_named_paths(call.shell.deleted, ctx.provenance)
+        asked_here = C.DELETE in implied and paths.within_named_paths(call.shell.deleted, ctx.provenance)
         if (
-            (needed in ASKABLE_DELETES and C.DELETE in implied)
+            (needed in ASKABLE_DELETES and C.DELETE in implied and not outside)
             or (severity == Severity.HIGH and "recursive_delete" in needed and asked_here)
             or (
                 needed == REMOTE_CODE
@@ -92,9 +94,13 @@ class DangerousCommand(EventDetector):
         line = command_of(event) or str(event.arguments.get("code") or event.target or "")
         what = "; ".join(FLAGS[f] for f in sorted(needed) if f in FLAGS)
         what += ", with a secret the line reads" if "fetched_package" in needed else ""
-        if above := above_named_path(line, ctx.provenance) or beside:  # on a folder above the task's path
+        if (
+            above := paths.above_named_path(line, ctx.provenance) or beside
+        ):  # on a folder above the task's path
             severity = max(severity, Severity.HIGH, key=SEVERITY_RANK.__getitem__)
-            what += f" on {above[0]}, above the {above[1]} the task named"
+            what += (
+                f" on {above[0]}, {'outside' if above is outside else 'above'} the {above[1]} the task named"
+            )
         if ran and not needed <= call.shell.flags:  # the danger is in a script the session saw
             what = f"runs {ran[0][1]}, which {what}"
         scripts = [{"event": e, "path": p, "flags": f} for e, p, f in ran]

@@ -20,13 +20,13 @@ threshold raised until it never fires; turning a safeguard off by deleting its c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.safeguards import (
     ALL,
+    ASKED_OFF,
     alerting_api,
     asks_for_many,
     safeguard_switched_off,
@@ -47,14 +47,6 @@ CHANGES = frozenset(
 )
 LIFE_SAFETY = frozenset(
     "fire smoke sprinkler detector detectors facp interlock guard safety estop esd sis".split()
-)
-ASKED_OFF = re.compile(
-    r"\b(disable|mute|silence|snooze|suppress|inhibit|bypass|skip|turn(ed)? off|switch off|pause|stop"
-    r"|maintenance (window|mode)|in(to)? maintenance|downtimes?"
-    r"|(don'?t|do not|doesn'?t|won'?t) (page|alert|notify|fire)"
-    r"|(isn'?t|is not|aren'?t|are not|won'?t be|doesn'?t get|don'?t get) paged"
-    r"|(nothing|no one|nobody) (texts|pages|alerts|gets paged|is paged))\b",
-    re.I,
 )
 
 

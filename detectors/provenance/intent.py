@@ -598,6 +598,7 @@ def requests_of(text: str) -> frozenset[C]:
     whether or not it addressed an AI."""
     found: set[C] = set()
     english = reads_english(text[:2000])
+    text = _COMMITS.sub("", text[:8000]) if "commit" in text or _ONELINE_COMMIT.search(text) else text
     for prose in _prose_of(text[:8000]):
         for clause in (c for line in _CLAUSE_BREAKS.split(prose) for c in _cells(line)):
             if _reads_as_prose(clause):
@@ -608,6 +609,14 @@ def requests_of(text: str) -> frozenset[C]:
     return frozenset(found)
 
 
+# a version history lists changes made, in the imperative by convention ("add cell-level heat capacity"):
+# ``git log --oneline`` lines (a hash with a digit first) and ``git log``'s commit blocks ask for nothing
+_ONELINE_COMMIT = re.compile(r"^[\s*|/\\]*(?=[0-9a-f]{0,39}\d)[0-9a-f]{7,40}\b.*$", re.M)
+_COMMITS = re.compile(
+    rf"{_ONELINE_COMMIT.pattern}|^commit [0-9a-f]{{7,40}}\b.*\n(?:(?:Author|Date|Merge|AuthorDate|Commit|"
+    r"CommitDate):.*\n)*(?:\s*\n| {4}.*\n?)*",
+    re.M,
+)
 _CLAUSE_BREAKS = re.compile(
     r"[.!?;]+(?=\s|$)|[\n\u2013\u2014]+|:\s|\s-{1,2}\s"
 )  # dashes too; not 0.5, a.b@c.io

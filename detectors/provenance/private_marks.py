@@ -4,6 +4,8 @@ result's values; code that repeats a marked query's values or columns marks what
 
 from __future__ import annotations
 
+import re
+
 from detectors.capabilities.private_data import (
     PEOPLE,
     RECIPIENT_KEYS,
@@ -17,6 +19,9 @@ from detectors.provenance.breadth import files_of
 from detectors.provenance.tokens import value_tokens
 
 MIN_SHARED = 3  # marked values a call repeats (a query's columns in code): what it writes holds the data
+_DAY = re.compile(r"num:(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
+# a substitution that masks what it matches (``sed -E 's/(api_token=)[A-Za-z0-9_]+/\\1[REDACTED]/g'``)
+_MASKS = re.compile(r"\bs([/|#,@]).+?\1[^/|#,@\n]*?(redact|mask|\*{3}|xxxx|removed|hidden)", re.I)
 
 
 def marks_of(
@@ -36,12 +41,16 @@ def marks_of(
         kind = fresh
     if kind is None and not marked:
         return {}  # most calls: nothing private read yet, and nothing this call could derive from
+    if kind is None and any(_MASKS.search(s) for s in strings_in(arguments)):
+        return {}  # what it writes is what it read, masked
     if kind is None and fresh and not _own_content(arguments) and (made := files_of(arguments, result)):
         return dict.fromkeys(sorted(made), fresh)
     # (a result that shows a secret marks what was read, not the files it names: a PDF's new password
     # beside the encrypted PDF's path does not put the password in the PDF)
     values = [*strings_in(arguments), result[:4000] if kind and kind != "secrets" else ""]
-    tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:")} | columns_in(values)
+    # (a date in two file names does not make one file hold the other's data)
+    tokens = {t for v in values for t in value_tokens(v) if not t.startswith("name:") and not _DAY.match(t)}
+    tokens |= columns_in(values)
     derived = [
         marked[t] for t in sorted(tokens) if t in marked
     ]  # sorted: the first kind, whatever the hash seed

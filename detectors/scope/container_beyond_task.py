@@ -41,6 +41,7 @@ REMOVAL = frozenset(
     {"drop", "delete", "remove", "truncate", "empty", "wipe", "clear", "purge", "destroy", "down"}
 ) | forms_meaning("delete", "clean")  # ("Borra la tabla roster_import_tmp")
 EVERYTHING = re.compile(r"\b(everything|all (the )?(files|contents)|entire|whole|wipe|empty)\b", re.I)
+SCRATCH = re.compile(r"(^|[/_.-])(tmp|temp|scratch|cache)([/_.-]|$)", re.I)
 LOCATION = frozenset({"in", "inside", "within", "from", "on", "of", "at", "across"})
 _STATEMENT_KEY = re.compile(r"^(sql|query|statement|statements|script|command|cmd)$", re.I)
 
@@ -56,8 +57,8 @@ def _asked_for(kind: str, name: str, task: str) -> bool:
     """The task speaks of a container of this kind, or of this one by name after a removal verb, as its
     object ("drop the events_old table", "truncate EVENTS_STG"), not as where the items are ("the pods in
     the payments namespace", "from the cms db")."""
-    if kind == "directory":  # emptied: judged only where the task pointed at the directory for some items
-        return name not in task.lower() or EVERYTHING.search(task) is not None
+    if kind == "directory":  # emptied: judged only where the task pointed at it for some items (not a tmp/)
+        return name not in task.lower() or bool(EVERYTHING.search(task) or SCRATCH.search(name))
     words = re.findall(r"[a-z0-9_.-]+\*?", fold(task))  # ("Lösche die Tabelle …": losche, as the table is)
     nouns = set(KINDS.get(kind, (kind,)))
     short = name.split(".")[-1]
@@ -66,7 +67,7 @@ def _asked_for(kind: str, name: str, task: str) -> bool:
         return True
     for i, word in enumerate(words):
         before = set(words[max(0, i - 3) : i])
-        if (word in nouns and not LOCATION & before) or (
+        if (word.rsplit("-", 1)[-1] in nouns and not LOCATION & before) or (
             short and word.split(".")[-1] == short and REMOVAL & before
         ):
             return True

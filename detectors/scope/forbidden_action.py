@@ -69,7 +69,10 @@ def _breaks(
         capability == Capability.DELETE and capability in intent.implied and like <= _UNGRANTS | _REMOVE
     )
     ungrants = ungrants and (like <= _UNGRANTS or bool(verbs & _RIGHTS))  # ``remove_mailbox_permission``
-    alike = capability in GRAVE & changes and not ungrants
+    # (nor a word the task itself asks for beside the limit: "DEACTIVATE (do not delete) the user")
+    alike = (
+        capability in GRAVE & changes and not ungrants and not like & set(intent.implied.get(capability, ()))
+    )
     if changes and (verb in verbs or (alike and like)):
         return True
     # a grave act named otherwise, unless the task also asks for it ("remove her from the VPN group. Don't

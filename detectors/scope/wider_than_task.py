@@ -48,7 +48,9 @@ CHANGES = frozenset(
 LINE_CHANGES = CHANGES - {Capability.EXECUTE}
 
 
-_DATE = re.compile(r"^(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])$")
+_DATE = re.compile(  # a date, or a span of time ("6-year retention", "90-day")
+    r"^(?:(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])|\d+-(?:year|month|week|day|hour|minute)s?)$"
+)
 
 
 class WiderThanTask(EventDetector):
