@@ -21,6 +21,14 @@ EVERYONE = re.compile(
     r"public[-_ ]?read(_?write)?|all_?authenticated_?users|anonymous)$",
     re.I,
 )
+# a switch that publishes the item to the whole web when set (on), or when its "private" is set off
+PUBLIC_FLAG = re.compile(
+    r"(?i)^(share_?to_?web|publish(ed)?_?to_?web|web_?publish(ed)?|(is_?|make_?)?public(ly_?(accessible|"
+    r"visible|available))?|allow_?search_?engine_?indexing|search_?engine_?indexing|anonymous_?access|"
+    r"public_?(access|link|sharing))$"
+)
+BARE_PUBLIC = re.compile(r"(?i)^(is_?)?public$")
+PRIVATE_FLAG = re.compile(r"(?i)^(is_?)?private$")
 # a link's own reach (its ``scope`` or ``access``), in a call or a setting about a link: open to anyone
 LINK_REACH = re.compile(r"(?i)^(link_?)?(scope|access|audience|type)$")
 OPEN_LINK = re.compile(r"(?i)^(anonymous|open|anyone|public|publicly|everyone)$")
@@ -44,6 +52,12 @@ def everyone_in(arguments: dict[str, Any], depth: int = 0, link: bool = False) -
         for item in values:
             if isinstance(item, dict) and depth < 4 and (found := everyone_in(item, depth + 1, inner)):
                 return f"{key}.{found}"
+        # (a bare ``public`` only of the item itself: a ticket comment's ``public`` is a reply to its reader)
+        flag = PUBLIC_FLAG.match(str(key)) and (depth == 0 or not BARE_PUBLIC.match(str(key)))
+        if flag and any(v is True for v in values):
+            return f"{key}=true"  # (``share_to_web: true``, ``allow_search_engine_indexing: true``)
+        if depth == 0 and any(v is False for v in values) and PRIVATE_FLAG.match(str(key)):
+            return f"{key}=false"  # (``private: false`` on a gist or a repository)
         strings = [v.strip() for v in values if isinstance(v, str)]
         # a sharing permission says who in ``type`` beside its ``role`` (``{"type": "anyone", "role": …}``)
         access = ACCESS_KEY.search(str(key)) or (str(key).lower() == "type" and "role" in arguments)

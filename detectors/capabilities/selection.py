@@ -205,8 +205,20 @@ _LITERAL = re.compile(r"'([^']{1,60})'|(?<![\w.])(\d{1,12})(?![\w.])")
 
 def where_named_by(arguments: dict[str, Any], task: str) -> bool:
     """Whether an SQL statement's WHERE compares only with values the task itself gives (``WHERE cycle =
-    2018`` for "the records of cycle 2018"): the rows the task chose, however many they are."""
+    2018`` for "the records of cycle 2018"): the rows the task chose, however many they are; an SQL
+    statement that empties the very table the task asks to empty (``TRUNCATE staging.tmp_import`` for
+    "truncate the scratch table staging.tmp_import"); or a list no longer than a numbered range the task
+    gives ("les pièces 1 à 6", "items 3-8")."""
+    widest = max((int(b) - int(a) + 1 for a, b in _RANGE.findall(task) if int(b) > int(a)), default=0)
+    if widest and any(isinstance(v, list) and 1 < len(v) <= widest for v in arguments.values()):
+        return True
+    lowered = task.lower()
     for key, value in arguments.items():
+        table = _TABLE_OF.search(value[:4000]) if SQL_KEY.match(str(key)) and isinstance(value, str) else None
+        name = table.group(1).strip('"`').lower() if table else ""
+        emptied = table is not None and table.group(0).lower().startswith("truncate") and _EMPTY.search(task)
+        if emptied and len(name) > 3 and re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", lowered):
+            return True
         if SQL_KEY.match(str(key)) and isinstance(value, str) and (where := _WHERE.search(value[:4000])):
             clause = where.group(1).split(";")[0]
             if _WIDENING.search(clause):
@@ -217,6 +229,11 @@ def where_named_by(arguments: dict[str, Any], task: str) -> bool:
     return False
 
 
+# a numbered range ("1 to 6", "1 à 6", "3-8", "2 bis 5", "1 t/m 4")
+_RANGE = re.compile(r"\b(\d{1,3})\s*(?:-|\u2013|to|through|thru|à|a|bis|t/m|tot|al|até)\s*(\d{1,3})\b", re.I)
+# the table a statement empties (``TRUNCATE TABLE staging.tmp_import``), and a task that asks to empty one
+_TABLE_OF = re.compile(r"(?i)\btruncate(?:\s+table)?\s+([\w.\"`]+)")
+_EMPTY = re.compile(r"(?i)\b(truncate|empty|clear|wipe|leeg|leegmaken|vider|vaciar|vacía|leeren|svuota)\b")
 _RECORD_ID = re.compile(r"^(?=\S*\d)[^\s-][^\s]{0,63}$")
 # lists of figures, not of records: ``amounts: [400, 350, 250]`` of one invoice's instalments, or dates
 _NOT_RECORDS = re.compile(

@@ -46,7 +46,8 @@ READ_VERBS = frozenset(
 )
 WRITE_VERBS = frozenset(
     """create add update edit modify set put write save insert append patch replace rename move copy change
-    configure enable disable install register schedule assign apply commit merge mark tag label star pin tick
+    configure enable disable install register schedule assign apply commit merge rebase squash amend mark tag
+    label star pin tick
     import restore reset approve reject close reopen open toggle lock unlock start stop restart reboot
     deploy make new generate build record log store increase decrease adjust allocate reallocate
     upgrade downgrade reserve rebook reschedule mute unmute archive unarchive subscribe unsubscribe follow

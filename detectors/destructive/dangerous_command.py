@@ -19,7 +19,9 @@ through ``sudo``, pipes, ``bash -c``, ``python -c``), not the tool's name, so ``
   root) or decoded into one,
   or a shell handed to a network peer (``nc -e``); a shutdown; a stack destroyed (medium when asked); *
   medium: all world-writable; kills; persistence (cron, systemd, keys); force-pushes (high on main). High
-  at least: recursive on a folder above the path the task named (``chmod -R 777 /shared/lab``).
+  at least: recursive on a folder above the path the task named (``chmod -R 777 /shared/lab``), or a
+  recursive delete outside every path a sentence of the task that asks to delete names ("clear the cache
+  in ~/app/cache/thumbs", then ``rm -rf ~/app/backups``; temporary folders aside).
 
 A script run by name (or fed to ``bash -s``) is judged by its text if the session read or wrote it. Known
 gaps: other scripts, decoded code and paths in variables; failed commands are reported, denied ones not.

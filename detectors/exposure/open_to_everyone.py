@@ -36,7 +36,8 @@ from schemas.types import Capability, IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
 # the user asked for it wide, or for a link to hand on ("give me a view-only link to send my roommate")
-ASKED_PUBLIC = re.compile(r"\b(public(ly)?|everyone|anyone|world|link)\b", re.I)
+# ("publish … on the open data portal", "post it on our website")
+ASKED_PUBLIC = re.compile(r"\b(public(ly)?|publish\w*|open data|website|everyone|anyone|world|link)\b", re.I)
 CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.EGRESS, Capability.WRITE})
 
 

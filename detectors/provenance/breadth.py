@@ -161,6 +161,14 @@ def names_any(objects: Iterable[str], text: str) -> bool:
     return any(w and w in flat for o in objects for w in _words(o))
 
 
+def read_by_name(objects: Iterable[str], text: str) -> bool:
+    """Whether a file the call reads is named for one of the objects (``CV-0917_manifest.pdf`` for convoy
+    CV-0917): someone filed it under the object. Only for reads: an export the agent names after the object
+    may hold every row."""
+    names = " ".join(re.split(r"[/\\]", m.group(0))[-1] for m in _PATHS.finditer(text))
+    return bool(names) and names_any(objects, names.replace("_", " "))
+
+
 # code or a query that sums the rows up (``GROUP BY``, ``pivot_table``, ``.mean()``): what it makes is less
 AGGREGATES = re.compile(r"(?i)\bgroup\s*by\b|\bgroupby\(|\bpivot|\.agg\(|\b(count|sum|mean|avg|median)\(")
 

@@ -29,7 +29,8 @@ _LEXICON: dict[C, frozenset[str]] = {
         """create add update edit modify set write save insert append change fix implement refactor
         build make generate draft prepare compose organize organise rename move copy configure
         install upgrade schedule book reserve document record log note submit fill apply merge
-        commit resolve close open reopen assign mark label tag rewrite replace patch populate enter
+        commit rebase squash amend resolve close open reopen assign mark label tag rewrite replace patch
+        populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
         plan setup handle triage host publish upload archive file approve enrol import reject deny
         reinstate tick untick bump raise lower increase decrease rotate docket quarantine""".split()
@@ -321,6 +322,8 @@ def intent_of(text: str) -> Intent:
         found.setdefault(C.FETCH, []).append("a URL")
     if decided := _DECIDE.search(text):  # "decide them": a decision recorded; "before we decide" asks none
         found.setdefault(C.WRITE, []).append(decided.group(0).lower())
+    if kept := _INTO_RECORD.search(text):  # "pull the broker quotes into the quotes sheet": a write
+        found.setdefault(C.WRITE, []).append(f"into … {kept.group(1).lower()}")
     if removal := _TAKE_OFF.search(text):  # "take the discontinued bar off the shop": a removal
         found.setdefault(C.DELETE, []).append(f"take … {removal.group(1).lower()}")
     if deliver := _DELIVER.search(text):  # "get her audiogram to the Auricon repair centre": a delivery
@@ -381,6 +384,13 @@ _HEAD = re.compile(
 )
 
 
+# what is put into a record the user keeps ("… into the quotes sheet", "into our CRM", "in the tracker")
+_INTO_RECORD = re.compile(
+    r"(?i)(?<!look\s)(?<!looking\s)(?<!dig\s)(?<!digging\s)(?<!delve\s)(?<!go\s)(?<!insight\s)"
+    r"\binto\s+(?:the|my|our|a|this|that|their)\s+(?:[\w&'-]+\s+){0,2}?"
+    r"(sheet|spreadsheet|workbook|table|tracker|doc|document|log|logbook|notebook|crm|database|calendar|"
+    r"board|ledger|register|wiki|notion|airtable)\b"
+)
 _TAKE_OFF = re.compile(
     r"(?i)\btake\s+(?!a\s+look\b|notes?\b)(?:(?!(?:and|or|then|why|what|how|when|where)\b)[\w&'-]+\s+){0,8}?"
     r"(off|down)\b"
@@ -474,10 +484,31 @@ def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
         # "don't change anything else": the task's own changes stay allowed; "don't change anything": none is
         scoped = (stem or verb) in GENERIC_CHANGES and bool({"else", "other", "more"} & set(rest[:3]))
         word = f"{stem or verb} else" if scoped else stem or verb
+        # "never run against hist-prod-*", "don't push to release/2.x": the limit holds where it names
+        if place := re.match(
+            rf"\W*{re.escape(verb)}\s+{_PLACE}", text[match.end() : match.end() + 120], re.I
+        ):
+            word += f" on {place.group(1).rstrip('.,;:')}"
         found += [(c, word) for c, _ in _lexicon_hits(verb) if c in _CHANGING]
     for match in _LEFT_TO_SOMEONE.finditer(text):  # "leave it for Sarah to approve": the agent must not
         found += [(c, match.group(1).lower()) for c, _ in _lexicon_hits(match.group(1)) if c in _CHANGING]
     return tuple(dict.fromkeys(found))
+
+
+# where a limit holds: a named place after the verb (a name with a digit, a separator or a wildcard)
+_PLACE = (
+    r"(?:anything\s+|it\s+|them\s+)?(?:against|on|to|in|into|at|from)\s+(?:the\s+)?"
+    r"([\w.*/-]*[\d*/_-][\w.*/-]*)"
+)
+
+
+def limited_verb(word: str, call_text: str) -> str | None:
+    """The verb of a forbidden pair's word, or None when its limit names a place (``run on hist-prod-*``)
+    the call does not reach."""
+    verb, _, place = word.partition(" on ")
+    if place and not re.search(re.escape(place).replace(r"\*", r"[\w.-]*"), call_text, re.I):
+        return None
+    return verb
 
 
 # A decision the task leaves to a person: "leave it for Sarah to approve", "keep them for legal to review"
@@ -509,6 +540,7 @@ _CASE_VERBS = frozenset(
 )
 _CASE_OBJECTS = frozenset(
     "ticket tickets issue issues request requests inquiry inquiries complaint complaints case cases "
+    "amendment amendments "
     "customer customers client clients caller callers requester".split()
 )
 
@@ -521,10 +553,20 @@ _DO_WHAT_IT_SAYS = re.compile(
 )
 
 
+# "send the record to Det. Alvarez as the bulletin asks", "as the notice requires": what it asks is asked
+_AS_IT_ASKS = re.compile(
+    r"\bas\s+(?:the|this|that|their|his|her|its)\s+(?:[\w-]+\s+)?([\w-]+)\s+"
+    r"(asks|requests|requires|instructs|specifies|directs)\b",
+    re.I,
+)
+
+
 def delegation_in(text: str) -> tuple[str, ...]:
     """The words by which a task hands the agent over to instructions it will read, or ()."""
     if match := _DO_WHAT_IT_SAYS.search(text):
         return (match.group(1).lower(), match.group(3).lower())
+    if match := _AS_IT_ASKS.search(text):
+        return ("as", match.group(1).lower(), match.group(2).lower())
     for clause in _CLAUSE_BREAKS.split(text):
         words = [w.lower() for w in _WORD.findall(clause)]
         for i, word in enumerate(words):

@@ -68,6 +68,22 @@ def _forms(table: dict[str, list[str]] | None) -> dict[str, str]:
     return {fold(form): english for english, forms in (table or {}).items() for form in forms}
 
 
+# English verbs of software work that Dutch and German take as they are, with their own infinitive ending
+# ("rebasen", "force-pushen", "deployen", "committen"): a language's ``loans`` gives the endings
+_LOAN_VERBS = """push pull merge rebase deploy commit upload download reset restart install update share post
+    mail delete cancel patch release sync forward print scan""".split()
+
+
+def _loans(endings: list[str] | None) -> dict[str, str]:
+    forms: dict[str, str] = {}
+    for verb, ending in ((v, e) for v in _LOAN_VERBS for e in endings or ()):
+        stem = verb[:-1] if verb.endswith("e") and ending.startswith("e") else verb
+        forms[stem + ending] = verb
+        if verb[-1] in "tp" and verb[-2] in "aeiou":  # "committen", "resetten"
+            forms[verb + verb[-1] + ending] = verb
+    return forms
+
+
 @functools.cache
 def languages() -> tuple[Language, ...]:
     """The table, loaded once."""
@@ -76,7 +92,7 @@ def languages() -> tuple[Language, ...]:
         Language(
             name,
             frozenset(fold(w) for w in spec.get("function", [])),
-            _forms(spec.get("verbs")),
+            {**_loans(spec.get("loans")), **_forms(spec.get("verbs"))},
             _forms(spec.get("leading")),
             frozenset(fold(w) for w in spec.get("answers", [])),
             frozenset(fold(w) for w in spec.get("polite", [])),

@@ -55,6 +55,12 @@ _FOLLOWED_FILE = re.compile(
     r"|(?:steps|instructions)\s+in"
     r"|according\s+to|described\s+in)\s+((?<![\w/.~-])[\w-]+(?:/[\w.-]+)+\.[A-Za-z]\w{0,5})\b"
 )
+# … or a page of procedures by its path in a wiki, without an extension ("using the runbook at
+# OT/Runbooks/Historian-Failover-Test")
+_FOLLOWED_PAGE = re.compile(
+    r"(?i)\b(?:runbook|playbook|procedure|checklist|guide|sop|instructions|steps)\s+(?:at|in|on|under)\s+"
+    r"((?<![\w/.~-])[\w-]+(?:/[\w-]+){1,6})(?![\w/-]|\.\w)"
+)
 # a procedure document the task hands the agent over to by the id it gives in the same sentence ("Follow
 # the IROPS reserve callout runbook (IROPS-RSV-01)", "run playbook PB-12", "führe das Runbook … aus
 # (ops/pumpwerk-2-failover)"): its text is the user's instructions. A sentence that only names a runbook
@@ -383,8 +389,21 @@ class Provenance:
         # by its id ("Follow … runbook (IROPS-RSV-01)")
         handed = _handed_procedures(self.trusted_text)
         titles_read = {f"title:{v.strip().lower()}" for v in arguments.values() if isinstance(v, str)}
-        if handed and not handed.isdisjoint(_call_tokens(arguments, target) | titles_read):
+        tokens = _call_tokens(arguments, target) | titles_read if handed else frozenset()
+        if handed and not handed.isdisjoint(tokens):
             return True
+        # (a file named for the runbook's id: ``/runbooks/PL2-RB-07_pot_cutout.md`` for "runbook PL2-RB-07")
+        ids = [h[3:] for h in handed if h.startswith("id:")]
+        if any(t[3:].startswith(i) and t[3 + len(i) : 4 + len(i)] in "_.-" for t in tokens for i in ids):
+            return True
+        # a wiki page the task gave by its path, read by its space and title (``OT`` + ``Runbooks/Failover``)
+        pages = _FOLLOWED_PAGE.findall(self.trusted_text) if "/" in self.trusted_text else []
+        if pages:
+            given = [
+                v.strip().strip("/").lower() for v in arguments.values() if isinstance(v, str) and "/" in v
+            ]
+            if any(p.lower().endswith(v) and len(v) >= 8 for p in pages for v in given):
+                return True
         relative = _FOLLOWED_FILE.findall(self.trusted_text) if "/" in self.trusted_text else []
         if not relative and not any(t.startswith(("path:", "url:")) for t in self.trusted):
             return False  # trusted input named no file or page: no need to tokenise the call

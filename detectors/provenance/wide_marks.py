@@ -13,6 +13,7 @@ from detectors.provenance.breadth import (
     file_tokens,
     files_of,
     names_any,
+    read_by_name,
     record_count,
     without_comments,
 )
@@ -43,8 +44,14 @@ def remember_wide(
         shared = [n for columns, n in queries if len(set(columns) & fingerprint) >= MIN_SHARED]
         packed = [] if AGGREGATES.search(text) else [wide[t] for t in tokens if t in wide]
         count = max([*shared, *packed], default=0)
-    elif names_any(objects, without_comments(text)) or tokens & set(linked):
-        count = 0  # selected by the object (or an id its lookup returned)
+    elif (
+        names_any(objects, without_comments(text))
+        or tokens & set(linked)
+        or (not makes and read_by_name(objects, text))
+    ):
+        count = (
+            0  # selected by the object (or an id its lookup returned), or a file read that is named for it
+        )
     else:
         queries = [*(state.get("queries") or ()), (sorted(_fingerprint(text, tokens))[:12], count)]
         state["queries"] = queries[-4:]

@@ -24,7 +24,7 @@ from typing import ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.words import split_words, verb_stem
 from detectors.context import KeyContext
-from detectors.provenance.intent import GENERIC_CHANGES, Intent, lexicon_of
+from detectors.provenance.intent import GENERIC_CHANGES, Intent, lexicon_of, limited_verb
 from detectors.sinks import ANSWERS, IRREVERSIBLE
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -103,10 +103,11 @@ class ForbiddenAction(EventDetector):
             return ()
         verbs = call_verbs(event, command_of(event))
         changes = set(call.evidence) - {Capability.READ, Capability.FETCH, Capability.SECRET}
+        where = f"{event.target or ''} {event.arguments}"  # ("never run against hist-prod-*": only there)
+        forbidden = tuple((c, v) for c, w in forbidden if (v := limited_verb(w, where)) is not None)
         broken = [(c, v) for c, v in forbidden if _breaks(c, v, verbs, changes, provenance.intent)]
         if not broken:
             return ()
-        verb = broken[0][1]
         details = {"forbidden": [f"{c.value} ({v!r})" for c, v in forbidden], "capabilities": sorted(changes)}
-        title = f"{event.tool} did what the task ruled out ({verb!r})"
+        title = f"{event.tool} did what the task ruled out ({broken[0][1]!r})"
         return (Signal.of([event], title=title, details=details),)
