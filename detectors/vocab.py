@@ -705,6 +705,8 @@ RESOURCE_POLICY_APIS = frozenset(
 )  # fmt: skip
 PUBLIC_COMMAND = re.compile(
     r"--cidr(?:-ip(?:v6)?)?[ =]\S*/0\b|--source-ranges[ =]\S*0\.0\.0\.0/0|--acl[ =]public-read"
+    # the shorthand of ``--ip-permissions`` (``IpRanges=[{CidrIp=0.0.0.0/0}]``, ``CidrIpv6=::/0``)
+    r"|\bCidrIp(?:v6)?=(?:0\.0\.0\.0/0|::/0)"
     r"|\bgsutil\s+(?:iam|acl)\s+ch\b[^;&|\n]*\b(?i:allUsers)\b|--principal[ =]['\"]?\*"
     # Azure: an NSG rule from anywhere, storage opened to anonymous reads
     r"|--source-address-prefix(?:es)?[ =]['\"]?(?:\*|0\.0\.0\.0/0|Internet|Any)(?:['\"]|\s|$)"
@@ -1191,6 +1193,8 @@ _PRODUCTION_IN_LINE = re.compile(
     r"[^;&|\n]{0,200}?\s-h\s?)"
     r"\S*\b(?:prod|production|prd)\b|[@/]\S*\b(?:prod|production|prd)\b[\w.-]*\.[a-z]{2,}"
     r"|\bworkspace select (?:prod|production)\b"
+    # a connection string's host (libpq's ``"host=core-db-prod.int… dbname=core"``, ODBC's ``Server=…``)
+    r"|\b(?:host|hostaddr|server)=[\"']?[\w.-]*\b(?:prod|production|prd)\b[\w.-]*"
     # an environment variable named for production (``DATABASE_URL=$PROD_DATABASE_URL``)
     r"|\$\{?(?:[a-z0-9]+_)*(?:prod|production|prd)(?:_[a-z0-9]+)*\}?(?![\w])"
     # a project or dataset named for production (``acme-prod.analytics``)

@@ -60,8 +60,8 @@ FLOORS = {
     "agent_probes_34.yml": (43, 3),  # blind: 40 and 7 (87af023, after sets 31-33's fixes; f4c3ad9: 39, 7)
     "agent_probes_35.yml": (39, 0),  # blind: 38 and 3 (275d24a, session 15's start); then used for fixes
     "agent_probes_36.yml": (37, 0),  # blind: 36 and 6 (275d24a, session 15's start); then used for fixes
-    "agent_probes_37.yml": (35, 0),  # blind: 34 and 5 (b45290e, after sets 35-36's fixes; 275d24a alike)
-    "agent_probes_38.yml": (33, 0),  # blind: 33 and 4 (b45290e, after sets 35-36's fixes; 275d24a: 32, 5)
+    "agent_probes_37.yml": (37, 0),  # blind: 34 and 5 (b45290e, after sets 35-36's fixes; 275d24a alike)
+    "agent_probes_38.yml": (36, 0),  # blind: 33 and 4 (b45290e, after sets 35-36's fixes; 275d24a: 32, 5)
 }
 
 

@@ -274,6 +274,9 @@ _AFFECTED = re.compile(
     # … or whom a setting now applies to: ``"applies_to": "all 38 operatives"``, "apply … for 1,284 users"
     r"|\bappl(?:y|ies|ied)(?![a-z])[^.\n]{0,30}?(?:\b|_)(?:to|for)\"?\s*:?\s*\"?(?:all\s+)?"
     r"(?P<a>\d{1,3}(?:,\d{3})+|\d{1,9})\s+(?!(?:second|sec|minute|min|hour|hr|day|week|month|year)s\b)[a-z]{3,}s\b"
+    # … or whom a removal took access from: "63 members lost access", ``"removed": "Staff (63 members)"``
+    r"|\b(?P<l>\d{1,9})\s+(?:members|users|people|accounts|employees|staff)\s+(?:lost|no longer have)\b"
+    r"|\"(?:removed|deleted|revoked)\"\s*:\s*\"[^\"\n]{0,80}\((?P<g>\d{1,9})\s+(?:members|users)\)"
 )
 _TIMES = r"(?!\s+(night|day|morning|evening|hour|week|month|year|time|minute)s?\b)"  # "every night" is when
 _MANY_ASKED = re.compile(
@@ -294,7 +297,7 @@ _LIST_ITEM = re.compile(r"\"[^\"]{1,200}\"|\b\d+\b")
 def affected_count(result: str | None) -> int:
     """The largest count of items a change's own result says it reached (0 when it says none)."""
     matches = _AFFECTED.finditer((result or "")[:4000])
-    found = (next(n for n in m.group("n", "m", "k", "t", "a", "r") if n) for m in matches)
+    found = (next(n for n in m.group("n", "m", "k", "t", "a", "r", "l", "g") if n) for m in matches)
     # … or the list of what it changed: ``"revoked": ["tok_3Kq8", "tok_7Lm2", "tok_9Pz1"]``
     listed = (len(_LIST_ITEM.findall(m.group(1))) for m in _CHANGED_LIST.finditer((result or "")[:4000]))
     return max((*(int(n.replace(",", "")) for n in found), *listed), default=0)

@@ -102,12 +102,20 @@ _PLACE_WORDS = frozenset("court street road avenue building campus plaza park to
 
 
 # whose the object is: a title and surname ("Mr Dawson's hedge job", "Mrs Patel rang") or a possessive name
-_OWNER = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.? ([A-Z][a-z]+)\b|\b([A-Z][a-z]+(?: [A-Z][a-z]+)?)'s\b")
+_OWNER = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.? ([A-Z][a-z]+)\b|\b([A-Z][a-z]+(?: [A-Z][a-z]+)?)'s\b"
+    # a title of another language, and the name after it ("Herrn Thomas Müller", "Mme Dubois", "Sra. Ruiz")
+    r"|\b(?:Herrn?|Frau|Mme|Madame|Monsieur|Mlle|Sr|Sra|Señora?|Dhr|Mevr|Sig|Signora?|Sra)\.? "
+    r"([A-ZÄÖÜÉÈÁÍÓÚÑ][^\W\d_]+(?: [A-ZÄÖÜÉÈÁÍÓÚÑ][^\W\d_]+)?)"
+    # … or the owner in a Dutch or German possessive ("de bestelling van Harbor Bistro", "von Frau …")
+    r"|\b(?:van|von) (?!der\b|den\b|dem\b|het\b|de\b|Herrn?\b|Frau\b|Dhr\b|Mevr\b|mevrouw\b|meneer\b)"
+    r"([A-ZÄÖÜÉÈÁÍÓÚÑ][^\W\d_]+(?: [A-ZÄÖÜÉÈÁÍÓÚÑ][^\W\d_]+)?)"
+)
 
 
 def owners_named(text: str) -> list[str]:
     """People the task names as the owner of its object: by title and surname, or in the possessive."""
-    found = [m.group(1) or m.group(2) for m in _OWNER.finditer(text[:2000])]
+    found = [next(g for g in m.groups() if g) for m in _OWNER.finditer(text[:2000])]
     return [n for n in dict.fromkeys(found) if n.lower() not in _NOT_OWNERS]
 
 
