@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+import orjson
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
@@ -191,3 +192,41 @@ def test_missing_tools_skip_locally_but_fail_in_ci(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="no java"):
         kafka_support.skip_or_fail("no java")
+
+
+def test_state_forget_writes_the_tombstone_faust_reads_for_the_key(
+    kafka_broker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``chainwatch state forget`` (the fix an unreadable state's dead letter names) writes a null value
+    with the key as faust writes keys (JSON) to the scope's changelog, on the partition that holds the
+    key's state (the repartition topic's, by Kafka's default partitioner)."""
+    from typer.testing import CliRunner
+
+    from streams.cli.main import app
+    from streams.kafka.topology import partition_for
+
+    app_id = unique_topic("forget-app")
+    changelog = f"{app_id}-session-state-changelog"
+    admin = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap)
+    try:
+        admin.create_topics(
+            {changelog: {"num_partitions": 4, "replication_factor": 1}}, wait_for_metadata=True
+        )
+    finally:
+        admin.close()
+    monkeypatch.setenv("CHAINWATCH_WORKER__APP_ID", app_id)
+    runner = CliRunner()
+    keys = ["s1", "session 'b' 7"]  # (a key that needs quoting in the command the dead letter shows)
+    for key in keys:
+        result = runner.invoke(
+            app, ["state", "forget", "session", key, "--bootstrap", kafka_broker.bootstrap]
+        )
+        assert result.exit_code == 0, result.output
+        assert changelog in result.output
+    records = consume(kafka_broker.bootstrap, changelog, unique_topic("group"), expected=len(keys))
+    got = sorted((r.key, r.value, r.partition) for r in records)
+    assert got == sorted((orjson.dumps(k), None, partition_for(k, 4)) for k in keys)
+    # no such changelog (a wrong app id): a clear error, exit 1, nothing written
+    monkeypatch.setenv("CHAINWATCH_WORKER__APP_ID", unique_topic("no-such-app"))
+    missing = runner.invoke(app, ["state", "forget", "session", "s1", "--bootstrap", kafka_broker.bootstrap])
+    assert missing.exit_code == 1 and "does not exist" in missing.output

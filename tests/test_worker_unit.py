@@ -428,6 +428,7 @@ def test_an_unreadable_state_dead_letters_its_key_with_the_fix_and_the_stream_go
             [letter] = [decode_dead_letter(m.value) for m in h.to(h.names["dead_letters"])]
             assert letter.stage == "detect.session" and "session key 'bad'" in letter.reason
             assert "truncated" in letter.reason and "tombstone" in letter.reason
+            assert "`chainwatch state forget session bad`" in letter.reason  # the command that mends it
             assert "chainwatch-session-state-changelog" in letter.reason
             assert [orjson.loads(line)["event_id"] for line in letter.raw.splitlines()] == [
                 "bad-e0", "bad-e1", "bad-e2"

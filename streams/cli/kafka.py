@@ -20,6 +20,7 @@ from streams.cli.common import LakeDataOption, LakeOption, fail, store_target
 from streams.settings import load_settings
 
 topics_app = typer.Typer(help="Create and inspect the Kafka topics chainwatch uses.", no_args_is_help=True)
+state_app = typer.Typer(help="The workers' saved state per key (changelog topics).", no_args_is_help=True)
 
 Bootstrap = Annotated[
     str | None,
@@ -33,6 +34,30 @@ def register(app: typer.Typer) -> None:
     app.command("produce")(produce)
     app.command("load")(load)
     app.add_typer(topics_app, name="topics")
+    app.add_typer(state_app, name="state")
+
+
+@state_app.command("forget")
+def state_forget(
+    scope: Annotated[str, typer.Argument(help="The key's scope: session, agent, principal or credential.")],
+    key: Annotated[str, typer.Argument(help="The key, as the dead letter names it (a session id, …).")],
+    bootstrap: Bootstrap = None,
+) -> None:
+    """Forget one key's saved state: a tombstone on its scope's changelog topic.
+
+    For a state that cannot be read (damaged bytes; its events are dead-lettered with this command as the
+    fix). Stop the workers first; when they start again they rebuild their tables without the key, which
+    starts afresh, without its history. A state written by a newer chainwatch needs that chainwatch, not this.
+    """
+    from streams.kafka.stored import forget_key
+
+    try:
+        topic, partition = forget_key(load_settings(), scope, key, bootstrap)
+    except ChainwatchError as exc:
+        raise fail(str(exc), 1) from None
+    typer.echo(
+        f"tombstone for {scope} key {key!r} written to {topic} (partition {partition}); start the workers"
+    )
 
 
 def produce(
