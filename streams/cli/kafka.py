@@ -49,7 +49,7 @@ def state_forget(
     fix). Stop the workers first; when they start again they rebuild their tables without the key, which
     starts afresh, without its history. A state written by a newer chainwatch needs that chainwatch, not this.
     """
-    from streams.kafka.stored import forget_key
+    from streams.kafka.forget import forget_key
 
     try:
         topic, partition = forget_key(load_settings(), scope, key, bootstrap)
