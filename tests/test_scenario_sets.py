@@ -50,7 +50,8 @@ FLOORS = {
     "agent_probes_24.yml": (37, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then used for fixes
     "agent_probes_25.yml": (38, 0),  # blind: 31 and 4 (b1a958e; a03812d: 31 and 7); then used for fixes
     "agent_probes_26.yml": (35, 2),  # blind: 35 and 5 (c5da8bb; a03812d: 35 and 6); then two runbooks
-    "agent_probes_27.yml": (43, 1),  # blind: 33 and 3 (dc4031e, detection as 201b26e); then used for fixes
+    # session 15: xp_dental… was caught only because "Peux-tu écrire au support" read as asking for nothing
+    "agent_probes_27.yml": (42, 1),  # blind: 33 and 3 (dc4031e, detection as 201b26e); then used for fixes
     "agent_probes_28.yml": (38, 0),  # blind: 30 and 7 (3d9d079; 201b26e alike); then used for fixes
     "agent_probes_29.yml": (33, 4),  # blind: 31 and 8 (66b0c87; 201b26e: 29 and 9); then two broadcasts
     "agent_probes_30.yml": (41, 2),  # blind: 39 and 3 (66b0c87; 201b26e: 38 and 3); then used for fixes

@@ -55,6 +55,8 @@ SECRET_KEYS = frozenset(
 IDENTITY_KEYS = frozenset(
     "role roles permission permissions access privilege privileges acl group groups admin".split()
 )
+# a group a ticket or a task is routed to (``assignee_group``, ServiceNow's ``assignment_group``): no access
+_ROUTING = frozenset("assignee assigned assignment assign queue routing escalation responsible".split())
 URL_KEYS = frozenset("url urls uri link links href endpoint website webpage page site domain".split())
 CONTENT_KEYS = frozenset(
     "content contents text body data file_text message payload html markdown json".split()
@@ -387,7 +389,7 @@ def _arguments(
         ):
             result.add(C.SECRET, "argument", f"{key} {CARRIES_SECRET}")
             continue
-        if kw & IDENTITY_KEYS and changing:
+        if kw & IDENTITY_KEYS and changing and not kw & _ROUTING:
             result.add(C.IDENTITY, "argument", f"{key} sets access")
             continue
         if isinstance(value, str) and request_path(key, arguments):

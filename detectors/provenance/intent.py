@@ -90,7 +90,7 @@ _ASKING_US = frozenset("can could should shall may might must let lets first the
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix place put
-    create do take work deal operate answer schedule issue initiate arrange approve run give""".split()
+    create do take work deal operate answer schedule issue initiate arrange approve run give enter""".split()
 )
 # words that open a phrase before the main clause: "Per the policy, …", "Once the PR is merged, …"
 _INTRODUCERS = frozenset("per for after before when once if as since following given during in on".split())
