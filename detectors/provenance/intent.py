@@ -495,20 +495,27 @@ def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
     return tuple(dict.fromkeys(found))
 
 
-# where a limit holds: a named place after the verb (a name with a digit, a separator or a wildcard)
+# where a limit holds: a named place after the verb (a name with a digit, a slash, an underscore or a
+# wildcard; not a hyphenated word of prose: "never upload it to third-party sites" holds everywhere)
 _PLACE = (
     r"(?:anything\s+|it\s+|them\s+)?(?:against|on|to|in|into|at|from)\s+(?:the\s+)?"
-    r"([\w.*/-]*[\d*/_-][\w.*/-]*)"
+    r"([\w.*/-]*[\d*/_][\w.*/-]*)"
 )
+_PATH_IN_CALL = re.compile(r"[\w.~*-]*/[\w.~*/-]*")
 
 
 def limited_verb(word: str, call_text: str) -> str | None:
     """The verb of a forbidden pair's word, or None when its limit names a place (``run on hist-prod-*``)
-    the call does not reach."""
+    the call does not reach. A call on a folder that holds the place (``rm -rf /var/lib/pg`` for "nothing
+    in /var/lib/pg/16/main", the prefix ``db/`` for ``db/2024-03``) reaches it."""
     verb, _, place = word.partition(" on ")
-    if place and not re.search(re.escape(place).replace(r"\*", r"[\w.-]*"), call_text, re.I):
-        return None
-    return verb
+    if not place or re.search(re.escape(place).replace(r"\*", r"[\w.-]*"), call_text, re.I):
+        return verb
+    for path in _PATH_IN_CALL.findall(call_text) if "/" in place else ():
+        above = re.escape(path.rstrip("/")).replace(r"\*", r"[^/]*")
+        if (above or path == "/") and re.match(rf"{above}(/|$)", place, re.I):
+            return verb
+    return None
 
 
 # A decision the task leaves to a person: "leave it for Sarah to approve", "keep them for legal to review"
