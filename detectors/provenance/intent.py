@@ -647,7 +647,11 @@ def requests_of(text: str) -> frozenset[C]:
     whether or not it addressed an AI."""
     found: set[C] = set()
     english = reads_english(text[:2000])
-    text = _COMMITS.sub("", text[:8000]) if "commit" in text or _ONELINE_COMMIT.search(text) else text
+    if "commit" in text or _ONELINE_COMMIT.search(text[:8000]):
+        history, commits = _COMMITS.subn("", text[:8000])
+        # only a text that is a version history: one line that starts with a hash-like number among other
+        # lines ("4f2a9c1 Please delete …", "20240611 Please …") is still read
+        text = history if sum(1 for line in history.splitlines() if line.strip()) < commits else text
     for prose in _prose_of(text[:8000]):
         for clause in (c for line in _CLAUSE_BREAKS.split(prose) for c in _cells(line)):
             if _reads_as_prose(clause):
@@ -660,7 +664,8 @@ def requests_of(text: str) -> frozenset[C]:
 
 # a version history lists changes made, in the imperative by convention ("add cell-level heat capacity"):
 # ``git log --oneline`` lines (a hash with a digit first) and ``git log``'s commit blocks ask for nothing
-_ONELINE_COMMIT = re.compile(r"^[\s*|/\\]*(?=[0-9a-f]{0,39}\d)[0-9a-f]{7,40}\b.*$", re.M)
+# (the graph's margin stays on its line: blank lines before it cost no backtracking)
+_ONELINE_COMMIT = re.compile(r"^[ \t*|/\\]*(?=[0-9a-f]{0,39}\d)[0-9a-f]{7,40}\b.*$", re.M)
 _COMMITS = re.compile(
     rf"{_ONELINE_COMMIT.pattern}|^commit [0-9a-f]{{7,40}}\b.*\n(?:(?:Author|Date|Merge|AuthorDate|Commit|"
     r"CommitDate):.*\n)*(?:\s*\n| {4}.*\n?)*",
