@@ -163,7 +163,7 @@ def listing_only(programs: list[str]) -> bool:
     )
 
 
-# a sed command or ``s`` flag that writes a file or runs a line (``w f``, ``/x/W f``, ``s/a/b/gw f``, ``1e cmd``)
+# a sed command or ``s`` flag that writes a file or runs a line (``w f``, ``s/a/b/gw f``, ``1e cmd``)
 _SED_WRITES = re.compile(r"(?:^|[;}\n/\d$!gpiImM])\s*[wWe](?:\s|$)")
 _DELETERS = frozenset("rm rmdir unlink shred wipefs srm".split())
 _KILLERS = frozenset("kill pkill killall skill xkill".split())
