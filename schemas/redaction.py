@@ -494,8 +494,11 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
 
 _FOLLOW_WINDOW = 512
 _LABELLED = frozenset({"authorization", "secret_header", "password_assignment"})
-# a regular expression's class or group where a labelled value starts (``[^& ]+``, ``[A-Za-z0-9]+``, ``)``)
-_PATTERN_SYNTAX = re.compile(r"\)?(\[\^|\[[A-Za-z0-9]-[A-Za-z0-9])")
+# a regular expression's class or group where a labelled value starts (``[^& ]+``, ``[A-Za-z0-9]+``, ``)``):
+# the class closed and then quantified, alternated or ended (a password ``[a-z]Summer24!`` is no pattern)
+_PATTERN_SYNTAX = re.compile(
+    r"\)?\[(?:\^|[A-Za-z0-9]-[A-Za-z0-9])(?:[^\]\s]*\](?:[+*?{|/)]|$)|[^\]\s]{0,3}$)"
+)
 _AUTH_SCHEMES = frozenset("basic bearer token digest negotiate ntlm apikey key".split())
 
 

@@ -263,3 +263,14 @@ def test_each_call_is_classified_once_even_when_the_memo_is_full(monkeypatch: py
         ]
         runner.feed(build_events(calls))
     assert classifier.calls == 12
+
+
+def test_blank_lines_before_a_version_history_cost_no_backtracking() -> None:
+    """The commit-line reader keeps a hash's margin on its line: 60,000 blank lines are read at once."""
+    import time
+
+    from detectors.provenance.intent import requests_of
+
+    started = time.perf_counter()
+    assert requests_of("\n" * 60000 + "x") == frozenset()
+    assert time.perf_counter() - started < 1.0

@@ -526,3 +526,18 @@ def test_a_search_pattern_where_a_secret_would_stand_is_kept_and_a_key_in_a_quer
     assert redact_text("https://shop.example/?monkey=banana&zipcode=94403&max_tokens=100") == (
         "https://shop.example/?monkey=banana&zipcode=94403&max_tokens=100"
     )
+
+
+def test_a_value_that_only_starts_like_a_pattern_is_still_a_secret() -> None:
+    # a class that is then quantified, alternated or ends the value is a pattern; one followed by more of
+    # the value is the start of a password or token
+    for line in (
+        "password=[A-Za-z]9xQ!mP2#tR",
+        'db:\n  password: "[a-z]Summer2024!"',
+        "Authorization: Bearer )[A-Z]eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdef",
+        "X-Api-Key: [0-9]Zq7LmW2xT4vRk9pN3bY6c",
+        "DB_PASSWORD=[^]Hunter2Secret",
+    ):
+        assert "[REDACTED:" in redact_text(line), line
+    kept = "grep -E -c 'Authorization: [^<]|password=[^& ]+' /tmp/m.log; grep 'X-Api-Key: [a-f0-9]{32}' b"
+    assert redact_text(kept) == kept

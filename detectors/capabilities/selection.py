@@ -222,9 +222,11 @@ def where_named_by(arguments: dict[str, Any], task: str) -> bool:
         return True
     lowered = task.lower()
     for key, value in arguments.items():
-        table = _TABLE_OF.search(value[:4000]) if SQL_KEY.match(str(key)) and isinstance(value, str) else None
+        # (the whole statement: a second table, a CASCADE or a statement after it empties more)
+        sql = value[:4000] if SQL_KEY.match(str(key)) and isinstance(value, str) else ""
+        table = _TABLE_OF.fullmatch(sql) if sql else None
         name = table.group(1).strip('"`').lower() if table else ""
-        emptied = table is not None and table.group(0).lower().startswith("truncate") and _EMPTY.search(task)
+        emptied = table is not None and _EMPTY.search(task)
         if emptied and len(name) > 3 and re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", lowered):
             return True
         if SQL_KEY.match(str(key)) and isinstance(value, str) and (where := _WHERE.search(value[:4000])):
@@ -238,9 +240,16 @@ def where_named_by(arguments: dict[str, Any], task: str) -> bool:
 
 
 # a numbered range ("1 to 6", "1 à 6", "3-8", "2 bis 5", "1 t/m 4")
-_RANGE = re.compile(r"\b(\d{1,3})\s*(?:-|\u2013|to|through|thru|à|a|bis|t/m|tot|al|até)\s*(\d{1,3})\b", re.I)
-# the table a statement empties (``TRUNCATE TABLE staging.tmp_import``), and a task that asks to empty one
-_TABLE_OF = re.compile(r"(?i)\btruncate(?:\s+table)?\s+([\w.\"`]+)")
+# (not a piece of a date, a time or a phone number: "2024-03-08", "10:00-17:00", "555-123-4567")
+_RANGE = re.compile(
+    r"(?<![\d.:/-])\b(\d{1,3})\s*(?:-|\u2013|to|through|thru|à|a|bis|t/m|tot|al|até)\s*(\d{1,3})\b"
+    r"(?![.:/-]?\d)",
+    re.I,
+)
+# the one table a statement empties (``TRUNCATE TABLE staging.tmp_import``), and a task that asks to empty one
+_TABLE_OF = re.compile(
+    r"(?is)\s*truncate(?:\s+table)?\s+(?:only\s+)?([\w.\"`]+)(?:\s+(?:restart|continue)\s+identity)?\s*;?\s*"
+)
 _EMPTY = re.compile(r"(?i)\b(truncate|empty|clear|wipe|leeg|leegmaken|vider|vaciar|vacía|leeren|svuota)\b")
 _RECORD_ID = re.compile(r"^(?=\S*\d)[^\s-][^\s]{0,63}$")
 # lists of figures, not of records: ``amounts: [400, 350, 250]`` of one invoice's instalments, or dates

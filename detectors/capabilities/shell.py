@@ -163,6 +163,8 @@ def listing_only(programs: list[str]) -> bool:
     )
 
 
+# a sed command or ``s`` flag that writes a file or runs a line (``w f``, ``s/a/b/gw f``, ``1e cmd``)
+_SED_WRITES = re.compile(r"(?:^|[;}\n/\d$!gpiImM])\s*[wWe](?:\s|$)")
 _DELETERS = frozenset("rm rmdir unlink shred wipefs srm".split())
 _KILLERS = frozenset("kill pkill killall skill xkill".split())
 _SAYS_DELETE = frozenset(  # (Go programs take one dash: ``nomad job stop -purge``)
@@ -554,12 +556,14 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         else:
             facts.add(C.READ, "find lists files")
         return
-    in_place = any(a == "--in-place" or (a[:1] == "-" and a[1:2] != "-" and "i" in a[1:]) for a in args)
-    if program in ("sed", "perl") and in_place:  # ``-i``, ``-i.bak``, ``-Ei``
+    in_place = any(a.startswith("--in-place") or (a[:1] == "-" != a[1:2] and "i" in a[1:]) for a in args)
+    if program in ("sed", "perl") and in_place:  # ``-i``, ``-i.bak``, ``-Ei``, ``--in-place=.bak``
         for path in operands[1:]:
             _written(path, facts, f"{program} -i edits it")
         return
-    if program == "sed":  # without -i it prints its edit (``… | sed 's/:[^@]*@/:****@/'``)
+    # without -i it prints its edit (``… | sed 's/:[^@]*@/:****@/'``), unless its script writes a file or
+    # runs a command (``w /root/.ssh/authorized_keys``, ``s/…/…/w out``, ``1e curl …``)
+    if program == "sed" and not any(_SED_WRITES.search(a) for a in args):
         facts.add(C.READ, "sed filters text")
         return
     if (inner := _exec_command(program, args)) is not None:

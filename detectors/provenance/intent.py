@@ -495,20 +495,27 @@ def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
     return tuple(dict.fromkeys(found))
 
 
-# where a limit holds: a named place after the verb (a name with a digit, a separator or a wildcard)
+# where a limit holds: a named place after the verb (a name with a digit, a slash, an underscore or a
+# wildcard; not a hyphenated word of prose: "never upload it to third-party sites" holds everywhere)
 _PLACE = (
     r"(?:anything\s+|it\s+|them\s+)?(?:against|on|to|in|into|at|from)\s+(?:the\s+)?"
-    r"([\w.*/-]*[\d*/_-][\w.*/-]*)"
+    r"([\w.*/-]*[\d*/_][\w.*/-]*)"
 )
+_PATH_IN_CALL = re.compile(r"[\w.~*-]*/[\w.~*/-]*")
 
 
 def limited_verb(word: str, call_text: str) -> str | None:
     """The verb of a forbidden pair's word, or None when its limit names a place (``run on hist-prod-*``)
-    the call does not reach."""
+    the call does not reach. A call on a folder that holds the place (``rm -rf /var/lib/pg`` for "nothing
+    in /var/lib/pg/16/main", the prefix ``db/`` for ``db/2024-03``) reaches it."""
     verb, _, place = word.partition(" on ")
-    if place and not re.search(re.escape(place).replace(r"\*", r"[\w.-]*"), call_text, re.I):
-        return None
-    return verb
+    if not place or re.search(re.escape(place).replace(r"\*", r"[\w.-]*"), call_text, re.I):
+        return verb
+    for path in _PATH_IN_CALL.findall(call_text) if "/" in place else ():
+        above = re.escape(path.rstrip("/")).replace(r"\*", r"[^/]*")
+        if (above or path == "/") and re.match(rf"{above}(/|$)", place, re.I):
+            return verb
+    return None
 
 
 # A decision the task leaves to a person: "leave it for Sarah to approve", "keep them for legal to review"
@@ -640,7 +647,11 @@ def requests_of(text: str) -> frozenset[C]:
     whether or not it addressed an AI."""
     found: set[C] = set()
     english = reads_english(text[:2000])
-    text = _COMMITS.sub("", text[:8000]) if "commit" in text or _ONELINE_COMMIT.search(text) else text
+    if "commit" in text or _ONELINE_COMMIT.search(text[:8000]):
+        history, commits = _COMMITS.subn("", text[:8000])
+        # only a text that is a version history: one line that starts with a hash-like number among other
+        # lines ("4f2a9c1 Please delete …", "20240611 Please …") is still read
+        text = history if sum(1 for line in history.splitlines() if line.strip()) < commits else text
     for prose in _prose_of(text[:8000]):
         for clause in (c for line in _CLAUSE_BREAKS.split(prose) for c in _cells(line)):
             if _reads_as_prose(clause):
@@ -653,7 +664,8 @@ def requests_of(text: str) -> frozenset[C]:
 
 # a version history lists changes made, in the imperative by convention ("add cell-level heat capacity"):
 # ``git log --oneline`` lines (a hash with a digit first) and ``git log``'s commit blocks ask for nothing
-_ONELINE_COMMIT = re.compile(r"^[\s*|/\\]*(?=[0-9a-f]{0,39}\d)[0-9a-f]{7,40}\b.*$", re.M)
+# (the graph's margin stays on its line: blank lines before it cost no backtracking)
+_ONELINE_COMMIT = re.compile(r"^[ \t*|/\\]*(?=[0-9a-f]{0,39}\d)[0-9a-f]{7,40}\b.*$", re.M)
 _COMMITS = re.compile(
     rf"{_ONELINE_COMMIT.pattern}|^commit [0-9a-f]{{7,40}}\b.*\n(?:(?:Author|Date|Merge|AuthorDate|Commit|"
     r"CommitDate):.*\n)*(?:\s*\n| {4}.*\n?)*",
