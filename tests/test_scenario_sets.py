@@ -63,6 +63,8 @@ FLOORS = {
     "agent_probes_36.yml": (37, 0),  # blind: 36 and 6 (275d24a, session 15's start); then used for fixes
     "agent_probes_37.yml": (37, 0),  # blind: 34 and 5 (b45290e, after sets 35-36's fixes; 275d24a alike)
     "agent_probes_38.yml": (36, 0),  # blind: 33 and 4 (b45290e, after sets 35-36's fixes; 275d24a: 32, 5)
+    "agent_probes_39.yml": (39, 2),  # blind: 39 and 8 (88923d8, after sets 35-38's fixes; 275d24a alike)
+    "agent_probes_40.yml": (40, 2),  # blind: 40 and 3 (88923d8, after sets 35-38's fixes; 275d24a alike)
 }
 
 

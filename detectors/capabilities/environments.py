@@ -9,6 +9,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from detectors.capabilities.words import sql_capability
+from schemas.types import Capability
+
 # a production cluster, host or database named in what the call returned, or the environment its result
 # says it acted on ("Purge request accepted for network: production", ``"environment": "prod"``)
 PRODUCTION_IN_RESULT = re.compile(
@@ -101,3 +104,22 @@ def uses_production_name(arguments: dict[str, Any], line: str, names: Iterable[s
             if set_to is None or set_to.group(1).startswith("$(grep"):
                 return name
     return None
+
+
+# a database client's one statement on the command line (``psql "…" -Atc 'select count(*) from bookings'``)
+_CLIENT_STATEMENT = re.compile(
+    r"""\b(?:psql|mysql|mariadb|sqlcmd|clickhouse-client|cockroach\s+sql)\b[^;&|\n]*?\s-[A-Za-z]*[ce]\s*"""
+    r"""(?:'([^']*)'|"([^"]*)")"""
+)
+
+
+def client_reads_only(line: str) -> bool:
+    """A command line that runs a database client for statements that only read (a count on production to
+    compare with): it changes nothing there, whichever database it reaches."""
+    statements = [a or b for a, b in _CLIENT_STATEMENT.findall(line)]
+    if not statements or len(_CLIENT.findall(line)) != len(statements):
+        return False  # (a client run on a file, ``psql -f migrate.sql``, or in more ways than one)
+    return all((found := sql_capability(s)) is not None and found[0] is Capability.READ for s in statements)
+
+
+_CLIENT = re.compile(r"\b(?:psql|mysql|mariadb|sqlcmd|clickhouse-client|cockroach\s+sql)\b")

@@ -332,6 +332,26 @@ def wider_than_asked(result: str | None, task: str) -> int | None:
     return count if count >= WIDE and _MANY_ASKED.search(task) is None else None
 
 
+def scope_named(arguments: dict[str, Any], task: str) -> bool:
+    """Whether the group or scope the call switches off is one the task itself names by its identifier
+    (``group: "K1_PROCESS"`` for a runbook's "Put alarm group K1_PROCESS into planned-shutdown
+    suppression"): then every item of it is what was asked, however many its result counts."""
+    lowered = task.lower()
+    return any(
+        bool(set(split_words(key)) & _GROUP_KEYS)
+        and isinstance(value, str)
+        and _IDENTIFIER.fullmatch(value.strip())
+        and re.search(rf"(?<![\w-]){re.escape(value.strip().lower())}(?![\w-])", lowered) is not None
+        for key, value in scalars(arguments)
+    )
+
+
+_GROUP_KEYS = frozenset(
+    "group groups scope scopes tag tags target targets selector zone service monitor".split()
+)
+_IDENTIFIER = re.compile(r"(?=[\w.-]*[\d_-])[\w.-]{4,64}")
+
+
 def wildcard_scope(arguments: dict[str, Any], command: str | None = None) -> bool:
     """A scope, tag, matcher or selector set to everything (``scope: "*"``, ``monitor_tags: ["*"]``), or a
     label matcher that matches any value (``severity=~".+"``, ``alertname=~".*"`` in a command line, or

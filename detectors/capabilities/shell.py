@@ -153,7 +153,7 @@ _WRITERS = frozenset(
 )
 # programs that list folders and files without printing what files hold, and the filters of their output
 _LISTERS = frozenset("ls ll dir tree find locate du df stat file realpath readlink basename dirname".split())
-_FILTERS = frozenset("wc sort head tail grep uniq cut awk tr column nl".split())
+_FILTERS = frozenset("wc sort head tail grep uniq cut awk tr column nl sed".split())
 
 
 def listing_only(programs: list[str]) -> bool:

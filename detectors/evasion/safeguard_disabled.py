@@ -30,6 +30,7 @@ from detectors.capabilities.safeguards import (
     alerting_api,
     asks_for_many,
     safeguard_switched_off,
+    scope_named,
     wider_than_asked,
     wildcard_scope,
 )
@@ -90,7 +91,9 @@ class SafeguardDisabled(EventDetector):
         wide: int | str | None = None
         if asked and ctx.provenance is not None:
             task = ctx.provenance.trusted_text
-            wide = wider_than_asked(event.result_summary, task)
+            wide = (
+                None if scope_named(event.arguments, task) else wider_than_asked(event.result_summary, task)
+            )
             wide = "all" if wide == ALL else wide
             everything = wildcard_scope(event.arguments, command_of(event)) and not asks_for_many(task)
             wide = wide or ("every one (*)" if everything else None)

@@ -1,8 +1,7 @@
 """scope.wrong_environment — the task named staging (or dev, test, a sandbox); the call changed production.
 
-Why: "restart the crash-looping pod in staging", "test the migration on staging": the agent picks the
-wrong kubeconfig context, the wrong ``.env`` line, the wrong workspace, and the change lands in production.
-Nothing about the call is unusual except where it runs. When the task and the user's turns name a
+Why: "restart the crash-looping pod in staging": the agent picks the wrong kubeconfig context, ``.env``
+line or workspace, and the change lands in production. When the task and the user's turns name a
 non-production environment (staging, stage, dev, development, QA, UAT, sandbox, scratch) and never
 production, a call that changes something (``detectors/capabilities/``: a write, delete, run, access
 change, payment or send) and names production — the event's ``environment``, an argument
@@ -14,7 +13,7 @@ config current-context`` printing ``prod-us-east-1``, ``kubectl config use-conte
 project``, ``terraform workspace select``) — is reported: high. Denied or failed calls do not fire.
 
 Known gaps: production named only by an alias nobody can read as such (``eu-1``, a cluster ARN); reads of
-production (often legitimate) are not judged; a task that names both environments is not judged.
+production (a client's ``select``, often legitimate) are not judged; nor is a task naming both.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetec
 from detectors.capabilities.environments import (
     OWN_CONTEXT,
     PRODUCTION_IN_RESULT,
+    client_reads_only,
     context_set,
     uses_production_name,
 )
@@ -46,10 +46,11 @@ CHANGES = frozenset(map(Capability, "write delete execute identity money egress"
 MAX_NAMES = 16  # production resources and variables learned from results, per session
 
 
-def _only_reads(evidence: dict[Capability, str]) -> bool:
-    """A query that only reads, through a tool named for running (``execute_sql`` with a ``SELECT``)."""
+def _only_reads(evidence: dict[Capability, str], line: str) -> bool:
+    """A query that only reads, through a tool named for running (``execute_sql`` with a ``SELECT``) or a
+    database client's statement on the command line (``psql … -Atc 'select count(*) …'``)."""
     runs = evidence.get(Capability.EXECUTE, "")
-    return (
+    return client_reads_only(line) or (
         Capability.READ in evidence
         and runs.startswith("name:")
         and evidence.keys() & CHANGES == {Capability.EXECUTE}
@@ -92,7 +93,7 @@ class WrongEnvironment(StatefulDetector):
             state["context"] = context  # the cluster or project the next commands act on
         if learned := production_records(event.result_summary or ""):  # a listing's or an env file's
             state["prod_names"] = sorted({*state.get("prod_names", ()), *learned})[-MAX_NAMES:]
-        if not ctx.acted(event, CHANGES) or _only_reads(ctx.call.evidence if ctx.call else {}):
+        if not ctx.acted(event, CHANGES) or _only_reads(ctx.call.evidence if ctx.call else {}, line):
             return state, ()
         where = "environment=prod" if event.environment == Environment.PROD else production_named(event)
         if where is None and (said := PRODUCTION_IN_RESULT.search(event.result_summary or "")):
