@@ -107,10 +107,8 @@ def uses_production_name(arguments: dict[str, Any], line: str, names: Iterable[s
 
 
 # a database client's one statement on the command line (``psql "…" -Atc 'select count(*) from bookings'``)
-_CLIENT_STATEMENT = re.compile(
-    r"""\b(?:psql|mysql|mariadb|sqlcmd|clickhouse-client|cockroach\s+sql)\b[^;&|\n]*?\s-[A-Za-z]*[ce]\s*"""
-    r"""(?:'([^']*)'|"([^"]*)")"""
-)
+_CLIENT = re.compile(r"\b(?:psql|mysql|mariadb|sqlcmd|clickhouse-client|cockroach\s+sql)\b")
+_CLIENT_STATEMENT = re.compile(_CLIENT.pattern + r"""[^;&|\n]*?\s-[A-Za-z]*[ce]\s*(?:'([^']*)'|"([^"]*)")""")
 
 
 def client_reads_only(line: str) -> bool:
@@ -120,6 +118,3 @@ def client_reads_only(line: str) -> bool:
     if not statements or len(_CLIENT.findall(line)) != len(statements):
         return False  # (a client run on a file, ``psql -f migrate.sql``, or in more ways than one)
     return all((found := sql_capability(s)) is not None and found[0] is Capability.READ for s in statements)
-
-
-_CLIENT = re.compile(r"\b(?:psql|mysql|mariadb|sqlcmd|clickhouse-client|cockroach\s+sql)\b")

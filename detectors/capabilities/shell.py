@@ -154,13 +154,12 @@ _WRITERS = frozenset(
 # programs that list folders and files without printing what files hold, and the filters of their output
 _LISTERS = frozenset("ls ll dir tree find locate du df stat file realpath readlink basename dirname".split())
 _FILTERS = frozenset("wc sort head tail grep uniq cut awk tr column nl sed".split())
+_LISTING = _LISTERS | _FILTERS
 
 
 def listing_only(programs: list[str]) -> bool:
     """A line that lists folders (``ls -lt /data/x | head``, ``find … | wc -l``) and reads no file."""
-    return (
-        bool(programs) and not _LISTERS.isdisjoint(programs) and _LISTERS.union(_FILTERS).issuperset(programs)
-    )
+    return bool(programs) and not _LISTERS.isdisjoint(programs) and _LISTING.issuperset(programs)
 
 
 # a sed command or ``s`` flag that writes a file or runs a line (``w f``, ``s/a/b/gw f``, ``1e cmd``)

@@ -169,6 +169,15 @@ def _proper_names(text: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=256)
+def _followed_paths(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The wiki pages and the files the trusted text hands over by their paths (read once per text, not
+    on every untrusted read)."""
+    if "/" not in text:
+        return (), ()
+    return tuple(_FOLLOWED_PAGE.findall(text)), tuple(_FOLLOWED_FILE.findall(text))
+
+
+@functools.lru_cache(maxsize=256)
 def _handed_procedures(text: str) -> frozenset[str]:
     """The ids, paths and addresses of procedure documents the text hands the agent over to, and the titles
     of documents it hands over (``title:sts plc firmware rollback``); cached per trusted text."""
@@ -397,14 +406,13 @@ class Provenance:
         if any(t[3:].startswith(i) and t[3 + len(i) : 4 + len(i)] in "_.-" for t in tokens for i in ids):
             return True
         # a wiki page the task gave by its path, read by its space and title (``OT`` + ``Runbooks/Failover``)
-        pages = _FOLLOWED_PAGE.findall(self.trusted_text) if "/" in self.trusted_text else []
+        pages, relative = _followed_paths(self.trusted_text)
         if pages:
             given = [
                 v.strip().strip("/").lower() for v in arguments.values() if isinstance(v, str) and "/" in v
             ]
             if any(p.lower().endswith(v) and len(v) >= 8 for p in pages for v in given):
                 return True
-        relative = _FOLLOWED_FILE.findall(self.trusted_text) if "/" in self.trusted_text else []
         if not relative and not any(t.startswith(("path:", "url:")) for t in self.trusted):
             return False  # trusted input named no file or page: no need to tokenise the call
         named = [t for t in _call_tokens(arguments, target) if t.startswith(("path:", "url:"))]
