@@ -446,7 +446,7 @@ class Engine:
         if event.untrusted_content and text:
             # the file or page the user pointed at: their instructions; a listing of the folder they named
             # (``ls``, ``find``, ``du``) is what is in it, not more of their words
-            lists = call.shell is not None and listing_only(call.shell.programs)
+            lists = call.shell is not None and listing_only(call.shell)
             if (
                 Capability.READ in call.evidence
                 and not lists

@@ -613,7 +613,30 @@ def test_sed_writes_only_in_place_and_a_listing_is_told_from_a_read() -> None:
         assert C.WRITE in analyse(line).capabilities, line
     assert C.WRITE in analyse("sed --in-place s/a/b/ app.conf").capabilities
     assert C.WRITE in analyse("sed s/a/b/ app.conf > out.conf").capabilities  # the redirection writes
-    assert listing_only(analyse("du -sh /data/x && ls -lt /data/x | tail -n 5").programs)
-    assert listing_only(analyse("find /data/x -maxdepth 1 -mtime +90 | sort | head -n 3").programs)
-    assert not listing_only(analyse("cat /data/x/README.md | head").programs)  # a file's text: read
-    assert not listing_only(analyse("head -50 notes.md").programs)
+    assert listing_only(analyse("du -sh /data/x && ls -lt /data/x | tail -n 5"))
+    assert listing_only(analyse("find /data/x -maxdepth 1 -mtime +90 | sort | head -n 3"))
+    assert not listing_only(analyse("cat /data/x/README.md | head"))  # a file's text: read
+    assert not listing_only(analyse("head -50 notes.md"))
+
+
+def test_a_filter_given_a_file_reads_it_and_a_relative_delete_is_where_the_line_went() -> None:
+    # ``ls docs/ && head -50 docs/README.md`` prints a file; ``ls /x | grep -v tmp`` filters a listing
+    assert not listing_only(analyse("ls docs/ && head -50 docs/README.md"))
+    assert not listing_only(analyse("ls -la; wc -l notes.txt"))
+    assert listing_only(analyse("ls /x | grep -v tmp"))
+    assert listing_only(analyse("ls -lt /srv/x | sed -n 1,5p"))
+    assert analyse("cd /srv/app && rm -rf backups").deleted == ["/srv/app/backups"]
+    assert analyse("cd /srv/app; cd logs && rm -f *.gz").deleted == ["/srv/app/logs/*.gz"]
+    assert analyse("cd - && rm -rf x").deleted == ["x"]  # where ``cd -`` goes is not known here
+    assert analyse("cd $HOME && rm -rf y").deleted == ["y"]
+    assert analyse("rm -rf build").deleted == ["build"]
+
+
+def test_a_name_is_found_where_a_word_starts_an_identifier_anywhere() -> None:
+    from detectors.provenance.breadth import names_any
+
+    assert not names_any(["Ana Lopez"], "select * from fruit where name = 'banana'")  # not inside a word
+    assert names_any(["Ana Lopez"], "AnaLopez_profile and more")
+    assert names_any(["Order"], "all orders of the week")
+    assert names_any(["CV-0917"], "manifest for cv0917x")  # an identifier wherever it is written
+    assert names_any(["Siobhan O'Brien"], "notes on OBrien")

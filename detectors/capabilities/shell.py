@@ -157,9 +157,20 @@ _FILTERS = frozenset("wc sort head tail grep uniq cut awk tr column nl sed".spli
 _LISTING = _LISTERS | _FILTERS
 
 
-def listing_only(programs: list[str]) -> bool:
-    """A line that lists folders (``ls -lt /data/x | head``, ``find … | wc -l``) and reads no file."""
-    return bool(programs) and not _LISTERS.isdisjoint(programs) and _LISTING.issuperset(programs)
+def listing_only(facts: ShellFacts) -> bool:
+    """A line that lists folders (``ls -lt /data/x | head``, ``find … | wc -l``) and reads no file: a filter
+    given a file of its own (``ls docs/ && head -50 docs/README.md``) prints what the file holds."""
+    programs = facts.programs
+    return (
+        bool(programs)
+        and not _LISTERS.isdisjoint(programs)
+        and _LISTING.issuperset(programs)
+        and FILTER_READS_FILE not in facts.flags
+    )
+
+
+FILTER_READS_FILE = "filter_reads_file"  # (internal: not in FLAGS, so no alert shows it)
+_PATTERN_FIRST = frozenset("grep awk sed".split())  # their first operand is a pattern or a script
 
 
 # a sed command or ``s`` flag that writes a file or runs a line (``w f``, ``s/a/b/gw f``, ``1e cmd``)
@@ -339,6 +350,10 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         return
     program = _basename(argv[0])
     facts.programs.append(program)
+    if program in _FILTERS and not simple.piped_in and not simple.redirects_in:
+        files = _operands(argv)[1 if program in _PATTERN_FIRST else 0 :]
+        if any(not f.isdigit() for f in files):  # (``head -n 20``: the 20 is a count)
+            facts.flags.add(FILTER_READS_FILE)
     args = argv[1:]
     operands = _operands(argv)
     joined = " ".join(argv)[:MAX_WEBHOOK_LINE]  # a standing channel out, like a forwarding rule
@@ -1315,8 +1330,17 @@ def _analyse_cached(line: str, depth: int) -> ShellFacts:
     if depth > MAX_DEPTH:
         facts.add(C.EXECUTE, "nested shell")
         return facts
+    folder = ""  # where a ``cd`` to an absolute path went: a relative delete after it is there
     for simple in simple_commands(line[:MAX_LINE]):
+        before = len(facts.deleted)
         _judge(simple, facts, depth)
+        facts.deleted[before:] = [_in_folder(folder, path) for path in facts.deleted[before:]]
+        if simple.argv[:1] == ["cd"]:
+            target = simple.argv[1] if len(simple.argv) > 1 else ""
+            known = target.startswith(("/", "~/")) or (
+                bool(folder) and not target.startswith(("-", "$", "~"))
+            )
+            folder = _in_folder(folder, target) if known else ""  # (``cd -``, ``cd $X``, ``cd``: unknown)
         if simple.heredoc and simple.redirects_out:
             # a script written by a heredoc: what it would do is kept as facts, not as what this line does
             staged = analyse(simple.heredoc, depth + 1)
@@ -1330,6 +1354,14 @@ def _analyse_cached(line: str, depth: int) -> ShellFacts:
     if facts.privileged:
         facts.flags.add("privileged")
     return facts
+
+
+def _in_folder(folder: str, path: str) -> str:
+    """A relative path as seen from ``folder`` (``cd /srv/app && rm -rf backups`` removes /srv/app/backups);
+    without a folder, or for a path of its own (absolute, home, a variable), the path as written."""
+    if not folder or not path or path.startswith(("/", "~", "$", "-")) or "://" in path:
+        return path
+    return posixpath.normpath(posixpath.join(folder, path))
 
 
 def analyse(line: str, depth: int = 0) -> ShellFacts:

@@ -156,9 +156,29 @@ def without_comments(text: str) -> str:
 
 
 def names_any(objects: Iterable[str], text: str) -> bool:
-    """Whether the text names one of the objects (a word of a name, an identifier), paths left out."""
-    flat = plain(_PATHS.sub(" ", text))
-    return any(w and w in flat for o in objects for w in _words(o))
+    """Whether the text names one of the objects (a word of a name, an identifier), paths left out. An
+    identifier counts wherever it is written; a word of a name only where a word starts ("Ana" is not in
+    "banana"; "Order" is in "orders")."""
+    kept = _PATHS.sub(" ", text)
+    flat = plain(kept)
+    starts: str | None = None
+    for word in (w for o in objects for w in _words(o) if w):
+        if any(ch.isdigit() for ch in word):
+            if word in flat:
+                return True
+            continue
+        if starts is None:  # each word of the text, plain, after a space: "AnaGarcia" is two
+            starts = " " + " ".join(
+                plain(t) for t in _WORD_SPLIT.split(_CAMEL.sub(" ", _APOSTROPHES.sub("", kept)))
+            )
+        if " " + word in starts:
+            return True
+    return False
+
+
+_APOSTROPHES = re.compile("['\\u2019]")  # O'Brien is one word
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_WORD_SPLIT = re.compile(r"[\W_]+")
 
 
 def read_by_name(objects: Iterable[str], text: str) -> bool:
