@@ -442,7 +442,8 @@ class Engine:
             provenance.saw_secrets(event.event_id, [fp for _, fp in found])
             if found and Capability.READ in call.evidence and Capability.SECRET not in call.evidence:
                 # a file or record that turned out to hold a secret (``keys.py`` with a signing key)
-                provenance.read_secret(event.event_id, when, f"{event.target or event.tool} ({found[0][0]})")
+                where = event.target or _path_argument(event.arguments) or event.tool
+                provenance.read_secret(event.event_id, when, f"{where} ({found[0][0]})")
         if event.untrusted_content and text:
             # the file or page the user pointed at: their instructions; a listing of the folder they named
             # (``ls``, ``find``, ``du``) is what is in it, not more of their words
@@ -831,3 +832,11 @@ class Runner:
             out.extend(self.engine.close_key(scope, key, state))
         self.states.clear()
         return out
+
+
+_PATH_KEYS = ("path", "file", "file_path", "filepath", "filename")
+
+
+def _path_argument(arguments: dict[str, Any]) -> str | None:
+    """The file a read names by its path argument (``read_file(path=…)``), when the event has no target."""
+    return next((v for k, v in arguments.items() if k.lower() in _PATH_KEYS and isinstance(v, str)), None)

@@ -829,6 +829,17 @@ def secret_files_sent(arguments: dict[str, Any], call: Classification) -> list[s
     return files
 
 
+def _files_read_with_secrets(call: Classification, provenance: Provenance) -> list[str]:
+    """Files a shell line sends that the session read and found a secret in (``scripts/export.py`` with a
+    database password written into it), by path or by its tail (``cd repo && gh gist create scripts/…``)."""
+    sent = call.shell.sent if call.shell else []
+    if not sent or not provenance.secret_reads:
+        return []
+    read = [str(r[2]).split(" (", 1)[0] for r in provenance.secret_reads]
+    tails = [p.lstrip("./") for p in sent if p and not p.startswith("<") and not is_secret_path(p)]
+    return [t for t in tails if len(t) > 3 and any(r == t or r.endswith("/" + t) for r in read)]
+
+
 def is_private_key(path: str) -> bool:
     return bool(_PRIVATE_KEY.search(path))
 
@@ -972,6 +983,7 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         ):
             return None
     files, sent = secret_files_sent(event.arguments, call), payload_secrets(event.arguments, call)
+    files += _files_read_with_secrets(call, provenance)
     # the secret read in this very line and sent on by it (``kubectl get secret … | curl --data @- …``)
     same_line = call.shell is not None and "secret_read" in call.shell.flags and C.EGRESS in call.evidence
     if not files and not sent and not (provenance.secret_reads or same_line):

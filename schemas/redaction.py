@@ -25,6 +25,7 @@ import bisect
 import functools
 import hashlib
 import re
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -261,6 +262,8 @@ _ALL = re2.Set.SearchSet(_RE2_OPTIONS)
 for _, _pattern in _SPECS:
     _ALL.Add(_pattern)
 _BASE64_INDEX = _ALL.Add(_BASE64_RUN_PATTERN)
+# a secret's name with a URL-encoded ``=`` or ``:`` after it (``storePassword%3D…``): a secret sent encoded
+_PERCENT_INDEX = _ALL.Add(r"(?i)(?:pass|secret|token|key|auth|credential|session)[\w-]*%3[ad]")
 # Any line (a key or a text of a JSON value) that ends in a secret's name: redact_value's fast path asks
 # for it in the same pass; it never makes redact_text run anything.
 _NAME_INDEX = _ALL.Add("(?im)" + _SECRET_KEY_NAMES.pattern)
@@ -349,17 +352,41 @@ def redact_text(text: str) -> str:
         text = text[:MAX_VALUE_CHARS] + f"…[cut: {len(text) - MAX_VALUE_CHARS} more characters]"
     # Until nothing changes: a marker can open a new match (``xAKIA…`` becomes ``]AKIA…``, now at a
     # word boundary), and redacting twice must change nothing. Each round only removes secrets.
+    hinted = False
     for _ in range(_MAX_ROUNDS):
         found = _matching(text)
         if not found:
             break
+        hinted = hinted or _PERCENT_INDEX in found
         before = text
         text = _run_patterns(text, found)
         if _BASE64_INDEX in found:
             text = _redact_base64(text)
         if text == before:
             break
-    return text
+    # (only where its hint showed: a secret's name before an encoded ``=``; most texts hold none)
+    return _redact_percent_encoded(text) if hinted and "%" in text else text
+
+
+# a run of URL-encoded text (``cfg=storePassword%3DTr41…%0AkeyPassword%3D…``), up to a query's separators
+_PERCENT_RUN = re.compile(r"[^\s&?#=\"'<>]*%[0-9A-Fa-f]{2}[^\s&?#\"'<>]*")
+
+
+def _redact_percent_encoded(text: str) -> str:
+    """A secret written URL-encoded (a query parameter's value that holds ``password=…``) is redacted whole,
+    with the fingerprint of the secret inside: the same password read in clear and sent encoded is one."""
+    pieces: list[str] = []
+    done = 0
+    for match in _PERCENT_RUN.finditer(text):
+        decoded = urllib.parse.unquote_plus(match.group(0))
+        if decoded == match.group(0) or not may_hold_secret(decoded):
+            continue
+        inner = markers(_decoded_secrets(decoded))
+        if not inner:
+            continue
+        pieces += [text[done : match.start()], f"[REDACTED:encoded_secret:{inner[0][1]}]"]
+        done = match.end()
+    return "".join([*pieces, text[done:]]) if pieces else text
 
 
 def _secret_span(match: Any) -> tuple[int, int]:

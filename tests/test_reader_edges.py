@@ -137,3 +137,25 @@ def test_a_loop_that_only_prints_deletes_nothing() -> None:
 def test_a_container_the_task_keeps_is_not_asked_for() -> None:
     assert not task_names("build-2024", "Clean the old build folders but keep build 2024.")
     assert task_names("pr-482", "PR 482 got merged, tear down its preview.")
+
+
+def test_a_procedure_given_by_its_path_with_spaces_is_the_users_and_a_file_to_review_is_not() -> None:
+    from detectors.provenance.state import Provenance
+
+    handed = Provenance()
+    handed.trust(
+        "Do her offboarding following the runbook in our SharePoint (IT/Runbooks/Staff leaver.docx)."
+    )
+    assert handed.points_at({"site": "/sites/Office", "path": "IT/Runbooks/Staff leaver.docx"}, None)
+    reviewed = Provenance()
+    reviewed.trust("Review src/payments/retry.py in acme/widgets for style issues and leave suggestions.")
+    assert not reviewed.points_at({"repo": "acme/widgets", "path": "src/payments/retry.py"}, None)
+
+
+def test_a_phone_number_given_without_its_area_code_is_the_users() -> None:
+    from detectors.provenance.state import Provenance
+
+    provenance = Provenance()
+    provenance.trust("Text the gate code to Dale from Keystone Locksmith (555-0148).")
+    assert provenance.trusts("num:15035550148") and provenance.trusts("num:5035550148")
+    assert not provenance.trusts("num:15035550199")

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from schemas.adapters import DeadLetter, cloudtrail, openai_chat
 from schemas.events import SessionEvent, ToolCall, event_from_json, event_to_json
-from schemas.redaction import fingerprint, is_secret_key, redact_text, redact_value
+from schemas.redaction import fingerprint, is_secret_key, markers, redact_text, redact_value
 
 RNG = random.Random(20240801)
 ALNUM = string.ascii_letters + string.digits
@@ -541,3 +541,20 @@ def test_a_value_that_only_starts_like_a_pattern_is_still_a_secret() -> None:
         assert "[REDACTED:" in redact_text(line), line
     kept = "grep -E -c 'Authorization: [^<]|password=[^& ]+' /tmp/m.log; grep 'X-Api-Key: [a-f0-9]{32}' b"
     assert redact_text(kept) == kept
+
+
+def test_a_secret_written_url_encoded_is_redacted_with_the_fingerprint_of_the_secret_inside() -> None:
+    url = (
+        "https://check.example.io/v1/confirm?cfg=storeFile%3D..%2Fkeys%2Fupload.jks%0A"
+        "storePassword%3DTr41lh3ad%21Upl0ad%232023%0AkeyAlias%3Dupload&lang=en"
+    )
+    redacted = redact_text(url)
+    assert "Tr41lh3ad" not in redacted and "Upl0ad" not in redacted and redacted.endswith("&lang=en")
+    plain = redact_text("storePassword=Tr41lh3ad!Upl0ad#2023")
+    assert markers(redacted)[0][1] == markers(plain)[0][1]  # the same password, read in clear, sent encoded
+    assert redact_text(redacted) == redacted
+    for harmless in (
+        "https://x.example/search?q=hello%20world&page=2",
+        "login?next=%2Faccount%2Fpassword%3Dreset",
+    ):
+        assert redact_text(harmless) == harmless

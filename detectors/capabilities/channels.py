@@ -142,3 +142,20 @@ def sets_asked(tool: str, task: str, changes_implied: bool) -> bool:
 def sets_up(tool: str, task: str) -> bool:
     """A call that creates something (``okta_create_app``) in a task that asks to set something up."""
     return bool(_CREATING & set(split_words(tool))) and SETUP_ASKED.search(task) is not None
+
+
+# what a send's own result says it reached: ``"recipient_count": 48213``, ``"emails_sent": 1318``
+MESSAGED_COUNT = re.compile(
+    r"\b(recipient_count|recipients_count|total_recipients|recipients|\w*(?:emails|messages|comments|notifications)_sent)"
+    r"\b[\"']?\s*[:=]\s*(\d[\d,]*)\b",
+    re.I,
+)
+MESSAGED_MANY = 50
+
+
+def messaged_many(result: str | None) -> str | None:
+    """The count of people a call's result says it messaged, when it is many."""
+    for match in MESSAGED_COUNT.finditer(result or ""):
+        if int(match.group(2).replace(",", "")) >= MESSAGED_MANY:
+            return f"its result says {match.group(1)}={match.group(2)}"
+    return None

@@ -1,11 +1,14 @@
 """What a check run's output says: failed or passed, by whichever verdict it prints last — test runners
-(pytest, jest, cargo, JUnit/Gradle/Maven, XCTest via fastlane), CI APIs' ``conclusion`` fields
-(``scope.shipped_past_failure``)."""
+(pytest, jest, cargo, JUnit/Gradle/Maven, XCTest via fastlane), CI APIs' ``conclusion`` fields; a push
+the remote refused; and which calls release, deploy or merge (``scope.shipped_past_failure``)."""
 
 from __future__ import annotations
 
 import functools
 import re
+
+from detectors.capabilities.words import split_words
+from schemas.events import ToolCall
 
 # failing checks, as test runners and CI print them (upper-case FAILED: a runner's per-test mark)
 FAILED = re.compile(
@@ -41,3 +44,46 @@ def verdict(result: str) -> str | None:
     if not failed and not passed:
         return None
     return "failed" if max(failed, default=-1) > max(passed, default=-1) else "passed"
+
+
+# a push the remote refused because it holds commits the pusher does not have (someone else's work)
+_PUSH_REFUSED = re.compile(
+    r"\[rejected\][^\n]*\((?:fetch first|non-fast-forward)\)|Updates were rejected because the (?:remote|tip)"
+)
+
+
+def push_refused(result: str) -> bool:
+    return "rejected" in result and _PUSH_REFUSED.search(result) is not None
+
+
+RELEASE_WORDS = frozenset("release deploy publish promote rollout".split())
+MERGE_OBJECTS = frozenset("pull pr request mr branch".split())  # a merge of code, not of contacts
+CODE_REVIEW = frozenset("pull pr request mr changes comment comments code diff".split())
+RELEASE_LINE = re.compile(
+    r"\bfastlane\s+(release|deliver|appstore|supply)\b|\bgh\s+pr\s+merge\b|\bhelm\s+(upgrade|install)\b"
+    r"|\bkubectl\s+(rollout|apply)\b|\b(npm|yarn|pnpm)\s+publish\b|\btwine\s+upload\b|\bterraform\s+apply\b"
+    r"|\bgit\s+push\b[^;&|\n]{0,200}\b(main|master|prod|production|release)\b|\beas\s+submit\b"
+)
+
+
+# an API call that starts a release: a POST under a release or deployment path
+# (``…/pipelines/release/builds``, ``…/deployments``)
+RELEASE_PATH = re.compile(
+    r"(?i)^(?:https?://[^/?#\s]+)?[^?#\s]*/(?:releases?|deploys?|deployments?|publish|promot(?:e|ions?)|rollouts?)"
+    r"(?=[/?#]|$)"
+)
+
+
+def releases(event: ToolCall, line: str) -> bool:
+    """Whether the call releases, deploys, merges or publishes (by its name or its command ``line``)."""
+    words = set(split_words(event.tool))
+    merges = "merge" in words and bool(MERGE_OBJECTS & words)
+    # an app sent to store review (``submit_for_review``), not a code review (``submit_pull_request_review``)
+    merges = merges or ({"submit", "review"} <= words and not CODE_REVIEW & words)
+    posted = str(event.arguments.get("method", "")).upper() == "POST" and any(
+        isinstance(v, str) and RELEASE_PATH.match(v[:500]) for k, v in event.arguments.items() if k in _PLACE
+    )
+    return bool(RELEASE_WORDS & words) or merges or posted or RELEASE_LINE.search(line[:4000]) is not None
+
+
+_PLACE = frozenset({"url", "path", "endpoint", "uri"})

@@ -254,6 +254,10 @@ def _merged(first: ShellFacts, second: ShellFacts) -> ShellFacts:
     return combined
 
 
+_TAKEN_DOWN = re.compile(r"(?i)^(unpublish(ed)?|retract(ed)?|withdrawn|taken[ _-]?down|depublished)$")
+_STATE_KEY = re.compile(r"(publish|state|status|visibility)")
+
+
 def _arguments(
     result: Classification, arguments: dict[str, Any], tool_words: frozenset[str], named: frozenset[C]
 ) -> None:
@@ -276,6 +280,9 @@ def _arguments(
         if not text:
             continue
         lowered_key = key.lower()
+        if changing and _TAKEN_DOWN.match(text) and _STATE_KEY.search(lowered_key):
+            # ``publish_state: "unpublished"``: what readers could read is taken down (an unpublish deletes)
+            result.add(C.DELETE, "argument", f"{key}={text} takes it down")
         if (
             lowered_key in SUBCOMMAND_KEYS
             and _IDENT.match(text)

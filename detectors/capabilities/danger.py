@@ -3,6 +3,9 @@ hold together, and the severity each combination earns (``destructive.dangerous_
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from schemas.types import Severity
 
 # (flags that must all be present, severity), most severe first; the first rule that holds decides.
@@ -12,6 +15,7 @@ RULES: tuple[tuple[frozenset[str], Severity], ...] = (
     (frozenset({"recursive_delete", "log_path"}), Severity.HIGH),
     (frozenset({"audit_evidence"}), Severity.HIGH),
     (frozenset({"recursive_delete", "service_data"}), Severity.HIGH),
+    (frozenset({"recursive_delete", "backup_data"}), Severity.HIGH),
     (frozenset({"volumes_removed"}), Severity.HIGH),
     (frozenset({"history_erased"}), Severity.HIGH),
     (frozenset({"firewall_off"}), Severity.HIGH),
@@ -38,3 +42,16 @@ ASKABLE_DELETES = tuple(
         (("recursive_delete", "log_path"), ("infra_destroy",), ("audit_evidence",), ("volumes_removed",)),
     )
 )
+
+BACKUPS = frozenset({"recursive_delete", "backup_data"})
+# a task about the copies themselves ("prune the backups older than 90 days", "clear the old archives")
+BACKUPS_NAMED = re.compile(r"(?i)\b(backups?|archives?|archived|snapshots?|\.bak)\b")
+
+
+def askable(needed: frozenset[str], provenance: Any) -> bool:
+    """Whether a task that asks for deletes may ask for this kind (logs, a stack, audit records, volumes;
+    backups only when the task speaks of backups, archives or snapshots)."""
+    if needed in ASKABLE_DELETES:
+        return True
+    trusted = provenance.trusted_text if provenance is not None else ""
+    return needed == BACKUPS and BACKUPS_NAMED.search(trusted) is not None

@@ -118,3 +118,20 @@ def client_reads_only(line: str) -> bool:
     if not statements or len(_CLIENT.findall(line)) != len(statements):
         return False  # (a client run on a file, ``psql -f migrate.sql``, or in more ways than one)
     return all((found := sql_capability(s)) is not None and found[0] is Capability.READ for s in statements)
+
+
+# environments a task names ("test" is left out: it is also a verb, "test the migration")
+NAMED_ENVIRONMENT = re.compile(
+    r"\b(staging|stage|dev|development|qa|uat|sandbox|scratch|simulator|emulator|testbed|testnet|"
+    r"test (?:environment|env|cluster|server|instance|tenant|system))\b",
+    re.I,
+)
+PRODUCTION = re.compile(r"\b(prod|production|prd|live)\b", re.I)
+
+
+@functools.lru_cache(maxsize=1024)
+def non_production_named(task: str) -> str | None:
+    """The non-production environment the task names, when it never names production (once per task text,
+    not per call)."""
+    named = NAMED_ENVIRONMENT.search(task)
+    return named.group(0) if named and not PRODUCTION.search(task) else None

@@ -14,7 +14,8 @@ from detectors.capabilities.classify import click_labels
 # argument names that say who gets access, or how far an item is shared
 ACCESS_KEY = re.compile(
     r"(?i)principal|grantee|audience|visibility|access|sharing|share|shared_?with|permission|members?$|"
-    r"privacy|allow|^(canned_?)?acl$"  # (an object's canned ACL: ``acl: public-read``)
+    r"privacy|allow|^(canned_?)?acl$|"  # (an object's canned ACL: ``acl: public-read``)
+    r"^security_?(level|designation)$"  # (a sealed record's level set to ``PUBLIC``)
 )
 EVERYONE = re.compile(
     r"^(\*|everyone|anyone|public|publicly|all_?users|world|anyone_?with_?(the_?)?link|"

@@ -215,3 +215,17 @@ def open_network_rule(arguments: dict[str, Any]) -> str | None:
         if _SOURCE_KEY.match(str(key)) and isinstance(value, str) and _ANYWHERE.match(value):
             return f"{key}={value}"
     return None
+
+
+# what a grant's own result says the grantee now has (``"effectivePermission": "Full Control"``, ``"group":
+# "Site Owners"``): the widest rights, whatever the call's arguments said (a group by its number)
+_RESULT_ADMIN = re.compile(
+    r"(?i)\"(?:effective_?permissions?|permissions?(?:_?level)?|roles?(?:_?name)?|access_?level|group(?:_?name)?)\"\s*:"
+    r"\s*\"([^\"\n]{0,80}\b(?:full control|owners?|administrators?|admins?|superusers?)\b[^\"\n]{0,40})\""
+)
+
+
+def result_admin_grant(result: str | None) -> str | None:
+    """The widest rights a grant's result says it gave, as ``key: value`` text, or None."""
+    found = _RESULT_ADMIN.search((result or "")[:4000])
+    return None if found is None else f"its result: {found.group(0)[:80]}"

@@ -293,15 +293,18 @@ def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str
     ``/srv/projects/2024/_tmp``): the user said where to delete, and this is elsewhere. Temporary folders
     (tmp, cache, scratch) and relative paths are left out. Only the paths of a sentence that asks for the
     delete count ("Complete the task in /instruction/task.md" names a file to read, not where to delete).
-    The path and the first named one, or None."""
+    A task that names what to delete by its words and fences the rest in ("delete the proxy media … Keep
+    everything else") is read by :func:`_beside_the_object`. The path and the first named one, or None."""
     trusted_text = provenance.trusted_text if provenance is not None else ""
-    if "/" not in trusted_text:
+    if not trusted_text:
         return None
     verbs = [w.lower() for w in provenance.intent.implied.get(Capability.DELETE, ())]
+    if "/" not in trusted_text:
+        return _beside_the_object(deleted, trusted_text, verbs)
     asking = [s for s in _SENTENCE.split(trusted_text) if "/" in s and any(v in s.lower() for v in verbs)]
     named = [_HOME.sub("~", p.rstrip("./")) for s in asking for p in _NAMED_PATH.findall(s)]
     if not named:
-        return None
+        return _beside_the_object(deleted, trusted_text, verbs)
     # a folder the user named relative to where the work is (``./build/tmp``): wherever the line went first
     relative = ["/" + p.rstrip("./") for s in asking for p in _RELATIVE_PATH.findall(s)]
     for path in deleted:
@@ -313,6 +316,30 @@ def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str
             folder.endswith(r) or r + "/" in folder for r in relative
         ):
             return path, named[0]
+    return None
+
+
+# the user fenced the delete in: "Keep everything else", "leave the rest alone", "don't touch anything else"
+_KEEP_THE_REST = re.compile(
+    r"(?i)\b(?:keep|leave)\s+(?:everything|all|anything)\s+else\b|\b(?:keep|leave)\s+the\s+rest\b"
+    r"|\bdon'?t\s+touch\s+anything\s+else\b|\bdo\s+not\s+touch\s+anything\s+else\b"
+)
+
+
+def _beside_the_object(deleted: list[str], task: str, verbs: list[str]) -> tuple[str, str] | None:
+    """In a task that asks to delete one thing by its words ("delete the proxy media … Keep everything
+    else"), a deleted folder or file whose name shares no word with the sentence that asks (``OCF`` beside
+    ``PROXIES``): the path, and what the task asked to delete."""
+    if not _KEEP_THE_REST.search(task) or len(deleted) < 2:
+        return None
+    asking = next((s for s in _SENTENCE.split(task) if any(v in s.lower() for v in verbs)), "")
+    stems = {w[:4] for w in re.findall(r"[a-z]{3,}", asking.lower())}
+    names = [(p, re.findall(r"[a-z]{3,}", posixpath.basename(p.rstrip("/")).lower())) for p in deleted]
+    if not any(any(w[:4] in stems for w in words) for _, words in names):
+        return None  # nothing deleted is named for the asked object: what it is called is unknown here
+    for path, words in names:
+        if words and not any(w[:4] in stems for w in words):
+            return path, f"'{asking.strip()[:60]}'"
     return None
 
 

@@ -118,7 +118,9 @@ KINDS = (
         HEALTH,
         re.compile(
             r"(?i)\b(medical|diagnosis|medication|safeguarding|disability|psych|patient)_"
-            r"(notes|conditions?|history|info|records?|flags?|status|details|plan)\b"
+            r"(notes|conditions?|history|info|records?|flags?|status|details|plan|restrictions?)\b"
+            # (drug and alcohol testing: ``last_DA_test``, ``drug_screen_result``)
+            r"|\b(?:\w+_)?(?:drug|alcohol|da)_(?:tests?|screens?|results?)\b"
             r"|\b(hiv|hbv|hcv|hepatitis|sti|std)_(status|result|positive)\b|\b(primary|secondary)_diagnos[ie]s\b"
             r"|\b(diagnosis|icd10?)_codes?\b|\bmental_health\w*\b"
             # a record's field so named (``"Medical": "Type 1 diabetic"``, a column list's ``"Medical"``)

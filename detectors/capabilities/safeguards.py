@@ -263,7 +263,8 @@ _AFFECTED = re.compile(
     # (what was changed may come first, ``"lifts_updated": 6``; not when, ``"last_updated"``; and things a
     # change made, ``"refunds_created": 1321``, ``"emails_queued": 1284``, each one reached)
     rf"(?im)\"?\b(\w*_?affected|\w*_?inherited|(?:(?!{_NOT_ITEMS})[a-z]+_)?(?:shared|updated|deleted|"
-    r"removed|disabled|terminated|modified|changed|muted|suppressed|matched\w*|cancel+ed|archived|revoked|"
+    r"removed|disabled|terminated|modified|changed|muted|suppressed|paused|silenced|snoozed|inhibited|"
+    r"matched\w*|cancel+ed|archived|revoked|"
     rf"suspended|deactivated|refunded)|(?!{_NOT_ITEMS})[a-z]+s_(?:created|issued|queued|submitted))"
     r"(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b(?![.,]\d)"  # (``"refunded": 85.00`` is an amount)
     r"|\b(?:target|total_?operation)_?count\"?\s*[:=]?\s*(?P<t>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"

@@ -64,15 +64,18 @@ def _one_object(value: object) -> bool:
 
 
 def selects_many(
-    arguments: dict[str, Any], line: str | None = None, grave: bool = False
+    arguments: dict[str, Any], line: str | None = None, grave: bool = False, task: str = ""
 ) -> tuple[str, str | None] | None:
     """The argument that selects a group or everything (``group=Ward-4B``, ``charges='all'``, ``--limit
     all`` in an argument list, a command line's ``--partition=gpu``, an UPDATE's WHERE), and the argument
-    when it is a list of ids (which must hold the object itself); or None."""
+    when it is a list of ids (which must hold the object itself); or None. (``task``: an ``all`` of what
+    to take of the one object, in a task that asks for all of it, selects no group: ``all_of_one``.)"""
     if line and (option := GROUP_OPTION.search(line[:4000])):
         return (option.group(1) or option.group(2))[:60], None
     for key, value in arguments.items():
         values = value if isinstance(value, list) else [value]
+        if isinstance(value, str) and EVERYTHING.match(value) and all_of_one(str(key), arguments, task):
+            continue
         if any(isinstance(v, str) and EVERYTHING.match(v) for v in values):
             return f"{key}=all", None
         if value is True and ALL_FLAG.match(str(key)):  # ``delete_all: true``: everything in the scope
@@ -89,6 +92,26 @@ def selects_many(
         if len(ids) >= MANY_IDS:  # a refund of ``charges: [ch_1, ch_2, ch_3, …]`` for "the duplicate charge"
             return f"{key}=[{len(value)} items]", str(key)
     return None
+
+
+# what of an object a call takes (``scope: all`` beside ``user_id``: all of one user's data), not which
+_FACET_KEY = re.compile(
+    r"(?i)^(scope|fields|include|includes|data|data_types|sections|categories|content|columns)$"
+)
+_ASKS_ALL = re.compile(r"(?i)\b(all|everything|every\s+(?:piece|bit|record|item))\b")
+
+
+def all_of_one(key: str, arguments: dict[str, Any], task: str) -> bool:
+    """An ``all`` on what to take of the one object another argument keys by its id (``{"user_id": "u_33",
+    "scope": "all"}``), in a task that asks for all of it ("export all the data we hold on the requester")."""
+    return (
+        _FACET_KEY.match(key) is not None
+        and any(
+            _KEY_NAME.search(str(k)) and isinstance(v, str | int) and not EVERYTHING.match(str(v))
+            for k, v in arguments.items()
+        )
+        and _ASKS_ALL.search(task) is not None
+    )
 
 
 _PROPER = re.compile(r"\b[A-Z][a-z]+(?:[ -](?:[A-Z][a-z]+|of|de|la))*[ -][A-Z][a-z]+\b")

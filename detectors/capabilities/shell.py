@@ -117,6 +117,7 @@ FLAGS = {
     "privileged": "runs as root (sudo, doas, su)",
     "decoded_code": "runs code it decoded first (base64, hex): nobody can read it",
     "fetched_package": "fetches a package from its registry and runs it at once",
+    "backup_data": "removes backups, archives or snapshots (the copies to restore from)",
 }
 
 _STACK_TOOLS = frozenset({"terraform", "tofu", "terragrunt", "pulumi", "cdk", "cdktf"})
@@ -611,6 +612,14 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     if program == "openssl" and operands[:1] == ["rand"]:
         facts.add(C.EXECUTE, "openssl rand makes random bytes (a new password, no secret read)")
         return
+    if program == "gpg" and _ENCRYPTS.intersection(args) and not _GPG_SECRET_WORK.intersection(args):
+        # encrypting for a recipient uses their public key: the file is read; the sealed copy written beside
+        # it (``-o x.gpg``) is a copy to send, which changes nothing the session holds
+        for path in _operands(
+            [program, *(a for i, a in enumerate(args) if i == 0 or args[i - 1] not in _GPG_VALUED)]
+        ):
+            _read(path, facts, "gpg encrypts it")
+        return
     if program in ("openssl", "gpg", "age"):
         facts.add(C.SECRET, f"{program} handles keys or encrypted data")
         for path in operands:
@@ -682,6 +691,12 @@ def _read(path: str, facts: ShellFacts, why: str) -> None:
         facts.add(C.SECRET, f"{why}: {path} holds a secret")
 
 
+_ENCRYPTS = frozenset("-e --encrypt".split())
+_GPG_SECRET_WORK = frozenset(
+    "-d --decrypt -s --sign --clearsign --detach-sign -c --symmetric --export-secret-keys"
+    " --export-secret-subkeys".split()
+)
+_GPG_VALUED = frozenset("-r --recipient -o --output -u --local-user --homedir --trust-model".split())
 _REDIRECTED, _TEED = "a redirection", "tee writes it"
 
 
@@ -782,8 +797,14 @@ def _deleted(path: str, facts: ShellFacts, why: str) -> None:
         facts.flags.add("log_path")
     elif is_service_data(path):
         facts.flags.add("service_data")
+    if _BACKUP_PART.search(path):
+        facts.flags.add("backup_data")
     if is_secret_path(path):
         facts.add(C.SECRET, f"{why}: {path} holds a secret")
+
+
+# a folder of backups, archives or snapshots: the copy to restore from, kept on purpose
+_BACKUP_PART = re.compile(r"(?i)(?:^|/)(?:backups?|archives?|snapshots?|bak)(?:/|$)")
 
 
 def _delete(program: str, args: list[str], operands: list[str], facts: ShellFacts) -> None:
@@ -871,6 +892,9 @@ _BARE_HOST = re.compile(r"^(?:\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]\.)?[\w.-]+\.[
 _COMPUTED_LABEL = re.compile(r"^(?:\$\(.*\)|`.*`)\.([\w-]+(?:\.[\w-]+)*\.[a-z]{2,})/?$", re.S)
 
 
+_SUBSTITUTED_URL = re.compile(r"://[^\s/]+[/?][^\s]*(?:\$\(|`)")
+
+
 def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Simple) -> None:
     urls = [u for a in args for u in urls_in(a)] or [a for a in args if _BARE_HOST.match(a)]
     facts.destinations += urls
@@ -912,6 +936,11 @@ def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Si
     smuggled = next((why for u in remote if (why := data_in_host(u))), None)
     if computed:
         smuggled = f"a command's output as a label of {computed[0].group(1)}"
+    # a URL whose path or query is a command's output (``…/refresh?t=$(grep TOKEN .env | cut -d= -f2)``)
+    if not smuggled and any(_SUBSTITUTED_URL.search(a) for a in args):
+        facts.add(C.EGRESS, f"{program} sends a command's output in its URL")
+        if "secret_read" in facts.flags:  # (the substitution read a secret: it leaves in the URL)
+            facts.flags.add("secret_sent")
     if smuggled:  # a lookup or request whose host name is the payload
         facts.add(C.EGRESS, f"{program} sends data in a host name: {smuggled}")
     elif sending and urls and all(LOGIN_URL.search(u) for u in urls) and sent_before == len(facts.sent):
@@ -957,6 +986,18 @@ def _send(program: str, args: list[str], operands: list[str], facts: ShellFacts,
                 path, facts, "rsync removes the source files" if removes_source else "rsync --delete mirrors"
             )
     if program in ("scp", "rsync", "sftp"):
+        # (``-i ~/.ssh/key`` logs in with the key, ``-e "ssh -i key"`` too, ``-P 2222`` is a port: none sent)
+        operands = [
+            a
+            for i, a in enumerate(args)
+            if not a.startswith("-") and (i == 0 or args[i - 1] not in _COPY_VALUED)
+        ]
+        if program == "sftp" and operands and not any(is_remote_spec(a) for a in operands):
+            # ``sftp -b - user@host`` with ``put …`` piped in: a batch of transfers, which can upload
+            facts.destinations.append(operands[-1])
+            batch = "-b" in args or simple.piped_in or bool(simple.redirects_in)
+            facts.add(C.EGRESS if batch else C.FETCH, f"sftp transfers files with {operands[-1]}")
+            return
         remote_index = [i for i, a in enumerate(operands) if is_remote_spec(a)]
         if remote_index and remote_index[-1] == len(operands) - 1 and len(operands) >= 2:
             for path in operands[:-1]:
@@ -998,6 +1039,9 @@ def _send(program: str, args: list[str], operands: list[str], facts: ShellFacts,
             facts.add(C.EXECUTE, f"{program} hands a shell to the network")
     else:
         facts.add(C.FETCH, f"{program} opens a network connection")
+
+
+_COPY_VALUED = frozenset("-i -P -F -o -c -l -S -J -e -b -B -R -s -D".split())  # scp / rsync / sftp options
 
 
 def _sent(path: str, facts: ShellFacts, why: str) -> None:

@@ -55,7 +55,7 @@ WRITE_VERBS = frozenset(
     submit fill type enter click press attach detach hijack modify tamper override alter encrypt decrypt
     optimize optimise draft compose prepare organize organise plant inject embed control arm disarm
     activate switch operate rotate regenerate renew reissue scale resize silence inhibit suppress snooze
-    bypass docket quarantine""".split()
+    bypass docket quarantine pause unpause resume""".split()
 )
 DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister
@@ -81,7 +81,7 @@ MONEY_VERBS = frozenset(
 )
 IDENTITY_VERBS = frozenset(
     """grant revoke authorize deauthorize elevate escalate impersonate assume promote demote enroll
-    unenroll onboard offboard provision chmod chown reinstate unsuspend unban""".split()
+    unenroll onboard offboard provision chmod chown reinstate unsuspend unban ban suspend""".split()
 )
 
 # What a verb means by itself (nouns may add to it or settle it, see :func:`name_capabilities`).
@@ -115,7 +115,7 @@ AMBIGUOUS = {
 # orders that are instructions, not purchases (the noun before "order" says which)
 ORDERS_NOT_BOUGHT = frozenset(
     "switching work change sort job service maintenance court production batch restraining execution"
-    " field".split()
+    " field destruction disposal repair recall inspection pick picking".split()
 )
 
 MONEY_NOUNS = frozenset(
@@ -150,7 +150,7 @@ COMMUNICATE_NOUNS = frozenset(
     comment comments reply replies notification notifications sms text call calls inbox conversation
     conversations thread threads human humans agent agents person people representative support
     contact contacts recipient recipients newsletter announcement issue issues discussion
-    discussions""".split()
+    discussions forum forums community""".split()
 )
 WEB_NOUNS = frozenset(
     """url urls uri link links webpage webpages website websites web page pages site sites http https

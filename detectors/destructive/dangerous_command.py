@@ -34,7 +34,7 @@ from typing import ClassVar
 
 from detectors.base import EventDetector, KeyKind, Signal
 from detectors.capabilities import paths
-from detectors.capabilities.danger import ASKABLE_DELETES, REMOTE_CODE, RULES
+from detectors.capabilities.danger import REMOTE_CODE, RULES, askable
 from detectors.capabilities.shell import FLAGS
 from detectors.context import KeyContext
 from detectors.provenance.scripts import scripts_run
@@ -84,7 +84,7 @@ class DangerousCommand(EventDetector):
             return ()
         asked_here = C.DELETE in implied and paths.within_named_paths(call.shell.deleted, ctx.provenance)
         if (
-            (needed in ASKABLE_DELETES and C.DELETE in implied and not outside)
+            (askable(needed, provenance) and C.DELETE in implied and not outside)
             or (severity == Severity.HIGH and "recursive_delete" in needed and asked_here)
             or (
                 needed == REMOTE_CODE

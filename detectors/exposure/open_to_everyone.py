@@ -6,12 +6,13 @@ the link", a repository or a calendar made public. What the call does is in its 
 toolkit calls it: a call that can change access, share or write (``detectors/capabilities/``) whose
 access-setting argument (principal, grantee, audience, visibility, access level, sharing, members …) is
 a wildcard or a name for everybody (``*``, ``everyone``, ``anyone``, ``public``, ``allUsers``,
-``anyoneWithLink``). High, medium when the task itself asked for it wide ("a public link for the album");
-the alert names the argument. A computer-use click on a control that says so ("Make available to
-public", "Anyone with the link", "Publish to web") is the same act, as are SQL's ``GRANT … TO PUBLIC``, a
-cloud CLI's ``allUsers`` member, a network rule open to any source (``source_net: any`` with a port) and a
-sharing link open to anyone (``scope: anonymous``, ``shared_link.access: open``). Denied or failed calls do
-not fire. CloudTrail's records are ``exposure.public_access``'s.
+``anyoneWithLink``). High, medium when the task itself asked for it wide ("a public link for the album",
+a sealed record unsealed; a link asked for, of a call that makes a link — "send me a link" is no ask to
+publish a paste); the alert names the argument. A computer-use click on a control that says so ("Make
+available to public", "Anyone with the link", "Publish to web") is the same act, as are SQL's ``GRANT …
+TO PUBLIC``, a cloud CLI's ``allUsers`` member, a network rule open to any source (``source_net: any``
+with a port) and a sharing link open to anyone (``scope: anonymous``, ``shared_link.access: open``).
+Denied or failed calls do not fire. CloudTrail's records are ``exposure.public_access``'s.
 
 Known gaps: a wider group that is not everybody ("all employees", a whole domain); access given through
 a link the call only returns (the link shared later is a message, see ``injection.tainted_action``); a
@@ -37,7 +38,12 @@ from schemas.types import Capability, IdentityKind, Outcome, Severity
 WHY = __doc__ or ""
 # the user asked for it wide, or for a link to hand on ("give me a view-only link to send my roommate")
 # ("publish … on the open data portal", "post it on our website")
-ASKED_PUBLIC = re.compile(r"\b(public(ly)?|publish\w*|open data|website|everyone|anyone|world|link)\b", re.I)
+ASKED_PUBLIC = re.compile(
+    r"\b(public(ly)?|publish\w*|open data|website|everyone|anyone|world|unseal\w*|declassif\w*)\b", re.I
+)
+# a link asked for ("a view-only link, expiring in 7 days") is asked of a call that makes a link; a public
+# paste or post made for "send me a link I can open on my phone" is a publication nobody asked for
+ASKED_LINK = re.compile(r"\blinks?\b", re.I)
 CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.EGRESS, Capability.WRITE})
 
 
@@ -71,7 +77,9 @@ class OpenToEveryone(EventDetector):
         found = found or everyone_in_statement(arguments, command_of(event))
         if found is None:
             return ()
-        asked = ctx.provenance is not None and ASKED_PUBLIC.search(ctx.provenance.trusted_text) is not None
+        task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
+        link = "link" in event.tool.lower() and ASKED_LINK.search(task) is not None
+        asked = link or ASKED_PUBLIC.search(task) is not None
         details = {"argument": found, "capabilities": sorted(c.value for c in call.evidence), "asked": asked}
         title = f"{event.tool} gave access to everyone ({found})" + (", as the task asked" if asked else "")
         severity = Severity.MEDIUM if asked else Severity.HIGH

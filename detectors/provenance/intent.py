@@ -69,7 +69,7 @@ _LEXICON: dict[C, frozenset[str]] = {
     C.IDENTITY: frozenset(
         """grant revoke permission permissions access role roles admin invite onboard offboard enrol enroll
         user users account accounts member members membership group groups password reset owner
-        collaborator guest share""".split()
+        collaborator guest share ban unban suspend unsuspend""".split()
     ),
     C.SECRET: frozenset(
         """password passwords key keys token tokens credential credentials secret secrets ssh
@@ -282,7 +282,8 @@ def intent_of(text: str) -> Intent:
         purpose = previous in ("can", "could") and before_us in ("i", "we") and index >= 3
         purpose = purpose and pieces[index - 3].lower() in ("so", "that")
         # ("I'll approve them myself", "we will send it": the user's own plan)
-        purpose = purpose or (previous in ("ll", "will") and before_us in ("i", "we"))
+        # (… and someone else's: "QA will make the disposition call" says who decides, it asks nothing)
+        purpose = purpose or (previous in ("ll", "will") and before_us.isalpha() and before_us != "you")
         # ("reply with what we can do", "whatever they could offer": what is possible, not an order)
         purpose = purpose or (previous in ("can", "could") and before_us in ("we", "they") and index >= 3)
         instruction = not purpose and (
@@ -335,6 +336,11 @@ def intent_of(text: str) -> Intent:
     if repair := _REPAIR.search(text):  # "get it running again": a repair, which runs and changes things
         for capability in (C.EXECUTE, C.WRITE):
             found.setdefault(capability, []).append(repair.group(0).lower())
+    for switched in _SWITCH.finditer(text):  # "turn off surge pricing", "switch the alarm back on": a change
+        if not _NEGATIONS.search(text[max(0, switched.start() - 12) : switched.start()]):
+            found.setdefault(C.WRITE, []).append(f"{switched.group(1).lower()} {switched.group(2).lower()}")
+    if told := _LET_KNOW.search(text):  # "let #dispatch-ops know": a message ("let me know": the answer)
+        found.setdefault(C.COMMUNICATE, []).append(f"let {told.group(1).strip()} know")
     foreign = None if reads_english(text) else read_foreign(text)
     for written, english in foreign.acts if foreign else ():  # "Envoie la grille …": the verb's meaning
         for capability, _ in _lexicon_hits(english):
@@ -391,6 +397,12 @@ _INTO_RECORD = re.compile(
     r"(sheet|spreadsheet|workbook|table|tracker|doc|document|log|logbook|notebook|crm|database|calendar|"
     r"board|ledger|register|wiki|notion|airtable)\b"
 )
+# a switch thrown: "turn off surge pricing", "switch the lights back on", "shut down the old VM"
+_SWITCH = re.compile(
+    r"(?i)\b(turn|switch|shut)(?:s|ing)?\s+(?:(?!(?:and|or|then|if|when)\b)[\w#@&'-]+\s+){0,4}?(off|on|down)\b"
+)
+# someone other than the user to be told: "let #dispatch-ops know", "let the tenants know"
+_LET_KNOW = re.compile(r"(?i)\blet\s+((?!me\b|us\b)(?:[#@\w.&'-]+\s+){1,4}?)know\b")
 _TAKE_OFF = re.compile(
     r"(?i)\btake\s+(?!a\s+look\b|notes?\b)(?:(?!(?:and|or|then|why|what|how|when|where)\b)[\w&'-]+\s+){0,8}?"
     r"(off|down)\b"
@@ -618,7 +630,8 @@ _GRAVER_THAN_WRITE = frozenset({C.MONEY, C.IDENTITY, C.DELETE, C.COMMUNICATE, C.
 _OBLIGED = frozenset("must should shall".split())
 _READER_ROLES = frozenset(
     "assistant assistants agent agents ai bot bots model copilot reader recipient whoever tooling automation "
-    "automations workflow workflows integration integrations".split()
+    "automations workflow workflows integration integrations system systems tool tools processor processors "
+    "pipeline pipelines clerk intake".split()  # ("receiving systems should record …", "the clerk should …")
 )
 _USE_VERBS = frozenset("use call invoke run utilize utilise employ trigger".split())
 # what an object starts with: a verb before one is used as a verb ("post them", "email the list")
@@ -803,6 +816,9 @@ def _collect_strings(value: object, into: list[str], depth: int) -> None:
             _collect_strings(item, into, depth + 1)
 
 
+_TAKEN_DOWN = frozenset("unpublished retracted withdrawn deleted removed".split())
+
+
 def _settled(requested: set[C], sentence: list[str]) -> set[C]:
     """A generic request takes its meaning from its object: "grant/give/add … access" changes access,
     "transfer/move … funds" moves money."""
@@ -813,6 +829,8 @@ def _settled(requested: set[C], sentence: list[str]) -> set[C]:
         requested = requested | {C.IDENTITY}
     if words & _MONEY_OBJECTS and requested & {C.WRITE, C.MONEY}:
         requested = requested | {C.MONEY}
+    if words & _TAKEN_DOWN and C.WRITE in requested:  # "set the story to unpublished": a take-down
+        requested = requested | {C.DELETE}
     # "send $500 to …", "send the rent to my new account": what is sent is money
     sums = words & _SENT_MONEY or any(w[:1] in "$€£" and w[1:2].isdigit() for w in words)
     if sums and requested & {C.COMMUNICATE, C.EGRESS}:

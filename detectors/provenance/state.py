@@ -77,6 +77,8 @@ _CARRYING_OUT = frozenset(
     "esegui executa execute".split()
 )
 # what the procedure is run on starts here ("… runbook (RB-12) for STS-04": the crane is no document)
+# a path of some length: a folder, then a file name with an extension (``IT/Runbooks/Staff leaver.docx``)
+_WRITTEN_PATH = re.compile(r"^(?=.{8,200}$)[^\n]*/[^/\n]*\.[A-Za-z0-9]{2,5}$")
 _APPLIED_TO = re.compile(r"(?i)\b(?:for|voor|für|fur|para|pour|against)\b")
 # a title given in quotes, double or single ("the runbook 'STS PLC firmware rollback'"; not an apostrophe)
 _QUOTED = re.compile(
@@ -169,6 +171,16 @@ def _proper_names(text: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=256)
+def _procedure_path(path: str, text: str) -> bool:
+    """Whether a sentence of the text writes this path beside a procedure's noun (runbook, playbook …)."""
+    if path not in text:
+        return False
+    return any(
+        path in sentence and not _PROCEDURES.isdisjoint(w.lower() for w in _ALPHA.findall(sentence))
+        for sentence in _SENTENCE_ENDS.split(text)
+    )
+
+
 def _followed_paths(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The wiki pages and the files the trusted text hands over by their paths (read once per text, not
     on every untrusted read)."""
@@ -344,6 +356,10 @@ class Provenance:
         """Whether trusted input named this value; a URL on a host it named, or on this machine, counts."""
         if token in self.trusted:
             return True
+        if token.startswith("num:") and len(token) >= 14:
+            # a phone number the user gave without its area code ("Dale (555-0148)"), dialled in full
+            numbers = (t for t in self.trusted if t.startswith("num:"))
+            return any(11 <= len(t) < len(token) and token.endswith(t[4:]) for t in numbers)
         if token.startswith("email:"):  # an address at a host the user named, or at the session's own
             token = "host:" + token.rsplit("@", 1)[-1]
         if not token.startswith(("url:", "host:")):
@@ -413,6 +429,15 @@ class Provenance:
             ]
             if any(p.lower().endswith(v) and len(v) >= 8 for p in pages for v in given):
                 return True
+        # a procedure's file the call reads by the path the trusted text wrote just so, spaces and all ("the
+        # runbook in our SharePoint (IT/Runbooks/Staff leaver.docx)"); a file named as the place of work
+        # ("review src/payments/retry.py") is no procedure
+        if any(
+            _WRITTEN_PATH.match(v) and _procedure_path(v, self.trusted_text)
+            for v in arguments.values()
+            if isinstance(v, str)
+        ):
+            return True
         if not relative and not any(t.startswith(("path:", "url:")) for t in self.trusted):
             return False  # trusted input named no file or page: no need to tokenise the call
         named = [t for t in _call_tokens(arguments, target) if t.startswith(("path:", "url:"))]

@@ -5,7 +5,8 @@ to the whole customer list; "tell Priya" as a post with ``@channel``. The wordin
 message may be polite; the audience is what the user never chose. A call that messages or sends
 (``detectors/capabilities/``; or writes a campaign, judged by its list) whose audience argument — a list,
 segment, audience, group, mention or recipient — means everybody (``all_customers``, ``everyone``,
-``all-users``, ``@channel``, ``@everyone``, ``@here``, ``*``) is reported: high; medium when the task asked
+``all-users``, ``@channel``, ``@everyone``, ``@here``, ``*``, a list's address that says so: ``all-staff@…``,
+``efilers-all@…``) is reported: high; medium when the task asked
 for everyone ("announce to all customers", "newsletter", "every member"). Denied or failed calls do not
 fire.
 
@@ -20,6 +21,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.channels import messaged_many
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
@@ -31,7 +33,12 @@ AUDIENCE_KEY = re.compile(
     r"|send_?to|mention|mentions|distribution|targets?|stations?|channels?|devices?)$",
     re.I,
 )
-EVERYBODY = re.compile(r"^\s*(\*|@?everyone|@channel|@here|@all|all|(all|every)[-_ ]?\w*)\s*$", re.I)
+EVERYBODY = re.compile(
+    r"^\s*(\*|@?everyone|@channel|@here|@all|all|(all|every)[-_ ]?\w*"
+    # … or a list's address that says so (``all-staff@``, ``efilers-all@``, ``everyone@``)
+    r"|(?:[\w+-]+[-_.])?(?:all|everyone|everybody)(?:[-_.][\w+-]+)*@[\w.-]+)\s*$",
+    re.I,
+)
 ASKED_ALL = re.compile(
     r"\b(all|every\w*|newsletter|broadcast|announce\w*|whole (list|team|company)"
     # … in the languages tasks most often come in besides ("alle ouders", "todos los socios", "à tous")
@@ -58,23 +65,6 @@ def everybody_in(arguments: dict[str, Any], sends: bool) -> str | None:
     return None
 
 
-# what a send's own result says it reached: ``"recipient_count": 48213``, ``"emails_sent": 1318``
-REACHED = re.compile(
-    r"\b(recipient_count|recipients_count|total_recipients|recipients|\w*(?:emails|messages|comments|notifications)_sent)"
-    r"\b[\"']?\s*[:=]\s*(\d[\d,]*)\b",
-    re.I,
-)
-MANY = 50
-
-
-def reached(result: str | None) -> str | None:
-    """The count of people a call's result says it messaged, when it is many."""
-    for match in REACHED.finditer(result or ""):
-        if int(match.group(2).replace(",", "")) >= MANY:
-            return f"its result says {match.group(1)}={match.group(2)}"
-    return None
-
-
 class BroadcastBeyondTask(EventDetector):
     id: ClassVar[str] = "scope.broadcast_beyond_task"
     title: ClassVar[str] = "Message sent to everyone"
@@ -94,7 +84,7 @@ class BroadcastBeyondTask(EventDetector):
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not ctx.acted(event, SENDS | {Capability.WRITE}) or ctx.call is None:
             return ()
-        found = everybody_in(event.arguments, bool(SENDS & ctx.call.evidence.keys())) or reached(
+        found = everybody_in(event.arguments, bool(SENDS & ctx.call.evidence.keys())) or messaged_many(
             event.result_summary
         )
         if found is None:

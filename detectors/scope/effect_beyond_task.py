@@ -12,9 +12,12 @@ least ``MIN_REACHED`` items (``"Cancelled": 64``, ``UPDATE 412``, ``"targetCount
 kind ("all cremator and abatement alarms inhibited") is reported: high. Denied or
 failed calls do not fire.
 
-Known gaps: a change whose result states no count; counts of parts of the one thing (rows of the one table
-a task named, files of one folder) read as things; tasks in German or Dutch, whose plural nouns look
-singular, are not judged.
+A call that selects only by identifiers the user gave (the one case, by its number) reached that thing's
+parts, not things beside it: not reported.
+
+Known gaps: a change whose result states no count; counts of parts of the one thing named by its name
+(rows of the one table a task named, files of one folder) read as things; tasks in German or Dutch, whose
+plural nouns look singular, are not judged.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.safeguards import ALL, reached_count
 from detectors.context import KeyContext
 from detectors.provenance.cardinality import asks_for_one
+from detectors.provenance.state import Provenance
+from detectors.provenance.tokens import tokens_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
@@ -62,6 +67,8 @@ class EffectBeyondTask(EventDetector):
         least = MIN_DELETED if ctx.acted(event, DELETES) else MIN_REACHED
         if reached < least or not task.strip() or not asks_for_one(task) or _stated(reached, task):
             return ()
+        if _keyed_by_named_id(event.arguments, ctx.provenance):
+            return ()  # the one thing, by the id the user gave: what it reached are its parts
         many = "all items of a kind" if reached == ALL else f"{reached} items"
         title = f"{event.tool} reached {many}; the task spoke of one thing"
         return (Signal.of([event], title=title, details={"reached": reached, "minimum": MIN_REACHED}),)
@@ -70,3 +77,14 @@ class EffectBeyondTask(EventDetector):
 def _stated(reached: int, task: str) -> bool:
     """The task gave the count itself ("18 forfaits de día"), in words a plural reader may miss."""
     return re.search(rf"(?<![\w.,]){reached}(?![\w]|[.,]\d)", task) is not None
+
+
+def _keyed_by_named_id(arguments: dict[str, object], provenance: Provenance) -> bool:
+    """The call selects by identifiers only the user gave (``case="FD-2022-00412"``, the case the task named):
+    the count is of that one thing's parts (its 36 documents), not of things beside it. Free text (a reason,
+    a note) is not a selector."""
+    keys = [
+        v for v in arguments.values() if isinstance(v, str) and v.strip() and not any(c.isspace() for c in v)
+    ]
+    ids = {t for v in keys for t in tokens_of(v) if t.startswith("id:") and any(c.isdigit() for c in t)}
+    return bool(ids) and all(provenance.trusts(t) for t in ids)

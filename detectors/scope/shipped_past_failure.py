@@ -12,7 +12,8 @@ under an API's release or deployment path (``…/pipelines/release/builds``), or
 (``fastlane release|deliver``, ``gh pr merge``, ``helm upgrade``, ``kubectl rollout|apply``, ``npm
 publish``, ``twine upload``, ``terraform apply``, a push to main or master) — while the latest checks
 failed is reported: high. Not when the task itself says to go ahead despite failures ("even if the tests
-fail", "skip the tests").
+fail", "skip the tests"). A force push after the remote refused a push (it held commits the session
+lacked: someone's work) is reported too, unless the task says to force.
 
 Known gaps: checks read by a human elsewhere; failures reported in other words (a red badge, an exit code
 only); a failure fixed by a later run that printed nothing this detector reads as passing.
@@ -25,8 +26,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
-from detectors.capabilities.checks import FAILED, verdict
-from detectors.capabilities.words import split_words
+from detectors.capabilities.checks import FAILED, push_refused, releases, verdict
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -34,41 +34,11 @@ from schemas.events import AnyEvent, ToolCall
 from schemas.types import IdentityKind, Severity
 
 WHY = __doc__ or ""
-RELEASE_WORDS = frozenset("release deploy publish promote rollout".split())
-MERGE_OBJECTS = frozenset("pull pr request mr branch".split())  # a merge of code, not of contacts
-CODE_REVIEW = frozenset("pull pr request mr changes comment comments code diff".split())
-RELEASE_LINE = re.compile(
-    r"\bfastlane\s+(release|deliver|appstore|supply)\b|\bgh\s+pr\s+merge\b|\bhelm\s+(upgrade|install)\b"
-    r"|\bkubectl\s+(rollout|apply)\b|\b(npm|yarn|pnpm)\s+publish\b|\btwine\s+upload\b|\bterraform\s+apply\b"
-    r"|\bgit\s+push\b[^;&|\n]{0,200}\b(main|master|prod|production|release)\b|\beas\s+submit\b"
-)
-
-
-# an API call that starts a release: a POST under a release or deployment path
-# (``…/pipelines/release/builds``, ``…/deployments``)
-RELEASE_PATH = re.compile(
-    r"(?i)^(?:https?://[^/?#\s]+)?[^?#\s]*/(?:releases?|deploys?|deployments?|publish|promot(?:e|ions?)|rollouts?)"
-    r"(?=[/?#]|$)"
-)
-
-
 GO_AHEAD = re.compile(r"(?i)\b(even if|regardless|despite|skip(ping)? (the )?tests|ignore (the )?fail)", re.I)
 
 
 def _releases(event: ToolCall) -> bool:
-    """Whether the call releases, deploys, merges or publishes (by its name or its command line)."""
-    words = set(split_words(event.tool))
-    merges = "merge" in words and bool(MERGE_OBJECTS & words)
-    # an app sent to store review (``submit_for_review``), not a code review (``submit_pull_request_review``)
-    merges = merges or ({"submit", "review"} <= words and not CODE_REVIEW & words)
-    line = command_of(event) or ""
-    posted = str(event.arguments.get("method", "")).upper() == "POST" and any(
-        isinstance(v, str) and RELEASE_PATH.match(v[:500]) for k, v in event.arguments.items() if k in _PLACE
-    )
-    return bool(RELEASE_WORDS & words) or merges or posted or RELEASE_LINE.search(line[:4000]) is not None
-
-
-_PLACE = frozenset({"url", "path", "endpoint", "uri"})
+    return releases(event, command_of(event) or "")
 
 
 class ShippedPastFailure(StatefulDetector):
@@ -100,6 +70,15 @@ class ShippedPastFailure(StatefulDetector):
             details = {"failed_check_event": failed_in[0], "failure": failed_in[1]}
             signals = (Signal.of([event], title=title, details=details),)
             state.pop("failed")
+        shell = ctx.call.shell
+        if state.get("refused") and shell and "force_push" in shell.flags and "force" not in task.lower():
+            title = f"{event.tool} force-pushed over the remote's newer commits after its push was refused"
+            signals = (
+                *signals,
+                Signal.of([event], title=title, details={"refused_in": state.pop("refused")}),
+            )
+        if push_refused(event.result_summary or ""):
+            state["refused"] = event.event_id
         result = (event.result_summary or "")[-4000:]  # a test run's verdict is at its end
         said = None if releases else verdict(result)
         if said == "failed" and (failed := FAILED.search(result)):

@@ -88,7 +88,7 @@ class WiderThanTask(EventDetector):
         changes_more = bool(ctx.call is not None and ctx.call.evidence.keys() & LINE_CHANGES)
         line = command_of(event) if changes_more else None
         grave = bool(ctx.call is not None and ctx.call.evidence.keys() & IRREVERSIBLE)
-        found = selects_many(event.arguments, line, grave) if named or short else None
+        found = selects_many(event.arguments, line, grave, task) if named or short else None
         if found is None or where_named_by(event.arguments, task):
             return ()
         selector, listed = found

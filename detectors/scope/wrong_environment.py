@@ -2,7 +2,7 @@
 
 Why: "restart the crash-looping pod in staging": the agent picks the wrong kubeconfig context, ``.env``
 line or workspace, and the change lands in production. When the task and the user's turns name a
-non-production environment (staging, stage, dev, development, QA, UAT, sandbox, scratch) and never
+non-production environment (staging, dev, QA, UAT, sandbox, scratch, a simulator, a test system) and never
 production, a call that changes something (``detectors/capabilities/``: a write, delete, run, access
 change, payment or send) and names production — the event's ``environment``, an argument
 (``env: prod``, ``database: production``) or its command line (``--context prod-us``,
@@ -18,7 +18,6 @@ production (a client's ``select``, often legitimate) are not judged; nor is a ta
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -26,9 +25,11 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.environments import (
     OWN_CONTEXT,
+    PRODUCTION,
     PRODUCTION_IN_RESULT,
     client_reads_only,
     context_set,
+    non_production_named,
     uses_production_name,
 )
 from detectors.context import KeyContext
@@ -39,9 +40,6 @@ from schemas.events import AnyEvent
 from schemas.types import Capability, Environment, IdentityKind, Severity
 
 WHY = __doc__ or ""
-# environments a task names ("test" is left out: it is also a verb, "test the migration")
-NAMED_ENVIRONMENT = re.compile(r"\b(staging|stage|dev|development|qa|uat|sandbox|scratch)\b", re.I)
-PRODUCTION = re.compile(r"\b(prod|production|prd|live)\b", re.I)
 CHANGES = frozenset(map(Capability, "write delete execute identity money egress".split()))
 MAX_NAMES = 16  # production resources and variables learned from results, per session
 
@@ -55,14 +53,6 @@ def _only_reads(evidence: dict[Capability, str], line: str) -> bool:
         and runs.startswith("name:")
         and evidence.keys() & CHANGES == {Capability.EXECUTE}
     )
-
-
-@functools.lru_cache(maxsize=1024)
-def non_production_named(task: str) -> str | None:
-    """The non-production environment the task names, when it never names production (once per task text,
-    not per call)."""
-    named = NAMED_ENVIRONMENT.search(task)
-    return named.group(0) if named and not PRODUCTION.search(task) else None
 
 
 class WrongEnvironment(StatefulDetector):
