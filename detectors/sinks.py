@@ -318,11 +318,11 @@ def _named_in(destination: str, trusted: str) -> bool:
 # writes that only file what was read (``gmail_modify_labels`` moving a phishing mail to "Suspicious")
 _ORGANISING = frozenset(
     "label labels tag tags flag flags star archive categorize categorise folder pin spam note notes "
-    "annotate draft drafts task tasks todo todos reminder reminders".split()
+    "annotate draft drafts task tasks todo todos reminder reminders move junk".split()  # (a message moved)
 )
 
 
-_DOCUMENTS = frozenset("page pages doc docs document documents notebook".split())
+_DOCUMENTS = frozenset("page pages doc docs document documents notebook gdoc gdocs".split())
 _MAKES = frozenset("create new add make".split())
 
 

@@ -164,6 +164,21 @@ def _set_back_on(arguments: dict[str, Any]) -> bool:
 _ROSTERS = frozenset("schedule schedules shift shifts rota rotas rotation rotations roster rosters".split())
 
 
+# a flag that lets one call past the checks meant to stop it (``legality_override``, ``bypass_validation``,
+# ``skip_safety_checks``, ``override_limits``): the check stays on for everyone else, this call goes through
+_CHECK_OVERRIDE = re.compile(
+    r"(?i)^(?:(?:override|bypass|skip|ignore|waive)_?\w*?(?:checks?|validations?|legality|compliance|safety|"
+    r"verification|limits?)|\w*?(?:legality|compliance|safety|validation|limits?|checks?)_?(?:override|bypass|"
+    r"skip|waiver|waived))$"
+)
+
+
+def _overrides_checks(key: str, value: Any) -> bool:
+    return (value is True or str(value).lower() in ("true", "yes", "1")) and _CHECK_OVERRIDE.match(
+        key
+    ) is not None
+
+
 def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | None) -> str | None:
     """What the call says it switches off, or None."""
     name = set(split_words(tool))
@@ -192,6 +207,8 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         return f"removes {removed[0]}"
     if (off := _turned_off(arguments)) is not None and (off or guards):
         return f"turns {off or guards[0]} off"
+    if overridden := next((str(k) for k, v in arguments.items() if _overrides_checks(str(k), v)), None):
+        return f"overrides its checks ({overridden})"  # ``legality_override: true``, ``skip_validation``
     if guards and set(words) & OFF_WORDS and not _set_back_on(arguments):
         return f"sets {sorted(set(words) & OFF_WORDS)[0]} on {guards[0]}"
     if (mode := _not_enforcing(arguments)) and said & ENFORCERS:  # a blocking rule left only watching

@@ -622,7 +622,7 @@ _REQUESTABLE = frozenset(
 )
 _MONEY_OBJECTS = frozenset(
     "money fund funds payment payments amount balance account accounts usd eur dollars portfolio investment "
-    "stocks transaction transactions transfer transfers wire refund payout".split()
+    "stocks transaction transactions transfer transfers wire refund payout credit credits".split()
 )
 _SENT_MONEY = frozenset("money funds payment dollars usd eur gbp rent crypto bitcoin btc eth".split())
 _COORDINATORS = frozenset({"and", "or"})

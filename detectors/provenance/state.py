@@ -197,10 +197,16 @@ def _handed_procedures(text: str) -> frozenset[str]:
     # Confluence runbook "…"")
     quoted = '"' in text or "\u201c" in text
     handed = {f"title:{t.lower()}" for t in _HANDED_TITLE.findall(text)} if quoted else set()
-    for sentence in _SENTENCE_ENDS.split(text):
+    sentences = _SENTENCE_ENDS.split(text)
+    for index, sentence in enumerate(sentences):
         words = {w.lower() for w in _ALPHA.findall(sentence)}
         if words.isdisjoint(_PROCEDURES):
             continue
+        if index and words.isdisjoint(
+            _CARRYING_OUT
+        ):  # "Run RB-17 for the alert. The runbook is in Confluence."
+            sentence = f"{sentences[index - 1]} {sentence}"
+            words |= {w.lower() for w in _ALPHA.findall(sentence)}
         foreign = None if reads_english(sentence) else read_foreign(sentence)
         carried_out = not words.isdisjoint(_CARRYING_OUT) or (
             foreign is not None
