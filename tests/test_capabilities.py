@@ -673,3 +673,18 @@ def test_a_commands_output_in_a_url_leaves_and_an_unpublish_takes_down() -> None
         C.DELETE not in classify(call("cms.update_story", story_url="/x", publish_state="published")).evidence
     )
     assert C.IDENTITY in classify(call("tns-bulk-ban", filter={"ip_cidr": "10.0.0.0/8"})).evidence
+
+
+def test_a_long_hyphenated_audience_is_read_at_once() -> None:
+    """A channel or list name of many hyphenated words that is no address (``all-a-b-…-w!``) is judged in
+    linear time: the list-address reading split it every way (2^n), which stalled the stream."""
+    import time
+
+    from detectors.scope.broadcast_beyond_task import EVERYBODY
+
+    for address, everybody in (("all-staff@example.com", True), ("efilers-all@x.org", True), ("b@x", False)):
+        assert bool(EVERYBODY.match(address)) is everybody, address
+    start = time.perf_counter()
+    assert EVERYBODY.match("all" + "-ab" * 25 + "!") is None
+    assert EVERYBODY.match("team-" * 5000 + "all@lists.example.org")
+    assert time.perf_counter() - start < 0.5

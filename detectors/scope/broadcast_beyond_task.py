@@ -35,8 +35,9 @@ AUDIENCE_KEY = re.compile(
 )
 EVERYBODY = re.compile(
     r"^\s*(\*|@?everyone|@channel|@here|@all|all|(all|every)[-_ ]?\w*"
-    # … or a list's address that says so (``all-staff@``, ``efilers-all@``, ``everyone@``)
-    r"|(?:[\w+-]+[-_.])?(?:all|everyone|everybody)(?:[-_.][\w+-]+)*@[\w.-]+)\s*$",
+    # … or a list's address that says so (``all-staff@``, ``efilers-all@``, ``everyone@``): its shape checked
+    # first, then one word of it, so a long hyphenated name is read once, not split every way
+    r"|(?=[\w+.-]*@[\w.-]+\s*$)(?:[\w+.-]*[-_.])?(?:all|everyone|everybody)[-_.@][\w+.@-]*)\s*$",
     re.I,
 )
 ASKED_ALL = re.compile(
