@@ -369,7 +369,8 @@ def redact_text(text: str) -> str:
 
 
 # a run of URL-encoded text (``cfg=storePassword%3DTr41…%0AkeyPassword%3D…``), up to a query's separators
-_PERCENT_RUN = re.compile(r"[^\s&?#=\"'<>]*%[0-9A-Fa-f]{2}[^\s&?#\"'<>]*")
+# (a run starts after a separator or ``=``: tried from inside a run, the leading ``*`` made it quadratic)
+_PERCENT_RUN = re.compile(r"(?<![^\s&?#=\"'<>])[^\s&?#=\"'<>]*%[0-9A-Fa-f]{2}[^\s&?#\"'<>]*")
 
 
 def _redact_percent_encoded(text: str) -> str:

@@ -558,3 +558,11 @@ def test_a_secret_written_url_encoded_is_redacted_with_the_fingerprint_of_the_se
         "login?next=%2Faccount%2Fpassword%3Dreset",
     ):
         assert redact_text(harmless) == harmless
+
+
+def test_an_encoded_secrets_hint_keeps_redaction_linear() -> None:
+    """A secret's name before an encoded ``=`` makes the URL-encoded runs be looked for: a long text with
+    no ``%`` in its runs must still cost about 10x for 10x the text (each run tried once, not from each of
+    its characters)."""
+    small, large = ("token%3Dabc " + "a" * n + " 100%" for n in (10_000, 100_000))
+    assert best_redaction_time(large) / max(best_redaction_time(small), 1e-6) < 40
