@@ -262,8 +262,9 @@ _ALL = re2.Set.SearchSet(_RE2_OPTIONS)
 for _, _pattern in _SPECS:
     _ALL.Add(_pattern)
 _BASE64_INDEX = _ALL.Add(_BASE64_RUN_PATTERN)
-# a secret's name with a URL-encoded ``=`` or ``:`` after it (``storePassword%3D…``): a secret sent encoded
-_PERCENT_INDEX = _ALL.Add(r"(?i)(?:pass|secret|token|key|auth|credential|session)[\w-]*%3[ad]")
+# a secret's name with a URL-encoded ``=`` or ``:`` after it (``storePassword%3D…``; JSON's closing quote
+# between, ``%22password%22%3A%22…``): a secret sent encoded
+_PERCENT_INDEX = _ALL.Add(r"(?i)(?:pass|secret|token|key|auth|credential|session)[\w-]*(?:%2[27])?%3[ad]")
 # Any line (a key or a text of a JSON value) that ends in a secret's name: redact_value's fast path asks
 # for it in the same pass; it never makes redact_text run anything.
 _NAME_INDEX = _ALL.Add("(?im)" + _SECRET_KEY_NAMES.pattern)

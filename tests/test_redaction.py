@@ -566,3 +566,13 @@ def test_an_encoded_secrets_hint_keeps_redaction_linear() -> None:
     its characters)."""
     small, large = ("token%3Dabc " + "a" * n + " 100%" for n in (10_000, 100_000))
     assert best_redaction_time(large) / max(best_redaction_time(small), 1e-6) < 40
+
+
+def test_a_json_body_sent_url_encoded_hides_its_password() -> None:
+    """``?body=%7B%22password%22%3A%22…%22%7D``: JSON's closing quote stands between the name and the encoded
+    ``:``; the password is hidden, with the fingerprint it has in clear."""
+    sent = redact_text("https://api.example.io/login?body=%7B%22password%22%3A%22Tr41nSt0re!x9%22%7D&v=2")
+    assert "Tr41nSt0re" not in sent and sent.endswith("&v=2")
+    assert markers(sent)[0][1] == markers(redact_text('{"password": "Tr41nSt0re!x9"}'))[0][1]
+    harmless = "https://shop.example/search?f=%7B%22keyword%22%3A%22shoes%22%7D"
+    assert redact_text(harmless) == harmless
