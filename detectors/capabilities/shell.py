@@ -892,7 +892,18 @@ _BARE_HOST = re.compile(r"^(?:\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]\.)?[\w.-]+\.[
 _COMPUTED_LABEL = re.compile(r"^(?:\$\(.*\)|`.*`)\.([\w-]+(?:\.[\w-]+)*\.[a-z]{2,})/?$", re.S)
 
 
-_SUBSTITUTED_URL = re.compile(r"://[^\s/]+[/?][^\s]*(?:\$\(|`)")
+_URL_PATH_START = re.compile(r"://[^\s/?]+[/?]")
+
+
+def _substituted_url(arg: str) -> bool:
+    """A URL whose path or query holds a command substitution (``…/refresh?t=$(…)``): in one word, the
+    last ``$(`` or backquote after a URL's host (found in one pass: a regex tried from every ``://``
+    rescanned the rest of the word each time)."""
+    for word in arg.split():
+        last = max(word.rfind("$("), word.rfind("`"))
+        if last > 0 and _URL_PATH_START.search(word, 0, last):
+            return True
+    return False
 
 
 def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Simple) -> None:
@@ -937,7 +948,7 @@ def _fetch_or_send(program: str, args: list[str], facts: ShellFacts, simple: _Si
     if computed:
         smuggled = f"a command's output as a label of {computed[0].group(1)}"
     # a URL whose path or query is a command's output (``…/refresh?t=$(grep TOKEN .env | cut -d= -f2)``)
-    if not smuggled and any(_SUBSTITUTED_URL.search(a) for a in args):
+    if not smuggled and any(_substituted_url(a) for a in args):
         facts.add(C.EGRESS, f"{program} sends a command's output in its URL")
         if "secret_read" in facts.flags:  # (the substitution read a secret: it leaves in the URL)
             facts.flags.add("secret_sent")
