@@ -225,7 +225,15 @@ _RESULT_ADMIN = re.compile(
 )
 
 
-def result_admin_grant(result: str | None) -> str | None:
-    """The widest rights a grant's result says it gave, as ``key: value`` text, or None."""
-    found = _RESULT_ADMIN.search((result or "")[:4000])
-    return None if found is None else f"its result: {found.group(0)[:80]}"
+def result_admin_grant(result: str | None, arguments: dict[str, Any]) -> str | None:
+    """The widest rights a grant's result says it gave, as ``key: value`` text, or None. An entry of a list
+    (the item's whole access list, its owner first) counts only when it names the grantee (a value the
+    call gave): the owner already there was granted nothing."""
+    text = (result or "")[:4000]
+    given = [v for v in arguments.values() if isinstance(v, str) and len(v) >= 3]
+    for found in _RESULT_ADMIN.finditer(text):
+        listed = text.count("[", 0, found.start()) > text.count("]", 0, found.start())
+        entry = text[text.rfind("{", 0, found.start()) + 1 : (text.find("}", found.end()) + 1) or None]
+        if not listed or any(v in entry for v in given):
+            return f"its result: {found.group(0)[:80]}"
+    return None

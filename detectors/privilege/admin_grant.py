@@ -81,7 +81,7 @@ class AdminGrant(EventDetector):
         if found is None and (line := command_of(event)):
             found = line_admin_grant(line)
         if found is None and Capability.IDENTITY in call.evidence:  # (a group given by its number)
-            found = result_admin_grant(event.result_summary)
+            found = result_admin_grant(event.result_summary, event.arguments)
         if found is None:
             return ()
         task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
