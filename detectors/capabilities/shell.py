@@ -797,7 +797,7 @@ def _deleted(path: str, facts: ShellFacts, why: str) -> None:
         facts.flags.add("log_path")
     elif is_service_data(path):
         facts.flags.add("service_data")
-    if _BACKUP_PART.search(path):
+    if _BACKUP_PART.search(path) and not _NOT_BACKUPS.search(path):
         facts.flags.add("backup_data")
     if is_secret_path(path):
         facts.add(C.SECRET, f"{why}: {path} holds a secret")
@@ -805,6 +805,11 @@ def _deleted(path: str, facts: ShellFacts, why: str) -> None:
 
 # a folder of backups, archives or snapshots: the copy to restore from, kept on purpose
 _BACKUP_PART = re.compile(r"(?i)(?:^|/)(?:backups?|archives?|snapshots?|bak)(?:/|$)")
+# … but not a scratch or cache place's (``/var/cache/apt/archives``, ``/tmp/backup``, ``~/.cache/pip``) nor a
+# test suite's recorded output (``tests/snapshots``, ``src/snapshots``: written again by the next run)
+_NOT_BACKUPS = re.compile(
+    r"(?i)(?:^|/)(?:tmp|temp|scratch|\.?cache|_tmp|\.tmp)/|(?:^|/)(?:tests?|src|spec)/(?:[^/]+/)*snapshots?(?:/|$)"
+)
 
 
 def _delete(program: str, args: list[str], operands: list[str], facts: ShellFacts) -> None:
