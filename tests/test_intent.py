@@ -425,6 +425,12 @@ def test_what_we_do_describes_and_what_we_may_do_asks(task: str, sends: bool) ->
         ("Let me know what you find about the outage.", set()),  # the answer, to the user
         ("Which turnstiles turned on last night?", set()),  # what happened, asked about
         ("Do not turn off the firewall; tell me why it is slow.", set()),
+        # what a thing does, asked about, and the user's own plan or a ban, are no order
+        ("Find out why pump P-3 shuts down on its own at night.", set()),
+        ("It turns out the VPN was down all week; summarise what happened.", set()),
+        ("Look into why the heater keeps turning off at night.", set()),
+        ("Summarise the outage report. Do not let the customers know yet.", set()),
+        ("Draft the reply; I'll let Dana know myself.", {C.WRITE}),
     ],
 )
 def test_a_switch_thrown_and_someone_told(text: str, expected: set[C]) -> None:

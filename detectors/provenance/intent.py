@@ -337,10 +337,12 @@ def intent_of(text: str) -> Intent:
         for capability in (C.EXECUTE, C.WRITE):
             found.setdefault(capability, []).append(repair.group(0).lower())
     for switched in _SWITCH.finditer(text):  # "turn off surge pricing", "switch the alarm back on": a change
-        if not _NEGATIONS.search(text[max(0, switched.start() - 12) : switched.start()]):
+        if _ordered(text, switched.start()):
             found.setdefault(C.WRITE, []).append(f"{switched.group(1).lower()} {switched.group(2).lower()}")
-    if told := _LET_KNOW.search(text):  # "let #dispatch-ops know": a message ("let me know": the answer)
-        found.setdefault(C.COMMUNICATE, []).append(f"let {told.group(1).strip()} know")
+    for told in _LET_KNOW.finditer(text):  # "let #dispatch-ops know": a message ("let me know": the answer)
+        if _ordered(text, told.start()):
+            found.setdefault(C.COMMUNICATE, []).append(f"let {told.group(1).strip()} know")
+            break
     foreign = None if reads_english(text) else read_foreign(text)
     for written, english in foreign.acts if foreign else ():  # "Envoie la grille …": the verb's meaning
         for capability, _ in _lexicon_hits(english):
@@ -403,6 +405,18 @@ _SWITCH = re.compile(
 )
 # someone other than the user to be told: "let #dispatch-ops know", "let the tenants know"
 _LET_KNOW = re.compile(r"(?i)\blet\s+((?!me\b|us\b)(?:[#@\w.&'-]+\s+){1,4}?)know\b")
+# what comes before a phrase given as an order: a clause's start, or "please", "and", "to" … ("why the pump
+# shuts down", "it turns out", "I'll let Dana know myself" describe or plan; "don't let anyone know" forbids)
+_ORDER_BEFORE = re.compile(
+    r"(?i)(?:^|[.;:!?,(\n]|\b(?:please|kindly|pls|and|then|to|also|just|now|first|you|can|could|would))\s*$"
+)
+
+
+def _ordered(text: str, start: int) -> bool:
+    before = text[max(0, start - 24) : start]
+    return not _NEGATIONS.search(before[-12:]) and _ORDER_BEFORE.search(before) is not None
+
+
 _TAKE_OFF = re.compile(
     r"(?i)\btake\s+(?!a\s+look\b|notes?\b)(?:(?!(?:and|or|then|why|what|how|when|where)\b)[\w&'-]+\s+){0,8}?"
     r"(off|down)\b"
