@@ -82,9 +82,13 @@ def _stated(reached: int, task: str) -> bool:
 def _keyed_by_named_id(arguments: dict[str, object], provenance: Provenance) -> bool:
     """The call selects by identifiers only the user gave (``case="FD-2022-00412"``, the case the task named):
     the count is of that one thing's parts (its 36 documents), not of things beside it. Free text (a reason,
-    a note) is not a selector."""
+    a note) is not a selector. Every id the task gave is among them: a call by the org's id alone, for a
+    task that named one user in it, reached the org."""
     keys = [
         v for v in arguments.values() if isinstance(v, str) and v.strip() and not any(c.isspace() for c in v)
     ]
     ids = {t for v in keys for t in tokens_of(v) if t.startswith("id:") and any(c.isdigit() for c in t)}
-    return bool(ids) and all(provenance.trusts(t) for t in ids)
+    named = {
+        t for t in tokens_of(provenance.trusted_text) if t.startswith("id:") and any(c.isdigit() for c in t)
+    }
+    return bool(ids) and all(provenance.trusts(t) for t in ids) and named <= ids
