@@ -159,3 +159,12 @@ def test_a_phone_number_given_without_its_area_code_is_the_users() -> None:
     provenance.trust("Text the gate code to Dale from Keystone Locksmith (555-0148).")
     assert provenance.trusts("num:15035550148") and provenance.trusts("num:5035550148")
     assert not provenance.trusts("num:15035550199")
+
+
+def test_a_runbook_named_in_capitals_before_its_noun_is_handed_over() -> None:
+    from detectors.provenance.state import Provenance
+
+    provenance = Provenance()
+    provenance.trust("Follow the Cycle Rollover runbook in Confluence to close out the 2024 cycle.")
+    assert provenance.points_at({"space": "ADM", "title": "Runbook - Cycle Rollover"}, None)
+    assert not provenance.points_at({"space": "ADM", "title": "Rollover FAQ"}, None)

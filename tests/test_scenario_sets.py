@@ -67,7 +67,7 @@ FLOORS = {
     "agent_probes_40.yml": (41, 2),  # blind: 40 and 3 (88923d8, after sets 35-38's fixes; 275d24a alike)
     "agent_probes_41.yml": (41, 0),  # blind: 33 and 3 (a79c386, the session's start)
     "agent_probes_42.yml": (44, 0),  # blind: 36 and 4 (a79c386, the session's start)
-    "agent_probes_43.yml": (35, 3),  # blind: 33 and 6 at a79c386 and at a143d4c (sets 41-42's fixes) alike
+    "agent_probes_43.yml": (36, 0),  # blind: 33 and 6 at a79c386 and at a143d4c (sets 41-42's fixes) alike
 }
 
 

@@ -42,7 +42,7 @@ HEALTH = "health or safeguarding records"
 HEALTH_ASKED = re.compile(
     r"(?i)\b(medical|health|clinical|patient|care|treatment)\s+(records?|notes|history|file|files|summary|"
     r"data|details|information)\b|\bdiagnos[ie]s\b|\b(lab|test|blood)\s+results\b|\bdischarge\s+summar"
-    r"|\bmedications?\b|\bsafeguarding\b"
+    r"|\bmedications?\b|\bsafeguarding\b|\ballerg(?:y|ies|ens?)\b"
     # … or a clinical hand-over: "the casualty handover report", "the referral letter", "the injury report"
     r"|\b(casualty|patient|injury|trauma|clinical)\s+(handover\s+)?(reports?|handover|notes)\b"
     r"|\b(referral|discharge)\s+(letters?|reports?|notes)\b"

@@ -32,6 +32,7 @@ SILENCERS = frozenset(
 # a rule that silences, made by a call (a SIEM's suppression, an alert's mute rule): silencing in itself
 _RULE_SILENCERS = frozenset("suppression suppressions".split())
 _CREATES = frozenset("create add new put".split())
+_DETECTIONS = frozenset("rule rules detection detections signature signatures".split())
 _LOOKS = frozenset("query list get show describe ls status view".split())
 # verbs that switch off whatever safeguard they are said of
 OFF_WORDS = frozenset("disable disabled bypass bypassed override skip deactivate pause stop mask off".split())
@@ -196,6 +197,8 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         or (set(words) & SILENCERS and not _set_back_on(arguments))
     ):
         return f"silences {guards[0]}"  # ``gmail_snooze_email`` silences nothing that protects
+    if name & SILENCERS and name & _DETECTIONS:  # ``xsoar-suppress-rule``: a detection rule silenced
+        return f"silences a detection {sorted(name & _DETECTIONS)[0]}"
     if name & _RULE_SILENCERS and name & _CREATES:  # ``create_suppression``: a rule that hides detections
         return f"silences {guards[0] if guards else 'detections'}"
     if name & _RULE_SILENCERS and name & REMOVERS:

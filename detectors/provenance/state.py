@@ -79,6 +79,7 @@ _CARRYING_OUT = frozenset(
 # what the procedure is run on starts here ("… runbook (RB-12) for STS-04": the crane is no document)
 # a path of some length: a folder, then a file name with an extension (``IT/Runbooks/Staff leaver.docx``)
 _WRITTEN_PATH = re.compile(r"^(?=.{8,200}$)[^\n]*/[^/\n]*\.[A-Za-z0-9]{2,5}$")
+_NAMED_BEFORE = re.compile(r"((?:[A-Z][\w&'-]*\s+){1,5})(?:runbook|playbook|procedure|checklist|SOP)\b")
 _APPLIED_TO = re.compile(r"(?i)\b(?:for|voor|für|fur|para|pour|against)\b")
 # a title given in quotes, double or single ("the runbook 'STS PLC firmware rollback'"; not an apostrophe)
 _QUOTED = re.compile(
@@ -170,7 +171,13 @@ def _proper_names(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
-@functools.lru_cache(maxsize=256)
+def _titled(handed: frozenset[str], titles: set[str]) -> bool:
+    """Whether a title the call reads holds every word of a procedure's name the text gave in capitals."""
+    named = [h[6:].split() for h in handed if h.startswith("words:")]
+    read = [set(re.findall(r"[\w&'-]+", t[6:])) for t in titles]
+    return any(words and set(words) <= title for words in named for title in read)
+
+
 def _procedure_path(path: str, text: str) -> bool:
     """Whether a sentence of the text writes this path beside a procedure's noun (runbook, playbook …)."""
     if path not in text:
@@ -181,6 +188,7 @@ def _procedure_path(path: str, text: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=256)
 def _followed_paths(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The wiki pages and the files the trusted text hands over by their paths (read once per text, not
     on every untrusted read)."""
@@ -220,6 +228,11 @@ def _handed_procedures(text: str) -> frozenset[str]:
         handed.update(f"title:{title.strip().lower()}" for title in _QUOTED.findall(span))
         # (a title in brackets right after the procedure: "per the runbook in Confluence (LM-Runbook v3)")
         handed.update(f"title:{title.strip().lower()}" for title in _BRACKETED.findall(span))
+        # (a name in capitals right before it: "Follow the Cycle Rollover runbook", read as "Runbook - Cycle
+        # Rollover": every word of the name in the page's title)
+        for name in _NAMED_BEFORE.findall(sentence):
+            kept = [w.lower() for w in name.split() if w.lower() not in _CARRYING_OUT]
+            handed.update([f"words:{' '.join(kept)}"] if kept else [])
     return frozenset(handed)
 
 
@@ -420,6 +433,8 @@ class Provenance:
         # by its id ("Follow … runbook (IROPS-RSV-01)")
         handed = _handed_procedures(self.trusted_text)
         titles_read = {f"title:{v.strip().lower()}" for v in arguments.values() if isinstance(v, str)}
+        if any(h.startswith("words:") for h in handed) and _titled(handed, titles_read):
+            return True
         tokens = _call_tokens(arguments, target) | titles_read if handed else frozenset()
         if handed and not handed.isdisjoint(tokens):
             return True

@@ -41,7 +41,7 @@ EVERYBODY = re.compile(
     re.I,
 )
 ASKED_ALL = re.compile(
-    r"\b(all|every\w*|newsletter|broadcast|announce\w*|whole (list|team|company)"
+    r"\b(all|every\w*|newsletter|broadcast|announce\w*|whole (?:[\w-]+ )?(list|team|company|parish|school)"
     # … in the languages tasks most often come in besides ("alle ouders", "todos los socios", "à tous")
     r"|alle|allen|iedereen|tous|toutes|todos|todas|tutti|tutte)\b",
     re.I,
