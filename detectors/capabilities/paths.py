@@ -284,7 +284,7 @@ _NAMED_PATH = re.compile(r"(?<![\w.:/~-])(~?/[\w.@+-]+(?:/[\w.@+-]+)+)")
 _RELATIVE_PATH = re.compile(r"(?<![\w.:/~$-])(?:\./)?([\w@+-][\w.@+-]*(?:/[\w.@+-]+)+)")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _HOME = re.compile(r"^(/home/[^/]+|/Users/[^/]+|/root)(?=/|$)")  # a home folder, as ``~``
-_TEMPORARY = re.compile(r"(^|/)(tmp|temp|scratch|\.?cache|_tmp|\.tmp)(/|$)", re.I)
+TEMPORARY = re.compile(r"(^|/)(tmp|temp|scratch|\.?cache|_tmp|\.tmp)(/|$)", re.I)  # a scratch place
 
 
 def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str] | None:
@@ -310,7 +310,7 @@ def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str
     for path in deleted:
         folder = posixpath.dirname(path) if any(c in path.rsplit("/", 1)[-1] for c in "*?[") else path
         folder = _HOME.sub("~", posixpath.normpath(folder)) if folder.startswith(("/", "~/")) else ""
-        if not folder or _TEMPORARY.search(folder) or (folder.count("/") < 2 and not folder.startswith("~")):
+        if not folder or TEMPORARY.search(folder) or (folder.count("/") < 2 and not folder.startswith("~")):
             continue  # (``/data``, ``/tmp/x``: a top folder or a scratch place)
         if not any(folder == n or folder.startswith(n + "/") for n in named) and not any(
             folder.endswith(r) or r + "/" in folder for r in relative

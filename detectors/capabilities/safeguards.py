@@ -175,9 +175,8 @@ _CHECK_OVERRIDE = re.compile(
 
 
 def _overrides_checks(key: str, value: Any) -> bool:
-    return (value is True or str(value).lower() in ("true", "yes", "1")) and _CHECK_OVERRIDE.match(
-        key
-    ) is not None
+    on = value is True or str(value).lower() in ("true", "yes", "1")
+    return on and _CHECK_OVERRIDE.match(key) is not None
 
 
 def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | None) -> str | None:

@@ -28,6 +28,7 @@ from detectors.capabilities import words
 from detectors.capabilities.code import code_facts
 from detectors.capabilities.paths import (
     LOGIN_URL,
+    TEMPORARY,
     data_in_host,
     host_of,
     is_audit_evidence,
@@ -797,7 +798,7 @@ def _deleted(path: str, facts: ShellFacts, why: str) -> None:
         facts.flags.add("log_path")
     elif is_service_data(path):
         facts.flags.add("service_data")
-    if _BACKUP_PART.search(path) and not _NOT_BACKUPS.search(path):
+    if _BACKUP_PART.search(path) and not _scratch_or_test(path):
         facts.flags.add("backup_data")
     if is_secret_path(path):
         facts.add(C.SECRET, f"{why}: {path} holds a secret")
@@ -805,11 +806,13 @@ def _deleted(path: str, facts: ShellFacts, why: str) -> None:
 
 # a folder of backups, archives or snapshots: the copy to restore from, kept on purpose
 _BACKUP_PART = re.compile(r"(?i)(?:^|/)(?:backups?|archives?|snapshots?|bak)(?:/|$)")
-# … but not a scratch or cache place's (``/var/cache/apt/archives``, ``/tmp/backup``, ``~/.cache/pip``) nor a
-# test suite's recorded output (``tests/snapshots``, ``src/snapshots``: written again by the next run)
-_NOT_BACKUPS = re.compile(
-    r"(?i)(?:^|/)(?:tmp|temp|scratch|\.?cache|_tmp|\.tmp)/|(?:^|/)(?:tests?|src|spec)/(?:[^/]+/)*snapshots?(?:/|$)"
-)
+# … but not one inside a scratch or cache place (``/var/cache/apt/archives``, ``/tmp/backup``: a folder
+# ``TEMPORARY`` names, above it), nor a test suite's recorded output (``tests/snapshots``: written again)
+_TEST_SNAPSHOTS = re.compile(r"(?i)(?:^|/)(?:tests?|src|spec)/(?:[^/]+/)*snapshots?(?:/|$)")
+
+
+def _scratch_or_test(path: str) -> bool:
+    return TEMPORARY.search(posixpath.dirname(path)) is not None or _TEST_SNAPSHOTS.search(path) is not None
 
 
 def _delete(program: str, args: list[str], operands: list[str], facts: ShellFacts) -> None:

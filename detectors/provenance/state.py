@@ -210,9 +210,8 @@ def _handed_procedures(text: str) -> frozenset[str]:
         words = {w.lower() for w in _ALPHA.findall(sentence)}
         if words.isdisjoint(_PROCEDURES):
             continue
-        if index and words.isdisjoint(
-            _CARRYING_OUT
-        ):  # "Run RB-17 for the alert. The runbook is in Confluence."
+        # ("Run RB-17 for the alert. The runbook is in Confluence.": the order is in the sentence before)
+        if index and words.isdisjoint(_CARRYING_OUT):
             sentence = f"{sentences[index - 1]} {sentence}"
             words |= {w.lower() for w in _ALPHA.findall(sentence)}
         foreign = None if reads_english(sentence) else read_foreign(sentence)
