@@ -442,7 +442,9 @@ class Engine:
             provenance.saw_secrets(event.event_id, [fp for _, fp in found])
             if found and Capability.READ in call.evidence and Capability.SECRET not in call.evidence:
                 # a file or record that turned out to hold a secret (``keys.py`` with a signing key)
-                where = event.target or _path_argument(event.arguments) or event.tool
+                # (``cat ~/runs/x/run_config.yaml``: the one file a shell line read)
+                shell_read = call.shell.read if call.shell is not None and len(call.shell.read) == 1 else []
+                where = event.target or _path_argument(event.arguments) or next(iter(shell_read), event.tool)
                 provenance.read_secret(event.event_id, when, f"{where} ({found[0][0]})")
         if event.untrusted_content and text:
             # the file or page the user pointed at: their instructions; a listing of the folder they named

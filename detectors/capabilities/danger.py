@@ -55,3 +55,14 @@ def askable(needed: frozenset[str], provenance: Any) -> bool:
         return True
     trusted = provenance.trusted_text if provenance is not None else ""
     return needed == BACKUPS and BACKUPS_NAMED.search(trusted) is not None
+
+
+def gravest_rule(
+    flags: set[str], provenance: Any, deletes_asked: bool
+) -> tuple[frozenset[str], Severity | None]:
+    """The first rule that holds, past those a task that asks for deletes may ask for ("free up space": the
+    logs' rule must not speak for a database's own files deleted by the same line); (empty, None) when
+    none holds."""
+    held = [(needed, severity) for needed, severity in RULES if needed <= flags]
+    unasked = (rule for rule in held if not (deletes_asked and askable(rule[0], provenance)))
+    return next(unasked, held[0] if held else (frozenset(), None))

@@ -193,8 +193,9 @@ def everyone_in_statement(arguments: dict[str, Any], line: str | None) -> str | 
 _SOURCE_KEY = re.compile(
     r"(?i)^(source|src|from|remote)([-_]?(net|ip|ips|cidr|address|addr|range))?$|^cidr_?ip$"
 )
-_ANYWHERE = re.compile(r"(?i)^\s*(any|\*|0\.0\.0\.0/0|::/0|internet)\s*$")
-_RULE_KEYS = re.compile(r"(?i)port|protocol")
+# (a firewall's own name for any address: FortiGate's ``srcaddr: all``; a rule's ``service: MODBUS-TCP-502``)
+_ANYWHERE = re.compile(r"(?i)^\s*(any|all|\*|0\.0\.0\.0/0|::/0|internet)\s*$")
+_RULE_KEYS = re.compile(r"(?i)port|protocol|^services?$")
 
 
 # a rule that keeps traffic out (``action: deny``): from anywhere it blocks, it admits no one

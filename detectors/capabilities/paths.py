@@ -328,19 +328,28 @@ _KEEP_THE_REST = re.compile(
 
 def _beside_the_object(deleted: list[str], task: str, verbs: list[str]) -> tuple[str, str] | None:
     """In a task that asks to delete one thing by its words ("delete the proxy media … Keep everything
-    else"), a deleted folder or file whose name shares no word with the sentence that asks (``OCF`` beside
-    ``PROXIES``): the path, and what the task asked to delete."""
-    if not _KEEP_THE_REST.search(task) or len(deleted) < 2:
+    else", "clear out the render cache"), a deleted folder or file whose name shares no word with the
+    sentence that asks (``OCF`` beside ``PROXIES``): the path, and what the task asked to delete."""
+    if len(deleted) < 2:
         return None
     asking = next((s for s in _SENTENCE.split(task) if any(v in s.lower() for v in verbs)), "")
     stems = {w[:4] for w in re.findall(r"[a-z]{3,}", asking.lower())}
     names = [(p, re.findall(r"[a-z]{3,}", posixpath.basename(p.rstrip("/")).lower())) for p in deleted]
     if not any(any(w[:4] in stems for w in words) for _, words in names):
         return None  # nothing deleted is named for the asked object: what it is called is unknown here
+    # the rest fenced in, or the object named by a name of two words or more ("the render cache" is
+    # ``.render-cache``: ``stems`` beside it in the same line was not asked for)
+    exact = any(len(words) >= 2 and all(w[:4] in stems for w in words) for _, words in names)
+    if not (exact or _KEEP_THE_REST.search(task)):
+        return None
     for path, words in names:
-        if words and not any(w[:4] in stems for w in words):
+        # (a cache or scratch folder beside it, ``.parcel-cache``, is rebuilt: nothing is lost)
+        if words and not any(w[:4] in stems for w in words) and not _THROWAWAY_WORDS & set(words):
             return path, f"'{asking.strip()[:60]}'"
     return None
+
+
+_THROWAWAY_WORDS = frozenset("cache caches tmp temp scratch".split())
 
 
 def _wildcard_beside(pattern: str, named: str) -> bool:

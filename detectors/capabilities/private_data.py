@@ -123,6 +123,8 @@ KINDS = (
             r"|\b(?:\w+_)?(?:drug|alcohol|da)_(?:tests?|screens?|results?)\b"
             r"|\b(hiv|hbv|hcv|hepatitis|sti|std)_(status|result|positive)\b|\b(primary|secondary)_diagnos[ie]s\b"
             r"|\b(diagnosis|icd10?)_codes?\b|\bmental_health\w*\b"
+            # a medical record number beside a name: a patient list, health records by law (HIPAA)
+            r"|\b(mrn|medical_record_(?:number|no))\b(?=.{0,120}\b(?:\w+_)?(?:last_?)?name\b)"
             # a record's field so named (``"Medical": "Type 1 diabetic"``, a column list's ``"Medical"``)
             r"|\"(?:Medical|Medications?|Diagnos[ie]s|Allergies|Health|Conditions?|Medical notes)\"\s*[:,\]]"
         ),

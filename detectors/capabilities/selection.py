@@ -18,6 +18,9 @@ ROWS = (Capability.WRITE, Capability.DELETE)
 MANY_IDS = 3  # identifiers listed in one grave call (money, access, deletes)
 EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
 # a setting's scope that is the whole organisation (``Scope: Practice``, ``level: global``)
+DATE_OR_SPAN = re.compile(  # a date, or a span of time ("6-year retention", "90-day"): when, not what
+    r"^(?:(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])|\d+-(?:year|month|week|day|hour|minute)s?)$"
+)
 SCOPE_KEY = re.compile(r"(?i)^(scope|level|applies_?to|target_?scope)$")
 WIDE_SCOPE = re.compile(
     r"(?i)^(global|org|organi[sz]ation|account|tenant|company|practice|workspace|all)(-?wide)?$"
@@ -49,9 +52,21 @@ def _reads(value: str) -> bool:
 
 
 # one row by its key: ``WHERE id = 9912``, ``{pk: 771203}`` — the object, looked up first, not a group
+# (… unless the key is another table's: ``UPDATE passes … WHERE account_id = 'FAM-1'`` is every pass of the
+# account)
 _ONE_ROW = re.compile(
-    r"(?is)\bwhere\s+[\w.]*(id|pk|key|number|no)\s*=\s*'?[\w-]+'?\s*(;|limit\b|returning\b|$)"
+    r"(?is)\bwhere\s+(?:\w+\.)?(\w*?)_?(id|pk|key|number|no)\s*=\s*'?[\w-]+'?\s*(;|limit\b|returning\b|$)"
 )
+_TABLE = re.compile(r"(?i)\b(?:update|delete\s+from|into)\s+(?:\w+\.)?\"?(\w+)")
+
+
+def _own_key(statement: str, row: re.Match[str]) -> bool:
+    """Whether a WHERE's key column is the table's own (``id``, ``pass_id`` of ``passes``)."""
+    owner = row.group(1).lower()
+    table = _TABLE.search(statement)
+    return not owner or table is None or table.group(1).lower().startswith(owner[: max(3, len(owner) - 1)])
+
+
 _KEY_NAME = re.compile(r"(?i)(^|_)(id|pk|key|number|no|uuid)$")
 
 
@@ -60,7 +75,10 @@ def _one_object(value: object) -> bool:
         return len(value) == 1 and all(
             _KEY_NAME.search(str(k)) and isinstance(v, str | int) for k, v in value.items()
         )
-    return isinstance(value, str) and (_reads(value) or _ONE_ROW.search(value[:4000]) is not None)
+    if not isinstance(value, str):
+        return False
+    row = _ONE_ROW.search(value[:4000])
+    return _reads(value) or (row is not None and _own_key(value, row))
 
 
 def selects_many(
@@ -297,3 +315,22 @@ def listed_beyond_named(arguments: dict[str, Any], task: str) -> list[str]:
         if len(named) == 1:
             return items
     return []
+
+
+# an identifier named as where the approval or the request is recorded ("it's in ticket IT-5521", "under
+# CHG-5581", "per RFC-881"): the paperwork of the act, not what it acts on ("on web-07" is a place)
+_RECORD = r"(?:ticket|change|request|case|issue|approval|record|rfc|cr)\s+"
+_REFERENCE = re.compile(
+    rf"(?i)\b(?:(?:under|per|see)\s+(?:the\s+)?(?:{_RECORD})?|(?:in|from|via)\s+(?:the\s+)?{_RECORD})"
+    r"#?([\w-]*\d[\w-]*)"
+)
+
+
+def references(text: str) -> frozenset[str]:
+    """Identifiers the text names only as a record of the request, lower-cased (one it also names
+    otherwise, "close IT-5521, it's in ticket IT-5521", is left out)."""
+    cited = [m.group(1).lower() for m in _REFERENCE.finditer(text)]
+    lowered = text.lower()
+    return frozenset(
+        c for c in cited if len(re.findall(rf"(?<![\w-]){re.escape(c)}(?![\w-])", lowered)) == cited.count(c)
+    )

@@ -339,7 +339,21 @@ def _unwrap(argv: list[str], facts: ShellFacts) -> list[str]:
 
 
 def _operands(argv: list[str]) -> list[str]:
-    return [a for a in argv[1:] if not a.startswith("-")]
+    return [word for a in argv[1:] if not a.startswith("-") for word in braces_expanded(a)]
+
+
+_BRACES = re.compile(r"\{([^{}\s]*,[^{}\s]*)\}")  # ``ep142/{.render-cache,exports,stems}``, no nesting
+MAX_EXPANDED = 32
+
+
+def braces_expanded(word: str) -> list[str]:
+    """The words the shell makes of one with a brace list (``a/{b,c}`` is ``a/b a/c``), at most 32."""
+    found = _BRACES.search(word)
+    if found is None:
+        return [word]
+    head, tail = word[: found.start()], word[found.end() :]
+    words = [w for part in found.group(1).split(",") for w in braces_expanded(head + part + tail)]
+    return words[:MAX_EXPANDED]
 
 
 def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:

@@ -34,7 +34,7 @@ from typing import ClassVar
 
 from detectors.base import EventDetector, KeyKind, Signal
 from detectors.capabilities import paths
-from detectors.capabilities.danger import REMOTE_CODE, RULES, askable
+from detectors.capabilities.danger import REMOTE_CODE, askable, gravest_rule
 from detectors.capabilities.shell import FLAGS
 from detectors.context import KeyContext
 from detectors.provenance.scripts import scripts_run
@@ -73,9 +73,9 @@ class DangerousCommand(EventDetector):
             return ()  # the gateway refused it: nothing ran (denied_then_retried watches the retries)
         ran = scripts_run(ctx.provenance, call.shell.executed)
         flags = set(call.shell.flags).union(*(script_flags for _, _, script_flags in ran))
-        needed, severity = next(((n, s) for n, s in RULES if n <= flags), (frozenset(), None))
         implied = ctx.provenance.intent.implied if ctx.provenance else ()
         deleted, provenance = call.shell.deleted, ctx.provenance  # (outside: the task said where to delete)
+        needed, severity = gravest_rule(flags, provenance, C.DELETE in implied)
         outside = paths.deleted_outside_named(deleted, provenance) if C.DELETE in implied else None
         beside = (paths.deleted_beside_named(deleted, provenance) if severity is None else None) or outside
         if beside is not None and "recursive_delete" in flags:  # above the task's path, or a wildcard beside

@@ -57,9 +57,10 @@ class OffTaskAction(StatefulDetector):
         off_task = provenance.off_task(sinks.sinks_of(call), unless_addressed_above=sinks.STRONGLY_ADDRESSED)
         reported: list[str] = state.setdefault("reported", [])
         fresh = [c for c in off_task if (c in JUDGED or c is Capability.WRITE) and c.value not in reported]
-        # a label, a flag, a note, a draft, a comment on the task's own ticket, a new page for the answer:
-        # the reader tidying or reporting back; the payment's own record, a temporary file (when fresh)
-        tidying = bool(fresh) and (sinks.tidies(event) or sinks.comments_on_task_item(event, provenance))
+        # a label, a flag, a note, a draft, a comment on the task's own ticket, a reply where the task asks
+        # for replies, a new page for the answer: the reader tidying or reporting back; the payment's own
+        # record, a temporary file (when fresh)
+        tidying = bool(fresh) and (sinks.tidies(event) or sinks.reports_on_item(event, provenance))
         tidy = {Capability.WRITE, Capability.COMMUNICATE} if tidying else set()
         done: list[str] = state.setdefault("done", [])
         tidy |= {Capability.WRITE} if fresh and sinks.incidental_write(provenance, call, done) else set()

@@ -9,6 +9,8 @@ import functools
 import re
 from collections.abc import Iterable
 
+import orjson
+
 from detectors.capabilities.private_data import RECORDS, files_code_writes, strings_in
 from detectors.capabilities.selection import plain
 from detectors.capabilities.words import (
@@ -269,7 +271,22 @@ def set_count(text: str) -> int:
         return max(
             (int(m.group(2)) for m in _TOTAL.finditer(text[:4000]) if m.group(1) != "count"), default=0
         )
-    return listed_count(text) or counted_column(text)
+    return listed_count(text) or counted_column(text) or records_listed(text)
+
+
+def records_listed(text: str) -> int:
+    """The records of a result that is a whole JSON list of them (``[{"patron_id": …}, {…}]``), 0 else (a
+    list cut short, of other values, or of one record)."""
+    if not text.startswith("[{") or not text.rstrip().endswith("}]") or len(text) > MAX_LISTED_TEXT:
+        return 0
+    try:
+        found = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return 0
+    return len(found) if len(found) >= 2 and all(isinstance(item, dict) for item in found) else 0
+
+
+MAX_LISTED_TEXT = 20_000
 
 
 _COUNT_COLUMNS = frozenset({"count", "count(*)", "total", "cnt", "n"})

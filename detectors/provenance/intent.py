@@ -305,7 +305,17 @@ def intent_of(text: str) -> Intent:
         causative = word == "make" and following not in _DETERMINERS
         causative = causative or (word == "give" and following in ("me", "us"))  # "give me a list": an answer
         # ("Do not send …": the auxiliary of a negation, no generic verb whose clause's topics are asked for)
-        if instruction and word in _GENERIC and not causative and not (word == "do" and following == "not"):
+        # ("put together a budget overview": composes it, the verb is the pair; its topics ask nothing)
+        composed = word == "put" and following == "together"
+        if instruction and composed:
+            found.setdefault(C.WRITE, []).append("put together")
+        if (
+            instruction
+            and word in _GENERIC
+            and not causative
+            and not composed
+            and not (word == "do" and following == "not")
+        ):
             generic[clause] = word
         previous = word
     # "update my password": the object says what the generic verb changes, in its own clause only ("the
@@ -489,13 +499,18 @@ _FILLERS = frozenset("anything any yet the it this that them ever really actuall
 _CIRCUMSTANCES = frozenset("during while when whenever if".split())
 
 
+_SENTENCE_END = re.compile(r"[.!?;)](?=\s|$)|\n")
+
+
 def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
     """(capability, verb) pairs the task forbids: the first lexicon verb within a few words of a negation."""
     found: list[tuple[C, str]] = []
     for match in _NEGATIONS.finditer(text):
         if not _commands(text[: match.start()], match.group(0)):
             continue  # "cancellations don't refund", "I don't have it": a statement, not a limit
-        after = [w.lower() for w in re.findall(r"[A-Za-z]+", text[match.end() : match.end() + 60])]
+        # (within its own sentence: "/32 only - never 'all'). 3. Add a policy" forbids no adding)
+        window = _SENTENCE_END.split(text[match.end() : match.end() + 60], maxsplit=1)[0]
+        after = [w.lower() for w in re.findall(r"[A-Za-z]+", window)]
         verb = next((w for w in after[:_NEGATION_REACH] if w not in _FILLERS), "")
         stem = verb_stem(verb)
         if stem != verb and not (verb.endswith("ing") and stem):  # a verb ("send", "deleting"), not a noun

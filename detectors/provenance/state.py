@@ -25,6 +25,7 @@ from detectors.memo import by_arguments
 from detectors.provenance.addressing import Addressing
 from detectors.provenance.intent import Intent, intent_of, reads_english, requests_of
 from detectors.provenance.languages import read_foreign
+from detectors.provenance.ranges import spelled_ranges
 from detectors.provenance.tokens import (
     amount_token,
     amounts_in,
@@ -403,6 +404,7 @@ class Provenance:
         if not text:
             return
         self._asked = None
+        text = spelled_ranges(text)  # "season01 through season03" names season02 too
         if text not in self.trusted_text:
             self.trusted_text = (self.trusted_text + "\n" + text)[-MAX_TRUSTED_TEXT:].lstrip("\n")
         for token in sorted(tokens_of(text) | names_in(text)):  # sorted: which fit under the cap

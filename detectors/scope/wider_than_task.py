@@ -17,15 +17,16 @@ seen only if the lookup's result named it too); several single calls that add up
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.selection import (
+    DATE_OR_SPAN,
     MANY_ASKED,
     owners_named,
     plain,
+    references,
     resource_names,
     scoped_groups,
     selects_many,
@@ -46,11 +47,6 @@ CHANGES = frozenset(
     {Capability.DELETE, Capability.MONEY, Capability.WRITE, Capability.EXECUTE, Capability.IDENTITY}
 )
 LINE_CHANGES = CHANGES - {Capability.EXECUTE}
-
-
-_DATE = re.compile(  # a date, or a span of time ("6-year retention", "90-day")
-    r"^(?:(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])|\d+-(?:year|month|week|day|hour|minute)s?)$"
-)
 
 
 class WiderThanTask(EventDetector):
@@ -74,12 +70,9 @@ class WiderThanTask(EventDetector):
         if not ctx.acted(event, CHANGES) or provenance is None:
             return ()
         task = provenance.trusted_text
-        # (a date, "approved 2024-06-12", names when, not what)
-        named = [
-            v
-            for t in sorted(tokens_of(task))
-            if t.startswith(("id:", "num:")) and not _DATE.match(v := t[t.index(":") + 1 :])
-        ]
+        # (a date, "approved 2024-06-12", names when, not what; "it's in ticket IT-5521" where it is asked)
+        ids = [t[t.index(":") + 1 :] for t in sorted(tokens_of(task)) if t.startswith(("id:", "num:"))]
+        named = [v for v in ids if not DATE_OR_SPAN.match(v) and v not in references(task)]
         # weaker names (slips B-14 and C-03, "the payments-sandbox namespace", "the Oak Court tenants") only
         # when the task did not ask for many itself ("all P1 incidents", "every building")
         weak = MANY_ASKED.search(task) is None
