@@ -69,7 +69,7 @@ FLOORS = {
     "agent_probes_42.yml": (45, 0),  # blind: 36 and 4 (a79c386, the session's start)
     "agent_probes_43.yml": (39, 0),  # blind: 33 and 6 at a79c386 and at a143d4c (sets 41-42's fixes) alike
     # blind: 34 and 5 at 5f36bf7 (session 17's start) and after set 43's fixes alike; then used for fixes
-    "agent_probes_44.yml": (41, 0),
+    "agent_probes_44.yml": (42, 0),
 }
 
 
