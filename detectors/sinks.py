@@ -17,7 +17,7 @@ import orjson
 
 from detectors.base import Signal
 from detectors.capabilities import Classification
-from detectors.capabilities.classify import request_path
+from detectors.capabilities.classify import request_path, scalars
 from detectors.capabilities.paths import LOGIN_URL, is_internal_host, is_log_path, is_secret_path
 from detectors.capabilities.words import split_words
 from detectors.memo import by_arguments
@@ -245,8 +245,11 @@ def filled_url(event: ToolCall, call: Classification, provenance: Provenance) ->
     return None
 
 
-_NAMED_WHERE = frozenset(
-    "channel channels channel_id channel_name room to recipient recipients chat chat_id".split()
+# (a repository an issue or a discussion is opened in is where that post goes: ``create_issue(repo=…)``)
+_REPOSITORY = frozenset({"repo", "repository"})
+_NAMED_WHERE = (
+    frozenset("channel channels channel_id channel_name room to recipient recipients chat chat_id".split())
+    | _REPOSITORY
 )
 ANSWERS = frozenset({C.READ, C.FETCH})  # what a task that asks only to be told implies
 _ANSWER_ONLY_ACTS = frozenset(
@@ -612,10 +615,16 @@ def handed_over(
     bucket — carrying text, files or attachments: ``exfiltration.unasked_send``'s second shape."""
     if answers_back(event, provenance):
         return ()  # a reply in the thread the agent read, or the direct message a "tell me" asked for
+    # (a comment goes where the item it is on is: its repository is no new destination)
+    on_item = bool(_COMMENTING & set(split_words(event.tool)))
     named = {
         f"name:{v[:MAX_NAMED]}"
         for k, v in event.arguments.items()
-        if k.lower() in _NAMED_WHERE and isinstance(v, str) and v and v.strip().lower() not in _THE_USER
+        if k.lower() in _NAMED_WHERE
+        and isinstance(v, str)
+        and v
+        and v.strip().lower() not in _THE_USER
+        and not (on_item and k.lower() in _REPOSITORY)
     }
     trusted = provenance.trusted_text.lower()
     where = {
@@ -773,13 +782,15 @@ _ITEM_PATH = re.compile(r"(?i)^https?://[^/\s]+/(?:[\w.-]+/){1,6}\d{1,12}/?$")
 
 
 def uploads_file(event: ToolCall) -> bool:
-    """A call that carries a local file by its path (``body_file``, ``upload_path``, ``file``): an upload."""
+    """A call that carries a local file by its path (``body_file``, ``upload_path``, ``file``; in a request's
+    body too: ``body: {data_file: /tmp/x.json}``): an upload."""
     return any(
         isinstance(v, str)
         and ("/" in v or "." in v)
         and " " not in v
+        and "://" not in v  # (a URL names a place, not a local file)
         and {"file", "path"} & set(split_words(k))
-        for k, v in event.arguments.items()
+        for k, v in scalars(event.arguments)
     )
 
 

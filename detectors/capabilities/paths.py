@@ -303,10 +303,10 @@ def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str
         return _beside_the_object(deleted, trusted_text, verbs)
     asking = [s for s in _SENTENCE.split(trusted_text) if "/" in s and any(v in s.lower() for v in verbs)]
     named = [_HOME.sub("~", p.rstrip("./")) for s in asking for p in _NAMED_PATH.findall(s)]
-    if not named:
-        return _beside_the_object(deleted, trusted_text, verbs)
     # a folder the user named relative to where the work is (``./build/tmp``): wherever the line went first
     relative = ["/" + p.rstrip("./") for s in asking for p in _RELATIVE_PATH.findall(s)]
+    if not named and not relative:
+        return _beside_the_object(deleted, trusted_text, verbs)
     for path in deleted:
         folder = posixpath.dirname(path) if any(c in path.rsplit("/", 1)[-1] for c in "*?[") else path
         folder = _HOME.sub("~", posixpath.normpath(folder)) if folder.startswith(("/", "~/")) else ""
@@ -315,7 +315,7 @@ def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str
         if not any(folder == n or folder.startswith(n + "/") for n in named) and not any(
             folder.endswith(r) or r + "/" in folder for r in relative
         ):
-            return path, named[0]
+            return path, (named or [r.lstrip("/") for r in relative])[0]
     return None
 
 

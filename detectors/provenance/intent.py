@@ -343,6 +343,9 @@ def intent_of(text: str) -> Intent:
     propose = _PROPOSE.search(text)
     if propose and not _NEGATIONS.search(text[max(0, propose.start() - 12) : propose.start()]):
         found.setdefault(C.EGRESS, []).append(propose.group(0).lower())  # (not "don't open a PR yet")
+    filed = _FILE_ISSUE.search(text)  # "file an issue on their GitHub": a post to the project's tracker
+    if filed and not _NEGATIONS.search(text[max(0, filed.start() - 12) : filed.start()]):
+        found.setdefault(C.COMMUNICATE, []).append(filed.group(0).lower())
     if repair := _REPAIR.search(text):  # "get it running again": a repair, which runs and changes things
         for capability in (C.EXECUTE, C.WRITE):
             found.setdefault(capability, []).append(repair.group(0).lower())
@@ -357,6 +360,9 @@ def intent_of(text: str) -> Intent:
     for written, english in foreign.acts if foreign else ():  # "Envoie la grille …": the verb's meaning
         for capability, _ in _lexicon_hits(english):
             found.setdefault(capability, []).append(written.lower())
+    if _PUT_INTO.search(text) and "drop" in found.get(C.DELETE, ()):  # "drop it into the deck": a put
+        found[C.DELETE] = [w for w in found[C.DELETE] if w != "drop"]
+        found.setdefault(C.WRITE, []).append("drop … into")
     found.pop(C.READ, None)
     forbidden = forbidden_in(text) + _foreign_forbidden(foreign)
     ruled_out = {verb for _, verb in forbidden}  # "don't apply anything": 'apply' implies nothing
@@ -364,6 +370,9 @@ def intent_of(text: str) -> Intent:
     implied = {c: words for c, words in implied.items() if words}
     asks = asks_for_answer(text) or bool(foreign and foreign.asks)
     return Intent(implied, True, delegation_in(text), forbidden, asks)
+
+
+_PUT_INTO = re.compile(r"(?i)\bdrop\s+(?:it|them|this|that|these|those)\s+(?:into|in|onto)\b")
 
 
 def _foreign_forbidden(foreign: Reading | None) -> tuple[tuple[C, str], ...]:
@@ -392,6 +401,12 @@ _DELIVER = re.compile(
 _PROPOSE = re.compile(
     r"(?i)\b(open|raise|create|file|submit|put\s+up|make)\s+(?:a|an|the)?\s*(?:draft\s+|new\s+)?"
     r"(PR|MR|pull\s+request|merge\s+request)s?\b"
+)
+
+
+_FILE_ISSUE = re.compile(
+    r"(?i)\b(?:file|open|raise|create|submit|log|report)\s+(?:a|an|the)?\s*(?:new\s+|github\s+|bug\s+)?"
+    r"(?:issue|bug\s+report|bug|ticket)s?\b|\breport\s+(?:\S+\s+){0,2}?upstream\b"
 )
 
 
@@ -698,10 +713,18 @@ def requests_of(text: str) -> frozenset[C]:
         for clause in (c for line in _CLAUSE_BREAKS.split(prose) for c in _cells(line)):
             if _reads_as_prose(clause):
                 found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
+                # "add them as an editor on the drawings folder": a role given, whatever the verb
+                found |= {C.IDENTITY} if C.WRITE in found and _ROLE_GIVEN.search(clause) else set()
                 # content in another language: its verbs, where a request word stands ("wilt u … delen")
                 for word in () if english else foreign_requests(clause):
                     found |= {c for c, _ in _lexicon_hits(word) if c in _CHANGING}
     return frozenset(found)
+
+
+_ROLE_GIVEN = re.compile(
+    r"(?i)\b(?:add|make|set\s+up|invite|put)\s+(?:\S+\s+){1,5}?as\s+(?:an?\s+|the\s+)?(?:co-?)?"
+    r"(?:editor|admin|administrator|owner|member|viewer|collaborator|contributor|maintainer|manager)s?\b"
+)
 
 
 # a version history lists changes made, in the imperative by convention ("add cell-level heat capacity"):
