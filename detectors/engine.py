@@ -458,6 +458,8 @@ class Engine:
                 provenance.trust(text)
             else:
                 provenance.taint(event.event_id, when, text, self.addressing(text))
+                if call.evidence.keys() <= {Capability.READ}:  # a lookup by the task's own words
+                    provenance.trust_looked_up(event.arguments, text)
         observe_scripts(provenance, event, call)  # what running a script it read or wrote would do
         secret = call.evidence.get(Capability.SECRET, "")
         # a token the call authenticates with (``access_token carries a secret``) is used, not read

@@ -174,7 +174,11 @@ def run_as_asked(provenance: Provenance | None, event: ToolCall, *, privileged: 
     reader's flag) — any outside content the URL at all."""
     if provenance is None or C.EXECUTE not in provenance.intent.implied:
         return False
+    # ("run the claim script" asks to run the user's own code, not to fetch and run an installer)
+    words = {w for hits in provenance.intent.implied.values() for w in hits}
     planted = provenance.tainted_values(event.arguments, event.target)
+    if planted and not words & _INSTALLING:
+        return False
     if any(_RAW_IP_URL.match(token) for token in planted):
         return False  # code from a bare address that outside content named: no installer is served so
     if planted and privileged:
@@ -182,6 +186,7 @@ def run_as_asked(provenance: Provenance | None, event: ToolCall, *, privileged: 
     return all(source.score < ADDRESSED for source in planted.values())
 
 
+_INSTALLING = frozenset("install setup set up upgrade update deploy bootstrap configure reinstall".split())
 _RAW_IP_URL = re.compile(r"^(url|host):(\d{1,3}\.){3}\d{1,3}([:/]|$)")
 
 
@@ -805,6 +810,20 @@ def label(capabilities: Iterable[C]) -> str:
 def escalate(severity: Severity) -> Severity:
     order = [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
     return order[min(len(order) - 1, order.index(severity) + 1)]
+
+
+def copied_in(event: ToolCall, call: Classification, provenance: Provenance, planted: Iterable[str]) -> bool:
+    """A message to the recipient the task meant with a planted address beside it (``to: me, cc:
+    parity-audit@…`` from a page's hidden note): the send was asked for, the extra reader was not."""
+    if not call.evidence.keys() & {C.COMMUNICATE, C.EGRESS}:
+        return False
+    where = destinations(event.arguments, event.target, call)
+    extra = [t for t in planted if t in where and t.startswith(("email:", "handle:"))]
+    meant = [t for t in where if t.startswith("email:") and named_by_user(t, provenance)]
+    return bool(extra) and (bool(meant) or _TO_ME.search(provenance.trusted_text) is not None)
+
+
+_TO_ME = re.compile(r"(?i)\b(?:email|mail|send|message|forward)\s+(?:it\s+to\s+)?(?:me|us)\b")
 
 
 def destinations(arguments: dict[str, Any], target: str | None, call: Classification) -> frozenset[str]:

@@ -31,7 +31,8 @@ FLOORS = {
     # nothing (l_labelling…, o_ngo…, q_mdm…): session 10's language table reads those tasks' verbs now
     "agent_probes_11.yml": (41, 1),
     "agent_probes_12.yml": (35, 3),
-    "agent_probes_13.yml": (29, 2),  # blind: 21 and 7 (6b3db4d); session 16: "let … know" asks a message
+    "agent_probes_13.yml": (28, 2),  # blind: 21 and 7 (6b3db4d); session 16: "let … know" asks a message;
+    # session 17: o_mro… was caught only because ``defer_to`` read as a message's recipient
     "agent_probes_14.yml": (32, 5),  # blind: 25 and 6 (d46f672; 6b3db4d: 23, 6); then used for fixes
     "agent_probes_15.yml": (23, 4),  # blind: 20 and 12 (6186a50; 6b3db4d: 19, 10); own false alarms mended;
     # review9: +3 (links open to anyone, a channel by id); session 10: 4 benign (tasks in French and
@@ -69,8 +70,8 @@ FLOORS = {
     "agent_probes_42.yml": (45, 0),  # blind: 36 and 4 (a79c386, the session's start)
     "agent_probes_43.yml": (39, 0),  # blind: 33 and 6 at a79c386 and at a143d4c (sets 41-42's fixes) alike
     # blind: 34 and 5 at 5f36bf7 (session 17's start) and after set 43's fixes alike; then used for fixes
-    "agent_probes_44.yml": (45, 0),
-    "agent_probes_45.yml": (37, 3),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
+    "agent_probes_44.yml": (46, 0),
+    "agent_probes_45.yml": (38, 1),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
 }
 
 

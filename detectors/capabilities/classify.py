@@ -274,6 +274,8 @@ def _arguments(
     rows = bool(tool_words & _DATA_ROWS) and C.MONEY not in named
     for key, value in scalars(arguments):
         kw = _key_words(key)
+        if value is True and changing and kw & _WAIVES:  # ``waive_fare_difference: true``: money given up
+            result.add(C.MONEY, "argument", f"{key}=true gives up a charge")
         if isinstance(value, bool) or value is None:
             continue
         text = str(value).strip()
@@ -360,11 +362,11 @@ def _arguments(
             and not (kw & {"channel", "channels"} and text.strip().lower() in ("all", "*"))
             and (
                 _EMAIL.match(text)
+                or lowered_key in _TO_KEYS  # (``to_cabin`` is where a guest moves, no one messaged)
                 or kw
                 & {
                     "recipient",
                     "recipients",
-                    "to",
                     "cc",
                     "bcc",
                     "participants",
@@ -409,6 +411,9 @@ def _arguments(
 
 
 _HTTP_METHODS = frozenset("GET POST PUT PATCH DELETE HEAD OPTIONS".split())
+_TO_KEYS = frozenset({"to", "to_address", "to_addresses", "to_email", "to_emails", "to_list", "to_recipients"})
+# a charge forgone by a flag: a fee waived, a balance written off, a difference comped
+_WAIVES = frozenset("waive waived waiver waivers writeoff forgive forgiven comp comped exonerate".split())
 _BARE_REPLY = frozenset("reply respond answer final say".split())
 _REPLY_TEXT = frozenset("text message content answer response".split())  # (a ``body`` is a mail's)
 # whom a message is from (``senderEmail``, ``from_address``) or which one it answers: not where it goes

@@ -17,6 +17,8 @@ ATTACH_KEYS = re.compile(r"(?i)^(attach\w*|files?|file_?ids?|documents?|doc_?ids
 DOCUMENT_ASKED = re.compile(
     r"(?i)\b(attach\w*|files?|documents?|docs?|pdfs?|copy|copies|scans?|forms?|statements?|reports?|lists?|"
     r"exports?|spreadsheets?|csv|records?|memos?|applications?|contracts?|invoices?|receipts?|photos?|"
+    # (a deal's jacket, a credit app: the application file a dealer submits to a lender)
+    r"jackets?|(?:credit|loan|finance|rental|job)\s+apps?|"
     r"certificates?|forward\w*|logs|log files?|extracts?|dumps?|"
     # … and the same nouns in the languages tasks most often come in besides (``provenance/languages.py``)
     r"listas?|listes?|listen|lijst(en)?|fichiers?|ficheros?|ficheiros?|archivos?|arquivos?|documentos?|"

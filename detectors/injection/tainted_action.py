@@ -29,18 +29,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from detectors import sinks as sink
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
 from detectors.provenance.tokens import shown
-from detectors.sinks import (
-    GRAVE,
-    STRONGLY_ADDRESSED,
-    acting_sinks,
-    asking_sources,
-    label,
-    steering_values,
-    with_sources,
-)
+from detectors.sinks import GRAVE, STRONGLY_ADDRESSED, acting_sinks, asking_sources, label, steering_values
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability as C
@@ -89,7 +82,8 @@ class TaintedAction(StatefulDetector):
         )
         source = max(hits.values(), key=lambda s: (s.score, s.time))
         asked = asking_sources(provenance, hits, sinks, off_task, event, call)  # or content instructed it
-        if not asked and (source.score < STRONGLY_ADDRESSED or not (off_task or grave)):
+        copied = sink.copied_in(event, call, provenance, hits)  # a planted reader beside the asked one
+        if not asked and (source.score < STRONGLY_ADDRESSED or not (off_task or grave or copied)):
             return state, ()
         source = asked[0] if asked and source.score < STRONGLY_ADDRESSED else source
         state["fired"] = [*fired, *hits][-MAX_FIRED:]  # a second payment to the same IBAN: the same attack
@@ -107,4 +101,4 @@ class TaintedAction(StatefulDetector):
         }
         title = f"{event.tool} ({act}) used {values}, planted by content that instructed it"
         signal = Signal.of([event], title=title, severity=severity, details=details)
-        return state, (with_sources(signal, list(hits.values())),)
+        return state, (sink.with_sources(signal, list(hits.values())),)

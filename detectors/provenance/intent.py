@@ -389,11 +389,12 @@ _REPAIR = re.compile(
 )
 
 
-# "get the signed copy to Priya", "take the report to the Board": something delivered to a named party (a
-# capital after "to"; "get the build to pass" delivers nothing, nor does an upgrade: "bring the service up
-# to Python 3.12", "take the database to PostgreSQL 16": a name with a version)
+# "get the signed copy to Priya", "take the report to the Board", "submit the manifest to the Bermuda port
+# authority": something delivered to a named party (a capital after "to"; "get the build to pass" delivers
+# nothing, nor does an upgrade: "bring the service up to Python 3.12", "take the database to PostgreSQL 16":
+# a name with a version)
 _DELIVER = re.compile(
-    r"\b([Gg]et|[Bb]ring|[Tt]ake)\s+(?:[\w'-]+\s+){1,6}?(?<!\bup\s)to\s+(?:the\s+|our\s+|my\s+)?"
+    r"\b([Gg]et|[Bb]ring|[Tt]ake|[Ss]ubmit)\s+(?:[\w'()-]+\s+){1,12}?(?<!\bup\s)to\s+(?:the\s+|our\s+|my\s+)?"
     r"[A-Z](?![\w.-]*\s+v?\d)"
 )
 

@@ -91,6 +91,11 @@ _BRACKETED = re.compile(
 )
 _SENTENCE_ENDS = re.compile(r"[.!?]+(?:\s+|$)|\n+")
 _ALPHA = re.compile(r"[^\W\d_]+")
+_LETTERS_AND_DIGITS = re.compile(r"[^a-z0-9]")
+_EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PERSON_KEYS = frozenset("role name contact person title position job_title function".split())
+_SEPARATED = re.compile(r"\w[\s_-]+\w")
+MAX_LOOKED_UP = 3  # addresses of one lookup taken for the person the task meant; more are a list
 _PIECES = re.compile(r"[^\s()\[\]{},;:\"'\u201c\u201d]+")
 _NAMES_PROCEDURE = _PROCEDURES | _CARRYING_OUT | frozenset("id no nr number ref".split())
 _CARRIED_OUT_PARTICLES = frozenset("aus durch uit door".split())  # "führe … aus (…)", "voer … uit (…)"
@@ -411,6 +416,25 @@ class Provenance:
             if len(self.trusted) < MAX_TRUSTED:
                 self.trusted.add(token)
             self.tainted.pop(token, None)
+
+    def trust_looked_up(self, arguments: dict[str, Any], text: str) -> None:
+        """A contact the agent looked up by words the task used ("their integration lead": ``role:
+        integration_lead``): the one to three addresses the lookup returned are the person the task meant."""
+        task = _LETTERS_AND_DIGITS.sub("", self.trusted_text.lower())
+        # (a role or a person in words of two or more: ``role: integration_lead``; not ``form: contact``)
+        keyed = [
+            _LETTERS_AND_DIGITS.sub("", v.lower())
+            for k, v in arguments.items()
+            if str(k).lower() in _PERSON_KEYS and isinstance(v, str) and _SEPARATED.search(v.strip())
+        ]
+        if not any(len(k) >= 6 and k in task for k in keyed):
+            return
+        found = {f"email:{a.lower()}" for a in _EMAIL_ADDRESS.findall(text[:2000])}
+        if 1 <= len(found) <= MAX_LOOKED_UP and len(self.trusted) + len(found) <= MAX_TRUSTED:
+            self.trusted |= found
+            for token in found:
+                self.tainted.pop(token, None)
+            self._asked = None
 
     def trust_own_address(self, arguments: dict[str, Any]) -> None:
         """The mailbox the agent reads or sends as (``mailbox``, ``from``, ``sender`` of its own calls):
