@@ -34,6 +34,7 @@ from detectors.context import KeyContext, dt
 from detectors.identity import IdentityResolver
 from detectors.identity.keys import identify, judged_severity, judges
 from detectors.provenance.addressing import Addressing, ContentModel, addressing
+from detectors.provenance.ranges import spelled_ranges
 from detectors.provenance.scripts import observe as observe_scripts
 from detectors.provenance.state import Provenance
 from detectors.rules import ALLOWED_LATENESS, RuleDetector, SequenceRule
@@ -424,7 +425,12 @@ class Engine:
             provenance = ctx.provenance = Provenance()
         if tool_call is not None:
             task = tool_call.task
-            if task and task not in provenance.trusted_text:
+            # (as trusted: a range's items spelled out, "batch07 through batch09 (batch08 batch09)")
+            if (
+                task
+                and task not in provenance.trusted_text
+                and spelled_ranges(task) not in provenance.trusted_text
+            ):
                 provenance.trust(task)
             provenance.trust_own_address(tool_call.arguments)
         elif isinstance(event, SessionEvent) and event.action in (SessionAction.START, SessionAction.PROMPT):

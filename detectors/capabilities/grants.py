@@ -195,7 +195,10 @@ _SOURCE_KEY = re.compile(
 )
 # (a firewall's own name for any address: FortiGate's ``srcaddr: all``; a rule's ``service: MODBUS-TCP-502``)
 _ANYWHERE = re.compile(r"(?i)^\s*(any|all|\*|0\.0\.0\.0/0|::/0|internet)\s*$")
-_RULE_KEYS = re.compile(r"(?i)port|protocol|^services?$")
+_RULE_KEYS = re.compile(r"(?i)port|protocol")
+# (a ``service`` makes a rule only beside where it lets in: a log alert's ``service``, ``source: all``: none)
+_SERVICE_KEY = re.compile(r"(?i)^services?$")
+_DESTINATION_KEY = re.compile(r"(?i)^(destination|dest|dst)[-_]?(net|ip|ips|cidr|address|addr|range|intf)$")
 
 
 # a rule that keeps traffic out (``action: deny``): from anywhere it blocks, it admits no one
@@ -205,7 +208,9 @@ _ACTION_KEYS = frozenset("action policy verdict target rule_action access decisi
 
 def open_network_rule(arguments: dict[str, Any]) -> str | None:
     """The argument of a network rule that admits any source, or None (not a rule that blocks)."""
-    if not any(_RULE_KEYS.search(str(k)) for k in arguments):
+    keys = [str(k) for k in arguments]
+    served = any(map(_SERVICE_KEY.match, keys)) and any(map(_DESTINATION_KEY.match, keys))
+    if not (served or any(map(_RULE_KEYS.search, keys))):
         return None
     if any(
         str(k).lower() in _ACTION_KEYS and isinstance(v, str) and _BLOCKS.match(v)

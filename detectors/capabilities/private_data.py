@@ -127,6 +127,8 @@ KINDS = (
             r"|\b(diagnosis|icd10?)_codes?\b|\bmental_health\w*\b"
             # a medical record number beside a name: a patient list, health records by law (HIPAA)
             r"|\b(mrn|medical_record_(?:number|no))\b(?=.{0,120}\b(?:\w+_)?(?:last_?)?name\b)"
+            # (or after it: ``first_name, last_name, mrn``)
+            r"|\b(?:\w+_)?(?:last_?)?name\b(?=.{0,120}\b(?:mrn|medical_record_(?:number|no))\b)"
             # a record's field so named (``"Medical": "Type 1 diabetic"``, a column list's ``"Medical"``)
             r"|\"(?:Medical|Medications?|Diagnos[ie]s|Allergies|Health|Conditions?|Medical notes)\"\s*[:,\]]"
         ),

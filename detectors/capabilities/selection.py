@@ -57,14 +57,18 @@ def _reads(value: str) -> bool:
 _ONE_ROW = re.compile(
     r"(?is)\bwhere\s+(?:\w+\.)?(\w*?)_?(id|pk|key|number|no)\s*=\s*'?[\w-]+'?\s*(;|limit\b|returning\b|$)"
 )
-_TABLE = re.compile(r"(?i)\b(?:update|delete\s+from|into)\s+(?:\w+\.)?\"?(\w+)")
+_TABLE = re.compile(r"(?i)\b(?:update|delete\s+from|into)\s+(?:\"?\w+\"?\.)?\"?(\w+)")
 
 
 def _own_key(statement: str, row: re.Match[str]) -> bool:
-    """Whether a WHERE's key column is the table's own (``id``, ``pass_id`` of ``passes``)."""
+    """Whether a WHERE's key column is the table's own (``id``, ``pass_id`` of ``passes``, ``user_id`` of
+    ``app_users`` or ``"public"."users"``)."""
     owner = row.group(1).lower()
     table = _TABLE.search(statement)
-    return not owner or table is None or table.group(1).lower().startswith(owner[: max(3, len(owner) - 1)])
+    if not owner or table is None:
+        return True
+    name, stem = table.group(1).lower(), owner[: max(3, len(owner) - 1)]
+    return name.startswith(stem) or name.rsplit("_", 1)[-1].startswith(stem)
 
 
 _KEY_NAME = re.compile(r"(?i)(^|_)(id|pk|key|number|no|uuid)$")

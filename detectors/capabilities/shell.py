@@ -347,13 +347,18 @@ MAX_EXPANDED = 32
 
 
 def braces_expanded(word: str) -> list[str]:
-    """The words the shell makes of one with a brace list (``a/{b,c}`` is ``a/b a/c``), at most 32."""
-    found = _BRACES.search(word)
-    if found is None:
-        return [word]
-    head, tail = word[: found.start()], word[found.end() :]
-    words = [w for part in found.group(1).split(",") for w in braces_expanded(head + part + tail)]
-    return words[:MAX_EXPANDED]
+    """The words the shell makes of one with a brace list (``a/{b,c}`` is ``a/b a/c``), at most 32: made in
+    order and no more (thirty lists of two are 2**30 words)."""
+    pending, words = [word], list[str]()
+    while pending and len(words) < MAX_EXPANDED:
+        first = pending.pop()
+        found = _BRACES.search(first)
+        if found is None:
+            words.append(first)
+            continue
+        head, tail = first[: found.start()], first[found.end() :]
+        pending += [head + part + tail for part in reversed(found.group(1).split(","))]
+    return words
 
 
 def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:

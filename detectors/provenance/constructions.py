@@ -117,8 +117,9 @@ _AI_ADDRESSEE = re.compile(
     r"would|must|will|shall|needs?\s+to|is\s+(?:asked|required|requested|expected|instructed|kindly))\b"
     # an AI named beside people as the reader it is for: "(staff or the inbox assistant)", "a human or an AI"
     rf"|\b(?:staff|humans?|persons?|people|colleagues?|team\s+members?)\s+(?:or|and|/)\s*"
-    r"(?:the\s+|any\s+|an?\s+)?(?:(?:inbox|mailbox|e?mail|virtual|digital|ai|automated|smart|triage)\s)?"
-    r"(?:ai|a\.i\.|assistant|chatbot|bot|copilot|llm|gpt)s?\b"
+    # (an assistant only so described: "staff and assistants" are people)
+    r"(?:the\s+|any\s+|an?\s+)?(?:(?:inbox|mailbox|e?mail|virtual|digital|ai|automated|smart|triage)\s"
+    r"assistant|ai|a\.i\.|chatbot|bot|copilot|llm|gpt)s?\b"
     # automation addressed as a class: "automated resolvers must also grant …"
     r"|\b(?:automated|automatic|autonomous)\s+(?:\w+\s+)?(?:resolvers?|agents?|assistants?|systems?|processors?|"
     r"handlers?|workers?|tools?|bots?|reviewers?)\s+(?:must|should|shall|need\s+to|are\s+(?:asked|required|"

@@ -516,6 +516,7 @@ _CIRCUMSTANCES = frozenset("during while when whenever if".split())
 
 
 _SENTENCE_END = re.compile(r"[.!?;)](?=\s|$)|\n")
+_ASIDE = re.compile(r"\([^()\n]*\)")  # "never (ever) delete": an aside in brackets ends no sentence
 
 
 def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
@@ -525,7 +526,7 @@ def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
         if not _commands(text[: match.start()], match.group(0)):
             continue  # "cancellations don't refund", "I don't have it": a statement, not a limit
         # (within its own sentence: "/32 only - never 'all'). 3. Add a policy" forbids no adding)
-        window = _SENTENCE_END.split(text[match.end() : match.end() + 60], maxsplit=1)[0]
+        window = _SENTENCE_END.split(_ASIDE.sub(" ", text[match.end() : match.end() + 60]), maxsplit=1)[0]
         after = [w.lower() for w in re.findall(r"[A-Za-z]+", window)]
         verb = next((w for w in after[:_NEGATION_REACH] if w not in _FILLERS), "")
         stem = verb_stem(verb)

@@ -8,7 +8,9 @@ import re
 MAX_SPELLED = 31  # a month of days; a longer range is left as the user wrote it
 # the first end: a name or path ending in a number; the second: the number, with the name again or a part
 # of it ("season01 through season03", "room 101 thru 112" needs a name: bare numbers are counts, not items)
+# (from a word's start only: tried at each letter of a long word, the head would be read again and again)
 _RANGE = re.compile(
+    r"(?<![\w./~-])"
     r"(?P<head>[\w./~-]*?[A-Za-z_/-])(?P<low>\d+)\s*(?:\s(?:through|thru|until|till)\s|[\u2013\u2014])\s*"
     r"(?P<tail>[\w./~-]*?[A-Za-z_/-])?(?P<high>\d+)\b"
 )
