@@ -411,7 +411,8 @@ def _arguments(
 
 
 _HTTP_METHODS = frozenset("GET POST PUT PATCH DELETE HEAD OPTIONS".split())
-_TO_KEYS = frozenset({"to", "to_address", "to_addresses", "to_email", "to_emails", "to_list", "to_recipients"})
+# the keys that name whom a message goes to by "to" (``to_cabin``, ``defer_to`` name a place or a time)
+_TO_KEYS = frozenset("to to_address to_addresses to_email to_emails to_list to_recipients".split())
 # a charge forgone by a flag: a fee waived, a balance written off, a difference comped
 _WAIVES = frozenset("waive waived waiver waivers writeoff forgive forgiven comp comped exonerate".split())
 _BARE_REPLY = frozenset("reply respond answer final say".split())
