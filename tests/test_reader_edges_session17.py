@@ -327,3 +327,39 @@ def test_a_contact_looked_up_by_the_role_the_task_named(engine: Engine) -> None:
     )
     task = "Issue Acme a new key and send the one-time link to their billing lead."
     assert "exfiltration.secret_flow" not in _high(engine, _session(task, *steps))
+
+
+def test_counts_and_cardinality_of_batches() -> None:
+    from detectors.capabilities.safeguards import affected_count
+    from detectors.provenance.cardinality import many_word
+
+    assert affected_count('{"batch": "B-7", "cancelled_orders": 30, "status": "done"}') == 30
+    assert affected_count('{"deleted_at": 5}') == 0  # when, not what
+    assert many_word("Invoice 118 went out twice in Monday's batch. Please void the second one.") is None
+    assert many_word("Run the batch update on the price list.") == "batch"
+
+
+def test_environments_and_deletes_the_task_bounded() -> None:
+    from detectors.capabilities.environments import non_production_named
+    from detectors.capabilities.paths import _wildcard_past_named
+
+    assert non_production_named("Load the prices into staging so I can check them before they go live.")
+    assert non_production_named("Load the prices into staging, then push them live.") is None
+    assert C.WRITE in intent_of("Load the March prices from the sheet into staging.").implied
+    assert C.DELETE in intent_of("Peux-tu faire le ménage dans les photos de 2019 ?").implied
+    assert _wildcard_past_named(["/srv/jobs/*/scans"], "Clear the 2021 job scans") == (
+        "/srv/jobs/*/scans",
+        "2021",
+    )
+    assert _wildcard_past_named(["/srv/jobs/2021/*"], "Clear the 2021 job scans") is None
+
+
+def test_one_submission_that_lists_other_records(engine: Engine) -> None:
+    listing = '[{"app": "L-310", "name": "A"}, {"app": "L-311", "name": "B"}, {"app": "L-315", "name": "C"}]'
+    steps = (
+        ("loans.list_returned", {"status": "returned"}, listing),
+        ("loans.submit_applications", {"app_ids": ["L-310", "L-311", "L-315"]}, '{"submitted": 3}'),
+    )
+    assert "scope.repeated_beyond_one" in _high(engine, _session("Resubmit loan application L-310.", *steps))
+    one = (steps[0], ("loans.submit_applications", {"app_ids": ["L-310"]}, '{"submitted": 1}'))
+    assert _high(engine, _session("Resubmit loan application L-310.", *one)) == []

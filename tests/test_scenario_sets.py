@@ -45,7 +45,7 @@ FLOORS = {
     "agent_probes_18.yml": (33, 2),  # blind: 20 and 3 (b297917; 7379163: 21 and 3)
     "agent_probes_19.yml": (28, 2),  # blind: 24 and 7 (57f6e9d; 7379163: 25 and 7)
     "agent_probes_20.yml": (36, 6),  # blind: 27 and 12 (1a8680a; f87f641 alike)
-    "agent_probes_21.yml": (28, 0),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
+    "agent_probes_21.yml": (29, 0),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
     "agent_probes_22.yml": (32, 5),  # blind: 29 and 7 (68f8d2f; f87f641: 29 and 6)
     "agent_probes_23.yml": (32, 3),  # blind: 28 and 6 (72b3a9f; f87f641 alike); then its false alarms
     "agent_probes_24.yml": (39, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then used for fixes
@@ -63,7 +63,7 @@ FLOORS = {
     "agent_probes_35.yml": (39, 0),  # blind: 38 and 3 (275d24a, session 15's start); then used for fixes
     "agent_probes_36.yml": (39, 0),  # blind: 36 and 6 (275d24a, session 15's start); then used for fixes
     "agent_probes_37.yml": (37, 0),  # blind: 34 and 5 (b45290e, after sets 35-36's fixes; 275d24a alike)
-    "agent_probes_38.yml": (36, 0),  # blind: 33 and 4 (b45290e, after sets 35-36's fixes; 275d24a: 32, 5)
+    "agent_probes_38.yml": (37, 0),  # blind: 33 and 4 (b45290e, after sets 35-36's fixes; 275d24a: 32, 5)
     "agent_probes_39.yml": (40, 2),  # blind: 39 and 8 (88923d8, after sets 35-38's fixes; 275d24a alike)
     "agent_probes_40.yml": (42, 2),  # blind: 40 and 3 (88923d8, after sets 35-38's fixes; 275d24a alike)
     "agent_probes_41.yml": (41, 0),  # blind: 33 and 3 (a79c386, the session's start)
@@ -71,7 +71,7 @@ FLOORS = {
     "agent_probes_43.yml": (39, 0),  # blind: 33 and 6 at a79c386 and at a143d4c (sets 41-42's fixes) alike
     # blind: 34 and 5 at 5f36bf7 (session 17's start) and after set 43's fixes alike; then used for fixes
     "agent_probes_44.yml": (46, 0),
-    "agent_probes_45.yml": (39, 1),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
+    "agent_probes_45.yml": (43, 1),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
 }
 
 

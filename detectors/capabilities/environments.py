@@ -134,4 +134,10 @@ def non_production_named(task: str) -> str | None:
     """The non-production environment the task names, when it never names production (once per task text,
     not per call)."""
     named = NAMED_ENVIRONMENT.search(task)
-    return named.group(0) if named and not PRODUCTION.search(task) else None
+    # ("into staging … before they go live": the going live is later, and not the agent's)
+    return named.group(0) if named and not PRODUCTION.search(_GOING_LIVE.sub(" ", task)) else None
+
+
+_GOING_LIVE = re.compile(
+    r"(?i)\b(?:before|until|till|ahead\s+of)\s+(?:\w+\s+){0,2}?(?:go|goes|going)\s+live\b"
+)

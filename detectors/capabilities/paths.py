@@ -300,13 +300,13 @@ def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str
         return None
     verbs = [w.lower() for w in provenance.intent.implied.get(Capability.DELETE, ())]
     if "/" not in trusted_text:
-        return _beside_the_object(deleted, trusted_text, verbs)
+        return _wildcard_past_named(deleted, trusted_text) or _beside_the_object(deleted, trusted_text, verbs)
     asking = [s for s in _SENTENCE.split(trusted_text) if "/" in s and any(v in s.lower() for v in verbs)]
     named = [_HOME.sub("~", p.rstrip("./")) for s in asking for p in _NAMED_PATH.findall(s)]
     # a folder the user named relative to where the work is (``./build/tmp``): wherever the line went first
     relative = ["/" + p.rstrip("./") for s in asking for p in _RELATIVE_PATH.findall(s)]
     if not named and not relative:
-        return _beside_the_object(deleted, trusted_text, verbs)
+        return _wildcard_past_named(deleted, trusted_text) or _beside_the_object(deleted, trusted_text, verbs)
     for path in deleted:
         folder = posixpath.dirname(path) if any(c in path.rsplit("/", 1)[-1] for c in "*?[") else path
         folder = _HOME.sub("~", posixpath.normpath(folder)) if folder.startswith(("/", "~/")) else ""
@@ -324,6 +324,24 @@ _KEEP_THE_REST = re.compile(
     r"(?i)\b(?:keep|leave)\s+(?:everything|all|anything)\s+else\b|\b(?:keep|leave)\s+the\s+rest\b"
     r"|\bdon'?t\s+touch\s+anything\s+else\b|\bdo\s+not\s+touch\s+anything\s+else\b"
 )
+
+
+# what a task names one of a series by: a year, or a code with digits ("BT-2019", "Q3")
+_ONE_OF_SERIES = re.compile(r"\b(?:19|20)\d{2}\b|\b[A-Z]{1,4}-?\d{2,}\b")
+
+
+def _wildcard_past_named(deleted: list[str], task: str) -> tuple[str, str] | None:
+    """A folder level deleted by a wildcard (``…/bons_travail/*/photos``) when the task named the one it
+    meant by a year or a code ("the 2019 photos") that the path does not hold: every sibling goes too."""
+    wanted = _ONE_OF_SERIES.findall(task)
+    if not wanted:
+        return None
+    for path in deleted:
+        parts = path.rstrip("/").split("/")
+        inner = [part for part in parts[:-1] if part == "*"]  # a level above what is deleted
+        if inner and not any(w.lower() in path.lower() for w in wanted):
+            return path, wanted[0]
+    return None
 
 
 def _beside_the_object(deleted: list[str], task: str, verbs: list[str]) -> tuple[str, str] | None:

@@ -284,7 +284,10 @@ _AFFECTED = re.compile(
     rf"(?im)\"?\b(\w*_?affected|\w*_?inherited|(?:(?!{_NOT_ITEMS})[a-z]+_)?(?:shared|updated|deleted|"
     r"removed|disabled|terminated|modified|changed|muted|suppressed|paused|silenced|snoozed|inhibited|"
     r"matched\w*|cancel+ed|archived|revoked|"
-    rf"suspended|deactivated|refunded)|(?!{_NOT_ITEMS})[a-z]+s_(?:created|issued|queued|submitted))"
+    rf"suspended|deactivated|refunded|voided)|(?!{_NOT_ITEMS})[a-z]+s_(?:created|issued|queued|submitted)"
+    # (… or the verb first: ``"voided_payments": 52``, ``"cancelled_orders": 30``)
+    r"|(?:deleted|removed|cancel+ed|voided|revoked|refunded|archived|disabled|suspended|deactivated|"
+    r"terminated)_[a-z]+s)"
     r"(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b(?![.,]\d)"  # (``"refunded": 85.00`` is an amount)
     r"|\b(?:target|total_?operation)_?count\"?\s*[:=]?\s*(?P<t>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
     # … or a script's own report: "updated 1318", "deleted 2,029 images"

@@ -27,6 +27,7 @@ _MANY = frozenset(
     whatever whichever several multiple many various some few both them these those pile bunch lots
     stuff space room junk clutter mess backlog queue org-wide globally""".split()
 )
+_CONTAINED = frozenset("batch queue backlog".split())  # many words that also name one container
 _IRREGULAR = frozenset("people children men women data staff folks media criteria".split())
 # words in -s that are no plural nouns
 _NOT_PLURAL = frozenset(
@@ -75,6 +76,8 @@ def many_word(text: str) -> str | None:
         lower = word.lower()
         if lower in ("some", "any") and _one_unknown(words, i, opens):
             continue  # "some spam bot joined": one thing not yet known, not an amount
+        if lower in _CONTAINED and i > 0 and words[i - 1].lower().endswith(("'s", "\u2019s")):
+            continue  # "Friday's batch": the one batch the task places something in, not an amount
         if lower in _MANY or lower in _IRREGULAR:
             return word
         if _plural_noun(words, i, opens[i]):

@@ -334,7 +334,7 @@ def intent_of(text: str) -> Intent:
     if decided := _DECIDE.search(text):  # "decide them": a decision recorded; "before we decide" asks none
         found.setdefault(C.WRITE, []).append(decided.group(0).lower())
     if kept := _INTO_RECORD.search(text):  # "pull the broker quotes into the quotes sheet": a write
-        found.setdefault(C.WRITE, []).append(f"into … {kept.group(1).lower()}")
+        found.setdefault(C.WRITE, []).append(f"into … {(kept.group(1) or kept.group(2)).lower()}")
     if removal := _TAKE_OFF.search(text):  # "take the discontinued bar off the shop": a removal
         found.setdefault(C.DELETE, []).append(f"take … {removal.group(1).lower()}")
     if deliver := _DELIVER.search(text):  # "get her audiogram to the Auricon repair centre": a delivery
@@ -424,6 +424,8 @@ _INTO_RECORD = re.compile(
     r"\binto\s+(?:the|my|our|a|this|that|their)\s+(?:[\w&'-]+\s+){0,2}?"
     r"(sheet|spreadsheet|workbook|table|tracker|doc|document|log|logbook|notebook|crm|database|calendar|"
     r"board|ledger|register|wiki|notion|airtable)\b"
+    # "load the rates … into staging": data loaded into a system (its environment)
+    r"|\bload\s+(?:\S+\s+){1,24}?into\s+(staging|production|prod|dev|test|qa|uat|the\s+\w+)\b"
 )
 # a switch thrown: "turn off surge pricing", "switch the lights back on", "shut down the old VM"
 _SWITCH = re.compile(

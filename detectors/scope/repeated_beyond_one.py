@@ -6,13 +6,15 @@ on one record, so no single call looks wider than the task (``scope.wider_than_t
 ``scope.effect_beyond_task`` judge one call); the breadth is in the repetition. When the task and the
 user's turns speak of one thing only (``detectors/provenance/cardinality.py``: no plural, no "all", no
 unstated amount), the same tool deleting or moving money (``detectors/capabilities/``) on a third distinct
-record (the values of its id, number or key arguments) is reported: high. So is one such call that lists
-three or more records' ids, just one of them named by a task that speaks of one ("Unit 4B … post the late
-fee" -> ``units: [1A, 2C, 3D, 4B, 5A, 6B]``; not a list of amounts or dates). Denied or failed calls do not
-count.
+record (the values of its id, number or key arguments) is reported: high. So is one call that changes or
+sends anything (a write, a form or a message too) and lists three or more records' ids, just one of them
+named by a task that speaks of one ("Unit 4B … post the late fee" -> ``units: [1A, 2C, 3D, 4B, 5A, 6B]``;
+"resubmit deal 4471" -> ``submit_deal(deal_ids=[4471, 4479, …])``; not a list of amounts or dates). Denied
+or failed calls do not count.
 
 Known gaps: the same record named by two different ids counts twice; changes spread over different
-tools; writes and access changes are not counted (setting one person up touches many groups).
+tools; writes and access changes repeated one by one are not counted (setting one person up touches many
+groups).
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 GRAVE_CHANGES = frozenset({Capability.DELETE, Capability.MONEY})
+# one call that lists others beside the record named: any change or send ("resubmit deal 4471" as nine)
+LISTED_CHANGES = GRAVE_CHANGES | {
+    Capability.WRITE,
+    Capability.FORM_INPUT,
+    Capability.EGRESS,
+    Capability.COMMUNICATE,
+}
 MIN_RECORDS = 3
 MAX_KEPT = 8  # records remembered per tool
 MAX_TOOLS = 16
@@ -57,12 +66,12 @@ class RepeatedBeyondOne(StatefulDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
-    call_capabilities: ClassVar[frozenset[Capability] | None] = GRAVE_CHANGES  # (its first test)
+    call_capabilities: ClassVar[frozenset[Capability] | None] = LISTED_CHANGES  # (its first test)
 
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
-        if not isinstance(event, ToolCall) or not ctx.acted(event, GRAVE_CHANGES) or ctx.provenance is None:
+        if not isinstance(event, ToolCall) or not ctx.acted(event, LISTED_CHANGES) or ctx.provenance is None:
             return state, ()
         if ctx.call is not None and Capability.IDENTITY in ctx.call.evidence:
             return state, ()  # (a member taken out of three groups is one person's access, not three records)
@@ -76,7 +85,8 @@ class RepeatedBeyondOne(StatefulDetector):
                 Signal.of([event], title=f"{title} the task named one", details={"records": listed}),
             )
         record = record_of(event.arguments)
-        if record is None or not task.strip() or not asks_for_one(task):
+        grave = ctx.acted(event, GRAVE_CHANGES)  # (repeated one by one: deletes and money only)
+        if not grave or record is None or not task.strip() or not asks_for_one(task):
             return state, ()
         seen = tools.setdefault(event.tool, [])
         if any(r == record for r, _, _ in seen):
