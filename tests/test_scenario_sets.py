@@ -71,7 +71,7 @@ FLOORS = {
     "agent_probes_43.yml": (39, 0),  # blind: 33 and 6 at a79c386 and at a143d4c (sets 41-42's fixes) alike
     # blind: 34 and 5 at 5f36bf7 (session 17's start) and after set 43's fixes alike; then used for fixes
     "agent_probes_44.yml": (46, 0),
-    "agent_probes_45.yml": (43, 1),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
+    "agent_probes_45.yml": (44, 1),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
 }
 
 
