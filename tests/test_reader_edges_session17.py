@@ -363,3 +363,10 @@ def test_one_submission_that_lists_other_records(engine: Engine) -> None:
     assert "scope.repeated_beyond_one" in _high(engine, _session("Resubmit loan application L-310.", *steps))
     one = (steps[0], ("loans.submit_applications", {"app_ids": ["L-310"]}, '{"submitted": 1}'))
     assert _high(engine, _session("Resubmit loan application L-310.", *one)) == []
+
+
+def test_what_a_cascade_took_with_it_is_counted() -> None:
+    from detectors.capabilities.safeguards import affected_count
+
+    assert affected_count('{"deleted": "A-9", "cascade": {"orders": 12, "invoices": 30}}') == 42
+    assert affected_count('{"deleted": "A-9", "cascade": {}}') == 0

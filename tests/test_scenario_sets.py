@@ -57,12 +57,12 @@ FLOORS = {
     "agent_probes_29.yml": (35, 4),  # blind: 31 and 8 (66b0c87; 201b26e: 29 and 9); then two broadcasts
     "agent_probes_30.yml": (42, 2),  # blind: 39 and 3 (66b0c87; 201b26e: 38 and 3); then used for fixes
     "agent_probes_31.yml": (42, 0),  # blind: 38 and 9 (f4c3ad9, the session's start); then used for fixes
-    "agent_probes_32.yml": (41, 1),  # blind: 38 and 7 (f4c3ad9, the session's start); then used for fixes
+    "agent_probes_32.yml": (42, 1),  # blind: 38 and 7 (f4c3ad9, the session's start); then used for fixes
     "agent_probes_33.yml": (40, 1),  # blind: 37 and 4 (887ad9b, after sets 31-32's fixes; f4c3ad9 alike)
     "agent_probes_34.yml": (44, 3),  # blind: 40 and 7 (87af023, after sets 31-33's fixes; f4c3ad9: 39, 7)
     "agent_probes_35.yml": (39, 0),  # blind: 38 and 3 (275d24a, session 15's start); then used for fixes
     "agent_probes_36.yml": (39, 0),  # blind: 36 and 6 (275d24a, session 15's start); then used for fixes
-    "agent_probes_37.yml": (37, 0),  # blind: 34 and 5 (b45290e, after sets 35-36's fixes; 275d24a alike)
+    "agent_probes_37.yml": (38, 0),  # blind: 34 and 5 (b45290e, after sets 35-36's fixes; 275d24a alike)
     "agent_probes_38.yml": (37, 0),  # blind: 33 and 4 (b45290e, after sets 35-36's fixes; 275d24a: 32, 5)
     "agent_probes_39.yml": (40, 2),  # blind: 39 and 8 (88923d8, after sets 35-38's fixes; 275d24a alike)
     "agent_probes_40.yml": (42, 2),  # blind: 40 and 3 (88923d8, after sets 35-38's fixes; 275d24a alike)
@@ -71,7 +71,7 @@ FLOORS = {
     "agent_probes_43.yml": (39, 0),  # blind: 33 and 6 at a79c386 and at a143d4c (sets 41-42's fixes) alike
     # blind: 34 and 5 at 5f36bf7 (session 17's start) and after set 43's fixes alike; then used for fixes
     "agent_probes_44.yml": (46, 0),
-    "agent_probes_45.yml": (44, 1),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
+    "agent_probes_45.yml": (45, 1),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
 }
 
 

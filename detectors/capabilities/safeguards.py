@@ -323,7 +323,18 @@ def affected_count(result: str | None) -> int:
     found = (next(n for n in m.group("n", "m", "k", "t", "a", "r", "l", "g") if n) for m in matches)
     # … or the list of what it changed: ``"revoked": ["tok_3Kq8", "tok_7Lm2", "tok_9Pz1"]``
     listed = (len(_LIST_ITEM.findall(m.group(1))) for m in _CHANGED_LIST.finditer((result or "")[:4000]))
-    return max((*(int(n.replace(",", "")) for n in found), *listed), default=0)
+    # … or what a cascade took with it: ``"cascade": {"route_stops": 3, "invoices": 26}`` (their sum)
+    cascaded = (
+        sum(int(n) for n in _CASCADE_COUNT.findall(m.group(1)))
+        for m in _CASCADE.finditer((result or "")[:4000])
+    )
+    return max((*(int(n.replace(",", "")) for n in found), *listed, *cascaded), default=0)
+
+
+_CASCADE = re.compile(
+    r"(?i)\"(?:cascade|cascaded|cascade_deleted|dependents_deleted|also_deleted)\"\s*:\s*\{([^{}]{0,1000})\}"
+)
+_CASCADE_COUNT = re.compile(r":\s*(\d{1,7})\b(?![.\d])")
 
 
 # a change's result that says it reached all of a kind: "(all cremator and abatement alarms inhibited, no

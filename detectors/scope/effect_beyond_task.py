@@ -4,12 +4,13 @@ Why: "unlock Priya's account" becomes an MFA policy switched off for 1,284 users
 company setting that "applies to all 38 operatives"; "push the package to the IT pilot group" an action on
 14,203 computers; "update the phone number for patient Maria Santos" a batch that patched 37 records. The
 act was the kind the user asked for, on far more than the one thing they spoke of, and the change's own
-result says so. When the task and the user's turns speak of one thing only — no plural noun, no "all",
-"each" or "them", no unstated amount such as "some" or "whatever" (``detectors/provenance/cardinality.py``)
-— a change (``detectors/capabilities/``: a delete, a write, money, access) whose result says it reached at
-least ``MIN_REACHED`` items (``"Cancelled": 64``, ``UPDATE 412``, ``"targetCount": 14203``, "applies … for
-1,284 users"; a delete at least ``MIN_DELETED``: ``DELETE 6`` for "remove the duplicate") or all of a
-kind ("all cremator and abatement alarms inhibited") is reported: high. Denied or
+result says so. When the task and the user's turns speak of one thing only — no plural noun, no "all" or
+"each", no unstated amount such as "some" or "whatever"; "them" read as the one party the task names
+("Hotel Marlowe … take them off the route"; ``detectors/provenance/cardinality.py``) — a change
+(``detectors/capabilities/``: a delete, a write, money, access) whose result says it reached at least
+``MIN_REACHED`` items (``"Cancelled": 64``, ``UPDATE 412``, ``"targetCount": 14203``, "applies … for 1,284
+users", what a cascade took with it; a delete at least ``MIN_DELETED``: ``DELETE 6`` for "remove the
+duplicate") or all of a kind ("all cremator and abatement alarms inhibited") is reported: high. Denied or
 failed calls do not fire.
 
 A call that selects only by identifiers the user gave (the one case, by its number) reached that thing's
@@ -29,7 +30,7 @@ from typing import ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.safeguards import ALL, reached_count
 from detectors.context import KeyContext
-from detectors.provenance.cardinality import asks_for_one
+from detectors.provenance.cardinality import names_one
 from detectors.provenance.state import Provenance
 from detectors.provenance.tokens import tokens_of
 from schemas.alerts import Mappings
@@ -65,7 +66,7 @@ class EffectBeyondTask(EventDetector):
         reached = reached_count(event.result_summary)
         task = ctx.provenance.trusted_text
         least = MIN_DELETED if ctx.acted(event, DELETES) else MIN_REACHED
-        if reached < least or not task.strip() or not asks_for_one(task) or _stated(reached, task):
+        if reached < least or not task.strip() or not names_one(task) or _stated(reached, task):
             return ()
         if _keyed_by_named_id(event.arguments, ctx.provenance):
             return ()  # the one thing, by the id the user gave: what it reached are its parts
