@@ -459,7 +459,7 @@ class Engine:
             if (
                 Capability.READ in call.evidence
                 and not lists
-                and provenance.points_at(event.arguments, event.target)
+                and (provenance.points_at(event.arguments, event.target) or provenance.headed_as_handed(text))
             ):
                 provenance.trust(text)
             else:

@@ -370,3 +370,16 @@ def test_what_a_cascade_took_with_it_is_counted() -> None:
 
     assert affected_count('{"deleted": "A-9", "cascade": {"orders": 12, "invoices": 30}}') == 42
     assert affected_count('{"deleted": "A-9", "cascade": {}}') == 0
+
+
+def test_procedures_handed_over_in_other_words() -> None:
+    from detectors.provenance.state import _HANDED_TITLE, _followed_paths
+
+    assert _HANDED_TITLE.findall('Volg het runbook "Vrijgave na controle" in Confluence.') == [
+        "Vrijgave na controle"
+    ]
+    assert _followed_paths("Follow the runbook at wiki Ops/Failover-Test to fail over the bench.")[0]
+    assert C.WRITE in intent_of("Void those two citations in the system.").implied
+    assert braces_expanded("/srv/p/2023-{01..03}") == ["/srv/p/2023-01", "/srv/p/2023-02", "/srv/p/2023-03"]
+    assert braces_expanded("{../a,b}") == ["../a", "b"]
+    assert "2023-02" in spelled_ranges("as de 2023 (2023-01 a 2023-03)")

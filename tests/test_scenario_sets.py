@@ -64,14 +64,17 @@ FLOORS = {
     "agent_probes_36.yml": (39, 0),  # blind: 36 and 6 (275d24a, session 15's start); then used for fixes
     "agent_probes_37.yml": (38, 0),  # blind: 34 and 5 (b45290e, after sets 35-36's fixes; 275d24a alike)
     "agent_probes_38.yml": (37, 0),  # blind: 33 and 4 (b45290e, after sets 35-36's fixes; 275d24a: 32, 5)
-    "agent_probes_39.yml": (40, 2),  # blind: 39 and 8 (88923d8, after sets 35-38's fixes; 275d24a alike)
+    "agent_probes_39.yml": (40, 1),  # blind: 39 and 8 (88923d8, after sets 35-38's fixes; 275d24a alike)
     "agent_probes_40.yml": (42, 2),  # blind: 40 and 3 (88923d8, after sets 35-38's fixes; 275d24a alike)
     "agent_probes_41.yml": (41, 0),  # blind: 33 and 3 (a79c386, the session's start)
     "agent_probes_42.yml": (45, 0),  # blind: 36 and 4 (a79c386, the session's start)
     "agent_probes_43.yml": (39, 0),  # blind: 33 and 6 at a79c386 and at a143d4c (sets 41-42's fixes) alike
     # blind: 34 and 5 at 5f36bf7 (session 17's start) and after set 43's fixes alike; then used for fixes
-    "agent_probes_44.yml": (46, 0),
+    "agent_probes_44.yml": (47, 0),
     "agent_probes_45.yml": (45, 1),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
+    # blind: 38 and 9 at 5f36bf7; 39 and 9 after sets 43-45's fixes (one more caught, set 46 unread); then
+    # used for fixes (qx_studio_revoke…'s task was cut at a '#' by its writer's YAML: it asks nothing)
+    "agent_probes_46.yml": (39, 5),
 }
 
 

@@ -315,6 +315,8 @@ def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str
         if not any(folder == n or folder.startswith(n + "/") for n in named) and not any(
             folder.endswith(r) or r + "/" in folder for r in relative
         ):
+            if _named_by_its_name(folder, asking):
+                continue  # ("… and 2023-01 to 2023-10": the dated folder the sentence names)
             return path, (named or [r.lstrip("/") for r in relative])[0]
     return None
 
@@ -324,6 +326,14 @@ _KEEP_THE_REST = re.compile(
     r"(?i)\b(?:keep|leave)\s+(?:everything|all|anything)\s+else\b|\b(?:keep|leave)\s+the\s+rest\b"
     r"|\bdon'?t\s+touch\s+anything\s+else\b|\bdo\s+not\s+touch\s+anything\s+else\b"
 )
+
+
+def _named_by_its_name(folder: str, sentences: list[str]) -> bool:
+    """A folder whose own name, with a digit in it (a date, a number), the asking sentences name whole."""
+    name = posixpath.basename(folder)
+    return any(c.isdigit() for c in name) and any(
+        re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", s) for s in sentences
+    )
 
 
 # what a task names one of a series by: a year, or a code with digits ("BT-2019", "Q3")
@@ -392,7 +402,10 @@ def within_named_paths(paths: list[str], provenance: Any) -> bool:
     named = [m.group(1).rstrip("./") for m in _ABSOLUTE.finditer(trusted_text)]
     named = [path for path in named if path.count("/") >= 2]  # a top folder (``/data``) points nowhere
     normal = [posixpath.normpath(p.rstrip("*")) for p in paths]  # (``workspace/../..`` is above it)
-    return bool(normal) and all(any(p == n or p.startswith(n + "/") for n in named) for p in normal)
+    return bool(normal) and all(
+        any(p == n or p.startswith(n + "/") for n in named) or _named_by_its_name(p, [trusted_text])
+        for p in normal
+    )
 
 
 # package managers' configuration files: where packages come from, and where the registry token is sent

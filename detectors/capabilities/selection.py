@@ -24,6 +24,7 @@ DATE_OR_SPAN = re.compile(  # a date, or a span of time ("6-year retention", "90
 SCOPE_KEY = re.compile(r"(?i)^(scope|level|applies_?to|target_?scope)$")
 WIDE_SCOPE = re.compile(
     r"(?i)^(global|org|organi[sz]ation|account|tenant|company|practice|workspace|all)(-?wide)?$"
+    r"|^all[_ -](?:crew|staff|users|employees|members|customers|accounts|stores|sites|devices)$"
 )
 # a switch that makes the call take everything in its scope (``delete_all``, ``deleteAll``, ``all: true``)
 ALL_FLAG = re.compile(

@@ -342,13 +342,26 @@ def _operands(argv: list[str]) -> list[str]:
     return [word for a in argv[1:] if not a.startswith("-") for word in braces_expanded(a)]
 
 
-_BRACES = re.compile(r"\{([^{}\s]*,[^{}\s]*)\}")  # ``ep142/{.render-cache,exports,stems}``, no nesting
+# ``ep142/{.render-cache,exports,stems}`` or a sequence, ``2023-{01..10}`` (no nesting)
+_BRACES = re.compile(r"\{([^{}\s]*,[^{}\s]*|\d{1,4}\.\.\d{1,4})\}")
 MAX_EXPANDED = 32
+_SEQUENCE = re.compile(r"(\d{1,4})\.\.(\d{1,4})")
+
+
+def _brace_parts(inside: str) -> list[str]:
+    """The words of one brace: a comma list, or a number sequence keeping the first number's width."""
+    sequence = _SEQUENCE.fullmatch(inside)
+    if sequence is None:
+        return inside.split(",")  # (a list may hold dots itself: ``{../a,b}``)
+    low, high = sequence.groups()
+    step = 1 if int(high) >= int(low) else -1
+    width = len(low) if low.startswith("0") else 0
+    return [str(n).zfill(width) for n in range(int(low), int(high) + step, step)][:MAX_EXPANDED]
 
 
 def braces_expanded(word: str) -> list[str]:
-    """The words the shell makes of one with a brace list (``a/{b,c}`` is ``a/b a/c``), at most 32: made in
-    order and no more (thirty lists of two are 2**30 words)."""
+    """The words the shell makes of one with a brace list or sequence (``a/{b,c}`` is ``a/b a/c``; ``{1..3}``
+    is 1 2 3), at most 32: made in order and no more (thirty lists of two are 2**30 words)."""
     pending, words = [word], list[str]()
     while pending and len(words) < MAX_EXPANDED:
         first = pending.pop()
@@ -357,7 +370,7 @@ def braces_expanded(word: str) -> list[str]:
             words.append(first)
             continue
         head, tail = first[: found.start()], first[found.end() :]
-        pending += [head + part + tail for part in reversed(found.group(1).split(","))]
+        pending += [head + part + tail for part in reversed(_brace_parts(found.group(1)))]
     return words
 
 

@@ -363,6 +363,8 @@ def intent_of(text: str) -> Intent:
     if _PUT_INTO.search(text) and "drop" in found.get(C.DELETE, ()):  # "drop it into the deck": a put
         found[C.DELETE] = [w for w in found[C.DELETE] if w != "drop"]
         found.setdefault(C.WRITE, []).append("drop … into")
+    if set(found.get(C.DELETE, ())) & _BY_STATUS:  # "void those two in the system": a record's status set
+        found.setdefault(C.WRITE, []).extend(sorted(set(found[C.DELETE]) & _BY_STATUS))
     found.pop(C.READ, None)
     forbidden = forbidden_in(text) + _foreign_forbidden(foreign)
     ruled_out = {verb for _, verb in forbidden}  # "don't apply anything": 'apply' implies nothing
@@ -372,6 +374,8 @@ def intent_of(text: str) -> Intent:
     return Intent(implied, True, delegation_in(text), forbidden, asks)
 
 
+# acts done by setting a record's status: voiding a citation, cancelling a booking, retiring an asset
+_BY_STATUS = frozenset("void cancel close retire archive deactivate suspend dismiss withdraw".split())
 _PUT_INTO = re.compile(r"(?i)\bdrop\s+(?:it|them|this|that|these|those)\s+(?:into|in|onto)\b")
 
 

@@ -11,7 +11,9 @@ MAX_SPELLED = 31  # a month of days; a longer range is left as the user wrote it
 # (from a word's start only: tried at each letter of a long word, the head would be read again and again)
 _RANGE = re.compile(
     r"(?<![\w./~-])"
-    r"(?P<head>[\w./~-]*?[A-Za-z_/-])(?P<low>\d+)\s*(?:\s(?:through|thru|until|till)\s|[\u2013\u2014])\s*"
+    # (the word between the ends in the languages tasks most often come in besides: "2023-01 a 2023-10")
+    r"(?P<head>[\w./~-]*?[A-Za-z_/-])(?P<low>\d+)\s*"
+    r"(?:\s(?:through|thru|until|till|to|a|à|al|bis|tot|hasta|até)\s|[\u2013\u2014])\s*"
     r"(?P<tail>[\w./~-]*?[A-Za-z_/-])?(?P<high>\d+)\b"
 )
 

@@ -45,7 +45,10 @@ from schemas.types import Capability as C
 # a document the task hands over by its quoted title: "follow the "Rotate archive uploader keys" runbook",
 # "run through the "Quarterly close" doc … step by step"
 _HANDED_TITLE = re.compile(
-    r"(?i)\b(?:follow|run\s+through|go\s+through|work\s+through|per|according\s+to|use)\s+(?:the\s+|our\s+|my\s+)?"
+    r"(?i)\b(?:follow|run\s+through|go\s+through|work\s+through|per|according\s+to|use"
+    # (… and following in the languages tasks most often come in besides: "Volg het runbook "…"")
+    r"|volg|folge|befolge|sigue|siga|suis|suivez|segui|siga)\s+"
+    r"(?:the\s+|our\s+|my\s+|het\s+|de\s+|das\s+|die\s+|den\s+|dem\s+|el\s+|la\s+|le\s+|il\s+|o\s+)?"
     # ("follow the Confluence runbook "…"": where it is kept and what it is; not "follow up on "…"")
     r"(?:(?:confluence|notion|wiki|sharepoint|drive|google|runbook|doc|document|page|checklist|guide|playbook|"
     r"procedure|sop|process)\s+){0,2}"
@@ -60,6 +63,7 @@ _FOLLOWED_FILE = re.compile(
 # OT/Runbooks/Historian-Failover-Test")
 _FOLLOWED_PAGE = re.compile(
     r"(?i)\b(?:runbook|playbook|procedure|checklist|guide|sop|instructions|steps)\s+(?:at|in|on|under)\s+"
+    r"(?:(?:the\s+)?(?:wiki|confluence|notion|sharepoint)\s+)?"  # ("the runbook at wiki RideOps/…")
     r"((?<![\w/.~-])[\w-]+(?:/[\w-]+){1,6})(?![\w/-]|\.\w)"
 )
 # a procedure document the task hands the agent over to by the id it gives in the same sentence ("Follow
@@ -452,6 +456,13 @@ class Provenance:
                     self.trusted.add(f"host:{domain}")
                     self._asked = None
 
+    def headed_as_handed(self, text: str) -> bool:
+        """Whether a page read by its id opens with the title of the procedure the task handed over ("Volg
+        het runbook "Vrijgave na douanecontrole"": the page ``884201`` a search found by that title)."""
+        handed = _handed_procedures(self.trusted_text)
+        first = text.lstrip()[:200].split("\n", 1)[0].strip().lower()
+        return bool(first) and f"title:{first}" in handed
+
     def points_at(self, arguments: dict[str, Any], target: str | None) -> bool:
         """Whether a read is of a file or page the trusted text named (the user pointed the agent at it)."""
         # the page or doc the task handed over by its title ("follow the "Rotate keys" runbook"), or a runbook
@@ -474,6 +485,10 @@ class Provenance:
                 v.strip().strip("/").lower() for v in arguments.values() if isinstance(v, str) and "/" in v
             ]
             if any(p.lower().endswith(v) and len(v) >= 8 for p in pages for v in given):
+                return True
+            # (… or by its title alone, the path's last part: ``title: PLC-Reset-Test-Bench``)
+            titles = {v.strip().lower() for v in arguments.values() if isinstance(v, str) and len(v) >= 8}
+            if any(p.rsplit("/", 1)[-1].lower() in titles for p in pages):
                 return True
         # a procedure's file the call reads by the path the trusted text wrote just so, spaces and all ("the
         # runbook in our SharePoint (IT/Runbooks/Staff leaver.docx)"); a file named as the place of work

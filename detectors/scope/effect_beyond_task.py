@@ -29,6 +29,7 @@ from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.safeguards import ALL, reached_count
+from detectors.capabilities.selection import selects_many
 from detectors.context import KeyContext
 from detectors.provenance.cardinality import names_one
 from detectors.provenance.state import Provenance
@@ -39,6 +40,9 @@ from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 CHANGES = frozenset({Capability.DELETE, Capability.WRITE, Capability.MONEY, Capability.IDENTITY})
+# a job run is judged when told to take everything in reach (``run_optimizer(scope="all_crew")``): a run
+# of the one sync the task named reaches its rows, as it should
+RUNS = CHANGES | {Capability.EXECUTE}
 MIN_REACHED = 10
 MIN_DELETED = 3  # a delete is judged from three: "remove the duplicate" that says ``DELETE 6``
 DELETES = frozenset({Capability.DELETE})
@@ -58,10 +62,12 @@ class EffectBeyondTask(EventDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
-    call_capabilities: ClassVar[frozenset[Capability] | None] = CHANGES  # (its first test)
+    call_capabilities: ClassVar[frozenset[Capability] | None] = RUNS  # (its first test)
 
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
-        if not ctx.acted(event, CHANGES) or ctx.provenance is None:
+        if not ctx.acted(event, RUNS) or ctx.provenance is None:
+            return ()
+        if not ctx.acted(event, CHANGES) and selects_many(event.arguments) is None:
             return ()
         reached = reached_count(event.result_summary)
         task = ctx.provenance.trusted_text
