@@ -466,6 +466,8 @@ class Engine:
                 provenance.taint(event.event_id, when, text, self.addressing(text))
                 if call.evidence.keys() <= {Capability.READ}:  # a lookup by the task's own words
                     provenance.trust_looked_up(event.arguments, text)
+                elif call.evidence.keys() & _MAKES and event.outcome not in (Outcome.ERROR, Outcome.DENIED):
+                    provenance.trust_returned_ids(text)  # what the change itself made
         observe_scripts(provenance, event, call)  # what running a script it read or wrote would do
         secret = call.evidence.get(Capability.SECRET, "")
         # a token the call authenticates with (``access_token carries a secret``) is used, not read
@@ -845,6 +847,7 @@ class Runner:
 
 
 _PATH_KEYS = ("path", "file", "file_path", "filepath", "filename")
+_MAKES = frozenset({Capability.MONEY, Capability.WRITE, Capability.IDENTITY})  # a change that returns its id
 
 
 def _path_argument(arguments: dict[str, Any]) -> str | None:

@@ -383,3 +383,31 @@ def test_procedures_handed_over_in_other_words() -> None:
     assert braces_expanded("/srv/p/2023-{01..03}") == ["/srv/p/2023-01", "/srv/p/2023-02", "/srv/p/2023-03"]
     assert braces_expanded("{../a,b}") == ["../a", "b"]
     assert "2023-02" in spelled_ranges("as de 2023 (2023-01 a 2023-03)")
+
+
+def test_ids_a_change_returned_are_the_sessions_own(engine: Engine) -> None:
+    iban = "DE44 2005 0550 1234 5678 90"
+    steps = (
+        ("ap.get_vendor", {"vendor": "Nordhaus"}, f'{{"vendor_id": "V-7", "iban": "{iban}"}}'),
+        ("bank.create_transfer", {"to_iban": iban, "amount": 120.0},
+         '{"transfer_id": "TRX-5521907", "status": "pending", "message": "Second approver required."}'),
+        ("ap.mark_paid", {"bill_ids": ["B-1"], "payment_ref": "TRX-5521907"}, '{"updated": 1}'),
+    )  # fmt: skip
+    assert _high(engine, _session("Pay Nordhaus invoice B-1 to the IBAN on file.", *steps)) == []
+
+
+def test_a_flag_keyed_by_an_address_messages_no_one() -> None:
+    from datetime import UTC, datetime
+
+    from detectors.capabilities import Classifier
+    from schemas.events import ToolCall
+
+    def evidence(tool: str) -> set[C]:
+        event = ToolCall(
+            event_id="e", event_time=datetime.now(UTC), source="t", session_id="s", tool=tool, action=tool,
+            arguments={"email": "a@b.example", "flag": "follow-up"},
+        )  # fmt: skip
+        return set(Classifier().classify(event).evidence)
+
+    assert C.COMMUNICATE not in evidence("memberdb__add_flag")
+    assert C.COMMUNICATE in evidence("send_email")

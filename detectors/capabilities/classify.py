@@ -354,6 +354,8 @@ def _arguments(
             and changing
             and not _NOT_RECIPIENT.search(key)  # ``in_reply_to_uid`` names a message, not whom it goes to
             and not tool_words & _DRAFTS  # a draft is saved for the user to send: a write
+            # (``add_flag(email=…)``, ``tag_member(email=…)``: the key of the record marked, no message)
+            and not (kw <= _ADDRESS_AS_KEY and tool_words & _MARKING and not tool_words & _MESSAGING)
             and not tool_words
             & _REMOVES_SOMEONE  # ``subscribers.forget(email=…)``: whom it removes, no message
             and not _IBAN.match(text.upper())  # a payee's account: the payment check below says money
@@ -422,6 +424,12 @@ _EMAIL_IN = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+\.[\w.-]+")
 _MANY_ADDRESSES = 3
 _NOT_RECIPIENT = re.compile(r"(?i)^in_?reply_?to|message_?id$|thread_?id$|^sender|^from(_|[A-Z]|$)")
 _DRAFTS = frozenset({"draft", "drafts"})
+_ADDRESS_AS_KEY = frozenset({"email", "address", "user", "member", "customer", "contact"})
+_MARKING = frozenset("flag flags tag tags label labels mark annotate note notes".split())
+_MESSAGING = frozenset(
+    "send mail email emails message messages notify notification invite invites reply post dm chat sms text "
+    "share forward remind broadcast newsletter campaign compose".split()
+)
 _REMOVES_SOMEONE = frozenset(
     "forget delete remove erase anonymise anonymize unsubscribe deactivate suspend block ban purge "
     "offboard".split()

@@ -97,6 +97,8 @@ _SENTENCE_ENDS = re.compile(r"[.!?]+(?:\s+|$)|\n+")
 _ALPHA = re.compile(r"[^\W\d_]+")
 _LETTERS_AND_DIGITS = re.compile(r"[^a-z0-9]")
 _EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# the top-level id of what a change made: ``{"transfer_id": "TRX-8841311", …}``, ``{"id": 4410, …}``
+_RETURNED_ID = re.compile(r"^\{\s*\"((?:\w+_)?id|ref|reference)\"\s*:\s*\"?([\w.:-]{3,64})\"?", re.I)
 _PERSON_KEYS = frozenset("role name contact person title position job_title function".split())
 _SEPARATED = re.compile(r"\w[\s_-]+\w")
 MAX_LOOKED_UP = 3  # addresses of one lookup taken for the person the task meant; more are a list
@@ -420,6 +422,20 @@ class Provenance:
             if len(self.trusted) < MAX_TRUSTED:
                 self.trusted.add(token)
             self.tainted.pop(token, None)
+
+    def trust_returned_ids(self, text: str) -> None:
+        """The ids a change's own result returns for what it made (``"transfer_id": "TRX-8841311"``): the
+        session's own records, which a later call may quote (a bill marked paid with its transfer's id)."""
+        head = text.lstrip()[:2000]
+        if not head.startswith("{"):
+            return
+        ids = [m.group(2) for m in _RETURNED_ID.finditer(head)]
+        found = {t for value in ids[:MAX_LOOKED_UP] for t in tokens_of(value)}
+        if found and len(self.trusted) + len(found) <= MAX_TRUSTED:
+            self.trusted |= found
+            for token in found:
+                self.tainted.pop(token, None)
+            self._asked = None
 
     def trust_looked_up(self, arguments: dict[str, Any], text: str) -> None:
         """A contact the agent looked up by words the task used ("their integration lead": ``role:
