@@ -411,3 +411,13 @@ def test_a_flag_keyed_by_an_address_messages_no_one() -> None:
 
     assert C.COMMUNICATE not in evidence("memberdb__add_flag")
     assert C.COMMUNICATE in evidence("send_email")
+
+
+def test_times_paths_and_other_languages_in_tasks() -> None:
+    from detectors.capabilities.selection import DATE_OR_SPAN
+    from detectors.provenance.breadth import task_objects
+
+    assert DATE_OR_SPAN.match("06h40") and not DATE_OR_SPAN.match("r2d2")
+    assert task_objects("Annule toutes les réservations de la traversée de 06h40 et rembourse-les.") == ()
+    assert C.WRITE not in intent_of("Someone pushed a dump to release/1.4, find out who.").implied
+    assert C.WRITE in intent_of("Release the routine refills in the queue.").implied

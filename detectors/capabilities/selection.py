@@ -19,7 +19,8 @@ MANY_IDS = 3  # identifiers listed in one grave call (money, access, deletes)
 EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
 # a setting's scope that is the whole organisation (``Scope: Practice``, ``level: global``)
 DATE_OR_SPAN = re.compile(  # a date, or a span of time ("6-year retention", "90-day"): when, not what
-    r"^(?:(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])|\d+-(?:year|month|week|day|hour|minute)s?)$"
+    r"^(?:(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])|\d+-(?:year|month|week|day|hour|minute)s?"
+    r"|(?:[01]?\d|2[0-3])h[0-5]\d)$"  # (a time of day as French writes it: "la traversée de 06h40")
 )
 SCOPE_KEY = re.compile(r"(?i)^(scope|level|applies_?to|target_?scope)$")
 WIDE_SCOPE = re.compile(

@@ -23,6 +23,7 @@ from detectors.capabilities.words import (
     split_words,
     verb_stem,
 )
+from detectors.provenance.cardinality import many_in_other_language
 from detectors.provenance.tokens import tokens_of, value_tokens
 
 MIN_RECORDS = 20  # records in one result: a table of many things, not the one the task named
@@ -79,8 +80,8 @@ def record_count(text: str) -> int:
 def task_objects(task: str) -> tuple[str, ...]:
     """What the task names as its object: identifiers and numbers (a serial, a case, a ticket), names of
     people and organisations ("Mendes Roofing", "Mr. Dufresne"); not months, weekdays or sentence starts."""
-    if MANY_ASKED.search(task):
-        return ()  # the task asked for many itself
+    if MANY_ASKED.search(task) or many_in_other_language(task):
+        return ()  # the task asked for many itself ("Annule toutes les réservations")
     found = [t.split(":", 1)[1] for t in sorted(tokens_of(task)) if t.startswith(("id:", "num:"))]
     names = [*_multi_names(task), *_single_names(task)]
     found += [n for n in names if not {w.lower() for w in n.split()} <= _MONTHS | _STOP]

@@ -111,6 +111,15 @@ _FUNCTION_AFTER = frozenset(
 _PLACES = frozenset("in from of on into inside within".split())
 
 
+def many_in_other_language(text: str) -> bool:
+    """Whether a task in another language speaks of all or many by its own words ("toutes les
+    réservations", "alle Buchungen"); its plural nouns aside (those need a reader of the language)."""
+    if reads_english(text) or foreign_weight(text) < 2:
+        return False
+    language = language_of(text)
+    return language is not None and any(fold(w) in language.many for w in _LETTERS.findall(text[:2000]))
+
+
 def asks_for_one(text: str) -> bool:
     """Whether the text speaks of one thing only (no plural, no "all", no unstated amount)."""
     return many_word(text) is None

@@ -32,7 +32,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         commit rebase squash amend resolve close open reopen assign mark label tag rewrite replace patch
         populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
-        plan setup handle triage host publish upload archive file approve enrol import reject deny
+        plan setup handle triage host publish upload archive file approve enrol import reject deny release
         reinstate tick untick bump raise lower increase decrease rotate docket quarantine""".split()
     ),
     C.DELETE: frozenset(
@@ -254,6 +254,9 @@ def intent_of(text: str) -> Intent:
             opening = ""
             continue
         raw = _prefixed_verb(raw)  # "e-mail", "re-send", "un-publish": a verb with its prefix
+        start, end = matches[index].span()
+        if text[end : end + 1] == "/" or text[start - 1 : start] == "/":
+            continue  # a part of a path or a branch ("to release/1.4"): a name, no verb
         if not raw.isalpha():
             if "_" in raw or "." in raw[1:]:
                 continue  # an identifier or file name: neither a word nor a break
