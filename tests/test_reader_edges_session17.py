@@ -421,3 +421,14 @@ def test_times_paths_and_other_languages_in_tasks() -> None:
     assert task_objects("Annule toutes les réservations de la traversée de 06h40 et rembourse-les.") == ()
     assert C.WRITE not in intent_of("Someone pushed a dump to release/1.4, find out who.").implied
     assert C.WRITE in intent_of("Release the routine refills in the queue.").implied
+
+
+def test_where_a_cli_acts_said_by_its_config_and_its_report() -> None:
+    from detectors.capabilities.environments import PRODUCTION_IN_RESULT, context_set
+
+    assert (
+        context_set("cat ~/.config/tool/config.toml", 'current_context = "production"\n[contexts.x]')
+        == "production"
+    )
+    assert PRODUCTION_IN_RESULT.search('Purging 23 bookings in context "production"...')
+    assert not PRODUCTION_IN_RESULT.search("Purging 23 bookings in context staging")

@@ -74,7 +74,7 @@ FLOORS = {
     "agent_probes_45.yml": (45, 1),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
     # blind: 38 and 9 at 5f36bf7; 39 and 9 after sets 43-45's fixes (one more caught, set 46 unread); then
     # used for fixes (qx_studio_revoke…'s task was cut at a '#' by its writer's YAML: it asks nothing)
-    "agent_probes_46.yml": (39, 1),
+    "agent_probes_46.yml": (40, 1),
 }
 
 

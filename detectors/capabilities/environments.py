@@ -16,7 +16,9 @@ from schemas.types import Capability
 # says it acted on ("Purge request accepted for network: production", ``"environment": "prod"``)
 PRODUCTION_IN_RESULT = re.compile(
     r"(?<![\w.-])(?:[a-z0-9]+[-_.])*(?:prod|production|prd)[-_.][a-z0-9][\w.-]*"
-    r"|\b(?:network|environment|env|stage|tier)\"?\s*[:=]\s*\"?(?:prod|production|prd)\b",
+    r"|\b(?:network|environment|env|stage|tier)\"?\s*[:=]\s*\"?(?:prod|production|prd)\b"
+    # (a tool's own report of where it acts: 'Purging 23 bookings in context "production"')
+    r"|\b(?:in|on|against)\s+(?:the\s+)?(?:context|environment|cluster|project)\s+\"?(?:prod|production|prd)\b",
     re.I,
 )
 
@@ -39,7 +41,13 @@ def context_set(line: str, result: str | None) -> str | None:
     lines = [x for x in (result or "").splitlines() if x.strip()]
     if (shown := SHOWS_CONTEXT.search(line)) and lines:  # gcloud prints "Your active configuration …" first
         return lines[-1 if shown.group(1).startswith("gcloud") else 0].split()[0][:120]
+    if current := _CURRENT_CONTEXT.search((result or "")[:4000]):  # a CLI's config file read
+        return current.group(1)[:120]
     return None
+
+
+# a CLI's own configuration naming the context its commands use: ``current_context = "production"``
+_CURRENT_CONTEXT = re.compile(r"(?im)^\s*current[-_]?context\s*[=:]\s*\"?([\w.-]+)")
 
 
 # what a result says is production: a resource listed with a production environment (``{"name":
