@@ -16,6 +16,7 @@ _LIST_KEY = re.compile(
     r"(?i)^(?:authori[sz]ed|approved|permitted|allowed)_?(?:recipients?|emails?|contacts?|distribution|"
     r"parties|recipient_emails)$|^distribution_?list$"
 )
+_HINT = re.compile(r"(?i)authori[sz]ed_?|approved_?|permitted_?|allowed_?|distribution")
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
 _FILE = re.compile(r"^[\w .()-]+\.[A-Za-z0-9]{2,5}$")
 
@@ -24,8 +25,8 @@ def authorized_lists(result: str) -> list[tuple[list[str], list[str]]]:
     """(addresses, file names) of each record in a JSON result that lists who may receive it; the file
     names are the record's own (any string value that looks like a file name, anywhere in the record)."""
     text = result.strip()
-    if not text.startswith(("{", "[")) or "@" not in text:
-        return []
+    if not text.startswith(("{", "[")) or "@" not in text or _HINT.search(text) is None:
+        return []  # (most results: no list of who may receive; told without parsing them)
     try:
         found = orjson.loads(text)
     except orjson.JSONDecodeError:

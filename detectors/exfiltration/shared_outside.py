@@ -11,7 +11,8 @@ result that held private data (health records, government ids, bank details, a l
 ``detectors/capabilities/private_data.py``, as ``exfiltration.private_data_beyond_task`` marks them) is
 high; medium when the task itself named the channel.
 
-Known gaps: a channel shared outside that no result of the session listed as such; private data in
+Known gaps: a channel shared outside that no result of the session listed as such; private data read
+before that listing (results are marked only once a shared channel is known: most sessions have none); data in
 words the reader does not mark (a diagnosis in prose of a result with no such column).
 """
 
@@ -70,7 +71,9 @@ class SharedOutside(StatefulDetector):
         signals = _judge(event, ctx, places, marked) if places and marked and ctx.acted(event, SENDS) else ()
         if result := event.result_summary or "":
             if found := outside_places(result):
-                state["places"] = [*places, *map(list, found)][-MAX_PLACES:]
+                state["places"] = places = [*places, *map(list, found)][-MAX_PLACES:]
+            if not places:
+                return state, signals  # (what a result holds matters once a channel shared outside is known)
             contact = bool(state.get("contact")) or contact_read(event, ctx.call)
             state["contact"] = 1 if contact else 0
             new = marks_of(event.arguments, result, contact, marked)
