@@ -1080,11 +1080,10 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         or "a destination"
     )
     grave = Severity.CRITICAL if planted and OUTBOUND & call.evidence.keys() else None
-    # (a URL outside content gave, a key in its query; a token read where the link was is the link's own)
-    own = [
-        fp for fp, read_in in provenance.secrets_seen.items() if read_in not in {s.event_id for s in planted}
-    ]
-    sent += query_keys(event.arguments, own) if planted else []
+    if planted:  # (a URL outside content gave, a key in its query; a token read where the link was: its own)
+        links = {s.event_id for s in planted}
+        own = {fp for fp, read_in in provenance.secrets_seen.items() if read_in not in links}
+        sent += query_keys(event.arguments, own)
     if files and call.evidence.keys() & {C.EGRESS, C.COMMUNICATE}:  # uploaded, or attached to a message
         private = any(is_private_key(f) for f in files)
         # medium only where the task said; a push or upload that names no destination is no such place

@@ -3,6 +3,7 @@ items between the ends, spelled out, so that the task names each one and not onl
 
 from __future__ import annotations
 
+import functools
 import re
 
 MAX_SPELLED = 31  # a month of days; a longer range is left as the user wrote it
@@ -18,6 +19,7 @@ _RANGE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)  # asked on every call of a session with the same task
 def spelled_ranges(text: str) -> str:
     """``text`` with the items after the first end of each numbered range written out, in brackets in the
     same sentence ("season01 through season03 (/volume1/raw/season02 /volume1/raw/season03)"); the numbers

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from detectors.capabilities.paths import is_local_host
+from detectors.capabilities.selection import plain
 from detectors.memo import by_arguments
 from detectors.provenance.addressing import Addressing
 from detectors.provenance.intent import Intent, intent_of, reads_english, requests_of
@@ -95,8 +96,6 @@ _BRACKETED = re.compile(
 )
 _SENTENCE_ENDS = re.compile(r"[.!?]+(?:\s+|$)|\n+")
 _ALPHA = re.compile(r"[^\W\d_]+")
-_LETTERS_AND_DIGITS = re.compile(r"[^a-z0-9]")
-_EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # the top-level id of what a change made: ``{"transfer_id": "TRX-8841311", …}``, ``{"id": 4410, …}``
 _RETURNED_ID = re.compile(r"^\{\s*\"((?:\w+_)?id|ref|reference)\"\s*:\s*\"?([\w.:-]{3,64})\"?", re.I)
 _PERSON_KEYS = frozenset("role name contact person title position job_title function".split())
@@ -430,27 +429,27 @@ class Provenance:
         if not head.startswith("{"):
             return
         ids = [m.group(2) for m in _RETURNED_ID.finditer(head)]
-        found = {t for value in ids[:MAX_LOOKED_UP] for t in tokens_of(value)}
-        if found and len(self.trusted) + len(found) <= MAX_TRUSTED:
-            self.trusted |= found
-            for token in found:
-                self.tainted.pop(token, None)
-            self._asked = None
+        self._trust_tokens({t for value in ids[:MAX_LOOKED_UP] for t in tokens_of(value)})
 
     def trust_looked_up(self, arguments: dict[str, Any], text: str) -> None:
         """A contact the agent looked up by words the task used ("their integration lead": ``role:
         integration_lead``): the one to three addresses the lookup returned are the person the task meant."""
-        task = _LETTERS_AND_DIGITS.sub("", self.trusted_text.lower())
+        task = plain(self.trusted_text)
         # (a role or a person in words of two or more: ``role: integration_lead``; not ``form: contact``)
         keyed = [
-            _LETTERS_AND_DIGITS.sub("", v.lower())
+            plain(v)
             for k, v in arguments.items()
             if str(k).lower() in _PERSON_KEYS and isinstance(v, str) and _SEPARATED.search(v.strip())
         ]
         if not any(len(k) >= 6 and k in task for k in keyed):
             return
-        found = {f"email:{a.lower()}" for a in _EMAIL_ADDRESS.findall(text[:2000])}
-        if 1 <= len(found) <= MAX_LOOKED_UP and len(self.trusted) + len(found) <= MAX_TRUSTED:
+        found = {t for t in tokens_of(text[:2000]) if t.startswith("email:")}
+        if len(found) <= MAX_LOOKED_UP:  # (more are a list, not the person)
+            self._trust_tokens(found)
+
+    def _trust_tokens(self, found: set[str]) -> None:
+        """Values trusted from now on, as the task's own are (while the cap leaves room for all of them)."""
+        if found and len(self.trusted) + len(found) <= MAX_TRUSTED:
             self.trusted |= found
             for token in found:
                 self.tainted.pop(token, None)
