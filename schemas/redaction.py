@@ -145,11 +145,12 @@ _SPECS: list[tuple[str, str]] = [
     ("replicate_token", r"\br8_[A-Za-z0-9]{37,}"),
     ("telegram_bot_token", r"\b[0-9]{8,10}:AA[A-Za-z0-9_-]{33}"),
     ("square_token", r"\b(?:EAAA[A-Za-z0-9_-]{60}|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,})"),
+    # (also JSON inside a JSON string, escaped once or more: ``"{\\"password\\": \\"x\\"}"``)
     (
         "password_assignment",
         r"(?i)(?:^|[^\w:/-])[\w-]{0,64}?(?:password|passwd|passphrase|pwd|secret|api[_-]?key|t"
-        r"oken|credentials?|signature|auth|signing[_-]?key|[_-]pw)(?:[_-]?(?:access[_-]?)?key)?[\"'\]]?\s*[:=]\s*(?:[\""
-        r"']([^\"'\n]{3,})|([^\s\"',;&]{3,}))",
+        r"oken|credentials?|signature|auth|signing[_-]?key|[_-]pw)(?:[_-]?(?:access[_-]?)?key)?(?:\\+[\"']|[\"'\]])?"
+        r"\s*[:=]\s*(?:\\+[\"']([^\"'\n\\]{3,})|[\"']([^\"'\n]{3,})|([^\s\"',;&]{3,}))",
     ),
     # `pass: Xk9$mP2!qR` in a chat line: a short key, so only a value with a digit or symbol inside
     (
@@ -432,11 +433,18 @@ _SECRET_RUN = re.compile(r"(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]
 _SHELL_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}$|\$[A-Z][A-Z0-9]*_[A-Z0-9_]+$")
 
 
-def _shell_reference(secret: str, following: str) -> bool:
-    """``$(cat f)`` with its closing parenthesis in the same line, ``${NPM_TOKEN}``, ``$DB_PASSWORD``."""
+def _shell_reference(secret: str, following: str, before: str = "") -> bool:
+    """``$(cat f)`` with its closing parenthesis in the same line, ``${NPM_TOKEN}``, ``$DB_PASSWORD``, and
+    any ``$NAME`` the same command line assigned before (``NEWPW=$(openssl rand …) && curl -d …$NEWPW``)."""
     if secret.startswith("$("):
         return ")" in following.split("\n", 1)[0][:400]
-    return _SHELL_REFERENCE.match(secret) is not None
+    if _SHELL_REFERENCE.match(secret) is not None:
+        return True
+    name = _SHELL_NAME.fullmatch(secret)
+    return name is not None and re.search(rf"(?:^|[\s;&|(]){name[1]}=\S", before[-2000:]) is not None
+
+
+_SHELL_NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 _PLACEHOLDER = re.compile(r"<([^<>\n]{1,40})>")
@@ -500,7 +508,7 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
                     queue.append((start - 1 + first, start - 1 + last))
                 continue
             if kind == "password_assignment" and (
-                _shell_reference(secret, text[start:]) or _placeholder(text[start : start + 64])
+                _shell_reference(secret, text[start:], text[:start]) or _placeholder(text[start : start + 64])
             ):
                 continue  # ``TOKEN=$(cat f)``, ``${NPM_TOKEN}``, ``$NPM_TOKEN``: where a secret is, not it
             if kind == "authorization" and secret.lower() in _AUTH_SCHEMES:

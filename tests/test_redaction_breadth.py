@@ -148,6 +148,10 @@ TEXT_SHAPES: list[tuple[str, str, str]] = [
         "$y$j9T$" + r(ALNUM + "./", 22) + "$" + r(ALNUM + "./", 43),
         "root:{}:19800:0:99999:7:::",
     ),
+    # JSON inside a JSON string (a request body logged as a string, then serialised again)
+    ("JSON escaped once", pw(), '"{{\\"password\\": \\"{}\\", \\"user\\": \\"bob\\"}}"'),
+    ("JSON escaped twice", pw(), '"{{\\\\\\"api_key\\\\\\": \\\\\\"{}\\\\\\"}}"'),
+    ("JSON escaped, single quotes", pw(), "{{\\'db_password\\': \\'{}\\'}}"),
     ("base64-wrapped github token", "", ""),  # filled below
     ("dockerconfig auth", "", ""),  # filled below
 ]
@@ -209,6 +213,9 @@ def test_identifiers_stay_readable() -> None:
         "10-mile radius, key stores open late",
         "awk '{print $1$2$3$4$5$6$7$8}' totals.txt",
         "echo $1$HOME/bin/tool",
+        # a variable the same line set is where the secret is, not one (escaped JSON or not)
+        'NEWPW=$(openssl rand -base64 24) && curl -d \'{"password":"$NEWPW"}\' https://h/u/1',
+        'NEWPW=$(openssl rand -hex 9); curl -d "{\\"password\\":\\"$NEWPW\\"}" https://h/u/1',
     ):
         assert redact_text(text) == text
 
