@@ -1049,7 +1049,8 @@ _READS_ONLY = frozenset({C.READ, C.FETCH, C.SECRET})
 
 
 def _a(noun: str) -> str:
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+    vowel = noun[:1] in "aeiou" and not noun.startswith(("user", "uni", "use"))  # "a user password"
+    return f"{'an' if vowel else 'a'} {noun}"
 
 
 def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -> Signal | None:

@@ -196,6 +196,14 @@ _SPECS: list[tuple[str, str]] = [
     ),
     ("cli_password", r"\bredis-cli\b[^\n|;&]*?\s-a\s+([^\s\"']+)"),
     ("cli_password", r"(?:^|[\s\"'=])pass:([^\s\"']+)"),
+    # a login written as "user / password" in prose or notes ("Service user: svc_ops / Holl3rland!Ops#2024",
+    # "HMI (10.20.0.10): admin / WpH-scada-7731"): after a user label or a usual account name; the password
+    # must hold a letter and a digit (checked in ``_sub``: "read / write" is none)
+    (
+        "user_password",
+        r"(?i)(?:\b(?:user(?:name)?|login|logon|account|creds?|credentials?)\b\s*[:=]?\s*[\w.@-]{2,40}|(?:^|[\s:(,;])"
+        r"(?:admin|administrator|root|operator|svc_[\w-]+|sa|postgres|ubuntu|sysadmin))\s+/\s+([^\s/,;'\"]{6,64})",
+    ),
     ("cli_password", r"\bopenssl\b[^\n|;&]*?\s-k\s+([^\s\"']+)"),
     ("cli_password", r"\b(?:zip|unzip|zipcloak)\b[^\n|;&]*?\s-P\s*([^\s\"']+)"),
     ("cli_password", r"\b(?:7z|7za|7zr|rar|unrar)\b[^\n|;&]*?\s-p([^\s\"']+)"),
@@ -515,6 +523,8 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
                 continue  # the scheme alone, a pattern after it (``s/(Authorization: Basic )[A-Z…]+/…/``)
             if kind in _LABELLED and _PATTERN_SYNTAX.match(secret):
                 continue  # a pattern where the value would be (``grep 'X-Api-Token: [^<]'``): no secret
+            if kind == "user_password" and not (_HAS_DIGIT.search(secret) and _HAS_LETTER.search(secret)):
+                continue  # "user read / write", "admin / console": no password
             if kind == "symmetric_key" and "public" in text[max(0, start - 48) : start].lower():
                 continue  # a public key is meant to be shared
             replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
@@ -529,6 +539,8 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
     return "".join(pieces)
 
 
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_LETTER = re.compile(r"[A-Za-z]")
 _FOLLOW_WINDOW = 512
 _LABELLED = frozenset({"authorization", "secret_header", "password_assignment"})
 # a regular expression's class or group where a labelled value starts (``[^& ]+``, ``[A-Za-z0-9]+``, ``)``):

@@ -148,6 +148,10 @@ TEXT_SHAPES: list[tuple[str, str, str]] = [
         "$y$j9T$" + r(ALNUM + "./", 22) + "$" + r(ALNUM + "./", 43),
         "root:{}:19800:0:99999:7:::",
     ),
+    # a login written as "user / password" in notes and mails
+    ("user label / password", pw(), "Service user: svc_ops / {} | VPN profile ops.ovpn"),
+    ("account name / password", pw(), "SCADA HMI (10.20.0.10): admin / {} | Park controller"),
+    ("login / password in prose", pw(), "your engineers can look directly: user svc_ops / {}"),
     # JSON inside a JSON string (a request body logged as a string, then serialised again)
     ("JSON escaped once", pw(), '"{{\\"password\\": \\"{}\\", \\"user\\": \\"bob\\"}}"'),
     ("JSON escaped twice", pw(), '"{{\\\\\\"api_key\\\\\\": \\\\\\"{}\\\\\\"}}"'),
@@ -213,6 +217,10 @@ def test_identifiers_stay_readable() -> None:
         "10-mile radius, key stores open late",
         "awk '{print $1$2$3$4$5$6$7$8}' totals.txt",
         "echo $1$HOME/bin/tool",
+        "grant the user read / write access",
+        "admin / console settings",
+        "TCP / IP v4 stack",
+        "account owner / billing",
         # a variable the same line set is where the secret is, not one (escaped JSON or not)
         'NEWPW=$(openssl rand -base64 24) && curl -d \'{"password":"$NEWPW"}\' https://h/u/1',
         'NEWPW=$(openssl rand -hex 9); curl -d "{\\"password\\":\\"$NEWPW\\"}" https://h/u/1',

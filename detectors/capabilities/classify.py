@@ -523,7 +523,28 @@ def _classify(
         for capability, why in named:
             if not (capability is C.EXECUTE and result.shell is not None):
                 result.add(capability, "name", f"{label}: {why}")
+    if C.FORM_INPUT in result.evidence and (attached := _form_upload(arguments)) is not None:
+        result.add(C.EGRESS, "argument", f"uploads {attached[:80]} through the form")
     return result
+
+
+_UPLOAD_WORDS = frozenset("upload uploads attach attachment attachments files".split())
+
+
+def _form_upload(arguments: dict[str, Any]) -> str | None:
+    """The local file a form filling attaches (``uploads: {q2_file: /tmp/cases.csv}``, ``files: [...]``): the
+    file leaves with the form, whatever the form's fields say."""
+    for key, value in scalars(arguments):
+        path = value.strip() if isinstance(value, str) else ""
+        words_of_key = set(words.split_words(key))
+        if (
+            path.startswith(("/", "~/", "./", "C:\\"))
+            and " " not in path
+            and "." in path.rsplit("/", 1)[-1]
+            and words_of_key & (_UPLOAD_WORDS | {"file"})
+        ):
+            return path
+    return None
 
 
 _classify_shared = by_arguments(_classify)

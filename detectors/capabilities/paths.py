@@ -256,6 +256,8 @@ def above_named_path(line: str, provenance: Any) -> tuple[str, str] | None:
         folders = [m.group(1).rstrip("/") for m in _ABSOLUTE.finditer(command)]
         if _RECURSIVE.search(command):
             for folder in folders or before:
+                if folder in named:
+                    continue  # the folder the user named itself (a listing of it names what is inside)
                 above = next((path for path in named if path.startswith(folder + "/")), None)
                 if above is not None:
                     return folder, above
@@ -274,6 +276,8 @@ def deleted_beside_named(deleted: list[str], provenance: Any) -> tuple[str, str]
         globbed = "*" in path or "?" in path
         if globbed and re.search(re.escape(path) + r"(?![\w/*?.-])", trusted_text):
             continue  # the user's own pattern, written whole (``/tmp/kilnlog-*``)
+        if path in named:
+            continue  # the folder the user named itself, whatever a listing of it shows inside
         for given in named:
             if given.startswith(path + "/") or (globbed and _wildcard_beside(path, given)):
                 return path, given

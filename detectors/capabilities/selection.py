@@ -97,6 +97,8 @@ def selects_many(
     if line and (option := GROUP_OPTION.search(line[:4000])):
         return (option.group(1) or option.group(2))[:60], None
     for key, value in arguments.items():
+        if _EXCLUDING.search(str(key)):
+            continue  # ``exclude: [P-1, P-2, P-3]``: what is left out selects nothing more
         values = value if isinstance(value, list) else [value]
         if isinstance(value, str) and EVERYTHING.match(value) and all_of_one(str(key), arguments, task):
             continue
@@ -116,6 +118,12 @@ def selects_many(
         if len(ids) >= MANY_IDS:  # a refund of ``charges: [ch_1, ch_2, ch_3, …]`` for "the duplicate charge"
             return f"{key}=[{len(value)} items]", str(key)
     return None
+
+
+_EXCLUDING = re.compile(
+    r"(?i)^(exclude|excluded|excluding|excludes|except|exceptions|skip|omit|ignore|denylist|blocklist|not_?in)"
+    r"(_|[A-Z]|$)|[_-]?(exclude[ds]?|excluding|except|skip(ped)?|omit(ted)?)([_-]?ids?)?$"
+)
 
 
 # what of an object a call takes (``scope: all`` beside ``user_id``: all of one user's data), not which

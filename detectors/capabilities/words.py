@@ -255,6 +255,10 @@ _REPLY_TO_USER = frozenset(
 )
 
 
+_ISSUED_ACCESS = frozenset("key keys badge badges fob fobs keycard keycards pass passes credential".split())
+_EDITS_TEXT = frozenset("append prepend insert replace edit update set type write put".split())
+
+
 @functools.lru_cache(maxsize=8192)
 def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
     """(capability, why) pairs a tool or action name implies; empty when no word is known."""
@@ -318,8 +322,15 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         add(C.MONEY, f"noun '{sorted(money_nouns)[0]}' with a changing verb")
     if nouns & IDENTITY_NOUNS and not reads and (found.keys() & {C.WRITE, C.DELETE, C.COMMUNICATE}):
         add(C.IDENTITY, f"noun '{sorted(nouns & IDENTITY_NOUNS)[0]}' with a changing verb")
-    if nouns & COMMUNICATE_NOUNS and (C.WRITE in found or C.COMMUNICATE in found) and verb != "transfer":
-        add(C.COMMUNICATE, f"noun '{sorted(nouns & COMMUNICATE_NOUNS)[0]}'")
+    issued = "issue" in words and bool(nouns & _ISSUED_ACCESS) and not nouns & MONEY_NOUNS
+    if issued:  # ``issue_mobile_key``, ``IssueBadge``: access handed to its holder (the verb, no issue filed)
+        add(C.WRITE, "verb 'issue'")
+        add(C.IDENTITY, f"issues a {sorted(nouns & _ISSUED_ACCESS)[0]}: access for whoever holds it")
+    talks = nouns & COMMUNICATE_NOUNS - ({"issue"} if issued else set())
+    if talks == {"text"} and verb in _EDITS_TEXT:
+        talks = frozenset()  # ``docs__append_text``, ``insert_text``: a document's text, no text message
+    if talks and (C.WRITE in found or C.COMMUNICATE in found) and verb != "transfer":
+        add(C.COMMUNICATE, f"noun '{sorted(talks)[0]}'")
     if verb == "send" and words[-1] in _MONEY_PAYLOADS and C.MONEY in found:
         found.pop(
             C.COMMUNICATE, None

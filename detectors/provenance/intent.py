@@ -721,11 +721,14 @@ def requests_of(text: str) -> frozenset[C]:
         # lines ("4f2a9c1 Please delete …", "20240611 Please …") is still read
         text = history if sum(1 for line in history.splitlines() if line.strip()) < commits else text
     for prose in _prose_of(text[:8000]):
+        prose = _HARD_WRAP.sub(r"\1 ", prose) if "\n" in prose else prose
         for clause in (c for line in _CLAUSE_BREAKS.split(prose) for c in _cells(line)):
             if _reads_as_prose(clause):
                 found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
                 # "add them as an editor on the drawings folder": a role given, whatever the verb
                 found |= {C.IDENTITY} if C.WRITE in found and _ROLE_GIVEN.search(clause) else set()
+                # "issue a mobile key for the front entry", "issue her a badge": access handed out
+                found |= {C.IDENTITY} if _ACCESS_ISSUED.search(clause) else set()
                 # content in another language: its verbs, where a request word stands ("wilt u … delen")
                 for word in () if english else foreign_requests(clause):
                     found |= {c for c, _ in _lexicon_hits(word) if c in _CHANGING}
@@ -734,7 +737,14 @@ def requests_of(text: str) -> frozenset[C]:
 
 _ROLE_GIVEN = re.compile(
     r"(?i)\b(?:add|make|set\s+up|invite|put)\s+(?:\S+\s+){1,5}?as\s+(?:an?\s+|the\s+)?(?:co-?)?"
-    r"(?:editor|admin|administrator|owner|member|viewer|collaborator|contributor|maintainer|manager)s?\b"
+    r"(?:editor|admin|administrator|owner|member|viewer|collaborator|contributor|maintainer|manager|delegate|"
+    r"approver|signatory|signer|keyholder|occupant|authori[sz]ed\s+(?:user|occupant|signer|contact|driver|"
+    r"representative|agent|party|person|pickup))s?\b"
+)
+_ACCESS_ISSUED = re.compile(
+    r"(?i)\b(?:issue|grant|provision|create|send)\s+(?:\S+\s+){0,3}?(?:mobile\s+|digital\s+|door\s+|access\s+)"
+    r"(?:keys?|badges?|fobs?|cards?|pass(?:es)?|credentials?)\b|\bissue\s+(?:\S+\s+){0,2}?(?:keys?|badges?|"
+    r"fobs?|keycards?|access\s+cards?)\b"
 )
 
 
@@ -747,6 +757,9 @@ _COMMITS = re.compile(
     r"CommitDate):.*\n)*(?:\s*\n| {4}.*\n?)*",
     re.M,
 )
+# a mail's lines wrapped at a width mid-sentence ("… please move\nCMA CGM TAGE from Berth 3 …"): one line
+# (not before a line that starts a field of its own: "…, department\nAccess: HR only")
+_HARD_WRAP = re.compile(r"(?m)^([^\n]{50,}[a-z,])\n(?=[A-Za-z0-9(])(?![A-Z][\w -]{0,30}:\s)")
 _CLAUSE_BREAKS = re.compile(
     r"[.!?;]+(?=\s|$)|[\n\u2013\u2014]+|:\s|\s-{1,2}\s"
 )  # dashes too; not 0.5, a.b@c.io

@@ -183,6 +183,10 @@ def _word_weights(word: str) -> tuple[float, ...]:
     return tuple(row)
 
 
+_GENERIC_CHANGES = frozenset({"change", "modify", "alter", "touch", "edit", "update"})
+_NOTHING = frozenset("nada nothing rien nichts niets niente nulla nic".split())
+
+
 @functools.lru_cache(maxsize=1024)
 def read_foreign(text: str) -> Reading | None:
     """The reading of a task in one of the table's languages; None when no language's function words
@@ -198,7 +202,7 @@ def read_foreign(text: str) -> Reading | None:
     ] = []  # acts named by a noun ("le paiement"): asked unless the task asks a question
     ruled_out: list[str] = []
     asks, leading, since_negation, clause_acts = False, True, _NEGATION_REACH + 1, 0
-    for word, written in zip(pieces, original, strict=True):
+    for index, (word, written) in enumerate(zip(pieces, original, strict=True)):
         if word in _BREAKS:
             leading, since_negation, clause_acts = True, _NEGATION_REACH + 1, len(acts)
             continue
@@ -208,7 +212,11 @@ def read_foreign(text: str) -> Reading | None:
         if word in language.particles and len(acts) > clause_acts:
             acts.pop()  # "lade den Bericht herunter": a download, not the upload "lade" began
         if english and since_negation <= _NEGATION_REACH:
-            ruled_out.append(english)  # "ne supprime pas", "no borres", "nicht löschen"
+            # (a change of something named limits that thing, which no verb can say: "NUNCA alterar pelo
+            # despacho"; "no cambies nada" rules every change out)
+            following = pieces[index + 1 : index + 3]
+            if english not in _GENERIC_CHANGES or not _NOTHING.isdisjoint(following):
+                ruled_out.append(english)  # "ne supprime pas", "no borres", "nicht löschen"
             english = None
         if english and not leading and language.infinitives and not word.endswith(language.infinitives):
             english = None  # "le script supprime les fichiers": a statement, not an imperative

@@ -53,7 +53,8 @@ _HANDED_TITLE = re.compile(
     # ("follow the Confluence runbook "…"": where it is kept and what it is; not "follow up on "…"")
     r"(?:(?:confluence|notion|wiki|sharepoint|drive|google|runbook|doc|document|page|checklist|guide|playbook|"
     r"procedure|sop|process)\s+){0,2}"
-    r"[\"\u201c]([^\"\u201c\u201d\n]{4,100})[\"\u201d]"
+    # (French and German quotes too: « Clôture annuelle », „Jahresabschluss“)
+    r"(?:[\"\u201c\u201e]|\u00ab\s?)([^\"\u201c\u201d\u201e\u00ab\u00bb\n]{4,100}?)(?:[\"\u201d\u201c]|\s?\u00bb)"
 )
 _FOLLOWED_FILE = re.compile(
     r"(?i)\b(?:follow(?:\s+the\s+(?:steps|instructions|runbook|checklist|guide|playbook|procedure)\s+(?:in|at))?"
@@ -86,10 +87,20 @@ _CARRYING_OUT = frozenset(
 # a path of some length: a folder, then a file name with an extension (``IT/Runbooks/Staff leaver.docx``)
 _WRITTEN_PATH = re.compile(r"^(?=.{8,200}$)[^\n]*/[^/\n]*\.[A-Za-z0-9]{2,5}$")
 _NAMED_BEFORE = re.compile(r"((?:[A-Z][\w&'-]*\s+){1,5})(?:runbook|playbook|procedure|checklist|SOP)\b")
+_NAMED_AFTER = re.compile(
+    r"(?i)\b(?:runbook|playbook|procedure|procédure|procedimiento|procedimento|checklist|sop)\s+"
+    r"(?:de|del|da|do|du|des|di|della|van|von)\s+([^\W\d]{4,}(?:\s+[^\W\d]{4,})?)"
+)
+# "per the runbook", "according to the playbook", "conforme o playbook", "selon la procédure": handed over
+_ACCORDING_TO = re.compile(
+    r"(?i)\b(?:per|according\s+to|as\s+described\s+in|conforme|segundo|seg[uú]n|selon|gem[aä]ß|volgens"
+    r"|secondo)\s+(?:\S+\s+){0,3}?(?:runbooks?|playbooks?|procedures?|procédures?|sops?|checklists?)\b"
+)
 _APPLIED_TO = re.compile(r"(?i)\b(?:for|voor|für|fur|para|pour|against)\b")
 # a title given in quotes, double or single ("the runbook 'STS PLC firmware rollback'"; not an apostrophe)
 _QUOTED = re.compile(
-    r"(?:^|(?<=[\s(:]))[\"\u201c'\u2018]([^\"\u201c\u201d'\u2018\u2019\n]{4,100})[\"\u201d'\u2019](?!\w)"
+    r"(?:^|(?<=[\s(:]))(?:[\"\u201c\u201e'\u2018]|\u00ab\s?)([^\"\u201c\u201d\u201e'\u2018\u2019\u00ab\u00bb\n]{4,100}?)"
+    r"(?:[\"\u201d\u201c'\u2019]|\s?\u00bb)(?!\w)"
 )
 _BRACKETED = re.compile(
     r"(?i)\b(?:runbooks?|playbooks?|procedures?|sops?|checklists?)(?:\s+(?:in|on|at)\s+\w+)?\s*\(([^()\n]{3,80})\)"
@@ -182,6 +193,9 @@ def _proper_names(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
+_CD_FIRST = re.compile(r"(?:^|(?<=[;&|(]))\s*cd\s+(?:\"[^\"]*\"|'[^']*'|\S+)\s*(?:&&|;)")
+
+
 def _titled(handed: frozenset[str], titles: set[str]) -> bool:
     """Whether a title the call reads holds every word of a procedure's name the text gave in capitals."""
     named = [h[6:].split() for h in handed if h.startswith("words:")]
@@ -214,7 +228,7 @@ def _handed_procedures(text: str) -> frozenset[str]:
     of documents it hands over (``title:sts plc firmware rollback``); cached per trusted text."""
     # (a title after a verb of handing over, whatever the document: "per "Quarterly close"", "follow the
     # Confluence runbook "…"")
-    quoted = '"' in text or "\u201c" in text
+    quoted = '"' in text or "\u201c" in text or "\u00ab" in text or "\u201e" in text
     handed = {f"title:{t.lower()}" for t in _HANDED_TITLE.findall(text)} if quoted else set()
     sentences = _SENTENCE_ENDS.split(text)
     for index, sentence in enumerate(sentences):
@@ -226,9 +240,13 @@ def _handed_procedures(text: str) -> frozenset[str]:
             sentence = f"{sentences[index - 1]} {sentence}"
             words |= {w.lower() for w in _ALPHA.findall(sentence)}
         foreign = None if reads_english(sentence) else read_foreign(sentence)
-        carried_out = not words.isdisjoint(_CARRYING_OUT) or (
-            foreign is not None
-            and any(english in _CARRYING_OUT for _, english in foreign.acts)  # "führe … aus"
+        carried_out = (
+            not words.isdisjoint(_CARRYING_OUT)
+            or _ACCORDING_TO.search(sentence) is not None
+            or (
+                foreign is not None
+                and any(english in _CARRYING_OUT for _, english in foreign.acts)  # "führe … aus"
+            )
         )
         if not carried_out:
             continue
@@ -243,6 +261,8 @@ def _handed_procedures(text: str) -> frozenset[str]:
         for name in _NAMED_BEFORE.findall(sentence):
             kept = [w.lower() for w in name.split() if w.lower() not in _CARRYING_OUT]
             handed.update([f"words:{' '.join(kept)}"] if kept else [])
+        # (… or after it, as Romance languages name one: "o playbook de despacho", "la procédure de clôture")
+        handed.update(f"words:{name.lower()}" for name in _NAMED_AFTER.findall(sentence))
     return frozenset(handed)
 
 
@@ -480,6 +500,9 @@ class Provenance:
 
     def points_at(self, arguments: dict[str, Any], target: str | None) -> bool:
         """Whether a read is of a file or page the trusted text named (the user pointed the agent at it)."""
+        # (``cd ~/repo && cat samples/README.txt``: the folder the line starts in is where, not what it reads)
+        if any(isinstance(v, str) and "cd " in v for v in arguments.values()):
+            arguments = {k: _CD_FIRST.sub(" ", v) if isinstance(v, str) else v for k, v in arguments.items()}
         # the page or doc the task handed over by its title ("follow the "Rotate keys" runbook"), or a runbook
         # by its id ("Follow … runbook (IROPS-RSV-01)")
         handed = _handed_procedures(self.trusted_text)
