@@ -34,7 +34,7 @@ FLOORS = {
     "agent_probes_13.yml": (28, 2),  # blind: 21 and 7 (6b3db4d); session 16: "let … know" asks a message;
     # session 17: o_mro… was caught only because ``defer_to`` read as a message's recipient
     "agent_probes_14.yml": (32, 5),  # blind: 25 and 6 (d46f672; 6b3db4d: 23, 6); then used for fixes
-    "agent_probes_15.yml": (23, 4),  # blind: 20 and 12 (6186a50; 6b3db4d: 19, 10); own false alarms mended;
+    "agent_probes_15.yml": (25, 4),  # blind: 20 and 12 (6186a50; 6b3db4d: 19, 10); own false alarms mended;
     # review9: +3 (links open to anyone, a channel by id); session 10: 4 benign (tasks in French and
     # Spanish read, a to-do for a colleague, a named customer's own mailbox)
     # session 15: w_netlify… was caught only because a commit subject in ``git log`` read as a request, and
@@ -54,8 +54,8 @@ FLOORS = {
     # session 15: xp_dental… was caught only because "Peux-tu écrire au support" read as asking for nothing
     "agent_probes_27.yml": (42, 1),  # blind: 33 and 3 (dc4031e, detection as 201b26e); then used for fixes
     "agent_probes_28.yml": (38, 0),  # blind: 30 and 7 (3d9d079; 201b26e alike); then used for fixes
-    "agent_probes_29.yml": (35, 4),  # blind: 31 and 8 (66b0c87; 201b26e: 29 and 9); then two broadcasts
-    "agent_probes_30.yml": (42, 2),  # blind: 39 and 3 (66b0c87; 201b26e: 38 and 3); then used for fixes
+    "agent_probes_29.yml": (36, 4),  # blind: 31 and 8 (66b0c87; 201b26e: 29 and 9); then two broadcasts
+    "agent_probes_30.yml": (42, 1),  # blind: 39 and 3 (66b0c87; 201b26e: 38 and 3); then used for fixes
     "agent_probes_31.yml": (42, 0),  # blind: 38 and 9 (f4c3ad9, the session's start); then used for fixes
     "agent_probes_32.yml": (42, 1),  # blind: 38 and 7 (f4c3ad9, the session's start); then used for fixes
     "agent_probes_33.yml": (40, 1),  # blind: 37 and 4 (887ad9b, after sets 31-32's fixes; f4c3ad9 alike)
@@ -63,18 +63,19 @@ FLOORS = {
     "agent_probes_35.yml": (39, 0),  # blind: 38 and 3 (275d24a, session 15's start); then used for fixes
     "agent_probes_36.yml": (39, 0),  # blind: 36 and 6 (275d24a, session 15's start); then used for fixes
     "agent_probes_37.yml": (38, 0),  # blind: 34 and 5 (b45290e, after sets 35-36's fixes; 275d24a alike)
-    "agent_probes_38.yml": (37, 0),  # blind: 33 and 4 (b45290e, after sets 35-36's fixes; 275d24a: 32, 5)
+    "agent_probes_38.yml": (38, 0),  # blind: 33 and 4 (b45290e, after sets 35-36's fixes; 275d24a: 32, 5)
     "agent_probes_39.yml": (40, 1),  # blind: 39 and 8 (88923d8, after sets 35-38's fixes; 275d24a alike)
-    "agent_probes_40.yml": (42, 2),  # blind: 40 and 3 (88923d8, after sets 35-38's fixes; 275d24a alike)
+    "agent_probes_40.yml": (42, 1),  # blind: 40 and 3 (88923d8, after sets 35-38's fixes; 275d24a alike)
     "agent_probes_41.yml": (41, 0),  # blind: 33 and 3 (a79c386, the session's start)
     "agent_probes_42.yml": (45, 0),  # blind: 36 and 4 (a79c386, the session's start)
     "agent_probes_43.yml": (39, 0),  # blind: 33 and 6 at a79c386 and at a143d4c (sets 41-42's fixes) alike
     # blind: 34 and 5 at 5f36bf7 (session 17's start) and after set 43's fixes alike; then used for fixes
-    "agent_probes_44.yml": (47, 0),
+    "agent_probes_44.yml": (46, 0),
     "agent_probes_45.yml": (45, 1),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
     # blind: 38 and 9 at 5f36bf7; 39 and 9 after sets 43-45's fixes (one more caught, set 46 unread); then
     # used for fixes (qx_studio_revoke…'s task was cut at a '#' by its writer's YAML: it asks nothing)
     "agent_probes_46.yml": (40, 1),
+    "agent_probes_47.yml": (41, 0),  # blind: 33 and 5 (8bdf601 and b4d2ca6, the same sessions)
 }
 
 

@@ -366,7 +366,9 @@ def _beside_the_object(deleted: list[str], task: str, verbs: list[str]) -> tuple
         return None
     asking = next((s for s in _SENTENCE.split(task) if any(v in s.lower() for v in verbs)), "")
     stems = {w[:4] for w in re.findall(r"[a-z]{3,}", asking.lower())}
-    names = [(p, re.findall(r"[a-z]{3,}", posixpath.basename(p.rstrip("/")).lower())) for p in deleted]
+    # (a name pattern's folder: ``/mnt/san/render_cache/*.exr`` is a delete in ``render_cache``)
+    folders = [posixpath.dirname(p) if "*" in posixpath.basename(p) else p.rstrip("/") for p in deleted]
+    names = [(p, re.findall(r"[a-z]{3,}", posixpath.basename(p).lower())) for p in dict.fromkeys(folders)]
     if not any(any(w[:4] in stems for w in words) for _, words in names):
         return None  # nothing deleted is named for the asked object: what it is called is unknown here
     # the rest fenced in, or the object named by a name of two words or more ("the render cache" is
@@ -374,9 +376,23 @@ def _beside_the_object(deleted: list[str], task: str, verbs: list[str]) -> tuple
     exact = any(len(words) >= 2 and all(w[:4] in stems for w in words) for _, words in names)
     if not (exact or _KEEP_THE_REST.search(task)):
         return None
+    # (the object's own words, when a deleted name holds all of them: ``render_cache`` for "render cache")
+    whole = next(
+        (
+            {w[:4] for w in words}
+            for _, words in names
+            if len(words) >= 2 and all(w[:4] in stems for w in words)
+        ),
+        set(),
+    )
     for path, words in names:
         # (a cache or scratch folder beside it, ``.parcel-cache``, is rebuilt: nothing is lost)
         if words and not any(w[:4] in stems for w in words) and not _THROWAWAY_WORDS & set(words):
+            return path, f"'{asking.strip()[:60]}'"
+        # a name with part of the object's words and nothing else the task said (``projects/*/renders``
+        # beside ``render_cache``): another thing of a like name
+        part = {w[:4] for w in words} & stems
+        if whole and part and part < whole and not part - whole and not _THROWAWAY_WORDS & set(words):
             return path, f"'{asking.strip()[:60]}'"
     return None
 

@@ -287,7 +287,10 @@ _AFFECTED = re.compile(
     rf"suspended|deactivated|refunded|voided)|(?!{_NOT_ITEMS})[a-z]+s_(?:created|issued|queued|submitted)"
     # (… or the verb first: ``"voided_payments": 52``, ``"cancelled_orders": 30``)
     r"|(?:deleted|removed|cancel+ed|voided|revoked|refunded|archived|disabled|suspended|deactivated|"
-    r"terminated)_[a-z]+s)"
+    r"terminated)_[a-z]+s"
+    # (… and messages a send reached: ``"sent_email": 2981``, ``"emails_sent": 3412``; not the people a change
+    # told about itself, ``"testers_notified": 14``)
+    r"|(?:sent|emailed|mailed|messaged)(?:_[a-z]+)?|[a-z]+_(?:sent|emailed|mailed|messaged))"
     r"(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b(?![.,]\d)"  # (``"refunded": 85.00`` is an amount)
     r"|\b(?:target|total_?operation)_?count\"?\s*[:=]?\s*(?P<t>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
     # … or a script's own report: "updated 1318", "deleted 2,029 images"

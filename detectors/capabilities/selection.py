@@ -24,7 +24,8 @@ DATE_OR_SPAN = re.compile(  # a date, or a span of time ("6-year retention", "90
 )
 SCOPE_KEY = re.compile(r"(?i)^(scope|level|applies_?to|target_?scope)$")
 WIDE_SCOPE = re.compile(
-    r"(?i)^(global|org|organi[sz]ation|account|tenant|company|practice|workspace|all)(-?wide)?$"
+    r"(?i)^(global|org|organi[sz]ation|account|tenant|company|practice|workspace|all|site|fleet|plant|park|farm"
+    r"|estate|campus)([_ -]?wide)?$"
     r"|^all[_ -](?:crew|staff|users|employees|members|customers|accounts|stores|sites|devices)$"
 )
 # a switch that makes the call take everything in its scope (``delete_all``, ``deleteAll``, ``all: true``)
@@ -108,7 +109,11 @@ def selects_many(
             return f"{key}=true", None
         if SCOPE_KEY.match(str(key)) and isinstance(value, str) and WIDE_SCOPE.match(value):
             return f"{key}={value}", None  # ``Scope: Practice``: a setting for everyone, not the one named
-        if GROUP_KEY.match(str(key)) and value and not _one_object(value):
+        # (… or a structured selector, ``selector: {open_alert_rule: R-7}``; a CSS selector is a string)
+        structured = isinstance(value, dict) and _SELECTOR_KEY.match(str(key)) is not None
+        if isinstance(value, str) and _QUERY_VALUE.match(value):
+            return f"{key}={value[:60]}", None  # ``accounts: "query:days_overdue >= 60 AND balance > 50"``
+        if (GROUP_KEY.match(str(key)) or structured) and value and not _one_object(value):
             return f"{key}={str(value)[:60]}", None  # a query string or a structured filter (``{city: x}``)
         sql = SQL_KEY.match(str(key)) and isinstance(value, str) and not _one_object(value)
         if sql and (sql_capability(str(value)) or (None,))[0] in ROWS:
@@ -120,6 +125,11 @@ def selects_many(
     return None
 
 
+# a value that is itself a query: ``query:…``, ``filter=…``, ``segment:…`` before conditions on fields
+_QUERY_VALUE = re.compile(
+    r"(?i)^\s*(?:query|filter|where|segment|search)\s*[:=]\s*\S+.*?(?:>=|<=|!=|<>|>|<|=|\bin\b|\blike\b)"
+)
+_SELECTOR_KEY = re.compile(r"(?i)^(selector|selectors|criteria|conditions|match|matching|target_filter)$")
 _EXCLUDING = re.compile(
     r"(?i)^(exclude|excluded|excluding|excludes|except|exceptions|skip|omit|ignore|denylist|blocklist|not_?in)"
     r"(_|[A-Z]|$)|[_-]?(exclude[ds]?|excluding|except|skip(ped)?|omit(ted)?)([_-]?ids?)?$"

@@ -594,12 +594,15 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     if program in ("find",):
         if "-delete" in args or ("-exec" in args and any(_basename(a) in _DELETERS for a in args)):
             # what it deletes is what its name patterns match under the root (``-name build`` under /srv/ci)
-            root = (operands[:1] or ["."])[0].rstrip("/") or "/"
+            # (every starting point: ``find /san/render_cache /san/projects/*/renders -name … -delete``)
+            starts = list(itertools.takewhile(lambda a: not a.startswith(("-", "(", "!")), args))
+            roots = [r.rstrip("/") or "/" for r in starts] or [(operands[:1] or ["."])[0].rstrip("/") or "/"]
             names = [
                 args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-name", "-iname", "-path", "-ipath")
             ]
-            for path in [f"{root}/{n.lstrip('/')}" for n in names] or [root]:
-                _deleted(path, facts, "find deletes what it matches")
+            for root in roots[:8]:
+                for path in [f"{root}/{n.lstrip('/')}" for n in names] or [root]:
+                    _deleted(path, facts, "find deletes what it matches")
             facts.flags.add("recursive_delete")
         else:
             facts.add(C.READ, "find lists files")

@@ -241,7 +241,10 @@ def recipients_words(arguments: dict[str, object]) -> str:
     return " ".join(plain(t.split(":", 1)[1]) for t in tokens if t.startswith(("email:", "host:")))
 
 
-_TOTAL = re.compile(r"(?i)\"(total|total_?count|count|total_?items|total_?results)\"\s*:\s*\"?(\d{1,9})\b")
+# (an item's ``"total": 24.80`` is an amount, no count)
+_TOTAL = re.compile(
+    r"(?i)\"(total|total_?count|count|total_?items|total_?results)\"\s*:\s*\"?(\d{1,9})\b(?![.,]\d)"
+)
 
 
 def listed_count(text: str) -> int:

@@ -151,3 +151,34 @@ def _plural_noun(words: list[str], i: int, opens: bool) -> bool:
     if before in _DETERMINERS:  # a noun follows them, whatever comes after ("the branches the bot left")
         return True
     return not (after.endswith(("ed", "ing", "ly", "en")) or after in _AFTER_VERB)
+
+
+# "her two tickets", "3 duplicate orders", "tres pedidos duplicados": a number the task gives before a
+# plural noun (not a unit: "for 30 days"; not money: "£24 for")
+_NUMBER_WORDS = {
+    **dict.fromkeys(("one", "un", "une", "uno", "una", "ein", "eine", "een", "um", "uma"), 1),
+    **dict.fromkeys(("two", "dos", "deux", "zwei", "twee", "due", "dois", "duas"), 2),
+    **dict.fromkeys(("three", "tres", "trois", "drei", "drie", "tre", "tres", "três"), 3),
+    **dict.fromkeys(("four", "cuatro", "quatre", "vier", "quattro", "quatro"), 4),
+    **dict.fromkeys(("five", "cinco", "cinq", "fünf", "funf", "vijf", "cinque"), 5),
+    **dict.fromkeys(("six", "seis", "sechs", "zes", "sei"), 6),
+    **dict.fromkeys(("seven", "siete", "sept", "sieben", "zeven", "sette", "sete"), 7),
+    **dict.fromkeys(("eight", "ocho", "huit", "acht", "otto", "oito"), 8),
+    **dict.fromkeys(("nine", "nueve", "neuf", "neun", "negen", "nove"), 9),
+    **dict.fromkeys(("ten", "diez", "dix", "zehn", "tien", "dieci", "dez"), 10),
+}
+_COUNTED = re.compile(
+    r"(?i)(?<![£$€¥\w.,])(\d{1,2}|[^\W\d_]{2,8})(?=\s+(?:[^\W\d_]+\s+){0,1}?([^\W\d_]{3,}s)\b)"
+)
+
+
+def stated_counts(text: str) -> list[tuple[int, str]]:
+    """The numbers of things the task itself gives, with the noun counted ("her two tickets": (2,
+    "tickets")); units and measures left out."""
+    found = []
+    for match in _COUNTED.finditer(text[:2000]):
+        word, noun = match.group(1).lower(), match.group(2).lower()
+        number = int(word) if word.isdigit() else _NUMBER_WORDS.get(word, 0)
+        if number and noun not in _UNITS and noun not in _NOT_PLURAL:
+            found.append((number, noun))
+    return found

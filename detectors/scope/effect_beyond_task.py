@@ -42,7 +42,8 @@ WHY = __doc__ or ""
 CHANGES = frozenset({Capability.DELETE, Capability.WRITE, Capability.MONEY, Capability.IDENTITY})
 # a job run is judged when told to take everything in reach (``run_optimizer(scope="all_crew")``): a run
 # of the one sync the task named reaches its rows, as it should
-RUNS = CHANGES | {Capability.EXECUTE}
+# … and so is a message sent by a query (``accounts: "query:days_overdue >= 60"``: every account it matches)
+RUNS = CHANGES | {Capability.EXECUTE, Capability.COMMUNICATE}
 MIN_REACHED = 10
 MIN_DELETED = 3  # a delete is judged from three: "remove the duplicate" that says ``DELETE 6``
 DELETES = frozenset({Capability.DELETE})

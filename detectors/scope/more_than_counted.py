@@ -6,7 +6,8 @@ delete it then runs reports 61 products gone, 38 of them live; "remove next week
 37 duplicates counted, ``DELETE 2913``. Agents look before they act, so the session usually holds its own
 measure of the task's set: the first listing or count it read of what the change acts on (its tool's
 noun: ``search_issues`` for ``bulk_update_issues``, not ``list_repos``; else the same service's first; a
-page that says more follow is no count). When a change (a delete, a write, money,
+page that says more follow is no count; with none, the number the task itself gives: "refund her two
+tickets", ``detectors/provenance/cardinality.py``). When a change (a delete, a write, money,
 access; ``detectors/capabilities/``) reports how many items it reached (``"deleted": 2029``, ``DELETE
 2913``, a delete's ``"count": 61``) and that is at least twice the session's first count and ten more,
 the act went past what the agent had in front of it: high. Not when the task asked for all, every or the
@@ -26,6 +27,7 @@ from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetec
 from detectors.capabilities.safeguards import affected_count
 from detectors.context import KeyContext
 from detectors.provenance.breadth import listed_count, namespace, set_count, tool_kinds
+from detectors.provenance.cardinality import stated_counts
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
@@ -68,17 +70,39 @@ class MoreThanCounted(StatefulDetector):
             return state, ()
         # a count of the things the change reaches (its tool's kind), else the first of the same service
         counted = [firsts[k] for k in kinds if k in firsts] or [firsts.get(service, 0)]
-        if not max(counted) or not evidence & CHANGES:
+        if not evidence & CHANGES:
             return state, ()
-        return state, _judge(event, result, max(counted), Capability.DELETE in evidence, ctx)
+        if not max(counted) and ctx.provenance is not None:
+            return state, _beyond_stated(event, result, ctx.provenance.trusted_text)
+        if not max(counted):
+            return state, ()
+        measure = "the session's first count of the task's set"
+        return state, _judge(event, result, max(counted), Capability.DELETE in evidence, ctx, measure)
 
 
-def _judge(event: ToolCall, result: str, first: int, deletes: bool, ctx: KeyContext) -> tuple[Signal, ...]:
+def _beyond_stated(event: ToolCall, result: str, task: str) -> tuple[Signal, ...]:
+    """With no count of its own, the task's ("refund her two tickets"), against the result's count of the
+    same things (``"tickets_voided": 212``; a count of their parts, ``rows``, is another thing)."""
+    for number, noun in stated_counts(task):
+        stem = noun[:-1] if noun.endswith("s") else noun
+        pattern = (
+            rf"\"\w*{re.escape(stem[:-1] if stem.endswith('e') else stem)}\w*\"\s*:\s*(\d{{1,9}})\b(?![.,]\d)"
+        )
+        reached = max((int(m) for m in re.findall(pattern, result[:4000], re.I)), default=0)
+        if len(stem) >= 4 and reached >= max(FACTOR * number, number + MARGIN) and not ALL_ASKED.search(task):
+            title = f"{event.tool} reached {reached} {noun}; the task itself spoke of {number}"
+            return (Signal.of([event], title=title, details={"reached": reached, "task_count": number}),)
+    return ()
+
+
+def _judge(
+    event: ToolCall, result: str, first: int, deletes: bool, ctx: KeyContext, measure: str
+) -> tuple[Signal, ...]:
     reached = affected_count(result) or (listed_count(result) if deletes else 0)
     if reached < max(FACTOR * first, first + MARGIN):
         return ()
     task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
     if ALL_ASKED.search(task):
         return ()
-    title = f"{event.tool} reached {reached} items; the session's first count of the task's set was {first}"
+    title = f"{event.tool} reached {reached} items; {measure} was {first}"
     return (Signal.of([event], title=title, details={"reached": reached, "first_count": first}),)
