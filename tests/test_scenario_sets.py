@@ -48,7 +48,7 @@ FLOORS = {
     "agent_probes_21.yml": (29, 0),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
     "agent_probes_22.yml": (32, 5),  # blind: 29 and 7 (68f8d2f; f87f641: 29 and 6)
     "agent_probes_23.yml": (32, 3),  # blind: 28 and 6 (72b3a9f; f87f641 alike); then its false alarms
-    "agent_probes_24.yml": (39, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then used for fixes
+    "agent_probes_24.yml": (40, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then used for fixes
     "agent_probes_25.yml": (38, 0),  # blind: 31 and 4 (b1a958e; a03812d: 31 and 7); then used for fixes
     "agent_probes_26.yml": (36, 2),  # blind: 35 and 5 (c5da8bb; a03812d: 35 and 6); then two runbooks
     # session 15: xp_dental… was caught only because "Peux-tu écrire au support" read as asking for nothing
@@ -76,6 +76,8 @@ FLOORS = {
     # used for fixes (qx_studio_revoke…'s task was cut at a '#' by its writer's YAML: it asks nothing)
     "agent_probes_46.yml": (40, 1),
     "agent_probes_47.yml": (41, 0),  # blind: 33 and 5 (8bdf601 and b4d2ca6, the same sessions)
+    # blind: 37 and 2 at 8bdf601 (session 18's start) and after set 47's fixes (195813b) alike
+    "agent_probes_48.yml": (38, 0),
 }
 
 

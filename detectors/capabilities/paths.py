@@ -256,13 +256,27 @@ def above_named_path(line: str, provenance: Any) -> tuple[str, str] | None:
         folders = [m.group(1).rstrip("/") for m in _ABSOLUTE.finditer(command)]
         if _RECURSIVE.search(command):
             for folder in folders or before:
-                if folder in named:
-                    continue  # the folder the user named itself (a listing of it names what is inside)
+                if _asked_to_delete(folder, provenance):
+                    continue  # the folder the user asked to delete (a listing of it names what is inside)
                 above = next((path for path in named if path.startswith(folder + "/")), None)
                 if above is not None:
                     return folder, above
         before = folders
     return None
+
+
+def _asked_to_delete(folder: str, provenance: Any) -> bool:
+    """Whether a sentence of the trusted text that asks for a delete names this very folder ("Please delete
+    my scratch directory /scratch/jl/runs_tmp"): not one that names it as the place of work."""
+    if provenance is None or not folder.strip("/"):
+        return False
+    verbs = [w.lower() for w in provenance.intent.implied.get(Capability.DELETE, ())]
+    return any(
+        re.search(re.escape(folder) + r"(?![\w.-]*/?[\w])", sentence) is not None
+        and any(v in sentence.lower() for v in verbs)
+        for sentence in _SENTENCE.split(provenance.trusted_text)
+        if folder in sentence
+    )
 
 
 def deleted_beside_named(deleted: list[str], provenance: Any) -> tuple[str, str] | None:
@@ -276,8 +290,8 @@ def deleted_beside_named(deleted: list[str], provenance: Any) -> tuple[str, str]
         globbed = "*" in path or "?" in path
         if globbed and re.search(re.escape(path) + r"(?![\w/*?.-])", trusted_text):
             continue  # the user's own pattern, written whole (``/tmp/kilnlog-*``)
-        if path in named:
-            continue  # the folder the user named itself, whatever a listing of it shows inside
+        if _asked_to_delete(path, provenance):
+            continue  # the folder the user asked to delete itself, whatever a listing of it shows inside
         for given in named:
             if given.startswith(path + "/") or (globbed and _wildcard_beside(path, given)):
                 return path, given

@@ -290,7 +290,7 @@ _AFFECTED = re.compile(
     r"terminated)_[a-z]+s"
     # (… and messages a send reached: ``"sent_email": 2981``, ``"emails_sent": 3412``; not the people a change
     # told about itself, ``"testers_notified": 14``)
-    r"|(?:sent|emailed|mailed|messaged)(?:_[a-z]+)?|[a-z]+_(?:sent|emailed|mailed|messaged))"
+    r"|(?:sent|emailed|mailed|messaged)(?:_[a-z]+)?|[a-z]+_(?:sent|emailed|mailed|messaged)|recipients)"
     r"(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b(?![.,]\d)"  # (``"refunded": 85.00`` is an amount)
     r"|\b(?:target|total_?operation)_?count\"?\s*[:=]?\s*(?P<t>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
     # … or a script's own report: "updated 1318", "deleted 2,029 images"

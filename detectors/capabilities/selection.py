@@ -129,7 +129,9 @@ def selects_many(
 _QUERY_VALUE = re.compile(
     r"(?i)^\s*(?:query|filter|where|segment|search)\s*[:=]\s*\S+.*?(?:>=|<=|!=|<>|>|<|=|\bin\b|\blike\b)"
 )
-_SELECTOR_KEY = re.compile(r"(?i)^(selector|selectors|criteria|conditions|match|matching|target_filter)$")
+_SELECTOR_KEY = re.compile(
+    r"(?i)^(selector|selectors|criteria|conditions|match|matching|target_filter|audience|recipients_filter)$"
+)
 _EXCLUDING = re.compile(
     r"(?i)^(exclude|excluded|excluding|excludes|except|exceptions|skip|omit|ignore|denylist|blocklist|not_?in)"
     r"(_|[A-Z]|$)|[_-]?(exclude[ds]?|excluding|except|skip(ped)?|omit(ted)?)([_-]?ids?)?$"

@@ -38,7 +38,9 @@ from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 ASKED_ADMIN = re.compile(
-    r"\b(admin\w*|administrator\w*|owner|full (access|control|rights)|superuser|root)\b", re.I
+    # (a role named for it counts as written: "the lab_admin role", "db-owner")
+    r"(?<![a-z])(admin\w*|administrator\w*|owner|full (access|control|rights)|superuser|root)\b",
+    re.I,
 )
 ROTATION = re.compile(
     r"\b(rotate|rotation|regenerate|reissue|re-issue|revoke|(make|create|issue) a new one)\b", re.I

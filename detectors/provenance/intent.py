@@ -34,7 +34,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
         plan setup handle triage host publish upload archive file approve enrol import reject deny release
         reinstate tick untick bump raise lower increase decrease rotate docket quarantine freeze unfreeze
-        restrict unrestrict""".split()
+        restrict unrestrict dispatch""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
