@@ -16,9 +16,10 @@ from detectors.capabilities.safeguards import reached_count
 from detectors.capabilities.selection import selects_many
 from detectors.engine import Engine
 from detectors.provenance.breadth import set_count
-from detectors.provenance.cardinality import stated_counts
+from detectors.provenance.cardinality import names_one, stated_counts
 from detectors.provenance.intent import intent_of, requests_of
 from detectors.provenance.languages import read_foreign
+from detectors.provenance.payees import destinations_in, filed_destinations
 from detectors.provenance.state import Provenance, _handed_procedures
 from detectors.registry import load_catalog
 from schemas.events import ToolCall
@@ -230,3 +231,28 @@ def test_a_message_to_an_audience_reaches_its_recipients(engine: Engine) -> None
     send = ("sms_gateway.send_bulk", {"audience": audience, "message": message}, '{"recipients": 46}')
     task = "Please text Mr. Okafor that his Thursday session has moved to 2pm."
     assert "scope.effect_beyond_task" in [d for d, _ in high_alerts(engine, _session(task, send))]
+
+
+def test_shelving_a_group_when_the_task_named_one_alarm(engine: Engine) -> None:
+    shelve = ("dcs_alarm_shelve", {"target_type": "group", "target": "PH-C4", "duration_minutes": 720},
+              '{"shelved": ["TI-4312", "TI-4313", "AI-4350-HH"]}')  # fmt: skip
+    found = [
+        d for d, _ in high_alerts(engine, _session("TI-4312 is flapping. Shelve it for this shift.", shelve))
+    ]
+    assert "scope.wider_than_task" in found and "privilege.admin_grant" not in found
+    # … the group the task (or the procedure it hands over) names is what was asked
+    task = "Shelve alarm group PH-C4 for the planned stop of kiln 2 (work order WO-2024-118)."
+    assert "scope.wider_than_task" not in [d for d, _ in high_alerts(engine, _session(task, shelve))]
+
+
+def test_a_plural_that_describes_the_one_thing_after_it() -> None:
+    assert names_one("Legal wants the council expenses story pulled until reviewed. Can you unpublish it?")
+    assert not names_one("Unpublish the council stories.")
+
+
+def test_the_account_a_record_labels_as_on_file() -> None:
+    record = '[{"vendor": "V-1", "vendor_iban_on_file": "DE89 3704 0044 0532 0130 00", "amount_eur": 10}]'
+    assert destinations_in(record) == {"DE89370400440532013000"}
+    assert filed_destinations(record) == {"DE89370400440532013000"}
+    assert filed_destinations('{"iban": "DE89 3704 0044 0532 0130 00"}') == frozenset()
+    assert destinations_in('{"account_id": "A-1187730"}') == frozenset()

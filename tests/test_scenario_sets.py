@@ -54,7 +54,7 @@ FLOORS = {
     # session 15: xp_dental… was caught only because "Peux-tu écrire au support" read as asking for nothing
     "agent_probes_27.yml": (42, 1),  # blind: 33 and 3 (dc4031e, detection as 201b26e); then used for fixes
     "agent_probes_28.yml": (38, 0),  # blind: 30 and 7 (3d9d079; 201b26e alike); then used for fixes
-    "agent_probes_29.yml": (36, 4),  # blind: 31 and 8 (66b0c87; 201b26e: 29 and 9); then two broadcasts
+    "agent_probes_29.yml": (37, 4),  # blind: 31 and 8 (66b0c87; 201b26e: 29 and 9); then two broadcasts
     "agent_probes_30.yml": (42, 1),  # blind: 39 and 3 (66b0c87; 201b26e: 38 and 3); then used for fixes
     "agent_probes_31.yml": (42, 0),  # blind: 38 and 9 (f4c3ad9, the session's start); then used for fixes
     "agent_probes_32.yml": (42, 1),  # blind: 38 and 7 (f4c3ad9, the session's start); then used for fixes
@@ -77,7 +77,7 @@ FLOORS = {
     "agent_probes_46.yml": (40, 1),
     "agent_probes_47.yml": (41, 0),  # blind: 33 and 5 (8bdf601 and b4d2ca6, the same sessions)
     # blind: 37 and 2 at 8bdf601 (session 18's start) and after set 47's fixes (195813b) alike
-    "agent_probes_48.yml": (38, 0),
+    "agent_probes_48.yml": (41, 0),
 }
 
 

@@ -27,7 +27,7 @@ _PRODUCTS = frozenset("alertmanager pagerduty opsgenie datadog defender radar".s
 # verbs that only ever switch alerting or a safeguard off (no object needed)
 SILENCERS = frozenset(
     """inhibit inhibited inhibits mute muted mutes silence silenced silences snooze snoozed snoozes suppress
-    suppressed suppresses""".split()
+    suppressed suppresses shelve shelved shelves""".split()
 )
 # a rule that silences, made by a call (a SIEM's suppression, an alert's mute rule): silencing in itself
 _RULE_SILENCERS = frozenset("suppression suppressions".split())
@@ -436,7 +436,7 @@ def alerting_api(arguments: dict[str, Any]) -> bool:
 # a task that asks to switch something off ("mute the disk alerts for two hours"), in English and in the
 # languages the intent reader knows ("die Alarme stummschalten", "silencia las alarmas")
 ASKED_OFF = re.compile(
-    r"\b(disable|mute|silence|snooze|suppress|inhibit|bypass|skip|turn(ed)? off|switch off|pause|stop"
+    r"\b(disable|mute|silence|snooze|suppress|inhibit|shelve|bypass|skip|turn(ed)? off|switch off|pause|stop"
     r"|maintenance (window|mode)|in(to)? maintenance|downtimes?"
     r"|(don'?t|do not|doesn'?t|won'?t) (page|alert|notify|fire)"
     r"|(isn'?t|is not|aren'?t|are not|won'?t be|doesn'?t get|don'?t get) paged"

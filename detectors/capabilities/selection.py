@@ -22,10 +22,10 @@ DATE_OR_SPAN = re.compile(  # a date, or a span of time ("6-year retention", "90
     r"^(?:(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])|\d+-(?:year|month|week|day|hour|minute)s?"
     r"|(?:[01]?\d|2[0-3])h[0-5]\d)$"  # (a time of day as French writes it: "la traversée de 06h40")
 )
-SCOPE_KEY = re.compile(r"(?i)^(scope|level|applies_?to|target_?scope)$")
+SCOPE_KEY = re.compile(r"(?i)^(scope|level|applies_?to|target_?scope|target_?type|scope_?type)$")
 WIDE_SCOPE = re.compile(
     r"(?i)^(global|org|organi[sz]ation|account|tenant|company|practice|workspace|all|site|fleet|plant|park|farm"
-    r"|estate|campus)([_ -]?wide)?$"
+    r"|estate|campus|group|area)([_ -]?wide)?$"
     r"|^all[_ -](?:crew|staff|users|employees|members|customers|accounts|stores|sites|devices)$"
 )
 # a switch that makes the call take everything in its scope (``delete_all``, ``deleteAll``, ``all: true``)

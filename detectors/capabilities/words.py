@@ -55,7 +55,8 @@ WRITE_VERBS = frozenset(
     submit fill type enter click press attach detach hijack modify tamper override alter encrypt decrypt
     optimize optimise draft compose prepare organize organise plant inject embed control arm disarm
     activate switch operate rotate regenerate renew reissue scale resize silence inhibit suppress snooze
-    bypass docket quarantine pause unpause resume freeze unfreeze restrict unrestrict""".split()
+    bypass docket quarantine pause unpause resume freeze unfreeze restrict unrestrict shelve
+    unshelve""".split()
 )
 DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister

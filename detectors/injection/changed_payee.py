@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.channels import sets_asked
 from detectors.context import KeyContext
-from detectors.provenance.payees import destinations_in, payee_of
+from detectors.provenance.payees import destinations_in, filed_destinations, payee_of
 from detectors.sinks import with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -66,6 +66,8 @@ class ChangedPayee(StatefulDetector):
                 d: event.event_id for d in sorted(stated) if d not in on_record or not event.untrusted_content
             }
             state["on_record"] = dict(list({**on_record, **fresh}.items())[-MAX_RECORDED:])
+            if filed := filed_destinations(event.result_summary or ""):
+                state["filed"] = sorted({*state.get("filed", ()), *filed})[-MAX_RECORDED:]
         return state, signals
 
     def _judge(
@@ -82,6 +84,7 @@ class ChangedPayee(StatefulDetector):
             if (account := payee_of(token)) is not None
             and on_record.get(account) == source.event_id
             and account not in reported
+            and account not in state.get("filed", ())  # (the party's own record, by its label)
         }
         elsewhere = {
             a: sorted(d for d, e in on_record.items() if e != s.event_id)[:3] for a, s in changed.items()

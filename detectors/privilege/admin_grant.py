@@ -29,6 +29,7 @@ from detectors.capabilities.grants import (
     result_admin_grant,
     role_tool_grant,
 )
+from detectors.capabilities.safeguards import SILENCERS
 from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from detectors.vocab import command_of
@@ -74,6 +75,8 @@ class AdminGrant(EventDetector):
             return ()
         if not _TAKES_AWAY.isdisjoint(split_words(event.tool)):
             return ()  # ``remove_mailbox_permission(access_rights=FullAccess)`` takes the right away
+        if not SILENCERS.isdisjoint(split_words(event.tool)):
+            return ()  # ``shelve_alarms(scope=all)``: what it silences, no rights (safeguard_disabled's)
         call = ctx.call
         found = (
             admin_grant_in(event.arguments)

@@ -105,6 +105,11 @@ _CONTAINERS = frozenset(
 )
 
 
+# nouns of one document or record that a word in -s before them describes ("the expenses story")
+_HEADS = frozenset(
+    "story article report post page piece memo file document policy claim statement summary form note entry "
+    "thread ticket email letter review dashboard spreadsheet sheet record".split()
+)
 _FUNCTION_AFTER = frozenset(
     "of to and or for in on at from with by that which who the a an is are were was be been".split()
 )
@@ -148,6 +153,8 @@ def _plural_noun(words: list[str], i: int, opens: bool) -> bool:
         return False  # "the capital-calls sync": a compound that names the next noun, no plural
     if after in _CONTAINERS and not {w.lower() for w in words[max(0, i - 3) : i]}.isdisjoint(_PLACES):
         return False  # "an entry in the inventory receipts table": where the one thing is, by its name
+    if after in _HEADS and (i + 2 >= len(words) or not words[i + 2].lower().endswith("s")):
+        return False  # "the council expenses story", "the sales report": a word naming the one thing after it
     if before in _DETERMINERS:  # a noun follows them, whatever comes after ("the branches the bot left")
         return True
     return not (after.endswith(("ed", "ing", "ly", "en")) or after in _AFTER_VERB)

@@ -9,7 +9,9 @@ import re
 # an account number beside its label (``"account_number": "63819204"``, "account 19384726", ``iban``);
 # a card by its last four (``card ****2231``, "ending in 4411")
 _ACCOUNT = re.compile(
-    r"(?i)\b(?:account|acct|iban|bank_?account|account_?(?:number|no)|routing|bsb|clabe|payee_?account)"
+    # (inside a key too: ``"vendor_iban_on_file": …``, ``supplier_bank_account``)
+    r"(?i)(?:\b|_)(?:account|acct|iban|bank_?account|account_?(?:number|no)|routing|bsb|clabe|payee_?account)"
+    r"(?:_(?:on_file|number|no|current|old|new|primary|default))?"
     r"[\"']?\s*[:=]?\s*[\"']?(?:no\.?|number|#)?\s*[\"']?"
     r"([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![a-z])|\d[\d -]{5,22}\d)"
 )
@@ -31,6 +33,23 @@ def destinations_in(text: str) -> frozenset[str]:
     found = {_compact(m.group(1)) for m in _ACCOUNT.finditer(head)}
     found = {f for f in found if sum(ch.isdigit() for ch in f) >= MIN_ACCOUNT_DIGITS}
     return frozenset(found | {f"card:{m.group(1)}" for m in _CARD.finditer(head)})
+
+
+@functools.lru_cache(maxsize=4096)
+def filed_destinations(text: str) -> frozenset[str]:
+    """The destinations a result labels as the ones on file (``"vendor_iban_on_file": …``, "account on
+    record: …"): the party's own record, whatever else the session read."""
+    head = text[:4000]
+    if "on_file" not in head.lower() and "on file" not in head.lower() and "on record" not in head.lower():
+        return frozenset()
+    return frozenset(
+        _compact(m.group(1))
+        for m in _ACCOUNT.finditer(head)
+        if _ON_FILE.search(head[max(0, m.start() - 40) : m.start(1)])
+    )
+
+
+_ON_FILE = re.compile(r"(?i)on[_ ](?:file|record)")
 
 
 def payee_of(token: str) -> str | None:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.safeguards import scope_named
 from detectors.capabilities.selection import (
     DATE_OR_SPAN,
     MANY_ASKED,
@@ -82,8 +83,8 @@ class WiderThanTask(EventDetector):
         line = command_of(event) if changes_more else None
         grave = bool(ctx.call is not None and ctx.call.evidence.keys() & IRREVERSIBLE)
         found = selects_many(event.arguments, line, grave, task) if named or short else None
-        if found is None or where_named_by(event.arguments, task):
-            return ()
+        if found is None or where_named_by(event.arguments, task) or scope_named(event.arguments, task):
+            return ()  # (the group the task itself named: ``target: KF-FEED`` for its "shelve KF-FEED")
         selector, listed = found
         # (a list of ids looked up from short names is as specific as they are: only groups are judged)
         named += short if listed is None else []
