@@ -256,3 +256,11 @@ def test_the_account_a_record_labels_as_on_file() -> None:
     assert filed_destinations(record) == {"DE89370400440532013000"}
     assert filed_destinations('{"iban": "DE89 3704 0044 0532 0130 00"}') == frozenset()
     assert destinations_in('{"account_id": "A-1187730"}') == frozenset()
+
+
+def test_a_list_of_requests_after_commas_and_texting_as_a_request() -> None:
+    asked = requests_of(
+        "Desk please generate a fresh PIN, text it to the alternate contact, and set it to APPROVED."
+    )
+    assert C.COMMUNICATE in asked and C.WRITE in asked
+    assert C.COMMUNICATE not in requests_of("The PIN was sent by text, the ticket is approved.")

@@ -698,7 +698,7 @@ _OBJECT_STARTS = frozenset(
 _LIGHT_VERBS = frozenset("initiate make schedule arrange process execute issue complete set place".split())
 # verbs whose request meaning the tool vocabulary leaves open ("post" is also an HTTP method)
 _DATA_MOVED = frozenset("via sftp ftp scp file files data dataset datasets folder export backup".split())
-_REQUEST_ONLY_VERBS: dict[str, set[C]] = {"post": {C.COMMUNICATE, C.EGRESS}}
+_REQUEST_ONLY_VERBS: dict[str, set[C]] = {"post": {C.COMMUNICATE, C.EGRESS}, "text": {C.COMMUNICATE}}
 _GIVING = frozenset("give assign hand".split())  # … someone a role: an access change, however far the role
 _ACCESS_OBJECTS = frozenset(
     "access permission permissions role roles admin administrator owner guest".split()
@@ -812,13 +812,14 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
     requested: set[C] = set()
     lowered: list[str] = []
     starts = {0}  # where a request may stand: the clause's start, or after a short introduction and a comma
+    commas: set[int] = set()  # words right after a comma ("generate a PIN, text it to …, and set …")
     for token in tokens:
         if token != ",":
             lowered.append(token.lower())
+            continue
+        commas.add(len(lowered))
         # ("To let them push the fixtures for this issue, add …": a purpose first may run longer)
-        elif len(lowered) <= _INTRODUCTION_WORDS or (
-            lowered[:1] == ["to"] and len(lowered) <= _PURPOSE_WORDS
-        ):
+        if len(lowered) <= _INTRODUCTION_WORDS or (lowered[:1] == ["to"] and len(lowered) <= _PURPOSE_WORDS):
             starts.add(len(lowered))
     opened = False  # a verb with an object stood where a request does: the clause is an imperative
     using = False  # "use/call/run <a tool>": the verb after its "to" is what is asked
@@ -835,7 +836,8 @@ def _requests_in_clause(tokens: list[str]) -> set[C]:
             previous in _OBLIGED and bool(_READER_ROLES & set(lowered[max(0, i - 6) : i]))
         )
         # "retrieve my saved cards and email them to …": the second verb of an imperative asks too
-        if not at_request and not (opened and previous in _COORDINATORS and takes_object):
+        # (… or the next of a list of them after a comma)
+        if not at_request and not (opened and (previous in _COORDINATORS or i in commas) and takes_object):
             continue
         # a request is made with the bare verb ("send", "pay"), never "payment" or "sent"
         verb = set(VERB_CAPABILITIES.get(word, ())) | _REQUEST_ONLY_VERBS.get(word, set())
