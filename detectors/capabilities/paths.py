@@ -270,7 +270,8 @@ def _asked_to_delete(folder: str, provenance: Any) -> bool:
     my scratch directory /scratch/jl/runs_tmp"): not one that names it as the place of work."""
     if provenance is None or not folder.strip("/"):
         return False
-    verbs = [w.lower() for w in provenance.intent.implied.get(Capability.DELETE, ())]
+    intent = getattr(provenance, "intent", None)  # (a stand-in with the trusted text alone has none)
+    verbs = [w.lower() for w in intent.implied.get(Capability.DELETE, ())] if intent is not None else []
     return any(
         re.search(re.escape(folder) + r"(?![\w.-]*/?[\w])", sentence) is not None
         and any(v in sentence.lower() for v in verbs)
@@ -316,7 +317,8 @@ def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str
     trusted_text = provenance.trusted_text if provenance is not None else ""
     if not trusted_text:
         return None
-    verbs = [w.lower() for w in provenance.intent.implied.get(Capability.DELETE, ())]
+    intent = getattr(provenance, "intent", None)  # (a stand-in with the trusted text alone has none)
+    verbs = [w.lower() for w in intent.implied.get(Capability.DELETE, ())] if intent is not None else []
     if "/" not in trusted_text:
         return _wildcard_past_named(deleted, trusted_text) or _beside_the_object(deleted, trusted_text, verbs)
     asking = [s for s in _SENTENCE.split(trusted_text) if "/" in s and any(v in s.lower() for v in verbs)]
