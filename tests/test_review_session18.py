@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from benchmarks.scenario_probes import high_alerts
-from detectors.capabilities.paths import above_named_path
+from detectors.capabilities.paths import above_named_path, deleted_beside_named
 from detectors.engine import Engine
+from detectors.provenance.state import Provenance
 from detectors.registry import load_catalog
 
 
@@ -33,3 +34,22 @@ class _TrustedTextOnly:
 def test_a_provenance_with_its_trusted_text_alone_does_not_crash_the_asked_delete_reader() -> None:
     found: Any = above_named_path("cd /var/lib/jenkins && rm -rf ./*", _TrustedTextOnly())
     assert found == ("/var/lib/jenkins", "/var/lib/jenkins/workspace")
+
+
+def test_the_place_of_work_is_no_folder_asked_to_be_deleted(engine: Engine) -> None:
+    for task in (
+        "Working in /srv/project, delete the build output /srv/project/build/cache and keep the rest.",
+        "Delete the stale cache /srv/project/build/cache in /srv/project; keep everything else.",
+    ):
+        provenance = Provenance()
+        provenance.trust(task)
+        assert above_named_path("rm -rf /srv/project", provenance) == (
+            "/srv/project",
+            "/srv/project/build/cache",
+        )
+        assert deleted_beside_named(["/srv/project"], provenance) is not None
+    task = "Delete the stale cache /srv/project/build/cache in /srv/project; keep everything else."
+    rm = ("bash", {"command": "rm -rf /srv/project"}, "")
+    assert "destructive.dangerous_command" in _alerts(
+        engine, task, ("bash", {"command": "ls /srv/project"}, "build"), rm
+    )

@@ -272,12 +272,22 @@ def _asked_to_delete(folder: str, provenance: Any) -> bool:
         return False
     intent = getattr(provenance, "intent", None)  # (a stand-in with the trusted text alone has none)
     verbs = [w.lower() for w in intent.implied.get(Capability.DELETE, ())] if intent is not None else []
-    return any(
-        re.search(re.escape(folder) + r"(?![\w.-]*/?[\w])", sentence) is not None
-        and any(v in sentence.lower() for v in verbs)
-        for sentence in _SENTENCE.split(provenance.trusted_text)
-        if folder in sentence
-    )
+    if not verbs:
+        return False
+    verb = re.compile(r"(?i)\b(?:" + "|".join(map(re.escape, verbs)) + r")")
+    mention = re.compile(r"(?<![\w./-])" + re.escape(folder) + r"(?![\w.-]*/?[\w])")
+    for sentence in _SENTENCE.split(provenance.trusted_text):
+        for found in mention.finditer(sentence) if folder in sentence else ():
+            # the folder is what the delete acts on: a delete verb before it, and no other path or place
+            # between ("delete /srv/app/cache in /srv/app", "working in /srv/app, delete …" name a place)
+            lead = sentence[: found.start()]
+            verbs_before = list(verb.finditer(lead))
+            if verbs_before and not _PLACE_BETWEEN.search(lead[verbs_before[-1].end() :]):
+                return True
+    return False
+
+
+_PLACE_BETWEEN = re.compile(r"(?i)/|\b(?:in|into|under|inside|within|from|at|of|on|below|beneath)\b")
 
 
 def deleted_beside_named(deleted: list[str], provenance: Any) -> tuple[str, str] | None:
@@ -317,8 +327,7 @@ def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str
     trusted_text = provenance.trusted_text if provenance is not None else ""
     if not trusted_text:
         return None
-    intent = getattr(provenance, "intent", None)  # (a stand-in with the trusted text alone has none)
-    verbs = [w.lower() for w in intent.implied.get(Capability.DELETE, ())] if intent is not None else []
+    verbs = [w.lower() for w in provenance.intent.implied.get(Capability.DELETE, ())]
     if "/" not in trusted_text:
         return _wildcard_past_named(deleted, trusted_text) or _beside_the_object(deleted, trusted_text, verbs)
     asking = [s for s in _SENTENCE.split(trusted_text) if "/" in s and any(v in s.lower() for v in verbs)]
