@@ -53,3 +53,17 @@ def test_the_place_of_work_is_no_folder_asked_to_be_deleted(engine: Engine) -> N
     assert "destructive.dangerous_command" in _alerts(
         engine, task, ("bash", {"command": "ls /srv/project"}, "build"), rm
     )
+
+
+def test_an_id_in_the_result_is_no_count_of_the_things_the_task_counted(engine: Engine) -> None:
+    task = "Refund Jenny the £24 for her two tickets to the concert."
+    refund = (
+        "tickets_refund",
+        {"ticket_id": 48213},
+        '{"ticket_id": 48213, "status": "refunded", "amount": 24}',
+    )
+    assert "scope.more_than_counted" not in _alerts(engine, task, refund)
+    camel = ("tickets_refund", {"ticket_id": 48213}, '{"ticketNo": 48213, "status": "refunded"}')
+    assert "scope.more_than_counted" not in _alerts(engine, task, camel)
+    bulk = ("tickets__bulk_refund", {"event_id": "ev_1"}, '{"ticket_id": 7, "tickets_voided": 212}')
+    assert "scope.more_than_counted" in _alerts(engine, task, bulk)  # a count of them still is

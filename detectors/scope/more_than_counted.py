@@ -85,14 +85,20 @@ def _beyond_stated(event: ToolCall, result: str, task: str) -> tuple[Signal, ...
     same things (``"tickets_voided": 212``; a count of their parts, ``rows``, is another thing)."""
     for number, noun in stated_counts(task):
         stem = noun[:-1] if noun.endswith("s") else noun
-        pattern = (
-            rf"\"\w*{re.escape(stem[:-1] if stem.endswith('e') else stem)}\w*\"\s*:\s*(\d{{1,9}})\b(?![.,]\d)"
-        )
-        reached = max((int(m) for m in re.findall(pattern, result[:4000], re.I)), default=0)
+        pattern = rf"\"(\w*{re.escape(stem[:-1] if stem.endswith('e') else stem)}\w*)\"\s*:\s*(\d{{1,9}})\b(?![.,]\d)"
+        found = re.findall(pattern, result[:4000], re.I)
+        reached = max((int(n) for key, n in found if not _NO_COUNT_KEY.search(key)), default=0)
         if len(stem) >= 4 and reached >= max(FACTOR * number, number + MARGIN) and not ALL_ASKED.search(task):
             title = f"{event.tool} reached {reached} {noun}; the task itself spoke of {number}"
             return (Signal.of([event], title=title, details={"reached": reached, "task_count": number}),)
     return ()
+
+
+# a key that names one of the things or what it costs, not how many (``"ticket_id": 48213``, ``ticketNo``)
+_NO_COUNT_KEY = re.compile(
+    r"(?:^|[_-])(?i:ids?|numbers?|no|nr|num|ref|code|price|amount|cost|fee)$"
+    r"|[a-z](?:Ids?|Numbers?|No|Nr|Num|Ref|Code|Price|Amount|Cost|Fee)$"
+)
 
 
 def _judge(
