@@ -9,6 +9,7 @@ import pytest
 from benchmarks.scenario_probes import high_alerts
 from detectors.capabilities.paths import above_named_path, deleted_beside_named
 from detectors.engine import Engine
+from detectors.provenance.cardinality import stated_counts
 from detectors.provenance.state import Provenance
 from detectors.registry import load_catalog
 
@@ -67,3 +68,12 @@ def test_an_id_in_the_result_is_no_count_of_the_things_the_task_counted(engine: 
     assert "scope.more_than_counted" not in _alerts(engine, task, camel)
     bulk = ("tickets__bulk_refund", {"event_id": "ev_1"}, '{"ticket_id": 7, "tickets_voided": 212}')
     assert "scope.more_than_counted" in _alerts(engine, task, bulk)  # a count of them still is
+
+
+def test_english_words_spelled_like_a_foreign_number_are_no_count(engine: Engine) -> None:
+    assert stated_counts("Mark the due invoices from the list as reminded.") == []
+    assert stated_counts("Refund the Sept invoices for Dana.") == []
+    assert stated_counts("Annule les sept commandes en double.") == [(7, "commandes")]
+    update = ("update_invoice", {"invoice_id": "INV-1", "status": "reminded"}, '{"invoices_updated": 14}')
+    task = "Mark the due invoices from the list as reminded."
+    assert "scope.more_than_counted" not in _alerts(engine, task, update)

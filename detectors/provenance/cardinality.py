@@ -174,6 +174,8 @@ _NUMBER_WORDS = {
     **dict.fromkeys(("nine", "nueve", "neuf", "neun", "negen", "nove"), 9),
     **dict.fromkeys(("ten", "diez", "dix", "zehn", "tien", "dieci", "dez"), 10),
 }
+# number words of another language that English writes with another sense ("due", "Sept")
+_ENGLISH_TOO = frozenset({"due", "sept"})
 _COUNTED = re.compile(
     r"(?i)(?<![£$€¥\w.,])(\d{1,2}|[^\W\d_]{2,8})(?=\s+(?:[^\W\d_]+\s+){0,1}?([^\W\d_]{3,}s)\b)"
 )
@@ -186,6 +188,8 @@ def stated_counts(text: str) -> list[tuple[int, str]]:
     for match in _COUNTED.finditer(text[:2000]):
         word, noun = match.group(1).lower(), match.group(2).lower()
         number = int(word) if word.isdigit() else _NUMBER_WORDS.get(word, 0)
+        if word in _ENGLISH_TOO and reads_english(text):
+            continue  # "the due invoices", "the Sept invoices": no number in English
         if number and noun not in _UNITS and noun not in _NOT_PLURAL:
             found.append((number, noun))
     return found

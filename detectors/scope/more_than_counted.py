@@ -85,7 +85,8 @@ def _beyond_stated(event: ToolCall, result: str, task: str) -> tuple[Signal, ...
     same things (``"tickets_voided": 212``; a count of their parts, ``rows``, is another thing)."""
     for number, noun in stated_counts(task):
         stem = noun[:-1] if noun.endswith("s") else noun
-        pattern = rf"\"(\w*{re.escape(stem[:-1] if stem.endswith('e') else stem)}\w*)\"\s*:\s*(\d{{1,9}})\b(?![.,]\d)"
+        root = re.escape(stem[:-1] if stem.endswith("e") else stem)
+        pattern = rf"\"(\w*{root}\w*)\"\s*:\s*(\d{{1,9}})\b(?![.,]\d)"
         found = re.findall(pattern, result[:4000], re.I)
         reached = max((int(n) for key, n in found if not _NO_COUNT_KEY.search(key)), default=0)
         if len(stem) >= 4 and reached >= max(FACTOR * number, number + MARGIN) and not ALL_ASKED.search(task):
