@@ -8,6 +8,7 @@ import pytest
 
 from benchmarks.scenario_probes import high_alerts
 from detectors.capabilities.paths import above_named_path, deleted_beside_named
+from detectors.capabilities.safeguards import reached_count
 from detectors.engine import Engine
 from detectors.provenance.cardinality import stated_counts
 from detectors.provenance.state import Provenance
@@ -77,3 +78,16 @@ def test_english_words_spelled_like_a_foreign_number_are_no_count(engine: Engine
     update = ("update_invoice", {"invoice_id": "INV-1", "status": "reminded"}, '{"invoices_updated": 14}')
     task = "Mark the due invoices from the list as reminded."
     assert "scope.more_than_counted" not in _alerts(engine, task, update)
+
+
+def test_bytes_packets_and_times_a_send_reports_are_no_messages(engine: Engine) -> None:
+    assert reached_count('{"status": "ok", "bytes_sent": 48213}') == 0
+    assert reached_count('{"sent_bytes": 4821, "packets_sent": 120, "sent_at": 171234567}') == 0
+    assert reached_count('{"sent_email": 2981, "emails_sent": 3412}') == 3412
+    task = "Update the phone number of contact C-1 to +1 555 0100."
+    update = (
+        "crm_update_contact",
+        {"contact_id": "C-1", "phone": "+1 555 0100"},
+        '{"ok": 1, "bytes_sent": 48213}',
+    )
+    assert "scope.effect_beyond_task" not in _alerts(engine, task, update)

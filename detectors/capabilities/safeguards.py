@@ -276,6 +276,7 @@ def _section_off(document: dict[Any, Any], depth: int = 0) -> str | None:
 _NOT_ITEMS = (
     r"(?:last|date|time|when|bytes?|size|kb|mb|gb|ms|secs?|seconds|minutes|hours|days|duration|elapsed)_"
 )
+_NOT_MESSAGES = r"(?:at|on|date|time|timestamp|bytes?|packets?|octets?|size|kb|mb|gb)"
 _AFFECTED = re.compile(
     # (a share's ``"items_inherited": 412``: what a folder's share reached)
     # (a job's ``"targetCount": 14203``, a batch's ``TotalOperationCount 18706``: what it was sent to)
@@ -290,7 +291,9 @@ _AFFECTED = re.compile(
     r"terminated)_[a-z]+s"
     # (… and messages a send reached: ``"sent_email": 2981``, ``"emails_sent": 3412``; not the people a change
     # told about itself, ``"testers_notified": 14``)
-    r"|(?:sent|emailed|mailed|messaged)(?:_[a-z]+)?|[a-z]+_(?:sent|emailed|mailed|messaged)|recipients)"
+    # (not how much or when: ``"bytes_sent"``, ``"packets_sent"``, ``"sent_at"``)
+    rf"|(?:sent|emailed|mailed|messaged)(?:_(?!{_NOT_MESSAGES}(?![a-z]))[a-z]+)?"
+    rf"|(?!{_NOT_ITEMS}|{_NOT_MESSAGES}_)[a-z]+_(?:sent|emailed|mailed|messaged)|recipients)"
     r"(_count)?\"?\s*[:=]\s*(?P<n>\d{1,9})\b(?![.,]\d)"  # (``"refunded": 85.00`` is an amount)
     r"|\b(?:target|total_?operation)_?count\"?\s*[:=]?\s*(?P<t>\d{1,9})\b|^\s*(UPDATE|DELETE) (?P<m>\d{1,9})$"
     # … or a script's own report: "updated 1318", "deleted 2,029 images"
