@@ -9,10 +9,12 @@ import pytest
 from benchmarks.scenario_probes import high_alerts
 from detectors.capabilities.paths import above_named_path, deleted_beside_named
 from detectors.capabilities.safeguards import reached_count
+from detectors.capabilities.words import name_capabilities
 from detectors.engine import Engine
 from detectors.provenance.cardinality import stated_counts
 from detectors.provenance.state import Provenance
 from detectors.registry import load_catalog
+from schemas.types import Capability as C
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +93,10 @@ def test_bytes_packets_and_times_a_send_reports_are_no_messages(engine: Engine) 
         '{"ok": 1, "bytes_sent": 48213}',
     )
     assert "scope.effect_beyond_task" not in _alerts(engine, task, update)
+
+
+def test_reading_a_trackers_issue_keys_hands_out_no_access(engine: Engine) -> None:
+    assert C.IDENTITY not in dict(name_capabilities("jira_get_issue_keys"))
+    assert C.IDENTITY in dict(name_capabilities("tenantportal_issue_mobile_key"))
+    jira = ("jira_get_issue_keys", {"jql": "sprint = 5"}, '{"keys": ["ABC-1", "ABC-2"]}')
+    assert _alerts(engine, "List the issue keys in sprint 5.", jira) == []

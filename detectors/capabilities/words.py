@@ -323,7 +323,10 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         add(C.MONEY, f"noun '{sorted(money_nouns)[0]}' with a changing verb")
     if nouns & IDENTITY_NOUNS and not reads and (found.keys() & {C.WRITE, C.DELETE, C.COMMUNICATE}):
         add(C.IDENTITY, f"noun '{sorted(nouns & IDENTITY_NOUNS)[0]}' with a changing verb")
-    issued = "issue" in words and bool(nouns & _ISSUED_ACCESS) and not nouns & MONEY_NOUNS
+    # (not a read of a tracker's "issue key", ``jira_get_issue_keys``: no verb of its own hands access out)
+    issued = (
+        "issue" in words and bool(nouns & _ISSUED_ACCESS) and not nouns & MONEY_NOUNS and C.READ not in found
+    )
     if issued:  # ``issue_mobile_key``, ``IssueBadge``: access handed to its holder (the verb, no issue filed)
         add(C.WRITE, "verb 'issue'")
         add(C.IDENTITY, f"issues a {sorted(nouns & _ISSUED_ACCESS)[0]}: access for whoever holds it")
