@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from benchmarks.scenario_probes import high_alerts
 from detectors.capabilities.paths import above_named_path, deleted_beside_named
 from detectors.capabilities.safeguards import reached_count
+from detectors.capabilities.selection import selects_many
 from detectors.capabilities.words import name_capabilities
 from detectors.engine import Engine
 from detectors.provenance.cardinality import stated_counts
@@ -100,3 +102,10 @@ def test_reading_a_trackers_issue_keys_hands_out_no_access(engine: Engine) -> No
     assert C.IDENTITY in dict(name_capabilities("tenantportal_issue_mobile_key"))
     jira = ("jira_get_issue_keys", {"jql": "sprint = 5"}, '{"keys": ["ABC-1", "ABC-2"]}')
     assert _alerts(engine, "List the issue keys in sprint 5.", jira) == []
+
+
+def test_a_long_value_that_reads_as_a_query_is_read_in_linear_time() -> None:
+    started = time.perf_counter()
+    assert selects_many({"accounts": "query:" + "x" * 20_000}) is None
+    assert time.perf_counter() - started < 0.5  # (it took seconds: the query's first word backtracked)
+    assert selects_many({"accounts": "query:days_overdue >= 60 AND balance > 50"}) is not None

@@ -127,7 +127,7 @@ def selects_many(
 
 # a value that is itself a query: ``query:…``, ``filter=…``, ``segment:…`` before conditions on fields
 _QUERY_VALUE = re.compile(
-    r"(?i)^\s*(?:query|filter|where|segment|search)\s*[:=]\s*\S+.*?(?:>=|<=|!=|<>|>|<|=|\bin\b|\blike\b)"
+    r"(?i)^\s*(?:query|filter|where|segment|search)\s*[:=]\s*\S.*?(?:>=|<=|!=|<>|>|<|=|\bin\b|\blike\b)"
 )
 _SELECTOR_KEY = re.compile(
     r"(?i)^(selector|selectors|criteria|conditions|match|matching|target_filter|audience|recipients_filter)$"
