@@ -150,7 +150,10 @@ _SPECS: list[tuple[str, str]] = [
         "password_assignment",
         r"(?i)(?:^|[^\w:/-])[\w-]{0,64}?(?:password|passwd|passphrase|pwd|secret|api[_-]?key|t"
         r"oken|credentials?|signature|auth|signing[_-]?key|[_-]pw)(?:[_-]?(?:access[_-]?)?key)?(?:\\+[\"']|[\"'\]])?"
-        r"\s*[:=]\s*(?:\\+[\"']([^\"'\n\\]{3,})|[\"']([^\"'\n]{3,})|([^\s\"',;&]{3,}))",
+        # (an escaped value runs to its escaped closing quote: the other quote, ``it's``, and an escaped
+        # backslash, ``\\\\``, are in it; an escaped tab or newline may stand before it)
+        r"\s*[:=]\s*(?:(?:\\[tnr]\s*)*\\+\"((?:[^\"\n\\]|\\+[^\"\n\\]){3,})"
+        r"|(?:\\[tnr]\s*)*\\+'((?:[^'\n\\]|\\+[^'\n\\]){3,})|[\"']([^\"'\n]{3,})|([^\s\"',;&]{3,}))",
     ),
     # `pass: Xk9$mP2!qR` in a chat line: a short key, so only a value with a digit or symbol inside
     (

@@ -16,6 +16,7 @@ from detectors.engine import Engine
 from detectors.provenance.cardinality import stated_counts
 from detectors.provenance.state import Provenance
 from detectors.registry import load_catalog
+from schemas.redaction import redact_text
 from schemas.types import Capability as C
 
 
@@ -109,3 +110,18 @@ def test_a_long_value_that_reads_as_a_query_is_read_in_linear_time() -> None:
     assert selects_many({"accounts": "query:" + "x" * 20_000}) is None
     assert time.perf_counter() - started < 0.5  # (it took seconds: the query's first word backtracked)
     assert selects_many({"accounts": "query:days_overdue >= 60 AND balance > 50"}) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"args": "{\\"password\\": \\"it\'s-Secret9\\"}"}',  # the other quote inside the value
+        '{"args": "{\\"password\\": \\"P@ss\\\\\\\\w0rdXYZ\\"}"}',  # an escaped backslash inside it
+        '{"args": "{\\"password\\":\\t\\"Hunter2secret\\"}"}',  # an escaped tab before it
+    ],
+)
+def test_a_secret_in_escaped_json_is_redacted_whole(text: str) -> None:
+    redacted = redact_text(text)
+    assert "[REDACTED:password_assignment:" in redacted
+    for piece in ("Secret9", "w0rdXYZ", "Hunter2secret"):
+        assert piece not in redacted
