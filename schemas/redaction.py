@@ -543,7 +543,7 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
 
 
 _HAS_DIGIT = re.compile(r"\d")
-_HAS_LETTER = re.compile(r"[A-Za-z]")
+_HAS_LETTER = re.compile(r"[^\W\d_]")  # a letter of any script (Cyrillic too)
 _FOLLOW_WINDOW = 512
 _LABELLED = frozenset({"authorization", "secret_header", "password_assignment"})
 # a regular expression's class or group where a labelled value starts (``[^& ]+``, ``[A-Za-z0-9]+``, ``)``):

@@ -125,3 +125,9 @@ def test_a_secret_in_escaped_json_is_redacted_whole(text: str) -> None:
     assert "[REDACTED:password_assignment:" in redacted
     for piece in ("Secret9", "w0rdXYZ", "Hunter2secret"):
         assert piece not in redacted
+
+
+def test_a_login_password_in_another_script_holds_a_letter() -> None:
+    cyrillic = "\u041f\u0430\u0440\u043e\u043b\u044c2024"
+    assert cyrillic not in redact_text(f"VPN gateway: admin / {cyrillic}")
+    assert "console" in redact_text("admin / console settings")  # still no password
