@@ -264,3 +264,9 @@ def test_a_list_of_requests_after_commas_and_texting_as_a_request() -> None:
     )
     assert C.COMMUNICATE in asked and C.WRITE in asked
     assert C.COMMUNICATE not in requests_of("The PIN was sent by text, the ticket is approved.")
+
+
+def test_exclusion_keys_are_whole_words_and_issue_keys_are_tickets() -> None:
+    assert selects_many({"ids": ["P-1", "P-2", "P-3"], "ignorecase": True}, grave=True) is not None
+    assert selects_many({"excludeIds": ["P-1", "P-2", "P-3"]}, grave=True) is None
+    assert C.IDENTITY not in requests_of("Please list the issue keys in sprint 5 for me.")

@@ -132,9 +132,10 @@ _QUERY_VALUE = re.compile(
 _SELECTOR_KEY = re.compile(
     r"(?i)^(selector|selectors|criteria|conditions|match|matching|target_filter|audience|recipients_filter)$"
 )
+# (the word whole: ``exclude``, ``exclude_ids``, ``excludeIds``; not ``ignorecase``, ``skipper``)
 _EXCLUDING = re.compile(
-    r"(?i)^(exclude|excluded|excluding|excludes|except|exceptions|skip|omit|ignore|denylist|blocklist|not_?in)"
-    r"(_|[A-Z]|$)|[_-]?(exclude[ds]?|excluding|except|skip(ped)?|omit(ted)?)([_-]?ids?)?$"
+    r"^(?i:exclude|excluded|excluding|excludes|except|exceptions|skip|omit|ignore|denylist|blocklist|not_?in)"
+    r"(_|[A-Z]|$)|(?i:[_-]?(exclude[ds]?|excluding|except|skip(ped)?|omit(ted)?)([_-]?ids?)?)$"
 )
 
 

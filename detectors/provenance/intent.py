@@ -744,8 +744,9 @@ _ROLE_GIVEN = re.compile(
 )
 _ACCESS_ISSUED = re.compile(
     r"(?i)\b(?:issue|grant|provision|create|send)\s+(?:\S+\s+){0,3}?(?:mobile\s+|digital\s+|door\s+|access\s+)"
-    r"(?:keys?|badges?|fobs?|cards?|pass(?:es)?|credentials?)\b|\bissue\s+(?:\S+\s+){0,2}?(?:keys?|badges?|"
-    r"fobs?|keycards?|access\s+cards?)\b"
+    # (the verb, not a tracker's issue: "the issue keys", "an issue key" name tickets)
+    r"(?:keys?|badges?|fobs?|cards?|pass(?:es)?|credentials?)\b|(?<!the )(?<!an )(?<!jira )(?<!github )"
+    r"\bissue\s+(?:\S+\s+){0,2}?(?:keys?|badges?|fobs?|keycards?|access\s+cards?)\b"
 )
 
 
