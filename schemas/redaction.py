@@ -43,7 +43,7 @@ _SECRET_KEY_NAMES = re.compile(
     r"x-api-key|x-auth-token|private-token|signature|(^|[_-])auth|"
     r"api[_-]?keys|secrets|passwords|private[_-]?keys|access[_-]?tokens|auth[_-]?tokens|"
     # the codes that open a door, a gate, an alarm panel or a lockbox, and PINs
-    r"(lock[_-]?box|door|keypad|garage)[_-]?(code|pin|combo|combination)|(^|[_-])pin([_-]?code)?)$",
+    r"(lock[_-]?box|door|keypad|garage)[_-]?(code|pin|combo|combination)|(^|[_-])pin)$",
     re.IGNORECASE,
 )
 # Keys that contain a secret-ish word but hold identifiers, not secrets.
