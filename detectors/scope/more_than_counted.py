@@ -76,8 +76,7 @@ class MoreThanCounted(StatefulDetector):
             return state, _beyond_stated(event, result, ctx.provenance.trusted_text)
         if not max(counted):
             return state, ()
-        measure = "the session's first count of the task's set"
-        return state, _judge(event, result, max(counted), Capability.DELETE in evidence, ctx, measure)
+        return state, _judge(event, result, max(counted), Capability.DELETE in evidence, ctx)
 
 
 def _beyond_stated(event: ToolCall, result: str, task: str) -> tuple[Signal, ...]:
@@ -102,14 +101,12 @@ _NO_COUNT_KEY = re.compile(
 )
 
 
-def _judge(
-    event: ToolCall, result: str, first: int, deletes: bool, ctx: KeyContext, measure: str
-) -> tuple[Signal, ...]:
+def _judge(event: ToolCall, result: str, first: int, deletes: bool, ctx: KeyContext) -> tuple[Signal, ...]:
     reached = affected_count(result) or (listed_count(result) if deletes else 0)
     if reached < max(FACTOR * first, first + MARGIN):
         return ()
     task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
     if ALL_ASKED.search(task):
         return ()
-    title = f"{event.tool} reached {reached} items; {measure} was {first}"
+    title = f"{event.tool} reached {reached} items; the session's first count of the task's set was {first}"
     return (Signal.of([event], title=title, details={"reached": reached, "first_count": first}),)
