@@ -452,6 +452,16 @@ class Engine:
                 shell_read = call.shell.read if call.shell is not None and len(call.shell.read) == 1 else []
                 where = event.target or _path_argument(event.arguments) or next(iter(shell_read), event.tool)
                 provenance.read_secret(event.event_id, when, f"{where} ({found[0][0]})")
+        if (
+            call.evidence.keys() & {Capability.WRITE, Capability.IDENTITY}
+            and Capability.COMMUNICATE not in call.evidence
+            and event.outcome not in (Outcome.ERROR, Outcome.DENIED)
+        ):
+            # a password the call set, a key it had issued: the session's own (exfiltration.secret_flow)
+            arguments = orjson.dumps(event.arguments).decode() if event.arguments else ""
+            made = markers(arguments) + (markers(text) if text else [])
+            if made:
+                provenance.minted_secrets(event.event_id, [fp for _, fp in made])
         if event.untrusted_content and text:
             # the file or page the user pointed at: their instructions; a listing of the folder they named
             # (``ls``, ``find``, ``du``) is what is in it, not more of their words

@@ -27,6 +27,7 @@ from schemas.redaction import (
     redact_value,
     texts_of,
 )
+from schemas.secret_memory import KNOWN_SECRETS
 from schemas.types import (
     Capability,
     CredentialAction,
@@ -80,7 +81,13 @@ _CUT_FIELDS = ("task", "result_summary", "decision_reason")  # cut to MAX_TEXT, 
 def _redacted_input(data: dict[str, Any]) -> dict[str, Any]:
     """The record with its free text cut and every secret in it redacted. One pre-scan over all of its
     texts together (an RE2 set, ``schemas.redaction.may_need_redaction``) decides whether anything needs a
-    closer look: most events need none, and then no field is scanned again."""
+    closer look: most events need none, and then no field is scanned again. A secret found by its place is
+    remembered for the rest of its session (``schemas.secret_memory``)."""
+    with KNOWN_SECRETS.session(data.get("session_id")):
+        return _redacted_in_session(data)
+
+
+def _redacted_in_session(data: dict[str, Any]) -> dict[str, Any]:
     arguments = data.get("arguments")
     if isinstance(arguments, dict) and _nested_deeper_than(arguments, MAX_ARGUMENT_DEPTH):
         raise ValueError(f"arguments are nested deeper than {MAX_ARGUMENT_DEPTH} levels")  # before any walk
@@ -98,6 +105,8 @@ def _redacted_input(data: dict[str, Any]) -> dict[str, Any]:
     if not texts or not may_need_redaction("\n".join(texts), names=has_arguments):
         return data
     redacted = dict(data)
+    if has_arguments:  # first: a password under its key is then known in the texts below (secret_memory)
+        redacted["arguments"] = redact_value(arguments)
     for name in (*_REDACTED_SHORT_FIELDS, *_CUT_FIELDS):
         if isinstance(value := data.get(name), str):
             redacted[name] = redact_text(value)
@@ -105,8 +114,6 @@ def _redacted_input(data: dict[str, Any]) -> dict[str, Any]:
         values = data.get(name)
         if isinstance(values, list | tuple):
             redacted[name] = [redact_text(v) if isinstance(v, str) else v for v in values]
-    if has_arguments:
-        redacted["arguments"] = redact_value(arguments)
     return redacted
 
 
@@ -291,9 +298,9 @@ def event_from_line(value: dict[str, Any], line: bytes) -> AnyEvent:
     :func:`event_from_dict` gives, the same event or the same error, cheaper for the common record whose
     raw text proves that the redaction step would change nothing. Its strings are then neither gathered nor
     scanned again, so it is validated as a trusted record."""
-    if _needs_redaction_step(value, line):
-        return _validate(value)
-    return _validate(value, context=TRUSTED)
+    with KNOWN_SECRETS.session(value.get("session_id")):  # (its secrets found earlier count)
+        needs_step = _needs_redaction_step(value, line)
+    return _validate(value) if needs_step else _validate(value, context=TRUSTED)
 
 
 def _needs_redaction_step(value: dict[str, Any], line: bytes) -> bool:

@@ -31,6 +31,8 @@ from typing import Any
 
 import re2
 
+from schemas.secret_memory import KNOWN_SECRETS
+
 MAX_VALUE_CHARS = 256 * 1024  # per text value; past it the value is cut (and marked) before scanning
 _MAX_ROUNDS = 4
 _MAX_B64_CANDIDATE = 8192  # longer base64 runs are data (files, images), not wrapped tokens
@@ -73,7 +75,7 @@ _SPECS: list[tuple[str, str]] = [
     # Authorization headers: everything after the scheme (Basic, Bearer, ApiKey, Digest, AWS4 …).
     ("basic_auth", r"(?i)\bauthorization[\"']?\s*[:=]\s*[\"']?basic\s+([A-Za-z0-9+/=]{8,})"),
     ("bearer", r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{6,})"),
-    ("bearer", r"(?i)\btoken\s+([A-Za-z0-9._~+/=-]{16,})"),
+    ("bearer", r"(?i)\btoken[ \t]+([A-Za-z0-9._~+/=-]{16,})"),
     (
         "authorization",
         r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|token|apikey|api-ke"
@@ -155,10 +157,11 @@ _SPECS: list[tuple[str, str]] = [
         r"\s*[:=]\s*(?:(?:\\[tnr]\s*)*\\+\"((?:[^\"\n\\]|\\+[^\"\n\\]){3,})"
         r"|(?:\\[tnr]\s*)*\\+'((?:[^'\n\\]|\\+[^'\n\\]){3,})|[\"']([^\"'\n]{3,})|([^\s\"',;&]{3,}))",
     ),
-    # `pass: Xk9$mP2!qR` in a chat line: a short key, so only a value with a digit or symbol inside
+    # `pass: Xk9$mP2!qR` in a chat line, `SMTP_PASS=…`: a short key, so only a value with a digit or
+    # a symbol inside
     (
         "password_assignment",
-        r"(?i)(?:^|[^\w:/-])pass\s*[:=]\s*([^\s\"',;&]{2,}[0-9!@#$%^*+=?~][^\s\"',;&]{2,})",
+        r"(?i)(?:^|[^\w:/-])(?:[\w-]{0,64}?[_-])?pass\s*[:=]\s*([^\s\"',;&]{2,}[0-9!@#$%^*+=?~][^\s\"',;&]{2,})",
     ),
     # a door, gate, alarm or lockbox code in prose: "lockbox 7316", "gate code: 4482#", "alarm code is 1234"
     (
@@ -303,13 +306,15 @@ def _matching(text: str, *, names: bool = False) -> list[int]:
 
 def may_hold_secret(text: str) -> bool:
     """Cheap pre-check: False means :func:`redact_text` would return ``text`` unchanged."""
-    return len(text) >= 8 and bool(_matching(text))
+    return len(text) >= 8 and (bool(_matching(text)) or KNOWN_SECRETS.found_in(text))
 
 
 def may_need_redaction(text: str, *, names: bool) -> bool:
     """False: neither :func:`redact_text` on any line of ``text`` nor, with ``names`` (``text`` holds the
     keys and texts of a JSON value, as :func:`texts_of` lists them), :func:`redact_value` would change
     anything. One pass of the RE2 set over ``text``."""
+    if KNOWN_SECRETS.found_in(text):
+        return True
     found = set(_matching(text, names=names))
     if names and _NAME_INDEX in found:
         return True
@@ -334,7 +339,7 @@ def line_may_need_redaction(line: bytes, *, names: bool) -> bool:
     newline gives. The rest of the text (colons, commas, brackets, numbers) can only make more patterns
     match: a needless full pass, never a missed secret. Text with a backslash is always a yes.
     """
-    if b"\\" in line:
+    if b"\\" in line or (KNOWN_SECRETS.active() and KNOWN_SECRETS.found_in(line.decode("utf-8", "replace"))):
         return True
     text = line.replace(b'"', b"\n")
     matches: Any = _ALL.Match(text)  # a list of indexes, or None
@@ -378,7 +383,10 @@ def redact_text(text: str) -> str:
         if text == before:
             break
     # (only where its hint showed: a secret's name before an encoded ``=``; most texts hold none)
-    return _redact_percent_encoded(text) if hinted and "%" in text else text
+    if hinted and "%" in text:
+        text = _redact_percent_encoded(text)
+    # a secret redacted earlier for its place (a password under its key), now in free text
+    return KNOWN_SECRETS.replace(text, _marker, _REDACTED)
 
 
 # a run of URL-encoded text (``cfg=storePassword%3DTr41…%0AkeyPassword%3D…``), up to a query's separators
@@ -533,6 +541,8 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
             replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
             if replacement == secret:
                 continue
+            if kind in _FOUND_BY_PLACE:
+                _remember(secret, kind)
             pieces.append(text[done:start])
             pieces.append(replacement)
             done = end
@@ -542,6 +552,22 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
     return "".join(pieces)
 
 
+# secrets found by where they stand (after a label, a flag, in a URL's password), not by a shape of their
+# own: remembered, so that the same value is redacted where it turns up again without its label
+_FOUND_BY_PLACE = frozenset(
+    "cli_password device_secret access_code password_assignment authorization secret_header url_password"
+    " url_secret bearer user_password symmetric_key seed_phrase basic_auth connection_string"
+    " aws_secret_access_key".split()
+)
+
+
+def _remember(secret: str, kind: str) -> None:
+    """Remembered for the session, unless it is an access key's id: kept where it stands alone."""
+    if _ACCESS_KEY_ID.fullmatch(secret) is None:
+        KNOWN_SECRETS.remember(secret, kind)
+
+
+_ACCESS_KEY_ID = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}")
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_LETTER = re.compile(r"[^\W\d_]")  # a letter of any script (Cyrillic too)
 _FOLLOW_WINDOW = 512
@@ -657,7 +683,10 @@ def _redact_all(value: Any) -> Any:
         return [_redact_all(v) for v in value]
     if isinstance(value, str | int | float) and not isinstance(value, bool) and value != "":
         text = str(value)
-        return text if _REDACTED.fullmatch(text) else _marker("named_secret", text)
+        if _REDACTED.fullmatch(text):
+            return text
+        _remember(text, "named_secret")
+        return _marker("named_secret", text)
     return value
 
 

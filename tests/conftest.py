@@ -31,3 +31,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"public test data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secret_memory() -> None:
+    """Each test starts with no remembered secrets, as a new process does (schemas/secret_memory.py):
+    a password one test redacted must not decide what another test's text becomes."""
+    from schemas.secret_memory import KNOWN_SECRETS
+
+    KNOWN_SECRETS.forget()

@@ -239,6 +239,63 @@ def native_records(corpus: list[Secret], session: str = "redaction-s1") -> list[
     return records
 
 
+def echoed_secrets(seed: int = 9) -> list[Secret]:
+    """Passwords with no shape of their own, first seen where their place names them (under a secret-named
+    key, after a label), then echoed later in free text where nothing names them (schemas/secret_memory)."""
+    rng = random.Random(seed + 1)
+    named = _random(rng, ALNUM, 9) + "#" + _random(rng, ALNUM, 4)
+    labelled = _random(rng, ALNUM, 7) + "%" + _random(rng, ALNUM, 5)
+    return [
+        Secret("echoed_named", named, f"connected as app using {named}", (named,)),
+        Secret("echoed_labelled", labelled, f"DB_PASS={labelled}", (labelled,)),
+    ]
+
+
+def echoed_records(secrets: list[Secret], session: str = "redaction-echo-1") -> list[dict[str, Any]]:
+    """The named password under its key, the labelled one after its label; then both in plain text (a
+    result, an argument, a later task), in later events of the same session."""
+    named, labelled = secrets
+    base = {"schema_version": 1, "source": "redaction-corpus", "session_id": session, "agent_id": "a-9"}
+    call = {**base, "kind": "tool_call", "tool": "shell", "action": "exec", "outcome": "success"}
+    times = iter(f"2026-02-01T11:00:{n:02d}Z" for n in range(10))
+    return [
+        {
+            **base,
+            "kind": "session",
+            "action": "start",
+            "event_id": f"{session}-start",
+            "event_time": next(times),
+        },
+        {
+            **call,
+            "event_id": f"{session}-1",
+            "event_time": next(times),
+            "arguments": {"password": named.value},
+        },
+        {
+            **call,
+            "event_id": f"{session}-2",
+            "event_time": next(times),
+            "arguments": {"cmd": labelled.context},
+        },
+        {
+            **call,
+            "event_id": f"{session}-3",
+            "event_time": next(times),
+            "arguments": {"cmd": "mysql -h db-1 orders"},
+            "result_summary": f"{named.context}; the other one is {labelled.value}",
+        },
+        {
+            **call,
+            "event_id": f"{session}-4",
+            "event_time": next(times),
+            "arguments": {"note": f"{labelled.value} and {named.value} still work"},
+            "task": f"check that {named.value} still opens the replica",
+        },
+        {**base, "kind": "session", "action": "end", "event_id": f"{session}-end", "event_time": next(times)},
+    ]
+
+
 def openai_chat_record(corpus: list[Secret], session: str = "redaction-chat-1") -> dict[str, Any]:
     """One transcript whose tool calls pass the secrets as function arguments and get them back as results."""
     messages: list[dict[str, Any]] = [{"role": "user", "content": f"deploy with {corpus[4].context}"}]

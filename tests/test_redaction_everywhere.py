@@ -31,25 +31,38 @@ import duckdb
 import pytest
 
 from streams.store.integrity import manifest_path
-from tests.secret_corpus import Secret, broken_lines, leaks, native_records, openai_chat_record, secret_corpus
+from tests.secret_corpus import (
+    Secret,
+    broken_lines,
+    echoed_records,
+    echoed_secrets,
+    leaks,
+    native_records,
+    openai_chat_record,
+    secret_corpus,
+)
 from tests.test_stream_e2e import REPO, Pipeline, wait_for
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
-CORPUS = secret_corpus(seed=9)
+BASE = secret_corpus(seed=9)
+ECHOED = echoed_secrets(seed=9)  # passwords named once, then echoed in plain text
+CORPUS = [*BASE, *ECHOED]
 
 
 def write_inputs(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     native = folder / "native.jsonl"
-    native.write_text("\n".join(json.dumps(r) for r in native_records(CORPUS)) + "\n")
+    native.write_text("\n".join(json.dumps(r) for r in native_records(BASE)) + "\n")
     chat = folder / "chat.json"
-    chat.write_text(json.dumps([openai_chat_record(CORPUS)]))
+    chat.write_text(json.dumps([openai_chat_record(BASE)]))
     broken = folder / "broken.jsonl"
-    broken.write_text("\n".join(broken_lines(CORPUS)) + "\n")
-    return [native, chat, broken]
+    broken.write_text("\n".join(broken_lines(BASE)) + "\n")
+    echoed = folder / "echoed.jsonl"  # the same process reads it after the others (memory is per process)
+    echoed.write_text("\n".join(json.dumps(r) for r in echoed_records(ECHOED)) + "\n")
+    return [native, chat, broken, echoed]
 
 
 def database_text(db: Path) -> str:
@@ -72,7 +85,8 @@ def test_corpus_reaches_the_store_and_nothing_leaks_embedded(tmp_path: Path) -> 
     inputs = write_inputs(tmp_path / "in")
     db = tmp_path / "cw.duckdb"
     outputs = []
-    for fmt, path in (("native", inputs[0]), ("openai-chat", inputs[1]), ("native", inputs[2])):
+    formats = ("native", "openai-chat", "native", "native")
+    for fmt, path in zip(formats, inputs, strict=True):
         done = subprocess.run(
             [
                 sys.executable,
@@ -100,7 +114,7 @@ def test_corpus_reaches_the_store_and_nothing_leaks_embedded(tmp_path: Path) -> 
         assert (
             con.execute("SELECT count(*) FROM events WHERE source = 'redaction-corpus'").fetchone()[0] >= 45
         )
-        assert con.execute("SELECT count(*) FROM dead_letters").fetchone()[0] >= len(CORPUS)
+        assert con.execute("SELECT count(*) FROM dead_letters").fetchone()[0] >= len(BASE)
     assert text.count("[REDACTED:") >= 3 * len(CORPUS)
     assert_no_leak("DuckDB (embedded)", text)
     assert_no_leak("chainwatch run output", "\n".join(outputs))
@@ -158,13 +172,13 @@ def stream_run(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> I
         pipe.wait_ready(worker)
         loader = pipe.start_loader()
         inputs = write_inputs(tmp / "in")
-        for path, fmt in zip(inputs, ("native", "openai-chat", "native"), strict=True):
+        for path, fmt in zip(inputs, ("native", "openai-chat", "native", "native"), strict=True):
             done = pipe.cli("produce", str(path), "--format", fmt)
             outputs.append(done.stdout + done.stderr)
         # A message that asks faust to send the agent's answer to a topic of the producer's choice.
         producer = pipe.raw_producer()
         # (no secret in it: this raw message is the test's input, not something chainwatch wrote)
-        event = native_records(CORPUS, session=f"replyto-{pipe.tag}")[1]
+        event = native_records(BASE, session=f"replyto-{pipe.tag}")[1]
         event.update(arguments={"command": "ls"}, result_summary="ok")
         producer.send(
             pipe.settings.topics.events,
@@ -174,7 +188,7 @@ def stream_run(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> I
         )
         producer.flush()
         producer.close()
-        sessions = {"redaction-s1", "redaction-chat-1", f"replyto-{pipe.tag}"}
+        sessions = {"redaction-s1", "redaction-chat-1", "redaction-echo-1", f"replyto-{pipe.tag}"}
         wait_for("the corpus sessions to close", lambda: pipe.closed_sessions() >= sessions, 120, interval=1)
         pipe.finish_loading(loader)
         code = worker.terminate()
@@ -245,9 +259,9 @@ def test_no_worker_agent_yields() -> None:
 
 def test_corpus_is_seeded_and_distinct() -> None:
     again = secret_corpus(seed=9)
-    assert [s.value for s in again] == [s.value for s in CORPUS]
+    assert [s.value for s in again] == [s.value for s in BASE]
     assert len({s.kind for s in CORPUS}) == len(CORPUS) >= 12
-    assert secret_corpus(seed=10)[0].value != CORPUS[0].value
+    assert secret_corpus(seed=10)[0].value != BASE[0].value
     assert uuid.uuid4().hex not in "".join(s.value for s in CORPUS)
 
 

@@ -124,6 +124,7 @@ MAX_TOOL_NAMES = 64
 MAX_SECRET_READS = 16
 MAX_TRUSTED_TEXT = 6000
 MAX_SECRETS_SEEN = 64
+MAX_MINTED = 16
 MAX_SCRIPTS = 32
 
 # Keys of arguments that hold what a call acts on, or a copy of content it produces (compared whole too).
@@ -346,6 +347,7 @@ class Provenance:
     sources: dict[str, Source] = field(default_factory=dict)  # event id -> source, oldest first
     secret_reads: list[list[Any]] = field(default_factory=list)  # [event id, time, what]
     secrets_seen: dict[str, str] = field(default_factory=dict)  # redaction fingerprint -> event id it came in
+    minted: list[str] = field(default_factory=list)  # fingerprints of secrets the session's own calls set
     # scripts the session read or wrote, by file name: [event id, path, what running it would do (flags)]
     scripts: dict[str, list[Any]] = field(default_factory=dict)
     overflow: int = 0
@@ -609,6 +611,14 @@ class Provenance:
         while len(self.secrets_seen) > MAX_SECRETS_SEEN:
             del self.secrets_seen[next(iter(self.secrets_seen))]
 
+    def minted_secrets(self, event_id: str, fingerprints: list[str]) -> None:
+        """Secrets the call ``event_id`` set or had issued (a share link's password, a new API key): new
+        ones, that no earlier call brought in."""
+        for fp in fingerprints:
+            if self.secrets_seen.get(fp, event_id) == event_id and fp not in self.minted:
+                self.minted.append(fp)
+        del self.minted[:-MAX_MINTED]
+
     # -- the changelog form
     # Compact (issue 14): empty parts are left out, and a value's source is saved as its place in ``sources``
     # (every tainted value and tool name points at a kept source) rather than as its event id again.
@@ -630,6 +640,7 @@ class Provenance:
             "sources" if form is None else "src": sources,
             "secrets": self.secret_reads,
             "seen": self.secrets_seen,
+            "minted": self.minted,
             "scripts": self.scripts,
             "overflow": self.overflow,
         }
@@ -660,6 +671,7 @@ class Provenance:
             sources={s.event_id: s for s in sources},
             secret_reads=[list(r) for r in data.get("secrets", ())],
             secrets_seen=dict(data.get("seen", {})),
+            minted=list(data.get("minted", ())),
             scripts={k: list(v) for k, v in data.get("scripts", {}).items()},
             overflow=int(data.get("overflow", 0)),
         )
