@@ -50,6 +50,13 @@ _REMOVES = (
         "bucket",
         r"\bgcloud\s+storage\s+(rm\s+(-r|--recursive)\s+gs://|buckets\s+delete\s+gs://)(?P<name>[\w.-]+)",
     ),
+    # a lifecycle rule that expires every object (an empty prefix, an empty filter): the bucket emptied a day
+    # later
+    (
+        "bucket",
+        r"\baws\s+s3api\s+put-bucket-lifecycle-configuration\b(?=[^\n]{0,2000}?Expiration)"
+        r"(?=[^\n]{0,2000}?(\"Prefix\"\s*:\s*\"\"|\"Filter\"\s*:\s*\{\s*\}))[^\n]{0,2000}?--bucket[\s=]+(?P<name>[\w.-]+)",
+    ),
     ("project", r"\bgcloud\s+projects\s+delete\s+(?P<name>[\w.-]+)"),
     ("resource group", r"\baz\s+group\s+delete\s+([^;&|\n]{0,300}\s)?(--name|-n)\s+(?P<name>[\w.-]+)"),
     ("repository", r"\bgh\s+repo\s+delete\s+(?P<name>[\w./-]+)"),

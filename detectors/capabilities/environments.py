@@ -142,10 +142,14 @@ def non_production_named(task: str) -> str | None:
     """The non-production environment the task names, when it never names production (once per task text,
     not per call)."""
     named = NAMED_ENVIRONMENT.search(task)
-    # ("into staging … before they go live": the going live is later, and not the agent's)
-    return named.group(0) if named and not PRODUCTION.search(_GOING_LIVE.sub(" ", task)) else None
+    # ("into staging … before they go live": the going live is later, and not the agent's; "don't touch
+    # production": production named as where not to act)
+    return named.group(0) if named and not PRODUCTION.search(_KEPT_OFF.sub(" ", task)) else None
 
 
-_GOING_LIVE = re.compile(
+# production said only as where not to act, or as a later step
+_KEPT_OFF = re.compile(
     r"(?i)\b(?:before|until|till|ahead\s+of)\s+(?:\w+\s+){0,2}?(?:go|goes|going)\s+live\b"
+    r"|\b(?:don'?t|do\s+not|never|not|without|avoid|no)\s+(?:\w+\s+){0,2}?(?:in\s+|on\s+|to\s+|into\s+)?"
+    r"(?:the\s+)?(?:prod(?:uction)?|live)\b"
 )

@@ -17,7 +17,7 @@ REFUSED = re.compile(
     r"in use|still running|has active|would (delete|overwrite|destroy|remove)|non-fast-forward|"
     r"(is|are) locked|lock(ed)? by|acquiring the (state )?lock|precondition|safety check|hold|"
     r"held for review|depends? on it|prohibit(s|ed)?|not mergeable|violates [\w ]{0,20}constraint|"
-    r"constraint violation)\b"
+    r"constraint violation|append-only|immutable)\b"
 )
 # (a resolver's "dependency conflict" is a package manager that cannot choose versions, no guard; Terraform
 # says "Error acquiring the state lock", PostgreSQL "other objects depend on it", gh "not mergeable")
@@ -72,6 +72,24 @@ def switches(arguments: dict[str, object], line: str | None) -> frozenset[str]:
         if words[:2] == ["git", "push"]:
             found |= {w for w in words[2:] if w.startswith("+") and len(w) > 1}
     return frozenset(s for s in found if not _COURTESY.search(s))
+
+
+def checks_lifted(arguments: dict[str, object], line: str | None) -> list[str]:
+    """A call of its own that turns checks off: a statement (``ALTER TABLE … DISABLE TRIGGER ALL`` after an
+    append-only table refused an update), or an edit that flips a setting to off (``sed -i 's/enabled:
+    true/enabled: false/' publish.yaml`` after a blocking validation stopped a publish): a switch for the
+    retry that follows."""
+    texts = [v for v in arguments.values() if isinstance(v, str)] + [line or ""]
+    found = {m.group(0) for text in texts for m in _SQL_CHECKS_OFF.finditer(text[:4000])}
+    found |= {m.group(0) for m in _FLIPPED_OFF.finditer((line or "")[:4000])}
+    return sorted(found)
+
+
+# a setting turned off by a substitution (``s/enabled: true/enabled: false/``, …)
+_FLIPPED_OFF = re.compile(
+    r"(?i)\bs([/|#,])[^/|#,\n]{0,80}\b(?:true|yes|on|1|enabled?|blocking|enforc\w*|required)\b[^/|#,\n]{0,20}\1"
+    r"[^/|#,\n]{0,80}\b(?:false|no|off|0|disabled?|warn\w*|advisory|permissive|monitor\w*|optional)\b[^/|#,\n]{0,20}\1"
+)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -21,7 +21,7 @@ SAFEGUARDS = frozenset(
     firewall firewalld ufw audit auditd auditing retention versioning encryption lockout approval approvals
     gate gates review reviews signing scanning scanner waf edr siem detection detections watchdog
     estop esd sis fire smoke sprinkler detector detectors facp prevention alertmanager alertname pagerduty
-    opsgenie datadog fraud antifraud radar validation""".split()
+    opsgenie datadog fraud antifraud radar validation authenticator totp""".split()
 )
 _PRODUCTS = frozenset("alertmanager pagerduty opsgenie datadog defender radar".split())
 # verbs that only ever switch alerting or a safeguard off (no object needed)
@@ -179,9 +179,12 @@ def _overrides_checks(key: str, value: Any) -> bool:
     return on and _CHECK_OVERRIDE.match(key) is not None
 
 
+_TWO_FACTOR = re.compile(r"(?i)2fa|2[_-]?step|two[_-]?step")
+
+
 def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | None) -> str | None:
     """What the call says it switches off, or None."""
-    name = set(split_words(tool))
+    name = set(split_words(_TWO_FACTOR.sub("_mfa_", tool)))  # (the words lose their digits: 2fa reads fa)
     words: list[str] = []
     _words_of({k: v for k, v in arguments.items() if not command or v != command}, words)
     # a command line's program, subcommand and option names (``amtool silence add --alertmanager.url``);

@@ -1302,6 +1302,20 @@ _SYSTEMCTL_READS = frozenset(
 _BUCKET_URL = re.compile(r"^(s3|gs|az)://[\w.-]+")
 
 
+def _expiring(args: list[str]) -> list[str]:
+    """The places a bucket's lifecycle rules expire (``s3://bucket/prefix``; an empty prefix: the whole
+    bucket): a deletion deferred by a day is a deletion. Empty when no rule expires anything."""
+    bucket = next((b for a, b in itertools.pairwise(args) if a == "--bucket"), None)
+    rules = " ".join(args)
+    if bucket is None or _EXPIRATION.search(rules) is None:
+        return []
+    return [f"s3://{bucket}/{prefix}" for prefix in dict.fromkeys(_PREFIX.findall(rules) or [""])]
+
+
+_EXPIRATION = re.compile(r"\bExpiration\b|\bNoncurrentVersionExpiration\b")
+_PREFIX = re.compile(r"\"Prefix\"\s*:\s*\"([^\"]*)\"")
+
+
 def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellFacts) -> None:
     buckets = [a for a in operands if _BUCKET_URL.match(a)]  # the objects or prefixes the line names
     # (the subcommands, not the bucket paths: ``aws s3 ls s3://evidence/rm-queue/`` removes nothing)
@@ -1309,6 +1323,9 @@ def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellF
     if re.search(r"\b(rm|rb|delete[\w-]*|remove[\w-]*|terminate[\w-]*|destroy)\b", words):
         facts.add(C.DELETE, f"{program} deletes cloud resources")
         facts.deleted += buckets  # (kept without the path flags: a bucket is no system folder)
+    elif "put-bucket-lifecycle" in words and (expiring := _expiring(args)):
+        facts.add(C.DELETE, f"{program} sets a lifecycle rule that deletes what it covers")
+        facts.deleted += expiring
     elif re.search(r"\b(ls|cat)\b", words) or (re.search(r"\bcp\b", words) and args[-1:] == ["-"]):
         facts.read += buckets  # listed, or copied to the terminal: read
     if re.search(r"\b(cp|sync|mv|copy|copyto|move|moveto)\b", words):

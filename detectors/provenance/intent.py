@@ -725,6 +725,7 @@ def requests_of(text: str) -> frozenset[C]:
         prose = _HARD_WRAP.sub(r"\1 ", prose) if "\n" in prose else prose
         for clause in (c for line in _CLAUSE_BREAKS.split(prose) for c in _cells(line)):
             if _reads_as_prose(clause):
+                clause = _active(clause)  # "FO-30417 must be set as admin": "set FO-30417 as admin"
                 found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
                 # "add them as an editor on the drawings folder": a role given, whatever the verb
                 found |= {C.IDENTITY} if C.WRITE in found and _ROLE_GIVEN.search(clause) else set()
@@ -736,8 +737,54 @@ def requests_of(text: str) -> frozenset[C]:
     return frozenset(found)
 
 
+# a request in the passive that says what must be done to a named subject ("FO-30417 must be set as roster
+# admin", "invoice 22871 should be paid …"): read as the imperative it stands for
+_PASSIVE = re.compile(
+    r"(?i)^(?P<subject>.{0,120}?)\b(?:must|should|shall|needs?\s+to|has\s+to|have\s+to|is\s+to|are\s+to)\s+be"
+    r"\s+(?P<verb>[a-z]+)\b(?P<rest>.*)$"
+)
+_PARTICIPLES = {
+    **{w: w for w in "set put reset cut".split()},
+    **dict(
+        pair.split(":")
+        for pair in (
+            "made:make added:add granted:grant given:give assigned:assign promoted:promote sent:send "
+            "paid:pay transferred:transfer wired:wire refunded:refund deleted:delete removed:remove "
+            "dropped:drop purged:purge shared:share forwarded:forward moved:move changed:change "
+            "updated:update disabled:disable enabled:enable revoked:revoke invited:invite "
+            "cancelled:cancel canceled:cancel published:publish posted:post uploaded:upload "
+            "emailed:email switched:switch turned:turn approved:approve released:release "
+            "rotated:rotate closed:close terminated:terminate upgraded:upgrade elevated:elevate"
+        ).split()
+    ),
+}
+
+
+def _active(clause: str) -> str:
+    """A passive request turned into its imperative; any other clause as it is."""
+    passive = _PASSIVE.match(clause) if " be " in clause.lower() else None
+    verb = _PARTICIPLES.get(passive.group("verb").lower()) if passive is not None else None
+    if passive is None or verb is None:
+        return clause
+    # its subject: after the last sentence break or comma, before any "is … and" ("…, FO-30417 is the reserve
+    # coordinator and must be …"; "… at 7am but it should be closed off": it)
+    said = _SENTENCE_BREAK.split(passive.group("subject"))[-1]
+    subject = _SUBJECT_ENDS.split(said, maxsplit=1)[0].split()[:4]
+    if not any(_IDENTIFIER.search(word) for word in subject):
+        return clause  # "it should be closed off until then": a wish about a thing, no act on a named one
+    return " ".join([verb, *subject]) + passive.group("rest")
+
+
+_IDENTIFIER = re.compile(r"\d|@")  # a named one: an employee number, an account, an address
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?;:,]\s|\b(?:but|so|then|because|if|when)\s", re.I)
+_SUBJECT_ENDS = re.compile(r"(?i)\s+(?:is|are|was|were|has|have|and|who|which)\b")
+
+
 _ROLE_GIVEN = re.compile(
-    r"(?i)\b(?:add|make|set\s+up|invite|put)\s+(?:\S+\s+){1,5}?as\s+(?:an?\s+|the\s+)?(?:co-?)?"
+    r"(?i)\b(?:add|make|set(?:\s+up)?|invite|put)\s+(?:\S+\s+){1,5}?as\s+(?:an?\s+|the\s+)?(?:co-?)?"
+    r"(?:[a-z]+[_-])?"
     r"(?:editor|admin|administrator|owner|member|viewer|collaborator|contributor|maintainer|manager|delegate|"
     r"approver|signatory|signer|keyholder|occupant|authori[sz]ed\s+(?:user|occupant|signer|contact|driver|"
     r"representative|agent|party|person|pickup))s?\b"

@@ -13,7 +13,8 @@ config current-context`` printing ``prod-us-east-1``, ``kubectl config use-conte
 project``, ``terraform workspace select``) — is reported: high. Denied or failed calls do not fire.
 
 Known gaps: production named only by an alias nobody can read as such (``eu-1``, a cluster ARN); reads of
-production (a client's ``select``, often legitimate) are not judged; nor is a task naming both.
+production (a client's ``select``, often legitimate) are not judged; nor is a task naming both (production
+said only as where not to act, "don't touch production", is no naming).
 """
 
 from __future__ import annotations
