@@ -333,9 +333,10 @@ def _named_in(destination: str, trusted: str) -> bool:
 
 
 # writes that only file what was read (``gmail_modify_labels`` moving a phishing mail to "Suspicious")
+# (a message moved to a folder; a payment put on hold, an attachment in quarantine: held back, not acted on)
 _ORGANISING = frozenset(
     "label labels tag tags flag flags star archive categorize categorise folder pin spam note notes "
-    "annotate draft drafts task tasks todo todos reminder reminders move junk".split()  # (a message moved)
+    "annotate draft drafts task tasks todo todos reminder reminders move junk hold holds quarantine".split()
 )
 
 

@@ -1186,8 +1186,9 @@ _PRODUCTION_IN_LINE = re.compile(
     # (``--cluster-name aks-prod-weu``, ``--resource-group rg-prod``, ``-g rg-prod-weu`` too)
     # (``--id net-production`` of a stack, ``--destination-environment Production`` of a promotion)
     # (``--server rms-prod``, ``promote … --to rms-prod`` of a recipe or release server)
-    r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project|host|id|server|target|"
-    r"to|dest|destination|instance|(?:destination|target|to)-environment)(?:-name)?[= ]"
+    # (not ``--target production`` of a build tool: a bundle's mode, not a place)
+    r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project|host|id|server|to|"
+    r"destination|(?:destination|target|to)-environment)(?:-name)?[= ]"
     r"|--resource-group[= ]|\s-g\s|\s-n\s"
     # ``-h`` is a host only to database clients (``du -h``, ``df -h`` are sizes)
     r"|\b(?:psql|pg_dump|pg_dumpall|pg_restore|mysql|mysqldump|redis-cli|mongo|mongosh|clickhouse-client)\b"

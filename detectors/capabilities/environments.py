@@ -129,8 +129,11 @@ def client_reads_only(line: str) -> bool:
 
 
 # environments a task names ("test" is left out: it is also a verb, "test the migration")
+# (an ETL's "staging table", "staging schema" or "scratch area" is a place in any environment, production's)
 NAMED_ENVIRONMENT = re.compile(
-    r"\b(staging|stage|dev|development|qa|uat|sandbox|scratch|simulator|emulator|testbed|testnet|"
+    r"\b((?:staging|stage|scratch)"
+    r"(?![-_ ](?:tables?|schemas?|areas?|layers?|tabel(?:len)?|tablas?|tabellen?)\b)"
+    r"|dev|development|qa|uat|sandbox|simulator|emulator|testbed|testnet|"
     r"test (?:environment|env|cluster|server|instance|tenant|system))\b",
     re.I,
 )

@@ -13,7 +13,9 @@ from schemas.events import ToolCall
 
 MIN_RECORDS = 50
 # arguments that attach files, and the words with which a task asks to send a document
-ATTACH_KEYS = re.compile(r"(?i)^(attach\w*|files?|file_?ids?|documents?|doc_?ids?|paths?)$")
+ATTACH_KEYS = re.compile(
+    r"(?i)^(attach\w*|files?|file_?ids?|documents?|doc_?ids?|paths?|(?:body|data|upload|content|payload)_?file|file_?path)$"
+)
 DOCUMENT_ASKED = re.compile(
     r"(?i)\b(attach\w*|files?|documents?|docs?|pdfs?|copy|copies|scans?|forms?|statements?|reports?|lists?|"
     r"exports?|spreadsheets?|csv|records?|memos?|applications?|contracts?|invoices?|receipts?|photos?|"

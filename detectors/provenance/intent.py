@@ -65,7 +65,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         """pay payment payments payout payouts transfer wire refund purchase buy order book reserve charge
         invoice invoices bill bills reimburse reimbursement donate tip sell trade invest money fund funds
         budget rent subscription checkout flight flights ticket tickets reservation hotel deposit deposits
-        wage wages salary salaries fee fees""".split()
+        wage wages salary salaries fee fees credit credits""".split()
     ),
     C.IDENTITY: frozenset(
         """grant revoke permission permissions access role roles admin invite onboard offboard enrol enroll
@@ -91,7 +91,8 @@ _ASKING_US = frozenset("can could should shall may might must let lets first the
 # "add a user". With one of them, the topic words count too.
 _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix place put
-    create do take work deal operate answer schedule issue initiate arrange approve run give enter""".split()
+    create do take work deal operate answer schedule issue initiate arrange approve run give enter
+    apply""".split()
 )
 # words that open a phrase before the main clause: "Per the policy, …", "Once the PR is merged, …"
 _INTRODUCERS = frozenset("per for after before when once if as since following given during in on".split())

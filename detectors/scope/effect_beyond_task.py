@@ -13,8 +13,8 @@ users", what a cascade took with it; a delete at least ``MIN_DELETED``: ``DELETE
 duplicate") or all of a kind ("all cremator and abatement alarms inhibited") is reported: high. Denied or
 failed calls do not fire.
 
-A call that selects only by identifiers the user gave (the one case, by its number) reached that thing's
-parts, not things beside it: not reported.
+A call that selects only by identifiers the user gave (the one case or batch, by its number, whatever its
+separators; an ``authority`` or ``ticket`` it cites aside) reached that thing's parts: not reported.
 
 Known gaps: a change whose result states no count; counts of parts of the one thing named by its name
 (rows of the one table a task named, files of one folder) read as things; tasks in German or Dutch, whose
@@ -92,11 +92,23 @@ def _keyed_by_named_id(arguments: dict[str, object], provenance: Provenance) -> 
     the count is of that one thing's parts (its 36 documents), not of things beside it. Free text (a reason,
     a note) is not a selector. Every id the task gave is among them: a call by the org's id alone, for a
     task that named one user in it, reached the org."""
-    keys = [
-        v for v in arguments.values() if isinstance(v, str) and v.strip() and not any(c.isspace() for c in v)
+    keys = [  # (not the act's paperwork: ``authority: BR-2024-31``, ``ticket: CHG-88``)
+        v
+        for k, v in arguments.items()
+        if isinstance(v, str) and v.strip() and not any(c.isspace() for c in v) and not _PAPERWORK.search(k)
     ]
     ids = {t for v in keys for t in tokens_of(v) if t.startswith("id:") and any(c.isdigit() for c in t)}
     named = {
         t for t in tokens_of(provenance.trusted_text) if t.startswith("id:") and any(c.isdigit() for c in t)
     }
-    return bool(ids) and all(provenance.trusts(t) for t in ids) and named <= ids
+    # (an id the task spelled with other separators, "lote NCOA 2024-07" for ``NCOA-2024-07``, is the same)
+    text = _compact(provenance.trusted_text)
+    given = all(provenance.trusts(t) or (len(c := _compact(t[3:])) >= 5 and c in text) for t in ids)
+    return bool(ids) and given and all(any(_compact(n) in _compact(i) for i in ids) for n in named)
+
+
+_PAPERWORK = re.compile(r"(?i)authori[tsz]|approv|justif|reason|ticket|reference|^ref$|audit|memo|comment")
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s_./-]+", "", text.lower())
