@@ -18,13 +18,18 @@ What it keeps, and why:
   every secret of every session cost 70 µs per text at a thousand). Sessions are partitioned by their id
   in the stream, so a session's events are read in one process, in order;
 - in this process only, never stored or sent; at most :data:`PER_SESSION` values per session and
-  :data:`SESSIONS` sessions, the least recently used forgotten first;
+  :data:`SESSIONS` sessions that hold one (a session with none takes no place), the least recently used
+  forgotten first;
+- in the forms a JSON string writes it too (``\\"``, ``\\u00e4``): a result that is JSON text echoes it so;
+- a dead letter is redacted with the secrets of its record's session (or of the session redacted last);
 - in arrival order: a value seen in free text *before* the event that names it as a secret is not
-  redacted there (the stream cannot look ahead). Within one event the arguments are read first.
+  redacted there (the stream cannot look ahead). Within one event every field counts: an event that
+  taught a new secret is redacted once more.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import OrderedDict
@@ -48,16 +53,39 @@ def memorable(value: str) -> bool:
     )
 
 
-# the secrets of the session whose event is being redacted (value -> the kind it was redacted as)
-_CURRENT: ContextVar[dict[str, str] | None] = ContextVar("secrets_of_the_session", default=None)
+def _written_forms(value: str) -> tuple[str, ...]:
+    """``value`` and the forms it takes inside a JSON string (a result that is JSON text: ``\\"``, ``\\\\``,
+    ``\\u00e4``), each redacted alike."""
+    forms = (value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1])
+    return tuple(dict.fromkeys(forms))
+
+
+class _Known:
+    """One session's secrets. ``found`` (written form -> (kind, value)) is replaced whole, never changed in
+    place: a thread reading it while another remembers sees one consistent snapshot."""
+
+    __slots__ = ("found", "generation", "key", "values")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.values: dict[str, str] = {}  # value -> kind, oldest first
+        self.found: dict[str, tuple[str, str]] = {}
+        self.generation = 0  # how many values were ever remembered
+
+
+# the secrets of the session whose event is being redacted
+_CURRENT: ContextVar[_Known | None] = ContextVar("secrets_of_the_session", default=None)
+# the session most recently redacted in this context (a dead letter's: its record named no session it kept)
+_LAST: ContextVar[_Known | None] = ContextVar("secrets_of_the_last_session", default=None)
 
 
 class SecretMemory:
-    """Remembered secrets per session, bounded."""
+    """Remembered secrets per session, bounded. Only sessions with a secret take a place: a stream of many
+    sessions with none pushes out nobody's secrets."""
 
     def __init__(self, sessions: int = SESSIONS, per_session: int = PER_SESSION) -> None:
         self._limit, self._per_session = sessions, per_session
-        self._sessions: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._sessions: OrderedDict[str, _Known] = OrderedDict()
         self._lock = threading.Lock()  # the guard's proxy redacts from threads
 
     @contextmanager
@@ -67,12 +95,21 @@ class SecretMemory:
         with self._lock:
             known = self._sessions.get(key)
             if known is None:
-                known = self._sessions[key] = {}
-                if len(self._sessions) > self._limit:
-                    self._sessions.popitem(last=False)
+                known = _Known(key)  # kept only once it holds a secret (remember)
             else:
                 self._sessions.move_to_end(key)
         token = _CURRENT.set(known)
+        _LAST.set(known)
+        try:
+            yield
+        finally:
+            _CURRENT.reset(token)
+
+    @contextmanager
+    def last_session(self) -> Iterator[None]:
+        """The block redacts with the secrets of the session this context redacted last (for a dead letter
+        made right after its record failed)."""
+        token = _CURRENT.set(_CURRENT.get() or _LAST.get())
         try:
             yield
         finally:
@@ -80,34 +117,50 @@ class SecretMemory:
 
     def remember(self, value: str, kind: str) -> None:
         known = _CURRENT.get()
-        if known is None or value in known or not memorable(value):
+        if known is None or value in known.values or not memorable(value):
             return
-        known[value] = kind
-        if len(known) > self._per_session:
-            del known[next(iter(known))]
+        with self._lock:
+            kept = self._sessions.get(known.key)
+            if kept is None:
+                kept = self._sessions[known.key] = known
+                if len(self._sessions) > self._limit:
+                    self._sessions.popitem(last=False)
+            values = {**kept.values, value: kind}
+            while len(values) > self._per_session:
+                del values[next(iter(values))]
+            kept.values, kept.generation = values, kept.generation + 1
+            kept.found = {form: (k, v) for v, k in values.items() for form in _written_forms(v)}
+            if kept is not known:  # another thread kept this session first: share its state
+                known.values, known.found, known.generation = kept.values, kept.found, kept.generation
+
+    def generation(self) -> int:
+        """How many secrets the current session has remembered so far (grows with each new one)."""
+        known = _CURRENT.get()
+        return 0 if known is None else known.generation
 
     def active(self) -> bool:
         """Whether the current session has a remembered secret."""
-        return bool(_CURRENT.get())
+        known = _CURRENT.get()
+        return known is not None and bool(known.found)
 
     def found_in(self, text: str) -> bool:
         """Whether a remembered secret of the current session occurs in ``text``."""
         known = _CURRENT.get()
-        return bool(known) and any(value in text for value in known)  # type: ignore[union-attr]
+        return known is not None and any(form in text for form in known.found)
 
     def replace(self, text: str, marker: Callable[[str, str], str], shielded: re.Pattern[str]) -> str:
         """``text`` with every remembered secret of the current session replaced by ``marker(kind, value)``,
         outside the spans ``shielded`` matches (markers already there: a fingerprint's hex is no secret)."""
         known = _CURRENT.get()
-        if not known:
+        if known is None or not (found := known.found):
             return text
-        found = sorted((v for v in known if v in text), key=len, reverse=True)  # a value may hold another
-        if not found:
+        forms = sorted((f for f in found if f in text), key=len, reverse=True)  # a value may hold another
+        if not forms:
             return text
-        pattern = re.compile("|".join(map(re.escape, found)))  # one pass: a new marker is not searched
+        pattern = re.compile("|".join(map(re.escape, forms)))  # one pass: a new marker is not searched
 
         def replaced(piece: str) -> str:
-            return pattern.sub(lambda m: marker(known[m.group(0)], m.group(0)), piece)
+            return pattern.sub(lambda m: marker(*found[m.group(0)]), piece)
 
         if "[REDACTED:" not in text:
             return replaced(text)
@@ -117,6 +170,7 @@ class SecretMemory:
     def forget(self) -> None:
         with self._lock:
             self._sessions.clear()
+        _LAST.set(None)
 
 
 KNOWN_SECRETS = SecretMemory()
