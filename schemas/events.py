@@ -84,7 +84,29 @@ def _redacted_input(data: dict[str, Any]) -> dict[str, Any]:
     closer look: most events need none, and then no field is scanned again. A secret found by its place is
     remembered for the rest of its session (``schemas.secret_memory``)."""
     with KNOWN_SECRETS.session(data.get("session_id")):
-        return _redacted_in_session(data)
+        learnt = KNOWN_SECRETS.generation()
+        redacted = _redacted_in_session(data)
+        if KNOWN_SECRETS.generation() != learnt:  # a field read before the one that taught it may echo it
+            redacted = _redacted_in_session(redacted)
+        return _declaration_redacted(redacted)
+
+
+def _declaration_redacted(data: dict[str, Any]) -> dict[str, Any]:
+    """The declared description with the session's remembered secrets redacted: its own validator redacts
+    it outside the session (and an adapter builds a ``ToolDeclaration`` before the event)."""
+    declaration = data.get("tool_declaration")
+    if not KNOWN_SECRETS.active() or declaration is None:
+        return data
+    is_dict = isinstance(declaration, dict)
+    description = declaration.get("description") if is_dict else getattr(declaration, "description", None)
+    if not isinstance(description, str) or not KNOWN_SECRETS.found_in(description):
+        return data
+    redacted = redact_text(description[:MAX_DESCRIPTION])
+    if is_dict:
+        return {**data, "tool_declaration": {**declaration, "description": redacted}}
+    if isinstance(declaration, ToolDeclaration):
+        return {**data, "tool_declaration": declaration.model_copy(update={"description": redacted})}
+    return data
 
 
 def _redacted_in_session(data: dict[str, Any]) -> dict[str, Any]:
