@@ -24,6 +24,7 @@ from schemas.adapters.records import (
 from schemas.errors import InvalidRecord
 from schemas.events import AnyEvent
 from schemas.redaction import redact_text, redact_value
+from schemas.secret_memory import KNOWN_SECRETS
 from schemas.types import TIME_RANGE, as_contract_time, epoch_to_datetime
 
 MAX_DEAD_LETTER_RAW = 65536  # bytes of the original record kept with a dead letter
@@ -42,18 +43,24 @@ class DeadLetter:
     def __post_init__(self) -> None:
         # Dead letters are stored and forwarded like events: secrets in them are redacted too (the reason
         # may quote a value from the record).
-        object.__setattr__(self, "raw", redact_text(self.raw[:MAX_DEAD_LETTER_RAW]))
-        object.__setattr__(self, "reason", redact_text(self.reason))
+        # with the secrets the session read last in this context remembered (its own, in from_error)
+        with KNOWN_SECRETS.last_session():
+            object.__setattr__(self, "raw", redact_text(self.raw[:MAX_DEAD_LETTER_RAW]))
+            object.__setattr__(self, "reason", redact_text(self.reason))
 
     @classmethod
     def from_error(cls, error: InvalidRecord, raw: Any, stage: str = "parse") -> DeadLetter:
-        return cls(
-            origin=error.origin,
-            record_no=error.record_no,
-            stage=stage,
-            reason=error.describe(),
-            raw=_raw_text(_redacted_record(raw)),
-        )
+        # redacted with the secrets its record's session taught (schemas/secret_memory), or, where the record
+        # names none, those of the session the adapter read last: the one this record failed in
+        session_id = raw.get("session_id") if isinstance(raw, dict) else None
+        with KNOWN_SECRETS.session(session_id) if session_id else KNOWN_SECRETS.last_session():
+            return cls(
+                origin=error.origin,
+                record_no=error.record_no,
+                stage=stage,
+                reason=error.describe(),
+                raw=_raw_text(_redacted_record(raw)),
+            )
 
 
 def _redacted_record(raw: Any) -> Any:
