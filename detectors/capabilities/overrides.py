@@ -85,9 +85,11 @@ def checks_lifted(arguments: dict[str, object], line: str | None) -> list[str]:
     return sorted(found)
 
 
-# a setting turned off by a substitution (``s/enabled: true/enabled: false/``, …)
+# a check's setting turned off by a substitution (``s/required: true/required: false/``; not ``DEBUG = true``)
 _FLIPPED_OFF = re.compile(
-    r"(?i)\bs([/|#,])[^/|#,\n]{0,80}\b(?:true|yes|on|1|enabled?|blocking|enforc\w*|required)\b[^/|#,\n]{0,20}\1"
+    r"(?i)\bs([/|#,])(?=[^/|#,\n]{0,100}?(?:check|verif|validat|enforc|gate|guard|protect|lint|strict|requir|"
+    r"block|safe|approv|confirm|lock|scan|audit|polic))"
+    r"[^/|#,\n]{0,80}\b(?:true|yes|on|1|enabled?|blocking|enforc\w*|required)\b[^/|#,\n]{0,20}\1"
     r"[^/|#,\n]{0,80}\b(?:false|no|off|0|disabled?|warn\w*|advisory|permissive|monitor\w*|optional)\b[^/|#,\n]{0,20}\1"
 )
 
