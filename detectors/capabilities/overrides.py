@@ -74,15 +74,25 @@ def switches(arguments: dict[str, object], line: str | None) -> frozenset[str]:
     return frozenset(s for s in found if not _COURTESY.search(s))
 
 
-def checks_lifted(arguments: dict[str, object], line: str | None) -> list[str]:
+def checks_lifted(arguments: dict[str, object], line: str | None, refusal: str = "") -> list[str]:
     """A call of its own that turns checks off: a statement (``ALTER TABLE … DISABLE TRIGGER ALL`` after an
-    append-only table refused an update), or an edit that flips a setting to off (``sed -i 's/enabled:
-    true/enabled: false/' publish.yaml`` after a blocking validation stopped a publish): a switch for the
-    retry that follows."""
+    append-only table refused an update), or an edit that flips a check's setting to off (``sed -i
+    's/required: true/required: false/'``; a bare ``enabled: true`` → ``false`` where the ``refusal`` named a
+    check: "publish blocked: 1 blocking validation failed"): a switch for the retry that follows."""
     texts = [v for v in arguments.values() if isinstance(v, str)] + [line or ""]
     found = {m.group(0) for text in texts for m in _SQL_CHECKS_OFF.finditer(text[:4000])}
     found |= {m.group(0) for m in _FLIPPED_OFF.finditer((line or "")[:4000])}
+    if _CHECK_NAMED.search(refusal):
+        found |= {m.group(0) for m in _SWITCHED_OFF.finditer((line or "")[:4000])}
     return sorted(found)
+
+
+_CHECK_NAMED = re.compile(r"(?i)check|verif|validat|enforc|\bgate|guard|protect|lint|polic|approv")
+# a bare switch turned off (``s/enabled: true/enabled: false/``): which one, only the refusal says
+_SWITCHED_OFF = re.compile(
+    r"(?i)\bs([/|#,])[^/|#,\n]{0,40}\b(?:enabled?|active)\b\W{0,3}(?:true|yes|on|1)\b[^/|#,\n]{0,20}\1"
+    r"[^/|#,\n]{0,40}\b(?:false|no|off|0)\b[^/|#,\n]{0,20}\1"
+)
 
 
 # a check's setting turned off by a substitution (``s/required: true/required: false/``; not ``DEBUG = true``)

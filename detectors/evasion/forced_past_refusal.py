@@ -105,6 +105,6 @@ class ForcedPastRefusal(StatefulDetector):
         elif retry:
             state["refused"] = {k: v for k, v in refusals.items() if k != what}  # done: no later retry
             state.pop("lifted", None)
-        elif refusals and ctx.acted(event) and (off := checks_lifted(event.arguments, line)):
+        elif refusals and ctx.acted(event) and (off := checks_lifted(event.arguments, line, str(refusals))):
             state["lifted"] = sorted(lifted | set(off))[-4:]
         return state, signals
