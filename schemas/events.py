@@ -320,7 +320,11 @@ def event_from_line(value: dict[str, Any], line: bytes) -> AnyEvent:
     :func:`event_from_dict` gives, the same event or the same error, cheaper for the common record whose
     raw text proves that the redaction step would change nothing. Its strings are then neither gathered nor
     scanned again, so it is validated as a trusted record."""
-    with KNOWN_SECRETS.session(value.get("session_id")):  # (its secrets found earlier count)
+    session_id = value.get("session_id")
+    if KNOWN_SECRETS.holds(session_id):
+        with KNOWN_SECRETS.session(session_id):  # (its secrets found earlier count)
+            needs_step = _needs_redaction_step(value, line)
+    else:
         needs_step = _needs_redaction_step(value, line)
     return _validate(value) if needs_step else _validate(value, context=TRUSTED)
 

@@ -88,22 +88,22 @@ class SecretMemory:
         self._sessions: OrderedDict[str, _Known] = OrderedDict()
         self._lock = threading.Lock()  # the guard's proxy redacts from threads
 
-    @contextmanager
-    def session(self, session_id: object) -> Iterator[None]:
+    def session(self, session_id: object) -> _Scope:
         """Redaction inside this block remembers into, and looks for, the secrets of ``session_id``."""
-        key = str(session_id)
+        return _Scope(self, str(session_id))
+
+    def holds(self, session_id: object) -> bool:
+        """Whether ``session_id`` has a remembered secret (most sessions have none)."""
+        return str(session_id) in self._sessions
+
+    def _enter(self, key: str) -> _Known:
+        known = self._sessions.get(key)  # (a read needs no lock: most sessions hold no secret)
+        if known is None:
+            return _Known(key)  # kept only once it holds a secret (remember)
         with self._lock:
-            known = self._sessions.get(key)
-            if known is None:
-                known = _Known(key)  # kept only once it holds a secret (remember)
-            else:
+            if key in self._sessions:
                 self._sessions.move_to_end(key)
-        token = _CURRENT.set(known)
-        _LAST.set(known)
-        try:
-            yield
-        finally:
-            _CURRENT.reset(token)
+        return known
 
     @contextmanager
     def last_session(self) -> Iterator[None]:
@@ -171,6 +171,23 @@ class SecretMemory:
         with self._lock:
             self._sessions.clear()
         _LAST.set(None)
+
+
+class _Scope:
+    """The block of :meth:`SecretMemory.session` (a class, not a generator: it is entered for every event)."""
+
+    __slots__ = ("_key", "_memory", "_token")
+
+    def __init__(self, memory: SecretMemory, key: str) -> None:
+        self._memory, self._key = memory, key
+
+    def __enter__(self) -> None:
+        known = self._memory._enter(self._key)
+        self._token = _CURRENT.set(known)
+        _LAST.set(known)
+
+    def __exit__(self, *exc: object) -> None:
+        _CURRENT.reset(self._token)
 
 
 KNOWN_SECRETS = SecretMemory()
