@@ -65,6 +65,9 @@ _REMOVES = (
         r"\baws\s+rds\s+delete-db-(instance|cluster)\s+([^;&|\n]{0,300}\s)?--db-\w+-identifier\s+(?P<name>[\w.-]+)",
     ),
     ("table", r"\baws\s+dynamodb\s+delete-table\s+([^;&|\n]{0,300}\s)?--table-name\s+(?P<name>[\w.-]+)"),
+    # a registry's package unpublished whole (``npm unpublish fastjsonx --force``), not one version of it
+    # (``npm unpublish fastjsonx@2.3.1``)
+    ("package", r"\bunpublish\s+(?:-\S+\s+)*(?P<name>@?[\w./-]+)(?![@\w./-])(?!\s+(?:-\S+\s+)*\d+\.\d)"),
 )
 REMOVES = tuple((kind, re.compile(pattern, re.I)) for kind, pattern in _REMOVES)
 _SQL_KINDS = 5  # the first five patterns read SQL: only a statement or a SQL client's line is read for them
@@ -92,6 +95,7 @@ KINDS = {
     "directory": ("directory", "directories", "folder", "folders", "dir"),
     "listing": ("everything", "all"),
     "topic": ("topic", "topics", "stream", "streams"),
+    "package": ("package", "packages", "library", "crate", "gem", "module"),
 }
 _NOUN_KIND = {noun: kind for kind, nouns in KINDS.items() for noun in nouns if noun != "group"}
 _REMOVE_VERBS = frozenset(

@@ -46,8 +46,11 @@ def context_set(line: str, result: str | None) -> str | None:
     return None
 
 
-# a CLI's own configuration naming the context its commands use: ``current_context = "production"``
-_CURRENT_CONTEXT = re.compile(r"(?im)^\s*current[-_]?context\s*[=:]\s*\"?([\w.-]+)")
+# a CLI's own configuration naming the context its commands use: ``current_context = "production"``,
+# ``default_profile = "prod"``
+_CURRENT_CONTEXT = re.compile(
+    r"(?im)^\s*(?:current|default)[-_]?(?:context|profile|env(?:ironment)?)\s*[=:]\s*\"?([\w.-]+)"
+)
 
 
 # what a result says is production: a resource listed with a production environment (``{"name":

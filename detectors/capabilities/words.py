@@ -62,7 +62,7 @@ DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister
     cancel clear clean prune shred format unlink rmdir discard empty revoke deactivate disconnect evict
     expunge nuke obliterate deprovision decommission teardown tear forget anonymise anonymize
-    void voids""".split()
+    void voids unpublish yank""".split()
 )
 EXECUTE_VERBS = frozenset(
     """execute exec run eval invoke spawn launch interpret compile trigger dispatch perform""".split()

@@ -78,6 +78,8 @@ def many_word(text: str) -> str | None:
             continue  # "some spam bot joined": one thing not yet known, not an amount
         if lower in _CONTAINED and i > 0 and words[i - 1].lower().endswith(("'s", "\u2019s")):
             continue  # "Friday's batch": the one batch the task places something in, not an amount
+        if lower in _CONTAINED and _WHERE_FROM & {w.lower() for w in words[max(0, i - 3) : i]}:
+            continue  # "remove the duplicate request OR-5521 from the 2025B queue": where the one thing is
         if lower in _MANY or lower in _IRREGULAR:
             return word
         if _plural_noun(words, i, opens[i]):
@@ -86,6 +88,7 @@ def many_word(text: str) -> str | None:
 
 
 _ENDS = frozenset(".!?:;\n")
+_WHERE_FROM = frozenset("from in into out on off".split())
 # what "some" measures out when it is an amount ("some space", "some junk"), not one unknown thing
 _MASS = frozenset("space room time data money storage memory disk junk stuff info information work".split())
 
