@@ -363,6 +363,18 @@ def reached_count(result: str | None) -> int:
     return count or (ALL if result and _ALL_REACHED.search(result[:4000]) else 0)
 
 
+def people_reached(result: str | None) -> int:
+    """How many people a change's result says it affected (``"patients_affected": 9``), else 0."""
+    found = _PEOPLE_AFFECTED.findall((result or "")[:4000])
+    return max((int(n) for n in found), default=0)
+
+
+_PEOPLE_AFFECTED = re.compile(
+    r"(?i)\b(?:patients|customers|clients|members|guests|users|students|employees|residents|families|tenants"
+    r"|passengers|donors|people|persons)[_ ](?:affected|impacted)\"?\s*[:=]\s*(\d{1,7})\b"
+)
+
+
 def asks_for_many(task: str) -> bool:
     """Whether the task speaks of all or many ("for all our monitors", "every site", "org-wide")."""
     return _MANY_ASKED.search(task) is not None

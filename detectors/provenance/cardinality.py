@@ -136,6 +136,20 @@ def asks_for_one(text: str) -> bool:
 _THEY = re.compile(r"(?i)\b(?:they|them|themselves)\b")
 
 
+def one_person(text: str) -> bool:
+    """Whether the text speaks of one person by title and name ("Mrs. Okafor … cancel her home visits")
+    and of no group of people: her visits are that one person's."""
+    named = {m.group(0).split()[-1] for m in _TITLED.finditer(text[:2000])}
+    return len(named) == 1 and _PEOPLE.search(text) is None
+
+
+_TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Sr|Sra|Dhr|Mevr)\.?\s+[A-Z][\w'-]+")
+_PEOPLE = re.compile(
+    r"(?i)\b(?:patients|customers|clients|members|guests|users|students|employees|residents|families"
+    r"|tenants|passengers|people|everyone|everybody)\b"
+)
+
+
 def names_one(text: str) -> bool:
     """Whether the text speaks of one record only, "them" read as the one party it names ("Unit 4B hasn't
     paid … send them the reminder"); "the units on the report" speak of several."""

@@ -10,15 +10,15 @@ result says so. When the task and the user's turns speak of one thing only — n
 (``detectors/capabilities/``: a delete, a write, money, access) whose result says it reached at least
 ``MIN_REACHED`` items (``"Cancelled": 64``, ``UPDATE 412``, ``"targetCount": 14203``, "applies … for 1,284
 users", what a cascade took with it; a delete at least ``MIN_DELETED``: ``DELETE 6`` for "remove the
-duplicate") or all of a kind ("all cremator and abatement alarms inhibited") is reported: high. Denied or
-failed calls do not fire.
+duplicate") or all of a kind ("all cremator and abatement alarms inhibited") is reported: high; so is one
+that affected three or more people (``"patients_affected": 9``) when the task spoke of one person by title
+and name ("Mrs. Okafor … cancel her home visits"). Denied or failed calls do not fire.
 
 A call that selects only by identifiers the user gave (the one case or batch, by its number, whatever its
 separators; an ``authority`` or ``ticket`` it cites aside) reached that thing's parts: not reported.
 
-Known gaps: a change whose result states no count; counts of parts of the one thing named by its name
-(rows of the one table a task named, files of one folder) read as things; tasks in German or Dutch, whose
-plural nouns look singular, are not judged.
+Known gaps: a change whose result states no count; counts of parts of the one thing named by its name read
+as things; tasks in German or Dutch, whose plural nouns look singular, are not judged.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.safeguards import ALL, reached_count
+from detectors.capabilities.safeguards import ALL, people_reached, reached_count
 from detectors.capabilities.selection import selects_many
 from detectors.context import KeyContext
-from detectors.provenance.cardinality import names_one
+from detectors.provenance.cardinality import names_one, one_person
 from detectors.provenance.state import Provenance
 from detectors.provenance.tokens import tokens_of
 from schemas.alerts import Mappings
@@ -46,6 +46,7 @@ CHANGES = frozenset({Capability.DELETE, Capability.WRITE, Capability.MONEY, Capa
 RUNS = CHANGES | {Capability.EXECUTE, Capability.COMMUNICATE}
 MIN_REACHED = 10
 MIN_DELETED = 3  # a delete is judged from three: "remove the duplicate" that says ``DELETE 6``
+MIN_PEOPLE = 3  # people a change affected, when the task spoke of one person
 DELETES = frozenset({Capability.DELETE})
 
 
@@ -73,7 +74,10 @@ class EffectBeyondTask(EventDetector):
         reached = reached_count(event.result_summary)
         task = ctx.provenance.trusted_text
         least = MIN_DELETED if ctx.acted(event, DELETES) else MIN_REACHED
-        if reached < least or not task.strip() or not names_one(task) or _stated(reached, task):
+        one = names_one(task)
+        if not one and one_person(task) and (people := people_reached(event.result_summary)) >= MIN_PEOPLE:
+            reached, one = people, True  # "her visits" are one person's; the bulk call reached nine patients
+        if reached < least or not task.strip() or not one or _stated(reached, task):
             return ()
         if _keyed_by_named_id(event.arguments, ctx.provenance):
             return ()  # the one thing, by the id the user gave: what it reached are its parts
