@@ -54,6 +54,19 @@ _GATE_OFF = re.compile(
 )
 # SQL that lifts a table's row-level security: every row readable by whoever may read the table
 _RLS_OFF = re.compile(r"(?i)\b(disable|no\s+force)\s+row\s+level\s+security\b")
+# a database's own record keeping switched off: an audit or history trigger dropped or disabled, WAL
+# archiving (point-in-time recovery) turned off
+_DATABASE_RECORD_OFF = re.compile(
+    r"(?i)\b(?:drop|disable)\s+trigger\s+(?:if\s+exists\s+)?"
+    r"(?P<what>[\w.\"]*(?:audit|history|journal|changelog|change_log|hash)[\w.\"]*)"
+    r"|\b(?P<archive>archive_mode)\s*(?:=|to)\s*'?off\b"
+)
+# scheduled jobs of a safeguard taken out of the crontab (``crontab -l | sed 's|^\(.*backup.*\)$|# \1|' |
+# crontab -``, ``crontab -l | grep -v backup | crontab -``)
+_CRON_OFF = re.compile(
+    r"(?i)\bcrontab\s+-l\s*\|\s*(?:sed|grep\s+-v)\b[^|\n]{0,200}?\b(backup|snapshot|audit|monitor\w*|alert\w*)"
+    r"[^|\n]{0,200}\|\s*crontab\s+-"
+)
 _UNIT_OFF = re.compile(r"\bsystemctl\s+(?:--now\s+)?(disable|stop|mask)\b(?P<units>[^;&|\n]*)")
 _MAX_WORDS = 400
 _MAX_SETTING = 60  # longer strings (a comment, a message body, code) are prose: their words switch nothing
@@ -225,6 +238,16 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
     sql = [v for _, v in scalars(arguments) if isinstance(v, str) and "row" in v.lower()]
     if any(_RLS_OFF.search(v[:4000]) for v in sql):
         return "turns row-level security off"
+    lines = [command or "", *(v for _, v in scalars(arguments) if isinstance(v, str))]
+    if record := next((m for t in lines if (m := _DATABASE_RECORD_OFF.search(t[:4000]))), None):
+        trigger = record.group("what")  # an audit trigger's name, or WAL archiving
+        return (
+            f"drops or disables the trigger {trigger.strip(chr(34)).lower()}"
+            if trigger
+            else "turns WAL archiving off"
+        )
+    if command and (cron := _CRON_OFF.search(command[:4000])):
+        return f"takes the {cron.group(1).lower()} jobs out of crontab"
     for match in _UNIT_OFF.finditer(command or ""):
         units = set(split_words(match.group("units")))
         if units & SAFEGUARDS:
