@@ -44,6 +44,8 @@ _SECRET_KEY_NAMES = re.compile(
     r"client[_-]?secret|credentials?|session[_-]?token|access[_-]?token|refresh[_-]?token|cookie|"
     r"x-api-key|x-auth-token|private-token|signature|(^|[_-])auth|"
     r"api[_-]?keys|secrets|passwords|private[_-]?keys|access[_-]?tokens|auth[_-]?tokens|"
+    # a pre-shared key (a VPN's, a Wi-Fi's), and raw key material under its encoding (``key_hex``)
+    r"(^|[_-])psk|pre[_-]?shared[_-]?key|(^|[_-])key[_-]?(hex|b64|base64|material|bytes)|"
     # the codes that open a door, a gate, an alarm panel or a lockbox, and PINs
     r"(lock[_-]?box|door|keypad|garage)[_-]?(code|pin|combo|combination)|(^|[_-])pin)$",
     re.IGNORECASE,
@@ -52,7 +54,8 @@ _SECRET_KEY_NAMES = re.compile(
 _NOT_SECRET_KEY_NAMES = re.compile(
     r"(access[_-]?key[_-]?id|token[_-]?type|secret[_-]?(id|name|arn)|credentials?[_-]?(id|type|source|arn)|"
     r"tokens?_?(count|used|usage)|max[_-]?tokens|password[_-]?(last[_-]?used|reset[_-]?required)|"
-    r"(next|page|continuation|client|idempotency)[_-]?token|(version|map|location|geo|drop)[_-]?pin)$",
+    r"(next|page|continuation|client|idempotency)[_-]?token|(version|map|location|geo|drop)[_-]?pin|"
+    r"public[_-]?key[_-]?(hex|b64|base64|material|bytes))$",
     re.IGNORECASE,
 )
 # Keys of a {name, value} pair (Kubernetes env, AWS tags and parameters, HTTP header lists).
@@ -151,7 +154,7 @@ _SPECS: list[tuple[str, str]] = [
     (
         "password_assignment",
         r"(?i)(?:^|[^\w:/-])[\w-]{0,64}?(?:password|passwd|passphrase|pwd|secret|api[_-]?key|t"
-        r"oken|credentials?|signature|auth|signing[_-]?key|[_-]pw)(?:[_-]?(?:access[_-]?)?key)?(?:\\+[\"']|[\"'\]])?"
+        r"oken|credentials?|signature|auth|signing[_-]?key|[_-]pw|psk|pre[_-]?shared)(?:[_-]?(?:access[_-]?)?key)?(?:\\+[\"']|[\"'\]])?"
         # (an escaped value runs to its escaped closing quote: the other quote, ``it's``, and an escaped
         # backslash, ``\\\\``, are in it; an escaped tab or newline may stand before it)
         r"\s*[:=]\s*(?:(?:\\[tnr]\s*)*\\+\"((?:[^\"\n\\]|\\+[^\"\n\\]){3,})"
@@ -251,7 +254,8 @@ _SPECS: list[tuple[str, str]] = [
     # not a public key (``_sub``) or a key's id
     (
         "symmetric_key",
-        r"(?i)(?:^|[^\w-])[\w-]{0,40}?key[\"']?\s*[:=]\s*[\"']?([0-9a-f]{32,})\b",
+        r"(?i)(?:^|[^\w-])[\w-]{0,40}?key(?:[_-]?(?:hex|b64|base64|material|bytes|raw))?[\"']?\s*[:=]\s*[\"']?"
+        r"([0-9a-f]{32,})\b",
     ),
     # A wallet's recovery (seed) phrase: 12 to 24 lowercase words after its name. Whoever has it owns the
     # wallet (BIP-39).

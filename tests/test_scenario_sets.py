@@ -81,7 +81,7 @@ FLOORS = {
     # session 19: 40 and 4 at b0f44bf (the session's start); then used for fixes
     "agent_probes_49.yml": (47, 1),
     # blind: 36 and 4 at b0f44bf and after set 49's first fixes (96f2fad) alike; then a few fixes
-    "agent_probes_50.yml": (42, 4),
+    "agent_probes_50.yml": (43, 4),
     # blind: 34 and 6 at b0f44bf and after sets 49-50's fixes (0ad4fa2) alike; not used for fixes
     "agent_probes_51.yml": (34, 6),
 }
