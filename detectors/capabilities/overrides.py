@@ -88,19 +88,24 @@ def checks_lifted(arguments: dict[str, object], line: str | None, refusal: str =
 
 
 _CHECK_NAMED = re.compile(r"(?i)check|verif|validat|enforc|\bgate|guard|protect|lint|polic|approv")
+
+
+def _substitution(on: str, off: str, reach: int, named: str = "") -> re.Pattern[str]:
+    """``s/…on…/…off…/`` with any of sed's separators: a setting's value switched from ``on`` to ``off``
+    (``named``: a lookahead the replaced part must satisfy)."""
+    part, end = rf"[^/|#,\n]{{0,{reach}}}", r"[^/|#,\n]{0,20}\1"
+    return re.compile(rf"(?i)\bs([/|#,]){named}{part}\b(?:{on})\b{end}{part}\b(?:{off})\b{end}")
+
+
 # a bare switch turned off (``s/enabled: true/enabled: false/``): which one, only the refusal says
-_SWITCHED_OFF = re.compile(
-    r"(?i)\bs([/|#,])[^/|#,\n]{0,40}\b(?:enabled?|active)\b\W{0,3}(?:true|yes|on|1)\b[^/|#,\n]{0,20}\1"
-    r"[^/|#,\n]{0,40}\b(?:false|no|off|0)\b[^/|#,\n]{0,20}\1"
-)
-
-
+_SWITCHED_OFF = _substitution(r"(?:enabled?|active)\b\W{0,3}(?:true|yes|on|1)", "false|no|off|0", 40)
 # a check's setting turned off by a substitution (``s/required: true/required: false/``; not ``DEBUG = true``)
-_FLIPPED_OFF = re.compile(
-    r"(?i)\bs([/|#,])(?=[^/|#,\n]{0,100}?(?:check|verif|validat|enforc|gate|guard|protect|lint|strict|requir|"
-    r"block|safe|approv|confirm|lock|scan|audit|polic))"
-    r"[^/|#,\n]{0,80}\b(?:true|yes|on|1|enabled?|blocking|enforc\w*|required)\b[^/|#,\n]{0,20}\1"
-    r"[^/|#,\n]{0,80}\b(?:false|no|off|0|disabled?|warn\w*|advisory|permissive|monitor\w*|optional)\b[^/|#,\n]{0,20}\1"
+_FLIPPED_OFF = _substitution(
+    r"true|yes|on|1|enabled?|blocking|enforc\w*|required",
+    r"false|no|off|0|disabled?|warn\w*|advisory|permissive|monitor\w*|optional",
+    80,
+    named=r"(?=[^/|#,\n]{0,100}?(?:check|verif|validat|enforc|gate|guard|protect|lint|strict|requir|block|safe|"
+    r"approv|confirm|lock|scan|audit|polic))",
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from detectors.capabilities.classify import scalars
-from detectors.capabilities.words import split_words
+from detectors.capabilities.words import PEOPLE_PLURALS, split_words
 
 # what protects: the nouns of alarms, access checks, safety systems, backups, defences and gates
 SAFEGUARDS = frozenset(
@@ -393,8 +393,7 @@ def people_reached(result: str | None) -> int:
 
 
 _PEOPLE_AFFECTED = re.compile(
-    r"(?i)\b(?:patients|customers|clients|members|guests|users|students|employees|residents|families|tenants"
-    r"|passengers|donors|people|persons)[_ ](?:affected|impacted)\"?\s*[:=]\s*(\d{1,7})\b"
+    rf"(?i)\b(?:{'|'.join(PEOPLE_PLURALS)})[_ ](?:affected|impacted)\"?\s*[:=]\s*(\d{{1,7}})\b"
 )
 
 

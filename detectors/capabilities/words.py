@@ -77,6 +77,11 @@ EGRESS_VERBS = frozenset(
 )
 FETCH_VERBS = frozenset("""navigate browse visit download crawl scrape goto go curl wget http""".split())
 FORM_VERBS = frozenset("""fill type enter submit click press checkout sign""".split())
+# groups of people a task or a result speaks of ("cancel the patients' visits", ``"patients_affected": 9``)
+PEOPLE_PLURALS = (
+    "patients customers clients members guests users students employees residents families tenants "
+    "passengers donors people persons everyone everybody"
+).split()
 MONEY_VERBS = frozenset(
     """pay wire refund withdraw deposit purchase buy charge remit donate tip sell trade invest book
     order bill reimburse compensate disburse settle""".split()

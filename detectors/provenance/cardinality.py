@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 
+from detectors.capabilities.words import PEOPLE_PLURALS
 from detectors.provenance.intent import reads_english
 from detectors.provenance.languages import fold, foreign_weight, language_of
 
@@ -136,6 +137,7 @@ def asks_for_one(text: str) -> bool:
 _THEY = re.compile(r"(?i)\b(?:they|them|themselves)\b")
 
 
+@functools.lru_cache(maxsize=1024)  # asked per call of a session whose task speaks of no one thing
 def one_person(text: str) -> bool:
     """Whether the text speaks of one person by title and name ("Mrs. Okafor … cancel her home visits")
     and of no group of people: her visits are that one person's."""
@@ -144,10 +146,7 @@ def one_person(text: str) -> bool:
 
 
 _TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Sr|Sra|Dhr|Mevr)\.?\s+[A-Z][\w'-]+")
-_PEOPLE = re.compile(
-    r"(?i)\b(?:patients|customers|clients|members|guests|users|students|employees|residents|families"
-    r"|tenants|passengers|people|everyone|everybody)\b"
-)
+_PEOPLE = re.compile(rf"(?i)\b(?:{'|'.join(PEOPLE_PLURALS)})\b")
 
 
 def names_one(text: str) -> bool:
