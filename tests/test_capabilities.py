@@ -48,6 +48,9 @@ def call(
         ("vault_read_secret", {}, {C.READ, C.SECRET}, {C.WRITE}),
         ("TicketingSystemCloseTicket", {}, {C.WRITE}, {C.READ}),
         ("purge_old_backups", {}, {C.DELETE}, set()),
+        ("bms_turn_off_alarm", {}, {C.WRITE}, {C.READ}),  # session 20: "turn" and "ack" change a state
+        ("ack_alarm", {}, {C.WRITE}, {C.COMMUNICATE}),
+        ("AcknowledgeAlert", {}, {C.WRITE}, {C.COMMUNICATE}),
         ("storage.upload_object", {}, {C.EGRESS}, set()),
         ("http_fetch", {"url": "https://docs.example.org/page"}, {C.FETCH}, {C.EGRESS}),
         ("submit_webhook", {"url": "https://hooks.example.org/in", "payload": "{}"}, {C.EGRESS}, set()),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -36,6 +37,11 @@ _DETECTIONS = frozenset("rule rules detection detections signature signatures".s
 _LOOKS = frozenset("query list get show describe ls status view".split())
 # verbs that switch off whatever safeguard they are said of
 OFF_WORDS = frozenset("disable disabled bypass bypassed override skip deactivate pause stop mask off".split())
+# "off" switches off only after a switch verb or the thing switched ("turn_off", "alarm_off"); after another
+# verb it is a different verb altogether: a write-off, a sign-off, a drop-off
+_OFF_AFTER = SAFEGUARDS | frozenset(
+    "turn turns turned switch switched shut toggle set sets power flip to is".split()
+)
 # protections that removing switches off (not backups or snapshots: deleting old ones is routine cleanup)
 REMOVERS = frozenset("delete remove drop".split())
 REMOVABLE = SAFEGUARDS - frozenset("backup backups snapshot snapshots alert alerts review reviews".split())
@@ -195,9 +201,23 @@ def _overrides_checks(key: str, value: Any) -> bool:
 _TWO_FACTOR = re.compile(r"(?i)2fa|2[_-]?step|two[_-]?step")
 
 
+def _off_words(words: Sequence[str]) -> set[str]:
+    """The words that switch something off, "off" only first or after a switch verb or a safeguard."""
+    found = set(words) & OFF_WORDS
+    switch = (i == 0 or words[i - 1] in _OFF_AFTER for i in _places(words, "off"))
+    if "off" in found and not any(switch):
+        found.discard("off")
+    return found
+
+
+def _places(words: Sequence[str], word: str) -> list[int]:
+    return [i for i, w in enumerate(words) if w == word]
+
+
 def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | None) -> str | None:
     """What the call says it switches off, or None."""
-    name = set(split_words(_TWO_FACTOR.sub("_mfa_", tool)))  # (the words lose their digits: 2fa reads fa)
+    named = split_words(_TWO_FACTOR.sub("_mfa_", tool))  # (the words lose their digits: 2fa reads fa)
+    name = set(named)
     words: list[str] = []
     _words_of({k: v for k, v in arguments.items() if not command or v != command}, words)
     # a command line's program, subcommand and option names (``amtool silence add --alertmanager.url``);
@@ -219,16 +239,16 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
     if name & _RULE_SILENCERS and name & REMOVERS:
         return None  # ``delete_suppression``: detection comes back on
     # (an override of an on-call schedule, a shift or a rota changes who is paged, and turns nothing off)
-    if guards and name & OFF_WORDS and not name & _ROSTERS:
-        return f"{sorted(name & OFF_WORDS)[0]}s {guards[0]}"
+    if guards and (switches := _off_words(named)) and not name & _ROSTERS:
+        return f"{sorted(switches)[0]}s {guards[0]}"
     if name & REMOVERS and (removed := sorted(name & REMOVABLE)):  # ``delete_branch_protection``
         return f"removes {removed[0]}"
     if (off := _turned_off(arguments)) is not None and (off or guards):
         return f"turns {off or guards[0]} off"
     if overridden := next((str(k) for k, v in arguments.items() if _overrides_checks(str(k), v)), None):
         return f"overrides its checks ({overridden})"  # ``legality_override: true``, ``skip_validation``
-    if guards and set(words) & OFF_WORDS and not _set_back_on(arguments):
-        return f"sets {sorted(set(words) & OFF_WORDS)[0]} on {guards[0]}"
+    if guards and (switches := _off_words(words)) and not _set_back_on(arguments):
+        return f"sets {sorted(switches)[0]} on {guards[0]}"
     if (mode := _not_enforcing(arguments)) and said & ENFORCERS:  # a blocking rule left only watching
         return f"sets {sorted(said & ENFORCERS)[0]} to {mode} (it no longer blocks)"
     if command and (line_off := _LINE_OFF.search(command[:4000])):

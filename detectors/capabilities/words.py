@@ -56,7 +56,7 @@ WRITE_VERBS = frozenset(
     optimize optimise draft compose prepare organize organise plant inject embed control arm disarm
     activate switch operate rotate regenerate renew reissue scale resize silence inhibit suppress snooze
     bypass docket quarantine pause unpause resume freeze unfreeze restrict unrestrict shelve
-    unshelve""".split()
+    unshelve turn ack acknowledge""".split()
 )
 DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister
