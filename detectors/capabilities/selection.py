@@ -277,6 +277,12 @@ _RECORD_IDS = re.compile(
 _WHERE = re.compile(r"(?is)\bwhere\b(.{1,400})")
 _WIDENING = re.compile(r"(?i)<>|!=|[<>]|\bnot\b|\bor\b|\blike\b|\bilike\b|\btrue\b|\bbetween\b")
 _LITERAL = re.compile(r"'([^']{1,60})'|(?<![\w.])(\d{1,12})(?![\w.])")
+_LIKE = re.compile(r"(?i)\b(?:i?like)\s+'([^']{1,60})'")
+
+
+def _given_pattern(pattern: str, task: str) -> bool:
+    """A LIKE pattern written out in the task, with at least three characters besides its wildcards."""
+    return len(pattern.strip("%_")) >= 3 and pattern.lower() in task
 
 
 def where_named_by(arguments: dict[str, Any], task: str) -> bool:
@@ -299,6 +305,12 @@ def where_named_by(arguments: dict[str, Any], task: str) -> bool:
             return True
         if SQL_KEY.match(str(key)) and isinstance(value, str) and (where := _WHERE.search(value[:4000])):
             clause = where.group(1).split(";")[0]
+            # a pattern the task itself gives ("delete the TEST-% records": ``LIKE 'TEST-%'``) chooses the
+            # task's rows, and what is joined to it by AND only narrows them
+            given = [m for m in _LIKE.finditer(clause) if _given_pattern(m.group(1), lowered)]
+            rest = _LIKE.sub(lambda m: " " if _given_pattern(m.group(1), lowered) else m.group(0), clause)
+            if given and not _WIDENING.search(rest):
+                return True
             if _WIDENING.search(clause):
                 return False  # (``<> 'dental'``, ``OR TRUE``, ``< 2021``: more than the values themselves)
             literals = [a or b for a, b in _LITERAL.findall(clause)]
