@@ -131,8 +131,10 @@ KINDS = (
             r"|\b(mrn|medical_record_(?:number|no))\b(?=.{0,120}\b(?:\w+_)?(?:last_?)?name\b)"
             # (or after it: ``first_name, last_name, mrn``)
             r"|\b(?:\w+_)?(?:last_?)?name\b(?=.{0,120}\b(?:mrn|medical_record_(?:number|no))\b)"
-            # a record's field so named (``"Medical": "Type 1 diabetic"``, a column list's ``"Medical"``)
-            r"|\"(?:Medical|Medications?|Diagnos[ie]s|Allergies|Health|Conditions?|Medical notes)\"\s*[:,\]]"
+            # a record's field so named (``"Medical": "Type 1 diabetic"``, a column list's ``"Medical"``;
+            # not a policy's ``"conditions"``: insurance and sales terms have them too)
+            r"|\"(?:Medical|Medications?|Diagnos[ie]s|Allergies|Health|Medical notes"
+            r"|(?:Medical|Health|Chronic)[ _]conditions?)\"\s*[:,\]]"
         ),
     ),
 )
