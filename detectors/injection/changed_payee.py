@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.channels import sets_asked
 from detectors.context import KeyContext
-from detectors.provenance.payees import destinations_in, filed_destinations, payee_of
+from detectors.provenance.payees import destinations_in, filed_destinations, payee_of, routing_arguments
 from detectors.sinks import with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -74,7 +74,7 @@ class ChangedPayee(StatefulDetector):
         self, state: dict[str, Any], event: ToolCall, ctx: KeyContext, on_record: dict[str, str]
     ) -> tuple[Signal, ...]:
         assert ctx.provenance is not None
-        planted = ctx.provenance.tainted_values(event.arguments, event.target)
+        planted = ctx.provenance.tainted_values(routing_arguments(event.arguments), event.target)
         reported: list[str] = state.setdefault("reported", [])
         # an account the content stated as one (a phone number is none; a record that stated it first makes
         # it the one on record), while another result stated a different destination

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 # an account number beside its label (``"account_number": "63819204"``, "account 19384726", ``iban``);
 # a card by its last four (``card ****2231``, "ending in 4411")
@@ -60,3 +61,15 @@ def payee_of(token: str) -> str | None:
     if kind == "num" and value.isdigit() and len(value) >= MIN_ACCOUNT_DIGITS:
         return value
     return None
+
+
+# the free text of a payment: what it says is for the payee's books, not where the money goes (a memo that
+# quotes the customer's account at the vendor, "acct 0044817", routes no money)
+_MEMO_KEYS = frozenset(
+    "memo note notes description comment comments message remarks narrative purpose reference".split()
+)
+
+
+def routing_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A payment's arguments without its free text."""
+    return {k: v for k, v in arguments.items() if str(k).lower() not in _MEMO_KEYS}
