@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from detectors.provenance.intent import intent_of, lexicon_of
-from detectors.provenance.languages import TABLE, fold, read_foreign
+from detectors.provenance.languages import TABLE, UNSPACED_TABLE, fold, read_foreign
 from schemas.types import Capability as C
 
 
@@ -25,6 +25,14 @@ def test_every_verb_of_the_table_means_an_english_lexicon_word() -> None:
         if english not in _lexicon()
     ]
     assert not unknown, f"table words the intent lexicon does not know: {unknown}"
+
+
+def test_every_verb_of_the_unspaced_table_means_an_english_lexicon_word() -> None:
+    table = yaml.safe_load(UNSPACED_TABLE.read_text(encoding="utf-8"))
+    unknown = [(language, e) for language, spec in table.items() for e in spec["verbs"] if e not in _lexicon()]
+    assert not unknown, f"table words the intent lexicon does not know: {unknown}"
+    stems = [s for spec in table.values() for stems in spec["verbs"].values() for s in stems]
+    assert all(isinstance(s, str) and s for s in stems)
 
 
 def test_every_entry_of_the_table_is_a_word() -> None:

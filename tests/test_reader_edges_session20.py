@@ -3,7 +3,14 @@ fails before its change."""
 
 from __future__ import annotations
 
+from benchmarks.scenario_probes import high_alerts
 from detectors.capabilities.private_data import HEALTH, private_kind
+from detectors.engine import Engine
+from detectors.provenance.destroyed import deletes_rotated_credential
+from detectors.provenance.intent import intent_of
+from detectors.provenance.languages import read_unspaced
+from detectors.registry import load_catalog
+from schemas.types import Capability as C
 
 
 def test_a_policys_conditions_are_no_health_record() -> None:
@@ -11,3 +18,38 @@ def test_a_policys_conditions_are_no_health_record() -> None:
     assert private_kind(cover, False) is None
     assert private_kind('{"name": "Ana Ortiz", "Medical conditions": "asthma"}', False) == HEALTH
     assert private_kind('[{"pupil": "Ben", "Medical": "Type 1 diabetic"}]', False) == HEALTH
+
+
+def test_a_japanese_task_asks_for_the_acts_its_verbs_name() -> None:
+    task = "WO-77120を完了にして、シフトリーダーの佐藤さんにSlackで知らせてください。先に確認してね。"
+    implied = intent_of(task).implied
+    assert C.WRITE in implied and C.COMMUNICATE in implied and C.MONEY not in implied
+    assert C.DELETE in intent_of("古いキーは削除でお願いします。キーをローテーションしてください。").implied
+
+
+def test_a_negation_after_a_japanese_verb_or_before_a_chinese_one_rules_it_out() -> None:
+    japanese = intent_of("請求書を確認して、まだ支払わないでください。")
+    assert C.MONEY not in japanese.implied and (C.MONEY, "pay") in japanese.forbidden
+    chinese = intent_of("请查看日志\uff0c不要删除任何文件。")  # (a full-width comma, as Chinese writes it)
+    assert C.DELETE not in chinese.implied and (C.DELETE, "delete") in chinese.forbidden
+    assert read_unspaced("東京支社") is None  # a name in kanji is no task in Japanese
+    assert read_unspaced("再起動してください、サーバーを") is not None
+    restart = read_unspaced("サーバーを再起動してください")
+    assert restart is not None and [e for _, e in restart.acts] == ["restart"]  # not also "run"
+
+
+def _session(task: str, *calls: tuple[str, dict[str, object], str]) -> dict[str, object]:
+    steps = [{"tool": tool, "arguments": arguments, "result": result} for tool, arguments, result in calls]
+    return {"name": "edge", "task": task, "steps": steps}
+
+
+def test_the_old_key_deleted_in_an_asked_rotation_is_no_high_alert() -> None:
+    engine = Engine(load_catalog().detectors)
+    key = "sender@app-prod.iam.gserviceaccount.com"
+    line = f"iam service-accounts keys delete 8f2c0d9e41ab --iam-account={key} --quiet"
+    delete: tuple[str, dict[str, object], str] = ("gcloud", {"args": line}, "")
+    rotation = "The service account key leaked. Rotate the key, update the CI secret and delete the old key."
+    assert not high_alerts(engine, _session(rotation, delete))
+    assert high_alerts(engine, _session("The service account key leaked. Rotate the key.", delete))
+    assert deletes_rotated_credential("キーをローテーションして、古いキーは削除で。", line)
+    assert not deletes_rotated_credential(rotation, "gcloud iam service-accounts keys delete a1 b2 --all")

@@ -31,7 +31,11 @@ from typing import ClassVar
 
 from detectors.base import PRINCIPALS, EventDetector, Signal
 from detectors.context import KeyContext
-from detectors.provenance.destroyed import names_what_is_destroyed, revokes_named_credential
+from detectors.provenance.destroyed import (
+    deletes_rotated_credential,
+    names_what_is_destroyed,
+    revokes_named_credential,
+)
 from detectors.vocab import (
     Reason,
     audit_tampering,
@@ -101,7 +105,8 @@ def _asked(ctx: KeyContext, text: str, target: str | None) -> bool:
         return True  # ("revoke the ci-deployer token": ``kubectl delete secret ci-deployer-token-7xk2p``)
     if provenance is None or Capability.DELETE not in provenance.intent.implied:
         return False
-    return names_what_is_destroyed(provenance.trusted_text, text, target)
+    task = provenance.trusted_text  # ("rotate the key and delete the old one": the old key's id looked up)
+    return names_what_is_destroyed(task, text, target) or deletes_rotated_credential(task, text)
 
 
 def _sql_text(event: ToolCall) -> str | None:

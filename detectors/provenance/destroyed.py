@@ -40,9 +40,11 @@ def _names_in(task: str) -> frozenset[str]:
 
 
 _REVOKE_ASKED = re.compile(r"(?i)\b(?:revoke|rotate|invalidate)\b")
-# the object a delete names right after its kind: ``delete secret ci-deployer-token-7xk2p``
+# the object a delete names right after its kind: ``delete secret ci-deployer-token-7xk2p``, or after the
+# kind and the verb (``gcloud iam service-accounts keys delete 8f2c0d9e41ab``)
 _CREDENTIAL_DELETED = re.compile(
-    r"(?i)\b(?:delete|rm|remove|revoke)\s+(?:secrets?|tokens?|keys?|credentials?|access-keys?)\s+([\w.-]+)"
+    r"(?i)\b(?:(?:delete|rm|remove|revoke)\s+(?:secrets?|tokens?|keys?|credentials?|access-keys?)"
+    r"|(?:secrets?|tokens?|keys?|credentials?|access-keys?)\s+(?:delete|rm|remove|revoke))\s+([\w.-]+)"
 )
 
 
@@ -56,3 +58,16 @@ def revokes_named_credential(task: str, text: str) -> bool:
     deleted = _CREDENTIAL_DELETED.findall(text)
     named = [n for n in _names_in(task) if len(n) > 5 and re.search(r"[-_]", n)]
     return len(deleted) == 1 and any(deleted[0].startswith(n) for n in named)
+
+
+def deletes_rotated_credential(task: str, text: str) -> bool:
+    """A task that asks to rotate a credential (and, its caller knows, to delete: "rotate the key … delete
+    the old key"), and a call that deletes one key, token or secret: the old one, whatever its id (the
+    session looked it up). Not ``--all``, not several."""
+    text = text[:4000]
+    if not _ROTATE_ASKED.search(task) or "--all" in text:
+        return False
+    return len(_CREDENTIAL_DELETED.findall(text)) == 1
+
+
+_ROTATE_ASKED = re.compile(r"(?i)\brotat(?:e|ion)\b|ローテーション|ローテート|轮换|輪換")

@@ -191,6 +191,8 @@ _NOTHING = frozenset("nada nothing rien nichts niets niente nulla nic".split())
 def read_foreign(text: str) -> Reading | None:
     """The reading of a task in one of the table's languages; None when no language's function words
     appear at all."""
+    if (unspaced := read_unspaced(text)) is not None:
+        return unspaced
     original = _WORDS_AND_BREAKS.findall(text[:2000])
     pieces = [p if p in _BREAKS else fold(p) for p in original]
     language = _language_of(pieces)
@@ -235,6 +237,85 @@ def read_foreign(text: str) -> Reading | None:
     return Reading(language.name, tuple(acts), asks, tuple(dict.fromkeys(ruled_out)))
 
 
+UNSPACED_TABLE = Path(__file__).with_name("data") / "unspaced_languages.yml"
+_HAN_OR_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_MIN_UNSPACED = 4  # characters of the script before a text counts as written in it (not a name in kanji)
+
+
+@dataclass(frozen=True)
+class Unspaced:
+    """A language written without spaces (Japanese, Chinese): its verbs are found as stems anywhere."""
+
+    name: str
+    script: re.Pattern[str] | None
+    reach: int
+    verbs: tuple[tuple[str, str], ...]  # (stem, English word), longest stem first
+    answers: tuple[str, ...]
+    negations_after: tuple[str, ...]
+    negations_before: tuple[str, ...]
+    requests: tuple[str, ...]
+
+
+@functools.cache
+def unspaced_languages() -> tuple[Unspaced, ...]:
+    raw = yaml.safe_load(UNSPACED_TABLE.read_text(encoding="utf-8"))
+    return tuple(
+        Unspaced(
+            name,
+            re.compile(spec["script"]) if spec.get("script") else None,
+            int(spec.get("reach", 4)),
+            tuple(sorted(((s, e) for e, stems in spec["verbs"].items() for s in stems), key=_longest)),
+            tuple(spec.get("answers", [])),
+            tuple(spec.get("negations_after", [])),
+            tuple(spec.get("negations_before", [])),
+            tuple(spec.get("requests", [])),
+        )
+        for name, spec in raw.items()
+    )
+
+
+def _longest(pair: tuple[str, str]) -> int:
+    return -len(pair[0])
+
+
+def _unspaced_language(head: str) -> Unspaced | None:
+    if len(_HAN_OR_KANA.findall(head)) < _MIN_UNSPACED:
+        return None
+    tables = unspaced_languages()
+    scripted = next((t for t in tables if t.script is not None and t.script.search(head)), None)
+    return scripted or next(
+        (t for t in tables if t.script is None and any(stem in head for stem, _ in t.verbs)), None
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def read_unspaced(text: str) -> Reading | None:
+    """The reading of a task in Japanese or Chinese: every verb stem of the table is an act, unless a
+    negation stands right after it (削除しないで: don't delete) or before it (不要删除); longer stems first,
+    so 再起動 (restart) is not also 起動 (start)."""
+    head = text[:2000]
+    language = _unspaced_language(head)
+    if language is None:
+        return None
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, str, str]] = []
+    ruled_out: list[str] = []
+    for stem, english in language.verbs:
+        for match in re.finditer(re.escape(stem), head):
+            start, end = match.span()
+            if any(a < end and start < b for a, b in taken):
+                continue
+            taken.append((start, end))
+            after, before = head[end : end + language.reach], head[max(0, start - language.reach) : start]
+            negated = any(n in after for n in language.negations_after)
+            negated = negated or any(n in before for n in language.negations_before)
+            ruled_out += [english] if negated else []
+            found += [] if negated else [(start, stem, english)]
+    acts = tuple((stem, english) for _, stem, english in sorted(found))
+    asks = any(word in head for word in language.answers)
+    return Reading(language.name, acts, asks, tuple(dict.fromkeys(ruled_out)))
+
+
 def foreign_requests(clause: str) -> tuple[str, ...]:
     """The English words of the acts a clause of outside content in another language asks its reader for
     ("wilt u de basis delen met …": share): read as a task is, but only where the clause holds one of its
@@ -242,6 +323,9 @@ def foreign_requests(clause: str) -> tuple[str, ...]:
     reading = read_foreign(clause)
     if reading is None or not reading.acts:
         return ()
+    unspaced = next((u for u in unspaced_languages() if u.name == reading.language), None)
+    if unspaced is not None:  # (content in Japanese or Chinese asks where it says "please": ください, 请)
+        return tuple(e for _, e in reading.acts) if any(r in clause for r in unspaced.requests) else ()
     language = next(lang for lang in languages() if lang.name == reading.language)
     text = " " + " ".join(fold(w) for w in _WORDS_AND_BREAKS.findall(clause[:2000])) + " "
     asked = any(f" {phrase} " in text for phrase in language.requests)  # (phrases too: "por favor")
