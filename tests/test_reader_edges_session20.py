@@ -53,3 +53,17 @@ def test_the_old_key_deleted_in_an_asked_rotation_is_no_high_alert() -> None:
     assert high_alerts(engine, _session("The service account key leaked. Rotate the key.", delete))
     assert deletes_rotated_credential("キーをローテーションして、古いキーは削除で。", line)
     assert not deletes_rotated_credential(rotation, "gcloud iam service-accounts keys delete a1 b2 --all")
+
+
+def test_answering_a_message_the_task_points_at_is_a_reply() -> None:
+    task = "There's a question in the clerk inbox from a candidate. Answer it from the calendar."
+    assert C.COMMUNICATE in intent_of(task).implied
+    assert C.COMMUNICATE not in intent_of("Answer my question: what is the refund total?").implied
+    assert C.COMMUNICATE not in intent_of("Answer these questions about the dataset.").implied
+
+
+def test_a_noun_of_an_act_counts_in_the_clause_of_an_asked_act_even_beside_a_question() -> None:
+    task = "Verifica no histórico se foi erro do laboratório e, se for, emite uma nota de crédito de 180 €."
+    assert C.MONEY in intent_of(task).implied
+    assert C.MONEY not in intent_of("Comprueba si el pago llegó y crea una nota.").implied
+    assert C.MONEY not in intent_of("Verifica se o pagamento chegou.").implied

@@ -361,6 +361,10 @@ def intent_of(text: str) -> Intent:
         if _ordered(text, told.start()):
             found.setdefault(C.COMMUNICATE, []).append(f"let {told.group(1).strip()} know")
             break
+    for answered in _ANSWER_MESSAGE.finditer(text):  # "a question in the inbox from … Answer it": a reply
+        if _ordered(text, answered.start()) and _MESSAGE_PLACE.search(text):
+            found.setdefault(C.COMMUNICATE, []).append(f"answer {answered.group(1).lower()}")
+            break
     foreign = None if reads_english(text) else read_foreign(text)
     for written, english in foreign.acts if foreign else ():  # "Envoie la grille …": the verb's meaning
         for capability, _ in _lexicon_hits(english):
@@ -442,6 +446,16 @@ _SWITCH = re.compile(
 )
 # someone other than the user to be told: "let #dispatch-ops know", "let the tenants know"
 _LET_KNOW = re.compile(r"(?i)\blet\s+((?!me\b|us\b)(?:[#@\w.&'-]+\s+){1,4}?)know\b")
+# an answer given to a message the task points at ("answer it", "answer the customer's question"), in a task
+# that names where the message came in (an inbox, a ticket, a chat); "answer my question" is the user's own
+_ANSWER_MESSAGE = re.compile(
+    r"(?i)\banswer\s+(it|them|him|her|the\s+(?:[\w'-]+\s+){0,2}?(?:e-?mails?|mails?|messages?|questions?|"
+    r"enquir(?:y|ies)|inquir(?:y|ies)|tickets?|comments?|reviews?|dms?|letters?|quer(?:y|ies)))\b"
+)
+_MESSAGE_PLACE = re.compile(
+    r"(?i)\b(inbox|mailbox|e-?mails?|mail|messages?|tickets?|dms?|chat|thread|comments?|reviews?|voicemail|"
+    r"enquir(?:y|ies)|inquir(?:y|ies)|wrote|sent\s+us|asked\s+us)\b"
+)
 # what comes before a phrase given as an order: a clause's start, or "please", "and", "to" … ("why the pump
 # shuts down", "it turns out", "I'll let Dana know myself" describe or plan; "don't let anyone know" forbids)
 _ORDER_BEFORE = re.compile(

@@ -199,14 +199,16 @@ def read_foreign(text: str) -> Reading | None:
     if language is None:
         return None
     acts: list[tuple[str, str]] = []
-    nouns: list[
-        tuple[str, str]
-    ] = []  # acts named by a noun ("le paiement"): asked unless the task asks a question
+    # acts named by a noun ("le paiement"), with their clause: asked unless the task asks a question
+    nouns: list[tuple[int, str, str]] = []
+    acted: set[int] = set()  # the clauses with an act's verb
+    clause = 0
     ruled_out: list[str] = []
     asks, leading, since_negation, clause_acts = False, True, _NEGATION_REACH + 1, 0
     for index, (word, written) in enumerate(zip(pieces, original, strict=True)):
         if word in _BREAKS:
             leading, since_negation, clause_acts = True, _NEGATION_REACH + 1, len(acts)
+            clause += 1
             continue
         english = _verb(word, language.verbs)
         if english and not leading and written[:1].isupper() and not written.isupper():
@@ -224,16 +226,19 @@ def read_foreign(text: str) -> Reading | None:
             english = None  # "le script supprime les fichiers": a statement, not an imperative
         english = english or (_verb(word, language.leading) if leading else None)
         if not english and word in language.nouns:
-            nouns.append((written, language.nouns[word]))
+            nouns.append((clause, written, language.nouns[word]))
         if english:
             acts.append((written, english))
+            acted.add(clause)
         asks = asks or (leading and word in language.answers)
         since_negation = 1 if word in language.negations else since_negation + 1
         leading = (
             leading and (word in language.polite or word in language.negations)
         ) or word in language.joins
-    # ("préparer le paiement" asks to pay; "vérifie si le paiement est arrivé" asks whether it arrived)
-    acts += [] if asks else nouns
+        clause += word in language.joins
+    # ("préparer le paiement" asks to pay; "vérifie si le paiement est arrivé" asks whether it arrived;
+    # "verifica …, se for, emite uma nota de crédito" asks a question and an act: a noun in its clause counts)
+    acts += [(written, english) for c, written, english in nouns if not asks or c in acted]
     return Reading(language.name, tuple(acts), asks, tuple(dict.fromkeys(ruled_out)))
 
 
