@@ -264,6 +264,23 @@ _SPECS: list[tuple[str, str]] = [
         r"(?i)\b(?:recovery|seed|mnemonic|backup|secret)[ _-]?(?:phrase|words)\b(?:[ \t]+[a-zA-Z]+){0,3}"
         r"[ \t]*[:=][ \t]*[\"']?((?:[a-z]{3,8}[ ,]+){11,23}[a-z]{3,8})",
     ),
+    # … or under a bare "Mnemonic" label with a remark before its colon ("Mnemonic (23 words):") and the
+    # words on the next line, in backticks
+    (
+        "seed_phrase",
+        r"(?i)\bmnemonic\b[^:=\n]{0,60}[:=]\s{0,4}[\"'`]?((?:[a-z]{3,8}[ ,]+){11,23}[a-z]{3,8})",
+    ),
+    # A settings listing's line (``SH_LTE_APN_PASS  Hk7!pLz29qR``, a parameter dump, ``SHOW ALL``): a name
+    # for a secret, blanks, its value (a digit in it). An UPPER_SNAKE constant's name may stand one blank
+    # before its value; any other name only a column apart (two blanks or a tab): prose has single blanks
+    (
+        "spaced_assignment",
+        r"(?m)^[ \t]*(?:[A-Z][A-Z0-9]*_[A-Z0-9_]*?(?:PASS|PASSWORD|PASSWD|PWD|TOKEN|SECRET|KEY|PSK)[ \t]+"
+        r"|(?i:[a-z][\w.-]*?(?:pass|password|passwd|token|secret|api_?key|private_?key|sign(?:ing)?_?key))"
+        r"(?:[ ]{2,}|\t)[ \t]*)([^\s\"']*[0-9][^\s\"']*)",
+    ),
+    # a PIN by its name in capitals ("HSM PIN 77194402", "PIN: 0472"), four digits or more
+    ("access_code", r"\bPIN\b(?:\s+is)?\s*[:=#-]?\s*([0-9]{4,12})\b"),
 ]
 
 _REDACTED = re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]")
@@ -503,6 +520,9 @@ def _next_key(secret: str, before: str, after: str) -> bool:
     return on_next_line and after in ("", " ", "\t", "\n", "\r") and _KEY.fullmatch(secret) is not None
 
 
+_MIN_SPACED = 6  # characters of a secret in a settings listing (``PRIMARY_KEY 1`` is none)
+
+
 def _sub(text: str, kind: str, pattern: Any) -> str:
     spans = [m.span() for m in _REDACTED.finditer(text)] if "[REDACTED:" in text else []
     starts, ends = [s for s, _ in spans], [e for _, e in spans]
@@ -540,6 +560,8 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
                 continue  # a pattern where the value would be (``grep 'X-Api-Token: [^<]'``): no secret
             if kind == "user_password" and not (_HAS_DIGIT.search(secret) and _HAS_LETTER.search(secret)):
                 continue  # "user read / write", "admin / console": no password
+            if kind == "spaced_assignment" and (len(secret) < _MIN_SPACED or _placeholder(secret)):
+                continue  # ``PRIMARY_KEY 1``, ``SESSION_TIMEOUT_KEY 30``: a setting, not a secret
             if kind == "symmetric_key" and "public" in text[max(0, start - 48) : start].lower():
                 continue  # a public key is meant to be shared
             replacement = _cookie_values(secret) if kind == "cookie" else _marker(kind, secret)
@@ -559,7 +581,8 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
 # secrets found by where they stand (after a label, a flag, in a URL's password), not by a shape of their
 # own: remembered, so that the same value is redacted where it turns up again without its label
 _FOUND_BY_PLACE = frozenset(
-    "cli_password device_secret access_code password_assignment authorization secret_header url_password"
+    "cli_password device_secret access_code password_assignment spaced_assignment authorization"
+    " secret_header url_password"
     " url_secret bearer user_password symmetric_key seed_phrase basic_auth connection_string"
     " aws_secret_access_key".split()
 )
