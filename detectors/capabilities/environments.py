@@ -158,4 +158,8 @@ _KEPT_OFF = re.compile(
     r"(?i)\b(?:before|until|till|ahead\s+of)\s+(?:\w+\s+){0,2}?(?:go|goes|going)\s+live\b"
     r"|\b(?:don'?t|do\s+not|never|not|without|avoid|no)\s+(?:\w+\s+){0,2}?(?:in\s+|on\s+|to\s+|into\s+)?"
     r"(?:the\s+)?(?:prod(?:uction)?|live)\b"
+    # "leave prod alone", "stay away from production", "keep out of prod", "hands off prod"
+    r"|\bleave\s+(?:the\s+)?(?:prod(?:uction)?|live)(?:\s+\w+){0,2}?\s+alone\b"
+    r"|\b(?:stay|keep)\s+(?:away\s+from|out\s+of|off)\s+(?:the\s+)?(?:prod(?:uction)?|live)\b"
+    r"|\bhands\s+off\s+(?:the\s+)?(?:prod(?:uction)?|live)\b"
 )
