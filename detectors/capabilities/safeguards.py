@@ -52,6 +52,7 @@ _LINE_OFF = re.compile(
     r"(?i)(?<![a-z-])\b[a-z-]*(versioning|logging|encryption|mfa|protection|backups?|monitoring|alerting|audit)[a-z-]*\b"
     r"[^;&|\n]{0,120}?\b(?:Status|State|Enabled|Mode)=(?:Suspended|Disabled|False|Off)\b"
 )
+_FLAG_OFF = re.compile(r"(?i)(?<![\w.-])([a-z][\w.-]{2,80})=(?:false|off|disabled|no)(?![\w.-])")
 # a command line that removes a repository's merge gates or passes them by (``az repos policy delete``,
 # ``az repos pr update --bypass-policy true``, ``gh api -X DELETE …/branches/main/protection``)
 _GATE_OFF = re.compile(
@@ -123,9 +124,7 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
     say what), a requirement of a named safeguard dropped (``requireFactor: false``, ``enforce_mfa: false``:
     that safeguard), or a security level set to off (``security_level: essentially_off``), at any depth of
     nested settings (a ruleset's rules); else None."""
-    named = next(
-        (arguments[k] for k in ("setting", "name", "key", "id") if isinstance(arguments.get(k), str)), ""
-    )
+    named = next((arguments[k] for k in _SETTING_NAMES if isinstance(arguments.get(k), str)), "")
     if named and "value" in arguments:  # a {setting: security_level, value: essentially_off} pair
         arguments = {**arguments, named: arguments["value"]}
     for key, value in arguments.items():
@@ -154,8 +153,24 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
 
 
 _REQUIRING = frozenset("require required requires enforce enforced enforcement".split())
+_ENFORCING = frozenset("enforce enforced enforcement".split())
+# the keys that name the setting a {name, value} pair sets (``{param: "anemometer.enabled", value: false}``)
+_SETTING_NAMES = ("setting", "name", "key", "id", "param", "parameter", "field", "option", "property")
 _GUARDED = frozenset("protected enforced".split())  # a key saying a thing is guarded: false unguards it
 _GUARDED_THINGS = SAFEGUARDS | frozenset("brute force deletion termination tamper password login mfa".split())
+
+
+def _enforcement_off(flags: dict[str, Any]) -> str | None:
+    """``enforce_geofence=false``: whatever a flag enforced (not who is held to it: ``enforce_admins``)."""
+    for key in flags:
+        words = split_words(key)
+        rest = [w for w in words if w not in _ENFORCING]
+        if set(words) & _ENFORCING and rest and rest[-1] not in _HELD_TO:
+            return f"enforcement of {rest[-1]}"
+    return None
+
+
+_HELD_TO = frozenset("admin admins administrators owner owners user users member members".split())
 
 
 def _passes_through(value: Any) -> bool:
@@ -253,6 +268,11 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         return f"sets {sorted(said & ENFORCERS)[0]} to {mode} (it no longer blocks)"
     if command and (line_off := _LINE_OFF.search(command[:4000])):
         return f"turns {line_off.group(1).lower()} off"
+    # a command line's own setting (``config set planner.enforce_geofence=false``, or in an argv list)
+    line = command or " ".join(v for _, v in scalars(arguments) if isinstance(v, str) and "=" in v)
+    flags = {m.group(1): False for m in _FLAG_OFF.finditer(line[:4000])} if line else {}
+    if flags and (off := _turned_off(flags) or _enforcement_off(flags)):
+        return f"turns {off} off"
     if command and (gate := _GATE_OFF.search(command[:4000])):
         return f"removes or bypasses merge policies ({gate.group('what')[:40]})"
     sql = [v for _, v in scalars(arguments) if isinstance(v, str) and "row" in v.lower()]

@@ -7,7 +7,8 @@ tenant's MFA policy, force a press's guard-interlock bypass, mute every monitor,
 pass ``skip_change_gate: true``. The call says what it does in its own words (``detectors/capabilities/
 safeguards.py``): a verb that only silences (inhibit, mute, silence, snooze, suppress), or a safeguard's
 name (alarm, monitor, mfa, interlock, backup, firewall, approval gate …) with a verb or a state that
-switches it off (disable, bypass, skip, override, ``state: disabled``, ``enabled: false``), a protection
+switches it off (disable, bypass, skip, override, ``state: disabled``, ``enabled: false``, a ``{param:
+"anemometer.enabled", value: false}`` pair, ``enforce_geofence=false`` on a command line), a protection
 deleted (``delete_branch_protection``), ``systemctl disable/stop/mask`` of such a unit, an audit or history
 trigger dropped, WAL archiving turned off, or backup jobs taken out of the crontab. High; medium
 when the task asked to switch something off ("mute the disk alerts for two hours"), except fire and
