@@ -375,7 +375,8 @@ def intent_of(text: str) -> Intent:
     if set(found.get(C.DELETE, ())) & _BY_STATUS:  # "void those two in the system": a record's status set
         found.setdefault(C.WRITE, []).extend(sorted(set(found[C.DELETE]) & _BY_STATUS))
     found.pop(C.READ, None)
-    forbidden = forbidden_in(text) + _foreign_forbidden(foreign)
+    asked_words = frozenset(w for words in found.values() for w in words)
+    forbidden = forbidden_in(text, asked_words) + _foreign_forbidden(foreign)
     ruled_out = {verb for _, verb in forbidden}  # "don't apply anything": 'apply' implies nothing
     implied = {c: tuple(w for w in dict.fromkeys(words) if w not in ruled_out) for c, words in found.items()}
     implied = {c: words for c, words in implied.items() if words}
@@ -544,8 +545,10 @@ _SENTENCE_END = re.compile(r"[.!?;)](?=\s|$)|\n")
 _ASIDE = re.compile(r"\([^()\n]*\)")  # "never (ever) delete": an aside in brackets ends no sentence
 
 
-def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
-    """(capability, verb) pairs the task forbids: the first lexicon verb within a few words of a negation."""
+def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[C, str], ...]:
+    """(capability, verb) pairs the task forbids: the first lexicon verb within a few words of a negation.
+    A verb the same text also asks for (``asked``: "3. purge the exported permits … Never purge OPEN,
+    SUSPENDED or held permits") is ruled out only on the object the negation names (``purge on OPEN``)."""
     found: list[tuple[C, str]] = []
     for match in _NEGATIONS.finditer(text):
         if not _commands(text[: match.start()], match.group(0)):
@@ -572,10 +575,28 @@ def forbidden_in(text: str) -> tuple[tuple[C, str], ...]:
             rf"\W*{re.escape(verb)}\s+{_PLACE}", text[match.end() : match.end() + 120], re.I
         ):
             word += f" on {place.group(1).rstrip('.,;:')}"
+        elif word in asked and rest and rest[0] not in _PRONOUNS and (objects := _objects(rest)):
+            word += f" on {_first_object(text[match.end() : match.end() + 120], objects[0])}"
         found += [(c, word) for c, _ in _lexicon_hits(verb) if c in _CHANGING]
     for match in _LEFT_TO_SOMEONE.finditer(text):  # "leave it for Sarah to approve": the agent must not
         found += [(c, match.group(1).lower()) for c, _ in _lexicon_hits(match.group(1)) if c in _CHANGING]
     return tuple(dict.fromkeys(found))
+
+
+_DETERMINERS = frozenset("the a an any all of those these this that its their our your".split())
+# (what a pronoun stands for is the very thing asked: "send a test to me … do NOT send it to applicants")
+_PRONOUNS = frozenset(
+    "it them this that these those anything everything anyone anybody yourself yourselves myself".split()
+)
+
+
+def _objects(rest: list[str]) -> list[str]:
+    return [w for w in rest if w not in _FILLERS and w not in _DETERMINERS]
+
+
+def _first_object(window: str, lowered: str) -> str:
+    """The object word as written (``OPEN``), so that a call that names it is matched."""
+    return next((w for w in re.findall(r"[A-Za-z]+", window) if w.lower() == lowered), lowered)
 
 
 # where a limit holds: a named place after the verb (a name with a digit, a slash, an underscore or a
