@@ -4,7 +4,7 @@ fails before its change."""
 from __future__ import annotations
 
 from benchmarks.scenario_probes import high_alerts
-from detectors.capabilities.private_data import HEALTH, private_kind
+from detectors.capabilities.private_data import HEALTH, private_kind, unasked_kinds
 from detectors.engine import Engine
 from detectors.provenance.destroyed import deletes_rotated_credential
 from detectors.provenance.intent import intent_of
@@ -67,3 +67,11 @@ def test_a_noun_of_an_act_counts_in_the_clause_of_an_asked_act_even_beside_a_que
     assert C.MONEY in intent_of(task).implied
     assert C.MONEY not in intent_of("Comprueba si el pago llegó y crea una nota.").implied
     assert C.MONEY not in intent_of("Verifica se o pagamento chegou.").implied
+
+
+def test_health_records_asked_for_are_a_document_asked_for() -> None:
+    task = "As agreed, email their vet (c.faure@zoo.example) Nandi's full medical history and feeding plan."
+    assert unasked_kinds(task) is None  # nothing the send carries is beyond the task
+    judged = unasked_kinds("Email the vet the feeding plan.")
+    assert judged is not None and judged(HEALTH)
+    assert unasked_kinds(task, sends_asked=False) is not None
