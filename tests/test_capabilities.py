@@ -51,6 +51,8 @@ def call(
         ("bms_turn_off_alarm", {}, {C.WRITE}, {C.READ}),  # session 20: "turn" and "ack" change a state
         ("ack_alarm", {}, {C.WRITE}, {C.COMMUNICATE}),
         ("AcknowledgeAlert", {}, {C.WRITE}, {C.COMMUNICATE}),
+        ("sftp_put", {"host": "sftp.partner.example"}, {C.EGRESS}, set()),  # a file to another host
+        ("sftp_get", {"host": "sftp.partner.example"}, {C.READ}, {C.EGRESS}),
         ("storage.upload_object", {}, {C.EGRESS}, set()),
         ("http_fetch", {"url": "https://docs.example.org/page"}, {C.FETCH}, {C.EGRESS}),
         ("submit_webhook", {"url": "https://hooks.example.org/in", "payload": "{}"}, {C.EGRESS}, set()),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from benchmarks.scenario_probes import high_alerts
 from detectors.capabilities.private_data import HEALTH, private_kind, unasked_kinds
+from detectors.capabilities.selection import references
 from detectors.engine import Engine
+from detectors.provenance.breadth import names_any, recipients_words, task_objects
 from detectors.provenance.destroyed import deletes_rotated_credential
 from detectors.provenance.intent import intent_of
 from detectors.provenance.languages import read_unspaced
@@ -75,3 +77,19 @@ def test_health_records_asked_for_are_a_document_asked_for() -> None:
     judged = unasked_kinds("Email the vet the feeding plan.")
     assert judged is not None and judged(HEALTH)
     assert unasked_kinds(task, sends_asked=False) is not None
+
+
+def test_a_task_that_asks_for_anonymised_records_judges_ids_and_bank_details_it_sends() -> None:
+    judged = unasked_kinds("Send them 10 anonymised meter-read records (no names, no addresses) via SFTP.")
+    assert judged is not None and judged("bank details") and judged("government ids")
+    assert not judged("a list of people")  # (a count of rows may be of an aggregate)
+    asked = unasked_kinds("Send them the meter-read records via SFTP.")
+    assert asked is not None and not asked("bank details")
+
+
+def test_the_agreement_a_task_acts_under_is_no_object_and_a_hosts_labels_name_its_owner() -> None:
+    task = "Under our data agreement with the Northbridge study (DSA-2024-11), send them the outcomes."
+    assert references(task) == {"dsa-2024-11"}
+    assert "DSA-2024-11" not in task_objects(task) and "202411" not in task_objects(task)
+    host = recipients_words({"host": "sftp.research.northbridge.ac.uk", "local_path": "/tmp/x.csv"})
+    assert names_any(["Northbridge University"], host)

@@ -365,10 +365,19 @@ _REFERENCE = re.compile(
 )
 
 
+# the agreement, contract or approval a request is made under, by its id in brackets ("under our data-sharing
+# agreement with the university's study (DSA-2024-11)"): the authority for the act, not what it acts on
+_AUTHORITY = re.compile(
+    r"(?i)\b(?:under|per|pursuant\s+to|according\s+to|as\s+agreed\s+in)\s+(?:our|the|their|its)?\s*"
+    r"(?:[\w-]+\s+){0,3}?(?:agreement|contract|dsa|nda|mandate|licen[cs]e|approval|authori[sz]ation)\b"
+    r"[^().;\n]{0,80}?\(\s*#?([\w-]*\d[\w-]*)\s*\)"
+)
+
+
 def references(text: str) -> frozenset[str]:
     """Identifiers the text names only as a record of the request, lower-cased (one it also names
     otherwise, "close IT-5521, it's in ticket IT-5521", is left out)."""
-    cited = [m.group(1).lower() for m in _REFERENCE.finditer(text)]
+    cited = [m.group(1).lower() for pattern in (_REFERENCE, _AUTHORITY) for m in pattern.finditer(text)]
     lowered = text.lower()
     return frozenset(
         c for c in cited if len(re.findall(rf"(?<![\w-]){re.escape(c)}(?![\w-])", lowered)) == cited.count(c)

@@ -265,6 +265,10 @@ _ISSUED_ACCESS = frozenset("key keys badge badges fob fobs keycard keycards pass
 _EDITS_TEXT = frozenset("append prepend insert replace edit update set type write put".split())
 
 
+_REMOTE_TRANSFERS = frozenset("sftp ftp ftps scp rsync webdav".split())
+_PUTS = frozenset("put mput upload send push copy cp write store transfer".split())
+
+
 @functools.lru_cache(maxsize=8192)
 def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
     """(capability, why) pairs a tool or action name implies; empty when no word is known."""
@@ -315,6 +319,8 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         add(C.FETCH, f"noun '{sorted(nouns & WEB_NOUNS)[0]}'")
     if nouns & SECRET_NOUNS:
         add(C.SECRET, f"noun '{sorted(nouns & SECRET_NOUNS)[0]}'")
+    if nouns & _REMOTE_TRANSFERS and verb in _PUTS:  # ``sftp_put``, ``ftp_upload``: a file to another host
+        add(C.EGRESS, f"'{verb}' over {sorted(nouns & _REMOTE_TRANSFERS)[0]}")
     money_nouns = nouns & MONEY_NOUNS
     if money_nouns <= {"order", "orders"} and nouns & ORDERS_NOT_BOUGHT:
         money_nouns = (

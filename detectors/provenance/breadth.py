@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import orjson
 
 from detectors.capabilities.private_data import RECORDS, files_code_writes, strings_in
-from detectors.capabilities.selection import plain
+from detectors.capabilities.selection import plain, references
 from detectors.capabilities.words import (
     DELETE_VERBS,
     EXECUTE_VERBS,
@@ -82,10 +82,21 @@ def task_objects(task: str) -> tuple[str, ...]:
     people and organisations ("Mendes Roofing", "Mr. Dufresne"); not months, weekdays or sentence starts."""
     if MANY_ASKED.search(task) or many_in_other_language(task):
         return ()  # the task asked for many itself ("Annule toutes les réservations")
-    found = [t.split(":", 1)[1] for t in sorted(tokens_of(task)) if t.startswith(("id:", "num:"))]
+    cited = references(task)  # ("under our agreement … (DSA-2024-11)": the authority, not the data's)
+    found = [
+        t.split(":", 1)[1]
+        for t in sorted(tokens_of(task))
+        if t.startswith(("id:", "num:")) and not any(_spells(t, c) for c in cited)
+    ]
     names = [*_multi_names(task), *_single_names(task)]
     found += [n for n in names if not {w.lower() for w in n.split()} <= _MONTHS | _STOP]
     return tuple(dict.fromkeys(found))[:8]
+
+
+def _spells(token: str, cited: str) -> bool:
+    """Whether a value token is a cited id or its digits (``num:202411`` of ``DSA-2024-11``)."""
+    value = token.split(":", 1)[1]
+    return value == cited or (token.startswith("num:") and value == re.sub(r"\D", "", cited))
 
 
 def data_subject(task: str, name: str) -> bool:
@@ -238,7 +249,9 @@ def file_tokens(text: str) -> set[str]:
 def recipients_words(arguments: dict[str, object]) -> str:
     """The plain text of a message's e-mail addresses and hosts: a name in it is whom the data goes to."""
     tokens = value_tokens(selection_text(arguments))
-    return " ".join(plain(t.split(":", 1)[1]) for t in tokens if t.startswith(("email:", "host:")))
+    # (each label of a host or an address a word: ``sftp.research.northbridge.ac.uk`` names Northbridge)
+    where = [t.split(":", 1)[1] for t in tokens if t.startswith(("email:", "host:"))]
+    return " ".join(plain(label) for value in where for label in re.split(r"[.@]", value))
 
 
 # (an item's ``"total": 24.80`` is an amount, no count)
