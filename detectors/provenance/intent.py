@@ -649,7 +649,7 @@ _DELEGATION_REACH = 6  # words from the verb to the object, and from the object 
 _CASE_VERBS = frozenset(
     "handle resolve process address fix answer solve action help assist serve deal".split()
 )
-_CASE_OBJECTS = frozenset(
+CASE_OBJECTS = frozenset(
     "ticket tickets issue issues request requests inquiry inquiries complaint complaints case cases "
     "amendment amendments "
     "customer customers client clients caller callers requester".split()
@@ -686,7 +686,7 @@ def delegation_in(text: str) -> tuple[str, ...]:
                 (i == 0 or words[i - 1] in _POLITE) and words[i + 1 : i + 2] == ["with"]
             )
             if word in _CASE_VERBS and leads:
-                case = next((w for w in words[i + 1 : i + 1 + _DELEGATION_REACH] if w in _CASE_OBJECTS), None)
+                case = next((w for w in words[i + 1 : i + 1 + _DELEGATION_REACH] if w in CASE_OBJECTS), None)
                 if case is not None:
                     return (word, case)
             if word not in _DELEGATING_VERBS:

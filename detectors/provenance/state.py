@@ -24,7 +24,7 @@ from detectors.capabilities.paths import is_local_host
 from detectors.capabilities.selection import plain
 from detectors.memo import by_arguments
 from detectors.provenance.addressing import Addressing
-from detectors.provenance.intent import Intent, intent_of, reads_english, requests_of
+from detectors.provenance.intent import CASE_OBJECTS, Intent, intent_of, reads_english, requests_of
 from detectors.provenance.languages import read_foreign
 from detectors.provenance.ranges import spelled_ranges
 from detectors.provenance.tokens import (
@@ -372,6 +372,9 @@ class Provenance:
             asked = {
                 r for s in self.sources.values() if s.score < unless_addressed_above for r in s.requested
             }
+            # (a case handed over — "process the booking requests" — brings its requests, not access for
+            # whoever wrote one: only instructions handed over — "follow the steps in …" — may grant it)
+            asked -= {C.IDENTITY.value} if intent.delegated[-1] in CASE_OBJECTS else set()
             off = [c for c in off if c.value not in asked]
         return off
 
