@@ -25,7 +25,7 @@ DATE_OR_SPAN = re.compile(  # a date, or a span of time ("6-year retention", "90
 SCOPE_KEY = re.compile(r"(?i)^(scope|level|applies_?to|target_?scope|target_?type|scope_?type)$")
 WIDE_SCOPE = re.compile(
     r"(?i)^(global|org|organi[sz]ation|account|tenant|company|practice|workspace|all|site|fleet|plant|park|farm"
-    r"|estate|campus|group|area)([_ -]?wide)?$"
+    r"|estate|campus|group|area|brand|chain|enterprise|network|franchise|nation)([_ -]?wide)?$"
     r"|^all[_ -](?:crew|staff|users|employees|members|customers|accounts|stores|sites|devices)$"
 )
 # a switch that makes the call take everything in its scope (``delete_all``, ``deleteAll``, ``all: true``)
@@ -97,6 +97,8 @@ def selects_many(
     to take of the one object, in a task that asks for all of it, selects no group: ``all_of_one``.)"""
     if line and (option := GROUP_OPTION.search(line[:4000])):
         return (option.group(1) or option.group(2))[:60], None
+    if line and (wide := _SCOPE_OPTION.search(line[:4000])) and WIDE_SCOPE.match(wide.group(1)):
+        return f"--scope {wide.group(1)}", None  # ``config set … --scope fleet``: every vehicle
     for key, value in arguments.items():
         if _EXCLUDING.search(str(key)):
             continue  # ``exclude: [P-1, P-2, P-3]``: what is left out selects nothing more
@@ -125,6 +127,7 @@ def selects_many(
     return None
 
 
+_SCOPE_OPTION = re.compile(r"(?:^|\s)--(?:scope|level)[= ]([\w-]+)(?=\s|$)")
 # a value that is itself a query: ``query:…``, ``filter=…``, ``segment:…`` before conditions on fields
 _QUERY_VALUE = re.compile(
     r"(?i)^\s*(?:query|filter|where|segment|search)\s*[:=]\s*\S.*?(?:>=|<=|!=|<>|>|<|=|\bin\b|\blike\b)"
@@ -237,7 +240,8 @@ def _resource_names(text: str) -> tuple[str, ...]:
     )[:8]
 
 
-MANY_ASKED = re.compile(r"(?i)\b(all|every|each|whole|entire)\b")
+# (not "every other store stays at $3.65", "all other sites": the rest, which the task leaves alone)
+MANY_ASKED = re.compile(r"(?i)\b(all|every|each|whole|entire)\b(?!\s+others?\b)")
 # short ids read only beside the kind of thing they number: "slips B-14, B-22 and C-03", "bay A7", not "EC2",
 # "S3", "UTF-8" or "CVE-2024"
 _NUMBERED = (

@@ -6,8 +6,9 @@ act is the one the user asked for, on far more than the one object they named, a
 widest act of the session. When the task and the user's turns name specific objects (identifiers with
 digits: a serial, an order, a host, a ticket), a call that changes something (``detectors/capabilities/``:
 deletes, moves money, writes, runs, changes access) and selects many — an argument whose value is ``all``
-or ``*``, or a group, segment, query or filter argument, or the group option of a command line that
-deletes, writes or changes access (``--all``, ``--partition=…``, ``--selector``, ``--state=…``) —
+or ``*``, or a group, segment, query or filter argument, a scope of a whole brand, fleet or organisation
+(``scope: brand``, ``--scope fleet``), or the group option of a command line that deletes, writes or
+changes access (``--all``, ``--partition=…``, ``--selector``, ``--state=…``) —
 without any of those identifiers anywhere in its arguments is reported: high. Denied or failed calls
 do not fire.
 
