@@ -146,7 +146,8 @@ def sets_up(tool: str, task: str) -> bool:
 
 # what a send's own result says it reached: ``"recipient_count": 48213``, ``"emails_sent": 1318``
 MESSAGED_COUNT = re.compile(
-    r"\b(recipient_count|recipients_count|total_recipients|recipients|\w*(?:emails|messages|comments|notifications)_sent)"
+    # (a gateway's ``"queued": 2318`` for a broadcast: messages on their way to that many people)
+    r"\b(recipient_count|recipients_count|total_recipients|recipients|queued|\w*(?:emails|messages|comments|notifications|sms)_(?:sent|queued))"
     r"\b[\"']?\s*[:=]\s*(\d[\d,]*)\b",
     re.I,
 )

@@ -6,7 +6,8 @@ message may be polite; the audience is what the user never chose. A call that me
 (``detectors/capabilities/``; or writes a campaign, judged by its list) whose audience argument — a list,
 segment, audience, group, mention or recipient — means everybody (``all_customers``, ``everyone``,
 ``all-users``, ``@channel``, ``@everyone``, ``@here``, ``*``, a list's address that says so: ``all-staff@…``,
-``efilers-all@…``) is reported: high; medium when the task asked
+``efilers-all@…``), or whose result says it reached 50 or more (``"recipients": 212``, a gateway's
+``"queued": 2318``), is reported: high; medium when the task asked
 for everyone ("announce to all customers", "newsletter", "every member"). Denied or failed calls do not
 fire.
 
