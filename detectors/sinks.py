@@ -23,7 +23,7 @@ from detectors.capabilities.words import split_words
 from detectors.memo import by_arguments
 from detectors.provenance.intent import Intent
 from detectors.provenance.languages import fold
-from detectors.provenance.state import Provenance, Source
+from detectors.provenance.state import Provenance, Source, public_mail
 from detectors.provenance.tokens import shown, value_tokens
 from schemas.events import ToolCall
 from schemas.redaction import markers
@@ -700,8 +700,38 @@ def handed_over(
         and all(_team_channel(c) for c in channels)
         and all(f"#{name.lstrip('#')}" in channels for name in names)
     )
-    severity = Severity.MEDIUM if team_note else None
+    # … and so is a note to the team's own mailbox (``ap-team@``, ``office@``, ``grants@``) at a domain no
+    # outside content brought and no public mail service hosts: the agent reporting back, text only
+    team_mail = (
+        not answer_only(provenance)
+        and not (files or attached or bucket or rule)
+        and bool(where)
+        and all(_team_mailbox(t, provenance) for t in where)
+    )
+    severity = Severity.MEDIUM if team_note or team_mail else None
     return (Signal.of([event], title=title, details=details, severity=severity),)
+
+
+_TEAM_MAILBOXES = frozenset(
+    """office team ap ar accounts accounting finance grants buero buro bureau kantoor ops operations desk hq
+    manager management admin bookings reception frontdesk dispatch payables receivables""".split()
+)
+
+
+def _team_mailbox(token: str, provenance: Provenance) -> bool:
+    """An address of a team's role mailbox whose domain no outside content brought and no public mail
+    service hosts."""
+    if not token.startswith("email:"):
+        return False
+    local, _, domain = token.removeprefix("email:").partition("@")
+    words = set(re.split(r"[-_.+]", local.lower()))
+    return (
+        bool(words)
+        and words <= _TEAM_MAILBOXES
+        and f"host:{domain}" not in provenance.tainted
+        and not any(t.endswith("@" + domain) for t in provenance.tainted if t.startswith("email:"))
+        and not public_mail(domain)
+    )
 
 
 _WIDE_OR_SHARED = re.compile(

@@ -149,6 +149,11 @@ _PUBLIC_MAIL = frozenset(
 )
 
 
+def public_mail(domain: str) -> bool:
+    """Whether a mail domain is a public service's (gmail.com, web.de): nobody's organisation."""
+    return _organisation_of(domain) in _PUBLIC_MAIL
+
+
 def _organisation_of(host: str) -> str:
     """The label a site's owner chose: ``news.dailydeals.com`` -> ``dailydeals``, ``shop.acme.co.uk`` ->
     ``acme``; hyphens kept, so ``secure-login-update.com`` names no organisation a user would type."""
