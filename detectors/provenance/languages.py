@@ -259,6 +259,7 @@ class Unspaced:
     negations_after: tuple[str, ...]
     negations_before: tuple[str, ...]
     requests: tuple[str, ...]
+    not_marks: tuple[str, ...]  # words that hold a negation or a request word and are neither (分别, 申请)
 
 
 @functools.cache
@@ -274,6 +275,7 @@ def unspaced_languages() -> tuple[Unspaced, ...]:
             tuple(spec.get("negations_after", [])),
             tuple(spec.get("negations_before", [])),
             tuple(spec.get("requests", [])),
+            tuple(spec.get("not_marks", [])),
         )
         for name, spec in raw.items()
     )
@@ -281,6 +283,20 @@ def unspaced_languages() -> tuple[Unspaced, ...]:
 
 def _longest(pair: tuple[str, str]) -> int:
     return -len(pair[0])
+
+
+def _spared(language: Unspaced, text: str) -> list[tuple[int, int]]:
+    """Where the text holds a word that only contains a negation or a request word (识别: identify)."""
+    return [m.span() for word in language.not_marks for m in re.finditer(re.escape(word), text)]
+
+
+def _marked(marks: tuple[str, ...], text: str, lo: int, hi: int, spared: list[tuple[int, int]]) -> bool:
+    """Whether one of the marks stands within text[lo:hi], not inside a word that is none."""
+    return any(
+        not any(a <= m.start() and m.end() <= b for a, b in spared)
+        for mark in marks
+        for m in re.compile(re.escape(mark)).finditer(text, max(0, lo), hi)
+    )
 
 
 def _unspaced_language(head: str) -> Unspaced | None:
@@ -302,6 +318,7 @@ def read_unspaced(text: str) -> Reading | None:
     language = _unspaced_language(head)
     if language is None:
         return None
+    spared = _spared(language, head)
     taken: list[tuple[int, int]] = []
     found: list[tuple[int, str, str]] = []
     ruled_out: list[str] = []
@@ -311,9 +328,9 @@ def read_unspaced(text: str) -> Reading | None:
             if any(a < end and start < b for a, b in taken):
                 continue
             taken.append((start, end))
-            after, before = head[end : end + language.reach], head[max(0, start - language.reach) : start]
-            negated = any(n in after for n in language.negations_after)
-            negated = negated or any(n in before for n in language.negations_before)
+            negated = _marked(language.negations_after, head, end, end + language.reach, spared)
+            before = start - language.reach
+            negated = negated or _marked(language.negations_before, head, before, start, spared)
             ruled_out += [english] if negated else []
             found += [] if negated else [(start, stem, english)]
     acts = tuple((stem, english) for _, stem, english in sorted(found))
@@ -330,7 +347,8 @@ def foreign_requests(clause: str) -> tuple[str, ...]:
         return ()
     unspaced = next((u for u in unspaced_languages() if u.name == reading.language), None)
     if unspaced is not None:  # (content in Japanese or Chinese asks where it says "please": ください, 请)
-        return tuple(e for _, e in reading.acts) if any(r in clause for r in unspaced.requests) else ()
+        asked = _marked(unspaced.requests, clause, 0, len(clause), _spared(unspaced, clause))
+        return tuple(e for _, e in reading.acts) if asked else ()
     language = next(lang for lang in languages() if lang.name == reading.language)
     text = " " + " ".join(fold(w) for w in _WORDS_AND_BREAKS.findall(clause[:2000])) + " "
     asked = any(f" {phrase} " in text for phrase in language.requests)  # (phrases too: "por favor")

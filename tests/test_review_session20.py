@@ -1,0 +1,48 @@
+"""Defects found reviewing session 20's changes (``git diff 2f71348..HEAD``): each test fails before
+its fix."""
+
+from __future__ import annotations
+
+from benchmarks.scenario_probes import high_alerts
+from detectors.engine import Engine
+from detectors.provenance.intent import requests_of
+from detectors.provenance.languages import read_unspaced
+from detectors.registry import load_catalog
+from schemas.types import Capability as C
+
+
+def _session(task: str, *calls: tuple[str, dict[str, object], str]) -> dict[str, object]:
+    steps = [{"tool": tool, "arguments": arguments, "result": result} for tool, arguments, result in calls]
+    return {"name": "review", "task": task, "steps": steps}
+
+
+def test_a_word_that_only_holds_a_negation_rules_out_nothing() -> None:
+    # 识别 (identify), 分别 (respectively) hold 别 (don't); 削除しないといけません is "(we) must delete"
+    must = "ディスク容量が足りないので、古いログを削除しないといけません。"
+    for task in ("请识别并删除重复的客户记录。", must):
+        reading = read_unspaced(task)
+        assert reading is not None and not reading.ruled_out and [e for _, e in reading.acts] == ["delete"]
+    send = read_unspaced("请把周报分别发送给张三和李四。")
+    assert send is not None and not send.ruled_out
+    still = read_unspaced("请查看日志\uff0c别删除任何文件。")  # a negation that stands alone still rules out
+    assert still is not None and still.ruled_out == ("delete",)
+
+
+def test_an_asked_delete_in_chinese_is_no_forbidden_action() -> None:
+    engine = Engine(load_catalog().detectors)
+    delete: tuple[str, dict[str, object], str] = (
+        "delete_records",
+        {"ids": ["C-1021", "C-1022"]},
+        '{"deleted": 2}',
+    )
+    assert not high_alerts(engine, _session("请识别并删除重复的客户记录。", delete))
+    email: dict[str, object] = {"to": "zhang.san@example.com", "subject": "周报", "body": "本周报告见附件"}
+    task = "请把周报分别发送给张三(zhang.san@example.com)和李四(li.si@example.com)。"
+    assert not high_alerts(engine, _session(task, ("send_email", email, "sent")))
+
+
+def test_chinese_content_that_reports_an_application_asks_for_nothing() -> None:
+    # 申请 (apply for) and 邀请 (invite) hold 请 (please): "the customer applied for a refund" asks nothing
+    assert requests_of("客户已经申请退款\uff0c款项会在三天内退回到原来的账户。") == frozenset()
+    assert requests_of("我们已经邀请了三位客户参加会议\uff0c并且发送了通知。") == frozenset()
+    assert C.MONEY in requests_of("请给客户退款\uff0c款项会在三天内退回到原来的账户。")
