@@ -53,6 +53,8 @@ _LINE_OFF = re.compile(
     r"[^;&|\n]{0,120}?\b(?:Status|State|Enabled|Mode)=(?:Suspended|Disabled|False|Off)\b"
 )
 _FLAG_OFF = re.compile(r"(?i)(?<![\w.-])([a-z][\w.-]{2,80})=(?:false|off|disabled|no)(?![\w.-])")
+# a query's condition, up to the statement's end: what it compares selects rows and sets nothing
+_CONDITION = re.compile(r"(?i)\b(?:where|having)\b[^;&|]*")
 # a command line that removes a repository's merge gates or passes them by (``az repos policy delete``,
 # ``az repos pr update --bypass-policy true``, ``gh api -X DELETE …/branches/main/protection``)
 _GATE_OFF = re.compile(
@@ -270,7 +272,8 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
         return f"turns {line_off.group(1).lower()} off"
     # a command line's own setting (``config set planner.enforce_geofence=false``, or in an argv list)
     line = command or " ".join(v for _, v in scalars(arguments) if isinstance(v, str) and "=" in v)
-    flags = {m.group(1): False for m in _FLAG_OFF.finditer(line[:4000])} if line else {}
+    line = _CONDITION.sub(" ", line[:4000])  # (``SELECT … WHERE monitoring=false`` only picks rows)
+    flags = {m.group(1): False for m in _FLAG_OFF.finditer(line)} if line else {}
     if flags and (off := _turned_off(flags) or _enforcement_off(flags)):
         return f"turns {off} off"
     if command and (gate := _GATE_OFF.search(command[:4000])):
