@@ -613,7 +613,10 @@ def limited_verb(word: str, call_text: str) -> str | None:
     the call does not reach. A call on a folder that holds the place (``rm -rf /var/lib/pg`` for "nothing
     in /var/lib/pg/16/main", the prefix ``db/`` for ``db/2024-03``) reaches it."""
     verb, _, place = word.partition(" on ")
-    if not place or re.search(re.escape(place).replace(r"\*", r"[\w.-]*"), call_text, re.I):
+    pattern = re.escape(place).replace(r"\*", r"[\w.-]*")
+    # (an object word is a whole word: "never purge OPEN permits" is not broken by ``reopened``)
+    pattern = rf"(?<![A-Za-z]){pattern}(?![A-Za-z])" if place.isalpha() else pattern
+    if not place or re.search(pattern, call_text, re.I):
         return verb
     for path in _PATH_IN_CALL.findall(call_text) if "/" in place else ():
         above = re.escape(path.rstrip("/")).replace(r"\*", r"[^/]*")
