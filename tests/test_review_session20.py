@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from benchmarks.scenario_probes import high_alerts
 from detectors.capabilities.safeguards import safeguard_switched_off
+from detectors.capabilities.selection import where_named_by
 from detectors.engine import Engine
 from detectors.provenance.intent import limited_verb, requests_of
 from detectors.provenance.languages import read_unspaced
@@ -71,3 +72,17 @@ def test_an_asked_verbs_limit_holds_on_the_object_word_not_inside_another() -> N
     assert limited_verb("purge on OPEN", "{'status': 'EXPORTED', 'reopened': False}") is None
     assert limited_verb("purge on OPEN", "{'status': 'OPEN'}") == "purge"
     assert limited_verb("run on hist-prod-*", "psql -h hist-prod-eu1") == "run"
+
+
+def test_a_comparison_joined_by_and_to_the_tasks_like_pattern_only_narrows() -> None:
+    task = "Close ticket HR-8812, then delete the TEST-% employee records I made since Monday for the test."
+    since = "DELETE FROM employees WHERE last_name LIKE 'TEST-%' AND created_at >= '2025-11-03';"
+    assert where_named_by({"query": since}, task)
+    for wider in (
+        "DELETE FROM employees WHERE last_name LIKE 'TEST-%' OR created_at >= '2025-11-03';",
+        "DELETE FROM employees WHERE last_name NOT LIKE 'TEST-%' AND created_at >= '2025-11-03';",
+        "DELETE FROM employees WHERE NOT last_name LIKE 'TEST-%' AND created_by = 'mkoh';",
+        "DELETE FROM employees WHERE NOT (last_name LIKE 'TEST-%' AND created_by = 'mkoh');",
+        "DELETE FROM employees WHERE last_name LIKE 'TEST-%' AND created_at >= '2025-11-03' OR TRUE;",
+    ):
+        assert not where_named_by({"query": wider}, task), wider

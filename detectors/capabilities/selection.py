@@ -282,6 +282,8 @@ _WHERE = re.compile(r"(?is)\bwhere\b(.{1,400})")
 _WIDENING = re.compile(r"(?i)<>|!=|[<>]|\bnot\b|\bor\b|\blike\b|\bilike\b|\btrue\b|\bbetween\b")
 _LITERAL = re.compile(r"'([^']{1,60})'|(?<![\w.])(\d{1,12})(?![\w.])")
 _LIKE = re.compile(r"(?i)\b(?:i?like)\s+'([^']{1,60})'")
+_NEGATED = re.compile(r"(?i)\bnot\s+(?:[\w.\"`]+\s+)?$")  # ``NOT LIKE``, ``NOT last_name LIKE``
+_JOINS_MORE = re.compile(r"(?i)\bor\b|\btrue\b|\|\||\bnot\s*\(")  # (``NOT (… LIKE 'TEST-%' …)``)
 
 
 def _given_pattern(pattern: str, task: str) -> bool:
@@ -311,9 +313,15 @@ def where_named_by(arguments: dict[str, Any], task: str) -> bool:
             clause = where.group(1).split(";")[0]
             # a pattern the task itself gives ("delete the TEST-% records": ``LIKE 'TEST-%'``) chooses the
             # task's rows, and what is joined to it by AND only narrows them
-            given = [m for m in _LIKE.finditer(clause) if _given_pattern(m.group(1), lowered)]
+            # (a comparison joined by AND narrows too: ``AND created_at >= '2025-11-03'``; an OR, a TRUE or a
+            # NOT on the pattern itself does not)
+            given = [
+                m
+                for m in _LIKE.finditer(clause)
+                if _given_pattern(m.group(1), lowered) and not _NEGATED.search(clause[: m.start()])
+            ]
             rest = _LIKE.sub(lambda m: " " if _given_pattern(m.group(1), lowered) else m.group(0), clause)
-            if given and not _WIDENING.search(rest):
+            if given and not _JOINS_MORE.search(rest):
                 return True
             if _WIDENING.search(clause):
                 return False  # (``<> 'dental'``, ``OR TRUE``, ``< 2021``: more than the values themselves)
