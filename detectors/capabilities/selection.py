@@ -382,7 +382,7 @@ _REFERENCE = re.compile(
 _AUTHORITY = re.compile(
     r"(?i)\b(?:under|per|pursuant\s+to|according\s+to|as\s+agreed\s+in)\s+(?:our|the|their|its)?\s*"
     r"(?:[\w-]+\s+){0,3}?(?:agreement|contract|dsa|nda|mandate|licen[cs]e|approval|authori[sz]ation)\b"
-    r"[^().;\n]{0,80}?\(\s*#?([\w-]*\d[\w-]*)\s*\)"
+    r"[^().,;:\n]{0,80}?\(\s*#?([\w-]*\d[\w-]*)\s*\)"  # (in its own clause: not "…, delete meter (M-1)")
 )
 
 
