@@ -277,10 +277,15 @@ _SPECS: list[tuple[str, str]] = [
         "spaced_assignment",
         r"(?m)^[ \t]*(?:[A-Z][A-Z0-9]*_[A-Z0-9_]*?(?:PASS|PASSWORD|PASSWD|PWD|TOKEN|SECRET|KEY|PSK)[ \t]+"
         r"|(?i:[a-z][\w.-]*?(?:pass|password|passwd|token|secret|api_?key|private_?key|sign(?:ing)?_?key))"
-        r"(?:[ ]{2,}|\t)[ \t]*)([^\s\"']*[0-9][^\s\"']*)",
+        r"(?:[ ]{2,}|\t)[ \t]*)[\"']?([^\s\"']*[0-9][^\s\"']*)",  # (quoted or not)
     ),
-    # a PIN by its name in capitals ("HSM PIN 77194402", "PIN: 0472"), four digits or more
-    ("access_code", r"\bPIN\b(?:\s+is)?\s*[:=#-]?\s*([0-9]{4,12})\b"),
+    # a PIN by whose it is ("HSM PIN 77194402", "SIM PIN: 0472", "card PIN code 4821"), four digits or more;
+    # not a bare "PIN 560001" (an Indian postal code)
+    (
+        "access_code",
+        r"(?i:\b(?:hsm|sim|so|user|admin|master|access|device|phone|bank|debit|credit|atm|card|token|security"
+        r"|login|unlock|puk|safe|alarm|door))\s+PIN\b(?:\s+(?:code|number|no\.?))?(?:\s+is)?\s*[:=#-]?\s*([0-9]{4,12})\b",
+    ),
 ]
 
 _REDACTED = re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]")

@@ -41,3 +41,13 @@ def test_a_seed_phrase_under_a_bare_mnemonic_label_and_a_pin_by_name() -> None:
     redacted = redact_text(text)
     assert words not in redacted and "77194402" not in redacted and "go 1.22" in redacted
     assert redact_text("Solder GPIO PIN 17 to the header.") == "Solder GPIO PIN 17 to the header."
+
+
+def test_a_pin_by_whose_it_is_but_not_a_postal_code() -> None:
+    assert "4821" not in redact_text("SIM PIN code: 4821")
+    assert "0472" not in redact_text("card PIN 0472")
+    assert redact_text("MG Road, Bengaluru, PIN 560001") == "MG Road, Bengaluru, PIN 560001"
+
+
+def test_a_settings_listings_quoted_secret() -> None:
+    assert "Hk7pLz29qR" not in redact_text('DB_PASSWORD  "Hk7pLz29qR"')
