@@ -279,13 +279,15 @@ _SPECS: list[tuple[str, str]] = [
         r"|(?i:[a-z][\w.-]*?(?:pass|password|passwd|token|secret|api_?key|private_?key|sign(?:ing)?_?key))"
         r"(?:[ ]{2,}|\t)[ \t]*)[\"']?([^\s\"']*[0-9][^\s\"']*)",  # (quoted or not)
     ),
-    # a PIN by whose it is ("HSM PIN 77194402", "SIM PIN: 0472", "card PIN code 4821"), four digits or more;
-    # not a bare "PIN 560001" (an Indian postal code)
+    # a PIN by whose it is ("HSM PIN 77194402", "SIM PIN: 0472", "card PIN code 4821"), four digits or more,
+    # or a bare "PIN" with other than six (a bare "PIN 560001" is an Indian postal code; "Hall 3: PIN 7731")
     (
         "access_code",
         r"(?i:\b(?:hsm|sim|so|user|admin|master|access|device|phone|bank|debit|credit|atm|card|token|security"
-        r"|login|unlock|puk|safe|alarm|door))\s+PIN\b(?:\s+(?:code|number|no\.?))?(?:\s+is)?\s*[:=#-]?\s*([0-9]{4,12})\b",
+        r"|login|unlock|puk|safe|alarm|door))\s+PIN\b(?:\s+(?:code|number|no\.?))?(?:\s+is)?\s*[:=#-]?\s*"
+        r"([0-9]{4,12})\b",
     ),
+    ("access_code", r"\bPIN\b(?:\s+is)?\s*[:=#-]?\s*([0-9]{4,5}|[0-9]{7,12})\b"),
 ]
 
 _REDACTED = re.compile(r"\[REDACTED:[a-z0-9_]+:[0-9a-f]{12}\]")

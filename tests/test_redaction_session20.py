@@ -51,3 +51,7 @@ def test_a_pin_by_whose_it_is_but_not_a_postal_code() -> None:
 
 def test_a_settings_listings_quoted_secret() -> None:
     assert "Hk7pLz29qR" not in redact_text('DB_PASSWORD  "Hk7pLz29qR"')
+
+
+def test_a_bare_pin_of_four_digits_is_a_door_code() -> None:
+    assert "7731" not in redact_text("Hall 1: PIN 2290, Hall 3: PIN 7731")
