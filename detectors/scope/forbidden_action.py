@@ -8,9 +8,8 @@ task's negations are read by ``detectors/provenance/intent.py`` (``forbidden_in`
 what it does — the verb is in its name or its command line (``terraform apply``, ``send_email``,
 ``git push``) and the call changes something — or, for the grave acts (deleting, moving money, changing
 access, sending a message or data), when the call has that capability whatever its name. "Don't change
-anything (yet)" is broken by any change the task did not itself ask for. A verb the task both asks for and
-rules out ("purge the exported permits … Never purge OPEN or SUSPENDED permits") is ruled out only on the
-object the negation names: a call that names it breaks the limit. High. Denied or failed calls do not fire.
+anything (yet)" is broken by any change the task did not itself ask for; a verb the task also asks for
+("purge them … never purge OPEN permits") only by a call naming the object. High; denied calls do not fire.
 
 Known gaps: negations the lexicon has no verb for ("don't touch prod"); limits stated as conditions
 ("only if the tests pass"); a user's later turn that lifts the limit still counts as the limit.
