@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
@@ -344,6 +345,30 @@ def test_as_of_says_what_is_wrong(lake: Lake, tmp_path: Path) -> None:
         done = cli(tmp_path, *args)
         assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
         assert "Traceback" not in done.stderr
+
+
+def test_a_reader_waits_for_a_lake_being_created_and_names_a_catalog_that_never_becomes_one(
+    lake: Lake,
+) -> None:
+    """The first loader creates the catalog file, then DuckLake's tables in it: a reader in between (CI
+    caught one) must not fail with DuckDB's "creating a new DuckLake is explicitly disabled"."""
+    assert lake.sqlite_path is not None
+    lakes._prepare_sqlite_catalog(lake.sqlite_path)  # the file as the loader leaves it before ATTACH
+    with pytest.raises(DatabaseUnavailable, match="holds no DuckLake yet: a loader may be creating it"):
+        open_read_only(lake)
+    writer = Lake(lake.catalog, lake.default_data_path)  # a loader that was given its data folder
+    created = threading.Timer(0.4, lambda: Store(writer).close())
+    created.start()
+    try:
+        early = open_read_only(lake)  # arrives before the lake exists, attaches once DuckLake made it
+        early.close()
+    finally:
+        created.join()
+    later = open_read_only(lake)
+    try:
+        assert "alerts" in {r[0] for r in later.execute("SHOW TABLES").fetchall()}
+    finally:
+        later.close()
 
 
 # --------------------------------------------------------------------------- the extensions

@@ -238,19 +238,25 @@ def open_lake(lake: Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
+_NOT_CREATED_YET = "creating a new DuckLake is explicitly disabled"  # DuckDB: read-only, no DuckLake tables
+
+
 def _attach(con: duckdb.DuckDBPyConnection, lake: Lake, attach: str, attempts: int = 10) -> None:
     """ATTACH the lake. Two writers creating a new PostgreSQL-catalogued lake at once (two loaders started
     together) both try to create DuckLake's catalog tables, and the one that comes second fails on them;
-    attaching again, it finds the catalog the first one created."""
+    attaching again, it finds the catalog the first one created. A reader that comes while the first
+    loader is creating the lake finds the catalog file without DuckLake's tables in it: it waits for them
+    the same way (a few seconds), then says what the file is."""
     for attempt in range(attempts):
         try:
             con.execute(attach)
             return
         except duckdb.Error as exc:
             text = str(exc)
-            racing = "Failed to initialize DuckLake" in text and any(
-                sign in text for sign in ("duplicate key value", "already exists")
-            )
+            racing = (
+                "Failed to initialize DuckLake" in text
+                and any(sign in text for sign in ("duplicate key value", "already exists"))
+            ) or _NOT_CREATED_YET in text
             if not racing or attempt == attempts - 1:
                 raise explain_lake(lake, exc) from None
             time.sleep(0.1 * (attempt + 1))
@@ -308,6 +314,12 @@ def _prepare_sqlite_catalog(path: Path) -> None:
 
 def explain_lake(lake: Lake, exc: BaseException) -> LakeError:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if _NOT_CREATED_YET in text:
+        return LakeError(
+            f"{lake}: the catalog holds no DuckLake yet: a loader may be creating it (try again in a "
+            f"moment), or the file is not one `chainwatch load --lake` wrote; give that catalog with "
+            f"{LAKE_SETTING}"
+        )
     if "No snapshot found" in text:
         return LakeError(
             f"{lake}: {text.split('Error: ', 1)[-1]}; list the snapshots with "
