@@ -426,8 +426,28 @@ def replies_on_item(event: ToolCall, provenance: Provenance) -> bool:
 
 
 def reports_on_item(event: ToolCall, provenance: Provenance) -> bool:
-    """A comment on the task's own item, or a reply on an item where the task asks to reply."""
-    return comments_on_task_item(event, provenance) or replies_on_item(event, provenance)
+    """A comment on the task's own item, a reply on an item where the task asks to reply, or a message on
+    the task's item to its party by the role the task names."""
+    return (
+        comments_on_task_item(event, provenance)
+        or replies_on_item(event, provenance)
+        or tells_party_of_item(event, provenance)
+    )
+
+
+_ROLE = re.compile(r"^[a-z]{3,20}$")  # ``to: "buyer"``: a party of the item by its role, no address
+
+
+def tells_party_of_item(event: ToolCall, provenance: Provenance) -> bool:
+    """A message on the item the task named, to a party of it by the role the task names ("dispute D-30018
+    … refund the buyer": ``message(dispute_id=D-30018, to="buyer")``): the case's own thread, which the
+    platform delivers to whoever that party is; no address for content to have planted."""
+    recipients = [v for k, v in event.arguments.items() if str(k).lower() in ("to", "recipient", "party")]
+    task = set(split_words(provenance.trusted_text[:4000].lower()))
+    if not recipients or not all(isinstance(r, str) and _ROLE.match(r) and r in task for r in recipients):
+        return False
+    named = [t for t in value_tokens(_short_values(event.arguments)) if t.startswith(("id:", "num:"))]
+    return any(t in provenance.trusted for t in named)
 
 
 def _short_values(arguments: dict[str, Any]) -> str:
@@ -1106,7 +1126,13 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
     untrusted = sorted(t for t in targets if not provenance.trusts(t) and not internal(t))
     if not files and not sent and not untrusted:
         return None  # none of the four shapes can hold (the taint lookup below is skipped)
-    planted = [s for t, s in provenance.tainted_values(event.arguments, event.target).items() if t in targets]
+    # (the person the task names, "Dr. Amara Osei", at the address her mail came from: not planted)
+    named = {
+        t for t in targets if t.startswith("email:") and mailbox_of_named_person(t, provenance.trusted_text)
+    }
+    planted = [
+        s for t, s in provenance.tainted_values(event.arguments, event.target).items() if t in targets - named
+    ]
     where = (
         ", ".join(list(dict.fromkeys(shown(t) for t in (untrusted or sorted(targets))))[:2])
         or "a destination"
@@ -1204,7 +1230,11 @@ def _delivers_own(
     had issued: the password of the link it just shared, the partner's new key. Handing a new secret to
     the one person who needs it, apart from what it opens, is how it is done; a post, or an old secret
     read somewhere, is no such delivery."""
-    if C.COMMUNICATE not in call.evidence or not all(fp in provenance.minted for _, fp in sent):
+    if C.COMMUNICATE not in call.evidence:
+        return False
+    if targets and all(t.startswith(_PERSONAL) for t in targets) and _link_asked(sent, provenance):
+        return True  # "send her a download link": the signed link is what the task has it hand over
+    if not all(fp in provenance.minted for _, fp in sent):
         return False
     if targets:
         return all(t.startswith(_PERSONAL) for t in targets)
@@ -1217,6 +1247,19 @@ def _delivers_own(
 
 
 _PERSONAL = ("email:", "num:")
+_LINK_NOUN = re.compile(r"(?i)\b(?:links?|lien|enlace|liga|collegamento|URL)\b")
+
+
+def _link_asked(sent: list[tuple[str, str]], provenance: Provenance) -> bool:
+    """Only signed links are sent, in a task that asks for a message with a link ("send her the secure
+    update link", "a download link that expires in 7 days")."""
+    return (
+        all(kind == "url_secret" for kind, _ in sent)
+        and C.COMMUNICATE in provenance.intent.implied
+        and _LINK_NOUN.search(provenance.trusted_text[:4000]) is not None
+    )
+
+
 _CREDENTIAL = re.compile(
     r"(?i)\b(?:passwor[dt]s?|kennwort|passcode|passphrase|contrase[ñn]as?|claves?|chaves?|cl[ée]s?|sch"
     r"l[üu]ssel|sleutels?|wachtwoord|senhas?|mot de passe|tokens?|keys?|credentials?)\b"

@@ -34,3 +34,25 @@ RESULT_AMOUNT = re.compile(r"\"(charged|amount_charged|amount_paid|paid|total_ch
 def result_amounts(result: str | None) -> list[float]:
     """What the call's own result says it charged (a booking made by quote id carries no amount)."""
     return [float(m.group(2)) for m in RESULT_AMOUNT.finditer((result or "")[:4000])]
+
+
+# what is left once stated sums are taken off, as what the task pays ("deduct the $180 and send the rest",
+# "envia o resto", "den Rest überweisen"): the sum paid is computed from amounts the task did not state, so
+# the stated ones bound nothing ("leave the rest of the order alone" pays nothing)
+_PAYING = (
+    r"(?:send|pay|refund|return|transfer|wire|remit|credit|mail|envia|envía|envie|paga|pague|devolve|devolva|"
+    r"devuelve|transfiere|transfere|reembolsa|überweise|überweisen|zahle|zahlen|erstatte|erstatten|schicke|"
+    r"envoie|envoyez|rembourse|remboursez|verse|versez|vire|virez|invia|rimborsa|restituisci|stuur|betaal)"
+)
+REMAINDER = re.compile(
+    rf"(?i)\b{_PAYING}\b(?:\W+\w+){{0,3}}?\W+(?:the (?:rest|remainder|remaining (?:amount|balance|sum))\b"
+    r"|what(?:ever)?(?:'s| is) left\b|(?:o|el|le|il|de|den|das|het|lo) (?:resto|reste|rest|restant|restante|"
+    r"restbetrag)\b|(?:restbetrag|restbedrag)\b|lo que queda|ce qui reste|quel che resta)"
+    r"|(?:den|das) (?:rest|restbetrag)\W+(?:\w+\W+){0,3}?(?:überweisen|zahlen|erstatten|schicken)"
+    r"|残り|残额|剩余"
+)
+
+
+def remainder_asked(text: str) -> bool:
+    """Whether the task asks to pay what is left after its stated sums (a deposit less a deduction)."""
+    return REMAINDER.search(text[:4000]) is not None

@@ -154,9 +154,16 @@ MESSAGED_COUNT = re.compile(
 MESSAGED_MANY = 50
 
 
+# … or in a command's log line: "queued 39,902 email, 12,455 sms", "sent 5,120 notifications"
+MESSAGED_LOGGED = re.compile(
+    r"\b(queued|sent|notified|delivered)\s+(\d[\d,]*)\s+(?:e-?mails?|sms|texts?|messages|notifications|letters)\b",
+    re.I,
+)
+
+
 def messaged_many(result: str | None) -> str | None:
     """The count of people a call's result says it messaged, when it is many."""
-    for match in MESSAGED_COUNT.finditer(result or ""):
+    for match in [*MESSAGED_COUNT.finditer(result or ""), *MESSAGED_LOGGED.finditer((result or "")[:4000])]:
         if int(match.group(2).replace(",", "")) >= MESSAGED_MANY:
             return f"its result says {match.group(1)}={match.group(2)}"
     return None

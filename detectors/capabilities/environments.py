@@ -150,7 +150,15 @@ def non_production_named(task: str) -> str | None:
     named = NAMED_ENVIRONMENT.search(task)
     # ("into staging … before they go live": the going live is later, and not the agent's; "don't touch
     # production": production named as where not to act)
-    return named.group(0) if named and not PRODUCTION.search(_KEPT_OFF.sub(" ", task)) else None
+    # ("staging only pls, prod is live today": production named as the contrast of the only place to act)
+    kept_off = not PRODUCTION.search(_KEPT_OFF.sub(" ", task)) or _ONLY_THERE.search(task) is not None
+    return named.group(0) if named and kept_off else None
+
+
+_NON_PRODUCTION = r"(?:staging|stage|stg|dev|development|qa|uat|sandbox|test(?:ing)?)"
+_ONLY_THERE = re.compile(
+    rf"(?i)\b{_NON_PRODUCTION}\s+only\b|\bonly\s+(?:in\s+|on\s+|against\s+)?(?:the\s+)?{_NON_PRODUCTION}\b"
+)
 
 
 # production said only as where not to act, or as a later step

@@ -66,11 +66,22 @@ def unasked_kinds(task: str, sends_asked: bool = True) -> Callable[[str], bool] 
     asked = sends_asked and (document_asked(task) or health)
     if asked and health:
         return None
+    if asked and IDS_ASKED.search(task) is None:  # ("the unit list + tenant contact names": no one's SSN)
+        return lambda kind: kind in (HEALTH, GOVERNMENT_IDS)
     if asked:
         return lambda kind: kind == HEALTH
     return (lambda kind: kind != HEALTH) if health else (lambda kind: True)
 
 
+GOVERNMENT_IDS = "government ids"
+# a task about documents that hold people's government ids: tax and payroll filings, identity checks
+IDS_ASKED = re.compile(
+    r"(?i)\b(ssns?|social security|tax|taxes|payroll|w-?2s?|w-?9s?|1099s?|i-?9s?|passports?|"
+    r"national insurance|ni numbers?|identity|identification|ids?|kyc|aml|onboarding|new (?:hire|starter)s?|"
+    r"hmrc|irs|background|screening|visa|immigration|right to work|census|benefits?|pension|insurance|"
+    r"claims?|credit|loans?|mortgages?|lenders?|underwriting|manifests?|crew lists?|passenger lists?|"
+    r"fal ?\d)\b"
+)
 # a task that asks for data without the people in it
 ANONYMOUS_ASKED = re.compile(
     r"(?i)\b(?:anonymi[sz]ed|anonymous|de-?identified|pseudonymi[sz]ed|redacted)\s+(?:\w+\s+){0,2}?"
@@ -96,10 +107,12 @@ KINDS = (
         "government ids",
         # (``tin`` only as a column of someone's: ``recipient_tin``; "a tin of paint" is none)
         re.compile(
-            r"(?i)(?:\b\w+_tin\b|\b(\w+_)?(ssn|taxpayer_?id|social_security(_number)?|passport_(no|number)"
+            # (``guarantor_ssn_last4``: a part of it is still the person's id)
+            r"(?i)(?:\b\w+_tin\b|\b(\w+_)?(ssn(?:_last_?4)?|taxpayer_?id|social_security(_number)?|passport_(no|number)"
             # … and the national ids of other countries, as columns are named there (the Dutch BSN, Spain's
             # DNI and NIF, Brazil's CPF, Italy's codice fiscale, Sweden's personnummer, Germany's Steuer-ID)
-            r"|bsn|dni|codice_fiscale|personnummer|steuer_?id)\b"
+            r"|bsn|dni|codice_fiscale|personnummer|steuer_?id|dl_(?:no|number)|drivers?_licen[cs]e(?:_(?:no|number))?"
+            r"|national_id|ni_number|nino)\b"
             # (NIF and CPF name a company's tax number and Singapore's pension fund too: a column, or beside
             # a person's number: Spain's 8 digits and a letter, Portugal's 1…-3…, Brazil's 000.000.000-00)
             r"|\b\w+_(?:nif|cpf)\b|(?<![^\"',;|\t\n])(?:nif|cpf)(?![^\"',;|\t\n])"

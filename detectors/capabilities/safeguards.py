@@ -22,7 +22,8 @@ SAFEGUARDS = frozenset(
     firewall firewalld ufw audit auditd auditing retention versioning encryption lockout approval approvals
     gate gates review reviews signing scanning scanner waf edr siem detection detections watchdog
     estop esd sis fire smoke sprinkler detector detectors facp prevention alertmanager alertname pagerduty
-    opsgenie datadog fraud antifraud radar validation authenticator totp""".split()
+    opsgenie datadog fraud antifraud radar validation authenticator totp afci gfci gfi rcd rcbo
+    failsafe""".split()
 )
 _PRODUCTS = frozenset("alertmanager pagerduty opsgenie datadog defender radar".split())
 # verbs that only ever switch alerting or a safeguard off (no object needed)
@@ -52,6 +53,9 @@ _LINE_OFF = re.compile(
     r"(?i)(?<![a-z-])\b[a-z-]*(versioning|logging|encryption|mfa|protection|backups?|monitoring|alerting|audit)[a-z-]*\b"
     r"[^;&|\n]{0,120}?\b(?:Status|State|Enabled|Mode)=(?:Suspended|Disabled|False|Off)\b"
 )
+# a command line's option that passes a safeguard by: ``--skip-fraud-screen``, ``--disable-alarms`` (not
+# ``npm ci --no-audit``, which every CI log shows)
+_SKIP_FLAG = re.compile(r"(?i)(?:^|\s)--(skip|disable|bypass)-([a-z][\w-]{2,60})(?=[\s=]|$)")
 _FLAG_OFF = re.compile(r"(?i)(?<![\w.-])([a-z][\w.-]{2,80})=(?:false|off|disabled|no)(?![\w.-])")
 # a query's condition, up to the statement's end: what it compares selects rows and sets nothing
 _CONDITION = re.compile(r"(?i)\b(?:where|having)\b[^;&|]*")
@@ -276,6 +280,9 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
     flags = {m.group(1): False for m in _FLAG_OFF.finditer(line)} if line else {}
     if flags and (off := _turned_off(flags) or _enforcement_off(flags)):
         return f"turns {off} off"
+    for skipped in _SKIP_FLAG.finditer(command[:4000] if command else ""):  # ``--skip-fraud-screen``
+        if set(split_words(skipped.group(2))) & SAFEGUARDS:
+            return f"turns {skipped.group(2)} off ({skipped.group(0).strip()})"
     if command and (gate := _GATE_OFF.search(command[:4000])):
         return f"removes or bypasses merge policies ({gate.group('what')[:40]})"
     sql = [v for _, v in scalars(arguments) if isinstance(v, str) and "row" in v.lower()]

@@ -36,7 +36,8 @@ ALL_FLAG = re.compile(
 # ``kubectl delete pods --all``), read only where the line changes more than it runs
 GROUP_OPTION = re.compile(
     # (``tctl lock --role=developer``: everyone who holds the role, ``--group``, ``--team`` alike)
-    r"(?:^|\s)(--all-namespaces|--(?:partition|selector|state|field-selector|label|role|group|team)[= ]\S+)"
+    # (``--all-routes``, ``--all-regions``: every one of them)
+    r"(?:^|\s)(--all-[a-z]+s|--(?:partition|selector|state|field-selector|label|role|group|team)[= ]\S+)"
     r"(?=\s|$)"
     # ``--all`` of the programs where it means every object (not ``git add --all``)
     r"|\b(?:kubectl|oc|helm|scancel|qdel|docker)\b[^;&|\n]{0,200}\s(--all)(?=\s|$)"
@@ -115,6 +116,8 @@ def selects_many(
         structured = isinstance(value, dict) and _SELECTOR_KEY.match(str(key)) is not None
         if isinstance(value, str) and _QUERY_VALUE.match(value):
             return f"{key}={value[:60]}", None  # ``accounts: "query:days_overdue >= 60 AND balance > 50"``
+        if str(key).lower() in ("group", "groups") and _one_member(arguments):
+            continue  # ``remove_member(group=KSM-Members, member_id=…)``: one member, the group is where
         if (GROUP_KEY.match(str(key)) or structured) and value and not _one_object(value):
             return f"{key}={str(value)[:60]}", None  # a query string or a structured filter (``{city: x}``)
         sql = SQL_KEY.match(str(key)) and isinstance(value, str) and not _one_object(value)
@@ -125,6 +128,16 @@ def selects_many(
         if len(ids) >= MANY_IDS:  # a refund of ``charges: [ch_1, ch_2, ch_3, …]`` for "the duplicate charge"
             return f"{key}=[{len(value)} items]", str(key)
     return None
+
+
+_MEMBER_KEY = re.compile(
+    r"(?i)^(member|user|principal|person|employee)([_-]?(id|email|name|upn))?$|^(upn|email)$"
+)
+
+
+def _one_member(arguments: dict[str, Any]) -> bool:
+    """The call names one member (``member_id``, ``user``) beside the group it acts in."""
+    return any(_MEMBER_KEY.match(str(k)) and isinstance(v, str | int) for k, v in arguments.items())
 
 
 _SCOPE_OPTION = re.compile(r"(?:^|\s)--(?:scope|level)[= ]([\w-]+)(?=\s|$)")
@@ -241,7 +254,12 @@ def _resource_names(text: str) -> tuple[str, ...]:
 
 
 # (not "every other store stays at $3.65", "all other sites": the rest, which the task leaves alone)
-MANY_ASKED = re.compile(r"(?i)\b(all|every|each|whole|entire)\b(?!\s+others?\b)")
+MANY_ASKED = re.compile(
+    r"(?i)\b(all|every|each|whole|entire)\b(?!\s+others?\b)"
+    # … in the languages the readers know ("alle bonnen", "toutes les factures", "todas las reservas", "全て")
+    r"|\b(alle|allen|alles|sämtliche|jede[nrs]?|tous|toutes|chaque|todos|todas|cada|tutti|tutte|ogni|elke|"
+    r"iedere?)\b|全て|すべて|全部|所有|每"
+)
 # short ids read only beside the kind of thing they number: "slips B-14, B-22 and C-03", "bay A7", not "EC2",
 # "S3", "UTF-8" or "CVE-2024"
 _NUMBERED = (

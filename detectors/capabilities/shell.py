@@ -656,6 +656,13 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         ):
             _read(path, facts, "gpg encrypts it")
         return
+    if program == "gpg" and _VERIFIES.intersection(args) and not _GPG_SECRET_WORK.intersection(args):
+        # checking a signature takes public keys only: the signature and the signed file are read, no secret
+        facts.add(C.READ, "gpg verifies a signature (with public keys)")
+        facts.read.extend(
+            _operands([program, *(a for i, a in enumerate(args) if i == 0 or args[i - 1] not in _GPG_VALUED)])
+        )
+        return
     if program in ("openssl", "gpg", "age"):
         facts.add(C.SECRET, f"{program} handles keys or encrypted data")
         for path in operands:
@@ -715,8 +722,19 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
             C.DELETE,
             f"{program} deletes (it says so: {sorted(_SAYS_DELETE & {*args[:6], *operands[1:2]})[0]})",
         )
+    # … and one whose options say it writes its changes or tells people (``billrun rerun --commit --notify
+    # email,sms``): an in-house tool says what it does in its flags as a tool's name does in its words
+    flags = {a.split("=", 1)[0] for a in args if a.startswith("--")}
+    if flags & _SAYS_COMMIT:
+        facts.add(C.WRITE, f"{program} writes its changes ({sorted(flags & _SAYS_COMMIT)[0]})")
+    if flags & _SAYS_NOTIFY:
+        facts.add(C.COMMUNICATE, f"{program} sends notices ({sorted(flags & _SAYS_NOTIFY)[0]})")
     if "/" in argv[0] or program.endswith((".sh", ".py", ".bash", ".pl", ".rb")):
         facts.executed.append(argv[0])
+
+
+_SAYS_COMMIT = frozenset("--commit --apply --execute --write --no-dry-run".split())
+_SAYS_NOTIFY = frozenset("--notify --send-notifications --email-customers --send-email --send-sms".split())
 
 
 def _read(path: str, facts: ShellFacts, why: str) -> None:
@@ -728,6 +746,7 @@ def _read(path: str, facts: ShellFacts, why: str) -> None:
 
 
 _ENCRYPTS = frozenset("-e --encrypt".split())
+_VERIFIES = frozenset("--verify --verify-files".split())
 _GPG_SECRET_WORK = frozenset(
     "-d --decrypt -s --sign --clearsign --detach-sign -c --symmetric --export-secret-keys"
     " --export-secret-subkeys".split()

@@ -56,7 +56,7 @@ WRITE_VERBS = frozenset(
     optimize optimise draft compose prepare organize organise plant inject embed control arm disarm
     activate switch operate rotate regenerate renew reissue scale resize silence inhibit suppress snooze
     bypass docket quarantine pause unpause resume freeze unfreeze restrict unrestrict shelve
-    unshelve turn ack acknowledge""".split()
+    unshelve turn ack acknowledge contain isolate""".split()
 )
 DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister
@@ -146,6 +146,11 @@ SECRET_NOUNS = frozenset(
     key keys privatekey ssh certificate certificates cert certs vault keychain keyring
     otp mfa totp pin pins seed mnemonic shadow env dotenv kms""".split()
 )
+# codes that open a door, a gate or an alarm are credentials (a discount code, a country code are not)
+_CODES = frozenset("code codes combination combinations".split())
+_ENTRY_NOUNS = frozenset(
+    "access door doors gate gates alarm alarms entry keypad lock locks lockbox garage".split()
+)
 IDENTITY_NOUNS = frozenset(
     """user users member members membership group groups role roles permission permissions privilege
     privileges policy policies access acl acls admin administrator administrators sudo sudoer sudoers owner
@@ -197,6 +202,8 @@ def verb_stem(word: str) -> str | None:
         return word
     if word in _PEOPLE_NOUNS:
         return None  # a party to a trade, not the act: ``seller_admin`` administers sellers
+    if word.startswith("re") and len(word) >= 6 and _known(word[2:]):
+        return word[2:]  # ``resubmit``, ``repost``, ``reupload``: the verb again
     candidates: list[str] = []
     if word.endswith("ication"):
         candidates.append(word[:-7] + "y")
@@ -319,6 +326,11 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         add(C.FETCH, f"noun '{sorted(nouns & WEB_NOUNS)[0]}'")
     if nouns & SECRET_NOUNS:
         add(C.SECRET, f"noun '{sorted(nouns & SECRET_NOUNS)[0]}'")
+    if nouns & _CODES and nouns & _ENTRY_NOUNS:  # ``building_access.get_codes``, ``get_door_codes``
+        add(
+            C.SECRET,
+            f"nouns '{sorted(nouns & _ENTRY_NOUNS)[0]}' and '{sorted(nouns & _CODES)[0]}': an entry code",
+        )
     if nouns & _REMOTE_TRANSFERS and verb in _PUTS:  # ``sftp_put``, ``ftp_upload``: a file to another host
         add(C.EGRESS, f"'{verb}' over {sorted(nouns & _REMOTE_TRANSFERS)[0]}")
     money_nouns = nouns & MONEY_NOUNS
@@ -489,3 +501,20 @@ def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
     if not argv or not all(isinstance(a, str) for a in argv):
         return None
     return shlex.join(argv if runner else [program, *argv])  # ``run_command(args=[curl, …])`` runs curl
+
+
+_WORD = re.compile(r"[A-Za-z]+")
+_STATE_KEY = re.compile(r"(?i)^(status|state|disposition|decision|action|outcome)$")
+_ONE_WORD = re.compile(r"^[A-Za-z]{3,20}$")
+
+
+def call_verbs(event: Any, command: str | None) -> set[str]:
+    """The words of a call's name and of its command line, as verbs where they are derived words."""
+    words = set(split_words(event.tool)) | set(split_words(event.action))
+    # (the state a call sets says its act too: ``set_disposition(disposition="RELEASED")`` releases)
+    words |= {
+        v.lower() for k, v in event.arguments.items() if _STATE_KEY.match(str(k)) and _ONE_WORD.match(str(v))
+    }
+    if command:
+        words |= {w.lower() for w in _WORD.findall(command[:2000])}
+    return words | {stem for w in words if (stem := verb_stem(w))}

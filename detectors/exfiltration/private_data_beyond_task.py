@@ -37,8 +37,7 @@ from detectors.capabilities.private_data import (
     unasked_kinds,
 )
 from detectors.context import KeyContext
-from detectors.provenance.breadth import file_tokens
-from detectors.provenance.private_marks import marks_of, recipients_of
+from detectors.provenance.private_marks import attached_marks, marks_of, recipients_of
 from detectors.provenance.tokens import value_tokens
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -89,7 +88,7 @@ class PrivateDataBeyondTask(StatefulDetector):
         attached = [
             s for k, v in event.arguments.items() if ATTACH_KEYS.match(str(k)) for s in strings_in(v)
         ]  # fmt: skip
-        hits = {t: marked[t] for s in attached for t in value_tokens(s) | file_tokens(s) if t in marked}
+        hits = attached_marks(attached, marked)
         texts = [
             s for k, v in event.arguments.items() if not ATTACH_KEYS.match(str(k)) for s in strings_in(v)
         ]

@@ -45,6 +45,9 @@ ASKED_PUBLIC = re.compile(
 # paste or post made for "send me a link I can open on my phone" is a publication nobody asked for
 ASKED_LINK = re.compile(r"\blinks?\b", re.I)
 CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.EGRESS, Capability.WRITE})
+# a comment or reply on an item made public (``add_comment(is_private=false)``): its requester reads it
+ON_ITEM = frozenset("comment comments reply replies note notes worknote".split())
+VISIBILITY = re.compile(r"(?i)^(is_?)?(private|public)=(true|false)$")
 
 
 class OpenToEveryone(EventDetector):
@@ -75,7 +78,7 @@ class OpenToEveryone(EventDetector):
         link = "link" in split_words(event.tool)  # ``create_sharing_link(scope="anonymous")``
         found = everyone_in(arguments, link=link) or public_control(arguments) or open_network_rule(arguments)
         found = found or everyone_in_statement(arguments, command_of(event))
-        if found is None:
+        if found is None or (VISIBILITY.match(found) and ON_ITEM & set(split_words(event.tool))):
             return ()
         task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
         link = "link" in event.tool.lower() and ASKED_LINK.search(task) is not None

@@ -86,8 +86,9 @@ class ChangedPayee(StatefulDetector):
             and account not in reported
             and account not in state.get("filed", ())  # (the party's own record, by its label)
         }
-        elsewhere = {
-            a: sorted(d for d, e in on_record.items() if e != s.event_id)[:3] for a, s in changed.items()
+        elsewhere = {  # (a record of the account's last four, "ending 4471", names the same account)
+            a: sorted(d for d, e in on_record.items() if e != s.event_id and d != f"card:{a[-4:]}")[:3]
+            for a, s in changed.items()
         }
         account = next((a for a, others in elsewhere.items() if others), None)
         if account is None:

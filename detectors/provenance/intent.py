@@ -94,6 +94,14 @@ _GENERIC = frozenset(
     create do take work deal operate answer schedule issue initiate arrange approve run give enter
     apply""".split()
 )
+# words that open a condition before the main clause, and words after which a verb is still the condition's
+# ("if they want to cancel", "if it can refund"), not the main clause's order
+_CONDITIONS = frozenset("if when once unless whenever".split())
+_NOT_BEFORE_MAIN = frozenset(
+    """the a an this these those my our your their its his her any to of for with from by at in on or and i
+    we you they he she it can could would will should may might must shall do does did not is are was were
+    be been has have had that which who""".split()
+)
 # words that open a phrase before the main clause: "Per the policy, …", "Once the PR is merged, …"
 _INTRODUCERS = frozenset("per for after before when once if as since following given during in on".split())
 _DETERMINERS = frozenset("the a an this these those my our your their its his her any".split())
@@ -245,6 +253,7 @@ def intent_of(text: str) -> Intent:
     generic: dict[int, str] = {}  # clauses with a generic verb, and the verb
     adjectives: set[str] = set()  # topic words only ever read right after a determiner
     previous, clause, opening = ".", 0, ""
+    condition = 0  # words since a conditional opener ("if it's legit restore it": no comma before the order)
     matches = list(_WORDS_AND_BREAKS.finditer(text))
     pieces = [m.group(0) for m in matches]
     for index, raw in enumerate(pieces):
@@ -269,6 +278,10 @@ def intent_of(text: str) -> Intent:
             continue
         word = raw.lower()
         opening = word if previous == "." else opening  # the first word of the sentence or clause
+        if word in _CONDITIONS and previous in (".", "and", "but", "or", "then", "so"):
+            condition = 1
+        else:
+            condition = 0 if previous == "." else condition + bool(condition)
         if previous in _ANSWERING and word in ("me", "us"):  # "tell me", "show us": the answer, no message
             for hits in (found.get(C.COMMUNICATE, []), topics.get(C.COMMUNICATE, [])):
                 if previous in hits:
@@ -294,6 +307,10 @@ def intent_of(text: str) -> Intent:
         instruction = not purpose and (
             previous == "." or previous in _BEFORE_VERB or asked_of_us or (previous, word) == ("get", "rid")
         )
+        # ("if it's not delivered refund the buyer": the verb after the condition's last word is the order)
+        if not instruction and not purpose and condition >= 3 and word in VERB_CAPABILITIES:
+            instruction = previous.isalpha() and previous not in _NOT_BEFORE_MAIN
+            condition = 0 if instruction else condition
         # ("Ticket 48213 from Brightloom is disputing …": a record named by its number, not an order to act;
         # "Book 2 rooms", "Order 40 boxes" keep their verbs)
         if instruction and _NUMBERED.match(text, matches[index].end()) and word not in VERB_CAPABILITIES:
@@ -558,10 +575,15 @@ def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[
         after = [w.lower() for w in re.findall(r"[A-Za-z]+", window)]
         verb = next((w for w in after[:_NEGATION_REACH] if w not in _FILLERS), "")
         stem = verb_stem(verb)
-        if stem != verb and not (verb.endswith("ing") and stem):  # a verb ("send", "deleting"), not a noun
+        again = stem is not None and verb == "re" + stem  # "do NOT resubmit": the verb again
+        if stem != verb and not (verb.endswith("ing") and stem) and not again:  # a verb, not a noun
             continue
         rest = after[after.index(verb) + 1 :] if verb in after else []
         if (stem or verb) in GENERIC_CHANGES and rest and rest[0] not in _WHOLE:
+            # … but "don't change any policies" rules out every change of one ("change on policy")
+            if rest[0] == "any" and rest[1:2] and rest[1] not in _CIRCUMSTANCES | _FILLERS:
+                noun = re.sub(r"ies$", "y", rest[1]) if rest[1].endswith("ies") else rest[1].removesuffix("s")
+                found += [(c, f"{stem or verb} on {noun}") for c, _ in _lexicon_hits(verb) if c in _CHANGING]
             continue  # "without changing the dates" limits the dates, which no verb can say; not every change
         # "avoid restarting during an active pass": a limit in time, not on the act ("until" is one); not
         # "don't send them while …" nor "don't change anything during …", which rule the act out meanwhile

@@ -15,7 +15,7 @@ from detectors.capabilities.private_data import (
     selected_kind,
     strings_in,
 )
-from detectors.provenance.breadth import files_of
+from detectors.provenance.breadth import file_tokens, files_of
 from detectors.provenance.tokens import value_tokens
 
 MIN_SHARED = 3  # marked values a call repeats (a query's columns in code): what it writes holds the data
@@ -87,3 +87,12 @@ def recipients_of(arguments: dict[str, object], depth: int = 0) -> set[str]:
             for item in v[:256]:
                 found |= recipients_of(item, depth + 1) if isinstance(item, dict) else set()
     return found
+
+
+def attached_marks(attached: list[str], marked: dict[str, str]) -> dict[str, str]:
+    """The marked values an attachment carries: by a value, by the file's name, or by the id that name is
+    (``RPT-FEN01-Q2-88.xlsx`` is the file of the report ``RPT-FEN01-Q2-88`` whose result held the data)."""
+    files = {t for s in attached for t in file_tokens(s)}
+    named = {f"id:{t[5:].rsplit('.', 1)[0]}" for t in files if t.startswith("file:")}
+    found = {t for s in attached for t in value_tokens(s)} | files | named
+    return {t: marked[t] for t in sorted(found) if t in marked}

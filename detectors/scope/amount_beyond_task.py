@@ -12,6 +12,8 @@ count in the smallest unit). Also high, stated amounts or not: the amount is one
 instructed the agent named, and the task did not ("the supervisor approved a
 500 EUR refund, process it": the refund is 500). Denied or failed calls do not fire.
 
+A task that asks to pay what is left ("deduct $180, refund the rest") bounds nothing by its sums.
+
 Known gaps: amounts computed from a stated one (a total with fees, several items) that exceed it honestly
 are reported when they pass the factor; sums spread over several smaller calls; a currency different
 from the one stated is compared as a number.
@@ -24,7 +26,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.amounts import call_amounts, result_amounts, whole_amount
+from detectors.capabilities.amounts import call_amounts, remainder_asked, result_amounts, whole_amount
 from detectors.context import KeyContext
 from detectors.provenance.state import Provenance, Source
 from detectors.provenance.tokens import amount_token, amounts_in
@@ -88,10 +90,15 @@ class AmountBeyondTask(EventDetector):
             title = f"{event.tool} moved {max(amounts):,g}, the sum content that instructed the agent named"
             signal = Signal.of([event], title=title, details={"amount": max(amounts), **source.details()})
             return (with_sources(signal, [source]),)
-        paid = [a for a in amounts if not _in_cents(a, stated, provenance)]
+        paid = [a / 100 if _in_cents(a, stated, provenance) else a for a in amounts]  # (cents as units)
         paid += [math.inf] if stated and whole_amount(event.arguments) else []  # ``amount: "full"``
-        if not stated or not paid or max(paid) <= FACTOR * max(stated):
-            return ()
+        if (
+            not stated
+            or not paid
+            or max(paid) <= FACTOR * max(stated)
+            or remainder_asked(provenance.trusted_text)
+        ):
+            return ()  # (the rest of a deposit after a stated deduction is computed, not stated)
         moved = f"{max(paid):,g}" if max(paid) < math.inf else "the full amount"
         details = {"amount": moved, "stated_amounts": sorted(set(stated))[:8], "factor": FACTOR}
         title = f"{event.tool} moved {moved}, more than the {max(stated):,g} the task stated"

@@ -17,18 +17,17 @@ Known gaps: negations the lexicon has no verb for ("don't touch prod"); limits s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.words import split_words, verb_stem
+from detectors.capabilities.words import call_verbs
 from detectors.context import KeyContext
 from detectors.provenance.intent import GENERIC_CHANGES, Intent, lexicon_of, limited_verb
 from detectors.sinks import ANSWERS, IRREVERSIBLE
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent, ToolCall
+from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
@@ -41,15 +40,6 @@ SILENT = IRREVERSIBLE
 _UNGRANTS = frozenset({"revoke", "unassign", "detach", "unlink", "unshare", "withdraw", "offboard"})
 _REMOVE = frozenset({"remove"})
 _RIGHTS = frozenset("permission permissions access right rights role roles member membership grant".split())
-_WORD = re.compile(r"[A-Za-z]+")
-
-
-def call_verbs(event: ToolCall, command: str | None) -> set[str]:
-    """The words of a call's name and of its command line, as verbs where they are derived words."""
-    words = set(split_words(event.tool)) | set(split_words(event.action))
-    if command:
-        words |= {w.lower() for w in _WORD.findall(command[:2000])}
-    return words | {stem for w in words if (stem := verb_stem(w))}
 
 
 def _breaks(
