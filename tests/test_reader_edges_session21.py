@@ -87,6 +87,9 @@ def test_dont_change_any_of_a_kind_rules_out_changes_of_that_kind() -> None:
     found = forbidden_in("Find out why the approvals stall. Don't change any rules, just report back.")
     assert (C.WRITE, "change on rule") in found
     assert forbidden_in("Move the meeting to Friday without changing the agenda.") == ()
+    # (a task that asks for a change itself limits how it is made, which no verb can say: tau-bench's
+    # "downgrade all my business flights … without changing any flights or passengers")
+    assert intent_of("Please downgrade my cabins to economy without changing any flights.").forbidden == ()
 
 
 def test_staging_only_keeps_production_as_the_contrast() -> None:

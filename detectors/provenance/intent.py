@@ -28,7 +28,7 @@ _LEXICON: dict[C, frozenset[str]] = {
     C.WRITE: frozenset(
         """create add update edit modify set write save insert append change fix implement refactor
         build make generate draft prepare compose organize organise rename move copy configure
-        install upgrade schedule book reserve document record log note submit fill apply merge
+        install upgrade downgrade schedule book reserve document record log note submit fill apply merge
         commit rebase squash amend resolve close open reopen assign mark label tag rewrite replace patch
         populate enter
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
@@ -580,8 +580,11 @@ def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[
             continue
         rest = after[after.index(verb) + 1 :] if verb in after else []
         if (stem or verb) in GENERIC_CHANGES and rest and rest[0] not in _WHOLE:
-            # … but "don't change any policies" rules out every change of one ("change on policy")
-            if rest[0] == "any" and rest[1:2] and rest[1] not in _CIRCUMSTANCES | _FILLERS:
+            # … but "find out why, don't change any policies" rules out every change of one ("change on
+            # policy") in a task that asks for no change itself ("downgrade them without changing any
+            # flights" limits how, which no verb can say)
+            changing = any(c in _CHANGING for w in asked for c, _ in _lexicon_hits(w))
+            if rest[0] == "any" and rest[1:2] and rest[1] not in _CIRCUMSTANCES | _FILLERS and not changing:
                 noun = re.sub(r"ies$", "y", rest[1]) if rest[1].endswith("ies") else rest[1].removesuffix("s")
                 found += [(c, f"{stem or verb} on {noun}") for c, _ in _lexicon_hits(verb) if c in _CHANGING]
             continue  # "without changing the dates" limits the dates, which no verb can say; not every change
