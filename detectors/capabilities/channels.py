@@ -18,7 +18,10 @@ CHANNEL_TOOL = frozenset(
     "recovery security forwarding forward mfa factor factors authenticator otp payout bank".split()
 )
 CONTACT_KEY = frozenset("email phone address mobile".split())
-PAYING = frozenset("pay pays payment payments transfer payout payouts refund charge wire send issue".split())
+PAYING = frozenset(
+    "pay pays payment payments transfer transfers payout payouts refund refunds charge charges wire wires "
+    "send issue disbursement disbursements remittance remittances".split()
+)
 SETTING = frozenset("update set change edit modify add register replace save details settings method".split())
 BANK_CONTEXT = frozenset("payment transit institution ach eft deposit wire holder sort".split())
 BANKING = frozenset("routing iban bic swift payout remittance bank".split())
@@ -106,7 +109,9 @@ def settings_of(arguments: dict[str, object], depth: int = 0) -> dict[str, objec
 # "register our new app", "connect the repo to CI", "finish setting up my accounts", "add the rotation": a
 # task that sets something up asks for the channels of what it creates (not for changing existing ones)
 SETUP_ASKED = re.compile(
-    r"(?i)\b(register|connect|integrate|hook up|set(ting)? up|setup|install|onboard|add|create|configure)\b"
+    # ("set her up in payroll": the one set up between the verb and its particle)
+    r"(?i)\b(register|connect|integrate|hook up|set(ting)?(\s+\w+)?\s+up|setup|install|onboard|add|create|"
+    r"configure)\b"
 )
 _CREATING = frozenset("create add register connect enroll enrol new setup install provision".split())
 

@@ -48,6 +48,11 @@ _SECRET_KEY_KINDS = frozenset(
 )
 _BATCH_VERB = re.compile(r"(?i)^(delete|remove|destroy|purge|create|update|upsert|insert|add|archive)$")
 _DATA_ROWS = frozenset("row rows cell cells sheet sheets spreadsheet spreadsheets entry entries".split())
+_PEOPLE_RECORDS = frozenset(
+    """employee employees staff worker workers contact contacts customer customers member members patient
+    patients student students tenant tenants candidate candidates applicant applicants person persons people
+    profile profiles""".split()
+)
 CARRIES_SECRET = "carries a secret"  # an argument the call authenticates with: used, not read (engine)
 SECRET_KEYS = frozenset(
     "password passwd passphrase secret token apikey key credential credentials otp pin mfa private".split()
@@ -272,6 +277,10 @@ def _arguments(
                 result.add(capability, "argument", f"{key} lists items ({why})")
     # a row written to a sheet or a table (``tracker.add_row(row={amount: …})``): its amounts are data
     rows = bool(tool_words & _DATA_ROWS) and C.MONEY not in named
+    # a person's record made or changed (``employees.create(body={personalDetails: {email: …}, payAmount:
+    # …})``): its nested fields describe the person; they message and pay no one
+    record = bool(tool_words & _PEOPLE_RECORDS) and C.MONEY not in named and C.COMMUNICATE not in named
+    top = {str(k) for k, v in arguments.items() if not isinstance(v, dict | list)}
     for key, value in scalars(arguments):
         kw = _key_words(key)
         if value is True and changing and kw & _WAIVES:  # ``waive_fare_difference: true``: money given up
@@ -349,9 +358,11 @@ def _arguments(
                 elif not outbound and len(set(_EMAIL_IN.findall(url.partition("?")[2]))) >= _MANY_ADDRESSES:
                     result.add(C.EGRESS, "argument", f"{key}: its query carries e-mail addresses")
             continue
+        field = record and key not in top
         if (
             kw & RECIPIENT_KEYS
             and changing
+            and not field
             and not _NOT_RECIPIENT.search(key)  # ``in_reply_to_uid`` names a message, not whom it goes to
             and not tool_words & _DRAFTS  # a draft is saved for the user to send: a write
             # (``add_flag(email=…)``, ``tag_member(email=…)``: the key of the record marked, no message)
@@ -389,6 +400,7 @@ def _arguments(
             )
             and changing
             and not rows
+            and not field
         ):
             result.add(C.MONEY, "argument", f"{key} is a payment detail")
             continue
