@@ -523,6 +523,21 @@ def task_names_places(trusted_text: str) -> bool:
     return _PLACES.search(trusted_text) is not None
 
 
+# a folder the task says to put something in: "in Recon/2024-03", "dans Finance/Q1" (no file, no date)
+_FOLDER_PATH = re.compile(
+    r"(?i)\b(?:in|into|to|under|inside|dans|en|nach|naar|em|nella|nel)\s+(?:the\s+|(?:folder|ordner|dossier)\s+)*"
+    r"([a-z][\w-]*(?:/[\w-]+)+)/?(?![\w./-])"
+)
+
+
+def into_named_folder(event: ToolCall, task: str) -> bool:
+    """A call that puts something into a folder path the task wrote out ("put the report in Recon/2024-03
+    on SharePoint": ``upload_file(path="/Shared Documents/Recon/2024-03/…")``): where the user told it."""
+    folders = [f.strip("/") for f in _FOLDER_PATH.findall(task[:2000])]
+    paths = " ".join(v for v in event.arguments.values() if isinstance(v, str) and len(v) < 400)
+    return any(re.search(rf"(?i)(?<![\w-]){re.escape(f)}(?![\w-])", paths) for f in folders if f)
+
+
 def named_by_user(token: str, provenance: Provenance) -> bool:
     """A destination the user named: a trusted value, a name or channel in their words, a handle whose
     first part is a name they wrote."""

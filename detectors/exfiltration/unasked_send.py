@@ -75,6 +75,8 @@ class UnaskedSend(EventDetector):
         if not off_task and not sinks.task_names_places(provenance.trusted_text):
             return ()  # the task asked for a send of this kind and left where to the agent
         where = sinks.send_destinations(event, call)
+        if sinks.into_named_folder(event, provenance.trusted_text):
+            return ()  # "put the report in Recon/2024-03 on SharePoint": the folder the task gave
         if any(sinks.named_by_user(t, provenance) or sinks.internal(t) for t in where):
             return ()  # one the user named ("Sarah" for ``@sarah.chen``), or inside the organisation
         planted = provenance.tainted_values(event.arguments, event.target)
