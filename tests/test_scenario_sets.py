@@ -89,7 +89,7 @@ FLOORS = {
     # session 20: blind 29 and 8 at 2f71348 (the session's start); then used for fixes
     "agent_probes_52.yml": (39, 1),
     # blind: 32 and 9 at 2f71348 and at session 20's end alike (the same sessions); session 21: used for fixes
-    "agent_probes_53.yml": (40, 3),
+    "agent_probes_53.yml": (40, 0),
     # session 21: blind 31 and 10 at d764841 (the session's start); then used for fixes
     "agent_probes_54.yml": (38, 5),
     # session 21: blind 29 and 2 at d764841 and at the session's end alike; not used for fixes
