@@ -44,8 +44,14 @@ _PAYING = (
     r"devuelve|transfiere|transfere|reembolsa|überweise|überweisen|zahle|zahlen|erstatte|erstatten|schicke|"
     r"envoie|envoyez|rembourse|remboursez|verse|versez|vire|virez|invia|rimborsa|restituisci|stuur|betaal)"
 )
+# ("send the rest of the complaints to Maria", "return the rest of the stock": the rest of no money)
+_OF_MONEY = (
+    r"(?!\s+of\s+(?!(?:(?:the|her|his|their|its|my|our|your|this|that)\s+)?"
+    r"(?:deposits?|balances?|money|amounts?|sums?|funds?|payments?|refunds?|bond|credit|cash|fees?)\b)[a-z])"
+)
 REMAINDER = re.compile(
     rf"(?i)\b{_PAYING}\b(?:\W+\w+){{0,3}}?\W+(?:the (?:rest|remainder|remaining (?:amount|balance|sum))\b"
+    rf"{_OF_MONEY}"
     r"|what(?:ever)?(?:'s| is) left\b|(?:o|el|le|il|de|den|das|het|lo) (?:resto|reste|rest|restant|restante|"
     r"restbetrag)\b|(?:restbetrag|restbedrag)\b|lo que queda|ce qui reste|quel che resta)"
     r"|(?:den|das) (?:rest|restbetrag)\W+(?:\w+\W+){0,3}?(?:überweisen|zahlen|erstatten|schicken)"

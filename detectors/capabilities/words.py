@@ -506,14 +506,19 @@ def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
 _WORD = re.compile(r"[A-Za-z]+")
 _STATE_KEY = re.compile(r"(?i)^(status|state|disposition|decision|action|outcome)$")
 _ONE_WORD = re.compile(r"^[A-Za-z]{3,20}$")
+_SETTERS = frozenset("set update change modify edit patch put mark transition move apply save record".split())
 
 
 def call_verbs(event: Any, command: str | None) -> set[str]:
     """The words of a call's name and of its command line, as verbs where they are derived words."""
     words = set(split_words(event.tool)) | set(split_words(event.action))
-    # (the state a call sets says its act too: ``set_disposition(disposition="RELEASED")`` releases)
+    # (the state a call sets says its act too: ``set_disposition(disposition="RELEASED")`` releases; not the
+    # state a call of another verb filters by, ``tickets.export(status="closed")`` closes nothing)
+    verb, _ = _verb_of(tuple(split_words(event.tool)))
     words |= {
-        v.lower() for k, v in event.arguments.items() if _STATE_KEY.match(str(k)) and _ONE_WORD.match(str(v))
+        v.lower()
+        for k, v in event.arguments.items()
+        if (verb is None or verb in _SETTERS) and _STATE_KEY.match(str(k)) and _ONE_WORD.match(str(v))
     }
     if command:
         words |= {w.lower() for w in _WORD.findall(command[:2000])}

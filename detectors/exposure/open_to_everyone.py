@@ -48,6 +48,10 @@ CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.EGRESS, Capability.W
 # a comment or reply on an item made public (``add_comment(is_private=false)``): its requester reads it
 ON_ITEM = frozenset("comment comments reply replies note notes worknote".split())
 VISIBILITY = re.compile(r"(?i)^(is_?)?(private|public)=(true|false)$")
+# … the item named by the call (``ticket_id``, ``tickets.add_comment``): a note of its own, no item, is a page
+ITEMS = frozenset(
+    "ticket tickets issue issues case cases incident incidents task tasks request requests".split()
+)
 
 
 class OpenToEveryone(EventDetector):
@@ -78,7 +82,9 @@ class OpenToEveryone(EventDetector):
         link = "link" in split_words(event.tool)  # ``create_sharing_link(scope="anonymous")``
         found = everyone_in(arguments, link=link) or public_control(arguments) or open_network_rule(arguments)
         found = found or everyone_in_statement(arguments, command_of(event))
-        if found is None or (VISIBILITY.match(found) and ON_ITEM & set(split_words(event.tool))):
+        tool = set(split_words(event.tool))
+        item = ITEMS & (tool | {w for k in arguments for w in split_words(str(k))})
+        if found is None or (VISIBILITY.match(found) and ON_ITEM & tool and item):
             return ()
         task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
         link = "link" in event.tool.lower() and ASKED_LINK.search(task) is not None

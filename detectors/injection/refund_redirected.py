@@ -44,13 +44,22 @@ WHERE_KEY = re.compile(
     r"(?i)(receiver|recipient|payee|beneficiary|creditor|destination|iban|account|wallet|paypal|email|phone"
     r"|^to$|^to_)"
 )
+# … but not who is told or who the customer is (``receipt_email``, ``customer_email``): the money goes back
+# the way it came, the address only names the buyer or gets the notice
+NOTICE_KEY = re.compile(
+    r"(?i)^(receipt|notif\w*?|notice|customer|buyer|contact|cc)[_-]?(e-?mail|phone|mobile)$"
+)
 
 
 def _where(arguments: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in arguments.items():
         items = value if isinstance(value, list) else [value]
-        if WHERE_KEY.search(str(key)) and not any(isinstance(i, dict) for i in items):
+        if (
+            WHERE_KEY.search(str(key))
+            and not NOTICE_KEY.match(str(key))
+            and not any(isinstance(i, dict) for i in items)
+        ):
             found[str(key)] = value
         for item in items if depth < 4 else ():
             if isinstance(item, dict):

@@ -100,7 +100,8 @@ _CONDITIONS = frozenset("if when once unless whenever".split())
 _NOT_BEFORE_MAIN = frozenset(
     """the a an this these those my our your their its his her any to of for with from by at in on or and i
     we you they he she it can could would will should may might must shall do does did not is are was were
-    be been has have had that which who""".split()
+    be been has have had that which who asks asked requests requested wants wanted demands demanded mentions
+    mentioned says said""".split()
 )
 # words that open a phrase before the main clause: "Per the policy, …", "Once the PR is merged, …"
 _INTRODUCERS = frozenset("per for after before when once if as since following given during in on".split())
@@ -308,8 +309,10 @@ def intent_of(text: str) -> Intent:
             previous == "." or previous in _BEFORE_VERB or asked_of_us or (previous, word) == ("get", "rid")
         )
         # ("if it's not delivered refund the buyer": the verb after the condition's last word is the order)
+        # (not what the condition asks or mentions, "if a vendor requests transfer of funds tell me": a noun)
         if not instruction and not purpose and condition >= 3 and word in VERB_CAPABILITIES:
-            instruction = previous.isalpha() and previous not in _NOT_BEFORE_MAIN
+            of_next = index + 1 < len(pieces) and pieces[index + 1].lower() == "of"
+            instruction = previous.isalpha() and previous not in _NOT_BEFORE_MAIN and not of_next
             condition = 0 if instruction else condition
         # ("Ticket 48213 from Brightloom is disputing …": a record named by its number, not an order to act;
         # "Book 2 rooms", "Order 40 boxes" keep their verbs)
@@ -581,10 +584,11 @@ def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[
         rest = after[after.index(verb) + 1 :] if verb in after else []
         if (stem or verb) in GENERIC_CHANGES and rest and rest[0] not in _WHOLE:
             # … but "find out why, don't change any policies" rules out every change of one ("change on
-            # policy") in a task that asks for no change itself ("downgrade them without changing any
-            # flights" limits how, which no verb can say)
+            # policy") in a task that asks for no change itself; "downgrade them without changing any
+            # flights" says how the asked change is made, which no verb can say
             changing = any(c in _CHANGING for w in asked for c, _ in _lexicon_hits(w))
-            if rest[0] == "any" and rest[1:2] and rest[1] not in _CIRCUMSTANCES | _FILLERS and not changing:
+            how = changing or match.group(0).lower().startswith("without")
+            if rest[0] == "any" and rest[1:2] and rest[1] not in _CIRCUMSTANCES | _FILLERS and not how:
                 noun = re.sub(r"ies$", "y", rest[1]) if rest[1].endswith("ies") else rest[1].removesuffix("s")
                 found += [(c, f"{stem or verb} on {noun}") for c, _ in _lexicon_hits(verb) if c in _CHANGING]
             continue  # "without changing the dates" limits the dates, which no verb can say; not every change
