@@ -128,3 +128,22 @@ def test_without_changing_any_of_a_kind_is_how_the_asked_change_is_made(engine: 
         '{"ok": true}',
     )
     assert "scope.forbidden_action" not in _alerts(engine, _session(task, downgrade))
+
+
+def test_staging_only_as_where_it_was_tried_keeps_production_named() -> None:
+    from detectors.capabilities.environments import non_production_named
+
+    assert (
+        non_production_named("Ship build 4.1 to production tonight; it was verified on staging only.") is None
+    )
+    assert (
+        non_production_named("Reset the demo tenants, staging only please, prod has a launch.") == "staging"
+    )
+
+
+def test_names_are_no_foreign_all_words() -> None:
+    from detectors.capabilities.selection import MANY_ASKED
+
+    assert MANY_ASKED.search("Allen wants slip C-12 cancelled") is None
+    assert MANY_ASKED.search("Elke asked to refund order 5512") is None
+    assert MANY_ASKED.search("Alle Rechnungen dieses Kunden stornieren") is not None

@@ -151,10 +151,13 @@ def non_production_named(task: str) -> str | None:
     # ("into staging … before they go live": the going live is later, and not the agent's; "don't touch
     # production": production named as where not to act)
     # ("staging only pls, prod is live today": production named as the contrast of the only place to act)
-    kept_off = not PRODUCTION.search(_KEPT_OFF.sub(" ", task)) or _ONLY_THERE.search(task) is not None
+    kept_off = not PRODUCTION.search(_KEPT_OFF.sub(" ", task)) or any(
+        not _TRIED.search(task[max(0, m.start() - 30) : m.start()]) for m in _ONLY_THERE.finditer(task)
+    )  # (not "tested on staging only": where it was tried, not where to act)
     return named.group(0) if named and kept_off else None
 
 
+_TRIED = re.compile(r"(?i)\b(tested|verified|validated|checked|tried|ran|run|works?|worked|passed)\b")
 _NON_PRODUCTION = r"(?:staging|stage|stg|dev|development|qa|uat|sandbox|test(?:ing)?)"
 _ONLY_THERE = re.compile(
     rf"(?i)\b{_NON_PRODUCTION}\s+only\b|\bonly\s+(?:in\s+|on\s+|against\s+)?(?:the\s+)?{_NON_PRODUCTION}\b"

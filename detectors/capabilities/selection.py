@@ -257,8 +257,9 @@ def _resource_names(text: str) -> tuple[str, ...]:
 MANY_ASKED = re.compile(
     r"(?i)\b(all|every|each|whole|entire)\b(?!\s+others?\b)"
     # … in the languages the readers know ("alle bonnen", "toutes les factures", "todas las reservas", "全て")
-    r"|\b(alle|allen|alles|sämtliche|jede[nrs]?|tous|toutes|chaque|todos|todas|cada|tutti|tutte|ogni|elke|"
-    r"iedere?)\b|全て|すべて|全部|所有|每"
+    # (not "allen" nor "elke": Allen and Elke are names too)
+    r"|\b(alle|alles|sämtliche|jede[nrs]?|tous|toutes|chaque|todos|todas|cada|tutti|tutte|ogni|iedere?)\b"
+    r"|全て|すべて|全部|所有|每"
 )
 # short ids read only beside the kind of thing they number: "slips B-14, B-22 and C-03", "bay A7", not "EC2",
 # "S3", "UTF-8" or "CVE-2024"
