@@ -403,8 +403,11 @@ def internal_note(event: ToolCall, call: Classification, provenance: Provenance)
 def comments_on_task_item(event: ToolCall, provenance: Provenance) -> bool:
     """A comment on the item the task named (``add_comment(key="HR-5521")`` when the task said HR-5521):
     the agent recording on the task's own ticket what it did."""
-    if not notes_on_item(event):
-        return False
+    return notes_on_item(event) and names_task_item(event, provenance)
+
+
+def names_task_item(event: ToolCall, provenance: Provenance) -> bool:
+    """The call names, by its id or number, an item the task named."""
     named = [t for t in value_tokens(_short_values(event.arguments)) if t.startswith(("id:", "num:"))]
     return any(t in provenance.trusted for t in named)
 
@@ -444,10 +447,8 @@ def tells_party_of_item(event: ToolCall, provenance: Provenance) -> bool:
     platform delivers to whoever that party is; no address for content to have planted."""
     recipients = [v for k, v in event.arguments.items() if str(k).lower() in ("to", "recipient", "party")]
     task = set(split_words(provenance.trusted_text[:4000].lower()))
-    if not recipients or not all(isinstance(r, str) and _ROLE.match(r) and r in task for r in recipients):
-        return False
-    named = [t for t in value_tokens(_short_values(event.arguments)) if t.startswith(("id:", "num:"))]
-    return any(t in provenance.trusted for t in named)
+    roles = bool(recipients) and all(isinstance(r, str) and _ROLE.match(r) and r in task for r in recipients)
+    return roles and names_task_item(event, provenance)
 
 
 def _short_values(arguments: dict[str, Any]) -> str:

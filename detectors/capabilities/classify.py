@@ -280,7 +280,7 @@ def _arguments(
     # a person's record made or changed (``employees.create(body={personalDetails: {email: …}, payAmount:
     # …})``): its nested fields describe the person; they message and pay no one
     record = bool(tool_words & _PEOPLE_RECORDS) and C.MONEY not in named and C.COMMUNICATE not in named
-    top = {str(k) for k, v in arguments.items() if not isinstance(v, dict | list)}
+    top = {str(k) for k, v in arguments.items() if not isinstance(v, dict | list)} if record else set()
     for key, value in scalars(arguments):
         kw = _key_words(key)
         if value is True and changing and kw & _WAIVES:  # ``waive_fare_difference: true``: money given up

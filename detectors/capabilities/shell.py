@@ -651,17 +651,13 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
     if program == "gpg" and _ENCRYPTS.intersection(args) and not _GPG_SECRET_WORK.intersection(args):
         # encrypting for a recipient uses their public key: the file is read; the sealed copy written beside
         # it (``-o x.gpg``) is a copy to send, which changes nothing the session holds
-        for path in _operands(
-            [program, *(a for i, a in enumerate(args) if i == 0 or args[i - 1] not in _GPG_VALUED)]
-        ):
+        for path in _gpg_files(args):
             _read(path, facts, "gpg encrypts it")
         return
     if program == "gpg" and _VERIFIES.intersection(args) and not _GPG_SECRET_WORK.intersection(args):
         # checking a signature takes public keys only: the signature and the signed file are read, no secret
         facts.add(C.READ, "gpg verifies a signature (with public keys)")
-        facts.read.extend(
-            _operands([program, *(a for i, a in enumerate(args) if i == 0 or args[i - 1] not in _GPG_VALUED)])
-        )
+        facts.read.extend(_gpg_files(args))
         return
     if program in ("openssl", "gpg", "age"):
         facts.add(C.SECRET, f"{program} handles keys or encrypted data")
@@ -743,6 +739,11 @@ def _read(path: str, facts: ShellFacts, why: str) -> None:
     if is_secret_path(path):
         facts.flags.add("secret_read")
         facts.add(C.SECRET, f"{why}: {path} holds a secret")
+
+
+def _gpg_files(args: list[str]) -> list[str]:
+    """The files a gpg line names, not the values of its options (``-r bob``, ``--homedir /keys``)."""
+    return _operands(["gpg", *(a for i, a in enumerate(args) if i == 0 or args[i - 1] not in _GPG_VALUED)])
 
 
 _ENCRYPTS = frozenset("-e --encrypt".split())

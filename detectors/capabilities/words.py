@@ -503,7 +503,6 @@ def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
     return shlex.join(argv if runner else [program, *argv])  # ``run_command(args=[curl, …])`` runs curl
 
 
-_WORD = re.compile(r"[A-Za-z]+")
 _STATE_KEY = re.compile(r"(?i)^(status|state|disposition|decision|action|outcome)$")
 _ONE_WORD = re.compile(r"^[A-Za-z]{3,20}$")
 _SETTERS = frozenset("set update change modify edit patch put mark transition move apply save record".split())
@@ -521,5 +520,5 @@ def call_verbs(event: Any, command: str | None) -> set[str]:
         if (verb is None or verb in _SETTERS) and _STATE_KEY.match(str(k)) and _ONE_WORD.match(str(v))
     }
     if command:
-        words |= {w.lower() for w in _WORD.findall(command[:2000])}
+        words |= set(_WORD.findall(command[:2000].lower()))
     return words | {stem for w in words if (stem := verb_stem(w))}
