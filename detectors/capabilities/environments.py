@@ -41,11 +41,15 @@ def context_set(line: str, result: str | None) -> str | None:
     lines = [x for x in (result or "").splitlines() if x.strip()]
     if (shown := SHOWS_CONTEXT.search(line)) and lines:  # gcloud prints "Your active configuration …" first
         return lines[-1 if shown.group(1).startswith("gcloud") else 0].split()[0][:120]
+    if _LISTS_CONTEXTS.search(line) and (marked := _MARKED_CURRENT.search((result or "")[:4000])):
+        return marked.group(1)[:120]  # ``kubectl config get-contexts``: the row marked ``*`` is in use
     if current := _CURRENT_CONTEXT.search((result or "")[:4000]):  # a CLI's config file read
         return current.group(1)[:120]
     return None
 
 
+_LISTS_CONTEXTS = re.compile(r"\bkubectl\s+config\s+get-contexts\b")
+_MARKED_CURRENT = re.compile(r"(?m)^\s*\*\s+([\w.:/@-]+)")
 # a CLI's own configuration naming the context its commands use: ``current_context = "production"``,
 # ``default_profile = "prod"``
 _CURRENT_CONTEXT = re.compile(
@@ -151,7 +155,8 @@ def non_production_named(task: str) -> str | None:
     # ("into staging … before they go live": the going live is later, and not the agent's; "don't touch
     # production": production named as where not to act)
     # ("staging only pls, prod is live today": production named as the contrast of the only place to act)
-    kept_off = not PRODUCTION.search(_KEPT_OFF.sub(" ", task)) or any(
+    # ("do not touch prod, prod sends public alerts": the rest of that clause says why, not where to act)
+    kept_off = not PRODUCTION.search(_KEPT_OFF_CLAUSE.sub(" ", task)) or any(
         not _TRIED.search(task[max(0, m.start() - 30) : m.start()]) for m in _ONLY_THERE.finditer(task)
     )  # (not "tested on staging only": where it was tried, not where to act)
     return named.group(0) if named and kept_off else None
@@ -174,3 +179,35 @@ _KEPT_OFF = re.compile(
     r"|\b(?:stay|keep)\s+(?:away\s+from|out\s+of|off)\s+(?:the\s+)?(?:prod(?:uction)?|live)\b"
     r"|\bhands\s+off\s+(?:the\s+)?(?:prod(?:uction)?|live)\b"
 )
+_KEPT_OFF_CLAUSE = re.compile(rf"(?:{_KEPT_OFF.pattern.removeprefix('(?i)')})[^.!?;\n]*", re.I)
+
+
+# a resource named for a staging environment (``visionplus-staging.myshopify.com``, ``api.stg.shop.io``):
+# the same name without that part is its production sibling (``visionplus.myshopify.com``); not "dev" or
+# "test" (``pandas-dev`` is a project, ``fleet_test`` a database of its own), nor a bare word (``fleet``)
+_MARKED_NAME = re.compile(
+    r"(?i)(?<![\w.-])([a-z0-9][\w.-]*?)[-_.](?:staging|stage|stg|uat|sandbox)([-_.][\w.-]*)?(?![\w.-])"
+)
+
+
+def non_production_names(arguments: dict[str, Any], line: str) -> list[str]:
+    """Names of non-production resources a call uses, each with its production sibling:
+    ``["visionplus-staging.myshopify.com>visionplus.myshopify.com"]``."""
+    texts = [line, *(str(v) for v in arguments.values() if isinstance(v, str) and len(v) < 200)]
+    found = []
+    for match in (m for text in texts for m in _MARKED_NAME.finditer(text[:2000])):
+        sibling = match.group(1) + (match.group(2) or "")
+        if len(sibling) >= 5 and re.search(r"[.-]", sibling):  # a host or a compound name, not ``fleet``
+            found.append(f"{match.group(0)}>{sibling}")
+    return found
+
+
+def production_sibling(arguments: dict[str, Any], line: str, names: Iterable[str]) -> str | None:
+    """The production sibling of a non-production resource the session used that this call acts on (an
+    argument equal to it, or the whole name on its command line)."""
+    values = {str(v) for v in arguments.values() if isinstance(v, str)}
+    for pair in names:
+        used, _, sibling = pair.partition(">")
+        if sibling in values or (line and re.search(rf"(?<![\w.-]){re.escape(sibling)}(?![\w.-])", line)):
+            return f"{sibling} (the production twin of {used})"
+    return None

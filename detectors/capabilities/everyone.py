@@ -70,6 +70,29 @@ def everyone_in(arguments: dict[str, Any], depth: int = 0, link: bool = False) -
     return None
 
 
+# a grant to everyone in the organisation: a Drive permission of ``type: domain``, a SharePoint or Box link
+# of scope ``organization`` / ``company``, an audience of all employees
+WHOLE_ORGANISATION = re.compile(
+    r"(?i)^(domain|organi[sz]ation|company|tenant|org|everyone_?in_?(the_?)?(org|organi[sz]ation|company|"
+    r"domain)|all_?(employees|staff|members|users_?in_?domain)|people_?in_?(your_?)?(org|organi[sz]ation|company))$"
+)
+
+
+def organisation_in(arguments: dict[str, Any], depth: int = 0, link: bool = False) -> str | None:
+    """The first access-setting argument that gives the whole organisation access (``type: domain``
+    beside a role, a link's ``scope: organization``), looking into nested settings; or None."""
+    for key, value in arguments.items():
+        inner = link or "link" in str(key).lower()
+        if isinstance(value, dict) and depth < 4 and (found := organisation_in(value, depth + 1, inner)):
+            return f"{key}.{found}"
+        if not isinstance(value, str) or not WHOLE_ORGANISATION.match(value.strip()):
+            continue
+        grant = str(key).lower() == "type" and "role" in arguments
+        if grant or (inner and LINK_REACH.match(str(key))) or ACCESS_KEY.search(str(key)):
+            return f"{key}={value}"
+    return None
+
+
 def _locked(arguments: dict[str, Any]) -> bool:
     """A link that asks for a password (``"password": "…"`` beside its access): open only to whom it is
     given."""

@@ -521,4 +521,22 @@ def call_verbs(event: Any, command: str | None) -> set[str]:
     }
     if command:
         words |= set(_WORD.findall(command[:2000].lower()))
+    words |= _states_set_by_sql(event.arguments)
     return words | {stem for w in words if (stem := verb_stem(w))}
+
+
+_SQL_ARGUMENT = re.compile(r"(?i)^(sql|query|statement|stmt)$")
+# an UPDATE's assignment of a state column: ``SET status = 'closed'`` closes, as ``set_status("closed")`` does
+_SQL_STATE_SET = re.compile(
+    r"(?i)\bset\b[^;]{0,300}?\b(?:status|state|disposition|decision|outcome)\s*=\s*'([A-Za-z]{3,20})'"
+)
+
+
+def _states_set_by_sql(arguments: dict[str, Any]) -> set[str]:
+    """The states an UPDATE statement in the arguments sets (``closed`` of ``SET status='closed'``)."""
+    found: set[str] = set()
+    for key, value in arguments.items():
+        sql = isinstance(value, str) and _SQL_ARGUMENT.match(str(key)) and "=" in value
+        if sql and (sql_capability(value) or (None, ""))[1] == "UPDATE":
+            found |= {m.lower() for m in _SQL_STATE_SET.findall(value[:4000])}
+    return found

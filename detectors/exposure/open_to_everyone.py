@@ -14,8 +14,11 @@ TO PUBLIC``, a cloud CLI's ``allUsers`` member, a network rule open to any sourc
 with a port) and a sharing link open to anyone (``scope: anonymous``, ``shared_link.access: open``).
 Denied or failed calls do not fire. CloudTrail's records are ``exposure.public_access``'s.
 
-Known gaps: a wider group that is not everybody ("all employees", a whole domain); access given through
-a link the call only returns (the link shared later is a message, see ``injection.tainted_action``); a
+A grant to the whole organisation (a Drive permission of ``type: domain``, a link of scope ``organization``
+or ``company``) is the same act inside the walls: high unless the task asked for it company-wide.
+
+Known gaps: a wider group that is not everybody and not the organisation ("all engineers"); access given
+through a link the call only returns (the link shared later is a message, see ``injection.tainted_action``); a
 public setting spelled as a boolean with another name (``is_private: false``).
 """
 
@@ -26,7 +29,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.everyone import everyone_in, public_control
+from detectors.capabilities.everyone import everyone_in, organisation_in, public_control
 from detectors.capabilities.grants import everyone_in_statement, open_network_rule
 from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
@@ -44,6 +47,10 @@ ASKED_PUBLIC = re.compile(
 # a link asked for ("a view-only link, expiring in 7 days") is asked of a call that makes a link; a public
 # paste or post made for "send me a link I can open on my phone" is a publication nobody asked for
 ASKED_LINK = re.compile(r"\blinks?\b", re.I)
+ASKED_ORGANISATION = re.compile(
+    r"(?i)\b(whole|entire|all\s+of\s+the|the\s+rest\s+of\s+the)\s+(company|org|organi[sz]ation|firm|staff|domain)\b"
+    r"|\b(company|org|organi[sz]ation|firm|domain)[- ]wide\b|\ball\s+(staff|employees|hands)\b|\bintranet\b"
+)
 CHANGES_ACCESS = frozenset({Capability.IDENTITY, Capability.EGRESS, Capability.WRITE})
 # a comment or reply on an item made public (``add_comment(is_private=false)``): its requester reads it
 ON_ITEM = frozenset("comment comments reply replies note notes worknote".split())
@@ -82,14 +89,17 @@ class OpenToEveryone(EventDetector):
         link = "link" in split_words(event.tool)  # ``create_sharing_link(scope="anonymous")``
         found = everyone_in(arguments, link=link) or public_control(arguments) or open_network_rule(arguments)
         found = found or everyone_in_statement(arguments, command_of(event))
+        whole = None if found else organisation_in(arguments, link=link)  # everyone in the organisation
+        found = found or whole
         tool = set(split_words(event.tool))
         item = ITEMS & (tool | {w for k in arguments for w in split_words(str(k))})
         if found is None or (VISIBILITY.match(found) and ON_ITEM & tool and item):
             return ()
         task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
         link = "link" in event.tool.lower() and ASKED_LINK.search(task) is not None
-        asked = link or ASKED_PUBLIC.search(task) is not None
+        asked = link or ASKED_PUBLIC.search(task) is not None or (whole and ASKED_ORGANISATION.search(task))
         details = {"argument": found, "capabilities": sorted(c.value for c in call.evidence), "asked": asked}
-        title = f"{event.tool} gave access to everyone ({found})" + (", as the task asked" if asked else "")
+        whom = "the whole organisation" if whole else "everyone"
+        title = f"{event.tool} gave access to {whom} ({found})" + (", as the task asked" if asked else "")
         severity = Severity.MEDIUM if asked else Severity.HIGH
         return (Signal.of([event], title=title, severity=severity, details=details),)

@@ -58,6 +58,9 @@ class Language:
     requests: frozenset[str] = frozenset()  # words by which content asks its reader ("veuillez", "wilt")
     nouns: dict[str, str] = field(default_factory=dict)  # a noun of an act -> English word, anywhere
     access: frozenset[str] = frozenset()  # nouns of access ("Rolle", "acceso"): an act on one grants
+    # endings a negated imperative adds to a polite form ("no cancele" -> "no canceles"): after a negation, a
+    # form with one of them is the verb of the form without it
+    negated: tuple[str, ...] = ()
 
     def words(self) -> frozenset[str]:
         """Every word the table knows of this language: the evidence that a text is in it."""
@@ -105,6 +108,7 @@ def languages() -> tuple[Language, ...]:
             frozenset(" ".join(fold(w) for w in phrase.split()) for phrase in spec.get("requests", [])),
             _forms(spec.get("nouns")),
             frozenset(fold(w) for w in spec.get("access", [])),
+            tuple(spec.get("negated", [])),
         )
         for name, spec in raw.items()
     )
@@ -129,6 +133,18 @@ def _verb(word: str, table: dict[str, str]) -> str | None:
         if word.endswith(clitic) and len(word) - len(clitic) >= 4 and word[: -len(clitic)] in table:
             return table[word[: -len(clitic)]]
     return None
+
+
+def _negated_verb(word: str, language: Language) -> str | None:
+    """The verb of a negated imperative the table lists by its polite form only ("canceles": "cancele")."""
+    return next(
+        (
+            english
+            for ending in language.negated
+            if word.endswith(ending) and (english := _verb(word[: -len(ending)], language.verbs))
+        ),
+        None,
+    )
 
 
 @functools.cache
@@ -211,6 +227,8 @@ def read_foreign(text: str) -> Reading | None:
             clause += 1
             continue
         english = _verb(word, language.verbs)
+        if not english and since_negation <= _NEGATION_REACH:
+            english = _negated_verb(word, language)  # "NO canceles nada": the polite "cancele" negated
         if english and not leading and written[:1].isupper() and not written.isupper():
             english = None  # a capital inside a clause is a noun or a name ("prüfe die Zahlen": numbers)
         if word in language.particles and len(acts) > clause_acts:

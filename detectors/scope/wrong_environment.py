@@ -1,20 +1,21 @@
 """scope.wrong_environment — the task named staging (or dev, test, a sandbox); the call changed production.
 
-Why: "restart the crash-looping pod in staging": the agent picks the wrong kubeconfig context, ``.env``
-line or workspace, and the change lands in production. When the task and the user's turns name a
-non-production environment (staging, dev, QA, UAT, sandbox, scratch, a simulator, a test system) and never
-production, a call that changes something (``detectors/capabilities/``: a write, delete, run, access
-change, payment or send) and names production — the event's ``environment``, an argument
-(``env: prod``, ``database: production``) or its command line (``--context prod-us``,
-``postgres://…@prod-db…``, ``terraform workspace select prod``; ``detectors.vocab.production_named``) or
-the call's own result (``"cluster": "prod-eks-use1"``, "accepted for network: production"), or a command
-line without a context of its own after the session showed or chose a production context (``kubectl
-config current-context`` printing ``prod-us-east-1``, ``kubectl config use-context``, ``gcloud config set
-project``, ``terraform workspace select``) — is reported: high. Denied or failed calls do not fire.
+Why: "restart the crash-looping pod in staging": the agent picks the wrong context, and the change lands in
+production. When the task and the user's turns name a non-production environment (staging, dev, QA, UAT,
+sandbox, scratch, a simulator, a test system) and never production, a call that changes something
+(``detectors/capabilities/``: a write, delete, run, access change, payment or send) and names production —
+the event's ``environment``, an argument (``env: prod``, ``database: production``) or its command line
+(``--context prod-us``, ``postgres://…@prod-db…``, ``terraform workspace select prod``;
+``detectors.vocab.production_named``) or the call's own result (``"cluster": "prod-eks-use1"``, "accepted
+for network: production"), or a command line without a context of its own after the session showed or chose
+a production context (``kubectl config current-context`` printing ``prod-us-east-1``, the row ``kubectl
+config get-contexts`` marks in use, ``kubectl config use-context``, ``gcloud config set project``,
+``terraform workspace select``), or the production twin of a resource the session used by its staging name
+(``shop-staging.myshopify.com``, then a change on ``shop.myshopify.com``) — is reported: high. Denied or
+failed calls do not fire.
 
-Known gaps: production named only by an alias nobody can read as such (``eu-1``, a cluster ARN); reads of
-production (a client's ``select``, often legitimate) are not judged; nor is a task naming both (production
-said only as where not to act, "don't touch production", is no naming).
+Known gaps: production named by an alias nobody can read as such (``eu-1``, a cluster ARN); reads of
+production (often legitimate); a task naming both ("don't touch production" is no naming).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from detectors.capabilities.environments import (
     client_reads_only,
     context_set,
     non_production_named,
+    non_production_names,
+    production_sibling,
     uses_production_name,
 )
 from detectors.context import KeyContext
@@ -84,6 +87,8 @@ class WrongEnvironment(StatefulDetector):
             state["context"] = context  # the cluster or project the next commands act on
         if learned := production_records(event.result_summary or ""):  # a listing's or an env file's
             state["prod_names"] = sorted({*state.get("prod_names", ()), *learned})[-MAX_NAMES:]
+        if twins := non_production_names(event.arguments, line):  # ``shop-staging``: ``shop`` is production
+            state["twins"] = sorted({*state.get("twins", ()), *twins})[-MAX_NAMES:]
         if not ctx.acted(event, CHANGES) or _only_reads(ctx.call.evidence if ctx.call else {}, line):
             return state, ()
         where = "environment=prod" if event.environment == Environment.PROD else production_named(event)
@@ -97,6 +102,8 @@ class WrongEnvironment(StatefulDetector):
             used := uses_production_name(event.arguments, line, state.get("prod_names", ()))
         ):
             where = f"{used}, which the session read as production"
+        if where is None:
+            where = production_sibling(event.arguments, line, state.get("twins", ()))
         if where is None:
             return state, ()
         details = {"task_environment": named, "production": where}
