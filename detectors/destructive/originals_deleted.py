@@ -8,6 +8,9 @@ the distinct ones. When the task speaks of duplicates (in seven languages) and a
 it removed more rows than the surplus copies that count showed (total minus distinct), the originals are
 gone: high. Denied or failed calls do not fire.
 
+A listing of the duplicated keys with their counts (``GROUP BY email HAVING count(*) > 1``) is such a
+count too: its rows are the keys, the sum of its counts the rows.
+
 Known gaps: a delete whose result states no count; a session that never counted the distinct rows; counts
 of another set than the one deleted.
 """
@@ -85,5 +88,22 @@ def counted_pair(result: str) -> tuple[int, int] | None:
     totals = [v for k, v in pairs if _TOTAL.match(k)]
     distincts = [v for k, v in pairs if _DISTINCT.search(k)]
     if not totals or not distincts or not 0 < min(distincts) < max(totals):
-        return None
+        return grouped_counts(result)
     return max(totals), min(distincts)
+
+
+_COUNT_COLUMN = re.compile(r"(?i)^(count|count\(\*\)|cnt|n|copies|dupes|duplicates|rows)$")
+_CELLS = re.compile(r"\s*\|\s*")
+
+
+def grouped_counts(result: str) -> tuple[int, int] | None:
+    """A listing of duplicated keys with their counts (``GROUP BY email HAVING count(*) > 1``: ``kate@… |
+    2``, ``ben@… | 3``): the rows they hold and the keys, when every count is 2 or more."""
+    lines = [line.strip(" |") for line in result[:4000].strip().splitlines() if line.strip(" |-+=")]
+    lines = [line for line in lines if not re.fullmatch(r"\(\d+ rows?\)", line)]
+    if len(lines) < 2 or not _COUNT_COLUMN.match(_CELLS.split(lines[0])[-1]):
+        return None
+    counts = [_CELLS.split(line)[-1] for line in lines[1:]]
+    if not all(c.isdigit() and int(c) >= 2 for c in counts):
+        return None
+    return sum(map(int, counts)), len(counts)
