@@ -28,7 +28,8 @@ _RESOURCES: dict[C, frozenset[str]] = {
 }
 _BY_NOUN = {noun: capability for capability, nouns in _RESOURCES.items() for noun in nouns}
 # a path segment that names one item, not a resource: digits, a prefixed key (``tr_WDqYK6vllg``), a long token
-_ITEM = re.compile(r"\d|^[a-z]{1,5}_[A-Za-z0-9]{6,}$|^[\w-]{25,}$|^\{.*\}$")
+# (not a verb after a prefix, ``bulk_cancel``: a key's tail has a capital or a digit)
+_ITEM = re.compile(r"\d|^[a-z]{1,5}_(?![a-z]+$)[A-Za-z0-9]{6,}$|^[\w-]{25,}$|^\{.*\}$")
 _CHANGING_METHODS = frozenset("POST PUT PATCH".split())
 _RESOURCES_READ = 2  # the last two nouns: ``/payments/{id}/refunds`` is a refund of a payment
 
