@@ -1172,8 +1172,15 @@ def secret_leak(event: ToolCall, call: Classification, provenance: Provenance) -
         delivered = not bundled and _delivers_own(earlier, call, targets, provenance)
         if delivered and not any(s.score >= ADDRESSED for s in planted):
             grave = None  # the person's number from their record: read, not planted
+        # (… and only when the task speaks of secrets at all: "give Lars read access" asks for no password)
+        unasked = (
+            not _SPEAKS_OF_SECRETS.search(provenance.trusted_text)
+            and C.SECRET not in provenance.intent.implied
+        )
         severity = grave or (
-            Severity.HIGH if (untrusted or not targets or bundled) and not delivered else Severity.MEDIUM
+            Severity.HIGH
+            if (untrusted or not targets or bundled or unasked) and not delivered
+            else Severity.MEDIUM
         )
         kind = earlier[0][0].replace("_", " ")
         read_in = sorted({provenance.secrets_seen[fp] for _, fp in earlier})
@@ -1237,6 +1244,13 @@ _USES_SECRET = re.compile(
     r"(?=\s+(?:from|in|on|at|of|for|to|that|which|and|they|we|you)\b|\s*[.,;:!?)]|\s*$)"
 )
 _NEGATED = re.compile(r"(?i)(?:\b(?:not|never|no|without)|n't)\s+$")
+# a task that speaks of secrets or of how to log in: a secret sent where it said may be what it asked for
+_SPEAKS_OF_SECRETS = re.compile(
+    r"(?i)\b(?:passwords?|passw\w*|passphrases?|credentials?|creds|logins?|log-?ins?|keys?|tokens?|secrets?"
+    r"|api[ -]?keys?|pins?|codes?|webhooks?|vault|1password|bitwarden|keychain"
+    r"|connection\s+(?:details|string|info)|access\s+details|kennwort\w*|"
+    r"contrase\w+|mot\s+de\s+passe|wachtwoord\w*|senhas?|zugangsdaten|clave\w*)\b"
+)
 
 
 def _delivers_own(
