@@ -311,6 +311,12 @@ _PERCENT_INDEX = _ALL.Add(r"(?i)(?:pass|secret|token|key|auth|credential|session
 # Any line (a key or a text of a JSON value) that ends in a secret's name: redact_value's fast path asks
 # for it in the same pass; it never makes redact_text run anything.
 _NAME_INDEX = _ALL.Add("(?im)" + _SECRET_KEY_NAMES.pattern)
+# a table's header cell that names a secret (``user,password``, ``| modem_admin_pw |``): its column's cells
+# are redacted (``_redact_secret_columns``)
+_SECRET_COLUMN = (
+    r"[\w -]*?(?:password|passwd|pwd|_pw|passcode|passphrase|secret|token|api[_ -]?key|private[_ -]?key|pin)"
+)
+_COLUMN_INDEX = _ALL.Add(rf"(?im)(?:^|[|,;\t])[ \t]*{_SECRET_COLUMN}[ \t]*(?:[|,;\t]|$)")
 _ALL.Compile()
 
 
@@ -399,10 +405,12 @@ def redact_text(text: str) -> str:
     # Until nothing changes: a marker can open a new match (``xAKIA…`` becomes ``]AKIA…``, now at a
     # word boundary), and redacting twice must change nothing. Each round only removes secrets.
     hinted = False
-    for _ in range(_MAX_ROUNDS):
+    for round_ in range(_MAX_ROUNDS):
         found = _matching(text)
         if not found:
             break
+        if round_ == 0 and _COLUMN_INDEX in found:
+            text = _redact_secret_columns(text)
         hinted = hinted or _PERCENT_INDEX in found
         before = text
         text = _run_patterns(text, found)
@@ -415,6 +423,52 @@ def redact_text(text: str) -> str:
         text = _redact_percent_encoded(text)
     # a secret redacted earlier for its place (a password under its key), now in free text
     return KNOWN_SECRETS.replace(text, _marker, _REDACTED)
+
+
+_COLUMN_NAME = re.compile(rf"(?i)^{_SECRET_COLUMN}$")
+_NO_VALUE = re.compile(r"(?i)^(|-+|none|null|n/?a|\*+|x+|\[REDACTED:[^\]]*\])$")
+_RULE = re.compile(r"^[\s|+=:-]*$")  # a table's rule line (``---+---``, ``|:--|``)
+
+
+def _redact_secret_columns(text: str) -> str:
+    """The cells under a header cell that names a secret (``password``, ``modem_admin_pw``, ``api_key``,
+    ``pin``) in a table of ``|``, tab, comma or semicolon separated lines: a listing of accounts or sites
+    with their passwords. Cells are split as written (a comma table's quoted cells are not re-parsed: a
+    line whose cells do not line up with the header is left to the other patterns)."""
+    lines = text.split("\n")
+    columns: list[int] = []
+    names: list[str] = []
+    width, separator = 0, ""
+    for number, line in enumerate(lines):
+        if not columns:
+            separator = next((c for c in "|\t;," if c in line), "")
+            cells = [c.strip() for c in line.split(separator)] if separator else []
+            columns = [i for i, c in enumerate(cells) if len(cells) >= 2 and _COLUMN_NAME.match(c)]
+            names = [c.lower() for c in cells]
+            width = len(cells)
+            continue
+        if _RULE.match(line):
+            continue
+        cells = line.split(separator)
+        if len(cells) != width:
+            columns = []  # the table ended
+            continue
+        for index in columns:
+            value = cells[index].strip()
+            if _NO_VALUE.match(value) or _placeholder(value) or not _cell_secret(value, names[index]):
+                continue
+            _remember(value, "password_assignment")
+            cells[index] = cells[index].replace(value, _marker("password_assignment", value), 1)
+        lines[number] = separator.join(cells)
+    return "\n".join(lines)
+
+
+def _cell_secret(value: str, column: str) -> bool:
+    """Whether a cell under a secret's column holds one: any value under a password's (``letmein``); under
+    a token's, a key's or a PIN's, one with a digit or a sign (not a word list's ``the | 412``)."""
+    if re.search(r"pass|pwd|pw$", column):
+        return len(value) >= 3
+    return len(value) >= 4 and re.search(r"[\d\W_]", value) is not None
 
 
 # a run of URL-encoded text (``cfg=storePassword%3DTr41…%0AkeyPassword%3D…``), up to a query's separators
