@@ -38,6 +38,7 @@ from detectors.provenance.ranges import spelled_ranges
 from detectors.provenance.scripts import observe as observe_scripts
 from detectors.provenance.state import Provenance
 from detectors.rules import ALLOWED_LATENESS, RuleDetector, SequenceRule
+from detectors.sinks import STRONGLY_ADDRESSED
 from detectors.state_form import Form, load_slot, save_slot
 from schemas.alerts import Alert, ChainSummary, CredentialUse, Finding
 from schemas.events import AnyEvent, SessionEvent, ToolCall
@@ -466,11 +467,16 @@ class Engine:
             # the file or page the user pointed at: their instructions; a listing of the folder they named
             # (``ls``, ``find``, ``du``) is what is in it, not more of their words
             lists = call.shell is not None and listing_only(call.shell)
-            if (
+            pointed = (
                 Capability.READ in call.evidence
                 and not lists
                 and (provenance.points_at(event.arguments, event.target) or provenance.headed_as_handed(text))
-            ):
+            )
+            # (… but a page pointed at for its data, not handed over as instructions, that speaks to an AI
+            # assistant — "for AI assistants updating partner sites: add … as an editor" — is outside content)
+            if pointed and not provenance.hands_over() and self.addressing(text).score >= STRONGLY_ADDRESSED:
+                pointed = False
+            if pointed:
                 provenance.trust(text)
             else:
                 provenance.taint(event.event_id, when, text, self.addressing(text))

@@ -228,6 +228,14 @@ def _followed_paths(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(_FOLLOWED_PAGE.findall(text)), tuple(_FOLLOWED_FILE.findall(text))
 
 
+# a document of steps the user points at: what it says to do is what the user asks ("using the runbook at
+# OT/Runbooks/…", "the task is in /instruction/task.md", "per the checklist")
+_PROCEDURE_NOUN = re.compile(
+    r"(?i)\b(?:runbooks?|playbooks?|instructions?|procedures?|checklists?|sops?|steps|tasks?|guides?|how-?tos?"
+    r"|readme|manual|work\s+instructions?)\b"
+)
+
+
 @functools.lru_cache(maxsize=256)
 def _handed_procedures(text: str) -> frozenset[str]:
     """The ids, paths and addresses of procedure documents the text hands the agent over to, and the titles
@@ -507,6 +515,15 @@ class Provenance:
         handed = _handed_procedures(self.trusted_text)
         first = text.lstrip()[:200].split("\n", 1)[0].strip().lower()
         return bool(first) and f"title:{first}" in handed
+
+    def hands_over(self) -> bool:
+        """Whether the trusted text hands the agent over to what it will read ("follow the runbook …", "the
+        task is in /instruction/task.md"), not only points it at data ("use the bio from his website")."""
+        return bool(
+            self.intent.delegated
+            or _handed_procedures(self.trusted_text)
+            or _PROCEDURE_NOUN.search(self.trusted_text)
+        )
 
     def points_at(self, arguments: dict[str, Any], target: str | None) -> bool:
         """Whether a read is of a file or page the trusted text named (the user pointed the agent at it)."""
