@@ -30,7 +30,8 @@ _PICKS = (
         rf"(?i)\b(?:named|called|titled|labell?ed)\s+{_OPEN}(?P<mark>[^\"'\u201d\u2019]{{2,30}}){_CLOSE}"
     ),
     re.compile(
-        rf"(?i)\bwith\s+{_LITERAL}\s+in\s+(?:the|their|its)\s+(?:title|name|subject|file\s*name|description)"
+        rf"(?i)\b(?:with|having|have|has|carry|carrying)\s+{_LITERAL}\s+in\s+(?:the|their|its)\s+"
+        r"(?:title|name|subject|file\s*name|description)"
     ),
 )
 _ID_KEY = re.compile(r"(?i)^(id|uuid|key|number|no|[a-z]+(_id|Id|_no|_number|_uuid))$")

@@ -27,10 +27,11 @@ from detectors.provenance.cardinality import many_in_other_language
 from detectors.provenance.tokens import tokens_of, value_tokens
 
 MIN_RECORDS = 20  # records in one result: a table of many things, not the one the task named
-# "342 devices", "1,208,455 rows", ``"titles": 63``, "affected rows: 11208471": a count of some plural
-# thing (not of time, size or a validator's messages)
+# "342 devices", "1,208,455 rows", "… 38 more rows", ``"titles": 63``, "affected rows: 11208471": a count
+# of some plural thing (not of time, size or a validator's messages)
 _COUNTED = re.compile(
-    r"(?i)\b(\d{1,3}(?:,\d{3})+|\d{2,9})\s+([a-z]{3,}s)\b|\b([a-z_]{3,}s)\"?\s*[:=]\s*(\d{2,12})(?![.\d])"
+    r"(?i)\b(\d{1,3}(?:,\d{3})+|\d{2,9})\s+(?:(?:more|other|further|additional)\s+)?([a-z]{3,}s)\b"
+    r"|\b([a-z_]{3,}s)\"?\s*[:=]\s*(\d{2,12})(?![.\d])"
 )
 _NOT_RECORDS = frozenset(
     "seconds minutes hours days weeks months years secs mins hrs millis bytes kbytes mbytes gbytes "
