@@ -316,7 +316,7 @@ _NAME_INDEX = _ALL.Add("(?im)" + _SECRET_KEY_NAMES.pattern)
 _SECRET_COLUMN = (
     r"[\w -]*?(?:password|passwd|pwd|_pw|passcode|passphrase|secret|token|api[_ -]?key|private[_ -]?key|pin)"
 )
-_COLUMN_INDEX = _ALL.Add(rf"(?im)(?:^|[|,;\t])[ \t]*{_SECRET_COLUMN}[ \t]*(?:[|,;\t]|$)")
+_COLUMN_INDEX = _ALL.Add(rf"(?im)(?:^|[|,;\t]|\\n)[ \t]*{_SECRET_COLUMN}[ \t]*(?:[|,;\t]|$|\\[rn])")
 _ALL.Compile()
 
 
@@ -426,20 +426,28 @@ def redact_text(text: str) -> str:
 
 
 _COLUMN_NAME = re.compile(rf"(?i)^{_SECRET_COLUMN}$")
+_LINE_BREAK = re.compile(r"(\r?\n|(?:\\r)?\\n)")
 _NO_VALUE = re.compile(r"(?i)^(|-+|none|null|n/?a|\*+|x+|\[REDACTED:[^\]]*\])$")
-_RULE = re.compile(r"^[\s|+=:-]*$")  # a table's rule line (``---+---``, ``|:--|``)
+_RULE = re.compile(r"^\s*[|+=:-][\s|+=:-]*$")  # a table's rule line (``---+---``, ``|:--|``); not a blank one
 
 
 def _redact_secret_columns(text: str) -> str:
     """The cells under a header cell that names a secret (``password``, ``modem_admin_pw``, ``api_key``,
     ``pin``) in a table of ``|``, tab, comma or semicolon separated lines: a listing of accounts or sites
     with their passwords. Cells are split as written (a comma table's quoted cells are not re-parsed: a
-    line whose cells do not line up with the header is left to the other patterns)."""
-    lines = text.split("\n")
+    line whose cells do not line up with the header is left to the other patterns); lines end at a line
+    break or at an escaped one (``\\n`` in JSON text kept raw, a dead letter's line)."""
+    pieces = _LINE_BREAK.split(text)  # lines at even places, their breaks between
+    lines = pieces[::2]
     columns: list[int] = []
     names: list[str] = []
     width, separator = 0, ""
     for number, line in enumerate(lines):
+        if columns and _RULE.match(line):
+            continue
+        cells = line.split(separator) if columns else []
+        if columns and len(cells) != width:
+            columns = []  # the table ended: this line may head another
         if not columns:
             separator = next((c for c in "|\t;," if c in line), "")
             cells = [c.strip() for c in line.split(separator)] if separator else []
@@ -447,20 +455,15 @@ def _redact_secret_columns(text: str) -> str:
             names = [c.lower() for c in cells]
             width = len(cells)
             continue
-        if _RULE.match(line):
-            continue
-        cells = line.split(separator)
-        if len(cells) != width:
-            columns = []  # the table ended
-            continue
         for index in columns:
-            value = cells[index].strip()
+            value = cells[index].strip().strip('"')  # (a raw JSON line's closing quote is not the value's)
             if _NO_VALUE.match(value) or _placeholder(value) or not _cell_secret(value, names[index]):
                 continue
             _remember(value, "password_assignment")
             cells[index] = cells[index].replace(value, _marker("password_assignment", value), 1)
         lines[number] = separator.join(cells)
-    return "\n".join(lines)
+    pieces[::2] = lines
+    return "".join(pieces)
 
 
 def _cell_secret(value: str, column: str) -> bool:

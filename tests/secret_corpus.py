@@ -84,6 +84,9 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
     encoded_pw = (_random(rng, ALNUM, 14), _random(rng, ALNUM, 14))
     # a wallet's recovery phrase: twelve lowercase words
     seed = " ".join(_random(rng, string.ascii_lowercase, rng.randint(4, 8)) for _ in range(12))
+    # a password in a table's column named for it (a sites sheet with ``modem_admin_pw``), drawn last so the
+    # secrets above keep their values
+    column_pw = _random(rng, ALNUM, 8) + "#" + _random(rng, ALNUM, 5)
     return [
         Secret(
             "aws_secret_access_key", aws_secret, f"aws_secret_access_key = {aws_secret}", _needles(aws_secret)
@@ -148,6 +151,12 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
             f"https://check.example.io/confirm?cfg=storePassword%3D{encoded_pw[0]}%21%23{encoded_pw[1]}%0A"
             "keyAlias%3Dupload&lang=en",
             encoded_pw,
+        ),
+        Secret(
+            "password_column",
+            column_pw,
+            f"station | uptime | modem_admin_pw\nKLX | 97.8% | {column_pw}\nPUH | 99.1% | none",
+            _needles(column_pw),
         ),
     ]
 
@@ -321,9 +330,11 @@ def broken_lines(corpus: list[Secret]) -> list[str]:
     """Inputs that become dead letters while carrying secrets: invalid JSON, an unknown kind."""
     lines = []
     for secret in corpus:
-        lines.append(
-            '{"kind": "tool_call", "arguments": {"cmd": "' + secret.context.replace("\n", " ")[:200] + '"'
-        )
+        # a JSON line holds its text's line breaks escaped, as a writer that broke off mid-record wrote them;
+        # and the same text with its breaks turned to blanks (but a table's rows run together are no table)
+        for joined in ("\\n",) if secret.kind == "password_column" else ("\\n", " "):
+            cut = secret.context.replace("\n", joined)[:200]
+            lines.append('{"kind": "tool_call", "arguments": {"cmd": "' + cut + '"')
         lines.append(json.dumps({"kind": "nonsense", "session_id": "x", "note": secret.context}))
     return lines
 
