@@ -1,20 +1,18 @@
 """injection.changed_payee — money sent to an account that outside content supplied, when the session's
 own records named another destination for it.
 
-Why: business e-mail compromise needs no instructions aimed at an AI: an invoice "with our new bank
-details", a guest who asks for the refund "by bank transfer instead, my card was cancelled", a note in a
-payroll sheet that every worker's wage goes to the team leader's account. The content only supplies an
-account; the agent pays it. ``injection.tainted_action`` wants the content to instruct the agent or the
-act to be off the task, and paying is often the task. What gives it away is the session itself: the
-vendor record, the booking or the original payment it read holds another destination (an account, an
-IBAN, the card it was paid with; ``detectors/provenance/payees.py``). A call that moves money
-(``detectors/capabilities/``) to an account number or IBAN that untrusted content brought and trusted
-input never named, after another result of the session stated a different destination, is reported:
-high; medium when the call sets payment details the task asked to change ("update Jonas's bank details",
-not "update their phone number"). Once per planted account; denied or failed calls do not fire.
+Why: business e-mail compromise needs no instructions aimed at an AI: an invoice "with our new bank details",
+a guest who asks for the refund "by bank transfer instead", a payroll note that every wage goes to the team
+leader's account. The content only supplies an account; the agent pays it. What gives it away is the
+session itself: the vendor record, the booking or the original payment it read holds another destination
+(an account, an IBAN, the card it was paid with, a table's bank column; ``detectors/provenance/payees.py``).
+A call that moves money to an account that untrusted content brought and trusted input never named, after
+another result stated a different destination, is high (in a batch, the account the newest content
+stated); medium when the call sets payment details the task asked to change ("update Jonas's bank
+details"). Once per planted account; denied or failed calls do not fire.
 
-Known gaps: a record read only after the payment; a destination on record stated without a label (a bare
-number); a change the user verified by phone but did not type (the alert is then a prompt to check).
+Known gaps: a record read only after the payment; a destination on record without a label; a change the
+user verified by phone but did not type (the alert is then a prompt to check).
 """
 
 from __future__ import annotations
@@ -90,7 +88,8 @@ class ChangedPayee(StatefulDetector):
             a: sorted(d for d, e in on_record.items() if e != s.event_id and d != f"card:{a[-4:]}")[:3]
             for a, s in changed.items()
         }
-        account = next((a for a, others in elsewhere.items() if others), None)
+        moved = [a for a, others in elsewhere.items() if others]  # (a batch: the newest content's account)
+        account = max(moved, key=lambda a: (changed[a].time, changed[a].score), default=None)
         if account is None:
             return ()
         source, others = changed[account], elsewhere[account]

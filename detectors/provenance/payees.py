@@ -16,6 +16,34 @@ _ACCOUNT = re.compile(
     r"[\"']?\s*[:=]?\s*[\"']?(?:no\.?|number|#)?\s*[\"']?"
     r"([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![a-z])|\d[\d -]{5,22}\d)"
 )
+# a table's column of bank details (``bank_on_file``, ``payout account``, ``IBAN``): its label is the header
+_ACCOUNT_COLUMN = re.compile(r"(?i)\b(?:bank|account|acct|iban|payout|payee)")
+_CELL_ACCOUNT = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?|\d{7,18})\b")
+
+
+def _in_account_columns(text: str) -> set[str]:
+    """Account numbers and IBANs in the cells of a ``|``- or tab-separated table's bank-details columns
+    ("consignor | net_due | bank_on_file" over "C-1044 | £48,320 | Barclays 20-45-77 / 43918822")."""
+    lines = text.splitlines()
+    for number, line in enumerate(lines[:50]):
+        separator = "|" if "|" in line else "\t" if "\t" in line else ""
+        if not separator:
+            continue
+        header = line.split(separator)
+        columns = [i for i, cell in enumerate(header) if _ACCOUNT_COLUMN.search(cell)]
+        if not columns:
+            continue
+        rows = (row.split(separator) for row in lines[number + 1 : number + 201])
+        return {
+            _compact(m.group(1))
+            for cells in rows
+            if len(cells) == len(header)
+            for i in columns
+            for m in _CELL_ACCOUNT.finditer(cells[i])
+        }
+    return set()
+
+
 _CARD = re.compile(r"(?i)(?:\*{2,}\s?|x{3,}\s?|\bending(?:\s+in)?\s+)(\d{4})\b")
 MIN_ACCOUNT_DIGITS = 7  # a sort code (6 digits) or a short reference is no account
 
@@ -31,7 +59,7 @@ def destinations_in(text: str) -> frozenset[str]:
     head = text[:4000]
     if not any(ch.isdigit() for ch in head):
         return frozenset()
-    found = {_compact(m.group(1)) for m in _ACCOUNT.finditer(head)}
+    found = {_compact(m.group(1)) for m in _ACCOUNT.finditer(head)} | _in_account_columns(head)
     found = {f for f in found if sum(ch.isdigit() for ch in f) >= MIN_ACCOUNT_DIGITS}
     return frozenset(found | {f"card:{m.group(1)}" for m in _CARD.finditer(head)})
 
