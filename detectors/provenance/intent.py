@@ -797,6 +797,8 @@ def requests_of(text: str) -> frozenset[C]:
                 found |= _requests_in_clause(_WORD_OR_COMMA.findall(clause))
                 # "add them as an editor on the drawings folder": a role given, whatever the verb
                 found |= {C.IDENTITY} if C.WRITE in found and _ROLE_GIVEN.search(clause) else set()
+                # "share the petitions folder with this gmail (editor)": a share with a role is access
+                found |= {C.IDENTITY} if C.EGRESS in found and _SHARED_WITH_ROLE.search(clause) else set()
                 # "issue a mobile key for the front entry", "issue her a badge": access handed out
                 found |= {C.IDENTITY} if _ACCESS_ISSUED.search(clause) else set()
                 # content in another language: its verbs, where a request word stands ("wilt u … delen")
@@ -850,6 +852,10 @@ _SENTENCE_BREAK = re.compile(r"[.!?;:,]\s|\b(?:but|so|then|because|if|when)\s", 
 _SUBJECT_ENDS = re.compile(r"(?i)\s+(?:is|are|was|were|has|have|and|who|which)\b")
 
 
+_SHARED_WITH_ROLE = re.compile(
+    r"(?i)\bshare\b.{0,120}?\bwith\b.{0,80}?\b(?:editor|edit|viewer|view|commenter|comment|writer|write|owner|"
+    r"admin|access|rights|permissions?)\b"
+)
 _ROLE_GIVEN = re.compile(
     r"(?i)\b(?:add|make|set(?:\s+up)?|invite|put)\s+(?:\S+\s+){1,5}?as\s+(?:an?\s+|the\s+)?(?:co-?)?"
     r"(?:[a-z]+[_-])?"
