@@ -344,7 +344,12 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
         money_nouns = frozenset()  # ``add_order_comment``, ``update_invoice_tags``: a note on it, no money
     if money_nouns and not reads and verb not in ("transfer", "post", "open"):
         add(C.MONEY, f"noun '{sorted(money_nouns)[0]}' with a changing verb")
-    if nouns & IDENTITY_NOUNS and not reads and (found.keys() & {C.WRITE, C.DELETE, C.COMMUNICATE}):
+    if (
+        nouns & IDENTITY_NOUNS
+        and not reads
+        and (found.keys() & {C.WRITE, C.DELETE, C.COMMUNICATE})
+        and not _owned_content(words)
+    ):
         add(C.IDENTITY, f"noun '{sorted(nouns & IDENTITY_NOUNS)[0]}' with a changing verb")
     # (not a read of a tracker's "issue key", ``jira_get_issue_keys``: no verb of its own hands access out)
     issued = (
@@ -506,6 +511,19 @@ def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
 _STATE_KEY = re.compile(r"(?i)^(status|state|disposition|decision|action|outcome)$")
 _ONE_WORD = re.compile(r"^[A-Za-z]{3,20}$")
 _SETTERS = frozenset("set update change modify edit patch put mark transition move apply save record".split())
+
+
+# what a user owns, named after the user in an API's path (``users.messages``, ``users/{id}/drafts``)
+_OWNED_CONTENT = frozenset(
+    "messages message drafts draft threads thread labels events files photos documents".split()
+)
+
+
+def _owned_content(words: list[str]) -> bool:
+    """Whether a person noun is whose content the call acts on (``gmail.users.messages.send``: the user is
+    whose mailbox, the messages what is sent), not the object itself."""
+    first = next((i for i, w in enumerate(words) if w in IDENTITY_NOUNS), len(words))
+    return bool(_OWNED_CONTENT & set(words[first + 1 :]))
 
 
 def call_verbs(event: Any, command: str | None) -> set[str]:
