@@ -84,7 +84,7 @@ def counted_pair(result: str) -> tuple[int, int] | None:
     """A result's count of rows and of distinct ones, when it holds both and there are copies: a JSON
     object's keys, or a text table's header and first row (``total | distinct_no`` over ``4812 | 2406``)."""
     pairs = [(k, int(v)) for k, v in _PAIR.findall(result[:4000])]
-    pairs += [(name, int(cell)) for name, cell in one_row_table(result) if cell.isdigit()]
+    pairs += [(name, int(cell)) for name, cell in one_row_table(result) if cell.isdecimal()]
     totals = [v for k, v in pairs if _TOTAL.match(k)]
     distincts = [v for k, v in pairs if _DISTINCT.search(k)]
     if not totals or not distincts or not 0 < min(distincts) < max(totals):
@@ -104,6 +104,6 @@ def grouped_counts(result: str) -> tuple[int, int] | None:
     if len(lines) < 2 or not _COUNT_COLUMN.match(_CELLS.split(lines[0])[-1]):
         return None
     counts = [_CELLS.split(line)[-1] for line in lines[1:]]
-    if not all(c.isdigit() and int(c) >= 2 for c in counts):
+    if not all(c.isdecimal() and int(c) >= 2 for c in counts):  # (not "²": a digit int() cannot read)
         return None
     return sum(map(int, counts)), len(counts)

@@ -97,7 +97,9 @@ class OpenToEveryone(EventDetector):
             return ()
         task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
         link = "link" in event.tool.lower() and ASKED_LINK.search(task) is not None
-        asked = link or ASKED_PUBLIC.search(task) is not None or (whole and ASKED_ORGANISATION.search(task))
+        asked = (
+            link or ASKED_PUBLIC.search(task) is not None or bool(whole and ASKED_ORGANISATION.search(task))
+        )
         details = {"argument": found, "capabilities": sorted(c.value for c in call.evidence), "asked": asked}
         whom = "the whole organisation" if whole else "everyone"
         title = f"{event.tool} gave access to {whom} ({found})" + (", as the task asked" if asked else "")
