@@ -545,8 +545,10 @@ def call_verbs(event: Any, command: str | None) -> set[str]:
 
 _SQL_ARGUMENT = re.compile(r"(?i)^(sql|query|statement|stmt)$")
 # an UPDATE's assignment of a state column: ``SET status = 'closed'`` closes, as ``set_status("closed")`` does
+# (not a state its WHERE picks rows by: ``SET priority = 'low' WHERE status = 'closed'`` closes nothing)
 _SQL_STATE_SET = re.compile(
-    r"(?i)\bset\b[^;]{0,300}?\b(?:status|state|disposition|decision|outcome)\s*=\s*'([A-Za-z]{3,20})'"
+    r"(?i)\bset\b(?:(?!\bwhere\b)[^;]){0,300}?"
+    r"\b(?:status|state|disposition|decision|outcome)\s*=\s*'([A-Za-z]{3,20})'"
 )
 
 
