@@ -29,9 +29,10 @@ TOLD_PRIVATELY = re.compile(
     r"(?i)\b(?:dm|direct[- ]message|message|ping|slack|text|e-?mail|mail)\s+me\b"
     r"|\b(?:in|via|by)\s+(?:a\s+)?dm\b|\bjust\s+tell\s+me\b"
 )
-# the task chose a channel or a post itself ("post it in #ops", "share it in the channel", "announce")
+# the task chose a channel or a post itself ("post it in #ops", "share it in the channel", "announce"; not
+# an issue's number, "PR #482", nor a "post-mortem")
 CHANNEL_ASKED = re.compile(
-    r"(?i)#[\w-]+|\bchannels?\b|\bpost\b|\bannounc\w*|\bshare\s+(?:it\s+)?(?:with|in)\b"
+    r"(?i)#[a-z][\w-]*|\bchannels?\b|\bpost\b(?!-)|\bannounc\w*|\bshare\s+(?:it\s+)?(?:with|in)\b"
 )
 CHANNEL_KEY = re.compile(r"(?i)^(channel(_?(id|name))?|room|conversation)$")
 DIRECT = re.compile(r"^(@|D[A-Z0-9]{6,}$|U[A-Z0-9]{6,}$)")
