@@ -190,6 +190,11 @@ _MARKED_NAME = re.compile(
 )
 
 
+_FILE_NAME = re.compile(
+    r"(?i)\.(?:ya?ml|json|toml|ini|cfg|conf|env|properties|xml|tf|tfvars|hcl|py|rb|js|ts|sh|sql|txt|md|lock)$"
+)
+
+
 def non_production_names(arguments: dict[str, Any], line: str) -> list[str]:
     """Names of non-production resources a call uses, each with its production sibling:
     ``["visionplus-staging.myshopify.com>visionplus.myshopify.com"]``."""
@@ -197,7 +202,9 @@ def non_production_names(arguments: dict[str, Any], line: str) -> list[str]:
     found = []
     for match in (m for text in texts for m in _MARKED_NAME.finditer(text[:2000])):
         sibling = match.group(1) + (match.group(2) or "")
-        if len(sibling) >= 5 and re.search(r"[.-]", sibling):  # a host or a compound name, not ``fleet``
+        # a host or a compound name, not ``fleet``; nor a file (``docker-compose.staging.yml`` beside the
+        # base ``docker-compose.yml`` it overrides: the shared config, not production's)
+        if len(sibling) >= 5 and re.search(r"[.-]", sibling) and not _FILE_NAME.search(sibling):
             found.append(f"{match.group(0)}>{sibling}")
     return found
 
