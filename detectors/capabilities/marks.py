@@ -37,6 +37,7 @@ _PICKS = (
 _ID_KEY = re.compile(r"(?i)^(id|uuid|key|number|no|[a-z]+(_id|Id|_no|_number|_uuid))$")
 _TIME = re.compile(r"^\d{1,2}:\d{2}(:\d{2})?$")
 MAX_ROWS = 400
+_JSON_START = re.compile(r"\s*(?:\{\s*\"|\[\s*[{\[\"])")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -64,15 +65,33 @@ def _row_id(row: Any) -> str | None:
 
 def _rows(result: str) -> Iterator[tuple[Any, str]]:
     """(row, its text) of a result: a JSON list's objects (at any of the first three levels), else lines."""
-    try:
-        parsed = orjson.loads(result)
-    except orjson.JSONDecodeError:
-        parsed = None
+    parsed = _json(result)
     if isinstance(parsed, dict | list):
         yield from _objects(parsed, 0)
         return
-    for line in result.splitlines()[:MAX_ROWS]:
+    if _JSON_START.match(result):  # JSON cut short past saving: its lines (``"id": 900,``) are no rows
+        return
+    for line in result[:20000].splitlines()[:MAX_ROWS]:
         yield line, line
+
+
+def _json(result: str) -> Any:
+    """The JSON of a result, or of what a cut left of it: up to one of its last objects' ends, closed."""
+    try:
+        return orjson.loads(result)
+    except orjson.JSONDecodeError:
+        if not _JSON_START.match(result):
+            return None
+    end = len(result)
+    for _ in range(4):
+        if (end := result.rfind("}", 0, end)) < 0:
+            return None
+        for tail in ("]", "]}", "}]", "}", "]}}", "}]}"):
+            try:
+                return orjson.loads(result[: end + 1] + tail)
+            except orjson.JSONDecodeError:
+                continue
+    return None
 
 
 def _objects(value: Any, depth: int) -> Iterator[tuple[Any, str]]:
@@ -89,7 +108,7 @@ def rows_by_mark(result: str, mark: str) -> tuple[set[str], set[str]]:
     marked: set[str] = set()
     unmarked: set[str] = set()
     needle = mark.lower()
-    for row, text in _rows(result[:20000]):
+    for row, text in _rows(result):  # (whole: a JSON listing cut at 20,000 characters would not parse)
         if (row_id := _row_id(row)) is not None:
             (marked if needle in text.lower() else unmarked).add(row_id)
     return marked - unmarked, unmarked - marked
