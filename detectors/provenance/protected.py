@@ -52,6 +52,14 @@ _WHERE_KEY = re.compile(
 _TAKES_ALL_KEY = re.compile(r"(?i)^(scope|mode|target|which|selection|select|filter)$")
 _ALL_VALUE = re.compile(r"(?i)^all(?:[_ -]\w+)?$")
 _ALL_OPTION = re.compile(r"(?:^|\s)--all(?=\s|$|=)")
+# (``git add --all``, ``git commit --all`` stage what was edited: they take nothing the edits did not)
+_STAGES = re.compile(r"^\s*git\s+(?:add|stage|commit)\b")
+_COMMANDS = re.compile(r"&&|\|\||[;|\n]")
+# free text a call writes (a file's content, a comment's body): what it says, not what the call changes
+_PROSE_KEY = re.compile(
+    r"(?i)^(body|contents?|text|message|msg|comments?|description|notes?|summary|reason|details|subject"
+    r"|html|markdown|caption)$"
+)
 _SQL_NO_WHERE = re.compile(r"(?is)^\s*(?:begin\s*;\s*)?(update|delete)\b(?!.*\bwhere\b)")
 
 
@@ -107,7 +115,7 @@ def takes_everything(tool: str, arguments: dict[str, Any], line: str | None) -> 
     a value ``all``, an UPDATE or DELETE without WHERE."""
     if "all" in split_words(tool):
         return tool
-    if line and _ALL_OPTION.search(line[:4000]):
+    if line and any(_ALL_OPTION.search(c) and not _STAGES.match(c) for c in _COMMANDS.split(line[:4000])):
         return "--all"
     for key, text in _texts(arguments):
         if EVERYTHING.match(text) or (_TAKES_ALL_KEY.match(key) and _ALL_VALUE.match(text)):
@@ -126,7 +134,8 @@ def reached(
 ) -> str | None:
     """How a changing call reaches a protected thing (named by its mark where it acts, or everything taken
     with no word of the thing left out), or None."""
-    texts = [tool, line or "", *(t for _, t in _texts(arguments))]
+    said = [t for k, t in _texts(arguments) if not _PROSE_KEY.match(k) or t.lstrip().startswith(("{", "["))]
+    texts = [tool, line or "", *said]
     verdicts = [_named(w, t) for w in words if len(w) >= 4 or not w.isalpha() for t in texts]
     if False in verdicts:
         return None  # the call leaves the thing out: the limit is kept
