@@ -229,10 +229,15 @@ def _followed_paths(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 # a document of steps the user points at: what it says to do is what the user asks ("using the runbook at
-# OT/Runbooks/…", "the task is in /instruction/task.md", "per the checklist")
+# OT/Runbooks/…", "the task is in /instruction/task.md", "per the checklist"); the noun alone hands over
+# nothing ("Your task: update the page using the bio from her website", "keep the steps short")
+_NOUNS = (
+    r"(?:runbooks?|playbooks?|instructions?|procedures?|checklists?|sops?|steps|tasks?|guides?|how-?tos?"
+    r"|readme|manual)\b"
+)
 _PROCEDURE_NOUN = re.compile(
-    r"(?i)\b(?:runbooks?|playbooks?|instructions?|procedures?|checklists?|sops?|steps|tasks?|guides?|how-?tos?"
-    r"|readme|manual|work\s+instructions?)\b"
+    r"(?i)\b(?:follow\w*|per|according\s+to|using|use|run|execute|perform|complete|carry\s+out"
+    rf"|as\s+(?:described|written|listed)\s+in)\s+(?:\S+\s+){{0,3}}?{_NOUNS}|\b{_NOUNS}\s+(?:is|are)\s+(?:in|at|on)\b"
 )
 
 
