@@ -1245,9 +1245,13 @@ _USES_SECRET = re.compile(
 )
 _NEGATED = re.compile(r"(?i)(?:\b(?:not|never|no|without)|n't)\s+$")
 # a task that speaks of secrets or of how to log in: a secret sent where it said may be what it asked for
+# (a key or a code of access, not "the code", "key points"; a PIN in capitals, not "pin the message")
 _SPEAKS_OF_SECRETS = re.compile(
-    r"(?i)\b(?:passwords?|passw\w*|passphrases?|credentials?|creds|logins?|log-?ins?|keys?|tokens?|secrets?"
-    r"|api[ -]?keys?|pins?|codes?|webhooks?|vault|1password|bitwarden|keychain"
+    r"(?i)\b(?:passwords?|passw\w*|passphrases?|credentials?|creds|logins?|log-?ins?|tokens?|secrets?"
+    r"|(?:api|ssh|access|private|secret|licen[cs]e|product|encryption|signing|gpg|pgp|wi-?fi|door)[ -]?keys?"
+    r"|keys?\s+(?:for|to)\b"
+    r"|(?-i:PINs?)|pin\s+(?:codes?|numbers?)|(?:access|verification|security|auth\w*|2fa|mfa|otp|one-time"
+    r"|recovery|backup|door|gate|alarm|entry)\s+codes?|webhooks?|vault|1password|bitwarden|keychain"
     r"|connection\s+(?:details|string|info)|access\s+details|kennwort\w*|"
     r"contrase\w+|mot\s+de\s+passe|wachtwoord\w*|senhas?|zugangsdaten|clave\w*)\b"
 )
