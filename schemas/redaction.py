@@ -405,11 +405,11 @@ def redact_text(text: str) -> str:
     # Until nothing changes: a marker can open a new match (``xAKIA…`` becomes ``]AKIA…``, now at a
     # word boundary), and redacting twice must change nothing. Each round only removes secrets.
     hinted = False
-    for round_ in range(_MAX_ROUNDS):
+    for _ in range(_MAX_ROUNDS):
         found = _matching(text)
         if not found:
             break
-        if round_ == 0 and _COLUMN_INDEX in found:
+        if _COLUMN_INDEX in found:  # (each round: a row another pattern brought into line is read too)
             text = _redact_secret_columns(text)
         hinted = hinted or _PERCENT_INDEX in found
         before = text
@@ -427,7 +427,7 @@ def redact_text(text: str) -> str:
 
 _COLUMN_NAME = re.compile(rf"(?i)^{_SECRET_COLUMN}$")
 _LINE_BREAK = re.compile(r"(\r?\n|(?:\\r)?\\n)")
-_NO_VALUE = re.compile(r"(?i)^(|-+|none|null|n/?a|\*+|x+|\[REDACTED:[^\]]*\])$")
+_NO_VALUE = re.compile(r"(?i)^(|-+|none|null|n/?a|\*+|x+)$")
 _RULE = re.compile(r"^\s*[|+=:-][\s|+=:-]*$")  # a table's rule line (``---+---``, ``|:--|``); not a blank one
 
 
@@ -447,23 +447,44 @@ def _redact_secret_columns(text: str) -> str:
             continue
         cells = line.split(separator) if columns else []
         if columns and len(cells) != width:
-            columns = []  # the table ended: this line may head another
+            if line.strip() and ('"' in line or "\\" in line):
+                continue  # a quoted or escaped separator misaligns only its own row
+            columns = []  # the table ended (a blank line, another shape): this line may head another
         if not columns:
             separator = next((c for c in "|\t;," if c in line), "")
             cells = [c.strip() for c in line.split(separator)] if separator else []
-            columns = [i for i, c in enumerate(cells) if len(cells) >= 2 and _COLUMN_NAME.match(c)]
+            # a header starts a table (the line before is no row of it: ``| api_key | string |`` under
+            # ``|---|---|`` is a row), and is no sentence (``First, rotate the token``: prose's ", ")
+            before = lines[number - 1] if number else ""
+            row = (
+                separator
+                and before.count(separator) == line.count(separator)
+                and not _prose(before, separator)
+            )
+            header = len(cells) >= 2 and not row and not _prose(line, separator)
+            columns = [i for i, c in enumerate(cells) if header and _COLUMN_NAME.match(c)]
             names = [c.lower() for c in cells]
             width = len(cells)
             continue
         for index in columns:
             value = cells[index].strip().strip('"')  # (a raw JSON line's closing quote is not the value's)
-            if _NO_VALUE.match(value) or _placeholder(value) or not _cell_secret(value, names[index]):
+            if _NO_VALUE.match(value) or "[REDACTED:" in value or _placeholder(value):
+                continue  # (a cell another pattern redacted, in full or in part, is done)
+            if not _cell_secret(value, names[index]):
                 continue
             _remember(value, "password_assignment")
             cells[index] = cells[index].replace(value, _marker("password_assignment", value), 1)
         lines[number] = separator.join(cells)
     pieces[::2] = lines
     return "".join(pieces)
+
+
+def _prose(line: str, separator: str) -> bool:
+    """Whether a line split by commas or semicolons is a sentence: the separator followed by a space, and
+    a cell of several words (``Fix login, refresh token``; not ``user, password``)."""
+    return (
+        separator in ",;" and f"{separator} " in line and any(" " in c.strip() for c in line.split(separator))
+    )
 
 
 def _cell_secret(value: str, column: str) -> bool:
