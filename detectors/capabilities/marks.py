@@ -57,10 +57,10 @@ def _row_id(row: Any) -> str | None:
         return next(
             (str(v) for k, v in row.items() if _ID_KEY.match(str(k)) and isinstance(v, str | int)), None
         )
-    for token in re.findall(r"[\w-]{3,64}", row):
-        if IDENTIFIER.match(token) and not DATE_OR_SPAN.match(token) and not _TIME.match(token):
-            return token
-    return None
+    tokens: list[str] = re.findall(r"[\w-]{3,64}", str(row))
+    return next(
+        (t for t in tokens if IDENTIFIER.match(t) and not DATE_OR_SPAN.match(t) and not _TIME.match(t)), None
+    )
 
 
 def _rows(result: str) -> Iterator[tuple[Any, str]]:

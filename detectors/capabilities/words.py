@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import shlex
+from collections.abc import Sequence
 from typing import Any
 
 from schemas.types import Capability as C
@@ -519,7 +520,7 @@ _OWNED_CONTENT = frozenset(
 )
 
 
-def _owned_content(words: list[str]) -> bool:
+def _owned_content(words: Sequence[str]) -> bool:
     """Whether a person noun is whose content the call acts on (``gmail.users.messages.send``: the user is
     whose mailbox, the messages what is sent), not the object itself."""
     first = next((i for i, w in enumerate(words) if w in IDENTITY_NOUNS), len(words))
