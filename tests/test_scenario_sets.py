@@ -93,7 +93,7 @@ FLOORS = {
     # session 21: blind 31 and 10 at d764841 (the session's start); then used for fixes
     "agent_probes_54.yml": (38, 5),
     # session 21: blind 29 and 2 at d764841 and at the session's end alike; session 22: used for fixes
-    "agent_probes_55.yml": (35, 2),
+    "agent_probes_55.yml": (36, 2),
     # session 22: blind 29 and 3 at e104226 (the session's start); then used for fixes
     "agent_probes_56.yml": (42, 2),
     # session 22: blind 27 and 5 at e104226; 28 and 5 at the session's end; not used for fixes

@@ -70,7 +70,20 @@ def unasked_kinds(task: str, sends_asked: bool = True) -> Callable[[str], bool] 
         return lambda kind: kind in (HEALTH, GOVERNMENT_IDS)
     if asked:
         return lambda kind: kind == HEALTH
+    if IDS_NAMED.search(task):  # "the passenger manifest with passport numbers": the ids are what it asks
+        return (
+            (lambda kind: kind not in (HEALTH, GOVERNMENT_IDS))
+            if health
+            else (lambda kind: kind != GOVERNMENT_IDS)
+        )
     return (lambda kind: kind != HEALTH) if health else (lambda kind: True)
+
+
+# a task that names people's id documents or numbers as what to send
+IDS_NAMED = re.compile(
+    r"(?i)\b(passports?|passport\s+numbers?|ssns?|social\s+security|national\s+insurance|tax\s+ids?|"
+    r"id\s+numbers?|identity\s+documents?|id\s+cards?|id\s+documents?)\b"
+)
 
 
 GOVERNMENT_IDS = "government ids"
@@ -95,8 +108,15 @@ AGGREGATES_ASKED = re.compile(
 
 
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b")
+# a passport's or an identity card's number beside its label (``"passport": "GBR 533912877"``, "passport
+# FRA 19AV42118", "ID card no. X4829112"): letters and digits, at least two digits
+_ID_DOCUMENT = re.compile(
+    r"(?i)\b(?:passport|identity\s+card|id\s+card|national\s+id(?:entity)?\s+card)(?:\s*(?:no\.?|number|#))?"
+    r"[\"']?\s*[:=]?\s*[\"']?(?-i:[A-Z]{3}\s)?(?=[A-Z0-9]*\d[A-Z0-9]*\d)[A-Z0-9]{6,10}\b"
+)
 KINDS = (
     ("government ids", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")),  # a US social security number
+    ("government ids", _ID_DOCUMENT),
     # a UK National Insurance number (``JT 44 81 02 C``: two letters, six digits, A-D)
     (
         "government ids",
@@ -164,7 +184,7 @@ KINDS = (
 )
 # shapes that are private pasted into a message (a number of the shape, not a column named for it); privilege
 # notices and markers are not
-PASTED = KINDS[:1] + KINDS[2:3]
+PASTED = KINDS[:2] + KINDS[3:4]  # a social security number, a passport's number, a column of national ids
 PASTED_KINDS = frozenset({"government ids", "bank details"})  # a number read with one of these marks
 # a count of records: ``"rows": 612``, ``totalSize: 38``, or a SQL client's ``COPY 5000`` / ``(3,214 rows)``
 RECORDS = re.compile(
