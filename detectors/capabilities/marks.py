@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from detectors.capabilities.classify import scalars
 from detectors.capabilities.selection import DATE_OR_SPAN, IDENTIFIER
 
 _OPEN, _CLOSE = "[\"'\u201c\u2018]", "[\"'\u201d\u2019]"  # straight and curly quotes
@@ -115,14 +116,10 @@ def rows_by_mark(result: str, mark: str) -> tuple[set[str], set[str]]:
 
 
 def values_in(arguments: Any) -> Iterator[str]:
-    """Every scalar of the arguments as text, and the words in it (a path's id, an SQL statement's)."""
-    if isinstance(arguments, dict):
-        for value in arguments.values():
-            yield from values_in(value)
-    elif isinstance(arguments, list):
-        for value in arguments:
-            yield from values_in(value)
-    elif isinstance(arguments, str | int) and not isinstance(arguments, bool):
-        text = str(arguments)
-        yield text
-        yield from re.findall(r"[\w-]{3,64}", text[:4000])  # (``/admin/api-keys/key_01HV8Q``: the key)
+    """Every scalar of the arguments (the classifier's bounded walk) as text, and the words in it (a path's
+    id, an SQL statement's)."""
+    for _, value in scalars(arguments):
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            text = str(value)
+            yield text
+            yield from re.findall(r"[\w-]{3,64}", text[:4000])  # (``/admin/api-keys/key_01HV8Q``: the key)

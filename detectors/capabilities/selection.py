@@ -8,12 +8,11 @@ import functools
 import re
 from typing import Any
 
-from detectors.capabilities.words import sql_capability
+from detectors.capabilities.words import SQL_KEY, sql_capability
 from schemas.types import Capability
 
 GROUP_KEY = re.compile(r"^(group|groups|segment|segments|query|filter|filters|sysparm_query|where)$", re.I)
 IDENTIFIER = re.compile(r"^(?=[^/\s]*\d)[\w-]{3,64}$")  # ``ch_3OxK2a``, ``C-20411``; not paths or files
-SQL_KEY = re.compile(r"^(sql|query|statement)$", re.I)
 ROWS = (Capability.WRITE, Capability.DELETE)
 MANY_IDS = 3  # identifiers listed in one grave call (money, access, deletes)
 EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)

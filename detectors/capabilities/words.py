@@ -544,7 +544,7 @@ def call_verbs(event: Any, command: str | None) -> set[str]:
     return words | {stem for w in words if (stem := verb_stem(w))}
 
 
-_SQL_ARGUMENT = re.compile(r"(?i)^(sql|query|statement|stmt)$")
+SQL_KEY = re.compile(r"^(sql|query|statement)$", re.I)  # an argument that holds an SQL statement
 # an UPDATE's assignment of a state column: ``SET status = 'closed'`` closes, as ``set_status("closed")`` does
 # (not a state its WHERE picks rows by: ``SET priority = 'low' WHERE status = 'closed'`` closes nothing)
 _SQL_STATE_SET = re.compile(
@@ -557,7 +557,7 @@ def _states_set_by_sql(arguments: dict[str, Any]) -> set[str]:
     """The states an UPDATE statement in the arguments sets (``closed`` of ``SET status='closed'``)."""
     found: set[str] = set()
     for key, value in arguments.items():
-        sql = isinstance(value, str) and _SQL_ARGUMENT.match(str(key)) and "=" in value
+        sql = isinstance(value, str) and SQL_KEY.match(str(key)) and "=" in value
         if sql and (sql_capability(value) or (None, ""))[1] == "UPDATE":
             found |= {m.lower() for m in _SQL_STATE_SET.findall(value[:4000])}
     return found

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.safeguards import affected_count
 from detectors.context import KeyContext
-from detectors.provenance.breadth import one_row_table
+from detectors.provenance.breadth import one_row_table, table_lines
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
@@ -99,8 +99,7 @@ _CELLS = re.compile(r"\s*\|\s*")
 def grouped_counts(result: str) -> tuple[int, int] | None:
     """A listing of duplicated keys with their counts (``GROUP BY email HAVING count(*) > 1``: ``kate@… |
     2``, ``ben@… | 3``): the rows they hold and the keys, when every count is 2 or more."""
-    lines = [line.strip(" |") for line in result[:4000].strip().splitlines() if line.strip(" |-+=")]
-    lines = [line for line in lines if not re.fullmatch(r"\(\d+ rows?\)", line)]
+    lines = table_lines(result, 4000)
     if len(lines) < 2 or not _COUNT_COLUMN.match(_CELLS.split(lines[0])[-1]):
         return None
     counts = [_CELLS.split(line)[-1] for line in lines[1:]]

@@ -319,11 +319,16 @@ def counted_column(text: str) -> int:
     return int(counts[0]) if len(counts) == 1 and counts[0].isdigit() else 0
 
 
+def table_lines(text: str, limit: int = 2000) -> list[str]:
+    """A text table's lines without their outer bars, psql's rules and its ``(N rows)`` footer aside."""
+    lines = [line.strip(" |") for line in text[:limit].strip().splitlines() if line.strip(" |-+=")]
+    return lines[:-1] if lines and _ROW_FOOTER.match(lines[-1]) else lines  # psql's "(1 row)"
+
+
 def one_row_table(text: str) -> list[tuple[str, str]]:
     """A text table of one row as (column in lower case, cell) pairs: ``total | distinct_no`` over ``4812 |
     2406``, psql's rules and ``(1 row)`` footer aside; empty when the result is no such table."""
-    lines = [line.strip(" |") for line in text[:2000].strip().splitlines() if line.strip(" |-+=")]
-    lines = lines[:-1] if lines and _ROW_FOOTER.match(lines[-1]) else lines  # psql's "(1 row)"
+    lines = table_lines(text)
     if len(lines) != 2:
         return []
     header, row = ([c.lower() for c in _CELLS.split(lines[0]) if c], [c for c in _CELLS.split(lines[1]) if c])

@@ -9,16 +9,17 @@ from typing import Any
 
 # an account number beside its label (``"account_number": "63819204"``, "account 19384726", ``iban``);
 # a card by its last four (``card ****2231``, "ending in 4411")
+_IBAN_SHAPE = r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"  # compact or in fours
 _ACCOUNT = re.compile(
     # (inside a key too: ``"vendor_iban_on_file": …``, ``supplier_bank_account``)
     r"(?i)(?:\b|_)(?:account|acct|iban|bank_?account|account_?(?:number|no)|routing|bsb|clabe|payee_?account)"
     r"(?:_(?:on_file|number|no|current|old|new|primary|default))?"
     r"[\"']?\s*[:=]?\s*[\"']?(?:no\.?|number|#)?\s*[\"']?"
-    r"([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![a-z])|\d[\d -]{5,22}\d)"
+    rf"({_IBAN_SHAPE}(?![a-z])|\d[\d -]{{5,22}}\d)"
 )
 # a table's column of bank details (``bank_on_file``, ``payout account``, ``IBAN``): its label is the header
 _ACCOUNT_COLUMN = re.compile(r"(?i)\b(?:bank|account|acct|iban|payout|payee)")
-_CELL_ACCOUNT = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?|\d{7,18})\b")
+_CELL_ACCOUNT = re.compile(rf"\b({_IBAN_SHAPE}|\d{{7,18}})\b")
 
 
 def _in_account_columns(text: str) -> set[str]:
