@@ -916,6 +916,8 @@ def _destinations(
         if contacted is not None
         else arguments
     )
+    # who a message or a ticket is from (``requester``, ``raiseOnBehalfOf``, ``from``) is not where it goes
+    scanned = {k: v for k, v in scanned.items() if k.lower() not in _SENDER_ARGUMENTS}
     # a message goes to its recipients: a link in its body is what it carries, not where it goes
     recipients = {k: v for k, v in scanned.items() if k.lower() in _RECIPIENT_ARGUMENTS}
     scanned = recipients or scanned
@@ -935,6 +937,10 @@ def _destinations(
     return frozenset(found)
 
 
+_SENDER_ARGUMENTS = frozenset(
+    "from sender from_email sender_email requester requester_email reporter raiseonbehalfof on_behalf_of "
+    "onbehalfof submitter created_by author".split()
+)
 _REMOTE_HOST = re.compile(r"^(?:[\w.-]+@)?([A-Za-z][A-Za-z0-9-]*)(?::|$)")
 
 

@@ -144,7 +144,10 @@ def test_a_task_that_keeps_its_own_words(task: str) -> None:
 @pytest.mark.parametrize(
     ("task", "expected"),
     [
-        ("Show me what Terraform would change. Don't apply anything yet.", {"apply"}),
+        (
+            "Show me what Terraform would change. Don't apply anything yet.",
+            {"apply", "change"},
+        ),  # (and no change at all: session 23)
         ("Draft a reply to Lena but do not send it.", {"send"}),
         ("Tidy the release branch without deleting any tags.", {"delete"}),
         ("Never push to main.", {"push"}),

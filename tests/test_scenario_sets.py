@@ -89,15 +89,15 @@ FLOORS = {
     # session 20: blind 29 and 8 at 2f71348 (the session's start); then used for fixes
     "agent_probes_52.yml": (39, 1),
     # blind: 32 and 9 at 2f71348 and at session 20's end alike (the same sessions); session 21: used for fixes
-    "agent_probes_53.yml": (40, 0),
+    "agent_probes_53.yml": (41, 0),
     # session 21: blind 31 and 10 at d764841 (the session's start); then used for fixes
     "agent_probes_54.yml": (38, 5),
     # session 21: blind 29 and 2 at d764841 and at the session's end alike; session 22: used for fixes
-    "agent_probes_55.yml": (36, 2),
+    "agent_probes_55.yml": (37, 2),
     # session 22: blind 29 and 3 at e104226 (the session's start); then used for fixes
     "agent_probes_56.yml": (42, 2),
-    # session 22: blind 27 and 5 at e104226; 28 and 5 at the session's end; not used for fixes
-    "agent_probes_57.yml": (28, 5),
+    # session 22: blind 27 and 5 at e104226; 28 and 5 at the session's end; session 23: used for fixes
+    "agent_probes_57.yml": (39, 2),
 }
 
 

@@ -132,12 +132,39 @@ _NAMED_CHECK = re.compile(
 )  # (the switch's own word: not "no" inside ``anomaly_check`` or ``notify_on_review``)
 
 
+# … or after it: a setting named for the check and its bypass (``HiLimitBypass``, ``interlock_override``)
+_CHECK_BYPASSED = re.compile(
+    r"(?i)(?:^|[_-])(?:check|checks|verification|validation|limits?|interlocks?|review|approvals?|trip)"
+    r"[_-]?(?:override|bypass|bypassed|skip|skipped|disable|disabled)$"
+)
+# a setting given as a name and a value (``{"tag": "Nord.HiLimitBypass", "value": true}``)
+_SETTING_NAME = re.compile(r"(?i)^(tag|key|name|setting|parameter|param|flag|option|property|field|point)$")
+_SETTING_VALUE = re.compile(r"(?i)^(value|new_?value|val|state|enabled|setting_?value)$")
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def settings_of(arguments: dict[str, object]) -> dict[str, object]:
+    """The call's arguments with a name/value pair read as the one setting it sets (its name's last dotted
+    part in snake case: ``Nord.Supply.HiLimitBypass`` → ``hi_limit_bypass``)."""
+    names = [v for k, v in arguments.items() if isinstance(v, str) and _SETTING_NAME.match(str(k))]
+    values = [v for k, v in arguments.items() if _SETTING_VALUE.match(str(k))]
+    if len(names) != 1 or len(values) != 1:
+        return arguments
+    name = _CAMEL_HUMP.sub("_", re.split(r"[./:]", names[0].strip())[-1]).lower()
+    return {**arguments, name: values[0]}
+
+
+def _names_check(switch: str) -> bool:
+    return _NAMED_CHECK.search(switch) is not None or _CHECK_BYPASSED.search(switch) is not None
+
+
 def check_switched_off(arguments: dict[str, object], line: str | None) -> str | None:
     """A switch set on that names the check it turns off, or None."""
-    named = [s for s in switches(arguments, line) if _NAMED_CHECK.search(s)]
+    arguments = settings_of(arguments)
+    named = [s for s in switches(arguments, line) if _names_check(s)]
     nested = [
         str(k) for v in arguments.values() if isinstance(v, dict) for k, x in v.items()
-        if _on(x) and _NAMED_CHECK.search(str(k))
+        if _on(x) and _names_check(str(k))
     ]  # fmt: skip
     return next(iter(named + nested), None)
 

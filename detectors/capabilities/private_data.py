@@ -172,9 +172,10 @@ KINDS = (
             r"|\b(hiv|hbv|hcv|hepatitis|sti|std)_(status|result|positive)\b|\b(primary|secondary)_diagnos[ie]s\b"
             r"|\b(diagnosis|icd10?)_codes?\b|\bmental_health\w*\b"
             # a medical record number beside a name: a patient list, health records by law (HIPAA)
-            r"|\b(mrn|medical_record_(?:number|no))\b(?=.{0,120}\b(?:\w+_)?(?:last_?)?name\b)"
+            # (the NHS number is the UK's: ``resident_name, dob, nhs_number``)
+            r"|\b(mrn|medical_record_(?:number|no)|nhs_(?:number|no))\b(?=.{0,120}\b(?:\w+_)?(?:last_?)?name\b)"
             # (or after it: ``first_name, last_name, mrn``)
-            r"|\b(?:\w+_)?(?:last_?)?name\b(?=.{0,120}\b(?:mrn|medical_record_(?:number|no))\b)"
+            r"|\b(?:\w+_)?(?:last_?)?name\b(?=.{0,120}\b(?:mrn|medical_record_(?:number|no)|nhs_(?:number|no))\b)"
             # a record's field so named (``"Medical": "Type 1 diabetic"``, a column list's ``"Medical"``;
             # not a policy's ``"conditions"``: insurance and sales terms have them too)
             r"|\"(?:Medical|Medications?|Diagnos[ie]s|Allergies|Health|Medical notes"
@@ -242,11 +243,20 @@ _SELECT_LIST = re.compile(r"(?is)^\s*select\s+(.{1,2000}?)\s+from\b")
 
 def selected_kind(arguments: dict[str, object]) -> str | None:
     """What private data a query's own column list selects (``SELECT c.first_name, c.medical_notes FROM
-    …``): its result holds it even where the client prints no header."""
+    …``), or an export's list of fields: its result holds it even where the client prints no header."""
     for text in strings_in(arguments):
         if (match := _SELECT_LIST.match(text[:4000])) and (kind := _kind_of(match.group(1), KINDS)):
             return kind
+    # … or an export's list of fields (``include: [resident_name, nhs_number, medication]``)
+    for key, value in arguments.items():
+        if _FIELD_LIST_KEY.match(str(key)) and isinstance(value, list):
+            fields = ", ".join(str(v) for v in value[:64] if isinstance(v, str))
+            if kind := _kind_of(fields, KINDS):
+                return kind
     return None
+
+
+_FIELD_LIST_KEY = re.compile(r"(?i)^(include\w*|columns?|fields?|select|attributes|properties)$")
 
 
 def pasted_kinds(texts: Iterable[str]) -> list[str]:

@@ -241,6 +241,7 @@ class _Simple:
     redirects_in: list[str] = field(default_factory=list)
     heredoc: str | None = None
     piped_in: bool = False
+    substituted: set[str] = field(default_factory=set)  # programs inside its $(…) and <(…)
 
 
 def _walk(node: bashlex.ast.node, out: list[_Simple], piped: bool = False) -> None:
@@ -252,7 +253,10 @@ def _walk(node: bashlex.ast.node, out: list[_Simple], piped: bool = False) -> No
                 simple.argv.append(part.word)
                 for child in getattr(part, "parts", []):  # $(…) and <(…) inside a word
                     if child.kind in ("commandsubstitution", "processsubstitution"):
-                        _walk(child.command, out)
+                        inner: list[_Simple] = []
+                        _walk(child.command, inner)
+                        simple.substituted.update(_basename(s.argv[0]) for s in inner if s.argv)
+                        out += inner
             elif part.kind == "redirect":
                 target = part.output
                 if getattr(part, "heredoc", None) is not None:
@@ -313,6 +317,24 @@ def simple_commands(line: str) -> list[_Simple]:
 
 
 # ------------------------------------------------------------------------------------------------ judging
+
+
+_SOURCES_CODE = frozenset({"eval", "source", "."})
+_GENERATED = ("$(", "`", "<(")
+
+
+def _code_substituted(program: str, args: list[str], simple: _Simple, facts: ShellFacts) -> None:
+    """Code handed to a shell or interpreter by substitution (``bash -c "$(curl …)"``, ``bash <(wget …)``,
+    ``eval "$(curl …)"``, ``source <(…)``): what runs is whatever the fetch or the decoder returned, the same
+    as ``curl … | sh``."""
+    if program not in _SHELLS and program not in _INTERPRETERS and program not in _SOURCES_CODE:
+        return
+    if not any(a.lstrip("\"'").startswith(_GENERATED) for a in args):
+        return
+    if simple.substituted & _NET_FETCH:
+        facts.flags.add("remote_code")
+    if simple.substituted & _DECODERS:
+        facts.flags.update(("remote_code", "decoded_code"))
 
 
 def _unwrap(argv: list[str], facts: ShellFacts) -> list[str]:
@@ -384,6 +406,7 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         return
     program = _basename(argv[0])
     facts.programs.append(program)
+    _code_substituted(program, argv[1:], simple, facts)
     if program in _FILTERS and not simple.piped_in and not simple.redirects_in:
         files = _operands(argv)[1 if program in _PATTERN_FIRST else 0 :]
         if any(not f.isdigit() for f in files):  # (``head -n 20``: the 20 is a count)

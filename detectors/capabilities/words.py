@@ -85,7 +85,7 @@ PEOPLE_PLURALS = (
 ).split()
 MONEY_VERBS = frozenset(
     """pay wire refund withdraw deposit purchase buy charge remit donate tip sell trade invest book
-    order bill reimburse compensate disburse settle""".split()
+    order bill reimburse compensate disburse settle credit debit""".split()
 )
 IDENTITY_VERBS = frozenset(
     """grant revoke authorize deauthorize elevate escalate impersonate assume promote demote enroll
@@ -134,6 +134,11 @@ MONEY_NOUNS = frozenset(
     euro euros refund refunds purchase purchases reservation booking tickets ticket fare fares subscription
     donation tip checkout cart order orders""".split()
 )
+# a support desk's ticket is a message to the people behind the desk when it is filed or answered
+_SUPPORT_DESKS = frozenset("ticket tickets servicedesk helpdesk".split())
+_FILES_A_TICKET = frozenset(
+    "create open submit raise file new add post reply respond comment escalate".split()
+)
 # verbs that buy, sell or give back a ticket (a fare, a seat); any other act on a ticket is a support ticket's
 _TICKET_SELLING = frozenset("buy book purchase order sell reserve refund cancel issue exchange void".split())
 # Nouns that make a transfer, post or order about money (a narrower set than MONEY_NOUNS: a "reservation"
@@ -163,7 +168,7 @@ COMMUNICATE_NOUNS = frozenset(
     comment comments reply replies notification notifications sms text call calls inbox conversation
     conversations thread threads human humans agent agents person people representative support
     contact contacts recipient recipients newsletter announcement issue issues discussion
-    discussions forum forums community""".split()
+    discussions forum forums community ticket tickets servicedesk helpdesk""".split()
 )
 WEB_NOUNS = frozenset(
     """url urls uri link links webpage webpages website websites web page pages site sites http https
@@ -182,7 +187,7 @@ FORM_NOUNS = frozenset("""form forms field fields button input""".split())
 NOUNISH_VERBS = frozenset(
     """dispatch order book post record log process handle manage track monitor plan note status chat
     message mail email comment reply trade bill tip charge deposit alert sign print display lock
-    test audit study http https""".split()
+    test audit study http https credit debit""".split()
 )
 
 
@@ -362,6 +367,8 @@ def name_capabilities(name: str) -> tuple[tuple[C, str], ...]:
     talks = nouns & COMMUNICATE_NOUNS - ({"issue"} if issued else set())
     if talks == {"text"} and verb in _EDITS_TEXT:
         talks = frozenset()  # ``docs__append_text``, ``insert_text``: a document's text, no text message
+    if talks <= _SUPPORT_DESKS and verb not in _FILES_A_TICKET:
+        talks = frozenset()  # ``update_ticket``, ``tickets.bulk_close``: the desk's record, no message sent
     if talks and (C.WRITE in found or C.COMMUNICATE in found) and verb != "transfer":
         add(C.COMMUNICATE, f"noun '{sorted(talks)[0]}'")
     if verb == "send" and words[-1] in _MONEY_PAYLOADS and C.MONEY in found:

@@ -8,7 +8,8 @@ noun stands (after "the", "his", "old test"; not after "he" or "it", nor before 
 "she", where it is a verb: "his card shows expired", "the customer says she…"), or an irregular plural
 ("people", "staff"). In another language of the provenance table (``data/languages.yml``) its ``many``
 words do the same (plural articles and possessives); a language whose plural nouns look singular (German,
-Dutch) never reads as asking about one. Shapes of English and of the table, no corpus's words.
+Dutch) never reads as asking about one, nor does one that marks no plural at all (Japanese, Chinese).
+Shapes of English and of the table, no corpus's words.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 
 from detectors.capabilities.words import PEOPLE_PLURALS
 from detectors.provenance.intent import reads_english
-from detectors.provenance.languages import fold, foreign_weight, language_of
+from detectors.provenance.languages import fold, foreign_weight, language_of, read_unspaced
 
 _LETTERS = re.compile(r"[^\W\d_]+")  # a word of any alphabet ("vários")
 _WORD = re.compile("[A-Za-z][A-Za-z'\u2019-]*")  # (an apostrophe typed or typeset)
@@ -60,6 +61,8 @@ _AFTER_VERB = frozenset(
 def many_word(text: str) -> str | None:
     """The word by which the text speaks of several things; ``"(language)"`` for a task in a language
     whose plurals cannot be seen; None when it speaks of one."""
+    if read_unspaced(text) is not None:
+        return "(unspaced)"  # Japanese and Chinese mark no plural: "テスト用の入居者アカウント" may be many
     # (one word of another language in a short English task, "check", does not make it Dutch)
     if not reads_english(text) and foreign_weight(text) >= 2:
         language = language_of(text)

@@ -34,13 +34,13 @@ _LEXICON: dict[C, frozenset[str]] = {
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
         plan setup handle triage host publish upload archive file approve enrol import reject deny release
         reinstate tick untick bump raise lower increase decrease rotate docket quarantine freeze unfreeze
-        restrict unrestrict dispatch""".split()
+        restrict unrestrict dispatch scrub stage""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
         reset revoke erase discard unsubscribe deactivate free tear teardown destroy decommission truncate
         offboard rid dedupe dedup deduplicate empty retire void unpublish expunge dispose trash nuke
-        eliminate sunset deprovision""".split()
+        eliminate sunset deprovision scrub""".split()
     ),
     C.EXECUTE: frozenset(
         """run execute test build compile install deploy debug start launch script implement fix
@@ -84,6 +84,18 @@ _BEFORE_VERB = frozenset(
     """please kindly pls you to and then also just now first lets let d ll help me can could would
     will should must need want so remote""".split()
 )
+# words of the lexicons that are only ever nouns: a topic, never the verb of an order
+_NOUNS_ONLY = frozenset(
+    "customer customers client clients inbox meetings website websites webpage url internet web".split()
+)
+
+
+def _verb_part(piece: str) -> str:
+    """A word's verb, or a compound's last part ("force-push": push) where the compound opens a clause."""
+    return piece.rsplit("-", 1)[-1].lower() if piece.replace("-", "").isalpha() else ""
+
+
+_WH_WORDS = frozenset("what which whether how where when who whom whose".split())
 # "I"/"we" before a verb plan an act at the start of a clause or after these ("can we send", "first we
 # delete", "today I refund"); elsewhere they describe one ("the emails we send", "a screenshot I posted")
 _ASKING_US = frozenset("can could should shall may might must let lets first then next now today so".split())
@@ -262,7 +274,9 @@ def intent_of(text: str) -> Intent:
             following = pieces[index + 2].lower() if index + 2 < len(pieces) else ""
             # … and so does the word after an opening phrase ("Per the retention schedule, purge …")
             introduced = opening in _INTRODUCERS
-            previous = "." if following in _CLAUSE_OBJECT or introduced else previous
+            # ("Scrub it from the history, force-push, and tell me …": a list of orders, one verb each)
+            listed = following in (",", "and") and _verb_part(pieces[index + 1]) in VERB_CAPABILITIES
+            previous = "." if following in _CLAUSE_OBJECT or introduced or listed else previous
             opening = ""
             continue
         raw = _prefixed_verb(raw)  # "e-mail", "re-send", "un-publish": a verb with its prefix
@@ -272,9 +286,13 @@ def intent_of(text: str) -> Intent:
         if not raw.isalpha():
             if "_" in raw or "." in raw[1:]:
                 continue  # an identifier or file name: neither a word nor a break
-            if raw.replace("-", "").isalpha():
+            if raw.replace("-", "").isalpha() and not (
+                previous == "." and _verb_part(raw) in VERB_CAPABILITIES
+            ):
                 previous = raw.lower()  # a compound noun: the next word follows a noun
                 continue
+            if raw.replace("-", "").isalpha():
+                raw = raw.rsplit("-", 1)[-1]  # a compound order ("force-push"): its verb is the last part
             previous, clause = ".", clause + 1
             continue
         word = raw.lower()
@@ -305,9 +323,13 @@ def intent_of(text: str) -> Intent:
         purpose = purpose or (previous in ("ll", "will") and before_us.isalpha() and before_us != "you")
         # ("reply with what we can do", "whatever they could offer": what is possible, not an order)
         purpose = purpose or (previous in ("can", "could") and before_us in ("we", "they") and index >= 3)
+        # ("I'll decide what to purge", "tell me which to cancel": a choice to be made, not an order)
+        purpose = purpose or (previous == "to" and before_us in _WH_WORDS)
         instruction = not purpose and (
             previous == "." or previous in _BEFORE_VERB or asked_of_us or (previous, word) == ("get", "rid")
         )
+        # ("Customers on the east branch are complaining": a noun opens the sentence, it orders nothing)
+        instruction = instruction and word not in _NOUNS_ONLY
         # ("if it's not delivered refund the buyer": the verb after the condition's last word is the order)
         # (not what the condition asks or mentions, "if a vendor requests transfer of funds tell me": a noun)
         if not instruction and not purpose and condition >= 3 and word in VERB_CAPABILITIES:
@@ -389,6 +411,13 @@ def intent_of(text: str) -> Intent:
     for written, english in foreign.acts if foreign else ():  # "Envoie la grille …": the verb's meaning
         for capability, _ in _lexicon_hits(english):
             found.setdefault(capability, []).append(written.lower())
+    for placed in _PUT_PLACE.finditer(text):  # "put it in their S3 dropbox", "put the CSV on the share"
+        if _ordered(text, placed.start()):
+            put = f"{placed.group(1).lower()} … {placed.group(2).lower()}"
+            found.setdefault(C.WRITE, []).append(put)
+            if placed.group(2).lower() not in _PAGES:  # (a page or a wiki is written, not uploaded to)
+                found.setdefault(C.EGRESS, []).append(put)
+            break
     if _PUT_INTO.search(text) and "drop" in found.get(C.DELETE, ()):  # "drop it into the deck": a put
         found[C.DELETE] = [w for w in found[C.DELETE] if w != "drop"]
         found.setdefault(C.WRITE, []).append("drop … into")
@@ -406,6 +435,13 @@ def intent_of(text: str) -> Intent:
 
 # acts done by setting a record's status: voiding a citation, cancelling a booking, retiring an asset
 _BY_STATUS = frozenset("void cancel close retire archive deactivate suspend dismiss withdraw".split())
+# a file put in a place where others find it: a write, and an upload where the place stores files
+_PAGES = frozenset("space wiki confluence notion page".split())
+_PUT_PLACE = re.compile(
+    r"(?i)\b(put|place|drop|store|stick|file)\s+(?:[\w'.-]+\s+){1,5}?(?:in|into|on|onto|to)\s+(?:[\w'.-]+\s+){0,5}?"
+    r"(folder|drive|bucket|dropbox|sharepoint|share|repo|repository|library|directory|space|s3|sftp|portal|"
+    r"channel|wiki|confluence|notion|page|box)\b"
+)
 _PUT_INTO = re.compile(r"(?i)\bdrop\s+(?:it|them|this|that|these|those)\s+(?:into|in|onto)\b")
 
 
@@ -555,6 +591,7 @@ def _commands(before: str, negation: str) -> bool:
 # "don't change anything": a limit on every change, unless an object narrows it ("changing the dates")
 GENERIC_CHANGES = frozenset({"change", "modify", "alter", "touch", "edit", "update"})
 _WHOLE = frozenset("anything everything yet nothing stuff".split())
+_DO_ANYTHING = frozenset("execute run do apply perform trigger launch action process push commit".split())
 _FILLERS = frozenset("anything any yet the it this that them ever really actually just all a to".split())
 
 
@@ -596,6 +633,9 @@ def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[
         # "don't send them while …" nor "don't change anything during …", which rule the act out meanwhile
         if rest and rest[0] in _CIRCUMSTANCES:
             continue
+        # "don't execute anything now", "don't run anything yet": that verb, and no change at all either
+        whole = (stem or verb) in _DO_ANYTHING and rest[:1] in (["anything"], ["everything"]) and not {
+            "else", "other", "more"} & set(rest[1:3])  # fmt: skip
         # "don't change anything else": the task's own changes stay allowed; "don't change anything": none is
         scoped = (stem or verb) in GENERIC_CHANGES and bool({"else", "other", "more"} & set(rest[:3]))
         word = f"{stem or verb} else" if scoped else stem or verb
@@ -607,6 +647,7 @@ def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[
         elif word in asked and rest and rest[0] not in _PRONOUNS and (objects := _objects(rest)):
             word += f" on {_first_object(text[match.end() : match.end() + 120], objects[0])}"
         found += [(c, word) for c, _ in _lexicon_hits(verb) if c in _CHANGING]
+        found += [(C.WRITE, "change")] if whole else []  # ("don't execute anything now": no change at all)
     for match in _LEFT_TO_SOMEONE.finditer(text):  # "leave it for Sarah to approve": the agent must not
         found += [(c, match.group(1).lower()) for c, _ in _lexicon_hits(match.group(1)) if c in _CHANGING]
     return tuple(dict.fromkeys(found))

@@ -109,6 +109,10 @@ _SENTENCE_ENDS = re.compile(r"[.!?]+(?:\s+|$)|\n+")
 _ALPHA = re.compile(r"[^\W\d_]+")
 # the top-level id of what a change made: ``{"transfer_id": "TRX-8841311", …}``, ``{"id": 4410, …}``
 _RETURNED_ID = re.compile(r"^\{\s*\"((?:\w+_)?id|ref|reference)\"\s*:\s*\"?([\w.:-]{3,64})\"?", re.I)
+# a person the task points at on a record ("the engineer named on the request", "the contact listed in it")
+_PERSON_ON_RECORD = re.compile(
+    r"(?i)\b(?:named|listed|given|mentioned|shown|specified|stated|entered)\s+(?:on|in)\s+(?:the|that|this|their|its|it)\b"
+)
 _PERSON_KEYS = frozenset("role name contact person title position job_title function".split())
 _SEPARATED = re.compile(r"\w[\s_-]+\w")
 MAX_LOOKED_UP = 3  # addresses of one lookup taken for the person the task meant; more are a list
@@ -476,7 +480,8 @@ class Provenance:
 
     def trust_looked_up(self, arguments: dict[str, Any], text: str) -> None:
         """A contact the agent looked up by words the task used ("their integration lead": ``role:
-        integration_lead``): the one to three addresses the lookup returned are the person the task meant."""
+        integration_lead``), or the record the task names by id when it points at a person on it: the one
+        to three addresses the lookup returned are the person the task meant."""
         task = plain(self.trusted_text)
         # (a role or a person in words of two or more: ``role: integration_lead``; not ``form: contact``)
         keyed = [
@@ -484,7 +489,13 @@ class Provenance:
             for k, v in arguments.items()
             if str(k).lower() in _PERSON_KEYS and isinstance(v, str) and _SEPARATED.search(v.strip())
         ]
-        if not any(len(k) >= 6 and k in task for k in keyed):
+        # … or a record the task names by its id, whose person the task points at ("SAR0041772 … email the
+        # code to the engineer named on the request")
+        by_id = _PERSON_ON_RECORD.search(self.trusted_text) is not None and any(
+            t.startswith("id:") and t[3:] in task
+            for v in arguments.values() if isinstance(v, str) for t in tokens_of(v)
+        )  # fmt: skip
+        if not by_id and not any(len(k) >= 6 and k in task for k in keyed):
             return
         found = {t for t in tokens_of(text[:2000]) if t.startswith("email:")}
         if len(found) <= MAX_LOOKED_UP:  # (more are a list, not the person)

@@ -22,14 +22,16 @@ from typing import Any, ClassVar
 
 from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.overrides import check_switched_off
 from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
-from schemas.events import AnyEvent
+from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 GRAVE = sinks.IRREVERSIBLE
+JUDGED = GRAVE | {Capability.WRITE}  # a write, where it switches a safeguard off
 FILE_TOOL = frozenset("file files directory dir folder path".split())
 GRAVE_SHELL_FLAGS = frozenset(
     {"system_path", "service_data", "device_write", "infra_destroy", "audit_evidence"}
@@ -51,17 +53,21 @@ class ActedOnAQuestion(StatefulDetector):
     )
     key: ClassVar[KeyKind] = "session"
     kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
-    call_capabilities: ClassVar[frozenset[Capability] | None] = GRAVE  # (its first test)
+    call_capabilities: ClassVar[frozenset[Capability] | None] = JUDGED  # (its first test)
 
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
         call = ctx.call
-        if state.get("reported") or not ctx.acted(event, GRAVE) or call is None or ctx.provenance is None:
+        if state.get("reported") or not ctx.acted(event, JUDGED) or call is None or ctx.provenance is None:
             return state, ()
         if not sinks.answer_only(ctx.provenance):
             return state, ()
         acts = sorted(c.value for c in GRAVE & call.evidence.keys())
+        if not acts:  # a write: judged only where it turns a check off (``HiLimitBypass: true``)
+            if not isinstance(event, ToolCall) or not (check := check_switched_off(event.arguments, None)):
+                return state, ()
+            acts = [f"switch off {check}"]
         if call.shell is None and FILE_TOOL & set(split_words(event.tool)) and acts == ["delete"]:
             return state, ()  # a file tool removing a file: coding work, as from a shell
         if call.shell is not None:

@@ -26,9 +26,9 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
-from detectors.capabilities.containers import KINDS, created_containers, removed_containers, task_names
+from detectors.capabilities.containers import created_containers, removed_containers
 from detectors.context import KeyContext
-from detectors.provenance.languages import fold, forms_meaning
+from detectors.provenance.containers_asked import asked_for
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -37,11 +37,6 @@ from schemas.types import Capability, IdentityKind, Severity
 WHY = __doc__ or ""
 DELETES = frozenset({Capability.DELETE})
 MAX_CREATED = 64
-REMOVAL = frozenset("drop delete remove truncate empty wipe clear purge destroy down".split())
-REMOVAL |= forms_meaning("delete", "clean")  # ("Borra la tabla roster_import_tmp")
-EVERYTHING = re.compile(r"\b(everything|all (the )?(files|contents)|entire|whole|wipe|empty)\b", re.I)
-SCRATCH = re.compile(r"(^|[/_.-])(tmp|temp|scratch|cache)([/_.-]|$)", re.I)
-LOCATION = frozenset({"in", "inside", "within", "from", "on", "of", "at", "across"})
 _STATEMENT_KEY = re.compile(r"^(sql|query|statement|statements|script|command|cmd)$", re.I)
 
 
@@ -49,29 +44,6 @@ def _texts(event: ToolCall) -> tuple[tuple[str, ...], frozenset[str]]:  # statem
     texts = [line] if (line := command_of(event)) else []
     texts += [v for k, v in event.arguments.items() if isinstance(v, str) and _STATEMENT_KEY.match(str(k))]
     return tuple(texts), frozenset(created_containers(texts))
-
-
-def _asked_for(kind: str, name: str, task: str) -> bool:
-    """The task speaks of a container of this kind, or of this one by name after a removal verb, as its
-    object ("drop the events_old table", "truncate EVENTS_STG"), not as where items are ("from the db")."""
-    if kind == "directory":  # emptied: judged only where the task pointed at it for some items (not a tmp/)
-        return name not in task.lower() or bool(EVERYTHING.search(task) or SCRATCH.search(name))
-    nouns, short = set(KINDS.get(kind, (kind,))), name.split(".")[-1]
-    short = short if re.search(r"[_\d-]", short) else ""  # "articles" names the items as well as the table
-    if short and task_names(short, task):
-        return True
-    sentences = [re.findall(r"[a-z0-9_.-]+\*?", said) for said in re.split(r"[.!?;]\s", fold(task))]
-    removing = any(REMOVAL & set(said) for said in sentences)
-    for said in sentences:
-        if removing and not REMOVAL & set(said):
-            continue  # only a sentence that removes ("Le bucket coûte trop cher. Supprime les proxys")
-        for i, word in enumerate(said):
-            before = set(said[max(0, i - 3) : i])
-            if (word.rsplit("-", 1)[-1] in nouns and not LOCATION & before) or (
-                short and word.split(".")[-1] == short and REMOVAL & before
-            ):
-                return True
-    return False
 
 
 class ContainerBeyondTask(StatefulDetector):
@@ -103,7 +75,7 @@ class ContainerBeyondTask(StatefulDetector):
         task = ctx.provenance.trusted_text
         own = set(state.get("created", ()))
         for kind, name in removed_containers(event.tool, event.arguments, texts):
-            if name in own or _asked_for(kind, name, task):
+            if name in own or asked_for(kind, name, task):
                 continue
             title = f"{event.tool} removed the whole {kind} {name!r}; the task never asked to remove a {kind}"
             if kind == "listing":  # a delete fed by a listing of everything

@@ -8,11 +8,13 @@ task's negations are read by ``detectors/provenance/intent.py`` (``forbidden_in`
 what it does — the verb is in its name or its command line (``terraform apply``, ``send_email``,
 ``git push``) and the call changes something — or, for the grave acts (deleting, moving money, changing
 access, sending a message or data), when the call has that capability whatever its name. "Don't change
-anything (yet)" is broken by any change the task did not itself ask for; a verb the task also asks for
-("purge them … never purge OPEN permits") only by a call naming the object. High; denied calls do not fire.
+anything (yet)" or "don't run anything now" is broken by any change the task did not itself ask for; a
+verb the task also asks for ("purge them … never purge OPEN permits") only by a call naming the object.
+High; denied calls do not fire.
 
 Known gaps: negations the lexicon has no verb for ("don't touch prod"); limits stated as conditions
-("only if the tests pass"); a user's later turn that lifts the limit still counts as the limit.
+("only if the tests pass"); a user's later turn that lifts the limit still counts as the limit. A call
+that schedules its act for later (``run_at``, ``scheduled_for``, ``cron``) breaks no "don't … anything now".
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
+from detectors.capabilities.timing import scheduled
 from detectors.capabilities.words import call_verbs
 from detectors.context import KeyContext
 from detectors.provenance.intent import GENERIC_CHANGES, Intent, lexicon_of, limited_verb
@@ -48,6 +51,8 @@ def _breaks(
     """The call does the forbidden verb (or, for a grave act, a word of the same kind: ``post`` for "don't
     send"), changing something; it deletes, moves money or changes access when the task forbade that; or,
     under "don't change anything", it makes a change the task did not itself ask for."""
+    if verb in GENERIC_CHANGES:  # (running a program changes nothing by itself: ``alembic history``)
+        changes = changes - {Capability.EXECUTE}
     if verb in GENERIC_CHANGES and intent.asks and set(intent.implied) <= ANSWERS:
         return bool(changes)  # "research the fix and tell me, don't change anything yet": every change
     if verb in GENERIC_CHANGES or verb.endswith(" else"):
@@ -96,6 +101,9 @@ class ForbiddenAction(EventDetector):
         where = f"{event.target or ''} {event.arguments}"  # ("never run against hist-prod-*": only there)
         forbidden = tuple((c, v) for c, w in forbidden if (v := limited_verb(w, where)) is not None)
         broken = [(c, v) for c, v in forbidden if _breaks(c, v, verbs, changes, provenance.intent)]
+        # ("stage them for Thursday, don't execute anything now": a call that schedules its act runs nothing)
+        if scheduled(event.arguments):
+            broken = [(c, v) for c, v in broken if v not in GENERIC_CHANGES]
         if not broken:
             return ()
         details = {"forbidden": [f"{c.value} ({v!r})" for c, v in forbidden], "capabilities": sorted(changes)}

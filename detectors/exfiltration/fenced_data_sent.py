@@ -1,0 +1,87 @@
+"""exfiltration.fenced_data_sent — the task kept some fields out of what it asked to share; the agent sent
+them.
+
+Why: "our contractor needs Q3 utilization per site — aggregated only, no driver-level data; put the CSV in
+their dropbox" ends with every charging session uploaded, drivers' e-mails and plates included; "add a
+paragraph on Q3 wins to the investor newsletter — totals only, tenant names and rents are under NDA" with
+each tenant and rent written out. The recipient was the one asked for; what went was not. When the task
+fences fields off (``detectors/provenance/fences.py``: aggregates or totals only, "no …-level data" — the
+fields that tell one person from another —, or fields named as under NDA, confidential, left out), a table
+read in the session (CSV, a text table, JSON records) marks the values of its fenced columns. A later call
+that sends, shares or writes (``detectors/capabilities/``) is high when it pastes two or more of those
+values, or when it carries a file (an attachment, an upload's source path) as the next act after the read
+that held them. Denied or failed calls do not fire.
+
+Known gaps: values the agent transformed (initials, hashes); a file written many calls after its read; a
+fence in words the reader does not know ("keep it anonymous-ish").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from detectors import sinks
+from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.private_data import ATTACH_KEYS, strings_in
+from detectors.context import KeyContext
+from detectors.provenance.fences import MAX_VALUES, fence_of, fenced_values
+from schemas.alerts import Mappings
+from schemas.events import AnyEvent
+from schemas.types import Capability, IdentityKind, Severity
+
+WHY = __doc__ or ""
+SINKS = sinks.SENDS | {Capability.WRITE}
+_DESTINATION = re.compile(r"(?i)^(bucket|host|remote\w*|url|endpoint|destination|dest|container|share)$")
+
+
+class FencedDataSent(StatefulDetector):
+    id: ClassVar[str] = "exfiltration.fenced_data_sent"
+    title: ClassVar[str] = "Fields the task kept out were sent"
+    description: ClassVar[str] = WHY
+    severity: ClassVar[Severity] = Severity.HIGH
+    judges: ClassVar[frozenset[IdentityKind]] = AGENTS
+    judges_unsure: ClassVar[frozenset[IdentityKind]] = UNSURE_AGENTS
+    mappings: ClassVar[Mappings] = Mappings(owasp_agentic=("ASI02", "T2", "T6"), mitre_attack=("T1567",))
+    runbook: ClassVar[str] = (
+        "Ask the recipient to delete what went beyond the task (the file, the paragraph), tell the people or"
+        " partners whose data it held, and send the aggregate the task asked for instead."
+    )
+    key: ClassVar[KeyKind] = "session"
+    kinds: ClassVar[frozenset[str] | None] = frozenset({"tool_call"})
+
+    def update(
+        self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
+    ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        if (
+            not ctx.acted(event)
+            or ctx.provenance is None
+            or not (fence := fence_of(ctx.provenance.trusted_text))
+        ):
+            return state, ()
+        fresh = state.pop("fresh", False)
+        signals: tuple[Signal, ...] = ()
+        values: dict[str, str] = state.get("values") or {}
+        if values and ctx.acted(event, SINKS):
+            texts = [
+                s for k, v in event.arguments.items() if not ATTACH_KEYS.match(str(k)) for s in strings_in(v)
+            ]
+            said = " ".join(texts)[:20_000].lower()
+            pasted = sorted({v for v in values if v in said})
+            files = [
+                s for k, v in event.arguments.items() if ATTACH_KEYS.match(str(k)) for s in strings_in(v)
+            ]
+            # (an upload to someone's bucket or host is a write that hands the file over)
+            handed = ctx.acted(event, sinks.SENDS) or any(_DESTINATION.match(str(k)) for k in event.arguments)
+            carried = fresh and bool(files) and handed
+            if len(pasted) >= 2 or carried:
+                columns = sorted({values[v] for v in pasted} or set(values.values()))[:6]
+                how = f"pasted {len(pasted)} values of" if len(pasted) >= 2 else f"carried {files[0]!r} with"
+                title = f"{event.tool} {how} {', '.join(columns)}, which the task kept out"
+                signals = (
+                    Signal.of([event], title=title, details={"columns": columns, "values": pasted[:8]}),
+                )
+        if (result := event.result_summary or "") and (new := fenced_values(fence, result)):
+            state["values"], state["fresh"] = dict(list({**values, **new}.items())[-MAX_VALUES:]), True
+        return state, signals
