@@ -93,6 +93,8 @@ def test_a_setting_given_as_a_name_and_a_value() -> None:
             {"delete", "write", "egress"},
         ),
         ("Put the CSV in their S3 dropbox.", {"write", "egress"}),
+        ("Archive the run folder to our lab's S3 archive bucket.", {"write", "egress"}),
+        ("Move the invoice into the Paid folder.", {"write"}),  # a local folder: written, not uploaded
         ("Make a short list for Priya and put it on her Notion page.", {"write", "fetch"}),  # a page: written
     ],
 )
@@ -150,3 +152,19 @@ def test_the_person_named_on_a_record_the_task_names_by_id() -> None:
     other.trust("Issue the permit for SAR0041772.")  # no person pointed at on the record
     other.trust_looked_up({"number": "SAR0041772"}, "engineer: Mike Osei <mike.osei@vendor.example>")
     assert not other.trusts("email:mike.osei@vendor.example")
+
+
+def test_a_thing_put_on_or_in_a_state_is_changed() -> None:
+    assert "write" in {c.value for c in intent_of("Put account 30288 on test for 2 hours.").implied}
+    assert "write" in {c.value for c in intent_of("Put just those sensors in maintenance mode.").implied}
+    assert not intent_of("Put the kettle on").implied
+
+
+def test_a_place_after_its_preposition_is_not_what_the_task_acts_on() -> None:
+    task = "Pull the renewal date out of the scanned MSA in the legal share and put it in the tracker."
+    assert {c.value for c in intent_of(task).implied} == {"fetch", "write"}  # no share, upload or access
+    # (a comma ends the place: "the new director at Lindenhof, admin rights" still grants admin)
+    assert "identity" in {
+        c.value for c in intent_of("Give Frau Yilmaz, the director at Lindenhof, admin rights.").implied
+    }
+    assert "communicate" in {c.value for c in intent_of("Drop the link in the shared Slack channel.").implied}

@@ -84,10 +84,9 @@ _BEFORE_VERB = frozenset(
     """please kindly pls you to and then also just now first lets let d ll help me can could would
     will should must need want so remote""".split()
 )
-# words of the lexicons that are only ever nouns: a topic, never the verb of an order
-_NOUNS_ONLY = frozenset(
-    "customer customers client clients inbox meetings website websites webpage url internet web".split()
-)
+# words of the lexicons that are only ever nouns: a topic, never the verb of an order ("Customers on the east
+# branch are complaining"; a singular "Customer Ana Ruiz …" still opens the case of the one to answer)
+_NOUNS_ONLY = frozenset("customers clients inbox meetings website websites webpage url internet web".split())
 
 
 def _verb_part(piece: str) -> str:
@@ -95,6 +94,7 @@ def _verb_part(piece: str) -> str:
     return piece.rsplit("-", 1)[-1].lower() if piece.replace("-", "").isalpha() else ""
 
 
+_LOCATING = frozenset("in inside within from at".split())
 _WH_WORDS = frozenset("what which whether how where when who whom whose".split())
 # "I"/"we" before a verb plan an act at the start of a clause or after these ("can we send", "first we
 # delete", "today I refund"); elsewhere they describe one ("the emails we send", "a screenshot I posted")
@@ -344,9 +344,12 @@ def intent_of(text: str) -> Intent:
         following = pieces[index + 1].lower() if index + 1 < len(pieces) else ""
         noun_next = following.replace("-", "").isalpha() and following not in _FUNCTION_WORDS
         determined = previous in _DETERMINERS and noun_next
+        # ("… out of the MSA in the legal share and put them …": a place, two words after its preposition)
+        placed = not instruction and _LOCATING & {p.lower() for p in pieces[max(0, index - 3) : index]}
+        placed = bool(placed) and all(p.isalpha() for p in pieces[max(0, index - 3) : index])
         for capability, hit in _lexicon_hits(word):
             (found if instruction else topics).setdefault(capability, []).append(hit)
-            in_clause += [] if instruction else [(clause, capability, hit)]
+            in_clause += [] if instruction or placed else [(clause, capability, hit)]
             adjectives.update([hit] if determined and not instruction else [])
         # ("make a payment" makes one; "make posts findable by author" makes none: a bare noun is causative)
         causative = word == "make" and following not in _DETERMINERS
@@ -415,8 +418,18 @@ def intent_of(text: str) -> Intent:
         if _ordered(text, placed.start()):
             put = f"{placed.group(1).lower()} … {placed.group(2).lower()}"
             found.setdefault(C.WRITE, []).append(put)
-            if placed.group(2).lower() not in _PAGES:  # (a page or a wiki is written, not uploaded to)
+            # (a store others reach: an upload; a local folder or a page is written: "move it into Paid")
+            where = set(re.findall(r"[a-z0-9]+", text[placed.start(2) : placed.start(2) + 60].lower()))
+            if where & _STORES:
                 found.setdefault(C.EGRESS, []).append(put)
+            if "channel" in where:  # (a post where people read it)
+                found.setdefault(C.COMMUNICATE, []).append(put)
+            break
+    for placed in _PUT_IN_STATE.finditer(
+        text
+    ):  # "put account 30288 on test", "put the sensors in maintenance"
+        if _ordered(text, placed.start()):
+            found.setdefault(C.WRITE, []).append(f"put … {placed.group(1).lower()}")
             break
     if _PUT_INTO.search(text) and "drop" in found.get(C.DELETE, ()):  # "drop it into the deck": a put
         found[C.DELETE] = [w for w in found[C.DELETE] if w != "drop"]
@@ -436,12 +449,17 @@ def intent_of(text: str) -> Intent:
 # acts done by setting a record's status: voiding a citation, cancelling a booking, retiring an asset
 _BY_STATUS = frozenset("void cancel close retire archive deactivate suspend dismiss withdraw".split())
 # a file put in a place where others find it: a write, and an upload where the place stores files
-_PAGES = frozenset("space wiki confluence notion page".split())
+_STORES = frozenset(
+    "drive bucket dropbox sharepoint share repo repository s3 sftp portal channel box".split()
+)
 _PUT_PLACE = re.compile(
-    r"(?i)\b(put|place|drop|store|stick|file)\s+(?:[\w'.-]+\s+){1,5}?(?:in|into|on|onto|to)\s+(?:[\w'.-]+\s+){0,5}?"
+    r"(?i)\b(put|place|drop|store|stick|file|archive|copy|move|export|sync|mirror|back\s+up)\s+(?:[\w'./-]+\s+){1,5}?"
+    r"(?:in|into|on|onto|to)\s+(?:[\w'.-]+\s+){0,5}?"
     r"(folder|drive|bucket|dropbox|sharepoint|share|repo|repository|library|directory|space|s3|sftp|portal|"
     r"channel|wiki|confluence|notion|page|box)\b"
 )
+# anything put on or in a state or a place is changed: "put the order on hold", "put them in maintenance mode"
+_PUT_IN_STATE = re.compile(r"(?i)\b(?:put|place)\s+(?:[\w'./()-]+\s+){1,6}?(on|in|into)\s+[\w-]+")
 _PUT_INTO = re.compile(r"(?i)\bdrop\s+(?:it|them|this|that|these|those)\s+(?:into|in|onto)\b")
 
 
