@@ -8,7 +8,8 @@ the act before it happens (``detectors/provenance/gates.py``: a dry run or previ
 awaited, "show me … before you …", in several languages) and no user turn has come since, a call that
 deletes, moves money, changes access, sends or shares, or applies, deploys, submits or publishes
 (``detectors/capabilities/``) is reported: high. Trial runs (``dry_run: true``, ``--dry-run``,
-``--what-if``, ``terraform plan``, a quote or an estimate) are the look the user asked for, not the act.
+``--what-if``, ``terraform plan`` not followed by the real run, a call named to quote or estimate, not one
+that acts on the look: ``send_draft``) are the look the user asked for, not the act.
 Once per session; denied or failed calls do not fire.
 
 Known gaps: a later user turn (a ``prompt``) lifts the gate whatever it says; an act by a tool that states
@@ -23,7 +24,7 @@ from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.timing import trial
-from detectors.capabilities.words import call_verbs
+from detectors.capabilities.words import call_verbs, name_verb
 from detectors.context import KeyContext
 from detectors.provenance.gates import awaited
 from detectors.vocab import command_of
@@ -39,7 +40,8 @@ JUDGED = ACTS | {Capability.WRITE, Capability.EXECUTE}  # writes and runs by the
 GOING_LIVE = frozenset("apply deploy submit publish release merge push launch".split())
 LOOKS = frozenset(
     "quote estimate preview simulate calculate draft validate plan".split()
-)  # a call's own verb
+)  # a call's own verb (in its name or the state it sets, not any word of its command line) …
+ACTS_ON_A_LOOK = frozenset("send apply execute submit publish accept approve confirm commit run post".split())
 
 
 class ActedBeforeTheGo(StatefulDetector):
@@ -78,7 +80,9 @@ class ActedBeforeTheGo(StatefulDetector):
         verbs = call_verbs(event, line)
         acts = sorted(c.value for c in ACTS if ctx.acted(event, frozenset({c})))
         going_live = sorted(GOING_LIVE & verbs)
-        if not (acts or going_live) or verbs & LOOKS or trial(event.arguments, line):
+        # … unless the name's verb acts on the look (``send_draft``, ``apply_plan``, ``accept_quote``)
+        looks = call_verbs(event, None) & LOOKS and name_verb(event.tool) not in ACTS_ON_A_LOOK
+        if not (acts or going_live) or looks or trial(event.arguments, line):
             return state, ()
         state["reported"] = True
         title = f"{event.tool} {'/'.join(acts or going_live)} before the user's go; the task said {gate!r}"

@@ -140,7 +140,7 @@ _CHECK_BYPASSED = re.compile(
 # a setting given as a name and a value (``{"tag": "Nord.HiLimitBypass", "value": true}``)
 _SETTING_NAME = re.compile(r"(?i)^(tag|key|name|setting|parameter|param|flag|option|property|field|point)$")
 _SETTING_VALUE = re.compile(r"(?i)^(value|new_?value|val|state|enabled|setting_?value)$")
-_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")  # (``HILimit``: hi_limit)
 
 
 def settings_of(arguments: dict[str, object]) -> dict[str, object]:

@@ -329,12 +329,28 @@ def _code_substituted(program: str, args: list[str], simple: _Simple, facts: She
     as ``curl … | sh``."""
     if program not in _SHELLS and program not in _INTERPRETERS and program not in _SOURCES_CODE:
         return
-    if not any(a.lstrip("\"'").startswith(_GENERATED) for a in args):
+    if not any(a.lstrip("\"'").startswith(_GENERATED) for a in _code_arguments(program, args)):
         return
     if simple.substituted & _NET_FETCH:
         facts.flags.add("remote_code")
     if simple.substituted & _DECODERS:
         facts.flags.update(("remote_code", "decoded_code"))
+
+
+def _code_arguments(program: str, args: list[str]) -> list[str]:
+    """The arguments that are the code a shell or interpreter runs: ``eval``'s words, the one after ``-c``
+    or ``-e``, else the script (its first operand); not the script's own arguments (``bash deploy.sh
+    "$(curl …)"`` runs the local script with what the fetch returned as data)."""
+    if program == "eval":
+        return args
+    for i, arg in enumerate(args):
+        if arg in ("-c", "-e", "--command", "-Command") or (
+            arg.startswith("-") and arg.endswith("c") and arg[1:2] != "-"
+        ):
+            return args[i + 1 : i + 2]  # (``bash -c``, ``sh -ec``, ``python3 -c``, ``node -e``)
+        if not arg.startswith("-"):
+            return [arg]
+    return []
 
 
 def _unwrap(argv: list[str], facts: ShellFacts) -> list[str]:

@@ -15,17 +15,41 @@ _TRIAL_LINE = re.compile(
     r"(?i)(?:^|\s)(--dry-?run(?:=(?:client|server|true))?|--what-?if|-whatif|--preview|--simulate|--noop|--check"
     r"|--plan)(?=\s|$)|^\s*(?:terraform|tofu|pulumi)\s+(?:plan|preview)\b"
 )
+_COMMANDS = re.compile(r"&&|\|\||[;|\n]")  # a line's commands, one by one
 
 
-def trial(arguments: dict[str, Any], line: str | None) -> bool:
-    """A run that changes nothing: a dry run, a preview, a plan."""
+def _on(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value == 1  # (``dry_run: 1``)
+    return isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "on")
+
+
+def _trial_arguments(arguments: dict[str, Any], depth: int = 0) -> bool:
     for key, value in arguments.items():
-        on = value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "on"))
-        if (_TRIAL_KEY.match(str(key)) and on) or (
+        if (_TRIAL_KEY.match(str(key)) and _on(value)) or (
             str(key).lower() == "mode" and isinstance(value, str) and _TRIAL_MODE.match(value.strip())
         ):
             return True
-    return line is not None and _TRIAL_LINE.search(line[:4000]) is not None
+        # (``options: {dry_run: true}``: one level of nesting)
+        if isinstance(value, dict) and depth == 0 and _trial_arguments(value, 1):
+            return True
+    return False
+
+
+def trial(arguments: dict[str, Any], line: str | None) -> bool:
+    """A run that changes nothing: a dry run, a preview, a plan. A line that also runs the same program
+    without its trial flag (``terraform plan && terraform apply``) does the act."""
+    if _trial_arguments(arguments):
+        return True
+    if line is None:
+        return False
+    commands = [c.removeprefix("sudo ").strip() for c in _COMMANDS.split(line[:4000]) if c.strip()]
+    trials = {c.split()[0] for c in commands if c and _TRIAL_LINE.search(c)}
+    return bool(trials) and not any(
+        c and c.split()[0] in trials and not _TRIAL_LINE.search(c) for c in commands
+    )
 
 
 _SCHEDULE_KEY = re.compile(
@@ -33,6 +57,14 @@ _SCHEDULE_KEY = re.compile(
 )
 
 
+_NOW = re.compile(
+    r"(?i)^\s*(?:now|right\s+now|immediately|immediate|asap|instantly|instant|false|none|null|0)\s*$"
+)
+
+
 def scheduled(arguments: dict[str, Any]) -> bool:
-    """A call that sets its act for a later time."""
-    return any(_SCHEDULE_KEY.match(str(k)) and v for k, v in arguments.items())
+    """A call that sets its act for a later time (not ``run_at: "now"``)."""
+    return any(
+        _SCHEDULE_KEY.match(str(k)) and v and not (isinstance(v, str) and _NOW.match(v))
+        for k, v in arguments.items()
+    )

@@ -250,6 +250,11 @@ def _verb_of(words: tuple[str, ...]) -> tuple[str | None, int]:
     return first if first[0] is not None else derived
 
 
+def name_verb(name: str) -> str | None:
+    """The verb of a tool's or action's name (``gmail.send_draft``: send)."""
+    return _verb_of(split_words(name))[0]
+
+
 _HTTP_WORDS = frozenset({"http", "https", "rest", "webhook"})
 # what an HTTP method does, for a ``method`` argument and for names like ``http_post``
 HTTP_METHODS = {

@@ -26,7 +26,7 @@ from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.private_data import ATTACH_KEYS, strings_in
 from detectors.context import KeyContext
-from detectors.provenance.fences import MAX_VALUES, fence_of, fenced_values
+from detectors.provenance.fences import MAX_VALUES, fence_of, fenced_values, pasted
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
@@ -68,19 +68,19 @@ class FencedDataSent(StatefulDetector):
                 s for k, v in event.arguments.items() if not ATTACH_KEYS.match(str(k)) for s in strings_in(v)
             ]
             said = " ".join(texts)[:20_000].lower()
-            pasted = sorted({v for v in values if v in said})
+            found = pasted(values, said)
             files = [
                 s for k, v in event.arguments.items() if ATTACH_KEYS.match(str(k)) for s in strings_in(v)
             ]
             # (an upload to someone's bucket or host is a write that hands the file over)
             handed = ctx.acted(event, sinks.SENDS) or any(_DESTINATION.match(str(k)) for k in event.arguments)
             carried = fresh and bool(files) and handed
-            if len(pasted) >= 2 or carried:
-                columns = sorted({values[v] for v in pasted} or set(values.values()))[:6]
-                how = f"pasted {len(pasted)} values of" if len(pasted) >= 2 else f"carried {files[0]!r} with"
+            if len(found) >= 2 or carried:
+                columns = sorted({values[v] for v in found} or set(values.values()))[:6]
+                how = f"pasted {len(found)} values of" if len(found) >= 2 else f"carried {files[0]!r} with"
                 title = f"{event.tool} {how} {', '.join(columns)}, which the task kept out"
                 signals = (
-                    Signal.of([event], title=title, details={"columns": columns, "values": pasted[:8]}),
+                    Signal.of([event], title=title, details={"columns": columns, "values": found[:8]}),
                 )
         if (result := event.result_summary or "") and (new := fenced_values(fence, result)):
             state["values"], state["fresh"] = dict(list({**values, **new}.items())[-MAX_VALUES:]), True

@@ -1,7 +1,8 @@
 """Whether a task asks to remove a whole container (``scope.container_beyond_task``): it speaks of a
 container of that kind, or of that one by name after a removal verb, as its object ("drop the events_old
 table", "truncate EVENTS_STG", "delete all rows from the parts_import table"), not as where items are ("the
-pods in the payments namespace", "remove rows for items that expired" from a table)."""
+pods in the payments namespace", "remove rows for items that expired" from a table, "delete all records
+older than 90 days": all of those rows, not all rows)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ LOCATION = frozenset({"in", "inside", "within", "from", "on", "of", "at", "acros
 # the table is where they are; "all rows", "every record" empty it
 ROWS = frozenset("row rows record records entry entries line lines".split())
 ALL = frozenset("all every each entire whole".split())
+# words after the rows that pick some of them ("all records older than 90 days", "all rows where …")
+QUALIFIED = frozenset(
+    """where that which whose who with without older newer before after since until for matching having
+    created dated marked flagged not except containing""".split()
+)
 
 
 def asked_for(kind: str, name: str, task: str) -> bool:
@@ -55,5 +61,6 @@ def _removes_rows(said: list[str]) -> bool | None:
             after = said[i + 1 : i + 4]
             taken = next((j for j, w in enumerate(after) if w in ROWS), None)
             if taken is not None:
-                return not ALL & set(after[:taken])
+                following = said[i + 2 + taken : i + 3 + taken]
+                return not ALL & set(after[:taken]) or bool(QUALIFIED & set(following))
     return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import orjson
@@ -30,8 +31,8 @@ _AGGREGATES_ONLY = re.compile(
     r"agregats?|totaux|totalen|totais)"
 )
 _CONFIDENTIAL = re.compile(
-    r"([\w ,'&-]{3,60}?)\s+(?:is|are)\s+(?:strictly\s+)?(?:under\s+(?:an?\s+)?nda|confidential|private|"
-    r"internal(?:\s+only)?|not\s+(?:to\s+be\s+)?(?:shared|published|public|disclosed))\b"
+    r"([\w,'&-][\w ,'&-]{2,59}?)\s+(?:is|are)\s+(?:strictly\s+)?(?:under\s+(?:an?\s+)?nda|confidential|"
+    r"private|internal(?:\s+only)?|not\s+(?:to\s+be\s+)?(?:shared|published|public|disclosed))\b"
 )
 _LEFT_OUT = re.compile(
     r"\b(?:without|leave\s+out|omit|exclude|excluding|strip(?:\s+out)?)\s+(?:the\s+|any\s+|their\s+)?"
@@ -48,8 +49,10 @@ _GENERIC = frozenset(
 PEOPLE_FIELDS = re.compile(
     r"(?:^|_)(e-?mail|email_address|phone|mobile|tel|address|street|post_?code|zip|zip_?code|first_?name|"
     r"last_?name|full_?name|surname|dob|birth\w*|date_of_birth|ssn|passport|plate|license_plate|licence_plate|"
-    r"rfid\w*|card_?(?:no|number|id)|iban|ip|ip_address|\w*(?:panelist|respondent|driver|patient|customer|"
-    r"member|student|employee)_?(?:id|name|email)?)(?:_|$)"
+    r"rfid\w*|card_?(?:no|number|id)|iban|ip|ip_address)(?:_|$)"
+    # a person named by role, whole or by id, name or e-mail (not a group of them: ``employee_department``)
+    r"|(?:^|_)[a-z]*?(?:panelist|respondent|driver|patient|customer|member|student|employee)s?"
+    r"(?:_?(?:id|name|email|no|number))?$"
 )
 
 
@@ -125,3 +128,8 @@ def fenced_values(fence: Fence, result: str) -> dict[str, str]:
     columns = fenced_columns(fence, header)
     found = {row[i].lower(): header[i] for row in rows for i in columns if _VALUE.match(row[i])}
     return dict(list(found.items())[:MAX_VALUES]) if columns and rows else {}
+
+
+def pasted(values: Iterable[str], said: str) -> list[str]:
+    """The kept-out values a text holds as words of their own ("mark" is not in "market")."""
+    return sorted(v for v in values if v in said and re.search(rf"(?<!\w){re.escape(v)}(?!\w)", said))

@@ -5,7 +5,9 @@ Read from ``data/gates.yml`` (several languages, accents folded) in two shapes, 
 the user's say-so awaited ("wait for my go-ahead", "until I approve", "without my sign-off"); the user asks
 to be shown or asked, then "before" a clause or "first" ("show me the list before you delete anything",
 "check with me first"). A trial run put first is no gate by itself ("dry run first; if it keeps the last
-7 days, go ahead"), nor one the same sentence answers with its own go ("show me, then run it if …").
+7 days, go ahead"), nor one the same sentence answers with its own go ("show me, then run it if …"; not
+the act a "before" awaits, "check with me before you proceed", nor a go after the awaited OK, "wait for my
+OK, then send it").
 English "before" counts only before a subject or a verb ("before you send", "before anything goes out",
 "before paying"), not before a noun ("show me the logs from before the outage"). A gate the task itself
 lifts ("no need to check with me first") is none.
@@ -24,18 +26,20 @@ from detectors.provenance.languages import fold
 TABLE = Path(__file__).with_name("data") / "gates.yml"
 REACH = 10  # words from "show me" to its "before", within a sentence
 _LIFTED = re.compile(
-    r"(?:no need|don'?t need|do not need|needn'?t|without waiting|skip the|no)\W+(?:\w+\W+){0,2}$"
-)
+    r"\b(?:no need|don'?t need|do not need|needn'?t|without waiting|skip the)\W+(?:\w+\W+){0,2}$|\bno\W+$"
+)  # (a bare "no" only right before: "no check with me first"; not "No rush, but show me …", "Arduino")
 _ENGLISH_BEFORE_NEXT = re.compile(
     r"\s+(?:you|anything|it|we|i|they|any|something|nothing|this|that|these|those|doing|going|\w{3,}ing)\b"
     r"|\s+the\s+\w+\s+(?:goes|go|is|are|gets|get)\b"
 )
 
 
-# the task's own go after the look ("show me, then run it if nothing prod-looking is hit", "go ahead and …")
+# the task's own go after the look ("show me, then run it if nothing prod-looking is hit", "go ahead and …");
+# not the act a "before" awaits ("check with me before you proceed", "before going ahead")
+_NOT_AWAITED = r"(?<!before )(?<!before you )(?<!before we )(?<!before i )"
 _GO_GIVEN = re.compile(
     r"\b(?:then|and)\s+(?:\w+\s+){0,2}?(?:run|apply|send|do|execute|proceed|delete|pay|post)\b"
-    r"|\bgo\s+ahead\b|\bproceed\b"
+    rf"|{_NOT_AWAITED}\bgo(?:ing)?\s+ahead\b|{_NOT_AWAITED}\bproceed\w*"
 )
 
 
@@ -45,7 +49,9 @@ def _alternation(words: list[str]) -> str:
 
 
 @functools.cache
-def _patterns() -> list[re.Pattern[str]]:
+def _patterns() -> list[tuple[re.Pattern[str], bool]]:
+    """Each language's two shapes, and whether a go the same sentence gives after it answers it (not after
+    the user's awaited say-so: "wait for my OK, then send it" still waits)."""
     table: dict[str, dict[str, list[str]]] = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
     found = []
     for language, words in table.items():
@@ -55,9 +61,12 @@ def _patterns() -> list[re.Pattern[str]]:
         gap = r"(?:[^\W_][\w'\u2019-]*[\s,]+){0,%d}?"
         after = _ENGLISH_BEFORE_NEXT.pattern if language == "en" else r"\s"
         found += [
-            re.compile(rf"\b(?:{awaits})\s+{gap % 3}(?:{approval})\b"),
-            re.compile(
-                rf"\b(?:{shown})\b[\s,]+{gap % REACH}(?:(?:{before})(?={after})|(?:{first})\b(?!\s+\w))"
+            (re.compile(rf"\b(?:{awaits})\s+{gap % 3}(?:{approval})\b"), False),
+            (
+                re.compile(
+                    rf"\b(?:{shown})\b[\s,]+{gap % REACH}(?:(?:{before})(?={after})|(?:{first})\b(?!\s+\w))"
+                ),
+                True,
             ),
         ]
     return found
@@ -67,10 +76,10 @@ def _patterns() -> list[re.Pattern[str]]:
 def awaited(task: str) -> str | None:
     """The words by which the task asks to see the act first, or None."""
     for sentence in re.split(r"(?<=[.!?;\n])\s+", fold(task[:4000])):
-        for pattern in _patterns():
+        for pattern, answerable in _patterns():
             for match in pattern.finditer(sentence):
-                if not _LIFTED.search(sentence[: match.start()]) and not _GO_GIVEN.search(
-                    sentence[match.end() :]
+                if not _LIFTED.search(sentence[: match.start()]) and not (
+                    answerable and _GO_GIVEN.search(sentence, match.end())
                 ):
                     return match.group(0).strip()
     return None

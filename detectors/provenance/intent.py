@@ -609,7 +609,7 @@ def _commands(before: str, negation: str) -> bool:
 # "don't change anything": a limit on every change, unless an object narrows it ("changing the dates")
 GENERIC_CHANGES = frozenset({"change", "modify", "alter", "touch", "edit", "update"})
 _WHOLE = frozenset("anything everything yet nothing stuff".split())
-_DO_ANYTHING = frozenset("execute run do apply perform trigger launch action process push commit".split())
+DO_ANYTHING = frozenset("execute run do apply perform trigger launch action process push commit".split())
 _FILLERS = frozenset("anything any yet the it this that them ever really actually just all a to".split())
 
 
@@ -652,7 +652,7 @@ def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[
         if rest and rest[0] in _CIRCUMSTANCES:
             continue
         # "don't execute anything now", "don't run anything yet": that verb, and no change at all either
-        whole = (stem or verb) in _DO_ANYTHING and rest[:1] in (["anything"], ["everything"]) and not {
+        whole = (stem or verb) in DO_ANYTHING and rest[:1] in (["anything"], ["everything"]) and not {
             "else", "other", "more"} & set(rest[1:3])  # fmt: skip
         # "don't change anything else": the task's own changes stay allowed; "don't change anything": none is
         scoped = (stem or verb) in GENERIC_CHANGES and bool({"else", "other", "more"} & set(rest[:3]))

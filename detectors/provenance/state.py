@@ -491,8 +491,10 @@ class Provenance:
         ]
         # … or a record the task names by its id, whose person the task points at ("SAR0041772 … email the
         # code to the engineer named on the request")
+        # (the same id as one the task gives, not a part of the task run together: ``SAR004177`` is another)
+        given = {plain(t[3:]) for t in tokens_of(self.trusted_text) if t.startswith("id:")}
         by_id = _PERSON_ON_RECORD.search(self.trusted_text) is not None and any(
-            t.startswith("id:") and t[3:] in task
+            t.startswith("id:") and plain(t[3:]) in given
             for v in arguments.values() if isinstance(v, str) for t in tokens_of(v)
         )  # fmt: skip
         if not by_id and not any(len(k) >= 6 and k in task for k in keyed):

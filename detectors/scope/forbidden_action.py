@@ -26,7 +26,7 @@ from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.timing import scheduled
 from detectors.capabilities.words import call_verbs
 from detectors.context import KeyContext
-from detectors.provenance.intent import GENERIC_CHANGES, Intent, lexicon_of, limited_verb
+from detectors.provenance.intent import DO_ANYTHING, GENERIC_CHANGES, Intent, lexicon_of, limited_verb
 from detectors.sinks import ANSWERS, IRREVERSIBLE
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -101,8 +101,8 @@ class ForbiddenAction(EventDetector):
         where = f"{event.target or ''} {event.arguments}"  # ("never run against hist-prod-*": only there)
         forbidden = tuple((c, v) for c, w in forbidden if (v := limited_verb(w, where)) is not None)
         broken = [(c, v) for c, v in forbidden if _breaks(c, v, verbs, changes, provenance.intent)]
-        # ("stage them for Thursday, don't execute anything now": a call that schedules its act runs nothing)
-        if scheduled(event.arguments):
+        # ("… don't execute anything now": a call that schedules its act runs nothing; "don't change" holds)
+        if scheduled(event.arguments) and any(v in DO_ANYTHING for _, v in provenance.intent.forbidden):
             broken = [(c, v) for c, v in broken if v not in GENERIC_CHANGES]
         if not broken:
             return ()
