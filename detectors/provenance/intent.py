@@ -286,13 +286,9 @@ def intent_of(text: str) -> Intent:
         if not raw.isalpha():
             if "_" in raw or "." in raw[1:]:
                 continue  # an identifier or file name: neither a word nor a break
-            if raw.replace("-", "").isalpha() and not (
-                previous == "." and _verb_part(raw) in VERB_CAPABILITIES
-            ):
+            if raw.replace("-", "").isalpha():
                 previous = raw.lower()  # a compound noun: the next word follows a noun
                 continue
-            if raw.replace("-", "").isalpha():
-                raw = raw.rsplit("-", 1)[-1]  # a compound order ("force-push"): its verb is the last part
             previous, clause = ".", clause + 1
             continue
         word = raw.lower()
@@ -345,11 +341,12 @@ def intent_of(text: str) -> Intent:
         noun_next = following.replace("-", "").isalpha() and following not in _FUNCTION_WORDS
         determined = previous in _DETERMINERS and noun_next
         # ("… out of the MSA in the legal share and put them …": a place, two words after its preposition)
-        placed = not instruction and _LOCATING & {p.lower() for p in pieces[max(0, index - 3) : index]}
-        placed = bool(placed) and all(p.isalpha() for p in pieces[max(0, index - 3) : index])
+        before_word = pieces[max(0, index - 3) : index]
+        in_place = not instruction and bool(_LOCATING & {p.lower() for p in before_word})
+        in_place = in_place and all(p.isalpha() for p in before_word)
         for capability, hit in _lexicon_hits(word):
             (found if instruction else topics).setdefault(capability, []).append(hit)
-            in_clause += [] if instruction or placed else [(clause, capability, hit)]
+            in_clause += [] if instruction or in_place else [(clause, capability, hit)]
             adjectives.update([hit] if determined and not instruction else [])
         # ("make a payment" makes one; "make posts findable by author" makes none: a bare noun is causative)
         causative = word == "make" and following not in _DETERMINERS
