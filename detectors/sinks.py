@@ -680,7 +680,9 @@ def handed_over(
     text = sum(len(v) for v in _scalars(payload) if isinstance(v, str))
     files = list(call.shell.sent) if call.shell else []
     attached = any(
-        k.lower() in _PATH_KEYS or k.lower().startswith("attach") for k, v in event.arguments.items() if v
+        k.lower() in _PATH_KEYS or k.lower().startswith("attach") or _DOCUMENT_ID.match(k)
+        for k, v in event.arguments.items()
+        if v
     ) or uploads_file(event)
     # a command line hands over files or a bucket's data (``ssh host 'sh -s' < x.sh`` runs; it uploads none)
     bucket = any(t.startswith("name:") and "://" in t for t in where)
@@ -850,6 +852,8 @@ def updates_item(event: ToolCall, provenance: Provenance) -> bool:
     )
 
 
+# a stored document handed over by its id (``file_id``, ``documentId``, ``drive_item_id``): an upload of it
+_DOCUMENT_ID = re.compile(r"(?i)^(file|document|doc|drive_?item|attachment)_?ids?$")
 _ITEM_PATH = re.compile(r"(?i)^https?://[^/\s]+/(?:[\w.-]+/){1,6}\d{1,12}/?$")
 
 
