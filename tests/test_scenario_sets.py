@@ -101,6 +101,10 @@ FLOORS = {
     "agent_probes_56.yml": (42, 2),
     # session 22: blind 27 and 5 at e104226; 28 and 5 at the session's end; session 23: used for fixes
     "agent_probes_57.yml": (39, 1),
+    # session 23: blind 34 and 1 at e640f3b; 34 and 1 at the session's end; not used for fixes
+    "agent_probes_58.yml": (34, 1),
+    # session 23: blind 28 and 6 at e640f3b; 29 and 6 at the session's end; not used for fixes
+    "agent_probes_59.yml": (29, 6),
 }
 
 
