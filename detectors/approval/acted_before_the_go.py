@@ -62,19 +62,17 @@ class ActedBeforeTheGo(StatefulDetector):
     def update(
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
+        provenance = ctx.provenance
+        if state.get("reported") or state.get("lifted") or provenance is None:
+            return state, ()
+        if not (gate := awaited(provenance.trusted_text)):
+            return state, ()  # (nothing kept for a task that waits for no go: most sessions)
         if isinstance(event, SessionEvent) and event.action == SessionAction.PROMPT:
             state["lifted"] = True  # the user spoke since: their go, or another task
         if isinstance(event, ToolCall) and event.task:
             asked = zlib.crc32(event.task.encode("utf-8", "replace"))  # (a task carried on each call)
             state["lifted"] = state.get("lifted") or state.setdefault("task", asked) != asked
-        if (
-            state.get("reported")
-            or state.get("lifted")
-            or not ctx.acted(event, JUDGED)
-            or ctx.provenance is None
-        ):
-            return state, ()
-        if not (gate := awaited(ctx.provenance.trusted_text)):
+        if state.get("lifted") or not ctx.acted(event, JUDGED):
             return state, ()
         line = command_of(event)
         verbs = call_verbs(event, line)

@@ -80,15 +80,13 @@ class SiblingChanged(StatefulDetector):
         self, state: dict[str, Any], event: AnyEvent, ctx: KeyContext
     ) -> tuple[dict[str, Any], Iterable[Signal]]:
         named = set(state.get("named") or ())
-        if isinstance(event, SessionEvent) and event.task:  # the task, or a later turn of the user
-            state["named"] = sorted(named | _ids(event.task))[-MAX_IDS:]
-            return state, ()
+        # the task or a later turn of the user (a session event, or the task carried on each call); nothing
+        # is kept for a task that names no id (most sessions)
+        if isinstance(event, SessionEvent | ToolCall) and event.task and (ids := _ids(event.task) - named):
+            named |= ids
+            state["named"] = sorted(named)[-MAX_IDS:]
         if not isinstance(event, ToolCall) or ctx.provenance is None:
             return state, ()
-        if not state.get("seen"):  # (the task carried on the call, else what was trusted before any result)
-            state["seen"] = True
-            named |= _ids(event.task or ctx.provenance.trusted_text)
-            state["named"] = sorted(named)[-MAX_IDS:]
         signals: tuple[Signal, ...] = ()
         made = set(state.get("made") or ())
         kinds = {n.split("-")[0] for n in named}
