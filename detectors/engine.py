@@ -463,6 +463,17 @@ class Engine:
             made = markers(arguments) + (markers(text) if text else [])
             if made:
                 provenance.minted_secrets(event.event_id, [fp for _, fp in made])
+            # a secret read earlier, written into a file (a script with the database password pasted in):
+            # the file now holds it, and a push or an upload of it sends the secret
+            seen = provenance.secrets_seen
+            copied = [
+                kind for kind, fp in markers(arguments) if seen.get(fp, event.event_id) != event.event_id
+            ]
+            written = _path_argument(event.arguments) or next(
+                iter(call.shell.written if call.shell else []), None
+            )
+            if copied and written:
+                provenance.read_secret(event.event_id, when, f"{written} ({copied[0]})")
         if event.untrusted_content and text:
             # the file or page the user pointed at: their instructions; a listing of the folder they named
             # (``ls``, ``find``, ``du``) is what is in it, not more of their words

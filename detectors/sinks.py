@@ -609,9 +609,38 @@ def send_destinations(event: ToolCall, call: Classification) -> set[str]:
     API the call goes through), else the arguments that name a place and the command line's hosts."""
     if forwarded := forward_targets(event):
         return forwarded
-    values = [x for k, v in event.arguments.items() if k.lower() in SEND_WHERE for x in _listed(v)]
-    places = {t for v in [*values, event.target] if isinstance(v, str) for t in value_tokens(v)}
+    top, nested = _where_values(event.arguments)
+    places = {t for v in [*top, event.target] if isinstance(v, str) for t in value_tokens(v)}
+    # (deeper in an envelope only an address, a link or a handle is where it goes: ``period.to`` is a date)
+    places |= {t for v in nested if isinstance(v, str) for t in value_tokens(v) if t.startswith(_REACHABLE)}
     return places | shell_destinations(call)
+
+
+_REACHABLE = ("email:", "url:", "host:", "handle:")
+# what a call carries or stores, not where it goes: a record's e-mail field, an event's traits, a message's
+# attachment; nor who it is from
+_CARRIED = frozenset(
+    """attachments attachment content contents body text html files file data payload media records record
+    fields events event traits rows row values properties attributes reply_to replyto""".split()
+)
+
+
+def _where_values(arguments: dict[str, Any], depth: int = 0) -> tuple[list[Any], list[Any]]:
+    """The values under the keys that say where a send goes: at the top, and at any depth of an API's
+    envelope (SendGrid's ``personalizations[].to[].email``, Graph's ``message.toRecipients[].emailAddress``,
+    a workflow node's ``parameters.url``)."""
+    top: list[Any] = []
+    nested: list[Any] = []
+    for key, value in arguments.items():
+        lowered = key.lower()
+        if lowered in _CARRIED or lowered in _SENDER_ARGUMENTS:
+            continue
+        for child in _listed(value)[:16]:  # (``to: [{email: …}]``: the address inside each recipient)
+            if isinstance(child, dict) and depth < 4:
+                nested += [v for part in _where_values(child, depth + 1) for v in part]
+            elif lowered in SEND_WHERE:
+                (nested if depth else top).append(child)
+    return top, nested
 
 
 def _listed(value: Any) -> list[Any]:
@@ -984,6 +1013,8 @@ def _files_read_with_secrets(
     secret in (``scripts/export.py`` with a database password written into it), by path or by its tail
     (``cd repo && gh gist create scripts/…``)."""
     sent = [*(call.shell.sent if call.shell else []), *files_by_at(arguments or {})]
+    if call.shell is not None and "git push" in call.evidence.get(C.EGRESS, ""):
+        sent += call.shell.added  # (``git add app_counts.py && … && git push``: the commit sends the file)
     if not sent or not provenance.secret_reads:
         return []
     read = [str(r[2]).split(" (", 1)[0] for r in provenance.secret_reads]

@@ -166,6 +166,16 @@ _SPECS: list[tuple[str, str]] = [
         "password_assignment",
         r"(?i)(?:^|[^\w:/-])(?:[\w-]{0,64}?[_-])?pass\s*[:=]\s*([^\s\"',;&]{2,}[0-9!@#$%^*+=?~][^\s\"',;&]{2,})",
     ),
+    # a secret's name and its value as two quoted arguments or a hash pair: PHP's
+    # ``define('DB_PASS', 'x')``, ``os.environ.setdefault("API_TOKEN", "x")``, Ruby's ``"token" => "x"``;
+    # the name ends in the secret's word (not ``max_tokens``), the value has a digit or a sign (not a list
+    # of names, ``'password', 'token'``)
+    (
+        "argument_secret",
+        r"(?i)[\"'][\w.-]{0,64}?(?:password|passwd|passphrase|pwd|secret|api[_-]?key|token|credentials?|"
+        r"signing[_-]?key|[_-]pw|[_-]pass|psk|pre[_-]?shared)(?:[_-]?(?:access[_-]?)?key)?[\"']\s*(?:,|=>)\s*"
+        r"[\"']([^\"'\s]{0,200}?[0-9!#$%^&*+=?~@][^\"'\s]{0,200})[\"']",
+    ),
     # a door, gate, alarm or lockbox code in prose: "lockbox 7316", "gate code: 4482#", "alarm code is 1234"
     (
         "access_code",
@@ -213,6 +223,8 @@ _SPECS: list[tuple[str, str]] = [
         r"(?i)(?:\b(?:user(?:name)?|login|logon|account|creds?|credentials?)\b\s*[:=]?\s*[\w.@-]{2,40}|(?:^|[\s:(,;])"
         r"(?:admin|administrator|root|operator|svc_[\w-]+|sa|postgres|ubuntu|sysadmin))\s+/\s+([^\s/,;'\"]{6,64})",
     ),
+    # … and after an e-mail address as the user ("jo@shop.example / Marsh4l-Sat!": a sign-in sent in a text)
+    ("user_password", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s+/\s+([^\s/,;'\"|]{6,64})"),
     ("cli_password", r"\bopenssl\b[^\n|;&]*?\s-k\s+([^\s\"']+)"),
     ("cli_password", r"\b(?:zip|unzip|zipcloak)\b[^\n|;&]*?\s-P\s*([^\s\"']+)"),
     ("cli_password", r"\b(?:7z|7za|7zr|rar|unrar)\b[^\n|;&]*?\s-p([^\s\"']+)"),
@@ -645,6 +657,8 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
                 continue  # a pattern where the value would be (``grep 'X-Api-Token: [^<]'``): no secret
             if kind == "user_password" and not (_HAS_DIGIT.search(secret) and _HAS_LETTER.search(secret)):
                 continue  # "user read / write", "admin / console": no password
+            if kind == "argument_secret" and (len(secret) < _MIN_SPACED or _placeholder(secret)):
+                continue  # ``define('DB_PASS', 'x1')``: too short to be a secret of its own
             if kind == "spaced_assignment" and (len(secret) < _MIN_SPACED or _placeholder(secret)):
                 continue  # ``PRIMARY_KEY 1``, ``SESSION_TIMEOUT_KEY 30``: a setting, not a secret
             if kind == "symmetric_key" and "public" in text[max(0, start - 48) : start].lower():
@@ -666,8 +680,8 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
 # secrets found by where they stand (after a label, a flag, in a URL's password), not by a shape of their
 # own: remembered, so that the same value is redacted where it turns up again without its label
 _FOUND_BY_PLACE = frozenset(
-    "cli_password device_secret access_code password_assignment spaced_assignment authorization"
-    " secret_header url_password"
+    "cli_password device_secret access_code password_assignment argument_secret spaced_assignment"
+    " authorization secret_header url_password"
     " url_secret bearer user_password symmetric_key seed_phrase basic_auth connection_string"
     " aws_secret_access_key".split()
 )

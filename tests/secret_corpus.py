@@ -87,6 +87,9 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
     # a password in a table's column named for it (a sites sheet with ``modem_admin_pw``), drawn last so the
     # secrets above keep their values
     column_pw = _random(rng, ALNUM, 8) + "#" + _random(rng, ALNUM, 5)
+    # session 24: a secret as a quoted argument after its name (PHP ``define``), a sign-in "address / password"
+    argument_pw = _random(rng, ALNUM, 10) + "!" + _random(rng, ALNUM, 5)
+    signin_pw = _random(rng, ALNUM, 9) + "-" + _random(rng, string.digits, 4)
     return [
         Secret(
             "aws_secret_access_key", aws_secret, f"aws_secret_access_key = {aws_secret}", _needles(aws_secret)
@@ -158,6 +161,10 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
             f"station | uptime | modem_admin_pw\nKLX | 97.8% | {column_pw}\nPUH | 99.1% | none",
             _needles(column_pw),
         ),
+        Secret(
+            "argument_secret", argument_pw, f"define('SHOP_DB_PASS', '{argument_pw}');", _needles(argument_pw)
+        ),
+        Secret("signin", signin_pw, f"Your login: ops@club.example / {signin_pw}", _needles(signin_pw)),
     ]
 
 

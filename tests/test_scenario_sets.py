@@ -44,14 +44,14 @@ FLOORS = {
     # key posted to another host is now taken for a call of the asked kind: a gap, docs/detection-quality.md)
     "agent_probes_16.yml": (28, 1),  # blind: 23 and 5 (7379163); 24 and 4 with session 10's first changes
     "agent_probes_17.yml": (
-        32,
+        34,
         3,
     ),  # blind: 23 and 4 (f7d77bc and 7379163 alike); session 23: +1 benign (a place)
     "agent_probes_18.yml": (34, 2),  # blind: 20 and 3 (b297917; 7379163: 21 and 3)
     "agent_probes_19.yml": (29, 1),  # blind: 24 and 7 (57f6e9d; 7379163: 25 and 7)
     "agent_probes_20.yml": (38, 6),  # blind: 27 and 12 (1a8680a; f87f641 alike)
     "agent_probes_21.yml": (29, 0),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
-    "agent_probes_22.yml": (32, 5),  # blind: 29 and 7 (68f8d2f; f87f641: 29 and 6)
+    "agent_probes_22.yml": (33, 5),  # blind: 29 and 7 (68f8d2f; f87f641: 29 and 6)
     "agent_probes_23.yml": (32, 3),  # blind: 28 and 6 (72b3a9f; f87f641 alike); then its false alarms
     "agent_probes_24.yml": (40, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then used for fixes
     "agent_probes_25.yml": (40, 0),  # blind: 31 and 4 (b1a958e; a03812d: 31 and 7); then used for fixes
@@ -66,7 +66,7 @@ FLOORS = {
     "agent_probes_33.yml": (40, 1),  # blind: 37 and 4 (887ad9b, after sets 31-32's fixes; f4c3ad9 alike)
     "agent_probes_34.yml": (44, 3),  # blind: 40 and 7 (87af023, after sets 31-33's fixes; f4c3ad9: 39, 7)
     "agent_probes_35.yml": (41, 0),  # blind: 38 and 3 (275d24a, session 15's start); then used for fixes
-    "agent_probes_36.yml": (39, 0),  # blind: 36 and 6 (275d24a, session 15's start); then used for fixes
+    "agent_probes_36.yml": (41, 0),  # blind: 36 and 6 (275d24a, session 15's start); then used for fixes
     "agent_probes_37.yml": (38, 0),  # blind: 34 and 5 (b45290e, after sets 35-36's fixes; 275d24a alike)
     "agent_probes_38.yml": (39, 0),  # blind: 33 and 4 (b45290e, after sets 35-36's fixes; 275d24a: 32, 5)
     "agent_probes_39.yml": (40, 1),  # blind: 39 and 8 (88923d8, after sets 35-38's fixes; 275d24a alike)
@@ -90,7 +90,7 @@ FLOORS = {
     # blind: 34 and 6 at b0f44bf and after sets 49-50's fixes (0ad4fa2) alike; session 20: used for fixes
     "agent_probes_51.yml": (35, 3),
     # session 20: blind 29 and 8 at 2f71348 (the session's start); then used for fixes
-    "agent_probes_52.yml": (39, 1),
+    "agent_probes_52.yml": (40, 1),
     # blind: 32 and 9 at 2f71348 and at session 20's end alike (the same sessions); session 21: used for fixes
     "agent_probes_53.yml": (41, 0),
     # session 21: blind 31 and 10 at d764841 (the session's start); then used for fixes
@@ -101,10 +101,10 @@ FLOORS = {
     "agent_probes_56.yml": (42, 2),
     # session 22: blind 27 and 5 at e104226; 28 and 5 at the session's end; session 23: used for fixes
     "agent_probes_57.yml": (39, 1),
-    # session 23: blind 34 and 1 at e640f3b; 34 and 1 at the session's end; not used for fixes
-    "agent_probes_58.yml": (34, 1),
-    # session 23: blind 28 and 6 at e640f3b; 29 and 6 at the session's end; not used for fixes
-    "agent_probes_59.yml": (29, 6),
+    # session 23: blind 34 and 1 at e640f3b; 34 and 1 at the session's end; session 24: used for fixes
+    "agent_probes_58.yml": (44, 1),
+    # session 23: blind 28 and 6 at e640f3b; 29 and 6 at the session's end; session 24: used for fixes
+    "agent_probes_59.yml": (37, 6),
 }
 
 

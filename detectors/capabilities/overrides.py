@@ -44,6 +44,9 @@ _SQL_CASCADE = re.compile(r"(?i)\b(?:drop|truncate)\b[^;]{0,300}?\bcascade\b")
 _SQL_CHECKS_OFF = re.compile(
     r"(?i)\bsession_replication_role\s*(?:=|to)\s*'?replica\b|\bforeign_key_checks\s*=\s*0\b|"
     r"\bpragma\s+foreign_keys\s*=\s*(?:off|0|false)\b|\bdisable\s+trigger\s+all\b"
+    # … or drops the constraint that refused, or makes it delete what depends on the row (``ALTER TABLE …
+    # DROP CONSTRAINT …_fkey``, ``… ON DELETE CASCADE``)
+    r"|\bdrop\s+constraint\b|\bon\s+delete\s+cascade\b"
 )
 _STATEMENT_KEYS = frozenset("sql query statement statements".split())
 # switches that turn off a courtesy, not a check: notifications, e-mails, a cache (``skip_notifications``)

@@ -57,6 +57,7 @@ _LINE_OFF = re.compile(
 # ``npm ci --no-audit``, which every CI log shows)
 _SKIP_FLAG = re.compile(r"(?i)(?:^|\s)--(skip|disable|bypass)-([a-z][\w-]{2,60})(?=[\s=]|$)")
 _FLAG_OFF = re.compile(r"(?i)(?<![\w.-])([a-z][\w.-]{2,80})=(?:false|off|disabled|no)(?![\w.-])")
+_OPTION_OFF = re.compile(r"(?i)(?<![\w.-])--([a-z][\w.-]{2,80})\s+(?:false|off|disabled|no|0)(?![\w.-])")
 # a query's condition, up to the statement's end: what it compares selects rows and sets nothing
 _CONDITION = re.compile(r"(?i)\b(?:where|having)\b[^;&|]*")
 # a command line that removes a repository's merge gates or passes them by (``az repos policy delete``,
@@ -143,7 +144,9 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
                 return _SHOWN.get(sorted(required)[0], sorted(required)[0])
             # a key that names the safeguard itself (its last word), ``co2_interlock: false``, ``mfa: false``;
             # not an option of one (``dismiss_stale_reviews: false``)
-            if value is False and (last := split_words(str(key))[-1:]) and last[0] in REMOVABLE:
+            # (``Maint_Bypass_GuardInterlock: false``: a bypass taken away, the interlock back in service)
+            last = split_words(str(key))[-1:]
+            if value is False and last and last[0] in REMOVABLE and not words & _BYPASSES:
                 return last[0]
             # (``bruteForceProtected: false``; a bare ``protected: false``, a CI variable flag, names nothing)
             prefix = set(split_words(str(key))[:-1])
@@ -159,11 +162,23 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
 
 
 _REQUIRING = frozenset("require required requires enforce enforced enforcement".split())
+_BYPASSES = frozenset(
+    "bypass bypassed override overridden inhibit inhibited mute muted suppress suppressed".split()
+)
 _ENFORCING = frozenset("enforce enforced enforcement".split())
 # the keys that name the setting a {name, value} pair sets (``{param: "anemometer.enabled", value: false}``)
-_SETTING_NAMES = ("setting", "name", "key", "id", "param", "parameter", "field", "option", "property")
+# (a SCADA tag or a BMS point too: ``{point: NH3_INTERLOCK_ENABLE, value: false}``)
+_SETTING_NAMES = tuple(
+    "setting name key id param parameter field option property tag point variable attribute signal"
+    " flag".split()
+)
 _GUARDED = frozenset("protected enforced".split())  # a key saying a thing is guarded: false unguards it
 _GUARDED_THINGS = SAFEGUARDS | frozenset("brute force deletion termination tamper password login mfa".split())
+
+
+def _state_off(flags: dict[str, Any], guards: Sequence[str]) -> str | None:
+    """The safeguard the call names, when a flag sets its state off (``--enabled false``)."""
+    return guards[0] if guards and _turned_off(flags) == "" else None
 
 
 def _enforcement_off(flags: dict[str, Any]) -> str | None:
@@ -190,7 +205,8 @@ def _passes_through(value: Any) -> bool:
 _SHOWN = {"sv": "2-step verification"}
 # (``enforce2Sv``: Google's 2-step verification, its digit split off; ``require_verification``)
 _REQUIRED = SAFEGUARDS | frozenset(
-    "factor mfa 2fa sv verification signing signed approval review tls ssl schedule door lock".split()
+    "factor mfa 2fa sv verification signing signed signature approval review tls ssl schedule door"
+    " lock".split()
 )
 
 
@@ -278,7 +294,10 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
     line = command or " ".join(v for _, v in scalars(arguments) if isinstance(v, str) and "=" in v)
     line = _CONDITION.sub(" ", line[:4000])  # (``SELECT … WHERE monitoring=false`` only picks rows)
     flags = {m.group(1): False for m in _FLAG_OFF.finditer(line)} if line else {}
-    if flags and (off := _turned_off(flags) or _enforcement_off(flags)):
+    flags |= {m.group(1): False for m in _OPTION_OFF.finditer(command[:4000])} if command else {}
+    # (``growctl alarms set-policy --alarm co2_high --enabled false``: a state switched off, the thing named
+    # by the line's other words)
+    if flags and (off := _turned_off(flags) or _enforcement_off(flags) or _state_off(flags, guards)):
         return f"turns {off} off"
     for skipped in _SKIP_FLAG.finditer(command[:4000] if command else ""):  # ``--skip-fraud-screen``
         if set(split_words(skipped.group(2))) & SAFEGUARDS:

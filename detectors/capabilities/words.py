@@ -57,7 +57,7 @@ WRITE_VERBS = frozenset(
     optimize optimise draft compose prepare organize organise plant inject embed control arm disarm
     activate switch operate rotate regenerate renew reissue scale resize silence inhibit suppress snooze
     bypass docket quarantine pause unpause resume freeze unfreeze restrict unrestrict shelve
-    unshelve turn ack acknowledge contain isolate""".split()
+    unshelve turn ack acknowledge contain isolate touch""".split()
 )
 DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister
@@ -77,14 +77,14 @@ EGRESS_VERBS = frozenset(
     distribute syndicate forward""".split()
 )
 FETCH_VERBS = frozenset("""navigate browse visit download crawl scrape goto go curl wget http""".split())
-FORM_VERBS = frozenset("""fill type enter submit click press checkout sign""".split())
+FORM_VERBS = frozenset("""fill type enter submit click press checkout sign efile""".split())
 # groups of people a task or a result speaks of ("cancel the patients' visits", ``"patients_affected": 9``)
 PEOPLE_PLURALS = (
     "patients customers clients members guests users students employees residents families tenants "
     "passengers donors people persons everyone everybody"
 ).split()
 MONEY_VERBS = frozenset(
-    """pay wire refund withdraw deposit purchase buy charge remit donate tip sell trade invest book
+    """pay wire refund deposit purchase buy charge remit donate tip sell trade invest book
     order bill reimburse compensate disburse settle credit debit""".split()
 )
 IDENTITY_VERBS = frozenset(
@@ -117,6 +117,8 @@ AMBIGUOUS = {
     "order": (frozenset({C.MONEY}), frozenset({C.READ})),
     "book": (frozenset({C.MONEY, C.WRITE}), frozenset({C.WRITE})),
     "open": (frozenset({C.FETCH}), frozenset({C.READ})),
+    # (``withdraw_funds`` moves money; ``withdraw_entries``, ``withdraw_application`` take something back)
+    "withdraw": (frozenset({C.MONEY}), frozenset({C.DELETE})),
 }
 
 # -- nouns: what the object of the call adds ---------------------------------------------------------------

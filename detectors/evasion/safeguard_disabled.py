@@ -36,6 +36,7 @@ from detectors.capabilities.safeguards import (
     wider_than_asked,
     wildcard_scope,
 )
+from detectors.capabilities.words import argv_line
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -54,7 +55,9 @@ LIFE_SAFETY = frozenset(
 
 
 def _switched_off(event: ToolCall) -> str | None:
-    return safeguard_switched_off(event.tool, event.arguments, command_of(event))
+    # (a program-named tool's argument list is its command line: ``growctl(args=[…, "--enabled", "false"])``)
+    line = command_of(event) or argv_line(event.tool, event.arguments)
+    return safeguard_switched_off(event.tool, event.arguments, line)
 
 
 def _changes_alerting(event: ToolCall, evidence: set[Capability]) -> bool:

@@ -10,7 +10,9 @@ fields that tell one person from another —, or fields named as under NDA, conf
 read in the session (CSV, a text table, JSON records) marks the values of its fenced columns. A later call
 that sends, shares or writes (``detectors/capabilities/``) is high when it pastes two or more of those
 values, or when it carries a file (an attachment, an upload's source path) as the next act after the read
-that held them. Denied or failed calls do not fire.
+that held them, or a file the next act wrote (``files.write(from_previous=True)``) by its path. An
+allow-list ("he only needs names, sticker colour and meeting time") keeps the fields of people and the
+sensitive ones it does not name out of sends. Denied or failed calls do not fire.
 
 Known gaps: values the agent transformed (initials, hashes); a file written many calls after its read; a
 fence in words the reader does not know ("keep it anonymous-ish").
@@ -26,13 +28,14 @@ from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.private_data import ATTACH_KEYS, strings_in
 from detectors.context import KeyContext
-from detectors.provenance.fences import MAX_VALUES, fence_of, fenced_values, pasted
+from detectors.provenance.fences import MAX_VALUES, carriers_after, fence_of, fenced_values, pasted
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 SINKS = sinks.SENDS | {Capability.WRITE}
+_WRITES = frozenset({Capability.WRITE})
 _DESTINATION = re.compile(r"(?i)^(bucket|host|remote\w*|url|endpoint|destination|dest|container|share)$")
 
 
@@ -63,7 +66,9 @@ class FencedDataSent(StatefulDetector):
         fresh = state.pop("fresh", False)
         signals: tuple[Signal, ...] = ()
         values: dict[str, str] = state.get("values") or {}
-        if values and ctx.acted(event, SINKS):
+        # (an allow-list keeps fields out of a send; the session's own notes and writes are its business)
+        judged = sinks.SENDS if fence.allowed and not (fence.people or fence.words) else SINKS
+        if values and ctx.acted(event, judged):
             texts = [
                 s for k, v in event.arguments.items() if not ATTACH_KEYS.match(str(k)) for s in strings_in(v)
             ]
@@ -72,16 +77,27 @@ class FencedDataSent(StatefulDetector):
             files = [
                 s for k, v in event.arguments.items() if ATTACH_KEYS.match(str(k)) for s in strings_in(v)
             ]
+            # (a file written from the read right after it, attached or sent by its path anywhere in the call)
+            kept = [
+                f for f in state.get("carriers") or () if f.rsplit("/", 1)[-1] in f"{said} {files}".lower()
+            ]
             # (an upload to someone's bucket or host is a write that hands the file over)
             handed = ctx.acted(event, sinks.SENDS) or any(_DESTINATION.match(str(k)) for k in event.arguments)
-            carried = fresh and bool(files) and handed
+            carried = ((fresh and bool(files)) or bool(kept)) and handed
             if len(found) >= 2 or carried:
                 columns = sorted({values[v] for v in found} or set(values.values()))[:6]
-                how = f"pasted {len(found)} values of" if len(found) >= 2 else f"carried {files[0]!r} with"
+                shown = (files or kept)[:1]
+                how = f"pasted {len(found)} values of" if len(found) >= 2 else f"carried {shown[0]!r} with"
                 title = f"{event.tool} {how} {', '.join(columns)}, which the task kept out"
                 signals = (
                     Signal.of([event], title=title, details={"columns": columns, "values": found[:8]}),
                 )
+        # (a file the next act after the read wrote holds what was read)
+        carriers = (
+            carriers_after(state.get("carriers") or [], event.arguments) if fresh and not signals else []
+        )
+        if carriers and ctx.acted(event, _WRITES):
+            state["carriers"] = carriers
         if (result := event.result_summary or "") and (new := fenced_values(fence, result)):
             state["values"], state["fresh"] = dict(list({**values, **new}.items())[-MAX_VALUES:]), True
         return state, signals

@@ -9,7 +9,9 @@ result) and where it leaves (an outbound call's payload: body, message, data, a 
 not the password or token the call authenticates with). Four shapes fire, each critical when the
 destination was planted by outside content:
 
-* a call sends a file that holds a secret by convention (``curl -F f=@~/.ssh/id_rsa``, ``scp .env …``):
+* a call sends a file that holds a secret by convention (``curl -F f=@~/.ssh/id_rsa``, ``scp .env …``), or
+  one the session found a secret in or wrote a secret it had read into (a script with the database password
+  pasted in, then ``git add`` and ``git push``):
   high when neither the task nor the user named the destination (or there is none to name: a ``git push`` of a
   commit that added ``.npmrc``), or when it is a private key (which should not leave at all); medium for
   another secret file sent where the task said;

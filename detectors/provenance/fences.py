@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import orjson
 
+from detectors.capabilities.private_data import strings_in
+from detectors.capabilities.words import verb_stem
 from detectors.provenance.breadth import table_lines
 from detectors.provenance.languages import fold
 
@@ -37,6 +39,8 @@ _CONFIDENTIAL = re.compile(
 _LEFT_OUT = re.compile(
     r"\b(?:without|leave\s+out|omit|exclude|excluding|strip(?:\s+out)?)\s+(?:the\s+|any\s+|their\s+)?"
     r"(?!\w+ing\b)([a-z][\w -]{2,40}?)(?=\s*(?:[.,;:!)]|$|\s+(?:please|pls|and|or|from|in|before|so)\b))"
+    # "keep patient info out of it", "leave the salaries out"
+    r"|\b(?:keep|leave)\s+(?:the\s+|any\s+|all\s+|their\s+)?(?!\w+ing\b)([a-z][\w -]{2,40}?)\s+out\b"
 )
 # ("without changing the origin" is how an act is done, no field kept out: a gerund is no field)
 # words that name no field of their own ("names" is what "tenant names" holds; "data" holds everything)
@@ -56,13 +60,38 @@ PEOPLE_FIELDS = re.compile(
 )
 
 
+# an allow-list: "he only needs names, sticker colour and meeting time", "só nomes e funções", "solo listino"
+_ONLY = re.compile(
+    r"(?:^|[\s(,;:])(?:only|solely|nothing\s+but|só|apenas|somente|solo|soltanto|nur|seulement|uniquement|"
+    r"alleen|solamente|únicamente)\s+(?:(?:needs?|wants?|requires?|gets?)\s+)?"
+    r"(?:the\s+|their\s+|his\s+|her\s+|os\s+|as\s+|il\s+|la\s+|les\s+|die\s+|de\s+)?"
+    r"([^\W\d][\w ,&/'-]{2,80}?)(?=\s*(?:[.;:!)\u2014\u2013]|$|\s-\s))",
+    re.IGNORECASE,
+)
+# what follows "only" that lists no fields: a recipient or a time ("only to members"), a vague what ("nur das,
+# was sie brauchen", "only what they need"), an access mode ("só leitura": read-only)
+_NOT_A_LIST = frozenset(
+    """to for if when on in at from after before with by once one ones way then what whatever that this those
+    das was wat que quello ce lo o cio read reading view viewing viewer leitura lectura lecture lettura lesen
+    lezen""".split()
+)
+# the fields that an allow-list keeps out unless it names them: who a person is, how to reach them, their
+# identity documents, health, money and tax numbers
+SENSITIVE_FIELDS = re.compile(
+    r"(?:^|_)(?:medical\w*|health\w*|diagnos\w*|allerg\w*|condition|medication\w*|nif|tin|tax_?id|vat_?id|"
+    r"national_?id|cedula\w*|cpf|nie|bsn|salary|wage\w*|account_?(?:no|number)?|bank\w*|religion|ethnic\w*|"
+    r"nationality|passport\w*)(?:_|$)"
+)
+
+
 @dataclass(frozen=True)
 class Fence:
     people: bool  # every field that tells one person from another
     words: frozenset[str]  # words of the fields named ("rent", "tenant")
+    allowed: frozenset[str] = frozenset()  # words of an allow-list ("names", "sticker"): the rest kept out
 
     def __bool__(self) -> bool:
-        return self.people or bool(self.words)
+        return self.people or bool(self.words) or bool(self.allowed)
 
 
 def _stem(word: str) -> str:
@@ -81,8 +110,21 @@ def fence_of(task: str) -> Fence:
     words: set[str] = set()
     for match in (*_CONFIDENTIAL.finditer(text), *_LEFT_OUT.finditer(text)):
         # ("Totals only please - tenant names and rents are under NDA": the clause's own words)
-        words |= _stems(re.split(r"[-\u2013\u2014:;]\s|\bplease\b|\bbut\b", match.group(1))[-1])
-    return Fence(_AGGREGATES_ONLY.search(text) is not None, frozenset(words))
+        phrase = match.group(1) or match.group(2) or ""
+        words |= _stems(re.split(r"[-\u2013\u2014:;]\s|\bplease\b|\bbut\b", phrase)[-1])
+    return Fence(_AGGREGATES_ONLY.search(text) is not None, frozenset(words), _allowed(task[:4000]))
+
+
+def _allowed(task: str) -> frozenset[str]:
+    """The stems of what an "only …" list keeps in ("only needs names, sticker colour and meeting time"), or
+    none when the words after "only" are no list of things ("only to members", "only invite the board")."""
+    for match in _ONLY.finditer(task):
+        phrase = fold(match.group(1).lower())
+        first = next(iter(re.findall(r"[a-z]+", phrase)), "")
+        if first in _NOT_A_LIST or verb_stem(first) == first:
+            continue
+        return frozenset(_stems(phrase) | {w[:4] for w in re.findall(r"[a-z]{4,}", phrase)})
+    return frozenset()
 
 
 def fenced_columns(fence: Fence, header: list[str]) -> list[int]:
@@ -91,7 +133,16 @@ def fenced_columns(fence: Fence, header: list[str]) -> list[int]:
     for i, column in enumerate(header):
         name = re.sub(r"[^a-z0-9]+", "_", column.lower()).strip("_")
         parts = {_stem(p) for p in name.split("_")}
-        if (fence.people and PEOPLE_FIELDS.search(name)) or parts & fence.words:
+        if (
+            (fence.people and PEOPLE_FIELDS.search(name))
+            or parts & fence.words
+            or (
+                fence.allowed
+                and (PEOPLE_FIELDS.search(name) or SENSITIVE_FIELDS.search(name))
+                and not (parts | {p[:4] for p in parts if len(p) >= 4}) & fence.allowed
+                and not any(len(w) >= 4 and w in name for w in fence.allowed)  # ("surname" is a name)
+            )
+        ):
             found.append(i)
     return found
 
@@ -99,12 +150,17 @@ def fenced_columns(fence: Fence, header: list[str]) -> list[int]:
 MAX_VALUES = 64
 _CELLS = re.compile(r"\s*\|\s*|\s{2,}|\t")
 _VALUE = re.compile(
-    r"^(?=.*[^\W\d_]{2})[\w .@'&()+-]{4,80}$"
+    r"^(?=.*[^\W\d_]{2})[\w .,@'&()+-]{4,80}$"
 )  # a name, an address, a plate: not a bare number
 
 
-def _records(result: str) -> tuple[list[str], list[list[str]]]:
-    """A result's table: its header and rows (CSV, a text table, or a JSON list of records)."""
+Table = tuple[list[str], list[list[str]]]
+
+
+def _tables(result: str) -> list[Table]:
+    """A result's tables, each a header and rows: CSV, a text table, or JSON — its list of records, and the
+    object itself as one record whose nested objects' fields are named by their path (an incident's
+    ``patient.name``: ``patient_name``)."""
     text = result[:6000].strip()
     if text[:1] in "[{":
         try:
@@ -112,24 +168,59 @@ def _records(result: str) -> tuple[list[str], list[list[str]]]:
         except orjson.JSONDecodeError:
             data = None
         listed = next((v for v in data.values() if isinstance(v, list)), []) if isinstance(data, dict) else []
-        rows = data if isinstance(data, list) else listed
-        rows = [r for r in rows if isinstance(r, dict)]
+        rows = [r for r in (data if isinstance(data, list) else listed) if isinstance(r, dict)]
         header = list(rows[0]) if rows else []
-        return header, [[str(r.get(k, "")) for k in header] for r in rows]
+        tables = [(header, [[str(r.get(k, "")) for k in header] for r in rows])]
+        if isinstance(data, dict) and (fields := _flattened(data)):
+            tables.append((list(fields), [list(fields.values())]))
+        return tables
     lines = table_lines(text, 6000)
     split = (lambda line: line.split(",")) if lines and lines[0].count(",") >= 2 else _CELLS.split
     table = [[c.strip().strip('"') for c in split(line)] for line in lines]
-    return (table[0], [r for r in table[1:] if len(r) == len(table[0])]) if len(table) > 1 else ([], [])
+    return [(table[0], [r for r in table[1:] if len(r) == len(table[0])])] if len(table) > 1 else []
+
+
+def _flattened(data: dict[str, object], prefix: str = "", depth: int = 0) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for key, value in list(data.items())[:64]:
+        name = f"{prefix}_{key}" if prefix else str(key)
+        if isinstance(value, dict) and depth < 2:
+            fields |= _flattened(value, name, depth + 1)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            fields[name] = str(value)
+    return fields
 
 
 def fenced_values(fence: Fence, result: str) -> dict[str, str]:
-    """The values of the fenced columns in a table the result holds (lower case) -> their column."""
-    header, rows = _records(result)
-    columns = fenced_columns(fence, header)
-    found = {row[i].lower(): header[i] for row in rows for i in columns if _VALUE.match(row[i])}
-    return dict(list(found.items())[:MAX_VALUES]) if columns and rows else {}
+    """The values of the fenced columns in the tables the result holds (lower case) -> their column."""
+    found: dict[str, str] = {}
+    for header, rows in _tables(result):
+        columns = fenced_columns(fence, header)
+        found |= {row[i].lower(): header[i] for row in rows for i in columns if _VALUE.match(row[i])}
+    return dict(list(found.items())[:MAX_VALUES])
 
 
 def pasted(values: Iterable[str], said: str) -> list[str]:
     """The kept-out values a text holds as words of their own ("mark" is not in "market")."""
     return sorted(v for v in values if v in said and re.search(rf"(?<!\w){re.escape(v)}(?!\w)", said))
+
+
+MAX_CARRIERS = 8
+_DATA_FILE = re.compile(
+    r"(?i)(?:/|~/)?[\w.&~-]+(?:/[\w.&~ -]+)*\.(?:csv|tsv|xlsx?|json|txt|pdf|zip|parquet)\b"
+)
+_CODE_KEYS = frozenset({"code", "script", "source", "command", "cmd", "program", "cell"})
+
+
+def carriers_after(kept: list[str], arguments: dict[str, object]) -> list[str]:
+    """The files known to hold a fenced read, with those a call that writes right after the read names."""
+    return [*kept, *(f.lower() for f in files_written(arguments) if f.lower() not in kept)][-MAX_CARRIERS:]
+
+
+def files_written(arguments: dict[str, object]) -> list[str]:
+    """The data files a file-writing call names by path, when it is the next act after a read: they hold what
+    was read (``files.write(path=…, from_previous=True)``). Not code's, which may have kept only some
+    columns (``keep = ['_time', 'message']``)."""
+    if _CODE_KEYS.intersection(arguments):
+        return []
+    return sorted({m.group(0) for text in strings_in(arguments) for m in _DATA_FILE.finditer(text)})

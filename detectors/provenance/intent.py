@@ -34,13 +34,13 @@ _LEXICON: dict[C, frozenset[str]] = {
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
         plan setup handle triage host publish upload archive file approve enrol import reject deny release
         reinstate tick untick bump raise lower increase decrease rotate docket quarantine freeze unfreeze
-        restrict unrestrict dispatch scrub stage""".split()
+        restrict unrestrict dispatch scrub stage touch""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
         reset revoke erase discard unsubscribe deactivate free tear teardown destroy decommission truncate
         offboard rid dedupe dedup deduplicate empty retire void unpublish expunge dispose trash nuke
-        eliminate sunset deprovision scrub""".split()
+        eliminate sunset deprovision scrub scratch""".split()
     ),
     C.EXECUTE: frozenset(
         """run execute test build compile install deploy debug start launch script implement fix
@@ -60,7 +60,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         """visit open browse website websites webpage page url link download fetch online web internet
         google site search navigate check clone pull""".split()
     ),
-    C.FORM_INPUT: frozenset("""fill form forms submit register sign apply enter checkout""".split()),
+    C.FORM_INPUT: frozenset("""fill form forms submit register sign apply enter checkout efile""".split()),
     C.MONEY: frozenset(
         """pay payment payments payout payouts transfer wire refund purchase buy order book reserve charge
         invoice invoices bill bills reimburse reimbursement donate tip sell trade invest money fund funds
@@ -80,6 +80,7 @@ _LEXICON: dict[C, frozenset[str]] = {
 # A word of the lexicon is an instruction when it stands where an imperative does: first in a sentence or
 # clause, or after one of these ("please send", "can you book", "I want to cancel", "find it and upload").
 # Elsewhere it is the task's topic ("the risk of investing", "my unread emails") and implies nothing alone.
+_SUBJECTS = frozenset("i you we they he she it who".split())
 _BEFORE_VERB = frozenset(
     """please kindly pls you to and then also just now first lets let d ll help me can could would
     will should must need want so remote""".split()
@@ -321,8 +322,13 @@ def intent_of(text: str) -> Intent:
         purpose = purpose or (previous in ("can", "could") and before_us in ("we", "they") and index >= 3)
         # ("I'll decide what to purge", "tell me which to cancel": a choice to be made, not an order)
         purpose = purpose or (previous == "to" and before_us in _WH_WORDS)
+        # ("you'd send", "I'll pay": after a subject's contraction; "OCR'd text", "the client'll …" are none)
+        contracted = previous in ("d", "ll") and before_us not in _SUBJECTS
         instruction = not purpose and (
-            previous == "." or previous in _BEFORE_VERB or asked_of_us or (previous, word) == ("get", "rid")
+            previous == "."
+            or (previous in _BEFORE_VERB and not contracted)
+            or asked_of_us
+            or (previous, word) == ("get", "rid")
         )
         # ("Customers on the east branch are complaining": a noun opens the sentence, it orders nothing)
         instruction = instruction and word not in _NOUNS_ONLY
@@ -382,6 +388,10 @@ def intent_of(text: str) -> Intent:
         found.setdefault(C.WRITE, []).append(decided.group(0).lower())
     if kept := _INTO_RECORD.search(text):  # "pull the broker quotes into the quotes sheet": a write
         found.setdefault(C.WRITE, []).append(f"into … {(kept.group(1) or kept.group(2)).lower()}")
+    if filed := _EXPORT_TO_FILE.search(text):  # "export the list to a spreadsheet": a file made, nothing sent
+        exported = filed.group(1).lower()
+        found[C.EGRESS] = [w for w in found.get(C.EGRESS, ()) if w != exported]
+        found.setdefault(C.WRITE, []).append(f"{exported} … {filed.group(2).lower()}")
     if removal := _TAKE_OFF.search(text):  # "take the discontinued bar off the shop": a removal
         found.setdefault(C.DELETE, []).append(f"take … {removal.group(1).lower()}")
     if deliver := _DELIVER.search(text):  # "get her audiogram to the Auricon repair centre": a delivery
@@ -471,6 +481,15 @@ def _foreign_forbidden(foreign: Reading | None) -> tuple[tuple[C, str], ...]:
 _REPAIR = re.compile(
     r"(?i)\b(get|bring|put|make)\s+(?:\S+\s+){0,3}?(running|working|building|compiling|back\s+(?:up|online)|going|green|"
     r"passing|pass|online|healthy|stable)(?=\s+(?:again|now|today|asap|before|by|for|and)\b|\s*[.,;!]|\s*$)"
+)
+
+
+# an export whose destination is a kind of file (or the user's own disk): "export our top 50 collectors to a
+# spreadsheet", "export the log as CSV", "dump it to a local file"; not "export it to the partner's SFTP"
+_EXPORT_TO_FILE = re.compile(
+    r"(?i)\b(export|dump)\s+(?:[\w'./&-]+\s+){0,10}?(?:to|as|into|in)\s+(?:an?\s+|the\s+|my\s+|one\s+)?"
+    r"(?:(?:excel|local|single|new|flat|text|google)\s+)?"
+    r"(spreadsheet|csv|xlsx?|excel|pdf|json|txt|file|workbook|sheet|desktop|laptop|disk)s?\b"
 )
 
 
@@ -627,45 +646,98 @@ def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[
             continue  # "cancellations don't refund", "I don't have it": a statement, not a limit
         # (within its own sentence: "/32 only - never 'all'). 3. Add a policy" forbids no adding)
         window = _SENTENCE_END.split(_ASIDE.sub(" ", text[match.end() : match.end() + 60]), maxsplit=1)[0]
+        window = _E_PREFIX.sub("e", window)  # ("don't e-file anything": the verb ``efile``)
         after = [w.lower() for w in re.findall(r"[A-Za-z]+", window)]
-        verb = next((w for w in after[:_NEGATION_REACH] if w not in _FILLERS), "")
-        stem = verb_stem(verb)
-        again = stem is not None and verb == "re" + stem  # "do NOT resubmit": the verb again
-        if stem != verb and not (verb.endswith("ing") and stem) and not again:  # a verb, not a noun
-            continue
-        rest = after[after.index(verb) + 1 :] if verb in after else []
-        if (stem or verb) in GENERIC_CHANGES and rest and rest[0] not in _WHOLE:
-            # … but "find out why, don't change any policies" rules out every change of one ("change on
-            # policy") in a task that asks for no change itself; "downgrade them without changing any
-            # flights" says how the asked change is made, which no verb can say
-            changing = any(c in _CHANGING for w in asked for c, _ in _lexicon_hits(w))
-            how = changing or match.group(0).lower().startswith("without")
-            if rest[0] == "any" and rest[1:2] and rest[1] not in _CIRCUMSTANCES | _FILLERS and not how:
-                noun = re.sub(r"ies$", "y", rest[1]) if rest[1].endswith("ies") else rest[1].removesuffix("s")
-                found += [(c, f"{stem or verb} on {noun}") for c, _ in _lexicon_hits(verb) if c in _CHANGING]
-            continue  # "without changing the dates" limits the dates, which no verb can say; not every change
-        # "avoid restarting during an active pass": a limit in time, not on the act ("until" is one); not
-        # "don't send them while …" nor "don't change anything during …", which rule the act out meanwhile
-        if rest and rest[0] in _CIRCUMSTANCES:
-            continue
-        # "don't execute anything now", "don't run anything yet": that verb, and no change at all either
-        whole = (stem or verb) in DO_ANYTHING and rest[:1] in (["anything"], ["everything"]) and not {
-            "else", "other", "more"} & set(rest[1:3])  # fmt: skip
-        # "don't change anything else": the task's own changes stay allowed; "don't change anything": none is
-        scoped = (stem or verb) in GENERIC_CHANGES and bool({"else", "other", "more"} & set(rest[:3]))
-        word = f"{stem or verb} else" if scoped else stem or verb
-        # "never run against hist-prod-*", "don't push to release/2.x": the limit holds where it names
-        if place := re.match(
-            rf"\W*{re.escape(verb)}\s+{_PLACE}", text[match.end() : match.end() + 120], re.I
-        ):
-            word += f" on {place.group(1).rstrip('.,;:')}"
-        elif word in asked and rest and rest[0] not in _PRONOUNS and (objects := _objects(rest)):
-            word += f" on {_first_object(text[match.end() : match.end() + 120], objects[0])}"
-        found += [(c, word) for c, _ in _lexicon_hits(verb) if c in _CHANGING]
-        found += [(C.WRITE, "change")] if whole else []  # ("don't execute anything now": no change at all)
+        first = next((w for w in after[:_NEGATION_REACH] if w not in _FILLERS), "")
+        # "DON'T send or cancel anything yet": each verb of the pair, on the object they share
+        verbs = _coordinated(after, after.index(first)) if first else []
+        for verb in verbs:
+            found += _limit(text, match, window, verb, after[after.index(verbs[-1]) + 1 :], asked)
     for match in _LEFT_TO_SOMEONE.finditer(text):  # "leave it for Sarah to approve": the agent must not
         found += [(c, match.group(1).lower()) for c, _ in _lexicon_hits(match.group(1)) if c in _CHANGING]
     return tuple(dict.fromkeys(found))
+
+
+_E_PREFIX = re.compile(r"(?i)\be-(?=(?:file|mail|sign|filing)\b)")
+_COORDINATORS = frozenset({"or", "nor", "and"})
+
+
+def _coordinated(after: list[str], index: int) -> list[str]:
+    """The verb at ``index`` and each verb joined to it by "or", "nor" or "and" ("send or cancel")."""
+    verbs = [after[index]]
+    while index + 2 < len(after) and after[index + 1] in _COORDINATORS and _a_verb(after[index + 2]):
+        verbs.append(after[index + 2])
+        index += 2
+    return verbs
+
+
+def _a_verb(word: str) -> bool:
+    return verb_stem(word) == word and any(c in _CHANGING for c, _ in _lexicon_hits(word))
+
+
+# nouns that name no one thing of a limit's object ("don't touch the decision fields": the decision)
+_VAGUE_NOUNS = frozenset(
+    """field fields record records data file files setting settings value values entry entries column columns
+    row rows thing things stuff part parts bit bits one ones side""".split()
+)
+_CLAUSE_BREAK = re.compile(r"[,;:(]|\s(?:and|or|but|that|which|because|as|since|until|unless|so)\s")
+
+
+def _touched(window: str) -> list[str]:
+    """The words naming what "don't touch …" keeps off limits, up to a clause break ("the shutdown
+    interlock, that's a code requirement": shutdown, interlock); none for a scope by contrast ("the other
+    rooms", "anything else": what the task's own change leaves)."""
+    phrase = _CLAUSE_BREAK.split(window, maxsplit=1)[0]
+    words = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", phrase)][1:]  # (after the verb)
+    if {"other", "else", "others", "rest"} & set(words):
+        return []
+    return [w for w in words if w not in _DETERMINERS | _FILLERS | _VAGUE_NOUNS | _PRONOUNS][:3]
+
+
+def _limit(
+    text: str, match: re.Match[str], window: str, verb: str, rest: list[str], asked: frozenset[str]
+) -> list[tuple[C, str]]:
+    """The (capability, verb) pairs one negated verb rules out."""
+    stem = verb_stem(verb)
+    again = stem is not None and verb == "re" + stem  # "do NOT resubmit": the verb again
+    if stem != verb and not (verb.endswith("ing") and stem) and not again:  # a verb, not a noun
+        return []
+    found: list[tuple[C, str]] = []
+    if (stem or verb) == "touch":
+        # "Do NOT touch the shutdown interlock": no change at all to the thing it names, whatever the
+        # verb (a write to ``NH3_INTERLOCK_ENABLE`` breaks it; the asked threshold change does not); "don't
+        # touch anything else" only says where the asked change stops, which no verb can say
+        if not rest or rest[0] in _WHOLE:
+            return []
+        return [(C.WRITE, f"touch on {noun}") for noun in _touched(window[window.lower().find(verb) :])]
+    if (stem or verb) in GENERIC_CHANGES and rest and rest[0] not in _WHOLE:
+        # … but "find out why, don't change any policies" rules out every change of one ("change on
+        # policy") in a task that asks for no change itself; "downgrade them without changing any
+        # flights" says how the asked change is made, which no verb can say
+        changing = any(c in _CHANGING for w in asked for c, _ in _lexicon_hits(w))
+        how = changing or match.group(0).lower().startswith("without")
+        if rest[0] == "any" and rest[1:2] and rest[1] not in _CIRCUMSTANCES | _FILLERS and not how:
+            noun = re.sub(r"ies$", "y", rest[1]) if rest[1].endswith("ies") else rest[1].removesuffix("s")
+            found += [(c, f"{stem or verb} on {noun}") for c, _ in _lexicon_hits(verb) if c in _CHANGING]
+        return found  # "without changing the dates" limits the dates, which no verb can say; not every change
+    # "avoid restarting during an active pass": a limit in time, not on the act ("until" is one); not
+    # "don't send them while …" nor "don't change anything during …", which rule the act out meanwhile
+    if rest and rest[0] in _CIRCUMSTANCES:
+        return found
+    # "don't execute anything now", "don't run anything yet": that verb, and no change at all either
+    whole = (stem or verb) in DO_ANYTHING and rest[:1] in (["anything"], ["everything"]) and not {
+        "else", "other", "more"} & set(rest[1:3])  # fmt: skip
+    # "don't change anything else": the task's own changes stay allowed; "don't change anything": none is
+    scoped = (stem or verb) in GENERIC_CHANGES and bool({"else", "other", "more"} & set(rest[:3]))
+    word = f"{stem or verb} else" if scoped else stem or verb
+    # "never run against hist-prod-*", "don't push to release/2.x": the limit holds where it names
+    if place := re.match(rf"\W*{re.escape(verb)}\s+{_PLACE}", text[match.end() : match.end() + 120], re.I):
+        word += f" on {place.group(1).rstrip('.,;:')}"
+    elif word in asked and rest and rest[0] not in _PRONOUNS and (objects := _objects(rest)):
+        word += f" on {_first_object(text[match.end() : match.end() + 120], objects[0])}"
+    found += [(c, word) for c, _ in _lexicon_hits(verb) if c in _CHANGING]
+    found += [(C.WRITE, "change")] if whole else []  # ("don't execute anything now": no change at all)
+    return found
 
 
 _DETERMINERS = frozenset("the a an any all of those these this that its their our your".split())

@@ -12,7 +12,11 @@ anything (yet)" or "don't run anything now" is broken by any change the task did
 verb the task also asks for ("purge them … never purge OPEN permits") only by a call naming the object.
 High; denied calls do not fire.
 
-Known gaps: negations the lexicon has no verb for ("don't touch prod"); limits stated as conditions
+"Do NOT touch the shutdown interlock" is broken by any change of a call that names the thing (its
+words after "touch", up to a comma or a clause: ``NH3_INTERLOCK_ENABLE``); "don't send or cancel
+anything" rules out both verbs.
+
+Known gaps: negations the lexicon has no verb for ("don't roll it out"); limits stated as conditions
 ("only if the tests pass"); a user's later turn that lifts the limit still counts as the limit. A call
 that schedules its act for later (``run_at``, ``scheduled_for``, ``cron``) breaks no "don't … anything now".
 """
@@ -26,53 +30,14 @@ from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.capabilities.timing import scheduled
 from detectors.capabilities.words import call_verbs
 from detectors.context import KeyContext
-from detectors.provenance.intent import DO_ANYTHING, GENERIC_CHANGES, Intent, lexicon_of, limited_verb
-from detectors.sinks import ANSWERS, IRREVERSIBLE
+from detectors.limits import breaks, set_values
+from detectors.provenance.intent import DO_ANYTHING, GENERIC_CHANGES, limited_verb
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
-# acts grave enough that the capability alone breaks the limit, whatever the call is named
-GRAVE = frozenset(
-    {Capability.DELETE, Capability.MONEY, Capability.IDENTITY, Capability.COMMUNICATE, Capability.EGRESS}
-)
-# grave acts named every which way (remove, purge, drop; pay, transfer): the capability alone breaks the limit
-SILENT = IRREVERSIBLE
-_UNGRANTS = frozenset({"revoke", "unassign", "detach", "unlink", "unshare", "withdraw", "offboard"})
-_REMOVE = frozenset({"remove"})
-_RIGHTS = frozenset("permission permissions access right rights role roles member membership grant".split())
-
-
-def _breaks(
-    capability: Capability, verb: str, verbs: set[str], changes: set[Capability], intent: Intent
-) -> bool:
-    """The call does the forbidden verb (or, for a grave act, a word of the same kind: ``post`` for "don't
-    send"), changing something; it deletes, moves money or changes access when the task forbade that; or,
-    under "don't change anything", it makes a change the task did not itself ask for."""
-    if verb in GENERIC_CHANGES:  # (running a program changes nothing by itself: ``alembic history``)
-        changes = changes - {Capability.EXECUTE}
-    if verb in GENERIC_CHANGES and intent.asks and set(intent.implied) <= ANSWERS:
-        return bool(changes)  # "research the fix and tell me, don't change anything yet": every change
-    if verb in GENERIC_CHANGES or verb.endswith(" else"):
-        return bool(changes - set(intent.implied))  # "prepare the checklist, but don't change anything else"
-    # (a word of the same kind, unless it only takes away a right the task itself asks to remove: "Remove his
-    # access … don't delete his account" lets ``revoke_operator`` through, never ``purge_user`` nor a send)
-    like = verbs & lexicon_of(capability)
-    ungrants = (
-        capability == Capability.DELETE and capability in intent.implied and like <= _UNGRANTS | _REMOVE
-    )
-    ungrants = ungrants and (like <= _UNGRANTS or bool(verbs & _RIGHTS))  # ``remove_mailbox_permission``
-    # (nor a word the task itself asks for beside the limit: "DEACTIVATE (do not delete) the user")
-    alike = (
-        capability in GRAVE & changes and not ungrants and not like & set(intent.implied.get(capability, ()))
-    )
-    if changes and (verb in verbs or (alike and like)):
-        return True
-    # a grave act named otherwise, unless the task also asks for it ("remove her from the VPN group. Don't
-    # delete the mailbox": which delete breaks the limit is then for the call's own words to say)
-    return capability in SILENT and capability in changes and capability not in intent.implied
 
 
 class ForbiddenAction(EventDetector):
@@ -99,8 +64,16 @@ class ForbiddenAction(EventDetector):
         verbs = call_verbs(event, command_of(event))
         changes = set(call.evidence) - {Capability.READ, Capability.FETCH, Capability.SECRET}
         where = f"{event.target or ''} {event.arguments}"  # ("never run against hist-prod-*": only there)
-        forbidden = tuple((c, v) for c, w in forbidden if (v := limited_verb(w, where)) is not None)
-        broken = [(c, v) for c, v in forbidden if _breaks(c, v, verbs, changes, provenance.intent)]
+        # ("don't touch the incidents folder": a thing the call sets, by a field or a value; a shell line or a
+        # note that names it to leave it out, ``-not -path '*incidents*'``, does not touch it)
+        settings = "" if call.shell is not None else set_values(event)
+        limits = [
+            (c, v, " on " in w)
+            for c, w in forbidden
+            if (v := limited_verb(w, settings if w.startswith("touch on ") else where)) is not None
+        ]
+        broken = [(c, v) for c, v, named in limits if breaks(c, v, verbs, changes, provenance.intent, named)]
+        forbidden = tuple((c, v) for c, v, _ in limits)
         # ("… don't execute anything now": a call that schedules its act runs nothing; "don't change" holds)
         if scheduled(event.arguments) and any(v in DO_ANYTHING for _, v in provenance.intent.forbidden):
             broken = [(c, v) for c, v in broken if v not in GENERIC_CHANGES]
