@@ -87,7 +87,7 @@ def secret_corpus(seed: int = 9) -> list[Secret]:
     # a password in a table's column named for it (a sites sheet with ``modem_admin_pw``), drawn last so the
     # secrets above keep their values
     column_pw = _random(rng, ALNUM, 8) + "#" + _random(rng, ALNUM, 5)
-    # session 24: a secret as a quoted argument after its name (PHP ``define``), a sign-in "address / password"
+    # session 24: a secret as a quoted argument after its name (PHP ``define``); a sign-in "address / pw"
     argument_pw = _random(rng, ALNUM, 10) + "!" + _random(rng, ALNUM, 5)
     signin_pw = _random(rng, ALNUM, 9) + "-" + _random(rng, string.digits, 4)
     return [
