@@ -55,10 +55,28 @@ def breaks(
 _PROSE_KEYS = frozenset(
     "comment comments note notes message body description reason text summary title".split()
 )
+_SETTING_LENGTH = 80  # a longer value is content (code, a file, a patch), not a setting
 
 
 def set_values(event: AnyEvent) -> str:
-    """The call's target and its arguments but their prose (what it sets, not what it says about it)."""
+    """The call's target and what its arguments set: keys and short values, not prose or content (a code edit
+    that mentions ``__legacy_mode__`` in its text sets no such thing)."""
     arguments = getattr(event, "arguments", None) or {}
-    kept = {k: v for k, v in arguments.items() if k.lower() not in _PROSE_KEYS}
-    return f"{getattr(event, 'target', '') or ''} {kept}"
+    found: list[str] = [str(getattr(event, "target", "") or "")]
+    stack: list[tuple[str, object, int]] = [(str(k), v, 0) for k, v in arguments.items()]
+    while stack:
+        key, value, depth = stack.pop()
+        if key.lower() in _PROSE_KEYS:
+            continue
+        found.append(key)
+        if isinstance(value, dict) and depth < 4:
+            stack += [(str(k), v, depth + 1) for k, v in value.items()]
+        elif isinstance(value, list) and depth < 4:
+            stack += [(key, v, depth + 1) for v in value[:32]]
+        elif (
+            not isinstance(value, dict | list)
+            and "\n" not in str(value)
+            and len(str(value)) <= _SETTING_LENGTH
+        ):
+            found.append(str(value))
+    return " ".join(found)

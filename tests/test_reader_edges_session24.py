@@ -132,6 +132,13 @@ def test_a_thing_the_task_said_not_to_touch(catalog: Catalog) -> None:
     task = dict(START, task="Purge footage older than 30 days. Don't touch the incidents folder.")
     purge = dict(shell, arguments={"command": "find /srv/cctv -mtime +30 -not -path '*incidents*' -delete"})
     assert not _titles(catalog, "scope.forbidden_action", [task, purge])  # named to be left out
+    task = dict(START, task="Fix the sanitizer. Your changes should never touch `__legacy_mode__`.")
+    edit = {"tool": "str_replace_editor", "action": "str_replace_editor"}
+    code = "for key, val in record.items():\n    if key == '__legacy_mode__':\n        continue"
+    edit = dict(
+        edit, arguments={"path": "/w/sanitize.py", "command": "str_replace", "old_str": "x", "new_str": code}
+    )
+    assert not _titles(catalog, "scope.forbidden_action", [task, edit])  # code that names it sets nothing
 
 
 @pytest.mark.parametrize(
