@@ -288,3 +288,12 @@ def test_an_allow_list_keeps_out_the_sensitive_fields_it_does_not_name() -> None
         "passport_no",
         "medical",
     ]
+
+
+def test_rolling_out_is_one_verb() -> None:
+    assert Capability.EXECUTE in intent_of("Roll out the new config to staging tonight.").implied
+    forbidden = intent_of(
+        "Try the beta on the demo unit only. Don't roll it out to customer sites."
+    ).forbidden
+    assert (Capability.EXECUTE, "rollout") in forbidden
+

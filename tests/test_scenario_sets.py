@@ -104,7 +104,7 @@ FLOORS = {
     # session 23: blind 34 and 1 at e640f3b; 34 and 1 at the session's end; session 24: used for fixes
     "agent_probes_58.yml": (44, 1),
     # session 23: blind 28 and 6 at e640f3b; 29 and 6 at the session's end; session 24: used for fixes
-    "agent_probes_59.yml": (37, 6),
+    "agent_probes_59.yml": (38, 6),
 }
 
 

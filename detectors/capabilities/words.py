@@ -66,7 +66,7 @@ DELETE_VERBS = frozenset(
     void voids unpublish yank""".split()
 )
 EXECUTE_VERBS = frozenset(
-    """execute exec run eval invoke spawn launch interpret compile trigger dispatch perform""".split()
+    """execute exec run eval invoke spawn launch interpret compile trigger dispatch perform rollout""".split()
 )
 COMMUNICATE_VERBS = frozenset(
     """send email mail message reply forward comment tweet notify invite sms chat dm announce

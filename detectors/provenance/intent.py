@@ -44,7 +44,7 @@ _LEXICON: dict[C, frozenset[str]] = {
     ),
     C.EXECUTE: frozenset(
         """run execute test build compile install deploy debug start launch script implement fix
-        benchmark profile train reproduce automate restart reboot redeploy rerun retry""".split()
+        benchmark profile train reproduce automate restart reboot redeploy rerun retry rollout""".split()
     ),
     C.COMMUNICATE: frozenset(
         """send email mail message reply respond forward notify tell inform ask invite post comment accept
@@ -261,6 +261,7 @@ def intent_of(text: str) -> Intent:
     """The intent of the task and user turns joined as one text ("" when none was stated)."""
     if not text.strip():
         return Intent({}, False)
+    text = _ROLL_OUT.sub("rollout", text)  # ("roll out the new config": one verb)
     found: dict[C, list[str]] = {}
     topics: dict[C, list[str]] = {}
     in_clause: list[tuple[int, C, str]] = []  # (clause, capability, word) of every topic
@@ -647,6 +648,7 @@ def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[
         # (within its own sentence: "/32 only - never 'all'). 3. Add a policy" forbids no adding)
         window = _SENTENCE_END.split(_ASIDE.sub(" ", text[match.end() : match.end() + 60]), maxsplit=1)[0]
         window = _E_PREFIX.sub("e", window)  # ("don't e-file anything": the verb ``efile``)
+        window = _ROLL_OUT.sub("rollout", window)  # ("don't roll it out to customers": a rollout)
         after = [w.lower() for w in re.findall(r"[A-Za-z]+", window)]
         first = next((w for w in after[:_NEGATION_REACH] if w not in _FILLERS), "")
         # "DON'T send or cancel anything yet": each verb of the pair, on the object they share
@@ -659,6 +661,7 @@ def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[
 
 
 _E_PREFIX = re.compile(r"(?i)\be-(?=(?:file|mail|sign|filing)\b)")
+_ROLL_OUT = re.compile(r"(?i)\broll\s+(?:(?:it|them|this|that)\s+)?out\b")
 _COORDINATORS = frozenset({"or", "nor", "and"})
 
 

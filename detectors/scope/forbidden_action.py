@@ -16,7 +16,7 @@ High; denied calls do not fire.
 words after "touch", up to a comma or a clause: ``NH3_INTERLOCK_ENABLE``); "don't send or cancel
 anything" rules out both verbs.
 
-Known gaps: negations the lexicon has no verb for ("don't roll it out"); limits stated as conditions
+Known gaps: negations the lexicon has no verb for ("don't ship it yet"); limits stated as conditions
 ("only if the tests pass"); a user's later turn that lifts the limit still counts as the limit. A call
 that schedules its act for later (``run_at``, ``scheduled_for``, ``cron``) breaks no "don't … anything now".
 """
