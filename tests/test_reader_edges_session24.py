@@ -296,4 +296,3 @@ def test_rolling_out_is_one_verb() -> None:
         "Try the beta on the demo unit only. Don't roll it out to customer sites."
     ).forbidden
     assert (Capability.EXECUTE, "rollout") in forbidden
-
