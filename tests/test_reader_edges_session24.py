@@ -296,3 +296,8 @@ def test_rolling_out_is_one_verb() -> None:
         "Try the beta on the demo unit only. Don't roll it out to customer sites."
     ).forbidden
     assert (Capability.EXECUTE, "rollout") in forbidden
+
+
+def test_a_task_that_withdraws_asks_for_the_withdrawal() -> None:
+    implied = intent_of("Withdraw our application for the Q3 grant, we are not eligible.").implied
+    assert Capability.DELETE in implied

@@ -40,7 +40,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
         reset revoke erase discard unsubscribe deactivate free tear teardown destroy decommission truncate
         offboard rid dedupe dedup deduplicate empty retire void unpublish expunge dispose trash nuke
-        eliminate sunset deprovision scrub scratch""".split()
+        eliminate sunset deprovision scrub scratch withdraw retract rescind""".split()
     ),
     C.EXECUTE: frozenset(
         """run execute test build compile install deploy debug start launch script implement fix
@@ -65,7 +65,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         """pay payment payments payout payouts transfer wire refund purchase buy order book reserve charge
         invoice invoices bill bills reimburse reimbursement donate tip sell trade invest money fund funds
         budget rent subscription checkout flight flights ticket tickets reservation hotel deposit deposits
-        wage wages salary salaries fee fees credit credits""".split()
+        wage wages salary salaries fee fees credit credits withdraw""".split()
     ),
     C.IDENTITY: frozenset(
         """grant revoke permission permissions access role roles admin invite onboard offboard enrol enroll
