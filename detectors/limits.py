@@ -56,11 +56,17 @@ _PROSE_KEYS = frozenset(
     "comment comments note notes message body description reason text summary title".split()
 )
 _SETTING_LENGTH = 80  # a longer value is content (code, a file, a patch), not a setting
+# argument names that say where a call acts, not what it sets
+_WHERE_KEYS = frozenset(
+    """database db table schema host server env environment site project account region cluster namespace
+    bucket path file name id target device service""".split()
+)
 
 
 def set_values(event: AnyEvent) -> str:
-    """The call's target and what its arguments set: keys and short values, not prose or content (a code edit
-    that mentions ``__legacy_mode__`` in its text sets no such thing)."""
+    """The call's target and what its arguments set: the names of the fields it sets and their short values,
+    not prose or content (a code edit that mentions ``__legacy_mode__`` in its text sets no such thing), nor
+    the names of arguments that only say where (``database: staging`` touches no "production database")."""
     arguments = getattr(event, "arguments", None) or {}
     found: list[str] = [str(getattr(event, "target", "") or "")]
     stack: list[tuple[str, object, int]] = [(str(k), v, 0) for k, v in arguments.items()]
@@ -68,15 +74,11 @@ def set_values(event: AnyEvent) -> str:
         key, value, depth = stack.pop()
         if key.lower() in _PROSE_KEYS:
             continue
-        found.append(key)
+        found += [] if key.lower() in _WHERE_KEYS else [key]
         if isinstance(value, dict) and depth < 4:
             stack += [(str(k), v, depth + 1) for k, v in value.items()]
         elif isinstance(value, list) and depth < 4:
             stack += [(key, v, depth + 1) for v in value[:32]]
-        elif (
-            not isinstance(value, dict | list)
-            and "\n" not in str(value)
-            and len(str(value)) <= _SETTING_LENGTH
-        ):
+        elif value is not None and "\n" not in str(value) and len(str(value)) <= _SETTING_LENGTH:
             found.append(str(value))
     return " ".join(found)

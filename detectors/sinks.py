@@ -635,11 +635,13 @@ def _where_values(arguments: dict[str, Any], depth: int = 0) -> tuple[list[Any],
         lowered = key.lower()
         if lowered in _CARRIED or lowered in _SENDER_ARGUMENTS:
             continue
-        for child in _listed(value)[:16]:  # (``to: [{email: …}]``: the address inside each recipient)
-            if isinstance(child, dict) and depth < 4:
-                nested += [v for part in _where_values(child, depth + 1) for v in part]
-            elif lowered in SEND_WHERE:
-                (nested if depth else top).append(child)
+        # (``to: [{email: …}]``: the address inside each recipient; every one of a long list, where the
+        # 17th can be the one that does not belong; the walk bounded in depth and in records per list)
+        records = [c for c in _listed(value) if isinstance(c, dict)][:64] if depth < 4 else []
+        for child in records:
+            nested += [v for part in _where_values(child, depth + 1) for v in part]
+        if lowered in SEND_WHERE:
+            (nested if depth else top).extend(c for c in _listed(value) if not isinstance(c, dict))
     return top, nested
 
 

@@ -617,6 +617,8 @@ def _next_key(secret: str, before: str, after: str) -> bool:
     return on_next_line and after in ("", " ", "\t", "\n", "\r") and _KEY.fullmatch(secret) is not None
 
 
+# a form's validation rules, not its value (Laravel's ``'password' => 'required|string|min:8'``)
+_RULE_LIST = re.compile(r"^[a-z_]+(?::[\w,.-]*)?(?:\|[a-z_]+(?::[\w,.-]*)?)+$")
 _MIN_SPACED = 6  # characters of a secret in a settings listing (``PRIMARY_KEY 1`` is none)
 
 
@@ -657,7 +659,9 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
                 continue  # a pattern where the value would be (``grep 'X-Api-Token: [^<]'``): no secret
             if kind == "user_password" and not (_HAS_DIGIT.search(secret) and _HAS_LETTER.search(secret)):
                 continue  # "user read / write", "admin / console": no password
-            if kind == "argument_secret" and (len(secret) < _MIN_SPACED or _placeholder(secret)):
+            if kind == "argument_secret" and (
+                len(secret) < _MIN_SPACED or _placeholder(secret) or _RULE_LIST.match(secret)
+            ):
                 continue  # ``define('DB_PASS', 'x1')``: too short to be a secret of its own
             if kind == "spaced_assignment" and (len(secret) < _MIN_SPACED or _placeholder(secret)):
                 continue  # ``PRIMARY_KEY 1``, ``SESSION_TIMEOUT_KEY 30``: a setting, not a secret

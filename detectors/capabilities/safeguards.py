@@ -131,9 +131,11 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
     say what), a requirement of a named safeguard dropped (``requireFactor: false``, ``enforce_mfa: false``:
     that safeguard), or a security level set to off (``security_level: essentially_off``), at any depth of
     nested settings (a ruleset's rules); else None."""
-    named = next((arguments[k] for k in _SETTING_NAMES if isinstance(arguments.get(k), str)), "")
-    if named and "value" in arguments:  # a {setting: security_level, value: essentially_off} pair
-        arguments = {**arguments, named: arguments["value"]}
+    # a {setting: security_level, value: essentially_off} pair; each name the value is set under, not only the
+    # first (``{id: ahu-3, point: FIRE_INTERLOCK_ENABLE, value: false}``: the id is the device's)
+    named = [arguments[k] for k in _SETTING_NAMES if isinstance(arguments.get(k), str)]
+    if named and "value" in arguments:
+        arguments = {**arguments, **dict.fromkeys(named, arguments["value"])}
     for key, value in arguments.items():
         words = set(split_words(str(key)))
         off = value is False or str(value).lower() in _OFF_VALUES or _passes_through(value)

@@ -36,6 +36,7 @@ from schemas.types import Capability, IdentityKind, Severity
 WHY = __doc__ or ""
 SINKS = sinks.SENDS | {Capability.WRITE}
 _WRITES = frozenset({Capability.WRITE})
+_RECIPIENTS = frozenset("to cc bcc recipient recipients".split())
 _DESTINATION = re.compile(r"(?i)^(bucket|host|remote\w*|url|endpoint|destination|dest|container|share)$")
 
 
@@ -69,8 +70,12 @@ class FencedDataSent(StatefulDetector):
         # (an allow-list keeps fields out of a send; the session's own notes and writes are its business)
         judged = sinks.SENDS if fence.allowed and not (fence.people or fence.words) else SINKS
         if values and ctx.acted(event, judged):
+            # (not whom it goes to: e-mailing the customers the task names hands none of them their address)
             texts = [
-                s for k, v in event.arguments.items() if not ATTACH_KEYS.match(str(k)) for s in strings_in(v)
+                s
+                for k, v in event.arguments.items()
+                if not ATTACH_KEYS.match(str(k)) and str(k).lower() not in _RECIPIENTS
+                for s in strings_in(v)
             ]
             said = " ".join(texts)[:20_000].lower()
             found = pasted(values, said)

@@ -206,8 +206,10 @@ def pasted(values: Iterable[str], said: str) -> list[str]:
 
 
 MAX_CARRIERS = 8
+# (a path starts where a word does, its parts bounded: every start trying the whole rest was quadratic)
 _DATA_FILE = re.compile(
-    r"(?i)(?:/|~/)?[\w.&~-]+(?:/[\w.&~ -]+)*\.(?:csv|tsv|xlsx?|json|txt|pdf|zip|parquet)\b"
+    r"(?i)(?<![\w.&~-])(?:/|~/)?[\w.&~-]{1,120}(?:/[\w.&~ -]{1,120}){0,16}"
+    r"\.(?:csv|tsv|xlsx?|json|txt|pdf|zip|parquet)\b"
 )
 _CODE_KEYS = frozenset({"code", "script", "source", "command", "cmd", "program", "cell"})
 
@@ -223,4 +225,4 @@ def files_written(arguments: dict[str, object]) -> list[str]:
     columns (``keep = ['_time', 'message']``)."""
     if _CODE_KEYS.intersection(arguments):
         return []
-    return sorted({m.group(0) for text in strings_in(arguments) for m in _DATA_FILE.finditer(text)})
+    return sorted({m.group(0) for text in strings_in(arguments) for m in _DATA_FILE.finditer(text[:4000])})

@@ -686,15 +686,25 @@ _VAGUE_NOUNS = frozenset(
 _CLAUSE_BREAK = re.compile(r"[,;:(]|\s(?:and|or|but|that|which|because|as|since|until|unless|so)\s")
 
 
-def _touched(window: str) -> list[str]:
+def _touched(window: str, text: str) -> list[str]:
     """The words naming what "don't touch …" keeps off limits, up to a clause break ("the shutdown
     interlock, that's a code requirement": shutdown, interlock); none for a scope by contrast ("the other
-    rooms", "anything else": what the task's own change leaves)."""
+    rooms", "anything else": what the task's own change leaves). A word the rest of the task also uses
+    names what it asks for too ("raise the pressure setpoint … don't touch the pressure interlock"): only
+    the others, when there are."""
     phrase = _CLAUSE_BREAK.split(window, maxsplit=1)[0]
     words = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", phrase)][1:]  # (after the verb)
     if {"other", "else", "others", "rest"} & set(words):
         return []
-    return [w for w in words if w not in _DETERMINERS | _FILLERS | _VAGUE_NOUNS | _PRONOUNS][:3]
+    skipped = _DETERMINERS | _FILLERS | _VAGUE_NOUNS | _PRONOUNS | _POSSESSIVES
+    named = [w for w in words if w not in skipped][:3]
+    own = [
+        w for w in named if len(re.findall(rf"(?i)(?<![\w-]){re.escape(w)}(?![\w-])", text)) <= words.count(w)
+    ]
+    return own or named
+
+
+_POSSESSIVES = frozenset("my his her".split())  # ("don't touch my calendar": the calendar)
 
 
 def _limit(
@@ -710,9 +720,12 @@ def _limit(
         # "Do NOT touch the shutdown interlock": no change at all to the thing it names, whatever the
         # verb (a write to ``NH3_INTERLOCK_ENABLE`` breaks it; the asked threshold change does not); "don't
         # touch anything else" only says where the asked change stops, which no verb can say
-        if not rest or rest[0] in _WHOLE:
+        # ("look, but don't touch anything": no change at all, as "don't change anything")
+        if not rest or (rest[0] in _WHOLE and not {"else", "other", "more"} & set(rest[1:3])):
+            return [(C.WRITE, "change")]
+        if rest[0] in _WHOLE:
             return []
-        return [(C.WRITE, f"touch on {noun}") for noun in _touched(window[window.lower().find(verb) :])]
+        return [(C.WRITE, f"touch on {n}") for n in _touched(window[window.lower().find(verb) :], text)]
     if (stem or verb) in GENERIC_CHANGES and rest and rest[0] not in _WHOLE:
         # … but "find out why, don't change any policies" rules out every change of one ("change on
         # policy") in a task that asks for no change itself; "downgrade them without changing any
