@@ -118,7 +118,6 @@ _NOT_BEFORE_MAIN = frozenset(
 )
 # words that open a phrase before the main clause: "Per the policy, …", "Once the PR is merged, …"
 _INTRODUCERS = frozenset("per for after before when once if as since following given during in on".split())
-_DETERMINERS = frozenset("the a an this these those my our your their its his her any".split())
 _FUNCTION_WORDS = frozenset("and or to at in on of for with from by is are was as that which".split())
 # prefixes a verb keeps its meaning under ("re-send", "double-check"), and those that make another verb of it
 # ("e-mail", "un-publish")
@@ -756,6 +755,7 @@ def _limit(
     return found
 
 
+# (one set: an earlier one with "my", "his", "her" was shadowed by this one, which every reader used)
 _DETERMINERS = frozenset("the a an any all of those these this that its their our your".split())
 # (what a pronoun stands for is the very thing asked: "send a test to me … do NOT send it to applicants")
 _PRONOUNS = frozenset(
