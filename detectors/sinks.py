@@ -1017,9 +1017,16 @@ def _files_read_with_secrets(
     sent = [*(call.shell.sent if call.shell else []), *files_by_at(arguments or {})]
     if call.shell is not None and "git push" in call.evidence.get(C.EGRESS, ""):
         sent += call.shell.added  # (``git add app_counts.py && … && git push``: the commit sends the file)
+    read = [str(r[2]).split(" (", 1)[0] for r in provenance.secret_reads]
+    if (
+        call.shell is not None
+        and "add_all" in call.shell.flags
+        and "git push" in call.evidence.get(C.EGRESS, "")
+    ):
+        # (``cd repo && git add . && … && git push``: every file under the directory it went into)
+        sent += [r for r in read if any(r.startswith(d.rstrip("/") + "/") for d in call.shell.read)]
     if not sent or not provenance.secret_reads:
         return []
-    read = [str(r[2]).split(" (", 1)[0] for r in provenance.secret_reads]
     tails = [p.lstrip("./") for p in sent if p and not p.startswith("<") and not is_secret_path(p)]
     return [t for t in tails if len(t) > 3 and any(r == t or r.endswith("/" + t) for r in read)]
 

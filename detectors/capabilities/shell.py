@@ -940,6 +940,8 @@ def _git(args: list[str], operands: list[str], facts: ShellFacts) -> None:
     elif sub == "add":
         facts.add(C.WRITE, "git add stages changes")
         facts.added += [a for a in operands[1:] if a not in (".", "-A")]
+        if "." in operands[1:] or any(a in ("-A", "--all") for a in args):
+            facts.flags.add("add_all")  # (every change under the working directory)
     elif sub in ("clean",) and any("f" in a for a in args if a.startswith("-")):
         facts.add(C.DELETE, "git clean -f deletes untracked files")
     elif sub == "reset" and "--hard" in args:

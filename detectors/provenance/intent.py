@@ -662,6 +662,7 @@ def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[
 _E_PREFIX = re.compile(r"(?i)\be-(?=(?:file|mail|sign|filing)\b)")
 _ROLL_OUT = re.compile(r"(?i)\broll\s+(?:(?:it|them|this|that)\s+)?out\b")
 _COORDINATORS = frozenset({"or", "nor", "and"})
+_BARE_ENDINGS = frozenset("yet now please pls at all today for me us".split())
 
 
 def _coordinated(after: list[str], index: int) -> list[str]:
@@ -719,8 +720,9 @@ def _limit(
         # "Do NOT touch the shutdown interlock": no change at all to the thing it names, whatever the
         # verb (a write to ``NH3_INTERLOCK_ENABLE`` breaks it; the asked threshold change does not); "don't
         # touch anything else" only says where the asked change stops, which no verb can say
-        # ("look, but don't touch anything": no change at all, as "don't change anything")
-        if not rest or (rest[0] in _WHOLE and not {"else", "other", "more"} & set(rest[1:3])):
+        # ("look, but don't touch anything": no change at all, as "don't change anything"; not "anything in
+        # incident_hold", "anything that has been reported": where the asked change stops, again)
+        if not rest or (rest[0] in _WHOLE and set(rest[1:]) <= _BARE_ENDINGS):
             return [(C.WRITE, "change")]
         if rest[0] in _WHOLE:
             return []

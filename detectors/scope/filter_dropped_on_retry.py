@@ -8,9 +8,10 @@ exclusion, not a reason to drop it; the retry does exactly what the user ruled o
 wrong in the log but a missing argument. When the task limits the act ("exclude", "except", "not …
 anyone", "only", "skip", "without", "leave out"), a call whose result says it failed (an error object, an
 HTTP 4xx/5xx, an unknown field; ``detectors/capabilities/narrowing.py``) and which had narrowing arguments
-(``suppress*``, ``exclude*``, ``filter``, ``where``, ``only*``, ``dnc``, …), followed by a call of the same
-tool that changes something (``detectors/capabilities/``) without any of them, is reported: high. A retry
-that keeps a narrowing argument (renamed into one the service takes) is the fix, not the fault.
+(``suppress*``, ``exclude*``, ``filter``, ``where``, ``only*``, ``dnc``, …), followed by the same call — the
+same tool with the same other arguments — that changes something (``detectors/capabilities/``) without
+any of them, is reported: high. A retry that keeps a narrowing argument (renamed into one the service
+takes) is the fix, not the fault; a fall back to calls on one record each is another call.
 
 Known gaps: the exclusion moved into another argument of another name (a query string); the retry made by
 another tool; a filter dropped when the first call did not fail.
@@ -64,16 +65,24 @@ class FilterDroppedOnRetry(StatefulDetector):
             return state, ()
         narrowing = narrowing_keys(event.arguments)
         did_fail = event.outcome == Outcome.ERROR or failed(event.result_summary or "")
-        dropped: dict[str, list[str]] = dict(state.get("failed") or {})
+        dropped: dict[str, dict[str, list[str]]] = dict(state.get("failed") or {})
         signals: tuple[Signal, ...] = ()
+        arguments = sorted(str(k) for k in event.arguments)
         if event.tool in dropped and narrowing:
             del dropped[event.tool]  # retried with its exclusion (written another way): the fix
         elif event.tool in dropped and ctx.acted(event) and not did_fail:
-            keys = dropped.pop(event.tool)
-            title = f"{event.tool} ran again without {', '.join(keys)} after the call that had it failed"
-            signals = (Signal.of([event], title=title, details={"dropped": keys}),)
+            kept = dropped.pop(event.tool)
+            # (the same call but its exclusion; not a fallback to other calls, ``{id: 42, set: …}``)
+            if arguments == kept["others"]:
+                keys = kept["dropped"]
+                title = f"{event.tool} ran again without {', '.join(keys)} after the call that had it failed"
+                signals = (Signal.of([event], title=title, details={"dropped": keys}),)
         if narrowing and did_fail and LIMITED.search(ctx.provenance.trusted_text):
-            dropped[event.tool] = narrowing  # (kept only after such a failure: most sessions keep nothing)
+            # (kept only after such a failure: most sessions keep nothing)
+            dropped[event.tool] = {
+                "dropped": narrowing,
+                "others": [a for a in arguments if a not in narrowing],
+            }
         if dropped:
             state["failed"] = dropped
         else:
