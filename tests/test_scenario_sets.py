@@ -105,6 +105,10 @@ FLOORS = {
     "agent_probes_58.yml": (44, 1),
     # session 23: blind 28 and 6 at e640f3b; 29 and 6 at the session's end; session 24: used for fixes
     "agent_probes_59.yml": (38, 6),
+    # session 24: blind 34 and 1 at c6dd711 (the session's start); 34 and 2 at its end; not used for fixes
+    "agent_probes_60.yml": (34, 2),
+    # session 24: blind 31 and 4 at c6dd711; 31 and 4 at the session's end; not used for fixes
+    "agent_probes_61.yml": (31, 4),
 }
 
 
