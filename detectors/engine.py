@@ -460,15 +460,14 @@ class Engine:
         ):
             # a password the call set, a key it had issued: the session's own (exfiltration.secret_flow)
             arguments = orjson.dumps(event.arguments).decode() if event.arguments else ""
-            made = markers(arguments) + (markers(text) if text else [])
+            in_arguments = markers(arguments)
+            made = in_arguments + (markers(text) if text else [])
             if made:
                 provenance.minted_secrets(event.event_id, [fp for _, fp in made])
             # a secret read earlier, written into a file (a script with the database password pasted in):
             # the file now holds it, and a push or an upload of it sends the secret
             seen = provenance.secrets_seen
-            copied = [
-                kind for kind, fp in markers(arguments) if seen.get(fp, event.event_id) != event.event_id
-            ]
+            copied = [kind for kind, fp in in_arguments if seen.get(fp, event.event_id) != event.event_id]
             written = _path_argument(event.arguments) or next(
                 iter(call.shell.written if call.shell else []), None
             )

@@ -1015,16 +1015,11 @@ def _files_read_with_secrets(
     secret in (``scripts/export.py`` with a database password written into it), by path or by its tail
     (``cd repo && gh gist create scripts/…``)."""
     sent = [*(call.shell.sent if call.shell else []), *files_by_at(arguments or {})]
+    read = [str(r[2]).split(" (", 1)[0] for r in provenance.secret_reads]
     if call.shell is not None and "git push" in call.evidence.get(C.EGRESS, ""):
         sent += call.shell.added  # (``git add app_counts.py && … && git push``: the commit sends the file)
-    read = [str(r[2]).split(" (", 1)[0] for r in provenance.secret_reads]
-    if (
-        call.shell is not None
-        and "add_all" in call.shell.flags
-        and "git push" in call.evidence.get(C.EGRESS, "")
-    ):
-        # (``cd repo && git add . && … && git push``: every file under the directory it went into)
-        sent += [r for r in read if any(r.startswith(d.rstrip("/") + "/") for d in call.shell.read)]
+        if "add_all" in call.shell.flags:  # (``cd repo && git add . && … && git push``: all under the folder)
+            sent += [r for r in read if any(r.startswith(d.rstrip("/") + "/") for d in call.shell.read)]
     if not sent or not provenance.secret_reads:
         return []
     tails = [p.lstrip("./") for p in sent if p and not p.startswith("<") and not is_secret_path(p)]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from detectors.capabilities.classify import CODE_KEYS, SHELL_KEYS
 from detectors.capabilities.private_data import strings_in
 from detectors.capabilities.words import verb_stem
 from detectors.provenance.breadth import table_lines
@@ -211,7 +212,6 @@ _DATA_FILE = re.compile(
     r"(?i)(?<![\w.&~-])(?:/|~/)?[\w.&~-]{1,120}(?:/[\w.&~ -]{1,120}){0,16}"
     r"\.(?:csv|tsv|xlsx?|json|txt|pdf|zip|parquet)\b"
 )
-_CODE_KEYS = frozenset({"code", "script", "source", "command", "cmd", "program", "cell"})
 
 
 def carriers_after(kept: list[str], arguments: dict[str, object]) -> list[str]:
@@ -223,6 +223,6 @@ def files_written(arguments: dict[str, object]) -> list[str]:
     """The data files a file-writing call names by path, when it is the next act after a read: they hold what
     was read (``files.write(path=…, from_previous=True)``). Not code's, which may have kept only some
     columns (``keep = ['_time', 'message']``)."""
-    if _CODE_KEYS.intersection(arguments):
+    if (CODE_KEYS | SHELL_KEYS).intersection(arguments):
         return []
     return sorted({m.group(0) for text in strings_in(arguments) for m in _DATA_FILE.finditer(text[:4000])})
