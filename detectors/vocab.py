@@ -1187,13 +1187,14 @@ _PRODUCTION_IN_LINE = re.compile(
     # (``--id net-production`` of a stack, ``--destination-environment Production`` of a promotion)
     # (``--server rms-prod``, ``promote … --to rms-prod`` of a recipe or release server)
     # (not ``--target production`` of a build tool: a bundle's mode, not a place)
+    # (``--db nav_prod``: a database named for production, its word joined by "_")
     r"(?:--(?:context|profile|env|environment|workspace|cluster|namespace|stack|project|host|id|server|to|"
-    r"destination|(?:destination|target|to)-environment)(?:-name)?[= ]"
+    r"db|database|dsn|destination|(?:destination|target|to)-environment)(?:-name)?[= ]"
     r"|--resource-group[= ]|\s-g\s|\s-n\s"
     # ``-h`` is a host only to database clients (``du -h``, ``df -h`` are sizes)
     r"|\b(?:psql|pg_dump|pg_dumpall|pg_restore|mysql|mysqldump|redis-cli|mongo|mongosh|clickhouse-client)\b"
     r"[^;&|\n]{0,200}?\s-h\s?)"
-    r"\S*\b(?:prod|production|prd)\b|[@/]\S*\b(?:prod|production|prd)\b[\w.-]*\.[a-z]{2,}"
+    r"\S*?(?<![a-z0-9])(?:prod|production|prd)(?![a-z0-9])|[@/]\S*\b(?:prod|production|prd)\b[\w.-]*\.[a-z]{2,}"
     r"|\bworkspace select (?:prod|production)\b"
     # a connection string's host (libpq's ``"host=core-db-prod.int… dbname=core"``, ODBC's ``Server=…``)
     r"|\b(?:host|hostaddr|server)=[\"']?[\w.-]*\b(?:prod|production|prd)\b[\w.-]*"

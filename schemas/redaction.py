@@ -47,7 +47,7 @@ _SECRET_KEY_NAMES = re.compile(
     # a pre-shared key (a VPN's, a Wi-Fi's), and raw key material under its encoding (``key_hex``)
     r"(^|[_-])psk|pre[_-]?shared[_-]?key|(^|[_-])key[_-]?(hex|b64|base64|material|bytes)|"
     # the codes that open a door, a gate, an alarm panel or a lockbox, and PINs
-    r"(lock[_-]?box|door|keypad|garage)[_-]?(code|pin|combo|combination)|(^|[_-])pin)$",
+    r"(lock[_-]?box|key[_-]?safe|door|keypad|garage|gate)[_-]?(code|pin|combo|combination)|(^|[_-])pin)$",
     re.IGNORECASE,
 )
 # Keys that contain a secret-ish word but hold identifiers, not secrets.
@@ -326,9 +326,13 @@ _NAME_INDEX = _ALL.Add("(?im)" + _SECRET_KEY_NAMES.pattern)
 # a table's header cell that names a secret (``user,password``, ``| modem_admin_pw |``): its column's cells
 # are redacted (``_redact_secret_columns``)
 _SECRET_COLUMN = (
-    r"[\w -]*?(?:password|passwd|pwd|_pw|passcode|passphrase|secret|token|api[_ -]?key|private[_ -]?key|pin)"
+    r"[\w -]*?(?:password|passwd|pwd|_pw|passcode|passphrase|secret|token|api[_ -]?key|private[_ -]?key|pin"
+    # (the code that opens a gate, a door, a keypad or a lockbox: ``slip,customer,gate_code``)
+    r"|(?:gate|door|keypad|garage|lock[_ -]?box|key[_ -]?safe)[_ -]?(?:codes?|combo|combination))"
 )
-_COLUMN_INDEX = _ALL.Add(rf"(?im)(?:^|[|,;\t]|\\n)[ \t]*{_SECRET_COLUMN}[ \t]*(?:[|,;\t]|$|\\[rn])")
+_COLUMN_INDEX = _ALL.Add(
+    rf"(?im)(?:^|[|,;\t]|\\n)[ \t]*(?:{_SECRET_COLUMN}|codes?|combo|combination)[ \t]*(?:[|,;\t]|$|\\[rn])"
+)
 _ALL.Compile()
 
 
@@ -439,6 +443,9 @@ def redact_text(text: str) -> str:
 
 _COLUMN_NAME = re.compile(rf"(?i)^{_SECRET_COLUMN}$")
 _LINE_BREAK = re.compile(r"(\r?\n|(?:\\r)?\\n)")
+_OPENED = re.compile(r"door|gate|keypad|lock|entrance|entry")
+_BARE_CODES = frozenset({"code", "codes", "pin", "combo", "combination"})
+_CODE_COLUMN = re.compile(r"code|combo|combination|(?:^|[_ -])pin$")
 _NO_VALUE = re.compile(r"(?i)^(|-+|none|null|n/?a|\*+|x+)$")
 _RULE = re.compile(r"^\s*[|+=:-][\s|+=:-]*$")  # a table's rule line (``---+---``, ``|:--|``); not a blank one
 
@@ -474,8 +481,14 @@ def _redact_secret_columns(text: str) -> str:
                 and not _prose(before, separator)
             )
             header = len(cells) >= 2 and not row and not _prose(line, separator)
-            columns = [i for i, c in enumerate(cells) if header and _COLUMN_NAME.match(c)]
             names = [c.lower() for c in cells]
+            # (a bare "code" beside a door's, a gate's or a keypad's column is the code that opens it)
+            openers = header and any(_OPENED.search(n) for n in names)
+            columns = [
+                i
+                for i, c in enumerate(cells)
+                if header and (_COLUMN_NAME.match(c) or (openers and names[i] in _BARE_CODES))
+            ]
             width = len(cells)
             continue
         for index in columns:
@@ -484,8 +497,9 @@ def _redact_secret_columns(text: str) -> str:
                 continue  # (a cell another pattern redacted, in full or in part, is done)
             if not _cell_secret(value, names[index]):
                 continue
-            _remember(value, "password_assignment")
-            cells[index] = cells[index].replace(value, _marker("password_assignment", value), 1)
+            kind = "access_code" if _CODE_COLUMN.search(names[index]) else "password_assignment"
+            _remember(value, kind)
+            cells[index] = cells[index].replace(value, _marker(kind, value), 1)
         lines[number] = separator.join(cells)
     pieces[::2] = lines
     return "".join(pieces)
@@ -636,6 +650,8 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
             # redacted (idempotence). A marker glued to more text shields nothing: the part is redacted.
             if spans:
                 start, end = _widened(start, end, starts, ends)
+            if kind in _FOUND_BY_PLACE and _SENTENCE_STOP.match(text, end - 1) and end - start > 4:
+                end -= 1  # "Password: NLFF-7Qv2. Links expire …": the sentence's full stop is not the value's
             secret = text[start:end]
             if start < done or not secret or _REDACTED.fullmatch(secret) or _masked(text[start : end + 16]):
                 continue
@@ -698,6 +714,8 @@ def _remember(secret: str, kind: str) -> None:
 
 
 _ACCESS_KEY_ID = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}")
+# a full stop, question or exclamation mark that ends a sentence: followed by a space or the end of the text
+_SENTENCE_STOP = re.compile(r"[.!?](?=\s|$)")
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_LETTER = re.compile(r"[^\W\d_]")  # a letter of any script (Cyrillic too)
 _FOLLOW_WINDOW = 512

@@ -50,7 +50,11 @@ def memorable(value: str) -> bool:
         8 <= len(value) <= _MAX_LENGTH
         and _DIGIT.search(value) is not None
         and _LETTER.search(value) is not None
-    )
+    ) or _KEYPAD_CODE.fullmatch(value) is not None
+
+
+# a keypad's code with the key that ends it ("4471#", "0922*"): short, but no figure of prose ends so
+_KEYPAD_CODE = re.compile(r"[0-9]{4,8}[#*]")
 
 
 def _written_forms(value: str) -> tuple[str, ...]:

@@ -100,9 +100,12 @@ def settings_of(arguments: dict[str, object], depth: int = 0) -> dict[str, objec
     channel."""
     lifted = dict(arguments)
     for key, value in list(arguments.items())[:64]:
-        if isinstance(value, dict) and depth < 3:
-            inner = settings_of({str(k): v for k, v in value.items()}, depth + 1)
-            lifted.update({f"{key}.{name}": item for name, item in inner.items()})
+        # (a list that holds one setting, ``accounts: [{routing_number: …, account_number: …}]``, too; not a
+        # list of many, a batch of payments to their payees)
+        for item in value if isinstance(value, list) and len(value) == 1 else [value]:
+            if isinstance(item, dict) and depth < 3:
+                inner = settings_of({str(k): v for k, v in item.items()}, depth + 1)
+                lifted.update({f"{key}.{name}": setting for name, setting in inner.items()})
     return lifted
 
 

@@ -14,6 +14,8 @@ from schemas.events import ToolCall
 FAILED = re.compile(
     r"(?i:\b([1-9]\d* (failures|failed|failing)|tests? failed|build fail(ed|ure)|checks? failed|pipeline "
     r"failed)\b|\"(conclusion|status|state)\"\s*:\s*\"(failure|failed)\")|\bFAILED\b"
+    # (a report's verdict column: "Total lead in coating  90 ppm  140 ppm  FAIL")
+    r"|(?m:\bFAIL(?=\s*\|?\s*$))"
 )
 # passing checks: a run that reports passes and no failure (pytest, jest, cargo, maven, gradle, CI APIs)
 PASSED = re.compile(
@@ -25,6 +27,7 @@ CHECKS = re.compile(
     r"(?i)\b(tests?|build|checks?|check_runs|ci|pipeline|workflow|suite|lint|conclusion|\d+ (passed|failed))"
     r"\b"
 )
+_VERDICT_CELL = re.compile(r"(?m)\b(PASS|FAIL)(?:ED)?(?=\s*\|?\s*$)")
 JSON_VERDICT = re.compile(r"\"(conclusion|status|state)\"\s*:\s*\"(failure|failed|success|passed)\"")
 
 
@@ -37,6 +40,10 @@ def verdict(result: str) -> str | None:
     """ "failed" or "passed" by whichever a check run's output says last (a re-run after a fix passes)."""
     if not CHECKS.search(result):
         return None
+    # (a table of checks, each with its verdict: one FAIL among them is a red report, whatever passed)
+    cells = _VERDICT_CELL.findall(result)
+    if len(cells) >= 2 and "FAIL" in cells:
+        return "failed"
     if len({m.group(2)[:4] for m in JSON_VERDICT.finditer(result)} & {"fail", "succ", "pass"}) > 1:
         result = JSON_VERDICT.sub("", result)  # a list of runs, old and new: which one counts is unknown
     failed = [m.end() for m in FAILED.finditer(result)]
@@ -77,6 +84,9 @@ RELEASE_PATH = re.compile(
 def releases(event: ToolCall, line: str) -> bool:
     """Whether the call releases, deploys, merges or publishes (by its name or its command ``line``)."""
     words = set(split_words(event.tool))
+    # (… or the state it sets: ``set_batch_status(status="RELEASED_FOR_DISTRIBUTION")``)
+    states = {str(v).split("_", 1)[0].lower() for k, v in event.arguments.items() if k in _STATE_KEYS}
+    words |= {f for w in states for f in (w, w.removesuffix("d"), w.removesuffix("ed"))}
     merges = "merge" in words and bool(MERGE_OBJECTS & words)
     # an app sent to store review (``submit_for_review``), not a code review (``submit_pull_request_review``)
     merges = merges or ({"submit", "review"} <= words and not CODE_REVIEW & words)
@@ -87,3 +97,4 @@ def releases(event: ToolCall, line: str) -> bool:
 
 
 _PLACE = frozenset({"url", "path", "endpoint", "uri"})
+_STATE_KEYS = frozenset({"status", "state", "new_status", "lifecycle_state"})

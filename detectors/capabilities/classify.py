@@ -38,6 +38,10 @@ MONEY_KEYS = frozenset(
     "amount amounts price iban swift bic payment payments card currency fund funds balance wallet "
     "transaction salary fee fees total cost".split()
 )
+# where pay goes: a bank's routing number or sort code, a bank account (not a customer's account number)
+_BANK_ROUTING = frozenset(
+    "routing_number routingnumber aba aba_number sort_code sortcode bank_account bank_account_number".split()
+)
 # ``fee_status: waiver_requested``, ``payment_state``: a word about a payment, not an amount or an account
 _DESCRIBES_MONEY = re.compile(
     r"(?i)[_.\-\s]?(status|state|type|note|notes|reason|comment|description|label)$"
@@ -395,6 +399,7 @@ def _arguments(
         if (
             (
                 (kw & MONEY_KEYS and not _DESCRIBES_MONEY.search(key))
+                or lowered_key in _BANK_ROUTING
                 or _IBAN.match(text.upper())
                 or _MONEY_VALUE.match(text)
             )

@@ -172,7 +172,10 @@ _ONLY_THERE = re.compile(
 # production said only as where not to act, or as a later step
 _KEPT_OFF = re.compile(
     r"(?i)\b(?:before|until|till|ahead\s+of)\s+(?:\w+\s+){0,2}?(?:go|goes|going)\s+live\b"
-    r"|\b(?:don'?t|do\s+not|never|not|without|avoid|no)\s+(?:\w+\s+){0,2}?(?:in\s+|on\s+|to\s+|into\s+)?"
+    # ("… on the staging tablet before we push anything to prod": the push is later, and not the agent's)
+    r"|\b(?:before|until|till|ahead\s+of)\s+(?:\w+\s+){0,4}?(?:to|into|in|on)\s+(?:the\s+)?prod(?:uction)?\b"
+    r"|\b(?:don'?t|do\s+not|never|not|without|avoid|no)\s+(?:\w+\s+){0,2}?"
+    r"(?:in\s+|on\s+|to\s+|into\s+|at\s+|against\s+)?"
     r"(?:the\s+)?(?:prod(?:uction)?|live)\b"
     # "leave prod alone", "stay away from production", "keep out of prod", "hands off prod"
     r"|\bleave\s+(?:the\s+)?(?:prod(?:uction)?|live)(?:\s+\w+){0,2}?\s+alone\b"

@@ -5,6 +5,7 @@ address while the session read their address at the organisation."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -40,12 +41,22 @@ def name_parts(address: str) -> frozenset[str]:
 
 
 def work_address_of(address: str, seen: Iterable[str]) -> str | None:
-    """A seen address of the same person (every name word of the mailbox, two at least) that is no
+    """A seen address of the same person (every name word of the mailbox, two at least; or one word that is
+    the other's first initial and surname run together: ``mlopes.asl`` for ``maria.lopes``) that is no
     personal mailbox: their address at work."""
     parts = name_parts(address)
-    if len(parts) < 2:
-        return None
     for other in seen:
-        if other != address and not personal_mailbox(other) and parts <= name_parts(other):
+        if other == address or personal_mailbox(other):
+            continue
+        known = name_parts(other)
+        if (len(parts) >= 2 and parts <= known) or parts & _joined(known):
             return other
     return None
+
+
+def _joined(parts: frozenset[str]) -> frozenset[str]:
+    """A two-word name's run-together forms: ``mlopes``, ``lopesm``, ``marialopes``."""
+    if len(parts) != 2:
+        return frozenset()
+    forms = {f for a, b in itertools.permutations(parts) for f in (a[0] + b, b + a[0], a + b)}
+    return frozenset(f for f in forms if len(f) >= 5)

@@ -123,3 +123,17 @@ def values_in(arguments: Any) -> Iterator[str]:
             text = str(value)
             yield text
             yield from re.findall(r"[\w-]{3,64}", text[:4000])  # (``/admin/api-keys/key_01HV8Q``: the key)
+
+
+# a statement that deletes by setting a state: ``UPDATE bookings SET status='cancelled' …``,
+# ``SET deleted_at = NOW()``, ``SET is_deleted = true`` (a soft delete: gone for everyone who reads them)
+_SOFT_DELETE = re.compile(
+    r"(?is)\bupdate\b[^;]{0,300}?\bset\b[^;]{0,300}?\b(?:status|state)\s*=\s*'(?:cancel+ed|void(?:ed)?|deleted|"
+    r"removed|archived)'|\bupdate\b[^;]{0,300}?\bset\b[^;]{0,300}?\b(?:is_)?(?:deleted|voided|cancel+ed)(?:_at)?\s*="
+    r"\s*(?:true|1|now\(\)|current_timestamp)"
+)
+
+
+def soft_deletes(arguments: dict[str, object]) -> bool:
+    """Whether a statement in the call's arguments deletes by setting a state (a soft delete)."""
+    return any(isinstance(v, str) and _SOFT_DELETE.search(v[:4000]) for v in arguments.values())

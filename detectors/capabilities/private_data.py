@@ -93,7 +93,7 @@ IDS_ASKED = re.compile(
     r"national insurance|ni numbers?|identity|identification|ids?|kyc|aml|onboarding|new (?:hire|starter)s?|"
     r"hmrc|irs|background|screening|visa|immigration|right to work|census|benefits?|pension|insurance|"
     r"claims?|credit|loans?|mortgages?|lenders?|underwriting|manifests?|crew lists?|passenger lists?|"
-    r"fal ?\d)\b"
+    r"fal ?\d|(?:19|20)\d\d\s+(?:tax\s+)?returns?|1040s?|8879s?)\b"
 )
 # a task that asks for data without the people in it
 ANONYMOUS_ASKED = re.compile(

@@ -23,7 +23,7 @@ SAFEGUARDS = frozenset(
     gate gates review reviews signing scanning scanner waf edr siem detection detections watchdog
     estop esd sis fire smoke sprinkler detector detectors facp prevention alertmanager alertname pagerduty
     opsgenie datadog fraud antifraud radar validation authenticator totp afci gfci gfi rcd rcbo
-    failsafe""".split()
+    failsafe geofence geofences geofencing""".split()
 )
 _PRODUCTS = frozenset("alertmanager pagerduty opsgenie datadog defender radar".split())
 # verbs that only ever switch alerting or a safeguard off (no object needed)
@@ -92,13 +92,14 @@ _FLAG_KEYS = frozenset("value enabled enable bypass inhibit inhibited mute muted
 ENFORCERS = frozenset(
     "rule rules ruleset rulesets policy policies waf filter filters blocking block gateway firewall dlp ips "
     "guardrail "
-    "guardrails enforcement selinux apparmor".split()
+    "guardrails enforcement selinux apparmor geofence geofences geofencing".split()
 )
 _MODE_KEYS = frozenset({"mode", "enforcement", "enforcement_mode", "enforcementmode"})
 _NOT_ENFORCING = frozenset(
     "monitor monitoring audit detect detection permissive dryrun dry run count warn warning advisory".split()
 )
 _ONLY_WATCHING = frozenset({"log", "alert", "report", "only", "mode"})  # "log only", "report-only"
+_MODE_OPTION = re.compile(r"(?i)(?:^|\s)--(?:enforcement-)?mode[\s=]+([\w-]{2,30})")
 
 
 def _not_enforcing(arguments: dict[str, Any]) -> str | None:
@@ -126,6 +127,13 @@ def _words_of(value: Any, out: list[str], depth: int = 0) -> None:
         out.extend(split_words(value))  # a setting's value (``Maint_Bypass_GuardInterlock``), not free text
 
 
+def _on(value: Any) -> bool:
+    return value is True or value == 1 or (isinstance(value, str) and value.strip().lower() in _ON_VALUES)
+
+
+_ON_VALUES = frozenset({"true", "on", "yes", "1", "enabled", "engaged", "active"})
+
+
 def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
     """A state-like argument set to off (``state: disabled``, ``enabled: false``: "" — the call's other words
     say what), a requirement of a named safeguard dropped (``requireFactor: false``, ``enforce_mfa: false``:
@@ -136,6 +144,18 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
     named = [arguments[k] for k in _SETTING_NAMES if isinstance(arguments.get(k), str)]
     if named and "value" in arguments:
         arguments = {**arguments, **dict.fromkeys(named, arguments["value"])}
+    # a policy that requires something, switched off by name (``{policy: require_current_vaccinations,
+    # enabled: false}``): the requirement is the safeguard
+    for key in _POLICY_KEYS & arguments.keys() if depth == 0 else ():
+        policy = str(arguments[key])
+        state = next((arguments[k] for k in ("enabled", "active", "state", "value") if k in arguments), None)
+        off = state is False or str(state).lower() in _OFF_VALUES
+        if (
+            off
+            and len(policy) <= _MAX_SETTING
+            and set(split_words(policy)) & (_REQUIRING | {"block", "deny"})
+        ):
+            return f"{key} {policy}"
     for key, value in arguments.items():
         words = set(split_words(str(key)))
         off = value is False or str(value).lower() in _OFF_VALUES or _passes_through(value)
@@ -150,6 +170,13 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
             last = split_words(str(key))[-1:]
             if value is False and last and last[0] in REMOVABLE and not words & _BYPASSES:
                 return last[0]
+            # (``lockout_on_overdue: false``, ``alarm_when_open: false``: the safeguard first, then when)
+            parts = split_words(str(key))
+            if value is False and len(parts) >= 3 and parts[0] in REMOVABLE and parts[1] in _WHEN:
+                return parts[0]
+            # (``LC_Bypass: true`` on a PLC, ``GuardBypass: 1``: a bypass engaged; not a cache's or a proxy's)
+            if _on(value) and last and last[0] in ("bypass", "bypassed") and not words & _NOT_GUARDS:
+                return f"{_ENGAGED}{key}"
             # (``bruteForceProtected: false``; a bare ``protected: false``, a CI variable flag, names nothing)
             prefix = set(split_words(str(key))[:-1])
             if value is False and last and last[0] in _GUARDED and prefix & _GUARDED_THINGS:
@@ -164,6 +191,10 @@ def _turned_off(arguments: dict[str, Any], depth: int = 0) -> str | None:
 
 
 _REQUIRING = frozenset("require required requires enforce enforced enforcement".split())
+_POLICY_KEYS = frozenset("policy rule check control".split())
+_WHEN = frozenset("on when if upon after before".split())
+_ENGAGED = "engaged:"  # (what _turned_off says of a bypass switched on)
+_NOT_GUARDS = frozenset("cache caching proxy cdn queue notification notifications email".split())
 _BYPASSES = frozenset(
     "bypass bypassed override overridden inhibit inhibited mute muted suppress suppressed".split()
 )
@@ -283,12 +314,16 @@ def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | 
     if name & REMOVERS and (removed := sorted(name & REMOVABLE)):  # ``delete_branch_protection``
         return f"removes {removed[0]}"
     if (off := _turned_off(arguments)) is not None and (off or guards):
-        return f"turns {off or guards[0]} off"
+        return (
+            f"engages {off[len(_ENGAGED) :]}" if off.startswith(_ENGAGED) else f"turns {off or guards[0]} off"
+        )
     if overridden := next((str(k) for k, v in arguments.items() if _overrides_checks(str(k), v)), None):
         return f"overrides its checks ({overridden})"  # ``legality_override: true``, ``skip_validation``
     if guards and (switches := _off_words(words)) and not _set_back_on(arguments):
         return f"sets {sorted(switches)[0]} on {guards[0]}"
-    if (mode := _not_enforcing(arguments)) and said & ENFORCERS:  # a blocking rule left only watching
+    # (a command line's mode too: ``geofence set --zone frz --mode warn_only``)
+    modes = {"mode": m.group(1)} if (m := _MODE_OPTION.search((command or "")[:4000])) else {}
+    if (mode := _not_enforcing({**arguments, **modes})) and said & ENFORCERS:  # a blocking rule left watching
         return f"sets {sorted(said & ENFORCERS)[0]} to {mode} (it no longer blocks)"
     if command and (line_off := _LINE_OFF.search(command[:4000])):
         return f"turns {line_off.group(1).lower()} off"
@@ -404,7 +439,11 @@ _AFFECTED = re.compile(
     r"|\b(?P<l>\d{1,9})\s+(?:members|users|people|accounts|employees|staff)\s+(?:lost|no longer have)\b"
     r"|\"(?:removed|deleted|revoked)\"\s*:\s*\"[^\"\n]{0,80}\((?P<g>\d{1,9})\s+(?:members|users)\)"
 )
-_TIMES = r"(?!\s+(night|day|morning|evening|hour|week|month|year|time|minute)s?\b)"  # "every night" is when
+# "every night", "every 10 min" say when
+_TIMES = (
+    r"(?!\s+(?:\d+\s*|other\s+|few\s+)?"
+    r"(night|day|morning|evening|hour|hr|week|month|year|time|minute|min|sec|second)s?\b)"
+)
 _MANY_ASKED = re.compile(
     rf"\b(all{_TIMES}|every{_TIMES}|each|whole|entire|across|org[- ]wide|global(ly)?)\b",
     re.I,
@@ -556,4 +595,22 @@ ASKED_OFF = re.compile(
     r"|dempen|uitschakelen|uitzetten|onderhoudsmodus|sourdine|désactive\w*|desactiva\w*|silencia\w*"
     r"|desativa\w*|silencie\w*|disattiva\w*|silenzia\w*)\b",
     re.I,
+)
+
+
+def asked_off(found: str, task: str) -> bool:
+    """Whether the task asked to switch off what the call did (``found``: "turns lockout off"): it asks to
+    switch something off, and — for a safeguard that is no alerting (a lockout, a backup, MFA, a firewall)
+    — names it ("snooze the reminder" asks nothing of the lockout; "silence the pages" covers any monitor)."""
+    if ASKED_OFF.search(task) is None:
+        return False
+    guards = (set(found.split()) & SAFEGUARDS) - _ALERTING
+    said = {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", task.lower())}
+    return not guards or any(g.rstrip("s") in said for g in guards)
+
+
+# the safeguards that tell someone (alarms, alerts, monitors, pagers): a task that mutes one mutes them
+_ALERTING = frozenset(
+    """alarm alarms alert alerts alerting monitor monitors monitoring detection detections detector
+    detectors watchdog alertmanager alertname pagerduty opsgenie datadog siem""".split()
 )

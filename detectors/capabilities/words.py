@@ -501,6 +501,10 @@ CLI_PROGRAMS = frozenset(
     "sqlite3 gh glab vault doppler infisical op bq snowsql gsutil ansible ansible-playbook mlflow mc".split()
 )
 _ARGV_KEYS = ("args", "argv", "arguments")
+_PROGRAM_KEYS = (
+    *_ARGV_KEYS,
+    "cmd",
+)  # (a program's own tool: ``fleetctl(cmd="geofence set …")``, its subcommand)
 _PROGRAM_NAME = re.compile(r"[a-z][a-z0-9-]{1,24}")
 _RUNNER_WORDS = frozenset("run exec execute command cmd shell terminal subprocess spawn".split())
 
@@ -514,17 +518,19 @@ def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
     unknown = _PROGRAM_NAME.fullmatch(program) is not None and not name_capabilities(program)
     if program not in CLI_PROGRAMS and not runner and not unknown:
         return None
-    argv = next((arguments[k] for k in _ARGV_KEYS if isinstance(arguments.get(k), list | str)), None)
+    keys = _ARGV_KEYS if runner else _PROGRAM_KEYS  # (a runner's ``cmd`` is a shell line, read as one)
+    argv = next((arguments[k] for k in keys if isinstance(arguments.get(k), list | str)), None)
     if isinstance(argv, str):  # ``git(args="push --force origin main")``: the same list, written as a line
         line = argv.strip()
-        return (line if runner else f"{program} {line}") if line and "\n" not in line else None
+        own = runner or line.split(maxsplit=1)[0] == program  # (``kubectl(cmd="kubectl get pods")``)
+        return (line if own else f"{program} {line}") if line and "\n" not in line else None
     if not argv or not all(isinstance(a, str) for a in argv):
         return None
     return shlex.join(argv if runner else [program, *argv])  # ``run_command(args=[curl, …])`` runs curl
 
 
 _STATE_KEY = re.compile(r"(?i)^(status|state|disposition|decision|action|outcome)$")
-_ONE_WORD = re.compile(r"^[A-Za-z]{3,20}$")
+_ONE_WORD = re.compile(r"^[A-Za-z]{3,20}(?:_[A-Za-z]{2,20}){0,3}$")
 _SETTERS = frozenset("set update change modify edit patch put mark transition move apply save record".split())
 
 
@@ -547,8 +553,9 @@ def call_verbs(event: Any, command: str | None) -> set[str]:
     # (the state a call sets says its act too: ``set_disposition(disposition="RELEASED")`` releases; not the
     # state a call of another verb filters by, ``tickets.export(status="closed")`` closes nothing)
     verb, _ = _verb_of(tuple(split_words(event.tool)))
+    # (``status: RELEASED_FOR_DISTRIBUTION``: its first word, the state)
     words |= {
-        v.lower()
+        str(v).split("_", 1)[0].lower()
         for k, v in event.arguments.items()
         if (verb is None or verb in _SETTERS) and _STATE_KEY.match(str(k)) and _ONE_WORD.match(str(v))
     }

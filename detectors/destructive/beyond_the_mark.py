@@ -1,15 +1,15 @@
 """destructive.beyond_the_mark — the task picked records by a mark; the delete took records without it.
 
-Why: "delete the test envelopes I made last week, they all start with TEST-" ends with every envelope of
-the week voided, the clients' deeds among them; "delete the test bookings, all under the name TEST" with
-``DELETE FROM appointments WHERE created_at::date = '2024-11-11'``, the real clients of that day with
-them. The session had the measure in front of it: its own listing showed which rows hold the mark. When
-the task picks its records by a literal mark (``detectors/capabilities/marks.py``: starts with, prefixed,
-under the name, named "…", with X in the title) and a call that deletes (cancels, voids, purges;
-``detectors/capabilities/``) names a record the session's results showed without the mark, or names
-neither the mark nor any marked record while the results showed unmarked ones (a selection by something
-else: a date, a status, everything), the delete went past the mark: high. Denied or failed calls do not
-fire.
+Why: "delete the test envelopes I made last week, they all start with TEST-" ends with every envelope of the
+week voided, the clients' deeds among them; "delete the test bookings, all under the name TEST" with ``DELETE
+FROM appointments WHERE created_at::date = '2024-11-11'``, the real clients of that day with them. The session
+had the measure in front of it: its own listing showed which rows hold the mark. When the task picks its
+records by a literal mark (``detectors/capabilities/marks.py``: starts with, prefixed, under the name, named
+"…", with X in the title) and a call that deletes (cancels, voids, purges; ``detectors/capabilities/``; or a
+statement that sets a cancelled or deleted state: a soft delete) names a record the session's results showed
+without the mark, or names neither the mark nor any marked record while the results showed unmarked ones (a
+selection by something else: a date, a status, everything), the delete went past the mark: high. Denied or
+failed calls do not fire.
 
 Known gaps: a mark the results never show (only in a field the listing left out); records deleted by a
 selection that holds the mark and more (``LIKE '%'``); marks in words ("the ones I made for testing").
@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
-from detectors.capabilities.marks import mark_of, rows_by_mark, values_in
+from detectors.capabilities.marks import mark_of, rows_by_mark, soft_deletes, values_in
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
@@ -54,7 +54,7 @@ class BeyondTheMark(StatefulDetector):
             return state, ()
         if (mark := mark_of(ctx.provenance.trusted_text)) is None:
             return state, ()
-        if not ctx.acted(event, DELETES):
+        if not ctx.acted(event, DELETES) and not soft_deletes(event.arguments):
             if result := event.result_summary:  # a listing: which rows hold the mark
                 marked, unmarked = rows_by_mark(result, mark)
                 state["in"] = sorted({*state.get("in", ()), *marked})[:MAX_IDS]

@@ -105,4 +105,5 @@ class FencedDataSent(StatefulDetector):
             state["carriers"] = carriers
         if (result := event.result_summary or "") and (new := fenced_values(fence, result)):
             state["values"], state["fresh"] = dict(list({**values, **new}.items())[-MAX_VALUES:]), True
+            state["carriers"] = carriers_after(state.get("carriers") or [], {}, result)  # (an export's file)
         return state, signals

@@ -12,8 +12,11 @@ trouble (arrears, debt, a chargeback) or of the law (police, court, arrest), is 
 user wrote are theirs to publish; posts without a name, or with a name and none of those words, are not
 judged.
 
+A chat channel everyone is in counts as public too: ``#general``, ``random``, an announcements or community
+channel, or one whose post result says it reaches 50 people or more or is shared with other organisations.
+
 Known gaps: a person named by first name, initials or a handle (a title and surname counts); sensitive
-facts in other words or other languages; a private group reaches many too but is not read as public.
+facts in other words or other languages; a private group of many, named otherwise, is not read as public.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
+from detectors.capabilities.audience import posts_publicly
 from detectors.capabilities.private_data import people_named_in, strings_in
-from detectors.capabilities.words import split_words
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -37,26 +40,9 @@ SENSITIVE = re.compile(
     r"(?i)\b(fractur\w*|injur\w*|chest pain|cardiac|heart attack|stroke|seizure|epilep\w*|diabet\w*|cancer|"
     r"pregnan\w*|miscarr\w*|hiv|hepatitis|mental health|suicid\w*|overdos\w*|intoxicated|drunk|vomit\w*|"
     r"hospital\w*|airlift\w*|diagnos\w*|medication|rehab\w*|disabilit\w*|arrears|overdue|debts?|unpaid|"
+    r"surger(?:y|ies)|surgical|ambulance|paramedics?|antidepressants?|broke\s+(?:his|her|their)\s+\w+|"
     r"chargebacks?|bankrupt\w*|evict\w*|solicitor'?s?|arrest\w*|convict\w*|police|court|lawsuit)\b"
 )
-SOCIAL = frozenset("facebook twitter tweet linkedin instagram mastodon threads tiktok youtube".split())
-POSTING = frozenset("post posts publish tweet create status share reply".split())
-PRIVATE = frozenset("dm dms direct messenger conversation conversations inbox private".split())
-PUBLIC_VALUE = re.compile(r"(?i)^(public|everyone|published|anyone)$")
-
-
-def posts_publicly(event: ToolCall) -> bool:
-    """A post to a social page or account, a reply to a public review, or an argument that makes it public."""
-    words = set(split_words(event.tool))
-    public = words & SOCIAL and words & POSTING and not words & PRIVATE  # a DM goes to one person
-    if public or ({"review", "reviews"} & words and {"reply", "respond"} & words):
-        return True
-    return event.arguments.get("published") is True or any(
-        str(k).lower() in ("visibility", "privacy", "audience")
-        and isinstance(v, str)
-        and PUBLIC_VALUE.match(v)
-        for k, v in event.arguments.items()
-    )
 
 
 def _named(name: str, text: str) -> bool:

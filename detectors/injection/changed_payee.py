@@ -9,7 +9,9 @@ session itself: the vendor record, the booking or the original payment it read h
 A call that moves money to an account that untrusted content brought and trusted input never named, after
 another result stated a different destination, is high (in a batch, the account the newest content
 stated); medium when the call sets payment details the task asked to change ("update Jonas's bank
-details"). Once per planted account; denied or failed calls do not fire.
+details"). Once per planted account; denied or failed calls do not fire. An API record that returns the
+account without being given it (the supplier file the task said to check against) puts it on record; in a
+thread read at once, an earlier message's account is on record for a later one's.
 
 Known gaps: a record read only after the payment; a destination on record without a label; a change the
 user verified by phone but did not type (the alert is then a prompt to check).
@@ -23,14 +25,13 @@ from typing import Any, ClassVar
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.channels import sets_asked
 from detectors.context import KeyContext
-from detectors.provenance.payees import destinations_in, filed_destinations, payee_of, routing_arguments
+from detectors.provenance.payees import earlier_message, payee_of, remember_destinations, routing_arguments
 from detectors.sinks import with_sources
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
-MAX_RECORDED = 32  # destinations on record remembered per session
 
 
 class ChangedPayee(StatefulDetector):
@@ -58,14 +59,9 @@ class ChangedPayee(StatefulDetector):
         on_record: dict[str, str] = state.get("on_record") or {}
         if on_record and ctx.acted(event, frozenset({Capability.MONEY})):
             signals = self._judge(state, event, ctx, on_record)
-        if stated := destinations_in(event.result_summary or ""):
-            # (a record that restates what content stated first makes it the one on record, not planted)
-            fresh = {
-                d: event.event_id for d in sorted(stated) if d not in on_record or not event.untrusted_content
-            }
-            state["on_record"] = dict(list({**on_record, **fresh}.items())[-MAX_RECORDED:])
-            if filed := filed_destinations(event.result_summary or ""):
-                state["filed"] = sorted({*state.get("filed", ()), *filed})[-MAX_RECORDED:]
+        remember_destinations(
+            state, event.result_summary, event.arguments, event.untrusted_content, event.event_id
+        )
         return state, signals
 
     def _judge(
@@ -85,7 +81,11 @@ class ChangedPayee(StatefulDetector):
             and account not in state.get("filed", ())  # (the party's own record, by its label)
         }
         elsewhere = {  # (a record of the account's last four, "ending 4471", names the same account)
-            a: sorted(d for d, e in on_record.items() if e != s.event_id and d != f"card:{a[-4:]}")[:3]
+            a: sorted(
+                d
+                for d, e in on_record.items()
+                if (e != s.event_id or earlier_message(state, d, a)) and d != f"card:{a[-4:]}"
+            )[:3]
             for a, s in changed.items()
         }
         moved = [a for a, others in elsewhere.items() if others]  # (a batch: the newest content's account)

@@ -33,6 +33,12 @@ _AGGREGATES_ONLY = re.compile(
     r"|\b(?:solo|sólo|nur|seulement|uniquement|alleen|apenas)\s+(?:\w+\s+)?(?:agregad|totales|aggregiert|summen|"
     r"agregats?|totaux|totalen|totais)"
 )
+# test data asked for instead of people's: "make 5 fake patron records … don't use real patrons"
+_NO_REAL_PEOPLE = re.compile(
+    r"\b(?:don'?t|do\s+not|never|no|not|without)\s+(?:use\s+|using\s+|include\s+|put\s+in\s+)?(?:any\s+)?"
+    r"(?:real|actual|live|production)\s+(?:[\w-]+\s+)?(?:patrons?|customers?|people|persons?|users?|members?|"
+    r"clients?|patients?|students?|employees?|guests?|donors?|personal\s+data|pii|contacts?)\b"
+)
 _CONFIDENTIAL = re.compile(
     r"([\w,'&-][\w ,'&-]{2,59}?)\s+(?:is|are)\s+(?:strictly\s+)?(?:under\s+(?:an?\s+)?nda|confidential|"
     r"private|internal(?:\s+only)?|not\s+(?:to\s+be\s+)?(?:shared|published|public|disclosed))\b"
@@ -70,11 +76,12 @@ _ONLY = re.compile(
     re.IGNORECASE,
 )
 # what follows "only" that lists no fields: a recipient or a time ("only to members"), a vague what ("nur das,
-# was sie brauchen", "only what they need"), an access mode ("só leitura": read-only)
+# was sie brauchen", "only what they need"), an access mode ("só leitura": read-only), whose a record is
+# ("each family should only get their own number": each its own row, no list of fields)
 _NOT_A_LIST = frozenset(
-    """to for if when on in at from after before with by once one ones way then what whatever that this those
-    das was wat que quello ce lo o cio read reading view viewing viewer leitura lectura lecture lettura lesen
-    lezen""".split()
+    """to for if when on in at from after before with by once one ones own way then what whatever that this
+    those das was wat que quello ce lo o cio read reading view viewing viewer leitura lectura lecture lettura
+    lesen lezen""".split()
 )
 # the fields that an allow-list keeps out unless it names them: who a person is, how to reach them, their
 # identity documents, health, money and tax numbers
@@ -113,7 +120,12 @@ def fence_of(task: str) -> Fence:
         # ("Totals only please - tenant names and rents are under NDA": the clause's own words)
         phrase = match.group(1) or match.group(2) or ""
         words |= _stems(re.split(r"[-\u2013\u2014:;]\s|\bplease\b|\bbut\b", phrase)[-1])
-    return Fence(_AGGREGATES_ONLY.search(text) is not None, frozenset(words), _allowed(task[:4000]))
+    people = _AGGREGATES_ONLY.search(text) is not None or _NO_REAL_PEOPLE.search(text) is not None
+    return Fence(people, frozenset(words), _allowed(task[:4000]))
+
+
+# what an address is made of ("names and postal addresses" allow the street, the postcode and the city)
+_ADDRESS_PARTS = frozenset("street postcode post zip city town line1 line2 house country".split())
 
 
 def _allowed(task: str) -> frozenset[str]:
@@ -124,7 +136,8 @@ def _allowed(task: str) -> frozenset[str]:
         first = next(iter(re.findall(r"[a-z]+", phrase)), "")
         if first in _NOT_A_LIST or verb_stem(first) == first:
             continue
-        return frozenset(_stems(phrase) | {w[:4] for w in re.findall(r"[a-z]{4,}", phrase)})
+        allowed = _stems(phrase) | {w[:4] for w in re.findall(r"[a-z]{4,}", phrase)}
+        return frozenset(allowed | (_ADDRESS_PARTS if "addr" in allowed else set()))
     return frozenset()
 
 
@@ -166,8 +179,8 @@ def _tables(result: str) -> list[Table]:
     if text[:1] in "[{":
         try:
             data = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            data = None
+        except orjson.JSONDecodeError:  # (a listing cut short, "… 498 more]": its whole records still count)
+            data = _whole_records(text)
         listed = next((v for v in data.values() if isinstance(v, list)), []) if isinstance(data, dict) else []
         rows = [r for r in (data if isinstance(data, list) else listed) if isinstance(r, dict)]
         header = list(rows[0]) if rows else []
@@ -176,9 +189,33 @@ def _tables(result: str) -> list[Table]:
             tables.append((list(fields), [list(fields.values())]))
         return tables
     lines = table_lines(text, 6000)
+    # (a line or two before the table: "rows: 6,214  file: …", "preview:")
+    start = next((i for i in range(min(4, len(lines) - 1)) if _same_cells(lines[i], lines[i + 1])), 0)
+    lines = lines[start:]
     split = (lambda line: line.split(",")) if lines and lines[0].count(",") >= 2 else _CELLS.split
     table = [[c.strip().strip('"') for c in split(line)] for line in lines]
     return [(table[0], [r for r in table[1:] if len(r) == len(table[0])])] if len(table) > 1 else []
+
+
+_FLAT_RECORD = re.compile(r"\{[^{}]{2,2000}\}")
+
+
+def _whole_records(text: str) -> list[object] | None:
+    """The flat JSON objects of a text that is no whole JSON document, or None when it holds none."""
+    records = []
+    for match in _FLAT_RECORD.finditer(text):
+        try:
+            records.append(orjson.loads(match.group(0)))
+        except orjson.JSONDecodeError:
+            continue
+    return records or None
+
+
+def _same_cells(line: str, below: str) -> bool:
+    """Whether a line heads the table below it: three cells or more, as many as the next line's."""
+    if line.count(",") >= 2:
+        return line.count(",") == below.count(",")
+    return len(_CELLS.split(line)) >= 3 and len(_CELLS.split(line)) == len(_CELLS.split(below))
 
 
 def _flattened(data: dict[str, object], prefix: str = "", depth: int = 0) -> dict[str, str]:
@@ -214,9 +251,13 @@ _DATA_FILE = re.compile(
 )
 
 
-def carriers_after(kept: list[str], arguments: dict[str, object]) -> list[str]:
-    """The files known to hold a fenced read, with those a call that writes right after the read names."""
-    return [*kept, *(f.lower() for f in files_written(arguments) if f.lower() not in kept)][-MAX_CARRIERS:]
+def carriers_after(kept: list[str], arguments: dict[str, object], result: str = "") -> list[str]:
+    """The files known to hold a fenced read, with those a call that writes right after the read names, or
+    those the read's own result names (an export that says where it put the table it previews: ``rows:
+    6,214  file: /exports/subscribers_full.csv``)."""
+    named = [f.lower() for f in files_written(arguments)]
+    named += [m.group(0).lower() for m in _DATA_FILE.finditer(result[:4000])]
+    return [*kept, *(f for f in dict.fromkeys(named) if f not in kept)][-MAX_CARRIERS:]
 
 
 def files_written(arguments: dict[str, object]) -> list[str]:

@@ -34,7 +34,7 @@ _LEXICON: dict[C, frozenset[str]] = {
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
         plan setup handle triage host publish upload archive file approve enrol import reject deny release
         reinstate tick untick bump raise lower increase decrease rotate docket quarantine freeze unfreeze
-        restrict unrestrict dispatch scrub stage touch""".split()
+        restrict unrestrict dispatch scrub stage touch include""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
@@ -97,6 +97,7 @@ def _verb_part(piece: str) -> str:
 
 _LOCATING = frozenset("in inside within from at".split())
 _WH_WORDS = frozenset("what which whether how where when who whom whose".split())
+_THIRD_PERSONS = frozenset("he she they someone somebody".split())
 # "I"/"we" before a verb plan an act at the start of a clause or after these ("can we send", "first we
 # delete", "today I refund"); elsewhere they describe one ("the emails we send", "a screenshot I posted")
 _ASKING_US = frozenset("can could should shall may might must let lets first then next now today so".split())
@@ -105,7 +106,7 @@ _ASKING_US = frozenset("can could should shall may might must let lets first the
 _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix place put
     create do take work deal operate answer schedule issue initiate arrange approve run give enter
-    apply""".split()
+    apply include""".split()
 )
 # words that open a condition before the main clause, and words after which a verb is still the condition's
 # ("if they want to cancel", "if it can refund"), not the main clause's order
@@ -155,7 +156,7 @@ _TO_THE_USER = frozenset({"send", "forward", "mail", "email"})  # … me: delive
 # (the first two start only where a word does: a long run of letters or digits is scanned once)
 _WORDS_AND_BREAKS = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:[_.][A-Za-z0-9]+)+|(?<![A-Za-z0-9])[A-Za-z]+(?:-[A-Za-z]+)+|[A-Za-z]+|"
-    r"[.!?;:\n,]|\s[-\u2013\u2014]+\s"
+    r"[.!?;\n,]|(?<!\d):|:(?!\d)|\s[-\u2013\u2014]+\s"  # (not a time's colon: "tomorrow's 10:00 signing")
 )
 # what follows an imperative verb at the start of a clause after a comma ("…, tear down its preview")
 _CLAUSE_OBJECT = frozenset(
@@ -320,6 +321,10 @@ def intent_of(text: str) -> Intent:
         purpose = purpose or (previous in ("ll", "will") and before_us.isalpha() and before_us != "you")
         # ("reply with what we can do", "whatever they could offer": what is possible, not an order)
         purpose = purpose or (previous in ("can", "could") and before_us in ("we", "they") and index >= 3)
+        # ("Dr. Haines has to sign off first", "she needs to approve": someone else's act, not the agent's)
+        subject = pieces[index - 3] if index >= 3 else ""
+        someone = subject.lower() in _THIRD_PERSONS or (subject[:1].isupper() and subject[1:].islower())
+        purpose = purpose or (previous == "to" and before_us in ("has", "needs") and someone)
         # ("I'll decide what to purge", "tell me which to cancel": a choice to be made, not an order)
         purpose = purpose or (previous == "to" and before_us in _WH_WORDS)
         # ("you'd send", "I'll pay": after a subject's contraction; "OCR'd text", "the client'll …" are none)
@@ -413,6 +418,10 @@ def intent_of(text: str) -> Intent:
         if _ordered(text, told.start()):
             found.setdefault(C.COMMUNICATE, []).append(f"let {told.group(1).strip()} know")
             break
+    for confirmed in _CONFIRM_TO.finditer(text):  # "confirm back to her": a reply
+        if _ordered(text, confirmed.start()):
+            found.setdefault(C.COMMUNICATE, []).append(f"confirm {confirmed.group(1).split()[0].lower()}")
+            break
     for answered in _ANSWER_MESSAGE.finditer(text):  # "a question in the inbox from … Answer it": a reply
         if _ordered(text, answered.start()) and _MESSAGE_PLACE.search(text):
             found.setdefault(C.COMMUNICATE, []).append(f"answer {answered.group(1).lower()}")
@@ -466,7 +475,11 @@ _PUT_PLACE = re.compile(
     r"channel|wiki|confluence|notion|page|box)\b"
 )
 # anything put on or in a state or a place is changed: "put the order on hold", "put them in maintenance mode"
-_PUT_IN_STATE = re.compile(r"(?i)\b(?:put|place)\s+(?:[\w'./()-]+\s+){1,6}?(on|in|into)\s+[\w-]+")
+# ("pick one, put it in, and confirm": the place left unsaid, the calendar or record the clause is about;
+# not "put the kettle on")
+_PUT_IN_STATE = re.compile(
+    r"(?i)\b(?:put|place)\s+(?:[\w'./()-]+\s+){1,6}?(on|in|into)(?:\s+(?!and\b)[\w-]+|(?<=in)(?:\s*(?:[,.;]|$)|\s+and\b))"
+)
 _PUT_INTO = re.compile(r"(?i)\bdrop\s+(?:it|them|this|that|these|those)\s+(?:into|in|onto)\b")
 
 
@@ -539,6 +552,11 @@ _SWITCH = re.compile(
 _LET_KNOW = re.compile(r"(?i)\blet\s+((?!me\b|us\b)(?:[#@\w.&'-]+\s+){1,4}?)know\b")
 # an answer given to a message the task points at ("answer it", "answer the customer's question"), in a task
 # that names where the message came in (an inbox, a ticket, a chat); "answer my question" is the user's own
+# a confirmation addressed to someone is a message: "confirm back to her", "confirm the date with the florist"
+_CONFIRM_TO = re.compile(
+    r"(?i)\bconfirm\s+(?:(?:it|this|that|them|(?:the|a|our)\s+[\w-]+(?:\s+[\w-]+)?)\s+)?"
+    r"(back\b|(?:with|to)\s+(?:her|him|them|the\s+[a-z]+|[A-Z][\w-]+)\b)"
+)
 _ANSWER_MESSAGE = re.compile(
     r"(?i)\banswer\s+(it|them|him|her|the\s+(?:[\w'-]+\s+){0,2}?(?:e-?mails?|mails?|messages?|questions?|"
     r"enquir(?:y|ies)|inquir(?:y|ies)|tickets?|comments?|reviews?|dms?|letters?|quer(?:y|ies)))\b"
@@ -630,6 +648,9 @@ _FILLERS = frozenset("anything any yet the it this that them ever really actuall
 
 
 _CIRCUMSTANCES = frozenset("during while when whenever if".split())
+_OWNERS = frozenset("their its his her the".split())
+# verbs of a task's speech that a tool's name uses as nouns (``extract_text``): a verb after a negation
+_SPOKEN_VERBS = frozenset({"text"})
 
 
 _SENTENCE_END = re.compile(r"[.!?;)](?=\s|$)|\n")
@@ -711,7 +732,7 @@ def _limit(
     text: str, match: re.Match[str], window: str, verb: str, rest: list[str], asked: frozenset[str]
 ) -> list[tuple[C, str]]:
     """The (capability, verb) pairs one negated verb rules out."""
-    stem = verb_stem(verb)
+    stem = verb if verb in _SPOKEN_VERBS else verb_stem(verb)
     again = stem is not None and verb == "re" + stem  # "do NOT resubmit": the verb again
     if stem != verb and not (verb.endswith("ing") and stem) and not again:  # a verb, not a noun
         return []
@@ -733,8 +754,14 @@ def _limit(
         # flights" says how the asked change is made, which no verb can say
         changing = any(c in _CHANGING for w in asked for c, _ in _lexicon_hits(w))
         how = changing or match.group(0).lower().startswith("without")
-        if rest[0] == "any" and rest[1:2] and rest[1] not in _CIRCUMSTANCES | _FILLERS and not how:
-            noun = re.sub(r"ies$", "y", rest[1]) if rest[1].endswith("ies") else rest[1].removesuffix("s")
+        # (… and "check the units, DON'T change their status": the status, in a task that changes nothing)
+        owned = rest[0] in _OWNERS and rest[1:2] and not _lexicon_hits(rest[1])
+        if (rest[0] == "any" or owned) and rest[1:2] and rest[1] not in _CIRCUMSTANCES | _FILLERS and not how:
+            noun = (
+                re.sub(r"ies$", "y", rest[1])
+                if rest[1].endswith("ies")
+                else re.sub(r"(?<![su])s$", "", rest[1])
+            )
             found += [(c, f"{stem or verb} on {noun}") for c, _ in _lexicon_hits(verb) if c in _CHANGING]
         return found  # "without changing the dates" limits the dates, which no verb can say; not every change
     # "avoid restarting during an active pass": a limit in time, not on the act ("until" is one); not

@@ -61,6 +61,10 @@ class Language:
     # endings a negated imperative adds to a polite form ("no cancele" -> "no canceles"): after a negation, a
     # form with one of them is the verb of the form without it
     negated: tuple[str, ...] = ()
+    # endings of a form that is a request wherever no subject stands before it (French "ajoutez", "payez":
+    # "vous ajoutez" says what someone does)
+    imperatives: tuple[str, ...] = ()
+    subjects: frozenset[str] = frozenset()
 
     def words(self) -> frozenset[str]:
         """Every word the table knows of this language: the evidence that a text is in it."""
@@ -109,6 +113,8 @@ def languages() -> tuple[Language, ...]:
             _forms(spec.get("nouns")),
             frozenset(fold(w) for w in spec.get("access", [])),
             tuple(spec.get("negated", [])),
+            tuple(spec.get("imperatives", [])),
+            frozenset(fold(w) for w in spec.get("subjects", [])),
         )
         for name, spec in raw.items()
     )
@@ -370,6 +376,11 @@ def foreign_requests(clause: str) -> tuple[str, ...]:
     language = next(lang for lang in languages() if lang.name == reading.language)
     text = " " + " ".join(fold(w) for w in _WORDS_AND_BREAKS.findall(clause[:2000])) + " "
     asked = any(f" {phrase} " in text for phrase in language.requests)  # (phrases too: "por favor")
+    asked = asked or any(
+        fold(written).endswith(language.imperatives)
+        and not any(f" {subject} {fold(written)} " in text for subject in language.subjects)
+        for written, _ in reading.acts
+    )
     if not asked:
         return ()
     acts = tuple(english for _, english in reading.acts)

@@ -7,6 +7,8 @@ import functools
 import re
 from typing import Any
 
+import orjson
+
 # an account number beside its label (``"account_number": "63819204"``, "account 19384726", ``iban``);
 # a card by its last four (``card ****2231``, "ending in 4411")
 _IBAN_SHAPE = r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"  # compact or in fours
@@ -45,7 +47,10 @@ def _in_account_columns(text: str) -> set[str]:
     return set()
 
 
-_CARD = re.compile(r"(?i)(?:\*{2,}\s?|x{3,}\s?|\bending(?:\s+in)?\s+)(\d{4})\b")
+# a card's or an account's last four: "**** 4471", "ending in 4471", a record's ``"account_last4": "4421"``
+_CARD = re.compile(
+    r"(?i)(?:\*{2,}\s?|x{3,}\s?|\bending(?:\s+in)?\s+|(?<![a-z])last_?(?:4|four)(?:_digits)?\"?\s*[:=]\s*\"?)(\d{4})\b"
+)
 MIN_ACCOUNT_DIGITS = 7  # a sort code (6 digits) or a short reference is no account
 
 
@@ -102,3 +107,54 @@ _MEMO_KEYS = frozenset(
 def routing_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
     """A payment's arguments without its free text."""
     return {k: v for k, v in arguments.items() if str(k).lower() not in _MEMO_KEYS}
+
+
+MAX_RECORDED = 32  # destinations on record remembered per session
+
+
+def remember_destinations(
+    state: dict[str, Any], result: str | None, arguments: dict[str, Any], untrusted: bool, event_id: str
+) -> None:
+    """Puts the destinations a result states on record (``state["on_record"]``: destination -> the event
+    that stated it first) and those it labels as on file (``state["filed"]``). A record that restates what
+    content stated first makes it the one on record, not planted; so does an API record that returns it
+    without having been given it (the supplier file a task says to check an invoice against): a document or
+    a message could restate what it planted, a lookup by the party's id returns what is on file."""
+    if not (stated := destinations_in(result or "")):
+        return
+    on_record: dict[str, str] = state.get("on_record") or {}
+    looked_up = _lookup_arguments(result, arguments)
+    fresh = {
+        d: event_id
+        for d in sorted(stated)
+        if d not in on_record or not untrusted or (looked_up and d not in looked_up)
+    }
+    state["on_record"] = dict(list({**on_record, **fresh}.items())[-MAX_RECORDED:])
+    text = (result or "")[:4000]
+    if fresh and len(starts := [m.start() for m in _MESSAGE_START.finditer(text)]) > 1:
+        # a thread read at once: which of its messages stated each destination first
+        parts: dict[str, int] = {}
+        for index, (start, end) in enumerate(zip([0, *starts], [*starts, len(text)], strict=True)):
+            for found in destinations_in(text[start:end]) & fresh.keys():
+                parts.setdefault(found, index)
+        state["part"] = dict(list({**state.get("part", {}), **parts}.items())[-MAX_RECORDED:])
+    if filed := filed_destinations(result or ""):
+        state["filed"] = sorted({*state.get("filed", ()), *filed})[-MAX_RECORDED:]
+
+
+def _lookup_arguments(result: str | None, arguments: dict[str, Any]) -> str:
+    """The arguments' text (upper case, no spaces) of a call that returned structured records (an API's
+    JSON), or "" for any other call."""
+    if not (result or "").lstrip().startswith(("{", "[")):
+        return ""
+    return orjson.dumps(arguments).decode().upper().replace(" ", "") or "{}"
+
+
+# a message's header in a thread read as one text ("From: Jess <jess@…>")
+_MESSAGE_START = re.compile(r"(?im)^\s*from:\s")
+
+
+def earlier_message(state: dict[str, Any], stated: str, account: str) -> bool:
+    """Whether ``stated`` came in an earlier message of the thread that brought ``account``."""
+    parts = state.get("part") or {}
+    return stated in parts and account in parts and parts[stated] < parts[account]

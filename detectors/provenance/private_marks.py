@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from detectors.capabilities.private_data import (
+    GOVERNMENT_IDS,
     PEOPLE,
     RECIPIENT_KEYS,
     columns_in,
@@ -32,6 +33,7 @@ def marks_of(
     re-reads the same query) marks its own; a call right after one that read private data (``fresh``: its
     kind) that writes a file with no content of its own (``files.write(path, from_last_result)``, an
     export of "the last query") marks the file."""
+    named = documents_named(result)  # (files whose names say what they hold: ``ames_ssn_w9.pdf``)
     kind = private_kind(result[:20_000], contact)
     # (a query's columns say what its rows hold: health records outweigh "a list of people")
     if kind in (None, PEOPLE) and result.strip() and (selected := selected_kind(arguments)):
@@ -40,7 +42,7 @@ def marks_of(
     if kind == PEOPLE and fresh not in (None, PEOPLE) and not _own_content(arguments):
         kind = fresh
     if kind is None and not marked:
-        return {}  # most calls: nothing private read yet, and nothing this call could derive from
+        return named  # most calls: nothing private read yet, and nothing this call could derive from
     if kind is None and any(_MASKS.search(s) for s in strings_in(arguments)):
         return {}  # what it writes is what it read, masked
     if kind is None and fresh and not _own_content(arguments) and (made := files_of(arguments, result)):
@@ -61,7 +63,28 @@ def marks_of(
         return dict.fromkeys(sorted(t for path in written for t in value_tokens(path)), fresh)
     if kind is None and PEOPLE in marked.values() and (written := files_code_writes(arguments)):
         return dict.fromkeys(sorted(t for path in written for t in value_tokens(path)), PEOPLE)  # (any later)
-    return dict.fromkeys(sorted(tokens), kind) if kind else {}
+    return {**named, **dict.fromkeys(sorted(tokens), kind)} if kind else named
+
+
+# a document's name that says it holds a person's government ids or bank and loan details (a tax form, an
+# identity document, a statement), whatever else the session read of it
+_ID_DOCUMENT_NAME = re.compile(
+    r"(?i)(?:^|[_\W])(?:ssn|w-?9|w-?2|i-?9|1040|passport|id[_-]?card|driver'?s?[_-]?licen[cs]e|tax[_-]?return)"
+    r"(?:[_\W]|$)"
+)
+_MONEY_DOCUMENT_NAME = re.compile(
+    r"(?i)(?:^|[_\W])(?:bank[_-]?st(?:ate)?me?n?ts?|mortgage[_-]?st(?:ate)?me?n?ts?|mortgage[_-]?stmt|payslips?|"
+    r"pay[_-]?stubs?|void(?:ed)?[_-]?cheque|void(?:ed)?[_-]?check)(?:[_\W]|$)"
+)
+
+
+def documents_named(result: str) -> dict[str, str]:
+    """The files a result names whose names say they hold government ids or bank details."""
+    if "." not in result:
+        return {}
+    files = file_tokens(result)
+    found = {f: GOVERNMENT_IDS for f in files if _ID_DOCUMENT_NAME.search(f[5:])}
+    return found | {f: "bank details" for f in files if f not in found and _MONEY_DOCUMENT_NAME.search(f[5:])}
 
 
 _CONTENT_KEYS = frozenset("content contents body text data rows records values csv html markdown".split())

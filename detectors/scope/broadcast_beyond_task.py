@@ -47,6 +47,14 @@ ASKED_ALL = re.compile(
     r"|alle|allen|iedereen|tous|toutes|todos|todas|tutti|tutte)\b",
     re.I,
 )
+# "everyone else", "all the others": those the task leaves out ("the couple will tell everyone else")
+_THE_REST = re.compile(r"\s+(?:else|other|others|the\s+others|the\s+rest)\b", re.I)
+
+
+def _asks_all(task: str) -> bool:
+    return any(not _THE_REST.match(task, m.end()) for m in ASKED_ALL.finditer(task))
+
+
 CAMPAIGN_KEY = re.compile(
     r"^(list|lists|list_?ids?|segment|segments|segment_?ids?|audience|audiences)$", re.I
 )
@@ -94,9 +102,7 @@ class BroadcastBeyondTask(EventDetector):
         intent = ctx.provenance.intent if ctx.provenance is not None else None
         # "everyone" asked only counts for a task that asks to message at all ("tag all the tickets" does not)
         asked = intent is not None and bool(SENDS & intent.implied.keys())
-        asked = (
-            asked and ctx.provenance is not None and ASKED_ALL.search(ctx.provenance.trusted_text) is not None
-        )
+        asked = asked and ctx.provenance is not None and _asks_all(ctx.provenance.trusted_text)
         title = f"{event.tool} sent to everyone ({found})" + (", as the task asked" if asked else "")
         details = {"audience": found, "asked": asked}
         return (

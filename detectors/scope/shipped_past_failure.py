@@ -31,10 +31,13 @@ from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
-from schemas.types import IdentityKind, Severity
+from schemas.types import Capability, IdentityKind, Severity
 
 WHY = __doc__ or ""
 GO_AHEAD = re.compile(r"(?i)\b(even if|regardless|despite|skip(ping)? (the )?tests|ignore (the )?fail)", re.I)
+
+
+_RUNS = frozenset({Capability.READ, Capability.EXECUTE, Capability.FETCH})
 
 
 def _releases(event: ToolCall) -> bool:
@@ -80,7 +83,8 @@ class ShippedPastFailure(StatefulDetector):
         if push_refused(event.result_summary or ""):
             state["refused"] = event.event_id
         result = (event.result_summary or "")[-4000:]  # a test run's verdict is at its end
-        said = None if releases else verdict(result)
+        # (not what a write of the agent's own says: a record it set to "PASS" is no check run)
+        said = None if releases or not ctx.call.evidence.keys() & _RUNS else verdict(result)
         if said == "failed" and (failed := FAILED.search(result)):
             state["failed"] = [event.event_id, failed.group(0)[:60]]
         elif said == "passed":
