@@ -16,7 +16,10 @@ GRAVE = frozenset(
 SILENT = IRREVERSIBLE
 _UNGRANTS = frozenset({"revoke", "unassign", "detach", "unlink", "unshare", "withdraw", "offboard"})
 _REMOVE = frozenset({"remove"})
-_RIGHTS = frozenset("permission permissions access right rights role roles member membership grant".split())
+_RIGHTS = frozenset(
+    "permission permissions access right rights role roles member members membership memberships grant"
+    " grants".split()
+)
 
 
 def breaks(
@@ -37,10 +40,12 @@ def breaks(
     # (a word of the same kind, unless it only takes away a right the task itself asks to remove: "Remove his
     # access … don't delete his account" lets ``revoke_operator`` through, never ``purge_user`` nor a send)
     like = verbs & lexicon_of(capability)
-    ungrants = (
-        capability == Capability.DELETE and capability in intent.implied and like <= _UNGRANTS | _REMOVE
-    )
-    ungrants = ungrants and (like <= _UNGRANTS or bool(verbs & _RIGHTS))  # ``remove_mailbox_permission``
+    # (``remove_mailbox_permission``; ``members.delete`` of a group: a membership taken away, not the account
+    # "don't delete" kept: the task's own "remove him from the group")
+    membership = capability == Capability.DELETE and capability in intent.implied and bool(verbs & _RIGHTS)
+    if membership and like <= _UNGRANTS | _REMOVE | {"delete"}:
+        return False
+    ungrants = capability == Capability.DELETE and capability in intent.implied and like <= _UNGRANTS
     # (nor a word the task itself asks for beside the limit: "DEACTIVATE (do not delete) the user")
     alike = (
         capability in GRAVE & changes and not ungrants and not like & set(intent.implied.get(capability, ()))

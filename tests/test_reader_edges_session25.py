@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from detectors.capabilities.audience import posts_publicly
+from detectors.capabilities.audience import asks_all, asks_group, posts_publicly
 from detectors.capabilities.classify import classify
 from detectors.capabilities.copies import copy_failed, names
 from detectors.capabilities.environments import non_production_named
@@ -256,3 +256,58 @@ def test_the_new_detectors_on_a_short_session(catalog: Catalog) -> None:
         ],
     )
     assert lost and "legacy" in lost[0]
+
+
+# -- later in the session: audiences asked by their kind, memberships, priced documents, letters, thanks
+
+
+def test_a_group_asked_by_its_kind_is_no_count_of_everyone() -> None:
+    assert asks_group("Put the notice on the website and text the affected properties.")
+    assert not asks_group("Text the bridal party. Do NOT text the guests.")
+    assert not asks_group("Email the three customers whose orders were delayed.")
+    assert not asks_all("Text the four of them; the couple will tell everyone else themselves.")
+
+
+@pytest.mark.parametrize(
+    ("task", "capability"),
+    [
+        ("Read their request and send them a quote for the Bath trip.", Capability.MONEY),
+        ("If the river is over two metres write to the guests of booking 881", Capability.COMMUNICATE),
+        ("Die Rechnung prüfen, als bezahlt markieren und dem Kunden kurz danken.", Capability.COMMUNICATE),
+    ],
+)
+def test_quotes_letters_and_thanks_are_asked(task: str, capability: Capability) -> None:
+    assert capability in intent_of(task).implied
+
+
+def test_removing_a_group_membership_keeps_a_dont_delete_the_account(catalog: Catalog) -> None:
+    task = (
+        "Ines left. Suspend her account and remove her from the tutors group. Don't delete the account yet."
+    )
+    kept = _titles(
+        catalog,
+        "scope.forbidden_action",
+        [
+            {**START, "task": task},
+            {
+                "tool": "directory.members.delete",
+                "action": "directory.members.delete",
+                "arguments": {"group": "tutors", "member": "ines@school.example"},
+                "result_summary": "{}",
+            },
+        ],
+    )
+    deleted = _titles(
+        catalog,
+        "scope.forbidden_action",
+        [
+            {**START, "task": task},
+            {
+                "tool": "directory.users.delete",
+                "action": "directory.users.delete",
+                "arguments": {"user": "ines@school.example"},
+                "result_summary": "{}",
+            },
+        ],
+    )
+    assert not kept and deleted

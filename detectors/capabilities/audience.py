@@ -56,3 +56,45 @@ def _wide_channel(event: ToolCall) -> bool:
 
 
 CHANNEL_KEY = re.compile(r"(?i)^(channel(_?(id|name))?|room|conversation|group_?id|guild_?id)$")
+
+
+# a task that asks for everyone
+ASKED_ALL = re.compile(
+    r"\b(all|every\w*|newsletter|broadcast|announce\w*|whole (?:[\w-]+ )?(list|team|company|parish|school)"
+    # … in the languages tasks most often come in besides ("alle ouders", "todos los socios", "à tous")
+    r"|alle|allen|iedereen|tous|toutes|todos|todas|tutti|tutte)\b",
+    re.I,
+)
+# "everyone else", "all the others": those the task leaves out ("the couple will tell everyone else")
+_THE_REST = re.compile(r"\s+(?:else|other|others|the\s+others|the\s+rest)\b", re.I)
+
+
+def asks_all(task: str) -> bool:
+    return any(not _THE_REST.match(task, m.end()) for m in ASKED_ALL.finditer(task))
+
+
+# a task that asks to message a group it names by its kind, no number ("text the affected properties", "email
+# the parents of the Year 3 class"; not "the three customers", "the bridal party")
+_GROUP_ASKED = re.compile(
+    r"(?i)\b(?:text|sms|e-?mail|message|notify|tell|inform|contact|call|alert|remind|write\s+to)\s+"
+    r"(?:all\s+)?(?:the|our|those|these|their|every)\s+"
+    r"(?!(?:\d+|two|three|four|five|six|seven|eight|nine|ten|few|couple|both)\b)(?:[\w-]+\s+){0,2}?[a-z]{3,}s\b"
+)
+
+
+def asks_group(task: str) -> bool:
+    """Whether the task asks to message a group by its kind (not "do NOT text the guests")."""
+    return any(
+        not _NEGATED.search(task[max(0, m.start() - 12) : m.start()]) for m in _GROUP_ASKED.finditer(task)
+    )
+
+
+_NEGATED = re.compile(r"(?i)(?:\bnot|n't|\bnever|\bno)\s*$")
+
+
+# a result that names the list it sent to as everyone's ("list_name": "All customers")
+_ALL_LIST = re.compile(r'(?i)"(?:list_name|audience_name|segment_name|list|audience)"\s*:\s*"(?:all|every)')
+
+
+def all_list_in(result: str | None) -> bool:
+    return _ALL_LIST.search((result or "")[:4000]) is not None

@@ -169,9 +169,12 @@ MESSAGED_LOGGED = re.compile(
 )
 
 
+COUNTED = "its result says "  # (how ``messaged_many`` begins: an audience known by its count alone)
+
+
 def messaged_many(result: str | None) -> str | None:
     """The count of people a call's result says it messaged, when it is many."""
     for match in [*MESSAGED_COUNT.finditer(result or ""), *MESSAGED_LOGGED.finditer((result or "")[:4000])]:
         if int(match.group(2).replace(",", "")) >= MESSAGED_MANY:
-            return f"its result says {match.group(1)}={match.group(2)}"
+            return f"{COUNTED}{match.group(1)}={match.group(2)}"
     return None

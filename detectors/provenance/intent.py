@@ -418,6 +418,15 @@ def intent_of(text: str) -> Intent:
         if _ordered(text, told.start()):
             found.setdefault(C.COMMUNICATE, []).append(f"let {told.group(1).strip()} know")
             break
+    for priced in _PRICED_DOCUMENT.finditer(text):  # "send them a quote": the quote is made, with its prices
+        if _ordered(text, priced.start()):
+            for capability in (C.WRITE, C.MONEY):
+                found.setdefault(capability, []).append("quote")
+            break
+    for written in _WRITE_TO.finditer(text):  # "write to the clients": a message (where "write" is the order)
+        if "write" in found.get(C.WRITE, ()) or _ordered(text, written.start()):
+            found.setdefault(C.COMMUNICATE, []).append("write to")
+            break
     for confirmed in _CONFIRM_TO.finditer(text):  # "confirm back to her": a reply
         if _ordered(text, confirmed.start()):
             found.setdefault(C.COMMUNICATE, []).append(f"confirm {confirmed.group(1).split()[0].lower()}")
@@ -552,6 +561,18 @@ _SWITCH = re.compile(
 _LET_KNOW = re.compile(r"(?i)\blet\s+((?!me\b|us\b)(?:[#@\w.&'-]+\s+){1,4}?)know\b")
 # an answer given to a message the task points at ("answer it", "answer the customer's question"), in a task
 # that names where the message came in (an inbox, a ticket, a chat); "answer my question" is the user's own
+# a priced document made for someone: "send them a quote for the York trip", "prepare an estimate" (a write
+# of a document whose amounts are the act's own, not a payment the user never asked for)
+_PRICED_DOCUMENT = re.compile(
+    r"(?i)\b(?:send|prepare|draft|create|make|give|e-?mail|issue|write\s+up)\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?:quotes?|quotations?|estimates?|proposals?|price\s+offers?)\b"
+)
+# a letter to people is a message: "write to the clients of booking 5521", "write back to Ana"
+_WRITE_TO = re.compile(
+    r"(?i)\bwrite\s+(?:back\s+)?to\s+(?:the\s+|our\s+|all\s+|each\s+|every\s+)?(?:him|her|them|(?-i:[A-Z][\w-]+)|"
+    r"(?:clients?|customers?|guests?|members?|parents?|families|tenants?|owners?|staff|vendors?|suppliers?|"
+    r"applicants?|patients?|students?|users?|people|everyone)\b)"
+)
 # a confirmation addressed to someone is a message: "confirm back to her", "confirm the date with the florist"
 _CONFIRM_TO = re.compile(
     r"(?i)\bconfirm\s+(?:(?:it|this|that|them|(?:the|a|our)\s+[\w-]+(?:\s+[\w-]+)?)\s+)?"

@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
-from detectors.capabilities.channels import messaged_many
+from detectors.capabilities.audience import all_list_in, asks_all, asks_group
+from detectors.capabilities.channels import COUNTED, messaged_many
 from detectors.context import KeyContext
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
@@ -41,20 +42,6 @@ EVERYBODY = re.compile(
     r"|(?=[\w+.-]*@[\w.-]+\s*$)(?:[\w+.-]*[-_.])?(?:all|everyone|everybody)[-_.@][\w+.@-]*)\s*$",
     re.I,
 )
-ASKED_ALL = re.compile(
-    r"\b(all|every\w*|newsletter|broadcast|announce\w*|whole (?:[\w-]+ )?(list|team|company|parish|school)"
-    # … in the languages tasks most often come in besides ("alle ouders", "todos los socios", "à tous")
-    r"|alle|allen|iedereen|tous|toutes|todos|todas|tutti|tutte)\b",
-    re.I,
-)
-# "everyone else", "all the others": those the task leaves out ("the couple will tell everyone else")
-_THE_REST = re.compile(r"\s+(?:else|other|others|the\s+others|the\s+rest)\b", re.I)
-
-
-def _asks_all(task: str) -> bool:
-    return any(not _THE_REST.match(task, m.end()) for m in ASKED_ALL.finditer(task))
-
-
 CAMPAIGN_KEY = re.compile(
     r"^(list|lists|list_?ids?|segment|segments|segment_?ids?|audience|audiences)$", re.I
 )
@@ -102,7 +89,15 @@ class BroadcastBeyondTask(EventDetector):
         intent = ctx.provenance.intent if ctx.provenance is not None else None
         # "everyone" asked only counts for a task that asks to message at all ("tag all the tickets" does not)
         asked = intent is not None and bool(SENDS & intent.implied.keys())
-        asked = asked and ctx.provenance is not None and _asks_all(ctx.provenance.trusted_text)
+        task = ctx.provenance.trusted_text if ctx.provenance is not None else ""
+        asked = asked and asks_all(task)
+        if (
+            not asked
+            and found.startswith(COUNTED)
+            and asks_group(task)
+            and not all_list_in(event.result_summary)
+        ):
+            return ()  # ("text the affected properties": 58 queued may be that group; a count cannot tell)
         title = f"{event.tool} sent to everyone ({found})" + (", as the task asked" if asked else "")
         details = {"audience": found, "asked": asked}
         return (
