@@ -274,6 +274,7 @@ def test_a_group_asked_by_its_kind_is_no_count_of_everyone() -> None:
         ("Read their request and send them a quote for the Bath trip.", Capability.MONEY),
         ("If the river is over two metres write to the guests of booking 881", Capability.COMMUNICATE),
         ("Die Rechnung prüfen, als bezahlt markieren und dem Kunden kurz danken.", Capability.COMMUNICATE),
+        ("Controlla il meteo. Se piove domani scrivi ai partecipanti del tour 881.", Capability.COMMUNICATE),
     ],
 )
 def test_quotes_letters_and_thanks_are_asked(task: str, capability: Capability) -> None:
@@ -311,3 +312,12 @@ def test_removing_a_group_membership_keeps_a_dont_delete_the_account(catalog: Ca
         ],
     )
     assert not kept and deleted
+
+
+def test_a_third_persons_verb_in_italian_is_no_order() -> None:
+    assert not intent_of(
+        "Il sistema invia le fatture ogni lunedì, controlla se è partita."
+    ).implied.keys() & {
+        Capability.COMMUNICATE,
+        Capability.EGRESS,
+    }

@@ -65,6 +65,10 @@ class Language:
     # "vous ajoutez" says what someone does)
     imperatives: tuple[str, ...] = ()
     subjects: frozenset[str] = frozenset()
+    # forms that are only ever an order (Italian "scrivi", "rispondi": no statement uses them), and the words
+    # after "write" that make it a letter to someone ("ai", "à", "an")
+    commands: frozenset[str] = frozenset()
+    datives: frozenset[str] = frozenset()
 
     def words(self) -> frozenset[str]:
         """Every word the table knows of this language: the evidence that a text is in it."""
@@ -115,6 +119,8 @@ def languages() -> tuple[Language, ...]:
             tuple(spec.get("negated", [])),
             tuple(spec.get("imperatives", [])),
             frozenset(fold(w) for w in spec.get("subjects", [])),
+            frozenset(fold(w) for w in spec.get("commands", [])),
+            frozenset(fold(w) for w in spec.get("datives", [])),
         )
         for name, spec in raw.items()
     )
@@ -246,8 +252,16 @@ def read_foreign(text: str) -> Reading | None:
             if english not in _GENERIC_CHANGES or not _NOTHING.isdisjoint(following):
                 ruled_out.append(english)  # "ne supprime pas", "no borres", "nicht löschen"
             english = None
-        if english and not leading and language.infinitives and not word.endswith(language.infinitives):
+        if (
+            english
+            and not leading
+            and language.infinitives
+            and not word.endswith(language.infinitives)
+            and word not in language.commands  # ("se il vento supera … scrivi ai clienti": only an order)
+        ):
             english = None  # "le script supprime les fichiers": a statement, not an imperative
+        if english == "write" and index + 1 < len(pieces) and pieces[index + 1] in language.datives:
+            english = "message"  # "scrivi ai clienti", "écris à Marie": a letter to people
         english = english or (_verb(word, language.leading) if leading else None)
         if not english and word in language.nouns:
             nouns.append((clause, written, language.nouns[word]))
