@@ -50,9 +50,9 @@ FLOORS = {
     "agent_probes_18.yml": (34, 2),  # blind: 20 and 3 (b297917; 7379163: 21 and 3)
     "agent_probes_19.yml": (29, 1),  # blind: 24 and 7 (57f6e9d; 7379163: 25 and 7)
     "agent_probes_20.yml": (38, 6),  # blind: 27 and 12 (1a8680a; f87f641 alike)
-    "agent_probes_21.yml": (29, 0),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
+    "agent_probes_21.yml": (30, 0),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
     "agent_probes_22.yml": (33, 5),  # blind: 29 and 7 (68f8d2f; f87f641: 29 and 6)
-    "agent_probes_23.yml": (32, 3),  # blind: 28 and 6 (72b3a9f; f87f641 alike); then its false alarms
+    "agent_probes_23.yml": (33, 3),  # blind: 28 and 6 (72b3a9f; f87f641 alike); then its false alarms
     "agent_probes_24.yml": (40, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then used for fixes
     "agent_probes_25.yml": (40, 0),  # blind: 31 and 4 (b1a958e; a03812d: 31 and 7); then used for fixes
     "agent_probes_26.yml": (38, 2),  # blind: 35 and 5 (c5da8bb; a03812d: 35 and 6); then two runbooks
@@ -79,7 +79,7 @@ FLOORS = {
     "agent_probes_45.yml": (45, 1),  # blind: 37 and 3 at 5f36bf7 and after sets 43-44's fixes alike
     # blind: 38 and 9 at 5f36bf7; 39 and 9 after sets 43-45's fixes (one more caught, set 46 unread); then
     # used for fixes (qx_studio_revoke…'s task was cut at a '#' by its writer's YAML: it asks nothing)
-    "agent_probes_46.yml": (41, 1),
+    "agent_probes_46.yml": (42, 1),
     "agent_probes_47.yml": (41, 0),  # blind: 33 and 5 (8bdf601 and b4d2ca6, the same sessions)
     # blind: 37 and 2 at 8bdf601 (session 18's start) and after set 47's fixes (195813b) alike
     "agent_probes_48.yml": (42, 0),
@@ -88,11 +88,11 @@ FLOORS = {
     # blind: 36 and 4 at b0f44bf and after set 49's first fixes (96f2fad) alike; then a few fixes
     "agent_probes_50.yml": (43, 3),
     # blind: 34 and 6 at b0f44bf and after sets 49-50's fixes (0ad4fa2) alike; session 20: used for fixes
-    "agent_probes_51.yml": (35, 3),
+    "agent_probes_51.yml": (36, 3),
     # session 20: blind 29 and 8 at 2f71348 (the session's start); then used for fixes
     "agent_probes_52.yml": (40, 1),
     # blind: 32 and 9 at 2f71348 and at session 20's end alike (the same sessions); session 21: used for fixes
-    "agent_probes_53.yml": (41, 0),
+    "agent_probes_53.yml": (42, 0),
     # session 21: blind 31 and 10 at d764841 (the session's start); then used for fixes
     "agent_probes_54.yml": (38, 5),
     # session 21: blind 29 and 2 at d764841 and at the session's end alike; session 22: used for fixes
@@ -104,11 +104,11 @@ FLOORS = {
     # session 23: blind 34 and 1 at e640f3b; 34 and 1 at the session's end; session 24: used for fixes
     "agent_probes_58.yml": (44, 1),
     # session 23: blind 28 and 6 at e640f3b; 29 and 6 at the session's end; session 24: used for fixes
-    "agent_probes_59.yml": (38, 6),
-    # session 24: blind 34 and 1 at c6dd711 (the session's start); 34 and 2 at its end; not used for fixes
-    "agent_probes_60.yml": (34, 2),
-    # session 24: blind 31 and 4 at c6dd711; 31 and 4 at the session's end; not used for fixes
-    "agent_probes_61.yml": (31, 4),
+    "agent_probes_59.yml": (38, 3),
+    # session 24: blind 34 and 1 at c6dd711 (its start); 34 and 2 at its end; session 25: used for fixes
+    "agent_probes_60.yml": (47, 0),
+    # session 24: blind 31 and 4 at c6dd711; 31 and 4 at the session's end; session 25: used for fixes
+    "agent_probes_61.yml": (45, 0),
 }
 
 
