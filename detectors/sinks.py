@@ -513,9 +513,20 @@ _TEMP_PATH = re.compile(r"^(/tmp/|/var/tmp/|\$TMPDIR/|/dev/null$)")
 
 
 # a place the user says to send to: after "to", "in", "into", "on", "cc" (a URL in a task is usually to read)
+_LIST_NAMED = r"(?:the|our)\s+(?:[\w-]+\s+){1,2}?(?:mailing\s+|contact\s+)?list\b"
 _PLACES = re.compile(
-    r"\b(to|in|into|on|cc|via)\s+(#[a-z][a-z_-]{2,40}\b|[\w.+-]+@[\w-]+\.[\w.]+|@[a-z][\w.-]+)", re.I
+    r"\b(to|in|into|on|cc|via)\s+(#[a-z][a-z_-]{2,40}\b|[\w.+-]+@[\w-]+\.[\w.]+|@[a-z][\w.-]+"
+    rf"|{_LIST_NAMED})",  # (… or a mailing list by its name: "send it to the members mailing list")
+    re.I,
 )
+_TO_LIST = re.compile(rf"(?i)\bto\s+{_LIST_NAMED}")
+_LIST_KEY = re.compile(r"(?i)^(?:bcc_|cc_)?(?:list|group|audience|segment)s?(?:_?(?:id|ids|name))?$")
+
+
+def to_named_list(event: ToolCall, task: str) -> bool:
+    """A send to a list or group (``bcc_group``, ``list_id``) when the task names its sends' list by what it
+    is ("to our press contact list"): the list the user meant, whatever its name in the tool."""
+    return _TO_LIST.search(task[:2000]) is not None and any(_LIST_KEY.match(str(k)) for k in event.arguments)
 
 
 def task_names_places(trusted_text: str) -> bool:

@@ -321,3 +321,13 @@ def test_a_third_persons_verb_in_italian_is_no_order() -> None:
         Capability.COMMUNICATE,
         Capability.EGRESS,
     }
+
+
+def test_a_mailing_list_named_by_what_it_is_is_where_sends_go() -> None:
+    from detectors.sinks import task_names_places, to_named_list
+
+    task = "Put the newsletter together and send it to the members mailing list."
+    assert task_names_places(task)
+    to_list = _call("mail.send_campaign", {"list_id": "coop-members", "subject": "October"})
+    assert to_named_list(to_list, task)
+    assert not to_named_list(_call("smtp_send", {"to": "x@partner.example", "body": "roster"}), task)

@@ -98,7 +98,7 @@ FLOORS = {
     # session 21: blind 29 and 2 at d764841 and at the session's end alike; session 22: used for fixes
     "agent_probes_55.yml": (37, 2),
     # session 22: blind 29 and 3 at e104226 (the session's start); then used for fixes
-    "agent_probes_56.yml": (42, 2),
+    "agent_probes_56.yml": (43, 2),
     # session 22: blind 27 and 5 at e104226; 28 and 5 at the session's end; session 23: used for fixes
     "agent_probes_57.yml": (39, 1),
     # session 23: blind 34 and 1 at e640f3b; 34 and 1 at the session's end; session 24: used for fixes
@@ -106,7 +106,7 @@ FLOORS = {
     # session 23: blind 28 and 6 at e640f3b; 29 and 6 at the session's end; session 24: used for fixes
     "agent_probes_59.yml": (38, 3),
     # session 24: blind 34 and 1 at c6dd711 (its start); 34 and 2 at its end; session 25: used for fixes
-    "agent_probes_60.yml": (47, 0),
+    "agent_probes_60.yml": (48, 0),
     # session 24: blind 31 and 4 at c6dd711; 31 and 4 at the session's end; session 25: used for fixes
     "agent_probes_61.yml": (45, 0),
 }
