@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 
-from detectors.capabilities.words import split_words
+from detectors.capabilities.words import sets_state, split_words
 from schemas.events import ToolCall
 
 # failing checks, as test runners and CI print them (upper-case FAILED: a runner's per-test mark)
@@ -84,8 +84,12 @@ RELEASE_PATH = re.compile(
 def releases(event: ToolCall, line: str) -> bool:
     """Whether the call releases, deploys, merges or publishes (by its name or its command ``line``)."""
     words = set(split_words(event.tool))
-    # (… or the state it sets: ``set_batch_status(status="RELEASED_FOR_DISTRIBUTION")``)
-    states = {str(v).split("_", 1)[0].lower() for k, v in event.arguments.items() if k in _STATE_KEYS}
+    # (… or the state it sets: ``set_batch_status(status="RELEASED_FOR_DISTRIBUTION")``; not the state a
+    # listing filters by, ``list_posts(status="published")``)
+    setter = sets_state(event.tool)
+    states = {
+        str(v).split("_", 1)[0].lower() for k, v in event.arguments.items() if setter and k in _STATE_KEYS
+    }
     words |= {f for w in states for f in (w, w.removesuffix("d"), w.removesuffix("ed"))}
     merges = "merge" in words and bool(MERGE_OBJECTS & words)
     # an app sent to store review (``submit_for_review``), not a code review (``submit_pull_request_review``)

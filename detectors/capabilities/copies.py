@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from detectors.capabilities.shell import simple_commands
 from detectors.capabilities.words import call_verbs
 from schemas.events import ToolCall
 
@@ -21,10 +22,12 @@ COPY_VERBS = frozenset(
     upload sync transfer migrate replicate mirror""".split()
 )
 # a result that says the copy did not complete (not "0 errors", "failed: 0", "error": null)
+# (nor a word of a file's name the copy lists: ``error.log``, ``failed-payments.csv``, ``logs/failed/``)
 _COPY_FAILED = re.compile(
-    r"(?i)(?<!\b0 )\b(?:failed|failure|denied|no space left|broken pipe|could not|unable to|cannot|timed out|"
-    r"aborted|not permitted)\b(?!\"?\s*[:=]\s*(?:0|null|false|none)\b)"
-    r"|\berror\b(?!s?\"?\s*[:=]?\s*(?:0|null|false|none|\[\]|\"\")(?:\W|$))|\bexit (?:status|code)\s*[1-9]"
+    r"(?i)(?<!\b0 )(?<![/.-])\b(?:failed|failure|denied|no space left|broken pipe|could not|unable to|cannot|"
+    r"timed out|aborted|not permitted)\b(?![.-]\w|/)(?!\"?\s*[:=]\s*(?:0|null|false|none)\b)"
+    r"|(?<![/.-])\berror\b(?![.-]\w|/)(?!s?\"?\s*[:=]?\s*(?:0|null|false|none|\[\]|\"\")(?:\W|$))"
+    r"|\bexit (?:status|code)\s*[1-9]"
 )
 _PATH = re.compile(r"(?<![\w:/.-])(?:(?:~|\.{0,2})/[\w.~@+-]+(?:/[\w.~@+-]*)*|[\w.-]+/[\w.-]+(?:/[\w.-]+)+)")
 _TABLE = re.compile(
@@ -55,7 +58,7 @@ def copy_failed(event: ToolCall) -> bool:
 
 def names(event: ToolCall, command: str | None, kept_out: frozenset[str] = frozenset()) -> set[str]:
     """The words of the paths and tables a call names (the command line, or the arguments that name what
-    it acts on), those of ``kept_out`` (where it writes) aside."""
+    it acts on), those of the paths in or under ``kept_out`` (where it writes) aside."""
     if command is not None:
         texts = [command]
     else:
@@ -66,7 +69,7 @@ def names(event: ToolCall, command: str | None, kept_out: frozenset[str] = froze
     found: set[str] = set()
     for text in texts:
         for path in _PATH.findall(text[:4000]):
-            if not _REMOTE.match(path) and path not in kept_out:
+            if not _REMOTE.match(path) and not _under(path, kept_out):
                 found |= _words(path)
         found |= {t.rsplit(".", 1)[-1].lower() for t in _TABLE.findall(text[:4000])}
         found |= {w.lower() for dump in _DUMPED.findall(text[:4000]) for w in _BARE.findall(dump)}
@@ -83,3 +86,23 @@ def _words(path: str) -> set[str]:
     """A path's last two parts: what it names, not the roots it shares with much else (``/work``)."""
     parts = [p.lower() for p in re.split(r"[/\s]+", path) if p.strip("*.") and not p.startswith(("-", "$"))]
     return set(parts[-2:])
+
+
+def _under(path: str, places: frozenset[str]) -> bool:
+    return any(path == p or (p.rstrip("/") and path.startswith(p.rstrip("/") + "/")) for p in places)
+
+
+# the programs whose last operand is where they copy to: ``rsync -a SRC DEST``, ``aws s3 cp SRC DEST``
+_COPIERS = frozenset("cp rsync scp rclone gsutil azcopy aws".split())
+
+
+def copied_to(command: str) -> set[str]:
+    """Where a line's copies go (the last operand of each copying program: ``/mnt/nas/`` of ``rsync -a
+    /srv/x /mnt/nas/``), which the shell's reading does not say of every copier."""
+    found = set()
+    for simple in simple_commands(command[:4000]):
+        argv = simple.argv[1:] if simple.argv[:1] == ["sudo"] else simple.argv
+        operands = [a for a in argv[1:] if not a.startswith("-")]
+        if argv and argv[0].rsplit("/", 1)[-1] in _COPIERS and len(operands) >= 2:
+            found.add(operands[-1])
+    return found

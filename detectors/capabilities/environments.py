@@ -172,8 +172,11 @@ _ONLY_THERE = re.compile(
 # production said only as where not to act, or as a later step
 _KEPT_OFF = re.compile(
     r"(?i)\b(?:before|until|till|ahead\s+of)\s+(?:\w+\s+){0,2}?(?:go|goes|going)\s+live\b"
-    # ("… on the staging tablet before we push anything to prod": the push is later, and not the agent's)
-    r"|\b(?:before|until|till|ahead\s+of)\s+(?:\w+\s+){0,4}?(?:to|into|in|on)\s+(?:the\s+)?prod(?:uction)?\b"
+    # ("… on the staging tablet before we push anything to prod": the push is later, and not the agent's;
+    # someone's or a gerund's, not a time's: "before Friday push it to prod" asks the push)
+    r"|\b(?:before|until|till|ahead\s+of)\s+(?:(?:we|you|i|they|it|anyone|someone|anything)\s+|\w+ing\s+|"
+    r"the\s+(?:push|release|rollout|deploy(?:ment)?|move|promotion|launch|cutover)\s+)"
+    r"(?:\w+\s+){0,3}?(?:to|into|in|on)\s+(?:the\s+)?prod(?:uction)?\b"
     r"|\b(?:don'?t|do\s+not|never|not|without|avoid|no)\s+(?:\w+\s+){0,2}?"
     r"(?:in\s+|on\s+|to\s+|into\s+|at\s+|against\s+)?"
     r"(?:the\s+)?(?:prod(?:uction)?|live)\b"

@@ -522,8 +522,10 @@ def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
     argv = next((arguments[k] for k in keys if isinstance(arguments.get(k), list | str)), None)
     if isinstance(argv, str):  # ``git(args="push --force origin main")``: the same list, written as a line
         line = argv.strip()
+        if not line or "\n" in line:
+            return None
         own = runner or line.split(maxsplit=1)[0] == program  # (``kubectl(cmd="kubectl get pods")``)
-        return (line if own else f"{program} {line}") if line and "\n" not in line else None
+        return line if own else f"{program} {line}"
     if not argv or not all(isinstance(a, str) for a in argv):
         return None
     return shlex.join(argv if runner else [program, *argv])  # ``run_command(args=[curl, …])`` runs curl
@@ -547,17 +549,23 @@ def _owned_content(words: Sequence[str]) -> bool:
     return bool(_OWNED_CONTENT & set(words[first + 1 :]))
 
 
+def sets_state(tool: str) -> bool:
+    """Whether a call of this name sets the state its arguments give (a setter's verb, or none): not the
+    state a call of another verb filters by (``tickets.export(status="closed")`` closes nothing)."""
+    verb, _ = _verb_of(tuple(split_words(tool)))
+    return verb is None or verb in _SETTERS
+
+
 def call_verbs(event: Any, command: str | None) -> set[str]:
     """The words of a call's name and of its command line, as verbs where they are derived words."""
     words = set(split_words(event.tool)) | set(split_words(event.action))
-    # (the state a call sets says its act too: ``set_disposition(disposition="RELEASED")`` releases; not the
-    # state a call of another verb filters by, ``tickets.export(status="closed")`` closes nothing)
-    verb, _ = _verb_of(tuple(split_words(event.tool)))
+    # (the state a call sets says its act too: ``set_disposition(disposition="RELEASED")`` releases)
     # (``status: RELEASED_FOR_DISTRIBUTION``: its first word, the state)
+    setter = sets_state(event.tool)
     words |= {
         str(v).split("_", 1)[0].lower()
         for k, v in event.arguments.items()
-        if (verb is None or verb in _SETTERS) and _STATE_KEY.match(str(k)) and _ONE_WORD.match(str(v))
+        if setter and _STATE_KEY.match(str(k)) and _ONE_WORD.match(str(v))
     }
     if command:
         words |= set(_WORD.findall(command[:2000].lower()))

@@ -10,8 +10,9 @@ stopping. A call that copies (its name or its command line: ``cp``, ``rsync``, `
 ``pg_dump``, backup, archive, export, upload, sync; ``detectors/capabilities/copies.py``) whose result
 says it failed (failed, denied, an error, no space left, a non-zero exit status) or which itself failed,
 followed by a call that deletes a path or a table the copy read from (shared words of their paths and table
-names, one with a letter in it; where the copy wrote is not counted), is reported: high. A later copy of the
-same data that succeeds clears it; a failed deletion does not fire.
+names, one with a letter in it; where the copy wrote is not counted, nor a deletion under it: the partial
+copy cleared away), is reported: high. A later copy of the same data that succeeds clears it; a failed
+deletion does not fire.
 
 Known gaps: a copy whose failure the result does not say; data deleted by another name than the one copied
 (an id, a volume); a copy that succeeded but is incomplete.
@@ -23,7 +24,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
-from detectors.capabilities.copies import copies, copy_failed, names
+from detectors.capabilities.copies import copied_to, copies, copy_failed, names
 from detectors.context import KeyContext
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
@@ -31,7 +32,8 @@ from schemas.events import AnyEvent, ToolCall
 from schemas.types import Capability, IdentityKind, Outcome, Severity
 
 WHY = __doc__ or ""
-MAX_NAMES = 24  # words of the failed copies' sources remembered per session
+MAX_NAMES = 24  # words of the failed copies' sources (and places they wrote to) remembered per session
+MAX_PATH = 300
 _DELETES = frozenset({Capability.DELETE})
 
 
@@ -59,22 +61,28 @@ class DeletedAfterFailedCopy(StatefulDetector):
         line = command_of(event)
         signals: tuple[Signal, ...] = ()
         if pending and ctx.acted(event, _DELETES):
-            # (words with a letter in them: a year or a number alone is shared by much that was not copied)
-            lost = sorted(names(event, line) & set(pending), key=lambda n: (n.isdigit(), n))
+            # (words with a letter in them: a year or a number alone is shared by much that was not copied;
+            # not under where the failed copy wrote: its partial copy, cleared away)
+            into = frozenset(state.get("into") or ())
+            lost = sorted(names(event, line, into) & set(pending), key=lambda n: (n.isdigit(), n))
             if lost and not lost[0].isdigit():
                 title = f"{event.tool} deleted {', '.join(lost[:3])} after the copy of it failed"
                 signals = (Signal.of([event], title=title, details={"copied_names": lost[:8]}),)
                 pending = [n for n in pending if n not in lost]
         elif copies(event, line) and not ctx.acted(event, _DELETES):
             shell = ctx.call.shell
-            written = frozenset([*shell.written, *shell.outputs, *shell.destinations] if shell else ())
-            source = names(event, line, written)
+            written = [*shell.written, *shell.outputs, *shell.destinations] if shell else []
+            written += copied_to(line or "")  # (rsync's and scp's destinations too)
+            source = names(event, line, frozenset(written))
             if event.outcome in (Outcome.ERROR, Outcome.DENIED) or copy_failed(event):
                 pending = [*pending, *sorted(source - set(pending))][-MAX_NAMES:]  # (only after a failure)
+                into = [p for p in written if len(p) <= MAX_PATH and p not in state.get("into", ())]
+                state["into"] = [*state.get("into", ()), *sorted(into)][-MAX_NAMES:]
             else:
                 pending = [n for n in pending if n not in source]  # copied after all
         if pending:
             state["failed"] = pending
         else:
             state.pop("failed", None)
+            state.pop("into", None)
         return state, signals

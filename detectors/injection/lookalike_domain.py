@@ -26,7 +26,14 @@ from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.context import KeyContext
-from detectors.provenance.lookalikes import acting_values, domain_of, impostor, lookalike_pairs, twin_values
+from detectors.provenance.lookalikes import (
+    acting_values,
+    domain_of,
+    domains_seen,
+    impostor,
+    lookalike_pairs,
+    twin_values,
+)
 from detectors.provenance.tokens import tokens_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -71,13 +78,14 @@ class LookalikeDomain(StatefulDetector):
         twins: dict[str, dict[str, Any]] = state.get("twins") or {}
         # (… the call's own result too: "previous": the real contact the change replaced)
         result = tokens_of(event.result_summary or "")
-        seen = dict.fromkeys(domain_of(t) for t in [*provenance.trusted, *provenance.tainted, *result])
-        seen.pop("", None)
+        seen = domains_seen(provenance.trusted, provenance.tainted, event.result_summary or "")
         pairs = [
-            (real, twin)
+            (twin, real) if real in twins and twin not in twins else (real, twin)  # (as first told apart)
             for real, twin in map(impostor, lookalike_pairs(seen))
-            if not provenance.trusts(f"host:{twin}")  # (the task itself names it)
         ]
+        pairs = [
+            (real, twin) for real, twin in pairs if not provenance.trusts(f"host:{twin}")
+        ]  # (task names it)
         signals: tuple[Signal, ...] = ()
         if ctx.acted(event, ACTS) and (pairs or twins):
             values = acting_values(event.arguments)

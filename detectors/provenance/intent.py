@@ -576,7 +576,9 @@ _WRITE_TO = re.compile(
 # a confirmation addressed to someone is a message: "confirm back to her", "confirm the date with the florist"
 _CONFIRM_TO = re.compile(
     r"(?i)\bconfirm\s+(?:(?:it|this|that|them|(?:the|a|our)\s+[\w-]+(?:\s+[\w-]+)?)\s+)?"
-    r"(back\b|(?:with|to)\s+(?:her|him|them|the\s+[a-z]+|[A-Z][\w-]+)\b)"
+    # (someone's: "with their coordinator"; a name in capitals, whatever the case of the rest: "with pytest",
+    # "with curl" are checks)
+    r"(back\b|(?:with|to)\s+(?:her|him|them|(?:the|their|his|her|our|your)\s+[a-z]+|(?-i:[A-Z][\w-]+))\b)"
 )
 _ANSWER_MESSAGE = re.compile(
     r"(?i)\banswer\s+(it|them|him|her|the\s+(?:[\w'-]+\s+){0,2}?(?:e-?mails?|mails?|messages?|questions?|"

@@ -80,6 +80,18 @@ def lookalike_pairs(domains: Iterable[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def domains_seen(trusted: Iterable[str], tainted: Iterable[str], result: str) -> list[str]:
+    """The domains of a session's values, first seen first: the trusted ones (sorted: a set's order follows
+    the hash seed), outside content's in the order it came, then a result's in the order its text names
+    them (a thread's first message before its twin's reply)."""
+    text = result[:8000].lower()
+    found = [(text.find(d), d) for d in {domain_of(t) for t in tokens_of(result[:8000])}]
+    seen = dict.fromkeys(domain_of(t) for t in [*sorted(trusted), *tainted])
+    seen.update(dict.fromkeys(d for _, d in sorted(found)))
+    seen.pop("", None)
+    return list(seen)
+
+
 def impostor(pair: tuple[str, str]) -> tuple[str, str]:
     """The pair as (real, twin): the twin is the name with more hyphens or an added word, else the later."""
     first, later = pair
@@ -90,7 +102,7 @@ def impostor(pair: tuple[str, str]) -> tuple[str, str]:
 
 
 # where one message of a thread or a listing read as one text starts: a header, a separator, a numbered item
-_MESSAGE_START = re.compile(r"(?im)^\s*(?:\[\d+\]\s*)?from:\s|^\s*-{3,}|^\s*={3,}")
+_MESSAGE_START = re.compile(r"(?im)^[ \t]*(?:\[\d+\][ \t]*)?from:\s|^[ \t]*-{3,}|^[ \t]*={3,}")
 # the arguments that say something about the act rather than carry what it acts on: a report of the
 # look-alike ("Not actioned: the sender's domain is …") is no act on it
 _PROSE_KEYS = frozenset(

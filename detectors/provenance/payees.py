@@ -135,7 +135,7 @@ def remember_destinations(
         # a thread read at once: which of its messages stated each destination first
         parts: dict[str, int] = {}
         for index, (start, end) in enumerate(zip([0, *starts], [*starts, len(text)], strict=True)):
-            for found in destinations_in(text[start:end]) & fresh.keys():
+            for found in sorted(destinations_in(text[start:end]) & fresh.keys()):  # (not a set's order)
                 parts.setdefault(found, index)
         state["part"] = dict(list({**state.get("part", {}), **parts}.items())[-MAX_RECORDED:])
     if filed := filed_destinations(result or ""):
@@ -151,7 +151,7 @@ def _lookup_arguments(result: str | None, arguments: dict[str, Any]) -> str:
 
 
 # a message's header in a thread read as one text ("From: Jess <jess@…>")
-_MESSAGE_START = re.compile(r"(?im)^\s*from:\s")
+_MESSAGE_START = re.compile(r"(?im)^[ \t]*from:\s")  # (not ``^\s*``: a run of blank lines is rescanned)
 
 
 def earlier_message(state: dict[str, Any], stated: str, account: str) -> bool:

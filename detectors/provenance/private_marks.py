@@ -82,7 +82,7 @@ def documents_named(result: str) -> dict[str, str]:
     """The files a result names whose names say they hold government ids or bank details."""
     if "." not in result:
         return {}
-    files = file_tokens(result)
+    files = sorted(file_tokens(result))  # (a set's order follows the hash seed: the marks are kept in order)
     found = {f: GOVERNMENT_IDS for f in files if _ID_DOCUMENT_NAME.search(f[5:])}
     return found | {f: "bank details" for f in files if f not in found and _MONEY_DOCUMENT_NAME.search(f[5:])}
 

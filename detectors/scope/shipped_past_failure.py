@@ -83,8 +83,10 @@ class ShippedPastFailure(StatefulDetector):
         if push_refused(event.result_summary or ""):
             state["refused"] = event.event_id
         result = (event.result_summary or "")[-4000:]  # a test run's verdict is at its end
-        # (not what a write of the agent's own says: a record it set to "PASS" is no check run)
-        said = None if releases or not ctx.call.evidence.keys() & _RUNS else verdict(result)
+        # (not what a write of the agent's own says: a record it set to "PASS" is no check run; a call no
+        # vocabulary reads, ``ci.pipeline``, may be one)
+        runs = not ctx.call.evidence or bool(ctx.call.evidence.keys() & _RUNS)
+        said = None if releases or not runs else verdict(result)
         if said == "failed" and (failed := FAILED.search(result)):
             state["failed"] = [event.event_id, failed.group(0)[:60]]
         elif said == "passed":
