@@ -76,8 +76,8 @@ class DeletedAfterFailedCopy(StatefulDetector):
             source = names(event, line, frozenset(written))
             if event.outcome in (Outcome.ERROR, Outcome.DENIED) or copy_failed(event):
                 pending = [*pending, *sorted(source - set(pending))][-MAX_NAMES:]  # (only after a failure)
-                into = [p for p in written if len(p) <= MAX_PATH and p not in state.get("into", ())]
-                state["into"] = [*state.get("into", ()), *sorted(into)][-MAX_NAMES:]
+                fresh = [p for p in written if len(p) <= MAX_PATH and p not in state.get("into", ())]
+                state["into"] = [*state.get("into", ()), *sorted(fresh)][-MAX_NAMES:]
             else:
                 pending = [n for n in pending if n not in source]  # copied after all
         if pending:

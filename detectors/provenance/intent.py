@@ -423,8 +423,8 @@ def intent_of(text: str) -> Intent:
             for capability in (C.WRITE, C.MONEY):
                 found.setdefault(capability, []).append("quote")
             break
-    for written in _WRITE_TO.finditer(text):  # "write to the clients": a message (where "write" is the order)
-        if "write" in found.get(C.WRITE, ()) or _ordered(text, written.start()):
+    for letter in _WRITE_TO.finditer(text):  # "write to the clients": a message (where "write" is the order)
+        if "write" in found.get(C.WRITE, ()) or _ordered(text, letter.start()):
             found.setdefault(C.COMMUNICATE, []).append("write to")
             break
     for confirmed in _CONFIRM_TO.finditer(text):  # "confirm back to her": a reply
