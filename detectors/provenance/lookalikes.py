@@ -71,13 +71,18 @@ def looks_like(a: str, b: str) -> bool:
 
 def lookalike_pairs(domains: Iterable[str]) -> list[tuple[str, str]]:
     """Each pair of look-alike domains among ``domains``, in the order given (first seen, then its twin)."""
+    return list(_pairs(tuple(domains)))
+
+
+@functools.lru_cache(maxsize=4096)  # asked at every call of a session: its domains change rarely
+def _pairs(domains: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     seen: list[str] = []
     pairs = []
     for domain in domains:
         name = name_of(domain)
         pairs += [(d, domain) for d in seen if looks_like(name_of(d), name)]
         seen.append(domain)
-    return pairs
+    return tuple(pairs)
 
 
 def domains_seen(trusted: Iterable[str], tainted: Iterable[str], result: str) -> list[str]:
