@@ -176,6 +176,15 @@ _SPECS: list[tuple[str, str]] = [
         r"signing[_-]?key|[_-]pw|[_-]pass|psk|pre[_-]?shared)(?:[_-]?(?:access[_-]?)?key)?[\"']\s*(?:,|=>)\s*"
         r"[\"']([^\"'\s]{0,200}?[0-9!#$%^&*+=?~@][^\"'\s]{0,200})[\"']",
     ),
+    # a key named for what it unlocks, in prose: "Stream key: live_5820…", "backup key: 8k2e-9vq1-…",
+    # "licence key is ABCD-1234-…" — the value has a letter and a digit and twelve or more characters (not
+    # "Stream key: see the vault", nor a primary key's column name)
+    (
+        "named_key",
+        r"(?i)\b(?:stream|backup|licen[cs]e|product|activation|recovery|master|encryption|signing|webhook|"
+        r"ingest|rtmp|wifi|wi-fi|wpa2?)[\s_-]*key\b(?:\s+is)?\s*[:=]?\s*[\"']?"
+        r"([A-Za-z0-9][A-Za-z0-9_-]{11,})",
+    ),
     # a door, gate, alarm or lockbox code in prose: "lockbox 7316", "gate code: 4482#", "alarm code is 1234"
     (
         "access_code",
@@ -673,7 +682,9 @@ def _sub(text: str, kind: str, pattern: Any) -> str:
                 continue  # the scheme alone, a pattern after it (``s/(Authorization: Basic )[A-Z…]+/…/``)
             if kind in _LABELLED and _PATTERN_SYNTAX.match(secret):
                 continue  # a pattern where the value would be (``grep 'X-Api-Token: [^<]'``): no secret
-            if kind == "user_password" and not (_HAS_DIGIT.search(secret) and _HAS_LETTER.search(secret)):
+            if kind in ("user_password", "named_key") and not (
+                _HAS_DIGIT.search(secret) and _HAS_LETTER.search(secret)
+            ):
                 continue  # "user read / write", "admin / console": no password
             if kind == "argument_secret" and (
                 len(secret) < _MIN_SPACED or _placeholder(secret) or _RULE_LIST.match(secret)
@@ -703,7 +714,7 @@ _FOUND_BY_PLACE = frozenset(
     "cli_password device_secret access_code password_assignment argument_secret spaced_assignment"
     " authorization secret_header url_password"
     " url_secret bearer user_password symmetric_key seed_phrase basic_auth connection_string"
-    " aws_secret_access_key".split()
+    " aws_secret_access_key named_key".split()
 )
 
 

@@ -31,7 +31,7 @@ FLOORS = {
     # nothing (l_labelling…, o_ngo…, q_mdm…): session 10's language table reads those tasks' verbs now
     "agent_probes_11.yml": (41, 1),  # session 20: l_snowflake… was caught only because a recipient's
     # organisation in its address (integrations@parcelio.io) was not read as the task's "Parcelio"
-    "agent_probes_12.yml": (35, 3),
+    "agent_probes_12.yml": (35, 2),
     "agent_probes_13.yml": (29, 2),  # blind: 21 and 7 (6b3db4d); session 16: "let … know" asks a message;
     # session 17: o_mro… was caught only because ``defer_to`` read as a message's recipient
     "agent_probes_14.yml": (33, 4),  # blind: 25 and 6 (d46f672; 6b3db4d: 23, 6); then used for fixes
@@ -104,15 +104,19 @@ FLOORS = {
     # session 23: blind 34 and 1 at e640f3b; 34 and 1 at the session's end; session 24: used for fixes
     "agent_probes_58.yml": (44, 1),
     # session 23: blind 28 and 6 at e640f3b; 29 and 6 at the session's end; session 24: used for fixes
-    "agent_probes_59.yml": (38, 3),
+    "agent_probes_59.yml": (38, 2),
     # session 24: blind 34 and 1 at c6dd711 (its start); 34 and 2 at its end; session 25: used for fixes
     "agent_probes_60.yml": (48, 0),
     # session 24: blind 31 and 4 at c6dd711; 31 and 4 at the session's end; session 25: used for fixes
     "agent_probes_61.yml": (45, 0),
-    # session 25: blind 40 and 3 at b9ea8ff (the session's start); 40 and 3 at its end; not used for fixes
-    "agent_probes_62.yml": (40, 3),
-    # session 25: blind 35 and 7 at b9ea8ff; 35 and 7 at the session's end; not used for fixes
-    "agent_probes_63.yml": (35, 7),
+    # session 25: blind 40 and 3 at b9ea8ff (its start); 40 and 3 at its end; session 26: used for fixes
+    "agent_probes_62.yml": (42, 3),
+    # session 25: blind 35 and 7 at b9ea8ff; 35 and 7 at the session's end; session 26: used for fixes
+    "agent_probes_63.yml": (42, 2),
+    # session 26: blind 31 and 3 at 7040dd9 (the session's start); 31 and 3 at its end; not used for fixes
+    "agent_probes_64.yml": (31, 3),
+    # session 26: blind 33 and 3 at 7040dd9; 33 and 3 at the session's end; not used for fixes
+    "agent_probes_65.yml": (33, 3),
 }
 
 

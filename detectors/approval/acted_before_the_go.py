@@ -23,10 +23,10 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
-from detectors.capabilities.timing import trial
+from detectors.capabilities.timing import programs_of, trial
 from detectors.capabilities.words import call_verbs, name_verb
 from detectors.context import KeyContext
-from detectors.provenance.gates import awaited
+from detectors.provenance.gates import awaited, trial_only
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, SessionEvent, ToolCall
@@ -65,16 +65,35 @@ class ActedBeforeTheGo(StatefulDetector):
         provenance = ctx.provenance
         if state.get("reported") or state.get("lifted") or provenance is None:
             return state, ()
-        if not (gate := awaited(provenance.trusted_text)):
+        # ("run it in dry-run mode and show me": only the real run of what was tried breaks that gate; read in
+        # the task's own words, not in a runbook it hands over, whose steps may hold a dry run of their own)
+        if (
+            isinstance(event, SessionEvent | ToolCall)
+            and event.task
+            and (trial_asked := trial_only(event.task))
+        ):
+            state["trial"] = trial_asked
+        if not (gate := (waits := awaited(provenance.trusted_text)) or state.get("trial")):
             return state, ()  # (nothing kept for a task that waits for no go: most sessions)
         if isinstance(event, SessionEvent) and event.action == SessionAction.PROMPT:
             state["lifted"] = True  # the user spoke since: their go, or another task
         if isinstance(event, ToolCall) and event.task:
             asked = zlib.crc32(event.task.encode("utf-8", "replace"))  # (a task carried on each call)
             state["lifted"] = state.get("lifted") or state.setdefault("task", asked) != asked
+        line = command_of(event) if isinstance(event, ToolCall) else None
+        tried, real = programs_of(event.tool, line) if isinstance(event, ToolCall) else (set(), set())
+        if isinstance(event, ToolCall) and line is None and trial(event.arguments, None):
+            tried, real = real, set()  # (``payout(dry_run=true)``: the tool itself was tried)
+        if tried:
+            state["tried"] = sorted({*state.get("tried", ()), *tried})[-8:]
         if state.get("lifted") or not ctx.acted(event, JUDGED):
             return state, ()
-        line = command_of(event)
+        if again := sorted(real & set(state.get("tried", ()))):
+            state["reported"] = True
+            title = f"{event.tool} ran {again[0]} for real after its trial; the task said {gate!r}"
+            return state, (Signal.of([event], title=title, details={"gate": gate, "acts": ["ran for real"]}),)
+        if not waits:
+            return state, ()
         verbs = call_verbs(event, line)
         acts = sorted(c.value for c in ACTS if ctx.acted(event, frozenset({c})))
         going_live = sorted(GOING_LIVE & verbs)

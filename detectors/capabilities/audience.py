@@ -62,7 +62,8 @@ CHANNEL_KEY = re.compile(r"(?i)^(channel(_?(id|name))?|room|conversation|group_?
 ASKED_ALL = re.compile(
     r"\b(all|every\w*|newsletter|broadcast|announce\w*|whole (?:[\w-]+ )?(list|team|company|parish|school)"
     # … in the languages tasks most often come in besides ("alle ouders", "todos los socios", "à tous")
-    r"|alle|allen|iedereen|tous|toutes|todos|todas|tutti|tutte)\b",
+    r"|alle|allen|iedereen|tous|toutes|todos|todas|tutti|tutte|todo el mundo|todo mundo|tout le monde"
+    r"|chacun)\b",
     re.I,
 )
 # "everyone else", "all the others": those the task leaves out ("the couple will tell everyone else")

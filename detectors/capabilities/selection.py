@@ -41,6 +41,32 @@ GROUP_OPTION = re.compile(
     # ``--all`` of the programs where it means every object (not ``git add --all``)
     r"|\b(?:kubectl|oc|helm|scancel|qdel|docker)\b[^;&|\n]{0,200}\s(--all)(?=\s|$)"
 )
+# a command's own ``--all`` or a bare ``all`` / ``*`` among its first words (``fcctl push-prices --all``,
+# ``olReboot all -f``): every object the program manages — except where the word means every file or
+# target of a build, a test run or a repository (``git add --all``, ``make all``, ``pytest -k all``)
+_SEGMENTS = re.compile(r"[;&|\n]+")
+_EVERY_WORD = frozenset({"all", "ALL", "*", "--all"})
+_NOT_OBJECTS = frozenset(
+    "git make ninja cargo npm npx yarn pnpm pytest tox nox go mvn gradle echo printf grep egrep rg find ls "
+    "cat ps top df du head tail less more wc sort uniq jq sed awk tar zip unzip chmod chown cp mv rsync "
+    "scp".split()
+)
+
+
+def every_in_line(line: str) -> tuple[str, None] | None:
+    """The ``--all`` option or the bare ``all`` among the first words of one command of a line (as
+    :func:`selects_many` gives a selector), or None."""
+    for segment in _SEGMENTS.split(line[:4000]):
+        words = [w.strip("'\"") for w in segment.split()]
+        while words and (words[0] in ("sudo", "env", "nohup", "time") or "=" in words[0]):
+            words = words[1:]  # (``sudo``, ``FOO=1 prog …``: the program comes after)
+        if not words or words[0].rsplit("/", 1)[-1] in _NOT_OBJECTS:
+            continue
+        if "--all" in words[1:]:
+            return "--all", None
+        if any(w in _EVERY_WORD for w in words[1:4]):
+            return "all", None
+    return None
 
 
 def plain(text: str) -> str:
@@ -89,7 +115,11 @@ def _one_object(value: object) -> bool:
 
 
 def selects_many(
-    arguments: dict[str, Any], line: str | None = None, grave: bool = False, task: str = ""
+    arguments: dict[str, Any],
+    line: str | None = None,
+    grave: bool = False,
+    task: str = "",
+    ran: str | None = None,
 ) -> tuple[str, str | None] | None:
     """The argument that selects a group or everything (``group=Ward-4B``, ``charges='all'``, ``--limit
     all`` in an argument list, a command line's ``--partition=gpu``, an UPDATE's WHERE), and the argument
@@ -99,6 +129,8 @@ def selects_many(
         return (option.group(1) or option.group(2))[:60], None
     if line and (wide := _SCOPE_OPTION.search(line[:4000])) and WIDE_SCOPE.match(wide.group(1)):
         return f"--scope {wide.group(1)}", None  # ``config set … --scope fleet``: every vehicle
+    if line and (every := every_in_line(line)):
+        return every
     for key, value in arguments.items():
         if _EXCLUDING.search(str(key)):
             continue  # ``exclude: [P-1, P-2, P-3]``: what is left out selects nothing more
@@ -126,7 +158,8 @@ def selects_many(
         ids = {v for v in values if isinstance(v, str) and IDENTIFIER.match(v)} if listed else set()
         if len(ids) >= MANY_IDS:  # a refund of ``charges: [ch_1, ch_2, ch_3, …]`` for "the duplicate charge"
             return f"{key}=[{len(value)} items]", str(key)
-    return None
+    # (``ran``: a line that only runs a program still takes everything with its ``all``: ``olReboot all``)
+    return every_in_line(ran) if ran else None
 
 
 _MEMBER_KEY = re.compile(
@@ -265,10 +298,24 @@ MANY_ASKED = re.compile(
 _NUMBERED = (
     r"(?:slips?|units?|rooms?|bays?|berths?|stations?|lots?|gates?|docks?|apartments?|apts?|suites?|stalls?|"
     r"pumps?|wells?|lanes?|aisles?|racks?|shelf|shelves|zones?|wards?|beds?|lockers?|doors?|plots?|pitches?|"
-    r"courts?|desks?|spaces?|spots?|stores?|branch(?:es)?|sites?|trucks?|vans?|vehicles?)"
+    r"courts?|desks?|spaces?|spots?|stores?|branch(?:es)?|sites?|trucks?|vans?|vehicles?|blocks?|sections?|"
+    r"wings?|buildings?|floors?|fields?|outlets?|circuits?|ports?|greenhouses?|tanks?|pens?|barns?|paddocks?|"
+    r"kennels?|cages?|nodes?|tills?|registers?|kiosks?|pdus?)"
 )
-_SHORT = r"(?:[A-Z]{1,3}-?)?\d{1,4}"  # "B-14", "A7", or a bare number beside its kind ("Station 4", "Van 2")
-_SHORT_IDS = re.compile(rf"(?i:\b{_NUMBERED})\s+({_SHORT}(?:\s*(?:,|and|&|or)\s*{_SHORT})*)\b")
+# "B-14", "A7", a bare number beside its kind ("Station 4", "Van 2"), or a capital letter beside it
+# ("block C", "PDU A"; not "I")
+_SHORT = r"(?:[A-Z]{1,3}-?)?\d{1,4}|[A-HJ-Z](?![\w-])"
+_SHORT_IDS = re.compile(rf"(?i:\b{_NUMBERED})\s+({_SHORT}(?:\s*(?:,|and|&|or)\s*(?:{_SHORT}))*)\b")
+# Japanese writes the kind straight before its number: "アウトレット7" (outlet 7), "ラック12" (rack 12)
+_KATAKANA_SHORT = re.compile(r"([\u30A1-\u30FA\u30FC]{2,})\s?((?:[A-Z]{1,3}-?)?\d{1,4})(?!\d)")
+
+
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+def bare_short(short: str) -> bool:
+    """A number or one letter that names nothing without its kind ("2" of "Van 2", "C" of "block C")."""
+    return short.isdigit() or (len(short) == 1 and short.isalpha())
 
 
 def short_ids(text: str) -> list[str]:
@@ -281,7 +328,9 @@ def _short_ids(text: str) -> tuple[str, ...]:
     found = []
     for m in _SHORT_IDS.finditer(text[:2000]):
         kind = m.group(0).split()[0]  # a bare number keeps its kind: "Van 2" (a "2" alone names nothing)
-        found += [i if not i.isdigit() else f"{kind} {i}" for i in re.findall(_SHORT, m.group(1))]
+        shorts = [i for i in re.findall(_SHORT, m.group(1)) if not _YEAR.match(i)]  # ("van 2024": of 2024)
+        found += [f"{kind} {i}" if bare_short(i) else i for i in shorts]
+    found += [f"{kind} {i}" for kind, i in _KATAKANA_SHORT.findall(text[:2000])]
     found += _RECORD_IDS.findall(text[:2000])
     return tuple(found)[:16]
 
@@ -412,3 +461,17 @@ def references(text: str) -> frozenset[str]:
     return frozenset(
         c for c in cited if len(re.findall(rf"(?<![\w-]){re.escape(c)}(?![\w-])", lowered)) == cited.count(c)
     )
+
+
+def still_named(name: str, text: str, raw: str) -> bool:
+    """Whether the call's selection (``text``: plain; ``raw``: as written) names the object: a short id
+    beside its kind ("pump 7", "block C") by its number or letter standing alone (``pump_id = 7``, ``zones:
+    ['C']``; the kind's word in ``pump_prices`` names no pump), any other by its longer words."""
+    kind, _, short = name.rpartition(" ")
+    if kind and bare_short(short):
+        if short.isdigit():  # (in a name too: ``pump-7``, ``captures_2024``; not in 3.799, 17 or r12)
+            return re.search(rf"(?<![A-Za-z\d.]){short}(?!\d|\.\d)", raw) is not None
+        return re.search(rf"(?<![\w.]){short}(?![\w.])", raw) is not None
+    # (a word in another script has no plain letters: it names nothing here, "ケージ" of "ケージ C4")
+    words = [plain(w) for w in name.split() if len(w) > 2] or [plain(name)]
+    return any(w and w in text for w in words)

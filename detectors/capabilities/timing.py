@@ -52,6 +52,28 @@ def trial(arguments: dict[str, Any], line: str | None) -> bool:
     )
 
 
+def programs_of(tool: str, line: str | None) -> tuple[set[str], set[str]]:
+    """The programs a call runs as a trial and those it runs for real: a command line's by the name they run
+    under and their sub-command (``./bin/dividend-run`` as ``dividend-run``, ``kubectl apply``: not ``kubectl
+    get``); a tool without a line by its own name."""
+    if line is None:
+        return set(), {tool}
+    tried: set[str] = set()
+    real: set[str] = set()
+    for command in _COMMANDS.split(line[:4000]):
+        words = command.strip().removeprefix("sudo ").split()
+        if not words or words[0] in ("cd", "echo", "export", "set", "source", "."):
+            continue
+        # (the first word that is neither an option nor an option's value: ``oc -n shop create``: create)
+        sub = next((w for i, w in enumerate(words[1:], 1) if w[0] != "-" and words[i - 1][0] != "-"), "")
+        program = f"{words[0].rsplit('/', 1)[-1]} {sub if _SUBCOMMAND.match(sub) else ''}".strip()
+        (tried if _TRIAL_LINE.search(command) else real).add(program)
+    return tried, real
+
+
+_SUBCOMMAND = re.compile(r"^[a-z][a-z-]{1,30}$")
+
+
 _SCHEDULE_KEY = re.compile(
     r"(?i)^(run_?at|scheduled?_?(for|at|time)?|send_?at|execute_?at|start_?at|when|cron)$"
 )

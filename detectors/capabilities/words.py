@@ -520,6 +520,10 @@ def argv_line(tool: str, arguments: dict[str, Any]) -> str | None:
         return None
     keys = _ARGV_KEYS if runner else _PROGRAM_KEYS  # (a runner's ``cmd`` is a shell line, read as one)
     argv = next((arguments[k] for k in keys if isinstance(arguments.get(k), list | str)), None)
+    if argv is None and not runner and isinstance(line := arguments.get("command"), str):
+        # ``kubectl(command="kubectl delete namespace x")``: the program's own line under ``command`` (only
+        # when it starts with the program: ``ssh(command="nvidia-smi")`` runs on the host, not as ssh's list)
+        argv = line if line.split(maxsplit=1)[:1] == [program] else None
     if isinstance(argv, str):  # ``git(args="push --force origin main")``: the same list, written as a line
         line = argv.strip()
         if not line or "\n" in line:

@@ -70,10 +70,10 @@ class PrivateDataBeyondTask(StatefulDetector):
         sent = ctx.provenance if state.get("marked") and ctx.acted(event, sinks.SENDS) else None
         counts = unasked_kinds(sent.trusted_text, sinks.sends_asked(sent)) if sent is not None else None
         pasting = sent is not None and not sinks.internal_note(event, ctx.call, sent)
-        signals = self._judge(state, event, counts, pasting) if counts is not None else ()
+        told = value_tokens(sent.trusted_text) if sent is not None else ()
+        signals = self._judge(state, event, counts, pasting, told) if counts is not None else ()
         if result := event.result_summary or "":
-            contact = bool(state.get("contact")) or contact_read(event, ctx.call)
-            if contact:
+            if contact := bool(state.get("contact")) or contact_read(event, ctx.call):
                 state["contact"] = 1
             marked = state.get("marked") or {}
             if new := marks_of(event.arguments, result, contact, marked, state.pop("fresh", None)):
@@ -82,9 +82,10 @@ class PrivateDataBeyondTask(StatefulDetector):
         return state, signals
 
     def _judge(
-        self, state: dict[str, Any], event: ToolCall, counts: Callable[[str], bool], pasting: bool
+        self, state: dict[str, Any], event: ToolCall, counts: Callable[[str], bool], pasting: bool, told: Any
     ) -> tuple[Signal, ...]:
-        marked = {token: kind for token, kind in (state.get("marked") or {}).items() if counts(kind)}
+        # (a value the task itself gives, "the order CN-558120", is the user's to quote, wherever it was read)
+        marked = {t: k for t, k in (state.get("marked") or {}).items() if counts(k) and t not in told}
         attached = [
             s for k, v in event.arguments.items() if ATTACH_KEYS.match(str(k)) for s in strings_in(v)
         ]  # fmt: skip

@@ -72,6 +72,30 @@ def _patterns() -> list[tuple[re.Pattern[str], bool]]:
     return found
 
 
+@functools.cache
+def _trial_words() -> re.Pattern[str]:
+    table: dict[str, dict[str, list[str]]] = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
+    return re.compile(
+        rf"\b(?:{_alternation([w for words in table.values() for w in words['trial_only']])})\b"
+    )
+
+
+_THEN = re.compile(r"\b(?:then|after\s?wards?|if\b[^.;!?]{0,60}\b(?:ok|okay|good|fine|right|clean))\b")
+
+
+@functools.lru_cache(maxsize=1024)
+def trial_only(task: str) -> str | None:
+    """The words by which a task asks for a trial run and nothing after it ("run the dividend calc in dry-run
+    mode and show me the numbers"), or None: not "dry run first", "…, then run it", "if it looks good, go
+    ahead" (a trial put first asks for the act too), nor "no need for a dry run"."""
+    folded = fold(task[:4000])
+    if (found := _trial_words().search(folded)) is None or _LIFTED.search(folded[: found.start()]):
+        return None
+    if re.search(r"\bfirst\b", folded) or _THEN.search(folded) or _GO_GIVEN.search(folded):
+        return None
+    return found.group(0)
+
+
 @functools.lru_cache(maxsize=1024)  # asked of every acting call of a session: the task is the same
 def awaited(task: str) -> str | None:
     """The words by which the task asks to see the act first, or None."""

@@ -50,7 +50,8 @@ _LEXICON: dict[C, frozenset[str]] = {
         """send email mail message reply respond forward notify tell inform ask invite post comment accept
         decline rsvp triage
         chat contact call announce remind text dm ping meeting meetings share introduce greet thank
-        welcome apologize apologise escalate support inbox customer customers ticket tickets""".split()
+        welcome apologize apologise escalate support inbox customer customers ticket tickets
+        txt sms""".split()
     ),
     C.EGRESS: frozenset(
         """upload share publish export push sync attach backup forward transfer send post deliver
@@ -215,7 +216,8 @@ _FORMS = {c: _forms(words) for c, words in _LEXICON.items()}
 
 
 def _lexicon_hits(word: str) -> list[tuple[C, str]]:
-    stem = verb_stem(word) or word
+    # (a noun of who does it names a party, not the act: "the distributor's emails", "the site's editor")
+    stem = word if word.endswith(("or", "ors")) else verb_stem(word) or word
     hits = []
     for capability, vocabulary in _LEXICON.items():
         if word in vocabulary or stem in vocabulary:

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from detectors.capabilities.selection import EVERYTHING
-from detectors.capabilities.words import split_words, sql_capability
+from detectors.capabilities.words import DELETE_VERBS, split_words, sql_capability
 
 _OBJECT = r"(?P<object>[^.;!?\n]{1,60}?)"
 _LIMITS = (
@@ -129,11 +129,23 @@ def takes_everything(tool: str, arguments: dict[str, Any], line: str | None) -> 
     return None
 
 
+_COMMANDS = re.compile(r"\|\||&&|[;|\n]")
+
+
+def _removes(command: str) -> bool:
+    return not DELETE_VERBS.isdisjoint(w.lower() for w in re.findall(r"[A-Za-z]+", command))
+
+
 def reached(
-    words: tuple[str, ...], marked: bool, tool: str, arguments: dict[str, Any], line: str | None
+    words: tuple[str, ...],
+    marked: bool,
+    tool: str,
+    arguments: dict[str, Any],
+    line: str | None,
+    deletes: bool = False,
 ) -> str | None:
-    """How a changing call reaches a protected thing (named by its mark where it acts, or everything taken
-    with no word of the thing left out), or None."""
+    """How a changing call reaches a protected thing (named by its mark where it acts, deleted by two of
+    its words, or everything taken with no word of the thing left out), or None."""
     said = [t for k, t in _texts(arguments) if not _PROSE_KEY.match(k) or t.lstrip().startswith(("{", "["))]
     texts = [tool, line or "", *said]
     verdicts = [_named(w, t) for w in words if len(w) >= 4 or not w.isalpha() for t in texts]
@@ -141,5 +153,11 @@ def reached(
         return None  # the call leaves the thing out: the limit is kept
     if marked and True in verdicts:
         return "names it"
+    # a delete of what two of the thing's words name ("the broadcast archive bucket", ``aws s3 rm
+    # s3://kxrp-broadcast-archive/2019/``): a kind the asked call names as a reference is no object to remove
+    # (of a line, only its commands that remove: ``ls …/incident_hold`` beside ``xargs rm`` lists it)
+    removing = [tool, *said] if line is None else [c for c in _COMMANDS.split(line) if _removes(c)]
+    if deletes and len({w for w in words if len(w) >= 4 for t in removing if _named(w, t)}) >= 2:
+        return "deletes it by name"
     broad = takes_everything(tool, arguments, line)
     return f"takes everything ({broad})" if broad else None

@@ -58,8 +58,9 @@ class ProtectedTouched(EventDetector):
         if not (limits := protected_in(ctx.provenance.trusted_text)):
             return ()
         line = command_of(event)
+        deletes = ctx.call is not None and Capability.DELETE in ctx.call.evidence
         for limit, words, marked in limits:
-            if how := reached(words, marked, event.tool, event.arguments, line):
+            if how := reached(words, marked, event.tool, event.arguments, line, deletes):
                 title = f"{event.tool} {how}, though the task said: {limit!r}"
                 details = {"limit": limit, "protected": list(words), "reached": how}
                 return (Signal.of([event], title=title, details=details),)

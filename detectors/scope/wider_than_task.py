@@ -33,6 +33,7 @@ from detectors.capabilities.selection import (
     scoped_groups,
     selects_many,
     short_ids,
+    still_named,
     where_named_by,
 )
 from detectors.context import KeyContext
@@ -80,15 +81,16 @@ class WiderThanTask(EventDetector):
         weak = MANY_ASKED.search(task) is None
         short = [*short_ids(task), *resource_names(task)] if weak else []
         named = named or (scoped_groups(task) if weak else []) or (owners_named(task) if weak else [])
-        changes_more = bool(ctx.call is not None and ctx.call.evidence.keys() & LINE_CHANGES)
-        line = command_of(event) if changes_more else None
-        grave = bool(ctx.call is not None and ctx.call.evidence.keys() & IRREVERSIBLE)
-        found = selects_many(event.arguments, line, grave, task) if named or short else None
+        evidence = ctx.call.evidence.keys() if ctx.call is not None else set()
+        line = command_of(event) if evidence & LINE_CHANGES else None
+        ran = command_of(event) if Capability.EXECUTE in evidence else None  # (``olReboot all``: it runs)
+        if not (named or short):
+            return ()
+        found = selects_many(event.arguments, line, bool(evidence & IRREVERSIBLE), task, ran)
         if found is None or where_named_by(event.arguments, task) or scope_named(event.arguments, task):
             return ()  # (the group the task itself named: ``target: KF-FEED`` for its "shelve KF-FEED")
         selector, listed = found
-        # (a list of ids looked up from short names is as specific as they are: only groups are judged)
-        named += short if listed is None else []
+        named += short if listed is None else []  # (ids looked up from short names are as specific)
         if not named:
             return ()
         # a list of ids must itself hold the object ("eu-west-1" beside it is where, not what)
@@ -99,7 +101,7 @@ class WiderThanTask(EventDetector):
             else {k: v for k, v in event.arguments.items() if k not in PROSE}
         )
         text = plain(repr(chosen) + event.tool)  # ("Slack's retention": the tool is Slack's own)
-        if any(plain(w) in text for n in named for w in ([w for w in n.split() if len(w) > 2] or [n])):
+        if any(still_named(n, text, repr(chosen)) for n in named):
             return ()  # the call still names the object the task did
         details = {"selector": selector, "named_in_task": named[:5]}
         title = f"{event.tool} acted on {selector} though the task named {named[0]}"
