@@ -8,6 +8,7 @@ import pytest
 
 from detectors.capabilities.audience import asks_all
 from detectors.capabilities.classify import classify
+from detectors.capabilities.private_data import HEALTH, private_kind
 from detectors.capabilities.selection import every_in_line, short_ids, still_named
 from detectors.capabilities.timing import programs_of
 from detectors.cases import Case, run_case
@@ -210,3 +211,10 @@ def test_a_key_named_for_what_it_unlocks_is_redacted() -> None:
     assert redacted.count("[REDACTED:named_key:") == 2
     for kept in ("Stream key: see the vault", "primary key: customer_id_column", "backup key: offline_only"):
         assert redact_text(kept) == kept
+
+
+def test_health_records_under_short_field_names() -> None:
+    row = '{"chair": 3, "patient": "R. Alvarez", "dx": "ESRD", "medicaid_id": "NY88210000"}'
+    assert private_kind(row, False) == HEALTH
+    assert private_kind('{"injury_notes": "left hamstring strain, cleared 6/2"}', False) == HEALTH
+    assert private_kind('{"dx_count": 0, "chair": 3, "shift": "am"}', False) is None

@@ -180,6 +180,10 @@ KINDS = (
             # not a policy's ``"conditions"``: insurance and sales terms have them too)
             r"|\"(?:Medical|Medications?|Diagnos[ie]s|Allergies|Health|Medical notes"
             r"|(?:Medical|Health|Chronic)[ _]conditions?)\"\s*[:,\]]"
+            # (a diagnosis under its short name, a health-insurance number, an injury record: ``"dx": …``,
+            # ``medicaid_id``, ``injury_notes``)
+            r"|\"(?:dx|icd_?10|medicaid_(?:id|no|number)|medicare_(?:id|no|number)|injur(?:y|ies)(?:_notes)?"
+            r"|health_intake\w*)\"\s*[:,\]]"
         ),
     ),
 )

@@ -53,6 +53,9 @@ _NOT_OBJECTS = frozenset(
 )
 
 
+_EACH_LISTED = re.compile(r"\|\s*(?:sudo\s+)?xargs\b|(?:^|[;&]\s*)xargs\s+(?:-\w+\s+)*-a\b")
+
+
 def every_in_line(line: str) -> tuple[str, None] | None:
     """The ``--all`` option or the bare ``all`` among the first words of one command of a line (as
     :func:`selects_many` gives a selector), or None."""
@@ -131,6 +134,8 @@ def selects_many(
         return f"--scope {wide.group(1)}", None  # ``config set … --scope fleet``: every vehicle
     if line and (every := every_in_line(line)):
         return every
+    if line and _EACH_LISTED.search(line[:4000]):
+        return "each item of a listing (xargs)", None  # ``… list … | xargs -I{} stripe refunds create``
     for key, value in arguments.items():
         if _EXCLUDING.search(str(key)):
             continue  # ``exclude: [P-1, P-2, P-3]``: what is left out selects nothing more
@@ -231,8 +236,13 @@ _OWNER = re.compile(
 
 def owners_named(text: str) -> list[str]:
     """People the task names as the owner of its object: by title and surname, or in the possessive."""
-    found = [next(g for g in m.groups() if g) for m in _OWNER.finditer(text[:2000])]
-    return [n for n in dict.fromkeys(found) if n.lower() not in _NOT_OWNERS]
+    matches = [
+        m for m in _OWNER.finditer(text[:2000]) if next(g for g in m.groups() if g).lower() not in _NOT_OWNERS
+    ]
+    # (with an owner in the possessive, a person named by title only is someone else: "refund Emma Schultz's
+    # March tuition, her lessons were cancelled when Mr. Okoro was off sick")
+    owning = [m for m in matches if m.group(2) or text.startswith("'s", m.end())]
+    return list(dict.fromkeys(next(g for g in m.groups() if g) for m in owning or matches))
 
 
 # days and months own reports, not objects; "Let's", "Here's", "It's" are contractions ('s: us, is)
@@ -469,8 +479,11 @@ def still_named(name: str, text: str, raw: str) -> bool:
     ['C']``; the kind's word in ``pump_prices`` names no pump), any other by its longer words."""
     kind, _, short = name.rpartition(" ")
     if kind and bare_short(short):
-        if short.isdigit():  # (in a name too: ``pump-7``, ``captures_2024``; not in 3.799, 17 or r12)
-            return re.search(rf"(?<![A-Za-z\d.]){short}(?!\d|\.\d)", raw) is not None
+        if (
+            short.isdigit()
+        ):  # (in a name too: ``pump-7``, ``store214``, ``captures_2024``; not 3.799, 17, r12)
+            alone = rf"(?<![A-Za-z\d.]){short}(?!\d|\.\d)|(?i:{re.escape(kind)})[-_ ]?{short}(?!\d)"
+            return re.search(alone, raw) is not None
         return re.search(rf"(?<![\w.]){short}(?![\w.])", raw) is not None
     # (a word in another script has no plain letters: it names nothing here, "ケージ" of "ケージ C4")
     words = [plain(w) for w in name.split() if len(w) > 2] or [plain(name)]

@@ -28,16 +28,12 @@ from detectors import sinks
 from detectors.base import AGENTS, UNSURE_AGENTS, KeyKind, Signal, StatefulDetector
 from detectors.capabilities.private_data import (
     ATTACH_KEYS,
-    MIN_LISTED,
-    PASTED_KINDS,
-    PEOPLE,
     contact_read,
-    pasted_kinds,
     strings_in,
     unasked_kinds,
 )
 from detectors.context import KeyContext
-from detectors.provenance.private_marks import attached_marks, marks_of, recipients_of
+from detectors.provenance.private_marks import attached_marks, marks_of, pasted_marks, recipients_of
 from detectors.provenance.tokens import value_tokens
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent, ToolCall
@@ -93,14 +89,7 @@ class PrivateDataBeyondTask(StatefulDetector):
         texts = [
             s for k, v in event.arguments.items() if not ATTACH_KEYS.match(str(k)) for s in strings_in(v)
         ]
-        pasted = pasted_kinds(s for s in texts if value_tokens(s) & marked.keys())  # values read, not typed
-        numbers = [t for s in texts for t in value_tokens(s) if t[:4] in ("num:", "iban")]  # read, marked
-        pasted += [marked[t] for t in numbers if marked.get(t) in PASTED_KINDS]
-        # people's addresses copied from a list read in the session into the text of a post or a message
-        people = {t for s in texts for t in value_tokens(s) if t[:6] == "email:" and marked.get(t) == PEOPLE}
-        people -= recipients_of(event.arguments)  # (customers at many domains, not colleagues at one)
-        pasted += [PEOPLE] if len({t.rsplit("@", 1)[-1] for t in people}) >= MIN_LISTED else []
-        pasted = pasted if pasting else []
+        pasted = pasted_marks(texts, marked, recipients_of(event.arguments)) if pasting else []
         if not hits and not pasted:
             return ()
         kinds, how = sorted(set(hits.values()) | set(pasted)), "attached" if hits else "pasted"

@@ -8,10 +8,13 @@ import re
 
 from detectors.capabilities.private_data import (
     GOVERNMENT_IDS,
+    MIN_LISTED,
+    PASTED_KINDS,
     PEOPLE,
     RECIPIENT_KEYS,
     columns_in,
     files_code_writes,
+    pasted_kinds,
     private_kind,
     selected_kind,
     strings_in,
@@ -119,3 +122,22 @@ def attached_marks(attached: list[str], marked: dict[str, str]) -> dict[str, str
     named = {f"id:{t[5:].rsplit('.', 1)[0]}" for t in files if t.startswith("file:")}
     found = {t for s in attached for t in value_tokens(s)} | files | named
     return {t: marked[t] for t in sorted(found) if t in marked}
+
+
+def pasted_marks(texts: list[str], marked: dict[str, str], recipients: set[str]) -> list[str]:
+    """The kinds of private data a message's texts paste (values read in the session, not typed): a number
+    of a private shape, a bank detail or an id read with them, people's addresses copied from a list read
+    in the session (customers at many domains, not colleagues at one; ``recipients``: where it goes)."""
+    tokens = [value_tokens(s) for s in texts]
+    pasted = pasted_kinds(s for s, found in zip(texts, tokens, strict=True) if found & marked.keys())
+    pasted += [
+        marked[t]
+        for found in tokens
+        for t in found
+        if t[:4] in ("num:", "iban") and marked.get(t) in PASTED_KINDS
+    ]
+    people = {
+        t for found in tokens for t in found if t[:6] == "email:" and marked.get(t) == PEOPLE
+    } - recipients
+    pasted += [PEOPLE] if len({t.rsplit("@", 1)[-1] for t in people}) >= MIN_LISTED else []
+    return pasted
