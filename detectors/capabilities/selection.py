@@ -479,12 +479,10 @@ def still_named(name: str, text: str, raw: str) -> bool:
     ['C']``; the kind's word in ``pump_prices`` names no pump), any other by its longer words."""
     kind, _, short = name.rpartition(" ")
     if kind and bare_short(short):
-        if (
-            short.isdigit()
-        ):  # (in a name too: ``pump-7``, ``store214``, ``captures_2024``; not 3.799, 17, r12)
-            alone = rf"(?<![A-Za-z\d.]){short}(?!\d|\.\d)|(?i:{re.escape(kind)})[-_ ]?{short}(?!\d)"
-            return re.search(alone, raw) is not None
-        return re.search(rf"(?<![\w.]){short}(?![\w.])", raw) is not None
+        own = rf"(?i:{re.escape(kind)}[\s_-]?{short})"  # (written onto its own kind: ``pump7``, ``block_c``)
+        if short.isdigit():  # (in a name too: ``pump-7``, ``captures_2024``; not in 3.799, 17 or r12)
+            return re.search(rf"(?<![A-Za-z\d.])(?:{own}|{short})(?!\d|\.\d)", raw) is not None
+        return re.search(rf"(?<![\w.])(?:{own}|{short})(?![\w.])", raw) is not None
     # (a word in another script has no plain letters: it names nothing here, "ケージ" of "ケージ C4")
     words = [plain(w) for w in name.split() if len(w) > 2] or [plain(name)]
     return any(w and w in text for w in words)

@@ -62,16 +62,25 @@ def programs_of(tool: str, line: str | None) -> tuple[set[str], set[str]]:
     real: set[str] = set()
     for command in _COMMANDS.split(line[:4000]):
         words = command.strip().removeprefix("sudo ").split()
+        while words and (words[0] in ("env", "nohup", "time") or _VARIABLE.match(words[0])):
+            words = words[1:]  # (``LEDGER_ENV=prod ./bin/close-year``: the program comes after)
         if not words or words[0] in ("cd", "echo", "export", "set", "source", "."):
+            continue
+        name = words[0].rsplit("/", 1)[-1]
+        if _INTERPRETER.match(name):  # (``python3 scripts/close_year.py``: the script is the program run)
+            script = next((w.rsplit("/", 1)[-1] for w in words[1:] if w[0] != "-"), "")
+            (tried if _TRIAL_LINE.search(command) else real).add(f"{name} {script}".strip())
             continue
         # (the first word that is neither an option nor an option's value: ``oc -n shop create``: create)
         sub = next((w for i, w in enumerate(words[1:], 1) if w[0] != "-" and words[i - 1][0] != "-"), "")
-        program = f"{words[0].rsplit('/', 1)[-1]} {sub if _SUBCOMMAND.match(sub) else ''}".strip()
+        program = f"{name} {sub if _SUBCOMMAND.match(sub) else ''}".strip()
         (tried if _TRIAL_LINE.search(command) else real).add(program)
     return tried, real
 
 
 _SUBCOMMAND = re.compile(r"^[a-z][a-z-]{1,30}$")
+_VARIABLE = re.compile(r"^[A-Za-z_]\w*=")
+_INTERPRETER = re.compile(r"^(?:python[\d.]*|node|nodejs|bash|sh|zsh|ruby|perl|php|deno|bun|rscript)$", re.I)
 
 
 _SCHEDULE_KEY = re.compile(

@@ -80,7 +80,12 @@ def _trial_words() -> re.Pattern[str]:
     )
 
 
-_THEN = re.compile(r"\b(?:then|after\s?wards?|if\b[^.;!?]{0,60}\b(?:ok|okay|good|fine|right|clean))\b")
+# (the act after the trial: "…, then run it", "once it looks sane, run it for real", "before applying it")
+_THEN = re.compile(
+    r"\b(?:then|after\s?wards?|after\s+(?:that|this|it)|once\s+(?:it|the|that|this|you|we)|for\s+real"
+    r"|before\s+(?:(?:you|we)\s+)?(?:apply|run|execute|post|push|deploy|do|\w+ing)"
+    r"|if\b[^.;!?]{0,60}\b(?:ok|okay|good|fine|right|clean|sane|pass(?:es)?|succeeds|works))\b"
+)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -26,7 +26,7 @@ from typing import ClassVar
 
 from detectors.base import AGENTS, UNSURE_AGENTS, EventDetector, KeyKind, Signal
 from detectors.context import KeyContext
-from detectors.provenance.protected import protected_in, reached
+from detectors.provenance.protected import asked_words, protected_in, reached
 from detectors.vocab import command_of
 from schemas.alerts import Mappings
 from schemas.events import AnyEvent
@@ -55,12 +55,13 @@ class ProtectedTouched(EventDetector):
     def check(self, event: AnyEvent, ctx: KeyContext) -> Iterable[Signal]:
         if not ctx.acted(event, CHANGES) or ctx.provenance is None:
             return ()
-        if not (limits := protected_in(ctx.provenance.trusted_text)):
+        if not (limits := protected_in(task := ctx.provenance.trusted_text)):
             return ()
         line = command_of(event)
         deletes = ctx.call is not None and Capability.DELETE in ctx.call.evidence
         for limit, words, marked in limits:
-            if how := reached(words, marked, event.tool, event.arguments, line, deletes):
+            shared = asked_words(task, limit) if deletes else frozenset()
+            if how := reached(words, marked, event.tool, event.arguments, line, deletes, shared):
                 title = f"{event.tool} {how}, though the task said: {limit!r}"
                 details = {"limit": limit, "protected": list(words), "reached": how}
                 return (Signal.of([event], title=title, details=details),)

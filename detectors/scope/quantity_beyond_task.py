@@ -38,7 +38,7 @@ QUANTITY_KEY = re.compile(
 COUNT = re.compile(r"(?<![\w.#/$€£-])(\d{1,3}(?:,\d{3})+|\d+)(?![\w%/-]|\.\d)")
 
 
-# a day of the month beside its month ("14 March", "March 14th", "le 3 mai"): a date, not a count
+# a day (1-31) beside its month ("14 March", "March 14th", "le 3 mai"): a date; not "150 mayo sachets"
 _MONTH = (
     r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|"
     r"jun|jul|aug|sept|sep|oct|nov|dec|janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|"
@@ -47,16 +47,16 @@ _MONTH = (
     r"aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|januari|februari|maart|mei|augustus|"
     r"janeiro|fevereiro|março|marco|maio|junho|julho|setembro|outubro|novembro|dezembro)"
 )
-_MONTH_AFTER = re.compile(rf"(?i)(?:st|nd|rd|th)?\.?\s+(?:of\s+|de\s+)?{_MONTH}\b")
-_MONTH_BEFORE = re.compile(rf"(?i)\b{_MONTH}\.?\s+$")
+_MONTH_AFTER = re.compile(rf"(?i)(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\.?\s+(?:of\s+|de\s+)?{_MONTH}\b")
+_MONTH_BEFORE = re.compile(rf"(?i)\b{_MONTH}\.?\s+(?:0?[1-9]|[12]\d|3[01])$")
 
 
 def stated_counts(text: str) -> list[float]:
     counts = [
         float(m.group(1).replace(",", ""))
         for m in COUNT.finditer(text)
-        if not _MONTH_AFTER.match(text, m.end())
-        and not _MONTH_BEFORE.search(text, max(0, m.start() - 12), m.start())
+        if not _MONTH_AFTER.match(text, m.start())
+        and not _MONTH_BEFORE.search(text, max(0, m.start() - 12), m.end())
     ]
     return [c for c in counts if not 1900 <= c <= 2100]  # years are dates, not counts
 
