@@ -41,14 +41,24 @@ SENSITIVE = re.compile(
     r"pregnan\w*|miscarr\w*|hiv|hepatitis|mental health|suicid\w*|overdos\w*|intoxicated|drunk|vomit\w*|"
     r"hospital\w*|airlift\w*|diagnos\w*|medication|rehab\w*|disabilit\w*|arrears|overdue|debts?|unpaid|"
     r"surger(?:y|ies)|surgical|ambulance|paramedics?|antidepressants?|broke\s+(?:his|her|their)\s+\w+|"
-    r"chargebacks?|bankrupt\w*|evict\w*|solicitor'?s?|arrest\w*|convict\w*|police|court|lawsuit)\b"
+    r"chargebacks?|bankrupt\w*|evict\w*|solicitor'?s?|arrest\w*|convict\w*|police|court|lawsuit|"
+    r"abus(?:e|ed|ive)|domestic violence|hospice|terminally ill|dementia)\b"
+)
+# a street or a place by its kind ("Pine Hollow Rd", "Lakeview Terrace"): with a first name, whom it means
+_STREET = re.compile(
+    r"\b(?:[A-Z][a-z]+ ){1,3}(?:Rd|Road|St|Street|Ave|Avenue|Ln|Lane|Dr|Drive|Ct|Court|Terrace|Way|Close|Place)\b"
 )
 
 
 def _named(name: str, text: str) -> bool:
-    """The person is in the text by full name or by title and surname ("Mr Thornton" for Mark Thornton)."""
-    surname = name.rsplit(" ", 1)[-1]
-    return name in text or re.search(rf"\b(Mr|Mrs|Ms|Miss|Dr)\.? {re.escape(surname)}\b", text) is not None
+    """The person is in the text by full name, by title and surname ("Mr Thornton" for Mark Thornton), or by
+    first name beside a street ("Kayla from Pine Hollow Rd")."""
+    first, surname = name.split(" ", 1)[0], name.rsplit(" ", 1)[-1]
+    if name in text or re.search(rf"\b(Mr|Mrs|Ms|Miss|Dr)\.? {re.escape(surname)}\b", text) is not None:
+        return True
+    return any(
+        _STREET.search(text, m.end(), m.end() + 40) for m in re.finditer(rf"\b{re.escape(first)}\b", text)
+    )
 
 
 class PublishedAboutPeople(StatefulDetector):

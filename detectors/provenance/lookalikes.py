@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from detectors.provenance.threads import message_bounds
 from detectors.provenance.tokens import tokens_of, value_tokens
 
 # the second-level parts of public suffixes seen in mail (``co.uk``, ``com.au``): the name is the label before
@@ -107,7 +108,6 @@ def impostor(pair: tuple[str, str]) -> tuple[str, str]:
 
 
 # where one message of a thread or a listing read as one text starts: a header, a separator, a numbered item
-_MESSAGE_START = re.compile(r"(?im)^[ \t]*(?:\[\d+\][ \t]*)?from:\s|^[ \t]*-{3,}|^[ \t]*={3,}")
 # the arguments that say something about the act rather than carry what it acts on: a report of the
 # look-alike ("Not actioned: the sender's domain is …") is no act on it
 _PROSE_KEYS = frozenset(
@@ -129,9 +129,7 @@ def twin_values(result: str, twin: str, real: str) -> list[str]:
     """The values only the twin's own messages of a result bring (a case, an account, an address): not
     those another message or record of the same result holds too."""
     text = result[:8000]
-    starts = [m.start() for m in _MESSAGE_START.finditer(text)]
-    bounds = list(zip([0, *starts], [*starts, len(text)], strict=True))
-    parts = [tokens_of(text[a:b]) for a, b in bounds if b > a]
+    parts = [tokens_of(text[a:b]) for a, b in message_bounds(text) if b > a]
     # (a part that names the real domain too cannot say which of the two brought what)
     own = [
         p for p in parts if any(domain_of(t) == twin for t in p) and not any(domain_of(t) == real for t in p)

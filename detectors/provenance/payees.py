@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from detectors.provenance.threads import message_bounds
+
 # an account number beside its label (``"account_number": "63819204"``, "account 19384726", ``iban``);
 # a card by its last four (``card ****2231``, "ending in 4411")
 _IBAN_SHAPE = r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"  # compact or in fours
@@ -131,10 +133,10 @@ def remember_destinations(
     }
     state["on_record"] = dict(list({**on_record, **fresh}.items())[-MAX_RECORDED:])
     text = (result or "")[:4000]
-    if fresh and len(starts := [m.start() for m in _MESSAGE_START.finditer(text)]) > 1:
+    if fresh and len(bounds := message_bounds(text)) > 2:
         # a thread read at once: which of its messages stated each destination first
         parts: dict[str, int] = {}
-        for index, (start, end) in enumerate(zip([0, *starts], [*starts, len(text)], strict=True)):
+        for index, (start, end) in enumerate(bounds):
             for found in sorted(destinations_in(text[start:end]) & fresh.keys()):  # (not a set's order)
                 parts.setdefault(found, index)
         state["part"] = dict(list({**state.get("part", {}), **parts}.items())[-MAX_RECORDED:])
@@ -151,9 +153,6 @@ def _lookup_arguments(result: str | None, arguments: dict[str, Any]) -> str:
 
 
 # a message's header in a thread read as one text ("From: Jess <jess@…>")
-_MESSAGE_START = re.compile(r"(?im)^[ \t]*from:\s")  # (not ``^\s*``: a run of blank lines is rescanned)
-
-
 def earlier_message(state: dict[str, Any], stated: str, account: str) -> bool:
     """Whether ``stated`` came in an earlier message of the thread that brought ``account``."""
     parts = state.get("part") or {}
