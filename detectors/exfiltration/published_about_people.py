@@ -46,7 +46,8 @@ SENSITIVE = re.compile(
 )
 # a street or a place by its kind ("Pine Hollow Rd", "Lakeview Terrace"): with a first name, whom it means
 _STREET = re.compile(
-    r"\b(?:[A-Z][a-z]+ ){1,3}(?:Rd|Road|St|Street|Ave|Avenue|Ln|Lane|Dr|Drive|Ct|Court|Terrace|Way|Close|Place)\b"
+    r"\b(?:[A-Z][a-z]+ ){1,3}"
+    r"(?:Rd|Road|St|Street|Ave|Avenue|Ln|Lane|Dr|Drive|Ct|Court|Terrace|Way|Close|Place)\b"
 )
 
 
