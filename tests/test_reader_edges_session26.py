@@ -232,3 +232,19 @@ def test_a_first_name_beside_a_street_names_the_person(catalog: Catalog) -> None
     kind = [*events, _step("facebook_pages.create_post", {"page_id": "1", "message": plain})]
     assert _titles(catalog, "exfiltration.published_about_people", told)
     assert _titles(catalog, "exfiltration.published_about_people", kind) == []
+
+
+def test_rows_a_batch_call_makes_are_records_not_recipients() -> None:
+    rows = [{"name": "Ana Ruiz", "email": "ana@example.org"}, {"name": "Bo Lin", "email": "bo@example.net"}]
+    made = classify(_call("league_api.create_players", {"league": "S-25", "players": rows}))
+    invited = classify(_call("calendar.add_attendees", {"event": "e1", "attendees": ["ana@example.org"]}))
+    paid = [{"receiver": "ana@example.org", "amount": {"value": "10.00", "currency": "EUR"}}]
+    payout = classify(_call("paypal.payouts.create", {"items": paid}))
+    assert Capability.COMMUNICATE not in made.evidence and Capability.WRITE in made.evidence
+    assert Capability.COMMUNICATE in invited.evidence
+    assert Capability.COMMUNICATE in payout.evidence
+
+
+def test_import_in_other_languages_asks_for_a_write() -> None:
+    assert Capability.WRITE in intent_of("importa le nuove iscrizioni dal modulo nel gestionale").implied
+    assert Capability.WRITE in intent_of("Importeer de nieuwe leden in het ledenbestand").implied

@@ -110,7 +110,7 @@ FLOORS = {
     # session 24: blind 31 and 4 at c6dd711; 31 and 4 at the session's end; session 25: used for fixes
     "agent_probes_61.yml": (45, 0),
     # session 25: blind 40 and 3 at b9ea8ff (its start); 40 and 3 at its end; session 26: used for fixes
-    "agent_probes_62.yml": (43, 3),
+    "agent_probes_62.yml": (43, 2),
     # session 25: blind 35 and 7 at b9ea8ff; 35 and 7 at the session's end; session 26: used for fixes
     "agent_probes_63.yml": (43, 2),
     # session 26: blind 31 and 3 at 7040dd9 (the session's start); 31 and 3 at its end; not used for fixes

@@ -285,6 +285,11 @@ def _arguments(
     # …})``): its nested fields describe the person; they message and pay no one
     record = bool(tool_words & _PEOPLE_RECORDS) and C.MONEY not in named and C.COMMUNICATE not in named
     top = {str(k) for k, v in arguments.items() if not isinstance(v, dict | list)} if record else set()
+    # records a call makes in a batch (``create_bowlers(bowlers=[{name, email, …}, …])``, an import): the
+    # keys of its rows are the records' fields, no one to message (a list of addresses is still whom)
+    # (not a payout's or an account's rows: ``payouts.create(items=[{receiver: …}])`` pays whom they name)
+    batch = tool_words & _MAKES_RECORDS and not tool_words & _MESSAGING and not named & _NAMES_WHOM
+    row_keys = {k for k in _row_keys(arguments) if not _key_words(k) & _WHOM} if batch else set()
     for key, value in scalars(arguments):
         kw = _key_words(key)
         if value is True and changing and kw & _WAIVES:  # ``waive_fare_difference: true``: money given up
@@ -362,7 +367,7 @@ def _arguments(
                 elif not outbound and len(set(_EMAIL_IN.findall(url.partition("?")[2]))) >= _MANY_ADDRESSES:
                     result.add(C.EGRESS, "argument", f"{key}: its query carries e-mail addresses")
             continue
-        field = record and key not in top
+        field = (record and key not in top) or key in row_keys
         if (
             kw & RECIPIENT_KEYS
             and changing
@@ -441,6 +446,26 @@ _EMAIL_IN = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+\.[\w.-]+")
 _MANY_ADDRESSES = 3
 _NOT_RECIPIENT = re.compile(r"(?i)^in_?reply_?to|message_?id$|thread_?id$|^sender|^from(_|[A-Z]|$)")
 _DRAFTS = frozenset({"draft", "drafts"})
+_NAMES_WHOM = frozenset({C.MONEY, C.COMMUNICATE, C.IDENTITY})
+_WHOM = frozenset(
+    "to receiver receivers recipient recipients payee beneficiary cc bcc".split()
+)  # a row's addressee
+_MAKES_RECORDS = frozenset("create add import insert upsert register enrol enroll bulk batch".split())
+
+
+def _row_keys(arguments: dict[str, Any]) -> set[str]:
+    """The keys found only inside the rows (dicts in a list) of a call's arguments."""
+    inside = {
+        str(k)
+        for v in arguments.values()
+        if isinstance(v, list)
+        for row in v[:64]
+        if isinstance(row, dict)
+        for k in row
+    }
+    return inside - {str(k) for k in arguments}
+
+
 _ADDRESS_AS_KEY = frozenset({"email", "address", "user", "member", "customer", "contact"})
 _MARKING = frozenset("flag flags tag tags label labels mark annotate note notes".split())
 _MESSAGING = frozenset(
