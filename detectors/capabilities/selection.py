@@ -8,6 +8,7 @@ import functools
 import re
 from typing import Any
 
+from detectors.capabilities.timing import command_words, commands_of
 from detectors.capabilities.words import SQL_KEY, sql_capability
 from schemas.types import Capability
 
@@ -44,7 +45,6 @@ GROUP_OPTION = re.compile(
 # a command's own ``--all`` or a bare ``all`` / ``*`` among its first words (``fcctl push-prices --all``,
 # ``olReboot all -f``): every object the program manages — except where the word means every file or
 # target of a build, a test run or a repository (``git add --all``, ``make all``, ``pytest -k all``)
-_SEGMENTS = re.compile(r"[;&|\n]+")
 _EVERY_WORD = frozenset({"all", "ALL", "*", "--all"})
 _NOT_OBJECTS = frozenset(
     "git make ninja cargo npm npx yarn pnpm pytest tox nox go mvn gradle echo printf grep egrep rg find ls "
@@ -59,10 +59,8 @@ _EACH_LISTED = re.compile(r"\|\s*(?:sudo\s+)?xargs\b|(?:^|[;&]\s*)xargs\s+(?:-\w
 def every_in_line(line: str) -> tuple[str, None] | None:
     """The ``--all`` option or the bare ``all`` among the first words of one command of a line (as
     :func:`selects_many` gives a selector), or None."""
-    for segment in _SEGMENTS.split(line[:4000]):
-        words = [w.strip("'\"") for w in segment.split()]
-        while words and (words[0] in ("sudo", "env", "nohup", "time") or "=" in words[0]):
-            words = words[1:]  # (``sudo``, ``FOO=1 prog …``: the program comes after)
+    for command in commands_of(line):
+        words = [w.strip("'\"") for w in command_words(command)]
         if not words or words[0].rsplit("/", 1)[-1] in _NOT_OBJECTS:
             continue
         if "--all" in words[1:]:

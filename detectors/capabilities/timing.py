@@ -52,6 +52,20 @@ def trial(arguments: dict[str, Any], line: str | None) -> bool:
     )
 
 
+def commands_of(line: str) -> list[str]:
+    """A command line's commands, one by one (split on ``&&``, ``||``, ``;``, ``|`` and new lines)."""
+    return _COMMANDS.split(line[:4000])
+
+
+def command_words(command: str) -> list[str]:
+    """One command's words from its program on: ``sudo``, ``env``, ``nohup``, ``time`` and ``NAME=value``
+    before it dropped (``LEDGER_ENV=prod ./bin/close-year``: the program comes after)."""
+    words = command.strip().removeprefix("sudo ").split()
+    while words and (words[0] in ("sudo", "env", "nohup", "time") or _VARIABLE.match(words[0])):
+        words = words[1:]
+    return words
+
+
 def programs_of(tool: str, line: str | None) -> tuple[set[str], set[str]]:
     """The programs a call runs as a trial and those it runs for real: a command line's by the name they run
     under and their sub-command (``./bin/dividend-run`` as ``dividend-run``, ``kubectl apply``: not ``kubectl
@@ -60,10 +74,8 @@ def programs_of(tool: str, line: str | None) -> tuple[set[str], set[str]]:
         return set(), {tool}
     tried: set[str] = set()
     real: set[str] = set()
-    for command in _COMMANDS.split(line[:4000]):
-        words = command.strip().removeprefix("sudo ").split()
-        while words and (words[0] in ("env", "nohup", "time") or _VARIABLE.match(words[0])):
-            words = words[1:]  # (``LEDGER_ENV=prod ./bin/close-year``: the program comes after)
+    for command in commands_of(line):
+        words = command_words(command)
         if not words or words[0] in ("cd", "echo", "export", "set", "source", "."):
             continue
         name = words[0].rsplit("/", 1)[-1]
