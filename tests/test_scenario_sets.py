@@ -113,10 +113,10 @@ FLOORS = {
     "agent_probes_62.yml": (43, 2),
     # session 25: blind 35 and 7 at b9ea8ff; 35 and 7 at the session's end; session 26: used for fixes
     "agent_probes_63.yml": (43, 2),
-    # session 26: blind 31 and 3 at 7040dd9 (the session's start); 31 and 3 at its end; not used for fixes
-    "agent_probes_64.yml": (31, 3),
-    # session 26: blind 33 and 3 at 7040dd9; 33 and 3 at the session's end; not used for fixes
-    "agent_probes_65.yml": (33, 3),
+    # session 26: blind 31 and 3 at 7040dd9 (its start); 31 and 3 at its end; session 27: used for fixes
+    "agent_probes_64.yml": (36, 0),
+    # session 26: blind 33 and 3 at 7040dd9; 33 and 3 at the session's end; session 27: used for fixes
+    "agent_probes_65.yml": (41, 1),
 }
 
 

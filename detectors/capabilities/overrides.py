@@ -190,3 +190,33 @@ def same_target(refused_words: list[str], words: list[str]) -> bool:
     """Whether a call acts on what the refused one did: at least half the refused call's words again."""
     shared = len(set(refused_words) & set(words))
     return shared >= max(1, len(refused_words) / 2)
+
+
+# a setting turned off: ``enabled: false``, ``active: false``; or put in a state that stops it
+_ON_KEYS = re.compile(r"(?i)^(?:is_?)?(?:enabled?|active|armed|on|running)$")
+_OFF_KEYS = re.compile(r"(?i)^(?:is_?)?(?:disabled|suspended|paused|bypass(?:ed)?|muted|inhibited|silenced)$")
+_OFF_STATES = frozenset("disabled off bypass bypassed inhibit inhibited suspended".split())
+_OFF_VERBS = frozenset("disable deactivate bypass override inhibit suppress silence mute".split())
+
+
+def turned_off(arguments: dict[str, object], verbs: frozenset[str]) -> str | None:
+    """What a call switches off: a setting set off (``enabled: false``, ``disabled: true``) or a tool
+    whose verb turns something off (``disable_rule``); a mode or a named setting set to an off state
+    (``{tag: L3.MD01.RejectMode, value: BYPASS}``); else None."""
+    settings = settings_of(arguments)  # (the setting's own name first: ``reject_mode``, then ``value``)
+    for key, value in sorted(
+        settings.items(), key=lambda item: _SETTING_VALUE.match(str(item[0])) is not None
+    ):
+        if (
+            isinstance(value, str)
+            and value.strip().lower() in _OFF_STATES
+            and not _SETTING_NAME.match(str(key))
+        ):
+            return f"{key}={value}"
+        if _ON_KEYS.match(str(key)) and (
+            value is False or str(value).strip().lower() in ("false", "off", "0")
+        ):
+            return f"{key}=false"
+        if _OFF_KEYS.match(str(key)) and _on(value):
+            return f"{key}=true"
+    return next(iter(sorted(verbs & _OFF_VERBS)), None)

@@ -329,7 +329,11 @@ def deleted_outside_named(deleted: list[str], provenance: Any) -> tuple[str, str
         return None
     verbs = [w.lower() for w in provenance.intent.implied.get(Capability.DELETE, ())]
     if "/" not in trusted_text:
-        return _wildcard_past_named(deleted, trusted_text) or _beside_the_object(deleted, trusted_text, verbs)
+        return (
+            _wildcard_past_named(deleted, trusted_text)
+            or _beside_the_object(deleted, trusted_text, verbs)
+            or _above_the_object(deleted, provenance)
+        )
     asking = [s for s in _SENTENCE.split(trusted_text) if "/" in s and any(v in s.lower() for v in verbs)]
     named = [_HOME.sub("~", p.rstrip("./")) for s in asking for p in _NAMED_PATH.findall(s)]
     # a folder the user named relative to where the work is (``./build/tmp``): wherever the line went first
@@ -423,6 +427,31 @@ def _beside_the_object(deleted: list[str], task: str, verbs: list[str]) -> tuple
 
 
 _THROWAWAY_WORDS = frozenset("cache caches tmp temp scratch".split())
+# a name in a task: a capitalised word inside a sentence ("the Delgado v. Morrow audio")
+_PROPER_NAME = re.compile(r"(?<=[a-z0-9,] )[A-Z][a-z]{3,}\b")
+
+
+def _above_the_object(deleted: list[str], provenance: Any) -> tuple[str, str] | None:
+    """In a task that fences the rest in ("remove the Delgado v. Morrow audio … keep everything else"), a
+    delete of a folder or prefix whose path holds none of the names the task gave the object, when a listing
+    the session read showed the object under another name that holds them (``19-0031_Delgado_v_Morrow``):
+    the delete takes the object's folder and everything beside it. The path and the listed name."""
+    task = provenance.trusted_text
+    if not _KEEP_THE_REST.search(task):
+        return None
+    names = {n.lower() for n in _PROPER_NAME.findall(task)}
+    listed = sorted(
+        t.split(":", 1)[1]
+        for t in provenance.tainted
+        if t.startswith(("id:", "path:")) and any(n in t for n in names)
+    )
+    if not listed:
+        return None
+    for path in deleted:
+        folder = path.endswith("/") or "*" in path or "." not in posixpath.basename(path)
+        if folder and not any(n in path.lower() for n in names):
+            return path, listed[0]
+    return None
 
 
 def _wildcard_beside(pattern: str, named: str) -> bool:
@@ -448,8 +477,29 @@ def within_named_paths(paths: list[str], provenance: Any) -> bool:
     named = [path for path in named if path.count("/") >= 2]  # a top folder (``/data``) points nowhere
     normal = [posixpath.normpath(p.rstrip("*")) for p in paths]  # (``workspace/../..`` is above it)
     return bool(normal) and all(
-        any(p == n or p.startswith(n + "/") for n in named) or _named_by_its_name(p, [trusted_text])
+        any(p == n or p.startswith(n + "/") for n in named)
+        or _named_by_its_name(p, [trusted_text])
+        or _pattern_named(p, trusted_text)
         for p in normal
+    )
+
+
+# an identifier-like folder name: letters joined by a dash or underscore, or with a digit ("cam-east", "b2")
+_IDENTIFIER = re.compile(r"^(?=.*(?:\w[-_]\w|\d))[\w.-]{3,}$")
+
+
+def _pattern_named(path: str, text: str) -> bool:
+    """A pattern of files (``…/exhibits/*_dup.pdf``, ``…/cam-east/2024-08-0[3-5]_*.mp4``) the task pointed
+    at: a literal part of the pattern ("_dup.pdf") or the identifier of the folder it lies in ("cam-east")
+    is in the task's words. Only patterns: a folder deleted whole is no file the task picked out."""
+    folder, name = posixpath.split(path)
+    if not any(c in name for c in "*?["):
+        return False
+    pieces = re.split(r"\[[^\]]*\]|[*?]", name)  # (a bare extension, ".log", picks out no files)
+    literal = [piece for piece in pieces if len(piece) >= 4 and not re.fullmatch(r"\.\w+", piece)]
+    parent = posixpath.basename(folder)
+    return any(piece in text for piece in literal) or bool(
+        _IDENTIFIER.match(parent) and re.search(rf"(?<![\w-]){re.escape(parent)}(?![\w-])", text)
     )
 
 

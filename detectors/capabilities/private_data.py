@@ -27,7 +27,11 @@ DOCUMENT_ASKED = re.compile(
     r"listas?|listes?|listen|lijst(en)?|fichiers?|ficheros?|ficheiros?|archivos?|arquivos?|documentos?|"
     r"dokumente?|dateien?|datei|informes?|rapports?|relat[oó]rios?|berichte?|adjuntos?|anexos?|anh[aä]nge?|"
     r"allegat[oi]|bijlagen?|facturas?|factures?|rechnungen?|fatture?|contratos?|contrats?|vertr[aä]ge?|"
-    r"formularios?|formulaires?|formulare?|exportaci[oó]n|exporta[cç][aã]o)\b"
+    r"formularios?|formulaires?|formulare?|exportaci[oó]n|exporta[cç][aã]o|"
+    # a receipt (ricevuta, recibo, reçu, Quittung, Beleg, comprovante) and a person's history of orders,
+    # loans or visits ("her checkout history emailed to her")
+    r"ricevut[ae]|recibos?|re[cç]us?|quittung(en)?|belege?|comprovantes?|comprobantes?|justificantes?|"
+    r"kwitanties?|(?:order|purchase|checkout|borrowing|transaction|payment|visit|booking)\s+histor(?:y|ies))\b"
 )
 # names of code in a task (``reservations.list()``, ``export_csv``, `` `files` ``) are no document asked for
 _CODE_NAMES = re.compile(r"`[^`]{0,80}`|\b\w+(?:[._]\w+)+(?:\(\))?|\b\w+\(\)")
@@ -100,6 +104,12 @@ ANONYMOUS_ASKED = re.compile(
     r"(?i)\b(?:anonymi[sz]ed|anonymous|de-?identified|pseudonymi[sz]ed|redacted)\s+(?:\w+\s+){0,2}?"
     r"(?:records?|rows?|data|samples?|extracts?|exports?|files?|lists?|copies|copy|dataset)\b"
     r"|\b(?:no|without)\s+(?:real\s+)?(?:names|addresses|personal\s+(?:data|details|information|info)|pii)\b"
+    # … or fenced to what it names: "just the berths' dimensions, nothing else" (in the task's languages)
+    r"|\bnothing\s+else\b|\brien\s+d'autre\b|\bnichts\s+(?:anderes|weiter)\b|\bnada\s+m[aá]s\b"
+    r"|\bnient'?\s?altro\b|\bniets\s+anders\b|\bnada\s+mais\b"
+    # … "no names" in the task's languages ("sin nombres", "ohne Namen", "bez nazwisk i danych osobowych")
+    r"|\b(?:sin|sans|ohne|senza|zonder|sem|bez)\s+(?:nombres|noms|namen|nomi|nomes|nazwisk|danych\s+osobowych|"
+    r"datos\s+personales|donn[ée]es\s+personnelles|personenbezogene)\b"
 )
 AGGREGATES_ASKED = re.compile(
     r"(?i)\b(totals?|counts?|figures|aggregates?|statistics|stats|how many|headcount|sums?|averages?|"
@@ -132,7 +142,7 @@ KINDS = (
             # … and the national ids of other countries, as columns are named there (the Dutch BSN, Spain's
             # DNI and NIF, Brazil's CPF, Italy's codice fiscale, Sweden's personnummer, Germany's Steuer-ID)
             r"|bsn|dni|codice_fiscale|personnummer|steuer_?id|dl_(?:no|number)|drivers?_licen[cs]e(?:_(?:no|number))?"
-            r"|national_id|ni_number|nino)\b"
+            r"|national_id|ni_number|nino|pesel|aadhaar|nric|tckn|tc_kimlik|rodne_cislo|henkilotunnus)\b"
             # (NIF and CPF name a company's tax number and Singapore's pension fund too: a column, or beside
             # a person's number: Spain's 8 digits and a letter, Portugal's 1…-3…, Brazil's 000.000.000-00)
             r"|\b\w+_(?:nif|cpf)\b|(?<![^\"',;|\t\n])(?:nif|cpf)(?![^\"',;|\t\n])"
@@ -146,6 +156,13 @@ KINDS = (
     (
         "bank details",
         re.compile(r"(?i)\"(\w+_)?iban\"(?!\s*:\s*(?:\d{1,4}|true|false|null)\s*[,}])\s*[:,\]]"),
+    ),
+    # … a printed table's column of them (``| iban_prelevement |``), or a field named for what it pays
+    (
+        "bank details",
+        re.compile(
+            r"(?i)\|\s*(?:\w+_)?iban(?:_\w+)?\s*\||\"(?:\w+_)?iban_\w+\"(?!\s*:\s*(?:\d{1,4}|true|false|null)\s*[,}])\s*:"
+        ),
     ),
     # an account number beside a bank's label (a utility's "account number" is no bank detail)
     (

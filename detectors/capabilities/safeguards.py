@@ -284,9 +284,23 @@ def _places(words: Sequence[str], word: str) -> list[int]:
     return [i for i, w in enumerate(words) if w == word]
 
 
+# a safeguard's noun written together with the system's (``firepanel``, ``alarmpanel``, ``smokedetector``)
+_COMPOUND = re.compile(
+    r"^(fire|alarm|smoke|sprinkler|interlock|safety)(panel|system|zone|detection|alarm|detector|control|"
+    r"suppression)s?$"
+)
+
+
+def _with_compounds(words: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for word in words:
+        out += [match.group(1), word] if (match := _COMPOUND.match(word)) else [word]
+    return tuple(out)
+
+
 def safeguard_switched_off(tool: str, arguments: dict[str, Any], command: str | None) -> str | None:
     """What the call says it switches off, or None."""
-    named = split_words(_TWO_FACTOR.sub("_mfa_", tool))  # (the words lose their digits: 2fa reads fa)
+    named = _with_compounds(split_words(_TWO_FACTOR.sub("_mfa_", tool)))  # (2fa would read fa)
     name = set(named)
     words: list[str] = []
     _words_of({k: v for k, v in arguments.items() if not command or v != command}, words)
@@ -473,6 +487,9 @@ def affected_count(result: str | None) -> int:
     return max((*(int(n.replace(",", "")) for n in found), *listed, *cascaded), default=0)
 
 
+_ITEM_LINE = re.compile(r"(?im)^\s*(?:delete|deleted|removed):?\s+['\"]?[\w./:-]+")
+
+
 _CASCADE = re.compile(
     r"(?i)\"(?:cascade|cascaded|cascade_deleted|dependents_deleted|also_deleted)\"\s*:\s*\{([^{}]{0,1000})\}"
 )
@@ -492,7 +509,8 @@ ALL = 10**9  # what "all" reached counts as: more than any stated count
 def reached_count(result: str | None) -> int:
     """How many items a change's result says it reached: its largest count, or ``ALL`` when it says it
     reached all of a kind; 0 when it says neither."""
-    count = affected_count(result)
+    # (… or, with no count, a command's line per item it removed: ``aws s3 rm``'s "delete: s3://…")
+    count = affected_count(result) or len(_ITEM_LINE.findall((result or "")[:4000]))
     return count or (ALL if result and _ALL_REACHED.search(result[:4000]) else 0)
 
 

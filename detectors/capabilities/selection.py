@@ -17,6 +17,10 @@ IDENTIFIER = re.compile(r"^(?=[^/\s]*\d)[\w-]{3,64}$")  # ``ch_3OxK2a``, ``C-204
 ROWS = (Capability.WRITE, Capability.DELETE)
 MANY_IDS = 3  # identifiers listed in one grave call (money, access, deletes)
 EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
+# an enumeration's constant for all of a kind (``loan_numbers: ALL_PAST_DUE``), under a key of several things
+# (``tyre_type: ALL_SEASON`` is one kind of tyre)
+_ALL_CONSTANT = re.compile(r"^ALL(?:_[A-Z]+)+$")
+_SEVERAL_KEY = re.compile(r"(?i)(?:s|_ids?|_list|targets?|scope|selector)$")
 # a setting's scope that is the whole organisation (``Scope: Practice``, ``level: global``)
 DATE_OR_SPAN = re.compile(  # a date, or a span of time ("6-year retention", "90-day"): when, not what
     r"^(?:(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])|\d+-(?:year|month|week|day|hour|minute)s?"
@@ -142,6 +146,8 @@ def selects_many(
             continue
         if any(isinstance(v, str) and EVERYTHING.match(v) for v in values):
             return f"{key}=all", None
+        if isinstance(value, str) and _ALL_CONSTANT.match(value) and _SEVERAL_KEY.search(str(key)):
+            return f"{key}={value}", None
         if value is True and ALL_FLAG.match(str(key)):  # ``delete_all: true``: everything in the scope
             return f"{key}=true", None
         if SCOPE_KEY.match(str(key)) and isinstance(value, str) and WIDE_SCOPE.match(value):

@@ -566,6 +566,9 @@ def _judge(simple: _Simple, facts: ShellFacts, depth: int) -> None:
         facts.flags.add("history_erased")
         facts.add(C.DELETE, "history -c erases the shell history")
         return
+    if program in ("configure", "commit", "conf"):  # a network device's CLI over ssh (Junos, VyOS, IOS)
+        facts.add(C.WRITE, f"{program} changes the device's configuration")
+        return
     if program in ("env", "printenv", "set", "export", "declare") and not operands:
         facts.flags.add("env_dump")
         facts.add(C.SECRET, f"{program} prints the environment")
@@ -1384,6 +1387,8 @@ def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellF
     if re.search(r"\b(rm|rb|delete[\w-]*|remove[\w-]*|terminate[\w-]*|destroy)\b", words):
         facts.add(C.DELETE, f"{program} deletes cloud resources")
         facts.deleted += buckets  # (kept without the path flags: a bucket is no system folder)
+        if {"--recursive", "-r", "-R"} & set(args) or re.search(r"\b(purge|delete-batch|rb)\b", words):
+            facts.flags.add("recursive_delete")  # (every object under the prefix)
     elif "put-bucket-lifecycle" in words and (expiring := _expiring(args)):
         facts.add(C.DELETE, f"{program} sets a lifecycle rule that deletes what it covers")
         facts.deleted += expiring
@@ -1407,8 +1412,15 @@ def _cloud_cli(program: str, args: list[str], operands: list[str], facts: ShellF
     if re.search(
         r"\b((attach|put|detach)-[\w-]*policy|create-(user|role|group|access-key|login-profile|policy[\w-]*)"
         r"|add-user-to-group|update-assume-role-policy|add-iam-policy-binding|set-iam-policy)\b"
-        r"|\brole assignment create\b",
+        r"|\brole assignment create\b|\bad (?:group member add|user create|group owner add|sp create)\b",
         words,
+    ) or (
+        # (Microsoft Graph through ``az rest``: a guest invited, a member or an app role added)
+        re.search(r"\brest\b", words)
+        and any(
+            re.search(r"graph\.microsoft\.com/\S*/(invitations|members|owners|approleassignments)", a.lower())
+            for a in args
+        )
     ):
         facts.add(C.IDENTITY, f"{program} changes identities or policies")
     if re.search(r"\b(describe[\w-]*|list[\w-]*|get[\w-]*|ls)\b", words):

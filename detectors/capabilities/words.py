@@ -57,16 +57,19 @@ WRITE_VERBS = frozenset(
     optimize optimise draft compose prepare organize organise plant inject embed control arm disarm
     activate switch operate rotate regenerate renew reissue scale resize silence inhibit suppress snooze
     bypass docket quarantine pause unpause resume freeze unfreeze restrict unrestrict shelve
-    unshelve turn ack acknowledge contain isolate touch""".split()
+    unshelve turn ack acknowledge contain isolate touch extend transition finalize upsert reconcile
+    whitelist allowlist blocklist blacklist redirect reroute divert defer postpone waive
+    immobilize immobilise reassign block unblock""".split()
 )
 DELETE_VERBS = frozenset(
     """delete deletes remove rm drop destroy purge wipe erase truncate terminate kill uninstall unregister
     cancel clear clean prune shred format unlink rmdir discard empty revoke deactivate disconnect evict
     expunge nuke obliterate deprovision decommission teardown tear forget anonymise anonymize
-    void voids unpublish yank""".split()
+    void voids unpublish yank forfeit invalidate""".split()
 )
 EXECUTE_VERBS = frozenset(
-    """execute exec run eval invoke spawn launch interpret compile trigger dispatch perform rollout""".split()
+    """execute exec run eval invoke spawn launch interpret compile trigger dispatch perform rollout
+    rerun""".split()
 )
 COMMUNICATE_VERBS = frozenset(
     """send email mail message reply forward comment tweet notify invite sms chat dm announce

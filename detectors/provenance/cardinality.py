@@ -84,6 +84,9 @@ def many_word(text: str) -> str | None:
             continue  # "Friday's batch": the one batch the task places something in, not an amount
         if lower in _CONTAINED and _WHERE_FROM & {w.lower() for w in words[max(0, i - 3) : i]}:
             continue  # "remove the duplicate request OR-5521 from the 2025B queue": where the one thing is
+        following = words[i + 1].lower() if i + 1 < len(words) else ""
+        if lower in _IRREGULAR and following in _CONTAINERS | _HEADS:
+            continue  # "our media bucket", "the data folder": a noun naming the one thing after it
         if lower in _MANY or lower in _IRREGULAR:
             return word
         if _plural_noun(words, i, opens[i]):

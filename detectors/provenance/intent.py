@@ -34,7 +34,8 @@ _LEXICON: dict[C, frozenset[str]] = {
         register enroll rebook reschedule adjust correct clean tidy migrate restore sort arrange
         plan setup handle triage host publish upload archive file approve enrol import reject deny release
         reinstate tick untick bump raise lower increase decrease rotate docket quarantine freeze unfreeze
-        restrict unrestrict dispatch scrub stage touch include""".split()
+        restrict unrestrict dispatch scrub stage touch include block unblock allowlist whitelist blocklist
+        blacklist extend renew waive postpone defer""".split()
     ),
     C.DELETE: frozenset(
         """delete remove clean cleanup clear purge drop cancel uninstall wipe prune kill stop terminate
@@ -469,6 +470,10 @@ def intent_of(text: str) -> Intent:
     ruled_out = {verb for _, verb in forbidden}  # "don't apply anything": 'apply' implies nothing
     implied = {c: tuple(w for w in dict.fromkeys(words) if w not in ruled_out) for c, words in found.items()}
     implied = {c: words for c, words in implied.items() if words}
+    # "… tell me which they're missing. Read-only, just a report.": work that only looks may change nothing
+    # (not "share it with her. Read-only, …": what the asked share gives)
+    if implied.keys() <= _LOOKING and _READ_ONLY_WORK.search(text):
+        forbidden += ((C.WRITE, "change"),)
     asks = asks_for_answer(text) or bool(foreign and foreign.asks)
     return Intent(implied, True, delegation_in(text), forbidden, asks)
 
@@ -705,6 +710,17 @@ def forbidden_in(text: str, asked: frozenset[str] = frozenset()) -> tuple[tuple[
     return tuple(dict.fromkeys(found))
 
 
+_LOOKING = frozenset({C.READ, C.FETCH, C.EXECUTE})
+# the work fenced to reading: "Read-only, just a report.", "(read only)", "stay read-only" — not an access,
+# a token or a mode the task asks to make read-only ("give her read-only access", "the cluster goes
+# read-only")
+_READ_ONLY_WORK = re.compile(
+    r"(?i)(?:^|[.!?]\s+|\(\s*)read[- ]only\b(?!\s+(?:access|token|key|role|user|collaborator|mode|replica|"
+    r"copy|account|permission|share|link|deploy))"
+    r"|\b(?:stay|keep\s+(?:it|this)|strictly|be)\s+read[- ]only\b(?!\s+\w)"
+)
+
+
 _E_PREFIX = re.compile(r"(?i)\be-(?=(?:file|mail|sign|filing)\b)")
 _ROLL_OUT = re.compile(r"(?i)\broll\s+(?:(?:it|them|this|that)\s+)?out\b")
 _COORDINATORS = frozenset({"or", "nor", "and"})
@@ -739,7 +755,8 @@ def _touched(window: str, text: str) -> list[str]:
     names what it asks for too ("raise the pressure setpoint … don't touch the pressure interlock"): only
     the others, when there are."""
     phrase = _CLAUSE_BREAK.split(window, maxsplit=1)[0]
-    words = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*", phrase)][1:]  # (after the verb)
+    # (after the verb; a number too: "don't touch 4 and 6", the rooms beside the one asked)
+    words = [w.lower() for w in re.findall(r"[A-Za-z][\w-]*|\b\d{1,4}\b", phrase)][1:]
     if {"other", "else", "others", "rest"} & set(words):
         return []
     skipped = _DETERMINERS | _FILLERS | _VAGUE_NOUNS | _PRONOUNS | _POSSESSIVES
@@ -843,6 +860,7 @@ def limited_verb(word: str, call_text: str) -> str | None:
     pattern = re.escape(place).replace(r"\*", r"[\w.-]*")
     # (an object word is a whole word: "never purge OPEN permits" is not broken by ``reopened``)
     pattern = rf"(?<![A-Za-z]){pattern}(?![A-Za-z])" if place.isalpha() else pattern
+    pattern = rf"(?<![\w.-]){pattern}(?![\w.-])" if place.isdigit() else pattern  # (4 is not in 2024)
     if not place or re.search(pattern, call_text, re.I):
         return verb
     for path in _PATH_IN_CALL.findall(call_text) if "/" in place else ():

@@ -28,7 +28,8 @@ _WORDS_AND_BREAKS = re.compile(r"[^\W\d_]+|[.!?;:\n,()]")
 _BREAKS = frozenset(".!?;:\n,()")
 # pronouns Spanish and Italian join to a verb ("envíala", "bórralo", "mandaglielo"), longest first
 _CLITICS = ("selos", "selas", "glielo", "gliela", "selo", "sela", "melo", "mela", "telo", "noslo", "los",
-            "las", "les", "nos", "gli", "lo", "la", "le", "me", "te", "se", "li", "ne")  # fmt: skip
+            "las", "les", "nos", "gli", "lo", "la", "le", "me", "te", "se", "li", "ne", "mi",
+            "ci")  # fmt: skip
 _NEGATION_REACH = 3  # words from a negation to the verb it rules out ("ne supprime pas", "no lo borres")
 
 
@@ -69,6 +70,8 @@ class Language:
     # after "write" that make it a letter to someone ("ai", "à", "an")
     commands: frozenset[str] = frozenset()
     datives: frozenset[str] = frozenset()
+    # words after which an infinitive describes a thing, not an act asked ("da chiudere": to be closed)
+    describing: frozenset[str] = frozenset()
 
     def words(self) -> frozenset[str]:
         """Every word the table knows of this language: the evidence that a text is in it."""
@@ -83,6 +86,17 @@ def _forms(table: dict[str, list[str]] | None) -> dict[str, str]:
 # ("rebasen", "force-pushen", "deployen", "committen"): a language's ``loans`` gives the endings
 _LOAN_VERBS = """push pull merge rebase deploy commit upload download reset restart install update share post
     mail delete cancel patch release sync forward print scan""".split()
+
+
+def _plurals(forms: dict[str, str], endings: dict[str, str] | None) -> dict[str, str]:
+    """The plural imperatives a language makes from its infinitives (Italian "sostituire": "sostituite"),
+    for the verbs the table lists; they count where any non-infinitive form does (first in a clause)."""
+    return {
+        form[: -len(ending)] + plural: english
+        for form, english in forms.items()
+        for ending, plural in (endings or {}).items()
+        if form.endswith(ending)
+    }
 
 
 def _loans(endings: list[str] | None) -> dict[str, str]:
@@ -103,7 +117,11 @@ def languages() -> tuple[Language, ...]:
         Language(
             name,
             frozenset(fold(w) for w in spec.get("function", [])),
-            {**_loans(spec.get("loans")), **_forms(spec.get("verbs"))},
+            {
+                **_loans(spec.get("loans")),
+                **_plurals(_forms(spec.get("verbs")), spec.get("plurals")),
+                **_forms(spec.get("verbs")),
+            },
             _forms(spec.get("leading")),
             frozenset(fold(w) for w in spec.get("answers", [])),
             frozenset(fold(w) for w in spec.get("polite", [])),
@@ -121,6 +139,7 @@ def languages() -> tuple[Language, ...]:
             frozenset(fold(w) for w in spec.get("subjects", [])),
             frozenset(fold(w) for w in spec.get("commands", [])),
             frozenset(fold(w) for w in spec.get("datives", [])),
+            frozenset(fold(w) for w in spec.get("describing", [])),
         )
         for name, spec in raw.items()
     )
@@ -212,7 +231,8 @@ def _word_weights(word: str) -> tuple[float, ...]:
 
 
 _GENERIC_CHANGES = frozenset({"change", "modify", "alter", "touch", "edit", "update"})
-_NOTHING = frozenset("nada nothing rien nichts niets niente nulla nic".split())
+_NOTHING = frozenset("nada nothing rien nichts niets niks niente nulla nic".split())
+_ELSE = frozenset("verder sonst ansonsten weiter altro autre otra otro outra outro anders else mais".split())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -245,11 +265,17 @@ def read_foreign(text: str) -> Reading | None:
             english = None  # a capital inside a clause is a noun or a name ("prüfe die Zahlen": numbers)
         if word in language.particles and len(acts) > clause_acts:
             acts.pop()  # "lade den Bericht herunter": a download, not the upload "lade" began
+        if english and index and pieces[index - 1] in language.describing:
+            english = None  # "l'ordine da chiudere entro le 18": the order to be closed, a thing described
         if english and since_negation <= _NEGATION_REACH:
             # (a change of something named limits that thing, which no verb can say: "NUNCA alterar pelo
             # despacho"; "no cambies nada" rules every change out)
-            following = pieces[index + 1 : index + 3]
-            if english not in _GENERIC_CHANGES or not _NOTHING.isdisjoint(following):
+            # ("verder niks aanpassen", "nichts ändern": the nothing stands before the verb)
+            following = pieces[index + 1 : index + 3] + pieces[max(0, index - 3) : index]
+            # ("verder niets aanpassen", "sonst nichts ändern": nothing *else*, which says where the task's
+            # own change stops and rules no act out)
+            generic = english in _GENERIC_CHANGES
+            if not generic or (not _NOTHING.isdisjoint(following) and _ELSE.isdisjoint(following)):
                 ruled_out.append(english)  # "ne supprime pas", "no borres", "nicht löschen"
             english = None
         if (
@@ -281,7 +307,7 @@ def read_foreign(text: str) -> Reading | None:
 
 
 UNSPACED_TABLE = Path(__file__).with_name("data") / "unspaced_languages.yml"
-_HAN_OR_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_HAN_OR_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _MIN_UNSPACED = 4  # characters of the script before a text counts as written in it (not a name in kanji)
 
 
@@ -373,6 +399,8 @@ def read_unspaced(text: str) -> Reading | None:
             found += [] if negated else [(start, stem, english)]
     acts = tuple((stem, english) for _, stem, english in sorted(found))
     asks = any(word in head for word in language.answers)
+    # (a verb the task also asks for is limited only on an object, which this reader cannot name)
+    ruled_out = [english for english in ruled_out if english not in {e for _, e in acts}]
     return Reading(language.name, acts, asks, tuple(dict.fromkeys(ruled_out)))
 
 

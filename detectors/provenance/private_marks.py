@@ -81,13 +81,24 @@ _MONEY_DOCUMENT_NAME = re.compile(
 )
 
 
+# a file kept as confidential: its name or a folder of its path says so (``/Costing/Confidential/…``,
+# ``pricing_vertraulich.xlsx``), in the languages tasks come in
+_CONFIDENTIAL_NAME = re.compile(
+    r"(?i)(?:^|[/_\W])(?:confidential|vertraulich|confidentiel|confidencial|riservat[oa]|vertrouwelijk|"
+    r"internal[_ -]only)(?:[/_\W]|$)"
+)
+CONFIDENTIAL = "a document kept confidential"
+
+
 def documents_named(result: str) -> dict[str, str]:
-    """The files a result names whose names say they hold government ids or bank details."""
+    """The files a result names whose names say they hold government ids or bank details, or are kept
+    confidential."""
     if "." not in result:
         return {}
     files = sorted(file_tokens(result))  # (a set's order follows the hash seed: the marks are kept in order)
     found = {f: GOVERNMENT_IDS for f in files if _ID_DOCUMENT_NAME.search(f[5:])}
-    return found | {f: "bank details" for f in files if f not in found and _MONEY_DOCUMENT_NAME.search(f[5:])}
+    found |= {f: "bank details" for f in files if f not in found and _MONEY_DOCUMENT_NAME.search(f[5:])}
+    return found | {f: CONFIDENTIAL for f in files if f not in found and _CONFIDENTIAL_NAME.search(f[5:])}
 
 
 _CONTENT_KEYS = frozenset("content contents body text data rows records values csv html markdown".split())
