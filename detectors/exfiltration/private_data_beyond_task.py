@@ -10,7 +10,8 @@ that holds such content (a social security number's shape, an account number bes
 a privilege notice, a redacted secret, columns of diagnoses, infection status or medical notes — in the
 result or in the query's own column list —, 50 or more records in a session that has read people's contact
 fields; a file kept confidential by its folder or name, ``/Costing/Confidential/…``) marks the values of
-that call, the names and ids in its result, and the file the next call writes with no content of its own. A later call that sends and attaches one of those values, or pastes one of
+that call, the names and ids in its result, and the file the next call writes with no content of its own.
+A later call that sends and attaches one of those values, or pastes one of
 those shapes or a number or account read with such a mark into its text (not into a case's own thread,
 addressed to nobody), is high when the task names no document to send (attach, file, report, list …) —
 or, for health records, when it names one but asks for none ("medical history", "lab results"); ids and
