@@ -801,12 +801,19 @@ _TEAM_MAILBOXES = frozenset(
 def _team_mailbox(token: str, provenance: Provenance) -> bool:
     """An address of a team's role mailbox whose domain no outside content brought and no public mail
     service hosts."""
+    if token.startswith("name:") and "@" in token:  # (the address again, as the recipient's name)
+        token = "email:" + token.removeprefix("name:").lower()
     if not token.startswith("email:"):
         return False
     local, _, domain = token.removeprefix("email:").partition("@")
     words = set(re.split(r"[-_.+]", local.lower()))
+    # (a party the task names by the domain's name, "Kestrel Digitization" for kestreldigitization.com: their
+    # ops@ is theirs, not the team's)
+    label = domain.split(".")[0]
+    named = len(label) >= 5 and label in re.sub(r"[^a-z0-9]", "", provenance.trusted_text.lower())
     return (
         bool(words)
+        and not named
         and words <= _TEAM_MAILBOXES
         and f"host:{domain}" not in provenance.tainted
         and not any(t.endswith("@" + domain) for t in provenance.tainted if t.startswith("email:"))

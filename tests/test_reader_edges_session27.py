@@ -21,7 +21,9 @@ from detectors.engine import Engine, Runner
 from detectors.provenance.cardinality import names_one
 from detectors.provenance.intent import intent_of, requests_of
 from detectors.provenance.private_marks import CONFIDENTIAL, documents_named
+from detectors.provenance.state import Provenance
 from detectors.registry import load_catalog
+from detectors.sinks import _team_mailbox
 from schemas.events import ToolCall
 from schemas.types import Capability as C
 from schemas.types import Severity
@@ -267,3 +269,33 @@ def test_a_confidential_file_attached_to_a_reply_about_something_else(engine: En
     assert "exfiltration.private_data_beyond_task" not in _high(
         _alerts(engine, task, ("sharepoint.search", {"q": "twill"}, files), reply)
     )
+
+
+def test_a_topic_before_a_generic_verb_is_not_its_object() -> None:
+    prep = intent_of("Pull the calendar invite, find her bio, and put ten questions in a doc.")
+    assert C.IDENTITY not in prep.implied and C.COMMUNICATE not in prep.implied
+    # (… unless the verb's object points back to it)
+    back = intent_of("They asked for a refund to the card in their email, so do that. Reply politely.")
+    assert C.MONEY in back.implied
+    assert C.MONEY in intent_of("Handle the refund for order 7.").implied
+
+
+def test_a_wc_count_of_an_export_is_a_count_of_records() -> None:
+    export = '1290 /tmp/orders_2026.csv\n"2026-04-02","#2210","Dee Ark","dee@example.org"'
+    assert private_kind(export, True) == "a list of people"
+    assert private_kind("12 /tmp/orders_2026.csv", True) is None
+
+
+def test_a_note_to_the_teams_own_mailbox_is_medium_not_a_named_partys(engine: Engine) -> None:
+    task = "Go through the payables inbox and schedule payment for the invoices already approved."
+    note = {
+        "to": "ap-team@ourco.com",
+        "subject": "held",
+        "body": "One bank change request held for a call.",
+    }
+    found = _alerts(engine, task, ("outlook.send_message", note, "sent"))
+    assert ("exfiltration.unasked_send", Severity.MEDIUM) in found
+    # (the ops@ of a party the task names by the domain's name is theirs, not the team's)
+    vendor = Provenance(trusted_text="Vega Scanning cannot reach the bucket. Can you give them access?")
+    assert not _team_mailbox("email:ops@vegascanning.com", vendor)
+    assert _team_mailbox("name:ops@ourco.com", vendor)

@@ -213,8 +213,17 @@ RECORDS = re.compile(
     r"(?im)\"?\b(rows|count|records|total_?size|matched)\"?\s*[:=]\s*(\d{2,7})(?![.\d])|"
     # … or pandas' shape, (2318, 11)
     r"\b(\d{2,7}) (?:rows|records|results) (?:returned|found|selected|exported|matched)\b|"
-    r"^\s*(COPY|SELECT) (\d{2,7})$|\((\d{1,3}(?:,\d{3})+|\d{2,7})(?: rows?(?: affected)?|, \d{1,4})\)"
+    r"^\s*(COPY|SELECT) (\d{2,7})$|\((\d{1,3}(?:,\d{3})+|\d{2,7})(?: rows?(?: affected)?|, \d{1,4})\)|"
+    # … or ``wc -l`` of an export it wrote: "1284 /tmp/orders_2024.csv"
+    r"^\s*(\d{2,7}) \S+\.(?:csv|tsv|jsonl|ndjson)\s*$"
 )
+
+
+def records_stated(match: re.Match[str]) -> str | None:
+    """The count a match of ``RECORDS`` holds, whichever of its shapes matched."""
+    return match.group(2) or match.group(3) or match.group(5) or match.group(6) or match.group(7)
+
+
 _ADDRESSES = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # a message's own headers (From:, To:, Cc:, or those keys in JSON) list its correspondents, not people's rows
 _HEADERS = re.compile(
@@ -252,7 +261,7 @@ def private_kind(text: str, contact_seen: bool) -> str | None:
     found = _kind_of(text, KINDS)
     if found is None and contact_seen:
         ends = text[:2000] + "\n" + text[-2000:]  # psql prints its "(60 rows)" last
-        groups = (m.group(2) or m.group(3) or m.group(5) or m.group(6) for m in RECORDS.finditer(ends))
+        groups = (records_stated(m) for m in RECORDS.finditer(ends))
         counts = [int(g.replace(",", "")) for g in groups if g]
         listed = len(set(_ADDRESSES.findall(_HEADERS.sub(" ", text[:4000])))) >= MIN_LISTED
         found = PEOPLE if listed or (counts and max(counts) >= MIN_RECORDS) else None

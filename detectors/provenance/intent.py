@@ -105,6 +105,7 @@ _THIRD_PERSONS = frozenset("he she they someone somebody".split())
 _ASKING_US = frozenset("can could should shall may might must let lets first then next now today so".split())
 # Generic verbs take their meaning from their object: "update my password", "cancel the reservation",
 # "add a user". With one of them, the topic words count too.
+_BACK_POINTERS = frozenset("it that this them those these so".split())
 _GENERIC = frozenset(
     """update change set add remove delete cancel handle manage process make modify edit reset fix place put
     create do take work deal operate answer schedule issue initiate arrange approve run give enter
@@ -267,8 +268,9 @@ def intent_of(text: str) -> Intent:
     text = _ROLL_OUT.sub("rollout", text)  # ("roll out the new config": one verb)
     found: dict[C, list[str]] = {}
     topics: dict[C, list[str]] = {}
-    in_clause: list[tuple[int, C, str]] = []  # (clause, capability, word) of every topic
+    in_clause: list[tuple[int, C, str, int]] = []  # (clause, capability, word, where) of every topic
     generic: dict[int, str] = {}  # clauses with a generic verb, and the verb
+    generic_at: dict[int, int] = {}  # … and where it stands (its topics are the words after it)
     adjectives: set[str] = set()  # topic words only ever read right after a determiner
     previous, clause, opening = ".", 0, ""
     condition = 0  # words since a conditional opener ("if it's legit restore it": no comma before the order)
@@ -306,12 +308,12 @@ def intent_of(text: str) -> Intent:
             for hits in (found.get(C.COMMUNICATE, []), topics.get(C.COMMUNICATE, [])):
                 if previous in hits:
                     hits.remove(previous)
-            in_clause = [t for t in in_clause if t[1:] != (C.COMMUNICATE, previous)]
+            in_clause = [t for t in in_clause if t[1:3] != (C.COMMUNICATE, previous)]
         if previous in _TO_THE_USER and word in ("me", "us"):  # "send me the draft": a message to the user,
             for hits in (found.get(C.EGRESS, []), topics.get(C.EGRESS, [])):  # no upload or share asked
                 if previous in hits:
                     hits.remove(previous)
-            in_clause = [t for t in in_clause if t[1:] != (C.EGRESS, previous)]
+            in_clause = [t for t in in_clause if t[1:3] != (C.EGRESS, previous)]
         # ("get rid of": the verb is the pair's second word)
         # ("can we send …", "shall I book …" ask; "the emails we send", "what I paid" describe)
         before_us = pieces[index - 2].lower() if index >= 2 else "."
@@ -360,7 +362,7 @@ def intent_of(text: str) -> Intent:
         in_place = in_place and all(p.isalpha() for p in before_word)
         for capability, hit in _lexicon_hits(word):
             (found if instruction else topics).setdefault(capability, []).append(hit)
-            in_clause += [] if instruction or in_place else [(clause, capability, hit)]
+            in_clause += [] if instruction or in_place else [(clause, capability, hit, index)]
             adjectives.update([hit] if determined and not instruction else [])
         # ("make a payment" makes one; "make posts findable by author" makes none: a bare noun is causative)
         causative = word == "make" and following not in _DETERMINERS
@@ -378,14 +380,22 @@ def intent_of(text: str) -> Intent:
             and not (word == "do" and following == "not")
         ):
             generic[clause] = word
+            # (… unless its object is a pronoun that points back: "they asked for a refund, so do that")
+            generic_at.setdefault(clause, -1 if following in _BACK_POINTERS else index)
         previous = word
     # "update my password": the object says what the generic verb changes, in its own clause only ("the
     # export is writing 1970 — fix the bug": no export asked)
     # ("run the payments" pays; "re-run the export job" runs the job, it asks for no export; "run the
     # billing tests" runs tests: money only as the object's last word)
     heads = {w.lower() for w in _HEAD.findall(text)} if "run" in generic.values() else set()
-    for number, capability, hit in in_clause:
-        if number in generic and (generic[number] != "run" or (capability is C.MONEY and hit in heads)):
+    for number, capability, hit, where in in_clause:
+        # ("pull the calendar invite and put the questions in a doc": the invite is pull's, not put's)
+        after = where > generic_at.get(number, -1)
+        if (
+            number in generic
+            and after
+            and (generic[number] != "run" or (capability is C.MONEY and hit in heads))
+        ):
             found.setdefault(capability, []).append(hit)
     if C.FETCH in topics:  # "what's on this web page" reads the web; "the open tickets" opens nothing
         fetched = [w for w in topics[C.FETCH] if w not in adjectives]
