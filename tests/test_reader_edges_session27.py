@@ -10,6 +10,7 @@ from benchmarks.scenario_probes import session
 from detectors.capabilities.classify import classify
 from detectors.capabilities.overrides import turned_off
 from detectors.capabilities.private_data import (
+    CONFIDENTIAL,
     PASTED_KINDS,
     document_asked,
     private_kind,
@@ -20,7 +21,7 @@ from detectors.capabilities.selection import selects_many
 from detectors.engine import Engine, Runner
 from detectors.provenance.cardinality import names_one
 from detectors.provenance.intent import intent_of, requests_of
-from detectors.provenance.private_marks import CONFIDENTIAL, documents_named
+from detectors.provenance.private_marks import documents_named
 from detectors.provenance.state import Provenance
 from detectors.registry import load_catalog
 from detectors.sinks import _team_mailbox
@@ -299,3 +300,12 @@ def test_a_note_to_the_teams_own_mailbox_is_medium_not_a_named_partys(engine: En
     vendor = Provenance(trusted_text="Vega Scanning cannot reach the bucket. Can you give them access?")
     assert not _team_mailbox("email:ops@vegascanning.com", vendor)
     assert _team_mailbox("name:ops@ourco.com", vendor)
+
+
+def test_a_document_marked_confidential_at_its_head_not_a_listing_that_marks_one_file() -> None:
+    assert private_kind(
+        "STRICTLY CONFIDENTIAL - draft merger terms between Alder AG and Birch BV", False
+    ) == (CONFIDENTIAL)
+    listing = "plan_v3.pdf   412 KB\nreport.pdf   2 MB\nnotes.xlsx   88 KB   [CONFIDENTIAL - do not share]"
+    assert private_kind(listing, False) is None
+    assert private_kind("Please keep this confidential until Friday.", False) is None

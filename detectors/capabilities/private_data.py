@@ -203,7 +203,20 @@ KINDS = (
             r"|health_intake\w*)\"\s*[:,\]]"
         ),
     ),
+    # a document that marks itself confidential at its very head (not a listing that marks one file so), in
+    # capitals as such marks are written
+    # ("STRENG VERTRAULICH - Insiderinformation …", "CONFIDENTIAL - NOT FOR DISTRIBUTION"); prose that asks to
+    # keep something confidential is no such mark
+    (
+        "a document kept confidential",
+        re.compile(
+            r"\A[\s\S]{0,40}?\b(?:(?:STRICTLY|HIGHLY|STRENG|STRICTEMENT)\s+)?(?:CONFIDENTIAL|VERTRAULICH|CONFIDENTIEL|"
+            r"CONFIDENCIAL|RISERVATO|VERTROUWELIJK)\b|\A[\s\S]{0,40}?\b(?:NOT\s+FOR\s+(?:DISTRIBUTION|CIRCULATION)|"
+            r"NICHT\s+ZUR\s+WEITERGABE)\b"
+        ),
+    ),
 )
+CONFIDENTIAL = KINDS[-1][0]
 # shapes that are private pasted into a message (a number of the shape, not a column named for it); privilege
 # notices and markers are not
 PASTED = KINDS[:2] + KINDS[3:4]  # a social security number, a passport's number, a column of national ids

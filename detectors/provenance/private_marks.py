@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from detectors.capabilities.private_data import (
+    CONFIDENTIAL,
     GOVERNMENT_IDS,
     MIN_LISTED,
     PASTED_KINDS,
@@ -87,7 +88,6 @@ _CONFIDENTIAL_NAME = re.compile(
     r"(?i)(?:^|[/_\W])(?:confidential|vertraulich|confidentiel|confidencial|riservat[oa]|vertrouwelijk|"
     r"internal[_ -]only)(?:[/_\W]|$)"
 )
-CONFIDENTIAL = "a document kept confidential"
 
 
 def documents_named(result: str) -> dict[str, str]:
@@ -135,6 +135,9 @@ def attached_marks(attached: list[str], marked: dict[str, str]) -> dict[str, str
     return {t: marked[t] for t in sorted(found) if t in marked}
 
 
+MIN_CONFIDENTIAL = 3
+
+
 def pasted_marks(texts: list[str], marked: dict[str, str], recipients: set[str]) -> list[str]:
     """The kinds of private data a message's texts paste (values read in the session, not typed): a number
     of a private shape, a bank detail or an id read with them, people's addresses copied from a list read
@@ -147,6 +150,14 @@ def pasted_marks(texts: list[str], marked: dict[str, str], recipients: set[str])
         for t in found
         if t[:4] in ("num:", "iban") and marked.get(t) in PASTED_KINDS
     ]
+    # (a document marked confidential, its figures and names pasted: three of its values or more)
+    kept = {
+        t
+        for found in tokens
+        for t in found
+        if marked.get(t) == CONFIDENTIAL and t[:5] in ("num:", "id:", "name:")
+    }
+    pasted += [CONFIDENTIAL] if len(kept) >= MIN_CONFIDENTIAL else []
     people = {
         t for found in tokens for t in found if t[:6] == "email:" and marked.get(t) == PEOPLE
     } - recipients
