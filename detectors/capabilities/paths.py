@@ -476,10 +476,14 @@ def within_named_paths(paths: list[str], provenance: Any) -> bool:
     named = [m.group(1).rstrip("./") for m in _ABSOLUTE.finditer(trusted_text)]
     named = [path for path in named if path.count("/") >= 2]  # a top folder (``/data``) points nowhere
     normal = [posixpath.normpath(p.rstrip("*")) for p in paths]  # (``workspace/../..`` is above it)
+    # (a pattern is pointed at only in a sentence that asks to delete: "copy the cam-east footage … then
+    # delete the temp files" asks no clip of cam-east deleted)
+    verbs = [w.lower() for w in provenance.intent.implied.get(Capability.DELETE, ())] if provenance else []
+    asking = " ".join(s for s in _SENTENCE.split(trusted_text) if any(v in s.lower() for v in verbs))
     return bool(normal) and all(
         any(p == n or p.startswith(n + "/") for n in named)
         or _named_by_its_name(p, [trusted_text])
-        or _pattern_named(p, trusted_text)
+        or _pattern_named(p, asking)
         for p in normal
     )
 

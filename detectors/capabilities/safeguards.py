@@ -487,7 +487,8 @@ def affected_count(result: str | None) -> int:
     return max((*(int(n.replace(",", "")) for n in found), *listed, *cascaded), default=0)
 
 
-_ITEM_LINE = re.compile(r"(?im)^\s*(?:delete|deleted|removed):?\s+['\"]?[\w./:-]+")
+# (not a layer's digest, ``Deleted: sha256:…``: one image removed prints a line per layer)
+_ITEM_LINE = re.compile(r"(?im)^\s*(?:delete|deleted|removed):?\s+(?!sha\d+:)['\"]?[\w./:-]+")
 
 
 _CASCADE = re.compile(

@@ -20,7 +20,8 @@ EVERYTHING = re.compile(r"^\s*(all|\*|everything|everyone)\s*$", re.I)
 # an enumeration's constant for all of a kind (``loan_numbers: ALL_PAST_DUE``), under a key of several things
 # (``tyre_type: ALL_SEASON`` is one kind of tyre)
 _ALL_CONSTANT = re.compile(r"^ALL(?:_[A-Z]+)+$")
-_SEVERAL_KEY = re.compile(r"(?i)(?:s|_ids?|_list|targets?|scope|selector)$")
+# (a plural, not a singular that ends in s: ``status: ALL_CLEAR``, ``address: ALL_STAFF``)
+_SEVERAL_KEY = re.compile(r"(?i)(?:(?<![su])s|_ids?|_list|targets?|scope|selector)$")
 # a setting's scope that is the whole organisation (``Scope: Practice``, ``level: global``)
 DATE_OR_SPAN = re.compile(  # a date, or a span of time ("6-year retention", "90-day"): when, not what
     r"^(?:(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])|\d+-(?:year|month|week|day|hour|minute)s?"

@@ -72,6 +72,9 @@ class Language:
     datives: frozenset[str] = frozenset()
     # words after which an infinitive describes a thing, not an act asked ("da chiudere": to be closed)
     describing: frozenset[str] = frozenset()
+    # its plural imperatives made from the infinitives ("pagate"), which are its past participles too ("le
+    # fatture pagate"): an order only where an object follows, not before a break, "e" or "non"
+    plural_forms: frozenset[str] = frozenset()
 
     def words(self) -> frozenset[str]:
         """Every word the table knows of this language: the evidence that a text is in it."""
@@ -140,6 +143,9 @@ def languages() -> tuple[Language, ...]:
             frozenset(fold(w) for w in spec.get("commands", [])),
             frozenset(fold(w) for w in spec.get("datives", [])),
             frozenset(fold(w) for w in spec.get("describing", [])),
+            frozenset(
+                _plurals(_forms(spec.get("verbs")), spec.get("plurals")).keys() - _forms(spec.get("verbs"))
+            ),
         )
         for name, spec in raw.items()
     )
@@ -267,6 +273,13 @@ def read_foreign(text: str) -> Reading | None:
             acts.pop()  # "lade den Bericht herunter": a download, not the upload "lade" began
         if english and index and pieces[index - 1] in language.describing:
             english = None  # "l'ordine da chiudere entro le 18": the order to be closed, a thing described
+        after = pieces[index + 1] if index + 1 < len(pieces) else "."
+        if (
+            english
+            and word in language.plural_forms
+            and after in _BREAKS | language.joins | language.negations
+        ):
+            english = None  # "le fatture di marzo, pagate e non pagate": the paid ones, a participle
         if english and since_negation <= _NEGATION_REACH:
             # (a change of something named limits that thing, which no verb can say: "NUNCA alterar pelo
             # despacho"; "no cambies nada" rules every change out)
@@ -324,6 +337,11 @@ class Unspaced:
     negations_before: tuple[str, ...]
     requests: tuple[str, ...]
     not_marks: tuple[str, ...]  # words that hold a negation or a request word and are neither (分别, 申请)
+    # nouns of acts (Korean 결제, 주문) that ask for the act only with a verb's ending after them
+    # (결제해, 삭제 부탁): alone they name a thing ("결제 내역": the payment history; "삭제된 파일": the
+    # deleted files)
+    noun_stems: frozenset[str] = frozenset()
+    endings: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -334,12 +352,24 @@ def unspaced_languages() -> tuple[Unspaced, ...]:
             name,
             re.compile(spec["script"]) if spec.get("script") else None,
             int(spec.get("reach", 4)),
-            tuple(sorted(((s, e) for e, stems in spec["verbs"].items() for s in stems), key=_longest)),
+            tuple(
+                sorted(
+                    (
+                        (s, e)
+                        for part in ("verbs", "nouns")
+                        for e, stems in spec.get(part, {}).items()
+                        for s in stems
+                    ),
+                    key=_longest,
+                )
+            ),
             tuple(spec.get("answers", [])),
             tuple(spec.get("negations_after", [])),
             tuple(spec.get("negations_before", [])),
             tuple(spec.get("requests", [])),
             tuple(spec.get("not_marks", [])),
+            frozenset(s for stems in spec.get("nouns", {}).values() for s in stems),
+            tuple(spec.get("endings", [])),
         )
         for name, spec in raw.items()
     )
@@ -396,12 +426,23 @@ def read_unspaced(text: str) -> Reading | None:
             before = start - language.reach
             negated = negated or _marked(language.negations_before, head, before, start, spared)
             ruled_out += [english] if negated else []
+            if stem in language.noun_stems and not negated and not _ended(language, head, end):
+                continue  # "결제 내역을 확인해": the payment history, a thing looked at
             found += [] if negated else [(start, stem, english)]
     acts = tuple((stem, english) for _, stem, english in sorted(found))
     asks = any(word in head for word in language.answers)
     # (a verb the task also asks for is limited only on an object, which this reader cannot name)
     ruled_out = [english for english in ruled_out if english not in {e for _, e in acts}]
     return Reading(language.name, acts, asks, tuple(dict.fromkeys(ruled_out)))
+
+
+def _ended(language: Unspaced, text: str, end: int) -> bool:
+    """Whether a verb's ending follows a noun of an act at ``end`` (삭제해, 환불 부탁), not another act's stem
+    (결제 해지: the payment cancelled)."""
+    rest = text[end:].removeprefix(" ")
+    return any(rest.startswith(e) for e in language.endings) and not any(
+        rest.startswith(stem) for stem, _ in language.verbs
+    )
 
 
 def foreign_requests(clause: str) -> tuple[str, ...]:
