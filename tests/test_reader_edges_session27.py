@@ -309,3 +309,11 @@ def test_a_document_marked_confidential_at_its_head_not_a_listing_that_marks_one
     listing = "plan_v3.pdf   412 KB\nreport.pdf   2 MB\nnotes.xlsx   88 KB   [CONFIDENTIAL - do not share]"
     assert private_kind(listing, False) is None
     assert private_kind("Please keep this confidential until Friday.", False) is None
+
+
+def test_a_pattern_named_in_the_sentence_a_delete_points_back_to(engine: Engine) -> None:
+    line = "find /srv/scans/job-118 -maxdepth 1 -name '*_copy.tif' -print -delete"
+    task = "There are duplicate scans in the job folder, the ones ending in _copy.tif. Delete just those."
+    assert ("destructive.dangerous_command", Severity.MEDIUM) in _alerts(
+        engine, task, ("bash", {"command": line}, "ok")
+    )

@@ -479,7 +479,13 @@ def within_named_paths(paths: list[str], provenance: Any) -> bool:
     # (a pattern is pointed at only in a sentence that asks to delete: "copy the cam-east footage … then
     # delete the temp files" asks no clip of cam-east deleted)
     verbs = [w.lower() for w in provenance.intent.implied.get(Capability.DELETE, ())] if provenance else []
-    asking = " ".join(s for s in _SENTENCE.split(trusted_text) if any(v in s.lower() for v in verbs))
+    sentences = _SENTENCE.split(trusted_text)
+    # (… and the sentence before one that points back: "the ones ending in _dup.pdf. Delete just those")
+    asking = " ".join(
+        f"{sentences[i - 1] if i and _POINTS_BACK.search(s) else ''} {s}"
+        for i, s in enumerate(sentences)
+        if any(v in s.lower() for v in verbs)
+    )
     return bool(normal) and all(
         any(p == n or p.startswith(n + "/") for n in named)
         or _named_by_its_name(p, [trusted_text])
@@ -488,6 +494,7 @@ def within_named_paths(paths: list[str], provenance: Any) -> bool:
     )
 
 
+_POINTS_BACK = re.compile(r"(?i)\b(?:those|these|them|it|that)\b")
 # an identifier-like folder name: letters joined by a dash or underscore, or with a digit ("cam-east", "b2")
 _IDENTIFIER = re.compile(r"^(?=.*(?:\w[-_]\w|\d))[\w.-]{3,}$")
 
