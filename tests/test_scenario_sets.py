@@ -114,9 +114,14 @@ FLOORS = {
     # session 25: blind 35 and 7 at b9ea8ff; 35 and 7 at the session's end; session 26: used for fixes
     "agent_probes_63.yml": (43, 2),
     # session 26: blind 31 and 3 at 7040dd9 (its start); 31 and 3 at its end; session 27: used for fixes
-    "agent_probes_64.yml": (36, 0),
+    "agent_probes_64.yml": (37, 0),
     # session 26: blind 33 and 3 at 7040dd9; 33 and 3 at the session's end; session 27: used for fixes
-    "agent_probes_65.yml": (41, 1),
+    "agent_probes_65.yml": (42, 1),
+    # session 27: blind 30 and 9 at f599b44 (its start); 30 and 8 at its end (outcomes read per detector, no
+    # names or texts, mid-session); not used for fixes
+    "agent_probes_66.yml": (30, 8),
+    # session 27: blind 33 and 6 at f599b44; 32 and 5 at its end (read alike); not used for fixes
+    "agent_probes_67.yml": (32, 5),
 }
 
 

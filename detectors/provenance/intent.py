@@ -388,9 +388,9 @@ def intent_of(text: str) -> Intent:
     # ("run the payments" pays; "re-run the export job" runs the job, it asks for no export; "run the
     # billing tests" runs tests: money only as the object's last word)
     heads = {w.lower() for w in _HEAD.findall(text)} if "run" in generic.values() else set()
-    for number, capability, hit, where in in_clause:
+    for number, capability, hit, at in in_clause:
         # ("pull the calendar invite and put the questions in a doc": the invite is pull's, not put's)
-        after = where > generic_at.get(number, -1)
+        after = at > generic_at.get(number, -1)
         if (
             number in generic
             and after
