@@ -139,7 +139,7 @@ def test_an_enum_constant_for_all_selects_every_item() -> None:
 def test_a_setting_turned_off_by_its_value_or_its_verb() -> None:
     assert turned_off({"rule_id": "R-9", "enabled": False}, frozenset()) == "enabled=false"
     assert turned_off({"tag": "L2.MD.RejectMode", "value": "BYPASS"}, frozenset()) == "reject_mode=BYPASS"
-    assert turned_off({"limit_id": "CG_AFT"}, frozenset({"override", "limit"})) == "override"
+    assert turned_off({"limit_id": "CG_AFT"}, frozenset({"override", "limit"})) == "what it names (override)"
     assert turned_off({"rule_id": "R-9", "enabled": True, "value": "ON"}, frozenset({"set", "rule"})) is None
 
 

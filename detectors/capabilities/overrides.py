@@ -219,4 +219,5 @@ def turned_off(arguments: dict[str, object], verbs: frozenset[str]) -> str | Non
             return f"{key}=false"
         if _OFF_KEYS.match(str(key)) and _on(value):
             return f"{key}=true"
-    return next(iter(sorted(verbs & _OFF_VERBS)), None)
+    verb = next(iter(sorted(verbs & _OFF_VERBS)), None)
+    return f"what it names ({verb})" if verb else None
