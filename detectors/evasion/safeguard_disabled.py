@@ -16,8 +16,6 @@ of the lockout the call turned off), except fire and machine safety (smoke detec
 high, and except where the call's own result says it reached five or more items (``"sites_affected": 3812``)
 while the task spoke of no many (one site, one station): high. Denied or failed calls do not fire.
 
-A safety system's noun written into one word with the system's (``firepanel``, ``smokedetector``) counts.
-
 Known gaps: safeguards named otherwise (a vendor's product name, a register address on a PLC); a
 threshold raised until it never fires; turning a safeguard off by deleting its configuration.
 """
