@@ -478,7 +478,8 @@ def within_named_paths(paths: list[str], provenance: Any) -> bool:
     normal = [posixpath.normpath(p.rstrip("*")) for p in paths]  # (``workspace/../..`` is above it)
     # (a pattern is pointed at only in a sentence that asks to delete: "copy the cam-east footage … then
     # delete the temp files" asks no clip of cam-east deleted)
-    verbs = [w.lower() for w in provenance.intent.implied.get(Capability.DELETE, ())] if provenance else []
+    intent = getattr(provenance, "intent", None)  # (a bare text holder has no intent: no pattern asked)
+    verbs = [w.lower() for w in intent.implied.get(Capability.DELETE, ())] if intent is not None else []
     sentences = _SENTENCE.split(trusted_text)
     # (… and the sentence before one that points back: "the ones ending in _dup.pdf. Delete just those")
     asking = " ".join(
